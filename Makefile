@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# slicepool: out-of-tree Linux storage stack.
+#
+#   make            modules (against KDIR) and the tools
+#   make check      every test: lint, host unit tests, guest selftests
+#   make demo       the main job, in a guest
+#   make lint       checkpatch --strict, sparse, shellcheck
+#   make bench      benchmarks against peers in a guest
+#   make install    modules into /lib/modules/<ver>/updates, tools into PREFIX
+#   make deps       install what the build and the bench need (Debian)
+#
+# KVER defaults to the newest installed kernel that has kbuild headers;
+# KDIR to its build tree.  Warnings are errors (WERROR=0 to relax locally).
+
+KVER   ?= $(shell $(CURDIR)/tools/bench/kver.sh 2>/dev/null)
+KDIR   ?= /lib/modules/$(KVER)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
+WERROR ?= 1
+
+ifeq ($(WERROR),1)
+KCFLAGS_ALL := -Werror
+endif
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) KCFLAGS="$(KCFLAGS_ALL) $(KCFLAGS)"
+
+HOSTCC ?= cc
+HOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11
+
+.PHONY: all modules tools unit test-modules compat install deps check demo \
+	lint bench clean help
+
+all: modules tools unit test-modules
+
+help:
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+
+kdir-check:
+	@test -n "$(KVER)" -a -d "$(KDIR)" || { \
+		echo "No kernel build tree (KDIR=$(KDIR)); run 'make deps'" >&2; exit 1; }
+
+compat: kdir-check
+	@tools/bench/compat-probe.sh $(KDIR) dm-slicepool/compat-probes \
+		dm-slicepool/compat-autoconf.h
+
+modules: compat
+	$(KMAKE) modules
+
+# Test-only modules (the bench's own self-test); never installed.
+test-modules: kdir-check
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/bench-cases KCFLAGS="$(KCFLAGS_ALL)" modules
+
+tools:
+	$(MAKE) -C tools/slicepool
+
+# Host unit tests of the pure C code (placement), built here, run by check.
+unit: build/placement_test
+
+build/placement_test: selftests/placement/placement_test.c \
+		dm-slicepool/placement.c dm-slicepool/placement.h
+	@mkdir -p build
+	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -o $@ \
+		selftests/placement/placement_test.c dm-slicepool/placement.c
+
+install: modules tools
+	$(KMAKE) INSTALL_MOD_DIR=updates INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	test -n "$(DESTDIR)" || depmod -a $(KVER)
+	$(MAKE) -C tools/slicepool install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+deps:
+	tools/bench/install-deps.sh
+
+check:
+	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh
+	selftests/run
+
+lint:
+	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh
+	selftests/run -t lint
+
+demo:
+	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh
+	$(MAKE) all
+	selftests/run --no-build --demo tools/demo.sh
+
+bench:
+	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh
+	$(MAKE) all
+	tools/bench/benchmarks.sh
+
+clean:
+	-$(KMAKE) clean
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/bench-cases clean
+	-$(MAKE) -C tools/slicepool clean
+	rm -rf build build.log dm-slicepool/compat-autoconf.h

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-slicepool slice placement rule.
+ *
+ * The same rule places a request at both levels: over the failure domains
+ * of a pool, then over the members inside each chosen domain.  Input is a
+ * set of candidates, each with a stable unique id, its free and total
+ * slices and its measured access load (0..100 percent), the pool weights
+ * w_space and w_load (each 0..100, not both 0), min_spread (min_domains at
+ * domain level, 1 at member level) and the number of slices wanted.
+ *
+ *  1. Workload.  The workload W of a candidate is
+ *     W = (w_space * used_pct + w_load * load) / (w_space + w_load),
+ *     where used_pct = 100 * (total - free) / total (0 if total is 0 or
+ *     free exceeds total) and load is clamped to 100.  W ranges from 0 to
+ *     100 and is kept in fixed point with 1000 units per percentage point
+ *     (0..100000); each division rounds down.
+ *  2. Participation.  Candidates with no free slice take no part and get
+ *     no slice.  If want is 0, every share is 0.  If the free slices of all
+ *     candidates add up to less than want, the request fails with ENOSPC
+ *     and nothing is placed.
+ *  3. Weight.  The weight of a participant is 100 - W (in the same fixed
+ *     point).  If every participant has weight 0 (all have W = 100), each
+ *     gets weight 1 instead, which splits the request equally.
+ *  4. Proportional share.  The ideal share of a participant is
+ *     want * weight / (sum of all weights).  Each participant first gets its
+ *     ideal share rounded down; the slices left over are then handed out
+ *     one at a time, at most one per participant, in order of largest
+ *     remainder of that division.  Equal remainders go to the lower W,
+ *     then to the lower id.
+ *  5. Capacity.  A share larger than the free slices of its candidate is
+ *     cut down to them.  The slices cut off go to the lightest participant
+ *     (lowest W, then lowest id) that still has free slices beyond its
+ *     share, up to that limit; what does not fit goes to the next lightest,
+ *     and so on until every slice is placed.
+ *  6. Spread.  Let k be the smallest of min_spread, the number of
+ *     participants and want.  While fewer than k participants have a share
+ *     above 0, one slice moves from the participant with the largest share
+ *     (equal shares: the higher W, then the higher id) to the lightest
+ *     participant (lowest W, then lowest id) whose share is 0.
+ *  7. Determinism.  Every choice above is made by share, remainder, W and
+ *     id only, so the result depends on the candidates, not on their order
+ *     in the input.  Ids must therefore be unique within one call.  At most
+ *     64 candidates are accepted per call.
+ *
+ * The picks of a volume are ordered by sp_place_order(): in rounds, each
+ * round taking one slice from every candidate that still has share left,
+ * in ascending id order, until all shares are used up.  Logical slice i of
+ * the request is placed on the i-th pick.  Two consecutive picks land on
+ * the same candidate only when it is the last one with share left.
+ *
+ * Implementation notes.  No floating point and no allocation: sp_place()
+ * keeps SP_PLACE_MAX workloads and indices on the stack (440 bytes with
+ * gcc 12 on x86-64) and takes O(nr^2) steps for the sort and tie breaks;
+ * sp_place_order() takes O(nr^2 + want).  Errors: -E2BIG if
+ * nr > SP_PLACE_MAX, -EINVAL for weights above 100, both weights 0 or
+ * duplicate ids, -ENOSPC as in rule 2.  share[] and out_idx[] are left
+ * untouched on any error.
+ *
+ * Overflow.  All arithmetic is in u64 and cannot overflow for any input:
+ *  - sp_workload() scales total down below 2^46 (only totals beyond 2^46
+ *    slices are touched, and then by at most a relative 2^-45), so
+ *    used * SP_W_MAX < 2^46 * 2^17 = 2^63; the weighted sum is at most
+ *    2 * 2^32 * 2^17 = 2^50 even for out of range weights.
+ *  - A weight is at most SP_W_MAX < 2^17, so the weight sum S of up to 64
+ *    participants is below 2^23.
+ *  - want * weight / S is computed as q * weight + r * weight / S with
+ *    q = want / S and r = want % S: r * weight < 2^23 * 2^17 = 2^40 and
+ *    q * weight <= want, so no product overflows even for want near 2^64
+ *    (realistic wants are below 64 * 2^32 = 2^38 slices).
+ *  - The sum of the free slices saturates at U64_MAX; every other sum is
+ *    bounded by want.
+ */
+#include "placement.h"
+
+#define SP_U64_MAX	(~(u64)0)
+
+u32 sp_workload(const struct sp_place_cand *c, const struct sp_place_params *p)
+{
+	u64 wsum = (u64)p->w_space + p->w_load;
+	u64 total = c->total;
+	u64 used = c->free < total ? total - c->free : 0;
+	u64 used_w = 0;
+	u64 load_w;
+
+	if (!wsum)
+		return 0;
+	if (total) {
+		while (total >> 46) {
+			total >>= 1;
+			used >>= 1;
+		}
+		used_w = div64_u64(used * SP_W_MAX, total);
+	}
+	load_w = (u64)(c->load < 100 ? c->load : 100) * SP_W_ONE;
+
+	return (u32)div64_u64(p->w_space * used_w + p->w_load * load_w, wsum);
+}
+
+/* Is candidate @a lighter than @b: lower W, then lower id? */
+static int sp_lighter(const struct sp_place_cand *cand, const u32 *w,
+		      unsigned int a, unsigned int b)
+{
+	if (w[a] != w[b])
+		return w[a] < w[b];
+	return cand[a].id < cand[b].id;
+}
+
+static int sp_dup_ids(const struct sp_place_cand *cand, unsigned int nr)
+{
+	unsigned int i, j;
+
+	for (i = 1; i < nr; i++)
+		for (j = 0; j < i; j++)
+			if (cand[i].id == cand[j].id)
+				return 1;
+	return 0;
+}
+
+static u64 sp_weight(const u32 *w, unsigned int i, int equal)
+{
+	return equal ? 1 : SP_W_MAX - w[i];
+}
+
+/**
+ * sp_place() - split a request over candidates
+ * @cand:  candidates, in any order
+ * @nr:    number of candidates, at most SP_PLACE_MAX
+ * @want:  slices to place
+ * @p:     pool parameters
+ * @share: output, nr entries: slices placed on cand[i]
+ *
+ * Applies the placement rule documented at the top of this file.
+ *
+ * Return: 0 on success, -E2BIG, -EINVAL or -ENOSPC (share untouched).
+ */
+int sp_place(const struct sp_place_cand *cand, unsigned int nr, u64 want,
+	     const struct sp_place_params *p, u64 *share)
+{
+	u32 w[SP_PLACE_MAX];	/* workload by candidate index */
+	u8 ord[SP_PLACE_MAX];	/* participants, lightest first */
+	unsigned int np = 0, i, j, k, n, nz, best, donor, recv;
+	u64 avail = 0, sum_wt = 0, given = 0, picked = 0;
+	u64 q, r, wt, rem, best_rem, over, room;
+	int equal;
+
+	if (nr > SP_PLACE_MAX)
+		return -E2BIG;
+	if (p->w_space > 100 || p->w_load > 100 ||
+	    (!p->w_space && !p->w_load))
+		return -EINVAL;
+	if (sp_dup_ids(cand, nr))
+		return -EINVAL;
+
+	for (i = 0; i < nr; i++) {
+		if (!cand[i].free)
+			continue;
+		w[i] = sp_workload(&cand[i], p);
+		avail += cand[i].free;
+		if (avail < cand[i].free)
+			avail = SP_U64_MAX;
+		for (j = np; j > 0 && sp_lighter(cand, w, i, ord[j - 1]); j--)
+			ord[j] = ord[j - 1];
+		ord[j] = i;
+		np++;
+	}
+
+	/* Rule 2 */
+	if (avail < want)
+		return -ENOSPC;
+	for (i = 0; i < nr; i++)
+		share[i] = 0;
+	if (!want)
+		return 0;
+
+	/* Rule 3 */
+	for (j = 0; j < np; j++)
+		sum_wt += SP_W_MAX - w[ord[j]];
+	equal = !sum_wt;
+	if (equal)
+		sum_wt = np;
+
+	/* Rule 4: floors, then largest remainder (lightest first on ties) */
+	q = div64_u64(want, sum_wt);
+	r = want - q * sum_wt;
+	for (j = 0; j < np; j++) {
+		i = ord[j];
+		wt = sp_weight(w, i, equal);
+		share[i] = q * wt + div64_u64(r * wt, sum_wt);
+		given += share[i];
+	}
+	/* given > want - np, so at most np rounds; bounded all the same */
+	for (n = 0; given < want && n < np; n++, given++) {
+		best = np;
+		best_rem = 0;
+		for (j = 0; j < np; j++) {
+			if (picked & (1ULL << j))
+				continue;
+			wt = sp_weight(w, ord[j], equal);
+			rem = r * wt - div64_u64(r * wt, sum_wt) * sum_wt;
+			if (best == np || rem > best_rem) {
+				best = j;
+				best_rem = rem;
+			}
+		}
+		picked |= 1ULL << best;
+		share[ord[best]]++;
+	}
+
+	/* Rule 5 */
+	over = 0;
+	for (j = 0; j < np; j++) {
+		i = ord[j];
+		if (share[i] > cand[i].free) {
+			over += share[i] - cand[i].free;
+			share[i] = cand[i].free;
+		}
+	}
+	for (j = 0; over && j < np; j++) {
+		i = ord[j];
+		room = cand[i].free - share[i];
+		if (room > over)
+			room = over;
+		share[i] += room;
+		over -= room;
+	}
+
+	/* Rule 6 */
+	k = np;
+	if (p->min_spread < k)
+		k = p->min_spread;
+	if (want < k)
+		k = (unsigned int)want;
+	nz = 0;
+	for (j = 0; j < np; j++)
+		if (share[ord[j]])
+			nz++;
+	while (nz < k) {
+		/*
+		 * nz < k <= want, so some share is at least 2 and the donor
+		 * keeps a slice; a participant with share 0 exists as
+		 * nz < k <= np.
+		 */
+		donor = ord[0];
+		recv = nr;
+		for (j = 0; j < np; j++) {
+			i = ord[j];
+			if (share[i] >= share[donor])
+				donor = i;
+			if (!share[i] && recv == nr)
+				recv = i;
+		}
+		share[donor]--;
+		share[recv] = 1;
+		nz++;
+	}
+	return 0;
+}
+
+/**
+ * sp_place_order() - turn shares into an ordered list of picks
+ * @cand:    the candidates passed to sp_place()
+ * @share:   shares from sp_place(), nr entries
+ * @nr:      number of candidates, at most SP_PLACE_MAX
+ * @want:    number of picks, must equal the sum of @share
+ * @out_idx: output, @want entries: candidate index for logical slice i
+ *
+ * Round robin in ascending id order over the candidates that still have
+ * share left, as documented at the top of this file.
+ *
+ * Return: 0 on success, -E2BIG, or -EINVAL for duplicate ids or if the
+ * shares do not add up to @want (out_idx untouched).
+ */
+int sp_place_order(const struct sp_place_cand *cand, const u64 *share,
+		   unsigned int nr, u64 want, u32 *out_idx)
+{
+	u8 ring[SP_PLACE_MAX];	/* candidates with share left, by id */
+	unsigned int n = 0, m, i, j;
+	u64 sum = 0, round, pos = 0;
+
+	if (nr > SP_PLACE_MAX)
+		return -E2BIG;
+	if (sp_dup_ids(cand, nr))
+		return -EINVAL;
+	for (i = 0; i < nr; i++) {
+		if (!share[i])
+			continue;
+		sum += share[i];
+		if (sum < share[i])
+			return -EINVAL;
+		for (j = n; j > 0 && cand[i].id < cand[ring[j - 1]].id; j--)
+			ring[j] = ring[j - 1];
+		ring[j] = i;
+		n++;
+	}
+	if (sum != want)
+		return -EINVAL;
+
+	for (round = 0; n; round++) {
+		m = 0;
+		for (j = 0; j < n; j++) {
+			i = ring[j];
+			out_idx[pos++] = i;
+			if (share[i] > round + 1)
+				ring[m++] = i;
+		}
+		n = m;
+	}
+	return 0;
+}

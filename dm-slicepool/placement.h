@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-slicepool slice placement.
+ *
+ * Pure integer code shared by the kernel module (linked into
+ * dm-slicepool.ko) and the host unit tests (selftests/placement).  The rule
+ * itself is documented at the top of placement.c.
+ */
+#ifndef DM_SLICEPOOL_PLACEMENT_H
+#define DM_SLICEPOOL_PLACEMENT_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/math64.h>
+#include <linux/errno.h>
+#else
+#include <errno.h>
+
+/* Same definitions as the kernel (asm-generic/int-ll64.h) */
+typedef unsigned char u8;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+static inline u64 div64_u64(u64 dividend, u64 divisor)
+{
+	return dividend / divisor;
+}
+#endif
+
+/* Workload fixed point: SP_W_ONE is one percentage point. */
+#define SP_W_ONE	1000U
+/* Workload of a fully used / fully loaded candidate (100 %). */
+#define SP_W_MAX	(100U * SP_W_ONE)
+/* Largest candidate array sp_place() and sp_place_order() accept. */
+#define SP_PLACE_MAX	64U
+
+/**
+ * struct sp_place_cand - one placement candidate (a domain or a member)
+ * @id:    stable identifier, unique within one call; breaks ties
+ * @free:  free slices
+ * @total: total slices
+ * @load:  measured access load in percent, 0..100 (larger is clamped)
+ */
+struct sp_place_cand {
+	u32 id;
+	u64 free;
+	u64 total;
+	u32 load;
+};
+
+/**
+ * struct sp_place_params - pool placement policy
+ * @w_space:    weight of space usage, 0..100
+ * @w_load:     weight of access load, 0..100 (not both zero)
+ * @min_spread: minimum number of candidates that receive slices
+ *              (min_domains at domain level, 1 at member level)
+ */
+struct sp_place_params {
+	u32 w_space;
+	u32 w_load;
+	u32 min_spread;
+};
+
+u32 sp_workload(const struct sp_place_cand *c,
+		const struct sp_place_params *p);
+int sp_place(const struct sp_place_cand *cand, unsigned int nr, u64 want,
+	     const struct sp_place_params *p, u64 *share);
+int sp_place_order(const struct sp_place_cand *cand, const u64 *share,
+		   unsigned int nr, u64 want, u32 *out_idx);
+
+#endif /* DM_SLICEPOOL_PLACEMENT_H */

@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# KTAP helpers for the project's selftests (sourced, not run).
+#
+#   ktap_header; ktap_plan N
+#   ktap_ok "what held"; ktap_fail "what did not"; ktap_skip "why"
+#   ktap_check "description" cmd args...   ok if cmd succeeds
+#   ktap_expect_fail "description" cmd...  ok if cmd fails (bad input refused)
+#   ktap_finish                            exit 0 all passed, 1 any failed,
+#                                          4 everything skipped
+#   sp_skip "reason"                       skip the whole test (exit 4)
+#   sp_die "reason"                        fail the whole test now (exit 1)
+#   sp_barrier NAME                        two-guest tests: wait for the peer
+
+KTAP_N=0
+KTAP_PASS=0
+KTAP_FAIL=0
+KTAP_SKIP=0
+
+ktap_header() { echo "KTAP version 1"; }
+ktap_plan() { echo "1..$1"; }
+
+ktap_ok() {
+	KTAP_N=$((KTAP_N + 1))
+	KTAP_PASS=$((KTAP_PASS + 1))
+	echo "ok $KTAP_N $*"
+}
+
+ktap_fail() {
+	KTAP_N=$((KTAP_N + 1))
+	KTAP_FAIL=$((KTAP_FAIL + 1))
+	echo "not ok $KTAP_N $*"
+}
+
+ktap_skip() {
+	KTAP_N=$((KTAP_N + 1))
+	KTAP_SKIP=$((KTAP_SKIP + 1))
+	echo "ok $KTAP_N # SKIP $*"
+}
+
+ktap_check() {
+	local desc=$1
+	shift
+	if "$@"; then ktap_ok "$desc"; else ktap_fail "$desc"; fi
+}
+
+ktap_expect_fail() {
+	local desc=$1
+	shift
+	if "$@" 2>/dev/null; then ktap_fail "$desc (was accepted)"; else ktap_ok "$desc"; fi
+}
+
+ktap_finish() {
+	echo "# totals: pass:$KTAP_PASS fail:$KTAP_FAIL skip:$KTAP_SKIP"
+	[ "$KTAP_FAIL" -eq 0 ] || exit 1
+	[ "$KTAP_PASS" -gt 0 ] || [ "$KTAP_SKIP" -eq 0 ] || exit 4
+	[ "$KTAP_N" -gt 0 ] || { echo "# no checks ran"; exit 1; }
+	exit 0
+}
+
+sp_skip() {
+	echo "# SKIP $*"
+	exit 4
+}
+
+sp_die() {
+	echo "# FATAL: $*"
+	exit 1
+}
+
+sp_barrier() {
+	local name=$1 peer=a t=0
+	[ "${SP_ROLE:-a}" = a ] && peer=b
+	touch "$SP_SYNC/user.$name.$SP_ROLE"
+	while [ ! -e "$SP_SYNC/user.$name.$peer" ]; do
+		sleep 0.2
+		t=$((t + 1))
+		[ $t -lt 1500 ] || sp_die "barrier $name: the peer guest never arrived"
+	done
+}

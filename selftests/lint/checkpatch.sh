@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# checkpatch.pl --strict --no-tree -f on every C file and header.  The
+# script comes from Debian's linux-source tarball, extracted on demand.
+. "$SP_TOP/selftests/lib/ktap.sh"
+. "$SP_TOP/selftests/lint/files.sh"
+
+tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.*' | sort -V | tail -n 1)
+[ -n "$tarball" ] || sp_die "no /usr/src/linux-source-*.tar.*: run 'make deps'"
+cp_dir=$SP_TOP/build/checkpatch
+if [ ! -x "$cp_dir/scripts/checkpatch.pl" ] || [ "$tarball" -nt "$cp_dir/scripts/checkpatch.pl" ]; then
+	rm -rf "$cp_dir"
+	mkdir -p "$cp_dir"
+	top=$(tar tf "$tarball" | head -n 1 | cut -d/ -f1)
+	tar xf "$tarball" -C "$cp_dir" --strip-components=1 \
+		"$top/scripts/checkpatch.pl" "$top/scripts/spelling.txt" \
+		"$top/scripts/const_structs.checkpatch" ||
+		sp_die "cannot extract checkpatch from $tarball"
+fi
+
+mapfile -t files < <(sp_c_files)
+ktap_header
+ktap_plan ${#files[@]}
+for f in "${files[@]}"; do
+	if out=$(cd "$SP_TOP" && "$cp_dir/scripts/checkpatch.pl" --strict --no-tree \
+		--quiet --no-summary --show-types -f "$f" 2>&1) && [ -z "$out" ]; then
+		ktap_ok "$f"
+	else
+		printf '%s\n' "$out" | sed 's/^/# /'
+		ktap_fail "$f"
+	fi
+done
+ktap_finish

@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests for the dm-slicepool placement rule (placement.c).
+ *
+ * Build from the repository root:
+ *   cc -O2 -Wall -Wextra -Werror -I dm-slicepool -o build/placement_test \
+ *      <this file> dm-slicepool/placement.c
+ *
+ * Prints KTAP and exits 0 only if every case passes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "placement.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define U64_ALL		(~(u64)0)
+#define SENTINEL	0x5a5a5a5a5a5a5a5aULL
+
+static int case_ok;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	case_ok = 0;
+}
+
+#define CHECK(cond, ...)				\
+	do {						\
+		if (!(cond)) {				\
+			fail("line %d: %s", __LINE__, #cond);	\
+			fail(__VA_ARGS__);		\
+		}					\
+	} while (0)
+
+static unsigned long long ull(u64 v)
+{
+	return (unsigned long long)v;
+}
+
+/* Candidate with plenty of free space and the given load. */
+static struct sp_place_cand lcand(u32 id, u32 load)
+{
+	struct sp_place_cand c = { .id = id, .free = 1000000,
+				   .total = 1000000, .load = load };
+
+	return c;
+}
+
+/*
+ * Run sp_place() and compare against the expected return code and, on
+ * success, the expected shares.  On failure share[] must be untouched.
+ */
+static void expect_place(const struct sp_place_cand *cand, unsigned int nr,
+			 u64 want, const struct sp_place_params *p,
+			 int exp_ret, const u64 *exp)
+{
+	u64 share[SP_PLACE_MAX + 1];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(share); i++)
+		share[i] = SENTINEL;
+	ret = sp_place(cand, nr, want, p, share);
+	if (ret != exp_ret) {
+		fail("sp_place returned %d, expected %d", ret, exp_ret);
+		return;
+	}
+	for (i = 0; i < nr && i < ARRAY_SIZE(share); i++) {
+		u64 e = exp_ret ? SENTINEL : exp[i];
+
+		if (share[i] != e)
+			fail("share[%u] (id %u) = %llu, expected %llu", i,
+			     cand[i].id, ull(share[i]), ull(e));
+	}
+}
+
+/* Rule reference example: W 75 and 25, want 4 -> 1 and 3. */
+static void t_reference_75_25(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 1 };
+	struct sp_place_cand c[] = { lcand(1, 75), lcand(2, 25) };
+	const u64 exp[] = { 1, 3 };
+
+	CHECK(sp_workload(&c[0], &p) == 75 * SP_W_ONE, "W0 %u",
+	      sp_workload(&c[0], &p));
+	CHECK(sp_workload(&c[1], &p) == 25 * SP_W_ONE, "W1 %u",
+	      sp_workload(&c[1], &p));
+	expect_place(c, 2, 4, &p, 0, exp);
+	/* min_spread 2 changes nothing: both already have slices */
+	p.min_spread = 2;
+	expect_place(c, 2, 4, &p, 0, exp);
+}
+
+static void t_workload_fixed_point(void)
+{
+	struct sp_place_params p = { .w_space = 50, .w_load = 50 };
+	struct sp_place_cand c = { .id = 1, .free = 600, .total = 1000,
+				   .load = 20 };
+	u32 w;
+
+	/* (50 * 40 % + 50 * 20 %) / 100 = 30 % */
+	w = sp_workload(&c, &p);
+	CHECK(w == 30000, "W %u, expected 30000", w);
+
+	/* (1 * 50 % + 3 * 10 %) / 4 = 20 % */
+	p.w_space = 1;
+	p.w_load = 3;
+	c.free = 500;
+	c.load = 10;
+	w = sp_workload(&c, &p);
+	CHECK(w == 20000, "W %u, expected 20000", w);
+
+	/* (2 * 100 % + 1 * 1 %) / 3 = 67 % exactly in milli-percent */
+	p.w_space = 2;
+	p.w_load = 1;
+	c.free = 0;
+	c.total = 10;
+	c.load = 1;
+	w = sp_workload(&c, &p);
+	CHECK(w == 67000, "W %u, expected 67000", w);
+
+	/* rounding down: 1 slice used of 3 = 33333.33 -> 33333 */
+	p.w_space = 100;
+	p.w_load = 0;
+	c.free = 2;
+	c.total = 3;
+	w = sp_workload(&c, &p);
+	CHECK(w == 33333, "W %u, expected 33333", w);
+
+	/* small differences survive: 10 used of 10^6 = 0.001 % */
+	c.free = 999990;
+	c.total = 1000000;
+	w = sp_workload(&c, &p);
+	CHECK(w == 1, "W %u, expected 1", w);
+
+	/* total 0 and free > total both count as empty */
+	c.total = 0;
+	c.free = 5;
+	w = sp_workload(&c, &p);
+	CHECK(w == 0, "W %u, expected 0 for total 0", w);
+	c.total = 4;
+	w = sp_workload(&c, &p);
+	CHECK(w == 0, "W %u, expected 0 for free > total", w);
+
+	/* load is clamped to 100 */
+	p.w_space = 0;
+	p.w_load = 100;
+	c.load = 250;
+	w = sp_workload(&c, &p);
+	CHECK(w == SP_W_MAX, "W %u, expected %u", w, SP_W_MAX);
+
+	/* huge totals: 3/4 used of 2^62 */
+	p.w_space = 100;
+	p.w_load = 0;
+	c.total = 1ULL << 62;
+	c.free = 1ULL << 60;
+	w = sp_workload(&c, &p);
+	CHECK(w == 75000, "W %u, expected 75000", w);
+	c.total = U64_ALL;
+	c.free = 0;
+	w = sp_workload(&c, &p);
+	CHECK(w == SP_W_MAX, "W %u, expected %u", w, SP_W_MAX);
+}
+
+static void t_free_space_only(void)
+{
+	/* 10 % and 60 % used; loads must be ignored with w_load 0 */
+	struct sp_place_params p = { .w_space = 100, .w_load = 0,
+				     .min_spread = 1 };
+	struct sp_place_cand c[] = {
+		{ .id = 1, .free = 900, .total = 1000, .load = 95 },
+		{ .id = 2, .free = 400, .total = 1000, .load = 0 },
+	};
+	/* weights 90 and 40: 13 * 90 / 130 = 9, 13 * 40 / 130 = 4 */
+	const u64 exp13[] = { 9, 4 };
+	/* 6.92 and 3.08: floors 6 and 3, larger remainder to the first */
+	const u64 exp10[] = { 7, 3 };
+
+	expect_place(c, 2, 13, &p, 0, exp13);
+	expect_place(c, 2, 10, &p, 0, exp10);
+}
+
+static void t_heavy_gets_nothing(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 1 };
+	struct sp_place_cand full[] = { lcand(1, 100), lcand(2, 0) };
+	struct sp_place_cand near[] = { lcand(1, 99), lcand(2, 0) };
+	const u64 exp[] = { 0, 10 };
+
+	expect_place(full, 2, 10, &p, 0, exp);
+	/* weights 1 and 100: 0.099 and 9.90 -> remainder goes to id 2 */
+	expect_place(near, 2, 10, &p, 0, exp);
+}
+
+static void t_heavy_min_spread_2(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 2 };
+	struct sp_place_cand full[] = { lcand(1, 100), lcand(2, 0) };
+	struct sp_place_cand near[] = { lcand(1, 99), lcand(2, 0) };
+	const u64 exp10[] = { 1, 9 };
+	const u64 exp2[] = { 1, 1 };
+	const u64 exp1[] = { 0, 1 };
+
+	expect_place(full, 2, 10, &p, 0, exp10);
+	expect_place(near, 2, 10, &p, 0, exp10);
+	expect_place(full, 2, 2, &p, 0, exp2);
+	/* want 1 < min_spread: the single slice goes to the lighter one */
+	expect_place(full, 2, 1, &p, 0, exp1);
+}
+
+static void t_three_domains(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 1 };
+	struct sp_place_cand c[] = { lcand(1, 10), lcand(2, 40),
+				     lcand(3, 70) };
+	/* weights 90, 60, 30: 5, 3.33, 1.67 -> 5, 3, 2 */
+	const u64 exp[] = { 5, 3, 2 };
+
+	expect_place(c, 3, 10, &p, 0, exp);
+}
+
+static void t_four_domains(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 1 };
+	struct sp_place_cand c[] = { lcand(4, 0), lcand(3, 25),
+				     lcand(2, 50), lcand(1, 100) };
+	/* weights 100, 75, 50, 0 over 225: exactly 4, 3, 2, 0 */
+	const u64 exp1[] = { 4, 3, 2, 0 };
+	/* min_spread 4: the largest share (id 4) gives one to id 1 */
+	const u64 exp4[] = { 3, 3, 2, 1 };
+
+	expect_place(c, 4, 9, &p, 0, exp1);
+	p.min_spread = 4;
+	expect_place(c, 4, 9, &p, 0, exp4);
+}
+
+static void t_spread_donor_ties(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 3 };
+	/* equal W: the donor among equal shares is the higher id */
+	struct sp_place_cand eq[] = { lcand(1, 0), lcand(2, 0),
+				      lcand(3, 100) };
+	const u64 exp_eq[] = { 2, 1, 1 };
+	/*
+	 * weights 90 and 80, want 4: 2.12 and 1.88 -> 2 and 2; the donor is
+	 * the heavier one (load 20) although it has the lower id.
+	 */
+	struct sp_place_cand w[] = { lcand(9, 10), lcand(1, 20),
+				     lcand(5, 100) };
+	const u64 exp_w[] = { 2, 1, 1 };
+
+	expect_place(eq, 3, 4, &p, 0, exp_eq);
+	expect_place(w, 3, 4, &p, 0, exp_w);
+}
+
+static void t_cap_overflow(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 1 };
+	/*
+	 * Weights 100, 80, 50, 40 over 270, want 27: ideal 10, 8, 5, 4.
+	 * id 1 is capped at 2 and id 4 at 1: 11 slices overflow.  The
+	 * lightest with room is id 2 (fills up to 12), the rest goes to id 3.
+	 */
+	struct sp_place_cand c[] = {
+		{ .id = 1, .free = 2, .total = 100, .load = 0 },
+		{ .id = 2, .free = 12, .total = 100, .load = 20 },
+		{ .id = 3, .free = 100, .total = 100, .load = 50 },
+		{ .id = 4, .free = 1, .total = 100, .load = 60 },
+	};
+	const u64 exp[] = { 2, 12, 12, 1 };
+	/* everything fits exactly */
+	struct sp_place_cand t[] = {
+		{ .id = 1, .free = 3, .total = 10, .load = 0 },
+		{ .id = 2, .free = 4, .total = 10, .load = 90 },
+	};
+	const u64 exp_t[] = { 3, 4 };
+
+	expect_place(c, 4, 27, &p, 0, exp);
+	expect_place(t, 2, 7, &p, 0, exp_t);
+}
+
+static void t_enospc(void)
+{
+	struct sp_place_params p = { .w_space = 50, .w_load = 50,
+				     .min_spread = 2 };
+	struct sp_place_cand c[] = {
+		{ .id = 1, .free = 3, .total = 10, .load = 0 },
+		{ .id = 2, .free = 4, .total = 10, .load = 90 },
+		{ .id = 3, .free = 0, .total = 10, .load = 0 },
+	};
+
+	expect_place(c, 3, 8, &p, -ENOSPC, NULL);
+	expect_place(c, 3, U64_ALL, &p, -ENOSPC, NULL);
+	expect_place(c, 0, 1, &p, -ENOSPC, NULL);
+	expect_place(&c[2], 1, 1, &p, -ENOSPC, NULL);
+}
+
+static void t_want_zero(void)
+{
+	struct sp_place_params p = { .w_space = 50, .w_load = 50,
+				     .min_spread = 3 };
+	struct sp_place_cand c[] = { lcand(1, 0), lcand(2, 50),
+				     lcand(3, 100) };
+	const u64 exp[] = { 0, 0, 0 };
+
+	expect_place(c, 3, 0, &p, 0, exp);
+	c[0].free = 0;
+	c[1].free = 0;
+	c[2].free = 0;
+	expect_place(c, 3, 0, &p, 0, exp);
+	expect_place(c, 0, 0, &p, 0, exp);
+}
+
+static void t_zero_free_excluded(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 3 };
+	/* the lightest has no free slice: it neither gets nor counts */
+	struct sp_place_cand c[] = {
+		{ .id = 1, .free = 0, .total = 10, .load = 0 },
+		{ .id = 2, .free = 10, .total = 10, .load = 50 },
+		{ .id = 3, .free = 10, .total = 10, .load = 50 },
+	};
+	const u64 exp[] = { 0, 2, 2 };
+
+	expect_place(c, 3, 4, &p, 0, exp);
+}
+
+static void t_remainder_ties(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 1 };
+	/*
+	 * Weights 25 (id 1) and 75 (id 2), want 2: 0.5 and 1.5, equal
+	 * remainders; the lower W (id 2) wins although its id is higher.
+	 */
+	struct sp_place_cand w[] = { lcand(1, 75), lcand(2, 25) };
+	const u64 exp_w[] = { 0, 2 };
+	const u64 exp_w2[] = { 1, 1 };
+	/* equal W, want 2 over three: 2/3 each, the two lowest ids win */
+	struct sp_place_cand id[] = { lcand(9, 30), lcand(5, 30),
+				      lcand(7, 30) };
+	const u64 exp_id[] = { 0, 1, 1 };
+
+	expect_place(w, 2, 2, &p, 0, exp_w);
+	p.min_spread = 2;
+	expect_place(w, 2, 2, &p, 0, exp_w2);
+	p.min_spread = 1;
+	expect_place(id, 3, 2, &p, 0, exp_id);
+}
+
+static void t_all_w100_equal(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 1 };
+	struct sp_place_cand c[] = { lcand(3, 100), lcand(1, 100),
+				     lcand(2, 100) };
+	/* weight 1 each: 7 / 3 = 2 each, the extra slice to id 1 */
+	const u64 exp[] = { 2, 3, 2 };
+	/* full on space too */
+	struct sp_place_cand f[] = {
+		{ .id = 1, .free = 0, .total = 8, .load = 0 },
+		{ .id = 2, .free = 5, .total = 5, .load = 100 },
+		{ .id = 3, .free = 5, .total = 5, .load = 100 },
+	};
+	const u64 exp_f[] = { 0, 3, 3 };
+
+	expect_place(c, 3, 7, &p, 0, exp);
+	expect_place(f, 3, 6, &p, 0, exp_f);
+}
+
+static void t_want_below_min_spread(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100,
+				     .min_spread = 3 };
+	/* weights 100, 10, 5, want 2: 1.74, 0.17, 0.09 -> 2, 0, 0 -> 1, 1, 0 */
+	struct sp_place_cand c[] = { lcand(1, 0), lcand(2, 90),
+				     lcand(3, 95) };
+	const u64 exp2[] = { 1, 1, 0 };
+	const u64 exp1[] = { 1, 0, 0 };
+	/* min_spread above the number of candidates */
+	const u64 exp3[] = { 1, 1, 1 };
+
+	expect_place(c, 3, 2, &p, 0, exp2);
+	expect_place(c, 3, 1, &p, 0, exp1);
+	p.min_spread = 10;
+	expect_place(c, 3, 3, &p, 0, exp3);
+}
+
+static void t_invalid_args(void)
+{
+	struct sp_place_params p = { .w_space = 50, .w_load = 50,
+				     .min_spread = 1 };
+	struct sp_place_cand c[SP_PLACE_MAX + 1];
+	const u64 exp1[] = { 1 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		c[i] = lcand(i, 0);
+	expect_place(c, SP_PLACE_MAX + 1, 1, &p, -E2BIG, NULL);
+	p.w_space = 0;
+	p.w_load = 0;
+	expect_place(c, 1, 1, &p, -EINVAL, NULL);
+	p.w_space = 101;
+	expect_place(c, 1, 1, &p, -EINVAL, NULL);
+	p.w_space = 50;
+	p.w_load = 101;
+	expect_place(c, 1, 1, &p, -EINVAL, NULL);
+	p.w_load = 0;
+	expect_place(c, 1, 1, &p, 0, exp1);
+	c[1].id = c[0].id;
+	expect_place(c, 2, 1, &p, -EINVAL, NULL);
+}
+
+static void t_large_values(void)
+{
+	struct sp_place_params p = { .w_space = 100, .w_load = 100,
+				     .min_spread = 64 };
+	struct sp_place_cand c[SP_PLACE_MAX];
+	u64 exp[SP_PLACE_MAX];
+	unsigned int i;
+
+	/*
+	 * 64 empty domains of 2^32 slices, want 2^38 - 5: 2^32 - 5/64 each,
+	 * so 59 get 2^32 (lowest ids) and 5 get 2^32 - 1.
+	 */
+	for (i = 0; i < SP_PLACE_MAX; i++) {
+		c[i].id = 1000 - i;
+		c[i].free = 1ULL << 32;
+		c[i].total = 1ULL << 32;
+		c[i].load = 0;
+		exp[i] = c[i].id < 1000 - 63 + 59 ? 1ULL << 32 :
+			 (1ULL << 32) - 1;
+	}
+	expect_place(c, SP_PLACE_MAX, (1ULL << 38) - 5, &p, 0, exp);
+
+	/*
+	 * Two domains of 2^63 free slices, W 25 and 75, want 2^64 - 1: the
+	 * ideal 3/4 share is capped at 2^63, the rest goes to the other.
+	 */
+	p.w_space = 0;
+	p.min_spread = 1;
+	c[0].id = 1;
+	c[0].free = 1ULL << 63;
+	c[0].total = U64_ALL;
+	c[0].load = 25;
+	c[1].id = 2;
+	c[1].free = 1ULL << 63;
+	c[1].total = U64_ALL;
+	c[1].load = 75;
+	exp[0] = 1ULL << 63;
+	exp[1] = (1ULL << 63) - 1;
+	expect_place(c, 2, U64_ALL, &p, 0, exp);
+
+	/* same, no cap: want 2^62 + 3 -> 3/4 and 1/4, remainder 0.25/0.75 */
+	exp[0] = (3ULL << 60) + 2;
+	exp[1] = (1ULL << 60) + 1;
+	expect_place(c, 2, (1ULL << 62) + 3, &p, 0, exp);
+}
+
+static void t_permutation_invariance(void)
+{
+	struct sp_place_params p = { .w_space = 40, .w_load = 60,
+				     .min_spread = 4 };
+	/* some W ties, a cap and a zero-free one */
+	const struct sp_place_cand base[] = {
+		{ .id = 11, .free = 3, .total = 50, .load = 10 },
+		{ .id = 4, .free = 40, .total = 50, .load = 10 },
+		{ .id = 7, .free = 40, .total = 50, .load = 10 },
+		{ .id = 2, .free = 10, .total = 50, .load = 70 },
+		{ .id = 30, .free = 0, .total = 50, .load = 0 },
+		{ .id = 5, .free = 25, .total = 50, .load = 100 },
+	};
+	enum { N = ARRAY_SIZE(base) };
+	struct sp_place_cand c[N];
+	u64 ref[N], share[N];
+	unsigned int perm[N], cnt[N], i, j, tmp, n_perm = 0, bad = 0;
+	u64 sum = 0;
+
+	if (sp_place(base, N, 23, &p, ref)) {
+		fail("base placement failed");
+		return;
+	}
+	for (i = 0; i < N; i++)
+		sum += ref[i];
+	CHECK(sum == 23, "sum %llu", ull(sum));
+
+	/* all N! orders, generated by Heap's algorithm */
+	for (i = 0; i < N; i++) {
+		perm[i] = i;
+		cnt[i] = 0;
+	}
+	i = 0;
+	for (;;) {
+		for (j = 0; j < N; j++)
+			c[j] = base[perm[j]];
+		if (sp_place(c, N, 23, &p, share))
+			bad++;
+		for (j = 0; j < N; j++)
+			if (share[j] != ref[perm[j]])
+				bad++;
+		n_perm++;
+		while (i < N && cnt[i] >= i) {
+			cnt[i] = 0;
+			i++;
+		}
+		if (i >= N)
+			break;
+		j = (i % 2) ? cnt[i] : 0;
+		tmp = perm[j];
+		perm[j] = perm[i];
+		perm[i] = tmp;
+		cnt[i]++;
+		i = 0;
+	}
+	CHECK(n_perm == 720, "ran %u permutations", n_perm);
+	CHECK(!bad, "%u mismatches over %u permutations", bad, n_perm);
+}
+
+/* ---- randomised property test against an independent model ---- */
+
+static u64 rng_state = 0x9e3779b97f4a7c15ULL;
+
+static u64 rnd(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static u64 rnd_below(u64 n)
+{
+	return n ? rnd() % n : 0;
+}
+
+struct model {
+	const struct sp_place_cand *c;
+	u32 w[SP_PLACE_MAX];
+	u64 rem[SP_PLACE_MAX];
+};
+
+static const struct model *cmp_model;
+
+/* Straight from the rule text, in 128-bit arithmetic. */
+static u32 model_workload(const struct sp_place_cand *c,
+			  const struct sp_place_params *p)
+{
+	unsigned __int128 used_pct = 0;
+	u64 load = c->load > 100 ? 100 : c->load;
+
+	if (c->total && c->free < c->total)
+		used_pct = (unsigned __int128)(c->total - c->free) *
+			   100000 / c->total;
+	return (u32)(((unsigned __int128)p->w_space * used_pct +
+		      (unsigned __int128)p->w_load * load * 1000) /
+		     (p->w_space + p->w_load));
+}
+
+static int cmp_light(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a;
+	unsigned int y = *(const unsigned int *)b;
+	const struct model *m = cmp_model;
+
+	if (m->w[x] != m->w[y])
+		return m->w[x] < m->w[y] ? -1 : 1;
+	return m->c[x].id < m->c[y].id ? -1 : 1;
+}
+
+static int cmp_rem(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a;
+	unsigned int y = *(const unsigned int *)b;
+	const struct model *m = cmp_model;
+
+	if (m->rem[x] != m->rem[y])
+		return m->rem[x] > m->rem[y] ? -1 : 1;
+	return cmp_light(a, b);
+}
+
+static int model_place(const struct sp_place_cand *c, unsigned int nr,
+		       u64 want, const struct sp_place_params *p, u64 *share)
+{
+	struct model m = { .c = c };
+	unsigned int ord[SP_PLACE_MAX], np = 0, i, j, k, nz;
+	unsigned __int128 avail = 0, sum_wt = 0, given = 0, over = 0;
+	int equal;
+
+	for (i = 0; i < nr; i++) {
+		share[i] = 0;
+		if (!c[i].free)
+			continue;
+		m.w[i] = model_workload(&c[i], p);
+		avail += c[i].free;
+		ord[np++] = i;
+	}
+	if (avail < want)
+		return -ENOSPC;
+	if (!want)
+		return 0;
+	for (j = 0; j < np; j++)
+		sum_wt += SP_W_MAX - m.w[ord[j]];
+	equal = sum_wt == 0;
+	if (equal)
+		sum_wt = np;
+	for (j = 0; j < np; j++) {
+		unsigned __int128 wt = equal ? 1 : SP_W_MAX - m.w[ord[j]];
+
+		share[ord[j]] = (u64)((unsigned __int128)want * wt / sum_wt);
+		m.rem[ord[j]] = (u64)((unsigned __int128)want * wt % sum_wt);
+		given += share[ord[j]];
+	}
+	cmp_model = &m;
+	qsort(ord, np, sizeof(ord[0]), cmp_rem);
+	for (j = 0; given < want; j++, given++)
+		share[ord[j]]++;
+	qsort(ord, np, sizeof(ord[0]), cmp_light);
+	for (j = 0; j < np; j++) {
+		i = ord[j];
+		if (share[i] > c[i].free) {
+			over += share[i] - c[i].free;
+			share[i] = c[i].free;
+		}
+	}
+	for (j = 0; j < np; j++) {
+		i = ord[j];
+		while (over && share[i] < c[i].free) {
+			u64 step = c[i].free - share[i];
+
+			if (step > over)
+				step = (u64)over;
+			share[i] += step;
+			over -= step;
+		}
+	}
+	k = p->min_spread;
+	if (k > np)
+		k = np;
+	if (k > want)
+		k = (unsigned int)want;
+	for (;;) {
+		unsigned int donor = ord[0], recv = nr;
+
+		nz = 0;
+		for (j = 0; j < np; j++)
+			nz += share[ord[j]] != 0;
+		if (nz >= k)
+			break;
+		for (j = 0; j < np; j++) {
+			i = ord[j];
+			if (share[i] > share[donor] ||
+			    (share[i] == share[donor] &&
+			     cmp_light(&donor, &i) < 0))
+				donor = i;
+		}
+		for (j = np; j-- > 0;)
+			if (!share[ord[j]])
+				recv = ord[j];
+		share[donor]--;
+		share[recv]++;
+	}
+	return 0;
+}
+
+static void random_cand(struct sp_place_cand *c, unsigned int nr, int big)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		do {
+			c[i].id = (u32)rnd_below(big ? 1ULL << 32 : 3 * nr);
+			for (j = 0; j < i; j++)
+				if (c[j].id == c[i].id)
+					break;
+		} while (j < i);
+		c[i].total = big ? rnd_below(1ULL << 32) + 1 : rnd_below(30);
+		switch (rnd_below(8)) {
+		case 0:
+			c[i].free = 0;
+			break;
+		case 1:
+			c[i].free = c[i].total;
+			break;
+		case 2:
+			c[i].free = c[i].total + rnd_below(5);
+			break;
+		default:
+			c[i].free = rnd_below(c[i].total + 1);
+		}
+		c[i].load = rnd_below(8) ? (u32)rnd_below(101) :
+			    (u32)(rnd_below(2) ? 100 : 100 + rnd_below(50));
+	}
+}
+
+static void t_random_property(void)
+{
+	struct sp_place_cand c[SP_PLACE_MAX], s[SP_PLACE_MAX];
+	u64 share[SP_PLACE_MAX], again[SP_PLACE_MAX], model[SP_PLACE_MAX];
+	u64 perm_share[SP_PLACE_MAX];
+	unsigned int iter, i, nr, pos[SP_PLACE_MAX], errors = 0, placed = 0;
+	unsigned int spread_used = 0, capped = 0;
+
+	for (iter = 0; iter < 20000 && errors < 10; iter++) {
+		struct sp_place_params p, p1;
+		int big = !(iter % 5);
+		u64 avail = 0, sum = 0, want;
+		unsigned int np = 0, nz = 0, k;
+		int ret, mret;
+
+		nr = iter % 97 ? (unsigned int)rnd_below(9) + 1 :
+				 (unsigned int)rnd_below(SP_PLACE_MAX) + 1;
+		random_cand(c, nr, big);
+		do {
+			p.w_space = rnd_below(3) ? (u32)rnd_below(101) : 0;
+			p.w_load = rnd_below(3) ? (u32)rnd_below(101) : 100;
+		} while (!p.w_space && !p.w_load);
+		p.min_spread = (u32)rnd_below(nr + 3);
+		for (i = 0; i < nr; i++) {
+			avail += c[i].free;
+			np += c[i].free != 0;
+		}
+		want = rnd_below(avail + 2);
+		if (!rnd_below(10))
+			want = avail;
+
+		for (i = 0; i < nr; i++)
+			share[i] = SENTINEL;
+		ret = sp_place(c, nr, want, &p, share);
+		mret = model_place(c, nr, want, &p, model);
+		if (ret != mret) {
+			fail("iter %u: ret %d model %d", iter, ret, mret);
+			errors++;
+			continue;
+		}
+		if (ret) {
+			if (ret != -ENOSPC || avail >= want) {
+				fail("iter %u: ret %d avail %llu want %llu",
+				     iter, ret, ull(avail), ull(want));
+				errors++;
+			}
+			for (i = 0; i < nr; i++)
+				if (share[i] != SENTINEL) {
+					fail("iter %u: share written on error",
+					     iter);
+					errors++;
+					break;
+				}
+			continue;
+		}
+		placed++;
+		k = p.min_spread < np ? p.min_spread : np;
+		if (want < k)
+			k = (unsigned int)want;
+		for (i = 0; i < nr; i++) {
+			sum += share[i];
+			nz += share[i] != 0;
+			if (share[i] > c[i].free) {
+				fail("iter %u: share %llu > free %llu", iter,
+				     ull(share[i]), ull(c[i].free));
+				errors++;
+			}
+			if (share[i] == c[i].free && share[i])
+				capped++;
+			if (share[i] != model[i]) {
+				fail("iter %u: share[%u] %llu, model %llu",
+				     iter, i, ull(share[i]), ull(model[i]));
+				errors++;
+			}
+		}
+		if (sum != want) {
+			fail("iter %u: sum %llu want %llu", iter, ull(sum),
+			     ull(want));
+			errors++;
+		}
+		if (nz < k) {
+			fail("iter %u: %u non-zero, k %u", iter, nz, k);
+			errors++;
+		}
+		/* count the cases where rule 6 actually moved slices */
+		p1 = p;
+		p1.min_spread = 1;
+		model_place(c, nr, want, &p1, again);
+		if (memcmp(again, share, nr * sizeof(share[0])))
+			spread_used++;
+
+		/* determinism: same call again */
+		if (sp_place(c, nr, want, &p, again) ||
+		    memcmp(again, share, nr * sizeof(share[0]))) {
+			fail("iter %u: second call differs", iter);
+			errors++;
+		}
+
+		/* order independence: Fisher-Yates shuffle */
+		for (i = 0; i < nr; i++)
+			pos[i] = i;
+		for (i = nr; i > 1; i--) {
+			unsigned int j = (unsigned int)rnd_below(i);
+			unsigned int t = pos[i - 1];
+
+			pos[i - 1] = pos[j];
+			pos[j] = t;
+		}
+		for (i = 0; i < nr; i++)
+			s[i] = c[pos[i]];
+		if (sp_place(s, nr, want, &p, perm_share)) {
+			fail("iter %u: shuffled call failed", iter);
+			errors++;
+			continue;
+		}
+		for (i = 0; i < nr; i++)
+			if (perm_share[i] != share[pos[i]]) {
+				fail("iter %u: shuffled share differs", iter);
+				errors++;
+				break;
+			}
+	}
+	/* make sure the generator reaches the interesting paths */
+	CHECK(placed > 10000, "only %u placements", placed);
+	CHECK(capped > 1000, "only %u capped shares", capped);
+	CHECK(spread_used > 1000, "only %u spread cases", spread_used);
+	CHECK(!errors, "%u errors", errors);
+}
+
+/* ---- sp_place_order() ---- */
+
+static void t_order_alternates(void)
+{
+	struct sp_place_cand c[] = { lcand(10, 0), lcand(5, 0), lcand(7, 0) };
+	const u64 share[] = { 3, 1, 2 };
+	/* id order 5, 7, 10 = index 1, 2, 0; rounds {1,2,0} {2,0} {0} */
+	const u32 exp[] = { 1, 2, 0, 2, 0, 0 };
+	u32 out[8];
+	unsigned int i;
+	int ret;
+
+	ret = sp_place_order(c, share, 3, 6, out);
+	CHECK(ret == 0, "ret %d", ret);
+	for (i = 0; !ret && i < ARRAY_SIZE(exp); i++)
+		CHECK(out[i] == exp[i], "out[%u] = %u, expected %u", i,
+		      out[i], exp[i]);
+
+	/* wrong sums and too many candidates leave out_idx alone */
+	memset(out, 0xff, sizeof(out));
+	ret = sp_place_order(c, share, 3, 5, out);
+	CHECK(ret == -EINVAL, "ret %d for sum 6 want 5", ret);
+	ret = sp_place_order(c, share, 3, 7, out);
+	CHECK(ret == -EINVAL, "ret %d for sum 6 want 7", ret);
+	ret = sp_place_order(c, share, SP_PLACE_MAX + 1, 6, out);
+	CHECK(ret == -E2BIG, "ret %d for nr 65", ret);
+	c[2].id = 5;
+	ret = sp_place_order(c, share, 3, 6, out);
+	CHECK(ret == -EINVAL, "ret %d for duplicate ids", ret);
+	for (i = 0; i < ARRAY_SIZE(out); i++)
+		CHECK(out[i] == 0xffffffffU, "out[%u] written on error", i);
+}
+
+static void t_order_property(void)
+{
+	struct sp_place_cand c[SP_PLACE_MAX], s[SP_PLACE_MAX];
+	u64 share[SP_PLACE_MAX], sshare[SP_PLACE_MAX], cnt[SP_PLACE_MAX];
+	static u32 out[4096], sout[4096];
+	unsigned int iter, i, j, nr, pos[SP_PLACE_MAX], errors = 0;
+
+	for (iter = 0; iter < 3000 && errors < 10; iter++) {
+		struct sp_place_params p = { .w_space = 50, .w_load = 50 };
+		u64 avail = 0, want, left;
+
+		nr = (unsigned int)rnd_below(12) + 1;
+		random_cand(c, nr, 0);
+		p.min_spread = (u32)rnd_below(nr + 1);
+		for (i = 0; i < nr; i++)
+			avail += c[i].free;
+		want = rnd_below(avail + 1);
+		if (sp_place(c, nr, want, &p, share) ||
+		    sp_place_order(c, share, nr, want, out)) {
+			fail("iter %u: placement failed", iter);
+			errors++;
+			continue;
+		}
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < want; i++) {
+			if (out[i] >= nr) {
+				fail("iter %u: bad index %u", iter, out[i]);
+				errors++;
+				break;
+			}
+			cnt[out[i]]++;
+			/* a repeat only when it is the last one with share */
+			left = 0;
+			for (j = 0; j < nr; j++)
+				if (j != out[i] && cnt[j] < share[j])
+					left++;
+			if (i && out[i] == out[i - 1] && left) {
+				fail("iter %u: repeat at %u", iter, i);
+				errors++;
+				break;
+			}
+			/*
+			 * Within a round (same pick count) ids ascend; a new
+			 * round (one more pick) restarts at a lower id.
+			 */
+			if (i && out[i] != out[i - 1] &&
+			    !((cnt[out[i]] == cnt[out[i - 1]] &&
+			       c[out[i]].id > c[out[i - 1]].id) ||
+			      (cnt[out[i]] == cnt[out[i - 1]] + 1 &&
+			       c[out[i]].id < c[out[i - 1]].id))) {
+				fail("iter %u: round order broken at %u",
+				     iter, i);
+				errors++;
+				break;
+			}
+		}
+		for (i = 0; i < nr; i++)
+			if (cnt[i] != share[i]) {
+				fail("iter %u: idx %u picked %llu times, share %llu",
+				     iter, i, ull(cnt[i]), ull(share[i]));
+				errors++;
+				break;
+			}
+
+		/* shuffled input: same sequence of ids */
+		for (i = 0; i < nr; i++)
+			pos[i] = i;
+		for (i = nr; i > 1; i--) {
+			unsigned int t;
+
+			j = (unsigned int)rnd_below(i);
+			t = pos[i - 1];
+			pos[i - 1] = pos[j];
+			pos[j] = t;
+		}
+		for (i = 0; i < nr; i++) {
+			s[i] = c[pos[i]];
+			sshare[i] = share[pos[i]];
+		}
+		if (sp_place_order(s, sshare, nr, want, sout)) {
+			fail("iter %u: shuffled order failed", iter);
+			errors++;
+			continue;
+		}
+		for (i = 0; i < want; i++)
+			if (s[sout[i]].id != c[out[i]].id) {
+				fail("iter %u: shuffled order differs at %u",
+				     iter, i);
+				errors++;
+				break;
+			}
+	}
+	CHECK(!errors, "%u errors", errors);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+	{ "reference_75_25", t_reference_75_25 },
+	{ "workload_fixed_point", t_workload_fixed_point },
+	{ "free_space_only", t_free_space_only },
+	{ "heavy_gets_nothing", t_heavy_gets_nothing },
+	{ "heavy_min_spread_2", t_heavy_min_spread_2 },
+	{ "three_domains", t_three_domains },
+	{ "four_domains", t_four_domains },
+	{ "spread_donor_ties", t_spread_donor_ties },
+	{ "cap_overflow_next_lightest", t_cap_overflow },
+	{ "enospc_writes_nothing", t_enospc },
+	{ "want_zero", t_want_zero },
+	{ "zero_free_excluded", t_zero_free_excluded },
+	{ "remainder_ties", t_remainder_ties },
+	{ "all_w100_equal_split", t_all_w100_equal },
+	{ "want_below_min_spread", t_want_below_min_spread },
+	{ "invalid_args", t_invalid_args },
+	{ "large_values", t_large_values },
+	{ "permutation_invariance", t_permutation_invariance },
+	{ "random_property", t_random_property },
+	{ "order_alternates", t_order_alternates },
+	{ "order_property", t_order_property },
+};
+
+int main(void)
+{
+	unsigned int i, failed = 0;
+
+	printf("KTAP version 1\n");
+	printf("1..%zu\n", ARRAY_SIZE(cases));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		case_ok = 1;
+		cases[i].fn();
+		if (case_ok)
+			printf("ok %u %s\n", i + 1, cases[i].name);
+		else
+			printf("not ok %u %s\n", i + 1, cases[i].name);
+		failed += !case_ok;
+	}
+	printf("# %u/%zu passed\n", (unsigned int)ARRAY_SIZE(cases) - failed,
+	       ARRAY_SIZE(cases));
+	return failed ? 1 : 0;
+}

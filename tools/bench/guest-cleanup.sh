@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Between tests: tear down whatever a test left behind so the next one
+# starts from a known state, and say what was found (a well-behaved test
+# leaves nothing).  Zeroes the head of every test disk.
+set -u
+
+if dmsetup ls 2>/dev/null | grep -vq 'No devices found'; then
+	echo "dm devices left: $(dmsetup ls | awk '{print $1}' | tr '\n' ' ')"
+	dmsetup remove_all --force > /dev/null 2>&1
+fi
+cfs=/sys/kernel/config
+if [ -d $cfs/slicepool ]; then
+	for pool in "$cfs"/slicepool/*/; do
+		[ -d "$pool" ] || continue
+		echo "slicepool pool left: $pool"
+		for v in "$pool"volumes/*/; do [ -d "$v" ] && rmdir "$v"; done
+		for m in "$pool"members/*/; do
+			[ -d "$m" ] || continue
+			echo 0 > "$m/enable" 2>/dev/null
+			rmdir "$m"
+		done
+		rmdir "$pool"
+	done 2>/dev/null
+fi
+if [ -d $cfs/nvmet ]; then
+	for p in "$cfs"/nvmet/ports/*/; do
+		[ -d "$p" ] || continue
+		echo "nvmet port left: $p"
+		rm -f "$p"subsystems/* 2>/dev/null
+		rmdir "$p" 2>/dev/null
+	done
+	for s in "$cfs"/nvmet/subsystems/*/; do
+		[ -d "$s" ] || continue
+		echo "nvmet subsystem left: $s"
+		rm -f "$s"allowed_hosts/* 2>/dev/null
+		for n in "$s"namespaces/*/; do
+			[ -d "$n" ] || continue
+			echo 0 > "$n/enable" 2>/dev/null
+			rmdir "$n"
+		done
+		rmdir "$s" 2>/dev/null
+	done
+	for h in "$cfs"/nvmet/hosts/*/; do [ -d "$h" ] && rmdir "$h"; done
+fi
+if command -v nvme > /dev/null && compgen -G '/sys/class/nvme-fabrics/ctl/nvme*' > /dev/null; then
+	echo "nvme controllers left"
+	nvme disconnect-all > /dev/null 2>&1
+fi
+for m in $(lsmod | awk '$1 ~ /^(dm_slicepool|sp_bench_warn)$/ {print $1}'); do
+	modprobe -r "$m" 2>/dev/null || echo "cannot unload module $m"
+done
+for d in /sys/block/vd*; do
+	dd if=/dev/zero of="/dev/${d##*/}" bs=1M count=16 oflag=direct status=none 2>/dev/null
+done
+exit 0

@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-guest test runner.  Reads the plan the host wrote into the results
+# export, runs each test from sp_start on, and reports on stdout (the event
+# port) with lines the host parses:
+#   @@SP READY <kver>
+#   @@SP START <idx> <boot>
+#   # ...                            the test's own output (KTAP, indented)
+#   @@SP END <idx> <rc> <clean|dmesg> [<what dmesg showed>]
+#   @@SP REBOOT <idx> <next-boot>    the test exited 75: rerun it after a reboot
+#   @@SP DONE
+# Per-test timeouts are enforced here; the host enforces them again (with
+# slack) in case the guest itself stops responding.
+
+set -u
+declare -A P
+read -r -a cmdline < /proc/cmdline
+for arg in "${cmdline[@]}"; do
+	case "$arg" in
+	sp_*=*) k=${arg%%=*}; P[$k]=${arg#*=} ;;
+	esac
+done
+RES=/run/sp/results
+top=${P[sp_top]}
+start=${P[sp_start]:-0}
+boot=${P[sp_boot]:-1}
+role=${P[sp_role]:-a}
+
+export SP_TOP=$top SP_BOOT=$boot SP_ROLE=$role
+export SP_SYNC=/run/sp/sync SP_MY_IP=${P[sp_ip]:-} SP_PEER_IP=${P[sp_peer]:-}
+SP_DISKS=$(for d in /sys/block/vd*; do
+	[ -e "$d" ] || continue
+	printf '/dev/%s ' "${d##*/}"
+done)
+export SP_DISKS=${SP_DISKS% }
+
+# What in dmesg fails a test, whatever the test itself said.
+BAD='Oops|BUG:|WARNING:|kernel BUG|general protection fault|Call Trace:|blocked for more than|hung_task|possible circular locking|lockdep|UBSAN|KASAN|Kernel panic|list_add corruption|list_del corruption|refcount_t:'
+
+barrier() {
+	local name=$1 peer t=0
+	[ -n "${P[sp_sync]:-}" ] || return 0
+	if [ "$role" = a ]; then peer=b; else peer=a; fi
+	touch "$SP_SYNC/$name.$role"
+	while [ ! -e "$SP_SYNC/$name.$peer" ]; do
+		sleep 0.2
+		t=$((t + 1))
+		[ $t -lt 1500 ] || return 1
+	done
+}
+
+printf '@@SP READY %s\n' "$(uname -r)"
+while read -r idx rel timeout; do
+	[ "$idx" -ge "$start" ] || continue
+	name=${rel//\//:}
+	export SP_ARTIFACTS=$RES/artifacts/$role/$name
+	mkdir -p "$SP_ARTIFACTS"
+	b=1
+	[ "$idx" -eq "$start" ] && b=$boot
+	export SP_BOOT=$b
+	barrier "t$idx.b$b" || echo "# barrier with the peer guest timed out"
+	printf '@@SP START %s %s\n' "$idx" "$b"
+	dmesg -c > /dev/null
+	dir=$top/${rel%/*}
+	(cd "$dir" && exec timeout -k 5 "$timeout" "./${rel##*/}") 2>&1 |
+		sed -u 's/^/# /' | tee -a "$SP_ARTIFACTS/output.log"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] &&
+		echo "# TIMEOUT: the test ran longer than its ${timeout}s and was killed"
+	dmesg > "$SP_ARTIFACTS/dmesg.boot$b.log"
+	verdict=clean
+	what=""
+	if grep -Eq "$BAD" "$SP_ARTIFACTS/dmesg.boot$b.log"; then
+		verdict=dmesg
+		what=$(grep -Em1 "$BAD" "$SP_ARTIFACTS/dmesg.boot$b.log" | cut -c1-160)
+		echo "# dmesg of this test:"
+		grep -E -B2 -A12 "$BAD" "$SP_ARTIFACTS/dmesg.boot$b.log" | head -40 | sed 's/^/#   /'
+	fi
+	if [ "$rc" -eq 75 ] && [ "$verdict" = clean ]; then
+		printf '@@SP REBOOT %s %s\n' "$idx" $((b + 1))
+		exit 0
+	fi
+	leftover=$("$top/tools/bench/guest-cleanup.sh" 2>&1)
+	[ -z "$leftover" ] || printf '%s\n' "$leftover" | sed 's/^/# cleanup: /'
+	printf '@@SP END %s %s %s %s\n' "$idx" "$rc" "$verdict" "$what"
+done < "$RES/plan"
+printf '@@SP DONE\n'
