@@ -73,6 +73,12 @@ if [ -n "${P[sp_ip]:-}" ]; then
 	ip addr add "${P[sp_ip]}/24" dev eth0
 fi
 
+# The test disks: every virtio disk (file-backed on the host).
+SP_DISKS=$(for d in /sys/block/vd*; do
+	[ -e "$d" ] && printf '/dev/%s ' "${d##*/}"
+done)
+export SP_DISKS=${SP_DISKS% } SP_TOP=${P[sp_top]}
+
 case "${P[sp_mode]:-shell}" in
 tests)
 	"${P[sp_top]}/tools/bench/guest-runner.sh" >&9 2>&1

@@ -29,11 +29,6 @@ role=${P[sp_role]:-a}
 
 export SP_TOP=$top SP_BOOT=$boot SP_ROLE=$role
 export SP_SYNC=/run/sp/sync SP_MY_IP=${P[sp_ip]:-} SP_PEER_IP=${P[sp_peer]:-}
-SP_DISKS=$(for d in /sys/block/vd*; do
-	[ -e "$d" ] || continue
-	printf '/dev/%s ' "${d##*/}"
-done)
-export SP_DISKS=${SP_DISKS% }
 
 # What in dmesg fails a test, whatever the test itself said.
 BAD='Oops|BUG:|WARNING:|kernel BUG|general protection fault|Call Trace:|blocked for more than|hung_task|possible circular locking|lockdep|UBSAN|KASAN|Kernel panic|list_add corruption|list_del corruption|refcount_t:'
