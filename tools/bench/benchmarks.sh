@@ -11,5 +11,6 @@ out=$top/build/bench-results
 mkdir -p "$out"
 report=$out/bench-$(date +%Y%m%d-%H%M%S).txt
 SP_MEM=${SP_MEM:-3072} SP_DEMO_TIMEOUT=${SP_BENCH_TIMEOUT:-3000} \
+	SP_GUEST_ENV="SP_BENCH_ROUNDS=${SP_BENCH_ROUNDS:-5} SP_BENCH_RUNTIME=${SP_BENCH_RUNTIME:-6}" \
 	"$top/selftests/run" --no-build --demo tools/bench/guest-bench.sh | tee "$report"
 echo "report kept in ${report#"$top"/}"

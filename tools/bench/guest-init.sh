@@ -78,6 +78,10 @@ SP_DISKS=$(for d in /sys/block/vd*; do
 	[ -e "$d" ] && printf '/dev/%s ' "${d##*/}"
 done)
 export SP_DISKS=${SP_DISKS% } SP_TOP=${P[sp_top]}
+# Knobs passed from the host as sp_env_NAME=value (e.g. bench rounds).
+for k in "${!P[@]}"; do
+	case $k in sp_env_*) export "${k#sp_env_}=${P[$k]}" ;; esac
+done
 
 case "${P[sp_mode]:-shell}" in
 tests)
