@@ -54,13 +54,19 @@ tools:
 	$(MAKE) -C tools/slicepool
 
 # Host unit tests of the pure C code (placement), built here, run by check.
-unit: build/placement_test
+unit: build/placement_test build/copyidx_test
 
 build/placement_test: selftests/placement/placement_test.c \
 		dm-slicepool/placement.c dm-slicepool/placement.h
 	@mkdir -p build
 	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -o $@ \
 		selftests/placement/placement_test.c dm-slicepool/placement.c
+
+build/copyidx_test: selftests/copyidx/copyidx_test.c dm-slicepool/copyidx.c \
+		dm-slicepool/copyidx.h $(wildcard selftests/copyidx/*.h)
+	@mkdir -p build
+	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/copyidx -o $@ \
+		selftests/copyidx/copyidx_test.c dm-slicepool/copyidx.c
 
 install: modules tools
 	$(KMAKE) INSTALL_MOD_DIR=updates INSTALL_MOD_PATH=$(DESTDIR) modules_install

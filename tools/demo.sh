@@ -9,7 +9,6 @@ set -eu
 export DM_DISABLE_UDEV=1
 read -r -a D <<< "$SP_DISKS"
 SP="$SP_TOP/tools/slicepool/slicepool"
-CFS=/sys/kernel/config/slicepool
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
@@ -22,8 +21,9 @@ run "$SP" member add demo a1 --path "${D[0]}" --domain shelf-a
 run "$SP" member add demo a2 --path "${D[1]}" --domain shelf-a
 run "$SP" member add demo b1 --path "${D[2]}" --domain shelf-b
 say "The module measures each member's load; pin it so the demo is repeatable: shelf-a 75, shelf-b 25"
-for m in a1 a2; do run sh -c "echo 75 > $CFS/demo/members/$m/load_override"; done
-run sh -c "echo 25 > $CFS/demo/members/b1/load_override"
+run "$SP" member set demo a1 --load-override 75
+run "$SP" member set demo a2 --load-override 75
+run "$SP" member set demo b1 --load-override 25
 run "$SP" status demo
 
 say "A 128 MiB volume needs 4 slices: shares in proportion to 100-75 and 100-25 give shelf-a 1, shelf-b 3"
@@ -37,7 +37,7 @@ echo "md5 of the data: $sum"
 
 say "Add a new, idle failure domain and grow the volume online to 256 MiB"
 run "$SP" member add demo c1 --path "${D[3]}" --domain shelf-c
-run sh -c "echo 0 > $CFS/demo/members/c1/load_override"
+run "$SP" member set demo c1 --load-override 0
 run "$SP" vol resize demo/db --size 256M
 echo "the 4 new slices are placed by the same load ratio, lightest domain first:"
 echo "shelf-c (load 0) and shelf-b (load 25) give them; shelf-a (75) none"

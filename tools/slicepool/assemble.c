@@ -1,0 +1,1026 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - assemble: re-create pools, members and volumes from the
+ * metadata on the members
+ *
+ * 1. Scan: every block device of /proc/partitions (or the devices given)
+ *    that is not held by another device and is not itself a slicepool
+ *    volume is read from offset 0 with O_DIRECT. Devices without the
+ *    superblock magic are ignored; metadata failing its checksum, version,
+ *    block number or layout checks is refused and reported. When one
+ *    member UUID is found on several devices (a stacked device showing
+ *    its lower device's superblock), the newest superblock generation
+ *    wins and the others are reported as duplicates.
+ * 2. Group the members by pool UUID and work out from the volume and
+ *    owner records which volumes exist and which of their slices are on
+ *    the members found: slices that are not are reported as missing.
+ * 3. For each pool: mkdir the pool, set slice_mb, create and enable every
+ *    member with its recorded name, domain and device, write reclaim
+ *    (skipped while slices are missing), read "discovered", mkdir each
+ *    volume found there and create the dm device of every volume of the
+ *    pool that has none. Objects that already exist are left as they are,
+ *    so assemble can be run again, e.g. after a missing member returns.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "slicepool.h"
+
+#define SP_VOL_STATE_LIVE	1
+
+struct asm_refused {
+	char device[256];
+	char reason[640];
+};
+
+struct asm_member {
+	struct sp_disk_member *d;
+	const char *result;	/* enabled, present, planned, failed */
+};
+
+struct asm_vol {
+	struct sp_disk_vol rec;	/* winning record */
+	u64 found;
+	u64 missing;
+	u64 twice;		/* logical slices claimed by two slices */
+	u64 *missing_list;	/* up to MISSING_LIST entries */
+	size_t nr_missing_list;
+	s64 kernel_missing;	/* from the map after binding, -1 unknown */
+	char dm_name[2 * SP_NAME_MAX + 2];
+	const char *result;	/* bound, present, planned, failed */
+};
+
+#define MISSING_LIST 64
+
+struct asm_pool {
+	char uuid[SP_UUID_STR_LEN];
+	char name[SP_NAME_MAX + 1];
+	u64 slice_sectors;
+	u64 best_gen;
+	struct asm_member *members;
+	size_t nr_members;
+	struct asm_vol *vols;
+	size_t nr_vols;
+	u64 orphans;
+	const char *reclaim;	/* done, skipped, planned, failed */
+	s64 reclaimed;		/* slices the module freed, -1 unknown */
+	bool degraded;
+	char **errors;
+	size_t nr_errors;
+};
+
+struct asm_state {
+	bool dry_run;
+	struct sp_disk_member *found;
+	size_t nr_found;
+	struct asm_refused *refused;
+	size_t nr_refused;
+	struct asm_refused *dups;
+	size_t nr_dups;
+	struct asm_pool *pools;
+	size_t nr_pools;
+};
+
+static void __printf(2, 3) pool_err(struct asm_pool *p, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	sp_err("pool %s: %s", p->name, buf);
+	p->errors = sp_realloc_array(p->errors, p->nr_errors + 1,
+				     sizeof(*p->errors));
+	p->errors[p->nr_errors++] = sp_strdup(buf);
+}
+
+static void add_refused(struct asm_refused **v, size_t *n, const char *dev,
+			const char *reason)
+{
+	*v = sp_realloc_array(*v, *n + 1, sizeof(**v));
+	snprintf((*v)[*n].device, sizeof((*v)[0].device), "%s", dev);
+	snprintf((*v)[*n].reason, sizeof((*v)[0].reason), "%s", reason);
+	(*n)++;
+}
+
+/* ---- scanning ---- */
+
+static bool sysfs_dir_empty(const char *path)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return true;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+static bool sysfs_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = !!fgets(buf, (int)len, f);
+	fclose(f);
+	if (ok)
+		sp_strip(buf);
+	return ok;
+}
+
+/*
+ * Decides whether /proc/partitions entry @name is a candidate and gives
+ * the path to open.
+ */
+static bool candidate(const char *name, unsigned long long kib, char *path,
+		      size_t len)
+{
+	char sys[PATH_MAX], buf[256];
+	struct stat st;
+
+	if (kib < 1024)		/* below 1 MiB: cannot hold a member */
+		return false;
+	snprintf(sys, sizeof(sys), "/sys/class/block/%s/holders", name);
+	if (!sysfs_dir_empty(sys))
+		return false;
+	snprintf(sys, sizeof(sys), "/sys/class/block/%s/dm/uuid", name);
+	if (sysfs_read_line(sys, buf, sizeof(buf)) &&
+	    !strncmp(buf, SP_DM_UUID_PREFIX, strlen(SP_DM_UUID_PREFIX)))
+		return false;
+	snprintf(sys, sizeof(sys), "/sys/class/block/%s/dm/name", name);
+	if (sysfs_read_line(sys, buf, sizeof(buf))) {
+		snprintf(path, len, "/dev/mapper/%s", buf);
+		if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+			return true;
+	}
+	snprintf(path, len, "/dev/%s", name);
+	return true;
+}
+
+static void scan_one(struct asm_state *s, const char *path, bool explicit)
+{
+	struct sp_disk_member m;
+	char why[640];
+	int ret;
+
+	ret = sp_md_read_dev(path, &m, why, sizeof(why));
+	if (!ret) {
+		s->found = sp_realloc_array(s->found, s->nr_found + 1,
+					    sizeof(*s->found));
+		s->found[s->nr_found++] = m;
+		return;
+	}
+	if (ret == -ENODATA) {
+		if (explicit)
+			add_refused(&s->refused, &s->nr_refused, path,
+				    "no slicepool superblock (not a member)");
+		return;
+	}
+	if (ret == -EINVAL) {
+		add_refused(&s->refused, &s->nr_refused, path, why);
+		return;
+	}
+	if (explicit || ret == -EIO) {
+		snprintf(why, sizeof(why), "cannot read: %s", strerror(-ret));
+		add_refused(&s->refused, &s->nr_refused, path, why);
+	}
+}
+
+static int scan_partitions(struct asm_state *s)
+{
+	unsigned long long kib;
+	char line[256], name[128], path[PATH_MAX];
+	unsigned int major, minor;
+	FILE *f;
+
+	f = fopen("/proc/partitions", "re");
+	if (!f) {
+		sp_err("cannot read /proc/partitions: %s (name the devices to scan on the command line)",
+		       strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %u %llu %127s", &major, &minor, &kib,
+			   name) != 4)
+			continue;
+		if (candidate(name, kib, path, sizeof(path)))
+			scan_one(s, path, false);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Keeps one device per member UUID: the newest superblock generation. */
+static void drop_duplicates(struct asm_state *s)
+{
+	size_t i, j, k = 0;
+	char why[640];
+
+	for (i = 0; i < s->nr_found; i++) {
+		struct sp_disk_member *a = &s->found[i];
+		bool keep = true;
+
+		for (j = 0; j < s->nr_found && keep; j++) {
+			struct sp_disk_member *b = &s->found[j];
+
+			if (i == j || strcmp(a->sb.member_uuid, b->sb.member_uuid))
+				continue;
+			if (b->sb.generation > a->sb.generation ||
+			    (b->sb.generation == a->sb.generation && j < i)) {
+				keep = false;
+				snprintf(why, sizeof(why),
+					 "duplicate of member %s (%s) found on %s, which is used",
+					 a->sb.member_name, a->sb.member_uuid,
+					 b->device);
+				add_refused(&s->dups, &s->nr_dups, a->device,
+					    why);
+			}
+		}
+		if (keep)
+			s->found[k++] = *a;
+		else
+			sp_disk_member_free(a);
+	}
+	s->nr_found = k;
+}
+
+/* ---- grouping and analysis ---- */
+
+static int cmp_member(const void *a, const void *b)
+{
+	const struct asm_member *x = a, *y = b;
+
+	return strcmp(x->d->sb.member_name, y->d->sb.member_name);
+}
+
+static struct asm_pool *pool_for(struct asm_state *s,
+				 struct sp_disk_member *m)
+{
+	struct asm_pool *p;
+	size_t i;
+
+	for (i = 0; i < s->nr_pools; i++)
+		if (!strcmp(s->pools[i].uuid, m->sb.pool_uuid))
+			return &s->pools[i];
+	s->pools = sp_realloc_array(s->pools, s->nr_pools + 1,
+				    sizeof(*s->pools));
+	p = &s->pools[s->nr_pools++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->uuid, sizeof(p->uuid), "%s", m->sb.pool_uuid);
+	snprintf(p->name, sizeof(p->name), "%s", m->sb.pool_name);
+	p->reclaimed = -1;
+	p->slice_sectors = m->sb.slice_sectors;
+	p->best_gen = m->sb.generation;
+	return p;
+}
+
+static void group(struct asm_state *s)
+{
+	struct asm_pool *p;
+	size_t i, j;
+
+	for (i = 0; i < s->nr_found; i++) {
+		struct sp_disk_member *m = &s->found[i];
+		bool clash = false;
+
+		p = pool_for(s, m);
+		if (m->sb.slice_sectors != p->slice_sectors) {
+			char why[640];
+
+			snprintf(why, sizeof(why),
+				 "slice size %llu sectors differs from the %llu of pool %s's other members",
+				 (unsigned long long)m->sb.slice_sectors,
+				 (unsigned long long)p->slice_sectors,
+				 p->uuid);
+			add_refused(&s->refused, &s->nr_refused, m->device,
+				    why);
+			continue;
+		}
+		for (j = 0; j < p->nr_members; j++)
+			if (!strcmp(p->members[j].d->sb.member_name,
+				    m->sb.member_name))
+				clash = true;
+		if (clash) {
+			char why[640];
+
+			snprintf(why, sizeof(why),
+				 "member name %s is used twice in pool %s (another member UUID)",
+				 m->sb.member_name, p->uuid);
+			add_refused(&s->refused, &s->nr_refused, m->device,
+				    why);
+			continue;
+		}
+		/* The newest superblock names the pool. */
+		if (m->sb.generation > p->best_gen) {
+			p->best_gen = m->sb.generation;
+			snprintf(p->name, sizeof(p->name), "%s",
+				 m->sb.pool_name);
+		}
+		p->members = sp_realloc_array(p->members, p->nr_members + 1,
+					      sizeof(*p->members));
+		p->members[p->nr_members].d = m;
+		p->members[p->nr_members++].result = NULL;
+	}
+	for (i = 0; i < s->nr_pools; i++)
+		qsort(s->pools[i].members, s->pools[i].nr_members,
+		      sizeof(struct asm_member), cmp_member);
+}
+
+static struct asm_vol *vol_by_uuid(struct asm_pool *p, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_vols; i++)
+		if (!strcmp(p->vols[i].rec.uuid, uuid))
+			return &p->vols[i];
+	return NULL;
+}
+
+/*
+ * The newest record of each volume wins; a live volume's logical slice is
+ * present when an owner record on a member found names it, with a
+ * generation no newer than the record's. Other owner records are orphans
+ * that reclaim frees.
+ */
+static void analyse(struct asm_pool *p)
+{
+	struct asm_vol *v;
+	size_t i, j, k;
+	u8 *seen;
+
+	for (i = 0; i < p->nr_members; i++) {
+		struct sp_disk_member *m = p->members[i].d;
+
+		for (j = 0; j < m->nr_vols; j++) {
+			struct sp_disk_vol *r = &m->vols[j];
+
+			v = vol_by_uuid(p, r->uuid);
+			if (!v) {
+				p->vols = sp_realloc_array(p->vols,
+							   p->nr_vols + 1,
+							   sizeof(*p->vols));
+				v = &p->vols[p->nr_vols++];
+				memset(v, 0, sizeof(*v));
+				v->rec = *r;
+				v->kernel_missing = -1;
+			} else if (r->generation > v->rec.generation) {
+				v->rec = *r;
+			}
+		}
+	}
+	/* Drop deleted volumes. */
+	for (i = 0, k = 0; i < p->nr_vols; i++)
+		if (p->vols[i].rec.state == SP_VOL_STATE_LIVE)
+			p->vols[k++] = p->vols[i];
+	p->nr_vols = k;
+
+	for (i = 0; i < p->nr_vols; i++) {
+		v = &p->vols[i];
+		sp_dm_name(p->name, v->rec.name, v->dm_name,
+			   sizeof(v->dm_name));
+		seen = sp_zalloc(v->rec.nr_slices + 1);
+		for (j = 0; j < p->nr_members; j++) {
+			struct sp_disk_member *m = p->members[j].d;
+
+			for (k = 0; k < m->nr_owners; k++) {
+				struct sp_disk_owner *o = &m->owners[k];
+
+				if (strcmp(o->vol_uuid, v->rec.uuid) ||
+				    o->logical >= v->rec.nr_slices ||
+				    o->generation > v->rec.generation)
+					continue;
+				if (seen[o->logical])
+					v->twice++;
+				else
+					v->found++;
+				seen[o->logical] = 1;
+			}
+		}
+		v->missing = v->rec.nr_slices - v->found;
+		v->missing_list = sp_zalloc(MISSING_LIST * sizeof(u64));
+		for (j = 0;
+		     j < v->rec.nr_slices && v->nr_missing_list < MISSING_LIST;
+		     j++)
+			if (!seen[j])
+				v->missing_list[v->nr_missing_list++] = j;
+		free(seen);
+		if (v->missing)
+			p->degraded = true;
+	}
+	for (j = 0; j < p->nr_members; j++) {
+		struct sp_disk_member *m = p->members[j].d;
+
+		for (k = 0; k < m->nr_owners; k++) {
+			struct sp_disk_owner *o = &m->owners[k];
+
+			v = vol_by_uuid(p, o->vol_uuid);
+			if (!v || o->logical >= v->rec.nr_slices ||
+			    o->generation > v->rec.generation)
+				p->orphans++;
+		}
+	}
+}
+
+/* ---- execution ---- */
+
+static bool pool_uuid_matches(struct asm_pool *p, bool *has_members)
+{
+	char **names;
+	char *uuid = NULL;
+	size_t n = 0;
+	bool same;
+
+	*has_members = false;
+	if (!cfs_list(&names, &n, "%s/members", p->name)) {
+		*has_members = n > 0;
+		cfs_free_list(names, n);
+	}
+	if (cfs_read(&uuid, "%s/uuid", p->name))
+		return false;
+	sp_strip(uuid);
+	same = !strcasecmp(uuid, p->uuid);
+	free(uuid);
+	return same;
+}
+
+static void say(const struct asm_state *s, const char *fmt, ...)
+	__printf(2, 3);
+
+static void say(const struct asm_state *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (sp_json)
+		return;
+	fputs(s->dry_run ? "  would " : "  ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static int setup_pool(struct asm_state *s, struct asm_pool *p)
+{
+	bool has_members = false;
+	char val[32];
+	int ret;
+
+	if (cfs_exists("%s", p->name)) {
+		if (!pool_uuid_matches(p, &has_members) && has_members) {
+			pool_err(p, "a different pool named '%s' is already configured; not assembling pool %s (remove the other pool or rename)",
+				 p->name, p->uuid);
+			return -EEXIST;
+		}
+		return 0;
+	}
+	say(s, "create pool %s (slice size %llu MiB)", p->name,
+	    (unsigned long long)(p->slice_sectors / 2048));
+	if (s->dry_run)
+		return 0;
+	ret = cfs_mkdir("%s", p->name);
+	if (ret) {
+		pool_err(p, "cannot create the pool: %s%s", strerror(-ret),
+			 sp_errno_hint(-ret));
+		return ret;
+	}
+	snprintf(val, sizeof(val), "%llu",
+		 (unsigned long long)(p->slice_sectors / 2048));
+	ret = cfs_write(val, "%s/slice_mb", p->name);
+	if (ret) {
+		pool_err(p, "the module refused slice_mb %s: %s", val,
+			 strerror(-ret));
+		cfs_rmdir("%s", p->name);
+		return ret;
+	}
+	return 0;
+}
+
+static void setup_member(struct asm_state *s, struct asm_pool *p,
+			 struct asm_member *am)
+{
+	const struct sp_sb_info *sb = &am->d->sb;
+	const char *dev = am->d->device;
+	bool created = false;
+	s64 en = 0;
+	int ret;
+
+	if (cfs_exists("%s/members/%s", p->name, sb->member_name)) {
+		if (!cfs_read_s64(&en, "%s/members/%s/enable", p->name,
+				  sb->member_name) && en == 1) {
+			am->result = "present";
+			return;
+		}
+	}
+	say(s, "add member %s (%s, domain %s) and enable it", sb->member_name,
+	    dev, sb->domain);
+	if (s->dry_run) {
+		am->result = "planned";
+		return;
+	}
+	if (!cfs_exists("%s/members/%s", p->name, sb->member_name)) {
+		ret = cfs_mkdir("%s/members/%s", p->name, sb->member_name);
+		if (ret)
+			goto fail;
+		created = true;
+	}
+	ret = cfs_write(dev, "%s/members/%s/path", p->name, sb->member_name);
+	if (!ret)
+		ret = cfs_write(sb->domain, "%s/members/%s/domain", p->name,
+				sb->member_name);
+	if (!ret)
+		ret = cfs_write("1", "%s/members/%s/enable", p->name,
+				sb->member_name);
+	if (!ret) {
+		am->result = "enabled";
+		return;
+	}
+fail:
+	pool_err(p, "cannot add member %s (%s): %s%s", sb->member_name, dev,
+		 strerror(-ret),
+		 ret == -EBUSY ? " (the device is held by something else)" :
+		 " (see dmesg)");
+	am->result = "failed";
+	if (created)
+		cfs_rmdir("%s/members/%s", p->name, sb->member_name);
+}
+
+static int bind_discovered(struct asm_state *s, struct asm_pool *p)
+{
+	char *text, *line, *save = NULL;
+	char name[64], uuid[64];
+	unsigned long long size;
+	int ret;
+
+	ret = cfs_read(&text, "%s/discovered", p->name);
+	if (ret) {
+		pool_err(p, "cannot read discovered volumes: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%63s %63s %llu", name, uuid, &size) != 3 ||
+		    !sp_valid_name(name)) {
+			pool_err(p, "unexpected line in discovered: '%s'",
+				 line);
+			continue;
+		}
+		say(s, "bind volume %s (%llu bytes)", name, size);
+		ret = cfs_mkdir("%s/volumes/%s", p->name, name);
+		if (ret)
+			pool_err(p, "cannot bind volume %s: %s%s", name,
+				 strerror(-ret), sp_errno_hint(-ret));
+	}
+	free(text);
+	return 0;
+}
+
+static void count_kernel_missing(struct asm_pool *p, const char *vol,
+				 s64 *missing)
+{
+	struct sp_map_entry *map;
+	size_t i, n;
+	char *text;
+
+	*missing = -1;
+	if (cfs_read(&text, "%s/volumes/%s/map", p->name, vol))
+		return;
+	if (!sp_map_parse(text, &map, &n)) {
+		*missing = 0;
+		for (i = 0; i < n; i++)
+			if (!map[i].member[0])
+				(*missing)++;
+		free(map);
+	}
+	free(text);
+}
+
+/* Whether a live table predates the return of some of its slices. */
+static bool table_stale(struct asm_pool *p, const char *vol,
+			const struct sp_dm_info *info)
+{
+	struct sp_map_entry *map;
+	struct sp_dm_status st;
+	bool stale = false;
+	char *text;
+	size_t n;
+
+	if (!info->live_table || strcmp(info->target, SP_TARGET_NAME) ||
+	    sp_dm_status_parse(info->status, &st))
+		return false;
+	if (cfs_read(&text, "%s/volumes/%s/map", p->name, vol))
+		return false;
+	if (!sp_map_parse(text, &map, &n)) {
+		stale = sp_table_stale(&st, map, n);
+		free(map);
+	}
+	free(text);
+	return stale;
+}
+
+static void start_volumes(struct asm_state *s, struct asm_pool *p)
+{
+	char dm_name[2 * SP_NAME_MAX + 2];
+	struct sp_dm_info info;
+	char **names, *uuid;
+	size_t i, j, n;
+	s64 size, missing;
+	struct asm_vol *v;
+	int ret;
+
+	if (cfs_list(&names, &n, "%s/volumes", p->name))
+		return;
+	for (i = 0; i < n; i++) {
+		v = NULL;
+		for (j = 0; j < p->nr_vols; j++)
+			if (!strcmp(p->vols[j].rec.name, names[i]))
+				v = &p->vols[j];
+		count_kernel_missing(p, names[i], &missing);
+		if (v)
+			v->kernel_missing = missing;
+		if (missing > 0)
+			p->degraded = true;
+		sp_dm_name(p->name, names[i], dm_name, sizeof(dm_name));
+		if (sp_dm_info(dm_name, &info)) {
+			pool_err(p, "cannot talk to device-mapper: %s (modprobe dm-mod)",
+				 sp_dm_last_error());
+			break;
+		}
+		if (info.exists) {
+			if (v)
+				v->result = "present";
+			if (table_stale(p, names[i], &info)) {
+				say(s, "reload dm device %s (slices came back)",
+				    dm_name);
+				if (sp_dm_reload_resume(dm_name, info.length,
+							p->name, names[i])) {
+					pool_err(p, "cannot reload dm device %s: %s",
+						 dm_name, sp_dm_last_error());
+					if (v)
+						v->result = "failed";
+				} else if (v) {
+					v->result = "reloaded";
+				}
+			}
+			continue;
+		}
+		if (cfs_read_s64(&size, "%s/volumes/%s/size", p->name,
+				 names[i]) || size <= 0) {
+			pool_err(p, "volume %s: cannot read its size",
+				 names[i]);
+			continue;
+		}
+		uuid = NULL;
+		if (!cfs_read(&uuid, "%s/volumes/%s/uuid", p->name, names[i]))
+			sp_strip(uuid);
+		say(s, "create dm device %s (%lld sectors)", dm_name,
+		    (long long)size / 512);
+		ret = sp_dm_create(dm_name, uuid, (u64)size / 512, p->name,
+				   names[i]);
+		free(uuid);
+		if (ret) {
+			pool_err(p, "cannot create dm device %s: %s",
+				 dm_name, sp_dm_last_error());
+			if (v)
+				v->result = "failed";
+		} else if (v) {
+			v->result = "started";
+		}
+	}
+	cfs_free_list(names, n);
+}
+
+static void assemble_pool(struct asm_state *s, struct asm_pool *p)
+{
+	bool all = true;
+	size_t i;
+	int ret;
+
+	if (!s->dry_run && cfs_check_root()) {
+		pool_err(p, "configfs is not available");
+		return;
+	}
+	if (setup_pool(s, p))
+		return;
+	for (i = 0; i < p->nr_members; i++) {
+		setup_member(s, p, &p->members[i]);
+		if (!strcmp(p->members[i].result, "failed"))
+			all = false;
+	}
+	if (p->degraded || !all) {
+		p->reclaim = "skipped";
+		if (p->orphans)
+			sp_warn("pool %s: orphaned slices are not reclaimed while members or slices are missing; run 'slicepool assemble' again once they are back",
+				p->name);
+	} else if (s->dry_run) {
+		p->reclaim = "planned";
+		say(s, "reclaim orphaned slices (%llu found)",
+		    (unsigned long long)p->orphans);
+	} else {
+		ret = cfs_write("1", "%s/reclaim", p->name);
+		if (ret) {
+			pool_err(p, "reclaim failed: %s%s", strerror(-ret),
+				 sp_errno_hint(-ret));
+			p->reclaim = "failed";
+		} else {
+			p->reclaim = "done";
+			if (cfs_read_s64(&p->reclaimed, "%s/reclaimed",
+					 p->name))
+				p->reclaimed = -1;
+		}
+	}
+	if (s->dry_run) {
+		for (i = 0; i < p->nr_vols; i++) {
+			struct asm_vol *v = &p->vols[i];
+
+			if (cfs_exists("%s/volumes/%s", p->name, v->rec.name)) {
+				v->result = "present";
+				continue;
+			}
+			say(s, "bind volume %s and create dm device %s",
+			    v->rec.name, v->dm_name);
+			v->result = "planned";
+		}
+		return;
+	}
+	bind_discovered(s, p);
+	for (i = 0; i < p->nr_vols; i++)
+		if (!cfs_exists("%s/volumes/%s", p->name, p->vols[i].rec.name))
+			p->vols[i].result = "failed";
+	start_volumes(s, p);
+}
+
+/* ---- output ---- */
+
+static void print_missing_text(const struct asm_pool *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nr_vols; i++) {
+		const struct asm_vol *v = &p->vols[i];
+
+		if (!v->missing && v->kernel_missing <= 0)
+			continue;
+		printf("  MISSING: volume %s: %llu of %llu slices", v->rec.name,
+		       (unsigned long long)v->missing,
+		       (unsigned long long)v->rec.nr_slices);
+		printf(" are not on any member found (logical");
+		for (j = 0; j < v->nr_missing_list; j++)
+			printf(" %llu", (unsigned long long)v->missing_list[j]);
+		printf("%s); I/O to them fails until their member returns\n",
+		       v->missing > v->nr_missing_list ? " ..." : "");
+	}
+}
+
+static void print_text(const struct asm_state *s)
+{
+	static const char *const mhdr[] = {
+		"MEMBER", "DOMAIN", "DEVICE", "MEMBER_UUID", "SLICES", "RESULT"
+	};
+	static const char *const vhdr[] = {
+		"VOLUME", "SIZE", "SLICES", "FOUND", "MISSING", "DM DEVICE",
+		"RESULT"
+	};
+	char a[32], b[32], c[32], d[32];
+	struct sp_table *t;
+	size_t i, j;
+
+	for (i = 0; i < s->nr_pools; i++) {
+		const struct asm_pool *p = &s->pools[i];
+
+		printf("\npool %s (uuid %s, slice size %llu MiB): %zu member(s) found\n",
+		       p->name, p->uuid,
+		       (unsigned long long)(p->slice_sectors / 2048),
+		       p->nr_members);
+		t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
+		for (j = 0; j < p->nr_members; j++) {
+			const struct asm_member *m = &p->members[j];
+
+			snprintf(a, sizeof(a), "%llu",
+				 (unsigned long long)m->d->sb.nr_slices);
+			tbl_add(t, m->d->sb.member_name, m->d->sb.domain,
+				m->d->device, m->d->sb.member_uuid, a,
+				m->result ? m->result : "-");
+		}
+		tbl_print(t, stdout, "  ");
+		tbl_free(t);
+		if (p->nr_vols) {
+			t = tbl_new(ARRAY_SIZE(vhdr), vhdr);
+			for (j = 0; j < p->nr_vols; j++) {
+				const struct asm_vol *v = &p->vols[j];
+
+				sp_format_size(v->rec.size, a, sizeof(a));
+				snprintf(b, sizeof(b), "%llu",
+					 (unsigned long long)v->rec.nr_slices);
+				snprintf(c, sizeof(c), "%llu",
+					 (unsigned long long)v->found);
+				snprintf(d, sizeof(d), "%llu",
+					 (unsigned long long)v->missing);
+				tbl_add(t, v->rec.name, a, b, c, d, v->dm_name,
+					v->result ? v->result : "-");
+			}
+			tbl_print(t, stdout, "  ");
+			tbl_free(t);
+		} else {
+			printf("  (no volumes)\n");
+		}
+		print_missing_text(p);
+		for (j = 0; j < p->nr_vols; j++)
+			if (p->vols[j].twice)
+				printf("  WARNING: volume %s: %llu logical slice(s) %s\n",
+				       p->vols[j].rec.name,
+				       (unsigned long long)p->vols[j].twice,
+				       "claimed by two physical slices");
+		printf("  orphaned slices found: %llu, reclaim: %s",
+		       (unsigned long long)p->orphans,
+		       p->reclaim ? p->reclaim : "-");
+		if (p->reclaimed >= 0)
+			printf(" (%lld slices freed)", (long long)p->reclaimed);
+		putchar('\n');
+		if (p->nr_errors)
+			printf("  %zu error(s), see above\n", p->nr_errors);
+	}
+	for (i = 0; i < s->nr_refused; i++)
+		printf("refused %s: %s\n", s->refused[i].device,
+		       s->refused[i].reason);
+	for (i = 0; i < s->nr_dups; i++)
+		printf("ignored %s: %s\n", s->dups[i].device,
+		       s->dups[i].reason);
+}
+
+static void print_json(const struct asm_state *s)
+{
+	size_t i, j, k;
+
+	js_open_obj(NULL);
+	js_bool("dry_run", s->dry_run);
+	js_open_arr("pools");
+	for (i = 0; i < s->nr_pools; i++) {
+		const struct asm_pool *p = &s->pools[i];
+
+		js_open_obj(NULL);
+		js_str("name", p->name);
+		js_str("uuid", p->uuid);
+		js_u64("slice_mb", p->slice_sectors / 2048);
+		js_bool("degraded", p->degraded);
+		js_u64("orphaned_slices", p->orphans);
+		js_str("reclaim", p->reclaim);
+		js_s64("reclaimed_slices", p->reclaimed);
+		js_open_arr("members");
+		for (j = 0; j < p->nr_members; j++) {
+			const struct sp_disk_member *d = p->members[j].d;
+
+			js_open_obj(NULL);
+			js_str("name", d->sb.member_name);
+			js_str("uuid", d->sb.member_uuid);
+			js_str("domain", d->sb.domain);
+			js_str("device", d->device);
+			js_u64("generation", d->sb.generation);
+			js_u64("slices", d->sb.nr_slices);
+			js_u64("used_slices", d->nr_owners);
+			js_str("result", p->members[j].result);
+			js_close();
+		}
+		js_close();
+		js_open_arr("volumes");
+		for (j = 0; j < p->nr_vols; j++) {
+			const struct asm_vol *v = &p->vols[j];
+
+			js_open_obj(NULL);
+			js_str("name", v->rec.name);
+			js_str("uuid", v->rec.uuid);
+			js_u64("size", v->rec.size);
+			js_u64("generation", v->rec.generation);
+			js_u64("slices", v->rec.nr_slices);
+			js_u64("found_slices", v->found);
+			js_u64("missing_slices", v->missing);
+			js_open_arr("missing");
+			for (k = 0; k < v->nr_missing_list; k++)
+				js_u64(NULL, v->missing_list[k]);
+			js_close();
+			js_u64("double_owned", v->twice);
+			js_s64("kernel_missing_slices", v->kernel_missing);
+			js_str("dm_device", v->dm_name);
+			js_str("result", v->result);
+			js_close();
+		}
+		js_close();
+		js_open_arr("errors");
+		for (j = 0; j < p->nr_errors; j++)
+			js_str(NULL, p->errors[j]);
+		js_close();
+		js_close();
+	}
+	js_close();
+	js_open_arr("refused");
+	for (i = 0; i < s->nr_refused; i++) {
+		js_open_obj(NULL);
+		js_str("device", s->refused[i].device);
+		js_str("reason", s->refused[i].reason);
+		js_close();
+	}
+	js_close();
+	js_open_arr("duplicates");
+	for (i = 0; i < s->nr_dups; i++) {
+		js_open_obj(NULL);
+		js_str("device", s->dups[i].device);
+		js_str("reason", s->dups[i].reason);
+		js_close();
+	}
+	js_close();
+	js_close();
+	js_end();
+}
+
+static void free_state(struct asm_state *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nr_pools; i++) {
+		struct asm_pool *p = &s->pools[i];
+
+		for (j = 0; j < p->nr_vols; j++)
+			free(p->vols[j].missing_list);
+		for (j = 0; j < p->nr_errors; j++)
+			free(p->errors[j]);
+		free(p->errors);
+		free(p->vols);
+		free(p->members);
+	}
+	for (i = 0; i < s->nr_found; i++)
+		sp_disk_member_free(&s->found[i]);
+	free(s->found);
+	free(s->pools);
+	free(s->refused);
+	free(s->dups);
+}
+
+int cmd_assemble(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct asm_state s = { 0 };
+	bool degraded = false, failed = false;
+	size_t i;
+	int c;
+
+	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1)
+		s.dry_run = true;
+
+	if (optind < argc) {
+		for (i = (size_t)optind; i < (size_t)argc; i++)
+			scan_one(&s, argv[i], true);
+	} else if (scan_partitions(&s)) {
+		return SP_EXIT_FAIL;
+	}
+	drop_duplicates(&s);
+	group(&s);
+	for (i = 0; i < s.nr_pools; i++)
+		analyse(&s.pools[i]);
+
+	if (!sp_json)
+		printf("%sfound %zu member(s) of %zu pool(s)%s\n",
+		       s.dry_run ? "dry run: " : "", s.nr_found, s.nr_pools,
+		       s.nr_refused ? ", some devices refused (see below)" :
+		       "");
+	for (i = 0; i < s.nr_pools; i++) {
+		if (!sp_json)
+			printf("pool %s:\n", s.pools[i].name);
+		assemble_pool(&s, &s.pools[i]);
+	}
+	if (sp_json)
+		print_json(&s);
+	else
+		print_text(&s);
+
+	for (i = 0; sp_json && i < s.nr_refused; i++)
+		sp_warn("%s refused: %s", s.refused[i].device,
+			s.refused[i].reason);
+	for (i = 0; i < s.nr_pools; i++) {
+		if (s.pools[i].nr_errors)
+			failed = true;
+		if (s.pools[i].degraded)
+			degraded = true;
+	}
+	if (s.nr_refused)
+		failed = true;
+	free_state(&s);
+	if (failed)
+		return SP_EXIT_FAIL;
+	return degraded ? SP_EXIT_DEGRADED : SP_EXIT_OK;
+}

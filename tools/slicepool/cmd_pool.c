@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - pool and member commands
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slicepool.h"
+
+struct pool_param {
+	const char *opt;
+	const char *attr;
+	unsigned long min, max;
+	bool set;
+	unsigned long val;
+};
+
+static const struct option pool_opts[] = {
+	{ "slice-mb", required_argument, NULL, 0 },
+	{ "weight-space", required_argument, NULL, 1 },
+	{ "weight-load", required_argument, NULL, 2 },
+	{ "min-domains", required_argument, NULL, 3 },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Indexed by the option ids above; written in this order (slice first). */
+static const struct pool_param pool_params[] = {
+	{ "--slice-mb", "slice_mb", 1, 1UL << 20, false, 0 },
+	{ "--weight-space", "weight_space", 0, 100, false, 0 },
+	{ "--weight-load", "weight_load", 0, 100, false, 0 },
+	{ "--min-domains", "min_domains", 1, 64, false, 0 },
+};
+
+/* Parses the options of pool create/set and returns the pool name. */
+static const char *parse_pool_args(const struct sp_cmd *cmd, int argc,
+				   char **argv, struct pool_param *params)
+{
+	int c;
+
+	memcpy(params, pool_params, sizeof(pool_params));
+	while ((c = sp_getopt(cmd, argc, argv, pool_opts)) != -1) {
+		params[c].val = sp_opt_ulong(cmd, params[c].opt, optarg,
+					     params[c].min, params[c].max);
+		params[c].set = true;
+	}
+	sp_want_args(cmd, argc, argv, 1);
+	sp_check_name(cmd, "pool", argv[optind]);
+	return argv[optind];
+}
+
+/* Writes the parameters given; prints the error of the first refusal. */
+static int write_pool_params(const char *pool, const struct pool_param *params)
+{
+	char val[32];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(pool_params); i++) {
+		if (!params[i].set)
+			continue;
+		snprintf(val, sizeof(val), "%lu", params[i].val);
+		ret = cfs_write(val, "%s/%s", pool, params[i].attr);
+		if (ret == -EBUSY && i == 0) {
+			sp_err("pool '%s': the slice size is fixed once a member is enabled",
+			       pool);
+			return ret;
+		} else if (ret) {
+			sp_err("pool '%s': the module refused %s %s: %s%s",
+			       pool, params[i].opt, val, strerror(-ret),
+			       sp_errno_hint(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int report_pool(const char *action, const char *pool)
+{
+	struct sp_pool p;
+	int ret;
+
+	ret = sp_pool_load(pool, &p);
+	if (ret) {
+		sp_err("pool '%s' cannot be read back: %s", pool,
+		       strerror(-ret));
+		sp_pool_free(&p);
+		return SP_EXIT_FAIL;
+	}
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("action", action);
+		sp_json_pool("pool", &p);
+		js_close();
+		js_end();
+	} else {
+		printf("%s pool %s (uuid %s, slice size %lld MiB, ",
+		       strcmp(action, "pool create") ? "updated" : "created",
+		       pool, p.uuid ? p.uuid : "-", (long long)p.slice_mb);
+		printf("weight_space %lld, weight_load %lld, min_domains %lld)\n",
+		       (long long)p.weight_space, (long long)p.weight_load,
+		       (long long)p.min_domains);
+	}
+	sp_pool_free(&p);
+	return SP_EXIT_OK;
+}
+
+int cmd_pool_create(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	struct pool_param params[ARRAY_SIZE(pool_params)];
+	const char *pool;
+	int ret;
+
+	pool = parse_pool_args(cmd, argc, argv, params);
+	if (cfs_check_root())
+		return SP_EXIT_FAIL;
+	if (cfs_exists("%s", pool)) {
+		sp_err("pool '%s' already exists (see 'slicepool status %s')",
+		       pool, pool);
+		return SP_EXIT_FAIL;
+	}
+	ret = cfs_mkdir("%s", pool);
+	if (ret) {
+		sp_err("cannot create pool '%s': %s%s", pool, strerror(-ret),
+		       sp_errno_hint(-ret));
+		return SP_EXIT_FAIL;
+	}
+	if (write_pool_params(pool, params)) {
+		ret = cfs_rmdir("%s", pool);
+		if (ret)
+			sp_err("could not remove the half-created pool '%s': %s",
+			       pool, strerror(-ret));
+		return SP_EXIT_FAIL;
+	}
+	return report_pool("pool create", pool);
+}
+
+int cmd_pool_set(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	struct pool_param params[ARRAY_SIZE(pool_params)];
+	const char *pool;
+	bool any = false;
+	size_t i;
+
+	pool = parse_pool_args(cmd, argc, argv, params);
+	for (i = 0; i < ARRAY_SIZE(pool_params); i++)
+		any |= params[i].set;
+	if (!any)
+		sp_usage_fail(cmd, "nothing to set: give at least one option");
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+	if (write_pool_params(pool, params))
+		return SP_EXIT_FAIL;
+	return report_pool("pool set", pool);
+}
+
+static s64 sum_or_unknown(s64 acc, s64 v)
+{
+	return acc < 0 || v < 0 ? -1 : acc + v;
+}
+
+int cmd_pool_list(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const char *const hdr[] = {
+		"POOL", "UUID", "SLICE_MB", "W_SPACE", "W_LOAD",
+		"MIN_DOMAINS", "MEMBERS", "VOLUMES", "SLICES", "FREE"
+	};
+	struct sp_table *t = NULL;
+	char **names;
+	size_t i, j, n;
+	int ret, rc = SP_EXIT_OK;
+
+	while (sp_getopt(cmd, argc, argv, NULL) != -1)
+		;
+	sp_want_args(cmd, argc, argv, 0);
+	if (cfs_check_root())
+		return SP_EXIT_FAIL;
+	ret = cfs_list(&names, &n, ".");
+	if (ret) {
+		sp_err("cannot list %s: %s", cfs_root(), strerror(-ret));
+		return SP_EXIT_FAIL;
+	}
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_open_arr("pools");
+	} else {
+		t = tbl_new(ARRAY_SIZE(hdr), hdr);
+	}
+	for (i = 0; i < n; i++) {
+		struct sp_pool p;
+		s64 total = 0, nfree = 0;
+		char f[8][24];
+
+		ret = sp_pool_load(names[i], &p);
+		if (ret) {
+			sp_err("cannot read pool '%s': %s", names[i],
+			       strerror(-ret));
+			rc = SP_EXIT_FAIL;
+			sp_pool_free(&p);
+			continue;
+		}
+		for (j = 0; j < p.nr_members; j++) {
+			total = sum_or_unknown(total, p.members[j].total_slices);
+			nfree = sum_or_unknown(nfree, p.members[j].free_slices);
+		}
+		if (sp_json) {
+			js_open_obj(NULL);
+			js_str("name", p.name);
+			js_str("uuid", p.uuid);
+			js_s64("slice_mb", p.slice_mb);
+			js_s64("weight_space", p.weight_space);
+			js_s64("weight_load", p.weight_load);
+			js_s64("min_domains", p.min_domains);
+			js_u64("members", p.nr_members);
+			js_u64("volumes", p.nr_volumes);
+			js_s64("total_slices", total);
+			js_s64("free_slices", nfree);
+			js_close();
+		} else {
+			s64 nums[] = { p.slice_mb, p.weight_space, p.weight_load,
+				       p.min_domains, (s64)p.nr_members,
+				       (s64)p.nr_volumes, total, nfree };
+
+			for (j = 0; j < ARRAY_SIZE(nums); j++) {
+				if (nums[j] < 0)
+					snprintf(f[j], sizeof(f[j]), "-");
+				else
+					snprintf(f[j], sizeof(f[j]), "%lld",
+						 (long long)nums[j]);
+			}
+			tbl_add(t, p.name, p.uuid ? p.uuid : "-", f[0], f[1],
+				f[2], f[3], f[4], f[5], f[6], f[7]);
+		}
+		sp_pool_free(&p);
+	}
+	cfs_free_list(names, n);
+	if (sp_json) {
+		js_close();
+		js_close();
+		js_end();
+	} else {
+		tbl_print(t, stdout, NULL);
+		tbl_free(t);
+	}
+	return rc;
+}
+
+/* Disables (when enabled) and removes a member; prints its own errors. */
+static int remove_member(const char *pool, const char *name)
+{
+	s64 enabled = 1;
+	int ret;
+
+	if (cfs_read_s64(&enabled, "%s/members/%s/enable", pool, name))
+		enabled = 1;
+	if (enabled) {
+		ret = cfs_write("0", "%s/members/%s/enable", pool, name);
+		if (ret == -EBUSY) {
+			sp_err("cannot disable member '%s' of pool '%s': %s (it holds slices of a bound volume: delete, shrink or unbind the volume first; see 'slicepool status %s')",
+			       name, pool, strerror(-ret), pool);
+			return ret;
+		} else if (ret) {
+			sp_err("cannot disable member '%s' of pool '%s': %s%s",
+			       name, pool, strerror(-ret), sp_errno_hint(-ret));
+			return ret;
+		}
+	}
+	ret = cfs_rmdir("%s/members/%s", pool, name);
+	if (ret) {
+		sp_err("cannot remove member '%s' of pool '%s': %s%s", name,
+		       pool, strerror(-ret), sp_errno_hint(-ret));
+		if (enabled &&
+		    cfs_write("1", "%s/members/%s/enable", pool, name))
+			sp_err("member '%s' was left disabled", name);
+	}
+	return ret;
+}
+
+int cmd_pool_remove(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "unbind", no_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	bool unbind = false, had_dm;
+	const char *pool;
+	char **names;
+	size_t i, n;
+	int ret;
+
+	while (sp_getopt(cmd, argc, argv, opts) != -1)
+		unbind = true;
+	sp_want_args(cmd, argc, argv, 1);
+	pool = argv[optind];
+	sp_check_name(cmd, "pool", pool);
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+
+	ret = cfs_list(&names, &n, "%s/volumes", pool);
+	if (ret) {
+		sp_err("cannot list the volumes of pool '%s': %s", pool,
+		       strerror(-ret));
+		return SP_EXIT_FAIL;
+	}
+	if (n && !unbind) {
+		sp_err("pool '%s' still has %zu volume(s), first '%s': delete them with 'slicepool vol remove %s/<volume>', or stop the pool keeping its data with 'slicepool pool remove --unbind %s'",
+		       pool, n, names[0], pool, pool);
+		cfs_free_list(names, n);
+		return SP_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++) {
+		if (sp_vol_teardown(pool, names[i], true, &had_dm)) {
+			cfs_free_list(names, n);
+			return SP_EXIT_FAIL;
+		}
+	}
+	cfs_free_list(names, n);
+
+	ret = cfs_list(&names, &n, "%s/members", pool);
+	if (ret) {
+		sp_err("cannot list the members of pool '%s': %s", pool,
+		       strerror(-ret));
+		return SP_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++) {
+		if (remove_member(pool, names[i])) {
+			cfs_free_list(names, n);
+			return SP_EXIT_FAIL;
+		}
+	}
+	ret = cfs_rmdir("%s", pool);
+	if (ret) {
+		sp_err("cannot remove pool '%s': %s%s", pool, strerror(-ret),
+		       sp_errno_hint(-ret));
+		cfs_free_list(names, n);
+		return SP_EXIT_FAIL;
+	}
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("action", "pool remove");
+		js_str("pool", pool);
+		js_open_arr("members_removed");
+		for (i = 0; i < n; i++)
+			js_str(NULL, names[i]);
+		js_close();
+		js_close();
+		js_end();
+	} else {
+		printf("removed pool %s (%zu member(s))\n", pool, n);
+	}
+	cfs_free_list(names, n);
+	return SP_EXIT_OK;
+}
+
+int cmd_member_add(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = NULL, *domain = NULL, *pool, *name;
+	struct sp_pool p;
+	size_t i;
+	int c, ret;
+
+	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+		if (c == 'p')
+			path = optarg;
+		else
+			domain = optarg;
+	}
+	sp_want_args(cmd, argc, argv, 2);
+	pool = argv[optind];
+	name = argv[optind + 1];
+	sp_check_name(cmd, "pool", pool);
+	sp_check_name(cmd, "member", name);
+	if (!path)
+		sp_usage_fail(cmd, "--path DEV is required");
+	if (!domain)
+		sp_usage_fail(cmd, "--domain D is required");
+	if (path[0] != '/')
+		sp_usage_fail(cmd, "--path: '%s' is not an absolute device path",
+			      path);
+	if (!sp_valid_domain(domain))
+		sp_usage_fail(cmd,
+			      "bad domain '%s': use 1..%d of [A-Za-z0-9:_.-]",
+			      domain, SP_NAME_MAX);
+
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+	if (cfs_exists("%s/members/%s", pool, name)) {
+		sp_err("pool '%s' already has a member '%s' (see 'slicepool status %s')",
+		       pool, name, pool);
+		return SP_EXIT_FAIL;
+	}
+	ret = cfs_mkdir("%s/members/%s", pool, name);
+	if (ret) {
+		sp_err("cannot create member '%s' in pool '%s': %s%s", name,
+		       pool, strerror(-ret), sp_errno_hint(-ret));
+		return SP_EXIT_FAIL;
+	}
+	ret = cfs_write(path, "%s/members/%s/path", pool, name);
+	if (ret) {
+		sp_err("member '%s': the module refused path %s: %s%s", name,
+		       path, strerror(-ret),
+		       ret == -EBUSY || ret == -EEXIST ?
+		       " (the device is already a member of a pool or held by something else)" :
+		       sp_errno_hint(-ret));
+		goto undo;
+	}
+	ret = cfs_write(domain, "%s/members/%s/domain", pool, name);
+	if (ret) {
+		sp_err("member '%s': the module refused domain %s: %s%s", name,
+		       domain, strerror(-ret), sp_errno_hint(-ret));
+		goto undo;
+	}
+	ret = cfs_write("1", "%s/members/%s/enable", pool, name);
+	if (ret) {
+		const char *hint = sp_errno_hint(-ret);
+
+		if (ret == -EBUSY || ret == -EEXIST)
+			hint = " (the device is in a pool already, or open exclusively)";
+		else if (ret == -ENOSPC || ret == -EFBIG)
+			hint = " (the device is too small for metadata and a slice)";
+		else if (ret == -ENOENT || ret == -ENXIO || ret == -ENODEV)
+			hint = " (no such block device)";
+		else if (ret == -EINVAL || ret == -EIO || ret == -EPROTO ||
+			 ret == -EUCLEAN)
+			hint = " (see dmesg: corrupt metadata, or another pool's)";
+		sp_err("cannot enable member '%s' (%s) of pool '%s': %s%s",
+		       name, path, pool, strerror(-ret), hint);
+		goto undo;
+	}
+
+	ret = sp_pool_load(pool, &p);
+	if (ret) {
+		sp_err("member added, but pool '%s' cannot be read back: %s",
+		       pool, strerror(-ret));
+		return SP_EXIT_FAIL;
+	}
+	for (i = 0; i < p.nr_members; i++) {
+		const struct sp_member *m = &p.members[i];
+
+		if (strcmp(m->name, name))
+			continue;
+		if (sp_json) {
+			js_open_obj(NULL);
+			js_str("action", "member add");
+			js_str("pool", pool);
+			sp_json_member("member", m);
+			js_close();
+			js_end();
+		} else {
+			printf("added member %s (%s, domain %s) to pool %s: ",
+			       name, path, domain, pool);
+			printf("%lld slices, %lld free\n",
+			       (long long)m->total_slices,
+			       (long long)m->free_slices);
+		}
+	}
+	sp_pool_free(&p);
+	return SP_EXIT_OK;
+
+undo:
+	if (cfs_rmdir("%s/members/%s", pool, name))
+		sp_err("could not remove the half-created member '%s'", name);
+	return SP_EXIT_FAIL;
+}
+
+int cmd_member_set(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "load-override", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *pool, *name, *load = NULL;
+	struct sp_pool p;
+	size_t i;
+	int ret;
+
+	while (sp_getopt(cmd, argc, argv, opts) != -1)
+		load = optarg;
+	sp_want_args(cmd, argc, argv, 2);
+	pool = argv[optind];
+	name = argv[optind + 1];
+	sp_check_name(cmd, "pool", pool);
+	sp_check_name(cmd, "member", name);
+	if (!load)
+		sp_usage_fail(cmd, "nothing to set: give --load-override");
+	if (strcmp(load, "auto"))
+		sp_opt_ulong(cmd, "--load-override", load, 0, 100);
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+	if (!cfs_exists("%s/members/%s", pool, name)) {
+		sp_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
+		       pool, name, pool);
+		return SP_EXIT_FAIL;
+	}
+	ret = cfs_write(load, "%s/members/%s/load_override", pool, name);
+	if (ret) {
+		sp_err("member '%s': the module refused load_override %s: %s%s",
+		       name, load, strerror(-ret), sp_errno_hint(-ret));
+		return SP_EXIT_FAIL;
+	}
+	ret = sp_pool_load(pool, &p);
+	if (ret) {
+		sp_err("pool '%s' cannot be read back: %s", pool,
+		       strerror(-ret));
+		sp_pool_free(&p);
+		return SP_EXIT_FAIL;
+	}
+	for (i = 0; i < p.nr_members; i++) {
+		const struct sp_member *m = &p.members[i];
+
+		if (strcmp(m->name, name))
+			continue;
+		if (sp_json) {
+			js_open_obj(NULL);
+			js_str("action", "member set");
+			js_str("pool", pool);
+			sp_json_member("member", m);
+			js_close();
+			js_end();
+		} else {
+			printf("member %s of pool %s: load_override %s, load %lld\n",
+			       name, pool,
+			       m->load_override ? m->load_override : "-",
+			       (long long)m->load);
+		}
+	}
+	sp_pool_free(&p);
+	return SP_EXIT_OK;
+}
+
+int cmd_member_remove(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	const char *pool, *name;
+
+	while (sp_getopt(cmd, argc, argv, NULL) != -1)
+		;
+	sp_want_args(cmd, argc, argv, 2);
+	pool = argv[optind];
+	name = argv[optind + 1];
+	sp_check_name(cmd, "pool", pool);
+	sp_check_name(cmd, "member", name);
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+	if (!cfs_exists("%s/members/%s", pool, name)) {
+		sp_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
+		       pool, name, pool);
+		return SP_EXIT_FAIL;
+	}
+	if (remove_member(pool, name))
+		return SP_EXIT_FAIL;
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("action", "member remove");
+		js_str("pool", pool);
+		js_str("member", name);
+		js_close();
+		js_end();
+	} else {
+		printf("removed member %s from pool %s\n", name, pool);
+	}
+	return SP_EXIT_OK;
+}

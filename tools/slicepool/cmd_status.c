@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - status command and the shared printing of pools
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slicepool.h"
+
+static void num(char *buf, size_t len, s64 v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld", (long long)v);
+}
+
+static void size_str(char *buf, size_t len, s64 v)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		sp_format_size((u64)v, buf, len);
+}
+
+static const char *dm_state(const struct sp_volume *v)
+{
+	if (v->dm_err)
+		return "unknown";
+	if (!v->dm.exists)
+		return "absent";
+	if (!v->dm.live_table)
+		return "no-table";
+	if (strcmp(v->dm.target, SP_TARGET_NAME))
+		return "foreign";
+	if (v->dm.suspended)
+		return "suspended";
+	return v->stale ? "stale" : "active";
+}
+
+void sp_json_member(const char *key, const struct sp_member *m)
+{
+	js_open_obj(key);
+	js_str("name", m->name);
+	js_str("path", m->path);
+	js_str("domain", m->domain);
+	if (m->enable < 0)
+		js_null("enabled");
+	else
+		js_bool("enabled", m->enable > 0);
+	js_str("state", m->state);
+	js_s64("size", m->size);
+	js_s64("total_slices", m->total_slices);
+	js_s64("free_slices", m->free_slices);
+	js_s64("load", m->load);
+	js_str("load_override", m->load_override);
+	js_close();
+}
+
+void sp_json_volume(const char *key, const struct sp_volume *v)
+{
+	char dev[96];
+
+	js_open_obj(key);
+	js_str("name", v->name);
+	js_str("uuid", v->uuid);
+	js_s64("size", v->size);
+	js_s64("slices", v->slices);
+	js_s64("missing_slices", v->missing);
+	js_open_obj("dm");
+	js_str("name", v->dm_name);
+	js_str("state", dm_state(v));
+	if (v->dm.exists) {
+		snprintf(dev, sizeof(dev), "/dev/mapper/%s", v->dm_name);
+		js_str("device", dev);
+		js_u64("major", v->dm.major);
+		js_u64("minor", v->dm.minor);
+		js_s64("open_count", v->dm.open_count);
+	} else {
+		js_null("device");
+		js_null("major");
+		js_null("minor");
+		js_null("open_count");
+	}
+	if (v->dm.exists && v->dm.live_table) {
+		js_u64("length_sectors", v->dm.length);
+		js_str("target", v->dm.target);
+		js_str("table", v->dm.params);
+		js_str("status", v->dm.status);
+	} else {
+		js_null("length_sectors");
+		js_null("target");
+		js_null("table");
+		js_null("status");
+	}
+	js_bool("stale", v->stale);
+	if (v->status_ok) {
+		const struct sp_dm_status *st = &v->status;
+		unsigned int i;
+
+		js_open_obj("io");
+		js_u64("reads", st->reads);
+		js_u64("writes", st->writes);
+		js_u64("read_sectors", st->read_sectors);
+		js_u64("write_sectors", st->write_sectors);
+		js_s64("io_errors", st->io_errors);
+		js_u64("missing_slices", st->missing);
+		js_open_arr("members");
+		for (i = 0; i < st->nr_members; i++) {
+			js_open_obj(NULL);
+			js_str("name", st->members[i].name);
+			js_u64("slices", st->members[i].slices);
+			js_str("state", st->members[i].state);
+			js_close();
+		}
+		js_close();
+		js_close();
+	} else {
+		js_null("io");
+	}
+	js_close();
+	js_close();
+}
+
+static void json_domain(const struct sp_domain *d)
+{
+	js_open_obj(NULL);
+	js_str("name", d->name);
+	js_s64("members", d->members);
+	js_s64("total_slices", d->total_slices);
+	js_s64("free_slices", d->free_slices);
+	js_s64("load", d->load);
+	js_s64("workload", d->workload);
+	js_close();
+}
+
+void sp_json_pool(const char *key, const struct sp_pool *p)
+{
+	size_t i;
+
+	js_open_obj(key);
+	js_str("name", p->name);
+	js_str("uuid", p->uuid);
+	js_s64("slice_mb", p->slice_mb);
+	js_s64("weight_space", p->weight_space);
+	js_s64("weight_load", p->weight_load);
+	js_s64("min_domains", p->min_domains);
+	js_open_arr("domains");
+	for (i = 0; i < p->nr_domains; i++)
+		json_domain(&p->domains[i]);
+	js_close();
+	js_open_arr("members");
+	for (i = 0; i < p->nr_members; i++)
+		sp_json_member(NULL, &p->members[i]);
+	js_close();
+	js_open_arr("volumes");
+	for (i = 0; i < p->nr_volumes; i++)
+		sp_json_volume(NULL, &p->volumes[i]);
+	js_close();
+	js_close();
+}
+
+void sp_print_pool(const struct sp_pool *p)
+{
+	static const char *const mhdr[] = {
+		"MEMBER", "DOMAIN", "STATE", "PATH", "SIZE", "SLICES", "FREE",
+		"LOAD", "OVERRIDE"
+	};
+	static const char *const dhdr[] = {
+		"DOMAIN", "MEMBERS", "SLICES", "FREE", "LOAD", "WORKLOAD"
+	};
+	static const char *const vhdr[] = {
+		"VOLUME", "SIZE", "SLICES", "MISSING", "DEVICE", "DM", "READS",
+		"WRITES", "ERRORS", "SLICES PER MEMBER"
+	};
+	char a[32], b[32], c[32], d[32], e[32], f[32], dev[96], per[256];
+	struct sp_table *t;
+	size_t i;
+
+	printf("pool %s  uuid %s  slice %lld MiB", p->name,
+	       p->uuid ? p->uuid : "-", (long long)p->slice_mb);
+	printf("  weight_space %lld  weight_load %lld  min_domains %lld\n",
+	       (long long)p->weight_space, (long long)p->weight_load,
+	       (long long)p->min_domains);
+	if (!p->nr_members) {
+		printf("  (no members: add one with 'slicepool member add %s %s')\n",
+		       p->name, "<name> --path DEV --domain D");
+	} else {
+		t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
+		for (i = 0; i < p->nr_members; i++) {
+			const struct sp_member *m = &p->members[i];
+
+			size_str(a, sizeof(a), m->size);
+			num(b, sizeof(b), m->total_slices);
+			num(c, sizeof(c), m->free_slices);
+			num(d, sizeof(d), m->load);
+			tbl_add(t, m->name, m->domain ? m->domain : "-",
+				m->state ? m->state : "-",
+				m->path ? m->path : "-", a, b, c, d,
+				m->load_override ? m->load_override : "-");
+		}
+		tbl_print(t, stdout, "  ");
+		tbl_free(t);
+	}
+	if (p->nr_domains) {
+		t = tbl_new(ARRAY_SIZE(dhdr), dhdr);
+		for (i = 0; i < p->nr_domains; i++) {
+			const struct sp_domain *dm = &p->domains[i];
+
+			num(a, sizeof(a), dm->members);
+			num(b, sizeof(b), dm->total_slices);
+			num(c, sizeof(c), dm->free_slices);
+			num(d, sizeof(d), dm->load);
+			num(e, sizeof(e), dm->workload);
+			tbl_add(t, dm->name, a, b, c, d, e);
+		}
+		tbl_print(t, stdout, "  ");
+		tbl_free(t);
+	}
+	if (!p->nr_volumes) {
+		printf("  (no volumes)\n");
+		return;
+	}
+	t = tbl_new(ARRAY_SIZE(vhdr), vhdr);
+	for (i = 0; i < p->nr_volumes; i++) {
+		const struct sp_volume *v = &p->volumes[i];
+
+		size_str(a, sizeof(a), v->size);
+		num(b, sizeof(b), v->slices);
+		num(c, sizeof(c), v->missing);
+		snprintf(dev, sizeof(dev), "/dev/mapper/%s", v->dm_name);
+		per[0] = '\0';
+		strcpy(d, "-");
+		strcpy(e, "-");
+		strcpy(f, "-");
+		if (v->status_ok) {
+			const struct sp_dm_status *st = &v->status;
+			unsigned int k;
+			size_t len = 0;
+
+			snprintf(d, sizeof(d), "%llu",
+				 (unsigned long long)st->reads);
+			snprintf(e, sizeof(e), "%llu",
+				 (unsigned long long)st->writes);
+			snprintf(f, sizeof(f), "%lld",
+				 (long long)st->io_errors);
+			for (k = 0; k < st->nr_members && len < sizeof(per);
+			     k++)
+				len += snprintf(per + len, sizeof(per) - len,
+						"%s%s:%llu%s", k ? "," : "",
+						st->members[k].name,
+						(unsigned long long)st->members[k].slices,
+						strcmp(st->members[k].state,
+						       "online") ? "(failed)" : "");
+		}
+		tbl_add(t, v->name, a, b, c, v->dm.exists ? dev : "-",
+			dm_state(v), d, e, f, per[0] ? per : "-");
+	}
+	tbl_print(t, stdout, "  ");
+	tbl_free(t);
+}
+
+int cmd_status(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	char **names = NULL;
+	size_t i, n = 0;
+	int ret, rc = SP_EXIT_OK;
+
+	while (sp_getopt(cmd, argc, argv, NULL) != -1)
+		;
+	if (argc - optind > 1)
+		sp_usage_fail(cmd, "unexpected argument '%s'",
+			      argv[optind + 1]);
+	if (argc - optind == 1) {
+		sp_check_name(cmd, "pool", argv[optind]);
+		if (sp_pool_require(argv[optind]))
+			return SP_EXIT_FAIL;
+		names = sp_zalloc(sizeof(*names));
+		names[0] = sp_strdup(argv[optind]);
+		n = 1;
+	} else {
+		if (cfs_check_root())
+			return SP_EXIT_FAIL;
+		ret = cfs_list(&names, &n, ".");
+		if (ret) {
+			sp_err("cannot list %s: %s", cfs_root(),
+			       strerror(-ret));
+			return SP_EXIT_FAIL;
+		}
+	}
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_open_arr("pools");
+	} else if (!n) {
+		puts("no pools (create one with 'slicepool pool create <pool>',");
+		puts("or run 'slicepool assemble')");
+	}
+	for (i = 0; i < n; i++) {
+		struct sp_pool p;
+
+		ret = sp_pool_load(names[i], &p);
+		if (ret) {
+			sp_err("cannot read pool '%s': %s", names[i],
+			       strerror(-ret));
+			rc = SP_EXIT_FAIL;
+		} else if (sp_json) {
+			sp_json_pool(NULL, &p);
+		} else {
+			if (i)
+				putchar('\n');
+			sp_print_pool(&p);
+		}
+		sp_pool_free(&p);
+	}
+	if (sp_json) {
+		js_close();
+		js_close();
+		js_end();
+	}
+	cfs_free_list(names, n);
+	return rc;
+}

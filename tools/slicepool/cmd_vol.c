@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - volume commands
+ *
+ * A volume is a configfs item <pool>/volumes/<vol>; writing its size
+ * allocates, expands or shrinks it. Its dm device is "<pool>-<vol>" with
+ * the table "0 <size / 512> slicepool <pool> <vol>".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slicepool.h"
+
+static void dm_unavailable(void)
+{
+	sp_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root? modprobe dm-mod)",
+	       sp_dm_last_error());
+}
+
+/* What to do when the module refuses a volume size. */
+static const char *size_hint(int ret)
+{
+	switch (ret) {
+	case -ENOSPC:
+		return " (too few free slices: add members or use a smaller size)";
+	case -ENODEV:
+		return " (the pool has no enabled member: 'slicepool member add')";
+	case -EIO:
+		return " (the volume has missing slices: run 'slicepool assemble')";
+	case -EBUSY:
+		return " (a dm table still covers that size)";
+	case -EINVAL:
+	case -ERANGE:
+		return " (see dmesg; e.g. it would span fewer than min_domains domains)";
+	default:
+		return sp_errno_hint(-ret);
+	}
+}
+
+/*
+ * True when @vol is listed in the pool's "discovered" attribute: it exists
+ * on the members, and a mkdir would bind it rather than create a volume.
+ */
+static bool is_discovered(const char *pool, const char *vol)
+{
+	char *text, *line, *save = NULL;
+	size_t len = strlen(vol);
+	bool found = false;
+
+	if (cfs_read(&text, "%s/discovered", pool))
+		return false;
+	for (line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save))
+		found = !strncmp(line, vol, len) && line[len] == ' ';
+	free(text);
+	return found;
+}
+
+/* Prints the volume's JSON document or a one-line summary. */
+static int report_volume(const char *action, const char *pool,
+			 const char *vol, const char *text, s64 old_size)
+{
+	struct sp_pool p;
+	size_t i;
+	int ret;
+
+	ret = sp_pool_load(pool, &p);
+	if (ret) {
+		sp_err("pool '%s' cannot be read back: %s", pool,
+		       strerror(-ret));
+		return SP_EXIT_FAIL;
+	}
+	for (i = 0; i < p.nr_volumes; i++) {
+		const struct sp_volume *v = &p.volumes[i];
+		char sz[32];
+
+		if (strcmp(v->name, vol))
+			continue;
+		if (sp_json) {
+			js_open_obj(NULL);
+			js_str("action", action);
+			js_str("pool", pool);
+			if (old_size >= 0)
+				js_s64("old_size", old_size);
+			sp_json_volume("volume", v);
+			js_close();
+			js_end();
+		} else {
+			sp_format_size(v->size < 0 ? 0 : (u64)v->size, sz,
+				       sizeof(sz));
+			printf("%s volume %s/%s: %s (%lld bytes), %lld slices",
+			       text, pool, vol, sz, (long long)v->size,
+			       (long long)v->slices);
+			printf(", device /dev/mapper/%s\n", v->dm_name);
+		}
+	}
+	sp_pool_free(&p);
+	return SP_EXIT_OK;
+}
+
+int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
+	char dm_name[2 * SP_NAME_MAX + 2], val[32];
+	struct sp_dm_info info;
+	const char *size_arg = NULL;
+	bool allocated = false;
+	char *uuid = NULL;
+	u64 size;
+	s64 got;
+	int ret;
+
+	while (sp_getopt(cmd, argc, argv, opts) != -1)
+		size_arg = optarg;
+	sp_want_args(cmd, argc, argv, 1);
+	sp_split_volspec(cmd, argv[optind], pool, vol);
+	if (!size_arg)
+		sp_usage_fail(cmd, "--size SIZE is required");
+	size = sp_opt_size(cmd, size_arg);
+
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+	if (cfs_exists("%s/volumes/%s", pool, vol)) {
+		sp_err("volume '%s/%s' already exists (resize it with 'slicepool vol resize %s/%s --size SIZE')",
+		       pool, vol, pool, vol);
+		return SP_EXIT_FAIL;
+	}
+	if (is_discovered(pool, vol)) {
+		sp_err("volume '%s/%s' exists on the members but is not bound: bring it back with 'slicepool assemble' (then resize or remove it), or choose another name",
+		       pool, vol);
+		return SP_EXIT_FAIL;
+	}
+	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	if (sp_dm_info(dm_name, &info)) {
+		dm_unavailable();
+		return SP_EXIT_FAIL;
+	}
+	if (info.exists) {
+		sp_err("a dm device named '%s' already exists: remove it (dmsetup remove %s) or choose another volume name",
+		       dm_name, dm_name);
+		return SP_EXIT_FAIL;
+	}
+
+	ret = cfs_mkdir("%s/volumes/%s", pool, vol);
+	if (ret) {
+		sp_err("cannot create volume '%s/%s': %s%s", pool, vol,
+		       strerror(-ret), sp_errno_hint(-ret));
+		return SP_EXIT_FAIL;
+	}
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)size);
+	ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
+	if (ret) {
+		sp_err("cannot allocate %s bytes for volume '%s/%s': %s%s", val,
+		       pool, vol, strerror(-ret), size_hint(ret));
+		goto undo;
+	}
+	allocated = true;
+	ret = cfs_read_s64(&got, "%s/volumes/%s/size", pool, vol);
+	if (ret || got <= 0 || got % 512) {
+		sp_err("volume '%s/%s': cannot read back a usable size%s%s",
+		       pool, vol, ret ? ": " : "", ret ? strerror(-ret) : "");
+		goto undo;
+	}
+	if (!cfs_read(&uuid, "%s/volumes/%s/uuid", pool, vol))
+		sp_strip(uuid);
+	ret = sp_dm_create(dm_name, uuid, (u64)got / 512, pool, vol);
+	free(uuid);
+	if (ret) {
+		sp_err("cannot create dm device '%s': %s (see dmesg)", dm_name,
+		       sp_dm_last_error());
+		goto undo;
+	}
+	return report_volume("vol create", pool, vol, "created", -1);
+
+undo:
+	/* Free what was allocated: rmdir alone only unbinds the volume. */
+	if (allocated) {
+		ret = cfs_write("0", "%s/volumes/%s/size", pool, vol);
+		if (ret)
+			sp_err("could not free the slices of '%s/%s': %s (delete it with 'slicepool vol remove %s/%s')",
+			       pool, vol, strerror(-ret), pool, vol);
+	}
+	ret = cfs_rmdir("%s/volumes/%s", pool, vol);
+	if (ret)
+		sp_err("could not remove the half-created volume '%s/%s': %s",
+		       pool, vol, strerror(-ret));
+	return SP_EXIT_FAIL;
+}
+
+int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
+	char dm_name[2 * SP_NAME_MAX + 2], val[32];
+	struct sp_dm_info info;
+	const char *size_arg = NULL;
+	bool live;
+	s64 old, got;
+	u64 size;
+	int ret;
+
+	while (sp_getopt(cmd, argc, argv, opts) != -1)
+		size_arg = optarg;
+	sp_want_args(cmd, argc, argv, 1);
+	sp_split_volspec(cmd, argv[optind], pool, vol);
+	if (!size_arg)
+		sp_usage_fail(cmd, "--size SIZE is required");
+	size = sp_opt_size(cmd, size_arg);
+
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
+		sp_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+		       vol, pool);
+		return SP_EXIT_FAIL;
+	}
+	ret = cfs_read_s64(&old, "%s/volumes/%s/size", pool, vol);
+	if (ret) {
+		sp_err("cannot read the size of '%s/%s': %s", pool, vol,
+		       strerror(-ret));
+		return SP_EXIT_FAIL;
+	}
+	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	if (sp_dm_info(dm_name, &info)) {
+		dm_unavailable();
+		return SP_EXIT_FAIL;
+	}
+	live = info.exists && info.live_table &&
+	       !strcmp(info.target, SP_TARGET_NAME);
+	if (info.exists && !live) {
+		sp_err("dm device '%s' exists but is not a slicepool volume: remove it or rename the volume",
+		       dm_name);
+		return SP_EXIT_FAIL;
+	}
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)size);
+
+	if ((s64)size == old) {
+		return report_volume("vol resize", pool, vol, "unchanged",
+				     old);
+	} else if ((s64)size > old) {
+		/* Expand: allocate first, then let the device grow. */
+		ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
+		if (ret) {
+			sp_err("cannot expand '%s/%s' to %s bytes: %s%s", pool,
+			       vol, val, strerror(-ret), size_hint(ret));
+			return SP_EXIT_FAIL;
+		}
+		if (cfs_read_s64(&got, "%s/volumes/%s/size", pool, vol) ||
+		    got <= 0)
+			got = (s64)size;
+		if (live) {
+			ret = sp_dm_reload_resume(dm_name, (u64)got / 512,
+						  pool, vol);
+			if (ret) {
+				sp_err("'%s/%s' was expanded to %lld bytes, but dm device '%s' could not be reloaded: %s (retry 'slicepool vol resize'; see dmesg)",
+				       pool, vol, (long long)got, dm_name,
+				       sp_dm_last_error());
+				return SP_EXIT_FAIL;
+			}
+		}
+	} else {
+		/* Shrink: the device shrinks first, then the slices go. */
+		if (live) {
+			ret = sp_dm_reload_resume(dm_name, size / 512, pool,
+						  vol);
+			if (ret) {
+				sp_err("cannot shrink dm device '%s': %s (nothing was changed; see dmesg)",
+				       dm_name, sp_dm_last_error());
+				return SP_EXIT_FAIL;
+			}
+		}
+		ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
+		if (ret) {
+			sp_err("cannot shrink '%s/%s' to %s bytes: %s%s", pool,
+			       vol, val, strerror(-ret), size_hint(ret));
+			if (live && sp_dm_reload_resume(dm_name, (u64)old / 512,
+							pool, vol))
+				sp_err("dm device '%s' could not be restored to %lld bytes: %s",
+				       dm_name, (long long)old,
+				       sp_dm_last_error());
+			return SP_EXIT_FAIL;
+		}
+	}
+	return report_volume("vol resize", pool, vol, "resized", old);
+}
+
+/*
+ * Removes the dm device of @pool/@vol (refused while it is open), then
+ * deletes the volume (size 0: its slices are freed, on disk too) unless
+ * @unbind, and removes its configfs item. With @unbind the volume stays on
+ * the members and in the pool's "discovered" list: 'slicepool assemble'
+ * binds it again. Prints its own errors.
+ */
+int sp_vol_teardown(const char *pool, const char *vol, bool unbind,
+		    bool *had_dm)
+{
+	char dm_name[2 * SP_NAME_MAX + 2];
+	struct sp_dm_info info;
+	int ret;
+
+	*had_dm = false;
+	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	if (sp_dm_info(dm_name, &info)) {
+		dm_unavailable();
+		return -EIO;
+	}
+	if (info.exists) {
+		if (info.live_table && strcmp(info.target, SP_TARGET_NAME)) {
+			sp_err("dm device '%s' is not a slicepool volume; not removing it",
+			       dm_name);
+			return -EEXIST;
+		}
+		if (info.open_count > 0) {
+			sp_err("dm device '%s' is open (mounted or in use by %d opener(s)): unmount or close it first",
+			       dm_name, info.open_count);
+			return -EBUSY;
+		}
+		ret = sp_dm_remove(dm_name);
+		if (ret) {
+			sp_err("cannot remove dm device '%s': %s", dm_name,
+			       sp_dm_last_error());
+			return ret;
+		}
+		*had_dm = true;
+	}
+	if (!unbind) {
+		ret = cfs_write("0", "%s/volumes/%s/size", pool, vol);
+		if (ret == -EIO) {
+			sp_err("cannot delete volume '%s/%s': %s (it has missing slices: bring their members back with 'slicepool assemble', or keep it with --unbind)",
+			       pool, vol, strerror(-ret));
+			return ret;
+		} else if (ret) {
+			sp_err("cannot delete volume '%s/%s': %s%s", pool, vol,
+			       strerror(-ret), sp_errno_hint(-ret));
+			return ret;
+		}
+	}
+	ret = cfs_rmdir("%s/volumes/%s", pool, vol);
+	if (ret) {
+		sp_err("cannot remove volume '%s/%s': %s%s", pool, vol,
+		       strerror(-ret), sp_errno_hint(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+int cmd_vol_remove(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "unbind", no_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
+	char dm_name[2 * SP_NAME_MAX + 2];
+	bool had_dm, unbind = false;
+
+	while (sp_getopt(cmd, argc, argv, opts) != -1)
+		unbind = true;
+	sp_want_args(cmd, argc, argv, 1);
+	sp_split_volspec(cmd, argv[optind], pool, vol);
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
+		sp_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+		       vol, pool);
+		return SP_EXIT_FAIL;
+	}
+	if (sp_vol_teardown(pool, vol, unbind, &had_dm))
+		return SP_EXIT_FAIL;
+	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("action", "vol remove");
+		js_str("pool", pool);
+		js_str("volume", vol);
+		js_bool("deleted", !unbind);
+		if (had_dm)
+			js_str("dm_device", dm_name);
+		else
+			js_null("dm_device");
+		js_close();
+		js_end();
+	} else {
+		printf("%s volume %s/%s%s%s\n",
+		       unbind ? "unbound (data kept on the members)" : "deleted",
+		       pool, vol, had_dm ? ", removed dm device " : "",
+		       had_dm ? dm_name : "");
+	}
+	return SP_EXIT_OK;
+}
+
+/* Byte offset of a member's data area, from its data_offset attribute. */
+struct member_offset {
+	char name[SP_NAME_MAX + 1];
+	s64 data_offset;
+};
+
+static s64 member_data_offset(const char *pool, struct member_offset *cache,
+			      size_t *ncache, size_t max, const char *member)
+{
+	size_t i;
+	s64 off;
+
+	for (i = 0; i < *ncache; i++)
+		if (!strcmp(cache[i].name, member))
+			return cache[i].data_offset;
+	if (cfs_read_s64(&off, "%s/members/%s/data_offset", pool, member) ||
+	    off <= 0)
+		off = -1;
+	if (*ncache < max) {
+		snprintf(cache[*ncache].name, sizeof(cache[0].name), "%s",
+			 member);
+		cache[(*ncache)++].data_offset = off;
+	}
+	return off;
+}
+
+int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const char *const hdr[] = {
+		"LOGICAL", "MEMBER", "PHYSICAL", "MEMBER_OFFSET"
+	};
+	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
+	struct member_offset *cache;
+	struct sp_map_entry *map;
+	size_t i, n, ncache = 0;
+	struct sp_table *t = NULL;
+	struct sp_pool p;
+	u64 missing = 0;
+	char *text;
+	int ret;
+
+	while (sp_getopt(cmd, argc, argv, NULL) != -1)
+		;
+	sp_want_args(cmd, argc, argv, 1);
+	sp_split_volspec(cmd, argv[optind], pool, vol);
+	if (sp_pool_require(pool))
+		return SP_EXIT_FAIL;
+	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
+		sp_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+		       vol, pool);
+		return SP_EXIT_FAIL;
+	}
+	ret = cfs_read(&text, "%s/volumes/%s/map", pool, vol);
+	if (ret) {
+		sp_err("cannot read the map of '%s/%s': %s", pool, vol,
+		       strerror(-ret));
+		return SP_EXIT_FAIL;
+	}
+	ret = sp_map_parse(text, &map, &n);
+	free(text);
+	if (ret) {
+		sp_err("the map of '%s/%s' is not in the documented format (\"<logical> <member> <physical>\" lines)",
+		       pool, vol);
+		return SP_EXIT_FAIL;
+	}
+	ret = sp_pool_load(pool, &p);
+	if (ret) {
+		sp_err("cannot read pool '%s': %s", pool, strerror(-ret));
+		free(map);
+		return SP_EXIT_FAIL;
+	}
+	cache = sp_zalloc((p.nr_members + 1) * sizeof(*cache));
+
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("pool", pool);
+		js_str("volume", vol);
+		js_s64("slice_mb", p.slice_mb);
+		js_open_arr("slices");
+	} else {
+		t = tbl_new(ARRAY_SIZE(hdr), hdr);
+	}
+	for (i = 0; i < n; i++) {
+		const struct sp_map_entry *e = &map[i];
+		s64 off = -1, base;
+
+		if (!e->member[0]) {
+			missing++;
+		} else if (p.slice_mb > 0) {
+			base = member_data_offset(pool, cache, &ncache,
+						  p.nr_members + 1, e->member);
+			if (base >= 0)
+				off = base + e->physical * (p.slice_mb << 20);
+		}
+		if (sp_json) {
+			js_open_obj(NULL);
+			js_u64("logical", e->logical);
+			if (e->member[0])
+				js_str("member", e->member);
+			else
+				js_null("member");
+			js_s64("physical", e->physical);
+			js_s64("member_offset", off);
+			js_close();
+		} else {
+			char l[24], ph[24], o[24];
+
+			snprintf(l, sizeof(l), "%llu",
+				 (unsigned long long)e->logical);
+			snprintf(ph, sizeof(ph), "%lld", (long long)e->physical);
+			snprintf(o, sizeof(o), "%lld", (long long)off);
+			tbl_add(t, l, e->member[0] ? e->member : "-",
+				e->physical < 0 ? "-" : ph, off < 0 ? "-" : o);
+		}
+	}
+	if (sp_json) {
+		js_close();
+		js_u64("missing_slices", missing);
+		js_close();
+		js_end();
+	} else {
+		tbl_print(t, stdout, NULL);
+		tbl_free(t);
+		if (missing)
+			printf("%llu of %zu slices are missing %s\n",
+			       (unsigned long long)missing, n,
+			       "(their member is absent); I/O to them fails");
+	}
+	free(cache);
+	free(map);
+	sp_pool_free(&p);
+	return SP_EXIT_OK;
+}

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - command line tool for dm-slicepool
+ *
+ * Command table, help texts, global options and dispatch.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slicepool.h"
+
+#define SP_VERSION "0.1"
+
+bool sp_json;
+
+static const char common_help[] =
+	"  --json             print the result as JSON\n"
+	"  -h, --help         show this help\n";
+
+static const struct sp_cmd commands[] = {
+	{ "pool", "create", cmd_pool_create,
+	  "<pool> [--slice-mb N] [--weight-space N] [--weight-load N] [--min-domains N]",
+	  "Create a pool (configfs directory) and set its parameters.",
+	  "  --slice-mb N       slice size in MiB (default: the module's, 64)\n"
+	  "  --weight-space N   weight of used space in a domain's workload, 0..100\n"
+	  "  --weight-load N    weight of measured load in a domain's workload, 0..100\n"
+	  "  --min-domains N    domains a volume spans when they have space, 1..64\n" },
+	{ "pool", "set", cmd_pool_set,
+	  "<pool> [--slice-mb N] [--weight-space N] [--weight-load N] [--min-domains N]",
+	  "Change pool parameters (the slice size only while no member is\n"
+	  "enabled).",
+	  "  --slice-mb N       slice size in MiB\n"
+	  "  --weight-space N   weight of used space in a domain's workload, 0..100\n"
+	  "  --weight-load N    weight of measured load in a domain's workload, 0..100\n"
+	  "  --min-domains N    domains a volume spans when they have space, 1..64\n" },
+	{ "pool", "list", cmd_pool_list, "",
+	  "List pools with their parameters and capacity.", NULL },
+	{ "pool", "remove", cmd_pool_remove, "[--unbind] <pool>",
+	  "Disable and remove every member, then remove the pool. The members\n"
+	  "keep their metadata: 'slicepool assemble' brings the pool back.\n"
+	  "Refused while the pool has volumes, unless --unbind is given.",
+	  "  --unbind           first remove the volumes' dm devices and unbind\n"
+	  "                     the volumes (their data stays on the members)\n" },
+	{ "member", "add", cmd_member_add, "<pool> <name> --path DEV --domain D",
+	  "Add a block device to a pool as member <name> and enable it.",
+	  "  --path DEV         block device to use (e.g. /dev/vdb)\n"
+	  "  --domain D         failure domain label of the device\n" },
+	{ "member", "set", cmd_member_set,
+	  "<pool> <name> --load-override auto|N",
+	  "Pin a member's access load to N (0..100) for placement, or give it\n"
+	  "back to measurement with 'auto'.",
+	  "  --load-override V  auto, or a load of 0..100\n" },
+	{ "member", "remove", cmd_member_remove, "<pool> <name>",
+	  "Disable a member and remove it from the pool.", NULL },
+	{ "vol", "create", cmd_vol_create, "<pool>/<vol> --size SIZE",
+	  "Allocate a volume and create its dm device /dev/mapper/<pool>-<vol>.",
+	  "  --size SIZE        size in bytes, or with a K, M, G, T or P suffix\n"
+	  "                     (powers of 1024); a multiple of 512 bytes\n" },
+	{ "vol", "resize", cmd_vol_resize, "<pool>/<vol> --size SIZE",
+	  "Expand or shrink a volume online; the dm device follows.",
+	  "  --size SIZE        new size, same syntax as for 'vol create'\n" },
+	{ "vol", "remove", cmd_vol_remove, "[--unbind] <pool>/<vol>",
+	  "Remove the volume's dm device, delete the volume (its slices are\n"
+	  "freed) and remove its configfs item.",
+	  "  --unbind           do not delete: only remove the dm device and the\n"
+	  "                     configfs item; the volume stays on the members\n"
+	  "                     and 'slicepool assemble' brings it back\n" },
+	{ "vol", "map", cmd_vol_map, "<pool>/<vol>",
+	  "Show the slice map: logical slice -> member, physical slice.", NULL },
+	{ NULL, "status", cmd_status, "[<pool>]",
+	  "Show pools, members (domain, state, space, load) and volumes\n"
+	  "(size, dm device, I/O status).", NULL },
+	{ NULL, "assemble", cmd_assemble, "[--dry-run] [DEVICE...]",
+	  "Re-create pools, members and volumes from the metadata on the\n"
+	  "members, then create the volumes' dm devices. Without DEVICE\n"
+	  "arguments every block device in /proc/partitions is scanned.",
+	  "  --dry-run          only scan and print what would be done\n" },
+};
+
+static void print_cmd_line(const struct sp_cmd *c, FILE *f)
+{
+	const char *sep = c->usage[0] ? " " : "";
+
+	if (c->group)
+		fprintf(f, "  slicepool %s %s%s%s\n", c->group, c->verb, sep,
+			c->usage);
+	else
+		fprintf(f, "  slicepool %s%s%s\n", c->verb, sep, c->usage);
+}
+
+static void main_help(FILE *f, const char *group)
+{
+	size_t i;
+
+	fprintf(f, "Usage: slicepool [--json] <command> [arguments]\n\n");
+	fprintf(f, "Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (group && (!commands[i].group ||
+			      strcmp(commands[i].group, group)))
+			continue;
+		print_cmd_line(&commands[i], f);
+	}
+	fprintf(f, "\nEvery command accepts --json and --help.\n");
+	fprintf(f, "Exit status: 0 success, 1 failure, 2 usage error,\n");
+	fprintf(f, "             3 assembled but degraded (assemble only).\n");
+	fprintf(f, "See Documentation/slicepool-tool.rst for the full reference.\n");
+}
+
+void sp_cmd_help(const struct sp_cmd *cmd, FILE *f)
+{
+	fprintf(f, "Usage:\n");
+	print_cmd_line(cmd, f);
+	fprintf(f, "\n%s\n\nOptions:\n", cmd->summary);
+	if (cmd->help)
+		fputs(cmd->help, f);
+	fputs(common_help, f);
+}
+
+static void cmd_words(const struct sp_cmd *cmd, char *buf, size_t len)
+{
+	if (cmd->group)
+		snprintf(buf, len, "%s %s", cmd->group, cmd->verb);
+	else
+		snprintf(buf, len, "%s", cmd->verb);
+}
+
+void sp_usage_fail(const struct sp_cmd *cmd, const char *fmt, ...)
+{
+	char words[64];
+	va_list ap;
+
+	fputs("slicepool: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd) {
+		cmd_words(cmd, words, sizeof(words));
+		fprintf(stderr, "Usage: slicepool %s %s\n", words, cmd->usage);
+		fprintf(stderr, "Try 'slicepool %s --help'.\n", words);
+	} else {
+		fprintf(stderr, "Try 'slicepool --help'.\n");
+	}
+	exit(SP_EXIT_USAGE);
+}
+
+static void __noreturn bad_option(const struct sp_cmd *cmd, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!strncmp(arg, "--", 2) && eq)
+		sp_usage_fail(cmd, "option '%.*s' takes no value",
+			      (int)(eq - arg), arg);
+	sp_usage_fail(cmd, "unknown option '%s'", arg);
+}
+
+/* Option ids shared by every command. */
+#define OPT_HELP 'h'
+#define OPT_JSON 0x1001
+
+int sp_getopt(const struct sp_cmd *cmd, int argc, char **argv,
+	      const struct option *opts)
+{
+	struct option all[16];
+	size_t n = 0;
+	int c, idx;
+
+	while (opts && opts[n].name && n < ARRAY_SIZE(all) - 3) {
+		all[n] = opts[n];
+		n++;
+	}
+	all[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	all[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
+	all[n] = (struct option){ NULL, 0, NULL, 0 };
+
+	opterr = 0;
+	for (;;) {
+		idx = -1;
+		c = getopt_long(argc, argv, ":h", all, &idx);
+		switch (c) {
+		case OPT_HELP:
+			sp_cmd_help(cmd, stdout);
+			exit(SP_EXIT_OK);
+		case OPT_JSON:
+			sp_json = true;
+			continue;
+		case ':':
+			sp_usage_fail(cmd, "option '%s' needs a value",
+				      argv[optind - 1]);
+		case '?':
+			bad_option(cmd, argv[optind - 1]);
+		default:
+			return c;
+		}
+	}
+}
+
+/* Checks that exactly @want positional arguments remain after options. */
+void sp_want_args(const struct sp_cmd *cmd, int argc, char **argv, int want)
+{
+	if (argc - optind < want)
+		sp_usage_fail(cmd, "missing argument");
+	if (argc - optind > want)
+		sp_usage_fail(cmd, "unexpected argument '%s'",
+			      argv[optind + want]);
+}
+
+/* Parses the value of a numeric option, exiting 2 when it is bad. */
+unsigned long sp_opt_ulong(const struct sp_cmd *cmd, const char *opt,
+			   const char *arg, unsigned long min,
+			   unsigned long max)
+{
+	unsigned long v;
+	int ret = sp_parse_ulong(arg, min, max, &v);
+
+	if (ret == -ERANGE)
+		sp_usage_fail(cmd, "%s: %s is out of range (%lu..%lu)", opt, arg,
+			      min, max);
+	if (ret)
+		sp_usage_fail(cmd, "%s: '%s' is not a number (%lu..%lu)", opt,
+			      arg, min, max);
+	return v;
+}
+
+/* Parses a --size value, exiting 2 when it is bad. */
+u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg)
+{
+	u64 v;
+	int ret = sp_parse_size(arg, &v);
+
+	if (ret == -ERANGE)
+		sp_usage_fail(cmd, "--size: '%s' is too large", arg);
+	if (ret)
+		sp_usage_fail(cmd,
+			      "--size: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
+			      arg);
+	if (v == 0)
+		sp_usage_fail(cmd, "--size: the size must not be 0");
+	if (v % 512)
+		sp_usage_fail(cmd,
+			      "--size: %s is not a multiple of 512 bytes (one sector)",
+			      arg);
+	return v;
+}
+
+/* Checks a name argument, exiting 2 when it is bad. */
+void sp_check_name(const struct sp_cmd *cmd, const char *what,
+		   const char *name)
+{
+	if (!sp_valid_name(name))
+		sp_usage_fail(cmd,
+			      "bad %s name '%s': use 1..%d of [A-Za-z0-9_.-]",
+			      what, name, SP_NAME_MAX);
+}
+
+static const struct sp_cmd *find_cmd(const char *group, const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct sp_cmd *c = &commands[i];
+
+		if (!group && !c->group && !strcmp(c->verb, verb))
+			return c;
+		if (group && c->group && !strcmp(c->group, group) &&
+		    !strcmp(c->verb, verb))
+			return c;
+	}
+	return NULL;
+}
+
+static bool is_group(const char *word)
+{
+	return !strcmp(word, "pool") || !strcmp(word, "member") ||
+	       !strcmp(word, "vol");
+}
+
+static bool is_help(const char *word)
+{
+	return !strcmp(word, "-h") || !strcmp(word, "--help") ||
+	       !strcmp(word, "help");
+}
+
+int main(int argc, char **argv)
+{
+	const struct sp_cmd *cmd;
+	const char *group = NULL;
+	int i = 1;
+
+	/* Global options before the command words. */
+	while (i < argc && argv[i][0] == '-') {
+		if (is_help(argv[i])) {
+			main_help(stdout, NULL);
+			return SP_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("slicepool %s\n", SP_VERSION);
+			return SP_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--json"))
+			sp_usage_fail(NULL, "unknown option '%s'", argv[i]);
+		sp_json = true;
+		i++;
+	}
+	if (i >= argc)
+		sp_usage_fail(NULL, "no command given");
+	if (!strcmp(argv[i], "help")) {
+		main_help(stdout, i + 1 < argc && is_group(argv[i + 1]) ?
+			  argv[i + 1] : NULL);
+		return SP_EXIT_OK;
+	}
+	if (is_group(argv[i])) {
+		group = argv[i++];
+		if (i >= argc)
+			sp_usage_fail(NULL, "'%s' needs a subcommand", group);
+		if (is_help(argv[i])) {
+			main_help(stdout, group);
+			return SP_EXIT_OK;
+		}
+	}
+	cmd = find_cmd(group, argv[i]);
+	if (!cmd) {
+		if (group)
+			sp_usage_fail(NULL, "unknown command '%s %s'", group,
+				      argv[i]);
+		sp_usage_fail(NULL, "unknown command '%s'", argv[i]);
+	}
+	sp_dm_init();
+	/* argv[i] becomes argv[0] of the command, for getopt. */
+	return cmd->fn(cmd, argc - i, argv + i);
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - a pool as read from configfs, and slice map parsing
+ *
+ * Attributes that cannot be read are recorded as -1 (numbers) or NULL
+ * (strings) and shown as "-" in tables and null in JSON.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slicepool.h"
+
+static char *read_str(const char *pool, const char *kind, const char *name,
+		      const char *attr)
+{
+	char *s;
+
+	if (cfs_read(&s, "%s/%s/%s/%s", pool, kind, name, attr))
+		return NULL;
+	sp_strip(s);
+	return s;
+}
+
+static s64 read_num(const char *pool, const char *kind, const char *name,
+		    const char *attr)
+{
+	s64 v;
+
+	if (cfs_read_s64(&v, "%s/%s/%s/%s", pool, kind, name, attr))
+		return -1;
+	return v;
+}
+
+static void load_member(const char *pool, struct sp_member *m)
+{
+	const char *n = m->name;
+
+	m->path = read_str(pool, "members", n, "path");
+	m->domain = read_str(pool, "members", n, "domain");
+	m->state = read_str(pool, "members", n, "state");
+	m->load_override = read_str(pool, "members", n, "load_override");
+	m->enable = read_num(pool, "members", n, "enable");
+	m->size = read_num(pool, "members", n, "size");
+	m->total_slices = read_num(pool, "members", n, "total_slices");
+	m->free_slices = read_num(pool, "members", n, "free_slices");
+	m->load = read_num(pool, "members", n, "load");
+}
+
+static void load_volume(const char *pool, struct sp_volume *v)
+{
+	struct sp_map_entry *map = NULL;
+	size_t i, n = 0;
+	char *text;
+
+	v->uuid = read_str(pool, "volumes", v->name, "uuid");
+	v->size = read_num(pool, "volumes", v->name, "size");
+	v->slices = -1;
+	v->missing = -1;
+	if (!cfs_read(&text, "%s/volumes/%s/map", pool, v->name)) {
+		if (!sp_map_parse(text, &map, &n)) {
+			v->slices = (s64)n;
+			v->missing = 0;
+			for (i = 0; i < n; i++)
+				if (!map[i].member[0])
+					v->missing++;
+		}
+		free(text);
+	}
+	sp_dm_name(pool, v->name, v->dm_name, sizeof(v->dm_name));
+	v->dm_err = sp_dm_info(v->dm_name, &v->dm);
+	if (!v->dm_err && v->dm.exists && v->dm.live_table &&
+	    !strcmp(v->dm.target, SP_TARGET_NAME))
+		v->status_ok = !sp_dm_status_parse(v->dm.status, &v->status);
+	if (v->status_ok && v->slices >= 0)
+		v->stale = sp_table_stale(&v->status, map, n);
+	free(map);
+}
+
+static void load_domains(struct sp_pool *p)
+{
+	char *text, *line, *save = NULL;
+	struct sp_domain *d;
+	char name[64];
+	long long nm, total, nfree, load, work;
+
+	if (cfs_read(&text, "%s/domains", p->name))
+		return;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%63s %lld %lld %lld %lld %lld", name, &nm,
+			   &total, &nfree, &load, &work) != 6)
+			continue;
+		p->domains = sp_realloc_array(p->domains, p->nr_domains + 1,
+					      sizeof(*p->domains));
+		d = &p->domains[p->nr_domains++];
+		snprintf(d->name, sizeof(d->name), "%.32s", name);
+		d->members = nm;
+		d->total_slices = total;
+		d->free_slices = nfree;
+		d->load = load;
+		d->workload = work;
+	}
+	free(text);
+}
+
+int sp_pool_load(const char *name, struct sp_pool *p)
+{
+	char **names;
+	size_t i, n;
+	s64 v;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	if (!cfs_exists("%s", name))
+		return -ENOENT;
+	if (!cfs_read(&p->uuid, "%s/uuid", name))
+		sp_strip(p->uuid);
+	p->slice_mb = cfs_read_s64(&v, "%s/slice_mb", name) ? -1 : v;
+	p->weight_space = cfs_read_s64(&v, "%s/weight_space", name) ? -1 : v;
+	p->weight_load = cfs_read_s64(&v, "%s/weight_load", name) ? -1 : v;
+	p->min_domains = cfs_read_s64(&v, "%s/min_domains", name) ? -1 : v;
+
+	ret = cfs_list(&names, &n, "%s/members", name);
+	if (ret)
+		return ret;
+	p->members = sp_zalloc(n * sizeof(*p->members));
+	p->nr_members = n;
+	for (i = 0; i < n; i++) {
+		snprintf(p->members[i].name, sizeof(p->members[i].name), "%s",
+			 names[i]);
+		load_member(name, &p->members[i]);
+	}
+	cfs_free_list(names, n);
+
+	ret = cfs_list(&names, &n, "%s/volumes", name);
+	if (ret)
+		return ret;
+	p->volumes = sp_zalloc(n * sizeof(*p->volumes));
+	p->nr_volumes = n;
+	for (i = 0; i < n; i++) {
+		snprintf(p->volumes[i].name, sizeof(p->volumes[i].name), "%s",
+			 names[i]);
+		load_volume(name, &p->volumes[i]);
+	}
+	cfs_free_list(names, n);
+	load_domains(p);
+	return 0;
+}
+
+void sp_pool_free(struct sp_pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_members; i++) {
+		free(p->members[i].path);
+		free(p->members[i].domain);
+		free(p->members[i].state);
+		free(p->members[i].load_override);
+	}
+	for (i = 0; i < p->nr_volumes; i++)
+		free(p->volumes[i].uuid);
+	free(p->members);
+	free(p->volumes);
+	free(p->domains);
+	free(p->uuid);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Checks the configfs root and that @pool exists, with clear errors. */
+int sp_pool_require(const char *pool)
+{
+	if (cfs_check_root())
+		return -ENOENT;
+	if (!cfs_exists("%s", pool)) {
+		sp_err("no pool '%s' (see 'slicepool pool list'; create it with 'slicepool pool create %s')",
+		       pool, pool);
+		return -ENOENT;
+	}
+	return 0;
+}

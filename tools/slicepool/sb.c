@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - reading and checking member metadata in user space
+ *
+ * The layout is dm-slicepool/sp-format.h: a superblock in block 0, the
+ * volume record table in blocks 1..SP_VOL_BLOCKS, then owner_blocks
+ * blocks of owner records. Every block carries a header whose crc covers
+ * bytes 4..4095 with crc32c(0xffffffff, ...), no final inversion, and
+ * whose blocknr is the block's own number. A block that fails any check
+ * makes the whole member refused, as the kernel refuses it.
+ */
+#include <assert.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "slicepool.h"
+#include "sp-format.h"
+
+static_assert(sizeof(struct sp_superblock) <= SP_BLOCK_SIZE);
+static_assert(sizeof(struct sp_vol_record) == SP_VOL_RECORD_SIZE);
+static_assert(sizeof(struct sp_vol_block) <= SP_BLOCK_SIZE);
+static_assert(sizeof(struct sp_owner_record) == SP_OWNER_RECORD_SIZE);
+static_assert(sizeof(struct sp_owner_block) <= SP_BLOCK_SIZE);
+
+void sp_uuid_str(const u8 *u, char *buf)
+{
+	snprintf(buf, SP_UUID_STR_LEN,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+static bool uuid_is_zero(const u8 *u)
+{
+	int i;
+
+	for (i = 0; i < SP_UUID_LEN; i++)
+		if (u[i])
+			return false;
+	return true;
+}
+
+/* Copies a NUL-padded on-disk name; false if it is not a valid name. */
+static bool copy_name(char *dst, const char *src, bool allow_empty)
+{
+	size_t n = strnlen(src, SP_NAME_LEN);
+
+	if (n >= SP_NAME_LEN || n > SP_NAME_MAX)
+		return false;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	if (!n)
+		return allow_empty;
+	return sp_valid_name(dst);
+}
+
+static bool copy_domain(char *dst, const char *src)
+{
+	size_t n = strnlen(src, SP_NAME_LEN);
+
+	if (n >= SP_NAME_LEN || n > SP_NAME_MAX)
+		return false;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return sp_valid_domain(dst);
+}
+
+static bool block_is_zero(const u8 *b)
+{
+	size_t i;
+
+	for (i = 0; i < SP_BLOCK_SIZE; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* Checks the crc, magic and block number of one metadata block. */
+static int check_block(const u8 *b, u32 magic, u64 blocknr, const char *what,
+		       char *why, size_t whylen)
+{
+	const struct sp_block_header *h = (const void *)b;
+	u32 crc = sp_crc32c(0xffffffff, b + 4, SP_BLOCK_SIZE - 4);
+
+	if (le32toh(h->magic) != magic) {
+		snprintf(why, whylen, "%s (block %llu): bad magic 0x%08x",
+			 what, (unsigned long long)blocknr, le32toh(h->magic));
+		return -EINVAL;
+	}
+	if (le32toh(h->crc) != crc) {
+		snprintf(why, whylen,
+			 "%s (block %llu): checksum mismatch (stored 0x%08x, computed 0x%08x)",
+			 what, (unsigned long long)blocknr, le32toh(h->crc), crc);
+		return -EINVAL;
+	}
+	if (le64toh(h->blocknr) != blocknr) {
+		snprintf(why, whylen,
+			 "%s (block %llu): records block number %llu (misdirected write)",
+			 what, (unsigned long long)blocknr,
+			 (unsigned long long)le64toh(h->blocknr));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
+		char *why, size_t whylen)
+{
+	const struct sp_superblock *sb = buf;
+	const u8 *b = buf;
+	u64 need;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	if (len < SP_BLOCK_SIZE || le32toh(sb->hdr.magic) != SP_SB_MAGIC)
+		return -ENODATA;
+	ret = check_block(b, SP_SB_MAGIC, SP_SB_BLOCK, "superblock", why,
+			  whylen);
+	if (ret)
+		return ret;
+	info->version = le32toh(sb->version);
+	if (info->version != SP_VERSION) {
+		snprintf(why, whylen,
+			 "superblock: unsupported metadata version %u (this tool reads version %u)",
+			 info->version, SP_VERSION);
+		return -EINVAL;
+	}
+	sp_uuid_str(sb->pool_uuid, info->pool_uuid);
+	sp_uuid_str(sb->member_uuid, info->member_uuid);
+	if (!copy_name(info->pool_name, sb->pool_name, false) ||
+	    !copy_name(info->member_name, sb->member_name, false) ||
+	    !copy_domain(info->domain, sb->domain)) {
+		snprintf(why, whylen,
+			 "superblock: pool, member or domain name is not a valid name");
+		return -EINVAL;
+	}
+	info->slice_sectors = le64toh(sb->slice_sectors);
+	info->nr_slices = le64toh(sb->nr_slices);
+	info->data_offset = le64toh(sb->data_offset);
+	info->owner_blocks = le64toh(sb->owner_blocks);
+	info->dev_sectors = le64toh(sb->dev_sectors);
+	info->generation = le64toh(sb->generation);
+
+	if (!info->slice_sectors ||
+	    info->slice_sectors % SP_DATA_ALIGN_SECTORS) {
+		snprintf(why, whylen,
+			 "superblock: slice size of %llu sectors is not a multiple of 1 MiB",
+			 (unsigned long long)info->slice_sectors);
+		return -EINVAL;
+	}
+	need = (info->nr_slices + SP_OWNERS_PER_BLOCK - 1) / SP_OWNERS_PER_BLOCK;
+	if (info->owner_blocks < need ||
+	    info->nr_slices > info->dev_sectors / info->slice_sectors ||
+	    info->data_offset * 512 <
+		(u64)(SP_OWNER_TABLE_START + info->owner_blocks) * SP_BLOCK_SIZE ||
+	    info->data_offset + info->nr_slices * info->slice_sectors >
+		info->dev_sectors) {
+		snprintf(why, whylen,
+			 "superblock: inconsistent layout (%llu slices, %llu owner blocks, data at sector %llu, %llu sectors)",
+			 (unsigned long long)info->nr_slices,
+			 (unsigned long long)info->owner_blocks,
+			 (unsigned long long)info->data_offset,
+			 (unsigned long long)info->dev_sectors);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct md_reader {
+	int fd;
+	bool direct;
+	const char *path;
+	u8 *buf;		/* SP_BLOCK_SIZE, aligned for O_DIRECT */
+};
+
+static int md_open(struct md_reader *r, const char *path)
+{
+	r->path = path;
+	r->direct = true;
+	r->fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (r->fd < 0 && errno == EINVAL) {
+		r->direct = false;
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (r->fd < 0)
+		return -errno;
+	if (posix_memalign((void **)&r->buf, SP_BLOCK_SIZE, SP_BLOCK_SIZE)) {
+		close(r->fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Reads one block; returns 0, -ENODATA past the end, or -errno. */
+static int md_read_block(struct md_reader *r, u64 blocknr)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = pread(r->fd, r->buf, SP_BLOCK_SIZE,
+			  (off_t)(blocknr * SP_BLOCK_SIZE));
+		if (n < 0 && errno == EINVAL && r->direct) {
+			/* Files on some file systems refuse O_DIRECT reads. */
+			close(r->fd);
+			r->direct = false;
+			r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+			if (r->fd < 0)
+				return -errno;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n < 0)
+		return -errno;
+	if (n != SP_BLOCK_SIZE)
+		return -ENODATA;
+	return 0;
+}
+
+static void md_close(struct md_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+}
+
+static int read_vol_table(struct md_reader *r, struct sp_disk_member *m,
+			  char *why, size_t whylen)
+{
+	const struct sp_vol_block *vb;
+	struct sp_disk_vol *dv;
+	unsigned int i, j;
+	int ret;
+
+	for (i = 0; i < SP_VOL_BLOCKS; i++) {
+		u64 bnr = SP_VOL_TABLE_START + i;
+
+		ret = md_read_block(r, bnr);
+		if (ret) {
+			snprintf(why, whylen, "volume table block %llu: %s",
+				 (unsigned long long)bnr,
+				 ret == -ENODATA ? "short read" : strerror(-ret));
+			return -EINVAL;
+		}
+		if (block_is_zero(r->buf))
+			continue;
+		ret = check_block(r->buf, SP_VOL_MAGIC, bnr, "volume table",
+				  why, whylen);
+		if (ret)
+			return ret;
+		vb = (const void *)r->buf;
+		for (j = 0; j < SP_VOLS_PER_BLOCK; j++) {
+			const struct sp_vol_record *rec = &vb->rec[j];
+			u32 state = le32toh(rec->state);
+
+			if (state == SP_VOL_FREE)
+				continue;
+			m->vols = sp_realloc_array(m->vols, m->nr_vols + 1,
+						   sizeof(*m->vols));
+			dv = &m->vols[m->nr_vols++];
+			memset(dv, 0, sizeof(*dv));
+			sp_uuid_str(rec->uuid, dv->uuid);
+			if (!copy_name(dv->name, rec->name, true)) {
+				snprintf(why, whylen,
+					 "volume table block %llu, record %u: bad volume name",
+					 (unsigned long long)bnr, j);
+				return -EINVAL;
+			}
+			dv->size = le64toh(rec->size_bytes);
+			dv->nr_slices = le64toh(rec->nr_slices);
+			dv->generation = le64toh(rec->generation);
+			dv->state = state;
+		}
+	}
+	return 0;
+}
+
+static int read_owners(struct md_reader *r, struct sp_disk_member *m,
+		       char *why, size_t whylen)
+{
+	const struct sp_owner_block *ob;
+	u64 i, p;
+	unsigned int j;
+	int ret;
+
+	for (i = 0; i < m->sb.owner_blocks; i++) {
+		u64 bnr = SP_OWNER_TABLE_START + i;
+
+		ret = md_read_block(r, bnr);
+		if (ret) {
+			snprintf(why, whylen, "owner block %llu: %s",
+				 (unsigned long long)bnr,
+				 ret == -ENODATA ? "short read" : strerror(-ret));
+			return -EINVAL;
+		}
+		if (block_is_zero(r->buf))
+			continue;
+		ret = check_block(r->buf, SP_OWNER_MAGIC, bnr, "owner table",
+				  why, whylen);
+		if (ret)
+			return ret;
+		ob = (const void *)r->buf;
+		for (j = 0; j < SP_OWNERS_PER_BLOCK; j++) {
+			const struct sp_owner_record *o = &ob->rec[j];
+			struct sp_disk_owner *d;
+
+			p = i * SP_OWNERS_PER_BLOCK + j;
+			if (p >= m->sb.nr_slices || uuid_is_zero(o->vol_uuid))
+				continue;
+			m->owners = sp_realloc_array(m->owners,
+						     m->nr_owners + 1,
+						     sizeof(*m->owners));
+			d = &m->owners[m->nr_owners++];
+			sp_uuid_str(o->vol_uuid, d->vol_uuid);
+			d->physical = p;
+			d->logical = le64toh(o->logical);
+			d->generation = le64toh(o->generation);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Reads and checks all metadata of the device at @path. Returns 0,
+ * -ENODATA (not a slicepool member), -EINVAL (refused, @why says why) or
+ * another negative errno when the device cannot be read.
+ */
+int sp_md_read_dev(const char *path, struct sp_disk_member *m,
+		   char *why, size_t whylen)
+{
+	struct md_reader r = { .fd = -1 };
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->device, sizeof(m->device), "%s", path);
+	why[0] = '\0';
+	ret = md_open(&r, path);
+	if (ret)
+		return ret;
+	ret = md_read_block(&r, SP_SB_BLOCK);
+	if (!ret)
+		ret = sp_sb_parse(r.buf, SP_BLOCK_SIZE, &m->sb, why, whylen);
+	if (!ret)
+		ret = read_vol_table(&r, m, why, whylen);
+	if (!ret)
+		ret = read_owners(&r, m, why, whylen);
+	md_close(&r);
+	if (ret) {
+		free(m->vols);
+		free(m->owners);
+		m->vols = NULL;
+		m->owners = NULL;
+		m->nr_vols = 0;
+		m->nr_owners = 0;
+	}
+	return ret;
+}
+
+void sp_disk_member_free(struct sp_disk_member *m)
+{
+	free(m->vols);
+	free(m->owners);
+	m->vols = NULL;
+	m->owners = NULL;
+}

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * slicepool - command line tool for dm-slicepool
+ *
+ * Shared declarations of the tool's modules: argument helpers (main.c,
+ * util.c), configfs access (cfs.c), device-mapper access (dm.c), output
+ * (out.c), pool model (model.c), superblock parsing (sb.c, crc32c.c) and
+ * the commands (cmd_*.c, assemble.c).
+ */
+#ifndef SLICEPOOL_H
+#define SLICEPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <getopt.h>
+#include <linux/types.h>
+
+/* The kernel's names for the <stdint.h> types (uint64_t is u64 here). */
+typedef __UINT8_TYPE__ u8;
+typedef __UINT16_TYPE__ u16;
+typedef __UINT32_TYPE__ u32;
+typedef __UINT64_TYPE__ u64;
+typedef __INT64_TYPE__ s64;
+
+/* Exit codes, documented in Documentation/slicepool-tool.rst. */
+#define SP_EXIT_OK		0
+#define SP_EXIT_FAIL		1
+#define SP_EXIT_USAGE		2
+#define SP_EXIT_DEGRADED	3
+
+#define SP_NAME_MAX		32	/* pool, member and volume names */
+#define SP_CONFIGFS_DEFAULT	"/sys/kernel/config/slicepool"
+#define SP_TARGET_NAME		"slicepool"
+#define SP_DM_UUID_PREFIX	"SLICEPOOL-"
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+#define SP_ATTR(x)		__attribute__((x))
+#ifndef __printf
+#define __printf(a, b)		SP_ATTR(format(printf, a, b))
+#endif
+#ifndef __noreturn
+#define __noreturn		SP_ATTR(noreturn)
+#endif
+
+/* ---- main.c: command table and option parsing ---- */
+
+struct sp_cmd;
+typedef int (*sp_cmd_fn)(const struct sp_cmd *cmd, int argc, char **argv);
+
+struct sp_cmd {
+	const char *group;	/* "pool", "member", "vol" or NULL */
+	const char *verb;	/* "create", ..., or "status"/"assemble" */
+	sp_cmd_fn fn;
+	const char *usage;	/* arguments after the command words */
+	const char *summary;	/* one line */
+	const char *help;	/* option descriptions, may be NULL */
+};
+
+extern bool sp_json;		/* --json given */
+
+/* Prints "slicepool: <msg>" and a pointer to --help, then exits 2. */
+void sp_usage_fail(const struct sp_cmd *cmd, const char *fmt, ...)
+	__noreturn __printf(2, 3);
+/*
+ * getopt_long() wrapper: handles --help (prints help, exits 0), --json,
+ * unknown options and missing values (exit 2). Returns like getopt_long.
+ */
+int sp_getopt(const struct sp_cmd *cmd, int argc, char **argv,
+	      const struct option *opts);
+void sp_cmd_help(const struct sp_cmd *cmd, FILE *f);
+void sp_want_args(const struct sp_cmd *cmd, int argc, char **argv, int want);
+unsigned long sp_opt_ulong(const struct sp_cmd *cmd, const char *opt,
+			   const char *arg, unsigned long min,
+			   unsigned long max);
+u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg);
+void sp_check_name(const struct sp_cmd *cmd, const char *what,
+		   const char *name);
+
+/* ---- util.c ---- */
+
+void __printf(1, 2) sp_err(const char *fmt, ...);
+void __printf(1, 2) sp_warn(const char *fmt, ...);
+void __printf(1, 2) sp_info(const char *fmt, ...);
+const char *sp_errno_hint(int err);
+int sp_parse_size(const char *s, u64 *out);
+int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
+		   unsigned long *out);
+bool sp_valid_name(const char *s);
+bool sp_valid_domain(const char *s);
+void sp_format_size(u64 bytes, char *buf, size_t len);
+void *sp_zalloc(size_t size);
+void *sp_realloc_array(void *p, size_t n, size_t size);
+char *sp_strdup(const char *s);
+void sp_strip(char *s);
+int sp_split_volspec(const struct sp_cmd *cmd, const char *spec,
+		     char *pool, char *vol);
+
+/* ---- cfs.c: configfs access, rooted at $SLICEPOOL_CONFIGFS ---- */
+
+const char *cfs_root(void);
+int cfs_check_root(void);
+bool cfs_exists(const char *fmt, ...) __printf(1, 2);
+int cfs_read(char **out, const char *fmt, ...) __printf(2, 3);
+int cfs_read_s64(s64 *out, const char *fmt, ...) __printf(2, 3);
+int cfs_write(const char *val, const char *fmt, ...) __printf(2, 3);
+int cfs_mkdir(const char *fmt, ...) __printf(1, 2);
+int cfs_rmdir(const char *fmt, ...) __printf(1, 2);
+int cfs_list(char ***names, size_t *count, const char *fmt, ...)
+	__printf(3, 4);
+void cfs_free_list(char **names, size_t count);
+
+/* ---- dm.c: device-mapper via libdevmapper ---- */
+
+struct sp_dm_info {
+	bool exists;
+	bool suspended;
+	bool live_table;
+	int open_count;
+	u32 major, minor;
+	u64 length;		/* sectors of the live table */
+	char target[32];	/* target type of the live table */
+	char params[256];	/* table parameters */
+	char status[1024];	/* status parameters */
+};
+
+void sp_dm_init(void);
+const char *sp_dm_last_error(void);
+void sp_dm_name(const char *pool, const char *vol, char *buf, size_t len);
+int sp_dm_info(const char *name, struct sp_dm_info *info);
+int sp_dm_create(const char *name, const char *uuid, u64 sectors,
+		 const char *pool, const char *vol);
+int sp_dm_reload_resume(const char *name, u64 sectors, const char *pool,
+			const char *vol);
+int sp_dm_remove(const char *name);
+
+/* ---- out.c: aligned tables and JSON ---- */
+
+struct sp_table;
+
+struct sp_table *tbl_new(unsigned int ncols, const char *const *headers);
+void tbl_add(struct sp_table *t, ...);	/* ncols strings */
+void tbl_print(struct sp_table *t, FILE *f, const char *indent);
+void tbl_free(struct sp_table *t);
+
+void js_open_obj(const char *key);
+void js_open_arr(const char *key);
+void js_close(void);
+void js_str(const char *key, const char *val);
+void js_s64(const char *key, s64 val);	/* val < 0: null */
+void js_u64(const char *key, u64 val);
+void js_bool(const char *key, bool val);
+void js_null(const char *key);
+void js_end(void);		/* finishes the document with a newline */
+
+/* ---- cmd_status.c: shared printing of pools ---- */
+
+struct sp_pool;
+struct sp_member;
+struct sp_volume;
+
+void sp_json_pool(const char *key, const struct sp_pool *p);
+void sp_json_member(const char *key, const struct sp_member *m);
+void sp_json_volume(const char *key, const struct sp_volume *v);
+void sp_print_pool(const struct sp_pool *p);
+
+/* ---- model.c: a pool as read from configfs ---- */
+
+struct sp_member {
+	char name[SP_NAME_MAX + 1];
+	char *path, *domain, *state, *load_override;
+	s64 enable, size, total_slices, free_slices, load;
+};
+
+#define SP_STATUS_MEMBERS	64
+
+/*
+ * The dm status line of a slicepool target (Documentation/dm-slicepool.rst):
+ * <reads> <writes> <read_sectors> <write_sectors> <io_errors>
+ * <missing_slices> <#members> {<member>:<slices>:<online|failed>}...
+ */
+struct sp_dm_status {
+	u64 reads, writes, read_sectors, write_sectors, missing;
+	s64 io_errors;
+	unsigned int nr_members;
+	struct {
+		char name[SP_NAME_MAX + 1];
+		u64 slices;
+		char state[16];
+	} members[SP_STATUS_MEMBERS];
+};
+
+struct sp_volume {
+	char name[SP_NAME_MAX + 1];
+	char *uuid;
+	s64 size;
+	char dm_name[2 * SP_NAME_MAX + 2];
+	struct sp_dm_info dm;
+	int dm_err;
+	bool status_ok;		/* dm.status parsed into status */
+	bool stale;		/* the table must be reloaded (sp_table_stale) */
+	struct sp_dm_status status;
+	s64 slices, missing;
+};
+
+/* A line of <pool>/domains: "<domain> <#members> <total> <free> <load> <workload>". */
+struct sp_domain {
+	char name[SP_NAME_MAX + 1];
+	s64 members, total_slices, free_slices, load, workload;
+};
+
+struct sp_pool {
+	char name[SP_NAME_MAX + 1];
+	char *uuid;
+	s64 slice_mb, weight_space, weight_load, min_domains;
+	struct sp_member *members;
+	size_t nr_members;
+	struct sp_volume *volumes;
+	size_t nr_volumes;
+	struct sp_domain *domains;
+	size_t nr_domains;
+};
+
+struct sp_map_entry {
+	u64 logical;
+	char member[SP_NAME_MAX + 1];	/* "" when missing */
+	s64 physical;			/* -1 when missing */
+};
+
+int sp_pool_load(const char *name, struct sp_pool *p);
+void sp_pool_free(struct sp_pool *p);
+int sp_map_parse(const char *text, struct sp_map_entry **out, size_t *n);
+int sp_dm_status_parse(const char *text, struct sp_dm_status *st);
+bool sp_table_stale(const struct sp_dm_status *st,
+		    const struct sp_map_entry *map, size_t n);
+int sp_pool_require(const char *pool);
+int sp_vol_teardown(const char *pool, const char *vol, bool unbind,
+		    bool *had_dm);
+
+/* ---- crc32c.c ---- */
+
+u32 sp_crc32c(u32 crc, const void *buf, size_t len);
+
+/* ---- sb.c: on-disk member metadata (dm-slicepool/sp-format.h) ---- */
+
+#define SP_UUID_STR_LEN		37
+
+struct sp_sb_info {
+	char pool_name[SP_NAME_MAX + 1];
+	char pool_uuid[SP_UUID_STR_LEN];
+	char member_name[SP_NAME_MAX + 1];
+	char member_uuid[SP_UUID_STR_LEN];
+	char domain[SP_NAME_MAX + 1];
+	u32 version;
+	u64 slice_sectors;
+	u64 nr_slices;
+	u64 data_offset;	/* sectors */
+	u64 owner_blocks;
+	u64 dev_sectors;
+	u64 generation;
+};
+
+/* A volume record found on a member. */
+struct sp_disk_vol {
+	char uuid[SP_UUID_STR_LEN];
+	char name[SP_NAME_MAX + 1];
+	u64 size;		/* bytes */
+	u64 nr_slices;
+	u64 generation;
+	u32 state;		/* 1 live, 2 deleted */
+};
+
+/* A non-free owner record found on a member. */
+struct sp_disk_owner {
+	char vol_uuid[SP_UUID_STR_LEN];
+	u64 physical;
+	u64 logical;
+	u64 generation;
+};
+
+struct sp_disk_member {
+	char device[256];
+	struct sp_sb_info sb;
+	struct sp_disk_vol *vols;
+	size_t nr_vols;
+	struct sp_disk_owner *owners;
+	size_t nr_owners;
+};
+
+/*
+ * The parsers return 0 on success, -ENODATA when there is no slicepool
+ * superblock magic (not a member: not an error), or -EINVAL with @why set
+ * when the metadata is refused (bad checksum, version, layout or names).
+ */
+int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
+		char *why, size_t whylen);
+int sp_md_read_dev(const char *path, struct sp_disk_member *m,
+		   char *why, size_t whylen);
+void sp_disk_member_free(struct sp_disk_member *m);
+void sp_uuid_str(const u8 *uuid, char *buf);
+
+/* ---- commands ---- */
+
+int cmd_pool_create(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_pool_list(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_pool_remove(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_pool_set(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_member_set(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_member_add(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_member_remove(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_vol_remove(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_status(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_assemble(const struct sp_cmd *cmd, int argc, char **argv);
+
+#endif /* SLICEPOOL_H */

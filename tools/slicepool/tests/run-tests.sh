@@ -1,0 +1,357 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host tests of the slicepool tool: no kernel module needed. Prints KTAP
+# and exits 0 only when every test passes.
+#
+# Covered: argument parsing and its errors (exit 2), --help of every
+# command, the crc32c known answers, size/number/name parsing, superblock
+# and metadata checks on crafted member images (good, bad magic, bad crc,
+# bad version, misdirected block, corrupt volume table), assemble --dry-run
+# analysis (missing and orphaned slices, duplicates, exit codes) and the
+# read-only commands (status, pool list, vol map) against a fake configfs
+# tree given with SLICEPOOL_CONFIGFS, including JSON validity and string
+# escaping. Writes to configfs are not faked: their semantics (refused
+# values, EBUSY) only exist in the kernel and are tested in selftests/cli.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SP=$HERE/../slicepool
+UNIT=$HERE/unit
+MKIMAGE=$HERE/mkimage
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+for b in "$SP" "$UNIT" "$MKIMAGE"; do
+	if [ ! -x "$b" ]; then
+		echo "run-tests.sh: $b is missing: run 'make' in tools/slicepool" >&2
+		exit 1
+	fi
+done
+
+N=0
+FAILED=0
+PLAN=0
+
+ok() {
+	N=$((N + 1))
+	echo "ok $N $*"
+}
+
+fail() {
+	N=$((N + 1))
+	FAILED=$((FAILED + 1))
+	echo "not ok $N $*"
+}
+
+# run <name> <cmd...>: stores stdout, stderr and the exit code.
+run() {
+	"$@" > "$TMP/out" 2> "$TMP/err"
+	RC=$?
+}
+
+# expect_rc <rc> <stderr-substring or ""> <description> <cmd...>
+expect_rc() {
+	local want=$1 msg=$2 desc=$3
+	shift 3
+	run "$@"
+	if [ "$RC" -ne "$want" ]; then
+		fail "$desc (exit $RC, want $want)"
+		sed 's/^/# /' "$TMP/err"
+	elif [ -n "$msg" ] && ! grep -qF -- "$msg" "$TMP/err"; then
+		fail "$desc (stderr lacks '$msg')"
+		sed 's/^/# /' "$TMP/err"
+	else
+		ok "$desc"
+	fi
+}
+
+# json_check <description> <python expression over d>: on $TMP/out.
+json_check() {
+	local desc=$1 expr=$2
+	if python3 - "$TMP/out" "$expr" <<'EOF' 2> "$TMP/pyerr"
+import json, sys
+with open(sys.argv[1]) as f:
+    d = json.load(f)
+if not eval(sys.argv[2]):
+    print("# expression is false: " + sys.argv[2])
+    print("# " + json.dumps(d)[:400])
+    sys.exit(1)
+EOF
+	then
+		ok "$desc"
+	else
+		fail "$desc"
+		sed 's/^/# /' "$TMP/pyerr"
+	fi
+}
+
+echo "KTAP version 1"
+PLAN=71
+echo "1..$PLAN"
+
+# ---- pure code ----
+for u in crc32c size number name parse; do
+	if "$UNIT" "$u" > "$TMP/unit"; then
+		ok "unit: $u"
+	else
+		fail "unit: $u"
+		cat "$TMP/unit"
+	fi
+done
+
+# ---- argument parsing ----
+expect_rc 2 "no command given" "no arguments: usage error" "$SP"
+expect_rc 2 "unknown command 'frob'" "unknown command" "$SP" frob
+expect_rc 2 "unknown command 'pool frob'" "unknown pool subcommand" \
+	"$SP" pool frob
+expect_rc 2 "needs a subcommand" "group without subcommand" "$SP" vol
+expect_rc 2 "unknown option '--bogus'" "unknown option" \
+	"$SP" pool create p --bogus
+expect_rc 2 "unknown option '--bogus'" "unknown global option" \
+	"$SP" --bogus status
+expect_rc 2 "takes no value" "value given to a flag" \
+	"$SP" assemble --dry-run=yes
+expect_rc 2 "needs a value" "missing option value" \
+	"$SP" pool create p --slice-mb
+expect_rc 2 "not a number" "--slice-mb abc" \
+	"$SP" pool create p --slice-mb abc
+expect_rc 2 "out of range (0..100)" "--weight-space 101" \
+	"$SP" pool create p --weight-space 101
+expect_rc 2 "out of range (1..64)" "--min-domains 0" \
+	"$SP" pool create p --min-domains 0
+expect_rc 2 "not a number" "--weight-load -1" \
+	"$SP" pool create p --weight-load -1
+expect_rc 2 "bad pool name" "pool name with a slash" \
+	"$SP" pool create a/b
+expect_rc 2 "bad pool name" "pool name of 33 characters" \
+	"$SP" pool create 012345678901234567890123456789012
+expect_rc 2 "missing argument" "pool create without a name" \
+	"$SP" pool create
+expect_rc 2 "unexpected argument 'extra'" "extra argument" \
+	"$SP" pool remove p extra
+expect_rc 2 "--path DEV is required" "member add without --path" \
+	"$SP" member add p m --domain d
+expect_rc 2 "--domain D is required" "member add without --domain" \
+	"$SP" member add p m --path /dev/null
+expect_rc 2 "not an absolute device path" "member add with a relative path" \
+	"$SP" member add p m --path vdb --domain d
+expect_rc 2 "bad domain" "member add with a bad domain" \
+	"$SP" member add p m --path /dev/vdb --domain 'a b'
+expect_rc 2 "nothing to set" "pool set without options" "$SP" pool set p
+expect_rc 2 "nothing to set" "member set without options" \
+	"$SP" member set p m
+expect_rc 2 "out of range (0..100)" "member set --load-override 101" \
+	"$SP" member set p m --load-override 101
+expect_rc 2 "not a number" "member set --load-override automatic" \
+	"$SP" member set p m --load-override automatic
+expect_rc 2 "--size SIZE is required" "vol create without --size" \
+	"$SP" vol create p/v
+expect_rc 2 "not a size" "vol create --size 12Q" \
+	"$SP" vol create p/v --size 12Q
+expect_rc 2 "not a multiple of 512" "vol create --size 1000" \
+	"$SP" vol create p/v --size 1000
+expect_rc 2 "must not be 0" "vol create --size 0" \
+	"$SP" vol create p/v --size 0
+expect_rc 2 "too large" "vol resize --size 99999999999P" \
+	"$SP" vol resize p/v --size 99999999999P
+expect_rc 2 "not of the form <pool>/<volume>" "volume without pool" \
+	"$SP" vol map v
+expect_rc 2 "bad volume name" "empty volume name" "$SP" vol remove p/
+
+# --help of every command: exit 0 and a usage line on stdout.
+helps_ok=1
+for c in "pool create" "pool set" "pool list" "pool remove" "member add" \
+	 "member set" "member remove" "vol create" "vol resize" "vol remove" "vol map" \
+	 "status" "assemble" "pool" "member" "vol" ""; do
+	# shellcheck disable=SC2086 # the words are meant to split
+	if ! "$SP" $c --help > "$TMP/help" 2>&1 ||
+	   ! grep -q "^Usage" "$TMP/help"; then
+		echo "# --help failed for '$c'"
+		helps_ok=0
+	fi
+done
+if [ $helps_ok -eq 1 ]; then
+	ok "--help works for every command"
+else
+	fail "--help works for every command"
+fi
+
+# ---- configfs missing ----
+expect_rc 1 "modprobe dm-slicepool" "no configfs root: clear error" \
+	env SLICEPOOL_CONFIGFS="$TMP/none" "$SP" status
+
+# ---- read-only commands on a fake configfs tree ----
+F=$TMP/cfs
+mkdir -p "$F/p1/members/m0" "$F/p1/members/m1" "$F/p1/volumes/v1"
+put() {	# put <file> <content>
+	printf '%s\n' "$2" > "$F/$1"
+}
+put p1/uuid 0b6d7e4c-2f7a-4c1e-9a55-4f0e8c1d2e3f
+put p1/slice_mb 4
+put p1/weight_space 50
+put p1/weight_load 50
+put p1/min_domains 2
+printf 'dA 1 15 13 5 12\ndB 1 15 14 0 3\n' > "$F/p1/domains"
+for m in m0 m1; do
+	put p1/members/$m/enable 1
+	put p1/members/$m/state online
+	put p1/members/$m/size 67108864
+	put p1/members/$m/total_slices 15
+	put p1/members/$m/load 5
+	put p1/members/$m/load_override auto
+	put p1/members/$m/data_offset 1048576
+done
+put p1/members/m0/path /dev/vdb
+put p1/members/m0/domain dA
+put p1/members/m0/free_slices 13
+# A path with characters JSON must escape (the module would never hold
+# them in a domain, but a path is any string).
+WEIRD=$(printf '/dev/we"ird\\pa\tth\001\303\251')
+printf '%s\n' "$WEIRD" > "$F/p1/members/m1/path"
+put p1/members/m1/domain dB
+put p1/members/m1/free_slices 14
+put p1/volumes/v1/uuid 5f1c2d3e-4b5a-6978-8796-a5b4c3d2e1f0
+put p1/volumes/v1/size 12582912
+printf '0 m0 0\n1 m1 3\n2 - -\n' > "$F/p1/volumes/v1/map"
+printf 'old 7d1c2d3e-4b5a-6978-8796-a5b4c3d2e1f0 4194304\n' > "$F/p1/discovered"
+export SLICEPOOL_CONFIGFS=$F
+
+run "$SP" --json status
+if [ $RC -eq 0 ]; then ok "status --json exits 0"; else fail "status --json exits 0"; fi
+if python3 -m json.tool "$TMP/out" > /dev/null 2>&1; then
+	ok "status --json is valid JSON"
+else
+	fail "status --json is valid JSON"
+fi
+json_check "status --json: pool fields" \
+	'd["pools"][0]["name"] == "p1" and d["pools"][0]["slice_mb"] == 4 and d["pools"][0]["min_domains"] == 2'
+json_check "status --json: members and domains" \
+	'[m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and d["pools"][0]["members"][0]["enabled"] is True and [x["name"] for x in d["pools"][0]["domains"]] == ["dA", "dB"] and d["pools"][0]["domains"][1]["workload"] == 3'
+json_check "status --json: volume slices and missing slices" \
+	'd["pools"][0]["volumes"][0]["slices"] == 3 and d["pools"][0]["volumes"][0]["missing_slices"] == 1 and d["pools"][0]["volumes"][0]["size"] == 12582912'
+json_check "status --json: escaped path round-trips" \
+	"d['pools'][0]['members'][1]['path'] == '/dev/we\"ird\\\\pa\\tth\\x01\\xc3\\xa9'"
+json_check "status --json: dm device name is <pool>-<volume>" \
+	'd["pools"][0]["volumes"][0]["dm"]["name"] == "p1-v1"'
+
+run "$SP" status
+if [ $RC -eq 0 ] && grep -q '^pool p1 ' "$TMP/out" &&
+   grep -q '^  m0 *dA *online */dev/vdb' "$TMP/out" &&
+   grep -q '^  v1 *12MiB *3 *1 ' "$TMP/out"; then
+	ok "status text lists pool, members and volumes"
+else
+	fail "status text lists pool, members and volumes"
+	sed 's/^/# /' "$TMP/out"
+fi
+
+run "$SP" pool list --json
+json_check "pool list --json: counts and capacity" \
+	'd["pools"][0]["members"] == 2 and d["pools"][0]["volumes"] == 1 and d["pools"][0]["total_slices"] == 30 and d["pools"][0]["free_slices"] == 27'
+run "$SP" pool list
+if [ $RC -eq 0 ] && head -1 "$TMP/out" | grep -q '^POOL  *UUID' &&
+   grep -q '^p1  ' "$TMP/out"; then
+	ok "pool list text table"
+else
+	fail "pool list text table"
+fi
+
+run "$SP" vol map p1/v1 --json
+json_check "vol map --json: entries, missing slice, member offsets" \
+	'[s["member"] for s in d["slices"]] == ["m0", "m1", None] and d["missing_slices"] == 1 and d["slices"][1]["physical"] == 3 and d["slices"][1]["member_offset"] == 1048576 + 3 * 4 * 1048576 and d["slices"][2]["physical"] is None'
+run "$SP" vol map p1/v1
+if [ $RC -eq 0 ] && grep -q '^2  *-  *-  *-' "$TMP/out" &&
+   grep -q '1 of 3 slices are missing' "$TMP/out"; then
+	ok "vol map text shows the missing slice"
+else
+	fail "vol map text shows the missing slice"
+	sed 's/^/# /' "$TMP/out"
+fi
+
+expect_rc 1 "no pool 'nope'" "status of an unknown pool" "$SP" status nope
+expect_rc 1 "already exists" "pool create refuses an existing pool" \
+	"$SP" pool create p1
+expect_rc 1 "already exists" "vol create refuses an existing volume" \
+	"$SP" vol create p1/v1 --size 1M
+expect_rc 1 "exists on the members but is not bound" \
+	"vol create refuses the name of an unbound volume" \
+	"$SP" vol create p1/old --size 1M
+expect_rc 1 "no pool 'nope'" "vol create in an unknown pool" \
+	"$SP" vol create nope/v --size 1M
+expect_rc 1 "has no member 'm9'" "member remove of an unknown member" \
+	"$SP" member remove p1 m9
+expect_rc 1 "no volume 'p1/v9'" "vol map of an unknown volume" \
+	"$SP" vol map p1/v9
+unset SLICEPOOL_CONFIGFS
+
+# ---- member metadata: crafted images ----
+I=$TMP/img
+mkdir -p "$I"
+for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc; do
+	"$MKIMAGE" "$k" "$I/$k.img" || echo "# mkimage $k failed"
+done
+sbcheck() {	# sbcheck <image> <expect> <description>
+	if "$UNIT" sb "$I/$1.img" "$2" > "$TMP/unit"; then
+		ok "$3"
+	else
+		fail "$3"
+		cat "$TMP/unit"
+	fi
+}
+sbcheck m0 ok "superblock: good image parses"
+sbcheck badmagic none "superblock: bad magic is not a member"
+sbcheck badcrc "checksum mismatch" "superblock: bad crc is refused"
+sbcheck badversion "unsupported metadata version 2" \
+	"superblock: bad version is refused"
+sbcheck blocknr "misdirected" "superblock: wrong block number is refused"
+sbcheck badvolcrc "volume table" "volume table: bad crc is refused"
+
+export SLICEPOOL_CONFIGFS=$TMP/none
+run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img"
+if [ $RC -eq 0 ]; then
+	ok "assemble --dry-run, all members: exit 0"
+else
+	fail "assemble --dry-run, all members: exit 0 (got $RC)"
+	sed 's/^/# /' "$TMP/err"
+fi
+json_check "assemble --dry-run: pool, members, volume, orphan" \
+	'len(d["pools"]) == 1 and d["pools"][0]["name"] == "tp" and d["pools"][0]["slice_mb"] == 1 and [m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and [v["name"] for v in d["pools"][0]["volumes"]] == ["v1"] and d["pools"][0]["volumes"][0]["found_slices"] == 4 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["orphaned_slices"] == 1 and d["pools"][0]["reclaim"] == "planned" and not d["pools"][0]["degraded"]'
+
+run "$SP" --json assemble --dry-run "$I/m0.img"
+if [ $RC -eq 3 ]; then
+	ok "assemble --dry-run, member missing: exit 3 (degraded)"
+else
+	fail "assemble --dry-run, member missing: exit 3 (got $RC)"
+fi
+json_check "assemble --dry-run: missing slices named" \
+	'd["pools"][0]["degraded"] and d["pools"][0]["volumes"][0]["missing"] == [1, 3] and d["pools"][0]["reclaim"] == "skipped"'
+run "$SP" assemble --dry-run "$I/m0.img"
+if grep -q "MISSING: volume v1: 2 of 4 slices" "$TMP/out"; then
+	ok "assemble --dry-run text reports the missing slices"
+else
+	fail "assemble --dry-run text reports the missing slices"
+	sed 's/^/# /' "$TMP/out"
+fi
+
+run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/badcrc.img" \
+	"$I/badversion.img" "$I/badmagic.img"
+if [ $RC -eq 1 ]; then
+	ok "assemble with refused devices: exit 1"
+else
+	fail "assemble with refused devices: exit 1 (got $RC)"
+fi
+json_check "assemble: refused devices listed with reasons" \
+	'sorted(r["device"].rsplit("/", 1)[1] for r in d["refused"]) == ["badcrc.img", "badmagic.img", "badversion.img"] and any("checksum" in r["reason"] for r in d["refused"]) and len(d["pools"][0]["members"]) == 2'
+
+cp "$I/m0.img" "$I/m0copy.img"
+run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/m0copy.img"
+json_check "assemble: a member found twice is used once" \
+	'len(d["pools"][0]["members"]) == 2 and len(d["duplicates"]) == 1 and d["duplicates"][0]["device"].endswith("m0copy.img")'
+unset SLICEPOOL_CONFIGFS
+
+if [ "$N" -ne "$PLAN" ]; then
+	echo "# planned $PLAN tests but ran $N"
+	FAILED=$((FAILED + 1))
+fi
+echo "# totals: pass:$((N - FAILED)) fail:$FAILED"
+[ "$FAILED" -eq 0 ]

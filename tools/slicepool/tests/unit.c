@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * unit - host unit checks of the slicepool tool's pure code
+ *
+ * Usage: unit crc32c|size|number|name|parse|sb <file> <expect>
+ * Prints one "# ..." line per failed check and exits 0 when all hold.
+ * For "sb", <expect> is "ok", "none" (no magic) or a word that must appear
+ * in the refusal message.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slicepool.h"
+
+static int failures;
+
+/* util.c needs this; the unit program never calls it. */
+void sp_usage_fail(const struct sp_cmd *cmd, const char *fmt, ...)
+{
+	(void)cmd;
+	(void)fmt;
+	abort();
+}
+
+static void __printf(2, 3) check(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cond)
+		return;
+	failures++;
+	printf("# FAILED: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void test_crc32c(void)
+{
+	u8 buf[32];
+	int i;
+
+	/* The standard check value. */
+	check((~sp_crc32c(~0u, "123456789", 9)) == 0xE3069283u,
+	      "crc32c(\"123456789\") = 0x%08x, want 0xe3069283",
+	      ~sp_crc32c(~0u, "123456789", 9));
+	/* RFC 3720 B.4 vectors. */
+	memset(buf, 0, sizeof(buf));
+	check(~sp_crc32c(~0u, buf, 32) == 0x8A9136AAu, "32 zero bytes");
+	memset(buf, 0xff, sizeof(buf));
+	check(~sp_crc32c(~0u, buf, 32) == 0x62A8AB43u, "32 0xff bytes");
+	for (i = 0; i < 32; i++)
+		buf[i] = (u8)i;
+	check(~sp_crc32c(~0u, buf, 32) == 0x46DD794Eu, "bytes 0..31");
+	/* Incremental use gives the same result as one call. */
+	check(sp_crc32c(sp_crc32c(~0u, "1234", 4), "56789", 5) ==
+	      sp_crc32c(~0u, "123456789", 9), "incremental crc32c");
+	check(sp_crc32c(0x12345678, "", 0) == 0x12345678,
+	      "empty buffer returns the seed");
+}
+
+static void test_size(void)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		u64 val;
+	} cases[] = {
+		{ "512", 0, 512 },
+		{ "0", 0, 0 },
+		{ "1K", 0, 1024 },
+		{ "1k", 0, 1024 },
+		{ "4M", 0, 4ULL << 20 },
+		{ "1G", 0, 1ULL << 30 },
+		{ "3T", 0, 3ULL << 40 },
+		{ "2P", 0, 2ULL << 50 },
+		{ "1GiB", 0, 1ULL << 30 },
+		{ "1GB", 0, 1ULL << 30 },
+		{ "18446744073709551615", 0, ~0ULL },
+		{ "", -EINVAL, 0 },
+		{ "G", -EINVAL, 0 },
+		{ "abc", -EINVAL, 0 },
+		{ "1X", -EINVAL, 0 },
+		{ "-1", -EINVAL, 0 },
+		{ " 1", -EINVAL, 0 },
+		{ "1.5G", -EINVAL, 0 },
+		{ "1GiBx", -EINVAL, 0 },
+		{ "1 G", -EINVAL, 0 },
+		{ "18446744073709551616", -ERANGE, 0 },
+		{ "16777216T", -ERANGE, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		u64 v = 0;
+		int ret = sp_parse_size(cases[i].in, &v);
+
+		check(ret == cases[i].ret, "size '%s': ret %d, want %d",
+		      cases[i].in, ret, cases[i].ret);
+		check(ret || v == cases[i].val, "size '%s': %llu, want %llu",
+		      cases[i].in, (unsigned long long)v,
+		      (unsigned long long)cases[i].val);
+	}
+}
+
+static void test_number(void)
+{
+	static const struct {
+		const char *in;
+		int ret;
+	} cases[] = {
+		{ "0", 0 }, { "100", 0 }, { "50", 0 },
+		{ "101", -ERANGE }, { "-1", -EINVAL }, { "", -EINVAL },
+		{ "1e2", -EINVAL }, { "0x10", -EINVAL }, { "5 ", -EINVAL },
+		{ "99999999999999999999999", -ERANGE },
+	};
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int ret = sp_parse_ulong(cases[i].in, 0, 100, &v);
+
+		check(ret == cases[i].ret, "number '%s': ret %d, want %d",
+		      cases[i].in, ret, cases[i].ret);
+	}
+	check(!sp_parse_ulong("7", 0, 100, &v) && v == 7, "number 7");
+}
+
+static void test_name(void)
+{
+	static const char *const good[] = {
+		"a", "pool0", "A_b.c-d", "01234567890123456789012345678901",
+	};
+	static const char *const bad[] = {
+		"", ".", "..", "a/b", "a b", "a\nb", "é",
+		"012345678901234567890123456789012",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		check(sp_valid_name(good[i]), "name '%s' refused", good[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		check(!sp_valid_name(bad[i]), "name '%s' accepted", bad[i]);
+}
+
+static void test_parse(void)
+{
+	struct sp_map_entry *map = NULL;
+	struct sp_dm_status st;
+	size_t n = 0;
+	int ret;
+
+	ret = sp_map_parse("0 m0 3\n1 - -\n2 m1 0\n", &map, &n);
+	check(!ret && n == 3, "map: ret %d, %zu entries", ret, n);
+	if (!ret && n == 3) {
+		check(!strcmp(map[0].member, "m0") && map[0].physical == 3 &&
+		      map[0].logical == 0, "map entry 0");
+		check(!map[1].member[0] && map[1].physical == -1,
+		      "map entry 1 is missing");
+		check(!strcmp(map[2].member, "m1") && map[2].physical == 0,
+		      "map entry 2");
+	}
+	if (!ret) {
+		memset(&st, 0, sizeof(st));
+		st.nr_members = 2;
+		strcpy(st.members[0].name, "m0");
+		strcpy(st.members[1].name, "m1");
+		check(!sp_table_stale(&st, map, n),
+		      "table knowing m0 and m1 is not stale");
+		st.nr_members = 1;
+		check(sp_table_stale(&st, map, n),
+		      "table without m1 is stale for a map using m1");
+	}
+	free(map);
+	check(!sp_map_parse("", &map, &n) && n == 0, "empty map");
+	free(map);
+	check(sp_map_parse("0 m0\n", &map, &n) == -EINVAL, "short map line");
+	check(sp_map_parse("0 m0 x\n", &map, &n) == -EINVAL,
+	      "non-numeric physical slice");
+	check(sp_map_parse("zero m0 1\n", &map, &n) == -EINVAL,
+	      "non-numeric logical slice");
+
+	ret = sp_dm_status_parse("10 20 80 160 1 2 2 m0:3:online m1:4:failed",
+				 &st);
+	check(!ret, "status: ret %d", ret);
+	check(!ret && st.reads == 10 && st.writes == 20 &&
+	      st.read_sectors == 80 && st.write_sectors == 160 &&
+	      st.io_errors == 1 && st.missing == 2 && st.nr_members == 2,
+	      "status counters");
+	check(!ret && !strcmp(st.members[0].name, "m0") &&
+	      st.members[0].slices == 3 &&
+	      !strcmp(st.members[0].state, "online") &&
+	      !strcmp(st.members[1].name, "m1") &&
+	      st.members[1].slices == 4 &&
+	      !strcmp(st.members[1].state, "failed"), "status members");
+	check(!sp_dm_status_parse("0 0 0 0 0 0 0", &st) && !st.nr_members,
+	      "status with no member");
+	check(sp_dm_status_parse("1 2 3", &st) == -EINVAL, "short status");
+	check(sp_dm_status_parse("1 2 3 4 5 6 2 m0:1:online", &st) == -EINVAL,
+	      "status with fewer members than announced");
+	check(sp_dm_status_parse("1 2 3 4 5 6 1 m0-1-online", &st) == -EINVAL,
+	      "malformed member in status");
+	check(sp_dm_status_parse("1 2 3 4 5 6 1 m0:x:online", &st) == -EINVAL,
+	      "non-numeric slice count in status");
+}
+
+static void test_sb(const char *file, const char *expect)
+{
+	struct sp_disk_member m;
+	char why[640];
+	int ret;
+
+	ret = sp_md_read_dev(file, &m, why, sizeof(why));
+	if (!strcmp(expect, "ok")) {
+		check(ret == 0, "%s: ret %d (%s)", file, ret, why);
+		if (!ret) {
+			check(!strcmp(m.sb.pool_name, "tp"), "pool name");
+			check(m.sb.slice_sectors == 2048, "slice size");
+			check(m.sb.nr_slices == 15, "nr_slices %llu",
+			      (unsigned long long)m.sb.nr_slices);
+			check(!strcmp(m.sb.pool_uuid,
+				      "11111111-1111-1111-1111-111111111111"),
+			      "pool uuid %s", m.sb.pool_uuid);
+			check(m.nr_vols >= 1 && !strcmp(m.vols[0].name, "v1") &&
+			      m.vols[0].nr_slices == 4 &&
+			      m.vols[0].generation == 2, "volume record");
+			check(m.nr_owners >= 2, "owner records");
+			sp_disk_member_free(&m);
+		}
+	} else if (!strcmp(expect, "none")) {
+		check(ret == -ENODATA, "%s: ret %d, want -ENODATA", file, ret);
+	} else {
+		check(ret == -EINVAL, "%s: ret %d, want -EINVAL", file, ret);
+		check(ret != -EINVAL || strstr(why, expect),
+		      "%s: message '%s' lacks '%s'", file, why, expect);
+		printf("# refusal: %s\n", why);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "crc32c")) {
+		test_crc32c();
+	} else if (argc == 2 && !strcmp(argv[1], "size")) {
+		test_size();
+	} else if (argc == 2 && !strcmp(argv[1], "number")) {
+		test_number();
+	} else if (argc == 2 && !strcmp(argv[1], "name")) {
+		test_name();
+	} else if (argc == 2 && !strcmp(argv[1], "parse")) {
+		test_parse();
+	} else if (argc == 4 && !strcmp(argv[1], "sb")) {
+		test_sb(argv[2], argv[3]);
+	} else {
+		fprintf(stderr, "usage: unit crc32c|size|number|name|parse|sb FILE EXPECT\n");
+		return 2;
+	}
+	return failures ? 1 : 0;
+}
