@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-slicepool: shared in-memory structures.
+ *
+ * Locking (see "Locking" in Documentation/dm-slicepool.rst):
+ *  - sp_pools_lock (mutex) protects sp_pools, the list of pools.
+ *  - pool->lock (mutex) protects everything in a pool that is not
+ *    marked otherwise: its member and volume lists, every member's owner
+ *    array, slot table and free count, every volume's size, generation and
+ *    table bookkeeping, and all metadata I/O of the pool (one metadata
+ *    operation at a time, like dm-era's single metadata worker).
+ *    Order: sp_pools_lock before pool->lock.  configfs_depend_item() is
+ *    never called with either held.
+ *  - volume->map is published with rcu_assign_pointer() under pool->lock
+ *    and read in the I/O path under rcu_read_lock(); an old map is freed
+ *    with kfree_rcu().
+ *  - Member load fields are written only by the load worker (under
+ *    pool->lock) and read with READ_ONCE().
+ */
+#ifndef DM_SLICEPOOL_CORE_H
+#define DM_SLICEPOOL_CORE_H
+
+#include <linux/configfs.h>
+#include <linux/device-mapper.h>
+#include <linux/dm-bufio.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+
+#include "compat.h"
+#include "sp-format.h"
+
+#define DM_MSG_PREFIX "slicepool"
+
+/* dmesg lines: "device-mapper: slicepool: ..." */
+#define sp_err(fmt, ...)	DMERR(fmt, ##__VA_ARGS__)
+#define sp_warn(fmt, ...)	DMWARN(fmt, ##__VA_ARGS__)
+#define sp_info(fmt, ...)	DMINFO(fmt, ##__VA_ARGS__)
+
+#define SP_NAME_MAX		32	/* pool, member, volume, domain names */
+#define SP_MAX_MEMBERS		64	/* per pool; bounded by placement */
+#define SP_LOAD_AUTO		(-1)
+
+struct sp_pool;
+struct sp_volume;
+struct sp_claim;
+
+enum sp_owner_state {
+	SP_OWN_FREE = 0,	/* owner record is zero on disk */
+	SP_OWN_VALID,		/* part of a committed volume map */
+	SP_OWN_ORPHAN,		/* on disk but not covered by a volume record */
+};
+
+/* In-memory copy of one owner record plus its classification. */
+struct sp_owner {
+	u8 uuid[SP_UUID_LEN];
+	u64 logical;
+	u64 gen;
+	enum sp_owner_state state;
+};
+
+/* In-memory copy of one volume record slot of a member. */
+struct sp_slot {
+	u8 uuid[SP_UUID_LEN];
+	u64 gen;
+	u32 state;		/* enum sp_vol_state */
+};
+
+struct sp_member {
+	struct config_item item;
+	struct sp_pool *pool;
+	struct list_head list;		/* in pool->members */
+
+	/* Parameters, writable only while disabled (pool->lock). */
+	char *path;
+	char domain[SP_NAME_MAX + 1];
+
+	/* State below: pool->lock unless noted. */
+	bool enabled;
+	unsigned int index;		/* bit in pool->index_mask while enabled */
+	bool failed;			/* I/O error seen; set in end_io */
+	atomic64_t io_errors;
+	struct sp_bdev bdev;
+	struct dm_dev ddev;		/* handed to iterate_devices */
+	struct dm_bufio_client *bufio;
+	u8 member_uuid[SP_UUID_LEN];
+	u64 sb_gen;
+	u64 dev_sectors;
+	u64 nr_slices;
+	u64 nr_free;
+	u64 free_hint;			/* no free slice below this index */
+	sector_t data_offset;
+	u64 owner_blocks;
+	struct sp_owner *owners;	/* nr_slices entries */
+	struct sp_slot *slots;		/* SP_MAX_VOLUMES entries */
+
+	/* Load (see sp-load.c). */
+	int load_override;		/* SP_LOAD_AUTO or 0..100 */
+	u32 load_fp;			/* measured, percent << SP_LOAD_SHIFT */
+	unsigned long last_ticks;	/* io_ticks at last sample */
+	unsigned long last_jiffies;
+};
+
+/* One logical slice: where it lives; m == NULL means missing. */
+struct sp_extent {
+	struct sp_member *m;
+	sector_t start;
+};
+
+struct sp_vmap {
+	struct rcu_head rcu;
+	u64 nr;
+	struct sp_extent e[];
+};
+
+struct sp_stats {
+	u64 reads;
+	u64 writes;
+	u64 read_sectors;
+	u64 write_sectors;
+};
+
+struct sp_vol_item {
+	struct config_item item;
+	struct sp_volume *vol;
+};
+
+struct sp_volume {
+	struct kref kref;
+	struct sp_pool *pool;
+	struct list_head list;		/* in pool->volumes */
+	char name[SP_NAME_MAX + 1];
+	u8 uuid[SP_UUID_LEN];
+
+	/* pool->lock */
+	struct sp_vol_item *vitem;	/* NULL: not bound to configfs */
+	u64 size_bytes;
+	u64 nr_slices;
+	u64 gen;			/* committed generation */
+	u64 max_owner_gen;		/* highest owner generation seen */
+	u32 state;			/* enum sp_vol_state */
+	struct list_head targets;	/* struct sp_target, one per table */
+	unsigned int live_tables;	/* targets constructed on it */
+	sector_t max_table_len;		/* largest len among them */
+
+	struct sp_claim *claims_tmp;	/* scratch for sp_pool_rebuild() */
+	struct sp_vmap *new_map_tmp;	/* scratch for sp_pool_rebuild() */
+
+	struct sp_vmap __rcu *map;
+	struct sp_stats __percpu *stats;
+	atomic64_t io_errors;
+};
+
+struct sp_pool {
+	struct config_group group;
+	struct config_group members_group;
+	struct config_group volumes_group;
+	struct list_head list;		/* in sp_pools, sp_pools_lock */
+	char name[SP_NAME_MAX + 1];
+
+	struct mutex lock;		/* see top of file */
+	u8 uuid[SP_UUID_LEN];
+	u32 slice_mb;
+	u32 weight_space;
+	u32 weight_load;
+	u32 min_domains;
+	unsigned int nr_enabled;
+	u64 index_mask;			/* indexes of enabled members */
+	u64 reclaimed;			/* slices freed by the last reclaim */
+	struct list_head members;
+	struct list_head volumes;
+};
+
+static inline sector_t sp_slice_sectors(struct sp_pool *pool)
+{
+	return (sector_t)pool->slice_mb << (20 - SECTOR_SHIFT);
+}
+
+/* sp-target.c / module */
+extern struct mutex sp_pools_lock;
+extern struct list_head sp_pools;
+
+/* sp-configfs.c */
+extern struct configfs_subsystem sp_subsys;
+int sp_configfs_init(void);
+void sp_configfs_exit(void);
+
+/* sp-pool.c */
+struct sp_volume *sp_volume_new(struct sp_pool *pool, const char *name,
+				const u8 *uuid);
+void sp_volume_put(struct sp_volume *v);
+struct sp_volume *sp_volume_find_uuid(struct sp_pool *pool, const u8 *uuid);
+struct sp_volume *sp_volume_find_name(struct sp_pool *pool, const char *name);
+int sp_member_enable(struct sp_member *m);
+int sp_member_disable(struct sp_member *m);
+int sp_volume_resize(struct sp_volume *v, u64 bytes);
+int sp_pool_reclaim(struct sp_pool *pool);
+void sp_pool_free_volumes(struct sp_pool *pool);
+u64 sp_volume_present(struct sp_volume *v);
+u32 sp_member_load(struct sp_member *m);
+
+/* sp-metadata.c */
+int sp_md_open(struct sp_member *m);
+void sp_md_close(struct sp_member *m);
+int sp_md_read_sb(struct sp_member *m, struct sp_superblock *sb,
+		  bool *blank);
+int sp_md_format(struct sp_member *m);
+int sp_md_load(struct sp_member *m, const struct sp_superblock *sb,
+	       struct sp_vol_record *recs);
+int sp_md_set_owner(struct sp_member *m, u64 pslice,
+		    const struct sp_owner *o);
+int sp_md_set_vol(struct sp_member *m, unsigned int slot,
+		  const struct sp_vol_record *rec);
+int sp_md_commit(struct sp_member *m);
+
+/* sp-load.c */
+#define SP_LOAD_SHIFT	10
+void sp_load_start(void);
+void sp_load_stop(void);
+void sp_load_member_init(struct sp_member *m);
+
+/* sp-target.c */
+int sp_target_init(void);
+void sp_target_exit(void);
+
+#endif /* DM_SLICEPOOL_CORE_H */

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-slicepool on-disk format.
+ *
+ * Shared by the kernel module and by user space (tools/slicepool reads
+ * member superblocks for "slicepool assemble").  Only <linux/types.h> is
+ * included, which user space gets from linux-libc-dev; all fields are
+ * little endian.  Documentation/dm-slicepool.rst describes the format.
+ *
+ * Every metadata block is SP_BLOCK_SIZE bytes and starts with a
+ * struct sp_block_header.  The checksum covers bytes 4..4095 of the block
+ * (everything after the crc field) and is
+ *
+ *	crc = crc32c(0xffffffff, block + 4, SP_BLOCK_SIZE - 4)
+ *
+ * i.e. CRC-32C (Castagnoli), initial value 0xffffffff (~0), no final
+ * inversion: exactly the kernel's crc32c(~0, p, len).
+ *
+ * Member layout (block numbers in units of SP_BLOCK_SIZE):
+ *	block 0                         superblock
+ *	blocks 1 .. SP_VOL_BLOCKS       volume record table
+ *	next owner_blocks blocks        owner records, one per physical slice
+ *	data_offset (sectors, 1 MiB aligned) ... data slices
+ * Physical slice p occupies sectors
+ *	[data_offset + p * slice_sectors, data_offset + (p + 1) * slice_sectors)
+ * of the member.
+ */
+#ifndef DM_SLICEPOOL_FORMAT_H
+#define DM_SLICEPOOL_FORMAT_H
+
+#include <linux/types.h>
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#else
+#include <assert.h>
+#endif
+
+/*
+ * Every structure below is naturally aligned (no padding), checked by the
+ * size assertions at the end, so user space needs no packing attribute.
+ */
+#if !defined(__KERNEL__) && !defined(__packed)
+#define __packed
+#endif
+
+#define SP_BLOCK_SIZE		4096
+#define SP_SECTOR_SHIFT		9
+
+#define SP_VERSION		1
+
+/* Block magics, stored as __le32 in sp_block_header.magic. */
+#define SP_SB_MAGIC		0x42535053	/* "SPSB" */
+#define SP_VOL_MAGIC		0x4c565053	/* "SPVL" */
+#define SP_OWNER_MAGIC		0x574f5053	/* "SPOW" */
+
+#define SP_NAME_LEN		64	/* NUL-padded; names are <= 32 chars */
+#define SP_UUID_LEN		16
+
+/* Volume record table: fixed size. */
+#define SP_VOL_RECORD_SIZE	128
+#define SP_VOLS_PER_BLOCK	31	/* (4096 - 16) / 128 */
+#define SP_VOL_BLOCKS		8
+#define SP_MAX_VOLUMES		(SP_VOLS_PER_BLOCK * SP_VOL_BLOCKS)
+
+/* Owner records: one per physical slice. */
+#define SP_OWNER_RECORD_SIZE	32
+#define SP_OWNERS_PER_BLOCK	127	/* (4096 - 16) / 32 */
+
+/* The data area starts on a 1 MiB boundary. */
+#define SP_DATA_ALIGN_SECTORS	2048
+
+#define SP_SB_BLOCK		0
+#define SP_VOL_TABLE_START	1
+#define SP_OWNER_TABLE_START	(SP_VOL_TABLE_START + SP_VOL_BLOCKS)
+
+/**
+ * struct sp_block_header - first 16 bytes of every metadata block
+ * @crc:     crc32c of bytes 4..4095, see above
+ * @magic:   SP_SB_MAGIC, SP_VOL_MAGIC or SP_OWNER_MAGIC
+ * @blocknr: the block's own block number (catches misdirected writes)
+ */
+struct sp_block_header {
+	__le32 crc;
+	__le32 magic;
+	__le64 blocknr;
+} __packed;
+
+/**
+ * struct sp_superblock - block 0 of a member
+ * @hdr:            header, magic SP_SB_MAGIC
+ * @version:        SP_VERSION; other versions are refused
+ * @flags:          0
+ * @pool_uuid:      UUID of the pool the member belongs to
+ * @member_uuid:    UUID of this member, random at format time
+ * @pool_name:      pool name at format time (informational)
+ * @member_name:    configfs member name at format time (informational)
+ * @domain:         failure domain label at format time
+ * @slice_sectors:  slice size in 512-byte sectors (pool wide)
+ * @nr_slices:      number of physical data slices on this member
+ * @data_offset:    first sector of physical slice 0
+ * @owner_blocks:   number of owner record blocks
+ * @dev_sectors:    member size in sectors at format time
+ * @generation:     incremented each time the superblock is written
+ */
+struct sp_superblock {
+	struct sp_block_header hdr;
+	__le32 version;
+	__le32 flags;
+	__u8 pool_uuid[SP_UUID_LEN];
+	__u8 member_uuid[SP_UUID_LEN];
+	char pool_name[SP_NAME_LEN];
+	char member_name[SP_NAME_LEN];
+	char domain[SP_NAME_LEN];
+	__le64 slice_sectors;
+	__le64 nr_slices;
+	__le64 data_offset;
+	__le64 owner_blocks;
+	__le64 dev_sectors;
+	__le64 generation;
+} __packed;
+
+enum sp_vol_state {
+	SP_VOL_FREE = 0,	/* unused slot */
+	SP_VOL_LIVE = 1,
+	SP_VOL_DELETED = 2,	/* tombstone, kept so that stale copies lose */
+};
+
+/**
+ * struct sp_vol_record - one volume record (SP_VOL_RECORD_SIZE bytes)
+ * @uuid:       volume UUID
+ * @name:       volume name (configfs item name), NUL padded
+ * @size_bytes: volume size in bytes (a multiple of 512)
+ * @nr_slices:  logical slices: ceil(size_bytes / slice size)
+ * @generation: commit generation; the highest one found on any member wins
+ * @state:      enum sp_vol_state
+ */
+struct sp_vol_record {
+	__u8 uuid[SP_UUID_LEN];
+	char name[SP_NAME_LEN];
+	__le64 size_bytes;
+	__le64 nr_slices;
+	__le64 generation;
+	__le32 state;
+	__u8 pad[SP_VOL_RECORD_SIZE - SP_UUID_LEN - SP_NAME_LEN - 28];
+} __packed;
+
+/**
+ * struct sp_vol_block - a block of the volume record table
+ */
+struct sp_vol_block {
+	struct sp_block_header hdr;
+	struct sp_vol_record rec[SP_VOLS_PER_BLOCK];
+} __packed;
+
+/**
+ * struct sp_owner_record - owner of one physical slice (32 bytes)
+ * @vol_uuid:   owning volume; all zero means the slice is free
+ * @logical:    logical slice index within the volume
+ * @generation: volume generation of the create/expand that wrote it
+ */
+struct sp_owner_record {
+	__u8 vol_uuid[SP_UUID_LEN];
+	__le64 logical;
+	__le64 generation;
+} __packed;
+
+/**
+ * struct sp_owner_block - a block of owner records; physical slice p is
+ * record p % SP_OWNERS_PER_BLOCK of block
+ * SP_OWNER_TABLE_START + p / SP_OWNERS_PER_BLOCK.
+ */
+struct sp_owner_block {
+	struct sp_block_header hdr;
+	struct sp_owner_record rec[SP_OWNERS_PER_BLOCK];
+} __packed;
+
+static_assert(sizeof(struct sp_block_header) == 16, "sp_block_header");
+static_assert(sizeof(struct sp_superblock) == 296, "sp_superblock");
+static_assert(sizeof(struct sp_vol_record) == SP_VOL_RECORD_SIZE,
+	      "sp_vol_record");
+static_assert(sizeof(struct sp_vol_block) <= SP_BLOCK_SIZE, "sp_vol_block");
+static_assert(sizeof(struct sp_owner_record) == SP_OWNER_RECORD_SIZE,
+	      "sp_owner_record");
+static_assert(sizeof(struct sp_owner_block) <= SP_BLOCK_SIZE,
+	      "sp_owner_block");
+
+#endif /* DM_SLICEPOOL_FORMAT_H */

@@ -1,0 +1,1147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-slicepool: the pool model.  Members and volumes, adoption of member
+ * metadata, classification of owner records, allocation by load ratio,
+ * online resize and reclaim, with the cross-member commit protocol:
+ *
+ *  create/expand: 1. owner records of the new slices (generation g+1) are
+ *                    written and flushed on every member that receives one;
+ *                 2. the volume record (generation g+1) is written and
+ *                    flushed on each member holding a slice of the volume,
+ *                    one member after the other.
+ *                 The first volume record of g+1 that is durable on any
+ *                 member is the commit point.
+ *  shrink/delete: 1. the volume record g+1 (smaller size, or state deleted)
+ *                    is written and flushed on every holder (commit point
+ *                    as above);
+ *                 2. the owner records of the released slices are cleared
+ *                    and flushed.
+ *
+ * On adoption the highest volume record generation found on any member
+ * wins.  An owner record counts only if the winning record is live, its
+ * logical index is below the record's size and its generation is not
+ * above the record's; everything else is an orphan, kept allocated until
+ * "reclaim".  New slices are taken only from owner records that are free
+ * in memory, which implies free on disk, so a slice is never owned twice.
+ *
+ * Everything here runs under pool->lock.
+ */
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+
+#include "sp-core.h"
+#include "placement.h"
+
+static void sp_volume_release(struct kref *kref)
+{
+	struct sp_volume *v = container_of(kref, struct sp_volume, kref);
+
+	kvfree(rcu_dereference_protected(v->map, true));
+	free_percpu(v->stats);
+	kfree(v);
+}
+
+void sp_volume_put(struct sp_volume *v)
+{
+	kref_put(&v->kref, sp_volume_release);
+}
+
+struct sp_volume *sp_volume_new(struct sp_pool *pool, const char *name,
+				const u8 *uuid)
+{
+	struct sp_volume *v;
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return NULL;
+	v->stats = alloc_percpu(struct sp_stats);
+	if (!v->stats) {
+		kfree(v);
+		return NULL;
+	}
+	kref_init(&v->kref);
+	INIT_LIST_HEAD(&v->targets);
+	v->pool = pool;
+	strscpy(v->name, name, sizeof(v->name));
+	if (uuid)
+		memcpy(v->uuid, uuid, SP_UUID_LEN);
+	else
+		generate_random_uuid(v->uuid);
+	atomic64_set(&v->io_errors, 0);
+	list_add_tail(&v->list, &pool->volumes);
+	return v;
+}
+
+struct sp_volume *sp_volume_find_uuid(struct sp_pool *pool, const u8 *uuid)
+{
+	struct sp_volume *v;
+
+	list_for_each_entry(v, &pool->volumes, list)
+		if (!memcmp(v->uuid, uuid, SP_UUID_LEN))
+			return v;
+	return NULL;
+}
+
+/* Bound volume of that name, else an unbound live one, else NULL. */
+struct sp_volume *sp_volume_find_name(struct sp_pool *pool, const char *name)
+{
+	struct sp_volume *v, *found = NULL;
+
+	list_for_each_entry(v, &pool->volumes, list) {
+		if (strcmp(v->name, name))
+			continue;
+		if (v->vitem)
+			return v;
+		if (v->state == SP_VOL_LIVE && !found)
+			found = v;
+	}
+	return found;
+}
+
+u32 sp_member_load(struct sp_member *m)
+{
+	int o = READ_ONCE(m->load_override);
+
+	if (o != SP_LOAD_AUTO)
+		return o;
+	return (READ_ONCE(m->load_fp) + (1U << (SP_LOAD_SHIFT - 1))) >>
+		SP_LOAD_SHIFT;
+}
+
+static struct sp_vmap *sp_map(struct sp_volume *v)
+{
+	return rcu_dereference_protected(v->map,
+					 lockdep_is_held(&v->pool->lock));
+}
+
+static struct sp_vmap *sp_map_alloc(u64 nr)
+{
+	struct sp_vmap *map;
+
+	map = kvzalloc(struct_size(map, e, nr), GFP_KERNEL);
+	if (map)
+		map->nr = nr;
+	return map;
+}
+
+static void sp_map_publish(struct sp_volume *v, struct sp_vmap *map)
+{
+	struct sp_vmap *old = sp_map(v);
+
+	rcu_assign_pointer(v->map, map);
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
+/* Present (not missing) logical slices of @v. */
+u64 sp_volume_present(struct sp_volume *v)
+{
+	struct sp_vmap *map = sp_map(v);
+	u64 i, n = 0;
+
+	for (i = 0; map && i < map->nr; i++)
+		if (map->e[i].m)
+			n++;
+	return n;
+}
+
+static u64 sp_pslice(struct sp_member *m, sector_t start)
+{
+	return div64_u64(start - m->data_offset, sp_slice_sectors(m->pool));
+}
+
+/* Number of distinct failure domains among logical slices [0, nr). */
+static unsigned int sp_domains_used(struct sp_volume *v, u64 nr)
+{
+	struct sp_vmap *map = sp_map(v);
+	const char *seen[SP_MAX_MEMBERS];
+	unsigned int n = 0, k;
+	u64 i;
+
+	for (i = 0; map && i < nr && i < map->nr; i++) {
+		struct sp_member *m = map->e[i].m;
+
+		if (!m)
+			continue;
+		for (k = 0; k < n; k++)
+			if (!strcmp(seen[k], m->domain))
+				break;
+		if (k == n && n < SP_MAX_MEMBERS)
+			seen[n++] = m->domain;
+	}
+	return n;
+}
+
+/* ---- Classification of owner records ------------------------------- */
+
+struct sp_claim {
+	struct sp_member *m;
+	u64 p;
+};
+
+/*
+ * Rebuild every volume map from the owner records of the enabled members
+ * (see the rule at the top of this file).  Duplicate claims on one logical
+ * slice: the highest owner generation wins, then the member listed first.
+ */
+static int sp_pool_rebuild(struct sp_pool *pool)
+{
+	struct sp_volume *v;
+	struct sp_member *m;
+	struct sp_claim *claims;
+	int r = 0;
+
+	list_for_each_entry(v, &pool->volumes, list) {
+		v->max_owner_gen = 0;
+		v->claims_tmp = NULL;
+	}
+
+	list_for_each_entry(v, &pool->volumes, list) {
+		struct sp_vmap *map;
+
+		if (v->state != SP_VOL_LIVE || !v->nr_slices)
+			continue;
+		map = sp_map_alloc(v->nr_slices);
+		claims = kvcalloc(v->nr_slices, sizeof(*claims), GFP_KERNEL);
+		if (!map || !claims) {
+			kvfree(map);
+			kvfree(claims);
+			r = -ENOMEM;
+			goto out;
+		}
+		v->new_map_tmp = map;
+		v->claims_tmp = claims;
+	}
+
+	list_for_each_entry(m, &pool->members, list) {
+		u64 p;
+
+		if (!m->enabled)
+			continue;
+		for (p = 0; p < m->nr_slices; p++) {
+			struct sp_owner *o = &m->owners[p];
+			struct sp_claim *c;
+
+			if (o->state == SP_OWN_FREE)
+				continue;
+			o->state = SP_OWN_ORPHAN;
+			v = sp_volume_find_uuid(pool, o->uuid);
+			if (!v)
+				continue;
+			v->max_owner_gen = max(v->max_owner_gen, o->gen);
+			if (!v->claims_tmp || o->logical >= v->nr_slices ||
+			    o->gen > v->gen)
+				continue;
+			c = &v->claims_tmp[o->logical];
+			if (c->m) {
+				struct sp_owner *prev = &c->m->owners[c->p];
+
+				if (prev->gen >= o->gen) {
+					sp_warn("%s: volume %s slice %llu claimed twice, keeping %s/%llu",
+						pool->name, v->name, o->logical,
+						config_item_name(&c->m->item),
+						c->p);
+					continue;
+				}
+				prev->state = SP_OWN_ORPHAN;
+			}
+			c->m = m;
+			c->p = p;
+			o->state = SP_OWN_VALID;
+		}
+	}
+
+	list_for_each_entry(v, &pool->volumes, list) {
+		struct sp_vmap *map = v->new_map_tmp;
+		u64 i;
+
+		if (!v->claims_tmp) {
+			sp_map_publish(v, NULL);
+			continue;
+		}
+		for (i = 0; i < map->nr; i++) {
+			struct sp_claim *c = &v->claims_tmp[i];
+
+			if (!c->m)
+				continue;
+			map->e[i].m = c->m;
+			map->e[i].start = c->m->data_offset +
+				c->p * sp_slice_sectors(pool);
+		}
+		sp_map_publish(v, map);
+		v->new_map_tmp = NULL;
+	}
+out:
+	list_for_each_entry(v, &pool->volumes, list) {
+		kvfree(v->claims_tmp);
+		v->claims_tmp = NULL;
+		kvfree(v->new_map_tmp);
+		v->new_map_tmp = NULL;
+	}
+	return r;
+}
+
+/* Is any enabled member still carrying a record of @v? */
+static bool sp_volume_referenced(struct sp_volume *v)
+{
+	struct sp_member *m;
+	unsigned int s;
+	u64 p;
+
+	list_for_each_entry(m, &v->pool->members, list) {
+		if (!m->enabled)
+			continue;
+		for (s = 0; s < SP_MAX_VOLUMES; s++)
+			if (m->slots[s].state != SP_VOL_FREE &&
+			    !memcmp(m->slots[s].uuid, v->uuid, SP_UUID_LEN))
+				return true;
+		for (p = 0; p < m->nr_slices; p++)
+			if (m->owners[p].state != SP_OWN_FREE &&
+			    !memcmp(m->owners[p].uuid, v->uuid, SP_UUID_LEN))
+				return true;
+	}
+	return false;
+}
+
+/* Forget unbound volumes that nothing on the enabled members mentions. */
+static void sp_pool_gc_volumes(struct sp_pool *pool)
+{
+	struct sp_volume *v, *tmp;
+
+	list_for_each_entry_safe(v, tmp, &pool->volumes, list) {
+		if (v->vitem || v->live_tables || sp_volume_referenced(v))
+			continue;
+		list_del(&v->list);
+		sp_volume_put(v);
+	}
+}
+
+void sp_pool_free_volumes(struct sp_pool *pool)
+{
+	struct sp_volume *v, *tmp;
+
+	list_for_each_entry_safe(v, tmp, &pool->volumes, list) {
+		list_del(&v->list);
+		sp_volume_put(v);
+	}
+}
+
+/* Merge the volume records read from a member being adopted. */
+static int sp_merge_records(struct sp_pool *pool,
+			    const struct sp_vol_record *recs)
+{
+	unsigned int s;
+
+	for (s = 0; s < SP_MAX_VOLUMES; s++) {
+		const struct sp_vol_record *rec = &recs[s];
+		u32 state = le32_to_cpu(rec->state);
+		u64 gen = le64_to_cpu(rec->generation);
+		struct sp_volume *v;
+		char name[SP_NAME_MAX + 1];
+
+		if (state == SP_VOL_FREE)
+			continue;
+		strscpy(name, rec->name, sizeof(name));
+		v = sp_volume_find_uuid(pool, rec->uuid);
+		if (!v) {
+			v = sp_volume_new(pool, name, rec->uuid);
+			if (!v)
+				return -ENOMEM;
+		}
+		if (gen > v->gen) {
+			if (!v->vitem)
+				strscpy(v->name, name, sizeof(v->name));
+			v->gen = gen;
+			v->state = state;
+			v->size_bytes = le64_to_cpu(rec->size_bytes);
+			v->nr_slices = le64_to_cpu(rec->nr_slices);
+		}
+	}
+	return 0;
+}
+
+/* ---- Members ---------------------------------------------------------- */
+
+static void sp_member_release_dev(struct sp_member *m)
+{
+	sp_md_close(m);
+	if (m->bdev.bdev)
+		sp_bdev_close(&m->bdev, m);
+	kvfree(m->owners);
+	m->owners = NULL;
+	kfree(m->slots);
+	m->slots = NULL;
+}
+
+static int sp_member_open(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	struct sp_vol_record *recs = NULL;
+	struct sp_superblock sb;
+	struct sp_member *o;
+	bool blank;
+	int r;
+
+	m->free_hint = 0;
+	r = sp_bdev_open(&m->bdev, m->path, m);
+	if (r) {
+		if (r == -EBUSY)
+			sp_err("%s: refused: device %s is busy (already a member of a pool, or held by another user)",
+			       config_item_name(&m->item), m->path);
+		else
+			sp_err("%s: cannot open %s: %d",
+			       config_item_name(&m->item), m->path, r);
+		m->bdev.bdev = NULL;
+		return r;
+	}
+	r = sp_md_open(m);
+	if (r)
+		goto fail;
+	m->slots = kcalloc(SP_MAX_VOLUMES, sizeof(*m->slots), GFP_KERNEL);
+	if (!m->slots) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = sp_md_read_sb(m, &sb, &blank);
+	if (r)
+		goto fail;
+
+	if (blank) {
+		r = sp_md_format(m);
+		if (r)
+			goto fail;
+		m->owners = kvcalloc(m->nr_slices, sizeof(*m->owners),
+				     GFP_KERNEL);
+		if (!m->owners) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		m->nr_free = m->nr_slices;
+		sp_info("%s: %s formatted for pool %s: %llu slices",
+			config_item_name(&m->item), m->path, pool->name,
+			m->nr_slices);
+		return 0;
+	}
+
+	if (memcmp(sb.pool_uuid, pool->uuid, SP_UUID_LEN)) {
+		if (pool->nr_enabled) {
+			sp_err("%s: refused: %s belongs to pool '%.32s' (uuid %pUb), not to this pool '%s' (uuid %pUb)",
+			       config_item_name(&m->item), m->path,
+			       sb.pool_name, sb.pool_uuid, pool->name,
+			       pool->uuid);
+			r = -EEXIST;
+			goto fail;
+		}
+		/* Reassembly: the first member brings the pool identity. */
+		memcpy(pool->uuid, sb.pool_uuid, SP_UUID_LEN);
+		pool->slice_mb = le64_to_cpu(sb.slice_sectors) >>
+			(20 - SECTOR_SHIFT);
+		sp_info("%s: adopting pool uuid %pUb, slice %u MiB from %s",
+			pool->name, pool->uuid, pool->slice_mb, m->path);
+	} else if (le64_to_cpu(sb.slice_sectors) != sp_slice_sectors(pool)) {
+		sp_err("%s: refused: %s has slice size %llu sectors, pool has %llu",
+		       config_item_name(&m->item), m->path,
+		       le64_to_cpu(sb.slice_sectors),
+		       (u64)sp_slice_sectors(pool));
+		r = -EINVAL;
+		goto fail;
+	}
+	list_for_each_entry(o, &pool->members, list) {
+		if (o->enabled &&
+		    !memcmp(o->member_uuid, sb.member_uuid, SP_UUID_LEN)) {
+			sp_err("%s: refused: %s carries the same member uuid as enabled member %s",
+			       config_item_name(&m->item), m->path,
+			       config_item_name(&o->item));
+			r = -EBUSY;
+			goto fail;
+		}
+	}
+
+	m->owners = kvcalloc(le64_to_cpu(sb.nr_slices), sizeof(*m->owners),
+			     GFP_KERNEL);
+	recs = kvcalloc(SP_MAX_VOLUMES, sizeof(*recs), GFP_KERNEL);
+	if (!m->owners || !recs) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = sp_md_load(m, &sb, recs);
+	if (r) {
+		sp_err("%s: refused: metadata of %s is corrupt",
+		       config_item_name(&m->item), m->path);
+		goto fail;
+	}
+	r = sp_merge_records(pool, recs);
+	if (r)
+		goto fail;
+	kvfree(recs);
+	sp_info("%s: %s adopted into pool %s: %llu slices",
+		config_item_name(&m->item), m->path, pool->name, m->nr_slices);
+	return 0;
+fail:
+	kvfree(recs);
+	sp_member_release_dev(m);
+	return r;
+}
+
+int sp_member_enable(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	int r;
+
+	if (m->enabled)
+		return 0;
+	if (!m->path) {
+		sp_err("%s: set path before enabling", config_item_name(&m->item));
+		return -EINVAL;
+	}
+	if (!m->domain[0]) {
+		sp_err("%s: set domain before enabling",
+		       config_item_name(&m->item));
+		return -EINVAL;
+	}
+	if (pool->nr_enabled >= SP_MAX_MEMBERS) {
+		sp_err("%s: pool %s already has %u members",
+		       config_item_name(&m->item), pool->name, SP_MAX_MEMBERS);
+		return -ENOSPC;
+	}
+	r = sp_member_open(m);
+	if (r)
+		return r;
+	sp_fill_dm_dev(&m->ddev, &m->bdev);
+	m->failed = false;
+	atomic64_set(&m->io_errors, 0);
+	m->index = __ffs64(~pool->index_mask);
+	pool->index_mask |= BIT_ULL(m->index);
+	m->enabled = true;
+	pool->nr_enabled++;
+	sp_load_member_init(m);
+	r = sp_pool_rebuild(pool);
+	if (r) {
+		m->enabled = false;
+		pool->nr_enabled--;
+		pool->index_mask &= ~BIT_ULL(m->index);
+		sp_member_release_dev(m);
+		sp_pool_rebuild(pool);
+	}
+	return r;
+}
+
+int sp_member_disable(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	u64 p;
+
+	if (!m->enabled)
+		return 0;
+	for (p = 0; p < m->nr_slices; p++) {
+		struct sp_owner *o = &m->owners[p];
+		struct sp_volume *v;
+
+		if (o->state != SP_OWN_VALID)
+			continue;
+		v = sp_volume_find_uuid(pool, o->uuid);
+		if (v && (v->vitem || v->live_tables)) {
+			sp_err("%s: refused: member holds slice %llu of volume %s (shrink or unbind the volume first)",
+			       config_item_name(&m->item), p, v->name);
+			return -EBUSY;
+		}
+	}
+	m->enabled = false;
+	pool->nr_enabled--;
+	pool->index_mask &= ~BIT_ULL(m->index);
+	sp_pool_rebuild(pool);
+	sp_member_release_dev(m);
+	sp_pool_gc_volumes(pool);
+	return 0;
+}
+
+/* ---- Allocation ------------------------------------------------------- */
+
+struct sp_dom {
+	const char *name;
+	unsigned int nr;
+	struct sp_member *mem[SP_MAX_MEMBERS];
+};
+
+/*
+ * Group the usable (enabled, not failed) members into domains.  Domains
+ * are sorted by label and members by name, and the index in that order is
+ * the placement id, so ties break by label/name order.
+ */
+static unsigned int sp_domains(struct sp_pool *pool, struct sp_dom *dom)
+{
+	struct sp_member *m;
+	unsigned int nd = 0, d, k;
+
+	list_for_each_entry(m, &pool->members, list) {
+		if (!m->enabled || m->failed)
+			continue;
+		for (d = 0; d < nd; d++)
+			if (!strcmp(dom[d].name, m->domain))
+				break;
+		if (d == nd) {
+			for (d = 0; d < nd && strcmp(dom[d].name, m->domain) < 0;
+			     d++)
+				;
+			memmove(&dom[d + 1], &dom[d], (nd - d) * sizeof(*dom));
+			dom[d].name = m->domain;
+			dom[d].nr = 0;
+			nd++;
+		}
+		for (k = 0; k < dom[d].nr &&
+		     strcmp(config_item_name(&dom[d].mem[k]->item),
+			    config_item_name(&m->item)) < 0; k++)
+			;
+		memmove(&dom[d].mem[k + 1], &dom[d].mem[k],
+			(dom[d].nr - k) * sizeof(dom[d].mem[0]));
+		dom[d].mem[k] = m;
+		dom[d].nr++;
+	}
+	return nd;
+}
+
+static void sp_member_cand(struct sp_member *m, u32 id,
+			   struct sp_place_cand *c)
+{
+	c->id = id;
+	c->free = m->nr_free;
+	c->total = m->nr_slices;
+	c->load = sp_member_load(m);
+}
+
+/* Domain candidate: summed space, mean member load. */
+static void sp_domain_cand(struct sp_dom *d, u32 id, struct sp_place_cand *c)
+{
+	unsigned int k;
+	u64 load = 0;
+
+	c->id = id;
+	c->free = 0;
+	c->total = 0;
+	for (k = 0; k < d->nr; k++) {
+		c->free += d->mem[k]->nr_free;
+		c->total += d->mem[k]->nr_slices;
+		load += sp_member_load(d->mem[k]);
+	}
+	c->load = d->nr ? div_u64(load, d->nr) : 0;
+}
+
+struct sp_pick {
+	struct sp_member *m;
+	u64 p;
+};
+
+/* Lowest free physical slice; m->free_hint is a lower bound for it. */
+static u64 sp_first_free(struct sp_member *m)
+{
+	u64 p;
+
+	for (p = m->free_hint; p < m->nr_slices; p++) {
+		if (m->owners[p].state == SP_OWN_FREE) {
+			m->free_hint = p + 1;
+			return p;
+		}
+	}
+	m->free_hint = m->nr_slices;
+	return U64_MAX;
+}
+
+static void sp_slice_freed(struct sp_member *m, u64 p)
+{
+	m->nr_free++;
+	m->free_hint = min(m->free_hint, p);
+}
+
+/*
+ * Choose @count physical slices by the placement rule (domain level with
+ * @min_spread, then member level with 1) and reserve them in memory as
+ * orphans of @v.  picks[i] receives logical slice first + i.
+ */
+static int sp_allocate(struct sp_pool *pool, struct sp_volume *v, u64 first,
+		       u64 count, u32 min_spread, u64 gen,
+		       struct sp_pick *picks)
+{
+	struct sp_place_params dp = {
+		.w_space = pool->weight_space,
+		.w_load = pool->weight_load,
+		.min_spread = min_spread,
+	};
+	struct sp_place_params mp = dp;
+	struct sp_place_cand *dc = NULL, *mc = NULL;
+	u64 *dshare = NULL, *mshare = NULL;
+	u32 *dorder = NULL, **morder = NULL;
+	u64 *mnext = NULL;
+	struct sp_dom *dom;
+	unsigned int nd, d, k;
+	u64 i;
+	int r = -ENOMEM;
+
+	mp.min_spread = 1;
+	dom = kcalloc(SP_MAX_MEMBERS, sizeof(*dom), GFP_KERNEL);
+	dc = kcalloc(SP_MAX_MEMBERS, sizeof(*dc), GFP_KERNEL);
+	mc = kcalloc(SP_MAX_MEMBERS, sizeof(*mc), GFP_KERNEL);
+	dshare = kcalloc(SP_MAX_MEMBERS, sizeof(*dshare), GFP_KERNEL);
+	mshare = kcalloc(SP_MAX_MEMBERS, sizeof(*mshare), GFP_KERNEL);
+	morder = kcalloc(SP_MAX_MEMBERS, sizeof(*morder), GFP_KERNEL);
+	mnext = kcalloc(SP_MAX_MEMBERS, sizeof(*mnext), GFP_KERNEL);
+	dorder = kvcalloc(count, sizeof(*dorder), GFP_KERNEL);
+	if (!dom || !dc || !mc || !dshare || !mshare || !morder || !mnext ||
+	    !dorder)
+		goto out;
+
+	nd = sp_domains(pool, dom);
+	for (d = 0; d < nd; d++)
+		sp_domain_cand(&dom[d], d, &dc[d]);
+	r = sp_place(dc, nd, count, &dp, dshare);
+	if (r) {
+		sp_err("%s: cannot place %llu slices for volume %s: %d%s",
+		       pool->name, count, v->name, r,
+		       r == -ENOSPC ? " (not enough free slices in the pool)" : "");
+		goto out;
+	}
+	r = sp_place_order(dc, dshare, nd, count, dorder);
+	if (r)
+		goto out;
+
+	for (d = 0; d < nd; d++) {
+		if (!dshare[d])
+			continue;
+		for (k = 0; k < dom[d].nr; k++)
+			sp_member_cand(dom[d].mem[k], k, &mc[k]);
+		r = sp_place(mc, dom[d].nr, dshare[d], &mp, mshare);
+		if (r)
+			goto out;
+		morder[d] = kvcalloc(dshare[d], sizeof(u32), GFP_KERNEL);
+		if (!morder[d]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = sp_place_order(mc, mshare, dom[d].nr, dshare[d], morder[d]);
+		if (r)
+			goto out;
+	}
+
+	for (i = 0; i < count; i++) {
+		struct sp_member *m;
+		struct sp_owner *o;
+		u64 p;
+
+		d = dorder[i];
+		m = dom[d].mem[morder[d][mnext[d]++]];
+		p = sp_first_free(m);
+		if (WARN_ON(p == U64_MAX)) {
+			r = -ENOSPC;
+			goto out;
+		}
+		o = &m->owners[p];
+		memcpy(o->uuid, v->uuid, SP_UUID_LEN);
+		o->logical = first + i;
+		o->gen = gen;
+		o->state = SP_OWN_ORPHAN;
+		m->nr_free--;
+		picks[i].m = m;
+		picks[i].p = p;
+	}
+	r = 0;
+out:
+	if (morder)
+		for (d = 0; d < SP_MAX_MEMBERS; d++)
+			kvfree(morder[d]);
+	kvfree(dorder);
+	kfree(mnext);
+	kfree(morder);
+	kfree(mshare);
+	kfree(dshare);
+	kfree(mc);
+	kfree(dc);
+	kfree(dom);
+	return r;
+}
+
+/* ---- Volume records --------------------------------------------------- */
+
+static int sp_find_slot(struct sp_member *m, const u8 *uuid)
+{
+	int s, free = -1;
+
+	for (s = 0; s < SP_MAX_VOLUMES; s++) {
+		if (m->slots[s].state != SP_VOL_FREE &&
+		    !memcmp(m->slots[s].uuid, uuid, SP_UUID_LEN))
+			return s;
+		if (free < 0 && m->slots[s].state == SP_VOL_FREE)
+			free = s;
+	}
+	return free;
+}
+
+static void sp_holders_add(struct sp_member **h, unsigned int *n,
+			   struct sp_member *m)
+{
+	unsigned int k;
+
+	if (!m)
+		return;
+	for (k = 0; k < *n; k++)
+		if (h[k] == m)
+			return;
+	if (*n < SP_MAX_MEMBERS)
+		h[(*n)++] = m;
+}
+
+/*
+ * Write the volume record of @v with the given fields to every holder,
+ * one member at a time, each flushed.  Returns 0 if at least one copy is
+ * durable (committed), else the first error.
+ */
+static int sp_write_records(struct sp_volume *v, struct sp_member **h,
+			    unsigned int n, u64 size_bytes, u64 nr, u64 gen,
+			    u32 state)
+{
+	struct sp_vol_record rec;
+	unsigned int k, ok = 0;
+	int r, first_err = -EIO;
+
+	memset(&rec, 0, sizeof(rec));
+	memcpy(rec.uuid, v->uuid, SP_UUID_LEN);
+	strscpy(rec.name, v->name, sizeof(rec.name));
+	rec.size_bytes = cpu_to_le64(size_bytes);
+	rec.nr_slices = cpu_to_le64(nr);
+	rec.generation = cpu_to_le64(gen);
+	rec.state = cpu_to_le32(state);
+
+	for (k = 0; k < n; k++) {
+		int s = sp_find_slot(h[k], v->uuid);
+
+		if (s < 0) {
+			r = -ENOSPC;
+		} else {
+			r = sp_md_set_vol(h[k], s, &rec);
+			if (!r)
+				r = sp_md_commit(h[k]);
+		}
+		if (r) {
+			sp_err("%s: volume record of %s not written to %s: %d",
+			       v->pool->name, v->name,
+			       config_item_name(&h[k]->item), r);
+			if (first_err == -EIO)
+				first_err = r;
+		} else {
+			ok++;
+		}
+	}
+	return ok ? 0 : first_err;
+}
+
+static bool sp_slots_available(struct sp_volume *v, struct sp_member **h,
+			       unsigned int n)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++) {
+		if (sp_find_slot(h[k], v->uuid) < 0) {
+			sp_err("%s: member %s has no free volume record slot (max %u volumes)",
+			       v->pool->name, config_item_name(&h[k]->item),
+			       SP_MAX_VOLUMES);
+			return false;
+		}
+	}
+	return true;
+}
+
+static u64 sp_next_gen(struct sp_volume *v)
+{
+	return max(v->gen, v->max_owner_gen) + 1;
+}
+
+/* ---- Resize ----------------------------------------------------------- */
+
+static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *old = sp_map(v), *map;
+	struct sp_member **h;
+	struct sp_pick *picks;
+	u64 old_nr = old ? old->nr : 0, count = new_nr - old_nr, i;
+	u64 gen = sp_next_gen(v);
+	unsigned int n = 0, k;
+	u32 spread;
+	int r;
+
+	/* Expansion keeps the min_domains rule for the whole volume. */
+	spread = sp_domains_used(v, old_nr) >= pool->min_domains ?
+		1 : pool->min_domains;
+
+	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
+	picks = kvcalloc(count, sizeof(*picks), GFP_KERNEL);
+	map = sp_map_alloc(new_nr);
+	if (!h || !picks || !map) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = sp_allocate(pool, v, old_nr, count, spread, gen, picks);
+	if (r)
+		goto out;
+
+	for (i = 0; i < old_nr; i++) {
+		map->e[i] = old->e[i];
+		sp_holders_add(h, &n, old->e[i].m);
+	}
+	for (i = 0; i < count; i++) {
+		map->e[old_nr + i].m = picks[i].m;
+		map->e[old_nr + i].start = picks[i].m->data_offset +
+			picks[i].p * sp_slice_sectors(pool);
+		sp_holders_add(h, &n, picks[i].m);
+	}
+	if (!sp_slots_available(v, h, n)) {
+		r = -ENOSPC;
+		goto undo;
+	}
+
+	/* Step 1: owner records, durable on every member that got one. */
+	for (i = 0; i < count; i++) {
+		r = sp_md_set_owner(picks[i].m, picks[i].p,
+				    &picks[i].m->owners[picks[i].p]);
+		if (r)
+			goto orphan;
+	}
+	for (k = 0; k < n; k++) {
+		for (i = 0; i < count; i++)
+			if (picks[i].m == h[k])
+				break;
+		if (i < count) {
+			r = sp_md_commit(h[k]);
+			if (r)
+				goto orphan;
+		}
+	}
+
+	/* Step 2: volume records g+1: the first durable copy commits. */
+	r = sp_write_records(v, h, n, bytes, new_nr, gen, SP_VOL_LIVE);
+	if (r)
+		goto orphan;
+
+	for (i = 0; i < count; i++)
+		picks[i].m->owners[picks[i].p].state = SP_OWN_VALID;
+	v->gen = gen;
+	v->max_owner_gen = max(v->max_owner_gen, gen);
+	v->state = SP_VOL_LIVE;
+	v->size_bytes = bytes;
+	v->nr_slices = new_nr;
+	sp_map_publish(v, map);
+	map = NULL;
+	r = 0;
+	goto out;
+
+orphan:
+	/* Records may be on disk: keep them allocated until reclaim. */
+	v->max_owner_gen = max(v->max_owner_gen, gen);
+	sp_err("%s: %s of volume %s failed before its commit point: %d; its new slices stay allocated until reclaim",
+	       pool->name, old_nr ? "expand" : "create", v->name, r);
+	goto out;
+undo:
+	for (i = 0; i < count; i++) {
+		struct sp_owner *o = &picks[i].m->owners[picks[i].p];
+
+		memset(o, 0, sizeof(*o));
+		o->state = SP_OWN_FREE;
+		sp_slice_freed(picks[i].m, picks[i].p);
+	}
+out:
+	kvfree(map);
+	kvfree(picks);
+	kfree(h);
+	return r;
+}
+
+static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *old = sp_map(v), *map = NULL;
+	u64 old_nr = old ? old->nr : 0, gen = sp_next_gen(v), i;
+	struct sp_member **h;
+	unsigned int n = 0, k, before, after;
+	int r;
+
+	if (new_nr) {
+		before = sp_domains_used(v, old_nr);
+		after = sp_domains_used(v, new_nr);
+		if (after < min(pool->min_domains, before)) {
+			sp_err("%s: refused: shrinking volume %s to %llu slices leaves it on %u failure domain(s); min_domains is %u",
+			       pool->name, v->name, new_nr, after,
+			       pool->min_domains);
+			return -EINVAL;
+		}
+	}
+	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
+	if (new_nr)
+		map = sp_map_alloc(new_nr);
+	if (!h || (new_nr && !map)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < old_nr; i++) {
+		if (i < new_nr)
+			map->e[i] = old->e[i];
+		sp_holders_add(h, &n, old->e[i].m);
+	}
+
+	/* Step 1: volume records g+1 (the commit point). */
+	r = sp_write_records(v, h, n, bytes, new_nr, gen,
+			     new_nr ? SP_VOL_LIVE : SP_VOL_DELETED);
+	if (r)
+		goto out;
+	v->gen = gen;
+	v->max_owner_gen = max(v->max_owner_gen, gen);
+	v->size_bytes = bytes;
+	v->nr_slices = new_nr;
+	v->state = new_nr ? SP_VOL_LIVE : SP_VOL_DELETED;
+	sp_map_publish(v, map);
+	map = NULL;
+	/* No table reaches the released slices (checked by the caller). */
+	synchronize_rcu();
+
+	/* Step 2: clear the released owner records. */
+	for (i = new_nr; i < old_nr; i++) {
+		struct sp_member *m = old->e[i].m;
+
+		if (!m)
+			continue;
+		r = sp_md_set_owner(m, sp_pslice(m, old->e[i].start), NULL);
+		if (r)
+			break;
+	}
+	for (k = 0; k < n; k++) {
+		int rc = sp_md_commit(h[k]);
+
+		for (i = new_nr; i < old_nr; i++) {
+			struct sp_member *m = old->e[i].m;
+			struct sp_owner *o;
+
+			if (m != h[k])
+				continue;
+			o = &m->owners[sp_pslice(m, old->e[i].start)];
+			if (!r && !rc) {
+				memset(o, 0, sizeof(*o));
+				o->state = SP_OWN_FREE;
+				sp_slice_freed(m, o - m->owners);
+			} else {
+				o->state = SP_OWN_ORPHAN;
+			}
+		}
+	}
+	if (r)
+		sp_err("%s: shrink of %s committed, but released slices stay allocated until reclaim: %d",
+		       pool->name, v->name, r);
+	r = 0;
+out:
+	kvfree(map);
+	kfree(h);
+	return r;
+}
+
+/* Size-only change within the same number of slices. */
+static int sp_volume_set_bytes(struct sp_volume *v, u64 bytes)
+{
+	struct sp_vmap *map = sp_map(v);
+	struct sp_member **h;
+	unsigned int n = 0;
+	u64 gen = sp_next_gen(v), i;
+	int r;
+
+	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	for (i = 0; map && i < map->nr; i++)
+		sp_holders_add(h, &n, map->e[i].m);
+	r = sp_write_records(v, h, n, bytes, v->nr_slices, gen, SP_VOL_LIVE);
+	if (!r) {
+		v->gen = gen;
+		v->max_owner_gen = max(v->max_owner_gen, gen);
+		v->size_bytes = bytes;
+	}
+	kfree(h);
+	return r;
+}
+
+int sp_volume_resize(struct sp_volume *v, u64 bytes)
+{
+	struct sp_pool *pool = v->pool;
+	u64 slice_bytes = (u64)pool->slice_mb << 20;
+	u64 new_nr, cur = v->state == SP_VOL_LIVE ? v->size_bytes : 0;
+
+	if (bytes & (SECTOR_SIZE - 1)) {
+		sp_err("%s: volume %s: size %llu is not a multiple of 512",
+		       pool->name, v->name, bytes);
+		return -EINVAL;
+	}
+	if (bytes == cur)
+		return 0;
+	if (v->live_tables && (bytes >> SECTOR_SHIFT) < v->max_table_len) {
+		sp_err("%s: refused: volume %s is in use by a table of %llu sectors; reload the table first",
+		       pool->name, v->name, (u64)v->max_table_len);
+		return -EBUSY;
+	}
+	if (!pool->nr_enabled) {
+		sp_err("%s: no enabled members", pool->name);
+		return -ENODEV;
+	}
+	if (cur && sp_volume_present(v) < v->nr_slices) {
+		sp_err("%s: refused: volume %s has %llu missing slices; enable the missing members first",
+		       pool->name, v->name,
+		       v->nr_slices - sp_volume_present(v));
+		return -EIO;
+	}
+	new_nr = div64_u64(bytes + slice_bytes - 1, slice_bytes);
+	if (!cur || new_nr > v->nr_slices)
+		return sp_volume_grow(v, bytes, new_nr);
+	if (new_nr < v->nr_slices)
+		return sp_volume_shrink(v, bytes, new_nr);
+	return sp_volume_set_bytes(v, bytes);
+}
+
+/* Free every orphan owner record on the enabled members. */
+int sp_pool_reclaim(struct sp_pool *pool)
+{
+	struct sp_member *m;
+	u64 p, freed = 0;
+	int r, ret = 0;
+
+	list_for_each_entry(m, &pool->members, list) {
+		u64 n = 0;
+
+		if (!m->enabled)
+			continue;
+		r = 0;
+		for (p = 0; !r && p < m->nr_slices; p++) {
+			if (m->owners[p].state != SP_OWN_ORPHAN)
+				continue;
+			r = sp_md_set_owner(m, p, NULL);
+			n++;
+		}
+		if (!n)
+			continue;
+		if (!r)
+			r = sp_md_commit(m);
+		if (r) {
+			ret = r;
+			continue;
+		}
+		for (p = 0; p < m->nr_slices; p++) {
+			struct sp_owner *o = &m->owners[p];
+
+			if (o->state != SP_OWN_ORPHAN)
+				continue;
+			memset(o, 0, sizeof(*o));
+			o->state = SP_OWN_FREE;
+			sp_slice_freed(m, p);
+			freed++;
+		}
+	}
+	pool->reclaimed = freed;
+	sp_pool_gc_volumes(pool);
+	if (freed)
+		sp_info("%s: reclaimed %llu orphaned slices", pool->name, freed);
+	return ret;
+}

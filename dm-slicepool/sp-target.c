@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-slicepool: the "slicepool" device-mapper target and module glue.
+ *
+ * Table line: <start> <len> slicepool <pool> <volume> [<#feature args> <args>]
+ * Feature args: ignore_discard.
+ *
+ * The I/O path does one RCU-protected array lookup per bio (logical slice
+ * -> member, physical start), never allocates and never blocks.  Bios are
+ * split by dm core at slice boundaries (max_io_len = slice size); discards
+ * and write-zeroes that still cross a boundary are cut with
+ * dm_accept_partial_bio().
+ */
+#include <linux/blkdev.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "sp-core.h"
+
+DEFINE_MUTEX(sp_pools_lock);	/* protects sp_pools */
+LIST_HEAD(sp_pools);
+
+struct sp_target {
+	struct list_head list;		/* in vol->targets, pool->lock */
+	struct sp_pool *pool;
+	struct sp_volume *vol;
+	struct sp_vol_item *vi;		/* pinned with configfs_depend_item */
+	sector_t len;			/* ti->len */
+	u32 slice_sectors;
+	u64 nr_slices;			/* logical slices the table covers */
+	unsigned int nr_features;	/* as given, for the table line */
+	bool features_given;
+	bool ignore_discard;
+	/* Members holding slices in the table's range (fixed at ctr). */
+	unsigned int nr_members;
+	u64 member_mask;		/* their m->index bits */
+	struct sp_member *members[SP_MAX_MEMBERS];
+};
+
+static struct sp_pool *sp_pool_find(const char *name)
+{
+	struct sp_pool *pool;
+
+	list_for_each_entry(pool, &sp_pools, list)
+		if (!strcmp(pool->name, name))
+			return pool;
+	return NULL;
+}
+
+static void sp_update_max_len(struct sp_volume *v)
+{
+	struct sp_target *t;
+
+	v->max_table_len = 0;
+	list_for_each_entry(t, &v->targets, list)
+		v->max_table_len = max(v->max_table_len, t->len);
+}
+
+static int sp_parse_features(struct dm_target *ti, struct sp_target *t,
+			     unsigned int argc, char **argv)
+{
+	unsigned int i, n;
+
+	if (!argc)
+		return 0;
+	if (kstrtouint(argv[0], 10, &n) || n != argc - 1) {
+		ti->error = "Invalid number of feature arguments";
+		sp_err("feature argument count '%s' does not match %u arguments",
+		       argv[0], argc - 1);
+		return -EINVAL;
+	}
+	t->features_given = true;
+	t->nr_features = n;
+	for (i = 1; i < argc; i++) {
+		if (!strcasecmp(argv[i], "ignore_discard")) {
+			t->ignore_discard = true;
+		} else {
+			ti->error = "Unknown feature argument";
+			sp_err("unknown feature argument '%s'", argv[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct sp_target *t;
+	struct sp_pool *pool;
+	struct sp_volume *v;
+	struct sp_vmap *map;
+	sector_t size;
+	u64 i;
+	int r;
+
+	if (argc < 2) {
+		ti->error = "Expected <pool> <volume> [<#features> <features>]";
+		return -EINVAL;
+	}
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t) {
+		ti->error = "Out of memory";
+		return -ENOMEM;
+	}
+	INIT_LIST_HEAD(&t->list);
+	r = sp_parse_features(ti, t, argc - 2, argv + 2);
+	if (r)
+		goto bad;
+
+	mutex_lock(&sp_pools_lock);
+	pool = sp_pool_find(argv[0]);
+	if (!pool) {
+		mutex_unlock(&sp_pools_lock);
+		ti->error = "Unknown pool";
+		sp_err("unknown pool '%s'", argv[0]);
+		r = -ENODEV;
+		goto bad;
+	}
+	mutex_lock(&pool->lock);
+	v = sp_volume_find_name(pool, argv[1]);
+	if (!v || !v->vitem || v->state != SP_VOL_LIVE) {
+		ti->error = "Unknown volume";
+		sp_err("pool %s has no volume '%s' (mkdir it in configfs and set its size)",
+		       pool->name, argv[1]);
+		r = -ENODEV;
+		goto unlock;
+	}
+	/*
+	 * The length normally equals the volume size; a shorter table is
+	 * the first step of an online shrink (reload, then write the size).
+	 */
+	size = v->size_bytes >> SECTOR_SHIFT;
+	if (ti->len > size) {
+		ti->error = "Length does not match the volume size";
+		sp_err("table length %llu sectors does not match volume %s size %llu sectors (longer)",
+		       (u64)ti->len, v->name, (u64)size);
+		r = -EINVAL;
+		goto unlock;
+	}
+	t->pool = pool;
+	t->vol = v;
+	t->vi = v->vitem;
+	t->len = ti->len;
+	t->slice_sectors = sp_slice_sectors(pool);
+	t->nr_slices = DIV_ROUND_UP_ULL(ti->len, t->slice_sectors);
+	map = rcu_dereference_protected(v->map, lockdep_is_held(&pool->lock));
+	for (i = 0; map && i < t->nr_slices && i < map->nr; i++) {
+		struct sp_member *m = map->e[i].m;
+		unsigned int k;
+
+		if (!m)
+			continue;
+		for (k = 0; k < t->nr_members; k++)
+			if (t->members[k] == m)
+				break;
+		if (k == t->nr_members) {
+			t->members[t->nr_members++] = m;
+			t->member_mask |= BIT_ULL(m->index);
+		}
+	}
+	config_item_get(&t->vi->item);
+	kref_get(&v->kref);
+	list_add(&t->list, &v->targets);
+	v->live_tables++;
+	sp_update_max_len(v);
+	mutex_unlock(&pool->lock);
+	mutex_unlock(&sp_pools_lock);
+
+	/* Pin the volume item: rmdir of a volume in use fails with EBUSY. */
+	r = configfs_depend_item(&sp_subsys, &t->vi->item);
+	if (r) {
+		ti->error = "Volume is being removed";
+		mutex_lock(&pool->lock);
+		list_del(&t->list);
+		v->live_tables--;
+		sp_update_max_len(v);
+		mutex_unlock(&pool->lock);
+		config_item_put(&t->vi->item);
+		sp_volume_put(v);
+		goto bad;
+	}
+
+	r = dm_set_target_max_io_len(ti, t->slice_sectors);
+	if (r)
+		goto bad_depend;
+	ti->num_flush_bios = t->nr_members;
+	ti->num_discard_bios = t->ignore_discard ? 0 : 1;
+	ti->num_write_zeroes_bios = 1;
+	ti->per_io_data_size = sizeof(struct sp_member *);
+	ti->private = t;
+	return 0;
+
+bad_depend:
+	configfs_undepend_item(&t->vi->item);
+	mutex_lock(&pool->lock);
+	list_del(&t->list);
+	v->live_tables--;
+	sp_update_max_len(v);
+	mutex_unlock(&pool->lock);
+	config_item_put(&t->vi->item);
+	sp_volume_put(v);
+	goto bad;
+unlock:
+	mutex_unlock(&pool->lock);
+	mutex_unlock(&sp_pools_lock);
+bad:
+	kfree(t);
+	return r;
+}
+
+static void sp_dtr(struct dm_target *ti)
+{
+	struct sp_target *t = ti->private;
+	struct sp_volume *v = t->vol;
+	struct sp_pool *pool = t->pool;
+
+	mutex_lock(&pool->lock);
+	list_del(&t->list);
+	v->live_tables--;
+	sp_update_max_len(v);
+	mutex_unlock(&pool->lock);
+	configfs_undepend_item(&t->vi->item);
+	config_item_put(&t->vi->item);
+	sp_volume_put(v);
+	kfree(t);
+}
+
+static int sp_map_bio(struct dm_target *ti, struct bio *bio)
+{
+	struct sp_target *t = ti->private;
+	struct sp_member **pm = dm_per_bio_data(bio, sizeof(*pm));
+	struct sp_stats *st;
+	struct sp_vmap *map;
+	struct sp_extent e;
+	sector_t off;
+	u32 in;
+	u64 idx;
+
+	if (unlikely((bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio))) {
+		struct sp_member *m = t->members[dm_bio_get_target_bio_nr(bio)];
+
+		*pm = m;
+		bio_set_dev(bio, m->bdev.bdev);
+		return DM_MAPIO_REMAPPED;
+	}
+
+	off = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	idx = div_u64_rem(off, t->slice_sectors, &in);
+	if (unlikely(bio_sectors(bio) > t->slice_sectors - in))
+		dm_accept_partial_bio(bio, t->slice_sectors - in);
+
+	rcu_read_lock();
+	map = rcu_dereference(t->vol->map);
+	if (unlikely(!map || idx >= map->nr || !map->e[idx].m)) {
+		rcu_read_unlock();
+		*pm = NULL;
+		atomic64_inc(&t->vol->io_errors);
+		return DM_MAPIO_KILL;
+	}
+	e = map->e[idx];
+	rcu_read_unlock();
+	/*
+	 * A slice that was missing at ctr and whose member was enabled since
+	 * is not covered by this table's flush set: it stays unreachable
+	 * until the table is reloaded.
+	 */
+	if (unlikely(!(t->member_mask & BIT_ULL(e.m->index)))) {
+		*pm = NULL;
+		atomic64_inc(&t->vol->io_errors);
+		return DM_MAPIO_KILL;
+	}
+
+	*pm = e.m;
+	bio_set_dev(bio, e.m->bdev.bdev);
+	bio->bi_iter.bi_sector = e.start + in;
+
+	st = get_cpu_ptr(t->vol->stats);
+	if (bio_op(bio) == REQ_OP_READ) {
+		st->reads++;
+		st->read_sectors += bio_sectors(bio);
+	} else if (bio_op(bio) == REQ_OP_WRITE) {
+		st->writes++;
+		st->write_sectors += bio_sectors(bio);
+	}
+	put_cpu_ptr(t->vol->stats);
+	return DM_MAPIO_REMAPPED;
+}
+
+static int sp_end_io(struct dm_target *ti, struct bio *bio,
+		     blk_status_t *error)
+{
+	struct sp_target *t = ti->private;
+	struct sp_member *m = *(struct sp_member **)dm_per_bio_data(bio,
+							sizeof(m));
+
+	if (likely(!*error) || !m || *error == BLK_STS_NOTSUPP ||
+	    *error == BLK_STS_AGAIN)
+		return DM_ENDIO_DONE;
+	atomic64_inc(&m->io_errors);
+	atomic64_inc(&t->vol->io_errors);
+	/* m->failed is only ever set here, without pool->lock. */
+	if (!READ_ONCE(m->failed)) {
+		WRITE_ONCE(m->failed, true);
+		sp_err("pool %s: member %s (%s) failed: I/O error %d",
+		       t->pool->name, config_item_name(&m->item), m->path,
+		       blk_status_to_errno(*error));
+	}
+	return DM_ENDIO_DONE;
+}
+
+static void sp_sum_stats(struct sp_volume *v, struct sp_stats *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		struct sp_stats *s = per_cpu_ptr(v->stats, cpu);
+
+		sum->reads += READ_ONCE(s->reads);
+		sum->writes += READ_ONCE(s->writes);
+		sum->read_sectors += READ_ONCE(s->read_sectors);
+		sum->write_sectors += READ_ONCE(s->write_sectors);
+	}
+}
+
+/*
+ * INFO: <reads> <writes> <read_sectors> <write_sectors> <io_errors>
+ *       <missing_slices> <#members> {<member>:<slices>:<online|failed>}...
+ */
+static void sp_status(struct dm_target *ti, status_type_t type,
+		      unsigned int status_flags, char *result,
+		      unsigned int maxlen)
+{
+	struct sp_target *t = ti->private;
+	unsigned int sz = 0, k;
+	struct sp_stats s;
+	struct sp_vmap *map;
+	u64 i, missing = 0, n;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		sp_sum_stats(t->vol, &s);
+		rcu_read_lock();
+		map = rcu_dereference(t->vol->map);
+		for (i = 0; i < t->nr_slices; i++)
+			if (!map || i >= map->nr || !map->e[i].m)
+				missing++;
+		DMEMIT("%llu %llu %llu %llu %lld %llu %u", s.reads, s.writes,
+		       s.read_sectors, s.write_sectors,
+		       (long long)atomic64_read(&t->vol->io_errors), missing,
+		       t->nr_members);
+		for (k = 0; k < t->nr_members; k++) {
+			struct sp_member *m = t->members[k];
+
+			n = 0;
+			for (i = 0; map && i < t->nr_slices && i < map->nr; i++)
+				if (map->e[i].m == m)
+					n++;
+			DMEMIT(" %s:%llu:%s", config_item_name(&m->item), n,
+			       READ_ONCE(m->failed) ? "failed" : "online");
+		}
+		rcu_read_unlock();
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %s", t->pool->name, t->vol->name);
+		if (t->features_given) {
+			DMEMIT(" %u", t->nr_features);
+			if (t->ignore_discard)
+				DMEMIT(" ignore_discard");
+		}
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",pool_name=%s,volume_name=%s,ignore_discard=%c;",
+		       t->pool->name, t->vol->name,
+		       t->ignore_discard ? 'y' : 'n');
+		break;
+	}
+}
+
+static int sp_message(struct dm_target *ti, unsigned int argc, char **argv,
+		      char *result, unsigned int maxlen)
+{
+	struct sp_target *t = ti->private;
+	int cpu;
+
+	if (argc == 1 && !strcasecmp(argv[0], "stats_reset")) {
+		for_each_possible_cpu(cpu)
+			memset(per_cpu_ptr(t->vol->stats, cpu), 0,
+			       sizeof(struct sp_stats));
+		atomic64_set(&t->vol->io_errors, 0);
+		return 0;
+	}
+	if (argc >= 1 && !strcasecmp(argv[0], "stats_reset"))
+		sp_err("message stats_reset takes no arguments, got %u",
+		       argc - 1);
+	else
+		sp_err("unknown message '%s'", argc ? argv[0] : "");
+	return -EINVAL;
+}
+
+static int sp_iterate_devices(struct dm_target *ti,
+			      iterate_devices_callout_fn fn, void *data)
+{
+	struct sp_target *t = ti->private;
+	unsigned int k;
+	int r = 0;
+
+	for (k = 0; !r && k < t->nr_members; k++) {
+		struct sp_member *m = t->members[k];
+
+		r = fn(ti, &m->ddev, m->data_offset,
+		       m->nr_slices * t->slice_sectors, data);
+	}
+	return r;
+}
+
+static void sp_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct sp_target *t = ti->private;
+
+	/*
+	 * Let the block layer cut discards and write-zeroes per slice; a
+	 * limit of 0 (the members do not support it) stays 0.
+	 */
+	if (limits->max_discard_sectors)
+		limits->max_discard_sectors =
+			min(limits->max_discard_sectors, t->slice_sectors);
+	if (limits->max_hw_discard_sectors)
+		limits->max_hw_discard_sectors =
+			min(limits->max_hw_discard_sectors, t->slice_sectors);
+	if (limits->max_write_zeroes_sectors)
+		limits->max_write_zeroes_sectors =
+			min(limits->max_write_zeroes_sectors, t->slice_sectors);
+}
+
+static struct target_type sp_target = {
+	.name = "slicepool",
+	.version = {1, 0, 0},
+	.module = THIS_MODULE,
+	.ctr = sp_ctr,
+	.dtr = sp_dtr,
+	.map = sp_map_bio,
+	.end_io = sp_end_io,
+	.status = sp_status,
+	.message = sp_message,
+	.iterate_devices = sp_iterate_devices,
+	.io_hints = sp_io_hints,
+};
+
+static int __init sp_init(void)
+{
+	int r;
+
+	r = dm_register_target(&sp_target);
+	if (r)
+		return r;
+	r = sp_configfs_init();
+	if (r) {
+		dm_unregister_target(&sp_target);
+		return r;
+	}
+	sp_load_start();
+	return 0;
+}
+
+static void __exit sp_exit(void)
+{
+	sp_load_stop();
+	sp_configfs_exit();
+	dm_unregister_target(&sp_target);
+}
+
+module_init(sp_init);
+module_exit(sp_exit);
+
+MODULE_DESCRIPTION(DM_NAME " slice pool target: volumes over load-balanced slices");
+MODULE_AUTHOR("slicepool developers");
+MODULE_LICENSE("GPL");

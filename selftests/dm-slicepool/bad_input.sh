@@ -1,0 +1,139 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Bad input is refused with a clear error: configfs writes out of range, of
+# the wrong type or while enabled, duplicate devices, removal of objects in
+# use, malformed table lines, unknown and malformed messages, a pool with no
+# space, a device that is too small, and corrupt metadata.
+. "$(dirname "$0")/lib.sh"
+
+sp_disks 3
+ktap_header
+ktap_plan 44
+sp_load
+sp_teardown
+sp_wipe "${DISKS[@]:0:3}"
+
+C=$SP_CFG
+# dmesg_has PATTERN: a kernel message since the last mark matches.
+dmesg_mark() { dmesg -c > /dev/null; }
+dmesg_has() { dmesg | grep -Eq "$1"; }
+refused() {	# refused "desc" "dmesg pattern" cmd...
+	local desc=$1 pat=$2
+	shift 2
+	dmesg_mark
+	if "$@" 2>/dev/null; then
+		ktap_fail "$desc (was accepted)"
+	elif [ -n "$pat" ] && ! dmesg_has "$pat"; then
+		ktap_fail "$desc (refused, but no dmesg line matching '$pat')"
+		dmesg | sed 's/^/# dmesg: /'
+	else
+		ktap_ok "$desc"
+	fi
+}
+w() { echo "$2" > "$1"; }
+
+ktap_expect_fail "pool name with a space refused" mkdir "$C/bad name"
+ktap_expect_fail "pool name longer than 32 chars refused" mkdir "$C/$(printf 'p%.0s' {1..33})"
+sp_pool bi 4
+refused "slice_mb 'abc' (wrong type)" "slice_mb: not a number" w "$C"/bi/slice_mb abc
+refused "slice_mb 0 (out of range)" "slice_mb: 0 is out of range" w "$C"/bi/slice_mb 0
+refused "weight_space 101" "out of range" w "$C"/bi/weight_space 101
+refused "weight_load -1" "not a number" w "$C"/bi/weight_load -1
+refused "min_domains 0" "out of range" w "$C"/bi/min_domains 0
+refused "min_domains 65" "out of range" w "$C"/bi/min_domains 65
+w "$C"/bi/weight_load 0
+refused "weight_space 0 while weight_load is 0" "cannot both be 0" w "$C"/bi/weight_space 0
+w "$C"/bi/weight_load 50
+
+mkdir "$C"/bi/members/m0
+refused "enable without a path" "set path" w "$C"/bi/members/m0/enable 1
+w "$C"/bi/members/m0/path "${DISKS[0]}"
+refused "enable without a domain" "set domain" w "$C"/bi/members/m0/enable 1
+refused "domain 'bad label!'" "invalid domain label" w "$C"/bi/members/m0/domain 'bad label!'
+refused "enable 2" "out of range" w "$C"/bi/members/m0/enable 2
+refused "relative path" "not absolute" w "$C"/bi/members/m0/path dev/vdb
+rmdir "$C"/bi/members/m0
+sp_member bi m0 "${DISKS[0]}" dA
+sp_member bi m1 "${DISKS[1]}" dB
+refused "slice_mb while a member is enabled" "fixed once a member is enabled" w "$C"/bi/slice_mb 8
+refused "path while enabled" "while enabled" w "$C"/bi/members/m0/path "${DISKS[2]}"
+refused "domain while enabled" "while enabled" w "$C"/bi/members/m0/domain dZ
+refused "load_override 101" "out of range" w "$C"/bi/members/m0/load_override 101
+refused "load_override 'busy'" "not a number" w "$C"/bi/members/m0/load_override busy
+
+mkdir "$C"/bi/members/dup
+w "$C"/bi/members/dup/path "${DISKS[0]}"
+w "$C"/bi/members/dup/domain dC
+refused "the same device twice in one pool" "busy" w "$C"/bi/members/dup/enable 1
+rmdir "$C"/bi/members/dup
+mkdir "$C"/bi2 "$C"/bi2/members/x
+w "$C"/bi2/members/x/path "${DISKS[1]}"
+w "$C"/bi2/members/x/domain dA
+refused "a device already in another pool" "busy" w "$C"/bi2/members/x/enable 1
+rmdir "$C"/bi2/members/x "$C"/bi2
+
+mkdir "$C"/bi/volumes/v
+refused "volume size '12X'" "invalid size" w "$C"/bi/volumes/v/size 12X
+refused "volume size not a multiple of 512" "not a multiple of 512" w "$C"/bi/volumes/v/size 1000
+refused "a volume larger than the pool (no space)" "not enough free slices" w "$C"/bi/volumes/v/size 100G
+w "$C"/bi/volumes/v/size 16M || sp_die "size 16M"
+S=$((16 << 11))
+
+refused "table with too few arguments" "" dmsetup create bad --table "0 $S slicepool bi"
+refused "table naming an unknown pool" "unknown pool 'nopool'" dmsetup create bad --table "0 $S slicepool nopool v"
+refused "table naming an unknown volume" "no volume 'nov'" dmsetup create bad --table "0 $S slicepool bi nov"
+refused "table longer than the volume" "does not match volume v size" dmsetup create bad --table "0 $((S + 8)) slicepool bi v"
+refused "feature count not matching" "feature argument count" dmsetup create bad --table "0 $S slicepool bi v 2 ignore_discard"
+refused "unknown feature" "unknown feature argument 'frobnicate'" dmsetup create bad --table "0 $S slicepool bi v 1 frobnicate"
+dmsetup remove bad 2>/dev/null
+
+sp_dm biv bi v
+ktap_check "dmsetup table reproduces the table line" \
+	[ "$(dmsetup table biv)" = "0 $S slicepool bi v" ]
+dmsetup create biv2 --table "0 $S slicepool bi v 1 ignore_discard" || sp_die "biv2"
+ktap_check "dmsetup table reproduces feature arguments" \
+	[ "$(dmsetup table biv2)" = "0 $S slicepool bi v 1 ignore_discard" ]
+dmsetup remove biv2
+refused "unknown message" "unknown message 'frobnicate'" dmsetup message biv 0 frobnicate
+refused "stats_reset with an argument" "takes no arguments" dmsetup message biv 0 stats_reset now
+ktap_check "stats_reset accepted" dmsetup message biv 0 stats_reset
+
+refused "rmdir of a volume used by a table" "" rmdir "$C"/bi/volumes/v
+refused "rmdir of an enabled member" "" rmdir "$C"/bi/members/m0
+refused "disable of a member holding slices" "holds slice" w "$C"/bi/members/m0/enable 0
+refused "rmdir of a pool in use" "" rmdir "$C"/bi
+refused "shrink below the live table" "in use by a table" w "$C"/bi/volumes/v/size 8M
+
+# A device too small for metadata and one slice.
+dmsetup create sptiny --table "0 2048 linear ${DISKS[2]} 0" || sp_die "dm-linear tiny"
+mkdir "$C"/bi/members/tiny
+w "$C"/bi/members/tiny/path /dev/mapper/sptiny
+w "$C"/bi/members/tiny/domain dC
+refused "a device that is too small" "device too small" w "$C"/bi/members/tiny/enable 1
+rmdir "$C"/bi/members/tiny
+dmsetup remove sptiny
+
+# Corrupt metadata: flip a byte in m1's owner table (block 9).
+sp_teardown
+printf '\xff' | dd of="${DISKS[1]}" bs=1 seek=$((9 * 4096 + 100)) conv=notrunc status=none
+sync
+sp_pool re
+sp_member re m0 "${DISKS[0]}" dA
+mkdir "$C"/re/members/m1
+w "$C"/re/members/m1/path "${DISKS[1]}"
+w "$C"/re/members/m1/domain dB
+refused "an owner table with a bad checksum" "owner table block 9: checksum mismatch" w "$C"/re/members/m1/enable 1
+ktap_check "the corrupt member stays disabled" [ "$(cat "$C"/re/members/m1/state)" = disabled ]
+rmdir "$C"/re/members/m1
+# Not blank and not slicepool: refused, never formatted over.
+echo "some filesystem" | dd of="${DISKS[2]}" bs=4096 conv=notrunc,sync status=none
+sync
+mkdir "$C"/re/members/m2
+w "$C"/re/members/m2/path "${DISKS[2]}"
+w "$C"/re/members/m2/domain dC
+refused "a device with foreign data in block 0" "neither blank nor a slicepool superblock" w "$C"/re/members/m2/enable 1
+rmdir "$C"/re/members/m2
+
+sp_unload
+ktap_finish

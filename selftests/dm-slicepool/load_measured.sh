@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Measured load: a fio job reading one member directly (outside the pool)
+# raises that member's load (and its domain's), the next allocation prefers
+# the other domain, an override pins the load and "auto" releases it, and
+# the load decays once the job stops.
+. "$(dirname "$0")/lib.sh"
+
+sp_disks 2
+command -v fio > /dev/null || sp_skip "fio not installed"
+ktap_header
+ktap_plan 8
+sp_load
+sp_teardown
+sp_wipe "${DISKS[@]:0:2}"
+
+P=pl
+C=$SP_CFG/$P
+sp_pool $P 4
+echo 0 > "$C"/weight_space
+echo 100 > "$C"/weight_load
+echo 1 > "$C"/min_domains
+sp_member $P m0 "${DISKS[0]}" dA
+sp_member $P m1 "${DISKS[1]}" dB
+sleep 3
+ktap_check "idle members start near 0 (m0=$(cat "$C"/members/m0/load) m1=$(cat "$C"/members/m1/load))" \
+	[ "$(cat "$C"/members/m0/load)" -le 10 -a "$(cat "$C"/members/m1/load)" -le 10 ]
+
+fio --name=busy --filename="${DISKS[0]}" --readonly --direct=1 --ioengine=libaio \
+	--iodepth=16 --rw=randread --bs=4k --offset=16M --size=512M \
+	--time_based --runtime=14 --output=/dev/null &
+fio_pid=$!
+sleep 9
+l0=$(cat "$C"/members/m0/load)
+l1=$(cat "$C"/members/m1/load)
+echo "# after 9 s of fio on m0: m0=$l0 m1=$l1"
+ktap_check "busy member shows a higher load (m0=$l0 > m1=$l1 + 20)" [ "$l0" -gt $((l1 + 20)) ]
+ktap_check "the domain load follows its member" \
+	sh -c "awk '\$1 == \"dA\" { exit !(\$5 > 20) }' $C/domains"
+sp_volume $P v 16M
+ktap_check "allocation prefers the idle member (m0=$(sp_map_count $P v m0) m1=$(sp_map_count $P v m1))" \
+	[ "$(sp_map_count $P v m1)" -ge 3 ]
+echo 10 > "$C"/members/m0/load_override
+ktap_check "override pins the load" [ "$(cat "$C"/members/m0/load)" -eq 10 ]
+echo auto > "$C"/members/m0/load_override
+ktap_check "auto releases it back to the measurement ($(cat "$C"/members/m0/load))" \
+	[ "$(cat "$C"/members/m0/load_override)" = auto -a "$(cat "$C"/members/m0/load)" -gt 20 ]
+wait $fio_pid
+ktap_ok "fio job finished"
+sleep 14
+l0=$(cat "$C"/members/m0/load)
+ktap_check "load decays after the job ends (m0=$l0)" [ "$l0" -lt 15 ]
+sp_unload
+ktap_finish

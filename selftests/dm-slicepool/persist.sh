@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Persistence: data and maps survive a module reload and a guest reboot.
+# After each, the pool is re-created from the members alone: enabling the
+# first member adopts the pool UUID and slice size, "discovered" lists the
+# volume, mkdir of that name binds it, and the map and data are unchanged.
+. "$(dirname "$0")/lib.sh"
+
+sp_disks 3
+ST=$SP_ARTIFACTS/dm-slicepool-persist
+ktap_header
+
+# reassemble: what "slicepool assemble" does, by hand.
+reassemble() {
+	sp_pool ps
+	sp_member ps m0 "${DISKS[0]}" dA
+	sp_member ps m1 "${DISKS[1]}" dB
+	sp_member ps m2 "${DISKS[2]}" dC
+}
+
+check_same() {	# check_same <when>
+	ktap_check "$1: pool uuid adopted from the members" \
+		[ "$(cat "$SP_CFG"/ps/uuid)" = "$(cat "$ST/uuid")" ]
+	ktap_check "$1: slice size adopted (8 MiB)" [ "$(cat "$SP_CFG"/ps/slice_mb)" -eq 8 ]
+	ktap_check "$1: discovered lists the volume" \
+		grep -qx "v $(cat "$ST/vuuid") $((40 << 20))" "$SP_CFG"/ps/discovered
+	mkdir "$SP_CFG"/ps/volumes/v || sp_die "bind v"
+	ktap_check "$1: bound volume keeps its uuid" \
+		[ "$(cat "$SP_CFG"/ps/volumes/v/uuid)" = "$(cat "$ST/vuuid")" ]
+	ktap_check "$1: discovered is empty after binding" \
+		[ ! -s "$SP_CFG"/ps/discovered ]
+	# (cmp would compare st_size: configfs reports 4096 for every file)
+	ktap_check "$1: map unchanged" [ "$(cat "$SP_CFG"/ps/volumes/v/map)" = "$(cat "$ST/map")" ]
+	sp_dm psv ps v
+	ktap_check "$1: data unchanged" \
+		[ "$(sha256sum < /dev/mapper/psv)" = "$(cat "$ST/sum")" ]
+}
+
+case ${SP_BOOT:-1} in
+1)
+	ktap_plan 11
+	mkdir -p "$ST"
+	sp_load
+	sp_teardown
+	sp_wipe "${DISKS[@]:0:3}"
+	sp_pool ps 8
+	sp_member ps m0 "${DISKS[0]}" dA
+	sp_member ps m1 "${DISKS[1]}" dB
+	sp_member ps m2 "${DISKS[2]}" dC
+	sp_volume ps v 40M
+	sp_dm psv ps v
+	dd if=/dev/urandom of=/dev/mapper/psv bs=1M count=40 oflag=direct status=none ||
+		sp_die "fill"
+	sha256sum < /dev/mapper/psv > "$ST/sum"
+	cat "$SP_CFG"/ps/uuid > "$ST/uuid"
+	cat "$SP_CFG"/ps/volumes/v/uuid > "$ST/vuuid"
+	cat "$SP_CFG"/ps/volumes/v/map > "$ST/map"
+	ktap_check "volume spans 3 members" [ "$(awk '{print $2}' "$ST/map" | sort -u | wc -l)" -eq 3 ]
+
+	sp_unload
+	ktap_check "module unloaded" sh -c "! grep -q '^dm_slicepool ' /proc/modules"
+	sp_load
+	ktap_check "fresh pool has a new random uuid before adoption" \
+		sh -c "mkdir $SP_CFG/ps && [ \"\$(cat $SP_CFG/ps/uuid)\" != \"$(cat "$ST/uuid")\" ] && rmdir $SP_CFG/ps"
+	reassemble
+	check_same "module reload"
+	# Unbind only (rmdir of the volume item) keeps the volume: rediscovered.
+	dmsetup remove psv
+	rmdir "$SP_CFG"/ps/volumes/v
+	ktap_check "rmdir of the volume item unbinds it (listed in discovered again)" \
+		grep -q "^v " "$SP_CFG"/ps/discovered
+	sp_teardown
+	sync
+	[ "$KTAP_FAIL" -eq 0 ] || ktap_finish
+	echo "# rebooting the guest (SP_BOOT=2 checks the reassembly)"
+	exit 75
+	;;
+2)
+	ktap_plan 7
+	sp_load
+	reassemble
+	check_same "reboot"
+	sp_unload
+	;;
+esac
+ktap_finish

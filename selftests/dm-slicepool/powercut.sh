@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Power cut: three members are dm-linear pieces of one device wrapped by
+# dm-log-writes, so one log holds every member write in order.  Format,
+# create v and w, expand v, shrink v and delete w run with a mark after
+# each.  The log is then replayed to every flush/FUA point; at each point a
+# copy is reassembled and must give a consistent pool: every member
+# accepted, every volume either in its state before or after the operation
+# in flight (never a lost committed volume), no physical slice in two maps,
+# no missing slice, and after "reclaim" used + free = total.
+. "$(dirname "$0")/lib.sh"
+
+PIECE=65536			# sectors per member (32 MiB)
+SZ=$((3 * PIECE))
+M=$((1 << 20))
+
+# --check <marks> <point>: reassemble the copy of the replay device.
+if [ "${1:-}" = --check ]; then
+	sp_disks 4
+	marks=$2
+	point=$3
+	dd if=/dev/mapper/sprp of=/dev/mapper/spsc bs=1M count=$((SZ / 2048)) \
+		iflag=direct oflag=direct status=none || exit 1
+	for i in 0 1 2; do
+		dmsetup create "spk$i" --table "0 $PIECE linear /dev/mapper/spsc $((i * PIECE))" || exit 1
+	done
+	bad() { echo "# point $point: $*"; }
+	rc=0
+	mkdir "$SP_CFG/pc"
+	echo 4 > "$SP_CFG/pc/slice_mb"
+	for i in 0 1 2; do
+		mkdir "$SP_CFG/pc/members/m$i"
+		echo "/dev/mapper/spk$i" > "$SP_CFG/pc/members/m$i/path"
+		echo "d$i" > "$SP_CFG/pc/members/m$i/domain"
+		echo 1 > "$SP_CFG/pc/members/m$i/enable" || { bad "member m$i refused"; rc=1; }
+	done
+	# Allowed sizes (MiB, - for absent) per number of completed marks:
+	# mark 1 formatted, 2 created v, 3 created w, 4 expanded v,
+	# 5 shrunk v, 6 deleted w.
+	# (7: the log's own end mark.)
+	allowed_v=("-" "- 16" "16" "16 32" "32 8" "8" "8" "8")
+	allowed_w=("-" "-" "- 8" "8" "8" "8 -" "-" "-")
+	k=$marks
+	[ "$k" -le 7 ] || k=7
+	declare -A size
+	while read -r n _ b; do size[$n]=$((b / M)); done < "$SP_CFG/pc/discovered"
+	for v in v w; do
+		if [ $v = v ]; then allowed=${allowed_v[$k]}; else allowed=${allowed_w[$k]}; fi
+		got=${size[$v]:--}
+		case " $allowed " in
+		*" $got "*) ;;
+		*) bad "volume $v is '$got' MiB, allowed '$allowed' after $marks marks"; rc=1 ;;
+		esac
+	done
+	for n in "${!size[@]}"; do mkdir "$SP_CFG/pc/volumes/$n"; done
+	maps=$(for n in "${!size[@]}"; do cat "$SP_CFG/pc/volumes/$n/map"; done)
+	if [ -n "$maps" ]; then
+		if echo "$maps" | grep -q ' - -$'; then bad "a slice is missing"; rc=1; fi
+		if [ -n "$(echo "$maps" | awk '$2 != "-" { print $2, $3 }' | sort | uniq -d)" ]; then
+			bad "a physical slice is in two maps"; rc=1
+		fi
+	fi
+	used=$(echo -n "$maps" | grep -c .)
+	echo 1 > "$SP_CFG/pc/reclaim" || { bad "reclaim failed"; rc=1; }
+	tot=0 free=0
+	for i in 0 1 2; do
+		tot=$((tot + $(cat "$SP_CFG/pc/members/m$i/total_slices")))
+		free=$((free + $(cat "$SP_CFG/pc/members/m$i/free_slices")))
+	done
+	if [ $((used + free)) -ne "$tot" ]; then
+		bad "after reclaim used $used + free $free != total $tot"; rc=1
+	fi
+	sp_teardown
+	for i in 0 1 2; do dmsetup remove "spk$i"; done
+	exit $rc
+fi
+
+sp_disks 4
+ktap_header
+ktap_plan 3
+sp_load
+sp_teardown
+for d in spp0 spp1 spp2 splw sprp spsc; do dmsetup remove "$d" 2> /dev/null; done
+sp_wipe "${DISKS[@]:0:4}"
+dd if=/dev/zero of="${DISKS[0]}" bs=1M count=$((SZ / 2048)) oflag=direct status=none
+dmsetup create splw --table "0 $SZ log-writes ${DISKS[0]} ${DISKS[1]}" ||
+	sp_die "dm-log-writes"
+for i in 0 1 2; do
+	dmsetup create "spp$i" --table "0 $PIECE linear /dev/mapper/splw $((i * PIECE))" ||
+		sp_die "piece $i"
+done
+mark() { dmsetup message splw 0 mark "$1" || sp_die "mark $1"; }
+
+sp_pool pc 4
+sp_member pc m0 /dev/mapper/spp0 d0
+sp_member pc m1 /dev/mapper/spp1 d1
+sp_member pc m2 /dev/mapper/spp2 d2
+mark formatted
+sp_volume pc v 16M
+mark created_v
+sp_volume pc w 8M
+mark created_w
+echo 32M > "$SP_CFG/pc/volumes/v/size" || sp_die "expand v"
+mark expanded_v
+echo 8M > "$SP_CFG/pc/volumes/v/size" || sp_die "shrink v"
+mark shrunk_v
+echo 0 > "$SP_CFG/pc/volumes/w/size" || sp_die "delete w"
+mark deleted_w
+ktap_ok "format, create, expand, shrink and delete logged"
+sp_teardown
+for i in 0 1 2; do dmsetup remove "spp$i"; done
+dmsetup remove splw || sp_die "remove log-writes"
+
+dmsetup create sprp --table "0 $SZ linear ${DISKS[2]} 0" || sp_die "replay device"
+dmsetup create spsc --table "0 $SZ linear ${DISKS[3]} 0" || sp_die "scratch device"
+dd if=/dev/zero of=/dev/mapper/sprp bs=1M count=$((SZ / 2048)) oflag=direct status=none
+out=$(python3 "$(dirname "$0")/powercut-replay.py" "${DISKS[1]}" /dev/mapper/sprp \
+	"$(cd "$(dirname "$0")" && pwd)/powercut.sh" --check)
+rc=$?
+echo "$out" | sed -e '/^#/!s/^/# /'
+points=$(echo "$out" | sed -n 's/^points=\([0-9]*\) .*/\1/p')
+ktap_check "every one of the ${points:-0} flush/FUA points reassembles consistently" [ $rc -eq 0 ]
+ktap_check "enough points were checked (${points:-0} >= 20)" [ "${points:-0}" -ge 20 ]
+dmsetup remove sprp
+dmsetup remove spsc
+sp_unload
+ktap_finish
