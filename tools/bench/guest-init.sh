@@ -26,8 +26,9 @@ poweroff_now() {
 	sleep 60
 }
 
+# /tmp stays the overlay's (already writable, tmpfs-backed): a tmpfs
+# mounted over it would hide a source tree that lives under /tmp.
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/pts /dev/shm /run/sp/results /run/sp/sync
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -82,6 +83,11 @@ export SP_DISKS=${SP_DISKS% } SP_TOP=${P[sp_top]}
 for k in "${!P[@]}"; do
 	case $k in sp_env_*) export "${k#sp_env_}=${P[$k]}" ;; esac
 done
+
+if [ ! -x "${P[sp_top]}/tools/bench/guest-runner.sh" ]; then
+	printf 'guest-init: the source tree %s is not visible in the guest\n' \
+		"${P[sp_top]}" | tee /dev/console >&9
+fi
 
 case "${P[sp_mode]:-shell}" in
 tests)
