@@ -169,6 +169,7 @@ struct sp_pool {
 	unsigned int nr_enabled;
 	u64 index_mask;			/* indexes of enabled members */
 	u64 reclaimed;			/* slices freed by the last reclaim */
+	u64 attempt;			/* highest attempt id seen or issued */
 	struct list_head members;
 	struct list_head volumes;
 };
@@ -213,6 +214,7 @@ int sp_md_set_owner(struct sp_member *m, u64 pslice,
 		    const struct sp_owner *o);
 int sp_md_set_vol(struct sp_member *m, unsigned int slot,
 		  const struct sp_vol_record *rec);
+int sp_md_set_attempt(struct sp_member *m, u64 attempt);
 int sp_md_commit(struct sp_member *m);
 
 /* sp-load.c */

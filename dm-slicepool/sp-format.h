@@ -101,6 +101,14 @@ struct sp_block_header {
  * @owner_blocks:   number of owner record blocks
  * @dev_sectors:    member size in sectors at format time
  * @generation:     incremented each time the superblock is written
+ * @attempt:        pool-wide allocation attempt counter: the highest
+ *                  attempt id handed out while this member was enabled.
+ *                  Every create/expand takes id max(seen) + 1 and makes it
+ *                  durable here on every enabled member before writing an
+ *                  owner record stamped with it, so ids are never reused
+ *                  (see "Commit protocol" in the rst).  It lives in what
+ *                  was zero-filled space after @generation: 0 reads as
+ *                  "no attempt recorded".
  */
 struct sp_superblock {
 	struct sp_block_header hdr;
@@ -117,6 +125,7 @@ struct sp_superblock {
 	__le64 owner_blocks;
 	__le64 dev_sectors;
 	__le64 generation;
+	__le64 attempt;
 } __packed;
 
 enum sp_vol_state {
@@ -156,7 +165,8 @@ struct sp_vol_block {
  * struct sp_owner_record - owner of one physical slice (32 bytes)
  * @vol_uuid:   owning volume; all zero means the slice is free
  * @logical:    logical slice index within the volume
- * @generation: volume generation of the create/expand that wrote it
+ * @generation: attempt id of the create/expand that wrote it (equal to
+ *              the volume generation it commits as)
  */
 struct sp_owner_record {
 	__u8 vol_uuid[SP_UUID_LEN];
@@ -175,7 +185,7 @@ struct sp_owner_block {
 } __packed;
 
 static_assert(sizeof(struct sp_block_header) == 16, "sp_block_header");
-static_assert(sizeof(struct sp_superblock) == 296, "sp_superblock");
+static_assert(sizeof(struct sp_superblock) == 304, "sp_superblock");
 static_assert(sizeof(struct sp_vol_record) == SP_VOL_RECORD_SIZE,
 	      "sp_vol_record");
 static_assert(sizeof(struct sp_vol_block) <= SP_BLOCK_SIZE, "sp_vol_block");

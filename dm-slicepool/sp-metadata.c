@@ -179,6 +179,7 @@ static int sp_md_write_sb(struct sp_member *m)
 	sb->owner_blocks = cpu_to_le64(m->owner_blocks);
 	sb->dev_sectors = cpu_to_le64(m->dev_sectors);
 	sb->generation = cpu_to_le64(++m->sb_gen);
+	sb->attempt = cpu_to_le64(pool->attempt);
 	sp_block_seal(data, SP_SB_MAGIC, SP_SB_BLOCK);
 	dm_bufio_mark_buffer_dirty(b);
 	dm_bufio_release(b);
@@ -367,6 +368,29 @@ int sp_md_set_vol(struct sp_member *m, unsigned int slot,
 	memcpy(m->slots[slot].uuid, rec->uuid, SP_UUID_LEN);
 	m->slots[slot].gen = le64_to_cpu(rec->generation);
 	m->slots[slot].state = le32_to_cpu(rec->state);
+	return 0;
+}
+
+/*
+ * Raise the attempt counter of @m's superblock to @attempt in the buffer
+ * cache (not yet durable).  Read-modify-write: the other fields, such as
+ * the names at format time, are kept.
+ */
+int sp_md_set_attempt(struct sp_member *m, u64 attempt)
+{
+	struct sp_superblock *sb;
+	struct dm_buffer *b;
+
+	sb = dm_bufio_read(m->bufio, SP_SB_BLOCK, &b);
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
+	if (le64_to_cpu(sb->attempt) < attempt) {
+		sb->attempt = cpu_to_le64(attempt);
+		sb->generation = cpu_to_le64(++m->sb_gen);
+		sp_block_seal(sb, SP_SB_MAGIC, SP_SB_BLOCK);
+		dm_bufio_mark_buffer_dirty(b);
+	}
+	dm_bufio_release(b);
 	return 0;
 }
 

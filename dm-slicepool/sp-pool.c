@@ -4,14 +4,16 @@
  * metadata, classification of owner records, allocation by load ratio,
  * online resize and reclaim, with the cross-member commit protocol:
  *
- *  create/expand: 1. owner records of the new slices (generation g+1) are
+ *  create/expand: 0. a new attempt id a (above every id seen) is written
+ *                    to the superblock of every enabled member and flushed;
+ *                 1. owner records of the new slices (generation a) are
  *                    written and flushed on every member that receives one;
- *                 2. the volume record (generation g+1) is written and
+ *                 2. the volume record (generation a) is written and
  *                    flushed on each member holding a slice of the volume,
  *                    one member after the other.
- *                 The first volume record of g+1 that is durable on any
+ *                 The first volume record of a that is durable on any
  *                 member is the commit point.
- *  shrink/delete: 1. the volume record g+1 (smaller size, or state deleted)
+ *  shrink/delete: 1. the volume record of a new id (smaller size, or deleted)
  *                    is written and flushed on every holder (commit point
  *                    as above);
  *                 2. the owner records of the released slices are cleared
@@ -20,7 +22,10 @@
  * On adoption the highest volume record generation found on any member
  * wins.  An owner record counts only if the winning record is live, its
  * logical index is below the record's size and its generation is not
- * above the record's; everything else is an orphan, kept allocated until
+ * above the record's; of several such claims of one logical slice the
+ * highest attempt id wins.  Attempt ids are unique (step 0), so a
+ * committed claim beats any orphan of an older attempt in any enable
+ * order.  Everything else is an orphan, kept allocated until
  * "reclaim".  New slices are taken only from owner records that are free
  * in memory, which implies free on disk, so a slice is never owned twice.
  *
@@ -184,7 +189,8 @@ struct sp_claim {
 /*
  * Rebuild every volume map from the owner records of the enabled members
  * (see the rule at the top of this file).  Duplicate claims on one logical
- * slice: the highest owner generation wins, then the member listed first.
+ * slice: the highest attempt id wins (then, for equal ids, which only a
+ * copied or corrupt member can produce, the member listed first).
  */
 static int sp_pool_rebuild(struct sp_pool *pool)
 {
@@ -238,13 +244,19 @@ static int sp_pool_rebuild(struct sp_pool *pool)
 			if (c->m) {
 				struct sp_owner *prev = &c->m->owners[c->p];
 
-				if (prev->gen >= o->gen) {
-					sp_warn("%s: volume %s slice %llu claimed twice, keeping %s/%llu",
+				/*
+				 * An older attempt's claim is an orphan.  Ids
+				 * are unique, so equal ones mean a copied or
+				 * corrupt member.
+				 */
+				if (prev->gen == o->gen)
+					sp_warn("%s: volume %s slice %llu claimed twice by attempt %llu, keeping %s/%llu",
 						pool->name, v->name, o->logical,
+						o->gen,
 						config_item_name(&c->m->item),
 						c->p);
+				if (prev->gen >= o->gen)
 					continue;
-				}
 				prev->state = SP_OWN_ORPHAN;
 			}
 			c->m = m;
@@ -472,6 +484,7 @@ static int sp_member_open(struct sp_member *m)
 		       config_item_name(&m->item), m->path);
 		goto fail;
 	}
+	pool->attempt = max(pool->attempt, le64_to_cpu(sb.attempt));
 	r = sp_merge_records(pool, recs);
 	if (r)
 		goto fail;
@@ -850,9 +863,58 @@ static bool sp_slots_available(struct sp_volume *v, struct sp_member **h,
 	return true;
 }
 
+/*
+ * A new attempt/commit id for @v: above every id this pool has seen on a
+ * superblock, a volume record or an owner record, or has handed out since
+ * it was assembled.  Create and expand make it durable with
+ * sp_attempt_persist() before any owner record carries it.
+ */
 static u64 sp_next_gen(struct sp_volume *v)
 {
-	return max(v->gen, v->max_owner_gen) + 1;
+	struct sp_pool *pool = v->pool;
+
+	pool->attempt = max3(pool->attempt, v->gen, v->max_owner_gen) + 1;
+	return pool->attempt;
+}
+
+static bool sp_holds(struct sp_member **h, unsigned int n,
+		     struct sp_member *m)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++)
+		if (h[k] == m)
+			return true;
+	return false;
+}
+
+/*
+ * Step 0 of create/expand: raise the superblock attempt counter to @id on
+ * every enabled member and flush it.  It must be durable on every member
+ * in @h (the holders of the current map and the members receiving a new
+ * slice) before the first owner record stamped @id is written; elsewhere
+ * it is best effort.  Nothing of the attempt is on disk yet if it fails.
+ */
+static int sp_attempt_persist(struct sp_pool *pool, struct sp_member **h,
+			      unsigned int n, u64 id)
+{
+	struct sp_member *m;
+	int r;
+
+	list_for_each_entry(m, &pool->members, list) {
+		if (!m->enabled)
+			continue;
+		r = sp_md_set_attempt(m, id);
+		if (!r)
+			r = sp_md_commit(m);
+		if (!r)
+			continue;
+		sp_err("%s: attempt id %llu not written to %s: %d",
+		       pool->name, id, config_item_name(&m->item), r);
+		if (sp_holds(h, n, m))
+			return r;
+	}
+	return 0;
 }
 
 /* ---- Resize ----------------------------------------------------------- */
@@ -898,6 +960,11 @@ static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
 		r = -ENOSPC;
 		goto undo;
 	}
+
+	/* Step 0: the attempt id, durable before any owner record has it. */
+	r = sp_attempt_persist(pool, h, n, gen);
+	if (r)
+		goto undo;
 
 	/* Step 1: owner records, durable on every member that got one. */
 	for (i = 0; i < count; i++) {

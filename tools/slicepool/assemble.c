@@ -48,7 +48,8 @@ struct asm_vol {
 	struct sp_disk_vol rec;	/* winning record */
 	u64 found;
 	u64 missing;
-	u64 twice;		/* logical slices claimed by two slices */
+	u64 twice;		/* logical slices claimed twice by one attempt */
+	u64 *best;		/* per logical slice: winning claim's id + 1 */
 	u64 *missing_list;	/* up to MISSING_LIST entries */
 	size_t nr_missing_list;
 	s64 kernel_missing;	/* from the map after binding, -1 unknown */
@@ -352,8 +353,11 @@ static struct asm_vol *vol_by_uuid(struct asm_pool *p, const char *uuid)
 /*
  * The newest record of each volume wins; a live volume's logical slice is
  * present when an owner record on a member found names it, with a
- * generation no newer than the record's. Other owner records are orphans
- * that reclaim frees.
+ * generation (attempt id) no newer than the record's.  Of several such
+ * claims of one logical slice the highest attempt id wins, as in the
+ * kernel; attempt ids are unique, so two claims with the same id mean
+ * corruption ("double_owned").  Other owner records, the losing claims
+ * included, are orphans that reclaim frees.
  */
 static void analyse(struct asm_pool *p)
 {
@@ -392,6 +396,28 @@ static void analyse(struct asm_pool *p)
 		sp_dm_name(p->name, v->rec.name, v->dm_name,
 			   sizeof(v->dm_name));
 		seen = sp_zalloc(v->rec.nr_slices + 1);
+		v->best = sp_zalloc((v->rec.nr_slices + 1) * sizeof(u64));
+		for (j = 0; j < p->nr_members; j++) {
+			struct sp_disk_member *m = p->members[j].d;
+
+			for (k = 0; k < m->nr_owners; k++) {
+				struct sp_disk_owner *o = &m->owners[k];
+				u64 *b;
+
+				if (strcmp(o->vol_uuid, v->rec.uuid) ||
+				    o->logical >= v->rec.nr_slices ||
+				    o->generation > v->rec.generation)
+					continue;
+				b = &v->best[o->logical];
+				if (!seen[o->logical])
+					v->found++;
+				seen[o->logical] = 1;
+				if (o->generation + 1 > *b)
+					*b = o->generation + 1;
+			}
+		}
+		/* Ties at the winning id: the same attempt twice. */
+		memset(seen, 0, v->rec.nr_slices + 1);
 		for (j = 0; j < p->nr_members; j++) {
 			struct sp_disk_member *m = p->members[j].d;
 
@@ -400,13 +426,11 @@ static void analyse(struct asm_pool *p)
 
 				if (strcmp(o->vol_uuid, v->rec.uuid) ||
 				    o->logical >= v->rec.nr_slices ||
-				    o->generation > v->rec.generation)
+				    o->generation + 1 != v->best[o->logical])
 					continue;
-				if (seen[o->logical])
+				if (seen[o->logical] < 2 &&
+				    ++seen[o->logical] == 2)
 					v->twice++;
-				else
-					v->found++;
-				seen[o->logical] = 1;
 			}
 		}
 		v->missing = v->rec.nr_slices - v->found;
@@ -428,7 +452,8 @@ static void analyse(struct asm_pool *p)
 
 			v = vol_by_uuid(p, o->vol_uuid);
 			if (!v || o->logical >= v->rec.nr_slices ||
-			    o->generation > v->rec.generation)
+			    o->generation > v->rec.generation ||
+			    o->generation + 1 < v->best[o->logical])
 				p->orphans++;
 		}
 	}
@@ -889,6 +914,7 @@ static void print_json(const struct asm_state *s)
 			js_str("domain", d->sb.domain);
 			js_str("device", d->device);
 			js_u64("generation", d->sb.generation);
+			js_u64("attempt", d->sb.attempt);
 			js_u64("slices", d->sb.nr_slices);
 			js_u64("used_slices", d->nr_owners);
 			js_str("result", p->members[j].result);
@@ -952,8 +978,10 @@ static void free_state(struct asm_state *s)
 	for (i = 0; i < s->nr_pools; i++) {
 		struct asm_pool *p = &s->pools[i];
 
-		for (j = 0; j < p->nr_vols; j++)
+		for (j = 0; j < p->nr_vols; j++) {
 			free(p->vols[j].missing_list);
+			free(p->vols[j].best);
+		}
 		for (j = 0; j < p->nr_errors; j++)
 			free(p->errors[j]);
 		free(p->errors);

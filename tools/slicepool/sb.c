@@ -144,6 +144,7 @@ int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
 	info->owner_blocks = le64toh(sb->owner_blocks);
 	info->dev_sectors = le64toh(sb->dev_sectors);
 	info->generation = le64toh(sb->generation);
+	info->attempt = le64toh(sb->attempt);
 
 	if (!info->slice_sectors ||
 	    info->slice_sectors % SP_DATA_ALIGN_SECTORS) {

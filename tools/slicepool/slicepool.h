@@ -260,6 +260,7 @@ struct sp_sb_info {
 	u64 owner_blocks;
 	u64 dev_sectors;
 	u64 generation;
+	u64 attempt;		/* highest allocation attempt id */
 };
 
 /* A volume record found on a member. */

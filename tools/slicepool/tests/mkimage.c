@@ -8,7 +8,9 @@
  * 15 data slices per member). Volume "v1" (4 MiB, 4 slices, generation 2)
  * has logical slices 0 and 2 on member m0, 1 and 3 on member m1; m1 also
  * holds an orphan (logical 4, generation 3: an expand that never
- * committed). m0 also records a deleted volume "old".
+ * committed) and a stale claim of logical 2 by attempt 1, which lost to
+ * m0's claim of attempt 2 (an orphan too).  The superblocks' attempt
+ * counter is 3.  m0 also records a deleted volume "old".
  *
  * kinds: m0, m1            good members
  *        badmagic          m0 with the superblock magic overwritten
@@ -89,12 +91,14 @@ static void build(bool m1)
 	sb->owner_blocks = htole64(1);
 	sb->dev_sectors = htole64(IMG_SECTORS);
 	sb->generation = htole64(7);
+	sb->attempt = htole64(3);
 
 	set_vol(0, 0xaa, "v1", 4 << 20, 2, SP_VOL_LIVE);
 	if (m1) {
 		set_owner(0, 0xaa, 1, 1);
 		set_owner(1, 0xaa, 3, 2);
 		set_owner(2, 0xaa, 4, 3);	/* orphan */
+		set_owner(3, 0xaa, 2, 1);	/* lost to m0's attempt 2 */
 	} else {
 		set_vol(1, 0xbb, "old", 1 << 20, 5, SP_VOL_DELETED);
 		set_owner(0, 0xaa, 0, 1);

@@ -314,8 +314,8 @@ else
 	fail "assemble --dry-run, all members: exit 0 (got $RC)"
 	sed 's/^/# /' "$TMP/err"
 fi
-json_check "assemble --dry-run: pool, members, volume, orphan" \
-	'len(d["pools"]) == 1 and d["pools"][0]["name"] == "tp" and d["pools"][0]["slice_mb"] == 1 and [m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and [v["name"] for v in d["pools"][0]["volumes"]] == ["v1"] and d["pools"][0]["volumes"][0]["found_slices"] == 4 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["orphaned_slices"] == 1 and d["pools"][0]["reclaim"] == "planned" and not d["pools"][0]["degraded"]'
+json_check "assemble --dry-run: pool, members, volume, orphans (one a losing older claim)" \
+	'len(d["pools"]) == 1 and d["pools"][0]["name"] == "tp" and d["pools"][0]["slice_mb"] == 1 and [m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and [m["attempt"] for m in d["pools"][0]["members"]] == [3, 3] and [v["name"] for v in d["pools"][0]["volumes"]] == ["v1"] and d["pools"][0]["volumes"][0]["found_slices"] == 4 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["volumes"][0]["double_owned"] == 0 and d["pools"][0]["orphaned_slices"] == 2 and d["pools"][0]["reclaim"] == "planned" and not d["pools"][0]["degraded"]'
 
 run "$SP" --json assemble --dry-run "$I/m0.img"
 if [ $RC -eq 3 ]; then
