@@ -57,15 +57,17 @@ tools:
 unit: build/placement_test build/copyidx_test
 
 build/placement_test: selftests/placement/placement_test.c \
-		dm-slicepool/placement.c dm-slicepool/placement.h
+		dm-slicepool/placement.c dm-slicepool/placement.h \
+		selftests/lib/ktap-unit.h
 	@mkdir -p build
-	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -o $@ \
+	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/lib -o $@ \
 		selftests/placement/placement_test.c dm-slicepool/placement.c
 
 build/copyidx_test: selftests/copyidx/copyidx_test.c dm-slicepool/copyidx.c \
-		dm-slicepool/copyidx.h $(wildcard selftests/copyidx/*.h)
+		dm-slicepool/copyidx.h $(wildcard selftests/copyidx/*.h) \
+		selftests/lib/ktap-unit.h
 	@mkdir -p build
-	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/copyidx -o $@ \
+	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/copyidx -I selftests/lib -o $@ \
 		selftests/copyidx/copyidx_test.c dm-slicepool/copyidx.c
 
 install: modules tools

@@ -4,47 +4,18 @@
  *
  * Build from the repository root:
  *   cc -O2 -g -Wall -Wextra -Werror -std=gnu11 -I dm-slicepool \
- *      -I selftests/copyidx -o build/copyidx_test \
+ *      -I selftests/copyidx -I selftests/lib -o build/copyidx_test \
  *      <this file> dm-slicepool/copyidx.c
  *
  * Prints KTAP and exits 0 only if every case passes.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "copyidx.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-static int case_ok;
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	case_ok = 0;
-}
-
-#define CHECK(cond, ...)					\
-	do {							\
-		if (!(cond)) {					\
-			fail("line %d: %s", __LINE__, #cond);	\
-			fail(__VA_ARGS__);			\
-		}						\
-	} while (0)
-
-static unsigned long long ull(u64 v)
-{
-	return (unsigned long long)v;
-}
+#include "ktap-unit.h"
 
 static const char *mode_name(enum sp_cpx_mode mode)
 {
@@ -985,10 +956,7 @@ static void t_errors(void)
 	free(mem);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct ktap_case cases[] = {
 	{ "example12_filter", t_example12_filter },
 	{ "example12_none", t_example12_none },
 	{ "example12_clear", t_example12_clear },
@@ -1002,20 +970,5 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i, failed = 0;
-
-	printf("KTAP version 1\n");
-	printf("1..%zu\n", ARRAY_SIZE(cases));
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		case_ok = 1;
-		cases[i].fn();
-		if (case_ok)
-			printf("ok %u %s\n", i + 1, cases[i].name);
-		else
-			printf("not ok %u %s\n", i + 1, cases[i].name);
-		failed += !case_ok;
-	}
-	printf("# %u/%zu passed\n", (unsigned int)ARRAY_SIZE(cases) - failed,
-	       ARRAY_SIZE(cases));
-	return failed ? 1 : 0;
+	return ktap_run(cases, ARRAY_SIZE(cases));
 }

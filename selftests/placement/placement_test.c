@@ -3,48 +3,21 @@
  * Host unit tests for the dm-slicepool placement rule (placement.c).
  *
  * Build from the repository root:
- *   cc -O2 -Wall -Wextra -Werror -I dm-slicepool -o build/placement_test \
+ *   cc -O2 -Wall -Wextra -Werror -I dm-slicepool -I selftests/lib \
+ *      -o build/placement_test \
  *      <this file> dm-slicepool/placement.c
  *
  * Prints KTAP and exits 0 only if every case passes.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "placement.h"
+#include "ktap-unit.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define U64_ALL		(~(u64)0)
 #define SENTINEL	0x5a5a5a5a5a5a5a5aULL
-
-static int case_ok;
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	case_ok = 0;
-}
-
-#define CHECK(cond, ...)				\
-	do {						\
-		if (!(cond)) {				\
-			fail("line %d: %s", __LINE__, #cond);	\
-			fail(__VA_ARGS__);		\
-		}					\
-	} while (0)
-
-static unsigned long long ull(u64 v)
-{
-	return (unsigned long long)v;
-}
 
 /* Candidate with plenty of free space and the given load. */
 static struct sp_place_cand lcand(u32 id, u32 load)
@@ -967,10 +940,7 @@ static void t_order_property(void)
 	CHECK(!errors, "%u errors", errors);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} cases[] = {
+static const struct ktap_case cases[] = {
 	{ "reference_75_25", t_reference_75_25 },
 	{ "workload_fixed_point", t_workload_fixed_point },
 	{ "free_space_only", t_free_space_only },
@@ -996,20 +966,5 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i, failed = 0;
-
-	printf("KTAP version 1\n");
-	printf("1..%zu\n", ARRAY_SIZE(cases));
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		case_ok = 1;
-		cases[i].fn();
-		if (case_ok)
-			printf("ok %u %s\n", i + 1, cases[i].name);
-		else
-			printf("not ok %u %s\n", i + 1, cases[i].name);
-		failed += !case_ok;
-	}
-	printf("# %u/%zu passed\n", (unsigned int)ARRAY_SIZE(cases) - failed,
-	       ARRAY_SIZE(cases));
-	return failed ? 1 : 0;
+	return ktap_run(cases, ARRAY_SIZE(cases));
 }
