@@ -83,6 +83,26 @@ static int sp_parse_features(struct dm_target *ti, struct sp_target *t,
 	return 0;
 }
 
+/*
+ * Undo what a constructed table holds on its volume: its place in the
+ * volume's table list (and the max I/O length derived from it), the
+ * configfs dependency (if taken), the item and the volume references.
+ */
+static void sp_target_unlink(struct sp_target *t, bool depended)
+{
+	struct sp_volume *v = t->vol;
+
+	mutex_lock(&t->pool->lock);
+	list_del(&t->list);
+	v->live_tables--;
+	sp_update_max_len(v);
+	mutex_unlock(&t->pool->lock);
+	if (depended)
+		configfs_undepend_item(&t->vi->item);
+	config_item_put(&t->vi->item);
+	sp_volume_put(v);
+}
+
 static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct sp_target *t;
@@ -170,19 +190,15 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = configfs_depend_item(&sp_subsys, &t->vi->item);
 	if (r) {
 		ti->error = "Volume is being removed";
-		mutex_lock(&pool->lock);
-		list_del(&t->list);
-		v->live_tables--;
-		sp_update_max_len(v);
-		mutex_unlock(&pool->lock);
-		config_item_put(&t->vi->item);
-		sp_volume_put(v);
+		sp_target_unlink(t, false);
 		goto bad;
 	}
 
 	r = dm_set_target_max_io_len(ti, t->slice_sectors);
-	if (r)
-		goto bad_depend;
+	if (r) {
+		sp_target_unlink(t, true);
+		goto bad;
+	}
 	ti->num_flush_bios = t->nr_members;
 	ti->num_discard_bios = t->ignore_discard ? 0 : 1;
 	ti->num_write_zeroes_bios = 1;
@@ -190,16 +206,6 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = t;
 	return 0;
 
-bad_depend:
-	configfs_undepend_item(&t->vi->item);
-	mutex_lock(&pool->lock);
-	list_del(&t->list);
-	v->live_tables--;
-	sp_update_max_len(v);
-	mutex_unlock(&pool->lock);
-	config_item_put(&t->vi->item);
-	sp_volume_put(v);
-	goto bad;
 unlock:
 	mutex_unlock(&pool->lock);
 	mutex_unlock(&sp_pools_lock);
@@ -211,17 +217,8 @@ bad:
 static void sp_dtr(struct dm_target *ti)
 {
 	struct sp_target *t = ti->private;
-	struct sp_volume *v = t->vol;
-	struct sp_pool *pool = t->pool;
 
-	mutex_lock(&pool->lock);
-	list_del(&t->list);
-	v->live_tables--;
-	sp_update_max_len(v);
-	mutex_unlock(&pool->lock);
-	configfs_undepend_item(&t->vi->item);
-	config_item_put(&t->vi->item);
-	sp_volume_put(v);
+	sp_target_unlink(t, true);
 	kfree(t);
 }
 
