@@ -54,7 +54,7 @@ tools:
 	$(MAKE) -C tools/slicepool
 
 # Host unit tests of the pure C code (placement), built here, run by check.
-unit: build/placement_test build/copyidx_test
+unit: build/placement_test build/copyidx_test build/fence_test
 
 build/placement_test: selftests/placement/placement_test.c \
 		dm-slicepool/placement.c dm-slicepool/placement.h \
@@ -62,6 +62,13 @@ build/placement_test: selftests/placement/placement_test.c \
 	@mkdir -p build
 	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/lib -o $@ \
 		selftests/placement/placement_test.c dm-slicepool/placement.c
+
+build/fence_test: selftests/fence/fence_test.c dm-slicepool/fence.c \
+		dm-slicepool/fence.h dm-slicepool/sp-format.h \
+		selftests/lib/ktap-unit.h
+	@mkdir -p build
+	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/lib -o $@ \
+		selftests/fence/fence_test.c dm-slicepool/fence.c
 
 build/copyidx_test: selftests/copyidx/copyidx_test.c dm-slicepool/copyidx.c \
 		dm-slicepool/copyidx.h $(wildcard selftests/copyidx/*.h) \

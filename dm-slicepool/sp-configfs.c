@@ -6,7 +6,7 @@
  *           domains,reclaim,reclaimed}
  *   <pool>/members/<name>/{path,domain,enable,size,total_slices,
  *           free_slices,load,load_override,state}
- *   <pool>/volumes/<name>/{size,uuid,map}
+ *   <pool>/volumes/<name>/{size,uuid,fences,map}
  *
  * Every attribute is described in Documentation/dm-slicepool.rst.  An
  * enabled member is pinned with configfs_depend_item_unlocked() so that
@@ -482,7 +482,40 @@ static ssize_t sp_vol_size_store(struct config_item *item, const char *page,
 
 static ssize_t sp_vol_uuid_show(struct config_item *item, char *page)
 {
-	return sysfs_emit(page, "%pUb\n", to_vol(item)->uuid);
+	struct sp_volume *v = to_vol(item);
+	ssize_t len;
+
+	/* A re-create after a delete changes it (pool->lock). */
+	mutex_lock(&v->pool->lock);
+	len = sysfs_emit(page, "%pUb\n", v->uuid);
+	mutex_unlock(&v->pool->lock);
+	return len;
+}
+
+/*
+ * One line per fence of the committed record: "<from> <to> <id>", with
+ * "-" for a fence without end and "=<id>" for an exact one.
+ */
+static ssize_t sp_vol_fences_show(struct config_item *item, char *page)
+{
+	struct sp_volume *v = to_vol(item);
+	unsigned int i;
+	ssize_t len = 0;
+
+	mutex_lock(&v->pool->lock);
+	for (i = 0; i < v->fences.nr; i++) {
+		const struct sp_fence_cpu *f = &v->fences.f[i];
+
+		len += sysfs_emit_at(page, len, "%u ", f->from);
+		if (f->to == SP_FENCE_END)
+			len += sysfs_emit_at(page, len, "- ");
+		else
+			len += sysfs_emit_at(page, len, "%u ", f->to);
+		len += sysfs_emit_at(page, len, "%s%llu\n",
+				     f->exact ? "=" : "", f->id);
+	}
+	mutex_unlock(&v->pool->lock);
+	return len;
 }
 
 static ssize_t sp_vol_map_read(struct config_item *item, void *buf,
@@ -515,11 +548,13 @@ static ssize_t sp_vol_map_read(struct config_item *item, void *buf,
 
 CONFIGFS_ATTR(sp_vol_, size);
 CONFIGFS_ATTR_RO(sp_vol_, uuid);
+CONFIGFS_ATTR_RO(sp_vol_, fences);
 CONFIGFS_BIN_ATTR_RO(sp_vol_, map, NULL, SP_MAP_MAX_SIZE);
 
 static struct configfs_attribute *sp_vol_attrs[] = {
 	&sp_vol_attr_size,
 	&sp_vol_attr_uuid,
+	&sp_vol_attr_fences,
 	NULL,
 };
 
@@ -803,14 +838,17 @@ static ssize_t sp_pool_reclaim_store(struct config_item *item,
 				     const char *page, size_t count)
 {
 	struct sp_pool *pool = to_pool(item);
+	bool all = sysfs_streq(page, "all");
 	u32 v;
 	int r;
 
-	r = sp_parse_u32(page, 1, 1, &v, "reclaim (write 1)");
-	if (r)
-		return r;
+	if (!all) {
+		r = sp_parse_u32(page, 1, 1, &v, "reclaim (1 or all)");
+		if (r)
+			return r;
+	}
 	mutex_lock(&pool->lock);
-	r = sp_pool_reclaim(pool);
+	r = sp_pool_reclaim(pool, all);
 	mutex_unlock(&pool->lock);
 	return r ? r : count;
 }

@@ -30,6 +30,7 @@
 #include <linux/rcupdate.h>
 
 #include "compat.h"
+#include "fence.h"
 #include "sp-format.h"
 
 #define DM_MSG_PREFIX "slicepool"
@@ -46,11 +47,13 @@
 struct sp_pool;
 struct sp_volume;
 struct sp_claim;
+struct sp_mig;
 
 enum sp_owner_state {
 	SP_OWN_FREE = 0,	/* owner record is zero on disk */
 	SP_OWN_VALID,		/* part of a committed volume map */
 	SP_OWN_ORPHAN,		/* on disk but not covered by a volume record */
+	SP_OWN_MOVING,		/* migration destination, in memory only */
 };
 
 /* In-memory copy of one owner record plus its classification. */
@@ -112,7 +115,13 @@ struct sp_extent {
 struct sp_vmap {
 	struct rcu_head rcu;
 	u64 nr;
+	u64 used_mask;			/* m->index bits of the members in e[] */
 	struct sp_extent e[];
+};
+
+/* Bios with data in flight, per I/O epoch (see sp_volume_drain_io()). */
+struct sp_inflight {
+	long n[2];
 };
 
 struct sp_stats {
@@ -139,6 +148,9 @@ struct sp_volume {
 	u64 size_bytes;
 	u64 nr_slices;
 	u64 gen;			/* committed generation */
+	u64 started;			/* highest create/expand attempt */
+	u32 started_from, started_to;	/* its slices (fence if it fails) */
+	struct sp_fences fences;	/* of the committed record */
 	u64 max_owner_gen;		/* highest owner generation seen */
 	u32 state;			/* enum sp_vol_state */
 	struct list_head targets;	/* struct sp_target, one per table */
@@ -151,6 +163,15 @@ struct sp_volume {
 	struct sp_vmap __rcu *map;
 	struct sp_stats __percpu *stats;
 	atomic64_t io_errors;
+
+	/* I/O epochs: the epoch is flipped under mig_lock, read in map(). */
+	u8 io_epoch;
+	struct sp_inflight __percpu *inflight;
+
+	/* Migration (sp-migrate.c). */
+	struct mutex mig_lock;		/* serialises migration control */
+	struct sp_mig __rcu *mig;	/* running job, read in the I/O path */
+	struct sp_mig *mig_last;	/* last job, for status (mig_lock) */
 };
 
 struct sp_pool {
@@ -197,10 +218,24 @@ struct sp_volume *sp_volume_find_name(struct sp_pool *pool, const char *name);
 int sp_member_enable(struct sp_member *m);
 int sp_member_disable(struct sp_member *m);
 int sp_volume_resize(struct sp_volume *v, u64 bytes);
-int sp_pool_reclaim(struct sp_pool *pool);
+int sp_pool_reclaim(struct sp_pool *pool, bool fences);
 void sp_pool_free_volumes(struct sp_pool *pool);
 u64 sp_volume_present(struct sp_volume *v);
+void sp_volume_drain_io(struct sp_volume *v);
+int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
+		    const char *dest, struct sp_extent *src,
+		    struct sp_extent *dst);
+void sp_move_unreserve(struct sp_volume *v, u64 count,
+		       struct sp_extent *dst);
+int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
+		   const struct sp_extent *dst);
+void sp_move_release(struct sp_volume *v, u64 first, u64 count,
+		     const struct sp_extent *src);
+struct sp_member *sp_member_by_index(struct sp_pool *pool,
+				     unsigned int index);
 u32 sp_member_load(struct sp_member *m);
+
+extern bool sp_fail_before_commit;	/* test hook, sp-target.c */
 
 /* sp-metadata.c */
 int sp_md_open(struct sp_member *m);

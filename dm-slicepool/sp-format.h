@@ -46,7 +46,7 @@
 #define SP_BLOCK_SIZE		4096
 #define SP_SECTOR_SHIFT		9
 
-#define SP_VERSION		1
+#define SP_VERSION		2	/* 2: volume records carry fences */
 
 /* Block magics, stored as __le32 in sp_block_header.magic. */
 #define SP_SB_MAGIC		0x42535053	/* "SPSB" */
@@ -57,9 +57,10 @@
 #define SP_UUID_LEN		16
 
 /* Volume record table: fixed size. */
-#define SP_VOL_RECORD_SIZE	128
-#define SP_VOLS_PER_BLOCK	31	/* (4096 - 16) / 128 */
-#define SP_VOL_BLOCKS		8
+#define SP_VOL_RECORD_SIZE	256
+#define SP_VOLS_PER_BLOCK	15	/* (4096 - 16) / 256 */
+#define SP_VOL_BLOCKS		16
+#define SP_MAX_FENCES		8	/* per volume record */
 #define SP_MAX_VOLUMES		(SP_VOLS_PER_BLOCK * SP_VOL_BLOCKS)
 
 /* Owner records: one per physical slice. */
@@ -135,13 +136,48 @@ enum sp_vol_state {
 };
 
 /**
+ * struct sp_fence - owner records that must not be taken as claims
+ * @from: first logical slice the fence covers; with SP_FENCE_EXACT or'ed
+ *        in, the fence excludes attempt @id only, not every id up to it
+ * @to:   first logical slice it no longer covers; SP_FENCE_END: no end
+ * @id:   an owner record of logical slice L, @from <= L < @to, is a claim
+ *        only if its attempt id is above @id (exact: is not @id)
+ *
+ * A fence is written when an operation may have left owner records of the
+ * volume on members that are not enabled at a later time: an interrupted
+ * create/expand (from the size it started at, no end), a shrink (from the
+ * new size, no end, until the released records are cleared) and a slice
+ * move (the moved slices, until the source records are cleared).  See
+ * "Commit protocol" in Documentation/dm-slicepool.rst.
+ */
+struct sp_fence {
+	__le32 from;
+	__le32 to;
+	__le64 id;
+} __packed;
+
+#define SP_FENCE_END		0xffffffffU
+#define SP_FENCE_EXACT		0x80000000U	/* in sp_fence.from */
+#define SP_MAX_VOL_SLICES	0x7fffffffU	/* logical slices per volume */
+
+/**
  * struct sp_vol_record - one volume record (SP_VOL_RECORD_SIZE bytes)
  * @uuid:       volume UUID
  * @name:       volume name (configfs item name), NUL padded
  * @size_bytes: volume size in bytes (a multiple of 512)
  * @nr_slices:  logical slices: ceil(size_bytes / slice size)
  * @generation: commit generation; the highest one found on any member wins
+ * @started:    highest create/expand/move attempt id started on the
+ *              volume; above @generation when that attempt did not
+ *              commit.  Of two copies with the same @generation the
+ *              higher @started wins.
+ * @started_from, @started_to: the logical slices that attempt writes
+ *              owner records for ([old size, SP_FENCE_END) for an expand,
+ *              the moved slices with SP_FENCE_EXACT for a move): the
+ *              fence it gets if it does not commit
  * @state:      enum sp_vol_state
+ * @nr_fences:  valid entries of @fences
+ * @fences:     see struct sp_fence, sorted by @from, ids increasing
  */
 struct sp_vol_record {
 	__u8 uuid[SP_UUID_LEN];
@@ -149,8 +185,12 @@ struct sp_vol_record {
 	__le64 size_bytes;
 	__le64 nr_slices;
 	__le64 generation;
+	__le64 started;
 	__le32 state;
-	__u8 pad[SP_VOL_RECORD_SIZE - SP_UUID_LEN - SP_NAME_LEN - 28];
+	__le32 nr_fences;
+	struct sp_fence fences[SP_MAX_FENCES];
+	__le32 started_from;
+	__le32 started_to;
 } __packed;
 
 /**
@@ -186,6 +226,7 @@ struct sp_owner_block {
 
 static_assert(sizeof(struct sp_block_header) == 16, "sp_block_header");
 static_assert(sizeof(struct sp_superblock) == 304, "sp_superblock");
+static_assert(sizeof(struct sp_fence) == 16, "sp_fence");
 static_assert(sizeof(struct sp_vol_record) == SP_VOL_RECORD_SIZE,
 	      "sp_vol_record");
 static_assert(sizeof(struct sp_vol_block) <= SP_BLOCK_SIZE, "sp_vol_block");

@@ -5,7 +5,11 @@
  * online resize and reclaim, with the cross-member commit protocol:
  *
  *  create/expand: 0. a new attempt id a (above every id seen) is written
- *                    to the superblock of every enabled member and flushed;
+ *                    to the superblock of every enabled member and flushed,
+ *                    and the volume record, still of the old generation,
+ *                    is rewritten with started = a (and a fence for an
+ *                    earlier attempt that did not commit) on every holder
+ *                    of the current map;
  *                 1. owner records of the new slices (generation a) are
  *                    written and flushed on every member that receives one;
  *                 2. the volume record (generation a) is written and
@@ -13,16 +17,19 @@
  *                    one member after the other.
  *                 The first volume record of a that is durable on any
  *                 member is the commit point.
- *  shrink/delete: 1. the volume record of a new id (smaller size, or deleted)
- *                    is written and flushed on every holder (commit point
- *                    as above);
+ *  shrink/delete: 1. the volume record of a new id s (smaller size, or
+ *                    deleted), with a fence {new size, s}, is written and
+ *                    flushed on every holder (commit point as above);
  *                 2. the owner records of the released slices are cleared
- *                    and flushed.
+ *                    and flushed;
+ *                 3. if all were cleared, the record is written again with
+ *                    a new id, without that fence.
  *
- * On adoption the highest volume record generation found on any member
- * wins.  An owner record counts only if the winning record is live, its
- * logical index is below the record's size and its generation is not
- * above the record's; of several such claims of one logical slice the
+ * On adoption the highest volume record generation (then the highest
+ * started) found on any member wins.  An owner record counts only if the
+ * winning record is live, its logical index is below the record's size,
+ * its generation is not above the record's and no fence of the record
+ * excludes it (fence.c); of several such claims of one logical slice the
  * highest attempt id wins.  Attempt ids are unique (step 0), so a
  * committed claim beats any orphan of an older attempt in any enable
  * order.  Everything else is an orphan, kept allocated until
@@ -44,6 +51,8 @@ static void sp_volume_release(struct kref *kref)
 	struct sp_volume *v = container_of(kref, struct sp_volume, kref);
 
 	kvfree(rcu_dereference_protected(v->map, true));
+	kfree(v->mig_last);
+	free_percpu(v->inflight);
 	free_percpu(v->stats);
 	kfree(v);
 }
@@ -62,10 +71,14 @@ struct sp_volume *sp_volume_new(struct sp_pool *pool, const char *name,
 	if (!v)
 		return NULL;
 	v->stats = alloc_percpu(struct sp_stats);
-	if (!v->stats) {
+	v->inflight = alloc_percpu(struct sp_inflight);
+	if (!v->stats || !v->inflight) {
+		free_percpu(v->stats);
+		free_percpu(v->inflight);
 		kfree(v);
 		return NULL;
 	}
+	mutex_init(&v->mig_lock);
 	kref_init(&v->kref);
 	INIT_LIST_HEAD(&v->targets);
 	v->pool = pool;
@@ -134,7 +147,11 @@ static struct sp_vmap *sp_map_alloc(u64 nr)
 static void sp_map_publish(struct sp_volume *v, struct sp_vmap *map)
 {
 	struct sp_vmap *old = sp_map(v);
+	u64 i;
 
+	for (i = 0; map && i < map->nr; i++)
+		if (map->e[i].m)
+			map->used_mask |= BIT_ULL(map->e[i].m->index);
 	rcu_assign_pointer(v->map, map);
 	if (old)
 		kvfree_rcu(old, rcu);
@@ -230,7 +247,7 @@ static int sp_pool_rebuild(struct sp_pool *pool)
 			struct sp_owner *o = &m->owners[p];
 			struct sp_claim *c;
 
-			if (o->state == SP_OWN_FREE)
+			if (o->state == SP_OWN_FREE || o->state == SP_OWN_MOVING)
 				continue;
 			o->state = SP_OWN_ORPHAN;
 			v = sp_volume_find_uuid(pool, o->uuid);
@@ -238,7 +255,8 @@ static int sp_pool_rebuild(struct sp_pool *pool)
 				continue;
 			v->max_owner_gen = max(v->max_owner_gen, o->gen);
 			if (!v->claims_tmp || o->logical >= v->nr_slices ||
-			    o->gen > v->gen)
+			    o->gen > v->gen ||
+			    !sp_fence_claim_ok(&v->fences, o->logical, o->gen))
 				continue;
 			c = &v->claims_tmp[o->logical];
 			if (c->m) {
@@ -340,21 +358,61 @@ void sp_pool_free_volumes(struct sp_pool *pool)
 	}
 }
 
+/* The fences of @rec; -EILSEQ if they are not a valid set. */
+static int sp_rec_fences(const struct sp_vol_record *rec,
+			 struct sp_fences *fs)
+{
+	unsigned int i;
+
+	fs->nr = le32_to_cpu(rec->nr_fences);
+	if (fs->nr > SP_MAX_FENCES)
+		return -EILSEQ;
+	for (i = 0; i < fs->nr; i++) {
+		u32 from = le32_to_cpu(rec->fences[i].from);
+
+		fs->f[i].from = from & ~SP_FENCE_EXACT;
+		fs->f[i].exact = from & SP_FENCE_EXACT;
+		fs->f[i].to = le32_to_cpu(rec->fences[i].to);
+		fs->f[i].id = le64_to_cpu(rec->fences[i].id);
+	}
+	if (sp_fences_check(fs) ||
+	    (fs->nr && fs->f[fs->nr - 1].id > le64_to_cpu(rec->generation)))
+		return -EILSEQ;
+	if (le64_to_cpu(rec->started) > le64_to_cpu(rec->generation) &&
+	    (le32_to_cpu(rec->started_from) & ~SP_FENCE_EXACT) >=
+	    le32_to_cpu(rec->started_to))
+		return -EILSEQ;
+	return 0;
+}
+
 /* Merge the volume records read from a member being adopted. */
-static int sp_merge_records(struct sp_pool *pool,
+static int sp_merge_records(struct sp_pool *pool, const char *path,
 			    const struct sp_vol_record *recs)
 {
+	struct sp_fences fs;
 	unsigned int s;
+
+	/* Checked first: a refused member must leave nothing behind. */
+	for (s = 0; s < SP_MAX_VOLUMES; s++) {
+		if (le32_to_cpu(recs[s].state) == SP_VOL_FREE ||
+		    !sp_rec_fences(&recs[s], &fs))
+			continue;
+		sp_err("refused: %s: volume record %u (%.32s) has invalid fences",
+		       path, s, recs[s].name);
+		return -EILSEQ;
+	}
 
 	for (s = 0; s < SP_MAX_VOLUMES; s++) {
 		const struct sp_vol_record *rec = &recs[s];
 		u32 state = le32_to_cpu(rec->state);
 		u64 gen = le64_to_cpu(rec->generation);
+		u64 started = le64_to_cpu(rec->started);
 		struct sp_volume *v;
 		char name[SP_NAME_MAX + 1];
 
 		if (state == SP_VOL_FREE)
 			continue;
+		sp_rec_fences(rec, &fs);
 		strscpy(name, rec->name, sizeof(name));
 		v = sp_volume_find_uuid(pool, rec->uuid);
 		if (!v) {
@@ -362,10 +420,14 @@ static int sp_merge_records(struct sp_pool *pool,
 			if (!v)
 				return -ENOMEM;
 		}
-		if (gen > v->gen) {
+		if (gen > v->gen || (gen == v->gen && started > v->started)) {
 			if (!v->vitem)
 				strscpy(v->name, name, sizeof(v->name));
 			v->gen = gen;
+			v->started = started;
+			v->started_from = le32_to_cpu(rec->started_from);
+			v->started_to = le32_to_cpu(rec->started_to);
+			v->fences = fs;
 			v->state = state;
 			v->size_bytes = le64_to_cpu(rec->size_bytes);
 			v->nr_slices = le64_to_cpu(rec->nr_slices);
@@ -485,7 +547,7 @@ static int sp_member_open(struct sp_member *m)
 		goto fail;
 	}
 	pool->attempt = max(pool->attempt, le64_to_cpu(sb.attempt));
-	r = sp_merge_records(pool, recs);
+	r = sp_merge_records(pool, m->path, recs);
 	if (r)
 		goto fail;
 	kvfree(recs);
@@ -552,6 +614,11 @@ int sp_member_disable(struct sp_member *m)
 		struct sp_owner *o = &m->owners[p];
 		struct sp_volume *v;
 
+		if (o->state == SP_OWN_MOVING) {
+			sp_err("%s: refused: a migration is copying to it",
+			       config_item_name(&m->item));
+			return -EBUSY;
+		}
 		if (o->state != SP_OWN_VALID)
 			continue;
 		v = sp_volume_find_uuid(pool, o->uuid);
@@ -803,26 +870,47 @@ static void sp_holders_add(struct sp_member **h, unsigned int *n,
 		h[(*n)++] = m;
 }
 
+/* The fields of a volume record to write (struct sp_vol_record). */
+struct sp_rec_val {
+	u64 size_bytes;
+	u64 nr;
+	u64 gen;
+	u64 started;
+	u32 state;
+	const struct sp_fences *fences;
+};
+
 /*
- * Write the volume record of @v with the given fields to every holder,
- * one member at a time, each flushed.  Returns 0 if at least one copy is
- * durable (committed), else the first error.
+ * Write the volume record @val of @v to every holder in @h, one member at
+ * a time, each flushed.  With @all, every copy must be durable (step 0 of
+ * create/expand); else one durable copy commits.  Returns 0 or the first
+ * error.
  */
 static int sp_write_records(struct sp_volume *v, struct sp_member **h,
-			    unsigned int n, u64 size_bytes, u64 nr, u64 gen,
-			    u32 state)
+			    unsigned int n, const struct sp_rec_val *val,
+			    bool all)
 {
 	struct sp_vol_record rec;
-	unsigned int k, ok = 0;
-	int r, first_err = -EIO;
+	unsigned int k, i, ok = 0;
+	int r, first_err = 0;
 
 	memset(&rec, 0, sizeof(rec));
 	memcpy(rec.uuid, v->uuid, SP_UUID_LEN);
 	strscpy(rec.name, v->name, sizeof(rec.name));
-	rec.size_bytes = cpu_to_le64(size_bytes);
-	rec.nr_slices = cpu_to_le64(nr);
-	rec.generation = cpu_to_le64(gen);
-	rec.state = cpu_to_le32(state);
+	rec.size_bytes = cpu_to_le64(val->size_bytes);
+	rec.nr_slices = cpu_to_le64(val->nr);
+	rec.generation = cpu_to_le64(val->gen);
+	rec.started = cpu_to_le64(val->started);
+	rec.started_from = cpu_to_le32(v->started_from);
+	rec.started_to = cpu_to_le32(v->started_to);
+	rec.state = cpu_to_le32(val->state);
+	rec.nr_fences = cpu_to_le32(val->fences->nr);
+	for (i = 0; i < val->fences->nr; i++) {
+		rec.fences[i].from = cpu_to_le32(val->fences->f[i].from |
+			(val->fences->f[i].exact ? SP_FENCE_EXACT : 0));
+		rec.fences[i].to = cpu_to_le32(val->fences->f[i].to);
+		rec.fences[i].id = cpu_to_le64(val->fences->f[i].id);
+	}
 
 	for (k = 0; k < n; k++) {
 		int s = sp_find_slot(h[k], v->uuid);
@@ -838,13 +926,36 @@ static int sp_write_records(struct sp_volume *v, struct sp_member **h,
 			sp_err("%s: volume record of %s not written to %s: %d",
 			       v->pool->name, v->name,
 			       config_item_name(&h[k]->item), r);
-			if (first_err == -EIO)
+			if (!first_err)
 				first_err = r;
 		} else {
 			ok++;
 		}
 	}
-	return ok ? 0 : first_err;
+	if (all || !ok)
+		return first_err;
+	return 0;
+}
+
+/*
+ * The fences the next record of @v must carry: the committed ones, plus
+ * one for a create/expand that started after the last commit and did not
+ * commit (its orphans may sit on members that are not enabled now).
+ */
+static int sp_pending_fences(struct sp_volume *v, struct sp_fences *fs)
+{
+	int r;
+
+	*fs = v->fences;
+	if (v->started <= v->gen)
+		return 0;
+	r = sp_fence_add(fs, v->started_from & ~SP_FENCE_EXACT,
+			 v->started_to, v->started,
+			 v->started_from & SP_FENCE_EXACT);
+	if (r)
+		sp_err("%s: refused: volume %s already has %u fences of interrupted operations; enable every member of the pool, then write 'all' to reclaim",
+		       v->pool->name, v->name, fs->nr);
+	return r;
 }
 
 static bool sp_slots_available(struct sp_volume *v, struct sp_member **h,
@@ -925,11 +1036,30 @@ static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
 	struct sp_vmap *old = sp_map(v), *map;
 	struct sp_member **h;
 	struct sp_pick *picks;
-	u64 old_nr = old ? old->nr : 0, count = new_nr - old_nr, i;
-	u64 gen = sp_next_gen(v);
-	unsigned int n = 0, k;
+	struct sp_fences fs;
+	struct sp_rec_val val;
+	u64 old_nr = old ? old->nr : 0, count, i, gen;
+	unsigned int n = 0, n_old, k;
 	u32 spread;
 	int r;
+
+	/*
+	 * Re-creating a deleted volume makes a new one: owner records of the
+	 * old one may remain on members that are not enabled.
+	 */
+	if (!old_nr && v->state == SP_VOL_DELETED) {
+		generate_random_uuid(v->uuid);
+		v->gen = 0;
+		v->started = 0;
+		v->fences.nr = 0;
+		v->max_owner_gen = 0;
+		v->state = SP_VOL_FREE;
+	}
+	r = sp_pending_fences(v, &fs);
+	if (r)
+		return r;
+	count = new_nr - old_nr;
+	gen = sp_next_gen(v);
 
 	/* Expansion keeps the min_domains rule for the whole volume. */
 	spread = sp_domains_used(v, old_nr) >= pool->min_domains ?
@@ -950,6 +1080,7 @@ static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
 		map->e[i] = old->e[i];
 		sp_holders_add(h, &n, old->e[i].m);
 	}
+	n_old = n;
 	for (i = 0; i < count; i++) {
 		map->e[old_nr + i].m = picks[i].m;
 		map->e[old_nr + i].start = picks[i].m->data_offset +
@@ -961,10 +1092,26 @@ static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
 		goto undo;
 	}
 
-	/* Step 0: the attempt id, durable before any owner record has it. */
+	/*
+	 * Step 0: the attempt id, durable before any owner record has it:
+	 * in the superblocks, and as "started" in the record on the holders
+	 * of the current map, with the pending fences.
+	 */
+	v->started = gen;
+	v->started_from = old_nr;
+	v->started_to = SP_FENCE_END;
 	r = sp_attempt_persist(pool, h, n, gen);
 	if (r)
 		goto undo;
+	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
+		.nr = v->nr_slices, .gen = v->gen, .started = gen,
+		.state = v->state, .fences = &fs };
+	if (n_old) {
+		r = sp_write_records(v, h, n_old, &val, true);
+		if (r)
+			goto undo;
+	}
+	v->fences = fs;
 
 	/* Step 1: owner records, durable on every member that got one. */
 	for (i = 0; i < count; i++) {
@@ -983,9 +1130,19 @@ static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
 				goto orphan;
 		}
 	}
+	if (sp_fail_before_commit) {
+		sp_fail_before_commit = false;
+		sp_warn("%s: fail_before_commit: stopping the %s of volume %s after its owner records",
+			pool->name, old_nr ? "expand" : "create", v->name);
+		r = -EIO;
+		goto orphan;
+	}
 
-	/* Step 2: volume records g+1: the first durable copy commits. */
-	r = sp_write_records(v, h, n, bytes, new_nr, gen, SP_VOL_LIVE);
+	/* Step 2: volume records of id gen: the first durable copy commits. */
+	val = (struct sp_rec_val){ .size_bytes = bytes, .nr = new_nr,
+		.gen = gen, .started = gen, .state = SP_VOL_LIVE,
+		.fences = &fs };
+	r = sp_write_records(v, h, n, &val, false);
 	if (r)
 		goto orphan;
 
@@ -1026,9 +1183,12 @@ static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 {
 	struct sp_pool *pool = v->pool;
 	struct sp_vmap *old = sp_map(v), *map = NULL;
-	u64 old_nr = old ? old->nr : 0, gen = sp_next_gen(v), i;
+	u64 old_nr = old ? old->nr : 0, gen, i;
+	struct sp_fences keep, fs;
+	struct sp_rec_val val;
 	struct sp_member **h;
 	unsigned int n = 0, k, before, after;
+	bool cleared = true;
 	int r;
 
 	if (new_nr) {
@@ -1039,6 +1199,19 @@ static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 			       pool->name, v->name, new_nr, after,
 			       pool->min_domains);
 			return -EINVAL;
+		}
+	}
+	r = sp_pending_fences(v, &keep);
+	if (r)
+		return r;
+	gen = sp_next_gen(v);
+	fs = keep;
+	if (new_nr) {
+		r = sp_fence_add(&fs, new_nr, SP_FENCE_END, gen, false);
+		if (r) {
+			sp_err("%s: refused: volume %s already has %u fences of interrupted operations; enable every member of the pool, then write 'all' to reclaim",
+			       pool->name, v->name, fs.nr);
+			return r;
 		}
 	}
 	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
@@ -1054,12 +1227,17 @@ static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 		sp_holders_add(h, &n, old->e[i].m);
 	}
 
-	/* Step 1: volume records g+1 (the commit point). */
-	r = sp_write_records(v, h, n, bytes, new_nr, gen,
-			     new_nr ? SP_VOL_LIVE : SP_VOL_DELETED);
+	/* Step 1: volume records of id gen, with its fence (commit point). */
+	val = (struct sp_rec_val){ .size_bytes = bytes, .nr = new_nr,
+		.gen = gen, .started = gen,
+		.state = new_nr ? SP_VOL_LIVE : SP_VOL_DELETED,
+		.fences = new_nr ? &fs : &keep };
+	r = sp_write_records(v, h, n, &val, false);
 	if (r)
 		goto out;
 	v->gen = gen;
+	v->started = gen;
+	v->fences = new_nr ? fs : keep;
 	v->max_owner_gen = max(v->max_owner_gen, gen);
 	v->size_bytes = bytes;
 	v->nr_slices = new_nr;
@@ -1095,12 +1273,27 @@ static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 				sp_slice_freed(m, o - m->owners);
 			} else {
 				o->state = SP_OWN_ORPHAN;
+				cleared = false;
 			}
 		}
 	}
-	if (r)
+	if (!cleared) {
 		sp_err("%s: shrink of %s committed, but released slices stay allocated until reclaim: %d",
 		       pool->name, v->name, r);
+	} else if (new_nr) {
+		/* Step 3: nothing left for the shrink's fence to exclude. */
+		u64 id = sp_next_gen(v);
+
+		val = (struct sp_rec_val){ .size_bytes = bytes, .nr = new_nr,
+			.gen = id, .started = id, .state = SP_VOL_LIVE,
+			.fences = &keep };
+		if (!sp_write_records(v, h, n, &val, false)) {
+			v->gen = id;
+			v->started = id;
+			v->fences = keep;
+			v->max_owner_gen = max(v->max_owner_gen, id);
+		}
+	}
 	r = 0;
 out:
 	kvfree(map);
@@ -1113,18 +1306,29 @@ static int sp_volume_set_bytes(struct sp_volume *v, u64 bytes)
 {
 	struct sp_vmap *map = sp_map(v);
 	struct sp_member **h;
+	struct sp_fences fs;
+	struct sp_rec_val val;
 	unsigned int n = 0;
-	u64 gen = sp_next_gen(v), i;
+	u64 gen, i;
 	int r;
 
+	r = sp_pending_fences(v, &fs);
+	if (r)
+		return r;
+	gen = sp_next_gen(v);
 	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
 	for (i = 0; map && i < map->nr; i++)
 		sp_holders_add(h, &n, map->e[i].m);
-	r = sp_write_records(v, h, n, bytes, v->nr_slices, gen, SP_VOL_LIVE);
+	val = (struct sp_rec_val){ .size_bytes = bytes, .nr = v->nr_slices,
+		.gen = gen, .started = gen, .state = SP_VOL_LIVE,
+		.fences = &fs };
+	r = sp_write_records(v, h, n, &val, false);
 	if (!r) {
 		v->gen = gen;
+		v->started = gen;
+		v->fences = fs;
 		v->max_owner_gen = max(v->max_owner_gen, gen);
 		v->size_bytes = bytes;
 	}
@@ -1145,6 +1349,11 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 	}
 	if (bytes == cur)
 		return 0;
+	if (rcu_access_pointer(v->mig)) {
+		sp_err("%s: refused: volume %s is migrating; wait for it or abort it first",
+		       pool->name, v->name);
+		return -EBUSY;
+	}
 	if (v->live_tables && (bytes >> SECTOR_SHIFT) < v->max_table_len) {
 		sp_err("%s: refused: volume %s is in use by a table of %llu sectors; reload the table first",
 		       pool->name, v->name, (u64)v->max_table_len);
@@ -1161,6 +1370,11 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 		return -EIO;
 	}
 	new_nr = div64_u64(bytes + slice_bytes - 1, slice_bytes);
+	if (new_nr > SP_MAX_VOL_SLICES) {
+		sp_err("%s: volume %s: size %llu is too large: %llu slices, at most %u",
+		       pool->name, v->name, bytes, new_nr, SP_MAX_VOL_SLICES);
+		return -EINVAL;
+	}
 	if (!cur || new_nr > v->nr_slices)
 		return sp_volume_grow(v, bytes, new_nr);
 	if (new_nr < v->nr_slices)
@@ -1168,8 +1382,401 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 	return sp_volume_set_bytes(v, bytes);
 }
 
-/* Free every orphan owner record on the enabled members. */
-int sp_pool_reclaim(struct sp_pool *pool)
+/* ---- Slice moves (the metadata side of live migration) -------------- */
+
+struct sp_member *sp_member_by_index(struct sp_pool *pool,
+				     unsigned int index)
+{
+	struct sp_member *m;
+
+	list_for_each_entry(m, &pool->members, list)
+		if (m->enabled && m->index == index)
+			return m;
+	return NULL;
+}
+
+static struct sp_member *sp_member_by_name(struct sp_pool *pool,
+					   const char *name)
+{
+	struct sp_member *m;
+
+	list_for_each_entry(m, &pool->members, list)
+		if (!strcmp(config_item_name(&m->item), name))
+			return m;
+	return NULL;
+}
+
+/*
+ * Reserve a destination slice for each of the logical slices
+ * [first, first + count) of @v on @dest: a member name, or
+ * "domain:<label>" for the members of that domain, the one with the most
+ * free slices first (ties by name).  The reserved owner records are
+ * SP_OWN_MOVING, in memory only, so nothing else takes them.  @src gets
+ * the current extents.  Every refusal logs why.
+ */
+int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
+		    const char *dest, struct sp_extent *src,
+		    struct sp_extent *dst)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *map = sp_map(v);
+	struct sp_member *cand[SP_MAX_MEMBERS], *m;
+	unsigned int nc = 0, k;
+	u64 i, avail = 0;
+
+	if (v->state != SP_VOL_LIVE || !map || first >= map->nr ||
+	    count > map->nr - first || !count) {
+		sp_err("%s: volume %s has no slices %llu..%llu (it has %llu)",
+		       pool->name, v->name, first, first + count - 1,
+		       map ? map->nr : 0);
+		return -EINVAL;
+	}
+	if (!strncmp(dest, "domain:", 7)) {
+		list_for_each_entry(m, &pool->members, list)
+			if (m->enabled && !m->failed &&
+			    !strcmp(m->domain, dest + 7))
+				cand[nc++] = m;
+	} else {
+		m = sp_member_by_name(pool, dest);
+		if (m && m->enabled && !m->failed)
+			cand[nc++] = m;
+	}
+	if (!nc) {
+		sp_err("%s: migration destination '%s' is not an enabled, healthy member or domain:<label> of the pool",
+		       pool->name, dest);
+		return -ENODEV;
+	}
+	for (i = 0; i < count; i++) {
+		src[i] = map->e[first + i];
+		if (!src[i].m) {
+			sp_err("%s: volume %s slice %llu is missing; it cannot be moved",
+			       pool->name, v->name, first + i);
+			return -EIO;
+		}
+		for (k = 0; k < nc; k++)
+			if (cand[k] == src[i].m)
+				break;
+		if (k < nc && nc == 1) {
+			sp_err("%s: volume %s slice %llu is already on %s",
+			       pool->name, v->name, first + i,
+			       config_item_name(&src[i].m->item));
+			return -EINVAL;
+		}
+	}
+	for (k = 0; k < nc; k++)
+		avail += cand[k]->nr_free;
+	if (avail < count) {
+		sp_err("%s: migration destination %s has %llu free slices, %llu needed",
+		       pool->name, dest, avail, count);
+		return -ENOSPC;
+	}
+	for (i = 0; i < count; i++) {
+		struct sp_member *best = NULL;
+		struct sp_owner *o;
+		u64 p;
+
+		for (k = 0; k < nc; k++) {
+			m = cand[k];
+			if (m == src[i].m || !m->nr_free)
+				continue;
+			if (!best || m->nr_free > best->nr_free ||
+			    (m->nr_free == best->nr_free &&
+			     strcmp(config_item_name(&m->item),
+				    config_item_name(&best->item)) < 0))
+				best = m;
+		}
+		p = best ? sp_first_free(best) : U64_MAX;
+		if (p == U64_MAX) {
+			sp_err("%s: no free slice for volume %s slice %llu on %s but its current member",
+			       pool->name, v->name, first + i, dest);
+			sp_move_unreserve(v, i, dst);
+			return -ENOSPC;
+		}
+		o = &best->owners[p];
+		memcpy(o->uuid, v->uuid, SP_UUID_LEN);
+		o->logical = first + i;
+		o->gen = 0;
+		o->state = SP_OWN_MOVING;
+		best->nr_free--;
+		dst[i].m = best;
+		dst[i].start = best->data_offset + p * sp_slice_sectors(pool);
+	}
+	return 0;
+}
+
+void sp_move_unreserve(struct sp_volume *v, u64 count, struct sp_extent *dst)
+{
+	u64 i;
+
+	for (i = 0; i < count; i++) {
+		struct sp_member *m = dst[i].m;
+		u64 p = sp_pslice(m, dst[i].start);
+
+		if (m->owners[p].state != SP_OWN_MOVING)
+			continue;
+		memset(&m->owners[p], 0, sizeof(m->owners[p]));
+		m->owners[p].state = SP_OWN_FREE;
+		sp_slice_freed(m, p);
+	}
+}
+
+/*
+ * Commit the move of [first, first + count) to @dst and publish the new
+ * map (steps 0-2 of "Slice moves" in the rst):
+ *  0. a new attempt id a, durable in the superblocks, and as started
+ *     (with the exact range) in the record on every holder;
+ *  1. owner records {L, a} on the destinations, flushed;
+ *  2. the record of generation a with the fence {first, first + count,
+ *     a - 1} on every holder: the commit point.  The destinations' claims
+ *     win, the sources' are fenced.
+ * On failure before the commit the destinations stay reserved (the
+ * caller unreserves them); owner records already written are orphans
+ * that "started" fences at the next operation.
+ */
+int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
+		   const struct sp_extent *dst)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *old = sp_map(v), *map;
+	struct sp_fences fs, fs2;
+	struct sp_rec_val val;
+	struct sp_member **h;
+	unsigned int n = 0, n_old, k;
+	u64 gen, i;
+	int r;
+
+	r = sp_pending_fences(v, &fs);
+	if (r)
+		return r;
+	fs2 = fs;
+	gen = sp_next_gen(v);
+	r = sp_fence_add(&fs2, first, first + count, gen - 1, false);
+	if (r) {
+		sp_err("%s: refused: volume %s already has %u fences of interrupted operations; enable every member of the pool, then write 'all' to reclaim",
+		       pool->name, v->name, fs.nr);
+		return r;
+	}
+	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
+	map = sp_map_alloc(old->nr);
+	if (!h || !map) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < old->nr; i++) {
+		map->e[i] = old->e[i];
+		sp_holders_add(h, &n, old->e[i].m);
+	}
+	n_old = n;
+	for (i = 0; i < count; i++) {
+		map->e[first + i] = dst[i];
+		sp_holders_add(h, &n, dst[i].m);
+	}
+	if (!sp_slots_available(v, h, n)) {
+		r = -ENOSPC;
+		goto out;
+	}
+
+	/* Step 0. */
+	v->started = gen;
+	v->started_from = first | SP_FENCE_EXACT;
+	v->started_to = first + count;
+	r = sp_attempt_persist(pool, h, n, gen);
+	if (r)
+		goto out;
+	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
+		.nr = v->nr_slices, .gen = v->gen, .started = gen,
+		.state = v->state, .fences = &fs };
+	r = sp_write_records(v, h, n_old, &val, true);
+	if (r)
+		goto out;
+	v->fences = fs;
+
+	/* Step 1. */
+	for (i = 0; i < count; i++) {
+		struct sp_owner o = {
+			.logical = first + i,
+			.gen = gen,
+		};
+
+		memcpy(o.uuid, v->uuid, SP_UUID_LEN);
+		r = sp_md_set_owner(dst[i].m, sp_pslice(dst[i].m,
+							dst[i].start), &o);
+		if (r)
+			goto out;
+	}
+	for (k = n_old; k < n; k++) {
+		r = sp_md_commit(h[k]);
+		if (r)
+			goto out;
+	}
+	for (k = 0; k < n_old; k++) {
+		for (i = 0; i < count; i++)
+			if (dst[i].m == h[k])
+				break;
+		if (i < count) {
+			r = sp_md_commit(h[k]);
+			if (r)
+				goto out;
+		}
+	}
+
+	/* Step 2: the commit point. */
+	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
+		.nr = v->nr_slices, .gen = gen, .started = gen,
+		.state = SP_VOL_LIVE, .fences = &fs2 };
+	r = sp_write_records(v, h, n, &val, false);
+	if (r)
+		goto out;
+	for (i = 0; i < count; i++) {
+		struct sp_owner *o = &dst[i].m->owners[sp_pslice(dst[i].m,
+								 dst[i].start)];
+
+		o->gen = gen;
+		o->state = SP_OWN_VALID;
+	}
+	v->gen = gen;
+	v->fences = fs2;
+	v->max_owner_gen = max(v->max_owner_gen, gen);
+	sp_map_publish(v, map);
+	map = NULL;
+out:
+	if (r)
+		sp_err("%s: move of volume %s slices %llu..%llu not committed: %d",
+		       pool->name, v->name, first, first + count - 1, r);
+	kvfree(map);
+	kfree(h);
+	return r;
+}
+
+/*
+ * After a committed move, once no I/O reaches the sources any more:
+ *  3. clear the sources' owner records, flushed;
+ *  4. if all were cleared, write the record again with a new id and
+ *     without the move's fence.
+ */
+void sp_move_release(struct sp_volume *v, u64 first, u64 count,
+		     const struct sp_extent *src)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *map = sp_map(v);
+	struct sp_member **h;
+	struct sp_fences keep;
+	struct sp_rec_val val;
+	unsigned int n = 0, k;
+	bool cleared = true;
+	u64 i, id;
+	int r = 0;
+
+	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return;
+	for (i = 0; i < count; i++) {
+		sp_holders_add(h, &n, src[i].m);
+		if (!r)
+			r = sp_md_set_owner(src[i].m,
+					    sp_pslice(src[i].m, src[i].start),
+					    NULL);
+	}
+	for (k = 0; k < n; k++) {
+		int rc = r ? r : sp_md_commit(h[k]);
+
+		for (i = 0; i < count; i++) {
+			struct sp_member *m = src[i].m;
+			u64 p = sp_pslice(m, src[i].start);
+
+			if (m != h[k])
+				continue;
+			if (!rc) {
+				memset(&m->owners[p], 0, sizeof(m->owners[p]));
+				m->owners[p].state = SP_OWN_FREE;
+				sp_slice_freed(m, p);
+			} else {
+				m->owners[p].state = SP_OWN_ORPHAN;
+				cleared = false;
+			}
+		}
+	}
+	if (!cleared) {
+		sp_err("%s: volume %s moved, but the source slices stay allocated until reclaim",
+		       pool->name, v->name);
+		goto out;
+	}
+	/* Step 4: drop the move's fence (the last one, it is the newest). */
+	keep = v->fences;
+	if (keep.nr && keep.f[keep.nr - 1].from == first &&
+	    keep.f[keep.nr - 1].to == first + count)
+		keep.nr--;
+	n = 0;
+	for (i = 0; map && i < map->nr; i++)
+		sp_holders_add(h, &n, map->e[i].m);
+	id = sp_next_gen(v);
+	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
+		.nr = v->nr_slices, .gen = id, .started = id,
+		.state = SP_VOL_LIVE, .fences = &keep };
+	if (!sp_write_records(v, h, n, &val, false)) {
+		v->gen = id;
+		v->started = id;
+		v->fences = keep;
+		v->max_owner_gen = max(v->max_owner_gen, id);
+	}
+out:
+	kfree(h);
+}
+
+/*
+ * Drop the fences of every live volume whose slices are all present: the
+ * caller asserts that every member of the pool is enabled and that its
+ * orphans were just cleared, so no owner record a fence excludes is left.
+ */
+static int sp_pool_drop_fences(struct sp_pool *pool)
+{
+	static const struct sp_fences none;
+	struct sp_member **h;
+	struct sp_volume *v;
+	struct sp_rec_val val;
+	int r, ret = 0;
+
+	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	list_for_each_entry(v, &pool->volumes, list) {
+		struct sp_vmap *map = sp_map(v);
+		unsigned int n = 0;
+		u64 i, id;
+
+		if (v->state != SP_VOL_LIVE || !map ||
+		    (!v->fences.nr && v->started <= v->gen))
+			continue;
+		if (sp_volume_present(v) < v->nr_slices) {
+			sp_warn("%s: volume %s keeps its fences: it has missing slices",
+				pool->name, v->name);
+			continue;
+		}
+		for (i = 0; i < map->nr; i++)
+			sp_holders_add(h, &n, map->e[i].m);
+		id = sp_next_gen(v);
+		val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
+			.nr = v->nr_slices, .gen = id, .started = id,
+			.state = SP_VOL_LIVE, .fences = &none };
+		r = sp_write_records(v, h, n, &val, false);
+		if (r) {
+			ret = r;
+			continue;
+		}
+		v->gen = id;
+		v->started = id;
+		v->fences.nr = 0;
+		v->max_owner_gen = max(v->max_owner_gen, id);
+	}
+	kfree(h);
+	return ret;
+}
+
+/*
+ * Free every orphan owner record on the enabled members; with @fences,
+ * then drop the volumes' fences (see sp_pool_drop_fences()).
+ */
+int sp_pool_reclaim(struct sp_pool *pool, bool fences)
 {
 	struct sp_member *m;
 	u64 p, freed = 0;
@@ -1210,5 +1817,7 @@ int sp_pool_reclaim(struct sp_pool *pool)
 	sp_pool_gc_volumes(pool);
 	if (freed)
 		sp_info("%s: reclaimed %llu orphaned slices", pool->name, freed);
+	if (!ret && fences)
+		ret = sp_pool_drop_fences(pool);
 	return ret;
 }

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 
 #include "sp-core.h"
+#include "sp-migrate.h"
 
 DEFINE_MUTEX(sp_pools_lock);	/* protects sp_pools */
 LIST_HEAD(sp_pools);
@@ -31,7 +32,11 @@ struct sp_target {
 	unsigned int nr_features;	/* as given, for the table line */
 	bool features_given;
 	bool ignore_discard;
-	/* Members holding slices in the table's range (fixed at ctr). */
+	/*
+	 * The pool's enabled members at ctr (fixed): the flush set (a flush
+	 * clone for a member that holds nothing of the volume completes at
+	 * once) and the members migrations may move slices to.
+	 */
 	unsigned int nr_members;
 	u64 member_mask;		/* their m->index bits */
 	struct sp_member *members[SP_MAX_MEMBERS];
@@ -92,11 +97,16 @@ static void sp_target_unlink(struct sp_target *t, bool depended)
 {
 	struct sp_volume *v = t->vol;
 
+	bool last;
+
 	mutex_lock(&t->pool->lock);
 	list_del(&t->list);
 	v->live_tables--;
+	last = !v->live_tables;
 	sp_update_max_len(v);
 	mutex_unlock(&t->pool->lock);
+	if (last)
+		sp_mig_volume_gone(v);
 	if (depended)
 		configfs_undepend_item(&t->vi->item);
 	config_item_put(&t->vi->item);
@@ -108,9 +118,8 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct sp_target *t;
 	struct sp_pool *pool;
 	struct sp_volume *v;
-	struct sp_vmap *map;
+	struct sp_member *m;
 	sector_t size;
-	u64 i;
 	int r;
 
 	if (argc < 2) {
@@ -163,20 +172,11 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	t->len = ti->len;
 	t->slice_sectors = sp_slice_sectors(pool);
 	t->nr_slices = DIV_ROUND_UP_ULL(ti->len, t->slice_sectors);
-	map = rcu_dereference_protected(v->map, lockdep_is_held(&pool->lock));
-	for (i = 0; map && i < t->nr_slices && i < map->nr; i++) {
-		struct sp_member *m = map->e[i].m;
-		unsigned int k;
-
-		if (!m)
+	list_for_each_entry(m, &pool->members, list) {
+		if (!m->enabled || t->nr_members == SP_MAX_MEMBERS)
 			continue;
-		for (k = 0; k < t->nr_members; k++)
-			if (t->members[k] == m)
-				break;
-		if (k == t->nr_members) {
-			t->members[t->nr_members++] = m;
-			t->member_mask |= BIT_ULL(m->index);
-		}
+		t->members[t->nr_members++] = m;
+		t->member_mask |= BIT_ULL(m->index);
 	}
 	config_item_get(&t->vi->item);
 	kref_get(&v->kref);
@@ -202,7 +202,7 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = t->nr_members;
 	ti->num_discard_bios = t->ignore_discard ? 0 : 1;
 	ti->num_write_zeroes_bios = 1;
-	ti->per_io_data_size = sizeof(struct sp_member *);
+	ti->per_io_data_size = sizeof(struct sp_pbd);
 	ti->private = t;
 	return 0;
 
@@ -225,18 +225,34 @@ static void sp_dtr(struct dm_target *ti)
 static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 {
 	struct sp_target *t = ti->private;
-	struct sp_member **pm = dm_per_bio_data(bio, sizeof(*pm));
+	struct sp_volume *v = t->vol;
+	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
 	struct sp_stats *st;
 	struct sp_vmap *map;
+	struct sp_mig *mig;
 	struct sp_extent e;
 	sector_t off;
 	u32 in;
 	u64 idx;
 
+	pbd->m = NULL;
+	pbd->mig = NULL;
+	pbd->epoch = SP_NO_EPOCH;
+
 	if (unlikely((bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio))) {
 		struct sp_member *m = t->members[dm_bio_get_target_bio_nr(bio)];
+		bool used;
 
-		*pm = m;
+		rcu_read_lock();
+		map = rcu_dereference(v->map);
+		used = map && (map->used_mask & BIT_ULL(m->index));
+		rcu_read_unlock();
+		if (!used) {
+			/* Nothing of the volume is on @m. */
+			bio_endio(bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+		pbd->m = m;
 		bio_set_dev(bio, m->bdev.bdev);
 		return DM_MAPIO_REMAPPED;
 	}
@@ -247,31 +263,40 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 		dm_accept_partial_bio(bio, t->slice_sectors - in);
 
 	rcu_read_lock();
-	map = rcu_dereference(t->vol->map);
+	map = rcu_dereference(v->map);
 	if (unlikely(!map || idx >= map->nr || !map->e[idx].m)) {
 		rcu_read_unlock();
-		*pm = NULL;
-		atomic64_inc(&t->vol->io_errors);
+		atomic64_inc(&v->io_errors);
 		return DM_MAPIO_KILL;
 	}
 	e = map->e[idx];
-	rcu_read_unlock();
 	/*
 	 * A slice that was missing at ctr and whose member was enabled since
 	 * is not covered by this table's flush set: it stays unreachable
 	 * until the table is reloaded.
 	 */
 	if (unlikely(!(t->member_mask & BIT_ULL(e.m->index)))) {
-		*pm = NULL;
-		atomic64_inc(&t->vol->io_errors);
+		rcu_read_unlock();
+		atomic64_inc(&v->io_errors);
 		return DM_MAPIO_KILL;
 	}
+	mig = rcu_dereference(v->mig);
+	if (unlikely(mig) && op_is_write(bio_op(bio)) &&
+	    idx - mig->first < mig->count &&
+	    sp_mig_map_write(mig, ti, bio, idx - mig->first, in, pbd)) {
+		rcu_read_unlock();
+		return DM_MAPIO_SUBMITTED;	/* held by the switch */
+	}
+	/* Counted in the I/O epoch under RCU: sp_volume_drain_io(). */
+	pbd->epoch = READ_ONCE(v->io_epoch);
+	this_cpu_inc(v->inflight->n[pbd->epoch]);
+	rcu_read_unlock();
 
-	*pm = e.m;
+	pbd->m = e.m;
 	bio_set_dev(bio, e.m->bdev.bdev);
 	bio->bi_iter.bi_sector = e.start + in;
 
-	st = get_cpu_ptr(t->vol->stats);
+	st = get_cpu_ptr(v->stats);
 	if (bio_op(bio) == REQ_OP_READ) {
 		st->reads++;
 		st->read_sectors += bio_sectors(bio);
@@ -279,16 +304,39 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 		st->writes++;
 		st->write_sectors += bio_sectors(bio);
 	}
-	put_cpu_ptr(t->vol->stats);
+	put_cpu_ptr(v->stats);
 	return DM_MAPIO_REMAPPED;
+}
+
+/* A bio the migration switch held, mapped again after the switch. */
+int sp_map_bio_again(struct dm_target *ti, struct bio *bio)
+{
+	return sp_map_bio(ti, bio);
+}
+
+/* Whether every table of @v reaches the members in @mask (pool->lock). */
+bool sp_target_masks_cover(struct sp_volume *v, u64 mask)
+{
+	struct sp_target *t;
+
+	list_for_each_entry(t, &v->targets, list)
+		if ((t->member_mask & mask) != mask)
+			return false;
+	return true;
 }
 
 static int sp_end_io(struct dm_target *ti, struct bio *bio,
 		     blk_status_t *error)
 {
 	struct sp_target *t = ti->private;
-	struct sp_member *m = *(struct sp_member **)dm_per_bio_data(bio,
-							sizeof(m));
+	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
+	struct sp_member *m = pbd->m;
+
+	/* Reported whatever its status: a failed write may change data. */
+	if (pbd->mig)
+		sp_mig_write_done(pbd);
+	if (pbd->epoch != SP_NO_EPOCH)
+		this_cpu_dec(t->vol->inflight->n[pbd->epoch]);
 
 	if (likely(!*error) || !m || *error == BLK_STS_NOTSUPP ||
 	    *error == BLK_STS_AGAIN)
@@ -323,40 +371,50 @@ static void sp_sum_stats(struct sp_volume *v, struct sp_stats *sum)
 /*
  * INFO: <reads> <writes> <read_sectors> <write_sectors> <io_errors>
  *       <missing_slices> <#members> {<member>:<slices>:<online|failed>}...
+ *       migration <none | job fields (sp_mig_status())>
+ * The members listed are those holding slices within the table.
  */
 static void sp_status(struct dm_target *ti, status_type_t type,
 		      unsigned int status_flags, char *result,
 		      unsigned int maxlen)
 {
 	struct sp_target *t = ti->private;
-	unsigned int sz = 0, k;
+	unsigned int sz = 0, k, listed = 0;
+	u64 i, missing = 0, n[SP_MAX_MEMBERS] = { 0 };
 	struct sp_stats s;
 	struct sp_vmap *map;
-	u64 i, missing = 0, n;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
 		sp_sum_stats(t->vol, &s);
 		rcu_read_lock();
 		map = rcu_dereference(t->vol->map);
-		for (i = 0; i < t->nr_slices; i++)
-			if (!map || i >= map->nr || !map->e[i].m)
+		for (i = 0; i < t->nr_slices; i++) {
+			if (!map || i >= map->nr || !map->e[i].m) {
 				missing++;
+				continue;
+			}
+			for (k = 0; k < t->nr_members; k++)
+				if (t->members[k] == map->e[i].m)
+					n[k]++;
+		}
+		rcu_read_unlock();
+		for (k = 0; k < t->nr_members; k++)
+			if (n[k])
+				listed++;
 		DMEMIT("%llu %llu %llu %llu %lld %llu %u", s.reads, s.writes,
 		       s.read_sectors, s.write_sectors,
 		       (long long)atomic64_read(&t->vol->io_errors), missing,
-		       t->nr_members);
+		       listed);
 		for (k = 0; k < t->nr_members; k++) {
 			struct sp_member *m = t->members[k];
 
-			n = 0;
-			for (i = 0; map && i < t->nr_slices && i < map->nr; i++)
-				if (map->e[i].m == m)
-					n++;
-			DMEMIT(" %s:%llu:%s", config_item_name(&m->item), n,
+			if (!n[k])
+				continue;
+			DMEMIT(" %s:%llu:%s", config_item_name(&m->item), n[k],
 			       READ_ONCE(m->failed) ? "failed" : "online");
 		}
-		rcu_read_unlock();
+		sp_mig_status(t->vol, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", t->pool->name, t->vol->name);
@@ -381,6 +439,9 @@ static int sp_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct sp_target *t = ti->private;
 	int cpu;
 
+	if (argc >= 1 && !strcasecmp(argv[0], "migrate"))
+		return sp_mig_message(t->vol, argc - 1, argv + 1, result,
+				      maxlen);
 	if (argc == 1 && !strcasecmp(argv[0], "stats_reset")) {
 		for_each_possible_cpu(cpu)
 			memset(per_cpu_ptr(t->vol->stats, cpu), 0,
@@ -457,6 +518,12 @@ static int __init sp_init(void)
 		dm_unregister_target(&sp_target);
 		return r;
 	}
+	r = sp_mig_init();
+	if (r) {
+		sp_configfs_exit();
+		dm_unregister_target(&sp_target);
+		return r;
+	}
 	sp_load_start();
 	return 0;
 }
@@ -466,10 +533,23 @@ static void __exit sp_exit(void)
 	sp_load_stop();
 	sp_configfs_exit();
 	dm_unregister_target(&sp_target);
+	sp_mig_exit();
 }
 
 module_init(sp_init);
 module_exit(sp_exit);
+
+/*
+ * Test hook (Documentation/dm-slicepool.rst, "Test hooks"): the next
+ * create or expand stops with EIO after its owner records are durable and
+ * before any volume record is written, as a crash there would.  It clears
+ * itself when used.  Read and written without a lock: a test sets it,
+ * the pool operation that sees it clears it under pool->lock.
+ */
+bool sp_fail_before_commit;
+module_param_named(fail_before_commit, sp_fail_before_commit, bool, 0644);
+MODULE_PARM_DESC(fail_before_commit,
+		 "test hook: fail the next create/expand just before its commit point");
 
 MODULE_DESCRIPTION(DM_NAME " slice pool target: volumes over load-balanced slices");
 MODULE_AUTHOR("slicepool developers");

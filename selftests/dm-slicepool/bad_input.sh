@@ -9,7 +9,7 @@
 
 sp_disks 3
 ktap_header
-ktap_plan 44
+ktap_plan 45
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -77,6 +77,7 @@ mkdir "$C"/bi/volumes/v
 refused "volume size '12X'" "invalid size" w "$C"/bi/volumes/v/size 12X
 refused "volume size not a multiple of 512" "not a multiple of 512" w "$C"/bi/volumes/v/size 1000
 refused "a volume larger than the pool (no space)" "not enough free slices" w "$C"/bi/volumes/v/size 100G
+refused "a volume of more than 2^31-1 slices" "is too large" w "$C"/bi/volumes/v/size 9000T
 w "$C"/bi/volumes/v/size 16M || sp_die "size 16M"
 S=$((16 << 11))
 
@@ -114,16 +115,16 @@ refused "a device that is too small" "device too small" w "$C"/bi/members/tiny/e
 rmdir "$C"/bi/members/tiny
 dmsetup remove sptiny
 
-# Corrupt metadata: flip a byte in m1's owner table (block 9).
+# Corrupt metadata: flip a byte in m1's owner table (block 17).
 sp_teardown
-printf '\xff' | dd of="${DISKS[1]}" bs=1 seek=$((9 * 4096 + 100)) conv=notrunc status=none
+printf '\xff' | dd of="${DISKS[1]}" bs=1 seek=$((17 * 4096 + 100)) conv=notrunc status=none
 sync
 sp_pool re
 sp_member re m0 "${DISKS[0]}" dA
 mkdir "$C"/re/members/m1
 w "$C"/re/members/m1/path "${DISKS[1]}"
 w "$C"/re/members/m1/domain dB
-refused "an owner table with a bad checksum" "owner table block 9: checksum mismatch" w "$C"/re/members/m1/enable 1
+refused "an owner table with a bad checksum" "owner table block 17: checksum mismatch" w "$C"/re/members/m1/enable 1
 ktap_check "the corrupt member stays disabled" [ "$(cat "$C"/re/members/m1/state)" = disabled ]
 rmdir "$C"/re/members/m1
 # Not blank and not slicepool: refused, never formatted over.

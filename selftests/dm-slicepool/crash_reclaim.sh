@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Crash points of the commit protocol, simulated by restoring metadata
-# blocks saved before an operation (what a power cut before the later
-# writes leaves behind), then reassembling:
-#  - expand, crash after the owner records but before any volume record:
-#    the old size wins, the new slices are orphans, never reused by a
-#    later expand, and "reclaim" frees them;
+# Crash points of the commit protocol, then reassembling:
+#  - expand, stopped after the owner records but before any volume record
+#    (the module's test hook fail_before_commit): the old size wins, the
+#    new slices are orphans, never reused by a later expand, and "reclaim"
+#    frees them;
 #  - shrink, crash after the volume record but before the owner records
-#    were cleared: the new size wins, the released slices are orphans and
+#    were cleared (simulated by restoring the owner table saved before the
+#    shrink): the new size wins, the released slices are orphans and
 #    "reclaim" frees them.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,15 +46,11 @@ sp_member cr m0 "${DISKS[0]}" dA
 sp_member cr m1 "${DISKS[1]}" dB
 sp_volume cr v 16M
 F0=$(free_total)
-sp_teardown
-blocks save vol 1 8
 
-# Expand, then "crash" before its volume records: restore the old ones.
-assemble
-mkdir "$SP_CFG"/cr/volumes/v
-echo 32M > "$SP_CFG"/cr/volumes/v/size || sp_die "expand"
+# Expand, stopped before its volume records.
+echo 1 > /sys/module/dm_slicepool/parameters/fail_before_commit
+echo 32M > "$SP_CFG"/cr/volumes/v/size 2>/dev/null && sp_die "the hook did not fire"
 sp_teardown
-blocks restore vol 1 8
 assemble
 ktap_check "after the crash the committed size wins (v 16M listed)" \
 	grep -q "^v .* $((16 << 20))$" "$SP_CFG"/cr/discovered
@@ -74,11 +70,11 @@ mkdir "$SP_CFG"/cr/volumes/v
 ktap_check "after reclaim and reassembly the map is intact (8 slices)" \
 	[ "$(cat "$SP_CFG"/cr/volumes/v/map)" = "$cp_map" ]
 # Shrink, then "crash" before the owner records were cleared.
-blocks save own 9 3
+blocks save own 17 3
 echo 16M > "$SP_CFG"/cr/volumes/v/size || sp_die "shrink"
 ktap_check "shrink freed 4 slices" [ "$(free_total)" -eq "$F0" ]
 sp_teardown
-blocks restore own 9 3
+blocks restore own 17 3
 assemble
 ktap_check "after the crash the shrunk size wins" grep -q "^v .* $((16 << 20))$" "$SP_CFG"/cr/discovered
 ktap_check "the released slices are orphans until reclaim" [ "$(free_total)" -eq $((F0 - 4)) ]

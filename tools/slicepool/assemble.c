@@ -351,9 +351,23 @@ static struct asm_vol *vol_by_uuid(struct asm_pool *p, const char *uuid)
 }
 
 /*
- * The newest record of each volume wins; a live volume's logical slice is
- * present when an owner record on a member found names it, with a
- * generation (attempt id) no newer than the record's.  Of several such
+ * Whether owner record @o is a claim of @v's winning record: it names the
+ * volume, its logical slice is within the size, its attempt id is not
+ * newer than the record and no fence of the record excludes it
+ * (dm-slicepool/fence.c, the kernel's rule).
+ */
+static bool is_claim(const struct asm_vol *v, const struct sp_disk_owner *o)
+{
+	return !strcmp(o->vol_uuid, v->rec.uuid) &&
+	       o->logical < v->rec.nr_slices &&
+	       o->generation <= v->rec.generation &&
+	       sp_fence_claim_ok(&v->rec.fences, o->logical, o->generation);
+}
+
+/*
+ * The newest record of each volume (highest generation, then highest
+ * started) wins; a live volume's logical slice is present when an owner
+ * record on a member found is a claim (is_claim()).  Of several such
  * claims of one logical slice the highest attempt id wins, as in the
  * kernel; attempt ids are unique, so two claims with the same id mean
  * corruption ("double_owned").  Other owner records, the losing claims
@@ -380,7 +394,9 @@ static void analyse(struct asm_pool *p)
 				memset(v, 0, sizeof(*v));
 				v->rec = *r;
 				v->kernel_missing = -1;
-			} else if (r->generation > v->rec.generation) {
+			} else if (r->generation > v->rec.generation ||
+				   (r->generation == v->rec.generation &&
+				    r->started > v->rec.started)) {
 				v->rec = *r;
 			}
 		}
@@ -404,9 +420,7 @@ static void analyse(struct asm_pool *p)
 				struct sp_disk_owner *o = &m->owners[k];
 				u64 *b;
 
-				if (strcmp(o->vol_uuid, v->rec.uuid) ||
-				    o->logical >= v->rec.nr_slices ||
-				    o->generation > v->rec.generation)
+				if (!is_claim(v, o))
 					continue;
 				b = &v->best[o->logical];
 				if (!seen[o->logical])
@@ -424,8 +438,7 @@ static void analyse(struct asm_pool *p)
 			for (k = 0; k < m->nr_owners; k++) {
 				struct sp_disk_owner *o = &m->owners[k];
 
-				if (strcmp(o->vol_uuid, v->rec.uuid) ||
-				    o->logical >= v->rec.nr_slices ||
+				if (!is_claim(v, o) ||
 				    o->generation + 1 != v->best[o->logical])
 					continue;
 				if (seen[o->logical] < 2 &&
@@ -451,8 +464,7 @@ static void analyse(struct asm_pool *p)
 			struct sp_disk_owner *o = &m->owners[k];
 
 			v = vol_by_uuid(p, o->vol_uuid);
-			if (!v || o->logical >= v->rec.nr_slices ||
-			    o->generation > v->rec.generation ||
+			if (!v || !is_claim(v, o) ||
 			    o->generation + 1 < v->best[o->logical])
 				p->orphans++;
 		}

@@ -11,7 +11,7 @@
 
 #include "slicepool.h"
 
-#define SP_VERSION "0.1"
+#define SP_TOOL_VERSION "0.1"
 
 bool sp_json;
 
@@ -296,7 +296,7 @@ int main(int argc, char **argv)
 			return SP_EXIT_OK;
 		}
 		if (!strcmp(argv[i], "--version")) {
-			printf("slicepool %s\n", SP_VERSION);
+			printf("slicepool %s\n", SP_TOOL_VERSION);
 			return SP_EXIT_OK;
 		}
 		if (strcmp(argv[i], "--json"))

@@ -17,6 +17,8 @@
 #include <getopt.h>
 #include <linux/types.h>
 
+#include "fence.h"
+
 /* The kernel's names for the <stdint.h> types (uint64_t is u64 here). */
 typedef __UINT8_TYPE__ u8;
 typedef __UINT16_TYPE__ u16;
@@ -270,7 +272,9 @@ struct sp_disk_vol {
 	u64 size;		/* bytes */
 	u64 nr_slices;
 	u64 generation;
+	u64 started;		/* highest create/expand attempt */
 	u32 state;		/* 1 live, 2 deleted */
+	struct sp_fences fences;
 };
 
 /* A non-free owner record found on a member. */

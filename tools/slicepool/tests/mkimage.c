@@ -15,9 +15,14 @@
  * kinds: m0, m1            good members
  *        badmagic          m0 with the superblock magic overwritten
  *        badcrc            m0 with one superblock byte changed after the crc
- *        badversion        m0 with version 2 (and a valid crc)
+ *        badversion        m0 with version SP_VERSION + 1 (and a valid crc)
  *        blocknr           m0 whose superblock says it is block 5
  *        badvolcrc         m0 with a corrupt volume table block
+ *        fm0, fm1          m0 and m1 after v1 grew to 5 slices by attempt 4,
+ *                          which put logical 4 on m0: the record (generation
+ *                          4) carries the fence {from 4, id 3}, so m1's
+ *                          orphan of logical 4 (attempt 3, interrupted) is
+ *                          never a claim, even without m0
  */
 #include <endian.h>
 #include <fcntl.h>
@@ -121,13 +126,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	kind = argv[1];
-	build(!strcmp(kind, "m1"));
+	build(!strcmp(kind, "m1") || !strcmp(kind, "fm1"));
 	if (!strcmp(kind, "badmagic")) {
 		sb->hdr.magic = htole32(0x12345678);
 	} else if (!strcmp(kind, "badcrc")) {
 		sb->generation = htole64(8);
 	} else if (!strcmp(kind, "badversion")) {
-		sb->version = htole32(2);
+		sb->version = htole32(SP_VERSION + 1);
 		seal(SP_SB_BLOCK, SP_SB_MAGIC);
 	} else if (!strcmp(kind, "blocknr")) {
 		seal(SP_SB_BLOCK, SP_SB_MAGIC);
@@ -137,6 +142,22 @@ int main(int argc, char **argv)
 						SP_BLOCK_SIZE - 4));
 	} else if (!strcmp(kind, "badvolcrc")) {
 		blocks[SP_VOL_TABLE_START][100] ^= 1;
+	} else if (!strcmp(kind, "fm0") || !strcmp(kind, "fm1")) {
+		struct sp_vol_block *vb = (void *)blocks[SP_VOL_TABLE_START];
+		struct sp_vol_record *r = &vb->rec[0];
+
+		set_vol(0, 0xaa, "v1", 5 << 20, 4, SP_VOL_LIVE);
+		r->started = htole64(4);
+		r->nr_fences = htole32(1);
+		r->fences[0].from = htole32(4);
+		r->fences[0].to = htole32(SP_FENCE_END);
+		r->fences[0].id = htole64(3);
+		if (!strcmp(kind, "fm0"))
+			set_owner(2, 0xaa, 4, 4);
+		sb->attempt = htole64(4);
+		seal(SP_SB_BLOCK, SP_SB_MAGIC);
+		seal(SP_VOL_TABLE_START, SP_VOL_MAGIC);
+		seal(SP_OWNER_TABLE_START, SP_OWNER_MAGIC);
 	} else if (strcmp(kind, "m0") && strcmp(kind, "m1")) {
 		fprintf(stderr, "mkimage: unknown kind '%s'\n", kind);
 		return 2;

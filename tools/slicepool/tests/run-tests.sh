@@ -87,7 +87,7 @@ EOF
 }
 
 echo "KTAP version 1"
-PLAN=71
+PLAN=73
 echo "1..$PLAN"
 
 # ---- pure code ----
@@ -287,7 +287,7 @@ unset SLICEPOOL_CONFIGFS
 # ---- member metadata: crafted images ----
 I=$TMP/img
 mkdir -p "$I"
-for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc; do
+for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc fm0 fm1; do
 	"$MKIMAGE" "$k" "$I/$k.img" || echo "# mkimage $k failed"
 done
 sbcheck() {	# sbcheck <image> <expect> <description>
@@ -301,7 +301,7 @@ sbcheck() {	# sbcheck <image> <expect> <description>
 sbcheck m0 ok "superblock: good image parses"
 sbcheck badmagic none "superblock: bad magic is not a member"
 sbcheck badcrc "checksum mismatch" "superblock: bad crc is refused"
-sbcheck badversion "unsupported metadata version 2" \
+sbcheck badversion "unsupported metadata version 3" \
 	"superblock: bad version is refused"
 sbcheck blocknr "misdirected" "superblock: wrong block number is refused"
 sbcheck badvolcrc "volume table" "volume table: bad crc is refused"
@@ -333,6 +333,12 @@ else
 	sed 's/^/# /' "$TMP/out"
 fi
 
+run "$SP" --json assemble --dry-run "$I/fm0.img" "$I/fm1.img"
+json_check "assemble --dry-run: a fence makes an interrupted attempt's claim an orphan" \
+	'd["pools"][0]["volumes"][0]["found_slices"] == 5 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["orphaned_slices"] == 2'
+run "$SP" --json assemble --dry-run "$I/fm1.img"
+json_check "assemble --dry-run: a fenced orphan never stands in for a missing slice" \
+	'd["pools"][0]["volumes"][0]["missing"] == [0, 4]'
 run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/badcrc.img" \
 	"$I/badversion.img" "$I/badmagic.img"
 if [ $RC -eq 1 ]; then

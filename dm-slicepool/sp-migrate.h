@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-slicepool live migration: the job and its hooks in the I/O path.
+ * See sp-migrate.c and "Live migration" in Documentation/dm-slicepool.rst.
+ */
+#ifndef DM_SLICEPOOL_MIGRATE_H
+#define DM_SLICEPOOL_MIGRATE_H
+
+#include <linux/bio.h>
+#include <linux/completion.h>
+#include <linux/ktime.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "copyidx.h"
+
+#define SP_NO_EPOCH	0xff
+
+/* Per-bio data of the target. */
+struct sp_pbd {
+	struct sp_member *m;		/* member the bio went to, or NULL */
+	struct sp_mig *mig;		/* job the write is reported to */
+	unsigned long chunk;		/* first job chunk it covers */
+	unsigned long nr_chunks;
+	struct dm_target *ti;		/* a held bio's target */
+	u8 epoch;			/* I/O epoch counted, or SP_NO_EPOCH */
+};
+
+enum sp_mig_state {
+	SP_MIG_COPYING,
+	SP_MIG_SWITCHING,
+	SP_MIG_DONE,
+	SP_MIG_ABORTED,
+	SP_MIG_FAILED,
+};
+
+struct sp_mig_copy {
+	struct sp_mig *mig;
+	unsigned long chunk;
+};
+
+#define SP_MIG_SLOTS	8
+
+struct sp_mig {
+	struct sp_volume *vol;
+	u64 first, count;		/* logical slices [first, first+count) */
+	struct sp_extent *src, *dst;	/* count entries each */
+	u32 chunk_sectors;
+	u32 chunks_per_slice;
+	bool manual;			/* copies only on "migrate step" */
+	bool pipeline;			/* manual: keep the next one claimed */
+	u32 threshold, max_passes;
+	char dest[SP_NAME_MAX + 8];
+	struct dm_kcopyd_client *kc;
+	unsigned long *bits;		/* the copy index's memory */
+	struct delayed_work work;	/* copy worker */
+	struct work_struct switch_work;
+	wait_queue_head_t wait;		/* copies, writes, steps */
+	struct completion done;		/* the job has ended */
+
+	spinlock_t lock;		/* protects everything below */
+	struct sp_cpx cpx;
+	enum sp_mig_state state;
+	bool stop;			/* abort requested */
+	bool holding;			/* the switch holds writes */
+	struct bio_list held;
+	u64 held_count;
+	unsigned long inflight_writes;	/* tracked, not completed */
+	unsigned int copies;		/* kcopyd jobs in flight */
+	unsigned int slot_busy;		/* bits of slots[] in use */
+	struct sp_mig_copy slots[SP_MIG_SLOTS];
+	unsigned long step_budget;	/* manual: chunks still to copy */
+	unsigned long next_claim;	/* pipeline: claimed, not issued */
+	bool has_next_claim;
+	u32 rate;			/* MiB/s, 0: unlimited */
+	u64 tokens;			/* throttle: sectors allowed */
+	unsigned long refill;		/* throttle: jiffies of last refill */
+	u64 bytes_copied;
+	u64 copy_errors;
+	ktime_t hold_start;
+	s64 hold_us;			/* how long writes were held */
+	int error;
+};
+
+/* sp-migrate.c */
+int sp_mig_init(void);
+void sp_mig_exit(void);
+bool sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
+		      struct bio *bio, u64 slot, u32 in, struct sp_pbd *pbd);
+void sp_mig_write_done(struct sp_pbd *pbd);
+int sp_mig_message(struct sp_volume *v, unsigned int argc, char **argv,
+		   char *result, unsigned int maxlen);
+int sp_mig_extents(struct sp_volume *v, unsigned int argc, char **argv,
+		   char *result, unsigned int maxlen);
+void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
+		   unsigned int *szp);
+void sp_mig_volume_gone(struct sp_volume *v);
+
+/* sp-target.c */
+int sp_map_bio_again(struct dm_target *ti, struct bio *bio);
+bool sp_target_masks_cover(struct sp_volume *v, u64 mask);
+
+#endif /* DM_SLICEPOOL_MIGRATE_H */

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A whole volume spanning three members migrates to a fourth member while
+# fio writes to it (crc32c verify), in each mode (filter, clear, none),
+# with a copy throttle so that the passes overlap the writes.  Then:
+# fio's own verify passed, the writes were seen by the copy index, the
+# migration converged and switched by itself, every slice is on the
+# destination, the raw source and destination slices are equal (nothing
+# wrote after the switch), a second fio verify-only run through the moved
+# volume passes, and the sources are free again.
+. "$(dirname "$0")/lib.sh"
+
+sp_disks 4
+command -v fio > /dev/null || sp_skip "fio not installed"
+ktap_header
+ktap_plan 24
+sp_load
+sp_teardown
+SLICE=$((4 << 20))
+W=$(mktemp -d)
+trap 'dmsetup remove --retry spmf 2>/dev/null; rm -rf "$W"' EXIT
+
+mig() {
+	dmsetup status spmf | awk -v f="$1" '{
+		for (i = 1; i <= NF; i++) if ($i == "migration") break
+		n = split("state mode range dest pass cursor planned remaining dirty writes_seen dirty_set filtered cleared copied recopied bytes rate hold error", k, " ")
+		for (j = 1; j <= n; j++) if (k[j] == f) { print $(i + j); exit }
+	}'
+}
+# raw MAPLINE: the slice a map line points to, from the raw member
+raw() {
+	local _l m p off
+	read -r _l m p <<< "$1"
+	off=$(cat "$SP_CFG/mf/members/$m/data_offset")
+	dd if="${DISKS[${m#m}]}" bs=1M skip=$(((off + p * SLICE) >> 20)) count=$((SLICE >> 20)) \
+		iflag=direct status=none | md5sum
+}
+fio_args=(--name=mig --filename=/dev/mapper/spmf --direct=1 --ioengine=libaio
+	--iodepth=8 --rw=randwrite --bs=16k --size=24M --numjobs=2
+	--offset_increment=24M --verify=crc32c --verify_fatal=1
+	--randseed=4242 --group_reporting)
+
+for mode in filter clear none; do
+	sp_wipe "${DISKS[@]:0:4}"
+	sp_pool mf 4
+	sp_member mf m0 "${DISKS[0]}" dA
+	sp_member mf m1 "${DISKS[1]}" dB
+	sp_member mf m2 "${DISKS[2]}" dC
+	sp_volume mf v 48M
+	sp_member mf m3 "${DISKS[3]}" dD
+	sp_dm spmf mf v
+	before=$(cat "$SP_CFG"/mf/volumes/v/map)
+	[ "$(awk '{ print $2 }' <<< "$before" | sort -u | wc -l)" -eq 3 ] || sp_die "v does not span 3 members"
+
+	dmsetup message spmf 0 migrate start all domain:dD mode=$mode rate=2 chunk_kb=256 ||
+		sp_die "migrate start"
+	if fio "${fio_args[@]}" > "$SP_ARTIFACTS/fio-$mode.log" 2>&1; then
+		ktap_ok "$mode: fio random writes verified during the migration"
+	else
+		tail -20 "$SP_ARTIFACTS/fio-$mode.log" | sed 's/^/# /'
+		ktap_fail "$mode: fio random writes verified during the migration"
+	fi
+	seen=$(mig writes_seen)
+	dmsetup message spmf 0 migrate rate 0 || sp_die "rate 0"
+	for _ in $(seq 600); do
+		case $(mig state) in copying | switching) sleep 0.5 ;; *) break ;; esac
+	done
+	echo "# $mode: $(dmsetup status spmf | sed 's/.*migration/migration/')"
+	ktap_check "$mode: the copy index saw the writes ($seen)" [ "$seen" -gt 0 ]
+	ktap_check "$mode: the migration converged and switched (state $(mig state), pass $(mig pass))" \
+		[ "$(mig state)" = "done" ]
+	after=$(cat "$SP_CFG"/mf/volumes/v/map)
+	ktap_check "$mode: all 12 slices are on m3" [ "$(awk '$2 == "m3"' <<< "$after" | wc -l)" -eq 12 ]
+	bad=0
+	for l in $(seq 0 11); do
+		[ "$(raw "$(sed -n "$((l + 1))p" <<< "$before")")" = "$(raw "$(sed -n "$((l + 1))p" <<< "$after")")" ] ||
+			bad=$((bad + 1))
+	done
+	ktap_check "$mode: raw source and destination slices are equal ($bad differ)" [ "$bad" -eq 0 ]
+	if fio "${fio_args[@]}" --verify_only > "$SP_ARTIFACTS/fio-verify-$mode.log" 2>&1; then
+		ktap_ok "$mode: fio verify-only through the moved volume"
+	else
+		tail -20 "$SP_ARTIFACTS/fio-verify-$mode.log" | sed 's/^/# /'
+		ktap_fail "$mode: fio verify-only through the moved volume"
+	fi
+	used=0
+	for m in m0 m1 m2; do
+		used=$((used + $(cat "$SP_CFG/mf/members/$m/total_slices") - $(cat "$SP_CFG/mf/members/$m/free_slices")))
+	done
+	ktap_check "$mode: the source slices are free" [ "$used" -eq 0 ]
+	ktap_check "$mode: no fence left" [ -z "$(cat "$SP_CFG"/mf/volumes/v/fences)" ]
+	dmsetup remove --retry spmf
+	sp_teardown
+done
+sp_unload
+ktap_finish
