@@ -391,9 +391,20 @@ static void sp_mig_finish(struct sp_mig *mig, enum sp_mig_state state,
 	mig->state = state;
 	mig->error = error;
 	spin_unlock_irq(&mig->lock);
+	/* Destroying the kcopyd client waits for its callbacks to return. */
 	sp_mig_free_job(mig);
+	cancel_delayed_work_sync(&mig->work);
 	complete_all(&mig->done);
 	wake_up_all(&mig->wait);
+}
+
+/* Free a job that has ended, once its switch work has returned too. */
+static void sp_mig_free_ended(struct sp_mig *mig)
+{
+	if (!mig)
+		return;
+	flush_work(&mig->switch_work);
+	kfree(mig);
 }
 
 static void sp_mig_switch_work(struct work_struct *w)
@@ -703,14 +714,16 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 		sp_move_unreserve(v, a.count, mig->dst);
 		r = -EINVAL;
 	}
+	/* Published under pool->lock: resize checks it there. */
+	if (!r)
+		rcu_assign_pointer(v->mig, mig);
 	mutex_unlock(&pool->lock);
 	if (r)
 		goto free;
 
-	/* Publish, then wait for the writes mapped before (contract). */
-	rcu_assign_pointer(v->mig, mig);
+	/* Wait for the writes mapped before the job existed (contract). */
 	sp_volume_drain_io(v);
-	kfree(v->mig_last);
+	sp_mig_free_ended(v->mig_last);
 	v->mig_last = mig;
 	sp_info("%s: migrating volume %s slices %llu..%llu to %s: %lu chunks of %u KiB, mode %s%s",
 		pool->name, v->name, a.first, a.first + a.count - 1, a.dest,
@@ -807,8 +820,10 @@ void sp_mig_volume_gone(struct sp_volume *v)
 		sp_mig_abort_locked(v);
 	mig = v->mig_last;
 	mutex_unlock(&v->mig_lock);
-	if (mig)
+	if (mig) {
 		wait_for_completion(&mig->done);
+		flush_work(&mig->switch_work);
+	}
 }
 
 int sp_mig_message(struct sp_volume *v, unsigned int argc, char **argv,

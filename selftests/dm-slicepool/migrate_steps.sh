@@ -20,7 +20,7 @@
 
 sp_disks 3
 ktap_header
-ktap_plan 26
+ktap_plan 31
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -170,6 +170,31 @@ msg migrate abort || sp_die "abort"
 ktap_check "abort: the volume stays on its source, state aborted" \
 	[ "$(cat "$SP_CFG"/mp/volumes/v/map)" = "$map0" -a "$(mig state)" = aborted ]
 ktap_check "abort: the data is intact" cmp -s "$W/data" /dev/mapper/spmv
+refuse "a bad rate" "'fast' is not a number of MiB/s" migrate rate fast
+refuse "a rate with no migration running" "is not migrating" migrate rate 5
+
+# A member of one slice, enabled after the table was loaded.
+dmsetup create spmt --table "0 8192 linear ${DISKS[3]} 0" || sp_die "tiny"
+dd if=/dev/zero of=/dev/mapper/spmt bs=1M count=1 oflag=direct status=none
+sp_member mp m3 /dev/mapper/spmt dD
+refuse "a member enabled after the table" "reload it first" migrate start 0 m3
+{ dmsetup reload spmv --table "0 6144 slicepool mp v" && dmsetup suspend spmv &&
+	dmsetup resume spmv; } || sp_die "reload"
+msg migrate start 0 m3 || sp_die "migrate to m3 after the reload"
+for _ in $(seq 200); do [ "$(mig state)" = "done" ] && break; sleep 0.2; done
+ktap_check "after a reload the slice moves to the new member" [ "$(dest_of)" = m3 ]
+sp_volume mp w 3M
+dmsetup create spmw --table "0 6144 slicepool mp w" || sp_die "table w"
+dmesg -C
+if dmsetup message spmw 0 migrate start 0 m3 2>/dev/null; then
+	ktap_fail "to a member without space: accepted"
+else
+	ktap_check "to a member without space: refused, dmesg names it" \
+		sh -c "dmesg | grep -q 'migration destination m3 has 0 free slices, 1 needed'"
+fi
+dmsetup remove --retry spmw
 dmsetup remove --retry spmv
+sp_teardown
+dmsetup remove spmt
 sp_unload
 ktap_finish

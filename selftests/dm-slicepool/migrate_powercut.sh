@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Power cut during live migrations.  Four members are dm-linear pieces of
+# one device wrapped by dm-log-writes, so one log holds every member write
+# in order.  A volume with known data migrates whole to another domain,
+# then two slices move back, two more move to a third domain, and one
+# migration is aborted, with a mark after each.  The log is then replayed
+# to every flush/FUA point; at each point a copy is reassembled and must
+# give: the volume with its size, no missing slice, no physical slice
+# mapped twice, every slice reading back its data (it is whole on the side
+# the metadata names), and after "reclaim" used + free = total.
+. "$(dirname "$0")/lib.sh"
+
+PIECE=32768			# sectors per member (16 MiB)
+SZ=$((4 * PIECE))
+SLICE_MB=2
+VOL_MB=8
+
+# --check <marks> <point>: reassemble the copy of the replay device.
+if [ "${1:-}" = --check ]; then
+	sp_disks 4
+	point=$3
+	dd if=/dev/mapper/mprp of=/dev/mapper/mpsc bs=1M count=$((SZ / 2048)) \
+		iflag=direct oflag=direct status=none || exit 1
+	for i in 0 1 2 3; do
+		dmsetup create "mpk$i" --table "0 $PIECE linear /dev/mapper/mpsc $((i * PIECE))" || exit 1
+	done
+	bad() { echo "# point $point: $*"; }
+	rc=0
+	mkdir "$SP_CFG/mc"
+	for i in 0 1 2 3; do
+		mkdir "$SP_CFG/mc/members/m$i"
+		echo "/dev/mapper/mpk$i" > "$SP_CFG/mc/members/m$i/path"
+		echo "d$i" > "$SP_CFG/mc/members/m$i/domain"
+		echo 1 > "$SP_CFG/mc/members/m$i/enable" || { bad "member m$i refused"; rc=1; }
+	done
+	if ! grep -q "^v .* $((VOL_MB << 20))$" "$SP_CFG/mc/discovered"; then
+		bad "volume v not found with its size: $(cat "$SP_CFG/mc/discovered")"
+		rc=1
+	else
+		mkdir "$SP_CFG/mc/volumes/v"
+		map=$(cat "$SP_CFG/mc/volumes/v/map")
+		if grep -q ' - -$' <<< "$map"; then bad "a slice is missing"; rc=1; fi
+		if [ -n "$(awk '{ print $2, $3 }' <<< "$map" | sort | uniq -d)" ]; then
+			bad "a physical slice is mapped twice"; rc=1
+		fi
+		dmsetup create mpcv --table "0 $((VOL_MB * 2048)) slicepool mc v" || { bad "table"; rc=1; }
+		if ! cmp -s /dev/mapper/mpcv "$SP_WORK/pattern"; then
+			bad "the volume's data differs from what was written (map: $(tr '\n' ' ' <<< "$map"))"
+			rc=1
+		fi
+		dmsetup remove mpcv
+	fi
+	echo 1 > "$SP_CFG/mc/reclaim" || { bad "reclaim failed"; rc=1; }
+	used=$(grep -c . "$SP_CFG/mc/volumes/v/map" 2>/dev/null)
+	tot=0 free=0
+	for i in 0 1 2 3; do
+		tot=$((tot + $(cat "$SP_CFG/mc/members/m$i/total_slices")))
+		free=$((free + $(cat "$SP_CFG/mc/members/m$i/free_slices")))
+	done
+	if [ $((${used:-0} + free)) -ne "$tot" ]; then
+		bad "after reclaim used ${used:-0} + free $free != total $tot"; rc=1
+	fi
+	sp_teardown
+	for i in 0 1 2 3; do dmsetup remove "mpk$i"; done
+	exit $rc
+fi
+
+sp_disks 4
+ktap_header
+ktap_plan 4
+sp_load
+sp_teardown
+for d in mpp0 mpp1 mpp2 mpp3 mplw mprp mpsc mpv; do dmsetup remove "$d" 2> /dev/null; done
+sp_wipe "${DISKS[@]:0:4}"
+SP_WORK=$(mktemp -d)
+export SP_WORK
+trap 'rm -rf "$SP_WORK"' EXIT
+dd if=/dev/zero of="${DISKS[0]}" bs=1M count=$((SZ / 2048)) oflag=direct status=none
+dmsetup create mplw --table "0 $SZ log-writes ${DISKS[0]} ${DISKS[1]}" ||
+	sp_die "dm-log-writes"
+for i in 0 1 2 3; do
+	dmsetup create "mpp$i" --table "0 $PIECE linear /dev/mapper/mplw $((i * PIECE))" ||
+		sp_die "piece $i"
+done
+mark() { dmsetup message mplw 0 mark "$1" || sp_die "mark $1"; }
+mig_state() { dmsetup status mpv | awk '{ for (i = 1; i <= NF; i++) if ($i == "migration") { print $(i + 1); exit } }'; }
+wait_done() {
+	local _
+	for _ in $(seq 600); do
+		case $(mig_state) in copying | switching) sleep 0.2 ;; *) break ;; esac
+	done
+	[ "$(mig_state)" = "done" ] || sp_die "migration ended $(mig_state)"
+}
+
+sp_pool pc $SLICE_MB
+sp_member pc m0 /dev/mapper/mpp0 d0
+sp_member pc m1 /dev/mapper/mpp1 d1
+sp_member pc m2 /dev/mapper/mpp2 d2
+sp_volume pc v ${VOL_MB}M
+sp_member pc m3 /dev/mapper/mpp3 d3
+sp_dm mpv pc v
+head -c $((VOL_MB << 20)) /dev/urandom > "$SP_WORK/pattern"
+dd if="$SP_WORK/pattern" of=/dev/mapper/mpv bs=1M oflag=direct,sync status=none || sp_die "pattern"
+mark written
+dmsetup message mpv 0 migrate start all m3 chunk_kb=256 || sp_die "migrate all"
+wait_done
+mark migrated_all
+dmsetup message mpv 0 migrate start 0-1 domain:d0 chunk_kb=256 || sp_die "migrate 0-1"
+wait_done
+mark migrated_01
+dmsetup message mpv 0 migrate start 2-3 m1 chunk_kb=256 || sp_die "migrate 2-3"
+wait_done
+mark migrated_23
+dmsetup message mpv 0 migrate start 0 m2 chunk_kb=256 manual || sp_die "migrate 0"
+dmsetup message mpv 0 migrate step 3 || sp_die "step"
+dmsetup message mpv 0 migrate abort || sp_die "abort"
+mark aborted
+ktap_check "three migrations and an abort logged, the data intact" cmp -s /dev/mapper/mpv "$SP_WORK/pattern"
+ktap_check "the slices ended where they were sent" \
+	[ "$(awk '{ printf "%s ", $2 }' "$SP_CFG"/pc/volumes/v/map)" = "m0 m0 m1 m1 " ]
+dmsetup remove mpv
+sp_teardown
+for i in 0 1 2 3; do dmsetup remove "mpp$i"; done
+dmsetup remove mplw || sp_die "remove log-writes"
+
+dmsetup create mprp --table "0 $SZ linear ${DISKS[2]} 0" || sp_die "replay device"
+dmsetup create mpsc --table "0 $SZ linear ${DISKS[3]} 0" || sp_die "scratch device"
+dd if=/dev/zero of=/dev/mapper/mprp bs=1M count=$((SZ / 2048)) oflag=direct status=none
+# Points before the pattern was written have no volume data yet: start
+# checking at the first mark.
+out=$(python3 "$(dirname "$0")/powercut-replay.py" "${DISKS[1]}" /dev/mapper/mprp \
+	"$(cd "$(dirname "$0")" && pwd)/migrate_powercut.sh" --check --from-mark 1)
+rc=$?
+echo "$out" | sed -e '/^#/!s/^/# /'
+points=$(echo "$out" | sed -n 's/^points=\([0-9]*\) .*/\1/p')
+ktap_check "every one of the ${points:-0} flush/FUA points during the migrations reassembles whole" [ $rc -eq 0 ]
+ktap_check "enough points were checked (${points:-0} >= 50)" [ "${points:-0}" -ge 50 ]
+dmsetup remove mprp
+dmsetup remove mpsc
+sp_unload
+ktap_finish
