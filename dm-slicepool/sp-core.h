@@ -171,7 +171,8 @@ struct sp_volume {
 	/* Migration (sp-migrate.c). */
 	struct mutex mig_lock;		/* serialises migration control */
 	struct sp_mig __rcu *mig;	/* running job, read in the I/O path */
-	struct sp_mig *mig_last;	/* last job, for status (mig_lock) */
+	/* Last job, for status: set under mig_lock, read under RCU. */
+	struct sp_mig __rcu *mig_last;
 };
 
 struct sp_pool {

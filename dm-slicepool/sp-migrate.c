@@ -25,7 +25,8 @@
  *
  * Locking:
  *  - v->mig_lock (mutex) serialises job control: start, step, switch
- *    request, abort, and the switch of v->mig_last.
+ *    request, abort, and the replacement of v->mig_last (read under RCU
+ *    by status; an ended job is freed with kfree_rcu()).
  *  - mig->lock (spinlock, irq-safe: end_io may run in interrupt context)
  *    protects the copy index, the held bio list, the in-flight write and
  *    copy counts, the step budget, the throttle state, the job state and
@@ -226,6 +227,14 @@ static bool sp_mig_throttle(struct sp_mig *mig, unsigned long *delay)
 
 static void sp_mig_start_switch(struct sp_mig *mig);
 
+/* End a pass (lock held); count it if it copied anything. */
+static long sp_mig_end_pass(struct sp_mig *mig)
+{
+	if (mig->cpx.nr_planned)
+		mig->passes++;
+	return sp_cpx_end_pass(&mig->cpx);
+}
+
 /*
  * The copy worker (pass 1..n; the switch copies by itself).  Claims and
  * issues copies up to SP_MIG_DEPTH, within the throttle and, in manual
@@ -267,7 +276,7 @@ static void sp_mig_work(struct work_struct *w)
 		if (delay || sp_cpx_remaining(&mig->cpx))
 			break;
 		/* The pass is complete. */
-		planned = sp_cpx_end_pass(&mig->cpx);
+		planned = sp_mig_end_pass(mig);
 		if (!mig->manual &&
 		    (planned <= mig->threshold ||
 		     mig->cpx.pass > mig->max_passes)) {
@@ -317,7 +326,7 @@ static int sp_mig_copy_rest(struct sp_mig *mig)
 			spin_lock_irq(&mig->lock);
 			continue;
 		}
-		if (!sp_cpx_end_pass(&mig->cpx))
+		if (!sp_mig_end_pass(mig))
 			break;
 		if (mig->copy_errors != errors && ++passes > 3) {
 			r = -EIO;
@@ -404,7 +413,7 @@ static void sp_mig_free_ended(struct sp_mig *mig)
 	if (!mig)
 		return;
 	flush_work(&mig->switch_work);
-	kfree(mig);
+	kfree_rcu(mig, rcu);
 }
 
 static void sp_mig_switch_work(struct work_struct *w)
@@ -456,7 +465,7 @@ static void sp_mig_switch_work(struct work_struct *w)
 		sp_info("%s: volume %s slices %llu..%llu moved to %s: %llu bytes copied in %u passes, writes held %lld us",
 			pool->name, v->name, mig->first,
 			mig->first + mig->count - 1, mig->dest,
-			mig->bytes_copied, mig->cpx.pass, mig->hold_us);
+			mig->bytes_copied, mig->passes, mig->hold_us);
 	}
 	sp_mig_finish(mig, r ? SP_MIG_FAILED : SP_MIG_DONE, r);
 }
@@ -639,7 +648,7 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 	struct sp_pool *pool = v->pool;
 	u64 slice_sectors = sp_slice_sectors(pool);
 	struct sp_mig_args a;
-	struct sp_mig *mig;
+	struct sp_mig *mig, *last;
 	unsigned long nr_chunks;
 	int r;
 
@@ -723,8 +732,10 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 
 	/* Wait for the writes mapped before the job existed (contract). */
 	sp_volume_drain_io(v);
-	sp_mig_free_ended(v->mig_last);
-	v->mig_last = mig;
+	last = rcu_dereference_protected(v->mig_last,
+					 lockdep_is_held(&v->mig_lock));
+	sp_mig_free_ended(last);
+	rcu_assign_pointer(v->mig_last, mig);
 	sp_info("%s: migrating volume %s slices %llu..%llu to %s: %lu chunks of %u KiB, mode %s%s",
 		pool->name, v->name, a.first, a.first + a.count - 1, a.dest,
 		nr_chunks, a.chunk_kb, sp_mig_mode_names[a.mode],
@@ -818,7 +829,8 @@ void sp_mig_volume_gone(struct sp_volume *v)
 	mig = rcu_dereference_protected(v->mig, lockdep_is_held(&v->mig_lock));
 	if (mig && READ_ONCE(mig->state) == SP_MIG_COPYING)
 		sp_mig_abort_locked(v);
-	mig = v->mig_last;
+	mig = rcu_dereference_protected(v->mig_last,
+					lockdep_is_held(&v->mig_lock));
 	mutex_unlock(&v->mig_lock);
 	if (mig) {
 		wait_for_completion(&mig->done);
@@ -928,7 +940,7 @@ int sp_mig_extents(struct sp_volume *v, unsigned int argc, char **argv,
 void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 		   unsigned int *szp)
 {
-	unsigned int sz = *szp;
+	unsigned int sz = *szp, pass;
 	struct sp_mig *mig;
 	struct sp_cpx c;
 	enum sp_mig_state state;
@@ -936,10 +948,11 @@ void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 	s64 hold;
 	int error;
 
-	mutex_lock(&v->mig_lock);
-	mig = v->mig_last;
+	/* No mutex: status must not wait for a step, a drain or a switch. */
+	rcu_read_lock();
+	mig = rcu_dereference(v->mig_last);
 	if (!mig) {
-		mutex_unlock(&v->mig_lock);
+		rcu_read_unlock();
 		DMEMIT(" migration none");
 		*szp = sz;
 		return;
@@ -947,6 +960,8 @@ void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 	spin_lock_irq(&mig->lock);
 	c = mig->cpx;
 	state = mig->state;
+	pass = state == SP_MIG_COPYING || state == SP_MIG_SWITCHING ?
+		c.pass : mig->passes;
 	bytes = mig->bytes_copied;
 	rate = mig->rate;
 	hold = mig->hold_us;
@@ -954,12 +969,12 @@ void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 	spin_unlock_irq(&mig->lock);
 	DMEMIT(" migration %s %s %llu-%llu %s %u %lu %lu %lu %lu",
 	       sp_mig_state_names[state], sp_mig_mode_names[c.mode],
-	       mig->first, mig->first + mig->count - 1, mig->dest, c.pass,
+	       mig->first, mig->first + mig->count - 1, mig->dest, pass,
 	       c.cursor, c.nr_planned, sp_cpx_remaining(&c), c.nr_dirty);
 	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu %lld %d",
 	       c.writes_seen, c.dirty_set, c.filtered, c.cleared, c.copied,
 	       c.recopied, bytes, rate, hold, error);
-	mutex_unlock(&v->mig_lock);
+	rcu_read_unlock();
 	*szp = sz;
 }
 

@@ -43,6 +43,7 @@ struct sp_mig_copy {
 #define SP_MIG_SLOTS	8
 
 struct sp_mig {
+	struct rcu_head rcu;
 	struct sp_volume *vol;
 	u64 first, count;		/* logical slices [first, first+count) */
 	struct sp_extent *src, *dst;	/* count entries each */
@@ -80,6 +81,7 @@ struct sp_mig {
 	u64 copy_errors;
 	ktime_t hold_start;
 	s64 hold_us;			/* how long writes were held */
+	unsigned int passes;		/* ended passes that copied chunks */
 	int error;
 };
 

@@ -51,7 +51,7 @@ static void sp_volume_release(struct kref *kref)
 	struct sp_volume *v = container_of(kref, struct sp_volume, kref);
 
 	kvfree(rcu_dereference_protected(v->map, true));
-	kfree(v->mig_last);
+	kfree(rcu_dereference_protected(v->mig_last, true));
 	free_percpu(v->inflight);
 	free_percpu(v->stats);
 	kfree(v);

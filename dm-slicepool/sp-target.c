@@ -12,6 +12,7 @@
  * dm_accept_partial_bio().
  */
 #include <linux/blkdev.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -28,6 +29,7 @@ struct sp_target {
 	struct sp_vol_item *vi;		/* pinned with configfs_depend_item */
 	sector_t len;			/* ti->len */
 	u32 slice_sectors;
+	int slice_shift;		/* log2(slice_sectors), or -1 */
 	u64 nr_slices;			/* logical slices the table covers */
 	unsigned int nr_features;	/* as given, for the table line */
 	bool features_given;
@@ -171,6 +173,8 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	t->vi = v->vitem;
 	t->len = ti->len;
 	t->slice_sectors = sp_slice_sectors(pool);
+	t->slice_shift = is_power_of_2(t->slice_sectors) ?
+		ilog2(t->slice_sectors) : -1;
 	t->nr_slices = DIV_ROUND_UP_ULL(ti->len, t->slice_sectors);
 	list_for_each_entry(m, &pool->members, list) {
 		if (!m->enabled || t->nr_members == SP_MAX_MEMBERS)
@@ -258,7 +262,12 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	}
 
 	off = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	idx = div_u64_rem(off, t->slice_sectors, &in);
+	if (likely(t->slice_shift >= 0)) {
+		idx = off >> t->slice_shift;
+		in = off & (t->slice_sectors - 1);
+	} else {
+		idx = div_u64_rem(off, t->slice_sectors, &in);
+	}
 	if (unlikely(bio_sectors(bio) > t->slice_sectors - in))
 		dm_accept_partial_bio(bio, t->slice_sectors - in);
 

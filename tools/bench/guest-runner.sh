@@ -58,7 +58,8 @@ while read -r idx rel timeout; do
 	printf '@@SP START %s %s\n' "$idx" "$b"
 	dmesg -c > /dev/null
 	dir=$top/${rel%/*}
-	(cd "$dir" && exec timeout -k 5 "$timeout" "./${rel##*/}") 2>&1 |
+	# stdin is /dev/null: a test that reads stdin must not eat the plan.
+	(cd "$dir" && exec timeout -k 5 "$timeout" "./${rel##*/}" < /dev/null) 2>&1 |
 		sed -u 's/^/# /' | tee -a "$SP_ARTIFACTS/output.log"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] &&

@@ -29,7 +29,7 @@ static const char *size_hint(int ret)
 	case -EIO:
 		return " (the volume has missing slices: run 'slicepool assemble')";
 	case -EBUSY:
-		return " (a dm table still covers that size)";
+		return " (a dm table still covers that size, or a migration runs)";
 	case -EINVAL:
 	case -ERANGE:
 		return " (see dmesg; e.g. it would span fewer than min_domains domains)";
@@ -37,6 +37,22 @@ static const char *size_hint(int ret)
 		return sp_errno_hint(-ret);
 	}
 }
+
+/* A move of a kept slice off the heaviest domain (vol resize --from-heaviest). */
+struct swap {
+	u64 logical;			/* below the new size */
+	u64 tail;			/* the tail slice whose domain it takes */
+	char from_member[SP_NAME_MAX + 1];
+	char to[SP_NAME_MAX + 8];	/* domain:<label> */
+	char to_member[SP_NAME_MAX + 1];
+};
+
+/* What vol resize --from-heaviest moved, for its report. */
+struct heaviest_moves {
+	const char *domain;
+	const struct swap *sw;
+	size_t n;
+};
 
 /*
  * True when @vol is listed in the pool's "discovered" attribute: it exists
@@ -57,9 +73,45 @@ static bool is_discovered(const char *pool, const char *vol)
 	return found;
 }
 
+static void json_heaviest(const struct heaviest_moves *hm)
+{
+	size_t i;
+
+	js_open_obj("from_heaviest");
+	js_str("domain", hm->domain);
+	js_open_arr("moves");
+	for (i = 0; i < hm->n; i++) {
+		js_open_obj(NULL);
+		js_u64("logical", hm->sw[i].logical);
+		js_u64("tail", hm->sw[i].tail);
+		js_str("from_member", hm->sw[i].from_member);
+		js_str("to", hm->sw[i].to);
+		js_str("to_member", hm->sw[i].to_member);
+		js_close();
+	}
+	js_close();
+	js_close();
+}
+
+static void print_heaviest(const struct heaviest_moves *hm)
+{
+	size_t i;
+
+	for (i = 0; i < hm->n; i++)
+		printf("moved slice %llu from %s (heaviest domain %s) to %s (%s), %s %llu there\n",
+		       (unsigned long long)hm->sw[i].logical,
+		       hm->sw[i].from_member, hm->domain, hm->sw[i].to_member,
+		       hm->sw[i].to, "releasing tail slice",
+		       (unsigned long long)hm->sw[i].tail);
+	if (!hm->n)
+		printf("no slice could move off the heaviest domain %s: %s\n",
+		       hm->domain, "the tail was released as in a plain shrink");
+}
+
 /* Prints the volume's JSON document or a one-line summary. */
 static int report_volume(const char *action, const char *pool,
-			 const char *vol, const char *text, s64 old_size)
+			 const char *vol, const char *text, s64 old_size,
+			 const struct heaviest_moves *hm)
 {
 	struct sp_pool p;
 	size_t i;
@@ -84,9 +136,13 @@ static int report_volume(const char *action, const char *pool,
 			if (old_size >= 0)
 				js_s64("old_size", old_size);
 			sp_json_volume("volume", v);
+			if (hm)
+				json_heaviest(hm);
 			js_close();
 			js_end();
 		} else {
+			if (hm)
+				print_heaviest(hm);
 			sp_format_size(v->size < 0 ? 0 : (u64)v->size, sz,
 				       sizeof(sz));
 			printf("%s volume %s/%s: %s (%lld bytes), %lld slices",
@@ -175,7 +231,7 @@ int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv)
 		       sp_dm_last_error());
 		goto undo;
 	}
-	return report_volume("vol create", pool, vol, "created", -1);
+	return report_volume("vol create", pool, vol, "created", -1, NULL);
 
 undo:
 	/* Free what was allocated: rmdir alone only unbinds the volume. */
@@ -192,23 +248,214 @@ undo:
 	return SP_EXIT_FAIL;
 }
 
+/* Distinct domains of dom[0..n), NULL entries (missing slices) skipped. */
+static size_t count_domains(const char **dom, size_t n)
+{
+	size_t i, k, count = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!dom[i])
+			continue;
+		for (k = 0; k < i; k++)
+			if (dom[k] && !strcmp(dom[k], dom[i]))
+				break;
+		if (k == i)
+			count++;
+	}
+	return count;
+}
+
+/*
+ * Plans a shrink of @pool/@vol to @size that releases slices of the
+ * heaviest domain: for each tail slice (at or past the new end) that is
+ * not on it, one slice below the new end that is (the highest first)
+ * moves to the tail slice's domain. Skips tail slices whose domain has no
+ * free slice left, and gives up moves (the last first) that would leave
+ * the kept slices on fewer than min(min_domains, domains spanned) domains,
+ * which the module would refuse. Prints its errors.
+ */
+static int plan_from_heaviest(const char *pool, const char *vol, u64 size,
+			      struct swap **out, size_t *nout, char *heavy,
+			      size_t hlen)
+{
+	struct sp_map_entry *map = NULL;
+	struct swap *sw = NULL;
+	const char **dom = NULL;
+	s64 *dfree = NULL;
+	size_t i, k, n = 0, ns = 0, keep, need, src;
+	struct sp_domain *h;
+	struct sp_pool p;
+	u64 slice;
+	char *text;
+	int ret;
+
+	ret = sp_pool_load(pool, &p);
+	if (ret) {
+		sp_err("cannot read pool '%s': %s", pool, strerror(-ret));
+		return ret;
+	}
+	ret = -EINVAL;
+	h = sp_heaviest_domain(&p);
+	if (!h || p.slice_mb <= 0) {
+		sp_err("pool '%s' lists no domain: cannot tell the heaviest", pool);
+		goto out;
+	}
+	snprintf(heavy, hlen, "%s", h->name);
+	if (cfs_read(&text, "%s/volumes/%s/map", pool, vol)) {
+		sp_err("cannot read the map of '%s/%s'", pool, vol);
+		goto out;
+	}
+	ret = sp_map_parse(text, &map, &n);
+	free(text);
+	if (ret) {
+		sp_err("the map of '%s/%s' is not in the documented format", pool,
+		       vol);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!map[i].member[0]) {
+			sp_err("slice %zu of '%s/%s' is missing: the module refuses to shrink a volume with missing slices (bring the member back with 'slicepool assemble')",
+			       i, pool, vol);
+			ret = -EIO;
+			goto out;
+		}
+	}
+	slice = (u64)p.slice_mb << 20;
+	keep = (size_t)((size + slice - 1) / slice);
+	dom = sp_zalloc((n + 1) * sizeof(*dom));
+	dfree = sp_zalloc((p.nr_domains + 1) * sizeof(*dfree));
+	sw = sp_zalloc((n + 1) * sizeof(*sw));
+	for (i = 0; i < n; i++)
+		dom[i] = map[i].member[0] ?
+			 sp_member_domain(&p, map[i].member) : NULL;
+	for (k = 0; k < p.nr_domains; k++)
+		dfree[k] = p.domains[k].free_slices;
+
+	src = keep;
+	for (i = keep; i < n; i++) {
+		if (!dom[i] || !strcmp(dom[i], h->name))
+			continue;
+		while (src > 0 && (!dom[src - 1] ||
+				   strcmp(dom[src - 1], h->name)))
+			src--;
+		if (!src)
+			break;		/* no kept slice left on it */
+		for (k = 0; k < p.nr_domains; k++)
+			if (!strcmp(p.domains[k].name, dom[i]))
+				break;
+		if (k == p.nr_domains || dfree[k] <= 0) {
+			sp_warn("domain %s has no free slice: tail slice %zu is released as in a plain shrink",
+				dom[i], i);
+			continue;
+		}
+		dfree[k]--;
+		src--;
+		sw[ns].logical = src;
+		sw[ns].tail = i;
+		snprintf(sw[ns].from_member, sizeof(sw[ns].from_member), "%s",
+			 map[src].member);
+		snprintf(sw[ns].to, sizeof(sw[ns].to), "domain:%s", dom[i]);
+		dom[src] = dom[i];
+		ns++;
+	}
+	/* The module refuses a shrink that spans too few domains. */
+	need = count_domains(dom, n);
+	if (p.min_domains > 0 && need > (size_t)p.min_domains)
+		need = (size_t)p.min_domains;
+	while (ns && count_domains(dom, keep) < need) {
+		ns--;
+		dom[sw[ns].logical] = h->name;
+		sp_warn("slice %llu stays on %s: the kept slices must span %zu domains (min_domains)",
+			(unsigned long long)sw[ns].logical, h->name, need);
+	}
+	*out = sw;
+	*nout = ns;
+	sw = NULL;
+	ret = 0;
+out:
+	free(sw);
+	free(dom);
+	free(dfree);
+	free(map);
+	sp_pool_free(&p);
+	return ret;
+}
+
+/* Runs the planned moves; prints what fails. */
+static int run_swaps(const char *pool, const char *vol, struct swap *sw,
+		     size_t ns)
+{
+	struct sp_mig_result res;
+	struct sp_mig_req req;
+	struct sp_map_entry *map;
+	size_t i, n;
+	char *text;
+	int ret;
+
+	sp_mig_catch_signals();
+	for (i = 0; i < ns; i++) {
+		sp_mig_req_init(&req);
+		req.all = false;
+		req.first = sw[i].logical;
+		req.last = sw[i].logical;
+		snprintf(req.dest, sizeof(req.dest), "%s", sw[i].to);
+		sp_info("moving slice %llu of %s/%s from %s to %s (tail slice %llu is released there instead)",
+			(unsigned long long)sw[i].logical, pool, vol,
+			sw[i].from_member, sw[i].to,
+			(unsigned long long)sw[i].tail);
+		ret = sp_mig_run(pool, vol, &req, &res);
+		if (ret > 0)
+			sp_mig_print_failure(pool, vol, &res);
+		if (ret) {
+			sp_err("'%s/%s' was not shrunk; %zu slice(s) moved before this one stay where they are (the data is unchanged)",
+			       pool, vol, i);
+			return ret < 0 ? ret : -EIO;
+		}
+		if (!cfs_read(&text, "%s/volumes/%s/map", pool, vol)) {
+			if (!sp_map_parse(text, &map, &n)) {
+				if (sw[i].logical < n)
+					snprintf(sw[i].to_member,
+						 sizeof(sw[i].to_member), "%s",
+						 map[sw[i].logical].member);
+				free(map);
+			}
+			free(text);
+		}
+		if (res.interrupted || sp_mig_interrupted()) {
+			sp_err("interrupted: '%s/%s' was not shrunk; the %zu slice(s) moved stay where they are",
+			       pool, vol, i + 1);
+			return -EINTR;
+		}
+	}
+	return 0;
+}
+
 int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, 's' },
+		{ "from-heaviest", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
 	char dm_name[2 * SP_NAME_MAX + 2], val[32];
+	char heavy[SP_NAME_MAX + 1] = "";
 	struct sp_dm_info info;
 	const char *size_arg = NULL;
-	bool live;
+	bool live, from_heaviest = false;
+	struct heaviest_moves hm;
+	struct swap *sw = NULL;
+	size_t ns = 0;
 	s64 old, got;
 	u64 size;
-	int ret;
+	int c, ret;
 
-	while (sp_getopt(cmd, argc, argv, opts) != -1)
-		size_arg = optarg;
+	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+		if (c == 's')
+			size_arg = optarg;
+		else
+			from_heaviest = true;
+	}
 	sp_want_args(cmd, argc, argv, 1);
 	sp_split_volspec(cmd, argv[optind], pool, vol);
 	if (!size_arg)
@@ -242,9 +489,29 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	}
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)size);
 
+	if (from_heaviest && (s64)size >= old) {
+		sp_err("--from-heaviest only applies to a shrink: '%s/%s' is %lld bytes and %s is not smaller (nothing was changed)",
+		       pool, vol, (long long)old, val);
+		return SP_EXIT_FAIL;
+	}
+	if (from_heaviest && !live) {
+		sp_err("--from-heaviest moves slices by live migration, which runs in the volume's dm device '%s', and it has none: create it with 'slicepool assemble', or shrink without --from-heaviest",
+		       dm_name);
+		return SP_EXIT_FAIL;
+	}
+	if (from_heaviest) {
+		if (plan_from_heaviest(pool, vol, size, &sw, &ns, heavy,
+				       sizeof(heavy)))
+			return SP_EXIT_FAIL;
+		if (run_swaps(pool, vol, sw, ns)) {
+			free(sw);
+			return SP_EXIT_FAIL;
+		}
+	}
+
 	if ((s64)size == old) {
 		return report_volume("vol resize", pool, vol, "unchanged",
-				     old);
+				     old, NULL);
 	} else if ((s64)size > old) {
 		/* Expand: allocate first, then let the device grow. */
 		ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
@@ -274,6 +541,7 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 			if (ret) {
 				sp_err("cannot shrink dm device '%s': %s (nothing was changed; see dmesg)",
 				       dm_name, sp_dm_last_error());
+				free(sw);
 				return SP_EXIT_FAIL;
 			}
 		}
@@ -286,10 +554,17 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 				sp_err("dm device '%s' could not be restored to %lld bytes: %s",
 				       dm_name, (long long)old,
 				       sp_dm_last_error());
+			free(sw);
 			return SP_EXIT_FAIL;
 		}
 	}
-	return report_volume("vol resize", pool, vol, "resized", old);
+	hm.domain = heavy;
+	hm.sw = sw;
+	hm.n = ns;
+	ret = report_volume("vol resize", pool, vol, "resized", old,
+			    from_heaviest ? &hm : NULL);
+	free(sw);
+	return ret;
 }
 
 /*

@@ -251,3 +251,62 @@ int sp_dm_remove(const char *name)
 	dm_task_destroy(dmt);
 	return ret;
 }
+
+/*
+ * Sends the target message @msg to sector 0 of @name (what "dmsetup
+ * message <name> 0 <msg>" does). @resp, if not NULL, gets the target's
+ * reply. Returns 0 or the negative errno the target refused it with.
+ */
+int sp_dm_message(const char *name, const char *msg, char *resp, size_t len)
+{
+	struct dm_task *dmt;
+	const char *r;
+	int ret = 0;
+
+	dmt = task(DM_DEVICE_TARGET_MSG, name);
+	if (!dmt)
+		return -EIO;
+	if (!dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, msg)) {
+		dm_task_destroy(dmt);
+		return -ENOMEM;
+	}
+	if (!dm_task_run(dmt)) {
+		ret = -dm_task_get_errno(dmt);
+		if (!ret)
+			ret = -EIO;
+	} else if (resp && len) {
+		r = dm_task_get_message_response(dmt);
+		snprintf(resp, len, "%s", r ? r : "");
+	}
+	dm_task_destroy(dmt);
+	return ret;
+}
+
+/*
+ * The whole status parameters of the slicepool table of @name, in a
+ * malloc'ed string. Returns 0, -ENODEV when the device does not exist or
+ * has no live slicepool table, or -EIO.
+ */
+int sp_dm_status_text(const char *name, char **out)
+{
+	char *type = NULL, *params = NULL;
+	struct dm_task *dmt;
+	u64 start, length;
+	int ret = 0;
+
+	dmt = task(DM_DEVICE_STATUS, name);
+	if (!dmt)
+		return -EIO;
+	if (!dm_task_run(dmt)) {
+		ret = dm_task_get_errno(dmt) == ENXIO ? -ENODEV : -EIO;
+		dm_task_destroy(dmt);
+		return ret;
+	}
+	dm_get_next_target(dmt, NULL, &start, &length, &type, &params);
+	if (!type || strcmp(type, SP_TARGET_NAME))
+		ret = -ENODEV;
+	else
+		*out = sp_strdup(params ? params : "");
+	dm_task_destroy(dmt);
+	return ret;
+}

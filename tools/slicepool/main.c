@@ -58,9 +58,14 @@ static const struct sp_cmd commands[] = {
 	  "Allocate a volume and create its dm device /dev/mapper/<pool>-<vol>.",
 	  "  --size SIZE        size in bytes, or with a K, M, G, T or P suffix\n"
 	  "                     (powers of 1024); a multiple of 512 bytes\n" },
-	{ "vol", "resize", cmd_vol_resize, "<pool>/<vol> --size SIZE",
+	{ "vol", "resize", cmd_vol_resize,
+	  "<pool>/<vol> --size SIZE [--from-heaviest]",
 	  "Expand or shrink a volume online; the dm device follows.",
-	  "  --size SIZE        new size, same syntax as for 'vol create'\n" },
+	  "  --size SIZE        new size, same syntax as for 'vol create'\n"
+	  "  --from-heaviest    (shrink only) release slices of the heaviest\n"
+	  "                     domain: each tail slice on another domain first\n"
+	  "                     takes a kept slice of the heaviest domain by live\n"
+	  "                     migration (needs the volume's dm device)\n" },
 	{ "vol", "remove", cmd_vol_remove, "[--unbind] <pool>/<vol>",
 	  "Remove the volume's dm device, delete the volume (its slices are\n"
 	  "freed) and remove its configfs item.",
@@ -69,6 +74,35 @@ static const struct sp_cmd commands[] = {
 	  "                     and 'slicepool assemble' brings it back\n" },
 	{ "vol", "map", cmd_vol_map, "<pool>/<vol>",
 	  "Show the slice map: logical slice -> member, physical slice.", NULL },
+	{ NULL, "migrate", cmd_migrate,
+	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--no-wait] | --abort | --set-rate MIBPS | --status",
+	  "Move a volume's slices to another member or domain while it is in\n"
+	  "use (live migration in the dm target), wait for the job with a\n"
+	  "progress display and report it; or abort the running job, change\n"
+	  "its copy rate, or show its status.",
+	  "  --to DEST          destination: a member, or domain:LABEL (its member\n"
+	  "                     with the most free slices)\n"
+	  "  --slices A[-B]|all logical slices to move (default: all)\n"
+	  "  --mode M           write tracking: filter (default), clear or none\n"
+	  "  --rate MIBPS       copy throttle in MiB/s, 0 for none (default 0)\n"
+	  "  --chunk-kb N       copy granularity, a multiple of 4 dividing the\n"
+	  "                     slice size (default 512)\n"
+	  "  --threshold N      switch when a pass leaves at most N dirty chunks\n"
+	  "                     (default 8)\n"
+	  "  --max-passes N     switch after N passes at most, 1..1000 (default 5)\n"
+	  "  --no-wait          start the job and return\n"
+	  "  --abort            abort the running job (the volume stays put)\n"
+	  "  --set-rate MIBPS   change the running job's copy throttle\n"
+	  "  --status           show the running or last job\n" },
+	{ NULL, "rebalance", cmd_rebalance,
+	  "<pool> [--band N] [--max-moves N] [--dry-run] [--rate MIBPS]",
+	  "Move slices, one live migration at a time, from the heaviest failure\n"
+	  "domain to the lightest until their workloads differ by at most the\n"
+	  "band.",
+	  "  --band N           allowed workload spread, 0..100 (default 20)\n"
+	  "  --max-moves N      stop after N moves, 1..10000 (default 16)\n"
+	  "  --dry-run          only print the first move it would make\n"
+	  "  --rate MIBPS       copy throttle of each move in MiB/s (default 0: none)\n" },
 	{ NULL, "status", cmd_status, "[<pool>]",
 	  "Show pools, members (domain, state, space, load) and volumes\n"
 	  "(size, dm device, I/O status).", NULL },
@@ -103,7 +137,8 @@ static void main_help(FILE *f, const char *group)
 		print_cmd_line(&commands[i], f);
 	}
 	fprintf(f, "\nEvery command accepts --json and --help.\n");
-	fprintf(f, "Exit status: 0 success, 1 failure, 2 usage error,\n");
+	fprintf(f, "Exit status: 0 success, 1 failure (migrate: also a job that\n");
+	fprintf(f, "             ended aborted or failed), 2 usage error,\n");
 	fprintf(f, "             3 assembled but degraded (assemble only).\n");
 	fprintf(f, "See Documentation/slicepool-tool.rst for the full reference.\n");
 }

@@ -180,3 +180,49 @@ int sp_pool_require(const char *pool)
 	}
 	return 0;
 }
+
+/*
+ * The heaviest domain of @p: the highest workload, equal workloads going
+ * to the first label in strcmp() order. NULL when no domain is listed.
+ */
+struct sp_domain *sp_heaviest_domain(struct sp_pool *p)
+{
+	struct sp_domain *best = NULL, *d;
+	size_t i;
+
+	for (i = 0; i < p->nr_domains; i++) {
+		d = &p->domains[i];
+		if (!best || d->workload > best->workload ||
+		    (d->workload == best->workload &&
+		     strcmp(d->name, best->name) < 0))
+			best = d;
+	}
+	return best;
+}
+
+/* The lightest domain: the lowest workload, then the first label. */
+struct sp_domain *sp_lightest_domain(struct sp_pool *p)
+{
+	struct sp_domain *best = NULL, *d;
+	size_t i;
+
+	for (i = 0; i < p->nr_domains; i++) {
+		d = &p->domains[i];
+		if (!best || d->workload < best->workload ||
+		    (d->workload == best->workload &&
+		     strcmp(d->name, best->name) < 0))
+			best = d;
+	}
+	return best;
+}
+
+/* The domain label of member @member of @p, or NULL. */
+const char *sp_member_domain(const struct sp_pool *p, const char *member)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_members; i++)
+		if (!strcmp(p->members[i].name, member))
+			return p->members[i].domain;
+	return NULL;
+}

@@ -177,6 +177,12 @@ void js_s64(const char *key, s64 val)
 		printf("%lld", (long long)val);
 }
 
+void js_int(const char *key, s64 val)
+{
+	js_item(key);
+	printf("%lld", (long long)val);
+}
+
 void js_u64(const char *key, u64 val)
 {
 	js_item(key);

@@ -4,6 +4,7 @@
  * and a slicepool target's dm status line (both described in
  * Documentation/dm-slicepool.rst). Pure code, unit tested on the host.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,4 +121,90 @@ bool sp_table_stale(const struct sp_dm_status *st,
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Parses the migration fields of a slicepool status line: everything after
+ * the word "migration" (a member item always holds ':', so the first bare
+ * "migration" token is the keyword). Returns 0, -ENODATA when the line has
+ * no migration part (a module without live migration) or -EINVAL.
+ */
+int sp_mig_status_parse(const char *text, struct sp_mig_status *ms)
+{
+	static const char *const states[] = {
+		"copying", "switching", "done", "aborted", "failed",
+	};
+	unsigned long long v[15];
+	const char *p = text;
+	long long hold;
+	char word[16];
+	size_t i, len;
+	int n = 0;
+	bool known = false;
+
+	memset(ms, 0, sizeof(*ms));
+	for (;;) {
+		p += strspn(p, " \t\n");
+		if (!*p)
+			return -ENODATA;
+		len = strcspn(p, " \t\n");
+		if (len == 9 && !strncmp(p, "migration", 9))
+			break;
+		p += len;
+	}
+	p += 9;
+	if (sscanf(p, " %15s%n", word, &n) != 1)
+		return -EINVAL;
+	if (!strcmp(word, "none")) {
+		p += n;
+		return p[strspn(p, " \t\n")] ? -EINVAL : 0;
+	}
+	n = 0;
+	if (sscanf(p, " %15s %15s %llu-%llu %39s%n", ms->state, ms->mode,
+		   &v[0], &v[1], ms->dest, &n) != 5 || !n)
+		return -EINVAL;
+	p += n;
+	/* <pass> ... <rate>: 13 unsigned numbers, then <hold_us> <error>. */
+	for (i = 2; i < ARRAY_SIZE(v); i++) {
+		n = 0;
+		if (sscanf(p, " %llu%n", &v[i], &n) != 1 || !n ||
+		    !isspace((unsigned char)*p))
+			return -EINVAL;
+		p += n;
+	}
+	n = 0;
+	if (sscanf(p, " %lld %d%n", &hold, &ms->error, &n) != 2 || !n)
+		return -EINVAL;
+	p += n;
+	if (p[strspn(p, " \t\n")])
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(states); i++)
+		known |= !strcmp(ms->state, states[i]);
+	if (!known || v[1] < v[0] || hold < 0)
+		return -EINVAL;
+	ms->job = true;
+	ms->first = v[0];
+	ms->last = v[1];
+	ms->pass = v[2];
+	ms->cursor = v[3];
+	ms->planned = v[4];
+	ms->remaining = v[5];
+	ms->dirty = v[6];
+	ms->writes_seen = v[7];
+	ms->dirty_set = v[8];
+	ms->filtered = v[9];
+	ms->cleared = v[10];
+	ms->copied = v[11];
+	ms->recopied = v[12];
+	ms->bytes_copied = v[13];
+	ms->rate = v[14];
+	ms->hold_us = hold;
+	return 0;
+}
+
+/* True while the job copies or switches (it has not ended). */
+bool sp_mig_running(const struct sp_mig_status *ms)
+{
+	return ms->job && (!strcmp(ms->state, "copying") ||
+			   !strcmp(ms->state, "switching"));
 }

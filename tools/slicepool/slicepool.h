@@ -137,6 +137,8 @@ int sp_dm_create(const char *name, const char *uuid, u64 sectors,
 int sp_dm_reload_resume(const char *name, u64 sectors, const char *pool,
 			const char *vol);
 int sp_dm_remove(const char *name);
+int sp_dm_message(const char *name, const char *msg, char *resp, size_t len);
+int sp_dm_status_text(const char *name, char **out);
 
 /* ---- out.c: aligned tables and JSON ---- */
 
@@ -153,6 +155,7 @@ void js_close(void);
 void js_str(const char *key, const char *val);
 void js_s64(const char *key, s64 val);	/* val < 0: null */
 void js_u64(const char *key, u64 val);
+void js_int(const char *key, s64 val);	/* signed, never null */
 void js_bool(const char *key, bool val);
 void js_null(const char *key);
 void js_end(void);		/* finishes the document with a newline */
@@ -237,9 +240,74 @@ int sp_map_parse(const char *text, struct sp_map_entry **out, size_t *n);
 int sp_dm_status_parse(const char *text, struct sp_dm_status *st);
 bool sp_table_stale(const struct sp_dm_status *st,
 		    const struct sp_map_entry *map, size_t n);
+
+/*
+ * The migration fields of a slicepool status line, after the word
+ * "migration" (Documentation/dm-slicepool.rst, "Live migration"):
+ * "none", or <state> <mode> <first>-<last> <dest> <pass> <cursor>
+ * <planned> <remaining> <dirty> <writes_seen> <dirty_set> <filtered>
+ * <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>.
+ */
+struct sp_mig_status {
+	bool job;			/* false: "migration none" */
+	char state[16];			/* copying, switching, done, ... */
+	char mode[16];
+	u64 first, last;
+	char dest[SP_NAME_MAX + 8];	/* member or domain:<label> */
+	u64 pass, cursor, planned, remaining, dirty;
+	u64 writes_seen, dirty_set, filtered, cleared, copied, recopied;
+	u64 bytes_copied, rate;
+	s64 hold_us;
+	int error;			/* 0 or a negative errno */
+};
+
+int sp_mig_status_parse(const char *text, struct sp_mig_status *ms);
+bool sp_mig_running(const struct sp_mig_status *ms);
 int sp_pool_require(const char *pool);
 int sp_vol_teardown(const char *pool, const char *vol, bool unbind,
 		    bool *had_dm);
+struct sp_domain *sp_heaviest_domain(struct sp_pool *p);
+struct sp_domain *sp_lightest_domain(struct sp_pool *p);
+const char *sp_member_domain(const struct sp_pool *p, const char *member);
+
+/* ---- migrate.c: running live migrations ---- */
+
+/* The arguments of "migrate start" (Documentation/slicepool-tool.rst). */
+struct sp_mig_req {
+	bool all;			/* every slice, else first..last */
+	u64 first, last;
+	char dest[SP_NAME_MAX + 8];	/* member or domain:<label> */
+	const char *mode;		/* NULL: the module's default */
+	long rate;			/* MiB/s, -1: the module's default */
+	unsigned long chunk_kb;		/* always sent */
+	long threshold;			/* -1: the module's default */
+	long max_passes;		/* -1: the module's default */
+};
+
+#define SP_MIG_CHUNK_KB		512	/* the module's default chunk */
+
+/* What a job that was waited for ended with. */
+struct sp_mig_result {
+	struct sp_mig_status st;	/* the last status read */
+	u64 duration_ms;		/* from the start message to the end */
+	bool interrupted;		/* SIGINT/SIGTERM while waiting */
+};
+
+void sp_mig_req_init(struct sp_mig_req *req);
+int sp_mig_read(const char *dm_name, struct sp_mig_status *ms);
+int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
+		 const struct sp_mig_req *req);
+int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
+		 const struct sp_mig_req *req);
+int sp_mig_wait(const char *pool, const char *vol, const char *dm_name,
+		unsigned long chunk_kb, struct sp_mig_result *res);
+int sp_mig_run(const char *pool, const char *vol,
+	       const struct sp_mig_req *req, struct sp_mig_result *res);
+void sp_mig_json(const char *key, const struct sp_mig_status *ms);
+void sp_mig_print_failure(const char *pool, const char *vol,
+			  const struct sp_mig_result *res);
+bool sp_mig_interrupted(void);
+void sp_mig_catch_signals(void);
 
 /* ---- crc32c.c ---- */
 
@@ -321,5 +389,7 @@ int cmd_vol_remove(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_status(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_assemble(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv);
 
 #endif /* SLICEPOOL_H */

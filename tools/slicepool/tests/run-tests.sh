@@ -87,7 +87,7 @@ EOF
 }
 
 echo "KTAP version 1"
-PLAN=73
+PLAN=96
 echo "1..$PLAN"
 
 # ---- pure code ----
@@ -158,12 +158,45 @@ expect_rc 2 "too large" "vol resize --size 99999999999P" \
 expect_rc 2 "not of the form <pool>/<volume>" "volume without pool" \
 	"$SP" vol map v
 expect_rc 2 "bad volume name" "empty volume name" "$SP" vol remove p/
+expect_rc 2 "--to <member|domain:LABEL> is required" "migrate without --to" \
+	"$SP" migrate p/v
+expect_rc 2 "unknown mode 'fast' (filter, clear or none)" "migrate --mode fast" \
+	"$SP" migrate p/v --to m1 --mode fast
+expect_rc 2 "--rate: 'abc' is not a number" "migrate --rate abc" \
+	"$SP" migrate p/v --to m1 --rate abc
+expect_rc 2 "--rate: 2000000 is out of range (0..1048576)" \
+	"migrate --rate above the module's limit" \
+	"$SP" migrate p/v --to m1 --rate 2000000
+expect_rc 2 "the last slice is before the first" "migrate --slices 5-2" \
+	"$SP" migrate p/v --to m1 --slices 5-2
+expect_rc 2 "is not a logical slice range (A, A-B or all)" \
+	"migrate --slices 1-" "$SP" migrate p/v --to m1 --slices 1-
+expect_rc 2 "not a multiple of 4 KiB" "migrate --chunk-kb 6" \
+	"$SP" migrate p/v --to m1 --chunk-kb 6
+expect_rc 2 "--max-passes: 0 is out of range (1..1000)" \
+	"migrate --max-passes 0" "$SP" migrate p/v --to m1 --max-passes 0
+expect_rc 2 "bad domain label" "migrate --to with a bad domain label" \
+	"$SP" migrate p/v --to 'domain:a b'
+expect_rc 2 "neither a member name" "migrate --to with a bad member name" \
+	"$SP" migrate p/v --to 'a/b'
+expect_rc 2 "--abort and --status cannot be given together" \
+	"migrate --abort --status" "$SP" migrate p/v --abort --status
+expect_rc 2 "--abort takes no migration option (--to)" \
+	"migrate --abort with --to" "$SP" migrate p/v --to m1 --abort
+expect_rc 2 "--set-rate: 'fast' is not a number" "migrate --set-rate fast" \
+	"$SP" migrate p/v --set-rate fast
+expect_rc 2 "--band: 101 is out of range (0..100)" "rebalance --band 101" \
+	"$SP" rebalance p --band 101
+expect_rc 2 "--max-moves: 0 is out of range" "rebalance --max-moves 0" \
+	"$SP" rebalance p --max-moves 0
+expect_rc 2 "bad pool name" "rebalance of a bad pool name" \
+	"$SP" rebalance p/v
 
 # --help of every command: exit 0 and a usage line on stdout.
 helps_ok=1
 for c in "pool create" "pool set" "pool list" "pool remove" "member add" \
 	 "member set" "member remove" "vol create" "vol resize" "vol remove" "vol map" \
-	 "status" "assemble" "pool" "member" "vol" ""; do
+	 "status" "assemble" "migrate" "rebalance" "pool" "member" "vol" ""; do
 	# shellcheck disable=SC2086 # the words are meant to split
 	if ! "$SP" $c --help > "$TMP/help" 2>&1 ||
 	   ! grep -q "^Usage" "$TMP/help"; then
@@ -282,6 +315,37 @@ expect_rc 1 "has no member 'm9'" "member remove of an unknown member" \
 	"$SP" member remove p1 m9
 expect_rc 1 "no volume 'p1/v9'" "vol map of an unknown volume" \
 	"$SP" vol map p1/v9
+expect_rc 1 "no volume 'p1/v9'" "migrate of an unknown volume" \
+	"$SP" migrate p1/v9 --to m1
+expect_rc 1 "no pool 'nope'" "migrate --status in an unknown pool" \
+	"$SP" migrate nope/v --status
+
+# rebalance: the band rule on the fake domains (dA W 12, dB W 3: spread 9).
+run "$SP" --json rebalance p1
+if [ $RC -eq 0 ]; then ok "rebalance within the band: exit 0"; else fail "rebalance within the band: exit 0 (got $RC)"; fi
+json_check "rebalance within the band: no move, stopped balanced, spread 9" \
+	'd["moves"] == [] and d["stopped"] == "balanced" and d["spread"] == 9 and d["band"] == 20'
+# With --band 5 a move would narrow the spread (12 - 3 to 6 - 5 by the
+# module's formula), but no volume has a dm table here: no slice to move.
+run "$SP" --json rebalance p1 --band 5 --dry-run
+json_check "rebalance --band 5: out of band, no volume with a table: stopped no_slice" \
+	'd["moves"] == [] and d["stopped"] == "no_slice" and "heaviest domain dA" in d["reason"]'
+if [ $RC -eq 1 ] && grep -qF "stopped: no volume with a dm table" "$TMP/err"; then
+	ok "rebalance with no possible move: exit 1 and the reason on stderr"
+else
+	fail "rebalance with no possible move: exit 1 and the reason on stderr (got $RC)"
+	sed 's/^/# /' "$TMP/err"
+fi
+# With the load outweighing space, no single move narrows the spread.
+put p1/weight_space 1
+put p1/weight_load 99
+printf 'dA 1 15 13 60 59\ndB 1 15 14 0 0\n' > "$F/p1/domains"
+run "$SP" --json rebalance p1 --band 5
+json_check "rebalance when a move cannot narrow the spread: stopped no_progress" \
+	'd["moves"] == [] and d["stopped"] == "no_progress" and d["spread"] == 59'
+put p1/weight_space 50
+put p1/weight_load 50
+printf 'dA 1 15 13 5 12\ndB 1 15 14 0 3\n' > "$F/p1/domains"
 unset SLICEPOOL_CONFIGFS
 
 # ---- member metadata: crafted images ----

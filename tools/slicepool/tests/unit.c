@@ -146,6 +146,72 @@ static void test_name(void)
 		check(!sp_valid_name(bad[i]), "name '%s' accepted", bad[i]);
 }
 
+/* Parses a status line without members whose migration part is @fields. */
+static int mig_parse(const char *fields, struct sp_mig_status *ms)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "0 0 0 0 0 0 0 migration %s", fields);
+	return sp_mig_status_parse(line, ms);
+}
+
+static void test_mig_status(void)
+{
+	/* The status line in three parts (members, job, counters). */
+	static const char *const full[] = {
+		"1 2 3 4 0 0 2 migration:3:online m1:1:online",
+		"migration copying filter 2-5 domain:dD",
+		"3 17 40 23 6 100 30 12 0 90 20 47185920 2 0 0",
+	};
+	static const char *const failed[] = {
+		"0 0 0 0 0 0 1 m0:4:online",
+		"migration failed none 0-3 m2",
+		"5 0 0 0 0 9 9 0 0 64 0 8388608 0 1500 -5\n",
+	};
+	char line[512];
+	struct sp_mig_status ms;
+	int ret;
+
+	snprintf(line, sizeof(line), "%s %s %s", full[0], full[1], full[2]);
+	ret = sp_mig_status_parse(line, &ms);
+	check(!ret, "migration status: ret %d", ret);
+	check(!ret && ms.job && !strcmp(ms.state, "copying") &&
+	      !strcmp(ms.mode, "filter") && ms.first == 2 && ms.last == 5 &&
+	      !strcmp(ms.dest, "domain:dD"), "migration status: job fields");
+	check(!ret && ms.pass == 3 && ms.cursor == 17 && ms.planned == 40 &&
+	      ms.remaining == 23 && ms.dirty == 6, "migration status: pass");
+	check(!ret && ms.writes_seen == 100 && ms.dirty_set == 30 &&
+	      ms.filtered == 12 && ms.cleared == 0 && ms.copied == 90 &&
+	      ms.recopied == 20 && ms.bytes_copied == 47185920 &&
+	      ms.rate == 2 && ms.hold_us == 0 && ms.error == 0,
+	      "migration status: counters");
+	check(sp_mig_running(&ms), "copying is running");
+	snprintf(line, sizeof(line), "%s %s %s", failed[0], failed[1],
+		 failed[2]);
+	ret = sp_mig_status_parse(line, &ms);
+	check(!ret && !strcmp(ms.state, "failed") && ms.error == -5 &&
+	      ms.hold_us == 1500 && !sp_mig_running(&ms),
+	      "migration status: a failed job (ret %d)", ret);
+	ret = mig_parse("none", &ms);
+	check(!ret && !ms.job && !sp_mig_running(&ms),
+	      "migration none: ret %d", ret);
+	check(sp_mig_status_parse("0 0 0 0 0 0 0", &ms) == -ENODATA,
+	      "status without migration fields");
+	check(mig_parse("none x", &ms) == -EINVAL,
+	      "migration none with trailing words");
+	check(mig_parse("copying filter 0-1 m1 1 0 4 4 0", &ms) == -EINVAL,
+	      "truncated migration fields");
+	check(mig_parse("resting filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
+			&ms) == -EINVAL, "unknown migration state");
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 7",
+			&ms) == -EINVAL, "migration fields with one too many");
+	check(mig_parse("done filter 3-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
+			&ms) == -EINVAL, "migration range backwards");
+	check(!mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
+			 &ms) && !strcmp(ms.state, "done") && ms.last == 1,
+	      "a done job");
+}
+
 static void test_parse(void)
 {
 	struct sp_map_entry *map = NULL;
@@ -205,6 +271,7 @@ static void test_parse(void)
 	      "malformed member in status");
 	check(sp_dm_status_parse("1 2 3 4 5 6 1 m0:x:online", &st) == -EINVAL,
 	      "non-numeric slice count in status");
+	test_mig_status();
 }
 
 static void test_sb(const char *file, const char *expect)

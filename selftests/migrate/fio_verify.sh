@@ -21,13 +21,7 @@ SLICE=$((4 << 20))
 W=$(mktemp -d)
 trap 'dmsetup remove --retry spmf 2>/dev/null; rm -rf "$W"' EXIT
 
-mig() {
-	dmsetup status spmf | awk -v f="$1" '{
-		for (i = 1; i <= NF; i++) if ($i == "migration") break
-		n = split("state mode range dest pass cursor planned remaining dirty writes_seen dirty_set filtered cleared copied recopied bytes rate hold error", k, " ")
-		for (j = 1; j <= n; j++) if (k[j] == f) { print $(i + j); exit }
-	}'
-}
+mig() { mig_field spmf "$1"; }
 # raw MAPLINE: the slice a map line points to, from the raw member
 raw() {
 	local _l m p off

@@ -17,14 +17,15 @@ SZ=$((4 * PIECE))
 SLICE_MB=2
 VOL_MB=8
 
-# --check <marks> <point>: reassemble the copy of the replay device.
+# --check <marks> <point>: reassemble a writable snapshot of the replay
+# device (a transient dm-snapshot: the replay device itself stays as the
+# log left it, without copying it at every point).
 if [ "${1:-}" = --check ]; then
 	sp_disks 4
 	point=$3
-	dd if=/dev/mapper/mprp of=/dev/mapper/mpsc bs=1M count=$((SZ / 2048)) \
-		iflag=direct oflag=direct status=none || exit 1
+	dmsetup create mpss --table "0 $SZ snapshot /dev/mapper/mprp /dev/mapper/mpsc N 8" || exit 1
 	for i in 0 1 2 3; do
-		dmsetup create "mpk$i" --table "0 $PIECE linear /dev/mapper/mpsc $((i * PIECE))" || exit 1
+		dmsetup create "mpk$i" --table "0 $PIECE linear /dev/mapper/mpss $((i * PIECE))" || exit 1
 	done
 	bad() { echo "# point $point: $*"; }
 	rc=0
@@ -64,6 +65,7 @@ if [ "${1:-}" = --check ]; then
 	fi
 	sp_teardown
 	for i in 0 1 2 3; do dmsetup remove "mpk$i"; done
+	dmsetup remove mpss
 	exit $rc
 fi
 
@@ -72,7 +74,9 @@ ktap_header
 ktap_plan 4
 sp_load
 sp_teardown
-for d in mpp0 mpp1 mpp2 mpp3 mplw mprp mpsc mpv; do dmsetup remove "$d" 2> /dev/null; done
+for d in mpk0 mpk1 mpk2 mpk3 mpss mpp0 mpp1 mpp2 mpp3 mplw mprp mpsc mpv; do
+	dmsetup remove "$d" 2> /dev/null
+done
 sp_wipe "${DISKS[@]:0:4}"
 SP_WORK=$(mktemp -d)
 export SP_WORK
@@ -85,7 +89,7 @@ for i in 0 1 2 3; do
 		sp_die "piece $i"
 done
 mark() { dmsetup message mplw 0 mark "$1" || sp_die "mark $1"; }
-mig_state() { dmsetup status mpv | awk '{ for (i = 1; i <= NF; i++) if ($i == "migration") { print $(i + 1); exit } }'; }
+mig_state() { mig_field mpv state; }
 wait_done() {
 	local _
 	for _ in $(seq 600); do
@@ -130,8 +134,8 @@ dmsetup create mpsc --table "0 $SZ linear ${DISKS[3]} 0" || sp_die "scratch devi
 dd if=/dev/zero of=/dev/mapper/mprp bs=1M count=$((SZ / 2048)) oflag=direct status=none
 # Points before the pattern was written have no volume data yet: start
 # checking at the first mark.
-out=$(python3 "$(dirname "$0")/powercut-replay.py" "${DISKS[1]}" /dev/mapper/mprp \
-	"$(cd "$(dirname "$0")" && pwd)/migrate_powercut.sh" --check --from-mark 1)
+out=$(python3 "$SP_TOP/selftests/dm-slicepool/powercut-replay.py" "${DISKS[1]}" /dev/mapper/mprp \
+	"$(cd "$(dirname "$0")" && pwd)/powercut.sh" --check --from-mark 1)
 rc=$?
 echo "$out" | sed -e '/^#/!s/^/# /'
 points=$(echo "$out" | sed -n 's/^points=\([0-9]*\) .*/\1/p')

@@ -28,13 +28,7 @@ W=$(mktemp -d)
 trap 'dmsetup remove --retry spmv 2>/dev/null; rm -rf "$W"' EXIT
 
 # mig FIELD: a field of the migration part of the status (see the rst).
-mig() {
-	dmsetup status spmv | awk -v f="$1" '{
-		for (i = 1; i <= NF; i++) if ($i == "migration") break
-		n = split("state mode range dest pass cursor planned remaining dirty writes_seen dirty_set filtered cleared copied recopied bytes rate hold error", k, " ")
-		for (j = 1; j <= n; j++) if (k[j] == f) { print $(i + j); exit }
-	}'
-}
+mig() { mig_field spmv "$1"; }
 msg() { dmsetup message spmv 0 "$@"; }
 # other_member: a member that does not hold slice 0
 dest_of() { awk 'NR == 1 { print $2 }' "$SP_CFG/mp/volumes/v/map"; }
