@@ -74,6 +74,23 @@
  * the first claim; and the copy reads the source itself, after the claim
  * (no data cached before it).
  *
+ * Mirrored writes.  A caller may also write a user write to both the
+ * source and the destination (as dm-raid1 does while it resynchronises) and
+ * report it with sp_cpx_mirror_done().  It passes "overlapped" when a copy
+ * of one of the write's chunks was in flight at any time between the
+ * write's start and its completion (the copy may have read the old data
+ * and written it over the new data on the destination), or when the write
+ * reached the source only.  Otherwise, for each chunk c of the write, every
+ * copy of c either completed before the write started, so the write's data
+ * lands on the destination after it, or was claimed after the write
+ * completed, so it reads the new data: the destination holds the write and
+ * no bit is needed.  An overlapped write is recorded like a plain one, and
+ * the rule above applies.  Mirroring keeps chunks that were already copied
+ * from becoming dirty again, so the passes converge under steady writes.
+ * A write whose chunks are all planned and unclaimed need not be mirrored
+ * (sp_cpx_ahead()): the filter drops it or, if the cursor passes it before
+ * it completes, it is recorded.
+ *
  * End of a pass.  Once the copy has claimed and completed every planned
  * chunk, sp_cpx_end_pass() swaps the bitmaps: the active bitmap becomes the
  * passive one and the plan of the next pass; the old passive bitmap is
@@ -335,6 +352,58 @@ void sp_cpx_write_done(struct sp_cpx *j, unsigned long first,
 		}
 		sp_cpx_mark(j, c);
 	}
+}
+
+/**
+ * sp_cpx_mirror_done() - a mirrored user write has completed
+ * @j:          the job
+ * @first:      first chunk the write covers
+ * @count:      number of chunks it covers
+ * @overlapped: a copy of one of these chunks was in flight at some time
+ *              between the write's start and its completion, or the write
+ *              reached only the source
+ *
+ * A mirrored write is written to the source and to the destination (see
+ * "Mirrored writes" above).  Without overlap it is on both sides and needs
+ * no bit: it is counted in @mirrored.  With overlap it is recorded as
+ * sp_cpx_write_done() records a plain write.
+ */
+void sp_cpx_mirror_done(struct sp_cpx *j, unsigned long first,
+			unsigned long count, bool overlapped)
+{
+	if (overlapped) {
+		sp_cpx_write_done(j, first, count);
+		return;
+	}
+	if (first >= j->nr_chunks || !count)
+		return;
+	j->writes_seen++;
+	j->mirrored++;
+}
+
+/**
+ * sp_cpx_ahead() - would the filter drop a write completing now?
+ * @j:     the job
+ * @first: first chunk the write covers
+ * @count: number of chunks it covers
+ *
+ * Return: true in filter mode if every chunk in the range is planned in
+ * this pass and not yet claimed.  Such a write need not be mirrored: if it
+ * completes before the claim of its chunks the copy reads it, and if not
+ * sp_cpx_write_done() sets their bits.
+ */
+bool sp_cpx_ahead(const struct sp_cpx *j, unsigned long first,
+		  unsigned long count)
+{
+	unsigned long c;
+
+	if (j->mode != SP_CPX_FILTER || first >= j->nr_chunks || !count ||
+	    count > j->nr_chunks - first)
+		return false;
+	for (c = first; c < first + count; c++)
+		if (c < j->cursor || !test_bit(c, j->plan))
+			return false;
+	return true;
 }
 
 /**

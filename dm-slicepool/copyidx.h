@@ -71,6 +71,8 @@ struct sp_cpx_extent {
  * @copied:      copies completed, all passes
  * @recopied:    copies completed in passes >= 2
  * @failed:      copies reported failed (their chunks are marked dirty)
+ * @mirrored:    mirrored writes that needed no bit (no copy of their
+ *               chunks overlapped them; sp_cpx_mirror_done())
  *
  * All fields may be read by the caller under its lock (status); only the
  * functions below change them.
@@ -94,6 +96,7 @@ struct sp_cpx {
 	u64 copied;
 	u64 recopied;
 	u64 failed;
+	u64 mirrored;
 };
 
 size_t sp_cpx_mem_bytes(unsigned long nr_chunks);
@@ -107,6 +110,10 @@ int sp_cpx_copy_done(struct sp_cpx *j, unsigned long chunk);
 int sp_cpx_copy_failed(struct sp_cpx *j, unsigned long chunk);
 void sp_cpx_write_done(struct sp_cpx *j, unsigned long first,
 		       unsigned long count);
+void sp_cpx_mirror_done(struct sp_cpx *j, unsigned long first,
+			unsigned long count, bool overlapped);
+bool sp_cpx_ahead(const struct sp_cpx *j, unsigned long first,
+		  unsigned long count);
 long sp_cpx_end_pass(struct sp_cpx *j);
 unsigned int sp_cpx_next_extents(const struct sp_cpx *j, unsigned long from,
 				 struct sp_cpx_extent *out, unsigned int max,

@@ -39,6 +39,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/delay.h>
+#include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -102,32 +103,91 @@ void sp_volume_drain_io(struct sp_volume *v)
 
 /* ---- I/O path ------------------------------------------------------------ */
 
+/* Does [@first, @first + @n) meet a copy in flight?  (lock held) */
+static bool sp_mig_copy_overlaps(struct sp_mig *mig, unsigned long first,
+				 unsigned long n)
+{
+	unsigned long busy = mig->slot_busy;
+	unsigned int i;
+
+	for_each_set_bit(i, &busy, SP_MIG_SLOTS)
+		if (mig->slots[i].chunk - first < n)
+			return true;
+	return false;
+}
+
+/*
+ * A copy of @chunk is issued (lock held): every mirrored write in flight
+ * that covers it may have its new data overwritten on the destination by
+ * the old data the copy reads.
+ */
+static void sp_mig_mark_overlaps(struct sp_mig *mig, unsigned long chunk)
+{
+	struct sp_pbd *p;
+
+	list_for_each_entry(p, &mig->mirroring, mlist)
+		if (chunk - p->chunk < p->nr_chunks)
+			p->overlap = true;
+}
+
+/*
+ * A mirrored write starts (lock held).  It overlaps if a copy of one of
+ * its chunks is in flight, or if another mirrored write to one of them is
+ * (the two sides may then see the two writes in different orders: the
+ * chunk is copied again).
+ */
+static void sp_mig_mirror_start(struct sp_mig *mig, struct sp_pbd *pbd)
+{
+	struct sp_pbd *p;
+
+	pbd->mirror = true;
+	pbd->overlap = sp_mig_copy_overlaps(mig, pbd->chunk, pbd->nr_chunks);
+	list_for_each_entry(p, &mig->mirroring, mlist) {
+		if (p->chunk < pbd->chunk + pbd->nr_chunks &&
+		    pbd->chunk < p->chunk + p->nr_chunks) {
+			p->overlap = true;
+			pbd->overlap = true;
+		}
+	}
+	list_add_tail(&pbd->mlist, &mig->mirroring);
+}
+
 /*
  * map(): a write to slot @slot of @mig (offset @in within the slice).
- * Returns true if the bio is held (the switch is on), else records in
- * @pbd the chunks to report at completion.
+ * Holds the bio while the switch is on (SP_MIG_HELD).  Otherwise records
+ * in @pbd the chunks to report at completion; a plain write to a chunk
+ * the copy has claimed already is written to both sides (SP_MIG_MIRROR:
+ * the caller remaps it to the source, then calls sp_mig_mirror()).
  */
-bool sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
-		      struct bio *bio, u64 slot, u32 in, struct sp_pbd *pbd)
+enum sp_mig_map sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
+				 struct bio *bio, u64 slot, u32 in,
+				 struct sp_pbd *pbd)
 {
+	enum sp_mig_map act = SP_MIG_PASS;
 	unsigned long flags;
 	sector_t end = in + max(bio_sectors(bio), 1U);
 
+	pbd->chunk = slot * mig->chunks_per_slice + in / mig->chunk_sectors;
+	pbd->nr_chunks = (end - 1) / mig->chunk_sectors -
+		in / mig->chunk_sectors + 1;
+	pbd->mirror = false;
 	spin_lock_irqsave(&mig->lock, flags);
 	if (mig->holding) {
 		pbd->ti = ti;
 		bio_list_add(&mig->held, bio);
 		mig->held_count++;
 		spin_unlock_irqrestore(&mig->lock, flags);
-		return true;
+		return SP_MIG_HELD;
+	}
+	if (mig->mirror && bio_op(bio) == REQ_OP_WRITE &&
+	    !sp_cpx_ahead(&mig->cpx, pbd->chunk, pbd->nr_chunks)) {
+		sp_mig_mirror_start(mig, pbd);
+		act = SP_MIG_MIRROR;
 	}
 	mig->inflight_writes++;
 	spin_unlock_irqrestore(&mig->lock, flags);
 	pbd->mig = mig;
-	pbd->chunk = slot * mig->chunks_per_slice + in / mig->chunk_sectors;
-	pbd->nr_chunks = (end - 1) / mig->chunk_sectors -
-		in / mig->chunk_sectors + 1;
-	return false;
+	return act;
 }
 
 /* end_io() of a tracked write: report it (ordering rule 2). */
@@ -138,12 +198,94 @@ void sp_mig_write_done(struct sp_pbd *pbd)
 	bool wake;
 
 	spin_lock_irqsave(&mig->lock, flags);
-	sp_cpx_write_done(&mig->cpx, pbd->chunk, pbd->nr_chunks);
+	if (pbd->mirror) {
+		list_del(&pbd->mlist);
+		sp_cpx_mirror_done(&mig->cpx, pbd->chunk, pbd->nr_chunks,
+				   pbd->overlap);
+	} else {
+		sp_cpx_write_done(&mig->cpx, pbd->chunk, pbd->nr_chunks);
+	}
 	mig->inflight_writes--;
 	wake = !mig->inflight_writes;
 	spin_unlock_irqrestore(&mig->lock, flags);
 	if (wake)
 		wake_up_all(&mig->wait);
+}
+
+/*
+ * map() has remapped a mirrored write to the source: queue it for the
+ * worker, which writes it to both sides with dm-io (map() must not
+ * allocate).  @mig stays allocated: the write is counted in flight.
+ */
+void sp_mig_mirror(struct sp_mig *mig, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mig->lock, flags);
+	bio_list_add(&mig->mirror_queue, bio);
+	spin_unlock_irqrestore(&mig->lock, flags);
+	queue_work(sp_mig_wq, &mig->mirror_work);
+}
+
+/* dm-io callback: bit 0 is the source, bit 1 the destination. */
+static void sp_mig_mirrored(unsigned long error, void *context)
+{
+	struct bio *bio = context;
+	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
+	struct sp_mig *mig = pbd->mig;
+	unsigned long flags;
+
+	if (error & 1)
+		bio->bi_status = BLK_STS_IOERR;
+	if (error & 2) {
+		/* The source has the data: copy the chunks again. */
+		spin_lock_irqsave(&mig->lock, flags);
+		pbd->overlap = true;
+		mig->mirror_errors++;
+		spin_unlock_irqrestore(&mig->lock, flags);
+	}
+	bio_endio(bio);
+}
+
+static void sp_mig_mirror_work(struct work_struct *w)
+{
+	struct sp_mig *mig = container_of(w, struct sp_mig, mirror_work);
+	struct dm_io_region where[2];
+	struct bio_list q;
+	struct bio *bio;
+	int r;
+
+	spin_lock_irq(&mig->lock);
+	q = mig->mirror_queue;
+	bio_list_init(&mig->mirror_queue);
+	spin_unlock_irq(&mig->lock);
+
+	while ((bio = bio_list_pop(&q))) {
+		struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
+		u64 slot = pbd->chunk / mig->chunks_per_slice;
+		struct dm_io_request req = {
+			.bi_opf = REQ_OP_WRITE |
+				(bio->bi_opf & (REQ_FUA | REQ_SYNC)),
+			.mem.type = DM_IO_BIO,
+			.mem.ptr.bio = bio,
+			.notify.fn = sp_mig_mirrored,
+			.notify.context = bio,
+			.client = mig->io,
+		};
+
+		where[0].bdev = bio->bi_bdev;
+		where[0].sector = bio->bi_iter.bi_sector;
+		where[0].count = bio_sectors(bio);
+		where[1].bdev = mig->dst[slot].m->bdev.bdev;
+		where[1].sector = mig->dst[slot].start +
+			(where[0].sector - mig->src[slot].start);
+		where[1].count = where[0].count;
+		r = sp_dm_io(&req, 2, where);
+		if (r) {
+			bio->bi_status = errno_to_blk_status(r);
+			bio_endio(bio);
+		}
+	}
 }
 
 /* ---- Copying ----------------------------------------------------------- */
@@ -191,6 +333,7 @@ static void sp_mig_issue(struct sp_mig *mig, unsigned long chunk)
 	c = &mig->slots[i];
 	c->chunk = chunk;
 	mig->copies++;
+	sp_mig_mark_overlaps(mig, chunk);
 	spin_unlock_irq(&mig->lock);
 
 	from.bdev = mig->src[slot].m->bdev.bdev;
@@ -379,6 +522,11 @@ static void sp_mig_unpublish(struct sp_mig *mig)
 
 static void sp_mig_free_job(struct sp_mig *mig)
 {
+	/* Every mirrored write has completed: the worker has returned. */
+	flush_work(&mig->mirror_work);
+	if (mig->io)
+		dm_io_client_destroy(mig->io);
+	mig->io = NULL;
 	if (mig->kc)
 		dm_kcopyd_client_destroy(mig->kc);
 	mig->kc = NULL;
@@ -508,6 +656,7 @@ struct sp_mig_args {
 	enum sp_cpx_mode mode;
 	u32 rate, chunk_kb, threshold, max_passes;
 	bool manual, pipeline;
+	int mirror;			/* -1: default (on unless manual) */
 	const char *plan;
 };
 
@@ -518,6 +667,7 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 	unsigned int i;
 
 	memset(a, 0, sizeof(*a));
+	a->mirror = -1;
 	a->chunk_kb = SP_MIG_CHUNK_KB;
 	a->threshold = SP_MIG_THRESHOLD;
 	a->max_passes = SP_MIG_MAX_PASSES;
@@ -565,6 +715,18 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 				a->mode = SP_CPX_NONE;
 			} else {
 				sp_err("migrate start: unknown mode '%s' (filter, clear or none)",
+				       val);
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (!strcmp(argv[i], "mirror")) {
+			if (!strcmp(val, "on")) {
+				a->mirror = 1;
+			} else if (!strcmp(val, "off")) {
+				a->mirror = 0;
+			} else {
+				sp_err("migrate start: mirror=%s is not on or off",
 				       val);
 				return -EINVAL;
 			}
@@ -672,6 +834,9 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 	mig->vol = v;
 	spin_lock_init(&mig->lock);
 	bio_list_init(&mig->held);
+	bio_list_init(&mig->mirror_queue);
+	INIT_LIST_HEAD(&mig->mirroring);
+	INIT_WORK(&mig->mirror_work, sp_mig_mirror_work);
 	init_waitqueue_head(&mig->wait);
 	init_completion(&mig->done);
 	INIT_DELAYED_WORK(&mig->work, sp_mig_work);
@@ -684,6 +849,7 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 	mig->chunks_per_slice = div_u64(slice_sectors, mig->chunk_sectors);
 	mig->manual = a.manual;
 	mig->pipeline = a.pipeline;
+	mig->mirror = a.mirror < 0 ? !a.manual : a.mirror;
 	mig->rate = a.rate;
 	mig->refill = jiffies;
 	mig->threshold = a.threshold;
@@ -708,6 +874,14 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 		r = PTR_ERR(mig->kc);
 		mig->kc = NULL;
 		goto free;
+	}
+	if (mig->mirror) {
+		mig->io = dm_io_client_create();
+		if (IS_ERR(mig->io)) {
+			r = PTR_ERR(mig->io);
+			mig->io = NULL;
+			goto free;
+		}
 	}
 	r = sp_cpx_init(&mig->cpx, nr_chunks, a.mode, mig->bits);
 	if (!r)
@@ -736,10 +910,10 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 					 lockdep_is_held(&v->mig_lock));
 	sp_mig_free_ended(last);
 	rcu_assign_pointer(v->mig_last, mig);
-	sp_info("%s: migrating volume %s slices %llu..%llu to %s: %lu chunks of %u KiB, mode %s%s",
+	sp_info("%s: migrating volume %s slices %llu..%llu to %s: %lu chunks of %u KiB, mode %s, mirror %s%s",
 		pool->name, v->name, a.first, a.first + a.count - 1, a.dest,
 		nr_chunks, a.chunk_kb, sp_mig_mode_names[a.mode],
-		a.manual ? ", manual" : "");
+		mig->mirror ? "on" : "off", a.manual ? ", manual" : "");
 	if (!mig->manual)
 		sp_mig_kick(mig, 0);
 	return 0;
@@ -936,6 +1110,7 @@ int sp_mig_extents(struct sp_volume *v, unsigned int argc, char **argv,
  *  migration <state> <mode> <first>-<last> <dest> <pass> <cursor>
  *    <planned> <remaining> <dirty> <writes_seen> <dirty_set> <filtered>
  *    <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>
+ *    <mirror> <mirrored>
  */
 void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 		   unsigned int *szp)
@@ -971,9 +1146,10 @@ void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 	       sp_mig_state_names[state], sp_mig_mode_names[c.mode],
 	       mig->first, mig->first + mig->count - 1, mig->dest, pass,
 	       c.cursor, c.nr_planned, sp_cpx_remaining(&c), c.nr_dirty);
-	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu %lld %d",
+	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu %lld %d %s %llu",
 	       c.writes_seen, c.dirty_set, c.filtered, c.cleared, c.copied,
-	       c.recopied, bytes, rate, hold, error);
+	       c.recopied, bytes, rate, hold, error,
+	       mig->mirror ? "on" : "off", c.mirrored);
 	rcu_read_unlock();
 	*szp = sz;
 }

@@ -9,6 +9,7 @@
 #include <linux/bio.h>
 #include <linux/completion.h>
 #include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -24,7 +25,17 @@ struct sp_pbd {
 	unsigned long chunk;		/* first job chunk it covers */
 	unsigned long nr_chunks;
 	struct dm_target *ti;		/* a held bio's target */
+	struct list_head mlist;		/* a mirrored write in mig->mirroring */
+	bool mirror;			/* written to both sides */
+	bool overlap;			/* see sp_cpx_mirror_done() */
 	u8 epoch;			/* I/O epoch counted, or SP_NO_EPOCH */
+};
+
+/* What map() does with a write to a migrating slice. */
+enum sp_mig_map {
+	SP_MIG_PASS,			/* to the source, tracked */
+	SP_MIG_HELD,			/* held by the switch */
+	SP_MIG_MIRROR,			/* to both sides: sp_mig_mirror() */
 };
 
 enum sp_mig_state {
@@ -51,12 +62,15 @@ struct sp_mig {
 	u32 chunks_per_slice;
 	bool manual;			/* copies only on "migrate step" */
 	bool pipeline;			/* manual: keep the next one claimed */
+	bool mirror;			/* mirror writes to copied chunks */
 	u32 threshold, max_passes;
 	char dest[SP_NAME_MAX + 8];
 	struct dm_kcopyd_client *kc;
 	unsigned long *bits;		/* the copy index's memory */
 	struct delayed_work work;	/* copy worker */
 	struct work_struct switch_work;
+	struct dm_io_client *io;	/* mirrored writes */
+	struct work_struct mirror_work;	/* issues them */
 	wait_queue_head_t wait;		/* copies, writes, steps */
 	struct completion done;		/* the job has ended */
 
@@ -67,6 +81,9 @@ struct sp_mig {
 	bool holding;			/* the switch holds writes */
 	struct bio_list held;
 	u64 held_count;
+	struct bio_list mirror_queue;	/* mirrored writes to issue */
+	struct list_head mirroring;	/* their pbds, until completion */
+	u64 mirror_errors;		/* destination legs that failed */
 	unsigned long inflight_writes;	/* tracked, not completed */
 	unsigned int copies;		/* kcopyd jobs in flight */
 	unsigned int slot_busy;		/* bits of slots[] in use */
@@ -88,8 +105,10 @@ struct sp_mig {
 /* sp-migrate.c */
 int sp_mig_init(void);
 void sp_mig_exit(void);
-bool sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
-		      struct bio *bio, u64 slot, u32 in, struct sp_pbd *pbd);
+enum sp_mig_map sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
+				 struct bio *bio, u64 slot, u32 in,
+				 struct sp_pbd *pbd);
+void sp_mig_mirror(struct sp_mig *mig, struct bio *bio);
 void sp_mig_write_done(struct sp_pbd *pbd);
 int sp_mig_message(struct sp_volume *v, unsigned int argc, char **argv,
 		   char *result, unsigned int maxlen);

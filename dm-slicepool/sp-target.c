@@ -233,6 +233,7 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
 	struct sp_stats *st;
 	struct sp_vmap *map;
+	enum sp_mig_map act = SP_MIG_PASS;
 	struct sp_mig *mig;
 	struct sp_extent e;
 	sector_t off;
@@ -291,10 +292,12 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	}
 	mig = rcu_dereference(v->mig);
 	if (unlikely(mig) && op_is_write(bio_op(bio)) &&
-	    idx - mig->first < mig->count &&
-	    sp_mig_map_write(mig, ti, bio, idx - mig->first, in, pbd)) {
-		rcu_read_unlock();
-		return DM_MAPIO_SUBMITTED;	/* held by the switch */
+	    idx - mig->first < mig->count) {
+		act = sp_mig_map_write(mig, ti, bio, idx - mig->first, in, pbd);
+		if (act == SP_MIG_HELD) {
+			rcu_read_unlock();
+			return DM_MAPIO_SUBMITTED;	/* held by the switch */
+		}
 	}
 	/* Counted in the I/O epoch under RCU: sp_volume_drain_io(). */
 	pbd->epoch = READ_ONCE(v->io_epoch);
@@ -314,6 +317,11 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 		st->write_sectors += bio_sectors(bio);
 	}
 	put_cpu_ptr(v->stats);
+	if (unlikely(act == SP_MIG_MIRROR)) {
+		/* Counted in flight by the job, which outlives it. */
+		sp_mig_mirror(mig, bio);
+		return DM_MAPIO_SUBMITTED;
+	}
 	return DM_MAPIO_REMAPPED;
 }
 

@@ -13,7 +13,7 @@
 
 cli_disks 4
 ktap_header
-ktap_plan 44
+ktap_plan 46
 cli_load
 cli_teardown
 cli_wipe "${DISKS[@]:0:4}"
@@ -23,14 +23,9 @@ DEV=/dev/mapper/mg-v
 W=$(mktemp -d)
 trap 'cli_teardown; dmsetup remove --retry mgd mge 2>/dev/null; rm -rf "$W" "$OUT" "$ERR"' EXIT
 
+. "$SP_TOP/selftests/lib/migstatus.sh"
 # mig FIELD: a migration field of the dm status, read without the tool.
-mig() {
-	dmsetup status mg-v | awk -v f="$1" '{
-		for (i = 1; i <= NF; i++) if ($i == "migration") break
-		n = split("state mode range dest pass cursor planned remaining dirty writes_seen dirty_set filtered cleared copied recopied bytes rate hold error", k, " ")
-		for (j = 1; j <= n; j++) if (k[j] == f) { print $(i + j); exit }
-	}'
-}
+mig() { mig_field mg-v "$1"; }
 # wait_state STATE...: until the job's state is one of them (60 s).
 wait_state() {
 	local s _
@@ -79,6 +74,8 @@ sp_rc 1 "migrate of an unknown volume" migrate $P/nope --to m3
 ktap_check "... says so" err_has "no volume 'mg/nope'"
 sp_rc 2 "migrate --mode fast is a usage error" migrate $P/v --to m3 --mode fast
 ktap_check "... naming the modes" err_has "unknown mode 'fast' (filter, clear or none)"
+sp_rc 2 "migrate --mirror maybe is a usage error" migrate $P/v --to m3 --mirror maybe
+ktap_check "... saying on or off" err_has "--mirror: 'maybe' is not on or off"
 sp_rc 2 "migrate --rate -1 is a usage error" migrate $P/v --to m3 --rate -1
 ktap_check "... naming the range" err_has "--rate: '-1' is not a number (0..1048576)"
 s0=$(awk 'NR == 1 { print $2 }' "$CFG/$P/volumes/v/map")
@@ -113,8 +110,8 @@ sed 's/^/# stderr: /' "$W/mig.err"
 cp "$W/mig.json" "$OUT"
 ktap_check "migrate --to domain:dD --rate 4 exits 0 ($(mig writes_seen) writes seen while it ran)" \
 	test $rc -eq 0
-ktap_check "the JSON report says done, bytes copied >= 48 MiB, writes seen" \
-	json 'd["action"] == "migrate" and d["state"] == "done" and d["migration"]["bytes_copied"] >= 48 << 20 and d["migration"]["writes_seen"] > 0 and d["migration"]["dest"] == "domain:dD" and d["duration_ms"] > 0'
+ktap_check "the JSON report says done, bytes copied >= 48 MiB, writes seen, mirror on" \
+	json 'd["action"] == "migrate" and d["state"] == "done" and d["migration"]["bytes_copied"] >= 48 << 20 and d["migration"]["writes_seen"] > 0 and d["migration"]["dest"] == "domain:dD" and d["duration_ms"] > 0 and d["migration"]["mirror"] is True'
 ktap_check "the progress went to stderr, one line per pass (not a tty)" \
 	grep -q 'migrate mg/v: pass 1: 96 chunks to copy' "$W/mig.err"
 ktap_check "the map puts all 12 slices on m3 (domain dD)" test "$(on_member m3)" -eq 12
@@ -126,7 +123,8 @@ cp "$W/b" "$W/data"
 dd if="$W/a" of="$W/data" bs=1M skip=24 seek=24 count=24 status=none
 sum_all=$(md5sum < "$W/data")
 
-sp_rc 0 "migrate --slices 0-3 --to m0 (text report)" migrate $P/v --slices 0-3 --to m0
+sp_rc 0 "migrate --slices 0-3 --to m0 --mirror off (text report)" \
+	migrate $P/v --slices 0-3 --to m0 --mirror off
 ktap_check "... reports done and 16 MiB copied" \
 	test -n "$(grep -E '^migration of mg/v slices 0-3 to m0: done$' "$OUT")" -a \
 	     -n "$(grep -E '^  bytes copied +16777216 ' "$OUT")"
@@ -134,7 +132,7 @@ ktap_check "... and slices 0-3 are on m0" \
 	test "$(awk '$1 <= 3 && $2 == "m0"' "$CFG/$P/volumes/v/map" | wc -l)" -eq 4
 sp_rc 0 "migrate --status --json" --json migrate $P/v --status
 ktap_check "... shows the last job, done" \
-	json 'd["migration"]["state"] == "done" and d["migration"]["first"] == 0 and d["migration"]["last"] == 3 and d["migration"]["dest"] == "m0"'
+	json 'd["migration"]["state"] == "done" and d["migration"]["first"] == 0 and d["migration"]["last"] == 3 and d["migration"]["dest"] == "m0" and d["migration"]["mirror"] is False'
 
 # ---- on a terminal: a progress bar ------------------------------------------
 # (stdin from /dev/null: script would pass on, and use up, the runner's.)

@@ -551,10 +551,20 @@ struct sim {
 	struct {
 		unsigned long first, len;
 		int landed;
+		int mirror;	/* also written to the destination */
+		int dlanded;	/* its destination leg has landed */
+		int overlap;	/* the kernel's overlap flag */
 		u64 ver[SIM_MAX_LEN];
 	} wr[SIM_MAX_W];
 	unsigned int nwr, wd;
 	u64 chunk_writes;
+	/*
+	 * Mirror model (sp-migrate.c): writes not ahead of the cursor go to
+	 * both sides, in any order; versions are given at issue, and no two
+	 * writes to one chunk are in flight at once.
+	 */
+	int mirror;
+	u64 vnext[SIM_MAX_N];
 	int bad;
 };
 
@@ -617,6 +627,10 @@ static void sim_claim(struct sim *s)
 	CHECK(c < s->n && test_bit(c, s->planned) && !test_bit(c, s->claimed),
 	      "claimed %lu: not planned or claimed twice", c);
 	__set_bit(c, s->claimed);
+	/* sp_mig_mark_overlaps(): mirrored writes in flight over @c */
+	for (k = 0; k < s->nwr; k++)
+		if (s->wr[k].mirror && c - s->wr[k].first < s->wr[k].len)
+			s->wr[k].overlap = 1;
 	s->cp[s->ncp].c = c;
 	s->cp[s->ncp].read = 0;
 	s->ncp++;
@@ -639,9 +653,64 @@ static void sim_land(struct sim *s, unsigned int w)
 {
 	unsigned long i;
 
-	for (i = 0; i < s->wr[w].len; i++)
-		s->wr[w].ver[i] = ++s->src[s->wr[w].first + i];
+	for (i = 0; i < s->wr[w].len; i++) {
+		if (s->mirror)
+			s->src[s->wr[w].first + i] = s->wr[w].ver[i];
+		else
+			s->wr[w].ver[i] = ++s->src[s->wr[w].first + i];
+	}
 	s->wr[w].landed = 1;
+}
+
+/* A mirrored write's destination leg lands. */
+static void sim_land_dst(struct sim *s, unsigned int w)
+{
+	unsigned long i;
+
+	for (i = 0; i < s->wr[w].len; i++)
+		s->dst[s->wr[w].first + i] = s->wr[w].ver[i];
+	s->wr[w].dlanded = 1;
+}
+
+/* Mirror model: is [@first, @first + @len) free of writes in flight? */
+static int sim_chunks_idle(const struct sim *s, unsigned long first,
+			   unsigned long len)
+{
+	unsigned int w;
+
+	for (w = 0; w < s->nwr; w++)
+		if (s->wr[w].first < first + len &&
+		    first < s->wr[w].first + s->wr[w].len)
+			return 0;
+	return 1;
+}
+
+/* A write is issued: the map() side of sp-migrate.c in the mirror model. */
+static void sim_issue(struct sim *s, unsigned long first, unsigned long len)
+{
+	unsigned int w = s->nwr, q;
+	unsigned long i;
+
+	if (s->mirror && !sim_chunks_idle(s, first, len))
+		return;
+	s->nwr++;
+	s->wr[w].first = first;
+	s->wr[w].len = len;
+	s->wr[w].landed = 0;
+	s->wr[w].mirror = 0;
+	s->wr[w].dlanded = 0;
+	s->wr[w].overlap = 0;
+	if (!s->mirror)
+		return;
+	for (i = 0; i < len; i++)
+		s->wr[w].ver[i] = ++s->vnext[first + i];
+	if (sp_cpx_ahead(&s->j[0], first, len))
+		return;
+	s->wr[w].mirror = 1;
+	/* sp_mig_copy_overlaps(): a copy in flight over its chunks */
+	for (q = 0; q < s->ncp; q++)
+		if (s->cp[q].c - first < len)
+			s->wr[w].overlap = 1;
 }
 
 static void sim_complete(struct sim *s, unsigned int w)
@@ -654,8 +723,14 @@ static void sim_complete(struct sim *s, unsigned int w)
 		if (s->need[c] < s->wr[w].ver[i])
 			s->need[c] = s->wr[w].ver[i];
 	}
-	for (k = 0; k < s->nj; k++)
-		sp_cpx_write_done(&s->j[k], s->wr[w].first, s->wr[w].len);
+	for (k = 0; k < s->nj; k++) {
+		if (s->wr[w].mirror)
+			sp_cpx_mirror_done(&s->j[k], s->wr[w].first,
+					   s->wr[w].len, s->wr[w].overlap);
+		else
+			sp_cpx_write_done(&s->j[k], s->wr[w].first,
+					  s->wr[w].len);
+	}
 	s->chunk_writes += s->wr[w].len;
 	s->wr[w] = s->wr[--s->nwr];
 }
@@ -669,7 +744,7 @@ static int sim_step(struct sim *s, int writing)
 	unsigned int q, w;
 	unsigned long len;
 
-	switch (rnd_below(6)) {
+	switch (rnd_below(s->mirror ? 7 : 6)) {
 	case 0:		/* claim */
 		if (s->ncp < s->qd && s->j[0].nr_pending)
 			sim_claim(s);
@@ -692,14 +767,18 @@ static int sim_step(struct sim *s, int writing)
 		break;
 	case 3:		/* a user write is issued */
 		if (writing && s->nwr < s->wd) {
-			w = s->nwr++;
 			len = 1 + (rnd_below(4) ? rnd_below(4) :
 				   rnd_below(SIM_MAX_LEN));
 			if (len > s->n)
 				len = s->n;
-			s->wr[w].first = rnd_below(s->n - len + 1);
-			s->wr[w].len = len;
-			s->wr[w].landed = 0;
+			sim_issue(s, rnd_below(s->n - len + 1), len);
+		}
+		break;
+	case 6:		/* a mirrored write lands on the destination */
+		if (s->nwr) {
+			w = rnd_below(s->nwr);
+			if (s->wr[w].mirror && !s->wr[w].dlanded)
+				sim_land_dst(s, w);
 		}
 		break;
 	case 4:		/* its data lands on the source */
@@ -709,10 +788,11 @@ static int sim_step(struct sim *s, int writing)
 				sim_land(s, w);
 		}
 		break;
-	default:	/* it completes: the end_io hook */
+	case 5:		/* it completes: the end_io hook */
 		if (s->nwr) {
 			w = rnd_below(s->nwr);
-			if (s->wr[w].landed)
+			if (s->wr[w].landed &&
+			    (!s->wr[w].mirror || s->wr[w].dlanded))
 				sim_complete(s, w);
 		}
 		break;
@@ -728,7 +808,7 @@ static void sim_new_pass(struct sim *s)
 }
 
 static void sim_init(struct sim *s, unsigned long n, unsigned int nj,
-		     const enum sp_cpx_mode *modes)
+		     const enum sp_cpx_mode *modes, int mirror)
 {
 	unsigned long plan[BITS_TO_LONGS(SIM_MAX_N)];
 	unsigned long c, density = rnd_below(5);
@@ -737,6 +817,7 @@ static void sim_init(struct sim *s, unsigned long n, unsigned int nj,
 	memset(s, 0, sizeof(*s));
 	s->n = n;
 	s->nj = nj;
+	s->mirror = mirror;
 	s->qd = 1 + rnd_below(SIM_MAX_Q);
 	s->wd = 1 + rnd_below(SIM_MAX_W);
 	bitmap_zero(plan, SIM_MAX_N);
@@ -792,6 +873,36 @@ static void sim_end_pass(struct sim *s)
 }
 
 /*
+ * The switch: hold new writes, drain the issued ones, finish the current
+ * pass, then one last pass; the destination must equal the source.
+ */
+static void sim_switch(struct sim *s, u64 seed)
+{
+	unsigned long c;
+
+	while (s->nwr && !s->bad) {
+		if (!s->wr[0].landed)
+			sim_land(s, 0);
+		if (s->wr[0].mirror && !s->wr[0].dlanded)
+			sim_land_dst(s, 0);
+		sim_complete(s, 0);
+	}
+	sim_check(s, "switch");
+	sim_pass(s, 0);
+	sim_end_pass(s);
+	sim_pass(s, 0);
+	for (c = 0; c < s->n && !s->bad; c++)
+		if (s->dst[c] != s->src[c]) {
+			fail("%s%s seed %llx: chunk %lu: dst v%llu, src v%llu",
+			     mode_name(s->j[0].mode), s->mirror ? "+mirror" : "",
+			     ull(seed), c, ull(s->dst[c]), ull(s->src[c]));
+			s->bad = 1;
+		}
+	CHECK(!s->j[0].nr_dirty, "%s: %lu dirty after the switch",
+	      mode_name(s->j[0].mode), s->j[0].nr_dirty);
+}
+
+/*
  * Test 6: randomized property test with a fixed seed.  Claims, reads,
  * copy completions (in any order), write issues, landings and completions
  * interleave at random.  After every event and at the end of each pass no
@@ -819,7 +930,7 @@ static void t_random(void)
 		n = 1 + rnd_below(round % 3 ? 200 : SIM_MAX_N);
 
 		/* pass 1, three modes in lockstep */
-		sim_init(&s, n, 3, modes);
+		sim_init(&s, n, 3, modes, 0);
 		sim_pass(&s, 1);
 		for (c = 0; c < n; c++) {
 			CHECK(!test_bit(c, active(&s.j[0])) ||
@@ -848,7 +959,7 @@ static void t_random(void)
 
 		/* each mode alone: several passes, then the switch */
 		for (k = 0; k < ARRAY_SIZE(modes) && !s.bad; k++) {
-			sim_init(&s, n, 1, &modes[k]);
+			sim_init(&s, n, 1, &modes[k], 0);
 			npass = 1 + rnd_below(4);
 			for (pass = 1; pass <= npass && !s.bad; pass++) {
 				sim_pass(&s, 1);
@@ -858,24 +969,7 @@ static void t_random(void)
 			 * Switch: hold new writes, drain the issued ones,
 			 * finish the current pass, then one last pass.
 			 */
-			while (s.nwr && !s.bad) {
-				if (!s.wr[0].landed)
-					sim_land(&s, 0);
-				sim_complete(&s, 0);
-			}
-			sim_check(&s, "switch");
-			sim_pass(&s, 0);
-			sim_end_pass(&s);
-			sim_pass(&s, 0);
-			for (c = 0; c < n && !s.bad; c++)
-				if (s.dst[c] != s.src[c]) {
-					fail("%s seed %llx: chunk %lu: dst v%llu, src v%llu",
-					     mode_name(modes[k]), ull(seed),
-					     c, ull(s.dst[c]), ull(s.src[c]));
-					s.bad = 1;
-				}
-			CHECK(!s.j[0].nr_dirty, "%s: %lu dirty after the switch",
-			      mode_name(modes[k]), s.j[0].nr_dirty);
+			sim_switch(&s, seed);
 			sim_free(&s);
 		}
 		if (s.bad)
@@ -886,6 +980,87 @@ static void t_random(void)
 	      nf, nn);
 	printf("# random: %u rounds, pass 1 dirty bits filter %lu, none %lu\n",
 	       round, nf, nn);
+}
+
+/*
+ * Test 8: the randomized property test with mirrored writes (the model of
+ * sp-migrate.c: a write not ahead of the cursor goes to both sides, its
+ * two legs landing in any order; it is flagged overlapped if a copy of one
+ * of its chunks is in flight when it starts or is issued before it
+ * completes).  No write may be lost in any interleaving, and the passes
+ * must shrink: with the same seeds, mirrored jobs leave fewer chunks to
+ * copy after pass 1 than jobs without mirroring.
+ */
+static void t_mirror(void)
+{
+	static const enum sp_cpx_mode modes[] = {
+		SP_CPX_FILTER, SP_CPX_CLEAR, SP_CPX_NONE
+	};
+	static struct sim s;
+	unsigned long n, left[2] = { 0, 0 };
+	unsigned int round, k, pass, npass, m;
+	u64 seed, mirrored = 0;
+
+	for (round = 0; round < 150 && case_ok; round++) {
+		seed = 0x5851f42d4c957f2dULL * (round + 1);
+		for (k = 0; k < ARRAY_SIZE(modes) && !s.bad; k++) {
+			for (m = 0; m < 2 && !s.bad; m++) {
+				rng_state = seed + k;
+				n = 1 + rnd_below(200);
+				sim_init(&s, n, 1, &modes[k], m);
+				npass = 1 + rnd_below(4);
+				for (pass = 1; pass <= npass && !s.bad;
+				     pass++) {
+					sim_pass(&s, 1);
+					sim_end_pass(&s);
+					if (pass == 1)
+						left[m] += s.j[0].nr_planned;
+				}
+				mirrored += s.j[0].mirrored;
+				sim_switch(&s, seed);
+				sim_free(&s);
+			}
+		}
+		if (s.bad)
+			case_ok = 0;
+	}
+	CHECK(mirrored > 0, "no write was mirrored");
+	CHECK(left[1] < left[0],
+	      "mirroring did not shrink pass 2: %lu vs %lu chunks", left[1],
+	      left[0]);
+	printf("# mirror: %u rounds, %llu mirrored, pass 2 chunks %lu vs %lu\n",
+	       round, ull(mirrored), left[1], left[0]);
+}
+
+/*
+ * Test 9: sp_cpx_ahead() and sp_cpx_mirror_done() on the 12-chunk example.
+ */
+static void t_mirror_rules(void)
+{
+	struct sp_cpx j;
+	unsigned long *mem = new_job(&j, 12, SP_CPX_FILTER), c;
+
+	sp_cpx_plan_range(&j, 0, 9);
+	copy_n(&j, 3);			/* 0-2 copied */
+	CHECK(!sp_cpx_ahead(&j, 0, 1), "chunk 0 is copied, not ahead");
+	CHECK(!sp_cpx_ahead(&j, 2, 2), "2-3 is not all ahead");
+	CHECK(sp_cpx_ahead(&j, 3, 6), "3-8 is ahead");
+	CHECK(!sp_cpx_ahead(&j, 8, 2), "chunk 9 is not planned");
+	CHECK(!sp_cpx_ahead(&j, 11, 2), "beyond the job");
+	sp_cpx_mirror_done(&j, 0, 3, false);
+	CHECK(j.nr_dirty == 0 && j.mirrored == 1 && j.writes_seen == 1,
+	      "a mirrored write without overlap sets no bit: %lu dirty",
+	      j.nr_dirty);
+	CHECK(sp_cpx_claim_next(&j, &c) && c == 3, "claim 3");
+	sp_cpx_mirror_done(&j, 2, 3, true);	/* 2-4, overlapped */
+	EXPECT_BITS(active(&j), 12, "2-3");
+	CHECK(j.filtered == 1 && j.mirrored == 1 && j.writes_seen == 2,
+	      "overlapped: recorded as a plain write (chunk 4 filtered)");
+	sp_cpx_mirror_done(&j, 12, 1, false);
+	CHECK(j.writes_seen == 2, "a write beyond the job is not counted");
+	j.mode = SP_CPX_NONE;
+	CHECK(!sp_cpx_ahead(&j, 5, 1), "only the filter has writes ahead");
+	free(mem);
 }
 
 /* Bad calls change nothing and return errors. */
@@ -965,6 +1140,8 @@ static const struct ktap_case cases[] = {
 	{ "claim_race", t_claim_race },
 	{ "extents", t_extents },
 	{ "random", t_random },
+	{ "mirror", t_mirror },
+	{ "mirror_rules", t_mirror_rules },
 	{ "errors", t_errors },
 };
 

@@ -2,19 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # A whole volume spanning three members migrates to a fourth member while
-# fio writes to it (crc32c verify), in each mode (filter, clear, none),
-# with a copy throttle so that the passes overlap the writes.  Then:
+# fio writes to it (crc32c verify), in each mode (filter, clear, none)
+# with mirrored writes (the default) and in filter mode without, with a
+# copy throttle so that the passes overlap the writes.  Then:
 # fio's own verify passed, the writes were seen by the copy index, the
 # migration converged and switched by itself, every slice is on the
 # destination, the raw source and destination slices are equal (nothing
-# wrote after the switch), a second fio verify-only run through the moved
+# wrote after the switch), writes were mirrored (or not, with
+# mirror=off), a second fio verify-only run through the moved
 # volume passes, and the sources are free again.
 . "$(dirname "$0")/lib.sh"
 
 sp_disks 4
 command -v fio > /dev/null || sp_skip "fio not installed"
 ktap_header
-ktap_plan 24
+ktap_plan 36
 sp_load
 sp_teardown
 SLICE=$((4 << 20))
@@ -35,7 +37,11 @@ fio_args=(--name=mig --filename=/dev/mapper/spmf --direct=1 --ioengine=libaio
 	--offset_increment=24M --verify=crc32c --verify_fatal=1
 	--randseed=4242 --group_reporting)
 
-for mode in filter clear none; do
+for run in filter clear none filter:off; do
+	mode=${run%%:*}
+	mirror=on
+	[ "$run" = "$mode" ] || mirror=${run#*:}
+	mode=$run	# names the run in the messages
 	sp_wipe "${DISKS[@]:0:4}"
 	sp_pool mf 4
 	sp_member mf m0 "${DISKS[0]}" dA
@@ -47,7 +53,8 @@ for mode in filter clear none; do
 	before=$(cat "$SP_CFG"/mf/volumes/v/map)
 	[ "$(awk '{ print $2 }' <<< "$before" | sort -u | wc -l)" -eq 3 ] || sp_die "v does not span 3 members"
 
-	dmsetup message spmf 0 migrate start all domain:dD mode=$mode rate=2 chunk_kb=256 ||
+	dmsetup message spmf 0 migrate start all domain:dD mode="${run%%:*}" mirror="$mirror" rate=2 \
+		chunk_kb=256 ||
 		sp_die "migrate start"
 	if fio "${fio_args[@]}" > "$SP_ARTIFACTS/fio-$mode.log" 2>&1; then
 		ktap_ok "$mode: fio random writes verified during the migration"
@@ -62,6 +69,12 @@ for mode in filter clear none; do
 	done
 	echo "# $mode: $(dmsetup status spmf | sed 's/.*migration/migration/')"
 	ktap_check "$mode: the copy index saw the writes ($seen)" [ "$seen" -gt 0 ]
+	if [ "$mirror" = on ]; then
+		ktap_check "$mode: writes to copied chunks were mirrored ($(mig mirrored))" \
+			[ "$(mig mirror)" = on -a "$(mig mirrored)" -gt 0 ]
+	else
+		ktap_check "$mode: no write was mirrored" [ "$(mig mirror)" = off -a "$(mig mirrored)" = 0 ]
+	fi
 	ktap_check "$mode: the migration converged and switched (state $(mig state), pass $(mig pass))" \
 		[ "$(mig state)" = "done" ]
 	after=$(cat "$SP_CFG"/mf/volumes/v/map)

@@ -14,13 +14,16 @@
 #  3. pass 2 copies the dirty chunks and filters against its own plan:
 #     a write to a planned, unclaimed chunk of pass 2 sets no bit, one
 #     outside the plan does;
+#  4. mirror=on: a write to a copied chunk goes to both sides at once and
+#     sets no bit, a write ahead of the cursor is filtered and not
+#     mirrored, so pass 2 plans nothing;
 # and after each, "migrate switch" moves the slice: the data read back is
 # what was written, and the destination holds it at the mapped offset.
 . "$(dirname "$0")/lib.sh"
 
 sp_disks 3
 ktap_header
-ktap_plan 40
+ktap_plan 49
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -139,6 +142,41 @@ msg migrate step 1
 ktap_check "3: pass 3 plans chunk 7 only" [ "$(msg migrate extents 0)" = "3 - 7+1" ]
 finish "3"
 
+# ---- 4: mirrored writes ---------------------------------------------------
+# raw_dst CHUNK: chunk CHUNK (256 KiB) of physical slice 0 of $dst, which
+# is where the move goes (nothing else is on $dst)
+raw_dst() {
+	local off
+	off=$(cat "$SP_CFG/mp/members/$dst/data_offset")
+	dd if="${DISKS[${dst#m}]}" bs=256K skip=$(((off >> 18) + $1)) count=1 \
+		iflag=direct status=none
+}
+setup 3
+msg migrate start 0 "$dst" chunk_kb=256 manual || sp_die "start"
+ktap_check "4: a manual job does not mirror unless asked" [ "$(mig mirror)" = off ]
+msg migrate abort || sp_die "abort"
+msg migrate start 0 "$dst" chunk_kb=256 manual mirror=on || sp_die "start mirror=on"
+msg migrate step 3
+write_chunks 1 1 256		# copied: mirrored, no bit
+write_chunks 5 1 256		# ahead of the cursor: filtered, not mirrored
+echo "# mirror: dirty $(mig dirty) mirrored $(mig mirrored) filtered $(mig filtered) writes $(mig writes_seen)"
+ktap_check "4: the write to a copied chunk is mirrored and sets no bit" \
+	[ "$(mig mirror)" = on -a "$(mig mirrored)" = 1 -a "$(mig dirty)" = 0 ]
+ktap_check "4: the write ahead of the cursor is filtered" [ "$(mig filtered)" = 1 ]
+if raw_dst 1 | cmp -s - <(dd if="$W/data" bs=256K skip=1 count=1 status=none); then
+	ktap_ok "4: chunk 1 on the destination is the new data before the switch"
+else
+	ktap_fail "4: chunk 1 on the destination is the new data before the switch"
+fi
+if raw_dst 5 | cmp -s - <(dd if="$W/data" bs=256K skip=5 count=1 status=none); then
+	ktap_fail "4: chunk 5 (not yet copied) is already on the destination"
+else
+	ktap_ok "4: chunk 5 (not yet copied) is not on the destination yet"
+fi
+msg migrate step 9
+ktap_check "4: pass 2 plans nothing" [ "$(mig pass)" = 2 -a "$(mig planned)" = 0 ]
+finish "4"
+
 # ---- control: refusals, abort, rate ---------------------------------------
 setup 3
 refuse() {	# refuse DESC DMESG ARGS...
@@ -162,6 +200,7 @@ refuse "a chunk size that does not divide the slice" "chunk_kb=1000 must be a mu
 	migrate start 0 "$dst" chunk_kb=1000
 refuse "a plan beyond the job" "bad plan '0-99'" migrate start 0 "$dst" plan=0-99
 refuse "pipeline without manual" "pipeline needs manual" migrate start 0 "$dst" pipeline
+refuse "a bad mirror value" "mirror=maybe is not on or off" migrate start 0 "$dst" mirror=maybe
 refuse "a step with no migration" "is not migrating" migrate step 1
 msg migrate start 0 "$dst" manual || sp_die "start"
 refuse "a volume already migrating" "is already migrating" migrate start 0 "$dst"

@@ -82,11 +82,13 @@ static void print_status_text(const char *pool, const char *vol,
 	       (unsigned long long)ms->planned,
 	       (unsigned long long)ms->remaining,
 	       (unsigned long long)ms->dirty);
-	printf("  writes seen %llu, dirty bits set %llu, filtered %llu, cleared %llu\n",
+	printf("  writes seen %llu, bits set %llu, filtered %llu, cleared %llu, mirrored %llu%s\n",
 	       (unsigned long long)ms->writes_seen,
 	       (unsigned long long)ms->dirty_set,
 	       (unsigned long long)ms->filtered,
-	       (unsigned long long)ms->cleared);
+	       (unsigned long long)ms->cleared,
+	       (unsigned long long)ms->mirrored,
+	       ms->mirror ? "" : " (mirror off)");
 	printf("  chunks copied %llu (re-copied %llu), bytes copied %llu (%s)\n",
 	       (unsigned long long)ms->copied,
 	       (unsigned long long)ms->recopied,
@@ -130,6 +132,9 @@ static void print_report(const char *pool, const char *vol,
 	       (unsigned long long)ms->writes_seen,
 	       (unsigned long long)ms->filtered,
 	       (unsigned long long)ms->dirty_set);
+	if (ms->mirror)
+		printf("  mirrored       %llu writes to copied chunks\n",
+		       (unsigned long long)ms->mirrored);
 	printf("  writes held    %lld us at the switch\n",
 	       (long long)ms->hold_us);
 	printf("  duration       %llu.%03llu s\n",
@@ -283,7 +288,7 @@ static int migrate_set_rate(const char *pool, const char *vol,
 }
 
 enum {
-	OPT_TO, OPT_SLICES, OPT_MODE, OPT_RATE, OPT_CHUNK, OPT_THRESHOLD,
+	OPT_TO, OPT_SLICES, OPT_MODE, OPT_MIRROR, OPT_RATE, OPT_CHUNK, OPT_THRESHOLD,
 	OPT_PASSES, OPT_NOWAIT, OPT_ABORT, OPT_SETRATE, OPT_STATUS,
 };
 
@@ -293,6 +298,7 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "slices", required_argument, NULL, OPT_SLICES },
 		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "mirror", required_argument, NULL, OPT_MIRROR },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "chunk-kb", required_argument, NULL, OPT_CHUNK },
 		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
@@ -338,6 +344,13 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 					      "--mode: unknown mode '%s' (filter, clear or none)",
 					      optarg);
 			req.mode = optarg;
+			break;
+		case OPT_MIRROR:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				sp_usage_fail(cmd,
+					      "--mirror: '%s' is not on or off",
+					      optarg);
+			req.mirror = optarg;
 			break;
 		case OPT_RATE:
 			req.rate = (long)sp_opt_ulong(cmd, "--rate", optarg, 0,

@@ -75,7 +75,7 @@ static const struct sp_cmd commands[] = {
 	{ "vol", "map", cmd_vol_map, "<pool>/<vol>",
 	  "Show the slice map: logical slice -> member, physical slice.", NULL },
 	{ NULL, "migrate", cmd_migrate,
-	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--no-wait] | --abort | --set-rate MIBPS | --status",
+	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--no-wait] | --abort | --set-rate MIBPS | --status",
 	  "Move a volume's slices to another member or domain while it is in\n"
 	  "use (live migration in the dm target), wait for the job with a\n"
 	  "progress display and report it; or abort the running job, change\n"
@@ -84,6 +84,8 @@ static const struct sp_cmd commands[] = {
 	  "                     with the most free slices)\n"
 	  "  --slices A[-B]|all logical slices to move (default: all)\n"
 	  "  --mode M           write tracking: filter (default), clear or none\n"
+	  "  --mirror on|off    write user writes to chunks already copied to both\n"
+	  "                     sides, so passes converge (default on)\n"
 	  "  --rate MIBPS       copy throttle in MiB/s, 0 for none (default 0)\n"
 	  "  --chunk-kb N       copy granularity, a multiple of 4 dividing the\n"
 	  "                     slice size (default 512)\n"

@@ -170,6 +170,8 @@ void sp_mig_json(const char *key, const struct sp_mig_status *ms)
 	js_u64("rate", ms->rate);
 	js_u64("hold_us", (u64)ms->hold_us);
 	js_int("error", ms->error);
+	js_bool("mirror", ms->mirror);
+	js_u64("mirrored", ms->mirrored);
 	js_close();
 }
 
@@ -382,6 +384,9 @@ int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
 	if (req->mode)
 		len += snprintf(msg + len, sizeof(msg) - len, " mode=%s",
 				req->mode);
+	if (req->mirror)
+		len += snprintf(msg + len, sizeof(msg) - len, " mirror=%s",
+				req->mirror);
 	if (req->rate >= 0)
 		len += snprintf(msg + len, sizeof(msg) - len, " rate=%ld",
 				req->rate);

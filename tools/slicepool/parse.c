@@ -137,6 +137,7 @@ int sp_mig_status_parse(const char *text, struct sp_mig_status *ms)
 	unsigned long long v[15];
 	const char *p = text;
 	long long hold;
+	unsigned long long mirrored;
 	char word[16];
 	size_t i, len;
 	int n = 0;
@@ -173,9 +174,14 @@ int sp_mig_status_parse(const char *text, struct sp_mig_status *ms)
 		p += n;
 	}
 	n = 0;
-	if (sscanf(p, " %lld %d%n", &hold, &ms->error, &n) != 2 || !n)
+	if (sscanf(p, " %lld %d %3s %llu%n", &hold, &ms->error, word,
+		   &mirrored, &n) != 4 || !n)
 		return -EINVAL;
 	p += n;
+	if (strcmp(word, "on") && strcmp(word, "off"))
+		return -EINVAL;
+	ms->mirror = !strcmp(word, "on");
+	ms->mirrored = mirrored;
 	if (p[strspn(p, " \t\n")])
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(states); i++)

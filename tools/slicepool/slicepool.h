@@ -246,7 +246,8 @@ bool sp_table_stale(const struct sp_dm_status *st,
  * "migration" (Documentation/dm-slicepool.rst, "Live migration"):
  * "none", or <state> <mode> <first>-<last> <dest> <pass> <cursor>
  * <planned> <remaining> <dirty> <writes_seen> <dirty_set> <filtered>
- * <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>.
+ * <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>
+ * <mirror> <mirrored>.
  */
 struct sp_mig_status {
 	bool job;			/* false: "migration none" */
@@ -259,6 +260,8 @@ struct sp_mig_status {
 	u64 bytes_copied, rate;
 	s64 hold_us;
 	int error;			/* 0 or a negative errno */
+	bool mirror;			/* writes to copied chunks mirrored */
+	u64 mirrored;			/* mirrored writes that needed no bit */
 };
 
 int sp_mig_status_parse(const char *text, struct sp_mig_status *ms);
@@ -278,6 +281,7 @@ struct sp_mig_req {
 	u64 first, last;
 	char dest[SP_NAME_MAX + 8];	/* member or domain:<label> */
 	const char *mode;		/* NULL: the module's default */
+	const char *mirror;		/* on, off, NULL: the default */
 	long rate;			/* MiB/s, -1: the module's default */
 	unsigned long chunk_kb;		/* always sent */
 	long threshold;			/* -1: the module's default */

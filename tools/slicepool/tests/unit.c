@@ -161,12 +161,12 @@ static void test_mig_status(void)
 	static const char *const full[] = {
 		"1 2 3 4 0 0 2 migration:3:online m1:1:online",
 		"migration copying filter 2-5 domain:dD",
-		"3 17 40 23 6 100 30 12 0 90 20 47185920 2 0 0",
+		"3 17 40 23 6 100 30 12 0 90 20 47185920 2 0 0 on 44",
 	};
 	static const char *const failed[] = {
 		"0 0 0 0 0 0 1 m0:4:online",
 		"migration failed none 0-3 m2",
-		"5 0 0 0 0 9 9 0 0 64 0 8388608 0 1500 -5\n",
+		"5 0 0 0 0 9 9 0 0 64 0 8388608 0 1500 -5 off 0\n",
 	};
 	char line[512];
 	struct sp_mig_status ms;
@@ -183,14 +183,15 @@ static void test_mig_status(void)
 	check(!ret && ms.writes_seen == 100 && ms.dirty_set == 30 &&
 	      ms.filtered == 12 && ms.cleared == 0 && ms.copied == 90 &&
 	      ms.recopied == 20 && ms.bytes_copied == 47185920 &&
-	      ms.rate == 2 && ms.hold_us == 0 && ms.error == 0,
+	      ms.rate == 2 && ms.hold_us == 0 && ms.error == 0 &&
+	      ms.mirror && ms.mirrored == 44,
 	      "migration status: counters");
 	check(sp_mig_running(&ms), "copying is running");
 	snprintf(line, sizeof(line), "%s %s %s", failed[0], failed[1],
 		 failed[2]);
 	ret = sp_mig_status_parse(line, &ms);
 	check(!ret && !strcmp(ms.state, "failed") && ms.error == -5 &&
-	      ms.hold_us == 1500 && !sp_mig_running(&ms),
+	      ms.hold_us == 1500 && !ms.mirror && !sp_mig_running(&ms),
 	      "migration status: a failed job (ret %d)", ret);
 	ret = mig_parse("none", &ms);
 	check(!ret && !ms.job && !sp_mig_running(&ms),
@@ -201,13 +202,17 @@ static void test_mig_status(void)
 	      "migration none with trailing words");
 	check(mig_parse("copying filter 0-1 m1 1 0 4 4 0", &ms) == -EINVAL,
 	      "truncated migration fields");
-	check(mig_parse("resting filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
+			&ms) == -EINVAL, "migration fields without mirror");
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 yes 0",
+			&ms) == -EINVAL, "migration mirror neither on nor off");
+	check(mig_parse("resting filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0",
 			&ms) == -EINVAL, "unknown migration state");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 7",
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 7",
 			&ms) == -EINVAL, "migration fields with one too many");
-	check(mig_parse("done filter 3-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
+	check(mig_parse("done filter 3-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0",
 			&ms) == -EINVAL, "migration range backwards");
-	check(!mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
+	check(!mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0",
 			 &ms) && !strcmp(ms.state, "done") && ms.last == 1,
 	      "a done job");
 }
