@@ -47,7 +47,7 @@
 #include "sp-core.h"
 #include "sp-migrate.h"
 
-#define SP_MIG_DEPTH		SP_MIG_SLOTS	/* copies in flight per job */
+#define SP_MIG_DEPTH		SP_MIG_SLOTS	/* default copies in flight */
 #define SP_MIG_CHUNK_KB		512	/* default chunk size */
 #define SP_MIG_THRESHOLD	8	/* default: switch below this many */
 #define SP_MIG_MAX_PASSES	5
@@ -131,25 +131,58 @@ static void sp_mig_mark_overlaps(struct sp_mig *mig, unsigned long chunk)
 }
 
 /*
- * A mirrored write starts (lock held).  It overlaps if a copy of one of
- * its chunks is in flight, or if another mirrored write to one of them is
- * (the two sides may then see the two writes in different orders: the
- * chunk is copied again).
+ * A mirrored write starts (lock held; no copy of its chunks is in flight:
+ * it was deferred until then).  It overlaps if another mirrored write to
+ * one of its sectors is in flight (the two sides may see the two writes
+ * in different orders: the chunk is copied again), or later if a copy of one
+ * of its chunks is issued before it completes (sp_mig_mark_overlaps()).
+ * It is queued for the worker.
  */
-static void sp_mig_mirror_start(struct sp_mig *mig, struct sp_pbd *pbd)
+static void sp_mig_mirror_start(struct sp_mig *mig, struct bio *bio)
 {
+	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
 	struct sp_pbd *p;
 
-	pbd->mirror = true;
-	pbd->overlap = sp_mig_copy_overlaps(mig, pbd->chunk, pbd->nr_chunks);
+	pbd->overlap = false;
+	pbd->msector = bio->bi_iter.bi_sector;
+	pbd->mlen = bio_sectors(bio);
 	list_for_each_entry(p, &mig->mirroring, mlist) {
+		/* Same chunks, same source member: same sectors? */
 		if (p->chunk < pbd->chunk + pbd->nr_chunks &&
-		    pbd->chunk < p->chunk + p->nr_chunks) {
+		    pbd->chunk < p->chunk + p->nr_chunks &&
+		    p->msector < pbd->msector + pbd->mlen &&
+		    pbd->msector < p->msector + p->mlen) {
 			p->overlap = true;
 			pbd->overlap = true;
 		}
 	}
 	list_add_tail(&pbd->mlist, &mig->mirroring);
+	bio_list_add(&mig->mirror_queue, bio);
+}
+
+/*
+ * A copy has completed (lock held): start the deferred mirrored writes
+ * that no copy in flight covers any more.  Returns true if it started one.
+ */
+static bool sp_mig_undefer(struct sp_mig *mig)
+{
+	struct bio_list still;
+	struct bio *bio;
+	bool started = false;
+
+	bio_list_init(&still);
+	while ((bio = bio_list_pop(&mig->deferred))) {
+		struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
+
+		if (sp_mig_copy_overlaps(mig, pbd->chunk, pbd->nr_chunks)) {
+			bio_list_add(&still, bio);
+		} else {
+			sp_mig_mirror_start(mig, bio);
+			started = true;
+		}
+	}
+	mig->deferred = still;
+	return started;
 }
 
 /*
@@ -181,7 +214,7 @@ enum sp_mig_map sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
 	}
 	if (mig->mirror && bio_op(bio) == REQ_OP_WRITE &&
 	    !sp_cpx_ahead(&mig->cpx, pbd->chunk, pbd->nr_chunks)) {
-		sp_mig_mirror_start(mig, pbd);
+		pbd->mirror = true;
 		act = SP_MIG_MIRROR;
 	}
 	mig->inflight_writes++;
@@ -215,16 +248,28 @@ void sp_mig_write_done(struct sp_pbd *pbd)
 /*
  * map() has remapped a mirrored write to the source: queue it for the
  * worker, which writes it to both sides with dm-io (map() must not
- * allocate).  @mig stays allocated: the write is counted in flight.
+ * allocate), or, while a copy of one of its chunks is in flight, defer it
+ * until that copy has completed (as dm-raid1 delays writes to a region
+ * it is recovering).  @mig stays allocated: the write is counted in
+ * flight.
  */
 void sp_mig_mirror(struct sp_mig *mig, struct bio *bio)
 {
+	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
 	unsigned long flags;
+	bool deferred;
 
 	spin_lock_irqsave(&mig->lock, flags);
-	bio_list_add(&mig->mirror_queue, bio);
+	deferred = sp_mig_copy_overlaps(mig, pbd->chunk, pbd->nr_chunks);
+	if (deferred) {
+		bio_list_add(&mig->deferred, bio);
+		mig->deferred_count++;
+	} else {
+		sp_mig_mirror_start(mig, bio);
+	}
 	spin_unlock_irqrestore(&mig->lock, flags);
-	queue_work(sp_mig_wq, &mig->mirror_work);
+	if (!deferred)
+		queue_work(sp_mig_wq, &mig->mirror_work);
 }
 
 /* dm-io callback: bit 0 is the source, bit 1 the destination. */
@@ -300,6 +345,7 @@ static void sp_mig_copied(int read_err, unsigned long write_err, void *ctx)
 	struct sp_mig_copy *c = ctx;
 	struct sp_mig *mig = c->mig;
 	unsigned long flags;
+	bool undefer;
 
 	spin_lock_irqsave(&mig->lock, flags);
 	if (read_err || write_err) {
@@ -311,7 +357,10 @@ static void sp_mig_copied(int read_err, unsigned long write_err, void *ctx)
 	}
 	mig->copies--;
 	mig->slot_busy &= ~BIT(c - mig->slots);
+	undefer = !bio_list_empty(&mig->deferred) && sp_mig_undefer(mig);
 	spin_unlock_irqrestore(&mig->lock, flags);
+	if (undefer)
+		queue_work(sp_mig_wq, &mig->mirror_work);
 	wake_up_all(&mig->wait);
 	if (!READ_ONCE(mig->stop))
 		sp_mig_kick(mig, 0);
@@ -394,7 +443,7 @@ static void sp_mig_work(struct work_struct *w)
 
 	spin_lock_irq(&mig->lock);
 	while (mig->state == SP_MIG_COPYING && !mig->stop) {
-		while (mig->copies < SP_MIG_DEPTH &&
+		while (mig->copies < mig->depth &&
 		       (!mig->manual || mig->step_budget)) {
 			if (mig->has_next_claim) {
 				mig->has_next_claim = false;
@@ -459,7 +508,7 @@ static int sp_mig_copy_rest(struct sp_mig *mig)
 		sp_mig_issue(mig, mig->next_claim);
 	}
 	for (;;) {
-		while (mig->copies < SP_MIG_DEPTH &&
+		while (mig->copies < SP_MIG_SLOTS &&
 		       sp_cpx_claim_next(&mig->cpx, &chunk))
 			sp_mig_issue(mig, chunk);
 		if (sp_cpx_remaining(&mig->cpx)) {
@@ -654,7 +703,7 @@ struct sp_mig_args {
 	u64 first, count;
 	const char *dest;
 	enum sp_cpx_mode mode;
-	u32 rate, chunk_kb, threshold, max_passes;
+	u32 rate, chunk_kb, threshold, max_passes, depth;
 	bool manual, pipeline;
 	int mirror;			/* -1: default (on unless manual) */
 	const char *plan;
@@ -671,6 +720,7 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 	a->chunk_kb = SP_MIG_CHUNK_KB;
 	a->threshold = SP_MIG_THRESHOLD;
 	a->max_passes = SP_MIG_MAX_PASSES;
+	a->depth = SP_MIG_DEPTH;
 	if (argc < 2) {
 		sp_err("migrate start: expected <first>[-<last>]|all <member|domain:<label>> [<key>=<value>...]");
 		return -EINVAL;
@@ -748,6 +798,9 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 		} else if (!strcmp(argv[i], "max_passes")) {
 			u = &a->max_passes;
 			max = 1000;
+		} else if (!strcmp(argv[i], "depth")) {
+			u = &a->depth;
+			max = SP_MIG_SLOTS;
 		}
 		if (!u) {
 			sp_err("migrate start: unknown option '%s'", argv[i]);
@@ -765,6 +818,10 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 	}
 	if (!a->max_passes) {
 		sp_err("migrate start: max_passes must be at least 1");
+		return -EINVAL;
+	}
+	if (!a->depth) {
+		sp_err("migrate start: depth must be at least 1");
 		return -EINVAL;
 	}
 	return 0;
@@ -835,13 +892,14 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 	spin_lock_init(&mig->lock);
 	bio_list_init(&mig->held);
 	bio_list_init(&mig->mirror_queue);
+	bio_list_init(&mig->deferred);
 	INIT_LIST_HEAD(&mig->mirroring);
 	INIT_WORK(&mig->mirror_work, sp_mig_mirror_work);
 	init_waitqueue_head(&mig->wait);
 	init_completion(&mig->done);
 	INIT_DELAYED_WORK(&mig->work, sp_mig_work);
 	INIT_WORK(&mig->switch_work, sp_mig_switch_work);
-	for (r = 0; r < SP_MIG_DEPTH; r++)
+	for (r = 0; r < SP_MIG_SLOTS; r++)
 		mig->slots[r].mig = mig;
 	mig->first = a.first;
 	mig->count = a.count;
@@ -854,6 +912,7 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 	mig->refill = jiffies;
 	mig->threshold = a.threshold;
 	mig->max_passes = a.max_passes;
+	mig->depth = a.depth;
 	strscpy(mig->dest, a.dest, sizeof(mig->dest));
 
 	r = -EINVAL;

@@ -26,6 +26,8 @@ struct sp_pbd {
 	unsigned long nr_chunks;
 	struct dm_target *ti;		/* a held bio's target */
 	struct list_head mlist;		/* a mirrored write in mig->mirroring */
+	sector_t msector;		/* a mirrored write's source sectors */
+	u32 mlen;
 	bool mirror;			/* written to both sides */
 	bool overlap;			/* see sp_cpx_mirror_done() */
 	u8 epoch;			/* I/O epoch counted, or SP_NO_EPOCH */
@@ -64,6 +66,7 @@ struct sp_mig {
 	bool pipeline;			/* manual: keep the next one claimed */
 	bool mirror;			/* mirror writes to copied chunks */
 	u32 threshold, max_passes;
+	u32 depth;			/* copies in flight, 1..SP_MIG_SLOTS */
 	char dest[SP_NAME_MAX + 8];
 	struct dm_kcopyd_client *kc;
 	unsigned long *bits;		/* the copy index's memory */
@@ -82,6 +85,8 @@ struct sp_mig {
 	struct bio_list held;
 	u64 held_count;
 	struct bio_list mirror_queue;	/* mirrored writes to issue */
+	struct bio_list deferred;	/* mirrored writes waiting for copies */
+	u64 deferred_count;		/* writes ever deferred */
 	struct list_head mirroring;	/* their pbds, until completion */
 	u64 mirror_errors;		/* destination legs that failed */
 	unsigned long inflight_writes;	/* tracked, not completed */

@@ -13,7 +13,7 @@
 
 cli_disks 4
 ktap_header
-ktap_plan 46
+ktap_plan 50
 cli_load
 cli_teardown
 cli_wipe "${DISKS[@]:0:4}"
@@ -154,6 +154,12 @@ sp_rc 0 "migrate --rate 1 --no-wait starts and returns" \
 ktap_check "... the job is copying" test "$(mig state)" = copying
 sp_rc 0 "migrate --set-rate 2" migrate $P/v --set-rate 2
 ktap_check "... changes the rate field of the status to 2" test "$(mig rate)" = 2
+sp_rc 0 "status during the migration" status $P
+ktap_check "... shows the running job" \
+	grep -qE '^  volume v: migration of slices 0-11 to domain:dB copying, pass 1, [0-9]+ of [0-9]+ chunks left' "$OUT"
+sp_rc 0 "status --json during the migration" --json status $P
+ktap_check "... has the job in the volume's dm object" \
+	json '(lambda m: m["state"] == "copying" and m["dest"] == "domain:dB" and m["rate"] == 2 and m["mirror"] is True)(d["pools"][0]["volumes"][0]["dm"]["migration"])'
 sp_rc 0 "migrate --abort" --json migrate $P/v --abort
 ktap_check "... the job is aborted, the map unchanged" \
 	test "$(mig state)" = aborted -a "$(map)" = "$map1"

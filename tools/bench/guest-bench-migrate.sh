@@ -27,6 +27,7 @@ MIG_MB=${SP_BENCH_MIG_MB:-64}
 MIG_QD=${SP_BENCH_MIG_QD:-8}
 MIG_LOADS=${SP_BENCH_MIG_LOADS:-qd8,iops100}
 MIG_IDLE=${SP_BENCH_MIG_IDLE:-2}
+MIG_DEPTH=${SP_BENCH_MIG_DEPTH:-}	# copies in flight (depth=), else the default
 RC_MB=${SP_BENCH_RECOPY_MB:-64}
 RC_IOPS=${SP_BENCH_RECOPY_IOPS:-80}
 RC_RATE=${SP_BENCH_RECOPY_RATE:-12}
@@ -199,10 +200,11 @@ mig_round_sp() {
 	st=$(dm_stat sp-mig) || die "no block statistics for sp-mig"
 	fg_start /dev/mapper/sp-mig "$st" "${MIG_FIO[@]}"
 	fg_idle "$st"
-	mlog "migrate start all domain:$to"
+	mlog "migrate start all domain:$to ${MIG_DEPTH:+depth=$MIG_DEPTH}"
 	writes_done "$st"
 	w0=$WD t0=$EPOCHREALTIME
-	dmsetup message sp-mig 0 migrate start all "domain:$to" >> "$MIG_LOG" 2>&1 ||
+	dmsetup message sp-mig 0 migrate start all "domain:$to" ${MIG_DEPTH:+depth="$MIG_DEPTH"} \
+		>> "$MIG_LOG" 2>&1 ||
 		{ fg_stop; mig_die "migrate start refused"; }
 	sp_moved "$from" "$st"
 	R_TIME=$(seconds "$t0" "$T1")

@@ -119,6 +119,10 @@ void sp_json_volume(const char *key, const struct sp_volume *v)
 	} else {
 		js_null("io");
 	}
+	if (v->mig_ok && v->mig.job)
+		sp_mig_json("migration", &v->mig);
+	else
+		js_null("migration");
 	js_close();
 	js_close();
 }
@@ -259,6 +263,21 @@ void sp_print_pool(const struct sp_pool *p)
 	}
 	tbl_print(t, stdout, "  ");
 	tbl_free(t);
+	for (i = 0; i < p->nr_volumes; i++) {
+		const struct sp_mig_status *ms = &p->volumes[i].mig;
+
+		if (!p->volumes[i].mig_ok || !sp_mig_running(ms))
+			continue;
+		sp_format_size(ms->bytes_copied, a, sizeof(a));
+		printf("  volume %s: migration of slices %llu-%llu to %s %s,",
+		       p->volumes[i].name, (unsigned long long)ms->first,
+		       (unsigned long long)ms->last, ms->dest, ms->state);
+		printf(" pass %llu, %llu of %llu chunks left, %llu dirty, %s copied\n",
+		       (unsigned long long)ms->pass,
+		       (unsigned long long)ms->remaining,
+		       (unsigned long long)ms->planned,
+		       (unsigned long long)ms->dirty, a);
+	}
 }
 
 int cmd_status(const struct sp_cmd *cmd, int argc, char **argv)

@@ -72,6 +72,8 @@ static void load_volume(const char *pool, struct sp_volume *v)
 	if (!v->dm_err && v->dm.exists && v->dm.live_table &&
 	    !strcmp(v->dm.target, SP_TARGET_NAME))
 		v->status_ok = !sp_dm_status_parse(v->dm.status, &v->status);
+	if (v->status_ok)
+		v->mig_ok = !sp_mig_status_parse(v->dm.status, &v->mig);
 	if (v->status_ok && v->slices >= 0)
 		v->stale = sp_table_stale(&v->status, map, n);
 	free(map);

@@ -197,6 +197,29 @@ struct sp_dm_status {
 	} members[SP_STATUS_MEMBERS];
 };
 
+/*
+ * The migration fields of a slicepool status line, after the word
+ * "migration" (Documentation/dm-slicepool.rst, "Live migration"):
+ * "none", or <state> <mode> <first>-<last> <dest> <pass> <cursor>
+ * <planned> <remaining> <dirty> <writes_seen> <dirty_set> <filtered>
+ * <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>
+ * <mirror> <mirrored>.
+ */
+struct sp_mig_status {
+	bool job;			/* false: "migration none" */
+	char state[16];			/* copying, switching, done, ... */
+	char mode[16];
+	u64 first, last;
+	char dest[SP_NAME_MAX + 8];	/* member or domain:<label> */
+	u64 pass, cursor, planned, remaining, dirty;
+	u64 writes_seen, dirty_set, filtered, cleared, copied, recopied;
+	u64 bytes_copied, rate;
+	s64 hold_us;
+	int error;			/* 0 or a negative errno */
+	bool mirror;			/* writes to copied chunks mirrored */
+	u64 mirrored;			/* mirrored writes that needed no bit */
+};
+
 struct sp_volume {
 	char name[SP_NAME_MAX + 1];
 	char *uuid;
@@ -207,6 +230,8 @@ struct sp_volume {
 	bool status_ok;		/* dm.status parsed into status */
 	bool stale;		/* the table must be reloaded (sp_table_stale) */
 	struct sp_dm_status status;
+	bool mig_ok;		/* dm.status has migration fields: mig */
+	struct sp_mig_status mig;
 	s64 slices, missing;
 };
 
@@ -240,29 +265,6 @@ int sp_map_parse(const char *text, struct sp_map_entry **out, size_t *n);
 int sp_dm_status_parse(const char *text, struct sp_dm_status *st);
 bool sp_table_stale(const struct sp_dm_status *st,
 		    const struct sp_map_entry *map, size_t n);
-
-/*
- * The migration fields of a slicepool status line, after the word
- * "migration" (Documentation/dm-slicepool.rst, "Live migration"):
- * "none", or <state> <mode> <first>-<last> <dest> <pass> <cursor>
- * <planned> <remaining> <dirty> <writes_seen> <dirty_set> <filtered>
- * <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>
- * <mirror> <mirrored>.
- */
-struct sp_mig_status {
-	bool job;			/* false: "migration none" */
-	char state[16];			/* copying, switching, done, ... */
-	char mode[16];
-	u64 first, last;
-	char dest[SP_NAME_MAX + 8];	/* member or domain:<label> */
-	u64 pass, cursor, planned, remaining, dirty;
-	u64 writes_seen, dirty_set, filtered, cleared, copied, recopied;
-	u64 bytes_copied, rate;
-	s64 hold_us;
-	int error;			/* 0 or a negative errno */
-	bool mirror;			/* writes to copied chunks mirrored */
-	u64 mirrored;			/* mirrored writes that needed no bit */
-};
 
 int sp_mig_status_parse(const char *text, struct sp_mig_status *ms);
 bool sp_mig_running(const struct sp_mig_status *ms);
