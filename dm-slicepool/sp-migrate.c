@@ -47,7 +47,7 @@
 #include "sp-core.h"
 #include "sp-migrate.h"
 
-#define SP_MIG_DEPTH		SP_MIG_SLOTS	/* default copies in flight */
+#define SP_MIG_DEPTH		2	/* default copies in flight (bench) */
 #define SP_MIG_CHUNK_KB		512	/* default chunk size */
 #define SP_MIG_THRESHOLD	8	/* default: switch below this many */
 #define SP_MIG_MAX_PASSES	5
