@@ -937,6 +937,18 @@ static int sp_write_records(struct sp_volume *v, struct sp_member **h,
 	return 0;
 }
 
+/* sp_fence_add() to @fs of @v, with the refusal logged when it is full. */
+static int sp_volume_fence(struct sp_volume *v, struct sp_fences *fs,
+			   u32 from, u32 to, u64 id, bool exact)
+{
+	int r = sp_fence_add(fs, from, to, id, exact);
+
+	if (r)
+		sp_err("%s: refused: volume %s already has %u fences of interrupted operations; enable every member of the pool, then write 'all' to reclaim",
+		       v->pool->name, v->name, fs->nr);
+	return r;
+}
+
 /*
  * The fences the next record of @v must carry: the committed ones, plus
  * one for a create/expand that started after the last commit and did not
@@ -944,18 +956,12 @@ static int sp_write_records(struct sp_volume *v, struct sp_member **h,
  */
 static int sp_pending_fences(struct sp_volume *v, struct sp_fences *fs)
 {
-	int r;
-
 	*fs = v->fences;
 	if (v->started <= v->gen)
 		return 0;
-	r = sp_fence_add(fs, v->started_from & ~SP_FENCE_EXACT,
-			 v->started_to, v->started,
-			 v->started_from & SP_FENCE_EXACT);
-	if (r)
-		sp_err("%s: refused: volume %s already has %u fences of interrupted operations; enable every member of the pool, then write 'all' to reclaim",
-		       v->pool->name, v->name, fs->nr);
-	return r;
+	return sp_volume_fence(v, fs, v->started_from & ~SP_FENCE_EXACT,
+			       v->started_to, v->started,
+			       v->started_from & SP_FENCE_EXACT);
 }
 
 static bool sp_slots_available(struct sp_volume *v, struct sp_member **h,
@@ -1207,12 +1213,9 @@ static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 	gen = sp_next_gen(v);
 	fs = keep;
 	if (new_nr) {
-		r = sp_fence_add(&fs, new_nr, SP_FENCE_END, gen, false);
-		if (r) {
-			sp_err("%s: refused: volume %s already has %u fences of interrupted operations; enable every member of the pool, then write 'all' to reclaim",
-			       pool->name, v->name, fs.nr);
+		r = sp_volume_fence(v, &fs, new_nr, SP_FENCE_END, gen, false);
+		if (r)
 			return r;
-		}
 	}
 	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
 	if (new_nr)
@@ -1550,12 +1553,9 @@ int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 		return r;
 	fs2 = fs;
 	gen = sp_next_gen(v);
-	r = sp_fence_add(&fs2, first, first + count, gen - 1, false);
-	if (r) {
-		sp_err("%s: refused: volume %s already has %u fences of interrupted operations; enable every member of the pool, then write 'all' to reclaim",
-		       pool->name, v->name, fs.nr);
+	r = sp_volume_fence(v, &fs2, first, first + count, gen - 1, false);
+	if (r)
 		return r;
-	}
 	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
 	map = sp_map_alloc(old->nr);
 	if (!h || !map) {

@@ -9,7 +9,7 @@
 
 sp_disks 3
 ktap_header
-ktap_plan 45
+ktap_plan 47
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -42,6 +42,8 @@ refused "weight_space 101" "out of range" w "$C"/bi/weight_space 101
 refused "weight_load -1" "not a number" w "$C"/bi/weight_load -1
 refused "min_domains 0" "out of range" w "$C"/bi/min_domains 0
 refused "min_domains 65" "out of range" w "$C"/bi/min_domains 65
+refused "reclaim 2" "reclaim .1 or all.: 2 is out of range" w "$C"/bi/reclaim 2
+refused "reclaim yes" "reclaim .1 or all.: not a number: 'yes'" w "$C"/bi/reclaim yes
 w "$C"/bi/weight_load 0
 refused "weight_space 0 while weight_load is 0" "cannot both be 0" w "$C"/bi/weight_space 0
 w "$C"/bi/weight_load 50

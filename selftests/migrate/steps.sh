@@ -20,7 +20,7 @@
 
 sp_disks 3
 ktap_header
-ktap_plan 31
+ktap_plan 40
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -156,8 +156,18 @@ refuse() {	# refuse DESC DMESG ARGS...
 refuse "to the same member" "already on $src" migrate start 0 "$src"
 refuse "an unknown slice" "has no slices 5..5" migrate start 5 "$dst"
 refuse "a bad mode" "unknown mode 'fast'" migrate start 0 "$dst" mode=fast
+refuse "an unknown option" "unknown option 'speed'" migrate start 0 "$dst" speed=3
+refuse "an option without a value" "bad option 'quick'" migrate start 0 "$dst" quick
+refuse "a chunk size that does not divide the slice" "chunk_kb=1000 must be a multiple of 4" \
+	migrate start 0 "$dst" chunk_kb=1000
+refuse "a plan beyond the job" "bad plan '0-99'" migrate start 0 "$dst" plan=0-99
+refuse "pipeline without manual" "pipeline needs manual" migrate start 0 "$dst" pipeline
+refuse "a step with no migration" "is not migrating" migrate step 1
 msg migrate start 0 "$dst" manual || sp_die "start"
 refuse "a volume already migrating" "is already migrating" migrate start 0 "$dst"
+refuse "step 0" "expected a number of chunks >= 1" migrate step 0
+refuse "extents with 65 runs" "expected <from chunk> [<max runs> 1..64]" migrate extents 0 65
+refuse "an unknown subcommand" "unknown subcommand 'go'" migrate go
 map0=$(cat "$SP_CFG"/mp/volumes/v/map)
 msg migrate step 4
 msg migrate abort || sp_die "abort"
