@@ -126,7 +126,7 @@ clean-agent:
 
 # Host unit tests of the agent (selftests/remote), linked with its sources.
 SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns/agent/*.c))
-SPA_TESTS := codec auth quota config server reconcile
+SPA_TESTS := codec auth quota config server reconcile health
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
 build/remote/%_test: selftests/remote/%_test.c $(SPA_SRCS) \

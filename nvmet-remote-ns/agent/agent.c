@@ -30,7 +30,6 @@
 #include "agent.h"
 
 #define SPA_NONCE_CACHE		8192
-#define SPA_DOWN_AFTER		3	/* missed heartbeats */
 
 void spa_msg_init(struct spa_msg *m, const struct spa_config *c, u8 type)
 {
@@ -104,7 +103,7 @@ static void do_hello(struct spa_agent *a, const struct spa_msg *req,
 		if (spa_peers_save(&a->peers))
 			spa_warn("cannot save %s", a->peers.path);
 	}
-	spa_peers_seen(&a->peers, req->node);
+	spa_peers_heard(&a->peers, req->node);
 	memset(rep, 0, sizeof(*rep));
 	rep->type = SPA_HELLO | SPA_REPLY;
 	spa_peers_fill(&a->peers, a->cfg, rep);
@@ -126,7 +125,7 @@ static void dispatch(struct spa_agent *a, const struct spa_msg *req,
 		spa_peers_fill(&a->peers, a->cfg, rep);
 		return;
 	case SPA_HEARTBEAT:
-		spa_peers_seen(&a->peers, req->node);
+		spa_peers_heard(&a->peers, req->node);
 		if (a->lender)
 			spa_lender_stats(a->lender, &lendable, &grants);
 		memset(rep, 0, sizeof(*rep));
@@ -148,7 +147,7 @@ static void dispatch(struct spa_agent *a, const struct spa_msg *req,
 				      req->node, a->cfg->node);
 			break;
 		}
-		spa_peers_seen(&a->peers, req->node);
+		spa_peers_heard(&a->peers, req->node);
 		if (req->type == SPA_REQUEST)
 			spa_lender_request(a->lender, req, from, rep);
 		else
@@ -275,66 +274,82 @@ struct spa_hb {
 	pthread_t thread;
 };
 
+/* One call to @p for the heartbeat thread; true if it was answered. */
+static bool hb_call(struct spa_agent *a, const struct spa_peer *p,
+		    struct spa_msg *req, struct spa_msg *rep, char *why,
+		    size_t wlen)
+{
+	if (spa_call(a->cfg, &a->key, p->addr, p->port, p->name, req, rep,
+		     why, wlen))
+		return false;
+	if (rep->type == SPA_ERROR) {
+		snprintf(why, wlen, "%s: %s", spa_err_name(rep->err_code),
+			 rep->err_text);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A HELLO first (until one is answered: its reply's peers are learned),
+ * then a HEARTBEAT (how much the peer can lend, how many grants it has).
+ */
 static void hb_one(struct spa_agent *a, const struct spa_peer *p)
 {
 	struct spa_msg *req, *rep;
 	struct spa_peer *tp;
-	bool ok, changed = false, first;
+	bool ok = true, changed = false, greeted = p->greeted, hb = false;
 	char why[256];
 	unsigned int i;
 	u64 lendable = 0;
+	u32 grants = 0;
 
 	req = calloc(2, sizeof(*req));
 	if (!req)
 		return;
 	rep = req + 1;
-	first = !p->greeted;
-	spa_msg_init(req, a->cfg, first ? SPA_HELLO : SPA_HEARTBEAT);
-	if (first) {
+	if (!greeted) {
+		spa_msg_init(req, a->cfg, SPA_HELLO);
 		req->fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT);
 		snprintf(req->addr, sizeof(req->addr), "%s", a->cfg->advertise);
 		req->port = a->cfg->listen_port;
-	}
-	ok = !spa_call(a->cfg, &a->key, p->addr, p->port, p->name, req, rep,
-		       why, sizeof(why));
-	if (ok && rep->type == SPA_ERROR) {
-		snprintf(why, sizeof(why), "%s: %s", spa_err_name(rep->err_code),
-			 rep->err_text);
-		ok = false;
-	}
-	if (ok && first) {
-		for (i = 0; i < rep->nr_peers; i++)
+		ok = hb_call(a, p, req, rep, why, sizeof(why));
+		for (i = 0; ok && i < rep->nr_peers; i++)
 			if (spa_peers_learn(&a->peers, rep->peers[i].name,
 					    rep->peers[i].addr,
-					    rep->peers[i].port, NULL, 0) > 0)
+					    rep->peers[i].port, NULL, 0) > 0) {
+				spa_info("peer %s (%s:%u) learned from %s",
+					 rep->peers[i].name, rep->peers[i].addr,
+					 rep->peers[i].port, p->name);
 				changed = true;
+			}
+		greeted = ok;
 	}
-	if (ok && !first)
+	if (ok) {
+		spa_msg_init(req, a->cfg, SPA_HEARTBEAT);
+		ok = hb_call(a, p, req, rep, why, sizeof(why));
+		hb = ok;
 		lendable = rep->free;
+		grants = rep->grants;
+	}
 
 	pthread_mutex_lock(&a->peers.lock);
 	for (i = 0; i < a->peers.n; i++) {
 		tp = &a->peers.p[i];
 		if (strcmp(tp->name, p->name))
 			continue;
-		if (ok) {
-			if (!tp->up)
-				spa_info("peer %s (%s:%u) is up", tp->name,
-					 tp->addr, tp->port);
-			tp->up = true;
-			tp->misses = 0;
-			tp->greeted = true;
-			tp->last_seen_ms = spa_now_ms();
-			if (!first)
-				tp->lendable = lendable;
-		} else if (++tp->misses == SPA_DOWN_AFTER || (first && tp->up)) {
-			spa_warn("peer %s (%s:%u) is unreachable: %s", tp->name,
+		tp->greeted = greeted;
+		if (hb) {
+			tp->lendable = lendable;
+			tp->grants = grants;
+		} else if (!ok && tp->misses++ == 0) {
+			spa_warn("peer %s (%s:%u) did not answer: %s", tp->name,
 				 tp->addr, tp->port, why);
-			tp->up = false;
-			tp->greeted = false;
 		}
 	}
 	pthread_mutex_unlock(&a->peers.lock);
+	if (ok)
+		spa_peers_heard(&a->peers, p->name);
 	if (changed && spa_peers_save(&a->peers))
 		spa_warn("cannot save %s", a->peers.path);
 	free(req);
@@ -347,7 +362,7 @@ static void *hb_main(void *arg)
 	struct spa_peer snap[SPA_PEERS_MAX];
 	struct pollfd pfd = { .fd = hb->stop_fd, .events = POLLIN };
 	unsigned int n, i;
-	int pending;
+	int pending, ret;
 
 	pending = spa_borrower_reconcile(a->cfg, &a->key);
 	for (;;) {
@@ -358,6 +373,12 @@ static void *hb_main(void *arg)
 			pthread_mutex_unlock(&a->peers.lock);
 			for (i = 0; i < n; i++)
 				hb_one(a, &snap[i]);
+			spa_peers_check(&a->peers, spa_mono_ms(),
+					(u64)a->cfg->heartbeat_timeout * 1000);
+			ret = spa_health_save(&a->peers, a->cfg);
+			if (ret)
+				spa_warn("cannot write the health file in %s: %s",
+					 a->cfg->state_dir, strerror(-ret));
 		}
 		if (pending > 0)
 			pending = spa_borrower_reconcile(a->cfg, &a->key);
@@ -472,6 +493,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	if (write(pipefd[1], "x", 1) != 1)
 		spa_warn("cannot stop the heartbeat thread");
 	pthread_join(hb.thread, NULL);
+	spa_health_remove(c);
 	spa_info("stopped");
 out:
 	if (pipefd[0] >= 0)

@@ -18,6 +18,7 @@
  *   lender.c    grants: request, release, reconcile
  *   borrower.c  borrow and give back
  *   peers.c     the peer table, hello, heartbeats
+ *   health.c    peer health: the daemon's health file, choosing a lender
  *   net.c       the TCP server and the client call
  *   agent.c     message dispatch
  *   main.c      the command line
@@ -300,6 +301,7 @@ struct spa_config {
 	u32 reconnect_delay;
 	u32 max_skew;
 	u32 heartbeat;
+	u32 heartbeat_timeout;	/* 0 only when heartbeat is 0 */
 	u32 io_timeout;
 	unsigned int nr_peers;
 	struct spa_peer_cfg peers[SPA_PEERS_MAX];
@@ -553,16 +555,26 @@ void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
 
 /* ------------------------------------------------------------ peers.c */
 
+/* A peer's health, as the daemon's heartbeats found it. */
+enum spa_health_state {
+	SPA_H_UNKNOWN = 0,	/* not heard yet, timeout not passed */
+	SPA_H_UP,		/* heard within heartbeat_timeout */
+	SPA_H_DOWN,		/* not heard for heartbeat_timeout: excluded */
+};
+
 struct spa_peer {
 	char name[SPA_NODE_MAX + 1];
 	char addr[SPA_ADDR_MAX + 1];
 	u16 port;
 	bool configured;
 	bool greeted;
-	bool up;
-	unsigned int misses;
-	u64 last_seen_ms;
-	u64 lendable;
+	int health;		/* enum spa_health_state */
+	unsigned int misses;	/* heartbeats unanswered in a row */
+	u64 since_mono;		/* in the table since (monotonic ms) */
+	u64 heard_mono;		/* last heard (monotonic ms), 0: never */
+	u64 heard_ms;		/* the same, Unix ms (for display) */
+	u64 lendable;		/* from its last heartbeat reply */
+	u32 grants;
 };
 
 struct spa_peers {
@@ -579,7 +591,11 @@ int spa_peers_learn(struct spa_peers *t, const char *name, const char *addr,
 		    u16 port, char *why, size_t wlen);
 bool spa_peers_find(struct spa_peers *t, const char *name,
 		    struct spa_peer *out);
-void spa_peers_seen(struct spa_peers *t, const char *name);
+/* A valid message from, or reply of, @name: it is up. */
+void spa_peers_heard(struct spa_peers *t, const char *name);
+/* Peers not heard within @timeout_ms are down; returns how many are. */
+unsigned int spa_peers_check(struct spa_peers *t, u64 now_mono,
+			     u64 timeout_ms);
 void spa_peers_fill(struct spa_peers *t, const struct spa_config *c,
 		    struct spa_msg *m);
 int spa_peers_save(struct spa_peers *t);
@@ -587,6 +603,62 @@ int spa_peers_load(struct spa_peers *t);
 /* Resolves a peer by name: the configuration, then the learned file. */
 int spa_peer_resolve(const struct spa_config *c, const char *name,
 		     struct spa_peer_cfg *out, char *why, size_t wlen);
+
+/* ------------------------------------------------------------ health.c */
+
+const char *spa_health_name(int health);
+
+struct spa_health_entry {
+	char name[SPA_NODE_MAX + 1];
+	int health;		/* enum spa_health_state */
+	u64 heard_ms;		/* Unix ms, 0: never */
+	u64 lendable;
+	u32 grants;
+};
+
+/* The daemon's view of its peers, as the command line reads it. */
+struct spa_health {
+	bool fresh;		/* a running daemon wrote it recently */
+	u64 updated_ms;		/* Unix ms */
+	u32 timeout;		/* the daemon's heartbeat_timeout */
+	unsigned int n;
+	struct spa_health_entry e[SPA_PEERS_MAX];
+};
+
+/* Writes <state_dir>/health (atomically); the daemon, every heartbeat. */
+int spa_health_save(struct spa_peers *t, const struct spa_config *c);
+void spa_health_remove(const struct spa_config *c);
+/* Reads it; a missing, unreadable or stale file gives !fresh and n 0. */
+void spa_health_load(const struct spa_config *c, u64 now_ms,
+		     struct spa_health *h);
+const struct spa_health_entry *spa_health_find(const struct spa_health *h,
+					       const char *name);
+/*
+ * 1 (and why) when @h, fresh, says @peer is down: it is excluded from new
+ * grants.  0 when it is up or nothing is known.
+ */
+int spa_health_down(const struct spa_health *h, const char *peer,
+		    u64 now_ms, char *why, size_t wlen);
+/* The same, from <state_dir>/health. */
+int spa_health_excluded(const struct spa_config *c, const char *peer,
+			char *why, size_t wlen);
+
+/* A peer that might lend, for spa_choose_peers(). */
+struct spa_candidate {
+	char name[SPA_NODE_MAX + 1];
+	bool usable;		/* answered a heartbeat now, not excluded */
+	bool fits;		/* usable, and can lend the size (set by choose) */
+	u64 lendable;
+	u32 grants;
+};
+
+/*
+ * Orders @cand best first: usable ones that can lend @size, most lendable
+ * space first, then fewest grants (load), then by name.  Returns how many
+ * of them can be asked.
+ */
+unsigned int spa_choose_peers(struct spa_candidate *cand, unsigned int n,
+			      u64 size);
 
 /* ------------------------------------------------------------ agent.c */
 
@@ -638,6 +710,9 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	       const char *peer, u64 size, struct spa_grant *out, char *why,
 	       size_t wlen);
+/* spa_borrow() from the best peer that is up and can lend @size. */
+int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
+		   u64 size, struct spa_grant *out, char *why, size_t wlen);
 int spa_giveback(const struct spa_config *c, const struct spa_key *key,
 		 u64 grant_id, char *why, size_t wlen);
 /* Finishes give-backs and borrows that did not complete; returns the number left. */

@@ -18,6 +18,10 @@
  * be reached) is finished by spa_borrower_reconcile(), which the daemon
  * runs at start and then every heartbeat period while something is left.
  * The ledger is held under an flock of <state_dir>/borrow.lock.
+ *
+ * A peer the daemon found down (health.c) is not asked: "borrow PEER" is
+ * refused, and "borrow SIZE" chooses among the peers that answer a
+ * HEARTBEAT now, by the space they can lend and their grants.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -263,6 +267,9 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	ret = spa_peer_resolve(c, peer, &p, why, wlen);
 	if (ret)
 		return ret;
+	ret = spa_health_excluded(c, p.name, why, wlen);
+	if (ret)
+		return ret;
 	/* What a borrow needs here, checked before asking for anything. */
 	if (spa_path(tmp, sizeof(tmp), "%s/%s", spa_sp_root(), c->pool) ||
 	    !spa_exists(tmp))
@@ -348,6 +355,104 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 		*out = *g;
 out:
 	ledger_close(&l, fd);
+	free(req);
+	return ret;
+}
+
+/* Appends ", @fmt" (or @fmt when @buf is empty) to @buf. */
+static void append(char *buf, size_t len, const char *fmt, ...)
+	__printf(3, 4);
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n && n + 2 < len) {
+		memcpy(buf + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Fills @cand for the peer @p: excluded by its health, or asked now. */
+static void probe(const struct spa_config *c, const struct spa_key *key,
+		  const struct spa_health *h, const struct spa_peer *p,
+		  struct spa_msg *req, struct spa_msg *rep,
+		  struct spa_candidate *cand, char *list, size_t llen)
+{
+	char why[256], sz[32];
+
+	memset(cand, 0, sizeof(*cand));
+	spa_strcpy(cand->name, sizeof(cand->name), p->name);
+	if (spa_health_down(h, p->name, spa_now_ms(), why, sizeof(why))) {
+		append(list, llen, "%s", why);
+		return;
+	}
+	spa_msg_init(req, c, SPA_HEARTBEAT);
+	if (spa_call(c, key, p->addr, p->port, p->name, req, rep, why,
+		     sizeof(why))) {
+		append(list, llen, "%s: no answer: %s", p->name, why);
+		return;
+	}
+	if (rep->type == SPA_ERROR) {
+		append(list, llen, "%s: %s: %s", p->name,
+		       spa_err_name(rep->err_code), rep->err_text);
+		return;
+	}
+	cand->usable = true;
+	cand->lendable = rep->free;
+	cand->grants = rep->grants;
+	spa_format_size(rep->free, sz, sizeof(sz));
+	append(list, llen, "%s: up, lendable %s, %u grant(s)", p->name, sz,
+	       rep->grants);
+}
+
+int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
+		   u64 size, struct spa_grant *out, char *why, size_t wlen)
+{
+	struct spa_candidate cand[SPA_PEERS_MAX];
+	struct spa_msg *req, *rep;
+	struct spa_health *h;
+	struct spa_peers *t;
+	char list[1024] = "", sz[32];
+	unsigned int i, n, fit;
+	int ret = 1;
+
+	spa_format_size(size, sz, sizeof(sz));
+	t = calloc(1, sizeof(*t));
+	h = calloc(1, sizeof(*h));
+	req = calloc(2, sizeof(*req));
+	if (!t || !h || !req) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rep = req + 1;
+	spa_peers_init(t, c);
+	spa_peers_load(t);
+	spa_health_load(c, spa_now_ms(), h);
+	n = t->n;
+	for (i = 0; i < n; i++)
+		probe(c, key, h, &t->p[i], req, rep, &cand[i], list,
+		      sizeof(list));
+	spa_peers_destroy(t);
+	fit = spa_choose_peers(cand, n, size);
+	if (!n)
+		reason(why, wlen, 1, "no peer is known (configure one)");
+	else if (!fit)
+		reason(why, wlen, 1, "no peer can lend %s now: %s", sz, list);
+	for (i = 0; i < fit; i++) {
+		spa_info("asking %s for %s (%s)", cand[i].name, sz, list);
+		ret = spa_borrow(c, key, cand[i].name, size, out, why, wlen);
+		if (ret <= 0)
+			break;
+		spa_warn("%s", why);
+	}
+out:
+	free(t);
+	free(h);
 	free(req);
 	return ret;
 }

@@ -183,6 +183,7 @@ static const struct key_desc keys[] = {
 	{ "reconnect_delay", 1, "1..3600 seconds" },
 	{ "max_skew", 1, "1..3600 seconds" },
 	{ "heartbeat", 1, "0 (off) or 1..3600 seconds" },
+	{ "heartbeat_timeout", 1, "1..86400 seconds" },
 	{ "io_timeout", 1, "1..300 seconds" },
 	{ "peer", 3, "NAME ADDRESS PORT" },
 };
@@ -260,6 +261,8 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		return set_uint(v, 1, 3600, &c->max_skew);
 	} else if (!strcmp(key, "heartbeat")) {
 		return set_uint(v, 0, 3600, &c->heartbeat);
+	} else if (!strcmp(key, "heartbeat_timeout")) {
+		return set_uint(v, 1, 86400, &c->heartbeat_timeout);
 	} else if (!strcmp(key, "io_timeout")) {
 		return set_uint(v, 1, 300, &c->io_timeout);
 	} else if (!strcmp(key, "peer")) {
@@ -313,6 +316,12 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 			return reason(why, wlen, -EINVAL,
 				      "peer '%s' has this node's own name",
 				      c->node);
+	if (!c->heartbeat_timeout)
+		c->heartbeat_timeout = 3 * c->heartbeat;
+	else if (c->heartbeat && c->heartbeat_timeout <= c->heartbeat)
+		return reason(why, wlen, -EINVAL,
+			      "'heartbeat_timeout %u' must be longer than 'heartbeat %u'",
+			      c->heartbeat_timeout, c->heartbeat);
 	return 0;
 }
 

@@ -21,12 +21,16 @@ static const char usage_text[] =
 "  daemon               run the agent in the foreground (systemd)\n"
 "  borrow PEER SIZE     borrow SIZE (K/M/G/T) from PEER: connect over\n"
 "                       NVMe/TCP and add the namespace to the pool as a\n"
-"                       member in domain remote:PEER\n"
+"                       member in domain remote:PEER (refused if PEER is\n"
+"                       down)\n"
+"  borrow SIZE          the same from the peer that is up and can lend the\n"
+"                       most (then has the fewest grants)\n"
 "  release GRANT        give a borrowed grant back (its member must hold\n"
 "                       no slice)\n"
 "  status               what this node lent and borrowed\n"
 "  hello PEER           introduce this node to PEER, print PEER's peers\n"
-"  peers [PEER]         the peers known here, or those PEER knows\n"
+"  peers [PEER]         the peers known here and their health, or those\n"
+"                       PEER knows\n"
 "  heartbeat PEER       ask PEER how much it can lend\n"
 "  check-config         read the configuration and the key file\n"
 "  genkey [FILE]        write a new random key (mode 0600; '-': stdout)\n"
@@ -137,17 +141,60 @@ static int cmd_remote(const struct spa_config *c, const struct spa_key *k,
 	return ret;
 }
 
+/* What the daemon's health file says of @name, in words. */
+static void print_health(const struct spa_health *h, const char *name,
+			 u64 now)
+{
+	const struct spa_health_entry *e = spa_health_find(h, name);
+	char sz[32];
+
+	if (!h->fresh) {
+		printf("unknown (no health: the daemon is not running, or heartbeat is 0)\n");
+		return;
+	}
+	if (!e || e->health == SPA_H_UNKNOWN) {
+		printf("unknown (not heard yet)\n");
+		return;
+	}
+	if (e->health == SPA_H_DOWN) {
+		if (e->heard_ms && e->heard_ms <= now)
+			printf("down (not heard for %llu s; excluded from new grants)\n",
+			       (now - e->heard_ms) / 1000);
+		else
+			printf("down (never heard; excluded from new grants)\n");
+		return;
+	}
+	spa_format_size(e->lendable, sz, sizeof(sz));
+	printf("up (heard %llu s ago; lendable %llu bytes (%s), %u grant(s))\n",
+	       e->heard_ms <= now ? (now - e->heard_ms) / 1000 : 0,
+	       e->lendable, sz, e->grants);
+}
+
 static int cmd_local_peers(const struct spa_config *c)
 {
-	struct spa_peers t;
+	struct spa_health *h;
+	struct spa_peers *t;
+	u64 now = spa_now_ms();
 	unsigned int i;
 
-	spa_peers_init(&t, c);
-	spa_peers_load(&t);
-	for (i = 0; i < t.n; i++)
-		printf("peer %s %s %u %s\n", t.p[i].name, t.p[i].addr,
-		       t.p[i].port, t.p[i].configured ? "configured" : "learned");
-	spa_peers_destroy(&t);
+	t = calloc(1, sizeof(*t));
+	h = calloc(1, sizeof(*h));
+	if (!t || !h) {
+		free(t);
+		free(h);
+		return fail(1, "out of memory");
+	}
+	spa_peers_init(t, c);
+	spa_peers_load(t);
+	spa_health_load(c, now, h);
+	for (i = 0; i < t->n; i++) {
+		printf("peer %s %s %u %s ", t->p[i].name, t->p[i].addr,
+		       t->p[i].port, t->p[i].configured ? "configured" : "learned");
+		print_health(h, t->p[i].name, now);
+	}
+	spa_peers_destroy(t);
+	free(t);
+	free(h);
 	return 0;
 }
 
@@ -196,7 +243,10 @@ static int cmd_borrow(struct spa_config *c, const struct spa_key *k,
 	if (spa_config_host_identity(c, why, sizeof(why)))
 		return fail(EXIT_USAGE, why);
 	spa_dm_init();
-	ret = spa_borrow(c, k, peer, size, &g, why, sizeof(why));
+	if (peer)
+		ret = spa_borrow(c, k, peer, size, &g, why, sizeof(why));
+	else
+		ret = spa_borrow_any(c, k, size, &g, why, sizeof(why));
 	if (ret > 0)
 		return fail(EXIT_REFUSED, why);
 	if (ret)
@@ -295,12 +345,13 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	if (!strcmp(cmd, "borrow")) {
-		if (nargs != 2)
-			return usage("borrow takes PEER SIZE");
+		if (nargs != 1 && nargs != 2)
+			return usage("borrow takes [PEER] SIZE");
 		ret = load(conf, &c, &k);
 		if (ret)
 			return ret;
-		ret = cmd_borrow(&c, &k, argv[0], argv[1]);
+		ret = cmd_borrow(&c, &k, nargs == 2 ? argv[0] : NULL,
+				 argv[nargs - 1]);
 		spa_key_wipe(&k);
 		return ret;
 	}

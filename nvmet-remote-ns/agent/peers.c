@@ -8,6 +8,11 @@
  * HELLO that claims another address for it is refused); a learned peer's
  * is updated by the latest HELLO.  Learned peers are kept in
  * <state_dir>/peers so that the command line can reach them by name.
+ *
+ * Health: a peer is up while it was heard (it answered a HELLO or a
+ * HEARTBEAT, or sent this node a valid request) within heartbeat_timeout,
+ * down when not, and unknown before either is decided.  A down peer is
+ * excluded from new grants (health.c) until it is heard again.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,6 +39,7 @@ static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
 
 void spa_peers_init(struct spa_peers *t, const struct spa_config *c)
 {
+	u64 now = spa_mono_ms();
 	unsigned int i;
 
 	memset(t, 0, sizeof(*t));
@@ -48,6 +54,7 @@ void spa_peers_init(struct spa_peers *t, const struct spa_config *c)
 			 c->peers[i].addr);
 		t->p[i].port = c->peers[i].port;
 		t->p[i].configured = true;
+		t->p[i].since_mono = now;
 	}
 	t->n = i;
 }
@@ -102,6 +109,7 @@ int spa_peers_learn(struct spa_peers *t, const char *name, const char *addr,
 		p = &t->p[t->n++];
 		memset(p, 0, sizeof(*p));
 		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->since_mono = spa_mono_ms();
 	}
 	snprintf(p->addr, sizeof(p->addr), "%s", addr);
 	p->port = port;
@@ -124,15 +132,58 @@ bool spa_peers_find(struct spa_peers *t, const char *name,
 	return p;
 }
 
-void spa_peers_seen(struct spa_peers *t, const char *name)
+void spa_peers_heard(struct spa_peers *t, const char *name)
 {
 	struct spa_peer *p;
 
 	pthread_mutex_lock(&t->lock);
 	p = find(t, name);
-	if (p)
-		p->last_seen_ms = spa_now_ms();
+	if (p) {
+		p->heard_mono = spa_mono_ms();
+		p->heard_ms = spa_now_ms();
+		p->misses = 0;
+		if (p->health != SPA_H_UP)
+			spa_info("peer %s (%s:%u) is up%s", p->name, p->addr,
+				 p->port, p->health == SPA_H_DOWN ?
+				 " again: it may be granted from again" : "");
+		p->health = SPA_H_UP;
+	}
 	pthread_mutex_unlock(&t->lock);
+}
+
+unsigned int spa_peers_check(struct spa_peers *t, u64 now_mono,
+			     u64 timeout_ms)
+{
+	unsigned int i, down = 0;
+	struct spa_peer *p;
+	u64 ref;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < t->n; i++) {
+		p = &t->p[i];
+		ref = p->heard_mono > p->since_mono ? p->heard_mono :
+		      p->since_mono;
+		if (timeout_ms && now_mono - ref > timeout_ms &&
+		    p->health != SPA_H_DOWN) {
+			if (p->heard_mono)
+				spa_warn("peer %s (%s:%u) is down: not heard for %llu s (heartbeat_timeout %llu s); excluded from new grants until it is heard again",
+					 p->name, p->addr, p->port,
+					 (now_mono - p->heard_mono) / 1000,
+					 timeout_ms / 1000);
+			else
+				spa_warn("peer %s (%s:%u) is down: never heard in %llu s (heartbeat_timeout %llu s); excluded from new grants until it is heard",
+					 p->name, p->addr, p->port,
+					 (now_mono - ref) / 1000,
+					 timeout_ms / 1000);
+			p->health = SPA_H_DOWN;
+			/* Greet it again (and learn its peers) when back. */
+			p->greeted = false;
+		}
+		if (p->health == SPA_H_DOWN)
+			down++;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return down;
 }
 
 /* This node first, then the peers, as PEER fields. */

@@ -140,5 +140,4 @@ else
 	ktap_plan 16
 	borrower
 fi
-unload_slicepool
 ktap_finish

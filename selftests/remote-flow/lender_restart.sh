@@ -155,5 +155,4 @@ else
 	ktap_plan 8
 	borrower
 fi
-unload_slicepool
 ktap_finish

@@ -21,18 +21,13 @@ HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b2
 HOSTID=5b1c0000-0000-4000-8000-0000000000b2
 read -r -a disks <<< "$SP_DISKS"
 AGENT_PID=""
-INSMODDED=""
-
-# Barriers and the shared key are named after the test: the sync
-# directory lives as long as the pair of guests, across tests.
-FLOW=$(basename "$0" .sh)
 
 [ -x "$AGENT" ] || sp_die "$AGENT is not built (make tools)"
 rm -rf "$W"
 mkdir -p "$W"
 
 barrier() {
-	sp_barrier "$FLOW.$1"
+	sp_barrier "$1"
 }
 
 flow_cleanup() {
@@ -44,19 +39,9 @@ flow_cleanup() {
 }
 trap flow_cleanup EXIT
 
-# The bench stages the fresh modules for one-guest sessions; in a pair
-# they may be missing from /lib/modules: then load the tree's own build.
+# The bench installs the freshly built modules in both guests of a pair.
 load_slicepool() {
-	modprobe dm-slicepool 2>/dev/null && return 0
-	modprobe -a configfs dm-mod dm-bufio libcrc32c &&
-		insmod "$SP_TOP/dm-slicepool/dm-slicepool.ko" || return 1
-	echo "# note: dm-slicepool is not in /lib/modules of this guest; loaded $SP_TOP/dm-slicepool/dm-slicepool.ko"
-	INSMODDED=1
-}
-
-# The bench's cleanup unloads with modprobe -r, which cannot do it then.
-unload_slicepool() {
-	[ -z "$INSMODDED" ] || rmmod dm_slicepool
+	modprobe dm-slicepool
 }
 
 # make_pool <pool> <member:device:domain>...  (16 MiB slices)
@@ -91,13 +76,18 @@ free_slices() {	# the sum over the pool's members
 	echo "$t"
 }
 
+# Lines a test adds to both guests' agent.conf (AGENT_CONF_EXTRA).
+conf_extra() {
+	[ -z "${AGENT_CONF_EXTRA:-}" ] || printf '%s\n' "$AGENT_CONF_EXTRA" >> "$W/agent.conf"
+}
+
 # lender_setup: pool pa, a key for both guests, a's configuration.
 lender_setup() {
 	modprobe nvmet-tcp || sp_die "cannot load nvmet-tcp"
 	make_pool pa "a1:${disks[0]}:disk1" "a2:${disks[1]}:disk2" ||
 		sp_die "cannot make pool pa"
 	"$AGENT" genkey "$W/key" || sp_die "genkey"
-	cp "$W/key" "$SP_SYNC/user.$FLOW.agent-key"
+	cp "$W/key" "$SP_SYNC/agent-key"
 	cat > "$W/agent.conf" <<-EOF
 	node a
 	listen $SP_MY_IP 7450
@@ -108,6 +98,7 @@ lender_setup() {
 	heartbeat 2
 	peer b $SP_PEER_IP 7450
 	EOF
+	conf_extra
 }
 
 # borrower_setup <ctrl_loss_tmo>: pool pb, the key, b's configuration.
@@ -115,7 +106,7 @@ borrower_setup() {
 	modprobe nvme-tcp || sp_die "cannot load nvme-tcp"
 	make_pool pb "b1:${disks[0]}:local" || sp_die "cannot make pool pb"
 	barrier agents-up
-	install -m 600 "$SP_SYNC/user.$FLOW.agent-key" "$W/key"
+	install -m 600 "$SP_SYNC/agent-key" "$W/key"
 	cat > "$W/agent.conf" <<-EOF
 	node b
 	listen $SP_MY_IP 7450
@@ -130,6 +121,7 @@ borrower_setup() {
 	heartbeat 2
 	peer a $SP_PEER_IP 7450
 	EOF
+	conf_extra
 }
 
 listening() {	# how many times the agent's log says it listens

@@ -5,8 +5,9 @@
 # exit codes, genkey, check-config refusals, two daemons on 127.0.0.1
 # (a lends from a fake slicepool configfs tree, b does not) that greet and
 # heartbeat each other, the client verbs, a refusal (exit 3), another key
-# (no reply, logged by the daemon), one daemon per state directory, and a
-# clean stop on SIGTERM.
+# (no reply, logged by the daemon), one daemon per state directory, a
+# silent peer (SIGSTOP) excluded from new grants and back when heard again
+# (SIGCONT), and a clean stop on SIGTERM.
 . "$SP_TOP/selftests/lib/ktap.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
@@ -71,7 +72,7 @@ expect() {
 }
 
 ktap_header
-ktap_plan 23
+ktap_plan 31
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -84,7 +85,8 @@ expect "genkey writes a key of mode 600" 0 "600 64" 0 \
 ktap_expect_fail "genkey does not overwrite a key" "$AGENT" genkey "$T/key"
 
 write_conf a "$PA" b "$PB" "$T/key" "pool pa" "max_grants 4"
-write_conf b "$PB" a "$PA" "$T/key" "pool pb" "lend no"
+write_conf b "$PB" a "$PA" "$T/key" "pool pb" "lend no" \
+	"heartbeat_timeout 3" "io_timeout 1"
 write_conf c "$PB" a "$PA" "$T/key2" "pool pb" "lend no"
 write_conf e "$PB" a "$PA" "$T/key" "pool nopool" "lend no"
 out=$("$AGENT" -c "$T/a.conf" check-config 2>&1)
@@ -134,6 +136,38 @@ expect "borrowing into a pool that does not exist: refused before asking" 1 \
 out=$("$AGENT" -c "$T/b.conf" status 2>&1)
 expect "status: the refused borrow is recorded as released" 0 \
 	"released   from a" $? "$out"
+
+# wait_peers <conf> <text>: up to 10 s for 'peers' to say it.
+wait_peers() {
+	local t=0
+	until "$AGENT" -c "$1" peers 2>&1 | grep -q -- "$2"; do
+		sleep 0.2
+		t=$((t + 1))
+		[ $t -lt 50 ] || return 1
+	done
+}
+ktap_check "peers: b's daemon found a up" \
+	wait_peers "$T/b.conf" "peer a 127.0.0.1 $PA configured up (heard"
+kill -STOP "$PID_A"
+ktap_check "a silent (SIGSTOP): b logs it down after heartbeat_timeout" \
+	wait_log "$T/b.log" "peer a (127.0.0.1:$PA) is down: not heard for"
+out=$("$AGENT" -c "$T/b.conf" peers 2>&1)
+expect "peers: a is down, excluded" 0 \
+	"peer a 127.0.0.1 $PA configured down (not heard for" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" borrow a 64M 2>&1)
+expect "borrow a 64M: refused, a is down (exit 3)" 3 \
+	"peer a is down: not heard for" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" borrow 64M 2>&1)
+expect "borrow 64M: a is not chosen (exit 3)" 3 \
+	"no peer can lend 64 MiB now: peer a is down" $? "$out"
+kill -CONT "$PID_A"
+ktap_check "a heard again (SIGCONT): b logs it up again" \
+	wait_log "$T/b.log" "peer a (127.0.0.1:$PA) is up again"
+ktap_check "peers: a is up again" \
+	wait_peers "$T/b.conf" "peer a 127.0.0.1 $PA configured up (heard"
+out=$("$AGENT" -c "$T/b.conf" borrow 1T 2>&1)
+expect "borrow 1T: a is asked again, and cannot lend that much (exit 3)" 3 \
+	"no peer can lend 1 TiB now: a: up, lendable 512 MiB, 0 grant(s)" $? "$out"
 
 out=$("$AGENT" -c "$T/c.conf" heartbeat a 2>&1)
 expect "another key gets no reply (exit 1)" 1 "without a reply" $? "$out"

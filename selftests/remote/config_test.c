@@ -27,6 +27,7 @@ static const char full[] =
 	"reconnect_delay 3\n"
 	"max_skew 5\n"
 	"heartbeat 0\n"
+	"heartbeat_timeout 9\n"
 	"io_timeout 7\n"
 	"\n"
 	"peer b 10.99.0.2 7450\n"
@@ -48,11 +49,13 @@ static void t_full(void)
 	CHECK(c.keep_free == 1ULL << 30 && c.lend_max == 2ULL << 40, "sizes");
 	CHECK(c.max_grants == 4 && c.ctrl_loss_tmo == -1 &&
 	      c.reconnect_delay == 3 && c.max_skew == 5 && !c.heartbeat &&
-	      c.io_timeout == 7, "numbers");
+	      c.heartbeat_timeout == 9 && c.io_timeout == 7, "numbers");
 	CHECK(c.nr_peers == 2 && !strcmp(c.peers[1].addr, "fd00::3") &&
 	      c.peers[1].port == 7451, "peers");
 	CHECK(!strcmp(c.hostnqn, HOSTNQN_B), "hostnqn");
 }
+
+#define BASE_B "node b\nlisten 10.0.0.2 7450\nkey_file /k\n"
 
 static void t_defaults(void)
 {
@@ -69,6 +72,18 @@ static void t_defaults(void)
 	CHECK(c.ctrl_loss_tmo == 600 && c.reconnect_delay == 10 &&
 	      c.max_skew == 30 && c.heartbeat == 10 && c.io_timeout == 10 &&
 	      c.max_grants == 16, "numbers");
+	CHECK(c.heartbeat_timeout == 30, "heartbeat_timeout %u: 3 x heartbeat",
+	      c.heartbeat_timeout);
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE_B "heartbeat 2\n", &c, why, sizeof(why)),
+	      "%s", why);
+	CHECK(c.heartbeat_timeout == 6, "heartbeat_timeout %u follows heartbeat",
+	      c.heartbeat_timeout);
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE_B "heartbeat 2\nheartbeat_timeout 3\n", &c,
+				why, sizeof(why)), "%s", why);
+	CHECK(c.heartbeat == 2 && c.heartbeat_timeout == 3, "heartbeat_timeout %u",
+	      c.heartbeat_timeout);
 	CHECK(!strcmp(c.nqn_prefix, "nqn.2026-11.io.slicepool"), "prefix");
 	spa_config_defaults(&c);
 	CHECK(!spa_config_parse("node b\nlisten :: 7450\nadvertise fd00::2\nkey_file /k\npool p\n",
@@ -121,6 +136,11 @@ static void t_refused(void)
 	bad(BASE "max_grants 257\n", "bad value for 'max_grants'");
 	bad(BASE "ctrl_loss_tmo -2\n", "bad value for 'ctrl_loss_tmo'");
 	bad(BASE "heartbeat 1h\n", "bad value for 'heartbeat'");
+	bad(BASE "heartbeat_timeout 0\n", "bad value for 'heartbeat_timeout'");
+	bad(BASE "heartbeat_timeout 86401\n",
+	    "bad value for 'heartbeat_timeout'");
+	bad(BASE "heartbeat 5\nheartbeat_timeout 5\n",
+	    "'heartbeat_timeout 5' must be longer than 'heartbeat 5'");
 	bad(BASE "lend maybe\n", "bad value for 'lend'");
 	bad(BASE "lend yes\n", "needs 'pool'");
 	bad(BASE "hostnqn iqn.x\n", "bad value for 'hostnqn'");
