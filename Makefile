@@ -108,3 +108,31 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/bench-cases clean
 	-$(MAKE) -C tools/slicepool clean
 	rm -rf build build.log dm-slicepool/compat-autoconf.h
+
+# slicepool-agent (nvmet-remote-ns/agent): lends and borrows pool space over
+# NVMe/TCP; built with the tools.  Needs libssl-dev and libdevmapper-dev.
+.PHONY: agent install-agent clean-agent
+tools: agent
+
+agent:
+	$(MAKE) -C nvmet-remote-ns/agent
+
+install-agent: agent
+	$(MAKE) -C nvmet-remote-ns/agent install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+clean: clean-agent
+clean-agent:
+	-$(MAKE) -C nvmet-remote-ns/agent clean
+
+# Host unit tests of the agent (selftests/remote), linked with its sources.
+SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns/agent/*.c))
+SPA_TESTS := codec auth quota config server reconcile health
+unit: $(SPA_TESTS:%=build/remote/%_test)
+
+build/remote/%_test: selftests/remote/%_test.c $(SPA_SRCS) \
+		nvmet-remote-ns/agent/agent.h selftests/remote/remote-test.h \
+		selftests/lib/ktap-unit.h
+	@mkdir -p build/remote
+	$(HOSTCC) $(HOST_CFLAGS) -Wno-format-truncation -D_GNU_SOURCE -pthread \
+		-I nvmet-remote-ns/agent -I selftests/lib -o $@ $< $(SPA_SRCS) \
+		-lcrypto -ldevmapper -pthread

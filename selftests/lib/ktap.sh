@@ -69,11 +69,17 @@ sp_die() {
 	exit 1
 }
 
+# SP_SYNC is this test's own directory (the runner makes one per test), and
+# a name used again in the same test is a new barrier: both guests pass the
+# same barriers in the same order, so they count alike.
+declare -gA SP_BARRIER_USES
 sp_barrier() {
-	local name=$1 peer=a t=0
+	local name=$1 peer=a t=0 n
 	[ "${SP_ROLE:-a}" = a ] && peer=b
-	touch "$SP_SYNC/user.$name.$SP_ROLE"
-	while [ ! -e "$SP_SYNC/user.$name.$peer" ]; do
+	n=$((${SP_BARRIER_USES[$name]:-0} + 1))
+	SP_BARRIER_USES[$name]=$n
+	touch "$SP_SYNC/user.$name.$n.$SP_ROLE"
+	while [ ! -e "$SP_SYNC/user.$name.$n.$peer" ]; do
 		sleep 0.2
 		t=$((t + 1))
 		[ $t -lt 1500 ] || sp_die "barrier $name: the peer guest never arrived"

@@ -28,7 +28,12 @@ boot=${P[sp_boot]:-1}
 role=${P[sp_role]:-a}
 
 export SP_TOP=$top SP_BOOT=$boot SP_ROLE=$role
-export SP_SYNC=/run/sp/sync SP_MY_IP=${P[sp_ip]:-} SP_PEER_IP=${P[sp_peer]:-}
+export SP_MY_IP=${P[sp_ip]:-} SP_PEER_IP=${P[sp_peer]:-}
+# The directory both guests of a pair share (a 9p export of the host, new
+# at every boot).  The runner's own barriers are at its top; each test gets
+# a subdirectory of its own as SP_SYNC, so that its barriers (sp_barrier)
+# and the files it hands to the peer are never those of an earlier test.
+SYNC=/run/sp/sync
 
 # What in dmesg fails a test, whatever the test itself said.
 BAD='Oops|BUG:|WARNING:|kernel BUG|general protection fault|Call Trace:|blocked for more than|hung_task|possible circular locking|lockdep|UBSAN|KASAN|Kernel panic|list_add corruption|list_del corruption|refcount_t:'
@@ -37,8 +42,8 @@ barrier() {
 	local name=$1 peer t=0
 	[ -n "${P[sp_sync]:-}" ] || return 0
 	if [ "$role" = a ]; then peer=b; else peer=a; fi
-	touch "$SP_SYNC/$name.$role"
-	while [ ! -e "$SP_SYNC/$name.$peer" ]; do
+	touch "$SYNC/$name.$role"
+	while [ ! -e "$SYNC/$name.$peer" ]; do
 		sleep 0.2
 		t=$((t + 1))
 		[ $t -lt 1500 ] || return 1
@@ -54,6 +59,8 @@ while read -r idx rel timeout; do
 	b=1
 	[ "$idx" -eq "$start" ] && b=$boot
 	export SP_BOOT=$b
+	export SP_SYNC=$SYNC/test$idx.boot$b
+	mkdir -p "$SP_SYNC"
 	barrier "t$idx.b$b" || echo "# barrier with the peer guest timed out"
 	printf '@@SP START %s %s\n' "$idx" "$b"
 	dmesg -c > /dev/null

@@ -11,7 +11,7 @@ PKGS=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	build-essential kmod cpio gzip xz-utils
 	qemu-system-x86 busybox-static
-	dmsetup libdevmapper-dev nvme-cli fio lvm2 e2fsprogs util-linux iproute2
+	dmsetup libdevmapper-dev libssl-dev nvme-cli fio lvm2 e2fsprogs util-linux iproute2
 	sparse shellcheck python3
 )
 # A command (or file) that proves each group above is usable.
@@ -24,6 +24,7 @@ for c in "${need_cmds[@]}"; do
 done
 [ -x /bin/busybox ] || missing+=(busybox-static)
 [ -e /usr/include/libdevmapper.h ] || missing+=(libdevmapper-dev)
+[ -e /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
 ls /usr/src/linux-source-6.1.tar.* >/dev/null 2>&1 || missing+=(linux-source-6.1)
 here=$(dirname "$0")
 "$here/kver.sh" >/dev/null 2>&1 || missing+=(linux-image-amd64/linux-headers-amd64)

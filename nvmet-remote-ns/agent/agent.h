@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * slicepool-agent - lends and borrows pool space between hosts over
+ * NVMe/TCP (Documentation/nvmet-remote-ns.rst).
+ *
+ * Modules:
+ *   proto.c     the wire codec (frames, fields, strict validation)
+ *   auth.c      HMAC-SHA256, the key file, the nonce cache (replay)
+ *   config.c    the configuration file
+ *   log.c       logging, refusal lines (rate limited)
+ *   cfs.c       configfs and sysfs file helpers
+ *   pool.c      the slicepool configfs side: space, volumes, members
+ *   quota.c     exclusive reservation of the space a grant takes
+ *   dm.c        the dm device of a lent volume (libdevmapper)
+ *   nvmet.c     export and unexport through nvmet configfs
+ *   host.c      nvme-cli connect and disconnect, namespace lookup
+ *   state.c     the state files (grants lent, grants borrowed)
+ *   lender.c    grants: request, release, reconcile
+ *   borrower.c  borrow and give back
+ *   peers.c     the peer table, hello, heartbeats
+ *   health.c    peer health: the daemon's health file, choosing a lender
+ *   net.c       the TCP server and the client call
+ *   agent.c     message dispatch
+ *   main.c      the command line
+ */
+#ifndef SPA_AGENT_H
+#define SPA_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <limits.h>
+#include <pthread.h>
+#include <syslog.h>
+
+/* The kernel's names for fixed-size integers. */
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef long long s64;
+
+#define SPA_ATTR(x)		__attribute__((x))
+#ifndef __printf
+#define __printf(a, b)		SPA_ATTR(format(printf, a, b))
+#endif
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define SPA_VERSION_STRING	"0.1"
+
+/* Copies a string, truncated to fit @cap (a NUL always ends it). */
+static inline void spa_strcpy(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+
+	while (src[n] && n + 1 < cap)
+		n++;
+	__builtin_memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* ------------------------------------------------------------ limits */
+
+#define SPA_NODE_MAX		24	/* node names; "remote:<node>" <= 32 */
+#define SPA_ADDR_MAX		45	/* INET6_ADDRSTRLEN - 1 */
+#define SPA_NQN_MIN		11
+#define SPA_NQN_MAX		223	/* NVMF_NQN_SIZE - 1 */
+#define SPA_NAME_MAX		32	/* slicepool pool, member, volume */
+#define SPA_UUID_STR		37	/* 36 characters and a NUL */
+#define SPA_TEXT_MAX		200	/* error text */
+#define SPA_PEERS_MAX		32	/* peers in a table or a reply */
+#define SPA_NONCE_LEN		16
+#define SPA_ID_LEN		16	/* request id */
+#define SPA_MAC_LEN		32	/* HMAC-SHA256 */
+#define SPA_HDR_LEN		36
+#define SPA_PREFIX_LEN		12	/* magic .. length: enough to size a frame */
+#define SPA_FRAME_MIN		(SPA_HDR_LEN + SPA_MAC_LEN)
+#define SPA_FRAME_MAX		4096
+#define SPA_SIZE_ALIGN		4096ULL
+#define SPA_SIZE_MAX		1125899906842624ULL	/* 1 PiB */
+#define SPA_GRANTS_MAX		1024	/* grants a ledger holds */
+#define SPA_KEY_MIN		32
+#define SPA_KEY_MAX		64
+
+/* ------------------------------------------------------------ proto.c */
+
+#define SPA_MAGIC		"SPAG"
+#define SPA_PROTO_VERSION	1
+
+/* Message types.  A reply is its request's type with SPA_REPLY set. */
+#define SPA_HELLO		0x01
+#define SPA_PEERS		0x02
+#define SPA_HEARTBEAT		0x03
+#define SPA_REQUEST		0x04
+#define SPA_RELEASE		0x05
+#define SPA_REPLY		0x80
+#define SPA_GRANT		(SPA_REQUEST | SPA_REPLY)
+#define SPA_ERROR		0xff
+
+/* Field tags, in the order they must appear in a body. */
+enum spa_tag {
+	SPA_T_NODE = 1,
+	SPA_T_TO,
+	SPA_T_REPLY_TO,
+	SPA_T_ADDR,
+	SPA_T_PORT,
+	SPA_T_HOSTNQN,
+	SPA_T_SIZE,
+	SPA_T_REQ_ID,
+	SPA_T_GRANT_ID,
+	SPA_T_SUBNQN,
+	SPA_T_NSID,
+	SPA_T_UUID,
+	SPA_T_FREE,
+	SPA_T_GRANTS,
+	SPA_T_PEER,
+	SPA_T_ERR_CODE,
+	SPA_T_ERR_TEXT,
+	SPA_T_MAX
+};
+
+#define SPA_F(tag)		(1U << (tag))
+
+/* Why a frame was refused (returned negated). */
+enum spa_status {
+	SPA_OK = 0,
+	SPA_E_MAGIC,		/* not an agent frame */
+	SPA_E_VERSION,		/* unsupported protocol version */
+	SPA_E_SIZE,		/* declared length out of bounds */
+	SPA_E_TRUNCATED,	/* fewer bytes than declared */
+	SPA_E_FLAGS,		/* reserved flags set */
+	SPA_E_VERB,		/* unknown message type */
+	SPA_E_FIELD,		/* bad, unknown, repeated or misplaced field */
+	SPA_E_MISSING,		/* a required field is absent */
+	SPA_E_MAC,		/* HMAC does not match */
+	SPA_E_STALE,		/* timestamp outside the window */
+	SPA_E_REPLAY,		/* nonce seen before */
+	SPA_E_CACHE_FULL,	/* nonce cache full */
+	SPA_E_MAX
+};
+
+/* Error codes carried by an ERROR reply (SPA_T_ERR_CODE). */
+enum spa_err {
+	SPA_ERR_BAD_MESSAGE = 1,
+	SPA_ERR_UNKNOWN_VERB,
+	SPA_ERR_STALE,
+	SPA_ERR_REPLAY,
+	SPA_ERR_UNKNOWN_PEER,
+	SPA_ERR_NO_SPACE,
+	SPA_ERR_LIMIT,
+	SPA_ERR_UNKNOWN_GRANT,
+	SPA_ERR_NOT_OWNER,
+	SPA_ERR_BUSY,
+	SPA_ERR_FAILED,
+	SPA_ERR_BAD_VALUE,
+	SPA_ERR_NOT_LENDING,
+	SPA_ERR_MAX
+};
+
+struct spa_peer_info {
+	char name[SPA_NODE_MAX + 1];
+	char addr[SPA_ADDR_MAX + 1];
+	u16 port;
+};
+
+/*
+ * A decoded message.  @fields has SPA_F(tag) set for every field present;
+ * the other members are zero.
+ */
+struct spa_msg {
+	u8 type;
+	u64 ts_ms;
+	u8 nonce[SPA_NONCE_LEN];
+	u32 fields;
+	char node[SPA_NODE_MAX + 1];
+	char to[SPA_NODE_MAX + 1];
+	u8 reply_to[SPA_NONCE_LEN];
+	char addr[SPA_ADDR_MAX + 1];
+	u16 port;
+	char hostnqn[SPA_NQN_MAX + 1];
+	u64 size;
+	u8 req_id[SPA_ID_LEN];
+	u64 grant_id;
+	char subnqn[SPA_NQN_MAX + 1];
+	u32 nsid;
+	u8 uuid[16];
+	u64 free;
+	u32 grants;
+	unsigned int nr_peers;
+	struct spa_peer_info peers[SPA_PEERS_MAX];
+	u16 err_code;
+	char err_text[SPA_TEXT_MAX + 1];
+};
+
+const char *spa_type_name(u8 type);
+const char *spa_status_name(int status);
+const char *spa_err_name(unsigned int code);
+bool spa_type_known(u8 type);
+
+/* Checks magic, version, flags and the declared length of a frame prefix. */
+int spa_check_prefix(const u8 *buf, size_t len, u32 *frame_len, char *why,
+		     size_t wlen);
+/* Decodes one whole frame (its MAC is not looked at). */
+int spa_decode(const u8 *buf, size_t len, struct spa_msg *m, char *why,
+	       size_t wlen);
+/* Encodes @m; leaves room for the MAC (zeroed) and counts it in length. */
+int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
+	       char *why, size_t wlen);
+/* Header fields of a frame whose prefix was checked. */
+u8 spa_frame_type(const u8 *buf);
+u64 spa_frame_ts(const u8 *buf);
+const u8 *spa_frame_nonce(const u8 *buf);
+
+bool spa_valid_node(const char *s);
+bool spa_valid_name(const char *s);
+bool spa_valid_nqn(const char *s);
+bool spa_valid_addr(const char *s);
+bool spa_valid_uuid_str(const char *s);
+void spa_uuid_format(const u8 uuid[16], char out[SPA_UUID_STR]);
+int spa_uuid_parse(const char *s, u8 uuid[16]);
+void spa_hex(const u8 *b, size_t n, char *out);
+int spa_unhex(const char *s, u8 *b, size_t n);
+
+/* ------------------------------------------------------------ auth.c */
+
+struct spa_key {
+	u8 bytes[SPA_KEY_MAX];
+	size_t len;
+};
+
+int spa_key_parse(const char *text, struct spa_key *key, char *why,
+		  size_t wlen);
+/* Loads a key file; refuses one that others can read or write. */
+int spa_key_load(const char *path, struct spa_key *key, char *why,
+		 size_t wlen);
+int spa_key_generate(const char *path, char *why, size_t wlen);
+void spa_key_wipe(struct spa_key *key);
+int spa_hmac(const struct spa_key *key, const u8 *data, size_t len,
+	     u8 out[SPA_MAC_LEN]);
+int spa_seal(const struct spa_key *key, u8 *frame, size_t len);
+bool spa_verify(const struct spa_key *key, const u8 *frame, size_t len);
+int spa_random(void *buf, size_t len);
+u64 spa_now_ms(void);
+/* For deadlines: not moved by clock steps. */
+u64 spa_mono_ms(void);
+
+struct spa_nonce_entry {
+	u8 nonce[SPA_NONCE_LEN];
+	u64 expires_ms;
+};
+
+struct spa_replay {
+	pthread_mutex_t lock;	/* protects everything below */
+	struct spa_nonce_entry *e;
+	unsigned int n;
+	unsigned int cap;
+	u64 window_ms;
+};
+
+int spa_replay_init(struct spa_replay *r, unsigned int cap, u64 window_ms);
+void spa_replay_free(struct spa_replay *r);
+/* Timestamp window, then nonce; records the nonce when both pass. */
+int spa_replay_check(struct spa_replay *r, const u8 nonce[SPA_NONCE_LEN],
+		     u64 ts_ms, u64 now_ms, char *why, size_t wlen);
+/* The timestamp window alone (replies, whose nonce is bound otherwise). */
+int spa_window_check(u64 window_ms, u64 ts_ms, u64 now_ms, char *why,
+		     size_t wlen);
+
+/* ------------------------------------------------------------ config.c */
+
+struct spa_peer_cfg {
+	char name[SPA_NODE_MAX + 1];
+	char addr[SPA_ADDR_MAX + 1];
+	u16 port;
+};
+
+struct spa_config {
+	char path[PATH_MAX];
+	char node[SPA_NODE_MAX + 1];
+	char listen_addr[SPA_ADDR_MAX + 1];
+	u16 listen_port;
+	char advertise[SPA_ADDR_MAX + 1];
+	char export_addr[SPA_ADDR_MAX + 1];
+	u16 export_port;
+	u16 nvmet_port_id;
+	char key_file[PATH_MAX];
+	char pool[SPA_NAME_MAX + 1];
+	char state_dir[PATH_MAX];
+	char hostnqn[SPA_NQN_MAX + 1];
+	char hostid[SPA_UUID_STR];
+	char nqn_prefix[SPA_NQN_MAX + 1];
+	char nvme_cli[PATH_MAX];
+	u64 keep_free;
+	u64 lend_max;
+	u32 max_grants;
+	int lend;
+	int ctrl_loss_tmo;
+	u32 reconnect_delay;
+	u32 max_skew;
+	u32 heartbeat;
+	u32 heartbeat_timeout;	/* 0 only when heartbeat is 0 */
+	u32 io_timeout;
+	unsigned int nr_peers;
+	struct spa_peer_cfg peers[SPA_PEERS_MAX];
+};
+
+void spa_config_defaults(struct spa_config *c);
+int spa_config_parse(const char *text, struct spa_config *c, char *why,
+		     size_t wlen);
+int spa_config_load(const char *path, struct spa_config *c, char *why,
+		    size_t wlen);
+/* Fills hostnqn/hostid from /etc/nvme when the file did not set them. */
+int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen);
+int spa_parse_size(const char *s, u64 *out);
+int spa_parse_uint(const char *s, unsigned long long max,
+		   unsigned long long *out);
+void spa_format_size(u64 bytes, char *buf, size_t len);
+
+/* ------------------------------------------------------------ log.c */
+
+typedef void (*spa_log_hook_fn)(int level, const char *line);
+
+void spa_log(int level, const char *fmt, ...) __printf(2, 3);
+/* A refused message or connection; rate limited (see log.c). */
+void spa_refuse(const char *from, const char *fmt, ...) __printf(2, 3);
+void spa_log_set_hook(spa_log_hook_fn fn);
+void spa_log_set_quiet(bool quiet);
+void spa_log_set_ident(const char *ident);
+
+#define spa_err(...)	spa_log(LOG_ERR, __VA_ARGS__)
+#define spa_warn(...)	spa_log(LOG_WARNING, __VA_ARGS__)
+#define spa_info(...)	spa_log(LOG_INFO, __VA_ARGS__)
+
+/* ------------------------------------------------------------ cfs.c */
+
+/* Roots, overridable for the host tests (SLICEPOOL_CONFIGFS, NVMET_CONFIGFS). */
+const char *spa_sp_root(void);
+const char *spa_nvmet_root(void);
+const char *spa_sysfs_root(void);
+
+int spa_path(char *buf, size_t len, const char *fmt, ...) __printf(3, 4);
+int spa_read_file(const char *path, char *buf, size_t len);
+int spa_read_u64(const char *path, u64 *out);
+int spa_write_file(const char *path, const char *val);
+int spa_mkdir(const char *path);
+int spa_rmdir(const char *path);
+bool spa_exists(const char *path);
+int spa_list_dir(const char *path, char ***names, size_t *count);
+void spa_free_list(char **names, size_t count);
+
+/* ------------------------------------------------------------ pool.c */
+
+struct spa_space {
+	u64 slice_bytes;
+	u64 free_slices;
+	unsigned int members;	/* enabled and online */
+};
+
+int spa_pool_space(const char *pool, struct spa_space *s, char *why,
+		   size_t wlen);
+int spa_vol_make(const char *pool, const char *vol, u64 size,
+		 char uuid[SPA_UUID_STR], char *why, size_t wlen);
+int spa_vol_bind(const char *pool, const char *vol, char *why, size_t wlen);
+int spa_vol_destroy(const char *pool, const char *vol, char *why,
+		    size_t wlen);
+bool spa_vol_bound(const char *pool, const char *vol);
+/* Names of volumes with @prefix, bound or only discovered. */
+int spa_vol_list(const char *pool, const char *prefix, char ***names,
+		 size_t *count);
+bool spa_vol_discovered(const char *pool, const char *vol);
+int spa_member_add(const char *pool, const char *name, const char *path,
+		   const char *domain, char *why, size_t wlen);
+int spa_member_remove(const char *pool, const char *name, char *why,
+		      size_t wlen);
+bool spa_member_exists(const char *pool, const char *name);
+
+/* ------------------------------------------------------------ quota.c */
+
+struct spa_quota {
+	pthread_mutex_t lock;	/* protects everything below */
+	u64 reserved;		/* bytes of grants being set up */
+	unsigned int pending;	/* grants being set up */
+	u64 lent;		/* bytes of active grants */
+	unsigned int grants;	/* active grants */
+	u64 keep_free;
+	u64 lend_max;		/* 0: no limit */
+	unsigned int max_grants;
+};
+
+void spa_quota_init(struct spa_quota *q, u64 keep_free, u64 lend_max,
+		    unsigned int max_grants);
+void spa_quota_destroy(struct spa_quota *q);
+/*
+ * Reserves the space of a grant of @size bytes in @pool, exclusively:
+ * returns 0 and the bytes taken (whole slices) in @bytes, -ENOSPC when the
+ * pool has not enough free space, -EDQUOT when a limit of the agent is
+ * reached, or another negative errno when the pool cannot be read.
+ */
+int spa_quota_reserve(struct spa_quota *q, const char *pool, u64 size,
+		      u64 *bytes, char *why, size_t wlen);
+/* The grant's volume exists now: the pool's free count includes it. */
+void spa_quota_commit(struct spa_quota *q, u64 bytes);
+void spa_quota_cancel(struct spa_quota *q, u64 bytes);
+/* An active grant was released. */
+void spa_quota_return(struct spa_quota *q, u64 bytes);
+/* Space still lendable now. */
+u64 spa_quota_lendable(struct spa_quota *q, const char *pool);
+
+/* ------------------------------------------------------------ dm.c */
+
+void spa_dm_init(void);
+int spa_dm_create(const char *pool, const char *vol, const char *uuid,
+		  u64 sectors, char *why, size_t wlen);
+int spa_dm_remove(const char *pool, const char *vol, char *why, size_t wlen);
+/* 1 if the device exists, 0 if not, negative errno when dm cannot be asked. */
+int spa_dm_exists(const char *pool, const char *vol);
+void spa_dm_path(const char *pool, const char *vol, char *buf, size_t len);
+
+/* ------------------------------------------------------------ nvmet.c */
+
+struct spa_export {
+	char subnqn[SPA_NQN_MAX + 1];
+	char hostnqn[SPA_NQN_MAX + 1];
+	char device[PATH_MAX];
+	char uuid[SPA_UUID_STR];
+	u32 nsid;
+	char traddr[SPA_ADDR_MAX + 1];
+	u16 trsvcid;
+	u16 port_id;
+};
+
+int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen);
+/* Removes a subsystem and what only it used; idempotent. */
+int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
+		       size_t wlen);
+int spa_nvmet_list(const char *prefix, char ***names, size_t *count);
+bool spa_nvmet_exported(const char *subnqn, u16 port_id);
+
+/* ------------------------------------------------------------ host.c */
+
+int spa_run(const char *const argv[], unsigned int timeout_s, char *out,
+	    size_t outlen);
+int spa_nvme_connect(const struct spa_config *c, const char *traddr,
+		     u16 trsvcid, const char *subnqn, char *why, size_t wlen);
+int spa_nvme_disconnect(const struct spa_config *c, const char *subnqn,
+			char *why, size_t wlen);
+/* Finds /dev/nvmeXnY of namespace @uuid of subsystem @subnqn. */
+int spa_nvme_find_ns(const char *subnqn, const char *uuid, char *dev,
+		     size_t len);
+bool spa_nvme_connected(const char *subnqn);
+
+/* ------------------------------------------------------------ state.c */
+
+enum spa_gstate {
+	SPA_G_EXPORTING = 1,	/* lender: being set up */
+	SPA_G_ACTIVE,		/* both: in service */
+	SPA_G_RELEASING,	/* both: being torn down */
+	SPA_G_RELEASED,		/* both: gone (kept for the record) */
+	SPA_G_REQUESTING,	/* borrower: asked, no answer yet */
+	SPA_G_CONNECTING,	/* borrower: granted, not a member yet */
+	SPA_G_MAX
+};
+
+struct spa_grant {
+	u64 id;
+	int state;
+	char peer[SPA_NODE_MAX + 1];	/* borrower (lender side) or lender */
+	u64 size;			/* bytes asked and granted */
+	u64 bytes;			/* lender: whole slices taken */
+	char name[SPA_NAME_MAX + 1];	/* lender: volume; borrower: member */
+	char uuid[SPA_UUID_STR];
+	u8 req_id[SPA_ID_LEN];
+	u64 created;			/* Unix seconds */
+	char hostnqn[SPA_NQN_MAX + 1];
+	char subnqn[SPA_NQN_MAX + 1];
+	char traddr[SPA_ADDR_MAX + 1];
+	u16 trsvcid;
+	u32 nsid;
+};
+
+struct spa_ledger {
+	char path[PATH_MAX];
+	bool lender;
+	bool existed;		/* the file was there when loaded */
+	struct spa_grant *g;
+	size_t n;
+};
+
+const char *spa_gstate_name(int state);
+int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
+		    char *why, size_t wlen);
+int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen);
+void spa_ledger_free(struct spa_ledger *l);
+struct spa_grant *spa_ledger_find(struct spa_ledger *l, u64 id);
+struct spa_grant *spa_ledger_add(struct spa_ledger *l);
+/* Drops released grants beyond the newest @keep of them. */
+void spa_ledger_prune(struct spa_ledger *l, size_t keep);
+/* An exclusive lock on @path (created); returns the fd or -errno. */
+int spa_lock_file(const char *path, bool wait);
+
+/* ------------------------------------------------------------ lender.c */
+
+/* What the lender does to the system; tests substitute a fake. */
+struct spa_backend {
+	int (*vol_create)(void *ctx, const char *pool, const char *vol,
+			  u64 size, char uuid[SPA_UUID_STR], char *why,
+			  size_t wlen);
+	/* Bound, with its dm device: after a reboot of the lender. */
+	int (*vol_restore)(void *ctx, const char *pool, const char *vol,
+			   u64 size, char *why, size_t wlen);
+	int (*vol_delete)(void *ctx, const char *pool, const char *vol,
+			  char *why, size_t wlen);
+	int (*vol_list)(void *ctx, const char *pool, const char *prefix,
+			char ***names, size_t *count);
+	int (*export)(void *ctx, const struct spa_export *e, char *why,
+		      size_t wlen);
+	int (*unexport)(void *ctx, const char *subnqn, u16 port_id, char *why,
+			size_t wlen);
+	bool (*exported)(void *ctx, const char *subnqn, u16 port_id);
+	int (*export_list)(void *ctx, const char *prefix, char ***names,
+			   size_t *count);
+	void *ctx;
+};
+
+extern const struct spa_backend spa_real_backend;
+
+struct spa_lender {
+	const struct spa_config *cfg;
+	const struct spa_backend *be;
+	pthread_mutex_t lock;	/* serialises grants, releases, the ledger */
+	struct spa_ledger ledger;
+	struct spa_quota quota;
+	char subnqn_prefix[SPA_NQN_MAX + 1];
+};
+
+#define SPA_VOL_PREFIX	"rg-"
+
+int spa_lender_init(struct spa_lender *l, const struct spa_config *cfg,
+		    const struct spa_backend *be, char *why, size_t wlen);
+void spa_lender_free(struct spa_lender *l);
+/* Undoes what the ledger says is not in service; restores what is. */
+int spa_lender_reconcile(struct spa_lender *l);
+/* Fills @rep with GRANT, RELEASED or ERROR. */
+void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
+			const char *from, struct spa_msg *rep);
+void spa_lender_release(struct spa_lender *l, const struct spa_msg *req,
+			const char *from, struct spa_msg *rep);
+void spa_lender_stats(struct spa_lender *l, u64 *lendable,
+		      unsigned int *grants);
+void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
+		     size_t vlen, char *subnqn, size_t slen);
+
+/* ------------------------------------------------------------ peers.c */
+
+/* A peer's health, as the daemon's heartbeats found it. */
+enum spa_health_state {
+	SPA_H_UNKNOWN = 0,	/* not heard yet, timeout not passed */
+	SPA_H_UP,		/* heard within heartbeat_timeout */
+	SPA_H_DOWN,		/* not heard for heartbeat_timeout: excluded */
+};
+
+struct spa_peer {
+	char name[SPA_NODE_MAX + 1];
+	char addr[SPA_ADDR_MAX + 1];
+	u16 port;
+	bool configured;
+	bool greeted;
+	int health;		/* enum spa_health_state */
+	unsigned int misses;	/* heartbeats unanswered in a row */
+	u64 since_mono;		/* in the table since (monotonic ms) */
+	u64 heard_mono;		/* last heard (monotonic ms), 0: never */
+	u64 heard_ms;		/* the same, Unix ms (for display) */
+	u64 lendable;		/* from its last heartbeat reply */
+	u32 grants;
+};
+
+struct spa_peers {
+	pthread_mutex_t lock;	/* protects everything below */
+	struct spa_peer p[SPA_PEERS_MAX];
+	unsigned int n;
+	char path[PATH_MAX];
+	char self[SPA_NODE_MAX + 1];
+};
+
+void spa_peers_init(struct spa_peers *t, const struct spa_config *c);
+void spa_peers_destroy(struct spa_peers *t);
+int spa_peers_learn(struct spa_peers *t, const char *name, const char *addr,
+		    u16 port, char *why, size_t wlen);
+bool spa_peers_find(struct spa_peers *t, const char *name,
+		    struct spa_peer *out);
+/* A valid message from, or reply of, @name: it is up. */
+void spa_peers_heard(struct spa_peers *t, const char *name);
+/* Peers not heard within @timeout_ms are down; returns how many are. */
+unsigned int spa_peers_check(struct spa_peers *t, u64 now_mono,
+			     u64 timeout_ms);
+void spa_peers_fill(struct spa_peers *t, const struct spa_config *c,
+		    struct spa_msg *m);
+int spa_peers_save(struct spa_peers *t);
+int spa_peers_load(struct spa_peers *t);
+/* Resolves a peer by name: the configuration, then the learned file. */
+int spa_peer_resolve(const struct spa_config *c, const char *name,
+		     struct spa_peer_cfg *out, char *why, size_t wlen);
+
+/* ------------------------------------------------------------ health.c */
+
+const char *spa_health_name(int health);
+
+struct spa_health_entry {
+	char name[SPA_NODE_MAX + 1];
+	int health;		/* enum spa_health_state */
+	u64 heard_ms;		/* Unix ms, 0: never */
+	u64 lendable;
+	u32 grants;
+};
+
+/* The daemon's view of its peers, as the command line reads it. */
+struct spa_health {
+	bool fresh;		/* a running daemon wrote it recently */
+	u64 updated_ms;		/* Unix ms */
+	u32 timeout;		/* the daemon's heartbeat_timeout */
+	unsigned int n;
+	struct spa_health_entry e[SPA_PEERS_MAX];
+};
+
+/* Writes <state_dir>/health (atomically); the daemon, every heartbeat. */
+int spa_health_save(struct spa_peers *t, const struct spa_config *c);
+void spa_health_remove(const struct spa_config *c);
+/* Reads it; a missing, unreadable or stale file gives !fresh and n 0. */
+void spa_health_load(const struct spa_config *c, u64 now_ms,
+		     struct spa_health *h);
+const struct spa_health_entry *spa_health_find(const struct spa_health *h,
+					       const char *name);
+/*
+ * 1 (and why) when @h, fresh, says @peer is down: it is excluded from new
+ * grants.  0 when it is up or nothing is known.
+ */
+int spa_health_down(const struct spa_health *h, const char *peer,
+		    u64 now_ms, char *why, size_t wlen);
+/* The same, from <state_dir>/health. */
+int spa_health_excluded(const struct spa_config *c, const char *peer,
+			char *why, size_t wlen);
+
+/* A peer that might lend, for spa_choose_peers(). */
+struct spa_candidate {
+	char name[SPA_NODE_MAX + 1];
+	bool usable;		/* answered a heartbeat now, not excluded */
+	bool fits;		/* usable, and can lend the size (set by choose) */
+	u64 lendable;
+	u32 grants;
+};
+
+/*
+ * Orders @cand best first: usable ones that can lend @size, most lendable
+ * space first, then fewest grants (load), then by name.  Returns how many
+ * of them can be asked.
+ */
+unsigned int spa_choose_peers(struct spa_candidate *cand, unsigned int n,
+			      u64 size);
+
+/* ------------------------------------------------------------ agent.c */
+
+struct spa_agent {
+	const struct spa_config *cfg;
+	struct spa_key key;
+	struct spa_replay replay;
+	struct spa_lender *lender;	/* NULL: not lending */
+	struct spa_peers peers;
+};
+
+int spa_agent_init(struct spa_agent *a, const struct spa_config *cfg,
+		   const struct spa_key *key, struct spa_lender *lender);
+void spa_agent_free(struct spa_agent *a);
+/*
+ * Handles one whole frame from @from; fills @out with the sealed reply
+ * and returns its length, or 0 when the connection is to be closed
+ * without a reply (the frame could not be authenticated).
+ */
+size_t spa_agent_handle(struct spa_agent *a, const u8 *in, size_t len,
+			const char *from, u8 *out, size_t cap);
+/* Builds the common part of a message from this node. */
+void spa_msg_init(struct spa_msg *m, const struct spa_config *c, u8 type);
+/* An ERROR reply; the dispatcher adds the common part. */
+void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
+		   ...) __printf(3, 4);
+/* Runs the agent until SIGTERM or SIGINT; the exit code. */
+int spa_daemon(const struct spa_config *c, const struct spa_backend *be);
+
+/* ------------------------------------------------------------ net.c */
+
+int spa_listen(const char *addr, u16 port, u16 *bound, char *why,
+	       size_t wlen);
+/* Serves until SIGTERM or SIGINT arrive on @sigfd (or, if -1, forever). */
+int spa_serve(struct spa_agent *a, int lfd, int sigfd);
+/*
+ * Sends @req to addr:port and waits for the reply.  Returns 0 with the
+ * reply in @rep (which may be an ERROR), or a negative errno / -SPA_E_*
+ * with a reason in @why.
+ */
+int spa_call(const struct spa_config *c, const struct spa_key *key,
+	     const char *addr, u16 port, const char *peer_name,
+	     struct spa_msg *req, struct spa_msg *rep, char *why,
+	     size_t wlen);
+
+/* ------------------------------------------------------------ borrower.c */
+
+/* 0, 1 when the peer refused (@why says why), or a negative errno. */
+int spa_borrow(const struct spa_config *c, const struct spa_key *key,
+	       const char *peer, u64 size, struct spa_grant *out, char *why,
+	       size_t wlen);
+/* spa_borrow() from the best peer that is up and can lend @size. */
+int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
+		   u64 size, struct spa_grant *out, char *why, size_t wlen);
+int spa_giveback(const struct spa_config *c, const struct spa_key *key,
+		 u64 grant_id, char *why, size_t wlen);
+/* Finishes give-backs and borrows that did not complete; returns the number left. */
+int spa_borrower_reconcile(const struct spa_config *c,
+			   const struct spa_key *key);
+
+#endif

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - authentication and replay protection
+ *
+ * Every frame carries an HMAC-SHA256 of all its other bytes under the
+ * pre-shared key (OpenSSL libcrypto).  A request is accepted only if the
+ * MAC matches (compared in constant time), its timestamp is within
+ * max_skew of this host's clock, and its nonce was not seen within that
+ * window.  Nonces are remembered until their timestamp leaves the window,
+ * after which the timestamp check alone refuses a replay; the cache is
+ * bounded and refuses (never forgets) when full.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "agent.h"
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+u64 spa_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
+}
+
+u64 spa_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
+}
+
+int spa_random(void *buf, size_t len)
+{
+	u8 *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ keys */
+
+/*
+ * A key is 64..128 hex digits (32..64 bytes), on one line; surrounding
+ * white space is ignored.
+ */
+int spa_key_parse(const char *text, struct spa_key *key, char *why,
+		  size_t wlen)
+{
+	char hex[2 * SPA_KEY_MAX + 1];
+	size_t n;
+
+	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+		text++;
+	n = strcspn(text, " \t\r\n");
+	if (text[n + strspn(text + n, " \t\r\n")])
+		return reason(why, wlen, -EINVAL,
+			      "the key must be one word of hex digits");
+	if (n % 2 || n < 2 * SPA_KEY_MIN || n > 2 * SPA_KEY_MAX)
+		return reason(why, wlen, -EINVAL,
+			      "the key has %zu hex digits: it needs an even number from %d to %d (%d..%d bytes)",
+			      n, 2 * SPA_KEY_MIN, 2 * SPA_KEY_MAX, SPA_KEY_MIN,
+			      SPA_KEY_MAX);
+	memcpy(hex, text, n);
+	hex[n] = '\0';
+	if (spa_unhex(hex, key->bytes, n / 2)) {
+		OPENSSL_cleanse(hex, sizeof(hex));
+		return reason(why, wlen, -EINVAL,
+			      "the key is not hexadecimal");
+	}
+	OPENSSL_cleanse(hex, sizeof(hex));
+	key->len = n / 2;
+	return 0;
+}
+
+int spa_key_load(const char *path, struct spa_key *key, char *why,
+		 size_t wlen)
+{
+	char text[4 * SPA_KEY_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return reason(why, wlen, -errno, "cannot open key file %s: %s",
+			      path, strerror(errno));
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		close(fd);
+		return reason(why, wlen, ret, "cannot stat key file %s", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return reason(why, wlen, -EINVAL,
+			      "key file %s is not a regular file", path);
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return reason(why, wlen, -EPERM,
+			      "key file %s has mode %04o: others than its owner can use it (chmod 600 %s)",
+			      path, st.st_mode & 07777, path);
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		close(fd);
+		return reason(why, wlen, -EPERM,
+			      "key file %s belongs to uid %u, not to root or this user",
+			      path, st.st_uid);
+	}
+	n = read(fd, text, sizeof(text) - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return reason(why, wlen, ret, "cannot read key file %s", path);
+	if ((size_t)n >= sizeof(text) - 1) {
+		OPENSSL_cleanse(text, sizeof(text));
+		return reason(why, wlen, -EINVAL, "key file %s is too long",
+			      path);
+	}
+	text[n] = '\0';
+	ret = spa_key_parse(text, key, why, wlen);
+	OPENSSL_cleanse(text, sizeof(text));
+	if (ret && why && wlen) {
+		char tmp[256];
+
+		snprintf(tmp, sizeof(tmp), "key file %s: %s", path, why);
+		snprintf(why, wlen, "%s", tmp);
+	}
+	return ret;
+}
+
+/* Writes a new 32-byte key as hex; refuses to overwrite a file. */
+int spa_key_generate(const char *path, char *why, size_t wlen)
+{
+	u8 k[32];
+	char hex[2 * sizeof(k) + 2];
+	size_t len;
+	int fd, ret;
+
+	ret = spa_random(k, sizeof(k));
+	if (ret)
+		return reason(why, wlen, ret, "no random bytes: %s",
+			      strerror(-ret));
+	spa_hex(k, sizeof(k), hex);
+	OPENSSL_cleanse(k, sizeof(k));
+	len = strlen(hex);
+	hex[len++] = '\n';
+	if (!path || !strcmp(path, "-")) {
+		ret = write(STDOUT_FILENO, hex, len) == (ssize_t)len ? 0 : -EIO;
+		OPENSSL_cleanse(hex, sizeof(hex));
+		return ret ? reason(why, wlen, ret, "cannot write the key") : 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0) {
+		OPENSSL_cleanse(hex, sizeof(hex));
+		return reason(why, wlen, -errno, "cannot create %s: %s", path,
+			      strerror(errno));
+	}
+	ret = write(fd, hex, len) == (ssize_t)len && !fsync(fd) ? 0 : -EIO;
+	OPENSSL_cleanse(hex, sizeof(hex));
+	if (close(fd))
+		ret = -EIO;
+	if (ret) {
+		unlink(path);
+		return reason(why, wlen, ret, "cannot write %s", path);
+	}
+	return 0;
+}
+
+void spa_key_wipe(struct spa_key *key)
+{
+	OPENSSL_cleanse(key, sizeof(*key));
+}
+
+/* ------------------------------------------------------------ MACs */
+
+int spa_hmac(const struct spa_key *key, const u8 *data, size_t len,
+	     u8 out[SPA_MAC_LEN])
+{
+	unsigned int olen = 0;
+
+	if (!key->len)
+		return -EINVAL;
+	if (!HMAC(EVP_sha256(), key->bytes, (int)key->len, data, len, out,
+		  &olen) || olen != SPA_MAC_LEN)
+		return -EIO;
+	return 0;
+}
+
+/* Fills the last SPA_MAC_LEN bytes of @frame. */
+int spa_seal(const struct spa_key *key, u8 *frame, size_t len)
+{
+	if (len < SPA_FRAME_MIN)
+		return -EINVAL;
+	return spa_hmac(key, frame, len - SPA_MAC_LEN,
+			frame + len - SPA_MAC_LEN);
+}
+
+bool spa_verify(const struct spa_key *key, const u8 *frame, size_t len)
+{
+	u8 mac[SPA_MAC_LEN];
+	bool ok;
+
+	if (len < SPA_FRAME_MIN)
+		return false;
+	if (spa_hmac(key, frame, len - SPA_MAC_LEN, mac))
+		return false;
+	ok = !CRYPTO_memcmp(mac, frame + len - SPA_MAC_LEN, SPA_MAC_LEN);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return ok;
+}
+
+/* ------------------------------------------------------------ replay */
+
+int spa_replay_init(struct spa_replay *r, unsigned int cap, u64 window_ms)
+{
+	memset(r, 0, sizeof(*r));
+	r->e = calloc(cap, sizeof(*r->e));
+	if (!r->e)
+		return -ENOMEM;
+	r->cap = cap;
+	r->window_ms = window_ms;
+	pthread_mutex_init(&r->lock, NULL);
+	return 0;
+}
+
+void spa_replay_free(struct spa_replay *r)
+{
+	free(r->e);
+	r->e = NULL;
+	pthread_mutex_destroy(&r->lock);
+}
+
+int spa_window_check(u64 window_ms, u64 ts_ms, u64 now_ms, char *why,
+		     size_t wlen)
+{
+	if (ts_ms + window_ms < now_ms)
+		return reason(why, wlen, -SPA_E_STALE,
+			      "timestamp %llu ms old, the window is %llu ms",
+			      now_ms - ts_ms, window_ms);
+	if (ts_ms > now_ms + window_ms)
+		return reason(why, wlen, -SPA_E_STALE,
+			      "timestamp %llu ms in the future, the window is %llu ms",
+			      ts_ms - now_ms, window_ms);
+	return 0;
+}
+
+int spa_replay_check(struct spa_replay *r, const u8 nonce[SPA_NONCE_LEN],
+		     u64 ts_ms, u64 now_ms, char *why, size_t wlen)
+{
+	unsigned int i, k;
+	int ret;
+
+	ret = spa_window_check(r->window_ms, ts_ms, now_ms, why, wlen);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&r->lock);
+	for (i = 0, k = 0; i < r->n; i++)
+		if (r->e[i].expires_ms >= now_ms)
+			r->e[k++] = r->e[i];
+	r->n = k;
+	for (i = 0; i < r->n; i++) {
+		if (!memcmp(r->e[i].nonce, nonce, SPA_NONCE_LEN)) {
+			pthread_mutex_unlock(&r->lock);
+			return reason(why, wlen, -SPA_E_REPLAY,
+				      "nonce already used within the window");
+		}
+	}
+	if (r->n >= r->cap) {
+		pthread_mutex_unlock(&r->lock);
+		return reason(why, wlen, -SPA_E_CACHE_FULL,
+			      "%u nonces within the window: refusing until some expire",
+			      r->cap);
+	}
+	memcpy(r->e[r->n].nonce, nonce, SPA_NONCE_LEN);
+	r->e[r->n].expires_ms = ts_ms + r->window_ms;
+	r->n++;
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}

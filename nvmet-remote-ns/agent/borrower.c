@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - the borrowing side
+ *
+ * Borrow (Documentation/nvmet-remote-ns.rst, "Borrowing"):
+ *
+ *   requesting   written before the REQUEST is sent (with its request id)
+ *   connecting   the GRANT arrived: nvme connect, wait for the namespace
+ *                (matched by subsystem NQN and UUID), add it to the pool
+ *                as member rm-<grant id> in domain remote:<lender>
+ *   active       the member is enabled
+ *
+ * Give back: the member is disabled and removed (refused while it holds
+ * slices of a volume), the state becomes "releasing", the controller is
+ * disconnected, the RELEASE is sent; "released" once the lender agrees.
+ * A borrow that fails after the grant is given back at once.  Whatever
+ * was left half-done (the agent or the host stopped, the lender could not
+ * be reached) is finished by spa_borrower_reconcile(), which the daemon
+ * runs at start and then every heartbeat period while something is left.
+ * The ledger is held under an flock of <state_dir>/borrow.lock.
+ *
+ * A peer the daemon found down (health.c) is not asked: "borrow PEER" is
+ * refused, and "borrow SIZE" chooses among the peers that answer a
+ * HEARTBEAT now, by the space they can lend and their grants.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define SPA_NS_WAIT_MS		15000
+#define SPA_CALL_TRIES		3
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* Locks and loads the borrower's ledger; returns the lock fd. */
+static int ledger_open(const struct spa_config *c, struct spa_ledger *l,
+		       char *why, size_t wlen)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if (mkdir(c->state_dir, 0700) && errno != EEXIST)
+		return reason(why, wlen, -errno, "cannot create %s: %s",
+			      c->state_dir, strerror(errno));
+	if (spa_path(path, sizeof(path), "%s/borrow.lock", c->state_dir))
+		return -ENAMETOOLONG;
+	fd = spa_lock_file(path, true);
+	if (fd < 0)
+		return reason(why, wlen, fd, "cannot lock %s: %s", path,
+			      strerror(-fd));
+	ret = spa_path(path, sizeof(path), "%s/borrowed", c->state_dir);
+	if (!ret)
+		ret = spa_ledger_load(l, path, false, why, wlen);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static void ledger_close(struct spa_ledger *l, int fd)
+{
+	spa_ledger_free(l);
+	close(fd);
+}
+
+static int save(struct spa_ledger *l)
+{
+	char why[256];
+	int ret;
+
+	ret = spa_ledger_save(l, why, sizeof(why));
+	if (ret)
+		spa_err("%s", why);
+	return ret;
+}
+
+/* spa_call() with retries on transport errors (not on ERROR replies). */
+static int call_peer(const struct spa_config *c, const struct spa_key *key,
+		     const struct spa_peer_cfg *p, struct spa_msg *req,
+		     struct spa_msg *rep, char *why, size_t wlen)
+{
+	int i, ret = -EIO;
+
+	for (i = 0; i < SPA_CALL_TRIES; i++) {
+		if (i) {
+			sleep(1);
+			req->ts_ms = spa_now_ms();
+			spa_random(req->nonce, sizeof(req->nonce));
+		}
+		ret = spa_call(c, key, p->addr, p->port, p->name, req, rep, why,
+			       wlen);
+		if (!ret)
+			break;
+	}
+	return ret;
+}
+
+static void build_request(const struct spa_config *c,
+			  const struct spa_grant *g, struct spa_msg *req)
+{
+	spa_msg_init(req, c, SPA_REQUEST);
+	req->fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
+		       SPA_F(SPA_T_REQ_ID);
+	snprintf(req->hostnqn, sizeof(req->hostnqn), "%s", g->hostnqn);
+	req->size = g->size;
+	memcpy(req->req_id, g->req_id, SPA_ID_LEN);
+}
+
+/* Sends RELEASE for @g; 0 once the lender holds nothing of it. */
+static int send_release(const struct spa_config *c, const struct spa_key *key,
+			const struct spa_grant *g, char *why, size_t wlen)
+{
+	struct spa_peer_cfg p;
+	struct spa_msg *req, *rep;
+	int ret;
+
+	ret = spa_peer_resolve(c, g->peer, &p, why, wlen);
+	if (ret)
+		return ret;
+	req = calloc(2, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	rep = req + 1;
+	spa_msg_init(req, c, SPA_RELEASE);
+	req->fields |= SPA_F(SPA_T_GRANT_ID);
+	req->grant_id = g->id;
+	ret = call_peer(c, key, &p, req, rep, why, wlen);
+	if (!ret && rep->type == SPA_ERROR) {
+		if (rep->err_code == SPA_ERR_UNKNOWN_GRANT) {
+			spa_warn("%s does not know grant %016llx any more: taken as released",
+				 g->peer, g->id);
+		} else {
+			ret = reason(why, wlen, -EREMOTEIO,
+				     "%s refused the release of %016llx: %s: %s",
+				     g->peer, g->id, spa_err_name(rep->err_code),
+				     rep->err_text);
+		}
+	}
+	free(req);
+	return ret;
+}
+
+/*
+ * Undoes @g as far as it got (member, controller) and gives it back.
+ * Leaves it "releasing" if that could not be finished.  @g is an entry
+ * of @l; it stays valid (nothing is added).
+ */
+static int give_back(const struct spa_config *c, const struct spa_key *key,
+		     struct spa_ledger *l, struct spa_grant *g, char *why,
+		     size_t wlen)
+{
+	int ret;
+
+	if (g->name[0] && c->pool[0] && spa_member_exists(c->pool, g->name)) {
+		ret = spa_member_remove(c->pool, g->name, why, wlen);
+		if (ret)
+			return ret;
+		spa_info("member %s of pool %s removed", g->name, c->pool);
+	}
+	if (g->state != SPA_G_RELEASING) {
+		g->state = SPA_G_RELEASING;
+		save(l);
+	}
+	if (g->subnqn[0]) {
+		ret = spa_nvme_disconnect(c, g->subnqn, why, wlen);
+		if (ret)
+			return ret;
+	}
+	if (g->id) {
+		ret = send_release(c, key, g, why, wlen);
+		if (ret)
+			return ret;
+	}
+	g->state = SPA_G_RELEASED;
+	save(l);
+	spa_info("grant %016llx given back to %s", g->id, g->peer);
+	return 0;
+}
+
+/* The GRANT is ours: its values become the entry's. */
+static int take_grant(const struct spa_peer_cfg *p, const struct spa_msg *rep,
+		      struct spa_grant *g, char *why, size_t wlen)
+{
+	g->id = rep->grant_id;
+	snprintf(g->subnqn, sizeof(g->subnqn), "%s", rep->subnqn);
+	snprintf(g->traddr, sizeof(g->traddr), "%s", rep->addr);
+	g->trsvcid = rep->port;
+	g->nsid = rep->nsid;
+	spa_uuid_format(rep->uuid, g->uuid);
+	snprintf(g->name, sizeof(g->name), "rm-%016llx", g->id);
+	if (rep->size != g->size)
+		return reason(why, wlen, -EPROTO,
+			      "%s granted %llu bytes, %llu were asked", p->name,
+			      rep->size, g->size);
+	/* Connect only to the address the peer is known at. */
+	if (strcmp(rep->addr, p->addr))
+		return reason(why, wlen, -EPROTO,
+			      "%s granted an export at %s, not at its own address %s",
+			      p->name, rep->addr, p->addr);
+	return 0;
+}
+
+static int attach(const struct spa_config *c, struct spa_grant *g,
+		  char *dev, size_t dlen, char *why, size_t wlen)
+{
+	char domain[SPA_NAME_MAX + 1];
+	u64 until;
+	int ret;
+
+	ret = spa_nvme_connect(c, g->traddr, g->trsvcid, g->subnqn, why, wlen);
+	if (ret)
+		return ret;
+	until = spa_mono_ms() + SPA_NS_WAIT_MS;
+	for (;;) {
+		ret = spa_nvme_find_ns(g->subnqn, g->uuid, dev, dlen);
+		if (!ret || spa_mono_ms() >= until)
+			break;
+		usleep(200000);
+	}
+	if (ret)
+		return reason(why, wlen, ret,
+			      "connected to %s, but no namespace with uuid %s appeared within %d s",
+			      g->subnqn, g->uuid, SPA_NS_WAIT_MS / 1000);
+	snprintf(domain, sizeof(domain), "remote:%s", g->peer);
+	return spa_member_add(c->pool, g->name, dev, domain, why, wlen);
+}
+
+int spa_borrow(const struct spa_config *c, const struct spa_key *key,
+	       const char *peer, u64 size, struct spa_grant *out, char *why,
+	       size_t wlen)
+{
+	char dev[64], tmp[512], sz[32];
+	struct spa_ledger l;
+	struct spa_peer_cfg p;
+	struct spa_msg *req, *rep;
+	struct spa_grant *g;
+	size_t idx;
+	int fd, ret;
+
+	if (!c->pool[0])
+		return reason(why, wlen, -EINVAL,
+			      "no 'pool' in %s: the pool to add the borrowed space to",
+			      c->path);
+	if (!size || size % SPA_SIZE_ALIGN || size > SPA_SIZE_MAX)
+		return reason(why, wlen, -EINVAL,
+			      "size %llu: a multiple of 4 KiB up to 1 PiB", size);
+	ret = spa_peer_resolve(c, peer, &p, why, wlen);
+	if (ret)
+		return ret;
+	ret = spa_health_excluded(c, p.name, why, wlen);
+	if (ret)
+		return ret;
+	/* What a borrow needs here, checked before asking for anything. */
+	if (spa_path(tmp, sizeof(tmp), "%s/%s", spa_sp_root(), c->pool) ||
+	    !spa_exists(tmp))
+		return reason(why, wlen, -ENOENT,
+			      "pool %s does not exist here (slicepool pool create, or assemble)",
+			      c->pool);
+	if (access(c->nvme_cli, X_OK))
+		return reason(why, wlen, -ENOENT,
+			      "cannot run %s (install nvme-cli, or set nvme_cli)",
+			      c->nvme_cli);
+	req = calloc(2, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	rep = req + 1;
+	fd = ledger_open(c, &l, why, wlen);
+	if (fd < 0) {
+		free(req);
+		return fd;
+	}
+	spa_ledger_prune(&l, 64);
+	g = spa_ledger_add(&l);
+	if (!g) {
+		ret = reason(why, wlen, -ENOSPC, "the ledger is full");
+		goto out;
+	}
+	idx = l.n - 1;
+	g->state = SPA_G_REQUESTING;
+	snprintf(g->peer, sizeof(g->peer), "%s", p.name);
+	g->size = size;
+	spa_random(g->req_id, SPA_ID_LEN);
+	g->created = (u64)time(NULL);
+	snprintf(g->hostnqn, sizeof(g->hostnqn), "%s", c->hostnqn);
+	ret = save(&l);
+	if (ret) {
+		reason(why, wlen, ret, "cannot write the ledger in %s",
+		       c->state_dir);
+		goto out;
+	}
+	g = &l.g[idx];
+	build_request(c, g, req);
+	ret = call_peer(c, key, &p, req, rep, why, wlen);
+	if (ret) {
+		snprintf(tmp, sizeof(tmp), "%s", why);
+		reason(why, wlen, ret,
+		       "%s; if it was granted, the agent gives it back (state requesting)",
+		       tmp);
+		goto out;
+	}
+	g = &l.g[idx];
+	if (rep->type == SPA_ERROR) {
+		g->state = SPA_G_RELEASED;
+		save(&l);
+		ret = reason(why, wlen, 1, "%s refused: %s: %s", p.name,
+			     spa_err_name(rep->err_code), rep->err_text);
+		goto out;
+	}
+	ret = take_grant(&p, rep, g, why, wlen);
+	if (!ret) {
+		g->state = SPA_G_CONNECTING;
+		ret = save(&l);
+	}
+	if (!ret)
+		ret = attach(c, g, dev, sizeof(dev), why, wlen);
+	if (ret) {
+		snprintf(tmp, sizeof(tmp), "%s", why);
+		g = &l.g[idx];
+		if (give_back(c, key, &l, g, why, wlen))
+			reason(why, wlen, ret,
+			       "%s; giving grant %016llx back failed too (the agent retries): %s",
+			       tmp, g->id, why);
+		else
+			reason(why, wlen, ret, "%s; grant %016llx given back",
+			       tmp, g->id);
+		goto out;
+	}
+	g = &l.g[idx];
+	g->state = SPA_G_ACTIVE;
+	ret = save(&l);
+	spa_format_size(size, sz, sizeof(sz));
+	spa_info("borrowed %s from %s: grant %016llx, %s as %s, member %s of pool %s in domain remote:%s",
+		 sz, p.name, g->id, g->subnqn, dev, g->name, c->pool, p.name);
+	if (out)
+		*out = *g;
+out:
+	ledger_close(&l, fd);
+	free(req);
+	return ret;
+}
+
+/* Appends ", @fmt" (or @fmt when @buf is empty) to @buf. */
+static void append(char *buf, size_t len, const char *fmt, ...)
+	__printf(3, 4);
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n && n + 2 < len) {
+		memcpy(buf + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Fills @cand for the peer @p: excluded by its health, or asked now. */
+static void probe(const struct spa_config *c, const struct spa_key *key,
+		  const struct spa_health *h, const struct spa_peer *p,
+		  struct spa_msg *req, struct spa_msg *rep,
+		  struct spa_candidate *cand, char *list, size_t llen)
+{
+	char why[256], sz[32];
+
+	memset(cand, 0, sizeof(*cand));
+	spa_strcpy(cand->name, sizeof(cand->name), p->name);
+	if (spa_health_down(h, p->name, spa_now_ms(), why, sizeof(why))) {
+		append(list, llen, "%s", why);
+		return;
+	}
+	spa_msg_init(req, c, SPA_HEARTBEAT);
+	if (spa_call(c, key, p->addr, p->port, p->name, req, rep, why,
+		     sizeof(why))) {
+		append(list, llen, "%s: no answer: %s", p->name, why);
+		return;
+	}
+	if (rep->type == SPA_ERROR) {
+		append(list, llen, "%s: %s: %s", p->name,
+		       spa_err_name(rep->err_code), rep->err_text);
+		return;
+	}
+	cand->usable = true;
+	cand->lendable = rep->free;
+	cand->grants = rep->grants;
+	spa_format_size(rep->free, sz, sizeof(sz));
+	append(list, llen, "%s: up, lendable %s, %u grant(s)", p->name, sz,
+	       rep->grants);
+}
+
+int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
+		   u64 size, struct spa_grant *out, char *why, size_t wlen)
+{
+	struct spa_candidate cand[SPA_PEERS_MAX];
+	struct spa_msg *req, *rep;
+	struct spa_health *h;
+	struct spa_peers *t;
+	char list[1024] = "", sz[32];
+	unsigned int i, n, fit;
+	int ret = 1;
+
+	spa_format_size(size, sz, sizeof(sz));
+	t = calloc(1, sizeof(*t));
+	h = calloc(1, sizeof(*h));
+	req = calloc(2, sizeof(*req));
+	if (!t || !h || !req) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rep = req + 1;
+	spa_peers_init(t, c);
+	spa_peers_load(t);
+	spa_health_load(c, spa_now_ms(), h);
+	n = t->n;
+	for (i = 0; i < n; i++)
+		probe(c, key, h, &t->p[i], req, rep, &cand[i], list,
+		      sizeof(list));
+	spa_peers_destroy(t);
+	fit = spa_choose_peers(cand, n, size);
+	if (!n)
+		reason(why, wlen, 1, "no peer is known (configure one)");
+	else if (!fit)
+		reason(why, wlen, 1, "no peer can lend %s now: %s", sz, list);
+	for (i = 0; i < fit; i++) {
+		spa_info("asking %s for %s (%s)", cand[i].name, sz, list);
+		ret = spa_borrow(c, key, cand[i].name, size, out, why, wlen);
+		if (ret <= 0)
+			break;
+		spa_warn("%s", why);
+	}
+out:
+	free(t);
+	free(h);
+	free(req);
+	return ret;
+}
+
+int spa_giveback(const struct spa_config *c, const struct spa_key *key,
+		 u64 grant_id, char *why, size_t wlen)
+{
+	struct spa_ledger l;
+	struct spa_grant *g;
+	int fd, ret;
+
+	fd = ledger_open(c, &l, why, wlen);
+	if (fd < 0)
+		return fd;
+	g = grant_id ? spa_ledger_find(&l, grant_id) : NULL;
+	if (!g) {
+		ret = reason(why, wlen, -ENOENT, "no borrowed grant %016llx",
+			     grant_id);
+	} else if (g->state == SPA_G_RELEASED) {
+		spa_info("grant %016llx was already given back", grant_id);
+		ret = 0;
+	} else if (g->state == SPA_G_REQUESTING) {
+		ret = reason(why, wlen, -EBUSY,
+			     "grant %016llx is still being requested", grant_id);
+	} else {
+		ret = give_back(c, key, &l, g, why, wlen);
+	}
+	ledger_close(&l, fd);
+	return ret;
+}
+
+int spa_borrower_reconcile(const struct spa_config *c,
+			   const struct spa_key *key)
+{
+	struct spa_msg *req, *rep;
+	struct spa_ledger l;
+	struct spa_peer_cfg p;
+	struct spa_grant *g;
+	char why[512];
+	int fd, left = 0;
+	size_t i;
+
+	req = calloc(2, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	rep = req + 1;
+	fd = ledger_open(c, &l, why, sizeof(why));
+	if (fd < 0) {
+		spa_err("%s", why);
+		free(req);
+		return fd;
+	}
+	for (i = 0; i < l.n; i++) {
+		g = &l.g[i];
+		if (g->state == SPA_G_ACTIVE || g->state == SPA_G_RELEASED)
+			continue;
+		if (g->state == SPA_G_REQUESTING) {
+			/* Ask again with the same id: the same grant, if any. */
+			if (spa_peer_resolve(c, g->peer, &p, why, sizeof(why))) {
+				spa_err("borrowed grant request to %s: %s",
+					g->peer, why);
+				left++;
+				continue;
+			}
+			build_request(c, g, req);
+			if (call_peer(c, key, &p, req, rep, why, sizeof(why))) {
+				left++;
+				continue;
+			}
+			if (rep->type == SPA_ERROR) {
+				g->state = SPA_G_RELEASED;
+				save(&l);
+				continue;
+			}
+			if (take_grant(&p, rep, g, why, sizeof(why)))
+				spa_warn("%s", why);
+		}
+		if (give_back(c, key, &l, g, why, sizeof(why))) {
+			spa_warn("cannot give grant %016llx back to %s yet: %s",
+				 g->id, g->peer, why);
+			left++;
+		}
+	}
+	ledger_close(&l, fd);
+	free(req);
+	return left;
+}

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - the configuration file
+ *
+ * One directive a line, "key value...", words separated by blanks; '#'
+ * starts a comment.  Every key but "peer" may appear once; unknown keys,
+ * extra words and bad values are refused with the line number.  The keys
+ * and their defaults are documented in Documentation/nvmet-remote-ns.rst
+ * ("Configuration").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define SPA_CONFIG_MAX		65536
+#define SPA_LINE_MAX		1024
+#define SPA_WORDS_MAX		5
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+void spa_config_defaults(struct spa_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->export_port = 4420;
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/slicepool-agent");
+	snprintf(c->nqn_prefix, sizeof(c->nqn_prefix),
+		 "nqn.2026-11.io.slicepool");
+	snprintf(c->nvme_cli, sizeof(c->nvme_cli), "/usr/sbin/nvme");
+	c->lend = -1;
+	c->max_grants = 16;
+	c->ctrl_loss_tmo = 600;
+	c->reconnect_delay = 10;
+	c->max_skew = 30;
+	c->heartbeat = 10;
+	c->io_timeout = 10;
+}
+
+/* Decimal digits only, at most @max. */
+int spa_parse_uint(const char *s, unsigned long long max,
+		   unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (!s[0])
+		return -EINVAL;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		if (v > (max - (s[i] - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Bytes, with an optional K, M, G or T suffix (binary units). */
+int spa_parse_size(const char *s, u64 *out)
+{
+	char num[32];
+	unsigned long long v;
+	size_t n = strlen(s);
+	unsigned int shift = 0;
+	int ret;
+
+	if (!n || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 'K': case 'k':
+		shift = 10;
+		break;
+	case 'M': case 'm':
+		shift = 20;
+		break;
+	case 'G': case 'g':
+		shift = 30;
+		break;
+	case 'T': case 't':
+		shift = 40;
+		break;
+	}
+	if (shift)
+		num[n - 1] = '\0';
+	ret = spa_parse_uint(num, SPA_SIZE_MAX >> shift, &v);
+	if (ret)
+		return ret;
+	*out = (u64)v << shift;
+	return 0;
+}
+
+void spa_format_size(u64 bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+					      "PiB" };
+	unsigned int u = 0;
+	u64 v = bytes;
+
+	while (v >= 1024 && !(v % 1024) && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", v, units[u]);
+}
+
+static bool wildcard(const char *addr)
+{
+	return !strcmp(addr, "0.0.0.0") || !strcmp(addr, "::");
+}
+
+static int abs_path(const char *v, char *dst, size_t cap)
+{
+	if (v[0] != '/' || strlen(v) >= cap)
+		return -EINVAL;
+	snprintf(dst, cap, "%s", v);
+	return 0;
+}
+
+static int set_port(const char *v, u16 *port)
+{
+	unsigned long long p;
+
+	if (spa_parse_uint(v, 65535, &p) || !p)
+		return -EINVAL;
+	*port = (u16)p;
+	return 0;
+}
+
+static int set_uint(const char *v, unsigned long long min,
+		    unsigned long long max, u32 *out)
+{
+	unsigned long long n;
+
+	if (spa_parse_uint(v, max, &n) || n < min)
+		return -EINVAL;
+	*out = (u32)n;
+	return 0;
+}
+
+struct key_desc {
+	const char *key;
+	unsigned int words;	/* values after the key */
+	const char *what;	/* for error messages */
+};
+
+static const struct key_desc keys[] = {
+	{ "node", 1, "a node name (1..24 of [A-Za-z0-9_.-])" },
+	{ "listen", 2, "ADDRESS PORT" },
+	{ "advertise", 1, "a numeric address" },
+	{ "export", 2, "ADDRESS PORT" },
+	{ "nvmet_port_id", 1, "1..65535" },
+	{ "key_file", 1, "an absolute path" },
+	{ "pool", 1, "a pool name" },
+	{ "state_dir", 1, "an absolute path" },
+	{ "hostnqn", 1, "an NQN (nqn.* of [A-Za-z0-9._:-])" },
+	{ "hostid", 1, "a UUID" },
+	{ "nqn_prefix", 1, "an NQN of at most 175 characters" },
+	{ "nvme_cli", 1, "an absolute path" },
+	{ "lend", 1, "yes or no" },
+	{ "keep_free", 1, "a size (K, M, G, T suffixes)" },
+	{ "lend_max", 1, "a size (0: no limit)" },
+	{ "max_grants", 1, "1..256" },
+	{ "ctrl_loss_tmo", 1, "-1 (reconnect forever) or 0..86400 seconds" },
+	{ "reconnect_delay", 1, "1..3600 seconds" },
+	{ "max_skew", 1, "1..3600 seconds" },
+	{ "heartbeat", 1, "0 (off) or 1..3600 seconds" },
+	{ "heartbeat_timeout", 1, "1..86400 seconds" },
+	{ "io_timeout", 1, "1..300 seconds" },
+	{ "peer", 3, "NAME ADDRESS PORT" },
+};
+
+/* Applies one directive; 0 or -EINVAL (the caller names the line). */
+static int apply(struct spa_config *c, unsigned int k, char **w)
+{
+	const char *key = keys[k].key, *v = w[1];
+	unsigned long long n;
+	struct spa_peer_cfg *p;
+	unsigned int i;
+
+	if (!strcmp(key, "node")) {
+		if (!spa_valid_node(v))
+			return -EINVAL;
+		snprintf(c->node, sizeof(c->node), "%s", v);
+	} else if (!strcmp(key, "listen")) {
+		if (!spa_valid_addr(v) || set_port(w[2], &c->listen_port))
+			return -EINVAL;
+		snprintf(c->listen_addr, sizeof(c->listen_addr), "%s", v);
+	} else if (!strcmp(key, "advertise")) {
+		if (!spa_valid_addr(v) || wildcard(v))
+			return -EINVAL;
+		snprintf(c->advertise, sizeof(c->advertise), "%s", v);
+	} else if (!strcmp(key, "export")) {
+		if (!spa_valid_addr(v) || wildcard(v) ||
+		    set_port(w[2], &c->export_port))
+			return -EINVAL;
+		snprintf(c->export_addr, sizeof(c->export_addr), "%s", v);
+	} else if (!strcmp(key, "nvmet_port_id")) {
+		return set_port(v, &c->nvmet_port_id);
+	} else if (!strcmp(key, "key_file")) {
+		return abs_path(v, c->key_file, sizeof(c->key_file));
+	} else if (!strcmp(key, "pool")) {
+		if (!spa_valid_name(v))
+			return -EINVAL;
+		snprintf(c->pool, sizeof(c->pool), "%s", v);
+	} else if (!strcmp(key, "state_dir")) {
+		return abs_path(v, c->state_dir, sizeof(c->state_dir));
+	} else if (!strcmp(key, "hostnqn")) {
+		if (!spa_valid_nqn(v))
+			return -EINVAL;
+		snprintf(c->hostnqn, sizeof(c->hostnqn), "%s", v);
+	} else if (!strcmp(key, "hostid")) {
+		if (!spa_valid_uuid_str(v))
+			return -EINVAL;
+		snprintf(c->hostid, sizeof(c->hostid), "%s", v);
+	} else if (!strcmp(key, "nqn_prefix")) {
+		if (!spa_valid_nqn(v) || strlen(v) > 175)
+			return -EINVAL;
+		snprintf(c->nqn_prefix, sizeof(c->nqn_prefix), "%s", v);
+	} else if (!strcmp(key, "nvme_cli")) {
+		return abs_path(v, c->nvme_cli, sizeof(c->nvme_cli));
+	} else if (!strcmp(key, "lend")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return -EINVAL;
+		c->lend = !strcmp(v, "yes");
+	} else if (!strcmp(key, "keep_free")) {
+		return spa_parse_size(v, &c->keep_free);
+	} else if (!strcmp(key, "lend_max")) {
+		return spa_parse_size(v, &c->lend_max);
+	} else if (!strcmp(key, "max_grants")) {
+		return set_uint(v, 1, 256, &c->max_grants);
+	} else if (!strcmp(key, "ctrl_loss_tmo")) {
+		if (!strcmp(v, "-1")) {
+			c->ctrl_loss_tmo = -1;
+			return 0;
+		}
+		if (spa_parse_uint(v, 86400, &n))
+			return -EINVAL;
+		c->ctrl_loss_tmo = (int)n;
+	} else if (!strcmp(key, "reconnect_delay")) {
+		return set_uint(v, 1, 3600, &c->reconnect_delay);
+	} else if (!strcmp(key, "max_skew")) {
+		return set_uint(v, 1, 3600, &c->max_skew);
+	} else if (!strcmp(key, "heartbeat")) {
+		return set_uint(v, 0, 3600, &c->heartbeat);
+	} else if (!strcmp(key, "heartbeat_timeout")) {
+		return set_uint(v, 1, 86400, &c->heartbeat_timeout);
+	} else if (!strcmp(key, "io_timeout")) {
+		return set_uint(v, 1, 300, &c->io_timeout);
+	} else if (!strcmp(key, "peer")) {
+		if (c->nr_peers >= SPA_PEERS_MAX)
+			return -ENOSPC;
+		p = &c->peers[c->nr_peers];
+		if (!spa_valid_node(v) || !spa_valid_addr(w[2]) ||
+		    wildcard(w[2]) || set_port(w[3], &p->port))
+			return -EINVAL;
+		for (i = 0; i < c->nr_peers; i++)
+			if (!strcmp(c->peers[i].name, v))
+				return -EEXIST;
+		snprintf(p->name, sizeof(p->name), "%s", v);
+		snprintf(p->addr, sizeof(p->addr), "%s", w[2]);
+		c->nr_peers++;
+	}
+	return 0;
+}
+
+/* Checks what needs the whole file, and fills the derived defaults. */
+static int finish(struct spa_config *c, char *why, size_t wlen)
+{
+	unsigned int i;
+
+	if (!c->node[0])
+		return reason(why, wlen, -EINVAL, "'node' is not set");
+	if (!c->listen_addr[0])
+		return reason(why, wlen, -EINVAL, "'listen' is not set");
+	if (!c->key_file[0])
+		return reason(why, wlen, -EINVAL, "'key_file' is not set");
+	if (!c->advertise[0]) {
+		if (wildcard(c->listen_addr))
+			return reason(why, wlen, -EINVAL,
+				      "'listen %s' needs 'advertise ADDRESS': the address peers reach this node at",
+				      c->listen_addr);
+		snprintf(c->advertise, sizeof(c->advertise), "%s",
+			 c->listen_addr);
+	}
+	if (!c->export_addr[0])
+		snprintf(c->export_addr, sizeof(c->export_addr), "%s",
+			 c->advertise);
+	if (!c->nvmet_port_id)
+		c->nvmet_port_id = c->export_port;
+	if (c->lend < 0)
+		c->lend = c->pool[0] ? 1 : 0;
+	if (c->lend && !c->pool[0])
+		return reason(why, wlen, -EINVAL,
+			      "'lend yes' needs 'pool': the pool to lend from");
+	for (i = 0; i < c->nr_peers; i++)
+		if (!strcmp(c->peers[i].name, c->node))
+			return reason(why, wlen, -EINVAL,
+				      "peer '%s' has this node's own name",
+				      c->node);
+	if (!c->heartbeat_timeout)
+		c->heartbeat_timeout = 3 * c->heartbeat;
+	else if (c->heartbeat && c->heartbeat_timeout <= c->heartbeat)
+		return reason(why, wlen, -EINVAL,
+			      "'heartbeat_timeout %u' must be longer than 'heartbeat %u'",
+			      c->heartbeat_timeout, c->heartbeat);
+	return 0;
+}
+
+int spa_config_parse(const char *text, struct spa_config *c, char *why,
+		     size_t wlen)
+{
+	char line[SPA_LINE_MAX + 1], *w[SPA_WORDS_MAX], *s, *save;
+	unsigned int seen[ARRAY_SIZE(keys)] = { 0 };
+	unsigned int lineno = 0, nw, k;
+	const char *p = text, *nl;
+	size_t len;
+	int ret;
+
+	while (*p) {
+		lineno++;
+		nl = strchr(p, '\n');
+		len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len > SPA_LINE_MAX)
+			return reason(why, wlen, -EINVAL,
+				      "line %u: longer than %d characters",
+				      lineno, SPA_LINE_MAX);
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (nl ? 1 : 0);
+		s = strchr(line, '#');
+		if (s)
+			*s = '\0';
+		nw = 0;
+		for (s = strtok_r(line, " \t\r", &save); s;
+		     s = strtok_r(NULL, " \t\r", &save)) {
+			if (nw == SPA_WORDS_MAX)
+				return reason(why, wlen, -EINVAL,
+					      "line %u: too many words", lineno);
+			w[nw++] = s;
+		}
+		if (!nw)
+			continue;
+		for (k = 0; k < ARRAY_SIZE(keys); k++)
+			if (!strcmp(w[0], keys[k].key))
+				break;
+		if (k == ARRAY_SIZE(keys))
+			return reason(why, wlen, -EINVAL,
+				      "line %u: unknown key '%s'", lineno, w[0]);
+		if (nw != keys[k].words + 1)
+			return reason(why, wlen, -EINVAL,
+				      "line %u: '%s' takes %s", lineno, w[0],
+				      keys[k].what);
+		if (seen[k]++ && strcmp(w[0], "peer"))
+			return reason(why, wlen, -EINVAL,
+				      "line %u: '%s' given twice", lineno, w[0]);
+		ret = apply(c, k, w);
+		if (ret == -EEXIST)
+			return reason(why, wlen, -EINVAL,
+				      "line %u: peer '%s' given twice", lineno,
+				      w[1]);
+		if (ret == -ENOSPC)
+			return reason(why, wlen, -EINVAL,
+				      "line %u: more than %d peers", lineno,
+				      SPA_PEERS_MAX);
+		if (ret)
+			return reason(why, wlen, -EINVAL,
+				      "line %u: bad value for '%s': it takes %s",
+				      lineno, w[0], keys[k].what);
+	}
+	return finish(c, why, wlen);
+}
+
+int spa_config_load(const char *path, struct spa_config *c, char *why,
+		    size_t wlen)
+{
+	char *text, tmp[512];
+	ssize_t n;
+	size_t have = 0;
+	int fd, ret;
+
+	spa_config_defaults(c);
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return reason(why, wlen, -errno, "cannot open %s: %s", path,
+			      strerror(errno));
+	text = malloc(SPA_CONFIG_MAX + 1);
+	if (!text) {
+		close(fd);
+		return reason(why, wlen, -ENOMEM, "out of memory");
+	}
+	while ((n = read(fd, text + have, SPA_CONFIG_MAX + 1 - have)) > 0) {
+		have += n;
+		if (have > SPA_CONFIG_MAX)
+			break;
+	}
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (!ret && have > SPA_CONFIG_MAX)
+		ret = reason(why, wlen, -EFBIG, "%s: larger than %d bytes",
+			     path, SPA_CONFIG_MAX);
+	else if (ret)
+		reason(why, wlen, ret, "cannot read %s: %s", path,
+		       strerror(-ret));
+	if (!ret) {
+		text[have] = '\0';
+		if (strlen(text) != have)
+			ret = reason(why, wlen, -EINVAL, "%s: contains a NUL byte",
+				     path);
+	}
+	if (!ret) {
+		ret = spa_config_parse(text, c, tmp, sizeof(tmp));
+		if (ret)
+			reason(why, wlen, ret, "%s: %s", path, tmp);
+	}
+	free(text);
+	return ret;
+}
+
+/* First line of @path, stripped; 0 or -errno. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f)) {
+		fclose(f);
+		return -ENODATA;
+	}
+	fclose(f);
+	n = strcspn(buf, " \t\r\n");
+	buf[n] = '\0';
+	return 0;
+}
+
+int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen)
+{
+	char buf[SPA_NQN_MAX + 2];
+
+	if (!c->hostnqn[0]) {
+		if (read_line("/etc/nvme/hostnqn", buf, sizeof(buf)) ||
+		    !spa_valid_nqn(buf))
+			return reason(why, wlen, -EINVAL,
+				      "no 'hostnqn' in %s and no valid /etc/nvme/hostnqn (nvme gen-hostnqn > /etc/nvme/hostnqn)",
+				      c->path);
+		spa_strcpy(c->hostnqn, sizeof(c->hostnqn), buf);
+	}
+	if (!c->hostid[0] && !read_line("/etc/nvme/hostid", buf, sizeof(buf)) &&
+	    spa_valid_uuid_str(buf))
+		spa_strcpy(c->hostid, sizeof(c->hostid), buf);
+	return 0;
+}

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - the requesting host's side of NVMe/TCP
+ *
+ * nvme-cli is run directly (fork and execve of the configured absolute
+ * path, an argument vector, a fixed environment, no shell), with the
+ * values of a grant only after the codec has checked them: a numeric
+ * address, a port, and an NQN of [A-Za-z0-9._:-].  Nothing a peer sends
+ * is ever run or given to a shell.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/*
+ * Runs argv[0] (an absolute path) with @argv; collects its stdout and
+ * stderr in @out (truncated, one line per line).  Returns its exit
+ * status, 128 + signal, -ETIMEDOUT (it was killed after @timeout_s) or a
+ * negative errno.
+ */
+int spa_run(const char *const argv[], unsigned int timeout_s, char *out,
+	    size_t outlen)
+{
+	static char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+				     "LC_ALL=C", NULL };
+	u64 deadline = spa_mono_ms() + (u64)timeout_s * 1000;
+	size_t have = 0;
+	int p[2], status, ret = 0, devnull;
+	struct pollfd pfd;
+	sigset_t none;
+	char buf[256];
+	pid_t pid;
+	ssize_t n;
+	u64 now;
+
+	if (out && outlen)
+		out[0] = '\0';
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(p[0]);
+		close(p[1]);
+		return ret;
+	}
+	if (!pid) {
+		/* The daemon blocks and ignores signals; nvme-cli must not. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, STDIN_FILENO);
+		dup2(p[1], STDOUT_FILENO);
+		dup2(p[1], STDERR_FILENO);
+		close_range(3, ~0U, 0);
+		execve(argv[0], (char *const *)argv, env);
+		_exit(127);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		now = spa_mono_ms();
+		if (now >= deadline) {
+			kill(pid, SIGKILL);
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&pfd, 1, (int)(deadline - now)) < 0) {
+			if (errno == EINTR)
+				continue;
+			kill(pid, SIGKILL);
+			ret = -errno;
+			break;
+		}
+		n = read(p[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out && have + 1 < outlen) {
+			size_t k = (size_t)n < outlen - 1 - have ?
+				   (size_t)n : outlen - 1 - have;
+
+			memcpy(out + have, buf, k);
+			have += k;
+			out[have] = '\0';
+		}
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (out) {
+		while (have && isspace((unsigned char)out[have - 1]))
+			out[--have] = '\0';
+	}
+	if (ret)
+		return ret;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int spa_nvme_connect(const struct spa_config *c, const char *traddr,
+		     u16 trsvcid, const char *subnqn, char *why, size_t wlen)
+{
+	char svc[8], hostnqn[SPA_NQN_MAX + 16], hostid[SPA_UUID_STR + 16];
+	char tmo[32], delay[32], out[512];
+	const char *argv[16];
+	unsigned int n = 0;
+	int ret;
+
+	if (!spa_valid_addr(traddr) || !spa_valid_nqn(subnqn) || !trsvcid ||
+	    !spa_valid_nqn(c->hostnqn))
+		return reason(why, wlen, -EINVAL, "refusing to connect: bad address or NQN");
+	snprintf(svc, sizeof(svc), "%u", trsvcid);
+	snprintf(hostnqn, sizeof(hostnqn), "--hostnqn=%s", c->hostnqn);
+	snprintf(tmo, sizeof(tmo), "--ctrl-loss-tmo=%d", c->ctrl_loss_tmo);
+	snprintf(delay, sizeof(delay), "--reconnect-delay=%u",
+		 c->reconnect_delay);
+	argv[n++] = c->nvme_cli;
+	argv[n++] = "connect";
+	argv[n++] = "--transport=tcp";
+	argv[n++] = "--traddr";
+	argv[n++] = traddr;
+	argv[n++] = "--trsvcid";
+	argv[n++] = svc;
+	argv[n++] = "--nqn";
+	argv[n++] = subnqn;
+	argv[n++] = hostnqn;
+	if (c->hostid[0]) {
+		snprintf(hostid, sizeof(hostid), "--hostid=%s", c->hostid);
+		argv[n++] = hostid;
+	}
+	argv[n++] = tmo;
+	argv[n++] = delay;
+	argv[n] = NULL;
+	ret = spa_run(argv, 60, out, sizeof(out));
+	if (ret)
+		return reason(why, wlen, ret < 0 ? ret : -EIO,
+			      "nvme connect to %s:%s %s failed (%s): %s",
+			      traddr, svc, subnqn,
+			      ret < 0 ? strerror(-ret) : "non-zero exit",
+			      out[0] ? out : "no output");
+	return 0;
+}
+
+int spa_nvme_disconnect(const struct spa_config *c, const char *subnqn,
+			char *why, size_t wlen)
+{
+	const char *argv[5];
+	char out[512];
+	int ret;
+
+	argv[0] = c->nvme_cli;
+	argv[1] = "disconnect";
+	argv[2] = "--nqn";
+	argv[3] = subnqn;
+	argv[4] = NULL;
+
+	if (!spa_valid_nqn(subnqn))
+		return reason(why, wlen, -EINVAL, "bad NQN");
+	if (!spa_nvme_connected(subnqn))
+		return 0;
+	ret = spa_run(argv, 60, out, sizeof(out));
+	if (ret || spa_nvme_connected(subnqn))
+		return reason(why, wlen, ret < 0 ? ret : -EIO,
+			      "nvme disconnect %s failed: %s", subnqn,
+			      out[0] ? out : "still connected");
+	return 0;
+}
+
+static bool nvme_ns_name(const char *s)
+{
+	size_t i = 4;
+
+	if (strncmp(s, "nvme", 4) || !isdigit((unsigned char)s[i]))
+		return false;
+	while (isdigit((unsigned char)s[i]))
+		i++;
+	if (s[i++] != 'n' || !isdigit((unsigned char)s[i]))
+		return false;
+	while (isdigit((unsigned char)s[i]))
+		i++;
+	return !s[i];	/* nvmeXcYnZ (a hidden path) and partitions fail */
+}
+
+int spa_nvme_find_ns(const char *subnqn, const char *uuid, char *dev,
+		     size_t len)
+{
+	char path[PATH_MAX], val[SPA_NQN_MAX + 2];
+	char **names;
+	size_t n, i;
+	int ret = -ENOENT;
+
+	if (spa_path(path, sizeof(path), "%s/block", spa_sysfs_root()) ||
+	    spa_list_dir(path, &names, &n))
+		return -ENOENT;
+	for (i = 0; i < n && ret; i++) {
+		if (!nvme_ns_name(names[i]))
+			continue;
+		if (spa_path(path, sizeof(path), "%s/block/%s/device/subsysnqn",
+			     spa_sysfs_root(), names[i]) ||
+		    spa_read_file(path, val, sizeof(val)) || strcmp(val, subnqn))
+			continue;
+		if (spa_path(path, sizeof(path), "%s/block/%s/uuid",
+			     spa_sysfs_root(), names[i]) ||
+		    spa_read_file(path, val, sizeof(val)) ||
+		    strcasecmp(val, uuid))
+			continue;
+		snprintf(dev, len, "/dev/%s", names[i]);
+		ret = 0;
+	}
+	spa_free_list(names, n);
+	return ret;
+}
+
+bool spa_nvme_connected(const char *subnqn)
+{
+	char path[PATH_MAX], val[SPA_NQN_MAX + 2];
+	char **names;
+	size_t n, i;
+	bool found = false;
+
+	if (spa_path(path, sizeof(path), "%s/class/nvme", spa_sysfs_root()) ||
+	    spa_list_dir(path, &names, &n))
+		return false;
+	for (i = 0; i < n && !found; i++) {
+		if (!spa_path(path, sizeof(path), "%s/class/nvme/%s/subsysnqn",
+			      spa_sysfs_root(), names[i]) &&
+		    !spa_read_file(path, val, sizeof(val)) &&
+		    !strcmp(val, subnqn))
+			found = true;
+	}
+	spa_free_list(names, n);
+	return found;
+}

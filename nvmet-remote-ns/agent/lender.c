@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - the lending side: grants
+ *
+ * A grant goes through (Documentation/nvmet-remote-ns.rst, "Grants"):
+ *
+ *   exporting   written before anything is made: the quota is reserved,
+ *               the volume is made, its dm device created and exported
+ *   active      written before the GRANT reply is sent
+ *   releasing   written when a RELEASE is accepted, before the teardown
+ *   released    the export and the volume are gone, the space is back
+ *
+ * Grants and releases are serialised by the lender's lock.  A failure at
+ * any step undoes the earlier ones and answers with an ERROR; a grant
+ * that could not be torn down stays "releasing" and is retried.  At start,
+ * reconcile brings the system in line with the ledger: exporting and
+ * releasing grants are torn down, active ones restored (after a reboot
+ * nvmet configfs is empty), and agent-owned objects (volumes "rg-*",
+ * subsystems "<nqn_prefix>:grant:<node>:*") that no live grant owns are
+ * removed, but only when the ledger file exists.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define SPA_KEEP_RELEASED	64
+#define SPA_ZERO_HEAD		1048576	/* bytes zeroed at a grant's head */
+
+/* ------------------------------------------------------- real backend */
+
+static int zero_head(const char *dev, u64 size, char *why, size_t wlen)
+{
+	size_t len = size < SPA_ZERO_HEAD ? (size_t)size : SPA_ZERO_HEAD;
+	void *buf = NULL;
+	int fd, ret = 0, tries;
+
+	/* Without udev the node is made by libdevmapper; with it, wait. */
+	for (tries = 0; tries < 50; tries++) {
+		fd = open(dev, O_WRONLY | O_DIRECT | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		usleep(100000);
+	}
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(why, wlen, "cannot open %s: %s", dev, strerror(errno));
+		return ret;
+	}
+	if (posix_memalign(&buf, 4096, len)) {
+		close(fd);
+		snprintf(why, wlen, "out of memory");
+		return -ENOMEM;
+	}
+	memset(buf, 0, len);
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd)) {
+		ret = errno ? -errno : -EIO;
+		snprintf(why, wlen, "cannot zero the head of %s: %s", dev,
+			 strerror(-ret));
+	}
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+static int real_vol_create(void *ctx, const char *pool, const char *vol,
+			   u64 size, char uuid[SPA_UUID_STR], char *why,
+			   size_t wlen)
+{
+	char dev[PATH_MAX];
+	int ret;
+
+	(void)ctx;
+	ret = spa_vol_make(pool, vol, size, uuid, why, wlen);
+	if (ret)
+		return ret;
+	ret = spa_dm_create(pool, vol, uuid, size >> 9, why, wlen);
+	if (ret)
+		goto undo;
+	/* A member is made only on a device whose block 0 is all zero. */
+	spa_dm_path(pool, vol, dev, sizeof(dev));
+	ret = zero_head(dev, size, why, wlen);
+	if (ret)
+		goto undo;
+	return 0;
+undo:
+	spa_dm_remove(pool, vol, NULL, 0);
+	spa_vol_destroy(pool, vol, NULL, 0);
+	return ret;
+}
+
+static int real_vol_restore(void *ctx, const char *pool, const char *vol,
+			    u64 size, char *why, size_t wlen)
+{
+	char path[PATH_MAX], uuid[SPA_UUID_STR];
+	int ret;
+
+	(void)ctx;
+	ret = spa_vol_bind(pool, vol, why, wlen);
+	if (ret)
+		return ret;
+	ret = spa_dm_exists(pool, vol);
+	if (ret > 0)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (spa_path(path, sizeof(path), "%s/%s/volumes/%s/uuid",
+		     spa_sp_root(), pool, vol) ||
+	    spa_read_file(path, uuid, sizeof(uuid)) ||
+	    !spa_valid_uuid_str(uuid)) {
+		snprintf(why, wlen, "volume %s/%s has no uuid", pool, vol);
+		return -EINVAL;
+	}
+	return spa_dm_create(pool, vol, uuid, size >> 9, why, wlen);
+}
+
+static int real_vol_delete(void *ctx, const char *pool, const char *vol,
+			   char *why, size_t wlen)
+{
+	int ret;
+
+	(void)ctx;
+	ret = spa_dm_remove(pool, vol, why, wlen);
+	if (ret)
+		return ret;
+	return spa_vol_destroy(pool, vol, why, wlen);
+}
+
+static int real_vol_list(void *ctx, const char *pool, const char *prefix,
+			 char ***names, size_t *count)
+{
+	(void)ctx;
+	return spa_vol_list(pool, prefix, names, count);
+}
+
+static int real_export(void *ctx, const struct spa_export *e, char *why,
+		       size_t wlen)
+{
+	(void)ctx;
+	return spa_nvmet_export(e, why, wlen);
+}
+
+static int real_unexport(void *ctx, const char *subnqn, u16 port_id,
+			 char *why, size_t wlen)
+{
+	(void)ctx;
+	return spa_nvmet_unexport(subnqn, port_id, why, wlen);
+}
+
+static bool real_exported(void *ctx, const char *subnqn, u16 port_id)
+{
+	(void)ctx;
+	return spa_nvmet_exported(subnqn, port_id);
+}
+
+static int real_export_list(void *ctx, const char *prefix, char ***names,
+			    size_t *count)
+{
+	(void)ctx;
+	return spa_nvmet_list(prefix, names, count);
+}
+
+const struct spa_backend spa_real_backend = {
+	.vol_create = real_vol_create,
+	.vol_restore = real_vol_restore,
+	.vol_delete = real_vol_delete,
+	.vol_list = real_vol_list,
+	.export = real_export,
+	.unexport = real_unexport,
+	.exported = real_exported,
+	.export_list = real_export_list,
+};
+
+/* ------------------------------------------------------- grants */
+
+void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
+		     size_t vlen, char *subnqn, size_t slen)
+{
+	char buf[512];
+
+	if (vol)
+		snprintf(vol, vlen, SPA_VOL_PREFIX "%016llx", id);
+	/* At most 175 + 7 + 24 + 1 + 16 characters (config.c). */
+	if (subnqn && !spa_path(buf, sizeof(buf), "%s:grant:%s:%016llx",
+				c->nqn_prefix, c->node, id))
+		spa_strcpy(subnqn, slen, buf);
+}
+
+static void recount(struct spa_lender *l)
+{
+	size_t i;
+
+	pthread_mutex_lock(&l->quota.lock);
+	l->quota.lent = 0;
+	l->quota.grants = 0;
+	for (i = 0; i < l->ledger.n; i++) {
+		if (l->ledger.g[i].state != SPA_G_ACTIVE)
+			continue;
+		l->quota.lent += l->ledger.g[i].bytes;
+		l->quota.grants++;
+	}
+	pthread_mutex_unlock(&l->quota.lock);
+}
+
+int spa_lender_init(struct spa_lender *l, const struct spa_config *cfg,
+		    const struct spa_backend *be, char *why, size_t wlen)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->cfg = cfg;
+	l->be = be;
+	pthread_mutex_init(&l->lock, NULL);
+	spa_quota_init(&l->quota, cfg->keep_free, cfg->lend_max,
+		       cfg->max_grants);
+	if (spa_path(l->subnqn_prefix, sizeof(l->subnqn_prefix),
+		     "%s:grant:%s:", cfg->nqn_prefix, cfg->node) ||
+	    spa_path(path, sizeof(path), "%s/grants", cfg->state_dir))
+		return -ENAMETOOLONG;
+	ret = spa_ledger_load(&l->ledger, path, true, why, wlen);
+	if (ret)
+		return ret;
+	recount(l);
+	return 0;
+}
+
+void spa_lender_free(struct spa_lender *l)
+{
+	spa_ledger_free(&l->ledger);
+	spa_quota_destroy(&l->quota);
+	pthread_mutex_destroy(&l->lock);
+}
+
+static void fill_export(struct spa_lender *l, const struct spa_grant *g,
+			struct spa_export *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->subnqn, sizeof(e->subnqn), "%s", g->subnqn);
+	snprintf(e->hostnqn, sizeof(e->hostnqn), "%s", g->hostnqn);
+	spa_dm_path(l->cfg->pool, g->name, e->device, sizeof(e->device));
+	snprintf(e->uuid, sizeof(e->uuid), "%s", g->uuid);
+	e->nsid = g->nsid;
+	snprintf(e->traddr, sizeof(e->traddr), "%s", g->traddr);
+	e->trsvcid = g->trsvcid;
+	e->port_id = l->cfg->nvmet_port_id;
+}
+
+static void fill_grant(struct spa_lender *l, const struct spa_grant *g,
+		       struct spa_msg *rep)
+{
+	spa_msg_init(rep, l->cfg, SPA_GRANT);
+	rep->fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) |
+		       SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID) |
+		       SPA_F(SPA_T_SUBNQN) | SPA_F(SPA_T_NSID) |
+		       SPA_F(SPA_T_UUID);
+	snprintf(rep->addr, sizeof(rep->addr), "%s", g->traddr);
+	rep->port = g->trsvcid;
+	rep->size = g->size;
+	rep->grant_id = g->id;
+	snprintf(rep->subnqn, sizeof(rep->subnqn), "%s", g->subnqn);
+	rep->nsid = g->nsid;
+	spa_uuid_parse(g->uuid, rep->uuid);
+}
+
+/* Tears down the export and the volume of @g; 0 when both are gone. */
+static int teardown(struct spa_lender *l, const struct spa_grant *g,
+		    char *why, size_t wlen)
+{
+	const struct spa_backend *be = l->be;
+	int ret;
+
+	ret = be->unexport(be->ctx, g->subnqn, l->cfg->nvmet_port_id, why,
+			   wlen);
+	if (ret)
+		return ret;
+	if (!g->name[0])
+		return 0;
+	return be->vol_delete(be->ctx, l->cfg->pool, g->name, why, wlen);
+}
+
+static int save(struct spa_lender *l)
+{
+	char why[256];
+	int ret;
+
+	spa_ledger_prune(&l->ledger, SPA_KEEP_RELEASED);
+	ret = spa_ledger_save(&l->ledger, why, sizeof(why));
+	if (ret)
+		spa_err("%s", why);
+	return ret;
+}
+
+static u64 new_id(struct spa_lender *l)
+{
+	u64 id = 0;
+
+	while (!id || spa_ledger_find(&l->ledger, id))
+		if (spa_random(&id, sizeof(id)))
+			return 0;
+	return id;
+}
+
+void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
+			const char *from, struct spa_msg *rep)
+{
+	const struct spa_backend *be = l->be;
+	char why[512], sz[32], vol[SPA_NAME_MAX + 1];
+	char subnqn[SPA_NQN_MAX + 1], uuid[SPA_UUID_STR];
+	struct spa_export e;
+	struct spa_grant *g;
+	u64 bytes = 0, id;
+	size_t i;
+	int ret;
+
+	spa_format_size(req->size, sz, sizeof(sz));
+	pthread_mutex_lock(&l->lock);
+	if (!l->cfg->lend) {
+		spa_msg_error(rep, SPA_ERR_NOT_LENDING,
+			      "node %s does not lend", l->cfg->node);
+		goto refused;
+	}
+	for (i = 0; i < l->ledger.n; i++) {
+		g = &l->ledger.g[i];
+		if (strcmp(g->peer, req->node) ||
+		    memcmp(g->req_id, req->req_id, SPA_ID_LEN))
+			continue;
+		if (g->state == SPA_G_ACTIVE && g->size == req->size &&
+		    !strcmp(g->hostnqn, req->hostnqn)) {
+			spa_info("request from %s (%s) repeated: answered with grant %016llx again",
+				 req->node, from, g->id);
+			fill_grant(l, g, rep);
+			goto out;
+		}
+		spa_msg_error(rep, SPA_ERR_BAD_VALUE,
+			      "request id already used (grant %016llx, %s)",
+			      g->id, spa_gstate_name(g->state));
+		goto refused;
+	}
+	ret = spa_quota_reserve(&l->quota, l->cfg->pool, req->size, &bytes,
+				why, sizeof(why));
+	if (ret) {
+		spa_msg_error(rep, ret == -ENOSPC ? SPA_ERR_NO_SPACE :
+			      ret == -EDQUOT ? SPA_ERR_LIMIT : SPA_ERR_FAILED,
+			      "%s", why);
+		goto refused;
+	}
+	id = new_id(l);
+	g = id ? spa_ledger_add(&l->ledger) : NULL;
+	if (!g) {
+		spa_quota_cancel(&l->quota, bytes);
+		spa_msg_error(rep, SPA_ERR_LIMIT, "the ledger is full");
+		goto refused;
+	}
+	spa_grant_names(l->cfg, id, vol, sizeof(vol), subnqn, sizeof(subnqn));
+	g->id = id;
+	g->state = SPA_G_EXPORTING;
+	snprintf(g->peer, sizeof(g->peer), "%s", req->node);
+	g->size = req->size;
+	g->bytes = bytes;
+	snprintf(g->name, sizeof(g->name), "%s", vol);
+	memcpy(g->req_id, req->req_id, SPA_ID_LEN);
+	g->created = (u64)time(NULL);
+	snprintf(g->hostnqn, sizeof(g->hostnqn), "%s", req->hostnqn);
+	snprintf(g->subnqn, sizeof(g->subnqn), "%s", subnqn);
+	snprintf(g->traddr, sizeof(g->traddr), "%s", l->cfg->export_addr);
+	g->trsvcid = l->cfg->export_port;
+	g->nsid = 1;
+	if (save(l)) {
+		l->ledger.n--;
+		spa_quota_cancel(&l->quota, bytes);
+		spa_msg_error(rep, SPA_ERR_FAILED, "cannot write the ledger");
+		goto refused;
+	}
+
+	ret = be->vol_create(be->ctx, l->cfg->pool, vol, req->size, uuid, why,
+			     sizeof(why));
+	if (ret) {
+		spa_msg_error(rep, ret == -ENOSPC ? SPA_ERR_NO_SPACE :
+			      SPA_ERR_FAILED, "%s", why);
+		goto undo_none;
+	}
+	g = spa_ledger_find(&l->ledger, id);
+	snprintf(g->uuid, sizeof(g->uuid), "%s", uuid);
+	fill_export(l, g, &e);
+	ret = be->export(be->ctx, &e, why, sizeof(why));
+	if (ret) {
+		spa_msg_error(rep, SPA_ERR_FAILED, "%s", why);
+		goto undo_volume;
+	}
+	g->state = SPA_G_ACTIVE;
+	if (save(l)) {
+		spa_msg_error(rep, SPA_ERR_FAILED, "cannot write the ledger");
+		be->unexport(be->ctx, subnqn, l->cfg->nvmet_port_id, NULL, 0);
+		goto undo_volume;
+	}
+	spa_quota_commit(&l->quota, bytes);
+	g = spa_ledger_find(&l->ledger, id);
+	spa_info("granted %016llx to %s (%s): %s as volume %s/%s (uuid %s), exported as %s on %s:%u to %s only",
+		 id, req->node, from, sz, l->cfg->pool, vol, uuid, subnqn,
+		 g->traddr, g->trsvcid, g->hostnqn);
+	fill_grant(l, g, rep);
+	goto out;
+
+undo_volume:
+	be->vol_delete(be->ctx, l->cfg->pool, vol, NULL, 0);
+undo_none:
+	spa_quota_cancel(&l->quota, bytes);
+	g = spa_ledger_find(&l->ledger, id);
+	g->state = SPA_G_RELEASED;
+	save(l);
+refused:
+	spa_warn("request from %s (%s) for %s refused: %s: %s", req->node,
+		 from, sz, spa_err_name(rep->err_code), rep->err_text);
+out:
+	pthread_mutex_unlock(&l->lock);
+}
+
+void spa_lender_release(struct spa_lender *l, const struct spa_msg *req,
+			const char *from, struct spa_msg *rep)
+{
+	char why[512];
+	struct spa_grant *g;
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	g = spa_ledger_find(&l->ledger, req->grant_id);
+	if (!g) {
+		spa_msg_error(rep, SPA_ERR_UNKNOWN_GRANT,
+			      "no grant %016llx", req->grant_id);
+		goto refused;
+	}
+	if (strcmp(g->peer, req->node)) {
+		spa_msg_error(rep, SPA_ERR_NOT_OWNER,
+			      "grant %016llx is not %s's", g->id, req->node);
+		goto refused;
+	}
+	if (g->state == SPA_G_RELEASED)
+		goto released;
+	if (g->state != SPA_G_ACTIVE && g->state != SPA_G_RELEASING) {
+		spa_msg_error(rep, SPA_ERR_BUSY, "grant %016llx is %s",
+			      g->id, spa_gstate_name(g->state));
+		goto refused;
+	}
+	if (g->state == SPA_G_ACTIVE) {
+		g->state = SPA_G_RELEASING;
+		spa_quota_return(&l->quota, g->bytes);
+		if (save(l)) {
+			spa_msg_error(rep, SPA_ERR_FAILED,
+				      "cannot write the ledger");
+			goto refused;
+		}
+		g = spa_ledger_find(&l->ledger, req->grant_id);
+	}
+	ret = teardown(l, g, why, sizeof(why));
+	if (ret) {
+		spa_msg_error(rep, SPA_ERR_FAILED,
+			      "teardown failed, will be retried: %s", why);
+		spa_err("release of %016llx from %s (%s): %s", g->id,
+			req->node, from, why);
+		goto out;
+	}
+	g->state = SPA_G_RELEASED;
+	spa_info("released %016llx from %s (%s): export %s and volume %s/%s removed",
+		 g->id, req->node, from, g->subnqn, l->cfg->pool, g->name);
+	save(l);
+released:
+	spa_msg_init(rep, l->cfg, SPA_RELEASE | SPA_REPLY);
+	rep->fields |= SPA_F(SPA_T_GRANT_ID);
+	rep->grant_id = req->grant_id;
+	goto out;
+refused:
+	spa_warn("release of %016llx from %s (%s) refused: %s: %s",
+		 req->grant_id, req->node, from, spa_err_name(rep->err_code),
+		 rep->err_text);
+out:
+	pthread_mutex_unlock(&l->lock);
+}
+
+void spa_lender_stats(struct spa_lender *l, u64 *lendable,
+		      unsigned int *grants)
+{
+	*lendable = l->cfg->lend ?
+		    spa_quota_lendable(&l->quota, l->cfg->pool) : 0;
+	pthread_mutex_lock(&l->quota.lock);
+	*grants = l->quota.grants;
+	pthread_mutex_unlock(&l->quota.lock);
+}
+
+/* ------------------------------------------------------- reconcile */
+
+static bool live_name(struct spa_lender *l, const char *vol,
+		      const char *subnqn)
+{
+	const struct spa_grant *g;
+	size_t i;
+
+	for (i = 0; i < l->ledger.n; i++) {
+		g = &l->ledger.g[i];
+		if (g->state == SPA_G_RELEASED)
+			continue;
+		if ((vol && !strcmp(g->name, vol)) ||
+		    (subnqn && !strcmp(g->subnqn, subnqn)))
+			return true;
+	}
+	return false;
+}
+
+static bool in_list(char **names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(names[i], s))
+			return true;
+	return false;
+}
+
+int spa_lender_reconcile(struct spa_lender *l)
+{
+	const struct spa_backend *be = l->be;
+	const char *pool = l->cfg->pool;
+	char **vols = NULL, **subs = NULL, why[512];
+	size_t nv = 0, ns = 0, i;
+	struct spa_export e;
+	struct spa_grant *g;
+	int ret, left = 0;
+
+	pthread_mutex_lock(&l->lock);
+	ret = be->vol_list(be->ctx, pool, SPA_VOL_PREFIX, &vols, &nv);
+	if (ret) {
+		spa_err("reconcile: cannot list the volumes of pool %s: %s (is it assembled?)",
+			pool, strerror(-ret));
+		pthread_mutex_unlock(&l->lock);
+		return ret;
+	}
+	ret = be->export_list(be->ctx, l->subnqn_prefix, &subs, &ns);
+	if (ret) {
+		spa_err("reconcile: cannot list nvmet subsystems: %s",
+			strerror(-ret));
+		spa_free_list(vols, nv);
+		pthread_mutex_unlock(&l->lock);
+		return ret;
+	}
+
+	for (i = 0; i < l->ledger.n; i++) {
+		g = &l->ledger.g[i];
+		switch (g->state) {
+		case SPA_G_EXPORTING:
+		case SPA_G_RELEASING:
+		case SPA_G_RELEASED:
+			if (g->state == SPA_G_RELEASED &&
+			    !in_list(vols, nv, g->name) &&
+			    !in_list(subs, ns, g->subnqn))
+				break;
+			ret = teardown(l, g, why, sizeof(why));
+			if (ret) {
+				spa_err("reconcile: grant %016llx (%s): teardown failed: %s",
+					g->id, spa_gstate_name(g->state), why);
+				left++;
+				break;
+			}
+			spa_info("reconcile: grant %016llx of %s was %s: export and volume removed",
+				 g->id, g->peer, spa_gstate_name(g->state));
+			g->state = SPA_G_RELEASED;
+			break;
+		case SPA_G_ACTIVE:
+			if (!in_list(vols, nv, g->name)) {
+				spa_err("reconcile: grant %016llx of %s: volume %s/%s is missing (pool not assembled?); not exported",
+					g->id, g->peer, pool, g->name);
+				left++;
+				break;
+			}
+			if (be->exported(be->ctx, g->subnqn,
+					 l->cfg->nvmet_port_id))
+				break;
+			fill_export(l, g, &e);
+			ret = be->vol_restore(be->ctx, pool, g->name, g->size,
+					      why, sizeof(why));
+			if (!ret)
+				ret = be->export(be->ctx, &e, why, sizeof(why));
+			if (ret) {
+				spa_err("reconcile: grant %016llx of %s: cannot restore its export: %s",
+					g->id, g->peer, why);
+				left++;
+				break;
+			}
+			spa_info("reconcile: grant %016llx of %s exported again as %s",
+				 g->id, g->peer, g->subnqn);
+			break;
+		}
+	}
+
+	if (!l->ledger.existed && (nv || ns)) {
+		spa_warn("reconcile: no ledger (%s) but %zu volume(s) and %zu subsystem(s) named as the agent's: leaving them alone",
+			 l->ledger.path, nv, ns);
+	} else {
+		for (i = 0; i < ns; i++) {
+			if (live_name(l, NULL, subs[i]))
+				continue;
+			ret = be->unexport(be->ctx, subs[i],
+					   l->cfg->nvmet_port_id, why,
+					   sizeof(why));
+			if (ret) {
+				spa_err("reconcile: cannot remove the export %s of no grant: %s",
+					subs[i], why);
+				left++;
+			} else {
+				spa_info("reconcile: removed the export %s of no grant",
+					 subs[i]);
+			}
+		}
+		for (i = 0; i < nv; i++) {
+			if (live_name(l, vols[i], NULL))
+				continue;
+			ret = be->vol_delete(be->ctx, pool, vols[i], why,
+					     sizeof(why));
+			if (ret) {
+				spa_err("reconcile: cannot delete volume %s/%s of no grant: %s",
+					pool, vols[i], why);
+				left++;
+			} else {
+				spa_info("reconcile: deleted volume %s/%s of no grant",
+					 pool, vols[i]);
+			}
+		}
+	}
+	spa_free_list(vols, nv);
+	spa_free_list(subs, ns);
+	if (l->ledger.existed || l->ledger.n)
+		save(l);
+	recount(l);
+	pthread_mutex_unlock(&l->lock);
+	return left;
+}

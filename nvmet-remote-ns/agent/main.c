@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - the command line
+ *
+ * Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 the peer
+ * refused (its reason is printed).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+#define EXIT_USAGE	2
+#define EXIT_REFUSED	3
+
+static const char usage_text[] =
+"usage: slicepool-agent [-c CONFIG] COMMAND [ARGS]\n"
+"\n"
+"  daemon               run the agent in the foreground (systemd)\n"
+"  borrow PEER SIZE     borrow SIZE (K/M/G/T) from PEER: connect over\n"
+"                       NVMe/TCP and add the namespace to the pool as a\n"
+"                       member in domain remote:PEER (refused if PEER is\n"
+"                       down)\n"
+"  borrow SIZE          the same from the peer that is up and can lend the\n"
+"                       most (then has the fewest grants)\n"
+"  release GRANT        give a borrowed grant back (its member must hold\n"
+"                       no slice)\n"
+"  status               what this node lent and borrowed\n"
+"  hello PEER           introduce this node to PEER, print PEER's peers\n"
+"  peers [PEER]         the peers known here and their health, or those\n"
+"                       PEER knows\n"
+"  heartbeat PEER       ask PEER how much it can lend\n"
+"  check-config         read the configuration and the key file\n"
+"  genkey [FILE]        write a new random key (mode 0600; '-': stdout)\n"
+"\n"
+"CONFIG defaults to /etc/slicepool/agent.conf.  Exit codes: 0 done,\n"
+"1 failed, 2 bad usage or configuration, 3 refused by the peer.\n"
+"See Documentation/nvmet-remote-ns.rst.\n";
+
+static int usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "slicepool-agent: %s\n", msg);
+	fputs(usage_text, msg ? stderr : stdout);
+	return msg ? EXIT_USAGE : 0;
+}
+
+static int fail(int code, const char *msg)
+{
+	fprintf(stderr, "slicepool-agent: %s\n", msg);
+	return code;
+}
+
+static int load(const char *path, struct spa_config *c, struct spa_key *k)
+{
+	char why[512];
+
+	if (spa_config_load(path, c, why, sizeof(why)))
+		return fail(EXIT_USAGE, why);
+	if (k && spa_key_load(c->key_file, k, why, sizeof(why)))
+		return fail(EXIT_USAGE, why);
+	return 0;
+}
+
+static int parse_grant_id(const char *s, u64 *id)
+{
+	u8 b[8];
+	int i;
+
+	if (spa_unhex(s, b, 8))
+		return -EINVAL;
+	*id = 0;
+	for (i = 0; i < 8; i++)
+		*id = *id << 8 | b[i];
+	return *id ? 0 : -EINVAL;
+}
+
+/* One request to a peer by name; prints the refusal if any. */
+static int ask(const struct spa_config *c, const struct spa_key *k,
+	       const char *peer, struct spa_msg *req, struct spa_msg *rep)
+{
+	struct spa_peer_cfg p;
+	char why[512];
+	int ret;
+
+	if (spa_peer_resolve(c, peer, &p, why, sizeof(why)))
+		return fail(1, why);
+	ret = spa_call(c, k, p.addr, p.port, p.name, req, rep, why,
+		       sizeof(why));
+	if (ret)
+		return fail(1, why);
+	if (rep->type == SPA_ERROR) {
+		fprintf(stderr, "slicepool-agent: %s refused: %s: %s\n", peer,
+			spa_err_name(rep->err_code), rep->err_text);
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+static void print_peers(const struct spa_msg *rep)
+{
+	unsigned int i;
+
+	for (i = 0; i < rep->nr_peers; i++)
+		printf("peer %s %s %u\n", rep->peers[i].name,
+		       rep->peers[i].addr, rep->peers[i].port);
+}
+
+static int cmd_remote(const struct spa_config *c, const struct spa_key *k,
+		      const char *cmd, const char *peer)
+{
+	struct spa_msg *req, *rep;
+	char sz[32];
+	int ret;
+
+	req = calloc(2, sizeof(*req));
+	if (!req)
+		return 1;
+	rep = req + 1;
+	if (!strcmp(cmd, "hello")) {
+		spa_msg_init(req, c, SPA_HELLO);
+		req->fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT);
+		snprintf(req->addr, sizeof(req->addr), "%s", c->advertise);
+		req->port = c->listen_port;
+	} else if (!strcmp(cmd, "peers")) {
+		spa_msg_init(req, c, SPA_PEERS);
+	} else {
+		spa_msg_init(req, c, SPA_HEARTBEAT);
+	}
+	ret = ask(c, k, peer, req, rep);
+	if (!ret && req->type == SPA_HEARTBEAT) {
+		spa_format_size(rep->free, sz, sizeof(sz));
+		printf("peer %s up: lendable %llu bytes (%s), %u grant(s) lent\n",
+		       rep->node, rep->free, sz, rep->grants);
+	} else if (!ret) {
+		print_peers(rep);
+	}
+	free(req);
+	return ret;
+}
+
+/* What the daemon's health file says of @name, in words. */
+static void print_health(const struct spa_health *h, const char *name,
+			 u64 now)
+{
+	const struct spa_health_entry *e = spa_health_find(h, name);
+	char sz[32];
+
+	if (!h->fresh) {
+		printf("unknown (no health: the daemon is not running, or heartbeat is 0)\n");
+		return;
+	}
+	if (!e || e->health == SPA_H_UNKNOWN) {
+		printf("unknown (not heard yet)\n");
+		return;
+	}
+	if (e->health == SPA_H_DOWN) {
+		if (e->heard_ms && e->heard_ms <= now)
+			printf("down (not heard for %llu s; excluded from new grants)\n",
+			       (now - e->heard_ms) / 1000);
+		else
+			printf("down (never heard; excluded from new grants)\n");
+		return;
+	}
+	spa_format_size(e->lendable, sz, sizeof(sz));
+	printf("up (heard %llu s ago; lendable %llu bytes (%s), %u grant(s))\n",
+	       e->heard_ms <= now ? (now - e->heard_ms) / 1000 : 0,
+	       e->lendable, sz, e->grants);
+}
+
+static int cmd_local_peers(const struct spa_config *c)
+{
+	struct spa_health *h;
+	struct spa_peers *t;
+	u64 now = spa_now_ms();
+	unsigned int i;
+
+	t = calloc(1, sizeof(*t));
+	h = calloc(1, sizeof(*h));
+	if (!t || !h) {
+		free(t);
+		free(h);
+		return fail(1, "out of memory");
+	}
+	spa_peers_init(t, c);
+	spa_peers_load(t);
+	spa_health_load(c, now, h);
+	for (i = 0; i < t->n; i++) {
+		printf("peer %s %s %u %s ", t->p[i].name, t->p[i].addr,
+		       t->p[i].port, t->p[i].configured ? "configured" : "learned");
+		print_health(h, t->p[i].name, now);
+	}
+	spa_peers_destroy(t);
+	free(t);
+	free(h);
+	return 0;
+}
+
+static int cmd_status(const struct spa_config *c)
+{
+	char path[PATH_MAX], why[512], sz[32];
+	struct spa_ledger l;
+	const struct spa_grant *g;
+	int pass, rc = 0;
+	size_t i;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (spa_path(path, sizeof(path), "%s/%s", c->state_dir,
+			     pass ? "borrowed" : "grants") ||
+		    spa_ledger_load(&l, path, !pass, why, sizeof(why))) {
+			fprintf(stderr, "slicepool-agent: %s\n", why);
+			rc = 1;
+			continue;
+		}
+		printf("%s:\n", pass ? "borrowed" : "lent");
+		for (i = 0; i < l.n; i++) {
+			g = &l.g[i];
+			spa_format_size(g->size, sz, sizeof(sz));
+			printf("  %016llx %-10s %s %-8s %-9s %s %s %s\n", g->id,
+			       spa_gstate_name(g->state), pass ? "from" : "to",
+			       g->peer, sz, pass ? "member" : "volume",
+			       g->name[0] ? g->name : "-",
+			       g->subnqn[0] ? g->subnqn : "-");
+		}
+		spa_ledger_free(&l);
+	}
+	return rc;
+}
+
+static int cmd_borrow(struct spa_config *c, const struct spa_key *k,
+		      const char *peer, const char *size_s)
+{
+	struct spa_grant g;
+	char why[1024];
+	u64 size;
+	int ret;
+
+	if (spa_parse_size(size_s, &size) || !size || size % SPA_SIZE_ALIGN)
+		return fail(EXIT_USAGE,
+			    "SIZE: a multiple of 4 KiB, with an optional K, M, G or T");
+	if (spa_config_host_identity(c, why, sizeof(why)))
+		return fail(EXIT_USAGE, why);
+	spa_dm_init();
+	if (peer)
+		ret = spa_borrow(c, k, peer, size, &g, why, sizeof(why));
+	else
+		ret = spa_borrow_any(c, k, size, &g, why, sizeof(why));
+	if (ret > 0)
+		return fail(EXIT_REFUSED, why);
+	if (ret)
+		return fail(1, why);
+	printf("grant %016llx\npeer %s\nsize %llu\nmember %s\nsubnqn %s\nuuid %s\n",
+	       g.id, g.peer, g.size, g.name, g.subnqn, g.uuid);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *conf = "/etc/slicepool/agent.conf", *cmd;
+	struct spa_config c;
+	struct spa_key k;
+	char why[1024];
+	u64 id;
+	int opt, nargs, ret;
+
+	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			return usage(NULL);
+		case 'V':
+			printf("slicepool-agent %s (protocol %d)\n",
+			       SPA_VERSION_STRING, SPA_PROTO_VERSION);
+			return 0;
+		default:
+			return usage("unknown option");
+		}
+	}
+	if (optind >= argc)
+		return usage("no command");
+	cmd = argv[optind];
+	nargs = argc - optind - 1;
+	argv += optind + 1;
+
+	if (!strcmp(cmd, "help"))
+		return usage(NULL);
+	if (!strcmp(cmd, "genkey")) {
+		if (nargs > 1)
+			return usage("genkey takes at most a file name");
+		if (spa_key_generate(nargs ? argv[0] : NULL, why, sizeof(why)))
+			return fail(1, why);
+		return 0;
+	}
+	if (!strcmp(cmd, "check-config")) {
+		if (nargs)
+			return usage("check-config takes no argument");
+		ret = load(conf, &c, &k);
+		if (ret)
+			return ret;
+		printf("%s: node %s, listening on %s:%u, %s%s, %u peer(s), key %s (%zu bytes)\n",
+		       conf, c.node, c.listen_addr, c.listen_port,
+		       c.lend ? "lending from pool " : "not lending",
+		       c.lend ? c.pool : "", c.nr_peers, c.key_file, k.len);
+		spa_key_wipe(&k);
+		return 0;
+	}
+	if (!strcmp(cmd, "daemon")) {
+		if (nargs)
+			return usage("daemon takes no argument");
+		ret = load(conf, &c, NULL);
+		if (ret)
+			return ret;
+		spa_config_host_identity(&c, why, sizeof(why));
+		return spa_daemon(&c, &spa_real_backend);
+	}
+	if (!strcmp(cmd, "status")) {
+		if (nargs)
+			return usage("status takes no argument");
+		ret = load(conf, &c, NULL);
+		return ret ? ret : cmd_status(&c);
+	}
+	if (!strcmp(cmd, "peers") && nargs == 0) {
+		ret = load(conf, &c, NULL);
+		return ret ? ret : cmd_local_peers(&c);
+	}
+	if (!strcmp(cmd, "hello") || !strcmp(cmd, "peers") ||
+	    !strcmp(cmd, "heartbeat")) {
+		if (nargs != 1)
+			return usage("this command takes one PEER");
+		ret = load(conf, &c, &k);
+		if (ret)
+			return ret;
+		ret = cmd_remote(&c, &k, cmd, argv[0]);
+		spa_key_wipe(&k);
+		return ret;
+	}
+	if (!strcmp(cmd, "borrow")) {
+		if (nargs != 1 && nargs != 2)
+			return usage("borrow takes [PEER] SIZE");
+		ret = load(conf, &c, &k);
+		if (ret)
+			return ret;
+		ret = cmd_borrow(&c, &k, nargs == 2 ? argv[0] : NULL,
+				 argv[nargs - 1]);
+		spa_key_wipe(&k);
+		return ret;
+	}
+	if (!strcmp(cmd, "release")) {
+		if (nargs != 1)
+			return usage("release takes GRANT (16 hex digits)");
+		if (parse_grant_id(argv[0], &id))
+			return usage("GRANT: 16 hex digits, as 'status' shows it");
+		ret = load(conf, &c, &k);
+		if (ret)
+			return ret;
+		spa_dm_init();
+		ret = spa_giveback(&c, &k, id, why, sizeof(why));
+		spa_key_wipe(&k);
+		if (ret)
+			return fail(1, why);
+		printf("released %016llx\n", id);
+		return 0;
+	}
+	return usage("unknown command");
+}

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - the TCP server and the client call
+ *
+ * One request a connection: the client connects, sends one frame, reads
+ * one reply, and both sides close.  The server is one thread with a poll
+ * loop, so requests are handled one at a time (which also serialises
+ * grants); it holds at most SPA_CONN_MAX connections, reads at most the
+ * declared length (4096 bytes at most) into a fixed buffer, and drops a
+ * connection that has not delivered its whole frame within
+ * SPA_RECV_TIMEOUT_MS.  Each of these refusals is logged.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define SPA_CONN_MAX		16
+#define SPA_RECV_TIMEOUT_MS	5000
+
+struct conn {
+	int fd;
+	size_t have;
+	size_t need;
+	u64 deadline;
+	char from[SPA_ADDR_MAX + 16];
+	u8 buf[SPA_FRAME_MAX];
+};
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static int sockaddr_of(const char *addr, u16 port,
+		       struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void addr_str(const struct sockaddr_storage *ss, char *buf,
+		     size_t len)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+int spa_listen(const char *addr, u16 port, u16 *bound, char *why,
+	       size_t wlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, ret;
+
+	if (sockaddr_of(addr, port, &ss, &len))
+		return reason(why, wlen, -EINVAL, "bad listen address %s", addr);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd < 0)
+		return reason(why, wlen, -errno, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 32)) {
+		ret = -errno;
+		close(fd);
+		return reason(why, wlen, ret, "cannot listen on %s:%u: %s",
+			      addr, port, strerror(-ret));
+	}
+	len = sizeof(ss);
+	if (bound) {
+		*bound = port;
+		if (!getsockname(fd, (struct sockaddr *)&ss, &len))
+			*bound = ntohs(ss.ss_family == AF_INET ?
+				       ((struct sockaddr_in *)&ss)->sin_port :
+				       ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return fd;
+}
+
+static int send_all(int fd, const u8 *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void set_timeouts(int fd, unsigned int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static void conn_close(struct conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* The whole frame is in: answer it (or not) and close. */
+static void conn_answer(struct spa_agent *a, struct conn *c, u8 *out)
+{
+	size_t olen;
+
+	olen = spa_agent_handle(a, c->buf, c->have, c->from, out,
+				SPA_FRAME_MAX);
+	if (olen) {
+		set_timeouts(c->fd, a->cfg->io_timeout);
+		if (send_all(c->fd, out, olen))
+			spa_warn("cannot send the reply to %s: %s", c->from,
+				 strerror(errno));
+	}
+	conn_close(c);
+}
+
+/* Reads what is there; true when the connection is done with. */
+static bool conn_read(struct spa_agent *a, struct conn *c, u8 *out)
+{
+	char why[256];
+	ssize_t n;
+	u32 flen;
+
+	for (;;) {
+		n = recv(c->fd, c->buf + c->have, c->need - c->have, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (n < 0) {
+			spa_refuse(c->from, "receive error: %s", strerror(errno));
+			conn_close(c);
+			return true;
+		}
+		if (!n) {
+			if (c->have)
+				spa_refuse(c->from,
+					   "truncated: connection closed after %zu of %zu bytes",
+					   c->have, c->need);
+			conn_close(c);
+			return true;
+		}
+		c->have += n;
+		if (c->have < c->need)
+			continue;
+		if (c->need == SPA_PREFIX_LEN) {
+			if (spa_check_prefix(c->buf, c->have, &flen, why,
+					     sizeof(why))) {
+				spa_refuse(c->from, "%s", why);
+				conn_close(c);
+				return true;
+			}
+			c->need = flen;
+			continue;
+		}
+		conn_answer(a, c, out);
+		return true;
+	}
+}
+
+static void do_accept(int lfd, struct conn *conns)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char from[SPA_ADDR_MAX + 16];
+	int fd, i;
+
+	for (;;) {
+		len = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+			     SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		addr_str(&ss, from, sizeof(from));
+		for (i = 0; i < SPA_CONN_MAX; i++)
+			if (conns[i].fd < 0)
+				break;
+		if (i == SPA_CONN_MAX) {
+			spa_refuse(from, "%d connections already open",
+				   SPA_CONN_MAX);
+			close(fd);
+			continue;
+		}
+		conns[i].fd = fd;
+		conns[i].have = 0;
+		conns[i].need = SPA_PREFIX_LEN;
+		conns[i].deadline = spa_mono_ms() + SPA_RECV_TIMEOUT_MS;
+		snprintf(conns[i].from, sizeof(conns[i].from), "%s", from);
+	}
+}
+
+int spa_serve(struct spa_agent *a, int lfd, int sigfd)
+{
+	struct pollfd pfd[SPA_CONN_MAX + 2];
+	struct signalfd_siginfo si;
+	struct conn *conns;
+	int map[SPA_CONN_MAX + 2];
+	u64 now, next, t0, spent;
+	int i, j, n, timeout, ret = 0;
+	u8 *out;
+
+	conns = calloc(SPA_CONN_MAX, sizeof(*conns));
+	out = malloc(SPA_FRAME_MAX);
+	if (!conns || !out) {
+		free(conns);
+		free(out);
+		return -ENOMEM;
+	}
+	for (i = 0; i < SPA_CONN_MAX; i++)
+		conns[i].fd = -1;
+	for (;;) {
+		n = 0;
+		pfd[n].fd = lfd;
+		pfd[n].events = POLLIN;
+		map[n++] = -1;
+		if (sigfd >= 0) {
+			pfd[n].fd = sigfd;
+			pfd[n].events = POLLIN;
+			map[n++] = -2;
+		}
+		now = spa_mono_ms();
+		next = now + 1000;
+		for (i = 0; i < SPA_CONN_MAX; i++) {
+			if (conns[i].fd < 0)
+				continue;
+			pfd[n].fd = conns[i].fd;
+			pfd[n].events = POLLIN;
+			map[n++] = i;
+			if (conns[i].deadline < next)
+				next = conns[i].deadline;
+		}
+		timeout = next > now ? (int)(next - now) : 0;
+		if (poll(pfd, n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			spa_err("poll: %s", strerror(errno));
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			if (!pfd[j].revents)
+				continue;
+			if (map[j] == -2) {
+				if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					spa_info("SIGHUP: the configuration is read at start only; restart the agent to change it");
+					continue;
+				}
+				spa_info("signal %u: stopping", si.ssi_signo);
+				goto out;
+			}
+			if (map[j] == -1) {
+				do_accept(lfd, conns);
+				continue;
+			}
+			i = map[j];
+			if (conns[i].fd < 0)
+				continue;
+			t0 = spa_mono_ms();
+			conn_read(a, &conns[i], out);
+			/* Time spent on a request is not held against the others. */
+			spent = spa_mono_ms() - t0;
+			for (i = 0; i < SPA_CONN_MAX; i++)
+				if (conns[i].fd >= 0)
+					conns[i].deadline += spent;
+		}
+		now = spa_mono_ms();
+		for (i = 0; i < SPA_CONN_MAX; i++) {
+			if (conns[i].fd < 0 || conns[i].deadline > now)
+				continue;
+			spa_refuse(conns[i].from,
+				   "timed out after %d ms with %zu of %zu bytes",
+				   SPA_RECV_TIMEOUT_MS, conns[i].have,
+				   conns[i].need);
+			conn_close(&conns[i]);
+		}
+	}
+out:
+	for (i = 0; i < SPA_CONN_MAX; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	free(conns);
+	free(out);
+	return ret;
+}
+
+/* ------------------------------------------------------- the client */
+
+static int recv_all(int fd, u8 *buf, size_t len, size_t *got)
+{
+	ssize_t n;
+
+	*got = 0;
+	while (*got < len) {
+		n = recv(fd, buf + *got, len - *got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!n)
+			return -ECONNRESET;
+		*got += n;
+	}
+	return 0;
+}
+
+static int connect_to(const char *addr, u16 port, unsigned int timeout_s,
+		      char *why, size_t wlen)
+{
+	struct sockaddr_storage ss;
+	struct pollfd pfd;
+	socklen_t len;
+	int fd, err = 0, ret;
+
+	if (sockaddr_of(addr, port, &ss, &len))
+		return reason(why, wlen, -EINVAL, "bad address %s", addr);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd < 0)
+		return reason(why, wlen, -errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
+		ret = -errno;
+		goto fail;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	ret = poll(&pfd, 1, (int)timeout_s * 1000);
+	if (ret <= 0) {
+		ret = ret ? -errno : -ETIMEDOUT;
+		goto fail;
+	}
+	len = sizeof(err);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err) {
+		ret = -err;
+		goto fail;
+	}
+	set_timeouts(fd, timeout_s);
+	return fd;
+fail:
+	close(fd);
+	return reason(why, wlen, ret, "cannot connect to %s:%u: %s", addr,
+		      port, strerror(-ret));
+}
+
+int spa_call(const struct spa_config *c, const struct spa_key *key,
+	     const char *addr, u16 port, const char *peer_name,
+	     struct spa_msg *req, struct spa_msg *rep, char *why,
+	     size_t wlen)
+{
+	char tmp[256];
+	u8 *buf;
+	size_t len, got;
+	u32 flen;
+	int fd, ret;
+
+	buf = malloc(SPA_FRAME_MAX);
+	if (!buf)
+		return reason(why, wlen, -ENOMEM, "out of memory");
+	snprintf(req->to, sizeof(req->to), "%s", peer_name);
+	req->fields |= SPA_F(SPA_T_TO);
+	ret = spa_encode(req, buf, SPA_FRAME_MAX, &len, tmp, sizeof(tmp));
+	if (!ret)
+		ret = spa_seal(key, buf, len);
+	if (ret) {
+		free(buf);
+		return reason(why, wlen, ret, "cannot encode the %s: %s",
+			      spa_type_name(req->type), tmp);
+	}
+	fd = connect_to(addr, port, c->io_timeout, why, wlen);
+	if (fd < 0) {
+		free(buf);
+		return fd;
+	}
+	ret = send_all(fd, buf, len);
+	if (ret) {
+		reason(why, wlen, ret, "cannot send to %s (%s:%u): %s",
+		       peer_name, addr, port, strerror(-ret));
+		goto out;
+	}
+	ret = recv_all(fd, buf, SPA_PREFIX_LEN, &got);
+	if (ret == -ECONNRESET && !got) {
+		reason(why, wlen, ret,
+		       "%s (%s:%u) closed the connection without a reply: it refuses what it cannot authenticate (is the key the same on both nodes? see its log)",
+		       peer_name, addr, port);
+		goto out;
+	}
+	if (ret) {
+		reason(why, wlen, ret, "no reply from %s (%s:%u): %s",
+		       peer_name, addr, port,
+		       ret == -EAGAIN ? "timed out" : strerror(-ret));
+		goto out;
+	}
+	ret = spa_check_prefix(buf, got, &flen, tmp, sizeof(tmp));
+	if (ret) {
+		reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
+		goto out;
+	}
+	ret = recv_all(fd, buf + SPA_PREFIX_LEN, flen - SPA_PREFIX_LEN, &got);
+	if (ret) {
+		reason(why, wlen, ret, "truncated reply from %s: %s", peer_name,
+		       ret == -EAGAIN ? "timed out" : strerror(-ret));
+		goto out;
+	}
+	if (!spa_verify(key, buf, flen)) {
+		ret = reason(why, wlen, -SPA_E_MAC,
+			     "the reply of %s failed authentication (another key?)",
+			     peer_name);
+		goto out;
+	}
+	ret = spa_decode(buf, flen, rep, tmp, sizeof(tmp));
+	if (ret) {
+		reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
+		goto out;
+	}
+	if (memcmp(rep->reply_to, req->nonce, SPA_NONCE_LEN) ||
+	    strcmp(rep->node, peer_name) ||
+	    (rep->type != (req->type | SPA_REPLY) && rep->type != SPA_ERROR)) {
+		ret = reason(why, wlen, -SPA_E_FIELD,
+			     "the reply (a %s from %s) does not answer this %s to %s",
+			     spa_type_name(rep->type), rep->node,
+			     spa_type_name(req->type), peer_name);
+		goto out;
+	}
+	ret = spa_window_check((u64)c->max_skew * 1000, rep->ts_ms,
+			       spa_now_ms(), tmp, sizeof(tmp));
+	if (ret)
+		reason(why, wlen, ret, "reply of %s: %s (are the clocks in sync?)",
+		       peer_name, tmp);
+out:
+	close(fd);
+	free(buf);
+	return ret;
+}

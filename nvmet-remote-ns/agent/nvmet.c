@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - export and unexport through nvmet configfs
+ *
+ * An export is (Documentation/nvmet-remote-ns.rst, "Export"):
+ *
+ *   hosts/<hostnqn>/
+ *   subsystems/<subnqn>/attr_allow_any_host = 0
+ *   subsystems/<subnqn>/allowed_hosts/<hostnqn> -> hosts/<hostnqn>
+ *   subsystems/<subnqn>/namespaces/<nsid>/{device_path, device_uuid,
+ *                                         device_nguid, enable = 1}
+ *   ports/<id>/{addr_trtype tcp, addr_adrfam, addr_traddr, addr_trsvcid}
+ *   ports/<id>/subsystems/<subnqn> -> subsystems/<subnqn>
+ *
+ * Each step accepts what is already there, so that an export can be
+ * completed after a restart.  Unexport removes the subsystem, the host
+ * entries no other subsystem allows, and the port once no subsystem is
+ * linked to it (the agent owns its configured port id).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+static int mkdir_ok(const char *path)
+{
+	int ret = spa_mkdir(path);
+
+	return ret == -EEXIST ? 0 : ret;
+}
+
+static int link_ok(const char *target, const char *link)
+{
+	if (symlink(target, link) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Creates the port, or checks that the existing one has our address. */
+static int ensure_port(const struct spa_export *e, char *why, size_t wlen)
+{
+	char port[PATH_MAX], path[PATH_MAX + 32], val[64], svc[8];
+	const char *r = spa_nvmet_root();
+	struct in_addr a4;
+	int ret;
+
+	snprintf(svc, sizeof(svc), "%u", e->trsvcid);
+	if (spa_path(port, sizeof(port), "%s/ports/%u", r, e->port_id))
+		return -ENAMETOOLONG;
+	if (spa_exists(port)) {
+		snprintf(path, sizeof(path), "%s/addr_trtype", port);
+		if (spa_read_file(path, val, sizeof(val)) || strcmp(val, "tcp"))
+			goto other;
+		snprintf(path, sizeof(path), "%s/addr_traddr", port);
+		if (spa_read_file(path, val, sizeof(val)) ||
+		    strcmp(val, e->traddr))
+			goto other;
+		snprintf(path, sizeof(path), "%s/addr_trsvcid", port);
+		if (spa_read_file(path, val, sizeof(val)) || strcmp(val, svc))
+			goto other;
+		return 0;
+	}
+	ret = spa_mkdir(port);
+	if (ret)
+		return reason(why, wlen, ret, "cannot create nvmet port %u: %s",
+			      e->port_id, strerror(-ret));
+	snprintf(path, sizeof(path), "%s/addr_trtype", port);
+	ret = spa_write_file(path, "tcp");
+	if (!ret) {
+		snprintf(path, sizeof(path), "%s/addr_adrfam", port);
+		ret = spa_write_file(path, inet_pton(AF_INET, e->traddr, &a4) == 1 ?
+				     "ipv4" : "ipv6");
+	}
+	if (!ret) {
+		snprintf(path, sizeof(path), "%s/addr_traddr", port);
+		ret = spa_write_file(path, e->traddr);
+	}
+	if (!ret) {
+		snprintf(path, sizeof(path), "%s/addr_trsvcid", port);
+		ret = spa_write_file(path, svc);
+	}
+	if (ret) {
+		reason(why, wlen, ret, "cannot set up nvmet port %u (%s): %s",
+		       e->port_id, path, strerror(-ret));
+		spa_rmdir(port);
+	}
+	return ret;
+other:
+	return reason(why, wlen, -EADDRINUSE,
+		      "nvmet port %u exists with another transport or address than tcp %s:%s (nvmet_port_id must name a port the agent owns)",
+		      e->port_id, e->traddr, svc);
+}
+
+int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
+{
+	char host[PATH_MAX], sub[PATH_MAX], ns[PATH_MAX], path[PATH_MAX + 64];
+	const char *r = spa_nvmet_root();
+	u64 enabled = 0;
+	int ret;
+
+	if (!spa_exists(r))
+		return reason(why, wlen, -ENOENT,
+			      "%s is missing: load nvmet-tcp (modprobe nvmet-tcp)",
+			      r);
+	if (spa_path(host, sizeof(host), "%s/hosts/%s", r, e->hostnqn) ||
+	    spa_path(sub, sizeof(sub), "%s/subsystems/%s", r, e->subnqn) ||
+	    spa_path(ns, sizeof(ns), "%s/namespaces/%u", sub, e->nsid))
+		return -ENAMETOOLONG;
+
+	ret = mkdir_ok(host);
+	if (ret) {
+		reason(why, wlen, ret, "cannot create nvmet host %s: %s",
+		       e->hostnqn, strerror(-ret));
+		return ret;
+	}
+	ret = mkdir_ok(sub);
+	if (ret) {
+		reason(why, wlen, ret, "cannot create nvmet subsystem %s: %s",
+		       e->subnqn, strerror(-ret));
+		goto undo;
+	}
+	snprintf(path, sizeof(path), "%s/attr_allow_any_host", sub);
+	ret = spa_write_file(path, "0");
+	if (!ret)
+		ret = spa_path(path, sizeof(path), "%s/allowed_hosts/%s", sub,
+			       e->hostnqn);
+	if (!ret)
+		ret = link_ok(host, path);
+	if (ret) {
+		reason(why, wlen, ret, "cannot allow host %s on %s: %s",
+		       e->hostnqn, e->subnqn, strerror(-ret));
+		goto undo;
+	}
+	ret = mkdir_ok(ns);
+	if (ret) {
+		reason(why, wlen, ret, "cannot create namespace %u of %s: %s",
+		       e->nsid, e->subnqn, strerror(-ret));
+		goto undo;
+	}
+	snprintf(path, sizeof(path), "%s/enable", ns);
+	spa_read_u64(path, &enabled);
+	if (enabled != 1) {
+		snprintf(path, sizeof(path), "%s/device_path", ns);
+		ret = spa_write_file(path, e->device);
+		if (!ret) {
+			snprintf(path, sizeof(path), "%s/device_uuid", ns);
+			ret = spa_write_file(path, e->uuid);
+		}
+		if (!ret) {
+			snprintf(path, sizeof(path), "%s/device_nguid", ns);
+			ret = spa_write_file(path, e->uuid);
+		}
+		if (!ret) {
+			snprintf(path, sizeof(path), "%s/enable", ns);
+			ret = spa_write_file(path, "1");
+		}
+		if (ret) {
+			reason(why, wlen, ret,
+			       "cannot set up namespace %u of %s on %s (%s): %s",
+			       e->nsid, e->subnqn, e->device, path,
+			       strerror(-ret));
+			goto undo;
+		}
+	}
+	ret = ensure_port(e, why, wlen);
+	if (ret)
+		goto undo;
+	if (spa_path(path, sizeof(path), "%s/ports/%u/subsystems/%s", r,
+		     e->port_id, e->subnqn)) {
+		ret = -ENAMETOOLONG;
+		goto undo;
+	}
+	ret = link_ok(sub, path);
+	if (ret) {
+		reason(why, wlen, ret, "cannot link %s to nvmet port %u: %s",
+		       e->subnqn, e->port_id, strerror(-ret));
+		goto undo;
+	}
+	return 0;
+undo:
+	spa_nvmet_unexport(e->subnqn, e->port_id, NULL, 0);
+	return ret;
+}
+
+/* True if a subsystem other than @except allows @hostnqn. */
+static bool host_in_use(const char *hostnqn, const char *except)
+{
+	char path[PATH_MAX];
+	char **subs;
+	size_t n, i;
+	bool used = false;
+
+	if (spa_path(path, sizeof(path), "%s/subsystems", spa_nvmet_root()) ||
+	    spa_list_dir(path, &subs, &n))
+		return true;	/* when in doubt, keep it */
+	for (i = 0; i < n && !used; i++) {
+		if (!strcmp(subs[i], except))
+			continue;
+		if (!spa_path(path, sizeof(path),
+			      "%s/subsystems/%s/allowed_hosts/%s",
+			      spa_nvmet_root(), subs[i], hostnqn))
+			used = spa_exists(path);
+	}
+	spa_free_list(subs, n);
+	return used;
+}
+
+int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
+		       size_t wlen)
+{
+	char sub[PATH_MAX], port[PATH_MAX], path[PATH_MAX + 300];
+	const char *r = spa_nvmet_root();
+	char **names = NULL, **hosts = NULL;
+	size_t n = 0, nh = 0, i;
+	int ret = 0, err;
+
+	if (spa_path(sub, sizeof(sub), "%s/subsystems/%s", r, subnqn) ||
+	    spa_path(port, sizeof(port), "%s/ports/%u", r, port_id))
+		return -ENAMETOOLONG;
+	snprintf(path, sizeof(path), "%s/subsystems/%s", port, subnqn);
+	if (unlink(path) && errno != ENOENT) {
+		ret = -errno;
+		reason(why, wlen, ret, "cannot unlink %s from port %u: %s",
+		       subnqn, port_id, strerror(errno));
+	}
+	if (spa_exists(sub)) {
+		snprintf(path, sizeof(path), "%s/namespaces", sub);
+		if (!spa_list_dir(path, &names, &n)) {
+			for (i = 0; i < n; i++) {
+				snprintf(path, sizeof(path),
+					 "%s/namespaces/%s/enable", sub,
+					 names[i]);
+				spa_write_file(path, "0");
+				snprintf(path, sizeof(path), "%s/namespaces/%s",
+					 sub, names[i]);
+				err = spa_rmdir(path);
+				if (err && !ret) {
+					ret = err;
+					reason(why, wlen, ret,
+					       "cannot remove namespace %s of %s: %s",
+					       names[i], subnqn, strerror(-err));
+				}
+			}
+			spa_free_list(names, n);
+		}
+		snprintf(path, sizeof(path), "%s/allowed_hosts", sub);
+		if (!spa_list_dir(path, &hosts, &nh)) {
+			for (i = 0; i < nh; i++) {
+				snprintf(path, sizeof(path),
+					 "%s/allowed_hosts/%s", sub, hosts[i]);
+				unlink(path);
+			}
+		}
+		err = spa_rmdir(sub);
+		if (err && err != -ENOENT && !ret) {
+			ret = err;
+			reason(why, wlen, ret, "cannot remove subsystem %s: %s",
+			       subnqn, strerror(-err));
+		}
+	}
+	for (i = 0; i < nh; i++) {
+		if (host_in_use(hosts[i], subnqn))
+			continue;
+		snprintf(path, sizeof(path), "%s/hosts/%s", r, hosts[i]);
+		spa_rmdir(path);
+	}
+	spa_free_list(hosts, nh);
+	/* The port goes with its last subsystem. */
+	snprintf(path, sizeof(path), "%s/subsystems", port);
+	if (spa_exists(port) && !spa_list_dir(path, &names, &n)) {
+		spa_free_list(names, n);
+		if (!n)
+			spa_rmdir(port);
+	}
+	return ret;
+}
+
+int spa_nvmet_list(const char *prefix, char ***names, size_t *count)
+{
+	char path[PATH_MAX];
+	char **v;
+	size_t n, i, k = 0;
+	int ret;
+
+	*names = NULL;
+	*count = 0;
+	if (spa_path(path, sizeof(path), "%s/subsystems", spa_nvmet_root()))
+		return -ENAMETOOLONG;
+	ret = spa_list_dir(path, &v, &n);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (!strncmp(v[i], prefix, strlen(prefix)))
+			v[k++] = v[i];
+		else
+			free(v[i]);
+	}
+	*names = v;
+	*count = k;
+	return 0;
+}
+
+bool spa_nvmet_exported(const char *subnqn, u16 port_id)
+{
+	char path[PATH_MAX];
+	char **ns;
+	size_t n, i;
+	u64 en;
+	bool ok = false;
+
+	if (spa_path(path, sizeof(path), "%s/ports/%u/subsystems/%s",
+		     spa_nvmet_root(), port_id, subnqn) || !spa_exists(path))
+		return false;
+	if (spa_path(path, sizeof(path), "%s/subsystems/%s/namespaces",
+		     spa_nvmet_root(), subnqn) ||
+	    spa_list_dir(path, &ns, &n))
+		return false;
+	for (i = 0; i < n && !ok; i++) {
+		if (!spa_path(path, sizeof(path),
+			      "%s/subsystems/%s/namespaces/%s/enable",
+			      spa_nvmet_root(), subnqn, ns[i]) &&
+		    !spa_read_u64(path, &en) && en == 1)
+			ok = true;
+	}
+	spa_free_list(ns, n);
+	return ok;
+}

@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - the wire codec
+ *
+ * A frame (Documentation/nvmet-remote-ns.rst, "Framing"), all integers
+ * big endian:
+ *
+ *   offset  size  field
+ *        0     4  magic "SPAG"
+ *        4     1  version, 1
+ *        5     1  type
+ *        6     2  flags, 0
+ *        8     4  length of the whole frame, MAC included, 68..4096
+ *       12     8  timestamp, milliseconds since the Unix epoch
+ *       20    16  nonce
+ *       36     n  fields: tag (2), length (2), value
+ *  len-32     32  HMAC-SHA256 over bytes [0, len - 32)
+ *
+ * Decoding is strict: every field must be one the message type allows,
+ * in ascending tag order, once (only PEER repeats), of a length within
+ * its bounds and a value that passes its check; the fields must fill the
+ * body exactly and every required field must be there.  Anything else is
+ * refused with a reason.  Encoding runs the decoder over its own output,
+ * so that the agent never sends what it would refuse.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+enum spa_kind { K_STR, K_ID16, K_U16, K_U32, K_U64, K_PEER };
+
+struct spa_field_desc {
+	const char *name;
+	u8 kind;
+	u16 min;
+	u16 max;
+	bool repeat;
+};
+
+static const struct spa_field_desc fdesc[SPA_T_MAX] = {
+	[SPA_T_NODE] = { "node", K_STR, 1, SPA_NODE_MAX, false },
+	[SPA_T_TO] = { "to", K_STR, 1, SPA_NODE_MAX, false },
+	[SPA_T_REPLY_TO] = { "reply_to", K_ID16, 16, 16, false },
+	[SPA_T_ADDR] = { "addr", K_STR, 2, SPA_ADDR_MAX, false },
+	[SPA_T_PORT] = { "port", K_U16, 2, 2, false },
+	[SPA_T_HOSTNQN] = { "hostnqn", K_STR, SPA_NQN_MIN, SPA_NQN_MAX, false },
+	[SPA_T_SIZE] = { "size", K_U64, 8, 8, false },
+	[SPA_T_REQ_ID] = { "req_id", K_ID16, 16, 16, false },
+	[SPA_T_GRANT_ID] = { "grant_id", K_U64, 8, 8, false },
+	[SPA_T_SUBNQN] = { "subnqn", K_STR, SPA_NQN_MIN, SPA_NQN_MAX, false },
+	[SPA_T_NSID] = { "nsid", K_U32, 4, 4, false },
+	[SPA_T_UUID] = { "uuid", K_ID16, 16, 16, false },
+	[SPA_T_FREE] = { "free", K_U64, 8, 8, false },
+	[SPA_T_GRANTS] = { "grants", K_U32, 4, 4, false },
+	[SPA_T_PEER] = { "peer", K_PEER, 5, 3 + SPA_NODE_MAX + SPA_ADDR_MAX,
+			 true },
+	[SPA_T_ERR_CODE] = { "err_code", K_U16, 2, 2, false },
+	[SPA_T_ERR_TEXT] = { "err_text", K_STR, 0, SPA_TEXT_MAX, false },
+};
+
+struct spa_msg_desc {
+	u8 type;
+	const char *name;
+	u32 required;
+	u32 optional;
+};
+
+#define F(t)	SPA_F(SPA_T_##t)
+
+static const struct spa_msg_desc mdesc[] = {
+	{ SPA_HELLO, "hello", F(NODE) | F(TO) | F(ADDR) | F(PORT), 0 },
+	{ SPA_HELLO | SPA_REPLY, "hello-reply", F(NODE) | F(REPLY_TO), F(PEER) },
+	{ SPA_PEERS, "peers", F(NODE) | F(TO), 0 },
+	{ SPA_PEERS | SPA_REPLY, "peer-list", F(NODE) | F(REPLY_TO), F(PEER) },
+	{ SPA_HEARTBEAT, "heartbeat", F(NODE) | F(TO), 0 },
+	{ SPA_HEARTBEAT | SPA_REPLY, "heartbeat-reply",
+	  F(NODE) | F(REPLY_TO) | F(FREE) | F(GRANTS), 0 },
+	{ SPA_REQUEST, "request",
+	  F(NODE) | F(TO) | F(HOSTNQN) | F(SIZE) | F(REQ_ID), 0 },
+	{ SPA_GRANT, "grant",
+	  F(NODE) | F(REPLY_TO) | F(ADDR) | F(PORT) | F(SIZE) | F(GRANT_ID) |
+	  F(SUBNQN) | F(NSID) | F(UUID), 0 },
+	{ SPA_RELEASE, "release", F(NODE) | F(TO) | F(GRANT_ID), 0 },
+	{ SPA_RELEASE | SPA_REPLY, "released",
+	  F(NODE) | F(REPLY_TO) | F(GRANT_ID), 0 },
+	{ SPA_ERROR, "error", F(NODE) | F(REPLY_TO) | F(ERR_CODE),
+	  F(ERR_TEXT) },
+};
+
+#undef F
+
+static const char *const status_names[SPA_E_MAX] = {
+	[SPA_OK] = "ok",
+	[SPA_E_MAGIC] = "bad magic",
+	[SPA_E_VERSION] = "unsupported version",
+	[SPA_E_SIZE] = "bad length",
+	[SPA_E_TRUNCATED] = "truncated",
+	[SPA_E_FLAGS] = "reserved flags set",
+	[SPA_E_VERB] = "unknown verb",
+	[SPA_E_FIELD] = "bad field",
+	[SPA_E_MISSING] = "missing field",
+	[SPA_E_MAC] = "authentication failed",
+	[SPA_E_STALE] = "timestamp outside the window",
+	[SPA_E_REPLAY] = "replayed nonce",
+	[SPA_E_CACHE_FULL] = "nonce cache full",
+};
+
+static const char *const err_names[SPA_ERR_MAX] = {
+	[SPA_ERR_BAD_MESSAGE] = "bad message",
+	[SPA_ERR_UNKNOWN_VERB] = "unknown verb",
+	[SPA_ERR_STALE] = "stale timestamp",
+	[SPA_ERR_REPLAY] = "replayed message",
+	[SPA_ERR_UNKNOWN_PEER] = "unknown peer",
+	[SPA_ERR_NO_SPACE] = "no space",
+	[SPA_ERR_LIMIT] = "limit reached",
+	[SPA_ERR_UNKNOWN_GRANT] = "unknown grant",
+	[SPA_ERR_NOT_OWNER] = "not the owner",
+	[SPA_ERR_BUSY] = "busy",
+	[SPA_ERR_FAILED] = "failed",
+	[SPA_ERR_BAD_VALUE] = "bad value",
+	[SPA_ERR_NOT_LENDING] = "not lending",
+};
+
+static const struct spa_msg_desc *find_desc(u8 type)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(mdesc); i++)
+		if (mdesc[i].type == type)
+			return &mdesc[i];
+	return NULL;
+}
+
+bool spa_type_known(u8 type)
+{
+	return find_desc(type);
+}
+
+const char *spa_type_name(u8 type)
+{
+	const struct spa_msg_desc *d = find_desc(type);
+
+	return d ? d->name : "unknown";
+}
+
+const char *spa_status_name(int status)
+{
+	if (status < 0)
+		status = -status;
+	if (status >= SPA_E_MAX)
+		return "system error";
+	return status_names[status];
+}
+
+const char *spa_err_name(unsigned int code)
+{
+	if (code == 0 || code >= SPA_ERR_MAX)
+		return "unknown error";
+	return err_names[code];
+}
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------- byte order */
+
+static u16 get16(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+static u32 get32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+static u64 get64(const u8 *p)
+{
+	return (u64)get32(p) << 32 | get32(p + 4);
+}
+
+static void put16(u8 *p, u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(u8 *p, u32 v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static void put64(u8 *p, u64 v)
+{
+	put32(p, v >> 32);
+	put32(p + 4, v & 0xffffffffU);
+}
+
+u8 spa_frame_type(const u8 *buf)
+{
+	return buf[5];
+}
+
+u64 spa_frame_ts(const u8 *buf)
+{
+	return get64(buf + 12);
+}
+
+const u8 *spa_frame_nonce(const u8 *buf)
+{
+	return buf + 20;
+}
+
+/* ------------------------------------------------------- validators */
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+static bool valid_label(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!s[0] || s[0] == '.' || s[0] == '-')
+		return false;
+	for (i = 0; s[i]; i++)
+		if (i >= max || !name_char(s[i]))
+			return false;
+	return true;
+}
+
+/* Node names: 1..24 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
+bool spa_valid_node(const char *s)
+{
+	return valid_label(s, SPA_NODE_MAX);
+}
+
+/* slicepool pool, member and volume names. */
+bool spa_valid_name(const char *s)
+{
+	return valid_label(s, SPA_NAME_MAX);
+}
+
+/*
+ * NQNs: "nqn." and 7..219 more of [A-Za-z0-9._:-] (a subset of what NVMe
+ * allows: enough for the reverse-domain and uuid forms, and nothing a
+ * shell, a path or configfs could read differently).
+ */
+bool spa_valid_nqn(const char *s)
+{
+	size_t i;
+
+	if (strncmp(s, "nqn.", 4))
+		return false;
+	for (i = 0; s[i]; i++)
+		if (i >= SPA_NQN_MAX || !(name_char(s[i]) || s[i] == ':'))
+			return false;
+	return i >= SPA_NQN_MIN;
+}
+
+/* A numeric IPv4 or IPv6 address, never a host name. */
+bool spa_valid_addr(const char *s)
+{
+	u8 buf[16];
+
+	if (strlen(s) > SPA_ADDR_MAX)
+		return false;
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	       inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void spa_hex(const u8 *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Exactly 2 * @n hex digits. */
+int spa_unhex(const char *s, u8 *b, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(s) != 2 * n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		hi = hexval(s[2 * i]);
+		lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		b[i] = (u8)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void spa_uuid_format(const u8 uuid[16], char out[SPA_UUID_STR])
+{
+	char hex[33];
+
+	spa_hex(uuid, 16, hex);
+	snprintf(out, SPA_UUID_STR, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
+		 hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* The 36-character form, lower or upper case. */
+int spa_uuid_parse(const char *s, u8 uuid[16])
+{
+	char hex[33];
+	size_t i, j = 0;
+
+	if (strlen(s) != 36)
+		return -EINVAL;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		hex[j++] = s[i];
+	}
+	hex[j] = '\0';
+	return spa_unhex(hex, uuid, 16);
+}
+
+bool spa_valid_uuid_str(const char *s)
+{
+	u8 u[16];
+
+	return spa_uuid_parse(s, u) == 0;
+}
+
+static bool all_zero(const u8 *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* A string value: no NUL, printable ASCII only. */
+static bool copy_str(const u8 *v, u16 len, char *dst, size_t cap)
+{
+	u16 i;
+
+	if (len >= cap)
+		return false;
+	for (i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return false;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+	return true;
+}
+
+/* Checks and stores the value of field @tag; 0 or -SPA_E_FIELD. */
+static int parse_value(unsigned int tag, const u8 *v, u16 len,
+		       struct spa_msg *m, char *why, size_t wlen)
+{
+	const char *fn = fdesc[tag].name;
+	struct spa_peer_info *pi;
+	u8 nl;
+
+	switch (tag) {
+	case SPA_T_NODE:
+		if (!copy_str(v, len, m->node, sizeof(m->node)) ||
+		    !spa_valid_node(m->node))
+			goto bad_str;
+		return 0;
+	case SPA_T_TO:
+		if (!copy_str(v, len, m->to, sizeof(m->to)) ||
+		    !spa_valid_node(m->to))
+			goto bad_str;
+		return 0;
+	case SPA_T_REPLY_TO:
+		memcpy(m->reply_to, v, 16);
+		return 0;
+	case SPA_T_ADDR:
+		if (!copy_str(v, len, m->addr, sizeof(m->addr)) ||
+		    !spa_valid_addr(m->addr))
+			goto bad_str;
+		return 0;
+	case SPA_T_PORT:
+		m->port = get16(v);
+		if (!m->port)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field port: 0 is not a port");
+		return 0;
+	case SPA_T_HOSTNQN:
+		if (!copy_str(v, len, m->hostnqn, sizeof(m->hostnqn)) ||
+		    !spa_valid_nqn(m->hostnqn))
+			goto bad_str;
+		return 0;
+	case SPA_T_SIZE:
+		m->size = get64(v);
+		if (!m->size || m->size % SPA_SIZE_ALIGN ||
+		    m->size > SPA_SIZE_MAX)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field size: %llu is not a multiple of %llu from %llu to %llu",
+				      m->size, SPA_SIZE_ALIGN, SPA_SIZE_ALIGN,
+				      SPA_SIZE_MAX);
+		return 0;
+	case SPA_T_REQ_ID:
+		if (all_zero(v, 16))
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field req_id: all zero");
+		memcpy(m->req_id, v, 16);
+		return 0;
+	case SPA_T_GRANT_ID:
+		m->grant_id = get64(v);
+		if (!m->grant_id)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field grant_id: 0 is not a grant");
+		return 0;
+	case SPA_T_SUBNQN:
+		if (!copy_str(v, len, m->subnqn, sizeof(m->subnqn)) ||
+		    !spa_valid_nqn(m->subnqn))
+			goto bad_str;
+		return 0;
+	case SPA_T_NSID:
+		m->nsid = get32(v);
+		if (!m->nsid || m->nsid == 0xffffffffU)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field nsid: %u is not a namespace id",
+				      m->nsid);
+		return 0;
+	case SPA_T_UUID:
+		if (all_zero(v, 16))
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field uuid: all zero");
+		memcpy(m->uuid, v, 16);
+		return 0;
+	case SPA_T_FREE:
+		m->free = get64(v);
+		return 0;
+	case SPA_T_GRANTS:
+		m->grants = get32(v);
+		if (m->grants > SPA_GRANTS_MAX)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field grants: %u above %u", m->grants,
+				      SPA_GRANTS_MAX);
+		return 0;
+	case SPA_T_PEER:
+		if (m->nr_peers >= SPA_PEERS_MAX)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "more than %u peer fields",
+				      SPA_PEERS_MAX);
+		pi = &m->peers[m->nr_peers];
+		pi->port = get16(v);
+		nl = v[2];
+		if (!pi->port || nl < 1 || nl > SPA_NODE_MAX ||
+		    3 + nl >= len ||
+		    !copy_str(v + 3, nl, pi->name, sizeof(pi->name)) ||
+		    !spa_valid_node(pi->name) ||
+		    !copy_str(v + 3 + nl, len - 3 - nl, pi->addr,
+			      sizeof(pi->addr)) ||
+		    !spa_valid_addr(pi->addr))
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field peer %u: not a valid port, name and address",
+				      m->nr_peers + 1);
+		m->nr_peers++;
+		return 0;
+	case SPA_T_ERR_CODE:
+		m->err_code = get16(v);
+		if (!m->err_code || m->err_code >= SPA_ERR_MAX)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field err_code: unknown code %u",
+				      m->err_code);
+		return 0;
+	case SPA_T_ERR_TEXT:
+		if (!copy_str(v, len, m->err_text, sizeof(m->err_text)))
+			goto bad_str;
+		return 0;
+	}
+	return reason(why, wlen, -SPA_E_FIELD, "unknown field tag %u", tag);
+bad_str:
+	return reason(why, wlen, -SPA_E_FIELD, "field %s: invalid value", fn);
+}
+
+/* ------------------------------------------------------- decoding */
+
+int spa_check_prefix(const u8 *buf, size_t len, u32 *frame_len, char *why,
+		     size_t wlen)
+{
+	u32 flen;
+
+	if (len < SPA_PREFIX_LEN)
+		return reason(why, wlen, -SPA_E_TRUNCATED,
+			      "truncated: %zu bytes, a header needs %d", len,
+			      SPA_PREFIX_LEN);
+	if (memcmp(buf, SPA_MAGIC, 4))
+		return reason(why, wlen, -SPA_E_MAGIC,
+			      "bad magic %02x%02x%02x%02x (not an agent frame)",
+			      buf[0], buf[1], buf[2], buf[3]);
+	if (buf[4] != SPA_PROTO_VERSION)
+		return reason(why, wlen, -SPA_E_VERSION,
+			      "unsupported protocol version %u (this agent speaks %u)",
+			      buf[4], SPA_PROTO_VERSION);
+	if (get16(buf + 6))
+		return reason(why, wlen, -SPA_E_FLAGS,
+			      "reserved flags 0x%04x set", get16(buf + 6));
+	flen = get32(buf + 8);
+	if (flen < SPA_FRAME_MIN || flen > SPA_FRAME_MAX)
+		return reason(why, wlen, -SPA_E_SIZE,
+			      "declared length %u outside %d..%d", flen,
+			      SPA_FRAME_MIN, SPA_FRAME_MAX);
+	if (frame_len)
+		*frame_len = flen;
+	return 0;
+}
+
+int spa_decode(const u8 *buf, size_t len, struct spa_msg *m, char *why,
+	       size_t wlen)
+{
+	const struct spa_msg_desc *d;
+	const u8 *p, *end;
+	unsigned int last = 0, tag;
+	u32 flen, missing, allowed;
+	u16 vlen;
+	int ret, i;
+
+	memset(m, 0, sizeof(*m));
+	ret = spa_check_prefix(buf, len, &flen, why, wlen);
+	if (ret)
+		return ret;
+	if (len < flen)
+		return reason(why, wlen, -SPA_E_TRUNCATED,
+			      "truncated: %zu of %u bytes", len, flen);
+	if (len > flen)
+		return reason(why, wlen, -SPA_E_SIZE,
+			      "%zu bytes follow the %u-byte frame", len - flen,
+			      flen);
+	d = find_desc(buf[5]);
+	if (!d)
+		return reason(why, wlen, -SPA_E_VERB,
+			      "unknown message type 0x%02x", buf[5]);
+	m->type = buf[5];
+	m->ts_ms = get64(buf + 12);
+	memcpy(m->nonce, buf + 20, SPA_NONCE_LEN);
+	allowed = d->required | d->optional;
+
+	p = buf + SPA_HDR_LEN;
+	end = buf + flen - SPA_MAC_LEN;
+	while (p < end) {
+		if (end - p < 4)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "truncated field header at offset %td",
+				      p - buf);
+		tag = get16(p);
+		vlen = get16(p + 2);
+		p += 4;
+		if (vlen > end - p)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field tag %u: length %u runs past the body",
+				      tag, vlen);
+		if (tag == 0 || tag >= SPA_T_MAX)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "unknown field tag %u", tag);
+		if (!(allowed & SPA_F(tag)))
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field %s is not allowed in %s",
+				      fdesc[tag].name, d->name);
+		if (tag < last)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field %s out of order", fdesc[tag].name);
+		if (tag == last && !fdesc[tag].repeat)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "duplicate field %s", fdesc[tag].name);
+		if (vlen < fdesc[tag].min || vlen > fdesc[tag].max)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field %s: length %u outside %u..%u",
+				      fdesc[tag].name, vlen, fdesc[tag].min,
+				      fdesc[tag].max);
+		ret = parse_value(tag, p, vlen, m, why, wlen);
+		if (ret)
+			return ret;
+		m->fields |= SPA_F(tag);
+		last = tag;
+		p += vlen;
+	}
+	missing = d->required & ~m->fields;
+	if (missing) {
+		for (i = 1; i < SPA_T_MAX; i++)
+			if (missing & SPA_F(i))
+				break;
+		return reason(why, wlen, -SPA_E_MISSING,
+			      "%s without its field %s", d->name,
+			      fdesc[i].name);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- encoding */
+
+struct wbuf {
+	u8 *buf;
+	size_t cap;
+	size_t pos;
+	bool overflow;
+};
+
+static u8 *field(struct wbuf *w, unsigned int tag, size_t len)
+{
+	u8 *p;
+
+	if (w->overflow || len > 0xffff || w->pos + 4 + len > w->cap) {
+		w->overflow = true;
+		return NULL;
+	}
+	p = w->buf + w->pos;
+	put16(p, tag);
+	put16(p + 2, len);
+	w->pos += 4 + len;
+	return p + 4;
+}
+
+static void put_str(struct wbuf *w, unsigned int tag, const char *s)
+{
+	size_t n = strlen(s);
+	u8 *p = field(w, tag, n);
+
+	if (p)
+		memcpy(p, s, n);
+}
+
+static void put_bytes(struct wbuf *w, unsigned int tag, const u8 *b)
+{
+	u8 *p = field(w, tag, 16);
+
+	if (p)
+		memcpy(p, b, 16);
+}
+
+static void put_int(struct wbuf *w, unsigned int tag, u64 v, size_t len)
+{
+	u8 *p = field(w, tag, len);
+
+	if (!p)
+		return;
+	if (len == 2)
+		put16(p, v);
+	else if (len == 4)
+		put32(p, v);
+	else
+		put64(p, v);
+}
+
+static void put_peer(struct wbuf *w, const struct spa_peer_info *pi)
+{
+	size_t nl = strnlen(pi->name, sizeof(pi->name));
+	size_t al = strnlen(pi->addr, sizeof(pi->addr));
+	u8 *p = field(w, SPA_T_PEER, 3 + nl + al);
+
+	if (!p)
+		return;
+	put16(p, pi->port);
+	p[2] = (u8)nl;
+	memcpy(p + 3, pi->name, nl);
+	memcpy(p + 3 + nl, pi->addr, al);
+}
+
+int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
+	       char *why, size_t wlen)
+{
+	struct wbuf w = { .buf = buf, .cap = cap, .pos = SPA_HDR_LEN };
+	const struct spa_msg_desc *d = find_desc(m->type);
+	struct spa_msg *check;
+	unsigned int i;
+	int ret;
+
+	if (!d)
+		return reason(why, wlen, -SPA_E_VERB,
+			      "cannot encode unknown type 0x%02x", m->type);
+	if (m->fields & ~(d->required | d->optional))
+		return reason(why, wlen, -SPA_E_FIELD,
+			      "%s given fields it does not allow", d->name);
+	if (d->required & ~m->fields)
+		return reason(why, wlen, -SPA_E_MISSING,
+			      "%s lacks required fields", d->name);
+	if (cap > SPA_FRAME_MAX)
+		w.cap = SPA_FRAME_MAX;
+	if (w.cap < SPA_FRAME_MIN)
+		return reason(why, wlen, -SPA_E_SIZE, "buffer too small");
+	w.cap -= SPA_MAC_LEN;
+	memset(buf, 0, SPA_HDR_LEN);
+	memcpy(buf, SPA_MAGIC, 4);
+	buf[4] = SPA_PROTO_VERSION;
+	buf[5] = m->type;
+	put64(buf + 12, m->ts_ms);
+	memcpy(buf + 20, m->nonce, SPA_NONCE_LEN);
+
+	for (i = 1; i < SPA_T_MAX; i++) {
+		if (!(m->fields & SPA_F(i)))
+			continue;
+		switch (i) {
+		case SPA_T_NODE:
+			put_str(&w, i, m->node);
+			break;
+		case SPA_T_TO:
+			put_str(&w, i, m->to);
+			break;
+		case SPA_T_REPLY_TO:
+			put_bytes(&w, i, m->reply_to);
+			break;
+		case SPA_T_ADDR:
+			put_str(&w, i, m->addr);
+			break;
+		case SPA_T_PORT:
+			put_int(&w, i, m->port, 2);
+			break;
+		case SPA_T_HOSTNQN:
+			put_str(&w, i, m->hostnqn);
+			break;
+		case SPA_T_SIZE:
+			put_int(&w, i, m->size, 8);
+			break;
+		case SPA_T_REQ_ID:
+			put_bytes(&w, i, m->req_id);
+			break;
+		case SPA_T_GRANT_ID:
+			put_int(&w, i, m->grant_id, 8);
+			break;
+		case SPA_T_SUBNQN:
+			put_str(&w, i, m->subnqn);
+			break;
+		case SPA_T_NSID:
+			put_int(&w, i, m->nsid, 4);
+			break;
+		case SPA_T_UUID:
+			put_bytes(&w, i, m->uuid);
+			break;
+		case SPA_T_FREE:
+			put_int(&w, i, m->free, 8);
+			break;
+		case SPA_T_GRANTS:
+			put_int(&w, i, m->grants, 4);
+			break;
+		case SPA_T_PEER: {
+			unsigned int k;
+
+			if (!m->nr_peers || m->nr_peers > SPA_PEERS_MAX)
+				return reason(why, wlen, -SPA_E_FIELD,
+					      "%u peers: 1..%u can be sent",
+					      m->nr_peers, SPA_PEERS_MAX);
+			for (k = 0; k < m->nr_peers; k++)
+				put_peer(&w, &m->peers[k]);
+			break;
+		}
+		case SPA_T_ERR_CODE:
+			put_int(&w, i, m->err_code, 2);
+			break;
+		case SPA_T_ERR_TEXT:
+			put_str(&w, i, m->err_text);
+			break;
+		}
+	}
+	if (w.overflow)
+		return reason(why, wlen, -SPA_E_SIZE,
+			      "%s does not fit in %d bytes", d->name,
+			      SPA_FRAME_MAX);
+	put32(buf + 8, w.pos + SPA_MAC_LEN);
+	memset(buf + w.pos, 0, SPA_MAC_LEN);
+	*len = w.pos + SPA_MAC_LEN;
+
+	/* Never send what a peer would refuse. */
+	check = calloc(1, sizeof(*check));
+	if (!check)
+		return reason(why, wlen, -ENOMEM, "out of memory");
+	ret = spa_decode(buf, *len, check, why, wlen);
+	free(check);
+	return ret;
+}

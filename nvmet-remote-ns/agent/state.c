@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - the state files
+ *
+ * <state_dir>/grants (what this node lent) and <state_dir>/borrowed (what
+ * it borrowed): a comment line, then one grant a line, fifteen words:
+ *
+ *   grant|borrow <id> <state> <peer> <size> <bytes> <name> <uuid> <req_id>
+ *                <created> <hostnqn> <subnqn> <traddr> <trsvcid> <nsid>
+ *
+ * "-" stands for an empty string.  A file is replaced atomically (write a
+ * temporary file, fsync, rename, fsync the directory) after every state
+ * change, before the change is acted on or answered.  A line that does
+ * not parse makes the whole file refused: the agent does not guess about
+ * what it lent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static const char *const state_names[SPA_G_MAX] = {
+	[SPA_G_EXPORTING] = "exporting",
+	[SPA_G_ACTIVE] = "active",
+	[SPA_G_RELEASING] = "releasing",
+	[SPA_G_RELEASED] = "released",
+	[SPA_G_REQUESTING] = "requesting",
+	[SPA_G_CONNECTING] = "connecting",
+};
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
+
+static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+const char *spa_gstate_name(int state)
+{
+	if (state <= 0 || state >= SPA_G_MAX)
+		return "invalid";
+	return state_names[state];
+}
+
+static int state_parse(const char *s)
+{
+	int i;
+
+	for (i = 1; i < SPA_G_MAX; i++)
+		if (!strcmp(s, state_names[i]))
+			return i;
+	return -1;
+}
+
+static const char *dash(const char *s)
+{
+	return s[0] ? s : "-";
+}
+
+static int str_field(const char *w, char *dst, size_t cap,
+		     bool (*valid)(const char *))
+{
+	if (!strcmp(w, "-")) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (strlen(w) >= cap || !valid(w))
+		return -EINVAL;
+	snprintf(dst, cap, "%s", w);
+	return 0;
+}
+
+static int parse_line(char *line, const char *kind, struct spa_grant *g)
+{
+	char *w[16], *s, *save;
+	unsigned long long v;
+	unsigned int n = 0;
+	u8 id[8];
+	int i;
+
+	for (s = strtok_r(line, " \t", &save); s;
+	     s = strtok_r(NULL, " \t", &save)) {
+		if (n == ARRAY_SIZE(w))
+			return -EINVAL;
+		w[n++] = s;
+	}
+	if (n != 15 || strcmp(w[0], kind))
+		return -EINVAL;
+	memset(g, 0, sizeof(*g));
+	if (spa_unhex(w[1], id, 8))
+		return -EINVAL;
+	for (i = 0; i < 8; i++)
+		g->id = g->id << 8 | id[i];
+	g->state = state_parse(w[2]);
+	if (g->state < 0 || (!g->id && g->state != SPA_G_REQUESTING &&
+			     g->state != SPA_G_RELEASED))
+		return -EINVAL;
+	if (!spa_valid_node(w[3]))
+		return -EINVAL;
+	snprintf(g->peer, sizeof(g->peer), "%s", w[3]);
+	if (spa_parse_uint(w[4], SPA_SIZE_MAX, &v))
+		return -EINVAL;
+	g->size = v;
+	if (spa_parse_uint(w[5], SPA_SIZE_MAX * 2, &v))
+		return -EINVAL;
+	g->bytes = v;
+	if (str_field(w[6], g->name, sizeof(g->name), spa_valid_name) ||
+	    str_field(w[7], g->uuid, sizeof(g->uuid), spa_valid_uuid_str) ||
+	    spa_unhex(w[8], g->req_id, SPA_ID_LEN))
+		return -EINVAL;
+	if (spa_parse_uint(w[9], ~0ULL, &v))
+		return -EINVAL;
+	g->created = v;
+	if (str_field(w[10], g->hostnqn, sizeof(g->hostnqn), spa_valid_nqn) ||
+	    str_field(w[11], g->subnqn, sizeof(g->subnqn), spa_valid_nqn) ||
+	    str_field(w[12], g->traddr, sizeof(g->traddr), spa_valid_addr))
+		return -EINVAL;
+	if (spa_parse_uint(w[13], 65535, &v))
+		return -EINVAL;
+	g->trsvcid = (u16)v;
+	if (spa_parse_uint(w[14], 0xffffffffULL, &v))
+		return -EINVAL;
+	g->nsid = (u32)v;
+	return 0;
+}
+
+int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
+		    char *why, size_t wlen)
+{
+	const char *kind = lender ? "grant" : "borrow";
+	char line[1024];
+	unsigned int lineno = 0;
+	struct spa_grant *g;
+	FILE *f;
+
+	memset(l, 0, sizeof(*l));
+	l->lender = lender;
+	if (strlen(path) >= sizeof(l->path))
+		return reason(why, wlen, -ENAMETOOLONG, "path too long");
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		return reason(why, wlen, -errno, "cannot open %s: %s", path,
+			      strerror(errno));
+	}
+	l->existed = true;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f))
+			goto bad;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (l->n >= SPA_GRANTS_MAX)
+			goto bad;
+		g = spa_ledger_add(l);
+		if (!g) {
+			fclose(f);
+			spa_ledger_free(l);
+			return reason(why, wlen, -ENOMEM, "out of memory");
+		}
+		if (parse_line(line, kind, g)) {
+			l->n--;
+			goto bad;
+		}
+	}
+	fclose(f);
+	return 0;
+bad:
+	fclose(f);
+	spa_ledger_free(l);
+	return reason(why, wlen, -EINVAL,
+		      "%s:%u: not a valid %s line: refusing to guess what was %s (fix or move the file)",
+		      path, lineno, kind, lender ? "lent" : "borrowed");
+}
+
+static int fsync_dir(const char *path)
+{
+	char tmp[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
+{
+	const char *kind = l->lender ? "grant" : "borrow";
+	char tmp[PATH_MAX + 8], rid[2 * SPA_ID_LEN + 1];
+	const struct spa_grant *g;
+	size_t i;
+	FILE *f;
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", l->path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return reason(why, wlen, -errno, "cannot write %s: %s", tmp,
+			      strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return reason(why, wlen, -ENOMEM, "out of memory");
+	}
+	fprintf(f, "# slicepool-agent %s v1\n",
+		l->lender ? "grants lent" : "grants borrowed");
+	fprintf(f, "# %s id state peer size bytes name uuid req_id created\n",
+		kind);
+	fprintf(f, "#   hostnqn subnqn traddr trsvcid nsid\n");
+	for (i = 0; i < l->n; i++) {
+		g = &l->g[i];
+		spa_hex(g->req_id, SPA_ID_LEN, rid);
+		fprintf(f, "%s %016llx %s %s %llu %llu %s %s %s %llu %s %s %s %u %u\n",
+			kind, g->id, spa_gstate_name(g->state), g->peer,
+			g->size, g->bytes, dash(g->name), dash(g->uuid), rid,
+			g->created, dash(g->hostnqn), dash(g->subnqn),
+			dash(g->traddr), g->trsvcid, g->nsid);
+	}
+	if (fflush(f) || fsync(fd))
+		ret = -errno;
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	if (!ret && rename(tmp, l->path))
+		ret = -errno;
+	if (!ret)
+		ret = fsync_dir(l->path);
+	if (ret) {
+		unlink(tmp);
+		return reason(why, wlen, ret, "cannot save %s: %s", l->path,
+			      strerror(-ret));
+	}
+	l->existed = true;
+	return 0;
+}
+
+void spa_ledger_free(struct spa_ledger *l)
+{
+	free(l->g);
+	l->g = NULL;
+	l->n = 0;
+}
+
+struct spa_grant *spa_ledger_find(struct spa_ledger *l, u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->g[i].id == id)
+			return &l->g[i];
+	return NULL;
+}
+
+/* A zeroed entry at the end; pointers into the ledger become invalid. */
+struct spa_grant *spa_ledger_add(struct spa_ledger *l)
+{
+	struct spa_grant *g;
+
+	if (l->n >= SPA_GRANTS_MAX)
+		return NULL;
+	g = realloc(l->g, (l->n + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	l->g = g;
+	memset(&l->g[l->n], 0, sizeof(*g));
+	return &l->g[l->n++];
+}
+
+void spa_ledger_prune(struct spa_ledger *l, size_t keep)
+{
+	size_t i, k, released = 0;
+
+	for (i = 0; i < l->n; i++)
+		if (l->g[i].state == SPA_G_RELEASED)
+			released++;
+	for (i = 0, k = 0; i < l->n; i++) {
+		if (l->g[i].state == SPA_G_RELEASED && released > keep) {
+			released--;	/* the oldest go first */
+			continue;
+		}
+		l->g[k++] = l->g[i];
+	}
+	l->n = k;
+}
+
+int spa_lock_file(const char *path, bool wait)
+{
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) {
+		if (errno == EINTR)
+			continue;
+		close(fd);
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	}
+	return fd;
+}

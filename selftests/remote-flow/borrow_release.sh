@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The whole borrowing flow between two guests, with the real agents.
+# Guest a (10.99.0.1) has pool pa over two disks and lends; guest b
+# (10.99.0.2) has pool pb over one disk.  b's agent asks a's for 256 MiB:
+# a makes a volume in pa, exports it with nvmet-tcp to b's host NQN only
+# (namespace uuid = the volume's), b connects with nvme-cli and adds the
+# namespace to pb as a member in domain remote:a.  b then makes a volume
+# over its local member and the borrowed one and verifies data on it with
+# fio.  Giving the grant back is refused while the member holds slices;
+# once the volume is gone it leaves nothing behind: no nvme controller on
+# b, no nvmet subsystem, namespace, host or port on a, no volume, and a's
+# free space as before.  Traffic stays between the two guests.
+. "$SP_TOP/selftests/remote-flow/lib.sh"
+
+OTHERNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000c2
+OTHERID=5b1c0000-0000-4000-8000-0000000000c2
+
+lender() {
+	local before after sub vol uuid hosts dev
+	lender_setup
+	before=$(free_slices pa)
+	if start_agent; then
+		ktap_ok "a's agent listens on $SP_MY_IP:7450, lending from pool pa ($before free slices)"
+	else
+		ktap_fail "a's agent listens"
+	fi
+	barrier agents-up
+	barrier borrowed
+
+	mapfile -t subs < <(agent_subsystems)
+	sub=${subs[0]:-none}
+	ktap_check "one subsystem exported: $sub" [ ${#subs[@]} -eq 1 ]
+	ktap_check "attr_allow_any_host is 0" \
+		[ "$(cat "$NV/subsystems/$sub/attr_allow_any_host" 2>/dev/null)" = 0 ]
+	hosts=$(ls "$NV/subsystems/$sub/allowed_hosts" 2>/dev/null)
+	expect "only b's host NQN is allowed" 0 "$HOSTNQN" 0 "$hosts"
+	ktap_check "... and nothing else" [ "$hosts" = "$HOSTNQN" ]
+	vol=$(cd "$SP/pa/volumes" && ls -d rg-* 2>/dev/null)
+	uuid=$(cat "$SP/pa/volumes/$vol/uuid" 2>/dev/null)
+	ktap_check "namespace 1 is enabled, uuid and nguid = volume $vol's ($uuid)" \
+		ns_is "$NV/subsystems/$sub/namespaces/1" "$uuid"
+	dev=$(cat "$NV/subsystems/$sub/namespaces/1/device_path" 2>/dev/null)
+	ktap_check "the namespace is the dm device $dev" [ "$dev" = "/dev/mapper/pa-$vol" ]
+	ktap_check "port 4420: tcp on $SP_MY_IP, linked to the subsystem" \
+		port_is "$NV/ports/4420" "$SP_MY_IP" "$sub"
+	after=$(free_slices pa)
+	ktap_check "pool pa lent 16 slices of 16 MiB ($before -> $after free)" \
+		[ $((before - after)) -eq 16 ]
+	barrier a-checked
+	barrier released
+
+	ktap_check "no agent subsystem is left" [ -z "$(agent_subsystems)" ]
+	ktap_check "no nvmet port, subsystem, namespace or host is left" \
+		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
+	ktap_check "no volume of the grant is left" empty "$SP/pa/volumes"
+	ktap_expect_fail "no dm device of the grant is left" dmsetup info "pa-$vol"
+	after=$(free_slices pa)
+	ktap_check "pool pa has its free space back ($after of $before slices)" \
+		[ "$after" -eq "$before" ]
+	ktap_check "a's ledger says released" grep -q " released b " "$W/state/grants"
+	ktap_check "a logged the grant" agent_log_has "granted .* to b "
+	ktap_check "a logged the release" agent_log_has "released .* from b "
+	barrier finished
+	ktap_check "a's agent stops on SIGTERM" stop_agent
+	drop_pool pa
+}
+
+borrower() {
+	local out dev ctrl
+	borrower_setup 30
+	if start_agent; then
+		ktap_ok "b's agent listens on $SP_MY_IP:7450"
+	else
+		ktap_fail "b's agent listens"
+	fi
+	out=$("$AGENT" -c "$W/agent.conf" heartbeat a 2>&1)
+	expect "heartbeat: a can lend" 0 "lendable" $? "$out"
+	out=$("$AGENT" -c "$W/agent.conf" borrow a 8G 2>&1)
+	expect "borrowing 8 GiB is refused: no space (exit 3)" 3 "a refused: no space" $? "$out"
+	if borrow 256M; then
+		ktap_ok "borrow a 256M: grant $GRANT, member $MEMBER"
+	else
+		ktap_fail "borrow a 256M"
+	fi
+	dev=$(ns_of "$SUBNQN")
+	ctrl=$(ctrl_of "$SUBNQN")
+	expect "connected over nvme-tcp to $SUBNQN: $dev, with the grant's uuid" \
+		0 "tcp $GRANT_UUID" 0 \
+		"$(cat "$ctrl/transport" "/sys/block/${dev#/dev/}/uuid" 2>&1 | tr '\n' ' ')"
+	expect "ctrl_loss_tmo 30 and reconnect_delay 2 as configured" 0 "30 2" 0 \
+		"$(cat "$ctrl/ctrl_loss_tmo" "$ctrl/reconnect_delay" 2>&1 | tr '\n' ' ')"
+	expect "member $MEMBER of pb: $dev, domain remote:a, online" \
+		0 "$dev remote:a online" 0 \
+		"$(cd "$SP/pb/members/$MEMBER" 2>/dev/null && cat path domain state | tr '\n' ' ')"
+	ktap_expect_fail "another host NQN cannot connect to the grant" \
+		nvme connect -t tcp -a "$SP_PEER_IP" -s 4420 -n "$SUBNQN" \
+		--hostnqn="$OTHERNQN" --hostid="$OTHERID"
+	barrier borrowed
+	barrier a-checked
+
+	# A volume over the local member and the borrowed one.
+	if make_volume 384; then
+		expect "volume pb/v spans b1 and $MEMBER" 0 "b1 $MEMBER" 0 "$(volume_members)"
+		if fio --name=remote --filename=/dev/mapper/pb-v --direct=1 \
+			--ioengine=libaio --rw=randwrite --bs=256k --iodepth=8 \
+			--size=384m --verify=crc32c --verify_fatal=1 --do_verify=1 \
+			--randrepeat=1 --output="$SP_ARTIFACTS/fio.log"; then
+			ktap_ok "fio randwrite with crc32c verify over local and borrowed slices"
+		else
+			sed 's/^/# /' "$SP_ARTIFACTS/fio.log"
+			ktap_fail "fio randwrite with crc32c verify over local and borrowed slices"
+		fi
+	else
+		ktap_fail "volume pb/v over the local and the borrowed member"
+		ktap_fail "fio verify (no volume)"
+	fi
+	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
+	expect "giving back is refused while the member holds slices" 1 "holds slices" $? "$out"
+	drop_volume
+	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
+	expect "release $GRANT" 0 "released $GRANT" $? "$out"
+	ktap_check "no nvme controller is left" no_controller
+	ktap_check "member $MEMBER is gone" [ ! -e "$SP/pb/members/$MEMBER" ]
+	out=$("$AGENT" -c "$W/agent.conf" status 2>&1)
+	expect "b's status: the grant is released" 0 "$GRANT released   from a" $? "$out"
+	barrier released
+	barrier finished
+	ktap_check "b's agent stops on SIGTERM" stop_agent
+	drop_pool pb
+}
+
+load_slicepool || sp_die "cannot load dm-slicepool"
+ktap_header
+if [ "$SP_ROLE" = a ]; then
+	ktap_plan 18
+	lender
+else
+	ktap_plan 16
+	borrower
+fi
+ktap_finish

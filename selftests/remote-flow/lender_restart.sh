@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Reconcile on the real kernel: b borrows 256 MiB from a and writes data
+# over its local and the borrowed member.  a's agent is then killed
+# (SIGKILL) and a "reboot" of its storage state is simulated: the nvmet
+# port, subsystem, namespace and host are removed, the dm device too, and
+# the volume unbound (it is then only in "discovered").  A stray volume
+# rg-* and a stray subsystem of the agent's name appear as well.  When
+# a's agent starts again its ledger says the grant is active: it binds
+# the volume, creates the dm device and exports it again, and removes the
+# strays.  b's controller reconnects by itself (ctrl_loss_tmo) and b reads
+# back and verifies everything it wrote.  Then the grant is given back
+# and nothing is left.
+. "$SP_TOP/selftests/remote-flow/lib.sh"
+
+STRAY_VOL=rg-00000000000000aa
+STRAY_SUB=${PREFIX}00000000000000bb
+
+# Removes a's storage state of the grant as a reboot would.
+forget_export() {
+	local sub=$1 vol=$2 h
+	rm -f "$NV/ports/4420/subsystems/$sub"
+	rmdir "$NV/ports/4420"
+	echo 0 > "$NV/subsystems/$sub/namespaces/1/enable"
+	rmdir "$NV/subsystems/$sub/namespaces/1"
+	for h in "$NV/subsystems/$sub"/allowed_hosts/*; do rm -f "$h"; done
+	rmdir "$NV/subsystems/$sub"
+	rmdir "$NV/hosts/$HOSTNQN"
+	dmsetup remove "pa-$vol" && rmdir "$SP/pa/volumes/$vol"
+}
+
+lender() {
+	local before sub vol uuid
+	lender_setup
+	before=$(free_slices pa)
+	if start_agent; then
+		ktap_ok "a's agent listens"
+	else
+		ktap_fail "a's agent listens"
+	fi
+	barrier agents-up
+	barrier written
+
+	sub=$(agent_subsystems)
+	vol=$(cd "$SP/pa/volumes" && ls -d rg-* 2>/dev/null)
+	uuid=$(cat "$SP/pa/volumes/$vol/uuid" 2>/dev/null)
+	ktap_check "a lends $vol as $sub" all_set "$vol" "$sub" "$uuid"
+	stop_agent KILL
+	expect "a's agent is killed (SIGKILL)" 137 "" $? ""
+	forget_export "$sub" "$vol"
+	ktap_check "the export, the dm device and the binding are gone" \
+		empty "$NV/ports" "$NV/subsystems" "$SP/pa/volumes"
+	ktap_check "the volume is only discovered" grep -q "^$vol " "$SP/pa/discovered"
+	# Strays: a volume and a subsystem named as the agent's, of no grant.
+	mkdir "$SP/pa/volumes/$STRAY_VOL" && echo 16M > "$SP/pa/volumes/$STRAY_VOL/size"
+	mkdir "$NV/subsystems/$STRAY_SUB"
+	mkdir "$SP/pa/volumes/keep" && echo 16M > "$SP/pa/volumes/keep/size"
+
+	if start_agent; then
+		ktap_ok "a's agent starts again"
+	else
+		ktap_fail "a's agent starts again"
+	fi
+	ktap_check "reconcile exported the active grant again" \
+		agent_log_has "grant .* of b exported again as $sub"
+	ktap_check "the namespace is back, with the volume's uuid" \
+		ns_is "$NV/subsystems/$sub/namespaces/1" "$uuid"
+	ktap_check "the port is back" port_is "$NV/ports/4420" "$SP_MY_IP" "$sub"
+	ktap_check "the volume is bound and its dm device exists" \
+		dmsetup info "pa-$vol"
+	ktap_check "the stray volume was deleted" [ ! -e "$SP/pa/volumes/$STRAY_VOL" ]
+	ktap_check "... and logged" agent_log_has "deleted volume pa/$STRAY_VOL of no grant"
+	ktap_check "the stray subsystem was removed" [ ! -e "$NV/subsystems/$STRAY_SUB" ]
+	ktap_check "another volume was left alone" [ -d "$SP/pa/volumes/keep" ]
+	echo 0 > "$SP/pa/volumes/keep/size"
+	rmdir "$SP/pa/volumes/keep"
+	barrier restored
+	barrier released
+
+	ktap_check "nothing of the grant is left" \
+		empty "$NV/ports" "$NV/subsystems" "$NV/hosts" "$SP/pa/volumes"
+	ktap_check "pool pa has its free space back" [ "$(free_slices pa)" -eq "$before" ]
+	barrier finished
+	ktap_check "a's agent stops" stop_agent
+	drop_pool pa
+}
+
+# Waits up to 60 s for the controller of $1 to be live again.
+wait_live() {
+	local c t=0
+	c=$(ctrl_of "$1")
+	while [ "$(cat "$c/state" 2>/dev/null)" != live ]; do
+		sleep 1
+		t=$((t + 1))
+		[ $t -lt 60 ] || return 1
+	done
+	echo "# controller ${c##*/} live again after ${t}s"
+}
+
+dmesg_has() {
+	dmesg | grep -q -- "$1"
+}
+
+fio_job() {	# fio_job <write|verify>
+	local extra=(--do_verify=0)
+	[ "$1" = verify ] && extra=(--verify_only)
+	fio --name=restart --filename=/dev/mapper/pb-v --direct=1 \
+		--ioengine=libaio --rw=write --bs=256k --iodepth=8 --size=384m \
+		--verify=crc32c --verify_fatal=1 "${extra[@]}" \
+		--output="$SP_ARTIFACTS/fio-$1.log"
+}
+
+borrower() {
+	local out
+	borrower_setup 120
+	if borrow 256M; then
+		ktap_ok "borrow a 256M: grant $GRANT, member $MEMBER"
+	else
+		ktap_fail "borrow a 256M"
+	fi
+	if make_volume 384 && fio_job write; then
+		ktap_ok "384 MiB written over b1 and $MEMBER ($(volume_members))"
+	else
+		ktap_fail "a volume over b1 and $MEMBER, written"
+	fi
+	barrier written
+	barrier restored
+	ktap_check "the controller is live again" wait_live "$SUBNQN"
+	ktap_check "... after losing its connection and reconnecting by itself" \
+		dmesg_has "Successfully reconnected"
+	if fio_job verify; then
+		ktap_ok "all 384 MiB read back and verified after a's restart"
+	else
+		sed 's/^/# /' "$SP_ARTIFACTS/fio-verify.log"
+		ktap_fail "all 384 MiB read back and verified after a's restart"
+	fi
+	ktap_check "member $MEMBER is online" \
+		[ "$(cat "$SP/pb/members/$MEMBER/state" 2>/dev/null)" = online ]
+	drop_volume
+	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
+	expect "release $GRANT" 0 "released $GRANT" $? "$out"
+	ktap_check "no nvme controller is left" no_controller
+	barrier released
+	barrier finished
+	drop_pool pb
+}
+
+load_slicepool || sp_die "cannot load dm-slicepool"
+ktap_header
+if [ "$SP_ROLE" = a ]; then
+	ktap_plan 17
+	lender
+else
+	ktap_plan 8
+	borrower
+fi
+ktap_finish

@@ -1,0 +1,248 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the two-guest tests of slicepool-agent (sourced, not run).
+# Guest a (10.99.0.1) lends from pool pa over its first two disks; guest b
+# (10.99.0.2) borrows into pool pb over its first disk.  The agents use
+# port 7450, nvmet port 4420; the key is made on a and handed to b through
+# the bench's shared sync directory.
+
+. "$SP_TOP/selftests/lib/ktap.sh"
+
+AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
+CFS=/sys/kernel/config
+SP=$CFS/slicepool
+NV=$CFS/nvmet
+W=/tmp/remote-flow
+# The agent's log: local (read while it grows), copied to the artifacts.
+LOG=$W/agent.log
+PREFIX=nqn.2026-11.io.slicepool:grant:a:
+HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b2
+HOSTID=5b1c0000-0000-4000-8000-0000000000b2
+read -r -a disks <<< "$SP_DISKS"
+AGENT_PID=""
+
+[ -x "$AGENT" ] || sp_die "$AGENT is not built (make tools)"
+rm -rf "$W"
+mkdir -p "$W"
+
+barrier() {
+	sp_barrier "$1"
+}
+
+flow_cleanup() {
+	if [ -n "$AGENT_PID" ]; then
+		kill "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID" 2>/dev/null
+	fi
+	cp "$LOG" "$SP_ARTIFACTS/agent-$SP_ROLE.log" 2>/dev/null
+}
+trap flow_cleanup EXIT
+
+# The bench installs the freshly built modules in both guests of a pair.
+load_slicepool() {
+	modprobe dm-slicepool
+}
+
+# make_pool <pool> <member:device:domain>...  (16 MiB slices)
+make_pool() {
+	local pool=$1 m n dev dom
+	shift
+	mkdir "$SP/$pool" && echo 16 > "$SP/$pool/slice_mb" || return 1
+	for m in "$@"; do
+		IFS=: read -r n dev dom <<< "$m"
+		mkdir "$SP/$pool/members/$n" &&
+			echo "$dev" > "$SP/$pool/members/$n/path" &&
+			echo "$dom" > "$SP/$pool/members/$n/domain" &&
+			echo 1 > "$SP/$pool/members/$n/enable" || return 1
+	done
+}
+
+drop_pool() {
+	local pool=$1 m
+	for m in "$SP/$pool"/members/*/; do
+		[ -d "$m" ] || continue
+		echo 0 > "$m/enable"
+		rmdir "$m"
+	done
+	rmdir "$SP/$pool"
+}
+
+free_slices() {	# the sum over the pool's members
+	local t=0 f
+	for f in "$SP/$1"/members/*/free_slices; do
+		t=$((t + $(cat "$f")))
+	done
+	echo "$t"
+}
+
+# Lines a test adds to both guests' agent.conf (AGENT_CONF_EXTRA).
+conf_extra() {
+	[ -z "${AGENT_CONF_EXTRA:-}" ] || printf '%s\n' "$AGENT_CONF_EXTRA" >> "$W/agent.conf"
+}
+
+# lender_setup: pool pa, a key for both guests, a's configuration.
+lender_setup() {
+	modprobe nvmet-tcp || sp_die "cannot load nvmet-tcp"
+	make_pool pa "a1:${disks[0]}:disk1" "a2:${disks[1]}:disk2" ||
+		sp_die "cannot make pool pa"
+	"$AGENT" genkey "$W/key" || sp_die "genkey"
+	cp "$W/key" "$SP_SYNC/agent-key"
+	cat > "$W/agent.conf" <<-EOF
+	node a
+	listen $SP_MY_IP 7450
+	export $SP_MY_IP 4420
+	key_file $W/key
+	pool pa
+	state_dir $W/state
+	heartbeat 2
+	peer b $SP_PEER_IP 7450
+	EOF
+	conf_extra
+}
+
+# borrower_setup <ctrl_loss_tmo>: pool pb, the key, b's configuration.
+borrower_setup() {
+	modprobe nvme-tcp || sp_die "cannot load nvme-tcp"
+	make_pool pb "b1:${disks[0]}:local" || sp_die "cannot make pool pb"
+	barrier agents-up
+	install -m 600 "$SP_SYNC/agent-key" "$W/key"
+	cat > "$W/agent.conf" <<-EOF
+	node b
+	listen $SP_MY_IP 7450
+	key_file $W/key
+	pool pb
+	lend no
+	state_dir $W/state
+	hostnqn $HOSTNQN
+	hostid $HOSTID
+	ctrl_loss_tmo $1
+	reconnect_delay 2
+	heartbeat 2
+	peer a $SP_PEER_IP 7450
+	EOF
+	conf_extra
+}
+
+listening() {	# how many times the agent's log says it listens
+	if [ -f "$LOG" ]; then grep -c "listening on" "$LOG"; else echo 0; fi
+}
+
+start_agent() {	# start_agent: the daemon of this guest, logged in $LOG
+	local t=0 n
+	n=$(listening)
+	"$AGENT" -c "$W/agent.conf" daemon >> "$LOG" 2>&1 &
+	AGENT_PID=$!
+	until [ "$(listening)" -gt "$n" ]; do
+		sleep 0.2
+		t=$((t + 1))
+		kill -0 "$AGENT_PID" 2>/dev/null && [ $t -lt 150 ] || return 1
+	done
+}
+
+stop_agent() {	# stop_agent [signal]
+	kill "-${1:-TERM}" "$AGENT_PID" && wait "$AGENT_PID"
+	local rc=$?
+	AGENT_PID=""
+	return $rc
+}
+
+agent_log_has() {
+	grep -q -- "$1" "$LOG"
+}
+
+# expect <description> <exit code wanted> <text wanted> <exit code> <output>
+expect() {
+	if [ "$4" -eq "$2" ] && [[ $5 == *"$3"* ]]; then
+		ktap_ok "$1"
+	else
+		printf '%s\n' "exit $4: $5" | sed 's/^/# /'
+		ktap_fail "$1"
+	fi
+}
+
+ns_is() {	# ns_is <namespace dir> <uuid>
+	[ -n "$2" ] && [ "$(cat "$1/enable")" = 1 ] &&
+		[ "$(cat "$1/device_uuid")" = "$2" ] &&
+		[ "$(cat "$1/device_nguid")" = "$2" ]
+}
+
+port_is() {	# port_is <port dir> <address> <subsystem>
+	[ "$(cat "$1/addr_traddr")" = "$2" ] &&
+		[ "$(cat "$1/addr_trtype")" = tcp ] && [ -L "$1/subsystems/$3" ]
+}
+
+empty() {	# empty <dir>...: each exists and is empty
+	local d
+	for d in "$@"; do
+		[ -d "$d" ] && [ -z "$(ls -A "$d")" ] || return 1
+	done
+}
+
+# The agent's subsystems on a.
+agent_subsystems() {
+	local s
+	for s in "$NV/subsystems/$PREFIX"*; do
+		[ -d "$s" ] && echo "${s##*/}"
+	done
+}
+
+# The namespace device (not a path node) of subsystem $1.
+ns_of() {
+	local b
+	for b in /sys/block/nvme*n*; do
+		case ${b##*/} in nvme*c*) continue ;; esac
+		[ "$(cat "$b/device/subsysnqn" 2>/dev/null)" = "$1" ] && echo "/dev/${b##*/}"
+	done
+}
+
+ctrl_of() {
+	local c
+	for c in /sys/class/nvme/nvme*; do
+		[ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$1" ] && echo "$c"
+	done
+}
+
+no_controller() {
+	! compgen -G "/sys/class/nvme-fabrics/ctl/nvme*" > /dev/null
+}
+
+all_set() {	# all_set <value>...: none is empty
+	local v
+	for v in "$@"; do
+		[ -n "$v" ] || return 1
+	done
+}
+
+# borrow <size>: sets GRANT, MEMBER, SUBNQN and GRANT_UUID for the caller;
+# prints the output.
+borrow() {
+	local out rc
+	out=$("$AGENT" -c "$W/agent.conf" borrow a "$1" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed 's/^/# /'
+	GRANT=$(sed -n 's/^grant //p' <<< "$out")
+	# shellcheck disable=SC2034 # used by the tests that source this
+	MEMBER=$(sed -n 's/^member //p' <<< "$out")
+	SUBNQN=$(sed -n 's/^subnqn //p' <<< "$out")
+	# shellcheck disable=SC2034 # used by the tests that source this
+	GRANT_UUID=$(sed -n 's/^uuid //p' <<< "$out")
+	[ $rc -eq 0 ] && all_set "$GRANT" "$SUBNQN"
+}
+
+# make_volume <size MiB>: pb/v over the pool's members, with its dm device.
+make_volume() {
+	mkdir "$SP/pb/volumes/v" && echo "${1}M" > "$SP/pb/volumes/v/size" &&
+		dmsetup create pb-v --table "0 $(($1 << 11)) slicepool pb v"
+}
+
+drop_volume() {
+	dmsetup remove pb-v
+	echo 0 > "$SP/pb/volumes/v/size"
+	rmdir "$SP/pb/volumes/v"
+}
+
+# The members pb/v has slices on, one line.
+volume_members() {
+	awk '{print $2}' "$SP/pb/volumes/v/map" | sort -u | tr '\n' ' '
+}

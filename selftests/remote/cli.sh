@@ -1,0 +1,180 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The slicepool-agent binary on the host, without a kernel: usage and
+# exit codes, genkey, check-config refusals, two daemons on 127.0.0.1
+# (a lends from a fake slicepool configfs tree, b does not) that greet and
+# heartbeat each other, the client verbs, a refusal (exit 3), another key
+# (no reply, logged by the daemon), one daemon per state directory, a
+# silent peer (SIGSTOP) excluded from new grants and back when heard again
+# (SIGCONT), and a clean stop on SIGTERM.
+. "$SP_TOP/selftests/lib/ktap.sh"
+
+AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
+if [ ! -x "$AGENT" ]; then
+	make -s -C "$SP_TOP" agent || sp_die "cannot build $AGENT"
+fi
+T=$(mktemp -d)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# A fake slicepool tree: pool pa, 64 MiB slices, 8 free; b's pool pb.
+export SLICEPOOL_CONFIGFS=$T/sp NVMET_CONFIGFS=$T/nvmet
+mkdir -p "$T/sp/pa/volumes" "$T/sp/pa/members/m1" "$T/sp/pb" "$T/nvmet/subsystems"
+echo 64 > "$T/sp/pa/slice_mb"
+echo 1 > "$T/sp/pa/members/m1/enable"
+echo online > "$T/sp/pa/members/m1/state"
+echo 8 > "$T/sp/pa/members/m1/free_slices"
+
+PA=$((20000 + RANDOM % 20000))
+PB=$((PA + 1))
+HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b0
+
+write_conf() {	# write_conf <node> <port> <peer> <peer port> <key> [lines...]
+	local f=$T/$1.conf
+	{
+		echo "node $1"
+		echo "listen 127.0.0.1 $2"
+		echo "key_file $5"
+		echo "state_dir $T/state-$1"
+		echo "hostnqn $HOSTNQN"
+		echo "heartbeat 1"
+		echo "peer $3 127.0.0.1 $4"
+		shift 5
+		printf '%s\n' "$@"
+	} > "$f"
+}
+
+# wait_log <file> <text>: up to 10 s for a line in a daemon's log.
+wait_log() {
+	local t=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		sleep 0.2
+		t=$((t + 1))
+		[ $t -lt 50 ] || return 1
+	done
+}
+
+# expect <description> <exit code wanted> <text wanted> <exit code> <output>
+expect() {
+	if [ "$4" -eq "$2" ] && [[ $5 == *"$3"* ]]; then
+		ktap_ok "$1"
+	else
+		printf '%s\n' "exit $4: $5" | sed 's/^/# /'
+		ktap_fail "$1"
+	fi
+}
+
+ktap_header
+ktap_plan 31
+
+"$AGENT" --help | grep -q "borrow PEER SIZE"
+ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
+"$AGENT" frobnicate > /dev/null 2>&1
+ktap_check "an unknown command exits 2" [ $? -eq 2 ]
+
+"$AGENT" genkey "$T/key" && "$AGENT" genkey "$T/key2"
+expect "genkey writes a key of mode 600" 0 "600 64" 0 \
+	"$(stat -c %a "$T/key") $(tr -d '\n' < "$T/key" | wc -c)"
+ktap_expect_fail "genkey does not overwrite a key" "$AGENT" genkey "$T/key"
+
+write_conf a "$PA" b "$PB" "$T/key" "pool pa" "max_grants 4"
+write_conf b "$PB" a "$PA" "$T/key" "pool pb" "lend no" \
+	"heartbeat_timeout 3" "io_timeout 1"
+write_conf c "$PB" a "$PA" "$T/key2" "pool pb" "lend no"
+write_conf e "$PB" a "$PA" "$T/key" "pool nopool" "lend no"
+out=$("$AGENT" -c "$T/a.conf" check-config 2>&1)
+expect "check-config accepts a" 0 "node a, listening on 127.0.0.1:$PA, lending from pool pa" $? "$out"
+
+cp "$T/key" "$T/key-open"
+chmod 644 "$T/key-open"
+write_conf d "$PB" a "$PA" "$T/key-open"
+out=$("$AGENT" -c "$T/d.conf" check-config 2>&1)
+expect "a key file others can read is refused (exit 2)" 2 "mode 0644" $? "$out"
+printf 'node a\nlisten 127.0.0.1 1\nkey_file %s\nretries 3\n' "$T/key" > "$T/bad.conf"
+out=$("$AGENT" -c "$T/bad.conf" check-config 2>&1)
+expect "an unknown key is refused with its line (exit 2)" 2 \
+	"line 4: unknown key 'retries'" $? "$out"
+
+"$AGENT" -c "$T/a.conf" daemon > "$T/a.log" 2>&1 &
+PIDS+=($!)
+PID_A=$!
+"$AGENT" -c "$T/b.conf" daemon > "$T/b.log" 2>&1 &
+PIDS+=($!)
+ktap_check "daemon a listens" wait_log "$T/a.log" "node a listening on 127.0.0.1:$PA, lending from pool pa"
+ktap_check "daemon b listens" wait_log "$T/b.log" "node b listening on 127.0.0.1:$PB, not lending"
+out=$("$AGENT" -c "$T/a.conf" daemon 2>&1)
+expect "a second daemon on the same state directory is refused" 1 \
+	"another slicepool-agent runs" $? "$out"
+ktap_check "a sees b up (heartbeats)" wait_log "$T/a.log" "peer b (127.0.0.1:$PB) is up"
+ktap_check "b sees a up (heartbeats)" wait_log "$T/b.log" "peer a (127.0.0.1:$PA) is up"
+
+out=$("$AGENT" -c "$T/b.conf" heartbeat a 2>&1)
+expect "heartbeat: a can lend 512 MiB" 0 \
+	"lendable 536870912 bytes (512 MiB), 0 grant(s)" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" hello a 2>&1)
+expect "hello: a's peer list has a and b" 0 \
+	"peer a 127.0.0.1 $PA"$'\n'"peer b 127.0.0.1 $PB" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" peers a 2>&1)
+expect "peers a: the same list" 0 "peer b 127.0.0.1 $PB" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" peers 2>&1)
+expect "peers: b's own table" 0 "peer a 127.0.0.1 $PA configured" $? "$out"
+
+out=$("$AGENT" -c "$T/b.conf" borrow a 1T 2>&1)
+expect "borrowing 1 TiB is refused by a (exit 3, no space)" 3 \
+	"a refused: no space" $? "$out"
+ktap_check "a logs the refusal" wait_log "$T/a.log" "request from b .* for 1 TiB refused: no space"
+out=$("$AGENT" -c "$T/e.conf" borrow a 64M 2>&1)
+expect "borrowing into a pool that does not exist: refused before asking" 1 \
+	"pool nopool does not exist here" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" status 2>&1)
+expect "status: the refused borrow is recorded as released" 0 \
+	"released   from a" $? "$out"
+
+# wait_peers <conf> <text>: up to 10 s for 'peers' to say it.
+wait_peers() {
+	local t=0
+	until "$AGENT" -c "$1" peers 2>&1 | grep -q -- "$2"; do
+		sleep 0.2
+		t=$((t + 1))
+		[ $t -lt 50 ] || return 1
+	done
+}
+ktap_check "peers: b's daemon found a up" \
+	wait_peers "$T/b.conf" "peer a 127.0.0.1 $PA configured up (heard"
+kill -STOP "$PID_A"
+ktap_check "a silent (SIGSTOP): b logs it down after heartbeat_timeout" \
+	wait_log "$T/b.log" "peer a (127.0.0.1:$PA) is down: not heard for"
+out=$("$AGENT" -c "$T/b.conf" peers 2>&1)
+expect "peers: a is down, excluded" 0 \
+	"peer a 127.0.0.1 $PA configured down (not heard for" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" borrow a 64M 2>&1)
+expect "borrow a 64M: refused, a is down (exit 3)" 3 \
+	"peer a is down: not heard for" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" borrow 64M 2>&1)
+expect "borrow 64M: a is not chosen (exit 3)" 3 \
+	"no peer can lend 64 MiB now: peer a is down" $? "$out"
+kill -CONT "$PID_A"
+ktap_check "a heard again (SIGCONT): b logs it up again" \
+	wait_log "$T/b.log" "peer a (127.0.0.1:$PA) is up again"
+ktap_check "peers: a is up again" \
+	wait_peers "$T/b.conf" "peer a 127.0.0.1 $PA configured up (heard"
+out=$("$AGENT" -c "$T/b.conf" borrow 1T 2>&1)
+expect "borrow 1T: a is asked again, and cannot lend that much (exit 3)" 3 \
+	"no peer can lend 1 TiB now: a: up, lendable 512 MiB, 0 grant(s)" $? "$out"
+
+out=$("$AGENT" -c "$T/c.conf" heartbeat a 2>&1)
+expect "another key gets no reply (exit 1)" 1 "without a reply" $? "$out"
+ktap_check "a logs the authentication failure" wait_log "$T/a.log" "authentication failed"
+
+kill "$PID_A"
+wait "$PID_A"
+expect "SIGTERM stops a cleanly (exit 0)" 0 "info: stopped" $? "$(cat "$T/a.log")"
+sed 's/^/#   a: /' "$T/a.log"
+ktap_finish

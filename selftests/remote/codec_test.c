@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the slicepool-agent wire codec
+ * (nvmet-remote-ns/agent/proto.c): every message type survives an
+ * encode/decode round trip, and every malformed, oversized, truncated or
+ * unknown input is refused with its own status and a reason, never a
+ * crash (including random mutations of valid frames).
+ */
+#include <stdarg.h>
+
+#include "remote-test.h"
+
+static struct spa_key key;
+
+/* Encodes, seals, verifies and decodes @m; the decoded copy in @out. */
+static bool round_trip(const struct spa_msg *m, struct spa_msg *out)
+{
+	u8 buf[SPA_FRAME_MAX];
+	char why[256];
+	size_t len;
+	int ret;
+
+	ret = spa_encode(m, buf, sizeof(buf), &len, why, sizeof(why));
+	if (ret) {
+		fail("encode of %s: %s", spa_type_name(m->type), why);
+		return false;
+	}
+	if (spa_seal(&key, buf, len) || !spa_verify(&key, buf, len)) {
+		fail("seal/verify of %s", spa_type_name(m->type));
+		return false;
+	}
+	ret = spa_decode(buf, len, out, why, sizeof(why));
+	if (ret) {
+		fail("decode of %s: %s", spa_type_name(m->type), why);
+		return false;
+	}
+	return true;
+}
+
+static void base(struct spa_msg *m, u8 type)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->ts_ms = 1795276407123ULL;
+	spa_random(m->nonce, sizeof(m->nonce));
+	snprintf(m->node, sizeof(m->node), "node-b.1");
+	m->fields = SPA_F(SPA_T_NODE);
+	if (type & SPA_REPLY) {
+		spa_random(m->reply_to, sizeof(m->reply_to));
+		m->fields |= SPA_F(SPA_T_REPLY_TO);
+	} else {
+		snprintf(m->to, sizeof(m->to), "a");
+		m->fields |= SPA_F(SPA_T_TO);
+	}
+}
+
+static void same_common(const struct spa_msg *a, const struct spa_msg *b)
+{
+	CHECK(a->type == b->type, "type %02x != %02x", a->type, b->type);
+	CHECK(a->ts_ms == b->ts_ms, "ts");
+	CHECK(!memcmp(a->nonce, b->nonce, SPA_NONCE_LEN), "nonce");
+	CHECK(a->fields == b->fields, "fields %x != %x", a->fields, b->fields);
+	CHECK(!strcmp(a->node, b->node), "node");
+	CHECK(!strcmp(a->to, b->to), "to");
+	CHECK(!memcmp(a->reply_to, b->reply_to, SPA_NONCE_LEN), "reply_to");
+}
+
+static void t_hello(void)
+{
+	struct spa_msg m, d;
+
+	base(&m, SPA_HELLO);
+	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT);
+	snprintf(m.addr, sizeof(m.addr), "10.99.0.2");
+	m.port = 7450;
+	if (!round_trip(&m, &d))
+		return;
+	same_common(&m, &d);
+	CHECK(!strcmp(d.addr, "10.99.0.2") && d.port == 7450, "%s %u", d.addr,
+	      d.port);
+}
+
+static void t_peer_lists(void)
+{
+	struct spa_msg m, d;
+	unsigned int i;
+	u8 types[] = { SPA_HELLO | SPA_REPLY, SPA_PEERS | SPA_REPLY };
+	size_t t;
+
+	for (t = 0; t < ARRAY_SIZE(types); t++) {
+		base(&m, types[t]);
+		m.fields |= SPA_F(SPA_T_PEER);
+		m.nr_peers = SPA_PEERS_MAX;
+		for (i = 0; i < m.nr_peers; i++) {
+			snprintf(m.peers[i].name, sizeof(m.peers[i].name),
+				 "peer-%02u-xxxxxxxxxxxxxxx", i);
+			snprintf(m.peers[i].addr, sizeof(m.peers[i].addr),
+				 i % 2 ? "10.99.0.%u" :
+				 "fd00:aaaa:bbbb:cccc:dddd:eeee:ffff:%u", i + 1);
+			m.peers[i].port = 1 + i * 2000;
+		}
+		if (!round_trip(&m, &d))
+			return;
+		same_common(&m, &d);
+		CHECK(d.nr_peers == m.nr_peers, "%u peers", d.nr_peers);
+		for (i = 0; i < d.nr_peers; i++)
+			CHECK(!strcmp(d.peers[i].name, m.peers[i].name) &&
+			      !strcmp(d.peers[i].addr, m.peers[i].addr) &&
+			      d.peers[i].port == m.peers[i].port, "peer %u", i);
+		/* A reply without a peer list is valid too. */
+		base(&m, types[t]);
+		if (round_trip(&m, &d))
+			CHECK(!d.nr_peers, "no peers");
+	}
+}
+
+static void t_peers_heartbeat(void)
+{
+	struct spa_msg m, d;
+
+	base(&m, SPA_PEERS);
+	if (round_trip(&m, &d))
+		same_common(&m, &d);
+	base(&m, SPA_HEARTBEAT);
+	if (round_trip(&m, &d))
+		same_common(&m, &d);
+	base(&m, SPA_HEARTBEAT | SPA_REPLY);
+	m.fields |= SPA_F(SPA_T_FREE) | SPA_F(SPA_T_GRANTS);
+	m.free = 0xfedcba9876543210ULL;
+	m.grants = 17;
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(d.free == m.free && d.grants == 17, "free/grants");
+	}
+}
+
+static void t_request_grant(void)
+{
+	struct spa_msg m, d;
+
+	base(&m, SPA_REQUEST);
+	m.fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
+		    SPA_F(SPA_T_REQ_ID);
+	snprintf(m.hostnqn, sizeof(m.hostnqn), HOSTNQN_B);
+	m.size = 256ULL << 20;
+	spa_random(m.req_id, sizeof(m.req_id));
+	m.req_id[0] |= 1;
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(!strcmp(d.hostnqn, HOSTNQN_B), "hostnqn");
+		CHECK(d.size == m.size, "size");
+		CHECK(!memcmp(d.req_id, m.req_id, SPA_ID_LEN), "req_id");
+	}
+	base(&m, SPA_GRANT);
+	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
+		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
+		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID);
+	snprintf(m.addr, sizeof(m.addr), "::1");
+	m.port = 4420;
+	m.size = SPA_SIZE_MAX;
+	m.grant_id = 0x0123456789abcdefULL;
+	snprintf(m.subnqn, sizeof(m.subnqn),
+		 "nqn.2026-11.io.slicepool:grant:a:0123456789abcdef");
+	m.nsid = 1;
+	spa_uuid_parse("5b1c0000-0000-4000-8000-0000000000b0", m.uuid);
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(!strcmp(d.addr, "::1") && d.port == 4420, "addr");
+		CHECK(d.size == SPA_SIZE_MAX, "size");
+		CHECK(d.grant_id == m.grant_id, "grant id");
+		CHECK(!strcmp(d.subnqn, m.subnqn), "subnqn");
+		CHECK(d.nsid == 1, "nsid");
+		CHECK(!memcmp(d.uuid, m.uuid, 16), "uuid");
+	}
+}
+
+static void t_release_error(void)
+{
+	struct spa_msg m, d;
+
+	base(&m, SPA_RELEASE);
+	m.fields |= SPA_F(SPA_T_GRANT_ID);
+	m.grant_id = 1;
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(d.grant_id == 1, "grant id");
+	}
+	base(&m, SPA_RELEASE | SPA_REPLY);
+	m.fields |= SPA_F(SPA_T_GRANT_ID);
+	m.grant_id = ~0ULL;
+	if (round_trip(&m, &d))
+		CHECK(d.grant_id == ~0ULL, "grant id");
+	base(&m, SPA_ERROR);
+	m.fields &= ~SPA_F(SPA_T_TO);
+	m.to[0] = '\0';
+	m.fields |= SPA_F(SPA_T_REPLY_TO) | SPA_F(SPA_T_ERR_CODE) |
+		    SPA_F(SPA_T_ERR_TEXT);
+	m.err_code = SPA_ERR_NO_SPACE;
+	snprintf(m.err_text, sizeof(m.err_text), "pool pa can lend 0 B");
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(d.err_code == SPA_ERR_NO_SPACE, "code");
+		CHECK(!strcmp(d.err_text, m.err_text), "text");
+	}
+	/* The text is optional, and may be empty. */
+	m.fields &= ~SPA_F(SPA_T_ERR_TEXT);
+	if (round_trip(&m, &d))
+		CHECK(!d.err_text[0], "no text");
+	m.fields |= SPA_F(SPA_T_ERR_TEXT);
+	m.err_text[0] = '\0';
+	if (round_trip(&m, &d))
+		CHECK(!(d.fields ^ m.fields), "empty text");
+}
+
+/* The encoder refuses what the decoder would: it never sends it. */
+static void t_encode_refuses(void)
+{
+	struct spa_msg m;
+	u8 buf[SPA_FRAME_MAX];
+	size_t len;
+	char why[256];
+
+	base(&m, SPA_REQUEST);
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_MISSING, "request without size");
+	base(&m, SPA_HELLO);
+	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE);
+	snprintf(m.addr, sizeof(m.addr), "10.0.0.1");
+	m.port = 1;
+	m.size = 4096;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "hello with a size");
+	base(&m, 0x42);
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_VERB, "unknown type");
+	base(&m, SPA_HELLO);
+	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT);
+	snprintf(m.addr, sizeof(m.addr), "localhost");
+	m.port = 1;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "a host name for an address: %s", why);
+	base(&m, SPA_PEERS | SPA_REPLY);
+	m.fields |= SPA_F(SPA_T_PEER);
+	m.nr_peers = SPA_PEERS_MAX + 1;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "33 peers");
+	base(&m, SPA_REQUEST);
+	m.fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
+		    SPA_F(SPA_T_REQ_ID);
+	snprintf(m.hostnqn, sizeof(m.hostnqn), HOSTNQN_B);
+	m.size = 4096;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "zero request id");
+}
+
+/* A valid RELEASE as raw bytes, to be broken by the cases below. */
+static void good_release(struct raw *r)
+{
+	raw_header(r, SPA_RELEASE, 1795276407123ULL);
+	raw_str(r, SPA_T_NODE, "b");
+	raw_str(r, SPA_T_TO, "a");
+	raw_int(r, SPA_T_GRANT_ID, 5, 8);
+}
+
+/* Expects @r (finished and sealed here) to be refused with @want. */
+static void expect_refused(struct raw *r, int want, const char *what)
+{
+	struct spa_msg m;
+	char why[256] = "";
+	int ret;
+
+	raw_finish(r, &key);
+	ret = spa_decode(r->b, r->len, &m, why, sizeof(why));
+	if (ret != want)
+		fail("%s: decode gave %d (%s), expected %d (%s): %s", what,
+		     ret, spa_status_name(ret), want, spa_status_name(want),
+		     why);
+	else if (!why[0])
+		fail("%s: refused without a reason", what);
+	else
+		printf("#   %s: refused: %s\n", what, why);
+}
+
+static void t_refuse_header(void)
+{
+	struct raw r;
+	struct spa_msg m;
+	char why[256];
+	u32 flen;
+
+	good_release(&r);
+	raw_finish(&r, &key);
+	CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)), "the good one: %s",
+	      why);
+
+	good_release(&r);
+	r.b[0] = 'X';
+	expect_refused(&r, -SPA_E_MAGIC, "bad magic");
+	good_release(&r);
+	r.b[4] = 2;
+	expect_refused(&r, -SPA_E_VERSION, "version 2");
+	good_release(&r);
+	r.b[4] = 0;
+	expect_refused(&r, -SPA_E_VERSION, "version 0");
+	good_release(&r);
+	r.b[7] = 1;
+	expect_refused(&r, -SPA_E_FLAGS, "flags set");
+	good_release(&r);
+	r.b[5] = 0x42;
+	expect_refused(&r, -SPA_E_VERB, "unknown verb 0x42");
+	good_release(&r);
+	r.b[5] = 0;
+	expect_refused(&r, -SPA_E_VERB, "verb 0");
+	good_release(&r);
+	r.b[5] = 0x86;
+	expect_refused(&r, -SPA_E_VERB, "reply to an unknown verb");
+
+	/* Declared lengths out of bounds: checked from 12 bytes on. */
+	good_release(&r);
+	raw_finish(&r, &key);
+	r.b[8] = 0;
+	r.b[9] = 0x0f;
+	r.b[10] = 0x42;
+	r.b[11] = 0x40;	/* 1000000 */
+	CHECK(spa_check_prefix(r.b, SPA_PREFIX_LEN, &flen, why, sizeof(why)) ==
+	      -SPA_E_SIZE, "oversized declared length");
+	CHECK(spa_decode(r.b, r.len, &m, why, sizeof(why)) == -SPA_E_SIZE,
+	      "oversized: %s", why);
+	r.b[9] = 0;
+	r.b[10] = 0;
+	r.b[11] = SPA_FRAME_MIN - 1;
+	CHECK(spa_check_prefix(r.b, SPA_PREFIX_LEN, &flen, why, sizeof(why)) ==
+	      -SPA_E_SIZE, "declared length below the minimum");
+	r.b[10] = (SPA_FRAME_MAX + 1) >> 8;
+	r.b[11] = (SPA_FRAME_MAX + 1) & 0xff;
+	CHECK(spa_check_prefix(r.b, SPA_PREFIX_LEN, &flen, why, sizeof(why)) ==
+	      -SPA_E_SIZE, "4097 bytes declared");
+}
+
+static void t_refuse_truncated(void)
+{
+	struct raw r;
+	struct spa_msg m;
+	char why[256];
+	size_t n;
+	int ret;
+
+	good_release(&r);
+	raw_finish(&r, &key);
+	for (n = 0; n < r.len; n++) {
+		ret = spa_decode(r.b, n, &m, why, sizeof(why));
+		CHECK(ret == -SPA_E_TRUNCATED, "%zu of %zu bytes: %d (%s)", n,
+		      r.len, ret, why);
+	}
+	/* Extra bytes after the frame. */
+	r.b[r.len] = 0;
+	CHECK(spa_decode(r.b, r.len + 1, &m, why, sizeof(why)) == -SPA_E_SIZE,
+	      "a trailing byte: %s", why);
+}
+
+static void t_refuse_fields(void)
+{
+	char long_node[SPA_NODE_MAX + 2];
+	struct raw r;
+	u8 zero16[16] = { 0 };
+
+	good_release(&r);
+	raw_field(&r, 99, "x", 1);
+	expect_refused(&r, -SPA_E_FIELD, "unknown tag 99");
+	good_release(&r);
+	raw_field(&r, 0, "x", 1);
+	expect_refused(&r, -SPA_E_FIELD, "tag 0");
+	good_release(&r);
+	raw_str(&r, SPA_T_SUBNQN, "nqn.2014-08.io.example:x");
+	expect_refused(&r, -SPA_E_FIELD, "a field the verb does not allow");
+
+	raw_header(&r, SPA_RELEASE, 1);
+	raw_str(&r, SPA_T_TO, "a");
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+	expect_refused(&r, -SPA_E_FIELD, "fields out of order");
+
+	raw_header(&r, SPA_RELEASE, 1);
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_str(&r, SPA_T_NODE, "c");
+	raw_str(&r, SPA_T_TO, "a");
+	raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+	expect_refused(&r, -SPA_E_FIELD, "duplicate field");
+
+	raw_header(&r, SPA_RELEASE, 1);
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_str(&r, SPA_T_TO, "a");
+	expect_refused(&r, -SPA_E_MISSING, "release without a grant id");
+
+	raw_header(&r, SPA_RELEASE, 1);
+	expect_refused(&r, -SPA_E_MISSING, "an empty body");
+
+	memset(long_node, 'n', sizeof(long_node) - 1);
+	long_node[sizeof(long_node) - 1] = '\0';
+	raw_header(&r, SPA_RELEASE, 1);
+	raw_str(&r, SPA_T_NODE, long_node);
+	expect_refused(&r, -SPA_E_FIELD, "a 25-character node name");
+
+	raw_header(&r, SPA_RELEASE, 1);
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_str(&r, SPA_T_TO, "a");
+	raw_int(&r, SPA_T_GRANT_ID, 5, 4);
+	expect_refused(&r, -SPA_E_FIELD, "a 4-byte grant id");
+
+	/* A field whose length runs past the body. */
+	raw_header(&r, SPA_RELEASE, 1);
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_str(&r, SPA_T_TO, "a");
+	raw_be(&r, SPA_T_GRANT_ID, 2);
+	raw_be(&r, 200, 2);
+	raw_be(&r, 5, 8);
+	expect_refused(&r, -SPA_E_FIELD, "a length past the body");
+
+	/* Two bytes left where a field header needs four. */
+	good_release(&r);
+	raw_be(&r, 0, 2);
+	expect_refused(&r, -SPA_E_FIELD, "a truncated field header");
+
+	raw_header(&r, SPA_RELEASE, 1);
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_str(&r, SPA_T_TO, "a");
+	raw_int(&r, SPA_T_GRANT_ID, 0, 8);
+	expect_refused(&r, -SPA_E_FIELD, "grant id 0");
+
+	raw_header(&r, SPA_HEARTBEAT, 1);
+	raw_field(&r, SPA_T_NODE, "b\0c", 3);
+	expect_refused(&r, -SPA_E_FIELD, "a NUL in a string");
+
+	raw_header(&r, SPA_REQUEST, 1);
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_str(&r, SPA_T_TO, "a");
+	raw_str(&r, SPA_T_HOSTNQN, HOSTNQN_B);
+	raw_int(&r, SPA_T_SIZE, 4096, 8);
+	raw_field(&r, SPA_T_REQ_ID, zero16, 16);
+	expect_refused(&r, -SPA_E_FIELD, "a zero request id");
+}
+
+/* Values each field refuses, in an otherwise valid request or reply. */
+static void t_refuse_values(void)
+{
+	static const char *const bad_nodes[] = {
+		"", "-b", ".b", "b/c", "b c", "b;rm", "b\x7f", "b\xc3\xa9",
+	};
+	static const char *const bad_nqns[] = {
+		"nqn.a", "iqn.2014-08.org.x:y", "nqn.2014-08.org.x;reboot",
+		"nqn.2014-08.org.x y", "nqn.2014-08.org.x/../../z",
+		"nqn.2014-08.org.$(id)",
+	};
+	static const char *const bad_addrs[] = {
+		"localhost", "10.99.0", "10.99.0.256", "1.2.3.4:80", "::g",
+		"10.99.0.1 ", "a",
+	};
+	static const u64 bad_sizes[] = {
+		0, 1, 4095, 4097, SPA_SIZE_MAX + 4096, ~0ULL,
+	};
+	struct raw r;
+	u8 id[16];
+	size_t i;
+
+	spa_random(id, sizeof(id));
+	id[0] |= 1;
+	for (i = 0; i < ARRAY_SIZE(bad_nodes); i++) {
+		raw_header(&r, SPA_HEARTBEAT, 1);
+		raw_str(&r, SPA_T_NODE, bad_nodes[i]);
+		raw_str(&r, SPA_T_TO, "a");
+		expect_refused(&r, -SPA_E_FIELD, "a bad node name");
+	}
+	for (i = 0; i < ARRAY_SIZE(bad_nqns); i++) {
+		raw_header(&r, SPA_REQUEST, 1);
+		raw_str(&r, SPA_T_NODE, "b");
+		raw_str(&r, SPA_T_TO, "a");
+		raw_str(&r, SPA_T_HOSTNQN, bad_nqns[i]);
+		raw_int(&r, SPA_T_SIZE, 4096, 8);
+		raw_field(&r, SPA_T_REQ_ID, id, 16);
+		expect_refused(&r, -SPA_E_FIELD, bad_nqns[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad_addrs); i++) {
+		raw_header(&r, SPA_HELLO, 1);
+		raw_str(&r, SPA_T_NODE, "b");
+		raw_str(&r, SPA_T_TO, "a");
+		raw_str(&r, SPA_T_ADDR, bad_addrs[i]);
+		raw_int(&r, SPA_T_PORT, 7450, 2);
+		expect_refused(&r, -SPA_E_FIELD, "a bad address");
+	}
+	for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
+		raw_header(&r, SPA_REQUEST, 1);
+		raw_str(&r, SPA_T_NODE, "b");
+		raw_str(&r, SPA_T_TO, "a");
+		raw_str(&r, SPA_T_HOSTNQN, HOSTNQN_B);
+		raw_int(&r, SPA_T_SIZE, bad_sizes[i], 8);
+		raw_field(&r, SPA_T_REQ_ID, id, 16);
+		expect_refused(&r, -SPA_E_FIELD, "a bad size");
+	}
+	raw_header(&r, SPA_HELLO, 1);
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_str(&r, SPA_T_TO, "a");
+	raw_str(&r, SPA_T_ADDR, "10.0.0.1");
+	raw_int(&r, SPA_T_PORT, 0, 2);
+	expect_refused(&r, -SPA_E_FIELD, "port 0");
+
+	raw_header(&r, SPA_ERROR, 1);
+	raw_str(&r, SPA_T_NODE, "a");
+	raw_field(&r, SPA_T_REPLY_TO, id, 16);
+	raw_int(&r, SPA_T_ERR_CODE, SPA_ERR_MAX, 2);
+	expect_refused(&r, -SPA_E_FIELD, "an unknown error code");
+
+	raw_header(&r, SPA_ERROR, 1);
+	raw_str(&r, SPA_T_NODE, "a");
+	raw_field(&r, SPA_T_REPLY_TO, id, 16);
+	raw_int(&r, SPA_T_ERR_CODE, 1, 2);
+	raw_str(&r, SPA_T_ERR_TEXT, "line\nbreak");
+	expect_refused(&r, -SPA_E_FIELD, "a control character in a text");
+
+	raw_header(&r, SPA_GRANT, 1);
+	raw_str(&r, SPA_T_NODE, "a");
+	raw_field(&r, SPA_T_REPLY_TO, id, 16);
+	raw_str(&r, SPA_T_ADDR, "10.0.0.1");
+	raw_int(&r, SPA_T_PORT, 4420, 2);
+	raw_int(&r, SPA_T_SIZE, 4096, 8);
+	raw_int(&r, SPA_T_GRANT_ID, 1, 8);
+	raw_str(&r, SPA_T_SUBNQN, "nqn.2014-08.io.x:y");
+	raw_int(&r, SPA_T_NSID, 0, 4);
+	raw_field(&r, SPA_T_UUID, id, 16);
+	expect_refused(&r, -SPA_E_FIELD, "nsid 0");
+
+	/* Peer entries: a name longer than the entry, a bad address. */
+	raw_header(&r, SPA_PEERS | SPA_REPLY, 1);
+	raw_str(&r, SPA_T_NODE, "a");
+	raw_field(&r, SPA_T_REPLY_TO, id, 16);
+	raw_field(&r, SPA_T_PEER, "\034\036\011abc1.2.3.4", 10);
+	expect_refused(&r, -SPA_E_FIELD, "a peer name past its entry");
+	raw_header(&r, SPA_PEERS | SPA_REPLY, 1);
+	raw_field(&r, SPA_T_NODE, "a", 1);
+	raw_field(&r, SPA_T_REPLY_TO, id, 16);
+	raw_field(&r, SPA_T_PEER, "\034\036\001bhost.example", 16);
+	expect_refused(&r, -SPA_E_FIELD, "a peer at a host name");
+}
+
+static void t_refuse_too_many_peers(void)
+{
+	struct raw r;
+	u8 id[16] = { 1 };
+	unsigned int i;
+
+	raw_header(&r, SPA_PEERS | SPA_REPLY, 1);
+	raw_str(&r, SPA_T_NODE, "a");
+	raw_field(&r, SPA_T_REPLY_TO, id, 16);
+	for (i = 0; i <= SPA_PEERS_MAX; i++)
+		raw_field(&r, SPA_T_PEER, "\034\036\001b1.2.3.4", 11);
+	expect_refused(&r, -SPA_E_FIELD, "33 peer entries");
+}
+
+/*
+ * Random damage to valid frames: every result is either a clean decode
+ * or a refusal with a reason; the decoder reads nothing outside the
+ * buffer (run under valgrind or ASan to see it).
+ */
+static void t_fuzz(void)
+{
+	struct spa_msg m, d;
+	u8 good[SPA_FRAME_MAX], buf[SPA_FRAME_MAX];
+	unsigned int seed = 12345, i, k, ok = 0, bad = 0, noreason = 0;
+	char why[256];
+	size_t len, n;
+	int ret;
+
+	base(&m, SPA_GRANT);
+	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
+		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
+		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID);
+	snprintf(m.addr, sizeof(m.addr), "10.99.0.1");
+	m.port = 4420;
+	m.size = 1 << 30;
+	m.grant_id = 7;
+	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2026-11.io.slicepool:g:a:7");
+	m.nsid = 1;
+	m.uuid[3] = 1;
+	if (spa_encode(&m, good, sizeof(good), &len, why, sizeof(why))) {
+		fail("encode: %s", why);
+		return;
+	}
+	for (i = 0; i < 200000; i++) {
+		memcpy(buf, good, len);
+		n = len;
+		for (k = 0; k < 1 + (unsigned int)rand_r(&seed) % 4; k++)
+			buf[rand_r(&seed) % len] ^= 1 << (rand_r(&seed) % 8);
+		if (rand_r(&seed) % 4 == 0)
+			n = rand_r(&seed) % (len + 1);
+		why[0] = '\0';
+		ret = spa_decode(buf, n, &d, why, sizeof(why));
+		if (!ret) {
+			ok++;
+		} else {
+			bad++;
+			if (!why[0])
+				noreason++;
+		}
+	}
+	printf("#   200000 damaged frames: %u decoded, %u refused\n", ok, bad);
+	CHECK(!noreason, "%u refusals without a reason", noreason);
+	CHECK(bad > 100000, "only %u refused", bad);
+}
+
+static void t_validators(void)
+{
+	u8 u[16];
+	char s[SPA_UUID_STR];
+
+	CHECK(spa_valid_nqn("nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b0"),
+	      "uuid nqn");
+	CHECK(!spa_valid_nqn("nqn."), "short nqn");
+	CHECK(spa_valid_addr("fe80::1") && spa_valid_addr("10.0.0.1"), "addr");
+	CHECK(!spa_valid_addr("fe80::1%eth0"), "scoped address");
+	CHECK(!spa_uuid_parse("5B1C0000-0000-4000-8000-0000000000B0", u),
+	      "upper case uuid");
+	spa_uuid_format(u, s);
+	CHECK(!strcmp(s, "5b1c0000-0000-4000-8000-0000000000b0"), "%s", s);
+	CHECK(spa_uuid_parse("5b1c0000-0000-4000-8000-0000000000b", u),
+	      "short uuid");
+	CHECK(spa_uuid_parse("5b1c0000x0000-4000-8000-0000000000b0", u),
+	      "bad separator");
+	CHECK(spa_valid_name("rg-0123456789abcdef") && !spa_valid_name("a:b"),
+	      "names");
+}
+
+int main(void)
+{
+	static const struct ktap_case cases[] = {
+		{ "round trip: hello", t_hello },
+		{ "round trip: hello and peer-list replies, 0 and 32 peers",
+		  t_peer_lists },
+		{ "round trip: peers, heartbeat and its reply",
+		  t_peers_heartbeat },
+		{ "round trip: request and grant", t_request_grant },
+		{ "round trip: release, released, error", t_release_error },
+		{ "encoder refuses what a peer would refuse", t_encode_refuses },
+		{ "refused: bad magic, version, flags, verbs, lengths (oversized)",
+		  t_refuse_header },
+		{ "refused: every truncation, trailing bytes", t_refuse_truncated },
+		{ "refused: unknown, misplaced, duplicate, missing, short fields",
+		  t_refuse_fields },
+		{ "refused: bad names, NQNs, addresses, sizes, codes, texts",
+		  t_refuse_values },
+		{ "refused: more than 32 peers", t_refuse_too_many_peers },
+		{ "200000 damaged frames: decoded or refused with a reason",
+		  t_fuzz },
+		{ "validators: NQN, address, UUID, names", t_validators },
+	};
+
+	test_key(&key, TEST_KEY_HEX);
+	return ktap_run(cases, ARRAY_SIZE(cases));
+}

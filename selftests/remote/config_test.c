@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of slicepool-agent's configuration file
+ * (nvmet-remote-ns/agent/config.c): a full file and its defaults, and
+ * each kind of mistake refused with its line number.
+ */
+#include "remote-test.h"
+
+static const char full[] =
+	"# a node that lends\n"
+	"node a\n"
+	"listen 10.99.0.1 7450   # agents talk here\n"
+	"export 10.99.0.1 4421\n"
+	"nvmet_port_id 17\n"
+	"key_file /etc/slicepool/agent.key\n"
+	"pool pa\n"
+	"state_dir /var/lib/x\n"
+	"hostnqn " HOSTNQN_B "\n"
+	"hostid 5b1c0000-0000-4000-8000-0000000000b0\n"
+	"nqn_prefix nqn.2014-08.com.example\n"
+	"nvme_cli /sbin/nvme\n"
+	"lend yes\n"
+	"keep_free 1G\n"
+	"lend_max 2T\n"
+	"max_grants 4\n"
+	"ctrl_loss_tmo -1\n"
+	"reconnect_delay 3\n"
+	"max_skew 5\n"
+	"heartbeat 0\n"
+	"heartbeat_timeout 9\n"
+	"io_timeout 7\n"
+	"\n"
+	"peer b 10.99.0.2 7450\n"
+	"peer c fd00::3 7451\n";
+
+static void t_full(void)
+{
+	struct spa_config c;
+	char why[512];
+
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(full, &c, why, sizeof(why)), "%s", why);
+	CHECK(!strcmp(c.node, "a") && !strcmp(c.listen_addr, "10.99.0.1") &&
+	      c.listen_port == 7450, "node, listen");
+	CHECK(!strcmp(c.advertise, "10.99.0.1"), "advertise %s", c.advertise);
+	CHECK(!strcmp(c.export_addr, "10.99.0.1") && c.export_port == 4421 &&
+	      c.nvmet_port_id == 17, "export");
+	CHECK(!strcmp(c.pool, "pa") && c.lend == 1, "pool, lend");
+	CHECK(c.keep_free == 1ULL << 30 && c.lend_max == 2ULL << 40, "sizes");
+	CHECK(c.max_grants == 4 && c.ctrl_loss_tmo == -1 &&
+	      c.reconnect_delay == 3 && c.max_skew == 5 && !c.heartbeat &&
+	      c.heartbeat_timeout == 9 && c.io_timeout == 7, "numbers");
+	CHECK(c.nr_peers == 2 && !strcmp(c.peers[1].addr, "fd00::3") &&
+	      c.peers[1].port == 7451, "peers");
+	CHECK(!strcmp(c.hostnqn, HOSTNQN_B), "hostnqn");
+}
+
+#define BASE_B "node b\nlisten 10.0.0.2 7450\nkey_file /k\n"
+
+static void t_defaults(void)
+{
+	struct spa_config c;
+	char why[512];
+
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\nkey_file /k\n",
+				&c, why, sizeof(why)), "%s", why);
+	CHECK(!strcmp(c.export_addr, "10.0.0.2") && c.export_port == 4420 &&
+	      c.nvmet_port_id == 4420, "export defaults");
+	CHECK(!c.lend, "lends without a pool");
+	CHECK(!strcmp(c.state_dir, "/var/lib/slicepool-agent"), "state_dir");
+	CHECK(c.ctrl_loss_tmo == 600 && c.reconnect_delay == 10 &&
+	      c.max_skew == 30 && c.heartbeat == 10 && c.io_timeout == 10 &&
+	      c.max_grants == 16, "numbers");
+	CHECK(c.heartbeat_timeout == 30, "heartbeat_timeout %u: 3 x heartbeat",
+	      c.heartbeat_timeout);
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE_B "heartbeat 2\n", &c, why, sizeof(why)),
+	      "%s", why);
+	CHECK(c.heartbeat_timeout == 6, "heartbeat_timeout %u follows heartbeat",
+	      c.heartbeat_timeout);
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE_B "heartbeat 2\nheartbeat_timeout 3\n", &c,
+				why, sizeof(why)), "%s", why);
+	CHECK(c.heartbeat == 2 && c.heartbeat_timeout == 3, "heartbeat_timeout %u",
+	      c.heartbeat_timeout);
+	CHECK(!strcmp(c.nqn_prefix, "nqn.2026-11.io.slicepool"), "prefix");
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse("node b\nlisten :: 7450\nadvertise fd00::2\nkey_file /k\npool p\n",
+				&c, why, sizeof(why)), "%s", why);
+	CHECK(c.lend == 1 && !strcmp(c.export_addr, "fd00::2"),
+	      "a pool means lending; export follows advertise");
+}
+
+static void bad(const char *text, const char *want)
+{
+	struct spa_config c;
+	char why[512] = "";
+
+	spa_config_defaults(&c);
+	if (!spa_config_parse(text, &c, why, sizeof(why)))
+		fail("accepted: %s", text);
+	else if (!strstr(why, want))
+		fail("'%s' not in: %s", want, why);
+	else
+		printf("#   refused: %s\n", why);
+}
+
+#define BASE "node a\nlisten 10.0.0.1 7450\nkey_file /k\n"
+
+static void t_refused(void)
+{
+	char big[2048];
+
+	bad("listen 10.0.0.1 7450\nkey_file /k\n", "'node' is not set");
+	bad("node a\nkey_file /k\n", "'listen' is not set");
+	bad("node a\nlisten 10.0.0.1 7450\n", "'key_file' is not set");
+	bad(BASE "colour blue\n", "line 4: unknown key 'colour'");
+	bad(BASE "pool\n", "line 4: 'pool' takes");
+	bad(BASE "pool a b\n", "line 4: 'pool' takes");
+	bad(BASE "node b\n", "line 4: 'node' given twice");
+	bad(BASE "peer b 10.0.0.2 1\npeer b 10.0.0.3 1\n",
+	    "line 5: peer 'b' given twice");
+	bad(BASE "peer a 10.0.0.2 1\n", "own name");
+	bad("node a/b\n", "line 1: bad value for 'node'");
+	bad("node a\nlisten localhost 7450\n", "line 2: bad value for 'listen'");
+	bad("node a\nlisten 10.0.0.1 0\n", "bad value for 'listen'");
+	bad("node a\nlisten 10.0.0.1 65536\n", "bad value for 'listen'");
+	bad("node a\nlisten 0.0.0.0 7450\nkey_file /k\n", "needs 'advertise");
+	bad(BASE "key_file relative\n", "given twice");
+	bad("node a\nlisten 10.0.0.1 1\nkey_file k\n", "bad value for 'key_file'");
+	bad(BASE "pool a:b\n", "bad value for 'pool'");
+	bad(BASE "keep_free 1X\n", "bad value for 'keep_free'");
+	bad(BASE "keep_free -1\n", "bad value for 'keep_free'");
+	bad(BASE "max_grants 0\n", "bad value for 'max_grants'");
+	bad(BASE "max_grants 257\n", "bad value for 'max_grants'");
+	bad(BASE "ctrl_loss_tmo -2\n", "bad value for 'ctrl_loss_tmo'");
+	bad(BASE "heartbeat 1h\n", "bad value for 'heartbeat'");
+	bad(BASE "heartbeat_timeout 0\n", "bad value for 'heartbeat_timeout'");
+	bad(BASE "heartbeat_timeout 86401\n",
+	    "bad value for 'heartbeat_timeout'");
+	bad(BASE "heartbeat 5\nheartbeat_timeout 5\n",
+	    "'heartbeat_timeout 5' must be longer than 'heartbeat 5'");
+	bad(BASE "lend maybe\n", "bad value for 'lend'");
+	bad(BASE "lend yes\n", "needs 'pool'");
+	bad(BASE "hostnqn iqn.x\n", "bad value for 'hostnqn'");
+	bad(BASE "hostid 1234\n", "bad value for 'hostid'");
+	bad(BASE "export 0.0.0.0 4420\n", "bad value for 'export'");
+	bad(BASE "a b c d e f\n", "too many words");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	bad(big, "line 1: longer than");
+}
+
+static void t_sizes(void)
+{
+	u64 v;
+
+	CHECK(!spa_parse_size("0", &v) && v == 0, "0");
+	CHECK(!spa_parse_size("4096", &v) && v == 4096, "4096");
+	CHECK(!spa_parse_size("256M", &v) && v == 256ULL << 20, "256M");
+	CHECK(!spa_parse_size("1t", &v) && v == 1ULL << 40, "1t");
+	CHECK(spa_parse_size("", &v) && spa_parse_size("M", &v) &&
+	      spa_parse_size("1.5G", &v) && spa_parse_size("2P", &v) &&
+	      spa_parse_size("99999999999999999999", &v) &&
+	      spa_parse_size("1025T", &v), "bad sizes");
+}
+
+int main(void)
+{
+	static const struct ktap_case cases[] = {
+		{ "a full configuration", t_full },
+		{ "defaults", t_defaults },
+		{ "mistakes are refused with their line", t_refused },
+		{ "sizes", t_sizes },
+	};
+
+	return ktap_run(cases, ARRAY_SIZE(cases));
+}

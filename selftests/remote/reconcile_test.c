@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the lender's reconcile at start
+ * (nvmet-remote-ns/agent/lender.c) on a fake configfs tree: grants the
+ * ledger says are being set up, being released or released are torn
+ * down; active ones are kept, or exported again after a reboot; agent
+ * objects no grant owns are removed, others' never; without a ledger
+ * nothing is removed; a corrupt ledger is refused.
+ */
+#include "remote-test.h"
+
+static struct spa_config ca;
+
+static void fresh(const char *name)
+{
+	char dir[300], cmd[400];
+
+	if (!test_dir[0])
+		make_test_dir();
+	snprintf(dir, sizeof(dir), "%s/%s", test_dir, name);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		exit(1);
+	fake_roots(dir);
+	fake_pool("pa", 64);
+	fake_member("pa", "m1", 100, "online", 1);
+	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
+	mkdirs("%s", dir);
+	test_config(&ca, "a", dir, 7450);
+	ca.lend = 1;
+	snprintf(ca.pool, sizeof(ca.pool), "pa");
+	memset(&fake_ctx.fail_export, 0,
+	       sizeof(fake_ctx) - offsetof(struct fake_be, fail_export));
+}
+
+static void make_vol(const char *vol, char uuid[SPA_UUID_STR])
+{
+	char why[256];
+
+	if (fake_backend.vol_create(fake_backend.ctx, "pa", vol, 64 << 20,
+				    uuid, why, sizeof(why)))
+		fail("vol %s: %s", vol, why);
+}
+
+static void make_export(const char *subnqn)
+{
+	struct spa_export e = { .nsid = 1 };
+	char why[256];
+
+	snprintf(e.subnqn, sizeof(e.subnqn), "%s", subnqn);
+	snprintf(e.hostnqn, sizeof(e.hostnqn), HOSTNQN_B);
+	if (fake_backend.export(fake_backend.ctx, &e, why, sizeof(why)))
+		fail("export %s: %s", subnqn, why);
+}
+
+/* Adds grant @id in @state; makes its volume and export if asked. */
+static void grant(struct spa_ledger *l, u64 id, int state, bool vol,
+		  bool exp)
+{
+	struct spa_grant *g = spa_ledger_add(l);
+
+	g->id = id;
+	g->state = state;
+	snprintf(g->peer, sizeof(g->peer), "b");
+	g->size = 64 << 20;
+	g->bytes = 64 << 20;
+	spa_grant_names(&ca, id, g->name, sizeof(g->name), g->subnqn,
+			sizeof(g->subnqn));
+	snprintf(g->hostnqn, sizeof(g->hostnqn), HOSTNQN_B);
+	snprintf(g->traddr, sizeof(g->traddr), "127.0.0.1");
+	g->trsvcid = 4420;
+	g->nsid = 1;
+	g->req_id[0] = (u8)id;
+	snprintf(g->uuid, sizeof(g->uuid), "5b1c0000-0000-4000-8000-0000000000b0");
+	if (vol)
+		make_vol(g->name, g->uuid);
+	if (exp)
+		make_export(g->subnqn);
+}
+
+static bool vol_there(u64 id)
+{
+	char vol[SPA_NAME_MAX + 1];
+
+	spa_grant_names(&ca, id, vol, sizeof(vol), NULL, 0);
+	return spa_vol_bound("pa", vol);
+}
+
+static bool export_there(u64 id)
+{
+	char sub[SPA_NQN_MAX + 1];
+
+	spa_grant_names(&ca, id, NULL, 0, sub, sizeof(sub));
+	return fake_backend.exported(NULL, sub, 0);
+}
+
+static int state_of(struct spa_lender *l, u64 id)
+{
+	struct spa_grant *g = spa_ledger_find(&l->ledger, id);
+
+	return g ? g->state : -1;
+}
+
+static void t_reconcile(void)
+{
+	struct spa_ledger l;
+	struct spa_lender lender;
+	char path[PATH_MAX], why[512], uuid[SPA_UUID_STR], sub[SPA_NQN_MAX + 1];
+	int left;
+
+	fresh("r1");
+	cap_start();
+	snprintf(path, sizeof(path), "%s/grants", ca.state_dir);
+	memset(&l, 0, sizeof(l));
+	l.lender = true;
+	snprintf(l.path, sizeof(l.path), "%s", path);
+	grant(&l, 1, SPA_G_ACTIVE, true, true);
+	grant(&l, 2, SPA_G_ACTIVE, true, false);
+	grant(&l, 3, SPA_G_RELEASING, true, true);
+	grant(&l, 4, SPA_G_EXPORTING, true, false);
+	grant(&l, 5, SPA_G_RELEASED, true, false);
+	grant(&l, 6, SPA_G_ACTIVE, false, false);
+	CHECK(!spa_ledger_save(&l, why, sizeof(why)), "%s", why);
+	spa_ledger_free(&l);
+	make_vol("rg-00000000000000ff", uuid);
+	spa_grant_names(&ca, 0xee, NULL, 0, sub, sizeof(sub));
+	make_export(sub);
+	make_vol("data", uuid);
+	make_export("nqn.2014-08.org.other:x");
+
+	CHECK(!spa_lender_init(&lender, &ca, &fake_backend, why, sizeof(why)),
+	      "%s", why);
+	left = spa_lender_reconcile(&lender);
+	CHECK(left == 1, "%d left (the active grant without a volume)", left);
+	CHECK(vol_there(1) && export_there(1), "active grant 1 touched");
+	CHECK(vol_there(2) && export_there(2) && fake_ctx.restores == 1,
+	      "active grant 2 not exported again (%u restores)",
+	      fake_ctx.restores);
+	CHECK(!vol_there(3) && !export_there(3) &&
+	      state_of(&lender, 3) == SPA_G_RELEASED, "releasing grant 3");
+	CHECK(!vol_there(4) && state_of(&lender, 4) == SPA_G_RELEASED,
+	      "exporting grant 4");
+	CHECK(!vol_there(5), "released grant 5 still has its volume");
+	CHECK(state_of(&lender, 6) == SPA_G_ACTIVE,
+	      "active grant 6 without a volume was given up");
+	CHECK(cap_has("grant 0000000000000006", "is missing"), "no log for 6");
+	CHECK(!spa_vol_bound("pa", "rg-00000000000000ff") &&
+	      !fake_backend.exported(NULL, sub, 0), "objects of no grant kept");
+	CHECK(cap_has("deleted volume pa/rg-00000000000000ff of no grant", NULL),
+	      "no log of the deletion");
+	CHECK(spa_vol_bound("pa", "data") &&
+	      fake_backend.exported(NULL, "nqn.2014-08.org.other:x", 0),
+	      "someone else's volume or export was touched");
+	CHECK(lender.quota.grants == 3 && lender.quota.lent == 3 * (64 << 20),
+	      "quota: %u grants, %llu lent", lender.quota.grants,
+	      lender.quota.lent);
+	spa_lender_free(&lender);
+
+	/* The ledger was written back: a second start changes nothing. */
+	CHECK(!spa_lender_init(&lender, &ca, &fake_backend, why, sizeof(why)),
+	      "%s", why);
+	CHECK(state_of(&lender, 3) == SPA_G_RELEASED, "ledger not saved");
+	left = spa_lender_reconcile(&lender);
+	CHECK(left == 1 && fake_ctx.restores == 1, "second start: %d left",
+	      left);
+	spa_lender_free(&lender);
+	if (!case_ok)
+		cap_dump();
+}
+
+static void t_no_ledger(void)
+{
+	struct spa_lender lender;
+	char uuid[SPA_UUID_STR], why[512];
+
+	fresh("r2");
+	cap_start();
+	make_vol("rg-0000000000000001", uuid);
+	CHECK(!spa_lender_init(&lender, &ca, &fake_backend, why, sizeof(why)),
+	      "%s", why);
+	CHECK(spa_lender_reconcile(&lender) == 0, "reconcile");
+	CHECK(spa_vol_bound("pa", "rg-0000000000000001"),
+	      "a volume was deleted without a ledger");
+	CHECK(cap_has("no ledger", "leaving them alone"), "no warning");
+	spa_lender_free(&lender);
+}
+
+static void t_teardown_fails(void)
+{
+	struct spa_ledger l;
+	struct spa_lender lender;
+	char why[512];
+
+	fresh("r3");
+	cap_start();
+	memset(&l, 0, sizeof(l));
+	l.lender = true;
+	snprintf(l.path, sizeof(l.path), "%s/grants", ca.state_dir);
+	grant(&l, 9, SPA_G_RELEASING, true, true);
+	spa_ledger_save(&l, why, sizeof(why));
+	spa_ledger_free(&l);
+	fake_ctx.fail_unexport = EBUSY;
+	CHECK(!spa_lender_init(&lender, &ca, &fake_backend, why, sizeof(why)),
+	      "%s", why);
+	CHECK(spa_lender_reconcile(&lender) == 1, "a failed teardown not left");
+	CHECK(state_of(&lender, 9) == SPA_G_RELEASING, "state %s",
+	      spa_gstate_name(state_of(&lender, 9)));
+	CHECK(cap_has("teardown failed", "injected"), "no log");
+	fake_ctx.fail_unexport = 0;
+	CHECK(spa_lender_reconcile(&lender) == 0 &&
+	      state_of(&lender, 9) == SPA_G_RELEASED, "the retry");
+	spa_lender_free(&lender);
+}
+
+static void corrupt(const char *text, const char *want)
+{
+	struct spa_lender lender;
+	char path[PATH_MAX], why[512] = "";
+
+	snprintf(path, sizeof(path), "%s/grants", ca.state_dir);
+	put_file(path, text);
+	if (!spa_lender_init(&lender, &ca, &fake_backend, why, sizeof(why))) {
+		if (want[0])
+			fail("accepted: %s", text);
+		spa_lender_free(&lender);
+		return;
+	}
+	if (!want[0]) {
+		fail("the good line was refused: %s", why);
+		return;
+	}
+	CHECK(strstr(why, want), "'%s' not in: %s", want, why);
+	printf("#   refused: %s\n", why);
+}
+
+/* A ledger line of grant @id in @state with volume @name. */
+static const char *line(const char *kind, const char *id, const char *state,
+			const char *name)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf),
+		 "%s %s %s b 4096 4096 %s - 01000000000000000000000000000000 0 - - - 0 1\n",
+		 kind, id, state, name);
+	return buf;
+}
+
+static void t_corrupt_ledger(void)
+{
+	const char *id = "0000000000000001", *vol = "rg-0000000000000001";
+
+	fresh("r4");
+	corrupt(line("grant", id, "active", vol), "");
+	corrupt("# x\ngrant 0000000000000001 active b 4096\n", "grants:2:");
+	corrupt(line("grant", id, "gone", vol), "grants:1:");
+	corrupt(line("grant", "00000000000000zz", "active", vol), "grants:1:");
+	corrupt(line("grant", id, "active", "../../etc"), "grants:1:");
+	corrupt(line("borrow", id, "active", vol), "grants:1:");
+}
+
+int main(void)
+{
+	static const struct ktap_case cases[] = {
+		{ "reconcile: tear down, keep, export again, remove strays",
+		  t_reconcile },
+		{ "reconcile without a ledger removes nothing", t_no_ledger },
+		{ "a teardown that fails is left and retried", t_teardown_fails },
+		{ "a corrupt ledger is refused with its line", t_corrupt_ledger },
+	};
+
+	return ktap_run(cases, ARRAY_SIZE(cases));
+}

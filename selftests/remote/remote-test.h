@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the host unit tests of slicepool-agent (selftests/remote):
+ * a fake slicepool configfs tree (SLICEPOOL_CONFIGFS), a fake lending
+ * backend that acts on it as the kernel would (a volume takes whole
+ * slices from the members' free_slices, or fails with ENOSPC), a capture
+ * of the agent's log lines, and a raw frame builder for malformed input.
+ * Header-only: each test program is one translation unit.
+ */
+#ifndef SPA_REMOTE_TEST_H
+#define SPA_REMOTE_TEST_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "ktap-unit.h"
+
+#ifndef __maybe_unused
+#define __maybe_unused		SPA_ATTR(unused)
+#endif
+
+#define TEST_KEY_HEX \
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define TEST_KEY2_HEX \
+	"ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1eff"
+#define HOSTNQN_B \
+	"nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b0"
+
+static char test_dir[256] __maybe_unused;
+
+/* A fresh temporary directory for the test; removed at exit. */
+static inline void cleanup_dir(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	if (test_dir[0] && strstr(test_dir, "/spa-test.")) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_dir);
+		if (system(cmd))
+			fprintf(stderr, "# cannot remove %s\n", test_dir);
+	}
+}
+
+static inline const char *make_test_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(test_dir, sizeof(test_dir), "%s/spa-test.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(test_dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	atexit(cleanup_dir);
+	return test_dir;
+}
+
+static inline void put_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fprintf(f, "%s\n", val);
+	fclose(f);
+}
+
+static inline void put_u64(const char *path, u64 v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", v);
+	put_file(path, buf);
+}
+
+static inline u64 get_u64(const char *path)
+{
+	u64 v = ~0ULL;
+
+	spa_read_u64(path, &v);
+	return v;
+}
+
+static inline void mkdirs(const char *fmt, ...) __printf(1, 2);
+
+static inline void mkdirs(const char *fmt, ...)
+{
+	char path[PATH_MAX], cmd[PATH_MAX + 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+	if (system(cmd))
+		exit(1);
+}
+
+/* ------------------------------------------------------ fake configfs */
+
+/* SLICEPOOL_CONFIGFS=<dir>/sp, NVMET_CONFIGFS=<dir>/nvmet. */
+static inline void fake_roots(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/sp", dir);
+	mkdirs("%s", path);
+	setenv("SLICEPOOL_CONFIGFS", path, 1);
+	snprintf(path, sizeof(path), "%s/nvmet", dir);
+	mkdirs("%s/subsystems", path);
+	setenv("NVMET_CONFIGFS", path, 1);
+}
+
+static inline void fake_member(const char *pool, const char *m, u64 free_slices,
+			       const char *state, int enable)
+{
+	const char *r = spa_sp_root();
+	char path[PATH_MAX];
+
+	mkdirs("%s/%s/members/%s", r, pool, m);
+	snprintf(path, sizeof(path), "%s/%s/members/%s/free_slices", r, pool, m);
+	put_u64(path, free_slices);
+	snprintf(path, sizeof(path), "%s/%s/members/%s/state", r, pool, m);
+	put_file(path, state);
+	snprintf(path, sizeof(path), "%s/%s/members/%s/enable", r, pool, m);
+	put_u64(path, enable);
+}
+
+static inline void fake_pool(const char *pool, u64 slice_mb)
+{
+	const char *r = spa_sp_root();
+	char path[PATH_MAX];
+
+	mkdirs("%s/%s/volumes", r, pool);
+	mkdirs("%s/%s/members", r, pool);
+	snprintf(path, sizeof(path), "%s/%s/slice_mb", r, pool);
+	put_u64(path, slice_mb);
+}
+
+static inline u64 fake_free(const char *pool, const char *m)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/members/%s/free_slices",
+		 spa_sp_root(), pool, m);
+	return get_u64(path);
+}
+
+static inline void fake_set_free(const char *pool, const char *m, u64 v)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/members/%s/free_slices",
+		 spa_sp_root(), pool, m);
+	put_u64(path, v);
+}
+
+/* --------------------------------------------------- fake backend */
+
+/*
+ * Acts on the fake tree as the kernel would: a volume of S bytes takes
+ * ceil(S / slice) slices from the online members (first ones first) or
+ * fails with ENOSPC; deleting it gives them back.  Exports are directories
+ * nvmet/subsystems/<nqn> holding the host NQN and the device.
+ */
+struct fake_be {
+	pthread_mutex_t lock;	/* protects everything below */
+	int fail_export;	/* errno to fail the next exports with */
+	int fail_unexport;
+	unsigned int delay_ms;	/* in vol_create: widens race windows */
+	unsigned int creates;
+	unsigned int deletes;
+	unsigned int exports;
+	unsigned int restores;
+	char last_hostnqn[SPA_NQN_MAX + 1];
+	char last_uuid[SPA_UUID_STR];
+};
+
+/* Whether the fake kernel allocates from member @m. */
+static inline bool fake_usable(const char *pool, const char *m)
+{
+	char path[PATH_MAX], state[32];
+
+	snprintf(path, sizeof(path), "%s/%s/members/%s/enable", spa_sp_root(),
+		 pool, m);
+	if (get_u64(path) != 1)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s/members/%s/state", spa_sp_root(),
+		 pool, m);
+	return !spa_read_file(path, state, sizeof(state)) &&
+	       !strcmp(state, "online");
+}
+
+static inline int fake_take(const char *pool, u64 slices, bool give)
+{
+	char path[PATH_MAX];
+	char **m;
+	size_t n, i, k;
+	u64 have = 0, f;
+
+	snprintf(path, sizeof(path), "%s/%s/members", spa_sp_root(), pool);
+	if (spa_list_dir(path, &m, &n))
+		return -ENOENT;
+	for (i = 0, k = 0; i < n; i++) {
+		if (fake_usable(pool, m[i]))
+			m[k++] = m[i];
+		else
+			free(m[i]);
+	}
+	n = k;
+	if (give) {
+		if (n)
+			fake_set_free(pool, m[0], fake_free(pool, m[0]) + slices);
+		spa_free_list(m, n);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		have += fake_free(pool, m[i]);
+	if (have < slices) {
+		spa_free_list(m, n);
+		return -ENOSPC;
+	}
+	for (i = 0; i < n && slices; i++) {
+		f = fake_free(pool, m[i]);
+		if (f > slices) {
+			fake_set_free(pool, m[i], f - slices);
+			slices = 0;
+		} else {
+			fake_set_free(pool, m[i], 0);
+			slices -= f;
+		}
+	}
+	spa_free_list(m, n);
+	return 0;
+}
+
+static inline u64 fake_slices(const char *pool, u64 size)
+{
+	char path[PATH_MAX];
+	u64 mb, sb;
+
+	snprintf(path, sizeof(path), "%s/%s/slice_mb", spa_sp_root(), pool);
+	mb = get_u64(path);
+	sb = mb << 20;
+	return (size + sb - 1) / sb;
+}
+
+static inline int fb_vol_create(void *ctx, const char *pool, const char *vol,
+				u64 size, char uuid[SPA_UUID_STR], char *why,
+				size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	u8 u[16];
+	int ret;
+
+	if (fb->delay_ms)
+		usleep(fb->delay_ms * 1000);
+	pthread_mutex_lock(&fb->lock);
+	snprintf(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(), pool,
+		 vol);
+	ret = fake_take(pool, fake_slices(pool, size), false);
+	if (ret) {
+		snprintf(why, wlen, "pool %s refused a volume of %llu bytes: %s",
+			 pool, size, strerror(-ret));
+		pthread_mutex_unlock(&fb->lock);
+		return ret;
+	}
+	mkdirs("%s", dir);
+	snprintf(path, sizeof(path), "%s/size", dir);
+	put_u64(path, size);
+	spa_random(u, sizeof(u));
+	spa_uuid_format(u, uuid);
+	snprintf(path, sizeof(path), "%s/uuid", dir);
+	put_file(path, uuid);
+	fb->creates++;
+	pthread_mutex_unlock(&fb->lock);
+	return 0;
+}
+
+static inline int fb_vol_restore(void *ctx, const char *pool, const char *vol,
+				 u64 size, char *why, size_t wlen)
+{
+	struct fake_be *fb = ctx;
+
+	(void)size;
+	(void)why;
+	(void)wlen;
+	pthread_mutex_lock(&fb->lock);
+	fb->restores++;
+	pthread_mutex_unlock(&fb->lock);
+	return spa_vol_bound(pool, vol) ? 0 : -ENOENT;
+}
+
+static inline int fb_vol_delete(void *ctx, const char *pool, const char *vol,
+				char *why, size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	u64 size;
+
+	(void)why;
+	(void)wlen;
+	pthread_mutex_lock(&fb->lock);
+	snprintf(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(), pool,
+		 vol);
+	if (spa_exists(dir)) {
+		snprintf(path, sizeof(path), "%s/size", dir);
+		size = get_u64(path);
+		fake_take(pool, fake_slices(pool, size), true);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/uuid", dir);
+		unlink(path);
+		rmdir(dir);
+		fb->deletes++;
+	}
+	pthread_mutex_unlock(&fb->lock);
+	return 0;
+}
+
+static inline int fb_vol_list(void *ctx, const char *pool, const char *prefix,
+			      char ***names, size_t *count)
+{
+	(void)ctx;
+	return spa_vol_list(pool, prefix, names, count);
+}
+
+static inline int fb_export(void *ctx, const struct spa_export *e, char *why,
+			    size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	int ret = 0;
+
+	pthread_mutex_lock(&fb->lock);
+	if (fb->fail_export) {
+		ret = -fb->fail_export;
+		snprintf(why, wlen, "injected export failure: %s",
+			 strerror(fb->fail_export));
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spa_nvmet_root(),
+		 e->subnqn);
+	mkdirs("%s", dir);
+	snprintf(path, sizeof(path), "%s/hostnqn", dir);
+	put_file(path, e->hostnqn);
+	snprintf(path, sizeof(path), "%s/device", dir);
+	put_file(path, e->device);
+	snprintf(fb->last_hostnqn, sizeof(fb->last_hostnqn), "%s", e->hostnqn);
+	snprintf(fb->last_uuid, sizeof(fb->last_uuid), "%s", e->uuid);
+	fb->exports++;
+out:
+	pthread_mutex_unlock(&fb->lock);
+	return ret;
+}
+
+static inline int fb_unexport(void *ctx, const char *subnqn, u16 port_id, char *why,
+			      size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+
+	(void)port_id;
+	if (fb->fail_unexport) {
+		snprintf(why, wlen, "injected unexport failure");
+		return -fb->fail_unexport;
+	}
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spa_nvmet_root(),
+		 subnqn);
+	snprintf(path, sizeof(path), "%s/hostnqn", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/device", dir);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static inline bool fb_exported(void *ctx, const char *subnqn, u16 port_id)
+{
+	char dir[PATH_MAX];
+
+	(void)ctx;
+	(void)port_id;
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spa_nvmet_root(),
+		 subnqn);
+	return spa_exists(dir);
+}
+
+static inline int fb_export_list(void *ctx, const char *prefix, char ***names,
+				 size_t *count)
+{
+	(void)ctx;
+	return spa_nvmet_list(prefix, names, count);
+}
+
+static struct fake_be fake_ctx __maybe_unused = {
+	.lock = PTHREAD_MUTEX_INITIALIZER
+};
+
+static const struct spa_backend fake_backend __maybe_unused = {
+	.vol_create = fb_vol_create,
+	.vol_restore = fb_vol_restore,
+	.vol_delete = fb_vol_delete,
+	.vol_list = fb_vol_list,
+	.export = fb_export,
+	.unexport = fb_unexport,
+	.exported = fb_exported,
+	.export_list = fb_export_list,
+	.ctx = &fake_ctx,
+};
+
+/* ------------------------------------------------------ configs */
+
+static inline void test_config(struct spa_config *c, const char *node,
+			       const char *state_dir, u16 port)
+{
+	spa_config_defaults(c);
+	snprintf(c->path, sizeof(c->path), "test.conf");
+	snprintf(c->node, sizeof(c->node), "%s", node);
+	snprintf(c->listen_addr, sizeof(c->listen_addr), "127.0.0.1");
+	snprintf(c->advertise, sizeof(c->advertise), "127.0.0.1");
+	snprintf(c->export_addr, sizeof(c->export_addr), "127.0.0.1");
+	c->listen_port = port;
+	c->nvmet_port_id = c->export_port;
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", state_dir);
+	snprintf(c->hostnqn, sizeof(c->hostnqn), HOSTNQN_B);
+	snprintf(c->key_file, sizeof(c->key_file), "/nonexistent");
+	c->lend = 0;
+}
+
+static inline void test_key(struct spa_key *k, const char *hex)
+{
+	if (spa_key_parse(hex, k, NULL, 0)) {
+		fprintf(stderr, "bad test key\n");
+		exit(1);
+	}
+}
+
+/* ------------------------------------------------------ log capture */
+
+static pthread_mutex_t cap_lock __maybe_unused = PTHREAD_MUTEX_INITIALIZER;
+static char cap_buf[1048576] __maybe_unused;	/* under cap_lock */
+static size_t cap_len __maybe_unused;
+
+static inline void cap_hook(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	(void)level;
+	pthread_mutex_lock(&cap_lock);
+	if (cap_len + n + 2 < sizeof(cap_buf)) {
+		memcpy(cap_buf + cap_len, line, n);
+		cap_len += n;
+		cap_buf[cap_len++] = '\n';
+		cap_buf[cap_len] = '\0';
+	}
+	pthread_mutex_unlock(&cap_lock);
+}
+
+static inline void cap_start(void)
+{
+	pthread_mutex_lock(&cap_lock);
+	cap_len = 0;
+	cap_buf[0] = '\0';
+	pthread_mutex_unlock(&cap_lock);
+	spa_log_set_quiet(true);
+	spa_log_set_hook(cap_hook);
+}
+
+/* True if a captured line contains @s (and @t, if given). */
+static inline bool cap_has(const char *s, const char *t)
+{
+	const char *p, *eol;
+	bool found = false;
+
+	pthread_mutex_lock(&cap_lock);
+	for (p = cap_buf; *p && !found; p = eol + 1) {
+		eol = strchr(p, '\n');
+		if (!eol)
+			break;
+		if (memmem(p, eol - p, s, strlen(s)) &&
+		    (!t || memmem(p, eol - p, t, strlen(t))))
+			found = true;
+	}
+	pthread_mutex_unlock(&cap_lock);
+	return found;
+}
+
+static inline void cap_dump(void)
+{
+	const char *p, *eol;
+
+	pthread_mutex_lock(&cap_lock);
+	for (p = cap_buf; *p; p = eol + 1) {
+		eol = strchr(p, '\n');
+		if (!eol)
+			break;
+		printf("#   log: %.*s\n", (int)(eol - p), p);
+	}
+	pthread_mutex_unlock(&cap_lock);
+}
+
+/* ------------------------------------------------------ raw frames */
+
+struct raw {
+	u8 b[70000];
+	size_t len;
+};
+
+static inline void raw_put(struct raw *r, const void *p, size_t n)
+{
+	memcpy(r->b + r->len, p, n);
+	r->len += n;
+}
+
+static inline void raw_be(struct raw *r, u64 v, unsigned int bytes)
+{
+	unsigned int i;
+
+	for (i = 0; i < bytes; i++)
+		r->b[r->len++] = (u8)(v >> (8 * (bytes - 1 - i)));
+}
+
+/* A header of @type with the time now and a random nonce. */
+static inline void raw_header(struct raw *r, u8 type, u64 ts)
+{
+	u8 nonce[SPA_NONCE_LEN];
+
+	r->len = 0;
+	raw_put(r, SPA_MAGIC, 4);
+	raw_be(r, SPA_PROTO_VERSION, 1);
+	raw_be(r, type, 1);
+	raw_be(r, 0, 2);
+	raw_be(r, 0, 4);	/* length, set by raw_finish() */
+	raw_be(r, ts, 8);
+	spa_random(nonce, sizeof(nonce));
+	raw_put(r, nonce, sizeof(nonce));
+}
+
+static inline void raw_field(struct raw *r, unsigned int tag, const void *v,
+			     size_t n)
+{
+	raw_be(r, tag, 2);
+	raw_be(r, n, 2);
+	raw_put(r, v, n);
+}
+
+static inline void raw_str(struct raw *r, unsigned int tag, const char *s)
+{
+	raw_field(r, tag, s, strlen(s));
+}
+
+static inline void raw_int(struct raw *r, unsigned int tag, u64 v,
+			   unsigned int bytes)
+{
+	raw_be(r, tag, 2);
+	raw_be(r, bytes, 2);
+	raw_be(r, v, bytes);
+}
+
+/* Appends room for the MAC, sets the length; seals if @key. */
+static inline void raw_finish(struct raw *r, const struct spa_key *key)
+{
+	size_t n = r->len + SPA_MAC_LEN;
+
+	memset(r->b + r->len, 0, SPA_MAC_LEN);
+	r->len = n;
+	r->b[8] = (u8)(n >> 24);
+	r->b[9] = (u8)(n >> 16);
+	r->b[10] = (u8)(n >> 8);
+	r->b[11] = (u8)n;
+	if (key)
+		spa_seal(key, r->b, r->len);
+}
+
+#endif
