@@ -26,18 +26,25 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 
 #include "agent.h"
 
 #define SPA_KEEP_RELEASED	64
-#define SPA_ZERO_HEAD		1048576	/* bytes zeroed at a grant's head */
 
 /* ------------------------------------------------------- real backend */
 
-static int zero_head(const char *dev, u64 size, char *why, size_t wlen)
+/*
+ * Zero the whole new volume before it is exported: its slices may hold
+ * what earlier volumes (local ones, or other borrowers') left there.
+ * BLKZEROOUT uses write-zeroes where the members offer it and writes
+ * zero pages otherwise; the head is flushed, since a member is made only
+ * on a device whose block 0 is zero.
+ */
+static int zero_volume(const char *dev, u64 size, char *why, size_t wlen)
 {
-	size_t len = size < SPA_ZERO_HEAD ? (size_t)size : SPA_ZERO_HEAD;
-	void *buf = NULL;
+	u64 range[2] = { 0, size };
 	int fd, ret = 0, tries;
 
 	/* Without udev the node is made by libdevmapper; with it, wait. */
@@ -52,18 +59,11 @@ static int zero_head(const char *dev, u64 size, char *why, size_t wlen)
 		snprintf(why, wlen, "cannot open %s: %s", dev, strerror(errno));
 		return ret;
 	}
-	if (posix_memalign(&buf, 4096, len)) {
-		close(fd);
-		snprintf(why, wlen, "out of memory");
-		return -ENOMEM;
-	}
-	memset(buf, 0, len);
-	if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd)) {
+	if (ioctl(fd, BLKZEROOUT, range) || fsync(fd)) {
 		ret = errno ? -errno : -EIO;
-		snprintf(why, wlen, "cannot zero the head of %s: %s", dev,
-			 strerror(-ret));
+		snprintf(why, wlen, "cannot zero %s (%llu bytes): %s", dev,
+			 (unsigned long long)size, strerror(-ret));
 	}
-	free(buf);
 	close(fd);
 	return ret;
 }
@@ -82,9 +82,8 @@ static int real_vol_create(void *ctx, const char *pool, const char *vol,
 	ret = spa_dm_create(pool, vol, uuid, size >> 9, why, wlen);
 	if (ret)
 		goto undo;
-	/* A member is made only on a device whose block 0 is all zero. */
 	spa_dm_path(pool, vol, dev, sizeof(dev));
-	ret = zero_head(dev, size, why, wlen);
+	ret = zero_volume(dev, size, why, wlen);
 	if (ret)
 		goto undo;
 	return 0;

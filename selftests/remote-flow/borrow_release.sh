@@ -8,7 +8,9 @@
 # (namespace uuid = the volume's), b connects with nvme-cli and adds the
 # namespace to pb as a member in domain remote:a.  b then makes a volume
 # over its local member and the borrowed one and verifies data on it with
-# fio.  Giving the grant back is refused while the member holds slices;
+# fio.  a first fills all its free slices with a pattern (a volume, then
+# deleted): the lent volume must read as zeroes past the member's
+# metadata, whatever slices it got.  Giving the grant back is refused while the member holds slices;
 # once the volume is gone it leaves nothing behind: no nvme controller on
 # b, no nvmet subsystem, namespace, host or port on a, no volume, and a's
 # free space as before.  Traffic stays between the two guests.
@@ -17,9 +19,27 @@
 OTHERNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000c2
 OTHERID=5b1c0000-0000-4000-8000-0000000000c2
 
+# dirty_free_space: write 0xab over every free slice of pa (a volume over
+# all of them, deleted again: the data stays in the slices)
+dirty_free_space() {
+	local n
+	n=$(free_slices pa)
+	if ! { mkdir "$SP/pa/volumes/junk" && echo $((n * 16))M > "$SP/pa/volumes/junk/size" &&
+		dmsetup create pa-junk --table "0 $((n * 16 * 2048)) slicepool pa junk"; }; then
+		sp_die "cannot make the junk volume"
+	fi
+	tr '\0' '\253' < /dev/zero | dd of=/dev/mapper/pa-junk bs=1M count=$((n * 16)) \
+		oflag=direct iflag=fullblock status=none
+	if ! { dmsetup remove pa-junk && echo 0 > "$SP/pa/volumes/junk/size" &&
+		rmdir "$SP/pa/volumes/junk"; }; then
+		sp_die "cannot delete the junk volume"
+	fi
+}
+
 lender() {
-	local before after sub vol uuid hosts dev
+	local before after sub vol uuid hosts dev off
 	lender_setup
+	dirty_free_space
 	before=$(free_slices pa)
 	if start_agent; then
 		ktap_ok "a's agent listens on $SP_MY_IP:7450, lending from pool pa ($before free slices)"
@@ -43,6 +63,9 @@ lender() {
 		ns_is "$NV/subsystems/$sub/namespaces/1" "$uuid"
 	dev=$(cat "$NV/subsystems/$sub/namespaces/1/device_path" 2>/dev/null)
 	ktap_check "the namespace is the dm device $dev" [ "$dev" = "/dev/mapper/pa-$vol" ]
+	off=$(cat "$SP_SYNC/data_offset" 2>/dev/null)
+	ktap_check "the lent volume reads as zeroes past b's member metadata (${off:-?} bytes)" \
+		cmp -s -n $(((256 << 20) - ${off:-0})) -i "${off:-0}:0" "/dev/mapper/pa-$vol" /dev/zero
 	ktap_check "port 4420: tcp on $SP_MY_IP, linked to the subsystem" \
 		port_is "$NV/ports/4420" "$SP_MY_IP" "$sub"
 	after=$(free_slices pa)
@@ -94,6 +117,7 @@ borrower() {
 	expect "member $MEMBER of pb: $dev, domain remote:a, online" \
 		0 "$dev remote:a online" 0 \
 		"$(cd "$SP/pb/members/$MEMBER" 2>/dev/null && cat path domain state | tr '\n' ' ')"
+	cat "$SP/pb/members/$MEMBER/data_offset" > "$SP_SYNC/data_offset"
 	ktap_expect_fail "another host NQN cannot connect to the grant" \
 		nvme connect -t tcp -a "$SP_PEER_IP" -s 4420 -n "$SUBNQN" \
 		--hostnqn="$OTHERNQN" --hostid="$OTHERID"
@@ -134,7 +158,7 @@ borrower() {
 load_slicepool || sp_die "cannot load dm-slicepool"
 ktap_header
 if [ "$SP_ROLE" = a ]; then
-	ktap_plan 18
+	ktap_plan 19
 	lender
 else
 	ktap_plan 16
