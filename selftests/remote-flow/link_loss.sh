@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Losing the link to the lender, shorter and longer than ctrl_loss_tmo.
+# b borrows 256 MiB from a (ctrl_loss_tmo 12 s, reconnect_delay 2 s) and
+# makes a volume over its local member and the borrowed one.
+#  1. While fio writes with crc32c verify, b's link goes down for 5 s
+#     (ip link set eth0 down in guest b) and comes back: the nvme-tcp
+#     controller reconnects, fio ends without an error and its verify
+#     passes, and the member never failed.
+#  2. The link goes down for good (20 s, beyond ctrl_loss_tmo): the
+#     controller is given up, reads of the volume's slices on a fail and
+#     reads of its local slices succeed with the data they had; the dm
+#     status shows the borrowed member failed and the local one online.
+#  3. The link comes back and the grant is given back: nothing is left on
+#     either side.
+# Traffic stays between the two guests.
+. "$SP_TOP/selftests/remote-flow/lib.sh"
+
+TMO=12
+
+lender() {
+	local before after
+	lender_setup
+	before=$(free_slices pa)
+	if start_agent; then
+		ktap_ok "a's agent listens"
+	else
+		ktap_fail "a's agent listens"
+	fi
+	barrier agents-up
+	barrier released
+	ktap_check "no agent subsystem is left" [ -z "$(agent_subsystems)" ]
+	ktap_check "no nvmet port, subsystem, namespace or host is left" \
+		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
+	after=$(free_slices pa)
+	ktap_check "pool pa has its free space back ($after of $before slices)" \
+		[ "$after" -eq "$before" ]
+	barrier finished
+	ktap_check "a's agent stops on SIGTERM" stop_agent
+	drop_pool pa
+}
+
+# slice_sum <logical slice>: md5 of that 16 MiB slice of pb/v, or "EIO"
+slice_sum() {
+	local s
+	if s=$(set -o pipefail; dd if=/dev/mapper/pb-v bs=16M skip="$1" count=1 iflag=direct \
+		status=none 2>/dev/null | md5sum | cut -d' ' -f1); then
+		echo "$s"
+	else
+		echo EIO
+	fi
+}
+
+# member_state <member>: its state in the dm status of pb-v
+member_state() {
+	dmsetup status pb-v | tr ' ' '\n' | sed -n "s/^$1:[0-9]*://p"
+}
+
+borrower() {
+	local out fio_pid rc ctrl l m s bad=0 good=0 local_ok=0 remote_eio=0
+	local -a map sums
+	borrower_setup $TMO
+	if start_agent; then
+		ktap_ok "b's agent listens"
+	else
+		ktap_fail "b's agent listens"
+	fi
+	if borrow 256M; then
+		ktap_ok "borrow a 256M: grant $GRANT, member $MEMBER"
+	else
+		ktap_fail "borrow a 256M"
+	fi
+	ctrl=$(ctrl_of "$SUBNQN")
+	make_volume 384 || sp_die "cannot make pb/v"
+	expect "volume pb/v spans b1 and $MEMBER" 0 "b1 $MEMBER" 0 "$(volume_members)"
+
+	# ---- 1: a short outage under fio verify ----
+	fio --name=linkloss --filename=/dev/mapper/pb-v --direct=1 --ioengine=libaio \
+		--rw=randwrite --bs=256k --iodepth=4 --size=384m --verify=crc32c \
+		--verify_fatal=1 --do_verify=1 --randrepeat=1 \
+		--output="$SP_ARTIFACTS/fio-linkloss.log" &
+	fio_pid=$!
+	sleep 3
+	ktap_check "fio is writing when the link goes down" kill -0 $fio_pid
+	ip link set eth0 down
+	sleep 5
+	ip link set eth0 up
+	ktap_check "... and still when it comes back 5 s later" kill -0 $fio_pid
+	wait $fio_pid
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "err= 0" "$SP_ARTIFACTS/fio-linkloss.log"; then
+		ktap_ok "fio ends without error and its crc32c verify passes"
+	else
+		sed 's/^/# /' "$SP_ARTIFACTS/fio-linkloss.log"
+		ktap_fail "fio ends without error and its crc32c verify passes (exit $rc)"
+	fi
+	ktap_check "the controller reconnected ($(cat "$ctrl/state" 2>/dev/null))" \
+		[ "$(cat "$ctrl/state" 2>/dev/null)" = live ]
+	ktap_check "member $MEMBER never failed" [ "$(member_state "$MEMBER")" = online ]
+	ktap_check "no I/O error was counted" \
+		[ "$(dmsetup status pb-v | awk '{ print $8 }')" = 0 ]
+
+	# ---- 2: the lender is gone for longer than ctrl_loss_tmo ----
+	mapfile -t map < "$SP/pb/volumes/v/map"
+	for l in "${!map[@]}"; do sums[l]=$(slice_sum "$l"); done
+	ip link set eth0 down
+	sleep $((TMO + 8))
+	ktap_check "the controller was given up after ctrl_loss_tmo" \
+		[ ! -e "$ctrl" -o "$(cat "$ctrl/state" 2>/dev/null)" != live ]
+	for l in "${!map[@]}"; do
+		read -r _ m _ <<< "${map[l]}"
+		s=$(slice_sum "$l")
+		if [ "$m" = b1 ]; then
+			if [ "$s" = "${sums[l]}" ]; then local_ok=$((local_ok + 1)); else bad=$((bad + 1)); fi
+		else
+			if [ "$s" = EIO ]; then remote_eio=$((remote_eio + 1)); else good=$((good + 1)); fi
+		fi
+	done
+	echo "# slices: $local_ok local read back intact, $bad not; $remote_eio on a failed, $good did not"
+	ktap_check "every local slice reads back with its data ($local_ok)" \
+		[ "$bad" -eq 0 -a "$local_ok" -gt 0 ]
+	ktap_check "every slice on a fails with an I/O error ($remote_eio)" \
+		[ "$good" -eq 0 -a "$remote_eio" -gt 0 ]
+	ktap_check "the dm status shows $MEMBER failed and b1 online" \
+		[ "$(member_state "$MEMBER")" = failed -a "$(member_state b1)" = online ]
+	ip link set eth0 up
+
+	# ---- 3: give it back ----
+	drop_volume
+	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
+	expect "release $GRANT after the loss" 0 "released $GRANT" $? "$out"
+	ktap_check "no nvme controller is left" no_controller
+	ktap_check "member $MEMBER is gone" [ ! -e "$SP/pb/members/$MEMBER" ]
+	barrier released
+	barrier finished
+	ktap_check "b's agent stops on SIGTERM" stop_agent
+	drop_pool pb
+}
+
+load_slicepool || sp_die "cannot load dm-slicepool"
+ktap_header
+if [ "$SP_ROLE" = a ]; then
+	ktap_plan 5
+	lender
+else
+	ktap_plan 17
+	borrower
+fi
+ktap_finish
