@@ -130,7 +130,8 @@ SPA_TESTS := codec auth quota config server reconcile health
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
 build/remote/%_test: selftests/remote/%_test.c $(SPA_SRCS) \
-		nvmet-remote-ns/agent/agent.h selftests/remote/remote-test.h \
+		nvmet-remote-ns/agent/agent.h nvmet-remote-ns/agent/spa-state.h \
+		selftests/remote/remote-test.h \
 		selftests/lib/ktap-unit.h
 	@mkdir -p build/remote
 	$(HOSTCC) $(HOST_CFLAGS) -Wno-format-truncation -D_GNU_SOURCE -pthread \

@@ -6,22 +6,26 @@
  * Modules:
  *   proto.c     the wire codec (frames, fields, strict validation)
  *   auth.c      HMAC-SHA256, the key file, the nonce cache (replay)
- *   config.c    the configuration file
+ *   config.c    the configuration file (spa-state.h)
  *   log.c       logging, refusal lines (rate limited)
- *   cfs.c       configfs and sysfs file helpers
+ *   cfs.c       configfs and sysfs file helpers (spa-state.h)
  *   pool.c      the slicepool configfs side: space, volumes, members
  *   quota.c     exclusive reservation of the space a grant takes
  *   dm.c        the dm device of a lent volume (libdevmapper)
- *   nvmet.c     export and unexport through nvmet configfs
+ *   nvmet.c     export and unexport through nvmet configfs (spa-state.h)
  *   host.c      nvme-cli connect and disconnect, namespace lookup
- *   state.c     the state files (grants lent, grants borrowed)
+ *   state.c     the state files: grants lent, grants borrowed, learned
+ *               peers, the health file (spa-state.h)
  *   lender.c    grants: request, release, reconcile
  *   borrower.c  borrow and give back
  *   peers.c     the peer table, hello, heartbeats
- *   health.c    peer health: the daemon's health file, choosing a lender
+ *   health.c    peer health: writing the health file, choosing a lender
  *   net.c       the TCP server and the client call
  *   agent.c     message dispatch
  *   main.c      the command line
+ *
+ * spa-state.h declares what tools/slicepool shares (it compiles proto.c,
+ * config.c, cfs.c, nvmet.c and state.c, which need only the C library).
  */
 #ifndef SPA_AGENT_H
 #define SPA_AGENT_H
@@ -51,6 +55,12 @@ typedef long long s64;
 
 #define SPA_VERSION_STRING	"0.1"
 
+/*
+ * The configuration, the state files, names and nvmet exports: shared with
+ * tools/slicepool (plain C types, the same as those above).
+ */
+#include "spa-state.h"
+
 /* Copies a string, truncated to fit @cap (a NUL always ends it). */
 static inline void spa_strcpy(char *dst, size_t cap, const char *src)
 {
@@ -61,29 +71,6 @@ static inline void spa_strcpy(char *dst, size_t cap, const char *src)
 	__builtin_memcpy(dst, src, n);
 	dst[n] = '\0';
 }
-
-/* ------------------------------------------------------------ limits */
-
-#define SPA_NODE_MAX		24	/* node names; "remote:<node>" <= 32 */
-#define SPA_ADDR_MAX		45	/* INET6_ADDRSTRLEN - 1 */
-#define SPA_NQN_MIN		11
-#define SPA_NQN_MAX		223	/* NVMF_NQN_SIZE - 1 */
-#define SPA_NAME_MAX		32	/* slicepool pool, member, volume */
-#define SPA_UUID_STR		37	/* 36 characters and a NUL */
-#define SPA_TEXT_MAX		200	/* error text */
-#define SPA_PEERS_MAX		32	/* peers in a table or a reply */
-#define SPA_NONCE_LEN		16
-#define SPA_ID_LEN		16	/* request id */
-#define SPA_MAC_LEN		32	/* HMAC-SHA256 */
-#define SPA_HDR_LEN		36
-#define SPA_PREFIX_LEN		12	/* magic .. length: enough to size a frame */
-#define SPA_FRAME_MIN		(SPA_HDR_LEN + SPA_MAC_LEN)
-#define SPA_FRAME_MAX		4096
-#define SPA_SIZE_ALIGN		4096ULL
-#define SPA_SIZE_MAX		1125899906842624ULL	/* 1 PiB */
-#define SPA_GRANTS_MAX		1024	/* grants a ledger holds */
-#define SPA_KEY_MIN		32
-#define SPA_KEY_MAX		64
 
 /* ------------------------------------------------------------ proto.c */
 
@@ -214,16 +201,6 @@ u8 spa_frame_type(const u8 *buf);
 u64 spa_frame_ts(const u8 *buf);
 const u8 *spa_frame_nonce(const u8 *buf);
 
-bool spa_valid_node(const char *s);
-bool spa_valid_name(const char *s);
-bool spa_valid_nqn(const char *s);
-bool spa_valid_addr(const char *s);
-bool spa_valid_uuid_str(const char *s);
-void spa_uuid_format(const u8 uuid[16], char out[SPA_UUID_STR]);
-int spa_uuid_parse(const char *s, u8 uuid[16]);
-void spa_hex(const u8 *b, size_t n, char *out);
-int spa_unhex(const char *s, u8 *b, size_t n);
-
 /* ------------------------------------------------------------ auth.c */
 
 struct spa_key {
@@ -269,56 +246,6 @@ int spa_replay_check(struct spa_replay *r, const u8 nonce[SPA_NONCE_LEN],
 int spa_window_check(u64 window_ms, u64 ts_ms, u64 now_ms, char *why,
 		     size_t wlen);
 
-/* ------------------------------------------------------------ config.c */
-
-struct spa_peer_cfg {
-	char name[SPA_NODE_MAX + 1];
-	char addr[SPA_ADDR_MAX + 1];
-	u16 port;
-};
-
-struct spa_config {
-	char path[PATH_MAX];
-	char node[SPA_NODE_MAX + 1];
-	char listen_addr[SPA_ADDR_MAX + 1];
-	u16 listen_port;
-	char advertise[SPA_ADDR_MAX + 1];
-	char export_addr[SPA_ADDR_MAX + 1];
-	u16 export_port;
-	u16 nvmet_port_id;
-	char key_file[PATH_MAX];
-	char pool[SPA_NAME_MAX + 1];
-	char state_dir[PATH_MAX];
-	char hostnqn[SPA_NQN_MAX + 1];
-	char hostid[SPA_UUID_STR];
-	char nqn_prefix[SPA_NQN_MAX + 1];
-	char nvme_cli[PATH_MAX];
-	u64 keep_free;
-	u64 lend_max;
-	u32 max_grants;
-	int lend;
-	int ctrl_loss_tmo;
-	u32 reconnect_delay;
-	u32 max_skew;
-	u32 heartbeat;
-	u32 heartbeat_timeout;	/* 0 only when heartbeat is 0 */
-	u32 io_timeout;
-	unsigned int nr_peers;
-	struct spa_peer_cfg peers[SPA_PEERS_MAX];
-};
-
-void spa_config_defaults(struct spa_config *c);
-int spa_config_parse(const char *text, struct spa_config *c, char *why,
-		     size_t wlen);
-int spa_config_load(const char *path, struct spa_config *c, char *why,
-		    size_t wlen);
-/* Fills hostnqn/hostid from /etc/nvme when the file did not set them. */
-int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen);
-int spa_parse_size(const char *s, u64 *out);
-int spa_parse_uint(const char *s, unsigned long long max,
-		   unsigned long long *out);
-void spa_format_size(u64 bytes, char *buf, size_t len);
-
 /* ------------------------------------------------------------ log.c */
 
 typedef void (*spa_log_hook_fn)(int level, const char *line);
@@ -333,23 +260,6 @@ void spa_log_set_ident(const char *ident);
 #define spa_err(...)	spa_log(LOG_ERR, __VA_ARGS__)
 #define spa_warn(...)	spa_log(LOG_WARNING, __VA_ARGS__)
 #define spa_info(...)	spa_log(LOG_INFO, __VA_ARGS__)
-
-/* ------------------------------------------------------------ cfs.c */
-
-/* Roots, overridable for the host tests (SLICEPOOL_CONFIGFS, NVMET_CONFIGFS). */
-const char *spa_sp_root(void);
-const char *spa_nvmet_root(void);
-const char *spa_sysfs_root(void);
-
-int spa_path(char *buf, size_t len, const char *fmt, ...) __printf(3, 4);
-int spa_read_file(const char *path, char *buf, size_t len);
-int spa_read_u64(const char *path, u64 *out);
-int spa_write_file(const char *path, const char *val);
-int spa_mkdir(const char *path);
-int spa_rmdir(const char *path);
-bool spa_exists(const char *path);
-int spa_list_dir(const char *path, char ***names, size_t *count);
-void spa_free_list(char **names, size_t count);
 
 /* ------------------------------------------------------------ pool.c */
 
@@ -419,26 +329,6 @@ int spa_dm_remove(const char *pool, const char *vol, char *why, size_t wlen);
 int spa_dm_exists(const char *pool, const char *vol);
 void spa_dm_path(const char *pool, const char *vol, char *buf, size_t len);
 
-/* ------------------------------------------------------------ nvmet.c */
-
-struct spa_export {
-	char subnqn[SPA_NQN_MAX + 1];
-	char hostnqn[SPA_NQN_MAX + 1];
-	char device[PATH_MAX];
-	char uuid[SPA_UUID_STR];
-	u32 nsid;
-	char traddr[SPA_ADDR_MAX + 1];
-	u16 trsvcid;
-	u16 port_id;
-};
-
-int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen);
-/* Removes a subsystem and what only it used; idempotent. */
-int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
-		       size_t wlen);
-int spa_nvmet_list(const char *prefix, char ***names, size_t *count);
-bool spa_nvmet_exported(const char *subnqn, u16 port_id);
-
 /* ------------------------------------------------------------ host.c */
 
 int spa_run(const char *const argv[], unsigned int timeout_s, char *out,
@@ -451,55 +341,6 @@ int spa_nvme_disconnect(const struct spa_config *c, const char *subnqn,
 int spa_nvme_find_ns(const char *subnqn, const char *uuid, char *dev,
 		     size_t len);
 bool spa_nvme_connected(const char *subnqn);
-
-/* ------------------------------------------------------------ state.c */
-
-enum spa_gstate {
-	SPA_G_EXPORTING = 1,	/* lender: being set up */
-	SPA_G_ACTIVE,		/* both: in service */
-	SPA_G_RELEASING,	/* both: being torn down */
-	SPA_G_RELEASED,		/* both: gone (kept for the record) */
-	SPA_G_REQUESTING,	/* borrower: asked, no answer yet */
-	SPA_G_CONNECTING,	/* borrower: granted, not a member yet */
-	SPA_G_MAX
-};
-
-struct spa_grant {
-	u64 id;
-	int state;
-	char peer[SPA_NODE_MAX + 1];	/* borrower (lender side) or lender */
-	u64 size;			/* bytes asked and granted */
-	u64 bytes;			/* lender: whole slices taken */
-	char name[SPA_NAME_MAX + 1];	/* lender: volume; borrower: member */
-	char uuid[SPA_UUID_STR];
-	u8 req_id[SPA_ID_LEN];
-	u64 created;			/* Unix seconds */
-	char hostnqn[SPA_NQN_MAX + 1];
-	char subnqn[SPA_NQN_MAX + 1];
-	char traddr[SPA_ADDR_MAX + 1];
-	u16 trsvcid;
-	u32 nsid;
-};
-
-struct spa_ledger {
-	char path[PATH_MAX];
-	bool lender;
-	bool existed;		/* the file was there when loaded */
-	struct spa_grant *g;
-	size_t n;
-};
-
-const char *spa_gstate_name(int state);
-int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
-		    char *why, size_t wlen);
-int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen);
-void spa_ledger_free(struct spa_ledger *l);
-struct spa_grant *spa_ledger_find(struct spa_ledger *l, u64 id);
-struct spa_grant *spa_ledger_add(struct spa_ledger *l);
-/* Drops released grants beyond the newest @keep of them. */
-void spa_ledger_prune(struct spa_ledger *l, size_t keep);
-/* An exclusive lock on @path (created); returns the fd or -errno. */
-int spa_lock_file(const char *path, bool wait);
 
 /* ------------------------------------------------------------ lender.c */
 
@@ -555,13 +396,6 @@ void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
 
 /* ------------------------------------------------------------ peers.c */
 
-/* A peer's health, as the daemon's heartbeats found it. */
-enum spa_health_state {
-	SPA_H_UNKNOWN = 0,	/* not heard yet, timeout not passed */
-	SPA_H_UP,		/* heard within heartbeat_timeout */
-	SPA_H_DOWN,		/* not heard for heartbeat_timeout: excluded */
-};
-
 struct spa_peer {
 	char name[SPA_NODE_MAX + 1];
 	char addr[SPA_ADDR_MAX + 1];
@@ -606,33 +440,9 @@ int spa_peer_resolve(const struct spa_config *c, const char *name,
 
 /* ------------------------------------------------------------ health.c */
 
-const char *spa_health_name(int health);
-
-struct spa_health_entry {
-	char name[SPA_NODE_MAX + 1];
-	int health;		/* enum spa_health_state */
-	u64 heard_ms;		/* Unix ms, 0: never */
-	u64 lendable;
-	u32 grants;
-};
-
-/* The daemon's view of its peers, as the command line reads it. */
-struct spa_health {
-	bool fresh;		/* a running daemon wrote it recently */
-	u64 updated_ms;		/* Unix ms */
-	u32 timeout;		/* the daemon's heartbeat_timeout */
-	unsigned int n;
-	struct spa_health_entry e[SPA_PEERS_MAX];
-};
-
 /* Writes <state_dir>/health (atomically); the daemon, every heartbeat. */
 int spa_health_save(struct spa_peers *t, const struct spa_config *c);
 void spa_health_remove(const struct spa_config *c);
-/* Reads it; a missing, unreadable or stale file gives !fresh and n 0. */
-void spa_health_load(const struct spa_config *c, u64 now_ms,
-		     struct spa_health *h);
-const struct spa_health_entry *spa_health_find(const struct spa_health *h,
-					       const char *name);
 /*
  * 1 (and why) when @h, fresh, says @peer is down: it is excluded from new
  * grants.  0 when it is up or nothing is known.

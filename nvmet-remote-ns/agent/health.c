@@ -13,6 +13,8 @@
  * round, the timeout, and an io_timeout for each call of a round); older,
  * nothing is known.  A peer the file says is down is excluded from new
  * grants: "borrow PEER" refuses it, "borrow SIZE" does not choose it.
+ * The file is read by spa_health_load() (state.c, shared with the
+ * slicepool command line).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -35,19 +37,6 @@ static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
 		va_end(ap);
 	}
 	return ret;
-}
-
-static const char *const health_names[] = {
-	[SPA_H_UNKNOWN] = "unknown",
-	[SPA_H_UP] = "up",
-	[SPA_H_DOWN] = "down",
-};
-
-const char *spa_health_name(int health)
-{
-	if (health < 0 || health >= (int)ARRAY_SIZE(health_names))
-		return "unknown";
-	return health_names[health];
 }
 
 static int health_path(const struct spa_config *c, char *buf, size_t len)
@@ -102,76 +91,6 @@ void spa_health_remove(const struct spa_config *c)
 
 	if (!health_path(c, path, sizeof(path)))
 		unlink(path);
-}
-
-static int parse_state(const char *s)
-{
-	int i;
-
-	for (i = 0; i < (int)ARRAY_SIZE(health_names); i++)
-		if (!strcmp(s, health_names[i]))
-			return i;
-	return -1;
-}
-
-void spa_health_load(const struct spa_config *c, u64 now_ms,
-		     struct spa_health *h)
-{
-	char path[PATH_MAX], line[256], name[64], state[16];
-	unsigned long long updated, stale, heard, lendable;
-	unsigned int timeout, grants;
-	struct spa_health_entry *e;
-	bool head = false;
-	FILE *f;
-	int st;
-
-	memset(h, 0, sizeof(*h));
-	if (health_path(c, path, sizeof(path)))
-		return;
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (!head) {
-			if (sscanf(line, "updated %llu timeout %u stale %llu",
-				   &updated, &timeout, &stale) == 3)
-				head = true;
-			continue;
-		}
-		if (sscanf(line, "peer %63s %15s %llu %llu %u", name, state,
-			   &heard, &lendable, &grants) != 5)
-			continue;
-		st = parse_state(state);
-		if (st < 0 || !spa_valid_node(name) || h->n >= SPA_PEERS_MAX)
-			continue;
-		e = &h->e[h->n++];
-		spa_strcpy(e->name, sizeof(e->name), name);
-		e->health = st;
-		e->heard_ms = heard;
-		e->lendable = lendable;
-		e->grants = grants;
-	}
-	fclose(f);
-	if (!head || now_ms > updated + stale * 1000) {
-		/* No daemon wrote it lately: nothing is known. */
-		memset(h, 0, sizeof(*h));
-		h->updated_ms = head ? updated : 0;
-		return;
-	}
-	h->fresh = true;
-	h->updated_ms = updated;
-	h->timeout = timeout;
-}
-
-const struct spa_health_entry *spa_health_find(const struct spa_health *h,
-					       const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < h->n; i++)
-		if (!strcmp(h->e[i].name, name))
-			return &h->e[i];
-	return NULL;
 }
 
 int spa_health_down(const struct spa_health *h, const char *peer,

@@ -185,9 +185,9 @@ void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
 	if (vol)
 		snprintf(vol, vlen, SPA_VOL_PREFIX "%016llx", id);
 	/* At most 175 + 7 + 24 + 1 + 16 characters (config.c). */
-	if (subnqn && !spa_path(buf, sizeof(buf), "%s:grant:%s:%016llx",
-				c->nqn_prefix, c->node, id))
-		spa_strcpy(subnqn, slen, buf);
+	if (subnqn && !spa_subnqn_prefix(c, buf, sizeof(buf)) &&
+	    strlen(buf) + 17 <= slen)
+		snprintf(subnqn, slen, "%s%016llx", buf, id);
 }
 
 static void recount(struct spa_lender *l)
@@ -218,8 +218,8 @@ int spa_lender_init(struct spa_lender *l, const struct spa_config *cfg,
 	pthread_mutex_init(&l->lock, NULL);
 	spa_quota_init(&l->quota, cfg->keep_free, cfg->lend_max,
 		       cfg->max_grants);
-	if (spa_path(l->subnqn_prefix, sizeof(l->subnqn_prefix),
-		     "%s:grant:%s:", cfg->nqn_prefix, cfg->node) ||
+	if (spa_subnqn_prefix(cfg, l->subnqn_prefix,
+			      sizeof(l->subnqn_prefix)) ||
 	    spa_path(path, sizeof(path), "%s/grants", cfg->state_dir))
 		return -ENAMETOOLONG;
 	ret = spa_ledger_load(&l->ledger, path, true, why, wlen);

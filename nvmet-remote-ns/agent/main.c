@@ -64,19 +64,6 @@ static int load(const char *path, struct spa_config *c, struct spa_key *k)
 	return 0;
 }
 
-static int parse_grant_id(const char *s, u64 *id)
-{
-	u8 b[8];
-	int i;
-
-	if (spa_unhex(s, b, 8))
-		return -EINVAL;
-	*id = 0;
-	for (i = 0; i < 8; i++)
-		*id = *id << 8 | b[i];
-	return *id ? 0 : -EINVAL;
-}
-
 /* One request to a peer by name; prints the refusal if any. */
 static int ask(const struct spa_config *c, const struct spa_key *k,
 	       const char *peer, struct spa_msg *req, struct spa_msg *rep)
@@ -264,7 +251,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *conf = "/etc/slicepool/agent.conf", *cmd;
+	const char *conf = SPA_CONFIG_DEFAULT, *cmd;
 	struct spa_config c;
 	struct spa_key k;
 	char why[1024];
@@ -358,7 +345,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "release")) {
 		if (nargs != 1)
 			return usage("release takes GRANT (16 hex digits)");
-		if (parse_grant_id(argv[0], &id))
+		if (spa_grant_id_parse(argv[0], &id))
 			return usage("GRANT: 16 hex digits, as 'status' shows it");
 		ret = load(conf, &c, &k);
 		if (ret)

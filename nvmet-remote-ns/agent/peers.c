@@ -238,31 +238,6 @@ int spa_peers_save(struct spa_peers *t)
 	return ret;
 }
 
-/* Calls @fn for each valid line of the learned-peers file. */
-static int read_learned(const char *path,
-			void (*fn)(const char *name, const char *addr,
-				   u16 port, void *arg),
-			void *arg)
-{
-	char line[256], name[64], addr[64];
-	unsigned int port;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "peer %63s %63s %u", name, addr, &port) != 3)
-			continue;
-		if (!spa_valid_node(name) || !spa_valid_addr(addr) || !port ||
-		    port > 65535)
-			continue;
-		fn(name, addr, (u16)port, arg);
-	}
-	fclose(f);
-	return 0;
-}
-
 static void learn_one(const char *name, const char *addr, u16 port,
 		      void *arg)
 {
@@ -271,7 +246,7 @@ static void learn_one(const char *name, const char *addr, u16 port,
 
 int spa_peers_load(struct spa_peers *t)
 {
-	return read_learned(t->path, learn_one, t);
+	return spa_learned_read(t->path, learn_one, t);
 }
 
 struct resolve_arg {
@@ -307,7 +282,7 @@ int spa_peer_resolve(const struct spa_config *c, const char *name,
 		}
 	}
 	if (!spa_path(path, sizeof(path), "%s/peers", c->state_dir))
-		read_learned(path, resolve_one, &r);
+		spa_learned_read(path, resolve_one, &r);
 	if (r.found)
 		return 0;
 	return reason(why, wlen, -ENOENT,

@@ -13,6 +13,11 @@
  * change, before the change is acted on or answered.  A line that does
  * not parse makes the whole file refused: the agent does not guess about
  * what it lent.
+ *
+ * Also read here: <state_dir>/peers (the learned peers, peers.c writes it)
+ * and <state_dir>/health (the daemon's view of its peers, health.c writes
+ * it).  This file needs only the C library: tools/slicepool compiles it
+ * too (spa-state.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -319,4 +324,185 @@ int spa_lock_file(const char *path, bool wait)
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
 	}
 	return fd;
+}
+
+int spa_grant_id_parse(const char *s, u64 *id)
+{
+	u8 b[8];
+	int i;
+
+	if (spa_unhex(s, b, 8))
+		return -EINVAL;
+	*id = 0;
+	for (i = 0; i < 8; i++)
+		*id = *id << 8 | b[i];
+	return *id ? 0 : -EINVAL;
+}
+
+int spa_subnqn_prefix(const struct spa_config *c, char *buf, size_t len)
+{
+	return spa_path(buf, len, "%s:grant:%s:", c->nqn_prefix, c->node);
+}
+
+/* ------------------------------------------------ <state_dir>/peers */
+
+int spa_learned_read(const char *path,
+		     void (*fn)(const char *name, const char *addr,
+				u16 port, void *arg),
+		     void *arg)
+{
+	char line[256], name[64], addr[64];
+	unsigned int port;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "peer %63s %63s %u", name, addr, &port) != 3)
+			continue;
+		if (!spa_valid_node(name) || !spa_valid_addr(addr) || !port ||
+		    port > 65535)
+			continue;
+		fn(name, addr, (u16)port, arg);
+	}
+	fclose(f);
+	return 0;
+}
+
+struct known_arg {
+	const struct spa_config *c;
+	struct spa_known_peer *out;
+	unsigned int n;
+};
+
+/* As spa_peers_learn() adds a learned peer to the daemon's table. */
+static void known_one(const char *name, const char *addr, u16 port,
+		      void *arg)
+{
+	struct known_arg *k = arg;
+	struct spa_known_peer *p = NULL;
+	unsigned int i;
+
+	if (!strcmp(name, k->c->node))
+		return;
+	for (i = 0; i < k->n && !p; i++)
+		if (!strcmp(k->out[i].p.name, name))
+			p = &k->out[i];
+	if (p && p->configured)
+		return;
+	if (!p) {
+		if (k->n >= SPA_PEERS_MAX)
+			return;
+		p = &k->out[k->n++];
+		memset(p, 0, sizeof(*p));
+		spa_strcpy(p->p.name, sizeof(p->p.name), name);
+	}
+	spa_strcpy(p->p.addr, sizeof(p->p.addr), addr);
+	p->p.port = port;
+}
+
+int spa_known_peers(const struct spa_config *c,
+		    struct spa_known_peer out[SPA_PEERS_MAX])
+{
+	struct known_arg k = { .c = c, .out = out };
+	char path[PATH_MAX];
+	int ret;
+
+	for (k.n = 0; k.n < c->nr_peers && k.n < SPA_PEERS_MAX; k.n++) {
+		memset(&out[k.n], 0, sizeof(out[k.n]));
+		out[k.n].p = c->peers[k.n];
+		out[k.n].configured = true;
+	}
+	ret = spa_path(path, sizeof(path), "%s/peers", c->state_dir);
+	if (!ret)
+		ret = spa_learned_read(path, known_one, &k);
+	if (ret && ret != -ENOENT)
+		return ret;
+	return k.n;
+}
+
+/* ------------------------------------------------ <state_dir>/health */
+
+static const char *const health_names[] = {
+	[SPA_H_UNKNOWN] = "unknown",
+	[SPA_H_UP] = "up",
+	[SPA_H_DOWN] = "down",
+};
+
+const char *spa_health_name(int health)
+{
+	if (health < 0 || health >= (int)ARRAY_SIZE(health_names))
+		return "unknown";
+	return health_names[health];
+}
+
+static int health_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(health_names); i++)
+		if (!strcmp(s, health_names[i]))
+			return i;
+	return -1;
+}
+
+void spa_health_load(const struct spa_config *c, u64 now_ms,
+		     struct spa_health *h)
+{
+	char path[PATH_MAX], line[256], name[64], state[16];
+	unsigned long long updated, stale, heard, lendable;
+	unsigned int timeout, grants;
+	struct spa_health_entry *e;
+	bool head = false;
+	FILE *f;
+	int st;
+
+	memset(h, 0, sizeof(*h));
+	if (spa_path(path, sizeof(path), "%s/health", c->state_dir))
+		return;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!head) {
+			if (sscanf(line, "updated %llu timeout %u stale %llu",
+				   &updated, &timeout, &stale) == 3)
+				head = true;
+			continue;
+		}
+		if (sscanf(line, "peer %63s %15s %llu %llu %u", name, state,
+			   &heard, &lendable, &grants) != 5)
+			continue;
+		st = health_parse(state);
+		if (st < 0 || !spa_valid_node(name) || h->n >= SPA_PEERS_MAX)
+			continue;
+		e = &h->e[h->n++];
+		spa_strcpy(e->name, sizeof(e->name), name);
+		e->health = st;
+		e->heard_ms = heard;
+		e->lendable = lendable;
+		e->grants = grants;
+	}
+	fclose(f);
+	if (!head || now_ms > updated + stale * 1000) {
+		/* No daemon wrote it lately: nothing is known. */
+		memset(h, 0, sizeof(*h));
+		h->updated_ms = head ? updated : 0;
+		return;
+	}
+	h->fresh = true;
+	h->updated_ms = updated;
+	h->timeout = timeout;
+}
+
+const struct spa_health_entry *spa_health_find(const struct spa_health *h,
+					       const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->n; i++)
+		if (!strcmp(h->e[i].name, name))
+			return &h->e[i];
+	return NULL;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "slicepool.h"
+#include "spa-state.h"
 
 #define SP_TOOL_VERSION "0.1"
 
@@ -108,6 +109,41 @@ static const struct sp_cmd commands[] = {
 	{ NULL, "status", cmd_status, "[<pool>]",
 	  "Show pools, members (domain, state, space, load) and volumes\n"
 	  "(size, dm device, I/O status).", NULL },
+	{ "remote", "request", cmd_remote_request,
+	  "[<peer>] --size SIZE [--agent-config PATH]",
+	  "Borrow SIZE from <peer>, or from the peer that is up and can lend\n"
+	  "the most: runs 'slicepool-agent borrow', which connects the\n"
+	  "namespace over NVMe/TCP and adds it to the pool as a member in\n"
+	  "domain remote:<peer>.",
+	  "  --size SIZE        bytes, or with a K, M, G, T or P suffix; a multiple\n"
+	  "                     of 4 KiB, at most 1 PiB\n"
+	  "  --agent-config P   slicepool-agent's configuration file\n"
+	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
+	{ "remote", "release", cmd_remote_release,
+	  "<grant> [--agent-config PATH]",
+	  "Give a borrowed grant back: runs 'slicepool-agent release', which\n"
+	  "removes the member (refused while it holds slices: migrate them\n"
+	  "first), disconnects and tells the lender.",
+	  "  --agent-config P   slicepool-agent's configuration file\n"
+	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
+	{ "remote", "list", cmd_remote_list, "[--all] [--agent-config PATH]",
+	  "List the grants this host has borrowed (the agent's ledger).",
+	  "  --all              also the grants already given back\n"
+	  "  --agent-config P   slicepool-agent's configuration file\n"
+	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
+	{ "export", "list", cmd_export_list, "[--all] [--agent-config PATH]",
+	  "List the grants this host has lent (the agent's ledger), whether\n"
+	  "each is exported in nvmet, and nvmet subsystems of the agent that\n"
+	  "no grant owns.",
+	  "  --all              also the grants already given back\n"
+	  "  --agent-config P   slicepool-agent's configuration file\n"
+	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
+	{ "peer", "list", cmd_peer_list, "[--agent-config PATH]",
+	  "List the agent's peers with their health as the daemon found it\n"
+	  "(up, down: excluded from new grants, unknown), when they were last\n"
+	  "heard, and the space they advertise and their grants (load).",
+	  "  --agent-config P   slicepool-agent's configuration file\n"
+	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
 	{ NULL, "assemble", cmd_assemble, "[--dry-run] [DEVICE...]",
 	  "Re-create pools, members and volumes from the metadata on the\n"
 	  "members, then create the volumes' dm devices. Without DEVICE\n"
@@ -311,7 +347,8 @@ static const struct sp_cmd *find_cmd(const char *group, const char *verb)
 static bool is_group(const char *word)
 {
 	return !strcmp(word, "pool") || !strcmp(word, "member") ||
-	       !strcmp(word, "vol");
+	       !strcmp(word, "vol") || !strcmp(word, "remote") ||
+	       !strcmp(word, "peer") || !strcmp(word, "export");
 }
 
 static bool is_help(const char *word)

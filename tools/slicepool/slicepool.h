@@ -5,7 +5,8 @@
  * Shared declarations of the tool's modules: argument helpers (main.c,
  * util.c), configfs access (cfs.c), device-mapper access (dm.c), output
  * (out.c), pool model (model.c), superblock parsing (sb.c, crc32c.c) and
- * the commands (cmd_*.c, assemble.c).
+ * the commands (cmd_*.c, assemble.c).  cmd_remote.c also uses the agent's
+ * state-file readers (nvmet-remote-ns/agent/spa-state.h).
  */
 #ifndef SLICEPOOL_H
 #define SLICEPOOL_H
@@ -53,7 +54,8 @@ struct sp_cmd;
 typedef int (*sp_cmd_fn)(const struct sp_cmd *cmd, int argc, char **argv);
 
 struct sp_cmd {
-	const char *group;	/* "pool", "member", "vol" or NULL */
+	/* "pool", "member", "vol", "remote", "peer", "export" or NULL */
+	const char *group;
 	const char *verb;	/* "create", ..., or "status"/"assemble" */
 	sp_cmd_fn fn;
 	const char *usage;	/* arguments after the command words */
@@ -397,5 +399,10 @@ int cmd_status(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_assemble(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv);
 
 #endif /* SLICEPOOL_H */

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * slicepool-agent - what the agent shares with the slicepool command line
+ *
+ * The configuration file (config.c), the state files under state_dir:
+ * the ledgers, the learned peers and the daemon's health file (state.c),
+ * the checks of names and values they hold (proto.c), and the view of
+ * nvmet configfs that tells whether a grant is exported (cfs.c, nvmet.c).
+ * These files use nothing but the C library, so tools/slicepool compiles
+ * them too ("slicepool remote|peer|export list") and reads the files
+ * exactly as the agent does.
+ *
+ * This header uses plain C types (no u64 typedef) so that it can be
+ * included next to the tool's own slicepool.h; agent.h includes it and
+ * its u8/u16/u32/u64 are the same types.
+ */
+#ifndef SPA_STATE_H
+#define SPA_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <limits.h>
+
+#define SPA_STATE_ATTR(x)	__attribute__((x))
+#ifndef __printf
+#define __printf(a, b)		SPA_STATE_ATTR(format(printf, a, b))
+#endif
+
+/* The configuration file when no -c CONFIG is given. */
+#define SPA_CONFIG_DEFAULT	"/etc/slicepool/agent.conf"
+
+/* ------------------------------------------------------------ limits */
+
+#define SPA_NODE_MAX		24	/* node names; "remote:<node>" <= 32 */
+#define SPA_ADDR_MAX		45	/* INET6_ADDRSTRLEN - 1 */
+#define SPA_NQN_MIN		11
+#define SPA_NQN_MAX		223	/* NVMF_NQN_SIZE - 1 */
+#define SPA_NAME_MAX		32	/* slicepool pool, member, volume */
+#define SPA_UUID_STR		37	/* 36 characters and a NUL */
+#define SPA_TEXT_MAX		200	/* error text */
+#define SPA_PEERS_MAX		32	/* peers in a table or a reply */
+#define SPA_NONCE_LEN		16
+#define SPA_ID_LEN		16	/* request id */
+#define SPA_MAC_LEN		32	/* HMAC-SHA256 */
+#define SPA_HDR_LEN		36
+#define SPA_PREFIX_LEN		12	/* magic .. length: enough to size a frame */
+#define SPA_FRAME_MIN		(SPA_HDR_LEN + SPA_MAC_LEN)
+#define SPA_FRAME_MAX		4096
+#define SPA_SIZE_ALIGN		4096ULL
+#define SPA_SIZE_MAX		1125899906842624ULL	/* 1 PiB */
+#define SPA_GRANTS_MAX		1024	/* grants a ledger holds */
+#define SPA_KEY_MIN		32
+#define SPA_KEY_MAX		64
+
+/* ------------------------------------------------------------ proto.c */
+
+bool spa_valid_node(const char *s);
+bool spa_valid_name(const char *s);
+bool spa_valid_nqn(const char *s);
+bool spa_valid_addr(const char *s);
+bool spa_valid_uuid_str(const char *s);
+void spa_uuid_format(const unsigned char uuid[16], char out[SPA_UUID_STR]);
+int spa_uuid_parse(const char *s, unsigned char uuid[16]);
+void spa_hex(const unsigned char *b, size_t n, char *out);
+int spa_unhex(const char *s, unsigned char *b, size_t n);
+
+/* ------------------------------------------------------------ config.c */
+
+struct spa_peer_cfg {
+	char name[SPA_NODE_MAX + 1];
+	char addr[SPA_ADDR_MAX + 1];
+	unsigned short port;
+};
+
+struct spa_config {
+	char path[PATH_MAX];
+	char node[SPA_NODE_MAX + 1];
+	char listen_addr[SPA_ADDR_MAX + 1];
+	unsigned short listen_port;
+	char advertise[SPA_ADDR_MAX + 1];
+	char export_addr[SPA_ADDR_MAX + 1];
+	unsigned short export_port;
+	unsigned short nvmet_port_id;
+	char key_file[PATH_MAX];
+	char pool[SPA_NAME_MAX + 1];
+	char state_dir[PATH_MAX];
+	char hostnqn[SPA_NQN_MAX + 1];
+	char hostid[SPA_UUID_STR];
+	char nqn_prefix[SPA_NQN_MAX + 1];
+	char nvme_cli[PATH_MAX];
+	unsigned long long keep_free;
+	unsigned long long lend_max;
+	unsigned int max_grants;
+	int lend;
+	int ctrl_loss_tmo;
+	unsigned int reconnect_delay;
+	unsigned int max_skew;
+	unsigned int heartbeat;
+	unsigned int heartbeat_timeout;	/* 0 only when heartbeat is 0 */
+	unsigned int io_timeout;
+	unsigned int nr_peers;
+	struct spa_peer_cfg peers[SPA_PEERS_MAX];
+};
+
+void spa_config_defaults(struct spa_config *c);
+int spa_config_parse(const char *text, struct spa_config *c, char *why,
+		     size_t wlen);
+int spa_config_load(const char *path, struct spa_config *c, char *why,
+		    size_t wlen);
+/* Fills hostnqn/hostid from /etc/nvme when the file did not set them. */
+int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen);
+int spa_parse_size(const char *s, unsigned long long *out);
+int spa_parse_uint(const char *s, unsigned long long max,
+		   unsigned long long *out);
+void spa_format_size(unsigned long long bytes, char *buf, size_t len);
+
+/* ------------------------------------------------------------ cfs.c */
+
+/* Roots, overridable for the host tests (SLICEPOOL_CONFIGFS, NVMET_CONFIGFS). */
+const char *spa_sp_root(void);
+const char *spa_nvmet_root(void);
+const char *spa_sysfs_root(void);
+
+int spa_path(char *buf, size_t len, const char *fmt, ...) __printf(3, 4);
+int spa_read_file(const char *path, char *buf, size_t len);
+int spa_read_u64(const char *path, unsigned long long *out);
+int spa_write_file(const char *path, const char *val);
+int spa_mkdir(const char *path);
+int spa_rmdir(const char *path);
+bool spa_exists(const char *path);
+int spa_list_dir(const char *path, char ***names, size_t *count);
+void spa_free_list(char **names, size_t count);
+
+/* ------------------------------------------------------------ nvmet.c */
+
+struct spa_export {
+	char subnqn[SPA_NQN_MAX + 1];
+	char hostnqn[SPA_NQN_MAX + 1];
+	char device[PATH_MAX];
+	char uuid[SPA_UUID_STR];
+	unsigned int nsid;
+	char traddr[SPA_ADDR_MAX + 1];
+	unsigned short trsvcid;
+	unsigned short port_id;
+};
+
+int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen);
+/* Removes a subsystem and what only it used; idempotent. */
+int spa_nvmet_unexport(const char *subnqn, unsigned short port_id, char *why,
+		       size_t wlen);
+int spa_nvmet_list(const char *prefix, char ***names, size_t *count);
+bool spa_nvmet_exported(const char *subnqn, unsigned short port_id);
+
+/* ------------------------------------------------------------ state.c */
+
+enum spa_gstate {
+	SPA_G_EXPORTING = 1,	/* lender: being set up */
+	SPA_G_ACTIVE,		/* both: in service */
+	SPA_G_RELEASING,	/* both: being torn down */
+	SPA_G_RELEASED,		/* both: gone (kept for the record) */
+	SPA_G_REQUESTING,	/* borrower: asked, no answer yet */
+	SPA_G_CONNECTING,	/* borrower: granted, not a member yet */
+	SPA_G_MAX
+};
+
+struct spa_grant {
+	unsigned long long id;
+	int state;
+	char peer[SPA_NODE_MAX + 1];	/* borrower (lender side) or lender */
+	unsigned long long size;	/* bytes asked and granted */
+	unsigned long long bytes;	/* lender: whole slices taken */
+	char name[SPA_NAME_MAX + 1];	/* lender: volume; borrower: member */
+	char uuid[SPA_UUID_STR];
+	unsigned char req_id[SPA_ID_LEN];
+	unsigned long long created;	/* Unix seconds */
+	char hostnqn[SPA_NQN_MAX + 1];
+	char subnqn[SPA_NQN_MAX + 1];
+	char traddr[SPA_ADDR_MAX + 1];
+	unsigned short trsvcid;
+	unsigned int nsid;
+};
+
+struct spa_ledger {
+	char path[PATH_MAX];
+	bool lender;
+	bool existed;		/* the file was there when loaded */
+	struct spa_grant *g;
+	size_t n;
+};
+
+const char *spa_gstate_name(int state);
+int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
+		    char *why, size_t wlen);
+int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen);
+void spa_ledger_free(struct spa_ledger *l);
+struct spa_grant *spa_ledger_find(struct spa_ledger *l, unsigned long long id);
+struct spa_grant *spa_ledger_add(struct spa_ledger *l);
+/* Drops released grants beyond the newest @keep of them. */
+void spa_ledger_prune(struct spa_ledger *l, size_t keep);
+/* An exclusive lock on @path (created); returns the fd or -errno. */
+int spa_lock_file(const char *path, bool wait);
+/* A grant id as 'status' prints it: 16 hex digits, not 0. */
+int spa_grant_id_parse(const char *s, unsigned long long *id);
+/*
+ * The lender's subsystem names start with "<nqn_prefix>:grant:<node>:"
+ * (the grant id in 16 hex digits follows); -ENAMETOOLONG if @len is short.
+ */
+int spa_subnqn_prefix(const struct spa_config *c, char *buf, size_t len);
+
+/*
+ * Calls @fn for each valid line ("peer NAME ADDRESS PORT") of the
+ * learned-peers file <state_dir>/peers; -errno when it cannot be read.
+ */
+int spa_learned_read(const char *path,
+		     void (*fn)(const char *name, const char *addr,
+				unsigned short port, void *arg),
+		     void *arg);
+
+/* A peer as the daemon's table holds it: configured ones, then learned. */
+struct spa_known_peer {
+	struct spa_peer_cfg p;
+	bool configured;
+};
+
+/*
+ * Fills @out with the peers the daemon of @c knows: its configured peers,
+ * then those learned in <state_dir>/peers (not itself, not a configured
+ * name again; a name learned twice keeps its last address), at most
+ * SPA_PEERS_MAX.  Returns how many, or -errno when the learned-peers file
+ * exists but cannot be read.
+ */
+int spa_known_peers(const struct spa_config *c,
+		    struct spa_known_peer out[SPA_PEERS_MAX]);
+
+/* A peer's health, as the daemon's heartbeats found it. */
+enum spa_health_state {
+	SPA_H_UNKNOWN = 0,	/* not heard yet, timeout not passed */
+	SPA_H_UP,		/* heard within heartbeat_timeout */
+	SPA_H_DOWN,		/* not heard for heartbeat_timeout: excluded */
+};
+
+const char *spa_health_name(int health);
+
+struct spa_health_entry {
+	char name[SPA_NODE_MAX + 1];
+	int health;			/* enum spa_health_state */
+	unsigned long long heard_ms;	/* Unix ms, 0: never */
+	unsigned long long lendable;
+	unsigned int grants;
+};
+
+/* The daemon's view of its peers, as the command line reads it. */
+struct spa_health {
+	bool fresh;			/* a running daemon wrote it recently */
+	unsigned long long updated_ms;	/* Unix ms */
+	unsigned int timeout;		/* the daemon's heartbeat_timeout */
+	unsigned int n;
+	struct spa_health_entry e[SPA_PEERS_MAX];
+};
+
+/* Reads it; a missing, unreadable or stale file gives !fresh and n 0. */
+void spa_health_load(const struct spa_config *c, unsigned long long now_ms,
+		     struct spa_health *h);
+const struct spa_health_entry *spa_health_find(const struct spa_health *h,
+					       const char *name);
+
+#endif

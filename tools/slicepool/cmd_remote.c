@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - remote, peer and export commands
+ *
+ * The tool's view of slicepool-agent (nvmet-remote-ns/agent), which lends
+ * and borrows pool space between hosts over NVMe/TCP:
+ *
+ *   remote list, export list, peer list
+ *	read the agent's state files under its state_dir (the ledgers of
+ *	grants borrowed and lent, the learned peers, the daemon's health
+ *	file) and nvmet configfs, with the agent's own readers: state.c,
+ *	config.c, proto.c, cfs.c and nvmet.c of the agent are compiled into
+ *	the tool (spa-state.h).  Nothing is written.
+ *   remote request, remote release
+ *	run "slicepool-agent -c CONFIG borrow|release ..." (execvp with an
+ *	argument vector, no shell), which talks to the peers, connects or
+ *	disconnects the namespace and adds or removes the pool member.  The
+ *	arguments are checked here first, so that a bad one is a usage error
+ *	and the agent is not run.
+ *
+ * There is no control socket: the state files are the interface.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "slicepool.h"
+#include "spa-state.h"
+
+#define OPT_AGENT_CONFIG	0x2001
+#define OPT_ALL			0x2002
+#define OPT_SIZE		0x2003
+
+/* The agent's binary: $SLICEPOOL_AGENT, else slicepool-agent in $PATH. */
+#define SPA_AGENT_ENV		"SLICEPOOL_AGENT"
+#define SPA_AGENT_BIN		"slicepool-agent"
+
+/* Agent exit codes (nvmet-remote-ns/agent/main.c). */
+#define SPA_EXIT_USAGE		2
+#define SPA_EXIT_REFUSED	3
+
+struct remote_opts {
+	const char *conf;	/* --agent-config */
+	const char *size;	/* --size */
+	bool all;		/* --all */
+};
+
+static void parse_opts(const struct sp_cmd *cmd, int argc, char **argv,
+		       const struct option *opts, struct remote_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->conf = SPA_CONFIG_DEFAULT;
+	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+		switch (c) {
+		case OPT_AGENT_CONFIG:
+			if (!optarg[0])
+				sp_usage_fail(cmd, "--agent-config: empty path");
+			o->conf = optarg;
+			break;
+		case OPT_ALL:
+			o->all = true;
+			break;
+		case OPT_SIZE:
+			o->size = optarg;
+			break;
+		}
+	}
+}
+
+static int load_config(const char *path, struct spa_config *c)
+{
+	char why[PATH_MAX + 256];
+
+	if (spa_config_load(path, c, why, sizeof(why))) {
+		sp_err("slicepool-agent configuration: %s (give its path with --agent-config PATH; default %s)",
+		       why, SPA_CONFIG_DEFAULT);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The state directory must be there and readable: else nothing is known. */
+static int check_state_dir(const struct spa_config *c)
+{
+	struct stat st;
+	int err;
+
+	if (stat(c->state_dir, &st)) {
+		err = errno;
+		if (err == ENOENT)
+			sp_err("the agent's state directory %s (state_dir in %s) does not exist: slicepool-agent has not run with this configuration",
+			       c->state_dir, c->path);
+		else
+			sp_err("cannot read the agent's state directory %s (state_dir in %s): %s",
+			       c->state_dir, c->path, strerror(err));
+		return -err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		sp_err("the agent's state directory %s (state_dir in %s) is not a directory",
+		       c->state_dir, c->path);
+		return -ENOTDIR;
+	}
+	if (access(c->state_dir, R_OK | X_OK)) {
+		err = errno;
+		sp_err("cannot read the agent's state directory %s (state_dir in %s): %s",
+		       c->state_dir, c->path, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* Loads the configuration and the ledger of grants lent or borrowed. */
+static int load_ledger(const char *conf, struct spa_config *c, bool lender,
+		       struct spa_ledger *l)
+{
+	char path[PATH_MAX], why[PATH_MAX + 256];
+
+	if (load_config(conf, c) || check_state_dir(c))
+		return -EINVAL;
+	if (spa_path(path, sizeof(path), "%s/%s", c->state_dir,
+		     lender ? "grants" : "borrowed")) {
+		sp_err("state_dir %s: path too long", c->state_dir);
+		return -ENAMETOOLONG;
+	}
+	if (spa_ledger_load(l, path, lender, why, sizeof(why))) {
+		sp_err("%s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static unsigned long long now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (unsigned long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static const char *or_null(const char *s)
+{
+	return s[0] ? s : NULL;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s[0] ? s : "-";
+}
+
+/* The fields of a grant both ledgers have, in JSON. */
+static void json_grant_common(const struct spa_grant *g)
+{
+	char id[20];
+
+	snprintf(id, sizeof(id), "%016llx", g->id);
+	js_str("grant", id);
+	js_str("state", spa_gstate_name(g->state));
+	js_str("peer", g->peer);
+	js_u64("size", g->size);
+	js_str("uuid", or_null(g->uuid));
+	js_str("hostnqn", or_null(g->hostnqn));
+	js_str("subnqn", or_null(g->subnqn));
+	js_str("address", or_null(g->traddr));
+	if (g->trsvcid)
+		js_u64("port", g->trsvcid);
+	else
+		js_null("port");
+	if (g->nsid)
+		js_u64("nsid", g->nsid);
+	else
+		js_null("nsid");
+	js_u64("created", g->created);
+}
+
+static void addr_str(const struct spa_grant *g, char *buf, size_t len)
+{
+	if (!g->traddr[0])
+		snprintf(buf, len, "-");
+	else if (strchr(g->traddr, ':'))
+		snprintf(buf, len, "[%s]:%u", g->traddr, g->trsvcid);
+	else
+		snprintf(buf, len, "%s:%u", g->traddr, g->trsvcid);
+}
+
+/* ------------------------------------------------------ remote list */
+
+int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const hdr[] = {
+		"GRANT", "STATE", "LENDER", "SIZE", "MEMBER", "ADDRESS",
+		"SUBNQN"
+	};
+	char id[20], sz[32], addr[SPA_ADDR_MAX + 10], dom[SPA_NODE_MAX + 8];
+	unsigned long long total = 0;
+	struct remote_opts o;
+	struct spa_config *c = sp_zalloc(sizeof(*c));
+	struct spa_ledger l;
+	const struct spa_grant *g;
+	struct sp_table *t;
+	size_t i, shown = 0;
+
+	parse_opts(cmd, argc, argv, opts, &o);
+	sp_want_args(cmd, argc, argv, 0);
+	if (load_ledger(o.conf, c, false, &l)) {
+		free(c);
+		return SP_EXIT_FAIL;
+	}
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("node", c->node);
+		js_str("pool", or_null(c->pool));
+		js_open_arr("borrowed");
+	}
+	t = tbl_new(ARRAY_SIZE(hdr), hdr);
+	for (i = 0; i < l.n; i++) {
+		g = &l.g[i];
+		if (g->state == SPA_G_RELEASED && !o.all)
+			continue;
+		shown++;
+		if (g->state != SPA_G_RELEASED)
+			total += g->size;
+		snprintf(dom, sizeof(dom), "remote:%s", g->peer);
+		if (sp_json) {
+			js_open_obj(NULL);
+			json_grant_common(g);
+			js_str("member", or_null(g->name));
+			js_str("domain", dom);
+			js_close();
+			continue;
+		}
+		snprintf(id, sizeof(id), "%016llx", g->id);
+		sp_format_size(g->size, sz, sizeof(sz));
+		addr_str(g, addr, sizeof(addr));
+		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
+			or_dash(g->name), addr, or_dash(g->subnqn));
+	}
+	if (sp_json) {
+		js_close();
+		js_u64("borrowed_bytes", total);
+		js_close();
+		js_end();
+	} else {
+		sp_format_size(total, sz, sizeof(sz));
+		printf("node %s, pool %s: %zu grant(s)%s borrowed, %s\n",
+		       c->node, or_dash(c->pool), shown,
+		       o.all ? " (with those given back)" : "", sz);
+		if (shown)
+			tbl_print(t, stdout, NULL);
+	}
+	tbl_free(t);
+	spa_ledger_free(&l);
+	free(c);
+	return SP_EXIT_OK;
+}
+
+/* ------------------------------------------------------ export list */
+
+static bool owned(const struct spa_ledger *l, const char *subnqn)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->g[i].state != SPA_G_RELEASED &&
+		    !strcmp(l->g[i].subnqn, subnqn))
+			return true;
+	return false;
+}
+
+int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const hdr[] = {
+		"GRANT", "STATE", "BORROWER", "SIZE", "VOLUME", "EXPORTED",
+		"HOSTNQN", "SUBNQN"
+	};
+	char id[20], sz[32], prefix[SPA_NQN_MAX + 64];
+	unsigned long long total = 0;
+	struct spa_config *c = sp_zalloc(sizeof(*c));
+	char **subs = NULL;
+	size_t nsubs = 0, i, shown = 0, strays = 0;
+	struct remote_opts o;
+	struct spa_ledger l;
+	const struct spa_grant *g;
+	struct sp_table *t;
+	bool nvmet_ok, exp;
+	int ret;
+
+	parse_opts(cmd, argc, argv, opts, &o);
+	sp_want_args(cmd, argc, argv, 0);
+	if (load_ledger(o.conf, c, true, &l)) {
+		free(c);
+		return SP_EXIT_FAIL;
+	}
+	ret = spa_subnqn_prefix(c, prefix, sizeof(prefix));
+	if (!ret)
+		ret = spa_nvmet_list(prefix, &subs, &nsubs);
+	nvmet_ok = !ret;
+	if (ret)
+		sp_warn("cannot list the nvmet subsystems in %s/subsystems: %s: whether grants are exported is not known",
+			spa_nvmet_root(), strerror(-ret));
+	for (i = 0; i < nsubs; i++)
+		if (!owned(&l, subs[i]))
+			strays++;
+
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("node", c->node);
+		js_str("pool", or_null(c->pool));
+		js_bool("lending", c->lend > 0);
+		js_u64("nvmet_port_id", c->nvmet_port_id);
+		js_open_arr("exports");
+	}
+	t = tbl_new(ARRAY_SIZE(hdr), hdr);
+	for (i = 0; i < l.n; i++) {
+		g = &l.g[i];
+		if (g->state == SPA_G_RELEASED && !o.all)
+			continue;
+		shown++;
+		if (g->state != SPA_G_RELEASED)
+			total += g->bytes;
+		exp = g->subnqn[0] &&
+		      spa_nvmet_exported(g->subnqn, c->nvmet_port_id);
+		if (sp_json) {
+			js_open_obj(NULL);
+			json_grant_common(g);
+			js_u64("bytes", g->bytes);
+			js_str("volume", or_null(g->name));
+			if (nvmet_ok)
+				js_bool("exported", exp);
+			else
+				js_null("exported");
+			js_close();
+			continue;
+		}
+		snprintf(id, sizeof(id), "%016llx", g->id);
+		sp_format_size(g->size, sz, sizeof(sz));
+		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
+			or_dash(g->name), !nvmet_ok ? "-" : exp ? "yes" : "no",
+			or_dash(g->hostnqn), or_dash(g->subnqn));
+	}
+	if (sp_json) {
+		js_close();
+		js_u64("lent_bytes", total);
+		js_open_arr("stray_subsystems");
+		for (i = 0; i < nsubs; i++)
+			if (!owned(&l, subs[i]))
+				js_str(NULL, subs[i]);
+		js_close();
+		js_close();
+		js_end();
+	} else {
+		sp_format_size(total, sz, sizeof(sz));
+		printf("node %s, pool %s%s: %zu grant(s)%s lent, %s of the pool\n",
+		       c->node, or_dash(c->pool),
+		       c->lend > 0 ? "" : " (not lending)", shown,
+		       o.all ? " (with those given back)" : "", sz);
+		if (shown)
+			tbl_print(t, stdout, NULL);
+		for (i = 0; i < nsubs; i++)
+			if (!owned(&l, subs[i]))
+				printf("stray nvmet subsystem %s: %s\n", subs[i],
+				       "no grant owns it (slicepool-agent removes it when it starts)");
+	}
+	tbl_free(t);
+	spa_free_list(subs, nsubs);
+	spa_ledger_free(&l);
+	free(c);
+	return SP_EXIT_OK;
+}
+
+/* ------------------------------------------------------ peer list */
+
+/* Health of a peer; @e is NULL when the health file does not name it. */
+static const char *peer_health(const struct spa_health *h,
+			       const struct spa_health_entry *e)
+{
+	if (!h->fresh || !e)
+		return "unknown";
+	return spa_health_name(e->health);
+}
+
+int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const hdr[] = {
+		"PEER", "ADDRESS", "PORT", "ORIGIN", "HEALTH", "LAST HEARD",
+		"LENDABLE", "GRANTS"
+	};
+	struct spa_known_peer *kp = sp_zalloc(SPA_PEERS_MAX * sizeof(*kp));
+	struct spa_config *c = sp_zalloc(sizeof(*c));
+	struct spa_health *h = sp_zalloc(sizeof(*h));
+	const struct spa_health_entry *e;
+	unsigned long long now = now_ms();
+	char port[8], heard[32], lend[32], grants[16];
+	struct remote_opts o;
+	struct sp_table *t;
+	bool up;
+	int i, n;
+
+	parse_opts(cmd, argc, argv, opts, &o);
+	sp_want_args(cmd, argc, argv, 0);
+	if (load_config(o.conf, c) || check_state_dir(c)) {
+		n = -EINVAL;
+		goto out;
+	}
+	n = spa_known_peers(c, kp);
+	if (n < 0) {
+		sp_err("cannot read the learned peers %s/peers: %s",
+		       c->state_dir, strerror(-n));
+		goto out;
+	}
+	spa_health_load(c, now, h);
+
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("node", c->node);
+		js_open_obj("health");
+		js_bool("fresh", h->fresh);
+		if (h->updated_ms)
+			js_u64("updated_ms", h->updated_ms);
+		else
+			js_null("updated_ms");
+		if (h->fresh)
+			js_u64("heartbeat_timeout", h->timeout);
+		else
+			js_null("heartbeat_timeout");
+		js_close();
+		js_open_arr("peers");
+	} else {
+		if (h->fresh)
+			printf("node %s: health as the daemon found it %llu s ago %s%u s)\n",
+			       c->node,
+			       now > h->updated_ms ?
+			       (now - h->updated_ms) / 1000 : 0,
+			       "(heartbeat_timeout ", h->timeout);
+		else
+			printf("node %s: no health: the daemon is not running, or heartbeat is 0\n",
+			       c->node);
+	}
+	t = tbl_new(ARRAY_SIZE(hdr), hdr);
+	for (i = 0; i < n; i++) {
+		e = h->fresh ? spa_health_find(h, kp[i].p.name) : NULL;
+		up = e && e->health == SPA_H_UP;
+		if (sp_json) {
+			js_open_obj(NULL);
+			js_str("name", kp[i].p.name);
+			js_str("address", kp[i].p.addr);
+			js_u64("port", kp[i].p.port);
+			js_str("origin", kp[i].configured ? "configured" :
+			       "learned");
+			js_str("health", peer_health(h, e));
+			js_bool("excluded", e && e->health == SPA_H_DOWN);
+			if (e && e->heard_ms) {
+				js_u64("heard_ms", e->heard_ms);
+				js_u64("heard_ago_s", now > e->heard_ms ?
+				       (now - e->heard_ms) / 1000 : 0);
+			} else {
+				js_null("heard_ms");
+				js_null("heard_ago_s");
+			}
+			if (up) {
+				js_u64("lendable", e->lendable);
+				js_u64("grants", e->grants);
+			} else {
+				js_null("lendable");
+				js_null("grants");
+			}
+			js_close();
+			continue;
+		}
+		snprintf(port, sizeof(port), "%u", kp[i].p.port);
+		if (e && e->heard_ms)
+			snprintf(heard, sizeof(heard), "%llu s ago",
+				 now > e->heard_ms ?
+				 (now - e->heard_ms) / 1000 : 0);
+		else
+			snprintf(heard, sizeof(heard), "%s", e ? "never" : "-");
+		if (up) {
+			sp_format_size(e->lendable, lend, sizeof(lend));
+			snprintf(grants, sizeof(grants), "%u", e->grants);
+		} else {
+			snprintf(lend, sizeof(lend), "-");
+			snprintf(grants, sizeof(grants), "-");
+		}
+		tbl_add(t, kp[i].p.name, kp[i].p.addr, port,
+			kp[i].configured ? "configured" : "learned",
+			peer_health(h, e), heard, lend, grants);
+	}
+	if (sp_json) {
+		js_close();
+		js_close();
+		js_end();
+	} else if (n) {
+		tbl_print(t, stdout, NULL);
+	} else {
+		printf("no peers (configure 'peer NAME ADDRESS PORT' in %s)\n",
+		       c->path);
+	}
+	tbl_free(t);
+out:
+	free(kp);
+	free(c);
+	free(h);
+	return n < 0 ? SP_EXIT_FAIL : SP_EXIT_OK;
+}
+
+/* ------------------------------------------------ running the agent */
+
+static const char *agent_bin(void)
+{
+	const char *p = getenv(SPA_AGENT_ENV);
+
+	return p && p[0] ? p : SPA_AGENT_BIN;
+}
+
+/*
+ * Runs the agent with @argv (no shell), its standard output into @out
+ * (NUL-terminated, the rest read and dropped), its standard error on ours.
+ * Returns its exit code, or -1 when it could not be run or was killed.
+ */
+static int run_agent(char *const argv[], char *out, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+	char buf[512];
+	int pfd[2], status, nul;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC)) {
+		sp_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		sp_err("fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (dup2(pfd[1], STDOUT_FILENO) < 0 ||
+		    (nul >= 0 && dup2(nul, STDIN_FILENO) < 0))
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr,
+			"slicepool: cannot run %s: %s (set %s to the path of slicepool-agent, or put it in PATH)\n",
+			argv[0], strerror(errno), SPA_AGENT_ENV);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		r = read(pfd[0], buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (n + 1 < len) {
+			if ((size_t)r > len - 1 - n)
+				r = len - 1 - n;
+			memcpy(out + n, buf, r);
+			n += r;
+		}
+	}
+	out[n] = '\0';
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			sp_err("waitpid: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (WIFSIGNALED(status)) {
+		sp_err("%s was killed by signal %d", argv[0],
+		       WTERMSIG(status));
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+/* Reports an agent that did not succeed; its own reason is on stderr. */
+static int agent_failed(const char *what, int code)
+{
+	if (code < 0 || code == 127)
+		return SP_EXIT_FAIL;
+	sp_err("%s: slicepool-agent exited %d (%s)", what, code,
+	       code == SPA_EXIT_REFUSED ? "refused by the peer" :
+	       code == SPA_EXIT_USAGE ? "bad usage or configuration" :
+	       "failed");
+	return SP_EXIT_FAIL;
+}
+
+/* The value of line "@key value" of the agent's output, or NULL. */
+static const char *out_value(const char *out, const char *key, char *buf,
+			     size_t len)
+{
+	size_t k = strlen(key), n;
+	const char *p = out;
+
+	while (*p) {
+		n = strcspn(p, "\n");
+		if (n > k && !strncmp(p, key, k) && p[k] == ' ' &&
+		    n - k - 1 < len) {
+			memcpy(buf, p + k + 1, n - k - 1);
+			buf[n - k - 1] = '\0';
+			return buf[0] ? buf : NULL;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------ remote request */
+
+int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ NULL, 0, NULL, 0 }
+	};
+	char out[4096], sizebuf[32], grant[32], peer[SPA_NODE_MAX + 8];
+	char size_s[32], member[SPA_NAME_MAX + 8], subnqn[SPA_NQN_MAX + 8];
+	char uuid[SPA_UUID_STR + 8], dom[SPA_NODE_MAX + 16], sz[32];
+	struct spa_config *c;
+	char *av[8];
+	const char *want = NULL;
+	unsigned long long got;
+	struct remote_opts o;
+	u64 size;
+	int ret, k = 0;
+
+	parse_opts(cmd, argc, argv, opts, &o);
+	if (argc - optind > 1)
+		sp_usage_fail(cmd, "unexpected argument '%s'",
+			      argv[optind + 1]);
+	if (argc - optind == 1) {
+		want = argv[optind];
+		if (!spa_valid_node(want))
+			sp_usage_fail(cmd,
+				      "bad peer name '%s': use 1..%d of [A-Za-z0-9_.-], not starting with '.' or '-'",
+				      want, SPA_NODE_MAX);
+	}
+	if (!o.size)
+		sp_usage_fail(cmd, "--size SIZE is required");
+	ret = sp_parse_size(o.size, &size);
+	if (ret == -ERANGE)
+		sp_usage_fail(cmd, "--size: '%s' is too large", o.size);
+	if (ret)
+		sp_usage_fail(cmd,
+			      "--size: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
+			      o.size);
+	if (!size)
+		sp_usage_fail(cmd, "--size: the size must not be 0");
+	if (size % SPA_SIZE_ALIGN)
+		sp_usage_fail(cmd, "--size: %s is not a multiple of 4 KiB",
+			      o.size);
+	if (size > SPA_SIZE_MAX)
+		sp_usage_fail(cmd, "--size: %s is more than 1 PiB, the most a grant can be",
+			      o.size);
+
+	c = sp_zalloc(sizeof(*c));
+	if (load_config(o.conf, c)) {
+		free(c);
+		return SP_EXIT_FAIL;
+	}
+	snprintf(sizebuf, sizeof(sizebuf), "%llu", (unsigned long long)size);
+	av[k++] = (char *)agent_bin();
+	av[k++] = "-c";
+	av[k++] = (char *)o.conf;
+	av[k++] = "borrow";
+	if (want)
+		av[k++] = (char *)want;
+	av[k++] = sizebuf;
+	av[k] = NULL;
+	ret = run_agent(av, out, sizeof(out));
+	if (ret) {
+		free(c);
+		return agent_failed("remote request", ret);
+	}
+	if (!out_value(out, "grant", grant, sizeof(grant)) ||
+	    !out_value(out, "peer", peer, sizeof(peer)) ||
+	    !out_value(out, "size", size_s, sizeof(size_s)) ||
+	    !out_value(out, "member", member, sizeof(member)) ||
+	    !out_value(out, "subnqn", subnqn, sizeof(subnqn)) ||
+	    !out_value(out, "uuid", uuid, sizeof(uuid)) ||
+	    spa_parse_uint(size_s, SPA_SIZE_MAX, &got)) {
+		sp_err("remote request: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
+		fputs(out, stderr);
+		free(c);
+		return SP_EXIT_FAIL;
+	}
+	snprintf(dom, sizeof(dom), "remote:%s", peer);
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("action", "remote request");
+		js_str("grant", grant);
+		js_str("peer", peer);
+		js_u64("size", got);
+		js_str("pool", or_null(c->pool));
+		js_str("member", member);
+		js_str("domain", dom);
+		js_str("subnqn", subnqn);
+		js_str("uuid", uuid);
+		js_close();
+		js_end();
+	} else {
+		sp_format_size(got, sz, sizeof(sz));
+		printf("borrowed grant %s: %s from %s\n", grant, sz, peer);
+		printf("  member  %s/%s (domain %s)\n", or_dash(c->pool),
+		       member, dom);
+		printf("  subnqn  %s\n", subnqn);
+		printf("  uuid    %s\n", uuid);
+	}
+	free(c);
+	return SP_EXIT_OK;
+}
+
+/* ------------------------------------------------------ remote release */
+
+int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
+		{ NULL, 0, NULL, 0 }
+	};
+	char out[1024], idbuf[20], path[PATH_MAX], why[PATH_MAX + 256];
+	const struct spa_grant *g = NULL;
+	struct spa_config *c;
+	struct spa_ledger l = { 0 };
+	struct remote_opts o;
+	unsigned long long id;
+	char *av[6];
+	size_t i;
+	int ret;
+
+	parse_opts(cmd, argc, argv, opts, &o);
+	sp_want_args(cmd, argc, argv, 1);
+	if (spa_grant_id_parse(argv[optind], &id))
+		sp_usage_fail(cmd,
+			      "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
+			      argv[optind]);
+	snprintf(idbuf, sizeof(idbuf), "%016llx", id);
+
+	c = sp_zalloc(sizeof(*c));
+	if (load_config(o.conf, c)) {
+		free(c);
+		return SP_EXIT_FAIL;
+	}
+	av[0] = (char *)agent_bin();
+	av[1] = "-c";
+	av[2] = (char *)o.conf;
+	av[3] = "release";
+	av[4] = idbuf;
+	av[5] = NULL;
+	ret = run_agent(av, out, sizeof(out));
+	if (ret) {
+		free(c);
+		return agent_failed("remote release", ret);
+	}
+	/* What was given back, as the ledger now records it. */
+	if (!spa_path(path, sizeof(path), "%s/borrowed", c->state_dir) &&
+	    !spa_ledger_load(&l, path, false, why, sizeof(why)))
+		for (i = 0; i < l.n && !g; i++)
+			if (l.g[i].id == id)
+				g = &l.g[i];
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("action", "remote release");
+		js_str("grant", idbuf);
+		js_str("peer", g ? g->peer : NULL);
+		if (g)
+			js_u64("size", g->size);
+		else
+			js_null("size");
+		js_str("pool", or_null(c->pool));
+		js_str("member", g ? or_null(g->name) : NULL);
+		js_str("state", g ? spa_gstate_name(g->state) : NULL);
+		js_close();
+		js_end();
+	} else {
+		printf("released grant %s%s%s\n", idbuf, g ? " from " : "",
+		       g ? g->peer : "");
+	}
+	spa_ledger_free(&l);
+	free(c);
+	return SP_EXIT_OK;
+}
