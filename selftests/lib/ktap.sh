@@ -7,7 +7,8 @@
 #   ktap_ok "what held"; ktap_fail "what did not"; ktap_skip "why"
 #   ktap_check "description" cmd args...   ok if cmd succeeds
 #   ktap_expect_fail "description" cmd...  ok if cmd fails (bad input refused)
-#   ktap_finish                            exit 0 all passed, 1 any failed,
+#   ktap_finish                            exit 0 all passed, 1 any failed
+#                                          (or not as many checks as planned),
 #                                          4 everything skipped
 #   sp_skip "reason"                       skip the whole test (exit 4)
 #   sp_die "reason"                        fail the whole test now (exit 1)
@@ -19,7 +20,11 @@ KTAP_FAIL=0
 KTAP_SKIP=0
 
 ktap_header() { echo "KTAP version 1"; }
-ktap_plan() { echo "1..$1"; }
+KTAP_PLANNED=""
+ktap_plan() {
+	KTAP_PLANNED=$1
+	echo "1..$1"
+}
 
 ktap_ok() {
 	KTAP_N=$((KTAP_N + 1))
@@ -56,6 +61,10 @@ ktap_finish() {
 	[ "$KTAP_FAIL" -eq 0 ] || exit 1
 	[ "$KTAP_PASS" -gt 0 ] || [ "$KTAP_SKIP" -eq 0 ] || exit 4
 	[ "$KTAP_N" -gt 0 ] || { echo "# no checks ran"; exit 1; }
+	if [ -n "$KTAP_PLANNED" ] && [ "$KTAP_N" -ne "$KTAP_PLANNED" ]; then
+		echo "# planned $KTAP_PLANNED checks, ran $KTAP_N"
+		exit 1
+	fi
 	exit 0
 }
 

@@ -16,6 +16,18 @@
 # free space as before.  Traffic stays between the two guests.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
 
+SPCLI=$SP_TOP/tools/slicepool/slicepool
+# cli_json <python expression on d> <slicepool args>...: the tool's JSON
+# output (run against this guest's agent configuration) satisfies it
+# shellcheck disable=SC2317 # called through ktap_check
+cli_json() {
+	local expr=$1
+	shift
+	SLICEPOOL_AGENT=$AGENT "$SPCLI" --json "$@" --agent-config "$W/agent.conf" > "$W/cli.json" &&
+		python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+			"$W/cli.json" "$expr"
+}
+
 OTHERNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000c2
 OTHERID=5b1c0000-0000-4000-8000-0000000000c2
 
@@ -71,6 +83,9 @@ lender() {
 	after=$(free_slices pa)
 	ktap_check "pool pa lent 16 slices of 16 MiB ($before -> $after free)" \
 		[ $((before - after)) -eq 16 ]
+	ktap_check "slicepool export list: the grant, active and exported to b" \
+		cli_json '[(e["peer"], e["state"], e["exported"], e["subnqn"]) for e in d["exports"]] == [("b", "active", True, "'"$sub"'")] and not d["stray_subsystems"]' \
+		export list
 	barrier a-checked
 	barrier released
 
@@ -118,6 +133,11 @@ borrower() {
 		0 "$dev remote:a online" 0 \
 		"$(cd "$SP/pb/members/$MEMBER" 2>/dev/null && cat path domain state | tr '\n' ' ')"
 	cat "$SP/pb/members/$MEMBER/data_offset" > "$SP_SYNC/data_offset"
+	ktap_check "slicepool remote list: grant $GRANT from a, active, member $MEMBER" \
+		cli_json '[(g["grant"], g["peer"], g["state"], g["member"]) for g in d["borrowed"]] == [("'"$GRANT"'", "a", "active", "'"$MEMBER"'")]' \
+		remote list
+	ktap_check "slicepool peer list: a is up" \
+		cli_json '[p["health"] for p in d["peers"] if p["name"] == "a"] == ["up"]' peer list
 	ktap_expect_fail "another host NQN cannot connect to the grant" \
 		nvme connect -t tcp -a "$SP_PEER_IP" -s 4420 -n "$SUBNQN" \
 		--hostnqn="$OTHERNQN" --hostid="$OTHERID"
@@ -158,10 +178,10 @@ borrower() {
 load_slicepool || sp_die "cannot load dm-slicepool"
 ktap_header
 if [ "$SP_ROLE" = a ]; then
-	ktap_plan 19
+	ktap_plan 20
 	lender
 else
-	ktap_plan 16
+	ktap_plan 18
 	borrower
 fi
 ktap_finish
