@@ -8,7 +8,7 @@
 #
 #   tools/bench/benchmarks.sh [NAME...]
 #
-# NAME is iops, seq, migrate or recopy (Documentation/testing.rst,
+# NAME is iops, seq, migrate, recopy or remote (Documentation/testing.rst,
 # "Benchmarks"); without one, all of them run.  Knobs (environment,
 # described there): SP_MEM, SP_BENCH_TIMEOUT, SP_BENCH_ROUNDS,
 # SP_BENCH_RUNTIME, SP_BENCH_CAP_MBPS, SP_BENCH_MIG_ROUNDS, SP_BENCH_MIG_MB,
@@ -17,7 +17,7 @@
 # SP_BENCH_RECOPY_IOPS, SP_BENCH_RECOPY_RATE, SP_BENCH_RECOPY_CHUNK_KB.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-names=(iops seq migrate recopy)
+names=(iops seq migrate recopy remote)
 
 only=""
 for n in "$@"; do

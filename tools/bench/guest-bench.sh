@@ -10,15 +10,18 @@
 #   seq      sequential 1 MiB reads over capped members: vs dm-stripe
 #   migrate  live migration vs LVM pvmove (dm-mirror), under fio writes
 #   recopy   chunks a migration copies again, mode=filter vs mode=none
+#   remote   4 KiB random IOPS on a member imported over NVMe/TCP (loopback)
+#            vs the raw nvme-tcp namespace
 #
 # SP_BENCH_ONLY (names above, comma-separated; default all) runs a subset.
 set -u
 ROUNDS=${SP_BENCH_ROUNDS:-5}
 RUNTIME=${SP_BENCH_RUNTIME:-6}
-ONLY=${SP_BENCH_ONLY:-iops,seq,migrate,recopy}
+ONLY=${SP_BENCH_ONLY:-iops,seq,migrate,recopy,remote}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/bench-lib.sh"
 . "$here/guest-bench-migrate.sh"
+. "$here/guest-bench-remote.sh"
 
 # fio_iops <dev> <rw> -> IOPS (reads+writes)
 fio_iops() {
@@ -134,8 +137,8 @@ wanted() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 for b in ${ONLY//,/ }; do
 	case $b in
-	iops | seq | migrate | recopy) ;;
-	*) die "unknown benchmark '$b' in SP_BENCH_ONLY (iops, seq, migrate, recopy)" ;;
+	iops | seq | migrate | recopy | remote) ;;
+	*) die "unknown benchmark '$b' in SP_BENCH_ONLY (iops, seq, migrate, recopy, remote)" ;;
 	esac
 done
 
@@ -147,7 +150,7 @@ main() {
 
 	echo "slicepool benchmarks, kernel $(uname -r), $(nproc) vCPUs; $ROUNDS interleaved rounds of ${RUNTIME}s"
 	: > /tmp/bench-results
-	for b in iops seq migrate recopy; do
+	for b in iops seq migrate recopy remote; do
 		wanted "$b" || continue
 		echo
 		t=$SECONDS
