@@ -97,6 +97,7 @@ demo:
 	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh
 	$(MAKE) all
 	selftests/run --no-build --demo tools/demo.sh
+	selftests/run --no-build --demo2 tools/demo-remote.sh
 
 bench:
 	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh

@@ -94,6 +94,13 @@ tests)
 	"${P[sp_top]}/tools/bench/guest-runner.sh" >&9 2>&1
 	;;
 demo)
+	# Two-guest demos (selftests/run --demo2) get what two-guest tests
+	# get: their role and addresses, and a shared directory for barriers.
+	export SP_ROLE=${P[sp_role]:-a} SP_MY_IP=${P[sp_ip]:-} SP_PEER_IP=${P[sp_peer]:-}
+	if [ -n "${P[sp_sync]:-}" ]; then
+		export SP_SYNC=/run/sp/sync/demo
+		mkdir -p "$SP_SYNC"
+	fi
 	printf '@@SP READY\n' >&9
 	(cd "${P[sp_top]}" && "${P[sp_top]}/${P[sp_demo]}") >&9 2>&1
 	printf '@@SP DEMO-EXIT %s\n@@SP DONE\n' "$?" >&9
