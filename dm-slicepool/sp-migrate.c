@@ -282,8 +282,12 @@ static void sp_mig_mirrored(unsigned long error, void *context)
 
 	if (error & 1)
 		bio->bi_status = BLK_STS_IOERR;
-	if (error & 2) {
-		/* The source has the data: copy the chunks again. */
+	if (error) {
+		/*
+		 * The two sides may differ: copy the chunks again (the source
+		 * is the truth until the switch; a failed write's data is
+		 * undefined on both).
+		 */
 		spin_lock_irqsave(&mig->lock, flags);
 		pbd->overlap = true;
 		mig->mirror_errors++;
@@ -659,10 +663,12 @@ static void sp_mig_switch_work(struct work_struct *w)
 		mutex_lock(&pool->lock);
 		sp_move_release(v, mig->first, mig->count, mig->src);
 		mutex_unlock(&pool->lock);
-		sp_info("%s: volume %s slices %llu..%llu moved to %s: %llu bytes copied in %u passes, writes held %lld us",
+		sp_info("%s: volume %s slices %llu..%llu moved to %s: %llu bytes copied in %u passes, writes held %lld us, %llu mirrored (%llu deferred, %llu failed on a side)",
 			pool->name, v->name, mig->first,
 			mig->first + mig->count - 1, mig->dest,
-			mig->bytes_copied, mig->passes, mig->hold_us);
+			mig->bytes_copied, mig->passes, mig->hold_us,
+			mig->cpx.mirrored, mig->deferred_count,
+			mig->mirror_errors);
 	}
 	sp_mig_finish(mig, r ? SP_MIG_FAILED : SP_MIG_DONE, r);
 }
