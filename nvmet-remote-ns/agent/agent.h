@@ -84,6 +84,7 @@ static inline void spa_strcpy(char *dst, size_t cap, const char *src)
 #define SPA_GRANTS_MAX		1024	/* grants a ledger holds */
 #define SPA_KEY_MIN		32
 #define SPA_KEY_MAX		64
+#define SPA_PATHS_MAX		4	/* paths of a grant, the first included */
 
 /* ------------------------------------------------------------ proto.c */
 
@@ -119,6 +120,8 @@ enum spa_tag {
 	SPA_T_PEER,
 	SPA_T_ERR_CODE,
 	SPA_T_ERR_TEXT,
+	SPA_T_PATH,		/* grant: a further path (optional, repeats) */
+	SPA_T_MAX_PATHS,	/* request: paths the borrower connects to */
 	SPA_T_MAX
 };
 
@@ -166,6 +169,12 @@ struct spa_peer_info {
 	u16 port;
 };
 
+/* A path to a grant's subsystem besides the first (addr and port). */
+struct spa_path_info {
+	char addr[SPA_ADDR_MAX + 1];
+	u16 port;
+};
+
 /*
  * A decoded message.  @fields has SPA_F(tag) set for every field present;
  * the other members are zero.
@@ -193,6 +202,9 @@ struct spa_msg {
 	struct spa_peer_info peers[SPA_PEERS_MAX];
 	u16 err_code;
 	char err_text[SPA_TEXT_MAX + 1];
+	unsigned int nr_paths;		/* PATH fields: paths after the first */
+	struct spa_path_info paths[SPA_PATHS_MAX - 1];
+	u16 max_paths;
 };
 
 const char *spa_type_name(u8 type);
@@ -286,6 +298,10 @@ struct spa_config {
 	char export_addr[SPA_ADDR_MAX + 1];
 	u16 export_port;
 	u16 nvmet_port_id;
+	/* A second "export" line: the standby path (0: none). */
+	char export2_addr[SPA_ADDR_MAX + 1];
+	u16 export2_port;
+	u16 nvmet_port_id2;	/* = export2_port */
 	char key_file[PATH_MAX];
 	char pool[SPA_NAME_MAX + 1];
 	char state_dir[PATH_MAX];
@@ -430,10 +446,17 @@ struct spa_export {
 	char traddr[SPA_ADDR_MAX + 1];
 	u16 trsvcid;
 	u16 port_id;
+	/* The standby path (port_id2 0: none), ANA non-optimized. */
+	char traddr2[SPA_ADDR_MAX + 1];
+	u16 trsvcid2;
+	u16 port_id2;
 };
 
 int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen);
-/* Removes a subsystem and what only it used; idempotent. */
+/*
+ * Removes a subsystem and what only it used: its links from every port,
+ * the ports (@port_id and those) it leaves empty; idempotent.
+ */
 int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 		       size_t wlen);
 int spa_nvmet_list(const char *prefix, char ***names, size_t *count);
