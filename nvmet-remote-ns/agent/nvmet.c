@@ -10,11 +10,11 @@
  *   subsystems/<subnqn>/namespaces/<nsid>/{device_path, device_uuid,
  *                                         device_nguid, enable = 1}
  *   ports/<id>/{addr_trtype tcp, addr_adrfam, addr_traddr, addr_trsvcid}
- *   ports/<id>/ana_groups/1/ana/state = optimized
+ *   ports/<id>/ana_groups/1/ana_state = optimized
  *   ports/<id>/subsystems/<subnqn> -> subsystems/<subnqn>
  *
  * and with a second "export" line, the same port entries again for the
- * standby path with ana_groups/1/ana/state = non-optimized (the namespace
+ * standby path with ana_groups/1/ana_state = non-optimized (the namespace
  * is in ANA group 1, nvmet's default): the borrower's native NVMe
  * multipath prefers the first path and fails over to the second.
  *
@@ -76,7 +76,7 @@ static int set_ana(const struct spa_tport *e, const char *port, char *why,
 	char path[PATH_MAX + 32], val[32];
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/ana_groups/1/ana/state", port);
+	snprintf(path, sizeof(path), "%s/ana_groups/1/ana_state", port);
 	if (!spa_read_file(path, val, sizeof(val)) && !strcmp(val, e->ana))
 		return 0;
 	ret = spa_write_file(path, e->ana);
@@ -130,13 +130,15 @@ static int ensure_port(const struct spa_tport *e, char *why, size_t wlen)
 		snprintf(path, sizeof(path), "%s/addr_trsvcid", port);
 		ret = spa_write_file(path, svc);
 	}
-	if (!ret)
-		ret = set_ana(e, port, why, wlen);
 	if (ret) {
 		reason(why, wlen, ret, "cannot set up nvmet port %u (%s): %s",
 		       e->port_id, path, strerror(-ret));
 		spa_rmdir(port);
+		return ret;
 	}
+	ret = set_ana(e, port, why, wlen);
+	if (ret)
+		spa_rmdir(port);
 	return ret;
 other:
 	return reason(why, wlen, -EADDRINUSE,
