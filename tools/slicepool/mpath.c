@@ -6,10 +6,13 @@
  * through several controllers is one head disk, nvmeXnY, whose paths are
  * the hidden disks nvmeXcZnY.  sysfs shows them as:
  *
- *   block/<head>/multipath/<path>            one entry per path
- *   block/<head>/multipath/<path>/ana_state  optimized, non-optimized,
+ *   block/<head>/multipath/<path>            one entry per path (newer
+ *                                            kernels); in 6.1 the paths
+ *                                            are block/nvmeXc*nY of head
+ *                                            nvmeXnY
+ *   <path>/ana_state                         optimized, non-optimized,
  *                                            inaccessible, ...
- *   block/<head>/multipath/<path>/device/    the path's controller:
+ *   <path>/device/                           the path's controller:
  *                                            state (live, connecting, ...),
  *                                            address, transport
  *   block/<head>/device/iopolicy             numa (default) or round-robin
@@ -134,10 +137,36 @@ static void ctrl_name(const char *path, char *buf, size_t len)
 		snprintf(buf, len, "nvme%.*s", (int)n, c);
 }
 
+/* Digits at @s; their count, 0 if none. */
+static size_t digits(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+/* @name is nvme<X>c<Z>n<Y> for head nvme<X>n<Y> (@x, @y: "<X>", "<Y>"). */
+static bool path_of(const char *name, const char *x, size_t xl,
+		    const char *y)
+{
+	size_t z;
+
+	if (strncmp(name, "nvme", 4) || strncmp(name + 4, x, xl) ||
+	    name[4 + xl] != 'c')
+		return false;
+	name += 5 + xl;
+	z = digits(name);
+	return z && name[z] == 'n' && !strcmp(name + z + 1, y);
+}
+
 int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
 {
 	char dir[PATH_MAX];
+	const char *y = NULL;
 	struct dirent *de;
+	size_t xl = 0;
 	DIR *d;
 	int n;
 
@@ -150,8 +179,18 @@ int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -ENAMETOOLONG;
 	d = opendir(dir);
-	if (!d)
-		return errno == ENOTDIR ? -ENOENT : -errno;
+	if (!d) {
+		/* Without multipath/: the nvmeXc*nY next to nvmeXnY. */
+		xl = strncmp(disk, "nvme", 4) ? 0 : digits(disk + 4);
+		if (!xl || disk[4 + xl] != 'n' || !digits(disk + 5 + xl) ||
+		    disk[5 + xl + digits(disk + 5 + xl)])
+			return -ENOENT;
+		y = disk + 5 + xl;
+		snprintf(dir, sizeof(dir), "%s/block", sysroot);
+		d = opendir(dir);
+		if (!d)
+			return -ENOENT;
+	}
 	snprintf(mp->head, sizeof(mp->head), "%s", disk);
 	read_line(mp->iopolicy, sizeof(mp->iopolicy), "%s/block/%s/device/iopolicy",
 		  sysroot, disk);
@@ -163,6 +202,8 @@ int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
 		size_t len = strlen(de->d_name);
 
 		if (de->d_name[0] == '.' || len >= sizeof(p->name))
+			continue;
+		if (y && !path_of(de->d_name, disk + 4, xl, y))
 			continue;
 		if (mp->nr_paths == SP_MPATH_MAX) {
 			mp->truncated = true;
@@ -185,6 +226,8 @@ int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
 			snprintf(p->state, sizeof(p->state), "unknown");
 	}
 	closedir(d);
+	if (y && !mp->nr_paths)
+		return -ENOENT;	/* a namespace without multipath */
 	qsort(mp->paths, mp->nr_paths, sizeof(mp->paths[0]), cmp_path);
 	sp_mpath_choose(mp);
 	return 0;

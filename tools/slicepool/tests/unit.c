@@ -439,6 +439,33 @@ static void test_mpath(void)
 	check(sp_mpath_read(mp_root, "../nvme1n1", &mp) == -EINVAL &&
 	      sp_mpath_read(mp_root, "..", &mp) == -EINVAL &&
 	      sp_mpath_read(mp_root, "", &mp) == -EINVAL, "bad disk names");
+	/* 6.1: no multipath/ directory, the paths are block/nvme1c*n1. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/block'", mp_root);
+	if (system(cmd))
+		abort();
+	mp_put("numa", "%s/block/nvme1n1/device/iopolicy", mp_root);
+	mp_put("0", "%s/block/nvme1n10/ro", mp_root);
+	mp_put("optimized", "%s/block/nvme1c3n10/ana_state", mp_root);
+	mp_put("optimized", "%s/block/nvme11c3n1/ana_state", mp_root);
+	mp_put("connecting", "%s/block/nvme1c1n1/device/state", mp_root);
+	mp_put("optimized", "%s/block/nvme1c1n1/ana_state", mp_root);
+	mp_put("live", "%s/block/nvme1c2n1/device/state", mp_root);
+	mp_put("non-optimized", "%s/block/nvme1c2n1/ana_state", mp_root);
+	mp_put("traddr=10.99.0.1,trsvcid=4421",
+	       "%s/block/nvme1c2n1/device/address", mp_root);
+	mp_expect("6.1 layout, optimized path cut",
+		  "nvme1c1n1=down nvme1c2n1=in-use", 1);
+	check(!sp_mpath_read(mp_root, "nvme1n1", &mp) &&
+	      !strcmp(mp.paths[1].address, "traddr=10.99.0.1,trsvcid=4421"),
+	      "6.1 layout: address");
+	check(sp_mpath_read(mp_root, "nvme1n10", &mp) == 0 &&
+	      mp.nr_paths == 1, "6.1 layout: nsid 10 has its own path");
+	mp_put("0", "%s/block/nvme2n1/ro", mp_root);
+	check(sp_mpath_read(mp_root, "nvme2n1", &mp) == -ENOENT,
+	      "6.1 layout: a namespace without paths is not a head");
+	check(sp_mpath_read(mp_root, "vda", &mp) == -ENOENT &&
+	      sp_mpath_read(mp_root, "nvme1c1n1", &mp) == -ENOENT,
+	      "6.1 layout: other disks and path disks are not heads");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mp_root);
 	if (system(cmd))
 		check(false, "cannot remove %s", mp_root);
