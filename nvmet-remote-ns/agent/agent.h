@@ -106,6 +106,8 @@ enum spa_tag {
 	SPA_T_PEER,
 	SPA_T_ERR_CODE,
 	SPA_T_ERR_TEXT,
+	SPA_T_PATH,		/* grant: a further path (optional, repeats) */
+	SPA_T_MAX_PATHS,	/* request: paths the borrower connects to */
 	SPA_T_MAX
 };
 
@@ -153,6 +155,12 @@ struct spa_peer_info {
 	u16 port;
 };
 
+/* A path to a grant's subsystem besides the first (addr and port). */
+struct spa_path_info {
+	char addr[SPA_ADDR_MAX + 1];
+	u16 port;
+};
+
 /*
  * A decoded message.  @fields has SPA_F(tag) set for every field present;
  * the other members are zero.
@@ -180,6 +188,9 @@ struct spa_msg {
 	struct spa_peer_info peers[SPA_PEERS_MAX];
 	u16 err_code;
 	char err_text[SPA_TEXT_MAX + 1];
+	unsigned int nr_paths;		/* PATH fields: paths after the first */
+	struct spa_path_info paths[SPA_PATHS_MAX - 1];
+	u16 max_paths;
 };
 
 const char *spa_type_name(u8 type);

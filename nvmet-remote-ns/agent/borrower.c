@@ -5,14 +5,18 @@
  * Borrow (Documentation/nvmet-remote-ns.rst, "Borrowing"):
  *
  *   requesting   written before the REQUEST is sent (with its request id)
- *   connecting   the GRANT arrived: nvme connect, wait for the namespace
- *                (matched by subsystem NQN and UUID), add it to the pool
- *                as member rm-<grant id> in domain remote:<lender>
+ *   connecting   the GRANT arrived: nvme connect to each of its paths
+ *                (the first, then its "path" fields: native NVMe
+ *                multipath joins them in one namespace head), wait for
+ *                the namespace (matched by subsystem NQN and UUID), add
+ *                it to the pool as member rm-<grant id> in domain
+ *                remote:<lender>
  *   active       the member is enabled
  *
  * Give back: the member is disabled and removed (refused while it holds
- * slices of a volume), the state becomes "releasing", the controller is
- * disconnected, the RELEASE is sent; "released" once the lender agrees.
+ * slices of a volume), the state becomes "releasing", the controllers of
+ * the subsystem (every path) are disconnected, the RELEASE is sent;
+ * "released" once the lender agrees.
  * A borrow that fails after the grant is given back at once.  Whatever
  * was left half-done (the agent or the host stopped, the lender could not
  * be reached) is finished by spa_borrower_reconcile(), which the daemon
@@ -124,6 +128,33 @@ static void build_request(const struct spa_config *c,
 	snprintf(req->hostnqn, sizeof(req->hostnqn), "%s", g->hostnqn);
 	req->size = g->size;
 	memcpy(req->req_id, g->req_id, SPA_ID_LEN);
+	req->fields |= SPA_F(SPA_T_MAX_PATHS);
+	req->max_paths = SPA_PATHS_MAX;
+}
+
+/*
+ * Sends a REQUEST.  A lender from before multipath refuses the max_paths
+ * field as a bad message (it has not looked at the request): it is asked
+ * once more without it, and grants one path.
+ */
+static int call_request(const struct spa_config *c, const struct spa_key *key,
+			const struct spa_peer_cfg *p, struct spa_msg *req,
+			struct spa_msg *rep, char *why, size_t wlen)
+{
+	int ret;
+
+	ret = call_peer(c, key, p, req, rep, why, wlen);
+	if (ret || rep->type != SPA_ERROR ||
+	    rep->err_code != SPA_ERR_BAD_MESSAGE ||
+	    !(req->fields & SPA_F(SPA_T_MAX_PATHS)))
+		return ret;
+	spa_warn("%s refused the request (%s): asking again for one path only",
+		 p->name, rep->err_text);
+	req->fields &= ~SPA_F(SPA_T_MAX_PATHS);
+	req->max_paths = 0;
+	req->ts_ms = spa_now_ms();
+	spa_random(req->nonce, sizeof(req->nonce));
+	return call_peer(c, key, p, req, rep, why, wlen);
 }
 
 /* Sends RELEASE for @g; 0 once the lender holds nothing of it. */
@@ -220,8 +251,42 @@ static int take_grant(const struct spa_peer_cfg *p, const struct spa_msg *rep,
 	return 0;
 }
 
-static int attach(const struct spa_config *c, struct spa_grant *g,
-		  char *dev, size_t dlen, char *why, size_t wlen)
+/*
+ * Connects to the further paths of a grant: same subsystem, same host
+ * NQN, so that native NVMe multipath makes them paths of one namespace
+ * head.  Like the first, a path must be at the address the lender is
+ * known at; one that is not, or does not connect, is left out (logged):
+ * the member still has its first path.
+ */
+static void connect_paths(const struct spa_config *c,
+			  const struct spa_peer_cfg *p,
+			  const struct spa_grant *g, const struct spa_msg *rep)
+{
+	char why[512];
+	unsigned int i;
+
+	for (i = 0; i < rep->nr_paths; i++) {
+		const struct spa_path_info *pa = &rep->paths[i];
+
+		if (strcmp(pa->addr, p->addr)) {
+			spa_warn("grant %016llx: path %s:%u left out: not at %s's own address %s",
+				 g->id, pa->addr, pa->port, p->name, p->addr);
+			continue;
+		}
+		if (spa_nvme_connect(c, pa->addr, pa->port, g->subnqn, why,
+				     sizeof(why))) {
+			spa_warn("grant %016llx: path %s:%u left out: %s",
+				 g->id, pa->addr, pa->port, why);
+			continue;
+		}
+		spa_info("grant %016llx: connected path %u of %u, %s:%u",
+			 g->id, i + 2, rep->nr_paths + 1, pa->addr, pa->port);
+	}
+}
+
+static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
+		  struct spa_grant *g, const struct spa_msg *rep, char *dev,
+		  size_t dlen, char *why, size_t wlen)
 {
 	char domain[SPA_NAME_MAX + 1];
 	u64 until;
@@ -230,6 +295,7 @@ static int attach(const struct spa_config *c, struct spa_grant *g,
 	ret = spa_nvme_connect(c, g->traddr, g->trsvcid, g->subnqn, why, wlen);
 	if (ret)
 		return ret;
+	connect_paths(c, p, g, rep);
 	until = spa_mono_ms() + SPA_NS_WAIT_MS;
 	for (;;) {
 		ret = spa_nvme_find_ns(g->subnqn, g->uuid, dev, dlen);
@@ -310,7 +376,7 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	}
 	g = &l.g[idx];
 	build_request(c, g, req);
-	ret = call_peer(c, key, &p, req, rep, why, wlen);
+	ret = call_request(c, key, &p, req, rep, why, wlen);
 	if (ret) {
 		snprintf(tmp, sizeof(tmp), "%s", why);
 		reason(why, wlen, ret,
@@ -332,7 +398,7 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 		ret = save(&l);
 	}
 	if (!ret)
-		ret = attach(c, g, dev, sizeof(dev), why, wlen);
+		ret = attach(c, &p, g, rep, dev, sizeof(dev), why, wlen);
 	if (ret) {
 		snprintf(tmp, sizeof(tmp), "%s", why);
 		g = &l.g[idx];
@@ -518,7 +584,8 @@ int spa_borrower_reconcile(const struct spa_config *c,
 				continue;
 			}
 			build_request(c, g, req);
-			if (call_peer(c, key, &p, req, rep, why, sizeof(why))) {
+			if (call_request(c, key, &p, req, rep, why,
+					 sizeof(why))) {
 				left++;
 				continue;
 			}

@@ -208,6 +208,12 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		if (!spa_valid_addr(v) || wildcard(v))
 			return -EINVAL;
 		snprintf(c->advertise, sizeof(c->advertise), "%s", v);
+	} else if (!strcmp(key, "export") && c->export_addr[0]) {
+		/* The second line: the standby path. */
+		if (!spa_valid_addr(v) || wildcard(v) ||
+		    set_port(w[2], &c->export2_port))
+			return -EINVAL;
+		snprintf(c->export2_addr, sizeof(c->export2_addr), "%s", v);
 	} else if (!strcmp(key, "export")) {
 		if (!spa_valid_addr(v) || wildcard(v) ||
 		    set_port(w[2], &c->export_port))
@@ -306,6 +312,18 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 			 c->advertise);
 	if (!c->nvmet_port_id)
 		c->nvmet_port_id = c->export_port;
+	if (c->export2_port) {
+		c->nvmet_port_id2 = c->export2_port;
+		if (c->export2_port == c->export_port &&
+		    !strcmp(c->export2_addr, c->export_addr))
+			return reason(why, wlen, -EINVAL,
+				      "the second 'export %s %u' is the first one again",
+				      c->export2_addr, c->export2_port);
+		if (c->nvmet_port_id2 == c->nvmet_port_id)
+			return reason(why, wlen, -EINVAL,
+				      "the second export's nvmet port id (its TCP port, %u) is the first's nvmet_port_id",
+				      c->nvmet_port_id2);
+	}
 	if (c->lend < 0)
 		c->lend = c->pool[0] ? 1 : 0;
 	if (c->lend && !c->pool[0])
@@ -369,9 +387,12 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 			return reason(why, wlen, -EINVAL,
 				      "line %u: '%s' takes %s", lineno, w[0],
 				      keys[k].what);
-		if (seen[k]++ && strcmp(w[0], "peer"))
+		if (seen[k]++ && strcmp(w[0], "peer") &&
+		    (strcmp(w[0], "export") || seen[k] > 2))
 			return reason(why, wlen, -EINVAL,
-				      "line %u: '%s' given twice", lineno, w[0]);
+				      "line %u: '%s' given %s", lineno, w[0],
+				      strcmp(w[0], "export") ? "twice" :
+				      "more than twice (two paths)");
 		ret = apply(c, k, w);
 		if (ret == -EEXIST)
 			return reason(why, wlen, -EINVAL,

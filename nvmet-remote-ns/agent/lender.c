@@ -248,10 +248,31 @@ static void fill_export(struct spa_lender *l, const struct spa_grant *g,
 	snprintf(e->traddr, sizeof(e->traddr), "%s", g->traddr);
 	e->trsvcid = g->trsvcid;
 	e->port_id = l->cfg->nvmet_port_id;
+	if (l->cfg->export2_port) {
+		snprintf(e->traddr2, sizeof(e->traddr2), "%s",
+			 l->cfg->export2_addr);
+		e->trsvcid2 = l->cfg->export2_port;
+		e->port_id2 = l->cfg->nvmet_port_id2;
+	}
 }
 
+/* Every path of the export is in place. */
+static bool exported(struct spa_lender *l, const struct spa_grant *g)
+{
+	const struct spa_backend *be = l->be;
+
+	return be->exported(be->ctx, g->subnqn, l->cfg->nvmet_port_id) &&
+	       (!l->cfg->export2_port ||
+		be->exported(be->ctx, g->subnqn, l->cfg->nvmet_port_id2));
+}
+
+/*
+ * The GRANT; the standby path goes in a "path" field only when the
+ * request says the borrower connects to more than one path (max_paths),
+ * so that a borrower that knows no such field never gets one.
+ */
 static void fill_grant(struct spa_lender *l, const struct spa_grant *g,
-		       struct spa_msg *rep)
+		       const struct spa_msg *req, struct spa_msg *rep)
 {
 	spa_msg_init(rep, l->cfg, SPA_GRANT);
 	rep->fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) |
@@ -265,6 +286,13 @@ static void fill_grant(struct spa_lender *l, const struct spa_grant *g,
 	snprintf(rep->subnqn, sizeof(rep->subnqn), "%s", g->subnqn);
 	rep->nsid = g->nsid;
 	spa_uuid_parse(g->uuid, rep->uuid);
+	if (l->cfg->export2_port && req->max_paths >= 2) {
+		rep->fields |= SPA_F(SPA_T_PATH);
+		rep->nr_paths = 1;
+		snprintf(rep->paths[0].addr, sizeof(rep->paths[0].addr), "%s",
+			 l->cfg->export2_addr);
+		rep->paths[0].port = l->cfg->export2_port;
+	}
 }
 
 /* Tears down the export and the volume of @g; 0 when both are gone. */
@@ -311,6 +339,7 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	const struct spa_backend *be = l->be;
 	char why[512], sz[32], vol[SPA_NAME_MAX + 1];
 	char subnqn[SPA_NQN_MAX + 1], uuid[SPA_UUID_STR];
+	char standby[SPA_ADDR_MAX + 24];
 	struct spa_export e;
 	struct spa_grant *g;
 	u64 bytes = 0, id;
@@ -333,7 +362,7 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 		    !strcmp(g->hostnqn, req->hostnqn)) {
 			spa_info("request from %s (%s) repeated: answered with grant %016llx again",
 				 req->node, from, g->id);
-			fill_grant(l, g, rep);
+			fill_grant(l, g, req, rep);
 			goto out;
 		}
 		spa_msg_error(rep, SPA_ERR_BAD_VALUE,
@@ -400,10 +429,14 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	}
 	spa_quota_commit(&l->quota, bytes);
 	g = spa_ledger_find(&l->ledger, id);
-	spa_info("granted %016llx to %s (%s): %s as volume %s/%s (uuid %s), exported as %s on %s:%u to %s only",
+	standby[0] = '\0';
+	if (l->cfg->export2_port)
+		snprintf(standby, sizeof(standby), " and %s:%u (standby)",
+			 l->cfg->export2_addr, l->cfg->export2_port);
+	spa_info("granted %016llx to %s (%s): %s as volume %s/%s (uuid %s), exported as %s on %s:%u%s to %s only",
 		 id, req->node, from, sz, l->cfg->pool, vol, uuid, subnqn,
-		 g->traddr, g->trsvcid, g->hostnqn);
-	fill_grant(l, g, rep);
+		 g->traddr, g->trsvcid, standby, g->hostnqn);
+	fill_grant(l, g, req, rep);
 	goto out;
 
 undo_volume:
@@ -575,8 +608,7 @@ int spa_lender_reconcile(struct spa_lender *l)
 				left++;
 				break;
 			}
-			if (be->exported(be->ctx, g->subnqn,
-					 l->cfg->nvmet_port_id))
+			if (exported(l, g))
 				break;
 			fill_export(l, g, &e);
 			ret = be->vol_restore(be->ctx, pool, g->name, g->size,

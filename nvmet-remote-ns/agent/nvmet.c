@@ -10,12 +10,19 @@
  *   subsystems/<subnqn>/namespaces/<nsid>/{device_path, device_uuid,
  *                                         device_nguid, enable = 1}
  *   ports/<id>/{addr_trtype tcp, addr_adrfam, addr_traddr, addr_trsvcid}
+ *   ports/<id>/ana_groups/1/ana_state = optimized
  *   ports/<id>/subsystems/<subnqn> -> subsystems/<subnqn>
  *
+ * and with a second "export" line, the same port entries again for the
+ * standby path with ana_groups/1/ana_state = non-optimized (the namespace
+ * is in ANA group 1, nvmet's default): the borrower's native NVMe
+ * multipath prefers the first path and fails over to the second.
+ *
  * Each step accepts what is already there, so that an export can be
- * completed after a restart.  Unexport removes the subsystem, the host
- * entries no other subsystem allows, and the port once no subsystem is
- * linked to it (the agent owns its configured port id).
+ * completed after a restart.  Unexport removes the subsystem's links from
+ * every port, the subsystem, the host entries no other subsystem allows,
+ * and each of those ports once no subsystem is linked to it (the agent
+ * owns its configured port ids).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,8 +62,33 @@ static int link_ok(const char *target, const char *link)
 	return 0;
 }
 
+struct spa_tport {
+	const char *traddr;
+	u16 trsvcid;
+	u16 port_id;
+	const char *ana;	/* the state of ANA group 1 on this port */
+};
+
+/* ANA group 1 of the port: where nvmet puts the namespace. */
+static int set_ana(const struct spa_tport *e, const char *port, char *why,
+		   size_t wlen)
+{
+	char path[PATH_MAX + 32], val[32];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/ana_groups/1/ana_state", port);
+	if (!spa_read_file(path, val, sizeof(val)) && !strcmp(val, e->ana))
+		return 0;
+	ret = spa_write_file(path, e->ana);
+	if (ret)
+		reason(why, wlen, ret,
+		       "cannot set ANA group 1 of nvmet port %u %s: %s",
+		       e->port_id, e->ana, strerror(-ret));
+	return ret;
+}
+
 /* Creates the port, or checks that the existing one has our address. */
-static int ensure_port(const struct spa_export *e, char *why, size_t wlen)
+static int ensure_port(const struct spa_tport *e, char *why, size_t wlen)
 {
 	char port[PATH_MAX], path[PATH_MAX + 32], val[64], svc[8];
 	const char *r = spa_nvmet_root();
@@ -77,7 +109,7 @@ static int ensure_port(const struct spa_export *e, char *why, size_t wlen)
 		snprintf(path, sizeof(path), "%s/addr_trsvcid", port);
 		if (spa_read_file(path, val, sizeof(val)) || strcmp(val, svc))
 			goto other;
-		return 0;
+		return set_ana(e, port, why, wlen);
 	}
 	ret = spa_mkdir(port);
 	if (ret)
@@ -102,7 +134,11 @@ static int ensure_port(const struct spa_export *e, char *why, size_t wlen)
 		reason(why, wlen, ret, "cannot set up nvmet port %u (%s): %s",
 		       e->port_id, path, strerror(-ret));
 		spa_rmdir(port);
+		return ret;
 	}
+	ret = set_ana(e, port, why, wlen);
+	if (ret)
+		spa_rmdir(port);
 	return ret;
 other:
 	return reason(why, wlen, -EADDRINUSE,
@@ -114,7 +150,9 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 {
 	char host[PATH_MAX], sub[PATH_MAX], ns[PATH_MAX], path[PATH_MAX + 64];
 	const char *r = spa_nvmet_root();
+	struct spa_tport tp[2];
 	u64 enabled = 0;
+	unsigned int i;
 	int ret;
 
 	if (!spa_exists(r))
@@ -181,19 +219,30 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 			goto undo;
 		}
 	}
-	ret = ensure_port(e, why, wlen);
-	if (ret)
-		goto undo;
-	if (spa_path(path, sizeof(path), "%s/ports/%u/subsystems/%s", r,
-		     e->port_id, e->subnqn)) {
-		ret = -ENAMETOOLONG;
-		goto undo;
-	}
-	ret = link_ok(sub, path);
-	if (ret) {
-		reason(why, wlen, ret, "cannot link %s to nvmet port %u: %s",
-		       e->subnqn, e->port_id, strerror(-ret));
-		goto undo;
+	tp[0].traddr = e->traddr;
+	tp[0].trsvcid = e->trsvcid;
+	tp[0].port_id = e->port_id;
+	tp[0].ana = "optimized";
+	tp[1].traddr = e->traddr2;
+	tp[1].trsvcid = e->trsvcid2;
+	tp[1].port_id = e->port_id2;
+	tp[1].ana = "non-optimized";
+	for (i = 0; i < (e->port_id2 ? 2 : 1); i++) {
+		ret = ensure_port(&tp[i], why, wlen);
+		if (ret)
+			goto undo;
+		if (spa_path(path, sizeof(path), "%s/ports/%u/subsystems/%s",
+			     r, tp[i].port_id, e->subnqn)) {
+			ret = -ENAMETOOLONG;
+			goto undo;
+		}
+		ret = link_ok(sub, path);
+		if (ret) {
+			reason(why, wlen, ret,
+			       "cannot link %s to nvmet port %u: %s",
+			       e->subnqn, tp[i].port_id, strerror(-ret));
+			goto undo;
+		}
 	}
 	return 0;
 undo:
@@ -224,23 +273,75 @@ static bool host_in_use(const char *hostnqn, const char *except)
 	return used;
 }
 
+/* Removes port @id if no subsystem is linked to it any more. */
+static void drop_port_if_empty(unsigned long id)
+{
+	char port[PATH_MAX], path[PATH_MAX + 16];
+	char **names;
+	size_t n;
+
+	if (spa_path(port, sizeof(port), "%s/ports/%lu", spa_nvmet_root(),
+		     id))
+		return;
+	snprintf(path, sizeof(path), "%s/subsystems", port);
+	if (spa_exists(port) && !spa_list_dir(path, &names, &n)) {
+		spa_free_list(names, n);
+		if (!n)
+			spa_rmdir(port);
+	}
+}
+
+/*
+ * Unlinks @subnqn from every port; the ids of those ports (at most
+ * @max) go to @ids.  Returns how many, or a negative errno.
+ */
+static int unlink_ports(const char *subnqn, unsigned long *ids,
+			unsigned int max, char *why, size_t wlen)
+{
+	char path[PATH_MAX + 300];
+	const char *r = spa_nvmet_root();
+	char **ports;
+	size_t np, i;
+	unsigned int k = 0;
+	int ret = 0;
+
+	if (spa_path(path, sizeof(path), "%s/ports", r) ||
+	    spa_list_dir(path, &ports, &np))
+		return 0;	/* no ports: nothing linked */
+	for (i = 0; i < np; i++) {
+		if (spa_path(path, sizeof(path), "%s/ports/%s/subsystems/%s",
+			     r, ports[i], subnqn))
+			continue;
+		if (unlink(path)) {
+			if (errno != ENOENT && !ret)
+				ret = reason(why, wlen, -errno,
+					     "cannot unlink %s from port %s: %s",
+					     subnqn, ports[i], strerror(errno));
+			continue;
+		}
+		if (k < max)
+			ids[k++] = strtoul(ports[i], NULL, 10);
+	}
+	spa_free_list(ports, np);
+	return ret ? ret : (int)k;
+}
+
 int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 		       size_t wlen)
 {
-	char sub[PATH_MAX], port[PATH_MAX], path[PATH_MAX + 300];
+	char sub[PATH_MAX], path[PATH_MAX + 300];
 	const char *r = spa_nvmet_root();
 	char **names = NULL, **hosts = NULL;
+	unsigned long ids[16];
 	size_t n = 0, nh = 0, i;
-	int ret = 0, err;
+	int ret = 0, err, nids;
 
-	if (spa_path(sub, sizeof(sub), "%s/subsystems/%s", r, subnqn) ||
-	    spa_path(port, sizeof(port), "%s/ports/%u", r, port_id))
+	if (spa_path(sub, sizeof(sub), "%s/subsystems/%s", r, subnqn))
 		return -ENAMETOOLONG;
-	snprintf(path, sizeof(path), "%s/subsystems/%s", port, subnqn);
-	if (unlink(path) && errno != ENOENT) {
-		ret = -errno;
-		reason(why, wlen, ret, "cannot unlink %s from port %u: %s",
-		       subnqn, port_id, strerror(errno));
+	nids = unlink_ports(subnqn, ids, ARRAY_SIZE(ids), why, wlen);
+	if (nids < 0) {
+		ret = nids;
+		nids = 0;
 	}
 	if (spa_exists(sub)) {
 		snprintf(path, sizeof(path), "%s/namespaces", sub);
@@ -284,13 +385,11 @@ int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 		spa_rmdir(path);
 	}
 	spa_free_list(hosts, nh);
-	/* The port goes with its last subsystem. */
-	snprintf(path, sizeof(path), "%s/subsystems", port);
-	if (spa_exists(port) && !spa_list_dir(path, &names, &n)) {
-		spa_free_list(names, n);
-		if (!n)
-			spa_rmdir(port);
-	}
+	/* A port goes with its last subsystem. */
+	drop_port_if_empty(port_id);
+	for (i = 0; i < (size_t)nids; i++)
+		if (ids[i] != port_id)
+			drop_port_if_empty(ids[i]);
 	return ret;
 }
 

@@ -17,7 +17,7 @@
  *  len-32     32  HMAC-SHA256 over bytes [0, len - 32)
  *
  * Decoding is strict: every field must be one the message type allows,
- * in ascending tag order, once (only PEER repeats), of a length within
+ * in ascending tag order, once (only PEER and PATH repeat), of a length within
  * its bounds and a value that passes its check; the fields must fill the
  * body exactly and every required field must be there.  Anything else is
  * refused with a reason.  Encoding runs the decoder over its own output,
@@ -31,7 +31,7 @@
 
 #include "agent.h"
 
-enum spa_kind { K_STR, K_ID16, K_U16, K_U32, K_U64, K_PEER };
+enum spa_kind { K_STR, K_ID16, K_U16, K_U32, K_U64, K_PEER, K_PATH };
 
 struct spa_field_desc {
 	const char *name;
@@ -60,6 +60,8 @@ static const struct spa_field_desc fdesc[SPA_T_MAX] = {
 			 true },
 	[SPA_T_ERR_CODE] = { "err_code", K_U16, 2, 2, false },
 	[SPA_T_ERR_TEXT] = { "err_text", K_STR, 0, SPA_TEXT_MAX, false },
+	[SPA_T_PATH] = { "path", K_PATH, 4, 2 + SPA_ADDR_MAX, true },
+	[SPA_T_MAX_PATHS] = { "max_paths", K_U16, 2, 2, false },
 };
 
 struct spa_msg_desc {
@@ -80,10 +82,10 @@ static const struct spa_msg_desc mdesc[] = {
 	{ SPA_HEARTBEAT | SPA_REPLY, "heartbeat-reply",
 	  F(NODE) | F(REPLY_TO) | F(FREE) | F(GRANTS), 0 },
 	{ SPA_REQUEST, "request",
-	  F(NODE) | F(TO) | F(HOSTNQN) | F(SIZE) | F(REQ_ID), 0 },
+	  F(NODE) | F(TO) | F(HOSTNQN) | F(SIZE) | F(REQ_ID), F(MAX_PATHS) },
 	{ SPA_GRANT, "grant",
 	  F(NODE) | F(REPLY_TO) | F(ADDR) | F(PORT) | F(SIZE) | F(GRANT_ID) |
-	  F(SUBNQN) | F(NSID) | F(UUID), 0 },
+	  F(SUBNQN) | F(NSID) | F(UUID), F(PATH) },
 	{ SPA_RELEASE, "release", F(NODE) | F(TO) | F(GRANT_ID), 0 },
 	{ SPA_RELEASE | SPA_REPLY, "released",
 	  F(NODE) | F(REPLY_TO) | F(GRANT_ID), 0 },
@@ -396,6 +398,8 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 {
 	const char *fn = fdesc[tag].name;
 	struct spa_peer_info *pi;
+	struct spa_path_info *pa;
+	unsigned int k;
 	u8 nl;
 
 	switch (tag) {
@@ -508,10 +512,43 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 		if (!copy_str(v, len, m->err_text, sizeof(m->err_text)))
 			goto bad_str;
 		return 0;
+	case SPA_T_PATH:
+		/* After addr and port (lower tags), which a grant requires. */
+		if (m->nr_paths >= SPA_PATHS_MAX - 1)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "more than %u path fields",
+				      SPA_PATHS_MAX - 1);
+		pa = &m->paths[m->nr_paths];
+		pa->port = get16(v);
+		if (!pa->port || !copy_str(v + 2, len - 2, pa->addr,
+					   sizeof(pa->addr)) ||
+		    !spa_valid_addr(pa->addr))
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field path %u: not a valid port and address",
+				      m->nr_paths + 1);
+		if (pa->port == m->port && !strcmp(pa->addr, m->addr))
+			goto dup_path;
+		for (k = 0; k < m->nr_paths; k++)
+			if (pa->port == m->paths[k].port &&
+			    !strcmp(pa->addr, m->paths[k].addr))
+				goto dup_path;
+		m->nr_paths++;
+		return 0;
+	case SPA_T_MAX_PATHS:
+		m->max_paths = get16(v);
+		if (!m->max_paths || m->max_paths > SPA_PATHS_MAX)
+			return reason(why, wlen, -SPA_E_FIELD,
+				      "field max_paths: %u outside 1..%u",
+				      m->max_paths, SPA_PATHS_MAX);
+		return 0;
 	}
 	return reason(why, wlen, -SPA_E_FIELD, "unknown field tag %u", tag);
 bad_str:
 	return reason(why, wlen, -SPA_E_FIELD, "field %s: invalid value", fn);
+dup_path:
+	return reason(why, wlen, -SPA_E_FIELD,
+		      "field path %u: %s port %u is already a path",
+		      m->nr_paths + 1, pa->addr, pa->port);
 }
 
 /* ------------------------------------------------------- decoding */
@@ -682,6 +719,17 @@ static void put_int(struct wbuf *w, unsigned int tag, u64 v, size_t len)
 		put64(p, v);
 }
 
+static void put_path(struct wbuf *w, const struct spa_path_info *pa)
+{
+	size_t al = strnlen(pa->addr, sizeof(pa->addr));
+	u8 *p = field(w, SPA_T_PATH, 2 + al);
+
+	if (!p)
+		return;
+	put16(p, pa->port);
+	memcpy(p + 2, pa->addr, al);
+}
+
 static void put_peer(struct wbuf *w, const struct spa_peer_info *pi)
 {
 	size_t nl = strnlen(pi->name, sizeof(pi->name));
@@ -788,6 +836,20 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 			break;
 		case SPA_T_ERR_TEXT:
 			put_str(&w, i, m->err_text);
+			break;
+		case SPA_T_PATH: {
+			unsigned int k;
+
+			if (!m->nr_paths || m->nr_paths > SPA_PATHS_MAX - 1)
+				return reason(why, wlen, -SPA_E_FIELD,
+					      "%u paths: 1..%u can be sent",
+					      m->nr_paths, SPA_PATHS_MAX - 1);
+			for (k = 0; k < m->nr_paths; k++)
+				put_path(&w, &m->paths[k]);
+			break;
+		}
+		case SPA_T_MAX_PATHS:
+			put_int(&w, i, m->max_paths, 2);
 			break;
 		}
 	}

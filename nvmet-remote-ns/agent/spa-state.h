@@ -51,6 +51,7 @@
 #define SPA_GRANTS_MAX		1024	/* grants a ledger holds */
 #define SPA_KEY_MIN		32
 #define SPA_KEY_MAX		64
+#define SPA_PATHS_MAX		4	/* paths of a grant, the first included */
 
 /* ------------------------------------------------------------ proto.c */
 
@@ -81,6 +82,10 @@ struct spa_config {
 	char export_addr[SPA_ADDR_MAX + 1];
 	unsigned short export_port;
 	unsigned short nvmet_port_id;
+	/* A second "export" line: the standby path (0: none). */
+	char export2_addr[SPA_ADDR_MAX + 1];
+	unsigned short export2_port;
+	unsigned short nvmet_port_id2;	/* = export2_port */
 	char key_file[PATH_MAX];
 	char pool[SPA_NAME_MAX + 1];
 	char state_dir[PATH_MAX];
@@ -142,10 +147,17 @@ struct spa_export {
 	char traddr[SPA_ADDR_MAX + 1];
 	unsigned short trsvcid;
 	unsigned short port_id;
+	/* The standby path (port_id2 0: none), ANA non-optimized. */
+	char traddr2[SPA_ADDR_MAX + 1];
+	unsigned short trsvcid2;
+	unsigned short port_id2;
 };
 
 int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen);
-/* Removes a subsystem and what only it used; idempotent. */
+/*
+ * Removes a subsystem and what only it used: its links from every port,
+ * the ports (@port_id and those) it leaves empty; idempotent.
+ */
 int spa_nvmet_unexport(const char *subnqn, unsigned short port_id, char *why,
 		       size_t wlen);
 int spa_nvmet_list(const char *prefix, char ***names, size_t *count);

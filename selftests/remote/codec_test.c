@@ -171,6 +171,60 @@ static void t_request_grant(void)
 		CHECK(!strcmp(d.subnqn, m.subnqn), "subnqn");
 		CHECK(d.nsid == 1, "nsid");
 		CHECK(!memcmp(d.uuid, m.uuid, 16), "uuid");
+		CHECK(!d.nr_paths, "a grant without path fields: one path");
+	}
+}
+
+/* max_paths in a request, path fields in a grant (multipath). */
+static void t_request_grant_paths(void)
+{
+	struct spa_msg m, d;
+	unsigned int i, k;
+
+	base(&m, SPA_REQUEST);
+	m.fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
+		    SPA_F(SPA_T_REQ_ID) | SPA_F(SPA_T_MAX_PATHS);
+	snprintf(m.hostnqn, sizeof(m.hostnqn), HOSTNQN_B);
+	m.size = 1 << 20;
+	m.req_id[5] = 9;
+	m.max_paths = SPA_PATHS_MAX;
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(d.max_paths == SPA_PATHS_MAX, "max_paths %u", d.max_paths);
+	}
+	base(&m, SPA_GRANT);
+	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
+		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
+		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID) | SPA_F(SPA_T_PATH);
+	snprintf(m.addr, sizeof(m.addr), "10.99.0.1");
+	m.port = 4420;
+	m.size = 1 << 20;
+	m.grant_id = 3;
+	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2026-11.io.slicepool:g:a:3");
+	m.nsid = 1;
+	m.uuid[0] = 1;
+	/* The same address on another port, other addresses (v4, v6). */
+	snprintf(m.paths[0].addr, sizeof(m.paths[0].addr), "10.99.0.1");
+	m.paths[0].port = 4421;
+	snprintf(m.paths[1].addr, sizeof(m.paths[1].addr), "10.98.0.1");
+	m.paths[1].port = 4420;
+	snprintf(m.paths[2].addr, sizeof(m.paths[2].addr),
+		 "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+	m.paths[2].port = 65535;
+	for (i = 1; i <= SPA_PATHS_MAX - 1; i++) {
+		m.nr_paths = i;
+		if (!round_trip(&m, &d))
+			continue;
+		same_common(&m, &d);
+		CHECK(d.nr_paths == i, "%u paths decoded as %u", i,
+		      d.nr_paths);
+		CHECK(!strcmp(d.addr, "10.99.0.1") && d.port == 4420,
+		      "the first path");
+		for (k = 0; k < i; k++)
+			CHECK(!strcmp(d.paths[k].addr, m.paths[k].addr) &&
+			      d.paths[k].port == m.paths[k].port,
+			      "path %u: %s %u", k + 2, d.paths[k].addr,
+			      d.paths[k].port);
 	}
 }
 
@@ -251,6 +305,38 @@ static void t_encode_refuses(void)
 	m.size = 4096;
 	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
 	      -SPA_E_FIELD, "zero request id");
+	m.req_id[0] = 1;
+	m.fields |= SPA_F(SPA_T_MAX_PATHS);
+	m.max_paths = SPA_PATHS_MAX + 1;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "max_paths above the limit");
+	m.max_paths = 2;
+	CHECK(!spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)),
+	      "max_paths 2: %s", why);
+	base(&m, SPA_GRANT);
+	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
+		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
+		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID) | SPA_F(SPA_T_PATH);
+	snprintf(m.addr, sizeof(m.addr), "10.0.0.1");
+	m.port = 4420;
+	m.size = 4096;
+	m.grant_id = 1;
+	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2014-08.io.x:y");
+	m.nsid = 1;
+	m.uuid[0] = 1;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "a path flag without paths");
+	m.nr_paths = SPA_PATHS_MAX;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "%u further paths", SPA_PATHS_MAX);
+	m.nr_paths = 1;
+	snprintf(m.paths[0].addr, sizeof(m.paths[0].addr), "10.0.0.1");
+	m.paths[0].port = 4420;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "a path that is the first one again");
+	m.paths[0].port = 4421;
+	CHECK(!spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)),
+	      "a second path: %s", why);
 }
 
 /* A valid RELEASE as raw bytes, to be broken by the cases below. */
@@ -541,6 +627,150 @@ static void t_refuse_values(void)
 	expect_refused(&r, -SPA_E_FIELD, "a peer at a host name");
 }
 
+/* A valid GRANT up to its uuid, for path fields to follow. */
+static void grant_head(struct raw *r, const u8 *id)
+{
+	raw_header(r, SPA_GRANT, 1);
+	raw_str(r, SPA_T_NODE, "a");
+	raw_field(r, SPA_T_REPLY_TO, id, 16);
+	raw_str(r, SPA_T_ADDR, "10.0.0.1");
+	raw_int(r, SPA_T_PORT, 4420, 2);
+	raw_int(r, SPA_T_SIZE, 4096, 8);
+	raw_int(r, SPA_T_GRANT_ID, 1, 8);
+	raw_str(r, SPA_T_SUBNQN, "nqn.2014-08.io.x:y");
+	raw_int(r, SPA_T_NSID, 1, 4);
+	raw_field(r, SPA_T_UUID, id, 16);
+}
+
+/* A valid REQUEST up to its request id. */
+static void request_head(struct raw *r, const u8 *id)
+{
+	raw_header(r, SPA_REQUEST, 1);
+	raw_str(r, SPA_T_NODE, "b");
+	raw_str(r, SPA_T_TO, "a");
+	raw_str(r, SPA_T_HOSTNQN, HOSTNQN_B);
+	raw_int(r, SPA_T_SIZE, 4096, 8);
+	raw_field(r, SPA_T_REQ_ID, id, 16);
+}
+
+/* Malformed, truncated, misplaced and excess multipath fields. */
+static void t_refuse_paths(void)
+{
+	char longaddr[SPA_ADDR_MAX + 4];
+	struct spa_msg m;
+	char why[256];
+	struct raw r;
+	u8 id[16] = { 7 };
+	unsigned int i;
+
+	/* The good ones first: each case below breaks one thing. */
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
+	raw_finish(&r, &key);
+	CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)) &&
+	      m.nr_paths == 1 && m.paths[0].port == 4421 &&
+	      !strcmp(m.paths[0].addr, "10.0.0.1"), "a good path: %s", why);
+	request_head(&r, id);
+	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
+	raw_finish(&r, &key);
+	CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)) &&
+	      m.max_paths == 2, "a good max_paths: %s", why);
+
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\000\00010.0.0.1", 10);
+	expect_refused(&r, -SPA_E_FIELD, "a path to port 0");
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021\105host.example", 14);
+	expect_refused(&r, -SPA_E_FIELD, "a path at a host name");
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1\0", 11);
+	expect_refused(&r, -SPA_E_FIELD, "a NUL in a path address");
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021\10510.0", 6);
+	expect_refused(&r, -SPA_E_FIELD, "a truncated path address");
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021\1051", 3);
+	expect_refused(&r, -SPA_E_FIELD, "a 3-byte path field");
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021", 1);
+	expect_refused(&r, -SPA_E_FIELD, "a path field of a port byte");
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "", 0);
+	expect_refused(&r, -SPA_E_FIELD, "an empty path field");
+	memset(longaddr, '1', sizeof(longaddr));
+	longaddr[0] = 0x11;
+	longaddr[1] = 0x45;
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, longaddr, sizeof(longaddr));
+	expect_refused(&r, -SPA_E_FIELD, "an oversized path field");
+	/* A path field header whose length runs past the body. */
+	grant_head(&r, id);
+	raw_be(&r, SPA_T_PATH, 2);
+	raw_be(&r, 10, 2);
+	raw_be(&r, 4421, 2);
+	expect_refused(&r, -SPA_E_FIELD, "a path field cut short");
+	grant_head(&r, id);
+	raw_be(&r, SPA_T_PATH, 2);
+	expect_refused(&r, -SPA_E_FIELD, "half a path field header");
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021\10410.0.0.1", 10);
+	expect_refused(&r, -SPA_E_FIELD, "a path that is the first one");
+	grant_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
+	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
+	expect_refused(&r, -SPA_E_FIELD, "the same path twice");
+	grant_head(&r, id);
+	for (i = 0; i < SPA_PATHS_MAX; i++) {
+		char v[16];
+
+		v[0] = 0x11;
+		v[1] = (char)(0x50 + i);
+		memcpy(v + 2, "10.0.0.1", 8);
+		raw_field(&r, SPA_T_PATH, v, 10);
+	}
+	expect_refused(&r, -SPA_E_FIELD, "more paths than SPA_PATHS_MAX");
+	/* Misplaced: before the uuid, in a request, max_paths in a grant. */
+	raw_header(&r, SPA_GRANT, 1);
+	raw_str(&r, SPA_T_NODE, "a");
+	raw_field(&r, SPA_T_REPLY_TO, id, 16);
+	raw_str(&r, SPA_T_ADDR, "10.0.0.1");
+	raw_int(&r, SPA_T_PORT, 4420, 2);
+	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
+	raw_int(&r, SPA_T_SIZE, 4096, 8);
+	raw_int(&r, SPA_T_GRANT_ID, 1, 8);
+	raw_str(&r, SPA_T_SUBNQN, "nqn.2014-08.io.x:y");
+	raw_int(&r, SPA_T_NSID, 1, 4);
+	raw_field(&r, SPA_T_UUID, id, 16);
+	expect_refused(&r, -SPA_E_FIELD, "a path before the uuid");
+	request_head(&r, id);
+	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
+	expect_refused(&r, -SPA_E_FIELD, "a path in a request");
+	grant_head(&r, id);
+	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
+	expect_refused(&r, -SPA_E_FIELD, "max_paths in a grant");
+	/* max_paths values and lengths. */
+	request_head(&r, id);
+	raw_int(&r, SPA_T_MAX_PATHS, 0, 2);
+	expect_refused(&r, -SPA_E_FIELD, "max_paths 0");
+	request_head(&r, id);
+	raw_int(&r, SPA_T_MAX_PATHS, SPA_PATHS_MAX + 1, 2);
+	expect_refused(&r, -SPA_E_FIELD, "max_paths above the limit");
+	request_head(&r, id);
+	raw_int(&r, SPA_T_MAX_PATHS, 2, 4);
+	expect_refused(&r, -SPA_E_FIELD, "a 4-byte max_paths");
+	request_head(&r, id);
+	raw_field(&r, SPA_T_MAX_PATHS, "\002", 1);
+	expect_refused(&r, -SPA_E_FIELD, "a 1-byte max_paths");
+	request_head(&r, id);
+	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
+	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
+	expect_refused(&r, -SPA_E_FIELD, "max_paths twice");
+	/* A tag after the last one known is still unknown. */
+	request_head(&r, id);
+	raw_int(&r, SPA_T_MAX, 2, 2);
+	expect_refused(&r, -SPA_E_FIELD, "the tag after max_paths");
+}
+
 static void t_refuse_too_many_peers(void)
 {
 	struct raw r;
@@ -637,6 +867,8 @@ int main(void)
 		{ "round trip: peers, heartbeat and its reply",
 		  t_peers_heartbeat },
 		{ "round trip: request and grant", t_request_grant },
+		{ "round trip: max_paths, grant with 1..3 path fields",
+		  t_request_grant_paths },
 		{ "round trip: release, released, error", t_release_error },
 		{ "encoder refuses what a peer would refuse", t_encode_refuses },
 		{ "refused: bad magic, version, flags, verbs, lengths (oversized)",
@@ -646,6 +878,8 @@ int main(void)
 		  t_refuse_fields },
 		{ "refused: bad names, NQNs, addresses, sizes, codes, texts",
 		  t_refuse_values },
+		{ "refused: bad, truncated, misplaced, repeated, excess paths",
+		  t_refuse_paths },
 		{ "refused: more than 32 peers", t_refuse_too_many_peers },
 		{ "200000 damaged frames: decoded or refused with a reason",
 		  t_fuzz },

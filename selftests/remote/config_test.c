@@ -53,6 +53,31 @@ static void t_full(void)
 	CHECK(c.nr_peers == 2 && !strcmp(c.peers[1].addr, "fd00::3") &&
 	      c.peers[1].port == 7451, "peers");
 	CHECK(!strcmp(c.hostnqn, HOSTNQN_B), "hostnqn");
+	CHECK(!c.export2_port && !c.export2_addr[0], "one path only");
+}
+
+/* A second "export" line: the standby path, nvmet port id = its port. */
+static void t_two_paths(void)
+{
+	struct spa_config c;
+	char why[512];
+
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\nkey_file /k\n"
+				"export 10.0.0.2 4420\nexport 10.0.1.2 4421\n",
+				&c, why, sizeof(why)), "%s", why);
+	CHECK(!strcmp(c.export_addr, "10.0.0.2") && c.export_port == 4420 &&
+	      c.nvmet_port_id == 4420, "first path");
+	CHECK(!strcmp(c.export2_addr, "10.0.1.2") && c.export2_port == 4421 &&
+	      c.nvmet_port_id2 == 4421, "second path %s %u id %u",
+	      c.export2_addr, c.export2_port, c.nvmet_port_id2);
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\nkey_file /k\n"
+				"export 10.0.0.2 4420\nnvmet_port_id 1\n"
+				"export 10.0.0.2 4421\n", &c, why, sizeof(why)),
+	      "%s", why);
+	CHECK(c.nvmet_port_id == 1 && c.nvmet_port_id2 == 4421,
+	      "ids %u %u", c.nvmet_port_id, c.nvmet_port_id2);
 }
 
 #define BASE_B "node b\nlisten 10.0.0.2 7450\nkey_file /k\n"
@@ -146,6 +171,14 @@ static void t_refused(void)
 	bad(BASE "hostnqn iqn.x\n", "bad value for 'hostnqn'");
 	bad(BASE "hostid 1234\n", "bad value for 'hostid'");
 	bad(BASE "export 0.0.0.0 4420\n", "bad value for 'export'");
+	bad(BASE "export 10.0.0.1 4420\nexport 0.0.0.0 4421\n",
+	    "line 5: bad value for 'export'");
+	bad(BASE "export 10.0.0.1 4420\nexport 10.0.0.1 4421\n"
+	    "export 10.0.0.1 4422\n", "line 6: 'export' given more than twice");
+	bad(BASE "export 10.0.0.1 4420\nexport 10.0.0.1 4420\n",
+	    "is the first one again");
+	bad(BASE "export 10.0.0.1 4420\nnvmet_port_id 4421\n"
+	    "export 10.0.0.2 4421\n", "is the first's nvmet_port_id");
 	bad(BASE "a b c d e f\n", "too many words");
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -171,6 +204,8 @@ int main(void)
 	static const struct ktap_case cases[] = {
 		{ "a full configuration", t_full },
 		{ "defaults", t_defaults },
+		{ "two export lines: the optimized and the standby path",
+		  t_two_paths },
 		{ "mistakes are refused with their line", t_refused },
 		{ "sizes", t_sizes },
 	};

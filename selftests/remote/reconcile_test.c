@@ -5,7 +5,9 @@
  * ledger says are being set up, being released or released are torn
  * down; active ones are kept, or exported again after a reboot; agent
  * objects no grant owns are removed, others' never; without a ledger
- * nothing is removed; a corrupt ledger is refused.
+ * nothing is removed; a corrupt ledger is refused.  With a second export
+ * line, a grant is exported on both ports and names the standby path to
+ * a borrower that asks for more than one path.
  */
 #include "remote-test.h"
 
@@ -258,6 +260,62 @@ static void t_corrupt_ledger(void)
 	corrupt(line("borrow", id, "active", vol), "grants:1:");
 }
 
+/* A grant carries the standby path only to a borrower that asks for it. */
+static void t_two_paths(void)
+{
+	struct spa_msg *req, *rep;
+	struct spa_lender l;
+	char why[256];
+
+	fresh("r5");
+	snprintf(ca.export2_addr, sizeof(ca.export2_addr), "127.0.0.1");
+	ca.export2_port = 4421;
+	ca.nvmet_port_id2 = 4421;
+	req = calloc(2, sizeof(*req));
+	if (!req || spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
+		fail("init: %s", why);
+		free(req);
+		return;
+	}
+	rep = req + 1;
+	spa_msg_init(req, &ca, SPA_REQUEST);
+	snprintf(req->node, sizeof(req->node), "b");
+	req->fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
+		       SPA_F(SPA_T_REQ_ID) | SPA_F(SPA_T_MAX_PATHS);
+	snprintf(req->hostnqn, sizeof(req->hostnqn), HOSTNQN_B);
+	req->size = 64 << 20;
+	req->req_id[0] = 1;
+	req->max_paths = 2;
+	spa_lender_request(&l, req, "test", rep);
+	CHECK(rep->type == SPA_GRANT, "granted: %s", rep->err_text);
+	CHECK(rep->port == 4420 && (rep->fields & SPA_F(SPA_T_PATH)) &&
+	      rep->nr_paths == 1 && rep->paths[0].port == 4421 &&
+	      !strcmp(rep->paths[0].addr, "127.0.0.1"),
+	      "the grant names both paths (%u further)", rep->nr_paths);
+	CHECK(fake_ctx.last.port_id == 4420 && fake_ctx.last.port_id2 == 4421 &&
+	      fake_ctx.last.trsvcid2 == 4421 &&
+	      !strcmp(fake_ctx.last.traddr2, "127.0.0.1"),
+	      "exported on ports %u and %u", fake_ctx.last.port_id,
+	      fake_ctx.last.port_id2);
+	/* A borrower from before multipath: no path field it cannot read. */
+	req->fields &= ~SPA_F(SPA_T_MAX_PATHS);
+	req->max_paths = 0;
+	req->req_id[0] = 2;
+	spa_lender_request(&l, req, "test", rep);
+	CHECK(rep->type == SPA_GRANT, "granted: %s", rep->err_text);
+	CHECK(!(rep->fields & SPA_F(SPA_T_PATH)) && !rep->nr_paths,
+	      "no path field without max_paths");
+	/* max_paths 1: the first path only. */
+	req->fields |= SPA_F(SPA_T_MAX_PATHS);
+	req->max_paths = 1;
+	req->req_id[0] = 3;
+	spa_lender_request(&l, req, "test", rep);
+	CHECK(rep->type == SPA_GRANT && !rep->nr_paths,
+	      "no path field for max_paths 1");
+	spa_lender_free(&l);
+	free(req);
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -266,6 +324,8 @@ int main(void)
 		{ "reconcile without a ledger removes nothing", t_no_ledger },
 		{ "a teardown that fails is left and retried", t_teardown_fails },
 		{ "a corrupt ledger is refused with its line", t_corrupt_ledger },
+		{ "the standby path: exported, granted only when asked",
+		  t_two_paths },
 	};
 
 	return ktap_run(cases, ARRAY_SIZE(cases));

@@ -180,6 +180,7 @@ struct fake_be {
 	unsigned int restores;
 	char last_hostnqn[SPA_NQN_MAX + 1];
 	char last_uuid[SPA_UUID_STR];
+	struct spa_export last;	/* the last export asked for */
 };
 
 /* Whether the fake kernel allocates from member @m. */
@@ -354,6 +355,7 @@ static inline int fb_export(void *ctx, const struct spa_export *e, char *why,
 	put_file(path, e->device);
 	snprintf(fb->last_hostnqn, sizeof(fb->last_hostnqn), "%s", e->hostnqn);
 	snprintf(fb->last_uuid, sizeof(fb->last_uuid), "%s", e->uuid);
+	fb->last = *e;
 	fb->exports++;
 out:
 	pthread_mutex_unlock(&fb->lock);

@@ -39,8 +39,40 @@ static const char *dm_state(const struct sp_volume *v)
 	return v->stale ? "stale" : "active";
 }
 
+static void json_mpath(const struct sp_mpath *mp)
+{
+	size_t i;
+
+	js_open_obj("multipath");
+	js_str("head", mp->head);
+	js_str("iopolicy", mp->iopolicy);
+	if (mp->in_use >= 0)
+		js_str("in_use", mp->paths[mp->in_use].name);
+	else
+		js_null("in_use");
+	js_open_arr("paths");
+	for (i = 0; i < mp->nr_paths; i++) {
+		const struct sp_mpath_path *p = &mp->paths[i];
+
+		js_open_obj(NULL);
+		js_str("name", p->name);
+		js_str("controller", p->controller);
+		js_str("transport", p->transport);
+		js_str("address", p->address);
+		js_str("state", p->state);
+		js_str("ana_state", p->ana_state);
+		js_str("role", sp_path_role_name(p->role));
+		js_close();
+	}
+	js_close();
+	js_bool("truncated", mp->truncated);
+	js_close();
+}
+
 void sp_json_member(const char *key, const struct sp_member *m)
 {
+	struct sp_mpath mp;
+
 	js_open_obj(key);
 	js_str("name", m->name);
 	js_str("path", m->path);
@@ -55,7 +87,44 @@ void sp_json_member(const char *key, const struct sp_member *m)
 	js_s64("free_slices", m->free_slices);
 	js_s64("load", m->load);
 	js_str("load_override", m->load_override);
+	if (!sp_mpath_of_dev(m->path, &mp))
+		json_mpath(&mp);
+	else
+		js_null("multipath");
 	js_close();
+}
+
+/* The paths of the members that are NVMe multipath heads. */
+static void print_paths(const struct sp_pool *p)
+{
+	static const char *const hdr[] = {
+		"PATH", "CONTROLLER", "STATE", "ANA", "ADDRESS", "USE"
+	};
+	struct sp_mpath mp;
+	struct sp_table *t;
+	size_t i, k;
+
+	for (i = 0; i < p->nr_members; i++) {
+		const struct sp_member *m = &p->members[i];
+
+		if (sp_mpath_of_dev(m->path, &mp))
+			continue;
+		printf("  member %s: NVMe multipath %s, iopolicy %s, %zu path(s), %s%s\n",
+		       m->name, mp.head, mp.iopolicy, mp.nr_paths,
+		       mp.in_use >= 0 ? "in use: " : "no usable path",
+		       mp.in_use >= 0 ? mp.paths[mp.in_use].name : "");
+		t = tbl_new(ARRAY_SIZE(hdr), hdr);
+		for (k = 0; k < mp.nr_paths; k++) {
+			const struct sp_mpath_path *pa = &mp.paths[k];
+
+			tbl_add(t, pa->name, pa->controller[0] ?
+				pa->controller : "-", pa->state, pa->ana_state,
+				pa->address[0] ? pa->address : "-",
+				sp_path_role_name(pa->role));
+		}
+		tbl_print(t, stdout, "    ");
+		tbl_free(t);
+	}
 }
 
 void sp_json_volume(const char *key, const struct sp_volume *v)
@@ -206,6 +275,7 @@ void sp_print_pool(const struct sp_pool *p)
 		}
 		tbl_print(t, stdout, "  ");
 		tbl_free(t);
+		print_paths(p);
 	}
 	if (p->nr_domains) {
 		t = tbl_new(ARRAY_SIZE(dhdr), dhdr);

@@ -173,6 +173,38 @@ void sp_json_member(const char *key, const struct sp_member *m);
 void sp_json_volume(const char *key, const struct sp_volume *v);
 void sp_print_pool(const struct sp_pool *p);
 
+/* ---- mpath.c: the paths of an NVMe multipath head ---- */
+
+#define SP_MPATH_MAX		8
+
+enum sp_path_role { SP_PATH_DOWN, SP_PATH_STANDBY, SP_PATH_IN_USE };
+
+struct sp_mpath_path {
+	char name[32];		/* nvmeXcZnY */
+	char controller[32];	/* nvmeZ */
+	char ana_state[24];
+	char state[24];		/* the controller's */
+	char address[256];	/* traddr=...,trsvcid=... */
+	char transport[16];
+	int role;		/* enum sp_path_role */
+};
+
+struct sp_mpath {
+	char head[32];		/* nvmeXnY */
+	char iopolicy[24];
+	size_t nr_paths;
+	bool truncated;		/* more than SP_MPATH_MAX paths */
+	int in_use;		/* index of the (first) path in use, or -1 */
+	struct sp_mpath_path paths[SP_MPATH_MAX];
+};
+
+const char *sp_sysfs_root(void);	/* SLICEPOOL_SYSFS or /sys */
+/* 0 if block device @disk under @sysroot is a head, -ENOENT if not. */
+int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp);
+int sp_mpath_of_dev(const char *dev, struct sp_mpath *mp);
+void sp_mpath_choose(struct sp_mpath *mp);
+const char *sp_path_role_name(int role);
+
 /* ---- model.c: a pool as read from configfs ---- */
 
 struct sp_member {

@@ -87,11 +87,11 @@ EOF
 }
 
 echo "KTAP version 1"
-PLAN=96
+PLAN=97
 echo "1..$PLAN"
 
 # ---- pure code ----
-for u in crc32c size number name parse; do
+for u in crc32c size number name parse mpath; do
 	if "$UNIT" "$u" > "$TMP/unit"; then
 		ok "unit: $u"
 	else

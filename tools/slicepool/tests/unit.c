@@ -2,15 +2,17 @@
 /*
  * unit - host unit checks of the slicepool tool's pure code
  *
- * Usage: unit crc32c|size|number|name|parse|sb <file> <expect>
+ * Usage: unit crc32c|size|number|name|parse|mpath|sb <file> <expect>
  * Prints one "# ..." line per failed check and exits 0 when all hold.
  * For "sb", <expect> is "ok", "none" (no magic) or a word that must appear
  * in the refusal message.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "slicepool.h"
 
@@ -312,6 +314,163 @@ static void test_sb(const char *file, const char *expect)
 	}
 }
 
+/* ------------------------------------------------ multipath (mpath.c) */
+
+static char mp_root[64];
+
+/* Writes @val to the file named by @fmt, making its directories. */
+static void __printf(2, 3) mp_put(const char *val, const char *fmt, ...)
+{
+	char path[PATH_MAX], *slash;
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	for (slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			abort();
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	if (!f)
+		abort();
+	fprintf(f, "%s\n", val);
+	fclose(f);
+}
+
+/* Path @c of head nvme1n1: controller nvme<c>, state and ANA state. */
+static void mp_path(int c, const char *state, const char *ana)
+{
+	mp_put(ana, "%s/block/nvme1n1/multipath/nvme1c%dn1/ana_state",
+	       mp_root, c);
+	mp_put(state, "%s/block/nvme1n1/multipath/nvme1c%dn1/device/state",
+	       mp_root, c);
+	mp_put(c == 1 ? "traddr=10.99.0.1,trsvcid=4420,src_addr=10.99.0.2" :
+	       "traddr=10.99.0.1,trsvcid=4421,src_addr=10.99.0.2",
+	       "%s/block/nvme1n1/multipath/nvme1c%dn1/device/address",
+	       mp_root, c);
+	mp_put("tcp", "%s/block/nvme1n1/multipath/nvme1c%dn1/device/transport",
+	       mp_root, c);
+}
+
+static const char *mp_roles(const struct sp_mpath *mp)
+{
+	static char buf[128];
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < mp->nr_paths && n < sizeof(buf); i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s=%s",
+			      i ? " " : "", mp->paths[i].name,
+			      sp_path_role_name(mp->paths[i].role));
+	return buf;
+}
+
+static void mp_expect(const char *what, const char *roles, int in_use)
+{
+	struct sp_mpath mp;
+	int ret;
+
+	ret = sp_mpath_read(mp_root, "nvme1n1", &mp);
+	check(!ret, "%s: read: %d", what, ret);
+	check(!strcmp(mp_roles(&mp), roles), "%s: %s, want %s", what,
+	      mp_roles(&mp), roles);
+	check(mp.in_use == in_use, "%s: in_use %d, want %d", what, mp.in_use,
+	      in_use);
+}
+
+static void test_mpath(void)
+{
+	struct sp_mpath mp;
+	char cmd[128];
+
+	snprintf(mp_root, sizeof(mp_root), "/tmp/sp-unit-mpath.XXXXXX");
+	if (!mkdtemp(mp_root))
+		abort();
+	/* Two paths: optimized and non-optimized, both live. */
+	mp_put("numa", "%s/block/nvme1n1/device/iopolicy", mp_root);
+	mp_path(2, "live", "non-optimized");
+	mp_path(1, "live", "optimized");
+	check(!sp_mpath_read(mp_root, "nvme1n1", &mp), "read");
+	check(!strcmp(mp.head, "nvme1n1") && !strcmp(mp.iopolicy, "numa") &&
+	      mp.nr_paths == 2, "head %s policy %s, %zu paths", mp.head,
+	      mp.iopolicy, mp.nr_paths);
+	check(!strcmp(mp.paths[0].controller, "nvme1") &&
+	      !strcmp(mp.paths[1].controller, "nvme2"), "controllers %s %s",
+	      mp.paths[0].controller, mp.paths[1].controller);
+	check(!strcmp(mp.paths[1].address,
+		      "traddr=10.99.0.1,trsvcid=4421,src_addr=10.99.0.2") &&
+	      !strcmp(mp.paths[0].transport, "tcp") &&
+	      !strcmp(mp.paths[0].state, "live") &&
+	      !strcmp(mp.paths[1].ana_state, "non-optimized"),
+	      "path attributes");
+	mp_expect("both live", "nvme1c1n1=in-use nvme1c2n1=standby", 0);
+	/* The optimized path's controller reconnects: the standby serves. */
+	mp_path(1, "connecting", "optimized");
+	mp_expect("optimized path cut", "nvme1c1n1=down nvme1c2n1=in-use", 1);
+	mp_path(1, "resetting", "optimized");
+	mp_expect("optimized path resetting",
+		  "nvme1c1n1=down nvme1c2n1=in-use", 1);
+	/* Back: the optimized path again. */
+	mp_path(1, "live", "optimized");
+	mp_expect("restored", "nvme1c1n1=in-use nvme1c2n1=standby", 0);
+	/* An inaccessible ANA group is not usable, live or not. */
+	mp_path(1, "live", "inaccessible");
+	mp_expect("inaccessible", "nvme1c1n1=down nvme1c2n1=in-use", 1);
+	mp_path(2, "deleting", "non-optimized");
+	mp_expect("no usable path", "nvme1c1n1=down nvme1c2n1=down", -1);
+	/* round-robin uses every optimized path; numa the first one. */
+	mp_path(1, "live", "optimized");
+	mp_path(2, "live", "optimized");
+	mp_path(3, "live", "non-optimized");
+	mp_expect("numa, two optimized",
+		  "nvme1c1n1=in-use nvme1c2n1=standby nvme1c3n1=standby", 0);
+	mp_put("round-robin", "%s/block/nvme1n1/device/iopolicy", mp_root);
+	mp_expect("round-robin, two optimized",
+		  "nvme1c1n1=in-use nvme1c2n1=in-use nvme1c3n1=standby", 0);
+	/* Not a head, no such disk, and names that are not a disk. */
+	mp_put("0", "%s/block/nvme0n1/ro", mp_root);
+	check(sp_mpath_read(mp_root, "nvme0n1", &mp) == -ENOENT,
+	      "a disk without multipath is not a head");
+	check(sp_mpath_read(mp_root, "nvme9n9", &mp) == -ENOENT, "no disk");
+	check(sp_mpath_read(mp_root, "../nvme1n1", &mp) == -EINVAL &&
+	      sp_mpath_read(mp_root, "..", &mp) == -EINVAL &&
+	      sp_mpath_read(mp_root, "", &mp) == -EINVAL, "bad disk names");
+	/* 6.1: no multipath/ directory, the paths are block/nvme1c*n1. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/block'", mp_root);
+	if (system(cmd))
+		abort();
+	mp_put("numa", "%s/block/nvme1n1/device/iopolicy", mp_root);
+	mp_put("0", "%s/block/nvme1n10/ro", mp_root);
+	mp_put("optimized", "%s/block/nvme1c3n10/ana_state", mp_root);
+	mp_put("optimized", "%s/block/nvme11c3n1/ana_state", mp_root);
+	mp_put("connecting", "%s/block/nvme1c1n1/device/state", mp_root);
+	mp_put("optimized", "%s/block/nvme1c1n1/ana_state", mp_root);
+	mp_put("live", "%s/block/nvme1c2n1/device/state", mp_root);
+	mp_put("non-optimized", "%s/block/nvme1c2n1/ana_state", mp_root);
+	mp_put("traddr=10.99.0.1,trsvcid=4421",
+	       "%s/block/nvme1c2n1/device/address", mp_root);
+	mp_expect("6.1 layout, optimized path cut",
+		  "nvme1c1n1=down nvme1c2n1=in-use", 1);
+	check(!sp_mpath_read(mp_root, "nvme1n1", &mp) &&
+	      !strcmp(mp.paths[1].address, "traddr=10.99.0.1,trsvcid=4421"),
+	      "6.1 layout: address");
+	check(sp_mpath_read(mp_root, "nvme1n10", &mp) == 0 &&
+	      mp.nr_paths == 1, "6.1 layout: nsid 10 has its own path");
+	mp_put("0", "%s/block/nvme2n1/ro", mp_root);
+	check(sp_mpath_read(mp_root, "nvme2n1", &mp) == -ENOENT,
+	      "6.1 layout: a namespace without paths is not a head");
+	check(sp_mpath_read(mp_root, "vda", &mp) == -ENOENT &&
+	      sp_mpath_read(mp_root, "nvme1c1n1", &mp) == -ENOENT,
+	      "6.1 layout: other disks and path disks are not heads");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mp_root);
+	if (system(cmd))
+		check(false, "cannot remove %s", mp_root);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "crc32c")) {
@@ -324,10 +483,12 @@ int main(int argc, char **argv)
 		test_name();
 	} else if (argc == 2 && !strcmp(argv[1], "parse")) {
 		test_parse();
+	} else if (argc == 2 && !strcmp(argv[1], "mpath")) {
+		test_mpath();
 	} else if (argc == 4 && !strcmp(argv[1], "sb")) {
 		test_sb(argv[2], argv[3]);
 	} else {
-		fprintf(stderr, "usage: unit crc32c|size|number|name|parse|sb FILE EXPECT\n");
+		fprintf(stderr, "usage: unit crc32c|size|number|name|parse|mpath|sb FILE EXPECT\n");
 		return 2;
 	}
 	return failures ? 1 : 0;
