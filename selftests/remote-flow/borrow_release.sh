@@ -8,12 +8,14 @@
 # (namespace uuid = the volume's), b connects with nvme-cli and adds the
 # namespace to pb as a member in domain remote:a.  b then makes a volume
 # over its local member and the borrowed one and verifies data on it with
-# fio.  a first fills all its free slices with a pattern (a volume, then
+# fio, and a finds a pattern b wrote at the mapped offset of its volume.
+# a first fills all its free slices with a pattern (a volume, then
 # deleted): the lent volume must read as zeroes past the member's
-# metadata, whatever slices it got.  Giving the grant back is refused while the member holds slices;
-# once the volume is gone it leaves nothing behind: no nvme controller on
-# b, no nvmet subsystem, namespace, host or port on a, no volume, and a's
-# free space as before.  Traffic stays between the two guests.
+# metadata, whatever slices it got.  Giving the grant back is refused
+# while the member holds slices; once the volume is gone it leaves nothing
+# behind: no nvme controller on b, no nvmet subsystem, namespace, host or
+# port on a, no volume, and a's free space as before.  Traffic stays
+# between the two guests.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
 
 SPCLI=$SP_TOP/tools/slicepool/slicepool
@@ -49,7 +51,7 @@ dirty_free_space() {
 }
 
 lender() {
-	local before after sub vol uuid hosts dev off
+	local before after sub vol uuid hosts dev off poff psum
 	lender_setup
 	dirty_free_space
 	before=$(free_slices pa)
@@ -87,6 +89,12 @@ lender() {
 		cli_json '[(e["peer"], e["state"], e["exported"], e["subnqn"]) for e in d["exports"]] == [("b", "active", True, "'"$sub"'")] and not d["stray_subsystems"]' \
 		export list
 	barrier a-checked
+	barrier pattern-written
+	read -r poff psum < "$SP_SYNC/pattern"
+	ktap_check "b's pattern is in a's volume $vol at the mapped offset (${poff:-?})" \
+		[ "$(dd if="/dev/mapper/pa-$vol" bs=1M skip=$((${poff:-0} >> 20)) count=1 \
+			iflag=direct status=none | md5sum | cut -d' ' -f1)" = "${psum:-none}" ]
+	barrier pattern-checked
 	barrier released
 
 	ktap_check "no agent subsystem is left" [ -z "$(agent_subsystems)" ]
@@ -106,7 +114,7 @@ lender() {
 }
 
 borrower() {
-	local out dev ctrl
+	local out dev ctrl l phys off
 	borrower_setup 30
 	if start_agent; then
 		ktap_ok "b's agent listens on $SP_MY_IP:7450"
@@ -160,6 +168,21 @@ borrower() {
 		ktap_fail "volume pb/v over the local and the borrowed member"
 		ktap_fail "fio verify (no volume)"
 	fi
+	# A slice on the borrowed member gets a pattern: a finds it in its
+	# volume at the member's data offset plus the mapped physical slice.
+	read -r l phys < <(awk -v m="$MEMBER" '$2 == m { print $1, $3; exit }' \
+		"$SP/pb/volumes/v/map" 2>/dev/null)
+	off=$(cat "$SP/pb/members/$MEMBER/data_offset")
+	head -c 1048576 /dev/urandom > "$W/pattern"
+	if [ -n "${l:-}" ] && dd if="$W/pattern" of=/dev/mapper/pb-v bs=1M seek=$((l * 16)) \
+		oflag=direct conv=notrunc status=none; then
+		echo "$((off + phys * (16 << 20))) $(md5sum < "$W/pattern" | cut -d' ' -f1)" \
+			> "$SP_SYNC/pattern"
+	else
+		echo "0 none" > "$SP_SYNC/pattern"
+	fi
+	barrier pattern-written
+	barrier pattern-checked
 	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
 	expect "giving back is refused while the member holds slices" 1 "holds slices" $? "$out"
 	drop_volume
@@ -178,7 +201,7 @@ borrower() {
 load_slicepool || sp_die "cannot load dm-slicepool"
 ktap_header
 if [ "$SP_ROLE" = a ]; then
-	ktap_plan 20
+	ktap_plan 21
 	lender
 else
 	ktap_plan 18
