@@ -125,9 +125,10 @@ borrower() {
 	else
 		ktap_fail "b logs a down within 60 s"
 	fi
-	out=$("$AGENT" -c "$W/agent.conf" peers 2>&1)
-	expect "peers: a is down, excluded" 0 \
-		"peer a $SP_PEER_IP 7450 configured down (not heard for" $? "$out"
+	# 'peers' and 'borrow' read the health file, written at the end of
+	# the heartbeat round: wait for it to say so too.
+	ktap_check "peers: a is down, excluded" wait_for 60 peers_say "$W/agent.conf" \
+		"peer a $SP_PEER_IP 7450 configured down (not heard for"
 	out=$("$AGENT" -c "$W/agent.conf" borrow a 64M 2>&1)
 	expect "borrow a 64M is refused: a is down (exit 3)" 3 \
 		"peer a is down: not heard for" $? "$out"
@@ -149,11 +150,13 @@ borrower() {
 
 	ktap_check "b hears a again and logs it up" wait_for 60 log_says "$LOG" \
 		"peer a ($SP_PEER_IP:7450) is up again"
-	ktap_check "peers: a is up" peers_say "$W/agent.conf" \
+	# The health file is written at the end of a heartbeat round, after
+	# the log line: wait for it.
+	ktap_check "peers: a is up" wait_for 30 peers_say "$W/agent.conf" \
 		"peer a $SP_PEER_IP 7450 configured up (heard"
 	ktap_check "c hears a: up" wait_for 60 peers_say "$W/c.conf" \
 		"peer a $SP_PEER_IP 7450 learned up"
-	ktap_check "b learned c, up" peers_say "$W/agent.conf" \
+	ktap_check "b learned c, up" wait_for 30 peers_say "$W/agent.conf" \
 		"peer c $SP_MY_IP 7451 learned up"
 	out=$("$AGENT" -c "$W/agent.conf" borrow 64M 2>&1)
 	expect "borrow 64M chooses a again and gets a grant" 0 "peer a" $? "$out"
