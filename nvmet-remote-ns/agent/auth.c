@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -25,21 +24,6 @@
 #include <openssl/hmac.h>
 
 #include "agent.h"
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 u64 spa_now_ms(void)
 {
@@ -91,19 +75,19 @@ int spa_key_parse(const char *text, struct spa_key *key, char *why,
 		text++;
 	n = strcspn(text, " \t\r\n");
 	if (text[n + strspn(text + n, " \t\r\n")])
-		return reason(why, wlen, -EINVAL,
-			      "the key must be one word of hex digits");
+		return spa_reason(why, wlen, -EINVAL,
+				  "the key must be one word of hex digits");
 	if (n % 2 || n < 2 * SPA_KEY_MIN || n > 2 * SPA_KEY_MAX)
-		return reason(why, wlen, -EINVAL,
-			      "the key has %zu hex digits: it needs an even number from %d to %d (%d..%d bytes)",
-			      n, 2 * SPA_KEY_MIN, 2 * SPA_KEY_MAX, SPA_KEY_MIN,
-			      SPA_KEY_MAX);
+		return spa_reason(why, wlen, -EINVAL,
+				  "the key has %zu hex digits: it needs an even number from %d to %d (%d..%d bytes)",
+				  n, 2 * SPA_KEY_MIN, 2 * SPA_KEY_MAX, SPA_KEY_MIN,
+				  SPA_KEY_MAX);
 	memcpy(hex, text, n);
 	hex[n] = '\0';
 	if (spa_unhex(hex, key->bytes, n / 2)) {
 		OPENSSL_cleanse(hex, sizeof(hex));
-		return reason(why, wlen, -EINVAL,
-			      "the key is not hexadecimal");
+		return spa_reason(why, wlen, -EINVAL,
+				  "the key is not hexadecimal");
 	}
 	OPENSSL_cleanse(hex, sizeof(hex));
 	key->len = n / 2;
@@ -120,39 +104,39 @@ int spa_key_load(const char *path, struct spa_key *key, char *why,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return reason(why, wlen, -errno, "cannot open key file %s: %s",
-			      path, strerror(errno));
+		return spa_reason(why, wlen, -errno, "cannot open key file %s: %s",
+				  path, strerror(errno));
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		close(fd);
-		return reason(why, wlen, ret, "cannot stat key file %s", path);
+		return spa_reason(why, wlen, ret, "cannot stat key file %s", path);
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return reason(why, wlen, -EINVAL,
-			      "key file %s is not a regular file", path);
+		return spa_reason(why, wlen, -EINVAL,
+				  "key file %s is not a regular file", path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return reason(why, wlen, -EPERM,
-			      "key file %s has mode %04o: others than its owner can use it (chmod 600 %s)",
-			      path, st.st_mode & 07777, path);
+		return spa_reason(why, wlen, -EPERM,
+				  "key file %s has mode %04o: others than its owner can use it (chmod 600 %s)",
+				  path, st.st_mode & 07777, path);
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		close(fd);
-		return reason(why, wlen, -EPERM,
-			      "key file %s belongs to uid %u, not to root or this user",
-			      path, st.st_uid);
+		return spa_reason(why, wlen, -EPERM,
+				  "key file %s belongs to uid %u, not to root or this user",
+				  path, st.st_uid);
 	}
 	n = read(fd, text, sizeof(text) - 1);
 	ret = n < 0 ? -errno : 0;
 	close(fd);
 	if (ret)
-		return reason(why, wlen, ret, "cannot read key file %s", path);
+		return spa_reason(why, wlen, ret, "cannot read key file %s", path);
 	if ((size_t)n >= sizeof(text) - 1) {
 		OPENSSL_cleanse(text, sizeof(text));
-		return reason(why, wlen, -EINVAL, "key file %s is too long",
-			      path);
+		return spa_reason(why, wlen, -EINVAL, "key file %s is too long",
+				  path);
 	}
 	text[n] = '\0';
 	ret = spa_key_parse(text, key, why, wlen);
@@ -176,8 +160,8 @@ int spa_key_generate(const char *path, char *why, size_t wlen)
 
 	ret = spa_random(k, sizeof(k));
 	if (ret)
-		return reason(why, wlen, ret, "no random bytes: %s",
-			      strerror(-ret));
+		return spa_reason(why, wlen, ret, "no random bytes: %s",
+				  strerror(-ret));
 	spa_hex(k, sizeof(k), hex);
 	OPENSSL_cleanse(k, sizeof(k));
 	len = strlen(hex);
@@ -185,14 +169,14 @@ int spa_key_generate(const char *path, char *why, size_t wlen)
 	if (!path || !strcmp(path, "-")) {
 		ret = write(STDOUT_FILENO, hex, len) == (ssize_t)len ? 0 : -EIO;
 		OPENSSL_cleanse(hex, sizeof(hex));
-		return ret ? reason(why, wlen, ret, "cannot write the key") : 0;
+		return ret ? spa_reason(why, wlen, ret, "cannot write the key") : 0;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
 	if (fd < 0) {
 		OPENSSL_cleanse(hex, sizeof(hex));
-		return reason(why, wlen, -errno, "cannot create %s: %s", path,
-			      strerror(errno));
+		return spa_reason(why, wlen, -errno, "cannot create %s: %s", path,
+				  strerror(errno));
 	}
 	ret = write(fd, hex, len) == (ssize_t)len && !fsync(fd) ? 0 : -EIO;
 	OPENSSL_cleanse(hex, sizeof(hex));
@@ -200,7 +184,7 @@ int spa_key_generate(const char *path, char *why, size_t wlen)
 		ret = -EIO;
 	if (ret) {
 		unlink(path);
-		return reason(why, wlen, ret, "cannot write %s", path);
+		return spa_reason(why, wlen, ret, "cannot write %s", path);
 	}
 	return 0;
 }
@@ -273,13 +257,13 @@ int spa_window_check(u64 window_ms, u64 ts_ms, u64 now_ms, char *why,
 		     size_t wlen)
 {
 	if (ts_ms + window_ms < now_ms)
-		return reason(why, wlen, -SPA_E_STALE,
-			      "timestamp %llu ms old, the window is %llu ms",
-			      now_ms - ts_ms, window_ms);
+		return spa_reason(why, wlen, -SPA_E_STALE,
+				  "timestamp %llu ms old, the window is %llu ms",
+				  now_ms - ts_ms, window_ms);
 	if (ts_ms > now_ms + window_ms)
-		return reason(why, wlen, -SPA_E_STALE,
-			      "timestamp %llu ms in the future, the window is %llu ms",
-			      ts_ms - now_ms, window_ms);
+		return spa_reason(why, wlen, -SPA_E_STALE,
+				  "timestamp %llu ms in the future, the window is %llu ms",
+				  ts_ms - now_ms, window_ms);
 	return 0;
 }
 
@@ -300,15 +284,15 @@ int spa_replay_check(struct spa_replay *r, const u8 nonce[SPA_NONCE_LEN],
 	for (i = 0; i < r->n; i++) {
 		if (!memcmp(r->e[i].nonce, nonce, SPA_NONCE_LEN)) {
 			pthread_mutex_unlock(&r->lock);
-			return reason(why, wlen, -SPA_E_REPLAY,
-				      "nonce already used within the window");
+			return spa_reason(why, wlen, -SPA_E_REPLAY,
+					  "nonce already used within the window");
 		}
 	}
 	if (r->n >= r->cap) {
 		pthread_mutex_unlock(&r->lock);
-		return reason(why, wlen, -SPA_E_CACHE_FULL,
-			      "%u nonces within the window: refusing until some expire",
-			      r->cap);
+		return spa_reason(why, wlen, -SPA_E_CACHE_FULL,
+				  "%u nonces within the window: refusing until some expire",
+				  r->cap);
 	}
 	memcpy(r->e[r->n].nonce, nonce, SPA_NONCE_LEN);
 	r->e[r->n].expires_ms = ts_ms + r->window_ms;

@@ -40,21 +40,6 @@
 #define SPA_NS_WAIT_MS		15000
 #define SPA_CALL_TRIES		3
 
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* Locks and loads the borrower's ledger; returns the lock fd. */
 static int ledger_open(const struct spa_config *c, struct spa_ledger *l,
 		       char *why, size_t wlen)
@@ -63,14 +48,14 @@ static int ledger_open(const struct spa_config *c, struct spa_ledger *l,
 	int fd, ret;
 
 	if (mkdir(c->state_dir, 0700) && errno != EEXIST)
-		return reason(why, wlen, -errno, "cannot create %s: %s",
-			      c->state_dir, strerror(errno));
+		return spa_reason(why, wlen, -errno, "cannot create %s: %s",
+				  c->state_dir, strerror(errno));
 	if (spa_path(path, sizeof(path), "%s/borrow.lock", c->state_dir))
 		return -ENAMETOOLONG;
 	fd = spa_lock_file(path, true);
 	if (fd < 0)
-		return reason(why, wlen, fd, "cannot lock %s: %s", path,
-			      strerror(-fd));
+		return spa_reason(why, wlen, fd, "cannot lock %s: %s", path,
+				  strerror(-fd));
 	ret = spa_path(path, sizeof(path), "%s/borrowed", c->state_dir);
 	if (!ret)
 		ret = spa_ledger_load(l, path, false, why, wlen);
@@ -181,10 +166,10 @@ static int send_release(const struct spa_config *c, const struct spa_key *key,
 			spa_warn("%s does not know grant %016llx any more: taken as released",
 				 g->peer, g->id);
 		} else {
-			ret = reason(why, wlen, -EREMOTEIO,
-				     "%s refused the release of %016llx: %s: %s",
-				     g->peer, g->id, spa_err_name(rep->err_code),
-				     rep->err_text);
+			ret = spa_reason(why, wlen, -EREMOTEIO,
+					 "%s refused the release of %016llx: %s: %s",
+					 g->peer, g->id, spa_err_name(rep->err_code),
+					 rep->err_text);
 		}
 	}
 	free(req);
@@ -240,14 +225,14 @@ static int take_grant(const struct spa_peer_cfg *p, const struct spa_msg *rep,
 	spa_uuid_format(rep->uuid, g->uuid);
 	snprintf(g->name, sizeof(g->name), "rm-%016llx", g->id);
 	if (rep->size != g->size)
-		return reason(why, wlen, -EPROTO,
-			      "%s granted %llu bytes, %llu were asked", p->name,
-			      rep->size, g->size);
+		return spa_reason(why, wlen, -EPROTO,
+				  "%s granted %llu bytes, %llu were asked", p->name,
+				  rep->size, g->size);
 	/* Connect only to the address the peer is known at. */
 	if (strcmp(rep->addr, p->addr))
-		return reason(why, wlen, -EPROTO,
-			      "%s granted an export at %s, not at its own address %s",
-			      p->name, rep->addr, p->addr);
+		return spa_reason(why, wlen, -EPROTO,
+				  "%s granted an export at %s, not at its own address %s",
+				  p->name, rep->addr, p->addr);
 	return 0;
 }
 
@@ -304,9 +289,9 @@ static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
 		usleep(200000);
 	}
 	if (ret)
-		return reason(why, wlen, ret,
-			      "connected to %s, but no namespace with uuid %s appeared within %d s",
-			      g->subnqn, g->uuid, SPA_NS_WAIT_MS / 1000);
+		return spa_reason(why, wlen, ret,
+				  "connected to %s, but no namespace with uuid %s appeared within %d s",
+				  g->subnqn, g->uuid, SPA_NS_WAIT_MS / 1000);
 	snprintf(domain, sizeof(domain), "remote:%s", g->peer);
 	return spa_member_add(c->pool, g->name, dev, domain, why, wlen);
 }
@@ -324,12 +309,12 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	int fd, ret;
 
 	if (!c->pool[0])
-		return reason(why, wlen, -EINVAL,
-			      "no 'pool' in %s: the pool to add the borrowed space to",
-			      c->path);
+		return spa_reason(why, wlen, -EINVAL,
+				  "no 'pool' in %s: the pool to add the borrowed space to",
+				  c->path);
 	if (!size || size % SPA_SIZE_ALIGN || size > SPA_SIZE_MAX)
-		return reason(why, wlen, -EINVAL,
-			      "size %llu: a multiple of 4 KiB up to 1 PiB", size);
+		return spa_reason(why, wlen, -EINVAL,
+				  "size %llu: a multiple of 4 KiB up to 1 PiB", size);
 	ret = spa_peer_resolve(c, peer, &p, why, wlen);
 	if (ret)
 		return ret;
@@ -339,13 +324,13 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	/* What a borrow needs here, checked before asking for anything. */
 	if (spa_path(tmp, sizeof(tmp), "%s/%s", spa_sp_root(), c->pool) ||
 	    !spa_exists(tmp))
-		return reason(why, wlen, -ENOENT,
-			      "pool %s does not exist here (slicepool pool create, or assemble)",
-			      c->pool);
+		return spa_reason(why, wlen, -ENOENT,
+				  "pool %s does not exist here (slicepool pool create, or assemble)",
+				  c->pool);
 	if (access(c->nvme_cli, X_OK))
-		return reason(why, wlen, -ENOENT,
-			      "cannot run %s (install nvme-cli, or set nvme_cli)",
-			      c->nvme_cli);
+		return spa_reason(why, wlen, -ENOENT,
+				  "cannot run %s (install nvme-cli, or set nvme_cli)",
+				  c->nvme_cli);
 	req = calloc(2, sizeof(*req));
 	if (!req)
 		return -ENOMEM;
@@ -358,7 +343,7 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	spa_ledger_prune(&l, 64);
 	g = spa_ledger_add(&l);
 	if (!g) {
-		ret = reason(why, wlen, -ENOSPC, "the ledger is full");
+		ret = spa_reason(why, wlen, -ENOSPC, "the ledger is full");
 		goto out;
 	}
 	idx = l.n - 1;
@@ -370,8 +355,8 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	snprintf(g->hostnqn, sizeof(g->hostnqn), "%s", c->hostnqn);
 	ret = save(&l);
 	if (ret) {
-		reason(why, wlen, ret, "cannot write the ledger in %s",
-		       c->state_dir);
+		spa_reason(why, wlen, ret, "cannot write the ledger in %s",
+			   c->state_dir);
 		goto out;
 	}
 	g = &l.g[idx];
@@ -379,17 +364,17 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	ret = call_request(c, key, &p, req, rep, why, wlen);
 	if (ret) {
 		snprintf(tmp, sizeof(tmp), "%s", why);
-		reason(why, wlen, ret,
-		       "%s; if it was granted, the agent gives it back (state requesting)",
-		       tmp);
+		spa_reason(why, wlen, ret,
+			   "%s; if it was granted, the agent gives it back (state requesting)",
+			   tmp);
 		goto out;
 	}
 	g = &l.g[idx];
 	if (rep->type == SPA_ERROR) {
 		g->state = SPA_G_RELEASED;
 		save(&l);
-		ret = reason(why, wlen, 1, "%s refused: %s: %s", p.name,
-			     spa_err_name(rep->err_code), rep->err_text);
+		ret = spa_reason(why, wlen, 1, "%s refused: %s: %s", p.name,
+				 spa_err_name(rep->err_code), rep->err_text);
 		goto out;
 	}
 	ret = take_grant(&p, rep, g, why, wlen);
@@ -403,12 +388,12 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 		snprintf(tmp, sizeof(tmp), "%s", why);
 		g = &l.g[idx];
 		if (give_back(c, key, &l, g, why, wlen))
-			reason(why, wlen, ret,
-			       "%s; giving grant %016llx back failed too (the agent retries): %s",
-			       tmp, g->id, why);
+			spa_reason(why, wlen, ret,
+				   "%s; giving grant %016llx back failed too (the agent retries): %s",
+				   tmp, g->id, why);
 		else
-			reason(why, wlen, ret, "%s; grant %016llx given back",
-			       tmp, g->id);
+			spa_reason(why, wlen, ret, "%s; grant %016llx given back",
+				   tmp, g->id);
 		goto out;
 	}
 	g = &l.g[idx];
@@ -506,9 +491,9 @@ int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
 	spa_peers_destroy(t);
 	fit = spa_choose_peers(cand, n, size);
 	if (!n)
-		reason(why, wlen, 1, "no peer is known (configure one)");
+		spa_reason(why, wlen, 1, "no peer is known (configure one)");
 	else if (!fit)
-		reason(why, wlen, 1, "no peer can lend %s now: %s", sz, list);
+		spa_reason(why, wlen, 1, "no peer can lend %s now: %s", sz, list);
 	for (i = 0; i < fit; i++) {
 		spa_info("asking %s for %s (%s)", cand[i].name, sz, list);
 		ret = spa_borrow(c, key, cand[i].name, size, out, why, wlen);
@@ -535,14 +520,14 @@ int spa_giveback(const struct spa_config *c, const struct spa_key *key,
 		return fd;
 	g = grant_id ? spa_ledger_find(&l, grant_id) : NULL;
 	if (!g) {
-		ret = reason(why, wlen, -ENOENT, "no borrowed grant %016llx",
-			     grant_id);
+		ret = spa_reason(why, wlen, -ENOENT, "no borrowed grant %016llx",
+				 grant_id);
 	} else if (g->state == SPA_G_RELEASED) {
 		spa_info("grant %016llx was already given back", grant_id);
 		ret = 0;
 	} else if (g->state == SPA_G_REQUESTING) {
-		ret = reason(why, wlen, -EBUSY,
-			     "grant %016llx is still being requested", grant_id);
+		ret = spa_reason(why, wlen, -EBUSY,
+				 "grant %016llx is still being requested", grant_id);
 	} else {
 		ret = give_back(c, key, &l, g, why, wlen);
 	}

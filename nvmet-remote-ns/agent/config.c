@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,21 +19,6 @@
 #define SPA_CONFIG_MAX		65536
 #define SPA_LINE_MAX		1024
 #define SPA_WORDS_MAX		5
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 void spa_config_defaults(struct spa_config *c)
 {
@@ -294,16 +278,16 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 	unsigned int i;
 
 	if (!c->node[0])
-		return reason(why, wlen, -EINVAL, "'node' is not set");
+		return spa_reason(why, wlen, -EINVAL, "'node' is not set");
 	if (!c->listen_addr[0])
-		return reason(why, wlen, -EINVAL, "'listen' is not set");
+		return spa_reason(why, wlen, -EINVAL, "'listen' is not set");
 	if (!c->key_file[0])
-		return reason(why, wlen, -EINVAL, "'key_file' is not set");
+		return spa_reason(why, wlen, -EINVAL, "'key_file' is not set");
 	if (!c->advertise[0]) {
 		if (wildcard(c->listen_addr))
-			return reason(why, wlen, -EINVAL,
-				      "'listen %s' needs 'advertise ADDRESS': the address peers reach this node at",
-				      c->listen_addr);
+			return spa_reason(why, wlen, -EINVAL,
+					  "'listen %s' needs 'advertise ADDRESS': the address peers reach this node at",
+					  c->listen_addr);
 		snprintf(c->advertise, sizeof(c->advertise), "%s",
 			 c->listen_addr);
 	}
@@ -316,30 +300,30 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 		c->nvmet_port_id2 = c->export2_port;
 		if (c->export2_port == c->export_port &&
 		    !strcmp(c->export2_addr, c->export_addr))
-			return reason(why, wlen, -EINVAL,
-				      "the second 'export %s %u' is the first one again",
-				      c->export2_addr, c->export2_port);
+			return spa_reason(why, wlen, -EINVAL,
+					  "the second 'export %s %u' is the first one again",
+					  c->export2_addr, c->export2_port);
 		if (c->nvmet_port_id2 == c->nvmet_port_id)
-			return reason(why, wlen, -EINVAL,
-				      "the second export's nvmet port id (its TCP port, %u) is the first's nvmet_port_id",
-				      c->nvmet_port_id2);
+			return spa_reason(why, wlen, -EINVAL,
+					  "the second export's nvmet port id (its TCP port, %u) is the first's nvmet_port_id",
+					  c->nvmet_port_id2);
 	}
 	if (c->lend < 0)
 		c->lend = c->pool[0] ? 1 : 0;
 	if (c->lend && !c->pool[0])
-		return reason(why, wlen, -EINVAL,
-			      "'lend yes' needs 'pool': the pool to lend from");
+		return spa_reason(why, wlen, -EINVAL,
+				  "'lend yes' needs 'pool': the pool to lend from");
 	for (i = 0; i < c->nr_peers; i++)
 		if (!strcmp(c->peers[i].name, c->node))
-			return reason(why, wlen, -EINVAL,
-				      "peer '%s' has this node's own name",
-				      c->node);
+			return spa_reason(why, wlen, -EINVAL,
+					  "peer '%s' has this node's own name",
+					  c->node);
 	if (!c->heartbeat_timeout)
 		c->heartbeat_timeout = 3 * c->heartbeat;
 	else if (c->heartbeat && c->heartbeat_timeout <= c->heartbeat)
-		return reason(why, wlen, -EINVAL,
-			      "'heartbeat_timeout %u' must be longer than 'heartbeat %u'",
-			      c->heartbeat_timeout, c->heartbeat);
+		return spa_reason(why, wlen, -EINVAL,
+				  "'heartbeat_timeout %u' must be longer than 'heartbeat %u'",
+				  c->heartbeat_timeout, c->heartbeat);
 	return 0;
 }
 
@@ -358,9 +342,9 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 		nl = strchr(p, '\n');
 		len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len > SPA_LINE_MAX)
-			return reason(why, wlen, -EINVAL,
-				      "line %u: longer than %d characters",
-				      lineno, SPA_LINE_MAX);
+			return spa_reason(why, wlen, -EINVAL,
+					  "line %u: longer than %d characters",
+					  lineno, SPA_LINE_MAX);
 		memcpy(line, p, len);
 		line[len] = '\0';
 		p += len + (nl ? 1 : 0);
@@ -371,8 +355,8 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 		for (s = strtok_r(line, " \t\r", &save); s;
 		     s = strtok_r(NULL, " \t\r", &save)) {
 			if (nw == SPA_WORDS_MAX)
-				return reason(why, wlen, -EINVAL,
-					      "line %u: too many words", lineno);
+				return spa_reason(why, wlen, -EINVAL,
+						  "line %u: too many words", lineno);
 			w[nw++] = s;
 		}
 		if (!nw)
@@ -381,31 +365,31 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 			if (!strcmp(w[0], keys[k].key))
 				break;
 		if (k == ARRAY_SIZE(keys))
-			return reason(why, wlen, -EINVAL,
-				      "line %u: unknown key '%s'", lineno, w[0]);
+			return spa_reason(why, wlen, -EINVAL,
+					  "line %u: unknown key '%s'", lineno, w[0]);
 		if (nw != keys[k].words + 1)
-			return reason(why, wlen, -EINVAL,
-				      "line %u: '%s' takes %s", lineno, w[0],
-				      keys[k].what);
+			return spa_reason(why, wlen, -EINVAL,
+					  "line %u: '%s' takes %s", lineno, w[0],
+					  keys[k].what);
 		if (seen[k]++ && strcmp(w[0], "peer") &&
 		    (strcmp(w[0], "export") || seen[k] > 2))
-			return reason(why, wlen, -EINVAL,
-				      "line %u: '%s' given %s", lineno, w[0],
-				      strcmp(w[0], "export") ? "twice" :
-				      "more than twice (two paths)");
+			return spa_reason(why, wlen, -EINVAL,
+					  "line %u: '%s' given %s", lineno, w[0],
+					  strcmp(w[0], "export") ? "twice" :
+					  "more than twice (two paths)");
 		ret = apply(c, k, w);
 		if (ret == -EEXIST)
-			return reason(why, wlen, -EINVAL,
-				      "line %u: peer '%s' given twice", lineno,
-				      w[1]);
+			return spa_reason(why, wlen, -EINVAL,
+					  "line %u: peer '%s' given twice", lineno,
+					  w[1]);
 		if (ret == -ENOSPC)
-			return reason(why, wlen, -EINVAL,
-				      "line %u: more than %d peers", lineno,
-				      SPA_PEERS_MAX);
+			return spa_reason(why, wlen, -EINVAL,
+					  "line %u: more than %d peers", lineno,
+					  SPA_PEERS_MAX);
 		if (ret)
-			return reason(why, wlen, -EINVAL,
-				      "line %u: bad value for '%s': it takes %s",
-				      lineno, w[0], keys[k].what);
+			return spa_reason(why, wlen, -EINVAL,
+					  "line %u: bad value for '%s': it takes %s",
+					  lineno, w[0], keys[k].what);
 	}
 	return finish(c, why, wlen);
 }
@@ -422,12 +406,12 @@ int spa_config_load(const char *path, struct spa_config *c, char *why,
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return reason(why, wlen, -errno, "cannot open %s: %s", path,
-			      strerror(errno));
+		return spa_reason(why, wlen, -errno, "cannot open %s: %s", path,
+				  strerror(errno));
 	text = malloc(SPA_CONFIG_MAX + 1);
 	if (!text) {
 		close(fd);
-		return reason(why, wlen, -ENOMEM, "out of memory");
+		return spa_reason(why, wlen, -ENOMEM, "out of memory");
 	}
 	while ((n = read(fd, text + have, SPA_CONFIG_MAX + 1 - have)) > 0) {
 		have += n;
@@ -437,21 +421,21 @@ int spa_config_load(const char *path, struct spa_config *c, char *why,
 	ret = n < 0 ? -errno : 0;
 	close(fd);
 	if (!ret && have > SPA_CONFIG_MAX)
-		ret = reason(why, wlen, -EFBIG, "%s: larger than %d bytes",
-			     path, SPA_CONFIG_MAX);
+		ret = spa_reason(why, wlen, -EFBIG, "%s: larger than %d bytes",
+				 path, SPA_CONFIG_MAX);
 	else if (ret)
-		reason(why, wlen, ret, "cannot read %s: %s", path,
-		       strerror(-ret));
+		spa_reason(why, wlen, ret, "cannot read %s: %s", path,
+			   strerror(-ret));
 	if (!ret) {
 		text[have] = '\0';
 		if (strlen(text) != have)
-			ret = reason(why, wlen, -EINVAL, "%s: contains a NUL byte",
-				     path);
+			ret = spa_reason(why, wlen, -EINVAL, "%s: contains a NUL byte",
+					 path);
 	}
 	if (!ret) {
 		ret = spa_config_parse(text, c, tmp, sizeof(tmp));
 		if (ret)
-			reason(why, wlen, ret, "%s: %s", path, tmp);
+			spa_reason(why, wlen, ret, "%s: %s", path, tmp);
 	}
 	free(text);
 	return ret;
@@ -482,9 +466,9 @@ int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen)
 	if (!c->hostnqn[0]) {
 		if (read_line("/etc/nvme/hostnqn", buf, sizeof(buf)) ||
 		    !spa_valid_nqn(buf))
-			return reason(why, wlen, -EINVAL,
-				      "no 'hostnqn' in %s and no valid /etc/nvme/hostnqn (nvme gen-hostnqn > /etc/nvme/hostnqn)",
-				      c->path);
+			return spa_reason(why, wlen, -EINVAL,
+					  "no 'hostnqn' in %s and no valid /etc/nvme/hostnqn (nvme gen-hostnqn > /etc/nvme/hostnqn)",
+					  c->path);
 		spa_strcpy(c->hostnqn, sizeof(c->hostnqn), buf);
 	}
 	if (!c->hostid[0] && !read_line("/etc/nvme/hostid", buf, sizeof(buf)) &&

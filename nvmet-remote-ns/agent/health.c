@@ -17,27 +17,11 @@
  * slicepool command line).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent.h"
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static int health_path(const struct spa_config *c, char *buf, size_t len)
 {
@@ -102,12 +86,12 @@ int spa_health_down(const struct spa_health *h, const char *peer,
 	if (!e || e->health != SPA_H_DOWN)
 		return 0;
 	if (e->heard_ms && e->heard_ms <= now_ms)
-		return reason(why, wlen, 1,
-			      "peer %s is down: not heard for %llu s (heartbeat_timeout %u s); it is excluded from new grants until it is heard again",
-			      peer, (now_ms - e->heard_ms) / 1000, h->timeout);
-	return reason(why, wlen, 1,
-		      "peer %s is down: never heard since the agent started (heartbeat_timeout %u s); it is excluded from new grants until it is heard",
-		      peer, h->timeout);
+		return spa_reason(why, wlen, 1,
+				  "peer %s is down: not heard for %llu s (heartbeat_timeout %u s); it is excluded from new grants until it is heard again",
+				  peer, (now_ms - e->heard_ms) / 1000, h->timeout);
+	return spa_reason(why, wlen, 1,
+			  "peer %s is down: never heard since the agent started (heartbeat_timeout %u s); it is excluded from new grants until it is heard",
+			  peer, h->timeout);
 }
 
 int spa_health_excluded(const struct spa_config *c, const char *peer,

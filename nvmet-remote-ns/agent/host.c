@@ -13,28 +13,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent.h"
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 /*
  * Runs argv[0] (an absolute path) with @argv; collects its stdout and
@@ -138,7 +122,7 @@ int spa_nvme_connect(const struct spa_config *c, const char *traddr,
 
 	if (!spa_valid_addr(traddr) || !spa_valid_nqn(subnqn) || !trsvcid ||
 	    !spa_valid_nqn(c->hostnqn))
-		return reason(why, wlen, -EINVAL, "refusing to connect: bad address or NQN");
+		return spa_reason(why, wlen, -EINVAL, "refusing to connect: bad address or NQN");
 	snprintf(svc, sizeof(svc), "%u", trsvcid);
 	snprintf(hostnqn, sizeof(hostnqn), "--hostnqn=%s", c->hostnqn);
 	snprintf(tmo, sizeof(tmo), "--ctrl-loss-tmo=%d", c->ctrl_loss_tmo);
@@ -163,11 +147,11 @@ int spa_nvme_connect(const struct spa_config *c, const char *traddr,
 	argv[n] = NULL;
 	ret = spa_run(argv, 60, out, sizeof(out));
 	if (ret)
-		return reason(why, wlen, ret < 0 ? ret : -EIO,
-			      "nvme connect to %s:%s %s failed (%s): %s",
-			      traddr, svc, subnqn,
-			      ret < 0 ? strerror(-ret) : "non-zero exit",
-			      out[0] ? out : "no output");
+		return spa_reason(why, wlen, ret < 0 ? ret : -EIO,
+				  "nvme connect to %s:%s %s failed (%s): %s",
+				  traddr, svc, subnqn,
+				  ret < 0 ? strerror(-ret) : "non-zero exit",
+				  out[0] ? out : "no output");
 	return 0;
 }
 
@@ -185,14 +169,14 @@ int spa_nvme_disconnect(const struct spa_config *c, const char *subnqn,
 	argv[4] = NULL;
 
 	if (!spa_valid_nqn(subnqn))
-		return reason(why, wlen, -EINVAL, "bad NQN");
+		return spa_reason(why, wlen, -EINVAL, "bad NQN");
 	if (!spa_nvme_connected(subnqn))
 		return 0;
 	ret = spa_run(argv, 60, out, sizeof(out));
 	if (ret || spa_nvme_connected(subnqn))
-		return reason(why, wlen, ret < 0 ? ret : -EIO,
-			      "nvme disconnect %s failed: %s", subnqn,
-			      out[0] ? out : "still connected");
+		return spa_reason(why, wlen, ret < 0 ? ret : -EIO,
+				  "nvme disconnect %s failed: %s", subnqn,
+				  out[0] ? out : "still connected");
 	return 0;
 }
 

@@ -17,7 +17,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -37,21 +36,6 @@ struct conn {
 	char from[SPA_ADDR_MAX + 16];
 	u8 buf[SPA_FRAME_MAX];
 };
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static int sockaddr_of(const char *addr, u16 port,
 		       struct sockaddr_storage *ss, socklen_t *len)
@@ -101,17 +85,17 @@ int spa_listen(const char *addr, u16 port, u16 *bound, char *why,
 	int fd, one = 1, ret;
 
 	if (sockaddr_of(addr, port, &ss, &len))
-		return reason(why, wlen, -EINVAL, "bad listen address %s", addr);
+		return spa_reason(why, wlen, -EINVAL, "bad listen address %s", addr);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    0);
 	if (fd < 0)
-		return reason(why, wlen, -errno, "socket: %s", strerror(errno));
+		return spa_reason(why, wlen, -errno, "socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 32)) {
 		ret = -errno;
 		close(fd);
-		return reason(why, wlen, ret, "cannot listen on %s:%u: %s",
-			      addr, port, strerror(-ret));
+		return spa_reason(why, wlen, ret, "cannot listen on %s:%u: %s",
+				  addr, port, strerror(-ret));
 	}
 	len = sizeof(ss);
 	if (bound) {
@@ -375,11 +359,11 @@ static int connect_to(const char *addr, u16 port, unsigned int timeout_s,
 	int fd, err = 0, ret;
 
 	if (sockaddr_of(addr, port, &ss, &len))
-		return reason(why, wlen, -EINVAL, "bad address %s", addr);
+		return spa_reason(why, wlen, -EINVAL, "bad address %s", addr);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    0);
 	if (fd < 0)
-		return reason(why, wlen, -errno, "socket: %s", strerror(errno));
+		return spa_reason(why, wlen, -errno, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
 		ret = -errno;
 		goto fail;
@@ -401,8 +385,8 @@ static int connect_to(const char *addr, u16 port, unsigned int timeout_s,
 	return fd;
 fail:
 	close(fd);
-	return reason(why, wlen, ret, "cannot connect to %s:%u: %s", addr,
-		      port, strerror(-ret));
+	return spa_reason(why, wlen, ret, "cannot connect to %s:%u: %s", addr,
+			  port, strerror(-ret));
 }
 
 int spa_call(const struct spa_config *c, const struct spa_key *key,
@@ -418,7 +402,7 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 
 	buf = malloc(SPA_FRAME_MAX);
 	if (!buf)
-		return reason(why, wlen, -ENOMEM, "out of memory");
+		return spa_reason(why, wlen, -ENOMEM, "out of memory");
 	snprintf(req->to, sizeof(req->to), "%s", peer_name);
 	req->fields |= SPA_F(SPA_T_TO);
 	ret = spa_encode(req, buf, SPA_FRAME_MAX, &len, tmp, sizeof(tmp));
@@ -426,8 +410,8 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 		ret = spa_seal(key, buf, len);
 	if (ret) {
 		free(buf);
-		return reason(why, wlen, ret, "cannot encode the %s: %s",
-			      spa_type_name(req->type), tmp);
+		return spa_reason(why, wlen, ret, "cannot encode the %s: %s",
+				  spa_type_name(req->type), tmp);
 	}
 	fd = connect_to(addr, port, c->io_timeout, why, wlen);
 	if (fd < 0) {
@@ -436,59 +420,59 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 	}
 	ret = send_all(fd, buf, len);
 	if (ret) {
-		reason(why, wlen, ret, "cannot send to %s (%s:%u): %s",
-		       peer_name, addr, port, strerror(-ret));
+		spa_reason(why, wlen, ret, "cannot send to %s (%s:%u): %s",
+			   peer_name, addr, port, strerror(-ret));
 		goto out;
 	}
 	ret = recv_all(fd, buf, SPA_PREFIX_LEN, &got);
 	if (ret == -ECONNRESET && !got) {
-		reason(why, wlen, ret,
-		       "%s (%s:%u) closed the connection without a reply: it refuses what it cannot authenticate (is the key the same on both nodes? see its log)",
-		       peer_name, addr, port);
+		spa_reason(why, wlen, ret,
+			   "%s (%s:%u) closed the connection without a reply: it refuses what it cannot authenticate (is the key the same on both nodes? see its log)",
+			   peer_name, addr, port);
 		goto out;
 	}
 	if (ret) {
-		reason(why, wlen, ret, "no reply from %s (%s:%u): %s",
-		       peer_name, addr, port,
-		       ret == -EAGAIN ? "timed out" : strerror(-ret));
+		spa_reason(why, wlen, ret, "no reply from %s (%s:%u): %s",
+			   peer_name, addr, port,
+			   ret == -EAGAIN ? "timed out" : strerror(-ret));
 		goto out;
 	}
 	ret = spa_check_prefix(buf, got, &flen, tmp, sizeof(tmp));
 	if (ret) {
-		reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
+		spa_reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
 		goto out;
 	}
 	ret = recv_all(fd, buf + SPA_PREFIX_LEN, flen - SPA_PREFIX_LEN, &got);
 	if (ret) {
-		reason(why, wlen, ret, "truncated reply from %s: %s", peer_name,
-		       ret == -EAGAIN ? "timed out" : strerror(-ret));
+		spa_reason(why, wlen, ret, "truncated reply from %s: %s", peer_name,
+			   ret == -EAGAIN ? "timed out" : strerror(-ret));
 		goto out;
 	}
 	if (!spa_verify(key, buf, flen)) {
-		ret = reason(why, wlen, -SPA_E_MAC,
-			     "the reply of %s failed authentication (another key?)",
-			     peer_name);
+		ret = spa_reason(why, wlen, -SPA_E_MAC,
+				 "the reply of %s failed authentication (another key?)",
+				 peer_name);
 		goto out;
 	}
 	ret = spa_decode(buf, flen, rep, tmp, sizeof(tmp));
 	if (ret) {
-		reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
+		spa_reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
 		goto out;
 	}
 	if (memcmp(rep->reply_to, req->nonce, SPA_NONCE_LEN) ||
 	    strcmp(rep->node, peer_name) ||
 	    (rep->type != (req->type | SPA_REPLY) && rep->type != SPA_ERROR)) {
-		ret = reason(why, wlen, -SPA_E_FIELD,
-			     "the reply (a %s from %s) does not answer this %s to %s",
-			     spa_type_name(rep->type), rep->node,
-			     spa_type_name(req->type), peer_name);
+		ret = spa_reason(why, wlen, -SPA_E_FIELD,
+				 "the reply (a %s from %s) does not answer this %s to %s",
+				 spa_type_name(rep->type), rep->node,
+				 spa_type_name(req->type), peer_name);
 		goto out;
 	}
 	ret = spa_window_check((u64)c->max_skew * 1000, rep->ts_ms,
 			       spa_now_ms(), tmp, sizeof(tmp));
 	if (ret)
-		reason(why, wlen, ret, "reply of %s: %s (are the clocks in sync?)",
-		       peer_name, tmp);
+		spa_reason(why, wlen, ret, "reply of %s: %s (are the clocks in sync?)",
+			   peer_name, tmp);
 out:
 	close(fd);
 	free(buf);

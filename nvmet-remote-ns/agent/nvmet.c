@@ -26,27 +26,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent.h"
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static int mkdir_ok(const char *path)
 {
@@ -81,9 +65,9 @@ static int set_ana(const struct spa_tport *e, const char *port, char *why,
 		return 0;
 	ret = spa_write_file(path, e->ana);
 	if (ret)
-		reason(why, wlen, ret,
-		       "cannot set ANA group 1 of nvmet port %u %s: %s",
-		       e->port_id, e->ana, strerror(-ret));
+		spa_reason(why, wlen, ret,
+			   "cannot set ANA group 1 of nvmet port %u %s: %s",
+			   e->port_id, e->ana, strerror(-ret));
 	return ret;
 }
 
@@ -113,8 +97,8 @@ static int ensure_port(const struct spa_tport *e, char *why, size_t wlen)
 	}
 	ret = spa_mkdir(port);
 	if (ret)
-		return reason(why, wlen, ret, "cannot create nvmet port %u: %s",
-			      e->port_id, strerror(-ret));
+		return spa_reason(why, wlen, ret, "cannot create nvmet port %u: %s",
+				  e->port_id, strerror(-ret));
 	snprintf(path, sizeof(path), "%s/addr_trtype", port);
 	ret = spa_write_file(path, "tcp");
 	if (!ret) {
@@ -131,8 +115,8 @@ static int ensure_port(const struct spa_tport *e, char *why, size_t wlen)
 		ret = spa_write_file(path, svc);
 	}
 	if (ret) {
-		reason(why, wlen, ret, "cannot set up nvmet port %u (%s): %s",
-		       e->port_id, path, strerror(-ret));
+		spa_reason(why, wlen, ret, "cannot set up nvmet port %u (%s): %s",
+			   e->port_id, path, strerror(-ret));
 		spa_rmdir(port);
 		return ret;
 	}
@@ -141,9 +125,9 @@ static int ensure_port(const struct spa_tport *e, char *why, size_t wlen)
 		spa_rmdir(port);
 	return ret;
 other:
-	return reason(why, wlen, -EADDRINUSE,
-		      "nvmet port %u exists with another transport or address than tcp %s:%s (nvmet_port_id must name a port the agent owns)",
-		      e->port_id, e->traddr, svc);
+	return spa_reason(why, wlen, -EADDRINUSE,
+			  "nvmet port %u exists with another transport or address than tcp %s:%s (nvmet_port_id must name a port the agent owns)",
+			  e->port_id, e->traddr, svc);
 }
 
 int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
@@ -156,9 +140,9 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 	int ret;
 
 	if (!spa_exists(r))
-		return reason(why, wlen, -ENOENT,
-			      "%s is missing: load nvmet-tcp (modprobe nvmet-tcp)",
-			      r);
+		return spa_reason(why, wlen, -ENOENT,
+				  "%s is missing: load nvmet-tcp (modprobe nvmet-tcp)",
+				  r);
 	if (spa_path(host, sizeof(host), "%s/hosts/%s", r, e->hostnqn) ||
 	    spa_path(sub, sizeof(sub), "%s/subsystems/%s", r, e->subnqn) ||
 	    spa_path(ns, sizeof(ns), "%s/namespaces/%u", sub, e->nsid))
@@ -166,14 +150,14 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 
 	ret = mkdir_ok(host);
 	if (ret) {
-		reason(why, wlen, ret, "cannot create nvmet host %s: %s",
-		       e->hostnqn, strerror(-ret));
+		spa_reason(why, wlen, ret, "cannot create nvmet host %s: %s",
+			   e->hostnqn, strerror(-ret));
 		return ret;
 	}
 	ret = mkdir_ok(sub);
 	if (ret) {
-		reason(why, wlen, ret, "cannot create nvmet subsystem %s: %s",
-		       e->subnqn, strerror(-ret));
+		spa_reason(why, wlen, ret, "cannot create nvmet subsystem %s: %s",
+			   e->subnqn, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/attr_allow_any_host", sub);
@@ -184,14 +168,14 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 	if (!ret)
 		ret = link_ok(host, path);
 	if (ret) {
-		reason(why, wlen, ret, "cannot allow host %s on %s: %s",
-		       e->hostnqn, e->subnqn, strerror(-ret));
+		spa_reason(why, wlen, ret, "cannot allow host %s on %s: %s",
+			   e->hostnqn, e->subnqn, strerror(-ret));
 		goto undo;
 	}
 	ret = mkdir_ok(ns);
 	if (ret) {
-		reason(why, wlen, ret, "cannot create namespace %u of %s: %s",
-		       e->nsid, e->subnqn, strerror(-ret));
+		spa_reason(why, wlen, ret, "cannot create namespace %u of %s: %s",
+			   e->nsid, e->subnqn, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/enable", ns);
@@ -212,10 +196,10 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 			ret = spa_write_file(path, "1");
 		}
 		if (ret) {
-			reason(why, wlen, ret,
-			       "cannot set up namespace %u of %s on %s (%s): %s",
-			       e->nsid, e->subnqn, e->device, path,
-			       strerror(-ret));
+			spa_reason(why, wlen, ret,
+				   "cannot set up namespace %u of %s on %s (%s): %s",
+				   e->nsid, e->subnqn, e->device, path,
+				   strerror(-ret));
 			goto undo;
 		}
 	}
@@ -238,9 +222,9 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 		}
 		ret = link_ok(sub, path);
 		if (ret) {
-			reason(why, wlen, ret,
-			       "cannot link %s to nvmet port %u: %s",
-			       e->subnqn, tp[i].port_id, strerror(-ret));
+			spa_reason(why, wlen, ret,
+				   "cannot link %s to nvmet port %u: %s",
+				   e->subnqn, tp[i].port_id, strerror(-ret));
 			goto undo;
 		}
 	}
@@ -314,9 +298,9 @@ static int unlink_ports(const char *subnqn, unsigned long *ids,
 			continue;
 		if (unlink(path)) {
 			if (errno != ENOENT && !ret)
-				ret = reason(why, wlen, -errno,
-					     "cannot unlink %s from port %s: %s",
-					     subnqn, ports[i], strerror(errno));
+				ret = spa_reason(why, wlen, -errno,
+						 "cannot unlink %s from port %s: %s",
+						 subnqn, ports[i], strerror(errno));
 			continue;
 		}
 		if (k < max)
@@ -356,9 +340,9 @@ int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 				err = spa_rmdir(path);
 				if (err && !ret) {
 					ret = err;
-					reason(why, wlen, ret,
-					       "cannot remove namespace %s of %s: %s",
-					       names[i], subnqn, strerror(-err));
+					spa_reason(why, wlen, ret,
+						   "cannot remove namespace %s of %s: %s",
+						   names[i], subnqn, strerror(-err));
 				}
 			}
 			spa_free_list(names, n);
@@ -374,8 +358,8 @@ int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 		err = spa_rmdir(sub);
 		if (err && err != -ENOENT && !ret) {
 			ret = err;
-			reason(why, wlen, ret, "cannot remove subsystem %s: %s",
-			       subnqn, strerror(-err));
+			spa_reason(why, wlen, ret, "cannot remove subsystem %s: %s",
+				   subnqn, strerror(-err));
 		}
 	}
 	for (i = 0; i < nh; i++) {

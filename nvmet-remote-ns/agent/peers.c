@@ -15,27 +15,11 @@
  * excluded from new grants (health.c) until it is heard again.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent.h"
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 void spa_peers_init(struct spa_peers *t, const struct spa_config *c)
 {
@@ -91,9 +75,9 @@ int spa_peers_learn(struct spa_peers *t, const char *name, const char *addr,
 	p = find(t, name);
 	if (p && p->configured) {
 		if (strcmp(p->addr, addr) || p->port != port)
-			ret = reason(why, wlen, -EPERM,
-				     "peer %s is configured at %s:%u, not %s:%u",
-				     name, p->addr, p->port, addr, port);
+			ret = spa_reason(why, wlen, -EPERM,
+					 "peer %s is configured at %s:%u, not %s:%u",
+					 name, p->addr, p->port, addr, port);
 		goto out;
 	}
 	if (p) {
@@ -101,9 +85,9 @@ int spa_peers_learn(struct spa_peers *t, const char *name, const char *addr,
 			goto out;
 	} else {
 		if (t->n >= SPA_PEERS_MAX) {
-			ret = reason(why, wlen, -ENOSPC,
-				     "the peer table is full (%d)",
-				     SPA_PEERS_MAX);
+			ret = spa_reason(why, wlen, -ENOSPC,
+					 "the peer table is full (%d)",
+					 SPA_PEERS_MAX);
 			goto out;
 		}
 		p = &t->p[t->n++];
@@ -285,7 +269,7 @@ int spa_peer_resolve(const struct spa_config *c, const char *name,
 		spa_learned_read(path, resolve_one, &r);
 	if (r.found)
 		return 0;
-	return reason(why, wlen, -ENOENT,
-		      "unknown peer '%s': not in %s nor learned (slicepool-agent peers)",
-		      name, c->path);
+	return spa_reason(why, wlen, -ENOENT,
+			  "unknown peer '%s': not in %s nor learned (slicepool-agent peers)",
+			  name, c->path);
 }

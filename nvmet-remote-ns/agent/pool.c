@@ -10,26 +10,10 @@
  *   members    mkdir members/<m>, path, domain, enable 1; enable 0, rmdir
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 int spa_pool_space(const char *pool, struct spa_space *s, char *why,
 		   size_t wlen)
@@ -46,19 +30,19 @@ int spa_pool_space(const char *pool, struct spa_space *s, char *why,
 		return -ENAMETOOLONG;
 	ret = spa_read_u64(path, &mb);
 	if (ret)
-		return reason(why, wlen, ret,
-			      "cannot read %s: %s (is pool %s assembled?)",
-			      path, strerror(-ret), pool);
+		return spa_reason(why, wlen, ret,
+				  "cannot read %s: %s (is pool %s assembled?)",
+				  path, strerror(-ret), pool);
 	if (!mb)
-		return reason(why, wlen, -EINVAL, "pool %s: slice_mb is 0",
-			      pool);
+		return spa_reason(why, wlen, -EINVAL, "pool %s: slice_mb is 0",
+				  pool);
 	s->slice_bytes = mb << 20;
 	if (spa_path(path, sizeof(path), "%s/%s/members", r, pool))
 		return -ENAMETOOLONG;
 	ret = spa_list_dir(path, &names, &n);
 	if (ret)
-		return reason(why, wlen, ret, "cannot list %s: %s", path,
-			      strerror(-ret));
+		return spa_reason(why, wlen, ret, "cannot list %s: %s", path,
+				  strerror(-ret));
 	for (i = 0; i < n; i++) {
 		if (spa_path(path, sizeof(path), "%s/%s/members/%s/enable", r,
 			     pool, names[i]) ||
@@ -142,22 +126,22 @@ int spa_vol_make(const char *pool, const char *vol, u64 size,
 		return -ENAMETOOLONG;
 	ret = spa_mkdir(dir);
 	if (ret)
-		return reason(why, wlen, ret, "cannot create volume %s/%s: %s",
-			      pool, vol, strerror(-ret));
+		return spa_reason(why, wlen, ret, "cannot create volume %s/%s: %s",
+				  pool, vol, strerror(-ret));
 	snprintf(val, sizeof(val), "%llu", size);
 	snprintf(path, sizeof(path), "%s/size", dir);
 	ret = spa_write_file(path, val);
 	if (ret) {
-		reason(why, wlen, ret, "pool %s refused a volume of %llu bytes: %s",
-		       pool, size, strerror(-ret));
+		spa_reason(why, wlen, ret, "pool %s refused a volume of %llu bytes: %s",
+			   pool, size, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/uuid", dir);
 	r2 = spa_read_file(path, uuid, SPA_UUID_STR);
 	if (r2 || !spa_valid_uuid_str(uuid)) {
 		ret = r2 ? r2 : -EINVAL;
-		reason(why, wlen, ret, "volume %s/%s has no valid uuid", pool,
-		       vol);
+		spa_reason(why, wlen, ret, "volume %s/%s has no valid uuid", pool,
+			   vol);
 		snprintf(path, sizeof(path), "%s/size", dir);
 		spa_write_file(path, "0");
 		goto undo;
@@ -176,16 +160,16 @@ int spa_vol_bind(const char *pool, const char *vol, char *why, size_t wlen)
 	if (spa_vol_bound(pool, vol))
 		return 0;
 	if (!spa_vol_discovered(pool, vol))
-		return reason(why, wlen, -ENOENT,
-			      "volume %s/%s is neither bound nor discovered",
-			      pool, vol);
+		return spa_reason(why, wlen, -ENOENT,
+				  "volume %s/%s is neither bound nor discovered",
+				  pool, vol);
 	if (spa_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
 		     pool, vol))
 		return -ENAMETOOLONG;
 	ret = spa_mkdir(dir);
 	if (ret && ret != -EEXIST)
-		return reason(why, wlen, ret, "cannot bind volume %s/%s: %s",
-			      pool, vol, strerror(-ret));
+		return spa_reason(why, wlen, ret, "cannot bind volume %s/%s: %s",
+				  pool, vol, strerror(-ret));
 	return 0;
 }
 
@@ -208,13 +192,13 @@ int spa_vol_destroy(const char *pool, const char *vol, char *why,
 	snprintf(path, sizeof(path), "%s/size", dir);
 	ret = spa_write_file(path, "0");
 	if (ret)
-		return reason(why, wlen, ret,
-			      "cannot delete volume %s/%s (size 0): %s", pool,
-			      vol, strerror(-ret));
+		return spa_reason(why, wlen, ret,
+				  "cannot delete volume %s/%s (size 0): %s", pool,
+				  vol, strerror(-ret));
 	ret = spa_rmdir(dir);
 	if (ret)
-		return reason(why, wlen, ret, "cannot remove %s: %s", dir,
-			      strerror(-ret));
+		return spa_reason(why, wlen, ret, "cannot remove %s: %s", dir,
+				  strerror(-ret));
 	return 0;
 }
 
@@ -303,29 +287,29 @@ int spa_member_add(const char *pool, const char *name, const char *dev,
 		return -ENAMETOOLONG;
 	ret = spa_mkdir(dir);
 	if (ret)
-		return reason(why, wlen, ret,
-			      "cannot create member %s of pool %s: %s", name,
-			      pool, strerror(-ret));
+		return spa_reason(why, wlen, ret,
+				  "cannot create member %s of pool %s: %s", name,
+				  pool, strerror(-ret));
 	snprintf(path, sizeof(path), "%s/path", dir);
 	ret = spa_write_file(path, dev);
 	if (ret) {
-		reason(why, wlen, ret, "member %s: path %s refused: %s", name,
-		       dev, strerror(-ret));
+		spa_reason(why, wlen, ret, "member %s: path %s refused: %s", name,
+			   dev, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/domain", dir);
 	ret = spa_write_file(path, domain);
 	if (ret) {
-		reason(why, wlen, ret, "member %s: domain %s refused: %s",
-		       name, domain, strerror(-ret));
+		spa_reason(why, wlen, ret, "member %s: domain %s refused: %s",
+			   name, domain, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/enable", dir);
 	ret = spa_write_file(path, "1");
 	if (ret) {
-		reason(why, wlen, ret,
-		       "cannot enable member %s (%s) in pool %s: %s (see dmesg)",
-		       name, dev, pool, strerror(-ret));
+		spa_reason(why, wlen, ret,
+			   "cannot enable member %s (%s) in pool %s: %s (see dmesg)",
+			   name, dev, pool, strerror(-ret));
 		goto undo;
 	}
 	return 0;
@@ -350,17 +334,17 @@ int spa_member_remove(const char *pool, const char *name, char *why,
 	if (!spa_read_u64(path, &enable) && enable) {
 		ret = spa_write_file(path, "0");
 		if (ret == -EBUSY)
-			return reason(why, wlen, ret,
-				      "member %s of pool %s still holds slices of a volume: move them off (slicepool migrate) or remove the volumes first",
-				      name, pool);
+			return spa_reason(why, wlen, ret,
+					  "member %s of pool %s still holds slices of a volume: move them off (slicepool migrate) or remove the volumes first",
+					  name, pool);
 		if (ret)
-			return reason(why, wlen, ret,
-				      "cannot disable member %s of pool %s: %s",
-				      name, pool, strerror(-ret));
+			return spa_reason(why, wlen, ret,
+					  "cannot disable member %s of pool %s: %s",
+					  name, pool, strerror(-ret));
 	}
 	ret = spa_rmdir(dir);
 	if (ret)
-		return reason(why, wlen, ret, "cannot remove member %s: %s",
-			      name, strerror(-ret));
+		return spa_reason(why, wlen, ret, "cannot remove member %s: %s",
+				  name, strerror(-ret));
 	return 0;
 }

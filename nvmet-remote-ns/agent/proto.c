@@ -25,7 +25,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,21 +162,6 @@ const char *spa_err_name(unsigned int code)
 	if (code == 0 || code >= SPA_ERR_MAX)
 		return "unknown error";
 	return err_names[code];
-}
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
 }
 
 /* ------------------------------------------------------- byte order */
@@ -424,8 +408,8 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_PORT:
 		m->port = get16(v);
 		if (!m->port)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field port: 0 is not a port");
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field port: 0 is not a port");
 		return 0;
 	case SPA_T_HOSTNQN:
 		if (!copy_str(v, len, m->hostnqn, sizeof(m->hostnqn)) ||
@@ -436,22 +420,22 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 		m->size = get64(v);
 		if (!m->size || m->size % SPA_SIZE_ALIGN ||
 		    m->size > SPA_SIZE_MAX)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field size: %llu is not a multiple of %llu from %llu to %llu",
-				      m->size, SPA_SIZE_ALIGN, SPA_SIZE_ALIGN,
-				      SPA_SIZE_MAX);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field size: %llu is not a multiple of %llu from %llu to %llu",
+					  m->size, SPA_SIZE_ALIGN, SPA_SIZE_ALIGN,
+					  SPA_SIZE_MAX);
 		return 0;
 	case SPA_T_REQ_ID:
 		if (all_zero(v, 16))
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field req_id: all zero");
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field req_id: all zero");
 		memcpy(m->req_id, v, 16);
 		return 0;
 	case SPA_T_GRANT_ID:
 		m->grant_id = get64(v);
 		if (!m->grant_id)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field grant_id: 0 is not a grant");
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field grant_id: 0 is not a grant");
 		return 0;
 	case SPA_T_SUBNQN:
 		if (!copy_str(v, len, m->subnqn, sizeof(m->subnqn)) ||
@@ -461,14 +445,14 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_NSID:
 		m->nsid = get32(v);
 		if (!m->nsid || m->nsid == 0xffffffffU)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field nsid: %u is not a namespace id",
-				      m->nsid);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field nsid: %u is not a namespace id",
+					  m->nsid);
 		return 0;
 	case SPA_T_UUID:
 		if (all_zero(v, 16))
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field uuid: all zero");
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field uuid: all zero");
 		memcpy(m->uuid, v, 16);
 		return 0;
 	case SPA_T_FREE:
@@ -477,15 +461,15 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_GRANTS:
 		m->grants = get32(v);
 		if (m->grants > SPA_GRANTS_MAX)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field grants: %u above %u", m->grants,
-				      SPA_GRANTS_MAX);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field grants: %u above %u", m->grants,
+					  SPA_GRANTS_MAX);
 		return 0;
 	case SPA_T_PEER:
 		if (m->nr_peers >= SPA_PEERS_MAX)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "more than %u peer fields",
-				      SPA_PEERS_MAX);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "more than %u peer fields",
+					  SPA_PEERS_MAX);
 		pi = &m->peers[m->nr_peers];
 		pi->port = get16(v);
 		nl = v[2];
@@ -496,17 +480,17 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 		    !copy_str(v + 3 + nl, len - 3 - nl, pi->addr,
 			      sizeof(pi->addr)) ||
 		    !spa_valid_addr(pi->addr))
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field peer %u: not a valid port, name and address",
-				      m->nr_peers + 1);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field peer %u: not a valid port, name and address",
+					  m->nr_peers + 1);
 		m->nr_peers++;
 		return 0;
 	case SPA_T_ERR_CODE:
 		m->err_code = get16(v);
 		if (!m->err_code || m->err_code >= SPA_ERR_MAX)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field err_code: unknown code %u",
-				      m->err_code);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field err_code: unknown code %u",
+					  m->err_code);
 		return 0;
 	case SPA_T_ERR_TEXT:
 		if (!copy_str(v, len, m->err_text, sizeof(m->err_text)))
@@ -515,17 +499,17 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_PATH:
 		/* After addr and port (lower tags), which a grant requires. */
 		if (m->nr_paths >= SPA_PATHS_MAX - 1)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "more than %u path fields",
-				      SPA_PATHS_MAX - 1);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "more than %u path fields",
+					  SPA_PATHS_MAX - 1);
 		pa = &m->paths[m->nr_paths];
 		pa->port = get16(v);
 		if (!pa->port || !copy_str(v + 2, len - 2, pa->addr,
 					   sizeof(pa->addr)) ||
 		    !spa_valid_addr(pa->addr))
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field path %u: not a valid port and address",
-				      m->nr_paths + 1);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field path %u: not a valid port and address",
+					  m->nr_paths + 1);
 		if (pa->port == m->port && !strcmp(pa->addr, m->addr))
 			goto dup_path;
 		for (k = 0; k < m->nr_paths; k++)
@@ -537,18 +521,18 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_MAX_PATHS:
 		m->max_paths = get16(v);
 		if (!m->max_paths || m->max_paths > SPA_PATHS_MAX)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field max_paths: %u outside 1..%u",
-				      m->max_paths, SPA_PATHS_MAX);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field max_paths: %u outside 1..%u",
+					  m->max_paths, SPA_PATHS_MAX);
 		return 0;
 	}
-	return reason(why, wlen, -SPA_E_FIELD, "unknown field tag %u", tag);
+	return spa_reason(why, wlen, -SPA_E_FIELD, "unknown field tag %u", tag);
 bad_str:
-	return reason(why, wlen, -SPA_E_FIELD, "field %s: invalid value", fn);
+	return spa_reason(why, wlen, -SPA_E_FIELD, "field %s: invalid value", fn);
 dup_path:
-	return reason(why, wlen, -SPA_E_FIELD,
-		      "field path %u: %s port %u is already a path",
-		      m->nr_paths + 1, pa->addr, pa->port);
+	return spa_reason(why, wlen, -SPA_E_FIELD,
+			  "field path %u: %s port %u is already a path",
+			  m->nr_paths + 1, pa->addr, pa->port);
 }
 
 /* ------------------------------------------------------- decoding */
@@ -559,25 +543,25 @@ int spa_check_prefix(const u8 *buf, size_t len, u32 *frame_len, char *why,
 	u32 flen;
 
 	if (len < SPA_PREFIX_LEN)
-		return reason(why, wlen, -SPA_E_TRUNCATED,
-			      "truncated: %zu bytes, a header needs %d", len,
-			      SPA_PREFIX_LEN);
+		return spa_reason(why, wlen, -SPA_E_TRUNCATED,
+				  "truncated: %zu bytes, a header needs %d", len,
+				  SPA_PREFIX_LEN);
 	if (memcmp(buf, SPA_MAGIC, 4))
-		return reason(why, wlen, -SPA_E_MAGIC,
-			      "bad magic %02x%02x%02x%02x (not an agent frame)",
-			      buf[0], buf[1], buf[2], buf[3]);
+		return spa_reason(why, wlen, -SPA_E_MAGIC,
+				  "bad magic %02x%02x%02x%02x (not an agent frame)",
+				  buf[0], buf[1], buf[2], buf[3]);
 	if (buf[4] != SPA_PROTO_VERSION)
-		return reason(why, wlen, -SPA_E_VERSION,
-			      "unsupported protocol version %u (this agent speaks %u)",
-			      buf[4], SPA_PROTO_VERSION);
+		return spa_reason(why, wlen, -SPA_E_VERSION,
+				  "unsupported protocol version %u (this agent speaks %u)",
+				  buf[4], SPA_PROTO_VERSION);
 	if (get16(buf + 6))
-		return reason(why, wlen, -SPA_E_FLAGS,
-			      "reserved flags 0x%04x set", get16(buf + 6));
+		return spa_reason(why, wlen, -SPA_E_FLAGS,
+				  "reserved flags 0x%04x set", get16(buf + 6));
 	flen = get32(buf + 8);
 	if (flen < SPA_FRAME_MIN || flen > SPA_FRAME_MAX)
-		return reason(why, wlen, -SPA_E_SIZE,
-			      "declared length %u outside %d..%d", flen,
-			      SPA_FRAME_MIN, SPA_FRAME_MAX);
+		return spa_reason(why, wlen, -SPA_E_SIZE,
+				  "declared length %u outside %d..%d", flen,
+				  SPA_FRAME_MIN, SPA_FRAME_MAX);
 	if (frame_len)
 		*frame_len = flen;
 	return 0;
@@ -598,16 +582,16 @@ int spa_decode(const u8 *buf, size_t len, struct spa_msg *m, char *why,
 	if (ret)
 		return ret;
 	if (len < flen)
-		return reason(why, wlen, -SPA_E_TRUNCATED,
-			      "truncated: %zu of %u bytes", len, flen);
+		return spa_reason(why, wlen, -SPA_E_TRUNCATED,
+				  "truncated: %zu of %u bytes", len, flen);
 	if (len > flen)
-		return reason(why, wlen, -SPA_E_SIZE,
-			      "%zu bytes follow the %u-byte frame", len - flen,
-			      flen);
+		return spa_reason(why, wlen, -SPA_E_SIZE,
+				  "%zu bytes follow the %u-byte frame", len - flen,
+				  flen);
 	d = find_desc(buf[5]);
 	if (!d)
-		return reason(why, wlen, -SPA_E_VERB,
-			      "unknown message type 0x%02x", buf[5]);
+		return spa_reason(why, wlen, -SPA_E_VERB,
+				  "unknown message type 0x%02x", buf[5]);
 	m->type = buf[5];
 	m->ts_ms = get64(buf + 12);
 	memcpy(m->nonce, buf + 20, SPA_NONCE_LEN);
@@ -617,34 +601,34 @@ int spa_decode(const u8 *buf, size_t len, struct spa_msg *m, char *why,
 	end = buf + flen - SPA_MAC_LEN;
 	while (p < end) {
 		if (end - p < 4)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "truncated field header at offset %td",
-				      p - buf);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "truncated field header at offset %td",
+					  p - buf);
 		tag = get16(p);
 		vlen = get16(p + 2);
 		p += 4;
 		if (vlen > end - p)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field tag %u: length %u runs past the body",
-				      tag, vlen);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field tag %u: length %u runs past the body",
+					  tag, vlen);
 		if (tag == 0 || tag >= SPA_T_MAX)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "unknown field tag %u", tag);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "unknown field tag %u", tag);
 		if (!(allowed & SPA_F(tag)))
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field %s is not allowed in %s",
-				      fdesc[tag].name, d->name);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field %s is not allowed in %s",
+					  fdesc[tag].name, d->name);
 		if (tag < last)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field %s out of order", fdesc[tag].name);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field %s out of order", fdesc[tag].name);
 		if (tag == last && !fdesc[tag].repeat)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "duplicate field %s", fdesc[tag].name);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "duplicate field %s", fdesc[tag].name);
 		if (vlen < fdesc[tag].min || vlen > fdesc[tag].max)
-			return reason(why, wlen, -SPA_E_FIELD,
-				      "field %s: length %u outside %u..%u",
-				      fdesc[tag].name, vlen, fdesc[tag].min,
-				      fdesc[tag].max);
+			return spa_reason(why, wlen, -SPA_E_FIELD,
+					  "field %s: length %u outside %u..%u",
+					  fdesc[tag].name, vlen, fdesc[tag].min,
+					  fdesc[tag].max);
 		ret = parse_value(tag, p, vlen, m, why, wlen);
 		if (ret)
 			return ret;
@@ -657,9 +641,9 @@ int spa_decode(const u8 *buf, size_t len, struct spa_msg *m, char *why,
 		for (i = 1; i < SPA_T_MAX; i++)
 			if (missing & SPA_F(i))
 				break;
-		return reason(why, wlen, -SPA_E_MISSING,
-			      "%s without its field %s", d->name,
-			      fdesc[i].name);
+		return spa_reason(why, wlen, -SPA_E_MISSING,
+				  "%s without its field %s", d->name,
+				  fdesc[i].name);
 	}
 	return 0;
 }
@@ -754,18 +738,18 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 	int ret;
 
 	if (!d)
-		return reason(why, wlen, -SPA_E_VERB,
-			      "cannot encode unknown type 0x%02x", m->type);
+		return spa_reason(why, wlen, -SPA_E_VERB,
+				  "cannot encode unknown type 0x%02x", m->type);
 	if (m->fields & ~(d->required | d->optional))
-		return reason(why, wlen, -SPA_E_FIELD,
-			      "%s given fields it does not allow", d->name);
+		return spa_reason(why, wlen, -SPA_E_FIELD,
+				  "%s given fields it does not allow", d->name);
 	if (d->required & ~m->fields)
-		return reason(why, wlen, -SPA_E_MISSING,
-			      "%s lacks required fields", d->name);
+		return spa_reason(why, wlen, -SPA_E_MISSING,
+				  "%s lacks required fields", d->name);
 	if (cap > SPA_FRAME_MAX)
 		w.cap = SPA_FRAME_MAX;
 	if (w.cap < SPA_FRAME_MIN)
-		return reason(why, wlen, -SPA_E_SIZE, "buffer too small");
+		return spa_reason(why, wlen, -SPA_E_SIZE, "buffer too small");
 	w.cap -= SPA_MAC_LEN;
 	memset(buf, 0, SPA_HDR_LEN);
 	memcpy(buf, SPA_MAGIC, 4);
@@ -824,9 +808,9 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 			unsigned int k;
 
 			if (!m->nr_peers || m->nr_peers > SPA_PEERS_MAX)
-				return reason(why, wlen, -SPA_E_FIELD,
-					      "%u peers: 1..%u can be sent",
-					      m->nr_peers, SPA_PEERS_MAX);
+				return spa_reason(why, wlen, -SPA_E_FIELD,
+						  "%u peers: 1..%u can be sent",
+						  m->nr_peers, SPA_PEERS_MAX);
 			for (k = 0; k < m->nr_peers; k++)
 				put_peer(&w, &m->peers[k]);
 			break;
@@ -841,9 +825,9 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 			unsigned int k;
 
 			if (!m->nr_paths || m->nr_paths > SPA_PATHS_MAX - 1)
-				return reason(why, wlen, -SPA_E_FIELD,
-					      "%u paths: 1..%u can be sent",
-					      m->nr_paths, SPA_PATHS_MAX - 1);
+				return spa_reason(why, wlen, -SPA_E_FIELD,
+						  "%u paths: 1..%u can be sent",
+						  m->nr_paths, SPA_PATHS_MAX - 1);
 			for (k = 0; k < m->nr_paths; k++)
 				put_path(&w, &m->paths[k]);
 			break;
@@ -854,9 +838,9 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 		}
 	}
 	if (w.overflow)
-		return reason(why, wlen, -SPA_E_SIZE,
-			      "%s does not fit in %d bytes", d->name,
-			      SPA_FRAME_MAX);
+		return spa_reason(why, wlen, -SPA_E_SIZE,
+				  "%s does not fit in %d bytes", d->name,
+				  SPA_FRAME_MAX);
 	put32(buf + 8, w.pos + SPA_MAC_LEN);
 	memset(buf + w.pos, 0, SPA_MAC_LEN);
 	*len = w.pos + SPA_MAC_LEN;
@@ -864,7 +848,7 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 	/* Never send what a peer would refuse. */
 	check = calloc(1, sizeof(*check));
 	if (!check)
-		return reason(why, wlen, -ENOMEM, "out of memory");
+		return spa_reason(why, wlen, -ENOMEM, "out of memory");
 	ret = spa_decode(buf, *len, check, why, wlen);
 	free(check);
 	return ret;

@@ -127,6 +127,9 @@ const char *spa_nvmet_root(void);
 const char *spa_sysfs_root(void);
 
 int spa_path(char *buf, size_t len, const char *fmt, ...) __printf(3, 4);
+/* Formats the reason into @why (if any) and returns @ret (an -errno). */
+int spa_reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+	__printf(4, 5);
 int spa_read_file(const char *path, char *buf, size_t len);
 int spa_read_u64(const char *path, unsigned long long *out);
 int spa_write_file(const char *path, const char *val);

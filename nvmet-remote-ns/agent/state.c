@@ -40,10 +40,7 @@ static const char *const state_names[SPA_G_MAX] = {
 	[SPA_G_CONNECTING] = "connecting",
 };
 
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-
-static int reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+int spa_reason(char *why, size_t wlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -156,14 +153,14 @@ int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
 	memset(l, 0, sizeof(*l));
 	l->lender = lender;
 	if (strlen(path) >= sizeof(l->path))
-		return reason(why, wlen, -ENAMETOOLONG, "path too long");
+		return spa_reason(why, wlen, -ENAMETOOLONG, "path too long");
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	f = fopen(path, "re");
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		return reason(why, wlen, -errno, "cannot open %s: %s", path,
-			      strerror(errno));
+		return spa_reason(why, wlen, -errno, "cannot open %s: %s", path,
+				  strerror(errno));
 	}
 	l->existed = true;
 	while (fgets(line, sizeof(line), f)) {
@@ -179,7 +176,7 @@ int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
 		if (!g) {
 			fclose(f);
 			spa_ledger_free(l);
-			return reason(why, wlen, -ENOMEM, "out of memory");
+			return spa_reason(why, wlen, -ENOMEM, "out of memory");
 		}
 		if (parse_line(line, kind, g)) {
 			l->n--;
@@ -191,9 +188,9 @@ int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
 bad:
 	fclose(f);
 	spa_ledger_free(l);
-	return reason(why, wlen, -EINVAL,
-		      "%s:%u: not a valid %s line: refusing to guess what was %s (fix or move the file)",
-		      path, lineno, kind, lender ? "lent" : "borrowed");
+	return spa_reason(why, wlen, -EINVAL,
+			  "%s:%u: not a valid %s line: refusing to guess what was %s (fix or move the file)",
+			  path, lineno, kind, lender ? "lent" : "borrowed");
 }
 
 static int fsync_dir(const char *path)
@@ -223,12 +220,12 @@ int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", l->path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return reason(why, wlen, -errno, "cannot write %s: %s", tmp,
-			      strerror(errno));
+		return spa_reason(why, wlen, -errno, "cannot write %s: %s", tmp,
+				  strerror(errno));
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
-		return reason(why, wlen, -ENOMEM, "out of memory");
+		return spa_reason(why, wlen, -ENOMEM, "out of memory");
 	}
 	fprintf(f, "# slicepool-agent %s v1\n",
 		l->lender ? "grants lent" : "grants borrowed");
@@ -254,8 +251,8 @@ int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
 		ret = fsync_dir(l->path);
 	if (ret) {
 		unlink(tmp);
-		return reason(why, wlen, ret, "cannot save %s: %s", l->path,
-			      strerror(-ret));
+		return spa_reason(why, wlen, ret, "cannot save %s: %s", l->path,
+				  strerror(-ret));
 	}
 	l->existed = true;
 	return 0;
