@@ -975,10 +975,11 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 					 lockdep_is_held(&v->mig_lock));
 	sp_mig_free_ended(last);
 	rcu_assign_pointer(v->mig_last, mig);
-	sp_info("%s: migrating volume %s slices %llu..%llu to %s: %lu chunks of %u KiB, mode %s, mirror %s%s",
+	sp_info("%s: migrating volume %s slices %llu..%llu to %s: %lu chunks of %u KiB, mode %s, mirror %s, depth %u%s",
 		pool->name, v->name, a.first, a.first + a.count - 1, a.dest,
 		nr_chunks, a.chunk_kb, sp_mig_mode_names[a.mode],
-		mig->mirror ? "on" : "off", a.manual ? ", manual" : "");
+		mig->mirror ? "on" : "off", mig->depth,
+		a.manual ? ", manual" : "");
 	if (!mig->manual)
 		sp_mig_kick(mig, 0);
 	return 0;

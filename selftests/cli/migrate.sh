@@ -8,12 +8,13 @@
 # written.  A slow --no-wait job has its rate changed (--set-rate) and is
 # aborted (--abort), as is a waited-for job on SIGINT: the map and the
 # data stay.  Bad input: each refusal's exit code and message, including
-# the kernel's own reason for a refused start.
+# the kernel's own reason for a refused start.  --mirror and --depth reach
+# the module (its start line in dmesg).
 . "$(dirname "$0")/lib.sh"
 
 cli_disks 4
 ktap_header
-ktap_plan 50
+ktap_plan 53
 cli_load
 cli_teardown
 cli_wipe "${DISKS[@]:0:4}"
@@ -76,6 +77,8 @@ sp_rc 2 "migrate --mode fast is a usage error" migrate $P/v --to m3 --mode fast
 ktap_check "... naming the modes" err_has "unknown mode 'fast' (filter, clear or none)"
 sp_rc 2 "migrate --mirror maybe is a usage error" migrate $P/v --to m3 --mirror maybe
 ktap_check "... saying on or off" err_has "--mirror: 'maybe' is not on or off"
+sp_rc 2 "migrate --depth 9 is a usage error" migrate $P/v --to m3 --depth 9
+ktap_check "... naming the range" err_has "--depth: 9 is out of range (1..8)"
 sp_rc 2 "migrate --rate -1 is a usage error" migrate $P/v --to m3 --rate -1
 ktap_check "... naming the range" err_has "--rate: '-1' is not a number (0..1048576)"
 s0=$(awk 'NR == 1 { print $2 }' "$CFG/$P/volumes/v/map")
@@ -123,8 +126,11 @@ cp "$W/b" "$W/data"
 dd if="$W/a" of="$W/data" bs=1M skip=24 seek=24 count=24 status=none
 sum_all=$(md5sum < "$W/data")
 
-sp_rc 0 "migrate --slices 0-3 --to m0 --mirror off (text report)" \
-	migrate $P/v --slices 0-3 --to m0 --mirror off
+sp_rc 0 "migrate --slices 0-3 --to m0 --mirror off --depth 3 (text report)" \
+	migrate $P/v --slices 0-3 --to m0 --mirror off --depth 3
+ktap_check "... the module started it with mirror off and depth 3" \
+	grep -qE 'migrating volume v slices 0\.\.3 to m0: .*mode filter, mirror off, depth 3$' \
+		<(dmesg)
 ktap_check "... reports done and 16 MiB copied" \
 	test -n "$(grep -E '^migration of mg/v slices 0-3 to m0: done$' "$OUT")" -a \
 	     -n "$(grep -E '^  bytes copied +16777216 ' "$OUT")"

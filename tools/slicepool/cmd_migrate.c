@@ -289,7 +289,7 @@ static int migrate_set_rate(const char *pool, const char *vol,
 
 enum {
 	OPT_TO, OPT_SLICES, OPT_MODE, OPT_MIRROR, OPT_RATE, OPT_CHUNK, OPT_THRESHOLD,
-	OPT_PASSES, OPT_NOWAIT, OPT_ABORT, OPT_SETRATE, OPT_STATUS,
+	OPT_PASSES, OPT_DEPTH, OPT_NOWAIT, OPT_ABORT, OPT_SETRATE, OPT_STATUS,
 };
 
 int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
@@ -303,6 +303,7 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 		{ "chunk-kb", required_argument, NULL, OPT_CHUNK },
 		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 		{ "max-passes", required_argument, NULL, OPT_PASSES },
+		{ "depth", required_argument, NULL, OPT_DEPTH },
 		{ "no-wait", no_argument, NULL, OPT_NOWAIT },
 		{ "abort", no_argument, NULL, OPT_ABORT },
 		{ "set-rate", required_argument, NULL, OPT_SETRATE },
@@ -372,6 +373,10 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 		case OPT_PASSES:
 			req.max_passes = (long)sp_opt_ulong(cmd, "--max-passes",
 							    optarg, 1, 1000);
+			break;
+		case OPT_DEPTH:
+			req.depth = (long)sp_opt_ulong(cmd, "--depth", optarg,
+						       1, SP_MIG_DEPTH_MAX);
 			break;
 		case OPT_NOWAIT:
 			no_wait = true;

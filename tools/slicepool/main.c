@@ -76,7 +76,7 @@ static const struct sp_cmd commands[] = {
 	{ "vol", "map", cmd_vol_map, "<pool>/<vol>",
 	  "Show the slice map: logical slice -> member, physical slice.", NULL },
 	{ NULL, "migrate", cmd_migrate,
-	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--no-wait] | --abort | --set-rate MIBPS | --status",
+	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--depth N] [--no-wait] | --abort | --set-rate MIBPS | --status",
 	  "Move a volume's slices to another member or domain while it is in\n"
 	  "use (live migration in the dm target), wait for the job with a\n"
 	  "progress display and report it; or abort the running job, change\n"
@@ -93,6 +93,7 @@ static const struct sp_cmd commands[] = {
 	  "  --threshold N      switch when a pass leaves at most N dirty chunks\n"
 	  "                     (default 8)\n"
 	  "  --max-passes N     switch after N passes at most, 1..1000 (default 5)\n"
+	  "  --depth N          chunk copies in flight, 1..8 (default 2)\n"
 	  "  --no-wait          start the job and return\n"
 	  "  --abort            abort the running job (the volume stays put)\n"
 	  "  --set-rate MIBPS   change the running job's copy throttle\n"

@@ -145,6 +145,7 @@ void sp_mig_req_init(struct sp_mig_req *req)
 	req->chunk_kb = SP_MIG_CHUNK_KB;
 	req->threshold = -1;
 	req->max_passes = -1;
+	req->depth = -1;
 }
 
 void sp_mig_json(const char *key, const struct sp_mig_status *ms)
@@ -394,8 +395,10 @@ int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
 		len += snprintf(msg + len, sizeof(msg) - len, " threshold=%ld",
 				req->threshold);
 	if (req->max_passes >= 0)
-		snprintf(msg + len, sizeof(msg) - len, " max_passes=%ld",
-			 req->max_passes);
+		len += snprintf(msg + len, sizeof(msg) - len, " max_passes=%ld",
+				req->max_passes);
+	if (req->depth >= 0)
+		snprintf(msg + len, sizeof(msg) - len, " depth=%ld", req->depth);
 
 	kmsg_open();
 	start_ms = now_ms();

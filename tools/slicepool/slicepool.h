@@ -322,7 +322,10 @@ struct sp_mig_req {
 	unsigned long chunk_kb;		/* always sent */
 	long threshold;			/* -1: the module's default */
 	long max_passes;		/* -1: the module's default */
+	long depth;			/* -1: the module's default */
 };
+
+#define SP_MIG_DEPTH_MAX	8	/* the module's SP_MIG_SLOTS */
 
 #define SP_MIG_CHUNK_KB		512	/* the module's default chunk */
 
