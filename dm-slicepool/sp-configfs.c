@@ -5,7 +5,8 @@
  *   <pool>/{slice_mb,weight_space,weight_load,min_domains,uuid,discovered,
  *           domains,reclaim,reclaimed}
  *   <pool>/members/<name>/{path,domain,enable,size,total_slices,
- *           free_slices,load,load_override,state}
+ *           free_slices,max_slices,data_offset,revalidate_size,load,
+ *           load_override,state}
  *   <pool>/volumes/<name>/{size,uuid,fences,map}
  *
  * Every attribute is described in Documentation/dm-slicepool.rst.  An
@@ -254,6 +255,38 @@ static ssize_t sp_member_free_slices_show(struct config_item *item,
 	return sysfs_emit(page, "%llu\n", v);
 }
 
+/* The most slices the member can hold: what its owner table describes. */
+static ssize_t sp_member_max_slices_show(struct config_item *item,
+					 char *page)
+{
+	struct sp_member *m = to_member(item);
+	u64 v;
+
+	mutex_lock(&m->pool->lock);
+	v = m->enabled ? m->owner_blocks * SP_OWNERS_PER_BLOCK : 0;
+	mutex_unlock(&m->pool->lock);
+	return sysfs_emit(page, "%llu\n", v);
+}
+
+/* "1": take the new whole slices of a grown device (sp-pool.c). */
+static ssize_t sp_member_revalidate_size_store(struct config_item *item,
+					       const char *page, size_t count)
+{
+	char val[33];
+	int r;
+
+	if (!sysfs_streq(page, "1")) {
+		/* Named as written, up to its first newline. */
+		strscpy(val, page, sizeof(val));
+		val[strcspn(val, "\n")] = '\0';
+		pr_err("slicepool: %s: revalidate_size: invalid value '%s' (only 1 is accepted)\n",
+		       config_item_name(item), val);
+		return -EINVAL;
+	}
+	r = sp_member_revalidate_size(to_member(item));
+	return r ? r : count;
+}
+
 static ssize_t sp_member_data_offset_show(struct config_item *item,
 					  char *page)
 {
@@ -315,7 +348,9 @@ CONFIGFS_ATTR(sp_member_, enable);
 CONFIGFS_ATTR_RO(sp_member_, size);
 CONFIGFS_ATTR_RO(sp_member_, total_slices);
 CONFIGFS_ATTR_RO(sp_member_, free_slices);
+CONFIGFS_ATTR_RO(sp_member_, max_slices);
 CONFIGFS_ATTR_RO(sp_member_, data_offset);
+CONFIGFS_ATTR_WO(sp_member_, revalidate_size);
 CONFIGFS_ATTR_RO(sp_member_, load);
 CONFIGFS_ATTR(sp_member_, load_override);
 CONFIGFS_ATTR_RO(sp_member_, state);
@@ -327,7 +362,9 @@ static struct configfs_attribute *sp_member_attrs[] = {
 	&sp_member_attr_size,
 	&sp_member_attr_total_slices,
 	&sp_member_attr_free_slices,
+	&sp_member_attr_max_slices,
 	&sp_member_attr_data_offset,
+	&sp_member_attr_revalidate_size,
 	&sp_member_attr_load,
 	&sp_member_attr_load_override,
 	&sp_member_attr_state,

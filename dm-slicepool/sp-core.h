@@ -5,10 +5,16 @@
  * Locking (see "Locking" in Documentation/dm-slicepool.rst):
  *  - sp_pools_lock (mutex) protects sp_pools, the list of pools.
  *  - pool->lock (mutex) protects everything in a pool that is not
- *    marked otherwise: its member and volume lists, every member's owner
- *    array, slot table and free count, every volume's size, generation and
- *    table bookkeeping, and all metadata I/O of the pool (one metadata
- *    operation at a time, like dm-era's single metadata worker).
+ *    marked otherwise: its member and volume lists, every member's
+ *    geometry (nr_slices, dev_sectors), owner array, slot table, free
+ *    count and free_hint, every volume's size, generation and table
+ *    bookkeeping, and all metadata I/O of the pool (one metadata
+ *    operation at a time, like dm-era's single metadata worker).  A
+ *    member that grows (revalidate_size) gets a larger owner array,
+ *    allocated before the lock is taken, filled and swapped in under it
+ *    together with nr_slices and nr_free; the old one is freed after.
+ *    The one reader of nr_slices without the lock is iterate_devices
+ *    (READ_ONCE(); written with WRITE_ONCE()).
  *    Order: sp_pools_lock before pool->lock.  configfs_depend_item() is
  *    never called with either held.
  *  - volume->map is published with rcu_assign_pointer() under pool->lock
@@ -90,13 +96,13 @@ struct sp_member {
 	struct dm_bufio_client *bufio;
 	u8 member_uuid[SP_UUID_LEN];
 	u64 sb_gen;
-	u64 dev_sectors;
-	u64 nr_slices;
+	u64 dev_sectors;		/* at format or the last growth */
+	u64 nr_slices;			/* grows up to owner_blocks * 127 */
 	u64 nr_free;
 	u64 free_hint;			/* no free slice below this index */
 	sector_t data_offset;
-	u64 owner_blocks;
-	struct sp_owner *owners;	/* nr_slices entries */
+	u64 owner_blocks;		/* fixed at format */
+	struct sp_owner *owners;	/* nr_slices entries, replaced on growth */
 	struct sp_slot *slots;		/* SP_MAX_VOLUMES entries */
 
 	/* Load (see sp-load.c). */
@@ -218,6 +224,7 @@ struct sp_volume *sp_volume_find_uuid(struct sp_pool *pool, const u8 *uuid);
 struct sp_volume *sp_volume_find_name(struct sp_pool *pool, const char *name);
 int sp_member_enable(struct sp_member *m);
 int sp_member_disable(struct sp_member *m);
+int sp_member_revalidate_size(struct sp_member *m);
 int sp_volume_resize(struct sp_volume *v, u64 bytes);
 int sp_pool_reclaim(struct sp_pool *pool, bool fences);
 void sp_pool_free_volumes(struct sp_pool *pool);
@@ -251,6 +258,7 @@ int sp_md_set_owner(struct sp_member *m, u64 pslice,
 int sp_md_set_vol(struct sp_member *m, unsigned int slot,
 		  const struct sp_vol_record *rec);
 int sp_md_set_attempt(struct sp_member *m, u64 attempt);
+int sp_md_grow(struct sp_member *m, u64 new_nr, u64 dev_sectors);
 int sp_md_commit(struct sp_member *m);
 
 /* sp-load.c */

@@ -97,10 +97,17 @@ struct sp_block_header {
  * @member_name:    configfs member name at format time (informational)
  * @domain:         failure domain label at format time
  * @slice_sectors:  slice size in 512-byte sectors (pool wide)
- * @nr_slices:      number of physical data slices on this member
+ * @nr_slices:      number of physical data slices on this member; grows
+ *                  when the device grows (revalidate_size), up to
+ *                  @owner_blocks * SP_OWNERS_PER_BLOCK
  * @data_offset:    first sector of physical slice 0
- * @owner_blocks:   number of owner record blocks
- * @dev_sectors:    member size in sectors at format time
+ * @owner_blocks:   number of owner record blocks, fixed at format time;
+ *                  readers require DIV_ROUND_UP(@nr_slices,
+ *                  SP_OWNERS_PER_BLOCK) <= @owner_blocks and the table to
+ *                  end before @data_offset.  Records past @nr_slices are
+ *                  zero (format writes every owner block whole).
+ * @dev_sectors:    member size in sectors at format time, or at the last
+ *                  growth
  * @generation:     incremented each time the superblock is written
  * @attempt:        pool-wide allocation attempt counter: the highest
  *                  attempt id handed out while this member was enabled.

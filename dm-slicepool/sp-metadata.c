@@ -87,7 +87,7 @@ int sp_md_read_sb(struct sp_member *m, struct sp_superblock *sb, bool *blank)
 {
 	struct dm_buffer *b;
 	void *data;
-	u64 nr, slice, dev, end;
+	u64 nr, slice, dev, end, blocks, room;
 	int r;
 
 	*blank = false;
@@ -121,18 +121,28 @@ int sp_md_read_sb(struct sp_member *m, struct sp_superblock *sb, bool *blank)
 		       m->path, le32_to_cpu(sb->version), SP_VERSION);
 		return -EILSEQ;
 	}
+	/*
+	 * The owner table must describe every slice and end before the data
+	 * area: ceil(nr / SP_OWNERS_PER_BLOCK) <= owner_blocks <= the blocks
+	 * between SP_OWNER_TABLE_START and data_offset.  Format makes
+	 * owner_blocks exactly ceil(nr / SP_OWNERS_PER_BLOCK); growth
+	 * (sp_md_grow()) raises nr up to owner_blocks * SP_OWNERS_PER_BLOCK
+	 * and never changes owner_blocks.  Written so that nothing overflows.
+	 */
 	nr = le64_to_cpu(sb->nr_slices);
 	slice = le64_to_cpu(sb->slice_sectors);
 	dev = bdev_nr_sectors(m->bdev.bdev);
 	end = le64_to_cpu(sb->data_offset);
+	blocks = le64_to_cpu(sb->owner_blocks);
+	room = div64_u64(end, SP_BLOCK_SIZE >> SECTOR_SHIFT);
 	if (!slice || slice % SP_DATA_ALIGN_SECTORS || !nr ||
-	    le64_to_cpu(sb->owner_blocks) != DIV_ROUND_UP(nr, SP_OWNERS_PER_BLOCK) ||
-	    end < (SP_OWNER_TABLE_START + le64_to_cpu(sb->owner_blocks)) *
-		   (SP_BLOCK_SIZE >> SECTOR_SHIFT) ||
+	    div64_u64(nr - 1, SP_OWNERS_PER_BLOCK) >= blocks ||
+	    room < SP_OWNER_TABLE_START ||
+	    blocks > room - SP_OWNER_TABLE_START ||
 	    check_mul_overflow(nr, slice, &nr) || check_add_overflow(end, nr, &end) ||
 	    end > dev) {
-		sp_err("%s: refused: superblock geometry is inconsistent (slice %llu sectors, %llu slices, data offset %llu, device %llu sectors)",
-		       m->path, slice, le64_to_cpu(sb->nr_slices),
+		sp_err("%s: refused: superblock geometry is inconsistent (slice %llu sectors, %llu slices, %llu owner blocks, data offset %llu, device %llu sectors)",
+		       m->path, slice, le64_to_cpu(sb->nr_slices), blocks,
 		       le64_to_cpu(sb->data_offset), dev);
 		return -EILSEQ;
 	}
@@ -306,6 +316,10 @@ int sp_md_load(struct sp_member *m, const struct sp_superblock *sb,
 			struct sp_owner *o;
 
 			p = i * SP_OWNERS_PER_BLOCK + j;
+			/*
+			 * Records past nr_slices are no slice (yet): zero
+			 * since format, taken by sp_md_grow().
+			 */
 			if (p >= m->nr_slices)
 				break;
 			o = &m->owners[p];
@@ -392,6 +406,85 @@ int sp_md_set_attempt(struct sp_member *m, u64 attempt)
 	}
 	dm_bufio_release(b);
 	return 0;
+}
+
+/*
+ * Grow @m to @new_nr physical slices on a device of @dev_sectors sectors
+ * (revalidate_size; the caller checked new_nr <= owner_blocks *
+ * SP_OWNERS_PER_BLOCK and that the device holds the data area).
+ *
+ * The owner records of the new slices, [m->nr_slices, new_nr), already
+ * exist: format zeroes every owner block whole, records past nr_slices
+ * included, and nothing writes a record past nr_slices.  They are checked
+ * anyway; one that is not zero (a damaged or foreign writer) is cleared,
+ * and the blocks are flushed before the superblock is written.  Then the
+ * superblock gets the new nr_slices and dev_sectors (read-modify-write:
+ * the names at format time and the attempt counter are kept) and is
+ * flushed: that write is the commit point.  A crash before it leaves the
+ * old geometry, after it the new one, whose new slices are free either
+ * way.  The caller updates the in-memory geometry only on success.
+ */
+int sp_md_grow(struct sp_member *m, u64 new_nr, u64 dev_sectors)
+{
+	struct sp_superblock *sb;
+	struct dm_buffer *b;
+	u64 p = m->nr_slices, cleared = 0;
+	int r;
+
+	while (p < new_nr) {
+		u64 i = div_u64(p, SP_OWNERS_PER_BLOCK);
+		u64 blk = SP_OWNER_TABLE_START + i;
+		u64 end = min(new_nr, (i + 1) * SP_OWNERS_PER_BLOCK);
+		struct sp_owner_block *ob;
+		bool dirty = false;
+
+		ob = dm_bufio_read(m->bufio, blk, &b);
+		if (IS_ERR(ob)) {
+			sp_err("%s: cannot read owner table block %llu: %ld",
+			       m->path, blk, PTR_ERR(ob));
+			return PTR_ERR(ob);
+		}
+		r = sp_block_check(m, ob, SP_OWNER_MAGIC, blk, "owner table");
+		if (r) {
+			dm_bufio_release(b);
+			return r;
+		}
+		for (; p < end; p++) {
+			struct sp_owner_record *rec =
+				&ob->rec[p - i * SP_OWNERS_PER_BLOCK];
+
+			if (!memchr_inv(rec, 0, sizeof(*rec)))
+				continue;
+			memset(rec, 0, sizeof(*rec));
+			dirty = true;
+			cleared++;
+		}
+		if (dirty) {
+			sp_block_seal(ob, SP_OWNER_MAGIC, blk);
+			dm_bufio_mark_buffer_dirty(b);
+		}
+		dm_bufio_release(b);
+	}
+	if (cleared) {
+		sp_warn("%s: %llu owner records past slice %llu were not zero; cleared before growing",
+			m->path, cleared, m->nr_slices);
+		r = sp_md_commit(m);
+		if (r)
+			return r;
+	}
+
+	sb = dm_bufio_read(m->bufio, SP_SB_BLOCK, &b);
+	if (IS_ERR(sb)) {
+		sp_err("%s: cannot read superblock: %ld", m->path, PTR_ERR(sb));
+		return PTR_ERR(sb);
+	}
+	sb->nr_slices = cpu_to_le64(new_nr);
+	sb->dev_sectors = cpu_to_le64(dev_sectors);
+	sb->generation = cpu_to_le64(++m->sb_gen);
+	sp_block_seal(sb, SP_SB_MAGIC, SP_SB_BLOCK);
+	dm_bufio_mark_buffer_dirty(b);
+	dm_bufio_release(b);
+	return sp_md_commit(m);
 }
 
 /* Make every dirty block of @m durable: write, then flush the device. */

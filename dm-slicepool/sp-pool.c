@@ -36,7 +36,8 @@
  * "reclaim".  New slices are taken only from owner records that are free
  * in memory, which implies free on disk, so a slice is never owned twice.
  *
- * Everything here runs under pool->lock.
+ * Everything here runs under pool->lock, except
+ * sp_member_revalidate_size(), which takes it itself.
  */
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -635,6 +636,115 @@ int sp_member_disable(struct sp_member *m)
 	sp_member_release_dev(m);
 	sp_pool_gc_volumes(pool);
 	return 0;
+}
+
+/* ---- Growth (revalidate_size) ---------------------------------------- */
+
+/*
+ * The checks of revalidate_size, under pool->lock: the member must be
+ * enabled and healthy, and its device must still hold the data area.
+ * Sets *dev to the device size in sectors, *fit to the whole slices after
+ * data_offset and *nr to the slices the member takes: *fit, capped at
+ * what its owner table describes (owner_blocks * SP_OWNERS_PER_BLOCK).
+ */
+static int sp_member_grow_check(struct sp_member *m, u64 *dev, u64 *fit,
+				u64 *nr)
+{
+	const char *name = config_item_name(&m->item);
+	u64 slice = sp_slice_sectors(m->pool);
+	u64 area;
+
+	if (!m->enabled) {
+		sp_err("%s: revalidate_size refused: the member is not enabled",
+		       name);
+		return -EINVAL;
+	}
+	if (READ_ONCE(m->failed)) {
+		sp_err("%s: revalidate_size refused: the member has failed (I/O errors on %s); nothing changed",
+		       name, m->path);
+		return -EIO;
+	}
+	*dev = bdev_nr_sectors(m->bdev.bdev);
+	area = m->data_offset + m->nr_slices * slice;
+	if (*dev < area) {
+		sp_err("%s: revalidate_size refused: %s is now %llu sectors, smaller than the member's data area of %llu sectors (%llu slices); nothing changed",
+		       name, m->path, *dev, area, m->nr_slices);
+		return -EINVAL;
+	}
+	*fit = div64_u64(*dev - m->data_offset, slice);
+	*nr = min(*fit, m->owner_blocks * SP_OWNERS_PER_BLOCK);
+	return 0;
+}
+
+/*
+ * revalidate_size: take every new whole slice of a grown device, up to
+ * what the owner table describes.  Called without pool->lock: the larger
+ * owner array is allocated (GFP_KERNEL) before the lock is taken; if the
+ * size changed in between, it is allocated again.  Under the lock the
+ * metadata commit (sp_md_grow()) comes first; only when it succeeded the
+ * array is copied and swapped and the new slices counted free, so every
+ * reader of owners, nr_slices, nr_free and free_hint (all under
+ * pool->lock, but iterate_devices, which reads nr_slices with READ_ONCE())
+ * sees either the old geometry or the new one.  free_hint stays valid:
+ * every new slice is above it.  The old array is freed after the unlock.
+ */
+int sp_member_revalidate_size(struct sp_member *m)
+{
+	const char *name = config_item_name(&m->item);
+	struct sp_pool *pool = m->pool;
+	struct sp_owner *owners = NULL;
+	u64 dev, fit, nr, old_nr, alloc_nr = 0;
+	unsigned int tries = 0;
+	int r;
+
+	for (;;) {
+		mutex_lock(&pool->lock);
+		r = sp_member_grow_check(m, &dev, &fit, &nr);
+		if (r || nr <= m->nr_slices || nr == alloc_nr)
+			break;
+		mutex_unlock(&pool->lock);
+		kvfree(owners);
+		owners = NULL;
+		if (++tries > 3) {
+			sp_err("%s: revalidate_size: the device size keeps changing; try again",
+			       name);
+			return -EAGAIN;
+		}
+		alloc_nr = nr;
+		owners = kvcalloc(nr, sizeof(*owners), GFP_KERNEL);
+		if (!owners)
+			return -ENOMEM;
+	}
+	old_nr = m->nr_slices;
+	if (r || nr <= old_nr) {
+		if (!r && fit > nr)
+			sp_info("%s: %s has room for %llu slices, but the member already holds its maximum of %llu (max_slices); nothing changed",
+				name, m->path, fit, nr);
+		else if (!r)
+			sp_info("%s: %s is %llu sectors: no new whole slice, %llu slices as before",
+				name, m->path, dev, old_nr);
+		goto out;
+	}
+	r = sp_md_grow(m, nr, dev);
+	if (r) {
+		sp_err("%s: growing %s from %llu to %llu slices failed: %d; the member keeps %llu slices",
+		       name, m->path, old_nr, nr, r, old_nr);
+		goto out;
+	}
+	memcpy(owners, m->owners, old_nr * sizeof(*owners));
+	swap(m->owners, owners);
+	m->nr_free += nr - old_nr;
+	WRITE_ONCE(m->nr_slices, nr);
+	m->dev_sectors = dev;
+	sp_info("%s: %s grew from %llu to %llu slices (%llu sectors)",
+		name, m->path, old_nr, nr, dev);
+	if (fit > nr)
+		sp_info("%s: %s has room for %llu slices; its owner table describes at most %llu (max_slices)",
+			name, m->path, fit, nr);
+out:
+	mutex_unlock(&pool->lock);
+	kvfree(owners);
+	return r;
 }
 
 /* ---- Allocation ------------------------------------------------------- */

@@ -484,8 +484,9 @@ static int sp_iterate_devices(struct dm_target *ti,
 	for (k = 0; !r && k < t->nr_members; k++) {
 		struct sp_member *m = t->members[k];
 
+		/* nr_slices grows under pool->lock (revalidate_size). */
 		r = fn(ti, &m->ddev, m->data_offset,
-		       m->nr_slices * t->slice_sectors, data);
+		       READ_ONCE(m->nr_slices) * t->slice_sectors, data);
 	}
 	return r;
 }

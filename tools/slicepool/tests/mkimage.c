@@ -4,13 +4,14 @@
  *
  * Usage: mkimage <kind> <file>
  *
- * All images are 16 MiB sparse files of pool "tp" (slice size 1 MiB,
- * 15 data slices per member). Volume "v1" (4 MiB, 4 slices, generation 2)
- * has logical slices 0 and 2 on member m0, 1 and 3 on member m1; m1 also
- * holds an orphan (logical 4, generation 3: an expand that never
- * committed) and a stale claim of logical 2 by attempt 1, which lost to
- * m0's claim of attempt 2 (an orphan too).  The superblocks' attempt
- * counter is 3.  m0 also records a deleted volume "old".
+ * All images are sparse files of pool "tp" (slice size 1 MiB), 16 MiB
+ * with 15 data slices per member unless said otherwise.  Volume "v1"
+ * (4 MiB, 4 slices, generation 2) has logical slices 0 and 2 on member
+ * m0, 1 and 3 on member m1; m1 also holds an orphan (logical 4,
+ * generation 3: an expand that never committed) and a stale claim of
+ * logical 2 by attempt 1, which lost to m0's claim of attempt 2 (an
+ * orphan too).  The superblocks' attempt counter is 3.  m0 also records
+ * a deleted volume "old".
  *
  * kinds: m0, m1            good members
  *        badmagic          m0 with the superblock magic overwritten
@@ -18,6 +19,11 @@
  *        badversion        m0 with version SP_VERSION + 1 (and a valid crc)
  *        blocknr           m0 whose superblock says it is block 5
  *        badvolcrc         m0 with a corrupt volume table block
+ *        grown             m0 after its device grew to 256 MiB and
+ *                          revalidate_size took all it could: 127 slices,
+ *                          what its one owner block describes
+ *        overgrown         grown with 128 slices: more than one owner
+ *                          block describes (a corrupt geometry)
  *        fm0, fm1          m0 and m1 after v1 grew to 5 slices by attempt 4,
  *                          which put logical 4 on m0: the record (generation
  *                          4) carries the fence {from 4, id 3}, so m1's
@@ -142,6 +148,12 @@ int main(int argc, char **argv)
 						SP_BLOCK_SIZE - 4));
 	} else if (!strcmp(kind, "badvolcrc")) {
 		blocks[SP_VOL_TABLE_START][100] ^= 1;
+	} else if (!strcmp(kind, "grown") || !strcmp(kind, "overgrown")) {
+		u64 nr = SP_OWNERS_PER_BLOCK + !strcmp(kind, "overgrown");
+
+		sb->nr_slices = htole64(nr);
+		sb->dev_sectors = htole64(DATA_OFFSET + nr * SLICE_SECTORS);
+		seal(SP_SB_BLOCK, SP_SB_MAGIC);
 	} else if (!strcmp(kind, "fm0") || !strcmp(kind, "fm1")) {
 		struct sp_vol_block *vb = (void *)blocks[SP_VOL_TABLE_START];
 		struct sp_vol_record *r = &vb->rec[0];
@@ -163,7 +175,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || ftruncate(fd, (off_t)(IMG_SECTORS << 9))) {
+	if (fd < 0 ||
+	    ftruncate(fd, (off_t)(le64toh(sb->dev_sectors) << 9))) {
 		perror(argv[2]);
 		return 1;
 	}

@@ -6,8 +6,9 @@
 #
 # Covered: argument parsing and its errors (exit 2), --help of every
 # command, the crc32c known answers, size/number/name parsing, superblock
-# and metadata checks on crafted member images (good, bad magic, bad crc,
-# bad version, misdirected block, corrupt volume table), assemble --dry-run
+# and metadata checks on crafted member images (good, grown to its owner
+# table's capacity, more slices than that, bad magic, bad crc, bad
+# version, misdirected block, corrupt volume table), assemble --dry-run
 # analysis (missing and orphaned slices, duplicates, exit codes) and the
 # read-only commands (status, pool list, vol map) against a fake configfs
 # tree given with SLICEPOOL_CONFIGFS, including JSON validity and string
@@ -87,7 +88,7 @@ EOF
 }
 
 echo "KTAP version 1"
-PLAN=97
+PLAN=99
 echo "1..$PLAN"
 
 # ---- pure code ----
@@ -351,7 +352,7 @@ unset SLICEPOOL_CONFIGFS
 # ---- member metadata: crafted images ----
 I=$TMP/img
 mkdir -p "$I"
-for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc fm0 fm1; do
+for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc grown overgrown fm0 fm1; do
 	"$MKIMAGE" "$k" "$I/$k.img" || echo "# mkimage $k failed"
 done
 sbcheck() {	# sbcheck <image> <expect> <description>
@@ -369,6 +370,9 @@ sbcheck badversion "unsupported metadata version 3" \
 	"superblock: bad version is refused"
 sbcheck blocknr "misdirected" "superblock: wrong block number is refused"
 sbcheck badvolcrc "volume table" "volume table: bad crc is refused"
+sbcheck grown grown "superblock: a grown member (127 slices, one owner block) parses"
+sbcheck overgrown "inconsistent layout" \
+	"superblock: more slices than the owner blocks describe is refused"
 
 export SLICEPOOL_CONFIGFS=$TMP/none
 run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img"

@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A member grows online: the member is a dm-linear device of 64 MiB
+# (15 slices of 4 MiB after the 1 MiB of metadata), full with volume v1.
+# Its table is reloaded to 128 MiB and "1" is written to revalidate_size:
+# the member takes the 16 new whole slices (31; max_slices stays 127, one
+# owner block), they are free at once (configfs, the pool's domains and
+# "slicepool pool list" count them), v1 expands onto one of them with
+# its table live and a new volume v2 takes the other 15; every byte of
+# both reads back.  The grown geometry and both volumes survive a module
+# reload (the member enabled again by hand) and a guest reboot
+# ("slicepool assemble", whose superblock reader must accept the grown
+# member).
+. "$(dirname "$0")/lib.sh"
+
+sp_disks 1
+ST=$SP_ARTIFACTS/dm-slicepool-member_grow
+SPT=$SP_TOP/tools/slicepool/slicepool
+P=mg
+C=$SP_CFG/$P
+M=$C/members/m0
+DEV=/dev/mapper/spgrow
+ktap_header
+
+# linear SECTORS: (re)load the member's dm-linear table with that length.
+linear() {
+	if dmsetup info spgrow > /dev/null 2>&1; then
+		dmsetup suspend spgrow &&
+			dmsetup load spgrow --table "0 $1 linear ${DISKS[0]} 0" &&
+			dmsetup resume spgrow
+	else
+		dmsetup create spgrow --table "0 $1 linear ${DISKS[0]} 0" &&
+			{ [ -b $DEV ] || dmsetup mknodes spgrow; }
+	fi
+}
+W=$(mktemp -d)
+cleanup() {
+	sp_unload
+	dmsetup remove spgrow 2> /dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+# The member's geometry: "<total> <free> <max> <size>".
+geometry() {
+	echo "$(cat "$M"/total_slices) $(cat "$M"/free_slices)" \
+		"$(cat "$M"/max_slices 2> /dev/null) $(cat "$M"/size)"
+}
+sum() { dd if="$1" bs=1M iflag=direct status=none | sha256sum; }
+
+# check_grown <when>: the grown geometry and both volumes, bound.
+check_grown() {
+	ktap_check "$1: the member has 31 slices, none free, max_slices 127" \
+		[ "$(geometry)" = "31 0 127 $((128 << 20))" ]
+	ktap_check "$1: v1 and v2 read back unchanged" \
+		[ -b /dev/mapper/"$2"v2 -a \
+		  "$(sum /dev/mapper/"$2"v1)" = "$(cat "$ST"/v1.sum)" -a \
+		  "$(sum /dev/mapper/"$2"v2)" = "$(cat "$ST"/v2.sum)" ]
+}
+
+case ${SP_BOOT:-1} in
+1)
+	ktap_plan 13
+	mkdir -p "$ST"
+	sp_load
+	sp_teardown
+	dmsetup remove spgrow 2> /dev/null
+	sp_wipe "${DISKS[0]}"
+	linear $((64 << 11)) || sp_die "dm-linear of 64 MiB"
+	sp_pool $P 4
+	echo 1 > "$C"/min_domains
+	sp_member $P m0 $DEV dA
+	[ "$(cat "$M"/total_slices) $(cat "$M"/data_offset)" = "15 $((1 << 20))" ] ||
+		sp_die "unexpected geometry: $(cat "$M"/total_slices) slices at $(cat "$M"/data_offset)"
+	# The data: v1's first 60 MiB, its 61st to 64th MiB, and v2.
+	for f in v1:60 tail:4 v2:60; do
+		dd if=/dev/urandom of="$W/${f%:*}" bs=1M count="${f#*:}" status=none ||
+			sp_die "random data"
+	done
+	cat "$W"/v1 "$W"/tail | sha256sum > "$ST"/v1.sum
+	sha256sum < "$W"/v2 > "$ST"/v2.sum
+	sp_volume $P v1 60M
+	sp_dm mgv1 $P v1
+	dd if="$W"/v1 of=/dev/mapper/mgv1 bs=1M oflag=direct status=none || sp_die "fill v1"
+	[ "$(cat "$M"/free_slices)" -eq 0 ] || sp_die "v1 did not take every slice"
+
+	linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
+	echo "# after the reload, before revalidate_size: $(geometry)"
+	ktap_check "revalidate_size 1 accepted" sh -c "echo 1 > $M/revalidate_size"
+	ktap_check "total_slices grew by the 16 new whole slices (15 -> 31)" \
+		[ "$(cat "$M"/total_slices)" -eq 31 ]
+	ktap_check "the 16 new slices are free" [ "$(cat "$M"/free_slices)" -eq 16 ]
+	ktap_check "max_slices is 127 (one owner block)" [ "$(cat "$M"/max_slices 2> /dev/null)" = 127 ]
+	# data_offset + total * slice <= size < data_offset + (total + 1) * slice
+	ktap_check "size is the device's 128 MiB and every whole slice of it is taken" \
+		[ "$(cat "$M"/size)" -eq $((128 << 20)) -a \
+		  $(( ($(cat "$M"/size) - $(cat "$M"/data_offset)) / (4 << 20) )) -eq "$(cat "$M"/total_slices)" ]
+	ktap_check "domains shows dA with 31 slices, 16 free" \
+		grep -q "^dA 1 31 16 " "$C"/domains
+	ktap_check "slicepool pool list shows the pool with 31 slices, 16 free" \
+		sh -c "$SPT --json pool list | python3 -c 'import json, sys
+p = [p for p in json.load(sys.stdin)[\"pools\"] if p[\"name\"] == \"$P\"]
+sys.exit(not (len(p) == 1 and p[0][\"total_slices\"] == 31 and p[0][\"free_slices\"] == 16))'"
+
+	# v1 expands onto the new space with its table live, then v2.
+	ktap_check "v1 expands by a slice (64M) with its table live" sh -c "echo 64M > $C/volumes/v1/size"
+	mkdir "$C"/volumes/v2 || sp_die "mkdir v2"
+	ktap_check "v2 (60M) is created on the last 15 free slices" sh -c "echo 60M > $C/volumes/v2/size"
+	ktap_check "the new slices are physical 15..30: v1 logical 15 and all of v2" \
+		[ "$(awk '$1 == 15 { print $3 }' "$C"/volumes/v1/map) $(awk '{ print $3 }' "$C"/volumes/v2/map 2> /dev/null | sort -n | tr '\n' ' ')" = \
+		  "15 $(seq -s ' ' 16 30) " ]
+	if dmsetup reload mgv1 --table "0 $((64 << 11)) slicepool $P v1"; then
+		dmsetup resume mgv1 || sp_die "resume v1 at 64 MiB"
+		dd if="$W"/tail of=/dev/mapper/mgv1 bs=1M seek=60 oflag=direct status=none ||
+			echo "# writing v1's new slice failed"
+	else
+		echo "# v1's table cannot be reloaded at 64 MiB"
+	fi
+	if [ "$(cat "$C"/volumes/v2/size)" -gt 0 ]; then
+		sp_dm mgv2 $P v2
+		dd if="$W"/v2 of=/dev/mapper/mgv2 bs=1M oflag=direct status=none ||
+			echo "# writing v2 failed"
+	fi
+	ktap_check "v1 (its first 60 MiB and the new slice) and v2 read back what was written" \
+		[ -b /dev/mapper/mgv2 -a \
+		  "$(sum /dev/mapper/mgv1)" = "$(cat "$ST"/v1.sum)" -a \
+		  "$(sum /dev/mapper/mgv2)" = "$(cat "$ST"/v2.sum)" ]
+
+	# Module reload: the member enabled again reads the grown geometry.
+	sp_unload
+	sp_load
+	sp_pool $P
+	sp_member $P m0 $DEV dA
+	mkdir "$C"/volumes/v1 "$C"/volumes/v2 2> /dev/null
+	sp_dm mgv1 $P v1
+	[ "$(cat "$C"/volumes/v2/size)" -gt 0 ] && sp_dm mgv2 $P v2
+	check_grown "module reload" mg
+	sp_teardown
+	sync
+	[ "$KTAP_FAIL" -eq 0 ] || ktap_finish
+	echo "# rebooting the guest (SP_BOOT=2 assembles with the tool)"
+	exit 75
+	;;
+2)
+	ktap_plan 3
+	sp_load
+	linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
+	if "$SPT" assemble $DEV > "$ST"/assemble.out 2>&1; then
+		ktap_ok "slicepool assemble accepts the grown member and starts both volumes"
+	else
+		ktap_fail "slicepool assemble accepts the grown member and starts both volumes"
+		sed 's/^/# /' "$ST"/assemble.out
+	fi
+	dmsetup mknodes
+	check_grown "reboot" mg-
+	;;
+esac
+ktap_finish
