@@ -219,6 +219,18 @@ static int cmd_status(const struct spa_config *c)
 	return rc;
 }
 
+/* GRANT of resize and release: 0, or the usage error naming it. */
+static int grant_arg(const char *s, u64 *id)
+{
+	char msg[128];
+
+	if (!spa_grant_id_parse(s, id))
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "GRANT '%.40s': 16 hex digits, as 'status' shows it", s);
+	return usage(msg);
+}
+
 /* SIZE of borrow and resize; false (with the usage error) if it is bad. */
 static bool parse_size_arg(const char *s, u64 *size)
 {
@@ -388,8 +400,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "resize")) {
 		if (nargs != 2)
 			return usage("resize takes GRANT SIZE");
-		if (spa_grant_id_parse(argv[0], &id))
-			return usage("GRANT: 16 hex digits, as 'status' shows it");
+		ret = grant_arg(argv[0], &id);
+		if (ret)
+			return ret;
 		if (!parse_size_arg(argv[1], &size))
 			return EXIT_USAGE;
 		ret = load(conf, &c, &k);
@@ -402,8 +415,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "release")) {
 		if (nargs != 1)
 			return usage("release takes GRANT (16 hex digits)");
-		if (spa_grant_id_parse(argv[0], &id))
-			return usage("GRANT: 16 hex digits, as 'status' shows it");
+		ret = grant_arg(argv[0], &id);
+		if (ret)
+			return ret;
 		ret = load(conf, &c, &k);
 		if (ret)
 			return ret;

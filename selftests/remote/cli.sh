@@ -146,7 +146,7 @@ expect "status: the refused borrow is recorded as released" 0 \
 out=$("$AGENT" -c "$T/b.conf" resize 00000000000000ab 2>&1)
 expect "resize without a size: exit 2" 2 "resize takes GRANT SIZE" $? "$out"
 out=$("$AGENT" -c "$T/b.conf" resize 12ab 512M 2>&1)
-expect "resize of a bad grant id: exit 2" 2 "GRANT: 16 hex digits" $? "$out"
+expect "resize of a bad grant id: exit 2, naming it" 2 "GRANT '12ab': 16 hex digits" $? "$out"
 out=$("$AGENT" -c "$T/b.conf" resize 00000000000000ab 1000 2>&1)
 expect "resize to 1000 bytes: exit 2" 2 "SIZE '1000': a multiple of 4 KiB" $? "$out"
 out=$("$AGENT" -c "$T/b.conf" resize 00000000000000cd 512M 2>&1)
