@@ -127,7 +127,7 @@ clean-agent:
 
 # Host unit tests of the agent (selftests/remote), linked with its sources.
 SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns/agent/*.c))
-SPA_TESTS := codec auth quota config server reconcile health
+SPA_TESTS := codec auth quota config server reconcile health resize
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
 build/remote/%_test: selftests/remote/%_test.c $(SPA_SRCS) \

@@ -136,6 +136,7 @@ static void dispatch(struct spa_agent *a, const struct spa_msg *req,
 		return;
 	case SPA_REQUEST:
 	case SPA_RELEASE:
+	case SPA_RESIZE:
 		if (!a->lender) {
 			spa_msg_error(rep, SPA_ERR_NOT_LENDING,
 				      "node %s does not lend", a->cfg->node);
@@ -150,6 +151,8 @@ static void dispatch(struct spa_agent *a, const struct spa_msg *req,
 		spa_peers_heard(&a->peers, req->node);
 		if (req->type == SPA_REQUEST)
 			spa_lender_request(a->lender, req, from, rep);
+		else if (req->type == SPA_RESIZE)
+			spa_lender_resize(a->lender, req, from, rep);
 		else
 			spa_lender_release(a->lender, req, from, rep);
 		return;

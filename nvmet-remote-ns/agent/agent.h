@@ -16,8 +16,8 @@
  *   host.c      nvme-cli connect and disconnect, namespace lookup
  *   state.c     the state files: grants lent, grants borrowed, learned
  *               peers, the health file (spa-state.h)
- *   lender.c    grants: request, release, reconcile
- *   borrower.c  borrow and give back
+ *   lender.c    grants: request, release, resize, reconcile
+ *   borrower.c  borrow, resize and give back
  *   peers.c     the peer table, hello, heartbeats
  *   health.c    peer health: writing the health file, choosing a lender
  *   net.c       the TCP server and the client call
@@ -83,8 +83,10 @@ static inline void spa_strcpy(char *dst, size_t cap, const char *src)
 #define SPA_HEARTBEAT		0x03
 #define SPA_REQUEST		0x04
 #define SPA_RELEASE		0x05
+#define SPA_RESIZE		0x06
 #define SPA_REPLY		0x80
 #define SPA_GRANT		(SPA_REQUEST | SPA_REPLY)
+#define SPA_RESIZED		(SPA_RESIZE | SPA_REPLY)
 #define SPA_ERROR		0xff
 
 /* Field tags, in the order they must appear in a body. */
@@ -284,6 +286,9 @@ int spa_pool_space(const char *pool, struct spa_space *s, char *why,
 		   size_t wlen);
 int spa_vol_make(const char *pool, const char *vol, u64 size,
 		 char uuid[SPA_UUID_STR], char *why, size_t wlen);
+/* Writes the size of a bound volume: grows or shrinks it online. */
+int spa_vol_set_size(const char *pool, const char *vol, u64 size, char *why,
+		     size_t wlen);
 int spa_vol_bind(const char *pool, const char *vol, char *why, size_t wlen);
 int spa_vol_destroy(const char *pool, const char *vol, char *why,
 		    size_t wlen);
@@ -325,6 +330,18 @@ int spa_quota_reserve(struct spa_quota *q, const char *pool, u64 size,
 /* The grant's volume exists now: the pool's free count includes it. */
 void spa_quota_commit(struct spa_quota *q, u64 bytes);
 void spa_quota_cancel(struct spa_quota *q, u64 bytes);
+/*
+ * Reserves what growing a grant that takes @old_bytes (whole slices) to
+ * @size bytes takes more: returns 0 and the bytes the grant takes then in
+ * @bytes (@bytes - @old_bytes are reserved, possibly 0), or the errors of
+ * spa_quota_reserve().  max_grants does not apply: no grant is added.
+ */
+int spa_quota_reserve_grow(struct spa_quota *q, const char *pool,
+			   u64 old_bytes, u64 size, u64 *bytes, char *why,
+			   size_t wlen);
+/* The grant grew by @more bytes (its volume has them), or did not. */
+void spa_quota_grown(struct spa_quota *q, u64 more);
+void spa_quota_cancel_grow(struct spa_quota *q, u64 more);
 /* An active grant was released. */
 void spa_quota_return(struct spa_quota *q, u64 bytes);
 /* Space still lendable now. */
@@ -336,9 +353,24 @@ void spa_dm_init(void);
 int spa_dm_create(const char *pool, const char *vol, const char *uuid,
 		  u64 sectors, char *why, size_t wlen);
 int spa_dm_remove(const char *pool, const char *vol, char *why, size_t wlen);
+/*
+ * The aside device "<pool>-<vol>" SPA_DM_ASIDE of a volume (dm UUID
+ * "SLICEPOOL-<uuid>" SPA_DM_ASIDE): the grown volume's new range is
+ * zeroed through it before the volume's own device shows that range.
+ */
+#define SPA_DM_ASIDE	"-grow"
+int spa_dm_create_aside(const char *pool, const char *vol, const char *uuid,
+			u64 sectors, char *why, size_t wlen);
+int spa_dm_remove_aside(const char *pool, const char *vol, char *why,
+			size_t wlen);
+/* Loads a table of @sectors and resumes: an online resize. */
+int spa_dm_reload(const char *pool, const char *vol, u64 sectors, char *why,
+		  size_t wlen);
 /* 1 if the device exists, 0 if not, negative errno when dm cannot be asked. */
 int spa_dm_exists(const char *pool, const char *vol);
 void spa_dm_path(const char *pool, const char *vol, char *buf, size_t len);
+void spa_dm_path_aside(const char *pool, const char *vol, char *buf,
+		       size_t len);
 
 /* ------------------------------------------------------------ host.c */
 
@@ -352,6 +384,10 @@ int spa_nvme_disconnect(const struct spa_config *c, const char *subnqn,
 int spa_nvme_find_ns(const char *subnqn, const char *uuid, char *dev,
 		     size_t len);
 bool spa_nvme_connected(const char *subnqn);
+/* The size in bytes of block device /dev/@name (sysfs), or -errno. */
+int spa_blockdev_bytes(const char *dev, u64 *bytes);
+/* Asks every controller of @subnqn to rescan; how many were asked. */
+unsigned int spa_nvme_rescan(const char *subnqn);
 
 /* ------------------------------------------------------------ lender.c */
 
@@ -374,6 +410,21 @@ struct spa_backend {
 	bool (*exported)(void *ctx, const char *subnqn, u16 port_id);
 	int (*export_list)(void *ctx, const char *prefix, char ***names,
 			   size_t *count);
+	/*
+	 * Growing a grant, one step each (lender.c orders them and undoes
+	 * them): the volume's size (grow, or shrink back), zeroes over its
+	 * range [@off, @off + @len) (through the aside device, before the
+	 * volume's own device shows it), the length of its dm device, and
+	 * nvmet's namespace size (revalidate_size: the hosts are told).
+	 */
+	int (*vol_set_size)(void *ctx, const char *pool, const char *vol,
+			    u64 size, char *why, size_t wlen);
+	int (*dm_resize)(void *ctx, const char *pool, const char *vol,
+			 u64 size, char *why, size_t wlen);
+	int (*zero)(void *ctx, const char *pool, const char *vol,
+		    const char *uuid, u64 off, u64 len, char *why, size_t wlen);
+	int (*revalidate)(void *ctx, const char *subnqn, u32 nsid, char *why,
+			  size_t wlen);
 	void *ctx;
 };
 
@@ -400,6 +451,9 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 			const char *from, struct spa_msg *rep);
 void spa_lender_release(struct spa_lender *l, const struct spa_msg *req,
 			const char *from, struct spa_msg *rep);
+/* Fills @rep with RESIZED or ERROR. */
+void spa_lender_resize(struct spa_lender *l, const struct spa_msg *req,
+		       const char *from, struct spa_msg *rep);
 void spa_lender_stats(struct spa_lender *l, u64 *lendable,
 		      unsigned int *grants);
 void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
@@ -536,6 +590,29 @@ int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
 		   u64 size, struct spa_grant *out, char *why, size_t wlen);
 int spa_giveback(const struct spa_config *c, const struct spa_key *key,
 		 u64 grant_id, char *why, size_t wlen);
+
+/* What spa_resize() did, for the command line to print. */
+struct spa_resize_report {
+	struct spa_grant g;		/* the ledger entry afterwards */
+	u64 old_size;			/* as the ledger had it */
+	char dev[64];			/* the namespace (the head if multipath) */
+	unsigned int wait_ms;		/* until it showed the new size */
+	unsigned int rescanned;		/* controllers asked to rescan */
+	u64 total_before, total_after;	/* the member's slices */
+	u64 free_before, free_after;
+	u64 max_slices;			/* 0: the kernel does not say */
+	u64 room;			/* slices the device has room for */
+	u64 slice_bytes;
+};
+
+/*
+ * Grows borrowed grant @grant_id to @size bytes: RESIZE to its lender,
+ * the namespace's new size awaited, the member revalidated, the ledger
+ * updated.  0, 1 when the lender refused (@why says why), or -errno.
+ */
+int spa_resize(const struct spa_config *c, const struct spa_key *key,
+	       u64 grant_id, u64 size, struct spa_resize_report *out,
+	       char *why, size_t wlen);
 /* Finishes give-backs and borrows that did not complete; returns the number left. */
 int spa_borrower_reconcile(const struct spa_config *c,
 			   const struct spa_key *key);

@@ -13,6 +13,15 @@
  *                remote:<lender>
  *   active       the member is enabled
  *
+ * Resize (grow) an active grant: the member must have the kernel's
+ * revalidate_size; RESIZE to the lender, which grows the volume and makes
+ * nvmet tell the connected hosts; the namespace (the head, with native
+ * multipath) must show the new size within 30 s (nvme-tcp rescans on the
+ * notice; after 10 s the controllers are asked to rescan as well); the
+ * member is revalidated (it takes the new whole slices its owner table
+ * can describe, max_slices) and the ledger gets the new size.  A lender
+ * that does not know RESIZE answers "unknown verb"; nothing changed then.
+ *
  * Give back: the member is disabled and removed (refused while it holds
  * slices of a volume), the state becomes "releasing", the controllers of
  * the subsystem (every path) are disconnected, the RELEASE is sent;
@@ -39,6 +48,8 @@
 
 #define SPA_NS_WAIT_MS		15000
 #define SPA_CALL_TRIES		3
+#define SPA_RESIZE_WAIT_MS	30000	/* for the namespace's new size */
+#define SPA_RESCAN_AFTER_MS	10000	/* then ask the controllers too */
 
 /* Locks and loads the borrower's ledger; returns the lock fd. */
 static int ledger_open(const struct spa_config *c, struct spa_ledger *l,
@@ -591,4 +602,219 @@ int spa_borrower_reconcile(const struct spa_config *c,
 	ledger_close(&l, fd);
 	free(req);
 	return left;
+}
+
+/* ------------------------------------------------------------ resize */
+
+/* Attribute @attr of @pool, or of its member @m; 0 when unreadable. */
+static u64 sp_attr(const char *pool, const char *m, const char *attr)
+{
+	char path[PATH_MAX];
+	u64 v = 0;
+	int ret;
+
+	if (m)
+		ret = spa_path(path, sizeof(path), "%s/%s/members/%s/%s",
+			       spa_sp_root(), pool, m, attr);
+	else
+		ret = spa_path(path, sizeof(path), "%s/%s/%s", spa_sp_root(),
+			       pool, attr);
+	if (ret || spa_read_u64(path, &v))
+		return 0;
+	return v;
+}
+
+/*
+ * Waits until @dev shows @size bytes: nvmet's notice makes nvme-tcp
+ * rescan the namespace; if it has not after SPA_RESCAN_AFTER_MS, every
+ * controller of the grant is asked to rescan as well.
+ */
+static int wait_size(const struct spa_grant *g, const char *dev, u64 size,
+		     struct spa_resize_report *r, char *why, size_t wlen)
+{
+	u64 start = spa_mono_ms(), have = 0, t;
+
+	for (;;) {
+		t = spa_mono_ms() - start;
+		if (!spa_blockdev_bytes(dev, &have) && have >= size) {
+			r->wait_ms = (unsigned int)t;
+			return 0;
+		}
+		if (t >= SPA_RESIZE_WAIT_MS)
+			break;
+		if (!r->rescanned && t >= SPA_RESCAN_AFTER_MS) {
+			r->rescanned = spa_nvme_rescan(g->subnqn);
+			spa_warn("%s still shows %llu bytes after %u s: asked %u controller(s) of %s to rescan",
+				 dev, have, SPA_RESCAN_AFTER_MS / 1000,
+				 r->rescanned, g->subnqn);
+		}
+		usleep(100000);
+	}
+	return spa_reason(why, wlen, -ETIMEDOUT,
+			  "%s grew grant %016llx to %llu bytes, but %s still shows %llu bytes after %u s: member %s was not grown, the ledger still says %llu bytes (run resize again with the same size to finish)",
+			  g->peer, g->id, size, dev, have,
+			  SPA_RESIZE_WAIT_MS / 1000, g->name, g->size);
+}
+
+/* What a resize needs here, checked before the lender is asked. */
+static int resize_check(const struct spa_config *c, const struct spa_grant *g,
+			u64 grant_id, char *dev, size_t dlen, char *why,
+			size_t wlen)
+{
+	char path[PATH_MAX];
+
+	if (!g)
+		return spa_reason(why, wlen, -ENOENT,
+				  "no borrowed grant %016llx", grant_id);
+	if (g->state != SPA_G_ACTIVE)
+		return spa_reason(why, wlen, -EBUSY,
+				  "grant %016llx is %s: only an active grant can be resized",
+				  grant_id, spa_gstate_name(g->state));
+	if (!spa_member_exists(c->pool, g->name))
+		return spa_reason(why, wlen, -ENOENT,
+				  "grant %016llx: member %s of pool %s is missing",
+				  grant_id, g->name, c->pool);
+	if (spa_path(path, sizeof(path), "%s/%s/members/%s/revalidate_size",
+		     spa_sp_root(), c->pool, g->name) || !spa_exists(path))
+		return spa_reason(why, wlen, -EOPNOTSUPP,
+				  "dm-slicepool cannot grow member %s (no %s: a module from before members could grow); nothing was asked",
+				  g->name, path);
+	if (spa_nvme_find_ns(g->subnqn, g->uuid, dev, dlen))
+		return spa_reason(why, wlen, -ENODEV,
+				  "grant %016llx: no namespace of %s with uuid %s is connected",
+				  grant_id, g->subnqn, g->uuid);
+	return 0;
+}
+
+/* Sends RESIZE; 0 when the lender says @size, 1 when it refused. */
+static int send_resize(const struct spa_config *c, const struct spa_key *key,
+		       const struct spa_grant *g, u64 size, char *why,
+		       size_t wlen)
+{
+	struct spa_msg *req, *rep;
+	struct spa_peer_cfg p;
+	char tmp[512];
+	int ret;
+
+	ret = spa_peer_resolve(c, g->peer, &p, why, wlen);
+	if (ret)
+		return ret;
+	req = calloc(2, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	rep = req + 1;
+	spa_msg_init(req, c, SPA_RESIZE);
+	req->fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+	req->size = size;
+	req->grant_id = g->id;
+	/* Retried as is: a lender answers its size again. */
+	ret = call_peer(c, key, &p, req, rep, why, wlen);
+	if (ret) {
+		snprintf(tmp, sizeof(tmp), "%s", why);
+		spa_reason(why, wlen, ret,
+			   "%s; nothing changed here (if %s grew the grant, resize again with the same size to finish)",
+			   tmp, g->peer);
+	} else if (rep->type == SPA_ERROR &&
+		   rep->err_code == SPA_ERR_UNKNOWN_VERB) {
+		ret = spa_reason(why, wlen, 1,
+				 "%s does not know the resize request (%s: a slicepool-agent from before resize); nothing changed",
+				 g->peer, rep->err_text);
+	} else if (rep->type == SPA_ERROR) {
+		ret = spa_reason(why, wlen, 1, "%s refused: %s: %s", g->peer,
+				 spa_err_name(rep->err_code), rep->err_text);
+	} else if (rep->grant_id != g->id || rep->size != size) {
+		ret = spa_reason(why, wlen, -EPROTO,
+				 "%s answered grant %016llx of %llu bytes, %016llx of %llu bytes was asked",
+				 g->peer, rep->grant_id, rep->size, g->id, size);
+	}
+	free(req);
+	return ret;
+}
+
+int spa_resize(const struct spa_config *c, const struct spa_key *key,
+	       u64 grant_id, u64 size, struct spa_resize_report *out,
+	       char *why, size_t wlen)
+{
+	struct spa_resize_report r = { 0 };
+	char path[PATH_MAX], a[32], b[32];
+	struct spa_ledger l;
+	struct spa_grant *g;
+	u64 off;
+	int fd, ret;
+
+	if (!c->pool[0])
+		return spa_reason(why, wlen, -EINVAL,
+				  "no 'pool' in %s: the pool of the borrowed member",
+				  c->path);
+	if (!size || size % SPA_SIZE_ALIGN || size > SPA_SIZE_MAX)
+		return spa_reason(why, wlen, -EINVAL,
+				  "size %llu: a multiple of 4 KiB up to 1 PiB", size);
+	fd = ledger_open(c, &l, why, wlen);
+	if (fd < 0)
+		return fd;
+	g = grant_id ? spa_ledger_find(&l, grant_id) : NULL;
+	ret = resize_check(c, g, grant_id, r.dev, sizeof(r.dev), why, wlen);
+	if (ret)
+		goto out;
+	r.old_size = g->size;
+	r.slice_bytes = sp_attr(c->pool, NULL, "slice_mb") << 20;
+	r.total_before = sp_attr(c->pool, g->name, "total_slices");
+	r.free_before = sp_attr(c->pool, g->name, "free_slices");
+	spa_format_size(g->size, a, sizeof(a));
+	spa_format_size(size, b, sizeof(b));
+	spa_info("asking %s to grow grant %016llx from %s to %s", g->peer,
+		 g->id, a, b);
+	ret = send_resize(c, key, g, size, why, wlen);
+	if (ret)
+		goto out;
+	spa_info("%s grew grant %016llx to %s; waiting for %s to show it",
+		 g->peer, g->id, b, r.dev);
+	ret = wait_size(g, r.dev, size, &r, why, wlen);
+	if (ret)
+		goto out;
+	spa_info("%s shows %s after %u ms (%s)", r.dev, b, r.wait_ms,
+		 r.rescanned ? "after a rescan" :
+		 "nvmet's namespace-attribute notice");
+	if (spa_path(path, sizeof(path), "%s/%s/members/%s/revalidate_size",
+		     spa_sp_root(), c->pool, g->name)) {
+		ret = -ENAMETOOLONG;
+		goto out;
+	}
+	ret = spa_write_file(path, "1");
+	if (ret) {
+		spa_reason(why, wlen, ret,
+			   "member %s of pool %s refused to grow to %s (%s: %s; see dmesg); the ledger still says %s (resize again with the same size to finish)",
+			   g->name, c->pool, r.dev, path, strerror(-ret), a);
+		goto out;
+	}
+	r.total_after = sp_attr(c->pool, g->name, "total_slices");
+	r.free_after = sp_attr(c->pool, g->name, "free_slices");
+	r.max_slices = sp_attr(c->pool, g->name, "max_slices");
+	off = sp_attr(c->pool, g->name, "data_offset");
+	if (r.slice_bytes && size > off)
+		r.room = (size - off) / r.slice_bytes;
+	spa_info("member %s of pool %s revalidated: %llu -> %llu slices, %llu -> %llu free",
+		 g->name, c->pool, r.total_before, r.total_after, r.free_before,
+		 r.free_after);
+	if (r.total_after < r.room)
+		spa_warn("member %s took %llu slices of the %llu the grant has room for: %s",
+			 g->name, r.total_after, r.room,
+			 r.max_slices && r.total_after >= r.max_slices ?
+			 "its owner table describes at most max_slices" :
+			 "see dmesg");
+	g->size = size;
+	ret = save(&l);
+	if (ret) {
+		spa_reason(why, wlen, ret,
+			   "member %s grew, but the ledger in %s cannot be written (resize again with the same size to record it)",
+			   g->name, c->state_dir);
+		goto out;
+	}
+	spa_info("grant %016llx from %s recorded at %s", g->id, g->peer, b);
+	r.g = *g;
+	if (out)
+		*out = r;
+out:
+	ledger_close(&l, fd);
+	return ret;
 }

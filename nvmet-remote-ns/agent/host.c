@@ -7,6 +7,10 @@
  * values of a grant only after the codec has checked them: a numeric
  * address, a port, and an NQN of [A-Za-z0-9._:-].  Nothing a peer sends
  * is ever run or given to a shell.
+ *
+ * Also from sysfs: a namespace's block device and its size, the
+ * controllers of a subsystem (connected? asked to rescan when a grown
+ * namespace does not show its new size).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -225,23 +229,83 @@ int spa_nvme_find_ns(const char *subnqn, const char *uuid, char *dev,
 	return ret;
 }
 
-bool spa_nvme_connected(const char *subnqn)
+/*
+ * Calls @fn with the sysfs directory of each controller of @subnqn (all
+ * paths of a multipath grant) until it returns true; returns how many
+ * controllers it was called for.
+ */
+static unsigned int walk_ctrls(const char *subnqn,
+			       bool (*fn)(const char *dir, void *arg), void *arg)
 {
-	char path[PATH_MAX], val[SPA_NQN_MAX + 2];
+	char dir[PATH_MAX], path[PATH_MAX + 16], val[SPA_NQN_MAX + 2];
+	unsigned int seen = 0;
 	char **names;
 	size_t n, i;
-	bool found = false;
 
-	if (spa_path(path, sizeof(path), "%s/class/nvme", spa_sysfs_root()) ||
-	    spa_list_dir(path, &names, &n))
-		return false;
-	for (i = 0; i < n && !found; i++) {
-		if (!spa_path(path, sizeof(path), "%s/class/nvme/%s/subsysnqn",
-			      spa_sysfs_root(), names[i]) &&
-		    !spa_read_file(path, val, sizeof(val)) &&
-		    !strcmp(val, subnqn))
-			found = true;
+	if (spa_path(dir, sizeof(dir), "%s/class/nvme", spa_sysfs_root()) ||
+	    spa_list_dir(dir, &names, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (spa_path(dir, sizeof(dir), "%s/class/nvme/%s",
+			     spa_sysfs_root(), names[i]))
+			continue;
+		snprintf(path, sizeof(path), "%s/subsysnqn", dir);
+		if (spa_read_file(path, val, sizeof(val)) || strcmp(val, subnqn))
+			continue;
+		seen++;
+		if (fn(dir, arg))
+			break;
 	}
 	spa_free_list(names, n);
-	return found;
+	return seen;
+}
+
+static bool first_one(const char *dir, void *arg)
+{
+	(void)dir;
+	(void)arg;
+	return true;
+}
+
+bool spa_nvme_connected(const char *subnqn)
+{
+	return walk_ctrls(subnqn, first_one, NULL) > 0;
+}
+
+/* nvme-core's rescan_controller: the namespaces are identified again. */
+static bool rescan_one(const char *dir, void *arg)
+{
+	char path[PATH_MAX + 32];
+	unsigned int *asked = arg;
+
+	snprintf(path, sizeof(path), "%s/rescan_controller", dir);
+	if (spa_exists(path) && !spa_write_file(path, "1"))
+		(*asked)++;
+	return false;
+}
+
+unsigned int spa_nvme_rescan(const char *subnqn)
+{
+	unsigned int asked = 0;
+
+	walk_ctrls(subnqn, rescan_one, &asked);
+	return asked;
+}
+
+int spa_blockdev_bytes(const char *dev, u64 *bytes)
+{
+	const char *name = strrchr(dev, '/');
+	char path[PATH_MAX];
+	u64 sectors;
+	int ret;
+
+	name = name ? name + 1 : dev;
+	if (!name[0] || spa_path(path, sizeof(path), "%s/block/%s/size",
+				 spa_sysfs_root(), name))
+		return -EINVAL;
+	ret = spa_read_u64(path, &sectors);
+	if (ret)
+		return ret;
+	*bytes = sectors << 9;
+	return 0;
 }

@@ -7,17 +7,33 @@
  *   exporting   written before anything is made: the quota is reserved,
  *               the volume is made, its dm device created and exported
  *   active      written before the GRANT reply is sent
+ *   resizing    written when a RESIZE is accepted (with the new size; the
+ *               old one stays the grant's size), before the volume grows
  *   releasing   written when a RELEASE is accepted, before the teardown
  *   released    the export and the volume are gone, the space is back
  *
- * Grants and releases are serialised by the lender's lock.  A failure at
- * any step undoes the earlier ones and answers with an ERROR; a grant
- * that could not be torn down stays "releasing" and is retried.  At start,
- * reconcile brings the system in line with the ledger: exporting and
- * releasing grants are torn down, active ones restored (after a reboot
- * nvmet configfs is empty), and agent-owned objects (volumes "rg-*",
- * subsystems "<nqn_prefix>:grant:<node>:*") that no live grant owns are
- * removed, but only when the ledger file exists.
+ * Grants, resizes and releases are serialised by the lender's lock.  A
+ * failure at any step undoes the earlier ones and answers with an ERROR;
+ * a grant that could not be torn down stays "releasing" and is retried.
+ *
+ * A resize (Documentation/nvmet-remote-ns.rst, "Resizing") only grows:
+ * the quota reserves the slices it takes more, the ledger says
+ * "resizing", the volume's size is written (the kernel places the new
+ * slices), the new range [old, new) is zeroed (through an aside device:
+ * the exported one does not show it yet), the dm device gets a table of
+ * the new length, nvmet's namespace is revalidated (its size is read
+ * again and the connected hosts are told), and the ledger says "active"
+ * with the new size before RESIZED is sent.  The undo (roll_back) goes
+ * the other way: the old table first (a volume cannot shrink under a
+ * longer live table), then the old size, then nvmet revalidated again.
+ *
+ * At start, reconcile brings the system in line with the ledger:
+ * exporting and releasing grants are torn down, resizing ones rolled back
+ * to their old size (the borrower never got RESIZED: nothing of it uses
+ * the new range), active ones restored (after a reboot nvmet configfs is
+ * empty), and agent-owned objects (volumes "rg-*", subsystems
+ * "<nqn_prefix>:grant:<node>:*") that no live grant owns are removed, but
+ * only when the ledger file exists.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,15 +52,17 @@
 /* ------------------------------------------------------- real backend */
 
 /*
- * Zero the whole new volume before it is exported: its slices may hold
- * what earlier volumes (local ones, or other borrowers') left there.
+ * Zero the whole new volume before it is exported, and the new range of
+ * a grown one before nvmet is told its size: its slices may hold what
+ * earlier volumes (local ones, or other borrowers') left there.
  * BLKZEROOUT uses write-zeroes where the members offer it and writes
- * zero pages otherwise; the head is flushed, since a member is made only
- * on a device whose block 0 is zero.
+ * zero pages otherwise; the device is flushed, since a member is made
+ * only on a device whose block 0 is zero.
  */
-static int zero_volume(const char *dev, u64 size, char *why, size_t wlen)
+static int zero_range(const char *dev, u64 off, u64 len, char *why,
+		      size_t wlen)
 {
-	u64 range[2] = { 0, size };
+	u64 range[2] = { off, len };
 	int fd, ret = 0, tries;
 
 	/* Without udev the node is made by libdevmapper; with it, wait. */
@@ -61,8 +79,8 @@ static int zero_volume(const char *dev, u64 size, char *why, size_t wlen)
 	}
 	if (ioctl(fd, BLKZEROOUT, range) || fsync(fd)) {
 		ret = errno ? -errno : -EIO;
-		snprintf(why, wlen, "cannot zero %s (%llu bytes): %s", dev,
-			 (unsigned long long)size, strerror(-ret));
+		snprintf(why, wlen, "cannot zero %s (%llu bytes at %llu): %s",
+			 dev, len, off, strerror(-ret));
 	}
 	close(fd);
 	return ret;
@@ -83,7 +101,7 @@ static int real_vol_create(void *ctx, const char *pool, const char *vol,
 	if (ret)
 		goto undo;
 	spa_dm_path(pool, vol, dev, sizeof(dev));
-	ret = zero_volume(dev, size, why, wlen);
+	ret = zero_range(dev, 0, size, why, wlen);
 	if (ret)
 		goto undo;
 	return 0;
@@ -101,6 +119,8 @@ static int real_vol_restore(void *ctx, const char *pool, const char *vol,
 
 	(void)ctx;
 	ret = spa_vol_bind(pool, vol, why, wlen);
+	if (!ret)	/* left by a crash while growing */
+		ret = spa_dm_remove_aside(pool, vol, why, wlen);
 	if (ret)
 		return ret;
 	ret = spa_dm_exists(pool, vol);
@@ -124,7 +144,9 @@ static int real_vol_delete(void *ctx, const char *pool, const char *vol,
 	int ret;
 
 	(void)ctx;
-	ret = spa_dm_remove(pool, vol, why, wlen);
+	ret = spa_dm_remove_aside(pool, vol, why, wlen);
+	if (!ret)
+		ret = spa_dm_remove(pool, vol, why, wlen);
 	if (ret)
 		return ret;
 	return spa_vol_destroy(pool, vol, why, wlen);
@@ -164,6 +186,53 @@ static int real_export_list(void *ctx, const char *prefix, char ***names,
 	return spa_nvmet_list(prefix, names, count);
 }
 
+static int real_vol_set_size(void *ctx, const char *pool, const char *vol,
+			     u64 size, char *why, size_t wlen)
+{
+	(void)ctx;
+	return spa_vol_set_size(pool, vol, size, why, wlen);
+}
+
+static int real_dm_resize(void *ctx, const char *pool, const char *vol,
+			  u64 size, char *why, size_t wlen)
+{
+	(void)ctx;
+	return spa_dm_reload(pool, vol, size >> 9, why, wlen);
+}
+
+/*
+ * Zeroes [@off, @off + @len) of the grown volume through its aside
+ * device, of the new length: the volume's own device (exported) does not
+ * show that range yet.  The aside device never outlives the call.
+ */
+static int real_zero(void *ctx, const char *pool, const char *vol,
+		     const char *uuid, u64 off, u64 len, char *why,
+		     size_t wlen)
+{
+	char dev[PATH_MAX];
+	int ret;
+
+	(void)ctx;
+	ret = spa_dm_remove_aside(pool, vol, why, wlen);
+	if (!ret)
+		ret = spa_dm_create_aside(pool, vol, uuid, (off + len) >> 9,
+					  why, wlen);
+	if (ret)
+		return ret;
+	spa_dm_path_aside(pool, vol, dev, sizeof(dev));
+	ret = zero_range(dev, off, len, why, wlen);
+	if (spa_dm_remove_aside(pool, vol, ret ? NULL : why, wlen) && !ret)
+		ret = -EBUSY;
+	return ret;
+}
+
+static int real_revalidate(void *ctx, const char *subnqn, u32 nsid,
+			   char *why, size_t wlen)
+{
+	(void)ctx;
+	return spa_nvmet_revalidate(subnqn, nsid, why, wlen);
+}
+
 const struct spa_backend spa_real_backend = {
 	.vol_create = real_vol_create,
 	.vol_restore = real_vol_restore,
@@ -173,6 +242,10 @@ const struct spa_backend spa_real_backend = {
 	.unexport = real_unexport,
 	.exported = real_exported,
 	.export_list = real_export_list,
+	.vol_set_size = real_vol_set_size,
+	.dm_resize = real_dm_resize,
+	.zero = real_zero,
+	.revalidate = real_revalidate,
 };
 
 /* ------------------------------------------------------- grants */
@@ -198,7 +271,9 @@ static void recount(struct spa_lender *l)
 	l->quota.lent = 0;
 	l->quota.grants = 0;
 	for (i = 0; i < l->ledger.n; i++) {
-		if (l->ledger.g[i].state != SPA_G_ACTIVE)
+		/* A resizing grant takes its old bytes (and maybe more). */
+		if (l->ledger.g[i].state != SPA_G_ACTIVE &&
+		    l->ledger.g[i].state != SPA_G_RESIZING)
 			continue;
 		l->quota.lent += l->ledger.g[i].bytes;
 		l->quota.grants++;
@@ -474,13 +549,15 @@ void spa_lender_release(struct spa_lender *l, const struct spa_msg *req,
 	}
 	if (g->state == SPA_G_RELEASED)
 		goto released;
-	if (g->state != SPA_G_ACTIVE && g->state != SPA_G_RELEASING) {
+	if (g->state == SPA_G_EXPORTING) {
 		spa_msg_error(rep, SPA_ERR_BUSY, "grant %016llx is %s",
 			      g->id, spa_gstate_name(g->state));
 		goto refused;
 	}
-	if (g->state == SPA_G_ACTIVE) {
+	/* A resize that could not be undone goes with the whole volume. */
+	if (g->state == SPA_G_ACTIVE || g->state == SPA_G_RESIZING) {
 		g->state = SPA_G_RELEASING;
+		g->resize_to = 0;
 		spa_quota_return(&l->quota, g->bytes);
 		if (save(l)) {
 			spa_msg_error(rep, SPA_ERR_FAILED,
@@ -509,6 +586,238 @@ released:
 refused:
 	spa_warn("release of %016llx from %s (%s) refused: %s: %s",
 		 req->grant_id, req->node, from, spa_err_name(rep->err_code),
+		 rep->err_text);
+out:
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* ------------------------------------------------------- resize */
+
+/*
+ * Rolls the volume of @g back to the grant's size: the dm table first (a
+ * volume cannot shrink under a longer live table), then the volume (its
+ * slices past the size are freed), then nvmet, whose hosts may have been
+ * told the larger size.  Nothing happens to what is already that size.
+ */
+static int roll_back(struct spa_lender *l, const struct spa_grant *g,
+		     char *why, size_t wlen)
+{
+	const struct spa_backend *be = l->be;
+	const char *pool = l->cfg->pool;
+	char w2[256];
+	int ret;
+
+	ret = be->dm_resize(be->ctx, pool, g->name, g->size, why, wlen);
+	if (!ret)
+		ret = be->vol_set_size(be->ctx, pool, g->name, g->size, why,
+				       wlen);
+	if (ret)
+		return ret;
+	if (exported(l, g) &&
+	    be->revalidate(be->ctx, g->subnqn, g->nsid, w2, sizeof(w2)))
+		spa_warn("grant %016llx: %s (the hosts see the old size at their next rescan)",
+			 g->id, w2);
+	return 0;
+}
+
+/*
+ * Grows the volume of @g to @size: volume, zeroes over the new range,
+ * dm table, nvmet's namespace.  The range is zeroed before the exported
+ * device shows it, so that no host reads what was left there, even one
+ * that rescans (an Identify makes nvmet read the device size) before
+ * nvmet is told.  A failing step undoes the earlier ones; if that fails
+ * too, *@undone is false and @undo says why.
+ */
+static int grow(struct spa_lender *l, const struct spa_grant *g, u64 size,
+		char *why, size_t wlen, bool *undone, char *undo,
+		size_t ulen)
+{
+	const struct spa_backend *be = l->be;
+	const char *pool = l->cfg->pool;
+	int ret;
+
+	*undone = true;
+	ret = be->vol_set_size(be->ctx, pool, g->name, size, why, wlen);
+	if (ret)
+		return ret;	/* refused by the kernel: nothing changed */
+	ret = be->zero(be->ctx, pool, g->name, g->uuid, g->size,
+		       size - g->size, why, wlen);
+	if (!ret)
+		ret = be->dm_resize(be->ctx, pool, g->name, size, why, wlen);
+	if (!ret)
+		ret = be->revalidate(be->ctx, g->subnqn, g->nsid, why, wlen);
+	if (ret && roll_back(l, g, undo, ulen))
+		*undone = false;
+	return ret;
+}
+
+/*
+ * A grant left "resizing" (its undo failed, or a crash) is rolled back
+ * before anything else is done with it; 0 when it is active again (the
+ * caller saves the ledger).
+ */
+static int settle(struct spa_lender *l, struct spa_grant *g, char *why,
+		  size_t wlen)
+{
+	const struct spa_backend *be = l->be;
+	char a[32], b[32];
+	int ret;
+
+	ret = be->vol_restore(be->ctx, l->cfg->pool, g->name, g->size, why,
+			      wlen);
+	if (!ret)
+		ret = roll_back(l, g, why, wlen);
+	if (ret)
+		return ret;
+	spa_format_size(g->size, a, sizeof(a));
+	spa_format_size(g->resize_to, b, sizeof(b));
+	spa_info("grant %016llx of %s: the resize from %s to %s was rolled back: volume %s/%s is %s again",
+		 g->id, g->peer, a, b, l->cfg->pool, g->name, a);
+	g->state = SPA_G_ACTIVE;
+	g->resize_to = 0;
+	return 0;
+}
+
+static void fill_resized(struct spa_lender *l, const struct spa_grant *g,
+			 struct spa_msg *rep)
+{
+	spa_msg_init(rep, l->cfg, SPA_RESIZED);
+	rep->fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+	rep->size = g->size;
+	rep->grant_id = g->id;
+}
+
+void spa_lender_resize(struct spa_lender *l, const struct spa_msg *req,
+		       const char *from, struct spa_msg *rep)
+{
+	char why[512], undo[512], sz[32], old_sz[32];
+	struct spa_grant *g;
+	u64 bytes = 0, old_bytes, old_size, id = req->grant_id;
+	bool undone;
+	int ret;
+
+	spa_format_size(req->size, sz, sizeof(sz));
+	pthread_mutex_lock(&l->lock);
+	if (!l->cfg->lend) {
+		spa_msg_error(rep, SPA_ERR_NOT_LENDING,
+			      "node %s does not lend", l->cfg->node);
+		goto refused;
+	}
+	g = spa_ledger_find(&l->ledger, id);
+	if (!g) {
+		spa_msg_error(rep, SPA_ERR_UNKNOWN_GRANT, "no grant %016llx", id);
+		goto refused;
+	}
+	if (strcmp(g->peer, req->node)) {
+		spa_msg_error(rep, SPA_ERR_NOT_OWNER,
+			      "grant %016llx is not %s's", id, req->node);
+		goto refused;
+	}
+	if (g->state == SPA_G_RESIZING) {
+		if (settle(l, g, why, sizeof(why))) {
+			spa_msg_error(rep, SPA_ERR_BUSY,
+				      "grant %016llx is resizing: an earlier resize is not undone yet: %s",
+				      id, why);
+			goto refused;
+		}
+		save(l);
+		/* Saving prunes the ledger: entries may move. */
+		g = spa_ledger_find(&l->ledger, id);
+	}
+	if (g->state != SPA_G_ACTIVE) {
+		spa_msg_error(rep, SPA_ERR_BUSY,
+			      "grant %016llx is %s: only an active grant can be resized",
+			      id, spa_gstate_name(g->state));
+		goto refused;
+	}
+	spa_format_size(g->size, old_sz, sizeof(old_sz));
+	if (req->size % 512 || req->size > SPA_SIZE_MAX) {
+		spa_msg_error(rep, SPA_ERR_BAD_VALUE,
+			      "size %llu: a multiple of 512 bytes up to %llu",
+			      req->size, SPA_SIZE_MAX);
+		goto refused;
+	}
+	if (req->size < g->size) {
+		spa_msg_error(rep, SPA_ERR_BAD_VALUE,
+			      "grant %016llx is %s: shrinking it to %s is refused (a borrower's member cannot shrink under its data; a resize only grows)",
+			      id, old_sz, sz);
+		goto refused;
+	}
+	if (req->size == g->size) {
+		spa_info("resize of %016llx to %s from %s (%s): it is that size already",
+			 id, sz, req->node, from);
+		fill_resized(l, g, rep);
+		goto out;
+	}
+	old_bytes = g->bytes;
+	ret = spa_quota_reserve_grow(&l->quota, l->cfg->pool, old_bytes,
+				     req->size, &bytes, why, sizeof(why));
+	if (ret) {
+		spa_msg_error(rep, ret == -ENOSPC ? SPA_ERR_NO_SPACE :
+			      ret == -EDQUOT ? SPA_ERR_LIMIT : SPA_ERR_FAILED,
+			      "%s", why);
+		goto refused;
+	}
+	g->state = SPA_G_RESIZING;
+	g->resize_to = req->size;
+	ret = save(l);
+	g = spa_ledger_find(&l->ledger, id);
+	if (ret) {
+		g->state = SPA_G_ACTIVE;
+		g->resize_to = 0;
+		spa_quota_cancel_grow(&l->quota, bytes - old_bytes);
+		spa_msg_error(rep, SPA_ERR_FAILED, "cannot write the ledger");
+		goto refused;
+	}
+
+	ret = grow(l, g, req->size, why, sizeof(why), &undone, undo,
+		   sizeof(undo));
+	if (!ret) {
+		old_size = g->size;
+		g->size = req->size;
+		g->bytes = bytes;
+		g->state = SPA_G_ACTIVE;
+		g->resize_to = 0;
+		ret = save(l);
+		g = spa_ledger_find(&l->ledger, id);
+		if (!ret)
+			goto grown;
+		/* The ledger on disk still says resizing: back to its size. */
+		g->size = old_size;
+		g->bytes = old_bytes;
+		g->state = SPA_G_RESIZING;
+		g->resize_to = req->size;
+		ret = spa_reason(why, sizeof(why), -EIO,
+				 "cannot write the ledger");
+		undone = !roll_back(l, g, undo, sizeof(undo));
+	}
+	spa_quota_cancel_grow(&l->quota, bytes - old_bytes);
+	if (undone) {
+		g->state = SPA_G_ACTIVE;
+		g->resize_to = 0;
+		save(l);
+		spa_msg_error(rep, ret == -ENOSPC ? SPA_ERR_NO_SPACE :
+			      SPA_ERR_FAILED, "%s; grant %016llx stays %s",
+			      why, id, old_sz);
+	} else {
+		spa_msg_error(rep, SPA_ERR_FAILED,
+			      "grant %016llx stays resizing (the undo failed too; retried when asked again, or at the lender's start): %s",
+			      id, why);
+		spa_err("resize of %016llx from %s (%s) to %s: %s; cannot undo it: %s",
+			id, req->node, from, sz, why, undo);
+	}
+	goto refused;
+
+grown:
+	spa_quota_grown(&l->quota, bytes - old_bytes);
+	spa_info("resized %016llx of %s (%s): %s -> %s (%llu more bytes of pool %s), volume %s/%s, namespace %u of %s revalidated",
+		 id, req->node, from, old_sz, sz, bytes - old_bytes,
+		 l->cfg->pool, l->cfg->pool, g->name, g->nsid, g->subnqn);
+	fill_resized(l, g, rep);
+	goto out;
+refused:
+	spa_warn("resize of %016llx from %s (%s) to %s refused: %s: %s", id,
+		 req->node, from, sz, spa_err_name(rep->err_code),
 		 rep->err_text);
 out:
 	pthread_mutex_unlock(&l->lock);
@@ -553,13 +862,44 @@ static bool in_list(char **names, size_t n, const char *s)
 	return false;
 }
 
+/* An active grant, exported again if it is not (after a reboot); 1 if not. */
+static int restore_grant(struct spa_lender *l, struct spa_grant *g,
+			 char **vols, size_t nv)
+{
+	const struct spa_backend *be = l->be;
+	const char *pool = l->cfg->pool;
+	struct spa_export e;
+	char why[512];
+	int ret;
+
+	if (!in_list(vols, nv, g->name)) {
+		spa_err("reconcile: grant %016llx of %s: volume %s/%s is missing (pool not assembled?); not exported",
+			g->id, g->peer, pool, g->name);
+		return 1;
+	}
+	if (exported(l, g))
+		return 0;
+	fill_export(l, g, &e);
+	ret = be->vol_restore(be->ctx, pool, g->name, g->size, why,
+			      sizeof(why));
+	if (!ret)
+		ret = be->export(be->ctx, &e, why, sizeof(why));
+	if (ret) {
+		spa_err("reconcile: grant %016llx of %s: cannot restore its export: %s",
+			g->id, g->peer, why);
+		return 1;
+	}
+	spa_info("reconcile: grant %016llx of %s exported again as %s",
+		 g->id, g->peer, g->subnqn);
+	return 0;
+}
+
 int spa_lender_reconcile(struct spa_lender *l)
 {
 	const struct spa_backend *be = l->be;
 	const char *pool = l->cfg->pool;
 	char **vols = NULL, **subs = NULL, why[512];
 	size_t nv = 0, ns = 0, i;
-	struct spa_export e;
 	struct spa_grant *g;
 	int ret, left = 0;
 
@@ -601,28 +941,25 @@ int spa_lender_reconcile(struct spa_lender *l)
 				 g->id, g->peer, spa_gstate_name(g->state));
 			g->state = SPA_G_RELEASED;
 			break;
-		case SPA_G_ACTIVE:
-			if (!in_list(vols, nv, g->name)) {
-				spa_err("reconcile: grant %016llx of %s: volume %s/%s is missing (pool not assembled?); not exported",
-					g->id, g->peer, pool, g->name);
-				left++;
-				break;
-			}
-			if (exported(l, g))
-				break;
-			fill_export(l, g, &e);
-			ret = be->vol_restore(be->ctx, pool, g->name, g->size,
-					      why, sizeof(why));
-			if (!ret)
-				ret = be->export(be->ctx, &e, why, sizeof(why));
-			if (ret) {
-				spa_err("reconcile: grant %016llx of %s: cannot restore its export: %s",
+		case SPA_G_RESIZING:
+			/*
+			 * Rolled back, not forward: RESIZED was never sent,
+			 * so the borrower uses nothing past the old size (its
+			 * member did not grow), and going forward could need
+			 * space the pool has given to others since.  The
+			 * borrower's resize, asked again, grows it anew.
+			 */
+			if (in_list(vols, nv, g->name) &&
+			    settle(l, g, why, sizeof(why))) {
+				spa_err("reconcile: grant %016llx of %s: cannot roll back its resize: %s",
 					g->id, g->peer, why);
 				left++;
 				break;
 			}
-			spa_info("reconcile: grant %016llx of %s exported again as %s",
-				 g->id, g->peer, g->subnqn);
+			left += restore_grant(l, g, vols, nv);
+			break;
+		case SPA_G_ACTIVE:
+			left += restore_grant(l, g, vols, nv);
 			break;
 		}
 	}

@@ -25,6 +25,9 @@ static const char usage_text[] =
 "                       down)\n"
 "  borrow SIZE          the same from the peer that is up and can lend the\n"
 "                       most (then has the fewest grants)\n"
+"  resize GRANT SIZE    grow a borrowed grant to SIZE (K/M/G/T: the new\n"
+"                       total): the lender grows its volume, the member\n"
+"                       takes the new slices (a grant never shrinks)\n"
 "  release GRANT        give a borrowed grant back (its member must hold\n"
 "                       no slice)\n"
 "  status               what this node lent and borrowed\n"
@@ -216,6 +219,31 @@ static int cmd_status(const struct spa_config *c)
 	return rc;
 }
 
+/* GRANT of resize and release: 0, or the usage error naming it. */
+static int grant_arg(const char *s, u64 *id)
+{
+	char msg[128];
+
+	if (!spa_grant_id_parse(s, id))
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "GRANT '%.40s': 16 hex digits, as 'status' shows it", s);
+	return usage(msg);
+}
+
+/* SIZE of borrow and resize; false (with the usage error) if it is bad. */
+static bool parse_size_arg(const char *s, u64 *size)
+{
+	if (spa_parse_size(s, size) || !*size || *size % SPA_SIZE_ALIGN ||
+	    *size > SPA_SIZE_MAX) {
+		fprintf(stderr,
+			"slicepool-agent: SIZE '%s': a multiple of 4 KiB up to 1 PiB, with an optional K, M, G or T\n",
+			s);
+		return false;
+	}
+	return true;
+}
+
 static int cmd_borrow(struct spa_config *c, const struct spa_key *k,
 		      const char *peer, const char *size_s)
 {
@@ -224,9 +252,8 @@ static int cmd_borrow(struct spa_config *c, const struct spa_key *k,
 	u64 size;
 	int ret;
 
-	if (spa_parse_size(size_s, &size) || !size || size % SPA_SIZE_ALIGN)
-		return fail(EXIT_USAGE,
-			    "SIZE: a multiple of 4 KiB, with an optional K, M, G or T");
+	if (!parse_size_arg(size_s, &size))
+		return EXIT_USAGE;
 	if (spa_config_host_identity(c, why, sizeof(why)))
 		return fail(EXIT_USAGE, why);
 	spa_dm_init();
@@ -243,6 +270,34 @@ static int cmd_borrow(struct spa_config *c, const struct spa_key *k,
 	return 0;
 }
 
+static int cmd_resize(struct spa_config *c, const struct spa_key *k, u64 id,
+		      u64 size)
+{
+	struct spa_resize_report r;
+	char why[1024];
+	u64 unused;
+	int ret;
+
+	spa_dm_init();
+	ret = spa_resize(c, k, id, size, &r, why, sizeof(why));
+	if (ret > 0)
+		return fail(EXIT_REFUSED, why);
+	if (ret)
+		return fail(1, why);
+	printf("grant %016llx\npeer %s\nold_size %llu\nsize %llu\nmember %s\ndevice %s\n",
+	       r.g.id, r.g.peer, r.old_size, r.g.size, r.g.name, r.dev);
+	printf("added_slices %llu\ntotal_slices %llu\nfree_slices %llu\n",
+	       r.total_after > r.total_before ?
+	       r.total_after - r.total_before : 0, r.total_after,
+	       r.free_after);
+	if (r.max_slices)
+		printf("max_slices %llu\n", r.max_slices);
+	/* Slices of the grant the member cannot hold: said, not an error. */
+	unused = r.room > r.total_after ? r.room - r.total_after : 0;
+	printf("unusable_slices %llu\n", unused);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -255,7 +310,7 @@ int main(int argc, char **argv)
 	struct spa_config c;
 	struct spa_key k;
 	char why[1024];
-	u64 id;
+	u64 id, size;
 	int opt, nargs, ret;
 
 	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
@@ -342,11 +397,27 @@ int main(int argc, char **argv)
 		spa_key_wipe(&k);
 		return ret;
 	}
+	if (!strcmp(cmd, "resize")) {
+		if (nargs != 2)
+			return usage("resize takes GRANT SIZE");
+		ret = grant_arg(argv[0], &id);
+		if (ret)
+			return ret;
+		if (!parse_size_arg(argv[1], &size))
+			return EXIT_USAGE;
+		ret = load(conf, &c, &k);
+		if (ret)
+			return ret;
+		ret = cmd_resize(&c, &k, id, size);
+		spa_key_wipe(&k);
+		return ret;
+	}
 	if (!strcmp(cmd, "release")) {
 		if (nargs != 1)
 			return usage("release takes GRANT (16 hex digits)");
-		if (spa_grant_id_parse(argv[0], &id))
-			return usage("GRANT: 16 hex digits, as 'status' shows it");
+		ret = grant_arg(argv[0], &id);
+		if (ret)
+			return ret;
 		ret = load(conf, &c, &k);
 		if (ret)
 			return ret;

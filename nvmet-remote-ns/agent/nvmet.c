@@ -18,6 +18,11 @@
  * is in ANA group 1, nvmet's default): the borrower's native NVMe
  * multipath prefers the first path and fails over to the second.
  *
+ * When a grant grows, "1" is written to the namespace's revalidate_size:
+ * nvmet reads the size of its device again and, if it changed, sends
+ * the connected hosts a namespace-attribute-changed notice (AEN), upon
+ * which they rescan the namespace.
+ *
  * Each step accepts what is already there, so that an export can be
  * completed after a restart.  Unexport removes the subsystem's links from
  * every port, the subsystem, the host entries no other subsystem allows,
@@ -428,4 +433,26 @@ bool spa_nvmet_exported(const char *subnqn, u16 port_id)
 	}
 	spa_free_list(ns, n);
 	return ok;
+}
+
+int spa_nvmet_revalidate(const char *subnqn, unsigned int nsid, char *why,
+			 size_t wlen)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (spa_path(path, sizeof(path),
+		     "%s/subsystems/%s/namespaces/%u/revalidate_size",
+		     spa_nvmet_root(), subnqn, nsid))
+		return -ENAMETOOLONG;
+	if (!spa_exists(path))
+		return spa_reason(why, wlen, -EOPNOTSUPP,
+				  "%s is missing (namespace %u of %s not exported, or a kernel whose nvmet cannot revalidate a size)",
+				  path, nsid, subnqn);
+	ret = spa_write_file(path, "1");
+	if (ret)
+		return spa_reason(why, wlen, ret,
+				  "nvmet refused to revalidate the size of namespace %u of %s: %s",
+				  nsid, subnqn, strerror(-ret));
+	return 0;
 }

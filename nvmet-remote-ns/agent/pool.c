@@ -4,9 +4,11 @@
  * (Documentation/dm-slicepool.rst, "configfs")
  *
  *   space      slice_mb and the free_slices of the enabled, online members
- *   volumes    mkdir volumes/<v> and write size (create); write size 0
- *              and rmdir (delete); a volume only in "discovered" (not
- *              bound after a reboot) is bound first
+ *   volumes    mkdir volumes/<v> and write size (create); write a larger
+ *              size (grow: the kernel places the new slices) or the old
+ *              one back (undo); write size 0 and rmdir (delete); a
+ *              volume only in "discovered" (not bound after a reboot) is
+ *              bound first
  *   members    mkdir members/<m>, path, domain, enable 1; enable 0, rmdir
  */
 #include <errno.h>
@@ -115,10 +117,28 @@ bool spa_vol_discovered(const char *pool, const char *vol)
 	return want[1];
 }
 
+int spa_vol_set_size(const char *pool, const char *vol, u64 size, char *why,
+		     size_t wlen)
+{
+	char path[PATH_MAX], val[32];
+	int ret;
+
+	if (spa_path(path, sizeof(path), "%s/%s/volumes/%s/size",
+		     spa_sp_root(), pool, vol))
+		return -ENAMETOOLONG;
+	snprintf(val, sizeof(val), "%llu", size);
+	ret = spa_write_file(path, val);
+	if (ret)
+		return spa_reason(why, wlen, ret,
+				  "pool %s refused %llu bytes for volume %s: %s",
+				  pool, size, vol, strerror(-ret));
+	return 0;
+}
+
 int spa_vol_make(const char *pool, const char *vol, u64 size,
 		 char uuid[SPA_UUID_STR], char *why, size_t wlen)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 16], val[32];
+	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int ret, r2;
 
 	if (spa_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
@@ -128,14 +148,9 @@ int spa_vol_make(const char *pool, const char *vol, u64 size,
 	if (ret)
 		return spa_reason(why, wlen, ret, "cannot create volume %s/%s: %s",
 				  pool, vol, strerror(-ret));
-	snprintf(val, sizeof(val), "%llu", size);
-	snprintf(path, sizeof(path), "%s/size", dir);
-	ret = spa_write_file(path, val);
-	if (ret) {
-		spa_reason(why, wlen, ret, "pool %s refused a volume of %llu bytes: %s",
-			   pool, size, strerror(-ret));
+	ret = spa_vol_set_size(pool, vol, size, why, wlen);
+	if (ret)
 		goto undo;
-	}
 	snprintf(path, sizeof(path), "%s/uuid", dir);
 	r2 = spa_read_file(path, uuid, SPA_UUID_STR);
 	if (r2 || !spa_valid_uuid_str(uuid)) {

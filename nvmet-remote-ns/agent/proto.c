@@ -88,6 +88,9 @@ static const struct spa_msg_desc mdesc[] = {
 	{ SPA_RELEASE, "release", F(NODE) | F(TO) | F(GRANT_ID), 0 },
 	{ SPA_RELEASE | SPA_REPLY, "released",
 	  F(NODE) | F(REPLY_TO) | F(GRANT_ID), 0 },
+	{ SPA_RESIZE, "resize", F(NODE) | F(TO) | F(SIZE) | F(GRANT_ID), 0 },
+	{ SPA_RESIZED, "resized", F(NODE) | F(REPLY_TO) | F(SIZE) | F(GRANT_ID),
+	  0 },
 	{ SPA_ERROR, "error", F(NODE) | F(REPLY_TO) | F(ERR_CODE),
 	  F(ERR_TEXT) },
 };

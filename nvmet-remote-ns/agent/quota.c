@@ -16,6 +16,10 @@
  * their failure (cancel).  The kernel checks the space again when the
  * volume's size is written, so a volume made meanwhile by someone else
  * makes the grant fail cleanly with ENOSPC, never overcommit.
+ *
+ * Growing a grant (resize) reserves the whole slices it takes more the
+ * same way, max_grants aside (no grant is added), until its volume has
+ * them (grown) or the resize failed (cancel_grow).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -38,23 +42,28 @@ void spa_quota_destroy(struct spa_quota *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-int spa_quota_reserve(struct spa_quota *q, const char *pool, u64 size,
-		      u64 *bytes, char *why, size_t wlen)
+/*
+ * A grant of @size bytes that takes @old bytes now (0: a new grant) needs
+ * the whole slices it takes more; reserved when they fit.
+ */
+static int reserve(struct spa_quota *q, const char *pool, u64 old, u64 size,
+		   u64 *bytes, char *why, size_t wlen)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], what[48];
 	struct spa_space s;
-	u64 need, avail;
+	u64 total, need, avail;
 	int ret;
 
 	pthread_mutex_lock(&q->lock);
 	ret = spa_pool_space(pool, &s, why, wlen);
 	if (ret)
 		goto out;
-	need = (size + s.slice_bytes - 1) / s.slice_bytes * s.slice_bytes;
+	total = (size + s.slice_bytes - 1) / s.slice_bytes * s.slice_bytes;
+	need = total > old ? total - old : 0;
 	avail = s.free_slices * s.slice_bytes;
 	avail = avail > q->reserved ? avail - q->reserved : 0;
 	avail = avail > q->keep_free ? avail - q->keep_free : 0;
-	if (q->grants + q->pending >= q->max_grants) {
+	if (!old && q->grants + q->pending >= q->max_grants) {
 		ret = -EDQUOT;
 		snprintf(why, wlen, "this node already lends %u grants (max_grants %u)",
 			 q->grants + q->pending, q->max_grants);
@@ -74,16 +83,35 @@ int spa_quota_reserve(struct spa_quota *q, const char *pool, u64 size,
 		spa_format_size(need, b, sizeof(b));
 		spa_format_size(avail, c, sizeof(c));
 		ret = -ENOSPC;
-		snprintf(why, wlen, "%s asked takes %llu slices (%s); pool %s can lend %s",
-			 a, need / s.slice_bytes, b, pool, c);
+		snprintf(what, sizeof(what), old ? "growing to %s" : "%s asked",
+			 a);
+		snprintf(why, wlen, "%s takes %llu %sslices (%s); pool %s can lend %s",
+			 what, need / s.slice_bytes, old ? "more " : "", b, pool,
+			 c);
 		goto out;
 	}
 	q->reserved += need;
-	q->pending++;
-	*bytes = need;
+	if (!old)
+		q->pending++;
+	*bytes = old + need;
 out:
 	pthread_mutex_unlock(&q->lock);
 	return ret;
+}
+
+int spa_quota_reserve(struct spa_quota *q, const char *pool, u64 size,
+		      u64 *bytes, char *why, size_t wlen)
+{
+	return reserve(q, pool, 0, size, bytes, why, wlen);
+}
+
+int spa_quota_reserve_grow(struct spa_quota *q, const char *pool,
+			   u64 old_bytes, u64 size, u64 *bytes, char *why,
+			   size_t wlen)
+{
+	if (!old_bytes)
+		return spa_reason(why, wlen, -EINVAL, "a grant of 0 bytes");
+	return reserve(q, pool, old_bytes, size, bytes, why, wlen);
 }
 
 void spa_quota_commit(struct spa_quota *q, u64 bytes)
@@ -101,6 +129,21 @@ void spa_quota_cancel(struct spa_quota *q, u64 bytes)
 	pthread_mutex_lock(&q->lock);
 	q->reserved -= bytes;
 	q->pending--;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void spa_quota_grown(struct spa_quota *q, u64 more)
+{
+	pthread_mutex_lock(&q->lock);
+	q->reserved -= more;
+	q->lent += more;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void spa_quota_cancel_grow(struct spa_quota *q, u64 more)
+{
+	pthread_mutex_lock(&q->lock);
+	q->reserved -= more;
 	pthread_mutex_unlock(&q->lock);
 }
 

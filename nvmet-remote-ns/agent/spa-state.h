@@ -165,6 +165,9 @@ int spa_nvmet_unexport(const char *subnqn, unsigned short port_id, char *why,
 		       size_t wlen);
 int spa_nvmet_list(const char *prefix, char ***names, size_t *count);
 bool spa_nvmet_exported(const char *subnqn, unsigned short port_id);
+/* Makes nvmet read the size of namespace @nsid again (revalidate_size). */
+int spa_nvmet_revalidate(const char *subnqn, unsigned int nsid, char *why,
+			 size_t wlen);
 
 /* ------------------------------------------------------------ state.c */
 
@@ -175,6 +178,7 @@ enum spa_gstate {
 	SPA_G_RELEASED,		/* both: gone (kept for the record) */
 	SPA_G_REQUESTING,	/* borrower: asked, no answer yet */
 	SPA_G_CONNECTING,	/* borrower: granted, not a member yet */
+	SPA_G_RESIZING,		/* lender: growing to resize_to */
 	SPA_G_MAX
 };
 
@@ -193,6 +197,8 @@ struct spa_grant {
 	char traddr[SPA_ADDR_MAX + 1];
 	unsigned short trsvcid;
 	unsigned int nsid;
+	/* Lender, resizing: the new size (size and bytes are the old ones). */
+	unsigned long long resize_to;
 };
 
 struct spa_ledger {

@@ -7,8 +7,11 @@
  *
  *   grant|borrow <id> <state> <peer> <size> <bytes> <name> <uuid> <req_id>
  *                <created> <hostnqn> <subnqn> <traddr> <trsvcid> <nsid>
+ *                [<resize_to>]
  *
- * "-" stands for an empty string.  A file is replaced atomically (write a
+ * "-" stands for an empty string.  A lender's grant in state "resizing"
+ * has a sixteenth word, the size it grows to (<size> and <bytes> are still
+ * the old ones); no other line has it.  A file is replaced atomically (write a
  * temporary file, fsync, rename, fsync the directory) after every state
  * change, before the change is acted on or answered.  A line that does
  * not parse makes the whole file refused: the agent does not guess about
@@ -38,6 +41,7 @@ static const char *const state_names[SPA_G_MAX] = {
 	[SPA_G_RELEASED] = "released",
 	[SPA_G_REQUESTING] = "requesting",
 	[SPA_G_CONNECTING] = "connecting",
+	[SPA_G_RESIZING] = "resizing",
 };
 
 int spa_reason(char *why, size_t wlen, int ret, const char *fmt, ...)
@@ -89,7 +93,7 @@ static int str_field(const char *w, char *dst, size_t cap,
 
 static int parse_line(char *line, const char *kind, struct spa_grant *g)
 {
-	char *w[16], *s, *save;
+	char *w[17], *s, *save;
 	unsigned long long v;
 	unsigned int n = 0;
 	u8 id[8];
@@ -101,7 +105,7 @@ static int parse_line(char *line, const char *kind, struct spa_grant *g)
 			return -EINVAL;
 		w[n++] = s;
 	}
-	if (n != 15 || strcmp(w[0], kind))
+	if (n < 15 || strcmp(w[0], kind))
 		return -EINVAL;
 	memset(g, 0, sizeof(*g));
 	if (spa_unhex(w[1], id, 8))
@@ -111,6 +115,10 @@ static int parse_line(char *line, const char *kind, struct spa_grant *g)
 	g->state = state_parse(w[2]);
 	if (g->state < 0 || (!g->id && g->state != SPA_G_REQUESTING &&
 			     g->state != SPA_G_RELEASED))
+		return -EINVAL;
+	/* Only a lender's resizing grant has the sixteenth word. */
+	if (g->state == SPA_G_RESIZING ?
+	    n != 16 || strcmp(kind, "grant") : n != 15)
 		return -EINVAL;
 	if (!spa_valid_node(w[3]))
 		return -EINVAL;
@@ -138,6 +146,11 @@ static int parse_line(char *line, const char *kind, struct spa_grant *g)
 	if (spa_parse_uint(w[14], 0xffffffffULL, &v))
 		return -EINVAL;
 	g->nsid = (u32)v;
+	if (n == 16) {
+		if (spa_parse_uint(w[15], SPA_SIZE_MAX, &v) || v <= g->size)
+			return -EINVAL;
+		g->resize_to = v;
+	}
 	return 0;
 }
 
@@ -231,15 +244,18 @@ int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
 		l->lender ? "grants lent" : "grants borrowed");
 	fprintf(f, "# %s id state peer size bytes name uuid req_id created\n",
 		kind);
-	fprintf(f, "#   hostnqn subnqn traddr trsvcid nsid\n");
+	fprintf(f, "#   hostnqn subnqn traddr trsvcid nsid [resize_to]\n");
 	for (i = 0; i < l->n; i++) {
 		g = &l->g[i];
 		spa_hex(g->req_id, SPA_ID_LEN, rid);
-		fprintf(f, "%s %016llx %s %s %llu %llu %s %s %s %llu %s %s %s %u %u\n",
+		fprintf(f, "%s %016llx %s %s %llu %llu %s %s %s %llu %s %s %s %u %u",
 			kind, g->id, spa_gstate_name(g->state), g->peer,
 			g->size, g->bytes, dash(g->name), dash(g->uuid), rid,
 			g->created, dash(g->hostnqn), dash(g->subnqn),
 			dash(g->traddr), g->trsvcid, g->nsid);
+		if (g->state == SPA_G_RESIZING)
+			fprintf(f, " %llu", g->resize_to);
+		fputc('\n', f);
 	}
 	if (fflush(f) || fsync(fd))
 		ret = -errno;

@@ -33,23 +33,6 @@ cli_json() {
 OTHERNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000c2
 OTHERID=5b1c0000-0000-4000-8000-0000000000c2
 
-# dirty_free_space: write 0xab over every free slice of pa (a volume over
-# all of them, deleted again: the data stays in the slices)
-dirty_free_space() {
-	local n
-	n=$(free_slices pa)
-	if ! { mkdir "$SP/pa/volumes/junk" && echo $((n * 16))M > "$SP/pa/volumes/junk/size" &&
-		dmsetup create pa-junk --table "0 $((n * 16 * 2048)) slicepool pa junk"; }; then
-		sp_die "cannot make the junk volume"
-	fi
-	tr '\0' '\253' < /dev/zero | dd of=/dev/mapper/pa-junk bs=1M count=$((n * 16)) \
-		oflag=direct iflag=fullblock status=none
-	if ! { dmsetup remove pa-junk && echo 0 > "$SP/pa/volumes/junk/size" &&
-		rmdir "$SP/pa/volumes/junk"; }; then
-		sp_die "cannot delete the junk volume"
-	fi
-}
-
 lender() {
 	local before after sub vol uuid hosts dev off poff psum
 	lender_setup

@@ -230,19 +230,39 @@ borrow() {
 	[ $rc -eq 0 ] && all_set "$GRANT" "$SUBNQN"
 }
 
-# make_volume <size MiB>: pb/v over the pool's members, with its dm device.
+# dirty_free_space: write 0xab over every free slice of pa (a volume over
+# all of them, deleted again: the data stays in the slices)
+dirty_free_space() {
+	local n
+	n=$(free_slices pa)
+	if ! { mkdir "$SP/pa/volumes/junk" && echo $((n * 16))M > "$SP/pa/volumes/junk/size" &&
+		dmsetup create pa-junk --table "0 $((n * 16 * 2048)) slicepool pa junk"; }; then
+		sp_die "cannot make the junk volume"
+	fi
+	tr '\0' '\253' < /dev/zero | dd of=/dev/mapper/pa-junk bs=1M count=$((n * 16)) \
+		oflag=direct iflag=fullblock status=none
+	if ! { dmsetup remove pa-junk && echo 0 > "$SP/pa/volumes/junk/size" &&
+		rmdir "$SP/pa/volumes/junk"; }; then
+		sp_die "cannot delete the junk volume"
+	fi
+}
+
+# make_volume <size MiB> [name]: pb/<name> (default v) over the pool's
+# members, with its dm device /dev/mapper/pb-<name>.
 make_volume() {
-	mkdir "$SP/pb/volumes/v" && echo "${1}M" > "$SP/pb/volumes/v/size" &&
-		dmsetup create pb-v --table "0 $(($1 << 11)) slicepool pb v"
+	local v=${2:-v}
+	mkdir "$SP/pb/volumes/$v" && echo "${1}M" > "$SP/pb/volumes/$v/size" &&
+		dmsetup create "pb-$v" --table "0 $(($1 << 11)) slicepool pb $v"
 }
 
-drop_volume() {
-	dmsetup remove pb-v
-	echo 0 > "$SP/pb/volumes/v/size"
-	rmdir "$SP/pb/volumes/v"
+drop_volume() {	# drop_volume [name]
+	local v=${1:-v}
+	dmsetup remove "pb-$v"
+	echo 0 > "$SP/pb/volumes/$v/size"
+	rmdir "$SP/pb/volumes/$v"
 }
 
-# The members pb/v has slices on, one line.
+# The members pb/<name> (default v) has slices on, one line.
 volume_members() {
-	awk '{print $2}' "$SP/pb/volumes/v/map" | sort -u | tr '\n' ' '
+	awk '{print $2}' "$SP/pb/volumes/${1:-v}/map" | sort -u | tr '\n' ' '
 }

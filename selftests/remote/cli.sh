@@ -7,7 +7,9 @@
 # heartbeat each other, the client verbs, a refusal (exit 3), another key
 # (no reply, logged by the daemon), one daemon per state directory, a
 # silent peer (SIGSTOP) excluded from new grants and back when heard again
-# (SIGCONT), and a clean stop on SIGTERM.
+# (SIGCONT), and a clean stop on SIGTERM.  resize: its usage errors
+# (exit 2), a grant not borrowed (exit 1), and one a does not know, asked
+# over the wire (exit 3, nothing recorded).
 . "$SP_TOP/selftests/lib/ktap.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
@@ -72,10 +74,12 @@ expect() {
 }
 
 ktap_header
-ktap_plan 31
+ktap_plan 39
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
+"$AGENT" --help | grep -q "resize GRANT SIZE"
+ktap_check "--help lists resize" [ "${PIPESTATUS[0]}" -eq 0 ]
 "$AGENT" frobnicate > /dev/null 2>&1
 ktap_check "an unknown command exits 2" [ $? -eq 2 ]
 
@@ -136,6 +140,35 @@ expect "borrowing into a pool that does not exist: refused before asking" 1 \
 out=$("$AGENT" -c "$T/b.conf" status 2>&1)
 expect "status: the refused borrow is recorded as released" 0 \
 	"released   from a" $? "$out"
+
+# resize: usage, then a grant b borrowed (by hand: its member and its
+# namespace in fake trees) that a does not know.
+out=$("$AGENT" -c "$T/b.conf" resize 00000000000000ab 2>&1)
+expect "resize without a size: exit 2" 2 "resize takes GRANT SIZE" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" resize 12ab 512M 2>&1)
+expect "resize of a bad grant id: exit 2, naming it" 2 "GRANT '12ab': 16 hex digits" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" resize 00000000000000ab 1000 2>&1)
+expect "resize to 1000 bytes: exit 2" 2 "SIZE '1000': a multiple of 4 KiB" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" resize 00000000000000cd 512M 2>&1)
+expect "resize of a grant b never borrowed: exit 1" 1 \
+	"no borrowed grant 00000000000000cd" $? "$out"
+U=1b4e28ba-2fa1-11d2-883f-0016d3cca4ab
+SUB=nqn.2026-11.io.slicepool:grant:a:00000000000000ab
+mkdir -p "$T/sp/pb/members/rm-00000000000000ab" "$T/sys/block/nvme9n1/device"
+echo 0 > "$T/sp/pb/members/rm-00000000000000ab/revalidate_size"
+echo "$U" > "$T/sys/block/nvme9n1/uuid"
+echo "$SUB" > "$T/sys/block/nvme9n1/device/subsysnqn"
+echo $((256 << 11)) > "$T/sys/block/nvme9n1/size"
+echo "borrow 00000000000000ab active a 268435456 0 rm-00000000000000ab $U 0123456789abcdef0123456789abcdef 1700000000 $HOSTNQN $SUB 127.0.0.1 4420 1" \
+	>> "$T/state-b/borrowed"
+out=$(SPA_SYSFS=$T/sys "$AGENT" -c "$T/b.conf" resize 00000000000000ab 512M 2>&1)
+expect "resize of a grant a does not know: refused by a (exit 3)" 3 \
+	"a refused: unknown grant: no grant 00000000000000ab" $? "$out"
+ktap_check "a logs the refused resize" \
+	wait_log "$T/a.log" "resize of 00000000000000ab from b .* refused: unknown grant"
+out=$("$AGENT" -c "$T/b.conf" status 2>&1)
+expect "status: b's grant is still 256 MiB" 0 \
+	"00000000000000ab active     from a        256 MiB" $? "$out"
 
 # wait_peers <conf> <text>: up to 10 s for 'peers' to say it.
 wait_peers() {

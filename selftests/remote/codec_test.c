@@ -4,7 +4,8 @@
  * (nvmet-remote-ns/agent/proto.c): every message type survives an
  * encode/decode round trip, and every malformed, oversized, truncated or
  * unknown input is refused with its own status and a reason, never a
- * crash (including random mutations of valid frames).
+ * crash (including random mutations of valid frames).  RESIZE and its
+ * reply RESIZED have their own round trips and refusals.
  */
 #include <stdarg.h>
 
@@ -266,6 +267,32 @@ static void t_release_error(void)
 		CHECK(!(d.fields ^ m.fields), "empty text");
 }
 
+static void t_resize(void)
+{
+	struct spa_msg m, d;
+
+	base(&m, SPA_RESIZE);
+	m.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+	m.size = 512ULL << 20;
+	m.grant_id = 0x0123456789abcdefULL;
+	CHECK(!strcmp(spa_type_name(SPA_RESIZE), "resize") &&
+	      !strcmp(spa_type_name(SPA_RESIZED), "resized") &&
+	      SPA_RESIZE == 0x06 && SPA_RESIZED == 0x86, "type names");
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(d.size == m.size && d.grant_id == m.grant_id,
+		      "size %llu grant %016llx", d.size, d.grant_id);
+	}
+	base(&m, SPA_RESIZED);
+	m.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+	m.size = SPA_SIZE_MAX;
+	m.grant_id = ~0ULL;
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(d.size == SPA_SIZE_MAX && d.grant_id == ~0ULL, "resized");
+	}
+}
+
 /* The encoder refuses what the decoder would: it never sends it. */
 static void t_encode_refuses(void)
 {
@@ -337,6 +364,20 @@ static void t_encode_refuses(void)
 	m.paths[0].port = 4421;
 	CHECK(!spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)),
 	      "a second path: %s", why);
+	base(&m, SPA_RESIZE);
+	m.fields |= SPA_F(SPA_T_GRANT_ID);
+	m.grant_id = 1;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_MISSING, "resize without a size");
+	m.fields |= SPA_F(SPA_T_SIZE);
+	m.size = 0;
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "resize to 0 bytes");
+	m.size = 4096;
+	m.fields |= SPA_F(SPA_T_HOSTNQN);
+	snprintf(m.hostnqn, sizeof(m.hostnqn), HOSTNQN_B);
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "resize with a host NQN");
 }
 
 /* A valid RELEASE as raw bytes, to be broken by the cases below. */
@@ -398,8 +439,11 @@ static void t_refuse_header(void)
 	r.b[5] = 0;
 	expect_refused(&r, -SPA_E_VERB, "verb 0");
 	good_release(&r);
-	r.b[5] = 0x86;
+	r.b[5] = 0x87;
 	expect_refused(&r, -SPA_E_VERB, "reply to an unknown verb");
+	good_release(&r);
+	r.b[5] = 0x07;
+	expect_refused(&r, -SPA_E_VERB, "verb 0x07, after resize");
 
 	/* Declared lengths out of bounds: checked from 12 bytes on. */
 	good_release(&r);
@@ -771,6 +815,117 @@ static void t_refuse_paths(void)
 	expect_refused(&r, -SPA_E_FIELD, "the tag after max_paths");
 }
 
+/* A valid RESIZE (size, grant_id) or RESIZED, as raw bytes. */
+static void resize_head(struct raw *r, u8 type, const u8 *id)
+{
+	raw_header(r, type, 1);
+	if (type == SPA_RESIZE) {
+		raw_str(r, SPA_T_NODE, "b");
+		raw_str(r, SPA_T_TO, "a");
+	} else {
+		raw_str(r, SPA_T_NODE, "a");
+		raw_field(r, SPA_T_REPLY_TO, id, 16);
+	}
+}
+
+/* RESIZE and RESIZED: missing, extra, repeated, misplaced, bad values. */
+static void t_refuse_resize(void)
+{
+	static const u64 bad_sizes[] = {
+		0, 512, 4095, 4097, SPA_SIZE_MAX + 4096, ~0ULL,
+	};
+	static const u8 types[] = { SPA_RESIZE, SPA_RESIZED };
+	struct spa_msg m;
+	char why[256];
+	struct raw r;
+	u8 id[16] = { 9 };
+	size_t i, t;
+
+	for (t = 0; t < ARRAY_SIZE(types); t++) {
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		raw_finish(&r, &key);
+		CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)) &&
+		      m.type == types[t] && m.size == 1 << 30 &&
+		      m.grant_id == 5, "the good %s: %s",
+		      spa_type_name(types[t]), why);
+
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		expect_refused(&r, -SPA_E_MISSING, "without a size");
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		expect_refused(&r, -SPA_E_MISSING, "without a grant id");
+		resize_head(&r, types[t], id);
+		expect_refused(&r, -SPA_E_MISSING, "neither size nor grant id");
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		raw_str(&r, SPA_T_SUBNQN, "nqn.2014-08.io.example:x");
+		expect_refused(&r, -SPA_E_FIELD, "an extra field (subnqn)");
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		expect_refused(&r, -SPA_E_FIELD, "the size twice");
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		raw_int(&r, SPA_T_GRANT_ID, 6, 8);
+		expect_refused(&r, -SPA_E_FIELD, "the grant id twice");
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		expect_refused(&r, -SPA_E_FIELD,
+			       "the grant id before the size (misplaced)");
+		for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
+			resize_head(&r, types[t], id);
+			raw_int(&r, SPA_T_SIZE, bad_sizes[i], 8);
+			raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+			expect_refused(&r, -SPA_E_FIELD, "a bad size");
+		}
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 4);
+		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		expect_refused(&r, -SPA_E_FIELD, "a 4-byte size");
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		raw_int(&r, SPA_T_GRANT_ID, 0, 8);
+		expect_refused(&r, -SPA_E_FIELD, "grant id 0");
+		resize_head(&r, types[t], id);
+		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+		raw_be(&r, SPA_T_GRANT_ID, 2);
+		raw_be(&r, 8, 2);
+		raw_be(&r, 5, 4);
+		expect_refused(&r, -SPA_E_FIELD, "a grant id cut short");
+	}
+	/* The common fields: a request's "to", a reply's "reply_to". */
+	raw_header(&r, SPA_RESIZE, 1);
+	raw_str(&r, SPA_T_NODE, "b");
+	raw_field(&r, SPA_T_REPLY_TO, id, 16);
+	raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+	raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+	expect_refused(&r, -SPA_E_FIELD, "a resize with reply_to");
+	raw_header(&r, SPA_RESIZED, 1);
+	raw_str(&r, SPA_T_NODE, "a");
+	raw_str(&r, SPA_T_TO, "b");
+	raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+	raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+	expect_refused(&r, -SPA_E_FIELD, "a resized reply with to");
+	raw_header(&r, SPA_RESIZED, 1);
+	raw_str(&r, SPA_T_NODE, "a");
+	raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+	raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+	expect_refused(&r, -SPA_E_MISSING, "a resized reply without reply_to");
+	/* A release's fields are not a resize's. */
+	resize_head(&r, SPA_RESIZE, id);
+	raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
+	raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
+	expect_refused(&r, -SPA_E_FIELD, "max_paths in a resize");
+}
+
 static void t_refuse_too_many_peers(void)
 {
 	struct raw r;
@@ -870,6 +1025,7 @@ int main(void)
 		{ "round trip: max_paths, grant with 1..3 path fields",
 		  t_request_grant_paths },
 		{ "round trip: release, released, error", t_release_error },
+		{ "round trip: resize and resized", t_resize },
 		{ "encoder refuses what a peer would refuse", t_encode_refuses },
 		{ "refused: bad magic, version, flags, verbs, lengths (oversized)",
 		  t_refuse_header },
@@ -880,6 +1036,8 @@ int main(void)
 		  t_refuse_values },
 		{ "refused: bad, truncated, misplaced, repeated, excess paths",
 		  t_refuse_paths },
+		{ "refused: resize(d): missing, extra, repeated, misplaced, bad size",
+		  t_refuse_resize },
 		{ "refused: more than 32 peers", t_refuse_too_many_peers },
 		{ "200000 damaged frames: decoded or refused with a reason",
 		  t_fuzz },

@@ -3,7 +3,9 @@
  * Helpers of the host unit tests of slicepool-agent (selftests/remote):
  * a fake slicepool configfs tree (SLICEPOOL_CONFIGFS), a fake lending
  * backend that acts on it as the kernel would (a volume takes whole
- * slices from the members' free_slices, or fails with ENOSPC), a capture
+ * slices from the members' free_slices, or fails with ENOSPC; it grows and
+ * shrinks with its dm device and nvmet namespace as the kernel's do), a
+ * capture
  * of the agent's log lines, and a raw frame builder for malformed input.
  * Header-only: each test program is one translation unit.
  */
@@ -166,13 +168,32 @@ static inline void fake_set_free(const char *pool, const char *m, u64 v)
 /*
  * Acts on the fake tree as the kernel would: a volume of S bytes takes
  * ceil(S / slice) slices from the online members (first ones first) or
- * fails with ENOSPC; deleting it gives them back.  Exports are directories
- * nvmet/subsystems/<nqn> holding the host NQN and the device.
+ * fails with ENOSPC; deleting it gives them back.  Its file dm_size is the
+ * length of its dm device's table.  Exports are directories
+ * nvmet/subsystems/<nqn> holding the host NQN, the device and ns_size,
+ * the size nvmet last read from the device (at export or revalidate).
+ *
+ * Resizing as the kernel does it: a new size takes or frees slices
+ * (ENOSPC), a shrink below dm_size is refused (EBUSY: load a shorter
+ * table first), a table longer than the volume is refused (EINVAL).
+ * Zeroing a range the dm device shows already is refused (EPERM): the
+ * lender must zero before it reloads.  Each step can be made to fail
+ * (fail_*: an errno, 0 for none).
  */
 struct fake_be {
 	pthread_mutex_t lock;	/* protects everything below */
 	int fail_export;	/* errno to fail the next exports with */
 	int fail_unexport;
+	int fail_grow;		/* vol_set_size to a larger size */
+	int fail_shrink;	/* vol_set_size to a smaller size */
+	int fail_dm_grow;	/* dm_resize to a longer table */
+	int fail_dm_shrink;	/* dm_resize to a shorter one */
+	int fail_zero;
+	int fail_revalidate;
+	unsigned int set_sizes;	/* vol_set_size calls */
+	unsigned int zeroes;
+	unsigned int revalidates;
+	u64 zero_off, zero_len;	/* the last range zeroed */
 	unsigned int delay_ms;	/* in vol_create: widens race windows */
 	unsigned int creates;
 	unsigned int deletes;
@@ -252,6 +273,50 @@ static inline u64 fake_slices(const char *pool, u64 size)
 	return (size + sb - 1) / sb;
 }
 
+/* A file of volume @vol of @pool ("size", "dm_size"); ~0 if missing. */
+static inline u64 fake_vol_u64(const char *pool, const char *vol,
+			       const char *file)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/volumes/%s/%s", spa_sp_root(),
+		 pool, vol, file);
+	return get_u64(path);
+}
+
+static inline void fake_vol_put(const char *pool, const char *vol,
+				const char *file, u64 v)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/volumes/%s/%s", spa_sp_root(),
+		 pool, vol, file);
+	put_u64(path, v);
+}
+
+/* The dm_size of device /dev/mapper/<pool>-<vol> (pools without '-'). */
+static inline u64 fake_dev_size(const char *dev)
+{
+	char name[PATH_MAX], *vol;
+
+	snprintf(name, sizeof(name), "%s", dev + strlen("/dev/mapper/"));
+	vol = strchr(name, '-');
+	if (strncmp(dev, "/dev/mapper/", 12) || !vol)
+		return ~0ULL;
+	*vol++ = '\0';
+	return fake_vol_u64(name, vol, "dm_size");
+}
+
+/* nvmet's size of the namespace of subsystem @subnqn; ~0 if none. */
+static inline u64 fake_ns_size(const char *subnqn)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/subsystems/%s/ns_size",
+		 spa_nvmet_root(), subnqn);
+	return get_u64(path);
+}
+
 static inline int fb_vol_create(void *ctx, const char *pool, const char *vol,
 				u64 size, char uuid[SPA_UUID_STR], char *why,
 				size_t wlen)
@@ -275,6 +340,8 @@ static inline int fb_vol_create(void *ctx, const char *pool, const char *vol,
 	}
 	mkdirs("%s", dir);
 	snprintf(path, sizeof(path), "%s/size", dir);
+	put_u64(path, size);
+	snprintf(path, sizeof(path), "%s/dm_size", dir);
 	put_u64(path, size);
 	spa_random(u, sizeof(u));
 	spa_uuid_format(u, uuid);
@@ -318,11 +385,130 @@ static inline int fb_vol_delete(void *ctx, const char *pool, const char *vol,
 		unlink(path);
 		snprintf(path, sizeof(path), "%s/uuid", dir);
 		unlink(path);
+		snprintf(path, sizeof(path), "%s/dm_size", dir);
+		unlink(path);
 		rmdir(dir);
 		fb->deletes++;
 	}
 	pthread_mutex_unlock(&fb->lock);
 	return 0;
+}
+
+static inline int fb_vol_set_size(void *ctx, const char *pool,
+				  const char *vol, u64 size, char *why,
+				  size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	u64 old, s_old, s_new;
+	int ret = 0;
+
+	pthread_mutex_lock(&fb->lock);
+	fb->set_sizes++;
+	old = fake_vol_u64(pool, vol, "size");
+	if (old == ~0ULL) {
+		ret = -ENOENT;
+	} else if (size > old && fb->fail_grow) {
+		ret = -fb->fail_grow;
+	} else if (size < old && fb->fail_shrink) {
+		ret = -fb->fail_shrink;
+	} else if (size < fake_vol_u64(pool, vol, "dm_size")) {
+		ret = -EBUSY;	/* a live table is longer */
+	} else {
+		s_old = fake_slices(pool, old);
+		s_new = fake_slices(pool, size);
+		if (s_new > s_old)
+			ret = fake_take(pool, s_new - s_old, false);
+		else if (s_new < s_old)
+			fake_take(pool, s_old - s_new, true);
+	}
+	if (!ret)
+		fake_vol_put(pool, vol, "size", size);
+	else
+		snprintf(why, wlen, "pool %s refused %llu bytes for volume %s: %s",
+			 pool, size, vol, strerror(-ret));
+	pthread_mutex_unlock(&fb->lock);
+	return ret;
+}
+
+static inline int fb_dm_resize(void *ctx, const char *pool, const char *vol,
+			       u64 size, char *why, size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	u64 cur;
+	int ret = 0;
+
+	pthread_mutex_lock(&fb->lock);
+	cur = fake_vol_u64(pool, vol, "dm_size");
+	if (cur == ~0ULL)
+		ret = -ENXIO;
+	else if (size > cur && fb->fail_dm_grow)
+		ret = -fb->fail_dm_grow;
+	else if (size < cur && fb->fail_dm_shrink)
+		ret = -fb->fail_dm_shrink;
+	else if (size > fake_vol_u64(pool, vol, "size"))
+		ret = -EINVAL;	/* beyond the volume */
+	if (!ret)
+		fake_vol_put(pool, vol, "dm_size", size);
+	else
+		snprintf(why, wlen, "cannot reload dm device %s-%s: %s", pool,
+			 vol, strerror(-ret));
+	pthread_mutex_unlock(&fb->lock);
+	return ret;
+}
+
+static inline int fb_zero(void *ctx, const char *pool, const char *vol,
+			  const char *uuid, u64 off, u64 len, char *why,
+			  size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	int ret = 0;
+
+	(void)uuid;
+	pthread_mutex_lock(&fb->lock);
+	if (fb->fail_zero)
+		ret = -fb->fail_zero;
+	else if (off + len > fake_vol_u64(pool, vol, "size"))
+		ret = -EINVAL;	/* past the volume's end */
+	else if (off < fake_vol_u64(pool, vol, "dm_size"))
+		ret = -EPERM;	/* exported already: zeroed too late */
+	if (!ret) {
+		fb->zeroes++;
+		fb->zero_off = off;
+		fb->zero_len = len;
+	} else {
+		snprintf(why, wlen, "cannot zero %s-%s: %s", pool, vol,
+			 strerror(-ret));
+	}
+	pthread_mutex_unlock(&fb->lock);
+	return ret;
+}
+
+static inline int fb_revalidate(void *ctx, const char *subnqn, u32 nsid,
+				char *why, size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	char dir[PATH_MAX], path[PATH_MAX + 16], dev[PATH_MAX];
+	int ret = 0;
+
+	(void)nsid;
+	pthread_mutex_lock(&fb->lock);
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spa_nvmet_root(),
+		 subnqn);
+	snprintf(path, sizeof(path), "%s/device", dir);
+	if (fb->fail_revalidate)
+		ret = -fb->fail_revalidate;
+	else if (spa_read_file(path, dev, sizeof(dev)))
+		ret = -ENOENT;
+	if (!ret) {
+		fb->revalidates++;
+		snprintf(path, sizeof(path), "%s/ns_size", dir);
+		put_u64(path, fake_dev_size(dev));
+	} else {
+		snprintf(why, wlen, "nvmet refused to revalidate %s: %s",
+			 subnqn, strerror(-ret));
+	}
+	pthread_mutex_unlock(&fb->lock);
+	return ret;
 }
 
 static inline int fb_vol_list(void *ctx, const char *pool, const char *prefix,
@@ -353,6 +539,8 @@ static inline int fb_export(void *ctx, const struct spa_export *e, char *why,
 	put_file(path, e->hostnqn);
 	snprintf(path, sizeof(path), "%s/device", dir);
 	put_file(path, e->device);
+	snprintf(path, sizeof(path), "%s/ns_size", dir);
+	put_u64(path, fake_dev_size(e->device));
 	snprintf(fb->last_hostnqn, sizeof(fb->last_hostnqn), "%s", e->hostnqn);
 	snprintf(fb->last_uuid, sizeof(fb->last_uuid), "%s", e->uuid);
 	fb->last = *e;
@@ -378,6 +566,8 @@ static inline int fb_unexport(void *ctx, const char *subnqn, u16 port_id, char *
 	snprintf(path, sizeof(path), "%s/hostnqn", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/device", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ns_size", dir);
 	unlink(path);
 	rmdir(dir);
 	return 0;
@@ -414,6 +604,10 @@ static const struct spa_backend fake_backend __maybe_unused = {
 	.unexport = fb_unexport,
 	.exported = fb_exported,
 	.export_list = fb_export_list,
+	.vol_set_size = fb_vol_set_size,
+	.dm_resize = fb_dm_resize,
+	.zero = fb_zero,
+	.revalidate = fb_revalidate,
 	.ctx = &fake_ctx,
 };
 

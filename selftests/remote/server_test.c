@@ -353,6 +353,27 @@ static void t_refusals(void)
 	      g.err_text);
 	CHECK(!request(&cy, 4096, &code, &g) && code == SPA_ERR_UNKNOWN_PEER,
 	      "from y: %s", spa_err_name(code));
+	{
+		struct spa_msg req, rep;
+		char why[512];
+
+		spa_msg_init(&req, &cy, SPA_RESIZE);
+		req.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+		req.size = 4096;
+		req.grant_id = 1;
+		CHECK(!call(&cy, &key, &req, &rep, why, sizeof(why)) &&
+		      rep.type == SPA_ERROR &&
+		      rep.err_code == SPA_ERR_UNKNOWN_PEER,
+		      "resize from y: %s %s", why, rep.err_text);
+		spa_msg_init(&req, &cb, SPA_RESIZE);
+		req.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+		req.size = 4096;
+		req.grant_id = 1;
+		CHECK(!call(&cb, &key, &req, &rep, why, sizeof(why)) &&
+		      rep.type == SPA_ERROR &&
+		      rep.err_code == SPA_ERR_UNKNOWN_GRANT,
+		      "resize of no grant: %s %s", why, rep.err_text);
+	}
 	lender.quota.max_grants = 0;
 	CHECK(!request(&cb, 4096, &code, &g) && code == SPA_ERR_LIMIT,
 	      "max_grants: %s", spa_err_name(code));
@@ -729,7 +750,7 @@ int main(void)
 		{ "heartbeat: the lendable space", t_heartbeat },
 		{ "request, grant, repeat, release: the ledger and the space",
 		  t_grant_release },
-		{ "refusals: no space, unknown peer, limit, export failure",
+		{ "refusals: no space, unknown peer or grant, limit, export failure",
 		  t_refusals },
 		{ "two requests for the last free space: one grant (10 rounds)",
 		  t_race },

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The slicepool tool's remote commands on the host, without a kernel:
-# 'slicepool remote request|release|list', 'peer list' and 'export list',
+# 'slicepool remote request|resize|release|list', 'peer list' and 'export list',
 # text and --json, against real slicepool-agent daemons on 127.0.0.1 (a
 # lends from a fake slicepool configfs tree, b borrows, c knows only b and
 # learns a from it), and against hand-written state files and a fake nvmet
@@ -189,7 +189,7 @@ wait_log() {
 }
 
 ktap_header
-ktap_plan 76
+ktap_plan 89
 
 "$AGENT" genkey "$T/key" || sp_die "genkey failed"
 write_conf "$CA" a "$PA" "$T/state-a" "pool pa" "heartbeat 1" \
@@ -217,6 +217,10 @@ if [ "$3" = borrow ]; then
 	echo "member rm-00000000000000ab"
 	echo "subnqn nqn.2026-11.io.slicepool:grant:$peer:00000000000000ab"
 	echo "uuid 1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+elif [ "$3" = resize ]; then
+	printf '%s\n' "grant $4" "peer a" "old_size 268435456" "size $5" \
+		"member rm-$4" "device /dev/nvme1n1" "added_slices 15" \
+		"total_slices 31" "free_slices 16" "max_slices 31" "unusable_slices 1"
 else
 	echo "released $4"
 fi
@@ -248,6 +252,22 @@ usage "remote release: a grant that is not 16 hex digits" "bad grant 'xyz'" \
 	remote release xyz --agent-config "$CB"
 usage "remote release: grant 0" "bad grant '0000000000000000'" \
 	remote release 0000000000000000 --agent-config "$CB"
+usage "remote resize without a grant" "missing argument" \
+	remote resize --size 512M --agent-config "$CB"
+usage "remote resize needs --size" "--size SIZE is required" \
+	remote resize 00000000000000ab --agent-config "$CB"
+usage "remote resize: a grant that is not 16 hex digits" "bad grant 'ab;id'" \
+	remote resize 'ab;id' --size 512M --agent-config "$CB"
+usage "remote resize: two grants" "unexpected argument" \
+	remote resize 00000000000000ab 00000000000000ac --size 512M --agent-config "$CB"
+usage "remote resize: a size that is not one" "'512Q' is not a size" \
+	remote resize 00000000000000ab --size 512Q --agent-config "$CB"
+usage "remote resize: a size that is not 4 KiB aligned" "6000 is not a multiple of 4 KiB" \
+	remote resize 00000000000000ab --size 6000 --agent-config "$CB"
+usage "remote resize: a size of 0" "must not be 0" \
+	remote resize 00000000000000ab --size 0 --agent-config "$CB"
+usage "remote resize: more than 1 PiB" "more than 1 PiB" \
+	remote resize 00000000000000ab --size 2P --agent-config "$CB"
 usage "remote list: an unknown option" "unknown option '--bogus'" remote list --bogus
 usage "peer list: --agent-config without a value" "needs a value" peer list --agent-config
 
@@ -276,6 +296,17 @@ ktap_check "remote release runs 'slicepool-agent -c CONFIG release GRANT'" \
 	diff -u <(printf '%s\n' -c "$CB" release 00000000000000ab) "$T/stub.args"
 json "remote release --json" \
 	'd["action"] == "remote release" and d["grant"] == "00000000000000ab" and d["peer"] is None'
+sp --json remote resize 00000000000000AB --size 512M --agent-config "$CB"
+ktap_check "remote resize runs 'slicepool-agent -c CONFIG resize GRANT BYTES'" \
+	diff -u <(printf '%s\n' -c "$CB" resize 00000000000000ab 536870912) "$T/stub.args"
+json "remote resize --json: what the agent printed" \
+	'd == {"action": "remote resize", "grant": "00000000000000ab", "peer": "a", "old_size": 268435456, "size": 536870912, "pool": "pb", "member": "rm-00000000000000ab", "device": "/dev/nvme1n1", "added_slices": 15, "total_slices": 31, "free_slices": 16, "max_slices": 31, "unusable_slices": 1}'
+sp remote resize 00000000000000ab --size 512M --agent-config "$CB"
+text "remote resize: text output, with the slice the member cannot hold" \
+	"^  note    1 slice\(s\) of the grant unusable: the member holds at most 31 slices \(max_slices\)$"
+STUB_RC=3 expect "remote resize refused by the peer: exit 1, the agent's exit code shown" 1 \
+	"slicepool-agent exited 3 (refused by the peer)" \
+	remote resize 00000000000000ab --size 128M --agent-config "$CB"
 STUB_RC=3 expect "an agent that refuses: exit 1, its reason and exit code shown" 1 \
 	"stub refused: no space" remote request a --size 64M --agent-config "$CB"
 ktap_check "... with 'refused by the peer'" grep -q "slicepool-agent exited 3 (refused by the peer)" "$T/err"
@@ -434,6 +465,8 @@ expect "remote request 1T, no peer (b): none can lend it, exit 1" 1 \
 	"no peer can lend 1 TiB now" remote request --size 1T --agent-config "$CB"
 expect "remote request from an unknown peer: exit 1" 1 "unknown peer 'zz'" \
 	remote request zz --size 64M --agent-config "$CB"
+expect "remote resize of a grant b never borrowed: exit 1" 1 \
+	"no borrowed grant 00000000000000ff" remote resize 00000000000000ff --size 1G --agent-config "$CB"
 expect "remote release of a grant b never borrowed: exit 1" 1 \
 	"no borrowed grant 00000000000000ff" remote release 00000000000000ff --agent-config "$CB"
 sp --json remote list --agent-config "$CB"

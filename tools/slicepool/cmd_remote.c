@@ -11,12 +11,12 @@
  *	file) and nvmet configfs, with the agent's own readers: state.c,
  *	config.c, proto.c, cfs.c and nvmet.c of the agent are compiled into
  *	the tool (spa-state.h).  Nothing is written.
- *   remote request, remote release
- *	run "slicepool-agent -c CONFIG borrow|release ..." (execvp with an
- *	argument vector, no shell), which talks to the peers, connects or
- *	disconnects the namespace and adds or removes the pool member.  The
- *	arguments are checked here first, so that a bad one is a usage error
- *	and the agent is not run.
+ *   remote request, remote resize, remote release
+ *	run "slicepool-agent -c CONFIG borrow|resize|release ..." (execvp
+ *	with an argument vector, no shell), which talks to the peers,
+ *	connects or disconnects the namespace, adds, grows or removes the
+ *	pool member.  The arguments are checked here first, so that a bad
+ *	one is a usage error and the agent is not run.
  *
  * There is no control socket: the state files are the interface.
  */
@@ -635,6 +635,31 @@ static const char *out_value(const char *out, const char *key, char *buf,
 	return NULL;
 }
 
+/* --size of request and resize, in bytes; a bad one is a usage error. */
+static u64 grant_size(const struct sp_cmd *cmd, const char *arg)
+{
+	u64 size;
+	int ret;
+
+	if (!arg)
+		sp_usage_fail(cmd, "--size SIZE is required");
+	ret = sp_parse_size(arg, &size);
+	if (ret == -ERANGE)
+		sp_usage_fail(cmd, "--size: '%s' is too large", arg);
+	if (ret)
+		sp_usage_fail(cmd,
+			      "--size: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
+			      arg);
+	if (!size)
+		sp_usage_fail(cmd, "--size: the size must not be 0");
+	if (size % SPA_SIZE_ALIGN)
+		sp_usage_fail(cmd, "--size: %s is not a multiple of 4 KiB", arg);
+	if (size > SPA_SIZE_MAX)
+		sp_usage_fail(cmd, "--size: %s is more than 1 PiB, the most a grant can be",
+			      arg);
+	return size;
+}
+
 /* ------------------------------------------------------ remote request */
 
 int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
@@ -666,23 +691,7 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 				      "bad peer name '%s': use 1..%d of [A-Za-z0-9_.-], not starting with '.' or '-'",
 				      want, SPA_NODE_MAX);
 	}
-	if (!o.size)
-		sp_usage_fail(cmd, "--size SIZE is required");
-	ret = sp_parse_size(o.size, &size);
-	if (ret == -ERANGE)
-		sp_usage_fail(cmd, "--size: '%s' is too large", o.size);
-	if (ret)
-		sp_usage_fail(cmd,
-			      "--size: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
-			      o.size);
-	if (!size)
-		sp_usage_fail(cmd, "--size: the size must not be 0");
-	if (size % SPA_SIZE_ALIGN)
-		sp_usage_fail(cmd, "--size: %s is not a multiple of 4 KiB",
-			      o.size);
-	if (size > SPA_SIZE_MAX)
-		sp_usage_fail(cmd, "--size: %s is more than 1 PiB, the most a grant can be",
-			      o.size);
+	size = grant_size(cmd, o.size);
 
 	c = sp_zalloc(sizeof(*c));
 	if (load_config(o.conf, c)) {
@@ -736,6 +745,119 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 		       member, dom);
 		printf("  subnqn  %s\n", subnqn);
 		printf("  uuid    %s\n", uuid);
+	}
+	free(c);
+	return SP_EXIT_OK;
+}
+
+/* ------------------------------------------------------ remote resize */
+
+/* A number the agent printed as "@key N"; false if missing or bad. */
+static bool out_u64(const char *out, const char *key, unsigned long long *v)
+{
+	char buf[32];
+
+	return out_value(out, key, buf, sizeof(buf)) &&
+	       !spa_parse_uint(buf, ~0ULL, v);
+}
+
+/* Why a grown member has fewer slices than its device has room for. */
+static const char *max_note(unsigned long long max)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof(buf),
+		 "the member holds at most %llu slices (max_slices)", max);
+	return buf;
+}
+
+int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ NULL, 0, NULL, 0 }
+	};
+	unsigned long long id, old, got, added, total, free_s, max_s, unusable;
+	char out[4096], idbuf[20], sizebuf[32], peer[SPA_NODE_MAX + 8];
+	char member[SPA_NAME_MAX + 8], dev[72], a[32], b[32];
+	struct spa_config *c;
+	struct remote_opts o;
+	bool has_max;
+	char *av[7];
+	int ret;
+
+	parse_opts(cmd, argc, argv, opts, &o);
+	sp_want_args(cmd, argc, argv, 1);
+	if (spa_grant_id_parse(argv[optind], &id))
+		sp_usage_fail(cmd,
+			      "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
+			      argv[optind]);
+	snprintf(idbuf, sizeof(idbuf), "%016llx", id);
+	snprintf(sizebuf, sizeof(sizebuf), "%llu",
+		 (unsigned long long)grant_size(cmd, o.size));
+
+	c = sp_zalloc(sizeof(*c));
+	if (load_config(o.conf, c)) {
+		free(c);
+		return SP_EXIT_FAIL;
+	}
+	av[0] = (char *)agent_bin();
+	av[1] = "-c";
+	av[2] = (char *)o.conf;
+	av[3] = "resize";
+	av[4] = idbuf;
+	av[5] = sizebuf;
+	av[6] = NULL;
+	ret = run_agent(av, out, sizeof(out));
+	if (ret) {
+		free(c);
+		return agent_failed("remote resize", ret);
+	}
+	has_max = out_u64(out, "max_slices", &max_s);
+	if (!out_value(out, "peer", peer, sizeof(peer)) ||
+	    !out_value(out, "member", member, sizeof(member)) ||
+	    !out_value(out, "device", dev, sizeof(dev)) ||
+	    !out_u64(out, "old_size", &old) || !out_u64(out, "size", &got) ||
+	    !out_u64(out, "added_slices", &added) ||
+	    !out_u64(out, "total_slices", &total) ||
+	    !out_u64(out, "free_slices", &free_s) ||
+	    !out_u64(out, "unusable_slices", &unusable)) {
+		sp_err("remote resize: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
+		fputs(out, stderr);
+		free(c);
+		return SP_EXIT_FAIL;
+	}
+	if (sp_json) {
+		js_open_obj(NULL);
+		js_str("action", "remote resize");
+		js_str("grant", idbuf);
+		js_str("peer", peer);
+		js_u64("old_size", old);
+		js_u64("size", got);
+		js_str("pool", or_null(c->pool));
+		js_str("member", member);
+		js_str("device", dev);
+		js_u64("added_slices", added);
+		js_u64("total_slices", total);
+		js_u64("free_slices", free_s);
+		if (has_max)
+			js_u64("max_slices", max_s);
+		else
+			js_null("max_slices");
+		js_u64("unusable_slices", unusable);
+		js_close();
+		js_end();
+	} else {
+		sp_format_size(old, a, sizeof(a));
+		sp_format_size(got, b, sizeof(b));
+		printf("resized grant %s from %s: %s -> %s\n", idbuf, peer, a, b);
+		printf("  member  %s/%s: %llu slices (%llu added), %llu free\n",
+		       or_dash(c->pool), member, total, added, free_s);
+		printf("  device  %s\n", dev);
+		if (unusable)
+			printf("  note    %llu slice(s) of the grant unusable: %s\n",
+			       unusable, max_note(has_max ? max_s : total));
 	}
 	free(c);
 	return SP_EXIT_OK;

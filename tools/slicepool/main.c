@@ -120,6 +120,16 @@ static const struct sp_cmd commands[] = {
 	  "                     of 4 KiB, at most 1 PiB\n"
 	  "  --agent-config P   slicepool-agent's configuration file\n"
 	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
+	{ "remote", "resize", cmd_remote_resize,
+	  "<grant> --size SIZE [--agent-config PATH]",
+	  "Grow a borrowed grant to SIZE (the new total): runs 'slicepool-agent\n"
+	  "resize', which has the lender grow its volume, waits for the\n"
+	  "namespace to show the new size and lets the member take the new\n"
+	  "slices. A grant never shrinks.",
+	  "  --size SIZE        bytes, or with a K, M, G, T or P suffix; a multiple\n"
+	  "                     of 4 KiB, at most 1 PiB, not below the grant's size\n"
+	  "  --agent-config P   slicepool-agent's configuration file\n"
+	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
 	{ "remote", "release", cmd_remote_release,
 	  "<grant> [--agent-config PATH]",
 	  "Give a borrowed grant back: runs 'slicepool-agent release', which\n"

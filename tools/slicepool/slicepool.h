@@ -436,6 +436,7 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv);
 int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv);
