@@ -771,6 +771,23 @@ static const char *max_note(unsigned long long max)
 	return buf;
 }
 
+/*
+ * The GRANT argument of resize and release: its id, and in @idbuf the
+ * 16-digit form the agent takes; anything else is a usage error.
+ */
+static unsigned long long grant_arg(const struct sp_cmd *cmd, const char *arg,
+				    char idbuf[20])
+{
+	unsigned long long id;
+
+	if (spa_grant_id_parse(arg, &id))
+		sp_usage_fail(cmd,
+			      "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
+			      arg);
+	snprintf(idbuf, 20, "%016llx", id);
+	return id;
+}
+
 int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -778,7 +795,7 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 		{ "size", required_argument, NULL, OPT_SIZE },
 		{ NULL, 0, NULL, 0 }
 	};
-	unsigned long long id, old, got, added, total, free_s, max_s, unusable;
+	unsigned long long old, got, added, total, free_s, max_s, unusable;
 	char out[4096], idbuf[20], sizebuf[32], peer[SPA_NODE_MAX + 8];
 	char member[SPA_NAME_MAX + 8], dev[72], a[32], b[32];
 	struct spa_config *c;
@@ -789,11 +806,7 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 
 	parse_opts(cmd, argc, argv, opts, &o);
 	sp_want_args(cmd, argc, argv, 1);
-	if (spa_grant_id_parse(argv[optind], &id))
-		sp_usage_fail(cmd,
-			      "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
-			      argv[optind]);
-	snprintf(idbuf, sizeof(idbuf), "%016llx", id);
+	grant_arg(cmd, argv[optind], idbuf);
 	snprintf(sizebuf, sizeof(sizebuf), "%llu",
 		 (unsigned long long)grant_size(cmd, o.size));
 
@@ -883,11 +896,7 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 
 	parse_opts(cmd, argc, argv, opts, &o);
 	sp_want_args(cmd, argc, argv, 1);
-	if (spa_grant_id_parse(argv[optind], &id))
-		sp_usage_fail(cmd,
-			      "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
-			      argv[optind]);
-	snprintf(idbuf, sizeof(idbuf), "%016llx", id);
+	id = grant_arg(cmd, argv[optind], idbuf);
 
 	c = sp_zalloc(sizeof(*c));
 	if (load_config(o.conf, c)) {
