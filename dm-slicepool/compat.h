@@ -10,10 +10,8 @@
 
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
-#include <linux/dm-io.h>
 #include <linux/err.h>
 #include <linux/fs.h>
-#include <linux/ioprio.h>
 
 #include "compat-autoconf.h"
 
@@ -92,17 +90,6 @@ static inline void sp_fill_dm_dev(struct dm_dev *d, struct sp_bdev *b)
 	d->mode = FMODE_READ | FMODE_WRITE;
 #endif
 	format_dev_t(d->name, b->bdev->bd_dev);
-}
-
-/* Asynchronous dm_io() (@req->notify.fn set) at the default priority. */
-static inline int sp_dm_io(struct dm_io_request *req, unsigned int nr,
-			   struct dm_io_region *where)
-{
-#if defined(HAVE_DM_IO_IOPRIO)
-	return dm_io(req, nr, where, NULL, IOPRIO_DEFAULT);
-#else
-	return dm_io(req, nr, where, NULL);
-#endif
 }
 
 #endif /* DM_SLICEPOOL_COMPAT_H */

@@ -136,7 +136,7 @@ static void sp_mig_mark_overlaps(struct sp_mig *mig, unsigned long chunk)
  * one of its sectors is in flight (the two sides may see the two writes
  * in different orders: the chunk is copied again), or later if a copy of one
  * of its chunks is issued before it completes (sp_mig_mark_overlaps()).
- * It is queued for the worker.
+ * The caller issues its legs after this.
  */
 static void sp_mig_mirror_start(struct sp_mig *mig, struct bio *bio)
 {
@@ -157,7 +157,6 @@ static void sp_mig_mirror_start(struct sp_mig *mig, struct bio *bio)
 		}
 	}
 	list_add_tail(&pbd->mlist, &mig->mirroring);
-	bio_list_add(&mig->mirror_queue, bio);
 }
 
 /*
@@ -178,6 +177,7 @@ static bool sp_mig_undefer(struct sp_mig *mig)
 			bio_list_add(&still, bio);
 		} else {
 			sp_mig_mirror_start(mig, bio);
+			bio_list_add(&mig->mirror_queue, bio);
 			started = true;
 		}
 	}
@@ -246,14 +246,62 @@ void sp_mig_write_done(struct sp_pbd *pbd)
 }
 
 /*
- * map() has remapped a mirrored write to the source: queue it for the
- * worker, which writes it to both sides with dm-io (map() must not
- * allocate), or, while a copy of one of its chunks is in flight, defer it
- * until that copy has completed (as dm-raid1 delays writes to a region
- * it is recovering).  @mig stays allocated: the write is counted in
- * flight.
+ * The destination leg of a mirrored write has completed.  An error there
+ * does not fail the write (the source is the truth until the switch) but
+ * the two sides may differ: its chunks are copied again.
  */
-void sp_mig_mirror(struct sp_mig *mig, struct bio *bio)
+static void sp_mig_mirror_endio(struct bio *c)
+{
+	struct sp_pbd *pbd = container_of(c, struct sp_pbd, mclone);
+	struct bio *bio = dm_bio_from_per_bio_data(pbd, sizeof(*pbd));
+	struct sp_mig *mig = pbd->mig;
+	unsigned long flags;
+
+	if (unlikely(c->bi_status)) {
+		spin_lock_irqsave(&mig->lock, flags);
+		pbd->overlap = true;
+		mig->mirror_errors++;
+		spin_unlock_irqrestore(&mig->lock, flags);
+	}
+	/* bio_endio() has released @c; @bio completes once both legs have. */
+	bio_endio(bio);
+}
+
+/*
+ * Issue the destination leg of mirrored write @bio (started, remapped to
+ * the source) from its per-bio data: a clone of @bio that shares its pages
+ * and holds it open (bio_inc_remaining()), so @bio's own completion, on
+ * the source, ends it only when both legs have.  FUA and the other flags
+ * are kept.  @gfp matters only for inline encryption or integrity data,
+ * the one case in which the clone allocates; false if that failed.
+ */
+static bool sp_mig_mirror_leg(struct sp_mig *mig, struct bio *bio, gfp_t gfp)
+{
+	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
+	u64 slot = pbd->chunk / mig->chunks_per_slice;
+	struct bio *c = &pbd->mclone;
+
+	if (bio_init_clone(mig->dst[slot].m->bdev.bdev, c, bio, gfp))
+		return false;
+	c->bi_iter.bi_sector = mig->dst[slot].start +
+		(bio->bi_iter.bi_sector - mig->src[slot].start);
+	c->bi_end_io = sp_mig_mirror_endio;
+	bio_inc_remaining(bio);
+	submit_bio_noacct(c);
+	return true;
+}
+
+/*
+ * map() has remapped a mirrored write to the source.  Usually it starts
+ * at once: its destination leg is issued here and true is returned (map()
+ * returns DM_MAPIO_REMAPPED, and dm core issues the source leg).  While a
+ * copy of one of its chunks is in flight, it is deferred until that copy
+ * has completed (as dm-raid1 delays writes to a region it is recovering),
+ * and a clone that would need memory is left to the worker; false then,
+ * and map() returns DM_MAPIO_SUBMITTED.  @mig stays allocated: the write
+ * is counted in flight.
+ */
+bool sp_mig_mirror(struct sp_mig *mig, struct bio *bio)
 {
 	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
 	unsigned long flags;
@@ -268,41 +316,27 @@ void sp_mig_mirror(struct sp_mig *mig, struct bio *bio)
 		sp_mig_mirror_start(mig, bio);
 	}
 	spin_unlock_irqrestore(&mig->lock, flags);
-	if (!deferred)
-		queue_work(sp_mig_wq, &mig->mirror_work);
+	if (deferred)
+		return false;
+	if (likely(sp_mig_mirror_leg(mig, bio, GFP_NOWAIT)))
+		return true;
+	spin_lock_irqsave(&mig->lock, flags);
+	bio_list_add(&mig->mirror_queue, bio);
+	spin_unlock_irqrestore(&mig->lock, flags);
+	queue_work(sp_mig_wq, &mig->mirror_work);
+	return false;
 }
 
-/* dm-io callback: bit 0 is the source, bit 1 the destination. */
-static void sp_mig_mirrored(unsigned long error, void *context)
-{
-	struct bio *bio = context;
-	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
-	struct sp_mig *mig = pbd->mig;
-	unsigned long flags;
-
-	if (error & 1)
-		bio->bi_status = BLK_STS_IOERR;
-	if (error) {
-		/*
-		 * The two sides may differ: copy the chunks again (the source
-		 * is the truth until the switch; a failed write's data is
-		 * undefined on both).
-		 */
-		spin_lock_irqsave(&mig->lock, flags);
-		pbd->overlap = true;
-		mig->mirror_errors++;
-		spin_unlock_irqrestore(&mig->lock, flags);
-	}
-	bio_endio(bio);
-}
-
+/*
+ * Issue the started mirrored writes map() left to the worker: both legs.
+ * If even a blocking clone fails, the write goes to the source alone and
+ * its chunks are copied again.
+ */
 static void sp_mig_mirror_work(struct work_struct *w)
 {
 	struct sp_mig *mig = container_of(w, struct sp_mig, mirror_work);
-	struct dm_io_region where[2];
 	struct bio_list q;
 	struct bio *bio;
-	int r;
 
 	spin_lock_irq(&mig->lock);
 	q = mig->mirror_queue;
@@ -310,30 +344,15 @@ static void sp_mig_mirror_work(struct work_struct *w)
 	spin_unlock_irq(&mig->lock);
 
 	while ((bio = bio_list_pop(&q))) {
-		struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
-		u64 slot = pbd->chunk / mig->chunks_per_slice;
-		struct dm_io_request req = {
-			.bi_opf = REQ_OP_WRITE |
-				(bio->bi_opf & (REQ_FUA | REQ_SYNC)),
-			.mem.type = DM_IO_BIO,
-			.mem.ptr.bio = bio,
-			.notify.fn = sp_mig_mirrored,
-			.notify.context = bio,
-			.client = mig->io,
-		};
+		if (!sp_mig_mirror_leg(mig, bio, GFP_NOIO)) {
+			struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
 
-		where[0].bdev = bio->bi_bdev;
-		where[0].sector = bio->bi_iter.bi_sector;
-		where[0].count = bio_sectors(bio);
-		where[1].bdev = mig->dst[slot].m->bdev.bdev;
-		where[1].sector = mig->dst[slot].start +
-			(where[0].sector - mig->src[slot].start);
-		where[1].count = where[0].count;
-		r = sp_dm_io(&req, 2, where);
-		if (r) {
-			bio->bi_status = errno_to_blk_status(r);
-			bio_endio(bio);
+			spin_lock_irq(&mig->lock);
+			pbd->overlap = true;
+			mig->mirror_errors++;
+			spin_unlock_irq(&mig->lock);
 		}
+		dm_submit_bio_remap(bio, NULL);
 	}
 }
 
@@ -577,9 +596,6 @@ static void sp_mig_free_job(struct sp_mig *mig)
 {
 	/* Every mirrored write has completed: the worker has returned. */
 	flush_work(&mig->mirror_work);
-	if (mig->io)
-		dm_io_client_destroy(mig->io);
-	mig->io = NULL;
 	if (mig->kc)
 		dm_kcopyd_client_destroy(mig->kc);
 	mig->kc = NULL;
@@ -939,14 +955,6 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 		r = PTR_ERR(mig->kc);
 		mig->kc = NULL;
 		goto free;
-	}
-	if (mig->mirror) {
-		mig->io = dm_io_client_create();
-		if (IS_ERR(mig->io)) {
-			r = PTR_ERR(mig->io);
-			mig->io = NULL;
-			goto free;
-		}
 	}
 	r = sp_cpx_init(&mig->cpx, nr_chunks, a.mode, mig->bits);
 	if (!r)

@@ -31,6 +31,12 @@ struct sp_pbd {
 	bool mirror;			/* written to both sides */
 	bool overlap;			/* see sp_cpx_mirror_done() */
 	u8 epoch;			/* I/O epoch counted, or SP_NO_EPOCH */
+	/*
+	 * A mirrored write's destination leg: a clone sharing the write's
+	 * pages (bio_init_clone(), no allocation).  Last: struct bio ends
+	 * in a flexible array.
+	 */
+	struct bio mclone;
 };
 
 /* What map() does with a write to a migrating slice. */
@@ -72,8 +78,7 @@ struct sp_mig {
 	unsigned long *bits;		/* the copy index's memory */
 	struct delayed_work work;	/* copy worker */
 	struct work_struct switch_work;
-	struct dm_io_client *io;	/* mirrored writes */
-	struct work_struct mirror_work;	/* issues them */
+	struct work_struct mirror_work;	/* issues deferred mirrored writes */
 	wait_queue_head_t wait;		/* copies, writes, steps */
 	struct completion done;		/* the job has ended */
 
@@ -84,7 +89,7 @@ struct sp_mig {
 	bool holding;			/* the switch holds writes */
 	struct bio_list held;
 	u64 held_count;
-	struct bio_list mirror_queue;	/* mirrored writes to issue */
+	struct bio_list mirror_queue;	/* mirrored writes for the worker */
 	struct bio_list deferred;	/* mirrored writes waiting for copies */
 	u64 deferred_count;		/* writes ever deferred */
 	struct list_head mirroring;	/* their pbds, until completion */
@@ -113,7 +118,7 @@ void sp_mig_exit(void);
 enum sp_mig_map sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
 				 struct bio *bio, u64 slot, u32 in,
 				 struct sp_pbd *pbd);
-void sp_mig_mirror(struct sp_mig *mig, struct bio *bio);
+bool sp_mig_mirror(struct sp_mig *mig, struct bio *bio);
 void sp_mig_write_done(struct sp_pbd *pbd);
 int sp_mig_message(struct sp_volume *v, unsigned int argc, char **argv,
 		   char *result, unsigned int maxlen);

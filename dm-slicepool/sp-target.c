@@ -317,11 +317,12 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 		st->write_sectors += bio_sectors(bio);
 	}
 	put_cpu_ptr(v->stats);
-	if (unlikely(act == SP_MIG_MIRROR)) {
-		/* Counted in flight by the job, which outlives it. */
-		sp_mig_mirror(mig, bio);
+	/*
+	 * A mirrored write: counted in flight by the job, which outlives it.
+	 * Its destination leg is issued now, or it is deferred.
+	 */
+	if (unlikely(act == SP_MIG_MIRROR) && !sp_mig_mirror(mig, bio))
 		return DM_MAPIO_SUBMITTED;
-	}
 	return DM_MAPIO_REMAPPED;
 }
 
