@@ -5,7 +5,7 @@
 #   make            modules (against KDIR) and the tools
 #   make check      every test: lint, host unit tests, guest selftests
 #   make demo       the main job, in a guest
-#   make lint       checkpatch --strict, sparse, shellcheck
+#   make lint       checkpatch --strict, sparse, shellcheck, SPDX, rst
 #   make bench      benchmarks against peers in a guest
 #   make install    modules into /lib/modules/<ver>/updates, tools into PREFIX
 #   make deps       install what the build and the bench need (Debian)

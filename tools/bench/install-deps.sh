@@ -12,7 +12,7 @@ PKGS=(
 	build-essential kmod cpio gzip xz-utils
 	qemu-system-x86 busybox-static
 	dmsetup libdevmapper-dev libssl-dev nvme-cli fio lvm2 e2fsprogs util-linux iproute2
-	sparse shellcheck python3
+	sparse shellcheck python3 python3-docutils
 )
 # A command (or file) that proves each group above is usable.
 need_cmds=(gcc make cpio gzip xz qemu-system-x86_64 dmsetup nvme fio
@@ -25,6 +25,8 @@ done
 [ -x /bin/busybox ] || missing+=(busybox-static)
 [ -e /usr/include/libdevmapper.h ] || missing+=(libdevmapper-dev)
 [ -e /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
+python3 -c 'import docutils.core' 2>/dev/null || /usr/bin/python3 -c 'import docutils.core' 2>/dev/null ||
+	missing+=(python3-docutils)
 ls /usr/src/linux-source-6.1.tar.* >/dev/null 2>&1 || missing+=(linux-source-6.1)
 here=$(dirname "$0")
 "$here/kver.sh" >/dev/null 2>&1 || missing+=(linux-image-amd64/linux-headers-amd64)
