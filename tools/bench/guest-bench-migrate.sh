@@ -13,7 +13,10 @@
 # time (from the command to the end of the move), the bytes it copied and
 # the job's IOPS meanwhile (writes completed on the dm device over the
 # move's time).  The sides alternate which goes first.  Each load (MIG_LOADS)
-# has its own table.
+# has its own table.  Before each of its moves, slicepool's side also
+# measures the job's IOPS while every write is mirrored and nothing is
+# copied (sp_mirror_only), which splits what a move costs the job into its
+# per-write part and the copy's.
 #
 # bench_recopy: the same volume migrates once with mode=filter and once
 # with mode=none (both mirror=off, so that only the passes copy), under
@@ -22,7 +25,7 @@
 # writes; the status field <recopied> (chunk copies in passes >= 2) of each.
 # Small chunks keep the writes sparse: few land twice in one chunk.
 
-MIG_ROUNDS=${SP_BENCH_MIG_ROUNDS:-3}
+MIG_ROUNDS=${SP_BENCH_MIG_ROUNDS:-5}
 MIG_MB=${SP_BENCH_MIG_MB:-64}
 MIG_QD=${SP_BENCH_MIG_QD:-8}
 MIG_LOADS=${SP_BENCH_MIG_LOADS:-qd8,iops100}
@@ -193,13 +196,37 @@ sp_moved() {
 	mig_wait sp-mig
 }
 
-# One move: sets R_TIME R_MB R_IDLE R_MOVE R_HOLD R_INFO.
+# sp_mirror_only <to> <st>: R_MIRROR = IOPS of the running job over
+# MIG_IDLE s while every write to the volume is mirrored and nothing is
+# copied (a manual job to <to> with mirror=on, stepped to the end of its
+# first pass, then aborted): what a move costs each write, apart from the
+# copy itself.
+sp_mirror_only() {
+	local planned
+	dmsetup message sp-mig 0 migrate start all "domain:$1" manual mirror=on >> "$MIG_LOG" 2>&1 ||
+		{ fg_stop; mig_die "migrate start manual refused"; }
+	mig_status sp-mig
+	planned=$(field planned "$MS")
+	dmsetup message sp-mig 0 migrate step "$planned" >> "$MIG_LOG" 2>&1 ||
+		{ fg_stop; mig_die "migrate step $planned refused"; }
+	fg_idle "$2"
+	R_MIRROR=$R_IDLE
+	dmsetup message sp-mig 0 migrate abort >> "$MIG_LOG" 2>&1 ||
+		{ fg_stop; mig_die "migrate abort refused"; }
+	mig_wait sp-mig
+	mlog "mirror only: $R_MIRROR IOPS"
+}
+
+# One move: sets R_TIME R_MB R_IDLE R_MOVE R_HOLD R_INFO R_MIRROR.
 mig_round_sp() {
-	local from=${SP_AT}0 to st w0 t0 s state
+	local from=${SP_AT}0 to st w0 t0 s state idle
 	if [ "$SP_AT" = a ]; then to=b; else to=a; fi
 	st=$(dm_stat sp-mig) || die "no block statistics for sp-mig"
 	fg_start /dev/mapper/sp-mig "$st" "${MIG_FIO[@]}"
 	fg_idle "$st"
+	idle=$R_IDLE
+	sp_mirror_only "$to" "$st"
+	R_IDLE=$idle
 	mlog "migrate start all domain:$to ${MIG_DEPTH:+depth=$MIG_DEPTH}"
 	writes_done "$st"
 	w0=$WD t0=$EPOCHREALTIME
@@ -317,7 +344,7 @@ mig_table() {
 	local load=$1 r side sp_t sp_mb sp_i sp_m sp_h sp_info lv_t lv_mb lv_i lv_m lv_sync
 	local fmt='%-15s %5s %7s %7s %6s %9s %9s %6s %6s %7s %9s %8s %7s %9s %8s\n'
 	local t
-	for t in time copy sp lv spmb lvmb; do : > "/tmp/m.$t"; done
+	for t in time copy sp lv spmb lvmb mirr; do : > "/tmp/m.$t"; done
 	# shellcheck disable=SC2059 # the format is a variable on purpose
 	printf "$fmt" test round sp-s pv-s sp/pv pv-sync-s sp-hold-s sp-MiB pv-MiB sp-idle sp-during sp-ratio pv-idle pv-during pv-ratio
 	for r in $(seq 1 "$MIG_ROUNDS"); do
@@ -328,6 +355,7 @@ mig_table() {
 			"mig_round_$side"
 			if [ "$side" = sp ]; then
 				sp_t=$R_TIME sp_mb=$R_MB sp_i=$R_IDLE sp_m=$R_MOVE sp_h=$R_HOLD sp_info=$R_INFO
+				ratio "$R_MIRROR" "$R_IDLE" >> /tmp/m.mirr
 			else
 				lv_t=$R_TIME lv_mb=$R_MB lv_i=$R_IDLE lv_m=$R_MOVE lv_sync=$R_INFO
 			fi
@@ -341,7 +369,7 @@ mig_table() {
 		# shellcheck disable=SC2059
 		printf "$fmt" "migrate-$load" "$r" "$sp_t" "$lv_t" "$(tail -n 1 /tmp/m.time)" "$lv_sync" "$sp_h" \
 			"$sp_mb" "$lv_mb" "$sp_i" "$sp_m" "$(tail -n 1 /tmp/m.sp)" "$lv_i" "$lv_m" "$(tail -n 1 /tmp/m.lv)"
-		echo "#   slicepool round $r: $sp_info"
+		echo "#   slicepool round $r: $sp_info; all writes mirrored, no copy: $(tail -n 1 /tmp/m.mirr) of idle"
 	done
 	r=$(median < /tmp/m.time)
 	result "migrate-$load time slicepool/pvmove median $r (target <= 0.50) $(verdict "$r" le 0.50)"
@@ -349,6 +377,7 @@ mig_table() {
 	r=$(median < /tmp/m.sp)
 	result "migrate-$load fg-iops slicepool during/idle median $r (target >= 0.70) $(verdict "$r" ge 0.70)"
 	result "migrate-$load fg-iops pvmove during/idle    median $(median < /tmp/m.lv)"
+	result "migrate-$load fg-iops slicepool all-mirrored-no-copy/idle median $(median < /tmp/m.mirr)"
 	result "migrate-$load copied MiB slicepool median $(median < /tmp/m.spmb), pvmove median $(median < /tmp/m.lvmb) (volume ${MIG_MB})"
 }
 
