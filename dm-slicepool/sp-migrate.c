@@ -223,8 +223,13 @@ enum sp_mig_map sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
 	return act;
 }
 
-/* end_io() of a tracked write: report it (ordering rule 2). */
-void sp_mig_write_done(struct sp_pbd *pbd)
+/*
+ * end_io() of a tracked write: report it (ordering rule 2).  @status is
+ * the source's (a mirrored write's destination leg never sets it): if the
+ * source failed, the two sides may differ, and a mirrored write's chunks
+ * are copied again.
+ */
+void sp_mig_write_done(struct sp_pbd *pbd, blk_status_t status)
 {
 	struct sp_mig *mig = pbd->mig;
 	unsigned long flags;
@@ -232,6 +237,10 @@ void sp_mig_write_done(struct sp_pbd *pbd)
 
 	spin_lock_irqsave(&mig->lock, flags);
 	if (pbd->mirror) {
+		if (unlikely(status)) {
+			pbd->overlap = true;
+			mig->mirror_errors++;
+		}
 		list_del(&pbd->mlist);
 		sp_cpx_mirror_done(&mig->cpx, pbd->chunk, pbd->nr_chunks,
 				   pbd->overlap);

@@ -93,7 +93,7 @@ struct sp_mig {
 	struct bio_list deferred;	/* mirrored writes waiting for copies */
 	u64 deferred_count;		/* writes ever deferred */
 	struct list_head mirroring;	/* their pbds, until completion */
-	u64 mirror_errors;		/* destination legs that failed */
+	u64 mirror_errors;		/* legs that failed, on either side */
 	unsigned long inflight_writes;	/* tracked, not completed */
 	unsigned int copies;		/* kcopyd jobs in flight */
 	unsigned int slot_busy;		/* bits of slots[] in use */
@@ -119,7 +119,7 @@ enum sp_mig_map sp_mig_map_write(struct sp_mig *mig, struct dm_target *ti,
 				 struct bio *bio, u64 slot, u32 in,
 				 struct sp_pbd *pbd);
 bool sp_mig_mirror(struct sp_mig *mig, struct bio *bio);
-void sp_mig_write_done(struct sp_pbd *pbd);
+void sp_mig_write_done(struct sp_pbd *pbd, blk_status_t status);
 int sp_mig_message(struct sp_volume *v, unsigned int argc, char **argv,
 		   char *result, unsigned int maxlen);
 int sp_mig_extents(struct sp_volume *v, unsigned int argc, char **argv,

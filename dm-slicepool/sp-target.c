@@ -352,7 +352,7 @@ static int sp_end_io(struct dm_target *ti, struct bio *bio,
 
 	/* Reported whatever its status: a failed write may change data. */
 	if (pbd->mig)
-		sp_mig_write_done(pbd);
+		sp_mig_write_done(pbd, *error);
 	if (pbd->epoch != SP_NO_EPOCH)
 		this_cpu_dec(t->vol->inflight->n[pbd->epoch]);
 

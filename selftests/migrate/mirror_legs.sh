@@ -13,12 +13,15 @@
 #     chunk is dirty, so the next pass copies it again;
 # then the switch: the volume and the raw destination hold every write,
 # and the kernel's line for the finished move counts 1 deferred write and
-# 1 that failed on a side.
+# 1 that failed on a side;
+#  3. a failed source leg: in a job moving the slice back, with the source
+#     erroring, a write to a copied chunk fails, and its chunk is dirty
+#     (the two sides may differ).
 . "$(dirname "$0")/lib.sh"
 
 sp_disks 2
 ktap_header
-ktap_plan 12
+ktap_plan 14
 sp_load
 sp_teardown
 W=$(mktemp -d)
@@ -141,6 +144,21 @@ line=$(dmesg | grep -o 'moved to m1: .*' | tail -n 1)
 echo "# $line"
 ktap_check "the kernel counts 1 deferred write and 1 failed on a side" \
 	grep -q "(1 deferred, 1 failed on a side)" <<< "$line"
+
+# ---- 3: a failed source leg (the last part: m1 is failed after it) ---------
+msg migrate start 0 m0 chunk_kb=$CK manual mirror=on || sp_die "migrate start back to m0"
+msg migrate step 2 || sp_die "step 2 back"
+table spml-dst "0 $dst_len error"
+if write_chunk 1; then
+	ktap_fail "3: a write to a copied chunk fails while the source fails"
+else
+	ktap_ok "3: a write to a copied chunk fails while the source fails"
+fi
+table spml-dst "$linear_dst"
+echo "# $(dmsetup status spml | sed 's/.*migration/migration/')"
+ktap_check "3: its chunk is dirty ($(mig dirty)), and it is not counted as mirrored ($(mig mirrored))" \
+	[ "$(mig mirrored)" = 0 -a "$(mig dirty)" = 1 ]
+msg migrate abort || sp_die "abort"
 cleanup
 trap - EXIT
 sp_unload
