@@ -307,6 +307,22 @@ static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
 	return spa_member_add(c->pool, g->name, dev, domain, why, wlen);
 }
 
+/*
+ * The checks a borrow and a resize share: a pool is configured (@pool_is
+ * says what it is for, in the message) and @size is a valid grant size.
+ */
+static int borrow_args_check(const struct spa_config *c, u64 size,
+			     const char *pool_is, char *why, size_t wlen)
+{
+	if (!c->pool[0])
+		return spa_reason(why, wlen, -EINVAL, "no 'pool' in %s: %s",
+				  c->path, pool_is);
+	if (!size || size % SPA_SIZE_ALIGN || size > SPA_SIZE_MAX)
+		return spa_reason(why, wlen, -EINVAL,
+				  "size %llu: a multiple of 4 KiB up to 1 PiB", size);
+	return 0;
+}
+
 int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	       const char *peer, u64 size, struct spa_grant *out, char *why,
 	       size_t wlen)
@@ -319,13 +335,10 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	size_t idx;
 	int fd, ret;
 
-	if (!c->pool[0])
-		return spa_reason(why, wlen, -EINVAL,
-				  "no 'pool' in %s: the pool to add the borrowed space to",
-				  c->path);
-	if (!size || size % SPA_SIZE_ALIGN || size > SPA_SIZE_MAX)
-		return spa_reason(why, wlen, -EINVAL,
-				  "size %llu: a multiple of 4 KiB up to 1 PiB", size);
+	ret = borrow_args_check(c, size, "the pool to add the borrowed space to",
+				why, wlen);
+	if (ret)
+		return ret;
 	ret = spa_peer_resolve(c, peer, &p, why, wlen);
 	if (ret)
 		return ret;
@@ -742,13 +755,10 @@ int spa_resize(const struct spa_config *c, const struct spa_key *key,
 	u64 off;
 	int fd, ret;
 
-	if (!c->pool[0])
-		return spa_reason(why, wlen, -EINVAL,
-				  "no 'pool' in %s: the pool of the borrowed member",
-				  c->path);
-	if (!size || size % SPA_SIZE_ALIGN || size > SPA_SIZE_MAX)
-		return spa_reason(why, wlen, -EINVAL,
-				  "size %llu: a multiple of 4 KiB up to 1 PiB", size);
+	ret = borrow_args_check(c, size, "the pool of the borrowed member",
+				why, wlen);
+	if (ret)
+		return ret;
 	fd = ledger_open(c, &l, why, wlen);
 	if (fd < 0)
 		return fd;

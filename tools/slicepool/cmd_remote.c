@@ -613,6 +613,30 @@ static int agent_failed(const char *what, int code)
 	return SP_EXIT_FAIL;
 }
 
+/*
+ * Run "slicepool-agent -c <conf> <verb> [<a>] [<b>]" (a NULL argument is
+ * left out) with its output in @out: 0, or SP_EXIT_FAIL once reported as
+ * a failure of @what.
+ */
+static int agent_verb(const char *what, const char *conf, const char *verb,
+		      const char *a, const char *b, char *out, size_t len)
+{
+	char *av[7];
+	int k = 0, ret;
+
+	av[k++] = (char *)agent_bin();
+	av[k++] = "-c";
+	av[k++] = (char *)conf;
+	av[k++] = (char *)verb;
+	if (a)
+		av[k++] = (char *)a;
+	if (b)
+		av[k++] = (char *)b;
+	av[k] = NULL;
+	ret = run_agent(av, out, len);
+	return ret ? agent_failed(what, ret) : 0;
+}
+
 /* The value of line "@key value" of the agent's output, or NULL. */
 static const char *out_value(const char *out, const char *key, char *buf,
 			     size_t len)
@@ -673,12 +697,11 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 	char size_s[32], member[SPA_NAME_MAX + 8], subnqn[SPA_NQN_MAX + 8];
 	char uuid[SPA_UUID_STR + 8], dom[SPA_NODE_MAX + 16], sz[32];
 	struct spa_config *c;
-	char *av[8];
 	const char *want = NULL;
 	unsigned long long got;
 	struct remote_opts o;
 	u64 size;
-	int ret, k = 0;
+	int ret;
 
 	parse_opts(cmd, argc, argv, opts, &o);
 	if (argc - optind > 1)
@@ -699,18 +722,11 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 		return SP_EXIT_FAIL;
 	}
 	snprintf(sizebuf, sizeof(sizebuf), "%llu", (unsigned long long)size);
-	av[k++] = (char *)agent_bin();
-	av[k++] = "-c";
-	av[k++] = (char *)o.conf;
-	av[k++] = "borrow";
-	if (want)
-		av[k++] = (char *)want;
-	av[k++] = sizebuf;
-	av[k] = NULL;
-	ret = run_agent(av, out, sizeof(out));
+	ret = agent_verb("remote request", o.conf, "borrow", want, sizebuf,
+			 out, sizeof(out));
 	if (ret) {
 		free(c);
-		return agent_failed("remote request", ret);
+		return ret;
 	}
 	if (!out_value(out, "grant", grant, sizeof(grant)) ||
 	    !out_value(out, "peer", peer, sizeof(peer)) ||
@@ -801,7 +817,6 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	struct spa_config *c;
 	struct remote_opts o;
 	bool has_max;
-	char *av[7];
 	int ret;
 
 	parse_opts(cmd, argc, argv, opts, &o);
@@ -815,17 +830,11 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 		free(c);
 		return SP_EXIT_FAIL;
 	}
-	av[0] = (char *)agent_bin();
-	av[1] = "-c";
-	av[2] = (char *)o.conf;
-	av[3] = "resize";
-	av[4] = idbuf;
-	av[5] = sizebuf;
-	av[6] = NULL;
-	ret = run_agent(av, out, sizeof(out));
+	ret = agent_verb("remote resize", o.conf, "resize", idbuf, sizebuf,
+			 out, sizeof(out));
 	if (ret) {
 		free(c);
-		return agent_failed("remote resize", ret);
+		return ret;
 	}
 	has_max = out_u64(out, "max_slices", &max_s);
 	if (!out_value(out, "peer", peer, sizeof(peer)) ||
@@ -890,7 +899,6 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 	struct spa_ledger l = { 0 };
 	struct remote_opts o;
 	unsigned long long id;
-	char *av[6];
 	size_t i;
 	int ret;
 
@@ -903,16 +911,11 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 		free(c);
 		return SP_EXIT_FAIL;
 	}
-	av[0] = (char *)agent_bin();
-	av[1] = "-c";
-	av[2] = (char *)o.conf;
-	av[3] = "release";
-	av[4] = idbuf;
-	av[5] = NULL;
-	ret = run_agent(av, out, sizeof(out));
+	ret = agent_verb("remote release", o.conf, "release", idbuf, NULL,
+			 out, sizeof(out));
 	if (ret) {
 		free(c);
-		return agent_failed("remote release", ret);
+		return ret;
 	}
 	/* What was given back, as the ledger now records it. */
 	if (!spa_path(path, sizeof(path), "%s/borrowed", c->state_dir) &&
