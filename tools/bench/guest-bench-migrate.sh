@@ -30,7 +30,7 @@ MIG_MB=${SP_BENCH_MIG_MB:-64}
 MIG_QD=${SP_BENCH_MIG_QD:-8}
 MIG_LOADS=${SP_BENCH_MIG_LOADS:-qd8,iops100}
 MIG_IDLE=${SP_BENCH_MIG_IDLE:-2}
-MIG_DEPTH=${SP_BENCH_MIG_DEPTH:-}	# copies in flight (depth=), else the default
+IFS=, read -r -a MIG_ARGS <<< "${SP_BENCH_MIG_ARGS:-}"	# more words for migrate start, comma-separated
 RC_MB=${SP_BENCH_RECOPY_MB:-64}
 RC_IOPS=${SP_BENCH_RECOPY_IOPS:-80}
 RC_RATE=${SP_BENCH_RECOPY_RATE:-12}
@@ -68,7 +68,8 @@ mig_die() {
 # as NAME=VALUE words (Documentation/dm-slicepool.rst, "Status fields")
 mig_status() {
 	local -a w k=(state mode range dest pass cursor planned remaining dirty writes_seen
-		dirty_set filtered cleared copied recopied bytes_copied rate hold_us error mirror mirrored)
+		dirty_set filtered cleared copied recopied bytes_copied rate hold_us error mirror mirrored
+		busy_share paced_ms)
 	local i j
 	read -r -a w <<< "$(dmsetup status "$1")"
 	MS=""
@@ -227,10 +228,10 @@ mig_round_sp() {
 	idle=$R_IDLE
 	sp_mirror_only "$to" "$st"
 	R_IDLE=$idle
-	mlog "migrate start all domain:$to ${MIG_DEPTH:+depth=$MIG_DEPTH}"
+	mlog "migrate start all domain:$to ${MIG_ARGS[*]}"
 	writes_done "$st"
 	w0=$WD t0=$EPOCHREALTIME
-	dmsetup message sp-mig 0 migrate start all "domain:$to" ${MIG_DEPTH:+depth="$MIG_DEPTH"} \
+	dmsetup message sp-mig 0 migrate start all "domain:$to" "${MIG_ARGS[@]}" \
 		>> "$MIG_LOG" 2>&1 ||
 		{ fg_stop; mig_die "migrate start refused"; }
 	sp_moved "$from" "$st"
