@@ -29,8 +29,8 @@
  *    by status; an ended job is freed with kfree_rcu()).
  *  - mig->lock (spinlock, irq-safe: end_io may run in interrupt context)
  *    protects the copy index, the held bio list, the in-flight write and
- *    copy counts, the step budget, the throttle state, the job state and
- *    its counters.
+ *    copy counts, the step budget, the throttle and pacing state, the job
+ *    state and its counters.  mig->fg_stamp is a lockless hint.
  *  - v->mig is published with rcu_assign_pointer() and read in map()
  *    under rcu_read_lock(); a job stays allocated (as v->mig_last) after
  *    it is unpublished, and its tracked writes are waited for before its
@@ -51,6 +51,7 @@
 #define SP_MIG_CHUNK_KB		512	/* default chunk size */
 #define SP_MIG_THRESHOLD	8	/* default: switch below this many */
 #define SP_MIG_MAX_PASSES	5
+#define SP_MIG_BUSY_SHARE	50	/* default pacing, percent */
 
 static struct workqueue_struct *sp_mig_wq;
 static DEFINE_MUTEX(sp_drain_lock);	/* serialises epoch flips */
@@ -372,6 +373,28 @@ static void sp_mig_kick(struct sp_mig *mig, unsigned long delay)
 	mod_delayed_work(sp_mig_wq, &mig->work, delay);
 }
 
+/*
+ * Pacing (lock held, at the end of the copy in slot @c): if the volume had
+ * I/O while the chunk was copied, the slot rests for the copy's time times
+ * (100 - busy_share) / busy_share, so that under I/O the copy keeps about
+ * busy_share percent of its speed and leaves the rest to the volume.
+ */
+static void sp_mig_pace(struct sp_mig *mig, struct sp_mig_copy *c)
+{
+	ktime_t now;
+	u64 rest;
+
+	c->ready = 0;
+	if (mig->manual || mig->busy_share >= 100 ||
+	    time_before(READ_ONCE(mig->fg_stamp), c->issued_j))
+		return;
+	now = ktime_get();
+	rest = div_u64(ktime_to_ns(ktime_sub(now, c->issued)) *
+		       (100 - mig->busy_share), mig->busy_share);
+	c->ready = ktime_add_ns(now, rest);
+	mig->paced_ns += rest;
+}
+
 static void sp_mig_copied(int read_err, unsigned long write_err, void *ctx)
 {
 	struct sp_mig_copy *c = ctx;
@@ -380,6 +403,7 @@ static void sp_mig_copied(int read_err, unsigned long write_err, void *ctx)
 	bool undefer;
 
 	spin_lock_irqsave(&mig->lock, flags);
+	sp_mig_pace(mig, c);
 	if (read_err || write_err) {
 		sp_cpx_copy_failed(&mig->cpx, c->chunk);
 		mig->copy_errors++;
@@ -398,21 +422,24 @@ static void sp_mig_copied(int read_err, unsigned long write_err, void *ctx)
 		sp_mig_kick(mig, 0);
 }
 
-/* Copy @chunk from the source to the destination (claimed, lock held). */
-static void sp_mig_issue(struct sp_mig *mig, unsigned long chunk)
+/*
+ * Copy @chunk from the source to the destination in free slot @i (claimed,
+ * lock held).
+ */
+static void sp_mig_issue(struct sp_mig *mig, unsigned int i,
+			 unsigned long chunk)
 	__releases(&mig->lock) __acquires(&mig->lock)
 {
 	u64 slot = chunk / mig->chunks_per_slice;
 	sector_t off = (sector_t)(chunk % mig->chunks_per_slice) *
 		mig->chunk_sectors;
+	struct sp_mig_copy *c = &mig->slots[i];
 	struct dm_io_region from, to;
-	struct sp_mig_copy *c;
-	unsigned int i;
 
-	i = ffz(mig->slot_busy);
 	mig->slot_busy |= BIT(i);
-	c = &mig->slots[i];
 	c->chunk = chunk;
+	c->issued_j = jiffies;
+	c->issued = ktime_get();
 	mig->copies++;
 	sp_mig_mark_overlaps(mig, chunk);
 	spin_unlock_irq(&mig->lock);
@@ -426,6 +453,29 @@ static void sp_mig_issue(struct sp_mig *mig, unsigned long chunk)
 	dm_kcopyd_copy(mig->kc, &from, 1, &to, 0, sp_mig_copied, c);
 
 	spin_lock_irq(&mig->lock);
+}
+
+/*
+ * A free slot among the first depth that pacing lets copy now (lock held;
+ * copies < depth), else -1 and the delay until one may.
+ */
+static int sp_mig_ready_slot(struct sp_mig *mig, unsigned long *delay)
+{
+	ktime_t now = ktime_get(), soonest = KTIME_MAX;
+	unsigned int i;
+	u64 wait;
+
+	for (i = 0; i < mig->depth; i++) {
+		if (mig->slot_busy & BIT(i))
+			continue;
+		if (ktime_compare(mig->slots[i].ready, now) <= 0)
+			return i;
+		soonest = min(soonest, mig->slots[i].ready);
+	}
+	wait = DIV_ROUND_UP_ULL(ktime_to_ns(ktime_sub(soonest, now)),
+				NSEC_PER_USEC);
+	*delay = max(usecs_to_jiffies(min_t(u64, wait, UINT_MAX)), 1UL);
+	return -1;
 }
 
 /* Throttle: may a chunk be claimed now?  Else the delay to wait. */
@@ -472,25 +522,31 @@ static void sp_mig_work(struct work_struct *w)
 	unsigned long chunk, delay = 0;
 	bool do_switch = false;
 	long planned;
+	int slot;
 
 	spin_lock_irq(&mig->lock);
 	while (mig->state == SP_MIG_COPYING && !mig->stop) {
 		while (mig->copies < mig->depth &&
 		       (!mig->manual || mig->step_budget)) {
+			slot = ffz(mig->slot_busy);
 			if (mig->has_next_claim) {
 				mig->has_next_claim = false;
 				chunk = mig->next_claim;
-			} else if (!mig->cpx.nr_pending) {
-				break;
-			} else if (!mig->manual &&
-				   !sp_mig_throttle(mig, &delay)) {
-				break;
-			} else if (!sp_cpx_claim_next(&mig->cpx, &chunk)) {
-				break;
+			} else {
+				if (!mig->cpx.nr_pending)
+					break;
+				if (!mig->manual) {
+					slot = sp_mig_ready_slot(mig, &delay);
+					if (slot < 0 ||
+					    !sp_mig_throttle(mig, &delay))
+						break;
+				}
+				if (!sp_cpx_claim_next(&mig->cpx, &chunk))
+					break;
 			}
 			if (mig->manual)
 				mig->step_budget--;
-			sp_mig_issue(mig, chunk);
+			sp_mig_issue(mig, slot, chunk);
 		}
 		/* Pipelined steps: the next chunk is claimed meanwhile. */
 		if (mig->pipeline && !mig->step_budget &&
@@ -537,12 +593,12 @@ static int sp_mig_copy_rest(struct sp_mig *mig)
 	errors = mig->copy_errors;
 	if (mig->has_next_claim) {
 		mig->has_next_claim = false;
-		sp_mig_issue(mig, mig->next_claim);
+		sp_mig_issue(mig, ffz(mig->slot_busy), mig->next_claim);
 	}
 	for (;;) {
 		while (mig->copies < SP_MIG_SLOTS &&
 		       sp_cpx_claim_next(&mig->cpx, &chunk))
-			sp_mig_issue(mig, chunk);
+			sp_mig_issue(mig, ffz(mig->slot_busy), chunk);
 		if (sp_cpx_remaining(&mig->cpx)) {
 			cur = mig->copies;
 			spin_unlock_irq(&mig->lock);
@@ -734,7 +790,7 @@ struct sp_mig_args {
 	u64 first, count;
 	const char *dest;
 	enum sp_cpx_mode mode;
-	u32 rate, chunk_kb, threshold, max_passes, depth;
+	u32 rate, chunk_kb, threshold, max_passes, depth, busy_share;
 	bool manual, pipeline;
 	int mirror;			/* -1: default (on unless manual) */
 	const char *plan;
@@ -752,6 +808,7 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 	a->threshold = SP_MIG_THRESHOLD;
 	a->max_passes = SP_MIG_MAX_PASSES;
 	a->depth = SP_MIG_DEPTH;
+	a->busy_share = SP_MIG_BUSY_SHARE;
 	if (argc < 2) {
 		sp_err("migrate start: expected <first>[-<last>]|all <member|domain:<label>> [<key>=<value>...]");
 		return -EINVAL;
@@ -832,6 +889,9 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 		} else if (!strcmp(argv[i], "depth")) {
 			u = &a->depth;
 			max = SP_MIG_SLOTS;
+		} else if (!strcmp(argv[i], "busy_share")) {
+			u = &a->busy_share;
+			max = 100;
 		}
 		if (!u) {
 			sp_err("migrate start: unknown option '%s'", argv[i]);
@@ -852,7 +912,11 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 		return -EINVAL;
 	}
 	if (!a->depth) {
-		sp_err("migrate start: depth must be at least 1");
+		sp_err("migrate start: depth=0 is below 1");
+		return -EINVAL;
+	}
+	if (!a->busy_share) {
+		sp_err("migrate start: busy_share=0 is below 1 (100: no pacing)");
 		return -EINVAL;
 	}
 	return 0;
@@ -944,6 +1008,8 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 	mig->threshold = a.threshold;
 	mig->max_passes = a.max_passes;
 	mig->depth = a.depth;
+	mig->busy_share = a.busy_share;
+	mig->fg_stamp = jiffies - 1;
 	strscpy(mig->dest, a.dest, sizeof(mig->dest));
 
 	r = -EINVAL;
@@ -1193,7 +1259,7 @@ int sp_mig_extents(struct sp_volume *v, unsigned int argc, char **argv,
  *  migration <state> <mode> <first>-<last> <dest> <pass> <cursor>
  *    <planned> <remaining> <dirty> <writes_seen> <dirty_set> <filtered>
  *    <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>
- *    <mirror> <mirrored>
+ *    <mirror> <mirrored> <busy_share> <paced_ms>
  */
 void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 		   unsigned int *szp)
@@ -1202,7 +1268,7 @@ void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 	struct sp_mig *mig;
 	struct sp_cpx c;
 	enum sp_mig_state state;
-	u64 bytes, rate;
+	u64 bytes, rate, paced;
 	s64 hold;
 	int error;
 
@@ -1224,15 +1290,16 @@ void sp_mig_status(struct sp_volume *v, char *result, unsigned int maxlen,
 	rate = mig->rate;
 	hold = mig->hold_us;
 	error = mig->error;
+	paced = div_u64(mig->paced_ns, NSEC_PER_MSEC);
 	spin_unlock_irq(&mig->lock);
 	DMEMIT(" migration %s %s %llu-%llu %s %u %lu %lu %lu %lu",
 	       sp_mig_state_names[state], sp_mig_mode_names[c.mode],
 	       mig->first, mig->first + mig->count - 1, mig->dest, pass,
 	       c.cursor, c.nr_planned, sp_cpx_remaining(&c), c.nr_dirty);
-	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu %lld %d %s %llu",
+	DMEMIT(" %llu %llu %llu %llu %llu %llu %llu %llu %lld %d %s %llu %u %llu",
 	       c.writes_seen, c.dirty_set, c.filtered, c.cleared, c.copied,
 	       c.recopied, bytes, rate, hold, error,
-	       mig->mirror ? "on" : "off", c.mirrored);
+	       mig->mirror ? "on" : "off", c.mirrored, mig->busy_share, paced);
 	rcu_read_unlock();
 	*szp = sz;
 }

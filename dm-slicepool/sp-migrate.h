@@ -57,6 +57,9 @@ enum sp_mig_state {
 struct sp_mig_copy {
 	struct sp_mig *mig;
 	unsigned long chunk;
+	unsigned long issued_j;		/* jiffies when issued */
+	ktime_t issued;
+	ktime_t ready;			/* pacing: no new copy before */
 };
 
 #define SP_MIG_SLOTS	8
@@ -73,6 +76,12 @@ struct sp_mig {
 	bool mirror;			/* mirror writes to copied chunks */
 	u32 threshold, max_passes;
 	u32 depth;			/* copies in flight, 1..SP_MIG_SLOTS */
+	u32 busy_share;			/* pacing, percent (100: none) */
+	/*
+	 * jiffies of the volume's latest bio seen by map(): no lock, a hint
+	 * for pacing (WRITE_ONCE() in map(), READ_ONCE() at copy ends).
+	 */
+	unsigned long fg_stamp;
 	char dest[SP_NAME_MAX + 8];
 	struct dm_kcopyd_client *kc;
 	unsigned long *bits;		/* the copy index's memory */
@@ -105,12 +114,25 @@ struct sp_mig {
 	u64 tokens;			/* throttle: sectors allowed */
 	unsigned long refill;		/* throttle: jiffies of last refill */
 	u64 bytes_copied;
+	u64 paced_ns;			/* pauses pacing scheduled */
 	u64 copy_errors;
 	ktime_t hold_start;
 	s64 hold_us;			/* how long writes were held */
 	unsigned int passes;		/* ended passes that copied chunks */
 	int error;
 };
+
+/*
+ * map(): the volume has I/O while a job runs (pacing).  At most one store
+ * per jiffy and CPU, so the line is mostly read.
+ */
+static inline void sp_mig_note_io(struct sp_mig *mig)
+{
+	unsigned long now = jiffies;
+
+	if (READ_ONCE(mig->fg_stamp) != now)
+		WRITE_ONCE(mig->fg_stamp, now);
+}
 
 /* sp-migrate.c */
 int sp_mig_init(void);

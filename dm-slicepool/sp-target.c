@@ -291,12 +291,15 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_KILL;
 	}
 	mig = rcu_dereference(v->mig);
-	if (unlikely(mig) && op_is_write(bio_op(bio)) &&
-	    idx - mig->first < mig->count) {
-		act = sp_mig_map_write(mig, ti, bio, idx - mig->first, in, pbd);
-		if (act == SP_MIG_HELD) {
-			rcu_read_unlock();
-			return DM_MAPIO_SUBMITTED;	/* held by the switch */
+	if (unlikely(mig)) {
+		sp_mig_note_io(mig);
+		if (op_is_write(bio_op(bio)) && idx - mig->first < mig->count) {
+			act = sp_mig_map_write(mig, ti, bio, idx - mig->first,
+					       in, pbd);
+			if (act == SP_MIG_HELD) {
+				rcu_read_unlock();
+				return DM_MAPIO_SUBMITTED; /* held by the switch */
+			}
 		}
 	}
 	/* Counted in the I/O epoch under RCU: sp_volume_drain_io(). */

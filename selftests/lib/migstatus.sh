@@ -7,7 +7,7 @@
 mig_field() {
 	dmsetup status "$1" | awk -v f="$2" '{
 		for (i = 1; i <= NF; i++) if ($i == "migration") break
-		n = split("state mode range dest pass cursor planned remaining dirty writes_seen dirty_set filtered cleared copied recopied bytes rate hold error mirror mirrored", k, " ")
+		n = split("state mode range dest pass cursor planned remaining dirty writes_seen dirty_set filtered cleared copied recopied bytes rate hold error mirror mirrored busy_share paced_ms", k, " ")
 		for (j = 1; j <= n; j++) if (k[j] == f) { print $(i + j); exit }
 	}'
 }

@@ -201,7 +201,7 @@ refuse "a chunk size that does not divide the slice" "chunk_kb=1000 must be a mu
 refuse "a plan beyond the job" "bad plan '0-99'" migrate start 0 "$dst" plan=0-99
 refuse "pipeline without manual" "pipeline needs manual" migrate start 0 "$dst" pipeline
 refuse "a bad mirror value" "mirror=maybe is not on or off" migrate start 0 "$dst" mirror=maybe
-refuse "depth 0" "depth must be at least 1" migrate start 0 "$dst" depth=0
+refuse "depth 0" "depth=0 is below 1" migrate start 0 "$dst" depth=0
 refuse "depth 9" "depth=9 is not a number in 0..8" migrate start 0 "$dst" depth=9
 refuse "a step with no migration" "is not migrating" migrate step 1
 msg migrate start 0 "$dst" manual || sp_die "start"

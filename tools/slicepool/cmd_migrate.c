@@ -93,9 +93,12 @@ static void print_status_text(const char *pool, const char *vol,
 	       (unsigned long long)ms->copied,
 	       (unsigned long long)ms->recopied,
 	       (unsigned long long)ms->bytes_copied, sz);
-	printf("  rate %llu MiB/s%s, writes held %lld us, error %d\n",
+	printf("  rate %llu MiB/s%s, busy share %llu%%, paced %llu ms\n",
 	       (unsigned long long)ms->rate, ms->rate ? "" : " (unthrottled)",
-	       (long long)ms->hold_us, ms->error);
+	       (unsigned long long)ms->busy_share,
+	       (unsigned long long)ms->paced_ms);
+	printf("  writes held %lld us, error %d\n", (long long)ms->hold_us,
+	       ms->error);
 }
 
 /* The report of a job that was waited for. */
@@ -135,6 +138,9 @@ static void print_report(const char *pool, const char *vol,
 	if (ms->mirror)
 		printf("  mirrored       %llu writes to copied chunks\n",
 		       (unsigned long long)ms->mirrored);
+	printf("  paced          %llu ms (busy share %llu%%)\n",
+	       (unsigned long long)ms->paced_ms,
+	       (unsigned long long)ms->busy_share);
 	printf("  writes held    %lld us at the switch\n",
 	       (long long)ms->hold_us);
 	printf("  duration       %llu.%03llu s\n",
@@ -289,7 +295,7 @@ static int migrate_set_rate(const char *pool, const char *vol,
 
 enum {
 	OPT_TO, OPT_SLICES, OPT_MODE, OPT_MIRROR, OPT_RATE, OPT_CHUNK, OPT_THRESHOLD,
-	OPT_PASSES, OPT_DEPTH, OPT_NOWAIT, OPT_ABORT, OPT_SETRATE, OPT_STATUS,
+	OPT_PASSES, OPT_DEPTH, OPT_SHARE, OPT_NOWAIT, OPT_ABORT, OPT_SETRATE, OPT_STATUS,
 };
 
 int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
@@ -304,6 +310,7 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 		{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 		{ "max-passes", required_argument, NULL, OPT_PASSES },
 		{ "depth", required_argument, NULL, OPT_DEPTH },
+		{ "busy-share", required_argument, NULL, OPT_SHARE },
 		{ "no-wait", no_argument, NULL, OPT_NOWAIT },
 		{ "abort", no_argument, NULL, OPT_ABORT },
 		{ "set-rate", required_argument, NULL, OPT_SETRATE },
@@ -377,6 +384,10 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 		case OPT_DEPTH:
 			req.depth = (long)sp_opt_ulong(cmd, "--depth", optarg,
 						       1, SP_MIG_DEPTH_MAX);
+			break;
+		case OPT_SHARE:
+			req.busy_share = (long)sp_opt_ulong(cmd, "--busy-share",
+							    optarg, 1, 100);
 			break;
 		case OPT_NOWAIT:
 			no_wait = true;

@@ -76,7 +76,7 @@ static const struct sp_cmd commands[] = {
 	{ "vol", "map", cmd_vol_map, "<pool>/<vol>",
 	  "Show the slice map: logical slice -> member, physical slice.", NULL },
 	{ NULL, "migrate", cmd_migrate,
-	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--depth N] [--no-wait] | --abort | --set-rate MIBPS | --status",
+	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--depth N] [--busy-share PCT] [--no-wait] | --abort | --set-rate MIBPS | --status",
 	  "Move a volume's slices to another member or domain while it is in\n"
 	  "use (live migration in the dm target), wait for the job with a\n"
 	  "progress display and report it; or abort the running job, change\n"
@@ -94,6 +94,8 @@ static const struct sp_cmd commands[] = {
 	  "                     (default 8)\n"
 	  "  --max-passes N     switch after N passes at most, 1..1000 (default 5)\n"
 	  "  --depth N          chunk copies in flight, 1..8 (default 2)\n"
+	  "  --busy-share PCT   while the volume has I/O, copy at about PCT percent of\n"
+	  "                     full speed, 1..100 (default 50; 100: no pacing)\n"
 	  "  --no-wait          start the job and return\n"
 	  "  --abort            abort the running job (the volume stays put)\n"
 	  "  --set-rate MIBPS   change the running job's copy throttle\n"
@@ -247,11 +249,15 @@ static void __noreturn bad_option(const struct sp_cmd *cmd, const char *arg)
 int sp_getopt(const struct sp_cmd *cmd, int argc, char **argv,
 	      const struct option *opts)
 {
-	struct option all[16];
+	struct option all[24];
 	size_t n = 0;
 	int c, idx;
 
-	while (opts && opts[n].name && n < ARRAY_SIZE(all) - 3) {
+	while (opts && opts[n].name) {
+		if (n == ARRAY_SIZE(all) - 3) {
+			fprintf(stderr, "slicepool: too many options\n");
+			exit(SP_EXIT_FAIL);
+		}
 		all[n] = opts[n];
 		n++;
 	}

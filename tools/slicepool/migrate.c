@@ -146,6 +146,7 @@ void sp_mig_req_init(struct sp_mig_req *req)
 	req->threshold = -1;
 	req->max_passes = -1;
 	req->depth = -1;
+	req->busy_share = -1;
 }
 
 void sp_mig_json(const char *key, const struct sp_mig_status *ms)
@@ -173,6 +174,8 @@ void sp_mig_json(const char *key, const struct sp_mig_status *ms)
 	js_int("error", ms->error);
 	js_bool("mirror", ms->mirror);
 	js_u64("mirrored", ms->mirrored);
+	js_u64("busy_share", ms->busy_share);
+	js_u64("paced_ms", ms->paced_ms);
 	js_close();
 }
 
@@ -398,7 +401,11 @@ int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
 		len += snprintf(msg + len, sizeof(msg) - len, " max_passes=%ld",
 				req->max_passes);
 	if (req->depth >= 0)
-		snprintf(msg + len, sizeof(msg) - len, " depth=%ld", req->depth);
+		len += snprintf(msg + len, sizeof(msg) - len, " depth=%ld",
+				req->depth);
+	if (req->busy_share >= 0)
+		snprintf(msg + len, sizeof(msg) - len, " busy_share=%ld",
+			 req->busy_share);
 
 	kmsg_open();
 	start_ms = now_ms();

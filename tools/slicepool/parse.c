@@ -137,7 +137,7 @@ int sp_mig_status_parse(const char *text, struct sp_mig_status *ms)
 	unsigned long long v[15];
 	const char *p = text;
 	long long hold;
-	unsigned long long mirrored;
+	unsigned long long mirrored, share, paced;
 	char word[16];
 	size_t i, len;
 	int n = 0;
@@ -174,19 +174,21 @@ int sp_mig_status_parse(const char *text, struct sp_mig_status *ms)
 		p += n;
 	}
 	n = 0;
-	if (sscanf(p, " %lld %d %3s %llu%n", &hold, &ms->error, word,
-		   &mirrored, &n) != 4 || !n)
+	if (sscanf(p, " %lld %d %3s %llu %llu %llu%n", &hold, &ms->error,
+		   word, &mirrored, &share, &paced, &n) != 6 || !n)
 		return -EINVAL;
 	p += n;
 	if (strcmp(word, "on") && strcmp(word, "off"))
 		return -EINVAL;
 	ms->mirror = !strcmp(word, "on");
 	ms->mirrored = mirrored;
+	ms->busy_share = share;
+	ms->paced_ms = paced;
 	if (p[strspn(p, " \t\n")])
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(states); i++)
 		known |= !strcmp(ms->state, states[i]);
-	if (!known || v[1] < v[0] || hold < 0)
+	if (!known || v[1] < v[0] || hold < 0 || !share || share > 100)
 		return -EINVAL;
 	ms->job = true;
 	ms->first = v[0];

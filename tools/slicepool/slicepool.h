@@ -237,7 +237,7 @@ struct sp_dm_status {
  * "none", or <state> <mode> <first>-<last> <dest> <pass> <cursor>
  * <planned> <remaining> <dirty> <writes_seen> <dirty_set> <filtered>
  * <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>
- * <mirror> <mirrored>.
+ * <mirror> <mirrored> <busy_share> <paced_ms>.
  */
 struct sp_mig_status {
 	bool job;			/* false: "migration none" */
@@ -252,6 +252,8 @@ struct sp_mig_status {
 	int error;			/* 0 or a negative errno */
 	bool mirror;			/* writes to copied chunks mirrored */
 	u64 mirrored;			/* mirrored writes that needed no bit */
+	u64 busy_share;			/* pacing under I/O, percent */
+	u64 paced_ms;			/* pauses pacing scheduled */
 };
 
 struct sp_volume {
@@ -323,6 +325,7 @@ struct sp_mig_req {
 	long threshold;			/* -1: the module's default */
 	long max_passes;		/* -1: the module's default */
 	long depth;			/* -1: the module's default */
+	long busy_share;		/* -1: the module's default */
 };
 
 #define SP_MIG_DEPTH_MAX	8	/* the module's SP_MIG_SLOTS */

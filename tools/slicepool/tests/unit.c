@@ -163,12 +163,12 @@ static void test_mig_status(void)
 	static const char *const full[] = {
 		"1 2 3 4 0 0 2 migration:3:online m1:1:online",
 		"migration copying filter 2-5 domain:dD",
-		"3 17 40 23 6 100 30 12 0 90 20 47185920 2 0 0 on 44",
+		"3 17 40 23 6 100 30 12 0 90 20 47185920 2 0 0 on 44 50 120",
 	};
 	static const char *const failed[] = {
 		"0 0 0 0 0 0 1 m0:4:online",
 		"migration failed none 0-3 m2",
-		"5 0 0 0 0 9 9 0 0 64 0 8388608 0 1500 -5 off 0\n",
+		"5 0 0 0 0 9 9 0 0 64 0 8388608 0 1500 -5 off 0 100 0\n",
 	};
 	char line[512];
 	struct sp_mig_status ms;
@@ -186,7 +186,8 @@ static void test_mig_status(void)
 	      ms.filtered == 12 && ms.cleared == 0 && ms.copied == 90 &&
 	      ms.recopied == 20 && ms.bytes_copied == 47185920 &&
 	      ms.rate == 2 && ms.hold_us == 0 && ms.error == 0 &&
-	      ms.mirror && ms.mirrored == 44,
+	      ms.mirror && ms.mirrored == 44 && ms.busy_share == 50 &&
+	      ms.paced_ms == 120,
 	      "migration status: counters");
 	check(sp_mig_running(&ms), "copying is running");
 	snprintf(line, sizeof(line), "%s %s %s", failed[0], failed[1],
@@ -206,15 +207,21 @@ static void test_mig_status(void)
 	      "truncated migration fields");
 	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
 			&ms) == -EINVAL, "migration fields without mirror");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 yes 0",
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0",
+			&ms) == -EINVAL, "migration fields without pacing");
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 0 0",
+			&ms) == -EINVAL, "migration busy_share 0");
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 101 0",
+			&ms) == -EINVAL, "migration busy_share over 100");
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 yes 0 50 0",
 			&ms) == -EINVAL, "migration mirror neither on nor off");
-	check(mig_parse("resting filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0",
+	check(mig_parse("resting filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 50 0",
 			&ms) == -EINVAL, "unknown migration state");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 7",
+	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 50 0 7",
 			&ms) == -EINVAL, "migration fields with one too many");
-	check(mig_parse("done filter 3-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0",
+	check(mig_parse("done filter 3-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0 50 0",
 			&ms) == -EINVAL, "migration range backwards");
-	check(!mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0",
+	check(!mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0 50 0",
 			 &ms) && !strcmp(ms.state, "done") && ms.last == 1,
 	      "a done job");
 }
