@@ -385,7 +385,8 @@ static void sp_mig_pace(struct sp_mig *mig, struct sp_mig_copy *c)
 	u64 rest;
 
 	c->ready = 0;
-	if (mig->manual || mig->busy_share >= 100 ||
+	if (mig->manual || mig->state != SP_MIG_COPYING ||
+	    mig->busy_share >= 100 ||
 	    time_before(READ_ONCE(mig->fg_stamp), c->issued_j))
 		return;
 	now = ktime_get();
