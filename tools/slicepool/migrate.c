@@ -372,6 +372,15 @@ static void start_hint(int err)
 	}
 }
 
+/* Appends " <key>=<value>" to @msg unless @value is -1 (the default). */
+static int add_opt(char *msg, size_t size, int len, const char *key,
+		   long value)
+{
+	if (value < 0 || len >= (int)size)
+		return len;
+	return len + snprintf(msg + len, size - len, " %s=%ld", key, value);
+}
+
 /*
  * Sends "migrate start" for @req. On a refusal prints why (with the
  * kernel's own log lines) and returns the negative errno.
@@ -391,21 +400,11 @@ int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
 	if (req->mirror)
 		len += snprintf(msg + len, sizeof(msg) - len, " mirror=%s",
 				req->mirror);
-	if (req->rate >= 0)
-		len += snprintf(msg + len, sizeof(msg) - len, " rate=%ld",
-				req->rate);
-	if (req->threshold >= 0)
-		len += snprintf(msg + len, sizeof(msg) - len, " threshold=%ld",
-				req->threshold);
-	if (req->max_passes >= 0)
-		len += snprintf(msg + len, sizeof(msg) - len, " max_passes=%ld",
-				req->max_passes);
-	if (req->depth >= 0)
-		len += snprintf(msg + len, sizeof(msg) - len, " depth=%ld",
-				req->depth);
-	if (req->busy_share >= 0)
-		snprintf(msg + len, sizeof(msg) - len, " busy_share=%ld",
-			 req->busy_share);
+	len = add_opt(msg, sizeof(msg), len, "rate", req->rate);
+	len = add_opt(msg, sizeof(msg), len, "threshold", req->threshold);
+	len = add_opt(msg, sizeof(msg), len, "max_passes", req->max_passes);
+	len = add_opt(msg, sizeof(msg), len, "depth", req->depth);
+	add_opt(msg, sizeof(msg), len, "busy_share", req->busy_share);
 
 	kmsg_open();
 	start_ms = now_ms();

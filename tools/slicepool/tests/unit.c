@@ -170,8 +170,32 @@ static void test_mig_status(void)
 		"migration failed none 0-3 m2",
 		"5 0 0 0 0 9 9 0 0 64 0 8388608 0 1500 -5 off 0 100 0\n",
 	};
+	/* Migration fields that are refused, and why. */
+	static const struct {
+		const char *fields, *why;
+	} bad[] = {
+		{ "copying filter 0-1 m1 1 0 4 4 0",
+		  "truncated migration fields" },
+		{ "done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
+		  "migration fields without mirror" },
+		{ "done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0",
+		  "migration fields without pacing" },
+		{ "done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 0 0",
+		  "migration busy_share 0" },
+		{ "done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 101 0",
+		  "migration busy_share over 100" },
+		{ "done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 yes 0 50 0",
+		  "migration mirror neither on nor off" },
+		{ "resting filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 50 0",
+		  "unknown migration state" },
+		{ "done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 50 0 7",
+		  "migration fields with one too many" },
+		{ "done filter 3-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0 50 0",
+		  "migration range backwards" },
+	};
 	char line[512];
 	struct sp_mig_status ms;
+	size_t i;
 	int ret;
 
 	snprintf(line, sizeof(line), "%s %s %s", full[0], full[1], full[2]);
@@ -203,24 +227,9 @@ static void test_mig_status(void)
 	      "status without migration fields");
 	check(mig_parse("none x", &ms) == -EINVAL,
 	      "migration none with trailing words");
-	check(mig_parse("copying filter 0-1 m1 1 0 4 4 0", &ms) == -EINVAL,
-	      "truncated migration fields");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0",
-			&ms) == -EINVAL, "migration fields without mirror");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0",
-			&ms) == -EINVAL, "migration fields without pacing");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 0 0",
-			&ms) == -EINVAL, "migration busy_share 0");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 101 0",
-			&ms) == -EINVAL, "migration busy_share over 100");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 yes 0 50 0",
-			&ms) == -EINVAL, "migration mirror neither on nor off");
-	check(mig_parse("resting filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 50 0",
-			&ms) == -EINVAL, "unknown migration state");
-	check(mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 on 0 50 0 7",
-			&ms) == -EINVAL, "migration fields with one too many");
-	check(mig_parse("done filter 3-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0 50 0",
-			&ms) == -EINVAL, "migration range backwards");
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		check(mig_parse(bad[i].fields, &ms) == -EINVAL, "%s",
+		      bad[i].why);
 	check(!mig_parse("done filter 0-1 m1 1 0 4 4 0 0 0 0 0 0 0 0 0 0 0 off 0 50 0",
 			 &ms) && !strcmp(ms.state, "done") && ms.last == 1,
 	      "a done job");
