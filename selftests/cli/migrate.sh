@@ -9,12 +9,12 @@
 # aborted (--abort), as is a waited-for job on SIGINT: the map and the
 # data stay.  Bad input: each refusal's exit code and message, including
 # the kernel's own reason for a refused start.  --mirror and --depth reach
-# the module (its start line in dmesg).
+# the module (its start line in dmesg), and --busy-share (the report).
 . "$(dirname "$0")/lib.sh"
 
 cli_disks 4
 ktap_header
-ktap_plan 53
+ktap_plan 56
 cli_load
 cli_teardown
 cli_wipe "${DISKS[@]:0:4}"
@@ -79,6 +79,8 @@ sp_rc 2 "migrate --mirror maybe is a usage error" migrate $P/v --to m3 --mirror 
 ktap_check "... saying on or off" err_has "--mirror: 'maybe' is not on or off"
 sp_rc 2 "migrate --depth 9 is a usage error" migrate $P/v --to m3 --depth 9
 ktap_check "... naming the range" err_has "--depth: 9 is out of range (1..8)"
+sp_rc 2 "migrate --busy-share 0 is a usage error" migrate $P/v --to m3 --busy-share 0
+ktap_check "... naming the range" err_has "--busy-share: 0 is out of range (1..100)"
 sp_rc 2 "migrate --rate -1 is a usage error" migrate $P/v --to m3 --rate -1
 ktap_check "... naming the range" err_has "--rate: '-1' is not a number (0..1048576)"
 s0=$(awk 'NR == 1 { print $2 }' "$CFG/$P/volumes/v/map")
@@ -126,14 +128,16 @@ cp "$W/b" "$W/data"
 dd if="$W/a" of="$W/data" bs=1M skip=24 seek=24 count=24 status=none
 sum_all=$(md5sum < "$W/data")
 
-sp_rc 0 "migrate --slices 0-3 --to m0 --mirror off --depth 3 (text report)" \
-	migrate $P/v --slices 0-3 --to m0 --mirror off --depth 3
+sp_rc 0 "migrate --slices 0-3 --to m0 --mirror off --depth 3 --busy-share 30 (text report)" \
+	migrate $P/v --slices 0-3 --to m0 --mirror off --depth 3 --busy-share 30
 ktap_check "... the module started it with mirror off and depth 3" \
 	grep -qE 'migrating volume v slices 0\.\.3 to m0: .*mode filter, mirror off, depth 3$' \
 		<(dmesg)
 ktap_check "... reports done and 16 MiB copied" \
 	test -n "$(grep -E '^migration of mg/v slices 0-3 to m0: done$' "$OUT")" -a \
 	     -n "$(grep -E '^  bytes copied +16777216 ' "$OUT")"
+ktap_check "... the report shows the module's busy share, 30%" \
+	grep -qE '^  paced +[0-9]+ ms \(busy share 30%\)$' "$OUT"
 ktap_check "... and slices 0-3 are on m0" \
 	test "$(awk '$1 <= 3 && $2 == "m0"' "$CFG/$P/volumes/v/map" | wc -l)" -eq 4
 sp_rc 0 "migrate --status --json" --json migrate $P/v --status
