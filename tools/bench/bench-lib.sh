@@ -154,6 +154,15 @@ result() {
 	echo "$*" >> /tmp/bench-results
 }
 
+# series <chart> <label> [<le|ge> <target>] < FILE: the per-round values of
+# one ratio (one a line in FILE) on a SERIES line, which tools/bench/charts.sh
+# draws as one PNG per chart next to the report.
+series() {
+	local tgt=-
+	[ $# -lt 4 ] || tgt="$3 $4"
+	echo "SERIES $1 | $2 | $tgt | $(tr '\n' ' ' | sed 's/ *$//')"
+}
+
 # verdict <value> <le|ge> <target>: PASS or MISS (a miss never fails the
 # bench: it is reported, not judged)
 verdict() {

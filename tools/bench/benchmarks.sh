@@ -60,6 +60,13 @@ else
 	cp "$report.console" "$report"
 fi
 took="bench took $((SECONDS - start)) s; report kept in ${report#"$top"/}"
+# One PNG chart per benchmark next to the report (ratios of every round).
+if charts=$("$top/tools/bench/charts.sh" "$report"); then
+	[ -z "$charts" ] || took+="; charts: $(echo "$charts" | sed "s|^$top/||" | tr '\n' ' ')"
+else
+	took+="; drawing the charts failed"
+	rc=1
+fi
 if [ "$rc" -eq 0 ]; then
 	rm -rf "$work" "$report.console"
 else

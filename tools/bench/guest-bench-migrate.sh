@@ -372,6 +372,11 @@ mig_table() {
 			"$sp_mb" "$lv_mb" "$sp_i" "$sp_m" "$(tail -n 1 /tmp/m.sp)" "$lv_i" "$lv_m" "$(tail -n 1 /tmp/m.lv)"
 		echo "#   slicepool round $r: $sp_info; all writes mirrored, no copy: $(tail -n 1 /tmp/m.mirr) of idle"
 	done
+	series "migrate-$load" "time slicepool/pvmove" le 0.50 < /tmp/m.time
+	series "migrate-$load" "time slicepool/pvmove-in-sync" < /tmp/m.copy
+	series "migrate-$load" "fg-iops slicepool during/idle" ge 0.70 < /tmp/m.sp
+	series "migrate-$load" "fg-iops pvmove during/idle" < /tmp/m.lv
+	series "migrate-$load" "fg-iops all-mirrored-no-copy/idle" < /tmp/m.mirr
 	r=$(median < /tmp/m.time)
 	result "migrate-$load time slicepool/pvmove median $r (target <= 0.50) $(verdict "$r" le 0.50)"
 	result "migrate-$load time slicepool/pvmove-mirror-in-sync median $(median < /tmp/m.copy)"
@@ -461,6 +466,7 @@ bench_recopy() {
 	done
 	sp_pool_remove rc sp-rc
 	nullb_remove mrc0 mrc1
+	series recopy "recopied-chunks filter/none" le 0.55 < /tmp/c.ratio
 	r=$(median < /tmp/c.ratio)
 	result "recopied-chunks filter/none median $r (target <= 0.55) $(verdict "$r" le 0.55)"
 }

@@ -202,6 +202,9 @@ bench_remote() {
 			printf "$fmt" "remote-$rw" "$r" "$a" "$c" "$b" \
 				"$(tail -n 1 /tmp/rm.ratio)" "$(tail -n 1 /tmp/rm.lratio)"
 		done
+		series remote "remote-4k-$rw slicepool/raw" ge 0.95 < /tmp/rm.ratio
+		series remote "remote-4k-$rw dm-linear/raw" < /tmp/rm.lratio
+		series remote "remote-4k-$rw slicepool/dm-linear" < /tmp/rm.slratio
 		r=$(median < /tmp/rm.ratio)
 		result "remote-4k-$rw-iops slicepool/raw median $r (target >= 0.95) $(verdict "$r" ge 0.95)"
 		echo "remote-4k-$rw-iops control: dm-linear/raw median $(median < /tmp/rm.lratio)," \

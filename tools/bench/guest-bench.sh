@@ -85,6 +85,8 @@ bench_iops() {
 			echo "$rt" >> /tmp/r.thin
 			printf '%-10s %5s %12s %12s %12s %10s %10s\n' "$rw" "$r" "${v[$sp]}" "${v[$lin]}" "${v[$thin]}" "$rl" "$rt"
 		done
+		series iops "4k-$rw slicepool/dm-linear" ge 0.97 < /tmp/r.lin
+		series iops "4k-$rw slicepool/dm-thin" < /tmp/r.thin
 		rl=$(median < /tmp/r.lin)
 		result "4k-$rw-iops slicepool/dm-linear median $rl (target >= 0.97) $(verdict "$rl" ge 0.97)"
 		result "4k-$rw-iops slicepool/dm-thin   median $(median < /tmp/r.thin)"
@@ -125,6 +127,8 @@ bench_seq() {
 		ratio "$a" "$b" >> /tmp/s.st
 		printf '%-10s %5s %12s %12s %12s %10s %10s\n' seq-1m "$r" "$a" "$b" "$sum" "$(tail -n 1 /tmp/s.sum)" "$(tail -n 1 /tmp/s.st)"
 	done
+	series seq "seq-1m-read slicepool/sum-of-caps" ge 0.90 < /tmp/s.sum
+	series seq "seq-1m-read slicepool/dm-stripe" < /tmp/s.st
 	m=$(median < /tmp/s.sum)
 	result "seq-1m-read MiB/s slicepool/sum-of-caps median $m (target >= 0.90) $(verdict "$m" ge 0.90)"
 	result "seq-1m-read MiB/s slicepool/dm-stripe   median $(median < /tmp/s.st)"
