@@ -432,7 +432,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 			strerror(-ret));
 		goto out;
 	}
-	lockfd = spa_path(lock, sizeof(lock), "%s/agent.lock", c->state_dir);
+	lockfd = spu_path(lock, sizeof(lock), "%s/agent.lock", c->state_dir);
 	if (!lockfd)
 		lockfd = spa_lock_file(lock, false);
 	if (lockfd < 0) {

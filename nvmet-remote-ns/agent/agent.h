@@ -37,17 +37,10 @@
 #include <pthread.h>
 #include <syslog.h>
 
-/* The kernel's names for fixed-size integers. */
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef long long s64;
+/* The kernel's integer names and __printf: libspu's shim (tools/lib/spu.h). */
+#include "spu.h"
 
 #define SPA_ATTR(x)		__attribute__((x))
-#ifndef __printf
-#define __printf(a, b)		SPA_ATTR(format(printf, a, b))
-#endif
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))

@@ -61,13 +61,13 @@ static int ledger_open(const struct spa_config *c, struct spa_ledger *l,
 	if (mkdir(c->state_dir, 0700) && errno != EEXIST)
 		return spa_reason(why, wlen, -errno, "cannot create %s: %s",
 				  c->state_dir, strerror(errno));
-	if (spa_path(path, sizeof(path), "%s/borrow.lock", c->state_dir))
+	if (spu_path(path, sizeof(path), "%s/borrow.lock", c->state_dir))
 		return -ENAMETOOLONG;
 	fd = spa_lock_file(path, true);
 	if (fd < 0)
 		return spa_reason(why, wlen, fd, "cannot lock %s: %s", path,
 				  strerror(-fd));
-	ret = spa_path(path, sizeof(path), "%s/borrowed", c->state_dir);
+	ret = spu_path(path, sizeof(path), "%s/borrowed", c->state_dir);
 	if (!ret)
 		ret = spa_ledger_load(l, path, false, why, wlen);
 	if (ret) {
@@ -346,7 +346,7 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	if (ret)
 		return ret;
 	/* What a borrow needs here, checked before asking for anything. */
-	if (spa_path(tmp, sizeof(tmp), "%s/%s", spa_sp_root(), c->pool) ||
+	if (spu_path(tmp, sizeof(tmp), "%s/%s", spa_sp_root(), c->pool) ||
 	    !spa_exists(tmp))
 		return spa_reason(why, wlen, -ENOENT,
 				  "pool %s does not exist here (slicepool pool create, or assemble)",
@@ -627,10 +627,10 @@ static u64 sp_attr(const char *pool, const char *m, const char *attr)
 	int ret;
 
 	if (m)
-		ret = spa_path(path, sizeof(path), "%s/%s/members/%s/%s",
+		ret = spu_path(path, sizeof(path), "%s/%s/members/%s/%s",
 			       spa_sp_root(), pool, m, attr);
 	else
-		ret = spa_path(path, sizeof(path), "%s/%s/%s", spa_sp_root(),
+		ret = spu_path(path, sizeof(path), "%s/%s/%s", spa_sp_root(),
 			       pool, attr);
 	if (ret || spa_read_u64(path, &v))
 		return 0;
@@ -687,7 +687,7 @@ static int resize_check(const struct spa_config *c, const struct spa_grant *g,
 		return spa_reason(why, wlen, -ENOENT,
 				  "grant %016llx: member %s of pool %s is missing",
 				  grant_id, g->name, c->pool);
-	if (spa_path(path, sizeof(path), "%s/%s/members/%s/revalidate_size",
+	if (spu_path(path, sizeof(path), "%s/%s/members/%s/revalidate_size",
 		     spa_sp_root(), c->pool, g->name) || !spa_exists(path))
 		return spa_reason(why, wlen, -EOPNOTSUPP,
 				  "dm-slicepool cannot grow member %s (no %s: a module from before members could grow); nothing was asked",
@@ -785,7 +785,7 @@ int spa_resize(const struct spa_config *c, const struct spa_key *key,
 	spa_info("%s shows %s after %u ms (%s)", r.dev, b, r.wait_ms,
 		 r.rescanned ? "after a rescan" :
 		 "nvmet's namespace-attribute notice");
-	if (spa_path(path, sizeof(path), "%s/%s/members/%s/revalidate_size",
+	if (spu_path(path, sizeof(path), "%s/%s/members/%s/revalidate_size",
 		     spa_sp_root(), c->pool, g->name)) {
 		ret = -ENAMETOOLONG;
 		goto out;

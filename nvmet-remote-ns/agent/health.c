@@ -25,7 +25,7 @@
 
 static int health_path(const struct spa_config *c, char *buf, size_t len)
 {
-	return spa_path(buf, len, "%s/health", c->state_dir);
+	return spu_path(buf, len, "%s/health", c->state_dir);
 }
 
 int spa_health_save(struct spa_peers *t, const struct spa_config *c)

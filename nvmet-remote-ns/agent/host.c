@@ -207,17 +207,17 @@ int spa_nvme_find_ns(const char *subnqn, const char *uuid, char *dev,
 	size_t n, i;
 	int ret = -ENOENT;
 
-	if (spa_path(path, sizeof(path), "%s/block", spa_sysfs_root()) ||
+	if (spu_path(path, sizeof(path), "%s/block", spa_sysfs_root()) ||
 	    spa_list_dir(path, &names, &n))
 		return -ENOENT;
 	for (i = 0; i < n && ret; i++) {
 		if (!nvme_ns_name(names[i]))
 			continue;
-		if (spa_path(path, sizeof(path), "%s/block/%s/device/subsysnqn",
+		if (spu_path(path, sizeof(path), "%s/block/%s/device/subsysnqn",
 			     spa_sysfs_root(), names[i]) ||
 		    spa_read_file(path, val, sizeof(val)) || strcmp(val, subnqn))
 			continue;
-		if (spa_path(path, sizeof(path), "%s/block/%s/uuid",
+		if (spu_path(path, sizeof(path), "%s/block/%s/uuid",
 			     spa_sysfs_root(), names[i]) ||
 		    spa_read_file(path, val, sizeof(val)) ||
 		    strcasecmp(val, uuid))
@@ -242,11 +242,11 @@ static unsigned int walk_ctrls(const char *subnqn,
 	char **names;
 	size_t n, i;
 
-	if (spa_path(dir, sizeof(dir), "%s/class/nvme", spa_sysfs_root()) ||
+	if (spu_path(dir, sizeof(dir), "%s/class/nvme", spa_sysfs_root()) ||
 	    spa_list_dir(dir, &names, &n))
 		return 0;
 	for (i = 0; i < n; i++) {
-		if (spa_path(dir, sizeof(dir), "%s/class/nvme/%s",
+		if (spu_path(dir, sizeof(dir), "%s/class/nvme/%s",
 			     spa_sysfs_root(), names[i]))
 			continue;
 		snprintf(path, sizeof(path), "%s/subsysnqn", dir);
@@ -300,7 +300,7 @@ int spa_blockdev_bytes(const char *dev, u64 *bytes)
 	int ret;
 
 	name = name ? name + 1 : dev;
-	if (!name[0] || spa_path(path, sizeof(path), "%s/block/%s/size",
+	if (!name[0] || spu_path(path, sizeof(path), "%s/block/%s/size",
 				 spa_sysfs_root(), name))
 		return -EINVAL;
 	ret = spa_read_u64(path, &sectors);

@@ -128,7 +128,7 @@ static int real_vol_restore(void *ctx, const char *pool, const char *vol,
 		return 0;
 	if (ret < 0)
 		return ret;
-	if (spa_path(path, sizeof(path), "%s/%s/volumes/%s/uuid",
+	if (spu_path(path, sizeof(path), "%s/%s/volumes/%s/uuid",
 		     spa_sp_root(), pool, vol) ||
 	    spa_read_file(path, uuid, sizeof(uuid)) ||
 	    !spa_valid_uuid_str(uuid)) {
@@ -295,7 +295,7 @@ int spa_lender_init(struct spa_lender *l, const struct spa_config *cfg,
 		       cfg->max_grants);
 	if (spa_subnqn_prefix(cfg, l->subnqn_prefix,
 			      sizeof(l->subnqn_prefix)) ||
-	    spa_path(path, sizeof(path), "%s/grants", cfg->state_dir))
+	    spu_path(path, sizeof(path), "%s/grants", cfg->state_dir))
 		return -ENAMETOOLONG;
 	ret = spa_ledger_load(&l->ledger, path, true, why, wlen);
 	if (ret)

@@ -197,7 +197,7 @@ static int cmd_status(const struct spa_config *c)
 	size_t i;
 
 	for (pass = 0; pass < 2; pass++) {
-		if (spa_path(path, sizeof(path), "%s/%s", c->state_dir,
+		if (spu_path(path, sizeof(path), "%s/%s", c->state_dir,
 			     pass ? "borrowed" : "grants") ||
 		    spa_ledger_load(&l, path, !pass, why, sizeof(why))) {
 			fprintf(stderr, "slicepool-agent: %s\n", why);

@@ -85,7 +85,7 @@ static int ensure_port(const struct spa_tport *e, char *why, size_t wlen)
 	int ret;
 
 	snprintf(svc, sizeof(svc), "%u", e->trsvcid);
-	if (spa_path(port, sizeof(port), "%s/ports/%u", r, e->port_id))
+	if (spu_path(port, sizeof(port), "%s/ports/%u", r, e->port_id))
 		return -ENAMETOOLONG;
 	if (spa_exists(port)) {
 		snprintf(path, sizeof(path), "%s/addr_trtype", port);
@@ -148,9 +148,9 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 		return spa_reason(why, wlen, -ENOENT,
 				  "%s is missing: load nvmet-tcp (modprobe nvmet-tcp)",
 				  r);
-	if (spa_path(host, sizeof(host), "%s/hosts/%s", r, e->hostnqn) ||
-	    spa_path(sub, sizeof(sub), "%s/subsystems/%s", r, e->subnqn) ||
-	    spa_path(ns, sizeof(ns), "%s/namespaces/%u", sub, e->nsid))
+	if (spu_path(host, sizeof(host), "%s/hosts/%s", r, e->hostnqn) ||
+	    spu_path(sub, sizeof(sub), "%s/subsystems/%s", r, e->subnqn) ||
+	    spu_path(ns, sizeof(ns), "%s/namespaces/%u", sub, e->nsid))
 		return -ENAMETOOLONG;
 
 	ret = mkdir_ok(host);
@@ -168,7 +168,7 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 	snprintf(path, sizeof(path), "%s/attr_allow_any_host", sub);
 	ret = spa_write_file(path, "0");
 	if (!ret)
-		ret = spa_path(path, sizeof(path), "%s/allowed_hosts/%s", sub,
+		ret = spu_path(path, sizeof(path), "%s/allowed_hosts/%s", sub,
 			       e->hostnqn);
 	if (!ret)
 		ret = link_ok(host, path);
@@ -220,7 +220,7 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 		ret = ensure_port(&tp[i], why, wlen);
 		if (ret)
 			goto undo;
-		if (spa_path(path, sizeof(path), "%s/ports/%u/subsystems/%s",
+		if (spu_path(path, sizeof(path), "%s/ports/%u/subsystems/%s",
 			     r, tp[i].port_id, e->subnqn)) {
 			ret = -ENAMETOOLONG;
 			goto undo;
@@ -247,13 +247,13 @@ static bool host_in_use(const char *hostnqn, const char *except)
 	size_t n, i;
 	bool used = false;
 
-	if (spa_path(path, sizeof(path), "%s/subsystems", spa_nvmet_root()) ||
+	if (spu_path(path, sizeof(path), "%s/subsystems", spa_nvmet_root()) ||
 	    spa_list_dir(path, &subs, &n))
 		return true;	/* when in doubt, keep it */
 	for (i = 0; i < n && !used; i++) {
 		if (!strcmp(subs[i], except))
 			continue;
-		if (!spa_path(path, sizeof(path),
+		if (!spu_path(path, sizeof(path),
 			      "%s/subsystems/%s/allowed_hosts/%s",
 			      spa_nvmet_root(), subs[i], hostnqn))
 			used = spa_exists(path);
@@ -269,7 +269,7 @@ static void drop_port_if_empty(unsigned long id)
 	char **names;
 	size_t n;
 
-	if (spa_path(port, sizeof(port), "%s/ports/%lu", spa_nvmet_root(),
+	if (spu_path(port, sizeof(port), "%s/ports/%lu", spa_nvmet_root(),
 		     id))
 		return;
 	snprintf(path, sizeof(path), "%s/subsystems", port);
@@ -294,11 +294,11 @@ static int unlink_ports(const char *subnqn, unsigned long *ids,
 	unsigned int k = 0;
 	int ret = 0;
 
-	if (spa_path(path, sizeof(path), "%s/ports", r) ||
+	if (spu_path(path, sizeof(path), "%s/ports", r) ||
 	    spa_list_dir(path, &ports, &np))
 		return 0;	/* no ports: nothing linked */
 	for (i = 0; i < np; i++) {
-		if (spa_path(path, sizeof(path), "%s/ports/%s/subsystems/%s",
+		if (spu_path(path, sizeof(path), "%s/ports/%s/subsystems/%s",
 			     r, ports[i], subnqn))
 			continue;
 		if (unlink(path)) {
@@ -325,7 +325,7 @@ int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 	size_t n = 0, nh = 0, i;
 	int ret = 0, err, nids;
 
-	if (spa_path(sub, sizeof(sub), "%s/subsystems/%s", r, subnqn))
+	if (spu_path(sub, sizeof(sub), "%s/subsystems/%s", r, subnqn))
 		return -ENAMETOOLONG;
 	nids = unlink_ports(subnqn, ids, ARRAY_SIZE(ids), why, wlen);
 	if (nids < 0) {
@@ -391,7 +391,7 @@ int spa_nvmet_list(const char *prefix, char ***names, size_t *count)
 
 	*names = NULL;
 	*count = 0;
-	if (spa_path(path, sizeof(path), "%s/subsystems", spa_nvmet_root()))
+	if (spu_path(path, sizeof(path), "%s/subsystems", spa_nvmet_root()))
 		return -ENAMETOOLONG;
 	ret = spa_list_dir(path, &v, &n);
 	if (ret == -ENOENT)
@@ -417,15 +417,15 @@ bool spa_nvmet_exported(const char *subnqn, u16 port_id)
 	u64 en;
 	bool ok = false;
 
-	if (spa_path(path, sizeof(path), "%s/ports/%u/subsystems/%s",
+	if (spu_path(path, sizeof(path), "%s/ports/%u/subsystems/%s",
 		     spa_nvmet_root(), port_id, subnqn) || !spa_exists(path))
 		return false;
-	if (spa_path(path, sizeof(path), "%s/subsystems/%s/namespaces",
+	if (spu_path(path, sizeof(path), "%s/subsystems/%s/namespaces",
 		     spa_nvmet_root(), subnqn) ||
 	    spa_list_dir(path, &ns, &n))
 		return false;
 	for (i = 0; i < n && !ok; i++) {
-		if (!spa_path(path, sizeof(path),
+		if (!spu_path(path, sizeof(path),
 			      "%s/subsystems/%s/namespaces/%s/enable",
 			      spa_nvmet_root(), subnqn, ns[i]) &&
 		    !spa_read_u64(path, &en) && en == 1)
@@ -441,7 +441,7 @@ int spa_nvmet_revalidate(const char *subnqn, unsigned int nsid, char *why,
 	char path[PATH_MAX];
 	int ret;
 
-	if (spa_path(path, sizeof(path),
+	if (spu_path(path, sizeof(path),
 		     "%s/subsystems/%s/namespaces/%u/revalidate_size",
 		     spa_nvmet_root(), subnqn, nsid))
 		return -ENAMETOOLONG;

@@ -29,7 +29,7 @@ void spa_peers_init(struct spa_peers *t, const struct spa_config *c)
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
 	snprintf(t->self, sizeof(t->self), "%s", c->node);
-	if (spa_path(t->path, sizeof(t->path), "%s/peers", c->state_dir))
+	if (spu_path(t->path, sizeof(t->path), "%s/peers", c->state_dir))
 		t->path[0] = '\0';
 	for (i = 0; i < c->nr_peers && i < SPA_PEERS_MAX; i++) {
 		snprintf(t->p[i].name, sizeof(t->p[i].name), "%s",
@@ -265,7 +265,7 @@ int spa_peer_resolve(const struct spa_config *c, const char *name,
 			return 0;
 		}
 	}
-	if (!spa_path(path, sizeof(path), "%s/peers", c->state_dir))
+	if (!spu_path(path, sizeof(path), "%s/peers", c->state_dir))
 		spa_learned_read(path, resolve_one, &r);
 	if (r.found)
 		return 0;

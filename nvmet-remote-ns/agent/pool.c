@@ -28,7 +28,7 @@ int spa_pool_space(const char *pool, struct spa_space *s, char *why,
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	if (spa_path(path, sizeof(path), "%s/%s/slice_mb", r, pool))
+	if (spu_path(path, sizeof(path), "%s/%s/slice_mb", r, pool))
 		return -ENAMETOOLONG;
 	ret = spa_read_u64(path, &mb);
 	if (ret)
@@ -39,23 +39,23 @@ int spa_pool_space(const char *pool, struct spa_space *s, char *why,
 		return spa_reason(why, wlen, -EINVAL, "pool %s: slice_mb is 0",
 				  pool);
 	s->slice_bytes = mb << 20;
-	if (spa_path(path, sizeof(path), "%s/%s/members", r, pool))
+	if (spu_path(path, sizeof(path), "%s/%s/members", r, pool))
 		return -ENAMETOOLONG;
 	ret = spa_list_dir(path, &names, &n);
 	if (ret)
 		return spa_reason(why, wlen, ret, "cannot list %s: %s", path,
 				  strerror(-ret));
 	for (i = 0; i < n; i++) {
-		if (spa_path(path, sizeof(path), "%s/%s/members/%s/enable", r,
+		if (spu_path(path, sizeof(path), "%s/%s/members/%s/enable", r,
 			     pool, names[i]) ||
 		    spa_read_u64(path, &enable) || enable != 1)
 			continue;
-		if (spa_path(path, sizeof(path), "%s/%s/members/%s/state", r,
+		if (spu_path(path, sizeof(path), "%s/%s/members/%s/state", r,
 			     pool, names[i]) ||
 		    spa_read_file(path, buf, sizeof(buf)) ||
 		    strcmp(buf, "online"))
 			continue;
-		if (spa_path(path, sizeof(path),
+		if (spu_path(path, sizeof(path),
 			     "%s/%s/members/%s/free_slices", r, pool,
 			     names[i]) ||
 		    spa_read_u64(path, &free_slices))
@@ -71,7 +71,7 @@ bool spa_vol_bound(const char *pool, const char *vol)
 {
 	char path[PATH_MAX];
 
-	return !spa_path(path, sizeof(path), "%s/%s/volumes/%s",
+	return !spu_path(path, sizeof(path), "%s/%s/volumes/%s",
 			 spa_sp_root(), pool, vol) && spa_exists(path);
 }
 
@@ -83,7 +83,7 @@ static int for_discovered(const char *pool,
 	size_t n;
 	FILE *f;
 
-	if (spa_path(path, sizeof(path), "%s/%s/discovered", spa_sp_root(),
+	if (spu_path(path, sizeof(path), "%s/%s/discovered", spa_sp_root(),
 		     pool))
 		return -ENAMETOOLONG;
 	f = fopen(path, "re");
@@ -123,7 +123,7 @@ int spa_vol_set_size(const char *pool, const char *vol, u64 size, char *why,
 	char path[PATH_MAX], val[32];
 	int ret;
 
-	if (spa_path(path, sizeof(path), "%s/%s/volumes/%s/size",
+	if (spu_path(path, sizeof(path), "%s/%s/volumes/%s/size",
 		     spa_sp_root(), pool, vol))
 		return -ENAMETOOLONG;
 	snprintf(val, sizeof(val), "%llu", size);
@@ -141,7 +141,7 @@ int spa_vol_make(const char *pool, const char *vol, u64 size,
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int ret, r2;
 
-	if (spa_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
 		     pool, vol))
 		return -ENAMETOOLONG;
 	ret = spa_mkdir(dir);
@@ -178,7 +178,7 @@ int spa_vol_bind(const char *pool, const char *vol, char *why, size_t wlen)
 		return spa_reason(why, wlen, -ENOENT,
 				  "volume %s/%s is neither bound nor discovered",
 				  pool, vol);
-	if (spa_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
 		     pool, vol))
 		return -ENAMETOOLONG;
 	ret = spa_mkdir(dir);
@@ -201,7 +201,7 @@ int spa_vol_destroy(const char *pool, const char *vol, char *why,
 		if (ret)
 			return ret;
 	}
-	if (spa_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
 		     pool, vol))
 		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), "%s/size", dir);
@@ -261,7 +261,7 @@ int spa_vol_list(const char *pool, const char *prefix, char ***names,
 
 	*names = NULL;
 	*count = 0;
-	if (spa_path(path, sizeof(path), "%s/%s/volumes", spa_sp_root(), pool))
+	if (spu_path(path, sizeof(path), "%s/%s/volumes", spa_sp_root(), pool))
 		return -ENAMETOOLONG;
 	ret = spa_list_dir(path, &bound, &nb);
 	if (ret)
@@ -287,7 +287,7 @@ bool spa_member_exists(const char *pool, const char *name)
 {
 	char path[PATH_MAX];
 
-	return !spa_path(path, sizeof(path), "%s/%s/members/%s",
+	return !spu_path(path, sizeof(path), "%s/%s/members/%s",
 			 spa_sp_root(), pool, name) && spa_exists(path);
 }
 
@@ -297,7 +297,7 @@ int spa_member_add(const char *pool, const char *name, const char *dev,
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int ret;
 
-	if (spa_path(dir, sizeof(dir), "%s/%s/members/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/members/%s", spa_sp_root(),
 		     pool, name))
 		return -ENAMETOOLONG;
 	ret = spa_mkdir(dir);
@@ -340,7 +340,7 @@ int spa_member_remove(const char *pool, const char *name, char *why,
 	u64 enable = 0;
 	int ret;
 
-	if (spa_path(dir, sizeof(dir), "%s/%s/members/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/members/%s", spa_sp_root(),
 		     pool, name))
 		return -ENAMETOOLONG;
 	if (!spa_exists(dir))

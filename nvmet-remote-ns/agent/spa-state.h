@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <limits.h>
 
+#include "spu.h"	/* spu_path(), the integer names, __printf */
+
 #define SPA_STATE_ATTR(x)	__attribute__((x))
 #ifndef __printf
 #define __printf(a, b)		SPA_STATE_ATTR(format(printf, a, b))
@@ -126,7 +128,6 @@ const char *spa_sp_root(void);
 const char *spa_nvmet_root(void);
 const char *spa_sysfs_root(void);
 
-int spa_path(char *buf, size_t len, const char *fmt, ...) __printf(3, 4);
 /* Formats the reason into @why (if any) and returns @ret (an -errno). */
 int spa_reason(char *why, size_t wlen, int ret, const char *fmt, ...)
 	__printf(4, 5);

@@ -354,7 +354,7 @@ int spa_grant_id_parse(const char *s, u64 *id)
 
 int spa_subnqn_prefix(const struct spa_config *c, char *buf, size_t len)
 {
-	return spa_path(buf, len, "%s:grant:%s:", c->nqn_prefix, c->node);
+	return spu_path(buf, len, "%s:grant:%s:", c->nqn_prefix, c->node);
 }
 
 /* ------------------------------------------------ <state_dir>/peers */
@@ -427,7 +427,7 @@ int spa_known_peers(const struct spa_config *c,
 		out[k.n].p = c->peers[k.n];
 		out[k.n].configured = true;
 	}
-	ret = spa_path(path, sizeof(path), "%s/peers", c->state_dir);
+	ret = spu_path(path, sizeof(path), "%s/peers", c->state_dir);
 	if (!ret)
 		ret = spa_learned_read(path, known_one, &k);
 	if (ret && ret != -ENOENT)
@@ -472,7 +472,7 @@ void spa_health_load(const struct spa_config *c, u64 now_ms,
 	int st;
 
 	memset(h, 0, sizeof(*h));
-	if (spa_path(path, sizeof(path), "%s/health", c->state_dir))
+	if (spu_path(path, sizeof(path), "%s/health", c->state_dir))
 		return;
 	f = fopen(path, "re");
 	if (!f)

@@ -647,7 +647,7 @@ static void count_kernel_missing(struct asm_pool *p, const char *vol,
 
 /* Whether a live table predates the return of some of its slices. */
 static bool table_stale(struct asm_pool *p, const char *vol,
-			const struct sp_dm_info *info)
+			const struct spu_dm_info *info)
 {
 	struct sp_map_entry *map;
 	struct sp_dm_status st;
@@ -671,7 +671,7 @@ static bool table_stale(struct asm_pool *p, const char *vol,
 static void start_volumes(struct asm_state *s, struct asm_pool *p)
 {
 	char dm_name[2 * SP_NAME_MAX + 2];
-	struct sp_dm_info info;
+	struct spu_dm_info info;
 	char **names, *uuid;
 	size_t i, j, n;
 	s64 size, missing;
@@ -691,9 +691,9 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 		if (missing > 0)
 			p->degraded = true;
 		sp_dm_name(p->name, names[i], dm_name, sizeof(dm_name));
-		if (sp_dm_info(dm_name, &info)) {
+		if (spu_dm_info(dm_name, &info)) {
 			pool_err(p, "cannot talk to device-mapper: %s (modprobe dm-mod)",
-				 sp_dm_last_error());
+				 spu_dm_last_error());
 			break;
 		}
 		if (info.exists) {
@@ -705,7 +705,7 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 				if (sp_dm_reload_resume(dm_name, info.length,
 							p->name, names[i])) {
 					pool_err(p, "cannot reload dm device %s: %s",
-						 dm_name, sp_dm_last_error());
+						 dm_name, spu_dm_last_error());
 					if (v)
 						v->result = "failed";
 				} else if (v) {
@@ -730,7 +730,7 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 		free(uuid);
 		if (ret) {
 			pool_err(p, "cannot create dm device %s: %s",
-				 dm_name, sp_dm_last_error());
+				 dm_name, spu_dm_last_error());
 			if (v)
 				v->result = "failed";
 		} else if (v) {

@@ -5,40 +5,32 @@
  * All paths are relative to the slicepool configfs root, which is
  * /sys/kernel/config/slicepool unless the environment variable
  * SLICEPOOL_CONFIGFS names another directory (used by the host tests).
- * Functions return 0 or a negative errno and print nothing, except
- * cfs_check_root().
+ * The file operations are libspu's (tools/lib/spu-fs.c, shared with the agent);
+ * this file adds the tool's root and printf-style paths.  Functions
+ * return 0 or a negative errno and print nothing, except cfs_check_root().
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "slicepool.h"
 
 const char *cfs_root(void)
 {
-	const char *r = getenv("SLICEPOOL_CONFIGFS");
-
-	return r && *r ? r : SP_CONFIGFS_DEFAULT;
+	return spu_root("SLICEPOOL_CONFIGFS", SP_CONFIGFS_DEFAULT);
 }
 
 static int vpath(char *buf, size_t len, const char *fmt, va_list ap)
 {
 	char rel[PATH_MAX];
-	int n;
+	int ret;
 
-	n = vsnprintf(rel, sizeof(rel), fmt, ap);
-	if (n < 0 || (size_t)n >= sizeof(rel))
-		return -ENAMETOOLONG;
-	n = snprintf(buf, len, "%s/%s", cfs_root(), rel);
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	ret = spu_vpath(rel, sizeof(rel), fmt, ap);
+	return ret ? ret : spu_path(buf, len, "%s/%s", cfs_root(), rel);
 }
 
 /* True when configfs is not mounted at /sys/kernel/config (empty dir). */
@@ -84,203 +76,123 @@ int cfs_check_root(void)
 	return -err;
 }
 
-bool cfs_exists(const char *fmt, ...)
+enum cfs_op { CFS_EXISTS, CFS_READ, CFS_READ_S64, CFS_WRITE, CFS_MKDIR,
+	      CFS_RMDIR, CFS_LIST };
+
+/*
+ * One operation on the configfs path made from @fmt and @ap: what every
+ * public function below does, after collecting its arguments.
+ */
+static int cfs_do(enum cfs_op op, void *out, size_t *count, const char *val,
+		  const char *fmt, va_list ap)
 {
 	char path[PATH_MAX];
+	int ret;
+
+	ret = vpath(path, sizeof(path), fmt, ap);
+	if (ret)
+		return ret;
+	switch (op) {
+	case CFS_EXISTS:
+		return spu_exists(path) ? 0 : -ENOENT;
+	case CFS_READ:
+		return spu_read_alloc(path, out);
+	case CFS_READ_S64:
+		return spu_read_s64(path, out);
+	case CFS_WRITE:
+		return spu_write(path, val, false);
+	case CFS_MKDIR:
+		return spu_mkdir(path);
+	case CFS_RMDIR:
+		return spu_rmdir(path);
+	case CFS_LIST:
+		return spu_list(path, true, out, count);
+	}
+	return -EINVAL;
+}
+
+bool cfs_exists(const char *fmt, ...)
+{
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vpath(path, sizeof(path), fmt, ap);
+	ret = cfs_do(CFS_EXISTS, NULL, NULL, NULL, fmt, ap);
 	va_end(ap);
-	return !ret && access(path, F_OK) == 0;
-}
-
-static int read_path(const char *path, char **out)
-{
-	size_t cap = 4096, len = 0;
-	char *buf;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = sp_zalloc(cap + 1);
-	for (;;) {
-		if (len == cap) {
-			cap *= 2;
-			buf = sp_realloc_array(buf, cap + 1, 1);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			close(fd);
-			free(buf);
-			return (int)n;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
+	return !ret;
 }
 
 /* Reads a whole attribute into a malloc'ed, NUL-terminated string. */
 int cfs_read(char **out, const char *fmt, ...)
 {
-	char path[PATH_MAX];
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vpath(path, sizeof(path), fmt, ap);
+	ret = cfs_do(CFS_READ, out, NULL, NULL, fmt, ap);
 	va_end(ap);
-	if (ret)
-		return ret;
-	return read_path(path, out);
+	return ret;
 }
 
 /* Reads a numeric attribute. */
 int cfs_read_s64(s64 *out, const char *fmt, ...)
 {
-	char path[PATH_MAX];
-	long long v;
-	char *buf, *end;
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vpath(path, sizeof(path), fmt, ap);
+	ret = cfs_do(CFS_READ_S64, out, NULL, NULL, fmt, ap);
 	va_end(ap);
-	if (ret)
-		return ret;
-	ret = read_path(path, &buf);
-	if (ret)
-		return ret;
-	sp_strip(buf);
-	errno = 0;
-	v = strtoll(buf, &end, 0);
-	if (errno || end == buf || *end)
-		ret = -EINVAL;
-	else
-		*out = v;
-	free(buf);
 	return ret;
 }
 
 /* Writes @val (without a newline) to an attribute in one write(). */
 int cfs_write(const char *val, const char *fmt, ...)
 {
-	char path[PATH_MAX];
-	size_t len = strlen(val);
 	va_list ap;
-	ssize_t n;
-	int fd, ret;
+	int ret;
 
 	va_start(ap, fmt);
-	ret = vpath(path, sizeof(path), fmt, ap);
+	ret = cfs_do(CFS_WRITE, NULL, NULL, val, fmt, ap);
 	va_end(ap);
-	if (ret)
-		return ret;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, len);
-	if (n < 0)
-		ret = -errno;
-	else if ((size_t)n != len)
-		ret = -EIO;
-	if (close(fd) && !ret)
-		ret = -errno;
 	return ret;
 }
 
 int cfs_mkdir(const char *fmt, ...)
 {
-	char path[PATH_MAX];
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vpath(path, sizeof(path), fmt, ap);
+	ret = cfs_do(CFS_MKDIR, NULL, NULL, NULL, fmt, ap);
 	va_end(ap);
-	if (ret)
-		return ret;
-	return mkdir(path, 0755) ? -errno : 0;
+	return ret;
 }
 
 int cfs_rmdir(const char *fmt, ...)
 {
-	char path[PATH_MAX];
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vpath(path, sizeof(path), fmt, ap);
+	ret = cfs_do(CFS_RMDIR, NULL, NULL, NULL, fmt, ap);
 	va_end(ap);
-	if (ret)
-		return ret;
-	return rmdir(path) ? -errno : 0;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return ret;
 }
 
 /* Lists the subdirectories of a directory, sorted by name. */
 int cfs_list(char ***names, size_t *count, const char *fmt, ...)
 {
-	char path[PATH_MAX], sub[PATH_MAX];
-	char **v = NULL;
-	struct dirent *de;
-	struct stat st;
-	size_t n = 0;
 	va_list ap;
-	DIR *d;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vpath(path, sizeof(path), fmt, ap);
+	ret = cfs_do(CFS_LIST, names, count, NULL, fmt, ap);
 	va_end(ap);
-	if (ret)
-		return ret;
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (de->d_type != DT_DIR) {
-			if (de->d_type != DT_UNKNOWN)
-				continue;
-			if (snprintf(sub, sizeof(sub), "%s/%s", path,
-				     de->d_name) >= (int)sizeof(sub) ||
-			    stat(sub, &st) || !S_ISDIR(st.st_mode))
-				continue;
-		}
-		v = sp_realloc_array(v, n + 1, sizeof(*v));
-		v[n++] = sp_strdup(de->d_name);
-	}
-	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_names);
-	*names = v;
-	*count = n;
-	return 0;
+	return ret;
 }
 
 void cfs_free_list(char **names, size_t count)
 {
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		free(names[i]);
-	free(names);
+	spu_free_list(names, count);
 }

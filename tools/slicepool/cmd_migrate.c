@@ -170,7 +170,7 @@ static int need_volume(const char *pool, const char *vol, const char *dm_name,
 		       dm_name);
 	else if (ret)
 		sp_err("cannot read the status of dm device '%s': %s (%s)",
-		       dm_name, strerror(-ret), sp_dm_last_error());
+		       dm_name, strerror(-ret), spu_dm_last_error());
 	return ret;
 }
 
@@ -230,7 +230,7 @@ static int migrate_abort(const char *pool, const char *vol,
 		return SP_EXIT_FAIL;
 	if (!sp_mig_running(&ms))
 		return not_running(pool, vol, &ms);
-	ret = sp_dm_message(dm_name, "migrate abort", NULL, 0);
+	ret = spu_dm_message(dm_name, "migrate abort", NULL, 0);
 	if (ret == -EBUSY) {
 		sp_err("the migration of '%s/%s' is switching to its destination already and can no longer be aborted: it ends by itself in a moment",
 		       pool, vol);
@@ -270,7 +270,7 @@ static int migrate_set_rate(const char *pool, const char *vol,
 	if (!sp_mig_running(&ms))
 		return not_running(pool, vol, &ms);
 	snprintf(msg, sizeof(msg), "migrate rate %lu", rate);
-	ret = sp_dm_message(dm_name, msg, NULL, 0);
+	ret = spu_dm_message(dm_name, msg, NULL, 0);
 	if (ret == -EINVAL && !sp_mig_read(dm_name, &ms) &&
 	    !sp_mig_running(&ms))
 		return not_running(pool, vol, &ms);

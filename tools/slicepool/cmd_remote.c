@@ -125,7 +125,7 @@ static int load_ledger(const char *conf, struct spa_config *c, bool lender,
 
 	if (load_config(conf, c) || check_state_dir(c))
 		return -EINVAL;
-	if (spa_path(path, sizeof(path), "%s/%s", c->state_dir,
+	if (spu_path(path, sizeof(path), "%s/%s", c->state_dir,
 		     lender ? "grants" : "borrowed")) {
 		sp_err("state_dir %s: path too long", c->state_dir);
 		return -ENAMETOOLONG;
@@ -918,7 +918,7 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 		return ret;
 	}
 	/* What was given back, as the ledger now records it. */
-	if (!spa_path(path, sizeof(path), "%s/borrowed", c->state_dir) &&
+	if (!spu_path(path, sizeof(path), "%s/borrowed", c->state_dir) &&
 	    !spa_ledger_load(&l, path, false, why, sizeof(why)))
 		for (i = 0; i < l.n && !g; i++)
 			if (l.g[i].id == id)

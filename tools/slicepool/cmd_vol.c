@@ -15,7 +15,7 @@
 static void dm_unavailable(void)
 {
 	sp_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root? modprobe dm-mod)",
-	       sp_dm_last_error());
+	       spu_dm_last_error());
 }
 
 /* What to do when the module refuses a volume size. */
@@ -163,7 +163,7 @@ int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv)
 	};
 	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
 	char dm_name[2 * SP_NAME_MAX + 2], val[32];
-	struct sp_dm_info info;
+	struct spu_dm_info info;
 	const char *size_arg = NULL;
 	bool allocated = false;
 	char *uuid = NULL;
@@ -192,7 +192,7 @@ int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv)
 		return SP_EXIT_FAIL;
 	}
 	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
-	if (sp_dm_info(dm_name, &info)) {
+	if (spu_dm_info(dm_name, &info)) {
 		dm_unavailable();
 		return SP_EXIT_FAIL;
 	}
@@ -228,7 +228,7 @@ int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv)
 	free(uuid);
 	if (ret) {
 		sp_err("cannot create dm device '%s': %s (see dmesg)", dm_name,
-		       sp_dm_last_error());
+		       spu_dm_last_error());
 		goto undo;
 	}
 	return report_volume("vol create", pool, vol, "created", -1, NULL);
@@ -440,7 +440,7 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
 	char dm_name[2 * SP_NAME_MAX + 2], val[32];
 	char heavy[SP_NAME_MAX + 1] = "";
-	struct sp_dm_info info;
+	struct spu_dm_info info;
 	const char *size_arg = NULL;
 	bool live, from_heaviest = false;
 	struct heaviest_moves hm;
@@ -476,7 +476,7 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 		return SP_EXIT_FAIL;
 	}
 	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
-	if (sp_dm_info(dm_name, &info)) {
+	if (spu_dm_info(dm_name, &info)) {
 		dm_unavailable();
 		return SP_EXIT_FAIL;
 	}
@@ -529,7 +529,7 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 			if (ret) {
 				sp_err("'%s/%s' was expanded to %lld bytes, but dm device '%s' could not be reloaded: %s (retry 'slicepool vol resize'; see dmesg)",
 				       pool, vol, (long long)got, dm_name,
-				       sp_dm_last_error());
+				       spu_dm_last_error());
 				return SP_EXIT_FAIL;
 			}
 		}
@@ -540,7 +540,7 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 						  vol);
 			if (ret) {
 				sp_err("cannot shrink dm device '%s': %s (nothing was changed; see dmesg)",
-				       dm_name, sp_dm_last_error());
+				       dm_name, spu_dm_last_error());
 				free(sw);
 				return SP_EXIT_FAIL;
 			}
@@ -553,7 +553,7 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 							pool, vol))
 				sp_err("dm device '%s' could not be restored to %lld bytes: %s",
 				       dm_name, (long long)old,
-				       sp_dm_last_error());
+				       spu_dm_last_error());
 			free(sw);
 			return SP_EXIT_FAIL;
 		}
@@ -578,12 +578,12 @@ int sp_vol_teardown(const char *pool, const char *vol, bool unbind,
 		    bool *had_dm)
 {
 	char dm_name[2 * SP_NAME_MAX + 2];
-	struct sp_dm_info info;
+	struct spu_dm_info info;
 	int ret;
 
 	*had_dm = false;
 	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
-	if (sp_dm_info(dm_name, &info)) {
+	if (spu_dm_info(dm_name, &info)) {
 		dm_unavailable();
 		return -EIO;
 	}
@@ -598,10 +598,10 @@ int sp_vol_teardown(const char *pool, const char *vol, bool unbind,
 			       dm_name, info.open_count);
 			return -EBUSY;
 		}
-		ret = sp_dm_remove(dm_name);
+		ret = spu_dm_remove(dm_name);
 		if (ret) {
 			sp_err("cannot remove dm device '%s': %s", dm_name,
-			       sp_dm_last_error());
+			       spu_dm_last_error());
 			return ret;
 		}
 		*had_dm = true;

@@ -418,7 +418,7 @@ int main(int argc, char **argv)
 				      argv[i]);
 		sp_usage_fail(NULL, "unknown command '%s'", argv[i]);
 	}
-	sp_dm_init();
+	spu_dm_init();
 	/* argv[i] becomes argv[0] of the command, for getopt. */
 	return cmd->fn(cmd, argc - i, argv + i);
 }

@@ -209,7 +209,7 @@ int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
 	struct sp_map_entry *map = NULL;
 	struct sp_mig_status ms;
 	size_t i, k, n = 0, nc = 0;
-	struct sp_dm_info info;
+	struct spu_dm_info info;
 	u64 first, last, avail = 0;
 	struct sp_pool p;
 	char *text;
@@ -222,9 +222,9 @@ int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
 		       vol, pool);
 		return -ENOENT;
 	}
-	if (sp_dm_info(dm_name, &info)) {
+	if (spu_dm_info(dm_name, &info)) {
 		sp_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root?)",
-		       sp_dm_last_error());
+		       spu_dm_last_error());
 		return -EIO;
 	}
 	if (!info.exists || !info.live_table) {
@@ -408,7 +408,7 @@ int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
 
 	kmsg_open();
 	start_ms = now_ms();
-	ret = sp_dm_message(dm_name, msg, NULL, 0);
+	ret = spu_dm_message(dm_name, msg, NULL, 0);
 	if (ret) {
 		sp_err("the module refused to migrate '%s/%s' slices %s to %s: %s",
 		       pool, vol, range, req->dest, strerror(-ret));
@@ -569,7 +569,7 @@ int sp_mig_wait(const char *pool, const char *vol, const char *dm_name,
 			progress_clear(&pr);
 			sp_info("interrupted: aborting the migration of %s/%s",
 				pool, vol);
-			ret = sp_dm_message(dm_name, "migrate abort", NULL, 0);
+			ret = spu_dm_message(dm_name, "migrate abort", NULL, 0);
 			if (ret == -EBUSY)
 				sp_warn("the switch of %s/%s has begun and cannot be aborted: waiting for it to end (interrupt again to stop waiting)",
 					pool, vol);

@@ -68,7 +68,7 @@ static void load_volume(const char *pool, struct sp_volume *v)
 		free(text);
 	}
 	sp_dm_name(pool, v->name, v->dm_name, sizeof(v->dm_name));
-	v->dm_err = sp_dm_info(v->dm_name, &v->dm);
+	v->dm_err = spu_dm_info(v->dm_name, &v->dm);
 	if (!v->dm_err && v->dm.exists && v->dm.live_table &&
 	    !strcmp(v->dm.target, SP_TARGET_NAME))
 		v->status_ok = !sp_dm_status_parse(v->dm.status, &v->status);

@@ -19,13 +19,9 @@
 #include <linux/types.h>
 
 #include "fence.h"
+#include "spu.h"
 
 /* The kernel's names for the <stdint.h> types (uint64_t is u64 here). */
-typedef __UINT8_TYPE__ u8;
-typedef __UINT16_TYPE__ u16;
-typedef __UINT32_TYPE__ u32;
-typedef __UINT64_TYPE__ u64;
-typedef __INT64_TYPE__ s64;
 
 /* Exit codes, documented in Documentation/slicepool-tool.rst. */
 #define SP_EXIT_OK		0
@@ -116,30 +112,16 @@ int cfs_list(char ***names, size_t *count, const char *fmt, ...)
 	__printf(3, 4);
 void cfs_free_list(char **names, size_t count);
 
-/* ---- dm.c: device-mapper via libdevmapper ---- */
+/*
+ * ---- dm.c: a volume's dm device (libspu's spu_dm_* for the rest:
+ * init, last error, info, remove, message) ----
+ */
 
-struct sp_dm_info {
-	bool exists;
-	bool suspended;
-	bool live_table;
-	int open_count;
-	u32 major, minor;
-	u64 length;		/* sectors of the live table */
-	char target[32];	/* target type of the live table */
-	char params[256];	/* table parameters */
-	char status[1024];	/* status parameters */
-};
-
-void sp_dm_init(void);
-const char *sp_dm_last_error(void);
 void sp_dm_name(const char *pool, const char *vol, char *buf, size_t len);
-int sp_dm_info(const char *name, struct sp_dm_info *info);
 int sp_dm_create(const char *name, const char *uuid, u64 sectors,
 		 const char *pool, const char *vol);
 int sp_dm_reload_resume(const char *name, u64 sectors, const char *pool,
 			const char *vol);
-int sp_dm_remove(const char *name);
-int sp_dm_message(const char *name, const char *msg, char *resp, size_t len);
 int sp_dm_status_text(const char *name, char **out);
 
 /* ---- out.c: aligned tables and JSON ---- */
@@ -261,7 +243,7 @@ struct sp_volume {
 	char *uuid;
 	s64 size;
 	char dm_name[2 * SP_NAME_MAX + 2];
-	struct sp_dm_info dm;
+	struct spu_dm_info dm;
 	int dm_err;
 	bool status_ok;		/* dm.status parsed into status */
 	bool stale;		/* the table must be reloaded (sp_table_stale) */
