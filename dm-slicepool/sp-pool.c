@@ -625,20 +625,25 @@ int sp_member_disable(struct sp_member *m)
 		struct sp_owner *o = &m->owners[p];
 		struct sp_volume *v;
 
-		if (o->state == SP_OWN_MOVING) {
-			v = sp_volume_find_uuid(pool, o->uuid);
-			sp_err("%s: refused: a migration of volume %s is copying to it (wait for it or abort it first)",
-			       config_item_name(&m->item), v ? v->name : "?");
-			return -EBUSY;
-		}
+		if (o->state != SP_OWN_MOVING)
+			continue;
+		v = sp_volume_find_uuid(pool, o->uuid);
+		sp_err("%s: refused: a migration of volume %s is copying to it (wait for it or abort it first)",
+		       config_item_name(&m->item), v ? v->name : "?");
+		return -EBUSY;
+	}
+	for (p = 0; p < m->nr_slices; p++) {
+		struct sp_owner *o = &m->owners[p];
+		struct sp_volume *v;
+
 		if (o->state != SP_OWN_VALID)
 			continue;
 		v = sp_volume_find_uuid(pool, o->uuid);
 		if (v && (v->vitem || v->live_tables)) {
-			sp_err("%s: refused: member holds slice %llu of volume %s%s (migrate its slices to another member, shrink or unbind the volume first)",
-			       config_item_name(&m->item), p, v->name,
-			       v->live_tables ? ", which a live table reaches" :
-			       "");
+			sp_err("%s: refused: member holds slice %llu of volume %s (its physical slice %llu)%s; migrate its slices to another member, shrink or unbind the volume first",
+			       config_item_name(&m->item), o->logical, v->name,
+			       p, v->live_tables ?
+			       ", which a live table reaches" : "");
 			return -EBUSY;
 		}
 	}

@@ -137,7 +137,8 @@ refused() {
 	[ "$(cat "$C/members/e/state")" = online ] && [ "$(map)" = "$map0" ] && intact
 }
 ktap_check "member remove of e (holds slice 1, the live table reaches it) is refused, says why, nothing changes" \
-	refused "holds a slice" "e: refused: member holds slice"
+	refused "holds a slice" \
+	"e: refused: member holds slice 1 of volume v (its physical slice 0), which a live table reaches"
 dmsetup message $P-v 0 migrate start 0 e manual || sp_die "manual migration to e"
 dmesg -c > /dev/null
 ktap_check "member remove of e while a migration copies to it is refused, says why, nothing changes" \
