@@ -100,7 +100,11 @@ struct sp_member {
 
 	/* State below: pool->lock unless noted. */
 	bool enabled;
-	unsigned int index;		/* bit in pool->index_mask while enabled */
+	/*
+	 * Bit in pool->index_mask while enabled, and the member's slot in
+	 * every map's holders[] (its flush clone).  Reused after a disable.
+	 */
+	unsigned int index;
 	bool failed;			/* I/O error seen; set in end_io */
 	atomic64_t io_errors;
 	struct sp_bdev bdev;
