@@ -22,6 +22,9 @@
 #     migration copies to it) is refused with a clear message (the tool's
 #     and the kernel's) and nothing changes; members that hold no slice
 #     any more are removed while the table lives, and I/O goes on.
+#  5. A member whose logical block size is above the table's (4 KiB loop
+#     device, 512-byte table) is refused as a migration destination, with
+#     the kernel's reason, and nothing changes.
 . "$(dirname "$0")/lib.sh"
 
 sp_disks 4
@@ -32,11 +35,12 @@ C=$SP_CFG/$P
 DEV=/dev/mapper/$P-v
 W=$(mktemp -d)
 ktap_header
-ktap_plan 18
+ktap_plan 21
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]}"
-trap 'sp_unload; rm -rf "$W"' EXIT
+LD=""
+trap 'sp_unload; [ -z "$LD" ] || losetup -d "$LD"; rm -rf "$W"' EXIT
 
 # flushes DEVICE: flush requests the device completed.
 flushes() {
@@ -159,5 +163,27 @@ put_both() { [ $gone -ge 1 ] && put 0 && put 1024; }
 ktap_check "members that hold no slice any more are removed; fsync'ed writes to both slices go on" \
 	put_both
 ktap_check "... and the volume holds the data" intact
+
+# ---- 5. a destination the table's queue limits do not cover ------------------
+# A member with 4 KiB logical blocks, added after the 512-byte table was
+# loaded: I/O of 512 bytes would fail there, so the module refuses it as
+# a destination until the table is reloaded.
+truncate -s 64M "$W/f.img"
+if LD=$(losetup -f --show -b 4096 "$W/f.img") &&
+	[ "$(blockdev --getss "$LD")" = 4096 ] &&
+	run member add $P f --path "$LD" --domain dE; then
+	map0=$(map)
+	lbs_refused() {
+		! run migrate $P/v --to f --slices 0 &&
+			grep -q "kernel: .*migration destination f has a logical block size of 4096 bytes, above the 512 of a table of volume v; reload that table first" "$W/err"
+	}
+	ktap_check "a 4 KiB-block member under a 512-byte table is refused as a destination, the kernel says why" \
+		lbs_refused
+	unchanged() { [ "$(map)" = "$map0" ] && intact; }
+	ktap_check "... nothing changed (map, data)" unchanged
+	ktap_check "... and the member, which holds nothing, is removed" run member remove $P f
+else
+	for _ in 1 2 3; do ktap_skip "no 4 KiB-block loop device as a member"; done
+fi
 
 ktap_finish
