@@ -169,6 +169,7 @@ ktap_check "... and the volume holds the data" intact
 # loaded: I/O of 512 bytes would fail there, so the module refuses it as
 # a destination until the table is reloaded.
 truncate -s 64M "$W/f.img"
+modprobe loop 2> /dev/null
 if LD=$(losetup -f --show -b 4096 "$W/f.img") &&
 	[ "$(blockdev --getss "$LD")" = 4096 ] &&
 	run member add $P f --path "$LD" --domain dE; then
