@@ -13,13 +13,25 @@
  *    member that grows (revalidate_size) gets a larger owner array,
  *    allocated before the lock is taken, filled and swapped in under it
  *    together with nr_slices and nr_free; the old one is freed after.
- *    The one reader of nr_slices without the lock is iterate_devices
- *    (READ_ONCE(); written with WRITE_ONCE()).
- *    Order: sp_pools_lock before pool->lock.  configfs_depend_item() is
- *    never called with either held.
+ *    iterate_devices takes it too (dm core calls it at table load and
+ *    resume, never with it held).
+ *    Order: sp_pools_lock before pool->lock before sp_drain_lock
+ *    (sp-migrate.c).  configfs_depend_item() is never called with either
+ *    of the first two held.
  *  - volume->map is published with rcu_assign_pointer() under pool->lock
  *    and read in the I/O path under rcu_read_lock(); an old map is freed
- *    with kfree_rcu().
+ *    with kvfree_rcu().
+ *  - Member lifetime: the I/O path reaches members only through a
+ *    volume's map (e[].m, holders[]), never through a pointer of its own.
+ *    A member is in a published map only while it is enabled.  Disabling
+ *    it (sp_member_disable()) publishes maps without it, then
+ *    sp_pool_drain_io(): a grace period (no map() still reads an old map)
+ *    and the wait for every bio map() counted before (data and flushes)
+ *    to complete; only then its device is closed.  Its struct is freed at
+ *    the configfs release, which needs it disabled (an enabled member is
+ *    pinned with configfs_depend_item()).  So a member pointer read from
+ *    a map under rcu_read_lock() is valid until rcu_read_unlock(), and
+ *    the member of a bio map() sent on (pbd->m) until its end_io.
  *  - Member load fields are written only by the load worker (under
  *    pool->lock) and read with READ_ONCE().
  */
@@ -88,7 +100,11 @@ struct sp_member {
 
 	/* State below: pool->lock unless noted. */
 	bool enabled;
-	unsigned int index;		/* bit in pool->index_mask while enabled */
+	/*
+	 * Bit in pool->index_mask while enabled, and the member's slot in
+	 * every map's holders[] (its flush clone).  Reused after a disable.
+	 */
+	unsigned int index;
 	bool failed;			/* I/O error seen; set in end_io */
 	atomic64_t io_errors;
 	struct sp_bdev bdev;
@@ -121,11 +137,18 @@ struct sp_extent {
 struct sp_vmap {
 	struct rcu_head rcu;
 	u64 nr;
-	u64 used_mask;			/* m->index bits of the members in e[] */
+	/*
+	 * The members that hold slices of e[], by m->index, else NULL: the
+	 * flush set (flush clone k goes to holders[k]).  Valid as e[].m is.
+	 */
+	struct sp_member *holders[SP_MAX_MEMBERS];
 	struct sp_extent e[];
 };
 
-/* Bios with data in flight, per I/O epoch (see sp_volume_drain_io()). */
+/*
+ * Bios map() sent to a member (data and flush clones) and not yet
+ * completed, per I/O epoch (see sp_volume_drain_io()).
+ */
 struct sp_inflight {
 	long n[2];
 };
@@ -170,7 +193,7 @@ struct sp_volume {
 	struct sp_stats __percpu *stats;
 	atomic64_t io_errors;
 
-	/* I/O epochs: the epoch is flipped under mig_lock, read in map(). */
+	/* I/O epochs: flipped under sp_drain_lock, read in map() (RCU). */
 	u8 io_epoch;
 	struct sp_inflight __percpu *inflight;
 
@@ -230,6 +253,7 @@ int sp_pool_reclaim(struct sp_pool *pool, bool fences);
 void sp_pool_free_volumes(struct sp_pool *pool);
 u64 sp_volume_present(struct sp_volume *v);
 void sp_volume_drain_io(struct sp_volume *v);
+void sp_pool_drain_io(struct sp_pool *pool);
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		    const char *dest, struct sp_extent *src,
 		    struct sp_extent *dst);
@@ -239,8 +263,6 @@ int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 		   const struct sp_extent *dst);
 void sp_move_release(struct sp_volume *v, u64 first, u64 count,
 		     const struct sp_extent *src);
-struct sp_member *sp_member_by_index(struct sp_pool *pool,
-				     unsigned int index);
 u32 sp_member_load(struct sp_member *m);
 
 extern bool sp_fail_before_commit;	/* test hook, sp-target.c */

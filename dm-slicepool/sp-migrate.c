@@ -102,6 +102,29 @@ void sp_volume_drain_io(struct sp_volume *v)
 	mutex_unlock(&sp_drain_lock);
 }
 
+/*
+ * The same for every volume of @pool at once (one grace period), with
+ * pool->lock held (so the volume list cannot change; order: pool->lock
+ * before sp_drain_lock): after it, no map() reads a map published before
+ * the call and no bio map() sent before it is in flight.  Waiting under
+ * pool->lock is safe: a counted bio has been sent to a member and
+ * completes without the lock.  Used before a member's device is closed.
+ */
+void sp_pool_drain_io(struct sp_pool *pool)
+{
+	struct sp_volume *v;
+
+	lockdep_assert_held(&pool->lock);
+	mutex_lock(&sp_drain_lock);
+	list_for_each_entry(v, &pool->volumes, list)
+		WRITE_ONCE(v->io_epoch, !READ_ONCE(v->io_epoch));
+	synchronize_rcu();
+	list_for_each_entry(v, &pool->volumes, list)
+		while (sp_inflight_sum(v, !READ_ONCE(v->io_epoch)) > 0)
+			usleep_range(500, 1000);
+	mutex_unlock(&sp_drain_lock);
+}
+
 /* ---- I/O path ------------------------------------------------------------ */
 
 /* Does [@first, @first + @n) meet a copy in flight?  (lock held) */
@@ -948,14 +971,28 @@ bad:
 	return -EINVAL;
 }
 
-static bool sp_tables_reach(struct sp_volume *v, struct sp_extent *dst,
-			    u64 count)
+/*
+ * Every table of @v reaches every member through the map, so any enabled
+ * member can be a destination without a table reload, unless its logical
+ * block size is above what a table's queue limits were stacked with: I/O
+ * of that size would fail there.  Logs the refusal (pool->lock held).
+ */
+static bool sp_tables_take(struct sp_volume *v, struct sp_extent *dst,
+			   u64 count)
 {
-	u64 i, mask = 0;
+	unsigned int lbs, tl = sp_target_lbs(v);
+	u64 i;
 
-	for (i = 0; i < count; i++)
-		mask |= BIT_ULL(dst[i].m->index);
-	return sp_target_masks_cover(v, mask);
+	for (i = 0; i < count; i++) {
+		lbs = bdev_logical_block_size(dst[i].m->bdev.bdev);
+		if (tl && lbs > tl) {
+			sp_err("%s: migration destination %s has a logical block size of %u bytes, above the %u of a table of volume %s; reload that table first",
+			       v->pool->name, config_item_name(&dst[i].m->item),
+			       lbs, tl, v->name);
+			return false;
+		}
+	}
+	return true;
 }
 
 static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
@@ -1040,9 +1077,7 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 
 	mutex_lock(&pool->lock);
 	r = sp_move_reserve(v, a.first, a.count, a.dest, mig->src, mig->dst);
-	if (!r && !sp_tables_reach(v, mig->dst, a.count)) {
-		sp_err("%s: a table of volume %s was loaded before the destination member was enabled; reload it first",
-		       pool->name, v->name);
+	if (!r && !sp_tables_take(v, mig->dst, a.count)) {
 		sp_move_unreserve(v, a.count, mig->dst);
 		r = -EINVAL;
 	}

@@ -152,6 +152,6 @@ void sp_mig_volume_gone(struct sp_volume *v);
 
 /* sp-target.c */
 int sp_map_bio_again(struct dm_target *ti, struct bio *bio);
-bool sp_target_masks_cover(struct sp_volume *v, u64 mask);
+unsigned int sp_target_lbs(struct sp_volume *v);
 
 #endif /* DM_SLICEPOOL_MIGRATE_H */

@@ -152,7 +152,7 @@ static void sp_map_publish(struct sp_volume *v, struct sp_vmap *map)
 
 	for (i = 0; map && i < map->nr; i++)
 		if (map->e[i].m)
-			map->used_mask |= BIT_ULL(map->e[i].m->index);
+			map->holders[map->e[i].m->index] = map->e[i].m;
 	rcu_assign_pointer(v->map, map);
 	if (old)
 		kvfree_rcu(old, rcu);
@@ -604,10 +604,20 @@ int sp_member_enable(struct sp_member *m)
 	return r;
 }
 
+/*
+ * Disable @m.  Refused (EBUSY, nothing changed) while a migration copies to
+ * it or it holds a slice of a volume that is bound or has a table: those
+ * maps, and so the tables' I/O and flushes, reach it.  Otherwise the maps
+ * are published again without it, and its device is closed only after no
+ * bio map() sent to it is in flight (see "Member lifetime" in sp-core.h):
+ * a table that reached it before, by a flush or an old map, never does
+ * after this returns.
+ */
 int sp_member_disable(struct sp_member *m)
 {
 	struct sp_pool *pool = m->pool;
 	u64 p;
+	int r;
 
 	if (!m->enabled)
 		return 0;
@@ -615,24 +625,42 @@ int sp_member_disable(struct sp_member *m)
 		struct sp_owner *o = &m->owners[p];
 		struct sp_volume *v;
 
-		if (o->state == SP_OWN_MOVING) {
-			sp_err("%s: refused: a migration is copying to it",
-			       config_item_name(&m->item));
-			return -EBUSY;
-		}
+		if (o->state != SP_OWN_MOVING)
+			continue;
+		v = sp_volume_find_uuid(pool, o->uuid);
+		sp_err("%s: refused: a migration of volume %s is copying to it (wait for it or abort it first)",
+		       config_item_name(&m->item), v ? v->name : "?");
+		return -EBUSY;
+	}
+	for (p = 0; p < m->nr_slices; p++) {
+		struct sp_owner *o = &m->owners[p];
+		struct sp_volume *v;
+
 		if (o->state != SP_OWN_VALID)
 			continue;
 		v = sp_volume_find_uuid(pool, o->uuid);
 		if (v && (v->vitem || v->live_tables)) {
-			sp_err("%s: refused: member holds slice %llu of volume %s (shrink or unbind the volume first)",
-			       config_item_name(&m->item), p, v->name);
+			sp_err("%s: refused: member holds slice %llu of volume %s (its physical slice %llu)%s; migrate its slices to another member, shrink or unbind the volume first",
+			       config_item_name(&m->item), o->logical, v->name,
+			       p, v->live_tables ?
+			       ", which a live table reaches" : "");
 			return -EBUSY;
 		}
 	}
 	m->enabled = false;
 	pool->nr_enabled--;
 	pool->index_mask &= ~BIT_ULL(m->index);
-	sp_pool_rebuild(pool);
+	r = sp_pool_rebuild(pool);
+	if (r) {
+		/* Nothing was published: the maps still reach @m. */
+		sp_err("%s: disable failed: %d; the member stays enabled",
+		       config_item_name(&m->item), r);
+		m->enabled = true;
+		pool->nr_enabled++;
+		pool->index_mask |= BIT_ULL(m->index);
+		return r;
+	}
+	sp_pool_drain_io(pool);
 	sp_member_release_dev(m);
 	sp_pool_gc_volumes(pool);
 	return 0;
@@ -684,8 +712,7 @@ static int sp_member_grow_check(struct sp_member *m, u64 *dev, u64 *fit,
  * metadata commit (sp_md_grow()) comes first; only when it succeeded the
  * array is copied and swapped and the new slices counted free, so every
  * reader of owners, nr_slices, nr_free and free_hint (all under
- * pool->lock, but iterate_devices, which reads nr_slices with READ_ONCE())
- * sees either the old geometry or the new one.  free_hint stays valid:
+ * pool->lock) sees either the old geometry or the new one.  free_hint stays valid:
  * every new slice is above it.  The old array is freed after the unlock.
  */
 int sp_member_revalidate_size(struct sp_member *m)
@@ -1496,17 +1523,6 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 }
 
 /* ---- Slice moves (the metadata side of live migration) -------------- */
-
-struct sp_member *sp_member_by_index(struct sp_pool *pool,
-				     unsigned int index)
-{
-	struct sp_member *m;
-
-	list_for_each_entry(m, &pool->members, list)
-		if (m->enabled && m->index == index)
-			return m;
-	return NULL;
-}
 
 static struct sp_member *sp_member_by_name(struct sp_pool *pool,
 					   const char *name)

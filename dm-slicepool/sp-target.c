@@ -35,13 +35,13 @@ struct sp_target {
 	bool features_given;
 	bool ignore_discard;
 	/*
-	 * The pool's enabled members at ctr (fixed): the flush set (a flush
-	 * clone for a member that holds nothing of the volume completes at
-	 * once) and the members migrations may move slices to.
+	 * The logical block size the table's queue limits were stacked with
+	 * (io_hints, WRITE_ONCE()), 0 before; read under pool->lock by
+	 * sp_target_lbs().  The table holds no member pointer: it reaches
+	 * members only through the volume's map (see "Member lifetime" in
+	 * sp-core.h).
 	 */
-	unsigned int nr_members;
-	u64 member_mask;		/* their m->index bits */
-	struct sp_member *members[SP_MAX_MEMBERS];
+	unsigned int lbs;
 };
 
 static struct sp_pool *sp_pool_find(const char *name)
@@ -120,7 +120,6 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct sp_target *t;
 	struct sp_pool *pool;
 	struct sp_volume *v;
-	struct sp_member *m;
 	sector_t size;
 	int r;
 
@@ -176,12 +175,6 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	t->slice_shift = is_power_of_2(t->slice_sectors) ?
 		ilog2(t->slice_sectors) : -1;
 	t->nr_slices = DIV_ROUND_UP_ULL(ti->len, t->slice_sectors);
-	list_for_each_entry(m, &pool->members, list) {
-		if (!m->enabled || t->nr_members == SP_MAX_MEMBERS)
-			continue;
-		t->members[t->nr_members++] = m;
-		t->member_mask |= BIT_ULL(m->index);
-	}
 	config_item_get(&t->vi->item);
 	kref_get(&v->kref);
 	list_add(&t->list, &v->targets);
@@ -203,7 +196,15 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		sp_target_unlink(t, true);
 		goto bad;
 	}
-	ti->num_flush_bios = t->nr_members;
+	/*
+	 * One flush clone per member index: clone k goes to the member of
+	 * index k if it holds a slice of the volume when the flush is mapped
+	 * (a member enabled after this table was loaded included), else it
+	 * completes at once.  flush_supported: the device takes flushes even
+	 * if no member enabled now has a write cache, as a later one may.
+	 */
+	ti->num_flush_bios = SP_MAX_MEMBERS;
+	ti->flush_supported = true;
 	ti->num_discard_bios = t->ignore_discard ? 0 : 1;
 	ti->num_write_zeroes_bios = 1;
 	ti->per_io_data_size = sizeof(struct sp_pbd);
@@ -245,18 +246,23 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	pbd->epoch = SP_NO_EPOCH;
 
 	if (unlikely((bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio))) {
-		struct sp_member *m = t->members[dm_bio_get_target_bio_nr(bio)];
-		bool used;
+		unsigned int k = dm_bio_get_target_bio_nr(bio);
+		struct sp_member *m = NULL;
 
 		rcu_read_lock();
 		map = rcu_dereference(v->map);
-		used = map && (map->used_mask & BIT_ULL(m->index));
-		rcu_read_unlock();
-		if (!used) {
-			/* Nothing of the volume is on @m. */
+		if (map && k < SP_MAX_MEMBERS)
+			m = map->holders[k];
+		if (!m) {
+			/* No member of index k holds a slice of the volume. */
+			rcu_read_unlock();
 			bio_endio(bio);
 			return DM_MAPIO_SUBMITTED;
 		}
+		/* Counted: @m stays open until it completes (drain). */
+		pbd->epoch = READ_ONCE(v->io_epoch);
+		this_cpu_inc(v->inflight->n[pbd->epoch]);
+		rcu_read_unlock();
 		pbd->m = m;
 		bio_set_dev(bio, m->bdev.bdev);
 		return DM_MAPIO_REMAPPED;
@@ -280,16 +286,6 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_KILL;
 	}
 	e = map->e[idx];
-	/*
-	 * A slice that was missing at ctr and whose member was enabled since
-	 * is not covered by this table's flush set: it stays unreachable
-	 * until the table is reloaded.
-	 */
-	if (unlikely(!(t->member_mask & BIT_ULL(e.m->index)))) {
-		rcu_read_unlock();
-		atomic64_inc(&v->io_errors);
-		return DM_MAPIO_KILL;
-	}
 	mig = rcu_dereference(v->mig);
 	if (unlikely(mig)) {
 		sp_mig_note_io(mig);
@@ -302,7 +298,10 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 			}
 		}
 	}
-	/* Counted in the I/O epoch under RCU: sp_volume_drain_io(). */
+	/*
+	 * Counted in the I/O epoch under RCU (sp_volume_drain_io(),
+	 * sp_pool_drain_io()): e.m stays open until the bio completes.
+	 */
 	pbd->epoch = READ_ONCE(v->io_epoch);
 	this_cpu_inc(v->inflight->n[pbd->epoch]);
 	rcu_read_unlock();
@@ -335,15 +334,23 @@ int sp_map_bio_again(struct dm_target *ti, struct bio *bio)
 	return sp_map_bio(ti, bio);
 }
 
-/* Whether every table of @v reaches the members in @mask (pool->lock). */
-bool sp_target_masks_cover(struct sp_volume *v, u64 mask)
+/*
+ * The smallest logical block size the live tables of @v were stacked
+ * with, 0 if none was yet (pool->lock held: the table list).  A table
+ * not resumed yet stacks the members enabled when it is.
+ */
+unsigned int sp_target_lbs(struct sp_volume *v)
 {
+	unsigned int lbs = 0, l;
 	struct sp_target *t;
 
-	list_for_each_entry(t, &v->targets, list)
-		if ((t->member_mask & mask) != mask)
-			return false;
-	return true;
+	lockdep_assert_held(&v->pool->lock);
+	list_for_each_entry(t, &v->targets, list) {
+		l = READ_ONCE(t->lbs);
+		if (l && (!lbs || l < lbs))
+			lbs = l;
+	}
+	return lbs;
 }
 
 static int sp_end_io(struct dm_target *ti, struct bio *bio,
@@ -408,6 +415,7 @@ static void sp_status(struct dm_target *ti, status_type_t type,
 	switch (type) {
 	case STATUSTYPE_INFO:
 		sp_sum_stats(t->vol, &s);
+		/* The members, by index, from one map (valid under RCU). */
 		rcu_read_lock();
 		map = rcu_dereference(t->vol->map);
 		for (i = 0; i < t->nr_slices; i++) {
@@ -415,26 +423,24 @@ static void sp_status(struct dm_target *ti, status_type_t type,
 				missing++;
 				continue;
 			}
-			for (k = 0; k < t->nr_members; k++)
-				if (t->members[k] == map->e[i].m)
-					n[k]++;
+			n[map->e[i].m->index]++;
 		}
-		rcu_read_unlock();
-		for (k = 0; k < t->nr_members; k++)
+		for (k = 0; k < SP_MAX_MEMBERS; k++)
 			if (n[k])
 				listed++;
 		DMEMIT("%llu %llu %llu %llu %lld %llu %u", s.reads, s.writes,
 		       s.read_sectors, s.write_sectors,
 		       (long long)atomic64_read(&t->vol->io_errors), missing,
 		       listed);
-		for (k = 0; k < t->nr_members; k++) {
-			struct sp_member *m = t->members[k];
+		for (k = 0; k < SP_MAX_MEMBERS; k++) {
+			struct sp_member *m = map ? map->holders[k] : NULL;
 
-			if (!n[k])
+			if (!n[k] || !m)
 				continue;
 			DMEMIT(" %s:%llu:%s", config_item_name(&m->item), n[k],
 			       READ_ONCE(m->failed) ? "failed" : "online");
 		}
+		rcu_read_unlock();
 		sp_mig_status(t->vol, result, maxlen, &sz);
 		break;
 	case STATUSTYPE_TABLE:
@@ -478,20 +484,29 @@ static int sp_message(struct dm_target *ti, unsigned int argc, char **argv,
 	return -EINVAL;
 }
 
+/*
+ * The pool's enabled members, under pool->lock (a member stays open while
+ * it is held): the table's queue limits are stacked from all of them, as
+ * a migration may move slices to any.  Called by dm core at table load
+ * and resume, never with pool->lock held.
+ */
 static int sp_iterate_devices(struct dm_target *ti,
 			      iterate_devices_callout_fn fn, void *data)
 {
 	struct sp_target *t = ti->private;
-	unsigned int k;
+	struct sp_member *m;
 	int r = 0;
 
-	for (k = 0; !r && k < t->nr_members; k++) {
-		struct sp_member *m = t->members[k];
-
-		/* nr_slices grows under pool->lock (revalidate_size). */
+	mutex_lock(&t->pool->lock);
+	list_for_each_entry(m, &t->pool->members, list) {
+		if (!m->enabled)
+			continue;
 		r = fn(ti, &m->ddev, m->data_offset,
-		       READ_ONCE(m->nr_slices) * t->slice_sectors, data);
+		       m->nr_slices * t->slice_sectors, data);
+		if (r)
+			break;
 	}
+	mutex_unlock(&t->pool->lock);
 	return r;
 }
 
@@ -499,6 +514,8 @@ static void sp_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct sp_target *t = ti->private;
 
+	/* Stacked from the members: see sp_target_lbs(). */
+	WRITE_ONCE(t->lbs, limits->logical_block_size);
 	/*
 	 * Let the block layer cut discards and write-zeroes per slice; a
 	 * limit of 0 (the members do not support it) stays 0.

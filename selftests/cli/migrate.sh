@@ -14,7 +14,7 @@
 
 cli_disks 4
 ktap_header
-ktap_plan 56
+ktap_plan 53
 cli_load
 cli_teardown
 cli_wipe "${DISKS[@]:0:4}"
@@ -59,16 +59,8 @@ sp member add $P m3 --path /dev/mapper/mgd --domain dD || sp_die "member add m3"
 sp member add $P m4 --path /dev/mapper/mge --domain dE || sp_die "member add m4"
 map0=$(map)
 
-# ---- the kernel's refusal, with its reason -------------------------------
-sp_rc 1 "migrate to a member enabled after the table was loaded is refused" \
-	migrate $P/v --to domain:dD
-ktap_check "... with the kernel's reason (from the kernel log) and what to do" \
-	test -n "$(grep -F 'kernel: ' "$ERR" | grep -F 'reload it first')" -a \
-	     -n "$(grep -F 'reload the volume' "$ERR")"
-ktap_check "... and nothing changed (map, no job)" \
-	test "$(map)" = "$map0" -a "$(mig state)" = none
-{ dmsetup reload mg-v --table "$(dmsetup table mg-v)" && dmsetup resume mg-v; } ||
-	sp_die "table reload"
+# m3 and m4 were enabled after the table was loaded: the migrations to
+# them below need no table reload (the table reaches members by the map).
 
 # ---- bad input -------------------------------------------------------------
 sp_rc 1 "migrate of an unknown volume" migrate $P/nope --to m3

@@ -218,16 +218,15 @@ ktap_check "abort: the data is intact" cmp -s "$W/data" /dev/mapper/spmv
 refuse "a bad rate" "'fast' is not a number of MiB/s" migrate rate fast
 refuse "a rate with no migration running" "is not migrating" migrate rate 5
 
-# A member of one slice, enabled after the table was loaded.
+# A member of one slice, enabled after the table was loaded: the table
+# reaches it through the map, no reload needed.
 dmsetup create spmt --table "0 8192 linear ${DISKS[3]} 0" || sp_die "tiny"
 dd if=/dev/zero of=/dev/mapper/spmt bs=1M count=1 oflag=direct status=none
 sp_member mp m3 /dev/mapper/spmt dD
-refuse "a member enabled after the table" "reload it first" migrate start 0 m3
-{ dmsetup reload spmv --table "0 6144 slicepool mp v" && dmsetup suspend spmv &&
-	dmsetup resume spmv; } || sp_die "reload"
-msg migrate start 0 m3 || sp_die "migrate to m3 after the reload"
+ktap_check "a member enabled after the table: migrate start is accepted without a reload" \
+	msg migrate start 0 m3
 for _ in $(seq 200); do [ "$(mig state)" = "done" ] && break; sleep 0.2; done
-ktap_check "after a reload the slice moves to the new member" [ "$(dest_of)" = m3 ]
+ktap_check "without a reload the slice moves to the new member" [ "$(dest_of)" = m3 ]
 sp_volume mp w 3M
 dmsetup create spmw --table "0 6144 slicepool mp w" || sp_die "table w"
 dmesg -C

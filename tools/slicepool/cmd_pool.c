@@ -256,7 +256,7 @@ static int remove_member(const char *pool, const char *name)
 	if (enabled) {
 		ret = cfs_write("0", "%s/members/%s/enable", pool, name);
 		if (ret == -EBUSY) {
-			sp_err("cannot disable member '%s' of pool '%s': %s (it holds slices of a bound volume: delete, shrink or unbind the volume first; see 'slicepool status %s')",
+			sp_err("cannot disable member '%s' of pool '%s': %s (it holds slices of a bound volume or of one a dm table reaches, or a migration is copying to it; the kernel log names the volume: migrate its slices to another member, delete, shrink or unbind the volume, or wait for the migration first; see 'slicepool status %s')",
 			       name, pool, strerror(-ret), pool);
 			return ret;
 		} else if (ret) {

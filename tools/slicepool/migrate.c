@@ -367,7 +367,7 @@ static void start_hint(int err)
 		sp_err("a slice of the range is missing: bring its member back with 'slicepool assemble'");
 		break;
 	case EINVAL:
-		sp_err("the module refused an argument; if it says that a table was loaded before the destination member was enabled, reload the volume's table (dmsetup reload + resume with the same table)");
+		sp_err("the module refused an argument; if it says that the destination's logical block size is above a table's, reload the volume's table (dmsetup reload + resume with the same table)");
 		break;
 	}
 }

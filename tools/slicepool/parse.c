@@ -102,8 +102,10 @@ int sp_dm_status_parse(const char *text, struct sp_dm_status *st)
 
 /*
  * True when the map places a slice on a member that the live table's
- * status does not list: the table was loaded while that member was
- * missing, and the module only reaches the slice after a table reload.
+ * status does not list: with an older module, whose tables reached only
+ * the members enabled at load, the table was loaded while that member
+ * was missing and reaches the slice only after a table reload.  Tables
+ * of this module reach members through the map: never stale.
  */
 bool sp_table_stale(const struct sp_dm_status *st,
 		    const struct sp_map_entry *map, size_t n)
