@@ -500,6 +500,8 @@ static void md3_enc_member(struct md3_buf *b, const struct md3_member *m)
 	put_unaligned_le64(m->data_offset, v + 32);
 	memcpy(v + 40, m->uuid, MD3_UUID_LEN);
 	memcpy(v + 56, m->name, MD3_NAME_LEN);
+	put_unaligned_le64(m->joined_seq, v + 88);
+	put_unaligned_le64(m->stale_hash, v + 96);
 }
 
 static void md3_enc_volume(struct md3_buf *b, const struct md3_volume *vol)
@@ -654,6 +656,8 @@ static int md3_apply_member(struct md3_state *st, const u8 *v)
 	memcpy(m->uuid, v + 40, MD3_UUID_LEN);
 	memcpy(m->name, v + 56, MD3_NAME_LEN);
 	m->name[MD3_NAME_LEN - 1] = 0;
+	m->joined_seq = get_unaligned_le64(v + 88);
+	m->stale_hash = get_unaligned_le64(v + 96);
 	if (status == MD3_REMOVED) {
 		if (!md3_bm_empty(&m->used))
 			return -EUCLEAN;
@@ -1084,7 +1088,7 @@ int md3_read_member(const struct md3_dev *d, struct md3_chain *c)
 {
 	const struct md3_label *l;
 	struct md3_rec rec;
-	u64 cap = 0, walked, pos, seq;
+	u64 cap = 0, walked, pos, seq, hash;
 	int ra, rb, r = 0;
 	bool v2 = false;
 	u8 *blk;
@@ -1115,6 +1119,7 @@ int md3_read_member(const struct md3_dev *d, struct md3_chain *c)
 	c->hint_block = le64_to_cpu(l->ckpt_block);
 	c->epoch = le32_to_cpu(l->ckpt_epoch);
 	seq = le64_to_cpu(l->ckpt_seq);
+	hash = le64_to_cpu(l->ckpt_hash);
 	pos = c->hint_block;
 	c->kind = MD3_CHAIN_DAMAGED;
 	c->bad_block = c->journal_start + pos % c->journal_blocks;
@@ -1122,7 +1127,7 @@ int md3_read_member(const struct md3_dev *d, struct md3_chain *c)
 	if (pos >= c->journal_blocks ||
 	    md3_read_rec(d, c, pos, blk, &rec, false) ||
 	    rec.type != MD3_TX_CHECKPOINT || rec.seq != seq ||
-	    rec.hash != le64_to_cpu(l->ckpt_hash) || rec.epoch != c->epoch)
+	    rec.hash != hash || rec.epoch != c->epoch)
 		goto out;
 	c->kind = MD3_CHAIN_OK;
 	c->why = NULL;
@@ -1398,6 +1403,7 @@ static int md3_mark_missing(struct md3_pool *p, u32 reason)
 		m.status = MD3_STALE;
 		m.reason = pd && pd->failed ? MD3_R_FAILED : reason;
 		m.stale_seq = p->st.seq + 1;
+		m.stale_hash = p->st.hash;
 		md3_enc_member(&b, &m);
 		n++;
 	}
@@ -1534,7 +1540,8 @@ static int md3_format_dev(struct md3_pool *p, struct md3_pdev *pd)
 
 int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		    struct md3_dev *devs, const u8 (*uuids)[MD3_UUID_LEN],
-		    const u32 *domains, u32 nr, const struct md3_geom *g)
+		    const u32 *domains, u32 nr, const struct md3_geom *g,
+		    const struct md3_state *init)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_pool_rec pr = *rec;
@@ -1564,6 +1571,7 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		memcpy(pd->chain.member_uuid, uuids[i], MD3_UUID_LEN);
 		memset(&m, 0, sizeof(m));
 		m.id = i;
+		m.joined_seq = 1;
 		m.domain = domains ? domains[i] : i;
 		m.nr_slices = md3_nr_slices(&pd->chain, devs[i].dev_sectors,
 					    pr.slice_sectors);
@@ -1573,6 +1581,15 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 			strscpy(m.name, devs[i].name, sizeof(m.name));
 		md3_enc_member(&b, &m);
 	}
+	/* the volumes of a converted pool (slicepool upgrade) */
+	for (i = 0; init && i < init->nr_volumes; i++) {
+		md3_enc_volume(&b, &init->vols[i]);
+		if (init->vols[i].nr_slices)
+			md3_enc_map(&b, init->vols[i].id, 0, init->vols[i].nr_slices,
+				    init->vols[i].map);
+	}
+	for (i = 0; init && i < init->nr_moves; i++)
+		md3_enc_move(&b, &init->moves[i]);
 	r = b.err;
 	if (!r)
 		r = md3_state_apply(&p->st, b.p, b.len);
@@ -1631,12 +1648,17 @@ static bool md3_is_current(const struct md3_state *st, u32 id, const u8 *uuid)
 	       !memcmp(m->uuid, uuid, MD3_UUID_LEN);
 }
 
+static bool md3_marks(const struct md3_state *l, const struct md3_state *k,
+		      const struct md3_pdev *pd);
+
 /*
  * Whether head @a is a prefix of (or equal to) head @b: @b's chain has
  * @a's hash at @a's seq.  When @b's chain starts after @a's head (its
- * older records were checkpointed away) nothing can be compared; then @a
- * counts as a prefix only if nothing contradicts it: every device at @a is
- * CURRENT in @b's state and every device at @b is CURRENT in @a's.
+ * older records were checkpointed away) the hashes cannot be compared;
+ * then @a counts as a prefix unless @a's state holds a STALE mark that
+ * @b's state never saw on a device @b counts as CURRENT: only a forked
+ * history (a forced activation) produces that.  @b marking @a's devices
+ * STALE is what happens to a member that fell behind, no contradiction.
  */
 static bool md3_prefix(struct md3_pool *p, struct md3_head *h, u32 a, u32 b)
 {
@@ -1657,13 +1679,10 @@ static bool md3_prefix(struct md3_pool *p, struct md3_head *h, u32 a, u32 b)
 		if (pd->chain.kind != MD3_CHAIN_OK)
 			continue;
 		l = &pd->chain.links[pd->chain.nlinks - 1];
-		if (l->seq == h[a].head.seq && l->hash == h[a].head.hash &&
-		    !md3_is_current(&h[b].st, pd->chain.member_id,
-				    pd->chain.member_uuid))
-			return false;
 		if (l->seq == h[b].head.seq && l->hash == h[b].head.hash &&
-		    !md3_is_current(&h[a].st, pd->chain.member_id,
-				    pd->chain.member_uuid))
+		    md3_is_current(&h[b].st, pd->chain.member_id,
+				   pd->chain.member_uuid) &&
+		    md3_marks(&h[a].st, &h[b].st, pd))
 			return false;
 	}
 	return true;
@@ -1699,25 +1718,56 @@ static u64 md3_fork_seq(const struct md3_chain *a, const struct md3_chain *b)
 	return best;
 }
 
-/* Whether leaf @l's state marks every device on leaf @k and not on @l
- * as not CURRENT.
+/*
+ * Whether @l's state marks the member of device @pd (whose chain is on
+ * branch @k) as not CURRENT.  A STALE mark that @k's own state has seen
+ * (its record of the member carries the same mark: seq and the chain hash
+ * it was made on) and overcome (the member joined again after it) does
+ * not count: @l is then merely older than @k for that member.  So does a member @l does not
+ * know because it was added after @l.
+ */
+static bool md3_marks(const struct md3_state *l, const struct md3_state *k,
+		      const struct md3_pdev *pd)
+{
+	const struct md3_member *ml = md3_member_find(l, pd->chain.member_id);
+	const struct md3_member *mk = md3_member_find(k, pd->chain.member_id);
+
+	if (!ml)	/* unknown: added after @l, unless @l handed out its id */
+		return pd->chain.member_id < l->pool.next_member_id;
+	if (memcmp(ml->uuid, pd->chain.member_uuid, MD3_UUID_LEN))
+		return true;
+	if (ml->status == MD3_CURRENT)
+		return false;
+	return !(ml->status == MD3_STALE && mk && mk->status == MD3_CURRENT &&
+		 !memcmp(mk->uuid, ml->uuid, MD3_UUID_LEN) &&
+		 mk->stale_seq == ml->stale_seq && mk->stale_hash == ml->stale_hash &&
+		 mk->joined_seq > ml->stale_seq);
+}
+
+/*
+ * Whether leaf @l dominates leaf @k: @l's state marks as not CURRENT every
+ * device whose chain is on @k (and not on @l) and which @k's own state
+ * counts as CURRENT, and there is at least one such device.  A device that
+ * is STALE in its own branch only carries a copy of a state others wrote;
+ * it is no evidence either way.
  */
 static bool md3_dominates(struct md3_pool *p, struct md3_head *h, u32 nh,
 			  u32 l, u32 k)
 {
-	u32 i;
+	u32 i, n = 0;
 
 	for (i = 0; i < p->nr_devs; i++) {
 		struct md3_pdev *pd = &p->devs[i];
 
 		if (pd->chain.kind != MD3_CHAIN_OK || !md3_on(p, h, nh, i, k) ||
-		    md3_on(p, h, nh, i, l))
+		    md3_on(p, h, nh, i, l) ||
+		    !md3_is_current(&h[k].st, pd->chain.member_id, pd->chain.member_uuid))
 			continue;
-		if (md3_is_current(&h[l].st, pd->chain.member_id,
-				   pd->chain.member_uuid))
+		if (!md3_marks(&h[l].st, &h[k].st, pd))
 			return false;
+		n++;
 	}
-	return true;
+	return n > 0;
 }
 
 static void md3_report_branches(struct md3_pool *p, struct md3_head *h, u32 nh)
@@ -1736,7 +1786,14 @@ static void md3_report_branches(struct md3_pool *p, struct md3_head *h, u32 nh)
 			if (p->devs[j].chain.kind == MD3_CHAIN_OK &&
 			    md3_on(p, h, nh, j, i))
 				md3_msg(p, " %u", p->devs[j].chain.member_id);
-		md3_msg(p, ";");
+		md3_msg(p, " (its view:");
+		for (j = 0; j < h[i].st.nr_members; j++) {
+			const struct md3_member *m = &h[i].st.members[j];
+
+			md3_msg(p, " %u %s", m->id, m->status == MD3_CURRENT ? "current" :
+				m->status == MD3_STALE ? "stale" : "removed");
+		}
+		md3_msg(p, ");");
 	}
 	md3_msg(p, " choose one with 'slicepool assemble --prefer MEMBER'\n");
 }
@@ -1765,22 +1822,37 @@ static int md3_read_all(struct md3_pool *p, struct md3_head *h, u32 *nhp,
 		}
 		if (pd->chain.kind == MD3_CHAIN_OK) {
 			k = md3_head_idx(p, h, nh, i);
-			if (k < nh) {
+			if (k == nh) {
+				r = md3_chain_state(&pd->dev, &pd->chain, &h[nh].st);
+				if (r == -ENOMEM)
+					return r;
+				if (r) {
+					pd->chain.kind = MD3_CHAIN_DAMAGED;
+					pd->chain.why = "a journal record does not apply";
+				} else {
+					h[nh].head = *md3_head_of(&pd->chain);
+					h[nh++].rep = i;
+				}
+			}
+		}
+		if (pd->chain.kind == MD3_CHAIN_OK) {
+			const struct md3_member *m =
+				md3_member_find(&h[k].st, pd->chain.member_id);
+
+			if (m && m->status != MD3_REMOVED &&
+			    !memcmp(m->uuid, pd->chain.member_uuid, MD3_UUID_LEN)) {
 				if (pd->chain.links[0].seq <
 				    p->devs[h[k].rep].chain.links[0].seq)
 					h[k].rep = i;
 				continue;
 			}
-			r = md3_chain_state(&pd->dev, &pd->chain, &h[nh].st);
-			if (r == -ENOMEM)
-				return r;
-			if (!r) {
-				h[nh].head = *md3_head_of(&pd->chain);
-				h[nh++].rep = i;
-				continue;
+			/* an add that did not commit, or a removed member */
+			pd->chain.kind = MD3_CHAIN_ORPHAN;
+			pd->chain.why = "not a member in its own journal (interrupted add, or removed)";
+			if (h[k].rep == i) {
+				md3_state_free(&h[k].st);
+				h[k] = h[--nh];
 			}
-			pd->chain.kind = MD3_CHAIN_DAMAGED;
-			pd->chain.why = "a journal record does not apply";
 		}
 		md3_msg(p, "member device %s: %s", pd->dev.name ? pd->dev.name : "?",
 			pd->chain.why);
@@ -2163,6 +2235,7 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 		pr.next_member_id = max(pr.next_member_id, m.id + 1);
 	}
 	m.domain = domain;
+	m.joined_seq = p->st.seq + 1;
 	m.nr_slices = nr_slices ? nr_slices :
 		      md3_nr_slices(&pd->chain, dev->dev_sectors,
 				    p->st.pool.slice_sectors);
@@ -2245,6 +2318,7 @@ int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 	n.status = MD3_STALE;
 	n.reason = reason;
 	n.stale_seq = p->st.seq + 1;
+	n.stale_hash = p->st.hash;
 	return md3_member_update(p, &n, MD3_OP_MEMBER_STALE, NULL, true);
 }
 
@@ -2269,7 +2343,7 @@ int md3_member_rejoin(struct md3_pool *p, u32 id)
 	n = *m;
 	n.status = MD3_CURRENT;
 	n.reason = MD3_R_NONE;
-	n.stale_seq = 0;
+	n.joined_seq = p->st.seq + 1;	/* stale_seq stays: history */
 	r = md3_member_update(p, &n, MD3_OP_MEMBER_REJOIN, pd, false);
 	if (!r)
 		pd->role = MD3_ROLE_INSYNC;

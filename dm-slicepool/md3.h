@@ -65,6 +65,8 @@ struct md3_member {
 	u32 reason;		/* enum md3_reason, when STALE */
 	u32 domain;
 	u64 stale_seq;		/* seq of the transaction that marked it */
+	u64 joined_seq;		/* seq that added it or made it CURRENT again */
+	u64 stale_hash;		/* chain hash the STALE mark was made on */
 	u64 nr_slices;
 	u64 data_offset;
 	u8 uuid[MD3_UUID_LEN];
@@ -143,6 +145,7 @@ enum md3_chain_kind {
 	MD3_CHAIN_V2,		/* format 2: refused, run slicepool upgrade */
 	MD3_CHAIN_FOREIGN,	/* another pool */
 	MD3_CHAIN_DAMAGED,	/* label valid, journal unreadable */
+	MD3_CHAIN_ORPHAN,	/* its own journal does not list it */
 };
 
 struct md3_chain {
@@ -243,7 +246,8 @@ void md3_chain_free(struct md3_chain *c);
 
 int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		    struct md3_dev *devs, const u8 (*uuids)[MD3_UUID_LEN],
-		    const u32 *domains, u32 nr, const struct md3_geom *g);
+		    const u32 *domains, u32 nr, const struct md3_geom *g,
+		    const struct md3_state *init);
 int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 		 const struct md3_assemble_opts *o);
 void md3_pool_free(struct md3_pool *p);
