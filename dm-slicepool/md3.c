@@ -1388,27 +1388,59 @@ static int md3_commit(struct md3_pool *p, struct md3_buf *b,
 		      struct md3_pdev *extra, bool marks);
 
 /* Mark every CURRENT member without a usable device STALE(@reason). */
+static bool md3_missing(struct md3_pool *p, const struct md3_member *m)
+{
+	struct md3_pdev *pd = md3_dev_of(p, m->id);
+
+	return m->status == MD3_CURRENT && !(pd && md3_is_target(p, pd));
+}
+
+/*
+ * The identity of a STALE mark: the chain hash it is made on, the seq of
+ * its transaction and which members it marks (two different transactions
+ * on the same base differ in the latter).
+ */
+static u64 md3_mark_id(struct md3_pool *p, const u32 *ids, u32 n)
+{
+	u64 h = md3_hash(p->st.hash, p->st.seq + 1, NULL, 0);
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		h = md3_hash(h, ids[i], NULL, 0);
+	return h;
+}
+
 static int md3_mark_missing(struct md3_pool *p, u32 reason)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
-	u32 i, n = 0;
+	u32 i, n = 0, *ids;
+	u64 id;
 	int r;
 
+	for (i = 0; i < p->st.nr_members; i++)
+		n += md3_missing(p, &p->st.members[i]);
+	if (!n)
+		return 0;
+	ids = md3_calloc(n, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0, n = 0; i < p->st.nr_members; i++)
+		if (md3_missing(p, &p->st.members[i]))
+			ids[n++] = p->st.members[i].id;
+	id = md3_mark_id(p, ids, n);
+	md3_free(ids);
 	for (i = 0; i < p->st.nr_members; i++) {
 		struct md3_member m = p->st.members[i];
 		struct md3_pdev *pd = md3_dev_of(p, m.id);
 
-		if (m.status != MD3_CURRENT || (pd && md3_is_target(p, pd)))
+		if (!md3_missing(p, &m))
 			continue;
 		m.status = MD3_STALE;
 		m.reason = pd && pd->failed ? MD3_R_FAILED : reason;
 		m.stale_seq = p->st.seq + 1;
-		m.stale_hash = p->st.hash;
+		m.stale_hash = id;
 		md3_enc_member(&b, &m);
-		n++;
 	}
-	if (!n)
-		return 0;
 	md3_enc_op(&b, reason == MD3_R_FORCED ? MD3_OP_FORCE : MD3_OP_MEMBER_STALE, n);
 	r = md3_commit(p, &b, NULL, true);
 	return r;
@@ -2318,7 +2350,7 @@ int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 	n.status = MD3_STALE;
 	n.reason = reason;
 	n.stale_seq = p->st.seq + 1;
-	n.stale_hash = p->st.hash;
+	n.stale_hash = md3_mark_id(p, &id, 1);
 	return md3_member_update(p, &n, MD3_OP_MEMBER_STALE, NULL, true);
 }
 

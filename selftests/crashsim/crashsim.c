@@ -360,7 +360,7 @@ static int cmp_slice(const void *a, const void *b)
 }
 
 /* (a), computed independently of the library's bitmaps */
-static void check_a(struct world *w, const struct md3_state *st)
+static void check_a(struct world *w, const struct md3_state *st, bool rw)
 {
 	struct md3_slice *all;
 	u64 n = 0, cap = 0, i, j;
@@ -390,7 +390,7 @@ static void check_a(struct world *w, const struct md3_state *st)
 				  ull(all[i].pslice));
 	}
 	free(all);
-	for (i = 0; i < st->nr_members; i++) {
+	for (i = 0; rw && i < st->nr_members; i++) {
 		const struct md3_member *m = &st->members[i];
 
 		for (k = 0; k < w->nids; k++)
@@ -461,7 +461,8 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 			violation(cx, "refused with no forced activation: %s", p->msg);
 		return;
 	}
-	check_a(w, &p->st);
+	/* ids are checked on the state used for writes (other branches may differ) */
+	check_a(w, &p->st, p->mode == MD3_MODE_RW);
 	if (p->mode != MD3_MODE_RW)
 		return;
 	if (!c) {
@@ -488,8 +489,10 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 					   p->devs[i].chain.links[p->devs[i].chain.nlinks - 1].seq : 0),
 				       ull(p->devs[i].chain.nlinks ?
 					   p->devs[i].chain.links[p->devs[i].chain.nlinks - 1].hash : 0));
-		violation(cx, "read-write at seq %llu, not a successor of acknowledged seq %llu (%s); depth %d%s, present %#x of %d; %s",
+		violation(cx, "read-write at seq %llu, not a successor of acknowledged seq %llu%s %llu (%s); depth %d%s, present %#x of %d; %s",
 			  ull(c->links[c->nlinks - 1].seq), ull(ack->seq),
+			  w->has_pend ? " or forced from seq" : ", forced",
+			  ull(w->has_pend ? w->pend.seq : 0),
 			  r == 1 ? "other branch" : r == 2 ? "older state" : "too far ahead",
 			  w->depth, w->forced ? " after a forced activation" : "", present,
 			  nd, p->msg);
@@ -741,11 +744,13 @@ static void continue_world(struct world *w, struct sdisk **img, int nd,
 	n->depth = w->depth + 1;
 	n->forced = w->forced || force;
 	n->acked = w->acked;
+	/*
+	 * Member ids are unique within one lineage, not across a fork: the
+	 * new world learns them from the state it assembles.
+	 */
 	memcpy(n->lin, w->lin, sizeof(n->lin));
 	n->nlin = w->nlin;
 	n->alt = force ? w->acked : w->alt;
-	memcpy(n->ids, w->ids, sizeof(n->ids));
-	n->nids = w->nids;
 	n->present = present;
 	n->lineage = present;
 	for (i = 0; i < nd; i++) {
