@@ -501,7 +501,7 @@ static void md3_enc_member(struct md3_buf *b, const struct md3_member *m)
 	memcpy(v + 40, m->uuid, MD3_UUID_LEN);
 	memcpy(v + 56, m->name, MD3_NAME_LEN);
 	put_unaligned_le64(m->joined_seq, v + 88);
-	put_unaligned_le64(m->stale_hash, v + 96);
+	put_unaligned_le64(m->stale_mark, v + 96);
 }
 
 static void md3_enc_volume(struct md3_buf *b, const struct md3_volume *vol)
@@ -657,7 +657,7 @@ static int md3_apply_member(struct md3_state *st, const u8 *v)
 	memcpy(m->name, v + 56, MD3_NAME_LEN);
 	m->name[MD3_NAME_LEN - 1] = 0;
 	m->joined_seq = get_unaligned_le64(v + 88);
-	m->stale_hash = get_unaligned_le64(v + 96);
+	m->stale_mark = get_unaligned_le64(v + 96);
 	if (status == MD3_REMOVED) {
 		if (!md3_bm_empty(&m->used))
 			return -EUCLEAN;
@@ -1438,7 +1438,7 @@ static int md3_mark_missing(struct md3_pool *p, u32 reason)
 		m.status = MD3_STALE;
 		m.reason = pd && pd->failed ? MD3_R_FAILED : reason;
 		m.stale_seq = p->st.seq + 1;
-		m.stale_hash = id;
+		m.stale_mark = id;
 		md3_enc_member(&b, &m);
 	}
 	md3_enc_op(&b, reason == MD3_R_FORCED ? MD3_OP_FORCE : MD3_OP_MEMBER_STALE, n);
@@ -1772,7 +1772,7 @@ static bool md3_marks(const struct md3_state *l, const struct md3_state *k,
 		return false;
 	return !(ml->status == MD3_STALE && mk && mk->status == MD3_CURRENT &&
 		 !memcmp(mk->uuid, ml->uuid, MD3_UUID_LEN) &&
-		 mk->stale_seq == ml->stale_seq && mk->stale_hash == ml->stale_hash &&
+		 mk->stale_seq == ml->stale_seq && mk->stale_mark == ml->stale_mark &&
 		 mk->joined_seq > ml->stale_seq);
 }
 
@@ -2350,7 +2350,7 @@ int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 	n.status = MD3_STALE;
 	n.reason = reason;
 	n.stale_seq = p->st.seq + 1;
-	n.stale_hash = md3_mark_id(p, &id, 1);
+	n.stale_mark = md3_mark_id(p, &id, 1);
 	return md3_member_update(p, &n, MD3_OP_MEMBER_STALE, NULL, true);
 }
 

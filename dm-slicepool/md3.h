@@ -66,7 +66,7 @@ struct md3_member {
 	u32 domain;
 	u64 stale_seq;		/* seq of the transaction that marked it */
 	u64 joined_seq;		/* seq that added it or made it CURRENT again */
-	u64 stale_hash;		/* identity of the STALE mark (md3_mark_id) */
+	u64 stale_mark;		/* identity of the STALE mark (md3_mark_id) */
 	u64 nr_slices;
 	u64 data_offset;
 	u8 uuid[MD3_UUID_LEN];
