@@ -78,17 +78,6 @@ typedef unsigned long long u64;
 #ifndef BITS_PER_LONG
 #define BITS_PER_LONG	(8 * (int)sizeof(long))
 #endif
-#ifndef min
-#define min(a, b)	((a) < (b) ? (a) : (b))
-#endif
-#ifndef max
-#define max(a, b)	((a) > (b) ? (a) : (b))
-#endif
-#define max_t(t, a, b)	((t)(a) > (t)(b) ? (t)(a) : (t)(b))
-#define min_t(t, a, b)	((t)(a) < (t)(b) ? (t)(a) : (t)(b))
-#ifndef DIV_ROUND_UP
-#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
-#endif
 
 static inline void *md3_zalloc(size_t n)
 {

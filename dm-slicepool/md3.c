@@ -65,6 +65,21 @@ u32 md3_crc32c(u32 crc, const void *buf, size_t len)
 }
 #endif
 
+static u64 md3_min(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
+static u64 md3_max(u64 a, u64 b)
+{
+	return a > b ? a : b;
+}
+
+static u64 md3_div_up(u64 n, u64 d)
+{
+	return n / d + (n % d != 0);
+}
+
 /* ---- chain hash: a 64-bit mix, written once, same in kernel and user ---- */
 static u64 md3_mix(u64 h)
 {
@@ -99,8 +114,8 @@ u64 md3_default_journal_blocks(u64 dev_sectors)
 {
 	u64 bytes = (dev_sectors << 9) / 512;
 
-	bytes = max(bytes, 4ULL << 20);
-	bytes = min(bytes, 1ULL << 30);
+	bytes = md3_max(bytes, 4ULL << 20);
+	bytes = md3_min(bytes, 1ULL << 30);
 	return bytes / MD3_BLOCK_SIZE;
 }
 
@@ -130,7 +145,7 @@ static void md3_bm_free(struct md3_bitmap *bm)
 
 static int md3_bm_resize(struct md3_bitmap *bm, u64 nbits)
 {
-	u64 n = DIV_ROUND_UP(nbits, MD3_CHUNK_BITS);
+	u64 n = md3_div_up(nbits, MD3_CHUNK_BITS);
 	unsigned long **c;
 	u32 *u;
 
@@ -1001,7 +1016,7 @@ static int md3_read_rec(const struct md3_dev *d, const struct md3_chain *c,
 			total = le64_to_cpu(f->total_len);
 			if (le32_to_cpu(f->frag) || !nfrag ||
 			    nfrag > c->journal_blocks ||
-			    DIV_ROUND_UP(total, MD3_FRAG_PAYLOAD) > nfrag ||
+			    md3_div_up(total, MD3_FRAG_PAYLOAD) > nfrag ||
 			    (rec->type != MD3_TX_DELTA &&
 			     rec->type != MD3_TX_CHECKPOINT))
 				goto out;
@@ -1250,7 +1265,7 @@ static int md3_write_rec(struct md3_pool *p, struct md3_pdev *pd, u32 type,
 			 u64 seq, u64 hash, u64 aux, const u8 *pl, size_t len)
 {
 	struct md3_chain *c = &pd->chain;
-	u64 nfrag = max_t(u64, 1, DIV_ROUND_UP(len, MD3_FRAG_PAYLOAD)), i, off = 0;
+	u64 nfrag = md3_max(1, md3_div_up(len, MD3_FRAG_PAYLOAD)), i, off = 0;
 	u8 *blk = md3_zalloc(MD3_BLOCK_SIZE);
 	struct md3_frag *f = (void *)blk;
 	int r = 0;
@@ -1258,7 +1273,7 @@ static int md3_write_rec(struct md3_pool *p, struct md3_pdev *pd, u32 type,
 	if (!blk)
 		return -ENOMEM;
 	for (i = 0; i < nfrag && !r; i++) {
-		u64 n = min_t(u64, len - off, MD3_FRAG_PAYLOAD);
+		u64 n = md3_min(len - off, MD3_FRAG_PAYLOAD);
 		u64 bnr = c->journal_start + (c->head_block + i) % c->journal_blocks;
 
 		memset(blk, 0, MD3_BLOCK_SIZE);
@@ -1285,7 +1300,7 @@ static int md3_write_rec(struct md3_pool *p, struct md3_pdev *pd, u32 type,
 
 static u64 md3_nfrag(u64 len)
 {
-	return max_t(u64, 1, DIV_ROUND_UP(len, MD3_FRAG_PAYLOAD));
+	return md3_max(1, md3_div_up(len, MD3_FRAG_PAYLOAD));
 }
 
 /*
@@ -1529,7 +1544,7 @@ static void md3_geometry(struct md3_chain *c, u64 dev_sectors,
 			    md3_default_journal_blocks(dev_sectors);
 	c->data_offset = (c->journal_start + c->journal_blocks) *
 			 (MD3_BLOCK_SIZE >> 9);
-	c->data_offset = DIV_ROUND_UP(c->data_offset, MD3_DATA_ALIGN_SECTORS) *
+	c->data_offset = md3_div_up(c->data_offset, MD3_DATA_ALIGN_SECTORS) *
 			 MD3_DATA_ALIGN_SECTORS;
 	c->epoch = 1;
 	c->kind = MD3_CHAIN_OK;
@@ -1571,7 +1586,7 @@ static int md3_format_dev(struct md3_pool *p, struct md3_pdev *pd)
 }
 
 int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
-		    struct md3_dev *devs, const u8 (*uuids)[MD3_UUID_LEN],
+		    struct md3_dev *devs, const u8 *uuids,
 		    const u32 *domains, u32 nr, const struct md3_geom *g,
 		    const struct md3_state *init)
 {
@@ -1600,7 +1615,7 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		pd->dev = devs[i];
 		md3_geometry(&pd->chain, devs[i].dev_sectors, g);
 		pd->chain.member_id = i;
-		memcpy(pd->chain.member_uuid, uuids[i], MD3_UUID_LEN);
+		memcpy(pd->chain.member_uuid, uuids + i * MD3_UUID_LEN, MD3_UUID_LEN);
 		memset(&m, 0, sizeof(m));
 		m.id = i;
 		m.joined_seq = 1;
@@ -1608,7 +1623,7 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		m.nr_slices = md3_nr_slices(&pd->chain, devs[i].dev_sectors,
 					    pr.slice_sectors);
 		m.data_offset = pd->chain.data_offset;
-		memcpy(m.uuid, uuids[i], MD3_UUID_LEN);
+		memcpy(m.uuid, uuids + i * MD3_UUID_LEN, MD3_UUID_LEN);
 		if (devs[i].name)
 			strscpy(m.name, devs[i].name, sizeof(m.name));
 		md3_enc_member(&b, &m);
@@ -1880,7 +1895,8 @@ static int md3_read_all(struct md3_pool *p, struct md3_head *h, u32 *nhp,
 			}
 			/* an add that did not commit, or a removed member */
 			pd->chain.kind = MD3_CHAIN_ORPHAN;
-			pd->chain.why = "not a member in its own journal (interrupted add, or removed)";
+			pd->chain.why =
+				"not a member in its own journal (interrupted add, or removed)";
 			if (h[k].rep == i) {
 				md3_state_free(&h[k].st);
 				h[k] = h[--nh];
@@ -2264,7 +2280,7 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 	m.id = pr.next_member_id++;
 	if (p->faults & MD3_FAULT_REUSE_IDS) {
 		m.id = md3_reused_id(p);
-		pr.next_member_id = max(pr.next_member_id, m.id + 1);
+		pr.next_member_id = md3_max(pr.next_member_id, m.id + 1ULL);
 	}
 	m.domain = domain;
 	m.joined_seq = p->st.seq + 1;

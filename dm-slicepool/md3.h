@@ -245,7 +245,7 @@ int md3_read_member(const struct md3_dev *dev, struct md3_chain *c);
 void md3_chain_free(struct md3_chain *c);
 
 int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
-		    struct md3_dev *devs, const u8 (*uuids)[MD3_UUID_LEN],
+		    struct md3_dev *devs, const u8 *uuids,
 		    const u32 *domains, u32 nr, const struct md3_geom *g,
 		    const struct md3_state *init);
 int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,

@@ -132,7 +132,7 @@ static u64 rn(u64 n)
 	return n ? rnd() % n : 0;
 }
 
-static void violation(const char *check, const char *fmt, ...)
+static void flag(const char *check, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -383,11 +383,11 @@ static void check_a(struct world *w, const struct md3_state *st, bool rw)
 		const struct md3_member *m = md3_member_find(st, all[i].member);
 
 		if (i && !cmp_slice(&all[i - 1], &all[i]))
-			violation("(a)", "slice %u:%llu named twice", all[i].member,
-				  ull(all[i].pslice));
+			flag("(a)", "slice %u:%llu named twice", all[i].member,
+			     ull(all[i].pslice));
 		if (!m || m->status == MD3_REMOVED || all[i].pslice >= m->nr_slices)
-			violation("(a)", "slice %u:%llu names no slice", all[i].member,
-				  ull(all[i].pslice));
+			flag("(a)", "slice %u:%llu names no slice", all[i].member,
+			     ull(all[i].pslice));
 	}
 	free(all);
 	for (i = 0; rw && i < st->nr_members; i++) {
@@ -396,10 +396,10 @@ static void check_a(struct world *w, const struct md3_state *st, bool rw)
 		for (k = 0; k < w->nids; k++)
 			if (w->ids[k].id == m->id &&
 			    memcmp(w->ids[k].uuid, m->uuid, MD3_UUID_LEN))
-				violation("(a)", "member id %u names two devices", m->id);
+				flag("(a)", "member id %u names two devices", m->id);
 	}
 	if (md3_state_check(st))
-		violation("(a)", "state inconsistent (md3_state_check)");
+		flag("(a)", "state inconsistent (md3_state_check)");
 }
 
 /*
@@ -444,8 +444,8 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 		const struct sdisk *d = pd->dev.ctx;
 
 		if (d->member && pd->chain.kind != MD3_CHAIN_OK)
-			violation("(d)", "%s refused: %s", d->name,
-				  pd->chain.why ? pd->chain.why : "?");
+			flag("(d)", "%s refused: %s", d->name,
+			     pd->chain.why ? pd->chain.why : "?");
 		/* the in-sync chain with the newest head, the longest history */
 		if (pd->role == MD3_ROLE_INSYNC &&
 		    (!c || pd->chain.links[pd->chain.nlinks - 1].seq >
@@ -458,7 +458,7 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 	if (p->mode == MD3_MODE_REFUSED) {
 		/* no device of the pool present: nothing to assemble */
 		if (!w->forced && (present & members))
-			violation(cx, "refused with no forced activation: %s", p->msg);
+			flag(cx, "refused with no forced activation: %s", p->msg);
 		return;
 	}
 	/* ids are checked on the state used for writes (other branches may differ) */
@@ -466,7 +466,7 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 	if (p->mode != MD3_MODE_RW)
 		return;
 	if (!c) {
-		violation(cx, "read-write with no member in sync");
+		flag(cx, "read-write with no member in sync");
 		return;
 	}
 	/*
@@ -479,23 +479,23 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 	if (r && w->has_pend && !succ(w, c, &w->pend))
 		r = 0;
 	if (r) {
-		if (g.verbose)
-			for (i = 0; i < p->nr_devs; i++)
-				printf("# dev %u id %u kind %d role %d base %llu head %llu/%llx\n", i,
-				       p->devs[i].chain.member_id, p->devs[i].chain.kind,
-				       p->devs[i].role,
-				       ull(p->devs[i].chain.nlinks ? p->devs[i].chain.links[0].seq : 0),
-				       ull(p->devs[i].chain.nlinks ?
-					   p->devs[i].chain.links[p->devs[i].chain.nlinks - 1].seq : 0),
-				       ull(p->devs[i].chain.nlinks ?
-					   p->devs[i].chain.links[p->devs[i].chain.nlinks - 1].hash : 0));
-		violation(cx, "read-write at seq %llu, not a successor of acknowledged seq %llu%s %llu (%s); depth %d%s, present %#x of %d; %s",
-			  ull(c->links[c->nlinks - 1].seq), ull(ack->seq),
-			  w->has_pend ? " or forced from seq" : ", forced",
-			  ull(w->has_pend ? w->pend.seq : 0),
-			  r == 1 ? "other branch" : r == 2 ? "older state" : "too far ahead",
-			  w->depth, w->forced ? " after a forced activation" : "", present,
-			  nd, p->msg);
+		for (i = 0; g.verbose && i < p->nr_devs; i++) {
+			const struct md3_chain *ci = &p->devs[i].chain;
+
+			if (ci->nlinks)
+				printf("# dev %u id %u role %d chain %llu..%llu/%llx\n", i,
+				       ci->member_id, p->devs[i].role, ull(ci->links[0].seq),
+				       ull(ci->links[ci->nlinks - 1].seq),
+				       ull(ci->links[ci->nlinks - 1].hash));
+		}
+		flag(cx, "read-write at seq %llu, not extending acknowledged seq %llu%s %llu (%s); "
+		     "depth %d%s, present %#x of %d; %s",
+		     ull(c->links[c->nlinks - 1].seq), ull(ack->seq),
+		     w->has_pend ? " or forced from seq" : ", forced",
+		     ull(w->has_pend ? w->pend.seq : 0),
+		     r == 1 ? "other branch" : r == 2 ? "older state" : "too far ahead",
+		     w->depth, w->forced ? " after a forced activation" : "", present,
+		     nd, p->msg);
 	}
 }
 
@@ -820,7 +820,7 @@ static void explore(struct world *w)
 		total += w->d[i]->npw;
 	nimg = total <= MAXSUB ? 1ULL << total : 1ULL << MAXSUB;
 	if (w->depth)
-		nimg = min_t(u64, nimg, 4);
+		nimg = nimg < 4 ? nimg : 4;
 	for (k = 0; k < nimg * 3 / 2 + 1 && !out_of_budget(); k++) {
 		struct sdisk *img[MAXD];
 		u64 bits = total <= MAXSUB && w->depth == 0 && k < nimg ? k : rnd();
@@ -905,9 +905,9 @@ static void one_pool(void)
 		dom[i] = i % 3;
 	}
 	w->p.faults = g.faults;
-	if (md3_create_pool(&w->p, &rec, devs, (const u8 (*)[MD3_UUID_LEN])uuids,
+	if (md3_create_pool(&w->p, &rec, devs, (const u8 *)uuids,
 			    dom, nd, &(struct md3_geom){ JBLK }, NULL)) {
-		violation("(d)", "cannot create a pool");
+		flag("(d)", "cannot create a pool");
 		goto out;
 	}
 	for (i = 0; i < nd; i++) {
@@ -1036,7 +1036,9 @@ static void t_crash_real(void)
 {
 	double t0 = now();
 
-	g.states = g.violations = g.images = 0;
+	g.states = 0;
+	g.violations = 0;
+	g.images = 0;
 	run_sim(opt_time, opt_states, 0);
 	printf("# real code: %llu crash images, %llu crash states, %llu violations, %.1f s\n",
 	       ull(g.images), ull(g.states), ull(g.violations), now() - t0);
@@ -1098,7 +1100,7 @@ static const struct md3_dev_ops bd_ops = {
 	.read = sd_read, .write = bd_write, .flush = bd_flush,
 };
 
-static int bench(void)
+static int run_bench(void)
 {
 	enum { NM = 1024, NV = 10000, BJ = 4096 };
 	static struct md3_dev devs[NM];
@@ -1139,7 +1141,7 @@ static int bench(void)
 	bench0 = d[0];
 	t = now();
 	memset(&p, 0, sizeof(p));
-	r = md3_create_pool(&p, &rec, devs, (const u8 (*)[MD3_UUID_LEN])uuids, NULL,
+	r = md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL,
 			    NM, &(struct md3_geom){ BJ }, &init);
 	printf("# bench: create pool of %d members and %d volumes: %d, %.2f s, %llu bytes\n",
 	       NM, NV, r, now() - t, ull(p.bytes_written));
@@ -1191,30 +1193,32 @@ int main(int argc, char **argv)
 	};
 	unsigned int nc = 3, k;
 	u64 seed = 0x5eed5eedULL;
-	bool lng = false;
+	bool lng = false, bench = false;
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--time") && i + 1 < argc)
+		if (!strcmp(argv[i], "--time") && i + 1 < argc) {
 			opt_time = atof(argv[++i]);
-		else if (!strcmp(argv[i], "--states") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--states") && i + 1 < argc) {
 			opt_states = strtoull(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "--long"))
+		} else if (!strcmp(argv[i], "--long")) {
 			lng = true;
-		else if (!strcmp(argv[i], "--mutant") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--mutant") && i + 1 < argc) {
 			opt_mutant = argv[++i];
-		else if (!strcmp(argv[i], "-v"))
+		} else if (!strcmp(argv[i], "-v")) {
 			g.verbose = true;
-		else if (!strcmp(argv[i], "--bench"))
-			return bench();
-		else {
-			fprintf(stderr, "usage: %s [--time S] [--long] [--states N] [--seed N] [--mutant NAME] [--bench]\n",
-				argv[0]);
+		} else if (!strcmp(argv[i], "--bench")) {
+			bench = true;
+		} else {
+			fprintf(stderr, "usage: %s [--time S] [--long] [--states N] [--seed N]\n"
+				"	[--mutant NAME] [--bench] [-v]\n", argv[0]);
 			return 2;
 		}
 	}
+	if (bench)
+		return run_bench();
 	if (lng) {
 		opt_time = 1e9;
 		if (!opt_states)
