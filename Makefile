@@ -54,7 +54,7 @@ tools:
 	$(MAKE) -C tools/slicepool
 
 # Host unit tests of the pure C code (placement), built here, run by check.
-unit: build/placement_test build/copyidx_test build/fence_test
+unit: build/placement_test build/copyidx_test build/fence_test build/crashsim
 
 build/placement_test: selftests/placement/placement_test.c \
 		dm-slicepool/placement.c dm-slicepool/placement.h \
@@ -69,6 +69,15 @@ build/fence_test: selftests/fence/fence_test.c dm-slicepool/fence.c \
 	@mkdir -p build
 	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/lib -o $@ \
 		selftests/fence/fence_test.c dm-slicepool/fence.c
+
+# The pool metadata v3 library (dm-slicepool/md3.c) under the crash
+# simulator; the mutants are compiled in but only enabled by the test.
+build/crashsim: selftests/crashsim/crashsim.c dm-slicepool/md3.c \
+		dm-slicepool/md3.h dm-slicepool/md3-format.h \
+		dm-slicepool/md3-port.h selftests/lib/ktap-unit.h
+	@mkdir -p build
+	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/lib -o $@ \
+		selftests/crashsim/crashsim.c dm-slicepool/md3.c
 
 build/copyidx_test: selftests/copyidx/copyidx_test.c dm-slicepool/copyidx.c \
 		dm-slicepool/copyidx.h $(wildcard selftests/copyidx/*.h) \

@@ -1,0 +1,2437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-slicepool pool metadata v3.
+ *
+ * The pool's metadata is one state (struct md3_state), changed only by
+ * transactions.  Transaction N has a pool-wide sequence number and a chain
+ * hash md3_hash(hash(N - 1), N, payload).  Every CURRENT member keeps the
+ * whole journal: a checkpoint (the whole state, as of some (seq, hash))
+ * followed by deltas.  A member's ring block is never overwritten while it
+ * belongs to the checkpoint its current label names or to anything after
+ * it, so a torn write only damages the record being written, which is then
+ * incomplete on that member.
+ *
+ * The on-disk format, the commit rule and the winner rule are described in
+ * Documentation/dm-slicepool-metadata.rst ("Commit rule", "Winner rule");
+ * the winner rule is implemented once, in md3_assemble() below.
+ */
+#include "md3.h"
+
+#define MD3_CHUNK_BITS	(8UL * MD3_BLOCK_SIZE)	/* bits per bitmap chunk */
+#define MD3_CHUNK_LONGS	(MD3_CHUNK_BITS / BITS_PER_LONG)
+
+#ifndef __KERNEL__
+/* ---- user-space CRC-32C (slicing by 8) ---- */
+static u32 md3_crc_tab[8][256];
+static bool md3_crc_ready;
+
+static void md3_crc_init(void)
+{
+	u32 i, j, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = (c >> 1) ^ (c & 1 ? 0x82f63b78U : 0);
+		md3_crc_tab[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (j = 1; j < 8; j++)
+			md3_crc_tab[j][i] = (md3_crc_tab[j - 1][i] >> 8) ^
+				md3_crc_tab[0][md3_crc_tab[j - 1][i] & 0xff];
+	md3_crc_ready = true;
+}
+
+u32 md3_crc32c(u32 crc, const void *buf, size_t len)
+{
+	const u8 *p = buf;
+
+	if (!md3_crc_ready)
+		md3_crc_init();
+	while (len >= 8) {
+		u32 lo = get_unaligned_le32(p) ^ crc;
+		u32 hi = get_unaligned_le32(p + 4);
+
+		crc = md3_crc_tab[7][lo & 0xff] ^ md3_crc_tab[6][(lo >> 8) & 0xff] ^
+		      md3_crc_tab[5][(lo >> 16) & 0xff] ^ md3_crc_tab[4][lo >> 24] ^
+		      md3_crc_tab[3][hi & 0xff] ^ md3_crc_tab[2][(hi >> 8) & 0xff] ^
+		      md3_crc_tab[1][(hi >> 16) & 0xff] ^ md3_crc_tab[0][hi >> 24];
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		crc = (crc >> 8) ^ md3_crc_tab[0][(crc ^ *p++) & 0xff];
+	return crc;
+}
+#endif
+
+static u64 md3_min(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
+static u64 md3_max(u64 a, u64 b)
+{
+	return a > b ? a : b;
+}
+
+static u64 md3_div_up(u64 n, u64 d)
+{
+	return n / d + (n % d != 0);
+}
+
+/* ---- chain hash: a 64-bit mix, written once, same in kernel and user ---- */
+static u64 md3_mix(u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+u64 md3_hash(u64 prev, u64 seq, const void *buf, size_t len)
+{
+	const u8 *p = buf;
+	u64 h = md3_mix(prev ^ 0x9e3779b97f4a7c15ULL);
+	size_t i;
+
+	h = md3_mix(h ^ seq);
+	for (i = 0; i + 8 <= len; i += 8) {
+		h ^= get_unaligned_le64(p + i);
+		h *= 0x100000001b3ULL;
+		h = (h << 31) | (h >> 33);
+	}
+	for (; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return md3_mix(h ^ len);
+}
+
+u64 md3_default_journal_blocks(u64 dev_sectors)
+{
+	u64 bytes = (dev_sectors << 9) / 512;
+
+	bytes = md3_max(bytes, 4ULL << 20);
+	bytes = md3_min(bytes, 1ULL << 30);
+	return bytes / MD3_BLOCK_SIZE;
+}
+
+static void md3_msg(struct md3_pool *p, const char *fmt, ...)
+{
+	size_t n = strlen(p->msg);
+	va_list ap;
+
+	if (n + 1 >= sizeof(p->msg))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->msg + n, sizeof(p->msg) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- chunked bitmap of used physical slices ---- */
+static void md3_bm_free(struct md3_bitmap *bm)
+{
+	u64 i;
+
+	for (i = 0; i < bm->nchunks; i++)
+		md3_free(bm->chunk[i]);
+	md3_free(bm->chunk);
+	md3_free(bm->used);
+	memset(bm, 0, sizeof(*bm));
+}
+
+static int md3_bm_resize(struct md3_bitmap *bm, u64 nbits)
+{
+	u64 n = md3_div_up(nbits, MD3_CHUNK_BITS);
+	unsigned long **c;
+	u32 *u;
+
+	if (nbits < bm->nbits)
+		return -EINVAL;
+	if (n > bm->nchunks) {
+		c = md3_realloc(bm->chunk, bm->nchunks * sizeof(*c), n * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		bm->chunk = c;
+		u = md3_realloc(bm->used, bm->nchunks * sizeof(*u), n * sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		bm->used = u;
+		bm->nchunks = n;
+	}
+	bm->nbits = nbits;
+	return 0;
+}
+
+static bool md3_bm_test(const struct md3_bitmap *bm, u64 bit)
+{
+	const unsigned long *c;
+
+	if (bit >= bm->nbits)
+		return false;
+	c = bm->chunk[bit / MD3_CHUNK_BITS];
+	return c && test_bit(bit % MD3_CHUNK_BITS, c);
+}
+
+static int md3_bm_set(struct md3_bitmap *bm, u64 bit)
+{
+	u64 ci = bit / MD3_CHUNK_BITS;
+
+	if (bit >= bm->nbits)
+		return -ERANGE;
+	if (!bm->chunk[ci]) {
+		bm->chunk[ci] = md3_zalloc(MD3_BLOCK_SIZE);
+		if (!bm->chunk[ci])
+			return -ENOMEM;
+	}
+	if (test_bit(bit % MD3_CHUNK_BITS, bm->chunk[ci]))
+		return -EEXIST;
+	__set_bit(bit % MD3_CHUNK_BITS, bm->chunk[ci]);
+	bm->used[ci]++;
+	return 0;
+}
+
+static void md3_bm_clear(struct md3_bitmap *bm, u64 bit)
+{
+	u64 ci = bit / MD3_CHUNK_BITS;
+
+	if (bit >= bm->nbits || !bm->chunk[ci] ||
+	    !test_bit(bit % MD3_CHUNK_BITS, bm->chunk[ci]))
+		return;
+	__clear_bit(bit % MD3_CHUNK_BITS, bm->chunk[ci]);
+	bm->used[ci]--;
+}
+
+static bool md3_bm_empty(const struct md3_bitmap *bm)
+{
+	u64 i;
+
+	for (i = 0; i < bm->nchunks; i++)
+		if (bm->used[i])
+			return false;
+	return true;
+}
+
+static int md3_bm_find_zero(const struct md3_bitmap *bm, u64 from, u64 *bit)
+{
+	u64 ci;
+
+	for (ci = from / MD3_CHUNK_BITS; ci < bm->nchunks; ci++) {
+		unsigned long off = ci == from / MD3_CHUNK_BITS ?
+				    from % MD3_CHUNK_BITS : 0;
+		u64 b;
+
+		if (bm->used[ci] == MD3_CHUNK_BITS)
+			continue;
+		if (!bm->chunk[ci])
+			b = ci * MD3_CHUNK_BITS + off;
+		else
+			b = ci * MD3_CHUNK_BITS +
+			    find_next_zero_bit(bm->chunk[ci], MD3_CHUNK_BITS, off);
+		if (b < bm->nbits && b < (ci + 1) * MD3_CHUNK_BITS) {
+			*bit = b;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* ---- state ---- */
+void md3_state_init(struct md3_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void md3_state_free(struct md3_state *st)
+{
+	u64 i;
+
+	for (i = 0; i < st->nr_members; i++)
+		md3_bm_free(&st->members[i].used);
+	for (i = 0; i < st->nr_volumes; i++)
+		md3_free(st->vols[i].map);
+	for (i = 0; i < st->nr_moves; i++)
+		md3_free(st->moves[i].dst);
+	md3_free(st->members);
+	md3_free(st->vols);
+	md3_free(st->moves);
+	md3_state_init(st);
+}
+
+static u32 md3_member_idx(const struct md3_state *st, u32 id)
+{
+	u32 lo = 0, hi = st->nr_members;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (st->members[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct md3_member *md3_member_find(const struct md3_state *st, u32 id)
+{
+	u32 i = md3_member_idx(st, id);
+
+	return i < st->nr_members && st->members[i].id == id ?
+	       &st->members[i] : NULL;
+}
+
+static u64 md3_vol_idx(const struct md3_state *st, u64 id)
+{
+	u64 lo = 0, hi = st->nr_volumes;
+
+	while (lo < hi) {
+		u64 mid = lo + (hi - lo) / 2;
+
+		if (st->vols[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct md3_volume *md3_vol_find(const struct md3_state *st, u64 id)
+{
+	u64 i = md3_vol_idx(st, id);
+
+	return i < st->nr_volumes && st->vols[i].id == id ? &st->vols[i] : NULL;
+}
+
+static struct md3_move *md3_move_find(const struct md3_state *st, u64 vol,
+				      u64 first)
+{
+	u64 i;
+
+	for (i = 0; i < st->nr_moves; i++)
+		if (st->moves[i].vol == vol && st->moves[i].first == first)
+			return &st->moves[i];
+	return NULL;
+}
+
+static bool md3_move_overlaps(const struct md3_state *st, u64 vol, u64 first,
+			      u64 count)
+{
+	u64 i;
+
+	for (i = 0; i < st->nr_moves; i++) {
+		const struct md3_move *m = &st->moves[i];
+
+		if (m->vol == vol && m->first < first + count &&
+		    first < m->first + m->count)
+			return true;
+	}
+	return false;
+}
+
+/* Grow an array of @size-byte elements to hold at least @need. */
+static int md3_grow(void **arr, u64 *cap, u64 need, size_t size)
+{
+	u64 n = *cap ? *cap : 8;
+	void *a;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	a = md3_realloc(*arr, *cap * size, n * size);
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	*cap = n;
+	return 0;
+}
+
+bool md3_slice_used(const struct md3_state *st, u32 member, u64 pslice)
+{
+	const struct md3_member *m = md3_member_find(st, member);
+
+	return m && md3_bm_test(&m->used, pslice);
+}
+
+int md3_alloc_free(const struct md3_state *st, u32 member, u64 from,
+		   u64 *pslice)
+{
+	const struct md3_member *m = md3_member_find(st, member);
+
+	if (!m || m->status != MD3_CURRENT)
+		return -ENODEV;
+	return md3_bm_find_zero(&m->used, from, pslice);
+}
+
+/* Mark @s used; -EUCLEAN if it names no slice or one already used. */
+static int md3_use(struct md3_state *st, const struct md3_slice *s)
+{
+	struct md3_member *m;
+	int r;
+
+	if (s->member == MD3_NO_MEMBER)
+		return 0;
+	m = md3_member_find(st, s->member);
+	if (!m || m->status == MD3_REMOVED || s->pslice >= m->nr_slices)
+		return -EUCLEAN;
+	r = md3_bm_set(&m->used, s->pslice);
+	return r == -EEXIST || r == -ERANGE ? -EUCLEAN : r;
+}
+
+static void md3_unuse(struct md3_state *st, const struct md3_slice *s)
+{
+	struct md3_member *m;
+
+	if (s->member == MD3_NO_MEMBER)
+		return;
+	m = md3_member_find(st, s->member);
+	if (m)
+		md3_bm_clear(&m->used, s->pslice);
+}
+
+/*
+ * Whether @n new slices can be used: each names a CURRENT member's free
+ * slice, no two the same.  Leaves the state unchanged.
+ */
+static int md3_check_new(struct md3_state *st, const struct md3_slice *s,
+			 u64 n)
+{
+	u64 i, j;
+	int r = 0;
+
+	for (i = 0; i < n && !r; i++) {
+		const struct md3_member *m = md3_member_find(st, s[i].member);
+
+		if (!m || m->status != MD3_CURRENT)
+			r = -ENODEV;
+		else
+			r = md3_use(st, &s[i]);
+	}
+	for (j = 0; j < i; j++)
+		if (j + 1 < i || !r)
+			md3_unuse(st, &s[j]);
+	return r == -EUCLEAN ? -EEXIST : r;
+}
+
+/* ---- TLV encoding ---- */
+struct md3_buf {
+	u8 *p;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+static u8 *md3_tlv(struct md3_buf *b, u16 tag, size_t len)
+{
+	size_t need = b->len + MD3_TLV_HDR + ((len + 7) & ~(size_t)7);
+	u8 *v;
+
+	if (b->err)
+		return NULL;
+	if (need > b->cap) {
+		size_t n = b->cap ? b->cap : 4096;
+		u8 *q;
+
+		while (n < need)
+			n *= 2;
+		q = md3_realloc(b->p, b->cap, n);
+		if (!q) {
+			b->err = -ENOMEM;
+			return NULL;
+		}
+		b->p = q;
+		b->cap = n;
+	}
+	v = b->p + b->len;
+	memset(v, 0, need - b->len);
+	put_unaligned_le16(tag, v);
+	put_unaligned_le32(len, v + 4);
+	b->len = need;
+	return v + MD3_TLV_HDR;
+}
+
+static void md3_put_slices(u8 *v, const struct md3_slice *s, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++, v += MD3_SLICE_LEN) {
+		put_unaligned_le32(s[i].member, v);
+		put_unaligned_le64(s[i].pslice, v + 4);
+	}
+}
+
+static void md3_get_slices(const u8 *v, struct md3_slice *s, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++, v += MD3_SLICE_LEN) {
+		s[i].member = get_unaligned_le32(v);
+		s[i].pslice = get_unaligned_le64(v + 4);
+	}
+}
+
+static void md3_enc_op(struct md3_buf *b, u32 op, u64 arg)
+{
+	u8 *v = md3_tlv(b, MD3_TAG_OP | MD3_TAG_OPTIONAL, 16);
+
+	if (v) {
+		put_unaligned_le32(op, v);
+		put_unaligned_le64(arg, v + 8);
+	}
+}
+
+static void md3_enc_pool(struct md3_buf *b, const struct md3_pool_rec *r)
+{
+	u8 *v = md3_tlv(b, MD3_TAG_POOL, MD3_POOL_LEN);
+
+	if (!v)
+		return;
+	memcpy(v, r->uuid, MD3_UUID_LEN);
+	memcpy(v + 16, r->name, MD3_POOL_NAME_LEN);
+	put_unaligned_le64(r->slice_sectors, v + 80);
+	put_unaligned_le64(r->next_volume_id, v + 88);
+	put_unaligned_le32(r->next_member_id, v + 96);
+	put_unaligned_le32(r->w_space, v + 100);
+	put_unaligned_le32(r->w_load, v + 104);
+	put_unaligned_le32(r->min_domains, v + 108);
+}
+
+static void md3_enc_member(struct md3_buf *b, const struct md3_member *m)
+{
+	u8 *v = md3_tlv(b, MD3_TAG_MEMBER, MD3_MEMBER_LEN);
+
+	if (!v)
+		return;
+	put_unaligned_le32(m->id, v);
+	put_unaligned_le32(m->status, v + 4);
+	put_unaligned_le32(m->reason, v + 8);
+	put_unaligned_le32(m->domain, v + 12);
+	put_unaligned_le64(m->stale_seq, v + 16);
+	put_unaligned_le64(m->nr_slices, v + 24);
+	put_unaligned_le64(m->data_offset, v + 32);
+	memcpy(v + 40, m->uuid, MD3_UUID_LEN);
+	memcpy(v + 56, m->name, MD3_NAME_LEN);
+	put_unaligned_le64(m->joined_seq, v + 88);
+	put_unaligned_le64(m->stale_mark, v + 96);
+}
+
+static void md3_enc_volume(struct md3_buf *b, const struct md3_volume *vol)
+{
+	u8 *v = md3_tlv(b, MD3_TAG_VOLUME, MD3_VOLUME_LEN);
+
+	if (!v)
+		return;
+	put_unaligned_le64(vol->id, v);
+	put_unaligned_le64(vol->size_bytes, v + 8);
+	put_unaligned_le64(vol->nr_slices, v + 16);
+	memcpy(v + 24, vol->uuid, MD3_UUID_LEN);
+	memcpy(v + 40, vol->name, sizeof(vol->name));
+}
+
+static void md3_enc_map(struct md3_buf *b, u64 vol, u64 first, u64 count,
+			const struct md3_slice *s)
+{
+	u8 *v;
+
+	if (count > (0xffffffffULL - MD3_MAP_LEN) / MD3_SLICE_LEN) {
+		/* one TLV holds up to ~350 million entries; split beyond */
+		u64 half = count / 2;
+
+		md3_enc_map(b, vol, first, half, s);
+		md3_enc_map(b, vol, first + half, count - half, s + half);
+		return;
+	}
+	v = md3_tlv(b, MD3_TAG_MAP, MD3_MAP_LEN + count * MD3_SLICE_LEN);
+	if (!v)
+		return;
+	put_unaligned_le64(vol, v);
+	put_unaligned_le64(first, v + 8);
+	put_unaligned_le64(count, v + 16);
+	md3_put_slices(v + MD3_MAP_LEN, s, count);
+}
+
+static void md3_enc_move(struct md3_buf *b, const struct md3_move *m)
+{
+	u8 *v = md3_tlv(b, MD3_TAG_MOVE, MD3_MOVE_LEN + m->count * MD3_SLICE_LEN);
+
+	if (!v)
+		return;
+	put_unaligned_le64(m->vol, v);
+	put_unaligned_le64(m->first, v + 8);
+	put_unaligned_le64(m->count, v + 16);
+	put_unaligned_le64(m->cursor, v + 24);
+	md3_put_slices(v + MD3_MOVE_LEN, m->dst, m->count);
+}
+
+static void md3_enc_vmove(struct md3_buf *b, u16 tag, u64 vol, u64 first,
+			  u64 cursor)
+{
+	u8 *v = md3_tlv(b, tag, tag == MD3_TAG_MOVE_CURSOR ? 24 : 16);
+
+	if (!v)
+		return;
+	put_unaligned_le64(vol, v);
+	put_unaligned_le64(first, v + 8);
+	if (tag == MD3_TAG_MOVE_CURSOR)
+		put_unaligned_le64(cursor, v + 16);
+}
+
+static void md3_enc_u64(struct md3_buf *b, u16 tag, u64 val)
+{
+	u8 *v = md3_tlv(b, tag, 8);
+
+	if (v)
+		put_unaligned_le64(val, v);
+}
+
+int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	u64 i;
+
+	md3_enc_pool(&b, &st->pool);
+	for (i = 0; i < st->nr_members; i++)
+		md3_enc_member(&b, &st->members[i]);
+	for (i = 0; i < st->nr_volumes; i++) {
+		md3_enc_volume(&b, &st->vols[i]);
+		if (st->vols[i].nr_slices)
+			md3_enc_map(&b, st->vols[i].id, 0, st->vols[i].nr_slices,
+				    st->vols[i].map);
+	}
+	for (i = 0; i < st->nr_moves; i++)
+		md3_enc_move(&b, &st->moves[i]);
+	if (b.err) {
+		md3_free(b.p);
+		return b.err;
+	}
+	*out = b.p;
+	*len = b.len;
+	return 0;
+}
+
+/* Encoded size of the state, without encoding it. */
+static u64 md3_state_size(const struct md3_state *st)
+{
+	u64 n = MD3_TLV_HDR + MD3_POOL_LEN, i;
+
+	n += (u64)st->nr_members * (MD3_TLV_HDR + MD3_MEMBER_LEN);
+	for (i = 0; i < st->nr_volumes; i++) {
+		n += MD3_TLV_HDR + MD3_VOLUME_LEN;
+		if (st->vols[i].nr_slices)
+			n += MD3_TLV_HDR + ((MD3_MAP_LEN + st->vols[i].nr_slices *
+					     MD3_SLICE_LEN + 7) & ~7ULL);
+	}
+	for (i = 0; i < st->nr_moves; i++)
+		n += MD3_TLV_HDR + ((MD3_MOVE_LEN + st->moves[i].count *
+				     MD3_SLICE_LEN + 7) & ~7ULL);
+	return n;
+}
+
+/* ---- applying records ---- */
+static int md3_apply_member(struct md3_state *st, const u8 *v)
+{
+	u32 id = get_unaligned_le32(v);
+	struct md3_member *m = md3_member_find(st, id);
+	u64 nr = get_unaligned_le64(v + 24);
+	u32 status = get_unaligned_le32(v + 4);
+	int r;
+
+	if (status > MD3_REMOVED)
+		return -EUCLEAN;
+	if (!m) {
+		u64 cap = st->cap_members;
+		u32 i = md3_member_idx(st, id);
+
+		r = md3_grow((void **)&st->members, &cap, st->nr_members + 1ULL,
+			     sizeof(*m));
+		if (r)
+			return r;
+		st->cap_members = cap;
+		memmove(&st->members[i + 1], &st->members[i],
+			(st->nr_members - i) * sizeof(*m));
+		m = &st->members[i];
+		memset(m, 0, sizeof(*m));
+		st->nr_members++;
+		m->id = id;
+	} else if (nr < m->nr_slices) {
+		return -EUCLEAN;	/* members never shrink */
+	}
+	if (m->status == MD3_REMOVED && status != MD3_REMOVED)
+		return -EUCLEAN;	/* ids are never reused */
+	m->status = status;
+	m->reason = get_unaligned_le32(v + 8);
+	m->domain = get_unaligned_le32(v + 12);
+	m->stale_seq = get_unaligned_le64(v + 16);
+	m->nr_slices = nr;
+	m->data_offset = get_unaligned_le64(v + 32);
+	memcpy(m->uuid, v + 40, MD3_UUID_LEN);
+	memcpy(m->name, v + 56, MD3_NAME_LEN);
+	m->name[MD3_NAME_LEN - 1] = 0;
+	m->joined_seq = get_unaligned_le64(v + 88);
+	m->stale_mark = get_unaligned_le64(v + 96);
+	if (status == MD3_REMOVED) {
+		if (!md3_bm_empty(&m->used))
+			return -EUCLEAN;
+		md3_bm_free(&m->used);
+		return 0;
+	}
+	return md3_bm_resize(&m->used, nr);
+}
+
+static int md3_apply_volume(struct md3_state *st, const u8 *v)
+{
+	u64 id = get_unaligned_le64(v), nr = get_unaligned_le64(v + 16), i;
+	struct md3_volume *vol = md3_vol_find(st, id);
+	struct md3_slice *map;
+
+	if (nr > (1ULL << 40))
+		return -EUCLEAN;
+	if (!vol) {
+		u64 k = md3_vol_idx(st, id);
+		int r = md3_grow((void **)&st->vols, &st->cap_volumes,
+				 st->nr_volumes + 1, sizeof(*vol));
+
+		if (r)
+			return r;
+		memmove(&st->vols[k + 1], &st->vols[k],
+			(st->nr_volumes - k) * sizeof(*vol));
+		vol = &st->vols[k];
+		memset(vol, 0, sizeof(*vol));
+		vol->id = id;
+		st->nr_volumes++;
+	}
+	if (nr < vol->nr_slices) {
+		if (md3_move_overlaps(st, id, nr, vol->nr_slices - nr))
+			return -EUCLEAN;
+		for (i = nr; i < vol->nr_slices; i++)
+			md3_unuse(st, &vol->map[i]);
+	}
+	if (nr != vol->nr_slices) {
+		map = md3_realloc(vol->map, vol->nr_slices * sizeof(*map),
+				  nr * sizeof(*map));
+		if (!map)
+			return -ENOMEM;
+		for (i = vol->nr_slices; i < nr; i++)
+			map[i].member = MD3_NO_MEMBER;
+		vol->map = map;
+		vol->nr_slices = nr;
+	}
+	vol->size_bytes = get_unaligned_le64(v + 8);
+	memcpy(vol->uuid, v + 24, MD3_UUID_LEN);
+	memcpy(vol->name, v + 40, sizeof(vol->name));
+	vol->name[sizeof(vol->name) - 1] = 0;
+	return 0;
+}
+
+static int md3_apply_vol_del(struct md3_state *st, u64 id)
+{
+	struct md3_volume *vol = md3_vol_find(st, id);
+	u64 i, k;
+
+	if (!vol || md3_move_overlaps(st, id, 0, ~0ULL))
+		return -EUCLEAN;
+	for (i = 0; i < vol->nr_slices; i++)
+		md3_unuse(st, &vol->map[i]);
+	md3_free(vol->map);
+	k = vol - st->vols;
+	memmove(vol, vol + 1, (st->nr_volumes - k - 1) * sizeof(*vol));
+	st->nr_volumes--;
+	return 0;
+}
+
+static int md3_apply_map(struct md3_state *st, const u8 *v, u32 len)
+{
+	u64 id = get_unaligned_le64(v), first = get_unaligned_le64(v + 8);
+	u64 count = get_unaligned_le64(v + 16), i;
+	struct md3_volume *vol = md3_vol_find(st, id);
+	struct md3_slice s;
+	int r;
+
+	if (!vol || count > (len - MD3_MAP_LEN) / MD3_SLICE_LEN ||
+	    first > vol->nr_slices || count > vol->nr_slices - first)
+		return -EUCLEAN;
+	for (i = 0; i < count; i++)
+		md3_unuse(st, &vol->map[first + i]);
+	for (i = 0; i < count; i++) {
+		md3_get_slices(v + MD3_MAP_LEN + i * MD3_SLICE_LEN, &s, 1);
+		r = md3_use(st, &s);
+		if (r)
+			return r;
+		vol->map[first + i] = s;
+	}
+	return 0;
+}
+
+static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
+{
+	struct md3_move m;
+	struct md3_volume *vol;
+	u64 i;
+	int r;
+
+	m.vol = get_unaligned_le64(v);
+	m.first = get_unaligned_le64(v + 8);
+	m.count = get_unaligned_le64(v + 16);
+	m.cursor = get_unaligned_le64(v + 24);
+	vol = md3_vol_find(st, m.vol);
+	if (!vol || !m.count || m.count > (len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
+	    m.first > vol->nr_slices || m.count > vol->nr_slices - m.first ||
+	    md3_move_overlaps(st, m.vol, m.first, m.count))
+		return -EUCLEAN;
+	r = md3_grow((void **)&st->moves, &st->cap_moves, st->nr_moves + 1,
+		     sizeof(m));
+	if (r)
+		return r;
+	m.dst = md3_calloc(m.count, sizeof(*m.dst));
+	if (!m.dst)
+		return -ENOMEM;
+	md3_get_slices(v + MD3_MOVE_LEN, m.dst, m.count);
+	for (i = 0; i < m.count; i++) {
+		r = md3_use(st, &m.dst[i]);
+		if (r || m.dst[i].member == MD3_NO_MEMBER) {
+			while (i--)
+				md3_unuse(st, &m.dst[i]);
+			md3_free(m.dst);
+			return r ? r : -EUCLEAN;
+		}
+	}
+	st->moves[st->nr_moves++] = m;
+	return 0;
+}
+
+static int md3_apply_move_end(struct md3_state *st, const u8 *v, bool del)
+{
+	struct md3_move *m = md3_move_find(st, get_unaligned_le64(v),
+					   get_unaligned_le64(v + 8));
+	u64 i;
+
+	if (!m)
+		return -EUCLEAN;
+	if (!del) {
+		m->cursor = get_unaligned_le64(v + 16);
+		return 0;
+	}
+	for (i = 0; i < m->count; i++)
+		md3_unuse(st, &m->dst[i]);
+	md3_free(m->dst);
+	*m = st->moves[--st->nr_moves];
+	return 0;
+}
+
+/* Minimum value length of each known tag */
+static u32 md3_tag_min(u16 tag)
+{
+	switch (tag) {
+	case MD3_TAG_OP:		return 16;
+	case MD3_TAG_POOL:		return MD3_POOL_LEN;
+	case MD3_TAG_MEMBER:		return MD3_MEMBER_LEN;
+	case MD3_TAG_VOLUME:		return MD3_VOLUME_LEN;
+	case MD3_TAG_VOL_DEL:		return 8;
+	case MD3_TAG_MAP:		return MD3_MAP_LEN;
+	case MD3_TAG_MOVE:		return MD3_MOVE_LEN;
+	case MD3_TAG_MOVE_CURSOR:	return 24;
+	case MD3_TAG_MOVE_DEL:		return 16;
+	}
+	return 0;
+}
+
+/*
+ * Apply the records of one payload (a delta, or a whole checkpoint to an
+ * empty state).  On error the state is partly changed and must be dropped.
+ */
+int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
+{
+	size_t off = 0;
+	int r = 0;
+
+	while (off < len && !r) {
+		u16 tag, base;
+		u32 vlen;
+		const u8 *v;
+
+		if (len - off < MD3_TLV_HDR)
+			return -EUCLEAN;
+		tag = get_unaligned_le16(p + off);
+		vlen = get_unaligned_le32(p + off + 4);
+		v = p + off + MD3_TLV_HDR;
+		if (vlen > len - off - MD3_TLV_HDR)
+			return -EUCLEAN;
+		off += MD3_TLV_HDR + ((vlen + 7ULL) & ~7ULL);
+		base = tag & ~MD3_TAG_OPTIONAL;
+		if (!md3_tag_min(base)) {
+			if (tag & MD3_TAG_OPTIONAL)
+				continue;
+			return -EOPNOTSUPP;
+		}
+		if (vlen < md3_tag_min(base))
+			return -EUCLEAN;
+		switch (base) {
+		case MD3_TAG_POOL:
+			memcpy(st->pool.uuid, v, MD3_UUID_LEN);
+			memcpy(st->pool.name, v + 16, MD3_POOL_NAME_LEN);
+			st->pool.name[MD3_POOL_NAME_LEN - 1] = 0;
+			st->pool.slice_sectors = get_unaligned_le64(v + 80);
+			st->pool.next_volume_id = get_unaligned_le64(v + 88);
+			st->pool.next_member_id = get_unaligned_le32(v + 96);
+			st->pool.w_space = get_unaligned_le32(v + 100);
+			st->pool.w_load = get_unaligned_le32(v + 104);
+			st->pool.min_domains = get_unaligned_le32(v + 108);
+			break;
+		case MD3_TAG_MEMBER:
+			r = md3_apply_member(st, v);
+			break;
+		case MD3_TAG_VOLUME:
+			r = md3_apply_volume(st, v);
+			break;
+		case MD3_TAG_VOL_DEL:
+			r = md3_apply_vol_del(st, get_unaligned_le64(v));
+			break;
+		case MD3_TAG_MAP:
+			r = md3_apply_map(st, v, vlen);
+			break;
+		case MD3_TAG_MOVE:
+			r = md3_apply_move(st, v, vlen);
+			break;
+		case MD3_TAG_MOVE_CURSOR:
+		case MD3_TAG_MOVE_DEL:
+			r = md3_apply_move_end(st, v, base == MD3_TAG_MOVE_DEL);
+			break;
+		}
+	}
+	return r;
+}
+
+/*
+ * Full consistency check: sorted unique ids, every map entry and move
+ * destination names a slice of a non-removed member, and no slice twice
+ * (recomputed, not taken from the in-memory bitmaps).
+ */
+int md3_state_check(const struct md3_state *st)
+{
+	struct md3_state t;
+	u8 *buf;
+	size_t len;
+	int r;
+	u64 i;
+
+	for (i = 1; i < st->nr_members; i++)
+		if (st->members[i - 1].id >= st->members[i].id)
+			return -EUCLEAN;
+	for (i = 1; i < st->nr_volumes; i++)
+		if (st->vols[i - 1].id >= st->vols[i].id)
+			return -EUCLEAN;
+	for (i = 0; i < st->nr_members; i++)
+		if (st->members[i].id >= st->pool.next_member_id)
+			return -EUCLEAN;
+	for (i = 0; i < st->nr_volumes; i++)
+		if (st->vols[i].id >= st->pool.next_volume_id)
+			return -EUCLEAN;
+	r = md3_state_encode(st, &buf, &len);
+	if (r)
+		return r;
+	md3_state_init(&t);
+	r = md3_state_apply(&t, buf, len);
+	md3_state_free(&t);
+	md3_free(buf);
+	return r;
+}
+
+/* ---- blocks ---- */
+static void md3_seal(void *blk, u32 magic, u64 blocknr)
+{
+	struct md3_block_header *h = blk;
+
+	h->magic = cpu_to_le32(magic);
+	h->blocknr = cpu_to_le64(blocknr);
+	h->crc = cpu_to_le32(md3_crc32c(~0U, (u8 *)blk + 4, MD3_BLOCK_SIZE - 4));
+}
+
+static bool md3_sealed(const void *blk, u32 magic, u64 blocknr)
+{
+	const struct md3_block_header *h = blk;
+
+	return le32_to_cpu(h->magic) == magic &&
+	       le64_to_cpu(h->blocknr) == blocknr &&
+	       le32_to_cpu(h->crc) ==
+	       md3_crc32c(~0U, (const u8 *)blk + 4, MD3_BLOCK_SIZE - 4);
+}
+
+static int md3_wblock(struct md3_pool *p, struct md3_dev *d, u64 nr,
+		      const void *blk)
+{
+	if (p) {
+		p->bytes_written += MD3_BLOCK_SIZE;
+		p->blocks_written++;
+	}
+	return d->ops->write(d->ctx, nr, blk);
+}
+
+static int md3_flush(struct md3_pool *p, struct md3_dev *d)
+{
+	if (p && (p->faults & MD3_FAULT_NOFLUSH))
+		return 0;
+	return d->ops->flush(d->ctx);
+}
+
+/* A journal record as found in the ring */
+struct md3_rec {
+	u64 seq;
+	u64 hash;
+	u64 aux;
+	u32 epoch;
+	u32 type;
+	u32 nfrag;
+	u8 *payload;		/* when asked for */
+	size_t len;
+};
+
+/*
+ * Read the record starting at ring index @pos.  0 if it is complete and
+ * its hash is right, else -ENODATA.
+ */
+static int md3_read_rec(const struct md3_dev *d, const struct md3_chain *c,
+			u64 pos, u8 *blk, struct md3_rec *rec, bool keep)
+{
+	const struct md3_frag *f = (const void *)blk;
+	u64 total = 0, off = 0, bnr;
+	u32 i, nfrag = 1;
+	u8 *pl = NULL;
+	int r = -ENODATA;
+
+	for (i = 0; i < nfrag; i++) {
+		bnr = c->journal_start + (pos + i) % c->journal_blocks;
+		if (d->ops->read(d->ctx, bnr, blk) || !md3_sealed(blk, MD3_JOURNAL_MAGIC, bnr))
+			goto out;
+		if (!i) {
+			rec->seq = le64_to_cpu(f->seq);
+			rec->hash = le64_to_cpu(f->hash);
+			rec->aux = le64_to_cpu(f->aux);
+			rec->epoch = le32_to_cpu(f->epoch);
+			rec->type = le32_to_cpu(f->type);
+			nfrag = le32_to_cpu(f->nfrag);
+			total = le64_to_cpu(f->total_len);
+			if (le32_to_cpu(f->frag) || !nfrag ||
+			    nfrag > c->journal_blocks ||
+			    md3_div_up(total, MD3_FRAG_PAYLOAD) > nfrag ||
+			    (rec->type != MD3_TX_DELTA &&
+			     rec->type != MD3_TX_CHECKPOINT))
+				goto out;
+			pl = md3_zalloc(total);
+			if (!pl) {
+				r = -ENOMEM;
+				goto out;
+			}
+		} else if (le64_to_cpu(f->seq) != rec->seq ||
+			   le64_to_cpu(f->hash) != rec->hash ||
+			   le32_to_cpu(f->epoch) != rec->epoch ||
+			   le32_to_cpu(f->frag) != i ||
+			   le32_to_cpu(f->nfrag) != nfrag ||
+			   le64_to_cpu(f->total_len) != total) {
+			goto out;
+		}
+		if (le32_to_cpu(f->len) > MD3_FRAG_PAYLOAD ||
+		    le32_to_cpu(f->len) > total - off)
+			goto out;
+		memcpy(pl + off, blk + sizeof(*f), le32_to_cpu(f->len));
+		off += le32_to_cpu(f->len);
+	}
+	if (off != total)
+		goto out;
+	if (rec->type == MD3_TX_DELTA ?
+	    md3_hash(rec->aux, rec->seq, pl, total) != rec->hash :
+	    md3_hash(0, rec->seq, pl, total) != rec->aux)
+		goto out;
+	rec->nfrag = nfrag;
+	rec->len = total;
+	if (keep) {
+		rec->payload = pl;
+		pl = NULL;
+	}
+	r = 0;
+out:
+	md3_free(pl);
+	return r;
+}
+
+static int md3_read_label(const struct md3_dev *d, u64 nr, u8 *blk,
+			  bool *v2)
+{
+	const struct md3_label *l = (const void *)blk;
+
+	if (d->ops->read(d->ctx, nr, blk))
+		return -EIO;
+	if (nr == MD3_LABEL_A && md3_sealed(blk, MD3_V2_SB_MAGIC, nr))
+		*v2 = true;
+	if (!md3_sealed(blk, MD3_LABEL_MAGIC, nr) ||
+	    le32_to_cpu(l->version) != MD3_VERSION || l->flags ||
+	    !le64_to_cpu(l->journal_blocks))
+		return -ENODATA;
+	return 0;
+}
+
+void md3_chain_free(struct md3_chain *c)
+{
+	md3_free(c->links);
+	c->links = NULL;
+	c->nlinks = 0;
+}
+
+static int md3_chain_push(struct md3_chain *c, u64 *cap, u64 seq, u64 hash)
+{
+	int r = md3_grow((void **)&c->links, cap, c->nlinks + 1,
+			 sizeof(*c->links));
+
+	if (r)
+		return r;
+	c->links[c->nlinks].seq = seq;
+	c->links[c->nlinks++].hash = hash;
+	return 0;
+}
+
+/*
+ * Read a member's labels and walk its journal from the checkpoint the
+ * current label names: every record after it that continues the chain
+ * (a delta with the next seq and the right prev hash, a checkpoint of the
+ * same state, or a checkpoint of a newer epoch) is part of the chain; the
+ * first that does not ends it.
+ */
+int md3_read_member(const struct md3_dev *d, struct md3_chain *c)
+{
+	const struct md3_label *l;
+	struct md3_rec rec;
+	u64 cap = 0, walked, pos, seq, hash;
+	int ra, rb, r = 0;
+	bool v2 = false;
+	u8 *blk;
+
+	memset(c, 0, sizeof(*c));
+	blk = md3_zalloc(2 * MD3_BLOCK_SIZE);
+	if (!blk)
+		return -ENOMEM;
+	l = (const void *)blk;
+	ra = md3_read_label(d, MD3_LABEL_A, blk, &v2);
+	rb = md3_read_label(d, MD3_LABEL_B, blk + MD3_BLOCK_SIZE, &v2);
+	if (ra && rb) {
+		c->kind = v2 ? MD3_CHAIN_V2 : MD3_CHAIN_BLANK;
+		c->why = v2 ? "format 2 member: convert the pool with 'slicepool upgrade'" :
+			      "no valid label";
+		goto out;
+	}
+	if (ra || (!rb && le64_to_cpu(l[0].label_seq) <
+		   le64_to_cpu(((const struct md3_label *)(blk + MD3_BLOCK_SIZE))->label_seq)))
+		l = (const void *)(blk + MD3_BLOCK_SIZE);
+	memcpy(c->pool_uuid, l->pool_uuid, MD3_UUID_LEN);
+	memcpy(c->member_uuid, l->member_uuid, MD3_UUID_LEN);
+	c->member_id = le32_to_cpu(l->member_id);
+	c->label_seq = le64_to_cpu(l->label_seq);
+	c->journal_start = le64_to_cpu(l->journal_start);
+	c->journal_blocks = le64_to_cpu(l->journal_blocks);
+	c->data_offset = le64_to_cpu(l->data_offset);
+	c->hint_block = le64_to_cpu(l->ckpt_block);
+	c->epoch = le32_to_cpu(l->ckpt_epoch);
+	seq = le64_to_cpu(l->ckpt_seq);
+	hash = le64_to_cpu(l->ckpt_hash);
+	pos = c->hint_block;
+	c->kind = MD3_CHAIN_DAMAGED;
+	c->bad_block = c->journal_start + pos % c->journal_blocks;
+	c->why = "the checkpoint the label names is unreadable";
+	if (pos >= c->journal_blocks ||
+	    md3_read_rec(d, c, pos, blk, &rec, false) ||
+	    rec.type != MD3_TX_CHECKPOINT || rec.seq != seq ||
+	    rec.hash != hash || rec.epoch != c->epoch)
+		goto out;
+	c->kind = MD3_CHAIN_OK;
+	c->why = NULL;
+	r = md3_chain_push(c, &cap, rec.seq, rec.hash);
+	if (r)
+		goto out;
+	c->base_pos = pos;
+	walked = rec.nfrag;
+	pos = (pos + rec.nfrag) % c->journal_blocks;
+	while (walked < c->journal_blocks &&
+	       !md3_read_rec(d, c, pos, blk, &rec, false) &&
+	       walked + rec.nfrag <= c->journal_blocks) {
+		struct md3_link *h = &c->links[c->nlinks - 1];
+
+		if (rec.type == MD3_TX_DELTA && rec.epoch == c->epoch &&
+		    rec.seq == h->seq + 1 && rec.aux == h->hash) {
+			r = md3_chain_push(c, &cap, rec.seq, rec.hash);
+			if (r)
+				goto out;
+		} else if (rec.type == MD3_TX_CHECKPOINT &&
+			   ((rec.epoch == c->epoch && rec.seq == h->seq &&
+			     rec.hash == h->hash) || rec.epoch > c->epoch)) {
+			if (rec.epoch != c->epoch) {
+				c->nlinks = 0;
+				c->epoch = rec.epoch;
+				r = md3_chain_push(c, &cap, rec.seq, rec.hash);
+				if (r)
+					goto out;
+			}
+			c->base_pos = pos;
+		} else {
+			break;
+		}
+		walked += rec.nfrag;
+		pos = (pos + rec.nfrag) % c->journal_blocks;
+	}
+	c->head_block = pos;
+	c->used_blocks = walked;
+out:
+	md3_free(blk);
+	if (r)
+		md3_chain_free(c);
+	return r;
+}
+
+/* The state at the head of an OK chain: the base checkpoint plus deltas. */
+static int md3_chain_state(const struct md3_dev *d, const struct md3_chain *c,
+			   struct md3_state *st)
+{
+	struct md3_rec rec;
+	u64 pos = c->base_pos;
+	const struct md3_link *head = &c->links[c->nlinks - 1];
+	int r;
+	u8 *blk = md3_zalloc(MD3_BLOCK_SIZE);
+
+	if (!blk)
+		return -ENOMEM;
+	md3_state_init(st);
+	r = md3_read_rec(d, c, pos, blk, &rec, true);
+	if (!r && rec.type != MD3_TX_CHECKPOINT)
+		r = -EUCLEAN;
+	while (!r) {
+		if (rec.type == MD3_TX_CHECKPOINT) {
+			md3_state_free(st);
+			r = md3_state_apply(st, rec.payload, rec.len);
+		} else {
+			r = md3_state_apply(st, rec.payload, rec.len);
+		}
+		md3_free(rec.payload);
+		if (r)
+			break;
+		st->seq = rec.seq;
+		st->hash = rec.hash;
+		if (rec.seq == head->seq && rec.hash == head->hash &&
+		    (pos + rec.nfrag) % c->journal_blocks == c->head_block)
+			break;
+		pos = (pos + rec.nfrag) % c->journal_blocks;
+		r = md3_read_rec(d, c, pos, blk, &rec, true);
+	}
+	md3_free(blk);
+	if (r)
+		md3_state_free(st);
+	return r;
+}
+
+/* ---- writing ---- */
+static int md3_write_label(struct md3_pool *p, struct md3_pdev *pd,
+			   const struct md3_state *st, u64 ckpt_pos)
+{
+	struct md3_chain *c = &pd->chain;
+	struct md3_label *l = md3_zalloc(MD3_BLOCK_SIZE);
+	u64 nr;
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	c->label_seq++;
+	nr = c->label_seq & 1 ? MD3_LABEL_B : MD3_LABEL_A;
+	l->version = cpu_to_le32(MD3_VERSION);
+	memcpy(l->pool_uuid, st->pool.uuid, MD3_UUID_LEN);
+	memcpy(l->member_uuid, c->member_uuid, MD3_UUID_LEN);
+	l->member_id = cpu_to_le32(c->member_id);
+	l->label_seq = cpu_to_le64(c->label_seq);
+	l->journal_start = cpu_to_le64(c->journal_start);
+	l->journal_blocks = cpu_to_le64(c->journal_blocks);
+	l->data_offset = cpu_to_le64(c->data_offset);
+	l->dev_sectors = cpu_to_le64(pd->dev.dev_sectors);
+	l->ckpt_block = cpu_to_le64(ckpt_pos);
+	l->ckpt_seq = cpu_to_le64(st->seq);
+	l->ckpt_hash = cpu_to_le64(st->hash);
+	l->ckpt_epoch = cpu_to_le32(c->epoch);
+	md3_seal(l, MD3_LABEL_MAGIC, nr);
+	r = md3_wblock(p, &pd->dev, nr, l);
+	md3_free(l);
+	return r;
+}
+
+/* Write one record at the member's head; no flush. */
+static int md3_write_rec(struct md3_pool *p, struct md3_pdev *pd, u32 type,
+			 u64 seq, u64 hash, u64 aux, const u8 *pl, size_t len)
+{
+	struct md3_chain *c = &pd->chain;
+	u64 nfrag = md3_max(1, md3_div_up(len, MD3_FRAG_PAYLOAD)), i, off = 0;
+	u8 *blk = md3_zalloc(MD3_BLOCK_SIZE);
+	struct md3_frag *f = (void *)blk;
+	int r = 0;
+
+	if (!blk)
+		return -ENOMEM;
+	for (i = 0; i < nfrag && !r; i++) {
+		u64 n = md3_min(len - off, MD3_FRAG_PAYLOAD);
+		u64 bnr = c->journal_start + (c->head_block + i) % c->journal_blocks;
+
+		memset(blk, 0, MD3_BLOCK_SIZE);
+		f->seq = cpu_to_le64(seq);
+		f->hash = cpu_to_le64(hash);
+		f->aux = cpu_to_le64(aux);
+		f->epoch = cpu_to_le32(c->epoch);
+		f->type = cpu_to_le32(type);
+		f->frag = cpu_to_le32(i);
+		f->nfrag = cpu_to_le32(nfrag);
+		f->len = cpu_to_le32(n);
+		f->total_len = cpu_to_le64(len);
+		if (n)
+			memcpy(blk + sizeof(*f), pl + off, n);
+		off += n;
+		md3_seal(blk, MD3_JOURNAL_MAGIC, bnr);
+		r = md3_wblock(p, &pd->dev, bnr, blk);
+	}
+	md3_free(blk);
+	c->head_block = (c->head_block + nfrag) % c->journal_blocks;
+	c->used_blocks += nfrag;
+	return r;
+}
+
+static u64 md3_nfrag(u64 len)
+{
+	return md3_max(1, md3_div_up(len, MD3_FRAG_PAYLOAD));
+}
+
+/*
+ * Write a checkpoint of @st at the member's head, flush, then point the
+ * next label slot at it and flush again.  Only then does the checkpoint
+ * become the protected one: until the label is durable the old one stays
+ * untouched.  @restart starts a new journal epoch (catch-up, rejoin, add).
+ */
+static int md3_write_ckpt(struct md3_pool *p, struct md3_pdev *pd,
+			  const struct md3_state *st, const u8 *pl, size_t len,
+			  bool restart)
+{
+	struct md3_chain *c = &pd->chain;
+	u64 pos = c->head_block, n = md3_nfrag(len);
+	int r;
+
+	if (c->used_blocks + n > c->journal_blocks &&
+	    !(p->faults & MD3_FAULT_OVERWRITE))
+		return -ENOSPC;
+	if (restart)
+		c->epoch++;
+	r = md3_write_rec(p, pd, MD3_TX_CHECKPOINT, st->seq, st->hash,
+			  md3_hash(0, st->seq, pl, len), pl, len);
+	if (!r)
+		r = md3_flush(p, &pd->dev);
+	if (!r)
+		r = md3_write_label(p, pd, st, pos);
+	if (!r)
+		r = md3_flush(p, &pd->dev);
+	if (r)
+		return r;
+	c->hint_block = pos;
+	c->base_pos = pos;
+	c->used_blocks = n;
+	return 0;
+}
+
+static int md3_ckpt_now(struct md3_pool *p, struct md3_pdev *pd, bool restart)
+{
+	u8 *pl;
+	size_t len;
+	int r = md3_state_encode(&p->st, &pl, &len);
+
+	if (r)
+		return r;
+	r = md3_write_ckpt(p, pd, &p->st, pl, len, restart);
+	md3_free(pl);
+	return r;
+}
+
+/*
+ * Make room for a record of @n blocks: if the ring would then have no
+ * room left for a checkpoint, write a checkpoint of the current state
+ * first.
+ */
+static int md3_make_room(struct md3_pool *p, struct md3_pdev *pd, u64 n)
+{
+	struct md3_chain *c = &pd->chain;
+	u64 ck = md3_nfrag(md3_state_size(&p->st));
+	int r;
+
+	if (p->faults & MD3_FAULT_OVERWRITE) {
+		c->used_blocks = 0;
+		return 0;
+	}
+	if (c->used_blocks + n + ck <= c->journal_blocks)
+		return 0;
+	r = md3_ckpt_now(p, pd, false);
+	if (r)
+		return r;
+	return c->used_blocks + n + ck <= c->journal_blocks ? 0 : -ENOSPC;
+}
+
+static struct md3_pdev *md3_dev_of(struct md3_pool *p, u32 id)
+{
+	const struct md3_member *m = md3_member_find(&p->st, id);
+	u32 i;
+
+	if (!m)
+		return NULL;
+	for (i = 0; i < p->nr_devs; i++)
+		if (p->devs[i].chain.member_id == id &&
+		    !memcmp(p->devs[i].chain.member_uuid, m->uuid, MD3_UUID_LEN) &&
+		    p->devs[i].chain.kind == MD3_CHAIN_OK)
+			return &p->devs[i];
+	return NULL;
+}
+
+/* A device the next transaction is written to */
+static bool md3_is_target(struct md3_pool *p, struct md3_pdev *pd)
+{
+	const struct md3_member *m = md3_member_find(&p->st, pd->chain.member_id);
+
+	return pd->chain.kind == MD3_CHAIN_OK && pd->role == MD3_ROLE_INSYNC &&
+	       !pd->failed && m && m->status == MD3_CURRENT &&
+	       !memcmp(m->uuid, pd->chain.member_uuid, MD3_UUID_LEN);
+}
+
+static int md3_commit(struct md3_pool *p, struct md3_buf *b,
+		      struct md3_pdev *extra, bool marks);
+
+/* Mark every CURRENT member without a usable device STALE(@reason). */
+static bool md3_missing(struct md3_pool *p, const struct md3_member *m)
+{
+	struct md3_pdev *pd = md3_dev_of(p, m->id);
+
+	return m->status == MD3_CURRENT && !(pd && md3_is_target(p, pd));
+}
+
+/*
+ * The identity of a STALE mark: the chain hash it is made on, the seq of
+ * its transaction and which members it marks (two different transactions
+ * on the same base differ in the latter).
+ */
+static u64 md3_mark_id(struct md3_pool *p, const u32 *ids, u32 n)
+{
+	u64 h = md3_hash(p->st.hash, p->st.seq + 1, NULL, 0);
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		h = md3_hash(h, ids[i], NULL, 0);
+	return h;
+}
+
+static int md3_mark_missing(struct md3_pool *p, u32 reason)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	u32 i, n = 0, *ids;
+	u64 id;
+	int r;
+
+	for (i = 0; i < p->st.nr_members; i++)
+		n += md3_missing(p, &p->st.members[i]);
+	if (!n)
+		return 0;
+	ids = md3_calloc(n, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0, n = 0; i < p->st.nr_members; i++)
+		if (md3_missing(p, &p->st.members[i]))
+			ids[n++] = p->st.members[i].id;
+	id = md3_mark_id(p, ids, n);
+	md3_free(ids);
+	for (i = 0; i < p->st.nr_members; i++) {
+		struct md3_member m = p->st.members[i];
+		struct md3_pdev *pd = md3_dev_of(p, m.id);
+
+		if (!md3_missing(p, &m))
+			continue;
+		m.status = MD3_STALE;
+		m.reason = pd && pd->failed ? MD3_R_FAILED : reason;
+		m.stale_seq = p->st.seq + 1;
+		m.stale_mark = id;
+		md3_enc_member(&b, &m);
+	}
+	md3_enc_op(&b, reason == MD3_R_FORCED ? MD3_OP_FORCE : MD3_OP_MEMBER_STALE, n);
+	r = md3_commit(p, &b, NULL, true);
+	return r;
+}
+
+/*
+ * The commit rule.  Write transaction seq + 1 to every target (and @extra,
+ * the member being added or rejoined), flush each, and apply it when it is
+ * durable on every target that could be written.  Targets that failed are
+ * then marked STALE by a following transaction before returning 0.
+ * Nothing is written while a CURRENT member has no target, unless @marks
+ * (the transaction marks exactly those members STALE).
+ */
+static int md3_commit(struct md3_pool *p, struct md3_buf *b,
+		      struct md3_pdev *extra, bool marks)
+{
+	u64 seq = p->st.seq + 1, hash;
+	u32 i, ok = 0, failed = 0;
+	int r;
+
+	if (b->err) {
+		r = b->err;
+		goto out;
+	}
+	r = -EROFS;
+	if (p->mode != MD3_MODE_RW)
+		goto out;
+	if (!marks && !(p->faults & MD3_FAULT_AROUND))
+		for (i = 0; i < p->st.nr_members; i++) {
+			struct md3_pdev *pd;
+
+			if (p->st.members[i].status != MD3_CURRENT)
+				continue;
+			pd = md3_dev_of(p, p->st.members[i].id);
+			if (!pd || !md3_is_target(p, pd))
+				goto out;
+		}
+	hash = md3_hash(p->st.hash, seq, b->p, b->len);
+	for (i = 0; i <= p->nr_devs; i++) {
+		struct md3_pdev *pd = i < p->nr_devs ? &p->devs[i] : extra;
+
+		if (!pd || (pd != extra && !md3_is_target(p, pd)))
+			continue;
+		r = md3_make_room(p, pd, md3_nfrag(b->len));
+		if (!r)
+			r = md3_write_rec(p, pd, MD3_TX_DELTA, seq, hash,
+					  p->st.hash, b->p, b->len);
+		if (!r)
+			r = md3_flush(p, &pd->dev);
+		if (r) {
+			pd->failed = true;
+			failed++;
+		} else {
+			ok++;
+		}
+	}
+	if (!ok) {
+		p->mode = MD3_MODE_RO;
+		r = -EIO;
+		goto out;
+	}
+	r = md3_state_apply(&p->st, b->p, b->len);
+	if (r) {
+		p->mode = MD3_MODE_RO;
+		goto out;
+	}
+	p->st.seq = seq;
+	p->st.hash = hash;
+	if (p->on_commit)
+		p->on_commit(p->on_commit_arg, &p->st);
+	r = 0;
+	if (failed && !(p->faults & MD3_FAULT_AROUND))
+		r = md3_mark_missing(p, MD3_R_FAILED);
+out:
+	md3_free(b->p);
+	b->p = NULL;
+	return r;
+}
+
+/* ---- pool creation ---- */
+static void md3_geometry(struct md3_chain *c, u64 dev_sectors,
+			 const struct md3_geom *g)
+{
+	c->journal_start = MD3_JOURNAL_START;
+	c->journal_blocks = g && g->journal_blocks ? g->journal_blocks :
+			    md3_default_journal_blocks(dev_sectors);
+	c->data_offset = (c->journal_start + c->journal_blocks) *
+			 (MD3_BLOCK_SIZE >> 9);
+	c->data_offset = md3_div_up(c->data_offset, MD3_DATA_ALIGN_SECTORS) *
+			 MD3_DATA_ALIGN_SECTORS;
+	c->epoch = 1;
+	c->kind = MD3_CHAIN_OK;
+}
+
+static u64 md3_nr_slices(const struct md3_chain *c, u64 dev_sectors,
+			 u64 slice_sectors)
+{
+	if (!slice_sectors || dev_sectors <= c->data_offset)
+		return 0;
+	return (dev_sectors - c->data_offset) / slice_sectors;
+}
+
+/*
+ * Write a new member's first checkpoint (the current state) and then both
+ * labels.  A crash before the labels are durable leaves a blank device.
+ */
+static int md3_format_dev(struct md3_pool *p, struct md3_pdev *pd)
+{
+	u8 *zero = md3_zalloc(MD3_BLOCK_SIZE);
+	int r;
+
+	if (!zero)
+		return -ENOMEM;
+	/* an old label must not name blocks the new journal overwrites */
+	r = md3_wblock(p, &pd->dev, MD3_LABEL_A, zero);
+	if (!r)
+		r = md3_wblock(p, &pd->dev, MD3_LABEL_B, zero);
+	if (!r)
+		r = md3_flush(p, &pd->dev);
+	md3_free(zero);
+	if (!r)
+		r = md3_ckpt_now(p, pd, false);
+	if (!r)
+		r = md3_write_label(p, pd, &p->st, pd->chain.hint_block);
+	if (!r)
+		r = md3_flush(p, &pd->dev);
+	return r;
+}
+
+int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
+		    struct md3_dev *devs, const u8 *uuids,
+		    const u32 *domains, u32 nr, const struct md3_geom *g,
+		    const struct md3_state *init)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_pool_rec pr = *rec;
+	unsigned int faults = p->faults;
+	u32 i;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->faults = faults;
+	md3_state_init(&p->st);
+	p->devs = md3_calloc(nr, sizeof(*p->devs));
+	if (!p->devs)
+		return -ENOMEM;
+	p->nr_devs = nr;
+	pr.next_member_id = nr;
+	if (!pr.next_volume_id)
+		pr.next_volume_id = 1;
+	md3_enc_op(&b, MD3_OP_FORMAT, nr);
+	md3_enc_pool(&b, &pr);
+	for (i = 0; i < nr; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+		struct md3_member m;
+
+		pd->dev = devs[i];
+		md3_geometry(&pd->chain, devs[i].dev_sectors, g);
+		pd->chain.member_id = i;
+		memcpy(pd->chain.member_uuid, uuids + i * MD3_UUID_LEN, MD3_UUID_LEN);
+		memset(&m, 0, sizeof(m));
+		m.id = i;
+		m.joined_seq = 1;
+		m.domain = domains ? domains[i] : i;
+		m.nr_slices = md3_nr_slices(&pd->chain, devs[i].dev_sectors,
+					    pr.slice_sectors);
+		m.data_offset = pd->chain.data_offset;
+		memcpy(m.uuid, uuids + i * MD3_UUID_LEN, MD3_UUID_LEN);
+		if (devs[i].name)
+			strscpy(m.name, devs[i].name, sizeof(m.name));
+		md3_enc_member(&b, &m);
+	}
+	/* the volumes of a converted pool (slicepool upgrade) */
+	for (i = 0; init && i < init->nr_volumes; i++) {
+		md3_enc_volume(&b, &init->vols[i]);
+		if (init->vols[i].nr_slices)
+			md3_enc_map(&b, init->vols[i].id, 0, init->vols[i].nr_slices,
+				    init->vols[i].map);
+	}
+	for (i = 0; init && i < init->nr_moves; i++)
+		md3_enc_move(&b, &init->moves[i]);
+	r = b.err;
+	if (!r)
+		r = md3_state_apply(&p->st, b.p, b.len);
+	if (!r) {
+		p->st.seq = 1;
+		p->st.hash = md3_hash(0, 1, b.p, b.len);
+	}
+	md3_free(b.p);
+	for (i = 0; i < nr && !r; i++)
+		r = md3_format_dev(p, &p->devs[i]);
+	if (!r)
+		p->mode = MD3_MODE_RW;
+	return r;
+}
+
+void md3_pool_free(struct md3_pool *p)
+{
+	u32 i;
+
+	for (i = 0; i < p->nr_devs; i++)
+		md3_chain_free(&p->devs[i].chain);
+	md3_free(p->devs);
+	p->devs = NULL;
+	p->nr_devs = 0;
+	md3_state_free(&p->st);
+}
+
+/* ---- the winner rule ---- */
+struct md3_head {
+	struct md3_link head;
+	u32 rep;		/* device whose chain reaches furthest back */
+	bool leaf;
+	struct md3_state st;
+};
+
+static struct md3_link *md3_head_of(struct md3_chain *c)
+{
+	return &c->links[c->nlinks - 1];
+}
+
+/* Hash of chain @c at @seq, or false if @c does not cover @seq. */
+static bool md3_chain_at(const struct md3_chain *c, u64 seq, u64 *hash)
+{
+	if (seq < c->links[0].seq || seq - c->links[0].seq >= c->nlinks)
+		return false;
+	*hash = c->links[seq - c->links[0].seq].hash;
+	return true;
+}
+
+/* Whether member (@id, @uuid) is CURRENT in @st. */
+static bool md3_is_current(const struct md3_state *st, u32 id, const u8 *uuid)
+{
+	const struct md3_member *m = md3_member_find(st, id);
+
+	return m && m->status == MD3_CURRENT &&
+	       !memcmp(m->uuid, uuid, MD3_UUID_LEN);
+}
+
+static bool md3_marks(const struct md3_state *l, const struct md3_state *k,
+		      const struct md3_pdev *pd);
+
+/*
+ * Whether head @a is a prefix of (or equal to) head @b: @b's chain has
+ * @a's hash at @a's seq.  When @b's chain starts after @a's head (its
+ * older records were checkpointed away) the hashes cannot be compared;
+ * then @a counts as a prefix unless @a's state holds a STALE mark that
+ * @b's state never saw on a device @b counts as CURRENT: only a forked
+ * history (a forced activation) produces that.  @b marking @a's devices
+ * STALE is what happens to a member that fell behind, no contradiction.
+ */
+static bool md3_prefix(struct md3_pool *p, struct md3_head *h, u32 a, u32 b)
+{
+	const struct md3_chain *cb = &p->devs[h[b].rep].chain;
+	u64 hash;
+	u32 i;
+
+	if (h[a].head.seq > h[b].head.seq)
+		return false;
+	if (md3_chain_at(cb, h[a].head.seq, &hash))
+		return hash == h[a].head.hash;
+	if (h[a].head.seq >= cb->links[0].seq)
+		return false;
+	for (i = 0; i < p->nr_devs; i++) {
+		const struct md3_pdev *pd = &p->devs[i];
+		struct md3_link *l;
+
+		if (pd->chain.kind != MD3_CHAIN_OK)
+			continue;
+		l = &pd->chain.links[pd->chain.nlinks - 1];
+		if (l->seq == h[b].head.seq && l->hash == h[b].head.hash &&
+		    md3_is_current(&h[b].st, pd->chain.member_id,
+				   pd->chain.member_uuid) &&
+		    md3_marks(&h[a].st, &h[b].st, pd))
+			return false;
+	}
+	return true;
+}
+
+static u32 md3_head_idx(struct md3_pool *p, struct md3_head *h, u32 nh, u32 dev)
+{
+	struct md3_link *l = md3_head_of(&p->devs[dev].chain);
+	u32 i;
+
+	for (i = 0; i < nh; i++)
+		if (h[i].head.seq == l->seq && h[i].head.hash == l->hash)
+			return i;
+	return nh;
+}
+
+/* Whether device @d's chain is on the branch that ends at leaf @w */
+static bool md3_on(struct md3_pool *p, struct md3_head *h, u32 nh, u32 d, u32 w)
+{
+	u32 k = md3_head_idx(p, h, nh, d);
+
+	return k == w || md3_prefix(p, h, k, w);
+}
+
+/* Last seq at which two chains agree, 0 if none is known */
+static u64 md3_fork_seq(const struct md3_chain *a, const struct md3_chain *b)
+{
+	u64 s, ha, hb, best = 0;
+
+	for (s = a->links[0].seq; s <= md3_head_of((struct md3_chain *)a)->seq; s++)
+		if (md3_chain_at(b, s, &hb) && md3_chain_at(a, s, &ha) && ha == hb)
+			best = s;
+	return best;
+}
+
+/*
+ * Whether @l's state marks the member of device @pd (whose chain is on
+ * branch @k) as not CURRENT.  A STALE mark that @k's own state has seen
+ * (its record of the member carries the same mark: seq and the chain hash
+ * it was made on) and overcome (the member joined again after it) does
+ * not count: @l is then merely older than @k for that member.  So does a member @l does not
+ * know because it was added after @l.
+ */
+static bool md3_marks(const struct md3_state *l, const struct md3_state *k,
+		      const struct md3_pdev *pd)
+{
+	const struct md3_member *ml = md3_member_find(l, pd->chain.member_id);
+	const struct md3_member *mk = md3_member_find(k, pd->chain.member_id);
+
+	if (!ml)	/* unknown: added after @l, unless @l handed out its id */
+		return pd->chain.member_id < l->pool.next_member_id;
+	if (memcmp(ml->uuid, pd->chain.member_uuid, MD3_UUID_LEN))
+		return true;
+	if (ml->status == MD3_CURRENT)
+		return false;
+	return !(ml->status == MD3_STALE && mk && mk->status == MD3_CURRENT &&
+		 !memcmp(mk->uuid, ml->uuid, MD3_UUID_LEN) &&
+		 mk->stale_seq == ml->stale_seq && mk->stale_mark == ml->stale_mark &&
+		 mk->joined_seq > ml->stale_seq);
+}
+
+/*
+ * Whether leaf @l dominates leaf @k: @l's state marks as not CURRENT every
+ * device whose chain is on @k (and not on @l) and which @k's own state
+ * counts as CURRENT, and there is at least one such device.  A device that
+ * is STALE in its own branch only carries a copy of a state others wrote;
+ * it is no evidence either way.
+ */
+static bool md3_dominates(struct md3_pool *p, struct md3_head *h, u32 nh,
+			  u32 l, u32 k)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < p->nr_devs; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+
+		if (pd->chain.kind != MD3_CHAIN_OK || !md3_on(p, h, nh, i, k) ||
+		    md3_on(p, h, nh, i, l) ||
+		    !md3_is_current(&h[k].st, pd->chain.member_id, pd->chain.member_uuid))
+			continue;
+		if (!md3_marks(&h[l].st, &h[k].st, pd))
+			return false;
+		n++;
+	}
+	return n > 0;
+}
+
+static void md3_report_branches(struct md3_pool *p, struct md3_head *h, u32 nh)
+{
+	u32 i, j;
+
+	md3_msg(p, "refused: the members' journals have forked;");
+	for (i = 0; i < nh; i++) {
+		if (!h[i].leaf)
+			continue;
+		md3_msg(p, " branch at seq %llu (fork at seq %llu): members",
+			(unsigned long long)h[i].head.seq,
+			(unsigned long long)md3_fork_seq(&p->devs[h[i].rep].chain,
+							 &p->devs[h[0].rep].chain));
+		for (j = 0; j < p->nr_devs; j++)
+			if (p->devs[j].chain.kind == MD3_CHAIN_OK &&
+			    md3_on(p, h, nh, j, i))
+				md3_msg(p, " %u", p->devs[j].chain.member_id);
+		md3_msg(p, " (its view:");
+		for (j = 0; j < h[i].st.nr_members; j++) {
+			const struct md3_member *m = &h[i].st.members[j];
+
+			md3_msg(p, " %u %s", m->id, m->status == MD3_CURRENT ? "current" :
+				m->status == MD3_STALE ? "stale" : "removed");
+		}
+		md3_msg(p, ");");
+	}
+	md3_msg(p, " choose one with 'slicepool assemble --prefer MEMBER'\n");
+}
+
+/* Read every device, find distinct chain heads and decode their states. */
+static int md3_read_all(struct md3_pool *p, struct md3_head *h, u32 *nhp,
+			const struct md3_assemble_opts *o)
+{
+	const u8 *uuid = o->have_uuid ? o->pool_uuid : NULL;
+	u32 i, k, nh = 0;
+	int r;
+
+	for (i = 0; i < p->nr_devs; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+
+		r = md3_read_member(&pd->dev, &pd->chain);
+		if (r)
+			return r;
+		pd->role = MD3_ROLE_UNUSABLE;
+		if (pd->chain.kind == MD3_CHAIN_OK && !uuid)
+			uuid = pd->chain.pool_uuid;
+		if (pd->chain.kind == MD3_CHAIN_OK &&
+		    memcmp(pd->chain.pool_uuid, uuid, MD3_UUID_LEN)) {
+			pd->chain.kind = MD3_CHAIN_FOREIGN;
+			pd->chain.why = "member of another pool";
+		}
+		if (pd->chain.kind == MD3_CHAIN_OK) {
+			k = md3_head_idx(p, h, nh, i);
+			if (k == nh) {
+				r = md3_chain_state(&pd->dev, &pd->chain, &h[nh].st);
+				if (r == -ENOMEM)
+					return r;
+				if (r) {
+					pd->chain.kind = MD3_CHAIN_DAMAGED;
+					pd->chain.why = "a journal record does not apply";
+				} else {
+					h[nh].head = *md3_head_of(&pd->chain);
+					h[nh++].rep = i;
+				}
+			}
+		}
+		if (pd->chain.kind == MD3_CHAIN_OK) {
+			const struct md3_member *m =
+				md3_member_find(&h[k].st, pd->chain.member_id);
+
+			if (m && m->status != MD3_REMOVED &&
+			    !memcmp(m->uuid, pd->chain.member_uuid, MD3_UUID_LEN)) {
+				if (pd->chain.links[0].seq <
+				    p->devs[h[k].rep].chain.links[0].seq)
+					h[k].rep = i;
+				continue;
+			}
+			/* an add that did not commit, or a removed member */
+			pd->chain.kind = MD3_CHAIN_ORPHAN;
+			pd->chain.why =
+				"not a member in its own journal (interrupted add, or removed)";
+			if (h[k].rep == i) {
+				md3_state_free(&h[k].st);
+				h[k] = h[--nh];
+			}
+		}
+		md3_msg(p, "member device %s: %s", pd->dev.name ? pd->dev.name : "?",
+			pd->chain.why);
+		if (pd->chain.kind == MD3_CHAIN_DAMAGED)
+			md3_msg(p, " (block %llu)", (unsigned long long)pd->chain.bad_block);
+		md3_msg(p, "\n");
+	}
+	*nhp = nh;
+	return 0;
+}
+
+/* Pick the winning head: the ONE winner rule (rst "Winner rule"). */
+static u32 md3_winner(struct md3_pool *p, struct md3_head *h, u32 nh,
+		      const struct md3_assemble_opts *o)
+{
+	u32 i, j, nleaf = 0, w = nh, nwin = 0;
+
+	for (i = 0; i < nh; i++) {
+		h[i].leaf = true;
+		for (j = 0; j < nh && h[i].leaf; j++)
+			if (j != i && md3_prefix(p, h, i, j))
+				h[i].leaf = false;
+		nleaf += h[i].leaf;
+	}
+	if (nleaf == 1 || (p->faults & MD3_FAULT_NODOMINATE)) {
+		for (i = 0; i < nh; i++)
+			if (h[i].leaf && (w == nh || h[i].head.seq > h[w].head.seq ||
+					  (h[i].head.seq == h[w].head.seq &&
+					   h[i].head.hash > h[w].head.hash)))
+				w = i;
+		return w;
+	}
+	if (o->prefer) {
+		for (i = 0; i < p->nr_devs; i++)
+			if (p->devs[i].chain.kind == MD3_CHAIN_OK &&
+			    p->devs[i].chain.member_id == o->prefer_member)
+				break;
+		for (j = 0; j < nh && i < p->nr_devs; j++)
+			if (h[j].leaf && md3_on(p, h, nh, i, j)) {
+				w = j;
+				nwin++;
+			}
+		if (nwin == 1)
+			return w;
+		md3_msg(p, "--prefer %u: no single branch holds that member\n",
+			o->prefer_member);
+		return nh;
+	}
+	for (i = 0; i < nh; i++) {
+		bool all = h[i].leaf;
+
+		for (j = 0; j < nh && all; j++)
+			if (j != i && h[j].leaf && !md3_dominates(p, h, nh, i, j))
+				all = false;
+		if (all) {
+			w = i;
+			nwin++;
+		}
+	}
+	return nwin == 1 ? w : nh;
+}
+
+int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
+		 const struct md3_assemble_opts *o)
+{
+	struct md3_head *h;
+	u32 i, nh = 0, w, absent = 0, failed = 0;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->faults = o->faults;
+	md3_state_init(&p->st);
+	p->devs = md3_calloc(nr ? nr : 1, sizeof(*p->devs));
+	h = md3_calloc(nr ? nr : 1, sizeof(*h));
+	if (!p->devs || !h) {
+		md3_free(h);
+		return -ENOMEM;
+	}
+	p->nr_devs = nr;
+	for (i = 0; i < nr; i++)
+		p->devs[i].dev = devs[i];
+	r = md3_read_all(p, h, &nh, o);
+	if (r)
+		goto out;
+	w = md3_winner(p, h, nh, o);
+	if (w == nh) {
+		if (nh)
+			md3_report_branches(p, h, nh);
+		else
+			md3_msg(p, "refused: no readable v3 member\n");
+		p->mode = MD3_MODE_REFUSED;
+		goto out;
+	}
+	p->st = h[w].st;
+	md3_state_init(&h[w].st);
+	for (i = 0; i < nr; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+		const struct md3_member *m;
+
+		if (pd->chain.kind != MD3_CHAIN_OK)
+			continue;
+		m = md3_member_find(&p->st, pd->chain.member_id);
+		if (!m || m->status == MD3_REMOVED ||
+		    memcmp(m->uuid, pd->chain.member_uuid, MD3_UUID_LEN)) {
+			pd->role = MD3_ROLE_NOT_MEMBER;
+			md3_msg(p, "member device %s: not a member of the pool's state\n",
+				pd->dev.name ? pd->dev.name : "?");
+		} else if (md3_head_idx(p, h, nh, i) == w) {
+			pd->role = MD3_ROLE_INSYNC;
+		} else if (md3_on(p, h, nh, i, w)) {
+			pd->role = MD3_ROLE_LAGGING;
+		} else {
+			pd->role = MD3_ROLE_DIVERGED;
+			pd->fork_seq = md3_fork_seq(&pd->chain, &p->devs[h[w].rep].chain);
+			md3_msg(p, "member %u: stale, diverged at seq %llu, ignored\n",
+				pd->chain.member_id, (unsigned long long)pd->fork_seq);
+		}
+	}
+	for (i = 0; i < p->st.nr_members; i++) {
+		const struct md3_member *m = &p->st.members[i];
+		struct md3_pdev *pd = md3_dev_of(p, m->id);
+
+		if (m->status != MD3_CURRENT)
+			continue;
+		if (!pd || (pd->role != MD3_ROLE_INSYNC &&
+			    pd->role != MD3_ROLE_LAGGING)) {
+			absent++;
+			md3_msg(p, "member %u (%s) is absent\n", m->id, m->name);
+		}
+	}
+	if (absent && !o->force && !o->prefer &&
+	    !(p->faults & MD3_FAULT_AROUND)) {
+		p->mode = MD3_MODE_RO;
+		md3_msg(p, "read-only: %u current member(s) absent; force to mark them stale\n",
+			absent);
+		goto out;
+	}
+	p->mode = MD3_MODE_RW;
+	/* catch up the lagging current members: restart their journals */
+	for (i = 0; i < nr; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+
+		if (pd->role != MD3_ROLE_LAGGING ||
+		    !md3_is_current(&p->st, pd->chain.member_id, pd->chain.member_uuid))
+			continue;
+		if (md3_ckpt_now(p, pd, true)) {
+			pd->failed = true;
+			failed++;
+		} else {
+			pd->role = MD3_ROLE_INSYNC;
+		}
+	}
+	if ((absent || failed) && !(p->faults & MD3_FAULT_AROUND)) {
+		r = md3_mark_missing(p, MD3_R_FORCED);
+		if (r) {
+			p->mode = MD3_MODE_RO;
+			md3_msg(p, "read-only: cannot mark absent members stale (%d)\n", r);
+			r = 0;
+		}
+	}
+out:
+	for (i = 0; i < nh; i++)
+		md3_state_free(&h[i].st);
+	md3_free(h);
+	return r;
+}
+
+/* ---- operations ---- */
+static int md3_rw(struct md3_pool *p)
+{
+	return p->mode == MD3_MODE_RW ? 0 : -EROFS;
+}
+
+int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
+		   const char *name, u64 size_bytes,
+		   const struct md3_slice *map, u64 nr)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_pool_rec pr = p->st.pool;
+	struct md3_volume v;
+	int r = md3_rw(p);
+
+	if (!r)
+		r = md3_check_new(&p->st, map, nr);
+	if (r)
+		return r;
+	memset(&v, 0, sizeof(v));
+	v.id = pr.next_volume_id++;
+	v.size_bytes = size_bytes;
+	v.nr_slices = nr;
+	if (uuid)
+		memcpy(v.uuid, uuid, MD3_UUID_LEN);
+	if (name)
+		strscpy(v.name, name, sizeof(v.name));
+	md3_enc_op(&b, MD3_OP_CREATE, v.id);
+	md3_enc_pool(&b, &pr);
+	md3_enc_volume(&b, &v);
+	if (nr)
+		md3_enc_map(&b, v.id, 0, nr, map);
+	r = md3_commit(p, &b, NULL, false);
+	if (!r && id)
+		*id = v.id;
+	return r;
+}
+
+int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
+		   const struct md3_slice *add, u64 nr)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_volume *vol = md3_vol_find(&p->st, id), v;
+	int r = md3_rw(p);
+
+	if (!r && !vol)
+		r = -ENOENT;
+	if (!r)
+		r = md3_check_new(&p->st, add, nr);
+	if (r)
+		return r;
+	v = *vol;
+	v.size_bytes = size_bytes;
+	v.nr_slices += nr;
+	md3_enc_op(&b, MD3_OP_EXPAND, id);
+	md3_enc_volume(&b, &v);
+	if (nr)
+		md3_enc_map(&b, id, vol->nr_slices, nr, add);
+	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_volume *vol = md3_vol_find(&p->st, id), v;
+	int r = md3_rw(p);
+
+	if (!r && (!vol || nr > vol->nr_slices))
+		r = vol ? -EINVAL : -ENOENT;
+	if (!r && md3_move_overlaps(&p->st, id, nr, vol->nr_slices - nr))
+		r = -EBUSY;
+	if (r)
+		return r;
+	v = *vol;
+	v.size_bytes = size_bytes;
+	v.nr_slices = nr;
+	md3_enc_op(&b, MD3_OP_SHRINK, id);
+	md3_enc_volume(&b, &v);
+	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_vol_delete(struct md3_pool *p, u64 id)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	int r = md3_rw(p);
+
+	if (!r && !md3_vol_find(&p->st, id))
+		r = -ENOENT;
+	if (!r && md3_move_overlaps(&p->st, id, 0, ~0ULL))
+		r = -EBUSY;
+	if (r)
+		return r;
+	md3_enc_op(&b, MD3_OP_DELETE, id);
+	md3_enc_u64(&b, MD3_TAG_VOL_DEL, id);
+	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
+		   const struct md3_slice *dst)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_volume *v = md3_vol_find(&p->st, vol);
+	struct md3_move m = { vol, first, count, 0, (struct md3_slice *)dst };
+	int r = md3_rw(p);
+
+	if (!r && !v)
+		r = -ENOENT;
+	if (!r && (!count || first > v->nr_slices || count > v->nr_slices - first))
+		r = -EINVAL;
+	if (!r && md3_move_overlaps(&p->st, vol, first, count))
+		r = -EBUSY;
+	if (!r)
+		r = md3_check_new(&p->st, dst, count);
+	if (r)
+		return r;
+	md3_enc_op(&b, MD3_OP_MOVE_BEGIN, vol);
+	md3_enc_move(&b, &m);
+	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_move_progress(struct md3_pool *p, u64 vol, u64 first, u64 cursor)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	int r = md3_rw(p);
+
+	if (!r && !md3_move_find(&p->st, vol, first))
+		r = -ENOENT;
+	if (r)
+		return r;
+	md3_enc_op(&b, MD3_OP_MOVE_PROGRESS, vol);
+	md3_enc_vmove(&b, MD3_TAG_MOVE_CURSOR, vol, first, cursor);
+	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_move_commit(struct md3_pool *p, u64 vol, u64 first)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_move *m = md3_move_find(&p->st, vol, first);
+	int r = md3_rw(p);
+
+	if (!r && !m)
+		r = -ENOENT;
+	if (r)
+		return r;
+	md3_enc_op(&b, MD3_OP_MOVE_COMMIT, vol);
+	/* the destinations stop being reserved, then become the map */
+	md3_enc_vmove(&b, MD3_TAG_MOVE_DEL, vol, first, 0);
+	md3_enc_map(&b, vol, first, m->count, m->dst);
+	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_move_abort(struct md3_pool *p, u64 vol, u64 first)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	int r = md3_rw(p);
+
+	if (!r && !md3_move_find(&p->st, vol, first))
+		r = -ENOENT;
+	if (r)
+		return r;
+	md3_enc_op(&b, MD3_OP_MOVE_ABORT, vol);
+	md3_enc_vmove(&b, MD3_TAG_MOVE_DEL, vol, first, 0);
+	return md3_commit(p, &b, NULL, false);
+}
+
+static int md3_member_update(struct md3_pool *p, const struct md3_member *m,
+			     u32 op, struct md3_pdev *extra, bool marks)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+
+	md3_enc_op(&b, op, m->id);
+	md3_enc_member(&b, m);
+	return md3_commit(p, &b, extra, marks);
+}
+
+/* The lowest removed id (only for the MD3_FAULT_REUSE_IDS mutant) */
+static u32 md3_reused_id(struct md3_pool *p)
+{
+	u32 i;
+
+	for (i = 0; i < p->st.nr_members; i++)
+		if (p->st.members[i].status == MD3_REMOVED)
+			return p->st.members[i].id;
+	return p->st.pool.next_member_id;
+}
+
+int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
+		   const char *name, u32 domain, u64 nr_slices,
+		   const struct md3_geom *g, u32 *id)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_pool_rec pr = p->st.pool;
+	struct md3_pdev *devs, *pd;
+	struct md3_member m;
+	int r = md3_rw(p);
+
+	if (r)
+		return r;
+	devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
+			   (p->nr_devs + 1) * sizeof(*devs));
+	if (!devs)
+		return -ENOMEM;
+	p->devs = devs;
+	pd = &p->devs[p->nr_devs++];
+	memset(pd, 0, sizeof(*pd));
+	pd->dev = *dev;
+	pd->role = MD3_ROLE_LAGGING;
+	md3_geometry(&pd->chain, dev->dev_sectors, g);
+	memset(&m, 0, sizeof(m));
+	m.id = pr.next_member_id++;
+	if (p->faults & MD3_FAULT_REUSE_IDS) {
+		m.id = md3_reused_id(p);
+		pr.next_member_id = md3_max(pr.next_member_id, m.id + 1ULL);
+	}
+	m.domain = domain;
+	m.joined_seq = p->st.seq + 1;
+	m.nr_slices = nr_slices ? nr_slices :
+		      md3_nr_slices(&pd->chain, dev->dev_sectors,
+				    p->st.pool.slice_sectors);
+	m.data_offset = pd->chain.data_offset;
+	memcpy(m.uuid, uuid, MD3_UUID_LEN);
+	if (name)
+		strscpy(m.name, name, sizeof(m.name));
+	pd->chain.member_id = m.id;
+	memcpy(pd->chain.member_uuid, uuid, MD3_UUID_LEN);
+	r = md3_format_dev(p, pd);
+	if (r) {
+		pd->failed = true;
+		return r;
+	}
+	if (p->faults & MD3_FAULT_REUSE_IDS) {
+		struct md3_member *old = md3_member_find(&p->st, m.id);
+
+		if (old && old->status == MD3_REMOVED) {
+			/* the mutant revives the removed record in place */
+			old->status = MD3_STALE;
+			md3_bm_resize(&old->used, 0);
+		}
+	}
+	md3_enc_op(&b, MD3_OP_MEMBER_ADD, m.id);
+	md3_enc_pool(&b, &pr);
+	md3_enc_member(&b, &m);
+	r = md3_commit(p, &b, pd, false);
+	if (!r) {
+		pd->role = MD3_ROLE_INSYNC;
+		if (id)
+			*id = m.id;
+	}
+	return r;
+}
+
+int md3_member_grow(struct md3_pool *p, u32 id, u64 nr_slices)
+{
+	struct md3_member *m = md3_member_find(&p->st, id), n;
+	int r = md3_rw(p);
+
+	if (!r && (!m || m->status == MD3_REMOVED))
+		r = -ENOENT;
+	if (!r && nr_slices < m->nr_slices)
+		r = -EINVAL;
+	if (r)
+		return r;
+	n = *m;
+	n.nr_slices = nr_slices;
+	return md3_member_update(p, &n, MD3_OP_MEMBER_GROW, NULL, false);
+}
+
+int md3_member_remove(struct md3_pool *p, u32 id)
+{
+	struct md3_member *m = md3_member_find(&p->st, id), n;
+	int r = md3_rw(p);
+
+	if (!r && (!m || m->status == MD3_REMOVED))
+		r = -ENOENT;
+	if (!r && !md3_bm_empty(&m->used))
+		r = -EBUSY;
+	if (r)
+		return r;
+	n = *m;
+	n.status = MD3_REMOVED;
+	n.reason = MD3_R_NONE;
+	return md3_member_update(p, &n, MD3_OP_MEMBER_REMOVE, NULL,
+				 m->status != MD3_CURRENT || !md3_dev_of(p, id));
+}
+
+int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
+{
+	struct md3_member *m = md3_member_find(&p->st, id), n;
+	int r = md3_rw(p);
+
+	if (!r && (!m || m->status != MD3_CURRENT))
+		r = -ENOENT;
+	if (r)
+		return r;
+	n = *m;
+	n.status = MD3_STALE;
+	n.reason = reason;
+	n.stale_seq = p->st.seq + 1;
+	n.stale_mark = md3_mark_id(p, &id, 1);
+	return md3_member_update(p, &n, MD3_OP_MEMBER_STALE, NULL, true);
+}
+
+int md3_member_rejoin(struct md3_pool *p, u32 id)
+{
+	struct md3_member *m = md3_member_find(&p->st, id), n;
+	struct md3_pdev *pd = md3_dev_of(p, id);
+	int r = md3_rw(p);
+
+	if (!r && (!m || m->status != MD3_STALE || !pd))
+		r = -ENOENT;
+	if (r)
+		return r;
+	pd->failed = false;
+	pd->role = MD3_ROLE_LAGGING;
+	/* catch up: a new journal epoch holding the current state */
+	r = md3_ckpt_now(p, pd, true);
+	if (r) {
+		pd->failed = true;
+		return r;
+	}
+	n = *m;
+	n.status = MD3_CURRENT;
+	n.reason = MD3_R_NONE;
+	n.joined_seq = p->st.seq + 1;	/* stale_seq stays: history */
+	r = md3_member_update(p, &n, MD3_OP_MEMBER_REJOIN, pd, false);
+	if (!r)
+		pd->role = MD3_ROLE_INSYNC;
+	return r;
+}
+
+int md3_checkpoint(struct md3_pool *p)
+{
+	u32 i, failed = 0;
+	int r = md3_rw(p);
+
+	if (r)
+		return r;
+	for (i = 0; i < p->nr_devs; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+
+		if (!md3_is_target(p, pd))
+			continue;
+		if (md3_ckpt_now(p, pd, false)) {
+			pd->failed = true;
+			failed++;
+		}
+	}
+	return failed ? md3_mark_missing(p, MD3_R_FAILED) : 0;
+}
+
+int md3_settings(struct md3_pool *p, u32 w_space, u32 w_load, u32 min_domains)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_pool_rec pr = p->st.pool;
+	int r = md3_rw(p);
+
+	if (!r && (w_space > 100 || w_load > 100 || !(w_space + w_load)))
+		r = -EINVAL;
+	if (r)
+		return r;
+	pr.w_space = w_space;
+	pr.w_load = w_load;
+	pr.min_domains = min_domains;
+	md3_enc_op(&b, MD3_OP_SETTINGS, 0);
+	md3_enc_pool(&b, &pr);
+	return md3_commit(p, &b, NULL, false);
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-slicepool pool metadata v3: state, journal, commit and assembly.
+ *
+ * Pure C shared by the kernel module, the slicepool tool and the host
+ * crash simulator (selftests/crashsim).  The library does no I/O of its
+ * own: members are reached through struct md3_dev_ops (read block, write
+ * block, flush), backed by dm-bufio/dm-io in the kernel and by simulated
+ * disks on the host.  The format, the commit rule and the winner rule are
+ * documented in Documentation/dm-slicepool-metadata.rst; the winner rule
+ * is implemented once, in md3_assemble().
+ *
+ * Locking: none.  The caller serialises every call on one struct md3_pool.
+ */
+#ifndef DM_SLICEPOOL_MD3_H
+#define DM_SLICEPOOL_MD3_H
+
+#include "md3-port.h"
+#include "md3-format.h"
+
+#define MD3_NAME_LEN		32	/* names, NUL padded on disk */
+#define MD3_POOL_NAME_LEN	64
+#define MD3_NO_MEMBER		0xffffffffU	/* a missing map entry */
+
+/* Member status in the state */
+enum md3_mstatus {
+	MD3_CURRENT = 0,
+	MD3_STALE = 1,
+	MD3_REMOVED = 2,
+};
+
+/* Why a member is STALE */
+enum md3_reason {
+	MD3_R_NONE = 0,
+	MD3_R_ABSENT = 1,
+	MD3_R_FAILED = 2,
+	MD3_R_FORCED = 3,
+};
+
+/* Operation codes, recorded in each delta (informational) */
+enum md3_opcode {
+	MD3_OP_FORMAT = 1, MD3_OP_CREATE, MD3_OP_EXPAND, MD3_OP_SHRINK,
+	MD3_OP_DELETE, MD3_OP_MOVE_BEGIN, MD3_OP_MOVE_PROGRESS,
+	MD3_OP_MOVE_COMMIT, MD3_OP_MOVE_ABORT, MD3_OP_MEMBER_ADD,
+	MD3_OP_MEMBER_GROW, MD3_OP_MEMBER_REMOVE, MD3_OP_MEMBER_STALE,
+	MD3_OP_MEMBER_REJOIN, MD3_OP_FORCE, MD3_OP_SETTINGS,
+};
+
+struct md3_slice {
+	u32 member;		/* MD3_NO_MEMBER: missing */
+	u64 pslice;
+};
+
+/* Chunked bitmap of a member's used physical slices (in memory only). */
+struct md3_bitmap {
+	u64 nbits;
+	u64 nchunks;
+	unsigned long **chunk;	/* NULL chunk: all bits clear */
+	u32 *used;		/* set bits per chunk */
+};
+
+struct md3_member {
+	u32 id;
+	u32 status;		/* enum md3_mstatus */
+	u32 reason;		/* enum md3_reason, when STALE */
+	u32 domain;
+	u64 stale_seq;		/* seq of the transaction that marked it */
+	u64 joined_seq;		/* seq that added it or made it CURRENT again */
+	u64 stale_mark;		/* identity of the STALE mark (md3_mark_id) */
+	u64 nr_slices;
+	u64 data_offset;
+	u8 uuid[MD3_UUID_LEN];
+	char name[MD3_NAME_LEN];
+	struct md3_bitmap used;	/* derived */
+};
+
+struct md3_volume {
+	u64 id;
+	u64 size_bytes;
+	u64 nr_slices;
+	u8 uuid[MD3_UUID_LEN];
+	char name[48];
+	struct md3_slice *map;
+};
+
+struct md3_move {
+	u64 vol;
+	u64 first;
+	u64 count;
+	u64 cursor;		/* persisted copy cursor (chunk index) */
+	struct md3_slice *dst;
+};
+
+struct md3_pool_rec {
+	u8 uuid[MD3_UUID_LEN];
+	char name[MD3_POOL_NAME_LEN];
+	u64 slice_sectors;
+	u64 next_volume_id;
+	u32 next_member_id;
+	u32 w_space;
+	u32 w_load;
+	u32 min_domains;
+};
+
+/* The whole pool metadata: the result of transactions 1 .. seq. */
+struct md3_state {
+	u64 seq;
+	u64 hash;
+	struct md3_pool_rec pool;
+	u32 nr_members;			/* sorted by id */
+	struct md3_member *members;
+	u64 nr_volumes;			/* sorted by id */
+	struct md3_volume *vols;
+	u64 nr_moves;
+	struct md3_move *moves;
+	u32 cap_members;
+	u64 cap_volumes;
+	u64 cap_moves;
+};
+
+/* Access to one member device. Blocks are MD3_BLOCK_SIZE bytes. */
+struct md3_dev_ops {
+	int (*read)(void *ctx, u64 block, void *buf);
+	int (*write)(void *ctx, u64 block, const void *buf);
+	int (*flush)(void *ctx);	/* REQ_PREFLUSH | REQ_FUA semantics */
+};
+
+struct md3_dev {
+	const struct md3_dev_ops *ops;
+	void *ctx;
+	const char *name;		/* for messages */
+	u64 dev_sectors;
+};
+
+/* One (seq, hash) of a chain */
+struct md3_link {
+	u64 seq;
+	u64 hash;
+};
+
+/* What a member's journal holds (md3_read_member). */
+enum md3_chain_kind {
+	MD3_CHAIN_OK = 0,
+	MD3_CHAIN_BLANK,	/* no v3 label: not a member */
+	MD3_CHAIN_V2,		/* format 2: refused, run slicepool upgrade */
+	MD3_CHAIN_FOREIGN,	/* another pool */
+	MD3_CHAIN_DAMAGED,	/* label valid, journal unreadable */
+	MD3_CHAIN_ORPHAN,	/* its own journal does not list it */
+};
+
+struct md3_chain {
+	int kind;
+	u8 pool_uuid[MD3_UUID_LEN];
+	u8 member_uuid[MD3_UUID_LEN];
+	u32 member_id;
+	u32 epoch;
+	u64 label_seq;
+	u64 journal_start;
+	u64 journal_blocks;
+	u64 data_offset;
+	u64 hint_block;		/* protected checkpoint (label hint) */
+	u64 head_block;		/* next ring index to write */
+	u64 used_blocks;	/* hint_block .. head_block */
+	u64 base_pos;		/* ring index of the base checkpoint */
+	u64 nlinks;		/* links[0] is the base checkpoint */
+	struct md3_link *links;
+	u64 bad_block;		/* DAMAGED: the block that failed */
+	const char *why;	/* DAMAGED / refusal reason */
+};
+
+/* Assembly result per member device */
+enum md3_dev_role {
+	MD3_ROLE_INSYNC = 0,	/* on the winning chain, caught up */
+	MD3_ROLE_LAGGING,	/* compatible prefix; caught up when read-write */
+	MD3_ROLE_DIVERGED,	/* on a dominated branch; ignored */
+	MD3_ROLE_NOT_MEMBER,	/* not a member of the winning state */
+	MD3_ROLE_UNUSABLE,	/* blank, format 2, foreign or damaged */
+};
+
+struct md3_pdev {
+	struct md3_dev dev;
+	struct md3_chain chain;
+	int role;		/* enum md3_dev_role */
+	bool failed;		/* an I/O error since assembly */
+	u64 fork_seq;		/* DIVERGED: last common seq (0: unknown) */
+};
+
+enum md3_mode {
+	MD3_MODE_REFUSED = 0,
+	MD3_MODE_RO,
+	MD3_MODE_RW,
+};
+
+/* Test-only protocol mutants (host builds; see selftests/crashsim). */
+#define MD3_FAULT_NOFLUSH	0x01	/* acknowledge without flushing */
+#define MD3_FAULT_AROUND	0x02	/* write around absent/failed members */
+#define MD3_FAULT_NODOMINATE	0x04	/* at a fork pick the longest chain */
+#define MD3_FAULT_OVERWRITE	0x08	/* ignore the protected checkpoint */
+#define MD3_FAULT_REUSE_IDS	0x10	/* reuse removed member ids */
+
+struct md3_pool {
+	struct md3_state st;
+	int mode;			/* enum md3_mode */
+	u32 nr_devs;
+	struct md3_pdev *devs;
+	u64 bytes_written;		/* metadata bytes, all members */
+	u64 blocks_written;
+	char msg[1024];			/* assembly / refusal report */
+	unsigned int faults;		/* MD3_FAULT_*, host tests only */
+	/* called after each transaction is durable (host tests) */
+	void (*on_commit)(void *arg, const struct md3_state *st);
+	void *on_commit_arg;
+};
+
+struct md3_assemble_opts {
+	bool force;		/* mark absent CURRENT members STALE(forced) */
+	bool prefer;		/* resolve a fork in favour of prefer_member */
+	u32 prefer_member;
+	bool have_uuid;		/* else: the pool of the first v3 member */
+	u8 pool_uuid[MD3_UUID_LEN];
+	unsigned int faults;
+};
+
+/* Geometry for formatting a member */
+struct md3_geom {
+	u64 journal_blocks;	/* 0: md3_default_journal_blocks() */
+};
+
+/* Library */
+u64 md3_hash(u64 prev, u64 seq, const void *p, size_t len);
+u64 md3_default_journal_blocks(u64 dev_sectors);
+
+void md3_state_init(struct md3_state *st);
+void md3_state_free(struct md3_state *st);
+int md3_state_encode(const struct md3_state *st, u8 **buf, size_t *len);
+int md3_state_apply(struct md3_state *st, const u8 *p, size_t len);
+int md3_state_check(const struct md3_state *st);
+struct md3_member *md3_member_find(const struct md3_state *st, u32 id);
+struct md3_volume *md3_vol_find(const struct md3_state *st, u64 id);
+bool md3_slice_used(const struct md3_state *st, u32 member, u64 pslice);
+int md3_alloc_free(const struct md3_state *st, u32 member, u64 from,
+		   u64 *pslice);
+
+int md3_read_member(const struct md3_dev *dev, struct md3_chain *c);
+void md3_chain_free(struct md3_chain *c);
+
+int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
+		    struct md3_dev *devs, const u8 *uuids,
+		    const u32 *domains, u32 nr, const struct md3_geom *g,
+		    const struct md3_state *init);
+int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
+		 const struct md3_assemble_opts *o);
+void md3_pool_free(struct md3_pool *p);
+
+/* Operations: each is one transaction (one commit point). */
+int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
+		   const char *name, u64 size_bytes,
+		   const struct md3_slice *map, u64 nr);
+int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
+		   const struct md3_slice *add, u64 nr);
+int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr);
+int md3_vol_delete(struct md3_pool *p, u64 id);
+int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
+		   const struct md3_slice *dst);
+int md3_move_progress(struct md3_pool *p, u64 vol, u64 first, u64 cursor);
+int md3_move_commit(struct md3_pool *p, u64 vol, u64 first);
+int md3_move_abort(struct md3_pool *p, u64 vol, u64 first);
+int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
+		   const char *name, u32 domain, u64 nr_slices,
+		   const struct md3_geom *g, u32 *id);
+int md3_member_grow(struct md3_pool *p, u32 id, u64 nr_slices);
+int md3_member_remove(struct md3_pool *p, u32 id);
+int md3_member_stale(struct md3_pool *p, u32 id, u32 reason);
+int md3_member_rejoin(struct md3_pool *p, u32 id);
+int md3_checkpoint(struct md3_pool *p);
+int md3_settings(struct md3_pool *p, u32 w_space, u32 w_load,
+		 u32 min_domains);
+
+#endif /* DM_SLICEPOOL_MD3_H */

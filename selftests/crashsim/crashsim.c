@@ -1,0 +1,1253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Crash simulator for the pool metadata v3 library (dm-slicepool/md3.c).
+ *
+ * Simulated members record writes and flushes.  At every flush, and after
+ * every acknowledged operation, the simulator enumerates crash states:
+ * any subset of each member's writes since its last completed flush (all
+ * subsets when there are at most 4 such writes, else a sample), and
+ * variants with one of them torn at a 512-byte boundary.  Each crash image
+ * is reassembled with every non-empty subset of its members present and
+ * checked; some continue with more random operations (a retry of the
+ * interrupted one first, forced activations of read-only subsets, member
+ * failures, adds, removals, grows, moves) and crash again.
+ *
+ * Checks, after every assembly:
+ *  (a) no physical slice is named twice (two logical slices, or a slice
+ *      and a pending move destination), every name is a slice of a member
+ *      that exists, and a member id never names two devices (uuids) over
+ *      the pool's life (else a physical slice name means two places);
+ *  (b) with every member present: the pool comes up read-write with the
+ *      last acknowledged state or a state that extends it by the
+ *      operation in flight (its content equal to the model's when the
+ *      seq/hash are the acknowledged ones);
+ *  (c) with members absent: read-only, or a refusal only after an
+ *      operator's forced activation; read-write only with a state that
+ *      extends the acknowledged one (never an older state used for
+ *      writes, and after a forced activation never the other branch);
+ *  (d) no device the pool wrote is refused as damaged.
+ *
+ * Budgets are CPU seconds.
+ *
+ * Usage: crashsim [--time S] [--long] [--states N] [--seed N] [--bench]
+ *                 [--mutant NAME]
+ * Prints KTAP; the last line is "N crash states, M violations".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "md3.h"
+#include "ktap-unit.h"
+
+#define JBLK		24		/* journal blocks of a simulated member */
+#define SLICE_SECT	8
+#define MAXD		8
+#define MAXSUB		4		/* enumerate all subsets up to 2^4 */
+#define MAX_INFLIGHT	8		/* transactions one operation may add */
+
+struct blk {
+	int ref;
+	u8 d[MD3_BLOCK_SIZE];
+};
+
+struct pw {
+	u64 nr;
+	struct blk *b;
+};
+
+struct world;
+
+struct sdisk {
+	u64 nblocks;
+	struct blk **b;
+	struct pw *pw;
+	u32 npw, cappw;
+	bool fail;
+	bool member;		/* the pool completed writing its label */
+	u8 uuid[MD3_UUID_LEN];
+	char name[16];
+	struct world *w;
+};
+
+struct idrec {
+	u32 id;
+	u8 uuid[MD3_UUID_LEN];
+};
+
+struct world {
+	struct sdisk *d[MAXD];
+	int nd;
+	u32 present;		/* the disks the pool was assembled from */
+	struct md3_pool p;
+	bool open;
+	struct md3_link acked;
+	struct md3_link alt;	/* acknowledged before the forced activation */
+	struct md3_link pend;	/* a forced activation in flight starts here */
+	bool has_pend;
+	u32 lineage;		/* disks the acknowledged lineage was written to */
+	u8 *acked_enc;
+	size_t acked_len;
+	bool forced;
+	int depth;
+	struct idrec ids[64];
+	int nids;
+	struct md3_link lin[256];	/* recent transactions of the lineage */
+	int nlin;
+	int last_op;
+};
+
+static struct {
+	u64 states, violations, images;
+	unsigned int faults;
+	double deadline;
+	u64 max_states;
+	u64 rng;
+	bool verbose;
+	int reported;
+	int rate0;		/* explore 1 in rate0 crash points at depth 0 */
+} g;
+
+/* CPU time: the budgets hold however loaded the machine is */
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static bool out_of_budget(void)
+{
+	return now() > g.deadline || (g.max_states && g.states >= g.max_states);
+}
+
+static u64 rnd(void)
+{
+	g.rng ^= g.rng << 13;
+	g.rng ^= g.rng >> 7;
+	g.rng ^= g.rng << 17;
+	return g.rng;
+}
+
+static u64 rn(u64 n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static void flag(const char *check, const char *fmt, ...)
+{
+	va_list ap;
+
+	g.violations++;
+	if (g.reported++ >= 5)
+		return;
+	printf("# violation %s: ", check);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* ---- simulated disks ---- */
+static struct blk *bget(struct blk *b)
+{
+	if (b)
+		b->ref++;
+	return b;
+}
+
+static void bput(struct blk *b)
+{
+	if (b && !--b->ref)
+		free(b);
+}
+
+static struct sdisk *disk_new(struct world *w, u64 nblocks)
+{
+	struct sdisk *d = calloc(1, sizeof(*d));
+
+	d->nblocks = nblocks;
+	d->b = calloc(nblocks, sizeof(*d->b));
+	d->w = w;
+	return d;
+}
+
+static void disk_free(struct sdisk *d)
+{
+	u64 i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->nblocks; i++)
+		bput(d->b[i]);
+	for (i = 0; i < d->npw; i++)
+		bput(d->pw[i].b);
+	free(d->b);
+	free(d->pw);
+	free(d);
+}
+
+/* A crash image of @s: its durable blocks plus the pending writes in @mask;
+ * if @torn, pending write number @tw lands with only @tk sectors new.
+ */
+static struct sdisk *disk_image(const struct sdisk *s, struct world *w,
+				u64 mask, int tw, int tk)
+{
+	struct sdisk *d = disk_new(w, s->nblocks);
+	u32 i;
+
+	for (i = 0; i < s->nblocks; i++)
+		d->b[i] = bget(s->b[i]);
+	for (i = 0; i < s->npw; i++) {
+		const struct pw *p = &s->pw[i];
+
+		if (!(mask >> i & 1))
+			continue;
+		if ((int)i == tw) {
+			struct blk *t = calloc(1, sizeof(*t));
+
+			t->ref = 1;
+			if (d->b[p->nr])
+				memcpy(t->d, d->b[p->nr]->d, MD3_BLOCK_SIZE);
+			memcpy(t->d, p->b->d, tk * 512);
+			bput(d->b[p->nr]);
+			d->b[p->nr] = t;
+		} else {
+			bput(d->b[p->nr]);
+			d->b[p->nr] = bget(p->b);
+		}
+	}
+	d->member = s->member;
+	memcpy(d->uuid, s->uuid, MD3_UUID_LEN);
+	memcpy(d->name, s->name, sizeof(d->name));
+	return d;
+}
+
+static int sd_read(void *ctx, u64 nr, void *buf)
+{
+	struct sdisk *d = ctx;
+	int i;
+
+	if (nr >= d->nblocks)
+		return -EIO;
+	for (i = (int)d->npw - 1; i >= 0; i--)
+		if (d->pw[i].nr == nr) {
+			memcpy(buf, d->pw[i].b->d, MD3_BLOCK_SIZE);
+			return 0;
+		}
+	if (d->b[nr])
+		memcpy(buf, d->b[nr]->d, MD3_BLOCK_SIZE);
+	else
+		memset(buf, 0, MD3_BLOCK_SIZE);
+	return 0;
+}
+
+static int sd_write(void *ctx, u64 nr, const void *buf)
+{
+	struct sdisk *d = ctx;
+	struct blk *b;
+
+	if (d->fail || nr >= d->nblocks)
+		return -EIO;
+	if (d->npw == d->cappw) {
+		d->cappw = d->cappw ? 2 * d->cappw : 16;
+		d->pw = realloc(d->pw, d->cappw * sizeof(*d->pw));
+	}
+	b = malloc(sizeof(*b));
+	b->ref = 1;
+	memcpy(b->d, buf, MD3_BLOCK_SIZE);
+	d->pw[d->npw].nr = nr;
+	d->pw[d->npw++].b = b;
+	return 0;
+}
+
+static void explore(struct world *w);
+
+static void disk_settle(struct sdisk *d)
+{
+	u32 i;
+
+	for (i = 0; i < d->npw; i++) {
+		bput(d->b[d->pw[i].nr]);
+		d->b[d->pw[i].nr] = d->pw[i].b;
+	}
+	d->npw = 0;
+}
+
+static int sd_flush(void *ctx)
+{
+	struct sdisk *d = ctx;
+
+	if (d->w)
+		explore(d->w);
+	if (d->fail)
+		return -EIO;
+	disk_settle(d);
+	return 0;
+}
+
+static const struct md3_dev_ops sd_ops = {
+	.read = sd_read, .write = sd_write, .flush = sd_flush,
+};
+
+static struct md3_dev sd_dev(struct sdisk *d)
+{
+	struct md3_dev dev = { &sd_ops, d, d->name, d->nblocks * 8 +
+			       2048 + 16 * SLICE_SECT };
+
+	return dev;
+}
+
+/* ---- the model ---- */
+static void lin_add(struct world *w, u64 seq, u64 hash)
+{
+	if (w->nlin && w->lin[(w->nlin - 1) % 256].seq == seq &&
+	    w->lin[(w->nlin - 1) % 256].hash == hash)
+		return;
+	w->lin[w->nlin % 256].seq = seq;
+	w->lin[w->nlin % 256].hash = hash;
+	w->nlin++;
+}
+
+static bool lin_has(const struct world *w, u64 seq, u64 hash, u64 min_seq)
+{
+	int k;
+
+	for (k = 0; k < w->nlin && k < 256; k++)
+		if (w->lin[k].seq == seq && w->lin[k].hash == hash && seq >= min_seq)
+			return true;
+	return false;
+}
+
+static void on_commit(void *arg, const struct md3_state *st)
+{
+	lin_add(arg, st->seq, st->hash);
+}
+
+static void model_ack(struct world *w)
+{
+	u32 i;
+	int k;
+
+	w->p.on_commit = on_commit;
+	w->p.on_commit_arg = w;
+	w->has_pend = false;
+	lin_add(w, w->p.st.seq, w->p.st.hash);
+
+	w->acked.seq = w->p.st.seq;
+	w->acked.hash = w->p.st.hash;
+	free(w->acked_enc);
+	w->acked_enc = NULL;
+	md3_state_encode(&w->p.st, &w->acked_enc, &w->acked_len);
+	for (i = 0; i < w->p.st.nr_members; i++) {
+		const struct md3_member *m = &w->p.st.members[i];
+
+		for (k = 0; k < w->nids && w->ids[k].id != m->id; k++)
+			;
+		if (k == w->nids && k < (int)ARRAY_SIZE(w->ids)) {
+			w->ids[k].id = m->id;
+			memcpy(w->ids[k].uuid, m->uuid, MD3_UUID_LEN);
+			w->nids++;
+		}
+	}
+}
+
+static int cmp_slice(const void *a, const void *b)
+{
+	const struct md3_slice *x = a, *y = b;
+
+	if (x->member != y->member)
+		return x->member < y->member ? -1 : 1;
+	return x->pslice < y->pslice ? -1 : x->pslice > y->pslice;
+}
+
+/* (a), computed independently of the library's bitmaps */
+static void check_a(struct world *w, const struct md3_state *st, bool rw)
+{
+	struct md3_slice *all;
+	u64 n = 0, cap = 0, i, j;
+	int k;
+
+	for (i = 0; i < st->nr_volumes; i++)
+		cap += st->vols[i].nr_slices;
+	for (i = 0; i < st->nr_moves; i++)
+		cap += st->moves[i].count;
+	all = calloc(cap + 1, sizeof(*all));
+	for (i = 0; i < st->nr_volumes; i++)
+		for (j = 0; j < st->vols[i].nr_slices; j++)
+			if (st->vols[i].map[j].member != MD3_NO_MEMBER)
+				all[n++] = st->vols[i].map[j];
+	for (i = 0; i < st->nr_moves; i++)
+		for (j = 0; j < st->moves[i].count; j++)
+			all[n++] = st->moves[i].dst[j];
+	qsort(all, n, sizeof(*all), cmp_slice);
+	for (i = 0; i < n; i++) {
+		const struct md3_member *m = md3_member_find(st, all[i].member);
+
+		if (i && !cmp_slice(&all[i - 1], &all[i]))
+			flag("(a)", "slice %u:%llu named twice", all[i].member,
+			     ull(all[i].pslice));
+		if (!m || m->status == MD3_REMOVED || all[i].pslice >= m->nr_slices)
+			flag("(a)", "slice %u:%llu names no slice", all[i].member,
+			     ull(all[i].pslice));
+	}
+	free(all);
+	for (i = 0; rw && i < st->nr_members; i++) {
+		const struct md3_member *m = &st->members[i];
+
+		for (k = 0; k < w->nids; k++)
+			if (w->ids[k].id == m->id &&
+			    memcmp(w->ids[k].uuid, m->uuid, MD3_UUID_LEN))
+				flag("(a)", "member id %u names two devices", m->id);
+	}
+	if (md3_state_check(st))
+		flag("(a)", "state inconsistent (md3_state_check)");
+}
+
+/*
+ * Whether the chain @c extends the acknowledged @ack: 0 yes, 1 it holds
+ * another state at that seq, 2 it is older, 3 it is too far ahead.
+ */
+static int succ(const struct world *w, const struct md3_chain *c,
+		const struct md3_link *ack)
+{
+	const struct md3_link *hd = &c->links[c->nlinks - 1];
+
+	if (hd->seq < ack->seq)
+		return 2;
+	if (hd->seq > ack->seq + MAX_INFLIGHT)
+		return 3;
+	if (c->links[0].seq > ack->seq)
+		/* checkpointed past the acknowledged seq: use the lineage */
+		return lin_has(w, hd->seq, hd->hash, ack->seq) ||
+		       (c->nlinks > 1 && lin_has(w, hd[-1].seq, hd[-1].hash, ack->seq)) ?
+		       0 : 1;
+	return c->links[ack->seq - c->links[0].seq].hash == ack->hash ? 0 : 1;
+}
+
+/* Check one assembly of a crash image (@present of its @nd disks). */
+static void check(struct world *w, struct sdisk **img, int nd, u32 present,
+		  struct md3_pool *p)
+{
+	const struct md3_link *ack = &w->acked;
+	const char *cx;
+	const struct md3_chain *c = NULL;
+	u32 i, members = 0;
+	int k, r;
+
+	for (k = 0; k < nd; k++)
+		if (img[k]->member)
+			members |= 1U << k;
+	cx = (present & members) == members ? "(b)" : "(c)";
+
+	g.states++;
+	for (i = 0; i < p->nr_devs; i++) {
+		const struct md3_pdev *pd = &p->devs[i];
+		const struct sdisk *d = pd->dev.ctx;
+
+		if (d->member && pd->chain.kind != MD3_CHAIN_OK)
+			flag("(d)", "%s refused: %s", d->name,
+			     pd->chain.why ? pd->chain.why : "?");
+		/* the in-sync chain with the newest head, the longest history */
+		if (pd->role == MD3_ROLE_INSYNC &&
+		    (!c || pd->chain.links[pd->chain.nlinks - 1].seq >
+			   c->links[c->nlinks - 1].seq ||
+		     (pd->chain.links[pd->chain.nlinks - 1].seq ==
+		      c->links[c->nlinks - 1].seq &&
+		      pd->chain.links[0].seq < c->links[0].seq)))
+			c = &pd->chain;
+	}
+	if (p->mode == MD3_MODE_REFUSED) {
+		/* no device of the pool present: nothing to assemble */
+		if (!w->forced && (present & members))
+			flag(cx, "refused with no forced activation: %s", p->msg);
+		return;
+	}
+	/* ids are checked on the state used for writes (other branches may differ) */
+	check_a(w, &p->st, p->mode == MD3_MODE_RW);
+	if (p->mode != MD3_MODE_RW)
+		return;
+	if (!c) {
+		flag(cx, "read-write with no member in sync");
+		return;
+	}
+	/*
+	 * With none of the disks of the forced branch present, the other
+	 * side is judged by what was acknowledged before the force.
+	 */
+	if (w->forced && !(present & w->lineage))
+		ack = &w->alt;
+	r = succ(w, c, ack);
+	if (r && w->has_pend && !succ(w, c, &w->pend))
+		r = 0;
+	if (r) {
+		for (i = 0; g.verbose && i < p->nr_devs; i++) {
+			const struct md3_chain *ci = &p->devs[i].chain;
+
+			if (ci->nlinks)
+				printf("# dev %u id %u role %d chain %llu..%llu/%llx\n", i,
+				       ci->member_id, p->devs[i].role, ull(ci->links[0].seq),
+				       ull(ci->links[ci->nlinks - 1].seq),
+				       ull(ci->links[ci->nlinks - 1].hash));
+		}
+		flag(cx, "read-write at seq %llu, not extending acknowledged seq %llu%s %llu (%s); "
+		     "depth %d%s, present %#x of %d; %s",
+		     ull(c->links[c->nlinks - 1].seq), ull(ack->seq),
+		     w->has_pend ? " or forced from seq" : ", forced",
+		     ull(w->has_pend ? w->pend.seq : 0),
+		     r == 1 ? "other branch" : r == 2 ? "older state" : "too far ahead",
+		     w->depth, w->forced ? " after a forced activation" : "", present,
+		     nd, p->msg);
+	}
+}
+
+/* ---- operations ---- */
+enum { OP_CREATE, OP_EXPAND, OP_SHRINK, OP_DELETE, OP_MOVE_BEGIN,
+	OP_MOVE_PROGRESS, OP_MOVE_END, OP_ADD, OP_GROW, OP_REMOVE, OP_FAIL,
+	OP_REJOIN, OP_CKPT, OP_SETTINGS, OP_NR };
+
+static u32 nr_current(const struct md3_state *st)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < st->nr_members; i++)
+		n += st->members[i].status == MD3_CURRENT;
+	return n;
+}
+
+static int pick_free(struct md3_state *st, struct md3_slice *s, u64 n)
+{
+	u64 k, j;
+
+	for (k = 0; k < n; k++) {
+		u32 tries;
+
+		for (tries = 0; tries < 8; tries++) {
+			const struct md3_member *m = &st->members[rn(st->nr_members)];
+			u64 ps;
+
+			if (m->status != MD3_CURRENT ||
+			    (md3_alloc_free(st, m->id, rn(m->nr_slices), &ps) &&
+			     md3_alloc_free(st, m->id, 0, &ps)))
+				continue;
+			for (j = 0; j < k; j++)
+				if (s[j].member == m->id && s[j].pslice == ps)
+					break;
+			if (j < k)
+				continue;
+			s[k].member = m->id;
+			s[k].pslice = ps;
+			break;
+		}
+		if (tries == 8)
+			return -ENOSPC;
+	}
+	return 0;
+}
+
+static struct sdisk *disk_of(struct world *w, u32 id)
+{
+	int i;
+
+	for (i = 0; i < w->nd; i++)
+		if ((w->present >> i & 1) && w->d[i]->member &&
+		    md3_member_find(&w->p.st, id) &&
+		    !memcmp(w->d[i]->uuid, md3_member_find(&w->p.st, id)->uuid,
+			    MD3_UUID_LEN))
+			return w->d[i];
+	return NULL;
+}
+
+static void new_uuid(u8 *u)
+{
+	int i;
+
+	for (i = 0; i < MD3_UUID_LEN; i++)
+		u[i] = rnd();
+}
+
+static void attach(struct world *w, struct sdisk *d)
+{
+	d->w = w;
+	w->present |= 1U << w->nd;
+	w->lineage |= 1U << w->nd;
+	w->d[w->nd++] = d;
+}
+
+/* One random operation; 1 if it was applied, 0 if skipped, <0 on error. */
+static int do_op(struct world *w, int op)
+{
+	struct md3_state *st = &w->p.st;
+	struct md3_slice s[4];
+	struct md3_volume *v = st->nr_volumes ? &st->vols[rn(st->nr_volumes)] : NULL;
+	struct md3_move *m = st->nr_moves ? &st->moves[rn(st->nr_moves)] : NULL;
+	struct md3_member *mb = &st->members[rn(st->nr_members)];
+	struct md3_dev dev;
+	struct sdisk *d;
+	u64 n = 1 + rn(2);
+	int r, i;
+
+	w->last_op = op;
+	switch (op) {
+	case OP_CREATE:
+		if (st->nr_volumes >= 6 || pick_free(st, s, n))
+			return 0;
+		return md3_vol_create(&w->p, NULL, NULL, "v", n << 12, s, n) ?: 1;
+	case OP_EXPAND:
+		if (!v || v->nr_slices > 4 || pick_free(st, s, 1))
+			return 0;
+		return md3_vol_expand(&w->p, v->id, (v->nr_slices + 1) << 12, s, 1) ?: 1;
+	case OP_SHRINK:
+		if (!v || v->nr_slices < 2)
+			return 0;
+		for (i = 0; i < (int)st->nr_moves; i++)
+			if (st->moves[i].vol == v->id &&
+			    st->moves[i].first + st->moves[i].count >= v->nr_slices)
+				return 0;
+		return md3_vol_shrink(&w->p, v->id, (v->nr_slices - 1) << 12,
+				      v->nr_slices - 1) ?: 1;
+	case OP_DELETE:
+		if (!v)
+			return 0;
+		for (i = 0; i < (int)st->nr_moves; i++)
+			if (st->moves[i].vol == v->id)
+				return 0;
+		return md3_vol_delete(&w->p, v->id) ?: 1;
+	case OP_MOVE_BEGIN:
+		if (!v || !v->nr_slices || pick_free(st, s, 1))
+			return 0;
+		n = rn(v->nr_slices);
+		for (i = 0; i < (int)st->nr_moves; i++)
+			if (st->moves[i].vol == v->id &&
+			    st->moves[i].first <= n && n < st->moves[i].first + st->moves[i].count)
+				return 0;
+		return md3_move_begin(&w->p, v->id, n, 1, s) ?: 1;
+	case OP_MOVE_PROGRESS:
+		if (!m)
+			return 0;
+		return md3_move_progress(&w->p, m->vol, m->first, m->cursor + 1) ?: 1;
+	case OP_MOVE_END:
+		if (!m)
+			return 0;
+		if (rn(4))
+			return md3_move_commit(&w->p, m->vol, m->first) ?: 1;
+		return md3_move_abort(&w->p, m->vol, m->first) ?: 1;
+	case OP_ADD:
+		if (w->nd >= 5)
+			return 0;
+		d = disk_new(w, 2 + JBLK);
+		new_uuid(d->uuid);
+		snprintf(d->name, sizeof(d->name), "sim%llu", ull(rn(100000)));
+		attach(w, d);
+		dev = sd_dev(d);
+		r = md3_member_add(&w->p, &dev, d->uuid, d->name, rn(3), 16,
+				   &(struct md3_geom){ JBLK }, NULL);
+		if (!r)
+			d->member = true;
+		return r ?: 1;
+	case OP_GROW:
+		if (mb->status == MD3_REMOVED || mb->nr_slices >= 32)
+			return 0;
+		return md3_member_grow(&w->p, mb->id, mb->nr_slices + 4) ?: 1;
+	case OP_REMOVE:
+		if (mb->status == MD3_REMOVED || nr_current(st) < 3 ||
+		    md3_slice_used(st, mb->id, 0))
+			return 0;
+		for (n = 0; n < mb->nr_slices; n++)
+			if (md3_slice_used(st, mb->id, n))
+				return 0;
+		d = disk_of(w, mb->id);
+		if (d)
+			d->member = false;	/* being given up: either outcome is fine */
+		return md3_member_remove(&w->p, mb->id) ?: 1;
+	case OP_FAIL:
+		d = disk_of(w, mb->id);
+		if (!d || mb->status != MD3_CURRENT || nr_current(st) < 3)
+			return 0;
+		d->fail = true;
+		return md3_settings(&w->p, 50, 50, 1 + rn(2)) ?: 1;
+	case OP_REJOIN:
+		d = disk_of(w, mb->id);
+		if (!d || mb->status != MD3_STALE)
+			return 0;
+		d->fail = false;
+		return md3_member_rejoin(&w->p, mb->id) ?: 1;
+	case OP_CKPT:
+		return md3_checkpoint(&w->p) ?: 1;
+	default:
+		return md3_settings(&w->p, rn(101), 100, 1 + rn(3)) ?: 1;
+	}
+}
+
+/* Run up to @n random operations; stops at the first error. */
+static void run_ops(struct world *w, int n, int first)
+{
+	int i, r, op;
+
+	for (i = 0; i < n && w->open && !out_of_budget(); i++) {
+		op = i == 0 && first >= 0 ? first : (int)rn(OP_NR);
+		r = do_op(w, op);
+		if (r < 0) {
+			/* result unknown: the world ends in a power cut */
+			explore(w);
+			w->open = false;
+			break;
+		}
+		if (r > 0) {
+			model_ack(w);
+			explore(w);
+		}
+	}
+}
+
+static void world_free(struct world *w)
+{
+	int i;
+
+	md3_pool_free(&w->p);
+	for (i = 0; i < w->nd; i++)
+		disk_free(w->d[i]);
+	free(w->acked_enc);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Assemble @present of @img into @p; devs are not owned by @p. */
+static int assemble(struct md3_pool *p, struct sdisk **img, int nd,
+		    u32 present, bool force, int prefer)
+{
+	struct md3_assemble_opts o = { .force = force, .faults = g.faults };
+	struct md3_dev devs[MAXD];
+	int i, n = 0;
+
+	if (prefer >= 0) {
+		o.prefer = true;
+		o.prefer_member = prefer;
+	}
+	for (i = 0; i < nd; i++)
+		if (present >> i & 1)
+			devs[n++] = sd_dev(img[i]);
+	return md3_assemble(p, devs, n, &o);
+}
+
+/*
+ * Continue in a new world made of crash image @img (ownership moves): the
+ * pool is assembled from @present; the other disks stay in the world and
+ * come back for the final check.
+ */
+static void continue_world(struct world *w, struct sdisk **img, int nd,
+			   u32 present, bool force)
+{
+	struct world *n = calloc(1, sizeof(*n));
+	struct md3_dev devs[MAXD];
+	struct md3_assemble_opts o = { .force = force, .faults = g.faults };
+	struct md3_pool q;
+	int i, k = 0;
+
+	n->depth = w->depth + 1;
+	n->forced = w->forced || force;
+	n->acked = w->acked;
+	/*
+	 * Member ids are unique within one lineage, not across a fork: the
+	 * new world learns them from the state it assembles.
+	 */
+	memcpy(n->lin, w->lin, sizeof(n->lin));
+	n->nlin = w->nlin;
+	n->alt = force ? w->acked : w->alt;
+	n->present = present;
+	n->lineage = present;
+	for (i = 0; i < nd; i++) {
+		img[i]->w = n;
+		n->d[n->nd++] = img[i];
+		if (present >> i & 1)
+			devs[k++] = sd_dev(img[i]);
+		img[i] = NULL;
+	}
+	if (force) {
+		/*
+		 * The operator accepts the state the present members hold; the
+		 * forced lineage lives on those that are members of it.
+		 */
+		struct md3_assemble_opts ro = { .faults = g.faults };
+		u32 j;
+
+		if (!md3_assemble(&q, devs, k, &ro) && q.mode == MD3_MODE_RO) {
+			n->pend.seq = q.st.seq;
+			n->pend.hash = q.st.hash;
+			n->has_pend = true;
+			n->lineage = 0;
+			for (j = 0; j < q.nr_devs; j++)
+				for (i = 0; i < n->nd; i++)
+					if (q.devs[j].dev.ctx == n->d[i] &&
+					    (q.devs[j].role == MD3_ROLE_INSYNC ||
+					     q.devs[j].role == MD3_ROLE_LAGGING))
+						n->lineage |= 1U << i;
+		}
+		md3_pool_free(&q);
+	}
+	if (md3_assemble(&n->p, devs, k, &o) || n->p.mode != MD3_MODE_RW)
+		goto out;
+	n->open = true;
+	/* what this assembly wrote (catch-up, force) is now acknowledged */
+	model_ack(n);
+	run_ops(n, 1 + rn(4), w->last_op);
+	/* power cut, then every disk present again */
+	md3_pool_free(&n->p);
+	for (i = 0; i < n->nd; i++) {
+		n->d[i]->fail = false;
+		n->d[i]->w = NULL;
+		disk_settle(n->d[i]);
+	}
+	if (!n->open) {
+		/* the last operation failed: its outcome is unknown */
+		goto out;
+	}
+	if (!assemble(&q, n->d, n->nd, (1U << n->nd) - 1, false, -1))
+		check(n, n->d, n->nd, (1U << n->nd) - 1, &q);
+	md3_pool_free(&q);
+out:
+	world_free(n);
+	free(n);
+}
+
+/* All crash states of @w now: subsets of pending writes, torn blocks. */
+static void explore(struct world *w)
+{
+	u64 total = 0, nimg, k, masks[MAXD];
+	int i, tw[MAXD], tk[MAXD];
+	int rate = w->depth == 0 ? g.rate0 : w->depth == 1 ? 6 * g.rate0 : 0;
+
+	if (!rate || out_of_budget() || rn(rate))
+		return;
+	for (i = 0; i < w->nd; i++)
+		total += w->d[i]->npw;
+	nimg = total <= MAXSUB ? 1ULL << total : 1ULL << MAXSUB;
+	if (w->depth)
+		nimg = nimg < 4 ? nimg : 4;
+	for (k = 0; k < nimg * 3 / 2 + 1 && !out_of_budget(); k++) {
+		struct sdisk *img[MAXD];
+		u64 bits = total <= MAXSUB && w->depth == 0 && k < nimg ? k : rnd();
+		bool torn = k >= nimg;
+		u32 sub, full = (1U << w->nd) - 1;
+
+		for (i = 0; i < w->nd; i++) {
+			u32 np = w->d[i]->npw;
+
+			masks[i] = np >= 64 ? bits : bits & ((1ULL << np) - 1);
+			bits = np >= 64 ? rnd() : bits >> np;
+			tw[i] = -1;
+			tk[i] = 0;
+			if (torn && np && (rn(2) || i == w->nd - 1)) {
+				tw[i] = rn(np);
+				masks[i] |= 1ULL << tw[i];
+				tk[i] = 1 + rn(7);
+				torn = false;
+			}
+			img[i] = disk_image(w->d[i], NULL, masks[i], tw[i], tk[i]);
+		}
+		g.images++;
+		for (sub = 1; sub <= full && !out_of_budget(); sub++) {
+			struct sdisk *cp[MAXD];
+			struct md3_pool p;
+			int j;
+
+			/* assembly may write (catch-up): a copy each time */
+			for (j = 0; j < w->nd; j++)
+				cp[j] = disk_image(img[j], NULL, 0, -1, 0);
+			if (!assemble(&p, cp, w->nd, sub, false, -1))
+				check(w, cp, w->nd, sub, &p);
+			md3_pool_free(&p);
+			for (j = 0; j < w->nd; j++)
+				disk_free(cp[j]);
+		}
+		if (w->depth < 2 && !rn(w->depth ? 2 : 3)) {
+			u32 part = 1 + rn(full);
+			struct sdisk *cp[MAXD];
+			struct md3_pool p;
+			bool force;
+
+			/* continue from all members, or from a subset */
+			if (rn(2))
+				part = full;
+			for (i = 0; i < w->nd; i++)
+				cp[i] = disk_image(img[i], NULL, 0, -1, 0);
+			force = !assemble(&p, cp, w->nd, part, false, -1) &&
+				p.mode == MD3_MODE_RO;
+			md3_pool_free(&p);
+			for (i = 0; i < w->nd; i++)
+				disk_free(cp[i]);
+			continue_world(w, img, w->nd, part, force);
+		}
+		for (i = 0; i < w->nd; i++)
+			disk_free(img[i]);
+	}
+}
+
+/* One top-level run: a new pool of 2 to 5 members, random operations. */
+static void one_pool(void)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	struct md3_dev devs[5];
+	u8 uuids[5][MD3_UUID_LEN];
+	u32 dom[5];
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	int i, nd = 2 + rn(4);
+
+	new_uuid(rec.uuid);
+	strscpy(rec.name, "simpool", sizeof(rec.name));
+	for (i = 0; i < nd; i++) {
+		struct sdisk *d = disk_new(NULL, 2 + JBLK);
+
+		new_uuid(d->uuid);
+		memcpy(uuids[i], d->uuid, MD3_UUID_LEN);
+		snprintf(d->name, sizeof(d->name), "sim%d", i);
+		attach(w, d);
+		d->w = NULL;		/* no crash points while formatting */
+		devs[i] = sd_dev(d);
+		dom[i] = i % 3;
+	}
+	w->p.faults = g.faults;
+	if (md3_create_pool(&w->p, &rec, devs, (const u8 *)uuids,
+			    dom, nd, &(struct md3_geom){ JBLK }, NULL)) {
+		flag("(d)", "cannot create a pool");
+		goto out;
+	}
+	for (i = 0; i < nd; i++) {
+		w->d[i]->member = true;
+		w->d[i]->w = w;
+	}
+	w->open = true;
+	model_ack(w);
+	run_ops(w, 40, -1);
+out:
+	world_free(w);
+	free(w);
+}
+
+static void run_sim(double seconds, u64 max_states, unsigned int faults)
+{
+	g.faults = faults;
+	/* mutants: fewer crash points per operation, longer histories */
+	g.rate0 = faults ? 16 : 1;
+	g.deadline = now() + seconds;
+	g.max_states = max_states;
+	g.reported = 0;
+	while (!out_of_budget())
+		one_pool();
+}
+
+/* ---- test cases ---- */
+static double opt_time = 28;
+static u64 opt_states;
+static const char *opt_mutant;
+static u64 real_states, real_violations;
+
+static void t_format2_refused(void)
+{
+	struct sdisk *d = disk_new(NULL, 2 + JBLK);
+	struct md3_dev dev = sd_dev(d);
+	struct md3_chain c;
+	u8 blk[MD3_BLOCK_SIZE] = { 0 };
+	struct md3_block_header *h = (void *)blk;
+
+	h->magic = cpu_to_le32(MD3_V2_SB_MAGIC);
+	h->blocknr = 0;
+	h->crc = cpu_to_le32(md3_crc32c(~0U, blk + 4, MD3_BLOCK_SIZE - 4));
+	sd_write(d, 0, blk);
+	CHECK(md3_read_member(&dev, &c) == 0, "read");
+	CHECK(c.kind == MD3_CHAIN_V2, "kind %d", c.kind);
+	CHECK(c.why && strstr(c.why, "slicepool upgrade"), "message: %s", c.why);
+	blk[100] ^= 1;		/* a damaged format-2 block is just not v3 */
+	sd_write(d, 0, blk);
+	CHECK(md3_read_member(&dev, &c) == 0 && c.kind == MD3_CHAIN_BLANK,
+	      "kind %d", c.kind);
+	md3_chain_free(&c);
+	disk_free(d);
+}
+
+/* No caps: 4096 members, 100,000 volumes, 2^33 slices on one member. */
+static void t_scale(void)
+{
+	struct md3_state st, t;
+	u8 *buf, *buf2, rec[8 + MD3_MAP_LEN + 16] = { 0 };
+	size_t len, len2;
+	u64 i, ps;
+	int r;
+
+	md3_state_init(&st);
+	st.pool.next_member_id = 4096;
+	st.pool.next_volume_id = 100001;
+	for (i = 0; i < 4096; i++) {
+		struct md3_member m = { .id = i, .nr_slices = i ? 1000 : 1ULL << 33 };
+		u8 v[8 + MD3_MEMBER_LEN] = { 0 };	/* a multiple of 8 */
+
+		put_unaligned_le16(MD3_TAG_MEMBER, v);
+		put_unaligned_le32(MD3_MEMBER_LEN, v + 4);
+		put_unaligned_le32(m.id, v + 8);
+		put_unaligned_le64(m.nr_slices, v + 32);
+		r = md3_state_apply(&st, v, sizeof(v));
+		if (r)
+			break;
+	}
+	CHECK(!r && st.nr_members == 4096, "members %u r %d", st.nr_members, r);
+	for (i = 1; i <= 100000 && !r; i++) {
+		u8 v[8 + MD3_VOLUME_LEN + 8 + MD3_MAP_LEN + 16] = { 0 };
+		u32 mid = i == 1 ? 0 : i % 4096;
+		u64 ps = i == 1 ? (1ULL << 32) + 5 : i / 4096;
+
+		put_unaligned_le16(MD3_TAG_VOLUME, v);
+		put_unaligned_le32(MD3_VOLUME_LEN, v + 4);
+		put_unaligned_le64(i, v + 8);
+		put_unaligned_le64(1, v + 8 + 16);
+		put_unaligned_le16(MD3_TAG_MAP, v + 96);
+		put_unaligned_le32(MD3_MAP_LEN + 12, v + 100);
+		put_unaligned_le64(i, v + 104);
+		put_unaligned_le64(1, v + 120);
+		put_unaligned_le32(mid, v + 128);
+		put_unaligned_le64(ps, v + 132);
+		r = md3_state_apply(&st, v, sizeof(v));
+	}
+	CHECK(!r && st.nr_volumes == 100000, "volumes %llu r %d", ull(st.nr_volumes), r);
+	CHECK(md3_slice_used(&st, 0, (1ULL << 32) + 5), "slice 2^32+5 not used");
+	CHECK(!md3_alloc_free(&st, 0, 1ULL << 32, &ps) && ps == 1ULL << 32,
+	      "free slice at 2^32: %llu", ull(ps));
+	CHECK(!md3_alloc_free(&st, 0, (1ULL << 32) + 5, &ps) &&
+	      ps == (1ULL << 32) + 6, "free slice after 2^32+5: %llu", ull(ps));
+	CHECK(md3_state_check(&st) == 0, "check");
+	/* a map entry naming a used slice is refused: (a) is enforced */
+	put_unaligned_le16(MD3_TAG_MAP, rec);
+	put_unaligned_le32(MD3_MAP_LEN + 12, rec + 4);
+	put_unaligned_le64(2, rec + 8);
+	put_unaligned_le64(1, rec + 24);
+	put_unaligned_le32(0, rec + 32);	/* member 0, slice 2^32+5 */
+	put_unaligned_le64((1ULL << 32) + 5, rec + 36);
+	CHECK(md3_state_apply(&st, rec, sizeof(rec)) == -EUCLEAN, "double use accepted");
+	/* round trip through the checkpoint encoding */
+	r = md3_state_encode(&st, &buf, &len);
+	CHECK(!r, "encode %d", r);
+	md3_state_init(&t);
+	CHECK(!md3_state_apply(&t, buf, len), "decode");
+	CHECK(!md3_state_encode(&t, &buf2, &len2) && len2 == len &&
+	      !memcmp(buf, buf2, len), "round trip differs");
+	printf("# scale: 4096 members, 100000 volumes: checkpoint %zu bytes\n", len);
+	free(buf);
+	free(buf2);
+	md3_state_free(&t);
+	md3_state_free(&st);
+}
+
+static void t_crash_real(void)
+{
+	double t0 = now();
+
+	g.states = 0;
+	g.violations = 0;
+	g.images = 0;
+	run_sim(opt_time, opt_states, 0);
+	printf("# real code: %llu crash images, %llu crash states, %llu violations, %.1f s\n",
+	       ull(g.images), ull(g.states), ull(g.violations), now() - t0);
+	real_states = g.states;
+	real_violations = g.violations;
+	CHECK(g.violations == 0, "%llu violations", ull(g.violations));
+	CHECK(g.states >= 1000, "only %llu crash states", ull(g.states));
+}
+
+static const struct { const char *name; unsigned int f; } mutants[] = {
+	{ "noflush", MD3_FAULT_NOFLUSH },
+	{ "around", MD3_FAULT_AROUND },
+	{ "nodominate", MD3_FAULT_NODOMINATE },
+	{ "overwrite", MD3_FAULT_OVERWRITE },
+	{ "reuse_ids", MD3_FAULT_REUSE_IDS },
+};
+
+static void t_mutant(unsigned int k)
+{
+	u64 s = g.states, v = g.violations;
+
+	run_sim(opt_mutant ? opt_time : 2.5, 0, mutants[k].f);
+	printf("# mutant %s: %llu crash states, %llu violations\n", mutants[k].name,
+	       ull(g.states - s), ull(g.violations - v));
+	CHECK(g.violations > v, "mutant %s not caught", mutants[k].name);
+}
+
+static void t_mutant0(void) { t_mutant(0); }
+static void t_mutant1(void) { t_mutant(1); }
+static void t_mutant2(void) { t_mutant(2); }
+static void t_mutant3(void) { t_mutant(3); }
+static void t_mutant4(void) { t_mutant(4); }
+
+/* ---- bench: 1,024 members, 10,000 volumes ---- */
+static struct sdisk *bench0;
+
+static int bd_write(void *ctx, u64 nr, const void *buf)
+{
+	struct sdisk *d = ctx;
+
+	/* share identical blocks with member 0 to keep memory small */
+	if (d != bench0 && bench0->b[nr] && !memcmp(bench0->b[nr]->d, buf, MD3_BLOCK_SIZE)) {
+		bput(d->b[nr]);
+		d->b[nr] = bget(bench0->b[nr]);
+		return 0;
+	}
+	sd_write(d, nr, buf);
+	disk_settle(d);
+	return 0;
+}
+
+static int bd_flush(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static const struct md3_dev_ops bd_ops = {
+	.read = sd_read, .write = bd_write, .flush = bd_flush,
+};
+
+static int run_bench(void)
+{
+	enum { NM = 1024, NV = 10000, BJ = 4096 };
+	static struct md3_dev devs[NM];
+	static u8 uuids[NM][MD3_UUID_LEN];
+	static struct sdisk *d[NM];
+	struct md3_pool_rec rec = { .slice_sectors = 2048, .w_space = 50, .w_load = 50 };
+	struct md3_state init;
+	struct md3_pool p, q;
+	struct md3_assemble_opts o = { 0 };
+	struct md3_slice s[2];
+	u64 b0, i, id;
+	double t;
+	int r;
+
+	md3_state_init(&init);
+	init.vols = calloc(NV, sizeof(*init.vols));
+	init.nr_volumes = NV;
+	for (i = 0; i < NV; i++) {
+		struct md3_volume *v = &init.vols[i];
+
+		v->id = i + 1;
+		v->nr_slices = 2;
+		v->size_bytes = 2ULL << 20;
+		snprintf(v->name, sizeof(v->name), "vol%llu", ull(i));
+		v->map = calloc(2, sizeof(*v->map));
+		v->map[0] = (struct md3_slice){ (2 * i) % NM, (2 * i) / NM };
+		v->map[1] = (struct md3_slice){ (2 * i + 1) % NM, (2 * i + 1) / NM };
+	}
+	rec.next_volume_id = NV + 1;
+	for (i = 0; i < NM; i++) {
+		d[i] = disk_new(NULL, 2 + BJ);
+		new_uuid(d[i]->uuid);
+		memcpy(uuids[i], d[i]->uuid, MD3_UUID_LEN);
+		snprintf(d[i]->name, sizeof(d[i]->name), "b%llu", ull(i));
+		devs[i] = (struct md3_dev){ &bd_ops, d[i], d[i]->name,
+					    (u64)(2 + BJ) * 8 + 2048 + 1000 * 2048ULL };
+	}
+	bench0 = d[0];
+	t = now();
+	memset(&p, 0, sizeof(p));
+	r = md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL,
+			    NM, &(struct md3_geom){ BJ }, &init);
+	printf("# bench: create pool of %d members and %d volumes: %d, %.2f s, %llu bytes\n",
+	       NM, NV, r, now() - t, ull(p.bytes_written));
+	if (r)
+		return 1;
+#define BOP(name, call) do {						\
+		b0 = p.bytes_written;					\
+		t = now();						\
+		r = (call);						\
+		printf("# bench: %-14s %8llu bytes (%llu per member) %.3f s%s\n", \
+		       name, ull(p.bytes_written - b0),			\
+		       ull((p.bytes_written - b0) / NM), now() - t,	\
+		       r ? " FAILED" : "");				\
+	} while (0)
+	s[0] = (struct md3_slice){ 5, 900 };
+	s[1] = (struct md3_slice){ 6, 900 };
+	BOP("create", md3_vol_create(&p, &id, NULL, "new", 2 << 20, s, 2));
+	s[0] = (struct md3_slice){ 7, 900 };
+	BOP("expand", md3_vol_expand(&p, id, 3 << 20, s, 1));
+	BOP("shrink", md3_vol_shrink(&p, id, 2 << 20, 2));
+	s[0] = (struct md3_slice){ 8, 900 };
+	BOP("move_begin", md3_move_begin(&p, 1, 0, 1, s));
+	BOP("move_progress", md3_move_progress(&p, 1, 0, 10));
+	BOP("move_commit", md3_move_commit(&p, 1, 0));
+	BOP("delete", md3_vol_delete(&p, id));
+	BOP("member_grow", md3_member_grow(&p, 3, 2000));
+	BOP("settings", md3_settings(&p, 60, 40, 2));
+	BOP("checkpoint", md3_checkpoint(&p));
+	t = now();
+	r = md3_assemble(&q, devs, NM, &o);
+	printf("# bench: assemble %d members, %llu volumes: %.2f s, mode %s\n", NM,
+	       ull(q.st.nr_volumes), now() - t,
+	       q.mode == MD3_MODE_RW ? "read-write" : "NOT read-write");
+	r = r || q.mode != MD3_MODE_RW || q.st.seq != p.st.seq;
+	md3_pool_free(&q);
+	md3_pool_free(&p);
+	md3_state_free(&init);
+	for (i = 0; i < NM; i++)
+		disk_free(d[i]);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct ktap_case cases[16] = {
+		{ "format2_refused", t_format2_refused },
+		{ "scale_no_caps", t_scale },
+		{ "crash_real_code", t_crash_real },
+	};
+	unsigned int nc = 3, k;
+	u64 seed = 0x5eed5eedULL;
+	bool lng = false, bench = false;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--time") && i + 1 < argc) {
+			opt_time = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--states") && i + 1 < argc) {
+			opt_states = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+			seed = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--long")) {
+			lng = true;
+		} else if (!strcmp(argv[i], "--mutant") && i + 1 < argc) {
+			opt_mutant = argv[++i];
+		} else if (!strcmp(argv[i], "-v")) {
+			g.verbose = true;
+		} else if (!strcmp(argv[i], "--bench")) {
+			bench = true;
+		} else {
+			fprintf(stderr, "usage: %s [--time S] [--long] [--states N] [--seed N]\n"
+				"	[--mutant NAME] [--bench] [-v]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (bench)
+		return run_bench();
+	if (lng) {
+		opt_time = 1e9;
+		if (!opt_states)
+			opt_states = 10000000;
+	}
+	g.rng = seed ? seed : 1;
+	for (k = 0; k < ARRAY_SIZE(mutants); k++) {
+		static void (*const fn[])(void) = { t_mutant0, t_mutant1, t_mutant2,
+						     t_mutant3, t_mutant4 };
+		static char names[ARRAY_SIZE(mutants)][32];
+
+		if (opt_mutant && strcmp(opt_mutant, mutants[k].name))
+			continue;
+		snprintf(names[k], sizeof(names[k]), "mutant_%s_caught", mutants[k].name);
+		cases[nc++] = (struct ktap_case){ names[k], fn[k] };
+	}
+	if (opt_mutant) {
+		/* only the named mutant */
+		memmove(&cases[0], &cases[nc - 1], sizeof(cases[0]));
+		nc = 1;
+	}
+	ret = ktap_run(cases, nc);
+	printf("%llu crash states, %llu violations\n", ull(opt_mutant ? g.states : real_states),
+	       ull(opt_mutant ? g.violations : real_violations));
+	return ret;
+}
