@@ -142,6 +142,16 @@ barrier() {
 	done
 }
 
+# sync_clock: set the guest's clock to the host's, read as the time a
+# file is made on the host's results export.  A TCG guest's clock drifts
+# when the host is busy (45 s apart after a slow boot of two guests was
+# seen), and two-guest tests compare time stamps across the pair.
+sync_clock() {
+	local f=$RES/.clock.$role.$$ t
+	: > "$f" && t=$(stat -c %.9Y "$f") && date -s "@$t" > /dev/null
+	rm -f "$f"
+}
+
 printf '@@SP READY %s\n' "$(uname -r)"
 while read -r idx rel timeout; do
 	[ "$idx" -ge "$start" ] || continue
@@ -154,6 +164,7 @@ while read -r idx rel timeout; do
 	export SP_SYNC=$SYNC/test$idx.boot$b
 	mkdir -p "$SP_SYNC"
 	barrier "t$idx.b$b" || echo "# barrier with the peer guest timed out"
+	sync_clock
 	printf '@@SP START %s %s\n' "$idx" "$b"
 	# The log is still cleared, so that a test's own 'dmesg' shows its own
 	# messages; the verdict comes from /dev/kmsg, which the clear leaves.
