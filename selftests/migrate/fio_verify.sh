@@ -32,13 +32,8 @@ raw() {
 	dd if="${DISKS[${m#m}]}" bs=1M skip=$(((off + p * SLICE) >> 20)) count=$((SLICE >> 20)) \
 		iflag=direct status=none | md5sum
 }
-# Each of the two jobs writes 12 MiB of its half of the volume (24 MiB, the
-# whole half, under make check-full): the copy at 2 MiB/s still overlaps
-# the writes, in half the time.
-fio_mb=12
-[ "${SP_FULL:-0}" != 1 ] || fio_mb=24
 fio_args=(--name=mig --filename=/dev/mapper/spmf --direct=1 --ioengine=libaio
-	--iodepth=8 --rw=randwrite --bs=16k "--size=${fio_mb}M" --numjobs=2
+	--iodepth=8 --rw=randwrite --bs=16k --size=24M --numjobs=2
 	--offset_increment=24M --verify=crc32c --verify_fatal=1
 	--randseed=4242 --group_reporting)
 
