@@ -14,6 +14,8 @@
 #                                    left the kernel newly tainted); partial:
 #                                    "-" or k/n (the test skipped k of its n
 #                                    checks); reason: what was found
+#   @@SP CLEANUP <idx>               the test has ended; its log scan and the
+#                                    cleanup after it run now
 #   @@SP REBOOT <idx> <next-boot>    the test exited 75: rerun it after a reboot
 #   @@SP DONE
 # Per-test timeouts are enforced here; the host enforces them again (with
@@ -179,6 +181,7 @@ while read -r idx rel timeout; do
 		tee "$out" | sed -u 's/^/# /' | tee -a "$SP_ARTIFACTS/output.log"
 	rc=${PIPESTATUS[0]}
 	t1=$EPOCHREALTIME
+	printf '@@SP CLEANUP %s\n' "$idx"
 	[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] &&
 		echo "# TIMEOUT: the test ran longer than its ${timeout}s and was killed"
 	# ktap_finish's line for a test that ran some checks and skipped others.
