@@ -4,6 +4,7 @@
 #
 #   make            modules (against KDIR) and the tools
 #   make check      every test: lint, host unit tests, guest selftests
+#   make check-full make check and the long runs (soaks, stress)
 #   make demo       the main job, in a guest
 #   make lint       checkpatch --strict, sparse, shellcheck, SPDX, rst
 #   make bench      benchmarks against peers in a guest
@@ -27,13 +28,13 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) KCFLAGS="$(KCFLAGS_ALL) $(KCFLAGS)"
 HOSTCC ?= cc
 HOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11
 
-.PHONY: all modules tools unit test-modules compat install deps check demo \
+.PHONY: all modules tools unit test-modules compat install deps check check-full demo \
 	lint bench clean help
 
 all: modules tools unit test-modules
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 kdir-check:
 	@test -n "$(KVER)" -a -d "$(KDIR)" || { \
@@ -97,6 +98,10 @@ deps:
 check:
 	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh
 	selftests/run
+
+check-full:
+	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh
+	selftests/run --full
 
 lint:
 	tools/bench/install-deps.sh --check >/dev/null || tools/bench/install-deps.sh

@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 export DM_DISABLE_UDEV=1
 OUT=$(mktemp)
 ERR=$(mktemp)
-trap 'rm -f "$OUT" "$ERR"' EXIT
+trap 'rm -f "$OUT" "$OUT.expr" "$ERR"' EXIT
 
 [ -x "$SP" ] || sp_die "$SP is not built (make -C tools/slicepool)"
 
@@ -89,21 +89,51 @@ err_has() {
 	grep -qF -- "$1" "$ERR"
 }
 
-# json <python expression over d>: evaluated on $OUT; true/false.
-json() {
-	"$PY" - "$OUT" "$1" <<'PYEOF'
+# json <python expression over d>: evaluated on $OUT; true/false.  One
+# python3 per test answers every call (under TCG a python3 takes seconds
+# to start): json_server reads the path of the JSON and the path of a file
+# holding the expression, prints its remarks as "# ..." lines and ends
+# each answer with "true" or "false".
+JSON_SERVER='
 import json, sys
-try:
-    with open(sys.argv[1]) as f:
-        d = json.load(f)
-except ValueError as e:
-    print("# invalid JSON: %s" % e)
-    sys.exit(1)
-if not eval(sys.argv[2]):
-    print("# false: " + sys.argv[2])
-    print("# json: " + json.dumps(d)[:600])
-    sys.exit(1)
-PYEOF
+for path in sys.stdin:
+    with open(sys.stdin.readline().rstrip("\n")) as f:
+        expr = f.read()
+    try:
+        with open(path.rstrip("\n")) as f:
+            d = json.load(f)
+        if eval(expr):
+            print("true")
+            continue
+        print("# false: " + expr)
+        print("# json: " + json.dumps(d)[:600])
+    except ValueError as e:
+        print("# invalid JSON: %s" % e)
+    except Exception as e:
+        print("# %s: %s" % (type(e).__name__, e))
+    print("false")
+'
+JSON_W=""
+json() {
+	local line f=$OUT.$BASHPID
+	# (Started in a subshell, the server is that subshell's only.)
+	if [ -z "$JSON_W" ]; then
+		mkfifo "$f.in" "$f.out" || return 1
+		"$PY" -u -c "$JSON_SERVER" < "$f.in" > "$f.out" &
+		exec {JSON_W}> "$f.in" {JSON_R}< "$f.out"
+		rm -f "$f.in" "$f.out"
+	fi
+	printf '%s' "$1" > "$OUT.expr"
+	printf '%s\n%s\n' "$OUT" "$OUT.expr" >&"$JSON_W"
+	while IFS= read -r line <&"$JSON_R"; do
+		case $line in
+		true) return 0 ;;
+		false) return 1 ;;
+		*) echo "$line" ;;
+		esac
+	done
+	echo "# the JSON checker ended"
+	return 1
 }
 
 # attr <path under $CFG>

@@ -9,8 +9,16 @@
 #   ktap_expect_fail "description" cmd...  ok if cmd fails (bad input refused)
 #   ktap_finish                            exit 0 all passed, 1 any failed
 #                                          (or not as many checks as planned),
-#                                          4 everything skipped
-#   sp_skip "reason"                       skip the whole test (exit 4)
+#                                          4 everything skipped; 0 with the
+#                                          line "# SKIP partial: k of n checks
+#                                          skipped" when some passed and k of
+#                                          the n were skipped (the runner
+#                                          reports that test as a skip)
+#   sp_skip "reason"                       skip the rest of the test: exit 4
+#                                          if no check ran yet; 1 if one
+#                                          failed; else a partial skip, as
+#                                          above, counting the checks planned
+#                                          and not run as skipped
 #   sp_die "reason"                        fail the whole test now (exit 1)
 #   sp_barrier NAME                        two-guest tests: wait for the peer
 
@@ -65,12 +73,32 @@ ktap_finish() {
 		echo "# planned $KTAP_PLANNED checks, ran $KTAP_N"
 		exit 1
 	fi
+	ktap_partial "$KTAP_SKIP" "$KTAP_N"
 	exit 0
 }
 
+# A test that passed some checks and skipped others says so, in the one
+# form the runner reads (Documentation/testing.rst, "Partial skips").
+ktap_partial() {	# ktap_partial <skipped> <checks>
+	[ "$1" -gt 0 ] || return 0
+	echo "# SKIP partial: $1 of $2 checks skipped"
+}
+
 sp_skip() {
+	local rest=1
 	echo "# SKIP $*"
-	exit 4
+	[ "$KTAP_N" -gt 0 ] || exit 4
+	if [ "$KTAP_FAIL" -gt 0 ]; then
+		echo "# $KTAP_FAIL check(s) failed before the skip"
+		exit 1
+	fi
+	[ "$KTAP_PASS" -gt 0 ] || exit 4
+	if [ -n "$KTAP_PLANNED" ] && [ "$KTAP_PLANNED" -gt "$KTAP_N" ]; then
+		rest=$((KTAP_PLANNED - KTAP_N))
+	fi
+	echo "# totals: pass:$KTAP_PASS fail:0 skip:$((KTAP_SKIP + rest))"
+	ktap_partial $((KTAP_SKIP + rest)) $((KTAP_N + rest))
+	exit 0
 }
 
 sp_die() {
