@@ -58,7 +58,8 @@ borrower() {
 	ktap_check "exactly one request got a grant (exits $rc1 and $rc2)" \
 		[ $((rc1 == 0)) -ne $((rc2 == 0)) ]
 	if [ $rc1 -eq 0 ]; then out=$(cat "$W/r2"); rc=$rc2; else out=$(cat "$W/r1"); rc=$rc1; fi
-	expect "the other is refused: no space (exit 3)" 3 "no space" "$rc" "$out"
+	expect_line "the other is refused: no space (exit 3)" 3 \
+		"slicepool-agent: a refused: no space: .+" "$rc" "$out"
 	grant=$(sed -n 's/^grant //p' "$W/r1" "$W/r2")
 	ktap_check "one member of domain remote:a in pb" \
 		[ "$(grep -lx "remote:a" "$SP"/pb/members/*/domain 2>/dev/null | wc -l)" -eq 1 ]
