@@ -23,7 +23,8 @@ lender() {
 	barrier agents-up
 	barrier raced
 	ktap_check "a has exactly one agent subsystem" [ "$(agent_subsystems | wc -l)" -eq 1 ]
-	ktap_check "a's ledger has one active grant" [ "$(grep -c " active b " "$W/state/grants")" -eq 1 ]
+	ktap_check "a's ledger has one active grant" \
+		[ "$(awk '$1 == "grant" && $3 == "active" && $4 == "b"' "$W/state/grants" | wc -l)" -eq 1 ]
 	after=$(free_slices pa)
 	ktap_check "a lent 16 slices, no more ($before -> $after free)" [ $((before - after)) -eq 16 ]
 	ktap_check "a logged the refusal" agent_log_has "no space"
