@@ -3,13 +3,14 @@
 #
 # Bench self-test case: runs after the crash (g_crash.sh), in a new guest,
 # and passes.  The artifacts of the run are on the host (SP_ARTIFACTS is
-# <results>/artifacts/<role>/<test>): g_crash.sh's output says it crashed
-# the kernel, the crashed guest never finished that test (the runner writes
-# a test's dmesg log only when the test returns), and this kernel booted
-# after g_crash.sh wrote its last line.
+# <results>/artifacts/<role>/<test's path, '/' as ':'>): g_crash.sh's
+# output says it crashed the kernel, the crashed guest never finished that
+# test (the runner writes a test's dmesg log only when the test returns),
+# and this kernel booted after g_crash.sh wrote its last line.
 . "$SP_TOP/selftests/lib/ktap.sh"
 
-G=${SP_ARTIFACTS%/*}/bench-cases:g_crash.sh
+me=${SP_ARTIFACTS##*/}
+G=${SP_ARTIFACTS%/*}/${me%:*}:g_crash.sh
 ktap_header
 ktap_plan 3
 ktap_check "g_crash.sh ran before this test and crashed the kernel" \
