@@ -6,6 +6,7 @@
 # use, malformed table lines, unknown and malformed messages, a pool with no
 # space, a device that is too small, and corrupt metadata.
 . "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 3
 ktap_header
@@ -15,18 +16,15 @@ sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
 
 C=$SP_CFG
-# dmesg_has PATTERN: a kernel message since the last mark matches.
-dmesg_mark() { dmesg -c > /dev/null; }
-dmesg_has() { dmesg | grep -Eq "$1"; }
 refused() {	# refused "desc" "dmesg pattern" cmd...
 	local desc=$1 pat=$2
 	shift 2
-	dmesg_mark
+	kmsg_mark
 	if "$@" 2>/dev/null; then
 		ktap_fail "$desc (was accepted)"
-	elif [ -n "$pat" ] && ! dmesg_has "$pat"; then
-		ktap_fail "$desc (refused, but no dmesg line matching '$pat')"
-		dmesg | sed 's/^/# dmesg: /'
+	elif [ -n "$pat" ] && ! kmsg_has "$pat"; then
+		ktap_fail "$desc (refused, but no kernel log line matching '$pat' since the mark)"
+		kmsg_since | sed 's/^/# dmesg: /'
 	else
 		ktap_ok "$desc"
 	fi

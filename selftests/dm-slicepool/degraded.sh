@@ -10,7 +10,7 @@
 
 sp_disks 3
 ktap_header
-ktap_plan 9
+ktap_plan 11
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -37,18 +37,24 @@ sp_member dg m0 "${DISKS[0]}" dA
 sp_member dg m1 "${DISKS[1]}" dB
 mkdir "$SP_CFG/dg/volumes/v"
 want=$(awk '$2 == "m2" { print $1, "-", "-"; next } { print }' "$W/map")
+ktap_check "m2 held slices of v before it went missing ($n2 of 9)" \
+	[ "$n2" -gt 0 -a "$n2" -lt 9 ]
 ktap_check "map shows exactly the $n2 slices of m2 as missing" \
 	[ "$(cat "$SP_CFG/dg/volumes/v/map")" = "$want" ]
 sp_dm dgv dg v
-ok=1 eio=1
+ok=1 eio=1 kept=0 lost=0
 while read -r l m _; do
 	if [ "$m" = m2 ]; then
+		lost=$((lost + 1))
 		dd if=/dev/mapper/dgv of=/dev/null bs=4096 count=1 skip=$((l * SLICE / 4096)) \
 			iflag=direct status=none 2> /dev/null && eio=0
 	else
+		kept=$((kept + 1))
 		[ "$(slice_sum "$l")" = "$(cat "$W/sum.$l")" ] || ok=0
 	fi
 done < "$W/map"
+ktap_check "every slice was checked: $kept on the survivors, $lost on m2" \
+	[ "$kept" -gt 0 -a "$lost" -eq "$n2" -a $((kept + lost)) -eq 9 ]
 ktap_check "slices on the surviving members keep their data" [ $ok -eq 1 ]
 ktap_check "I/O to the missing slices fails" [ $eio -eq 1 ]
 ktap_check "status counts $n2 missing slices" \

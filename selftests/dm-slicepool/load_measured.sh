@@ -47,7 +47,12 @@ echo auto > "$C"/members/m0/load_override
 ktap_check "auto releases it back to the measurement ($(cat "$C"/members/m0/load))" \
 	[ "$(cat "$C"/members/m0/load_override)" = auto -a "$(cat "$C"/members/m0/load)" -gt 20 ]
 wait $fio_pid
-ktap_ok "fio job finished"
+rc=$?
+if [ $rc -eq 0 ]; then
+	ktap_ok "fio job finished (exit 0)"
+else
+	ktap_fail "fio job finished (exit $rc)"
+fi
 sleep 14
 l0=$(cat "$C"/members/m0/load)
 ktap_check "load decays after the job ends (m0=$l0)" [ "$l0" -lt 15 ]

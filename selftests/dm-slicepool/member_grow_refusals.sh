@@ -11,6 +11,7 @@
 # max_slices, with a log line saying so, and growing further changes
 # nothing.
 . "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 1
 P=mgr
@@ -60,14 +61,14 @@ accepted() {
 refused() {
 	local desc=$1 err=$2 pat=$3 val=$4 before out
 	before="$(slices) $(sb_gen)"
-	dmesg -c > /dev/null
+	kmsg_mark
 	if out=$( { printf '%s\n' "$val" > "$M"/revalidate_size; } 2>&1 ); then
 		ktap_fail "$desc (was accepted)"
 	elif [[ $out != *"$err"* ]]; then
 		ktap_fail "$desc (refused, but not with '$err': $out)"
-	elif ! dmesg | grep -Eq "$pat"; then
-		ktap_fail "$desc (refused, but no kernel log line matching '$pat')"
-		dmesg | sed 's/^/# dmesg: /'
+	elif ! kmsg_has "$pat"; then
+		ktap_fail "$desc (refused, but no kernel log line matching '$pat' since the mark)"
+		kmsg_since | sed 's/^/# dmesg: /'
 	elif [ "$(slices) $(sb_gen)" != "$before" ]; then
 		ktap_fail "$desc (refused, but slices or superblock changed: $before -> $(slices) $(sb_gen))"
 	else
@@ -82,10 +83,10 @@ sp_member $P m0 $DEV dA
 [ "$(slices)" = "31 31" ] || sp_die "unexpected geometry: $(slices)"
 
 g=$(sb_gen)
-dmesg -c > /dev/null
+kmsg_mark
 ktap_check "same size: 1 is accepted, nothing changes, the superblock is not written" \
 	accepted "31 31 127" "$g"
-echo "# $(dmesg | tail -n 1)"
+echo "# $(kmsg_since | tail -n 1)"
 
 # Grown by 8 MiB: a wrongly accepted value would take the 8 new slices.
 linear $((40 << 11)) || sp_die "dm-linear of 40 MiB"
@@ -105,11 +106,11 @@ refused "a device smaller than the data area is refused, with both sizes" "Inval
 
 # Past what one owner block describes: 200 MiB has room for 199 slices.
 linear $((200 << 11)) || sp_die "dm-linear of 200 MiB"
-dmesg -c > /dev/null
+kmsg_mark
 ktap_check "grown past the owner table: accepted, capped at max_slices (127, 96 new free)" \
 	accepted "127 127 127" $((g + 1))
 ktap_check "the cap is logged (room for 199 slices, at most 127)" \
-	sh -c "dmesg | grep -q 'has room for 199 slices; its owner table describes at most 127 (max_slices)'"
+	kmsg_has 'has room for 199 slices; its owner table describes at most 127 \(max_slices\)'
 g=$(sb_gen)
 linear $((300 << 11)) || sp_die "dm-linear of 300 MiB"
 ktap_check "at max_slices, more growth is accepted and changes nothing (nothing written)" \

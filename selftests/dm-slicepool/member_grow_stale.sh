@@ -11,6 +11,7 @@
 # before its superblock says 31, so that after a module reload the new
 # slices are still free and not orphans of an unknown volume.
 . "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 1
 C=$SP_CFG/mgs
@@ -75,11 +76,11 @@ echo 1 > "$C"/reclaim || sp_die "reclaim"
 [ "$(slices)" = "15 15" ] || sp_die "reclaim did not free the 15 orphans: $(slices)"
 
 linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
-dmesg -c > /dev/null
+kmsg_mark
 ktap_check "the member grows to 31 slices, all free" \
 	sh -c "echo 1 > $M/revalidate_size && [ \"\$(cat $M/total_slices) \$(cat $M/free_slices)\" = '31 31' ]"
 ktap_check "the 16 stale records past slice 15 are reported cleared" \
-	sh -c "dmesg | grep -q '16 owner records past slice 15 were not zero; cleared before growing'"
+	kmsg_has '16 owner records past slice 15 were not zero; cleared before growing'
 sp_teardown
 ktap_check "the owner block on disk has no record left (records 15..30 zero)" owners_zero
 sp_unload

@@ -6,10 +6,11 @@
 # dm device follows after a table reload, shrink releases the tail, is
 # refused below a live table and below min_domains.
 . "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 3
 ktap_header
-ktap_plan 13
+ktap_plan 14
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -59,11 +60,20 @@ ktap_check "data of the kept slices unchanged" \
 	[ "$(dd if=/dev/mapper/rsv bs=1M count=12 iflag=direct status=none | sha256sum)" = "$sum12" ]
 # Logical 0 and 2 are on dA, 1 on dB: 1 slice would leave one domain.
 dmsetup reload rsv --table "0 $((4 << 11)) slicepool $P v" && dmsetup resume rsv
-dmesg -c > /dev/null
+kmsg_mark
 ktap_check "shrink below min_domains refused" sp_write_fails sh -c "echo 4M > $C/volumes/v/size"
-ktap_check "the refusal names min_domains" sh -c "dmesg | grep -q 'min_domains is 2'"
+ktap_check "the refusal names min_domains" kmsg_has 'min_domains is 2'
 dmsetup remove rsv
-ktap_check "delete (size 0) frees every slice" sh -c "echo 0 > $C/volumes/v/size && [ \$(wc -c < $C/volumes/v/map) -eq 0 ]"
+# free_sum / total_sum: over the pool's three members
+free_sum() { echo $(( $(cat "$C"/members/m0/free_slices) + $(cat "$C"/members/m1/free_slices) + $(cat "$C"/members/m2/free_slices) )); }
+total_sum() { echo $(( $(cat "$C"/members/m0/total_slices) + $(cat "$C"/members/m1/total_slices) + $(cat "$C"/members/m2/total_slices) )); }
+held=$(wc -l < "$C"/volumes/v/map)
+freed_before=$(free_sum)
+ktap_check "delete (size 0) is accepted and empties the map" \
+	sh -c "echo 0 > $C/volumes/v/size && [ \$(wc -c < $C/volumes/v/map) -eq 0 ]"
+freed_after=$(free_sum)
+ktap_check "delete frees every slice: free_slices rose by the $held the volume held ($freed_before -> $freed_after), all $(total_sum) free" \
+	[ "$held" -gt 0 -a $((freed_after - freed_before)) -eq "$held" -a "$freed_after" -eq "$(total_sum)" ]
 
 sp_unload
 ktap_finish

@@ -18,6 +18,7 @@
 #     erroring, a write to a copied chunk fails, and its chunk is dirty
 #     (the two sides may differ).
 . "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 2
 ktap_header
@@ -80,7 +81,7 @@ raw_dst() {
 # same_chunk N: raw_dst N equals the expected data
 same_chunk() { raw_dst "$1" | cmp -s - <(dd if="$W/data" bs="$CK"K skip="$1" count=1 status=none); }
 
-dmesg -C
+kmsg_mark
 msg migrate start 0 m1 chunk_kb=$CK manual mirror=on || sp_die "migrate start"
 msg migrate step 2 || sp_die "step 2"
 
@@ -140,10 +141,10 @@ if dd if=/dev/mapper/spml bs=1M iflag=direct status=none | cmp -s - "$W/data" &&
 else
 	ktap_fail "the volume and the raw destination hold every write"
 fi
-line=$(dmesg | grep -o 'moved to m1: .*' | tail -n 1)
+line=$(kmsg_since | grep -o 'moved to m1: .*' | tail -n 1)
 echo "# $line"
 ktap_check "the kernel counts 1 deferred write and 1 failed on a side" \
-	grep -q "(1 deferred, 1 failed on a side)" <<< "$line"
+	grep -qxE 'moved to m1: [0-9]+ bytes copied in [0-9]+ passes, writes held [0-9]+ us, [0-9]+ mirrored \(1 deferred, 1 failed on a side\)' <<< "$line"
 
 # ---- 3: a failed source leg (the last part: m1 is failed after it) ---------
 msg migrate start 0 m0 chunk_kb=$CK manual mirror=on || sp_die "migrate start back to m0"

@@ -16,6 +16,7 @@
 #     no job starts;
 # and the volume's data is unchanged after every move.
 . "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 command -v fio > /dev/null || sp_skip "fio not installed"
 sp_disks 2
@@ -116,11 +117,11 @@ ktap_check "the data is unchanged after four moves" same_data
 
 # ---- 5: bad values ---------------------------------------------------------
 for bad in 0 101; do
-	dmesg -C
+	kmsg_mark
 	ktap_expect_fail "5: busy_share=$bad is refused" \
 		dmsetup message sppc 0 migrate start all m1 busy_share=$bad
 	ktap_check "5: the log names busy_share=$bad and no job started" \
-		[ "$(dmesg | grep -c "busy_share=$bad")" -ge 1 -a "$(mig state)" = "done" ]
+		[ "$(kmsg_count "busy_share=$bad([^0-9]|$)")" -ge 1 -a "$(mig state)" = "done" ]
 done
 cleanup
 trap - EXIT

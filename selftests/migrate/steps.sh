@@ -20,6 +20,7 @@
 # and after each, "migrate switch" moves the slice: the data read back is
 # what was written, and the destination holds it at the mapped offset.
 . "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 3
 ktap_header
@@ -182,10 +183,10 @@ setup 3
 refuse() {	# refuse DESC DMESG ARGS...
 	local desc=$1 text=$2
 	shift 2
-	dmesg -C
+	kmsg_mark
 	if msg "$@" 2>/dev/null; then
 		ktap_fail "$desc: accepted"
-	elif dmesg | grep -qF -- "$text"; then
+	elif kmsg_has_text "$text"; then
 		ktap_ok "$desc: refused, dmesg names it"
 	else
 		ktap_fail "$desc: refused, but dmesg does not say '$text'"
@@ -229,12 +230,12 @@ for _ in $(seq 200); do [ "$(mig state)" = "done" ] && break; sleep 0.2; done
 ktap_check "without a reload the slice moves to the new member" [ "$(dest_of)" = m3 ]
 sp_volume mp w 3M
 dmsetup create spmw --table "0 6144 slicepool mp w" || sp_die "table w"
-dmesg -C
+kmsg_mark
 if dmsetup message spmw 0 migrate start 0 m3 2>/dev/null; then
 	ktap_fail "to a member without space: accepted"
 else
 	ktap_check "to a member without space: refused, dmesg names it" \
-		sh -c "dmesg | grep -q 'migration destination m3 has 0 free slices, 1 needed'"
+		kmsg_has_text 'migration destination m3 has 0 free slices, 1 needed'
 fi
 dmsetup remove --retry spmw
 dmsetup remove --retry spmv

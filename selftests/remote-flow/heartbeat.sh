@@ -30,8 +30,8 @@ wait_for() {
 	done
 }
 
-peers_say() {	# peers_say <conf> <text>: 'peers' prints a line with it
-	"$AGENT" -c "$1" peers 2>&1 | grep -q -- "$2"
+peers_say() {	# peers_say <conf> <text>: 'peers' prints a line starting with it
+	"$AGENT" -c "$1" peers 2>&1 | grep -q -- "^$2"
 }
 
 log_says() {	# log_says <file> <text>
@@ -130,11 +130,12 @@ borrower() {
 	ktap_check "peers: a is down, excluded" wait_for 60 peers_say "$W/agent.conf" \
 		"peer a $SP_PEER_IP 7450 configured down (not heard for"
 	out=$("$AGENT" -c "$W/agent.conf" borrow a 64M 2>&1)
-	expect "borrow a 64M is refused: a is down (exit 3)" 3 \
-		"peer a is down: not heard for" $? "$out"
+	expect_line "borrow a 64M is refused: a is down (exit 3)" 3 \
+		"slicepool-agent: peer a is down: not heard for [0-9]+ s \\(heartbeat_timeout 6 s\\); it is excluded from new grants until it is heard again" \
+		$? "$out"
 	out=$("$AGENT" -c "$W/agent.conf" borrow 64M 2>&1)
-	expect "borrow 64M does not choose a (exit 3)" 3 \
-		"no peer can lend 64 MiB now: peer a is down" $? "$out"
+	expect_line "borrow 64M does not choose a (exit 3)" 3 \
+		"slicepool-agent: no peer can lend 64 MiB now: peer a is down: .+" $? "$out"
 	out=$("$AGENT" -c "$W/agent.conf" status 2>&1)
 	expect "nothing was asked of a or recorded" 0 "borrowed:" $? "$out"
 	ktap_check "... no borrowed grant at all" \

@@ -13,6 +13,7 @@
 # back and verifies everything it wrote.  Then the grant is given back
 # and nothing is left.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 STRAY_VOL=rg-00000000000000aa
 STRAY_SUB=${PREFIX}00000000000000bb
@@ -98,10 +99,6 @@ wait_live() {
 	echo "# controller ${c##*/} live again after ${t}s"
 }
 
-dmesg_has() {
-	dmesg | grep -q -- "$1"
-}
-
 fio_job() {	# fio_job <write|verify>
 	local extra=(--do_verify=0)
 	[ "$1" = verify ] && extra=(--verify_only)
@@ -124,11 +121,12 @@ borrower() {
 	else
 		ktap_fail "a volume over b1 and $MEMBER, written"
 	fi
+	kmsg_mark
 	barrier written
 	barrier restored
 	ktap_check "the controller is live again" wait_live "$SUBNQN"
 	ktap_check "... after losing its connection and reconnecting by itself" \
-		dmesg_has "Successfully reconnected"
+		kmsg_has "nvme[0-9]+: Successfully reconnected"
 	if fio_job verify; then
 		ktap_ok "all 384 MiB read back and verified after a's restart"
 	else

@@ -152,13 +152,44 @@ agent_log_has() {
 }
 
 # expect <description> <exit code wanted> <text wanted> <exit code> <output>
+# The exit code is the one wanted and every line of the text wanted is a
+# whole line of the output (an empty text wants an empty output): exact,
+# never a substring ("30 2" does not match "30 20").
 expect() {
-	if [ "$4" -eq "$2" ] && [[ $5 == *"$3"* ]]; then
+	local line ok=1
+	[ "$4" -eq "$2" ] || ok=0
+	if [ -z "$3" ]; then
+		[ -z "$5" ] || ok=0
+	else
+		while IFS= read -r line; do
+			grep -qxF -- "$line" <<< "$5" || ok=0
+		done <<< "$3"
+	fi
+	if [ $ok -eq 1 ]; then
 		ktap_ok "$1"
 	else
-		printf '%s\n' "exit $4: $5" | sed 's/^/# /'
+		printf '%s\n' "want exit $2: $3" "exit $4: $5" | sed 's/^/# /'
 		ktap_fail "$1"
 	fi
+}
+
+# expect_line <description> <exit code wanted> <ERE> <exit code> <output>:
+# the exit code is the one wanted and a whole line of the output matches
+# the extended regular expression (anchored at both ends), for messages
+# with a variable part (a time, a count the peer chose).
+expect_line() {
+	if [ "$4" -eq "$2" ] && grep -qxE -- "$3" <<< "$5"; then
+		ktap_ok "$1"
+	else
+		printf '%s\n' "want exit $2, a line matching: $3" "exit $4: $5" | sed 's/^/# /'
+		ktap_fail "$1"
+	fi
+}
+
+# oneline <file>...: their contents on one line, one space between them
+# (no trailing space), for an exact comparison of several attributes.
+oneline() {
+	cat "$@" 2>&1 | paste -sd' ' -
 }
 
 ns_is() {	# ns_is <namespace dir> <uuid>
@@ -262,7 +293,8 @@ drop_volume() {	# drop_volume [name]
 	rmdir "$SP/pb/volumes/$v"
 }
 
-# The members pb/<name> (default v) has slices on, one line.
+# The members pb/<name> (default v) has slices on, sorted, on one line
+# (one space between them, no trailing space).
 volume_members() {
-	awk '{print $2}' "$SP/pb/volumes/${1:-v}/map" | sort -u | tr '\n' ' '
+	awk '{print $2}' "$SP/pb/volumes/${1:-v}/map" | sort -u | paste -sd' ' -
 }

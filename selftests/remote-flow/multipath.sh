@@ -39,8 +39,8 @@ lender() {
 		port_is "$NV/ports/4421" "$SP_MY_IP" "$sub"
 	expect "ANA group 1: optimized on 4420, non-optimized on 4421" 0 \
 		"optimized non-optimized" 0 \
-		"$(cat "$NV/ports/4420/ana_groups/1/ana_state" \
-			"$NV/ports/4421/ana_groups/1/ana_state" 2>&1 | tr '\n' ' ')"
+		"$(oneline "$NV/ports/4420/ana_groups/1/ana_state" \
+			"$NV/ports/4421/ana_groups/1/ana_state")"
 	ktap_check "namespace 1 in ANA group 1" \
 		[ "$(cat "$NV/subsystems/$sub/namespaces/1/ana_grpid" 2>/dev/null)" = 1 ]
 	barrier fio-running
@@ -205,9 +205,9 @@ borrower() {
 		two_set "$n" "$p1" "$p2"
 	expect "ANA states: $p1 optimized, $p2 non-optimized" 0 \
 		"optimized non-optimized" 0 \
-		"$(cat "/sys/block/$p1/ana_state" "/sys/block/$p2/ana_state" 2>&1 | tr '\n' ' ')"
+		"$(oneline "/sys/block/$p1/ana_state" "/sys/block/$p2/ana_state")"
 	expect "member $MEMBER of pb is the head $dev" 0 "$dev remote:a online" 0 \
-		"$(cd "$SP/pb/members/$MEMBER" 2>/dev/null && cat path domain state | tr '\n' ' ')"
+		"$(cd "$SP/pb/members/$MEMBER" 2>/dev/null && oneline path domain state)"
 	ktap_check "status: $MEMBER's paths, $p1 in use, $p2 standby" \
 		status_says "member $MEMBER: NVMe multipath $head, .* 2 path\(s\), in use: $p1" \
 		"$p1 +${c1##*/} +live +optimized +traddr=$SP_PEER_IP,trsvcid=4420.* in-use" \
@@ -219,7 +219,7 @@ borrower() {
 		ktap_fail "volume pb/v over the local and the borrowed member"
 		sp_die "no volume"
 	fi
-	ktap_check "volume pb/v spans b1 and $MEMBER" same "b1 $MEMBER " "$(volume_members)"
+	ktap_check "volume pb/v spans b1 and $MEMBER" same "b1 $MEMBER" "$(volume_members)"
 	read -r first count <<< "$(remote_run "$MEMBER")"
 	vol=dm-$(dmsetup info -c --noheadings -o minor pb-v | tr -d ' ')
 	# Sequential writes over the borrowed slices, each block read back

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kernel log helpers for the selftests (sourced, not run).  A test never
+# clears the kernel log (the runner reads all of it, every WARN included):
+# it writes a unique mark to /dev/kmsg before the action and then looks only
+# at what was logged after the mark.
+#
+#   kmsg_mark              log a new mark "sp-test: mark <pid>.<n>.<random>" (dies
+#                          if it cannot be found in the log afterwards)
+#   kmsg_since             print the kernel log after the last mark
+#   kmsg_has ERE           a line logged since the last mark matches ERE
+#   kmsg_has_text TEXT     a line logged since the last mark holds TEXT
+#   kmsg_count ERE         how many lines since the last mark match ERE
+
+KMSG_SEQ=0
+KMSG_MARK=""
+
+kmsg_mark() {
+	local f=/proc/sys/kernel/printk_devkmsg
+	# Writes to /dev/kmsg are rate limited by default (10 per 5 s): a
+	# dropped mark would hide what follows it.  Guests are the tests' own.
+	if [ "$(cat "$f" 2>/dev/null)" = ratelimit ]; then
+		echo on > "$f" 2>/dev/null
+	fi
+	KMSG_SEQ=$((KMSG_SEQ + 1))
+	KMSG_MARK="sp-test: mark $$.$KMSG_SEQ.$RANDOM$RANDOM"
+	echo "$KMSG_MARK" > /dev/kmsg
+	if [ -z "$(kmsg_since_mark)" ]; then
+		echo "# FATAL: the mark '$KMSG_MARK' is not in the kernel log"
+		exit 1
+	fi
+}
+
+# The log from the (last) line ending with the mark on, that line included.
+kmsg_since_mark() {
+	[ -n "$KMSG_MARK" ] || return 0
+	dmesg | awk -v m="$KMSG_MARK" '
+		length($0) >= length(m) && substr($0, length($0) - length(m) + 1) == m {
+			n = 0
+			found = 1
+		}
+		found { buf[n++] = $0 }
+		END { for (i = 0; i < n; i++) print buf[i] }'
+}
+
+kmsg_since() {
+	kmsg_since_mark | tail -n +2
+}
+
+kmsg_has() {
+	kmsg_since | grep -Eq -- "$1"
+}
+
+kmsg_count() {
+	kmsg_since | grep -Ec -- "$1"
+}
+
+kmsg_has_text() {	# kmsg_has_text TEXT: a line since the last mark holds TEXT
+	kmsg_since | grep -qF -- "$1"
+}
