@@ -9,13 +9,13 @@
 # is refused with a clear message.
 . "$(dirname "$0")/lib.sh"
 
-cli_disks 4
+sp_disks 4
 ktap_header
 ktap_plan 23
-cli_load
-cli_teardown
+sp_load
+sp_teardown
 # All four: a full scan must not find another test's leftovers.
-cli_wipe "${DISKS[@]}"
+sp_wipe "${DISKS[@]}"
 D3=("${DISKS[@]:0:3}")
 
 P=as
@@ -32,27 +32,27 @@ dd if=/dev/urandom of=/dev/mapper/as-v1 bs=1M count=64 oflag=direct status=none
 dd if=/dev/urandom of=/dev/mapper/as-v2 bs=1M count=48 oflag=direct status=none
 sum1=$(sum_dev /dev/mapper/as-v1 64)
 sum2=$(sum_dev /dev/mapper/as-v2 48)
-map1=$(cat "$CFG/$P/volumes/v1/map")
-map2=$(cat "$CFG/$P/volumes/v2/map")
+map1=$(cat "$SP_CFG/$P/volumes/v1/map")
+map2=$(cat "$SP_CFG/$P/volumes/v2/map")
 uuid=$(attr $P/uuid)
 
 sp_rc 0 "pool remove --unbind stops the pool" pool remove --unbind $P
 ktap_check "... and removes its dm devices and configfs tree" \
-	test ! -d "$CFG/$P" -a ! -e /dev/mapper/as-v1 -a ! -e /dev/mapper/as-v2
+	test ! -d "$SP_CFG/$P" -a ! -e /dev/mapper/as-v1 -a ! -e /dev/mapper/as-v2
 modprobe -r dm-slicepool || sp_die "modprobe -r dm-slicepool"
-cli_load
+sp_load
 
 sp_rc 0 "assemble --dry-run --json" --json assemble --dry-run
 ktap_check "... finds the pool, 3 members and 2 volumes" \
 	json '[p["name"] for p in d["pools"]] == ["as"] and len(d["pools"][0]["members"]) == 3 and sorted(v["name"] for v in d["pools"][0]["volumes"]) == ["v1", "v2"] and not d["pools"][0]["degraded"]'
-ktap_check "... and changes nothing" test ! -d "$CFG/$P"
+ktap_check "... and changes nothing" test ! -d "$SP_CFG/$P"
 
 sp_rc 0 "assemble --json" --json assemble
 ktap_check "pool is back with its UUID, members online" \
 	test "$(attr $P/uuid)" = "$uuid" -a "$(attr $P/members/m0/state)" = online \
 	-a "$(attr $P/members/m1/state)" = online -a "$(attr $P/members/m2/state)" = online
 ktap_check "volume maps are unchanged" \
-	test "$(cat "$CFG/$P/volumes/v1/map")" = "$map1" -a "$(cat "$CFG/$P/volumes/v2/map")" = "$map2"
+	test "$(cat "$SP_CFG/$P/volumes/v1/map")" = "$map1" -a "$(cat "$SP_CFG/$P/volumes/v2/map")" = "$map2"
 ktap_check "dm devices are back with their data" \
 	test "$(sum_dev /dev/mapper/as-v1 64)" = "$sum1" -a "$(sum_dev /dev/mapper/as-v2 48)" = "$sum2"
 
@@ -63,7 +63,7 @@ ktap_check "... and finds everything present" \
 # vol remove --unbind keeps the volume on disk for assemble to bind again.
 sp_rc 0 "vol remove --unbind as/v2" vol remove --unbind $P/v2
 ktap_check "... lists v2 in discovered and removes its dm device" \
-	test -n "$(grep '^v2 ' "$CFG/$P/discovered")" -a ! -e /dev/mapper/as-v2
+	test -n "$(grep '^v2 ' "$SP_CFG/$P/discovered")" -a ! -e /dev/mapper/as-v2
 sp_rc 0 "assemble binds v2 again" assemble
 ktap_check "... with its data" test "$(sum_dev /dev/mapper/as-v2 48)" = "$sum2"
 
@@ -93,10 +93,10 @@ sp_rc 1 "assemble with a corrupt superblock exits 1" assemble "${D3[@]}"
 ktap_check "... naming the device and the checksum" \
 	grep -q "refused ${DISKS[2]}: superblock (block 0): checksum mismatch" "$OUT"
 ktap_check "... and assembles the other members" \
-	test "$(attr $P/members/m0/state)" = online -a ! -d "$CFG/$P/members/m2"
+	test "$(attr $P/members/m0/state)" = online -a ! -d "$SP_CFG/$P/members/m2"
 sp pool remove --unbind $P
 dd if="$saved" of="${DISKS[2]}" bs=4096 count=1 oflag=direct status=none
 rm -f "$saved"
 
-cli_teardown
+sp_teardown
 ktap_finish

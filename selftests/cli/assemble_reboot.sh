@@ -8,15 +8,15 @@
 # the maps and the data.
 . "$(dirname "$0")/lib.sh"
 
-cli_disks 4
+sp_disks 4
 [ -n "${SP_ARTIFACTS:-}" ] || sp_skip "needs SP_ARTIFACTS to keep state across the reboot"
 STATE=$SP_ARTIFACTS/cli-assemble-reboot
 P=rb
 
 if [ "${SP_BOOT:-1}" -eq 1 ]; then
-	cli_load
-	cli_teardown
-	cli_wipe "${DISKS[@]}"
+	sp_load
+	sp_teardown
+	sp_wipe "${DISKS[@]}"
 	sp pool create $P --slice-mb 16 --min-domains 3 || sp_die "pool create"
 	DOMS=(dA dB dC)
 	for i in 0 1 2; do
@@ -30,8 +30,8 @@ if [ "${SP_BOOT:-1}" -eq 1 ]; then
 	mkdir -p "$STATE"
 	sum_dev /dev/mapper/rb-v1 80 > "$STATE/sum1"
 	sum_dev /dev/mapper/rb-v2 32 > "$STATE/sum2"
-	cat "$CFG/$P/volumes/v1/map" > "$STATE/map1"
-	cat "$CFG/$P/volumes/v2/map" > "$STATE/map2"
+	cat "$SP_CFG/$P/volumes/v1/map" > "$STATE/map1"
+	cat "$SP_CFG/$P/volumes/v2/map" > "$STATE/map2"
 	attr $P/uuid > "$STATE/uuid"
 	sync
 	echo "# boot 1: pool $P built, asking for a reboot"
@@ -41,19 +41,19 @@ fi
 ktap_header
 ktap_plan 7
 ktap_check "the guest rebooted (boot $SP_BOOT)" test "$SP_BOOT" -eq 2
-cli_load
+sp_load
 sp_rc 0 "slicepool assemble after the reboot" --json assemble
 ktap_check "... reports pool rb with three members and two volumes" \
 	json 'any(p["name"] == "rb" and len(p["members"]) == 3 and sorted(v["name"] for v in p["volumes"]) == ["v1", "v2"] for p in d["pools"])'
 ktap_check "pool rb is back with its UUID" \
 	test "$(attr $P/uuid)" = "$(cat "$STATE/uuid")"
 ktap_check "maps are unchanged" \
-	test "$(cat "$CFG/$P/volumes/v1/map")" = "$(cat "$STATE/map1")" -a \
-	"$(cat "$CFG/$P/volumes/v2/map")" = "$(cat "$STATE/map2")"
+	test "$(cat "$SP_CFG/$P/volumes/v1/map")" = "$(cat "$STATE/map1")" -a \
+	"$(cat "$SP_CFG/$P/volumes/v2/map")" = "$(cat "$STATE/map2")"
 ktap_check "v1's data survived the reboot" \
 	test "$(sum_dev /dev/mapper/rb-v1 80)" = "$(cat "$STATE/sum1")"
 ktap_check "v2's data survived the reboot" \
 	test "$(sum_dev /dev/mapper/rb-v2 32)" = "$(cat "$STATE/sum2")"
 sp pool remove --unbind $P
-cli_teardown
+sp_teardown
 ktap_finish

@@ -7,13 +7,13 @@
 # and which of its slices are on the failed member.
 . "$(dirname "$0")/lib.sh"
 
-cli_disks 3
+sp_disks 3
 ktap_header
 ktap_plan 7
-cli_load
-cli_teardown
+sp_load
+sp_teardown
 dmsetup remove --retry clifl0 > /dev/null 2>&1
-cli_wipe "${DISKS[@]:0:3}"
+sp_wipe "${DISKS[@]:0:3}"
 
 sectors=$(blockdev --getsz "${DISKS[2]}")
 dmsetup create clifl0 --table "0 $sectors linear ${DISKS[2]} 0" ||
@@ -47,6 +47,6 @@ sp status $P
 ktap_check "status text shows m2 failed" grep -q '^  m2  *dC  *failed ' "$OUT"
 ktap_check "status text marks m2's slices failed" grep -q 'm2:[0-9]*(failed)' "$OUT"
 
-cli_teardown
+sp_teardown
 dmsetup remove --retry clifl0 > /dev/null 2>&1
 ktap_finish

@@ -6,59 +6,15 @@
 # check the results in configfs, with dmsetup and on the devices.
 
 . "$SP_TOP/selftests/lib/ktap.sh"
+. "$SP_TOP/selftests/lib/pool.sh"
 
 SP=$SP_TOP/tools/slicepool/slicepool
-CFG=/sys/kernel/config/slicepool
 PY=/usr/bin/python3
-export DM_DISABLE_UDEV=1
 OUT=$(mktemp)
 ERR=$(mktemp)
 trap 'rm -f "$OUT" "$OUT.expr" "$ERR"' EXIT
 
 [ -x "$SP" ] || sp_die "$SP is not built (make -C tools/slicepool)"
-
-# cli_disks N: DISKS = the first N test disks, or skip.
-cli_disks() {
-	read -r -a DISKS <<< "${SP_DISKS:-}"
-	[ "${#DISKS[@]}" -ge "$1" ] || sp_skip "needs $1 disks in SP_DISKS"
-}
-
-cli_load() {
-	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
-	modprobe dm-slicepool || sp_die "modprobe dm-slicepool failed"
-	[ -d "$CFG" ] || sp_die "$CFG missing after modprobe"
-}
-
-# Remove every slicepool dm device and configfs object (data stays on
-# disk), without the tool, so that a tool bug cannot hide here.
-cli_teardown() {
-	local d p v m
-	for d in $(dmsetup table 2>/dev/null |
-		   awk '$4 == "slicepool" { sub(":", "", $1); print $1 }' | sort -u); do
-		dmsetup remove --retry "$d" > /dev/null 2>&1
-	done
-	[ -d "$CFG" ] || return 0
-	for p in "$CFG"/*/; do
-		[ -d "$p" ] || continue
-		for v in "$p"volumes/*/; do
-			[ -d "$v" ] && rmdir "$v"
-		done
-		for m in "$p"members/*/; do
-			[ -d "$m" ] || continue
-			echo 0 > "$m/enable" 2> /dev/null
-			rmdir "$m"
-		done
-		rmdir "$p"
-	done
-}
-
-cli_wipe() {
-	local d
-	for d in "$@"; do
-		dd if=/dev/zero of="$d" bs=1M count=4 oflag=direct status=none ||
-			sp_die "cannot wipe $d"
-	done
-}
 
 # sp <args...>: run the tool; stdout in $OUT, stderr in $ERR, exit in $RC.
 sp() {
@@ -136,9 +92,9 @@ json() {
 	return 1
 }
 
-# attr <path under $CFG>
+# attr <path under $SP_CFG>
 attr() {
-	cat "$CFG/$1"
+	cat "$SP_CFG/$1"
 }
 
 sum_dev() {	# sum_dev <device> <MiB>

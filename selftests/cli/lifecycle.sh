@@ -8,12 +8,12 @@
 # and pool remove. Every --json output must be valid JSON.
 . "$(dirname "$0")/lib.sh"
 
-cli_disks 3
+sp_disks 3
 ktap_header
 ktap_plan 39
-cli_load
-cli_teardown
-cli_wipe "${DISKS[@]:0:3}"
+sp_load
+sp_teardown
+sp_wipe "${DISKS[@]:0:3}"
 
 P=lc
 
@@ -24,7 +24,7 @@ sizes_are() {	# sizes_are <bytes>: dm device and configfs volume size
 
 vol_gone() {
 	[ ! -e /dev/mapper/lc-v1 ] && ! dmsetup info lc-v1 > /dev/null 2>&1 &&
-		[ ! -d "$CFG/$P/volumes/v1" ]
+		[ ! -d "$SP_CFG/$P/volumes/v1" ]
 }
 
 sp_rc 0 "pool create with parameters" --json pool create $P --slice-mb 16 \
@@ -138,15 +138,15 @@ for i in 0 1 2; do
 	free1=$((free1 + $(attr $P/members/m$i/free_slices)))
 done
 ktap_check "vol remove freed every slice and left nothing to rediscover" \
-	test "$free1" -eq "$free0" -a -z "$(cat "$CFG/$P/discovered")"
+	test "$free1" -eq "$free0" -a -z "$(cat "$SP_CFG/$P/discovered")"
 
 sp_rc 0 "member remove lc m2" --json member remove $P m2
 ktap_check "member remove --json names the member" json 'd["member"] == "m2"'
-ktap_check "member m2 is gone" [ ! -d "$CFG/$P/members/m2" ]
+ktap_check "member m2 is gone" [ ! -d "$SP_CFG/$P/members/m2" ]
 sp_rc 0 "pool remove lc" --json pool remove $P
 ktap_check "pool remove --json lists the members removed" \
 	json 'd["pool"] == "lc" and d["members_removed"] == ["m0", "m1"]'
-ktap_check "pool lc is gone" [ ! -d "$CFG/$P" ]
+ktap_check "pool lc is gone" [ ! -d "$SP_CFG/$P" ]
 
-cli_teardown
+sp_teardown
 ktap_finish

@@ -12,17 +12,17 @@
 # the module (its start line in dmesg), and --busy-share (the report).
 . "$(dirname "$0")/lib.sh"
 
-cli_disks 4
+sp_disks 4
 ktap_header
 ktap_plan 53
-cli_load
-cli_teardown
-cli_wipe "${DISKS[@]:0:4}"
+sp_load
+sp_teardown
+sp_wipe "${DISKS[@]:0:4}"
 
 P=mg
 DEV=/dev/mapper/mg-v
 W=$(mktemp -d)
-trap 'cli_teardown; dmsetup remove --retry mgd mge 2>/dev/null; rm -rf "$W" "$OUT" "$ERR"' EXIT
+trap 'sp_teardown; dmsetup remove --retry mgd mge 2>/dev/null; rm -rf "$W" "$OUT" "$ERR"' EXIT
 
 . "$SP_TOP/selftests/lib/migstatus.sh"
 # mig FIELD: a migration field of the dm status, read without the tool.
@@ -37,8 +37,8 @@ wait_state() {
 	done
 	return 1
 }
-map() { cat "$CFG/$P/volumes/v/map"; }
-on_member() { awk -v m="$1" '$2 == m' "$CFG/$P/volumes/v/map" | wc -l; }
+map() { cat "$SP_CFG/$P/volumes/v/map"; }
+on_member() { awk -v m="$1" '$2 == m' "$SP_CFG/$P/volumes/v/map" | wc -l; }
 vol_md5() { dd if=$DEV bs=1M count="$2" skip="$1" iflag=direct status=none | md5sum; }
 file_md5() { dd if="$1" bs=1M count="$3" skip="$2" status=none | md5sum; }
 
@@ -75,7 +75,7 @@ sp_rc 2 "migrate --busy-share 0 is a usage error" migrate $P/v --to m3 --busy-sh
 ktap_check "... naming the range" err_has "--busy-share: 0 is out of range (1..100)"
 sp_rc 2 "migrate --rate -1 is a usage error" migrate $P/v --to m3 --rate -1
 ktap_check "... naming the range" err_has "--rate: '-1' is not a number (0..1048576)"
-s0=$(awk 'NR == 1 { print $2 }' "$CFG/$P/volumes/v/map")
+s0=$(awk 'NR == 1 { print $2 }' "$SP_CFG/$P/volumes/v/map")
 sp_rc 1 "migrate --to the member a slice is on is refused" \
 	migrate $P/v --to "$s0" --slices 0
 ktap_check "... saying the slice is already there" \
@@ -131,7 +131,7 @@ ktap_check "... reports done and 16 MiB copied" \
 ktap_check "... the report shows the module's busy share, 30%" \
 	grep -qE '^  paced +[0-9]+ ms \(busy share 30%\)$' "$OUT"
 ktap_check "... and slices 0-3 are on m0" \
-	test "$(awk '$1 <= 3 && $2 == "m0"' "$CFG/$P/volumes/v/map" | wc -l)" -eq 4
+	test "$(awk '$1 <= 3 && $2 == "m0"' "$SP_CFG/$P/volumes/v/map" | wc -l)" -eq 4
 sp_rc 0 "migrate --status --json" --json migrate $P/v --status
 ktap_check "... shows the last job, done" \
 	json 'd["migration"]["state"] == "done" and d["migration"]["first"] == 0 and d["migration"]["last"] == 3 and d["migration"]["dest"] == "m0" and d["migration"]["mirror"] is False'
@@ -143,7 +143,7 @@ script -qec "$SP migrate $P/v --slices 4-5 --to m0 --rate 2" "$W/tty.log" \
 rc=$?
 tr '\r' '\n' < "$W/tty.log" | grep -E 'ETA|pass' | tail -3 | sed 's/^/# tty: /'
 ktap_check "migrate on a terminal (script): exit 0, slices 4-5 on m0" \
-	test $rc -eq 0 -a "$(awk '$1 == 4 || $1 == 5' "$CFG/$P/volumes/v/map" | grep -c ' m0 ')" -eq 2
+	test $rc -eq 0 -a "$(awk '$1 == 4 || $1 == 5' "$SP_CFG/$P/volumes/v/map" | grep -c ' m0 ')" -eq 2
 ktap_check "... draws a progress bar: percent, pass, bytes copied, rate and ETA" \
 	grep -qE '\[#+-*\] +[0-9]+% pass 1  [0-9.]+[KM]iB copied  [0-9.]+[KM]iB/s  ETA [0-9]+:[0-9][0-9]' "$W/tty.log"
 ktap_check "... instead of the one-line-per-pass messages" \

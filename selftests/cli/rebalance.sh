@@ -13,17 +13,17 @@
 # why.  The data is unchanged throughout.
 . "$(dirname "$0")/lib.sh"
 
-cli_disks 3
+sp_disks 3
 ktap_header
 ktap_plan 24
-cli_load
-cli_teardown
-cli_wipe "${DISKS[@]:0:3}"
+sp_load
+sp_teardown
+sp_wipe "${DISKS[@]:0:3}"
 
 P=rb
 DEV=/dev/mapper/rb-v
 W=$(mktemp -d)
-trap 'cli_teardown; dmsetup remove --retry rbA rbB rbC 2>/dev/null; rm -rf "$W" "$OUT" "$ERR"' EXIT
+trap 'sp_teardown; dmsetup remove --retry rbA rbB rbC 2>/dev/null; rm -rf "$W" "$OUT" "$ERR"' EXIT
 
 # Members of 1 MiB (metadata) + 10 slices of 4 MiB.
 i=0
@@ -46,12 +46,12 @@ dd if="$W/a" of=$DEV bs=1M oflag=direct status=none || sp_die "write pattern"
 sum0=$(md5sum < "$W/a")
 
 # W <domain>: the module's workload of a domain.
-wl() { awk -v d="$1" '$1 == d { print $6 }' "$CFG/$P/domains"; }
-spread() { awk 'NR == 1 || $6 > hi { hi = $6 } NR == 1 || $6 < lo { lo = $6 } END { print hi - lo }' "$CFG/$P/domains"; }
-on_member() { awk -v m="$1" '$2 == m' "$CFG/$P/volumes/v/map" | wc -l; }
+wl() { awk -v d="$1" '$1 == d { print $6 }' "$SP_CFG/$P/domains"; }
+spread() { awk 'NR == 1 || $6 > hi { hi = $6 } NR == 1 || $6 < lo { lo = $6 } END { print hi - lo }' "$SP_CFG/$P/domains"; }
+on_member() { awk -v m="$1" '$2 == m' "$SP_CFG/$P/volumes/v/map" | wc -l; }
 vol_md5() { dd if=$DEV bs=1M count=24 iflag=direct status=none | md5sum; }
 # top_on MEMBER: the highest logical slice of v on MEMBER
-top_on() { awk -v m="$1" '$2 == m { t = $1 } END { print t }' "$CFG/$P/volumes/v/map"; }
+top_on() { awk -v m="$1" '$2 == m { t = $1 } END { print t }' "$SP_CFG/$P/volumes/v/map"; }
 
 ktap_check "setup: v has 2 slices in each domain" \
 	test "$(on_member m0)" = 2 -a "$(on_member m1)" = 2 -a "$(on_member m2)" = 2
@@ -60,19 +60,19 @@ ktap_check "pinned load 60 makes dA heavy: W 40, 10, 10 (spread 30)" \
 	test "$(wl dA)" = 40 -a "$(wl dB)" = 10 -a "$(wl dC)" = 10
 
 # ---- --dry-run: the first move, nothing moved -------------------------------
-map0=$(cat "$CFG/$P/volumes/v/map")
+map0=$(cat "$SP_CFG/$P/volumes/v/map")
 top=$(top_on m0)
 sp_rc 0 "rebalance --dry-run" --json rebalance $P --dry-run
 ktap_check "... plans v slice $top (the highest on dA) to domain:dB" \
 	json "d['stopped'] == 'dry_run' and len(d['moves']) == 1 and d['moves'][0]['state'] == 'planned' and d['moves'][0]['volume'] == 'v' and d['moves'][0]['logical'] == $top and d['moves'][0]['from_domain'] == 'dA' and d['moves'][0]['to'] == 'domain:dB' and d['spread'] == 30"
-ktap_check "... and moves nothing" test "$(cat "$CFG/$P/volumes/v/map")" = "$map0"
+ktap_check "... and moves nothing" test "$(cat "$SP_CFG/$P/volumes/v/map")" = "$map0"
 
 # ---- --max-moves 1 ----------------------------------------------------------
 sp_rc 0 "rebalance --max-moves 1" --json rebalance $P --max-moves 1
 ktap_check "... made one move, v slice $top to m1, and stopped at max_moves" \
 	json "len(d['moves']) == 1 and d['moves'][0]['logical'] == $top and d['moves'][0]['state'] == 'done' and d['moves'][0]['to_member'] == 'm1' and d['moves'][0]['bytes_copied'] >= 4 << 20 and d['stopped'] == 'max_moves' and d['spread'] == 25"
 ktap_check "... the map agrees: slice $top is on m1" \
-	test "$(awk -v l="$top" '$1 == l { print $2 }' "$CFG/$P/volumes/v/map")" = m1
+	test "$(awk -v l="$top" '$1 == l { print $2 }' "$SP_CFG/$P/volumes/v/map")" = m1
 ktap_check "... W is now 35, 15, 10" \
 	test "$(wl dA)" = 35 -a "$(wl dB)" = 15 -a "$(wl dC)" = 10
 ktap_check "... the data is unchanged" test "$(vol_md5)" = "$sum0"
@@ -99,17 +99,17 @@ ktap_check "... no move, stopped balanced" \
 sp member set $P m0 --load-override 0 || sp_die "unpin m0"
 sp vol create $P/w --size 8M || sp_die "vol create w"
 ktap_check "setup: w has a slice on m0" \
-	test "$(awk '$2 == "m0"' "$CFG/$P/volumes/w/map" | wc -l)" -ge 1
+	test "$(awk '$2 == "m0"' "$SP_CFG/$P/volumes/w/map" | wc -l)" -ge 1
 dmsetup remove --retry rb-w || sp_die "remove rb-w"
 sp member set $P m0 --load-override 100 || sp_die "pin m0 to 100"
-map1=$(cat "$CFG/$P/volumes/v/map")
+map1=$(cat "$SP_CFG/$P/volumes/v/map")
 sp_rc 1 "rebalance with no volume with a table on the heavy domain: exit 1" \
 	--json rebalance $P
 ktap_check "... stopped no_slice, naming the heaviest domain" \
 	json 'd["moves"] == [] and d["stopped"] == "no_slice" and "heaviest domain dA" in d["reason"]'
 ktap_check "... the reason is on stderr too" err_has "no volume with a dm table"
 ktap_check "... nothing moved, the data is unchanged" \
-	test "$(cat "$CFG/$P/volumes/v/map")" = "$map1" -a "$(vol_md5)" = "$sum0"
+	test "$(cat "$SP_CFG/$P/volumes/v/map")" = "$map1" -a "$(vol_md5)" = "$sum0"
 
 sp_rc 0 "cleanup: pool remove --unbind" pool remove --unbind $P
 ktap_finish

@@ -11,16 +11,16 @@
 # shrink, and no dm device to migrate in.
 . "$(dirname "$0")/lib.sh"
 
-cli_disks 3
+sp_disks 3
 ktap_header
 ktap_plan 20
-cli_load
-cli_teardown
-cli_wipe "${DISKS[@]:0:3}"
+sp_load
+sp_teardown
+sp_wipe "${DISKS[@]:0:3}"
 
 P=shp
 W=$(mktemp -d)
-trap 'cli_teardown; rm -rf "$W" "$OUT" "$ERR"' EXIT
+trap 'sp_teardown; rm -rf "$W" "$OUT" "$ERR"' EXIT
 
 sp pool create $P --slice-mb 4 || sp_die "pool create"
 i=0
@@ -36,17 +36,17 @@ for v in v w; do
 		sp_die "write $v"
 done
 # on VOL MEMBER: slices of VOL on MEMBER
-on() { awk -v m="$2" '$2 == m' "$CFG/$P/volumes/$1/map" | wc -l; }
+on() { awk -v m="$2" '$2 == m' "$SP_CFG/$P/volumes/$1/map" | wc -l; }
 kept_md5() { dd if="/dev/mapper/$P-$1" bs=1M count=24 iflag=direct status=none | md5sum; }
 file_md5() { head -c $((24 << 20)) "$W/$1" | md5sum; }
-layout() { awk '{ printf "%s ", $2 }' "$CFG/$P/volumes/$1/map"; }
+layout() { awk '{ printf "%s ", $2 }' "$SP_CFG/$P/volumes/$1/map"; }
 
 ktap_check "setup: v and w are laid out m0 m1 m2 m0 ... ($(layout v))" \
 	test "$(layout v)" = "m0 m1 m2 m0 m1 m2 m0 m1 m2 m0 m1 m2 " -a \
 	     "$(layout w)" = "$(layout v)"
 sp member set $P m0 --load-override 90 || sp_die "pin m0"
 ktap_check "dA is the heaviest domain" \
-	test "$(sort -k6,6n "$CFG/$P/domains" | tail -1 | cut -d' ' -f1)" = dA
+	test "$(sort -k6,6n "$SP_CFG/$P/domains" | tail -1 | cut -d' ' -f1)" = dA
 
 # ---- refusals -----------------------------------------------------------------
 sp_rc 1 "--from-heaviest on an expand is refused" \
@@ -68,7 +68,7 @@ heavy=$(on v m0)
 ktap_check "--from-heaviest leaves fewer slices on dA than a plain shrink ($heavy < $plain)" \
 	test "$heavy" -lt "$plain"
 ktap_check "... v keeps 6 slices: 3 on dB, 3 on dC" \
-	test "$(wc -l < "$CFG/$P/volumes/v/map")" = 6 -a "$(on v m1)" = 3 -a "$(on v m2)" = 3
+	test "$(wc -l < "$SP_CFG/$P/volumes/v/map")" = 6 -a "$(on v m1)" = 3 -a "$(on v m2)" = 3
 ktap_check "... the dm device is 24 MiB" \
 	test "$(blockdev --getsize64 /dev/mapper/$P-v)" = $((24 << 20))
 ktap_check "... the kept data of v is unchanged" test "$(kept_md5 v)" = "$(file_md5 v)"

@@ -7,54 +7,7 @@
 
 . "$SP_TOP/selftests/lib/ktap.sh"
 
-SP_CFG=/sys/kernel/config/slicepool
-export DM_DISABLE_UDEV=1
-
-# sp_disks N: set DISKS to the first N test disks or skip the test.
-sp_disks() {
-	local n=$1
-	read -r -a DISKS <<< "${SP_DISKS:-}"
-	[ "${#DISKS[@]}" -ge "$n" ] || sp_skip "needs $n disks in SP_DISKS, have ${#DISKS[@]}"
-}
-
-sp_load() {
-	modprobe dm-slicepool || sp_die "modprobe dm-slicepool failed"
-	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
-	[ -d "$SP_CFG" ] || sp_die "$SP_CFG missing after modprobe"
-}
-
-# Remove every slicepool dm device and configfs object; data stays on disk.
-sp_teardown() {
-	local d v m p
-	for d in $(dmsetup table 2>/dev/null | awk '$4 == "slicepool" { sub(":", "", $1); print $1 }' | sort -u); do
-		dmsetup remove --retry "$d" 2>/dev/null
-	done
-	[ -d "$SP_CFG" ] || return 0
-	for p in "$SP_CFG"/*/; do
-		[ -d "$p" ] || continue
-		for v in "$p"volumes/*/; do [ -d "$v" ] && rmdir "$v"; done
-		for m in "$p"members/*/; do
-			[ -d "$m" ] || continue
-			echo 0 > "$m/enable" 2>/dev/null
-			rmdir "$m"
-		done
-		rmdir "$p"
-	done
-}
-
-sp_unload() {
-	sp_teardown
-	modprobe -r dm-slicepool
-}
-
-# Zero the first MiB (superblock and tables) so the device counts as blank.
-sp_wipe() {
-	local d
-	for d in "$@"; do
-		dd if=/dev/zero of="$d" bs=1M count=4 oflag=direct status=none ||
-			sp_die "cannot wipe $d"
-	done
-}
+. "$SP_TOP/selftests/lib/pool.sh"
 
 # sp_pool NAME [slice_mb]
 sp_pool() {
@@ -104,4 +57,20 @@ sp_map_domains() {
 # sp_write_fails CMD...: the command (a configfs write) must fail.
 sp_write_fails() {
 	! "$@" 2>/dev/null
+}
+
+# pc_every K: the power-cut tests check every K-th flush point (plus the
+# first after each mark and the last) in make check, every point in make
+# check-full (SP_FULL=1).
+pc_every() {
+	if [ "${SP_FULL:-0}" = 1 ]; then echo 1; else echo "$1"; fi
+}
+
+# pc_counts OUTPUT: "POINTS CHECKED" from powercut-replay.py's
+# "points=N checked=C failed=M" line (0 0 when it is missing).
+pc_counts() {
+	local p c
+	p=$(sed -n 's/^points=\([0-9]*\) .*/\1/p' <<< "$1")
+	c=$(sed -n 's/^points=[0-9]* checked=\([0-9]*\) .*/\1/p' <<< "$1")
+	echo "${p:-0} ${c:-0}"
 }

@@ -143,7 +143,7 @@ borrower() {
 		expect "volume pb/v spans b1 and $MEMBER" 0 "b1 $MEMBER" 0 "$(volume_members)"
 		if fio --name=remote --filename=/dev/mapper/pb-v --direct=1 \
 			--ioengine=libaio --rw=randwrite --bs=256k --iodepth=8 \
-			--size=384m --verify=crc32c --verify_fatal=1 --do_verify=1 \
+			--size=384m --io_size=96m --verify=crc32c --verify_fatal=1 --do_verify=1 \
 			--randrepeat=1 --output="$SP_ARTIFACTS/fio.log"; then
 			ktap_ok "fio randwrite with crc32c verify over local and borrowed slices"
 		else

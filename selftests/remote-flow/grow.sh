@@ -202,7 +202,7 @@ borrower() {
 			slices_from "$total0" v2
 		if fio --name=grown --filename=/dev/mapper/pb-v2 --direct=1 \
 			--ioengine=libaio --rw=randwrite --bs=256k --iodepth=8 \
-			--size=256m --verify=crc32c --verify_fatal=1 --do_verify=1 \
+			--size=256m --io_size=64m --verify=crc32c --verify_fatal=1 --do_verify=1 \
 			--randrepeat=1 --output="$SP_ARTIFACTS/fio.log"; then
 			ktap_ok "fio randwrite with crc32c verify on the new slices"
 		else

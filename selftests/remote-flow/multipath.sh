@@ -249,9 +249,12 @@ borrower() {
 		[ "$(reads_of "$p1")" -gt "$n" ]
 	ktap_check "status: $p1 in use, $p2 standby" \
 		status_says "in use: $p1" "$p1 .* in-use" "$p2 .* standby"
+	# Every check is done: stop fio (it exits 128 on the signal; 0 if
+	# its 180 s ran out first) and read its verdict.
+	kill -INT "$fio_pid" 2>/dev/null
 	wait "$fio_pid"
 	rc=$?
-	if [ $rc -eq 0 ] && grep -q "err= 0" "$FIO_LOG" &&
+	if { [ $rc -eq 0 ] || [ $rc -eq 128 ]; } && grep -q "err= 0" "$FIO_LOG" &&
 		! grep -qi "verify.*fail\|bad magic\|crc32c: verify" "$FIO_LOG"; then
 		ktap_ok "fio with crc32c verify: no error across the cut and the return"
 	else

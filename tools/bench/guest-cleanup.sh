@@ -11,19 +11,13 @@ if dmsetup ls 2>/dev/null | grep -vq 'No devices found'; then
 	dmsetup remove_all --force > /dev/null 2>&1
 fi
 cfs=/sys/kernel/config
-if [ -d $cfs/slicepool ]; then
-	for pool in "$cfs"/slicepool/*/; do
-		[ -d "$pool" ] || continue
-		echo "slicepool pool left: $pool"
-		for v in "$pool"volumes/*/; do [ -d "$v" ] && rmdir "$v"; done
-		for m in "$pool"members/*/; do
-			[ -d "$m" ] || continue
-			echo 0 > "$m/enable" 2>/dev/null
-			rmdir "$m"
-		done
-		rmdir "$pool"
-	done 2>/dev/null
-fi
+# shellcheck source=selftests/lib/pool.sh
+. "$(dirname "$0")/../../selftests/lib/pool.sh"
+for pool in "$SP_CFG"/*/; do
+	[ -d "$pool" ] || continue
+	echo "slicepool pool left: $pool"
+	sp_pool_remove "$pool" 2>/dev/null
+done
 if [ -d $cfs/nvmet ]; then
 	for p in "$cfs"/nvmet/ports/*/; do
 		[ -d "$p" ] || continue
