@@ -19,17 +19,11 @@ sp_wipe "${DISKS[@]}"
 D3=("${DISKS[@]:0:3}")
 
 P=as
-sp pool create $P --slice-mb 16 --weight-space 100 --weight-load 0 \
-	--min-domains 3 || sp_die "pool create"
-DOMS=(dA dB dC)
-for i in 0 1 2; do
-	sp member add $P m$i --path "${DISKS[$i]}" --domain "${DOMS[$i]}" ||
-		sp_die "member add m$i"
-done
+pool3 $P --slice-mb 16 --weight-space 100 --weight-load 0 --min-domains 3
 sp vol create $P/v1 --size 64M || sp_die "vol create v1"
 sp vol create $P/v2 --size 48M || sp_die "vol create v2"
-dd if=/dev/urandom of=/dev/mapper/as-v1 bs=1M count=64 oflag=direct status=none
-dd if=/dev/urandom of=/dev/mapper/as-v2 bs=1M count=48 oflag=direct status=none
+fill /dev/mapper/as-v1 64
+fill /dev/mapper/as-v2 48
 sum1=$(sum_dev /dev/mapper/as-v1 64)
 sum2=$(sum_dev /dev/mapper/as-v2 48)
 map1=$(cat "$SP_CFG/$P/volumes/v1/map")

@@ -17,16 +17,11 @@ if [ "${SP_BOOT:-1}" -eq 1 ]; then
 	sp_load
 	sp_teardown
 	sp_wipe "${DISKS[@]}"
-	sp pool create $P --slice-mb 16 --min-domains 3 || sp_die "pool create"
-	DOMS=(dA dB dC)
-	for i in 0 1 2; do
-		sp member add $P m$i --path "${DISKS[$i]}" --domain "${DOMS[$i]}" ||
-			sp_die "member add m$i"
-	done
+	pool3 $P --slice-mb 16 --min-domains 3
 	sp vol create $P/v1 --size 80M || sp_die "vol create v1"
 	sp vol create $P/v2 --size 32M || sp_die "vol create v2"
-	dd if=/dev/urandom of=/dev/mapper/rb-v1 bs=1M count=80 oflag=direct status=none
-	dd if=/dev/urandom of=/dev/mapper/rb-v2 bs=1M count=32 oflag=direct status=none
+	fill /dev/mapper/rb-v1 80
+	fill /dev/mapper/rb-v2 32
 	mkdir -p "$STATE"
 	sum_dev /dev/mapper/rb-v1 80 > "$STATE/sum1"
 	sum_dev /dev/mapper/rb-v2 32 > "$STATE/sum2"

@@ -16,6 +16,25 @@ trap 'rm -f "$OUT" "$OUT.expr" "$ERR"' EXIT
 
 [ -x "$SP" ] || sp_die "$SP is not built (make -C tools/slicepool)"
 
+# pool3 <pool> <pool create options...>: a pool over the first three
+# disks, members m0, m1 and m2 in domains dA, dB and dC.
+pool3() {
+	local p=$1 i
+	local -a doms=(dA dB dC)
+	shift
+	sp pool create "$p" "$@" || sp_die "pool create $p"
+	for i in 0 1 2; do
+		sp member add "$p" "m$i" --path "${DISKS[$i]}" --domain "${doms[$i]}" ||
+			sp_die "member add m$i"
+	done
+}
+
+# fill <device> <MiB>: random data over its first MiB
+fill() {
+	dd if=/dev/urandom of="$1" bs=1M count="$2" oflag=direct status=none ||
+		sp_die "cannot write $1"
+}
+
 # sp <args...>: run the tool; stdout in $OUT, stderr in $ERR, exit in $RC.
 sp() {
 	"$SP" "$@" > "$OUT" 2> "$ERR"

@@ -114,7 +114,7 @@ sp status $P
 ktap_check "status text shows the volume's dm device as active" \
 	grep -q '^  v1 .*/dev/mapper/lc-v1 *active' "$OUT"
 
-dd if=/dev/urandom of=/dev/mapper/lc-v1 bs=1M count=100 oflag=direct status=none
+fill /dev/mapper/lc-v1 100
 sum100=$(sum_dev /dev/mapper/lc-v1 100)
 sp_rc 0 "vol resize (expand) to 150M" --json vol resize $P/v1 --size 150M
 ktap_check "vol resize --json reports the old and the new size" \
