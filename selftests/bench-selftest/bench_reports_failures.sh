@@ -12,7 +12,7 @@
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-SP_GUESTS=1 SP_SLACK=20 SP_WORKDIR=$SP_TOP/build/bench/selftest \
+SP_GUESTS=1 SP_SMP=1 SP_SLACK=20 SP_WORKDIR=$SP_TOP/build/bench/selftest \
 	"$SP_TOP/selftests/run" --no-build --cases "$SP_TOP/selftests/bench-cases" > "$out" 2>&1
 rc=$?
 sed 's/^/| /' "$out"
