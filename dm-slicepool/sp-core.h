@@ -16,7 +16,7 @@
  *    iterate_devices takes it too (dm core calls it at table load and
  *    resume, never with it held).
  *    Order: sp_pools_lock before pool->lock before sp_drain_lock
- *    (sp-migrate.c).  configfs_depend_item() is never called with either
+ *    (sp-target.c).  configfs_depend_item() is never called with either
  *    of the first two held.
  *  - volume->map is published with rcu_assign_pointer() under pool->lock
  *    and read in the I/O path under rcu_read_lock(); an old map is freed
@@ -193,12 +193,20 @@ struct sp_volume {
 	struct sp_stats __percpu *stats;
 	atomic64_t io_errors;
 
-	/* I/O epochs: flipped under sp_drain_lock, read in map() (RCU). */
+	/*
+	 * I/O epochs (sp-target.c): flipped under sp_drain_lock, read in
+	 * map() under RCU.
+	 */
 	u8 io_epoch;
 	struct sp_inflight __percpu *inflight;
 
-	/* Migration (sp-migrate.c). */
-	struct mutex mig_lock;		/* serialises migration control */
+	/* Migration (sp-mig-*.c). */
+	/*
+	 * Serialises migration control (start, step, switch request, abort,
+	 * extents) and protects mig_last's replacement.  Order: before
+	 * pool->lock.
+	 */
+	struct mutex mig_lock;
 	struct sp_mig __rcu *mig;	/* running job, read in the I/O path */
 	/* Last job, for status: set under mig_lock, read under RCU. */
 	struct sp_mig __rcu *mig_last;
@@ -252,8 +260,6 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes);
 int sp_pool_reclaim(struct sp_pool *pool, bool fences);
 void sp_pool_free_volumes(struct sp_pool *pool);
 u64 sp_volume_present(struct sp_volume *v);
-void sp_volume_drain_io(struct sp_volume *v);
-void sp_pool_drain_io(struct sp_pool *pool);
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		    const char *dest, struct sp_extent *src,
 		    struct sp_extent *dst);
@@ -265,7 +271,7 @@ void sp_move_release(struct sp_volume *v, u64 first, u64 count,
 		     const struct sp_extent *src);
 u32 sp_member_load(struct sp_member *m);
 
-extern bool sp_fail_before_commit;	/* test hook, sp-target.c */
+extern bool sp_fail_before_commit;	/* test hook, sp-main.c */
 
 /* sp-metadata.c */
 int sp_md_open(struct sp_member *m);
@@ -292,5 +298,11 @@ void sp_load_member_init(struct sp_member *m);
 /* sp-target.c */
 int sp_target_init(void);
 void sp_target_exit(void);
+void sp_volume_drain_io(struct sp_volume *v);
+void sp_pool_drain_io(struct sp_pool *pool);
+
+/* sp-mig-ctl.c */
+int sp_mig_init(void);
+void sp_mig_exit(void);
 
 #endif /* DM_SLICEPOOL_CORE_H */

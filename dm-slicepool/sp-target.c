@@ -1,26 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-slicepool: the "slicepool" device-mapper target and module glue.
+ * dm-slicepool: the "slicepool" device-mapper target and its I/O path.
  *
  * Table line: <start> <len> slicepool <pool> <volume> [<#feature args> <args>]
  * Feature args: ignore_discard.
  *
  * The I/O path does one RCU-protected array lookup per bio (logical slice
- * -> member, physical start), never allocates and never blocks.  Bios are
- * split by dm core at slice boundaries (max_io_len = slice size); discards
- * and write-zeroes that still cross a boundary are cut with
- * dm_accept_partial_bio().
+ * -> member, physical start), never allocates with a blocking mask and
+ * never blocks.  Bios are split by dm core at slice boundaries
+ * (max_io_len = slice size); discards and write-zeroes that still cross a
+ * boundary are cut with dm_accept_partial_bio().  While a migration runs
+ * on the volume, map() and end_io call it through the hooks it registered
+ * (sp-io.h); otherwise they cost one RCU pointer test.
  */
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/log2.h>
-#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "sp-core.h"
-#include "sp-migrate.h"
+#include "sp-io.h"
 
 DEFINE_MUTEX(sp_pools_lock);	/* protects sp_pools */
 LIST_HEAD(sp_pools);
+
+/*
+ * Serialises I/O epoch flips (v->io_epoch), of one volume or of every
+ * volume of a pool at once.  Order: pool->lock before it.
+ */
+static DEFINE_MUTEX(sp_drain_lock);
+
+/*
+ * The migration's hooks.  Set before the target is registered and
+ * cleared after it is unregistered (module init and exit), so no table
+ * exists while it changes: read without a lock.
+ */
+static const struct sp_io_hooks *sp_hooks;
+
+void sp_io_set_hooks(const struct sp_io_hooks *hooks)
+{
+	sp_hooks = hooks;
+}
 
 struct sp_target {
 	struct list_head list;		/* in vol->targets, pool->lock */
@@ -107,8 +127,8 @@ static void sp_target_unlink(struct sp_target *t, bool depended)
 	last = !v->live_tables;
 	sp_update_max_len(v);
 	mutex_unlock(&t->pool->lock);
-	if (last)
-		sp_mig_volume_gone(v);
+	if (last && sp_hooks)
+		sp_hooks->volume_gone(v);
 	if (depended)
 		configfs_undepend_item(&t->vi->item);
 	config_item_put(&t->vi->item);
@@ -227,6 +247,63 @@ static void sp_dtr(struct dm_target *ti)
 	kfree(t);
 }
 
+/* ---- I/O epochs ------------------------------------------------------- */
+
+static long sp_inflight_sum(struct sp_volume *v, unsigned int e)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(v->inflight, cpu)->n[e]);
+	return sum;
+}
+
+/*
+ * Wait until every bio with data that map() sent to a member before this
+ * call has completed.  map() counts each such bio in the current epoch
+ * under rcu_read_lock(); after the flip and a grace period the old epoch
+ * only goes down.  Its per-cpu counts are read one after the other while
+ * they only decrease, so a zero sum means zero.
+ */
+void sp_volume_drain_io(struct sp_volume *v)
+{
+	unsigned int old;
+
+	mutex_lock(&sp_drain_lock);
+	old = READ_ONCE(v->io_epoch);
+	WRITE_ONCE(v->io_epoch, !old);
+	synchronize_rcu();
+	while (sp_inflight_sum(v, old) > 0)
+		usleep_range(500, 1000);
+	mutex_unlock(&sp_drain_lock);
+}
+
+/*
+ * The same for every volume of @pool at once (one grace period), with
+ * pool->lock held (so the volume list cannot change; order: pool->lock
+ * before sp_drain_lock): after it, no map() reads a map published before
+ * the call and no bio map() sent before it is in flight.  Waiting under
+ * pool->lock is safe: a counted bio has been sent to a member and
+ * completes without the lock.  Used before a member's device is closed.
+ */
+void sp_pool_drain_io(struct sp_pool *pool)
+{
+	struct sp_volume *v;
+
+	lockdep_assert_held(&pool->lock);
+	mutex_lock(&sp_drain_lock);
+	list_for_each_entry(v, &pool->volumes, list)
+		WRITE_ONCE(v->io_epoch, !READ_ONCE(v->io_epoch));
+	synchronize_rcu();
+	list_for_each_entry(v, &pool->volumes, list)
+		while (sp_inflight_sum(v, !READ_ONCE(v->io_epoch)) > 0)
+			usleep_range(500, 1000);
+	mutex_unlock(&sp_drain_lock);
+}
+
+/* ---- I/O path ------------------------------------------------------------ */
+
 static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 {
 	struct sp_target *t = ti->private;
@@ -234,7 +311,7 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
 	struct sp_stats *st;
 	struct sp_vmap *map;
-	enum sp_mig_map act = SP_MIG_PASS;
+	enum sp_io_act act = SP_IO_PASS;
 	struct sp_mig *mig;
 	struct sp_extent e;
 	sector_t off;
@@ -286,16 +363,13 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 		return DM_MAPIO_KILL;
 	}
 	e = map->e[idx];
+	/* A job is published only while the hooks are set (sp_io_set_hooks()). */
 	mig = rcu_dereference(v->mig);
 	if (unlikely(mig)) {
-		sp_mig_note_io(mig);
-		if (op_is_write(bio_op(bio)) && idx - mig->first < mig->count) {
-			act = sp_mig_map_write(mig, ti, bio, idx - mig->first,
-					       in, pbd);
-			if (act == SP_MIG_HELD) {
-				rcu_read_unlock();
-				return DM_MAPIO_SUBMITTED; /* held by the switch */
-			}
+		act = sp_hooks->map(mig, ti, bio, idx, in, pbd);
+		if (act == SP_IO_HELD) {
+			rcu_read_unlock();
+			return DM_MAPIO_SUBMITTED; /* held by the switch */
 		}
 	}
 	/*
@@ -323,13 +397,17 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	 * A mirrored write: counted in flight by the job, which outlives it.
 	 * Its destination leg is issued now, or it is deferred.
 	 */
-	if (unlikely(act == SP_MIG_MIRROR) && !sp_mig_mirror(mig, bio))
+	if (unlikely(act == SP_IO_MIRROR) && !sp_hooks->mirror(mig, bio))
 		return DM_MAPIO_SUBMITTED;
 	return DM_MAPIO_REMAPPED;
 }
 
-/* A bio the migration switch held, mapped again after the switch. */
-int sp_map_bio_again(struct dm_target *ti, struct bio *bio)
+/*
+ * A bio the migration switch held, mapped again after the switch.  @ti is
+ * valid: the held bio is in flight for dm core, so the table it was
+ * mapped by is neither suspended nor destroyed before it completes.
+ */
+int sp_target_remap(struct dm_target *ti, struct bio *bio)
 {
 	return sp_map_bio(ti, bio);
 }
@@ -362,7 +440,7 @@ static int sp_end_io(struct dm_target *ti, struct bio *bio,
 
 	/* Reported whatever its status: a failed write may change data. */
 	if (pbd->mig)
-		sp_mig_write_done(pbd, *error);
+		sp_hooks->write_done(pbd, *error);
 	if (pbd->epoch != SP_NO_EPOCH)
 		this_cpu_dec(t->vol->inflight->n[pbd->epoch]);
 
@@ -379,6 +457,22 @@ static int sp_end_io(struct dm_target *ti, struct bio *bio,
 		       blk_status_to_errno(*error));
 	}
 	return DM_ENDIO_DONE;
+}
+
+/*
+ * dm core has suspended the table: every bio it mapped has completed,
+ * held and mirrored writes included (they count as in flight for dm
+ * core).  Drain what the migration may still run on their behalf: once
+ * this returns, no work item of the module touches a bio of this table,
+ * and the table may be destroyed.  The job itself goes on: it belongs to
+ * the volume, and copies between the members, not through the device.
+ */
+static void sp_postsuspend(struct dm_target *ti)
+{
+	struct sp_target *t = ti->private;
+
+	if (sp_hooks)
+		sp_hooks->postsuspend(t->vol);
 }
 
 static void sp_sum_stats(struct sp_volume *v, struct sp_stats *sum)
@@ -399,7 +493,7 @@ static void sp_sum_stats(struct sp_volume *v, struct sp_stats *sum)
 /*
  * INFO: <reads> <writes> <read_sectors> <write_sectors> <io_errors>
  *       <missing_slices> <#members> {<member>:<slices>:<online|failed>}...
- *       migration <none | job fields (sp_mig_status())>
+ *       migration <none | job fields (the migration's status hook)>
  * The members listed are those holding slices within the table.
  */
 static void sp_status(struct dm_target *ti, status_type_t type,
@@ -441,7 +535,10 @@ static void sp_status(struct dm_target *ti, status_type_t type,
 			       READ_ONCE(m->failed) ? "failed" : "online");
 		}
 		rcu_read_unlock();
-		sp_mig_status(t->vol, result, maxlen, &sz);
+		if (sp_hooks)
+			sp_hooks->status(t->vol, result, maxlen, &sz);
+		else
+			DMEMIT(" migration none");
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s", t->pool->name, t->vol->name);
@@ -466,9 +563,9 @@ static int sp_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct sp_target *t = ti->private;
 	int cpu;
 
-	if (argc >= 1 && !strcasecmp(argv[0], "migrate"))
-		return sp_mig_message(t->vol, argc - 1, argv + 1, result,
-				      maxlen);
+	if (argc >= 1 && !strcasecmp(argv[0], "migrate") && sp_hooks)
+		return sp_hooks->message(t->vol, argc - 1, argv + 1, result,
+					 maxlen);
 	if (argc == 1 && !strcasecmp(argv[0], "stats_reset")) {
 		for_each_possible_cpu(cpu)
 			memset(per_cpu_ptr(t->vol->stats, cpu), 0,
@@ -539,57 +636,21 @@ static struct target_type sp_target = {
 	.dtr = sp_dtr,
 	.map = sp_map_bio,
 	.end_io = sp_end_io,
+	.postsuspend = sp_postsuspend,
 	.status = sp_status,
 	.message = sp_message,
 	.iterate_devices = sp_iterate_devices,
 	.io_hints = sp_io_hints,
 };
 
-static int __init sp_init(void)
+int sp_target_init(void)
 {
-	int r;
-
-	r = dm_register_target(&sp_target);
-	if (r)
-		return r;
-	r = sp_configfs_init();
-	if (r) {
-		dm_unregister_target(&sp_target);
-		return r;
-	}
-	r = sp_mig_init();
-	if (r) {
-		sp_configfs_exit();
-		dm_unregister_target(&sp_target);
-		return r;
-	}
-	sp_load_start();
-	return 0;
+	/* Every bio carries it: see "I/O path" in dm-slicepool.rst. */
+	BUILD_BUG_ON(BITS_PER_LONG == 64 && sizeof(struct sp_pbd) > 48);
+	return dm_register_target(&sp_target);
 }
 
-static void __exit sp_exit(void)
+void sp_target_exit(void)
 {
-	sp_load_stop();
-	sp_configfs_exit();
 	dm_unregister_target(&sp_target);
-	sp_mig_exit();
 }
-
-module_init(sp_init);
-module_exit(sp_exit);
-
-/*
- * Test hook (Documentation/dm-slicepool.rst, "Test hooks"): the next
- * create or expand stops with EIO after its owner records are durable and
- * before any volume record is written, as a crash there would.  It clears
- * itself when used.  Read and written without a lock: a test sets it,
- * the pool operation that sees it clears it under pool->lock.
- */
-bool sp_fail_before_commit;
-module_param_named(fail_before_commit, sp_fail_before_commit, bool, 0644);
-MODULE_PARM_DESC(fail_before_commit,
-		 "test hook: fail the next create/expand just before its commit point");
-
-MODULE_DESCRIPTION(DM_NAME " slice pool target: volumes over load-balanced slices");
-MODULE_AUTHOR("slicepool developers");
-MODULE_LICENSE("GPL");

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-slicepool: module init and exit, and the module's parameters.
+ *
+ * The migration comes up first: it registers its I/O hooks with the
+ * target (sp-io.h) before the target is registered, so no table ever
+ * sees them change; everything goes down in the reverse order.
+ */
+#include <linux/module.h>
+
+#include "sp-core.h"
+
+static int __init sp_init(void)
+{
+	int r;
+
+	r = sp_mig_init();
+	if (r)
+		return r;
+	r = sp_target_init();
+	if (r)
+		goto mig;
+	r = sp_configfs_init();
+	if (r)
+		goto target;
+	sp_load_start();
+	return 0;
+target:
+	sp_target_exit();
+mig:
+	sp_mig_exit();
+	return r;
+}
+
+static void __exit sp_exit(void)
+{
+	sp_load_stop();
+	sp_configfs_exit();
+	sp_target_exit();
+	sp_mig_exit();
+}
+
+module_init(sp_init);
+module_exit(sp_exit);
+
+/*
+ * Test hook (Documentation/dm-slicepool.rst, "Test hooks"): the next
+ * create or expand stops with EIO after its owner records are durable and
+ * before any volume record is written, as a crash there would.  It clears
+ * itself when used.  Read and written without a lock: a test sets it,
+ * the pool operation that sees it clears it under pool->lock.
+ */
+bool sp_fail_before_commit;
+module_param_named(fail_before_commit, sp_fail_before_commit, bool, 0644);
+MODULE_PARM_DESC(fail_before_commit,
+		 "test hook: fail the next create/expand just before its commit point");
+
+MODULE_DESCRIPTION(DM_NAME " slice pool target: volumes over load-balanced slices");
+MODULE_AUTHOR("slicepool developers");
+MODULE_LICENSE("GPL");
