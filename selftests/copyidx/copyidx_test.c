@@ -559,7 +559,7 @@ struct sim {
 	unsigned int nwr, wd;
 	u64 chunk_writes;
 	/*
-	 * Mirror model (sp-migrate.c): writes not ahead of the cursor go to
+	 * Mirror model (sp-mig-io.c): writes not ahead of the cursor go to
 	 * both sides, in any order; versions are given at issue, and no two
 	 * writes to one chunk are in flight at once.
 	 */
@@ -685,7 +685,7 @@ static int sim_chunks_idle(const struct sim *s, unsigned long first,
 	return 1;
 }
 
-/* A write is issued: the map() side of sp-migrate.c in the mirror model. */
+/* A write is issued: the map() side of sp-mig-io.c in the mirror model. */
 static void sim_issue(struct sim *s, unsigned long first, unsigned long len)
 {
 	unsigned int w = s->nwr, q;
@@ -990,7 +990,7 @@ static void t_random(void)
 
 /*
  * Test 8: the randomized property test with mirrored writes (the model of
- * sp-migrate.c: a write not ahead of the cursor goes to both sides, its
+ * sp-mig-io.c: a write not ahead of the cursor goes to both sides, its
  * two legs landing in any order; it starts only when no copy of its
  * chunks is in flight (deferred), and it is flagged overlapped if a copy
  * of one of them is issued before it completes).  No write may be lost in
