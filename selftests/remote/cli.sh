@@ -161,7 +161,7 @@ echo "$SUB" > "$T/sys/block/nvme9n1/device/subsysnqn"
 echo $((256 << 11)) > "$T/sys/block/nvme9n1/size"
 echo "borrow 00000000000000ab active a 268435456 0 rm-00000000000000ab $U 0123456789abcdef0123456789abcdef 1700000000 $HOSTNQN $SUB 127.0.0.1 4420 1" \
 	>> "$T/state-b/borrowed"
-out=$(SPA_SYSFS=$T/sys "$AGENT" -c "$T/b.conf" resize 00000000000000ab 512M 2>&1)
+out=$(SLICEPOOL_SYSFS=$T/sys "$AGENT" -c "$T/b.conf" resize 00000000000000ab 512M 2>&1)
 expect "resize of a grant a does not know: refused by a (exit 3)" 3 \
 	"a refused: unknown grant: no grant 00000000000000ab" $? "$out"
 ktap_check "a logs the refused resize" \

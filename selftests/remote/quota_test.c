@@ -30,16 +30,16 @@ static void setup(void)
 
 static void t_space(void)
 {
-	struct spa_space s;
+	struct spu_space s;
 	char why[256];
 
 	setup();
-	CHECK(!spa_pool_space("pa", &s, why, sizeof(why)), "%s", why);
+	CHECK(!spu_pool_space("pa", &s, why, sizeof(why)), "%s", why);
 	CHECK(s.slice_bytes == 64 * MIB, "slice %llu", s.slice_bytes);
 	CHECK(s.free_slices == 5, "free %llu (failed and disabled members count)",
 	      s.free_slices);
 	CHECK(s.members == 2, "%u members", s.members);
-	CHECK(spa_pool_space("nopool", &s, why, sizeof(why)) == -ENOENT,
+	CHECK(spu_pool_space("nopool", &s, why, sizeof(why)) == -ENOENT,
 	      "a missing pool");
 	printf("#   %s\n", why);
 }
@@ -187,7 +187,7 @@ struct fill {
 static void *filler(void *arg)
 {
 	struct fill *f = arg;
-	char why[256], vol[32], uuid[SPA_UUID_STR];
+	char why[256], vol[32], uuid[SPU_UUID_STR];
 	unsigned int n;
 	u64 bytes;
 	int ret;

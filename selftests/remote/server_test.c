@@ -200,9 +200,9 @@ static unsigned int count_dir(const char *path)
 	char **n;
 	size_t c;
 
-	if (spa_list_dir(path, &n, &c))
+	if (spu_list(path, false, &n, &c))
 		return 0;
-	spa_free_list(n, c);
+	spu_free_list(n, c);
 	return (unsigned int)c;
 }
 
@@ -210,7 +210,7 @@ static unsigned int nr_volumes(void)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/pa/volumes", spa_sp_root());
+	snprintf(path, sizeof(path), "%s/pa/volumes", spu_configfs_root());
 	return count_dir(path);
 }
 
@@ -218,7 +218,7 @@ static unsigned int nr_exports(void)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/subsystems", spa_nvmet_root());
+	snprintf(path, sizeof(path), "%s/subsystems", spu_nvmet_root());
 	return count_dir(path);
 }
 
@@ -282,7 +282,7 @@ static void t_heartbeat(void)
 static void t_grant_release(void)
 {
 	struct spa_msg g, req, rep;
-	char uuid[SPA_UUID_STR], why[512];
+	char uuid[SPU_UUID_STR], why[512];
 	unsigned int code, exp0 = fake_ctx.exports;
 	u64 id, id2, free_bytes = 0;
 
@@ -295,7 +295,7 @@ static void t_grant_release(void)
 	      g.port, g.nsid, g.size);
 	CHECK(!strncmp(g.subnqn, "nqn.2026-11.io.slicepool:grant:a:", 33),
 	      "subnqn %s", g.subnqn);
-	spa_uuid_format(g.uuid, uuid);
+	spu_uuid_format(g.uuid, uuid);
 	CHECK(!strcmp(uuid, fake_ctx.last_uuid), "uuid %s, volume %s", uuid,
 	      fake_ctx.last_uuid);
 	CHECK(!strcmp(fake_ctx.last_hostnqn, HOSTNQN_B), "exported to %s",

@@ -610,7 +610,7 @@ static int bind_discovered(struct asm_state *s, struct asm_pool *p)
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%63s %63s %llu", name, uuid, &size) != 3 ||
-		    !sp_valid_name(name)) {
+		    !spu_valid_name(name)) {
 			pool_err(p, "unexpected line in discovered: '%s'",
 				 line);
 			continue;
@@ -859,7 +859,7 @@ static void print_text(const struct asm_state *s)
 			for (j = 0; j < p->nr_vols; j++) {
 				const struct asm_vol *v = &p->vols[j];
 
-				sp_format_size(v->rec.size, a, sizeof(a));
+				spu_format_size(v->rec.size, false, a, sizeof(a));
 				snprintf(b, sizeof(b), "%llu",
 					 (unsigned long long)v->rec.nr_slices);
 				snprintf(c, sizeof(c), "%llu",

@@ -21,7 +21,7 @@
 
 const char *cfs_root(void)
 {
-	return spu_root("SLICEPOOL_CONFIGFS", SP_CONFIGFS_DEFAULT);
+	return spu_configfs_root();
 }
 
 static int vpath(char *buf, size_t len, const char *fmt, va_list ap)

@@ -56,11 +56,11 @@ static void parse_dest(const struct sp_cmd *cmd, const char *arg,
 		       struct sp_mig_req *req)
 {
 	if (!strncmp(arg, "domain:", 7)) {
-		if (!sp_valid_domain(arg + 7))
+		if (!spu_valid_domain(arg + 7))
 			sp_usage_fail(cmd,
 				      "--to %s: bad domain label: use 1..%d of [A-Za-z0-9:_.-] after 'domain:'",
 				      arg, SP_NAME_MAX);
-	} else if (!sp_valid_name(arg)) {
+	} else if (!spu_valid_name(arg)) {
 		sp_usage_fail(cmd,
 			      "--to: '%s' is neither a member name (1..%d of [A-Za-z0-9_.-]) nor domain:<label>",
 			      arg, SP_NAME_MAX);
@@ -73,7 +73,7 @@ static void print_status_text(const char *pool, const char *vol,
 {
 	char sz[32];
 
-	sp_format_size(ms->bytes_copied, sz, sizeof(sz));
+	spu_format_size(ms->bytes_copied, false, sz, sizeof(sz));
 	printf("migration of %s/%s: slices %llu-%llu to %s, mode %s: %s\n",
 	       pool, vol, (unsigned long long)ms->first,
 	       (unsigned long long)ms->last, ms->dest, ms->mode, ms->state);
@@ -121,7 +121,7 @@ static void print_report(const char *pool, const char *vol,
 		js_end();
 		return;
 	}
-	sp_format_size(ms->bytes_copied, sz, sizeof(sz));
+	spu_format_size(ms->bytes_copied, false, sz, sizeof(sz));
 	printf("migration of %s/%s slices %llu-%llu to %s: %s\n", pool, vol,
 	       (unsigned long long)ms->first, (unsigned long long)ms->last,
 	       ms->dest, ms->state);
@@ -616,7 +616,7 @@ static void print_move(unsigned int i, const struct move *mv, bool json)
 		js_close();
 		return;
 	}
-	sp_format_size(mv->bytes, sz, sizeof(sz));
+	spu_format_size(mv->bytes, false, sz, sizeof(sz));
 	if (!strcmp(mv->state, "planned")) {
 		printf("would move %s slice %llu from %s (domain %s, W %lld) to %s (W %lld)\n",
 		       mv->volume, (unsigned long long)mv->logical,

@@ -382,7 +382,7 @@ int cmd_member_add(const struct sp_cmd *cmd, int argc, char **argv)
 	if (path[0] != '/')
 		sp_usage_fail(cmd, "--path: '%s' is not an absolute device path",
 			      path);
-	if (!sp_valid_domain(domain))
+	if (!spu_valid_domain(domain))
 		sp_usage_fail(cmd,
 			      "bad domain '%s': use 1..%d of [A-Za-z0-9:_.-]",
 			      domain, SP_NAME_MAX);

@@ -242,7 +242,7 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 			continue;
 		}
 		snprintf(id, sizeof(id), "%016llx", g->id);
-		sp_format_size(g->size, sz, sizeof(sz));
+		spu_format_size(g->size, false, sz, sizeof(sz));
 		addr_str(g, addr, sizeof(addr));
 		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
 			or_dash(g->name), addr, or_dash(g->subnqn));
@@ -253,7 +253,7 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 		js_close();
 		js_end();
 	} else {
-		sp_format_size(total, sz, sizeof(sz));
+		spu_format_size(total, false, sz, sizeof(sz));
 		printf("node %s, pool %s: %zu grant(s)%s borrowed, %s\n",
 		       c->node, or_dash(c->pool), shown,
 		       o.all ? " (with those given back)" : "", sz);
@@ -314,7 +314,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 	nvmet_ok = !ret;
 	if (ret)
 		sp_warn("cannot list the nvmet subsystems in %s/subsystems: %s: whether grants are exported is not known",
-			spa_nvmet_root(), strerror(-ret));
+			spu_nvmet_root(), strerror(-ret));
 	for (i = 0; i < nsubs; i++)
 		if (!owned(&l, subs[i]))
 			strays++;
@@ -350,7 +350,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 			continue;
 		}
 		snprintf(id, sizeof(id), "%016llx", g->id);
-		sp_format_size(g->size, sz, sizeof(sz));
+		spu_format_size(g->size, false, sz, sizeof(sz));
 		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
 			or_dash(g->name), !nvmet_ok ? "-" : exp ? "yes" : "no",
 			or_dash(g->hostnqn), or_dash(g->subnqn));
@@ -366,7 +366,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 		js_close();
 		js_end();
 	} else {
-		sp_format_size(total, sz, sizeof(sz));
+		spu_format_size(total, false, sz, sizeof(sz));
 		printf("node %s, pool %s%s: %zu grant(s)%s lent, %s of the pool\n",
 		       c->node, or_dash(c->pool),
 		       c->lend > 0 ? "" : " (not lending)", shown,
@@ -379,7 +379,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 				       "no grant owns it (slicepool-agent removes it when it starts)");
 	}
 	tbl_free(t);
-	spa_free_list(subs, nsubs);
+	spu_free_list(subs, nsubs);
 	spa_ledger_free(&l);
 	free(c);
 	return SP_EXIT_OK;
@@ -496,7 +496,7 @@ int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
 		else
 			snprintf(heard, sizeof(heard), "%s", e ? "never" : "-");
 		if (up) {
-			sp_format_size(e->lendable, lend, sizeof(lend));
+			spu_format_size(e->lendable, false, lend, sizeof(lend));
 			snprintf(grants, sizeof(grants), "%u", e->grants);
 		} else {
 			snprintf(lend, sizeof(lend), "-");
@@ -694,8 +694,8 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	char out[4096], sizebuf[32], grant[32], peer[SPA_NODE_MAX + 8];
-	char size_s[32], member[SPA_NAME_MAX + 8], subnqn[SPA_NQN_MAX + 8];
-	char uuid[SPA_UUID_STR + 8], dom[SPA_NODE_MAX + 16], sz[32];
+	char size_s[32], member[SPU_NAME_MAX + 8], subnqn[SPA_NQN_MAX + 8];
+	char uuid[SPU_UUID_STR + 8], dom[SPA_NODE_MAX + 16], sz[32];
 	struct spa_config *c;
 	const char *want = NULL;
 	unsigned long long got;
@@ -734,7 +734,7 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 	    !out_value(out, "member", member, sizeof(member)) ||
 	    !out_value(out, "subnqn", subnqn, sizeof(subnqn)) ||
 	    !out_value(out, "uuid", uuid, sizeof(uuid)) ||
-	    spa_parse_uint(size_s, SPA_SIZE_MAX, &got)) {
+	    spu_parse_uint(size_s, SPA_SIZE_MAX, &got)) {
 		sp_err("remote request: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
 		fputs(out, stderr);
 		free(c);
@@ -755,7 +755,7 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 		js_close();
 		js_end();
 	} else {
-		sp_format_size(got, sz, sizeof(sz));
+		spu_format_size(got, false, sz, sizeof(sz));
 		printf("borrowed grant %s: %s from %s\n", grant, sz, peer);
 		printf("  member  %s/%s (domain %s)\n", or_dash(c->pool),
 		       member, dom);
@@ -774,7 +774,7 @@ static bool out_u64(const char *out, const char *key, unsigned long long *v)
 	char buf[32];
 
 	return out_value(out, key, buf, sizeof(buf)) &&
-	       !spa_parse_uint(buf, ~0ULL, v);
+	       !spu_parse_uint(buf, ~0ULL, v);
 }
 
 /* Why a grown member has fewer slices than its device has room for. */
@@ -813,7 +813,7 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	};
 	unsigned long long old, got, added, total, free_s, max_s, unusable;
 	char out[4096], idbuf[20], sizebuf[32], peer[SPA_NODE_MAX + 8];
-	char member[SPA_NAME_MAX + 8], dev[72], a[32], b[32];
+	char member[SPU_NAME_MAX + 8], dev[72], a[32], b[32];
 	struct spa_config *c;
 	struct remote_opts o;
 	bool has_max;
@@ -871,8 +871,8 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 		js_close();
 		js_end();
 	} else {
-		sp_format_size(old, a, sizeof(a));
-		sp_format_size(got, b, sizeof(b));
+		spu_format_size(old, false, a, sizeof(a));
+		spu_format_size(got, false, b, sizeof(b));
 		printf("resized grant %s from %s: %s -> %s\n", idbuf, peer, a, b);
 		printf("  member  %s/%s: %llu slices (%llu added), %llu free\n",
 		       or_dash(c->pool), member, total, added, free_s);

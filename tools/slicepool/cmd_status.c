@@ -21,7 +21,7 @@ static void size_str(char *buf, size_t len, s64 v)
 	if (v < 0)
 		snprintf(buf, len, "-");
 	else
-		sp_format_size((u64)v, buf, len);
+		spu_format_size((u64)v, false, buf, len);
 }
 
 static const char *dm_state(const struct sp_volume *v)
@@ -338,7 +338,7 @@ void sp_print_pool(const struct sp_pool *p)
 
 		if (!p->volumes[i].mig_ok || !sp_mig_running(ms))
 			continue;
-		sp_format_size(ms->bytes_copied, a, sizeof(a));
+		spu_format_size(ms->bytes_copied, false, a, sizeof(a));
 		printf("  volume %s: migration of slices %llu-%llu to %s %s,",
 		       p->volumes[i].name, (unsigned long long)ms->first,
 		       (unsigned long long)ms->last, ms->dest, ms->state);

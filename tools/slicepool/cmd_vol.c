@@ -143,8 +143,8 @@ static int report_volume(const char *action, const char *pool,
 		} else {
 			if (hm)
 				print_heaviest(hm);
-			sp_format_size(v->size < 0 ? 0 : (u64)v->size, sz,
-				       sizeof(sz));
+			spu_format_size(v->size < 0 ? 0 : (u64)v->size, false,
+					sz, sizeof(sz));
 			printf("%s volume %s/%s: %s (%lld bytes), %lld slices",
 			       text, pool, vol, sz, (long long)v->size,
 			       (long long)v->slices);

@@ -339,7 +339,7 @@ u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg)
 void sp_check_name(const struct sp_cmd *cmd, const char *what,
 		   const char *name)
 {
-	if (!sp_valid_name(name))
+	if (!spu_valid_name(name))
 		sp_usage_fail(cmd,
 			      "bad %s name '%s': use 1..%d of [A-Za-z0-9_.-]",
 			      what, name, SP_NAME_MAX);
@@ -380,6 +380,8 @@ int main(int argc, char **argv)
 	const char *group = NULL;
 	int i = 1;
 
+	spu_log_set_ident("slicepool");
+	spu_log_set_plain(true);
 	/* Global options before the command words. */
 	while (i < argc && argv[i][0] == '-') {
 		if (is_help(argv[i])) {

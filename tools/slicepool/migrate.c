@@ -477,7 +477,7 @@ static void progress_update(struct progress *pr, const char *pool,
 	}
 	pct = ms->planned ? (unsigned int)((ms->planned - ms->remaining) *
 					   100 / ms->planned) : 100;
-	sp_format_size(ms->bytes_copied, copied, sizeof(copied));
+	spu_format_size(ms->bytes_copied, false, copied, sizeof(copied));
 
 	if (!pr->tty) {
 		/* One line per pass, and one when the switch begins. */
@@ -499,7 +499,7 @@ static void progress_update(struct progress *pr, const char *pool,
 		bar[i] = i < fill ? '#' : '-';
 	bar[sizeof(bar) - 1] = '\0';
 	if (pr->rate > 0) {
-		sp_format_size((u64)pr->rate, rate, sizeof(rate));
+		spu_format_size((u64)pr->rate, false, rate, sizeof(rate));
 		left = (double)ms->remaining * chunk_kb * 1024.0 / pr->rate;
 		fmt_eta(eta, sizeof(eta), left);
 	} else {

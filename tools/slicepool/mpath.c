@@ -233,13 +233,6 @@ int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
 	return 0;
 }
 
-const char *sp_sysfs_root(void)
-{
-	const char *r = getenv("SLICEPOOL_SYSFS");
-
-	return r && r[0] ? r : "/sys";
-}
-
 /*
  * The paths of member device @dev (a /dev path, or a link to one):
  * 0 and @mp filled when it is an NVMe multipath head, -ENOENT when it is
@@ -259,7 +252,7 @@ int sp_mpath_of_dev(const char *dev, struct sp_mpath *mp)
 	if (strncmp(real, "/dev/", 5) || strchr(real + 5, '/'))
 		ret = -ENOENT;
 	else
-		ret = sp_mpath_read(sp_sysfs_root(), real + 5, mp);
+		ret = sp_mpath_read(spu_sysfs_root(), real + 5, mp);
 	free(real);
 	return ret;
 }

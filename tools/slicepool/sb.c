@@ -26,14 +26,6 @@ static_assert(sizeof(struct sp_vol_block) <= SP_BLOCK_SIZE);
 static_assert(sizeof(struct sp_owner_record) == SP_OWNER_RECORD_SIZE);
 static_assert(sizeof(struct sp_owner_block) <= SP_BLOCK_SIZE);
 
-void sp_uuid_str(const u8 *u, char *buf)
-{
-	snprintf(buf, SP_UUID_STR_LEN,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
 static bool uuid_is_zero(const u8 *u)
 {
 	int i;
@@ -55,7 +47,7 @@ static bool copy_name(char *dst, const char *src, bool allow_empty)
 	dst[n] = '\0';
 	if (!n)
 		return allow_empty;
-	return sp_valid_name(dst);
+	return spu_valid_name(dst);
 }
 
 static bool copy_domain(char *dst, const char *src)
@@ -66,7 +58,7 @@ static bool copy_domain(char *dst, const char *src)
 		return false;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-	return sp_valid_domain(dst);
+	return spu_valid_domain(dst);
 }
 
 static bool block_is_zero(const u8 *b)
@@ -129,8 +121,8 @@ int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
 			 info->version, SP_VERSION);
 		return -EINVAL;
 	}
-	sp_uuid_str(sb->pool_uuid, info->pool_uuid);
-	sp_uuid_str(sb->member_uuid, info->member_uuid);
+	spu_uuid_format(sb->pool_uuid, info->pool_uuid);
+	spu_uuid_format(sb->member_uuid, info->member_uuid);
 	if (!copy_name(info->pool_name, sb->pool_name, false) ||
 	    !copy_name(info->member_name, sb->member_name, false) ||
 	    !copy_domain(info->domain, sb->domain)) {
@@ -289,7 +281,7 @@ static int read_vol_table(struct md_reader *r, struct sp_disk_member *m,
 						   sizeof(*m->vols));
 			dv = &m->vols[m->nr_vols++];
 			memset(dv, 0, sizeof(*dv));
-			sp_uuid_str(rec->uuid, dv->uuid);
+			spu_uuid_format(rec->uuid, dv->uuid);
 			if (!copy_name(dv->name, rec->name, true)) {
 				snprintf(why, whylen,
 					 "volume table block %llu, record %u: bad volume name",
@@ -348,7 +340,7 @@ static int read_owners(struct md_reader *r, struct sp_disk_member *m,
 						     m->nr_owners + 1,
 						     sizeof(*m->owners));
 			d = &m->owners[m->nr_owners++];
-			sp_uuid_str(o->vol_uuid, d->vol_uuid);
+			spu_uuid_format(o->vol_uuid, d->vol_uuid);
 			d->physical = p;
 			d->logical = le64toh(o->logical);
 			d->generation = le64toh(o->generation);

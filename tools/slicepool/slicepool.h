@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <getopt.h>
+#include <syslog.h>
 #include <linux/types.h>
 
 #include "fence.h"
@@ -29,19 +30,13 @@
 #define SP_EXIT_USAGE		2
 #define SP_EXIT_DEGRADED	3
 
-#define SP_NAME_MAX		32	/* pool, member and volume names */
+#define SP_NAME_MAX		SPU_NAME_MAX	/* pool, member and volume names */
 #define SP_CONFIGFS_DEFAULT	"/sys/kernel/config/slicepool"
 #define SP_TARGET_NAME		"slicepool"
 #define SP_DM_UUID_PREFIX	"SLICEPOOL-"
 
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-
-#define SP_ATTR(x)		__attribute__((x))
-#ifndef __printf
-#define __printf(a, b)		SP_ATTR(format(printf, a, b))
-#endif
 #ifndef __noreturn
-#define __noreturn		SP_ATTR(noreturn)
+#define __noreturn		SPU_ATTR(noreturn)
 #endif
 
 /* ---- main.c: command table and option parsing ---- */
@@ -81,16 +76,15 @@ void sp_check_name(const struct sp_cmd *cmd, const char *what,
 
 /* ---- util.c ---- */
 
-void __printf(1, 2) sp_err(const char *fmt, ...);
-void __printf(1, 2) sp_warn(const char *fmt, ...);
-void __printf(1, 2) sp_info(const char *fmt, ...);
+/* "slicepool: <msg>" on stderr (libspu's plain style, set by main()). */
+#define sp_err(...)		spu_log(LOG_ERR, __VA_ARGS__)
+#define sp_warn(...)		spu_log(LOG_WARNING, __VA_ARGS__)
+/* Progress messages: stderr, so that stdout stays machine readable. */
+#define sp_info(...)		spu_log(LOG_INFO, __VA_ARGS__)
 const char *sp_errno_hint(int err);
 int sp_parse_size(const char *s, u64 *out);
 int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out);
-bool sp_valid_name(const char *s);
-bool sp_valid_domain(const char *s);
-void sp_format_size(u64 bytes, char *buf, size_t len);
 void *sp_zalloc(size_t size);
 void *sp_realloc_array(void *p, size_t n, size_t size);
 char *sp_strdup(const char *s);
@@ -180,7 +174,6 @@ struct sp_mpath {
 	struct sp_mpath_path paths[SP_MPATH_MAX];
 };
 
-const char *sp_sysfs_root(void);	/* SLICEPOOL_SYSFS or /sys */
 /* 0 if block device @disk under @sysroot is a head, -ENOENT if not. */
 int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp);
 int sp_mpath_of_dev(const char *dev, struct sp_mpath *mp);
@@ -343,7 +336,7 @@ u32 sp_crc32c(u32 crc, const void *buf, size_t len);
 
 /* ---- sb.c: on-disk member metadata (dm-slicepool/sp-format.h) ---- */
 
-#define SP_UUID_STR_LEN		37
+#define SP_UUID_STR_LEN		SPU_UUID_STR
 
 struct sp_sb_info {
 	char pool_name[SP_NAME_MAX + 1];
@@ -400,7 +393,6 @@ int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
 int sp_md_read_dev(const char *path, struct sp_disk_member *m,
 		   char *why, size_t whylen);
 void sp_disk_member_free(struct sp_disk_member *m);
-void sp_uuid_str(const u8 *uuid, char *buf);
 
 /* ---- commands ---- */
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slicepool - messages, number and size parsing, small helpers
+ * slicepool - errno hints, number and size parsing, small helpers
+ *
+ * Messages (sp_err() and the like), names and sizes for people are
+ * libspu's (spu_log(), spu_valid_name(), spu_format_size()).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -9,41 +12,6 @@
 #include <string.h>
 
 #include "slicepool.h"
-
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "slicepool: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void sp_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", fmt, ap);
-	va_end(ap);
-}
-
-void sp_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-/* Progress messages: stderr, so that stdout stays machine readable. */
-void sp_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", fmt, ap);
-	va_end(ap);
-}
 
 /* What an operator can do about an errno returned by a configfs write. */
 const char *sp_errno_hint(int err)
@@ -128,54 +96,6 @@ int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
-static bool valid_label(const char *s, const char *extra)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > SP_NAME_MAX)
-		return false;
-	if (!strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++) {
-		if (!isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
-			if (!strchr(extra, *s))
-				return false;
-	}
-	return true;
-}
-
-/* Names of pools, members and volumes: [A-Za-z0-9_.-], 1..32 chars. */
-bool sp_valid_name(const char *s)
-{
-	return valid_label(s, "_.-");
-}
-
-/* Failure domain labels: [A-Za-z0-9:_.-], 1..32 chars. */
-bool sp_valid_domain(const char *s)
-{
-	return valid_label(s, ":_.-");
-}
-
-void sp_format_size(u64 bytes, char *buf, size_t len)
-{
-	static const char units[] = "KMGTP";
-	int i = -1;
-	u64 div = 1;
-
-	while (i + 1 < (int)sizeof(units) - 1 && bytes >= div * 1024) {
-		div *= 1024;
-		i++;
-	}
-	if (i < 0)
-		snprintf(buf, len, "%lluB", (unsigned long long)bytes);
-	else if (bytes % div == 0)
-		snprintf(buf, len, "%llu%ciB", (unsigned long long)(bytes / div),
-			 units[i]);
-	else
-		snprintf(buf, len, "%.1f%ciB", (double)bytes / (double)div,
-			 units[i]);
-}
-
 void *sp_zalloc(size_t size)
 {
 	void *p = calloc(1, size ? size : 1);
@@ -239,11 +159,11 @@ int sp_split_volspec(const struct sp_cmd *cmd, const char *spec,
 		sp_usage_fail(cmd, "bad pool name in '%s'", spec);
 	memcpy(pool, spec, plen);
 	pool[plen] = '\0';
-	if (!sp_valid_name(pool))
+	if (!spu_valid_name(pool))
 		sp_usage_fail(cmd,
 			      "bad pool name '%s': use 1..%d of [A-Za-z0-9_.-]",
 			      pool, SP_NAME_MAX);
-	if (!sp_valid_name(slash + 1))
+	if (!spu_valid_name(slash + 1))
 		sp_usage_fail(cmd,
 			      "bad volume name '%s': use 1..%d of [A-Za-z0-9_.-]",
 			      slash + 1, SP_NAME_MAX);

@@ -143,9 +143,9 @@ static void test_name(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(good); i++)
-		check(sp_valid_name(good[i]), "name '%s' refused", good[i]);
+		check(spu_valid_name(good[i]), "name '%s' refused", good[i]);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		check(!sp_valid_name(bad[i]), "name '%s' accepted", bad[i]);
+		check(!spu_valid_name(bad[i]), "name '%s' accepted", bad[i]);
 }
 
 /* Parses a status line without members whose migration part is @fields. */
