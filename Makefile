@@ -146,11 +146,8 @@ SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns
 SPA_TESTS := codec auth quota config server reconcile health resize
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
-.PHONY: libspu
-libspu:
+tools/lib/libspu.a: $(wildcard tools/lib/*.c tools/lib/*.h)
 	$(MAKE) -C tools/lib
-
-tools/lib/libspu.a: libspu
 
 build/remote/%_test: selftests/remote/%_test.c $(SPA_SRCS) tools/lib/libspu.a \
 		nvmet-remote-ns/agent/agent.h tools/lib/spa-state.h \

@@ -234,8 +234,14 @@ static int grant_arg(const char *s, u64 *id)
 /* SIZE of borrow and resize; false (with the usage error) if it is bad. */
 static bool parse_size_arg(const char *s, u64 *size)
 {
-	if (spu_parse_size(s, SPA_SIZE_MAX, size) || !*size || *size % SPA_SIZE_ALIGN ||
-	    *size > SPA_SIZE_MAX) {
+	int ret = spu_parse_size(s, SPU_SIZE_MAX, size);
+
+	if (ret) {
+		fprintf(stderr, "slicepool-agent: SIZE '%s' %s\n", s,
+			spu_size_why(ret));
+		return false;
+	}
+	if (!*size || *size % SPA_SIZE_ALIGN || *size > SPA_SIZE_MAX) {
 		fprintf(stderr,
 			"slicepool-agent: SIZE '%s': a multiple of 4 KiB up to 1 PiB, with an optional K, M, G or T\n",
 			s);

@@ -74,7 +74,7 @@ expect() {
 }
 
 ktap_header
-ktap_plan 39
+ktap_plan 40
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -149,6 +149,9 @@ out=$("$AGENT" -c "$T/b.conf" resize 12ab 512M 2>&1)
 expect "resize of a bad grant id: exit 2, naming it" 2 "GRANT '12ab': 16 hex digits" $? "$out"
 out=$("$AGENT" -c "$T/b.conf" resize 00000000000000ab 1000 2>&1)
 expect "resize to 1000 bytes: exit 2" 2 "SIZE '1000': a multiple of 4 KiB" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" resize 00000000000000ab 1GiB 2>&1)
+expect "resize to 1GiB: exit 2, the kernel's size grammar, naming it" 2 \
+	"SIZE '1GiB' is not a size (bytes, or a number with K, M, G or T)" $? "$out"
 out=$("$AGENT" -c "$T/b.conf" resize 00000000000000cd 512M 2>&1)
 expect "resize of a grant b never borrowed: exit 1" 1 \
 	"no borrowed grant 00000000000000cd" $? "$out"

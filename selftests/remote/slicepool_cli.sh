@@ -241,7 +241,7 @@ usage "remote request: a size that is not 4 KiB aligned" \
 usage "remote request: a size of 0" "must not be 0" \
 	remote request --size 0 --agent-config "$CB"
 usage "remote request: more than 1 PiB" "more than 1 PiB" \
-	remote request a --size 2P --agent-config "$CB"
+	remote request a --size 1025T --agent-config "$CB"
 usage "remote request: a peer name with shell syntax" "bad peer name 'a;touch pwned'" \
 	remote request 'a;touch pwned' --size 64M --agent-config "$CB"
 usage "remote request: two peers" "unexpected argument 'b'" \
@@ -267,7 +267,7 @@ usage "remote resize: a size that is not 4 KiB aligned" "6000 is not a multiple 
 usage "remote resize: a size of 0" "must not be 0" \
 	remote resize 00000000000000ab --size 0 --agent-config "$CB"
 usage "remote resize: more than 1 PiB" "more than 1 PiB" \
-	remote resize 00000000000000ab --size 2P --agent-config "$CB"
+	remote resize 00000000000000ab --size 1025T --agent-config "$CB"
 usage "remote list: an unknown option" "unknown option '--bogus'" remote list --bogus
 usage "peer list: --agent-config without a value" "needs a value" peer list --agent-config
 
@@ -285,7 +285,7 @@ ktap_check "remote request runs 'slicepool-agent -c CONFIG borrow PEER BYTES'" \
 	diff -u <(printf '%s\n' -c "$CB" borrow a 1073741824) "$T/stub.args"
 json "remote request --json: the grant as the agent printed it" \
 	'd == {"action": "remote request", "grant": "00000000000000ab", "peer": "a", "size": 1073741824, "pool": "pb", "member": "rm-00000000000000ab", "domain": "remote:a", "subnqn": "nqn.2026-11.io.slicepool:grant:a:00000000000000ab", "uuid": "1b4e28ba-2fa1-11d2-883f-0016d3cca427"}'
-sp remote request --size 256MiB --agent-config "$CB"
+sp remote request --size 256M --agent-config "$CB"
 ktap_check "remote request without a peer runs 'borrow BYTES'" \
 	diff -u <(printf '%s\n' -c "$CB" borrow 268435456) "$T/stub.args"
 text "remote request: text output" \

@@ -18,17 +18,19 @@
 
 #include "spu.h"
 
-int spu_parse_uint(const char *s, unsigned long long max,
-		   unsigned long long *out)
+/* The first @len characters of @s: decimal digits only, at most @max. */
+static int parse_digits(const char *s, size_t len, unsigned long long max,
+			unsigned long long *out)
 {
 	unsigned long long v = 0;
 	size_t i;
 
-	if (!s || !s[0])
+	if (!len)
 		return -EINVAL;
-	for (i = 0; s[i]; i++) {
+	for (i = 0; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')
 			return -EINVAL;
+	for (i = 0; i < len; i++) {
 		if (v > (max - (s[i] - '0')) / 10)
 			return -ERANGE;
 		v = v * 10 + (s[i] - '0');
@@ -37,35 +39,30 @@ int spu_parse_uint(const char *s, unsigned long long max,
 	return 0;
 }
 
+int spu_parse_uint(const char *s, unsigned long long max,
+		   unsigned long long *out)
+{
+	return parse_digits(s, s ? strlen(s) : 0, max, out);
+}
+
 int spu_parse_size(const char *s, u64 max, u64 *out)
 {
+	static const char suffixes[] = "kmgt";
 	unsigned long long v;
 	unsigned int shift = 0;
-	char num[32];
+	const char *p;
 	size_t n;
 	int ret;
 
 	n = s ? strlen(s) : 0;
-	if (!n || n >= sizeof(num))
-		return n ? -ERANGE : -EINVAL;
-	memcpy(num, s, n + 1);
-	switch (num[n - 1]) {
-	case 'K': case 'k':
-		shift = 10;
-		break;
-	case 'M': case 'm':
-		shift = 20;
-		break;
-	case 'G': case 'g':
-		shift = 30;
-		break;
-	case 'T': case 't':
-		shift = 40;
-		break;
+	if (!n)
+		return -EINVAL;
+	p = strchr(suffixes, s[n - 1] | 0x20);
+	if (p && *p) {
+		shift = 10 * (unsigned int)(p - suffixes + 1);
+		n--;
 	}
-	if (shift)
-		num[n - 1] = '\0';
-	ret = spu_parse_uint(num, ~0ULL, &v);
+	ret = parse_digits(s, n, ~0ULL, &v);
 	if (ret)
 		return ret;
 	if (v > (max >> shift))

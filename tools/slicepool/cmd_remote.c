@@ -662,22 +662,8 @@ static const char *out_value(const char *out, const char *key, char *buf,
 /* --size of request and resize, in bytes; a bad one is a usage error. */
 static u64 grant_size(const struct sp_cmd *cmd, const char *arg)
 {
-	u64 size;
-	int ret;
+	u64 size = sp_opt_size(cmd, arg, SPA_SIZE_ALIGN, "4 KiB");
 
-	if (!arg)
-		sp_usage_fail(cmd, "--size SIZE is required");
-	ret = sp_parse_size(arg, &size);
-	if (ret == -ERANGE)
-		sp_usage_fail(cmd, "--size: '%s' is too large", arg);
-	if (ret)
-		sp_usage_fail(cmd,
-			      "--size: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
-			      arg);
-	if (!size)
-		sp_usage_fail(cmd, "--size: the size must not be 0");
-	if (size % SPA_SIZE_ALIGN)
-		sp_usage_fail(cmd, "--size: %s is not a multiple of 4 KiB", arg);
 	if (size > SPA_SIZE_MAX)
 		sp_usage_fail(cmd, "--size: %s is more than 1 PiB, the most a grant can be",
 			      arg);

@@ -175,9 +175,7 @@ int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv)
 		size_arg = optarg;
 	sp_want_args(cmd, argc, argv, 1);
 	sp_split_volspec(cmd, argv[optind], pool, vol);
-	if (!size_arg)
-		sp_usage_fail(cmd, "--size SIZE is required");
-	size = sp_opt_size(cmd, size_arg);
+	size = sp_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
 
 	if (sp_pool_require(pool))
 		return SP_EXIT_FAIL;
@@ -458,9 +456,7 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	}
 	sp_want_args(cmd, argc, argv, 1);
 	sp_split_volspec(cmd, argv[optind], pool, vol);
-	if (!size_arg)
-		sp_usage_fail(cmd, "--size SIZE is required");
-	size = sp_opt_size(cmd, size_arg);
+	size = sp_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
 
 	if (sp_pool_require(pool))
 		return SP_EXIT_FAIL;

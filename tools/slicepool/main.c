@@ -314,24 +314,27 @@ unsigned long sp_opt_ulong(const struct sp_cmd *cmd, const char *opt,
 	return v;
 }
 
-/* Parses a --size value, exiting 2 when it is bad. */
-u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg)
+/*
+ * Parses a --size value (the kernel's grammar: bytes, or a number with K,
+ * M, G or T), not 0, a multiple of @align (@unit names it), exiting 2 when
+ * it is bad.
+ */
+u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg, u64 align,
+		const char *unit)
 {
 	u64 v;
-	int ret = sp_parse_size(arg, &v);
+	int ret;
 
-	if (ret == -ERANGE)
-		sp_usage_fail(cmd, "--size: '%s' is too large", arg);
+	if (!arg)
+		sp_usage_fail(cmd, "--size SIZE is required");
+	ret = spu_parse_size(arg, SPU_SIZE_MAX, &v);
 	if (ret)
-		sp_usage_fail(cmd,
-			      "--size: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
-			      arg);
+		sp_usage_fail(cmd, "--size: '%s' %s", arg, spu_size_why(ret));
 	if (v == 0)
 		sp_usage_fail(cmd, "--size: the size must not be 0");
-	if (v % 512)
-		sp_usage_fail(cmd,
-			      "--size: %s is not a multiple of 512 bytes (one sector)",
-			      arg);
+	if (v % align)
+		sp_usage_fail(cmd, "--size: %s is not a multiple of %s", arg,
+			      unit);
 	return v;
 }
 

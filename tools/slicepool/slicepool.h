@@ -70,7 +70,8 @@ void sp_want_args(const struct sp_cmd *cmd, int argc, char **argv, int want);
 unsigned long sp_opt_ulong(const struct sp_cmd *cmd, const char *opt,
 			   const char *arg, unsigned long min,
 			   unsigned long max);
-u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg);
+u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg, u64 align,
+		const char *unit);
 void sp_check_name(const struct sp_cmd *cmd, const char *what,
 		   const char *name);
 
@@ -82,7 +83,6 @@ void sp_check_name(const struct sp_cmd *cmd, const char *what,
 /* Progress messages: stderr, so that stdout stays machine readable. */
 #define sp_info(...)		spu_log(LOG_INFO, __VA_ARGS__)
 const char *sp_errno_hint(int err);
-int sp_parse_size(const char *s, u64 *out);
 int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out);
 void *sp_zalloc(size_t size);

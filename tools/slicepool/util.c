@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slicepool - errno hints, number and size parsing, small helpers
+ * slicepool - errno hints, numbers, small helpers
  *
  * Messages (sp_err() and the like), names and sizes for people are
- * libspu's (spu_log(), spu_valid_name(), spu_format_size()).
+ * libspu's (spu_log(), spu_valid_name(), spu_format_size()), and so is the
+ * size grammar (spu_parse_size(), the kernel's).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -39,58 +40,16 @@ const char *sp_errno_hint(int err)
 	}
 }
 
-/*
- * Parses a size in bytes: digits, optionally followed by one of the binary
- * suffixes K, M, G, T, P (case-insensitive, optionally followed by "iB" or
- * "B"). Returns 0 or -EINVAL/-ERANGE.
- */
-int sp_parse_size(const char *s, u64 *out)
-{
-	static const char units[] = "KMGTP";
-	unsigned long long v;
-	const char *p;
-	char *end;
-	int shift = 0;
-
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	if (*end) {
-		p = strchr(units, toupper((unsigned char)*end));
-		if (!p)
-			return -EINVAL;
-		shift = 10 * (int)(p - units + 1);
-		end++;
-		if (!strcmp(end, "iB") || !strcmp(end, "ib"))
-			end += 2;
-		else if (!strcmp(end, "B") || !strcmp(end, "b"))
-			end++;
-		if (*end)
-			return -EINVAL;
-	}
-	if (shift && v > (~0ULL >> shift))
-		return -ERANGE;
-	*out = (u64)v << shift;
-	return 0;
-}
-
 /* Parses a decimal integer in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
 int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out)
 {
-	unsigned long v;
-	char *end;
+	unsigned long long v;
+	int ret = spu_parse_uint(s, max, &v);
 
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno || v < min || v > max)
+	if (ret)
+		return ret;
+	if (v < min)
 		return -ERANGE;
 	*out = v;
 	return 0;

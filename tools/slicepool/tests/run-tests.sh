@@ -88,7 +88,7 @@ EOF
 }
 
 echo "KTAP version 1"
-PLAN=99
+PLAN=100
 echo "1..$PLAN"
 
 # ---- pure code ----
@@ -150,12 +150,15 @@ expect_rc 2 "--size SIZE is required" "vol create without --size" \
 	"$SP" vol create p/v
 expect_rc 2 "not a size" "vol create --size 12Q" \
 	"$SP" vol create p/v --size 12Q
+expect_rc 2 "--size: '1GiB' is not a size (bytes, or a number with K, M, G or T)" \
+	"vol create --size 1GiB: the kernel's grammar, the value named" \
+	"$SP" vol create p/v --size 1GiB
 expect_rc 2 "not a multiple of 512" "vol create --size 1000" \
 	"$SP" vol create p/v --size 1000
 expect_rc 2 "must not be 0" "vol create --size 0" \
 	"$SP" vol create p/v --size 0
-expect_rc 2 "too large" "vol resize --size 99999999999P" \
-	"$SP" vol resize p/v --size 99999999999P
+expect_rc 2 "too large" "vol resize --size 99999999999T" \
+	"$SP" vol resize p/v --size 99999999999T
 expect_rc 2 "not of the form <pool>/<volume>" "volume without pool" \
 	"$SP" vol map v
 expect_rc 2 "bad volume name" "empty volume name" "$SP" vol remove p/

@@ -78,19 +78,25 @@ static void test_size(void)
 		{ "4M", 0, 4ULL << 20 },
 		{ "1G", 0, 1ULL << 30 },
 		{ "3T", 0, 3ULL << 40 },
-		{ "2P", 0, 2ULL << 50 },
-		{ "1GiB", 0, 1ULL << 30 },
-		{ "1GB", 0, 1ULL << 30 },
-		{ "18446744073709551615", 0, ~0ULL },
+		{ "32767T", 0, 32767ULL << 40 },
+		{ "36028797018963967", 0, ~0ULL >> 9 },
+		{ "2P", -EINVAL, 0 },
+		{ "1GiB", -EINVAL, 0 },
+		{ "1GB", -EINVAL, 0 },
 		{ "", -EINVAL, 0 },
 		{ "G", -EINVAL, 0 },
 		{ "abc", -EINVAL, 0 },
 		{ "1X", -EINVAL, 0 },
 		{ "-1", -EINVAL, 0 },
+		{ "+1", -EINVAL, 0 },
 		{ " 1", -EINVAL, 0 },
+		{ "1G ", -EINVAL, 0 },
 		{ "1.5G", -EINVAL, 0 },
 		{ "1GiBx", -EINVAL, 0 },
 		{ "1 G", -EINVAL, 0 },
+		{ "0123456789012345678901234567890123456789x", -EINVAL, 0 },
+		{ "36028797018963968", -ERANGE, 0 },
+		{ "32768T", -ERANGE, 0 },
 		{ "18446744073709551616", -ERANGE, 0 },
 		{ "16777216T", -ERANGE, 0 },
 	};
@@ -98,7 +104,7 @@ static void test_size(void)
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		u64 v = 0;
-		int ret = sp_parse_size(cases[i].in, &v);
+		int ret = spu_parse_size(cases[i].in, SPU_SIZE_MAX, &v);
 
 		check(ret == cases[i].ret, "size '%s': ret %d, want %d",
 		      cases[i].in, ret, cases[i].ret);
