@@ -59,20 +59,20 @@ int cfs_check_root(void)
 	if (stat(root, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return 0;
-		sp_err("%s is not a directory", root);
+		spt_err("%s is not a directory", root);
 		return -ENOTDIR;
 	}
 	err = errno;
-	if (err == ENOENT && !strcmp(root, SP_CONFIGFS_DEFAULT) &&
+	if (err == ENOENT && !strcmp(root, SPT_CONFIGFS_DEFAULT) &&
 	    configfs_unmounted())
-		sp_err("cannot open %s: configfs is not mounted (mount -t configfs none /sys/kernel/config) or the dm-slicepool module is not loaded (modprobe dm-slicepool)",
-		       root);
+		spt_err("cannot open %s: configfs is not mounted (mount -t configfs none /sys/kernel/config) or the dm-slicepool module is not loaded (modprobe dm-slicepool)",
+			root);
 	else if (err == ENOENT)
-		sp_err("cannot open %s: is the dm-slicepool module loaded? (modprobe dm-slicepool)",
-		       root);
+		spt_err("cannot open %s: is the dm-slicepool module loaded? (modprobe dm-slicepool)",
+			root);
 	else
-		sp_err("cannot open %s: %s%s", root, strerror(err),
-		       sp_errno_hint(err));
+		spt_err("cannot open %s: %s%s", root, strerror(err),
+			spt_errno_hint(err));
 	return -err;
 }
 

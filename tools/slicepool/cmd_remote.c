@@ -51,18 +51,18 @@ struct remote_opts {
 	bool all;		/* --all */
 };
 
-static void parse_opts(const struct sp_cmd *cmd, int argc, char **argv,
+static void parse_opts(const struct spt_cmd *cmd, int argc, char **argv,
 		       const struct option *opts, struct remote_opts *o)
 {
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->conf = SPA_CONFIG_DEFAULT;
-	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
 		switch (c) {
 		case OPT_AGENT_CONFIG:
 			if (!optarg[0])
-				sp_usage_fail(cmd, "--agent-config: empty path");
+				spt_usage_fail(cmd, "--agent-config: empty path");
 			o->conf = optarg;
 			break;
 		case OPT_ALL:
@@ -80,8 +80,8 @@ static int load_config(const char *path, struct spa_config *c)
 	char why[PATH_MAX + 256];
 
 	if (spa_config_load(path, c, why, sizeof(why))) {
-		sp_err("slicepool-agent configuration: %s (give its path with --agent-config PATH; default %s)",
-		       why, SPA_CONFIG_DEFAULT);
+		spt_err("slicepool-agent configuration: %s (give its path with --agent-config PATH; default %s)",
+			why, SPA_CONFIG_DEFAULT);
 		return -EINVAL;
 	}
 	return 0;
@@ -96,22 +96,22 @@ static int check_state_dir(const struct spa_config *c)
 	if (stat(c->state_dir, &st)) {
 		err = errno;
 		if (err == ENOENT)
-			sp_err("the agent's state directory %s (state_dir in %s) does not exist: slicepool-agent has not run with this configuration",
-			       c->state_dir, c->path);
+			spt_err("the agent's state directory %s (state_dir in %s) does not exist: slicepool-agent has not run with this configuration",
+				c->state_dir, c->path);
 		else
-			sp_err("cannot read the agent's state directory %s (state_dir in %s): %s",
-			       c->state_dir, c->path, strerror(err));
+			spt_err("cannot read the agent's state directory %s (state_dir in %s): %s",
+				c->state_dir, c->path, strerror(err));
 		return -err;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		sp_err("the agent's state directory %s (state_dir in %s) is not a directory",
-		       c->state_dir, c->path);
+		spt_err("the agent's state directory %s (state_dir in %s) is not a directory",
+			c->state_dir, c->path);
 		return -ENOTDIR;
 	}
 	if (access(c->state_dir, R_OK | X_OK)) {
 		err = errno;
-		sp_err("cannot read the agent's state directory %s (state_dir in %s): %s",
-		       c->state_dir, c->path, strerror(err));
+		spt_err("cannot read the agent's state directory %s (state_dir in %s): %s",
+			c->state_dir, c->path, strerror(err));
 		return -err;
 	}
 	return 0;
@@ -127,11 +127,11 @@ static int load_ledger(const char *conf, struct spa_config *c, bool lender,
 		return -EINVAL;
 	if (spu_path(path, sizeof(path), "%s/%s", c->state_dir,
 		     lender ? "grants" : "borrowed")) {
-		sp_err("state_dir %s: path too long", c->state_dir);
+		spt_err("state_dir %s: path too long", c->state_dir);
 		return -ENAMETOOLONG;
 	}
 	if (spa_ledger_load(l, path, lender, why, sizeof(why))) {
-		sp_err("%s", why);
+		spt_err("%s", why);
 		return -EINVAL;
 	}
 	return 0;
@@ -192,7 +192,7 @@ static void addr_str(const struct spa_grant *g, char *buf, size_t len)
 
 /* ------------------------------------------------------ remote list */
 
-int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_remote_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -206,19 +206,19 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 	char id[20], sz[32], addr[SPA_ADDR_MAX + 10], dom[SPA_NODE_MAX + 8];
 	unsigned long long total = 0;
 	struct remote_opts o;
-	struct spa_config *c = sp_zalloc(sizeof(*c));
+	struct spa_config *c = spt_zalloc(sizeof(*c));
 	struct spa_ledger l;
 	const struct spa_grant *g;
-	struct sp_table *t;
+	struct spt_table *t;
 	size_t i, shown = 0;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 0);
+	spt_want_args(cmd, argc, argv, 0);
 	if (load_ledger(o.conf, c, false, &l)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("node", c->node);
 		js_str("pool", or_null(c->pool));
@@ -233,7 +233,7 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 		if (g->state != SPA_G_RELEASED)
 			total += g->size;
 		snprintf(dom, sizeof(dom), "remote:%s", g->peer);
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			json_grant_common(g);
 			js_str("member", or_null(g->name));
@@ -247,7 +247,7 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
 			or_dash(g->name), addr, or_dash(g->subnqn));
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_u64("borrowed_bytes", total);
 		js_close();
@@ -263,7 +263,7 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 	tbl_free(t);
 	spa_ledger_free(&l);
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------------ export list */
@@ -279,7 +279,7 @@ static bool owned(const struct spa_ledger *l, const char *subnqn)
 	return false;
 }
 
-int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_export_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -292,34 +292,34 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 	};
 	char id[20], sz[32], prefix[SPA_NQN_MAX + 64];
 	unsigned long long total = 0;
-	struct spa_config *c = sp_zalloc(sizeof(*c));
+	struct spa_config *c = spt_zalloc(sizeof(*c));
 	char **subs = NULL;
 	size_t nsubs = 0, i, shown = 0, strays = 0;
 	struct remote_opts o;
 	struct spa_ledger l;
 	const struct spa_grant *g;
-	struct sp_table *t;
+	struct spt_table *t;
 	bool nvmet_ok, exp;
 	int ret;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 0);
+	spt_want_args(cmd, argc, argv, 0);
 	if (load_ledger(o.conf, c, true, &l)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	ret = spa_subnqn_prefix(c, prefix, sizeof(prefix));
 	if (!ret)
 		ret = spa_nvmet_list(prefix, &subs, &nsubs);
 	nvmet_ok = !ret;
 	if (ret)
-		sp_warn("cannot list the nvmet subsystems in %s/subsystems: %s: whether grants are exported is not known",
-			spu_nvmet_root(), strerror(-ret));
+		spt_warn("cannot list the nvmet subsystems in %s/subsystems: %s: whether grants are exported is not known",
+			 spu_nvmet_root(), strerror(-ret));
 	for (i = 0; i < nsubs; i++)
 		if (!owned(&l, subs[i]))
 			strays++;
 
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("node", c->node);
 		js_str("pool", or_null(c->pool));
@@ -337,7 +337,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 			total += g->bytes;
 		exp = g->subnqn[0] &&
 		      spa_nvmet_exported(g->subnqn, c->nvmet_port_id);
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			json_grant_common(g);
 			js_u64("bytes", g->bytes);
@@ -355,7 +355,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 			or_dash(g->name), !nvmet_ok ? "-" : exp ? "yes" : "no",
 			or_dash(g->hostnqn), or_dash(g->subnqn));
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_u64("lent_bytes", total);
 		js_open_arr("stray_subsystems");
@@ -382,7 +382,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 	spu_free_list(subs, nsubs);
 	spa_ledger_free(&l);
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------------ peer list */
@@ -396,7 +396,7 @@ static const char *peer_health(const struct spa_health *h,
 	return spa_health_name(e->health);
 }
 
-int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_peer_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -406,32 +406,32 @@ int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
 		"PEER", "ADDRESS", "PORT", "ORIGIN", "HEALTH", "LAST HEARD",
 		"LENDABLE", "GRANTS"
 	};
-	struct spa_known_peer *kp = sp_zalloc(SPA_PEERS_MAX * sizeof(*kp));
-	struct spa_config *c = sp_zalloc(sizeof(*c));
-	struct spa_health *h = sp_zalloc(sizeof(*h));
+	struct spa_known_peer *kp = spt_zalloc(SPA_PEERS_MAX * sizeof(*kp));
+	struct spa_config *c = spt_zalloc(sizeof(*c));
+	struct spa_health *h = spt_zalloc(sizeof(*h));
 	const struct spa_health_entry *e;
 	unsigned long long now = now_ms();
 	char port[8], heard[32], lend[32], grants[16];
 	struct remote_opts o;
-	struct sp_table *t;
+	struct spt_table *t;
 	bool up;
 	int i, n;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 0);
+	spt_want_args(cmd, argc, argv, 0);
 	if (load_config(o.conf, c) || check_state_dir(c)) {
 		n = -EINVAL;
 		goto out;
 	}
 	n = spa_known_peers(c, kp);
 	if (n < 0) {
-		sp_err("cannot read the learned peers %s/peers: %s",
-		       c->state_dir, strerror(-n));
+		spt_err("cannot read the learned peers %s/peers: %s",
+			c->state_dir, strerror(-n));
 		goto out;
 	}
 	spa_health_load(c, now, h);
 
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("node", c->node);
 		js_open_obj("health");
@@ -461,7 +461,7 @@ int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		e = h->fresh ? spa_health_find(h, kp[i].p.name) : NULL;
 		up = e && e->health == SPA_H_UP;
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			js_str("name", kp[i].p.name);
 			js_str("address", kp[i].p.addr);
@@ -506,7 +506,7 @@ int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
 			kp[i].configured ? "configured" : "learned",
 			peer_health(h, e), heard, lend, grants);
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_close();
 		js_end();
@@ -521,7 +521,7 @@ out:
 	free(kp);
 	free(c);
 	free(h);
-	return n < 0 ? SP_EXIT_FAIL : SP_EXIT_OK;
+	return n < 0 ? SPT_EXIT_FAIL : SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------ running the agent */
@@ -547,14 +547,14 @@ static int run_agent(char *const argv[], char *out, size_t len)
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC)) {
-		sp_err("pipe: %s", strerror(errno));
+		spt_err("pipe: %s", strerror(errno));
 		return -1;
 	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
-		sp_err("fork: %s", strerror(errno));
+		spt_err("fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		return -1;
@@ -589,13 +589,13 @@ static int run_agent(char *const argv[], char *out, size_t len)
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			sp_err("waitpid: %s", strerror(errno));
+			spt_err("waitpid: %s", strerror(errno));
 			return -1;
 		}
 	}
 	if (WIFSIGNALED(status)) {
-		sp_err("%s was killed by signal %d", argv[0],
-		       WTERMSIG(status));
+		spt_err("%s was killed by signal %d", argv[0],
+			WTERMSIG(status));
 		return -1;
 	}
 	return WEXITSTATUS(status);
@@ -605,17 +605,17 @@ static int run_agent(char *const argv[], char *out, size_t len)
 static int agent_failed(const char *what, int code)
 {
 	if (code < 0 || code == 127)
-		return SP_EXIT_FAIL;
-	sp_err("%s: slicepool-agent exited %d (%s)", what, code,
-	       code == SPA_EXIT_REFUSED ? "refused by the peer" :
+		return SPT_EXIT_FAIL;
+	spt_err("%s: slicepool-agent exited %d (%s)", what, code,
+		code == SPA_EXIT_REFUSED ? "refused by the peer" :
 	       code == SPA_EXIT_USAGE ? "bad usage or configuration" :
 	       "failed");
-	return SP_EXIT_FAIL;
+	return SPT_EXIT_FAIL;
 }
 
 /*
  * Run "slicepool-agent -c <conf> <verb> [<a>] [<b>]" (a NULL argument is
- * left out) with its output in @out: 0, or SP_EXIT_FAIL once reported as
+ * left out) with its output in @out: 0, or SPT_EXIT_FAIL once reported as
  * a failure of @what.
  */
 static int agent_verb(const char *what, const char *conf, const char *verb,
@@ -660,19 +660,19 @@ static const char *out_value(const char *out, const char *key, char *buf,
 }
 
 /* --size of request and resize, in bytes; a bad one is a usage error. */
-static u64 grant_size(const struct sp_cmd *cmd, const char *arg)
+static u64 grant_size(const struct spt_cmd *cmd, const char *arg)
 {
-	u64 size = sp_opt_size(cmd, arg, SPA_SIZE_ALIGN, "4 KiB");
+	u64 size = spt_opt_size(cmd, arg, SPA_SIZE_ALIGN, "4 KiB");
 
 	if (size > SPA_SIZE_MAX)
-		sp_usage_fail(cmd, "--size: %s is more than 1 PiB, the most a grant can be",
-			      arg);
+		spt_usage_fail(cmd, "--size: %s is more than 1 PiB, the most a grant can be",
+			       arg);
 	return size;
 }
 
 /* ------------------------------------------------------ remote request */
 
-int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -691,21 +691,21 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 
 	parse_opts(cmd, argc, argv, opts, &o);
 	if (argc - optind > 1)
-		sp_usage_fail(cmd, "unexpected argument '%s'",
-			      argv[optind + 1]);
+		spt_usage_fail(cmd, "unexpected argument '%s'",
+			       argv[optind + 1]);
 	if (argc - optind == 1) {
 		want = argv[optind];
 		if (!spa_valid_node(want))
-			sp_usage_fail(cmd,
-				      "bad peer name '%s': use 1..%d of [A-Za-z0-9_.-], not starting with '.' or '-'",
+			spt_usage_fail(cmd,
+				       "bad peer name '%s': use 1..%d of [A-Za-z0-9_.-], not starting with '.' or '-'",
 				      want, SPA_NODE_MAX);
 	}
 	size = grant_size(cmd, o.size);
 
-	c = sp_zalloc(sizeof(*c));
+	c = spt_zalloc(sizeof(*c));
 	if (load_config(o.conf, c)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	snprintf(sizebuf, sizeof(sizebuf), "%llu", (unsigned long long)size);
 	ret = agent_verb("remote request", o.conf, "borrow", want, sizebuf,
@@ -721,13 +721,13 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 	    !out_value(out, "subnqn", subnqn, sizeof(subnqn)) ||
 	    !out_value(out, "uuid", uuid, sizeof(uuid)) ||
 	    spu_parse_uint(size_s, SPA_SIZE_MAX, &got)) {
-		sp_err("remote request: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
+		spt_err("remote request: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
 		fputs(out, stderr);
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	snprintf(dom, sizeof(dom), "remote:%s", peer);
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "remote request");
 		js_str("grant", grant);
@@ -749,7 +749,7 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 		printf("  uuid    %s\n", uuid);
 	}
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------------ remote resize */
@@ -777,20 +777,20 @@ static const char *max_note(unsigned long long max)
  * The GRANT argument of resize and release: its id, and in @idbuf the
  * 16-digit form the agent takes; anything else is a usage error.
  */
-static unsigned long long grant_arg(const struct sp_cmd *cmd, const char *arg,
+static unsigned long long grant_arg(const struct spt_cmd *cmd, const char *arg,
 				    char idbuf[20])
 {
 	unsigned long long id;
 
 	if (spa_grant_id_parse(arg, &id))
-		sp_usage_fail(cmd,
-			      "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
+		spt_usage_fail(cmd,
+			       "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
 			      arg);
 	snprintf(idbuf, 20, "%016llx", id);
 	return id;
 }
 
-int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -806,15 +806,15 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	int ret;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 1);
+	spt_want_args(cmd, argc, argv, 1);
 	grant_arg(cmd, argv[optind], idbuf);
 	snprintf(sizebuf, sizeof(sizebuf), "%llu",
 		 (unsigned long long)grant_size(cmd, o.size));
 
-	c = sp_zalloc(sizeof(*c));
+	c = spt_zalloc(sizeof(*c));
 	if (load_config(o.conf, c)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	ret = agent_verb("remote resize", o.conf, "resize", idbuf, sizebuf,
 			 out, sizeof(out));
@@ -831,12 +831,12 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	    !out_u64(out, "total_slices", &total) ||
 	    !out_u64(out, "free_slices", &free_s) ||
 	    !out_u64(out, "unusable_slices", &unusable)) {
-		sp_err("remote resize: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
+		spt_err("remote resize: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
 		fputs(out, stderr);
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "remote resize");
 		js_str("grant", idbuf);
@@ -868,12 +868,12 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 			       unusable, max_note(has_max ? max_s : total));
 	}
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------------ remote release */
 
-int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -889,13 +889,13 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 	int ret;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 1);
+	spt_want_args(cmd, argc, argv, 1);
 	id = grant_arg(cmd, argv[optind], idbuf);
 
-	c = sp_zalloc(sizeof(*c));
+	c = spt_zalloc(sizeof(*c));
 	if (load_config(o.conf, c)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	ret = agent_verb("remote release", o.conf, "release", idbuf, NULL,
 			 out, sizeof(out));
@@ -909,7 +909,7 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 		for (i = 0; i < l.n && !g; i++)
 			if (l.g[i].id == id)
 				g = &l.g[i];
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "remote release");
 		js_str("grant", idbuf);
@@ -929,5 +929,5 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 	}
 	spa_ledger_free(&l);
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }

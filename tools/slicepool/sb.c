@@ -41,7 +41,7 @@ static bool copy_name(char *dst, const char *src, bool allow_empty)
 {
 	size_t n = strnlen(src, SP_NAME_LEN);
 
-	if (n >= SP_NAME_LEN || n > SP_NAME_MAX)
+	if (n >= SP_NAME_LEN || n > SPT_NAME_MAX)
 		return false;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
@@ -54,7 +54,7 @@ static bool copy_domain(char *dst, const char *src)
 {
 	size_t n = strnlen(src, SP_NAME_LEN);
 
-	if (n >= SP_NAME_LEN || n > SP_NAME_MAX)
+	if (n >= SP_NAME_LEN || n > SPT_NAME_MAX)
 		return false;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
@@ -76,7 +76,7 @@ static int check_block(const u8 *b, u32 magic, u64 blocknr, const char *what,
 		       char *why, size_t whylen)
 {
 	const struct sp_block_header *h = (const void *)b;
-	u32 crc = sp_crc32c(0xffffffff, b + 4, SP_BLOCK_SIZE - 4);
+	u32 crc = spt_crc32c(0xffffffff, b + 4, SP_BLOCK_SIZE - 4);
 
 	if (le32toh(h->magic) != magic) {
 		snprintf(why, whylen, "%s (block %llu): bad magic 0x%08x",
@@ -99,8 +99,8 @@ static int check_block(const u8 *b, u32 magic, u64 blocknr, const char *what,
 	return 0;
 }
 
-int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
-		char *why, size_t whylen)
+int spt_sb_parse(const void *buf, size_t len, struct spt_sb_info *info,
+		 char *why, size_t whylen)
 {
 	const struct sp_superblock *sb = buf;
 	const u8 *b = buf;
@@ -246,11 +246,11 @@ static int parse_fences(const struct sp_vol_record *rec,
 	return 0;
 }
 
-static int read_vol_table(struct md_reader *r, struct sp_disk_member *m,
+static int read_vol_table(struct md_reader *r, struct spt_disk_member *m,
 			  char *why, size_t whylen)
 {
 	const struct sp_vol_block *vb;
-	struct sp_disk_vol *dv;
+	struct spt_disk_vol *dv;
 	unsigned int i, j;
 	int ret;
 
@@ -277,8 +277,8 @@ static int read_vol_table(struct md_reader *r, struct sp_disk_member *m,
 
 			if (state == SP_VOL_FREE)
 				continue;
-			m->vols = sp_realloc_array(m->vols, m->nr_vols + 1,
-						   sizeof(*m->vols));
+			m->vols = spt_realloc_array(m->vols, m->nr_vols + 1,
+						    sizeof(*m->vols));
 			dv = &m->vols[m->nr_vols++];
 			memset(dv, 0, sizeof(*dv));
 			spu_uuid_format(rec->uuid, dv->uuid);
@@ -304,7 +304,7 @@ static int read_vol_table(struct md_reader *r, struct sp_disk_member *m,
 	return 0;
 }
 
-static int read_owners(struct md_reader *r, struct sp_disk_member *m,
+static int read_owners(struct md_reader *r, struct spt_disk_member *m,
 		       char *why, size_t whylen)
 {
 	const struct sp_owner_block *ob;
@@ -331,13 +331,13 @@ static int read_owners(struct md_reader *r, struct sp_disk_member *m,
 		ob = (const void *)r->buf;
 		for (j = 0; j < SP_OWNERS_PER_BLOCK; j++) {
 			const struct sp_owner_record *o = &ob->rec[j];
-			struct sp_disk_owner *d;
+			struct spt_disk_owner *d;
 
 			p = i * SP_OWNERS_PER_BLOCK + j;
 			if (p >= m->sb.nr_slices || uuid_is_zero(o->vol_uuid))
 				continue;
-			m->owners = sp_realloc_array(m->owners,
-						     m->nr_owners + 1,
+			m->owners = spt_realloc_array(m->owners,
+						      m->nr_owners + 1,
 						     sizeof(*m->owners));
 			d = &m->owners[m->nr_owners++];
 			spu_uuid_format(o->vol_uuid, d->vol_uuid);
@@ -354,8 +354,8 @@ static int read_owners(struct md_reader *r, struct sp_disk_member *m,
  * -ENODATA (not a slicepool member), -EINVAL (refused, @why says why) or
  * another negative errno when the device cannot be read.
  */
-int sp_md_read_dev(const char *path, struct sp_disk_member *m,
-		   char *why, size_t whylen)
+int spt_md_read_dev(const char *path, struct spt_disk_member *m,
+		    char *why, size_t whylen)
 {
 	struct md_reader r = { .fd = -1 };
 	int ret;
@@ -368,7 +368,7 @@ int sp_md_read_dev(const char *path, struct sp_disk_member *m,
 		return ret;
 	ret = md_read_block(&r, SP_SB_BLOCK);
 	if (!ret)
-		ret = sp_sb_parse(r.buf, SP_BLOCK_SIZE, &m->sb, why, whylen);
+		ret = spt_sb_parse(r.buf, SP_BLOCK_SIZE, &m->sb, why, whylen);
 	if (!ret)
 		ret = read_vol_table(&r, m, why, whylen);
 	if (!ret)
@@ -385,7 +385,7 @@ int sp_md_read_dev(const char *path, struct sp_disk_member *m,
 	return ret;
 }
 
-void sp_disk_member_free(struct sp_disk_member *m)
+void spt_disk_member_free(struct spt_disk_member *m)
 {
 	free(m->vols);
 	free(m->owners);

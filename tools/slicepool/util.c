@@ -2,7 +2,7 @@
 /*
  * slicepool - errno hints, numbers, small helpers
  *
- * Messages (sp_err() and the like), names and sizes for people are
+ * Messages (spt_err() and the like), names and sizes for people are
  * libspu's (spu_log(), spu_valid_name(), spu_format_size()), and so is the
  * size grammar (spu_parse_size(), the kernel's).
  */
@@ -15,7 +15,7 @@
 #include "slicepool.h"
 
 /* What an operator can do about an errno returned by a configfs write. */
-const char *sp_errno_hint(int err)
+const char *spt_errno_hint(int err)
 {
 	switch (err) {
 	case EACCES:
@@ -41,8 +41,8 @@ const char *sp_errno_hint(int err)
 }
 
 /* Parses a decimal integer in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
-int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
-		   unsigned long *out)
+int spt_parse_ulong(const char *s, unsigned long min, unsigned long max,
+		    unsigned long *out)
 {
 	unsigned long long v;
 	int ret = spu_parse_uint(s, max, &v);
@@ -55,44 +55,44 @@ int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
-void *sp_zalloc(size_t size)
+void *spt_zalloc(size_t size)
 {
 	void *p = calloc(1, size ? size : 1);
 
 	if (!p) {
-		sp_err("out of memory");
-		exit(SP_EXIT_FAIL);
+		spt_err("out of memory");
+		exit(SPT_EXIT_FAIL);
 	}
 	return p;
 }
 
-void *sp_realloc_array(void *p, size_t n, size_t size)
+void *spt_realloc_array(void *p, size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size) {
-		sp_err("out of memory");
-		exit(SP_EXIT_FAIL);
+		spt_err("out of memory");
+		exit(SPT_EXIT_FAIL);
 	}
 	p = realloc(p, n && size ? n * size : 1);
 	if (!p) {
-		sp_err("out of memory");
-		exit(SP_EXIT_FAIL);
+		spt_err("out of memory");
+		exit(SPT_EXIT_FAIL);
 	}
 	return p;
 }
 
-char *sp_strdup(const char *s)
+char *spt_strdup(const char *s)
 {
 	char *p = strdup(s ? s : "");
 
 	if (!p) {
-		sp_err("out of memory");
-		exit(SP_EXIT_FAIL);
+		spt_err("out of memory");
+		exit(SPT_EXIT_FAIL);
 	}
 	return p;
 }
 
 /* Removes trailing whitespace (configfs attributes end in a newline). */
-void sp_strip(char *s)
+void spt_strip(char *s)
 {
 	size_t n = strlen(s);
 
@@ -101,31 +101,31 @@ void sp_strip(char *s)
 }
 
 /*
- * Splits "<pool>/<vol>" into @pool and @vol (each SP_NAME_MAX + 1 bytes),
+ * Splits "<pool>/<vol>" into @pool and @vol (each SPT_NAME_MAX + 1 bytes),
  * exiting with a usage error when it is malformed.
  */
-int sp_split_volspec(const struct sp_cmd *cmd, const char *spec,
-		     char *pool, char *vol)
+int spt_split_volspec(const struct spt_cmd *cmd, const char *spec,
+		      char *pool, char *vol)
 {
 	const char *slash = strchr(spec, '/');
 	size_t plen;
 
 	if (!slash)
-		sp_usage_fail(cmd, "'%s' is not of the form <pool>/<volume>",
-			      spec);
+		spt_usage_fail(cmd, "'%s' is not of the form <pool>/<volume>",
+			       spec);
 	plen = (size_t)(slash - spec);
-	if (plen == 0 || plen > SP_NAME_MAX)
-		sp_usage_fail(cmd, "bad pool name in '%s'", spec);
+	if (plen == 0 || plen > SPT_NAME_MAX)
+		spt_usage_fail(cmd, "bad pool name in '%s'", spec);
 	memcpy(pool, spec, plen);
 	pool[plen] = '\0';
 	if (!spu_valid_name(pool))
-		sp_usage_fail(cmd,
-			      "bad pool name '%s': use 1..%d of [A-Za-z0-9_.-]",
-			      pool, SP_NAME_MAX);
+		spt_usage_fail(cmd,
+			       "bad pool name '%s': use 1..%d of [A-Za-z0-9_.-]",
+			      pool, SPT_NAME_MAX);
 	if (!spu_valid_name(slash + 1))
-		sp_usage_fail(cmd,
-			      "bad volume name '%s': use 1..%d of [A-Za-z0-9_.-]",
-			      slash + 1, SP_NAME_MAX);
-	snprintf(vol, SP_NAME_MAX + 1, "%s", slash + 1);
+		spt_usage_fail(cmd,
+			       "bad volume name '%s': use 1..%d of [A-Za-z0-9_.-]",
+			      slash + 1, SPT_NAME_MAX);
+	snprintf(vol, SPT_NAME_MAX + 1, "%s", slash + 1);
 	return 0;
 }
