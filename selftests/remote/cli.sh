@@ -10,7 +10,7 @@
 # (SIGCONT), and a clean stop on SIGTERM.  resize: its usage errors
 # (exit 2), a grant not borrowed (exit 1), and one a does not know, asked
 # over the wire (exit 3, nothing recorded).
-. "$SP_TOP/selftests/lib/ktap.sh"
+. "$SP_TOP/selftests/remote/lib.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
 if [ ! -x "$AGENT" ]; then
@@ -27,16 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 # A fake slicepool tree: pool pa, 64 MiB slices, 8 free; b's pool pb.
-export SLICEPOOL_CONFIGFS=$T/sp NVMET_CONFIGFS=$T/nvmet
-mkdir -p "$T/sp/pa/volumes" "$T/sp/pa/members/m1" "$T/sp/pb" "$T/nvmet/subsystems"
-echo 64 > "$T/sp/pa/slice_mb"
-echo 1 > "$T/sp/pa/members/m1/enable"
-echo online > "$T/sp/pa/members/m1/state"
-echo 8 > "$T/sp/pa/members/m1/free_slices"
-
-PA=$((20000 + RANDOM % 20000))
-PB=$((PA + 1))
-HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b0
+remote_fake_tree "$T"
 
 write_conf() {	# write_conf <node> <port> <peer> <peer port> <key> [lines...]
 	local f=$T/$1.conf

@@ -12,15 +12,8 @@
 static void setup(void)
 {
 	char dir[PATH_MAX];
-	char cmd[PATH_MAX + 16];
 
-	if (!test_dir[0])
-		make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/q", test_dir);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		exit(1);
-	fake_roots(dir);
+	fresh_roots(dir, sizeof(dir), "q");
 	fake_pool("pa", 64);
 	fake_member("pa", "m1", 3, "online", 1);
 	fake_member("pa", "m2", 2, "online", 1);

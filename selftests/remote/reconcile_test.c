@@ -15,22 +15,14 @@ static struct spa_config ca;
 
 static void fresh(const char *name)
 {
-	char dir[300], cmd[400];
+	char dir[300];
 
-	if (!test_dir[0])
-		make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/%s", test_dir, name);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		exit(1);
-	fake_roots(dir);
+	fresh_roots(dir, sizeof(dir), name);
 	fake_pool("pa", 64);
 	fake_member("pa", "m1", 100, "online", 1);
 	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
 	mkdirs("%s", dir);
-	test_config(&ca, "a", dir, 7450);
-	ca.lend = 1;
-	snprintf(ca.pool, sizeof(ca.pool), "pa");
+	test_lender(&ca, dir, 7450, 0);
 	memset(&fake_ctx.fail_export, 0,
 	       sizeof(fake_ctx) - offsetof(struct fake_be, fail_export));
 }

@@ -119,6 +119,23 @@ static inline void fake_roots(const char *dir)
 	setenv("NVMET_CONFIGFS", path, 1);
 }
 
+/*
+ * <test_dir>/<name>, emptied, with fake roots in it (fake_roots()); its
+ * path in @dir.
+ */
+static inline void fresh_roots(char *dir, size_t len, const char *name)
+{
+	char cmd[PATH_MAX + 16];
+
+	if (!test_dir[0])
+		make_test_dir();
+	snprintf(dir, len, "%s/%s", test_dir, name);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		exit(1);
+	fake_roots(dir);
+}
+
 static inline void fake_member(const char *pool, const char *m, u64 free_slices,
 			       const char *state, int enable)
 {
@@ -628,6 +645,21 @@ static inline void test_config(struct spa_config *c, const char *node,
 	snprintf(c->hostnqn, sizeof(c->hostnqn), HOSTNQN_B);
 	snprintf(c->key_file, sizeof(c->key_file), "/nonexistent");
 	c->lend = 0;
+}
+
+/* Lender "a" of pool pa; peer "b" at 127.0.0.1:@peer_port unless 0. */
+static inline void test_lender(struct spa_config *c, const char *state_dir,
+			       u16 port, u16 peer_port)
+{
+	test_config(c, "a", state_dir, port);
+	c->lend = 1;
+	snprintf(c->pool, sizeof(c->pool), "pa");
+	if (!peer_port)
+		return;
+	c->nr_peers = 1;
+	snprintf(c->peers[0].name, sizeof(c->peers[0].name), "b");
+	snprintf(c->peers[0].addr, sizeof(c->peers[0].addr), "127.0.0.1");
+	c->peers[0].port = peer_port;
 }
 
 static inline void test_key(struct spa_key *k, const char *hex)

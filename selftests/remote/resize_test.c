@@ -39,27 +39,15 @@ static struct spa_config ca;
 /* A fresh fake tree and ledger: pool pa, 16 MiB slices, 2 x 32 free. */
 static void fresh(const char *name)
 {
-	char dir[300], cmd[400];
+	char dir[300];
 
-	if (!test_dir[0])
-		make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/%s", test_dir, name);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		exit(1);
-	fake_roots(dir);
+	fresh_roots(dir, sizeof(dir), name);
 	fake_pool("pa", 16);
 	fake_member("pa", "m1", 32, "online", 1);
 	fake_member("pa", "m2", 32, "online", 1);
 	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
 	mkdirs("%s", dir);
-	test_config(&ca, "a", dir, 7450);
-	ca.lend = 1;
-	snprintf(ca.pool, sizeof(ca.pool), "pa");
-	ca.nr_peers = 1;
-	snprintf(ca.peers[0].name, sizeof(ca.peers[0].name), "b");
-	snprintf(ca.peers[0].addr, sizeof(ca.peers[0].addr), "127.0.0.1");
-	ca.peers[0].port = 9;
+	test_lender(&ca, dir, 7450, 9);
 	memset(&fake_ctx.fail_export, 0,
 	       sizeof(fake_ctx) - offsetof(struct fake_be, fail_export));
 	cap_start();

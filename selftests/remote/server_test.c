@@ -49,13 +49,7 @@ static void setup(void)
 
 	snprintf(dir, sizeof(dir), "%s/sa", test_dir);
 	mkdirs("%s", dir);
-	test_config(&ca, "a", dir, 0);
-	ca.lend = 1;
-	snprintf(ca.pool, sizeof(ca.pool), "pa");
-	ca.nr_peers = 1;
-	snprintf(ca.peers[0].name, sizeof(ca.peers[0].name), "b");
-	snprintf(ca.peers[0].addr, sizeof(ca.peers[0].addr), "127.0.0.1");
-	ca.peers[0].port = 9;
+	test_lender(&ca, dir, 0, 9);
 	test_key(&key, TEST_KEY_HEX);
 	test_key(&key2, TEST_KEY2_HEX);
 	cap_start();

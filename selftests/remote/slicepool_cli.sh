@@ -13,7 +13,8 @@
 # configuration, a missing or unusable state directory, a corrupt ledger,
 # an agent that cannot be run.  Usage errors exit 2 without running the
 # agent; the rest exit 1 with the reason.
-. "$SP_TOP/selftests/lib/ktap.sh"
+. "$SP_TOP/selftests/remote/lib.sh"
+. "$SP_TOP/selftests/lib/json.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
 SP=$SP_TOP/tools/slicepool/slicepool
@@ -36,17 +37,10 @@ trap cleanup EXIT
 # A shell that ran what the tool passes would create files here.
 cd "$T" || sp_die "cannot enter $T"
 
-export SLICEPOOL_CONFIGFS=$T/sp NVMET_CONFIGFS=$T/nvmet SLICEPOOL_AGENT=$AGENT
-mkdir -p "$T/sp/pa/volumes" "$T/sp/pa/members/m1" "$T/sp/pb" "$T/nvmet/subsystems"
-echo 64 > "$T/sp/pa/slice_mb"
-echo 1 > "$T/sp/pa/members/m1/enable"
-echo online > "$T/sp/pa/members/m1/state"
-echo 8 > "$T/sp/pa/members/m1/free_slices"
+export SLICEPOOL_AGENT=$AGENT
+remote_fake_tree "$T"
 
-PA=$((20000 + RANDOM % 20000))
-PB=$((PA + 1))
 PC=$((PA + 2))
-HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b0
 # b's configuration lives where a shell would split or run its path.
 BDIR="$T/conf dir;\$(touch pwned)"
 mkdir -p "$BDIR"
@@ -133,15 +127,7 @@ usage() {
 # json <description> <python expression over d>: on the last $T/out,
 # which must be exactly one JSON document, after exit 0.
 json() {
-	if [ "$RC" -eq 0 ] && python3 - "$T/out" "$2" <<'EOF'
-import json, sys
-with open(sys.argv[1]) as f:
-    d = json.load(f)
-if not eval(sys.argv[2]):
-    print("# false: " + sys.argv[2])
-    print("# " + json.dumps(d)[:600])
-    sys.exit(1)
-EOF
+	if [ "$RC" -eq 0 ] && sp_json_holds "$T/out" "$2"
 	then
 		ktap_ok "$1"
 	else

@@ -101,14 +101,26 @@ int spt_split_volspec(const struct spt_cmd *cmd, const char *spec,
 
 const char *cfs_root(void);
 int cfs_check_root(void);
-bool cfs_exists(const char *fmt, ...) __printf(1, 2);
-int cfs_read(char **out, const char *fmt, ...) __printf(2, 3);
-int cfs_read_s64(s64 *out, const char *fmt, ...) __printf(2, 3);
-int cfs_write(const char *val, const char *fmt, ...) __printf(2, 3);
-int cfs_mkdir(const char *fmt, ...) __printf(1, 2);
-int cfs_rmdir(const char *fmt, ...) __printf(1, 2);
-int cfs_list(char ***names, size_t *count, const char *fmt, ...)
-	__printf(3, 4);
+enum cfs_op { CFS_EXISTS, CFS_READ, CFS_READ_S64, CFS_WRITE, CFS_MKDIR,
+	      CFS_RMDIR, CFS_LIST };
+
+/*
+ * @op on the path made from @fmt: exists (0 or -ENOENT), read a whole
+ * attribute into a malloc'ed string (*@out), read a number (s64 *@out),
+ * write @val in one write(), mkdir, rmdir, list the subdirectories sorted
+ * (char ***@out, *@count).  The cfs_*() macros below name them.
+ */
+int cfs_op(enum cfs_op op, void *out, size_t *count, const char *val,
+	   const char *fmt, ...) __printf(5, 6);
+
+#define cfs_exists(...)		(!cfs_op(CFS_EXISTS, NULL, NULL, NULL, __VA_ARGS__))
+#define cfs_read(out, ...)	cfs_op(CFS_READ, out, NULL, NULL, __VA_ARGS__)
+#define cfs_read_s64(out, ...)	cfs_op(CFS_READ_S64, out, NULL, NULL, __VA_ARGS__)
+#define cfs_write(val, ...)	cfs_op(CFS_WRITE, NULL, NULL, val, __VA_ARGS__)
+#define cfs_mkdir(...)		cfs_op(CFS_MKDIR, NULL, NULL, NULL, __VA_ARGS__)
+#define cfs_rmdir(...)		cfs_op(CFS_RMDIR, NULL, NULL, NULL, __VA_ARGS__)
+#define cfs_list(names, count, ...) \
+	cfs_op(CFS_LIST, names, count, NULL, __VA_ARGS__)
 void cfs_free_list(char **names, size_t count);
 
 /*
