@@ -23,6 +23,7 @@ static int parse_digits(const char *s, size_t len, unsigned long long max,
 			unsigned long long *out)
 {
 	unsigned long long v = 0;
+	unsigned int d;
 	size_t i;
 
 	if (!len)
@@ -31,9 +32,10 @@ static int parse_digits(const char *s, size_t len, unsigned long long max,
 		if (s[i] < '0' || s[i] > '9')
 			return -EINVAL;
 	for (i = 0; i < len; i++) {
-		if (v > (max - (s[i] - '0')) / 10)
+		d = (unsigned int)(s[i] - '0');
+		if (d > max || v > (max - d) / 10)
 			return -ERANGE;
-		v = v * 10 + (s[i] - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;

@@ -135,6 +135,9 @@ static void test_number(void)
 		      cases[i].in, ret, cases[i].ret);
 	}
 	check(!spt_parse_ulong("7", 0, 100, &v) && v == 7, "number 7");
+	/* A maximum below 10: the digit alone is out of range. */
+	check(spt_parse_ulong("9", 1, 8, &v) == -ERANGE, "9 of 1..8");
+	check(!spt_parse_ulong("8", 1, 8, &v) && v == 8, "8 of 1..8");
 }
 
 static void test_name(void)
