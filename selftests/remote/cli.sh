@@ -44,16 +44,6 @@ write_conf() {	# write_conf <node> <port> <peer> <peer port> <key> [lines...]
 	} > "$f"
 }
 
-# wait_log <file> <text>: up to 10 s for a line in a daemon's log.
-wait_log() {
-	local t=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		sleep 0.2
-		t=$((t + 1))
-		[ $t -lt 50 ] || return 1
-	done
-}
-
 # expect <description> <exit code wanted> <text wanted> <exit code> <output>
 expect() {
 	if [ "$4" -eq "$2" ] && [[ $5 == *"$3"* ]]; then

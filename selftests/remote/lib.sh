@@ -27,3 +27,13 @@ remote_fake_tree() {
 	echo online > "$1/sp/pa/members/m1/state"
 	echo 8 > "$1/sp/pa/members/m1/free_slices"
 }
+
+# wait_log <file> <text>: up to 10 s for a line in a daemon's log.
+wait_log() {
+	local t=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		sleep 0.2
+		t=$((t + 1))
+		[ $t -lt 50 ] || return 1
+	done
+}

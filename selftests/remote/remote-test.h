@@ -662,6 +662,34 @@ static inline void test_lender(struct spa_config *c, const char *state_dir,
 	c->peers[0].port = peer_port;
 }
 
+/*
+ * A lender and an agent on @c (reconciled first when @reconcile), and a
+ * listening socket on 127.0.0.1 (port in @port): its fd.  Exits when one
+ * cannot be set up.
+ */
+static inline int test_serve_setup(struct spa_lender *l, struct spa_agent *a,
+				   const struct spa_config *c,
+				   const struct spa_key *k,
+				   const struct spa_backend *be,
+				   bool reconcile, u16 *port)
+{
+	char why[512] = "";
+	int lfd;
+
+	if (spa_lender_init(l, c, be, why, sizeof(why)) ||
+	    (reconcile && spa_lender_reconcile(l) < 0) ||
+	    spa_agent_init(a, c, k, l)) {
+		fprintf(stderr, "cannot set up: %s\n", why);
+		exit(1);
+	}
+	lfd = spa_listen("127.0.0.1", 0, port, why, sizeof(why));
+	if (lfd < 0) {
+		fprintf(stderr, "cannot listen: %s\n", why);
+		exit(1);
+	}
+	return lfd;
+}
+
 static inline void test_key(struct spa_key *k, const char *hex)
 {
 	if (spa_key_parse(hex, k, NULL, 0)) {

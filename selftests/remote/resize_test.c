@@ -624,16 +624,8 @@ static void b_setup(void)
 	fresh("borrower");
 	host_backend = fake_backend;
 	host_backend.revalidate = host_revalidate;
-	if (spa_lender_init(&lender, &ca, &host_backend, why, sizeof(why)) ||
-	    spa_agent_init(&agent, &ca, &key, &lender)) {
-		fprintf(stderr, "cannot set up: %s\n", why);
-		exit(1);
-	}
-	lfd = spa_listen("127.0.0.1", 0, &port, why, sizeof(why));
-	if (lfd < 0) {
-		fprintf(stderr, "cannot listen: %s\n", why);
-		exit(1);
-	}
+	lfd = test_serve_setup(&lender, &agent, &ca, &key, &host_backend,
+			       false, &port);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);

@@ -37,7 +37,7 @@ static void *serve(void *arg)
 
 static void setup(void)
 {
-	char dir[300], why[512];
+	char dir[300];
 	sigset_t set;
 
 	make_test_dir();
@@ -53,17 +53,8 @@ static void setup(void)
 	test_key(&key, TEST_KEY_HEX);
 	test_key(&key2, TEST_KEY2_HEX);
 	cap_start();
-	if (spa_lender_init(&lender, &ca, &fake_backend, why, sizeof(why)) ||
-	    spa_lender_reconcile(&lender) < 0 ||
-	    spa_agent_init(&agent, &ca, &key, &lender)) {
-		fprintf(stderr, "cannot set up: %s\n", why);
-		exit(1);
-	}
-	lfd = spa_listen("127.0.0.1", 0, &port, why, sizeof(why));
-	if (lfd < 0) {
-		fprintf(stderr, "cannot set up: %s\n", why);
-		exit(1);
-	}
+	lfd = test_serve_setup(&lender, &agent, &ca, &key, &fake_backend, true,
+			       &port);
 	ca.listen_port = port;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);

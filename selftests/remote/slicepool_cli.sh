@@ -165,15 +165,6 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$1" 2>/dev/null; then
 	done
 }
 
-wait_log() {
-	local t=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		sleep 0.2
-		t=$((t + 1))
-		[ $t -lt 50 ] || return 1
-	done
-}
-
 ktap_header
 ktap_plan 89
 
