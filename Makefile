@@ -138,18 +138,22 @@ install-agent: agent
 clean: clean-agent
 clean-agent:
 	-$(MAKE) -C nvmet-remote-ns/agent clean
+	-$(MAKE) -C tools/lib clean
 
-# Host unit tests of the agent (selftests/remote), linked with its sources.
-SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns/agent/*.c)) \
-	$(wildcard tools/lib/*.c)
+# Host unit tests of the agent (selftests/remote), linked with its sources
+# and libspu.
+SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns/agent/*.c))
 SPA_TESTS := codec auth quota config server reconcile health resize
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
-build/remote/%_test: selftests/remote/%_test.c $(SPA_SRCS) \
-		nvmet-remote-ns/agent/agent.h nvmet-remote-ns/agent/spa-state.h \
+tools/lib/libspu.a: $(wildcard tools/lib/*.c tools/lib/*.h)
+	$(MAKE) -C tools/lib
+
+build/remote/%_test: selftests/remote/%_test.c $(SPA_SRCS) tools/lib/libspu.a \
+		nvmet-remote-ns/agent/agent.h tools/lib/spa-state.h \
 		tools/lib/spu.h selftests/remote/remote-test.h \
 		selftests/lib/ktap-unit.h
 	@mkdir -p build/remote
 	$(HOSTCC) $(HOST_CFLAGS) -Wno-format-truncation -D_GNU_SOURCE -pthread \
 		-I nvmet-remote-ns/agent -I tools/lib -I selftests/lib -o $@ $< $(SPA_SRCS) \
-		-lcrypto -ldevmapper -pthread
+		tools/lib/libspu.a -lcrypto -ldevmapper -pthread

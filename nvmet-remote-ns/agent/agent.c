@@ -161,7 +161,7 @@ static void dispatch(struct spa_agent *a, const struct spa_msg *req,
 			      spa_type_name(req->type));
 		break;
 	}
-	spa_refuse(from, "%s from %s: %s: %s", spa_type_name(req->type),
+	spu_refuse(from, "%s from %s: %s: %s", spa_type_name(req->type),
 		   req->node, spa_err_name(rep->err_code), rep->err_text);
 }
 
@@ -211,11 +211,11 @@ size_t spa_agent_handle(struct spa_agent *a, const u8 *in, size_t len,
 		ret = -SPA_E_TRUNCATED;
 	}
 	if (ret) {
-		spa_refuse(from, "%s", why);
+		spu_refuse(from, "%s", why);
 		return 0;
 	}
 	if (!spa_verify(&a->key, in, len)) {
-		spa_refuse(from,
+		spu_refuse(from,
 			   "%s frame of %zu bytes: authentication failed (HMAC mismatch: another key, or altered on the way)",
 			   spa_type_name(spa_frame_type(in)), len);
 		return 0;
@@ -260,7 +260,7 @@ size_t spa_agent_handle(struct spa_agent *a, const u8 *in, size_t len,
 	free(req);
 	return olen;
 refuse:
-	spa_refuse(from, "%s frame (%zu bytes): %s: %s",
+	spu_refuse(from, "%s frame (%zu bytes): %s: %s",
 		   spa_type_name(spa_frame_type(in)), len, spa_status_name(ret),
 		   why);
 	spa_msg_error(rep, code, "%s", why);

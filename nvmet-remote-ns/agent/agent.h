@@ -6,16 +6,9 @@
  * Modules:
  *   proto.c     the wire codec (frames, fields, strict validation)
  *   auth.c      HMAC-SHA256, the key file, the nonce cache (replay)
- *   config.c    the configuration file (spa-state.h)
- *   log.c       logging, refusal lines (rate limited)
- *   cfs.c       configfs and sysfs file helpers (spa-state.h)
- *   pool.c      the slicepool configfs side: space, volumes, members
  *   quota.c     exclusive reservation of the space a grant takes
  *   dm.c        the dm device of a lent volume (libdevmapper)
- *   nvmet.c     export and unexport through nvmet configfs (spa-state.h)
  *   host.c      nvme-cli connect and disconnect, namespace lookup
- *   state.c     the state files: grants lent, grants borrowed, learned
- *               peers, the health file (spa-state.h)
  *   lender.c    grants: request, release, resize, reconcile
  *   borrower.c  borrow, resize and give back
  *   peers.c     the peer table, hello, heartbeats
@@ -24,8 +17,10 @@
  *   agent.c     message dispatch
  *   main.c      the command line
  *
- * spa-state.h declares what tools/slicepool shares (it compiles proto.c,
- * config.c, cfs.c, nvmet.c and state.c, which need only the C library).
+ * From libspu (tools/lib, libspu.a), shared with tools/slicepool: the
+ * configuration file, the state files and nvmet configfs (spa-state.h),
+ * configfs and device-mapper access, the pool model, parsers and logging
+ * (spu.h).
  */
 #ifndef SPA_AGENT_H
 #define SPA_AGENT_H
@@ -37,14 +32,10 @@
 #include <pthread.h>
 #include <syslog.h>
 
-/* The kernel's integer names and __printf: libspu's shim (tools/lib/spu.h). */
+/* The kernel's integer names, __printf and libspu (tools/lib/spu.h). */
 #include "spu.h"
 
 #define SPA_ATTR(x)		__attribute__((x))
-
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#endif
 
 #define SPA_VERSION_STRING	"0.1"
 
@@ -53,17 +44,6 @@
  * tools/slicepool (plain C types, the same as those above).
  */
 #include "spa-state.h"
-
-/* Copies a string, truncated to fit @cap (a NUL always ends it). */
-static inline void spa_strcpy(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-
-	while (src[n] && n + 1 < cap)
-		n++;
-	__builtin_memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 /* ------------------------------------------------------------ proto.c */
 
@@ -252,49 +232,11 @@ int spa_replay_check(struct spa_replay *r, const u8 nonce[SPA_NONCE_LEN],
 int spa_window_check(u64 window_ms, u64 ts_ms, u64 now_ms, char *why,
 		     size_t wlen);
 
-/* ------------------------------------------------------------ log.c */
+/* ---------------------------------------- logging: libspu's spu-log.c */
 
-typedef void (*spa_log_hook_fn)(int level, const char *line);
-
-void spa_log(int level, const char *fmt, ...) __printf(2, 3);
-/* A refused message or connection; rate limited (see log.c). */
-void spa_refuse(const char *from, const char *fmt, ...) __printf(2, 3);
-void spa_log_set_hook(spa_log_hook_fn fn);
-void spa_log_set_quiet(bool quiet);
-void spa_log_set_ident(const char *ident);
-
-#define spa_err(...)	spa_log(LOG_ERR, __VA_ARGS__)
-#define spa_warn(...)	spa_log(LOG_WARNING, __VA_ARGS__)
-#define spa_info(...)	spa_log(LOG_INFO, __VA_ARGS__)
-
-/* ------------------------------------------------------------ pool.c */
-
-struct spa_space {
-	u64 slice_bytes;
-	u64 free_slices;
-	unsigned int members;	/* enabled and online */
-};
-
-int spa_pool_space(const char *pool, struct spa_space *s, char *why,
-		   size_t wlen);
-int spa_vol_make(const char *pool, const char *vol, u64 size,
-		 char uuid[SPA_UUID_STR], char *why, size_t wlen);
-/* Writes the size of a bound volume: grows or shrinks it online. */
-int spa_vol_set_size(const char *pool, const char *vol, u64 size, char *why,
-		     size_t wlen);
-int spa_vol_bind(const char *pool, const char *vol, char *why, size_t wlen);
-int spa_vol_destroy(const char *pool, const char *vol, char *why,
-		    size_t wlen);
-bool spa_vol_bound(const char *pool, const char *vol);
-/* Names of volumes with @prefix, bound or only discovered. */
-int spa_vol_list(const char *pool, const char *prefix, char ***names,
-		 size_t *count);
-bool spa_vol_discovered(const char *pool, const char *vol);
-int spa_member_add(const char *pool, const char *name, const char *path,
-		   const char *domain, char *why, size_t wlen);
-int spa_member_remove(const char *pool, const char *name, char *why,
-		      size_t wlen);
-bool spa_member_exists(const char *pool, const char *name);
+#define spa_err(...)	spu_log(LOG_ERR, __VA_ARGS__)
+#define spa_warn(...)	spu_log(LOG_WARNING, __VA_ARGS__)
+#define spa_info(...)	spu_log(LOG_INFO, __VA_ARGS__)
 
 /* ------------------------------------------------------------ quota.c */
 
@@ -387,7 +329,7 @@ unsigned int spa_nvme_rescan(const char *subnqn);
 /* What the lender does to the system; tests substitute a fake. */
 struct spa_backend {
 	int (*vol_create)(void *ctx, const char *pool, const char *vol,
-			  u64 size, char uuid[SPA_UUID_STR], char *why,
+			  u64 size, char uuid[SPU_UUID_STR], char *why,
 			  size_t wlen);
 	/* Bound, with its dm device: after a reboot of the lender. */
 	int (*vol_restore)(void *ctx, const char *pool, const char *vol,

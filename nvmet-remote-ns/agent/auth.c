@@ -75,18 +75,18 @@ int spa_key_parse(const char *text, struct spa_key *key, char *why,
 		text++;
 	n = strcspn(text, " \t\r\n");
 	if (text[n + strspn(text + n, " \t\r\n")])
-		return spa_reason(why, wlen, -EINVAL,
+		return spu_reason(why, wlen, -EINVAL,
 				  "the key must be one word of hex digits");
 	if (n % 2 || n < 2 * SPA_KEY_MIN || n > 2 * SPA_KEY_MAX)
-		return spa_reason(why, wlen, -EINVAL,
+		return spu_reason(why, wlen, -EINVAL,
 				  "the key has %zu hex digits: it needs an even number from %d to %d (%d..%d bytes)",
 				  n, 2 * SPA_KEY_MIN, 2 * SPA_KEY_MAX, SPA_KEY_MIN,
 				  SPA_KEY_MAX);
 	memcpy(hex, text, n);
 	hex[n] = '\0';
-	if (spa_unhex(hex, key->bytes, n / 2)) {
+	if (spu_unhex(hex, key->bytes, n / 2)) {
 		OPENSSL_cleanse(hex, sizeof(hex));
-		return spa_reason(why, wlen, -EINVAL,
+		return spu_reason(why, wlen, -EINVAL,
 				  "the key is not hexadecimal");
 	}
 	OPENSSL_cleanse(hex, sizeof(hex));
@@ -104,27 +104,27 @@ int spa_key_load(const char *path, struct spa_key *key, char *why,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return spa_reason(why, wlen, -errno, "cannot open key file %s: %s",
+		return spu_reason(why, wlen, -errno, "cannot open key file %s: %s",
 				  path, strerror(errno));
 	if (fstat(fd, &st)) {
 		ret = -errno;
 		close(fd);
-		return spa_reason(why, wlen, ret, "cannot stat key file %s", path);
+		return spu_reason(why, wlen, ret, "cannot stat key file %s", path);
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return spa_reason(why, wlen, -EINVAL,
+		return spu_reason(why, wlen, -EINVAL,
 				  "key file %s is not a regular file", path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return spa_reason(why, wlen, -EPERM,
+		return spu_reason(why, wlen, -EPERM,
 				  "key file %s has mode %04o: others than its owner can use it (chmod 600 %s)",
 				  path, st.st_mode & 07777, path);
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		close(fd);
-		return spa_reason(why, wlen, -EPERM,
+		return spu_reason(why, wlen, -EPERM,
 				  "key file %s belongs to uid %u, not to root or this user",
 				  path, st.st_uid);
 	}
@@ -132,10 +132,10 @@ int spa_key_load(const char *path, struct spa_key *key, char *why,
 	ret = n < 0 ? -errno : 0;
 	close(fd);
 	if (ret)
-		return spa_reason(why, wlen, ret, "cannot read key file %s", path);
+		return spu_reason(why, wlen, ret, "cannot read key file %s", path);
 	if ((size_t)n >= sizeof(text) - 1) {
 		OPENSSL_cleanse(text, sizeof(text));
-		return spa_reason(why, wlen, -EINVAL, "key file %s is too long",
+		return spu_reason(why, wlen, -EINVAL, "key file %s is too long",
 				  path);
 	}
 	text[n] = '\0';
@@ -160,22 +160,22 @@ int spa_key_generate(const char *path, char *why, size_t wlen)
 
 	ret = spa_random(k, sizeof(k));
 	if (ret)
-		return spa_reason(why, wlen, ret, "no random bytes: %s",
+		return spu_reason(why, wlen, ret, "no random bytes: %s",
 				  strerror(-ret));
-	spa_hex(k, sizeof(k), hex);
+	spu_hex(k, sizeof(k), hex);
 	OPENSSL_cleanse(k, sizeof(k));
 	len = strlen(hex);
 	hex[len++] = '\n';
 	if (!path || !strcmp(path, "-")) {
 		ret = write(STDOUT_FILENO, hex, len) == (ssize_t)len ? 0 : -EIO;
 		OPENSSL_cleanse(hex, sizeof(hex));
-		return ret ? spa_reason(why, wlen, ret, "cannot write the key") : 0;
+		return ret ? spu_reason(why, wlen, ret, "cannot write the key") : 0;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
 	if (fd < 0) {
 		OPENSSL_cleanse(hex, sizeof(hex));
-		return spa_reason(why, wlen, -errno, "cannot create %s: %s", path,
+		return spu_reason(why, wlen, -errno, "cannot create %s: %s", path,
 				  strerror(errno));
 	}
 	ret = write(fd, hex, len) == (ssize_t)len && !fsync(fd) ? 0 : -EIO;
@@ -184,7 +184,7 @@ int spa_key_generate(const char *path, char *why, size_t wlen)
 		ret = -EIO;
 	if (ret) {
 		unlink(path);
-		return spa_reason(why, wlen, ret, "cannot write %s", path);
+		return spu_reason(why, wlen, ret, "cannot write %s", path);
 	}
 	return 0;
 }
@@ -257,11 +257,11 @@ int spa_window_check(u64 window_ms, u64 ts_ms, u64 now_ms, char *why,
 		     size_t wlen)
 {
 	if (ts_ms + window_ms < now_ms)
-		return spa_reason(why, wlen, -SPA_E_STALE,
+		return spu_reason(why, wlen, -SPA_E_STALE,
 				  "timestamp %llu ms old, the window is %llu ms",
 				  now_ms - ts_ms, window_ms);
 	if (ts_ms > now_ms + window_ms)
-		return spa_reason(why, wlen, -SPA_E_STALE,
+		return spu_reason(why, wlen, -SPA_E_STALE,
 				  "timestamp %llu ms in the future, the window is %llu ms",
 				  ts_ms - now_ms, window_ms);
 	return 0;
@@ -284,13 +284,13 @@ int spa_replay_check(struct spa_replay *r, const u8 nonce[SPA_NONCE_LEN],
 	for (i = 0; i < r->n; i++) {
 		if (!memcmp(r->e[i].nonce, nonce, SPA_NONCE_LEN)) {
 			pthread_mutex_unlock(&r->lock);
-			return spa_reason(why, wlen, -SPA_E_REPLAY,
+			return spu_reason(why, wlen, -SPA_E_REPLAY,
 					  "nonce already used within the window");
 		}
 	}
 	if (r->n >= r->cap) {
 		pthread_mutex_unlock(&r->lock);
-		return spa_reason(why, wlen, -SPA_E_CACHE_FULL,
+		return spu_reason(why, wlen, -SPA_E_CACHE_FULL,
 				  "%u nonces within the window: refusing until some expire",
 				  r->cap);
 	}

@@ -59,13 +59,13 @@ static int ledger_open(const struct spa_config *c, struct spa_ledger *l,
 	int fd, ret;
 
 	if (mkdir(c->state_dir, 0700) && errno != EEXIST)
-		return spa_reason(why, wlen, -errno, "cannot create %s: %s",
+		return spu_reason(why, wlen, -errno, "cannot create %s: %s",
 				  c->state_dir, strerror(errno));
 	if (spu_path(path, sizeof(path), "%s/borrow.lock", c->state_dir))
 		return -ENAMETOOLONG;
 	fd = spa_lock_file(path, true);
 	if (fd < 0)
-		return spa_reason(why, wlen, fd, "cannot lock %s: %s", path,
+		return spu_reason(why, wlen, fd, "cannot lock %s: %s", path,
 				  strerror(-fd));
 	ret = spu_path(path, sizeof(path), "%s/borrowed", c->state_dir);
 	if (!ret)
@@ -177,7 +177,7 @@ static int send_release(const struct spa_config *c, const struct spa_key *key,
 			spa_warn("%s does not know grant %016llx any more: taken as released",
 				 g->peer, g->id);
 		} else {
-			ret = spa_reason(why, wlen, -EREMOTEIO,
+			ret = spu_reason(why, wlen, -EREMOTEIO,
 					 "%s refused the release of %016llx: %s: %s",
 					 g->peer, g->id, spa_err_name(rep->err_code),
 					 rep->err_text);
@@ -198,8 +198,8 @@ static int give_back(const struct spa_config *c, const struct spa_key *key,
 {
 	int ret;
 
-	if (g->name[0] && c->pool[0] && spa_member_exists(c->pool, g->name)) {
-		ret = spa_member_remove(c->pool, g->name, why, wlen);
+	if (g->name[0] && c->pool[0] && spu_member_exists(c->pool, g->name)) {
+		ret = spu_member_remove(c->pool, g->name, why, wlen);
 		if (ret)
 			return ret;
 		spa_info("member %s of pool %s removed", g->name, c->pool);
@@ -233,15 +233,15 @@ static int take_grant(const struct spa_peer_cfg *p, const struct spa_msg *rep,
 	snprintf(g->traddr, sizeof(g->traddr), "%s", rep->addr);
 	g->trsvcid = rep->port;
 	g->nsid = rep->nsid;
-	spa_uuid_format(rep->uuid, g->uuid);
+	spu_uuid_format(rep->uuid, g->uuid);
 	snprintf(g->name, sizeof(g->name), "rm-%016llx", g->id);
 	if (rep->size != g->size)
-		return spa_reason(why, wlen, -EPROTO,
+		return spu_reason(why, wlen, -EPROTO,
 				  "%s granted %llu bytes, %llu were asked", p->name,
 				  rep->size, g->size);
 	/* Connect only to the address the peer is known at. */
 	if (strcmp(rep->addr, p->addr))
-		return spa_reason(why, wlen, -EPROTO,
+		return spu_reason(why, wlen, -EPROTO,
 				  "%s granted an export at %s, not at its own address %s",
 				  p->name, rep->addr, p->addr);
 	return 0;
@@ -284,7 +284,7 @@ static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
 		  struct spa_grant *g, const struct spa_msg *rep, char *dev,
 		  size_t dlen, char *why, size_t wlen)
 {
-	char domain[SPA_NAME_MAX + 1];
+	char domain[SPU_NAME_MAX + 1];
 	u64 until;
 	int ret;
 
@@ -300,11 +300,11 @@ static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
 		usleep(200000);
 	}
 	if (ret)
-		return spa_reason(why, wlen, ret,
+		return spu_reason(why, wlen, ret,
 				  "connected to %s, but no namespace with uuid %s appeared within %d s",
 				  g->subnqn, g->uuid, SPA_NS_WAIT_MS / 1000);
 	snprintf(domain, sizeof(domain), "remote:%s", g->peer);
-	return spa_member_add(c->pool, g->name, dev, domain, why, wlen);
+	return spu_member_add(c->pool, g->name, dev, domain, why, wlen);
 }
 
 /*
@@ -315,10 +315,10 @@ static int borrow_args_check(const struct spa_config *c, u64 size,
 			     const char *pool_is, char *why, size_t wlen)
 {
 	if (!c->pool[0])
-		return spa_reason(why, wlen, -EINVAL, "no 'pool' in %s: %s",
+		return spu_reason(why, wlen, -EINVAL, "no 'pool' in %s: %s",
 				  c->path, pool_is);
 	if (!size || size % SPA_SIZE_ALIGN || size > SPA_SIZE_MAX)
-		return spa_reason(why, wlen, -EINVAL,
+		return spu_reason(why, wlen, -EINVAL,
 				  "size %llu: a multiple of 4 KiB up to 1 PiB", size);
 	return 0;
 }
@@ -346,13 +346,13 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	if (ret)
 		return ret;
 	/* What a borrow needs here, checked before asking for anything. */
-	if (spu_path(tmp, sizeof(tmp), "%s/%s", spa_sp_root(), c->pool) ||
-	    !spa_exists(tmp))
-		return spa_reason(why, wlen, -ENOENT,
+	if (spu_path(tmp, sizeof(tmp), "%s/%s", spu_configfs_root(), c->pool) ||
+	    !spu_exists(tmp))
+		return spu_reason(why, wlen, -ENOENT,
 				  "pool %s does not exist here (slicepool pool create, or assemble)",
 				  c->pool);
 	if (access(c->nvme_cli, X_OK))
-		return spa_reason(why, wlen, -ENOENT,
+		return spu_reason(why, wlen, -ENOENT,
 				  "cannot run %s (install nvme-cli, or set nvme_cli)",
 				  c->nvme_cli);
 	req = calloc(2, sizeof(*req));
@@ -367,7 +367,7 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	spa_ledger_prune(&l, 64);
 	g = spa_ledger_add(&l);
 	if (!g) {
-		ret = spa_reason(why, wlen, -ENOSPC, "the ledger is full");
+		ret = spu_reason(why, wlen, -ENOSPC, "the ledger is full");
 		goto out;
 	}
 	idx = l.n - 1;
@@ -379,7 +379,7 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	snprintf(g->hostnqn, sizeof(g->hostnqn), "%s", c->hostnqn);
 	ret = save(&l);
 	if (ret) {
-		spa_reason(why, wlen, ret, "cannot write the ledger in %s",
+		spu_reason(why, wlen, ret, "cannot write the ledger in %s",
 			   c->state_dir);
 		goto out;
 	}
@@ -388,7 +388,7 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	ret = call_request(c, key, &p, req, rep, why, wlen);
 	if (ret) {
 		snprintf(tmp, sizeof(tmp), "%s", why);
-		spa_reason(why, wlen, ret,
+		spu_reason(why, wlen, ret,
 			   "%s; if it was granted, the agent gives it back (state requesting)",
 			   tmp);
 		goto out;
@@ -397,7 +397,7 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 	if (rep->type == SPA_ERROR) {
 		g->state = SPA_G_RELEASED;
 		save(&l);
-		ret = spa_reason(why, wlen, 1, "%s refused: %s: %s", p.name,
+		ret = spu_reason(why, wlen, 1, "%s refused: %s: %s", p.name,
 				 spa_err_name(rep->err_code), rep->err_text);
 		goto out;
 	}
@@ -412,18 +412,18 @@ int spa_borrow(const struct spa_config *c, const struct spa_key *key,
 		snprintf(tmp, sizeof(tmp), "%s", why);
 		g = &l.g[idx];
 		if (give_back(c, key, &l, g, why, wlen))
-			spa_reason(why, wlen, ret,
+			spu_reason(why, wlen, ret,
 				   "%s; giving grant %016llx back failed too (the agent retries): %s",
 				   tmp, g->id, why);
 		else
-			spa_reason(why, wlen, ret, "%s; grant %016llx given back",
+			spu_reason(why, wlen, ret, "%s; grant %016llx given back",
 				   tmp, g->id);
 		goto out;
 	}
 	g = &l.g[idx];
 	g->state = SPA_G_ACTIVE;
 	ret = save(&l);
-	spa_format_size(size, sz, sizeof(sz));
+	spu_format_size(size, true, sz, sizeof(sz));
 	spa_info("borrowed %s from %s: grant %016llx, %s as %s, member %s of pool %s in domain remote:%s",
 		 sz, p.name, g->id, g->subnqn, dev, g->name, c->pool, p.name);
 	if (out)
@@ -461,7 +461,7 @@ static void probe(const struct spa_config *c, const struct spa_key *key,
 	char why[256], sz[32];
 
 	memset(cand, 0, sizeof(*cand));
-	spa_strcpy(cand->name, sizeof(cand->name), p->name);
+	spu_strcpy(cand->name, sizeof(cand->name), p->name);
 	if (spa_health_down(h, p->name, spa_now_ms(), why, sizeof(why))) {
 		append(list, llen, "%s", why);
 		return;
@@ -480,7 +480,7 @@ static void probe(const struct spa_config *c, const struct spa_key *key,
 	cand->usable = true;
 	cand->lendable = rep->free;
 	cand->grants = rep->grants;
-	spa_format_size(rep->free, sz, sizeof(sz));
+	spu_format_size(rep->free, true, sz, sizeof(sz));
 	append(list, llen, "%s: up, lendable %s, %u grant(s)", p->name, sz,
 	       rep->grants);
 }
@@ -496,7 +496,7 @@ int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
 	unsigned int i, n, fit;
 	int ret = 1;
 
-	spa_format_size(size, sz, sizeof(sz));
+	spu_format_size(size, true, sz, sizeof(sz));
 	t = calloc(1, sizeof(*t));
 	h = calloc(1, sizeof(*h));
 	req = calloc(2, sizeof(*req));
@@ -515,9 +515,9 @@ int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
 	spa_peers_destroy(t);
 	fit = spa_choose_peers(cand, n, size);
 	if (!n)
-		spa_reason(why, wlen, 1, "no peer is known (configure one)");
+		spu_reason(why, wlen, 1, "no peer is known (configure one)");
 	else if (!fit)
-		spa_reason(why, wlen, 1, "no peer can lend %s now: %s", sz, list);
+		spu_reason(why, wlen, 1, "no peer can lend %s now: %s", sz, list);
 	for (i = 0; i < fit; i++) {
 		spa_info("asking %s for %s (%s)", cand[i].name, sz, list);
 		ret = spa_borrow(c, key, cand[i].name, size, out, why, wlen);
@@ -544,13 +544,13 @@ int spa_giveback(const struct spa_config *c, const struct spa_key *key,
 		return fd;
 	g = grant_id ? spa_ledger_find(&l, grant_id) : NULL;
 	if (!g) {
-		ret = spa_reason(why, wlen, -ENOENT, "no borrowed grant %016llx",
+		ret = spu_reason(why, wlen, -ENOENT, "no borrowed grant %016llx",
 				 grant_id);
 	} else if (g->state == SPA_G_RELEASED) {
 		spa_info("grant %016llx was already given back", grant_id);
 		ret = 0;
 	} else if (g->state == SPA_G_REQUESTING) {
-		ret = spa_reason(why, wlen, -EBUSY,
+		ret = spu_reason(why, wlen, -EBUSY,
 				 "grant %016llx is still being requested", grant_id);
 	} else {
 		ret = give_back(c, key, &l, g, why, wlen);
@@ -628,11 +628,11 @@ static u64 sp_attr(const char *pool, const char *m, const char *attr)
 
 	if (m)
 		ret = spu_path(path, sizeof(path), "%s/%s/members/%s/%s",
-			       spa_sp_root(), pool, m, attr);
+			       spu_configfs_root(), pool, m, attr);
 	else
-		ret = spu_path(path, sizeof(path), "%s/%s/%s", spa_sp_root(),
+		ret = spu_path(path, sizeof(path), "%s/%s/%s", spu_configfs_root(),
 			       pool, attr);
-	if (ret || spa_read_u64(path, &v))
+	if (ret || spu_read_u64(path, &v))
 		return 0;
 	return v;
 }
@@ -663,7 +663,7 @@ static int wait_size(const struct spa_grant *g, const char *dev, u64 size,
 		}
 		usleep(100000);
 	}
-	return spa_reason(why, wlen, -ETIMEDOUT,
+	return spu_reason(why, wlen, -ETIMEDOUT,
 			  "%s grew grant %016llx to %llu bytes, but %s still shows %llu bytes after %u s: member %s was not grown, the ledger still says %llu bytes (run resize again with the same size to finish)",
 			  g->peer, g->id, size, dev, have,
 			  SPA_RESIZE_WAIT_MS / 1000, g->name, g->size);
@@ -677,23 +677,23 @@ static int resize_check(const struct spa_config *c, const struct spa_grant *g,
 	char path[PATH_MAX];
 
 	if (!g)
-		return spa_reason(why, wlen, -ENOENT,
+		return spu_reason(why, wlen, -ENOENT,
 				  "no borrowed grant %016llx", grant_id);
 	if (g->state != SPA_G_ACTIVE)
-		return spa_reason(why, wlen, -EBUSY,
+		return spu_reason(why, wlen, -EBUSY,
 				  "grant %016llx is %s: only an active grant can be resized",
 				  grant_id, spa_gstate_name(g->state));
-	if (!spa_member_exists(c->pool, g->name))
-		return spa_reason(why, wlen, -ENOENT,
+	if (!spu_member_exists(c->pool, g->name))
+		return spu_reason(why, wlen, -ENOENT,
 				  "grant %016llx: member %s of pool %s is missing",
 				  grant_id, g->name, c->pool);
 	if (spu_path(path, sizeof(path), "%s/%s/members/%s/revalidate_size",
-		     spa_sp_root(), c->pool, g->name) || !spa_exists(path))
-		return spa_reason(why, wlen, -EOPNOTSUPP,
+		     spu_configfs_root(), c->pool, g->name) || !spu_exists(path))
+		return spu_reason(why, wlen, -EOPNOTSUPP,
 				  "dm-slicepool cannot grow member %s (no %s: a module from before members could grow); nothing was asked",
 				  g->name, path);
 	if (spa_nvme_find_ns(g->subnqn, g->uuid, dev, dlen))
-		return spa_reason(why, wlen, -ENODEV,
+		return spu_reason(why, wlen, -ENODEV,
 				  "grant %016llx: no namespace of %s with uuid %s is connected",
 				  grant_id, g->subnqn, g->uuid);
 	return 0;
@@ -724,19 +724,19 @@ static int send_resize(const struct spa_config *c, const struct spa_key *key,
 	ret = call_peer(c, key, &p, req, rep, why, wlen);
 	if (ret) {
 		snprintf(tmp, sizeof(tmp), "%s", why);
-		spa_reason(why, wlen, ret,
+		spu_reason(why, wlen, ret,
 			   "%s; nothing changed here (if %s grew the grant, resize again with the same size to finish)",
 			   tmp, g->peer);
 	} else if (rep->type == SPA_ERROR &&
 		   rep->err_code == SPA_ERR_UNKNOWN_VERB) {
-		ret = spa_reason(why, wlen, 1,
+		ret = spu_reason(why, wlen, 1,
 				 "%s does not know the resize request (%s: a slicepool-agent from before resize); nothing changed",
 				 g->peer, rep->err_text);
 	} else if (rep->type == SPA_ERROR) {
-		ret = spa_reason(why, wlen, 1, "%s refused: %s: %s", g->peer,
+		ret = spu_reason(why, wlen, 1, "%s refused: %s: %s", g->peer,
 				 spa_err_name(rep->err_code), rep->err_text);
 	} else if (rep->grant_id != g->id || rep->size != size) {
-		ret = spa_reason(why, wlen, -EPROTO,
+		ret = spu_reason(why, wlen, -EPROTO,
 				 "%s answered grant %016llx of %llu bytes, %016llx of %llu bytes was asked",
 				 g->peer, rep->grant_id, rep->size, g->id, size);
 	}
@@ -770,8 +770,8 @@ int spa_resize(const struct spa_config *c, const struct spa_key *key,
 	r.slice_bytes = sp_attr(c->pool, NULL, "slice_mb") << 20;
 	r.total_before = sp_attr(c->pool, g->name, "total_slices");
 	r.free_before = sp_attr(c->pool, g->name, "free_slices");
-	spa_format_size(g->size, a, sizeof(a));
-	spa_format_size(size, b, sizeof(b));
+	spu_format_size(g->size, true, a, sizeof(a));
+	spu_format_size(size, true, b, sizeof(b));
 	spa_info("asking %s to grow grant %016llx from %s to %s", g->peer,
 		 g->id, a, b);
 	ret = send_resize(c, key, g, size, why, wlen);
@@ -786,13 +786,13 @@ int spa_resize(const struct spa_config *c, const struct spa_key *key,
 		 r.rescanned ? "after a rescan" :
 		 "nvmet's namespace-attribute notice");
 	if (spu_path(path, sizeof(path), "%s/%s/members/%s/revalidate_size",
-		     spa_sp_root(), c->pool, g->name)) {
+		     spu_configfs_root(), c->pool, g->name)) {
 		ret = -ENAMETOOLONG;
 		goto out;
 	}
-	ret = spa_write_file(path, "1");
+	ret = spu_write_file(path, "1");
 	if (ret) {
-		spa_reason(why, wlen, ret,
+		spu_reason(why, wlen, ret,
 			   "member %s of pool %s refused to grow to %s (%s: %s; see dmesg); the ledger still says %s (resize again with the same size to finish)",
 			   g->name, c->pool, r.dev, path, strerror(-ret), a);
 		goto out;
@@ -815,7 +815,7 @@ int spa_resize(const struct spa_config *c, const struct spa_key *key,
 	g->size = size;
 	ret = save(&l);
 	if (ret) {
-		spa_reason(why, wlen, ret,
+		spu_reason(why, wlen, ret,
 			   "member %s grew, but the ledger in %s cannot be written (resize again with the same size to record it)",
 			   g->name, c->state_dir);
 		goto out;

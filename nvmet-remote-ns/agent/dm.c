@@ -65,8 +65,8 @@ static void table_params(char *buf, size_t len, const char *pool,
 static int make_dev(const char *pool, const char *vol, bool aside,
 		    const char *uuid, u64 sectors, char *why, size_t wlen)
 {
-	char dmuuid[64], name[2 * SPA_NAME_MAX + 16];
-	char params[2 * SPA_NAME_MAX + 2];
+	char dmuuid[64], name[2 * SPU_NAME_MAX + 16];
+	char params[2 * SPU_NAME_MAX + 2];
 	int ret;
 
 	dm_name(pool, vol, aside, name, sizeof(name));
@@ -97,7 +97,7 @@ int spa_dm_create_aside(const char *pool, const char *vol, const char *uuid,
 int spa_dm_reload(const char *pool, const char *vol, u64 sectors, char *why,
 		  size_t wlen)
 {
-	char name[2 * SPA_NAME_MAX + 16], params[2 * SPA_NAME_MAX + 2];
+	char name[2 * SPU_NAME_MAX + 16], params[2 * SPU_NAME_MAX + 2];
 	int ret;
 
 	dm_name(pool, vol, false, name, sizeof(name));
@@ -113,7 +113,7 @@ int spa_dm_reload(const char *pool, const char *vol, u64 sectors, char *why,
 
 static int exists(const char *pool, const char *vol, bool aside)
 {
-	char name[2 * SPA_NAME_MAX + 16];
+	char name[2 * SPU_NAME_MAX + 16];
 	int ret;
 
 	dm_name(pool, vol, aside, name, sizeof(name));
@@ -131,7 +131,7 @@ int spa_dm_exists(const char *pool, const char *vol)
 static int remove_dev(const char *pool, const char *vol, bool aside,
 		      char *why, size_t wlen)
 {
-	char name[2 * SPA_NAME_MAX + 16];
+	char name[2 * SPU_NAME_MAX + 16];
 	int ret;
 
 	if (exists(pool, vol, aside) == 0)

@@ -86,10 +86,10 @@ int spa_health_down(const struct spa_health *h, const char *peer,
 	if (!e || e->health != SPA_H_DOWN)
 		return 0;
 	if (e->heard_ms && e->heard_ms <= now_ms)
-		return spa_reason(why, wlen, 1,
+		return spu_reason(why, wlen, 1,
 				  "peer %s is down: not heard for %llu s (heartbeat_timeout %u s); it is excluded from new grants until it is heard again",
 				  peer, (now_ms - e->heard_ms) / 1000, h->timeout);
-	return spa_reason(why, wlen, 1,
+	return spu_reason(why, wlen, 1,
 			  "peer %s is down: never heard since the agent started (heartbeat_timeout %u s); it is excluded from new grants until it is heard",
 			  peer, h->timeout);
 }

@@ -118,7 +118,7 @@ int spa_run(const char *const argv[], unsigned int timeout_s, char *out,
 int spa_nvme_connect(const struct spa_config *c, const char *traddr,
 		     u16 trsvcid, const char *subnqn, char *why, size_t wlen)
 {
-	char svc[8], hostnqn[SPA_NQN_MAX + 16], hostid[SPA_UUID_STR + 16];
+	char svc[8], hostnqn[SPA_NQN_MAX + 16], hostid[SPU_UUID_STR + 16];
 	char tmo[32], delay[32], out[512];
 	const char *argv[16];
 	unsigned int n = 0;
@@ -126,7 +126,7 @@ int spa_nvme_connect(const struct spa_config *c, const char *traddr,
 
 	if (!spa_valid_addr(traddr) || !spa_valid_nqn(subnqn) || !trsvcid ||
 	    !spa_valid_nqn(c->hostnqn))
-		return spa_reason(why, wlen, -EINVAL, "refusing to connect: bad address or NQN");
+		return spu_reason(why, wlen, -EINVAL, "refusing to connect: bad address or NQN");
 	snprintf(svc, sizeof(svc), "%u", trsvcid);
 	snprintf(hostnqn, sizeof(hostnqn), "--hostnqn=%s", c->hostnqn);
 	snprintf(tmo, sizeof(tmo), "--ctrl-loss-tmo=%d", c->ctrl_loss_tmo);
@@ -151,7 +151,7 @@ int spa_nvme_connect(const struct spa_config *c, const char *traddr,
 	argv[n] = NULL;
 	ret = spa_run(argv, 60, out, sizeof(out));
 	if (ret)
-		return spa_reason(why, wlen, ret < 0 ? ret : -EIO,
+		return spu_reason(why, wlen, ret < 0 ? ret : -EIO,
 				  "nvme connect to %s:%s %s failed (%s): %s",
 				  traddr, svc, subnqn,
 				  ret < 0 ? strerror(-ret) : "non-zero exit",
@@ -173,12 +173,12 @@ int spa_nvme_disconnect(const struct spa_config *c, const char *subnqn,
 	argv[4] = NULL;
 
 	if (!spa_valid_nqn(subnqn))
-		return spa_reason(why, wlen, -EINVAL, "bad NQN");
+		return spu_reason(why, wlen, -EINVAL, "bad NQN");
 	if (!spa_nvme_connected(subnqn))
 		return 0;
 	ret = spa_run(argv, 60, out, sizeof(out));
 	if (ret || spa_nvme_connected(subnqn))
-		return spa_reason(why, wlen, ret < 0 ? ret : -EIO,
+		return spu_reason(why, wlen, ret < 0 ? ret : -EIO,
 				  "nvme disconnect %s failed: %s", subnqn,
 				  out[0] ? out : "still connected");
 	return 0;
@@ -207,25 +207,25 @@ int spa_nvme_find_ns(const char *subnqn, const char *uuid, char *dev,
 	size_t n, i;
 	int ret = -ENOENT;
 
-	if (spu_path(path, sizeof(path), "%s/block", spa_sysfs_root()) ||
-	    spa_list_dir(path, &names, &n))
+	if (spu_path(path, sizeof(path), "%s/block", spu_sysfs_root()) ||
+	    spu_list(path, false, &names, &n))
 		return -ENOENT;
 	for (i = 0; i < n && ret; i++) {
 		if (!nvme_ns_name(names[i]))
 			continue;
 		if (spu_path(path, sizeof(path), "%s/block/%s/device/subsysnqn",
-			     spa_sysfs_root(), names[i]) ||
-		    spa_read_file(path, val, sizeof(val)) || strcmp(val, subnqn))
+			     spu_sysfs_root(), names[i]) ||
+		    spu_read_buf(path, val, sizeof(val)) || strcmp(val, subnqn))
 			continue;
 		if (spu_path(path, sizeof(path), "%s/block/%s/uuid",
-			     spa_sysfs_root(), names[i]) ||
-		    spa_read_file(path, val, sizeof(val)) ||
+			     spu_sysfs_root(), names[i]) ||
+		    spu_read_buf(path, val, sizeof(val)) ||
 		    strcasecmp(val, uuid))
 			continue;
 		snprintf(dev, len, "/dev/%s", names[i]);
 		ret = 0;
 	}
-	spa_free_list(names, n);
+	spu_free_list(names, n);
 	return ret;
 }
 
@@ -242,21 +242,21 @@ static unsigned int walk_ctrls(const char *subnqn,
 	char **names;
 	size_t n, i;
 
-	if (spu_path(dir, sizeof(dir), "%s/class/nvme", spa_sysfs_root()) ||
-	    spa_list_dir(dir, &names, &n))
+	if (spu_path(dir, sizeof(dir), "%s/class/nvme", spu_sysfs_root()) ||
+	    spu_list(dir, false, &names, &n))
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (spu_path(dir, sizeof(dir), "%s/class/nvme/%s",
-			     spa_sysfs_root(), names[i]))
+			     spu_sysfs_root(), names[i]))
 			continue;
 		snprintf(path, sizeof(path), "%s/subsysnqn", dir);
-		if (spa_read_file(path, val, sizeof(val)) || strcmp(val, subnqn))
+		if (spu_read_buf(path, val, sizeof(val)) || strcmp(val, subnqn))
 			continue;
 		seen++;
 		if (fn(dir, arg))
 			break;
 	}
-	spa_free_list(names, n);
+	spu_free_list(names, n);
 	return seen;
 }
 
@@ -279,7 +279,7 @@ static bool rescan_one(const char *dir, void *arg)
 	unsigned int *asked = arg;
 
 	snprintf(path, sizeof(path), "%s/rescan_controller", dir);
-	if (spa_exists(path) && !spa_write_file(path, "1"))
+	if (spu_exists(path) && !spu_write_file(path, "1"))
 		(*asked)++;
 	return false;
 }
@@ -301,9 +301,9 @@ int spa_blockdev_bytes(const char *dev, u64 *bytes)
 
 	name = name ? name + 1 : dev;
 	if (!name[0] || spu_path(path, sizeof(path), "%s/block/%s/size",
-				 spa_sysfs_root(), name))
+				 spu_sysfs_root(), name))
 		return -EINVAL;
-	ret = spa_read_u64(path, &sectors);
+	ret = spu_read_u64(path, &sectors);
 	if (ret)
 		return ret;
 	*bytes = sectors << 9;

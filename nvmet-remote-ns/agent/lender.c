@@ -87,14 +87,14 @@ static int zero_range(const char *dev, u64 off, u64 len, char *why,
 }
 
 static int real_vol_create(void *ctx, const char *pool, const char *vol,
-			   u64 size, char uuid[SPA_UUID_STR], char *why,
+			   u64 size, char uuid[SPU_UUID_STR], char *why,
 			   size_t wlen)
 {
 	char dev[PATH_MAX];
 	int ret;
 
 	(void)ctx;
-	ret = spa_vol_make(pool, vol, size, uuid, why, wlen);
+	ret = spu_vol_make(pool, vol, size, uuid, why, wlen);
 	if (ret)
 		return ret;
 	ret = spa_dm_create(pool, vol, uuid, size >> 9, why, wlen);
@@ -107,18 +107,18 @@ static int real_vol_create(void *ctx, const char *pool, const char *vol,
 	return 0;
 undo:
 	spa_dm_remove(pool, vol, NULL, 0);
-	spa_vol_destroy(pool, vol, NULL, 0);
+	spu_vol_destroy(pool, vol, NULL, 0);
 	return ret;
 }
 
 static int real_vol_restore(void *ctx, const char *pool, const char *vol,
 			    u64 size, char *why, size_t wlen)
 {
-	char path[PATH_MAX], uuid[SPA_UUID_STR];
+	char path[PATH_MAX], uuid[SPU_UUID_STR];
 	int ret;
 
 	(void)ctx;
-	ret = spa_vol_bind(pool, vol, why, wlen);
+	ret = spu_vol_bind(pool, vol, why, wlen);
 	if (!ret)	/* left by a crash while growing */
 		ret = spa_dm_remove_aside(pool, vol, why, wlen);
 	if (ret)
@@ -129,9 +129,9 @@ static int real_vol_restore(void *ctx, const char *pool, const char *vol,
 	if (ret < 0)
 		return ret;
 	if (spu_path(path, sizeof(path), "%s/%s/volumes/%s/uuid",
-		     spa_sp_root(), pool, vol) ||
-	    spa_read_file(path, uuid, sizeof(uuid)) ||
-	    !spa_valid_uuid_str(uuid)) {
+		     spu_configfs_root(), pool, vol) ||
+	    spu_read_buf(path, uuid, sizeof(uuid)) ||
+	    !spu_valid_uuid(uuid)) {
 		snprintf(why, wlen, "volume %s/%s has no uuid", pool, vol);
 		return -EINVAL;
 	}
@@ -149,14 +149,14 @@ static int real_vol_delete(void *ctx, const char *pool, const char *vol,
 		ret = spa_dm_remove(pool, vol, why, wlen);
 	if (ret)
 		return ret;
-	return spa_vol_destroy(pool, vol, why, wlen);
+	return spu_vol_destroy(pool, vol, why, wlen);
 }
 
 static int real_vol_list(void *ctx, const char *pool, const char *prefix,
 			 char ***names, size_t *count)
 {
 	(void)ctx;
-	return spa_vol_list(pool, prefix, names, count);
+	return spu_vol_list(pool, prefix, names, count);
 }
 
 static int real_export(void *ctx, const struct spa_export *e, char *why,
@@ -190,7 +190,7 @@ static int real_vol_set_size(void *ctx, const char *pool, const char *vol,
 			     u64 size, char *why, size_t wlen)
 {
 	(void)ctx;
-	return spa_vol_set_size(pool, vol, size, why, wlen);
+	return spu_vol_set_size(pool, vol, size, why, wlen);
 }
 
 static int real_dm_resize(void *ctx, const char *pool, const char *vol,
@@ -360,7 +360,7 @@ static void fill_grant(struct spa_lender *l, const struct spa_grant *g,
 	rep->grant_id = g->id;
 	snprintf(rep->subnqn, sizeof(rep->subnqn), "%s", g->subnqn);
 	rep->nsid = g->nsid;
-	spa_uuid_parse(g->uuid, rep->uuid);
+	spu_uuid_parse(g->uuid, rep->uuid);
 	if (l->cfg->export2_port && req->max_paths >= 2) {
 		rep->fields |= SPA_F(SPA_T_PATH);
 		rep->nr_paths = 1;
@@ -412,8 +412,8 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 			const char *from, struct spa_msg *rep)
 {
 	const struct spa_backend *be = l->be;
-	char why[512], sz[32], vol[SPA_NAME_MAX + 1];
-	char subnqn[SPA_NQN_MAX + 1], uuid[SPA_UUID_STR];
+	char why[512], sz[32], vol[SPU_NAME_MAX + 1];
+	char subnqn[SPA_NQN_MAX + 1], uuid[SPU_UUID_STR];
 	char standby[SPA_ADDR_MAX + 24];
 	struct spa_export e;
 	struct spa_grant *g;
@@ -421,7 +421,7 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	size_t i;
 	int ret;
 
-	spa_format_size(req->size, sz, sizeof(sz));
+	spu_format_size(req->size, true, sz, sizeof(sz));
 	pthread_mutex_lock(&l->lock);
 	if (!l->cfg->lend) {
 		spa_msg_error(rep, SPA_ERR_NOT_LENDING,
@@ -669,8 +669,8 @@ static int settle(struct spa_lender *l, struct spa_grant *g, char *why,
 		ret = roll_back(l, g, why, wlen);
 	if (ret)
 		return ret;
-	spa_format_size(g->size, a, sizeof(a));
-	spa_format_size(g->resize_to, b, sizeof(b));
+	spu_format_size(g->size, true, a, sizeof(a));
+	spu_format_size(g->resize_to, true, b, sizeof(b));
 	spa_info("grant %016llx of %s: the resize from %s to %s was rolled back: volume %s/%s is %s again",
 		 g->id, g->peer, a, b, l->cfg->pool, g->name, a);
 	g->state = SPA_G_ACTIVE;
@@ -696,7 +696,7 @@ void spa_lender_resize(struct spa_lender *l, const struct spa_msg *req,
 	bool undone;
 	int ret;
 
-	spa_format_size(req->size, sz, sizeof(sz));
+	spu_format_size(req->size, true, sz, sizeof(sz));
 	pthread_mutex_lock(&l->lock);
 	if (!l->cfg->lend) {
 		spa_msg_error(rep, SPA_ERR_NOT_LENDING,
@@ -730,7 +730,7 @@ void spa_lender_resize(struct spa_lender *l, const struct spa_msg *req,
 			      id, spa_gstate_name(g->state));
 		goto refused;
 	}
-	spa_format_size(g->size, old_sz, sizeof(old_sz));
+	spu_format_size(g->size, true, old_sz, sizeof(old_sz));
 	if (req->size % 512 || req->size > SPA_SIZE_MAX) {
 		spa_msg_error(rep, SPA_ERR_BAD_VALUE,
 			      "size %llu: a multiple of 512 bytes up to %llu",
@@ -787,7 +787,7 @@ void spa_lender_resize(struct spa_lender *l, const struct spa_msg *req,
 		g->bytes = old_bytes;
 		g->state = SPA_G_RESIZING;
 		g->resize_to = req->size;
-		ret = spa_reason(why, sizeof(why), -EIO,
+		ret = spu_reason(why, sizeof(why), -EIO,
 				 "cannot write the ledger");
 		undone = !roll_back(l, g, undo, sizeof(undo));
 	}
@@ -915,7 +915,7 @@ int spa_lender_reconcile(struct spa_lender *l)
 	if (ret) {
 		spa_err("reconcile: cannot list nvmet subsystems: %s",
 			strerror(-ret));
-		spa_free_list(vols, nv);
+		spu_free_list(vols, nv);
 		pthread_mutex_unlock(&l->lock);
 		return ret;
 	}
@@ -998,8 +998,8 @@ int spa_lender_reconcile(struct spa_lender *l)
 			}
 		}
 	}
-	spa_free_list(vols, nv);
-	spa_free_list(subs, ns);
+	spu_free_list(vols, nv);
+	spu_free_list(subs, ns);
 	if (l->ledger.existed || l->ledger.n)
 		save(l);
 	recount(l);

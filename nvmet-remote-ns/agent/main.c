@@ -121,7 +121,7 @@ static int cmd_remote(const struct spa_config *c, const struct spa_key *k,
 	}
 	ret = ask(c, k, peer, req, rep);
 	if (!ret && req->type == SPA_HEARTBEAT) {
-		spa_format_size(rep->free, sz, sizeof(sz));
+		spu_format_size(rep->free, true, sz, sizeof(sz));
 		printf("peer %s up: lendable %llu bytes (%s), %u grant(s) lent\n",
 		       rep->node, rep->free, sz, rep->grants);
 	} else if (!ret) {
@@ -154,7 +154,7 @@ static void print_health(const struct spa_health *h, const char *name,
 			printf("down (never heard; excluded from new grants)\n");
 		return;
 	}
-	spa_format_size(e->lendable, sz, sizeof(sz));
+	spu_format_size(e->lendable, true, sz, sizeof(sz));
 	printf("up (heard %llu s ago; lendable %llu bytes (%s), %u grant(s))\n",
 	       e->heard_ms <= now ? (now - e->heard_ms) / 1000 : 0,
 	       e->lendable, sz, e->grants);
@@ -207,7 +207,7 @@ static int cmd_status(const struct spa_config *c)
 		printf("%s:\n", pass ? "borrowed" : "lent");
 		for (i = 0; i < l.n; i++) {
 			g = &l.g[i];
-			spa_format_size(g->size, sz, sizeof(sz));
+			spu_format_size(g->size, true, sz, sizeof(sz));
 			printf("  %016llx %-10s %s %-8s %-9s %s %s %s\n", g->id,
 			       spa_gstate_name(g->state), pass ? "from" : "to",
 			       g->peer, sz, pass ? "member" : "volume",
@@ -234,8 +234,14 @@ static int grant_arg(const char *s, u64 *id)
 /* SIZE of borrow and resize; false (with the usage error) if it is bad. */
 static bool parse_size_arg(const char *s, u64 *size)
 {
-	if (spa_parse_size(s, size) || !*size || *size % SPA_SIZE_ALIGN ||
-	    *size > SPA_SIZE_MAX) {
+	int ret = spu_parse_size(s, SPU_SIZE_MAX, size);
+
+	if (ret) {
+		fprintf(stderr, "slicepool-agent: SIZE '%s' %s\n", s,
+			spu_size_why(ret));
+		return false;
+	}
+	if (!*size || *size % SPA_SIZE_ALIGN || *size > SPA_SIZE_MAX) {
 		fprintf(stderr,
 			"slicepool-agent: SIZE '%s': a multiple of 4 KiB up to 1 PiB, with an optional K, M, G or T\n",
 			s);

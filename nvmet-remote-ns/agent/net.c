@@ -85,16 +85,16 @@ int spa_listen(const char *addr, u16 port, u16 *bound, char *why,
 	int fd, one = 1, ret;
 
 	if (sockaddr_of(addr, port, &ss, &len))
-		return spa_reason(why, wlen, -EINVAL, "bad listen address %s", addr);
+		return spu_reason(why, wlen, -EINVAL, "bad listen address %s", addr);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    0);
 	if (fd < 0)
-		return spa_reason(why, wlen, -errno, "socket: %s", strerror(errno));
+		return spu_reason(why, wlen, -errno, "socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 32)) {
 		ret = -errno;
 		close(fd);
-		return spa_reason(why, wlen, ret, "cannot listen on %s:%u: %s",
+		return spu_reason(why, wlen, ret, "cannot listen on %s:%u: %s",
 				  addr, port, strerror(-ret));
 	}
 	len = sizeof(ss);
@@ -172,13 +172,13 @@ static bool conn_read(struct spa_agent *a, struct conn *c, u8 *out)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return false;
 		if (n < 0) {
-			spa_refuse(c->from, "receive error: %s", strerror(errno));
+			spu_refuse(c->from, "receive error: %s", strerror(errno));
 			conn_close(c);
 			return true;
 		}
 		if (!n) {
 			if (c->have)
-				spa_refuse(c->from,
+				spu_refuse(c->from,
 					   "truncated: connection closed after %zu of %zu bytes",
 					   c->have, c->need);
 			conn_close(c);
@@ -190,7 +190,7 @@ static bool conn_read(struct spa_agent *a, struct conn *c, u8 *out)
 		if (c->need == SPA_PREFIX_LEN) {
 			if (spa_check_prefix(c->buf, c->have, &flen, why,
 					     sizeof(why))) {
-				spa_refuse(c->from, "%s", why);
+				spu_refuse(c->from, "%s", why);
 				conn_close(c);
 				return true;
 			}
@@ -220,7 +220,7 @@ static void do_accept(int lfd, struct conn *conns)
 			if (conns[i].fd < 0)
 				break;
 		if (i == SPA_CONN_MAX) {
-			spa_refuse(from, "%d connections already open",
+			spu_refuse(from, "%d connections already open",
 				   SPA_CONN_MAX);
 			close(fd);
 			continue;
@@ -313,7 +313,7 @@ int spa_serve(struct spa_agent *a, int lfd, int sigfd)
 		for (i = 0; i < SPA_CONN_MAX; i++) {
 			if (conns[i].fd < 0 || conns[i].deadline > now)
 				continue;
-			spa_refuse(conns[i].from,
+			spu_refuse(conns[i].from,
 				   "timed out after %d ms with %zu of %zu bytes",
 				   SPA_RECV_TIMEOUT_MS, conns[i].have,
 				   conns[i].need);
@@ -359,11 +359,11 @@ static int connect_to(const char *addr, u16 port, unsigned int timeout_s,
 	int fd, err = 0, ret;
 
 	if (sockaddr_of(addr, port, &ss, &len))
-		return spa_reason(why, wlen, -EINVAL, "bad address %s", addr);
+		return spu_reason(why, wlen, -EINVAL, "bad address %s", addr);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    0);
 	if (fd < 0)
-		return spa_reason(why, wlen, -errno, "socket: %s", strerror(errno));
+		return spu_reason(why, wlen, -errno, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
 		ret = -errno;
 		goto fail;
@@ -385,7 +385,7 @@ static int connect_to(const char *addr, u16 port, unsigned int timeout_s,
 	return fd;
 fail:
 	close(fd);
-	return spa_reason(why, wlen, ret, "cannot connect to %s:%u: %s", addr,
+	return spu_reason(why, wlen, ret, "cannot connect to %s:%u: %s", addr,
 			  port, strerror(-ret));
 }
 
@@ -402,7 +402,7 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 
 	buf = malloc(SPA_FRAME_MAX);
 	if (!buf)
-		return spa_reason(why, wlen, -ENOMEM, "out of memory");
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
 	snprintf(req->to, sizeof(req->to), "%s", peer_name);
 	req->fields |= SPA_F(SPA_T_TO);
 	ret = spa_encode(req, buf, SPA_FRAME_MAX, &len, tmp, sizeof(tmp));
@@ -410,7 +410,7 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 		ret = spa_seal(key, buf, len);
 	if (ret) {
 		free(buf);
-		return spa_reason(why, wlen, ret, "cannot encode the %s: %s",
+		return spu_reason(why, wlen, ret, "cannot encode the %s: %s",
 				  spa_type_name(req->type), tmp);
 	}
 	fd = connect_to(addr, port, c->io_timeout, why, wlen);
@@ -420,49 +420,49 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 	}
 	ret = send_all(fd, buf, len);
 	if (ret) {
-		spa_reason(why, wlen, ret, "cannot send to %s (%s:%u): %s",
+		spu_reason(why, wlen, ret, "cannot send to %s (%s:%u): %s",
 			   peer_name, addr, port, strerror(-ret));
 		goto out;
 	}
 	ret = recv_all(fd, buf, SPA_PREFIX_LEN, &got);
 	if (ret == -ECONNRESET && !got) {
-		spa_reason(why, wlen, ret,
+		spu_reason(why, wlen, ret,
 			   "%s (%s:%u) closed the connection without a reply: it refuses what it cannot authenticate (is the key the same on both nodes? see its log)",
 			   peer_name, addr, port);
 		goto out;
 	}
 	if (ret) {
-		spa_reason(why, wlen, ret, "no reply from %s (%s:%u): %s",
+		spu_reason(why, wlen, ret, "no reply from %s (%s:%u): %s",
 			   peer_name, addr, port,
 			   ret == -EAGAIN ? "timed out" : strerror(-ret));
 		goto out;
 	}
 	ret = spa_check_prefix(buf, got, &flen, tmp, sizeof(tmp));
 	if (ret) {
-		spa_reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
+		spu_reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
 		goto out;
 	}
 	ret = recv_all(fd, buf + SPA_PREFIX_LEN, flen - SPA_PREFIX_LEN, &got);
 	if (ret) {
-		spa_reason(why, wlen, ret, "truncated reply from %s: %s", peer_name,
+		spu_reason(why, wlen, ret, "truncated reply from %s: %s", peer_name,
 			   ret == -EAGAIN ? "timed out" : strerror(-ret));
 		goto out;
 	}
 	if (!spa_verify(key, buf, flen)) {
-		ret = spa_reason(why, wlen, -SPA_E_MAC,
+		ret = spu_reason(why, wlen, -SPA_E_MAC,
 				 "the reply of %s failed authentication (another key?)",
 				 peer_name);
 		goto out;
 	}
 	ret = spa_decode(buf, flen, rep, tmp, sizeof(tmp));
 	if (ret) {
-		spa_reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
+		spu_reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
 		goto out;
 	}
 	if (memcmp(rep->reply_to, req->nonce, SPA_NONCE_LEN) ||
 	    strcmp(rep->node, peer_name) ||
 	    (rep->type != (req->type | SPA_REPLY) && rep->type != SPA_ERROR)) {
-		ret = spa_reason(why, wlen, -SPA_E_FIELD,
+		ret = spu_reason(why, wlen, -SPA_E_FIELD,
 				 "the reply (a %s from %s) does not answer this %s to %s",
 				 spa_type_name(rep->type), rep->node,
 				 spa_type_name(req->type), peer_name);
@@ -471,7 +471,7 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 	ret = spa_window_check((u64)c->max_skew * 1000, rep->ts_ms,
 			       spa_now_ms(), tmp, sizeof(tmp));
 	if (ret)
-		spa_reason(why, wlen, ret, "reply of %s: %s (are the clocks in sync?)",
+		spu_reason(why, wlen, ret, "reply of %s: %s (are the clocks in sync?)",
 			   peer_name, tmp);
 out:
 	close(fd);

@@ -75,7 +75,7 @@ int spa_peers_learn(struct spa_peers *t, const char *name, const char *addr,
 	p = find(t, name);
 	if (p && p->configured) {
 		if (strcmp(p->addr, addr) || p->port != port)
-			ret = spa_reason(why, wlen, -EPERM,
+			ret = spu_reason(why, wlen, -EPERM,
 					 "peer %s is configured at %s:%u, not %s:%u",
 					 name, p->addr, p->port, addr, port);
 		goto out;
@@ -85,7 +85,7 @@ int spa_peers_learn(struct spa_peers *t, const char *name, const char *addr,
 			goto out;
 	} else {
 		if (t->n >= SPA_PEERS_MAX) {
-			ret = spa_reason(why, wlen, -ENOSPC,
+			ret = spu_reason(why, wlen, -ENOSPC,
 					 "the peer table is full (%d)",
 					 SPA_PEERS_MAX);
 			goto out;
@@ -246,8 +246,8 @@ static void resolve_one(const char *name, const char *addr, u16 port,
 
 	if (r->found || strcmp(name, r->name))
 		return;
-	spa_strcpy(r->out->name, sizeof(r->out->name), name);
-	spa_strcpy(r->out->addr, sizeof(r->out->addr), addr);
+	spu_strcpy(r->out->name, sizeof(r->out->name), name);
+	spu_strcpy(r->out->addr, sizeof(r->out->addr), addr);
 	r->out->port = port;
 	r->found = true;
 }
@@ -269,7 +269,7 @@ int spa_peer_resolve(const struct spa_config *c, const char *name,
 		spa_learned_read(path, resolve_one, &r);
 	if (r.found)
 		return 0;
-	return spa_reason(why, wlen, -ENOENT,
+	return spu_reason(why, wlen, -ENOENT,
 			  "unknown peer '%s': not in %s nor learned (slicepool-agent peers)",
 			  name, c->path);
 }

@@ -217,143 +217,6 @@ const u8 *spa_frame_nonce(const u8 *buf)
 	return buf + 20;
 }
 
-/* ------------------------------------------------------- validators */
-
-static bool name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
-
-static bool valid_label(const char *s, size_t max)
-{
-	size_t i;
-
-	if (!s[0] || s[0] == '.' || s[0] == '-')
-		return false;
-	for (i = 0; s[i]; i++)
-		if (i >= max || !name_char(s[i]))
-			return false;
-	return true;
-}
-
-/* Node names: 1..24 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
-bool spa_valid_node(const char *s)
-{
-	return valid_label(s, SPA_NODE_MAX);
-}
-
-/* slicepool pool, member and volume names. */
-bool spa_valid_name(const char *s)
-{
-	return valid_label(s, SPA_NAME_MAX);
-}
-
-/*
- * NQNs: "nqn." and 7..219 more of [A-Za-z0-9._:-] (a subset of what NVMe
- * allows: enough for the reverse-domain and uuid forms, and nothing a
- * shell, a path or configfs could read differently).
- */
-bool spa_valid_nqn(const char *s)
-{
-	size_t i;
-
-	if (strncmp(s, "nqn.", 4))
-		return false;
-	for (i = 0; s[i]; i++)
-		if (i >= SPA_NQN_MAX || !(name_char(s[i]) || s[i] == ':'))
-			return false;
-	return i >= SPA_NQN_MIN;
-}
-
-/* A numeric IPv4 or IPv6 address, never a host name. */
-bool spa_valid_addr(const char *s)
-{
-	u8 buf[16];
-
-	if (strlen(s) > SPA_ADDR_MAX)
-		return false;
-	return inet_pton(AF_INET, s, buf) == 1 ||
-	       inet_pton(AF_INET6, s, buf) == 1;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-void spa_hex(const u8 *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-/* Exactly 2 * @n hex digits. */
-int spa_unhex(const char *s, u8 *b, size_t n)
-{
-	size_t i;
-	int hi, lo;
-
-	if (strlen(s) != 2 * n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		b[i] = (u8)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-void spa_uuid_format(const u8 uuid[16], char out[SPA_UUID_STR])
-{
-	char hex[33];
-
-	spa_hex(uuid, 16, hex);
-	snprintf(out, SPA_UUID_STR, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
-		 hex + 8, hex + 12, hex + 16, hex + 20);
-}
-
-/* The 36-character form, lower or upper case. */
-int spa_uuid_parse(const char *s, u8 uuid[16])
-{
-	char hex[33];
-	size_t i, j = 0;
-
-	if (strlen(s) != 36)
-		return -EINVAL;
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -EINVAL;
-			continue;
-		}
-		hex[j++] = s[i];
-	}
-	hex[j] = '\0';
-	return spa_unhex(hex, uuid, 16);
-}
-
-bool spa_valid_uuid_str(const char *s)
-{
-	u8 u[16];
-
-	return spa_uuid_parse(s, u) == 0;
-}
-
 static bool all_zero(const u8 *b, size_t n)
 {
 	size_t i;
@@ -411,7 +274,7 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_PORT:
 		m->port = get16(v);
 		if (!m->port)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field port: 0 is not a port");
 		return 0;
 	case SPA_T_HOSTNQN:
@@ -423,21 +286,21 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 		m->size = get64(v);
 		if (!m->size || m->size % SPA_SIZE_ALIGN ||
 		    m->size > SPA_SIZE_MAX)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field size: %llu is not a multiple of %llu from %llu to %llu",
 					  m->size, SPA_SIZE_ALIGN, SPA_SIZE_ALIGN,
 					  SPA_SIZE_MAX);
 		return 0;
 	case SPA_T_REQ_ID:
 		if (all_zero(v, 16))
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field req_id: all zero");
 		memcpy(m->req_id, v, 16);
 		return 0;
 	case SPA_T_GRANT_ID:
 		m->grant_id = get64(v);
 		if (!m->grant_id)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field grant_id: 0 is not a grant");
 		return 0;
 	case SPA_T_SUBNQN:
@@ -448,13 +311,13 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_NSID:
 		m->nsid = get32(v);
 		if (!m->nsid || m->nsid == 0xffffffffU)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field nsid: %u is not a namespace id",
 					  m->nsid);
 		return 0;
 	case SPA_T_UUID:
 		if (all_zero(v, 16))
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field uuid: all zero");
 		memcpy(m->uuid, v, 16);
 		return 0;
@@ -464,13 +327,13 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_GRANTS:
 		m->grants = get32(v);
 		if (m->grants > SPA_GRANTS_MAX)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field grants: %u above %u", m->grants,
 					  SPA_GRANTS_MAX);
 		return 0;
 	case SPA_T_PEER:
 		if (m->nr_peers >= SPA_PEERS_MAX)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "more than %u peer fields",
 					  SPA_PEERS_MAX);
 		pi = &m->peers[m->nr_peers];
@@ -483,7 +346,7 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 		    !copy_str(v + 3 + nl, len - 3 - nl, pi->addr,
 			      sizeof(pi->addr)) ||
 		    !spa_valid_addr(pi->addr))
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field peer %u: not a valid port, name and address",
 					  m->nr_peers + 1);
 		m->nr_peers++;
@@ -491,7 +354,7 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_ERR_CODE:
 		m->err_code = get16(v);
 		if (!m->err_code || m->err_code >= SPA_ERR_MAX)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field err_code: unknown code %u",
 					  m->err_code);
 		return 0;
@@ -502,7 +365,7 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_PATH:
 		/* After addr and port (lower tags), which a grant requires. */
 		if (m->nr_paths >= SPA_PATHS_MAX - 1)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "more than %u path fields",
 					  SPA_PATHS_MAX - 1);
 		pa = &m->paths[m->nr_paths];
@@ -510,7 +373,7 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 		if (!pa->port || !copy_str(v + 2, len - 2, pa->addr,
 					   sizeof(pa->addr)) ||
 		    !spa_valid_addr(pa->addr))
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field path %u: not a valid port and address",
 					  m->nr_paths + 1);
 		if (pa->port == m->port && !strcmp(pa->addr, m->addr))
@@ -524,16 +387,16 @@ static int parse_value(unsigned int tag, const u8 *v, u16 len,
 	case SPA_T_MAX_PATHS:
 		m->max_paths = get16(v);
 		if (!m->max_paths || m->max_paths > SPA_PATHS_MAX)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field max_paths: %u outside 1..%u",
 					  m->max_paths, SPA_PATHS_MAX);
 		return 0;
 	}
-	return spa_reason(why, wlen, -SPA_E_FIELD, "unknown field tag %u", tag);
+	return spu_reason(why, wlen, -SPA_E_FIELD, "unknown field tag %u", tag);
 bad_str:
-	return spa_reason(why, wlen, -SPA_E_FIELD, "field %s: invalid value", fn);
+	return spu_reason(why, wlen, -SPA_E_FIELD, "field %s: invalid value", fn);
 dup_path:
-	return spa_reason(why, wlen, -SPA_E_FIELD,
+	return spu_reason(why, wlen, -SPA_E_FIELD,
 			  "field path %u: %s port %u is already a path",
 			  m->nr_paths + 1, pa->addr, pa->port);
 }
@@ -546,23 +409,23 @@ int spa_check_prefix(const u8 *buf, size_t len, u32 *frame_len, char *why,
 	u32 flen;
 
 	if (len < SPA_PREFIX_LEN)
-		return spa_reason(why, wlen, -SPA_E_TRUNCATED,
+		return spu_reason(why, wlen, -SPA_E_TRUNCATED,
 				  "truncated: %zu bytes, a header needs %d", len,
 				  SPA_PREFIX_LEN);
 	if (memcmp(buf, SPA_MAGIC, 4))
-		return spa_reason(why, wlen, -SPA_E_MAGIC,
+		return spu_reason(why, wlen, -SPA_E_MAGIC,
 				  "bad magic %02x%02x%02x%02x (not an agent frame)",
 				  buf[0], buf[1], buf[2], buf[3]);
 	if (buf[4] != SPA_PROTO_VERSION)
-		return spa_reason(why, wlen, -SPA_E_VERSION,
+		return spu_reason(why, wlen, -SPA_E_VERSION,
 				  "unsupported protocol version %u (this agent speaks %u)",
 				  buf[4], SPA_PROTO_VERSION);
 	if (get16(buf + 6))
-		return spa_reason(why, wlen, -SPA_E_FLAGS,
+		return spu_reason(why, wlen, -SPA_E_FLAGS,
 				  "reserved flags 0x%04x set", get16(buf + 6));
 	flen = get32(buf + 8);
 	if (flen < SPA_FRAME_MIN || flen > SPA_FRAME_MAX)
-		return spa_reason(why, wlen, -SPA_E_SIZE,
+		return spu_reason(why, wlen, -SPA_E_SIZE,
 				  "declared length %u outside %d..%d", flen,
 				  SPA_FRAME_MIN, SPA_FRAME_MAX);
 	if (frame_len)
@@ -585,15 +448,15 @@ int spa_decode(const u8 *buf, size_t len, struct spa_msg *m, char *why,
 	if (ret)
 		return ret;
 	if (len < flen)
-		return spa_reason(why, wlen, -SPA_E_TRUNCATED,
+		return spu_reason(why, wlen, -SPA_E_TRUNCATED,
 				  "truncated: %zu of %u bytes", len, flen);
 	if (len > flen)
-		return spa_reason(why, wlen, -SPA_E_SIZE,
+		return spu_reason(why, wlen, -SPA_E_SIZE,
 				  "%zu bytes follow the %u-byte frame", len - flen,
 				  flen);
 	d = find_desc(buf[5]);
 	if (!d)
-		return spa_reason(why, wlen, -SPA_E_VERB,
+		return spu_reason(why, wlen, -SPA_E_VERB,
 				  "unknown message type 0x%02x", buf[5]);
 	m->type = buf[5];
 	m->ts_ms = get64(buf + 12);
@@ -604,31 +467,31 @@ int spa_decode(const u8 *buf, size_t len, struct spa_msg *m, char *why,
 	end = buf + flen - SPA_MAC_LEN;
 	while (p < end) {
 		if (end - p < 4)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "truncated field header at offset %td",
 					  p - buf);
 		tag = get16(p);
 		vlen = get16(p + 2);
 		p += 4;
 		if (vlen > end - p)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field tag %u: length %u runs past the body",
 					  tag, vlen);
 		if (tag == 0 || tag >= SPA_T_MAX)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "unknown field tag %u", tag);
 		if (!(allowed & SPA_F(tag)))
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field %s is not allowed in %s",
 					  fdesc[tag].name, d->name);
 		if (tag < last)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field %s out of order", fdesc[tag].name);
 		if (tag == last && !fdesc[tag].repeat)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "duplicate field %s", fdesc[tag].name);
 		if (vlen < fdesc[tag].min || vlen > fdesc[tag].max)
-			return spa_reason(why, wlen, -SPA_E_FIELD,
+			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field %s: length %u outside %u..%u",
 					  fdesc[tag].name, vlen, fdesc[tag].min,
 					  fdesc[tag].max);
@@ -644,7 +507,7 @@ int spa_decode(const u8 *buf, size_t len, struct spa_msg *m, char *why,
 		for (i = 1; i < SPA_T_MAX; i++)
 			if (missing & SPA_F(i))
 				break;
-		return spa_reason(why, wlen, -SPA_E_MISSING,
+		return spu_reason(why, wlen, -SPA_E_MISSING,
 				  "%s without its field %s", d->name,
 				  fdesc[i].name);
 	}
@@ -741,18 +604,18 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 	int ret;
 
 	if (!d)
-		return spa_reason(why, wlen, -SPA_E_VERB,
+		return spu_reason(why, wlen, -SPA_E_VERB,
 				  "cannot encode unknown type 0x%02x", m->type);
 	if (m->fields & ~(d->required | d->optional))
-		return spa_reason(why, wlen, -SPA_E_FIELD,
+		return spu_reason(why, wlen, -SPA_E_FIELD,
 				  "%s given fields it does not allow", d->name);
 	if (d->required & ~m->fields)
-		return spa_reason(why, wlen, -SPA_E_MISSING,
+		return spu_reason(why, wlen, -SPA_E_MISSING,
 				  "%s lacks required fields", d->name);
 	if (cap > SPA_FRAME_MAX)
 		w.cap = SPA_FRAME_MAX;
 	if (w.cap < SPA_FRAME_MIN)
-		return spa_reason(why, wlen, -SPA_E_SIZE, "buffer too small");
+		return spu_reason(why, wlen, -SPA_E_SIZE, "buffer too small");
 	w.cap -= SPA_MAC_LEN;
 	memset(buf, 0, SPA_HDR_LEN);
 	memcpy(buf, SPA_MAGIC, 4);
@@ -811,7 +674,7 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 			unsigned int k;
 
 			if (!m->nr_peers || m->nr_peers > SPA_PEERS_MAX)
-				return spa_reason(why, wlen, -SPA_E_FIELD,
+				return spu_reason(why, wlen, -SPA_E_FIELD,
 						  "%u peers: 1..%u can be sent",
 						  m->nr_peers, SPA_PEERS_MAX);
 			for (k = 0; k < m->nr_peers; k++)
@@ -828,7 +691,7 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 			unsigned int k;
 
 			if (!m->nr_paths || m->nr_paths > SPA_PATHS_MAX - 1)
-				return spa_reason(why, wlen, -SPA_E_FIELD,
+				return spu_reason(why, wlen, -SPA_E_FIELD,
 						  "%u paths: 1..%u can be sent",
 						  m->nr_paths, SPA_PATHS_MAX - 1);
 			for (k = 0; k < m->nr_paths; k++)
@@ -841,7 +704,7 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 		}
 	}
 	if (w.overflow)
-		return spa_reason(why, wlen, -SPA_E_SIZE,
+		return spu_reason(why, wlen, -SPA_E_SIZE,
 				  "%s does not fit in %d bytes", d->name,
 				  SPA_FRAME_MAX);
 	put32(buf + 8, w.pos + SPA_MAC_LEN);
@@ -851,7 +714,7 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 	/* Never send what a peer would refuse. */
 	check = calloc(1, sizeof(*check));
 	if (!check)
-		return spa_reason(why, wlen, -ENOMEM, "out of memory");
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
 	ret = spa_decode(buf, *len, check, why, wlen);
 	free(check);
 	return ret;

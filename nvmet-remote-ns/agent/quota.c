@@ -50,12 +50,12 @@ static int reserve(struct spa_quota *q, const char *pool, u64 old, u64 size,
 		   u64 *bytes, char *why, size_t wlen)
 {
 	char a[32], b[32], c[32], what[48];
-	struct spa_space s;
+	struct spu_space s;
 	u64 total, need, avail;
 	int ret;
 
 	pthread_mutex_lock(&q->lock);
-	ret = spa_pool_space(pool, &s, why, wlen);
+	ret = spu_pool_space(pool, &s, why, wlen);
 	if (ret)
 		goto out;
 	total = (size + s.slice_bytes - 1) / s.slice_bytes * s.slice_bytes;
@@ -70,18 +70,18 @@ static int reserve(struct spa_quota *q, const char *pool, u64 old, u64 size,
 		goto out;
 	}
 	if (q->lend_max && q->lent + q->reserved + need > q->lend_max) {
-		spa_format_size(q->lent + q->reserved, a, sizeof(a));
-		spa_format_size(need, b, sizeof(b));
-		spa_format_size(q->lend_max, c, sizeof(c));
+		spu_format_size(q->lent + q->reserved, true, a, sizeof(a));
+		spu_format_size(need, true, b, sizeof(b));
+		spu_format_size(q->lend_max, true, c, sizeof(c));
 		ret = -EDQUOT;
 		snprintf(why, wlen, "lending %s more to the %s lent would pass lend_max %s",
 			 b, a, c);
 		goto out;
 	}
 	if (need > avail) {
-		spa_format_size(size, a, sizeof(a));
-		spa_format_size(need, b, sizeof(b));
-		spa_format_size(avail, c, sizeof(c));
+		spu_format_size(size, true, a, sizeof(a));
+		spu_format_size(need, true, b, sizeof(b));
+		spu_format_size(avail, true, c, sizeof(c));
 		ret = -ENOSPC;
 		snprintf(what, sizeof(what), old ? "growing to %s" : "%s asked",
 			 a);
@@ -110,7 +110,7 @@ int spa_quota_reserve_grow(struct spa_quota *q, const char *pool,
 			   size_t wlen)
 {
 	if (!old_bytes)
-		return spa_reason(why, wlen, -EINVAL, "a grant of 0 bytes");
+		return spu_reason(why, wlen, -EINVAL, "a grant of 0 bytes");
 	return reserve(q, pool, old_bytes, size, bytes, why, wlen);
 }
 
@@ -158,11 +158,11 @@ void spa_quota_return(struct spa_quota *q, u64 bytes)
 
 u64 spa_quota_lendable(struct spa_quota *q, const char *pool)
 {
-	struct spa_space s;
+	struct spu_space s;
 	u64 avail = 0, used, room;
 
 	pthread_mutex_lock(&q->lock);
-	if (!spa_pool_space(pool, &s, NULL, 0)) {
+	if (!spu_pool_space(pool, &s, NULL, 0)) {
 		avail = s.free_slices * s.slice_bytes;
 		avail = avail > q->reserved ? avail - q->reserved : 0;
 		avail = avail > q->keep_free ? avail - q->keep_free : 0;

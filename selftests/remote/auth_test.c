@@ -17,7 +17,7 @@ static void hexcmp(const u8 *got, const char *want_hex, const char *what)
 {
 	char hex[2 * SPA_MAC_LEN + 1];
 
-	spa_hex(got, SPA_MAC_LEN, hex);
+	spu_hex(got, SPA_MAC_LEN, hex);
 	CHECK(!strcmp(hex, want_hex), "%s: %s", what, hex);
 }
 

@@ -10,7 +10,7 @@
 # (SIGCONT), and a clean stop on SIGTERM.  resize: its usage errors
 # (exit 2), a grant not borrowed (exit 1), and one a does not know, asked
 # over the wire (exit 3, nothing recorded).
-. "$SP_TOP/selftests/lib/ktap.sh"
+. "$SP_TOP/selftests/remote/lib.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
 if [ ! -x "$AGENT" ]; then
@@ -27,16 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 # A fake slicepool tree: pool pa, 64 MiB slices, 8 free; b's pool pb.
-export SLICEPOOL_CONFIGFS=$T/sp NVMET_CONFIGFS=$T/nvmet
-mkdir -p "$T/sp/pa/volumes" "$T/sp/pa/members/m1" "$T/sp/pb" "$T/nvmet/subsystems"
-echo 64 > "$T/sp/pa/slice_mb"
-echo 1 > "$T/sp/pa/members/m1/enable"
-echo online > "$T/sp/pa/members/m1/state"
-echo 8 > "$T/sp/pa/members/m1/free_slices"
-
-PA=$((20000 + RANDOM % 20000))
-PB=$((PA + 1))
-HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b0
+remote_fake_tree "$T"
 
 write_conf() {	# write_conf <node> <port> <peer> <peer port> <key> [lines...]
 	local f=$T/$1.conf
@@ -53,16 +44,6 @@ write_conf() {	# write_conf <node> <port> <peer> <peer port> <key> [lines...]
 	} > "$f"
 }
 
-# wait_log <file> <text>: up to 10 s for a line in a daemon's log.
-wait_log() {
-	local t=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		sleep 0.2
-		t=$((t + 1))
-		[ $t -lt 50 ] || return 1
-	done
-}
-
 # expect <description> <exit code wanted> <text wanted> <exit code> <output>
 expect() {
 	if [ "$4" -eq "$2" ] && [[ $5 == *"$3"* ]]; then
@@ -74,7 +55,7 @@ expect() {
 }
 
 ktap_header
-ktap_plan 39
+ktap_plan 40
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -149,6 +130,9 @@ out=$("$AGENT" -c "$T/b.conf" resize 12ab 512M 2>&1)
 expect "resize of a bad grant id: exit 2, naming it" 2 "GRANT '12ab': 16 hex digits" $? "$out"
 out=$("$AGENT" -c "$T/b.conf" resize 00000000000000ab 1000 2>&1)
 expect "resize to 1000 bytes: exit 2" 2 "SIZE '1000': a multiple of 4 KiB" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" resize 00000000000000ab 1GiB 2>&1)
+expect "resize to 1GiB: exit 2, the kernel's size grammar, naming it" 2 \
+	"SIZE '1GiB' is not a size (bytes, or a number with K, M, G or T)" $? "$out"
 out=$("$AGENT" -c "$T/b.conf" resize 00000000000000cd 512M 2>&1)
 expect "resize of a grant b never borrowed: exit 1" 1 \
 	"no borrowed grant 00000000000000cd" $? "$out"
@@ -161,7 +145,7 @@ echo "$SUB" > "$T/sys/block/nvme9n1/device/subsysnqn"
 echo $((256 << 11)) > "$T/sys/block/nvme9n1/size"
 echo "borrow 00000000000000ab active a 268435456 0 rm-00000000000000ab $U 0123456789abcdef0123456789abcdef 1700000000 $HOSTNQN $SUB 127.0.0.1 4420 1" \
 	>> "$T/state-b/borrowed"
-out=$(SPA_SYSFS=$T/sys "$AGENT" -c "$T/b.conf" resize 00000000000000ab 512M 2>&1)
+out=$(SLICEPOOL_SYSFS=$T/sys "$AGENT" -c "$T/b.conf" resize 00000000000000ab 512M 2>&1)
 expect "resize of a grant a does not know: refused by a (exit 3)" 3 \
 	"a refused: unknown grant: no grant 00000000000000ab" $? "$out"
 ktap_check "a logs the refused resize" \

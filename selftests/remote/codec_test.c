@@ -163,7 +163,7 @@ static void t_request_grant(void)
 	snprintf(m.subnqn, sizeof(m.subnqn),
 		 "nqn.2026-11.io.slicepool:grant:a:0123456789abcdef");
 	m.nsid = 1;
-	spa_uuid_parse("5b1c0000-0000-4000-8000-0000000000b0", m.uuid);
+	spu_uuid_parse("5b1c0000-0000-4000-8000-0000000000b0", m.uuid);
 	if (round_trip(&m, &d)) {
 		same_common(&m, &d);
 		CHECK(!strcmp(d.addr, "::1") && d.port == 4420, "addr");
@@ -994,22 +994,22 @@ static void t_fuzz(void)
 static void t_validators(void)
 {
 	u8 u[16];
-	char s[SPA_UUID_STR];
+	char s[SPU_UUID_STR];
 
 	CHECK(spa_valid_nqn("nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b0"),
 	      "uuid nqn");
 	CHECK(!spa_valid_nqn("nqn."), "short nqn");
 	CHECK(spa_valid_addr("fe80::1") && spa_valid_addr("10.0.0.1"), "addr");
 	CHECK(!spa_valid_addr("fe80::1%eth0"), "scoped address");
-	CHECK(!spa_uuid_parse("5B1C0000-0000-4000-8000-0000000000B0", u),
+	CHECK(!spu_uuid_parse("5B1C0000-0000-4000-8000-0000000000B0", u),
 	      "upper case uuid");
-	spa_uuid_format(u, s);
+	spu_uuid_format(u, s);
 	CHECK(!strcmp(s, "5b1c0000-0000-4000-8000-0000000000b0"), "%s", s);
-	CHECK(spa_uuid_parse("5b1c0000-0000-4000-8000-0000000000b", u),
+	CHECK(spu_uuid_parse("5b1c0000-0000-4000-8000-0000000000b", u),
 	      "short uuid");
-	CHECK(spa_uuid_parse("5b1c0000x0000-4000-8000-0000000000b0", u),
+	CHECK(spu_uuid_parse("5b1c0000x0000-4000-8000-0000000000b0", u),
 	      "bad separator");
-	CHECK(spa_valid_name("rg-0123456789abcdef") && !spa_valid_name("a:b"),
+	CHECK(spu_valid_name("rg-0123456789abcdef") && !spu_valid_name("a:b"),
 	      "names");
 }
 

@@ -189,14 +189,14 @@ static void t_sizes(void)
 {
 	u64 v;
 
-	CHECK(!spa_parse_size("0", &v) && v == 0, "0");
-	CHECK(!spa_parse_size("4096", &v) && v == 4096, "4096");
-	CHECK(!spa_parse_size("256M", &v) && v == 256ULL << 20, "256M");
-	CHECK(!spa_parse_size("1t", &v) && v == 1ULL << 40, "1t");
-	CHECK(spa_parse_size("", &v) && spa_parse_size("M", &v) &&
-	      spa_parse_size("1.5G", &v) && spa_parse_size("2P", &v) &&
-	      spa_parse_size("99999999999999999999", &v) &&
-	      spa_parse_size("1025T", &v), "bad sizes");
+	CHECK(!spu_parse_size("0", SPA_SIZE_MAX, &v) && v == 0, "0");
+	CHECK(!spu_parse_size("4096", SPA_SIZE_MAX, &v) && v == 4096, "4096");
+	CHECK(!spu_parse_size("256M", SPA_SIZE_MAX, &v) && v == 256ULL << 20, "256M");
+	CHECK(!spu_parse_size("1t", SPA_SIZE_MAX, &v) && v == 1ULL << 40, "1t");
+	CHECK(spu_parse_size("", SPA_SIZE_MAX, &v) && spu_parse_size("M", SPA_SIZE_MAX, &v) &&
+	      spu_parse_size("1.5G", SPA_SIZE_MAX, &v) && spu_parse_size("2P", SPA_SIZE_MAX, &v) &&
+	      spu_parse_size("99999999999999999999", SPA_SIZE_MAX, &v) &&
+	      spu_parse_size("1025T", SPA_SIZE_MAX, &v), "bad sizes");
 }
 
 int main(void)

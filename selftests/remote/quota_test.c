@@ -12,15 +12,8 @@
 static void setup(void)
 {
 	char dir[PATH_MAX];
-	char cmd[PATH_MAX + 16];
 
-	if (!test_dir[0])
-		make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/q", test_dir);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		exit(1);
-	fake_roots(dir);
+	fresh_roots(dir, sizeof(dir), "q");
 	fake_pool("pa", 64);
 	fake_member("pa", "m1", 3, "online", 1);
 	fake_member("pa", "m2", 2, "online", 1);
@@ -30,16 +23,16 @@ static void setup(void)
 
 static void t_space(void)
 {
-	struct spa_space s;
+	struct spu_space s;
 	char why[256];
 
 	setup();
-	CHECK(!spa_pool_space("pa", &s, why, sizeof(why)), "%s", why);
+	CHECK(!spu_pool_space("pa", &s, why, sizeof(why)), "%s", why);
 	CHECK(s.slice_bytes == 64 * MIB, "slice %llu", s.slice_bytes);
 	CHECK(s.free_slices == 5, "free %llu (failed and disabled members count)",
 	      s.free_slices);
 	CHECK(s.members == 2, "%u members", s.members);
-	CHECK(spa_pool_space("nopool", &s, why, sizeof(why)) == -ENOENT,
+	CHECK(spu_pool_space("nopool", &s, why, sizeof(why)) == -ENOENT,
 	      "a missing pool");
 	printf("#   %s\n", why);
 }
@@ -187,7 +180,7 @@ struct fill {
 static void *filler(void *arg)
 {
 	struct fill *f = arg;
-	char why[256], vol[32], uuid[SPA_UUID_STR];
+	char why[256], vol[32], uuid[SPU_UUID_STR];
 	unsigned int n;
 	u64 bytes;
 	int ret;

@@ -15,27 +15,19 @@ static struct spa_config ca;
 
 static void fresh(const char *name)
 {
-	char dir[300], cmd[400];
+	char dir[300];
 
-	if (!test_dir[0])
-		make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/%s", test_dir, name);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		exit(1);
-	fake_roots(dir);
+	fresh_roots(dir, sizeof(dir), name);
 	fake_pool("pa", 64);
 	fake_member("pa", "m1", 100, "online", 1);
 	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
 	mkdirs("%s", dir);
-	test_config(&ca, "a", dir, 7450);
-	ca.lend = 1;
-	snprintf(ca.pool, sizeof(ca.pool), "pa");
+	test_lender(&ca, dir, 7450, 0);
 	memset(&fake_ctx.fail_export, 0,
 	       sizeof(fake_ctx) - offsetof(struct fake_be, fail_export));
 }
 
-static void make_vol(const char *vol, char uuid[SPA_UUID_STR])
+static void make_vol(const char *vol, char uuid[SPU_UUID_STR])
 {
 	char why[256];
 
@@ -82,10 +74,10 @@ static void grant(struct spa_ledger *l, u64 id, int state, bool vol,
 
 static bool vol_there(u64 id)
 {
-	char vol[SPA_NAME_MAX + 1];
+	char vol[SPU_NAME_MAX + 1];
 
 	spa_grant_names(&ca, id, vol, sizeof(vol), NULL, 0);
-	return spa_vol_bound("pa", vol);
+	return spu_vol_bound("pa", vol);
 }
 
 static bool export_there(u64 id)
@@ -107,7 +99,7 @@ static void t_reconcile(void)
 {
 	struct spa_ledger l;
 	struct spa_lender lender;
-	char path[PATH_MAX], why[512], uuid[SPA_UUID_STR], sub[SPA_NQN_MAX + 1];
+	char path[PATH_MAX], why[512], uuid[SPU_UUID_STR], sub[SPA_NQN_MAX + 1];
 	int left;
 
 	fresh("r1");
@@ -146,11 +138,11 @@ static void t_reconcile(void)
 	CHECK(state_of(&lender, 6) == SPA_G_ACTIVE,
 	      "active grant 6 without a volume was given up");
 	CHECK(cap_has("grant 0000000000000006", "is missing"), "no log for 6");
-	CHECK(!spa_vol_bound("pa", "rg-00000000000000ff") &&
+	CHECK(!spu_vol_bound("pa", "rg-00000000000000ff") &&
 	      !fake_backend.exported(NULL, sub, 0), "objects of no grant kept");
 	CHECK(cap_has("deleted volume pa/rg-00000000000000ff of no grant", NULL),
 	      "no log of the deletion");
-	CHECK(spa_vol_bound("pa", "data") &&
+	CHECK(spu_vol_bound("pa", "data") &&
 	      fake_backend.exported(NULL, "nqn.2014-08.org.other:x", 0),
 	      "someone else's volume or export was touched");
 	CHECK(lender.quota.grants == 3 && lender.quota.lent == 3 * (64 << 20),
@@ -173,7 +165,7 @@ static void t_reconcile(void)
 static void t_no_ledger(void)
 {
 	struct spa_lender lender;
-	char uuid[SPA_UUID_STR], why[512];
+	char uuid[SPU_UUID_STR], why[512];
 
 	fresh("r2");
 	cap_start();
@@ -181,7 +173,7 @@ static void t_no_ledger(void)
 	CHECK(!spa_lender_init(&lender, &ca, &fake_backend, why, sizeof(why)),
 	      "%s", why);
 	CHECK(spa_lender_reconcile(&lender) == 0, "reconcile");
-	CHECK(spa_vol_bound("pa", "rg-0000000000000001"),
+	CHECK(spu_vol_bound("pa", "rg-0000000000000001"),
 	      "a volume was deleted without a ledger");
 	CHECK(cap_has("no ledger", "leaving them alone"), "no warning");
 	spa_lender_free(&lender);

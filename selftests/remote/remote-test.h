@@ -85,7 +85,7 @@ static inline u64 get_u64(const char *path)
 {
 	u64 v = ~0ULL;
 
-	spa_read_u64(path, &v);
+	spu_read_u64(path, &v);
 	return v;
 }
 
@@ -119,10 +119,27 @@ static inline void fake_roots(const char *dir)
 	setenv("NVMET_CONFIGFS", path, 1);
 }
 
+/*
+ * <test_dir>/<name>, emptied, with fake roots in it (fake_roots()); its
+ * path in @dir.
+ */
+static inline void fresh_roots(char *dir, size_t len, const char *name)
+{
+	char cmd[PATH_MAX + 16];
+
+	if (!test_dir[0])
+		make_test_dir();
+	snprintf(dir, len, "%s/%s", test_dir, name);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		exit(1);
+	fake_roots(dir);
+}
+
 static inline void fake_member(const char *pool, const char *m, u64 free_slices,
 			       const char *state, int enable)
 {
-	const char *r = spa_sp_root();
+	const char *r = spu_configfs_root();
 	char path[PATH_MAX];
 
 	mkdirs("%s/%s/members/%s", r, pool, m);
@@ -136,7 +153,7 @@ static inline void fake_member(const char *pool, const char *m, u64 free_slices,
 
 static inline void fake_pool(const char *pool, u64 slice_mb)
 {
-	const char *r = spa_sp_root();
+	const char *r = spu_configfs_root();
 	char path[PATH_MAX];
 
 	mkdirs("%s/%s/volumes", r, pool);
@@ -150,7 +167,7 @@ static inline u64 fake_free(const char *pool, const char *m)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s/members/%s/free_slices",
-		 spa_sp_root(), pool, m);
+		 spu_configfs_root(), pool, m);
 	return get_u64(path);
 }
 
@@ -159,7 +176,7 @@ static inline void fake_set_free(const char *pool, const char *m, u64 v)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s/members/%s/free_slices",
-		 spa_sp_root(), pool, m);
+		 spu_configfs_root(), pool, m);
 	put_u64(path, v);
 }
 
@@ -200,7 +217,7 @@ struct fake_be {
 	unsigned int exports;
 	unsigned int restores;
 	char last_hostnqn[SPA_NQN_MAX + 1];
-	char last_uuid[SPA_UUID_STR];
+	char last_uuid[SPU_UUID_STR];
 	struct spa_export last;	/* the last export asked for */
 };
 
@@ -209,13 +226,13 @@ static inline bool fake_usable(const char *pool, const char *m)
 {
 	char path[PATH_MAX], state[32];
 
-	snprintf(path, sizeof(path), "%s/%s/members/%s/enable", spa_sp_root(),
+	snprintf(path, sizeof(path), "%s/%s/members/%s/enable", spu_configfs_root(),
 		 pool, m);
 	if (get_u64(path) != 1)
 		return false;
-	snprintf(path, sizeof(path), "%s/%s/members/%s/state", spa_sp_root(),
+	snprintf(path, sizeof(path), "%s/%s/members/%s/state", spu_configfs_root(),
 		 pool, m);
-	return !spa_read_file(path, state, sizeof(state)) &&
+	return !spu_read_buf(path, state, sizeof(state)) &&
 	       !strcmp(state, "online");
 }
 
@@ -226,8 +243,8 @@ static inline int fake_take(const char *pool, u64 slices, bool give)
 	size_t n, i, k;
 	u64 have = 0, f;
 
-	snprintf(path, sizeof(path), "%s/%s/members", spa_sp_root(), pool);
-	if (spa_list_dir(path, &m, &n))
+	snprintf(path, sizeof(path), "%s/%s/members", spu_configfs_root(), pool);
+	if (spu_list(path, false, &m, &n))
 		return -ENOENT;
 	for (i = 0, k = 0; i < n; i++) {
 		if (fake_usable(pool, m[i]))
@@ -239,13 +256,13 @@ static inline int fake_take(const char *pool, u64 slices, bool give)
 	if (give) {
 		if (n)
 			fake_set_free(pool, m[0], fake_free(pool, m[0]) + slices);
-		spa_free_list(m, n);
+		spu_free_list(m, n);
 		return 0;
 	}
 	for (i = 0; i < n; i++)
 		have += fake_free(pool, m[i]);
 	if (have < slices) {
-		spa_free_list(m, n);
+		spu_free_list(m, n);
 		return -ENOSPC;
 	}
 	for (i = 0; i < n && slices; i++) {
@@ -258,7 +275,7 @@ static inline int fake_take(const char *pool, u64 slices, bool give)
 			slices -= f;
 		}
 	}
-	spa_free_list(m, n);
+	spu_free_list(m, n);
 	return 0;
 }
 
@@ -267,7 +284,7 @@ static inline u64 fake_slices(const char *pool, u64 size)
 	char path[PATH_MAX];
 	u64 mb, sb;
 
-	snprintf(path, sizeof(path), "%s/%s/slice_mb", spa_sp_root(), pool);
+	snprintf(path, sizeof(path), "%s/%s/slice_mb", spu_configfs_root(), pool);
 	mb = get_u64(path);
 	sb = mb << 20;
 	return (size + sb - 1) / sb;
@@ -279,7 +296,7 @@ static inline u64 fake_vol_u64(const char *pool, const char *vol,
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s/volumes/%s/%s", spa_sp_root(),
+	snprintf(path, sizeof(path), "%s/%s/volumes/%s/%s", spu_configfs_root(),
 		 pool, vol, file);
 	return get_u64(path);
 }
@@ -289,7 +306,7 @@ static inline void fake_vol_put(const char *pool, const char *vol,
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s/volumes/%s/%s", spa_sp_root(),
+	snprintf(path, sizeof(path), "%s/%s/volumes/%s/%s", spu_configfs_root(),
 		 pool, vol, file);
 	put_u64(path, v);
 }
@@ -313,12 +330,12 @@ static inline u64 fake_ns_size(const char *subnqn)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/subsystems/%s/ns_size",
-		 spa_nvmet_root(), subnqn);
+		 spu_nvmet_root(), subnqn);
 	return get_u64(path);
 }
 
 static inline int fb_vol_create(void *ctx, const char *pool, const char *vol,
-				u64 size, char uuid[SPA_UUID_STR], char *why,
+				u64 size, char uuid[SPU_UUID_STR], char *why,
 				size_t wlen)
 {
 	struct fake_be *fb = ctx;
@@ -329,7 +346,7 @@ static inline int fb_vol_create(void *ctx, const char *pool, const char *vol,
 	if (fb->delay_ms)
 		usleep(fb->delay_ms * 1000);
 	pthread_mutex_lock(&fb->lock);
-	snprintf(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(), pool,
+	snprintf(dir, sizeof(dir), "%s/%s/volumes/%s", spu_configfs_root(), pool,
 		 vol);
 	ret = fake_take(pool, fake_slices(pool, size), false);
 	if (ret) {
@@ -344,7 +361,7 @@ static inline int fb_vol_create(void *ctx, const char *pool, const char *vol,
 	snprintf(path, sizeof(path), "%s/dm_size", dir);
 	put_u64(path, size);
 	spa_random(u, sizeof(u));
-	spa_uuid_format(u, uuid);
+	spu_uuid_format(u, uuid);
 	snprintf(path, sizeof(path), "%s/uuid", dir);
 	put_file(path, uuid);
 	fb->creates++;
@@ -363,7 +380,7 @@ static inline int fb_vol_restore(void *ctx, const char *pool, const char *vol,
 	pthread_mutex_lock(&fb->lock);
 	fb->restores++;
 	pthread_mutex_unlock(&fb->lock);
-	return spa_vol_bound(pool, vol) ? 0 : -ENOENT;
+	return spu_vol_bound(pool, vol) ? 0 : -ENOENT;
 }
 
 static inline int fb_vol_delete(void *ctx, const char *pool, const char *vol,
@@ -376,9 +393,9 @@ static inline int fb_vol_delete(void *ctx, const char *pool, const char *vol,
 	(void)why;
 	(void)wlen;
 	pthread_mutex_lock(&fb->lock);
-	snprintf(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(), pool,
+	snprintf(dir, sizeof(dir), "%s/%s/volumes/%s", spu_configfs_root(), pool,
 		 vol);
-	if (spa_exists(dir)) {
+	if (spu_exists(dir)) {
 		snprintf(path, sizeof(path), "%s/size", dir);
 		size = get_u64(path);
 		fake_take(pool, fake_slices(pool, size), true);
@@ -492,12 +509,12 @@ static inline int fb_revalidate(void *ctx, const char *subnqn, u32 nsid,
 
 	(void)nsid;
 	pthread_mutex_lock(&fb->lock);
-	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spa_nvmet_root(),
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spu_nvmet_root(),
 		 subnqn);
 	snprintf(path, sizeof(path), "%s/device", dir);
 	if (fb->fail_revalidate)
 		ret = -fb->fail_revalidate;
-	else if (spa_read_file(path, dev, sizeof(dev)))
+	else if (spu_read_buf(path, dev, sizeof(dev)))
 		ret = -ENOENT;
 	if (!ret) {
 		fb->revalidates++;
@@ -515,7 +532,7 @@ static inline int fb_vol_list(void *ctx, const char *pool, const char *prefix,
 			      char ***names, size_t *count)
 {
 	(void)ctx;
-	return spa_vol_list(pool, prefix, names, count);
+	return spu_vol_list(pool, prefix, names, count);
 }
 
 static inline int fb_export(void *ctx, const struct spa_export *e, char *why,
@@ -532,7 +549,7 @@ static inline int fb_export(void *ctx, const struct spa_export *e, char *why,
 			 strerror(fb->fail_export));
 		goto out;
 	}
-	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spa_nvmet_root(),
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spu_nvmet_root(),
 		 e->subnqn);
 	mkdirs("%s", dir);
 	snprintf(path, sizeof(path), "%s/hostnqn", dir);
@@ -561,7 +578,7 @@ static inline int fb_unexport(void *ctx, const char *subnqn, u16 port_id, char *
 		snprintf(why, wlen, "injected unexport failure");
 		return -fb->fail_unexport;
 	}
-	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spa_nvmet_root(),
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spu_nvmet_root(),
 		 subnqn);
 	snprintf(path, sizeof(path), "%s/hostnqn", dir);
 	unlink(path);
@@ -579,9 +596,9 @@ static inline bool fb_exported(void *ctx, const char *subnqn, u16 port_id)
 
 	(void)ctx;
 	(void)port_id;
-	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spa_nvmet_root(),
+	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spu_nvmet_root(),
 		 subnqn);
-	return spa_exists(dir);
+	return spu_exists(dir);
 }
 
 static inline int fb_export_list(void *ctx, const char *prefix, char ***names,
@@ -630,6 +647,49 @@ static inline void test_config(struct spa_config *c, const char *node,
 	c->lend = 0;
 }
 
+/* Lender "a" of pool pa; peer "b" at 127.0.0.1:@peer_port unless 0. */
+static inline void test_lender(struct spa_config *c, const char *state_dir,
+			       u16 port, u16 peer_port)
+{
+	test_config(c, "a", state_dir, port);
+	c->lend = 1;
+	snprintf(c->pool, sizeof(c->pool), "pa");
+	if (!peer_port)
+		return;
+	c->nr_peers = 1;
+	snprintf(c->peers[0].name, sizeof(c->peers[0].name), "b");
+	snprintf(c->peers[0].addr, sizeof(c->peers[0].addr), "127.0.0.1");
+	c->peers[0].port = peer_port;
+}
+
+/*
+ * A lender and an agent on @c (reconciled first when @reconcile), and a
+ * listening socket on 127.0.0.1 (port in @port): its fd.  Exits when one
+ * cannot be set up.
+ */
+static inline int test_serve_setup(struct spa_lender *l, struct spa_agent *a,
+				   const struct spa_config *c,
+				   const struct spa_key *k,
+				   const struct spa_backend *be,
+				   bool reconcile, u16 *port)
+{
+	char why[512] = "";
+	int lfd;
+
+	if (spa_lender_init(l, c, be, why, sizeof(why)) ||
+	    (reconcile && spa_lender_reconcile(l) < 0) ||
+	    spa_agent_init(a, c, k, l)) {
+		fprintf(stderr, "cannot set up: %s\n", why);
+		exit(1);
+	}
+	lfd = spa_listen("127.0.0.1", 0, port, why, sizeof(why));
+	if (lfd < 0) {
+		fprintf(stderr, "cannot listen: %s\n", why);
+		exit(1);
+	}
+	return lfd;
+}
+
 static inline void test_key(struct spa_key *k, const char *hex)
 {
 	if (spa_key_parse(hex, k, NULL, 0)) {
@@ -665,8 +725,8 @@ static inline void cap_start(void)
 	cap_len = 0;
 	cap_buf[0] = '\0';
 	pthread_mutex_unlock(&cap_lock);
-	spa_log_set_quiet(true);
-	spa_log_set_hook(cap_hook);
+	spu_log_set_quiet(true);
+	spu_log_set_hook(cap_hook);
 }
 
 /* True if a captured line contains @s (and @t, if given). */

@@ -39,27 +39,15 @@ static struct spa_config ca;
 /* A fresh fake tree and ledger: pool pa, 16 MiB slices, 2 x 32 free. */
 static void fresh(const char *name)
 {
-	char dir[300], cmd[400];
+	char dir[300];
 
-	if (!test_dir[0])
-		make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/%s", test_dir, name);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		exit(1);
-	fake_roots(dir);
+	fresh_roots(dir, sizeof(dir), name);
 	fake_pool("pa", 16);
 	fake_member("pa", "m1", 32, "online", 1);
 	fake_member("pa", "m2", 32, "online", 1);
 	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
 	mkdirs("%s", dir);
-	test_config(&ca, "a", dir, 7450);
-	ca.lend = 1;
-	snprintf(ca.pool, sizeof(ca.pool), "pa");
-	ca.nr_peers = 1;
-	snprintf(ca.peers[0].name, sizeof(ca.peers[0].name), "b");
-	snprintf(ca.peers[0].addr, sizeof(ca.peers[0].addr), "127.0.0.1");
-	ca.peers[0].port = 9;
+	test_lender(&ca, dir, 7450, 9);
 	memset(&fake_ctx.fail_export, 0,
 	       sizeof(fake_ctx) - offsetof(struct fake_be, fail_export));
 	cap_start();
@@ -111,7 +99,7 @@ static unsigned int resize(struct spa_lender *l, const char *node, u64 id,
 
 static const char *vol_of(u64 id)
 {
-	static char vol[SPA_NAME_MAX + 1];
+	static char vol[SPU_NAME_MAX + 1];
 
 	spa_grant_names(&ca, id, vol, sizeof(vol), NULL, 0);
 	return vol;
@@ -429,7 +417,7 @@ static void t_undo_fails(void)
 	}
 	CHECK(rep.type == (SPA_RELEASE | SPA_REPLY), "release: %s",
 	      rep.err_text);
-	CHECK(pool_free() == 64 && !spa_vol_bound("pa", vol_of(id)) &&
+	CHECK(pool_free() == 64 && !spu_vol_bound("pa", vol_of(id)) &&
 	      l.quota.lent == 0 && l.quota.grants == 0,
 	      "after the release: %llu free, lent %llu", pool_free(),
 	      l.quota.lent);
@@ -617,14 +605,14 @@ static void member_put(const char *attr, u64 v)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/pb/members/rm-%016llx/%s",
-		 spa_sp_root(), gid, attr);
+		 spu_configfs_root(), gid, attr);
 	put_u64(path, v);
 }
 
 static void b_setup(void)
 {
 	struct spa_ledger l = { .lender = false };
-	char dir[400], why[512], uuid[SPA_UUID_STR];
+	char dir[400], why[512], uuid[SPU_UUID_STR];
 	struct spa_grant *g;
 	struct spa_msg rep;
 	sigset_t set;
@@ -636,16 +624,8 @@ static void b_setup(void)
 	fresh("borrower");
 	host_backend = fake_backend;
 	host_backend.revalidate = host_revalidate;
-	if (spa_lender_init(&lender, &ca, &host_backend, why, sizeof(why)) ||
-	    spa_agent_init(&agent, &ca, &key, &lender)) {
-		fprintf(stderr, "cannot set up: %s\n", why);
-		exit(1);
-	}
-	lfd = spa_listen("127.0.0.1", 0, &port, why, sizeof(why));
-	if (lfd < 0) {
-		fprintf(stderr, "cannot listen: %s\n", why);
-		exit(1);
-	}
+	lfd = test_serve_setup(&lender, &agent, &ca, &key, &host_backend,
+			       false, &port);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -653,7 +633,7 @@ static void b_setup(void)
 	pthread_create(&server, NULL, serve, NULL);
 
 	gid = grant_to_b(&lender, 256 * MIB, &rep);
-	spa_uuid_format(rep.uuid, uuid);
+	spu_uuid_format(rep.uuid, uuid);
 	/* b: pool pb with the member, its namespace in a fake sysfs. */
 	snprintf(dir, sizeof(dir), "%s/sb", test_dir);
 	mkdirs("%s", dir);
@@ -673,7 +653,7 @@ static void b_setup(void)
 	member_put("data_offset", 4 * MIB);
 	member_put("revalidate_size", 0);
 	snprintf(sysfs, sizeof(sysfs), "%s/sys", test_dir);
-	setenv("SPA_SYSFS", sysfs, 1);
+	setenv("SLICEPOOL_SYSFS", sysfs, 1);
 	mkdirs("%s/block/nvme9n1/device", sysfs);
 	mkdirs("%s/class/nvme/nvme9", sysfs);
 	snprintf(dir, sizeof(dir), "%s/block/nvme9n1/uuid", sysfs);
@@ -716,7 +696,7 @@ static void b_teardown(void)
 	close(sigfd);
 	spa_agent_free(&agent);
 	spa_lender_free(&lender);
-	unsetenv("SPA_SYSFS");
+	unsetenv("SLICEPOOL_SYSFS");
 }
 
 static u64 b_ledger_size(void)
@@ -764,8 +744,8 @@ static void t_borrower_grow(void)
 	      "report: %llu -> %llu on %s, %u rescans", r.old_size, r.g.size,
 	      r.dev, r.rescanned);
 	snprintf(path, sizeof(path), "%s/pb/members/rm-%016llx/revalidate_size",
-		 spa_sp_root(), gid);
-	spa_read_file(path, val, sizeof(val));
+		 spu_configfs_root(), gid);
+	spu_read_buf(path, val, sizeof(val));
 	CHECK(!strcmp(val, "1"), "revalidate_size got '%s'", val);
 	/* (512 - 4) MiB / 16 MiB: room for 31; this member holds 15 at most. */
 	CHECK(r.room == 31 && r.max_slices == 15 && r.slice_bytes == 16 * MIB,
@@ -810,7 +790,7 @@ static void t_borrower_refusals(void)
 
 	/* A module that cannot grow members: nothing is asked. */
 	snprintf(path, sizeof(path), "%s/pb/members/rm-%016llx/revalidate_size",
-		 spa_sp_root(), gid);
+		 spu_configfs_root(), gid);
 	unlink(path);
 	ret = spa_resize(&cb, &key, gid, 768 * MIB, &r, why, sizeof(why));
 	CHECK(ret == -EOPNOTSUPP && strstr(why, "nothing was asked"),
@@ -818,11 +798,11 @@ static void t_borrower_refusals(void)
 	CHECK(lender_size() == 512 * MIB, "the lender was asked");
 	put_file(path, "0");
 	/* No namespace connected. */
-	setenv("SPA_SYSFS", test_dir, 1);
+	setenv("SLICEPOOL_SYSFS", test_dir, 1);
 	ret = spa_resize(&cb, &key, gid, 768 * MIB, &r, why, sizeof(why));
 	CHECK(ret == -ENODEV && strstr(why, "is connected"),
 	      "not connected: %d %s", ret, why);
-	setenv("SPA_SYSFS", sysfs, 1);
+	setenv("SLICEPOOL_SYSFS", sysfs, 1);
 	CHECK(lender_size() == 512 * MIB, "the lender was asked");
 }
 
@@ -840,7 +820,7 @@ static void *rescan_host(void *arg)
 		 sysfs);
 	snprintf(dev, sizeof(dev), "%s/block/nvme9n1/size", sysfs);
 	for (i = 0; i < 400; i++) {
-		if (!spa_read_file(path, val, sizeof(val)) && !strcmp(val, "1")) {
+		if (!spu_read_buf(path, val, sizeof(val)) && !strcmp(val, "1")) {
 			put_u64(dev, 768 * MIB >> 9);
 			break;
 		}

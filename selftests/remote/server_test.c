@@ -37,7 +37,7 @@ static void *serve(void *arg)
 
 static void setup(void)
 {
-	char dir[300], why[512];
+	char dir[300];
 	sigset_t set;
 
 	make_test_dir();
@@ -49,27 +49,12 @@ static void setup(void)
 
 	snprintf(dir, sizeof(dir), "%s/sa", test_dir);
 	mkdirs("%s", dir);
-	test_config(&ca, "a", dir, 0);
-	ca.lend = 1;
-	snprintf(ca.pool, sizeof(ca.pool), "pa");
-	ca.nr_peers = 1;
-	snprintf(ca.peers[0].name, sizeof(ca.peers[0].name), "b");
-	snprintf(ca.peers[0].addr, sizeof(ca.peers[0].addr), "127.0.0.1");
-	ca.peers[0].port = 9;
+	test_lender(&ca, dir, 0, 9);
 	test_key(&key, TEST_KEY_HEX);
 	test_key(&key2, TEST_KEY2_HEX);
 	cap_start();
-	if (spa_lender_init(&lender, &ca, &fake_backend, why, sizeof(why)) ||
-	    spa_lender_reconcile(&lender) < 0 ||
-	    spa_agent_init(&agent, &ca, &key, &lender)) {
-		fprintf(stderr, "cannot set up: %s\n", why);
-		exit(1);
-	}
-	lfd = spa_listen("127.0.0.1", 0, &port, why, sizeof(why));
-	if (lfd < 0) {
-		fprintf(stderr, "cannot set up: %s\n", why);
-		exit(1);
-	}
+	lfd = test_serve_setup(&lender, &agent, &ca, &key, &fake_backend, true,
+			       &port);
 	ca.listen_port = port;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -200,9 +185,9 @@ static unsigned int count_dir(const char *path)
 	char **n;
 	size_t c;
 
-	if (spa_list_dir(path, &n, &c))
+	if (spu_list(path, false, &n, &c))
 		return 0;
-	spa_free_list(n, c);
+	spu_free_list(n, c);
 	return (unsigned int)c;
 }
 
@@ -210,7 +195,7 @@ static unsigned int nr_volumes(void)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/pa/volumes", spa_sp_root());
+	snprintf(path, sizeof(path), "%s/pa/volumes", spu_configfs_root());
 	return count_dir(path);
 }
 
@@ -218,7 +203,7 @@ static unsigned int nr_exports(void)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/subsystems", spa_nvmet_root());
+	snprintf(path, sizeof(path), "%s/subsystems", spu_nvmet_root());
 	return count_dir(path);
 }
 
@@ -282,7 +267,7 @@ static void t_heartbeat(void)
 static void t_grant_release(void)
 {
 	struct spa_msg g, req, rep;
-	char uuid[SPA_UUID_STR], why[512];
+	char uuid[SPU_UUID_STR], why[512];
 	unsigned int code, exp0 = fake_ctx.exports;
 	u64 id, id2, free_bytes = 0;
 
@@ -295,7 +280,7 @@ static void t_grant_release(void)
 	      g.port, g.nsid, g.size);
 	CHECK(!strncmp(g.subnqn, "nqn.2026-11.io.slicepool:grant:a:", 33),
 	      "subnqn %s", g.subnqn);
-	spa_uuid_format(g.uuid, uuid);
+	spu_uuid_format(g.uuid, uuid);
 	CHECK(!strcmp(uuid, fake_ctx.last_uuid), "uuid %s, volume %s", uuid,
 	      fake_ctx.last_uuid);
 	CHECK(!strcmp(fake_ctx.last_hostnqn, HOSTNQN_B), "exported to %s",

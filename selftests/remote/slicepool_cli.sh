@@ -13,7 +13,8 @@
 # configuration, a missing or unusable state directory, a corrupt ledger,
 # an agent that cannot be run.  Usage errors exit 2 without running the
 # agent; the rest exit 1 with the reason.
-. "$SP_TOP/selftests/lib/ktap.sh"
+. "$SP_TOP/selftests/remote/lib.sh"
+. "$SP_TOP/selftests/lib/json.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
 SP=$SP_TOP/tools/slicepool/slicepool
@@ -36,17 +37,10 @@ trap cleanup EXIT
 # A shell that ran what the tool passes would create files here.
 cd "$T" || sp_die "cannot enter $T"
 
-export SLICEPOOL_CONFIGFS=$T/sp NVMET_CONFIGFS=$T/nvmet SLICEPOOL_AGENT=$AGENT
-mkdir -p "$T/sp/pa/volumes" "$T/sp/pa/members/m1" "$T/sp/pb" "$T/nvmet/subsystems"
-echo 64 > "$T/sp/pa/slice_mb"
-echo 1 > "$T/sp/pa/members/m1/enable"
-echo online > "$T/sp/pa/members/m1/state"
-echo 8 > "$T/sp/pa/members/m1/free_slices"
+export SLICEPOOL_AGENT=$AGENT
+remote_fake_tree "$T"
 
-PA=$((20000 + RANDOM % 20000))
-PB=$((PA + 1))
 PC=$((PA + 2))
-HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b0
 # b's configuration lives where a shell would split or run its path.
 BDIR="$T/conf dir;\$(touch pwned)"
 mkdir -p "$BDIR"
@@ -133,15 +127,7 @@ usage() {
 # json <description> <python expression over d>: on the last $T/out,
 # which must be exactly one JSON document, after exit 0.
 json() {
-	if [ "$RC" -eq 0 ] && python3 - "$T/out" "$2" <<'EOF'
-import json, sys
-with open(sys.argv[1]) as f:
-    d = json.load(f)
-if not eval(sys.argv[2]):
-    print("# false: " + sys.argv[2])
-    print("# " + json.dumps(d)[:600])
-    sys.exit(1)
-EOF
+	if [ "$RC" -eq 0 ] && sp_json_holds "$T/out" "$2"
 	then
 		ktap_ok "$1"
 	else
@@ -174,15 +160,6 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$1" 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.3
-		t=$((t + 1))
-		[ $t -lt 50 ] || return 1
-	done
-}
-
-wait_log() {
-	local t=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		sleep 0.2
 		t=$((t + 1))
 		[ $t -lt 50 ] || return 1
 	done
@@ -241,7 +218,7 @@ usage "remote request: a size that is not 4 KiB aligned" \
 usage "remote request: a size of 0" "must not be 0" \
 	remote request --size 0 --agent-config "$CB"
 usage "remote request: more than 1 PiB" "more than 1 PiB" \
-	remote request a --size 2P --agent-config "$CB"
+	remote request a --size 1025T --agent-config "$CB"
 usage "remote request: a peer name with shell syntax" "bad peer name 'a;touch pwned'" \
 	remote request 'a;touch pwned' --size 64M --agent-config "$CB"
 usage "remote request: two peers" "unexpected argument 'b'" \
@@ -267,7 +244,7 @@ usage "remote resize: a size that is not 4 KiB aligned" "6000 is not a multiple 
 usage "remote resize: a size of 0" "must not be 0" \
 	remote resize 00000000000000ab --size 0 --agent-config "$CB"
 usage "remote resize: more than 1 PiB" "more than 1 PiB" \
-	remote resize 00000000000000ab --size 2P --agent-config "$CB"
+	remote resize 00000000000000ab --size 1025T --agent-config "$CB"
 usage "remote list: an unknown option" "unknown option '--bogus'" remote list --bogus
 usage "peer list: --agent-config without a value" "needs a value" peer list --agent-config
 
@@ -285,7 +262,7 @@ ktap_check "remote request runs 'slicepool-agent -c CONFIG borrow PEER BYTES'" \
 	diff -u <(printf '%s\n' -c "$CB" borrow a 1073741824) "$T/stub.args"
 json "remote request --json: the grant as the agent printed it" \
 	'd == {"action": "remote request", "grant": "00000000000000ab", "peer": "a", "size": 1073741824, "pool": "pb", "member": "rm-00000000000000ab", "domain": "remote:a", "subnqn": "nqn.2026-11.io.slicepool:grant:a:00000000000000ab", "uuid": "1b4e28ba-2fa1-11d2-883f-0016d3cca427"}'
-sp remote request --size 256MiB --agent-config "$CB"
+sp remote request --size 256M --agent-config "$CB"
 ktap_check "remote request without a peer runs 'borrow BYTES'" \
 	diff -u <(printf '%s\n' -c "$CB" borrow 268435456) "$T/stub.args"
 text "remote request: text output" \

@@ -21,6 +21,33 @@ const char *spu_root(const char *env, const char *def)
 	return r && *r ? r : def;
 }
 
+const char *spu_configfs_root(void)
+{
+	return spu_root("SLICEPOOL_CONFIGFS", "/sys/kernel/config/slicepool");
+}
+
+const char *spu_nvmet_root(void)
+{
+	return spu_root("NVMET_CONFIGFS", "/sys/kernel/config/nvmet");
+}
+
+const char *spu_sysfs_root(void)
+{
+	return spu_root("SLICEPOOL_SYSFS", "/sys");
+}
+
+int spu_reason(char *why, size_t wlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && wlen) {
+		va_start(ap, fmt);
+		vsnprintf(why, wlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
 int spu_vpath(char *buf, size_t len, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(buf, len, fmt, ap);
@@ -138,6 +165,21 @@ int spu_read_s64(const char *path, s64 *out)
 		*out = v;
 	free(buf);
 	return ret;
+}
+
+int spu_read_u64(const char *path, u64 *out)
+{
+	unsigned long long v;
+	char buf[32];
+	int ret;
+
+	ret = spu_read_buf(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (spu_parse_uint(buf, ~0ULL, &v))
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 int spu_write(const char *path, const char *val, bool create)

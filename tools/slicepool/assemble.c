@@ -32,7 +32,7 @@
 
 #include "slicepool.h"
 
-#define SP_VOL_STATE_LIVE	1
+#define SPT_VOL_STATE_LIVE	1
 
 struct asm_refused {
 	char device[256];
@@ -40,12 +40,12 @@ struct asm_refused {
 };
 
 struct asm_member {
-	struct sp_disk_member *d;
+	struct spt_disk_member *d;
 	const char *result;	/* enabled, present, planned, failed */
 };
 
 struct asm_vol {
-	struct sp_disk_vol rec;	/* winning record */
+	struct spt_disk_vol rec;	/* winning record */
 	u64 found;
 	u64 missing;
 	u64 twice;		/* logical slices claimed twice by one attempt */
@@ -53,15 +53,15 @@ struct asm_vol {
 	u64 *missing_list;	/* up to MISSING_LIST entries */
 	size_t nr_missing_list;
 	s64 kernel_missing;	/* from the map after binding, -1 unknown */
-	char dm_name[2 * SP_NAME_MAX + 2];
+	char dm_name[2 * SPT_NAME_MAX + 2];
 	const char *result;	/* bound, present, planned, failed */
 };
 
 #define MISSING_LIST 64
 
 struct asm_pool {
-	char uuid[SP_UUID_STR_LEN];
-	char name[SP_NAME_MAX + 1];
+	char uuid[SPT_UUID_STR_LEN];
+	char name[SPT_NAME_MAX + 1];
 	u64 slice_sectors;
 	u64 best_gen;
 	struct asm_member *members;
@@ -78,7 +78,7 @@ struct asm_pool {
 
 struct asm_state {
 	bool dry_run;
-	struct sp_disk_member *found;
+	struct spt_disk_member *found;
 	size_t nr_found;
 	struct asm_refused *refused;
 	size_t nr_refused;
@@ -96,16 +96,16 @@ static void __printf(2, 3) pool_err(struct asm_pool *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	sp_err("pool %s: %s", p->name, buf);
-	p->errors = sp_realloc_array(p->errors, p->nr_errors + 1,
-				     sizeof(*p->errors));
-	p->errors[p->nr_errors++] = sp_strdup(buf);
+	spt_err("pool %s: %s", p->name, buf);
+	p->errors = spt_realloc_array(p->errors, p->nr_errors + 1,
+				      sizeof(*p->errors));
+	p->errors[p->nr_errors++] = spt_strdup(buf);
 }
 
 static void add_refused(struct asm_refused **v, size_t *n, const char *dev,
 			const char *reason)
 {
-	*v = sp_realloc_array(*v, *n + 1, sizeof(**v));
+	*v = spt_realloc_array(*v, *n + 1, sizeof(**v));
 	snprintf((*v)[*n].device, sizeof((*v)[0].device), "%s", dev);
 	snprintf((*v)[*n].reason, sizeof((*v)[0].reason), "%s", reason);
 	(*n)++;
@@ -138,7 +138,7 @@ static bool sysfs_read_line(const char *path, char *buf, size_t len)
 	ok = !!fgets(buf, (int)len, f);
 	fclose(f);
 	if (ok)
-		sp_strip(buf);
+		spt_strip(buf);
 	return ok;
 }
 
@@ -159,7 +159,7 @@ static bool candidate(const char *name, unsigned long long kib, char *path,
 		return false;
 	snprintf(sys, sizeof(sys), "/sys/class/block/%s/dm/uuid", name);
 	if (sysfs_read_line(sys, buf, sizeof(buf)) &&
-	    !strncmp(buf, SP_DM_UUID_PREFIX, strlen(SP_DM_UUID_PREFIX)))
+	    !strncmp(buf, SPT_DM_UUID_PREFIX, strlen(SPT_DM_UUID_PREFIX)))
 		return false;
 	snprintf(sys, sizeof(sys), "/sys/class/block/%s/dm/name", name);
 	if (sysfs_read_line(sys, buf, sizeof(buf))) {
@@ -173,14 +173,14 @@ static bool candidate(const char *name, unsigned long long kib, char *path,
 
 static void scan_one(struct asm_state *s, const char *path, bool explicit)
 {
-	struct sp_disk_member m;
+	struct spt_disk_member m;
 	char why[640];
 	int ret;
 
-	ret = sp_md_read_dev(path, &m, why, sizeof(why));
+	ret = spt_md_read_dev(path, &m, why, sizeof(why));
 	if (!ret) {
-		s->found = sp_realloc_array(s->found, s->nr_found + 1,
-					    sizeof(*s->found));
+		s->found = spt_realloc_array(s->found, s->nr_found + 1,
+					     sizeof(*s->found));
 		s->found[s->nr_found++] = m;
 		return;
 	}
@@ -209,8 +209,8 @@ static int scan_partitions(struct asm_state *s)
 
 	f = fopen("/proc/partitions", "re");
 	if (!f) {
-		sp_err("cannot read /proc/partitions: %s (name the devices to scan on the command line)",
-		       strerror(errno));
+		spt_err("cannot read /proc/partitions: %s (name the devices to scan on the command line)",
+			strerror(errno));
 		return -errno;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -231,11 +231,11 @@ static void drop_duplicates(struct asm_state *s)
 	char why[640];
 
 	for (i = 0; i < s->nr_found; i++) {
-		struct sp_disk_member *a = &s->found[i];
+		struct spt_disk_member *a = &s->found[i];
 		bool keep = true;
 
 		for (j = 0; j < s->nr_found && keep; j++) {
-			struct sp_disk_member *b = &s->found[j];
+			struct spt_disk_member *b = &s->found[j];
 
 			if (i == j || strcmp(a->sb.member_uuid, b->sb.member_uuid))
 				continue;
@@ -253,7 +253,7 @@ static void drop_duplicates(struct asm_state *s)
 		if (keep)
 			s->found[k++] = *a;
 		else
-			sp_disk_member_free(a);
+			spt_disk_member_free(a);
 	}
 	s->nr_found = k;
 }
@@ -268,7 +268,7 @@ static int cmp_member(const void *a, const void *b)
 }
 
 static struct asm_pool *pool_for(struct asm_state *s,
-				 struct sp_disk_member *m)
+				 struct spt_disk_member *m)
 {
 	struct asm_pool *p;
 	size_t i;
@@ -276,8 +276,8 @@ static struct asm_pool *pool_for(struct asm_state *s,
 	for (i = 0; i < s->nr_pools; i++)
 		if (!strcmp(s->pools[i].uuid, m->sb.pool_uuid))
 			return &s->pools[i];
-	s->pools = sp_realloc_array(s->pools, s->nr_pools + 1,
-				    sizeof(*s->pools));
+	s->pools = spt_realloc_array(s->pools, s->nr_pools + 1,
+				     sizeof(*s->pools));
 	p = &s->pools[s->nr_pools++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->uuid, sizeof(p->uuid), "%s", m->sb.pool_uuid);
@@ -294,7 +294,7 @@ static void group(struct asm_state *s)
 	size_t i, j;
 
 	for (i = 0; i < s->nr_found; i++) {
-		struct sp_disk_member *m = &s->found[i];
+		struct spt_disk_member *m = &s->found[i];
 		bool clash = false;
 
 		p = pool_for(s, m);
@@ -330,8 +330,8 @@ static void group(struct asm_state *s)
 			snprintf(p->name, sizeof(p->name), "%s",
 				 m->sb.pool_name);
 		}
-		p->members = sp_realloc_array(p->members, p->nr_members + 1,
-					      sizeof(*p->members));
+		p->members = spt_realloc_array(p->members, p->nr_members + 1,
+					       sizeof(*p->members));
 		p->members[p->nr_members].d = m;
 		p->members[p->nr_members++].result = NULL;
 	}
@@ -356,7 +356,7 @@ static struct asm_vol *vol_by_uuid(struct asm_pool *p, const char *uuid)
  * newer than the record and no fence of the record excludes it
  * (dm-slicepool/fence.c, the kernel's rule).
  */
-static bool is_claim(const struct asm_vol *v, const struct sp_disk_owner *o)
+static bool is_claim(const struct asm_vol *v, const struct spt_disk_owner *o)
 {
 	return !strcmp(o->vol_uuid, v->rec.uuid) &&
 	       o->logical < v->rec.nr_slices &&
@@ -380,15 +380,15 @@ static void analyse(struct asm_pool *p)
 	u8 *seen;
 
 	for (i = 0; i < p->nr_members; i++) {
-		struct sp_disk_member *m = p->members[i].d;
+		struct spt_disk_member *m = p->members[i].d;
 
 		for (j = 0; j < m->nr_vols; j++) {
-			struct sp_disk_vol *r = &m->vols[j];
+			struct spt_disk_vol *r = &m->vols[j];
 
 			v = vol_by_uuid(p, r->uuid);
 			if (!v) {
-				p->vols = sp_realloc_array(p->vols,
-							   p->nr_vols + 1,
+				p->vols = spt_realloc_array(p->vols,
+							    p->nr_vols + 1,
 							   sizeof(*p->vols));
 				v = &p->vols[p->nr_vols++];
 				memset(v, 0, sizeof(*v));
@@ -403,21 +403,21 @@ static void analyse(struct asm_pool *p)
 	}
 	/* Drop deleted volumes. */
 	for (i = 0, k = 0; i < p->nr_vols; i++)
-		if (p->vols[i].rec.state == SP_VOL_STATE_LIVE)
+		if (p->vols[i].rec.state == SPT_VOL_STATE_LIVE)
 			p->vols[k++] = p->vols[i];
 	p->nr_vols = k;
 
 	for (i = 0; i < p->nr_vols; i++) {
 		v = &p->vols[i];
-		sp_dm_name(p->name, v->rec.name, v->dm_name,
-			   sizeof(v->dm_name));
-		seen = sp_zalloc(v->rec.nr_slices + 1);
-		v->best = sp_zalloc((v->rec.nr_slices + 1) * sizeof(u64));
+		spt_dm_name(p->name, v->rec.name, v->dm_name,
+			    sizeof(v->dm_name));
+		seen = spt_zalloc(v->rec.nr_slices + 1);
+		v->best = spt_zalloc((v->rec.nr_slices + 1) * sizeof(u64));
 		for (j = 0; j < p->nr_members; j++) {
-			struct sp_disk_member *m = p->members[j].d;
+			struct spt_disk_member *m = p->members[j].d;
 
 			for (k = 0; k < m->nr_owners; k++) {
-				struct sp_disk_owner *o = &m->owners[k];
+				struct spt_disk_owner *o = &m->owners[k];
 				u64 *b;
 
 				if (!is_claim(v, o))
@@ -433,10 +433,10 @@ static void analyse(struct asm_pool *p)
 		/* Ties at the winning id: the same attempt twice. */
 		memset(seen, 0, v->rec.nr_slices + 1);
 		for (j = 0; j < p->nr_members; j++) {
-			struct sp_disk_member *m = p->members[j].d;
+			struct spt_disk_member *m = p->members[j].d;
 
 			for (k = 0; k < m->nr_owners; k++) {
-				struct sp_disk_owner *o = &m->owners[k];
+				struct spt_disk_owner *o = &m->owners[k];
 
 				if (!is_claim(v, o) ||
 				    o->generation + 1 != v->best[o->logical])
@@ -447,7 +447,7 @@ static void analyse(struct asm_pool *p)
 			}
 		}
 		v->missing = v->rec.nr_slices - v->found;
-		v->missing_list = sp_zalloc(MISSING_LIST * sizeof(u64));
+		v->missing_list = spt_zalloc(MISSING_LIST * sizeof(u64));
 		for (j = 0;
 		     j < v->rec.nr_slices && v->nr_missing_list < MISSING_LIST;
 		     j++)
@@ -458,10 +458,10 @@ static void analyse(struct asm_pool *p)
 			p->degraded = true;
 	}
 	for (j = 0; j < p->nr_members; j++) {
-		struct sp_disk_member *m = p->members[j].d;
+		struct spt_disk_member *m = p->members[j].d;
 
 		for (k = 0; k < m->nr_owners; k++) {
-			struct sp_disk_owner *o = &m->owners[k];
+			struct spt_disk_owner *o = &m->owners[k];
 
 			v = vol_by_uuid(p, o->vol_uuid);
 			if (!v || !is_claim(v, o) ||
@@ -487,7 +487,7 @@ static bool pool_uuid_matches(struct asm_pool *p, bool *has_members)
 	}
 	if (cfs_read(&uuid, "%s/uuid", p->name))
 		return false;
-	sp_strip(uuid);
+	spt_strip(uuid);
 	same = !strcasecmp(uuid, p->uuid);
 	free(uuid);
 	return same;
@@ -500,7 +500,7 @@ static void say(const struct asm_state *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (sp_json)
+	if (spt_json)
 		return;
 	fputs(s->dry_run ? "  would " : "  ", stdout);
 	va_start(ap, fmt);
@@ -530,7 +530,7 @@ static int setup_pool(struct asm_state *s, struct asm_pool *p)
 	ret = cfs_mkdir("%s", p->name);
 	if (ret) {
 		pool_err(p, "cannot create the pool: %s%s", strerror(-ret),
-			 sp_errno_hint(-ret));
+			 spt_errno_hint(-ret));
 		return ret;
 	}
 	snprintf(val, sizeof(val), "%llu",
@@ -548,7 +548,7 @@ static int setup_pool(struct asm_state *s, struct asm_pool *p)
 static void setup_member(struct asm_state *s, struct asm_pool *p,
 			 struct asm_member *am)
 {
-	const struct sp_sb_info *sb = &am->d->sb;
+	const struct spt_sb_info *sb = &am->d->sb;
 	const char *dev = am->d->device;
 	bool created = false;
 	s64 en = 0;
@@ -610,7 +610,7 @@ static int bind_discovered(struct asm_state *s, struct asm_pool *p)
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%63s %63s %llu", name, uuid, &size) != 3 ||
-		    !sp_valid_name(name)) {
+		    !spu_valid_name(name)) {
 			pool_err(p, "unexpected line in discovered: '%s'",
 				 line);
 			continue;
@@ -619,7 +619,7 @@ static int bind_discovered(struct asm_state *s, struct asm_pool *p)
 		ret = cfs_mkdir("%s/volumes/%s", p->name, name);
 		if (ret)
 			pool_err(p, "cannot bind volume %s: %s%s", name,
-				 strerror(-ret), sp_errno_hint(-ret));
+				 strerror(-ret), spt_errno_hint(-ret));
 	}
 	free(text);
 	return 0;
@@ -628,14 +628,14 @@ static int bind_discovered(struct asm_state *s, struct asm_pool *p)
 static void count_kernel_missing(struct asm_pool *p, const char *vol,
 				 s64 *missing)
 {
-	struct sp_map_entry *map;
+	struct spt_map_entry *map;
 	size_t i, n;
 	char *text;
 
 	*missing = -1;
 	if (cfs_read(&text, "%s/volumes/%s/map", p->name, vol))
 		return;
-	if (!sp_map_parse(text, &map, &n)) {
+	if (!spt_map_parse(text, &map, &n)) {
 		*missing = 0;
 		for (i = 0; i < n; i++)
 			if (!map[i].member[0])
@@ -649,19 +649,19 @@ static void count_kernel_missing(struct asm_pool *p, const char *vol,
 static bool table_stale(struct asm_pool *p, const char *vol,
 			const struct spu_dm_info *info)
 {
-	struct sp_map_entry *map;
-	struct sp_dm_status st;
+	struct spt_map_entry *map;
+	struct spt_dm_status st;
 	bool stale = false;
 	char *text;
 	size_t n;
 
-	if (!info->live_table || strcmp(info->target, SP_TARGET_NAME) ||
-	    sp_dm_status_parse(info->status, &st))
+	if (!info->live_table || strcmp(info->target, SPT_TARGET_NAME) ||
+	    spt_dm_status_parse(info->status, &st))
 		return false;
 	if (cfs_read(&text, "%s/volumes/%s/map", p->name, vol))
 		return false;
-	if (!sp_map_parse(text, &map, &n)) {
-		stale = sp_table_stale(&st, map, n);
+	if (!spt_map_parse(text, &map, &n)) {
+		stale = spt_table_stale(&st, map, n);
 		free(map);
 	}
 	free(text);
@@ -670,7 +670,7 @@ static bool table_stale(struct asm_pool *p, const char *vol,
 
 static void start_volumes(struct asm_state *s, struct asm_pool *p)
 {
-	char dm_name[2 * SP_NAME_MAX + 2];
+	char dm_name[2 * SPT_NAME_MAX + 2];
 	struct spu_dm_info info;
 	char **names, *uuid;
 	size_t i, j, n;
@@ -690,7 +690,7 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 			v->kernel_missing = missing;
 		if (missing > 0)
 			p->degraded = true;
-		sp_dm_name(p->name, names[i], dm_name, sizeof(dm_name));
+		spt_dm_name(p->name, names[i], dm_name, sizeof(dm_name));
 		if (spu_dm_info(dm_name, &info)) {
 			pool_err(p, "cannot talk to device-mapper: %s (modprobe dm-mod)",
 				 spu_dm_last_error());
@@ -702,8 +702,8 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 			if (table_stale(p, names[i], &info)) {
 				say(s, "reload dm device %s (slices came back)",
 				    dm_name);
-				if (sp_dm_reload_resume(dm_name, info.length,
-							p->name, names[i])) {
+				if (spt_dm_reload_resume(dm_name, info.length,
+							 p->name, names[i])) {
 					pool_err(p, "cannot reload dm device %s: %s",
 						 dm_name, spu_dm_last_error());
 					if (v)
@@ -722,11 +722,11 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 		}
 		uuid = NULL;
 		if (!cfs_read(&uuid, "%s/volumes/%s/uuid", p->name, names[i]))
-			sp_strip(uuid);
+			spt_strip(uuid);
 		say(s, "create dm device %s (%lld sectors)", dm_name,
 		    (long long)size / 512);
-		ret = sp_dm_create(dm_name, uuid, (u64)size / 512, p->name,
-				   names[i]);
+		ret = spt_dm_create(dm_name, uuid, (u64)size / 512, p->name,
+				    names[i]);
 		free(uuid);
 		if (ret) {
 			pool_err(p, "cannot create dm device %s: %s",
@@ -760,8 +760,8 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 	if (p->degraded || !all) {
 		p->reclaim = "skipped";
 		if (p->orphans)
-			sp_warn("pool %s: orphaned slices are not reclaimed while members or slices are missing; run 'slicepool assemble' again once they are back",
-				p->name);
+			spt_warn("pool %s: orphaned slices are not reclaimed while members or slices are missing; run 'slicepool assemble' again once they are back",
+				 p->name);
 	} else if (s->dry_run) {
 		p->reclaim = "planned";
 		say(s, "reclaim orphaned slices (%llu found)",
@@ -770,7 +770,7 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 		ret = cfs_write("1", "%s/reclaim", p->name);
 		if (ret) {
 			pool_err(p, "reclaim failed: %s%s", strerror(-ret),
-				 sp_errno_hint(-ret));
+				 spt_errno_hint(-ret));
 			p->reclaim = "failed";
 		} else {
 			p->reclaim = "done";
@@ -832,7 +832,7 @@ static void print_text(const struct asm_state *s)
 		"RESULT"
 	};
 	char a[32], b[32], c[32], d[32];
-	struct sp_table *t;
+	struct spt_table *t;
 	size_t i, j;
 
 	for (i = 0; i < s->nr_pools; i++) {
@@ -859,7 +859,7 @@ static void print_text(const struct asm_state *s)
 			for (j = 0; j < p->nr_vols; j++) {
 				const struct asm_vol *v = &p->vols[j];
 
-				sp_format_size(v->rec.size, a, sizeof(a));
+				spu_format_size(v->rec.size, false, a, sizeof(a));
 				snprintf(b, sizeof(b), "%llu",
 					 (unsigned long long)v->rec.nr_slices);
 				snprintf(c, sizeof(c), "%llu",
@@ -918,7 +918,7 @@ static void print_json(const struct asm_state *s)
 		js_s64("reclaimed_slices", p->reclaimed);
 		js_open_arr("members");
 		for (j = 0; j < p->nr_members; j++) {
-			const struct sp_disk_member *d = p->members[j].d;
+			const struct spt_disk_member *d = p->members[j].d;
 
 			js_open_obj(NULL);
 			js_str("name", d->sb.member_name);
@@ -1001,14 +1001,14 @@ static void free_state(struct asm_state *s)
 		free(p->members);
 	}
 	for (i = 0; i < s->nr_found; i++)
-		sp_disk_member_free(&s->found[i]);
+		spt_disk_member_free(&s->found[i]);
 	free(s->found);
 	free(s->pools);
 	free(s->refused);
 	free(s->dups);
 }
 
-int cmd_assemble(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -1019,38 +1019,38 @@ int cmd_assemble(const struct sp_cmd *cmd, int argc, char **argv)
 	size_t i;
 	int c;
 
-	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1)
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1)
 		s.dry_run = true;
 
 	if (optind < argc) {
 		for (i = (size_t)optind; i < (size_t)argc; i++)
 			scan_one(&s, argv[i], true);
 	} else if (scan_partitions(&s)) {
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	drop_duplicates(&s);
 	group(&s);
 	for (i = 0; i < s.nr_pools; i++)
 		analyse(&s.pools[i]);
 
-	if (!sp_json)
+	if (!spt_json)
 		printf("%sfound %zu member(s) of %zu pool(s)%s\n",
 		       s.dry_run ? "dry run: " : "", s.nr_found, s.nr_pools,
 		       s.nr_refused ? ", some devices refused (see below)" :
 		       "");
 	for (i = 0; i < s.nr_pools; i++) {
-		if (!sp_json)
+		if (!spt_json)
 			printf("pool %s:\n", s.pools[i].name);
 		assemble_pool(&s, &s.pools[i]);
 	}
-	if (sp_json)
+	if (spt_json)
 		print_json(&s);
 	else
 		print_text(&s);
 
-	for (i = 0; sp_json && i < s.nr_refused; i++)
-		sp_warn("%s refused: %s", s.refused[i].device,
-			s.refused[i].reason);
+	for (i = 0; spt_json && i < s.nr_refused; i++)
+		spt_warn("%s refused: %s", s.refused[i].device,
+			 s.refused[i].reason);
 	for (i = 0; i < s.nr_pools; i++) {
 		if (s.pools[i].nr_errors)
 			failed = true;
@@ -1061,6 +1061,6 @@ int cmd_assemble(const struct sp_cmd *cmd, int argc, char **argv)
 		failed = true;
 	free_state(&s);
 	if (failed)
-		return SP_EXIT_FAIL;
-	return degraded ? SP_EXIT_DEGRADED : SP_EXIT_OK;
+		return SPT_EXIT_FAIL;
+	return degraded ? SPT_EXIT_DEGRADED : SPT_EXIT_OK;
 }

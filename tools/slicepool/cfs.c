@@ -21,7 +21,7 @@
 
 const char *cfs_root(void)
 {
-	return spu_root("SLICEPOOL_CONFIGFS", SP_CONFIGFS_DEFAULT);
+	return spu_configfs_root();
 }
 
 static int vpath(char *buf, size_t len, const char *fmt, va_list ap)
@@ -59,37 +59,34 @@ int cfs_check_root(void)
 	if (stat(root, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return 0;
-		sp_err("%s is not a directory", root);
+		spt_err("%s is not a directory", root);
 		return -ENOTDIR;
 	}
 	err = errno;
-	if (err == ENOENT && !strcmp(root, SP_CONFIGFS_DEFAULT) &&
+	if (err == ENOENT && !strcmp(root, SPT_CONFIGFS_DEFAULT) &&
 	    configfs_unmounted())
-		sp_err("cannot open %s: configfs is not mounted (mount -t configfs none /sys/kernel/config) or the dm-slicepool module is not loaded (modprobe dm-slicepool)",
-		       root);
+		spt_err("cannot open %s: configfs is not mounted (mount -t configfs none /sys/kernel/config) or the dm-slicepool module is not loaded (modprobe dm-slicepool)",
+			root);
 	else if (err == ENOENT)
-		sp_err("cannot open %s: is the dm-slicepool module loaded? (modprobe dm-slicepool)",
-		       root);
+		spt_err("cannot open %s: is the dm-slicepool module loaded? (modprobe dm-slicepool)",
+			root);
 	else
-		sp_err("cannot open %s: %s%s", root, strerror(err),
-		       sp_errno_hint(err));
+		spt_err("cannot open %s: %s%s", root, strerror(err),
+			spt_errno_hint(err));
 	return -err;
 }
 
-enum cfs_op { CFS_EXISTS, CFS_READ, CFS_READ_S64, CFS_WRITE, CFS_MKDIR,
-	      CFS_RMDIR, CFS_LIST };
-
-/*
- * One operation on the configfs path made from @fmt and @ap: what every
- * public function below does, after collecting its arguments.
- */
-static int cfs_do(enum cfs_op op, void *out, size_t *count, const char *val,
-		  const char *fmt, va_list ap)
+/* One operation on the configfs path made from @fmt and its arguments. */
+int cfs_op(enum cfs_op op, void *out, size_t *count, const char *val,
+	   const char *fmt, ...)
 {
 	char path[PATH_MAX];
+	va_list ap;
 	int ret;
 
+	va_start(ap, fmt);
 	ret = vpath(path, sizeof(path), fmt, ap);
+	va_end(ap);
 	if (ret)
 		return ret;
 	switch (op) {
@@ -109,87 +106,6 @@ static int cfs_do(enum cfs_op op, void *out, size_t *count, const char *val,
 		return spu_list(path, true, out, count);
 	}
 	return -EINVAL;
-}
-
-bool cfs_exists(const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = cfs_do(CFS_EXISTS, NULL, NULL, NULL, fmt, ap);
-	va_end(ap);
-	return !ret;
-}
-
-/* Reads a whole attribute into a malloc'ed, NUL-terminated string. */
-int cfs_read(char **out, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = cfs_do(CFS_READ, out, NULL, NULL, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* Reads a numeric attribute. */
-int cfs_read_s64(s64 *out, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = cfs_do(CFS_READ_S64, out, NULL, NULL, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* Writes @val (without a newline) to an attribute in one write(). */
-int cfs_write(const char *val, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = cfs_do(CFS_WRITE, NULL, NULL, val, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-int cfs_mkdir(const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = cfs_do(CFS_MKDIR, NULL, NULL, NULL, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-int cfs_rmdir(const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = cfs_do(CFS_RMDIR, NULL, NULL, NULL, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* Lists the subdirectories of a directory, sorted by name. */
-int cfs_list(char ***names, size_t *count, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = cfs_do(CFS_LIST, names, count, NULL, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 void cfs_free_list(char **names, size_t count)

@@ -14,11 +14,11 @@
 
 #include "slicepool.h"
 
-#define SP_RATE_MAX	1048576UL	/* MiB/s, the module's limit */
+#define SPT_RATE_MAX	1048576UL	/* MiB/s, the module's limit */
 
 /* Parses --slices: "all", "A" or "A-B"; exits 2 when it is bad. */
-static void parse_slices(const struct sp_cmd *cmd, const char *arg,
-			 struct sp_mig_req *req)
+static void parse_slices(const struct spt_cmd *cmd, const char *arg,
+			 struct spt_mig_req *req)
 {
 	unsigned long long a, b;
 	char *end;
@@ -40,40 +40,40 @@ static void parse_slices(const struct sp_cmd *cmd, const char *arg,
 	if (*end || errno)
 		goto bad;
 	if (b < a)
-		sp_usage_fail(cmd, "--slices %s: the last slice is before the first",
-			      arg);
+		spt_usage_fail(cmd, "--slices %s: the last slice is before the first",
+			       arg);
 	req->all = false;
 	req->first = a;
 	req->last = b;
 	return;
 bad:
-	sp_usage_fail(cmd,
-		      "--slices: '%s' is not a logical slice range (A, A-B or all)",
+	spt_usage_fail(cmd,
+		       "--slices: '%s' is not a logical slice range (A, A-B or all)",
 		      arg);
 }
 
-static void parse_dest(const struct sp_cmd *cmd, const char *arg,
-		       struct sp_mig_req *req)
+static void parse_dest(const struct spt_cmd *cmd, const char *arg,
+		       struct spt_mig_req *req)
 {
 	if (!strncmp(arg, "domain:", 7)) {
-		if (!sp_valid_domain(arg + 7))
-			sp_usage_fail(cmd,
-				      "--to %s: bad domain label: use 1..%d of [A-Za-z0-9:_.-] after 'domain:'",
-				      arg, SP_NAME_MAX);
-	} else if (!sp_valid_name(arg)) {
-		sp_usage_fail(cmd,
-			      "--to: '%s' is neither a member name (1..%d of [A-Za-z0-9_.-]) nor domain:<label>",
-			      arg, SP_NAME_MAX);
+		if (!spu_valid_domain(arg + 7))
+			spt_usage_fail(cmd,
+				       "--to %s: bad domain label: use 1..%d of [A-Za-z0-9:_.-] after 'domain:'",
+				      arg, SPT_NAME_MAX);
+	} else if (!spu_valid_name(arg)) {
+		spt_usage_fail(cmd,
+			       "--to: '%s' is neither a member name (1..%d of [A-Za-z0-9_.-]) nor domain:<label>",
+			      arg, SPT_NAME_MAX);
 	}
 	snprintf(req->dest, sizeof(req->dest), "%s", arg);
 }
 
 static void print_status_text(const char *pool, const char *vol,
-			      const struct sp_mig_status *ms)
+			      const struct spt_mig_status *ms)
 {
 	char sz[32];
 
-	sp_format_size(ms->bytes_copied, sz, sizeof(sz));
+	spu_format_size(ms->bytes_copied, false, sz, sizeof(sz));
 	printf("migration of %s/%s: slices %llu-%llu to %s, mode %s: %s\n",
 	       pool, vol, (unsigned long long)ms->first,
 	       (unsigned long long)ms->last, ms->dest, ms->mode, ms->state);
@@ -103,12 +103,12 @@ static void print_status_text(const char *pool, const char *vol,
 
 /* The report of a job that was waited for. */
 static void print_report(const char *pool, const char *vol,
-			 const struct sp_mig_result *res)
+			 const struct spt_mig_result *res)
 {
-	const struct sp_mig_status *ms = &res->st;
+	const struct spt_mig_status *ms = &res->st;
 	char sz[32];
 
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "migrate");
 		js_str("pool", pool);
@@ -116,12 +116,12 @@ static void print_report(const char *pool, const char *vol,
 		js_str("state", ms->state);
 		js_u64("duration_ms", res->duration_ms);
 		js_bool("interrupted", res->interrupted);
-		sp_mig_json("migration", ms);
+		spt_mig_json("migration", ms);
 		js_close();
 		js_end();
 		return;
 	}
-	sp_format_size(ms->bytes_copied, sz, sizeof(sz));
+	spu_format_size(ms->bytes_copied, false, sz, sizeof(sz));
 	printf("migration of %s/%s slices %llu-%llu to %s: %s\n", pool, vol,
 	       (unsigned long long)ms->first, (unsigned long long)ms->last,
 	       ms->dest, ms->state);
@@ -150,45 +150,45 @@ static void print_report(const char *pool, const char *vol,
 
 /* Reads the migration status for --status, --abort and --set-rate. */
 static int need_volume(const char *pool, const char *vol, const char *dm_name,
-		       struct sp_mig_status *ms)
+		       struct spt_mig_status *ms)
 {
 	int ret;
 
-	if (sp_pool_require(pool))
+	if (spt_pool_require(pool))
 		return -ENOENT;
 	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		sp_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-		       vol, pool);
+		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+			vol, pool);
 		return -ENOENT;
 	}
-	ret = sp_mig_read(dm_name, ms);
+	ret = spt_mig_read(dm_name, ms);
 	if (ret == -ENODEV)
-		sp_err("volume '%s/%s' has no dm device with a slicepool table ('%s'): migrations run in it (create it with 'slicepool assemble')",
-		       pool, vol, dm_name);
+		spt_err("volume '%s/%s' has no dm device with a slicepool table ('%s'): migrations run in it (create it with 'slicepool assemble')",
+			pool, vol, dm_name);
 	else if (ret == -ENODATA)
-		sp_err("the loaded dm-slicepool module has no live migration (no migration fields in the status of '%s')",
-		       dm_name);
+		spt_err("the loaded dm-slicepool module has no live migration (no migration fields in the status of '%s')",
+			dm_name);
 	else if (ret)
-		sp_err("cannot read the status of dm device '%s': %s (%s)",
-		       dm_name, strerror(-ret), spu_dm_last_error());
+		spt_err("cannot read the status of dm device '%s': %s (%s)",
+			dm_name, strerror(-ret), spu_dm_last_error());
 	return ret;
 }
 
 static int not_running(const char *pool, const char *vol,
-		       const struct sp_mig_status *ms)
+		       const struct spt_mig_status *ms)
 {
 	if (ms->job)
-		sp_err("volume '%s/%s' is not migrating (its last job, slices %llu-%llu to %s, ended %s)",
-		       pool, vol, (unsigned long long)ms->first,
+		spt_err("volume '%s/%s' is not migrating (its last job, slices %llu-%llu to %s, ended %s)",
+			pool, vol, (unsigned long long)ms->first,
 		       (unsigned long long)ms->last, ms->dest, ms->state);
 	else
-		sp_err("volume '%s/%s' is not migrating (no job since it was bound)",
-		       pool, vol);
-	return SP_EXIT_FAIL;
+		spt_err("volume '%s/%s' is not migrating (no job since it was bound)",
+			pool, vol);
+	return SPT_EXIT_FAIL;
 }
 
 static void json_action(const char *action, const char *pool, const char *vol,
-			const struct sp_mig_status *ms)
+			const struct spt_mig_status *ms)
 {
 	js_open_obj(NULL);
 	if (action)
@@ -196,7 +196,7 @@ static void json_action(const char *action, const char *pool, const char *vol,
 	js_str("pool", pool);
 	js_str("volume", vol);
 	if (ms->job)
-		sp_mig_json("migration", ms);
+		spt_mig_json("migration", ms);
 	else
 		js_null("migration");
 	js_close();
@@ -206,91 +206,91 @@ static void json_action(const char *action, const char *pool, const char *vol,
 static int migrate_status(const char *pool, const char *vol,
 			  const char *dm_name)
 {
-	struct sp_mig_status ms;
+	struct spt_mig_status ms;
 
 	if (need_volume(pool, vol, dm_name, &ms))
-		return SP_EXIT_FAIL;
-	if (sp_json)
+		return SPT_EXIT_FAIL;
+	if (spt_json)
 		json_action(NULL, pool, vol, &ms);
 	else if (!ms.job)
 		printf("volume %s/%s: no migration since it was bound\n", pool,
 		       vol);
 	else
 		print_status_text(pool, vol, &ms);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 static int migrate_abort(const char *pool, const char *vol,
 			 const char *dm_name)
 {
-	struct sp_mig_status ms;
+	struct spt_mig_status ms;
 	int ret;
 
 	if (need_volume(pool, vol, dm_name, &ms))
-		return SP_EXIT_FAIL;
-	if (!sp_mig_running(&ms))
+		return SPT_EXIT_FAIL;
+	if (!spt_mig_running(&ms))
 		return not_running(pool, vol, &ms);
 	ret = spu_dm_message(dm_name, "migrate abort", NULL, 0);
 	if (ret == -EBUSY) {
-		sp_err("the migration of '%s/%s' is switching to its destination already and can no longer be aborted: it ends by itself in a moment",
-		       pool, vol);
-		return SP_EXIT_FAIL;
+		spt_err("the migration of '%s/%s' is switching to its destination already and can no longer be aborted: it ends by itself in a moment",
+			pool, vol);
+		return SPT_EXIT_FAIL;
 	}
 	if (ret && ret != -EINVAL) {
-		sp_err("cannot abort the migration of '%s/%s': %s (see dmesg)",
-		       pool, vol, strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot abort the migration of '%s/%s': %s (see dmesg)",
+			pool, vol, strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_mig_read(dm_name, &ms)) {
-		sp_err("cannot read the status of '%s' back", dm_name);
-		return SP_EXIT_FAIL;
+	if (spt_mig_read(dm_name, &ms)) {
+		spt_err("cannot read the status of '%s' back", dm_name);
+		return SPT_EXIT_FAIL;
 	}
 	/* EINVAL: the job ended between the check and the message. */
 	if (ret)
 		return not_running(pool, vol, &ms);
-	if (sp_json)
+	if (spt_json)
 		json_action("migrate abort", pool, vol, &ms);
 	else
 		printf("aborted the migration of %s/%s slices %llu-%llu to %s: %s\n",
 		       pool, vol, (unsigned long long)ms.first,
 		       (unsigned long long)ms.last, ms.dest,
 		       "the volume stays on its source");
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 static int migrate_set_rate(const char *pool, const char *vol,
 			    const char *dm_name, unsigned long rate)
 {
-	struct sp_mig_status ms;
+	struct spt_mig_status ms;
 	char msg[64];
 	int ret;
 
 	if (need_volume(pool, vol, dm_name, &ms))
-		return SP_EXIT_FAIL;
-	if (!sp_mig_running(&ms))
+		return SPT_EXIT_FAIL;
+	if (!spt_mig_running(&ms))
 		return not_running(pool, vol, &ms);
 	snprintf(msg, sizeof(msg), "migrate rate %lu", rate);
 	ret = spu_dm_message(dm_name, msg, NULL, 0);
-	if (ret == -EINVAL && !sp_mig_read(dm_name, &ms) &&
-	    !sp_mig_running(&ms))
+	if (ret == -EINVAL && !spt_mig_read(dm_name, &ms) &&
+	    !spt_mig_running(&ms))
 		return not_running(pool, vol, &ms);
 	if (ret) {
-		sp_err("cannot change the rate of the migration of '%s/%s': %s (see dmesg)",
-		       pool, vol, strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot change the rate of the migration of '%s/%s': %s (see dmesg)",
+			pool, vol, strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_mig_read(dm_name, &ms)) {
-		sp_err("the rate was set, but the status of '%s' cannot be read back",
-		       dm_name);
-		return SP_EXIT_FAIL;
+	if (spt_mig_read(dm_name, &ms)) {
+		spt_err("the rate was set, but the status of '%s' cannot be read back",
+			dm_name);
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_json)
+	if (spt_json)
 		json_action("migrate rate", pool, vol, &ms);
 	else
 		printf("migration of %s/%s: rate %llu MiB/s%s (%s)\n", pool, vol,
 		       (unsigned long long)ms.rate,
 		       ms.rate ? "" : " (unthrottled)", ms.state);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 enum {
@@ -298,7 +298,7 @@ enum {
 	OPT_PASSES, OPT_DEPTH, OPT_SHARE, OPT_NOWAIT, OPT_ABORT, OPT_SETRATE, OPT_STATUS,
 };
 
-int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, OPT_TO },
@@ -317,24 +317,24 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 		{ "status", no_argument, NULL, OPT_STATUS },
 		{ NULL, 0, NULL, 0 }
 	};
-	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
-	char dm_name[2 * SP_NAME_MAX + 2];
+	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
+	char dm_name[2 * SPT_NAME_MAX + 2];
 	const char *start_opt = NULL, *ctl_opt = NULL;
 	unsigned long set_rate = 0;
-	struct sp_mig_result res;
-	struct sp_mig_status ms;
-	struct sp_mig_req req;
+	struct spt_mig_result res;
+	struct spt_mig_status ms;
+	struct spt_mig_req req;
 	bool no_wait = false;
 	int c, ret;
 
-	sp_mig_req_init(&req);
-	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+	spt_mig_req_init(&req);
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
 		if (c <= OPT_NOWAIT) {
 			start_opt = opts[c].name;
 		} else {
 			if (ctl_opt && strcmp(ctl_opt, opts[c].name))
-				sp_usage_fail(cmd,
-					      "--%s and --%s cannot be given together",
+				spt_usage_fail(cmd,
+					       "--%s and --%s cannot be given together",
 					      ctl_opt, opts[c].name);
 			ctl_opt = opts[c].name;
 		}
@@ -348,65 +348,65 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 		case OPT_MODE:
 			if (strcmp(optarg, "filter") && strcmp(optarg, "clear") &&
 			    strcmp(optarg, "none"))
-				sp_usage_fail(cmd,
-					      "--mode: unknown mode '%s' (filter, clear or none)",
+				spt_usage_fail(cmd,
+					       "--mode: unknown mode '%s' (filter, clear or none)",
 					      optarg);
 			req.mode = optarg;
 			break;
 		case OPT_MIRROR:
 			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
-				sp_usage_fail(cmd,
-					      "--mirror: '%s' is not on or off",
+				spt_usage_fail(cmd,
+					       "--mirror: '%s' is not on or off",
 					      optarg);
 			req.mirror = optarg;
 			break;
 		case OPT_RATE:
-			req.rate = (long)sp_opt_ulong(cmd, "--rate", optarg, 0,
-						      SP_RATE_MAX);
+			req.rate = (long)spt_opt_ulong(cmd, "--rate", optarg, 0,
+						      SPT_RATE_MAX);
 			break;
 		case OPT_CHUNK:
-			req.chunk_kb = sp_opt_ulong(cmd, "--chunk-kb", optarg,
-						    4, 1UL << 20);
+			req.chunk_kb = spt_opt_ulong(cmd, "--chunk-kb", optarg,
+						     4, 1UL << 20);
 			if (req.chunk_kb % 4)
-				sp_usage_fail(cmd,
-					      "--chunk-kb: %lu is not a multiple of 4 KiB",
+				spt_usage_fail(cmd,
+					       "--chunk-kb: %lu is not a multiple of 4 KiB",
 					      req.chunk_kb);
 			break;
 		case OPT_THRESHOLD:
-			req.threshold = (long)sp_opt_ulong(cmd, "--threshold",
+			req.threshold = (long)spt_opt_ulong(cmd, "--threshold",
 							   optarg, 0,
 							   0xffffffffUL);
 			break;
 		case OPT_PASSES:
-			req.max_passes = (long)sp_opt_ulong(cmd, "--max-passes",
+			req.max_passes = (long)spt_opt_ulong(cmd, "--max-passes",
 							    optarg, 1, 1000);
 			break;
 		case OPT_DEPTH:
-			req.depth = (long)sp_opt_ulong(cmd, "--depth", optarg,
-						       1, SP_MIG_DEPTH_MAX);
+			req.depth = (long)spt_opt_ulong(cmd, "--depth", optarg,
+						       1, SPT_MIG_DEPTH_MAX);
 			break;
 		case OPT_SHARE:
-			req.busy_share = (long)sp_opt_ulong(cmd, "--busy-share",
+			req.busy_share = (long)spt_opt_ulong(cmd, "--busy-share",
 							    optarg, 1, 100);
 			break;
 		case OPT_NOWAIT:
 			no_wait = true;
 			break;
 		case OPT_SETRATE:
-			set_rate = sp_opt_ulong(cmd, "--set-rate", optarg, 0,
-						SP_RATE_MAX);
+			set_rate = spt_opt_ulong(cmd, "--set-rate", optarg, 0,
+						 SPT_RATE_MAX);
 			break;
 		}
 	}
-	sp_want_args(cmd, argc, argv, 1);
-	sp_split_volspec(cmd, argv[optind], pool, vol);
+	spt_want_args(cmd, argc, argv, 1);
+	spt_split_volspec(cmd, argv[optind], pool, vol);
 	if (ctl_opt && start_opt)
-		sp_usage_fail(cmd, "--%s takes no migration option (--%s)",
-			      ctl_opt, start_opt);
+		spt_usage_fail(cmd, "--%s takes no migration option (--%s)",
+			       ctl_opt, start_opt);
 	if (!ctl_opt && !req.dest[0])
-		sp_usage_fail(cmd,
-			      "--to <member|domain:LABEL> is required to start a migration (or give --abort, --set-rate or --status)");
-	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
+		spt_usage_fail(cmd,
+			       "--to <member|domain:LABEL> is required to start a migration (or give --abort, --set-rate or --status)");
+	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
 
 	if (ctl_opt && !strcmp(ctl_opt, "status"))
 		return migrate_status(pool, vol, dm_name);
@@ -415,19 +415,19 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 	if (ctl_opt)
 		return migrate_set_rate(pool, vol, dm_name, set_rate);
 
-	if (sp_mig_check(pool, vol, dm_name, &req))
-		return SP_EXIT_FAIL;
+	if (spt_mig_check(pool, vol, dm_name, &req))
+		return SPT_EXIT_FAIL;
 	if (!no_wait)
-		sp_mig_catch_signals();
-	if (sp_mig_start(pool, vol, dm_name, &req))
-		return SP_EXIT_FAIL;
+		spt_mig_catch_signals();
+	if (spt_mig_start(pool, vol, dm_name, &req))
+		return SPT_EXIT_FAIL;
 	if (no_wait) {
-		if (sp_mig_read(dm_name, &ms)) {
-			sp_err("the migration was started, but the status of '%s' cannot be read",
-			       dm_name);
-			return SP_EXIT_FAIL;
+		if (spt_mig_read(dm_name, &ms)) {
+			spt_err("the migration was started, but the status of '%s' cannot be read",
+				dm_name);
+			return SPT_EXIT_FAIL;
 		}
-		if (sp_json) {
+		if (spt_json) {
 			json_action("migrate start", pool, vol, &ms);
 		} else {
 			printf("started the migration of %s/%s slices %llu-%llu to %s (%s)\n",
@@ -436,18 +436,18 @@ int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv)
 			printf("follow it with 'slicepool migrate %s/%s --status'; %s\n",
 			       pool, vol, "stop it with --abort");
 		}
-		return SP_EXIT_OK;
+		return SPT_EXIT_OK;
 	}
 	memset(&res, 0, sizeof(res));
-	ret = sp_mig_wait(pool, vol, dm_name, req.chunk_kb, &res);
+	ret = spt_mig_wait(pool, vol, dm_name, req.chunk_kb, &res);
 	if (ret < 0)
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	print_report(pool, vol, &res);
 	if (ret) {
-		sp_mig_print_failure(pool, vol, &res);
-		return SP_EXIT_FAIL;
+		spt_mig_print_failure(pool, vol, &res);
+		return SPT_EXIT_FAIL;
 	}
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ---- rebalance ---- */
@@ -476,8 +476,8 @@ static s64 workload(s64 total, s64 nfree, s64 load, s64 w_space, s64 w_load)
  * @from to @to, by the module's formula with the current loads; -1 when
  * the pool's weights cannot be read.
  */
-static s64 spread_after(const struct sp_pool *p, const struct sp_domain *from,
-			const struct sp_domain *to)
+static s64 spread_after(const struct spt_pool *p, const struct spt_domain *from,
+			const struct spt_domain *to)
 {
 	s64 w, lo = 0, hi = 0;
 	size_t i;
@@ -485,7 +485,7 @@ static s64 spread_after(const struct sp_pool *p, const struct sp_domain *from,
 	if (p->weight_space < 0 || p->weight_load < 0)
 		return -1;
 	for (i = 0; i < p->nr_domains; i++) {
-		const struct sp_domain *d = &p->domains[i];
+		const struct spt_domain *d = &p->domains[i];
 		s64 nfree = d->free_slices;
 
 		if (d == from)
@@ -503,26 +503,26 @@ static s64 spread_after(const struct sp_pool *p, const struct sp_domain *from,
 }
 
 /* Reads @pool again after a move that stopped the run; its new spread. */
-static s64 reload(const char *pool, struct sp_pool *p, s64 spread)
+static s64 reload(const char *pool, struct spt_pool *p, s64 spread)
 {
-	struct sp_domain *hi, *lo;
+	struct spt_domain *hi, *lo;
 
-	if (sp_pool_load(pool, p)) {
+	if (spt_pool_load(pool, p)) {
 		memset(p, 0, sizeof(*p));
 		return spread;
 	}
-	hi = sp_heaviest_domain(p);
-	lo = sp_lightest_domain(p);
+	hi = spt_heaviest_domain(p);
+	lo = spt_lightest_domain(p);
 	return hi ? hi->workload - lo->workload : 0;
 }
 
 struct move {
-	char volume[SP_NAME_MAX + 1];
+	char volume[SPT_NAME_MAX + 1];
 	u64 logical;
-	char from_member[SP_NAME_MAX + 1];
-	char from_domain[SP_NAME_MAX + 1];
-	char to[SP_NAME_MAX + 8];		/* domain:<label> */
-	char to_member[SP_NAME_MAX + 1];	/* "" until done */
+	char from_member[SPT_NAME_MAX + 1];
+	char from_domain[SPT_NAME_MAX + 1];
+	char to[SPT_NAME_MAX + 8];		/* domain:<label> */
+	char to_member[SPT_NAME_MAX + 1];	/* "" until done */
 	s64 from_w, to_w;
 	char state[16];				/* planned, done, ... */
 	u64 bytes, duration_ms;
@@ -533,25 +533,25 @@ struct move {
  * a live slicepool table and no running migration, the highest logical
  * slice on a member of @dom. Returns false when there is none.
  */
-static bool pick_slice(const struct sp_pool *p, const char *dom,
+static bool pick_slice(const struct spt_pool *p, const char *dom,
 		       struct move *mv)
 {
-	struct sp_map_entry *map;
-	struct sp_mig_status ms;
+	struct spt_map_entry *map;
+	struct spt_mig_status ms;
 	size_t i, k, n;
 	const char *d;
 	char *text;
 
 	for (i = 0; i < p->nr_volumes; i++) {
-		const struct sp_volume *v = &p->volumes[i];
+		const struct spt_volume *v = &p->volumes[i];
 
 		if (!v->status_ok)
 			continue;	/* no live slicepool table */
-		if (sp_mig_read(v->dm_name, &ms) || sp_mig_running(&ms))
+		if (spt_mig_read(v->dm_name, &ms) || spt_mig_running(&ms))
 			continue;
 		if (cfs_read(&text, "%s/volumes/%s/map", p->name, v->name))
 			continue;
-		if (sp_map_parse(text, &map, &n)) {
+		if (spt_map_parse(text, &map, &n)) {
 			free(text);
 			continue;
 		}
@@ -559,7 +559,7 @@ static bool pick_slice(const struct sp_pool *p, const char *dom,
 		for (k = n; k-- > 0;) {
 			if (!map[k].member[0])
 				continue;
-			d = sp_member_domain(p, map[k].member);
+			d = spt_member_domain(p, map[k].member);
 			if (!d || strcmp(d, dom))
 				continue;
 			snprintf(mv->volume, sizeof(mv->volume), "%s", v->name);
@@ -578,14 +578,14 @@ static bool pick_slice(const struct sp_pool *p, const char *dom,
 static void member_of(const char *pool, const char *vol, u64 logical,
 		      char *buf, size_t len)
 {
-	struct sp_map_entry *map;
+	struct spt_map_entry *map;
 	size_t n;
 	char *text;
 
 	buf[0] = '\0';
 	if (cfs_read(&text, "%s/volumes/%s/map", pool, vol))
 		return;
-	if (!sp_map_parse(text, &map, &n)) {
+	if (!spt_map_parse(text, &map, &n)) {
 		if (logical < n)
 			snprintf(buf, len, "%s", map[logical].member);
 		free(map);
@@ -616,7 +616,7 @@ static void print_move(unsigned int i, const struct move *mv, bool json)
 		js_close();
 		return;
 	}
-	sp_format_size(mv->bytes, sz, sizeof(sz));
+	spu_format_size(mv->bytes, false, sz, sizeof(sz));
 	if (!strcmp(mv->state, "planned")) {
 		printf("would move %s slice %llu from %s (domain %s, W %lld) to %s (W %lld)\n",
 		       mv->volume, (unsigned long long)mv->logical,
@@ -635,7 +635,7 @@ static void print_move(unsigned int i, const struct move *mv, bool json)
 	fflush(stdout);
 }
 
-int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "band", required_argument, NULL, 'b' },
@@ -648,55 +648,55 @@ int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
 	const char *pool, *stop = NULL;
 	struct move *moves = NULL;
 	s64 spread = 0, spread0 = -1, after;
-	struct sp_mig_result res;
+	struct spt_mig_result res;
 	unsigned int nr_moves = 0, i;
-	struct sp_mig_req req;
+	struct spt_mig_req req;
 	bool dry_run = false;
-	struct sp_domain *hi, *lo;
+	struct spt_domain *hi, *lo;
 	char reason[512];
-	struct sp_pool p;
-	int c, ret, exit_code = SP_EXIT_FAIL;
+	struct spt_pool p;
+	int c, ret, exit_code = SPT_EXIT_FAIL;
 
-	sp_mig_req_init(&req);
-	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+	spt_mig_req_init(&req);
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'b':
-			band = sp_opt_ulong(cmd, "--band", optarg, 0, 100);
+			band = spt_opt_ulong(cmd, "--band", optarg, 0, 100);
 			break;
 		case 'm':
-			max_moves = sp_opt_ulong(cmd, "--max-moves", optarg, 1,
-						 10000);
+			max_moves = spt_opt_ulong(cmd, "--max-moves", optarg, 1,
+						  10000);
 			break;
 		case 'n':
 			dry_run = true;
 			break;
 		case 'r':
-			req.rate = (long)sp_opt_ulong(cmd, "--rate", optarg, 0,
-						      SP_RATE_MAX);
+			req.rate = (long)spt_opt_ulong(cmd, "--rate", optarg, 0,
+						      SPT_RATE_MAX);
 			break;
 		}
 	}
-	sp_want_args(cmd, argc, argv, 1);
-	sp_check_name(cmd, "pool", argv[optind]);
+	spt_want_args(cmd, argc, argv, 1);
+	spt_check_name(cmd, "pool", argv[optind]);
 	pool = argv[optind];
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (!dry_run)
-		sp_mig_catch_signals();
+		spt_mig_catch_signals();
 	reason[0] = '\0';
 
 	for (;;) {
 		struct move mv;
 
-		ret = sp_pool_load(pool, &p);
+		ret = spt_pool_load(pool, &p);
 		if (ret) {
-			sp_err("cannot read pool '%s': %s", pool,
-			       strerror(-ret));
+			spt_err("cannot read pool '%s': %s", pool,
+				strerror(-ret));
 			free(moves);
-			return SP_EXIT_FAIL;
+			return SPT_EXIT_FAIL;
 		}
-		hi = sp_heaviest_domain(&p);
-		lo = sp_lightest_domain(&p);
+		hi = spt_heaviest_domain(&p);
+		lo = spt_lightest_domain(&p);
 		spread = hi ? hi->workload - lo->workload : 0;
 		if (spread0 < 0)
 			spread0 = spread;
@@ -705,7 +705,7 @@ int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
 			snprintf(reason, sizeof(reason),
 				 "the spread of the domains' workloads (%lld) is within the band (%lu)",
 				 (long long)spread, band);
-			exit_code = SP_EXIT_OK;
+			exit_code = SPT_EXIT_OK;
 			break;
 		}
 		if (nr_moves >= max_moves) {
@@ -713,7 +713,7 @@ int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
 			snprintf(reason, sizeof(reason),
 				 "made --max-moves %lu moves; the spread is still %lld (band %lu)",
 				 max_moves, (long long)spread, band);
-			exit_code = SP_EXIT_OK;
+			exit_code = SPT_EXIT_OK;
 			break;
 		}
 		if (lo->free_slices <= 0) {
@@ -747,23 +747,23 @@ int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
 		snprintf(mv.to, sizeof(mv.to), "domain:%s", lo->name);
 		mv.from_w = hi->workload;
 		mv.to_w = lo->workload;
-		moves = sp_realloc_array(moves, nr_moves + 1, sizeof(*moves));
+		moves = spt_realloc_array(moves, nr_moves + 1, sizeof(*moves));
 		if (dry_run) {
 			snprintf(mv.state, sizeof(mv.state), "planned");
 			moves[nr_moves++] = mv;
 			stop = "dry_run";
 			snprintf(reason, sizeof(reason),
 				 "dry run: the first move is shown, nothing was moved");
-			exit_code = SP_EXIT_OK;
+			exit_code = SPT_EXIT_OK;
 			break;
 		}
-		sp_pool_free(&p);
+		spt_pool_free(&p);
 
 		req.all = false;
 		req.first = mv.logical;
 		req.last = mv.logical;
 		snprintf(req.dest, sizeof(req.dest), "%s", mv.to);
-		ret = sp_mig_run(pool, mv.volume, &req, &res);
+		ret = spt_mig_run(pool, mv.volume, &req, &res);
 		snprintf(mv.state, sizeof(mv.state), "%s",
 			 res.st.job ? res.st.state : "refused");
 		mv.bytes = res.st.bytes_copied;
@@ -772,11 +772,11 @@ int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
 			member_of(pool, mv.volume, mv.logical, mv.to_member,
 				  sizeof(mv.to_member));
 		moves[nr_moves++] = mv;
-		if (!sp_json)
+		if (!spt_json)
 			print_move(nr_moves, &mv, false);
 		if (ret) {
 			if (ret > 0)
-				sp_mig_print_failure(pool, mv.volume, &res);
+				spt_mig_print_failure(pool, mv.volume, &res);
 			stop = res.interrupted ? "interrupted" : "failed";
 			snprintf(reason, sizeof(reason),
 				 "the migration of %s slice %llu did not complete (%s)",
@@ -785,7 +785,7 @@ int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
 			spread = reload(pool, &p, spread);
 			break;
 		}
-		if (res.interrupted || sp_mig_interrupted()) {
+		if (res.interrupted || spt_mig_interrupted()) {
 			/* The signal came too late to abort this move. */
 			stop = "interrupted";
 			snprintf(reason, sizeof(reason),
@@ -795,7 +795,7 @@ int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
 		}
 	}
 
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "rebalance");
 		js_str("pool", pool);
@@ -838,9 +838,9 @@ int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv)
 			       (long long)p.domains[i].total_slices,
 			       (long long)p.domains[i].load);
 	}
-	if (exit_code != SP_EXIT_OK && strcmp(stop, "failed"))
-		sp_err("rebalance of %s stopped: %s", pool, reason);
-	sp_pool_free(&p);
+	if (exit_code != SPT_EXIT_OK && strcmp(stop, "failed"))
+		spt_err("rebalance of %s stopped: %s", pool, reason);
+	spt_pool_free(&p);
 	free(moves);
 	return exit_code;
 }

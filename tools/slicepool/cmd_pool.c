@@ -33,19 +33,19 @@ static const struct pool_param pool_params[] = {
 };
 
 /* Parses the options of pool create/set and returns the pool name. */
-static const char *parse_pool_args(const struct sp_cmd *cmd, int argc,
+static const char *parse_pool_args(const struct spt_cmd *cmd, int argc,
 				   char **argv, struct pool_param *params)
 {
 	int c;
 
 	memcpy(params, pool_params, sizeof(pool_params));
-	while ((c = sp_getopt(cmd, argc, argv, pool_opts)) != -1) {
-		params[c].val = sp_opt_ulong(cmd, params[c].opt, optarg,
-					     params[c].min, params[c].max);
+	while ((c = spt_getopt(cmd, argc, argv, pool_opts)) != -1) {
+		params[c].val = spt_opt_ulong(cmd, params[c].opt, optarg,
+					      params[c].min, params[c].max);
 		params[c].set = true;
 	}
-	sp_want_args(cmd, argc, argv, 1);
-	sp_check_name(cmd, "pool", argv[optind]);
+	spt_want_args(cmd, argc, argv, 1);
+	spt_check_name(cmd, "pool", argv[optind]);
 	return argv[optind];
 }
 
@@ -62,13 +62,13 @@ static int write_pool_params(const char *pool, const struct pool_param *params)
 		snprintf(val, sizeof(val), "%lu", params[i].val);
 		ret = cfs_write(val, "%s/%s", pool, params[i].attr);
 		if (ret == -EBUSY && i == 0) {
-			sp_err("pool '%s': the slice size is fixed once a member is enabled",
-			       pool);
+			spt_err("pool '%s': the slice size is fixed once a member is enabled",
+				pool);
 			return ret;
 		} else if (ret) {
-			sp_err("pool '%s': the module refused %s %s: %s%s",
-			       pool, params[i].opt, val, strerror(-ret),
-			       sp_errno_hint(-ret));
+			spt_err("pool '%s': the module refused %s %s: %s%s",
+				pool, params[i].opt, val, strerror(-ret),
+			       spt_errno_hint(-ret));
 			return ret;
 		}
 	}
@@ -77,20 +77,20 @@ static int write_pool_params(const char *pool, const struct pool_param *params)
 
 static int report_pool(const char *action, const char *pool)
 {
-	struct sp_pool p;
+	struct spt_pool p;
 	int ret;
 
-	ret = sp_pool_load(pool, &p);
+	ret = spt_pool_load(pool, &p);
 	if (ret) {
-		sp_err("pool '%s' cannot be read back: %s", pool,
-		       strerror(-ret));
-		sp_pool_free(&p);
-		return SP_EXIT_FAIL;
+		spt_err("pool '%s' cannot be read back: %s", pool,
+			strerror(-ret));
+		spt_pool_free(&p);
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", action);
-		sp_json_pool("pool", &p);
+		spt_json_pool("pool", &p);
 		js_close();
 		js_end();
 	} else {
@@ -101,11 +101,11 @@ static int report_pool(const char *action, const char *pool)
 		       (long long)p.weight_space, (long long)p.weight_load,
 		       (long long)p.min_domains);
 	}
-	sp_pool_free(&p);
-	return SP_EXIT_OK;
+	spt_pool_free(&p);
+	return SPT_EXIT_OK;
 }
 
-int cmd_pool_create(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_pool_create(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	struct pool_param params[ARRAY_SIZE(pool_params)];
 	const char *pool;
@@ -113,29 +113,29 @@ int cmd_pool_create(const struct sp_cmd *cmd, int argc, char **argv)
 
 	pool = parse_pool_args(cmd, argc, argv, params);
 	if (cfs_check_root())
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	if (cfs_exists("%s", pool)) {
-		sp_err("pool '%s' already exists (see 'slicepool status %s')",
-		       pool, pool);
-		return SP_EXIT_FAIL;
+		spt_err("pool '%s' already exists (see 'slicepool status %s')",
+			pool, pool);
+		return SPT_EXIT_FAIL;
 	}
 	ret = cfs_mkdir("%s", pool);
 	if (ret) {
-		sp_err("cannot create pool '%s': %s%s", pool, strerror(-ret),
-		       sp_errno_hint(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot create pool '%s': %s%s", pool, strerror(-ret),
+			spt_errno_hint(-ret));
+		return SPT_EXIT_FAIL;
 	}
 	if (write_pool_params(pool, params)) {
 		ret = cfs_rmdir("%s", pool);
 		if (ret)
-			sp_err("could not remove the half-created pool '%s': %s",
-			       pool, strerror(-ret));
-		return SP_EXIT_FAIL;
+			spt_err("could not remove the half-created pool '%s': %s",
+				pool, strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
 	return report_pool("pool create", pool);
 }
 
-int cmd_pool_set(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_pool_set(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	struct pool_param params[ARRAY_SIZE(pool_params)];
 	const char *pool;
@@ -146,11 +146,11 @@ int cmd_pool_set(const struct sp_cmd *cmd, int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(pool_params); i++)
 		any |= params[i].set;
 	if (!any)
-		sp_usage_fail(cmd, "nothing to set: give at least one option");
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+		spt_usage_fail(cmd, "nothing to set: give at least one option");
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (write_pool_params(pool, params))
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	return report_pool("pool set", pool);
 }
 
@@ -159,51 +159,51 @@ static s64 sum_or_unknown(s64 acc, s64 v)
 	return acc < 0 || v < 0 ? -1 : acc + v;
 }
 
-int cmd_pool_list(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const char *const hdr[] = {
 		"POOL", "UUID", "SLICE_MB", "W_SPACE", "W_LOAD",
 		"MIN_DOMAINS", "MEMBERS", "VOLUMES", "SLICES", "FREE"
 	};
-	struct sp_table *t = NULL;
+	struct spt_table *t = NULL;
 	char **names;
 	size_t i, j, n;
-	int ret, rc = SP_EXIT_OK;
+	int ret, rc = SPT_EXIT_OK;
 
-	while (sp_getopt(cmd, argc, argv, NULL) != -1)
+	while (spt_getopt(cmd, argc, argv, NULL) != -1)
 		;
-	sp_want_args(cmd, argc, argv, 0);
+	spt_want_args(cmd, argc, argv, 0);
 	if (cfs_check_root())
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	ret = cfs_list(&names, &n, ".");
 	if (ret) {
-		sp_err("cannot list %s: %s", cfs_root(), strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot list %s: %s", cfs_root(), strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_open_arr("pools");
 	} else {
 		t = tbl_new(ARRAY_SIZE(hdr), hdr);
 	}
 	for (i = 0; i < n; i++) {
-		struct sp_pool p;
+		struct spt_pool p;
 		s64 total = 0, nfree = 0;
 		char f[8][24];
 
-		ret = sp_pool_load(names[i], &p);
+		ret = spt_pool_load(names[i], &p);
 		if (ret) {
-			sp_err("cannot read pool '%s': %s", names[i],
-			       strerror(-ret));
-			rc = SP_EXIT_FAIL;
-			sp_pool_free(&p);
+			spt_err("cannot read pool '%s': %s", names[i],
+				strerror(-ret));
+			rc = SPT_EXIT_FAIL;
+			spt_pool_free(&p);
 			continue;
 		}
 		for (j = 0; j < p.nr_members; j++) {
 			total = sum_or_unknown(total, p.members[j].total_slices);
 			nfree = sum_or_unknown(nfree, p.members[j].free_slices);
 		}
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			js_str("name", p.name);
 			js_str("uuid", p.uuid);
@@ -231,10 +231,10 @@ int cmd_pool_list(const struct sp_cmd *cmd, int argc, char **argv)
 			tbl_add(t, p.name, p.uuid ? p.uuid : "-", f[0], f[1],
 				f[2], f[3], f[4], f[5], f[6], f[7]);
 		}
-		sp_pool_free(&p);
+		spt_pool_free(&p);
 	}
 	cfs_free_list(names, n);
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_close();
 		js_end();
@@ -256,27 +256,27 @@ static int remove_member(const char *pool, const char *name)
 	if (enabled) {
 		ret = cfs_write("0", "%s/members/%s/enable", pool, name);
 		if (ret == -EBUSY) {
-			sp_err("cannot disable member '%s' of pool '%s': %s (it holds slices of a bound volume or of one a dm table reaches, or a migration is copying to it; the kernel log names the volume: migrate its slices to another member, delete, shrink or unbind the volume, or wait for the migration first; see 'slicepool status %s')",
-			       name, pool, strerror(-ret), pool);
+			spt_err("cannot disable member '%s' of pool '%s': %s (it holds slices of a bound volume or of one a dm table reaches, or a migration is copying to it; the kernel log names the volume: migrate its slices to another member, delete, shrink or unbind the volume, or wait for the migration first; see 'slicepool status %s')",
+				name, pool, strerror(-ret), pool);
 			return ret;
 		} else if (ret) {
-			sp_err("cannot disable member '%s' of pool '%s': %s%s",
-			       name, pool, strerror(-ret), sp_errno_hint(-ret));
+			spt_err("cannot disable member '%s' of pool '%s': %s%s",
+				name, pool, strerror(-ret), spt_errno_hint(-ret));
 			return ret;
 		}
 	}
 	ret = cfs_rmdir("%s/members/%s", pool, name);
 	if (ret) {
-		sp_err("cannot remove member '%s' of pool '%s': %s%s", name,
-		       pool, strerror(-ret), sp_errno_hint(-ret));
+		spt_err("cannot remove member '%s' of pool '%s': %s%s", name,
+			pool, strerror(-ret), spt_errno_hint(-ret));
 		if (enabled &&
 		    cfs_write("1", "%s/members/%s/enable", pool, name))
-			sp_err("member '%s' was left disabled", name);
+			spt_err("member '%s' was left disabled", name);
 	}
 	return ret;
 }
 
-int cmd_pool_remove(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "unbind", no_argument, NULL, 'u' },
@@ -288,54 +288,54 @@ int cmd_pool_remove(const struct sp_cmd *cmd, int argc, char **argv)
 	size_t i, n;
 	int ret;
 
-	while (sp_getopt(cmd, argc, argv, opts) != -1)
+	while (spt_getopt(cmd, argc, argv, opts) != -1)
 		unbind = true;
-	sp_want_args(cmd, argc, argv, 1);
+	spt_want_args(cmd, argc, argv, 1);
 	pool = argv[optind];
-	sp_check_name(cmd, "pool", pool);
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+	spt_check_name(cmd, "pool", pool);
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 
 	ret = cfs_list(&names, &n, "%s/volumes", pool);
 	if (ret) {
-		sp_err("cannot list the volumes of pool '%s': %s", pool,
-		       strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot list the volumes of pool '%s': %s", pool,
+			strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
 	if (n && !unbind) {
-		sp_err("pool '%s' still has %zu volume(s), first '%s': delete them with 'slicepool vol remove %s/<volume>', or stop the pool keeping its data with 'slicepool pool remove --unbind %s'",
-		       pool, n, names[0], pool, pool);
+		spt_err("pool '%s' still has %zu volume(s), first '%s': delete them with 'slicepool vol remove %s/<volume>', or stop the pool keeping its data with 'slicepool pool remove --unbind %s'",
+			pool, n, names[0], pool, pool);
 		cfs_free_list(names, n);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	for (i = 0; i < n; i++) {
-		if (sp_vol_teardown(pool, names[i], true, &had_dm)) {
+		if (spt_vol_teardown(pool, names[i], true, &had_dm)) {
 			cfs_free_list(names, n);
-			return SP_EXIT_FAIL;
+			return SPT_EXIT_FAIL;
 		}
 	}
 	cfs_free_list(names, n);
 
 	ret = cfs_list(&names, &n, "%s/members", pool);
 	if (ret) {
-		sp_err("cannot list the members of pool '%s': %s", pool,
-		       strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot list the members of pool '%s': %s", pool,
+			strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
 	for (i = 0; i < n; i++) {
 		if (remove_member(pool, names[i])) {
 			cfs_free_list(names, n);
-			return SP_EXIT_FAIL;
+			return SPT_EXIT_FAIL;
 		}
 	}
 	ret = cfs_rmdir("%s", pool);
 	if (ret) {
-		sp_err("cannot remove pool '%s': %s%s", pool, strerror(-ret),
-		       sp_errno_hint(-ret));
+		spt_err("cannot remove pool '%s': %s%s", pool, strerror(-ret),
+			spt_errno_hint(-ret));
 		cfs_free_list(names, n);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "pool remove");
 		js_str("pool", pool);
@@ -349,10 +349,10 @@ int cmd_pool_remove(const struct sp_cmd *cmd, int argc, char **argv)
 		printf("removed pool %s (%zu member(s))\n", pool, n);
 	}
 	cfs_free_list(names, n);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
-int cmd_member_add(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "path", required_argument, NULL, 'p' },
@@ -360,64 +360,64 @@ int cmd_member_add(const struct sp_cmd *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL, *domain = NULL, *pool, *name;
-	struct sp_pool p;
+	struct spt_pool p;
 	size_t i;
 	int c, ret;
 
-	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
 		if (c == 'p')
 			path = optarg;
 		else
 			domain = optarg;
 	}
-	sp_want_args(cmd, argc, argv, 2);
+	spt_want_args(cmd, argc, argv, 2);
 	pool = argv[optind];
 	name = argv[optind + 1];
-	sp_check_name(cmd, "pool", pool);
-	sp_check_name(cmd, "member", name);
+	spt_check_name(cmd, "pool", pool);
+	spt_check_name(cmd, "member", name);
 	if (!path)
-		sp_usage_fail(cmd, "--path DEV is required");
+		spt_usage_fail(cmd, "--path DEV is required");
 	if (!domain)
-		sp_usage_fail(cmd, "--domain D is required");
+		spt_usage_fail(cmd, "--domain D is required");
 	if (path[0] != '/')
-		sp_usage_fail(cmd, "--path: '%s' is not an absolute device path",
-			      path);
-	if (!sp_valid_domain(domain))
-		sp_usage_fail(cmd,
-			      "bad domain '%s': use 1..%d of [A-Za-z0-9:_.-]",
-			      domain, SP_NAME_MAX);
+		spt_usage_fail(cmd, "--path: '%s' is not an absolute device path",
+			       path);
+	if (!spu_valid_domain(domain))
+		spt_usage_fail(cmd,
+			       "bad domain '%s': use 1..%d of [A-Za-z0-9:_.-]",
+			      domain, SPT_NAME_MAX);
 
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (cfs_exists("%s/members/%s", pool, name)) {
-		sp_err("pool '%s' already has a member '%s' (see 'slicepool status %s')",
-		       pool, name, pool);
-		return SP_EXIT_FAIL;
+		spt_err("pool '%s' already has a member '%s' (see 'slicepool status %s')",
+			pool, name, pool);
+		return SPT_EXIT_FAIL;
 	}
 	ret = cfs_mkdir("%s/members/%s", pool, name);
 	if (ret) {
-		sp_err("cannot create member '%s' in pool '%s': %s%s", name,
-		       pool, strerror(-ret), sp_errno_hint(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot create member '%s' in pool '%s': %s%s", name,
+			pool, strerror(-ret), spt_errno_hint(-ret));
+		return SPT_EXIT_FAIL;
 	}
 	ret = cfs_write(path, "%s/members/%s/path", pool, name);
 	if (ret) {
-		sp_err("member '%s': the module refused path %s: %s%s", name,
-		       path, strerror(-ret),
+		spt_err("member '%s': the module refused path %s: %s%s", name,
+			path, strerror(-ret),
 		       ret == -EBUSY || ret == -EEXIST ?
 		       " (the device is already a member of a pool or held by something else)" :
-		       sp_errno_hint(-ret));
+		       spt_errno_hint(-ret));
 		goto undo;
 	}
 	ret = cfs_write(domain, "%s/members/%s/domain", pool, name);
 	if (ret) {
-		sp_err("member '%s': the module refused domain %s: %s%s", name,
-		       domain, strerror(-ret), sp_errno_hint(-ret));
+		spt_err("member '%s': the module refused domain %s: %s%s", name,
+			domain, strerror(-ret), spt_errno_hint(-ret));
 		goto undo;
 	}
 	ret = cfs_write("1", "%s/members/%s/enable", pool, name);
 	if (ret) {
-		const char *hint = sp_errno_hint(-ret);
+		const char *hint = spt_errno_hint(-ret);
 
 		if (ret == -EBUSY || ret == -EEXIST)
 			hint = " (the device is in a pool already, or open exclusively)";
@@ -428,27 +428,27 @@ int cmd_member_add(const struct sp_cmd *cmd, int argc, char **argv)
 		else if (ret == -EINVAL || ret == -EIO || ret == -EPROTO ||
 			 ret == -EUCLEAN)
 			hint = " (see dmesg: corrupt metadata, or another pool's)";
-		sp_err("cannot enable member '%s' (%s) of pool '%s': %s%s",
-		       name, path, pool, strerror(-ret), hint);
+		spt_err("cannot enable member '%s' (%s) of pool '%s': %s%s",
+			name, path, pool, strerror(-ret), hint);
 		goto undo;
 	}
 
-	ret = sp_pool_load(pool, &p);
+	ret = spt_pool_load(pool, &p);
 	if (ret) {
-		sp_err("member added, but pool '%s' cannot be read back: %s",
-		       pool, strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("member added, but pool '%s' cannot be read back: %s",
+			pool, strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
 	for (i = 0; i < p.nr_members; i++) {
-		const struct sp_member *m = &p.members[i];
+		const struct spt_member *m = &p.members[i];
 
 		if (strcmp(m->name, name))
 			continue;
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			js_str("action", "member add");
 			js_str("pool", pool);
-			sp_json_member("member", m);
+			spt_json_member("member", m);
 			js_close();
 			js_end();
 		} else {
@@ -459,67 +459,67 @@ int cmd_member_add(const struct sp_cmd *cmd, int argc, char **argv)
 			       (long long)m->free_slices);
 		}
 	}
-	sp_pool_free(&p);
-	return SP_EXIT_OK;
+	spt_pool_free(&p);
+	return SPT_EXIT_OK;
 
 undo:
 	if (cfs_rmdir("%s/members/%s", pool, name))
-		sp_err("could not remove the half-created member '%s'", name);
-	return SP_EXIT_FAIL;
+		spt_err("could not remove the half-created member '%s'", name);
+	return SPT_EXIT_FAIL;
 }
 
-int cmd_member_set(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "load-override", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *pool, *name, *load = NULL;
-	struct sp_pool p;
+	struct spt_pool p;
 	size_t i;
 	int ret;
 
-	while (sp_getopt(cmd, argc, argv, opts) != -1)
+	while (spt_getopt(cmd, argc, argv, opts) != -1)
 		load = optarg;
-	sp_want_args(cmd, argc, argv, 2);
+	spt_want_args(cmd, argc, argv, 2);
 	pool = argv[optind];
 	name = argv[optind + 1];
-	sp_check_name(cmd, "pool", pool);
-	sp_check_name(cmd, "member", name);
+	spt_check_name(cmd, "pool", pool);
+	spt_check_name(cmd, "member", name);
 	if (!load)
-		sp_usage_fail(cmd, "nothing to set: give --load-override");
+		spt_usage_fail(cmd, "nothing to set: give --load-override");
 	if (strcmp(load, "auto"))
-		sp_opt_ulong(cmd, "--load-override", load, 0, 100);
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+		spt_opt_ulong(cmd, "--load-override", load, 0, 100);
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (!cfs_exists("%s/members/%s", pool, name)) {
-		sp_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
-		       pool, name, pool);
-		return SP_EXIT_FAIL;
+		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
+			pool, name, pool);
+		return SPT_EXIT_FAIL;
 	}
 	ret = cfs_write(load, "%s/members/%s/load_override", pool, name);
 	if (ret) {
-		sp_err("member '%s': the module refused load_override %s: %s%s",
-		       name, load, strerror(-ret), sp_errno_hint(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("member '%s': the module refused load_override %s: %s%s",
+			name, load, strerror(-ret), spt_errno_hint(-ret));
+		return SPT_EXIT_FAIL;
 	}
-	ret = sp_pool_load(pool, &p);
+	ret = spt_pool_load(pool, &p);
 	if (ret) {
-		sp_err("pool '%s' cannot be read back: %s", pool,
-		       strerror(-ret));
-		sp_pool_free(&p);
-		return SP_EXIT_FAIL;
+		spt_err("pool '%s' cannot be read back: %s", pool,
+			strerror(-ret));
+		spt_pool_free(&p);
+		return SPT_EXIT_FAIL;
 	}
 	for (i = 0; i < p.nr_members; i++) {
-		const struct sp_member *m = &p.members[i];
+		const struct spt_member *m = &p.members[i];
 
 		if (strcmp(m->name, name))
 			continue;
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			js_str("action", "member set");
 			js_str("pool", pool);
-			sp_json_member("member", m);
+			spt_json_member("member", m);
 			js_close();
 			js_end();
 		} else {
@@ -529,31 +529,31 @@ int cmd_member_set(const struct sp_cmd *cmd, int argc, char **argv)
 			       (long long)m->load);
 		}
 	}
-	sp_pool_free(&p);
-	return SP_EXIT_OK;
+	spt_pool_free(&p);
+	return SPT_EXIT_OK;
 }
 
-int cmd_member_remove(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	const char *pool, *name;
 
-	while (sp_getopt(cmd, argc, argv, NULL) != -1)
+	while (spt_getopt(cmd, argc, argv, NULL) != -1)
 		;
-	sp_want_args(cmd, argc, argv, 2);
+	spt_want_args(cmd, argc, argv, 2);
 	pool = argv[optind];
 	name = argv[optind + 1];
-	sp_check_name(cmd, "pool", pool);
-	sp_check_name(cmd, "member", name);
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+	spt_check_name(cmd, "pool", pool);
+	spt_check_name(cmd, "member", name);
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (!cfs_exists("%s/members/%s", pool, name)) {
-		sp_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
-		       pool, name, pool);
-		return SP_EXIT_FAIL;
+		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
+			pool, name, pool);
+		return SPT_EXIT_FAIL;
 	}
 	if (remove_member(pool, name))
-		return SP_EXIT_FAIL;
-	if (sp_json) {
+		return SPT_EXIT_FAIL;
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "member remove");
 		js_str("pool", pool);
@@ -563,5 +563,5 @@ int cmd_member_remove(const struct sp_cmd *cmd, int argc, char **argv)
 	} else {
 		printf("removed member %s from pool %s\n", name, pool);
 	}
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }

@@ -51,18 +51,18 @@ struct remote_opts {
 	bool all;		/* --all */
 };
 
-static void parse_opts(const struct sp_cmd *cmd, int argc, char **argv,
+static void parse_opts(const struct spt_cmd *cmd, int argc, char **argv,
 		       const struct option *opts, struct remote_opts *o)
 {
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->conf = SPA_CONFIG_DEFAULT;
-	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
 		switch (c) {
 		case OPT_AGENT_CONFIG:
 			if (!optarg[0])
-				sp_usage_fail(cmd, "--agent-config: empty path");
+				spt_usage_fail(cmd, "--agent-config: empty path");
 			o->conf = optarg;
 			break;
 		case OPT_ALL:
@@ -80,8 +80,8 @@ static int load_config(const char *path, struct spa_config *c)
 	char why[PATH_MAX + 256];
 
 	if (spa_config_load(path, c, why, sizeof(why))) {
-		sp_err("slicepool-agent configuration: %s (give its path with --agent-config PATH; default %s)",
-		       why, SPA_CONFIG_DEFAULT);
+		spt_err("slicepool-agent configuration: %s (give its path with --agent-config PATH; default %s)",
+			why, SPA_CONFIG_DEFAULT);
 		return -EINVAL;
 	}
 	return 0;
@@ -96,22 +96,22 @@ static int check_state_dir(const struct spa_config *c)
 	if (stat(c->state_dir, &st)) {
 		err = errno;
 		if (err == ENOENT)
-			sp_err("the agent's state directory %s (state_dir in %s) does not exist: slicepool-agent has not run with this configuration",
-			       c->state_dir, c->path);
+			spt_err("the agent's state directory %s (state_dir in %s) does not exist: slicepool-agent has not run with this configuration",
+				c->state_dir, c->path);
 		else
-			sp_err("cannot read the agent's state directory %s (state_dir in %s): %s",
-			       c->state_dir, c->path, strerror(err));
+			spt_err("cannot read the agent's state directory %s (state_dir in %s): %s",
+				c->state_dir, c->path, strerror(err));
 		return -err;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		sp_err("the agent's state directory %s (state_dir in %s) is not a directory",
-		       c->state_dir, c->path);
+		spt_err("the agent's state directory %s (state_dir in %s) is not a directory",
+			c->state_dir, c->path);
 		return -ENOTDIR;
 	}
 	if (access(c->state_dir, R_OK | X_OK)) {
 		err = errno;
-		sp_err("cannot read the agent's state directory %s (state_dir in %s): %s",
-		       c->state_dir, c->path, strerror(err));
+		spt_err("cannot read the agent's state directory %s (state_dir in %s): %s",
+			c->state_dir, c->path, strerror(err));
 		return -err;
 	}
 	return 0;
@@ -127,11 +127,11 @@ static int load_ledger(const char *conf, struct spa_config *c, bool lender,
 		return -EINVAL;
 	if (spu_path(path, sizeof(path), "%s/%s", c->state_dir,
 		     lender ? "grants" : "borrowed")) {
-		sp_err("state_dir %s: path too long", c->state_dir);
+		spt_err("state_dir %s: path too long", c->state_dir);
 		return -ENAMETOOLONG;
 	}
 	if (spa_ledger_load(l, path, lender, why, sizeof(why))) {
-		sp_err("%s", why);
+		spt_err("%s", why);
 		return -EINVAL;
 	}
 	return 0;
@@ -192,7 +192,7 @@ static void addr_str(const struct spa_grant *g, char *buf, size_t len)
 
 /* ------------------------------------------------------ remote list */
 
-int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_remote_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -206,19 +206,19 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 	char id[20], sz[32], addr[SPA_ADDR_MAX + 10], dom[SPA_NODE_MAX + 8];
 	unsigned long long total = 0;
 	struct remote_opts o;
-	struct spa_config *c = sp_zalloc(sizeof(*c));
+	struct spa_config *c = spt_zalloc(sizeof(*c));
 	struct spa_ledger l;
 	const struct spa_grant *g;
-	struct sp_table *t;
+	struct spt_table *t;
 	size_t i, shown = 0;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 0);
+	spt_want_args(cmd, argc, argv, 0);
 	if (load_ledger(o.conf, c, false, &l)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("node", c->node);
 		js_str("pool", or_null(c->pool));
@@ -233,7 +233,7 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 		if (g->state != SPA_G_RELEASED)
 			total += g->size;
 		snprintf(dom, sizeof(dom), "remote:%s", g->peer);
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			json_grant_common(g);
 			js_str("member", or_null(g->name));
@@ -242,18 +242,18 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 			continue;
 		}
 		snprintf(id, sizeof(id), "%016llx", g->id);
-		sp_format_size(g->size, sz, sizeof(sz));
+		spu_format_size(g->size, false, sz, sizeof(sz));
 		addr_str(g, addr, sizeof(addr));
 		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
 			or_dash(g->name), addr, or_dash(g->subnqn));
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_u64("borrowed_bytes", total);
 		js_close();
 		js_end();
 	} else {
-		sp_format_size(total, sz, sizeof(sz));
+		spu_format_size(total, false, sz, sizeof(sz));
 		printf("node %s, pool %s: %zu grant(s)%s borrowed, %s\n",
 		       c->node, or_dash(c->pool), shown,
 		       o.all ? " (with those given back)" : "", sz);
@@ -263,7 +263,7 @@ int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv)
 	tbl_free(t);
 	spa_ledger_free(&l);
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------------ export list */
@@ -279,7 +279,7 @@ static bool owned(const struct spa_ledger *l, const char *subnqn)
 	return false;
 }
 
-int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_export_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -292,34 +292,34 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 	};
 	char id[20], sz[32], prefix[SPA_NQN_MAX + 64];
 	unsigned long long total = 0;
-	struct spa_config *c = sp_zalloc(sizeof(*c));
+	struct spa_config *c = spt_zalloc(sizeof(*c));
 	char **subs = NULL;
 	size_t nsubs = 0, i, shown = 0, strays = 0;
 	struct remote_opts o;
 	struct spa_ledger l;
 	const struct spa_grant *g;
-	struct sp_table *t;
+	struct spt_table *t;
 	bool nvmet_ok, exp;
 	int ret;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 0);
+	spt_want_args(cmd, argc, argv, 0);
 	if (load_ledger(o.conf, c, true, &l)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	ret = spa_subnqn_prefix(c, prefix, sizeof(prefix));
 	if (!ret)
 		ret = spa_nvmet_list(prefix, &subs, &nsubs);
 	nvmet_ok = !ret;
 	if (ret)
-		sp_warn("cannot list the nvmet subsystems in %s/subsystems: %s: whether grants are exported is not known",
-			spa_nvmet_root(), strerror(-ret));
+		spt_warn("cannot list the nvmet subsystems in %s/subsystems: %s: whether grants are exported is not known",
+			 spu_nvmet_root(), strerror(-ret));
 	for (i = 0; i < nsubs; i++)
 		if (!owned(&l, subs[i]))
 			strays++;
 
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("node", c->node);
 		js_str("pool", or_null(c->pool));
@@ -337,7 +337,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 			total += g->bytes;
 		exp = g->subnqn[0] &&
 		      spa_nvmet_exported(g->subnqn, c->nvmet_port_id);
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			json_grant_common(g);
 			js_u64("bytes", g->bytes);
@@ -350,12 +350,12 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 			continue;
 		}
 		snprintf(id, sizeof(id), "%016llx", g->id);
-		sp_format_size(g->size, sz, sizeof(sz));
+		spu_format_size(g->size, false, sz, sizeof(sz));
 		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
 			or_dash(g->name), !nvmet_ok ? "-" : exp ? "yes" : "no",
 			or_dash(g->hostnqn), or_dash(g->subnqn));
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_u64("lent_bytes", total);
 		js_open_arr("stray_subsystems");
@@ -366,7 +366,7 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 		js_close();
 		js_end();
 	} else {
-		sp_format_size(total, sz, sizeof(sz));
+		spu_format_size(total, false, sz, sizeof(sz));
 		printf("node %s, pool %s%s: %zu grant(s)%s lent, %s of the pool\n",
 		       c->node, or_dash(c->pool),
 		       c->lend > 0 ? "" : " (not lending)", shown,
@@ -379,10 +379,10 @@ int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv)
 				       "no grant owns it (slicepool-agent removes it when it starts)");
 	}
 	tbl_free(t);
-	spa_free_list(subs, nsubs);
+	spu_free_list(subs, nsubs);
 	spa_ledger_free(&l);
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------------ peer list */
@@ -396,7 +396,7 @@ static const char *peer_health(const struct spa_health *h,
 	return spa_health_name(e->health);
 }
 
-int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_peer_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -406,32 +406,32 @@ int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
 		"PEER", "ADDRESS", "PORT", "ORIGIN", "HEALTH", "LAST HEARD",
 		"LENDABLE", "GRANTS"
 	};
-	struct spa_known_peer *kp = sp_zalloc(SPA_PEERS_MAX * sizeof(*kp));
-	struct spa_config *c = sp_zalloc(sizeof(*c));
-	struct spa_health *h = sp_zalloc(sizeof(*h));
+	struct spa_known_peer *kp = spt_zalloc(SPA_PEERS_MAX * sizeof(*kp));
+	struct spa_config *c = spt_zalloc(sizeof(*c));
+	struct spa_health *h = spt_zalloc(sizeof(*h));
 	const struct spa_health_entry *e;
 	unsigned long long now = now_ms();
 	char port[8], heard[32], lend[32], grants[16];
 	struct remote_opts o;
-	struct sp_table *t;
+	struct spt_table *t;
 	bool up;
 	int i, n;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 0);
+	spt_want_args(cmd, argc, argv, 0);
 	if (load_config(o.conf, c) || check_state_dir(c)) {
 		n = -EINVAL;
 		goto out;
 	}
 	n = spa_known_peers(c, kp);
 	if (n < 0) {
-		sp_err("cannot read the learned peers %s/peers: %s",
-		       c->state_dir, strerror(-n));
+		spt_err("cannot read the learned peers %s/peers: %s",
+			c->state_dir, strerror(-n));
 		goto out;
 	}
 	spa_health_load(c, now, h);
 
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("node", c->node);
 		js_open_obj("health");
@@ -461,7 +461,7 @@ int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		e = h->fresh ? spa_health_find(h, kp[i].p.name) : NULL;
 		up = e && e->health == SPA_H_UP;
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			js_str("name", kp[i].p.name);
 			js_str("address", kp[i].p.addr);
@@ -496,7 +496,7 @@ int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
 		else
 			snprintf(heard, sizeof(heard), "%s", e ? "never" : "-");
 		if (up) {
-			sp_format_size(e->lendable, lend, sizeof(lend));
+			spu_format_size(e->lendable, false, lend, sizeof(lend));
 			snprintf(grants, sizeof(grants), "%u", e->grants);
 		} else {
 			snprintf(lend, sizeof(lend), "-");
@@ -506,7 +506,7 @@ int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv)
 			kp[i].configured ? "configured" : "learned",
 			peer_health(h, e), heard, lend, grants);
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_close();
 		js_end();
@@ -521,7 +521,7 @@ out:
 	free(kp);
 	free(c);
 	free(h);
-	return n < 0 ? SP_EXIT_FAIL : SP_EXIT_OK;
+	return n < 0 ? SPT_EXIT_FAIL : SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------ running the agent */
@@ -547,14 +547,14 @@ static int run_agent(char *const argv[], char *out, size_t len)
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC)) {
-		sp_err("pipe: %s", strerror(errno));
+		spt_err("pipe: %s", strerror(errno));
 		return -1;
 	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
-		sp_err("fork: %s", strerror(errno));
+		spt_err("fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		return -1;
@@ -589,13 +589,13 @@ static int run_agent(char *const argv[], char *out, size_t len)
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			sp_err("waitpid: %s", strerror(errno));
+			spt_err("waitpid: %s", strerror(errno));
 			return -1;
 		}
 	}
 	if (WIFSIGNALED(status)) {
-		sp_err("%s was killed by signal %d", argv[0],
-		       WTERMSIG(status));
+		spt_err("%s was killed by signal %d", argv[0],
+			WTERMSIG(status));
 		return -1;
 	}
 	return WEXITSTATUS(status);
@@ -605,17 +605,17 @@ static int run_agent(char *const argv[], char *out, size_t len)
 static int agent_failed(const char *what, int code)
 {
 	if (code < 0 || code == 127)
-		return SP_EXIT_FAIL;
-	sp_err("%s: slicepool-agent exited %d (%s)", what, code,
-	       code == SPA_EXIT_REFUSED ? "refused by the peer" :
+		return SPT_EXIT_FAIL;
+	spt_err("%s: slicepool-agent exited %d (%s)", what, code,
+		code == SPA_EXIT_REFUSED ? "refused by the peer" :
 	       code == SPA_EXIT_USAGE ? "bad usage or configuration" :
 	       "failed");
-	return SP_EXIT_FAIL;
+	return SPT_EXIT_FAIL;
 }
 
 /*
  * Run "slicepool-agent -c <conf> <verb> [<a>] [<b>]" (a NULL argument is
- * left out) with its output in @out: 0, or SP_EXIT_FAIL once reported as
+ * left out) with its output in @out: 0, or SPT_EXIT_FAIL once reported as
  * a failure of @what.
  */
 static int agent_verb(const char *what, const char *conf, const char *verb,
@@ -660,33 +660,19 @@ static const char *out_value(const char *out, const char *key, char *buf,
 }
 
 /* --size of request and resize, in bytes; a bad one is a usage error. */
-static u64 grant_size(const struct sp_cmd *cmd, const char *arg)
+static u64 grant_size(const struct spt_cmd *cmd, const char *arg)
 {
-	u64 size;
-	int ret;
+	u64 size = spt_opt_size(cmd, arg, SPA_SIZE_ALIGN, "4 KiB");
 
-	if (!arg)
-		sp_usage_fail(cmd, "--size SIZE is required");
-	ret = sp_parse_size(arg, &size);
-	if (ret == -ERANGE)
-		sp_usage_fail(cmd, "--size: '%s' is too large", arg);
-	if (ret)
-		sp_usage_fail(cmd,
-			      "--size: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
-			      arg);
-	if (!size)
-		sp_usage_fail(cmd, "--size: the size must not be 0");
-	if (size % SPA_SIZE_ALIGN)
-		sp_usage_fail(cmd, "--size: %s is not a multiple of 4 KiB", arg);
 	if (size > SPA_SIZE_MAX)
-		sp_usage_fail(cmd, "--size: %s is more than 1 PiB, the most a grant can be",
-			      arg);
+		spt_usage_fail(cmd, "--size: %s is more than 1 PiB, the most a grant can be",
+			       arg);
 	return size;
 }
 
 /* ------------------------------------------------------ remote request */
 
-int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -694,8 +680,8 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	char out[4096], sizebuf[32], grant[32], peer[SPA_NODE_MAX + 8];
-	char size_s[32], member[SPA_NAME_MAX + 8], subnqn[SPA_NQN_MAX + 8];
-	char uuid[SPA_UUID_STR + 8], dom[SPA_NODE_MAX + 16], sz[32];
+	char size_s[32], member[SPU_NAME_MAX + 8], subnqn[SPA_NQN_MAX + 8];
+	char uuid[SPU_UUID_STR + 8], dom[SPA_NODE_MAX + 16], sz[32];
 	struct spa_config *c;
 	const char *want = NULL;
 	unsigned long long got;
@@ -705,21 +691,21 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 
 	parse_opts(cmd, argc, argv, opts, &o);
 	if (argc - optind > 1)
-		sp_usage_fail(cmd, "unexpected argument '%s'",
-			      argv[optind + 1]);
+		spt_usage_fail(cmd, "unexpected argument '%s'",
+			       argv[optind + 1]);
 	if (argc - optind == 1) {
 		want = argv[optind];
 		if (!spa_valid_node(want))
-			sp_usage_fail(cmd,
-				      "bad peer name '%s': use 1..%d of [A-Za-z0-9_.-], not starting with '.' or '-'",
+			spt_usage_fail(cmd,
+				       "bad peer name '%s': use 1..%d of [A-Za-z0-9_.-], not starting with '.' or '-'",
 				      want, SPA_NODE_MAX);
 	}
 	size = grant_size(cmd, o.size);
 
-	c = sp_zalloc(sizeof(*c));
+	c = spt_zalloc(sizeof(*c));
 	if (load_config(o.conf, c)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	snprintf(sizebuf, sizeof(sizebuf), "%llu", (unsigned long long)size);
 	ret = agent_verb("remote request", o.conf, "borrow", want, sizebuf,
@@ -734,14 +720,14 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 	    !out_value(out, "member", member, sizeof(member)) ||
 	    !out_value(out, "subnqn", subnqn, sizeof(subnqn)) ||
 	    !out_value(out, "uuid", uuid, sizeof(uuid)) ||
-	    spa_parse_uint(size_s, SPA_SIZE_MAX, &got)) {
-		sp_err("remote request: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
+	    spu_parse_uint(size_s, SPA_SIZE_MAX, &got)) {
+		spt_err("remote request: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
 		fputs(out, stderr);
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	snprintf(dom, sizeof(dom), "remote:%s", peer);
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "remote request");
 		js_str("grant", grant);
@@ -755,7 +741,7 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 		js_close();
 		js_end();
 	} else {
-		sp_format_size(got, sz, sizeof(sz));
+		spu_format_size(got, false, sz, sizeof(sz));
 		printf("borrowed grant %s: %s from %s\n", grant, sz, peer);
 		printf("  member  %s/%s (domain %s)\n", or_dash(c->pool),
 		       member, dom);
@@ -763,7 +749,7 @@ int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv)
 		printf("  uuid    %s\n", uuid);
 	}
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------------ remote resize */
@@ -774,7 +760,7 @@ static bool out_u64(const char *out, const char *key, unsigned long long *v)
 	char buf[32];
 
 	return out_value(out, key, buf, sizeof(buf)) &&
-	       !spa_parse_uint(buf, ~0ULL, v);
+	       !spu_parse_uint(buf, ~0ULL, v);
 }
 
 /* Why a grown member has fewer slices than its device has room for. */
@@ -791,20 +777,20 @@ static const char *max_note(unsigned long long max)
  * The GRANT argument of resize and release: its id, and in @idbuf the
  * 16-digit form the agent takes; anything else is a usage error.
  */
-static unsigned long long grant_arg(const struct sp_cmd *cmd, const char *arg,
+static unsigned long long grant_arg(const struct spt_cmd *cmd, const char *arg,
 				    char idbuf[20])
 {
 	unsigned long long id;
 
 	if (spa_grant_id_parse(arg, &id))
-		sp_usage_fail(cmd,
-			      "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
+		spt_usage_fail(cmd,
+			       "bad grant '%s': 16 hex digits, not all 0, as 'slicepool remote list' shows it",
 			      arg);
 	snprintf(idbuf, 20, "%016llx", id);
 	return id;
 }
 
-int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -813,22 +799,22 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	};
 	unsigned long long old, got, added, total, free_s, max_s, unusable;
 	char out[4096], idbuf[20], sizebuf[32], peer[SPA_NODE_MAX + 8];
-	char member[SPA_NAME_MAX + 8], dev[72], a[32], b[32];
+	char member[SPU_NAME_MAX + 8], dev[72], a[32], b[32];
 	struct spa_config *c;
 	struct remote_opts o;
 	bool has_max;
 	int ret;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 1);
+	spt_want_args(cmd, argc, argv, 1);
 	grant_arg(cmd, argv[optind], idbuf);
 	snprintf(sizebuf, sizeof(sizebuf), "%llu",
 		 (unsigned long long)grant_size(cmd, o.size));
 
-	c = sp_zalloc(sizeof(*c));
+	c = spt_zalloc(sizeof(*c));
 	if (load_config(o.conf, c)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	ret = agent_verb("remote resize", o.conf, "resize", idbuf, sizebuf,
 			 out, sizeof(out));
@@ -845,12 +831,12 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	    !out_u64(out, "total_slices", &total) ||
 	    !out_u64(out, "free_slices", &free_s) ||
 	    !out_u64(out, "unusable_slices", &unusable)) {
-		sp_err("remote resize: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
+		spt_err("remote resize: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
 		fputs(out, stderr);
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "remote resize");
 		js_str("grant", idbuf);
@@ -871,8 +857,8 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 		js_close();
 		js_end();
 	} else {
-		sp_format_size(old, a, sizeof(a));
-		sp_format_size(got, b, sizeof(b));
+		spu_format_size(old, false, a, sizeof(a));
+		spu_format_size(got, false, b, sizeof(b));
 		printf("resized grant %s from %s: %s -> %s\n", idbuf, peer, a, b);
 		printf("  member  %s/%s: %llu slices (%llu added), %llu free\n",
 		       or_dash(c->pool), member, total, added, free_s);
@@ -882,12 +868,12 @@ int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv)
 			       unusable, max_note(has_max ? max_s : total));
 	}
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* ------------------------------------------------------ remote release */
 
-int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
@@ -903,13 +889,13 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 	int ret;
 
 	parse_opts(cmd, argc, argv, opts, &o);
-	sp_want_args(cmd, argc, argv, 1);
+	spt_want_args(cmd, argc, argv, 1);
 	id = grant_arg(cmd, argv[optind], idbuf);
 
-	c = sp_zalloc(sizeof(*c));
+	c = spt_zalloc(sizeof(*c));
 	if (load_config(o.conf, c)) {
 		free(c);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	ret = agent_verb("remote release", o.conf, "release", idbuf, NULL,
 			 out, sizeof(out));
@@ -923,7 +909,7 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 		for (i = 0; i < l.n && !g; i++)
 			if (l.g[i].id == id)
 				g = &l.g[i];
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "remote release");
 		js_str("grant", idbuf);
@@ -943,5 +929,5 @@ int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv)
 	}
 	spa_ledger_free(&l);
 	free(c);
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }

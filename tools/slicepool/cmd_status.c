@@ -21,10 +21,10 @@ static void size_str(char *buf, size_t len, s64 v)
 	if (v < 0)
 		snprintf(buf, len, "-");
 	else
-		sp_format_size((u64)v, buf, len);
+		spu_format_size((u64)v, false, buf, len);
 }
 
-static const char *dm_state(const struct sp_volume *v)
+static const char *dm_state(const struct spt_volume *v)
 {
 	if (v->dm_err)
 		return "unknown";
@@ -32,14 +32,14 @@ static const char *dm_state(const struct sp_volume *v)
 		return "absent";
 	if (!v->dm.live_table)
 		return "no-table";
-	if (strcmp(v->dm.target, SP_TARGET_NAME))
+	if (strcmp(v->dm.target, SPT_TARGET_NAME))
 		return "foreign";
 	if (v->dm.suspended)
 		return "suspended";
 	return v->stale ? "stale" : "active";
 }
 
-static void json_mpath(const struct sp_mpath *mp)
+static void json_mpath(const struct spt_mpath *mp)
 {
 	size_t i;
 
@@ -52,7 +52,7 @@ static void json_mpath(const struct sp_mpath *mp)
 		js_null("in_use");
 	js_open_arr("paths");
 	for (i = 0; i < mp->nr_paths; i++) {
-		const struct sp_mpath_path *p = &mp->paths[i];
+		const struct spt_mpath_path *p = &mp->paths[i];
 
 		js_open_obj(NULL);
 		js_str("name", p->name);
@@ -61,7 +61,7 @@ static void json_mpath(const struct sp_mpath *mp)
 		js_str("address", p->address);
 		js_str("state", p->state);
 		js_str("ana_state", p->ana_state);
-		js_str("role", sp_path_role_name(p->role));
+		js_str("role", spt_path_role_name(p->role));
 		js_close();
 	}
 	js_close();
@@ -69,9 +69,9 @@ static void json_mpath(const struct sp_mpath *mp)
 	js_close();
 }
 
-void sp_json_member(const char *key, const struct sp_member *m)
+void spt_json_member(const char *key, const struct spt_member *m)
 {
-	struct sp_mpath mp;
+	struct spt_mpath mp;
 
 	js_open_obj(key);
 	js_str("name", m->name);
@@ -87,7 +87,7 @@ void sp_json_member(const char *key, const struct sp_member *m)
 	js_s64("free_slices", m->free_slices);
 	js_s64("load", m->load);
 	js_str("load_override", m->load_override);
-	if (!sp_mpath_of_dev(m->path, &mp))
+	if (!spt_mpath_of_dev(m->path, &mp))
 		json_mpath(&mp);
 	else
 		js_null("multipath");
@@ -95,19 +95,19 @@ void sp_json_member(const char *key, const struct sp_member *m)
 }
 
 /* The paths of the members that are NVMe multipath heads. */
-static void print_paths(const struct sp_pool *p)
+static void print_paths(const struct spt_pool *p)
 {
 	static const char *const hdr[] = {
 		"PATH", "CONTROLLER", "STATE", "ANA", "ADDRESS", "USE"
 	};
-	struct sp_mpath mp;
-	struct sp_table *t;
+	struct spt_mpath mp;
+	struct spt_table *t;
 	size_t i, k;
 
 	for (i = 0; i < p->nr_members; i++) {
-		const struct sp_member *m = &p->members[i];
+		const struct spt_member *m = &p->members[i];
 
-		if (sp_mpath_of_dev(m->path, &mp))
+		if (spt_mpath_of_dev(m->path, &mp))
 			continue;
 		printf("  member %s: NVMe multipath %s, iopolicy %s, %zu path(s), %s%s\n",
 		       m->name, mp.head, mp.iopolicy, mp.nr_paths,
@@ -115,19 +115,19 @@ static void print_paths(const struct sp_pool *p)
 		       mp.in_use >= 0 ? mp.paths[mp.in_use].name : "");
 		t = tbl_new(ARRAY_SIZE(hdr), hdr);
 		for (k = 0; k < mp.nr_paths; k++) {
-			const struct sp_mpath_path *pa = &mp.paths[k];
+			const struct spt_mpath_path *pa = &mp.paths[k];
 
 			tbl_add(t, pa->name, pa->controller[0] ?
 				pa->controller : "-", pa->state, pa->ana_state,
 				pa->address[0] ? pa->address : "-",
-				sp_path_role_name(pa->role));
+				spt_path_role_name(pa->role));
 		}
 		tbl_print(t, stdout, "    ");
 		tbl_free(t);
 	}
 }
 
-void sp_json_volume(const char *key, const struct sp_volume *v)
+void spt_json_volume(const char *key, const struct spt_volume *v)
 {
 	char dev[96];
 
@@ -165,7 +165,7 @@ void sp_json_volume(const char *key, const struct sp_volume *v)
 	}
 	js_bool("stale", v->stale);
 	if (v->status_ok) {
-		const struct sp_dm_status *st = &v->status;
+		const struct spt_dm_status *st = &v->status;
 		unsigned int i;
 
 		js_open_obj("io");
@@ -189,14 +189,14 @@ void sp_json_volume(const char *key, const struct sp_volume *v)
 		js_null("io");
 	}
 	if (v->mig_ok && v->mig.job)
-		sp_mig_json("migration", &v->mig);
+		spt_mig_json("migration", &v->mig);
 	else
 		js_null("migration");
 	js_close();
 	js_close();
 }
 
-static void json_domain(const struct sp_domain *d)
+static void json_domain(const struct spt_domain *d)
 {
 	js_open_obj(NULL);
 	js_str("name", d->name);
@@ -208,7 +208,7 @@ static void json_domain(const struct sp_domain *d)
 	js_close();
 }
 
-void sp_json_pool(const char *key, const struct sp_pool *p)
+void spt_json_pool(const char *key, const struct spt_pool *p)
 {
 	size_t i;
 
@@ -225,16 +225,16 @@ void sp_json_pool(const char *key, const struct sp_pool *p)
 	js_close();
 	js_open_arr("members");
 	for (i = 0; i < p->nr_members; i++)
-		sp_json_member(NULL, &p->members[i]);
+		spt_json_member(NULL, &p->members[i]);
 	js_close();
 	js_open_arr("volumes");
 	for (i = 0; i < p->nr_volumes; i++)
-		sp_json_volume(NULL, &p->volumes[i]);
+		spt_json_volume(NULL, &p->volumes[i]);
 	js_close();
 	js_close();
 }
 
-void sp_print_pool(const struct sp_pool *p)
+void spt_print_pool(const struct spt_pool *p)
 {
 	static const char *const mhdr[] = {
 		"MEMBER", "DOMAIN", "STATE", "PATH", "SIZE", "SLICES", "FREE",
@@ -248,7 +248,7 @@ void sp_print_pool(const struct sp_pool *p)
 		"WRITES", "ERRORS", "SLICES PER MEMBER"
 	};
 	char a[32], b[32], c[32], d[32], e[32], f[32], dev[96], per[256];
-	struct sp_table *t;
+	struct spt_table *t;
 	size_t i;
 
 	printf("pool %s  uuid %s  slice %lld MiB", p->name,
@@ -262,7 +262,7 @@ void sp_print_pool(const struct sp_pool *p)
 	} else {
 		t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
 		for (i = 0; i < p->nr_members; i++) {
-			const struct sp_member *m = &p->members[i];
+			const struct spt_member *m = &p->members[i];
 
 			size_str(a, sizeof(a), m->size);
 			num(b, sizeof(b), m->total_slices);
@@ -280,7 +280,7 @@ void sp_print_pool(const struct sp_pool *p)
 	if (p->nr_domains) {
 		t = tbl_new(ARRAY_SIZE(dhdr), dhdr);
 		for (i = 0; i < p->nr_domains; i++) {
-			const struct sp_domain *dm = &p->domains[i];
+			const struct spt_domain *dm = &p->domains[i];
 
 			num(a, sizeof(a), dm->members);
 			num(b, sizeof(b), dm->total_slices);
@@ -298,7 +298,7 @@ void sp_print_pool(const struct sp_pool *p)
 	}
 	t = tbl_new(ARRAY_SIZE(vhdr), vhdr);
 	for (i = 0; i < p->nr_volumes; i++) {
-		const struct sp_volume *v = &p->volumes[i];
+		const struct spt_volume *v = &p->volumes[i];
 
 		size_str(a, sizeof(a), v->size);
 		num(b, sizeof(b), v->slices);
@@ -309,7 +309,7 @@ void sp_print_pool(const struct sp_pool *p)
 		strcpy(e, "-");
 		strcpy(f, "-");
 		if (v->status_ok) {
-			const struct sp_dm_status *st = &v->status;
+			const struct spt_dm_status *st = &v->status;
 			unsigned int k;
 			size_t len = 0;
 
@@ -334,11 +334,11 @@ void sp_print_pool(const struct sp_pool *p)
 	tbl_print(t, stdout, "  ");
 	tbl_free(t);
 	for (i = 0; i < p->nr_volumes; i++) {
-		const struct sp_mig_status *ms = &p->volumes[i].mig;
+		const struct spt_mig_status *ms = &p->volumes[i].mig;
 
-		if (!p->volumes[i].mig_ok || !sp_mig_running(ms))
+		if (!p->volumes[i].mig_ok || !spt_mig_running(ms))
 			continue;
-		sp_format_size(ms->bytes_copied, a, sizeof(a));
+		spu_format_size(ms->bytes_copied, false, a, sizeof(a));
 		printf("  volume %s: migration of slices %llu-%llu to %s %s,",
 		       p->volumes[i].name, (unsigned long long)ms->first,
 		       (unsigned long long)ms->last, ms->dest, ms->state);
@@ -350,35 +350,35 @@ void sp_print_pool(const struct sp_pool *p)
 	}
 }
 
-int cmd_status(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_status(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	char **names = NULL;
 	size_t i, n = 0;
-	int ret, rc = SP_EXIT_OK;
+	int ret, rc = SPT_EXIT_OK;
 
-	while (sp_getopt(cmd, argc, argv, NULL) != -1)
+	while (spt_getopt(cmd, argc, argv, NULL) != -1)
 		;
 	if (argc - optind > 1)
-		sp_usage_fail(cmd, "unexpected argument '%s'",
-			      argv[optind + 1]);
+		spt_usage_fail(cmd, "unexpected argument '%s'",
+			       argv[optind + 1]);
 	if (argc - optind == 1) {
-		sp_check_name(cmd, "pool", argv[optind]);
-		if (sp_pool_require(argv[optind]))
-			return SP_EXIT_FAIL;
-		names = sp_zalloc(sizeof(*names));
-		names[0] = sp_strdup(argv[optind]);
+		spt_check_name(cmd, "pool", argv[optind]);
+		if (spt_pool_require(argv[optind]))
+			return SPT_EXIT_FAIL;
+		names = spt_zalloc(sizeof(*names));
+		names[0] = spt_strdup(argv[optind]);
 		n = 1;
 	} else {
 		if (cfs_check_root())
-			return SP_EXIT_FAIL;
+			return SPT_EXIT_FAIL;
 		ret = cfs_list(&names, &n, ".");
 		if (ret) {
-			sp_err("cannot list %s: %s", cfs_root(),
-			       strerror(-ret));
-			return SP_EXIT_FAIL;
+			spt_err("cannot list %s: %s", cfs_root(),
+				strerror(-ret));
+			return SPT_EXIT_FAIL;
 		}
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_open_arr("pools");
 	} else if (!n) {
@@ -386,23 +386,23 @@ int cmd_status(const struct sp_cmd *cmd, int argc, char **argv)
 		puts("or run 'slicepool assemble')");
 	}
 	for (i = 0; i < n; i++) {
-		struct sp_pool p;
+		struct spt_pool p;
 
-		ret = sp_pool_load(names[i], &p);
+		ret = spt_pool_load(names[i], &p);
 		if (ret) {
-			sp_err("cannot read pool '%s': %s", names[i],
-			       strerror(-ret));
-			rc = SP_EXIT_FAIL;
-		} else if (sp_json) {
-			sp_json_pool(NULL, &p);
+			spt_err("cannot read pool '%s': %s", names[i],
+				strerror(-ret));
+			rc = SPT_EXIT_FAIL;
+		} else if (spt_json) {
+			spt_json_pool(NULL, &p);
 		} else {
 			if (i)
 				putchar('\n');
-			sp_print_pool(&p);
+			spt_print_pool(&p);
 		}
-		sp_pool_free(&p);
+		spt_pool_free(&p);
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_close();
 		js_end();

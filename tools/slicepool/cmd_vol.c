@@ -14,8 +14,8 @@
 
 static void dm_unavailable(void)
 {
-	sp_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root? modprobe dm-mod)",
-	       spu_dm_last_error());
+	spt_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root? modprobe dm-mod)",
+		spu_dm_last_error());
 }
 
 /* What to do when the module refuses a volume size. */
@@ -34,7 +34,7 @@ static const char *size_hint(int ret)
 	case -ERANGE:
 		return " (see dmesg; e.g. it would span fewer than min_domains domains)";
 	default:
-		return sp_errno_hint(-ret);
+		return spt_errno_hint(-ret);
 	}
 }
 
@@ -42,9 +42,9 @@ static const char *size_hint(int ret)
 struct swap {
 	u64 logical;			/* below the new size */
 	u64 tail;			/* the tail slice whose domain it takes */
-	char from_member[SP_NAME_MAX + 1];
-	char to[SP_NAME_MAX + 8];	/* domain:<label> */
-	char to_member[SP_NAME_MAX + 1];
+	char from_member[SPT_NAME_MAX + 1];
+	char to[SPT_NAME_MAX + 8];	/* domain:<label> */
+	char to_member[SPT_NAME_MAX + 1];
 };
 
 /* What vol resize --from-heaviest moved, for its report. */
@@ -113,29 +113,29 @@ static int report_volume(const char *action, const char *pool,
 			 const char *vol, const char *text, s64 old_size,
 			 const struct heaviest_moves *hm)
 {
-	struct sp_pool p;
+	struct spt_pool p;
 	size_t i;
 	int ret;
 
-	ret = sp_pool_load(pool, &p);
+	ret = spt_pool_load(pool, &p);
 	if (ret) {
-		sp_err("pool '%s' cannot be read back: %s", pool,
-		       strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("pool '%s' cannot be read back: %s", pool,
+			strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
 	for (i = 0; i < p.nr_volumes; i++) {
-		const struct sp_volume *v = &p.volumes[i];
+		const struct spt_volume *v = &p.volumes[i];
 		char sz[32];
 
 		if (strcmp(v->name, vol))
 			continue;
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			js_str("action", action);
 			js_str("pool", pool);
 			if (old_size >= 0)
 				js_s64("old_size", old_size);
-			sp_json_volume("volume", v);
+			spt_json_volume("volume", v);
 			if (hm)
 				json_heaviest(hm);
 			js_close();
@@ -143,26 +143,26 @@ static int report_volume(const char *action, const char *pool,
 		} else {
 			if (hm)
 				print_heaviest(hm);
-			sp_format_size(v->size < 0 ? 0 : (u64)v->size, sz,
-				       sizeof(sz));
+			spu_format_size(v->size < 0 ? 0 : (u64)v->size, false,
+					sz, sizeof(sz));
 			printf("%s volume %s/%s: %s (%lld bytes), %lld slices",
 			       text, pool, vol, sz, (long long)v->size,
 			       (long long)v->slices);
 			printf(", device /dev/mapper/%s\n", v->dm_name);
 		}
 	}
-	sp_pool_free(&p);
-	return SP_EXIT_OK;
+	spt_pool_free(&p);
+	return SPT_EXIT_OK;
 }
 
-int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
-	char dm_name[2 * SP_NAME_MAX + 2], val[32];
+	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
+	char dm_name[2 * SPT_NAME_MAX + 2], val[32];
 	struct spu_dm_info info;
 	const char *size_arg = NULL;
 	bool allocated = false;
@@ -171,64 +171,62 @@ int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv)
 	s64 got;
 	int ret;
 
-	while (sp_getopt(cmd, argc, argv, opts) != -1)
+	while (spt_getopt(cmd, argc, argv, opts) != -1)
 		size_arg = optarg;
-	sp_want_args(cmd, argc, argv, 1);
-	sp_split_volspec(cmd, argv[optind], pool, vol);
-	if (!size_arg)
-		sp_usage_fail(cmd, "--size SIZE is required");
-	size = sp_opt_size(cmd, size_arg);
+	spt_want_args(cmd, argc, argv, 1);
+	spt_split_volspec(cmd, argv[optind], pool, vol);
+	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
 
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (cfs_exists("%s/volumes/%s", pool, vol)) {
-		sp_err("volume '%s/%s' already exists (resize it with 'slicepool vol resize %s/%s --size SIZE')",
-		       pool, vol, pool, vol);
-		return SP_EXIT_FAIL;
+		spt_err("volume '%s/%s' already exists (resize it with 'slicepool vol resize %s/%s --size SIZE')",
+			pool, vol, pool, vol);
+		return SPT_EXIT_FAIL;
 	}
 	if (is_discovered(pool, vol)) {
-		sp_err("volume '%s/%s' exists on the members but is not bound: bring it back with 'slicepool assemble' (then resize or remove it), or choose another name",
-		       pool, vol);
-		return SP_EXIT_FAIL;
+		spt_err("volume '%s/%s' exists on the members but is not bound: bring it back with 'slicepool assemble' (then resize or remove it), or choose another name",
+			pool, vol);
+		return SPT_EXIT_FAIL;
 	}
-	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
 	if (spu_dm_info(dm_name, &info)) {
 		dm_unavailable();
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	if (info.exists) {
-		sp_err("a dm device named '%s' already exists: remove it (dmsetup remove %s) or choose another volume name",
-		       dm_name, dm_name);
-		return SP_EXIT_FAIL;
+		spt_err("a dm device named '%s' already exists: remove it (dmsetup remove %s) or choose another volume name",
+			dm_name, dm_name);
+		return SPT_EXIT_FAIL;
 	}
 
 	ret = cfs_mkdir("%s/volumes/%s", pool, vol);
 	if (ret) {
-		sp_err("cannot create volume '%s/%s': %s%s", pool, vol,
-		       strerror(-ret), sp_errno_hint(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot create volume '%s/%s': %s%s", pool, vol,
+			strerror(-ret), spt_errno_hint(-ret));
+		return SPT_EXIT_FAIL;
 	}
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)size);
 	ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
 	if (ret) {
-		sp_err("cannot allocate %s bytes for volume '%s/%s': %s%s", val,
-		       pool, vol, strerror(-ret), size_hint(ret));
+		spt_err("cannot allocate %s bytes for volume '%s/%s': %s%s", val,
+			pool, vol, strerror(-ret), size_hint(ret));
 		goto undo;
 	}
 	allocated = true;
 	ret = cfs_read_s64(&got, "%s/volumes/%s/size", pool, vol);
 	if (ret || got <= 0 || got % 512) {
-		sp_err("volume '%s/%s': cannot read back a usable size%s%s",
-		       pool, vol, ret ? ": " : "", ret ? strerror(-ret) : "");
+		spt_err("volume '%s/%s': cannot read back a usable size%s%s",
+			pool, vol, ret ? ": " : "", ret ? strerror(-ret) : "");
 		goto undo;
 	}
 	if (!cfs_read(&uuid, "%s/volumes/%s/uuid", pool, vol))
-		sp_strip(uuid);
-	ret = sp_dm_create(dm_name, uuid, (u64)got / 512, pool, vol);
+		spt_strip(uuid);
+	ret = spt_dm_create(dm_name, uuid, (u64)got / 512, pool, vol);
 	free(uuid);
 	if (ret) {
-		sp_err("cannot create dm device '%s': %s (see dmesg)", dm_name,
-		       spu_dm_last_error());
+		spt_err("cannot create dm device '%s': %s (see dmesg)", dm_name,
+			spu_dm_last_error());
 		goto undo;
 	}
 	return report_volume("vol create", pool, vol, "created", -1, NULL);
@@ -238,14 +236,14 @@ undo:
 	if (allocated) {
 		ret = cfs_write("0", "%s/volumes/%s/size", pool, vol);
 		if (ret)
-			sp_err("could not free the slices of '%s/%s': %s (delete it with 'slicepool vol remove %s/%s')",
-			       pool, vol, strerror(-ret), pool, vol);
+			spt_err("could not free the slices of '%s/%s': %s (delete it with 'slicepool vol remove %s/%s')",
+				pool, vol, strerror(-ret), pool, vol);
 	}
 	ret = cfs_rmdir("%s/volumes/%s", pool, vol);
 	if (ret)
-		sp_err("could not remove the half-created volume '%s/%s': %s",
-		       pool, vol, strerror(-ret));
-	return SP_EXIT_FAIL;
+		spt_err("could not remove the half-created volume '%s/%s': %s",
+			pool, vol, strerror(-ret));
+	return SPT_EXIT_FAIL;
 }
 
 /* Distinct domains of dom[0..n), NULL entries (missing slices) skipped. */
@@ -278,56 +276,56 @@ static int plan_from_heaviest(const char *pool, const char *vol, u64 size,
 			      struct swap **out, size_t *nout, char *heavy,
 			      size_t hlen)
 {
-	struct sp_map_entry *map = NULL;
+	struct spt_map_entry *map = NULL;
 	struct swap *sw = NULL;
 	const char **dom = NULL;
 	s64 *dfree = NULL;
 	size_t i, k, n = 0, ns = 0, keep, need, src;
-	struct sp_domain *h;
-	struct sp_pool p;
+	struct spt_domain *h;
+	struct spt_pool p;
 	u64 slice;
 	char *text;
 	int ret;
 
-	ret = sp_pool_load(pool, &p);
+	ret = spt_pool_load(pool, &p);
 	if (ret) {
-		sp_err("cannot read pool '%s': %s", pool, strerror(-ret));
+		spt_err("cannot read pool '%s': %s", pool, strerror(-ret));
 		return ret;
 	}
 	ret = -EINVAL;
-	h = sp_heaviest_domain(&p);
+	h = spt_heaviest_domain(&p);
 	if (!h || p.slice_mb <= 0) {
-		sp_err("pool '%s' lists no domain: cannot tell the heaviest", pool);
+		spt_err("pool '%s' lists no domain: cannot tell the heaviest", pool);
 		goto out;
 	}
 	snprintf(heavy, hlen, "%s", h->name);
 	if (cfs_read(&text, "%s/volumes/%s/map", pool, vol)) {
-		sp_err("cannot read the map of '%s/%s'", pool, vol);
+		spt_err("cannot read the map of '%s/%s'", pool, vol);
 		goto out;
 	}
-	ret = sp_map_parse(text, &map, &n);
+	ret = spt_map_parse(text, &map, &n);
 	free(text);
 	if (ret) {
-		sp_err("the map of '%s/%s' is not in the documented format", pool,
-		       vol);
+		spt_err("the map of '%s/%s' is not in the documented format", pool,
+			vol);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		if (!map[i].member[0]) {
-			sp_err("slice %zu of '%s/%s' is missing: the module refuses to shrink a volume with missing slices (bring the member back with 'slicepool assemble')",
-			       i, pool, vol);
+			spt_err("slice %zu of '%s/%s' is missing: the module refuses to shrink a volume with missing slices (bring the member back with 'slicepool assemble')",
+				i, pool, vol);
 			ret = -EIO;
 			goto out;
 		}
 	}
 	slice = (u64)p.slice_mb << 20;
 	keep = (size_t)((size + slice - 1) / slice);
-	dom = sp_zalloc((n + 1) * sizeof(*dom));
-	dfree = sp_zalloc((p.nr_domains + 1) * sizeof(*dfree));
-	sw = sp_zalloc((n + 1) * sizeof(*sw));
+	dom = spt_zalloc((n + 1) * sizeof(*dom));
+	dfree = spt_zalloc((p.nr_domains + 1) * sizeof(*dfree));
+	sw = spt_zalloc((n + 1) * sizeof(*sw));
 	for (i = 0; i < n; i++)
 		dom[i] = map[i].member[0] ?
-			 sp_member_domain(&p, map[i].member) : NULL;
+			 spt_member_domain(&p, map[i].member) : NULL;
 	for (k = 0; k < p.nr_domains; k++)
 		dfree[k] = p.domains[k].free_slices;
 
@@ -344,8 +342,8 @@ static int plan_from_heaviest(const char *pool, const char *vol, u64 size,
 			if (!strcmp(p.domains[k].name, dom[i]))
 				break;
 		if (k == p.nr_domains || dfree[k] <= 0) {
-			sp_warn("domain %s has no free slice: tail slice %zu is released as in a plain shrink",
-				dom[i], i);
+			spt_warn("domain %s has no free slice: tail slice %zu is released as in a plain shrink",
+				 dom[i], i);
 			continue;
 		}
 		dfree[k]--;
@@ -365,8 +363,8 @@ static int plan_from_heaviest(const char *pool, const char *vol, u64 size,
 	while (ns && count_domains(dom, keep) < need) {
 		ns--;
 		dom[sw[ns].logical] = h->name;
-		sp_warn("slice %llu stays on %s: the kept slices must span %zu domains (min_domains)",
-			(unsigned long long)sw[ns].logical, h->name, need);
+		spt_warn("slice %llu stays on %s: the kept slices must span %zu domains (min_domains)",
+			 (unsigned long long)sw[ns].logical, h->name, need);
 	}
 	*out = sw;
 	*nout = ns;
@@ -377,7 +375,7 @@ out:
 	free(dom);
 	free(dfree);
 	free(map);
-	sp_pool_free(&p);
+	spt_pool_free(&p);
 	return ret;
 }
 
@@ -385,34 +383,34 @@ out:
 static int run_swaps(const char *pool, const char *vol, struct swap *sw,
 		     size_t ns)
 {
-	struct sp_mig_result res;
-	struct sp_mig_req req;
-	struct sp_map_entry *map;
+	struct spt_mig_result res;
+	struct spt_mig_req req;
+	struct spt_map_entry *map;
 	size_t i, n;
 	char *text;
 	int ret;
 
-	sp_mig_catch_signals();
+	spt_mig_catch_signals();
 	for (i = 0; i < ns; i++) {
-		sp_mig_req_init(&req);
+		spt_mig_req_init(&req);
 		req.all = false;
 		req.first = sw[i].logical;
 		req.last = sw[i].logical;
 		snprintf(req.dest, sizeof(req.dest), "%s", sw[i].to);
-		sp_info("moving slice %llu of %s/%s from %s to %s (tail slice %llu is released there instead)",
-			(unsigned long long)sw[i].logical, pool, vol,
+		spt_info("moving slice %llu of %s/%s from %s to %s (tail slice %llu is released there instead)",
+			 (unsigned long long)sw[i].logical, pool, vol,
 			sw[i].from_member, sw[i].to,
 			(unsigned long long)sw[i].tail);
-		ret = sp_mig_run(pool, vol, &req, &res);
+		ret = spt_mig_run(pool, vol, &req, &res);
 		if (ret > 0)
-			sp_mig_print_failure(pool, vol, &res);
+			spt_mig_print_failure(pool, vol, &res);
 		if (ret) {
-			sp_err("'%s/%s' was not shrunk; %zu slice(s) moved before this one stay where they are (the data is unchanged)",
-			       pool, vol, i);
+			spt_err("'%s/%s' was not shrunk; %zu slice(s) moved before this one stay where they are (the data is unchanged)",
+				pool, vol, i);
 			return ret < 0 ? ret : -EIO;
 		}
 		if (!cfs_read(&text, "%s/volumes/%s/map", pool, vol)) {
-			if (!sp_map_parse(text, &map, &n)) {
+			if (!spt_map_parse(text, &map, &n)) {
 				if (sw[i].logical < n)
 					snprintf(sw[i].to_member,
 						 sizeof(sw[i].to_member), "%s",
@@ -421,25 +419,25 @@ static int run_swaps(const char *pool, const char *vol, struct swap *sw,
 			}
 			free(text);
 		}
-		if (res.interrupted || sp_mig_interrupted()) {
-			sp_err("interrupted: '%s/%s' was not shrunk; the %zu slice(s) moved stay where they are",
-			       pool, vol, i + 1);
+		if (res.interrupted || spt_mig_interrupted()) {
+			spt_err("interrupted: '%s/%s' was not shrunk; the %zu slice(s) moved stay where they are",
+				pool, vol, i + 1);
 			return -EINTR;
 		}
 	}
 	return 0;
 }
 
-int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_vol_resize(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, 's' },
 		{ "from-heaviest", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
-	char dm_name[2 * SP_NAME_MAX + 2], val[32];
-	char heavy[SP_NAME_MAX + 1] = "";
+	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
+	char dm_name[2 * SPT_NAME_MAX + 2], val[32];
+	char heavy[SPT_NAME_MAX + 1] = "";
 	struct spu_dm_info info;
 	const char *size_arg = NULL;
 	bool live, from_heaviest = false;
@@ -450,62 +448,60 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 	u64 size;
 	int c, ret;
 
-	while ((c = sp_getopt(cmd, argc, argv, opts)) != -1) {
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
 		if (c == 's')
 			size_arg = optarg;
 		else
 			from_heaviest = true;
 	}
-	sp_want_args(cmd, argc, argv, 1);
-	sp_split_volspec(cmd, argv[optind], pool, vol);
-	if (!size_arg)
-		sp_usage_fail(cmd, "--size SIZE is required");
-	size = sp_opt_size(cmd, size_arg);
+	spt_want_args(cmd, argc, argv, 1);
+	spt_split_volspec(cmd, argv[optind], pool, vol);
+	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
 
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		sp_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-		       vol, pool);
-		return SP_EXIT_FAIL;
+		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+			vol, pool);
+		return SPT_EXIT_FAIL;
 	}
 	ret = cfs_read_s64(&old, "%s/volumes/%s/size", pool, vol);
 	if (ret) {
-		sp_err("cannot read the size of '%s/%s': %s", pool, vol,
-		       strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot read the size of '%s/%s': %s", pool, vol,
+			strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
-	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
 	if (spu_dm_info(dm_name, &info)) {
 		dm_unavailable();
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
 	live = info.exists && info.live_table &&
-	       !strcmp(info.target, SP_TARGET_NAME);
+	       !strcmp(info.target, SPT_TARGET_NAME);
 	if (info.exists && !live) {
-		sp_err("dm device '%s' exists but is not a slicepool volume: remove it or rename the volume",
-		       dm_name);
-		return SP_EXIT_FAIL;
+		spt_err("dm device '%s' exists but is not a slicepool volume: remove it or rename the volume",
+			dm_name);
+		return SPT_EXIT_FAIL;
 	}
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)size);
 
 	if (from_heaviest && (s64)size >= old) {
-		sp_err("--from-heaviest only applies to a shrink: '%s/%s' is %lld bytes and %s is not smaller (nothing was changed)",
-		       pool, vol, (long long)old, val);
-		return SP_EXIT_FAIL;
+		spt_err("--from-heaviest only applies to a shrink: '%s/%s' is %lld bytes and %s is not smaller (nothing was changed)",
+			pool, vol, (long long)old, val);
+		return SPT_EXIT_FAIL;
 	}
 	if (from_heaviest && !live) {
-		sp_err("--from-heaviest moves slices by live migration, which runs in the volume's dm device '%s', and it has none: create it with 'slicepool assemble', or shrink without --from-heaviest",
-		       dm_name);
-		return SP_EXIT_FAIL;
+		spt_err("--from-heaviest moves slices by live migration, which runs in the volume's dm device '%s', and it has none: create it with 'slicepool assemble', or shrink without --from-heaviest",
+			dm_name);
+		return SPT_EXIT_FAIL;
 	}
 	if (from_heaviest) {
 		if (plan_from_heaviest(pool, vol, size, &sw, &ns, heavy,
 				       sizeof(heavy)))
-			return SP_EXIT_FAIL;
+			return SPT_EXIT_FAIL;
 		if (run_swaps(pool, vol, sw, ns)) {
 			free(sw);
-			return SP_EXIT_FAIL;
+			return SPT_EXIT_FAIL;
 		}
 	}
 
@@ -516,46 +512,46 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
 		/* Expand: allocate first, then let the device grow. */
 		ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
 		if (ret) {
-			sp_err("cannot expand '%s/%s' to %s bytes: %s%s", pool,
-			       vol, val, strerror(-ret), size_hint(ret));
-			return SP_EXIT_FAIL;
+			spt_err("cannot expand '%s/%s' to %s bytes: %s%s", pool,
+				vol, val, strerror(-ret), size_hint(ret));
+			return SPT_EXIT_FAIL;
 		}
 		if (cfs_read_s64(&got, "%s/volumes/%s/size", pool, vol) ||
 		    got <= 0)
 			got = (s64)size;
 		if (live) {
-			ret = sp_dm_reload_resume(dm_name, (u64)got / 512,
-						  pool, vol);
+			ret = spt_dm_reload_resume(dm_name, (u64)got / 512,
+						   pool, vol);
 			if (ret) {
-				sp_err("'%s/%s' was expanded to %lld bytes, but dm device '%s' could not be reloaded: %s (retry 'slicepool vol resize'; see dmesg)",
-				       pool, vol, (long long)got, dm_name,
+				spt_err("'%s/%s' was expanded to %lld bytes, but dm device '%s' could not be reloaded: %s (retry 'slicepool vol resize'; see dmesg)",
+					pool, vol, (long long)got, dm_name,
 				       spu_dm_last_error());
-				return SP_EXIT_FAIL;
+				return SPT_EXIT_FAIL;
 			}
 		}
 	} else {
 		/* Shrink: the device shrinks first, then the slices go. */
 		if (live) {
-			ret = sp_dm_reload_resume(dm_name, size / 512, pool,
-						  vol);
+			ret = spt_dm_reload_resume(dm_name, size / 512, pool,
+						   vol);
 			if (ret) {
-				sp_err("cannot shrink dm device '%s': %s (nothing was changed; see dmesg)",
-				       dm_name, spu_dm_last_error());
+				spt_err("cannot shrink dm device '%s': %s (nothing was changed; see dmesg)",
+					dm_name, spu_dm_last_error());
 				free(sw);
-				return SP_EXIT_FAIL;
+				return SPT_EXIT_FAIL;
 			}
 		}
 		ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
 		if (ret) {
-			sp_err("cannot shrink '%s/%s' to %s bytes: %s%s", pool,
-			       vol, val, strerror(-ret), size_hint(ret));
-			if (live && sp_dm_reload_resume(dm_name, (u64)old / 512,
-							pool, vol))
-				sp_err("dm device '%s' could not be restored to %lld bytes: %s",
-				       dm_name, (long long)old,
+			spt_err("cannot shrink '%s/%s' to %s bytes: %s%s", pool,
+				vol, val, strerror(-ret), size_hint(ret));
+			if (live && spt_dm_reload_resume(dm_name, (u64)old / 512,
+							 pool, vol))
+				spt_err("dm device '%s' could not be restored to %lld bytes: %s",
+					dm_name, (long long)old,
 				       spu_dm_last_error());
 			free(sw);
-			return SP_EXIT_FAIL;
+			return SPT_EXIT_FAIL;
 		}
 	}
 	hm.domain = heavy;
@@ -574,34 +570,34 @@ int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv)
  * the members and in the pool's "discovered" list: 'slicepool assemble'
  * binds it again. Prints its own errors.
  */
-int sp_vol_teardown(const char *pool, const char *vol, bool unbind,
-		    bool *had_dm)
+int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
+		     bool *had_dm)
 {
-	char dm_name[2 * SP_NAME_MAX + 2];
+	char dm_name[2 * SPT_NAME_MAX + 2];
 	struct spu_dm_info info;
 	int ret;
 
 	*had_dm = false;
-	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
 	if (spu_dm_info(dm_name, &info)) {
 		dm_unavailable();
 		return -EIO;
 	}
 	if (info.exists) {
-		if (info.live_table && strcmp(info.target, SP_TARGET_NAME)) {
-			sp_err("dm device '%s' is not a slicepool volume; not removing it",
-			       dm_name);
+		if (info.live_table && strcmp(info.target, SPT_TARGET_NAME)) {
+			spt_err("dm device '%s' is not a slicepool volume; not removing it",
+				dm_name);
 			return -EEXIST;
 		}
 		if (info.open_count > 0) {
-			sp_err("dm device '%s' is open (mounted or in use by %d opener(s)): unmount or close it first",
-			       dm_name, info.open_count);
+			spt_err("dm device '%s' is open (mounted or in use by %d opener(s)): unmount or close it first",
+				dm_name, info.open_count);
 			return -EBUSY;
 		}
 		ret = spu_dm_remove(dm_name);
 		if (ret) {
-			sp_err("cannot remove dm device '%s': %s", dm_name,
-			       spu_dm_last_error());
+			spt_err("cannot remove dm device '%s': %s", dm_name,
+				spu_dm_last_error());
 			return ret;
 		}
 		*had_dm = true;
@@ -609,49 +605,49 @@ int sp_vol_teardown(const char *pool, const char *vol, bool unbind,
 	if (!unbind) {
 		ret = cfs_write("0", "%s/volumes/%s/size", pool, vol);
 		if (ret == -EIO) {
-			sp_err("cannot delete volume '%s/%s': %s (it has missing slices: bring their members back with 'slicepool assemble', or keep it with --unbind)",
-			       pool, vol, strerror(-ret));
+			spt_err("cannot delete volume '%s/%s': %s (it has missing slices: bring their members back with 'slicepool assemble', or keep it with --unbind)",
+				pool, vol, strerror(-ret));
 			return ret;
 		} else if (ret) {
-			sp_err("cannot delete volume '%s/%s': %s%s", pool, vol,
-			       strerror(-ret), sp_errno_hint(-ret));
+			spt_err("cannot delete volume '%s/%s': %s%s", pool, vol,
+				strerror(-ret), spt_errno_hint(-ret));
 			return ret;
 		}
 	}
 	ret = cfs_rmdir("%s/volumes/%s", pool, vol);
 	if (ret) {
-		sp_err("cannot remove volume '%s/%s': %s%s", pool, vol,
-		       strerror(-ret), sp_errno_hint(-ret));
+		spt_err("cannot remove volume '%s/%s': %s%s", pool, vol,
+			strerror(-ret), spt_errno_hint(-ret));
 		return ret;
 	}
 	return 0;
 }
 
-int cmd_vol_remove(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "unbind", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
-	char dm_name[2 * SP_NAME_MAX + 2];
+	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
+	char dm_name[2 * SPT_NAME_MAX + 2];
 	bool had_dm, unbind = false;
 
-	while (sp_getopt(cmd, argc, argv, opts) != -1)
+	while (spt_getopt(cmd, argc, argv, opts) != -1)
 		unbind = true;
-	sp_want_args(cmd, argc, argv, 1);
-	sp_split_volspec(cmd, argv[optind], pool, vol);
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+	spt_want_args(cmd, argc, argv, 1);
+	spt_split_volspec(cmd, argv[optind], pool, vol);
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		sp_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-		       vol, pool);
-		return SP_EXIT_FAIL;
+		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+			vol, pool);
+		return SPT_EXIT_FAIL;
 	}
-	if (sp_vol_teardown(pool, vol, unbind, &had_dm))
-		return SP_EXIT_FAIL;
-	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
-	if (sp_json) {
+	if (spt_vol_teardown(pool, vol, unbind, &had_dm))
+		return SPT_EXIT_FAIL;
+	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("action", "vol remove");
 		js_str("pool", pool);
@@ -669,12 +665,12 @@ int cmd_vol_remove(const struct sp_cmd *cmd, int argc, char **argv)
 		       pool, vol, had_dm ? ", removed dm device " : "",
 		       had_dm ? dm_name : "");
 	}
-	return SP_EXIT_OK;
+	return SPT_EXIT_OK;
 }
 
 /* Byte offset of a member's data area, from its data_offset attribute. */
 struct member_offset {
-	char name[SP_NAME_MAX + 1];
+	char name[SPT_NAME_MAX + 1];
 	s64 data_offset;
 };
 
@@ -698,54 +694,54 @@ static s64 member_data_offset(const char *pool, struct member_offset *cache,
 	return off;
 }
 
-int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv)
+int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const char *const hdr[] = {
 		"LOGICAL", "MEMBER", "PHYSICAL", "MEMBER_OFFSET"
 	};
-	char pool[SP_NAME_MAX + 1], vol[SP_NAME_MAX + 1];
+	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
 	struct member_offset *cache;
-	struct sp_map_entry *map;
+	struct spt_map_entry *map;
 	size_t i, n, ncache = 0;
-	struct sp_table *t = NULL;
-	struct sp_pool p;
+	struct spt_table *t = NULL;
+	struct spt_pool p;
 	u64 missing = 0;
 	char *text;
 	int ret;
 
-	while (sp_getopt(cmd, argc, argv, NULL) != -1)
+	while (spt_getopt(cmd, argc, argv, NULL) != -1)
 		;
-	sp_want_args(cmd, argc, argv, 1);
-	sp_split_volspec(cmd, argv[optind], pool, vol);
-	if (sp_pool_require(pool))
-		return SP_EXIT_FAIL;
+	spt_want_args(cmd, argc, argv, 1);
+	spt_split_volspec(cmd, argv[optind], pool, vol);
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
 	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		sp_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-		       vol, pool);
-		return SP_EXIT_FAIL;
+		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+			vol, pool);
+		return SPT_EXIT_FAIL;
 	}
 	ret = cfs_read(&text, "%s/volumes/%s/map", pool, vol);
 	if (ret) {
-		sp_err("cannot read the map of '%s/%s': %s", pool, vol,
-		       strerror(-ret));
-		return SP_EXIT_FAIL;
+		spt_err("cannot read the map of '%s/%s': %s", pool, vol,
+			strerror(-ret));
+		return SPT_EXIT_FAIL;
 	}
-	ret = sp_map_parse(text, &map, &n);
+	ret = spt_map_parse(text, &map, &n);
 	free(text);
 	if (ret) {
-		sp_err("the map of '%s/%s' is not in the documented format (\"<logical> <member> <physical>\" lines)",
-		       pool, vol);
-		return SP_EXIT_FAIL;
+		spt_err("the map of '%s/%s' is not in the documented format (\"<logical> <member> <physical>\" lines)",
+			pool, vol);
+		return SPT_EXIT_FAIL;
 	}
-	ret = sp_pool_load(pool, &p);
+	ret = spt_pool_load(pool, &p);
 	if (ret) {
-		sp_err("cannot read pool '%s': %s", pool, strerror(-ret));
+		spt_err("cannot read pool '%s': %s", pool, strerror(-ret));
 		free(map);
-		return SP_EXIT_FAIL;
+		return SPT_EXIT_FAIL;
 	}
-	cache = sp_zalloc((p.nr_members + 1) * sizeof(*cache));
+	cache = spt_zalloc((p.nr_members + 1) * sizeof(*cache));
 
-	if (sp_json) {
+	if (spt_json) {
 		js_open_obj(NULL);
 		js_str("pool", pool);
 		js_str("volume", vol);
@@ -755,7 +751,7 @@ int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv)
 		t = tbl_new(ARRAY_SIZE(hdr), hdr);
 	}
 	for (i = 0; i < n; i++) {
-		const struct sp_map_entry *e = &map[i];
+		const struct spt_map_entry *e = &map[i];
 		s64 off = -1, base;
 
 		if (!e->member[0]) {
@@ -766,7 +762,7 @@ int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv)
 			if (base >= 0)
 				off = base + e->physical * (p.slice_mb << 20);
 		}
-		if (sp_json) {
+		if (spt_json) {
 			js_open_obj(NULL);
 			js_u64("logical", e->logical);
 			if (e->member[0])
@@ -787,7 +783,7 @@ int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv)
 				e->physical < 0 ? "-" : ph, off < 0 ? "-" : o);
 		}
 	}
-	if (sp_json) {
+	if (spt_json) {
 		js_close();
 		js_u64("missing_slices", missing);
 		js_close();
@@ -802,6 +798,6 @@ int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv)
 	}
 	free(cache);
 	free(map);
-	sp_pool_free(&p);
-	return SP_EXIT_OK;
+	spt_pool_free(&p);
+	return SPT_EXIT_OK;
 }

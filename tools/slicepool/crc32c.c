@@ -2,10 +2,10 @@
 /*
  * slicepool - CRC-32C (Castagnoli), table driven
  *
- * sp_crc32c(crc, buf, len) matches the kernel's crc32c(crc, buf, len): the
+ * spt_crc32c(crc, buf, len) matches the kernel's crc32c(crc, buf, len): the
  * reflected polynomial 0x82F63B78, the caller's seed used as is and no
  * final inversion. The standard check value is
- * ~sp_crc32c(~0, "123456789", 9) == 0xE3069283. dm-slicepool metadata
+ * ~spt_crc32c(~0, "123456789", 9) == 0xE3069283. dm-slicepool metadata
  * uses crc32c(0xffffffff, block + 4, 4092), see sp-format.h.
  */
 #include "slicepool.h"
@@ -28,7 +28,7 @@ static void crc32c_init(void)
 	crc32c_ready = true;
 }
 
-u32 sp_crc32c(u32 crc, const void *buf, size_t len)
+u32 spt_crc32c(u32 crc, const void *buf, size_t len)
 {
 	const u8 *p = buf;
 

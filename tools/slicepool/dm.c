@@ -10,7 +10,7 @@
  */
 #include "slicepool.h"
 
-void sp_dm_name(const char *pool, const char *vol, char *buf, size_t len)
+void spt_dm_name(const char *pool, const char *vol, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s-%s", pool, vol);
 }
@@ -21,27 +21,27 @@ static void table_params(char *buf, size_t len, const char *pool,
 	snprintf(buf, len, "%s %s", pool, vol);
 }
 
-int sp_dm_create(const char *name, const char *uuid, u64 sectors,
-		 const char *pool, const char *vol)
+int spt_dm_create(const char *name, const char *uuid, u64 sectors,
+		  const char *pool, const char *vol)
 {
-	char dmuuid[129], params[2 * SP_NAME_MAX + 8];	/* DM_UUID_LEN */
+	char dmuuid[129], params[2 * SPT_NAME_MAX + 8];	/* DM_UUID_LEN */
 
 	dmuuid[0] = '\0';
 	if (uuid && *uuid)
-		snprintf(dmuuid, sizeof(dmuuid), "%s%s", SP_DM_UUID_PREFIX,
+		snprintf(dmuuid, sizeof(dmuuid), "%s%s", SPT_DM_UUID_PREFIX,
 			 uuid);
 	table_params(params, sizeof(params), pool, vol);
-	return spu_dm_create(name, dmuuid, sectors, SP_TARGET_NAME, params);
+	return spu_dm_create(name, dmuuid, sectors, SPT_TARGET_NAME, params);
 }
 
 /* Loads a table of the new length and resumes: an online resize. */
-int sp_dm_reload_resume(const char *name, u64 sectors, const char *pool,
-			const char *vol)
+int spt_dm_reload_resume(const char *name, u64 sectors, const char *pool,
+			 const char *vol)
 {
-	char params[2 * SP_NAME_MAX + 8];
+	char params[2 * SPT_NAME_MAX + 8];
 
 	table_params(params, sizeof(params), pool, vol);
-	return spu_dm_reload_resume(name, sectors, SP_TARGET_NAME, params);
+	return spu_dm_reload_resume(name, sectors, SPT_TARGET_NAME, params);
 }
 
 /*
@@ -49,7 +49,7 @@ int sp_dm_reload_resume(const char *name, u64 sectors, const char *pool,
  * malloc'ed string. Returns 0, -ENODEV when the device does not exist or
  * has no live slicepool table, or -EIO.
  */
-int sp_dm_status_text(const char *name, char **out)
+int spt_dm_status_text(const char *name, char **out)
 {
-	return spu_dm_status(name, SP_TARGET_NAME, out);
+	return spu_dm_status(name, SPT_TARGET_NAME, out);
 }

@@ -12,15 +12,15 @@
 #include "slicepool.h"
 #include "spa-state.h"
 
-#define SP_TOOL_VERSION "0.1"
+#define SPT_TOOL_VERSION "0.1"
 
-bool sp_json;
+bool spt_json;
 
 static const char common_help[] =
 	"  --json             print the result as JSON\n"
 	"  -h, --help         show this help\n";
 
-static const struct sp_cmd commands[] = {
+static const struct spt_cmd commands[] = {
 	{ "pool", "create", cmd_pool_create,
 	  "<pool> [--slice-mb N] [--weight-space N] [--weight-load N] [--min-domains N]",
 	  "Create a pool (configfs directory) and set its parameters.",
@@ -164,7 +164,7 @@ static const struct sp_cmd commands[] = {
 	  "  --dry-run          only scan and print what would be done\n" },
 };
 
-static void print_cmd_line(const struct sp_cmd *c, FILE *f)
+static void print_cmd_line(const struct spt_cmd *c, FILE *f)
 {
 	const char *sep = c->usage[0] ? " " : "";
 
@@ -194,7 +194,7 @@ static void main_help(FILE *f, const char *group)
 	fprintf(f, "See Documentation/slicepool-tool.rst for the full reference.\n");
 }
 
-void sp_cmd_help(const struct sp_cmd *cmd, FILE *f)
+void spt_cmd_help(const struct spt_cmd *cmd, FILE *f)
 {
 	fprintf(f, "Usage:\n");
 	print_cmd_line(cmd, f);
@@ -204,7 +204,7 @@ void sp_cmd_help(const struct sp_cmd *cmd, FILE *f)
 	fputs(common_help, f);
 }
 
-static void cmd_words(const struct sp_cmd *cmd, char *buf, size_t len)
+static void cmd_words(const struct spt_cmd *cmd, char *buf, size_t len)
 {
 	if (cmd->group)
 		snprintf(buf, len, "%s %s", cmd->group, cmd->verb);
@@ -212,7 +212,7 @@ static void cmd_words(const struct sp_cmd *cmd, char *buf, size_t len)
 		snprintf(buf, len, "%s", cmd->verb);
 }
 
-void sp_usage_fail(const struct sp_cmd *cmd, const char *fmt, ...)
+void spt_usage_fail(const struct spt_cmd *cmd, const char *fmt, ...)
 {
 	char words[64];
 	va_list ap;
@@ -229,25 +229,25 @@ void sp_usage_fail(const struct sp_cmd *cmd, const char *fmt, ...)
 	} else {
 		fprintf(stderr, "Try 'slicepool --help'.\n");
 	}
-	exit(SP_EXIT_USAGE);
+	exit(SPT_EXIT_USAGE);
 }
 
-static void __noreturn bad_option(const struct sp_cmd *cmd, const char *arg)
+static void __noreturn bad_option(const struct spt_cmd *cmd, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 
 	if (!strncmp(arg, "--", 2) && eq)
-		sp_usage_fail(cmd, "option '%.*s' takes no value",
-			      (int)(eq - arg), arg);
-	sp_usage_fail(cmd, "unknown option '%s'", arg);
+		spt_usage_fail(cmd, "option '%.*s' takes no value",
+			       (int)(eq - arg), arg);
+	spt_usage_fail(cmd, "unknown option '%s'", arg);
 }
 
 /* Option ids shared by every command. */
 #define OPT_HELP 'h'
 #define OPT_JSON 0x1001
 
-int sp_getopt(const struct sp_cmd *cmd, int argc, char **argv,
-	      const struct option *opts)
+int spt_getopt(const struct spt_cmd *cmd, int argc, char **argv,
+	       const struct option *opts)
 {
 	struct option all[24];
 	size_t n = 0;
@@ -256,7 +256,7 @@ int sp_getopt(const struct sp_cmd *cmd, int argc, char **argv,
 	while (opts && opts[n].name) {
 		if (n == ARRAY_SIZE(all) - 3) {
 			fprintf(stderr, "slicepool: too many options\n");
-			exit(SP_EXIT_FAIL);
+			exit(SPT_EXIT_FAIL);
 		}
 		all[n] = opts[n];
 		n++;
@@ -271,14 +271,14 @@ int sp_getopt(const struct sp_cmd *cmd, int argc, char **argv,
 		c = getopt_long(argc, argv, ":h", all, &idx);
 		switch (c) {
 		case OPT_HELP:
-			sp_cmd_help(cmd, stdout);
-			exit(SP_EXIT_OK);
+			spt_cmd_help(cmd, stdout);
+			exit(SPT_EXIT_OK);
 		case OPT_JSON:
-			sp_json = true;
+			spt_json = true;
 			continue;
 		case ':':
-			sp_usage_fail(cmd, "option '%s' needs a value",
-				      argv[optind - 1]);
+			spt_usage_fail(cmd, "option '%s' needs a value",
+				       argv[optind - 1]);
 		case '?':
 			bad_option(cmd, argv[optind - 1]);
 		default:
@@ -288,69 +288,72 @@ int sp_getopt(const struct sp_cmd *cmd, int argc, char **argv,
 }
 
 /* Checks that exactly @want positional arguments remain after options. */
-void sp_want_args(const struct sp_cmd *cmd, int argc, char **argv, int want)
+void spt_want_args(const struct spt_cmd *cmd, int argc, char **argv, int want)
 {
 	if (argc - optind < want)
-		sp_usage_fail(cmd, "missing argument");
+		spt_usage_fail(cmd, "missing argument");
 	if (argc - optind > want)
-		sp_usage_fail(cmd, "unexpected argument '%s'",
-			      argv[optind + want]);
+		spt_usage_fail(cmd, "unexpected argument '%s'",
+			       argv[optind + want]);
 }
 
 /* Parses the value of a numeric option, exiting 2 when it is bad. */
-unsigned long sp_opt_ulong(const struct sp_cmd *cmd, const char *opt,
-			   const char *arg, unsigned long min,
+unsigned long spt_opt_ulong(const struct spt_cmd *cmd, const char *opt,
+			    const char *arg, unsigned long min,
 			   unsigned long max)
 {
 	unsigned long v;
-	int ret = sp_parse_ulong(arg, min, max, &v);
+	int ret = spt_parse_ulong(arg, min, max, &v);
 
 	if (ret == -ERANGE)
-		sp_usage_fail(cmd, "%s: %s is out of range (%lu..%lu)", opt, arg,
-			      min, max);
+		spt_usage_fail(cmd, "%s: %s is out of range (%lu..%lu)", opt, arg,
+			       min, max);
 	if (ret)
-		sp_usage_fail(cmd, "%s: '%s' is not a number (%lu..%lu)", opt,
-			      arg, min, max);
+		spt_usage_fail(cmd, "%s: '%s' is not a number (%lu..%lu)", opt,
+			       arg, min, max);
 	return v;
 }
 
-/* Parses a --size value, exiting 2 when it is bad. */
-u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg)
+/*
+ * Parses a --size value (the kernel's grammar: bytes, or a number with K,
+ * M, G or T), not 0, a multiple of @align (@unit names it), exiting 2 when
+ * it is bad.
+ */
+u64 spt_opt_size(const struct spt_cmd *cmd, const char *arg, u64 align,
+		 const char *unit)
 {
 	u64 v;
-	int ret = sp_parse_size(arg, &v);
+	int ret;
 
-	if (ret == -ERANGE)
-		sp_usage_fail(cmd, "--size: '%s' is too large", arg);
+	if (!arg)
+		spt_usage_fail(cmd, "--size SIZE is required");
+	ret = spu_parse_size(arg, SPU_SIZE_MAX, &v);
 	if (ret)
-		sp_usage_fail(cmd,
-			      "--size: '%s' is not a size (bytes, or a number with K, M, G, T or P)",
-			      arg);
+		spt_usage_fail(cmd, "--size: '%s' %s", arg, spu_size_why(ret));
 	if (v == 0)
-		sp_usage_fail(cmd, "--size: the size must not be 0");
-	if (v % 512)
-		sp_usage_fail(cmd,
-			      "--size: %s is not a multiple of 512 bytes (one sector)",
-			      arg);
+		spt_usage_fail(cmd, "--size: the size must not be 0");
+	if (v % align)
+		spt_usage_fail(cmd, "--size: %s is not a multiple of %s", arg,
+			       unit);
 	return v;
 }
 
 /* Checks a name argument, exiting 2 when it is bad. */
-void sp_check_name(const struct sp_cmd *cmd, const char *what,
-		   const char *name)
+void spt_check_name(const struct spt_cmd *cmd, const char *what,
+		    const char *name)
 {
-	if (!sp_valid_name(name))
-		sp_usage_fail(cmd,
-			      "bad %s name '%s': use 1..%d of [A-Za-z0-9_.-]",
-			      what, name, SP_NAME_MAX);
+	if (!spu_valid_name(name))
+		spt_usage_fail(cmd,
+			       "bad %s name '%s': use 1..%d of [A-Za-z0-9_.-]",
+			      what, name, SPT_NAME_MAX);
 }
 
-static const struct sp_cmd *find_cmd(const char *group, const char *verb)
+static const struct spt_cmd *find_cmd(const char *group, const char *verb)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(commands); i++) {
-		const struct sp_cmd *c = &commands[i];
+		const struct spt_cmd *c = &commands[i];
 
 		if (!group && !c->group && !strcmp(c->verb, verb))
 			return c;
@@ -376,47 +379,49 @@ static bool is_help(const char *word)
 
 int main(int argc, char **argv)
 {
-	const struct sp_cmd *cmd;
+	const struct spt_cmd *cmd;
 	const char *group = NULL;
 	int i = 1;
 
+	spu_log_set_ident("slicepool");
+	spu_log_set_plain(true);
 	/* Global options before the command words. */
 	while (i < argc && argv[i][0] == '-') {
 		if (is_help(argv[i])) {
 			main_help(stdout, NULL);
-			return SP_EXIT_OK;
+			return SPT_EXIT_OK;
 		}
 		if (!strcmp(argv[i], "--version")) {
-			printf("slicepool %s\n", SP_TOOL_VERSION);
-			return SP_EXIT_OK;
+			printf("slicepool %s\n", SPT_TOOL_VERSION);
+			return SPT_EXIT_OK;
 		}
 		if (strcmp(argv[i], "--json"))
-			sp_usage_fail(NULL, "unknown option '%s'", argv[i]);
-		sp_json = true;
+			spt_usage_fail(NULL, "unknown option '%s'", argv[i]);
+		spt_json = true;
 		i++;
 	}
 	if (i >= argc)
-		sp_usage_fail(NULL, "no command given");
+		spt_usage_fail(NULL, "no command given");
 	if (!strcmp(argv[i], "help")) {
 		main_help(stdout, i + 1 < argc && is_group(argv[i + 1]) ?
 			  argv[i + 1] : NULL);
-		return SP_EXIT_OK;
+		return SPT_EXIT_OK;
 	}
 	if (is_group(argv[i])) {
 		group = argv[i++];
 		if (i >= argc)
-			sp_usage_fail(NULL, "'%s' needs a subcommand", group);
+			spt_usage_fail(NULL, "'%s' needs a subcommand", group);
 		if (is_help(argv[i])) {
 			main_help(stdout, group);
-			return SP_EXIT_OK;
+			return SPT_EXIT_OK;
 		}
 	}
 	cmd = find_cmd(group, argv[i]);
 	if (!cmd) {
 		if (group)
-			sp_usage_fail(NULL, "unknown command '%s %s'", group,
-				      argv[i]);
-		sp_usage_fail(NULL, "unknown command '%s'", argv[i]);
+			spt_usage_fail(NULL, "unknown command '%s %s'", group,
+				       argv[i]);
+		spt_usage_fail(NULL, "unknown command '%s'", argv[i]);
 	}
 	spu_dm_init();
 	/* argv[i] becomes argv[0] of the command, for getopt. */

@@ -39,7 +39,7 @@ static void on_signal(int sig)
  * SIGINT and SIGTERM set a flag instead of ending the tool, so that a
  * migration being waited for can be aborted first.
  */
-void sp_mig_catch_signals(void)
+void spt_mig_catch_signals(void)
 {
 	struct sigaction sa;
 
@@ -50,7 +50,7 @@ void sp_mig_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-bool sp_mig_interrupted(void)
+bool spt_mig_interrupted(void)
 {
 	return atomic_load(&mig_signal) != 0;
 }
@@ -101,7 +101,7 @@ static int kmsg_report(void)
 		if (end)
 			*end = '\0';
 		if (strstr(msg, "slicepool")) {
-			sp_err("kernel: %s", msg);
+			spt_err("kernel: %s", msg);
 			count++;
 		}
 	}
@@ -124,32 +124,32 @@ static void kmsg_close(void)
  * Returns 0, -ENODEV (no device or no slicepool table), -ENODATA (the
  * module reports no migration fields), -EINVAL (unparsable) or -EIO.
  */
-int sp_mig_read(const char *dm_name, struct sp_mig_status *ms)
+int spt_mig_read(const char *dm_name, struct spt_mig_status *ms)
 {
 	char *text;
 	int ret;
 
-	ret = sp_dm_status_text(dm_name, &text);
+	ret = spt_dm_status_text(dm_name, &text);
 	if (ret)
 		return ret;
-	ret = sp_mig_status_parse(text, ms);
+	ret = spt_mig_status_parse(text, ms);
 	free(text);
 	return ret;
 }
 
-void sp_mig_req_init(struct sp_mig_req *req)
+void spt_mig_req_init(struct spt_mig_req *req)
 {
 	memset(req, 0, sizeof(*req));
 	req->all = true;
 	req->rate = -1;
-	req->chunk_kb = SP_MIG_CHUNK_KB;
+	req->chunk_kb = SPT_MIG_CHUNK_KB;
 	req->threshold = -1;
 	req->max_passes = -1;
 	req->depth = -1;
 	req->busy_share = -1;
 }
 
-void sp_mig_json(const char *key, const struct sp_mig_status *ms)
+void spt_mig_json(const char *key, const struct spt_mig_status *ms)
 {
 	js_open_obj(key);
 	js_str("state", ms->state);
@@ -181,7 +181,7 @@ void sp_mig_json(const char *key, const struct sp_mig_status *ms)
 
 /* ---- checks before a start ---- */
 
-static void range_str(const struct sp_mig_req *req, char *buf, size_t len)
+static void range_str(const struct spt_mig_req *req, char *buf, size_t len)
 {
 	if (req->all)
 		snprintf(buf, len, "all");
@@ -192,7 +192,7 @@ static void range_str(const struct sp_mig_req *req, char *buf, size_t len)
 			 (unsigned long long)req->last);
 }
 
-static bool member_healthy(const struct sp_member *m)
+static bool member_healthy(const struct spt_member *m)
 {
 	return m->enable == 1 && m->state && !strcmp(m->state, "online");
 }
@@ -202,55 +202,55 @@ static bool member_healthy(const struct sp_member *m)
  * with the errors the module would give, said in the tool's words.
  * Prints the error; returns 0 or a negative errno.
  */
-int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
-		 const struct sp_mig_req *req)
+int spt_mig_check(const char *pool, const char *vol, const char *dm_name,
+		  const struct spt_mig_req *req)
 {
-	const struct sp_member *cand[SP_STATUS_MEMBERS];
-	struct sp_map_entry *map = NULL;
-	struct sp_mig_status ms;
+	const struct spt_member *cand[SPT_STATUS_MEMBERS];
+	struct spt_map_entry *map = NULL;
+	struct spt_mig_status ms;
 	size_t i, k, n = 0, nc = 0;
 	struct spu_dm_info info;
 	u64 first, last, avail = 0;
-	struct sp_pool p;
+	struct spt_pool p;
 	char *text;
 	int ret;
 
-	if (sp_pool_require(pool))
+	if (spt_pool_require(pool))
 		return -ENOENT;
 	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		sp_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-		       vol, pool);
+		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+			vol, pool);
 		return -ENOENT;
 	}
 	if (spu_dm_info(dm_name, &info)) {
-		sp_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root?)",
-		       spu_dm_last_error());
+		spt_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root?)",
+			spu_dm_last_error());
 		return -EIO;
 	}
 	if (!info.exists || !info.live_table) {
-		sp_err("volume '%s/%s' has no dm device with a table: a migration runs in the volume's dm target (create it with 'slicepool assemble')",
-		       pool, vol);
+		spt_err("volume '%s/%s' has no dm device with a table: a migration runs in the volume's dm target (create it with 'slicepool assemble')",
+			pool, vol);
 		return -ENODEV;
 	}
-	if (strcmp(info.target, SP_TARGET_NAME)) {
-		sp_err("dm device '%s' is not a slicepool volume (its target is '%s')",
-		       dm_name, info.target);
+	if (strcmp(info.target, SPT_TARGET_NAME)) {
+		spt_err("dm device '%s' is not a slicepool volume (its target is '%s')",
+			dm_name, info.target);
 		return -ENODEV;
 	}
-	ret = sp_mig_read(dm_name, &ms);
+	ret = spt_mig_read(dm_name, &ms);
 	if (ret == -ENODATA) {
-		sp_err("the loaded dm-slicepool module has no live migration (no migration fields in the status of '%s'): load a newer module",
-		       dm_name);
+		spt_err("the loaded dm-slicepool module has no live migration (no migration fields in the status of '%s'): load a newer module",
+			dm_name);
 		return ret;
 	}
 	if (ret) {
-		sp_err("cannot read the status of dm device '%s': %s", dm_name,
-		       strerror(-ret));
+		spt_err("cannot read the status of dm device '%s': %s", dm_name,
+			strerror(-ret));
 		return ret;
 	}
-	if (sp_mig_running(&ms)) {
-		sp_err("volume '%s/%s' is already migrating (slices %llu-%llu to %s, %s): wait for it, follow it with 'slicepool migrate %s/%s --status' or stop it with --abort",
-		       pool, vol, (unsigned long long)ms.first,
+	if (spt_mig_running(&ms)) {
+		spt_err("volume '%s/%s' is already migrating (slices %llu-%llu to %s, %s): wait for it, follow it with 'slicepool migrate %s/%s --status' or stop it with --abort",
+			pool, vol, (unsigned long long)ms.first,
 		       (unsigned long long)ms.last, ms.dest, ms.state, pool,
 		       vol);
 		return -EBUSY;
@@ -258,16 +258,16 @@ int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
 
 	ret = cfs_read(&text, "%s/volumes/%s/map", pool, vol);
 	if (!ret) {
-		ret = sp_map_parse(text, &map, &n);
+		ret = spt_map_parse(text, &map, &n);
 		free(text);
 	}
 	if (ret) {
-		sp_err("cannot read the map of '%s/%s'", pool, vol);
+		spt_err("cannot read the map of '%s/%s'", pool, vol);
 		return -EIO;
 	}
-	ret = sp_pool_load(pool, &p);
+	ret = spt_pool_load(pool, &p);
 	if (ret) {
-		sp_err("cannot read pool '%s': %s", pool, strerror(-ret));
+		spt_err("cannot read pool '%s': %s", pool, strerror(-ret));
 		free(map);
 		return ret;
 	}
@@ -275,21 +275,21 @@ int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
 	first = req->all ? 0 : req->first;
 	last = req->all ? (n ? n - 1 : 0) : req->last;
 	if (!n || last >= n) {
-		sp_err("volume '%s/%s' has %zu slices (0..%lld): there is no slice %llu",
-		       pool, vol, n, (long long)n - 1,
+		spt_err("volume '%s/%s' has %zu slices (0..%lld): there is no slice %llu",
+			pool, vol, n, (long long)n - 1,
 		       (unsigned long long)last);
 		goto out;
 	}
 	if (p.slice_mb <= 0 || ((u64)p.slice_mb * 1024) % req->chunk_kb) {
-		sp_err("--chunk-kb %lu does not divide the slice size of pool '%s' (%lld MiB): use a divisor of %lld",
-		       req->chunk_kb, pool, (long long)p.slice_mb,
+		spt_err("--chunk-kb %lu does not divide the slice size of pool '%s' (%lld MiB): use a divisor of %lld",
+			req->chunk_kb, pool, (long long)p.slice_mb,
 		       (long long)p.slice_mb * 1024);
 		goto out;
 	}
 	for (i = first; i <= last; i++) {
 		if (!map[i].member[0]) {
-			sp_err("slice %zu of '%s/%s' is missing (its member is absent): bring the member back with 'slicepool assemble' first",
-			       i, pool, vol);
+			spt_err("slice %zu of '%s/%s' is missing (its member is absent): bring the member back with 'slicepool assemble' first",
+				i, pool, vol);
 			ret = -EIO;
 			goto out;
 		}
@@ -297,7 +297,7 @@ int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
 
 	/* The destination's members, as the module chooses them. */
 	for (k = 0; k < p.nr_members && nc < ARRAY_SIZE(cand); k++) {
-		const struct sp_member *m = &p.members[k];
+		const struct spt_member *m = &p.members[k];
 
 		if (!strncmp(req->dest, "domain:", 7)) {
 			if (m->domain && !strcmp(m->domain, req->dest + 7) &&
@@ -305,8 +305,8 @@ int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
 				cand[nc++] = m;
 		} else if (!strcmp(m->name, req->dest)) {
 			if (!member_healthy(m)) {
-				sp_err("member '%s' of pool '%s' is %s: a destination must be an enabled, online member (see 'slicepool status %s')",
-				       m->name, pool,
+				spt_err("member '%s' of pool '%s' is %s: a destination must be an enabled, online member (see 'slicepool status %s')",
+					m->name, pool,
 				       m->enable == 1 ? m->state : "disabled",
 				       pool);
 				ret = -ENODEV;
@@ -317,33 +317,33 @@ int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
 	}
 	if (!nc) {
 		if (!strncmp(req->dest, "domain:", 7))
-			sp_err("pool '%s' has no enabled, online member in domain '%s' (see the domains in 'slicepool status %s')",
-			       pool, req->dest + 7, pool);
+			spt_err("pool '%s' has no enabled, online member in domain '%s' (see the domains in 'slicepool status %s')",
+				pool, req->dest + 7, pool);
 		else
-			sp_err("pool '%s' has no member '%s' (see 'slicepool status %s'; a domain is given as domain:<label>)",
-			       pool, req->dest, pool);
+			spt_err("pool '%s' has no member '%s' (see 'slicepool status %s'; a domain is given as domain:<label>)",
+				pool, req->dest, pool);
 		ret = -ENODEV;
 		goto out;
 	}
 	for (i = first; nc == 1 && i <= last; i++) {
 		if (!strcmp(map[i].member, cand[0]->name)) {
-			sp_err("slice %zu of '%s/%s' is already on member '%s': choose another destination, or --slices without it",
-			       i, pool, vol, cand[0]->name);
+			spt_err("slice %zu of '%s/%s' is already on member '%s': choose another destination, or --slices without it",
+				i, pool, vol, cand[0]->name);
 			goto out;
 		}
 	}
 	for (k = 0; k < nc; k++)
 		avail += cand[k]->free_slices > 0 ? (u64)cand[k]->free_slices : 0;
 	if (avail < last - first + 1) {
-		sp_err("destination %s has %llu free slices, %llu needed: add members to it (slicepool member add), free space there, or migrate fewer slices (--slices)",
-		       req->dest, (unsigned long long)avail,
+		spt_err("destination %s has %llu free slices, %llu needed: add members to it (slicepool member add), free space there, or migrate fewer slices (--slices)",
+			req->dest, (unsigned long long)avail,
 		       (unsigned long long)(last - first + 1));
 		ret = -ENOSPC;
 		goto out;
 	}
 	ret = 0;
 out:
-	sp_pool_free(&p);
+	spt_pool_free(&p);
 	free(map);
 	return ret;
 }
@@ -355,19 +355,19 @@ static void start_hint(int err)
 {
 	switch (err) {
 	case EBUSY:
-		sp_err("the volume is already migrating, or is being resized: see 'slicepool migrate <pool>/<vol> --status'");
+		spt_err("the volume is already migrating, or is being resized: see 'slicepool migrate <pool>/<vol> --status'");
 		break;
 	case ENOSPC:
-		sp_err("the destination has too few free slices: add members to it, or migrate fewer slices (--slices)");
+		spt_err("the destination has too few free slices: add members to it, or migrate fewer slices (--slices)");
 		break;
 	case ENODEV:
-		sp_err("the destination is not an enabled, healthy member or domain of the pool: see 'slicepool status'");
+		spt_err("the destination is not an enabled, healthy member or domain of the pool: see 'slicepool status'");
 		break;
 	case EIO:
-		sp_err("a slice of the range is missing: bring its member back with 'slicepool assemble'");
+		spt_err("a slice of the range is missing: bring its member back with 'slicepool assemble'");
 		break;
 	case EINVAL:
-		sp_err("the module refused an argument; if it says that the destination's logical block size is above a table's, reload the volume's table (dmsetup reload + resume with the same table)");
+		spt_err("the module refused an argument; if it says that the destination's logical block size is above a table's, reload the volume's table (dmsetup reload + resume with the same table)");
 		break;
 	}
 }
@@ -385,8 +385,8 @@ static int add_opt(char *msg, size_t size, int len, const char *key,
  * Sends "migrate start" for @req. On a refusal prints why (with the
  * kernel's own log lines) and returns the negative errno.
  */
-int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
-		 const struct sp_mig_req *req)
+int spt_mig_start(const char *pool, const char *vol, const char *dm_name,
+		  const struct spt_mig_req *req)
 {
 	char msg[256], range[48];
 	int len, ret;
@@ -410,10 +410,10 @@ int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
 	start_ms = now_ms();
 	ret = spu_dm_message(dm_name, msg, NULL, 0);
 	if (ret) {
-		sp_err("the module refused to migrate '%s/%s' slices %s to %s: %s",
-		       pool, vol, range, req->dest, strerror(-ret));
+		spt_err("the module refused to migrate '%s/%s' slices %s to %s: %s",
+			pool, vol, range, req->dest, strerror(-ret));
 		if (!kmsg_report())
-			sp_err("the kernel log says why: see dmesg | grep slicepool");
+			spt_err("the kernel log says why: see dmesg | grep slicepool");
 		start_hint(-ret);
 		return ret;
 	}
@@ -459,7 +459,7 @@ static void fmt_eta(char *buf, size_t len, double secs)
 }
 
 static void progress_update(struct progress *pr, const char *pool,
-			    const char *vol, const struct sp_mig_status *ms,
+			    const char *vol, const struct spt_mig_status *ms,
 			    unsigned long chunk_kb, u64 t)
 {
 	char copied[32], rate[32], eta[32], bar[33];
@@ -477,18 +477,18 @@ static void progress_update(struct progress *pr, const char *pool,
 	}
 	pct = ms->planned ? (unsigned int)((ms->planned - ms->remaining) *
 					   100 / ms->planned) : 100;
-	sp_format_size(ms->bytes_copied, copied, sizeof(copied));
+	spu_format_size(ms->bytes_copied, false, copied, sizeof(copied));
 
 	if (!pr->tty) {
 		/* One line per pass, and one when the switch begins. */
 		if (ms->pass != pr->pass && !strcmp(ms->state, "copying"))
-			sp_info("migrate %s/%s: pass %llu: %llu chunks to copy (%s copied so far)",
-				pool, vol, (unsigned long long)ms->pass,
+			spt_info("migrate %s/%s: pass %llu: %llu chunks to copy (%s copied so far)",
+				 pool, vol, (unsigned long long)ms->pass,
 				(unsigned long long)ms->planned, copied);
 		if (strcmp(ms->state, pr->state) &&
 		    !strcmp(ms->state, "switching"))
-			sp_info("migrate %s/%s: switching: writes to the moving slices are held until the last dirty chunks are copied and the move is committed",
-				pool, vol);
+			spt_info("migrate %s/%s: switching: writes to the moving slices are held until the last dirty chunks are copied and the move is committed",
+				 pool, vol);
 		pr->pass = ms->pass;
 		snprintf(pr->state, sizeof(pr->state), "%s", ms->state);
 		return;
@@ -499,7 +499,7 @@ static void progress_update(struct progress *pr, const char *pool,
 		bar[i] = i < fill ? '#' : '-';
 	bar[sizeof(bar) - 1] = '\0';
 	if (pr->rate > 0) {
-		sp_format_size((u64)pr->rate, rate, sizeof(rate));
+		spu_format_size((u64)pr->rate, false, rate, sizeof(rate));
 		left = (double)ms->remaining * chunk_kb * 1024.0 / pr->rate;
 		fmt_eta(eta, sizeof(eta), left);
 	} else {
@@ -523,15 +523,15 @@ static void progress_clear(struct progress *pr)
 
 /*
  * Waits until the job of @dm_name ends, showing its progress on stderr.
- * SIGINT or SIGTERM (after sp_mig_catch_signals()) sends "migrate abort";
+ * SIGINT or SIGTERM (after spt_mig_catch_signals()) sends "migrate abort";
  * if the switch has begun already, the job is waited for still, and a
  * second signal stops waiting. Returns 0 when the job ended "done", 1
  * when it ended "aborted" or "failed" (res->st says which; nothing is
- * printed: see sp_mig_print_failure()), or a negative errno when the
+ * printed: see spt_mig_print_failure()), or a negative errno when the
  * status could not be followed (printed; -EINTR: stopped waiting).
  */
-int sp_mig_wait(const char *pool, const char *vol, const char *dm_name,
-		unsigned long chunk_kb, struct sp_mig_result *res)
+int spt_mig_wait(const char *pool, const char *vol, const char *dm_name,
+		 unsigned long chunk_kb, struct spt_mig_result *res)
 {
 	struct progress pr;
 	bool abort_sent = false;
@@ -543,23 +543,23 @@ int sp_mig_wait(const char *pool, const char *vol, const char *dm_name,
 	pr.win_ms = t0;
 	res->interrupted = false;
 	for (;;) {
-		ret = sp_mig_read(dm_name, &res->st);
+		ret = spt_mig_read(dm_name, &res->st);
 		t = now_ms();
 		res->duration_ms = t - t0;
 		if (ret) {
 			progress_clear(&pr);
-			sp_err("cannot read the migration status of dm device '%s' any more: %s (was the device removed? a job stops when the volume's last table goes)",
-			       dm_name, strerror(-ret));
+			spt_err("cannot read the migration status of dm device '%s' any more: %s (was the device removed? a job stops when the volume's last table goes)",
+				dm_name, strerror(-ret));
 			kmsg_close();
 			return ret;
 		}
 		if (!res->st.job) {
 			progress_clear(&pr);
-			sp_err("dm device '%s' reports no migration job", dm_name);
+			spt_err("dm device '%s' reports no migration job", dm_name);
 			kmsg_close();
 			return -ENOENT;
 		}
-		if (!sp_mig_running(&res->st))
+		if (!spt_mig_running(&res->st))
 			break;
 		progress_update(&pr, pool, vol, &res->st, chunk_kb, t);
 		if (atomic_load(&mig_signal) && !abort_sent) {
@@ -567,20 +567,20 @@ int sp_mig_wait(const char *pool, const char *vol, const char *dm_name,
 			res->interrupted = true;
 			atomic_store(&mig_signal, 0);
 			progress_clear(&pr);
-			sp_info("interrupted: aborting the migration of %s/%s",
-				pool, vol);
+			spt_info("interrupted: aborting the migration of %s/%s",
+				 pool, vol);
 			ret = spu_dm_message(dm_name, "migrate abort", NULL, 0);
 			if (ret == -EBUSY)
-				sp_warn("the switch of %s/%s has begun and cannot be aborted: waiting for it to end (interrupt again to stop waiting)",
-					pool, vol);
+				spt_warn("the switch of %s/%s has begun and cannot be aborted: waiting for it to end (interrupt again to stop waiting)",
+					 pool, vol);
 			else if (ret && ret != -EINVAL)
-				sp_warn("migrate abort: %s", strerror(-ret));
+				spt_warn("migrate abort: %s", strerror(-ret));
 			continue;
 		}
 		if (atomic_load(&mig_signal) && abort_sent) {
 			progress_clear(&pr);
-			sp_err("stopped waiting; the job of %s/%s goes on in the kernel: see 'slicepool migrate %s/%s --status'",
-			       pool, vol, pool, vol);
+			spt_err("stopped waiting; the job of %s/%s goes on in the kernel: see 'slicepool migrate %s/%s --status'",
+				pool, vol, pool, vol);
 			kmsg_close();
 			return -EINTR;
 		}
@@ -595,47 +595,47 @@ int sp_mig_wait(const char *pool, const char *vol, const char *dm_name,
 }
 
 /*
- * Explains a job that did not end "done" (after sp_mig_wait()), with the
+ * Explains a job that did not end "done" (after spt_mig_wait()), with the
  * kernel's log lines.
  */
-void sp_mig_print_failure(const char *pool, const char *vol,
-			  const struct sp_mig_result *res)
+void spt_mig_print_failure(const char *pool, const char *vol,
+			   const struct spt_mig_result *res)
 {
-	const struct sp_mig_status *ms = &res->st;
+	const struct spt_mig_status *ms = &res->st;
 
 	if (!strcmp(ms->state, "aborted")) {
-		sp_err("the migration of %s/%s was aborted%s: the volume stays on its source, the destination slices were freed",
-		       pool, vol, res->interrupted ? " (interrupted)" : "");
+		spt_err("the migration of %s/%s was aborted%s: the volume stays on its source, the destination slices were freed",
+			pool, vol, res->interrupted ? " (interrupted)" : "");
 		kmsg_close();
 		return;
 	}
-	sp_err("the migration of %s/%s failed (%s%s%s): the volume stays on its source",
-	       pool, vol, ms->state,
+	spt_err("the migration of %s/%s failed (%s%s%s): the volume stays on its source",
+		pool, vol, ms->state,
 	       ms->error ? ", " : "", ms->error ? strerror(-ms->error) : "");
 	if (!kmsg_report())
-		sp_err("see dmesg | grep slicepool for the kernel's reason");
-	sp_err("check the members' state ('slicepool status %s': a failed member, I/O errors in dmesg) before trying again",
-	       pool);
+		spt_err("see dmesg | grep slicepool for the kernel's reason");
+	spt_err("check the members' state ('slicepool status %s': a failed member, I/O errors in dmesg) before trying again",
+		pool);
 }
 
 /*
  * Checks, starts and waits for one migration of @pool/@vol. Returns like
- * sp_mig_wait(): 0 done, 1 aborted or failed (not printed yet), or a
+ * spt_mig_wait(): 0 done, 1 aborted or failed (not printed yet), or a
  * negative errno, printed (also a refusal before the job started).
  */
-int sp_mig_run(const char *pool, const char *vol,
-	       const struct sp_mig_req *req, struct sp_mig_result *res)
+int spt_mig_run(const char *pool, const char *vol,
+		const struct spt_mig_req *req, struct spt_mig_result *res)
 {
-	char dm_name[2 * SP_NAME_MAX + 2];
+	char dm_name[2 * SPT_NAME_MAX + 2];
 	int ret;
 
 	memset(res, 0, sizeof(*res));
-	sp_dm_name(pool, vol, dm_name, sizeof(dm_name));
-	ret = sp_mig_check(pool, vol, dm_name, req);
+	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	ret = spt_mig_check(pool, vol, dm_name, req);
 	if (ret)
 		return ret;
-	ret = sp_mig_start(pool, vol, dm_name, req);
+	ret = spt_mig_start(pool, vol, dm_name, req);
 	if (ret)
 		return ret;
-	return sp_mig_wait(pool, vol, dm_name, req->chunk_kb, res);
+	return spt_mig_wait(pool, vol, dm_name, req->chunk_kb, res);
 }

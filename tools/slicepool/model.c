@@ -18,7 +18,7 @@ static char *read_str(const char *pool, const char *kind, const char *name,
 
 	if (cfs_read(&s, "%s/%s/%s/%s", pool, kind, name, attr))
 		return NULL;
-	sp_strip(s);
+	spt_strip(s);
 	return s;
 }
 
@@ -32,7 +32,7 @@ static s64 read_num(const char *pool, const char *kind, const char *name,
 	return v;
 }
 
-static void load_member(const char *pool, struct sp_member *m)
+static void load_member(const char *pool, struct spt_member *m)
 {
 	const char *n = m->name;
 
@@ -47,9 +47,9 @@ static void load_member(const char *pool, struct sp_member *m)
 	m->load = read_num(pool, "members", n, "load");
 }
 
-static void load_volume(const char *pool, struct sp_volume *v)
+static void load_volume(const char *pool, struct spt_volume *v)
 {
-	struct sp_map_entry *map = NULL;
+	struct spt_map_entry *map = NULL;
 	size_t i, n = 0;
 	char *text;
 
@@ -58,7 +58,7 @@ static void load_volume(const char *pool, struct sp_volume *v)
 	v->slices = -1;
 	v->missing = -1;
 	if (!cfs_read(&text, "%s/volumes/%s/map", pool, v->name)) {
-		if (!sp_map_parse(text, &map, &n)) {
+		if (!spt_map_parse(text, &map, &n)) {
 			v->slices = (s64)n;
 			v->missing = 0;
 			for (i = 0; i < n; i++)
@@ -67,22 +67,22 @@ static void load_volume(const char *pool, struct sp_volume *v)
 		}
 		free(text);
 	}
-	sp_dm_name(pool, v->name, v->dm_name, sizeof(v->dm_name));
+	spt_dm_name(pool, v->name, v->dm_name, sizeof(v->dm_name));
 	v->dm_err = spu_dm_info(v->dm_name, &v->dm);
 	if (!v->dm_err && v->dm.exists && v->dm.live_table &&
-	    !strcmp(v->dm.target, SP_TARGET_NAME))
-		v->status_ok = !sp_dm_status_parse(v->dm.status, &v->status);
+	    !strcmp(v->dm.target, SPT_TARGET_NAME))
+		v->status_ok = !spt_dm_status_parse(v->dm.status, &v->status);
 	if (v->status_ok)
-		v->mig_ok = !sp_mig_status_parse(v->dm.status, &v->mig);
+		v->mig_ok = !spt_mig_status_parse(v->dm.status, &v->mig);
 	if (v->status_ok && v->slices >= 0)
-		v->stale = sp_table_stale(&v->status, map, n);
+		v->stale = spt_table_stale(&v->status, map, n);
 	free(map);
 }
 
-static void load_domains(struct sp_pool *p)
+static void load_domains(struct spt_pool *p)
 {
 	char *text, *line, *save = NULL;
-	struct sp_domain *d;
+	struct spt_domain *d;
 	char name[64];
 	long long nm, total, nfree, load, work;
 
@@ -93,8 +93,8 @@ static void load_domains(struct sp_pool *p)
 		if (sscanf(line, "%63s %lld %lld %lld %lld %lld", name, &nm,
 			   &total, &nfree, &load, &work) != 6)
 			continue;
-		p->domains = sp_realloc_array(p->domains, p->nr_domains + 1,
-					      sizeof(*p->domains));
+		p->domains = spt_realloc_array(p->domains, p->nr_domains + 1,
+					       sizeof(*p->domains));
 		d = &p->domains[p->nr_domains++];
 		snprintf(d->name, sizeof(d->name), "%.32s", name);
 		d->members = nm;
@@ -106,7 +106,7 @@ static void load_domains(struct sp_pool *p)
 	free(text);
 }
 
-int sp_pool_load(const char *name, struct sp_pool *p)
+int spt_pool_load(const char *name, struct spt_pool *p)
 {
 	char **names;
 	size_t i, n;
@@ -118,7 +118,7 @@ int sp_pool_load(const char *name, struct sp_pool *p)
 	if (!cfs_exists("%s", name))
 		return -ENOENT;
 	if (!cfs_read(&p->uuid, "%s/uuid", name))
-		sp_strip(p->uuid);
+		spt_strip(p->uuid);
 	p->slice_mb = cfs_read_s64(&v, "%s/slice_mb", name) ? -1 : v;
 	p->weight_space = cfs_read_s64(&v, "%s/weight_space", name) ? -1 : v;
 	p->weight_load = cfs_read_s64(&v, "%s/weight_load", name) ? -1 : v;
@@ -127,7 +127,7 @@ int sp_pool_load(const char *name, struct sp_pool *p)
 	ret = cfs_list(&names, &n, "%s/members", name);
 	if (ret)
 		return ret;
-	p->members = sp_zalloc(n * sizeof(*p->members));
+	p->members = spt_zalloc(n * sizeof(*p->members));
 	p->nr_members = n;
 	for (i = 0; i < n; i++) {
 		snprintf(p->members[i].name, sizeof(p->members[i].name), "%s",
@@ -139,7 +139,7 @@ int sp_pool_load(const char *name, struct sp_pool *p)
 	ret = cfs_list(&names, &n, "%s/volumes", name);
 	if (ret)
 		return ret;
-	p->volumes = sp_zalloc(n * sizeof(*p->volumes));
+	p->volumes = spt_zalloc(n * sizeof(*p->volumes));
 	p->nr_volumes = n;
 	for (i = 0; i < n; i++) {
 		snprintf(p->volumes[i].name, sizeof(p->volumes[i].name), "%s",
@@ -151,7 +151,7 @@ int sp_pool_load(const char *name, struct sp_pool *p)
 	return 0;
 }
 
-void sp_pool_free(struct sp_pool *p)
+void spt_pool_free(struct spt_pool *p)
 {
 	size_t i;
 
@@ -171,13 +171,13 @@ void sp_pool_free(struct sp_pool *p)
 }
 
 /* Checks the configfs root and that @pool exists, with clear errors. */
-int sp_pool_require(const char *pool)
+int spt_pool_require(const char *pool)
 {
 	if (cfs_check_root())
 		return -ENOENT;
 	if (!cfs_exists("%s", pool)) {
-		sp_err("no pool '%s' (see 'slicepool pool list'; create it with 'slicepool pool create %s')",
-		       pool, pool);
+		spt_err("no pool '%s' (see 'slicepool pool list'; create it with 'slicepool pool create %s')",
+			pool, pool);
 		return -ENOENT;
 	}
 	return 0;
@@ -187,9 +187,9 @@ int sp_pool_require(const char *pool)
  * The heaviest domain of @p: the highest workload, equal workloads going
  * to the first label in strcmp() order. NULL when no domain is listed.
  */
-struct sp_domain *sp_heaviest_domain(struct sp_pool *p)
+struct spt_domain *spt_heaviest_domain(struct spt_pool *p)
 {
-	struct sp_domain *best = NULL, *d;
+	struct spt_domain *best = NULL, *d;
 	size_t i;
 
 	for (i = 0; i < p->nr_domains; i++) {
@@ -203,9 +203,9 @@ struct sp_domain *sp_heaviest_domain(struct sp_pool *p)
 }
 
 /* The lightest domain: the lowest workload, then the first label. */
-struct sp_domain *sp_lightest_domain(struct sp_pool *p)
+struct spt_domain *spt_lightest_domain(struct spt_pool *p)
 {
-	struct sp_domain *best = NULL, *d;
+	struct spt_domain *best = NULL, *d;
 	size_t i;
 
 	for (i = 0; i < p->nr_domains; i++) {
@@ -219,7 +219,7 @@ struct sp_domain *sp_lightest_domain(struct sp_pool *p)
 }
 
 /* The domain label of member @member of @p, or NULL. */
-const char *sp_member_domain(const struct sp_pool *p, const char *member)
+const char *spt_member_domain(const struct spt_pool *p, const char *member)
 {
 	size_t i;
 

@@ -66,12 +66,12 @@ static int read_line(char *buf, size_t len, const char *fmt, ...)
 
 static int cmp_path(const void *a, const void *b)
 {
-	const struct sp_mpath_path *x = a, *y = b;
+	const struct spt_mpath_path *x = a, *y = b;
 
 	return strcmp(x->name, y->name);
 }
 
-static bool usable(const struct sp_mpath_path *p)
+static bool usable(const struct spt_mpath_path *p)
 {
 	return !strcmp(p->state, "live") &&
 	       (!strcmp(p->ana_state, "optimized") ||
@@ -79,7 +79,7 @@ static bool usable(const struct sp_mpath_path *p)
 }
 
 /* Marks the paths in use, standby and down (see the top of the file). */
-void sp_mpath_choose(struct sp_mpath *mp)
+void spt_mpath_choose(struct spt_mpath *mp)
 {
 	const char *want = "optimized";
 	bool rr = !strcmp(mp->iopolicy, "round-robin");
@@ -94,27 +94,27 @@ void sp_mpath_choose(struct sp_mpath *mp)
 		want = "non-optimized";
 	mp->in_use = -1;
 	for (i = 0; i < mp->nr_paths; i++) {
-		struct sp_mpath_path *p = &mp->paths[i];
+		struct spt_mpath_path *p = &mp->paths[i];
 
 		if (!usable(p)) {
-			p->role = SP_PATH_DOWN;
+			p->role = SPT_PATH_DOWN;
 		} else if (!strcmp(p->ana_state, want) && (rr || !taken)) {
-			p->role = SP_PATH_IN_USE;
+			p->role = SPT_PATH_IN_USE;
 			if (!taken)
 				mp->in_use = (int)i;
 			taken = true;
 		} else {
-			p->role = SP_PATH_STANDBY;
+			p->role = SPT_PATH_STANDBY;
 		}
 	}
 }
 
-const char *sp_path_role_name(int role)
+const char *spt_path_role_name(int role)
 {
 	switch (role) {
-	case SP_PATH_IN_USE:
+	case SPT_PATH_IN_USE:
 		return "in-use";
-	case SP_PATH_STANDBY:
+	case SPT_PATH_STANDBY:
 		return "standby";
 	default:
 		return "down";
@@ -161,7 +161,7 @@ static bool path_of(const char *name, const char *x, size_t xl,
 	return z && name[z] == 'n' && !strcmp(name + z + 1, y);
 }
 
-int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
+int spt_mpath_read(const char *sysroot, const char *disk, struct spt_mpath *mp)
 {
 	char dir[PATH_MAX];
 	const char *y = NULL;
@@ -197,7 +197,7 @@ int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
 	if (!mp->iopolicy[0])
 		snprintf(mp->iopolicy, sizeof(mp->iopolicy), "numa");
 	while ((de = readdir(d))) {
-		struct sp_mpath_path *p = NULL;
+		struct spt_mpath_path *p = NULL;
 
 		size_t len = strlen(de->d_name);
 
@@ -205,7 +205,7 @@ int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
 			continue;
 		if (y && !path_of(de->d_name, disk + 4, xl, y))
 			continue;
-		if (mp->nr_paths == SP_MPATH_MAX) {
+		if (mp->nr_paths == SPT_MPATH_MAX) {
 			mp->truncated = true;
 			break;
 		}
@@ -229,15 +229,8 @@ int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp)
 	if (y && !mp->nr_paths)
 		return -ENOENT;	/* a namespace without multipath */
 	qsort(mp->paths, mp->nr_paths, sizeof(mp->paths[0]), cmp_path);
-	sp_mpath_choose(mp);
+	spt_mpath_choose(mp);
 	return 0;
-}
-
-const char *sp_sysfs_root(void)
-{
-	const char *r = getenv("SLICEPOOL_SYSFS");
-
-	return r && r[0] ? r : "/sys";
 }
 
 /*
@@ -245,7 +238,7 @@ const char *sp_sysfs_root(void)
  * 0 and @mp filled when it is an NVMe multipath head, -ENOENT when it is
  * not, another negative errno when it cannot be resolved.
  */
-int sp_mpath_of_dev(const char *dev, struct sp_mpath *mp)
+int spt_mpath_of_dev(const char *dev, struct spt_mpath *mp)
 {
 	char *real;
 	int ret;
@@ -259,7 +252,7 @@ int sp_mpath_of_dev(const char *dev, struct sp_mpath *mp)
 	if (strncmp(real, "/dev/", 5) || strchr(real + 5, '/'))
 		ret = -ENOENT;
 	else
-		ret = sp_mpath_read(sp_sysfs_root(), real + 5, mp);
+		ret = spt_mpath_read(spu_sysfs_root(), real + 5, mp);
 	free(real);
 	return ret;
 }

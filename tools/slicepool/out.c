@@ -12,41 +12,41 @@
 
 #include "slicepool.h"
 
-struct sp_table {
+struct spt_table {
 	unsigned int ncols;
 	size_t nrows;
 	char **cells;		/* (nrows + 1) * ncols, row 0 = headers */
 };
 
-struct sp_table *tbl_new(unsigned int ncols, const char *const *headers)
+struct spt_table *tbl_new(unsigned int ncols, const char *const *headers)
 {
-	struct sp_table *t = sp_zalloc(sizeof(*t));
+	struct spt_table *t = spt_zalloc(sizeof(*t));
 	unsigned int i;
 
 	t->ncols = ncols;
-	t->cells = sp_realloc_array(NULL, ncols, sizeof(char *));
+	t->cells = spt_realloc_array(NULL, ncols, sizeof(char *));
 	for (i = 0; i < ncols; i++)
-		t->cells[i] = sp_strdup(headers[i]);
+		t->cells[i] = spt_strdup(headers[i]);
 	return t;
 }
 
-void tbl_add(struct sp_table *t, ...)
+void tbl_add(struct spt_table *t, ...)
 {
 	size_t base = (t->nrows + 1) * t->ncols;
 	unsigned int i;
 	va_list ap;
 
-	t->cells = sp_realloc_array(t->cells, base + t->ncols, sizeof(char *));
+	t->cells = spt_realloc_array(t->cells, base + t->ncols, sizeof(char *));
 	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++)
-		t->cells[base + i] = sp_strdup(va_arg(ap, const char *));
+		t->cells[base + i] = spt_strdup(va_arg(ap, const char *));
 	va_end(ap);
 	t->nrows++;
 }
 
-void tbl_print(struct sp_table *t, FILE *f, const char *indent)
+void tbl_print(struct spt_table *t, FILE *f, const char *indent)
 {
-	size_t *width = sp_zalloc(t->ncols * sizeof(size_t));
+	size_t *width = spt_zalloc(t->ncols * sizeof(size_t));
 	size_t r, len;
 	unsigned int c;
 
@@ -70,7 +70,7 @@ void tbl_print(struct sp_table *t, FILE *f, const char *indent)
 	free(width);
 }
 
-void tbl_free(struct sp_table *t)
+void tbl_free(struct spt_table *t)
 {
 	size_t i;
 

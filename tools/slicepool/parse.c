@@ -15,10 +15,10 @@
  * Parses a volume's map attribute: lines "<logical> <member> <physical>",
  * or "<logical> - -" for a slice whose member is missing.
  */
-int sp_map_parse(const char *text, struct sp_map_entry **out, size_t *n)
+int spt_map_parse(const char *text, struct spt_map_entry **out, size_t *n)
 {
-	struct sp_map_entry *v = NULL, *e;
-	char member[SP_NAME_MAX + 1], phys[32];
+	struct spt_map_entry *v = NULL, *e;
+	char member[SPT_NAME_MAX + 1], phys[32];
 	unsigned long long logical;
 	const char *line = text;
 	size_t cnt = 0;
@@ -35,7 +35,7 @@ int sp_map_parse(const char *text, struct sp_map_entry **out, size_t *n)
 			free(v);
 			return -EINVAL;
 		}
-		v = sp_realloc_array(v, cnt + 1, sizeof(*v));
+		v = spt_realloc_array(v, cnt + 1, sizeof(*v));
 		e = &v[cnt++];
 		e->logical = logical;
 		if (!strcmp(member, "-")) {
@@ -57,7 +57,7 @@ int sp_map_parse(const char *text, struct sp_map_entry **out, size_t *n)
 }
 
 /* Parses a dm status line; returns 0 or -EINVAL. */
-int sp_dm_status_parse(const char *text, struct sp_dm_status *st)
+int spt_dm_status_parse(const char *text, struct spt_dm_status *st)
 {
 	unsigned long long r, w, rs, ws, miss;
 	long long err;
@@ -74,7 +74,7 @@ int sp_dm_status_parse(const char *text, struct sp_dm_status *st)
 	st->write_sectors = ws;
 	st->io_errors = err;
 	st->missing = miss;
-	if (n > SP_STATUS_MEMBERS)
+	if (n > SPT_STATUS_MEMBERS)
 		return -EINVAL;
 	st->nr_members = n;
 	for (i = 0; i < n; i++) {
@@ -86,7 +86,7 @@ int sp_dm_status_parse(const char *text, struct sp_dm_status *st)
 		pos += len;
 		c1 = strchr(item, ':');
 		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c1 || !c2 || c1 - item > SP_NAME_MAX)
+		if (!c1 || !c2 || c1 - item > SPT_NAME_MAX)
 			return -EINVAL;
 		*c1 = '\0';
 		*c2 = '\0';
@@ -107,8 +107,8 @@ int sp_dm_status_parse(const char *text, struct sp_dm_status *st)
  * was missing and reaches the slice only after a table reload.  Tables
  * of this module reach members through the map: never stale.
  */
-bool sp_table_stale(const struct sp_dm_status *st,
-		    const struct sp_map_entry *map, size_t n)
+bool spt_table_stale(const struct spt_dm_status *st,
+		     const struct spt_map_entry *map, size_t n)
 {
 	unsigned int k;
 	size_t i;
@@ -131,7 +131,7 @@ bool sp_table_stale(const struct sp_dm_status *st,
  * "migration" token is the keyword). Returns 0, -ENODATA when the line has
  * no migration part (a module without live migration) or -EINVAL.
  */
-int sp_mig_status_parse(const char *text, struct sp_mig_status *ms)
+int spt_mig_status_parse(const char *text, struct spt_mig_status *ms)
 {
 	static const char *const states[] = {
 		"copying", "switching", "done", "aborted", "failed",
@@ -213,7 +213,7 @@ int sp_mig_status_parse(const char *text, struct sp_mig_status *ms)
 }
 
 /* True while the job copies or switches (it has not ended). */
-bool sp_mig_running(const struct sp_mig_status *ms)
+bool spt_mig_running(const struct spt_mig_status *ms)
 {
 	return ms->job && (!strcmp(ms->state, "copying") ||
 			   !strcmp(ms->state, "switching"));

@@ -26,14 +26,6 @@ static_assert(sizeof(struct sp_vol_block) <= SP_BLOCK_SIZE);
 static_assert(sizeof(struct sp_owner_record) == SP_OWNER_RECORD_SIZE);
 static_assert(sizeof(struct sp_owner_block) <= SP_BLOCK_SIZE);
 
-void sp_uuid_str(const u8 *u, char *buf)
-{
-	snprintf(buf, SP_UUID_STR_LEN,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
 static bool uuid_is_zero(const u8 *u)
 {
 	int i;
@@ -49,24 +41,24 @@ static bool copy_name(char *dst, const char *src, bool allow_empty)
 {
 	size_t n = strnlen(src, SP_NAME_LEN);
 
-	if (n >= SP_NAME_LEN || n > SP_NAME_MAX)
+	if (n >= SP_NAME_LEN || n > SPT_NAME_MAX)
 		return false;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 	if (!n)
 		return allow_empty;
-	return sp_valid_name(dst);
+	return spu_valid_name(dst);
 }
 
 static bool copy_domain(char *dst, const char *src)
 {
 	size_t n = strnlen(src, SP_NAME_LEN);
 
-	if (n >= SP_NAME_LEN || n > SP_NAME_MAX)
+	if (n >= SP_NAME_LEN || n > SPT_NAME_MAX)
 		return false;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-	return sp_valid_domain(dst);
+	return spu_valid_domain(dst);
 }
 
 static bool block_is_zero(const u8 *b)
@@ -84,7 +76,7 @@ static int check_block(const u8 *b, u32 magic, u64 blocknr, const char *what,
 		       char *why, size_t whylen)
 {
 	const struct sp_block_header *h = (const void *)b;
-	u32 crc = sp_crc32c(0xffffffff, b + 4, SP_BLOCK_SIZE - 4);
+	u32 crc = spt_crc32c(0xffffffff, b + 4, SP_BLOCK_SIZE - 4);
 
 	if (le32toh(h->magic) != magic) {
 		snprintf(why, whylen, "%s (block %llu): bad magic 0x%08x",
@@ -107,8 +99,8 @@ static int check_block(const u8 *b, u32 magic, u64 blocknr, const char *what,
 	return 0;
 }
 
-int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
-		char *why, size_t whylen)
+int spt_sb_parse(const void *buf, size_t len, struct spt_sb_info *info,
+		 char *why, size_t whylen)
 {
 	const struct sp_superblock *sb = buf;
 	const u8 *b = buf;
@@ -129,8 +121,8 @@ int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
 			 info->version, SP_VERSION);
 		return -EINVAL;
 	}
-	sp_uuid_str(sb->pool_uuid, info->pool_uuid);
-	sp_uuid_str(sb->member_uuid, info->member_uuid);
+	spu_uuid_format(sb->pool_uuid, info->pool_uuid);
+	spu_uuid_format(sb->member_uuid, info->member_uuid);
 	if (!copy_name(info->pool_name, sb->pool_name, false) ||
 	    !copy_name(info->member_name, sb->member_name, false) ||
 	    !copy_domain(info->domain, sb->domain)) {
@@ -254,11 +246,11 @@ static int parse_fences(const struct sp_vol_record *rec,
 	return 0;
 }
 
-static int read_vol_table(struct md_reader *r, struct sp_disk_member *m,
+static int read_vol_table(struct md_reader *r, struct spt_disk_member *m,
 			  char *why, size_t whylen)
 {
 	const struct sp_vol_block *vb;
-	struct sp_disk_vol *dv;
+	struct spt_disk_vol *dv;
 	unsigned int i, j;
 	int ret;
 
@@ -285,11 +277,11 @@ static int read_vol_table(struct md_reader *r, struct sp_disk_member *m,
 
 			if (state == SP_VOL_FREE)
 				continue;
-			m->vols = sp_realloc_array(m->vols, m->nr_vols + 1,
-						   sizeof(*m->vols));
+			m->vols = spt_realloc_array(m->vols, m->nr_vols + 1,
+						    sizeof(*m->vols));
 			dv = &m->vols[m->nr_vols++];
 			memset(dv, 0, sizeof(*dv));
-			sp_uuid_str(rec->uuid, dv->uuid);
+			spu_uuid_format(rec->uuid, dv->uuid);
 			if (!copy_name(dv->name, rec->name, true)) {
 				snprintf(why, whylen,
 					 "volume table block %llu, record %u: bad volume name",
@@ -312,7 +304,7 @@ static int read_vol_table(struct md_reader *r, struct sp_disk_member *m,
 	return 0;
 }
 
-static int read_owners(struct md_reader *r, struct sp_disk_member *m,
+static int read_owners(struct md_reader *r, struct spt_disk_member *m,
 		       char *why, size_t whylen)
 {
 	const struct sp_owner_block *ob;
@@ -339,16 +331,16 @@ static int read_owners(struct md_reader *r, struct sp_disk_member *m,
 		ob = (const void *)r->buf;
 		for (j = 0; j < SP_OWNERS_PER_BLOCK; j++) {
 			const struct sp_owner_record *o = &ob->rec[j];
-			struct sp_disk_owner *d;
+			struct spt_disk_owner *d;
 
 			p = i * SP_OWNERS_PER_BLOCK + j;
 			if (p >= m->sb.nr_slices || uuid_is_zero(o->vol_uuid))
 				continue;
-			m->owners = sp_realloc_array(m->owners,
-						     m->nr_owners + 1,
+			m->owners = spt_realloc_array(m->owners,
+						      m->nr_owners + 1,
 						     sizeof(*m->owners));
 			d = &m->owners[m->nr_owners++];
-			sp_uuid_str(o->vol_uuid, d->vol_uuid);
+			spu_uuid_format(o->vol_uuid, d->vol_uuid);
 			d->physical = p;
 			d->logical = le64toh(o->logical);
 			d->generation = le64toh(o->generation);
@@ -362,8 +354,8 @@ static int read_owners(struct md_reader *r, struct sp_disk_member *m,
  * -ENODATA (not a slicepool member), -EINVAL (refused, @why says why) or
  * another negative errno when the device cannot be read.
  */
-int sp_md_read_dev(const char *path, struct sp_disk_member *m,
-		   char *why, size_t whylen)
+int spt_md_read_dev(const char *path, struct spt_disk_member *m,
+		    char *why, size_t whylen)
 {
 	struct md_reader r = { .fd = -1 };
 	int ret;
@@ -376,7 +368,7 @@ int sp_md_read_dev(const char *path, struct sp_disk_member *m,
 		return ret;
 	ret = md_read_block(&r, SP_SB_BLOCK);
 	if (!ret)
-		ret = sp_sb_parse(r.buf, SP_BLOCK_SIZE, &m->sb, why, whylen);
+		ret = spt_sb_parse(r.buf, SP_BLOCK_SIZE, &m->sb, why, whylen);
 	if (!ret)
 		ret = read_vol_table(&r, m, why, whylen);
 	if (!ret)
@@ -393,7 +385,7 @@ int sp_md_read_dev(const char *path, struct sp_disk_member *m,
 	return ret;
 }
 
-void sp_disk_member_free(struct sp_disk_member *m)
+void spt_disk_member_free(struct spt_disk_member *m)
 {
 	free(m->vols);
 	free(m->owners);

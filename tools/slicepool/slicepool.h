@@ -6,7 +6,12 @@
  * util.c), configfs access (cfs.c), device-mapper access (dm.c), output
  * (out.c), pool model (model.c), superblock parsing (sb.c, crc32c.c) and
  * the commands (cmd_*.c, assemble.c).  cmd_remote.c also uses the agent's
- * state-file readers (nvmet-remote-ns/agent/spa-state.h).
+ * state-file readers (libspu's spa-state.h).
+ *
+ * The tool's names start with spt_ (SPT_ for macros): sp_ and SP_ are the
+ * kernel module's, and the tool uses the module's own only where they are
+ * the same thing, from its headers (sp-format.h, fence.h).  libspu's are
+ * spu_ (spu.h).
  */
 #ifndef SLICEPOOL_H
 #define SLICEPOOL_H
@@ -16,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <getopt.h>
+#include <syslog.h>
 #include <linux/types.h>
 
 #include "fence.h"
@@ -24,92 +30,97 @@
 /* The kernel's names for the <stdint.h> types (uint64_t is u64 here). */
 
 /* Exit codes, documented in Documentation/slicepool-tool.rst. */
-#define SP_EXIT_OK		0
-#define SP_EXIT_FAIL		1
-#define SP_EXIT_USAGE		2
-#define SP_EXIT_DEGRADED	3
+#define SPT_EXIT_OK		0
+#define SPT_EXIT_FAIL		1
+#define SPT_EXIT_USAGE		2
+#define SPT_EXIT_DEGRADED	3
 
-#define SP_NAME_MAX		32	/* pool, member and volume names */
-#define SP_CONFIGFS_DEFAULT	"/sys/kernel/config/slicepool"
-#define SP_TARGET_NAME		"slicepool"
-#define SP_DM_UUID_PREFIX	"SLICEPOOL-"
+#define SPT_NAME_MAX		SPU_NAME_MAX	/* pool, member and volume names */
+#define SPT_CONFIGFS_DEFAULT	"/sys/kernel/config/slicepool"
+#define SPT_TARGET_NAME		"slicepool"
+#define SPT_DM_UUID_PREFIX	"SLICEPOOL-"
 
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-
-#define SP_ATTR(x)		__attribute__((x))
-#ifndef __printf
-#define __printf(a, b)		SP_ATTR(format(printf, a, b))
-#endif
 #ifndef __noreturn
-#define __noreturn		SP_ATTR(noreturn)
+#define __noreturn		SPU_ATTR(noreturn)
 #endif
 
 /* ---- main.c: command table and option parsing ---- */
 
-struct sp_cmd;
-typedef int (*sp_cmd_fn)(const struct sp_cmd *cmd, int argc, char **argv);
+struct spt_cmd;
+typedef int (*spt_cmd_fn)(const struct spt_cmd *cmd, int argc, char **argv);
 
-struct sp_cmd {
+struct spt_cmd {
 	/* "pool", "member", "vol", "remote", "peer", "export" or NULL */
 	const char *group;
 	const char *verb;	/* "create", ..., or "status"/"assemble" */
-	sp_cmd_fn fn;
+	spt_cmd_fn fn;
 	const char *usage;	/* arguments after the command words */
 	const char *summary;	/* one line */
 	const char *help;	/* option descriptions, may be NULL */
 };
 
-extern bool sp_json;		/* --json given */
+extern bool spt_json;		/* --json given */
 
 /* Prints "slicepool: <msg>" and a pointer to --help, then exits 2. */
-void sp_usage_fail(const struct sp_cmd *cmd, const char *fmt, ...)
+void spt_usage_fail(const struct spt_cmd *cmd, const char *fmt, ...)
 	__noreturn __printf(2, 3);
 /*
  * getopt_long() wrapper: handles --help (prints help, exits 0), --json,
  * unknown options and missing values (exit 2). Returns like getopt_long.
  */
-int sp_getopt(const struct sp_cmd *cmd, int argc, char **argv,
-	      const struct option *opts);
-void sp_cmd_help(const struct sp_cmd *cmd, FILE *f);
-void sp_want_args(const struct sp_cmd *cmd, int argc, char **argv, int want);
-unsigned long sp_opt_ulong(const struct sp_cmd *cmd, const char *opt,
-			   const char *arg, unsigned long min,
+int spt_getopt(const struct spt_cmd *cmd, int argc, char **argv,
+	       const struct option *opts);
+void spt_cmd_help(const struct spt_cmd *cmd, FILE *f);
+void spt_want_args(const struct spt_cmd *cmd, int argc, char **argv, int want);
+unsigned long spt_opt_ulong(const struct spt_cmd *cmd, const char *opt,
+			    const char *arg, unsigned long min,
 			   unsigned long max);
-u64 sp_opt_size(const struct sp_cmd *cmd, const char *arg);
-void sp_check_name(const struct sp_cmd *cmd, const char *what,
-		   const char *name);
+u64 spt_opt_size(const struct spt_cmd *cmd, const char *arg, u64 align,
+		 const char *unit);
+void spt_check_name(const struct spt_cmd *cmd, const char *what,
+		    const char *name);
 
 /* ---- util.c ---- */
 
-void __printf(1, 2) sp_err(const char *fmt, ...);
-void __printf(1, 2) sp_warn(const char *fmt, ...);
-void __printf(1, 2) sp_info(const char *fmt, ...);
-const char *sp_errno_hint(int err);
-int sp_parse_size(const char *s, u64 *out);
-int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
-		   unsigned long *out);
-bool sp_valid_name(const char *s);
-bool sp_valid_domain(const char *s);
-void sp_format_size(u64 bytes, char *buf, size_t len);
-void *sp_zalloc(size_t size);
-void *sp_realloc_array(void *p, size_t n, size_t size);
-char *sp_strdup(const char *s);
-void sp_strip(char *s);
-int sp_split_volspec(const struct sp_cmd *cmd, const char *spec,
-		     char *pool, char *vol);
+/* "slicepool: <msg>" on stderr (libspu's plain style, set by main()). */
+#define spt_err(...)		spu_log(LOG_ERR, __VA_ARGS__)
+#define spt_warn(...)		spu_log(LOG_WARNING, __VA_ARGS__)
+/* Progress messages: stderr, so that stdout stays machine readable. */
+#define spt_info(...)		spu_log(LOG_INFO, __VA_ARGS__)
+const char *spt_errno_hint(int err);
+int spt_parse_ulong(const char *s, unsigned long min, unsigned long max,
+		    unsigned long *out);
+void *spt_zalloc(size_t size);
+void *spt_realloc_array(void *p, size_t n, size_t size);
+char *spt_strdup(const char *s);
+void spt_strip(char *s);
+int spt_split_volspec(const struct spt_cmd *cmd, const char *spec,
+		      char *pool, char *vol);
 
 /* ---- cfs.c: configfs access, rooted at $SLICEPOOL_CONFIGFS ---- */
 
 const char *cfs_root(void);
 int cfs_check_root(void);
-bool cfs_exists(const char *fmt, ...) __printf(1, 2);
-int cfs_read(char **out, const char *fmt, ...) __printf(2, 3);
-int cfs_read_s64(s64 *out, const char *fmt, ...) __printf(2, 3);
-int cfs_write(const char *val, const char *fmt, ...) __printf(2, 3);
-int cfs_mkdir(const char *fmt, ...) __printf(1, 2);
-int cfs_rmdir(const char *fmt, ...) __printf(1, 2);
-int cfs_list(char ***names, size_t *count, const char *fmt, ...)
-	__printf(3, 4);
+enum cfs_op { CFS_EXISTS, CFS_READ, CFS_READ_S64, CFS_WRITE, CFS_MKDIR,
+	      CFS_RMDIR, CFS_LIST };
+
+/*
+ * @op on the path made from @fmt: exists (0 or -ENOENT), read a whole
+ * attribute into a malloc'ed string (*@out), read a number (s64 *@out),
+ * write @val in one write(), mkdir, rmdir, list the subdirectories sorted
+ * (char ***@out, *@count).  The cfs_*() macros below name them.
+ */
+int cfs_op(enum cfs_op op, void *out, size_t *count, const char *val,
+	   const char *fmt, ...) __printf(5, 6);
+
+#define cfs_exists(...)		(!cfs_op(CFS_EXISTS, NULL, NULL, NULL, __VA_ARGS__))
+#define cfs_read(out, ...)	cfs_op(CFS_READ, out, NULL, NULL, __VA_ARGS__)
+#define cfs_read_s64(out, ...)	cfs_op(CFS_READ_S64, out, NULL, NULL, __VA_ARGS__)
+#define cfs_write(val, ...)	cfs_op(CFS_WRITE, NULL, NULL, val, __VA_ARGS__)
+#define cfs_mkdir(...)		cfs_op(CFS_MKDIR, NULL, NULL, NULL, __VA_ARGS__)
+#define cfs_rmdir(...)		cfs_op(CFS_RMDIR, NULL, NULL, NULL, __VA_ARGS__)
+#define cfs_list(names, count, ...) \
+	cfs_op(CFS_LIST, names, count, NULL, __VA_ARGS__)
 void cfs_free_list(char **names, size_t count);
 
 /*
@@ -117,21 +128,21 @@ void cfs_free_list(char **names, size_t count);
  * init, last error, info, remove, message) ----
  */
 
-void sp_dm_name(const char *pool, const char *vol, char *buf, size_t len);
-int sp_dm_create(const char *name, const char *uuid, u64 sectors,
-		 const char *pool, const char *vol);
-int sp_dm_reload_resume(const char *name, u64 sectors, const char *pool,
-			const char *vol);
-int sp_dm_status_text(const char *name, char **out);
+void spt_dm_name(const char *pool, const char *vol, char *buf, size_t len);
+int spt_dm_create(const char *name, const char *uuid, u64 sectors,
+		  const char *pool, const char *vol);
+int spt_dm_reload_resume(const char *name, u64 sectors, const char *pool,
+			 const char *vol);
+int spt_dm_status_text(const char *name, char **out);
 
 /* ---- out.c: aligned tables and JSON ---- */
 
-struct sp_table;
+struct spt_table;
 
-struct sp_table *tbl_new(unsigned int ncols, const char *const *headers);
-void tbl_add(struct sp_table *t, ...);	/* ncols strings */
-void tbl_print(struct sp_table *t, FILE *f, const char *indent);
-void tbl_free(struct sp_table *t);
+struct spt_table *tbl_new(unsigned int ncols, const char *const *headers);
+void tbl_add(struct spt_table *t, ...);	/* ncols strings */
+void tbl_print(struct spt_table *t, FILE *f, const char *indent);
+void tbl_free(struct spt_table *t);
 
 void js_open_obj(const char *key);
 void js_open_arr(const char *key);
@@ -146,71 +157,70 @@ void js_end(void);		/* finishes the document with a newline */
 
 /* ---- cmd_status.c: shared printing of pools ---- */
 
-struct sp_pool;
-struct sp_member;
-struct sp_volume;
+struct spt_pool;
+struct spt_member;
+struct spt_volume;
 
-void sp_json_pool(const char *key, const struct sp_pool *p);
-void sp_json_member(const char *key, const struct sp_member *m);
-void sp_json_volume(const char *key, const struct sp_volume *v);
-void sp_print_pool(const struct sp_pool *p);
+void spt_json_pool(const char *key, const struct spt_pool *p);
+void spt_json_member(const char *key, const struct spt_member *m);
+void spt_json_volume(const char *key, const struct spt_volume *v);
+void spt_print_pool(const struct spt_pool *p);
 
 /* ---- mpath.c: the paths of an NVMe multipath head ---- */
 
-#define SP_MPATH_MAX		8
+#define SPT_MPATH_MAX		8
 
-enum sp_path_role { SP_PATH_DOWN, SP_PATH_STANDBY, SP_PATH_IN_USE };
+enum spt_path_role { SPT_PATH_DOWN, SPT_PATH_STANDBY, SPT_PATH_IN_USE };
 
-struct sp_mpath_path {
+struct spt_mpath_path {
 	char name[32];		/* nvmeXcZnY */
 	char controller[32];	/* nvmeZ */
 	char ana_state[24];
 	char state[24];		/* the controller's */
 	char address[256];	/* traddr=...,trsvcid=... */
 	char transport[16];
-	int role;		/* enum sp_path_role */
+	int role;		/* enum spt_path_role */
 };
 
-struct sp_mpath {
+struct spt_mpath {
 	char head[32];		/* nvmeXnY */
 	char iopolicy[24];
 	size_t nr_paths;
-	bool truncated;		/* more than SP_MPATH_MAX paths */
+	bool truncated;		/* more than SPT_MPATH_MAX paths */
 	int in_use;		/* index of the (first) path in use, or -1 */
-	struct sp_mpath_path paths[SP_MPATH_MAX];
+	struct spt_mpath_path paths[SPT_MPATH_MAX];
 };
 
-const char *sp_sysfs_root(void);	/* SLICEPOOL_SYSFS or /sys */
 /* 0 if block device @disk under @sysroot is a head, -ENOENT if not. */
-int sp_mpath_read(const char *sysroot, const char *disk, struct sp_mpath *mp);
-int sp_mpath_of_dev(const char *dev, struct sp_mpath *mp);
-void sp_mpath_choose(struct sp_mpath *mp);
-const char *sp_path_role_name(int role);
+int spt_mpath_read(const char *sysroot, const char *disk, struct spt_mpath *mp);
+int spt_mpath_of_dev(const char *dev, struct spt_mpath *mp);
+void spt_mpath_choose(struct spt_mpath *mp);
+const char *spt_path_role_name(int role);
 
 /* ---- model.c: a pool as read from configfs ---- */
 
-struct sp_member {
-	char name[SP_NAME_MAX + 1];
+struct spt_member {
+	char name[SPT_NAME_MAX + 1];
 	char *path, *domain, *state, *load_override;
 	s64 enable, size, total_slices, free_slices, load;
 };
 
-#define SP_STATUS_MEMBERS	64
+#define SPT_STATUS_MEMBERS	64
 
 /*
  * The dm status line of a slicepool target (Documentation/dm-slicepool.rst):
  * <reads> <writes> <read_sectors> <write_sectors> <io_errors>
  * <missing_slices> <#members> {<member>:<slices>:<online|failed>}...
  */
-struct sp_dm_status {
+struct spt_dm_status {
 	u64 reads, writes, read_sectors, write_sectors, missing;
 	s64 io_errors;
 	unsigned int nr_members;
 	struct {
-		char name[SP_NAME_MAX + 1];
+		char name[SPT_NAME_MAX + 1];
 		u64 slices;
 		char state[16];
-	} members[SP_STATUS_MEMBERS];
+	} members[SPT_STATUS_MEMBERS];
 };
 
 /*
@@ -221,12 +231,12 @@ struct sp_dm_status {
  * <cleared> <copied> <recopied> <bytes_copied> <rate> <hold_us> <error>
  * <mirror> <mirrored> <busy_share> <paced_ms>.
  */
-struct sp_mig_status {
+struct spt_mig_status {
 	bool job;			/* false: "migration none" */
 	char state[16];			/* copying, switching, done, ... */
 	char mode[16];
 	u64 first, last;
-	char dest[SP_NAME_MAX + 8];	/* member or domain:<label> */
+	char dest[SPT_NAME_MAX + 8];	/* member or domain:<label> */
 	u64 pass, cursor, planned, remaining, dirty;
 	u64 writes_seen, dirty_set, filtered, cleared, copied, recopied;
 	u64 bytes_copied, rate;
@@ -238,68 +248,68 @@ struct sp_mig_status {
 	u64 paced_ms;			/* pauses pacing scheduled */
 };
 
-struct sp_volume {
-	char name[SP_NAME_MAX + 1];
+struct spt_volume {
+	char name[SPT_NAME_MAX + 1];
 	char *uuid;
 	s64 size;
-	char dm_name[2 * SP_NAME_MAX + 2];
+	char dm_name[2 * SPT_NAME_MAX + 2];
 	struct spu_dm_info dm;
 	int dm_err;
 	bool status_ok;		/* dm.status parsed into status */
-	bool stale;		/* the table must be reloaded (sp_table_stale) */
-	struct sp_dm_status status;
+	bool stale;		/* the table must be reloaded (spt_table_stale) */
+	struct spt_dm_status status;
 	bool mig_ok;		/* dm.status has migration fields: mig */
-	struct sp_mig_status mig;
+	struct spt_mig_status mig;
 	s64 slices, missing;
 };
 
 /* A line of <pool>/domains: "<domain> <#members> <total> <free> <load> <workload>". */
-struct sp_domain {
-	char name[SP_NAME_MAX + 1];
+struct spt_domain {
+	char name[SPT_NAME_MAX + 1];
 	s64 members, total_slices, free_slices, load, workload;
 };
 
-struct sp_pool {
-	char name[SP_NAME_MAX + 1];
+struct spt_pool {
+	char name[SPT_NAME_MAX + 1];
 	char *uuid;
 	s64 slice_mb, weight_space, weight_load, min_domains;
-	struct sp_member *members;
+	struct spt_member *members;
 	size_t nr_members;
-	struct sp_volume *volumes;
+	struct spt_volume *volumes;
 	size_t nr_volumes;
-	struct sp_domain *domains;
+	struct spt_domain *domains;
 	size_t nr_domains;
 };
 
-struct sp_map_entry {
+struct spt_map_entry {
 	u64 logical;
-	char member[SP_NAME_MAX + 1];	/* "" when missing */
+	char member[SPT_NAME_MAX + 1];	/* "" when missing */
 	s64 physical;			/* -1 when missing */
 };
 
-int sp_pool_load(const char *name, struct sp_pool *p);
-void sp_pool_free(struct sp_pool *p);
-int sp_map_parse(const char *text, struct sp_map_entry **out, size_t *n);
-int sp_dm_status_parse(const char *text, struct sp_dm_status *st);
-bool sp_table_stale(const struct sp_dm_status *st,
-		    const struct sp_map_entry *map, size_t n);
+int spt_pool_load(const char *name, struct spt_pool *p);
+void spt_pool_free(struct spt_pool *p);
+int spt_map_parse(const char *text, struct spt_map_entry **out, size_t *n);
+int spt_dm_status_parse(const char *text, struct spt_dm_status *st);
+bool spt_table_stale(const struct spt_dm_status *st,
+		     const struct spt_map_entry *map, size_t n);
 
-int sp_mig_status_parse(const char *text, struct sp_mig_status *ms);
-bool sp_mig_running(const struct sp_mig_status *ms);
-int sp_pool_require(const char *pool);
-int sp_vol_teardown(const char *pool, const char *vol, bool unbind,
-		    bool *had_dm);
-struct sp_domain *sp_heaviest_domain(struct sp_pool *p);
-struct sp_domain *sp_lightest_domain(struct sp_pool *p);
-const char *sp_member_domain(const struct sp_pool *p, const char *member);
+int spt_mig_status_parse(const char *text, struct spt_mig_status *ms);
+bool spt_mig_running(const struct spt_mig_status *ms);
+int spt_pool_require(const char *pool);
+int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
+		     bool *had_dm);
+struct spt_domain *spt_heaviest_domain(struct spt_pool *p);
+struct spt_domain *spt_lightest_domain(struct spt_pool *p);
+const char *spt_member_domain(const struct spt_pool *p, const char *member);
 
 /* ---- migrate.c: running live migrations ---- */
 
 /* The arguments of "migrate start" (Documentation/slicepool-tool.rst). */
-struct sp_mig_req {
+struct spt_mig_req {
 	bool all;			/* every slice, else first..last */
 	u64 first, last;
-	char dest[SP_NAME_MAX + 8];	/* member or domain:<label> */
+	char dest[SPT_NAME_MAX + 8];	/* member or domain:<label> */
 	const char *mode;		/* NULL: the module's default */
 	const char *mirror;		/* on, off, NULL: the default */
 	long rate;			/* MiB/s, -1: the module's default */
@@ -310,47 +320,47 @@ struct sp_mig_req {
 	long busy_share;		/* -1: the module's default */
 };
 
-#define SP_MIG_DEPTH_MAX	8	/* the module's SP_MIG_SLOTS */
+#define SPT_MIG_DEPTH_MAX	8	/* the module's SP_MIG_SLOTS */
 
-#define SP_MIG_CHUNK_KB		512	/* the module's default chunk */
+#define SPT_MIG_CHUNK_KB		512	/* the module's default chunk */
 
 /* What a job that was waited for ended with. */
-struct sp_mig_result {
-	struct sp_mig_status st;	/* the last status read */
+struct spt_mig_result {
+	struct spt_mig_status st;	/* the last status read */
 	u64 duration_ms;		/* from the start message to the end */
 	bool interrupted;		/* SIGINT/SIGTERM while waiting */
 };
 
-void sp_mig_req_init(struct sp_mig_req *req);
-int sp_mig_read(const char *dm_name, struct sp_mig_status *ms);
-int sp_mig_check(const char *pool, const char *vol, const char *dm_name,
-		 const struct sp_mig_req *req);
-int sp_mig_start(const char *pool, const char *vol, const char *dm_name,
-		 const struct sp_mig_req *req);
-int sp_mig_wait(const char *pool, const char *vol, const char *dm_name,
-		unsigned long chunk_kb, struct sp_mig_result *res);
-int sp_mig_run(const char *pool, const char *vol,
-	       const struct sp_mig_req *req, struct sp_mig_result *res);
-void sp_mig_json(const char *key, const struct sp_mig_status *ms);
-void sp_mig_print_failure(const char *pool, const char *vol,
-			  const struct sp_mig_result *res);
-bool sp_mig_interrupted(void);
-void sp_mig_catch_signals(void);
+void spt_mig_req_init(struct spt_mig_req *req);
+int spt_mig_read(const char *dm_name, struct spt_mig_status *ms);
+int spt_mig_check(const char *pool, const char *vol, const char *dm_name,
+		  const struct spt_mig_req *req);
+int spt_mig_start(const char *pool, const char *vol, const char *dm_name,
+		  const struct spt_mig_req *req);
+int spt_mig_wait(const char *pool, const char *vol, const char *dm_name,
+		 unsigned long chunk_kb, struct spt_mig_result *res);
+int spt_mig_run(const char *pool, const char *vol,
+		const struct spt_mig_req *req, struct spt_mig_result *res);
+void spt_mig_json(const char *key, const struct spt_mig_status *ms);
+void spt_mig_print_failure(const char *pool, const char *vol,
+			   const struct spt_mig_result *res);
+bool spt_mig_interrupted(void);
+void spt_mig_catch_signals(void);
 
 /* ---- crc32c.c ---- */
 
-u32 sp_crc32c(u32 crc, const void *buf, size_t len);
+u32 spt_crc32c(u32 crc, const void *buf, size_t len);
 
 /* ---- sb.c: on-disk member metadata (dm-slicepool/sp-format.h) ---- */
 
-#define SP_UUID_STR_LEN		37
+#define SPT_UUID_STR_LEN		SPU_UUID_STR
 
-struct sp_sb_info {
-	char pool_name[SP_NAME_MAX + 1];
-	char pool_uuid[SP_UUID_STR_LEN];
-	char member_name[SP_NAME_MAX + 1];
-	char member_uuid[SP_UUID_STR_LEN];
-	char domain[SP_NAME_MAX + 1];
+struct spt_sb_info {
+	char pool_name[SPT_NAME_MAX + 1];
+	char pool_uuid[SPT_UUID_STR_LEN];
+	char member_name[SPT_NAME_MAX + 1];
+	char member_uuid[SPT_UUID_STR_LEN];
+	char domain[SPT_NAME_MAX + 1];
 	u32 version;
 	u64 slice_sectors;
 	u64 nr_slices;
@@ -362,9 +372,9 @@ struct sp_sb_info {
 };
 
 /* A volume record found on a member. */
-struct sp_disk_vol {
-	char uuid[SP_UUID_STR_LEN];
-	char name[SP_NAME_MAX + 1];
+struct spt_disk_vol {
+	char uuid[SPT_UUID_STR_LEN];
+	char name[SPT_NAME_MAX + 1];
 	u64 size;		/* bytes */
 	u64 nr_slices;
 	u64 generation;
@@ -374,19 +384,19 @@ struct sp_disk_vol {
 };
 
 /* A non-free owner record found on a member. */
-struct sp_disk_owner {
-	char vol_uuid[SP_UUID_STR_LEN];
+struct spt_disk_owner {
+	char vol_uuid[SPT_UUID_STR_LEN];
 	u64 physical;
 	u64 logical;
 	u64 generation;
 };
 
-struct sp_disk_member {
+struct spt_disk_member {
 	char device[256];
-	struct sp_sb_info sb;
-	struct sp_disk_vol *vols;
+	struct spt_sb_info sb;
+	struct spt_disk_vol *vols;
 	size_t nr_vols;
-	struct sp_disk_owner *owners;
+	struct spt_disk_owner *owners;
 	size_t nr_owners;
 };
 
@@ -395,35 +405,34 @@ struct sp_disk_member {
  * superblock magic (not a member: not an error), or -EINVAL with @why set
  * when the metadata is refused (bad checksum, version, layout or names).
  */
-int sp_sb_parse(const void *buf, size_t len, struct sp_sb_info *info,
-		char *why, size_t whylen);
-int sp_md_read_dev(const char *path, struct sp_disk_member *m,
-		   char *why, size_t whylen);
-void sp_disk_member_free(struct sp_disk_member *m);
-void sp_uuid_str(const u8 *uuid, char *buf);
+int spt_sb_parse(const void *buf, size_t len, struct spt_sb_info *info,
+		 char *why, size_t whylen);
+int spt_md_read_dev(const char *path, struct spt_disk_member *m,
+		    char *why, size_t whylen);
+void spt_disk_member_free(struct spt_disk_member *m);
 
 /* ---- commands ---- */
 
-int cmd_pool_create(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_pool_list(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_pool_remove(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_pool_set(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_member_set(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_member_add(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_member_remove(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_vol_create(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_vol_resize(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_vol_remove(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_vol_map(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_status(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_assemble(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_migrate(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_rebalance(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_remote_request(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_remote_release(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_remote_resize(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_remote_list(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_export_list(const struct sp_cmd *cmd, int argc, char **argv);
-int cmd_peer_list(const struct sp_cmd *cmd, int argc, char **argv);
+int cmd_pool_create(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_pool_set(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_vol_resize(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_status(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_remote_list(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_export_list(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_peer_list(const struct spt_cmd *cmd, int argc, char **argv);
 
 #endif /* SLICEPOOL_H */

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slicepool - messages, number and size parsing, small helpers
+ * slicepool - errno hints, numbers, small helpers
+ *
+ * Messages (spt_err() and the like), names and sizes for people are
+ * libspu's (spu_log(), spu_valid_name(), spu_format_size()), and so is the
+ * size grammar (spu_parse_size(), the kernel's).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,43 +14,8 @@
 
 #include "slicepool.h"
 
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
-{
-	fprintf(stderr, "slicepool: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void sp_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", fmt, ap);
-	va_end(ap);
-}
-
-void sp_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-/* Progress messages: stderr, so that stdout stays machine readable. */
-void sp_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", fmt, ap);
-	va_end(ap);
-}
-
 /* What an operator can do about an errno returned by a configfs write. */
-const char *sp_errno_hint(int err)
+const char *spt_errno_hint(int err)
 {
 	switch (err) {
 	case EACCES:
@@ -71,149 +40,59 @@ const char *sp_errno_hint(int err)
 	}
 }
 
-/*
- * Parses a size in bytes: digits, optionally followed by one of the binary
- * suffixes K, M, G, T, P (case-insensitive, optionally followed by "iB" or
- * "B"). Returns 0 or -EINVAL/-ERANGE.
- */
-int sp_parse_size(const char *s, u64 *out)
-{
-	static const char units[] = "KMGTP";
-	unsigned long long v;
-	const char *p;
-	char *end;
-	int shift = 0;
-
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -ERANGE;
-	if (*end) {
-		p = strchr(units, toupper((unsigned char)*end));
-		if (!p)
-			return -EINVAL;
-		shift = 10 * (int)(p - units + 1);
-		end++;
-		if (!strcmp(end, "iB") || !strcmp(end, "ib"))
-			end += 2;
-		else if (!strcmp(end, "B") || !strcmp(end, "b"))
-			end++;
-		if (*end)
-			return -EINVAL;
-	}
-	if (shift && v > (~0ULL >> shift))
-		return -ERANGE;
-	*out = (u64)v << shift;
-	return 0;
-}
-
 /* Parses a decimal integer in [min, max]. Returns 0 or -EINVAL/-ERANGE. */
-int sp_parse_ulong(const char *s, unsigned long min, unsigned long max,
-		   unsigned long *out)
+int spt_parse_ulong(const char *s, unsigned long min, unsigned long max,
+		    unsigned long *out)
 {
-	unsigned long v;
-	char *end;
+	unsigned long long v;
+	int ret = spu_parse_uint(s, max, &v);
 
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno || v < min || v > max)
+	if (ret)
+		return ret;
+	if (v < min)
 		return -ERANGE;
 	*out = v;
 	return 0;
 }
 
-static bool valid_label(const char *s, const char *extra)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > SP_NAME_MAX)
-		return false;
-	if (!strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++) {
-		if (!isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
-			if (!strchr(extra, *s))
-				return false;
-	}
-	return true;
-}
-
-/* Names of pools, members and volumes: [A-Za-z0-9_.-], 1..32 chars. */
-bool sp_valid_name(const char *s)
-{
-	return valid_label(s, "_.-");
-}
-
-/* Failure domain labels: [A-Za-z0-9:_.-], 1..32 chars. */
-bool sp_valid_domain(const char *s)
-{
-	return valid_label(s, ":_.-");
-}
-
-void sp_format_size(u64 bytes, char *buf, size_t len)
-{
-	static const char units[] = "KMGTP";
-	int i = -1;
-	u64 div = 1;
-
-	while (i + 1 < (int)sizeof(units) - 1 && bytes >= div * 1024) {
-		div *= 1024;
-		i++;
-	}
-	if (i < 0)
-		snprintf(buf, len, "%lluB", (unsigned long long)bytes);
-	else if (bytes % div == 0)
-		snprintf(buf, len, "%llu%ciB", (unsigned long long)(bytes / div),
-			 units[i]);
-	else
-		snprintf(buf, len, "%.1f%ciB", (double)bytes / (double)div,
-			 units[i]);
-}
-
-void *sp_zalloc(size_t size)
+void *spt_zalloc(size_t size)
 {
 	void *p = calloc(1, size ? size : 1);
 
 	if (!p) {
-		sp_err("out of memory");
-		exit(SP_EXIT_FAIL);
+		spt_err("out of memory");
+		exit(SPT_EXIT_FAIL);
 	}
 	return p;
 }
 
-void *sp_realloc_array(void *p, size_t n, size_t size)
+void *spt_realloc_array(void *p, size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size) {
-		sp_err("out of memory");
-		exit(SP_EXIT_FAIL);
+		spt_err("out of memory");
+		exit(SPT_EXIT_FAIL);
 	}
 	p = realloc(p, n && size ? n * size : 1);
 	if (!p) {
-		sp_err("out of memory");
-		exit(SP_EXIT_FAIL);
+		spt_err("out of memory");
+		exit(SPT_EXIT_FAIL);
 	}
 	return p;
 }
 
-char *sp_strdup(const char *s)
+char *spt_strdup(const char *s)
 {
 	char *p = strdup(s ? s : "");
 
 	if (!p) {
-		sp_err("out of memory");
-		exit(SP_EXIT_FAIL);
+		spt_err("out of memory");
+		exit(SPT_EXIT_FAIL);
 	}
 	return p;
 }
 
 /* Removes trailing whitespace (configfs attributes end in a newline). */
-void sp_strip(char *s)
+void spt_strip(char *s)
 {
 	size_t n = strlen(s);
 
@@ -222,31 +101,31 @@ void sp_strip(char *s)
 }
 
 /*
- * Splits "<pool>/<vol>" into @pool and @vol (each SP_NAME_MAX + 1 bytes),
+ * Splits "<pool>/<vol>" into @pool and @vol (each SPT_NAME_MAX + 1 bytes),
  * exiting with a usage error when it is malformed.
  */
-int sp_split_volspec(const struct sp_cmd *cmd, const char *spec,
-		     char *pool, char *vol)
+int spt_split_volspec(const struct spt_cmd *cmd, const char *spec,
+		      char *pool, char *vol)
 {
 	const char *slash = strchr(spec, '/');
 	size_t plen;
 
 	if (!slash)
-		sp_usage_fail(cmd, "'%s' is not of the form <pool>/<volume>",
-			      spec);
+		spt_usage_fail(cmd, "'%s' is not of the form <pool>/<volume>",
+			       spec);
 	plen = (size_t)(slash - spec);
-	if (plen == 0 || plen > SP_NAME_MAX)
-		sp_usage_fail(cmd, "bad pool name in '%s'", spec);
+	if (plen == 0 || plen > SPT_NAME_MAX)
+		spt_usage_fail(cmd, "bad pool name in '%s'", spec);
 	memcpy(pool, spec, plen);
 	pool[plen] = '\0';
-	if (!sp_valid_name(pool))
-		sp_usage_fail(cmd,
-			      "bad pool name '%s': use 1..%d of [A-Za-z0-9_.-]",
-			      pool, SP_NAME_MAX);
-	if (!sp_valid_name(slash + 1))
-		sp_usage_fail(cmd,
-			      "bad volume name '%s': use 1..%d of [A-Za-z0-9_.-]",
-			      slash + 1, SP_NAME_MAX);
-	snprintf(vol, SP_NAME_MAX + 1, "%s", slash + 1);
+	if (!spu_valid_name(pool))
+		spt_usage_fail(cmd,
+			       "bad pool name '%s': use 1..%d of [A-Za-z0-9_.-]",
+			      pool, SPT_NAME_MAX);
+	if (!spu_valid_name(slash + 1))
+		spt_usage_fail(cmd,
+			       "bad volume name '%s': use 1..%d of [A-Za-z0-9_.-]",
+			      slash + 1, SPT_NAME_MAX);
+	snprintf(vol, SPT_NAME_MAX + 1, "%s", slash + 1);
 	return 0;
 }

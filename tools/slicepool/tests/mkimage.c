@@ -57,8 +57,8 @@ static void seal(unsigned int nr, u32 magic)
 
 	h->magic = htole32(magic);
 	h->blocknr = htole64(nr);
-	h->crc = htole32(sp_crc32c(0xffffffff, blocks[nr] + 4,
-				   SP_BLOCK_SIZE - 4));
+	h->crc = htole32(spt_crc32c(0xffffffff, blocks[nr] + 4,
+				    SP_BLOCK_SIZE - 4));
 }
 
 static void set_owner(unsigned int phys, u8 vol, u64 logical, u64 gen)
@@ -143,8 +143,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(kind, "blocknr")) {
 		seal(SP_SB_BLOCK, SP_SB_MAGIC);
 		sb->hdr.blocknr = htole64(5);
-		sb->hdr.crc = htole32(sp_crc32c(0xffffffff,
-						blocks[SP_SB_BLOCK] + 4,
+		sb->hdr.crc = htole32(spt_crc32c(0xffffffff,
+						 blocks[SP_SB_BLOCK] + 4,
 						SP_BLOCK_SIZE - 4));
 	} else if (!strcmp(kind, "badvolcrc")) {
 		blocks[SP_VOL_TABLE_START][100] ^= 1;

@@ -30,20 +30,9 @@ for b in "$SP" "$UNIT" "$MKIMAGE"; do
 	fi
 done
 
-N=0
-FAILED=0
-PLAN=0
-
-ok() {
-	N=$((N + 1))
-	echo "ok $N $*"
-}
-
-fail() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $N $*"
-}
+# KTAP output: the project's one test library.
+. "$HERE/../../../selftests/lib/ktap.sh"
+. "$HERE/../../../selftests/lib/json.sh"
 
 # run <name> <cmd...>: stores stdout, stderr and the exit code.
 run() {
@@ -57,46 +46,37 @@ expect_rc() {
 	shift 3
 	run "$@"
 	if [ "$RC" -ne "$want" ]; then
-		fail "$desc (exit $RC, want $want)"
+		ktap_fail "$desc (exit $RC, want $want)"
 		sed 's/^/# /' "$TMP/err"
 	elif [ -n "$msg" ] && ! grep -qF -- "$msg" "$TMP/err"; then
-		fail "$desc (stderr lacks '$msg')"
+		ktap_fail "$desc (stderr lacks '$msg')"
 		sed 's/^/# /' "$TMP/err"
 	else
-		ok "$desc"
+		ktap_ok "$desc"
 	fi
 }
 
 # json_check <description> <python expression over d>: on $TMP/out.
 json_check() {
 	local desc=$1 expr=$2
-	if python3 - "$TMP/out" "$expr" <<'EOF' 2> "$TMP/pyerr"
-import json, sys
-with open(sys.argv[1]) as f:
-    d = json.load(f)
-if not eval(sys.argv[2]):
-    print("# expression is false: " + sys.argv[2])
-    print("# " + json.dumps(d)[:400])
-    sys.exit(1)
-EOF
+	if sp_json_holds "$TMP/out" "$expr" 2> "$TMP/pyerr"
 	then
-		ok "$desc"
+		ktap_ok "$desc"
 	else
-		fail "$desc"
+		ktap_fail "$desc"
 		sed 's/^/# /' "$TMP/pyerr"
 	fi
 }
 
-echo "KTAP version 1"
-PLAN=99
-echo "1..$PLAN"
+ktap_header
+ktap_plan 100
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath; do
 	if "$UNIT" "$u" > "$TMP/unit"; then
-		ok "unit: $u"
+		ktap_ok "unit: $u"
 	else
-		fail "unit: $u"
+		ktap_fail "unit: $u"
 		cat "$TMP/unit"
 	fi
 done
@@ -150,12 +130,15 @@ expect_rc 2 "--size SIZE is required" "vol create without --size" \
 	"$SP" vol create p/v
 expect_rc 2 "not a size" "vol create --size 12Q" \
 	"$SP" vol create p/v --size 12Q
+expect_rc 2 "--size: '1GiB' is not a size (bytes, or a number with K, M, G or T)" \
+	"vol create --size 1GiB: the kernel's grammar, the value named" \
+	"$SP" vol create p/v --size 1GiB
 expect_rc 2 "not a multiple of 512" "vol create --size 1000" \
 	"$SP" vol create p/v --size 1000
 expect_rc 2 "must not be 0" "vol create --size 0" \
 	"$SP" vol create p/v --size 0
-expect_rc 2 "too large" "vol resize --size 99999999999P" \
-	"$SP" vol resize p/v --size 99999999999P
+expect_rc 2 "too large" "vol resize --size 99999999999T" \
+	"$SP" vol resize p/v --size 99999999999T
 expect_rc 2 "not of the form <pool>/<volume>" "volume without pool" \
 	"$SP" vol map v
 expect_rc 2 "bad volume name" "empty volume name" "$SP" vol remove p/
@@ -206,9 +189,9 @@ for c in "pool create" "pool set" "pool list" "pool remove" "member add" \
 	fi
 done
 if [ $helps_ok -eq 1 ]; then
-	ok "--help works for every command"
+	ktap_ok "--help works for every command"
 else
-	fail "--help works for every command"
+	ktap_fail "--help works for every command"
 fi
 
 # ---- configfs missing ----
@@ -252,11 +235,11 @@ printf 'old 7d1c2d3e-4b5a-6978-8796-a5b4c3d2e1f0 4194304\n' > "$F/p1/discovered"
 export SLICEPOOL_CONFIGFS=$F
 
 run "$SP" --json status
-if [ $RC -eq 0 ]; then ok "status --json exits 0"; else fail "status --json exits 0"; fi
+if [ $RC -eq 0 ]; then ktap_ok "status --json exits 0"; else ktap_fail "status --json exits 0"; fi
 if python3 -m json.tool "$TMP/out" > /dev/null 2>&1; then
-	ok "status --json is valid JSON"
+	ktap_ok "status --json is valid JSON"
 else
-	fail "status --json is valid JSON"
+	ktap_fail "status --json is valid JSON"
 fi
 json_check "status --json: pool fields" \
 	'd["pools"][0]["name"] == "p1" and d["pools"][0]["slice_mb"] == 4 and d["pools"][0]["min_domains"] == 2'
@@ -273,9 +256,9 @@ run "$SP" status
 if [ $RC -eq 0 ] && grep -q '^pool p1 ' "$TMP/out" &&
    grep -q '^  m0 *dA *online */dev/vdb' "$TMP/out" &&
    grep -q '^  v1 *12MiB *3 *1 ' "$TMP/out"; then
-	ok "status text lists pool, members and volumes"
+	ktap_ok "status text lists pool, members and volumes"
 else
-	fail "status text lists pool, members and volumes"
+	ktap_fail "status text lists pool, members and volumes"
 	sed 's/^/# /' "$TMP/out"
 fi
 
@@ -285,9 +268,9 @@ json_check "pool list --json: counts and capacity" \
 run "$SP" pool list
 if [ $RC -eq 0 ] && head -1 "$TMP/out" | grep -q '^POOL  *UUID' &&
    grep -q '^p1  ' "$TMP/out"; then
-	ok "pool list text table"
+	ktap_ok "pool list text table"
 else
-	fail "pool list text table"
+	ktap_fail "pool list text table"
 fi
 
 run "$SP" vol map p1/v1 --json
@@ -296,9 +279,9 @@ json_check "vol map --json: entries, missing slice, member offsets" \
 run "$SP" vol map p1/v1
 if [ $RC -eq 0 ] && grep -q '^2  *-  *-  *-' "$TMP/out" &&
    grep -q '1 of 3 slices are missing' "$TMP/out"; then
-	ok "vol map text shows the missing slice"
+	ktap_ok "vol map text shows the missing slice"
 else
-	fail "vol map text shows the missing slice"
+	ktap_fail "vol map text shows the missing slice"
 	sed 's/^/# /' "$TMP/out"
 fi
 
@@ -323,7 +306,7 @@ expect_rc 1 "no pool 'nope'" "migrate --status in an unknown pool" \
 
 # rebalance: the band rule on the fake domains (dA W 12, dB W 3: spread 9).
 run "$SP" --json rebalance p1
-if [ $RC -eq 0 ]; then ok "rebalance within the band: exit 0"; else fail "rebalance within the band: exit 0 (got $RC)"; fi
+if [ $RC -eq 0 ]; then ktap_ok "rebalance within the band: exit 0"; else ktap_fail "rebalance within the band: exit 0 (got $RC)"; fi
 json_check "rebalance within the band: no move, stopped balanced, spread 9" \
 	'd["moves"] == [] and d["stopped"] == "balanced" and d["spread"] == 9 and d["band"] == 20'
 # With --band 5 a move would narrow the spread (12 - 3 to 6 - 5 by the
@@ -332,9 +315,9 @@ run "$SP" --json rebalance p1 --band 5 --dry-run
 json_check "rebalance --band 5: out of band, no volume with a table: stopped no_slice" \
 	'd["moves"] == [] and d["stopped"] == "no_slice" and "heaviest domain dA" in d["reason"]'
 if [ $RC -eq 1 ] && grep -qF "stopped: no volume with a dm table" "$TMP/err"; then
-	ok "rebalance with no possible move: exit 1 and the reason on stderr"
+	ktap_ok "rebalance with no possible move: exit 1 and the reason on stderr"
 else
-	fail "rebalance with no possible move: exit 1 and the reason on stderr (got $RC)"
+	ktap_fail "rebalance with no possible move: exit 1 and the reason on stderr (got $RC)"
 	sed 's/^/# /' "$TMP/err"
 fi
 # With the load outweighing space, no single move narrows the spread.
@@ -357,9 +340,9 @@ for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc grown overgrown fm0 
 done
 sbcheck() {	# sbcheck <image> <expect> <description>
 	if "$UNIT" sb "$I/$1.img" "$2" > "$TMP/unit"; then
-		ok "$3"
+		ktap_ok "$3"
 	else
-		fail "$3"
+		ktap_fail "$3"
 		cat "$TMP/unit"
 	fi
 }
@@ -377,9 +360,9 @@ sbcheck overgrown "inconsistent layout" \
 export SLICEPOOL_CONFIGFS=$TMP/none
 run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img"
 if [ $RC -eq 0 ]; then
-	ok "assemble --dry-run, all members: exit 0"
+	ktap_ok "assemble --dry-run, all members: exit 0"
 else
-	fail "assemble --dry-run, all members: exit 0 (got $RC)"
+	ktap_fail "assemble --dry-run, all members: exit 0 (got $RC)"
 	sed 's/^/# /' "$TMP/err"
 fi
 json_check "assemble --dry-run: pool, members, volume, orphans (one a losing older claim)" \
@@ -387,17 +370,17 @@ json_check "assemble --dry-run: pool, members, volume, orphans (one a losing old
 
 run "$SP" --json assemble --dry-run "$I/m0.img"
 if [ $RC -eq 3 ]; then
-	ok "assemble --dry-run, member missing: exit 3 (degraded)"
+	ktap_ok "assemble --dry-run, member missing: exit 3 (degraded)"
 else
-	fail "assemble --dry-run, member missing: exit 3 (got $RC)"
+	ktap_fail "assemble --dry-run, member missing: exit 3 (got $RC)"
 fi
 json_check "assemble --dry-run: missing slices named" \
 	'd["pools"][0]["degraded"] and d["pools"][0]["volumes"][0]["missing"] == [1, 3] and d["pools"][0]["reclaim"] == "skipped"'
 run "$SP" assemble --dry-run "$I/m0.img"
 if grep -q "MISSING: volume v1: 2 of 4 slices" "$TMP/out"; then
-	ok "assemble --dry-run text reports the missing slices"
+	ktap_ok "assemble --dry-run text reports the missing slices"
 else
-	fail "assemble --dry-run text reports the missing slices"
+	ktap_fail "assemble --dry-run text reports the missing slices"
 	sed 's/^/# /' "$TMP/out"
 fi
 
@@ -410,9 +393,9 @@ json_check "assemble --dry-run: a fenced orphan never stands in for a missing sl
 run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/badcrc.img" \
 	"$I/badversion.img" "$I/badmagic.img"
 if [ $RC -eq 1 ]; then
-	ok "assemble with refused devices: exit 1"
+	ktap_ok "assemble with refused devices: exit 1"
 else
-	fail "assemble with refused devices: exit 1 (got $RC)"
+	ktap_fail "assemble with refused devices: exit 1 (got $RC)"
 fi
 json_check "assemble: refused devices listed with reasons" \
 	'sorted(r["device"].rsplit("/", 1)[1] for r in d["refused"]) == ["badcrc.img", "badmagic.img", "badversion.img"] and any("checksum" in r["reason"] for r in d["refused"]) and len(d["pools"][0]["members"]) == 2'
@@ -423,9 +406,4 @@ json_check "assemble: a member found twice is used once" \
 	'len(d["pools"][0]["members"]) == 2 and len(d["duplicates"]) == 1 and d["duplicates"][0]["device"].endswith("m0copy.img")'
 unset SLICEPOOL_CONFIGFS
 
-if [ "$N" -ne "$PLAN" ]; then
-	echo "# planned $PLAN tests but ran $N"
-	FAILED=$((FAILED + 1))
-fi
-echo "# totals: pass:$((N - FAILED)) fail:$FAILED"
-[ "$FAILED" -eq 0 ]
+ktap_finish

@@ -19,7 +19,7 @@
 static int failures;
 
 /* util.c needs this; the unit program never calls it. */
-void sp_usage_fail(const struct sp_cmd *cmd, const char *fmt, ...)
+void spt_usage_fail(const struct spt_cmd *cmd, const char *fmt, ...)
 {
 	(void)cmd;
 	(void)fmt;
@@ -46,21 +46,21 @@ static void test_crc32c(void)
 	int i;
 
 	/* The standard check value. */
-	check((~sp_crc32c(~0u, "123456789", 9)) == 0xE3069283u,
+	check((~spt_crc32c(~0u, "123456789", 9)) == 0xE3069283u,
 	      "crc32c(\"123456789\") = 0x%08x, want 0xe3069283",
-	      ~sp_crc32c(~0u, "123456789", 9));
+	      ~spt_crc32c(~0u, "123456789", 9));
 	/* RFC 3720 B.4 vectors. */
 	memset(buf, 0, sizeof(buf));
-	check(~sp_crc32c(~0u, buf, 32) == 0x8A9136AAu, "32 zero bytes");
+	check(~spt_crc32c(~0u, buf, 32) == 0x8A9136AAu, "32 zero bytes");
 	memset(buf, 0xff, sizeof(buf));
-	check(~sp_crc32c(~0u, buf, 32) == 0x62A8AB43u, "32 0xff bytes");
+	check(~spt_crc32c(~0u, buf, 32) == 0x62A8AB43u, "32 0xff bytes");
 	for (i = 0; i < 32; i++)
 		buf[i] = (u8)i;
-	check(~sp_crc32c(~0u, buf, 32) == 0x46DD794Eu, "bytes 0..31");
+	check(~spt_crc32c(~0u, buf, 32) == 0x46DD794Eu, "bytes 0..31");
 	/* Incremental use gives the same result as one call. */
-	check(sp_crc32c(sp_crc32c(~0u, "1234", 4), "56789", 5) ==
-	      sp_crc32c(~0u, "123456789", 9), "incremental crc32c");
-	check(sp_crc32c(0x12345678, "", 0) == 0x12345678,
+	check(spt_crc32c(spt_crc32c(~0u, "1234", 4), "56789", 5) ==
+	      spt_crc32c(~0u, "123456789", 9), "incremental crc32c");
+	check(spt_crc32c(0x12345678, "", 0) == 0x12345678,
 	      "empty buffer returns the seed");
 }
 
@@ -78,19 +78,25 @@ static void test_size(void)
 		{ "4M", 0, 4ULL << 20 },
 		{ "1G", 0, 1ULL << 30 },
 		{ "3T", 0, 3ULL << 40 },
-		{ "2P", 0, 2ULL << 50 },
-		{ "1GiB", 0, 1ULL << 30 },
-		{ "1GB", 0, 1ULL << 30 },
-		{ "18446744073709551615", 0, ~0ULL },
+		{ "32767T", 0, 32767ULL << 40 },
+		{ "36028797018963967", 0, ~0ULL >> 9 },
+		{ "2P", -EINVAL, 0 },
+		{ "1GiB", -EINVAL, 0 },
+		{ "1GB", -EINVAL, 0 },
 		{ "", -EINVAL, 0 },
 		{ "G", -EINVAL, 0 },
 		{ "abc", -EINVAL, 0 },
 		{ "1X", -EINVAL, 0 },
 		{ "-1", -EINVAL, 0 },
+		{ "+1", -EINVAL, 0 },
 		{ " 1", -EINVAL, 0 },
+		{ "1G ", -EINVAL, 0 },
 		{ "1.5G", -EINVAL, 0 },
 		{ "1GiBx", -EINVAL, 0 },
 		{ "1 G", -EINVAL, 0 },
+		{ "0123456789012345678901234567890123456789x", -EINVAL, 0 },
+		{ "36028797018963968", -ERANGE, 0 },
+		{ "32768T", -ERANGE, 0 },
 		{ "18446744073709551616", -ERANGE, 0 },
 		{ "16777216T", -ERANGE, 0 },
 	};
@@ -98,7 +104,7 @@ static void test_size(void)
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		u64 v = 0;
-		int ret = sp_parse_size(cases[i].in, &v);
+		int ret = spu_parse_size(cases[i].in, SPU_SIZE_MAX, &v);
 
 		check(ret == cases[i].ret, "size '%s': ret %d, want %d",
 		      cases[i].in, ret, cases[i].ret);
@@ -123,12 +129,15 @@ static void test_number(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		int ret = sp_parse_ulong(cases[i].in, 0, 100, &v);
+		int ret = spt_parse_ulong(cases[i].in, 0, 100, &v);
 
 		check(ret == cases[i].ret, "number '%s': ret %d, want %d",
 		      cases[i].in, ret, cases[i].ret);
 	}
-	check(!sp_parse_ulong("7", 0, 100, &v) && v == 7, "number 7");
+	check(!spt_parse_ulong("7", 0, 100, &v) && v == 7, "number 7");
+	/* A maximum below 10: the digit alone is out of range. */
+	check(spt_parse_ulong("9", 1, 8, &v) == -ERANGE, "9 of 1..8");
+	check(!spt_parse_ulong("8", 1, 8, &v) && v == 8, "8 of 1..8");
 }
 
 static void test_name(void)
@@ -143,18 +152,18 @@ static void test_name(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(good); i++)
-		check(sp_valid_name(good[i]), "name '%s' refused", good[i]);
+		check(spu_valid_name(good[i]), "name '%s' refused", good[i]);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		check(!sp_valid_name(bad[i]), "name '%s' accepted", bad[i]);
+		check(!spu_valid_name(bad[i]), "name '%s' accepted", bad[i]);
 }
 
 /* Parses a status line without members whose migration part is @fields. */
-static int mig_parse(const char *fields, struct sp_mig_status *ms)
+static int mig_parse(const char *fields, struct spt_mig_status *ms)
 {
 	char line[512];
 
 	snprintf(line, sizeof(line), "0 0 0 0 0 0 0 migration %s", fields);
-	return sp_mig_status_parse(line, ms);
+	return spt_mig_status_parse(line, ms);
 }
 
 static void test_mig_status(void)
@@ -194,12 +203,12 @@ static void test_mig_status(void)
 		  "migration range backwards" },
 	};
 	char line[512];
-	struct sp_mig_status ms;
+	struct spt_mig_status ms;
 	size_t i;
 	int ret;
 
 	snprintf(line, sizeof(line), "%s %s %s", full[0], full[1], full[2]);
-	ret = sp_mig_status_parse(line, &ms);
+	ret = spt_mig_status_parse(line, &ms);
 	check(!ret, "migration status: ret %d", ret);
 	check(!ret && ms.job && !strcmp(ms.state, "copying") &&
 	      !strcmp(ms.mode, "filter") && ms.first == 2 && ms.last == 5 &&
@@ -213,17 +222,17 @@ static void test_mig_status(void)
 	      ms.mirror && ms.mirrored == 44 && ms.busy_share == 50 &&
 	      ms.paced_ms == 120,
 	      "migration status: counters");
-	check(sp_mig_running(&ms), "copying is running");
+	check(spt_mig_running(&ms), "copying is running");
 	snprintf(line, sizeof(line), "%s %s %s", failed[0], failed[1],
 		 failed[2]);
-	ret = sp_mig_status_parse(line, &ms);
+	ret = spt_mig_status_parse(line, &ms);
 	check(!ret && !strcmp(ms.state, "failed") && ms.error == -5 &&
-	      ms.hold_us == 1500 && !ms.mirror && !sp_mig_running(&ms),
+	      ms.hold_us == 1500 && !ms.mirror && !spt_mig_running(&ms),
 	      "migration status: a failed job (ret %d)", ret);
 	ret = mig_parse("none", &ms);
-	check(!ret && !ms.job && !sp_mig_running(&ms),
+	check(!ret && !ms.job && !spt_mig_running(&ms),
 	      "migration none: ret %d", ret);
-	check(sp_mig_status_parse("0 0 0 0 0 0 0", &ms) == -ENODATA,
+	check(spt_mig_status_parse("0 0 0 0 0 0 0", &ms) == -ENODATA,
 	      "status without migration fields");
 	check(mig_parse("none x", &ms) == -EINVAL,
 	      "migration none with trailing words");
@@ -237,12 +246,12 @@ static void test_mig_status(void)
 
 static void test_parse(void)
 {
-	struct sp_map_entry *map = NULL;
-	struct sp_dm_status st;
+	struct spt_map_entry *map = NULL;
+	struct spt_dm_status st;
 	size_t n = 0;
 	int ret;
 
-	ret = sp_map_parse("0 m0 3\n1 - -\n2 m1 0\n", &map, &n);
+	ret = spt_map_parse("0 m0 3\n1 - -\n2 m1 0\n", &map, &n);
 	check(!ret && n == 3, "map: ret %d, %zu entries", ret, n);
 	if (!ret && n == 3) {
 		check(!strcmp(map[0].member, "m0") && map[0].physical == 3 &&
@@ -257,23 +266,23 @@ static void test_parse(void)
 		st.nr_members = 2;
 		strcpy(st.members[0].name, "m0");
 		strcpy(st.members[1].name, "m1");
-		check(!sp_table_stale(&st, map, n),
+		check(!spt_table_stale(&st, map, n),
 		      "table knowing m0 and m1 is not stale");
 		st.nr_members = 1;
-		check(sp_table_stale(&st, map, n),
+		check(spt_table_stale(&st, map, n),
 		      "table without m1 is stale for a map using m1");
 	}
 	free(map);
-	check(!sp_map_parse("", &map, &n) && n == 0, "empty map");
+	check(!spt_map_parse("", &map, &n) && n == 0, "empty map");
 	free(map);
-	check(sp_map_parse("0 m0\n", &map, &n) == -EINVAL, "short map line");
-	check(sp_map_parse("0 m0 x\n", &map, &n) == -EINVAL,
+	check(spt_map_parse("0 m0\n", &map, &n) == -EINVAL, "short map line");
+	check(spt_map_parse("0 m0 x\n", &map, &n) == -EINVAL,
 	      "non-numeric physical slice");
-	check(sp_map_parse("zero m0 1\n", &map, &n) == -EINVAL,
+	check(spt_map_parse("zero m0 1\n", &map, &n) == -EINVAL,
 	      "non-numeric logical slice");
 
-	ret = sp_dm_status_parse("10 20 80 160 1 2 2 m0:3:online m1:4:failed",
-				 &st);
+	ret = spt_dm_status_parse("10 20 80 160 1 2 2 m0:3:online m1:4:failed",
+				  &st);
 	check(!ret, "status: ret %d", ret);
 	check(!ret && st.reads == 10 && st.writes == 20 &&
 	      st.read_sectors == 80 && st.write_sectors == 160 &&
@@ -285,25 +294,25 @@ static void test_parse(void)
 	      !strcmp(st.members[1].name, "m1") &&
 	      st.members[1].slices == 4 &&
 	      !strcmp(st.members[1].state, "failed"), "status members");
-	check(!sp_dm_status_parse("0 0 0 0 0 0 0", &st) && !st.nr_members,
+	check(!spt_dm_status_parse("0 0 0 0 0 0 0", &st) && !st.nr_members,
 	      "status with no member");
-	check(sp_dm_status_parse("1 2 3", &st) == -EINVAL, "short status");
-	check(sp_dm_status_parse("1 2 3 4 5 6 2 m0:1:online", &st) == -EINVAL,
+	check(spt_dm_status_parse("1 2 3", &st) == -EINVAL, "short status");
+	check(spt_dm_status_parse("1 2 3 4 5 6 2 m0:1:online", &st) == -EINVAL,
 	      "status with fewer members than announced");
-	check(sp_dm_status_parse("1 2 3 4 5 6 1 m0-1-online", &st) == -EINVAL,
+	check(spt_dm_status_parse("1 2 3 4 5 6 1 m0-1-online", &st) == -EINVAL,
 	      "malformed member in status");
-	check(sp_dm_status_parse("1 2 3 4 5 6 1 m0:x:online", &st) == -EINVAL,
+	check(spt_dm_status_parse("1 2 3 4 5 6 1 m0:x:online", &st) == -EINVAL,
 	      "non-numeric slice count in status");
 	test_mig_status();
 }
 
 static void test_sb(const char *file, const char *expect)
 {
-	struct sp_disk_member m;
+	struct spt_disk_member m;
 	char why[640];
 	int ret;
 
-	ret = sp_md_read_dev(file, &m, why, sizeof(why));
+	ret = spt_md_read_dev(file, &m, why, sizeof(why));
 	if (!strcmp(expect, "ok") || !strcmp(expect, "grown")) {
 		/* grown: a member that revalidate_size took to 127 slices */
 		u64 nr = strcmp(expect, "ok") ? SP_OWNERS_PER_BLOCK : 15;
@@ -321,7 +330,7 @@ static void test_sb(const char *file, const char *expect)
 			      m.vols[0].nr_slices == 4 &&
 			      m.vols[0].generation == 2, "volume record");
 			check(m.nr_owners >= 2, "owner records");
-			sp_disk_member_free(&m);
+			spt_disk_member_free(&m);
 		}
 	} else if (!strcmp(expect, "none")) {
 		check(ret == -ENODATA, "%s: ret %d, want -ENODATA", file, ret);
@@ -375,7 +384,7 @@ static void mp_path(int c, const char *state, const char *ana)
 	       mp_root, c);
 }
 
-static const char *mp_roles(const struct sp_mpath *mp)
+static const char *mp_roles(const struct spt_mpath *mp)
 {
 	static char buf[128];
 	size_t i, n = 0;
@@ -384,16 +393,16 @@ static const char *mp_roles(const struct sp_mpath *mp)
 	for (i = 0; i < mp->nr_paths && n < sizeof(buf); i++)
 		n += snprintf(buf + n, sizeof(buf) - n, "%s%s=%s",
 			      i ? " " : "", mp->paths[i].name,
-			      sp_path_role_name(mp->paths[i].role));
+			      spt_path_role_name(mp->paths[i].role));
 	return buf;
 }
 
 static void mp_expect(const char *what, const char *roles, int in_use)
 {
-	struct sp_mpath mp;
+	struct spt_mpath mp;
 	int ret;
 
-	ret = sp_mpath_read(mp_root, "nvme1n1", &mp);
+	ret = spt_mpath_read(mp_root, "nvme1n1", &mp);
 	check(!ret, "%s: read: %d", what, ret);
 	check(!strcmp(mp_roles(&mp), roles), "%s: %s, want %s", what,
 	      mp_roles(&mp), roles);
@@ -403,7 +412,7 @@ static void mp_expect(const char *what, const char *roles, int in_use)
 
 static void test_mpath(void)
 {
-	struct sp_mpath mp;
+	struct spt_mpath mp;
 	char cmd[128];
 
 	snprintf(mp_root, sizeof(mp_root), "/tmp/sp-unit-mpath.XXXXXX");
@@ -413,7 +422,7 @@ static void test_mpath(void)
 	mp_put("numa", "%s/block/nvme1n1/device/iopolicy", mp_root);
 	mp_path(2, "live", "non-optimized");
 	mp_path(1, "live", "optimized");
-	check(!sp_mpath_read(mp_root, "nvme1n1", &mp), "read");
+	check(!spt_mpath_read(mp_root, "nvme1n1", &mp), "read");
 	check(!strcmp(mp.head, "nvme1n1") && !strcmp(mp.iopolicy, "numa") &&
 	      mp.nr_paths == 2, "head %s policy %s, %zu paths", mp.head,
 	      mp.iopolicy, mp.nr_paths);
@@ -452,12 +461,12 @@ static void test_mpath(void)
 		  "nvme1c1n1=in-use nvme1c2n1=in-use nvme1c3n1=standby", 0);
 	/* Not a head, no such disk, and names that are not a disk. */
 	mp_put("0", "%s/block/nvme0n1/ro", mp_root);
-	check(sp_mpath_read(mp_root, "nvme0n1", &mp) == -ENOENT,
+	check(spt_mpath_read(mp_root, "nvme0n1", &mp) == -ENOENT,
 	      "a disk without multipath is not a head");
-	check(sp_mpath_read(mp_root, "nvme9n9", &mp) == -ENOENT, "no disk");
-	check(sp_mpath_read(mp_root, "../nvme1n1", &mp) == -EINVAL &&
-	      sp_mpath_read(mp_root, "..", &mp) == -EINVAL &&
-	      sp_mpath_read(mp_root, "", &mp) == -EINVAL, "bad disk names");
+	check(spt_mpath_read(mp_root, "nvme9n9", &mp) == -ENOENT, "no disk");
+	check(spt_mpath_read(mp_root, "../nvme1n1", &mp) == -EINVAL &&
+	      spt_mpath_read(mp_root, "..", &mp) == -EINVAL &&
+	      spt_mpath_read(mp_root, "", &mp) == -EINVAL, "bad disk names");
 	/* 6.1: no multipath/ directory, the paths are block/nvme1c*n1. */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/block'", mp_root);
 	if (system(cmd))
@@ -474,16 +483,16 @@ static void test_mpath(void)
 	       "%s/block/nvme1c2n1/device/address", mp_root);
 	mp_expect("6.1 layout, optimized path cut",
 		  "nvme1c1n1=down nvme1c2n1=in-use", 1);
-	check(!sp_mpath_read(mp_root, "nvme1n1", &mp) &&
+	check(!spt_mpath_read(mp_root, "nvme1n1", &mp) &&
 	      !strcmp(mp.paths[1].address, "traddr=10.99.0.1,trsvcid=4421"),
 	      "6.1 layout: address");
-	check(sp_mpath_read(mp_root, "nvme1n10", &mp) == 0 &&
+	check(spt_mpath_read(mp_root, "nvme1n10", &mp) == 0 &&
 	      mp.nr_paths == 1, "6.1 layout: nsid 10 has its own path");
 	mp_put("0", "%s/block/nvme2n1/ro", mp_root);
-	check(sp_mpath_read(mp_root, "nvme2n1", &mp) == -ENOENT,
+	check(spt_mpath_read(mp_root, "nvme2n1", &mp) == -ENOENT,
 	      "6.1 layout: a namespace without paths is not a head");
-	check(sp_mpath_read(mp_root, "vda", &mp) == -ENOENT &&
-	      sp_mpath_read(mp_root, "nvme1c1n1", &mp) == -ENOENT,
+	check(spt_mpath_read(mp_root, "vda", &mp) == -ENOENT &&
+	      spt_mpath_read(mp_root, "nvme1c1n1", &mp) == -ENOENT,
 	      "6.1 layout: other disks and path disks are not heads");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mp_root);
 	if (system(cmd))

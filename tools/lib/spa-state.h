@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * slicepool-agent - what the agent shares with the slicepool command line
+ * libspu - the agent's files, for the agent and the tool alike
  *
- * The configuration file (config.c), the state files under state_dir:
- * the ledgers, the learned peers and the daemon's health file (state.c),
- * the checks of names and values they hold (proto.c), and the view of
- * nvmet configfs that tells whether a grant is exported (cfs.c, nvmet.c).
- * These files use nothing but the C library, so tools/slicepool compiles
- * them too ("slicepool remote|peer|export list") and reads the files
- * exactly as the agent does.
- *
- * This header uses plain C types (no u64 typedef) so that it can be
- * included next to the tool's own slicepool.h; agent.h includes it and
- * its u8/u16/u32/u64 are the same types.
+ * The configuration file and the checks of the names and addresses it
+ * holds (spa-config.c), the state files under state_dir: the ledgers, the
+ * learned peers and the daemon's health file (spa-state.c), and nvmet
+ * configfs, where a grant is exported (spa-nvmet.c).  slicepool-agent
+ * writes them; "slicepool remote|peer|export list" reads them with the
+ * same code.  Their names keep the agent's prefix, spa_: they are the
+ * agent's formats.
  */
 #ifndef SPA_STATE_H
 #define SPA_STATE_H
@@ -21,12 +17,7 @@
 #include <stddef.h>
 #include <limits.h>
 
-#include "spu.h"	/* spu_path(), the integer names, __printf */
-
-#define SPA_STATE_ATTR(x)	__attribute__((x))
-#ifndef __printf
-#define __printf(a, b)		SPA_STATE_ATTR(format(printf, a, b))
-#endif
+#include "spu.h"
 
 /* The configuration file when no -c CONFIG is given. */
 #define SPA_CONFIG_DEFAULT	"/etc/slicepool/agent.conf"
@@ -37,8 +28,6 @@
 #define SPA_ADDR_MAX		45	/* INET6_ADDRSTRLEN - 1 */
 #define SPA_NQN_MIN		11
 #define SPA_NQN_MAX		223	/* NVMF_NQN_SIZE - 1 */
-#define SPA_NAME_MAX		32	/* slicepool pool, member, volume */
-#define SPA_UUID_STR		37	/* 36 characters and a NUL */
 #define SPA_TEXT_MAX		200	/* error text */
 #define SPA_PEERS_MAX		32	/* peers in a table or a reply */
 #define SPA_NONCE_LEN		16
@@ -55,19 +44,11 @@
 #define SPA_KEY_MAX		64
 #define SPA_PATHS_MAX		4	/* paths of a grant, the first included */
 
-/* ------------------------------------------------------------ proto.c */
+/* ---------------------------------------------------- spa-config.c */
 
 bool spa_valid_node(const char *s);
-bool spa_valid_name(const char *s);
 bool spa_valid_nqn(const char *s);
 bool spa_valid_addr(const char *s);
-bool spa_valid_uuid_str(const char *s);
-void spa_uuid_format(const unsigned char uuid[16], char out[SPA_UUID_STR]);
-int spa_uuid_parse(const char *s, unsigned char uuid[16]);
-void spa_hex(const unsigned char *b, size_t n, char *out);
-int spa_unhex(const char *s, unsigned char *b, size_t n);
-
-/* ------------------------------------------------------------ config.c */
 
 struct spa_peer_cfg {
 	char name[SPA_NODE_MAX + 1];
@@ -89,10 +70,10 @@ struct spa_config {
 	unsigned short export2_port;
 	unsigned short nvmet_port_id2;	/* = export2_port */
 	char key_file[PATH_MAX];
-	char pool[SPA_NAME_MAX + 1];
+	char pool[SPU_NAME_MAX + 1];
 	char state_dir[PATH_MAX];
 	char hostnqn[SPA_NQN_MAX + 1];
-	char hostid[SPA_UUID_STR];
+	char hostid[SPU_UUID_STR];
 	char nqn_prefix[SPA_NQN_MAX + 1];
 	char nvme_cli[PATH_MAX];
 	unsigned long long keep_free;
@@ -116,37 +97,14 @@ int spa_config_load(const char *path, struct spa_config *c, char *why,
 		    size_t wlen);
 /* Fills hostnqn/hostid from /etc/nvme when the file did not set them. */
 int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen);
-int spa_parse_size(const char *s, unsigned long long *out);
-int spa_parse_uint(const char *s, unsigned long long max,
-		   unsigned long long *out);
-void spa_format_size(unsigned long long bytes, char *buf, size_t len);
 
-/* ------------------------------------------------------------ cfs.c */
-
-/* Roots, overridable for the host tests (SLICEPOOL_CONFIGFS, NVMET_CONFIGFS). */
-const char *spa_sp_root(void);
-const char *spa_nvmet_root(void);
-const char *spa_sysfs_root(void);
-
-/* Formats the reason into @why (if any) and returns @ret (an -errno). */
-int spa_reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-	__printf(4, 5);
-int spa_read_file(const char *path, char *buf, size_t len);
-int spa_read_u64(const char *path, unsigned long long *out);
-int spa_write_file(const char *path, const char *val);
-int spa_mkdir(const char *path);
-int spa_rmdir(const char *path);
-bool spa_exists(const char *path);
-int spa_list_dir(const char *path, char ***names, size_t *count);
-void spa_free_list(char **names, size_t count);
-
-/* ------------------------------------------------------------ nvmet.c */
+/* ----------------------------------------------------- spa-nvmet.c */
 
 struct spa_export {
 	char subnqn[SPA_NQN_MAX + 1];
 	char hostnqn[SPA_NQN_MAX + 1];
 	char device[PATH_MAX];
-	char uuid[SPA_UUID_STR];
+	char uuid[SPU_UUID_STR];
 	unsigned int nsid;
 	char traddr[SPA_ADDR_MAX + 1];
 	unsigned short trsvcid;
@@ -170,7 +128,7 @@ bool spa_nvmet_exported(const char *subnqn, unsigned short port_id);
 int spa_nvmet_revalidate(const char *subnqn, unsigned int nsid, char *why,
 			 size_t wlen);
 
-/* ------------------------------------------------------------ state.c */
+/* ----------------------------------------------------- spa-state.c */
 
 enum spa_gstate {
 	SPA_G_EXPORTING = 1,	/* lender: being set up */
@@ -189,8 +147,8 @@ struct spa_grant {
 	char peer[SPA_NODE_MAX + 1];	/* borrower (lender side) or lender */
 	unsigned long long size;	/* bytes asked and granted */
 	unsigned long long bytes;	/* lender: whole slices taken */
-	char name[SPA_NAME_MAX + 1];	/* lender: volume; borrower: member */
-	char uuid[SPA_UUID_STR];
+	char name[SPU_NAME_MAX + 1];	/* lender: volume; borrower: member */
+	char uuid[SPU_UUID_STR];
 	unsigned char req_id[SPA_ID_LEN];
 	unsigned long long created;	/* Unix seconds */
 	char hostnqn[SPA_NQN_MAX + 1];

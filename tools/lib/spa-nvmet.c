@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slicepool-agent - export and unexport through nvmet configfs
+ * libspu - the agent's export and unexport through nvmet configfs
  *
  * An export is (Documentation/nvmet-remote-ns.rst, "Export"):
  *
@@ -31,15 +31,16 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "spa-state.h"
 
 static int mkdir_ok(const char *path)
 {
-	int ret = spa_mkdir(path);
+	int ret = spu_mkdir(path);
 
 	return ret == -EEXIST ? 0 : ret;
 }
@@ -66,11 +67,11 @@ static int set_ana(const struct spa_tport *e, const char *port, char *why,
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/ana_groups/1/ana_state", port);
-	if (!spa_read_file(path, val, sizeof(val)) && !strcmp(val, e->ana))
+	if (!spu_read_buf(path, val, sizeof(val)) && !strcmp(val, e->ana))
 		return 0;
-	ret = spa_write_file(path, e->ana);
+	ret = spu_write_file(path, e->ana);
 	if (ret)
-		spa_reason(why, wlen, ret,
+		spu_reason(why, wlen, ret,
 			   "cannot set ANA group 1 of nvmet port %u %s: %s",
 			   e->port_id, e->ana, strerror(-ret));
 	return ret;
@@ -80,57 +81,57 @@ static int set_ana(const struct spa_tport *e, const char *port, char *why,
 static int ensure_port(const struct spa_tport *e, char *why, size_t wlen)
 {
 	char port[PATH_MAX], path[PATH_MAX + 32], val[64], svc[8];
-	const char *r = spa_nvmet_root();
+	const char *r = spu_nvmet_root();
 	struct in_addr a4;
 	int ret;
 
 	snprintf(svc, sizeof(svc), "%u", e->trsvcid);
 	if (spu_path(port, sizeof(port), "%s/ports/%u", r, e->port_id))
 		return -ENAMETOOLONG;
-	if (spa_exists(port)) {
+	if (spu_exists(port)) {
 		snprintf(path, sizeof(path), "%s/addr_trtype", port);
-		if (spa_read_file(path, val, sizeof(val)) || strcmp(val, "tcp"))
+		if (spu_read_buf(path, val, sizeof(val)) || strcmp(val, "tcp"))
 			goto other;
 		snprintf(path, sizeof(path), "%s/addr_traddr", port);
-		if (spa_read_file(path, val, sizeof(val)) ||
+		if (spu_read_buf(path, val, sizeof(val)) ||
 		    strcmp(val, e->traddr))
 			goto other;
 		snprintf(path, sizeof(path), "%s/addr_trsvcid", port);
-		if (spa_read_file(path, val, sizeof(val)) || strcmp(val, svc))
+		if (spu_read_buf(path, val, sizeof(val)) || strcmp(val, svc))
 			goto other;
 		return set_ana(e, port, why, wlen);
 	}
-	ret = spa_mkdir(port);
+	ret = spu_mkdir(port);
 	if (ret)
-		return spa_reason(why, wlen, ret, "cannot create nvmet port %u: %s",
+		return spu_reason(why, wlen, ret, "cannot create nvmet port %u: %s",
 				  e->port_id, strerror(-ret));
 	snprintf(path, sizeof(path), "%s/addr_trtype", port);
-	ret = spa_write_file(path, "tcp");
+	ret = spu_write_file(path, "tcp");
 	if (!ret) {
 		snprintf(path, sizeof(path), "%s/addr_adrfam", port);
-		ret = spa_write_file(path, inet_pton(AF_INET, e->traddr, &a4) == 1 ?
+		ret = spu_write_file(path, inet_pton(AF_INET, e->traddr, &a4) == 1 ?
 				     "ipv4" : "ipv6");
 	}
 	if (!ret) {
 		snprintf(path, sizeof(path), "%s/addr_traddr", port);
-		ret = spa_write_file(path, e->traddr);
+		ret = spu_write_file(path, e->traddr);
 	}
 	if (!ret) {
 		snprintf(path, sizeof(path), "%s/addr_trsvcid", port);
-		ret = spa_write_file(path, svc);
+		ret = spu_write_file(path, svc);
 	}
 	if (ret) {
-		spa_reason(why, wlen, ret, "cannot set up nvmet port %u (%s): %s",
+		spu_reason(why, wlen, ret, "cannot set up nvmet port %u (%s): %s",
 			   e->port_id, path, strerror(-ret));
-		spa_rmdir(port);
+		spu_rmdir(port);
 		return ret;
 	}
 	ret = set_ana(e, port, why, wlen);
 	if (ret)
-		spa_rmdir(port);
+		spu_rmdir(port);
 	return ret;
 other:
-	return spa_reason(why, wlen, -EADDRINUSE,
+	return spu_reason(why, wlen, -EADDRINUSE,
 			  "nvmet port %u exists with another transport or address than tcp %s:%s (nvmet_port_id must name a port the agent owns)",
 			  e->port_id, e->traddr, svc);
 }
@@ -138,14 +139,14 @@ other:
 int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 {
 	char host[PATH_MAX], sub[PATH_MAX], ns[PATH_MAX], path[PATH_MAX + 64];
-	const char *r = spa_nvmet_root();
+	const char *r = spu_nvmet_root();
 	struct spa_tport tp[2];
 	u64 enabled = 0;
 	unsigned int i;
 	int ret;
 
-	if (!spa_exists(r))
-		return spa_reason(why, wlen, -ENOENT,
+	if (!spu_exists(r))
+		return spu_reason(why, wlen, -ENOENT,
 				  "%s is missing: load nvmet-tcp (modprobe nvmet-tcp)",
 				  r);
 	if (spu_path(host, sizeof(host), "%s/hosts/%s", r, e->hostnqn) ||
@@ -155,53 +156,53 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 
 	ret = mkdir_ok(host);
 	if (ret) {
-		spa_reason(why, wlen, ret, "cannot create nvmet host %s: %s",
+		spu_reason(why, wlen, ret, "cannot create nvmet host %s: %s",
 			   e->hostnqn, strerror(-ret));
 		return ret;
 	}
 	ret = mkdir_ok(sub);
 	if (ret) {
-		spa_reason(why, wlen, ret, "cannot create nvmet subsystem %s: %s",
+		spu_reason(why, wlen, ret, "cannot create nvmet subsystem %s: %s",
 			   e->subnqn, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/attr_allow_any_host", sub);
-	ret = spa_write_file(path, "0");
+	ret = spu_write_file(path, "0");
 	if (!ret)
 		ret = spu_path(path, sizeof(path), "%s/allowed_hosts/%s", sub,
 			       e->hostnqn);
 	if (!ret)
 		ret = link_ok(host, path);
 	if (ret) {
-		spa_reason(why, wlen, ret, "cannot allow host %s on %s: %s",
+		spu_reason(why, wlen, ret, "cannot allow host %s on %s: %s",
 			   e->hostnqn, e->subnqn, strerror(-ret));
 		goto undo;
 	}
 	ret = mkdir_ok(ns);
 	if (ret) {
-		spa_reason(why, wlen, ret, "cannot create namespace %u of %s: %s",
+		spu_reason(why, wlen, ret, "cannot create namespace %u of %s: %s",
 			   e->nsid, e->subnqn, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/enable", ns);
-	spa_read_u64(path, &enabled);
+	spu_read_u64(path, &enabled);
 	if (enabled != 1) {
 		snprintf(path, sizeof(path), "%s/device_path", ns);
-		ret = spa_write_file(path, e->device);
+		ret = spu_write_file(path, e->device);
 		if (!ret) {
 			snprintf(path, sizeof(path), "%s/device_uuid", ns);
-			ret = spa_write_file(path, e->uuid);
+			ret = spu_write_file(path, e->uuid);
 		}
 		if (!ret) {
 			snprintf(path, sizeof(path), "%s/device_nguid", ns);
-			ret = spa_write_file(path, e->uuid);
+			ret = spu_write_file(path, e->uuid);
 		}
 		if (!ret) {
 			snprintf(path, sizeof(path), "%s/enable", ns);
-			ret = spa_write_file(path, "1");
+			ret = spu_write_file(path, "1");
 		}
 		if (ret) {
-			spa_reason(why, wlen, ret,
+			spu_reason(why, wlen, ret,
 				   "cannot set up namespace %u of %s on %s (%s): %s",
 				   e->nsid, e->subnqn, e->device, path,
 				   strerror(-ret));
@@ -227,7 +228,7 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 		}
 		ret = link_ok(sub, path);
 		if (ret) {
-			spa_reason(why, wlen, ret,
+			spu_reason(why, wlen, ret,
 				   "cannot link %s to nvmet port %u: %s",
 				   e->subnqn, tp[i].port_id, strerror(-ret));
 			goto undo;
@@ -247,18 +248,18 @@ static bool host_in_use(const char *hostnqn, const char *except)
 	size_t n, i;
 	bool used = false;
 
-	if (spu_path(path, sizeof(path), "%s/subsystems", spa_nvmet_root()) ||
-	    spa_list_dir(path, &subs, &n))
+	if (spu_path(path, sizeof(path), "%s/subsystems", spu_nvmet_root()) ||
+	    spu_list(path, false, &subs, &n))
 		return true;	/* when in doubt, keep it */
 	for (i = 0; i < n && !used; i++) {
 		if (!strcmp(subs[i], except))
 			continue;
 		if (!spu_path(path, sizeof(path),
 			      "%s/subsystems/%s/allowed_hosts/%s",
-			      spa_nvmet_root(), subs[i], hostnqn))
-			used = spa_exists(path);
+			      spu_nvmet_root(), subs[i], hostnqn))
+			used = spu_exists(path);
 	}
-	spa_free_list(subs, n);
+	spu_free_list(subs, n);
 	return used;
 }
 
@@ -269,14 +270,14 @@ static void drop_port_if_empty(unsigned long id)
 	char **names;
 	size_t n;
 
-	if (spu_path(port, sizeof(port), "%s/ports/%lu", spa_nvmet_root(),
+	if (spu_path(port, sizeof(port), "%s/ports/%lu", spu_nvmet_root(),
 		     id))
 		return;
 	snprintf(path, sizeof(path), "%s/subsystems", port);
-	if (spa_exists(port) && !spa_list_dir(path, &names, &n)) {
-		spa_free_list(names, n);
+	if (spu_exists(port) && !spu_list(path, false, &names, &n)) {
+		spu_free_list(names, n);
 		if (!n)
-			spa_rmdir(port);
+			spu_rmdir(port);
 	}
 }
 
@@ -288,14 +289,14 @@ static int unlink_ports(const char *subnqn, unsigned long *ids,
 			unsigned int max, char *why, size_t wlen)
 {
 	char path[PATH_MAX + 300];
-	const char *r = spa_nvmet_root();
+	const char *r = spu_nvmet_root();
 	char **ports;
 	size_t np, i;
 	unsigned int k = 0;
 	int ret = 0;
 
 	if (spu_path(path, sizeof(path), "%s/ports", r) ||
-	    spa_list_dir(path, &ports, &np))
+	    spu_list(path, false, &ports, &np))
 		return 0;	/* no ports: nothing linked */
 	for (i = 0; i < np; i++) {
 		if (spu_path(path, sizeof(path), "%s/ports/%s/subsystems/%s",
@@ -303,7 +304,7 @@ static int unlink_ports(const char *subnqn, unsigned long *ids,
 			continue;
 		if (unlink(path)) {
 			if (errno != ENOENT && !ret)
-				ret = spa_reason(why, wlen, -errno,
+				ret = spu_reason(why, wlen, -errno,
 						 "cannot unlink %s from port %s: %s",
 						 subnqn, ports[i], strerror(errno));
 			continue;
@@ -311,7 +312,7 @@ static int unlink_ports(const char *subnqn, unsigned long *ids,
 		if (k < max)
 			ids[k++] = strtoul(ports[i], NULL, 10);
 	}
-	spa_free_list(ports, np);
+	spu_free_list(ports, np);
 	return ret ? ret : (int)k;
 }
 
@@ -319,7 +320,7 @@ int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 		       size_t wlen)
 {
 	char sub[PATH_MAX], path[PATH_MAX + 300];
-	const char *r = spa_nvmet_root();
+	const char *r = spu_nvmet_root();
 	char **names = NULL, **hosts = NULL;
 	unsigned long ids[16];
 	size_t n = 0, nh = 0, i;
@@ -332,38 +333,38 @@ int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 		ret = nids;
 		nids = 0;
 	}
-	if (spa_exists(sub)) {
+	if (spu_exists(sub)) {
 		snprintf(path, sizeof(path), "%s/namespaces", sub);
-		if (!spa_list_dir(path, &names, &n)) {
+		if (!spu_list(path, false, &names, &n)) {
 			for (i = 0; i < n; i++) {
 				snprintf(path, sizeof(path),
 					 "%s/namespaces/%s/enable", sub,
 					 names[i]);
-				spa_write_file(path, "0");
+				spu_write_file(path, "0");
 				snprintf(path, sizeof(path), "%s/namespaces/%s",
 					 sub, names[i]);
-				err = spa_rmdir(path);
+				err = spu_rmdir(path);
 				if (err && !ret) {
 					ret = err;
-					spa_reason(why, wlen, ret,
+					spu_reason(why, wlen, ret,
 						   "cannot remove namespace %s of %s: %s",
 						   names[i], subnqn, strerror(-err));
 				}
 			}
-			spa_free_list(names, n);
+			spu_free_list(names, n);
 		}
 		snprintf(path, sizeof(path), "%s/allowed_hosts", sub);
-		if (!spa_list_dir(path, &hosts, &nh)) {
+		if (!spu_list(path, false, &hosts, &nh)) {
 			for (i = 0; i < nh; i++) {
 				snprintf(path, sizeof(path),
 					 "%s/allowed_hosts/%s", sub, hosts[i]);
 				unlink(path);
 			}
 		}
-		err = spa_rmdir(sub);
+		err = spu_rmdir(sub);
 		if (err && err != -ENOENT && !ret) {
 			ret = err;
-			spa_reason(why, wlen, ret, "cannot remove subsystem %s: %s",
+			spu_reason(why, wlen, ret, "cannot remove subsystem %s: %s",
 				   subnqn, strerror(-err));
 		}
 	}
@@ -371,9 +372,9 @@ int spa_nvmet_unexport(const char *subnqn, u16 port_id, char *why,
 		if (host_in_use(hosts[i], subnqn))
 			continue;
 		snprintf(path, sizeof(path), "%s/hosts/%s", r, hosts[i]);
-		spa_rmdir(path);
+		spu_rmdir(path);
 	}
-	spa_free_list(hosts, nh);
+	spu_free_list(hosts, nh);
 	/* A port goes with its last subsystem. */
 	drop_port_if_empty(port_id);
 	for (i = 0; i < (size_t)nids; i++)
@@ -391,9 +392,9 @@ int spa_nvmet_list(const char *prefix, char ***names, size_t *count)
 
 	*names = NULL;
 	*count = 0;
-	if (spu_path(path, sizeof(path), "%s/subsystems", spa_nvmet_root()))
+	if (spu_path(path, sizeof(path), "%s/subsystems", spu_nvmet_root()))
 		return -ENAMETOOLONG;
-	ret = spa_list_dir(path, &v, &n);
+	ret = spu_list(path, false, &v, &n);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
@@ -418,20 +419,20 @@ bool spa_nvmet_exported(const char *subnqn, u16 port_id)
 	bool ok = false;
 
 	if (spu_path(path, sizeof(path), "%s/ports/%u/subsystems/%s",
-		     spa_nvmet_root(), port_id, subnqn) || !spa_exists(path))
+		     spu_nvmet_root(), port_id, subnqn) || !spu_exists(path))
 		return false;
 	if (spu_path(path, sizeof(path), "%s/subsystems/%s/namespaces",
-		     spa_nvmet_root(), subnqn) ||
-	    spa_list_dir(path, &ns, &n))
+		     spu_nvmet_root(), subnqn) ||
+	    spu_list(path, false, &ns, &n))
 		return false;
 	for (i = 0; i < n && !ok; i++) {
 		if (!spu_path(path, sizeof(path),
 			      "%s/subsystems/%s/namespaces/%s/enable",
-			      spa_nvmet_root(), subnqn, ns[i]) &&
-		    !spa_read_u64(path, &en) && en == 1)
+			      spu_nvmet_root(), subnqn, ns[i]) &&
+		    !spu_read_u64(path, &en) && en == 1)
 			ok = true;
 	}
-	spa_free_list(ns, n);
+	spu_free_list(ns, n);
 	return ok;
 }
 
@@ -443,15 +444,15 @@ int spa_nvmet_revalidate(const char *subnqn, unsigned int nsid, char *why,
 
 	if (spu_path(path, sizeof(path),
 		     "%s/subsystems/%s/namespaces/%u/revalidate_size",
-		     spa_nvmet_root(), subnqn, nsid))
+		     spu_nvmet_root(), subnqn, nsid))
 		return -ENAMETOOLONG;
-	if (!spa_exists(path))
-		return spa_reason(why, wlen, -EOPNOTSUPP,
+	if (!spu_exists(path))
+		return spu_reason(why, wlen, -EOPNOTSUPP,
 				  "%s is missing (namespace %u of %s not exported, or a kernel whose nvmet cannot revalidate a size)",
 				  path, nsid, subnqn);
-	ret = spa_write_file(path, "1");
+	ret = spu_write_file(path, "1");
 	if (ret)
-		return spa_reason(why, wlen, ret,
+		return spu_reason(why, wlen, ret,
 				  "nvmet refused to revalidate the size of namespace %u of %s: %s",
 				  nsid, subnqn, strerror(-ret));
 	return 0;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slicepool-agent - the slicepool side, through its configfs tree
+ * libspu - the pool model, through the slicepool configfs tree
  * (Documentation/dm-slicepool.rst, "configfs")
  *
  *   space      slice_mb and the free_slices of the enabled, online members
@@ -12,16 +12,18 @@
  *   members    mkdir members/<m>, path, domain, enable 1; enable 0, rmdir
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "spu.h"
 
-int spa_pool_space(const char *pool, struct spa_space *s, char *why,
+int spu_pool_space(const char *pool, struct spu_space *s, char *why,
 		   size_t wlen)
 {
 	char path[PATH_MAX], buf[64];
-	const char *r = spa_sp_root();
+	const char *r = spu_configfs_root();
 	u64 mb, enable, free_slices;
 	char **names;
 	size_t n, i;
@@ -30,49 +32,49 @@ int spa_pool_space(const char *pool, struct spa_space *s, char *why,
 	memset(s, 0, sizeof(*s));
 	if (spu_path(path, sizeof(path), "%s/%s/slice_mb", r, pool))
 		return -ENAMETOOLONG;
-	ret = spa_read_u64(path, &mb);
+	ret = spu_read_u64(path, &mb);
 	if (ret)
-		return spa_reason(why, wlen, ret,
+		return spu_reason(why, wlen, ret,
 				  "cannot read %s: %s (is pool %s assembled?)",
 				  path, strerror(-ret), pool);
 	if (!mb)
-		return spa_reason(why, wlen, -EINVAL, "pool %s: slice_mb is 0",
+		return spu_reason(why, wlen, -EINVAL, "pool %s: slice_mb is 0",
 				  pool);
 	s->slice_bytes = mb << 20;
 	if (spu_path(path, sizeof(path), "%s/%s/members", r, pool))
 		return -ENAMETOOLONG;
-	ret = spa_list_dir(path, &names, &n);
+	ret = spu_list(path, false, &names, &n);
 	if (ret)
-		return spa_reason(why, wlen, ret, "cannot list %s: %s", path,
+		return spu_reason(why, wlen, ret, "cannot list %s: %s", path,
 				  strerror(-ret));
 	for (i = 0; i < n; i++) {
 		if (spu_path(path, sizeof(path), "%s/%s/members/%s/enable", r,
 			     pool, names[i]) ||
-		    spa_read_u64(path, &enable) || enable != 1)
+		    spu_read_u64(path, &enable) || enable != 1)
 			continue;
 		if (spu_path(path, sizeof(path), "%s/%s/members/%s/state", r,
 			     pool, names[i]) ||
-		    spa_read_file(path, buf, sizeof(buf)) ||
+		    spu_read_buf(path, buf, sizeof(buf)) ||
 		    strcmp(buf, "online"))
 			continue;
 		if (spu_path(path, sizeof(path),
 			     "%s/%s/members/%s/free_slices", r, pool,
 			     names[i]) ||
-		    spa_read_u64(path, &free_slices))
+		    spu_read_u64(path, &free_slices))
 			continue;
 		s->free_slices += free_slices;
 		s->members++;
 	}
-	spa_free_list(names, n);
+	spu_free_list(names, n);
 	return 0;
 }
 
-bool spa_vol_bound(const char *pool, const char *vol)
+bool spu_vol_bound(const char *pool, const char *vol)
 {
 	char path[PATH_MAX];
 
 	return !spu_path(path, sizeof(path), "%s/%s/volumes/%s",
-			 spa_sp_root(), pool, vol) && spa_exists(path);
+			 spu_configfs_root(), pool, vol) && spu_exists(path);
 }
 
 /* Calls @fn for the name on each line of <pool>/discovered. */
@@ -83,7 +85,7 @@ static int for_discovered(const char *pool,
 	size_t n;
 	FILE *f;
 
-	if (spu_path(path, sizeof(path), "%s/%s/discovered", spa_sp_root(),
+	if (spu_path(path, sizeof(path), "%s/%s/discovered", spu_configfs_root(),
 		     pool))
 		return -ENAMETOOLONG;
 	f = fopen(path, "re");
@@ -109,7 +111,7 @@ static bool match_name(const char *name, void *arg)
 	return true;
 }
 
-bool spa_vol_discovered(const char *pool, const char *vol)
+bool spu_vol_discovered(const char *pool, const char *vol)
 {
 	const char *want[2] = { vol, NULL };
 
@@ -117,102 +119,102 @@ bool spa_vol_discovered(const char *pool, const char *vol)
 	return want[1];
 }
 
-int spa_vol_set_size(const char *pool, const char *vol, u64 size, char *why,
+int spu_vol_set_size(const char *pool, const char *vol, u64 size, char *why,
 		     size_t wlen)
 {
 	char path[PATH_MAX], val[32];
 	int ret;
 
 	if (spu_path(path, sizeof(path), "%s/%s/volumes/%s/size",
-		     spa_sp_root(), pool, vol))
+		     spu_configfs_root(), pool, vol))
 		return -ENAMETOOLONG;
 	snprintf(val, sizeof(val), "%llu", size);
-	ret = spa_write_file(path, val);
+	ret = spu_write_file(path, val);
 	if (ret)
-		return spa_reason(why, wlen, ret,
+		return spu_reason(why, wlen, ret,
 				  "pool %s refused %llu bytes for volume %s: %s",
 				  pool, size, vol, strerror(-ret));
 	return 0;
 }
 
-int spa_vol_make(const char *pool, const char *vol, u64 size,
-		 char uuid[SPA_UUID_STR], char *why, size_t wlen)
+int spu_vol_make(const char *pool, const char *vol, u64 size,
+		 char uuid[SPU_UUID_STR], char *why, size_t wlen)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int ret, r2;
 
-	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spu_configfs_root(),
 		     pool, vol))
 		return -ENAMETOOLONG;
-	ret = spa_mkdir(dir);
+	ret = spu_mkdir(dir);
 	if (ret)
-		return spa_reason(why, wlen, ret, "cannot create volume %s/%s: %s",
+		return spu_reason(why, wlen, ret, "cannot create volume %s/%s: %s",
 				  pool, vol, strerror(-ret));
-	ret = spa_vol_set_size(pool, vol, size, why, wlen);
+	ret = spu_vol_set_size(pool, vol, size, why, wlen);
 	if (ret)
 		goto undo;
 	snprintf(path, sizeof(path), "%s/uuid", dir);
-	r2 = spa_read_file(path, uuid, SPA_UUID_STR);
-	if (r2 || !spa_valid_uuid_str(uuid)) {
+	r2 = spu_read_buf(path, uuid, SPU_UUID_STR);
+	if (r2 || !spu_valid_uuid(uuid)) {
 		ret = r2 ? r2 : -EINVAL;
-		spa_reason(why, wlen, ret, "volume %s/%s has no valid uuid", pool,
+		spu_reason(why, wlen, ret, "volume %s/%s has no valid uuid", pool,
 			   vol);
 		snprintf(path, sizeof(path), "%s/size", dir);
-		spa_write_file(path, "0");
+		spu_write_file(path, "0");
 		goto undo;
 	}
 	return 0;
 undo:
-	spa_rmdir(dir);
+	spu_rmdir(dir);
 	return ret;
 }
 
-int spa_vol_bind(const char *pool, const char *vol, char *why, size_t wlen)
+int spu_vol_bind(const char *pool, const char *vol, char *why, size_t wlen)
 {
 	char dir[PATH_MAX];
 	int ret;
 
-	if (spa_vol_bound(pool, vol))
+	if (spu_vol_bound(pool, vol))
 		return 0;
-	if (!spa_vol_discovered(pool, vol))
-		return spa_reason(why, wlen, -ENOENT,
+	if (!spu_vol_discovered(pool, vol))
+		return spu_reason(why, wlen, -ENOENT,
 				  "volume %s/%s is neither bound nor discovered",
 				  pool, vol);
-	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spu_configfs_root(),
 		     pool, vol))
 		return -ENAMETOOLONG;
-	ret = spa_mkdir(dir);
+	ret = spu_mkdir(dir);
 	if (ret && ret != -EEXIST)
-		return spa_reason(why, wlen, ret, "cannot bind volume %s/%s: %s",
+		return spu_reason(why, wlen, ret, "cannot bind volume %s/%s: %s",
 				  pool, vol, strerror(-ret));
 	return 0;
 }
 
-int spa_vol_destroy(const char *pool, const char *vol, char *why,
+int spu_vol_destroy(const char *pool, const char *vol, char *why,
 		    size_t wlen)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int ret;
 
-	if (!spa_vol_bound(pool, vol)) {
-		if (!spa_vol_discovered(pool, vol))
+	if (!spu_vol_bound(pool, vol)) {
+		if (!spu_vol_discovered(pool, vol))
 			return 0;
-		ret = spa_vol_bind(pool, vol, why, wlen);
+		ret = spu_vol_bind(pool, vol, why, wlen);
 		if (ret)
 			return ret;
 	}
-	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/volumes/%s", spu_configfs_root(),
 		     pool, vol))
 		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), "%s/size", dir);
-	ret = spa_write_file(path, "0");
+	ret = spu_write_file(path, "0");
 	if (ret)
-		return spa_reason(why, wlen, ret,
+		return spu_reason(why, wlen, ret,
 				  "cannot delete volume %s/%s (size 0): %s", pool,
 				  vol, strerror(-ret));
-	ret = spa_rmdir(dir);
+	ret = spu_rmdir(dir);
 	if (ret)
-		return spa_reason(why, wlen, ret, "cannot remove %s: %s", dir,
+		return spu_reason(why, wlen, ret, "cannot remove %s: %s", dir,
 				  strerror(-ret));
 	return 0;
 }
@@ -250,7 +252,7 @@ static bool add_name(const char *name, void *arg)
 	return false;
 }
 
-int spa_vol_list(const char *pool, const char *prefix, char ***names,
+int spu_vol_list(const char *pool, const char *prefix, char ***names,
 		 size_t *count)
 {
 	struct vol_list l = { .prefix = prefix };
@@ -261,21 +263,21 @@ int spa_vol_list(const char *pool, const char *prefix, char ***names,
 
 	*names = NULL;
 	*count = 0;
-	if (spu_path(path, sizeof(path), "%s/%s/volumes", spa_sp_root(), pool))
+	if (spu_path(path, sizeof(path), "%s/%s/volumes", spu_configfs_root(), pool))
 		return -ENAMETOOLONG;
-	ret = spa_list_dir(path, &bound, &nb);
+	ret = spu_list(path, false, &bound, &nb);
 	if (ret)
 		return ret;
 	for (i = 0; i < nb; i++)
 		add_name(bound[i], &l);
-	spa_free_list(bound, nb);
+	spu_free_list(bound, nb);
 	ret = for_discovered(pool, add_name, &l);
 	if (ret == -ENOENT)
 		ret = 0;
 	if (!ret)
 		ret = l.err;
 	if (ret) {
-		spa_free_list(l.v, l.n);
+		spu_free_list(l.v, l.n);
 		return ret;
 	}
 	*names = l.v;
@@ -283,83 +285,83 @@ int spa_vol_list(const char *pool, const char *prefix, char ***names,
 	return 0;
 }
 
-bool spa_member_exists(const char *pool, const char *name)
+bool spu_member_exists(const char *pool, const char *name)
 {
 	char path[PATH_MAX];
 
 	return !spu_path(path, sizeof(path), "%s/%s/members/%s",
-			 spa_sp_root(), pool, name) && spa_exists(path);
+			 spu_configfs_root(), pool, name) && spu_exists(path);
 }
 
-int spa_member_add(const char *pool, const char *name, const char *dev,
+int spu_member_add(const char *pool, const char *name, const char *dev,
 		   const char *domain, char *why, size_t wlen)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	int ret;
 
-	if (spu_path(dir, sizeof(dir), "%s/%s/members/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/members/%s", spu_configfs_root(),
 		     pool, name))
 		return -ENAMETOOLONG;
-	ret = spa_mkdir(dir);
+	ret = spu_mkdir(dir);
 	if (ret)
-		return spa_reason(why, wlen, ret,
+		return spu_reason(why, wlen, ret,
 				  "cannot create member %s of pool %s: %s", name,
 				  pool, strerror(-ret));
 	snprintf(path, sizeof(path), "%s/path", dir);
-	ret = spa_write_file(path, dev);
+	ret = spu_write_file(path, dev);
 	if (ret) {
-		spa_reason(why, wlen, ret, "member %s: path %s refused: %s", name,
+		spu_reason(why, wlen, ret, "member %s: path %s refused: %s", name,
 			   dev, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/domain", dir);
-	ret = spa_write_file(path, domain);
+	ret = spu_write_file(path, domain);
 	if (ret) {
-		spa_reason(why, wlen, ret, "member %s: domain %s refused: %s",
+		spu_reason(why, wlen, ret, "member %s: domain %s refused: %s",
 			   name, domain, strerror(-ret));
 		goto undo;
 	}
 	snprintf(path, sizeof(path), "%s/enable", dir);
-	ret = spa_write_file(path, "1");
+	ret = spu_write_file(path, "1");
 	if (ret) {
-		spa_reason(why, wlen, ret,
+		spu_reason(why, wlen, ret,
 			   "cannot enable member %s (%s) in pool %s: %s (see dmesg)",
 			   name, dev, pool, strerror(-ret));
 		goto undo;
 	}
 	return 0;
 undo:
-	spa_rmdir(dir);
+	spu_rmdir(dir);
 	return ret;
 }
 
-int spa_member_remove(const char *pool, const char *name, char *why,
+int spu_member_remove(const char *pool, const char *name, char *why,
 		      size_t wlen)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	u64 enable = 0;
 	int ret;
 
-	if (spu_path(dir, sizeof(dir), "%s/%s/members/%s", spa_sp_root(),
+	if (spu_path(dir, sizeof(dir), "%s/%s/members/%s", spu_configfs_root(),
 		     pool, name))
 		return -ENAMETOOLONG;
-	if (!spa_exists(dir))
+	if (!spu_exists(dir))
 		return 0;
 	snprintf(path, sizeof(path), "%s/enable", dir);
-	if (!spa_read_u64(path, &enable) && enable) {
-		ret = spa_write_file(path, "0");
+	if (!spu_read_u64(path, &enable) && enable) {
+		ret = spu_write_file(path, "0");
 		if (ret == -EBUSY)
-			return spa_reason(why, wlen, ret,
+			return spu_reason(why, wlen, ret,
 					  "member %s of pool %s still holds slices of a volume: move them off (slicepool migrate) or remove the volumes first",
 					  name, pool);
 		if (ret)
-			return spa_reason(why, wlen, ret,
+			return spu_reason(why, wlen, ret,
 					  "cannot disable member %s of pool %s: %s",
 					  name, pool, strerror(-ret));
 	}
-	ret = spa_rmdir(dir);
+	ret = spu_rmdir(dir);
 	if (ret)
-		return spa_reason(why, wlen, ret, "cannot remove member %s: %s",
+		return spu_reason(why, wlen, ret, "cannot remove member %s: %s",
 				  name, strerror(-ret));
 	return 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slicepool-agent - the configuration file
+ * libspu - the agent's configuration file (see spa-state.h)
  *
  * One directive a line, "key value...", words separated by blanks; '#'
  * starts a comment.  Every key but "peer" may appear once; unknown keys,
@@ -8,17 +8,73 @@
  * and their defaults are documented in Documentation/nvmet-remote-ns.rst
  * ("Configuration").
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "spa-state.h"
 
 #define SPA_CONFIG_MAX		65536
 #define SPA_LINE_MAX		1024
 #define SPA_WORDS_MAX		5
+
+/* ------------------------------------------------------- validators */
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+static bool valid_label(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!s[0] || s[0] == '.' || s[0] == '-')
+		return false;
+	for (i = 0; s[i]; i++)
+		if (i >= max || !name_char(s[i]))
+			return false;
+	return true;
+}
+
+/* Node names: 1..24 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
+bool spa_valid_node(const char *s)
+{
+	return valid_label(s, SPA_NODE_MAX);
+}
+
+/*
+ * NQNs: "nqn." and 7..219 more of [A-Za-z0-9._:-] (a subset of what NVMe
+ * allows: enough for the reverse-domain and uuid forms, and nothing a
+ * shell, a path or configfs could read differently).
+ */
+bool spa_valid_nqn(const char *s)
+{
+	size_t i;
+
+	if (strncmp(s, "nqn.", 4))
+		return false;
+	for (i = 0; s[i]; i++)
+		if (i >= SPA_NQN_MAX || !(name_char(s[i]) || s[i] == ':'))
+			return false;
+	return i >= SPA_NQN_MIN;
+}
+
+/* A numeric IPv4 or IPv6 address, never a host name. */
+bool spa_valid_addr(const char *s)
+{
+	u8 buf[16];
+
+	if (strlen(s) > SPA_ADDR_MAX)
+		return false;
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	       inet_pton(AF_INET6, s, buf) == 1;
+}
 
 void spa_config_defaults(struct spa_config *c)
 {
@@ -35,75 +91,6 @@ void spa_config_defaults(struct spa_config *c)
 	c->max_skew = 30;
 	c->heartbeat = 10;
 	c->io_timeout = 10;
-}
-
-/* Decimal digits only, at most @max. */
-int spa_parse_uint(const char *s, unsigned long long max,
-		   unsigned long long *out)
-{
-	unsigned long long v = 0;
-	size_t i;
-
-	if (!s[0])
-		return -EINVAL;
-	for (i = 0; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		if (v > (max - (s[i] - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Bytes, with an optional K, M, G or T suffix (binary units). */
-int spa_parse_size(const char *s, u64 *out)
-{
-	char num[32];
-	unsigned long long v;
-	size_t n = strlen(s);
-	unsigned int shift = 0;
-	int ret;
-
-	if (!n || n >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, s, n + 1);
-	switch (num[n - 1]) {
-	case 'K': case 'k':
-		shift = 10;
-		break;
-	case 'M': case 'm':
-		shift = 20;
-		break;
-	case 'G': case 'g':
-		shift = 30;
-		break;
-	case 'T': case 't':
-		shift = 40;
-		break;
-	}
-	if (shift)
-		num[n - 1] = '\0';
-	ret = spa_parse_uint(num, SPA_SIZE_MAX >> shift, &v);
-	if (ret)
-		return ret;
-	*out = (u64)v << shift;
-	return 0;
-}
-
-void spa_format_size(u64 bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					      "PiB" };
-	unsigned int u = 0;
-	u64 v = bytes;
-
-	while (v >= 1024 && !(v % 1024) && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%llu %s", v, units[u]);
 }
 
 static bool wildcard(const char *addr)
@@ -123,7 +110,7 @@ static int set_port(const char *v, u16 *port)
 {
 	unsigned long long p;
 
-	if (spa_parse_uint(v, 65535, &p) || !p)
+	if (spu_parse_uint(v, 65535, &p) || !p)
 		return -EINVAL;
 	*port = (u16)p;
 	return 0;
@@ -134,7 +121,7 @@ static int set_uint(const char *v, unsigned long long min,
 {
 	unsigned long long n;
 
-	if (spa_parse_uint(v, max, &n) || n < min)
+	if (spu_parse_uint(v, max, &n) || n < min)
 		return -EINVAL;
 	*out = (u32)n;
 	return 0;
@@ -208,7 +195,7 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 	} else if (!strcmp(key, "key_file")) {
 		return abs_path(v, c->key_file, sizeof(c->key_file));
 	} else if (!strcmp(key, "pool")) {
-		if (!spa_valid_name(v))
+		if (!spu_valid_name(v))
 			return -EINVAL;
 		snprintf(c->pool, sizeof(c->pool), "%s", v);
 	} else if (!strcmp(key, "state_dir")) {
@@ -218,7 +205,7 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 			return -EINVAL;
 		snprintf(c->hostnqn, sizeof(c->hostnqn), "%s", v);
 	} else if (!strcmp(key, "hostid")) {
-		if (!spa_valid_uuid_str(v))
+		if (!spu_valid_uuid(v))
 			return -EINVAL;
 		snprintf(c->hostid, sizeof(c->hostid), "%s", v);
 	} else if (!strcmp(key, "nqn_prefix")) {
@@ -232,9 +219,9 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 			return -EINVAL;
 		c->lend = !strcmp(v, "yes");
 	} else if (!strcmp(key, "keep_free")) {
-		return spa_parse_size(v, &c->keep_free);
+		return spu_parse_size(v, SPA_SIZE_MAX, &c->keep_free);
 	} else if (!strcmp(key, "lend_max")) {
-		return spa_parse_size(v, &c->lend_max);
+		return spu_parse_size(v, SPA_SIZE_MAX, &c->lend_max);
 	} else if (!strcmp(key, "max_grants")) {
 		return set_uint(v, 1, 256, &c->max_grants);
 	} else if (!strcmp(key, "ctrl_loss_tmo")) {
@@ -242,7 +229,7 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 			c->ctrl_loss_tmo = -1;
 			return 0;
 		}
-		if (spa_parse_uint(v, 86400, &n))
+		if (spu_parse_uint(v, 86400, &n))
 			return -EINVAL;
 		c->ctrl_loss_tmo = (int)n;
 	} else if (!strcmp(key, "reconnect_delay")) {
@@ -278,14 +265,14 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 	unsigned int i;
 
 	if (!c->node[0])
-		return spa_reason(why, wlen, -EINVAL, "'node' is not set");
+		return spu_reason(why, wlen, -EINVAL, "'node' is not set");
 	if (!c->listen_addr[0])
-		return spa_reason(why, wlen, -EINVAL, "'listen' is not set");
+		return spu_reason(why, wlen, -EINVAL, "'listen' is not set");
 	if (!c->key_file[0])
-		return spa_reason(why, wlen, -EINVAL, "'key_file' is not set");
+		return spu_reason(why, wlen, -EINVAL, "'key_file' is not set");
 	if (!c->advertise[0]) {
 		if (wildcard(c->listen_addr))
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "'listen %s' needs 'advertise ADDRESS': the address peers reach this node at",
 					  c->listen_addr);
 		snprintf(c->advertise, sizeof(c->advertise), "%s",
@@ -300,28 +287,28 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 		c->nvmet_port_id2 = c->export2_port;
 		if (c->export2_port == c->export_port &&
 		    !strcmp(c->export2_addr, c->export_addr))
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "the second 'export %s %u' is the first one again",
 					  c->export2_addr, c->export2_port);
 		if (c->nvmet_port_id2 == c->nvmet_port_id)
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "the second export's nvmet port id (its TCP port, %u) is the first's nvmet_port_id",
 					  c->nvmet_port_id2);
 	}
 	if (c->lend < 0)
 		c->lend = c->pool[0] ? 1 : 0;
 	if (c->lend && !c->pool[0])
-		return spa_reason(why, wlen, -EINVAL,
+		return spu_reason(why, wlen, -EINVAL,
 				  "'lend yes' needs 'pool': the pool to lend from");
 	for (i = 0; i < c->nr_peers; i++)
 		if (!strcmp(c->peers[i].name, c->node))
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "peer '%s' has this node's own name",
 					  c->node);
 	if (!c->heartbeat_timeout)
 		c->heartbeat_timeout = 3 * c->heartbeat;
 	else if (c->heartbeat && c->heartbeat_timeout <= c->heartbeat)
-		return spa_reason(why, wlen, -EINVAL,
+		return spu_reason(why, wlen, -EINVAL,
 				  "'heartbeat_timeout %u' must be longer than 'heartbeat %u'",
 				  c->heartbeat_timeout, c->heartbeat);
 	return 0;
@@ -342,7 +329,7 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 		nl = strchr(p, '\n');
 		len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len > SPA_LINE_MAX)
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: longer than %d characters",
 					  lineno, SPA_LINE_MAX);
 		memcpy(line, p, len);
@@ -355,7 +342,7 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 		for (s = strtok_r(line, " \t\r", &save); s;
 		     s = strtok_r(NULL, " \t\r", &save)) {
 			if (nw == SPA_WORDS_MAX)
-				return spa_reason(why, wlen, -EINVAL,
+				return spu_reason(why, wlen, -EINVAL,
 						  "line %u: too many words", lineno);
 			w[nw++] = s;
 		}
@@ -365,29 +352,29 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 			if (!strcmp(w[0], keys[k].key))
 				break;
 		if (k == ARRAY_SIZE(keys))
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: unknown key '%s'", lineno, w[0]);
 		if (nw != keys[k].words + 1)
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: '%s' takes %s", lineno, w[0],
 					  keys[k].what);
 		if (seen[k]++ && strcmp(w[0], "peer") &&
 		    (strcmp(w[0], "export") || seen[k] > 2))
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: '%s' given %s", lineno, w[0],
 					  strcmp(w[0], "export") ? "twice" :
 					  "more than twice (two paths)");
 		ret = apply(c, k, w);
 		if (ret == -EEXIST)
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: peer '%s' given twice", lineno,
 					  w[1]);
 		if (ret == -ENOSPC)
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: more than %d peers", lineno,
 					  SPA_PEERS_MAX);
 		if (ret)
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: bad value for '%s': it takes %s",
 					  lineno, w[0], keys[k].what);
 	}
@@ -406,12 +393,12 @@ int spa_config_load(const char *path, struct spa_config *c, char *why,
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return spa_reason(why, wlen, -errno, "cannot open %s: %s", path,
+		return spu_reason(why, wlen, -errno, "cannot open %s: %s", path,
 				  strerror(errno));
 	text = malloc(SPA_CONFIG_MAX + 1);
 	if (!text) {
 		close(fd);
-		return spa_reason(why, wlen, -ENOMEM, "out of memory");
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
 	}
 	while ((n = read(fd, text + have, SPA_CONFIG_MAX + 1 - have)) > 0) {
 		have += n;
@@ -421,21 +408,21 @@ int spa_config_load(const char *path, struct spa_config *c, char *why,
 	ret = n < 0 ? -errno : 0;
 	close(fd);
 	if (!ret && have > SPA_CONFIG_MAX)
-		ret = spa_reason(why, wlen, -EFBIG, "%s: larger than %d bytes",
+		ret = spu_reason(why, wlen, -EFBIG, "%s: larger than %d bytes",
 				 path, SPA_CONFIG_MAX);
 	else if (ret)
-		spa_reason(why, wlen, ret, "cannot read %s: %s", path,
+		spu_reason(why, wlen, ret, "cannot read %s: %s", path,
 			   strerror(-ret));
 	if (!ret) {
 		text[have] = '\0';
 		if (strlen(text) != have)
-			ret = spa_reason(why, wlen, -EINVAL, "%s: contains a NUL byte",
+			ret = spu_reason(why, wlen, -EINVAL, "%s: contains a NUL byte",
 					 path);
 	}
 	if (!ret) {
 		ret = spa_config_parse(text, c, tmp, sizeof(tmp));
 		if (ret)
-			spa_reason(why, wlen, ret, "%s: %s", path, tmp);
+			spu_reason(why, wlen, ret, "%s: %s", path, tmp);
 	}
 	free(text);
 	return ret;
@@ -466,13 +453,13 @@ int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen)
 	if (!c->hostnqn[0]) {
 		if (read_line("/etc/nvme/hostnqn", buf, sizeof(buf)) ||
 		    !spa_valid_nqn(buf))
-			return spa_reason(why, wlen, -EINVAL,
+			return spu_reason(why, wlen, -EINVAL,
 					  "no 'hostnqn' in %s and no valid /etc/nvme/hostnqn (nvme gen-hostnqn > /etc/nvme/hostnqn)",
 					  c->path);
-		spa_strcpy(c->hostnqn, sizeof(c->hostnqn), buf);
+		spu_strcpy(c->hostnqn, sizeof(c->hostnqn), buf);
 	}
 	if (!c->hostid[0] && !read_line("/etc/nvme/hostid", buf, sizeof(buf)) &&
-	    spa_valid_uuid_str(buf))
-		spa_strcpy(c->hostid, sizeof(c->hostid), buf);
+	    spu_valid_uuid(buf))
+		spu_strcpy(c->hostid, sizeof(c->hostid), buf);
 	return 0;
 }

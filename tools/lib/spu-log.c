@@ -1,47 +1,59 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slicepool-agent - logging
+ * libspu - logging (see spu.h), for the agent and the tool alike
  *
- * One line per event on stderr.  Under systemd (JOURNAL_STREAM set) each
- * line starts with the syslog level as "<N>", which the journal reads;
- * otherwise with the time and the level's name.  Refusals (spa_refuse())
- * are rate limited: at most SPA_REFUSE_BURST lines in any second; the
- * rest are counted, and the count is logged in one line with the next
- * refusal of a later second, so that a peer cannot flood the log.  Never logged: key material,
- * MACs, message bodies.
+ * One line per event on stderr.  A command line program (the tool, the
+ * agent's client commands) sets the plain style: "<ident>: <msg>", with
+ * "warning: " before a warning's text.  Otherwise, under systemd
+ * (JOURNAL_STREAM set) each line starts with the syslog level as "<N>",
+ * which the journal reads; elsewhere with the time, the ident and the
+ * level's name.  Refusals (spu_refuse()) are rate limited: at most
+ * SPU_REFUSE_BURST lines in any second; the rest are counted, and the
+ * count is logged in one line with the next refusal of a later second, so
+ * that a peer cannot flood the log.  Never logged: key material, MACs,
+ * message bodies.
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
-#include "agent.h"
+#include "spu.h"
 
-#define SPA_REFUSE_BURST	20
+#define SPU_REFUSE_BURST	20
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;	/* all below */
-static spa_log_hook_fn log_hook;
+static spu_log_hook_fn log_hook;
 static bool log_quiet;
+static bool log_plain;
 static const char *log_ident = "slicepool-agent";
 static time_t refuse_sec;
 static unsigned int refuse_count;
 static unsigned long refuse_dropped;
 
-void spa_log_set_hook(spa_log_hook_fn fn)
+void spu_log_set_hook(spu_log_hook_fn fn)
 {
 	pthread_mutex_lock(&log_lock);
 	log_hook = fn;
 	pthread_mutex_unlock(&log_lock);
 }
 
-void spa_log_set_quiet(bool quiet)
+void spu_log_set_quiet(bool quiet)
 {
 	log_quiet = quiet;
 }
 
-void spa_log_set_ident(const char *ident)
+void spu_log_set_ident(const char *ident)
 {
 	log_ident = ident;
+}
+
+void spu_log_set_plain(bool plain)
+{
+	log_plain = plain;
 }
 
 static const char *level_name(int level)
@@ -71,7 +83,10 @@ static void emit(int level, const char *msg)
 		log_hook(level, msg);
 	if (log_quiet)
 		return;
-	if (getenv("JOURNAL_STREAM")) {
+	if (log_plain) {
+		fprintf(stderr, "%s: %s%s\n", log_ident,
+			level == LOG_WARNING ? "warning: " : "", msg);
+	} else if (getenv("JOURNAL_STREAM")) {
 		fprintf(stderr, "<%d>%s\n", level, msg);
 	} else {
 		t = time(NULL);
@@ -83,7 +98,7 @@ static void emit(int level, const char *msg)
 	fflush(stderr);
 }
 
-void spa_log(int level, const char *fmt, ...)
+void spu_log(int level, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -96,7 +111,7 @@ void spa_log(int level, const char *fmt, ...)
 	pthread_mutex_unlock(&log_lock);
 }
 
-void spa_refuse(const char *from, const char *fmt, ...)
+void spu_refuse(const char *from, const char *fmt, ...)
 {
 	char msg[1024], note[128];
 	time_t now = time(NULL);
@@ -120,7 +135,7 @@ void spa_refuse(const char *from, const char *fmt, ...)
 		refuse_count = 0;
 		refuse_dropped = 0;
 	}
-	if (refuse_count < SPA_REFUSE_BURST) {
+	if (refuse_count < SPU_REFUSE_BURST) {
 		refuse_count++;
 		emit(LOG_WARNING, msg);
 	} else {

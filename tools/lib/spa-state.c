@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * slicepool-agent - the state files
+ * libspu - the agent's state files
  *
  * <state_dir>/grants (what this node lent) and <state_dir>/borrowed (what
  * it borrowed): a comment line, then one grant a line, fifteen words:
@@ -26,13 +26,14 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "spa-state.h"
 
 static const char *const state_names[SPA_G_MAX] = {
 	[SPA_G_EXPORTING] = "exporting",
@@ -43,18 +44,6 @@ static const char *const state_names[SPA_G_MAX] = {
 	[SPA_G_CONNECTING] = "connecting",
 	[SPA_G_RESIZING] = "resizing",
 };
-
-int spa_reason(char *why, size_t wlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && wlen) {
-		va_start(ap, fmt);
-		vsnprintf(why, wlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 const char *spa_gstate_name(int state)
 {
@@ -108,7 +97,7 @@ static int parse_line(char *line, const char *kind, struct spa_grant *g)
 	if (n < 15 || strcmp(w[0], kind))
 		return -EINVAL;
 	memset(g, 0, sizeof(*g));
-	if (spa_unhex(w[1], id, 8))
+	if (spu_unhex(w[1], id, 8))
 		return -EINVAL;
 	for (i = 0; i < 8; i++)
 		g->id = g->id << 8 | id[i];
@@ -123,31 +112,31 @@ static int parse_line(char *line, const char *kind, struct spa_grant *g)
 	if (!spa_valid_node(w[3]))
 		return -EINVAL;
 	snprintf(g->peer, sizeof(g->peer), "%s", w[3]);
-	if (spa_parse_uint(w[4], SPA_SIZE_MAX, &v))
+	if (spu_parse_uint(w[4], SPA_SIZE_MAX, &v))
 		return -EINVAL;
 	g->size = v;
-	if (spa_parse_uint(w[5], SPA_SIZE_MAX * 2, &v))
+	if (spu_parse_uint(w[5], SPA_SIZE_MAX * 2, &v))
 		return -EINVAL;
 	g->bytes = v;
-	if (str_field(w[6], g->name, sizeof(g->name), spa_valid_name) ||
-	    str_field(w[7], g->uuid, sizeof(g->uuid), spa_valid_uuid_str) ||
-	    spa_unhex(w[8], g->req_id, SPA_ID_LEN))
+	if (str_field(w[6], g->name, sizeof(g->name), spu_valid_name) ||
+	    str_field(w[7], g->uuid, sizeof(g->uuid), spu_valid_uuid) ||
+	    spu_unhex(w[8], g->req_id, SPA_ID_LEN))
 		return -EINVAL;
-	if (spa_parse_uint(w[9], ~0ULL, &v))
+	if (spu_parse_uint(w[9], ~0ULL, &v))
 		return -EINVAL;
 	g->created = v;
 	if (str_field(w[10], g->hostnqn, sizeof(g->hostnqn), spa_valid_nqn) ||
 	    str_field(w[11], g->subnqn, sizeof(g->subnqn), spa_valid_nqn) ||
 	    str_field(w[12], g->traddr, sizeof(g->traddr), spa_valid_addr))
 		return -EINVAL;
-	if (spa_parse_uint(w[13], 65535, &v))
+	if (spu_parse_uint(w[13], 65535, &v))
 		return -EINVAL;
 	g->trsvcid = (u16)v;
-	if (spa_parse_uint(w[14], 0xffffffffULL, &v))
+	if (spu_parse_uint(w[14], 0xffffffffULL, &v))
 		return -EINVAL;
 	g->nsid = (u32)v;
 	if (n == 16) {
-		if (spa_parse_uint(w[15], SPA_SIZE_MAX, &v) || v <= g->size)
+		if (spu_parse_uint(w[15], SPA_SIZE_MAX, &v) || v <= g->size)
 			return -EINVAL;
 		g->resize_to = v;
 	}
@@ -166,13 +155,13 @@ int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
 	memset(l, 0, sizeof(*l));
 	l->lender = lender;
 	if (strlen(path) >= sizeof(l->path))
-		return spa_reason(why, wlen, -ENAMETOOLONG, "path too long");
+		return spu_reason(why, wlen, -ENAMETOOLONG, "path too long");
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	f = fopen(path, "re");
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		return spa_reason(why, wlen, -errno, "cannot open %s: %s", path,
+		return spu_reason(why, wlen, -errno, "cannot open %s: %s", path,
 				  strerror(errno));
 	}
 	l->existed = true;
@@ -189,7 +178,7 @@ int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
 		if (!g) {
 			fclose(f);
 			spa_ledger_free(l);
-			return spa_reason(why, wlen, -ENOMEM, "out of memory");
+			return spu_reason(why, wlen, -ENOMEM, "out of memory");
 		}
 		if (parse_line(line, kind, g)) {
 			l->n--;
@@ -201,7 +190,7 @@ int spa_ledger_load(struct spa_ledger *l, const char *path, bool lender,
 bad:
 	fclose(f);
 	spa_ledger_free(l);
-	return spa_reason(why, wlen, -EINVAL,
+	return spu_reason(why, wlen, -EINVAL,
 			  "%s:%u: not a valid %s line: refusing to guess what was %s (fix or move the file)",
 			  path, lineno, kind, lender ? "lent" : "borrowed");
 }
@@ -233,12 +222,12 @@ int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", l->path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return spa_reason(why, wlen, -errno, "cannot write %s: %s", tmp,
+		return spu_reason(why, wlen, -errno, "cannot write %s: %s", tmp,
 				  strerror(errno));
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
-		return spa_reason(why, wlen, -ENOMEM, "out of memory");
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
 	}
 	fprintf(f, "# slicepool-agent %s v1\n",
 		l->lender ? "grants lent" : "grants borrowed");
@@ -247,7 +236,7 @@ int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
 	fprintf(f, "#   hostnqn subnqn traddr trsvcid nsid [resize_to]\n");
 	for (i = 0; i < l->n; i++) {
 		g = &l->g[i];
-		spa_hex(g->req_id, SPA_ID_LEN, rid);
+		spu_hex(g->req_id, SPA_ID_LEN, rid);
 		fprintf(f, "%s %016llx %s %s %llu %llu %s %s %s %llu %s %s %s %u %u",
 			kind, g->id, spa_gstate_name(g->state), g->peer,
 			g->size, g->bytes, dash(g->name), dash(g->uuid), rid,
@@ -267,7 +256,7 @@ int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
 		ret = fsync_dir(l->path);
 	if (ret) {
 		unlink(tmp);
-		return spa_reason(why, wlen, ret, "cannot save %s: %s", l->path,
+		return spu_reason(why, wlen, ret, "cannot save %s: %s", l->path,
 				  strerror(-ret));
 	}
 	l->existed = true;
@@ -344,7 +333,7 @@ int spa_grant_id_parse(const char *s, u64 *id)
 	u8 b[8];
 	int i;
 
-	if (spa_unhex(s, b, 8))
+	if (spu_unhex(s, b, 8))
 		return -EINVAL;
 	*id = 0;
 	for (i = 0; i < 8; i++)
@@ -409,9 +398,9 @@ static void known_one(const char *name, const char *addr, u16 port,
 			return;
 		p = &k->out[k->n++];
 		memset(p, 0, sizeof(*p));
-		spa_strcpy(p->p.name, sizeof(p->p.name), name);
+		spu_strcpy(p->p.name, sizeof(p->p.name), name);
 	}
-	spa_strcpy(p->p.addr, sizeof(p->p.addr), addr);
+	spu_strcpy(p->p.addr, sizeof(p->p.addr), addr);
 	p->p.port = port;
 }
 
@@ -491,7 +480,7 @@ void spa_health_load(const struct spa_config *c, u64 now_ms,
 		if (st < 0 || !spa_valid_node(name) || h->n >= SPA_PEERS_MAX)
 			continue;
 		e = &h->e[h->n++];
-		spa_strcpy(e->name, sizeof(e->name), name);
+		spu_strcpy(e->name, sizeof(e->name), name);
 		e->health = st;
 		e->heard_ms = heard;
 		e->lendable = lendable;
