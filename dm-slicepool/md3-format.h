@@ -153,6 +153,13 @@ struct md3_frag {
 #define MD3_TAG_MOVE		7	/* pending move, upsert by vol+first */
 #define MD3_TAG_MOVE_CURSOR	8	/* advance a move's copy cursor */
 #define MD3_TAG_MOVE_DEL	9	/* end a pending move */
+/*
+ * MARK: one STALE mark (member, seq of the marking transaction, mark id),
+ * appended to the state's mark log; a checkpoint holds the whole log.  It
+ * came before any device was written in format 3, so MD3_VERSION stays 3;
+ * it is not optional: a reader that does not know it refuses the record.
+ */
+#define MD3_TAG_MARK		10
 
 /* Fixed value sizes (MAP and MOVE add 12 bytes per slice) */
 #define MD3_POOL_LEN		112
@@ -161,6 +168,7 @@ struct md3_frag {
 #define MD3_MAP_LEN		24
 #define MD3_MOVE_LEN		32
 #define MD3_SLICE_LEN		12
+#define MD3_MARK_LEN		24	/* __le32 member, __le32 0, __le64 seq, __le64 mark */
 
 #ifdef __KERNEL__
 static_assert(sizeof(struct md3_label) == 136);

@@ -258,6 +258,7 @@ void md3_state_free(struct md3_state *st)
 	md3_free(st->members);
 	md3_free(st->vols);
 	md3_free(st->moves);
+	md3_free(st->marks);
 	md3_state_init(st);
 }
 
@@ -580,6 +581,17 @@ static void md3_enc_vmove(struct md3_buf *b, u16 tag, u64 vol, u64 first,
 		put_unaligned_le64(cursor, v + 16);
 }
 
+static void md3_enc_mark(struct md3_buf *b, const struct md3_mark *mk)
+{
+	u8 *v = md3_tlv(b, MD3_TAG_MARK, MD3_MARK_LEN);
+
+	if (!v)
+		return;
+	put_unaligned_le32(mk->member, v);
+	put_unaligned_le64(mk->seq, v + 8);
+	put_unaligned_le64(mk->mark, v + 16);
+}
+
 static void md3_enc_u64(struct md3_buf *b, u16 tag, u64 val)
 {
 	u8 *v = md3_tlv(b, tag, 8);
@@ -604,6 +616,8 @@ int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
 	}
 	for (i = 0; i < st->nr_moves; i++)
 		md3_enc_move(&b, &st->moves[i]);
+	for (i = 0; i < st->nr_marks; i++)
+		md3_enc_mark(&b, &st->marks[i]);
 	if (b.err) {
 		md3_free(b.p);
 		return b.err;
@@ -628,6 +642,7 @@ static u64 md3_state_size(const struct md3_state *st)
 	for (i = 0; i < st->nr_moves; i++)
 		n += MD3_TLV_HDR + ((MD3_MOVE_LEN + st->moves[i].count *
 				     MD3_SLICE_LEN + 7) & ~7ULL);
+	n += st->nr_marks * (MD3_TLV_HDR + MD3_MARK_LEN);
 	return n;
 }
 
@@ -822,6 +837,34 @@ static int md3_apply_move_end(struct md3_state *st, const u8 *v, bool del)
 	return 0;
 }
 
+static int md3_apply_mark(struct md3_state *st, const u8 *v)
+{
+	struct md3_mark *mk;
+	int r = md3_grow((void **)&st->marks, &st->cap_marks,
+			 st->nr_marks + 1, sizeof(*mk));
+
+	if (r)
+		return r;
+	mk = &st->marks[st->nr_marks++];
+	mk->member = get_unaligned_le32(v);
+	mk->seq = get_unaligned_le64(v + 8);
+	mk->mark = get_unaligned_le64(v + 16);
+	return 0;
+}
+
+/* Whether @st's mark log holds the mark (@member, @seq, @mark). */
+static bool md3_saw_mark(const struct md3_state *st, u32 member, u64 seq,
+			 u64 mark)
+{
+	u64 i;
+
+	for (i = 0; i < st->nr_marks; i++)
+		if (st->marks[i].member == member && st->marks[i].seq == seq &&
+		    st->marks[i].mark == mark)
+			return true;
+	return false;
+}
+
 /* Minimum value length of each known tag */
 static u32 md3_tag_min(u16 tag)
 {
@@ -835,6 +878,7 @@ static u32 md3_tag_min(u16 tag)
 	case MD3_TAG_MOVE:		return MD3_MOVE_LEN;
 	case MD3_TAG_MOVE_CURSOR:	return 24;
 	case MD3_TAG_MOVE_DEL:		return 16;
+	case MD3_TAG_MARK:		return MD3_MARK_LEN;
 	}
 	return 0;
 }
@@ -899,6 +943,9 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 		case MD3_TAG_MOVE_CURSOR:
 		case MD3_TAG_MOVE_DEL:
 			r = md3_apply_move_end(st, v, base == MD3_TAG_MOVE_DEL);
+			break;
+		case MD3_TAG_MARK:
+			r = md3_apply_mark(st, v);
 			break;
 		}
 	}
@@ -1455,6 +1502,7 @@ static int md3_mark_missing(struct md3_pool *p, u32 reason)
 		m.stale_seq = p->st.seq + 1;
 		m.stale_mark = id;
 		md3_enc_member(&b, &m);
+		md3_enc_mark(&b, &(struct md3_mark){ m.id, m.stale_seq, id });
 	}
 	md3_enc_op(&b, reason == MD3_R_FORCED ? MD3_OP_FORCE : MD3_OP_MEMBER_STALE, n);
 	r = md3_commit(p, &b, NULL, true);
@@ -1469,6 +1517,20 @@ static int md3_mark_missing(struct md3_pool *p, u32 reason)
  * Nothing is written while a CURRENT member has no target, unless @marks
  * (the transaction marks exactly those members STALE).
  */
+/* Write transaction @seq to one member and flush it. */
+static int md3_commit_one(struct md3_pool *p, struct md3_pdev *pd, u64 seq,
+			  u64 hash, const struct md3_buf *b)
+{
+	int r = md3_make_room(p, pd, md3_nfrag(b->len));
+
+	if (!r)
+		r = md3_write_rec(p, pd, MD3_TX_DELTA, seq, hash, p->st.hash,
+				  b->p, b->len);
+	if (!r)
+		r = md3_flush(p, &pd->dev);
+	return r;
+}
+
 static int md3_commit(struct md3_pool *p, struct md3_buf *b,
 		      struct md3_pdev *extra, bool marks)
 {
@@ -1494,18 +1556,26 @@ static int md3_commit(struct md3_pool *p, struct md3_buf *b,
 				goto out;
 		}
 	hash = md3_hash(p->st.hash, seq, b->p, b->len);
-	for (i = 0; i <= p->nr_devs; i++) {
-		struct md3_pdev *pd = i < p->nr_devs ? &p->devs[i] : extra;
-
-		if (!pd || (pd != extra && !md3_is_target(p, pd)))
-			continue;
-		r = md3_make_room(p, pd, md3_nfrag(b->len));
-		if (!r)
-			r = md3_write_rec(p, pd, MD3_TX_DELTA, seq, hash,
-					  p->st.hash, b->p, b->len);
-		if (!r)
-			r = md3_flush(p, &pd->dev);
+	/*
+	 * The member being added or rejoined first, and only once: it must
+	 * be a member in its own journal, durably, before any other member
+	 * records it as CURRENT.  Else a crash leaves the others naming a
+	 * device whose own journal does not list it.
+	 */
+	if (extra) {
+		r = md3_commit_one(p, extra, seq, hash, b);
 		if (r) {
+			extra->failed = true;
+			goto out;
+		}
+		ok++;
+	}
+	for (i = 0; i < p->nr_devs; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+
+		if (pd == extra || !md3_is_target(p, pd))
+			continue;
+		if (md3_commit_one(p, pd, seq, hash, b)) {
 			pd->failed = true;
 			failed++;
 		} else {
@@ -1524,6 +1594,8 @@ static int md3_commit(struct md3_pool *p, struct md3_buf *b,
 	}
 	p->st.seq = seq;
 	p->st.hash = hash;
+	if (extra)
+		extra->role = MD3_ROLE_INSYNC;
 	if (p->on_commit)
 		p->on_commit(p->on_commit_arg, &p->st);
 	r = 0;
@@ -1669,6 +1741,7 @@ struct md3_head {
 	struct md3_link head;
 	u32 rep;		/* device whose chain reaches furthest back */
 	bool leaf;
+	bool ro;		/* won only as a fork's common base: read-only */
 	struct md3_state st;
 };
 
@@ -1695,23 +1768,20 @@ static bool md3_is_current(const struct md3_state *st, u32 id, const u8 *uuid)
 	       !memcmp(m->uuid, uuid, MD3_UUID_LEN);
 }
 
-static bool md3_marks(const struct md3_state *l, const struct md3_state *k,
-		      const struct md3_pdev *pd);
-
 /*
  * Whether head @a is a prefix of (or equal to) head @b: @b's chain has
  * @a's hash at @a's seq.  When @b's chain starts after @a's head (its
  * older records were checkpointed away) the hashes cannot be compared;
- * then @a counts as a prefix unless @a's state holds a STALE mark that
- * @b's state never saw on a device @b counts as CURRENT: only a forked
- * history (a forced activation) produces that.  @b marking @a's devices
- * STALE is what happens to a member that fell behind, no contradiction.
+ * then @a counts as a prefix unless @a's mark log holds a STALE mark that
+ * @b's never saw.  A branch can only write without a CURRENT member after
+ * marking it, so a fork leaves such a mark on a branch that wrote; a head
+ * without one is at most a transaction in flight that never committed.
  */
 static bool md3_prefix(struct md3_pool *p, struct md3_head *h, u32 a, u32 b)
 {
 	const struct md3_chain *cb = &p->devs[h[b].rep].chain;
-	u64 hash;
-	u32 i;
+	const struct md3_state *sa = &h[a].st;
+	u64 hash, i;
 
 	if (h[a].head.seq > h[b].head.seq)
 		return false;
@@ -1719,19 +1789,10 @@ static bool md3_prefix(struct md3_pool *p, struct md3_head *h, u32 a, u32 b)
 		return hash == h[a].head.hash;
 	if (h[a].head.seq >= cb->links[0].seq)
 		return false;
-	for (i = 0; i < p->nr_devs; i++) {
-		const struct md3_pdev *pd = &p->devs[i];
-		struct md3_link *l;
-
-		if (pd->chain.kind != MD3_CHAIN_OK)
-			continue;
-		l = &pd->chain.links[pd->chain.nlinks - 1];
-		if (l->seq == h[b].head.seq && l->hash == h[b].head.hash &&
-		    md3_is_current(&h[b].st, pd->chain.member_id,
-				   pd->chain.member_uuid) &&
-		    md3_marks(&h[a].st, &h[b].st, pd))
+	for (i = 0; i < sa->nr_marks; i++)
+		if (!md3_saw_mark(&h[b].st, sa->marks[i].member, sa->marks[i].seq,
+				  sa->marks[i].mark))
 			return false;
-	}
 	return true;
 }
 
@@ -1766,43 +1827,69 @@ static u64 md3_fork_seq(const struct md3_chain *a, const struct md3_chain *b)
 }
 
 /*
- * Whether @l's state marks the member of device @pd (whose chain is on
- * branch @k) as not CURRENT.  A STALE mark that @k's own state has seen
- * (its record of the member carries the same mark: seq and the chain hash
- * it was made on) and overcome (the member joined again after it) does
- * not count: @l is then merely older than @k for that member.  So does a member @l does not
- * know because it was added after @l.
+ * What @l's state says of the member of device @pd, which @k's state
+ * counts as CURRENT:
+ *   1  @l marks it not CURRENT (STALE or REMOVED), a decision @k never saw;
+ *   0  @l counts it CURRENT too;
+ *  -1  no evidence either way: @l never heard of it (added on @k after the
+ *      fork, or @l gave its id to another device), or @l's STALE mark is
+ *      one @k saw and overcame (the member rejoined on @k after the fork).
  */
-static bool md3_marks(const struct md3_state *l, const struct md3_state *k,
-		      const struct md3_pdev *pd)
+static int md3_marks(const struct md3_state *l, const struct md3_state *k,
+		     const struct md3_pdev *pd)
 {
 	const struct md3_member *ml = md3_member_find(l, pd->chain.member_id);
 	const struct md3_member *mk = md3_member_find(k, pd->chain.member_id);
 
-	if (!ml)	/* unknown: added after @l, unless @l handed out its id */
-		return pd->chain.member_id < l->pool.next_member_id;
+	if (!ml)
+		return pd->chain.member_id < l->pool.next_member_id ? 1 : -1;
 	if (memcmp(ml->uuid, pd->chain.member_uuid, MD3_UUID_LEN))
-		return true;
+		return -1;
 	if (ml->status == MD3_CURRENT)
-		return false;
-	return !(ml->status == MD3_STALE && mk && mk->status == MD3_CURRENT &&
-		 !memcmp(mk->uuid, ml->uuid, MD3_UUID_LEN) &&
-		 mk->stale_seq == ml->stale_seq && mk->stale_mark == ml->stale_mark &&
-		 mk->joined_seq > ml->stale_seq);
+		return 0;
+	if (ml->status == MD3_STALE && mk &&
+	    md3_saw_mark(k, ml->id, ml->stale_seq, ml->stale_mark) &&
+	    mk->joined_seq > ml->stale_seq)
+		return -1;
+	return 1;
+}
+
+/* Whether every mark in @k's log is in @l's: @k marked nothing @l missed. */
+static bool md3_marks_seen(const struct md3_state *k, const struct md3_state *l)
+{
+	u64 i;
+
+	for (i = 0; i < k->nr_marks; i++)
+		if (!md3_saw_mark(l, k->marks[i].member, k->marks[i].seq,
+				  k->marks[i].mark))
+			return false;
+	return true;
 }
 
 /*
- * Whether leaf @l dominates leaf @k: @l's state marks as not CURRENT every
- * device whose chain is on @k (and not on @l) and which @k's own state
- * counts as CURRENT, and there is at least one such device.  A device that
- * is STALE in its own branch only carries a copy of a state others wrote;
- * it is no evidence either way.
+ * Whether leaf @l dominates leaf @k.  Either
+ *  (1) @l's state marks as not CURRENT every device whose chain is on @k
+ *      (and not on @l) and which @k's own state counts as CURRENT, and
+ *      there is at least one such device.  A device that is STALE in its
+ *      own branch only carries a copy of a state others wrote; it is no
+ *      evidence either way, nor is a member @l never heard of (added on
+ *      @k after the fork);
+ *  or
+ *  (2) @k made no STALE mark that @l has not seen, and a device on @l
+ *      (not on @k) is CURRENT in @k's state: @k's transactions after the
+ *      fork needed that device, which does not hold them, and @k marked
+ *      nothing to write without it, so none of them ever committed (an
+ *      operation in flight, e.g. an add that only reached the new
+ *      member).
  */
 static bool md3_dominates(struct md3_pool *p, struct md3_head *h, u32 nh,
 			  u32 l, u32 k)
 {
+	bool all = true;
 	u32 i, n = 0;
 
+	if (!md3_marks_seen(&h[k].st, &h[l].st))
+		return false;
 	for (i = 0; i < p->nr_devs; i++) {
 		struct md3_pdev *pd = &p->devs[i];
 
@@ -1810,11 +1897,26 @@ static bool md3_dominates(struct md3_pool *p, struct md3_head *h, u32 nh,
 		    md3_on(p, h, nh, i, l) ||
 		    !md3_is_current(&h[k].st, pd->chain.member_id, pd->chain.member_uuid))
 			continue;
-		if (!md3_marks(&h[l].st, &h[k].st, pd))
-			return false;
-		n++;
+		switch (md3_marks(&h[l].st, &h[k].st, pd)) {
+		case 0:
+			all = false;
+			break;
+		case 1:
+			n++;
+			break;
+		}
 	}
-	return n > 0;
+	if (all && n)
+		return true;
+	for (i = 0; i < p->nr_devs; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+
+		if (pd->chain.kind == MD3_CHAIN_OK && md3_on(p, h, nh, i, l) &&
+		    !md3_on(p, h, nh, i, k) &&
+		    md3_is_current(&h[k].st, pd->chain.member_id, pd->chain.member_uuid))
+			return true;
+	}
+	return false;
 }
 
 static void md3_report_branches(struct md3_pool *p, struct md3_head *h, u32 nh)
@@ -1893,14 +1995,16 @@ static int md3_read_all(struct md3_pool *p, struct md3_head *h, u32 *nhp,
 					h[k].rep = i;
 				continue;
 			}
-			/* an add that did not commit, or a removed member */
+			/*
+			 * An add that did not commit, or a removed member.  It
+			 * takes no part as a member, but its head is a state
+			 * its branch committed: it stays a witness of that
+			 * branch for the winner rule (a forced branch may live
+			 * on nothing else that is present).
+			 */
 			pd->chain.kind = MD3_CHAIN_ORPHAN;
 			pd->chain.why =
 				"not a member in its own journal (interrupted add, or removed)";
-			if (h[k].rep == i) {
-				md3_state_free(&h[k].st);
-				h[k] = h[--nh];
-			}
 		}
 		md3_msg(p, "member device %s: %s", pd->dev.name ? pd->dev.name : "?",
 			pd->chain.why);
@@ -1910,6 +2014,78 @@ static int md3_read_all(struct md3_pool *p, struct md3_head *h, u32 *nhp,
 	}
 	*nhp = nh;
 	return 0;
+}
+
+/*
+ * At a fork that no leaf wins: the newest head @c that is a prefix of
+ * every leaf, held by a device that every leaf counts as CURRENT, when no
+ * leaf made a STALE mark after @c.  Every leaf's transactions after @c
+ * then needed that device, which does not hold them: none of them ever
+ * committed (operations in flight on both sides, e.g. two interrupted
+ * adds), so @c is the newest committed state.  nh if there is none.
+ */
+static u32 md3_common_base(struct md3_pool *p, struct md3_head *h, u32 nh)
+{
+	u32 c, j, i, best = nh;
+
+	for (c = 0; c < nh; c++) {
+		bool ok = !h[c].leaf && (best == nh || h[c].head.seq > h[best].head.seq);
+
+		for (j = 0; j < nh && ok; j++)
+			if (h[j].leaf && (!md3_prefix(p, h, c, j) ||
+					  !md3_marks_seen(&h[j].st, &h[c].st)))
+				ok = false;
+		if (!ok)
+			continue;
+		for (i = 0; i < p->nr_devs; i++) {
+			const struct md3_pdev *pd = &p->devs[i];
+
+			if (pd->chain.kind != MD3_CHAIN_OK || md3_head_idx(p, h, nh, i) != c)
+				continue;
+			for (j = 0; j < nh && ok; j++)
+				if (h[j].leaf &&
+				    !md3_is_current(&h[j].st, pd->chain.member_id,
+						    pd->chain.member_uuid))
+					ok = false;
+			if (ok)
+				break;
+			ok = true;
+		}
+		if (i < p->nr_devs)
+			best = c;
+	}
+	if (best < nh) {
+		md3_msg(p, "journals forked after seq %llu by operations that never committed\n",
+			(unsigned long long)h[best].head.seq);
+		return best;
+	}
+	/*
+	 * No present device shows which side committed.  If no leaf made a
+	 * STALE mark the others did not see, at most one side committed
+	 * anything after the fork (each needed the CURRENT members of the
+	 * fork state): their newest common head, read-only, until the
+	 * members that tell are present (or the operator forces).
+	 */
+	for (j = 0; j < nh; j++)
+		for (i = 0; i < nh; i++)
+			if (h[j].leaf && h[i].leaf && i != j &&
+			    !md3_marks_seen(&h[j].st, &h[i].st))
+				return nh;
+	for (c = 0; c < nh; c++) {
+		bool ok = !h[c].leaf && (best == nh || h[c].head.seq > h[best].head.seq);
+
+		for (j = 0; j < nh && ok; j++)
+			if (h[j].leaf && !md3_prefix(p, h, c, j))
+				ok = false;
+		if (ok)
+			best = c;
+	}
+	if (best < nh) {
+		h[best].ro = true;
+		md3_msg(p, "journals forked after seq %llu; no member present shows %s\n",
+			(unsigned long long)h[best].head.seq, "which side committed");
+	}
+	return best;
 }
 
 /* Pick the winning head: the ONE winner rule (rst "Winner rule"). */
@@ -1960,7 +2136,7 @@ static u32 md3_winner(struct md3_pool *p, struct md3_head *h, u32 nh,
 			nwin++;
 		}
 	}
-	return nwin == 1 ? w : nh;
+	return nwin == 1 ? w : md3_common_base(p, h, nh);
 }
 
 int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
@@ -2008,15 +2184,18 @@ int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 			pd->role = MD3_ROLE_NOT_MEMBER;
 			md3_msg(p, "member device %s: not a member of the pool's state\n",
 				pd->dev.name ? pd->dev.name : "?");
-		} else if (md3_head_idx(p, h, nh, i) == w) {
-			pd->role = MD3_ROLE_INSYNC;
-		} else if (md3_on(p, h, nh, i, w)) {
-			pd->role = MD3_ROLE_LAGGING;
-		} else {
+		} else if (md3_head_idx(p, h, nh, i) != w && !md3_on(p, h, nh, i, w)) {
 			pd->role = MD3_ROLE_DIVERGED;
 			pd->fork_seq = md3_fork_seq(&pd->chain, &p->devs[h[w].rep].chain);
 			md3_msg(p, "member %u: stale, diverged at seq %llu, ignored\n",
 				pd->chain.member_id, (unsigned long long)pd->fork_seq);
+		} else if (m->status != MD3_CURRENT) {
+			/* never written to, never caught up: no part of the pool */
+			pd->role = MD3_ROLE_STALE;
+		} else if (md3_head_idx(p, h, nh, i) == w) {
+			pd->role = MD3_ROLE_INSYNC;
+		} else {
+			pd->role = MD3_ROLE_LAGGING;
 		}
 	}
 	for (i = 0; i < p->st.nr_members; i++) {
@@ -2031,7 +2210,7 @@ int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 			md3_msg(p, "member %u (%s) is absent\n", m->id, m->name);
 		}
 	}
-	if (absent && !o->force && !o->prefer &&
+	if ((absent || h[w].ro) && !o->force && !o->prefer &&
 	    !(p->faults & MD3_FAULT_AROUND)) {
 		p->mode = MD3_MODE_RO;
 		md3_msg(p, "read-only: %u current member(s) absent; force to mark them stale\n",
@@ -2355,6 +2534,7 @@ int md3_member_remove(struct md3_pool *p, u32 id)
 
 int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 {
+	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_member *m = md3_member_find(&p->st, id), n;
 	int r = md3_rw(p);
 
@@ -2367,7 +2547,10 @@ int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 	n.reason = reason;
 	n.stale_seq = p->st.seq + 1;
 	n.stale_mark = md3_mark_id(p, &id, 1);
-	return md3_member_update(p, &n, MD3_OP_MEMBER_STALE, NULL, true);
+	md3_enc_op(&b, MD3_OP_MEMBER_STALE, id);
+	md3_enc_member(&b, &n);
+	md3_enc_mark(&b, &(struct md3_mark){ id, n.stale_seq, n.stale_mark });
+	return md3_commit(p, &b, NULL, true);
 }
 
 int md3_member_rejoin(struct md3_pool *p, u32 id)

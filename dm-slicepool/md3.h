@@ -91,6 +91,18 @@ struct md3_move {
 	struct md3_slice *dst;
 };
 
+/*
+ * One STALE mark ever made on this branch of the pool's history: which
+ * member, the seq of the transaction that made it, and its identity
+ * (md3_mark_id).  The log is what the winner rule compares: a branch that
+ * holds a mark another branch never saw has forked from it.
+ */
+struct md3_mark {
+	u32 member;
+	u64 seq;
+	u64 mark;
+};
+
 struct md3_pool_rec {
 	u8 uuid[MD3_UUID_LEN];
 	char name[MD3_POOL_NAME_LEN];
@@ -113,9 +125,12 @@ struct md3_state {
 	struct md3_volume *vols;
 	u64 nr_moves;
 	struct md3_move *moves;
+	u64 nr_marks;			/* in the order they were made */
+	struct md3_mark *marks;
 	u32 cap_members;
 	u64 cap_volumes;
 	u64 cap_moves;
+	u64 cap_marks;
 };
 
 /* Access to one member device. Blocks are MD3_BLOCK_SIZE bytes. */
@@ -175,6 +190,7 @@ enum md3_dev_role {
 	MD3_ROLE_DIVERGED,	/* on a dominated branch; ignored */
 	MD3_ROLE_NOT_MEMBER,	/* not a member of the winning state */
 	MD3_ROLE_UNUSABLE,	/* blank, format 2, foreign or damaged */
+	MD3_ROLE_STALE,		/* a STALE member's copy: ignored until rejoin */
 };
 
 struct md3_pdev {

@@ -95,7 +95,10 @@ struct world {
 	int nids;
 	struct md3_link lin[256];	/* recent transactions of the lineage */
 	int nlin;
+	struct md3_link fl[32];	/* written since the last acknowledgment */
+	int nfl;
 	int last_op;
+	char *log;		/* -v: what led to this world (a trace) */
 };
 
 static struct {
@@ -107,6 +110,7 @@ static struct {
 	bool verbose;
 	int reported;
 	int rate0;		/* explore 1 in rate0 crash points at depth 0 */
+	const char *where;	/* -v: the crash image being checked */
 } g;
 
 /* CPU time: the budgets hold however loaded the machine is */
@@ -148,6 +152,24 @@ static void flag(const char *check, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
+	if (g.verbose && g.where)
+		printf("# trace:\n%s", g.where);
+}
+
+/* -v: append a line to the trace of @w */
+static void wlog(struct world *w, const char *fmt, ...)
+{
+	size_t n = w->log ? strlen(w->log) : 0;
+	char line[512];
+	va_list ap;
+
+	if (!g.verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	w->log = realloc(w->log, n + strlen(line) + 5);
+	snprintf(w->log + n, strlen(line) + 5, "#  %s\n", line);
 }
 
 /* ---- simulated disks ---- */
@@ -244,6 +266,23 @@ static int sd_read(void *ctx, u64 nr, void *buf)
 	return 0;
 }
 
+/*
+ * The transactions of the operation in flight: every delta written since
+ * the last acknowledgment.  A state that ends in one of them extends the
+ * acknowledged state by the operation in flight, even when the only chain
+ * that shows it starts at a checkpoint of it (a catch-up).
+ */
+static void note_write(struct world *w, const void *buf)
+{
+	const struct md3_frag *f = buf;
+
+	if (!w || le32_to_cpu(f->hdr.magic) != MD3_JOURNAL_MAGIC || f->frag ||
+	    le32_to_cpu(f->type) != MD3_TX_DELTA || w->nfl >= (int)ARRAY_SIZE(w->fl))
+		return;
+	w->fl[w->nfl].seq = le64_to_cpu(f->seq);
+	w->fl[w->nfl++].hash = le64_to_cpu(f->hash);
+}
+
 static int sd_write(void *ctx, u64 nr, const void *buf)
 {
 	struct sdisk *d = ctx;
@@ -260,10 +299,22 @@ static int sd_write(void *ctx, u64 nr, const void *buf)
 	memcpy(b->d, buf, MD3_BLOCK_SIZE);
 	d->pw[d->npw].nr = nr;
 	d->pw[d->npw++].b = b;
+	note_write(d->w, buf);
 	return 0;
 }
 
 static void explore(struct world *w);
+
+/* -v: the trace of @w, then @desc, as the context of the next check */
+static void trace_set(struct world *w, const char *desc)
+{
+	static char buf[65536];
+
+	if (!g.verbose)
+		return;
+	snprintf(buf, sizeof(buf), "%s#  %s\n", w->log ? w->log : "", desc);
+	g.where = buf;
+}
 
 static void disk_settle(struct sdisk *d)
 {
@@ -315,6 +366,10 @@ static bool lin_has(const struct world *w, u64 seq, u64 hash, u64 min_seq)
 {
 	int k;
 
+	for (k = 0; k < w->nfl; k++)
+		if (w->fl[k].seq == seq && w->fl[k].hash == hash && seq > min_seq)
+			return true;
+
 	for (k = 0; k < w->nlin && k < 256; k++)
 		if (w->lin[k].seq == seq && w->lin[k].hash == hash && seq >= min_seq)
 			return true;
@@ -334,6 +389,7 @@ static void model_ack(struct world *w)
 	w->p.on_commit = on_commit;
 	w->p.on_commit_arg = w;
 	w->has_pend = false;
+	w->nfl = 0;
 	lin_add(w, w->p.st.seq, w->p.st.hash);
 
 	w->acked.seq = w->p.st.seq;
@@ -427,6 +483,67 @@ static int succ(const struct world *w, const struct md3_chain *c,
 	return c->links[ack->seq - c->links[0].seq].hash == ack->hash ? 0 : 1;
 }
 
+static int assemble(struct md3_pool *p, struct sdisk **img, int nd,
+		    u32 present, bool force, int prefer);
+
+/* -v: labels and ring blocks of a device */
+static void dump_ring(const struct md3_dev *dev)
+{
+	u8 blk[MD3_BLOCK_SIZE];
+	const struct md3_label *l = (const void *)blk;
+	const struct md3_frag *f = (const void *)blk;
+	u64 nr;
+
+	printf("#   ");
+	for (nr = 0; nr < 2 + JBLK; nr++) {
+		struct md3_block_header *h = (void *)blk;
+		bool ok;
+
+		dev->ops->read(dev->ctx, nr, blk);
+		ok = le32_to_cpu(h->crc) == md3_crc32c(~0U, blk + 4, MD3_BLOCK_SIZE - 4);
+		if (!h->magic)
+			printf(" %llu:-", ull(nr));
+		else if (nr < 2)
+			printf(" L%llu:%s%llu>%llu@%llu/e%u", ull(nr), ok ? "" : "BAD",
+			       ull(le64_to_cpu(l->label_seq)), ull(le64_to_cpu(l->ckpt_seq)),
+			       ull(le64_to_cpu(l->ckpt_block)), le32_to_cpu(l->ckpt_epoch));
+		else
+			printf(" %llu:%s%c%llu/e%u/%u.%u", ull(nr), ok ? "" : "BAD",
+			       le32_to_cpu(f->type) == MD3_TX_CHECKPOINT ? 'C' : 'd',
+			       ull(le64_to_cpu(f->seq)), le32_to_cpu(f->epoch),
+			       le32_to_cpu(f->frag), le32_to_cpu(f->nfrag));
+	}
+	printf("\n");
+}
+
+/* -v: the devices and the winning state of a reported violation */
+static void dump_pool(const struct md3_pool *p)
+{
+	u32 i;
+
+	if (!g.verbose || g.reported > 5)
+		return;
+	for (i = 0; i < p->nr_devs; i++) {
+		const struct md3_chain *ci = &p->devs[i].chain;
+		const struct sdisk *d = p->devs[i].dev.ctx;
+
+		printf("# dev %s id %u kind %d role %d", d->name, ci->member_id,
+		       ci->kind, p->devs[i].role);
+		if (ci->nlinks)
+			printf(" chain %llu..%llu/%llx epoch %u", ull(ci->links[0].seq),
+			       ull(ci->links[ci->nlinks - 1].seq),
+			       ull(ci->links[ci->nlinks - 1].hash), ci->epoch);
+		printf("\n");
+		dump_ring(&p->devs[i].dev);
+	}
+	printf("# state seq %llu:", ull(p->st.seq));
+	for (i = 0; i < p->st.nr_members; i++)
+		printf(" %u:%s", p->st.members[i].id,
+		       p->st.members[i].status == MD3_CURRENT ? "cur" :
+		       p->st.members[i].status == MD3_STALE ? "stale" : "rm");
+	printf("\n");
+}
+
 /* Check one assembly of a crash image (@present of its @nd disks). */
 static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 		  struct md3_pool *p)
@@ -434,7 +551,8 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 	const struct md3_link *ack = &w->acked;
 	const char *cx;
 	const struct md3_chain *c = NULL;
-	u32 i, members = 0;
+	u32 i, members = 0, lineage;
+	bool other;
 	int k, r;
 
 	for (k = 0; k < nd; k++)
@@ -459,39 +577,57 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 		      pd->chain.links[0].seq < c->links[0].seq)))
 			c = &pd->chain;
 	}
+	/*
+	 * Any device whose chain ends at the same head (seq and chain hash:
+	 * the same history) may remember more of it, e.g. a removed
+	 * member's journal after the others were caught up from a
+	 * checkpoint: judge the head by the longest history known.
+	 */
+	for (i = 0; c && i < p->nr_devs; i++) {
+		const struct md3_chain *ci = &p->devs[i].chain;
+
+		if (ci->nlinks && ci->links[ci->nlinks - 1].seq == c->links[c->nlinks - 1].seq &&
+		    ci->links[ci->nlinks - 1].hash == c->links[c->nlinks - 1].hash &&
+		    ci->links[0].seq < c->links[0].seq)
+			c = ci;
+	}
 	if (p->mode == MD3_MODE_REFUSED) {
 		/* no device of the pool present: nothing to assemble */
 		if (!w->forced && (present & members))
 			flag(cx, "refused with no forced activation: %s", p->msg);
 		return;
 	}
-	/* ids are checked on the state used for writes (other branches may differ) */
-	check_a(w, &p->st, p->mode == MD3_MODE_RW);
+	/*
+	 * With none of the disks of the forced branch present, the other
+	 * side is judged by what was acknowledged before the force.  A disk
+	 * being added to the forced branch that is still blank in this
+	 * image (its first writes were lost) holds nothing of it.
+	 */
+	lineage = w->lineage;
+	for (i = 0; i < p->nr_devs; i++)
+		for (k = 0; k < nd; k++)
+			if (p->devs[i].dev.ctx == img[k] &&
+			    p->devs[i].chain.kind == MD3_CHAIN_BLANK)
+				lineage &= ~(1U << k);
+	other = w->forced && !(present & lineage);
+	if (other)
+		ack = &w->alt;
+	/*
+	 * ids are checked on the state used for writes, when it is this
+	 * world's lineage (the other side of a fork may differ; the winner
+	 * rule keeps the two apart)
+	 */
+	check_a(w, &p->st, p->mode == MD3_MODE_RW && !other);
 	if (p->mode != MD3_MODE_RW)
 		return;
 	if (!c) {
 		flag(cx, "read-write with no member in sync");
 		return;
 	}
-	/*
-	 * With none of the disks of the forced branch present, the other
-	 * side is judged by what was acknowledged before the force.
-	 */
-	if (w->forced && !(present & w->lineage))
-		ack = &w->alt;
 	r = succ(w, c, ack);
 	if (r && w->has_pend && !succ(w, c, &w->pend))
 		r = 0;
 	if (r) {
-		for (i = 0; g.verbose && i < p->nr_devs; i++) {
-			const struct md3_chain *ci = &p->devs[i].chain;
-
-			if (ci->nlinks)
-				printf("# dev %u id %u role %d chain %llu..%llu/%llx\n", i,
-				       ci->member_id, p->devs[i].role, ull(ci->links[0].seq),
-				       ull(ci->links[ci->nlinks - 1].seq),
-				       ull(ci->links[ci->nlinks - 1].hash));
-		}
 		flag(cx, "read-write at seq %llu, not extending acknowledged seq %llu%s %llu (%s); "
 		     "depth %d%s, present %#x of %d; %s",
 		     ull(c->links[c->nlinks - 1].seq), ull(ack->seq),
@@ -500,6 +636,7 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 		     r == 1 ? "other branch" : r == 2 ? "older state" : "too far ahead",
 		     w->depth, w->forced ? " after a forced activation" : "", present,
 		     nd, p->msg);
+		dump_pool(p);
 	}
 }
 
@@ -507,6 +644,11 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 enum { OP_CREATE, OP_EXPAND, OP_SHRINK, OP_DELETE, OP_MOVE_BEGIN,
 	OP_MOVE_PROGRESS, OP_MOVE_END, OP_ADD, OP_GROW, OP_REMOVE, OP_FAIL,
 	OP_REJOIN, OP_CKPT, OP_SETTINGS, OP_NR };
+
+static const char *const op_names[OP_NR] = {
+	"create", "expand", "shrink", "delete", "move_begin", "move_progress",
+	"move_end", "add", "grow", "remove", "fail", "rejoin", "ckpt", "settings",
+};
 
 static u32 nr_current(const struct md3_state *st)
 {
@@ -641,6 +783,7 @@ static int do_op(struct world *w, int op)
 		new_uuid(d->uuid);
 		snprintf(d->name, sizeof(d->name), "sim%llu", ull(rn(100000)));
 		attach(w, d);
+		wlog(w, "add disk %d", w->nd - 1);
 		dev = sd_dev(d);
 		r = md3_member_add(&w->p, &dev, d->uuid, d->name, rn(3), 16,
 				   &(struct md3_geom){ JBLK }, NULL);
@@ -659,6 +802,7 @@ static int do_op(struct world *w, int op)
 			if (md3_slice_used(st, mb->id, n))
 				return 0;
 		d = disk_of(w, mb->id);
+		wlog(w, "remove member %u", mb->id);
 		if (d)
 			d->member = false;	/* being given up: either outcome is fine */
 		return md3_member_remove(&w->p, mb->id) ?: 1;
@@ -667,12 +811,14 @@ static int do_op(struct world *w, int op)
 		if (!d || mb->status != MD3_CURRENT || nr_current(st) < 3)
 			return 0;
 		d->fail = true;
+		wlog(w, "fail member %u", mb->id);
 		return md3_settings(&w->p, 50, 50, 1 + rn(2)) ?: 1;
 	case OP_REJOIN:
 		d = disk_of(w, mb->id);
 		if (!d || mb->status != MD3_STALE)
 			return 0;
 		d->fail = false;
+		wlog(w, "rejoin member %u", mb->id);
 		return md3_member_rejoin(&w->p, mb->id) ?: 1;
 	case OP_CKPT:
 		return md3_checkpoint(&w->p) ?: 1;
@@ -688,7 +834,11 @@ static void run_ops(struct world *w, int n, int first)
 
 	for (i = 0; i < n && w->open && !out_of_budget(); i++) {
 		op = i == 0 && first >= 0 ? first : (int)rn(OP_NR);
+		wlog(w, "depth %d: op %s at seq %llu", w->depth, op_names[op],
+		     ull(w->p.st.seq));
 		r = do_op(w, op);
+		wlog(w, "depth %d: op %s -> %d, seq %llu", w->depth, op_names[op], r,
+		     ull(w->p.st.seq));
 		if (r < 0) {
 			/* result unknown: the world ends in a power cut */
 			explore(w);
@@ -710,6 +860,7 @@ static void world_free(struct world *w)
 	for (i = 0; i < w->nd; i++)
 		disk_free(w->d[i]);
 	free(w->acked_enc);
+	free(w->log);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -737,7 +888,7 @@ static int assemble(struct md3_pool *p, struct sdisk **img, int nd,
  * come back for the final check.
  */
 static void continue_world(struct world *w, struct sdisk **img, int nd,
-			   u32 present, bool force)
+			   u32 present, bool force, const char *desc)
 {
 	struct world *n = calloc(1, sizeof(*n));
 	struct md3_dev devs[MAXD];
@@ -746,6 +897,10 @@ static void continue_world(struct world *w, struct sdisk **img, int nd,
 	int i, k = 0;
 
 	n->depth = w->depth + 1;
+	if (g.verbose) {
+		n->log = strdup(w->log ? w->log : "");
+		wlog(n, "%s; continue with %#x, force %d", desc, present, force);
+	}
 	n->forced = w->forced || force;
 	n->acked = w->acked;
 	/*
@@ -754,6 +909,8 @@ static void continue_world(struct world *w, struct sdisk **img, int nd,
 	 */
 	memcpy(n->lin, w->lin, sizeof(n->lin));
 	n->nlin = w->nlin;
+	memcpy(n->fl, w->fl, sizeof(n->fl));
+	n->nfl = w->nfl;
 	n->alt = force ? w->acked : w->alt;
 	n->present = present;
 	n->lineage = present;
@@ -788,6 +945,7 @@ static void continue_world(struct world *w, struct sdisk **img, int nd,
 	}
 	if (md3_assemble(&n->p, devs, k, &o) || n->p.mode != MD3_MODE_RW)
 		goto out;
+	wlog(n, "assembled at seq %llu: %s", ull(n->p.st.seq), n->p.msg);
 	n->open = true;
 	/* what this assembly wrote (catch-up, force) is now acknowledged */
 	model_ack(n);
@@ -803,6 +961,7 @@ static void continue_world(struct world *w, struct sdisk **img, int nd,
 		/* the last operation failed: its outcome is unknown */
 		goto out;
 	}
+	trace_set(n, "power cut; every disk present");
 	if (!assemble(&q, n->d, n->nd, (1U << n->nd) - 1, false, -1))
 		check(n, n->d, n->nd, (1U << n->nd) - 1, &q);
 	md3_pool_free(&q);
@@ -816,6 +975,7 @@ static void explore(struct world *w)
 {
 	u64 total = 0, nimg, k, masks[MAXD];
 	int i, tw[MAXD], tk[MAXD];
+	char desc[2048] = "";
 	int rate = w->depth == 0 ? g.rate0 : w->depth == 1 ? 6 * g.rate0 : 0;
 
 	if (!rate || out_of_budget() || rn(rate))
@@ -847,6 +1007,22 @@ static void explore(struct world *w)
 			img[i] = disk_image(w->d[i], NULL, masks[i], tw[i], tk[i]);
 		}
 		g.images++;
+		if (g.verbose) {
+			size_t o;
+			u32 q;
+
+			o = snprintf(desc, sizeof(desc), "crash at depth %d in op %s, seq %llu:",
+				     w->depth, op_names[w->last_op], ull(w->p.st.seq));
+			for (i = 0; i < w->nd && o < sizeof(desc) - 100; i++) {
+				o += snprintf(desc + o, sizeof(desc) - o, " d%d[", i);
+				for (q = 0; q < w->d[i]->npw && o < sizeof(desc) - 100; q++)
+					o += snprintf(desc + o, sizeof(desc) - o, "%s%llu%s",
+						      q ? "," : "", ull(w->d[i]->pw[q].nr),
+						      (int)q == tw[i] ? "torn" :
+						      masks[i] >> q & 1 ? "" : "-");
+				o += snprintf(desc + o, sizeof(desc) - o, "]");
+			}
+		}
 		for (sub = 1; sub <= full && !out_of_budget(); sub++) {
 			struct sdisk *cp[MAXD];
 			struct md3_pool p;
@@ -855,6 +1031,12 @@ static void explore(struct world *w)
 			/* assembly may write (catch-up): a copy each time */
 			for (j = 0; j < w->nd; j++)
 				cp[j] = disk_image(img[j], NULL, 0, -1, 0);
+			if (g.verbose) {
+				char d2[sizeof(desc) + 32];
+
+				snprintf(d2, sizeof(d2), "%s; present %#x", desc, sub);
+				trace_set(w, d2);
+			}
 			if (!assemble(&p, cp, w->nd, sub, false, -1))
 				check(w, cp, w->nd, sub, &p);
 			md3_pool_free(&p);
@@ -877,7 +1059,7 @@ static void explore(struct world *w)
 			md3_pool_free(&p);
 			for (i = 0; i < w->nd; i++)
 				disk_free(cp[i]);
-			continue_world(w, img, w->nd, part, force);
+			continue_world(w, img, w->nd, part, force, desc);
 		}
 		for (i = 0; i < w->nd; i++)
 			disk_free(img[i]);
@@ -919,8 +1101,9 @@ static void one_pool(void)
 		w->d[i]->w = w;
 	}
 	w->open = true;
+	wlog(w, "pool of %d disks", nd);
 	model_ack(w);
-	run_ops(w, 40, -1);
+	run_ops(w, g.faults ? 80 : 40, -1);
 out:
 	world_free(w);
 	free(w);
@@ -1231,6 +1414,7 @@ int main(int argc, char **argv)
 			opt_states = 10000000;
 	}
 	g.rng = seed ? seed : 1;
+
 	for (k = 0; k < ARRAY_SIZE(mutants); k++) {
 		static void (*const fn[])(void) = { t_mutant0, t_mutant1, t_mutant2,
 						     t_mutant3, t_mutant4 };

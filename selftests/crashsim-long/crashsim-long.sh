@@ -1,0 +1,12 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The crash simulator's long mode (make check-full only): the real md3
+# code until 10 million crash states (about 10 CPU minutes), then each
+# protocol mutant.  No violation allowed; every mutant must be caught.
+# SP_CRASHSIM_STATES overrides the number of crash states.
+bin=$SP_TOP/build/crashsim
+if [ ! -x "$bin" ]; then
+	make -s -C "$SP_TOP" unit || { echo "# cannot build $bin"; exit 1; }
+fi
+exec "$bin" --long --states "${SP_CRASHSIM_STATES:-10000000}"
