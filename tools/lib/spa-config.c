@@ -428,22 +428,13 @@ int spa_config_load(const char *path, struct spa_config *c, char *why,
 	return ret;
 }
 
-/* First line of @path, stripped; 0 or -errno. */
-static int read_line(const char *path, char *buf, size_t len)
+/* The first word of @path's first line; 0 or -errno. */
+static int first_word(const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "re");
-	size_t n;
+	int ret = spu_read_line(path, buf, len);
 
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f)) {
-		fclose(f);
-		return -ENODATA;
-	}
-	fclose(f);
-	n = strcspn(buf, " \t\r\n");
-	buf[n] = '\0';
-	return 0;
+	buf[strcspn(buf, " \t")] = '\0';
+	return ret;
 }
 
 int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen)
@@ -451,14 +442,14 @@ int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen)
 	char buf[SPA_NQN_MAX + 2];
 
 	if (!c->hostnqn[0]) {
-		if (read_line("/etc/nvme/hostnqn", buf, sizeof(buf)) ||
+		if (first_word("/etc/nvme/hostnqn", buf, sizeof(buf)) ||
 		    !spa_valid_nqn(buf))
 			return spu_reason(why, wlen, -EINVAL,
 					  "no 'hostnqn' in %s and no valid /etc/nvme/hostnqn (nvme gen-hostnqn > /etc/nvme/hostnqn)",
 					  c->path);
 		spu_strcpy(c->hostnqn, sizeof(c->hostnqn), buf);
 	}
-	if (!c->hostid[0] && !read_line("/etc/nvme/hostid", buf, sizeof(buf)) &&
+	if (!c->hostid[0] && !first_word("/etc/nvme/hostid", buf, sizeof(buf)) &&
 	    spu_valid_uuid(buf))
 		spu_strcpy(c->hostid, sizeof(c->hostid), buf);
 	return 0;

@@ -145,6 +145,20 @@ int spu_read_buf(const char *path, char *buf, size_t len)
 	return ret;
 }
 
+int spu_read_line(const char *path, char *buf, size_t len)
+{
+	int ret = spu_read_buf(path, buf, len);
+
+	if (ret) {
+		if (len)
+			buf[0] = '\0';
+		return ret;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	strip_trailing(buf, strlen(buf));
+	return 0;
+}
+
 int spu_read_s64(const char *path, s64 *out)
 {
 	char *buf, *p, *end;

@@ -98,6 +98,12 @@ int spu_read_alloc(const char *path, char **out);
  */
 int spu_read_buf(const char *path, char *buf, size_t len);
 /*
+ * The first line of the file (a sysfs attribute, /etc/nvme/hostnqn) into
+ * @buf, at most @len - 1 bytes, trailing white space stripped; @buf is ""
+ * when the file cannot be read (the error is returned).
+ */
+int spu_read_line(const char *path, char *buf, size_t len);
+/*
  * A number (strtoll, base 0: decimal, 0x hex, 0 octal) and nothing else
  * but surrounding white space; -EINVAL otherwise.
  */

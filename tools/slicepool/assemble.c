@@ -128,20 +128,6 @@ static bool sysfs_dir_empty(const char *path)
 	return empty;
 }
 
-static bool sysfs_read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = !!fgets(buf, (int)len, f);
-	fclose(f);
-	if (ok)
-		spt_strip(buf);
-	return ok;
-}
-
 /*
  * Decides whether /proc/partitions entry @name is a candidate and gives
  * the path to open.
@@ -158,11 +144,11 @@ static bool candidate(const char *name, unsigned long long kib, char *path,
 	if (!sysfs_dir_empty(sys))
 		return false;
 	snprintf(sys, sizeof(sys), "/sys/class/block/%s/dm/uuid", name);
-	if (sysfs_read_line(sys, buf, sizeof(buf)) &&
+	if (!spu_read_line(sys, buf, sizeof(buf)) &&
 	    !strncmp(buf, SPT_DM_UUID_PREFIX, strlen(SPT_DM_UUID_PREFIX)))
 		return false;
 	snprintf(sys, sizeof(sys), "/sys/class/block/%s/dm/name", name);
-	if (sysfs_read_line(sys, buf, sizeof(buf))) {
+	if (!spu_read_line(sys, buf, sizeof(buf)) && buf[0]) {
 		snprintf(path, len, "/dev/mapper/%s", buf);
 		if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
 			return true;

@@ -40,28 +40,18 @@
 static int read_line(char *buf, size_t len, const char *fmt, ...)
 	__printf(3, 4);
 
-/* The first line of a file, without its newline; "" when unreadable. */
+/* The first line of a file (spu_read_line) named by a format. */
 static int read_line(char *buf, size_t len, const char *fmt, ...)
 {
 	char path[PATH_MAX];
 	va_list ap;
-	FILE *f;
-	int n;
+	int ret;
 
 	buf[0] = '\0';
 	va_start(ap, fmt);
-	n = vsnprintf(path, sizeof(path), fmt, ap);
+	ret = spu_vpath(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	return ret ? ret : spu_read_line(path, buf, len);
 }
 
 static int cmp_path(const void *a, const void *b)
