@@ -1890,7 +1890,23 @@ static bool md3_dominates(struct md3_pool *p, struct md3_head *h, u32 nh,
 
 	if (!md3_marks_seen(&h[k].st, &h[l].st))
 		return false;
-	for (i = 0; i < p->nr_devs; i++) {
+	/*
+	 * (1) needs @k to have been unable to write without @l's devices.  A
+	 * member device on @l (not on @k) that @k's state does not count as
+	 * CURRENT (an add @k never committed, so @k gave its id to another
+	 * device; or a member @k marked or removed) is one @k's transactions
+	 * never needed: @k may have committed without it, and @l's marks on
+	 * @k's devices then prove nothing (both sides may have written).
+	 */
+	for (i = 0; i < p->nr_devs && !(p->faults & MD3_FAULT_UNNEEDED); i++) {
+		struct md3_pdev *pd = &p->devs[i];
+
+		if (pd->chain.kind == MD3_CHAIN_OK && md3_on(p, h, nh, i, l) &&
+		    !md3_on(p, h, nh, i, k) &&
+		    !md3_is_current(&h[k].st, pd->chain.member_id, pd->chain.member_uuid))
+			all = false;
+	}
+	for (i = 0; i < p->nr_devs && all; i++) {
 		struct md3_pdev *pd = &p->devs[i];
 
 		if (pd->chain.kind != MD3_CHAIN_OK || !md3_on(p, h, nh, i, k) ||

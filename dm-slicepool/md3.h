@@ -213,6 +213,7 @@ enum md3_mode {
 #define MD3_FAULT_NODOMINATE	0x04	/* at a fork pick the longest chain */
 #define MD3_FAULT_OVERWRITE	0x08	/* ignore the protected checkpoint */
 #define MD3_FAULT_REUSE_IDS	0x10	/* reuse removed member ids */
+#define MD3_FAULT_UNNEEDED	0x20	/* 4a: count devices @k never needed */
 
 struct md3_pool {
 	struct md3_state st;
