@@ -27,10 +27,13 @@
  *      writes, and after a forced activation never the other branch);
  *  (d) no device the pool wrote is refused as damaged.
  *
- * Budgets are CPU seconds.
+ * Budgets are crash states, from fixed seeds: a run explores the same
+ * states on any machine, however fast or loaded.  The bounded run (the
+ * default) checks 240,000 states of the real code over seeds 1..6 and
+ * 30,000 per mutant; --long checks 10 million over seeds 101..120.
  *
- * Usage: crashsim [--time S] [--long] [--states N] [--seed N] [--bench]
- *                 [--mutant NAME]
+ * Usage: crashsim [--long] [--states N] [--seed N] [--seeds N]
+ *                 [--mutant-states N] [--mutant NAME] [--bench] [-v]
  * Prints KTAP; the last line is "N crash states, M violations".
  */
 #include <stdio.h>
@@ -104,8 +107,7 @@ struct world {
 static struct {
 	u64 states, violations, images;
 	unsigned int faults;
-	double deadline;
-	u64 max_states;
+	u64 max_states;		/* stop when states reaches this */
 	u64 rng;
 	bool verbose;
 	int reported;
@@ -113,7 +115,7 @@ static struct {
 	const char *where;	/* -v: the crash image being checked */
 } g;
 
-/* CPU time: the budgets hold however loaded the machine is */
+/* CPU time, for the reports (the budgets are crash states) */
 static double now(void)
 {
 	struct timespec ts;
@@ -124,7 +126,7 @@ static double now(void)
 
 static bool out_of_budget(void)
 {
-	return now() > g.deadline || (g.max_states && g.states >= g.max_states);
+	return g.states >= g.max_states;
 }
 
 static u64 rnd(void)
@@ -544,6 +546,30 @@ static void dump_pool(const struct md3_pool *p)
 	printf("\n");
 }
 
+/* How many distinct chain heads the present devices hold */
+static int heads(const struct md3_pool *p)
+{
+	u32 i, j;
+	int n = 0;
+
+	for (i = 0; i < p->nr_devs; i++) {
+		const struct md3_chain *ci = &p->devs[i].chain;
+
+		if (!ci->nlinks)
+			continue;
+		for (j = 0; j < i; j++) {
+			const struct md3_chain *cj = &p->devs[j].chain;
+
+			if (cj->nlinks &&
+			    !memcmp(&cj->links[cj->nlinks - 1], &ci->links[ci->nlinks - 1],
+				    sizeof(*ci->links)))
+				break;
+		}
+		n += j == i;
+	}
+	return n;
+}
+
 /* Check one assembly of a crash image (@present of its @nd disks). */
 static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 		  struct md3_pool *p)
@@ -592,8 +618,16 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 			c = ci;
 	}
 	if (p->mode == MD3_MODE_REFUSED) {
-		/* no device of the pool present: nothing to assemble */
-		if (!w->forced && (present & members))
+		/*
+		 * Without a forced activation a refusal is allowed only with
+		 * members absent and the present ones on two branches (winner
+		 * rule 5: two operations in flight, e.g. two adds of the same
+		 * id, and no present device shows which committed; issue 14
+		 * (c) allows "a refusal or read-only" with members absent).
+		 * With every member present it is always a violation (b).
+		 */
+		if (!w->forced && (present & members) &&
+		    (cx[1] == 'b' || heads(p) < 2))
 			flag(cx, "refused with no forced activation: %s", p->msg);
 		return;
 	}
@@ -1109,21 +1143,26 @@ out:
 	free(w);
 }
 
-static void run_sim(double seconds, u64 max_states, unsigned int faults)
+/*
+ * @states more crash states from seed @seed: the run depends on nothing
+ * else (not on time, not on the machine), so it is the same everywhere.
+ */
+static void run_sim(u64 seed, u64 states, unsigned int faults)
 {
+	g.rng = seed ? seed : 1;
 	g.faults = faults;
 	/* mutants: fewer crash points per operation, longer histories */
 	g.rate0 = faults ? 16 : 1;
-	g.deadline = now() + seconds;
-	g.max_states = max_states;
-	g.reported = 0;
+	g.max_states = g.states + states;
 	while (!out_of_budget())
 		one_pool();
 }
 
 /* ---- test cases ---- */
-static double opt_time = 28;
-static u64 opt_states;
+static u64 opt_states = 240000;		/* the real code, over opt_seeds */
+static u64 opt_seed = 1;		/* the first seed */
+static u64 opt_seeds = 6;
+static u64 opt_mutant_states = 30000;	/* each mutant */
 static const char *opt_mutant;
 static u64 real_states, real_violations;
 
@@ -1221,16 +1260,111 @@ static void t_scale(void)
 	md3_state_free(&st);
 }
 
+/*
+ * A forced activation of an add in flight, and the other side carrying on
+ * (found by the long mode).  Pool {d0, d1}; the add of d2 reaches only d2
+ * (written first and flushed, then the power cut).  Forced from d2 alone:
+ * its state marks 0 and 1 STALE.  d0 and d1 alone are every CURRENT
+ * member of their state: read-write, they add d3 (which gets id 2 again)
+ * and acknowledge it.  With every device back, d2's marks on d0 and d1
+ * are no proof that their side never committed (it never needed d2): the
+ * assembly must not pick d2's branch (it is refused, naming the fork).
+ * Returns 1 if d2's branch came up read-write (the violation).
+ */
+static int forced_add_fork(unsigned int faults)
+{
+	struct sdisk *d[4], *pre[2] = { NULL, NULL }, *all[4];
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_assemble_opts o = { .faults = faults };
+	struct md3_dev devs[4];
+	u8 uuids[2][MD3_UUID_LEN];
+	struct md3_pool p = { .faults = faults }, q;
+	u32 kid = 0;
+	int i, bad = -1;
+
+	new_uuid(rec.uuid);
+	for (i = 0; i < 4; i++) {
+		d[i] = disk_new(NULL, 2 + JBLK);
+		new_uuid(d[i]->uuid);
+		snprintf(d[i]->name, sizeof(d[i]->name), "fork%d", i);
+		devs[i] = sd_dev(d[i]);
+	}
+	memcpy(uuids[0], d[0]->uuid, MD3_UUID_LEN);
+	memcpy(uuids[1], d[1]->uuid, MD3_UUID_LEN);
+	if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 2,
+			    &(struct md3_geom){ JBLK }, NULL))
+		goto out;
+	for (i = 0; i < 2; i++)
+		pre[i] = disk_image(d[i], NULL, 0, -1, 0);
+	if (md3_member_add(&p, &devs[2], d[2]->uuid, "fork2", 0, 16,
+			   &(struct md3_geom){ JBLK }, NULL))
+		goto out;
+	md3_pool_free(&p);
+	/* the crash image: d2 holds the add, d0 and d1 do not */
+	o.force = true;
+	if (md3_assemble(&p, &devs[2], 1, &o) || p.mode != MD3_MODE_RW)
+		goto out;
+	md3_pool_free(&p);
+	o.force = false;
+	all[0] = pre[0];
+	all[1] = pre[1];
+	devs[0] = sd_dev(pre[0]);
+	devs[1] = sd_dev(pre[1]);
+	if (md3_assemble(&p, devs, 2, &o) || p.mode != MD3_MODE_RW ||
+	    md3_member_add(&p, &devs[3], d[3]->uuid, "fork3", 0, 16,
+			   &(struct md3_geom){ JBLK }, &kid))
+		goto out;
+	md3_pool_free(&p);
+	all[2] = d[2];
+	all[3] = d[3];
+	for (i = 0; i < 4; i++)
+		devs[i] = sd_dev(all[i]);
+	if (md3_assemble(&q, devs, 4, &o)) {
+		md3_pool_free(&q);
+		goto out;
+	}
+	/* read-write must keep the other side's acknowledged add of d3 */
+	bad = q.mode == MD3_MODE_RW &&
+	      (!md3_member_find(&q.st, kid) ||
+	       memcmp(md3_member_find(&q.st, kid)->uuid, d[3]->uuid, MD3_UUID_LEN));
+	printf("# forced add fork%s: %s at seq %llu\n", faults ? " (mutant)" : "",
+	       q.mode == MD3_MODE_RW ? "read-write" : q.mode == MD3_MODE_RO ?
+	       "read-only" : "refused", ull(q.st.seq));
+	md3_pool_free(&q);
+out:
+	md3_pool_free(&p);
+	for (i = 0; i < 4; i++)
+		disk_free(d[i]);
+	disk_free(pre[0]);
+	disk_free(pre[1]);
+	return bad;
+}
+
+static void t_forced_add_fork(void)
+{
+	CHECK(forced_add_fork(0) == 0, "the forced branch of an uncommitted add won");
+	CHECK(forced_add_fork(MD3_FAULT_UNNEEDED) == 1,
+	      "mutant unneeded (rule 4a counting devices never needed) not caught");
+}
+
 static void t_crash_real(void)
 {
 	double t0 = now();
+	u64 k;
 
 	g.states = 0;
 	g.violations = 0;
 	g.images = 0;
-	run_sim(opt_time, opt_states, 0);
-	printf("# real code: %llu crash images, %llu crash states, %llu violations, %.1f s\n",
-	       ull(g.images), ull(g.states), ull(g.violations), now() - t0);
+	g.reported = 0;
+	/* seeds opt_seed .. opt_seed + opt_seeds - 1, an equal share each */
+	for (k = 0; k < opt_seeds; k++)
+		run_sim(opt_seed + k, opt_states / opt_seeds +
+			(k < opt_states % opt_seeds), 0);
+	printf("# real code: seeds %llu..%llu, %llu crash images, %.1f CPU s\n",
+	       ull(opt_seed), ull(opt_seed + opt_seeds - 1), ull(g.images), now() - t0);
+	printf("# real code: %llu crash states, %llu violations\n", ull(g.states),
+	       ull(g.violations));
 	real_states = g.states;
 	real_violations = g.violations;
 	CHECK(g.violations == 0, "%llu violations", ull(g.violations));
@@ -1249,7 +1383,8 @@ static void t_mutant(unsigned int k)
 {
 	u64 s = g.states, v = g.violations;
 
-	run_sim(opt_mutant ? opt_time : 2.5, 0, mutants[k].f);
+	g.reported = 0;
+	run_sim(opt_seed + 1000 + k, opt_mutant_states, mutants[k].f);
 	printf("# mutant %s: %llu crash states, %llu violations\n", mutants[k].name,
 	       ull(g.states - s), ull(g.violations - v));
 	CHECK(g.violations > v, "mutant %s not caught", mutants[k].name);
@@ -1378,20 +1513,26 @@ int main(int argc, char **argv)
 	struct ktap_case cases[16] = {
 		{ "format2_refused", t_format2_refused },
 		{ "scale_no_caps", t_scale },
+		{ "forced_add_fork", t_forced_add_fork },
 		{ "crash_real_code", t_crash_real },
 	};
-	unsigned int nc = 3, k;
-	u64 seed = 0x5eed5eedULL;
-	bool lng = false, bench = false;
+	unsigned int nc = 4, k;
+	bool lng = false, bench = false, have_states = false;
+	bool have_seed = false, have_seeds = false;
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--time") && i + 1 < argc) {
-			opt_time = atof(argv[++i]);
-		} else if (!strcmp(argv[i], "--states") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--states") && i + 1 < argc) {
 			opt_states = strtoull(argv[++i], NULL, 0);
+			have_states = true;
+		} else if (!strcmp(argv[i], "--mutant-states") && i + 1 < argc) {
+			opt_mutant_states = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--seeds") && i + 1 < argc) {
+			opt_seeds = strtoull(argv[++i], NULL, 0) ?: 1;
+			have_seeds = true;
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-			seed = strtoull(argv[++i], NULL, 0);
+			opt_seed = strtoull(argv[++i], NULL, 0);
+			have_seed = true;
 		} else if (!strcmp(argv[i], "--long")) {
 			lng = true;
 		} else if (!strcmp(argv[i], "--mutant") && i + 1 < argc) {
@@ -1401,19 +1542,24 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--bench")) {
 			bench = true;
 		} else {
-			fprintf(stderr, "usage: %s [--time S] [--long] [--states N] [--seed N]\n"
-				"	[--mutant NAME] [--bench] [-v]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--long] [--states N] [--seed N] [--seeds N]\n"
+				"	[--mutant-states N] [--mutant NAME] [--bench] [-v]\n",
+				argv[0]);
 			return 2;
 		}
 	}
 	if (bench)
 		return run_bench();
 	if (lng) {
-		opt_time = 1e9;
-		if (!opt_states)
+		/* other seeds than the bounded run's, many more states */
+		if (!have_states)
 			opt_states = 10000000;
+		if (!have_seed)
+			opt_seed = 101;
+		if (!have_seeds)
+			opt_seeds = 20;
 	}
-	g.rng = seed ? seed : 1;
+	g.rng = opt_seed ? opt_seed : 1;
 
 	for (k = 0; k < ARRAY_SIZE(mutants); k++) {
 		static void (*const fn[])(void) = { t_mutant0, t_mutant1, t_mutant2,
