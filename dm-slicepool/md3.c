@@ -2581,6 +2581,35 @@ int md3_member_rejoin(struct md3_pool *p, u32 id)
 		return r;
 	pd->failed = false;
 	pd->role = MD3_ROLE_LAGGING;
+	/*
+	 * Restart from what the device holds, not from our view of it: a
+	 * write that failed (or was lost with its flush) still moved our
+	 * head, so the new checkpoint would land past a hole.  Its label
+	 * may then be lost; the chain on the device ends at the hole, a
+	 * later write fills it, and the walk runs on into that newer-epoch
+	 * checkpoint: a state of another branch (a forced activation from
+	 * this device flipped back).  Written at the durable head, the
+	 * checkpoint is either on the chain or overwritten by what follows.
+	 */
+	if (!(p->faults & MD3_FAULT_HOLE)) {
+		struct md3_chain c;
+
+		r = md3_read_member(&pd->dev, &c);
+		if (!r && (c.kind != MD3_CHAIN_OK || c.member_id != id ||
+			   memcmp(c.member_uuid, m->uuid, MD3_UUID_LEN)))
+			r = -EIO;
+		if (!r) {
+			c.epoch = md3_max(c.epoch, pd->chain.epoch);
+			md3_chain_free(&pd->chain);
+			pd->chain = c;
+		} else {
+			md3_chain_free(&c);
+		}
+		if (r) {
+			pd->failed = true;
+			return r;
+		}
+	}
 	/* catch up: a new journal epoch holding the current state */
 	r = md3_ckpt_now(p, pd, true);
 	if (r) {

@@ -214,6 +214,7 @@ enum md3_mode {
 #define MD3_FAULT_OVERWRITE	0x08	/* ignore the protected checkpoint */
 #define MD3_FAULT_REUSE_IDS	0x10	/* reuse removed member ids */
 #define MD3_FAULT_UNNEEDED	0x20	/* 4a: count devices @k never needed */
+#define MD3_FAULT_HOLE		0x40	/* rejoin at our head, past a hole */
 
 struct md3_pool {
 	struct md3_state st;
