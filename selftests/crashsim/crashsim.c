@@ -1348,6 +1348,88 @@ static void t_forced_add_fork(void)
 	      "mutant unneeded (rule 4a counting devices never needed) not caught");
 }
 
+/* d1 of hole_flip(): its label writes are lost while drop_labels is set */
+static bool drop_labels;
+
+static int dl_write(void *ctx, u64 nr, const void *buf)
+{
+	if (drop_labels && nr < MD3_JOURNAL_START)
+		return 0;
+	return sd_write(ctx, nr, buf);
+}
+
+static const struct md3_dev_ops dl_ops = {
+	.read = sd_read, .write = dl_write, .flush = sd_flush,
+};
+
+/*
+ * A rejoin's checkpoint past a hole (found by the long mode).  Pool {d0,
+ * d1, d2}; d1 fails, so a transaction misses it and it is marked STALE;
+ * it rejoins, and the label naming its new checkpoint is lost.  Forced
+ * from d1 alone, the force transaction must stay on d1's chain: with
+ * every device back the pool must not come up read-write with members 0
+ * and 2 CURRENT (the force flipped back).  Returns 1 if it does.
+ */
+static int hole_flip(unsigned int faults)
+{
+	struct sdisk *d[3];
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_assemble_opts o = { .faults = faults };
+	struct md3_dev devs[3];
+	u8 uuids[3][MD3_UUID_LEN];
+	struct md3_pool p = { .faults = faults };
+	int i, bad = -1;
+
+	new_uuid(rec.uuid);
+	for (i = 0; i < 3; i++) {
+		d[i] = disk_new(NULL, 2 + JBLK);
+		new_uuid(d[i]->uuid);
+		memcpy(uuids[i], d[i]->uuid, MD3_UUID_LEN);
+		snprintf(d[i]->name, sizeof(d[i]->name), "hole%d", i);
+		devs[i] = sd_dev(d[i]);
+	}
+	devs[1].ops = &dl_ops;
+	if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 3,
+			    &(struct md3_geom){ JBLK }, NULL))
+		goto out;
+	d[1]->fail = true;
+	if (md3_settings(&p, 40, 60, 1) || md3_member_find(&p.st, 1)->status != MD3_STALE)
+		goto out;
+	d[1]->fail = false;
+	drop_labels = true;
+	i = md3_member_rejoin(&p, 1);
+	drop_labels = false;
+	md3_pool_free(&p);
+	if (i)
+		goto out;
+	o.force = true;
+	if (md3_assemble(&p, &devs[1], 1, &o) || p.mode != MD3_MODE_RW)
+		goto out;
+	md3_pool_free(&p);
+	o.force = false;
+	if (md3_assemble(&p, devs, 3, &o))
+		goto out;
+	bad = p.mode == MD3_MODE_RW && md3_member_find(&p.st, 0)->status == MD3_CURRENT;
+	printf("# rejoin past a hole%s: %s at seq %llu, member 0 %s\n",
+	       faults ? " (mutant)" : "", p.mode == MD3_MODE_RW ? "read-write" :
+	       p.mode == MD3_MODE_RO ? "read-only" : "refused", ull(p.st.seq),
+	       p.st.nr_members && md3_member_find(&p.st, 0)->status == MD3_CURRENT ?
+	       "current" : "not current");
+out:
+	md3_pool_free(&p);
+	for (i = 0; i < 3; i++)
+		disk_free(d[i]);
+	return bad;
+}
+
+static void t_hole_flip(void)
+{
+	CHECK(hole_flip(0) == 0, "a forced activation flipped back past a hole");
+	CHECK(hole_flip(MD3_FAULT_HOLE) == 1,
+	      "mutant hole (rejoin past a hole) not caught");
+}
+
 static void t_crash_real(void)
 {
 	double t0 = now();
@@ -1514,9 +1596,10 @@ int main(int argc, char **argv)
 		{ "format2_refused", t_format2_refused },
 		{ "scale_no_caps", t_scale },
 		{ "forced_add_fork", t_forced_add_fork },
+		{ "rejoin_past_hole", t_hole_flip },
 		{ "crash_real_code", t_crash_real },
 	};
-	unsigned int nc = 4, k;
+	unsigned int nc = 5, k;
 	bool lng = false, bench = false, have_states = false;
 	bool have_seed = false, have_seeds = false;
 	int i, ret;
