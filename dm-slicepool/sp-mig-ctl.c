@@ -145,20 +145,126 @@ static int sp_parse_range(const char *s, u64 *first, u64 *last)
 struct sp_mig_args {
 	u64 first, count;
 	const char *dest;
-	enum sp_cpx_mode mode;
+	int mode;			/* enum sp_cpx_mode */
 	u32 rate, chunk_kb, threshold, max_passes, depth, busy_share;
 	bool manual, pipeline;
 	int mirror;			/* -1: default (on unless manual) */
 	const char *plan;
 };
 
+static const char * const sp_mig_onoff_names[] = { "off", "on" };
+
+/*
+ * An option of "migrate start", parsed by sp_mig_parse_opt() into the
+ * field of struct sp_mig_args at @off, whose type the kind gives:
+ *   SP_OPT_FLAG  "<key>" alone; sets a bool
+ *   SP_OPT_WORD  "<key>=<word>", one of @words; sets an int to its index
+ *   SP_OPT_U32   "<key>=<n>", decimal, 0..@max; sets a u32
+ *   SP_OPT_STR   "<key>=<text>", checked later; sets a const char *
+ */
+enum sp_mig_opt_kind { SP_OPT_FLAG, SP_OPT_WORD, SP_OPT_U32, SP_OPT_STR };
+
+struct sp_mig_opt {
+	const char *key;
+	enum sp_mig_opt_kind kind;
+	size_t off;
+	u32 max;
+	const char * const *words;
+	unsigned int nr_words;
+	const char *choices;		/* the words, for the error */
+};
+
+static const struct sp_mig_opt sp_mig_opts[] = {
+	{ .key = "manual", .kind = SP_OPT_FLAG,
+	  .off = offsetof(struct sp_mig_args, manual) },
+	{ .key = "pipeline", .kind = SP_OPT_FLAG,
+	  .off = offsetof(struct sp_mig_args, pipeline) },
+	{ .key = "mode", .kind = SP_OPT_WORD,
+	  .off = offsetof(struct sp_mig_args, mode),
+	  .words = sp_mig_mode_names,
+	  .nr_words = ARRAY_SIZE(sp_mig_mode_names),
+	  .choices = "filter, clear or none" },
+	{ .key = "mirror", .kind = SP_OPT_WORD,
+	  .off = offsetof(struct sp_mig_args, mirror),
+	  .words = sp_mig_onoff_names,
+	  .nr_words = ARRAY_SIZE(sp_mig_onoff_names),
+	  .choices = "on or off" },
+	{ .key = "plan", .kind = SP_OPT_STR,
+	  .off = offsetof(struct sp_mig_args, plan) },
+	{ .key = "rate", .kind = SP_OPT_U32,
+	  .off = offsetof(struct sp_mig_args, rate), .max = 1 << 20 },
+	{ .key = "chunk_kb", .kind = SP_OPT_U32,
+	  .off = offsetof(struct sp_mig_args, chunk_kb), .max = 1 << 20 },
+	{ .key = "threshold", .kind = SP_OPT_U32,
+	  .off = offsetof(struct sp_mig_args, threshold), .max = U32_MAX },
+	{ .key = "max_passes", .kind = SP_OPT_U32,
+	  .off = offsetof(struct sp_mig_args, max_passes), .max = 1000 },
+	{ .key = "depth", .kind = SP_OPT_U32,
+	  .off = offsetof(struct sp_mig_args, depth), .max = SP_MIG_SLOTS },
+	{ .key = "busy_share", .kind = SP_OPT_U32,
+	  .off = offsetof(struct sp_mig_args, busy_share), .max = 100 },
+};
+
+/* One option of "migrate start" (sp_mig_opts[]); logs a refusal. */
+static int sp_mig_parse_opt(struct sp_mig_args *a, char *arg)
+{
+	const struct sp_mig_opt *o, *end = sp_mig_opts + ARRAY_SIZE(sp_mig_opts);
+	char *val = strchr(arg, '=');
+	void *field;
+	unsigned int i;
+
+	if (val)
+		*val++ = '\0';
+	for (o = sp_mig_opts; o < end; o++)
+		if (!strcmp(arg, o->key))
+			break;
+	if (o == end && val) {
+		sp_err("migrate start: unknown option '%s'", arg);
+		return -EINVAL;
+	}
+	/* A flag takes no value, any other option needs one. */
+	if (o == end || (o->kind == SP_OPT_FLAG ? !!val : !val)) {
+		sp_err("migrate start: bad option '%s%s%s' (<key>=<value>, manual or pipeline)",
+		       arg, val ? "=" : "", val ?: "");
+		return -EINVAL;
+	}
+	field = (char *)a + o->off;
+	switch (o->kind) {
+	case SP_OPT_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case SP_OPT_WORD:
+		for (i = 0; i < o->nr_words; i++) {
+			if (!strcmp(val, o->words[i])) {
+				*(int *)field = i;
+				return 0;
+			}
+		}
+		sp_err("migrate start: %s=%s is not %s", arg, val, o->choices);
+		return -EINVAL;
+	case SP_OPT_U32:
+		if (kstrtou32(val, 10, field) || *(u32 *)field > o->max) {
+			sp_err("migrate start: %s=%s is not a number in 0..%u",
+			       arg, val, o->max);
+			return -EINVAL;
+		}
+		return 0;
+	case SP_OPT_STR:
+		*(const char **)field = val;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 			struct sp_mig_args *a)
 {
 	u64 last;
 	unsigned int i;
+	int r;
 
 	memset(a, 0, sizeof(*a));
+	a->mode = SP_CPX_FILTER;
 	a->mirror = -1;
 	a->chunk_kb = SP_MIG_CHUNK_KB;
 	a->threshold = SP_MIG_THRESHOLD;
@@ -182,82 +288,9 @@ static int sp_mig_parse(struct sp_volume *v, unsigned int argc, char **argv,
 	}
 	a->dest = argv[1];
 	for (i = 2; i < argc; i++) {
-		char *val = strchr(argv[i], '=');
-		u32 *u = NULL;
-		u32 max = 0;
-
-		if (!strcmp(argv[i], "manual")) {
-			a->manual = true;
-			continue;
-		}
-		if (!strcmp(argv[i], "pipeline")) {
-			a->pipeline = true;
-			continue;
-		}
-		if (!val) {
-			sp_err("migrate start: bad option '%s' (<key>=<value> or manual)",
-			       argv[i]);
-			return -EINVAL;
-		}
-		*val++ = '\0';
-		if (!strcmp(argv[i], "mode")) {
-			if (!strcmp(val, "filter")) {
-				a->mode = SP_CPX_FILTER;
-			} else if (!strcmp(val, "clear")) {
-				a->mode = SP_CPX_CLEAR;
-			} else if (!strcmp(val, "none")) {
-				a->mode = SP_CPX_NONE;
-			} else {
-				sp_err("migrate start: unknown mode '%s' (filter, clear or none)",
-				       val);
-				return -EINVAL;
-			}
-			continue;
-		}
-		if (!strcmp(argv[i], "mirror")) {
-			if (!strcmp(val, "on")) {
-				a->mirror = 1;
-			} else if (!strcmp(val, "off")) {
-				a->mirror = 0;
-			} else {
-				sp_err("migrate start: mirror=%s is not on or off",
-				       val);
-				return -EINVAL;
-			}
-			continue;
-		}
-		if (!strcmp(argv[i], "plan")) {
-			a->plan = val;
-			continue;
-		}
-		if (!strcmp(argv[i], "rate")) {
-			u = &a->rate;
-			max = 1 << 20;
-		} else if (!strcmp(argv[i], "chunk_kb")) {
-			u = &a->chunk_kb;
-			max = 1 << 20;
-		} else if (!strcmp(argv[i], "threshold")) {
-			u = &a->threshold;
-			max = U32_MAX;
-		} else if (!strcmp(argv[i], "max_passes")) {
-			u = &a->max_passes;
-			max = 1000;
-		} else if (!strcmp(argv[i], "depth")) {
-			u = &a->depth;
-			max = SP_MIG_SLOTS;
-		} else if (!strcmp(argv[i], "busy_share")) {
-			u = &a->busy_share;
-			max = 100;
-		}
-		if (!u) {
-			sp_err("migrate start: unknown option '%s'", argv[i]);
-			return -EINVAL;
-		}
-		if (kstrtou32(val, 10, u) || *u > max) {
-			sp_err("migrate start: %s=%s is not a number in 0..%u",
-			       argv[i], val, max);
-			return -EINVAL;
-		}
+		r = sp_mig_parse_opt(a, argv[i]);
+		if (r)
+			return r;
 	}
 	if (a->pipeline && !a->manual) {
 		sp_err("migrate start: pipeline needs manual");

@@ -24,7 +24,10 @@
  * sp_mig_io_wq, so its rescuer is never behind a long item such as the
  * switch.  (The clone may also allocate an integrity payload; if that
  * fails even in the worker, the write goes to the source alone and its
- * chunks are dirty.)
+ * chunks are dirty.)  The job counts the writes that fell back to the
+ * worker (mig->nowait_fallbacks, in the log line of a finished move).
+ * That path needs memory pressure to run; the test hook
+ * mig_nowait_fail_every runs it on demand (below).
  *
  * Lifetime: the job is reached from map() under rcu_read_lock() (v->mig);
  * a tracked write is counted in mig->inflight_writes before
@@ -39,10 +42,39 @@
  * the list of mirrored writes in flight and the migration's fields of
  * their per-bio data, and the counters (see struct sp_mig).
  */
+#include <linux/atomic.h>
 #include <linux/blkdev.h>
+#include <linux/moduleparam.h>
 
 #include "sp-core.h"
 #include "sp-mig.h"
+
+/*
+ * Test hook: treat every Nth GFP_NOWAIT allocation of a mirror leg as
+ * failed, so that the fallback to the mirror worker runs without memory
+ * pressure ("Test hooks" in Documentation/dm-slicepool.rst).  The
+ * kernel's fault injection framework (CONFIG_FAULT_INJECTION) is off in
+ * the kernels the bench runs, so this is a parameter.  0 (the default):
+ * off, and map() pays one read of it.
+ */
+static unsigned int sp_mig_nowait_fail_every;
+module_param_named(mig_nowait_fail_every, sp_mig_nowait_fail_every, uint,
+		   0644);
+MODULE_PARM_DESC(mig_nowait_fail_every,
+		 "Test hook: every Nth GFP_NOWAIT mirror leg allocation of a migration fails (0: never)");
+
+static atomic_t sp_mig_nowait_tries = ATOMIC_INIT(0);
+
+/* The hook: should this GFP_NOWAIT allocation be taken as failed? */
+static bool sp_mig_nowait_fail(void)
+{
+	unsigned int every = READ_ONCE(sp_mig_nowait_fail_every);
+
+	if (likely(!every))
+		return false;
+	return !((unsigned int)atomic_inc_return(&sp_mig_nowait_tries) %
+		 every);
+}
 
 /* Does [@first, @first + @n) meet a copy in flight?  (lock held) */
 static bool sp_mig_copy_overlaps(struct sp_mig *mig, unsigned long first,
@@ -293,10 +325,12 @@ bool sp_mig_mirror(struct sp_mig *mig, struct bio *bio)
 	spin_unlock_irqrestore(&mig->lock, flags);
 	if (deferred)
 		return false;
-	if (likely(sp_mig_mirror_leg(mig, bio, GFP_NOWAIT)))
+	if (likely(!sp_mig_nowait_fail() &&
+		   sp_mig_mirror_leg(mig, bio, GFP_NOWAIT)))
 		return true;
 	spin_lock_irqsave(&mig->lock, flags);
 	bio_list_add(&mig->mirror_queue, bio);
+	mig->nowait_fallbacks++;
 	spin_unlock_irqrestore(&mig->lock, flags);
 	queue_work(sp_mig_io_wq, &mig->mirror_work);
 	return false;

@@ -93,12 +93,12 @@ void sp_mig_switch_work(struct work_struct *w)
 		mutex_lock(&pool->lock);
 		sp_move_release(v, mig->first, mig->count, mig->src);
 		mutex_unlock(&pool->lock);
-		sp_info("%s: volume %s slices %llu..%llu moved to %s: %llu bytes copied in %u passes, writes held %lld us, %llu mirrored (%llu deferred, %llu failed on a side)",
+		sp_info("%s: volume %s slices %llu..%llu moved to %s: %llu bytes copied in %u passes, writes held %lld us, %llu mirrored (%llu deferred, %llu fell back to the worker, %llu failed on a side)",
 			pool->name, v->name, mig->first,
 			mig->first + mig->count - 1, mig->dest,
 			mig->bytes_copied, mig->passes, mig->hold_us,
 			mig->cpx.mirrored, mig->deferred_count,
-			mig->mirror_errors);
+			mig->nowait_fallbacks, mig->mirror_errors);
 	}
 	sp_mig_finish(mig, r ? SP_MIG_FAILED : SP_MIG_DONE, r);
 }

@@ -98,6 +98,7 @@ struct sp_mig {
 	struct bio_list mirror_queue;
 	struct bio_list deferred;	/* mirrored writes waiting for copies */
 	u64 deferred_count;		/* writes ever deferred */
+	u64 nowait_fallbacks;		/* legs left to the worker (no bio) */
 	struct list_head mirroring;	/* started ones' pbds, to completion */
 	u64 mirror_errors;		/* legs that failed, on either side */
 	unsigned long inflight_writes;	/* tracked, not completed */

@@ -24,7 +24,7 @@
 
 sp_disks 3
 ktap_header
-ktap_plan 51
+ktap_plan 53
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -194,9 +194,11 @@ refuse() {	# refuse DESC DMESG ARGS...
 }
 refuse "to the same member" "already on $src" migrate start 0 "$src"
 refuse "an unknown slice" "has no slices 5..5" migrate start 5 "$dst"
-refuse "a bad mode" "unknown mode 'fast'" migrate start 0 "$dst" mode=fast
+refuse "a bad mode" "mode=fast is not filter, clear or none" migrate start 0 "$dst" mode=fast
 refuse "an unknown option" "unknown option 'speed'" migrate start 0 "$dst" speed=3
 refuse "an option without a value" "bad option 'quick'" migrate start 0 "$dst" quick
+refuse "a known option without its value" "bad option 'mode'" migrate start 0 "$dst" mode
+refuse "a flag with a value" "bad option 'manual=1'" migrate start 0 "$dst" manual=1
 refuse "a chunk size that does not divide the slice" "chunk_kb=1000 must be a multiple of 4" \
 	migrate start 0 "$dst" chunk_kb=1000
 refuse "a plan beyond the job" "bad plan '0-99'" migrate start 0 "$dst" plan=0-99
