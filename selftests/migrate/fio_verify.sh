@@ -19,19 +19,11 @@ ktap_header
 ktap_plan 36
 sp_load
 sp_teardown
-SLICE=$((4 << 20))
+SLICE_MB=4
 W=$(mktemp -d)
 trap 'dmsetup remove --retry spmf 2>/dev/null; rm -rf "$W"' EXIT
 
 mig() { mig_field spmf "$1"; }
-# raw MAPLINE: the slice a map line points to, from the raw member
-raw() {
-	local _l m p off
-	read -r _l m p <<< "$1"
-	off=$(cat "$SP_CFG/mf/members/$m/data_offset")
-	dd if="${DISKS[${m#m}]}" bs=1M skip=$(((off + p * SLICE) >> 20)) count=$((SLICE >> 20)) \
-		iflag=direct status=none | md5sum
-}
 fio_args=(--name=mig --filename=/dev/mapper/spmf --direct=1 --ioengine=libaio
 	--iodepth=8 --rw=randwrite --bs=16k --size=24M --numjobs=2
 	--offset_increment=24M --verify=crc32c --verify_fatal=1
@@ -43,7 +35,7 @@ for run in filter clear none filter:off; do
 	[ "$run" = "$mode" ] || mirror=${run#*:}
 	mode=$run	# names the run in the messages
 	sp_wipe "${DISKS[@]:0:4}"
-	sp_pool mf 4
+	sp_pool mf "$SLICE_MB"
 	sp_member mf m0 "${DISKS[0]}" dA
 	sp_member mf m1 "${DISKS[1]}" dB
 	sp_member mf m2 "${DISKS[2]}" dC
@@ -83,11 +75,7 @@ for run in filter clear none filter:off; do
 		[ "$(mig state)" = "done" ]
 	after=$(cat "$SP_CFG"/mf/volumes/v/map)
 	ktap_check "$mode: all 12 slices are on m3" [ "$(awk '$2 == "m3"' <<< "$after" | wc -l)" -eq 12 ]
-	bad=0
-	for l in $(seq 0 11); do
-		[ "$(raw "$(sed -n "$((l + 1))p" <<< "$before")")" = "$(raw "$(sed -n "$((l + 1))p" <<< "$after")")" ] ||
-			bad=$((bad + 1))
-	done
+	bad=$(mig_slices_differ mf "$SLICE_MB" "$before" "$after")
 	ktap_check "$mode: raw source and destination slices are equal ($bad differ)" [ "$bad" -eq 0 ]
 	if fio "${fio_args[@]}" --verify_only > "$SP_ARTIFACTS/fio-verify-$mode.log" 2>&1; then
 		ktap_ok "$mode: fio verify-only through the moved volume"

@@ -29,14 +29,6 @@ SLICE_MB=4
 trap 'echo 0 > "$HOOK"; dmsetup remove --retry spnf 2>/dev/null' EXIT
 
 mig() { mig_field spnf "$1"; }
-# raw MAPLINE: md5 of the slice a map line points to, read from the disk
-raw() {
-	local _l m p off
-	read -r _l m p <<< "$1"
-	off=$(cat "$SP_CFG/nf/members/$m/data_offset")
-	dd if="${DISKS[${m#m}]}" bs=1M skip=$(((off >> 20) + p * SLICE_MB)) count="$SLICE_MB" \
-		iflag=direct status=none | md5sum
-}
 # 512 writes of 16 KiB at 100 a second: about 5 s, while pass 1 (8 MiB at
 # 1 MiB/s) lasts at least 8 s, so writes land behind the cursor.
 fio_args=(--name=nf --filename=/dev/mapper/spnf --direct=1 --ioengine=libaio
@@ -94,11 +86,7 @@ else
 	tail -20 "$SP_ARTIFACTS/fio-verify.log" | sed 's/^/# /'
 	ktap_fail "fio verify-only through the moved volume"
 fi
-bad=0
-for l in 1 2; do
-	[ "$(raw "$(sed -n "${l}p" <<< "$before")")" = "$(raw "$(sed -n "${l}p" <<< "$after")")" ] ||
-		bad=$((bad + 1))
-done
+bad=$(mig_slices_differ nf "$SLICE_MB" "$before" "$after")
 ktap_check "raw source and destination slices are equal ($bad of 2 differ)" [ "$bad" -eq 0 ]
 ktap_check "the source slices are free" \
 	[ "$(cat "$SP_CFG"/nf/members/m0/free_slices)" = "$(cat "$SP_CFG"/nf/members/m0/total_slices)" ]
