@@ -2598,17 +2598,14 @@ int md3_member_rejoin(struct md3_pool *p, u32 id)
 		if (!r && (c.kind != MD3_CHAIN_OK || c.member_id != id ||
 			   memcmp(c.member_uuid, m->uuid, MD3_UUID_LEN)))
 			r = -EIO;
-		if (!r) {
-			c.epoch = md3_max(c.epoch, pd->chain.epoch);
-			md3_chain_free(&pd->chain);
-			pd->chain = c;
-		} else {
-			md3_chain_free(&c);
-		}
 		if (r) {
+			md3_chain_free(&c);
 			pd->failed = true;
 			return r;
 		}
+		c.epoch = md3_max(c.epoch, pd->chain.epoch);
+		md3_chain_free(&pd->chain);
+		pd->chain = c;
 	}
 	/* catch up: a new journal epoch holding the current state */
 	r = md3_ckpt_now(p, pd, true);
