@@ -29,7 +29,7 @@
  *
  * Budgets are crash states, from fixed seeds: a run explores the same
  * states on any machine, however fast or loaded.  The bounded run (the
- * default) checks 240,000 states of the real code over seeds 1..6 and
+ * default) checks 90,000 states of the real code over seeds 1..6 and
  * 30,000 per mutant; --long checks 10 million over seeds 101..120.
  *
  * Usage: crashsim [--long] [--states N] [--seed N] [--seeds N]
@@ -1159,7 +1159,7 @@ static void run_sim(u64 seed, u64 states, unsigned int faults)
 }
 
 /* ---- test cases ---- */
-static u64 opt_states = 240000;		/* the real code, over opt_seeds */
+static u64 opt_states = 90000;		/* the real code, over opt_seeds */
 static u64 opt_seed = 1;		/* the first seed */
 static u64 opt_seeds = 6;
 static u64 opt_mutant_states = 30000;	/* each mutant */
