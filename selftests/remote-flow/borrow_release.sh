@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The whole borrowing flow between two guests, with the real agents.
-# Guest a (10.99.0.1) has pool pa over two disks and lends; guest b
-# (10.99.0.2) has pool pb over one disk.  b's agent asks a's for 256 MiB:
+# Guest a (10.99.0.1) has pool pa over two disks (their first PA_MIB
+# MiB, lib.sh) and lends; guest b (10.99.0.2) has pool pb over one disk.
+# b's agent asks a's for 256 MiB:
 # a makes a volume in pa, exports it with nvmet-tcp to b's host NQN only
 # (namespace uuid = the volume's), b connects with nvme-cli and adds the
 # namespace to pb as a member in domain remote:a.  b then makes a volume
@@ -35,7 +36,7 @@ OTHERID=5b1c0000-0000-4000-8000-0000000000c2
 
 lender() {
 	local before after sub vol uuid hosts dev off poff psum
-	lender_setup
+	lender_setup "$PA_MIB"
 	dirty_free_space
 	before=$(free_slices pa)
 	agent_up "a's agent listens on $SP_MY_IP:7450, lending from pool pa ($before free slices)" \

@@ -2,21 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Growing a grant online, between two guests with the real agents.
-# a lends from pool pa (its free slices first filled with 0xab, as in
-# borrow_release.sh); b borrows 256 MiB and, with its local member
-# disabled, makes volume pb/v1 over all of the borrowed member and writes
-# a pattern.  b resizes the grant to 512 MiB: a's volume and its dm device
-# are 512 MiB and a lent 16 slices more; nvmet's revalidate_size makes b's
-# kernel see the new size by itself (b's agent says no rescan was
-# needed); b's namespace (the head device) is 512 MiB and reads as zeroes
-# past 256 MiB; the member took the 16 new slices (total and free), the
-# ledgers and 'slicepool remote list' say 512 MiB, a's lendable space went
-# down by 256 MiB.  b makes pb/v2 on the new slices only and verifies it
-# with fio (crc32c); v1's pattern is intact.  Refused, with nothing
-# changed on either side: a smaller size, more than a can lend, a grant
-# b never borrowed.  Giving back is refused while the member holds slices,
-# then leaves nothing: no controller on b, no nvmet object or volume on
-# a, a's free space as at the start.  Traffic stays between the guests.
+# a lends from pool pa over the first PA_MIB MiB of two disks (lib.sh;
+# its free slices first filled with 0xab, as in borrow_release.sh); b
+# borrows 256 MiB and, with its local member disabled, makes volume pb/v1
+# over all of the borrowed member and writes a pattern.  b resizes the
+# grant to 512 MiB: a's volume and its dm device are 512 MiB and a lent
+# 16 slices more; nvmet's revalidate_size makes b's kernel see the new
+# size by itself (b's agent says no rescan was needed); b's namespace
+# (the head device) is 512 MiB and reads as zeroes past 256 MiB; the
+# member took the 16 new slices (total and free), the ledgers and
+# 'slicepool remote list' say 512 MiB, a's lendable space went down by
+# 256 MiB.  b makes pb/v2 on the new slices only and verifies it with fio
+# (crc32c); v1's pattern is intact.  Refused, with nothing changed on
+# either side: a smaller size, more than a can lend, a grant b never
+# borrowed.  Giving back is refused while the member holds slices, then
+# leaves nothing: no controller on b, no nvmet object or volume on a, a's
+# free space as at the start.  Traffic stays between the guests.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
 
 SPCLI=$SP_TOP/tools/slicepool/slicepool
@@ -39,7 +40,7 @@ logged_refusals() {
 
 lender() {
 	local before lent grown vol sub dev
-	lender_setup
+	lender_setup "$PA_MIB"
 	dirty_free_space
 	before=$(free_slices pa)
 	agent_up "a's agent listens, lending from pool pa ($before free slices)" "a's agent listens"

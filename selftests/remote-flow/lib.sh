@@ -23,6 +23,12 @@ HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b2
 HOSTID=5b1c0000-0000-4000-8000-0000000000b2
 read -r -a disks <<< "$SP_DISKS"
 AGENT_PID=""
+PA_DEVS=()	# dm-linear devices under pool pa (lender_setup <MiB>)
+# a's members in the tests that fill its free space (dirty_free_space):
+# 320 MiB of each disk, not all of its 1 GiB: the fill writes about
+# 600 MiB, not 2 GiB.
+# shellcheck disable=SC2034 # used by the tests that source this
+PA_MIB=320
 
 [ -x "$AGENT" ] || sp_die "$AGENT is not built (make tools)"
 rm -rf "$W"
@@ -77,10 +83,22 @@ conf_extra() {
 	[ -z "${AGENT_CONF_EXTRA:-}" ] || printf '%s\n' "$AGENT_CONF_EXTRA" >> "$W/agent.conf"
 }
 
-# lender_setup: pool pa, a key for both guests, a's configuration.
+# lender_setup [MiB]: pool pa over a's first two disks (whole, or only
+# their first <MiB>, through dm-linear devices pa-d1 and pa-d2: a small
+# pool is quick to fill), a key for both guests, a's configuration.
 lender_setup() {
+	local d i devs=("${disks[0]}" "${disks[1]}")
 	modprobe nvmet-tcp || sp_die "cannot load nvmet-tcp"
-	make_pool pa "a1:${disks[0]}:disk1" "a2:${disks[1]}:disk2" ||
+	if [ -n "${1:-}" ]; then
+		for i in 0 1; do
+			d=pa-d$((i + 1))
+			dmsetup create "$d" --table "0 $(($1 << 11)) linear ${devs[i]} 0" ||
+				sp_die "cannot make $d ($1 MiB of ${devs[i]})"
+			PA_DEVS+=("$d")
+			devs[i]=/dev/mapper/$d
+		done
+	fi
+	make_pool pa "a1:${devs[0]}:disk1" "a2:${devs[1]}:disk2" ||
 		sp_die "cannot make pool pa"
 	"$AGENT" genkey "$W/key" || sp_die "genkey"
 	cp "$W/key" "$SP_SYNC/agent-key"
@@ -135,12 +153,17 @@ agent_up() {
 }
 
 # lender_done [<description>]: the last barrier, a's agent stopped (a
-# check, "a's agent stops on SIGTERM" unless told), pool pa gone.
+# check, "a's agent stops on SIGTERM" unless told), pool pa and the
+# devices under it gone.
 lender_done() {
-	local desc="a's agent stops on SIGTERM"
+	local d desc="a's agent stops on SIGTERM"
 	barrier finished
 	ktap_check "${1:-$desc}" stop_agent
 	drop_pool pa
+	for d in "${PA_DEVS[@]}"; do
+		dmsetup remove --retry "$d"
+	done
+	PA_DEVS=()
 }
 
 # borrower_done: the last barriers, b's agent stopped (a check), pool pb
