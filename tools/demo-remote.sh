@@ -11,6 +11,7 @@
 set -eu
 export DM_DISABLE_UDEV=1
 . "$SP_TOP/selftests/lib/ktap.sh"	# sp_barrier, sp_die
+. "$SP_TOP/selftests/remote-flow/agent-conf.sh"	# lender_conf, borrower_conf
 read -r -a D <<< "$SP_DISKS"
 SP="$SP_TOP/tools/slicepool/slicepool"
 export SLICEPOOL_AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
@@ -47,16 +48,7 @@ lender() {
 	run "$SP" member add pa a2 --path "${D[1]}" --domain disk2
 	"$SLICEPOOL_AGENT" genkey "$W/key"
 	cp "$W/key" "$SP_SYNC/agent-key"
-	cat > "$CONF" <<-EOF
-	node a
-	listen $SP_MY_IP 7450
-	export $SP_MY_IP 4420
-	key_file $W/key
-	pool pa
-	state_dir $W/state
-	heartbeat 2
-	peer b $SP_PEER_IP 7450
-	EOF
+	lender_conf "$W" > "$CONF"
 	run cat "$CONF"
 	start_agent
 	echo "agent listening; every request must carry an HMAC with the shared key"
@@ -85,20 +77,7 @@ borrower() {
 	run "$SP" member add pb b1 --path /dev/mapper/small --domain local
 	sp_barrier up
 	install -m 600 "$SP_SYNC/agent-key" "$W/key"
-	cat > "$CONF" <<-EOF
-	node b
-	listen $SP_MY_IP 7450
-	key_file $W/key
-	pool pb
-	lend no
-	state_dir $W/state
-	hostnqn $HOSTNQN
-	hostid ${HOSTNQN##*uuid:}
-	ctrl_loss_tmo 60
-	reconnect_delay 2
-	heartbeat 2
-	peer a $SP_PEER_IP 7450
-	EOF
+	borrower_conf "$W" "$HOSTNQN" "${HOSTNQN##*uuid:}" 60 > "$CONF"
 	run cat "$CONF"
 	start_agent
 	say "Host b: a ${vol} MiB volume does not fit in the local pool"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The whole borrowing flow between two guests, with the real agents.
-# Guest a (10.99.0.1) has pool pa over two disks and lends; guest b
-# (10.99.0.2) has pool pb over one disk.  b's agent asks a's for 256 MiB:
+# Guest a (10.99.0.1) has pool pa over two disks (their first PA_MIB
+# MiB, lib.sh) and lends; guest b (10.99.0.2) has pool pb over one disk.
+# b's agent asks a's for 256 MiB:
 # a makes a volume in pa, exports it with nvmet-tcp to b's host NQN only
 # (namespace uuid = the volume's), b connects with nvme-cli and adds the
 # namespace to pb as a member in domain remote:a.  b then makes a volume
@@ -35,26 +36,22 @@ OTHERID=5b1c0000-0000-4000-8000-0000000000c2
 
 lender() {
 	local before after sub vol uuid hosts dev off poff psum
-	lender_setup
+	lender_setup "$PA_MIB"
 	dirty_free_space
 	before=$(free_slices pa)
-	if start_agent; then
-		ktap_ok "a's agent listens on $SP_MY_IP:7450, lending from pool pa ($before free slices)"
-	else
-		ktap_fail "a's agent listens"
-	fi
+	agent_up "a's agent listens on $SP_MY_IP:7450, lending from pool pa ($before free slices)" \
+		"a's agent listens"
 	barrier agents-up
 	barrier borrowed
 
-	mapfile -t subs < <(agent_subsystems)
-	sub=${subs[0]:-none}
-	ktap_check "one subsystem exported: $sub" [ ${#subs[@]} -eq 1 ]
+	one_subsystem
+	sub=$SUB
 	ktap_check "attr_allow_any_host is 0" \
 		[ "$(cat "$NV/subsystems/$sub/attr_allow_any_host" 2>/dev/null)" = 0 ]
 	hosts=$(ls "$NV/subsystems/$sub/allowed_hosts" 2>/dev/null)
 	expect "only b's host NQN is allowed" 0 "$HOSTNQN" 0 "$hosts"
 	ktap_check "... and nothing else" [ "$hosts" = "$HOSTNQN" ]
-	vol=$(cd "$SP/pa/volumes" && ls -d rg-* 2>/dev/null)
+	vol=$(lent_volume)
 	uuid=$(cat "$SP/pa/volumes/$vol/uuid" 2>/dev/null)
 	ktap_check "namespace 1 is enabled, uuid and nguid = volume $vol's ($uuid)" \
 		ns_is "$NV/subsystems/$sub/namespaces/1" "$uuid"
@@ -81,41 +78,26 @@ lender() {
 	barrier released
 
 	ktap_check "no agent subsystem is left" [ -z "$(agent_subsystems)" ]
-	ktap_check "no nvmet port, subsystem, namespace or host is left" \
-		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
-	ktap_check "no volume of the grant is left" empty "$SP/pa/volumes"
-	ktap_expect_fail "no dm device of the grant is left" dmsetup info "pa-$vol"
-	after=$(free_slices pa)
-	ktap_check "pool pa has its free space back ($after of $before slices)" \
-		[ "$after" -eq "$before" ]
+	nothing_lent_left "$vol"
+	free_back "$before"
 	ktap_check "a's ledger says released" \
 		[ "$(awk '$1 == "grant" && $4 == "b" { print $3 }' "$W/state/grants")" = released ]
 	ktap_check "a logged the grant" agent_log_has "granted .* to b "
 	ktap_check "a logged the release" agent_log_has "released .* from b "
-	barrier finished
-	ktap_check "a's agent stops on SIGTERM" stop_agent
-	drop_pool pa
+	lender_done
 }
 
 borrower() {
 	local out dev ctrl l phys off
 	borrower_setup 30
-	if start_agent; then
-		ktap_ok "b's agent listens on $SP_MY_IP:7450"
-	else
-		ktap_fail "b's agent listens"
-	fi
+	agent_up "b's agent listens on $SP_MY_IP:7450" "b's agent listens"
 	out=$("$AGENT" -c "$W/agent.conf" heartbeat a 2>&1)
 	expect_line "heartbeat: a can lend" 0 \
 		"peer a up: lendable [1-9][0-9]* bytes \\([^)]*\\), 0 grant\\(s\\) lent" $? "$out"
 	out=$("$AGENT" -c "$W/agent.conf" borrow a 8G 2>&1)
 	expect_line "borrowing 8 GiB is refused: no space (exit 3)" 3 \
 		"slicepool-agent: a refused: no space: .+" $? "$out"
-	if borrow 256M; then
-		ktap_ok "borrow a 256M: grant $GRANT, member $MEMBER"
-	else
-		ktap_fail "borrow a 256M"
-	fi
+	borrow_checked 256M
 	dev=$(ns_of "$SUBNQN")
 	ctrl=$(ctrl_of "$SUBNQN")
 	expect "connected over nvme-tcp to $SUBNQN: $dev, with the grant's uuid" \
@@ -141,15 +123,8 @@ borrower() {
 	# A volume over the local member and the borrowed one.
 	if make_volume 384; then
 		expect "volume pb/v spans b1 and $MEMBER" 0 "b1 $MEMBER" 0 "$(volume_members)"
-		if fio --name=remote --filename=/dev/mapper/pb-v --direct=1 \
-			--ioengine=libaio --rw=randwrite --bs=256k --iodepth=8 \
-			--size=384m --io_size=96m --verify=crc32c --verify_fatal=1 --do_verify=1 \
-			--randrepeat=1 --output="$SP_ARTIFACTS/fio.log"; then
-			ktap_ok "fio randwrite with crc32c verify over local and borrowed slices"
-		else
-			sed 's/^/# /' "$SP_ARTIFACTS/fio.log"
-			ktap_fail "fio randwrite with crc32c verify over local and borrowed slices"
-		fi
+		fio_verified remote v 384 \
+			"fio randwrite with crc32c verify over local and borrowed slices"
 	else
 		ktap_fail "volume pb/v over the local and the borrowed member"
 		ktap_fail "fio verify (no volume)"
@@ -169,21 +144,14 @@ borrower() {
 	fi
 	barrier pattern-written
 	barrier pattern-checked
-	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
-	expect_line "giving back is refused while the member holds slices" 1 \
-		"slicepool-agent: (.*: )?member $MEMBER of pool pb still holds slices of a volume: move them off \\(slicepool migrate\\) or remove the volumes first" $? "$out"
+	release_refused
 	drop_volume
-	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
-	expect "release $GRANT" 0 "released $GRANT" $? "$out"
-	ktap_check "no nvme controller is left" no_controller
-	ktap_check "member $MEMBER is gone" [ ! -e "$SP/pb/members/$MEMBER" ]
+	give_back "$GRANT"
+	member_gone
 	out=$("$AGENT" -c "$W/agent.conf" status 2>&1)
 	expect "b's status: the grant is released" 0 "$GRANT released from a" $? \
 		"$(awk -v g="$GRANT" '$1 == g { print $1, $2, $3, $4 }' <<< "$out")"
-	barrier released
-	barrier finished
-	ktap_check "b's agent stops on SIGTERM" stop_agent
-	drop_pool pb
+	borrower_done
 }
 
 load_slicepool || sp_die "cannot load dm-slicepool"

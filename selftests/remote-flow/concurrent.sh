@@ -15,11 +15,7 @@ lender() {
 	free=$(free_slices pa)
 	echo "keep_free $(((free - 16) * 16))M" >> "$W/agent.conf"
 	before=$free
-	if start_agent; then
-		ktap_ok "a's agent listens, lending 256 MiB of $((free * 16)) MiB"
-	else
-		ktap_fail "a's agent listens"
-	fi
+	agent_up "a's agent listens, lending 256 MiB of $((free * 16)) MiB" "a's agent listens"
 	barrier agents-up
 	barrier raced
 	ktap_check "a has exactly one agent subsystem" [ "$(agent_subsystems | wc -l)" -eq 1 ]
@@ -33,19 +29,13 @@ lender() {
 	ktap_check "no nvmet port, subsystem, namespace or host is left" \
 		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
 	ktap_check "pool pa has its free space back" [ "$(free_slices pa)" -eq "$before" ]
-	barrier finished
-	ktap_check "a's agent stops on SIGTERM" stop_agent
-	drop_pool pa
+	lender_done
 }
 
 borrower() {
 	local p1 p2 rc1 rc2 rc out grant
 	borrower_setup 30
-	if start_agent; then
-		ktap_ok "b's agent listens"
-	else
-		ktap_fail "b's agent listens"
-	fi
+	agent_up "b's agent listens"
 	"$AGENT" -c "$W/agent.conf" borrow a 256M > "$W/r1" 2>&1 &
 	p1=$!
 	"$AGENT" -c "$W/agent.conf" borrow a 256M > "$W/r2" 2>&1 &
@@ -67,13 +57,8 @@ borrower() {
 	ktap_check "one nvme controller" [ "$(compgen -G "/sys/class/nvme-fabrics/ctl/nvme*" | wc -l)" -eq 1 ]
 	barrier raced
 	barrier a-checked
-	out=$("$AGENT" -c "$W/agent.conf" release "$grant" 2>&1)
-	expect "release $grant" 0 "released $grant" $? "$out"
-	ktap_check "no nvme controller is left" no_controller
-	barrier released
-	barrier finished
-	ktap_check "b's agent stops on SIGTERM" stop_agent
-	drop_pool pb
+	give_back "$grant"
+	borrower_done
 }
 
 load_slicepool || sp_die "cannot load dm-slicepool"

@@ -2,21 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Growing a grant online, between two guests with the real agents.
-# a lends from pool pa (its free slices first filled with 0xab, as in
-# borrow_release.sh); b borrows 256 MiB and, with its local member
-# disabled, makes volume pb/v1 over all of the borrowed member and writes
-# a pattern.  b resizes the grant to 512 MiB: a's volume and its dm device
-# are 512 MiB and a lent 16 slices more; nvmet's revalidate_size makes b's
-# kernel see the new size by itself (b's agent says no rescan was
-# needed); b's namespace (the head device) is 512 MiB and reads as zeroes
-# past 256 MiB; the member took the 16 new slices (total and free), the
-# ledgers and 'slicepool remote list' say 512 MiB, a's lendable space went
-# down by 256 MiB.  b makes pb/v2 on the new slices only and verifies it
-# with fio (crc32c); v1's pattern is intact.  Refused, with nothing
-# changed on either side: a smaller size, more than a can lend, a grant
-# b never borrowed.  Giving back is refused while the member holds slices,
-# then leaves nothing: no controller on b, no nvmet object or volume on
-# a, a's free space as at the start.  Traffic stays between the guests.
+# a lends from pool pa over the first PA_MIB MiB of two disks (lib.sh;
+# its free slices first filled with 0xab, as in borrow_release.sh); b
+# borrows 256 MiB and, with its local member disabled, makes volume pb/v1
+# over all of the borrowed member and writes a pattern.  b resizes the
+# grant to 512 MiB: a's volume and its dm device are 512 MiB and a lent
+# 16 slices more; nvmet's revalidate_size makes b's kernel see the new
+# size by itself (b's agent says no rescan was needed); b's namespace
+# (the head device) is 512 MiB and reads as zeroes past 256 MiB; the
+# member took the 16 new slices (total and free), the ledgers and
+# 'slicepool remote list' say 512 MiB, a's lendable space went down by
+# 256 MiB.  b makes pb/v2 on the new slices only and verifies it with fio
+# (crc32c); v1's pattern is intact.  Refused, with nothing changed on
+# either side: a smaller size, more than a can lend, a grant b never
+# borrowed.  Giving back is refused while the member holds slices, then
+# leaves nothing: no controller on b, no nvmet object or volume on a, a's
+# free space as at the start.  Traffic stays between the guests.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
 
 SPCLI=$SP_TOP/tools/slicepool/slicepool
@@ -39,19 +40,15 @@ logged_refusals() {
 
 lender() {
 	local before lent grown vol sub dev
-	lender_setup
+	lender_setup "$PA_MIB"
 	dirty_free_space
 	before=$(free_slices pa)
-	if start_agent; then
-		ktap_ok "a's agent listens, lending from pool pa ($before free slices)"
-	else
-		ktap_fail "a's agent listens"
-	fi
+	agent_up "a's agent listens, lending from pool pa ($before free slices)" "a's agent listens"
 	barrier agents-up
 	barrier borrowed
 
 	sub=$(agent_subsystems)
-	vol=$(cd "$SP/pa/volumes" && ls -d rg-* 2>/dev/null)
+	vol=$(lent_volume)
 	dev=/dev/mapper/pa-$vol
 	lent=$(free_slices pa)
 	ktap_check "a lent 16 slices for 256 MiB ($before -> $lent free)" \
@@ -83,15 +80,9 @@ lender() {
 	ktap_check "a logged the refusals: smaller, no space" logged_refusals
 	barrier released
 
-	ktap_check "no nvmet port, subsystem, namespace or host is left" \
-		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
-	ktap_check "no volume of the grant is left" empty "$SP/pa/volumes"
-	ktap_expect_fail "no dm device of the grant is left" dmsetup info "pa-$vol"
-	ktap_check "pool pa has its free space back ($(free_slices pa) of $before slices)" \
-		[ "$(free_slices pa)" -eq "$before" ]
-	barrier finished
-	ktap_check "a's agent stops on SIGTERM" stop_agent
-	drop_pool pa
+	nothing_lent_left "$vol"
+	free_back "$before"
+	lender_done
 }
 
 # went_down_by <before> <after> <amount>: both are numbers and
@@ -136,16 +127,8 @@ member_attr() {	# member_attr <attribute> [<attribute>...]
 borrower() {
 	local out rc dev head total0 max sum l0 l1 want
 	borrower_setup 30
-	if start_agent; then
-		ktap_ok "b's agent listens on $SP_MY_IP:7450"
-	else
-		ktap_fail "b's agent listens"
-	fi
-	if borrow 256M; then
-		ktap_ok "borrow a 256M: grant $GRANT, member $MEMBER"
-	else
-		ktap_fail "borrow a 256M"
-	fi
+	agent_up "b's agent listens on $SP_MY_IP:7450" "b's agent listens"
+	borrow_checked 256M
 	dev=$(ns_of "$SUBNQN")
 	head=${dev#/dev/}
 	total0=$(cat "$SP/pb/members/$MEMBER/total_slices" 2>/dev/null)
@@ -200,15 +183,7 @@ borrower() {
 		expect "pb/v2 (256 MiB) is on $MEMBER only" 0 "$MEMBER" 0 "$(volume_members v2)"
 		ktap_check "... on the new physical slices ($total0 and above)" \
 			slices_from "$total0" v2
-		if fio --name=grown --filename=/dev/mapper/pb-v2 --direct=1 \
-			--ioengine=libaio --rw=randwrite --bs=256k --iodepth=8 \
-			--size=256m --io_size=64m --verify=crc32c --verify_fatal=1 --do_verify=1 \
-			--randrepeat=1 --output="$SP_ARTIFACTS/fio.log"; then
-			ktap_ok "fio randwrite with crc32c verify on the new slices"
-		else
-			sed 's/^/# /' "$SP_ARTIFACTS/fio.log"
-			ktap_fail "fio randwrite with crc32c verify on the new slices"
-		fi
+		fio_verified grown v2 256 "fio randwrite with crc32c verify on the new slices"
 	else
 		ktap_fail "pb/v2 on the new slices"
 		ktap_fail "pb/v2 placement (no volume)"
@@ -236,19 +211,12 @@ borrower() {
 	ktap_check "slicepool remote list: the grant is 512 MiB" listed_size $((512 * MIB))
 	barrier refused
 
-	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
-	expect_line "giving back is refused while the member holds slices" 1 \
-		"slicepool-agent: (.*: )?member $MEMBER of pool pb still holds slices of a volume: move them off \\(slicepool migrate\\) or remove the volumes first" $? "$out"
+	release_refused
 	drop_volume v2
 	drop_volume v1
-	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
-	expect "release $GRANT" 0 "released $GRANT" $? "$out"
-	ktap_check "no nvme controller is left" no_controller
-	ktap_check "member $MEMBER is gone" [ ! -e "$SP/pb/members/$MEMBER" ]
-	barrier released
-	barrier finished
-	ktap_check "b's agent stops on SIGTERM" stop_agent
-	drop_pool pb
+	give_back "$GRANT"
+	member_gone
+	borrower_done
 }
 
 load_slicepool || sp_die "cannot load dm-slicepool"

@@ -35,16 +35,12 @@ lender() {
 	local before sub vol uuid
 	lender_setup
 	before=$(free_slices pa)
-	if start_agent; then
-		ktap_ok "a's agent listens"
-	else
-		ktap_fail "a's agent listens"
-	fi
+	agent_up "a's agent listens"
 	barrier agents-up
 	barrier written
 
 	sub=$(agent_subsystems)
-	vol=$(cd "$SP/pa/volumes" && ls -d rg-* 2>/dev/null)
+	vol=$(lent_volume)
 	uuid=$(cat "$SP/pa/volumes/$vol/uuid" 2>/dev/null)
 	ktap_check "a lends $vol as $sub" all_set "$vol" "$sub" "$uuid"
 	stop_agent KILL
@@ -58,11 +54,7 @@ lender() {
 	mkdir "$NV/subsystems/$STRAY_SUB"
 	mkdir "$SP/pa/volumes/keep" && echo 16M > "$SP/pa/volumes/keep/size"
 
-	if start_agent; then
-		ktap_ok "a's agent starts again"
-	else
-		ktap_fail "a's agent starts again"
-	fi
+	agent_up "a's agent starts again"
 	ktap_check "reconcile exported the active grant again" \
 		agent_log_has "grant .* of b exported again as $sub"
 	ktap_check "the namespace is back, with the volume's uuid" \
@@ -82,9 +74,7 @@ lender() {
 	ktap_check "nothing of the grant is left" \
 		empty "$NV/ports" "$NV/subsystems" "$NV/hosts" "$SP/pa/volumes"
 	ktap_check "pool pa has its free space back" [ "$(free_slices pa)" -eq "$before" ]
-	barrier finished
-	ktap_check "a's agent stops" stop_agent
-	drop_pool pa
+	lender_done "a's agent stops"
 }
 
 # Waits up to 60 s for the controller of $1 to be live again.
@@ -109,13 +99,8 @@ fio_job() {	# fio_job <write|verify>
 }
 
 borrower() {
-	local out
 	borrower_setup 120
-	if borrow 256M; then
-		ktap_ok "borrow a 256M: grant $GRANT, member $MEMBER"
-	else
-		ktap_fail "borrow a 256M"
-	fi
+	borrow_checked 256M
 	if make_volume 384 && fio_job write; then
 		ktap_ok "a 256 KiB block in every MiB of 384 MiB written over b1 and $MEMBER ($(volume_members))"
 	else
@@ -136,9 +121,7 @@ borrower() {
 	ktap_check "member $MEMBER is online" \
 		[ "$(cat "$SP/pb/members/$MEMBER/state" 2>/dev/null)" = online ]
 	drop_volume
-	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
-	expect "release $GRANT" 0 "released $GRANT" $? "$out"
-	ktap_check "no nvme controller is left" no_controller
+	give_back "$GRANT"
 	barrier released
 	barrier finished
 	drop_pool pb

@@ -8,6 +8,8 @@
 # the bench's shared sync directory.
 
 . "$SP_TOP/selftests/lib/ktap.sh"
+. "$SP_TOP/selftests/lib/pool.sh"	# sp_pool_remove
+. "$SP_TOP/selftests/remote-flow/agent-conf.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
 CFS=/sys/kernel/config
@@ -21,6 +23,12 @@ HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b2
 HOSTID=5b1c0000-0000-4000-8000-0000000000b2
 read -r -a disks <<< "$SP_DISKS"
 AGENT_PID=""
+PA_DEVS=()	# dm-linear devices under pool pa (lender_setup <MiB>)
+# a's members in the tests that fill its free space (dirty_free_space):
+# 320 MiB of each disk, not all of its 1 GiB: the fill writes about
+# 600 MiB, not 2 GiB.
+# shellcheck disable=SC2034 # used by the tests that source this
+PA_MIB=320
 
 [ -x "$AGENT" ] || sp_die "$AGENT is not built (make tools)"
 rm -rf "$W"
@@ -59,13 +67,7 @@ make_pool() {
 }
 
 drop_pool() {
-	local pool=$1 m
-	for m in "$SP/$pool"/members/*/; do
-		[ -d "$m" ] || continue
-		echo 0 > "$m/enable"
-		rmdir "$m"
-	done
-	rmdir "$SP/$pool"
+	sp_pool_remove "$SP/$1/"
 }
 
 free_slices() {	# the sum over the pool's members
@@ -81,23 +83,26 @@ conf_extra() {
 	[ -z "${AGENT_CONF_EXTRA:-}" ] || printf '%s\n' "$AGENT_CONF_EXTRA" >> "$W/agent.conf"
 }
 
-# lender_setup: pool pa, a key for both guests, a's configuration.
+# lender_setup [MiB]: pool pa over a's first two disks (whole, or only
+# their first <MiB>, through dm-linear devices pa-d1 and pa-d2: a small
+# pool is quick to fill), a key for both guests, a's configuration.
 lender_setup() {
+	local d i devs=("${disks[0]}" "${disks[1]}")
 	modprobe nvmet-tcp || sp_die "cannot load nvmet-tcp"
-	make_pool pa "a1:${disks[0]}:disk1" "a2:${disks[1]}:disk2" ||
+	if [ -n "${1:-}" ]; then
+		for i in 0 1; do
+			d=pa-d$((i + 1))
+			dmsetup create "$d" --table "0 $(($1 << 11)) linear ${devs[i]} 0" ||
+				sp_die "cannot make $d ($1 MiB of ${devs[i]})"
+			PA_DEVS+=("$d")
+			devs[i]=/dev/mapper/$d
+		done
+	fi
+	make_pool pa "a1:${devs[0]}:disk1" "a2:${devs[1]}:disk2" ||
 		sp_die "cannot make pool pa"
 	"$AGENT" genkey "$W/key" || sp_die "genkey"
 	cp "$W/key" "$SP_SYNC/agent-key"
-	cat > "$W/agent.conf" <<-EOF
-	node a
-	listen $SP_MY_IP 7450
-	export $SP_MY_IP 4420
-	key_file $W/key
-	pool pa
-	state_dir $W/state
-	heartbeat 2
-	peer b $SP_PEER_IP 7450
-	EOF
+	lender_conf "$W" > "$W/agent.conf"
 	conf_extra
 }
 
@@ -107,20 +112,7 @@ borrower_setup() {
 	make_pool pb "b1:${disks[0]}:local" || sp_die "cannot make pool pb"
 	barrier agents-up
 	install -m 600 "$SP_SYNC/agent-key" "$W/key"
-	cat > "$W/agent.conf" <<-EOF
-	node b
-	listen $SP_MY_IP 7450
-	key_file $W/key
-	pool pb
-	lend no
-	state_dir $W/state
-	hostnqn $HOSTNQN
-	hostid $HOSTID
-	ctrl_loss_tmo $1
-	reconnect_delay 2
-	heartbeat 2
-	peer a $SP_PEER_IP 7450
-	EOF
+	borrower_conf "$W" "$HOSTNQN" "$HOSTID" "$1" > "$W/agent.conf"
 	conf_extra
 }
 
@@ -149,6 +141,38 @@ stop_agent() {	# stop_agent [signal]
 
 agent_log_has() {
 	grep -q -- "$1" "$LOG"
+}
+
+# agent_up <description> [<description if not>]: start_agent, a check.
+agent_up() {
+	if start_agent; then
+		ktap_ok "$1"
+	else
+		ktap_fail "${2:-$1}"
+	fi
+}
+
+# lender_done [<description>]: the last barrier, a's agent stopped (a
+# check, "a's agent stops on SIGTERM" unless told), pool pa and the
+# devices under it gone.
+lender_done() {
+	local d desc="a's agent stops on SIGTERM"
+	barrier finished
+	ktap_check "${1:-$desc}" stop_agent
+	drop_pool pa
+	for d in "${PA_DEVS[@]}"; do
+		dmsetup remove --retry "$d"
+	done
+	PA_DEVS=()
+}
+
+# borrower_done: the last barriers, b's agent stopped (a check), pool pb
+# gone.
+borrower_done() {
+	barrier released
+	barrier finished
+	ktap_check "b's agent stops on SIGTERM" stop_agent
+	drop_pool pb
 }
 
 # expect <description> <exit code wanted> <text wanted> <exit code> <output>
@@ -261,6 +285,67 @@ borrow() {
 	[ $rc -eq 0 ] && all_set "$GRANT" "$SUBNQN"
 }
 
+# borrow_checked <size>: borrow, a check.
+borrow_checked() {
+	if borrow "$1"; then
+		ktap_ok "borrow a $1: grant $GRANT, member $MEMBER"
+	else
+		ktap_fail "borrow a $1"
+	fi
+}
+
+# release_refused: giving $GRANT back is refused while $MEMBER holds
+# slices (a check).
+release_refused() {
+	local out
+	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
+	expect_line "giving back is refused while the member holds slices" 1 \
+		"slicepool-agent: (.*: )?member $MEMBER of pool pb still holds slices of a volume: move them off \\(slicepool migrate\\) or remove the volumes first" $? "$out"
+}
+
+# give_back <grant> [<description> [<description of the controllers>]]:
+# the grant is released and no nvme controller is left (two checks).
+give_back() {
+	local out
+	out=$("$AGENT" -c "$W/agent.conf" release "$1" 2>&1)
+	expect "${2:-release $1}" 0 "released $1" $? "$out"
+	ktap_check "${3:-no nvme controller is left}" no_controller
+}
+
+member_gone() {	# member_gone: $MEMBER is no longer in pb (a check)
+	ktap_check "member $MEMBER is gone" [ ! -e "$SP/pb/members/$MEMBER" ]
+}
+
+# one_subsystem: SUB is the agent's subsystem on a; a check that it
+# exports exactly one.
+one_subsystem() {
+	local -a subs
+	mapfile -t subs < <(agent_subsystems)
+	SUB=${subs[0]:-none}
+	ktap_check "one subsystem exported: $SUB" [ ${#subs[@]} -eq 1 ]
+}
+
+lent_volume() {	# the volume of pa the agent lends (rg-*)
+	(cd "$SP/pa/volumes" && ls -d rg-* 2>/dev/null)
+}
+
+# nothing_lent_left <vol>: no nvmet object, no volume of the grant and no
+# dm device <vol> on a (three checks).
+nothing_lent_left() {
+	ktap_check "no nvmet port, subsystem, namespace or host is left" \
+		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
+	ktap_check "no volume of the grant is left" empty "$SP/pa/volumes"
+	ktap_expect_fail "no dm device of the grant is left" dmsetup info "pa-$1"
+}
+
+# free_back <free slices before>: pool pa has them back (a check).
+free_back() {
+	local after
+	after=$(free_slices pa)
+	ktap_check "pool pa has its free space back ($after of $1 slices)" \
+		[ "$after" -eq "$1" ]
+}
+
 # dirty_free_space: write 0xab over every free slice of pa (a volume over
 # all of them, deleted again: the data stays in the slices)
 dirty_free_space() {
@@ -284,6 +369,20 @@ make_volume() {
 	local v=${2:-v}
 	mkdir "$SP/pb/volumes/$v" && echo "${1}M" > "$SP/pb/volumes/$v/size" &&
 		dmsetup create "pb-$v" --table "0 $(($1 << 11)) slicepool pb $v"
+}
+
+# fio_verified <job> <name> <size MiB> <description>: fio writes a quarter
+# of pb/<name> at random (256 KiB blocks) and verifies it (crc32c), a check.
+fio_verified() {
+	if fio --name="$1" --filename="/dev/mapper/pb-$2" --direct=1 \
+		--ioengine=libaio --rw=randwrite --bs=256k --iodepth=8 \
+		--size="$3m" --io_size=$(($3 / 4))m --verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--randrepeat=1 --output="$SP_ARTIFACTS/fio.log"; then
+		ktap_ok "$4"
+	else
+		sed 's/^/# /' "$SP_ARTIFACTS/fio.log"
+		ktap_fail "$4"
+	fi
 }
 
 drop_volume() {	# drop_volume [name]

@@ -20,25 +20,17 @@
 TMO=12
 
 lender() {
-	local before after
+	local before
 	lender_setup
 	before=$(free_slices pa)
-	if start_agent; then
-		ktap_ok "a's agent listens"
-	else
-		ktap_fail "a's agent listens"
-	fi
+	agent_up "a's agent listens"
 	barrier agents-up
 	barrier released
 	ktap_check "no agent subsystem is left" [ -z "$(agent_subsystems)" ]
 	ktap_check "no nvmet port, subsystem, namespace or host is left" \
 		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
-	after=$(free_slices pa)
-	ktap_check "pool pa has its free space back ($after of $before slices)" \
-		[ "$after" -eq "$before" ]
-	barrier finished
-	ktap_check "a's agent stops on SIGTERM" stop_agent
-	drop_pool pa
+	free_back "$before"
+	lender_done
 }
 
 # slice_sum <logical slice>: md5 of that 16 MiB slice of pb/v, or "EIO"
@@ -58,19 +50,11 @@ member_state() {
 }
 
 borrower() {
-	local out fio_pid rc ctrl l m s bad=0 good=0 local_ok=0 remote_eio=0
+	local fio_pid rc ctrl l m s bad=0 good=0 local_ok=0 remote_eio=0
 	local -a map sums
 	borrower_setup $TMO
-	if start_agent; then
-		ktap_ok "b's agent listens"
-	else
-		ktap_fail "b's agent listens"
-	fi
-	if borrow 256M; then
-		ktap_ok "borrow a 256M: grant $GRANT, member $MEMBER"
-	else
-		ktap_fail "borrow a 256M"
-	fi
+	agent_up "b's agent listens"
+	borrow_checked 256M
 	ctrl=$(ctrl_of "$SUBNQN")
 	make_volume 384 || sp_die "cannot make pb/v"
 	expect "volume pb/v spans b1 and $MEMBER" 0 "b1 $MEMBER" 0 "$(volume_members)"
@@ -129,14 +113,9 @@ borrower() {
 
 	# ---- 3: give it back ----
 	drop_volume
-	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
-	expect "release $GRANT after the loss" 0 "released $GRANT" $? "$out"
-	ktap_check "no nvme controller is left" no_controller
-	ktap_check "member $MEMBER is gone" [ ! -e "$SP/pb/members/$MEMBER" ]
-	barrier released
-	barrier finished
-	ktap_check "b's agent stops on SIGTERM" stop_agent
-	drop_pool pb
+	give_back "$GRANT" "release $GRANT after the loss"
+	member_gone
+	borrower_done
 }
 
 load_slicepool || sp_die "cannot load dm-slicepool"

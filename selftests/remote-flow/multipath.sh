@@ -22,17 +22,12 @@ lender() {
 	local sub
 	lender_setup
 	echo "export $SP_MY_IP 4421" >> "$W/agent.conf"
-	if start_agent; then
-		ktap_ok "a's agent listens, exporting on ports 4420 and 4421"
-	else
-		ktap_fail "a's agent listens"
-	fi
+	agent_up "a's agent listens, exporting on ports 4420 and 4421" "a's agent listens"
 	barrier agents-up
 	barrier borrowed
 
-	mapfile -t subs < <(agent_subsystems)
-	sub=${subs[0]:-none}
-	ktap_check "one subsystem exported: $sub" [ ${#subs[@]} -eq 1 ]
+	one_subsystem
+	sub=$SUB
 	ktap_check "port 4420: tcp on $SP_MY_IP, linked to the subsystem" \
 		port_is "$NV/ports/4420" "$SP_MY_IP" "$sub"
 	ktap_check "port 4421: tcp on $SP_MY_IP, linked to the subsystem" \
@@ -58,9 +53,7 @@ lender() {
 	ktap_check "no nvmet port (4420, 4421), subsystem or host is left" \
 		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
 	ktap_check "no volume of the grant is left" empty "$SP/pa/volumes"
-	barrier finished
-	ktap_check "a's agent stops on SIGTERM" stop_agent
-	drop_pool pa
+	lender_done
 }
 
 # The writes (field 5 of the stat file) of block device $1.
@@ -163,22 +156,14 @@ json_in_use() {
 }
 
 borrower() {
-	local out dev head c p addr fio_pid rc n first count vol
+	local dev head c p addr fio_pid rc n first count vol
 	local -a ctrls paths
 	local c1="" c2="" p1="" p2=""
 	borrower_setup 120
-	if start_agent; then
-		ktap_ok "b's agent listens on $SP_MY_IP:7450"
-	else
-		ktap_fail "b's agent listens"
-	fi
+	agent_up "b's agent listens on $SP_MY_IP:7450" "b's agent listens"
 	expect "nvme_core native multipath is on" 0 Y 0 \
 		"$(cat /sys/module/nvme_core/parameters/multipath 2>&1)"
-	if borrow 256M; then
-		ktap_ok "borrow a 256M: grant $GRANT, member $MEMBER"
-	else
-		ktap_fail "borrow a 256M"
-	fi
+	borrow_checked 256M
 	mapfile -t ctrls < <(ctrl_of "$SUBNQN")
 	for c in "${ctrls[@]}"; do
 		addr=$(cat "$c/address" 2>/dev/null)
@@ -263,14 +248,9 @@ borrower() {
 	fi
 
 	drop_volume
-	out=$("$AGENT" -c "$W/agent.conf" release "$GRANT" 2>&1)
-	expect "release $GRANT" 0 "released $GRANT" $? "$out"
-	ktap_check "no nvme controller is left (both paths disconnected)" no_controller
-	ktap_check "member $MEMBER is gone" [ ! -e "$SP/pb/members/$MEMBER" ]
-	barrier released
-	barrier finished
-	ktap_check "b's agent stops on SIGTERM" stop_agent
-	drop_pool pb
+	give_back "$GRANT" "release $GRANT" "no nvme controller is left (both paths disconnected)"
+	member_gone
+	borrower_done
 }
 
 load_slicepool || sp_die "cannot load dm-slicepool"
