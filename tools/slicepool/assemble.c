@@ -965,7 +965,6 @@ static void print_json(const struct asm_state *s)
 		js_close();
 	}
 	js_close();
-	js_close();
 	js_end();
 }
 

@@ -109,15 +109,12 @@ static void print_report(const char *pool, const char *vol,
 	char sz[32];
 
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "migrate");
-		js_str("pool", pool);
+		js_begin("migrate", pool);
 		js_str("volume", vol);
 		js_str("state", ms->state);
 		js_u64("duration_ms", res->duration_ms);
 		js_bool("interrupted", res->interrupted);
 		spt_mig_json("migration", ms);
-		js_close();
 		js_end();
 		return;
 	}
@@ -154,13 +151,8 @@ static int need_volume(const char *pool, const char *vol, const char *dm_name,
 {
 	int ret;
 
-	if (spt_pool_require(pool))
+	if (spt_vol_require(pool, vol))
 		return -ENOENT;
-	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-			vol, pool);
-		return -ENOENT;
-	}
 	ret = spt_mig_read(dm_name, ms);
 	if (ret == -ENODEV)
 		spt_err("volume '%s/%s' has no dm device with a slicepool table ('%s'): migrations run in it (create it with 'slicepool assemble')",
@@ -190,16 +182,12 @@ static int not_running(const char *pool, const char *vol,
 static void json_action(const char *action, const char *pool, const char *vol,
 			const struct spt_mig_status *ms)
 {
-	js_open_obj(NULL);
-	if (action)
-		js_str("action", action);
-	js_str("pool", pool);
+	js_begin(action, pool);
 	js_str("volume", vol);
 	if (ms->job)
 		spt_mig_json("migration", ms);
 	else
 		js_null("migration");
-	js_close();
 	js_end();
 }
 
@@ -796,9 +784,7 @@ int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "rebalance");
-		js_str("pool", pool);
+		js_begin("rebalance", pool);
 		js_u64("band", band);
 		js_u64("max_moves", max_moves);
 		js_bool("dry_run", dry_run);
@@ -820,7 +806,6 @@ int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv)
 			js_s64("workload", p.domains[i].workload);
 			js_close();
 		}
-		js_close();
 		js_close();
 		js_end();
 	} else {

@@ -78,20 +78,12 @@ static int write_pool_params(const char *pool, const struct pool_param *params)
 static int report_pool(const char *action, const char *pool)
 {
 	struct spt_pool p;
-	int ret;
 
-	ret = spt_pool_load(pool, &p);
-	if (ret) {
-		spt_err("pool '%s' cannot be read back: %s", pool,
-			strerror(-ret));
-		spt_pool_free(&p);
+	if (spt_pool_reload(pool, &p, ""))
 		return SPT_EXIT_FAIL;
-	}
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", action);
+		js_begin(action, NULL);
 		spt_json_pool("pool", &p);
-		js_close();
 		js_end();
 	} else {
 		printf("%s pool %s (uuid %s, slice size %lld MiB, ",
@@ -236,7 +228,6 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 	cfs_free_list(names, n);
 	if (spt_json) {
 		js_close();
-		js_close();
 		js_end();
 	} else {
 		tbl_print(t, stdout, NULL);
@@ -336,13 +327,10 @@ int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 		return SPT_EXIT_FAIL;
 	}
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "pool remove");
-		js_str("pool", pool);
+		js_begin("pool remove", pool);
 		js_open_arr("members_removed");
 		for (i = 0; i < n; i++)
 			js_str(NULL, names[i]);
-		js_close();
 		js_close();
 		js_end();
 	} else {
@@ -350,6 +338,59 @@ int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 	cfs_free_list(names, n);
 	return SPT_EXIT_OK;
+}
+
+/* A member's text report: @arg is what the command needs besides it. */
+typedef void (*member_text_fn)(const char *pool, const struct spt_member *m,
+			       const char *const *arg);
+
+/*
+ * Reads @pool back (@done is said before the error when it cannot be) and
+ * prints its member @name: its JSON document for @action, or @text.
+ */
+static int report_member(const char *action, const char *pool,
+			 const char *name, const char *done,
+			 member_text_fn text, const char *const *arg)
+{
+	struct spt_pool p;
+	size_t i;
+
+	if (spt_pool_reload(pool, &p, done))
+		return SPT_EXIT_FAIL;
+	for (i = 0; i < p.nr_members; i++) {
+		const struct spt_member *m = &p.members[i];
+
+		if (strcmp(m->name, name))
+			continue;
+		if (spt_json) {
+			js_begin(action, pool);
+			spt_json_member("member", m);
+			js_end();
+		} else {
+			text(pool, m, arg);
+		}
+	}
+	spt_pool_free(&p);
+	return SPT_EXIT_OK;
+}
+
+/* @arg: the path and the domain given. */
+static void print_added(const char *pool, const struct spt_member *m,
+			const char *const *arg)
+{
+	printf("added member %s (%s, domain %s) to pool %s: ", m->name,
+	       arg[0], arg[1], pool);
+	printf("%lld slices, %lld free\n", (long long)m->total_slices,
+	       (long long)m->free_slices);
+}
+
+static void print_set(const char *pool, const struct spt_member *m,
+		      const char *const *arg)
+{
+	(void)arg;
+	printf("member %s of pool %s: load_override %s, load %lld\n", m->name,
+	       pool, m->load_override ? m->load_override : "-",
+	       (long long)m->load);
 }
 
 int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
@@ -360,8 +401,6 @@ int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL, *domain = NULL, *pool, *name;
-	struct spt_pool p;
-	size_t i;
 	int c, ret;
 
 	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
@@ -432,35 +471,8 @@ int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 			name, path, pool, strerror(-ret), hint);
 		goto undo;
 	}
-
-	ret = spt_pool_load(pool, &p);
-	if (ret) {
-		spt_err("member added, but pool '%s' cannot be read back: %s",
-			pool, strerror(-ret));
-		return SPT_EXIT_FAIL;
-	}
-	for (i = 0; i < p.nr_members; i++) {
-		const struct spt_member *m = &p.members[i];
-
-		if (strcmp(m->name, name))
-			continue;
-		if (spt_json) {
-			js_open_obj(NULL);
-			js_str("action", "member add");
-			js_str("pool", pool);
-			spt_json_member("member", m);
-			js_close();
-			js_end();
-		} else {
-			printf("added member %s (%s, domain %s) to pool %s: ",
-			       name, path, domain, pool);
-			printf("%lld slices, %lld free\n",
-			       (long long)m->total_slices,
-			       (long long)m->free_slices);
-		}
-	}
-	spt_pool_free(&p);
-	return SPT_EXIT_OK;
+	return report_member("member add", pool, name, "member added, but ",
+			     print_added, (const char *[]){ path, domain });
 
 undo:
 	if (cfs_rmdir("%s/members/%s", pool, name))
@@ -475,8 +487,6 @@ int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *pool, *name, *load = NULL;
-	struct spt_pool p;
-	size_t i;
 	int ret;
 
 	while (spt_getopt(cmd, argc, argv, opts) != -1)
@@ -503,34 +513,7 @@ int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv)
 			name, load, strerror(-ret), spt_errno_hint(-ret));
 		return SPT_EXIT_FAIL;
 	}
-	ret = spt_pool_load(pool, &p);
-	if (ret) {
-		spt_err("pool '%s' cannot be read back: %s", pool,
-			strerror(-ret));
-		spt_pool_free(&p);
-		return SPT_EXIT_FAIL;
-	}
-	for (i = 0; i < p.nr_members; i++) {
-		const struct spt_member *m = &p.members[i];
-
-		if (strcmp(m->name, name))
-			continue;
-		if (spt_json) {
-			js_open_obj(NULL);
-			js_str("action", "member set");
-			js_str("pool", pool);
-			spt_json_member("member", m);
-			js_close();
-			js_end();
-		} else {
-			printf("member %s of pool %s: load_override %s, load %lld\n",
-			       name, pool,
-			       m->load_override ? m->load_override : "-",
-			       (long long)m->load);
-		}
-	}
-	spt_pool_free(&p);
-	return SPT_EXIT_OK;
+	return report_member("member set", pool, name, "", print_set, NULL);
 }
 
 int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv)
@@ -554,11 +537,8 @@ int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv)
 	if (remove_member(pool, name))
 		return SPT_EXIT_FAIL;
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "member remove");
-		js_str("pool", pool);
+		js_begin("member remove", pool);
 		js_str("member", name);
-		js_close();
 		js_end();
 	} else {
 		printf("removed member %s from pool %s\n", name, pool);

@@ -404,7 +404,6 @@ int cmd_status(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 	if (spt_json) {
 		js_close();
-		js_close();
 		js_end();
 	}
 	cfs_free_list(names, n);

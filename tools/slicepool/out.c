@@ -201,8 +201,18 @@ void js_null(const char *key)
 	fputs("null", stdout);
 }
 
+void js_begin(const char *action, const char *pool)
+{
+	js_open_obj(NULL);
+	if (action)
+		js_str("action", action);
+	if (pool)
+		js_str("pool", pool);
+}
+
 void js_end(void)
 {
+	js_close();
 	putchar('\n');
 	fflush(stdout);
 }

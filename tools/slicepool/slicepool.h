@@ -153,7 +153,10 @@ void js_u64(const char *key, u64 val);
 void js_int(const char *key, s64 val);	/* signed, never null */
 void js_bool(const char *key, bool val);
 void js_null(const char *key);
-void js_end(void);		/* finishes the document with a newline */
+/* Opens a command's document: its object, "action" and "pool" when given. */
+void js_begin(const char *action, const char *pool);
+/* Closes the document's object (the outermost) and ends it with a newline. */
+void js_end(void);
 
 /* ---- cmd_status.c: shared printing of pools ---- */
 
@@ -289,6 +292,7 @@ struct spt_map_entry {
 
 int spt_pool_load(const char *name, struct spt_pool *p);
 void spt_pool_free(struct spt_pool *p);
+int spt_pool_reload(const char *pool, struct spt_pool *p, const char *done);
 int spt_map_parse(const char *text, struct spt_map_entry **out, size_t *n);
 int spt_dm_status_parse(const char *text, struct spt_dm_status *st);
 bool spt_table_stale(const struct spt_dm_status *st,
@@ -297,6 +301,7 @@ bool spt_table_stale(const struct spt_dm_status *st,
 int spt_mig_status_parse(const char *text, struct spt_mig_status *ms);
 bool spt_mig_running(const struct spt_mig_status *ms);
 int spt_pool_require(const char *pool);
+int spt_vol_require(const char *pool, const char *vol);
 int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
 		     bool *had_dm);
 struct spt_domain *spt_heaviest_domain(struct spt_pool *p);
