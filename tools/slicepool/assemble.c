@@ -808,6 +808,16 @@ static void print_missing_text(const struct asm_pool *p)
 	}
 }
 
+/* "<what> <device>: <reason>" lines. */
+static void print_refused(const char *what, const struct asm_refused *r,
+			  size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%s %s: %s\n", what, r[i].device, r[i].reason);
+}
+
 static void print_text(const struct asm_state *s)
 {
 	static const char *const mhdr[] = {
@@ -876,12 +886,24 @@ static void print_text(const struct asm_state *s)
 		if (p->nr_errors)
 			printf("  %zu error(s), see above\n", p->nr_errors);
 	}
-	for (i = 0; i < s->nr_refused; i++)
-		printf("refused %s: %s\n", s->refused[i].device,
-		       s->refused[i].reason);
-	for (i = 0; i < s->nr_dups; i++)
-		printf("ignored %s: %s\n", s->dups[i].device,
-		       s->dups[i].reason);
+	print_refused("refused", s->refused, s->nr_refused);
+	print_refused("ignored", s->dups, s->nr_dups);
+}
+
+/* The devices refused or ignored, with why. */
+static void json_refused(const char *key, const struct asm_refused *r,
+			 size_t n)
+{
+	size_t i;
+
+	js_open_arr(key);
+	for (i = 0; i < n; i++) {
+		js_open_obj(NULL);
+		js_str("device", r[i].device);
+		js_str("reason", r[i].reason);
+		js_close();
+	}
+	js_close();
 }
 
 static void print_json(const struct asm_state *s)
@@ -949,22 +971,8 @@ static void print_json(const struct asm_state *s)
 		js_close();
 	}
 	js_close();
-	js_open_arr("refused");
-	for (i = 0; i < s->nr_refused; i++) {
-		js_open_obj(NULL);
-		js_str("device", s->refused[i].device);
-		js_str("reason", s->refused[i].reason);
-		js_close();
-	}
-	js_close();
-	js_open_arr("duplicates");
-	for (i = 0; i < s->nr_dups; i++) {
-		js_open_obj(NULL);
-		js_str("device", s->dups[i].device);
-		js_str("reason", s->dups[i].reason);
-		js_close();
-	}
-	js_close();
+	json_refused("refused", s->refused, s->nr_refused);
+	json_refused("duplicates", s->dups, s->nr_dups);
 	js_end();
 }
 

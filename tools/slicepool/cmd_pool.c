@@ -162,8 +162,7 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 	size_t i, j, n;
 	int ret, rc = SPT_EXIT_OK;
 
-	while (spt_getopt(cmd, argc, argv, NULL) != -1)
-		;
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	spt_want_args(cmd, argc, argv, 0);
 	if (cfs_check_root())
 		return SPT_EXIT_FAIL;
@@ -269,18 +268,13 @@ static int remove_member(const char *pool, const char *name)
 
 int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "unbind", no_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 }
-	};
-	bool unbind = false, had_dm;
+	bool unbind, had_dm;
 	const char *pool;
 	char **names;
 	size_t i, n;
 	int ret;
 
-	while (spt_getopt(cmd, argc, argv, opts) != -1)
-		unbind = true;
+	unbind = !!spt_getopt_one(cmd, argc, argv, "unbind", no_argument);
 	spt_want_args(cmd, argc, argv, 1);
 	pool = argv[optind];
 	spt_check_name(cmd, "pool", pool);
@@ -393,6 +387,30 @@ static void print_set(const char *pool, const struct spt_member *m,
 	       (long long)m->load);
 }
 
+/* The <pool> <member> arguments of the member commands, checked. */
+static void member_args(const struct spt_cmd *cmd, int argc, char **argv,
+			const char **pool, const char **name)
+{
+	spt_want_args(cmd, argc, argv, 2);
+	*pool = argv[optind];
+	*name = argv[optind + 1];
+	spt_check_name(cmd, "pool", *pool);
+	spt_check_name(cmd, "member", *name);
+}
+
+/* Checks spt_pool_require() and that @pool has member @name. */
+static int member_require(const char *pool, const char *name)
+{
+	if (spt_pool_require(pool))
+		return -ENOENT;
+	if (!cfs_exists("%s/members/%s", pool, name)) {
+		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
+			pool, name, pool);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -409,11 +427,7 @@ int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 		else
 			domain = optarg;
 	}
-	spt_want_args(cmd, argc, argv, 2);
-	pool = argv[optind];
-	name = argv[optind + 1];
-	spt_check_name(cmd, "pool", pool);
-	spt_check_name(cmd, "member", name);
+	member_args(cmd, argc, argv, &pool, &name);
 	if (!path)
 		spt_usage_fail(cmd, "--path DEV is required");
 	if (!domain)
@@ -482,31 +496,18 @@ undo:
 
 int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "load-override", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *pool, *name, *load = NULL;
+	const char *pool, *name, *load;
 	int ret;
 
-	while (spt_getopt(cmd, argc, argv, opts) != -1)
-		load = optarg;
-	spt_want_args(cmd, argc, argv, 2);
-	pool = argv[optind];
-	name = argv[optind + 1];
-	spt_check_name(cmd, "pool", pool);
-	spt_check_name(cmd, "member", name);
+	load = spt_getopt_one(cmd, argc, argv, "load-override",
+			      required_argument);
+	member_args(cmd, argc, argv, &pool, &name);
 	if (!load)
 		spt_usage_fail(cmd, "nothing to set: give --load-override");
 	if (strcmp(load, "auto"))
 		spt_opt_ulong(cmd, "--load-override", load, 0, 100);
-	if (spt_pool_require(pool))
+	if (member_require(pool, name))
 		return SPT_EXIT_FAIL;
-	if (!cfs_exists("%s/members/%s", pool, name)) {
-		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
-			pool, name, pool);
-		return SPT_EXIT_FAIL;
-	}
 	ret = cfs_write(load, "%s/members/%s/load_override", pool, name);
 	if (ret) {
 		spt_err("member '%s': the module refused load_override %s: %s%s",
@@ -520,20 +521,10 @@ int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	const char *pool, *name;
 
-	while (spt_getopt(cmd, argc, argv, NULL) != -1)
-		;
-	spt_want_args(cmd, argc, argv, 2);
-	pool = argv[optind];
-	name = argv[optind + 1];
-	spt_check_name(cmd, "pool", pool);
-	spt_check_name(cmd, "member", name);
-	if (spt_pool_require(pool))
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
+	member_args(cmd, argc, argv, &pool, &name);
+	if (member_require(pool, name))
 		return SPT_EXIT_FAIL;
-	if (!cfs_exists("%s/members/%s", pool, name)) {
-		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
-			pool, name, pool);
-		return SPT_EXIT_FAIL;
-	}
 	if (remove_member(pool, name))
 		return SPT_EXIT_FAIL;
 	if (spt_json) {

@@ -356,8 +356,7 @@ int cmd_status(const struct spt_cmd *cmd, int argc, char **argv)
 	size_t i, n = 0;
 	int ret, rc = SPT_EXIT_OK;
 
-	while (spt_getopt(cmd, argc, argv, NULL) != -1)
-		;
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	if (argc - optind > 1)
 		spt_usage_fail(cmd, "unexpected argument '%s'",
 			       argv[optind + 1]);

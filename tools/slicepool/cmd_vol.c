@@ -149,22 +149,17 @@ static int report_volume(const char *action, const char *pool,
 
 int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
 	char dm_name[2 * SPT_NAME_MAX + 2], val[32];
 	struct spu_dm_info info;
-	const char *size_arg = NULL;
+	const char *size_arg;
 	bool allocated = false;
 	char *uuid = NULL;
 	u64 size;
 	s64 got;
 	int ret;
 
-	while (spt_getopt(cmd, argc, argv, opts) != -1)
-		size_arg = optarg;
+	size_arg = spt_getopt_one(cmd, argc, argv, "size", required_argument);
 	spt_want_args(cmd, argc, argv, 1);
 	spt_split_volspec(cmd, argv[optind], pool, vol);
 	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
@@ -612,16 +607,11 @@ int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
 
 int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "unbind", no_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
 	char dm_name[2 * SPT_NAME_MAX + 2];
-	bool had_dm, unbind = false;
+	bool had_dm, unbind;
 
-	while (spt_getopt(cmd, argc, argv, opts) != -1)
-		unbind = true;
+	unbind = !!spt_getopt_one(cmd, argc, argv, "unbind", no_argument);
 	spt_want_args(cmd, argc, argv, 1);
 	spt_split_volspec(cmd, argv[optind], pool, vol);
 	if (spt_vol_require(pool, vol))
@@ -688,8 +678,7 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 	char *text;
 	int ret;
 
-	while (spt_getopt(cmd, argc, argv, NULL) != -1)
-		;
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	spt_want_args(cmd, argc, argv, 1);
 	spt_split_volspec(cmd, argv[optind], pool, vol);
 	if (spt_vol_require(pool, vol))

@@ -70,6 +70,8 @@ void spt_usage_fail(const struct spt_cmd *cmd, const char *fmt, ...)
  */
 int spt_getopt(const struct spt_cmd *cmd, int argc, char **argv,
 	       const struct option *opts);
+const char *spt_getopt_one(const struct spt_cmd *cmd, int argc, char **argv,
+			   const char *name, int has_arg);
 void spt_cmd_help(const struct spt_cmd *cmd, FILE *f);
 void spt_want_args(const struct spt_cmd *cmd, int argc, char **argv, int want);
 unsigned long spt_opt_ulong(const struct spt_cmd *cmd, const char *opt,
