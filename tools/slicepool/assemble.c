@@ -654,6 +654,20 @@ static bool table_stale(struct asm_pool *p, const char *vol,
 	return stale;
 }
 
+/* After a dm @what (create, reload) of volume @v: @done, or failed. */
+static void dm_result(struct asm_pool *p, struct asm_vol *v, int ret,
+		      const char *what, const char *dm_name, const char *done)
+{
+	if (ret) {
+		pool_err(p, "cannot %s dm device %s: %s", what, dm_name,
+			 spu_dm_last_error());
+		if (v)
+			v->result = "failed";
+	} else if (v) {
+		v->result = done;
+	}
+}
+
 static void start_volumes(struct asm_state *s, struct asm_pool *p)
 {
 	char dm_name[2 * SPT_NAME_MAX + 2];
@@ -688,15 +702,10 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 			if (table_stale(p, names[i], &info)) {
 				say(s, "reload dm device %s (slices came back)",
 				    dm_name);
-				if (spt_dm_reload_resume(dm_name, info.length,
-							 p->name, names[i])) {
-					pool_err(p, "cannot reload dm device %s: %s",
-						 dm_name, spu_dm_last_error());
-					if (v)
-						v->result = "failed";
-				} else if (v) {
-					v->result = "reloaded";
-				}
+				ret = spt_dm_reload_resume(dm_name, info.length,
+							   p->name, names[i]);
+				dm_result(p, v, ret, "reload", dm_name,
+					  "reloaded");
 			}
 			continue;
 		}
@@ -714,14 +723,7 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 		ret = spt_dm_create(dm_name, uuid, (u64)size / 512, p->name,
 				    names[i]);
 		free(uuid);
-		if (ret) {
-			pool_err(p, "cannot create dm device %s: %s",
-				 dm_name, spu_dm_last_error());
-			if (v)
-				v->result = "failed";
-		} else if (v) {
-			v->result = "started";
-		}
+		dm_result(p, v, ret, "create", dm_name, "started");
 	}
 	cfs_free_list(names, n);
 }

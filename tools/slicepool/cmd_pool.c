@@ -180,7 +180,7 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct spt_pool p;
 		s64 total = 0, nfree = 0;
-		char f[8][24];
+		char f[8][SPT_NUM_CELL];
 
 		ret = spt_pool_load(names[i], &p);
 		if (ret) {
@@ -212,13 +212,7 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 				       p.min_domains, (s64)p.nr_members,
 				       (s64)p.nr_volumes, total, nfree };
 
-			for (j = 0; j < ARRAY_SIZE(nums); j++) {
-				if (nums[j] < 0)
-					snprintf(f[j], sizeof(f[j]), "-");
-				else
-					snprintf(f[j], sizeof(f[j]), "%lld",
-						 (long long)nums[j]);
-			}
+			tbl_nums(f, nums, ARRAY_SIZE(nums));
 			tbl_add(t, p.name, p.uuid ? p.uuid : "-", f[0], f[1],
 				f[2], f[3], f[4], f[5], f[6], f[7]);
 		}

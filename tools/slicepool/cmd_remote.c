@@ -183,14 +183,8 @@ static void json_grant_common(const struct spa_grant *g)
 	js_str("hostnqn", or_null(g->hostnqn));
 	js_str("subnqn", or_null(g->subnqn));
 	js_str("address", or_null(g->traddr));
-	if (g->trsvcid)
-		js_u64("port", g->trsvcid);
-	else
-		js_null("port");
-	if (g->nsid)
-		js_u64("nsid", g->nsid);
-	else
-		js_null("nsid");
+	js_u64_or_null("port", g->trsvcid, g->trsvcid);
+	js_u64_or_null("nsid", g->nsid, g->nsid);
 	js_u64("created", g->created);
 }
 
@@ -461,14 +455,8 @@ int cmd_peer_list(const struct spt_cmd *cmd, int argc, char **argv)
 		js_str("node", c->node);
 		js_open_obj("health");
 		js_bool("fresh", h->fresh);
-		if (h->updated_ms)
-			js_u64("updated_ms", h->updated_ms);
-		else
-			js_null("updated_ms");
-		if (h->fresh)
-			js_u64("heartbeat_timeout", h->timeout);
-		else
-			js_null("heartbeat_timeout");
+		js_u64_or_null("updated_ms", h->updated_ms, h->updated_ms);
+		js_u64_or_null("heartbeat_timeout", h->fresh, h->timeout);
 		js_close();
 		js_open_arr("peers");
 	} else {
@@ -860,10 +848,7 @@ int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv)
 		js_u64("added_slices", added);
 		js_u64("total_slices", total);
 		js_u64("free_slices", free_s);
-		if (has_max)
-			js_u64("max_slices", max_s);
-		else
-			js_null("max_slices");
+		js_u64_or_null("max_slices", has_max, max_s);
 		js_u64("unusable_slices", unusable);
 		js_end();
 	} else {

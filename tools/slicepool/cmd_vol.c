@@ -623,10 +623,7 @@ int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv)
 		js_begin("vol remove", pool);
 		js_str("volume", vol);
 		js_bool("deleted", !unbind);
-		if (had_dm)
-			js_str("dm_device", dm_name);
-		else
-			js_null("dm_device");
+		js_str("dm_device", had_dm ? dm_name : NULL);
 		js_end();
 	} else {
 		printf("%s volume %s/%s%s%s\n",
@@ -727,10 +724,7 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 		if (spt_json) {
 			js_open_obj(NULL);
 			js_u64("logical", e->logical);
-			if (e->member[0])
-				js_str("member", e->member);
-			else
-				js_null("member");
+			js_str("member", e->member[0] ? e->member : NULL);
 			js_s64("physical", e->physical);
 			js_s64("member_offset", off);
 			js_close();

@@ -155,14 +155,13 @@ int spt_pool_load(const char *name, struct spt_pool *p)
 
 	p->members = list_items(name, "members", sizeof(*p->members),
 				&p->nr_members, &ret);
+	if (!ret)
+		p->volumes = list_items(name, "volumes", sizeof(*p->volumes),
+					&p->nr_volumes, &ret);
 	if (ret)
 		return ret;
 	for (i = 0; i < p->nr_members; i++)
 		load_member(name, &p->members[i]);
-	p->volumes = list_items(name, "volumes", sizeof(*p->volumes),
-				&p->nr_volumes, &ret);
-	if (ret)
-		return ret;
 	for (i = 0; i < p->nr_volumes; i++)
 		load_volume(name, &p->volumes[i]);
 	load_domains(p);

@@ -82,6 +82,18 @@ void tbl_free(struct spt_table *t)
 	free(t);
 }
 
+void tbl_nums(char (*cells)[SPT_NUM_CELL], const s64 *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] < 0)
+			snprintf(cells[i], SPT_NUM_CELL, "-");
+		else
+			snprintf(cells[i], SPT_NUM_CELL, "%lld", (long long)v[i]);
+	}
+}
+
 /* ---- JSON ---- */
 
 #define JS_MAX_DEPTH 16
@@ -187,6 +199,14 @@ void js_u64(const char *key, u64 val)
 {
 	js_item(key);
 	printf("%llu", (unsigned long long)val);
+}
+
+void js_u64_or_null(const char *key, bool has, u64 val)
+{
+	if (has)
+		js_u64(key, val);
+	else
+		js_null(key);
 }
 
 void js_bool(const char *key, bool val)

@@ -145,6 +145,9 @@ struct spt_table *tbl_new(unsigned int ncols, const char *const *headers);
 void tbl_add(struct spt_table *t, ...);	/* ncols strings */
 void tbl_print(struct spt_table *t, FILE *f, const char *indent);
 void tbl_free(struct spt_table *t);
+/* Cells of the numbers @v[0..@n): "-" for an unknown (negative) one. */
+#define SPT_NUM_CELL		24
+void tbl_nums(char (*cells)[SPT_NUM_CELL], const s64 *v, size_t n);
 
 void js_open_obj(const char *key);
 void js_open_arr(const char *key);
@@ -152,6 +155,7 @@ void js_close(void);
 void js_str(const char *key, const char *val);
 void js_s64(const char *key, s64 val);	/* val < 0: null */
 void js_u64(const char *key, u64 val);
+void js_u64_or_null(const char *key, bool has, u64 val);	/* !has: null */
 void js_int(const char *key, s64 val);	/* signed, never null */
 void js_bool(const char *key, bool val);
 void js_null(const char *key);
