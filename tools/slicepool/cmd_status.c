@@ -130,7 +130,7 @@ void spt_json_volume(const char *key, const struct spt_volume *v)
 	js_open_obj("dm");
 	js_str("name", v->dm_name);
 	js_str("state", dm_state(v));
-	/* null: no device (@ex), or no table (@tbl) */
+	/* Null without a device (!ex), or without a table (!tbl). */
 	snprintf(dev, sizeof(dev), "/dev/mapper/%s", v->dm_name);
 	js_str("device", ex ? dev : NULL);
 	js_u64_or_null("major", ex, v->dm.major);

@@ -90,7 +90,8 @@ void tbl_nums(char (*cells)[SPT_NUM_CELL], const s64 *v, size_t n)
 		if (v[i] < 0)
 			snprintf(cells[i], SPT_NUM_CELL, "-");
 		else
-			snprintf(cells[i], SPT_NUM_CELL, "%lld", (long long)v[i]);
+			snprintf(cells[i], SPT_NUM_CELL, "%lld",
+				 (long long)v[i]);
 	}
 }
 
