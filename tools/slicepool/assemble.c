@@ -654,6 +654,20 @@ static bool table_stale(struct asm_pool *p, const char *vol,
 	return stale;
 }
 
+/* After a dm @what (create, reload) of volume @v: @done, or failed. */
+static void dm_result(struct asm_pool *p, struct asm_vol *v, int ret,
+		      const char *what, const char *dm_name, const char *done)
+{
+	if (ret) {
+		pool_err(p, "cannot %s dm device %s: %s", what, dm_name,
+			 spu_dm_last_error());
+		if (v)
+			v->result = "failed";
+	} else if (v) {
+		v->result = done;
+	}
+}
+
 static void start_volumes(struct asm_state *s, struct asm_pool *p)
 {
 	char dm_name[2 * SPT_NAME_MAX + 2];
@@ -688,15 +702,10 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 			if (table_stale(p, names[i], &info)) {
 				say(s, "reload dm device %s (slices came back)",
 				    dm_name);
-				if (spt_dm_reload_resume(dm_name, info.length,
-							 p->name, names[i])) {
-					pool_err(p, "cannot reload dm device %s: %s",
-						 dm_name, spu_dm_last_error());
-					if (v)
-						v->result = "failed";
-				} else if (v) {
-					v->result = "reloaded";
-				}
+				ret = spt_dm_reload_resume(dm_name, info.length,
+							   p->name, names[i]);
+				dm_result(p, v, ret, "reload", dm_name,
+					  "reloaded");
 			}
 			continue;
 		}
@@ -714,14 +723,7 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 		ret = spt_dm_create(dm_name, uuid, (u64)size / 512, p->name,
 				    names[i]);
 		free(uuid);
-		if (ret) {
-			pool_err(p, "cannot create dm device %s: %s",
-				 dm_name, spu_dm_last_error());
-			if (v)
-				v->result = "failed";
-		} else if (v) {
-			v->result = "started";
-		}
+		dm_result(p, v, ret, "create", dm_name, "started");
 	}
 	cfs_free_list(names, n);
 }
@@ -808,6 +810,16 @@ static void print_missing_text(const struct asm_pool *p)
 	}
 }
 
+/* "<what> <device>: <reason>" lines. */
+static void print_refused(const char *what, const struct asm_refused *r,
+			  size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%s %s: %s\n", what, r[i].device, r[i].reason);
+}
+
 static void print_text(const struct asm_state *s)
 {
 	static const char *const mhdr[] = {
@@ -876,12 +888,24 @@ static void print_text(const struct asm_state *s)
 		if (p->nr_errors)
 			printf("  %zu error(s), see above\n", p->nr_errors);
 	}
-	for (i = 0; i < s->nr_refused; i++)
-		printf("refused %s: %s\n", s->refused[i].device,
-		       s->refused[i].reason);
-	for (i = 0; i < s->nr_dups; i++)
-		printf("ignored %s: %s\n", s->dups[i].device,
-		       s->dups[i].reason);
+	print_refused("refused", s->refused, s->nr_refused);
+	print_refused("ignored", s->dups, s->nr_dups);
+}
+
+/* The devices refused or ignored, with why. */
+static void json_refused(const char *key, const struct asm_refused *r,
+			 size_t n)
+{
+	size_t i;
+
+	js_open_arr(key);
+	for (i = 0; i < n; i++) {
+		js_open_obj(NULL);
+		js_str("device", r[i].device);
+		js_str("reason", r[i].reason);
+		js_close();
+	}
+	js_close();
 }
 
 static void print_json(const struct asm_state *s)
@@ -949,23 +973,8 @@ static void print_json(const struct asm_state *s)
 		js_close();
 	}
 	js_close();
-	js_open_arr("refused");
-	for (i = 0; i < s->nr_refused; i++) {
-		js_open_obj(NULL);
-		js_str("device", s->refused[i].device);
-		js_str("reason", s->refused[i].reason);
-		js_close();
-	}
-	js_close();
-	js_open_arr("duplicates");
-	for (i = 0; i < s->nr_dups; i++) {
-		js_open_obj(NULL);
-		js_str("device", s->dups[i].device);
-		js_str("reason", s->dups[i].reason);
-		js_close();
-	}
-	js_close();
-	js_close();
+	json_refused("refused", s->refused, s->nr_refused);
+	json_refused("duplicates", s->dups, s->nr_dups);
 	js_end();
 }
 

@@ -109,15 +109,12 @@ static void print_report(const char *pool, const char *vol,
 	char sz[32];
 
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "migrate");
-		js_str("pool", pool);
+		js_begin("migrate", pool);
 		js_str("volume", vol);
 		js_str("state", ms->state);
 		js_u64("duration_ms", res->duration_ms);
 		js_bool("interrupted", res->interrupted);
 		spt_mig_json("migration", ms);
-		js_close();
 		js_end();
 		return;
 	}
@@ -154,13 +151,8 @@ static int need_volume(const char *pool, const char *vol, const char *dm_name,
 {
 	int ret;
 
-	if (spt_pool_require(pool))
+	if (spt_vol_require(pool, vol))
 		return -ENOENT;
-	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-			vol, pool);
-		return -ENOENT;
-	}
 	ret = spt_mig_read(dm_name, ms);
 	if (ret == -ENODEV)
 		spt_err("volume '%s/%s' has no dm device with a slicepool table ('%s'): migrations run in it (create it with 'slicepool assemble')",
@@ -190,16 +182,12 @@ static int not_running(const char *pool, const char *vol,
 static void json_action(const char *action, const char *pool, const char *vol,
 			const struct spt_mig_status *ms)
 {
-	js_open_obj(NULL);
-	if (action)
-		js_str("action", action);
-	js_str("pool", pool);
+	js_begin(action, pool);
 	js_str("volume", vol);
 	if (ms->job)
 		spt_mig_json("migration", ms);
 	else
 		js_null("migration");
-	js_close();
 	js_end();
 }
 
@@ -326,6 +314,19 @@ int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv)
 	struct spt_mig_req req;
 	bool no_wait = false;
 	int c, ret;
+	/* The numeric options of a start, by their ids. */
+	const struct {
+		const char *opt;
+		unsigned long min, max;
+		long *val;
+	} nums[] = {
+		[OPT_RATE] = { "--rate", 0, SPT_RATE_MAX, &req.rate },
+		[OPT_THRESHOLD] = { "--threshold", 0, 0xffffffffUL,
+				    &req.threshold },
+		[OPT_PASSES] = { "--max-passes", 1, 1000, &req.max_passes },
+		[OPT_DEPTH] = { "--depth", 1, SPT_MIG_DEPTH_MAX, &req.depth },
+		[OPT_SHARE] = { "--busy-share", 1, 100, &req.busy_share },
+	};
 
 	spt_mig_req_init(&req);
 	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
@@ -361,8 +362,13 @@ int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv)
 			req.mirror = optarg;
 			break;
 		case OPT_RATE:
-			req.rate = (long)spt_opt_ulong(cmd, "--rate", optarg, 0,
-						      SPT_RATE_MAX);
+		case OPT_THRESHOLD:
+		case OPT_PASSES:
+		case OPT_DEPTH:
+		case OPT_SHARE:
+			*nums[c].val = (long)spt_opt_ulong(cmd, nums[c].opt,
+							   optarg, nums[c].min,
+							   nums[c].max);
 			break;
 		case OPT_CHUNK:
 			req.chunk_kb = spt_opt_ulong(cmd, "--chunk-kb", optarg,
@@ -371,23 +377,6 @@ int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv)
 				spt_usage_fail(cmd,
 					       "--chunk-kb: %lu is not a multiple of 4 KiB",
 					      req.chunk_kb);
-			break;
-		case OPT_THRESHOLD:
-			req.threshold = (long)spt_opt_ulong(cmd, "--threshold",
-							   optarg, 0,
-							   0xffffffffUL);
-			break;
-		case OPT_PASSES:
-			req.max_passes = (long)spt_opt_ulong(cmd, "--max-passes",
-							    optarg, 1, 1000);
-			break;
-		case OPT_DEPTH:
-			req.depth = (long)spt_opt_ulong(cmd, "--depth", optarg,
-						       1, SPT_MIG_DEPTH_MAX);
-			break;
-		case OPT_SHARE:
-			req.busy_share = (long)spt_opt_ulong(cmd, "--busy-share",
-							    optarg, 1, 100);
 			break;
 		case OPT_NOWAIT:
 			no_wait = true;
@@ -606,10 +595,7 @@ static void print_move(unsigned int i, const struct move *mv, bool json)
 		js_s64("from_workload", mv->from_w);
 		js_str("to", mv->to);
 		js_s64("to_workload", mv->to_w);
-		if (mv->to_member[0])
-			js_str("to_member", mv->to_member);
-		else
-			js_null("to_member");
+		js_str("to_member", mv->to_member[0] ? mv->to_member : NULL);
 		js_str("state", mv->state);
 		js_u64("bytes_copied", mv->bytes);
 		js_u64("duration_ms", mv->duration_ms);
@@ -796,9 +782,7 @@ int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "rebalance");
-		js_str("pool", pool);
+		js_begin("rebalance", pool);
 		js_u64("band", band);
 		js_u64("max_moves", max_moves);
 		js_bool("dry_run", dry_run);
@@ -820,7 +804,6 @@ int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv)
 			js_s64("workload", p.domains[i].workload);
 			js_close();
 		}
-		js_close();
 		js_close();
 		js_end();
 	} else {

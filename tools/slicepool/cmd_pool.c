@@ -78,20 +78,12 @@ static int write_pool_params(const char *pool, const struct pool_param *params)
 static int report_pool(const char *action, const char *pool)
 {
 	struct spt_pool p;
-	int ret;
 
-	ret = spt_pool_load(pool, &p);
-	if (ret) {
-		spt_err("pool '%s' cannot be read back: %s", pool,
-			strerror(-ret));
-		spt_pool_free(&p);
+	if (spt_pool_reload(pool, &p, ""))
 		return SPT_EXIT_FAIL;
-	}
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", action);
+		js_begin(action, NULL);
 		spt_json_pool("pool", &p);
-		js_close();
 		js_end();
 	} else {
 		printf("%s pool %s (uuid %s, slice size %lld MiB, ",
@@ -170,8 +162,7 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 	size_t i, j, n;
 	int ret, rc = SPT_EXIT_OK;
 
-	while (spt_getopt(cmd, argc, argv, NULL) != -1)
-		;
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	spt_want_args(cmd, argc, argv, 0);
 	if (cfs_check_root())
 		return SPT_EXIT_FAIL;
@@ -189,7 +180,7 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct spt_pool p;
 		s64 total = 0, nfree = 0;
-		char f[8][24];
+		char f[8][SPT_NUM_CELL];
 
 		ret = spt_pool_load(names[i], &p);
 		if (ret) {
@@ -221,13 +212,7 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 				       p.min_domains, (s64)p.nr_members,
 				       (s64)p.nr_volumes, total, nfree };
 
-			for (j = 0; j < ARRAY_SIZE(nums); j++) {
-				if (nums[j] < 0)
-					snprintf(f[j], sizeof(f[j]), "-");
-				else
-					snprintf(f[j], sizeof(f[j]), "%lld",
-						 (long long)nums[j]);
-			}
+			tbl_nums(f, nums, ARRAY_SIZE(nums));
 			tbl_add(t, p.name, p.uuid ? p.uuid : "-", f[0], f[1],
 				f[2], f[3], f[4], f[5], f[6], f[7]);
 		}
@@ -235,7 +220,6 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 	cfs_free_list(names, n);
 	if (spt_json) {
-		js_close();
 		js_close();
 		js_end();
 	} else {
@@ -278,18 +262,13 @@ static int remove_member(const char *pool, const char *name)
 
 int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "unbind", no_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 }
-	};
-	bool unbind = false, had_dm;
+	bool unbind, had_dm;
 	const char *pool;
 	char **names;
 	size_t i, n;
 	int ret;
 
-	while (spt_getopt(cmd, argc, argv, opts) != -1)
-		unbind = true;
+	unbind = !!spt_getopt_one(cmd, argc, argv, "unbind", no_argument);
 	spt_want_args(cmd, argc, argv, 1);
 	pool = argv[optind];
 	spt_check_name(cmd, "pool", pool);
@@ -336,13 +315,10 @@ int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 		return SPT_EXIT_FAIL;
 	}
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "pool remove");
-		js_str("pool", pool);
+		js_begin("pool remove", pool);
 		js_open_arr("members_removed");
 		for (i = 0; i < n; i++)
 			js_str(NULL, names[i]);
-		js_close();
 		js_close();
 		js_end();
 	} else {
@@ -350,6 +326,83 @@ int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 	cfs_free_list(names, n);
 	return SPT_EXIT_OK;
+}
+
+/* A member's text report: @arg is what the command needs besides it. */
+typedef void (*member_text_fn)(const char *pool, const struct spt_member *m,
+			       const char *const *arg);
+
+/*
+ * Reads @pool back (@done is said before the error when it cannot be) and
+ * prints its member @name: its JSON document for @action, or @text.
+ */
+static int report_member(const char *action, const char *pool,
+			 const char *name, const char *done,
+			 member_text_fn text, const char *const *arg)
+{
+	struct spt_pool p;
+	size_t i;
+
+	if (spt_pool_reload(pool, &p, done))
+		return SPT_EXIT_FAIL;
+	for (i = 0; i < p.nr_members; i++) {
+		const struct spt_member *m = &p.members[i];
+
+		if (strcmp(m->name, name))
+			continue;
+		if (spt_json) {
+			js_begin(action, pool);
+			spt_json_member("member", m);
+			js_end();
+		} else {
+			text(pool, m, arg);
+		}
+	}
+	spt_pool_free(&p);
+	return SPT_EXIT_OK;
+}
+
+/* @arg: the path and the domain given. */
+static void print_added(const char *pool, const struct spt_member *m,
+			const char *const *arg)
+{
+	printf("added member %s (%s, domain %s) to pool %s: ", m->name,
+	       arg[0], arg[1], pool);
+	printf("%lld slices, %lld free\n", (long long)m->total_slices,
+	       (long long)m->free_slices);
+}
+
+static void print_set(const char *pool, const struct spt_member *m,
+		      const char *const *arg)
+{
+	(void)arg;
+	printf("member %s of pool %s: load_override %s, load %lld\n", m->name,
+	       pool, m->load_override ? m->load_override : "-",
+	       (long long)m->load);
+}
+
+/* The <pool> <member> arguments of the member commands, checked. */
+static void member_args(const struct spt_cmd *cmd, int argc, char **argv,
+			const char **pool, const char **name)
+{
+	spt_want_args(cmd, argc, argv, 2);
+	*pool = argv[optind];
+	*name = argv[optind + 1];
+	spt_check_name(cmd, "pool", *pool);
+	spt_check_name(cmd, "member", *name);
+}
+
+/* Checks spt_pool_require() and that @pool has member @name. */
+static int member_require(const char *pool, const char *name)
+{
+	if (spt_pool_require(pool))
+		return -ENOENT;
+	if (!cfs_exists("%s/members/%s", pool, name)) {
+		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
+			pool, name, pool);
+		return -ENOENT;
+	}
+	return 0;
 }
 
 int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
@@ -360,8 +413,6 @@ int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = NULL, *domain = NULL, *pool, *name;
-	struct spt_pool p;
-	size_t i;
 	int c, ret;
 
 	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
@@ -370,11 +421,7 @@ int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 		else
 			domain = optarg;
 	}
-	spt_want_args(cmd, argc, argv, 2);
-	pool = argv[optind];
-	name = argv[optind + 1];
-	spt_check_name(cmd, "pool", pool);
-	spt_check_name(cmd, "member", name);
+	member_args(cmd, argc, argv, &pool, &name);
 	if (!path)
 		spt_usage_fail(cmd, "--path DEV is required");
 	if (!domain)
@@ -432,35 +479,8 @@ int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 			name, path, pool, strerror(-ret), hint);
 		goto undo;
 	}
-
-	ret = spt_pool_load(pool, &p);
-	if (ret) {
-		spt_err("member added, but pool '%s' cannot be read back: %s",
-			pool, strerror(-ret));
-		return SPT_EXIT_FAIL;
-	}
-	for (i = 0; i < p.nr_members; i++) {
-		const struct spt_member *m = &p.members[i];
-
-		if (strcmp(m->name, name))
-			continue;
-		if (spt_json) {
-			js_open_obj(NULL);
-			js_str("action", "member add");
-			js_str("pool", pool);
-			spt_json_member("member", m);
-			js_close();
-			js_end();
-		} else {
-			printf("added member %s (%s, domain %s) to pool %s: ",
-			       name, path, domain, pool);
-			printf("%lld slices, %lld free\n",
-			       (long long)m->total_slices,
-			       (long long)m->free_slices);
-		}
-	}
-	spt_pool_free(&p);
-	return SPT_EXIT_OK;
+	return report_member("member add", pool, name, "member added, but ",
+			     print_added, (const char *[]){ path, domain });
 
 undo:
 	if (cfs_rmdir("%s/members/%s", pool, name))
@@ -470,95 +490,40 @@ undo:
 
 int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "load-override", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *pool, *name, *load = NULL;
-	struct spt_pool p;
-	size_t i;
+	const char *pool, *name, *load;
 	int ret;
 
-	while (spt_getopt(cmd, argc, argv, opts) != -1)
-		load = optarg;
-	spt_want_args(cmd, argc, argv, 2);
-	pool = argv[optind];
-	name = argv[optind + 1];
-	spt_check_name(cmd, "pool", pool);
-	spt_check_name(cmd, "member", name);
+	load = spt_getopt_one(cmd, argc, argv, "load-override",
+			      required_argument);
+	member_args(cmd, argc, argv, &pool, &name);
 	if (!load)
 		spt_usage_fail(cmd, "nothing to set: give --load-override");
 	if (strcmp(load, "auto"))
 		spt_opt_ulong(cmd, "--load-override", load, 0, 100);
-	if (spt_pool_require(pool))
+	if (member_require(pool, name))
 		return SPT_EXIT_FAIL;
-	if (!cfs_exists("%s/members/%s", pool, name)) {
-		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
-			pool, name, pool);
-		return SPT_EXIT_FAIL;
-	}
 	ret = cfs_write(load, "%s/members/%s/load_override", pool, name);
 	if (ret) {
 		spt_err("member '%s': the module refused load_override %s: %s%s",
 			name, load, strerror(-ret), spt_errno_hint(-ret));
 		return SPT_EXIT_FAIL;
 	}
-	ret = spt_pool_load(pool, &p);
-	if (ret) {
-		spt_err("pool '%s' cannot be read back: %s", pool,
-			strerror(-ret));
-		spt_pool_free(&p);
-		return SPT_EXIT_FAIL;
-	}
-	for (i = 0; i < p.nr_members; i++) {
-		const struct spt_member *m = &p.members[i];
-
-		if (strcmp(m->name, name))
-			continue;
-		if (spt_json) {
-			js_open_obj(NULL);
-			js_str("action", "member set");
-			js_str("pool", pool);
-			spt_json_member("member", m);
-			js_close();
-			js_end();
-		} else {
-			printf("member %s of pool %s: load_override %s, load %lld\n",
-			       name, pool,
-			       m->load_override ? m->load_override : "-",
-			       (long long)m->load);
-		}
-	}
-	spt_pool_free(&p);
-	return SPT_EXIT_OK;
+	return report_member("member set", pool, name, "", print_set, NULL);
 }
 
 int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	const char *pool, *name;
 
-	while (spt_getopt(cmd, argc, argv, NULL) != -1)
-		;
-	spt_want_args(cmd, argc, argv, 2);
-	pool = argv[optind];
-	name = argv[optind + 1];
-	spt_check_name(cmd, "pool", pool);
-	spt_check_name(cmd, "member", name);
-	if (spt_pool_require(pool))
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
+	member_args(cmd, argc, argv, &pool, &name);
+	if (member_require(pool, name))
 		return SPT_EXIT_FAIL;
-	if (!cfs_exists("%s/members/%s", pool, name)) {
-		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
-			pool, name, pool);
-		return SPT_EXIT_FAIL;
-	}
 	if (remove_member(pool, name))
 		return SPT_EXIT_FAIL;
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "member remove");
-		js_str("pool", pool);
+		js_begin("member remove", pool);
 		js_str("member", name);
-		js_close();
 		js_end();
 	} else {
 		printf("removed member %s from pool %s\n", name, pool);

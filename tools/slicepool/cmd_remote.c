@@ -45,6 +45,20 @@
 #define SPA_EXIT_USAGE		2
 #define SPA_EXIT_REFUSED	3
 
+/* The options: --agent-config, and --all (the lists) or --size. */
+#define OPTS_AGENT_CONFIG \
+	{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG }
+#define OPTS_END		{ NULL, 0, NULL, 0 }
+
+static const struct option conf_opts[] = { OPTS_AGENT_CONFIG, OPTS_END };
+static const struct option list_opts[] = {
+	OPTS_AGENT_CONFIG, { "all", no_argument, NULL, OPT_ALL }, OPTS_END
+};
+static const struct option size_opts[] = {
+	OPTS_AGENT_CONFIG, { "size", required_argument, NULL, OPT_SIZE },
+	OPTS_END
+};
+
 struct remote_opts {
 	const char *conf;	/* --agent-config */
 	const char *size;	/* --size */
@@ -169,14 +183,8 @@ static void json_grant_common(const struct spa_grant *g)
 	js_str("hostnqn", or_null(g->hostnqn));
 	js_str("subnqn", or_null(g->subnqn));
 	js_str("address", or_null(g->traddr));
-	if (g->trsvcid)
-		js_u64("port", g->trsvcid);
-	else
-		js_null("port");
-	if (g->nsid)
-		js_u64("nsid", g->nsid);
-	else
-		js_null("nsid");
+	js_u64_or_null("port", g->trsvcid, g->trsvcid);
+	js_u64_or_null("nsid", g->nsid, g->nsid);
 	js_u64("created", g->created);
 }
 
@@ -190,48 +198,100 @@ static void addr_str(const struct spa_grant *g, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", g->traddr, g->trsvcid);
 }
 
-/* ------------------------------------------------------ remote list */
+/* ------------------------------------------- remote list, export list */
+
+/* A list of the grants of a ledger: borrowed, or lent (@lender). */
+struct grant_list {
+	struct remote_opts o;
+	struct spa_config *c;
+	struct spa_ledger l;
+	struct spt_table *t;
+	bool lender;
+	size_t next, shown;
+	unsigned long long total;	/* of the grants not given back */
+};
+
+/* Parses the options and loads the ledger: 0, or SPT_EXIT_FAIL. */
+static int list_load(struct grant_list *gl, const struct spt_cmd *cmd,
+		     int argc, char **argv, bool lender,
+		     const char *const *hdr, unsigned int ncols)
+{
+	memset(gl, 0, sizeof(*gl));
+	gl->c = spt_zalloc(sizeof(*gl->c));
+	gl->lender = lender;
+	parse_opts(cmd, argc, argv, list_opts, &gl->o);
+	spt_want_args(cmd, argc, argv, 0);
+	if (load_ledger(gl->o.conf, gl->c, lender, &gl->l)) {
+		free(gl->c);
+		return SPT_EXIT_FAIL;
+	}
+	gl->t = tbl_new(ncols, hdr);
+	return 0;
+}
+
+/* Opens the JSON document: the node and the pool. */
+static void list_json_head(const struct grant_list *gl)
+{
+	js_open_obj(NULL);
+	js_str("node", gl->c->node);
+	js_str("pool", or_null(gl->c->pool));
+}
+
+/*
+ * The next grant to show (one given back only with --all), counted in
+ * shown and total; NULL after the last. A table row starts with @id and
+ * @sz, its id and size.
+ */
+static const struct spa_grant *list_next(struct grant_list *gl, char id[20],
+					 char sz[32])
+{
+	const struct spa_grant *g;
+
+	while (gl->next < gl->l.n) {
+		g = &gl->l.g[gl->next++];
+		if (g->state == SPA_G_RELEASED && !gl->o.all)
+			continue;
+		gl->shown++;
+		if (g->state != SPA_G_RELEASED)
+			gl->total += gl->lender ? g->bytes : g->size;
+		snprintf(id, 20, "%016llx", g->id);
+		spu_format_size(g->size, false, sz, 32);
+		return g;
+	}
+	return NULL;
+}
+
+/* The table, when it has rows (text only). */
+static void list_print(const struct grant_list *gl)
+{
+	if (gl->shown)
+		tbl_print(gl->t, stdout, NULL);
+}
+
+static void list_free(struct grant_list *gl)
+{
+	tbl_free(gl->t);
+	spa_ledger_free(&gl->l);
+	free(gl->c);
+}
 
 int cmd_remote_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ NULL, 0, NULL, 0 }
-	};
 	static const char *const hdr[] = {
 		"GRANT", "STATE", "LENDER", "SIZE", "MEMBER", "ADDRESS",
 		"SUBNQN"
 	};
 	char id[20], sz[32], addr[SPA_ADDR_MAX + 10], dom[SPA_NODE_MAX + 8];
-	unsigned long long total = 0;
-	struct remote_opts o;
-	struct spa_config *c = spt_zalloc(sizeof(*c));
-	struct spa_ledger l;
 	const struct spa_grant *g;
-	struct spt_table *t;
-	size_t i, shown = 0;
+	struct grant_list gl;
 
-	parse_opts(cmd, argc, argv, opts, &o);
-	spt_want_args(cmd, argc, argv, 0);
-	if (load_ledger(o.conf, c, false, &l)) {
-		free(c);
+	if (list_load(&gl, cmd, argc, argv, false, hdr, ARRAY_SIZE(hdr)))
 		return SPT_EXIT_FAIL;
-	}
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("node", c->node);
-		js_str("pool", or_null(c->pool));
+		list_json_head(&gl);
 		js_open_arr("borrowed");
 	}
-	t = tbl_new(ARRAY_SIZE(hdr), hdr);
-	for (i = 0; i < l.n; i++) {
-		g = &l.g[i];
-		if (g->state == SPA_G_RELEASED && !o.all)
-			continue;
-		shown++;
-		if (g->state != SPA_G_RELEASED)
-			total += g->size;
+	while ((g = list_next(&gl, id, sz))) {
 		snprintf(dom, sizeof(dom), "remote:%s", g->peer);
 		if (spt_json) {
 			js_open_obj(NULL);
@@ -241,32 +301,24 @@ int cmd_remote_list(const struct spt_cmd *cmd, int argc, char **argv)
 			js_close();
 			continue;
 		}
-		snprintf(id, sizeof(id), "%016llx", g->id);
-		spu_format_size(g->size, false, sz, sizeof(sz));
 		addr_str(g, addr, sizeof(addr));
-		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
+		tbl_add(gl.t, id, spa_gstate_name(g->state), g->peer, sz,
 			or_dash(g->name), addr, or_dash(g->subnqn));
 	}
 	if (spt_json) {
 		js_close();
-		js_u64("borrowed_bytes", total);
-		js_close();
+		js_u64("borrowed_bytes", gl.total);
 		js_end();
 	} else {
-		spu_format_size(total, false, sz, sizeof(sz));
+		spu_format_size(gl.total, false, sz, sizeof(sz));
 		printf("node %s, pool %s: %zu grant(s)%s borrowed, %s\n",
-		       c->node, or_dash(c->pool), shown,
-		       o.all ? " (with those given back)" : "", sz);
-		if (shown)
-			tbl_print(t, stdout, NULL);
+		       gl.c->node, or_dash(gl.c->pool), gl.shown,
+		       gl.o.all ? " (with those given back)" : "", sz);
+		list_print(&gl);
 	}
-	tbl_free(t);
-	spa_ledger_free(&l);
-	free(c);
+	list_free(&gl);
 	return SPT_EXIT_OK;
 }
-
-/* ------------------------------------------------------ export list */
 
 static bool owned(const struct spa_ledger *l, const char *subnqn)
 {
@@ -281,33 +333,22 @@ static bool owned(const struct spa_ledger *l, const char *subnqn)
 
 int cmd_export_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ NULL, 0, NULL, 0 }
-	};
 	static const char *const hdr[] = {
 		"GRANT", "STATE", "BORROWER", "SIZE", "VOLUME", "EXPORTED",
 		"HOSTNQN", "SUBNQN"
 	};
 	char id[20], sz[32], prefix[SPA_NQN_MAX + 64];
-	unsigned long long total = 0;
-	struct spa_config *c = spt_zalloc(sizeof(*c));
+	const struct spa_config *c;
 	char **subs = NULL;
-	size_t nsubs = 0, i, shown = 0, strays = 0;
-	struct remote_opts o;
-	struct spa_ledger l;
+	size_t nsubs = 0, i;
 	const struct spa_grant *g;
-	struct spt_table *t;
+	struct grant_list gl;
 	bool nvmet_ok, exp;
 	int ret;
 
-	parse_opts(cmd, argc, argv, opts, &o);
-	spt_want_args(cmd, argc, argv, 0);
-	if (load_ledger(o.conf, c, true, &l)) {
-		free(c);
+	if (list_load(&gl, cmd, argc, argv, true, hdr, ARRAY_SIZE(hdr)))
 		return SPT_EXIT_FAIL;
-	}
+	c = gl.c;
 	ret = spa_subnqn_prefix(c, prefix, sizeof(prefix));
 	if (!ret)
 		ret = spa_nvmet_list(prefix, &subs, &nsubs);
@@ -315,26 +356,14 @@ int cmd_export_list(const struct spt_cmd *cmd, int argc, char **argv)
 	if (ret)
 		spt_warn("cannot list the nvmet subsystems in %s/subsystems: %s: whether grants are exported is not known",
 			 spu_nvmet_root(), strerror(-ret));
-	for (i = 0; i < nsubs; i++)
-		if (!owned(&l, subs[i]))
-			strays++;
 
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("node", c->node);
-		js_str("pool", or_null(c->pool));
+		list_json_head(&gl);
 		js_bool("lending", c->lend > 0);
 		js_u64("nvmet_port_id", c->nvmet_port_id);
 		js_open_arr("exports");
 	}
-	t = tbl_new(ARRAY_SIZE(hdr), hdr);
-	for (i = 0; i < l.n; i++) {
-		g = &l.g[i];
-		if (g->state == SPA_G_RELEASED && !o.all)
-			continue;
-		shown++;
-		if (g->state != SPA_G_RELEASED)
-			total += g->bytes;
+	while ((g = list_next(&gl, id, sz))) {
 		exp = g->subnqn[0] &&
 		      spa_nvmet_exported(g->subnqn, c->nvmet_port_id);
 		if (spt_json) {
@@ -349,39 +378,33 @@ int cmd_export_list(const struct spt_cmd *cmd, int argc, char **argv)
 			js_close();
 			continue;
 		}
-		snprintf(id, sizeof(id), "%016llx", g->id);
-		spu_format_size(g->size, false, sz, sizeof(sz));
-		tbl_add(t, id, spa_gstate_name(g->state), g->peer, sz,
+		tbl_add(gl.t, id, spa_gstate_name(g->state), g->peer, sz,
 			or_dash(g->name), !nvmet_ok ? "-" : exp ? "yes" : "no",
 			or_dash(g->hostnqn), or_dash(g->subnqn));
 	}
 	if (spt_json) {
 		js_close();
-		js_u64("lent_bytes", total);
+		js_u64("lent_bytes", gl.total);
 		js_open_arr("stray_subsystems");
 		for (i = 0; i < nsubs; i++)
-			if (!owned(&l, subs[i]))
+			if (!owned(&gl.l, subs[i]))
 				js_str(NULL, subs[i]);
-		js_close();
 		js_close();
 		js_end();
 	} else {
-		spu_format_size(total, false, sz, sizeof(sz));
+		spu_format_size(gl.total, false, sz, sizeof(sz));
 		printf("node %s, pool %s%s: %zu grant(s)%s lent, %s of the pool\n",
 		       c->node, or_dash(c->pool),
-		       c->lend > 0 ? "" : " (not lending)", shown,
-		       o.all ? " (with those given back)" : "", sz);
-		if (shown)
-			tbl_print(t, stdout, NULL);
+		       c->lend > 0 ? "" : " (not lending)", gl.shown,
+		       gl.o.all ? " (with those given back)" : "", sz);
+		list_print(&gl);
 		for (i = 0; i < nsubs; i++)
-			if (!owned(&l, subs[i]))
+			if (!owned(&gl.l, subs[i]))
 				printf("stray nvmet subsystem %s: %s\n", subs[i],
 				       "no grant owns it (slicepool-agent removes it when it starts)");
 	}
-	tbl_free(t);
 	spu_free_list(subs, nsubs);
-	spa_ledger_free(&l);
-	free(c);
+	list_free(&gl);
 	return SPT_EXIT_OK;
 }
 
@@ -398,10 +421,6 @@ static const char *peer_health(const struct spa_health *h,
 
 int cmd_peer_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
-		{ NULL, 0, NULL, 0 }
-	};
 	static const char *const hdr[] = {
 		"PEER", "ADDRESS", "PORT", "ORIGIN", "HEALTH", "LAST HEARD",
 		"LENDABLE", "GRANTS"
@@ -417,7 +436,7 @@ int cmd_peer_list(const struct spt_cmd *cmd, int argc, char **argv)
 	bool up;
 	int i, n;
 
-	parse_opts(cmd, argc, argv, opts, &o);
+	parse_opts(cmd, argc, argv, conf_opts, &o);
 	spt_want_args(cmd, argc, argv, 0);
 	if (load_config(o.conf, c) || check_state_dir(c)) {
 		n = -EINVAL;
@@ -436,14 +455,8 @@ int cmd_peer_list(const struct spt_cmd *cmd, int argc, char **argv)
 		js_str("node", c->node);
 		js_open_obj("health");
 		js_bool("fresh", h->fresh);
-		if (h->updated_ms)
-			js_u64("updated_ms", h->updated_ms);
-		else
-			js_null("updated_ms");
-		if (h->fresh)
-			js_u64("heartbeat_timeout", h->timeout);
-		else
-			js_null("heartbeat_timeout");
+		js_u64_or_null("updated_ms", h->updated_ms, h->updated_ms);
+		js_u64_or_null("heartbeat_timeout", h->fresh, h->timeout);
 		js_close();
 		js_open_arr("peers");
 	} else {
@@ -507,7 +520,6 @@ int cmd_peer_list(const struct spt_cmd *cmd, int argc, char **argv)
 			peer_health(h, e), heard, lend, grants);
 	}
 	if (spt_json) {
-		js_close();
 		js_close();
 		js_end();
 	} else if (n) {
@@ -614,16 +626,23 @@ static int agent_failed(const char *what, int code)
 }
 
 /*
- * Run "slicepool-agent -c <conf> <verb> [<a>] [<b>]" (a NULL argument is
- * left out) with its output in @out: 0, or SPT_EXIT_FAIL once reported as
- * a failure of @what.
+ * Loads the configuration @conf into a new *@cp, then runs
+ * "slicepool-agent -c <conf> <verb> [<a>] [<b>]" (a NULL argument is left
+ * out) with its output in @out: 0, or the exit code once reported as a
+ * failure of @what (*@cp is then freed).
  */
 static int agent_verb(const char *what, const char *conf, const char *verb,
-		      const char *a, const char *b, char *out, size_t len)
+		      const char *a, const char *b, char *out, size_t len,
+		      struct spa_config **cp)
 {
+	struct spa_config *c = spt_zalloc(sizeof(*c));
 	char *av[7];
 	int k = 0, ret;
 
+	if (load_config(conf, c)) {
+		free(c);
+		return SPT_EXIT_FAIL;
+	}
 	av[k++] = (char *)agent_bin();
 	av[k++] = "-c";
 	av[k++] = (char *)conf;
@@ -634,7 +653,22 @@ static int agent_verb(const char *what, const char *conf, const char *verb,
 		av[k++] = (char *)b;
 	av[k] = NULL;
 	ret = run_agent(av, out, len);
-	return ret ? agent_failed(what, ret) : 0;
+	if (ret) {
+		free(c);
+		return agent_failed(what, ret);
+	}
+	*cp = c;
+	return 0;
+}
+
+/* The agent succeeded but printed @out, which cannot be read. */
+static int unreadable(const char *what, const char *out, struct spa_config *c)
+{
+	spt_err("%s: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):",
+		what);
+	fputs(out, stderr);
+	free(c);
+	return SPT_EXIT_FAIL;
 }
 
 /* The value of line "@key value" of the agent's output, or NULL. */
@@ -674,11 +708,6 @@ static u64 grant_size(const struct spt_cmd *cmd, const char *arg)
 
 int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
-		{ "size", required_argument, NULL, OPT_SIZE },
-		{ NULL, 0, NULL, 0 }
-	};
 	char out[4096], sizebuf[32], grant[32], peer[SPA_NODE_MAX + 8];
 	char size_s[32], member[SPU_NAME_MAX + 8], subnqn[SPA_NQN_MAX + 8];
 	char uuid[SPU_UUID_STR + 8], dom[SPA_NODE_MAX + 16], sz[32];
@@ -689,7 +718,7 @@ int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv)
 	u64 size;
 	int ret;
 
-	parse_opts(cmd, argc, argv, opts, &o);
+	parse_opts(cmd, argc, argv, size_opts, &o);
 	if (argc - optind > 1)
 		spt_usage_fail(cmd, "unexpected argument '%s'",
 			       argv[optind + 1]);
@@ -702,34 +731,22 @@ int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 	size = grant_size(cmd, o.size);
 
-	c = spt_zalloc(sizeof(*c));
-	if (load_config(o.conf, c)) {
-		free(c);
-		return SPT_EXIT_FAIL;
-	}
 	snprintf(sizebuf, sizeof(sizebuf), "%llu", (unsigned long long)size);
 	ret = agent_verb("remote request", o.conf, "borrow", want, sizebuf,
-			 out, sizeof(out));
-	if (ret) {
-		free(c);
+			 out, sizeof(out), &c);
+	if (ret)
 		return ret;
-	}
 	if (!out_value(out, "grant", grant, sizeof(grant)) ||
 	    !out_value(out, "peer", peer, sizeof(peer)) ||
 	    !out_value(out, "size", size_s, sizeof(size_s)) ||
 	    !out_value(out, "member", member, sizeof(member)) ||
 	    !out_value(out, "subnqn", subnqn, sizeof(subnqn)) ||
 	    !out_value(out, "uuid", uuid, sizeof(uuid)) ||
-	    spu_parse_uint(size_s, SPA_SIZE_MAX, &got)) {
-		spt_err("remote request: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
-		fputs(out, stderr);
-		free(c);
-		return SPT_EXIT_FAIL;
-	}
+	    spu_parse_uint(size_s, SPA_SIZE_MAX, &got))
+		return unreadable("remote request", out, c);
 	snprintf(dom, sizeof(dom), "remote:%s", peer);
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "remote request");
+		js_begin("remote request", NULL);
 		js_str("grant", grant);
 		js_str("peer", peer);
 		js_u64("size", got);
@@ -738,7 +755,6 @@ int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv)
 		js_str("domain", dom);
 		js_str("subnqn", subnqn);
 		js_str("uuid", uuid);
-		js_close();
 		js_end();
 	} else {
 		spu_format_size(got, false, sz, sizeof(sz));
@@ -792,11 +808,6 @@ static unsigned long long grant_arg(const struct spt_cmd *cmd, const char *arg,
 
 int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
-		{ "size", required_argument, NULL, OPT_SIZE },
-		{ NULL, 0, NULL, 0 }
-	};
 	unsigned long long old, got, added, total, free_s, max_s, unusable;
 	char out[4096], idbuf[20], sizebuf[32], peer[SPA_NODE_MAX + 8];
 	char member[SPU_NAME_MAX + 8], dev[72], a[32], b[32];
@@ -805,23 +816,16 @@ int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv)
 	bool has_max;
 	int ret;
 
-	parse_opts(cmd, argc, argv, opts, &o);
+	parse_opts(cmd, argc, argv, size_opts, &o);
 	spt_want_args(cmd, argc, argv, 1);
 	grant_arg(cmd, argv[optind], idbuf);
 	snprintf(sizebuf, sizeof(sizebuf), "%llu",
 		 (unsigned long long)grant_size(cmd, o.size));
 
-	c = spt_zalloc(sizeof(*c));
-	if (load_config(o.conf, c)) {
-		free(c);
-		return SPT_EXIT_FAIL;
-	}
 	ret = agent_verb("remote resize", o.conf, "resize", idbuf, sizebuf,
-			 out, sizeof(out));
-	if (ret) {
-		free(c);
+			 out, sizeof(out), &c);
+	if (ret)
 		return ret;
-	}
 	has_max = out_u64(out, "max_slices", &max_s);
 	if (!out_value(out, "peer", peer, sizeof(peer)) ||
 	    !out_value(out, "member", member, sizeof(member)) ||
@@ -830,15 +834,10 @@ int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv)
 	    !out_u64(out, "added_slices", &added) ||
 	    !out_u64(out, "total_slices", &total) ||
 	    !out_u64(out, "free_slices", &free_s) ||
-	    !out_u64(out, "unusable_slices", &unusable)) {
-		spt_err("remote resize: slicepool-agent succeeded but printed what this tool cannot read (see 'slicepool remote list'):");
-		fputs(out, stderr);
-		free(c);
-		return SPT_EXIT_FAIL;
-	}
+	    !out_u64(out, "unusable_slices", &unusable))
+		return unreadable("remote resize", out, c);
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "remote resize");
+		js_begin("remote resize", NULL);
 		js_str("grant", idbuf);
 		js_str("peer", peer);
 		js_u64("old_size", old);
@@ -849,12 +848,8 @@ int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv)
 		js_u64("added_slices", added);
 		js_u64("total_slices", total);
 		js_u64("free_slices", free_s);
-		if (has_max)
-			js_u64("max_slices", max_s);
-		else
-			js_null("max_slices");
+		js_u64_or_null("max_slices", has_max, max_s);
 		js_u64("unusable_slices", unusable);
-		js_close();
 		js_end();
 	} else {
 		spu_format_size(old, false, a, sizeof(a));
@@ -875,10 +870,6 @@ int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv)
 
 int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
-		{ NULL, 0, NULL, 0 }
-	};
 	char out[1024], idbuf[20], path[PATH_MAX], why[PATH_MAX + 256];
 	const struct spa_grant *g = NULL;
 	struct spa_config *c;
@@ -888,21 +879,14 @@ int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv)
 	size_t i;
 	int ret;
 
-	parse_opts(cmd, argc, argv, opts, &o);
+	parse_opts(cmd, argc, argv, conf_opts, &o);
 	spt_want_args(cmd, argc, argv, 1);
 	id = grant_arg(cmd, argv[optind], idbuf);
 
-	c = spt_zalloc(sizeof(*c));
-	if (load_config(o.conf, c)) {
-		free(c);
-		return SPT_EXIT_FAIL;
-	}
 	ret = agent_verb("remote release", o.conf, "release", idbuf, NULL,
-			 out, sizeof(out));
-	if (ret) {
-		free(c);
+			 out, sizeof(out), &c);
+	if (ret)
 		return ret;
-	}
 	/* What was given back, as the ledger now records it. */
 	if (!spu_path(path, sizeof(path), "%s/borrowed", c->state_dir) &&
 	    !spa_ledger_load(&l, path, false, why, sizeof(why)))
@@ -910,8 +894,7 @@ int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv)
 			if (l.g[i].id == id)
 				g = &l.g[i];
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "remote release");
+		js_begin("remote release", NULL);
 		js_str("grant", idbuf);
 		js_str("peer", g ? g->peer : NULL);
 		if (g)
@@ -921,7 +904,6 @@ int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv)
 		js_str("pool", or_null(c->pool));
 		js_str("member", g ? or_null(g->name) : NULL);
 		js_str("state", g ? spa_gstate_name(g->state) : NULL);
-		js_close();
 		js_end();
 	} else {
 		printf("released grant %s%s%s\n", idbuf, g ? " from " : "",

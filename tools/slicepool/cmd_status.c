@@ -8,14 +8,6 @@
 
 #include "slicepool.h"
 
-static void num(char *buf, size_t len, s64 v)
-{
-	if (v < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%lld", (long long)v);
-}
-
 static void size_str(char *buf, size_t len, s64 v)
 {
 	if (v < 0)
@@ -46,10 +38,7 @@ static void json_mpath(const struct spt_mpath *mp)
 	js_open_obj("multipath");
 	js_str("head", mp->head);
 	js_str("iopolicy", mp->iopolicy);
-	if (mp->in_use >= 0)
-		js_str("in_use", mp->paths[mp->in_use].name);
-	else
-		js_null("in_use");
+	js_str("in_use", mp->in_use >= 0 ? mp->paths[mp->in_use].name : NULL);
 	js_open_arr("paths");
 	for (i = 0; i < mp->nr_paths; i++) {
 		const struct spt_mpath_path *p = &mp->paths[i];
@@ -129,6 +118,7 @@ static void print_paths(const struct spt_pool *p)
 
 void spt_json_volume(const char *key, const struct spt_volume *v)
 {
+	bool ex = v->dm.exists, tbl = ex && v->dm.live_table;
 	char dev[96];
 
 	js_open_obj(key);
@@ -140,29 +130,16 @@ void spt_json_volume(const char *key, const struct spt_volume *v)
 	js_open_obj("dm");
 	js_str("name", v->dm_name);
 	js_str("state", dm_state(v));
-	if (v->dm.exists) {
-		snprintf(dev, sizeof(dev), "/dev/mapper/%s", v->dm_name);
-		js_str("device", dev);
-		js_u64("major", v->dm.major);
-		js_u64("minor", v->dm.minor);
-		js_s64("open_count", v->dm.open_count);
-	} else {
-		js_null("device");
-		js_null("major");
-		js_null("minor");
-		js_null("open_count");
-	}
-	if (v->dm.exists && v->dm.live_table) {
-		js_u64("length_sectors", v->dm.length);
-		js_str("target", v->dm.target);
-		js_str("table", v->dm.params);
-		js_str("status", v->dm.status);
-	} else {
-		js_null("length_sectors");
-		js_null("target");
-		js_null("table");
-		js_null("status");
-	}
+	/* Null without a device (!ex), or without a table (!tbl). */
+	snprintf(dev, sizeof(dev), "/dev/mapper/%s", v->dm_name);
+	js_str("device", ex ? dev : NULL);
+	js_u64_or_null("major", ex, v->dm.major);
+	js_u64_or_null("minor", ex, v->dm.minor);
+	js_s64("open_count", ex ? v->dm.open_count : -1);
+	js_u64_or_null("length_sectors", tbl, v->dm.length);
+	js_str("target", tbl ? v->dm.target : NULL);
+	js_str("table", tbl ? v->dm.params : NULL);
+	js_str("status", tbl ? v->dm.status : NULL);
 	js_bool("stale", v->stale);
 	if (v->status_ok) {
 		const struct spt_dm_status *st = &v->status;
@@ -247,7 +224,8 @@ void spt_print_pool(const struct spt_pool *p)
 		"VOLUME", "SIZE", "SLICES", "MISSING", "DEVICE", "DM", "READS",
 		"WRITES", "ERRORS", "SLICES PER MEMBER"
 	};
-	char a[32], b[32], c[32], d[32], e[32], f[32], dev[96], per[256];
+	char a[32], d[32], e[32], f[32], dev[96], per[256];
+	char n[5][SPT_NUM_CELL];
 	struct spt_table *t;
 	size_t i;
 
@@ -263,14 +241,14 @@ void spt_print_pool(const struct spt_pool *p)
 		t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
 		for (i = 0; i < p->nr_members; i++) {
 			const struct spt_member *m = &p->members[i];
+			const s64 v[] = { m->total_slices, m->free_slices,
+					  m->load };
 
 			size_str(a, sizeof(a), m->size);
-			num(b, sizeof(b), m->total_slices);
-			num(c, sizeof(c), m->free_slices);
-			num(d, sizeof(d), m->load);
+			tbl_nums(n, v, ARRAY_SIZE(v));
 			tbl_add(t, m->name, m->domain ? m->domain : "-",
 				m->state ? m->state : "-",
-				m->path ? m->path : "-", a, b, c, d,
+				m->path ? m->path : "-", a, n[0], n[1], n[2],
 				m->load_override ? m->load_override : "-");
 		}
 		tbl_print(t, stdout, "  ");
@@ -281,13 +259,12 @@ void spt_print_pool(const struct spt_pool *p)
 		t = tbl_new(ARRAY_SIZE(dhdr), dhdr);
 		for (i = 0; i < p->nr_domains; i++) {
 			const struct spt_domain *dm = &p->domains[i];
+			const s64 v[] = { dm->members, dm->total_slices,
+					  dm->free_slices, dm->load,
+					  dm->workload };
 
-			num(a, sizeof(a), dm->members);
-			num(b, sizeof(b), dm->total_slices);
-			num(c, sizeof(c), dm->free_slices);
-			num(d, sizeof(d), dm->load);
-			num(e, sizeof(e), dm->workload);
-			tbl_add(t, dm->name, a, b, c, d, e);
+			tbl_nums(n, v, ARRAY_SIZE(v));
+			tbl_add(t, dm->name, n[0], n[1], n[2], n[3], n[4]);
 		}
 		tbl_print(t, stdout, "  ");
 		tbl_free(t);
@@ -299,10 +276,10 @@ void spt_print_pool(const struct spt_pool *p)
 	t = tbl_new(ARRAY_SIZE(vhdr), vhdr);
 	for (i = 0; i < p->nr_volumes; i++) {
 		const struct spt_volume *v = &p->volumes[i];
+		const s64 vn[] = { v->slices, v->missing };
 
 		size_str(a, sizeof(a), v->size);
-		num(b, sizeof(b), v->slices);
-		num(c, sizeof(c), v->missing);
+		tbl_nums(n, vn, ARRAY_SIZE(vn));
 		snprintf(dev, sizeof(dev), "/dev/mapper/%s", v->dm_name);
 		per[0] = '\0';
 		strcpy(d, "-");
@@ -328,7 +305,7 @@ void spt_print_pool(const struct spt_pool *p)
 						strcmp(st->members[k].state,
 						       "online") ? "(failed)" : "");
 		}
-		tbl_add(t, v->name, a, b, c, v->dm.exists ? dev : "-",
+		tbl_add(t, v->name, a, n[0], n[1], v->dm.exists ? dev : "-",
 			dm_state(v), d, e, f, per[0] ? per : "-");
 	}
 	tbl_print(t, stdout, "  ");
@@ -356,8 +333,7 @@ int cmd_status(const struct spt_cmd *cmd, int argc, char **argv)
 	size_t i, n = 0;
 	int ret, rc = SPT_EXIT_OK;
 
-	while (spt_getopt(cmd, argc, argv, NULL) != -1)
-		;
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	if (argc - optind > 1)
 		spt_usage_fail(cmd, "unexpected argument '%s'",
 			       argv[optind + 1]);
@@ -403,7 +379,6 @@ int cmd_status(const struct spt_cmd *cmd, int argc, char **argv)
 		spt_pool_free(&p);
 	}
 	if (spt_json) {
-		js_close();
 		js_close();
 		js_end();
 	}

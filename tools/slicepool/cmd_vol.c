@@ -115,14 +115,9 @@ static int report_volume(const char *action, const char *pool,
 {
 	struct spt_pool p;
 	size_t i;
-	int ret;
 
-	ret = spt_pool_load(pool, &p);
-	if (ret) {
-		spt_err("pool '%s' cannot be read back: %s", pool,
-			strerror(-ret));
+	if (spt_pool_reload(pool, &p, ""))
 		return SPT_EXIT_FAIL;
-	}
 	for (i = 0; i < p.nr_volumes; i++) {
 		const struct spt_volume *v = &p.volumes[i];
 		char sz[32];
@@ -130,15 +125,12 @@ static int report_volume(const char *action, const char *pool,
 		if (strcmp(v->name, vol))
 			continue;
 		if (spt_json) {
-			js_open_obj(NULL);
-			js_str("action", action);
-			js_str("pool", pool);
+			js_begin(action, pool);
 			if (old_size >= 0)
 				js_s64("old_size", old_size);
 			spt_json_volume("volume", v);
 			if (hm)
 				json_heaviest(hm);
-			js_close();
 			js_end();
 		} else {
 			if (hm)
@@ -157,22 +149,17 @@ static int report_volume(const char *action, const char *pool,
 
 int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
 	char dm_name[2 * SPT_NAME_MAX + 2], val[32];
 	struct spu_dm_info info;
-	const char *size_arg = NULL;
+	const char *size_arg;
 	bool allocated = false;
 	char *uuid = NULL;
 	u64 size;
 	s64 got;
 	int ret;
 
-	while (spt_getopt(cmd, argc, argv, opts) != -1)
-		size_arg = optarg;
+	size_arg = spt_getopt_one(cmd, argc, argv, "size", required_argument);
 	spt_want_args(cmd, argc, argv, 1);
 	spt_split_volspec(cmd, argv[optind], pool, vol);
 	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
@@ -458,13 +445,8 @@ int cmd_vol_resize(const struct spt_cmd *cmd, int argc, char **argv)
 	spt_split_volspec(cmd, argv[optind], pool, vol);
 	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
 
-	if (spt_pool_require(pool))
+	if (spt_vol_require(pool, vol))
 		return SPT_EXIT_FAIL;
-	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-			vol, pool);
-		return SPT_EXIT_FAIL;
-	}
 	ret = cfs_read_s64(&old, "%s/volumes/%s/size", pool, vol);
 	if (ret) {
 		spt_err("cannot read the size of '%s/%s': %s", pool, vol,
@@ -625,39 +607,23 @@ int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
 
 int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "unbind", no_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 }
-	};
 	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
 	char dm_name[2 * SPT_NAME_MAX + 2];
-	bool had_dm, unbind = false;
+	bool had_dm, unbind;
 
-	while (spt_getopt(cmd, argc, argv, opts) != -1)
-		unbind = true;
+	unbind = !!spt_getopt_one(cmd, argc, argv, "unbind", no_argument);
 	spt_want_args(cmd, argc, argv, 1);
 	spt_split_volspec(cmd, argv[optind], pool, vol);
-	if (spt_pool_require(pool))
+	if (spt_vol_require(pool, vol))
 		return SPT_EXIT_FAIL;
-	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-			vol, pool);
-		return SPT_EXIT_FAIL;
-	}
 	if (spt_vol_teardown(pool, vol, unbind, &had_dm))
 		return SPT_EXIT_FAIL;
 	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("action", "vol remove");
-		js_str("pool", pool);
+		js_begin("vol remove", pool);
 		js_str("volume", vol);
 		js_bool("deleted", !unbind);
-		if (had_dm)
-			js_str("dm_device", dm_name);
-		else
-			js_null("dm_device");
-		js_close();
+		js_str("dm_device", had_dm ? dm_name : NULL);
 		js_end();
 	} else {
 		printf("%s volume %s/%s%s%s\n",
@@ -709,17 +675,11 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 	char *text;
 	int ret;
 
-	while (spt_getopt(cmd, argc, argv, NULL) != -1)
-		;
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	spt_want_args(cmd, argc, argv, 1);
 	spt_split_volspec(cmd, argv[optind], pool, vol);
-	if (spt_pool_require(pool))
+	if (spt_vol_require(pool, vol))
 		return SPT_EXIT_FAIL;
-	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-			vol, pool);
-		return SPT_EXIT_FAIL;
-	}
 	ret = cfs_read(&text, "%s/volumes/%s/map", pool, vol);
 	if (ret) {
 		spt_err("cannot read the map of '%s/%s': %s", pool, vol,
@@ -742,8 +702,7 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 	cache = spt_zalloc((p.nr_members + 1) * sizeof(*cache));
 
 	if (spt_json) {
-		js_open_obj(NULL);
-		js_str("pool", pool);
+		js_begin(NULL, pool);
 		js_str("volume", vol);
 		js_s64("slice_mb", p.slice_mb);
 		js_open_arr("slices");
@@ -765,10 +724,7 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 		if (spt_json) {
 			js_open_obj(NULL);
 			js_u64("logical", e->logical);
-			if (e->member[0])
-				js_str("member", e->member);
-			else
-				js_null("member");
+			js_str("member", e->member[0] ? e->member : NULL);
 			js_s64("physical", e->physical);
 			js_s64("member_offset", off);
 			js_close();
@@ -786,7 +742,6 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 	if (spt_json) {
 		js_close();
 		js_u64("missing_slices", missing);
-		js_close();
 		js_end();
 	} else {
 		tbl_print(t, stdout, NULL);

@@ -287,6 +287,25 @@ int spt_getopt(const struct spt_cmd *cmd, int argc, char **argv,
 	}
 }
 
+/*
+ * spt_getopt() for a command with one option of its own, @name (@has_arg
+ * as in struct option), or none (@name NULL): the value of the last one
+ * given ("" for a flag), or NULL when it is not given.
+ */
+const char *spt_getopt_one(const struct spt_cmd *cmd, int argc, char **argv,
+			   const char *name, int has_arg)
+{
+	const struct option opts[] = {
+		{ name, has_arg, NULL, 1 },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *val = NULL;
+
+	while (spt_getopt(cmd, argc, argv, opts) != -1)
+		val = has_arg ? optarg : "";
+	return val;
+}
+
 /* Checks that exactly @want positional arguments remain after options. */
 void spt_want_args(const struct spt_cmd *cmd, int argc, char **argv, int want)
 {

@@ -215,13 +215,8 @@ int spt_mig_check(const char *pool, const char *vol, const char *dm_name,
 	char *text;
 	int ret;
 
-	if (spt_pool_require(pool))
+	if (spt_vol_require(pool, vol))
 		return -ENOENT;
-	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-			vol, pool);
-		return -ENOENT;
-	}
 	if (spu_dm_info(dm_name, &info)) {
 		spt_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root?)",
 			spu_dm_last_error());

@@ -106,10 +106,39 @@ static void load_domains(struct spt_pool *p)
 	free(text);
 }
 
+/* Both start with their name, which list_items() fills in. */
+_Static_assert(offsetof(struct spt_member, name) == 0 &&
+	       offsetof(struct spt_volume, name) == 0 &&
+	       sizeof(((struct spt_member *)0)->name) == SPT_NAME_MAX + 1 &&
+	       sizeof(((struct spt_volume *)0)->name) == SPT_NAME_MAX + 1,
+	       "spt_member and spt_volume start with their name");
+
+/*
+ * The entries of @pool's directory @kind (members, volumes), as a new
+ * array of *@n items of @size bytes that start with their name; NULL with
+ * *@err set when it cannot be listed.
+ */
+static void *list_items(const char *pool, const char *kind, size_t size,
+			size_t *n, int *err)
+{
+	char **names, *items;
+	size_t i;
+
+	*err = cfs_list(&names, n, "%s/%s", pool, kind);
+	if (*err) {
+		*n = 0;
+		return NULL;
+	}
+	items = spt_zalloc(*n * size);
+	for (i = 0; i < *n; i++)
+		snprintf(items + i * size, SPT_NAME_MAX + 1, "%s", names[i]);
+	cfs_free_list(names, *n);
+	return items;
+}
+
 int spt_pool_load(const char *name, struct spt_pool *p)
 {
-	char **names;
-	size_t i, n;
+	size_t i;
 	s64 v;
 	int ret;
 
@@ -124,29 +153,17 @@ int spt_pool_load(const char *name, struct spt_pool *p)
 	p->weight_load = cfs_read_s64(&v, "%s/weight_load", name) ? -1 : v;
 	p->min_domains = cfs_read_s64(&v, "%s/min_domains", name) ? -1 : v;
 
-	ret = cfs_list(&names, &n, "%s/members", name);
+	p->members = list_items(name, "members", sizeof(*p->members),
+				&p->nr_members, &ret);
+	if (!ret)
+		p->volumes = list_items(name, "volumes", sizeof(*p->volumes),
+					&p->nr_volumes, &ret);
 	if (ret)
 		return ret;
-	p->members = spt_zalloc(n * sizeof(*p->members));
-	p->nr_members = n;
-	for (i = 0; i < n; i++) {
-		snprintf(p->members[i].name, sizeof(p->members[i].name), "%s",
-			 names[i]);
+	for (i = 0; i < p->nr_members; i++)
 		load_member(name, &p->members[i]);
-	}
-	cfs_free_list(names, n);
-
-	ret = cfs_list(&names, &n, "%s/volumes", name);
-	if (ret)
-		return ret;
-	p->volumes = spt_zalloc(n * sizeof(*p->volumes));
-	p->nr_volumes = n;
-	for (i = 0; i < n; i++) {
-		snprintf(p->volumes[i].name, sizeof(p->volumes[i].name), "%s",
-			 names[i]);
+	for (i = 0; i < p->nr_volumes; i++)
 		load_volume(name, &p->volumes[i]);
-	}
-	cfs_free_list(names, n);
 	load_domains(p);
 	return 0;
 }
@@ -170,6 +187,22 @@ void spt_pool_free(struct spt_pool *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/*
+ * spt_pool_load() of a pool just changed: prints "<done>pool '<pool>'
+ * cannot be read back" when it fails (@p is then freed).
+ */
+int spt_pool_reload(const char *pool, struct spt_pool *p, const char *done)
+{
+	int ret = spt_pool_load(pool, p);
+
+	if (ret) {
+		spt_err("%spool '%s' cannot be read back: %s", done, pool,
+			strerror(-ret));
+		spt_pool_free(p);
+	}
+	return ret;
+}
+
 /* Checks the configfs root and that @pool exists, with clear errors. */
 int spt_pool_require(const char *pool)
 {
@@ -183,18 +216,32 @@ int spt_pool_require(const char *pool)
 	return 0;
 }
 
+/* Checks spt_pool_require() and that volume @vol of @pool exists. */
+int spt_vol_require(const char *pool, const char *vol)
+{
+	if (spt_pool_require(pool))
+		return -ENOENT;
+	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
+		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
+			vol, pool);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /*
- * The heaviest domain of @p: the highest workload, equal workloads going
- * to the first label in strcmp() order. NULL when no domain is listed.
+ * The domain of @p whose workload times @sign is the highest, equal
+ * workloads going to the first label in strcmp() order. NULL when no
+ * domain is listed.
  */
-struct spt_domain *spt_heaviest_domain(struct spt_pool *p)
+static struct spt_domain *extreme_domain(struct spt_pool *p, int sign)
 {
 	struct spt_domain *best = NULL, *d;
 	size_t i;
 
 	for (i = 0; i < p->nr_domains; i++) {
 		d = &p->domains[i];
-		if (!best || d->workload > best->workload ||
+		if (!best || sign * d->workload > sign * best->workload ||
 		    (d->workload == best->workload &&
 		     strcmp(d->name, best->name) < 0))
 			best = d;
@@ -202,20 +249,16 @@ struct spt_domain *spt_heaviest_domain(struct spt_pool *p)
 	return best;
 }
 
+/* The heaviest domain of @p: the highest workload, then the first label. */
+struct spt_domain *spt_heaviest_domain(struct spt_pool *p)
+{
+	return extreme_domain(p, 1);
+}
+
 /* The lightest domain: the lowest workload, then the first label. */
 struct spt_domain *spt_lightest_domain(struct spt_pool *p)
 {
-	struct spt_domain *best = NULL, *d;
-	size_t i;
-
-	for (i = 0; i < p->nr_domains; i++) {
-		d = &p->domains[i];
-		if (!best || d->workload < best->workload ||
-		    (d->workload == best->workload &&
-		     strcmp(d->name, best->name) < 0))
-			best = d;
-	}
-	return best;
+	return extreme_domain(p, -1);
 }
 
 /* The domain label of member @member of @p, or NULL. */

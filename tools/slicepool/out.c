@@ -82,6 +82,19 @@ void tbl_free(struct spt_table *t)
 	free(t);
 }
 
+void tbl_nums(char (*cells)[SPT_NUM_CELL], const s64 *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] < 0)
+			snprintf(cells[i], SPT_NUM_CELL, "-");
+		else
+			snprintf(cells[i], SPT_NUM_CELL, "%lld",
+				 (long long)v[i]);
+	}
+}
+
 /* ---- JSON ---- */
 
 #define JS_MAX_DEPTH 16
@@ -189,6 +202,14 @@ void js_u64(const char *key, u64 val)
 	printf("%llu", (unsigned long long)val);
 }
 
+void js_u64_or_null(const char *key, bool has, u64 val)
+{
+	if (has)
+		js_u64(key, val);
+	else
+		js_null(key);
+}
+
 void js_bool(const char *key, bool val)
 {
 	js_item(key);
@@ -201,8 +222,18 @@ void js_null(const char *key)
 	fputs("null", stdout);
 }
 
+void js_begin(const char *action, const char *pool)
+{
+	js_open_obj(NULL);
+	if (action)
+		js_str("action", action);
+	if (pool)
+		js_str("pool", pool);
+}
+
 void js_end(void)
 {
+	js_close();
 	putchar('\n');
 	fflush(stdout);
 }

@@ -70,6 +70,8 @@ void spt_usage_fail(const struct spt_cmd *cmd, const char *fmt, ...)
  */
 int spt_getopt(const struct spt_cmd *cmd, int argc, char **argv,
 	       const struct option *opts);
+const char *spt_getopt_one(const struct spt_cmd *cmd, int argc, char **argv,
+			   const char *name, int has_arg);
 void spt_cmd_help(const struct spt_cmd *cmd, FILE *f);
 void spt_want_args(const struct spt_cmd *cmd, int argc, char **argv, int want);
 unsigned long spt_opt_ulong(const struct spt_cmd *cmd, const char *opt,
@@ -143,6 +145,9 @@ struct spt_table *tbl_new(unsigned int ncols, const char *const *headers);
 void tbl_add(struct spt_table *t, ...);	/* ncols strings */
 void tbl_print(struct spt_table *t, FILE *f, const char *indent);
 void tbl_free(struct spt_table *t);
+/* Cells of the numbers @v[0..@n): "-" for an unknown (negative) one. */
+#define SPT_NUM_CELL		24
+void tbl_nums(char (*cells)[SPT_NUM_CELL], const s64 *v, size_t n);
 
 void js_open_obj(const char *key);
 void js_open_arr(const char *key);
@@ -150,10 +155,14 @@ void js_close(void);
 void js_str(const char *key, const char *val);
 void js_s64(const char *key, s64 val);	/* val < 0: null */
 void js_u64(const char *key, u64 val);
+void js_u64_or_null(const char *key, bool has, u64 val);	/* !has: null */
 void js_int(const char *key, s64 val);	/* signed, never null */
 void js_bool(const char *key, bool val);
 void js_null(const char *key);
-void js_end(void);		/* finishes the document with a newline */
+/* Opens a command's document: its object, "action" and "pool" when given. */
+void js_begin(const char *action, const char *pool);
+/* Closes the document's object (the outermost) and ends it with a newline. */
+void js_end(void);
 
 /* ---- cmd_status.c: shared printing of pools ---- */
 
@@ -289,6 +298,7 @@ struct spt_map_entry {
 
 int spt_pool_load(const char *name, struct spt_pool *p);
 void spt_pool_free(struct spt_pool *p);
+int spt_pool_reload(const char *pool, struct spt_pool *p, const char *done);
 int spt_map_parse(const char *text, struct spt_map_entry **out, size_t *n);
 int spt_dm_status_parse(const char *text, struct spt_dm_status *st);
 bool spt_table_stale(const struct spt_dm_status *st,
@@ -297,6 +307,7 @@ bool spt_table_stale(const struct spt_dm_status *st,
 int spt_mig_status_parse(const char *text, struct spt_mig_status *ms);
 bool spt_mig_running(const struct spt_mig_status *ms);
 int spt_pool_require(const char *pool);
+int spt_vol_require(const char *pool, const char *vol);
 int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
 		     bool *had_dm);
 struct spt_domain *spt_heaviest_domain(struct spt_pool *p);

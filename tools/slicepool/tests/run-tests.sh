@@ -285,24 +285,21 @@ else
 	sed 's/^/# /' "$TMP/out"
 fi
 
-expect_rc 1 "no pool 'nope'" "status of an unknown pool" "$SP" status nope
-expect_rc 1 "already exists" "pool create refuses an existing pool" \
-	"$SP" pool create p1
-expect_rc 1 "already exists" "vol create refuses an existing volume" \
-	"$SP" vol create p1/v1 --size 1M
-expect_rc 1 "exists on the members but is not bound" \
-	"vol create refuses the name of an unbound volume" \
-	"$SP" vol create p1/old --size 1M
-expect_rc 1 "no pool 'nope'" "vol create in an unknown pool" \
-	"$SP" vol create nope/v --size 1M
-expect_rc 1 "has no member 'm9'" "member remove of an unknown member" \
-	"$SP" member remove p1 m9
-expect_rc 1 "no volume 'p1/v9'" "vol map of an unknown volume" \
-	"$SP" vol map p1/v9
-expect_rc 1 "no volume 'p1/v9'" "migrate of an unknown volume" \
-	"$SP" migrate p1/v9 --to m1
-expect_rc 1 "no pool 'nope'" "migrate --status in an unknown pool" \
-	"$SP" migrate nope/v --status
+# Refused on the fake tree, exit 1: <stderr substring>|<description>|<arguments>
+while IFS='|' read -r msg desc args <&3; do
+	read -ra av <<< "$args"
+	expect_rc 1 "$msg" "$desc" "$SP" "${av[@]}"
+done 3<< 'EOF'
+no pool 'nope'|status of an unknown pool|status nope
+already exists|pool create refuses an existing pool|pool create p1
+already exists|vol create refuses an existing volume|vol create p1/v1 --size 1M
+exists on the members but is not bound|vol create refuses the name of an unbound volume|vol create p1/old --size 1M
+no pool 'nope'|vol create in an unknown pool|vol create nope/v --size 1M
+has no member 'm9'|member remove of an unknown member|member remove p1 m9
+no volume 'p1/v9'|vol map of an unknown volume|vol map p1/v9
+no volume 'p1/v9'|migrate of an unknown volume|migrate p1/v9 --to m1
+no pool 'nope'|migrate --status in an unknown pool|migrate nope/v --status
+EOF
 
 # rebalance: the band rule on the fake domains (dA W 12, dB W 3: spread 9).
 run "$SP" --json rebalance p1

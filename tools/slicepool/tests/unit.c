@@ -499,20 +499,28 @@ static void test_mpath(void)
 		check(false, "cannot remove %s", mp_root);
 }
 
+/* The tests "unit NAME" runs; "unit sb FILE EXPECT" is test_sb(). */
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "crc32c", test_crc32c },
+	{ "size", test_size },
+	{ "number", test_number },
+	{ "name", test_name },
+	{ "parse", test_parse },
+	{ "mpath", test_mpath },
+};
+
 int main(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "crc32c")) {
-		test_crc32c();
-	} else if (argc == 2 && !strcmp(argv[1], "size")) {
-		test_size();
-	} else if (argc == 2 && !strcmp(argv[1], "number")) {
-		test_number();
-	} else if (argc == 2 && !strcmp(argv[1], "name")) {
-		test_name();
-	} else if (argc == 2 && !strcmp(argv[1], "parse")) {
-		test_parse();
-	} else if (argc == 2 && !strcmp(argv[1], "mpath")) {
-		test_mpath();
+	size_t i;
+
+	for (i = 0; argc == 2 && i < ARRAY_SIZE(tests); i++)
+		if (!strcmp(argv[1], tests[i].name))
+			break;
+	if (argc == 2 && i < ARRAY_SIZE(tests)) {
+		tests[i].fn();
 	} else if (argc == 4 && !strcmp(argv[1], "sb")) {
 		test_sb(argv[2], argv[3]);
 	} else {
