@@ -51,9 +51,11 @@
 #define OPTS_END		{ NULL, 0, NULL, 0 }
 
 static const struct option conf_opts[] = { OPTS_AGENT_CONFIG, OPTS_END };
+
 static const struct option list_opts[] = {
 	OPTS_AGENT_CONFIG, { "all", no_argument, NULL, OPT_ALL }, OPTS_END
 };
+
 static const struct option size_opts[] = {
 	OPTS_AGENT_CONFIG, { "size", required_argument, NULL, OPT_SIZE },
 	OPTS_END

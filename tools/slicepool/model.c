@@ -5,6 +5,7 @@
  * Attributes that cannot be read are recorded as -1 (numbers) or NULL
  * (strings) and shown as "-" in tables and null in JSON.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,11 +108,11 @@ static void load_domains(struct spt_pool *p)
 }
 
 /* Both start with their name, which list_items() fills in. */
-_Static_assert(offsetof(struct spt_member, name) == 0 &&
-	       offsetof(struct spt_volume, name) == 0 &&
-	       sizeof(((struct spt_member *)0)->name) == SPT_NAME_MAX + 1 &&
-	       sizeof(((struct spt_volume *)0)->name) == SPT_NAME_MAX + 1,
-	       "spt_member and spt_volume start with their name");
+static_assert(offsetof(struct spt_member, name) == 0 &&
+	      offsetof(struct spt_volume, name) == 0 &&
+	      sizeof(((struct spt_member *)0)->name) == SPT_NAME_MAX + 1 &&
+	      sizeof(((struct spt_volume *)0)->name) == SPT_NAME_MAX + 1,
+	      "spt_member and spt_volume start with their name");
 
 /*
  * The entries of @pool's directory @kind (members, volumes), as a new
