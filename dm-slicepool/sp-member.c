@@ -14,33 +14,6 @@
 #include "sp-core.h"
 #include "sp-pool.h"
 
-/* The fences of @rec; -EILSEQ if they are not a valid set. */
-static int sp_rec_fences(const struct sp_vol_record *rec,
-			 struct sp_fences *fs)
-{
-	unsigned int i;
-
-	fs->nr = le32_to_cpu(rec->nr_fences);
-	if (fs->nr > SP_MAX_FENCES)
-		return -EILSEQ;
-	for (i = 0; i < fs->nr; i++) {
-		u32 from = le32_to_cpu(rec->fences[i].from);
-
-		fs->f[i].from = from & ~SP_FENCE_EXACT;
-		fs->f[i].exact = from & SP_FENCE_EXACT;
-		fs->f[i].to = le32_to_cpu(rec->fences[i].to);
-		fs->f[i].id = le64_to_cpu(rec->fences[i].id);
-	}
-	if (sp_fences_check(fs) ||
-	    (fs->nr && fs->f[fs->nr - 1].id > le64_to_cpu(rec->generation)))
-		return -EILSEQ;
-	if (le64_to_cpu(rec->started) > le64_to_cpu(rec->generation) &&
-	    (le32_to_cpu(rec->started_from) & ~SP_FENCE_EXACT) >=
-	    le32_to_cpu(rec->started_to))
-		return -EILSEQ;
-	return 0;
-}
-
 /* Merge the volume records read from a member being adopted. */
 static int sp_merge_records(struct sp_pool *pool, const char *path,
 			    const struct sp_vol_record *recs)
@@ -51,7 +24,7 @@ static int sp_merge_records(struct sp_pool *pool, const char *path,
 	/* Checked first: a refused member must leave nothing behind. */
 	for (s = 0; s < SP_MAX_VOLUMES; s++) {
 		if (le32_to_cpu(recs[s].state) == SP_VOL_FREE ||
-		    !sp_rec_fences(&recs[s], &fs))
+		    !sp_fences_decode(&recs[s], &fs))
 			continue;
 		sp_err("refused: %s: volume record %u (%.32s) has invalid fences",
 		       path, s, recs[s].name);
@@ -68,7 +41,7 @@ static int sp_merge_records(struct sp_pool *pool, const char *path,
 
 		if (state == SP_VOL_FREE)
 			continue;
-		sp_rec_fences(rec, &fs);
+		sp_fences_decode(rec, &fs);
 		strscpy(name, rec->name, sizeof(name));
 		v = sp_volume_find_uuid(pool, rec->uuid);
 		if (!v) {
