@@ -142,8 +142,8 @@ bool sp_slots_available(struct sp_volume *v, struct sp_member **h,
 /*
  * A new attempt/commit id for @v: above every id this pool has seen on a
  * superblock, a volume record or an owner record, or has handed out since
- * it was assembled.  Create and expand make it durable with
- * sp_attempt_persist() before any owner record carries it.
+ * it was assembled.  Create, expand and move make it durable with
+ * sp_attempt_start() before any owner record carries it.
  */
 u64 sp_next_gen(struct sp_volume *v)
 {
@@ -171,8 +171,8 @@ static bool sp_holds(struct sp_member **h, unsigned int n,
  * slice) before the first owner record stamped @id is written; elsewhere
  * it is best effort.  Nothing of the attempt is on disk yet if it fails.
  */
-int sp_attempt_persist(struct sp_pool *pool, struct sp_member **h,
-		       unsigned int n, u64 id)
+static int sp_attempt_persist(struct sp_pool *pool, struct sp_member **h,
+			      unsigned int n, u64 id)
 {
 	struct sp_member *m;
 	int r;
@@ -191,4 +191,33 @@ int sp_attempt_persist(struct sp_pool *pool, struct sp_member **h,
 			return r;
 	}
 	return 0;
+}
+
+/*
+ * Step 0 of create/expand and of a move, for the attempt id @gen that
+ * writes owner records for the logical slices [@from, @to) (the fence it
+ * gets if it does not commit): @gen is made durable in the superblocks
+ * (sp_attempt_persist(), @h[0..@n)), then as "started" in the record,
+ * with the pending fences @fs, on every holder of the current map
+ * (@h[0..@n_old)); @fs then become the volume's.  Returns 0 or the first
+ * error.
+ */
+int sp_attempt_start(struct sp_volume *v, struct sp_member **h,
+		     unsigned int n, unsigned int n_old, u64 gen, u32 from,
+		     u32 to, const struct sp_fences *fs)
+{
+	struct sp_rec_val val = { .size_bytes = v->size_bytes,
+		.nr = v->nr_slices, .gen = v->gen, .started = gen,
+		.state = v->state, .fences = fs };
+	int r;
+
+	v->started = gen;
+	v->started_from = from;
+	v->started_to = to;
+	r = sp_attempt_persist(v->pool, h, n, gen);
+	if (!r)
+		r = sp_write_records(v, h, n_old, &val, true);
+	if (!r)
+		v->fences = *fs;
+	return r;
 }

@@ -190,19 +190,10 @@ int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 	}
 
 	/* Step 0. */
-	v->started = gen;
-	v->started_from = first | SP_FENCE_EXACT;
-	v->started_to = first + count;
-	r = sp_attempt_persist(pool, h, n, gen);
+	r = sp_attempt_start(v, h, n, n_old, gen, first | SP_FENCE_EXACT,
+			     first + count, &fs);
 	if (r)
 		goto out;
-	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
-		.nr = v->nr_slices, .gen = v->gen, .started = gen,
-		.state = v->state, .fences = &fs };
-	r = sp_write_records(v, h, n_old, &val, true);
-	if (r)
-		goto out;
-	v->fences = fs;
 
 	/* Step 1. */
 	for (i = 0; i < count; i++) {

@@ -62,7 +62,8 @@ int sp_pending_fences(struct sp_volume *v, struct sp_fences *fs);
 bool sp_slots_available(struct sp_volume *v, struct sp_member **h,
 			unsigned int n);
 u64 sp_next_gen(struct sp_volume *v);
-int sp_attempt_persist(struct sp_pool *pool, struct sp_member **h,
-		       unsigned int n, u64 id);
+int sp_attempt_start(struct sp_volume *v, struct sp_member **h,
+		     unsigned int n, unsigned int n_old, u64 gen, u32 from,
+		     u32 to, const struct sp_fences *fs);
 
 #endif /* DM_SLICEPOOL_POOL_H */

@@ -80,21 +80,9 @@ static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
 	 * in the superblocks, and as "started" in the record on the holders
 	 * of the current map, with the pending fences.
 	 */
-	v->started = gen;
-	v->started_from = old_nr;
-	v->started_to = SP_FENCE_END;
-	r = sp_attempt_persist(pool, h, n, gen);
+	r = sp_attempt_start(v, h, n, n_old, gen, old_nr, SP_FENCE_END, &fs);
 	if (r)
 		goto undo;
-	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
-		.nr = v->nr_slices, .gen = v->gen, .started = gen,
-		.state = v->state, .fences = &fs };
-	if (n_old) {
-		r = sp_write_records(v, h, n_old, &val, true);
-		if (r)
-			goto undo;
-	}
-	v->fences = fs;
 
 	/* Step 1: owner records, durable on every member that got one. */
 	for (i = 0; i < count; i++) {
