@@ -272,10 +272,17 @@ bool sp_cpx_claim_next(struct sp_cpx *j, unsigned long *chunk)
 	return true;
 }
 
-/* Is @chunk claimed and its copy not finished? */
-static bool sp_cpx_inflight(const struct sp_cpx *j, unsigned long chunk)
+/*
+ * Take @chunk out of flight; -EINVAL (nothing changes) if it is not in
+ * flight: not claimed, or its copy already finished.
+ */
+static int sp_cpx_land(struct sp_cpx *j, unsigned long chunk)
 {
-	return chunk < j->cursor && test_bit(chunk, j->plan);
+	if (chunk >= j->cursor || !test_bit(chunk, j->plan))
+		return -EINVAL;
+	__clear_bit(chunk, j->plan);
+	j->nr_inflight--;
+	return 0;
 }
 
 /**
@@ -287,10 +294,8 @@ static bool sp_cpx_inflight(const struct sp_cpx *j, unsigned long chunk)
  */
 int sp_cpx_copy_done(struct sp_cpx *j, unsigned long chunk)
 {
-	if (!sp_cpx_inflight(j, chunk))
+	if (sp_cpx_land(j, chunk))
 		return -EINVAL;
-	__clear_bit(chunk, j->plan);
-	j->nr_inflight--;
 	j->copied++;
 	if (j->pass >= 2)
 		j->recopied++;
@@ -317,10 +322,8 @@ static void sp_cpx_mark(struct sp_cpx *j, unsigned long chunk)
  */
 int sp_cpx_copy_failed(struct sp_cpx *j, unsigned long chunk)
 {
-	if (!sp_cpx_inflight(j, chunk))
+	if (sp_cpx_land(j, chunk))
 		return -EINVAL;
-	__clear_bit(chunk, j->plan);
-	j->nr_inflight--;
 	j->failed++;
 	sp_cpx_mark(j, chunk);
 	return 0;

@@ -28,6 +28,16 @@
  */
 #include "fence.h"
 
+#ifdef __KERNEL__
+#include <asm/byteorder.h>
+#define sp_le32(x)	le32_to_cpu(x)
+#define sp_le64(x)	le64_to_cpu(x)
+#else
+#include <endian.h>
+#define sp_le32(x)	le32toh(x)
+#define sp_le64(x)	le64toh(x)
+#endif
+
 bool sp_fence_claim_ok(const struct sp_fences *fs, __u64 logical,
 		       __u64 attempt)
 {
@@ -86,5 +96,37 @@ int sp_fences_check(const struct sp_fences *fs)
 		    fs->f[i].from >= SP_FENCE_EXACT ||
 		    (i && fs->f[i].id <= fs->f[i - 1].id))
 			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Decode the fences of the volume record @rec into @fs and check them:
+ * -EINVAL unless they are a set sp_fence_add() can produce with no id above
+ * the record's generation, and, when the record's last attempt did not
+ * commit (started above generation), its slices [started_from, started_to)
+ * are a valid fence range (the fence that attempt gets).
+ */
+int sp_fences_decode(const struct sp_vol_record *rec, struct sp_fences *fs)
+{
+	unsigned int i;
+
+	fs->nr = sp_le32(rec->nr_fences);
+	if (fs->nr > SP_MAX_FENCES)
+		return -EINVAL;
+	for (i = 0; i < fs->nr; i++) {
+		__u32 from = sp_le32(rec->fences[i].from);
+
+		fs->f[i].from = from & ~SP_FENCE_EXACT;
+		fs->f[i].exact = from & SP_FENCE_EXACT;
+		fs->f[i].to = sp_le32(rec->fences[i].to);
+		fs->f[i].id = sp_le64(rec->fences[i].id);
+	}
+	if (sp_fences_check(fs) ||
+	    (fs->nr && fs->f[fs->nr - 1].id > sp_le64(rec->generation)))
+		return -EINVAL;
+	if (sp_le64(rec->started) > sp_le64(rec->generation) &&
+	    (sp_le32(rec->started_from) & ~SP_FENCE_EXACT) >=
+	    sp_le32(rec->started_to))
+		return -EINVAL;
 	return 0;
 }

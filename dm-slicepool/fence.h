@@ -43,5 +43,6 @@ bool sp_fence_claim_ok(const struct sp_fences *fs, __u64 logical,
 int sp_fence_add(struct sp_fences *fs, __u32 from, __u32 to, __u64 id,
 		 bool exact);
 int sp_fences_check(const struct sp_fences *fs);
+int sp_fences_decode(const struct sp_vol_record *rec, struct sp_fences *fs);
 
 #endif /* DM_SLICEPOOL_FENCE_H */

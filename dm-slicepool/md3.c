@@ -262,19 +262,29 @@ void md3_state_free(struct md3_state *st)
 	md3_state_init(st);
 }
 
+/*
+ * Index of the first entry of @arr[0..@nr), sorted by id, whose id is not
+ * below @key (@nr if there is none): where an entry of id @key is, or
+ * goes.
+ */
+#define MD3_ID_IDX(arr, nr, key)					\
+({									\
+	u64 lo_ = 0, hi_ = (nr);					\
+									\
+	while (lo_ < hi_) {						\
+		u64 mid_ = lo_ + (hi_ - lo_) / 2;			\
+									\
+		if ((arr)[mid_].id < (key))				\
+			lo_ = mid_ + 1;					\
+		else							\
+			hi_ = mid_;					\
+	}								\
+	lo_;								\
+})
+
 static u32 md3_member_idx(const struct md3_state *st, u32 id)
 {
-	u32 lo = 0, hi = st->nr_members;
-
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (st->members[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return MD3_ID_IDX(st->members, st->nr_members, id);
 }
 
 struct md3_member *md3_member_find(const struct md3_state *st, u32 id)
@@ -287,17 +297,7 @@ struct md3_member *md3_member_find(const struct md3_state *st, u32 id)
 
 static u64 md3_vol_idx(const struct md3_state *st, u64 id)
 {
-	u64 lo = 0, hi = st->nr_volumes;
-
-	while (lo < hi) {
-		u64 mid = lo + (hi - lo) / 2;
-
-		if (st->vols[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return MD3_ID_IDX(st->vols, st->nr_volumes, id);
 }
 
 struct md3_volume *md3_vol_find(const struct md3_state *st, u64 id)
@@ -348,6 +348,24 @@ static int md3_grow(void **arr, u64 *cap, u64 need, size_t size)
 		return -ENOMEM;
 	*arr = a;
 	*cap = n;
+	return 0;
+}
+
+/*
+ * Open a zeroed entry at index @i of the array *@arr of @nr entries of
+ * @size bytes (capacity *@cap, grown by md3_grow()); the caller counts
+ * it.  On an error the array is unchanged.
+ */
+static int md3_insert(void **arr, u64 *cap, u64 nr, u64 i, size_t size)
+{
+	int r = md3_grow(arr, cap, nr + 1, size);
+	u8 *a;
+
+	if (r)
+		return r;
+	a = *arr;
+	memmove(a + (i + 1) * size, a + i * size, (nr - i) * size);
+	memset(a + i * size, 0, size);
 	return 0;
 }
 
@@ -661,15 +679,12 @@ static int md3_apply_member(struct md3_state *st, const u8 *v)
 		u64 cap = st->cap_members;
 		u32 i = md3_member_idx(st, id);
 
-		r = md3_grow((void **)&st->members, &cap, st->nr_members + 1ULL,
-			     sizeof(*m));
+		r = md3_insert((void **)&st->members, &cap, st->nr_members, i,
+			       sizeof(*m));
 		if (r)
 			return r;
 		st->cap_members = cap;
-		memmove(&st->members[i + 1], &st->members[i],
-			(st->nr_members - i) * sizeof(*m));
 		m = &st->members[i];
-		memset(m, 0, sizeof(*m));
 		st->nr_members++;
 		m->id = id;
 	} else if (nr < m->nr_slices) {
@@ -707,15 +722,12 @@ static int md3_apply_volume(struct md3_state *st, const u8 *v)
 		return -EUCLEAN;
 	if (!vol) {
 		u64 k = md3_vol_idx(st, id);
-		int r = md3_grow((void **)&st->vols, &st->cap_volumes,
-				 st->nr_volumes + 1, sizeof(*vol));
+		int r = md3_insert((void **)&st->vols, &st->cap_volumes,
+				   st->nr_volumes, k, sizeof(*vol));
 
 		if (r)
 			return r;
-		memmove(&st->vols[k + 1], &st->vols[k],
-			(st->nr_volumes - k) * sizeof(*vol));
 		vol = &st->vols[k];
-		memset(vol, 0, sizeof(*vol));
 		vol->id = id;
 		st->nr_volumes++;
 	}

@@ -39,6 +39,16 @@ static bool sp_valid_name(const char *name, const char *extra)
 	return true;
 }
 
+/* A pool, member or volume (@what) name; a refusal is logged. */
+static bool sp_valid_item_name(const char *name, const char *what)
+{
+	if (sp_valid_name(name, "_.-"))
+		return true;
+	pr_err("slicepool: invalid %s name '%.40s' (1..32 of [A-Za-z0-9_.-])\n",
+	       what, name);
+	return false;
+}
+
 static int sp_parse_u32(const char *page, u32 min, u32 max, u32 *out,
 			const char *what)
 {
@@ -219,54 +229,29 @@ static ssize_t sp_member_enable_store(struct config_item *item,
 	return r ? r : count;
 }
 
-static ssize_t sp_member_size_show(struct config_item *item, char *page)
-{
-	struct sp_member *m = to_member(item);
-	u64 v = 0;
-
-	mutex_lock(&m->pool->lock);
-	if (m->enabled)
-		v = bdev_nr_bytes(m->bdev.bdev);
-	mutex_unlock(&m->pool->lock);
-	return sysfs_emit(page, "%llu\n", v);
+/*
+ * The show function of a u64 attribute @name of member m: @expr, read
+ * under pool->lock, while the member is enabled; 0 while it is disabled.
+ */
+#define SP_MEMBER_U64_SHOW(name, expr)					\
+static ssize_t sp_member_##name##_show(struct config_item *item,	\
+				       char *page)			\
+{									\
+	struct sp_member *m = to_member(item);				\
+	u64 v;								\
+									\
+	mutex_lock(&m->pool->lock);					\
+	v = m->enabled ? (expr) : 0;					\
+	mutex_unlock(&m->pool->lock);					\
+	return sysfs_emit(page, "%llu\n", v);				\
 }
 
-static ssize_t sp_member_total_slices_show(struct config_item *item,
-					   char *page)
-{
-	struct sp_member *m = to_member(item);
-	u64 v;
-
-	mutex_lock(&m->pool->lock);
-	v = m->enabled ? m->nr_slices : 0;
-	mutex_unlock(&m->pool->lock);
-	return sysfs_emit(page, "%llu\n", v);
-}
-
-static ssize_t sp_member_free_slices_show(struct config_item *item,
-					  char *page)
-{
-	struct sp_member *m = to_member(item);
-	u64 v;
-
-	mutex_lock(&m->pool->lock);
-	v = m->enabled ? m->nr_free : 0;
-	mutex_unlock(&m->pool->lock);
-	return sysfs_emit(page, "%llu\n", v);
-}
-
+SP_MEMBER_U64_SHOW(size, bdev_nr_bytes(m->bdev.bdev))
+SP_MEMBER_U64_SHOW(total_slices, m->nr_slices)
+SP_MEMBER_U64_SHOW(free_slices, m->nr_free)
 /* The most slices the member can hold: what its owner table describes. */
-static ssize_t sp_member_max_slices_show(struct config_item *item,
-					 char *page)
-{
-	struct sp_member *m = to_member(item);
-	u64 v;
-
-	mutex_lock(&m->pool->lock);
-	v = m->enabled ? m->owner_blocks * SP_OWNERS_PER_BLOCK : 0;
-	mutex_unlock(&m->pool->lock);
-	return sysfs_emit(page, "%llu\n", v);
-}
+SP_MEMBER_U64_SHOW(max_slices, m->owner_blocks * SP_OWNERS_PER_BLOCK)
+SP_MEMBER_U64_SHOW(data_offset, (u64)m->data_offset << SECTOR_SHIFT)
 
 /* "1": take the new whole slices of a grown device (sp-pool.c). */
 static ssize_t sp_member_revalidate_size_store(struct config_item *item,
@@ -285,18 +270,6 @@ static ssize_t sp_member_revalidate_size_store(struct config_item *item,
 	}
 	r = sp_member_revalidate_size(to_member(item));
 	return r ? r : count;
-}
-
-static ssize_t sp_member_data_offset_show(struct config_item *item,
-					  char *page)
-{
-	struct sp_member *m = to_member(item);
-	u64 v;
-
-	mutex_lock(&m->pool->lock);
-	v = m->enabled ? (u64)m->data_offset << SECTOR_SHIFT : 0;
-	mutex_unlock(&m->pool->lock);
-	return sysfs_emit(page, "%llu\n", v);
 }
 
 static ssize_t sp_member_load_show(struct config_item *item, char *page)
@@ -400,11 +373,8 @@ static struct config_item *sp_members_make(struct config_group *group,
 	struct sp_pool *pool = members_to_pool(group);
 	struct sp_member *m;
 
-	if (!sp_valid_name(name, "_.-")) {
-		pr_err("slicepool: invalid member name '%.40s' (1..32 of [A-Za-z0-9_.-])\n",
-		       name);
+	if (!sp_valid_item_name(name, "member"))
 		return ERR_PTR(-EINVAL);
-	}
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
@@ -632,11 +602,8 @@ static struct config_item *sp_volumes_make(struct config_group *group,
 	struct sp_vol_item *vi;
 	struct sp_volume *v;
 
-	if (!sp_valid_name(name, "_.-")) {
-		pr_err("slicepool: invalid volume name '%.40s' (1..32 of [A-Za-z0-9_.-])\n",
-		       name);
+	if (!sp_valid_item_name(name, "volume"))
 		return ERR_PTR(-EINVAL);
-	}
 	vi = kzalloc(sizeof(*vi), GFP_KERNEL);
 	if (!vi)
 		return ERR_PTR(-ENOMEM);
@@ -953,11 +920,8 @@ static struct config_group *sp_pools_make(struct config_group *group,
 {
 	struct sp_pool *pool;
 
-	if (!sp_valid_name(name, "_.-")) {
-		pr_err("slicepool: invalid pool name '%.40s' (1..32 of [A-Za-z0-9_.-])\n",
-		       name);
+	if (!sp_valid_item_name(name, "pool"))
 		return ERR_PTR(-EINVAL);
-	}
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);

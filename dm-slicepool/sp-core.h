@@ -247,19 +247,28 @@ extern struct configfs_subsystem sp_subsys;
 int sp_configfs_init(void);
 void sp_configfs_exit(void);
 
-/* sp-pool.c */
+/* sp-pool.c (the pool model; its internal interface is sp-pool.h) */
 struct sp_volume *sp_volume_new(struct sp_pool *pool, const char *name,
 				const u8 *uuid);
 void sp_volume_put(struct sp_volume *v);
 struct sp_volume *sp_volume_find_uuid(struct sp_pool *pool, const u8 *uuid);
 struct sp_volume *sp_volume_find_name(struct sp_pool *pool, const char *name);
+void sp_pool_free_volumes(struct sp_pool *pool);
+u64 sp_volume_present(struct sp_volume *v);
+u32 sp_member_load(struct sp_member *m);
+
+/* sp-member.c */
 int sp_member_enable(struct sp_member *m);
 int sp_member_disable(struct sp_member *m);
 int sp_member_revalidate_size(struct sp_member *m);
+
+/* sp-resize.c */
 int sp_volume_resize(struct sp_volume *v, u64 bytes);
+
+/* sp-reclaim.c */
 int sp_pool_reclaim(struct sp_pool *pool, bool fences);
-void sp_pool_free_volumes(struct sp_pool *pool);
-u64 sp_volume_present(struct sp_volume *v);
+
+/* sp-move.c */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		    const char *dest, struct sp_extent *src,
 		    struct sp_extent *dst);
@@ -269,7 +278,6 @@ int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 		   const struct sp_extent *dst);
 void sp_move_release(struct sp_volume *v, u64 first, u64 count,
 		     const struct sp_extent *src);
-u32 sp_member_load(struct sp_member *m);
 
 extern bool sp_fail_before_commit;	/* test hook, sp-main.c */
 

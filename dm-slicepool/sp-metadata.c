@@ -53,6 +53,30 @@ static int sp_block_check(struct sp_member *m, const void *blk, u32 magic,
 	return 0;
 }
 
+/*
+ * Read block @blocknr of the table @what through the buffer cache and
+ * check it (sp_block_check()); the caller releases *@bp.  On a read or
+ * check error, logged, the buffer is released and an ERR_PTR() returned.
+ */
+static void *sp_md_read_table(struct sp_member *m, u64 blocknr, u32 magic,
+			      const char *what, struct dm_buffer **bp)
+{
+	void *data = dm_bufio_read(m->bufio, blocknr, bp);
+	int r;
+
+	if (IS_ERR(data)) {
+		sp_err("%s: cannot read %s block %llu: %ld",
+		       m->path, what, blocknr, PTR_ERR(data));
+		return data;
+	}
+	r = sp_block_check(m, data, magic, blocknr, what);
+	if (r) {
+		dm_bufio_release(*bp);
+		return ERR_PTR(r);
+	}
+	return data;
+}
+
 int sp_md_open(struct sp_member *m)
 {
 	struct dm_bufio_client *c;
@@ -268,30 +292,21 @@ int sp_md_load(struct sp_member *m, const struct sp_superblock *sb,
 		struct sp_vol_block *vb;
 		unsigned int j;
 
-		vb = dm_bufio_read(m->bufio, SP_VOL_TABLE_START + i, &b);
-		if (IS_ERR(vb)) {
-			sp_err("%s: cannot read volume table block %llu",
-			       m->path, SP_VOL_TABLE_START + i);
+		vb = sp_md_read_table(m, SP_VOL_TABLE_START + i, SP_VOL_MAGIC,
+				      "volume table", &b);
+		if (IS_ERR(vb))
 			return PTR_ERR(vb);
-		}
-		r = sp_block_check(m, vb, SP_VOL_MAGIC, SP_VOL_TABLE_START + i,
-				   "volume table");
-		if (!r) {
-			for (j = 0; j < SP_VOLS_PER_BLOCK; j++) {
-				unsigned int s = i * SP_VOLS_PER_BLOCK + j;
+		for (j = 0; j < SP_VOLS_PER_BLOCK; j++) {
+			unsigned int s = i * SP_VOLS_PER_BLOCK + j;
 
-				recs[s] = vb->rec[j];
-				memcpy(m->slots[s].uuid, vb->rec[j].uuid,
-				       SP_UUID_LEN);
-				m->slots[s].gen =
-					le64_to_cpu(vb->rec[j].generation);
-				m->slots[s].state =
-					le32_to_cpu(vb->rec[j].state);
-				if (m->slots[s].state > SP_VOL_DELETED) {
-					sp_err("%s: volume record %u: invalid state %u",
-					       m->path, s, m->slots[s].state);
-					r = -EILSEQ;
-				}
+			recs[s] = vb->rec[j];
+			memcpy(m->slots[s].uuid, vb->rec[j].uuid, SP_UUID_LEN);
+			m->slots[s].gen = le64_to_cpu(vb->rec[j].generation);
+			m->slots[s].state = le32_to_cpu(vb->rec[j].state);
+			if (m->slots[s].state > SP_VOL_DELETED) {
+				sp_err("%s: volume record %u: invalid state %u",
+				       m->path, s, m->slots[s].state);
+				r = -EILSEQ;
 			}
 		}
 		dm_bufio_release(b);
@@ -304,15 +319,11 @@ int sp_md_load(struct sp_member *m, const struct sp_superblock *sb,
 		struct sp_owner_block *ob;
 		unsigned int j;
 
-		ob = dm_bufio_read(m->bufio, SP_OWNER_TABLE_START + i, &b);
-		if (IS_ERR(ob)) {
-			sp_err("%s: cannot read owner table block %llu",
-			       m->path, SP_OWNER_TABLE_START + i);
+		ob = sp_md_read_table(m, SP_OWNER_TABLE_START + i,
+				      SP_OWNER_MAGIC, "owner table", &b);
+		if (IS_ERR(ob))
 			return PTR_ERR(ob);
-		}
-		r = sp_block_check(m, ob, SP_OWNER_MAGIC,
-				   SP_OWNER_TABLE_START + i, "owner table");
-		for (j = 0; !r && j < SP_OWNERS_PER_BLOCK; j++) {
+		for (j = 0; j < SP_OWNERS_PER_BLOCK; j++) {
 			struct sp_owner *o;
 
 			p = i * SP_OWNERS_PER_BLOCK + j;
@@ -334,8 +345,6 @@ int sp_md_load(struct sp_member *m, const struct sp_superblock *sb,
 			}
 		}
 		dm_bufio_release(b);
-		if (r)
-			return r;
 	}
 	return 0;
 }
@@ -438,17 +447,10 @@ int sp_md_grow(struct sp_member *m, u64 new_nr, u64 dev_sectors)
 		struct sp_owner_block *ob;
 		bool dirty = false;
 
-		ob = dm_bufio_read(m->bufio, blk, &b);
-		if (IS_ERR(ob)) {
-			sp_err("%s: cannot read owner table block %llu: %ld",
-			       m->path, blk, PTR_ERR(ob));
+		ob = sp_md_read_table(m, blk, SP_OWNER_MAGIC, "owner table",
+				      &b);
+		if (IS_ERR(ob))
 			return PTR_ERR(ob);
-		}
-		r = sp_block_check(m, ob, SP_OWNER_MAGIC, blk, "owner table");
-		if (r) {
-			dm_bufio_release(b);
-			return r;
-		}
 		for (; p < end; p++) {
 			struct sp_owner_record *rec =
 				&ob->rec[p - i * SP_OWNERS_PER_BLOCK];

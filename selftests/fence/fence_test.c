@@ -4,6 +4,7 @@
  *
  * Prints KTAP and exits 0 only if every case passes.
  */
+#include <endian.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -159,6 +160,61 @@ static void test_check(void)
 	CHECK(sp_fences_check(&fs) == -EINVAL, "too many accepted");
 }
 
+/*
+ * A stored record's fences as the module and the tool read them: decoded
+ * (the exact bit of from), bounded by the generation, and the range of a
+ * last attempt that did not commit must be a valid fence.
+ */
+static void test_decode(void)
+{
+	struct sp_vol_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.generation = htole64(10);
+	rec.started = htole64(10);
+	rec.nr_fences = htole32(2);
+	rec.fences[0].from = htole32(4);
+	rec.fences[0].to = htole32(SP_FENCE_END);
+	rec.fences[0].id = htole64(3);
+	rec.fences[1].from = htole32(2 | SP_FENCE_EXACT);
+	rec.fences[1].to = htole32(3);
+	rec.fences[1].id = htole64(7);
+	reset();
+	CHECK(!sp_fences_decode(&rec, &fs), "valid record refused");
+	CHECK(fs.nr == 2, "nr %u, want 2", fs.nr);
+	CHECK(fs.f[0].from == 4 && !fs.f[0].exact && fs.f[0].id == 3,
+	      "fence 0 misread");
+	CHECK(fs.f[1].from == 2 && fs.f[1].exact && fs.f[1].to == 3 &&
+	      fs.f[1].id == 7, "fence 1 (exact) misread");
+	rec.fences[1].id = htole64(11);
+	CHECK(sp_fences_decode(&rec, &fs) == -EINVAL,
+	      "a fence id above the generation accepted");
+	rec.fences[1].id = htole64(7);
+	rec.nr_fences = htole32(SP_MAX_FENCES + 1);
+	CHECK(sp_fences_decode(&rec, &fs) == -EINVAL, "too many accepted");
+	rec.nr_fences = htole32(2);
+
+	/* An attempt 12 that did not commit: its range is checked. */
+	rec.started = htole64(12);
+	rec.started_from = htole32(5);
+	rec.started_to = htole32(SP_FENCE_END);
+	CHECK(!sp_fences_decode(&rec, &fs), "uncommitted expand refused");
+	rec.started_from = htole32(5 | SP_FENCE_EXACT);
+	rec.started_to = htole32(6);
+	CHECK(!sp_fences_decode(&rec, &fs), "uncommitted move refused");
+	rec.started_to = htole32(5);
+	CHECK(sp_fences_decode(&rec, &fs) == -EINVAL,
+	      "an uncommitted move of no slice accepted");
+	rec.started_from = htole32(9);
+	rec.started_to = htole32(6);
+	CHECK(sp_fences_decode(&rec, &fs) == -EINVAL,
+	      "an uncommitted attempt with from > to accepted");
+	/* Committed (started == generation): the range is not used. */
+	rec.started = htole64(10);
+	CHECK(!sp_fences_decode(&rec, &fs),
+	      "a committed record refused for its stale range");
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -170,6 +226,7 @@ int main(void)
 		{ "an exact fence excludes one attempt only", test_exact },
 		{ "the set is bounded and ids only grow", test_bounds },
 		{ "stored sets are validated", test_check },
+		{ "stored records are decoded and validated", test_decode },
 	};
 
 	return ktap_run(cases, ARRAY_SIZE(cases));

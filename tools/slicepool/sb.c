@@ -223,29 +223,6 @@ static void md_close(struct md_reader *r)
 	free(r->buf);
 }
 
-/* As the kernel's sp_rec_fences(): -EINVAL if not a valid set. */
-static int parse_fences(const struct sp_vol_record *rec,
-			struct sp_fences *fs)
-{
-	unsigned int i;
-
-	fs->nr = le32toh(rec->nr_fences);
-	if (fs->nr > SP_MAX_FENCES)
-		return -EINVAL;
-	for (i = 0; i < fs->nr; i++) {
-		u32 from = le32toh(rec->fences[i].from);
-
-		fs->f[i].from = from & ~SP_FENCE_EXACT;
-		fs->f[i].exact = from & SP_FENCE_EXACT;
-		fs->f[i].to = le32toh(rec->fences[i].to);
-		fs->f[i].id = le64toh(rec->fences[i].id);
-	}
-	if (sp_fences_check(fs) ||
-	    (fs->nr && fs->f[fs->nr - 1].id > le64toh(rec->generation)))
-		return -EINVAL;
-	return 0;
-}
-
 static int read_vol_table(struct md_reader *r, struct spt_disk_member *m,
 			  char *why, size_t whylen)
 {
@@ -293,7 +270,7 @@ static int read_vol_table(struct md_reader *r, struct spt_disk_member *m,
 			dv->generation = le64toh(rec->generation);
 			dv->started = le64toh(rec->started);
 			dv->state = state;
-			if (parse_fences(rec, &dv->fences)) {
+			if (sp_fences_decode(rec, &dv->fences)) {
 				snprintf(why, whylen,
 					 "volume table block %llu, record %u: invalid fences",
 					 (unsigned long long)bnr, j);

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-slicepool: slice moves, the metadata side of live migration
+ * (sp-mig-*.c): reserve destinations, commit a move, release sources.
+ *
+ * Everything here runs under pool->lock.
+ */
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "sp-core.h"
+#include "sp-pool.h"
+
+static struct sp_member *sp_member_by_name(struct sp_pool *pool,
+					   const char *name)
+{
+	struct sp_member *m;
+
+	list_for_each_entry(m, &pool->members, list)
+		if (!strcmp(config_item_name(&m->item), name))
+			return m;
+	return NULL;
+}
+
+/*
+ * Reserve a destination slice for each of the logical slices
+ * [first, first + count) of @v on @dest: a member name, or
+ * "domain:<label>" for the members of that domain, the one with the most
+ * free slices first (ties by name).  The reserved owner records are
+ * SP_OWN_MOVING, in memory only, so nothing else takes them.  @src gets
+ * the current extents.  Every refusal logs why.
+ */
+int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
+		    const char *dest, struct sp_extent *src,
+		    struct sp_extent *dst)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *map = sp_map(v);
+	struct sp_member *cand[SP_MAX_MEMBERS], *m;
+	unsigned int nc = 0, k;
+	u64 i, avail = 0;
+
+	if (v->state != SP_VOL_LIVE || !map || first >= map->nr ||
+	    count > map->nr - first || !count) {
+		sp_err("%s: volume %s has no slices %llu..%llu (it has %llu)",
+		       pool->name, v->name, first, first + count - 1,
+		       map ? map->nr : 0);
+		return -EINVAL;
+	}
+	if (!strncmp(dest, "domain:", 7)) {
+		list_for_each_entry(m, &pool->members, list)
+			if (m->enabled && !m->failed &&
+			    !strcmp(m->domain, dest + 7))
+				cand[nc++] = m;
+	} else {
+		m = sp_member_by_name(pool, dest);
+		if (m && m->enabled && !m->failed)
+			cand[nc++] = m;
+	}
+	if (!nc) {
+		sp_err("%s: migration destination '%s' is not an enabled, healthy member or domain:<label> of the pool",
+		       pool->name, dest);
+		return -ENODEV;
+	}
+	for (i = 0; i < count; i++) {
+		src[i] = map->e[first + i];
+		if (!src[i].m) {
+			sp_err("%s: volume %s slice %llu is missing; it cannot be moved",
+			       pool->name, v->name, first + i);
+			return -EIO;
+		}
+		for (k = 0; k < nc; k++)
+			if (cand[k] == src[i].m)
+				break;
+		if (k < nc && nc == 1) {
+			sp_err("%s: volume %s slice %llu is already on %s",
+			       pool->name, v->name, first + i,
+			       config_item_name(&src[i].m->item));
+			return -EINVAL;
+		}
+	}
+	for (k = 0; k < nc; k++)
+		avail += cand[k]->nr_free;
+	if (avail < count) {
+		sp_err("%s: migration destination %s has %llu free slices, %llu needed",
+		       pool->name, dest, avail, count);
+		return -ENOSPC;
+	}
+	for (i = 0; i < count; i++) {
+		struct sp_member *best = NULL;
+		struct sp_owner *o;
+		u64 p;
+
+		for (k = 0; k < nc; k++) {
+			m = cand[k];
+			if (m == src[i].m || !m->nr_free)
+				continue;
+			if (!best || m->nr_free > best->nr_free ||
+			    (m->nr_free == best->nr_free &&
+			     strcmp(config_item_name(&m->item),
+				    config_item_name(&best->item)) < 0))
+				best = m;
+		}
+		p = best ? sp_first_free(best) : U64_MAX;
+		if (p == U64_MAX) {
+			sp_err("%s: no free slice for volume %s slice %llu on %s but its current member",
+			       pool->name, v->name, first + i, dest);
+			sp_move_unreserve(v, i, dst);
+			return -ENOSPC;
+		}
+		o = &best->owners[p];
+		memcpy(o->uuid, v->uuid, SP_UUID_LEN);
+		o->logical = first + i;
+		o->gen = 0;
+		o->state = SP_OWN_MOVING;
+		best->nr_free--;
+		dst[i].m = best;
+		dst[i].start = best->data_offset + p * sp_slice_sectors(pool);
+	}
+	return 0;
+}
+
+void sp_move_unreserve(struct sp_volume *v, u64 count, struct sp_extent *dst)
+{
+	u64 i;
+
+	for (i = 0; i < count; i++) {
+		struct sp_member *m = dst[i].m;
+		u64 p = sp_pslice(m, dst[i].start);
+
+		if (m->owners[p].state != SP_OWN_MOVING)
+			continue;
+		memset(&m->owners[p], 0, sizeof(m->owners[p]));
+		m->owners[p].state = SP_OWN_FREE;
+		sp_slice_freed(m, p);
+	}
+}
+
+/*
+ * Commit the move of [first, first + count) to @dst and publish the new
+ * map (steps 0-2 of "Slice moves" in the rst):
+ *  0. a new attempt id a, durable in the superblocks, and as started
+ *     (with the exact range) in the record on every holder;
+ *  1. owner records {L, a} on the destinations, flushed;
+ *  2. the record of generation a with the fence {first, first + count,
+ *     a - 1} on every holder: the commit point.  The destinations' claims
+ *     win, the sources' are fenced.
+ * On failure before the commit the destinations stay reserved (the
+ * caller unreserves them); owner records already written are orphans
+ * that "started" fences at the next operation.
+ */
+int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
+		   const struct sp_extent *dst)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *old = sp_map(v), *map;
+	struct sp_fences fs, fs2;
+	struct sp_rec_val val;
+	struct sp_member **h;
+	unsigned int n = 0, n_old, k;
+	u64 gen, i;
+	int r;
+
+	r = sp_pending_fences(v, &fs);
+	if (r)
+		return r;
+	fs2 = fs;
+	gen = sp_next_gen(v);
+	r = sp_volume_fence(v, &fs2, first, first + count, gen - 1, false);
+	if (r)
+		return r;
+	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
+	map = sp_map_alloc(old->nr);
+	if (!h || !map) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < old->nr; i++) {
+		map->e[i] = old->e[i];
+		sp_holders_add(h, &n, old->e[i].m);
+	}
+	n_old = n;
+	for (i = 0; i < count; i++) {
+		map->e[first + i] = dst[i];
+		sp_holders_add(h, &n, dst[i].m);
+	}
+	if (!sp_slots_available(v, h, n)) {
+		r = -ENOSPC;
+		goto out;
+	}
+
+	/* Step 0. */
+	r = sp_attempt_start(v, h, n, n_old, gen, first | SP_FENCE_EXACT,
+			     first + count, &fs);
+	if (r)
+		goto out;
+
+	/* Step 1. */
+	for (i = 0; i < count; i++) {
+		struct sp_owner o = {
+			.logical = first + i,
+			.gen = gen,
+		};
+
+		memcpy(o.uuid, v->uuid, SP_UUID_LEN);
+		r = sp_md_set_owner(dst[i].m, sp_pslice(dst[i].m,
+							dst[i].start), &o);
+		if (r)
+			goto out;
+	}
+	for (k = n_old; k < n; k++) {
+		r = sp_md_commit(h[k]);
+		if (r)
+			goto out;
+	}
+	for (k = 0; k < n_old; k++) {
+		for (i = 0; i < count; i++)
+			if (dst[i].m == h[k])
+				break;
+		if (i < count) {
+			r = sp_md_commit(h[k]);
+			if (r)
+				goto out;
+		}
+	}
+
+	/* Step 2: the commit point. */
+	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
+		.nr = v->nr_slices, .gen = gen, .started = gen,
+		.state = SP_VOL_LIVE, .fences = &fs2 };
+	r = sp_write_records(v, h, n, &val, false);
+	if (r)
+		goto out;
+	for (i = 0; i < count; i++) {
+		struct sp_owner *o = &dst[i].m->owners[sp_pslice(dst[i].m,
+								 dst[i].start)];
+
+		o->gen = gen;
+		o->state = SP_OWN_VALID;
+	}
+	v->gen = gen;
+	v->fences = fs2;
+	v->max_owner_gen = max(v->max_owner_gen, gen);
+	sp_map_publish(v, map);
+	map = NULL;
+out:
+	if (r)
+		sp_err("%s: move of volume %s slices %llu..%llu not committed: %d",
+		       pool->name, v->name, first, first + count - 1, r);
+	kvfree(map);
+	kfree(h);
+	return r;
+}
+
+/*
+ * After a committed move, once no I/O reaches the sources any more:
+ *  3. clear the sources' owner records, flushed;
+ *  4. if all were cleared, write the record again with a new id and
+ *     without the move's fence.
+ */
+void sp_move_release(struct sp_volume *v, u64 first, u64 count,
+		     const struct sp_extent *src)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *map = sp_map(v);
+	struct sp_member **h;
+	struct sp_fences keep;
+	struct sp_rec_val val;
+	unsigned int n = 0, k;
+	bool cleared = true;
+	u64 i, id;
+	int r = 0;
+
+	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return;
+	for (i = 0; i < count; i++) {
+		sp_holders_add(h, &n, src[i].m);
+		if (!r)
+			r = sp_md_set_owner(src[i].m,
+					    sp_pslice(src[i].m, src[i].start),
+					    NULL);
+	}
+	for (k = 0; k < n; k++) {
+		int rc = r ? r : sp_md_commit(h[k]);
+
+		for (i = 0; i < count; i++) {
+			struct sp_member *m = src[i].m;
+			u64 p = sp_pslice(m, src[i].start);
+
+			if (m != h[k])
+				continue;
+			if (!rc) {
+				memset(&m->owners[p], 0, sizeof(m->owners[p]));
+				m->owners[p].state = SP_OWN_FREE;
+				sp_slice_freed(m, p);
+			} else {
+				m->owners[p].state = SP_OWN_ORPHAN;
+				cleared = false;
+			}
+		}
+	}
+	if (!cleared) {
+		sp_err("%s: volume %s moved, but the source slices stay allocated until reclaim",
+		       pool->name, v->name);
+		goto out;
+	}
+	/* Step 4: drop the move's fence (the last one, it is the newest). */
+	keep = v->fences;
+	if (keep.nr && keep.f[keep.nr - 1].from == first &&
+	    keep.f[keep.nr - 1].to == first + count)
+		keep.nr--;
+	n = 0;
+	for (i = 0; map && i < map->nr; i++)
+		sp_holders_add(h, &n, map->e[i].m);
+	id = sp_next_gen(v);
+	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
+		.nr = v->nr_slices, .gen = id, .started = id,
+		.state = SP_VOL_LIVE, .fences = &keep };
+	if (!sp_write_records(v, h, n, &val, false)) {
+		v->gen = id;
+		v->started = id;
+		v->fences = keep;
+		v->max_owner_gen = max(v->max_owner_gen, id);
+	}
+out:
+	kfree(h);
+}

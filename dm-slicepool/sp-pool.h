@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-slicepool: internal interface of the pool model (sp-pool.c,
+ * sp-member.c, sp-alloc.c, sp-commit.c, sp-resize.c, sp-move.c,
+ * sp-reclaim.c).  Everything declared here runs under pool->lock.
+ */
+#ifndef DM_SLICEPOOL_POOL_H
+#define DM_SLICEPOOL_POOL_H
+
+#include "sp-core.h"
+
+static inline struct sp_vmap *sp_map(struct sp_volume *v)
+{
+	return rcu_dereference_protected(v->map,
+					 lockdep_is_held(&v->pool->lock));
+}
+
+static inline u64 sp_pslice(struct sp_member *m, sector_t start)
+{
+	return div64_u64(start - m->data_offset, sp_slice_sectors(m->pool));
+}
+
+/* sp-pool.c */
+struct sp_vmap *sp_map_alloc(u64 nr);
+void sp_map_publish(struct sp_volume *v, struct sp_vmap *map);
+unsigned int sp_domains_used(struct sp_volume *v, u64 nr);
+int sp_pool_rebuild(struct sp_pool *pool);
+void sp_pool_gc_volumes(struct sp_pool *pool);
+
+/* sp-alloc.c */
+struct sp_pick {
+	struct sp_member *m;
+	u64 p;
+};
+
+u64 sp_first_free(struct sp_member *m);
+void sp_slice_freed(struct sp_member *m, u64 p);
+int sp_allocate(struct sp_pool *pool, struct sp_volume *v, u64 first,
+		u64 count, u32 min_spread, u64 gen,
+		struct sp_pick *picks);
+
+/* sp-commit.c */
+
+/* The fields of a volume record to write (struct sp_vol_record). */
+struct sp_rec_val {
+	u64 size_bytes;
+	u64 nr;
+	u64 gen;
+	u64 started;
+	u32 state;
+	const struct sp_fences *fences;
+};
+
+void sp_holders_add(struct sp_member **h, unsigned int *n,
+		    struct sp_member *m);
+int sp_write_records(struct sp_volume *v, struct sp_member **h,
+		     unsigned int n, const struct sp_rec_val *val,
+		     bool all);
+int sp_volume_fence(struct sp_volume *v, struct sp_fences *fs,
+		    u32 from, u32 to, u64 id, bool exact);
+int sp_pending_fences(struct sp_volume *v, struct sp_fences *fs);
+bool sp_slots_available(struct sp_volume *v, struct sp_member **h,
+			unsigned int n);
+u64 sp_next_gen(struct sp_volume *v);
+int sp_attempt_start(struct sp_volume *v, struct sp_member **h,
+		     unsigned int n, unsigned int n_old, u64 gen, u32 from,
+		     u32 to, const struct sp_fences *fs);
+
+#endif /* DM_SLICEPOOL_POOL_H */
