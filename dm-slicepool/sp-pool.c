@@ -45,7 +45,6 @@
  */
 #include <linux/random.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "sp-core.h"
