@@ -12,11 +12,7 @@
 # the module (its start line in dmesg), and --busy-share (the report).
 . "$(dirname "$0")/lib.sh"
 
-sp_disks 4
-ktap_header
-ktap_plan 53
-sp_load
-sp_teardown
+sp_start 4 53
 sp_wipe "${DISKS[@]:0:4}"
 
 P=mg

@@ -13,11 +13,7 @@
 # why.  The data is unchanged throughout.
 . "$(dirname "$0")/lib.sh"
 
-sp_disks 3
-ktap_header
-ktap_plan 24
-sp_load
-sp_teardown
+sp_start 3 24
 sp_wipe "${DISKS[@]:0:3}"
 
 P=rb
