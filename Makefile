@@ -57,35 +57,25 @@ tools:
 # Host unit tests of the pure C code (placement), built here, run by check.
 unit: build/placement_test build/copyidx_test build/fence_test build/crashsim
 
-build/placement_test: selftests/placement/placement_test.c \
-		dm-slicepool/placement.c dm-slicepool/placement.h \
-		selftests/lib/ktap-unit.h
+# $(call unit_test,DIR,BINARY,UNIT[,PREREQUISITES[,FLAGS]]): build/BINARY
+# from selftests/DIR/BINARY.c and dm-slicepool/UNIT.c (with UNIT.h), with
+# more prerequisites and compiler flags if given.
+define unit_test
+build/$(2): selftests/$(1)/$(2).c dm-slicepool/$(3).c dm-slicepool/$(3).h \
+		$(4) selftests/lib/ktap-unit.h
 	@mkdir -p build
-	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/lib -o $@ \
-		selftests/placement/placement_test.c dm-slicepool/placement.c
+	$$(HOSTCC) $$(HOST_CFLAGS) $$(strip -I dm-slicepool $(5) -I selftests/lib) -o $$@ \
+		selftests/$(1)/$(2).c dm-slicepool/$(3).c
+endef
 
-build/fence_test: selftests/fence/fence_test.c dm-slicepool/fence.c \
-		dm-slicepool/fence.h dm-slicepool/sp-format.h \
-		selftests/lib/ktap-unit.h
-	@mkdir -p build
-	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/lib -o $@ \
-		selftests/fence/fence_test.c dm-slicepool/fence.c
-
+$(eval $(call unit_test,placement,placement_test,placement))
+$(eval $(call unit_test,fence,fence_test,fence,dm-slicepool/sp-format.h))
 # The pool metadata v3 library (dm-slicepool/md3.c) under the crash
 # simulator; the mutants are compiled in but only enabled by the test.
-build/crashsim: selftests/crashsim/crashsim.c dm-slicepool/md3.c \
-		dm-slicepool/md3.h dm-slicepool/md3-format.h \
-		dm-slicepool/md3-port.h selftests/lib/ktap-unit.h
-	@mkdir -p build
-	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/lib -o $@ \
-		selftests/crashsim/crashsim.c dm-slicepool/md3.c
-
-build/copyidx_test: selftests/copyidx/copyidx_test.c dm-slicepool/copyidx.c \
-		dm-slicepool/copyidx.h $(wildcard selftests/copyidx/*.h) \
-		selftests/lib/ktap-unit.h
-	@mkdir -p build
-	$(HOSTCC) $(HOST_CFLAGS) -I dm-slicepool -I selftests/copyidx -I selftests/lib -o $@ \
-		selftests/copyidx/copyidx_test.c dm-slicepool/copyidx.c
+$(eval $(call unit_test,crashsim,crashsim,md3,dm-slicepool/md3-format.h \
+	dm-slicepool/md3-port.h))
+$(eval $(call unit_test,copyidx,copyidx_test,copyidx,$(wildcard selftests/copyidx/*.h), \
+	-I selftests/copyidx))
 
 install: modules tools
 	$(KMAKE) INSTALL_MOD_DIR=updates INSTALL_MOD_PATH=$(DESTDIR) modules_install

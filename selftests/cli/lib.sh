@@ -119,3 +119,22 @@ attr() {
 sum_dev() {	# sum_dev <device> <MiB>
 	dd if="$1" bs=1M count="$2" iflag=direct status=none | sha256sum
 }
+
+# cli_start N PLAN [DM...]: sp_start N PLAN, the first N disks wiped, a
+# work directory $W, and an EXIT trap that tears the pools down, removes
+# the test's own dm devices DM and the work and output files.
+cli_start() {
+	local n=$1 plan=$2
+	shift 2
+	CLI_DM=("$@")
+	sp_start "$n" "$plan"
+	sp_wipe "${DISKS[@]:0:n}"
+	W=$(mktemp -d)
+	trap cli_cleanup EXIT
+}
+
+cli_cleanup() {
+	sp_teardown
+	[ ${#CLI_DM[@]} -eq 0 ] || dmsetup remove --retry "${CLI_DM[@]}" 2> /dev/null
+	rm -rf "$W" "$OUT" "$ERR"
+}

@@ -12,17 +12,10 @@
 # the module (its start line in dmesg), and --busy-share (the report).
 . "$(dirname "$0")/lib.sh"
 
-sp_disks 4
-ktap_header
-ktap_plan 53
-sp_load
-sp_teardown
-sp_wipe "${DISKS[@]:0:4}"
+cli_start 4 53 mgd mge
 
 P=mg
 DEV=/dev/mapper/mg-v
-W=$(mktemp -d)
-trap 'sp_teardown; dmsetup remove --retry mgd mge 2>/dev/null; rm -rf "$W" "$OUT" "$ERR"' EXIT
 
 . "$SP_TOP/selftests/lib/migstatus.sh"
 # mig FIELD: a migration field of the dm status, read without the tool.

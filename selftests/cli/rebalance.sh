@@ -13,17 +13,10 @@
 # why.  The data is unchanged throughout.
 . "$(dirname "$0")/lib.sh"
 
-sp_disks 3
-ktap_header
-ktap_plan 24
-sp_load
-sp_teardown
-sp_wipe "${DISKS[@]:0:3}"
+cli_start 3 24 rbA rbB rbC
 
 P=rb
 DEV=/dev/mapper/rb-v
-W=$(mktemp -d)
-trap 'sp_teardown; dmsetup remove --retry rbA rbB rbC 2>/dev/null; rm -rf "$W" "$OUT" "$ERR"' EXIT
 
 # Members of 1 MiB (metadata) + 10 slices of 4 MiB.
 i=0

@@ -74,3 +74,69 @@ pc_counts() {
 	c=$(sed -n 's/^points=[0-9]* checked=\([0-9]*\) .*/\1/p' <<< "$1")
 	echo "${p:-0} ${c:-0}"
 }
+
+# sp_pool_by_load NAME SLICE_MB: a pool that places by load alone
+# (weight_space 0, weight_load 100).
+sp_pool_by_load() {
+	sp_pool "$1" "$2"
+	echo 0 > "$SP_CFG/$1"/weight_space
+	echo 100 > "$SP_CFG/$1"/weight_load
+}
+
+# The member_grow tests: the member is /dev/mapper/spgrow ($DEV), a
+# dm-linear device over DISKS[0].
+# mg_linear SECTORS|error: (re)load its dm-linear table with that length
+# (or an error table of the size it has).
+mg_linear() {
+	local t="0 $1 linear ${DISKS[0]} 0"
+	[ "$1" = error ] && t="0 $(blockdev --getsz "$DEV") error"
+	if dmsetup info spgrow > /dev/null 2>&1; then
+		dmsetup suspend spgrow && dmsetup load spgrow --table "$t" &&
+			dmsetup resume spgrow
+	else
+		dmsetup create spgrow --table "$t" &&
+			{ [ -b "$DEV" ] || dmsetup mknodes spgrow; }
+	fi
+}
+
+# mg_fresh: no spgrow left of an earlier test, DISKS[0] blank.
+mg_fresh() {
+	dmsetup remove spgrow 2> /dev/null
+	sp_wipe "${DISKS[0]}"
+}
+
+# mg_cleanup (the EXIT trap): the module, spgrow and the directory $W if
+# the test made one.
+mg_cleanup() {
+	sp_unload
+	dmsetup remove spgrow 2> /dev/null
+	[ -z "${W:-}" ] || rm -rf "$W"
+}
+
+# pc_replay PREFIX SECTORS EVERY MIN WHAT [OPTION...]: the power-cut tests'
+# replay of the log on DISKS[1] (powercut-replay.py with OPTIONs) onto the
+# dm-linear PREFIXrp over DISKS[2], with the scratch PREFIXsc over
+# DISKS[3], both SECTORS long; every pc_every EVERY-th point is checked by
+# this test run with --check.  Two checks: each checked point passed ("...
+# flush/FUA points WHAT"), and at least MIN points were logged and one in
+# pc_every EVERY of them checked.
+pc_replay() {
+	local pre=$1 sz=$2 every min=$4 what=$5 out rc points checked
+	every=$(pc_every "$3")
+	shift 5
+	dmsetup create "${pre}rp" --table "0 $sz linear ${DISKS[2]} 0" || sp_die "replay device"
+	dmsetup create "${pre}sc" --table "0 $sz linear ${DISKS[3]} 0" || sp_die "scratch device"
+	dd if=/dev/zero of="/dev/mapper/${pre}rp" bs=1M count=$((sz / 2048)) oflag=direct status=none
+	out=$(python3 "$SP_TOP/selftests/dm-slicepool/powercut-replay.py" "$@" \
+		--every "$every" "${DISKS[1]}" "/dev/mapper/${pre}rp" \
+		"$(cd "$(dirname "$0")" && pwd)/$(basename "$0")" --check)
+	rc=$?
+	echo "$out" | sed -e '/^#/!s/^/# /'
+	read -r points checked <<< "$(pc_counts "$out")"
+	ktap_check "each of the $checked checked of the $points flush/FUA points $what" \
+		[ $rc -eq 0 ]
+	ktap_check "enough points were logged ($points >= $min) and checked ($checked >= $((points / every)))" \
+		[ "$points" -ge "$min" -a "$checked" -ge $((points / every)) ]
+	dmsetup remove "${pre}rp"
+	dmsetup remove "${pre}sc"
+}

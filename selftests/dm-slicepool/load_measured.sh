@@ -7,19 +7,12 @@
 # the load decays once the job stops.
 . "$(dirname "$0")/lib.sh"
 
-sp_disks 2
-command -v fio > /dev/null || sp_skip "fio not installed"
-ktap_header
-ktap_plan 8
-sp_load
-sp_teardown
+sp_start 2 8 fio
 sp_wipe "${DISKS[@]:0:2}"
 
 P=pl
 C=$SP_CFG/$P
-sp_pool $P 4
-echo 0 > "$C"/weight_space
-echo 100 > "$C"/weight_load
+sp_pool_by_load $P 4
 echo 1 > "$C"/min_domains
 sp_member $P m0 "${DISKS[0]}" dA
 sp_member $P m1 "${DISKS[1]}" dB

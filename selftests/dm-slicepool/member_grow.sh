@@ -23,24 +23,8 @@ M=$C/members/m0
 DEV=/dev/mapper/spgrow
 ktap_header
 
-# linear SECTORS: (re)load the member's dm-linear table with that length.
-linear() {
-	if dmsetup info spgrow > /dev/null 2>&1; then
-		dmsetup suspend spgrow &&
-			dmsetup load spgrow --table "0 $1 linear ${DISKS[0]} 0" &&
-			dmsetup resume spgrow
-	else
-		dmsetup create spgrow --table "0 $1 linear ${DISKS[0]} 0" &&
-			{ [ -b $DEV ] || dmsetup mknodes spgrow; }
-	fi
-}
 W=$(mktemp -d)
-cleanup() {
-	sp_unload
-	dmsetup remove spgrow 2> /dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
+trap mg_cleanup EXIT
 
 # The member's geometry: "<total> <free> <max> <size>".
 geometry() {
@@ -65,9 +49,8 @@ case ${SP_BOOT:-1} in
 	mkdir -p "$ST"
 	sp_load
 	sp_teardown
-	dmsetup remove spgrow 2> /dev/null
-	sp_wipe "${DISKS[0]}"
-	linear $((64 << 11)) || sp_die "dm-linear of 64 MiB"
+	mg_fresh
+	mg_linear $((64 << 11)) || sp_die "dm-linear of 64 MiB"
 	sp_pool $P 4
 	echo 1 > "$C"/min_domains
 	sp_member $P m0 $DEV dA
@@ -85,7 +68,7 @@ case ${SP_BOOT:-1} in
 	dd if="$W"/v1 of=/dev/mapper/mgv1 bs=1M oflag=direct status=none || sp_die "fill v1"
 	[ "$(cat "$M"/free_slices)" -eq 0 ] || sp_die "v1 did not take every slice"
 
-	linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
+	mg_linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
 	echo "# after the reload, before revalidate_size: $(geometry)"
 	ktap_check "revalidate_size 1 accepted" sh -c "echo 1 > $M/revalidate_size"
 	ktap_check "total_slices grew by the 16 new whole slices (15 -> 31)" \
@@ -145,7 +128,7 @@ sys.exit(not (len(p) == 1 and p[0][\"total_slices\"] == 31 and p[0][\"free_slice
 2)
 	ktap_plan 3
 	sp_load
-	linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
+	mg_linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
 	if "$SPT" assemble $DEV > "$ST"/assemble.out 2>&1; then
 		ktap_ok "slicepool assemble accepts the grown member and starts both volumes"
 	else

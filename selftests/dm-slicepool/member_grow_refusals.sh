@@ -13,35 +13,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_disks 1
 P=mgr
 C=$SP_CFG/$P
 M=$C/members/m0
 DEV=/dev/mapper/spgrow
-ktap_header
-ktap_plan 10
-sp_load
-sp_teardown
-dmsetup remove spgrow 2> /dev/null
-sp_wipe "${DISKS[0]}"
-
-# linear SECTORS|error: (re)load the member's dm-linear (or error) table.
-linear() {
-	local t="0 $1 linear ${DISKS[0]} 0"
-	[ "$1" = error ] && t="0 $(blockdev --getsz $DEV) error"
-	if dmsetup info spgrow > /dev/null 2>&1; then
-		dmsetup suspend spgrow && dmsetup load spgrow --table "$t" &&
-			dmsetup resume spgrow
-	else
-		dmsetup create spgrow --table "$t" &&
-			{ [ -b $DEV ] || dmsetup mknodes spgrow; }
-	fi
-}
-cleanup() {
-	sp_unload
-	dmsetup remove spgrow 2> /dev/null
-}
-trap cleanup EXIT
+sp_start 1 10
+mg_fresh
+trap mg_cleanup EXIT
 
 # The superblock's generation on disk (bytes 288..295 of block 0).
 sb_gen() {
@@ -76,7 +54,7 @@ refused() {
 	fi
 }
 
-linear $((32 << 11)) || sp_die "dm-linear of 32 MiB"
+mg_linear $((32 << 11)) || sp_die "dm-linear of 32 MiB"
 sp_pool $P 1
 echo 1 > "$C"/min_domains
 sp_member $P m0 $DEV dA
@@ -89,7 +67,7 @@ ktap_check "same size: 1 is accepted, nothing changes, the superblock is not wri
 echo "# $(kmsg_since | tail -n 1)"
 
 # Grown by 8 MiB: a wrongly accepted value would take the 8 new slices.
-linear $((40 << 11)) || sp_die "dm-linear of 40 MiB"
+mg_linear $((40 << 11)) || sp_die "dm-linear of 40 MiB"
 for v in 0 2 abc; do
 	refused "revalidate_size '$v' is refused (EINVAL) and named" "Invalid argument" \
 		"revalidate_size: invalid value '$v'" "$v"
@@ -100,29 +78,29 @@ refused "a disabled member is refused" "Invalid argument" "m0: revalidate_size r
 echo 1 > "$M"/enable || sp_die "enable m0 again"
 
 # Shrunk below the data area (1 MiB + 31 slices = 32 MiB = 65536 sectors).
-linear $((16 << 11)) || sp_die "dm-linear of 16 MiB"
+mg_linear $((16 << 11)) || sp_die "dm-linear of 16 MiB"
 refused "a device smaller than the data area is refused, with both sizes" "Invalid argument" \
 	"m0: revalidate_size refused: .* is now 32768 sectors, smaller than the member's data area of 65536 sectors \(31 slices\)" 1
 
 # Past what one owner block describes: 200 MiB has room for 199 slices.
-linear $((200 << 11)) || sp_die "dm-linear of 200 MiB"
+mg_linear $((200 << 11)) || sp_die "dm-linear of 200 MiB"
 kmsg_mark
 ktap_check "grown past the owner table: accepted, capped at max_slices (127, 96 new free)" \
 	accepted "127 127 127" $((g + 1))
 ktap_check "the cap is logged (room for 199 slices, at most 127)" \
 	kmsg_has 'has room for 199 slices; its owner table describes at most 127 \(max_slices\)'
 g=$(sb_gen)
-linear $((300 << 11)) || sp_die "dm-linear of 300 MiB"
+mg_linear $((300 << 11)) || sp_die "dm-linear of 300 MiB"
 ktap_check "at max_slices, more growth is accepted and changes nothing (nothing written)" \
 	accepted "127 127 127" "$g"
 
 # A failed member (an I/O error through a volume on it) is refused.
 sp_volume $P v 1M
 sp_dm mgrv $P v
-linear error || sp_die "error table"
+mg_linear error || sp_die "error table"
 dd if=/dev/mapper/mgrv of=/dev/null bs=4096 count=1 iflag=direct status=none 2> /dev/null
 [ "$(cat "$M"/state)" = failed ] || sp_die "m0 did not fail"
-linear $((400 << 11)) || sp_die "dm-linear of 400 MiB"
+mg_linear $((400 << 11)) || sp_die "dm-linear of 400 MiB"
 refused "a failed member is refused (EIO)" "Input/output error" "m0: revalidate_size refused: the member has failed" 1
 
 ktap_finish

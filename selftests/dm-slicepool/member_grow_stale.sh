@@ -13,35 +13,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_disks 1
 C=$SP_CFG/mgs
 M=$C/members/m0
 DEV=/dev/mapper/spgrow
-ktap_header
-ktap_plan 4
-sp_load
-sp_teardown
-dmsetup remove spgrow 2> /dev/null
-sp_wipe "${DISKS[0]}"
+sp_start 1 4
+mg_fresh
 W=$(mktemp -d)
-
-# linear SECTORS: (re)load the member's dm-linear table with that length.
-linear() {
-	if dmsetup info spgrow > /dev/null 2>&1; then
-		dmsetup suspend spgrow &&
-			dmsetup load spgrow --table "0 $1 linear ${DISKS[0]} 0" &&
-			dmsetup resume spgrow
-	else
-		dmsetup create spgrow --table "0 $1 linear ${DISKS[0]} 0" &&
-			{ [ -b $DEV ] || dmsetup mknodes spgrow; }
-	fi
-}
-cleanup() {
-	sp_unload
-	dmsetup remove spgrow 2> /dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
+trap mg_cleanup EXIT
 slices() { echo "$(cat "$M"/total_slices) $(cat "$M"/free_slices)"; }
 # Are all 127 records of the owner block (block 17) zero on disk?
 owners_zero() {
@@ -55,7 +33,7 @@ member() {	# member POOL [SLICE_MB]: the pool with m0 on the device
 }
 
 # A 128 MiB member (31 slices of 4 MiB) with every slice allocated.
-linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
+mg_linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
 member full 4
 sp_volume full v 124M
 [ "$(cat "$SP_CFG"/full/members/m0/free_slices)" -eq 0 ] || sp_die "v did not take every slice"
@@ -65,7 +43,7 @@ dd if=$DEV of="$W"/owners bs=4096 skip=17 count=1 iflag=direct status=none ||
 
 # A 64 MiB member (15 slices) of another pool, with that owner block.
 sp_wipe $DEV
-linear $((64 << 11)) || sp_die "dm-linear of 64 MiB"
+mg_linear $((64 << 11)) || sp_die "dm-linear of 64 MiB"
 member mgs 4
 sp_teardown
 dd if="$W"/owners of=$DEV bs=4096 seek=17 count=1 oflag=direct conv=notrunc status=none ||
@@ -75,7 +53,7 @@ member mgs
 echo 1 > "$C"/reclaim || sp_die "reclaim"
 [ "$(slices)" = "15 15" ] || sp_die "reclaim did not free the 15 orphans: $(slices)"
 
-linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
+mg_linear $((128 << 11)) || sp_die "dm-linear of 128 MiB"
 kmsg_mark
 ktap_check "the member grows to 31 slices, all free" \
 	sh -c "echo 1 > $M/revalidate_size && [ \"\$(cat $M/total_slices) \$(cat $M/free_slices)\" = '31 31' ]"

@@ -78,11 +78,7 @@ if [ "${1:-}" = --check ]; then
 	exit $rc
 fi
 
-sp_disks 4
-ktap_header
-ktap_plan 3
-sp_load
-sp_teardown
+sp_start 4 3
 for d in spk0 spk1 spk2 spss spp0 spp1 spp2 splw sprp spsc; do dmsetup remove "$d" 2> /dev/null; done
 sp_wipe "${DISKS[@]:0:4}"
 dd if=/dev/zero of="${DISKS[0]}" bs=1M count=$((SZ / 2048)) oflag=direct status=none
@@ -114,19 +110,6 @@ sp_teardown
 for i in 0 1 2; do dmsetup remove "spp$i"; done
 dmsetup remove splw || sp_die "remove log-writes"
 
-dmsetup create sprp --table "0 $SZ linear ${DISKS[2]} 0" || sp_die "replay device"
-dmsetup create spsc --table "0 $SZ linear ${DISKS[3]} 0" || sp_die "scratch device"
-dd if=/dev/zero of=/dev/mapper/sprp bs=1M count=$((SZ / 2048)) oflag=direct status=none
-out=$(python3 "$(dirname "$0")/powercut-replay.py" --every "$(pc_every 4)" "${DISKS[1]}" \
-	/dev/mapper/sprp "$(cd "$(dirname "$0")" && pwd)/powercut.sh" --check)
-rc=$?
-echo "$out" | sed -e '/^#/!s/^/# /'
-read -r points checked <<< "$(pc_counts "$out")"
-ktap_check "each of the $checked checked of the $points flush/FUA points reassembles consistently" \
-	[ $rc -eq 0 ]
-ktap_check "enough points were logged ($points >= 20) and checked ($checked >= $((points / $(pc_every 4))))" \
-	[ "$points" -ge 20 ] && [ "$checked" -ge $((points / $(pc_every 4))) ]
-dmsetup remove sprp
-dmsetup remove spsc
+pc_replay sp "$SZ" 4 20 "reassembles consistently"
 sp_unload
 ktap_finish

@@ -8,18 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_disks 3
-ktap_header
-ktap_plan 14
-sp_load
-sp_teardown
+sp_start 3 14
 sp_wipe "${DISKS[@]:0:3}"
 
 P=rs
 C=$SP_CFG/$P
-sp_pool $P 4
-echo 0 > "$C"/weight_space
-echo 100 > "$C"/weight_load
+sp_pool_by_load $P 4
 sp_member $P m0 "${DISKS[0]}" dA 0
 sp_member $P m1 "${DISKS[1]}" dB 0
 sp_member $P m2 "${DISKS[2]}" dC 100

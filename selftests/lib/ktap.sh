@@ -34,23 +34,17 @@ ktap_plan() {
 	echo "1..$1"
 }
 
-ktap_ok() {
+# ktap_result COUNTER RESULT TEXT: one more check, counted in COUNTER
+# (KTAP_PASS, KTAP_FAIL or KTAP_SKIP), its line "RESULT <n> TEXT".
+ktap_result() {
 	KTAP_N=$((KTAP_N + 1))
-	KTAP_PASS=$((KTAP_PASS + 1))
-	echo "ok $KTAP_N $*"
+	printf -v "$1" '%d' $(($1 + 1))
+	echo "$2 $KTAP_N $3"
 }
 
-ktap_fail() {
-	KTAP_N=$((KTAP_N + 1))
-	KTAP_FAIL=$((KTAP_FAIL + 1))
-	echo "not ok $KTAP_N $*"
-}
-
-ktap_skip() {
-	KTAP_N=$((KTAP_N + 1))
-	KTAP_SKIP=$((KTAP_SKIP + 1))
-	echo "ok $KTAP_N # SKIP $*"
-}
+ktap_ok() { ktap_result KTAP_PASS ok "$*"; }
+ktap_fail() { ktap_result KTAP_FAIL "not ok" "$*"; }
+ktap_skip() { ktap_result KTAP_SKIP ok "# SKIP $*"; }
 
 ktap_check() {
 	local desc=$1

@@ -16,6 +16,18 @@ sp_disks() {
 	[ "${#DISKS[@]}" -ge "$n" ] || sp_skip "needs $n disks in SP_DISKS, have ${#DISKS[@]}"
 }
 
+# sp_start N PLAN [COMMAND]: how a guest test starts: N disks (else a
+# skip), COMMAND installed (else a skip), the KTAP header and plan, the
+# module loaded and nothing left of an earlier test.
+sp_start() {
+	sp_disks "$1"
+	[ -z "${3:-}" ] || command -v "$3" > /dev/null || sp_skip "$3 not installed"
+	ktap_header
+	ktap_plan "$2"
+	sp_load
+	sp_teardown
+}
+
 sp_load() {
 	modprobe dm-slicepool || sp_die "modprobe dm-slicepool failed"
 	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config

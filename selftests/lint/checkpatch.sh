@@ -20,15 +20,13 @@ if [ ! -x "$cp_dir/scripts/checkpatch.pl" ] || [ "$tarball" -nt "$cp_dir/scripts
 fi
 
 mapfile -t files < <(sp_c_files)
-ktap_header
-ktap_plan ${#files[@]}
-for f in "${files[@]}"; do
-	if out=$(cd "$SP_TOP" && "$cp_dir/scripts/checkpatch.pl" --strict --no-tree \
-		--quiet --no-summary --show-types -f "$f" 2>&1) && [ -z "$out" ]; then
-		ktap_ok "$f"
-	else
-		printf '%s\n' "$out" | sed 's/^/# /'
-		ktap_fail "$f"
-	fi
-done
-ktap_finish
+# checkpatch FILE: its output, and ok only when there is none.
+cp_file() {
+	local out rc
+	out=$("$cp_dir/scripts/checkpatch.pl" --strict --no-tree \
+		--quiet --no-summary --show-types -f "$1" 2>&1)
+	rc=$?
+	[ -z "$out" ] || printf '%s\n' "$out"
+	[ $rc -eq 0 ] && [ -z "$out" ]
+}
+sp_lint_each cp_file "${files[@]}"

@@ -21,3 +21,22 @@ sp_shell_files() {
 		esac
 	done
 }
+
+# sp_lint_each CHECK FILE...: the KTAP header and plan, then one check per
+# file, named by it: ok when "CHECK FILE" (run at the top) succeeds, else
+# CHECK's output as "# " lines; then the totals and the exit.
+sp_lint_each() {
+	local check=$1 f out
+	shift
+	ktap_header
+	ktap_plan $#
+	for f in "$@"; do
+		if out=$(cd "$SP_TOP" && "$check" "$f" 2>&1); then
+			ktap_ok "$f"
+		else
+			printf '%s\n' "$out" | sed 's/^/# /'
+			ktap_fail "$f"
+		fi
+	done
+	ktap_finish
+}

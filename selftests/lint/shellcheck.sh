@@ -8,18 +8,12 @@
 
 command -v shellcheck > /dev/null || sp_die "shellcheck is missing: run 'make deps'"
 mapfile -t files < <(sp_shell_files)
-ktap_header
-ktap_plan ${#files[@]}
-for f in "${files[@]}"; do
-	shell=bash
-	if head -n 1 "$SP_TOP/$f" | grep -q busybox; then
+# sc_file FILE: shellcheck, as sh for a busybox script, else as bash.
+sc_file() {
+	local shell=bash
+	if head -n 1 "$1" | grep -q busybox; then
 		shell="sh"
 	fi
-	if out=$(cd "$SP_TOP" && shellcheck -s "$shell" "$f" 2>&1); then
-		ktap_ok "$f"
-	else
-		printf '%s\n' "$out" | sed 's/^/# /'
-		ktap_fail "$f"
-	fi
-done
-ktap_finish
+	shellcheck -s "$shell" "$1"
+}
+sp_lint_each sc_file "${files[@]}"

@@ -20,11 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_disks 2
-ktap_header
-ktap_plan 14
-sp_load
-sp_teardown
+sp_start 2 14
 W=$(mktemp -d)
 cleanup() {
 	dmsetup remove --retry spml 2>/dev/null

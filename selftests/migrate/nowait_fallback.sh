@@ -17,12 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_disks 2
-command -v fio > /dev/null || sp_skip "fio not installed"
-ktap_header
-ktap_plan 8
-sp_load
-sp_teardown
+sp_start 2 8 fio
 HOOK=/sys/module/dm_slicepool/parameters/mig_nowait_fail_every
 [ -w "$HOOK" ] || sp_die "$HOOK missing"
 SLICE_MB=4

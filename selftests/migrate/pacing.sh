@@ -21,12 +21,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-command -v fio > /dev/null || sp_skip "fio not installed"
-sp_disks 2
-ktap_header
-ktap_plan 14
-sp_load
-sp_teardown
+sp_start 2 14 fio
 W=$(mktemp -d)
 FIO=""
 cleanup() {

@@ -69,11 +69,7 @@ if [ "${1:-}" = --check ]; then
 	exit $rc
 fi
 
-sp_disks 4
-ktap_header
-ktap_plan 4
-sp_load
-sp_teardown
+sp_start 4 4
 for d in mpk0 mpk1 mpk2 mpk3 mpss mpp0 mpp1 mpp2 mpp3 mplw mprp mpsc mpv; do
 	dmsetup remove "$d" 2> /dev/null
 done
@@ -129,22 +125,8 @@ sp_teardown
 for i in 0 1 2 3; do dmsetup remove "mpp$i"; done
 dmsetup remove mplw || sp_die "remove log-writes"
 
-dmsetup create mprp --table "0 $SZ linear ${DISKS[2]} 0" || sp_die "replay device"
-dmsetup create mpsc --table "0 $SZ linear ${DISKS[3]} 0" || sp_die "scratch device"
-dd if=/dev/zero of=/dev/mapper/mprp bs=1M count=$((SZ / 2048)) oflag=direct status=none
 # Points before the pattern was written have no volume data yet: start
 # checking at the first mark.
-out=$(python3 "$SP_TOP/selftests/dm-slicepool/powercut-replay.py" --from-mark 1 \
-	--every "$(pc_every 6)" "${DISKS[1]}" /dev/mapper/mprp \
-	"$(cd "$(dirname "$0")" && pwd)/powercut.sh" --check)
-rc=$?
-echo "$out" | sed -e '/^#/!s/^/# /'
-read -r points checked <<< "$(pc_counts "$out")"
-ktap_check "each of the $checked checked of the $points flush/FUA points during the migrations reassembles whole" \
-	[ $rc -eq 0 ]
-ktap_check "enough points were logged ($points >= 50) and checked ($checked >= $((points / $(pc_every 6))))" \
-	[ "$points" -ge 50 ] && [ "$checked" -ge $((points / $(pc_every 6))) ]
-dmsetup remove mprp
-dmsetup remove mpsc
+pc_replay mp "$SZ" 6 50 "during the migrations reassembles whole" --from-mark 1
 sp_unload
 ktap_finish

@@ -157,14 +157,22 @@ MIG_FIO=()	# the foreground job of bench_migrate (mig_load)
 # on it) and before its table is loaded (a migration needs that).
 SP_AT=a
 
+# two_domain_pool <pool> <MiB> <null_blk prefix>: that pool, 16 MiB slices,
+# over null_blk devices <prefix>0 (member a0, domain a) and <prefix>1 (b0,
+# domain b, enabled after volume v of <MiB> is placed), and v's table as
+# sp-<pool>.
+two_domain_pool() {
+	nullb_create "${3}0" $(($2 + 16)) > /dev/null &&
+		nullb_create "${3}1" $(($2 + 16)) > /dev/null &&
+		sp_pool_create "$1" 16 1 &&
+		sp_member_add "$1" a0 "/dev/${3}0" a &&
+		sp_volume_create "$1" v "$2" &&
+		sp_member_add "$1" b0 "/dev/${3}1" b &&
+		dmsetup create "sp-$1" --table "0 $(($2 * 2048)) slicepool $1 v"
+}
+
 mig_sp_setup() {
-	nullb_create msp0 $((MIG_MB + 16)) > /dev/null &&
-		nullb_create msp1 $((MIG_MB + 16)) > /dev/null &&
-		sp_pool_create mig 16 1 &&
-		sp_member_add mig a0 /dev/msp0 a &&
-		sp_volume_create mig v "$MIG_MB" &&
-		sp_member_add mig b0 /dev/msp1 b &&
-		dmsetup create sp-mig --table "0 $((MIG_MB * 2048)) slicepool mig v" &&
+	two_domain_pool mig "$MIG_MB" msp &&
 		dd if=/dev/zero of=/dev/mapper/sp-mig bs=1M count="$MIG_MB" oflag=direct status=none
 }
 
@@ -411,15 +419,7 @@ bench_migrate() {
 # table is loaded; each run moves the volume to the other domain.
 RC_AT=a
 
-rc_setup() {
-	nullb_create mrc0 $((RC_MB + 16)) > /dev/null &&
-		nullb_create mrc1 $((RC_MB + 16)) > /dev/null &&
-		sp_pool_create rc 16 1 &&
-		sp_member_add rc a0 /dev/mrc0 a &&
-		sp_volume_create rc v "$RC_MB" &&
-		sp_member_add rc b0 /dev/mrc1 b &&
-		dmsetup create sp-rc --table "0 $((RC_MB * 2048)) slicepool rc v"
-}
+rc_setup() { two_domain_pool rc "$RC_MB" mrc; }
 
 # recopy_run <mode> <seed>: fio at RC_IOPS random 4 KiB writes over the
 # volume, then the migration at RC_RATE MiB/s; sets R_RECOPIED R_INFO.

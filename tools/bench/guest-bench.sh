@@ -44,6 +44,19 @@ fio_seq_mbps() {
 }
 
 # ---- 4 KiB random IOPS: slicepool vs dm-linear vs dm-thin ----------------
+# two_series KIND TEST LABEL A TARGET FILE_A B FILE_B: the series "TEST A"
+# (target >= TARGET) and "TEST B" of the ratios in FILE_A and FILE_B, and
+# their medians as results "LABEL A median ..." and "LABEL B median ...",
+# B padded to the width of A.
+two_series() {
+	local m
+	series "$1" "$2 $4" ge "$5" < "$6"
+	series "$1" "$2 $7" < "$8"
+	m=$(median < "$6")
+	result "$3 $4 median $m (target >= $5) $(verdict "$m" ge "$5")"
+	result "$3 $(printf '%-*s' ${#4} "$7") median $(median < "$8")"
+}
+
 bench_iops() {
 	local a b c d e t tm sp lin thin rw r order dev rl rt
 	a=$(nullb_create nb0 256)
@@ -85,11 +98,8 @@ bench_iops() {
 			echo "$rt" >> /tmp/r.thin
 			printf '%-10s %5s %12s %12s %12s %10s %10s\n' "$rw" "$r" "${v[$sp]}" "${v[$lin]}" "${v[$thin]}" "$rl" "$rt"
 		done
-		series iops "4k-$rw slicepool/dm-linear" ge 0.97 < /tmp/r.lin
-		series iops "4k-$rw slicepool/dm-thin" < /tmp/r.thin
-		rl=$(median < /tmp/r.lin)
-		result "4k-$rw-iops slicepool/dm-linear median $rl (target >= 0.97) $(verdict "$rl" ge 0.97)"
-		result "4k-$rw-iops slicepool/dm-thin   median $(median < /tmp/r.thin)"
+		two_series iops "4k-$rw" "4k-$rw-iops" slicepool/dm-linear 0.97 /tmp/r.lin \
+			slicepool/dm-thin /tmp/r.thin
 	done
 	dmsetup remove bench-thin
 	dmsetup remove bench-pool
@@ -100,7 +110,7 @@ bench_iops() {
 
 # ---- sequential 1 MiB over 4 capped members: slicepool vs dm-stripe -------
 bench_seq() {
-	local cap=${SP_BENCH_CAP_MBPS:-40} i sp st sum r a b m
+	local cap=${SP_BENCH_CAP_MBPS:-40} i sp st sum r a b
 	# Each side gets its own four capped devices (the pool holds its members
 	# exclusively).  Reads of never-written null_blk memory cost no memory.
 	for i in 0 1 2 3 4 5 6 7; do nullb_create "cap$i" 256 "$cap" > /dev/null; done
@@ -127,11 +137,8 @@ bench_seq() {
 		ratio "$a" "$b" >> /tmp/s.st
 		printf '%-10s %5s %12s %12s %12s %10s %10s\n' seq-1m "$r" "$a" "$b" "$sum" "$(tail -n 1 /tmp/s.sum)" "$(tail -n 1 /tmp/s.st)"
 	done
-	series seq "seq-1m-read slicepool/sum-of-caps" ge 0.90 < /tmp/s.sum
-	series seq "seq-1m-read slicepool/dm-stripe" < /tmp/s.st
-	m=$(median < /tmp/s.sum)
-	result "seq-1m-read MiB/s slicepool/sum-of-caps median $m (target >= 0.90) $(verdict "$m" ge 0.90)"
-	result "seq-1m-read MiB/s slicepool/dm-stripe   median $(median < /tmp/s.st)"
+	two_series seq seq-1m-read "seq-1m-read MiB/s" slicepool/sum-of-caps 0.90 /tmp/s.sum \
+		slicepool/dm-stripe /tmp/s.st
 	dmsetup remove bench-stripe
 	slicepool_remove
 	nullb_remove_all

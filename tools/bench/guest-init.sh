@@ -12,13 +12,7 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=${TERM:-linux} DM_DISABLE_UDEV=1 LANG=C.UTF-8
 
-declare -A P
-read -r -a cmdline < /proc/cmdline
-for arg in "${cmdline[@]}"; do
-	case "$arg" in
-	sp_*=*) k=${arg%%=*}; P[$k]=${arg#*=} ;;
-	esac
-done
+. "$(dirname "$0")/guest-cmdline.sh"
 
 poweroff_now() {
 	sync

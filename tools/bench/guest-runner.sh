@@ -27,13 +27,7 @@
 # test does with the log.  Markers written to /dev/kmsg bound each part.
 
 set -u
-declare -A P
-read -r -a cmdline < /proc/cmdline
-for arg in "${cmdline[@]}"; do
-	case "$arg" in
-	sp_*=*) k=${arg%%=*}; P[$k]=${arg#*=} ;;
-	esac
-done
+. "$(dirname "$0")/guest-cmdline.sh"
 RES=/run/sp/results
 top=${P[sp_top]}
 start=${P[sp_start]:-0}
