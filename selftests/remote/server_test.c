@@ -70,12 +70,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	kill(getpid(), SIGUSR1);
-	pthread_join(server, NULL);
-	close(lfd);
-	close(sigfd);
-	spa_agent_free(&agent);
-	spa_lender_free(&lender);
+	test_serve_teardown(server, lfd, sigfd, &agent, &lender);
 }
 
 /* A request from @c to a; 0 with the reply in @rep, or the call's error. */
@@ -558,6 +553,16 @@ static void t_wire_slow(void)
 	      "no log line for the slow sender");
 }
 
+/* A heartbeat frame from @node to @to stamped @ts, sealed with @k. */
+static void raw_heartbeat(struct raw *r, u64 ts, const char *node,
+			  const char *to, const struct spa_key *k)
+{
+	raw_header(r, SPA_HEARTBEAT, ts);
+	raw_str(r, SPA_T_NODE, node);
+	raw_str(r, SPA_T_TO, to);
+	raw_finish(r, k);
+}
+
 static void t_wire_forged(void)
 {
 	struct spa_msg rep, req, r2;
@@ -565,10 +570,7 @@ static void t_wire_forged(void)
 	char why[512];
 	int ret;
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms());
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key2);
+	raw_heartbeat(&r, spa_now_ms(), "b", "a", &key2);
 	CHECK(raw_exchange(r.b, r.len, false, &rep) == 0,
 	      "a frame under another key was answered");
 	CHECK(cap_has("authentication failed", "HMAC mismatch"),
@@ -614,18 +616,12 @@ static void t_wire_authenticated_refusals(void)
 	      strstr(rep.err_text, "duplicate field node"),
 	      "malformed body: %s", rep.err_text);
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms());
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "c");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms(), "b", "c", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == SPA_ERROR && strstr(rep.err_text, "addressed to c"),
 	      "to c: %s", rep.err_text);
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms());
-	raw_str(&r, SPA_T_NODE, "a");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms(), "a", "a", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == SPA_ERROR && strstr(rep.err_text, "this node"),
 	      "from itself: %s", rep.err_text);
@@ -646,10 +642,7 @@ static void t_wire_replay_stale(void)
 	struct raw r;
 	u8 type;
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms());
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms(), "b", "a", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == (SPA_HEARTBEAT | SPA_REPLY), "first: %s",
 	      spa_type_name(type));
@@ -658,17 +651,11 @@ static void t_wire_replay_stale(void)
 	      "replayed: %s", spa_err_name(rep.err_code));
 	CHECK(cap_has("replayed nonce", NULL), "no log line");
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms() - 31000);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms() - 31000, "b", "a", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == SPA_ERROR && rep.err_code == SPA_ERR_STALE,
 	      "31 s old: %s", spa_err_name(rep.err_code));
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms() + 31000);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms() + 31000, "b", "a", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == SPA_ERROR && rep.err_code == SPA_ERR_STALE,
 	      "31 s ahead: %s", spa_err_name(rep.err_code));
