@@ -55,6 +55,25 @@ static void base(struct spa_msg *m, u8 type)
 	}
 }
 
+/*
+ * A GRANT with the fields it requires but its uuid: @addr port 4420,
+ * @size, grant @id, @subnqn, nsid 1.
+ */
+static void base_grant(struct spa_msg *m, const char *addr, u64 size, u64 id,
+		       const char *subnqn)
+{
+	base(m, SPA_GRANT);
+	m->fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
+		     SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
+		     SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID);
+	snprintf(m->addr, sizeof(m->addr), "%s", addr);
+	m->port = 4420;
+	m->size = size;
+	m->grant_id = id;
+	snprintf(m->subnqn, sizeof(m->subnqn), "%s", subnqn);
+	m->nsid = 1;
+}
+
 static void same_common(const struct spa_msg *a, const struct spa_msg *b)
 {
 	CHECK(a->type == b->type, "type %02x != %02x", a->type, b->type);
@@ -152,17 +171,8 @@ static void t_request_grant(void)
 		CHECK(d.size == m.size, "size");
 		CHECK(!memcmp(d.req_id, m.req_id, SPA_ID_LEN), "req_id");
 	}
-	base(&m, SPA_GRANT);
-	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
-		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
-		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID);
-	snprintf(m.addr, sizeof(m.addr), "::1");
-	m.port = 4420;
-	m.size = SPA_SIZE_MAX;
-	m.grant_id = 0x0123456789abcdefULL;
-	snprintf(m.subnqn, sizeof(m.subnqn),
-		 "nqn.2026-11.io.slicepool:grant:a:0123456789abcdef");
-	m.nsid = 1;
+	base_grant(&m, "::1", SPA_SIZE_MAX, 0x0123456789abcdefULL,
+		   "nqn.2026-11.io.slicepool:grant:a:0123456789abcdef");
 	spu_uuid_parse("5b1c0000-0000-4000-8000-0000000000b0", m.uuid);
 	if (round_trip(&m, &d)) {
 		same_common(&m, &d);
@@ -193,16 +203,9 @@ static void t_request_grant_paths(void)
 		same_common(&m, &d);
 		CHECK(d.max_paths == SPA_PATHS_MAX, "max_paths %u", d.max_paths);
 	}
-	base(&m, SPA_GRANT);
-	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
-		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
-		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID) | SPA_F(SPA_T_PATH);
-	snprintf(m.addr, sizeof(m.addr), "10.99.0.1");
-	m.port = 4420;
-	m.size = 1 << 20;
-	m.grant_id = 3;
-	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2026-11.io.slicepool:g:a:3");
-	m.nsid = 1;
+	base_grant(&m, "10.99.0.1", 1 << 20, 3,
+		   "nqn.2026-11.io.slicepool:g:a:3");
+	m.fields |= SPA_F(SPA_T_PATH);
 	m.uuid[0] = 1;
 	/* The same address on another port, other addresses (v4, v6). */
 	snprintf(m.paths[0].addr, sizeof(m.paths[0].addr), "10.99.0.1");
@@ -340,16 +343,8 @@ static void t_encode_refuses(void)
 	m.max_paths = 2;
 	CHECK(!spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)),
 	      "max_paths 2: %s", why);
-	base(&m, SPA_GRANT);
-	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
-		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
-		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID) | SPA_F(SPA_T_PATH);
-	snprintf(m.addr, sizeof(m.addr), "10.0.0.1");
-	m.port = 4420;
-	m.size = 4096;
-	m.grant_id = 1;
-	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2014-08.io.x:y");
-	m.nsid = 1;
+	base_grant(&m, "10.0.0.1", 4096, 1, "nqn.2014-08.io.x:y");
+	m.fields |= SPA_F(SPA_T_PATH);
 	m.uuid[0] = 1;
 	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
 	      -SPA_E_FIELD, "a path flag without paths");
@@ -920,16 +915,8 @@ static void t_fuzz(void)
 	size_t len, n;
 	int ret;
 
-	base(&m, SPA_GRANT);
-	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
-		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
-		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID);
-	snprintf(m.addr, sizeof(m.addr), "10.99.0.1");
-	m.port = 4420;
-	m.size = 1 << 30;
-	m.grant_id = 7;
-	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2026-11.io.slicepool:g:a:7");
-	m.nsid = 1;
+	base_grant(&m, "10.99.0.1", 1 << 30, 7,
+		   "nqn.2026-11.io.slicepool:g:a:7");
 	m.uuid[3] = 1;
 	if (spa_encode(&m, good, sizeof(good), &len, why, sizeof(why))) {
 		fail("encode: %s", why);

@@ -15,12 +15,8 @@ static struct spa_config ca;
 
 static void fresh(const char *name)
 {
-	char dir[300];
-
-	fresh_roots(dir, sizeof(dir), name);
-	fake_pool("pa", 64);
+	fresh_lender(&ca, name, 64, 0);
 	fake_member("pa", "m1", 100, "online", 1);
-	fresh_lender(&ca, name, 0);
 }
 
 static void make_vol(const char *vol, char uuid[SPU_UUID_STR])

@@ -669,15 +669,18 @@ static inline void test_lender(struct spa_config *c, const char *state_dir,
 }
 
 /*
- * Lender a of pool pa (test_lender, listening on 7450, peer b on
- * @peer_port) with its state in <test_dir>/@name/state, and the fake
- * backend's injected failures and counters back to 0.
+ * A fresh fake tree for @name with pool pa of @slice_mib MiB slices (its
+ * members are the caller's) and lender a of it (test_lender, listening on
+ * 7450, peer b on @peer_port) with its state in <test_dir>/@name/state;
+ * the fake backend's injected failures and counters back to 0.
  */
 static inline void fresh_lender(struct spa_config *c, const char *name,
-				u16 peer_port)
+				u64 slice_mib, u16 peer_port)
 {
 	char dir[PATH_MAX];
 
+	fresh_roots(dir, sizeof(dir), name);
+	fake_pool("pa", slice_mib);
 	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
 	mkdirs("%s", dir);
 	test_lender(c, dir, 7450, peer_port);

@@ -39,13 +39,9 @@ static struct spa_config ca;
 /* A fresh fake tree and ledger: pool pa, 16 MiB slices, 2 x 32 free. */
 static void fresh(const char *name)
 {
-	char dir[300];
-
-	fresh_roots(dir, sizeof(dir), name);
-	fake_pool("pa", 16);
+	fresh_lender(&ca, name, 16, 9);
 	fake_member("pa", "m1", 32, "online", 1);
 	fake_member("pa", "m2", 32, "online", 1);
-	fresh_lender(&ca, name, 9);
 	cap_start();
 }
 

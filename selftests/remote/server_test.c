@@ -138,6 +138,19 @@ static u64 request(const struct spa_config *c, u64 size, unsigned int *code,
 	return rep.grant_id;
 }
 
+/* Asks a, for @c, to resize grant 1 to 4096 bytes; 0 with @rep a's answer. */
+static int resize_grant1(const struct spa_config *c, struct spa_msg *rep,
+			 char *why, size_t wlen)
+{
+	struct spa_msg req;
+
+	spa_msg_init(&req, c, SPA_RESIZE);
+	req.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+	req.size = 4096;
+	req.grant_id = 1;
+	return call(c, &key, &req, rep, why, wlen);
+}
+
 static unsigned int release(const struct spa_config *c, u64 id)
 {
 	struct spa_msg req, rep;
@@ -334,22 +347,14 @@ static void t_refusals(void)
 	CHECK(!request(&cy, 4096, &code, &g) && code == SPA_ERR_UNKNOWN_PEER,
 	      "from y: %s", spa_err_name(code));
 	{
-		struct spa_msg req, rep;
+		struct spa_msg rep;
 		char why[512];
 
-		spa_msg_init(&req, &cy, SPA_RESIZE);
-		req.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
-		req.size = 4096;
-		req.grant_id = 1;
-		CHECK(!call(&cy, &key, &req, &rep, why, sizeof(why)) &&
+		CHECK(!resize_grant1(&cy, &rep, why, sizeof(why)) &&
 		      rep.type == SPA_ERROR &&
 		      rep.err_code == SPA_ERR_UNKNOWN_PEER,
 		      "resize from y: %s %s", why, rep.err_text);
-		spa_msg_init(&req, &cb, SPA_RESIZE);
-		req.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
-		req.size = 4096;
-		req.grant_id = 1;
-		CHECK(!call(&cb, &key, &req, &rep, why, sizeof(why)) &&
+		CHECK(!resize_grant1(&cb, &rep, why, sizeof(why)) &&
 		      rep.type == SPA_ERROR &&
 		      rep.err_code == SPA_ERR_UNKNOWN_GRANT,
 		      "resize of no grant: %s %s", why, rep.err_text);
