@@ -789,6 +789,15 @@ static void resize_head(struct raw *r, u8 type, const u8 *id)
 	}
 }
 
+/* resize_head, then SIZE @size in @len bytes and GRANT_ID @gid. */
+static void resize_frame(struct raw *r, u8 type, const u8 *id, u64 size,
+			 unsigned int len, u64 gid)
+{
+	resize_head(r, type, id);
+	raw_int(r, SPA_T_SIZE, size, len);
+	raw_int(r, SPA_T_GRANT_ID, gid, 8);
+}
+
 /* RESIZE and RESIZED: missing, extra, repeated, misplaced, bad values. */
 static void t_refuse_resize(void)
 {
@@ -803,9 +812,7 @@ static void t_refuse_resize(void)
 	size_t i, t;
 
 	for (t = 0; t < ARRAY_SIZE(types); t++) {
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
-		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 8, 5);
 		raw_finish(&r, &key);
 		CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)) &&
 		      m.type == types[t] && m.size == 1 << 30 &&
@@ -820,9 +827,7 @@ static void t_refuse_resize(void)
 		expect_refused(&r, -SPA_E_MISSING, "without a grant id");
 		resize_head(&r, types[t], id);
 		expect_refused(&r, -SPA_E_MISSING, "neither size nor grant id");
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
-		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 8, 5);
 		raw_str(&r, SPA_T_SUBNQN, "nqn.2014-08.io.example:x");
 		expect_refused(&r, -SPA_E_FIELD, "an extra field (subnqn)");
 		resize_head(&r, types[t], id);
@@ -830,9 +835,7 @@ static void t_refuse_resize(void)
 		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
 		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
 		expect_refused(&r, -SPA_E_FIELD, "the size twice");
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
-		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 8, 5);
 		raw_int(&r, SPA_T_GRANT_ID, 6, 8);
 		expect_refused(&r, -SPA_E_FIELD, "the grant id twice");
 		resize_head(&r, types[t], id);
@@ -841,18 +844,12 @@ static void t_refuse_resize(void)
 		expect_refused(&r, -SPA_E_FIELD,
 			       "the grant id before the size (misplaced)");
 		for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
-			resize_head(&r, types[t], id);
-			raw_int(&r, SPA_T_SIZE, bad_sizes[i], 8);
-			raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+			resize_frame(&r, types[t], id, bad_sizes[i], 8, 5);
 			expect_refused(&r, -SPA_E_FIELD, "a bad size");
 		}
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 4);
-		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 4, 5);
 		expect_refused(&r, -SPA_E_FIELD, "a 4-byte size");
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
-		raw_int(&r, SPA_T_GRANT_ID, 0, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 8, 0);
 		expect_refused(&r, -SPA_E_FIELD, "grant id 0");
 		resize_head(&r, types[t], id);
 		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
