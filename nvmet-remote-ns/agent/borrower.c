@@ -153,6 +153,29 @@ static int call_request(const struct spa_config *c, const struct spa_key *key,
 	return call_peer(c, key, p, req, rep, why, wlen);
 }
 
+/*
+ * Resolves the lender of @g into @p and makes in *@req a @type message
+ * about @g (its grant id set), with room for the answer at *@req + 1;
+ * the caller frees *@req.
+ */
+static int grant_msg_new(const struct spa_config *c, const struct spa_grant *g,
+			 u8 type, struct spa_peer_cfg *p, struct spa_msg **req,
+			 char *why, size_t wlen)
+{
+	int ret;
+
+	ret = spa_peer_resolve(c, g->peer, p, why, wlen);
+	if (ret)
+		return ret;
+	*req = calloc(2, sizeof(**req));
+	if (!*req)
+		return -ENOMEM;
+	spa_msg_init(*req, c, type);
+	(*req)->fields |= SPA_F(SPA_T_GRANT_ID);
+	(*req)->grant_id = g->id;
+	return 0;
+}
+
 /* Sends RELEASE for @g; 0 once the lender holds nothing of it. */
 static int send_release(const struct spa_config *c, const struct spa_key *key,
 			const struct spa_grant *g, char *why, size_t wlen)
@@ -161,16 +184,10 @@ static int send_release(const struct spa_config *c, const struct spa_key *key,
 	struct spa_msg *req, *rep;
 	int ret;
 
-	ret = spa_peer_resolve(c, g->peer, &p, why, wlen);
+	ret = grant_msg_new(c, g, SPA_RELEASE, &p, &req, why, wlen);
 	if (ret)
 		return ret;
-	req = calloc(2, sizeof(*req));
-	if (!req)
-		return -ENOMEM;
 	rep = req + 1;
-	spa_msg_init(req, c, SPA_RELEASE);
-	req->fields |= SPA_F(SPA_T_GRANT_ID);
-	req->grant_id = g->id;
 	ret = call_peer(c, key, &p, req, rep, why, wlen);
 	if (!ret && rep->type == SPA_ERROR) {
 		if (rep->err_code == SPA_ERR_UNKNOWN_GRANT) {
@@ -709,17 +726,12 @@ static int send_resize(const struct spa_config *c, const struct spa_key *key,
 	char tmp[512];
 	int ret;
 
-	ret = spa_peer_resolve(c, g->peer, &p, why, wlen);
+	ret = grant_msg_new(c, g, SPA_RESIZE, &p, &req, why, wlen);
 	if (ret)
 		return ret;
-	req = calloc(2, sizeof(*req));
-	if (!req)
-		return -ENOMEM;
 	rep = req + 1;
-	spa_msg_init(req, c, SPA_RESIZE);
-	req->fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+	req->fields |= SPA_F(SPA_T_SIZE);
 	req->size = size;
-	req->grant_id = g->id;
 	/* Retried as is: a lender answers its size again. */
 	ret = call_peer(c, key, &p, req, rep, why, wlen);
 	if (ret) {

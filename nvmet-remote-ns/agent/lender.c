@@ -408,6 +408,17 @@ static u64 new_id(struct spa_lender *l)
 	return id;
 }
 
+/* Takes @l's lock; false, with @rep the error, if this node does not lend. */
+static bool lock_lending(struct spa_lender *l, struct spa_msg *rep)
+{
+	pthread_mutex_lock(&l->lock);
+	if (l->cfg->lend)
+		return true;
+	spa_msg_error(rep, SPA_ERR_NOT_LENDING, "node %s does not lend",
+		      l->cfg->node);
+	return false;
+}
+
 void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 			const char *from, struct spa_msg *rep)
 {
@@ -422,12 +433,8 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	int ret;
 
 	spu_format_size(req->size, true, sz, sizeof(sz));
-	pthread_mutex_lock(&l->lock);
-	if (!l->cfg->lend) {
-		spa_msg_error(rep, SPA_ERR_NOT_LENDING,
-			      "node %s does not lend", l->cfg->node);
+	if (!lock_lending(l, rep))
 		goto refused;
-	}
 	for (i = 0; i < l->ledger.n; i++) {
 		g = &l->ledger.g[i];
 		if (strcmp(g->peer, req->node) ||
@@ -697,12 +704,8 @@ void spa_lender_resize(struct spa_lender *l, const struct spa_msg *req,
 	int ret;
 
 	spu_format_size(req->size, true, sz, sizeof(sz));
-	pthread_mutex_lock(&l->lock);
-	if (!l->cfg->lend) {
-		spa_msg_error(rep, SPA_ERR_NOT_LENDING,
-			      "node %s does not lend", l->cfg->node);
+	if (!lock_lending(l, rep))
 		goto refused;
-	}
 	g = spa_ledger_find(&l->ledger, id);
 	if (!g) {
 		spa_msg_error(rep, SPA_ERR_UNKNOWN_GRANT, "no grant %016llx", id);

@@ -304,6 +304,18 @@ static int cmd_resize(struct spa_config *c, const struct spa_key *k, u64 id,
 	return 0;
 }
 
+static int cmd_release(const struct spa_config *c, const struct spa_key *k,
+		       u64 id)
+{
+	char why[1024];
+
+	spa_dm_init();
+	if (spa_giveback(c, k, id, why, sizeof(why)))
+		return fail(1, why);
+	printf("released %016llx\n", id);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -316,7 +328,7 @@ int main(int argc, char **argv)
 	struct spa_config c;
 	struct spa_key k;
 	char why[1024];
-	u64 id, size;
+	u64 id = 0, size = 0;
 	int opt, nargs, ret;
 
 	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
@@ -381,29 +393,15 @@ int main(int argc, char **argv)
 		ret = load(conf, &c, NULL);
 		return ret ? ret : cmd_local_peers(&c);
 	}
+	/* The commands that sign what they send: arguments, then the key. */
 	if (!strcmp(cmd, "hello") || !strcmp(cmd, "peers") ||
 	    !strcmp(cmd, "heartbeat")) {
 		if (nargs != 1)
 			return usage("this command takes one PEER");
-		ret = load(conf, &c, &k);
-		if (ret)
-			return ret;
-		ret = cmd_remote(&c, &k, cmd, argv[0]);
-		spa_key_wipe(&k);
-		return ret;
-	}
-	if (!strcmp(cmd, "borrow")) {
+	} else if (!strcmp(cmd, "borrow")) {
 		if (nargs != 1 && nargs != 2)
 			return usage("borrow takes [PEER] SIZE");
-		ret = load(conf, &c, &k);
-		if (ret)
-			return ret;
-		ret = cmd_borrow(&c, &k, nargs == 2 ? argv[0] : NULL,
-				 argv[nargs - 1]);
-		spa_key_wipe(&k);
-		return ret;
-	}
-	if (!strcmp(cmd, "resize")) {
+	} else if (!strcmp(cmd, "resize")) {
 		if (nargs != 2)
 			return usage("resize takes GRANT SIZE");
 		ret = grant_arg(argv[0], &id);
@@ -411,29 +409,27 @@ int main(int argc, char **argv)
 			return ret;
 		if (!parse_size_arg(argv[1], &size))
 			return EXIT_USAGE;
-		ret = load(conf, &c, &k);
-		if (ret)
-			return ret;
-		ret = cmd_resize(&c, &k, id, size);
-		spa_key_wipe(&k);
-		return ret;
-	}
-	if (!strcmp(cmd, "release")) {
+	} else if (!strcmp(cmd, "release")) {
 		if (nargs != 1)
 			return usage("release takes GRANT (16 hex digits)");
 		ret = grant_arg(argv[0], &id);
 		if (ret)
 			return ret;
-		ret = load(conf, &c, &k);
-		if (ret)
-			return ret;
-		spa_dm_init();
-		ret = spa_giveback(&c, &k, id, why, sizeof(why));
-		spa_key_wipe(&k);
-		if (ret)
-			return fail(1, why);
-		printf("released %016llx\n", id);
-		return 0;
+	} else {
+		return usage("unknown command");
 	}
-	return usage("unknown command");
+	ret = load(conf, &c, &k);
+	if (ret)
+		return ret;
+	if (!strcmp(cmd, "borrow"))
+		ret = cmd_borrow(&c, &k, nargs == 2 ? argv[0] : NULL,
+				 argv[nargs - 1]);
+	else if (!strcmp(cmd, "resize"))
+		ret = cmd_resize(&c, &k, id, size);
+	else if (!strcmp(cmd, "release"))
+		ret = cmd_release(&c, &k, id);
+	else
+		ret = cmd_remote(&c, &k, cmd, argv[0]);
+	spa_key_wipe(&k);
+	return ret;
 }

@@ -77,6 +77,22 @@ static void addr_str(const struct sockaddr_storage *ss, char *buf,
 	}
 }
 
+/* A non-blocking TCP socket for @addr (@what, if it is bad) and @port. */
+static int socket_for(const char *addr, u16 port, const char *what,
+		      struct sockaddr_storage *ss, socklen_t *len, char *why,
+		      size_t wlen)
+{
+	int fd;
+
+	if (sockaddr_of(addr, port, ss, len))
+		return spu_reason(why, wlen, -EINVAL, "bad %s %s", what, addr);
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd < 0)
+		return spu_reason(why, wlen, -errno, "socket: %s", strerror(errno));
+	return fd;
+}
+
 int spa_listen(const char *addr, u16 port, u16 *bound, char *why,
 	       size_t wlen)
 {
@@ -84,12 +100,9 @@ int spa_listen(const char *addr, u16 port, u16 *bound, char *why,
 	socklen_t len;
 	int fd, one = 1, ret;
 
-	if (sockaddr_of(addr, port, &ss, &len))
-		return spu_reason(why, wlen, -EINVAL, "bad listen address %s", addr);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    0);
+	fd = socket_for(addr, port, "listen address", &ss, &len, why, wlen);
 	if (fd < 0)
-		return spu_reason(why, wlen, -errno, "socket: %s", strerror(errno));
+		return fd;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 32)) {
 		ret = -errno;
@@ -358,12 +371,9 @@ static int connect_to(const char *addr, u16 port, unsigned int timeout_s,
 	socklen_t len;
 	int fd, err = 0, ret;
 
-	if (sockaddr_of(addr, port, &ss, &len))
-		return spu_reason(why, wlen, -EINVAL, "bad address %s", addr);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    0);
+	fd = socket_for(addr, port, "address", &ss, &len, why, wlen);
 	if (fd < 0)
-		return spu_reason(why, wlen, -errno, "socket: %s", strerror(errno));
+		return fd;
 	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
 		ret = -errno;
 		goto fail;

@@ -32,36 +32,53 @@
 
 enum spa_kind { K_STR, K_ID16, K_U16, K_U32, K_U64, K_PEER, K_PATH };
 
+/*
+ * A field: its name, kind, length bounds, whether it repeats; for the
+ * kinds with one value in struct spa_msg (a string of max + 1 chars, a
+ * 16-byte id, an integer of its wire width), where it is, a string's
+ * check, and whether an id may be all zero.
+ */
 struct spa_field_desc {
 	const char *name;
 	u8 kind;
 	u16 min;
 	u16 max;
 	bool repeat;
+	size_t off;
+	bool (*valid)(const char *s);
+	bool nonzero;
 };
 
+#define FIELD(t, f, k, lo, hi, ...) \
+	[SPA_T_##t] = { #f, k, lo, hi, false, offsetof(struct spa_msg, f), \
+			__VA_ARGS__ }
+
 static const struct spa_field_desc fdesc[SPA_T_MAX] = {
-	[SPA_T_NODE] = { "node", K_STR, 1, SPA_NODE_MAX, false },
-	[SPA_T_TO] = { "to", K_STR, 1, SPA_NODE_MAX, false },
-	[SPA_T_REPLY_TO] = { "reply_to", K_ID16, 16, 16, false },
-	[SPA_T_ADDR] = { "addr", K_STR, 2, SPA_ADDR_MAX, false },
-	[SPA_T_PORT] = { "port", K_U16, 2, 2, false },
-	[SPA_T_HOSTNQN] = { "hostnqn", K_STR, SPA_NQN_MIN, SPA_NQN_MAX, false },
-	[SPA_T_SIZE] = { "size", K_U64, 8, 8, false },
-	[SPA_T_REQ_ID] = { "req_id", K_ID16, 16, 16, false },
-	[SPA_T_GRANT_ID] = { "grant_id", K_U64, 8, 8, false },
-	[SPA_T_SUBNQN] = { "subnqn", K_STR, SPA_NQN_MIN, SPA_NQN_MAX, false },
-	[SPA_T_NSID] = { "nsid", K_U32, 4, 4, false },
-	[SPA_T_UUID] = { "uuid", K_ID16, 16, 16, false },
-	[SPA_T_FREE] = { "free", K_U64, 8, 8, false },
-	[SPA_T_GRANTS] = { "grants", K_U32, 4, 4, false },
+	FIELD(NODE, node, K_STR, 1, SPA_NODE_MAX, .valid = spa_valid_node),
+	FIELD(TO, to, K_STR, 1, SPA_NODE_MAX, .valid = spa_valid_node),
+	FIELD(REPLY_TO, reply_to, K_ID16, 16, 16),
+	FIELD(ADDR, addr, K_STR, 2, SPA_ADDR_MAX, .valid = spa_valid_addr),
+	FIELD(PORT, port, K_U16, 2, 2),
+	FIELD(HOSTNQN, hostnqn, K_STR, SPA_NQN_MIN, SPA_NQN_MAX,
+	      .valid = spa_valid_nqn),
+	FIELD(SIZE, size, K_U64, 8, 8),
+	FIELD(REQ_ID, req_id, K_ID16, 16, 16, .nonzero = true),
+	FIELD(GRANT_ID, grant_id, K_U64, 8, 8),
+	FIELD(SUBNQN, subnqn, K_STR, SPA_NQN_MIN, SPA_NQN_MAX,
+	      .valid = spa_valid_nqn),
+	FIELD(NSID, nsid, K_U32, 4, 4),
+	FIELD(UUID, uuid, K_ID16, 16, 16, .nonzero = true),
+	FIELD(FREE, free, K_U64, 8, 8),
+	FIELD(GRANTS, grants, K_U32, 4, 4),
 	[SPA_T_PEER] = { "peer", K_PEER, 5, 3 + SPA_NODE_MAX + SPA_ADDR_MAX,
 			 true },
-	[SPA_T_ERR_CODE] = { "err_code", K_U16, 2, 2, false },
-	[SPA_T_ERR_TEXT] = { "err_text", K_STR, 0, SPA_TEXT_MAX, false },
+	FIELD(ERR_CODE, err_code, K_U16, 2, 2),
+	FIELD(ERR_TEXT, err_text, K_STR, 0, SPA_TEXT_MAX),
 	[SPA_T_PATH] = { "path", K_PATH, 4, 2 + SPA_ADDR_MAX, true },
-	[SPA_T_MAX_PATHS] = { "max_paths", K_U16, 2, 2, false },
+	FIELD(MAX_PATHS, max_paths, K_U16, 2, 2),
 };
+
+#undef FIELD
 
 struct spa_msg_desc {
 	u8 type;
@@ -242,163 +259,166 @@ static bool copy_str(const u8 *v, u16 len, char *dst, size_t cap)
 	return true;
 }
 
-/* Checks and stores the value of field @tag; 0 or -SPA_E_FIELD. */
-static int parse_value(unsigned int tag, const u8 *v, u16 len,
-		       struct spa_msg *m, char *why, size_t wlen)
+/* The integer member of @m that @f describes: u16, u32 or u64. */
+static u64 get_member(const struct spa_field_desc *f, const struct spa_msg *m)
 {
-	const char *fn = fdesc[tag].name;
-	struct spa_peer_info *pi;
-	struct spa_path_info *pa;
-	unsigned int k;
-	u8 nl;
+	const u8 *p = (const u8 *)m + f->off;
 
+	if (f->kind == K_U16)
+		return *(const u16 *)p;
+	if (f->kind == K_U32)
+		return *(const u32 *)p;
+	return *(const u64 *)p;
+}
+
+/* Checks the value of integer field @tag, stored in @m. */
+static int check_int(unsigned int tag, const struct spa_msg *m, char *why,
+		     size_t wlen)
+{
 	switch (tag) {
-	case SPA_T_NODE:
-		if (!copy_str(v, len, m->node, sizeof(m->node)) ||
-		    !spa_valid_node(m->node))
-			goto bad_str;
-		return 0;
-	case SPA_T_TO:
-		if (!copy_str(v, len, m->to, sizeof(m->to)) ||
-		    !spa_valid_node(m->to))
-			goto bad_str;
-		return 0;
-	case SPA_T_REPLY_TO:
-		memcpy(m->reply_to, v, 16);
-		return 0;
-	case SPA_T_ADDR:
-		if (!copy_str(v, len, m->addr, sizeof(m->addr)) ||
-		    !spa_valid_addr(m->addr))
-			goto bad_str;
-		return 0;
 	case SPA_T_PORT:
-		m->port = get16(v);
 		if (!m->port)
 			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field port: 0 is not a port");
-		return 0;
-	case SPA_T_HOSTNQN:
-		if (!copy_str(v, len, m->hostnqn, sizeof(m->hostnqn)) ||
-		    !spa_valid_nqn(m->hostnqn))
-			goto bad_str;
-		return 0;
+		break;
 	case SPA_T_SIZE:
-		m->size = get64(v);
 		if (!m->size || m->size % SPA_SIZE_ALIGN ||
 		    m->size > SPA_SIZE_MAX)
 			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field size: %llu is not a multiple of %llu from %llu to %llu",
 					  m->size, SPA_SIZE_ALIGN, SPA_SIZE_ALIGN,
 					  SPA_SIZE_MAX);
-		return 0;
-	case SPA_T_REQ_ID:
-		if (all_zero(v, 16))
-			return spu_reason(why, wlen, -SPA_E_FIELD,
-					  "field req_id: all zero");
-		memcpy(m->req_id, v, 16);
-		return 0;
+		break;
 	case SPA_T_GRANT_ID:
-		m->grant_id = get64(v);
 		if (!m->grant_id)
 			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field grant_id: 0 is not a grant");
-		return 0;
-	case SPA_T_SUBNQN:
-		if (!copy_str(v, len, m->subnqn, sizeof(m->subnqn)) ||
-		    !spa_valid_nqn(m->subnqn))
-			goto bad_str;
-		return 0;
+		break;
 	case SPA_T_NSID:
-		m->nsid = get32(v);
 		if (!m->nsid || m->nsid == 0xffffffffU)
 			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field nsid: %u is not a namespace id",
 					  m->nsid);
-		return 0;
-	case SPA_T_UUID:
-		if (all_zero(v, 16))
-			return spu_reason(why, wlen, -SPA_E_FIELD,
-					  "field uuid: all zero");
-		memcpy(m->uuid, v, 16);
-		return 0;
-	case SPA_T_FREE:
-		m->free = get64(v);
-		return 0;
+		break;
 	case SPA_T_GRANTS:
-		m->grants = get32(v);
 		if (m->grants > SPA_GRANTS_MAX)
 			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field grants: %u above %u", m->grants,
 					  SPA_GRANTS_MAX);
-		return 0;
-	case SPA_T_PEER:
-		if (m->nr_peers >= SPA_PEERS_MAX)
-			return spu_reason(why, wlen, -SPA_E_FIELD,
-					  "more than %u peer fields",
-					  SPA_PEERS_MAX);
-		pi = &m->peers[m->nr_peers];
-		pi->port = get16(v);
-		nl = v[2];
-		if (!pi->port || nl < 1 || nl > SPA_NODE_MAX ||
-		    3 + nl >= len ||
-		    !copy_str(v + 3, nl, pi->name, sizeof(pi->name)) ||
-		    !spa_valid_node(pi->name) ||
-		    !copy_str(v + 3 + nl, len - 3 - nl, pi->addr,
-			      sizeof(pi->addr)) ||
-		    !spa_valid_addr(pi->addr))
-			return spu_reason(why, wlen, -SPA_E_FIELD,
-					  "field peer %u: not a valid port, name and address",
-					  m->nr_peers + 1);
-		m->nr_peers++;
-		return 0;
+		break;
 	case SPA_T_ERR_CODE:
-		m->err_code = get16(v);
 		if (!m->err_code || m->err_code >= SPA_ERR_MAX)
 			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field err_code: unknown code %u",
 					  m->err_code);
-		return 0;
-	case SPA_T_ERR_TEXT:
-		if (!copy_str(v, len, m->err_text, sizeof(m->err_text)))
-			goto bad_str;
-		return 0;
-	case SPA_T_PATH:
-		/* After addr and port (lower tags), which a grant requires. */
-		if (m->nr_paths >= SPA_PATHS_MAX - 1)
-			return spu_reason(why, wlen, -SPA_E_FIELD,
-					  "more than %u path fields",
-					  SPA_PATHS_MAX - 1);
-		pa = &m->paths[m->nr_paths];
-		pa->port = get16(v);
-		if (!pa->port || !copy_str(v + 2, len - 2, pa->addr,
-					   sizeof(pa->addr)) ||
-		    !spa_valid_addr(pa->addr))
-			return spu_reason(why, wlen, -SPA_E_FIELD,
-					  "field path %u: not a valid port and address",
-					  m->nr_paths + 1);
-		if (pa->port == m->port && !strcmp(pa->addr, m->addr))
-			goto dup_path;
-		for (k = 0; k < m->nr_paths; k++)
-			if (pa->port == m->paths[k].port &&
-			    !strcmp(pa->addr, m->paths[k].addr))
-				goto dup_path;
-		m->nr_paths++;
-		return 0;
+		break;
 	case SPA_T_MAX_PATHS:
-		m->max_paths = get16(v);
 		if (!m->max_paths || m->max_paths > SPA_PATHS_MAX)
 			return spu_reason(why, wlen, -SPA_E_FIELD,
 					  "field max_paths: %u outside 1..%u",
 					  m->max_paths, SPA_PATHS_MAX);
-		return 0;
+		break;
 	}
-	return spu_reason(why, wlen, -SPA_E_FIELD, "unknown field tag %u", tag);
-bad_str:
-	return spu_reason(why, wlen, -SPA_E_FIELD, "field %s: invalid value", fn);
+	return 0;
+}
+
+static int parse_peer(const u8 *v, u16 len, struct spa_msg *m, char *why,
+		      size_t wlen)
+{
+	struct spa_peer_info *pi;
+	u8 nl;
+
+	if (m->nr_peers >= SPA_PEERS_MAX)
+		return spu_reason(why, wlen, -SPA_E_FIELD,
+				  "more than %u peer fields", SPA_PEERS_MAX);
+	pi = &m->peers[m->nr_peers];
+	pi->port = get16(v);
+	nl = v[2];
+	if (!pi->port || nl < 1 || nl > SPA_NODE_MAX ||
+	    3 + nl >= len ||
+	    !copy_str(v + 3, nl, pi->name, sizeof(pi->name)) ||
+	    !spa_valid_node(pi->name) ||
+	    !copy_str(v + 3 + nl, len - 3 - nl, pi->addr,
+		      sizeof(pi->addr)) ||
+	    !spa_valid_addr(pi->addr))
+		return spu_reason(why, wlen, -SPA_E_FIELD,
+				  "field peer %u: not a valid port, name and address",
+				  m->nr_peers + 1);
+	m->nr_peers++;
+	return 0;
+}
+
+/* After addr and port (lower tags), which a grant requires. */
+static int parse_path(const u8 *v, u16 len, struct spa_msg *m, char *why,
+		      size_t wlen)
+{
+	struct spa_path_info *pa;
+	unsigned int k;
+
+	if (m->nr_paths >= SPA_PATHS_MAX - 1)
+		return spu_reason(why, wlen, -SPA_E_FIELD,
+				  "more than %u path fields",
+				  SPA_PATHS_MAX - 1);
+	pa = &m->paths[m->nr_paths];
+	pa->port = get16(v);
+	if (!pa->port || !copy_str(v + 2, len - 2, pa->addr,
+				   sizeof(pa->addr)) ||
+	    !spa_valid_addr(pa->addr))
+		return spu_reason(why, wlen, -SPA_E_FIELD,
+				  "field path %u: not a valid port and address",
+				  m->nr_paths + 1);
+	if (pa->port == m->port && !strcmp(pa->addr, m->addr))
+		goto dup_path;
+	for (k = 0; k < m->nr_paths; k++)
+		if (pa->port == m->paths[k].port &&
+		    !strcmp(pa->addr, m->paths[k].addr))
+			goto dup_path;
+	m->nr_paths++;
+	return 0;
 dup_path:
 	return spu_reason(why, wlen, -SPA_E_FIELD,
 			  "field path %u: %s port %u is already a path",
 			  m->nr_paths + 1, pa->addr, pa->port);
+}
+
+/* Checks and stores the value of field @tag; 0 or -SPA_E_FIELD. */
+static int parse_value(unsigned int tag, const u8 *v, u16 len,
+		       struct spa_msg *m, char *why, size_t wlen)
+{
+	const struct spa_field_desc *f = &fdesc[tag];
+	u8 *dst = (u8 *)m + f->off;
+
+	if (!f->name)
+		return spu_reason(why, wlen, -SPA_E_FIELD,
+				  "unknown field tag %u", tag);
+	switch (f->kind) {
+	case K_STR:
+		if (!copy_str(v, len, (char *)dst, f->max + 1) ||
+		    (f->valid && !f->valid((char *)dst)))
+			return spu_reason(why, wlen, -SPA_E_FIELD,
+					  "field %s: invalid value", f->name);
+		return 0;
+	case K_ID16:
+		if (f->nonzero && all_zero(v, 16))
+			return spu_reason(why, wlen, -SPA_E_FIELD,
+					  "field %s: all zero", f->name);
+		memcpy(dst, v, 16);
+		return 0;
+	case K_U16:
+		*(u16 *)dst = get16(v);
+		break;
+	case K_U32:
+		*(u32 *)dst = get32(v);
+		break;
+	case K_U64:
+		*(u64 *)dst = get64(v);
+		break;
+	case K_PEER:
+		return parse_peer(v, len, m, why, wlen);
+	case K_PATH:
+		return parse_path(v, len, m, why, wlen);
+	}
+	return check_int(tag, m, why, wlen);
 }
 
 /* ------------------------------------------------------- decoding */
@@ -594,6 +614,46 @@ static void put_peer(struct wbuf *w, const struct spa_peer_info *pi)
 	memcpy(p + 3 + nl, pi->addr, al);
 }
 
+/* Adds field @tag of @m (every PEER, every PATH); 0 or -SPA_E_FIELD. */
+static int put_value(struct wbuf *w, unsigned int tag, const struct spa_msg *m,
+		     char *why, size_t wlen)
+{
+	const struct spa_field_desc *f = &fdesc[tag];
+	const u8 *src = (const u8 *)m + f->off;
+	unsigned int k;
+
+	switch (f->kind) {
+	case K_STR:
+		put_str(w, tag, (const char *)src);
+		break;
+	case K_ID16:
+		put_bytes(w, tag, src);
+		break;
+	case K_U16:
+	case K_U32:
+	case K_U64:
+		put_int(w, tag, get_member(f, m), f->min);
+		break;
+	case K_PEER:
+		if (!m->nr_peers || m->nr_peers > SPA_PEERS_MAX)
+			return spu_reason(why, wlen, -SPA_E_FIELD,
+					  "%u peers: 1..%u can be sent",
+					  m->nr_peers, SPA_PEERS_MAX);
+		for (k = 0; k < m->nr_peers; k++)
+			put_peer(w, &m->peers[k]);
+		break;
+	case K_PATH:
+		if (!m->nr_paths || m->nr_paths > SPA_PATHS_MAX - 1)
+			return spu_reason(why, wlen, -SPA_E_FIELD,
+					  "%u paths: 1..%u can be sent",
+					  m->nr_paths, SPA_PATHS_MAX - 1);
+		for (k = 0; k < m->nr_paths; k++)
+			put_path(w, &m->paths[k]);
+		break;
+	}
+	return 0;
+}
+
 int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 	       char *why, size_t wlen)
 {
@@ -627,81 +687,9 @@ int spa_encode(const struct spa_msg *m, u8 *buf, size_t cap, size_t *len,
 	for (i = 1; i < SPA_T_MAX; i++) {
 		if (!(m->fields & SPA_F(i)))
 			continue;
-		switch (i) {
-		case SPA_T_NODE:
-			put_str(&w, i, m->node);
-			break;
-		case SPA_T_TO:
-			put_str(&w, i, m->to);
-			break;
-		case SPA_T_REPLY_TO:
-			put_bytes(&w, i, m->reply_to);
-			break;
-		case SPA_T_ADDR:
-			put_str(&w, i, m->addr);
-			break;
-		case SPA_T_PORT:
-			put_int(&w, i, m->port, 2);
-			break;
-		case SPA_T_HOSTNQN:
-			put_str(&w, i, m->hostnqn);
-			break;
-		case SPA_T_SIZE:
-			put_int(&w, i, m->size, 8);
-			break;
-		case SPA_T_REQ_ID:
-			put_bytes(&w, i, m->req_id);
-			break;
-		case SPA_T_GRANT_ID:
-			put_int(&w, i, m->grant_id, 8);
-			break;
-		case SPA_T_SUBNQN:
-			put_str(&w, i, m->subnqn);
-			break;
-		case SPA_T_NSID:
-			put_int(&w, i, m->nsid, 4);
-			break;
-		case SPA_T_UUID:
-			put_bytes(&w, i, m->uuid);
-			break;
-		case SPA_T_FREE:
-			put_int(&w, i, m->free, 8);
-			break;
-		case SPA_T_GRANTS:
-			put_int(&w, i, m->grants, 4);
-			break;
-		case SPA_T_PEER: {
-			unsigned int k;
-
-			if (!m->nr_peers || m->nr_peers > SPA_PEERS_MAX)
-				return spu_reason(why, wlen, -SPA_E_FIELD,
-						  "%u peers: 1..%u can be sent",
-						  m->nr_peers, SPA_PEERS_MAX);
-			for (k = 0; k < m->nr_peers; k++)
-				put_peer(&w, &m->peers[k]);
-			break;
-		}
-		case SPA_T_ERR_CODE:
-			put_int(&w, i, m->err_code, 2);
-			break;
-		case SPA_T_ERR_TEXT:
-			put_str(&w, i, m->err_text);
-			break;
-		case SPA_T_PATH: {
-			unsigned int k;
-
-			if (!m->nr_paths || m->nr_paths > SPA_PATHS_MAX - 1)
-				return spu_reason(why, wlen, -SPA_E_FIELD,
-						  "%u paths: 1..%u can be sent",
-						  m->nr_paths, SPA_PATHS_MAX - 1);
-			for (k = 0; k < m->nr_paths; k++)
-				put_path(&w, &m->paths[k]);
-			break;
-		}
-		case SPA_T_MAX_PATHS:
-			put_int(&w, i, m->max_paths, 2);
-			break;
-		}
+		ret = put_value(&w, i, m, why, wlen);
+		if (ret)
+			return ret;
 	}
 	if (w.overflow)
 		return spu_reason(why, wlen, -SPA_E_SIZE,

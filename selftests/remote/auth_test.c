@@ -206,34 +206,41 @@ static void write_key_file(const char *path, const char *text, mode_t mode)
 
 static void t_key_files(void)
 {
+	/* Refused key files; @show: print the reason. */
+	static const struct {
+		const char *text;
+		mode_t mode;
+		int ret;
+		const char *what;
+		bool show;
+	} bad[] = {
+		{ TEST_KEY_HEX "\n", 0644, -EPERM, "a world-readable key file",
+		  true },
+		{ TEST_KEY_HEX "\n", 0660, -EPERM, "a group-writable key file",
+		  false },
+		{ "0011223344556677\n", 0600, -EINVAL, "an 8-byte key", true },
+		{ TEST_KEY_HEX "0\n", 0600, -EINVAL, "an odd number of digits",
+		  false },
+		{ TEST_KEY_HEX " " TEST_KEY_HEX "\n", 0600, -EINVAL, "two words",
+		  false },
+		{ "zz" TEST_KEY_HEX "\n", 0600, -EINVAL, "not hex", false },
+	};
 	struct spa_key k;
 	char path[PATH_MAX], why[512];
 	struct stat st;
+	size_t i;
 
 	snprintf(path, sizeof(path), "%s/key", make_test_dir());
 	write_key_file(path, TEST_KEY_HEX "\n", 0600);
 	CHECK(!spa_key_load(path, &k, why, sizeof(why)), "good key: %s", why);
 	CHECK(k.len == 32 && !memcmp(k.bytes, key.bytes, 32), "key bytes");
-	write_key_file(path, TEST_KEY_HEX "\n", 0644);
-	CHECK(spa_key_load(path, &k, why, sizeof(why)) == -EPERM,
-	      "a world-readable key file");
-	printf("#   %s\n", why);
-	write_key_file(path, TEST_KEY_HEX "\n", 0660);
-	CHECK(spa_key_load(path, &k, why, sizeof(why)) == -EPERM,
-	      "a group-writable key file");
-	write_key_file(path, "0011223344556677\n", 0600);
-	CHECK(spa_key_load(path, &k, why, sizeof(why)) == -EINVAL,
-	      "an 8-byte key");
-	printf("#   %s\n", why);
-	write_key_file(path, TEST_KEY_HEX "0\n", 0600);
-	CHECK(spa_key_load(path, &k, why, sizeof(why)) == -EINVAL,
-	      "an odd number of digits");
-	write_key_file(path, TEST_KEY_HEX " " TEST_KEY_HEX "\n", 0600);
-	CHECK(spa_key_load(path, &k, why, sizeof(why)) == -EINVAL,
-	      "two words");
-	write_key_file(path, "zz" TEST_KEY_HEX "\n", 0600);
-	CHECK(spa_key_load(path, &k, why, sizeof(why)) == -EINVAL,
-	      "not hex");
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		write_key_file(path, bad[i].text, bad[i].mode);
+		CHECK(spa_key_load(path, &k, why, sizeof(why)) == bad[i].ret,
+		      "%s", bad[i].what);
+		if (bad[i].show)
+			printf("#   %s\n", why);
+	}
 	unlink(path);
 	CHECK(!spa_key_generate(path, why, sizeof(why)), "genkey: %s", why);
 	CHECK(!stat(path, &st) && (st.st_mode & 0777) == 0600,

@@ -55,6 +55,25 @@ static void base(struct spa_msg *m, u8 type)
 	}
 }
 
+/*
+ * A GRANT with the fields it requires but its uuid: @addr port 4420,
+ * @size, grant @id, @subnqn, nsid 1.
+ */
+static void base_grant(struct spa_msg *m, const char *addr, u64 size, u64 id,
+		       const char *subnqn)
+{
+	base(m, SPA_GRANT);
+	m->fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
+		     SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
+		     SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID);
+	snprintf(m->addr, sizeof(m->addr), "%s", addr);
+	m->port = 4420;
+	m->size = size;
+	m->grant_id = id;
+	snprintf(m->subnqn, sizeof(m->subnqn), "%s", subnqn);
+	m->nsid = 1;
+}
+
 static void same_common(const struct spa_msg *a, const struct spa_msg *b)
 {
 	CHECK(a->type == b->type, "type %02x != %02x", a->type, b->type);
@@ -152,17 +171,8 @@ static void t_request_grant(void)
 		CHECK(d.size == m.size, "size");
 		CHECK(!memcmp(d.req_id, m.req_id, SPA_ID_LEN), "req_id");
 	}
-	base(&m, SPA_GRANT);
-	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
-		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
-		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID);
-	snprintf(m.addr, sizeof(m.addr), "::1");
-	m.port = 4420;
-	m.size = SPA_SIZE_MAX;
-	m.grant_id = 0x0123456789abcdefULL;
-	snprintf(m.subnqn, sizeof(m.subnqn),
-		 "nqn.2026-11.io.slicepool:grant:a:0123456789abcdef");
-	m.nsid = 1;
+	base_grant(&m, "::1", SPA_SIZE_MAX, 0x0123456789abcdefULL,
+		   "nqn.2026-11.io.slicepool:grant:a:0123456789abcdef");
 	spu_uuid_parse("5b1c0000-0000-4000-8000-0000000000b0", m.uuid);
 	if (round_trip(&m, &d)) {
 		same_common(&m, &d);
@@ -193,16 +203,9 @@ static void t_request_grant_paths(void)
 		same_common(&m, &d);
 		CHECK(d.max_paths == SPA_PATHS_MAX, "max_paths %u", d.max_paths);
 	}
-	base(&m, SPA_GRANT);
-	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
-		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
-		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID) | SPA_F(SPA_T_PATH);
-	snprintf(m.addr, sizeof(m.addr), "10.99.0.1");
-	m.port = 4420;
-	m.size = 1 << 20;
-	m.grant_id = 3;
-	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2026-11.io.slicepool:g:a:3");
-	m.nsid = 1;
+	base_grant(&m, "10.99.0.1", 1 << 20, 3,
+		   "nqn.2026-11.io.slicepool:g:a:3");
+	m.fields |= SPA_F(SPA_T_PATH);
 	m.uuid[0] = 1;
 	/* The same address on another port, other addresses (v4, v6). */
 	snprintf(m.paths[0].addr, sizeof(m.paths[0].addr), "10.99.0.1");
@@ -340,16 +343,8 @@ static void t_encode_refuses(void)
 	m.max_paths = 2;
 	CHECK(!spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)),
 	      "max_paths 2: %s", why);
-	base(&m, SPA_GRANT);
-	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
-		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
-		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID) | SPA_F(SPA_T_PATH);
-	snprintf(m.addr, sizeof(m.addr), "10.0.0.1");
-	m.port = 4420;
-	m.size = 4096;
-	m.grant_id = 1;
-	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2014-08.io.x:y");
-	m.nsid = 1;
+	base_grant(&m, "10.0.0.1", 4096, 1, "nqn.2014-08.io.x:y");
+	m.fields |= SPA_F(SPA_T_PATH);
 	m.uuid[0] = 1;
 	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
 	      -SPA_E_FIELD, "a path flag without paths");
@@ -410,9 +405,24 @@ static void expect_refused(struct raw *r, int want, const char *what)
 
 static void t_refuse_header(void)
 {
+	static const struct {
+		u8 off, val;
+		int want;
+		const char *what;
+	} pokes[] = {
+		{ 0, 'X', -SPA_E_MAGIC, "bad magic" },
+		{ 4, 2, -SPA_E_VERSION, "version 2" },
+		{ 4, 0, -SPA_E_VERSION, "version 0" },
+		{ 7, 1, -SPA_E_FLAGS, "flags set" },
+		{ 5, 0x42, -SPA_E_VERB, "unknown verb 0x42" },
+		{ 5, 0, -SPA_E_VERB, "verb 0" },
+		{ 5, 0x87, -SPA_E_VERB, "reply to an unknown verb" },
+		{ 5, 0x07, -SPA_E_VERB, "verb 0x07, after resize" },
+	};
 	struct raw r;
 	struct spa_msg m;
 	char why[256];
+	size_t i;
 	u32 flen;
 
 	good_release(&r);
@@ -420,30 +430,11 @@ static void t_refuse_header(void)
 	CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)), "the good one: %s",
 	      why);
 
-	good_release(&r);
-	r.b[0] = 'X';
-	expect_refused(&r, -SPA_E_MAGIC, "bad magic");
-	good_release(&r);
-	r.b[4] = 2;
-	expect_refused(&r, -SPA_E_VERSION, "version 2");
-	good_release(&r);
-	r.b[4] = 0;
-	expect_refused(&r, -SPA_E_VERSION, "version 0");
-	good_release(&r);
-	r.b[7] = 1;
-	expect_refused(&r, -SPA_E_FLAGS, "flags set");
-	good_release(&r);
-	r.b[5] = 0x42;
-	expect_refused(&r, -SPA_E_VERB, "unknown verb 0x42");
-	good_release(&r);
-	r.b[5] = 0;
-	expect_refused(&r, -SPA_E_VERB, "verb 0");
-	good_release(&r);
-	r.b[5] = 0x87;
-	expect_refused(&r, -SPA_E_VERB, "reply to an unknown verb");
-	good_release(&r);
-	r.b[5] = 0x07;
-	expect_refused(&r, -SPA_E_VERB, "verb 0x07, after resize");
+	for (i = 0; i < ARRAY_SIZE(pokes); i++) {
+		good_release(&r);
+		r.b[pokes[i].off] = pokes[i].val;
+		expect_refused(&r, pokes[i].want, pokes[i].what);
+	}
 
 	/* Declared lengths out of bounds: checked from 12 bytes on. */
 	good_release(&r);
@@ -488,6 +479,41 @@ static void t_refuse_truncated(void)
 	      "a trailing byte: %s", why);
 }
 
+/* A valid GRANT up to its uuid (but for nsid @nsid), for path fields. */
+static void grant_head(struct raw *r, const u8 *id, u32 nsid)
+{
+	raw_header(r, SPA_GRANT, 1);
+	raw_str(r, SPA_T_NODE, "a");
+	raw_field(r, SPA_T_REPLY_TO, id, 16);
+	raw_str(r, SPA_T_ADDR, "10.0.0.1");
+	raw_int(r, SPA_T_PORT, 4420, 2);
+	raw_int(r, SPA_T_SIZE, 4096, 8);
+	raw_int(r, SPA_T_GRANT_ID, 1, 8);
+	raw_str(r, SPA_T_SUBNQN, "nqn.2014-08.io.x:y");
+	raw_int(r, SPA_T_NSID, nsid, 4);
+	raw_field(r, SPA_T_UUID, id, 16);
+}
+
+/* A REQUEST from b to a up to its request id: @hostnqn, @size, @id. */
+static void request_head(struct raw *r, const char *hostnqn, u64 size,
+			 const u8 *id)
+{
+	raw_header(r, SPA_REQUEST, 1);
+	raw_str(r, SPA_T_NODE, "b");
+	raw_str(r, SPA_T_TO, "a");
+	raw_str(r, SPA_T_HOSTNQN, hostnqn);
+	raw_int(r, SPA_T_SIZE, size, 8);
+	raw_field(r, SPA_T_REQ_ID, id, 16);
+}
+
+/* A header of @type from b to a (NODE, TO). */
+static void from_b_to_a(struct raw *r, u8 type)
+{
+	raw_header(r, type, 1);
+	raw_str(r, SPA_T_NODE, "b");
+	raw_str(r, SPA_T_TO, "a");
+}
+
 static void t_refuse_fields(void)
 {
 	char long_node[SPA_NODE_MAX + 2];
@@ -517,9 +543,7 @@ static void t_refuse_fields(void)
 	raw_int(&r, SPA_T_GRANT_ID, 5, 8);
 	expect_refused(&r, -SPA_E_FIELD, "duplicate field");
 
-	raw_header(&r, SPA_RELEASE, 1);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
+	from_b_to_a(&r, SPA_RELEASE);
 	expect_refused(&r, -SPA_E_MISSING, "release without a grant id");
 
 	raw_header(&r, SPA_RELEASE, 1);
@@ -531,16 +555,12 @@ static void t_refuse_fields(void)
 	raw_str(&r, SPA_T_NODE, long_node);
 	expect_refused(&r, -SPA_E_FIELD, "a 25-character node name");
 
-	raw_header(&r, SPA_RELEASE, 1);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
+	from_b_to_a(&r, SPA_RELEASE);
 	raw_int(&r, SPA_T_GRANT_ID, 5, 4);
 	expect_refused(&r, -SPA_E_FIELD, "a 4-byte grant id");
 
 	/* A field whose length runs past the body. */
-	raw_header(&r, SPA_RELEASE, 1);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
+	from_b_to_a(&r, SPA_RELEASE);
 	raw_be(&r, SPA_T_GRANT_ID, 2);
 	raw_be(&r, 200, 2);
 	raw_be(&r, 5, 8);
@@ -551,9 +571,7 @@ static void t_refuse_fields(void)
 	raw_be(&r, 0, 2);
 	expect_refused(&r, -SPA_E_FIELD, "a truncated field header");
 
-	raw_header(&r, SPA_RELEASE, 1);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
+	from_b_to_a(&r, SPA_RELEASE);
 	raw_int(&r, SPA_T_GRANT_ID, 0, 8);
 	expect_refused(&r, -SPA_E_FIELD, "grant id 0");
 
@@ -561,12 +579,7 @@ static void t_refuse_fields(void)
 	raw_field(&r, SPA_T_NODE, "b\0c", 3);
 	expect_refused(&r, -SPA_E_FIELD, "a NUL in a string");
 
-	raw_header(&r, SPA_REQUEST, 1);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_str(&r, SPA_T_HOSTNQN, HOSTNQN_B);
-	raw_int(&r, SPA_T_SIZE, 4096, 8);
-	raw_field(&r, SPA_T_REQ_ID, zero16, 16);
+	request_head(&r, HOSTNQN_B, 4096, zero16);
 	expect_refused(&r, -SPA_E_FIELD, "a zero request id");
 }
 
@@ -601,34 +614,20 @@ static void t_refuse_values(void)
 		expect_refused(&r, -SPA_E_FIELD, "a bad node name");
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_nqns); i++) {
-		raw_header(&r, SPA_REQUEST, 1);
-		raw_str(&r, SPA_T_NODE, "b");
-		raw_str(&r, SPA_T_TO, "a");
-		raw_str(&r, SPA_T_HOSTNQN, bad_nqns[i]);
-		raw_int(&r, SPA_T_SIZE, 4096, 8);
-		raw_field(&r, SPA_T_REQ_ID, id, 16);
+		request_head(&r, bad_nqns[i], 4096, id);
 		expect_refused(&r, -SPA_E_FIELD, bad_nqns[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_addrs); i++) {
-		raw_header(&r, SPA_HELLO, 1);
-		raw_str(&r, SPA_T_NODE, "b");
-		raw_str(&r, SPA_T_TO, "a");
+		from_b_to_a(&r, SPA_HELLO);
 		raw_str(&r, SPA_T_ADDR, bad_addrs[i]);
 		raw_int(&r, SPA_T_PORT, 7450, 2);
 		expect_refused(&r, -SPA_E_FIELD, "a bad address");
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
-		raw_header(&r, SPA_REQUEST, 1);
-		raw_str(&r, SPA_T_NODE, "b");
-		raw_str(&r, SPA_T_TO, "a");
-		raw_str(&r, SPA_T_HOSTNQN, HOSTNQN_B);
-		raw_int(&r, SPA_T_SIZE, bad_sizes[i], 8);
-		raw_field(&r, SPA_T_REQ_ID, id, 16);
+		request_head(&r, HOSTNQN_B, bad_sizes[i], id);
 		expect_refused(&r, -SPA_E_FIELD, "a bad size");
 	}
-	raw_header(&r, SPA_HELLO, 1);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
+	from_b_to_a(&r, SPA_HELLO);
 	raw_str(&r, SPA_T_ADDR, "10.0.0.1");
 	raw_int(&r, SPA_T_PORT, 0, 2);
 	expect_refused(&r, -SPA_E_FIELD, "port 0");
@@ -646,16 +645,7 @@ static void t_refuse_values(void)
 	raw_str(&r, SPA_T_ERR_TEXT, "line\nbreak");
 	expect_refused(&r, -SPA_E_FIELD, "a control character in a text");
 
-	raw_header(&r, SPA_GRANT, 1);
-	raw_str(&r, SPA_T_NODE, "a");
-	raw_field(&r, SPA_T_REPLY_TO, id, 16);
-	raw_str(&r, SPA_T_ADDR, "10.0.0.1");
-	raw_int(&r, SPA_T_PORT, 4420, 2);
-	raw_int(&r, SPA_T_SIZE, 4096, 8);
-	raw_int(&r, SPA_T_GRANT_ID, 1, 8);
-	raw_str(&r, SPA_T_SUBNQN, "nqn.2014-08.io.x:y");
-	raw_int(&r, SPA_T_NSID, 0, 4);
-	raw_field(&r, SPA_T_UUID, id, 16);
+	grant_head(&r, id, 0);
 	expect_refused(&r, -SPA_E_FIELD, "nsid 0");
 
 	/* Peer entries: a name longer than the entry, a bad address. */
@@ -671,35 +661,22 @@ static void t_refuse_values(void)
 	expect_refused(&r, -SPA_E_FIELD, "a peer at a host name");
 }
 
-/* A valid GRANT up to its uuid, for path fields to follow. */
-static void grant_head(struct raw *r, const u8 *id)
-{
-	raw_header(r, SPA_GRANT, 1);
-	raw_str(r, SPA_T_NODE, "a");
-	raw_field(r, SPA_T_REPLY_TO, id, 16);
-	raw_str(r, SPA_T_ADDR, "10.0.0.1");
-	raw_int(r, SPA_T_PORT, 4420, 2);
-	raw_int(r, SPA_T_SIZE, 4096, 8);
-	raw_int(r, SPA_T_GRANT_ID, 1, 8);
-	raw_str(r, SPA_T_SUBNQN, "nqn.2014-08.io.x:y");
-	raw_int(r, SPA_T_NSID, 1, 4);
-	raw_field(r, SPA_T_UUID, id, 16);
-}
-
-/* A valid REQUEST up to its request id. */
-static void request_head(struct raw *r, const u8 *id)
-{
-	raw_header(r, SPA_REQUEST, 1);
-	raw_str(r, SPA_T_NODE, "b");
-	raw_str(r, SPA_T_TO, "a");
-	raw_str(r, SPA_T_HOSTNQN, HOSTNQN_B);
-	raw_int(r, SPA_T_SIZE, 4096, 8);
-	raw_field(r, SPA_T_REQ_ID, id, 16);
-}
-
 /* Malformed, truncated, misplaced and excess multipath fields. */
 static void t_refuse_paths(void)
 {
+	static const struct {
+		const char *v;
+		u16 len;
+		const char *what;
+	} bad_paths[] = {
+		{ "\000\00010.0.0.1", 10, "a path to port 0" },
+		{ "\021\105host.example", 14, "a path at a host name" },
+		{ "\021\10510.0.0.1\0", 11, "a NUL in a path address" },
+		{ "\021\10510.0", 6, "a truncated path address" },
+		{ "\021\1051", 3, "a 3-byte path field" },
+		{ "\021", 1, "a path field of a port byte" },
+		{ "", 0, "an empty path field" },
+	};
 	char longaddr[SPA_ADDR_MAX + 4];
 	struct spa_msg m;
 	char why[256];
@@ -708,62 +685,46 @@ static void t_refuse_paths(void)
 	unsigned int i;
 
 	/* The good ones first: each case below breaks one thing. */
-	grant_head(&r, id);
+	grant_head(&r, id, 1);
 	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
 	raw_finish(&r, &key);
 	CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)) &&
 	      m.nr_paths == 1 && m.paths[0].port == 4421 &&
 	      !strcmp(m.paths[0].addr, "10.0.0.1"), "a good path: %s", why);
-	request_head(&r, id);
+	request_head(&r, HOSTNQN_B, 4096, id);
 	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
 	raw_finish(&r, &key);
 	CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)) &&
 	      m.max_paths == 2, "a good max_paths: %s", why);
 
-	grant_head(&r, id);
-	raw_field(&r, SPA_T_PATH, "\000\00010.0.0.1", 10);
-	expect_refused(&r, -SPA_E_FIELD, "a path to port 0");
-	grant_head(&r, id);
-	raw_field(&r, SPA_T_PATH, "\021\105host.example", 14);
-	expect_refused(&r, -SPA_E_FIELD, "a path at a host name");
-	grant_head(&r, id);
-	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1\0", 11);
-	expect_refused(&r, -SPA_E_FIELD, "a NUL in a path address");
-	grant_head(&r, id);
-	raw_field(&r, SPA_T_PATH, "\021\10510.0", 6);
-	expect_refused(&r, -SPA_E_FIELD, "a truncated path address");
-	grant_head(&r, id);
-	raw_field(&r, SPA_T_PATH, "\021\1051", 3);
-	expect_refused(&r, -SPA_E_FIELD, "a 3-byte path field");
-	grant_head(&r, id);
-	raw_field(&r, SPA_T_PATH, "\021", 1);
-	expect_refused(&r, -SPA_E_FIELD, "a path field of a port byte");
-	grant_head(&r, id);
-	raw_field(&r, SPA_T_PATH, "", 0);
-	expect_refused(&r, -SPA_E_FIELD, "an empty path field");
+	for (i = 0; i < ARRAY_SIZE(bad_paths); i++) {
+		grant_head(&r, id, 1);
+		raw_field(&r, SPA_T_PATH, bad_paths[i].v, bad_paths[i].len);
+		expect_refused(&r, -SPA_E_FIELD, bad_paths[i].what);
+	}
 	memset(longaddr, '1', sizeof(longaddr));
 	longaddr[0] = 0x11;
 	longaddr[1] = 0x45;
-	grant_head(&r, id);
+	grant_head(&r, id, 1);
 	raw_field(&r, SPA_T_PATH, longaddr, sizeof(longaddr));
 	expect_refused(&r, -SPA_E_FIELD, "an oversized path field");
 	/* A path field header whose length runs past the body. */
-	grant_head(&r, id);
+	grant_head(&r, id, 1);
 	raw_be(&r, SPA_T_PATH, 2);
 	raw_be(&r, 10, 2);
 	raw_be(&r, 4421, 2);
 	expect_refused(&r, -SPA_E_FIELD, "a path field cut short");
-	grant_head(&r, id);
+	grant_head(&r, id, 1);
 	raw_be(&r, SPA_T_PATH, 2);
 	expect_refused(&r, -SPA_E_FIELD, "half a path field header");
-	grant_head(&r, id);
+	grant_head(&r, id, 1);
 	raw_field(&r, SPA_T_PATH, "\021\10410.0.0.1", 10);
 	expect_refused(&r, -SPA_E_FIELD, "a path that is the first one");
-	grant_head(&r, id);
+	grant_head(&r, id, 1);
 	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
 	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
 	expect_refused(&r, -SPA_E_FIELD, "the same path twice");
-	grant_head(&r, id);
+	grant_head(&r, id, 1);
 	for (i = 0; i < SPA_PATHS_MAX; i++) {
 		char v[16];
 
@@ -786,31 +747,31 @@ static void t_refuse_paths(void)
 	raw_int(&r, SPA_T_NSID, 1, 4);
 	raw_field(&r, SPA_T_UUID, id, 16);
 	expect_refused(&r, -SPA_E_FIELD, "a path before the uuid");
-	request_head(&r, id);
+	request_head(&r, HOSTNQN_B, 4096, id);
 	raw_field(&r, SPA_T_PATH, "\021\10510.0.0.1", 10);
 	expect_refused(&r, -SPA_E_FIELD, "a path in a request");
-	grant_head(&r, id);
+	grant_head(&r, id, 1);
 	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
 	expect_refused(&r, -SPA_E_FIELD, "max_paths in a grant");
 	/* max_paths values and lengths. */
-	request_head(&r, id);
+	request_head(&r, HOSTNQN_B, 4096, id);
 	raw_int(&r, SPA_T_MAX_PATHS, 0, 2);
 	expect_refused(&r, -SPA_E_FIELD, "max_paths 0");
-	request_head(&r, id);
+	request_head(&r, HOSTNQN_B, 4096, id);
 	raw_int(&r, SPA_T_MAX_PATHS, SPA_PATHS_MAX + 1, 2);
 	expect_refused(&r, -SPA_E_FIELD, "max_paths above the limit");
-	request_head(&r, id);
+	request_head(&r, HOSTNQN_B, 4096, id);
 	raw_int(&r, SPA_T_MAX_PATHS, 2, 4);
 	expect_refused(&r, -SPA_E_FIELD, "a 4-byte max_paths");
-	request_head(&r, id);
+	request_head(&r, HOSTNQN_B, 4096, id);
 	raw_field(&r, SPA_T_MAX_PATHS, "\002", 1);
 	expect_refused(&r, -SPA_E_FIELD, "a 1-byte max_paths");
-	request_head(&r, id);
+	request_head(&r, HOSTNQN_B, 4096, id);
 	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
 	raw_int(&r, SPA_T_MAX_PATHS, 2, 2);
 	expect_refused(&r, -SPA_E_FIELD, "max_paths twice");
 	/* A tag after the last one known is still unknown. */
-	request_head(&r, id);
+	request_head(&r, HOSTNQN_B, 4096, id);
 	raw_int(&r, SPA_T_MAX, 2, 2);
 	expect_refused(&r, -SPA_E_FIELD, "the tag after max_paths");
 }
@@ -828,6 +789,15 @@ static void resize_head(struct raw *r, u8 type, const u8 *id)
 	}
 }
 
+/* resize_head, then SIZE @size in @len bytes and GRANT_ID @gid. */
+static void resize_frame(struct raw *r, u8 type, const u8 *id, u64 size,
+			 unsigned int len, u64 gid)
+{
+	resize_head(r, type, id);
+	raw_int(r, SPA_T_SIZE, size, len);
+	raw_int(r, SPA_T_GRANT_ID, gid, 8);
+}
+
 /* RESIZE and RESIZED: missing, extra, repeated, misplaced, bad values. */
 static void t_refuse_resize(void)
 {
@@ -842,9 +812,7 @@ static void t_refuse_resize(void)
 	size_t i, t;
 
 	for (t = 0; t < ARRAY_SIZE(types); t++) {
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
-		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 8, 5);
 		raw_finish(&r, &key);
 		CHECK(!spa_decode(r.b, r.len, &m, why, sizeof(why)) &&
 		      m.type == types[t] && m.size == 1 << 30 &&
@@ -859,9 +827,7 @@ static void t_refuse_resize(void)
 		expect_refused(&r, -SPA_E_MISSING, "without a grant id");
 		resize_head(&r, types[t], id);
 		expect_refused(&r, -SPA_E_MISSING, "neither size nor grant id");
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
-		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 8, 5);
 		raw_str(&r, SPA_T_SUBNQN, "nqn.2014-08.io.example:x");
 		expect_refused(&r, -SPA_E_FIELD, "an extra field (subnqn)");
 		resize_head(&r, types[t], id);
@@ -869,9 +835,7 @@ static void t_refuse_resize(void)
 		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
 		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
 		expect_refused(&r, -SPA_E_FIELD, "the size twice");
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
-		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 8, 5);
 		raw_int(&r, SPA_T_GRANT_ID, 6, 8);
 		expect_refused(&r, -SPA_E_FIELD, "the grant id twice");
 		resize_head(&r, types[t], id);
@@ -880,18 +844,12 @@ static void t_refuse_resize(void)
 		expect_refused(&r, -SPA_E_FIELD,
 			       "the grant id before the size (misplaced)");
 		for (i = 0; i < ARRAY_SIZE(bad_sizes); i++) {
-			resize_head(&r, types[t], id);
-			raw_int(&r, SPA_T_SIZE, bad_sizes[i], 8);
-			raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+			resize_frame(&r, types[t], id, bad_sizes[i], 8, 5);
 			expect_refused(&r, -SPA_E_FIELD, "a bad size");
 		}
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 4);
-		raw_int(&r, SPA_T_GRANT_ID, 5, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 4, 5);
 		expect_refused(&r, -SPA_E_FIELD, "a 4-byte size");
-		resize_head(&r, types[t], id);
-		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
-		raw_int(&r, SPA_T_GRANT_ID, 0, 8);
+		resize_frame(&r, types[t], id, 1 << 30, 8, 0);
 		expect_refused(&r, -SPA_E_FIELD, "grant id 0");
 		resize_head(&r, types[t], id);
 		raw_int(&r, SPA_T_SIZE, 1 << 30, 8);
@@ -954,16 +912,8 @@ static void t_fuzz(void)
 	size_t len, n;
 	int ret;
 
-	base(&m, SPA_GRANT);
-	m.fields |= SPA_F(SPA_T_ADDR) | SPA_F(SPA_T_PORT) | SPA_F(SPA_T_SIZE) |
-		    SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SUBNQN) |
-		    SPA_F(SPA_T_NSID) | SPA_F(SPA_T_UUID);
-	snprintf(m.addr, sizeof(m.addr), "10.99.0.1");
-	m.port = 4420;
-	m.size = 1 << 30;
-	m.grant_id = 7;
-	snprintf(m.subnqn, sizeof(m.subnqn), "nqn.2026-11.io.slicepool:g:a:7");
-	m.nsid = 1;
+	base_grant(&m, "10.99.0.1", 1 << 30, 7,
+		   "nqn.2026-11.io.slicepool:g:a:7");
 	m.uuid[3] = 1;
 	if (spa_encode(&m, good, sizeof(good), &len, why, sizeof(why))) {
 		fail("encode: %s", why);

@@ -135,51 +135,58 @@ static void bad(const char *text, const char *want)
 
 static void t_refused(void)
 {
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "listen 10.0.0.1 7450\nkey_file /k\n", "'node' is not set" },
+		{ "node a\nkey_file /k\n", "'listen' is not set" },
+		{ "node a\nlisten 10.0.0.1 7450\n", "'key_file' is not set" },
+		{ BASE "colour blue\n", "line 4: unknown key 'colour'" },
+		{ BASE "pool\n", "line 4: 'pool' takes" },
+		{ BASE "pool a b\n", "line 4: 'pool' takes" },
+		{ BASE "node b\n", "line 4: 'node' given twice" },
+		{ BASE "peer b 10.0.0.2 1\npeer b 10.0.0.3 1\n",
+		  "line 5: peer 'b' given twice" },
+		{ BASE "peer a 10.0.0.2 1\n", "own name" },
+		{ "node a/b\n", "line 1: bad value for 'node'" },
+		{ "node a\nlisten localhost 7450\n", "line 2: bad value for 'listen'" },
+		{ "node a\nlisten 10.0.0.1 0\n", "bad value for 'listen'" },
+		{ "node a\nlisten 10.0.0.1 65536\n", "bad value for 'listen'" },
+		{ "node a\nlisten 0.0.0.0 7450\nkey_file /k\n", "needs 'advertise" },
+		{ BASE "key_file relative\n", "given twice" },
+		{ "node a\nlisten 10.0.0.1 1\nkey_file k\n", "bad value for 'key_file'" },
+		{ BASE "pool a:b\n", "bad value for 'pool'" },
+		{ BASE "keep_free 1X\n", "bad value for 'keep_free'" },
+		{ BASE "keep_free -1\n", "bad value for 'keep_free'" },
+		{ BASE "max_grants 0\n", "bad value for 'max_grants'" },
+		{ BASE "max_grants 257\n", "bad value for 'max_grants'" },
+		{ BASE "ctrl_loss_tmo -2\n", "bad value for 'ctrl_loss_tmo'" },
+		{ BASE "heartbeat 1h\n", "bad value for 'heartbeat'" },
+		{ BASE "heartbeat_timeout 0\n", "bad value for 'heartbeat_timeout'" },
+		{ BASE "heartbeat_timeout 86401\n",
+		  "bad value for 'heartbeat_timeout'" },
+		{ BASE "heartbeat 5\nheartbeat_timeout 5\n",
+		  "'heartbeat_timeout 5' must be longer than 'heartbeat 5'" },
+		{ BASE "lend maybe\n", "bad value for 'lend'" },
+		{ BASE "lend yes\n", "needs 'pool'" },
+		{ BASE "hostnqn iqn.x\n", "bad value for 'hostnqn'" },
+		{ BASE "hostid 1234\n", "bad value for 'hostid'" },
+		{ BASE "export 0.0.0.0 4420\n", "bad value for 'export'" },
+		{ BASE "export 10.0.0.1 4420\nexport 0.0.0.0 4421\n",
+		  "line 5: bad value for 'export'" },
+		{ BASE "export 10.0.0.1 4420\nexport 10.0.0.1 4421\n"
+		  "export 10.0.0.1 4422\n", "line 6: 'export' given more than twice" },
+		{ BASE "export 10.0.0.1 4420\nexport 10.0.0.1 4420\n",
+		  "is the first one again" },
+		{ BASE "export 10.0.0.1 4420\nnvmet_port_id 4421\n"
+		  "export 10.0.0.2 4421\n", "is the first's nvmet_port_id" },
+		{ BASE "a b c d e f\n", "too many words" },
+	};
 	char big[2048];
+	size_t i;
 
-	bad("listen 10.0.0.1 7450\nkey_file /k\n", "'node' is not set");
-	bad("node a\nkey_file /k\n", "'listen' is not set");
-	bad("node a\nlisten 10.0.0.1 7450\n", "'key_file' is not set");
-	bad(BASE "colour blue\n", "line 4: unknown key 'colour'");
-	bad(BASE "pool\n", "line 4: 'pool' takes");
-	bad(BASE "pool a b\n", "line 4: 'pool' takes");
-	bad(BASE "node b\n", "line 4: 'node' given twice");
-	bad(BASE "peer b 10.0.0.2 1\npeer b 10.0.0.3 1\n",
-	    "line 5: peer 'b' given twice");
-	bad(BASE "peer a 10.0.0.2 1\n", "own name");
-	bad("node a/b\n", "line 1: bad value for 'node'");
-	bad("node a\nlisten localhost 7450\n", "line 2: bad value for 'listen'");
-	bad("node a\nlisten 10.0.0.1 0\n", "bad value for 'listen'");
-	bad("node a\nlisten 10.0.0.1 65536\n", "bad value for 'listen'");
-	bad("node a\nlisten 0.0.0.0 7450\nkey_file /k\n", "needs 'advertise");
-	bad(BASE "key_file relative\n", "given twice");
-	bad("node a\nlisten 10.0.0.1 1\nkey_file k\n", "bad value for 'key_file'");
-	bad(BASE "pool a:b\n", "bad value for 'pool'");
-	bad(BASE "keep_free 1X\n", "bad value for 'keep_free'");
-	bad(BASE "keep_free -1\n", "bad value for 'keep_free'");
-	bad(BASE "max_grants 0\n", "bad value for 'max_grants'");
-	bad(BASE "max_grants 257\n", "bad value for 'max_grants'");
-	bad(BASE "ctrl_loss_tmo -2\n", "bad value for 'ctrl_loss_tmo'");
-	bad(BASE "heartbeat 1h\n", "bad value for 'heartbeat'");
-	bad(BASE "heartbeat_timeout 0\n", "bad value for 'heartbeat_timeout'");
-	bad(BASE "heartbeat_timeout 86401\n",
-	    "bad value for 'heartbeat_timeout'");
-	bad(BASE "heartbeat 5\nheartbeat_timeout 5\n",
-	    "'heartbeat_timeout 5' must be longer than 'heartbeat 5'");
-	bad(BASE "lend maybe\n", "bad value for 'lend'");
-	bad(BASE "lend yes\n", "needs 'pool'");
-	bad(BASE "hostnqn iqn.x\n", "bad value for 'hostnqn'");
-	bad(BASE "hostid 1234\n", "bad value for 'hostid'");
-	bad(BASE "export 0.0.0.0 4420\n", "bad value for 'export'");
-	bad(BASE "export 10.0.0.1 4420\nexport 0.0.0.0 4421\n",
-	    "line 5: bad value for 'export'");
-	bad(BASE "export 10.0.0.1 4420\nexport 10.0.0.1 4421\n"
-	    "export 10.0.0.1 4422\n", "line 6: 'export' given more than twice");
-	bad(BASE "export 10.0.0.1 4420\nexport 10.0.0.1 4420\n",
-	    "is the first one again");
-	bad(BASE "export 10.0.0.1 4420\nnvmet_port_id 4421\n"
-	    "export 10.0.0.2 4421\n", "is the first's nvmet_port_id");
-	bad(BASE "a b c d e f\n", "too many words");
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		bad(cases[i].text, cases[i].want);
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	bad(big, "line 1: longer than");

@@ -15,16 +15,8 @@ static struct spa_config ca;
 
 static void fresh(const char *name)
 {
-	char dir[300];
-
-	fresh_roots(dir, sizeof(dir), name);
-	fake_pool("pa", 64);
+	fresh_lender(&ca, name, 64, 0);
 	fake_member("pa", "m1", 100, "online", 1);
-	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
-	mkdirs("%s", dir);
-	test_lender(&ca, dir, 7450, 0);
-	memset(&fake_ctx.fail_export, 0,
-	       sizeof(fake_ctx) - offsetof(struct fake_be, fail_export));
 }
 
 static void make_vol(const char *vol, char uuid[SPU_UUID_STR])

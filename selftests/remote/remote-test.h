@@ -13,6 +13,7 @@
 #define SPA_REMOTE_TEST_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,22 @@ static inline u64 get_u64(const char *path)
 
 	spu_read_u64(path, &v);
 	return v;
+}
+
+/* Removes the files named after @dir (up to a NULL) in it, then @dir. */
+static inline void rm_dir(const char *dir, ...)
+{
+	char path[PATH_MAX + 16];
+	const char *name;
+	va_list ap;
+
+	va_start(ap, dir);
+	while ((name = va_arg(ap, const char *))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		unlink(path);
+	}
+	va_end(ap);
+	rmdir(dir);
 }
 
 static inline void mkdirs(const char *fmt, ...) __printf(1, 2);
@@ -399,12 +416,7 @@ static inline int fb_vol_delete(void *ctx, const char *pool, const char *vol,
 		snprintf(path, sizeof(path), "%s/size", dir);
 		size = get_u64(path);
 		fake_take(pool, fake_slices(pool, size), true);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/uuid", dir);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/dm_size", dir);
-		unlink(path);
-		rmdir(dir);
+		rm_dir(dir, "size", "uuid", "dm_size", NULL);
 		fb->deletes++;
 	}
 	pthread_mutex_unlock(&fb->lock);
@@ -571,7 +583,7 @@ static inline int fb_unexport(void *ctx, const char *subnqn, u16 port_id, char *
 			      size_t wlen)
 {
 	struct fake_be *fb = ctx;
-	char dir[PATH_MAX], path[PATH_MAX + 16];
+	char dir[PATH_MAX];
 
 	(void)port_id;
 	if (fb->fail_unexport) {
@@ -580,13 +592,7 @@ static inline int fb_unexport(void *ctx, const char *subnqn, u16 port_id, char *
 	}
 	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spu_nvmet_root(),
 		 subnqn);
-	snprintf(path, sizeof(path), "%s/hostnqn", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/device", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/ns_size", dir);
-	unlink(path);
-	rmdir(dir);
+	rm_dir(dir, "hostnqn", "device", "ns_size", NULL);
 	return 0;
 }
 
@@ -663,6 +669,26 @@ static inline void test_lender(struct spa_config *c, const char *state_dir,
 }
 
 /*
+ * A fresh fake tree for @name with pool pa of @slice_mib MiB slices (its
+ * members are the caller's) and lender a of it (test_lender, listening on
+ * 7450, peer b on @peer_port) with its state in <test_dir>/@name/state;
+ * the fake backend's injected failures and counters back to 0.
+ */
+static inline void fresh_lender(struct spa_config *c, const char *name,
+				u64 slice_mib, u16 peer_port)
+{
+	char dir[PATH_MAX];
+
+	fresh_roots(dir, sizeof(dir), name);
+	fake_pool("pa", slice_mib);
+	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
+	mkdirs("%s", dir);
+	test_lender(c, dir, 7450, peer_port);
+	memset(&fake_ctx.fail_export, 0,
+	       sizeof(fake_ctx) - offsetof(struct fake_be, fail_export));
+}
+
+/*
  * A lender and an agent on @c (reconciled first when @reconcile), and a
  * listening socket on 127.0.0.1 (port in @port): its fd.  Exits when one
  * cannot be set up.
@@ -688,6 +714,22 @@ static inline int test_serve_setup(struct spa_lender *l, struct spa_agent *a,
 		exit(1);
 	}
 	return lfd;
+}
+
+/*
+ * Undoes test_serve_setup: stops the server thread @server (it ends on
+ * SIGUSR1, read from @sigfd), closes @lfd and @sigfd, frees @a and @l.
+ */
+static inline void test_serve_teardown(pthread_t server, int lfd, int sigfd,
+				       struct spa_agent *a,
+				       struct spa_lender *l)
+{
+	kill(getpid(), SIGUSR1);
+	pthread_join(server, NULL);
+	close(lfd);
+	close(sigfd);
+	spa_agent_free(a);
+	spa_lender_free(l);
 }
 
 static inline void test_key(struct spa_key *k, const char *hex)

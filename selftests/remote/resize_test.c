@@ -39,17 +39,9 @@ static struct spa_config ca;
 /* A fresh fake tree and ledger: pool pa, 16 MiB slices, 2 x 32 free. */
 static void fresh(const char *name)
 {
-	char dir[300];
-
-	fresh_roots(dir, sizeof(dir), name);
-	fake_pool("pa", 16);
+	fresh_lender(&ca, name, 16, 9);
 	fake_member("pa", "m1", 32, "online", 1);
 	fake_member("pa", "m2", 32, "online", 1);
-	snprintf(dir, sizeof(dir), "%s/%s/state", test_dir, name);
-	mkdirs("%s", dir);
-	test_lender(&ca, dir, 7450, 9);
-	memset(&fake_ctx.fail_export, 0,
-	       sizeof(fake_ctx) - offsetof(struct fake_be, fail_export));
 	cap_start();
 }
 
@@ -179,6 +171,20 @@ static bool lender_init(struct spa_lender *l)
 
 /* ------------------------------------------------------------ lender */
 
+/*
+ * fresh(@name) and lender @l on it, which grants b @bytes: *@id (0 if it
+ * refused, @rep says why).  False if the lender did not start.
+ */
+static bool fresh_grant(const char *name, struct spa_lender *l, u64 bytes,
+			u64 *id, struct spa_msg *rep)
+{
+	fresh(name);
+	if (!lender_init(l))
+		return false;
+	*id = grant_to_b(l, bytes, rep);
+	return true;
+}
+
 static void t_grow(void)
 {
 	struct spa_lender l;
@@ -186,10 +192,8 @@ static void t_grow(void)
 	unsigned int rv;
 	u64 id;
 
-	fresh("grow");
-	if (!lender_init(&l))
+	if (!fresh_grant("grow", &l, 256 * MIB, &id, &rep))
 		return;
-	id = grant_to_b(&l, 256 * MIB, &rep);
 	CHECK(id, "no grant: %s", rep.err_text);
 	CHECK(all_agree(&l, id, 256 * MIB, 256 * MIB, 48), "after the grant");
 	rv = fake_ctx.revalidates;
@@ -214,10 +218,8 @@ static void t_grow(void)
 
 	/* Within the grant's last slice: no slice more, the range zeroed. */
 	spa_lender_free(&l);
-	fresh("grow2");
-	if (!lender_init(&l))
+	if (!fresh_grant("grow2", &l, 250 * MIB, &id, &rep))
 		return;
-	id = grant_to_b(&l, 250 * MIB, &rep);
 	CHECK(!resize(&l, "b", id, 256 * MIB, &rep), "refused: %s",
 	      rep.err_text);
 	CHECK(all_agree(&l, id, 256 * MIB, 256 * MIB, 48),
@@ -237,10 +239,8 @@ static void t_refusals(void)
 	unsigned int calls;
 	u64 id, id2;
 
-	fresh("refuse");
-	if (!lender_init(&l))
+	if (!fresh_grant("refuse", &l, 256 * MIB, &id, &rep))
 		return;
-	id = grant_to_b(&l, 256 * MIB, &rep);
 	id2 = grant_to_b(&l, 64 * MIB, &rep);
 	CHECK(id && id2, "grants: %s", rep.err_text);
 	calls = fake_ctx.set_sizes + fake_ctx.revalidates + fake_ctx.zeroes;
@@ -326,10 +326,8 @@ static void t_step_failures(void)
 	int *fail_at;
 	u64 id;
 
-	fresh("steps");
-	if (!lender_init(&l))
+	if (!fresh_grant("steps", &l, 256 * MIB, &id, &rep))
 		return;
-	id = grant_to_b(&l, 256 * MIB, &rep);
 	for (i = 0; i < ARRAY_SIZE(steps); i++) {
 		fail_at = (int *)((char *)&fake_ctx + steps[i].off);
 		*fail_at = steps[i].err;
@@ -361,10 +359,8 @@ static void t_undo_fails(void)
 	struct spa_msg rep;
 	u64 id;
 
-	fresh("undo");
-	if (!lender_init(&l))
+	if (!fresh_grant("undo", &l, 256 * MIB, &id, &rep))
 		return;
-	id = grant_to_b(&l, 256 * MIB, &rep);
 	fake_ctx.fail_zero = EIO;
 	fake_ctx.fail_shrink = EBUSY;
 	CHECK(resize(&l, "b", id, 512 * MIB, &rep) == SPA_ERR_FAILED &&
@@ -457,10 +453,8 @@ static void t_reconcile(void)
 	int left;
 
 	for (i = 0; i < ARRAY_SIZE(when); i++) {
-		fresh("reconcile");
-		if (!lender_init(&l))
+		if (!fresh_grant("reconcile", &l, 256 * MIB, &id, &rep))
 			return;
-		id = grant_to_b(&l, 256 * MIB, &rep);
 		resizing_ledger(&l, id);
 		if (i >= 1)
 			fake_backend.vol_set_size(fake_backend.ctx, "pa",
@@ -499,10 +493,8 @@ static void t_reconcile(void)
 	}
 
 	/* The roll back refused: left resizing, counted, retried. */
-	fresh("reconcile2");
-	if (!lender_init(&l))
+	if (!fresh_grant("reconcile2", &l, 256 * MIB, &id, &rep))
 		return;
-	id = grant_to_b(&l, 256 * MIB, &rep);
 	resizing_ledger(&l, id);
 	fake_backend.vol_set_size(fake_backend.ctx, "pa", vol_of(id),
 				  512 * MIB, why, sizeof(why));
@@ -690,12 +682,7 @@ static void b_teardown(void)
 {
 	if (!b_ready)
 		return;
-	kill(getpid(), SIGUSR1);
-	pthread_join(server, NULL);
-	close(lfd);
-	close(sigfd);
-	spa_agent_free(&agent);
-	spa_lender_free(&lender);
+	test_serve_teardown(server, lfd, sigfd, &agent, &lender);
 	unsetenv("SLICEPOOL_SYSFS");
 }
 

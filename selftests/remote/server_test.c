@@ -70,12 +70,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	kill(getpid(), SIGUSR1);
-	pthread_join(server, NULL);
-	close(lfd);
-	close(sigfd);
-	spa_agent_free(&agent);
-	spa_lender_free(&lender);
+	test_serve_teardown(server, lfd, sigfd, &agent, &lender);
 }
 
 /* A request from @c to a; 0 with the reply in @rep, or the call's error. */
@@ -141,6 +136,19 @@ static u64 request(const struct spa_config *c, u64 size, unsigned int *code,
 		return 0;
 	}
 	return rep.grant_id;
+}
+
+/* Asks a, for @c, to resize grant 1 to 4096 bytes; 0 with @rep a's answer. */
+static int resize_grant1(const struct spa_config *c, struct spa_msg *rep,
+			 char *why, size_t wlen)
+{
+	struct spa_msg req;
+
+	spa_msg_init(&req, c, SPA_RESIZE);
+	req.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
+	req.size = 4096;
+	req.grant_id = 1;
+	return call(c, &key, &req, rep, why, wlen);
 }
 
 static unsigned int release(const struct spa_config *c, u64 id)
@@ -339,22 +347,14 @@ static void t_refusals(void)
 	CHECK(!request(&cy, 4096, &code, &g) && code == SPA_ERR_UNKNOWN_PEER,
 	      "from y: %s", spa_err_name(code));
 	{
-		struct spa_msg req, rep;
+		struct spa_msg rep;
 		char why[512];
 
-		spa_msg_init(&req, &cy, SPA_RESIZE);
-		req.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
-		req.size = 4096;
-		req.grant_id = 1;
-		CHECK(!call(&cy, &key, &req, &rep, why, sizeof(why)) &&
+		CHECK(!resize_grant1(&cy, &rep, why, sizeof(why)) &&
 		      rep.type == SPA_ERROR &&
 		      rep.err_code == SPA_ERR_UNKNOWN_PEER,
 		      "resize from y: %s %s", why, rep.err_text);
-		spa_msg_init(&req, &cb, SPA_RESIZE);
-		req.fields |= SPA_F(SPA_T_SIZE) | SPA_F(SPA_T_GRANT_ID);
-		req.size = 4096;
-		req.grant_id = 1;
-		CHECK(!call(&cb, &key, &req, &rep, why, sizeof(why)) &&
+		CHECK(!resize_grant1(&cb, &rep, why, sizeof(why)) &&
 		      rep.type == SPA_ERROR &&
 		      rep.err_code == SPA_ERR_UNKNOWN_GRANT,
 		      "resize of no grant: %s %s", why, rep.err_text);
@@ -558,6 +558,16 @@ static void t_wire_slow(void)
 	      "no log line for the slow sender");
 }
 
+/* A heartbeat frame from @node to @to stamped @ts, sealed with @k. */
+static void raw_heartbeat(struct raw *r, u64 ts, const char *node,
+			  const char *to, const struct spa_key *k)
+{
+	raw_header(r, SPA_HEARTBEAT, ts);
+	raw_str(r, SPA_T_NODE, node);
+	raw_str(r, SPA_T_TO, to);
+	raw_finish(r, k);
+}
+
 static void t_wire_forged(void)
 {
 	struct spa_msg rep, req, r2;
@@ -565,10 +575,7 @@ static void t_wire_forged(void)
 	char why[512];
 	int ret;
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms());
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key2);
+	raw_heartbeat(&r, spa_now_ms(), "b", "a", &key2);
 	CHECK(raw_exchange(r.b, r.len, false, &rep) == 0,
 	      "a frame under another key was answered");
 	CHECK(cap_has("authentication failed", "HMAC mismatch"),
@@ -614,18 +621,12 @@ static void t_wire_authenticated_refusals(void)
 	      strstr(rep.err_text, "duplicate field node"),
 	      "malformed body: %s", rep.err_text);
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms());
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "c");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms(), "b", "c", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == SPA_ERROR && strstr(rep.err_text, "addressed to c"),
 	      "to c: %s", rep.err_text);
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms());
-	raw_str(&r, SPA_T_NODE, "a");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms(), "a", "a", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == SPA_ERROR && strstr(rep.err_text, "this node"),
 	      "from itself: %s", rep.err_text);
@@ -646,10 +647,7 @@ static void t_wire_replay_stale(void)
 	struct raw r;
 	u8 type;
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms());
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms(), "b", "a", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == (SPA_HEARTBEAT | SPA_REPLY), "first: %s",
 	      spa_type_name(type));
@@ -658,17 +656,11 @@ static void t_wire_replay_stale(void)
 	      "replayed: %s", spa_err_name(rep.err_code));
 	CHECK(cap_has("replayed nonce", NULL), "no log line");
 
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms() - 31000);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms() - 31000, "b", "a", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == SPA_ERROR && rep.err_code == SPA_ERR_STALE,
 	      "31 s old: %s", spa_err_name(rep.err_code));
-	raw_header(&r, SPA_HEARTBEAT, spa_now_ms() + 31000);
-	raw_str(&r, SPA_T_NODE, "b");
-	raw_str(&r, SPA_T_TO, "a");
-	raw_finish(&r, &key);
+	raw_heartbeat(&r, spa_now_ms() + 31000, "b", "a", &key);
 	type = raw_exchange(r.b, r.len, false, &rep);
 	CHECK(type == SPA_ERROR && rep.err_code == SPA_ERR_STALE,
 	      "31 s ahead: %s", spa_err_name(rep.err_code));

@@ -116,6 +116,38 @@ static int set_port(const char *v, u16 *port)
 	return 0;
 }
 
+/* An address a peer can reach: not a wildcard. */
+static bool routable(const char *addr)
+{
+	return spa_valid_addr(addr) && !wildcard(addr);
+}
+
+/* A prefix that leaves room for the grant's part of a subsystem NQN. */
+static bool nqn_prefix_ok(const char *v)
+{
+	return spa_valid_nqn(v) && strlen(v) <= 175;
+}
+
+/* Copies @v to @dst (@cap bytes) when @valid takes it; else -EINVAL. */
+static int set_str(const char *v, bool (*valid)(const char *), char *dst,
+		   size_t cap)
+{
+	if (!valid(v))
+		return -EINVAL;
+	snprintf(dst, cap, "%s", v);
+	return 0;
+}
+
+/* ADDRESS PORT (a wildcard address only if @any); else -EINVAL. */
+static int set_addr(const char *v, const char *port, bool any, char *dst,
+		    size_t cap, u16 *p)
+{
+	if (!(any ? spa_valid_addr(v) : routable(v)) || set_port(port, p))
+		return -EINVAL;
+	snprintf(dst, cap, "%s", v);
+	return 0;
+}
+
 static int set_uint(const char *v, unsigned long long min,
 		    unsigned long long max, u32 *out)
 {
@@ -168,50 +200,34 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 	unsigned int i;
 
 	if (!strcmp(key, "node")) {
-		if (!spa_valid_node(v))
-			return -EINVAL;
-		snprintf(c->node, sizeof(c->node), "%s", v);
+		return set_str(v, spa_valid_node, c->node, sizeof(c->node));
 	} else if (!strcmp(key, "listen")) {
-		if (!spa_valid_addr(v) || set_port(w[2], &c->listen_port))
-			return -EINVAL;
-		snprintf(c->listen_addr, sizeof(c->listen_addr), "%s", v);
+		return set_addr(v, w[2], true, c->listen_addr,
+				sizeof(c->listen_addr), &c->listen_port);
 	} else if (!strcmp(key, "advertise")) {
-		if (!spa_valid_addr(v) || wildcard(v))
-			return -EINVAL;
-		snprintf(c->advertise, sizeof(c->advertise), "%s", v);
+		return set_str(v, routable, c->advertise, sizeof(c->advertise));
 	} else if (!strcmp(key, "export") && c->export_addr[0]) {
 		/* The second line: the standby path. */
-		if (!spa_valid_addr(v) || wildcard(v) ||
-		    set_port(w[2], &c->export2_port))
-			return -EINVAL;
-		snprintf(c->export2_addr, sizeof(c->export2_addr), "%s", v);
+		return set_addr(v, w[2], false, c->export2_addr,
+				sizeof(c->export2_addr), &c->export2_port);
 	} else if (!strcmp(key, "export")) {
-		if (!spa_valid_addr(v) || wildcard(v) ||
-		    set_port(w[2], &c->export_port))
-			return -EINVAL;
-		snprintf(c->export_addr, sizeof(c->export_addr), "%s", v);
+		return set_addr(v, w[2], false, c->export_addr,
+				sizeof(c->export_addr), &c->export_port);
 	} else if (!strcmp(key, "nvmet_port_id")) {
 		return set_port(v, &c->nvmet_port_id);
 	} else if (!strcmp(key, "key_file")) {
 		return abs_path(v, c->key_file, sizeof(c->key_file));
 	} else if (!strcmp(key, "pool")) {
-		if (!spu_valid_name(v))
-			return -EINVAL;
-		snprintf(c->pool, sizeof(c->pool), "%s", v);
+		return set_str(v, spu_valid_name, c->pool, sizeof(c->pool));
 	} else if (!strcmp(key, "state_dir")) {
 		return abs_path(v, c->state_dir, sizeof(c->state_dir));
 	} else if (!strcmp(key, "hostnqn")) {
-		if (!spa_valid_nqn(v))
-			return -EINVAL;
-		snprintf(c->hostnqn, sizeof(c->hostnqn), "%s", v);
+		return set_str(v, spa_valid_nqn, c->hostnqn, sizeof(c->hostnqn));
 	} else if (!strcmp(key, "hostid")) {
-		if (!spu_valid_uuid(v))
-			return -EINVAL;
-		snprintf(c->hostid, sizeof(c->hostid), "%s", v);
+		return set_str(v, spu_valid_uuid, c->hostid, sizeof(c->hostid));
 	} else if (!strcmp(key, "nqn_prefix")) {
-		if (!spa_valid_nqn(v) || strlen(v) > 175)
-			return -EINVAL;
-		snprintf(c->nqn_prefix, sizeof(c->nqn_prefix), "%s", v);
+		return set_str(v, nqn_prefix_ok, c->nqn_prefix,
+			       sizeof(c->nqn_prefix));
 	} else if (!strcmp(key, "nvme_cli")) {
 		return abs_path(v, c->nvme_cli, sizeof(c->nvme_cli));
 	} else if (!strcmp(key, "lend")) {
@@ -246,8 +262,8 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		if (c->nr_peers >= SPA_PEERS_MAX)
 			return -ENOSPC;
 		p = &c->peers[c->nr_peers];
-		if (!spa_valid_node(v) || !spa_valid_addr(w[2]) ||
-		    wildcard(w[2]) || set_port(w[3], &p->port))
+		if (!spa_valid_node(v) || !routable(w[2]) ||
+		    set_port(w[3], &p->port))
 			return -EINVAL;
 		for (i = 0; i < c->nr_peers; i++)
 			if (!strcmp(c->peers[i].name, v))
