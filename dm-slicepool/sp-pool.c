@@ -142,7 +142,14 @@ struct sp_vmap *sp_map_alloc(u64 nr)
 	return map;
 }
 
-void sp_map_publish(struct sp_volume *v, struct sp_vmap *map)
+/*
+ * Publish @map (NULL: none) as @v's map and return the map it replaces.
+ * Readers may hold the old map until a grace period has passed: the
+ * caller frees it, with kvfree_rcu() or with kvfree() after
+ * synchronize_rcu(), and does not read it after handing it to
+ * kvfree_rcu().
+ */
+struct sp_vmap *sp_map_swap(struct sp_volume *v, struct sp_vmap *map)
 {
 	struct sp_vmap *old = sp_map(v);
 	u64 i;
@@ -151,6 +158,14 @@ void sp_map_publish(struct sp_volume *v, struct sp_vmap *map)
 		if (map->e[i].m)
 			map->holders[map->e[i].m->index] = map->e[i].m;
 	rcu_assign_pointer(v->map, map);
+	return old;
+}
+
+/* Publish @map as @v's map; the old one is freed after a grace period. */
+void sp_map_publish(struct sp_volume *v, struct sp_vmap *map)
+{
+	struct sp_vmap *old = sp_map_swap(v, map);
+
 	if (old)
 		kvfree_rcu(old, rcu);
 }

@@ -22,6 +22,7 @@ static inline u64 sp_pslice(struct sp_member *m, sector_t start)
 
 /* sp-pool.c */
 struct sp_vmap *sp_map_alloc(u64 nr);
+struct sp_vmap *sp_map_swap(struct sp_volume *v, struct sp_vmap *map);
 void sp_map_publish(struct sp_volume *v, struct sp_vmap *map);
 unsigned int sp_domains_used(struct sp_volume *v, u64 nr);
 int sp_pool_rebuild(struct sp_pool *pool);

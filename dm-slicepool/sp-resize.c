@@ -153,7 +153,7 @@ out:
 static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 {
 	struct sp_pool *pool = v->pool;
-	struct sp_vmap *old = sp_map(v), *map = NULL;
+	struct sp_vmap *old = sp_map(v), *map = NULL, *gone = NULL;
 	u64 old_nr = old ? old->nr : 0, gen, i;
 	struct sp_fences keep, fs;
 	struct sp_rec_val val;
@@ -210,7 +210,11 @@ static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 	v->size_bytes = bytes;
 	v->nr_slices = new_nr;
 	v->state = new_nr ? SP_VOL_LIVE : SP_VOL_DELETED;
-	sp_map_publish(v, map);
+	/*
+	 * Step 2 reads the released slices from the old map: keep it until
+	 * the end (handing it to kvfree_rcu() here freed it under step 2).
+	 */
+	gone = sp_map_swap(v, map);
 	map = NULL;
 	/* No table reaches the released slices (checked by the caller). */
 	synchronize_rcu();
@@ -264,6 +268,7 @@ static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 	}
 	r = 0;
 out:
+	kvfree(gone);
 	kvfree(map);
 	kfree(h);
 	return r;
