@@ -76,7 +76,7 @@ static int check_block(const u8 *b, u32 magic, u64 blocknr, const char *what,
 		       char *why, size_t whylen)
 {
 	const struct sp_block_header *h = (const void *)b;
-	u32 crc = spt_crc32c(0xffffffff, b + 4, SP_BLOCK_SIZE - 4);
+	u32 crc = md3_crc32c(0xffffffff, b + 4, SP_BLOCK_SIZE - 4);
 
 	if (le32toh(h->magic) != magic) {
 		snprintf(why, whylen, "%s (block %llu): bad magic 0x%08x",

@@ -4,7 +4,7 @@
  *
  * Shared declarations of the tool's modules: argument helpers (main.c,
  * util.c), configfs access (cfs.c), device-mapper access (dm.c), output
- * (out.c), pool model (model.c), superblock parsing (sb.c, crc32c.c) and
+ * (out.c), pool model (model.c), superblock parsing (sb.c) and
  * the commands (cmd_*.c, assemble.c).  cmd_remote.c also uses the agent's
  * state-file readers (libspu's spa-state.h).
  *
@@ -358,9 +358,13 @@ void spt_mig_print_failure(const char *pool, const char *vol,
 bool spt_mig_interrupted(void);
 void spt_mig_catch_signals(void);
 
-/* ---- crc32c.c ---- */
+/*
+ * ---- dm-slicepool/md3.c: CRC-32C, the kernel's crc32c(crc, buf, len) (the
+ * reflected polynomial 0x82F63B78, the seed used as is, no final
+ * inversion); one user-space implementation for the tool and md3 ----
+ */
 
-u32 spt_crc32c(u32 crc, const void *buf, size_t len);
+u32 md3_crc32c(u32 crc, const void *buf, size_t len);
 
 /* ---- sb.c: on-disk member metadata (dm-slicepool/sp-format.h) ---- */
 

@@ -57,7 +57,7 @@ static void seal(unsigned int nr, u32 magic)
 
 	h->magic = htole32(magic);
 	h->blocknr = htole64(nr);
-	h->crc = htole32(spt_crc32c(0xffffffff, blocks[nr] + 4,
+	h->crc = htole32(md3_crc32c(0xffffffff, blocks[nr] + 4,
 				    SP_BLOCK_SIZE - 4));
 }
 
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(kind, "blocknr")) {
 		seal(SP_SB_BLOCK, SP_SB_MAGIC);
 		sb->hdr.blocknr = htole64(5);
-		sb->hdr.crc = htole32(spt_crc32c(0xffffffff,
+		sb->hdr.crc = htole32(md3_crc32c(0xffffffff,
 						 blocks[SP_SB_BLOCK] + 4,
 						SP_BLOCK_SIZE - 4));
 	} else if (!strcmp(kind, "badvolcrc")) {
