@@ -4,7 +4,8 @@
 # A whole volume spanning three members migrates to a fourth member while
 # fio writes to it (crc32c verify), in each mode (filter, clear, none)
 # with mirrored writes (the default) and in filter mode without, with a
-# copy throttle so that the passes overlap the writes.  Then:
+# copy throttle so that the passes overlap the writes (24 MiB at 2 MiB/s:
+# at least 12 s of copy, longer than fio takes to start writing).  Then:
 # fio's own verify passed, the writes were seen by the copy index, the
 # migration converged and switched by itself, every slice is on the
 # destination, the raw source and destination slices are equal (nothing
@@ -20,13 +21,15 @@ ktap_plan 36
 sp_load
 sp_teardown
 SLICE_MB=4
+VOL_MB=24		# 6 slices, 2 on each source member
+NSLICES=$((VOL_MB / SLICE_MB))
 W=$(mktemp -d)
 trap 'dmsetup remove --retry spmf 2>/dev/null; rm -rf "$W"' EXIT
 
 mig() { mig_field spmf "$1"; }
 fio_args=(--name=mig --filename=/dev/mapper/spmf --direct=1 --ioengine=libaio
-	--iodepth=8 --rw=randwrite --bs=16k --size=24M --numjobs=2
-	--offset_increment=24M --verify=crc32c --verify_fatal=1
+	--iodepth=8 --rw=randwrite --bs=16k --size=$((VOL_MB / 2))M --numjobs=2
+	--offset_increment=$((VOL_MB / 2))M --verify=crc32c --verify_fatal=1
 	--randseed=4242 --group_reporting)
 
 for run in filter clear none filter:off; do
@@ -39,11 +42,12 @@ for run in filter clear none filter:off; do
 	sp_member mf m0 "${DISKS[0]}" dA
 	sp_member mf m1 "${DISKS[1]}" dB
 	sp_member mf m2 "${DISKS[2]}" dC
-	sp_volume mf v 48M
+	sp_volume mf v "${VOL_MB}M"
 	sp_member mf m3 "${DISKS[3]}" dD
 	sp_dm spmf mf v
 	before=$(cat "$SP_CFG"/mf/volumes/v/map)
 	[ "$(awk '{ print $2 }' <<< "$before" | sort -u | wc -l)" -eq 3 ] || sp_die "v does not span 3 members"
+	[ "$(wc -l <<< "$before")" -eq "$NSLICES" ] || sp_die "v does not have $NSLICES slices"
 
 	dmsetup message spmf 0 migrate start all domain:dD mode="${run%%:*}" mirror="$mirror" rate=2 \
 		chunk_kb=256 ||
@@ -55,6 +59,7 @@ for run in filter clear none filter:off; do
 		ktap_fail "$mode: fio random writes verified during the migration"
 	fi
 	seen=$(mig writes_seen)
+	echo "# $mode: when fio ended: $(dmsetup status spmf | sed 's/.*migration/migration/')"
 	# Lift the rate so the job ends soon; under a slow guest it may have
 	# ended before fio did, and then the message is refused (no job).
 	if ! dmsetup message spmf 0 migrate rate 0 2> /dev/null; then
@@ -74,7 +79,8 @@ for run in filter clear none filter:off; do
 	ktap_check "$mode: the migration converged and switched (state $(mig state), pass $(mig pass))" \
 		[ "$(mig state)" = "done" ]
 	after=$(cat "$SP_CFG"/mf/volumes/v/map)
-	ktap_check "$mode: all 12 slices are on m3" [ "$(awk '$2 == "m3"' <<< "$after" | wc -l)" -eq 12 ]
+	ktap_check "$mode: all $NSLICES slices are on m3" \
+		[ "$(awk '$2 == "m3"' <<< "$after" | wc -l)" -eq "$NSLICES" ]
 	bad=$(mig_slices_differ mf "$SLICE_MB" "$before" "$after")
 	ktap_check "$mode: raw source and destination slices are equal ($bad differ)" [ "$bad" -eq 0 ]
 	if fio "${fio_args[@]}" --verify_only > "$SP_ARTIFACTS/fio-verify-$mode.log" 2>&1; then

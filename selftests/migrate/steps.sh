@@ -180,17 +180,41 @@ finish "4"
 
 # ---- control: refusals, abort, rate ---------------------------------------
 setup 3
-refuse() {	# refuse DESC DMESG ARGS...
+# refuse DESC DMESG ARGS...: send ARGS, which must be refused with DMESG in
+# the kernel log after a mark of its own.  The checks are made (in order)
+# by refusals_check, which reads the log once for a series of refusals.
+R_desc=()
+R_text=()
+R_mark=()
+R_acc=()
+refuse() {
 	local desc=$1 text=$2
 	shift 2
 	kmsg_mark
-	if msg "$@" 2>/dev/null; then
-		ktap_fail "$desc: accepted"
-	elif kmsg_has_text "$text"; then
-		ktap_ok "$desc: refused, dmesg names it"
-	else
-		ktap_fail "$desc: refused, but dmesg does not say '$text'"
-	fi
+	R_desc+=("$desc")
+	R_text+=("$text")
+	R_mark+=("$KMSG_MARK")
+	if msg "$@" 2>/dev/null; then R_acc+=(1); else R_acc+=(0); fi
+}
+# Each refusal's text must be between its own mark and the next one.
+refusals_check() {
+	local log i seg
+	log=$(dmesg)
+	for i in "${!R_desc[@]}"; do
+		if [ "${R_acc[i]}" = 1 ]; then
+			ktap_fail "${R_desc[i]}: accepted"
+		elif ! seg=$(kmsg_between "$log" "${R_mark[i]}" "${R_mark[i + 1]:-}"); then
+			ktap_fail "${R_desc[i]}: refused, but its mark is not in the kernel log"
+		elif [[ $seg == *"${R_text[i]}"* ]]; then
+			ktap_ok "${R_desc[i]}: refused, dmesg names it"
+		else
+			ktap_fail "${R_desc[i]}: refused, but dmesg does not say '${R_text[i]}'"
+		fi
+	done
+	R_desc=()
+	R_text=()
+	R_mark=()
+	R_acc=()
 }
 refuse "to the same member" "already on $src" migrate start 0 "$src"
 refuse "an unknown slice" "has no slices 5..5" migrate start 5 "$dst"
@@ -212,6 +236,7 @@ refuse "a volume already migrating" "is already migrating" migrate start 0 "$dst
 refuse "step 0" "expected a number of chunks >= 1" migrate step 0
 refuse "extents with 65 runs" "expected <from chunk> [<max runs> 1..64]" migrate extents 0 65
 refuse "an unknown subcommand" "unknown subcommand 'go'" migrate go
+refusals_check
 map0=$(cat "$SP_CFG"/mp/volumes/v/map)
 msg migrate step 4
 msg migrate abort || sp_die "abort"
@@ -220,6 +245,7 @@ ktap_check "abort: the volume stays on its source, state aborted" \
 ktap_check "abort: the data is intact" cmp -s "$W/data" /dev/mapper/spmv
 refuse "a bad rate" "'fast' is not a number of MiB/s" migrate rate fast
 refuse "a rate with no migration running" "is not migrating" migrate rate 5
+refusals_check
 
 # A member of one slice, enabled after the table was loaded: the table
 # reaches it through the map, no reload needed.

@@ -87,10 +87,19 @@ borrower() {
 		[ "$(dmsetup status pb-v | awk '{ print $8 }')" = 0 ]
 
 	# ---- 2: the lender is gone for longer than ctrl_loss_tmo ----
+	# Only the local slices' sums are compared after the loss (those on a
+	# must fail), so only those are read before it.
 	mapfile -t map < "$SP/pb/volumes/v/map"
-	for l in "${!map[@]}"; do sums[l]=$(slice_sum "$l"); done
+	for l in "${!map[@]}"; do
+		read -r _ m _ <<< "${map[l]}"
+		[ "$m" != b1 ] || sums[l]=$(slice_sum "$l")
+	done
 	ip link set eth0 down
-	sleep $((TMO + 8))
+	# Wait for the controller to be deleted, at most ctrl_loss_tmo + 8 s.
+	for _ in $(seq $(((TMO + 8) * 2))); do
+		[ -e "$ctrl" ] || break
+		sleep 0.5
+	done
 	ktap_check "the controller was given up after ctrl_loss_tmo" \
 		[ ! -e "$ctrl" -o "$(cat "$ctrl/state" 2>/dev/null)" != live ]
 	for l in "${!map[@]}"; do
