@@ -376,6 +376,16 @@ bool md3_slice_used(const struct md3_state *st, u32 member, u64 pslice)
 	return m && md3_bm_test(&m->used, pslice);
 }
 
+u64 md3_member_used(const struct md3_state *st, u32 member)
+{
+	const struct md3_member *m = md3_member_find(st, member);
+	u64 i, n = 0;
+
+	for (i = 0; m && i < m->used.nchunks; i++)
+		n += m->used.used[i];
+	return n;
+}
+
 int md3_alloc_free(const struct md3_state *st, u32 member, u64 from,
 		   u64 *pslice)
 {
@@ -534,8 +544,8 @@ static void md3_enc_member(struct md3_buf *b, const struct md3_member *m)
 	put_unaligned_le64(m->data_offset, v + 32);
 	memcpy(v + 40, m->uuid, MD3_UUID_LEN);
 	memcpy(v + 56, m->name, MD3_NAME_LEN);
-	put_unaligned_le64(m->joined_seq, v + 88);
-	put_unaligned_le64(m->stale_mark, v + 96);
+	put_unaligned_le64(m->joined_seq, v + 120);
+	put_unaligned_le64(m->stale_mark, v + 128);
 }
 
 static void md3_enc_volume(struct md3_buf *b, const struct md3_volume *vol)
@@ -701,8 +711,8 @@ static int md3_apply_member(struct md3_state *st, const u8 *v)
 	memcpy(m->uuid, v + 40, MD3_UUID_LEN);
 	memcpy(m->name, v + 56, MD3_NAME_LEN);
 	m->name[MD3_NAME_LEN - 1] = 0;
-	m->joined_seq = get_unaligned_le64(v + 88);
-	m->stale_mark = get_unaligned_le64(v + 96);
+	m->joined_seq = get_unaligned_le64(v + 120);
+	m->stale_mark = get_unaligned_le64(v + 128);
 	if (status == MD3_REMOVED) {
 		if (!md3_bm_empty(&m->used))
 			return -EUCLEAN;
@@ -2549,7 +2559,7 @@ int md3_member_remove(struct md3_pool *p, u32 id)
 
 	if (!r && (!m || m->status == MD3_REMOVED))
 		r = -ENOENT;
-	if (!r && !md3_bm_empty(&m->used))
+	if (!r && md3_member_used(&p->st, id))
 		r = -EBUSY;
 	if (r)
 		return r;

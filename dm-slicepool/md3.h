@@ -18,7 +18,7 @@
 #include "md3-port.h"
 #include "md3-format.h"
 
-#define MD3_NAME_LEN		32	/* names, NUL padded on disk */
+#define MD3_NAME_LEN		64	/* member, volume, domain names: NUL padded */
 #define MD3_POOL_NAME_LEN	64
 #define MD3_NO_MEMBER		0xffffffffU	/* a missing map entry */
 
@@ -79,7 +79,7 @@ struct md3_volume {
 	u64 size_bytes;
 	u64 nr_slices;
 	u8 uuid[MD3_UUID_LEN];
-	char name[48];
+	char name[MD3_NAME_LEN];
 	struct md3_slice *map;
 };
 
@@ -256,6 +256,11 @@ int md3_state_check(const struct md3_state *st);
 struct md3_member *md3_member_find(const struct md3_state *st, u32 id);
 struct md3_volume *md3_vol_find(const struct md3_state *st, u64 id);
 bool md3_slice_used(const struct md3_state *st, u32 member, u64 pslice);
+/*
+ * Physical slices of @member in use: named by a volume map or reserved as
+ * a pending move's destination (0 for an unknown or removed member).
+ */
+u64 md3_member_used(const struct md3_state *st, u32 member);
 int md3_alloc_free(const struct md3_state *st, u32 member, u64 from,
 		   u64 *pslice);
 

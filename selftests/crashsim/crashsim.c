@@ -70,7 +70,7 @@ struct sdisk {
 	bool fail;
 	bool member;		/* the pool completed writing its label */
 	u8 uuid[MD3_UUID_LEN];
-	char name[16];
+	char name[MD3_NAME_LEN];
 	struct world *w;
 };
 
@@ -441,6 +441,19 @@ static void check_a(struct world *w, const struct md3_state *st, bool rw)
 		for (j = 0; j < st->moves[i].count; j++)
 			all[n++] = st->moves[i].dst[j];
 	qsort(all, n, sizeof(*all), cmp_slice);
+	/* md3_member_used() against an independent count */
+	for (i = 0, j = 0; i < st->nr_members; i++) {
+		const struct md3_member *m = &st->members[i];
+		u64 cnt = 0;
+
+		while (j < n && all[j].member < m->id)
+			j++;
+		for (; j < n && all[j].member == m->id; j++)
+			cnt++;
+		if (m->status != MD3_REMOVED && md3_member_used(st, m->id) != cnt)
+			flag("(a)", "member %u: md3_member_used %llu, %llu named", m->id,
+			     ull(md3_member_used(st, m->id)), ull(cnt));
+	}
 	for (i = 0; i < n; i++) {
 		const struct md3_member *m = md3_member_find(st, all[i].member);
 
@@ -487,6 +500,25 @@ static int succ(const struct world *w, const struct md3_chain *c,
 
 static int assemble(struct md3_pool *p, struct sdisk **img, int nd,
 		    u32 present, bool force, int prefer);
+
+/*
+ * (b), content: a state assembled at the acknowledged (seq, hash) is the
+ * acknowledged state, every record read back as written (names, domains,
+ * geometry, move flags).
+ */
+static void same_as_acked(struct world *w, const struct md3_pool *p, bool other)
+{
+	u8 *enc;
+	size_t len;
+
+	if (other || !w->acked_enc || p->st.seq != w->acked.seq ||
+	    p->st.hash != w->acked.hash || md3_state_encode(&p->st, &enc, &len))
+		return;
+	if (len != w->acked_len || memcmp(enc, w->acked_enc, len))
+		flag("(b)", "state at acknowledged seq %llu differs from the acknowledged one",
+		     ull(w->acked.seq));
+	free(enc);
+}
 
 /* -v: labels and ring blocks of a device */
 static void dump_ring(const struct md3_dev *dev)
@@ -658,6 +690,7 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 		flag(cx, "read-write with no member in sync");
 		return;
 	}
+	same_as_acked(w, p, other);
 	r = succ(w, c, ack);
 	if (r && w->has_pend && !succ(w, c, &w->pend))
 		r = 0;
@@ -736,6 +769,17 @@ static struct sdisk *disk_of(struct world *w, u32 id)
 	return NULL;
 }
 
+/* A name of 1 .. MD3_NAME_LEN - 1 characters (long ones often) */
+static void rname(char *buf, const char *prefix)
+{
+	size_t n = rn(2) ? MD3_NAME_LEN - 1 : 1 + rn(MD3_NAME_LEN - 1), k;
+
+	k = snprintf(buf, MD3_NAME_LEN, "%s", prefix);
+	for (; k < n; k++)
+		buf[k] = 'a' + rn(26);
+	buf[n > k ? n : k] = 0;
+}
+
 static void new_uuid(u8 *u)
 {
 	int i;
@@ -760,9 +804,11 @@ static int do_op(struct world *w, int op)
 	struct md3_volume *v = st->nr_volumes ? &st->vols[rn(st->nr_volumes)] : NULL;
 	struct md3_move *m = st->nr_moves ? &st->moves[rn(st->nr_moves)] : NULL;
 	struct md3_member *mb = &st->members[rn(st->nr_members)];
+	char name[MD3_NAME_LEN];
 	struct md3_dev dev;
 	struct sdisk *d;
-	u64 n = 1 + rn(2);
+	u64 n = 1 + rn(2), id;
+	u32 kid;
 	int r, i;
 
 	w->last_op = op;
@@ -770,7 +816,12 @@ static int do_op(struct world *w, int op)
 	case OP_CREATE:
 		if (st->nr_volumes >= 6 || pick_free(st, s, n))
 			return 0;
-		return md3_vol_create(&w->p, NULL, NULL, "v", n << 12, s, n) ?: 1;
+		rname(name, "v");
+		r = md3_vol_create(&w->p, &id, NULL, name, n << 12, s, n);
+		if (!r && strcmp(md3_vol_find(st, id)->name, name))
+			flag("(b)", "volume %llu named '%s', not '%s'", ull(id),
+			     md3_vol_find(st, id)->name, name);
+		return r ?: 1;
 	case OP_EXPAND:
 		if (!v || v->nr_slices > 4 || pick_free(st, s, 1))
 			return 0;
@@ -815,26 +866,33 @@ static int do_op(struct world *w, int op)
 			return 0;
 		d = disk_new(w, 2 + JBLK);
 		new_uuid(d->uuid);
-		snprintf(d->name, sizeof(d->name), "sim%llu", ull(rn(100000)));
+		snprintf(name, sizeof(name), "sim%llu-", ull(rn(100000)));
+		rname(d->name, name);
 		attach(w, d);
 		wlog(w, "add disk %d", w->nd - 1);
 		dev = sd_dev(d);
 		r = md3_member_add(&w->p, &dev, d->uuid, d->name, rn(3), 16,
-				   &(struct md3_geom){ JBLK }, NULL);
+				   &(struct md3_geom){ JBLK }, &kid);
 		if (!r)
 			d->member = true;
+		if (!r && strcmp(md3_member_find(st, kid)->name, d->name))
+			flag("(b)", "member %u named '%s', not '%s'", kid,
+			     md3_member_find(st, kid)->name, d->name);
 		return r ?: 1;
 	case OP_GROW:
 		if (mb->status == MD3_REMOVED || mb->nr_slices >= 32)
 			return 0;
 		return md3_member_grow(&w->p, mb->id, mb->nr_slices + 4) ?: 1;
 	case OP_REMOVE:
-		if (mb->status == MD3_REMOVED || nr_current(st) < 3 ||
-		    md3_slice_used(st, mb->id, 0))
+		if (mb->status == MD3_REMOVED || nr_current(st) < 3)
 			return 0;
-		for (n = 0; n < mb->nr_slices; n++)
-			if (md3_slice_used(st, mb->id, n))
-				return 0;
+		if (md3_member_used(st, mb->id)) {
+			/* refused before anything is written */
+			r = md3_member_remove(&w->p, mb->id);
+			if (r != -EBUSY)
+				flag("(a)", "remove of member %u in use: %d", mb->id, r);
+			return 0;
+		}
 		d = disk_of(w, mb->id);
 		wlog(w, "remove member %u", mb->id);
 		if (d)
@@ -1115,10 +1173,12 @@ static void one_pool(void)
 	strscpy(rec.name, "simpool", sizeof(rec.name));
 	for (i = 0; i < nd; i++) {
 		struct sdisk *d = disk_new(NULL, 2 + JBLK);
+		char pfx[16];
 
 		new_uuid(d->uuid);
 		memcpy(uuids[i], d->uuid, MD3_UUID_LEN);
-		snprintf(d->name, sizeof(d->name), "sim%d", i);
+		snprintf(pfx, sizeof(pfx), "sim%d-", i);
+		rname(d->name, pfx);
 		attach(w, d);
 		d->w = NULL;		/* no crash points while formatting */
 		devs[i] = sd_dev(d);
@@ -1218,17 +1278,19 @@ static void t_scale(void)
 		u8 v[8 + MD3_VOLUME_LEN + 8 + MD3_MAP_LEN + 16] = { 0 };
 		u32 mid = i == 1 ? 0 : i % 4096;
 		u64 ps = i == 1 ? (1ULL << 32) + 5 : i / 4096;
+		u8 *mp = v + 8 + MD3_VOLUME_LEN;	/* the MAP record */
 
 		put_unaligned_le16(MD3_TAG_VOLUME, v);
 		put_unaligned_le32(MD3_VOLUME_LEN, v + 4);
 		put_unaligned_le64(i, v + 8);
 		put_unaligned_le64(1, v + 8 + 16);
-		put_unaligned_le16(MD3_TAG_MAP, v + 96);
-		put_unaligned_le32(MD3_MAP_LEN + 12, v + 100);
-		put_unaligned_le64(i, v + 104);
-		put_unaligned_le64(1, v + 120);
-		put_unaligned_le32(mid, v + 128);
-		put_unaligned_le64(ps, v + 132);
+
+		put_unaligned_le16(MD3_TAG_MAP, mp);
+		put_unaligned_le32(MD3_MAP_LEN + 12, mp + 4);
+		put_unaligned_le64(i, mp + 8);
+		put_unaligned_le64(1, mp + 24);
+		put_unaligned_le32(mid, mp + 32);
+		put_unaligned_le64(ps, mp + 36);
 		r = md3_state_apply(&st, v, sizeof(v));
 	}
 	CHECK(!r && st.nr_volumes == 100000, "volumes %llu r %d", ull(st.nr_volumes), r);
