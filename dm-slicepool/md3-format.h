@@ -160,6 +160,8 @@ struct md3_frag {
  * it is not optional: a reader that does not know it refuses the record.
  */
 #define MD3_TAG_MARK		10
+/* DOMAIN: a failure domain (id, label); members refer to it by id */
+#define MD3_TAG_DOMAIN		11
 
 /* Fixed value sizes (MAP and MOVE add 12 bytes per slice) */
 #define MD3_POOL_LEN		112
@@ -169,6 +171,7 @@ struct md3_frag {
 #define MD3_MOVE_LEN		32
 #define MD3_SLICE_LEN		12
 #define MD3_MARK_LEN		24	/* __le32 member, __le32 0, __le64 seq, __le64 mark */
+#define MD3_DOMAIN_LEN		72	/* __le32 id, __le32 0, label[64] */
 
 #ifdef __KERNEL__
 static_assert(sizeof(struct md3_label) == 136);

@@ -256,6 +256,7 @@ void md3_state_free(struct md3_state *st)
 	for (i = 0; i < st->nr_moves; i++)
 		md3_free(st->moves[i].dst);
 	md3_free(st->members);
+	md3_free(st->domains);
 	md3_free(st->vols);
 	md3_free(st->moves);
 	md3_free(st->marks);
@@ -293,6 +294,29 @@ struct md3_member *md3_member_find(const struct md3_state *st, u32 id)
 
 	return i < st->nr_members && st->members[i].id == id ?
 	       &st->members[i] : NULL;
+}
+
+static u32 md3_domain_idx(const struct md3_state *st, u32 id)
+{
+	return MD3_ID_IDX(st->domains, st->nr_domains, id);
+}
+
+const char *md3_domain_label(const struct md3_state *st, u32 id)
+{
+	u32 i = md3_domain_idx(st, id);
+
+	return i < st->nr_domains && st->domains[i].id == id ?
+	       st->domains[i].label : NULL;
+}
+
+u32 md3_domain_find(const struct md3_state *st, const char *label)
+{
+	u32 i;
+
+	for (i = 0; label && i < st->nr_domains; i++)
+		if (!strncmp(st->domains[i].label, label, MD3_NAME_LEN))
+			return st->domains[i].id;
+	return MD3_NO_DOMAIN;
 }
 
 static u64 md3_vol_idx(const struct md3_state *st, u64 id)
@@ -548,6 +572,16 @@ static void md3_enc_member(struct md3_buf *b, const struct md3_member *m)
 	put_unaligned_le64(m->stale_mark, v + 128);
 }
 
+static void md3_enc_domain(struct md3_buf *b, const struct md3_domain *d)
+{
+	u8 *v = md3_tlv(b, MD3_TAG_DOMAIN, MD3_DOMAIN_LEN);
+
+	if (!v)
+		return;
+	put_unaligned_le32(d->id, v);
+	memcpy(v + 8, d->label, MD3_NAME_LEN);
+}
+
 static void md3_enc_volume(struct md3_buf *b, const struct md3_volume *vol)
 {
 	u8 *v = md3_tlv(b, MD3_TAG_VOLUME, MD3_VOLUME_LEN);
@@ -634,6 +668,9 @@ int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
 	u64 i;
 
 	md3_enc_pool(&b, &st->pool);
+	/* domains first: a member names one */
+	for (i = 0; i < st->nr_domains; i++)
+		md3_enc_domain(&b, &st->domains[i]);
 	for (i = 0; i < st->nr_members; i++)
 		md3_enc_member(&b, &st->members[i]);
 	for (i = 0; i < st->nr_volumes; i++) {
@@ -660,6 +697,7 @@ static u64 md3_state_size(const struct md3_state *st)
 {
 	u64 n = MD3_TLV_HDR + MD3_POOL_LEN, i;
 
+	n += (u64)st->nr_domains * (MD3_TLV_HDR + MD3_DOMAIN_LEN);
 	n += (u64)st->nr_members * (MD3_TLV_HDR + MD3_MEMBER_LEN);
 	for (i = 0; i < st->nr_volumes; i++) {
 		n += MD3_TLV_HDR + MD3_VOLUME_LEN;
@@ -675,6 +713,31 @@ static u64 md3_state_size(const struct md3_state *st)
 }
 
 /* ---- applying records ---- */
+
+/* Add or relabel domain: labels stay unique and non-empty. */
+static int md3_apply_domain(struct md3_state *st, const u8 *v)
+{
+	u32 id = get_unaligned_le32(v), i = md3_domain_idx(st, id), k;
+	char label[MD3_NAME_LEN];
+
+	memcpy(label, v + 8, MD3_NAME_LEN);
+	label[MD3_NAME_LEN - 1] = 0;
+	k = md3_domain_find(st, label);
+	if (id == MD3_NO_DOMAIN || !label[0] || (k != MD3_NO_DOMAIN && k != id))
+		return -EUCLEAN;
+	if (i == st->nr_domains || st->domains[i].id != id) {
+		int r = md3_insert((void **)&st->domains, &st->cap_domains,
+				   st->nr_domains, i, sizeof(*st->domains));
+
+		if (r)
+			return r;
+		st->domains[i].id = id;
+		st->nr_domains++;
+	}
+	memcpy(st->domains[i].label, label, MD3_NAME_LEN);
+	return 0;
+}
+
 static int md3_apply_member(struct md3_state *st, const u8 *v)
 {
 	u32 id = get_unaligned_le32(v);
@@ -683,7 +746,7 @@ static int md3_apply_member(struct md3_state *st, const u8 *v)
 	u32 status = get_unaligned_le32(v + 4);
 	int r;
 
-	if (status > MD3_REMOVED)
+	if (status > MD3_REMOVED || !md3_domain_label(st, get_unaligned_le32(v + 12)))
 		return -EUCLEAN;
 	if (!m) {
 		u64 cap = st->cap_members;
@@ -901,6 +964,7 @@ static u32 md3_tag_min(u16 tag)
 	case MD3_TAG_MOVE_CURSOR:	return 24;
 	case MD3_TAG_MOVE_DEL:		return 16;
 	case MD3_TAG_MARK:		return MD3_MARK_LEN;
+	case MD3_TAG_DOMAIN:		return MD3_DOMAIN_LEN;
 	}
 	return 0;
 }
@@ -968,6 +1032,9 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 			break;
 		case MD3_TAG_MARK:
 			r = md3_apply_mark(st, v);
+			break;
+		case MD3_TAG_DOMAIN:
+			r = md3_apply_domain(st, v);
 			break;
 		}
 	}
@@ -1679,29 +1746,66 @@ static int md3_format_dev(struct md3_pool *p, struct md3_pdev *pd)
 	return r;
 }
 
+/* Whether @label can name a domain: 1 .. MD3_NAME_LEN - 1 bytes */
+static bool md3_label_ok(const char *label)
+{
+	return label && label[0] && strnlen(label, MD3_NAME_LEN) < MD3_NAME_LEN;
+}
+
+/* The id a new domain gets: domains are never deleted, ids never reused */
+static u32 md3_next_domain(const struct md3_state *st)
+{
+	return st->nr_domains ? st->domains[st->nr_domains - 1].id + 1 : 0;
+}
+
 int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		    struct md3_dev *devs, const u8 *uuids,
-		    const u32 *domains, u32 nr, const struct md3_geom *g,
-		    const struct md3_state *init)
+		    const char *const *domains, u32 nr,
+		    const struct md3_geom *g, const struct md3_state *init)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_pool_rec pr = *rec;
 	unsigned int faults = p->faults;
-	u32 i;
+	struct md3_domain dom;
+	u32 i, j, *dids;
 	int r;
 
 	memset(p, 0, sizeof(*p));
 	p->faults = faults;
 	md3_state_init(&p->st);
+	for (i = 0; domains && i < nr; i++)
+		if (!md3_label_ok(domains[i]))
+			return -EINVAL;
 	p->devs = md3_calloc(nr, sizeof(*p->devs));
-	if (!p->devs)
+	dids = md3_calloc(nr, sizeof(*dids));
+	if (!p->devs || !dids) {
+		md3_free(dids);
 		return -ENOMEM;
+	}
 	p->nr_devs = nr;
 	pr.next_member_id = nr;
 	if (!pr.next_volume_id)
 		pr.next_volume_id = 1;
 	md3_enc_op(&b, MD3_OP_FORMAT, nr);
 	md3_enc_pool(&b, &pr);
+	/* one DOMAIN record per distinct label, ids in order of first use */
+	for (i = 0, dom.id = 0; i < nr; i++) {
+		for (j = 0; domains && j < i; j++)
+			if (!strcmp(domains[j], domains[i]))
+				break;
+		if (domains && j < i) {
+			dids[i] = dids[j];
+			continue;
+		}
+		memset(dom.label, 0, sizeof(dom.label));
+		if (domains)
+			strscpy(dom.label, domains[i], sizeof(dom.label));
+		else
+			snprintf(dom.label, sizeof(dom.label), "%u", i);
+		dids[i] = dom.id;
+		md3_enc_domain(&b, &dom);
+		dom.id++;
+	}
 	for (i = 0; i < nr; i++) {
 		struct md3_pdev *pd = &p->devs[i];
 		struct md3_member m;
@@ -1713,7 +1817,7 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		memset(&m, 0, sizeof(m));
 		m.id = i;
 		m.joined_seq = 1;
-		m.domain = domains ? domains[i] : i;
+		m.domain = dids[i];
 		m.nr_slices = md3_nr_slices(&pd->chain, devs[i].dev_sectors,
 					    pr.slice_sectors);
 		m.data_offset = pd->chain.data_offset;
@@ -1739,6 +1843,7 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		p->st.hash = md3_hash(0, 1, b.p, b.len);
 	}
 	md3_free(b.p);
+	md3_free(dids);
 	for (i = 0; i < nr && !r; i++)
 		r = md3_format_dev(p, &p->devs[i]);
 	if (!r)
@@ -2472,15 +2577,18 @@ static u32 md3_reused_id(struct md3_pool *p)
 }
 
 int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
-		   const char *name, u32 domain, u64 nr_slices,
+		   const char *name, const char *domain, u64 nr_slices,
 		   const struct md3_geom *g, u32 *id)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_pool_rec pr = p->st.pool;
 	struct md3_pdev *devs, *pd;
+	struct md3_domain dom;
 	struct md3_member m;
 	int r = md3_rw(p);
 
+	if (!r && domain && !md3_label_ok(domain))
+		r = -EINVAL;
 	if (r)
 		return r;
 	devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
@@ -2499,7 +2607,13 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 		m.id = md3_reused_id(p);
 		pr.next_member_id = md3_max(pr.next_member_id, m.id + 1ULL);
 	}
-	m.domain = domain;
+	memset(&dom, 0, sizeof(dom));
+	if (domain)
+		strscpy(dom.label, domain, sizeof(dom.label));
+	else
+		snprintf(dom.label, sizeof(dom.label), "%u", m.id);
+	m.domain = md3_domain_find(&p->st, dom.label);
+	dom.id = md3_next_domain(&p->st);
 	m.joined_seq = p->st.seq + 1;
 	m.nr_slices = nr_slices ? nr_slices :
 		      md3_nr_slices(&pd->chain, dev->dev_sectors,
@@ -2526,6 +2640,11 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 	}
 	md3_enc_op(&b, MD3_OP_MEMBER_ADD, m.id);
 	md3_enc_pool(&b, &pr);
+	if (m.domain == MD3_NO_DOMAIN) {
+		/* a new domain: in the same transaction, before the member */
+		m.domain = dom.id;
+		md3_enc_domain(&b, &dom);
+	}
 	md3_enc_member(&b, &m);
 	r = md3_commit(p, &b, pd, false);
 	if (!r) {

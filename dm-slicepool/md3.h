@@ -21,6 +21,7 @@
 #define MD3_NAME_LEN		64	/* member, volume, domain names: NUL padded */
 #define MD3_POOL_NAME_LEN	64
 #define MD3_NO_MEMBER		0xffffffffU	/* a missing map entry */
+#define MD3_NO_DOMAIN		0xffffffffU	/* md3_domain_find(): none */
 
 /* Member status in the state */
 enum md3_mstatus {
@@ -59,11 +60,17 @@ struct md3_bitmap {
 	u32 *used;		/* set bits per chunk */
 };
 
+/* A failure domain: members with the same one may fail together. */
+struct md3_domain {
+	u32 id;			/* never reused; domains are never deleted */
+	char label[MD3_NAME_LEN];	/* unique, non-empty */
+};
+
 struct md3_member {
 	u32 id;
 	u32 status;		/* enum md3_mstatus */
 	u32 reason;		/* enum md3_reason, when STALE */
-	u32 domain;
+	u32 domain;		/* id of a struct md3_domain of the state */
 	u64 stale_seq;		/* seq of the transaction that marked it */
 	u64 joined_seq;		/* seq that added it or made it CURRENT again */
 	u64 stale_mark;		/* identity of the STALE mark (md3_mark_id) */
@@ -119,6 +126,8 @@ struct md3_state {
 	u64 seq;
 	u64 hash;
 	struct md3_pool_rec pool;
+	u32 nr_domains;			/* sorted by id */
+	struct md3_domain *domains;
 	u32 nr_members;			/* sorted by id */
 	struct md3_member *members;
 	u64 nr_volumes;			/* sorted by id */
@@ -128,6 +137,7 @@ struct md3_state {
 	u64 nr_marks;			/* in the order they were made */
 	struct md3_mark *marks;
 	u32 cap_members;
+	u64 cap_domains;
 	u64 cap_volumes;
 	u64 cap_moves;
 	u64 cap_marks;
@@ -255,6 +265,10 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len);
 int md3_state_check(const struct md3_state *st);
 struct md3_member *md3_member_find(const struct md3_state *st, u32 id);
 struct md3_volume *md3_vol_find(const struct md3_state *st, u64 id);
+/* The label of domain @id, or NULL if the state has no such domain */
+const char *md3_domain_label(const struct md3_state *st, u32 id);
+/* The id of the domain labelled @label, or MD3_NO_DOMAIN */
+u32 md3_domain_find(const struct md3_state *st, const char *label);
 bool md3_slice_used(const struct md3_state *st, u32 member, u64 pslice);
 /*
  * Physical slices of @member in use: named by a volume map or reserved as
@@ -267,10 +281,15 @@ int md3_alloc_free(const struct md3_state *st, u32 member, u64 from,
 int md3_read_member(const struct md3_dev *dev, struct md3_chain *c);
 void md3_chain_free(struct md3_chain *c);
 
+/*
+ * @domains: the failure domain label of each member (domains with the
+ * same label are one); NULL: each member in a domain of its own,
+ * labelled with its id.
+ */
 int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		    struct md3_dev *devs, const u8 *uuids,
-		    const u32 *domains, u32 nr, const struct md3_geom *g,
-		    const struct md3_state *init);
+		    const char *const *domains, u32 nr,
+		    const struct md3_geom *g, const struct md3_state *init);
 int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 		 const struct md3_assemble_opts *o);
 void md3_pool_free(struct md3_pool *p);
@@ -288,8 +307,9 @@ int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
 int md3_move_progress(struct md3_pool *p, u64 vol, u64 first, u64 cursor);
 int md3_move_commit(struct md3_pool *p, u64 vol, u64 first);
 int md3_move_abort(struct md3_pool *p, u64 vol, u64 first);
+/* @domain: a label; a new one creates the domain in the same transaction */
 int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
-		   const char *name, u32 domain, u64 nr_slices,
+		   const char *name, const char *domain, u64 nr_slices,
 		   const struct md3_geom *g, u32 *id);
 int md3_member_grow(struct md3_pool *p, u32 id, u64 nr_slices);
 int md3_member_remove(struct md3_pool *p, u32 id);

@@ -769,6 +769,31 @@ static struct sdisk *disk_of(struct world *w, u32 id)
 	return NULL;
 }
 
+/* Failure domain labels: the pool's first members take the first three */
+static const char *const domain_labels[] = {
+	"rack-a", "rack-b",
+	"row-3/rack-c/a-long-failure-domain-label-of-sixty-three-bytes-x",
+	"rack-d", "rack-e",
+};
+
+/*
+ * Member @id is in the domain labelled @label (its id, @label NULL), and
+ * md3_domain_find() and md3_domain_label() agree on it.
+ */
+static void check_domain(const struct md3_state *st, u32 id, const char *label)
+{
+	const struct md3_member *m = md3_member_find(st, id);
+	const char *l = m ? md3_domain_label(st, m->domain) : NULL;
+	char own[16];
+
+	if (!label) {
+		snprintf(own, sizeof(own), "%u", id);
+		label = own;
+	}
+	if (!l || strcmp(l, label) || md3_domain_find(st, label) != m->domain)
+		flag("(b)", "member %u: domain %s, not %s", id, l ? l : "(none)", label);
+}
+
 /* A name of 1 .. MD3_NAME_LEN - 1 characters (long ones often) */
 static void rname(char *buf, const char *prefix)
 {
@@ -805,6 +830,7 @@ static int do_op(struct world *w, int op)
 	struct md3_move *m = st->nr_moves ? &st->moves[rn(st->nr_moves)] : NULL;
 	struct md3_member *mb = &st->members[rn(st->nr_members)];
 	char name[MD3_NAME_LEN];
+	const char *dl;
 	struct md3_dev dev;
 	struct sdisk *d;
 	u64 n = 1 + rn(2), id;
@@ -871,13 +897,16 @@ static int do_op(struct world *w, int op)
 		attach(w, d);
 		wlog(w, "add disk %d", w->nd - 1);
 		dev = sd_dev(d);
-		r = md3_member_add(&w->p, &dev, d->uuid, d->name, rn(3), 16,
+		dl = rn(5) ? domain_labels[rn(ARRAY_SIZE(domain_labels))] : NULL;
+		r = md3_member_add(&w->p, &dev, d->uuid, d->name, dl, 16,
 				   &(struct md3_geom){ JBLK }, &kid);
 		if (!r)
 			d->member = true;
 		if (!r && strcmp(md3_member_find(st, kid)->name, d->name))
 			flag("(b)", "member %u named '%s', not '%s'", kid,
 			     md3_member_find(st, kid)->name, d->name);
+		if (!r)
+			check_domain(st, kid, dl);
 		return r ?: 1;
 	case OP_GROW:
 		if (mb->status == MD3_REMOVED || mb->nr_slices >= 32)
@@ -1164,7 +1193,7 @@ static void one_pool(void)
 	struct world *w = calloc(1, sizeof(*w));
 	struct md3_dev devs[5];
 	u8 uuids[5][MD3_UUID_LEN];
-	u32 dom[5];
+	const char *dom[5];
 	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
 				    .w_load = 50, .min_domains = 1 };
 	int i, nd = 2 + rn(4);
@@ -1182,7 +1211,7 @@ static void one_pool(void)
 		attach(w, d);
 		d->w = NULL;		/* no crash points while formatting */
 		devs[i] = sd_dev(d);
-		dom[i] = i % 3;
+		dom[i] = domain_labels[rn(3)];
 	}
 	w->p.faults = g.faults;
 	if (md3_create_pool(&w->p, &rec, devs, (const u8 *)uuids,
@@ -1193,6 +1222,7 @@ static void one_pool(void)
 	for (i = 0; i < nd; i++) {
 		w->d[i]->member = true;
 		w->d[i]->w = w;
+		check_domain(&w->p.st, i, dom[i]);
 	}
 	w->open = true;
 	wlog(w, "pool of %d disks", nd);
@@ -1261,6 +1291,14 @@ static void t_scale(void)
 	md3_state_init(&st);
 	st.pool.next_member_id = 4096;
 	st.pool.next_volume_id = 100001;
+	{
+		u8 v[8 + MD3_DOMAIN_LEN] = { 0 };	/* domain 0, "d" */
+
+		put_unaligned_le16(MD3_TAG_DOMAIN, v);
+		put_unaligned_le32(MD3_DOMAIN_LEN, v + 4);
+		v[16] = 'd';
+		CHECK(!md3_state_apply(&st, v, sizeof(v)), "domain");
+	}
 	for (i = 0; i < 4096; i++) {
 		struct md3_member m = { .id = i, .nr_slices = i ? 1000 : 1ULL << 33 };
 		u8 v[8 + MD3_MEMBER_LEN] = { 0 };	/* a multiple of 8 */
@@ -1322,6 +1360,100 @@ static void t_scale(void)
 	md3_state_free(&st);
 }
 
+/* A DOMAIN record @id @label, or a MEMBER record naming domain @id, alone */
+static int apply_one(struct md3_state *st, u16 tag, u32 id, const char *label)
+{
+	u8 v[8 + MD3_MEMBER_LEN] = { 0 };
+	u32 len = tag == MD3_TAG_DOMAIN ? MD3_DOMAIN_LEN : MD3_MEMBER_LEN;
+
+	put_unaligned_le16(tag, v);
+	put_unaligned_le32(len, v + 4);
+	if (tag == MD3_TAG_DOMAIN) {
+		put_unaligned_le32(id, v + 8);
+		strscpy((char *)v + 16, label, MD3_NAME_LEN);
+	} else {
+		put_unaligned_le32(st->pool.next_member_id++, v + 8);
+		put_unaligned_le32(id, v + 8 + 12);
+	}
+	return md3_state_apply(st, v, 8 + len);
+}
+
+/*
+ * Failure domains: labels given at create time and at add time become
+ * DOMAIN records (one per distinct label, the new one in the add's own
+ * transaction), found by label and by id, and read back by an assembly.
+ */
+static void t_domains(void)
+{
+	static const char *const labels[] = { "rack-a", "rack-b", "rack-a" };
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_assemble_opts o = { 0 };
+	char big[MD3_NAME_LEN + 1];
+	struct sdisk *d[5];
+	struct md3_dev devs[5];
+	u8 uuids[5][MD3_UUID_LEN];
+	struct md3_pool p = { 0 }, q;
+	struct md3_state st;
+	u32 id = 0, i;
+	u64 seq;
+
+	new_uuid(rec.uuid);
+	for (i = 0; i < 5; i++) {
+		d[i] = disk_new(NULL, 2 + JBLK);
+		new_uuid(d[i]->uuid);
+		memcpy(uuids[i], d[i]->uuid, MD3_UUID_LEN);
+		snprintf(d[i]->name, sizeof(d[i]->name), "dom%u", i);
+		devs[i] = sd_dev(d[i]);
+	}
+	CHECK(!md3_create_pool(&p, &rec, devs, (const u8 *)uuids, labels, 3,
+			       &(struct md3_geom){ JBLK }, NULL), "create");
+	CHECK(p.st.nr_domains == 2, "%u domains", p.st.nr_domains);
+	CHECK(p.st.members[0].domain == p.st.members[2].domain &&
+	      p.st.members[0].domain != p.st.members[1].domain, "members' domains");
+	CHECK(md3_domain_find(&p.st, "rack-b") == p.st.members[1].domain, "find");
+	CHECK(!strcmp(md3_domain_label(&p.st, p.st.members[2].domain), "rack-a"), "label");
+	CHECK(md3_domain_find(&p.st, "rack-z") == MD3_NO_DOMAIN, "unknown label found");
+	CHECK(!md3_domain_label(&p.st, 99), "unknown id has a label");
+	/* labels: 1 .. 63 bytes */
+	memset(big, 'x', MD3_NAME_LEN);
+	big[MD3_NAME_LEN] = 0;
+	CHECK(md3_member_add(&p, &devs[3], d[3]->uuid, "dom3", big, 16,
+			     &(struct md3_geom){ JBLK }, NULL) == -EINVAL, "64-byte label");
+	CHECK(md3_member_add(&p, &devs[3], d[3]->uuid, "dom3", "", 16,
+			     &(struct md3_geom){ JBLK }, NULL) == -EINVAL, "empty label");
+	seq = p.st.seq;
+	big[MD3_NAME_LEN - 1] = 0;
+	CHECK(!md3_member_add(&p, &devs[3], d[3]->uuid, "dom3", big, 16,
+			      &(struct md3_geom){ JBLK }, &id), "add, new domain");
+	CHECK(p.st.seq == seq + 1, "add took %llu transactions", ull(p.st.seq - seq));
+	CHECK(p.st.nr_domains == 3 && md3_domain_find(&p.st, big) == 2 &&
+	      md3_member_find(&p.st, id)->domain == 2, "new domain");
+	CHECK(!md3_member_add(&p, &devs[4], d[4]->uuid, "dom4", NULL, 16,
+			      &(struct md3_geom){ JBLK }, &id), "add, own domain");
+	CHECK(!strcmp(md3_domain_label(&p.st, md3_member_find(&p.st, id)->domain), "4"),
+	      "own domain labelled '%s'",
+	      md3_domain_label(&p.st, md3_member_find(&p.st, id)->domain));
+	md3_pool_free(&p);
+	CHECK(!md3_assemble(&q, devs, 5, &o) && q.mode == MD3_MODE_RW, "assemble");
+	CHECK(q.st.nr_domains == 4 && md3_domain_find(&q.st, big) == 2 &&
+	      md3_domain_find(&q.st, "rack-a") == q.st.members[0].domain,
+	      "domains after assembly");
+	/* records: labels unique, a member names a domain that exists */
+	md3_state_init(&st);
+	CHECK(!apply_one(&st, MD3_TAG_DOMAIN, 0, "a") &&
+	      !apply_one(&st, MD3_TAG_DOMAIN, 5, "b"), "domains 0 and 5");
+	CHECK(apply_one(&st, MD3_TAG_DOMAIN, 6, "a") == -EUCLEAN, "a label twice");
+	CHECK(apply_one(&st, MD3_TAG_DOMAIN, 7, "") == -EUCLEAN, "empty label");
+	CHECK(!apply_one(&st, MD3_TAG_MEMBER, 5, NULL), "member in domain 5");
+	CHECK(apply_one(&st, MD3_TAG_MEMBER, 3, NULL) == -EUCLEAN,
+	      "member in an unknown domain");
+	md3_state_free(&st);
+	md3_pool_free(&q);
+	for (i = 0; i < 5; i++)
+		disk_free(d[i]);
+}
+
 /*
  * A forced activation of an add in flight, and the other side carrying on
  * (found by the long mode).  Pool {d0, d1}; the add of d2 reaches only d2
@@ -1359,7 +1491,7 @@ static int forced_add_fork(unsigned int faults)
 		goto out;
 	for (i = 0; i < 2; i++)
 		pre[i] = disk_image(d[i], NULL, 0, -1, 0);
-	if (md3_member_add(&p, &devs[2], d[2]->uuid, "fork2", 0, 16,
+	if (md3_member_add(&p, &devs[2], d[2]->uuid, "fork2", NULL, 16,
 			   &(struct md3_geom){ JBLK }, NULL))
 		goto out;
 	md3_pool_free(&p);
@@ -1374,7 +1506,7 @@ static int forced_add_fork(unsigned int faults)
 	devs[0] = sd_dev(pre[0]);
 	devs[1] = sd_dev(pre[1]);
 	if (md3_assemble(&p, devs, 2, &o) || p.mode != MD3_MODE_RW ||
-	    md3_member_add(&p, &devs[3], d[3]->uuid, "fork3", 0, 16,
+	    md3_member_add(&p, &devs[3], d[3]->uuid, "fork3", NULL, 16,
 			   &(struct md3_geom){ JBLK }, &kid))
 		goto out;
 	md3_pool_free(&p);
@@ -1657,11 +1789,12 @@ int main(int argc, char **argv)
 	struct ktap_case cases[16] = {
 		{ "format2_refused", t_format2_refused },
 		{ "scale_no_caps", t_scale },
+		{ "domains", t_domains },
 		{ "forced_add_fork", t_forced_add_fork },
 		{ "rejoin_past_hole", t_hole_flip },
 		{ "crash_real_code", t_crash_real },
 	};
-	unsigned int nc = 5, k;
+	unsigned int nc = 6, k;
 	bool lng = false, bench = false, have_states = false;
 	bool have_seed = false, have_seeds = false;
 	int i, ret;
