@@ -2314,6 +2314,7 @@ int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 		goto out;
 	}
 	p->st = h[w].st;
+	p->winner = h[w].head;
 	md3_state_init(&h[w].st);
 	for (i = 0; i < nr; i++) {
 		struct md3_pdev *pd = &p->devs[i];
@@ -2356,8 +2357,17 @@ int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 	if ((absent || h[w].ro) && !o->force && !o->prefer &&
 	    !(p->faults & MD3_FAULT_AROUND)) {
 		p->mode = MD3_MODE_RO;
+		p->verdict = MD3_MODE_RO;
 		md3_msg(p, "read-only: %u current member(s) absent; force to mark them stale\n",
 			absent);
+		goto out;
+	}
+	p->verdict = MD3_MODE_RW;
+	if (o->nowrite) {
+		/* inspection: what a writing assembly would do, nothing written */
+		p->mode = MD3_MODE_RO;
+		md3_msg(p, "read-only (no writes): read-write when assembled for writing%s\n",
+			absent ? ", marking the absent members stale" : "");
 		goto out;
 	}
 	p->mode = MD3_MODE_RW;

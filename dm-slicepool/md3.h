@@ -229,6 +229,13 @@ enum md3_mode {
 struct md3_pool {
 	struct md3_state st;
 	int mode;			/* enum md3_mode */
+	/*
+	 * Assembly: the mode the winner rule gave, before the assembly
+	 * wrote anything (catch-up, marks): what a writing assembly does,
+	 * also in nowrite mode (where @mode is never MD3_MODE_RW).
+	 */
+	int verdict;
+	struct md3_link winner;		/* the winning head (seq 0: none) */
 	u32 nr_devs;
 	struct md3_pdev *devs;
 	u64 bytes_written;		/* metadata bytes, all members */
@@ -244,6 +251,13 @@ struct md3_assemble_opts {
 	bool force;		/* mark absent CURRENT members STALE(forced) */
 	bool prefer;		/* resolve a fork in favour of prefer_member */
 	u32 prefer_member;
+	/*
+	 * Read only: never write or flush a device (no catch-up, no FORCE
+	 * or STALE transaction); the pool comes up at most read-only, with
+	 * the winner and the verdict a writing assembly would reach.  For
+	 * inspection (the tool) and read-only activation.
+	 */
+	bool nowrite;
 	bool have_uuid;		/* else: the pool of the first v3 member */
 	u8 pool_uuid[MD3_UUID_LEN];
 	unsigned int faults;

@@ -25,7 +25,12 @@
  *      operator's forced activation; read-write only with a state that
  *      extends the acknowledged one (never an older state used for
  *      writes, and after a forced activation never the other branch);
- *  (d) no device the pool wrote is refused as damaged.
+ *  (d) no device the pool wrote is refused as damaged;
+ *  (e) a nowrite assembly (every other crash state, and every
+ *      continuation, forced ones included) never writes or flushes, is
+ *      never read-write and reaches the winner, the verdict and (when
+ *      the writing assembly then committed nothing) the state of a
+ *      writing assembly of the same images.
  *
  * Budgets are crash states, from fixed seeds: a run explores the same
  * states on any machine, however fast or loaded.  The bounded run (the
@@ -105,7 +110,7 @@ struct world {
 };
 
 static struct {
-	u64 states, violations, images;
+	u64 states, violations, images, nowrite_checks, nowrite_tick;
 	unsigned int faults;
 	u64 max_states;		/* stop when states reaches this */
 	u64 rng;
@@ -985,11 +990,38 @@ static void world_free(struct world *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Assemble @present of @img into @p; devs are not owned by @p. */
-static int assemble(struct md3_pool *p, struct sdisk **img, int nd,
-		    u32 present, bool force, int prefer)
+/* A nowrite assembly's devices: any write or flush is a violation */
+static u64 nowrite_io;
+
+static int nw_write(void *ctx, u64 nr, const void *buf)
 {
-	struct md3_assemble_opts o = { .force = force, .faults = g.faults };
+	(void)ctx;
+	(void)nr;
+	(void)buf;
+	nowrite_io++;
+	return -EIO;
+}
+
+static int nw_flush(void *ctx)
+{
+	(void)ctx;
+	nowrite_io++;
+	return -EIO;
+}
+
+static const struct md3_dev_ops nw_ops = {
+	.read = sd_read, .write = nw_write, .flush = nw_flush,
+};
+
+/*
+ * Assemble @present of @img into @p; devs are not owned by @p.  With
+ * @nowrite, a nowrite assembly whose devices refuse writes.
+ */
+static int assemble_opt(struct md3_pool *p, struct sdisk **img, int nd,
+			u32 present, bool force, int prefer, bool nowrite)
+{
+	struct md3_assemble_opts o = { .force = force, .faults = g.faults,
+				       .nowrite = nowrite };
 	struct md3_dev devs[MAXD];
 	int i, n = 0;
 
@@ -998,9 +1030,52 @@ static int assemble(struct md3_pool *p, struct sdisk **img, int nd,
 		o.prefer_member = prefer;
 	}
 	for (i = 0; i < nd; i++)
-		if (present >> i & 1)
-			devs[n++] = sd_dev(img[i]);
+		if (present >> i & 1) {
+			devs[n] = sd_dev(img[i]);
+			if (nowrite)
+				devs[n].ops = &nw_ops;
+			n++;
+		}
 	return md3_assemble(p, devs, n, &o);
+}
+
+static int assemble(struct md3_pool *p, struct sdisk **img, int nd,
+		    u32 present, bool force, int prefer)
+{
+	return assemble_opt(p, img, nd, present, force, prefer, false);
+}
+
+/*
+ * (e) A nowrite assembly @nw of the images a writing assembly @p was
+ * then made from: it wrote nothing, is not read-write, and reached the
+ * same winner and verdict (and, when @p wrote no transaction, the same
+ * state).
+ */
+static void check_nowrite(const struct md3_pool *nw, int rnw, const struct md3_pool *p,
+			  int rp)
+{
+	u8 *a = NULL, *b = NULL;
+	size_t la = 0, lb = 0;
+
+	g.nowrite_checks++;
+	if (nowrite_io)
+		flag("(e)", "a nowrite assembly wrote or flushed %llu times", ull(nowrite_io));
+	nowrite_io = 0;
+	if (rnw != rp || nw->verdict != p->verdict || nw->mode == MD3_MODE_RW ||
+	    (p->mode != MD3_MODE_REFUSED && nw->mode == MD3_MODE_REFUSED) ||
+	    memcmp(&nw->winner, &p->winner, sizeof(p->winner))) {
+		flag("(e)", "nowrite: %d, verdict %d, winner %llu; writing: %d, %d, %llu",
+		     rnw, nw->verdict, ull(nw->winner.seq), rp, p->verdict,
+		     ull(p->winner.seq));
+		return;
+	}
+	if (p->mode == MD3_MODE_REFUSED || p->st.seq != p->winner.seq)
+		return;
+	if (md3_state_encode(&nw->st, &a, &la) || md3_state_encode(&p->st, &b, &lb) ||
+	    la != lb || memcmp(a, b, la))
+		flag("(e)", "nowrite assembly: another state at seq %llu", ull(p->st.seq));
+	free(a);
+	free(b);
 }
 
 /*
@@ -1064,8 +1139,25 @@ static void continue_world(struct world *w, struct sdisk **img, int nd,
 		}
 		md3_pool_free(&q);
 	}
-	if (md3_assemble(&n->p, devs, k, &o) || n->p.mode != MD3_MODE_RW)
-		goto out;
+	{
+		/* (e) with the same options, a forced activation included */
+		struct md3_assemble_opts no = o;
+		struct md3_dev nd[MAXD];
+		struct md3_pool nw;
+		int rnw, r;
+
+		no.nowrite = true;
+		for (i = 0; i < k; i++) {
+			nd[i] = devs[i];
+			nd[i].ops = &nw_ops;
+		}
+		rnw = md3_assemble(&nw, nd, k, &no);
+		r = md3_assemble(&n->p, devs, k, &o);
+		check_nowrite(&nw, rnw, &n->p, r);
+		md3_pool_free(&nw);
+		if (r || n->p.mode != MD3_MODE_RW)
+			goto out;
+	}
 	wlog(n, "assembled at seq %llu: %s", ull(n->p.st.seq), n->p.msg);
 	n->open = true;
 	/* what this assembly wrote (catch-up, force) is now acknowledged */
@@ -1146,8 +1238,9 @@ static void explore(struct world *w)
 		}
 		for (sub = 1; sub <= full && !out_of_budget(); sub++) {
 			struct sdisk *cp[MAXD];
-			struct md3_pool p;
-			int j;
+			struct md3_pool p, nw;
+			int j, r, rnw = 0;
+			bool nwc;
 
 			/* assembly may write (catch-up): a copy each time */
 			for (j = 0; j < w->nd; j++)
@@ -1158,7 +1251,16 @@ static void explore(struct world *w)
 				snprintf(d2, sizeof(d2), "%s; present %#x", desc, sub);
 				trace_set(w, d2);
 			}
-			if (!assemble(&p, cp, w->nd, sub, false, -1))
+			/* every other assembly first without writes (CPU budget) */
+			nwc = !(g.nowrite_tick++ & 1);
+			if (nwc)
+				rnw = assemble_opt(&nw, cp, w->nd, sub, false, -1, true);
+			r = assemble(&p, cp, w->nd, sub, false, -1);
+			if (nwc) {
+				check_nowrite(&nw, rnw, &p, r);
+				md3_pool_free(&nw);
+			}
+			if (!r)
 				check(w, cp, w->nd, sub, &p);
 			md3_pool_free(&p);
 			for (j = 0; j < w->nd; j++)
@@ -1632,6 +1734,7 @@ static void t_crash_real(void)
 	g.states = 0;
 	g.violations = 0;
 	g.images = 0;
+	g.nowrite_checks = 0;
 	g.reported = 0;
 	/* seeds opt_seed .. opt_seed + opt_seeds - 1, an equal share each */
 	for (k = 0; k < opt_seeds; k++)
@@ -1639,6 +1742,7 @@ static void t_crash_real(void)
 			(k < opt_states % opt_seeds), 0);
 	printf("# real code: seeds %llu..%llu, %llu crash images, %.1f CPU s\n",
 	       ull(opt_seed), ull(opt_seed + opt_seeds - 1), ull(g.images), now() - t0);
+	printf("# real code: %llu nowrite assemblies compared\n", ull(g.nowrite_checks));
 	printf("# real code: %llu crash states, %llu violations\n", ull(g.states),
 	       ull(g.violations));
 	real_states = g.states;
