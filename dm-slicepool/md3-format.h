@@ -168,7 +168,7 @@ struct md3_frag {
 #define MD3_MEMBER_LEN		136
 #define MD3_VOLUME_LEN		104
 #define MD3_MAP_LEN		24
-#define MD3_MOVE_LEN		32
+#define MD3_MOVE_LEN		40
 #define MD3_SLICE_LEN		12
 #define MD3_MARK_LEN		24	/* __le32 member, __le32 0, __le64 seq, __le64 mark */
 #define MD3_DOMAIN_LEN		72	/* __le32 id, __le32 0, label[64] */

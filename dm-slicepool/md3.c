@@ -627,6 +627,7 @@ static void md3_enc_move(struct md3_buf *b, const struct md3_move *m)
 	put_unaligned_le64(m->first, v + 8);
 	put_unaligned_le64(m->count, v + 16);
 	put_unaligned_le64(m->cursor, v + 24);
+	put_unaligned_le32(m->flags, v + 32);
 	md3_put_slices(v + MD3_MOVE_LEN, m->dst, m->count);
 }
 
@@ -877,8 +878,9 @@ static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
 	m.first = get_unaligned_le64(v + 8);
 	m.count = get_unaligned_le64(v + 16);
 	m.cursor = get_unaligned_le64(v + 24);
+	m.flags = get_unaligned_le32(v + 32);
 	vol = md3_vol_find(st, m.vol);
-	if (!vol || !m.count || m.count > (len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
+	if (!vol || (m.flags & ~MD3_MOVE_FLAGS) || !m.count || m.count > (len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
 	    m.first > vol->nr_slices || m.count > vol->nr_slices - m.first ||
 	    md3_move_overlaps(st, m.vol, m.first, m.count))
 		return -EUCLEAN;
@@ -2500,11 +2502,20 @@ int md3_vol_delete(struct md3_pool *p, u64 id)
 int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
 		   const struct md3_slice *dst)
 {
+	return md3_move_begin_flags(p, vol, first, count, dst, 0);
+}
+
+int md3_move_begin_flags(struct md3_pool *p, u64 vol, u64 first, u64 count,
+			 const struct md3_slice *dst, u32 flags)
+{
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_volume *v = md3_vol_find(&p->st, vol);
-	struct md3_move m = { vol, first, count, 0, (struct md3_slice *)dst };
+	struct md3_move m = { .vol = vol, .first = first, .count = count,
+			      .flags = flags, .dst = (struct md3_slice *)dst };
 	int r = md3_rw(p);
 
+	if (!r && (flags & ~MD3_MOVE_FLAGS))
+		r = -EINVAL;
 	if (!r && !v)
 		r = -ENOENT;
 	if (!r && (!count || first > v->nr_slices || count > v->nr_slices - first))

@@ -90,11 +90,16 @@ struct md3_volume {
 	struct md3_slice *map;
 };
 
+/* Move flags (struct md3_move.flags, persisted in the MOVE record) */
+#define MD3_MOVE_MIRROR		0x1	/* writes go to source and destination */
+#define MD3_MOVE_FLAGS		MD3_MOVE_MIRROR	/* every known flag */
+
 struct md3_move {
 	u64 vol;
 	u64 first;
 	u64 count;
 	u64 cursor;		/* persisted copy cursor (chunk index) */
+	u32 flags;		/* MD3_MOVE_* */
 	struct md3_slice *dst;
 };
 
@@ -318,6 +323,9 @@ int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr);
 int md3_vol_delete(struct md3_pool *p, u64 id);
 int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
 		   const struct md3_slice *dst);
+/* md3_move_begin() with MD3_MOVE_* @flags; unknown flags: -EINVAL */
+int md3_move_begin_flags(struct md3_pool *p, u64 vol, u64 first, u64 count,
+			 const struct md3_slice *dst, u32 flags);
 int md3_move_progress(struct md3_pool *p, u64 vol, u64 first, u64 cursor);
 int md3_move_commit(struct md3_pool *p, u64 vol, u64 first);
 int md3_move_abort(struct md3_pool *p, u64 vol, u64 first);

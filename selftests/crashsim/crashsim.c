@@ -881,7 +881,22 @@ static int do_op(struct world *w, int op)
 			if (st->moves[i].vol == v->id &&
 			    st->moves[i].first <= n && n < st->moves[i].first + st->moves[i].count)
 				return 0;
-		return md3_move_begin(&w->p, v->id, n, 1, s) ?: 1;
+		if (!rn(8)) {
+			/* unknown flags: refused before anything is written */
+			r = md3_move_begin_flags(&w->p, v->id, n, 1, s, 0x80);
+			if (r != -EINVAL)
+				flag("(a)", "move with unknown flags: %d", r);
+			return 0;
+		}
+		i = rn(2) ? MD3_MOVE_MIRROR : 0;
+		r = md3_move_begin_flags(&w->p, v->id, n, 1, s, i);
+		if (!r) {
+			m = &st->moves[st->nr_moves - 1];
+			if (m->vol != v->id || m->first != n || m->flags != (u32)i)
+				flag("(b)", "move of %llu/%llu: flags %#x, not %#x",
+				     ull(v->id), ull(n), m->flags, i);
+		}
+		return r ?: 1;
 	case OP_MOVE_PROGRESS:
 		if (!m)
 			return 0;
