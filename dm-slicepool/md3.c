@@ -880,7 +880,8 @@ static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
 	m.cursor = get_unaligned_le64(v + 24);
 	m.flags = get_unaligned_le32(v + 32);
 	vol = md3_vol_find(st, m.vol);
-	if (!vol || (m.flags & ~MD3_MOVE_FLAGS) || !m.count || m.count > (len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
+	if (!vol || (m.flags & ~MD3_MOVE_FLAGS) || !m.count ||
+	    m.count > (len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
 	    m.first > vol->nr_slices || m.count > vol->nr_slices - m.first ||
 	    md3_move_overlaps(st, m.vol, m.first, m.count))
 		return -EUCLEAN;
@@ -1699,26 +1700,54 @@ out:
 }
 
 /* ---- pool creation ---- */
-static void md3_geometry(struct md3_chain *c, u64 dev_sectors,
-			 const struct md3_geom *g)
+/*
+ * A new member's layout on a device of @dev_sectors in a pool of
+ * @slice_sectors slices, from @g (NULL or zero fields: the defaults):
+ * the journal after the labels, the data area after it (or at
+ * g->data_offset, the journal then filling the room before it unless
+ * g->journal_blocks says less), and *@nr_slices (g->nr_slices, or as many
+ * as fit).  -EINVAL for a data offset off the 1 MiB grid or another
+ * slice size than the pool's, -ENOSPC if the journal or the slices do
+ * not fit.
+ */
+static int md3_geometry(struct md3_chain *c, u64 dev_sectors,
+			const struct md3_geom *g, u64 slice_sectors,
+			u64 *nr_slices)
 {
+	const u64 bs = MD3_BLOCK_SIZE >> 9;
+	u64 room, nr;
+
 	c->journal_start = MD3_JOURNAL_START;
 	c->journal_blocks = g && g->journal_blocks ? g->journal_blocks :
 			    md3_default_journal_blocks(dev_sectors);
-	c->data_offset = (c->journal_start + c->journal_blocks) *
-			 (MD3_BLOCK_SIZE >> 9);
-	c->data_offset = md3_div_up(c->data_offset, MD3_DATA_ALIGN_SECTORS) *
-			 MD3_DATA_ALIGN_SECTORS;
+	if (g && g->slice_sectors && g->slice_sectors != slice_sectors)
+		return -EINVAL;
+	if (g && g->data_offset) {
+		if (g->data_offset % MD3_DATA_ALIGN_SECTORS)
+			return -EINVAL;
+		room = g->data_offset / bs - c->journal_start;
+		if (!g->journal_blocks)
+			c->journal_blocks = md3_min(c->journal_blocks, room);
+		if (c->journal_blocks > room)
+			return -ENOSPC;
+		c->data_offset = g->data_offset;
+	} else {
+		c->data_offset = (c->journal_start + c->journal_blocks) * bs;
+		c->data_offset = md3_div_up(c->data_offset, MD3_DATA_ALIGN_SECTORS) *
+				 MD3_DATA_ALIGN_SECTORS;
+	}
+	if (c->journal_blocks < MD3_MIN_JOURNAL || c->data_offset > dev_sectors)
+		return -ENOSPC;
+	nr = slice_sectors ? (dev_sectors - c->data_offset) / slice_sectors : 0;
+	if (g && g->nr_slices) {
+		if (g->nr_slices > nr)
+			return -ENOSPC;
+		nr = g->nr_slices;
+	}
+	*nr_slices = nr;
 	c->epoch = 1;
 	c->kind = MD3_CHAIN_OK;
-}
-
-static u64 md3_nr_slices(const struct md3_chain *c, u64 dev_sectors,
-			 u64 slice_sectors)
-{
-	if (!slice_sectors || dev_sectors <= c->data_offset)
-		return 0;
-	return (dev_sectors - c->data_offset) / slice_sectors;
+	return 0;
 }
 
 /*
@@ -1765,6 +1794,16 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		    const char *const *domains, u32 nr,
 		    const struct md3_geom *g, const struct md3_state *init)
 {
+	return md3_create_pool_geoms(p, rec, devs, uuids, domains, nr, g, false,
+				     init);
+}
+
+int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
+			  struct md3_dev *devs, const u8 *uuids,
+			  const char *const *domains, u32 nr,
+			  const struct md3_geom *g, bool each,
+			  const struct md3_state *init)
+{
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_pool_rec pr = *rec;
 	unsigned int faults = p->faults;
@@ -1810,18 +1849,21 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 	}
 	for (i = 0; i < nr; i++) {
 		struct md3_pdev *pd = &p->devs[i];
-		struct md3_member m;
+		struct md3_member m = { 0 };
 
 		pd->dev = devs[i];
-		md3_geometry(&pd->chain, devs[i].dev_sectors, g);
+		r = md3_geometry(&pd->chain, devs[i].dev_sectors,
+				 g && each ? &g[i] : g, pr.slice_sectors, &m.nr_slices);
+		if (r) {
+			md3_free(b.p);
+			md3_free(dids);
+			return r;
+		}
 		pd->chain.member_id = i;
 		memcpy(pd->chain.member_uuid, uuids + i * MD3_UUID_LEN, MD3_UUID_LEN);
-		memset(&m, 0, sizeof(m));
 		m.id = i;
 		m.joined_seq = 1;
 		m.domain = dids[i];
-		m.nr_slices = md3_nr_slices(&pd->chain, devs[i].dev_sectors,
-					    pr.slice_sectors);
 		m.data_offset = pd->chain.data_offset;
 		memcpy(m.uuid, uuids + i * MD3_UUID_LEN, MD3_UUID_LEN);
 		if (devs[i].name)
@@ -2608,8 +2650,17 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 	struct md3_member m;
 	int r = md3_rw(p);
 
+	struct md3_chain geo = { 0 };
+	struct md3_geom gg = g ? *g : (struct md3_geom){ 0 };
+	u64 nr;
+
 	if (!r && domain && !md3_label_ok(domain))
 		r = -EINVAL;
+	if (nr_slices)
+		gg.nr_slices = nr_slices;
+	if (!r)
+		r = md3_geometry(&geo, dev->dev_sectors, &gg,
+				 p->st.pool.slice_sectors, &nr);
 	if (r)
 		return r;
 	devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
@@ -2621,7 +2672,7 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 	memset(pd, 0, sizeof(*pd));
 	pd->dev = *dev;
 	pd->role = MD3_ROLE_LAGGING;
-	md3_geometry(&pd->chain, dev->dev_sectors, g);
+	pd->chain = geo;
 	memset(&m, 0, sizeof(m));
 	m.id = pr.next_member_id++;
 	if (p->faults & MD3_FAULT_REUSE_IDS) {
@@ -2636,9 +2687,7 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 	m.domain = md3_domain_find(&p->st, dom.label);
 	dom.id = md3_next_domain(&p->st);
 	m.joined_seq = p->st.seq + 1;
-	m.nr_slices = nr_slices ? nr_slices :
-		      md3_nr_slices(&pd->chain, dev->dev_sectors,
-				    p->st.pool.slice_sectors);
+	m.nr_slices = nr;
 	m.data_offset = pd->chain.data_offset;
 	memcpy(m.uuid, uuid, MD3_UUID_LEN);
 	if (name)

@@ -268,10 +268,21 @@ struct md3_assemble_opts {
 	unsigned int faults;
 };
 
-/* Geometry for formatting a member */
+/*
+ * Geometry for formatting a member; a zero field takes the default.  A
+ * converted format-2 member keeps its data where it is: @data_offset and
+ * @nr_slices from its superblock, the journal in the room before the data.
+ */
 struct md3_geom {
-	u64 journal_blocks;	/* 0: md3_default_journal_blocks() */
+	u64 journal_blocks;	/* 0: the default, or the room before a
+				 * given @data_offset if less
+				 */
+	u64 data_offset;	/* sectors, 1 MiB aligned; 0: after the journal */
+	u64 nr_slices;		/* 0: as many as fit on the device */
+	u64 slice_sectors;	/* 0 or the pool's (one slice size per pool) */
 };
+
+#define MD3_MIN_JOURNAL		8	/* blocks: smaller rings are refused */
 
 /* Library */
 u64 md3_hash(u64 prev, u64 seq, const void *p, size_t len);
@@ -309,6 +320,17 @@ int md3_create_pool(struct md3_pool *p, const struct md3_pool_rec *rec,
 		    struct md3_dev *devs, const u8 *uuids,
 		    const char *const *domains, u32 nr,
 		    const struct md3_geom *g, const struct md3_state *init);
+/*
+ * md3_create_pool() with a geometry per member: @g[i] for devs[i] if
+ * @each, else @g (or NULL) for all.  -EINVAL/-ENOSPC for a geometry that
+ * does not fit its device (see struct md3_geom), before anything is
+ * written.
+ */
+int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
+			  struct md3_dev *devs, const u8 *uuids,
+			  const char *const *domains, u32 nr,
+			  const struct md3_geom *g, bool each,
+			  const struct md3_state *init);
 int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 		 const struct md3_assemble_opts *o);
 void md3_pool_free(struct md3_pool *p);

@@ -26,7 +26,7 @@
  *      extends the acknowledged one (never an older state used for
  *      writes, and after a forced activation never the other branch);
  *  (d) no device the pool wrote is refused as damaged;
- *  (e) a nowrite assembly (every other crash state, and every
+ *  (e) a nowrite assembly (every other crash state of the real code, and every
  *      continuation, forced ones included) never writes or flushes, is
  *      never read-write and reaches the winner, the verdict and (when
  *      the writing assembly then committed nothing) the state of a
@@ -54,6 +54,9 @@
 #define MAXD		8
 #define MAXSUB		4		/* enumerate all subsets up to 2^4 */
 #define MAX_INFLIGHT	8		/* transactions one operation may add */
+
+/* The geometry of a simulated member: a small ring */
+static const struct md3_geom jgeo = { .journal_blocks = JBLK };
 
 struct blk {
 	int ref;
@@ -919,7 +922,7 @@ static int do_op(struct world *w, int op)
 		dev = sd_dev(d);
 		dl = rn(5) ? domain_labels[rn(ARRAY_SIZE(domain_labels))] : NULL;
 		r = md3_member_add(&w->p, &dev, d->uuid, d->name, dl, 16,
-				   &(struct md3_geom){ JBLK }, &kid);
+				   &jgeo, &kid);
 		if (!r)
 			d->member = true;
 		if (!r && strcmp(md3_member_find(st, kid)->name, d->name))
@@ -1266,8 +1269,11 @@ static void explore(struct world *w)
 				snprintf(d2, sizeof(d2), "%s; present %#x", desc, sub);
 				trace_set(w, d2);
 			}
-			/* every other assembly first without writes (CPU budget) */
-			nwc = !(g.nowrite_tick++ & 1);
+			/*
+			 * every other assembly first without writes, in the
+			 * real code only (CPU budget)
+			 */
+			nwc = !g.faults && !(g.nowrite_tick++ & 1);
 			if (nwc)
 				rnw = assemble_opt(&nw, cp, w->nd, sub, false, -1, true);
 			r = assemble(&p, cp, w->nd, sub, false, -1);
@@ -1311,6 +1317,7 @@ static void one_pool(void)
 	struct md3_dev devs[5];
 	u8 uuids[5][MD3_UUID_LEN];
 	const char *dom[5];
+	struct md3_geom geo[5];
 	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
 				    .w_load = 50, .min_domains = 1 };
 	int i, nd = 2 + rn(4);
@@ -1329,10 +1336,14 @@ static void one_pool(void)
 		d->w = NULL;		/* no crash points while formatting */
 		devs[i] = sd_dev(d);
 		dom[i] = domain_labels[rn(3)];
+		/* a geometry per member: ring size, slices, data offset */
+		geo[i] = (struct md3_geom){ .journal_blocks = JBLK - rn(10),
+					    .nr_slices = 8 + rn(9),
+					    .data_offset = rn(2) ? 2048 : 0 };
 	}
 	w->p.faults = g.faults;
-	if (md3_create_pool(&w->p, &rec, devs, (const u8 *)uuids,
-			    dom, nd, &(struct md3_geom){ JBLK }, NULL)) {
+	if (md3_create_pool_geoms(&w->p, &rec, devs, (const u8 *)uuids,
+				  dom, nd, geo, true, NULL)) {
 		flag("(d)", "cannot create a pool");
 		goto out;
 	}
@@ -1340,6 +1351,10 @@ static void one_pool(void)
 		w->d[i]->member = true;
 		w->d[i]->w = w;
 		check_domain(&w->p.st, i, dom[i]);
+		if (w->p.st.members[i].nr_slices != geo[i].nr_slices ||
+		    w->p.st.members[i].data_offset != 2048 ||
+		    w->p.devs[i].chain.journal_blocks != geo[i].journal_blocks)
+			flag("(b)", "member %d: geometry not as given", i);
 	}
 	w->open = true;
 	wlog(w, "pool of %d disks", nd);
@@ -1524,7 +1539,7 @@ static void t_domains(void)
 		devs[i] = sd_dev(d[i]);
 	}
 	CHECK(!md3_create_pool(&p, &rec, devs, (const u8 *)uuids, labels, 3,
-			       &(struct md3_geom){ JBLK }, NULL), "create");
+			       &jgeo, NULL), "create");
 	CHECK(p.st.nr_domains == 2, "%u domains", p.st.nr_domains);
 	CHECK(p.st.members[0].domain == p.st.members[2].domain &&
 	      p.st.members[0].domain != p.st.members[1].domain, "members' domains");
@@ -1536,18 +1551,18 @@ static void t_domains(void)
 	memset(big, 'x', MD3_NAME_LEN);
 	big[MD3_NAME_LEN] = 0;
 	CHECK(md3_member_add(&p, &devs[3], d[3]->uuid, "dom3", big, 16,
-			     &(struct md3_geom){ JBLK }, NULL) == -EINVAL, "64-byte label");
+			     &jgeo, NULL) == -EINVAL, "64-byte label");
 	CHECK(md3_member_add(&p, &devs[3], d[3]->uuid, "dom3", "", 16,
-			     &(struct md3_geom){ JBLK }, NULL) == -EINVAL, "empty label");
+			     &jgeo, NULL) == -EINVAL, "empty label");
 	seq = p.st.seq;
 	big[MD3_NAME_LEN - 1] = 0;
 	CHECK(!md3_member_add(&p, &devs[3], d[3]->uuid, "dom3", big, 16,
-			      &(struct md3_geom){ JBLK }, &id), "add, new domain");
+			      &jgeo, &id), "add, new domain");
 	CHECK(p.st.seq == seq + 1, "add took %llu transactions", ull(p.st.seq - seq));
 	CHECK(p.st.nr_domains == 3 && md3_domain_find(&p.st, big) == 2 &&
 	      md3_member_find(&p.st, id)->domain == 2, "new domain");
 	CHECK(!md3_member_add(&p, &devs[4], d[4]->uuid, "dom4", NULL, 16,
-			      &(struct md3_geom){ JBLK }, &id), "add, own domain");
+			      &jgeo, &id), "add, own domain");
 	CHECK(!strcmp(md3_domain_label(&p.st, md3_member_find(&p.st, id)->domain), "4"),
 	      "own domain labelled '%s'",
 	      md3_domain_label(&p.st, md3_member_find(&p.st, id)->domain));
@@ -1569,6 +1584,77 @@ static void t_domains(void)
 	md3_pool_free(&q);
 	for (i = 0; i < 5; i++)
 		disk_free(d[i]);
+}
+
+/* md3_create_pool_geoms(): a geometry per member, or a refusal */
+static int geoms(u64 dev_sectors, const struct md3_geom *g1, struct md3_pool *p)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_geom g[2] = { { .journal_blocks = JBLK }, *g1 };
+	struct sdisk *d[2];
+	struct md3_dev devs[2];
+	u8 uuids[2][MD3_UUID_LEN];
+	int i, r;
+
+	for (i = 0; i < 2; i++) {
+		d[i] = disk_new(NULL, 2048 / 8 + 64);
+		new_uuid(uuids[i]);
+		devs[i] = sd_dev(d[i]);
+	}
+	devs[1].dev_sectors = dev_sectors;
+	memset(p, 0, sizeof(*p));
+	r = md3_create_pool_geoms(p, &rec, devs, (const u8 *)uuids, NULL, 2, g,
+				  true, NULL);
+	if (!r) {
+		struct md3_assemble_opts o = { 0 };
+		struct md3_pool q;
+
+		/* what was written reads back */
+		r = md3_assemble(&q, devs, 2, &o) || q.mode != MD3_MODE_RW ||
+		    q.st.members[1].nr_slices != p->st.members[1].nr_slices ||
+		    q.st.members[1].data_offset != p->st.members[1].data_offset ||
+		    q.devs[1].chain.journal_blocks != p->devs[1].chain.journal_blocks ||
+		    q.devs[1].chain.data_offset != p->devs[1].chain.data_offset ? -EIO : 0;
+		md3_pool_free(&q);
+	}
+	for (i = 0; i < 2; i++)
+		disk_free(d[i]);
+	return r;
+}
+
+static void t_geoms(void)
+{
+	struct md3_pool p;
+	int r;
+
+	/* a format-2 member kept in place: data at 1 MiB, 100 slices */
+	r = geoms(2048 + 100 * SLICE_SECT, &(struct md3_geom){ .data_offset = 2048,
+		  .nr_slices = 100, .slice_sectors = SLICE_SECT }, &p);
+	CHECK(!r && p.st.members[1].nr_slices == 100 &&
+	      p.st.members[1].data_offset == 2048 &&
+	      p.devs[1].chain.journal_blocks == 2048 / 8 - MD3_JOURNAL_START,
+	      "in place: %d, %llu slices, journal %llu", r,
+	      ull(p.st.members[1].nr_slices), ull(p.devs[1].chain.journal_blocks));
+	CHECK(p.st.members[0].nr_slices != 100, "member 0 took member 1's geometry");
+	md3_pool_free(&p);
+	r = geoms(4096 + 64, &(struct md3_geom){ .journal_blocks = 300 }, &p);
+	CHECK(!r && p.st.members[1].data_offset == 4096 &&
+	      p.st.members[1].nr_slices == 8, "ring of 300: %d, offset %llu", r,
+	      ull(p.st.members[1].data_offset));
+	md3_pool_free(&p);
+	CHECK(geoms(8192, &(struct md3_geom){ .data_offset = 1000 }, &p) == -EINVAL,
+	      "data offset off the 1 MiB grid");
+	md3_pool_free(&p);
+	CHECK(geoms(8192, &(struct md3_geom){ .slice_sectors = 2 * SLICE_SECT }, &p) ==
+	      -EINVAL, "another slice size");
+	md3_pool_free(&p);
+	CHECK(geoms(8192, &(struct md3_geom){ .data_offset = 2048, .journal_blocks = 255 },
+		    &p) == -ENOSPC, "a ring larger than the room before the data");
+	md3_pool_free(&p);
+	CHECK(geoms(2048 + 10 * SLICE_SECT, &(struct md3_geom){ .data_offset = 2048,
+		    .nr_slices = 11 }, &p) == -ENOSPC, "more slices than fit");
+	md3_pool_free(&p);
 }
 
 /*
@@ -1604,12 +1690,12 @@ static int forced_add_fork(unsigned int faults)
 	memcpy(uuids[0], d[0]->uuid, MD3_UUID_LEN);
 	memcpy(uuids[1], d[1]->uuid, MD3_UUID_LEN);
 	if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 2,
-			    &(struct md3_geom){ JBLK }, NULL))
+			    &jgeo, NULL))
 		goto out;
 	for (i = 0; i < 2; i++)
 		pre[i] = disk_image(d[i], NULL, 0, -1, 0);
 	if (md3_member_add(&p, &devs[2], d[2]->uuid, "fork2", NULL, 16,
-			   &(struct md3_geom){ JBLK }, NULL))
+			   &jgeo, NULL))
 		goto out;
 	md3_pool_free(&p);
 	/* the crash image: d2 holds the add, d0 and d1 do not */
@@ -1624,7 +1710,7 @@ static int forced_add_fork(unsigned int faults)
 	devs[1] = sd_dev(pre[1]);
 	if (md3_assemble(&p, devs, 2, &o) || p.mode != MD3_MODE_RW ||
 	    md3_member_add(&p, &devs[3], d[3]->uuid, "fork3", NULL, 16,
-			   &(struct md3_geom){ JBLK }, &kid))
+			   &jgeo, &kid))
 		goto out;
 	md3_pool_free(&p);
 	all[2] = d[2];
@@ -1702,7 +1788,7 @@ static int hole_flip(unsigned int faults)
 	}
 	devs[1].ops = &dl_ops;
 	if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 3,
-			    &(struct md3_geom){ JBLK }, NULL))
+			    &jgeo, NULL))
 		goto out;
 	d[1]->fail = true;
 	if (md3_settings(&p, 40, 60, 1) || md3_member_find(&p.st, 1)->status != MD3_STALE)
@@ -1861,7 +1947,7 @@ static int run_bench(void)
 	t = now();
 	memset(&p, 0, sizeof(p));
 	r = md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL,
-			    NM, &(struct md3_geom){ BJ }, &init);
+			    NM, &(struct md3_geom){ .journal_blocks = BJ }, &init);
 	printf("# bench: create pool of %d members and %d volumes: %d, %.2f s, %llu bytes\n",
 	       NM, NV, r, now() - t, ull(p.bytes_written));
 	if (r)
@@ -1909,11 +1995,12 @@ int main(int argc, char **argv)
 		{ "format2_refused", t_format2_refused },
 		{ "scale_no_caps", t_scale },
 		{ "domains", t_domains },
+		{ "geometry_per_member", t_geoms },
 		{ "forced_add_fork", t_forced_add_fork },
 		{ "rejoin_past_hole", t_hole_flip },
 		{ "crash_real_code", t_crash_real },
 	};
-	unsigned int nc = 6, k;
+	unsigned int nc = 7, k;
 	bool lng = false, bench = false, have_states = false;
 	bool have_seed = false, have_seeds = false;
 	int i, ret;
