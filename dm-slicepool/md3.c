@@ -2725,6 +2725,47 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 	return r;
 }
 
+int md3_attach(struct md3_pool *p, struct md3_dev *dev,
+	       const struct md3_attach *a, u32 *id)
+{
+	const struct md3_member *m;
+	struct md3_pdev *devs, *pd;
+	struct md3_chain c;
+	int r = md3_rw(p);
+
+	if (!r)
+		r = md3_read_member(dev, &c);
+	if (r)
+		return r;
+	if (c.kind == MD3_CHAIN_BLANK)
+		return md3_member_add(p, dev, a->uuid, a->name, a->domain, 0,
+				      &a->geom, id);
+	m = md3_member_find(&p->st, c.member_id);
+	if (c.kind != MD3_CHAIN_OK || memcmp(c.pool_uuid, p->st.pool.uuid, MD3_UUID_LEN) ||
+	    !m || m->status == MD3_REMOVED || memcmp(m->uuid, c.member_uuid, MD3_UUID_LEN)) {
+		r = -EEXIST;
+	} else if (m->status == MD3_CURRENT || md3_dev_of(p, m->id)) {
+		r = -EBUSY;
+	} else {
+		devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
+				   (p->nr_devs + 1) * sizeof(*devs));
+		r = devs ? 0 : -ENOMEM;
+	}
+	if (r) {
+		md3_chain_free(&c);
+		return r;
+	}
+	p->devs = devs;
+	pd = &p->devs[p->nr_devs++];
+	memset(pd, 0, sizeof(*pd));
+	pd->dev = *dev;
+	pd->chain = c;
+	pd->role = MD3_ROLE_STALE;
+	if (id)
+		*id = m->id;
+	return 0;
+}
+
 int md3_member_grow(struct md3_pool *p, u32 id, u64 nr_slices)
 {
 	struct md3_member *m = md3_member_find(&p->st, id), n;

@@ -355,6 +355,27 @@ int md3_move_abort(struct md3_pool *p, u64 vol, u64 first);
 int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 		   const char *name, const char *domain, u64 nr_slices,
 		   const struct md3_geom *g, u32 *id);
+/* What md3_attach() makes of a blank device */
+struct md3_attach {
+	const u8 *uuid;		/* the new member's uuid */
+	const char *name;
+	const char *domain;	/* a label, as for md3_member_add() */
+	struct md3_geom geom;
+};
+
+/*
+ * Hand device @dev to an assembled pool.  A blank device (no v3 label)
+ * becomes a new member as @a says: md3_member_add(), one transaction.
+ * A device of a STALE member of the state that the pool has no device
+ * for is taken as that member's device, nothing written: rejoin it with
+ * md3_member_rejoin().  *@id is the member either way.  Refused: a
+ * CURRENT member's device (-EBUSY: reassemble), a member that already
+ * has its device (-EBUSY), a device of format 2, of another pool, of a
+ * member this state does not have (another branch's add, a removed
+ * member) or with an unreadable journal (-EEXIST: wipe it first).
+ */
+int md3_attach(struct md3_pool *p, struct md3_dev *dev,
+	       const struct md3_attach *a, u32 *id);
 int md3_member_grow(struct md3_pool *p, u32 id, u64 nr_slices);
 int md3_member_remove(struct md3_pool *p, u32 id);
 int md3_member_stale(struct md3_pool *p, u32 id, u32 reason);

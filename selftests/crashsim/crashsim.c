@@ -114,6 +114,7 @@ struct world {
 
 static struct {
 	u64 states, violations, images, nowrite_checks, nowrite_tick;
+	u64 attached[2];	/* absent disks attached: taken, refused */
 	unsigned int faults;
 	u64 max_states;		/* stop when states reaches this */
 	u64 rng;
@@ -718,11 +719,12 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 /* ---- operations ---- */
 enum { OP_CREATE, OP_EXPAND, OP_SHRINK, OP_DELETE, OP_MOVE_BEGIN,
 	OP_MOVE_PROGRESS, OP_MOVE_END, OP_ADD, OP_GROW, OP_REMOVE, OP_FAIL,
-	OP_REJOIN, OP_CKPT, OP_SETTINGS, OP_NR };
+	OP_REJOIN, OP_CKPT, OP_SETTINGS, OP_ATTACH, OP_NR };
 
 static const char *const op_names[OP_NR] = {
 	"create", "expand", "shrink", "delete", "move_begin", "move_progress",
 	"move_end", "add", "grow", "remove", "fail", "rejoin", "ckpt", "settings",
+	"attach",
 };
 
 static u32 nr_current(const struct md3_state *st)
@@ -829,6 +831,50 @@ static void attach(struct world *w, struct sdisk *d)
 	w->d[w->nd++] = d;
 }
 
+/*
+ * A disk of the world the pool was assembled without, handed to it: a
+ * STALE member's is taken (then rejoined), a CURRENT member's is -EBUSY,
+ * anything else that holds a v3 journal -EEXIST.
+ */
+static int do_attach(struct world *w)
+{
+	struct md3_state *st = &w->p.st;
+	const struct md3_member *m;
+	struct md3_attach a = { .geom = jgeo };
+	struct md3_dev dev;
+	struct md3_chain c;
+	int i, r, want;
+	u32 id = ~0U;
+
+	for (i = 0; i < w->nd && (w->present >> i & 1); i++)
+		;
+	if (i == w->nd)
+		return 0;
+	dev = sd_dev(w->d[i]);
+	r = md3_read_member(&dev, &c);
+	if (r || c.kind != MD3_CHAIN_OK) {
+		md3_chain_free(&c);
+		return 0;
+	}
+	m = md3_member_find(st, c.member_id);
+	want = memcmp(c.pool_uuid, st->pool.uuid, MD3_UUID_LEN) || !m ||
+	       m->status == MD3_REMOVED || memcmp(m->uuid, c.member_uuid, MD3_UUID_LEN) ?
+	       -EEXIST : m->status == MD3_CURRENT ? -EBUSY : 0;
+	md3_chain_free(&c);
+	a.uuid = w->d[i]->uuid;
+	r = md3_attach(&w->p, &dev, &a, &id);
+	wlog(w, "attach disk %d: %d, member %u", i, r, id);
+	if (r != want)
+		flag("(a)", "attach of disk %d: %d, not %d", i, r, want);
+	g.attached[r ? 1 : 0]++;
+	if (r)
+		return 0;
+	w->present |= 1U << i;
+	w->lineage |= 1U << i;
+	w->d[i]->fail = false;
+	return md3_member_rejoin(&w->p, id) ?: 1;
+}
+
 /* One random operation; 1 if it was applied, 0 if skipped, <0 on error. */
 static int do_op(struct world *w, int op)
 {
@@ -921,8 +967,16 @@ static int do_op(struct world *w, int op)
 		wlog(w, "add disk %d", w->nd - 1);
 		dev = sd_dev(d);
 		dl = rn(5) ? domain_labels[rn(ARRAY_SIZE(domain_labels))] : NULL;
-		r = md3_member_add(&w->p, &dev, d->uuid, d->name, dl, 16,
-				   &jgeo, &kid);
+		if (rn(2)) {
+			struct md3_attach a = { .uuid = d->uuid, .name = d->name,
+						.domain = dl, .geom = jgeo };
+
+			a.geom.nr_slices = 16;
+			r = md3_attach(&w->p, &dev, &a, &kid);
+		} else {
+			r = md3_member_add(&w->p, &dev, d->uuid, d->name, dl, 16,
+					   &jgeo, &kid);
+		}
 		if (!r)
 			d->member = true;
 		if (!r && strcmp(md3_member_find(st, kid)->name, d->name))
@@ -966,6 +1020,8 @@ static int do_op(struct world *w, int op)
 		return md3_member_rejoin(&w->p, mb->id) ?: 1;
 	case OP_CKPT:
 		return md3_checkpoint(&w->p) ?: 1;
+	case OP_ATTACH:
+		return do_attach(w);
 	default:
 		return md3_settings(&w->p, rn(101), 100, 1 + rn(3)) ?: 1;
 	}
@@ -1844,6 +1900,8 @@ static void t_crash_real(void)
 	printf("# real code: seeds %llu..%llu, %llu crash images, %.1f CPU s\n",
 	       ull(opt_seed), ull(opt_seed + opt_seeds - 1), ull(g.images), now() - t0);
 	printf("# real code: %llu nowrite assemblies compared\n", ull(g.nowrite_checks));
+	printf("# real code: absent members' disks attached: %llu taken, %llu refused\n",
+	       ull(g.attached[0]), ull(g.attached[1]));
 	printf("# real code: %llu crash states, %llu violations\n", ull(g.states),
 	       ull(g.violations));
 	real_states = g.states;
