@@ -6,7 +6,7 @@
 # protocol mutant (each must be caught).  Built by 'make unit'.  The
 # budget is a number of crash states from fixed seeds, not time, so every
 # machine checks the same states: 90,000 of the real code over seeds
-# 1..6 (SP_CRASHSIM_STATES overrides) and 30,000 per mutant; about 17 CPU
+# 1..6 (SP_CRASHSIM_STATES overrides) and 30,000 per mutant; about 18 CPU
 # seconds.  Any violation, or a mutant not caught, fails the run (exit
 # code and KTAP "not ok").  The long mode (10 million crash states) is
 # selftests/crashsim-long, in make check-full.
