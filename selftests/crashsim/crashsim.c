@@ -870,9 +870,16 @@ static int do_attach(struct world *w)
 	if (r)
 		return 0;
 	w->present |= 1U << i;
-	w->lineage |= 1U << i;
 	w->d[i]->fail = false;
-	return md3_member_rejoin(&w->p, id) ?: 1;
+	/*
+	 * The disk holds this lineage only once its rejoin is durable: a
+	 * crash before then may leave it on the branch it came from (a
+	 * forced activation's other side).
+	 */
+	r = md3_member_rejoin(&w->p, id);
+	if (!r)
+		w->lineage |= 1U << i;
+	return r ?: 1;
 }
 
 /* One random operation; 1 if it was applied, 0 if skipped, <0 on error. */
