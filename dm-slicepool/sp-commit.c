@@ -221,3 +221,32 @@ int sp_attempt_start(struct sp_volume *v, struct sp_member **h,
 		v->fences = *fs;
 	return r;
 }
+
+/*
+ * Step 1's flush: commit every holder in @h[0..@n) that received one of
+ * the owner records of the extents @e[0..@count), the holders from
+ * @h[@from] on first, then those before it.  Returns 0 or the first
+ * error; nothing after it is committed.
+ */
+int sp_commit_holders_of(struct sp_member **h, unsigned int n,
+			 unsigned int from, const struct sp_extent *e,
+			 u64 count)
+{
+	unsigned int j;
+	u64 i;
+	int r;
+
+	for (j = 0; j < n; j++) {
+		struct sp_member *m = h[(from + j) % n];
+
+		for (i = 0; i < count; i++)
+			if (e[i].m == m)
+				break;
+		if (i == count)
+			continue;
+		r = sp_md_commit(m);
+		if (r)
+			return r;
+	}
+	return 0;
+}

@@ -189,6 +189,24 @@ fail:
 	return r;
 }
 
+/*
+ * Count @m in (@on) or out of the pool's enabled members: m->enabled,
+ * pool->nr_enabled and m->index's bit in pool->index_mask change together.
+ */
+static void sp_member_set_enabled(struct sp_member *m, bool on)
+{
+	struct sp_pool *pool = m->pool;
+
+	m->enabled = on;
+	if (on) {
+		pool->nr_enabled++;
+		pool->index_mask |= BIT_ULL(m->index);
+	} else {
+		pool->nr_enabled--;
+		pool->index_mask &= ~BIT_ULL(m->index);
+	}
+}
+
 int sp_member_enable(struct sp_member *m)
 {
 	struct sp_pool *pool = m->pool;
@@ -217,19 +235,35 @@ int sp_member_enable(struct sp_member *m)
 	m->failed = false;
 	atomic64_set(&m->io_errors, 0);
 	m->index = __ffs64(~pool->index_mask);
-	pool->index_mask |= BIT_ULL(m->index);
-	m->enabled = true;
-	pool->nr_enabled++;
+	sp_member_set_enabled(m, true);
 	sp_load_member_init(m);
 	r = sp_pool_rebuild(pool);
 	if (r) {
-		m->enabled = false;
-		pool->nr_enabled--;
-		pool->index_mask &= ~BIT_ULL(m->index);
+		sp_member_set_enabled(m, false);
 		sp_member_release_dev(m);
 		sp_pool_rebuild(pool);
 	}
 	return r;
+}
+
+/*
+ * The first owner record of @m in @state at physical slice *@p or after:
+ * *@p is moved to it and *@v set to its volume (NULL if none is known).
+ * NULL, with *@p at m->nr_slices, when there is none.
+ */
+static struct sp_owner *sp_member_next_owner(struct sp_member *m,
+					     enum sp_owner_state state,
+					     u64 *p, struct sp_volume **v)
+{
+	for (; *p < m->nr_slices; (*p)++) {
+		struct sp_owner *o = &m->owners[*p];
+
+		if (o->state != state)
+			continue;
+		*v = sp_volume_find_uuid(m->pool, o->uuid);
+		return o;
+	}
+	return NULL;
 }
 
 /*
@@ -244,29 +278,20 @@ int sp_member_enable(struct sp_member *m)
 int sp_member_disable(struct sp_member *m)
 {
 	struct sp_pool *pool = m->pool;
+	struct sp_volume *v;
+	struct sp_owner *o;
 	u64 p;
 	int r;
 
 	if (!m->enabled)
 		return 0;
-	for (p = 0; p < m->nr_slices; p++) {
-		struct sp_owner *o = &m->owners[p];
-		struct sp_volume *v;
-
-		if (o->state != SP_OWN_MOVING)
-			continue;
-		v = sp_volume_find_uuid(pool, o->uuid);
+	p = 0;
+	if (sp_member_next_owner(m, SP_OWN_MOVING, &p, &v)) {
 		sp_err("%s: refused: a migration of volume %s is copying to it (wait for it or abort it first)",
 		       config_item_name(&m->item), v ? v->name : "?");
 		return -EBUSY;
 	}
-	for (p = 0; p < m->nr_slices; p++) {
-		struct sp_owner *o = &m->owners[p];
-		struct sp_volume *v;
-
-		if (o->state != SP_OWN_VALID)
-			continue;
-		v = sp_volume_find_uuid(pool, o->uuid);
+	for (p = 0; (o = sp_member_next_owner(m, SP_OWN_VALID, &p, &v)); p++) {
 		if (v && (v->vitem || v->live_tables)) {
 			sp_err("%s: refused: member holds slice %llu of volume %s (its physical slice %llu)%s; migrate its slices to another member, shrink or unbind the volume first",
 			       config_item_name(&m->item), o->logical, v->name,
@@ -275,17 +300,13 @@ int sp_member_disable(struct sp_member *m)
 			return -EBUSY;
 		}
 	}
-	m->enabled = false;
-	pool->nr_enabled--;
-	pool->index_mask &= ~BIT_ULL(m->index);
+	sp_member_set_enabled(m, false);
 	r = sp_pool_rebuild(pool);
 	if (r) {
 		/* Nothing was published: the maps still reach @m. */
 		sp_err("%s: disable failed: %d; the member stays enabled",
 		       config_item_name(&m->item), r);
-		m->enabled = true;
-		pool->nr_enabled++;
-		pool->index_mask |= BIT_ULL(m->index);
+		sp_member_set_enabled(m, true);
 		return r;
 	}
 	sp_pool_drain_io(pool);

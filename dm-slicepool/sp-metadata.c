@@ -29,6 +29,17 @@ static void sp_block_seal(void *blk, u32 magic, u64 blocknr)
 	h->crc = cpu_to_le32(sp_block_crc(blk));
 }
 
+/*
+ * Seal the block of buffer @b (block @blocknr, of @magic), mark it dirty
+ * and release it: it is written at the next sp_md_commit().
+ */
+static void sp_block_put_sealed(struct dm_buffer *b, u32 magic, u64 blocknr)
+{
+	sp_block_seal(dm_bufio_get_block_data(b), magic, blocknr);
+	dm_bufio_mark_buffer_dirty(b);
+	dm_bufio_release(b);
+}
+
 static int sp_block_check(struct sp_member *m, const void *blk, u32 magic,
 			  u64 blocknr, const char *what)
 {
@@ -173,18 +184,26 @@ int sp_md_read_sb(struct sp_member *m, struct sp_superblock *sb, bool *blank)
 	return 0;
 }
 
+/* Block @blocknr in the buffer cache, all zero, without reading it. */
+static void *sp_md_new_block(struct sp_member *m, u64 blocknr,
+			     struct dm_buffer **bp)
+{
+	void *data = dm_bufio_new(m->bufio, blocknr, bp);
+
+	if (!IS_ERR(data))
+		memset(data, 0, SP_BLOCK_SIZE);
+	return data;
+}
+
 static int sp_md_zero_block(struct sp_member *m, u64 blocknr, u32 magic)
 {
 	struct dm_buffer *b;
 	void *data;
 
-	data = dm_bufio_new(m->bufio, blocknr, &b);
+	data = sp_md_new_block(m, blocknr, &b);
 	if (IS_ERR(data))
 		return PTR_ERR(data);
-	memset(data, 0, SP_BLOCK_SIZE);
-	sp_block_seal(data, magic, blocknr);
-	dm_bufio_mark_buffer_dirty(b);
-	dm_bufio_release(b);
+	sp_block_put_sealed(b, magic, blocknr);
 	return 0;
 }
 
@@ -193,13 +212,10 @@ static int sp_md_write_sb(struct sp_member *m)
 	struct sp_pool *pool = m->pool;
 	struct sp_superblock *sb;
 	struct dm_buffer *b;
-	void *data;
 
-	data = dm_bufio_new(m->bufio, SP_SB_BLOCK, &b);
-	if (IS_ERR(data))
-		return PTR_ERR(data);
-	memset(data, 0, SP_BLOCK_SIZE);
-	sb = data;
+	sb = sp_md_new_block(m, SP_SB_BLOCK, &b);
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
 	sb->version = cpu_to_le32(SP_VERSION);
 	memcpy(sb->pool_uuid, pool->uuid, SP_UUID_LEN);
 	memcpy(sb->member_uuid, m->member_uuid, SP_UUID_LEN);
@@ -214,9 +230,7 @@ static int sp_md_write_sb(struct sp_member *m)
 	sb->dev_sectors = cpu_to_le64(m->dev_sectors);
 	sb->generation = cpu_to_le64(++m->sb_gen);
 	sb->attempt = cpu_to_le64(pool->attempt);
-	sp_block_seal(data, SP_SB_MAGIC, SP_SB_BLOCK);
-	dm_bufio_mark_buffer_dirty(b);
-	dm_bufio_release(b);
+	sp_block_put_sealed(b, SP_SB_MAGIC, SP_SB_BLOCK);
 	return 0;
 }
 
@@ -367,9 +381,7 @@ int sp_md_set_owner(struct sp_member *m, u64 pslice, const struct sp_owner *o)
 	} else {
 		memset(&ob->rec[j], 0, sizeof(ob->rec[j]));
 	}
-	sp_block_seal(ob, SP_OWNER_MAGIC, blk);
-	dm_bufio_mark_buffer_dirty(b);
-	dm_bufio_release(b);
+	sp_block_put_sealed(b, SP_OWNER_MAGIC, blk);
 	return 0;
 }
 
@@ -385,9 +397,7 @@ int sp_md_set_vol(struct sp_member *m, unsigned int slot,
 	if (IS_ERR(vb))
 		return PTR_ERR(vb);
 	vb->rec[slot % SP_VOLS_PER_BLOCK] = *rec;
-	sp_block_seal(vb, SP_VOL_MAGIC, blk);
-	dm_bufio_mark_buffer_dirty(b);
-	dm_bufio_release(b);
+	sp_block_put_sealed(b, SP_VOL_MAGIC, blk);
 	memcpy(m->slots[slot].uuid, rec->uuid, SP_UUID_LEN);
 	m->slots[slot].gen = le64_to_cpu(rec->generation);
 	m->slots[slot].state = le32_to_cpu(rec->state);
@@ -483,9 +493,7 @@ int sp_md_grow(struct sp_member *m, u64 new_nr, u64 dev_sectors)
 	sb->nr_slices = cpu_to_le64(new_nr);
 	sb->dev_sectors = cpu_to_le64(dev_sectors);
 	sb->generation = cpu_to_le64(++m->sb_gen);
-	sp_block_seal(sb, SP_SB_MAGIC, SP_SB_BLOCK);
-	dm_bufio_mark_buffer_dirty(b);
-	dm_bufio_release(b);
+	sp_block_put_sealed(b, SP_SB_MAGIC, SP_SB_BLOCK);
 	return sp_md_commit(m);
 }
 

@@ -157,7 +157,7 @@ int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 	struct sp_fences fs, fs2;
 	struct sp_rec_val val;
 	struct sp_member **h;
-	unsigned int n = 0, n_old, k;
+	unsigned int n = 0, n_old;
 	u64 gen, i;
 	int r;
 
@@ -208,21 +208,10 @@ int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 		if (r)
 			goto out;
 	}
-	for (k = n_old; k < n; k++) {
-		r = sp_md_commit(h[k]);
-		if (r)
-			goto out;
-	}
-	for (k = 0; k < n_old; k++) {
-		for (i = 0; i < count; i++)
-			if (dst[i].m == h[k])
-				break;
-		if (i < count) {
-			r = sp_md_commit(h[k]);
-			if (r)
-				goto out;
-		}
-	}
+	/* The new holders first: each of them got a record. */
+	r = sp_commit_holders_of(h, n, n_old, dst, count);
+	if (r)
+		goto out;
 
 	/* Step 2: the commit point. */
 	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,

@@ -66,5 +66,8 @@ u64 sp_next_gen(struct sp_volume *v);
 int sp_attempt_start(struct sp_volume *v, struct sp_member **h,
 		     unsigned int n, unsigned int n_old, u64 gen, u32 from,
 		     u32 to, const struct sp_fences *fs);
+int sp_commit_holders_of(struct sp_member **h, unsigned int n,
+			 unsigned int from, const struct sp_extent *e,
+			 u64 count);
 
 #endif /* DM_SLICEPOOL_POOL_H */

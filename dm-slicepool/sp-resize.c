@@ -22,7 +22,7 @@ static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
 	struct sp_fences fs;
 	struct sp_rec_val val;
 	u64 old_nr = old ? old->nr : 0, count, i, gen;
-	unsigned int n = 0, n_old, k;
+	unsigned int n = 0, n_old;
 	u32 spread;
 	int r;
 
@@ -91,16 +91,9 @@ static int sp_volume_grow(struct sp_volume *v, u64 bytes, u64 new_nr)
 		if (r)
 			goto orphan;
 	}
-	for (k = 0; k < n; k++) {
-		for (i = 0; i < count; i++)
-			if (picks[i].m == h[k])
-				break;
-		if (i < count) {
-			r = sp_md_commit(h[k]);
-			if (r)
-				goto orphan;
-		}
-	}
+	r = sp_commit_holders_of(h, n, 0, map->e + old_nr, count);
+	if (r)
+		goto orphan;
 	if (sp_fail_before_commit) {
 		sp_fail_before_commit = false;
 		sp_warn("%s: fail_before_commit: stopping the %s of volume %s after its owner records",

@@ -500,6 +500,17 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be);
 
 /* ------------------------------------------------------------ net.c */
 
+/* Moves some of @len bytes at @buf (a send, a receive, getrandom...). */
+typedef ssize_t spa_xfer_fn(void *ctx, void *buf, size_t len);
+/*
+ * Calls @step until it has moved @len bytes: each call gets what is left,
+ * one that a signal interrupted is made again.  *@done (if not NULL) is
+ * what was moved.  Returns 0, the -errno of a failed call, or -ECONNRESET
+ * when a call moved nothing (the peer closed).
+ */
+int spa_xfer_all(spa_xfer_fn *step, void *ctx, void *buf, size_t len,
+		 size_t *done);
+
 int spa_listen(const char *addr, u16 port, u16 *bound, char *why,
 	       size_t wlen);
 /* Serves until SIGTERM or SIGINT arrive on @sigfd (or, if -1, forever). */

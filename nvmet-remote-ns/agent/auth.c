@@ -41,22 +41,15 @@ u64 spa_mono_ms(void)
 	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
 }
 
+static ssize_t random_some(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	return getrandom(buf, len, 0);
+}
+
 int spa_random(void *buf, size_t len)
 {
-	u8 *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = getrandom(p, len, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return spa_xfer_all(random_some, NULL, buf, len, NULL);
 }
 
 /* ------------------------------------------------------------ keys */

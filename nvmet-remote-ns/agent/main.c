@@ -316,6 +316,31 @@ static int cmd_release(const struct spa_config *c, const struct spa_key *k,
 	return 0;
 }
 
+/* The commands that sign what they send, and their arguments. */
+static const struct signed_cmd {
+	const char *name;
+	int min_args, max_args;
+	bool grant;		/* the first argument is a GRANT */
+	const char *usage;
+} signed_cmds[] = {
+	{ "hello", 1, 1, false, "this command takes one PEER" },
+	{ "peers", 1, 1, false, "this command takes one PEER" },
+	{ "heartbeat", 1, 1, false, "this command takes one PEER" },
+	{ "borrow", 1, 2, false, "borrow takes [PEER] SIZE" },
+	{ "resize", 2, 2, true, "resize takes GRANT SIZE" },
+	{ "release", 1, 1, true, "release takes GRANT (16 hex digits)" },
+};
+
+static const struct signed_cmd *signed_cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(signed_cmds); i++)
+		if (!strcmp(signed_cmds[i].name, name))
+			return &signed_cmds[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -325,6 +350,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *conf = SPA_CONFIG_DEFAULT, *cmd;
+	const struct signed_cmd *sc;
 	struct spa_config c;
 	struct spa_key k;
 	char why[1024];
@@ -394,30 +420,18 @@ int main(int argc, char **argv)
 		return ret ? ret : cmd_local_peers(&c);
 	}
 	/* The commands that sign what they send: arguments, then the key. */
-	if (!strcmp(cmd, "hello") || !strcmp(cmd, "peers") ||
-	    !strcmp(cmd, "heartbeat")) {
-		if (nargs != 1)
-			return usage("this command takes one PEER");
-	} else if (!strcmp(cmd, "borrow")) {
-		if (nargs != 1 && nargs != 2)
-			return usage("borrow takes [PEER] SIZE");
-	} else if (!strcmp(cmd, "resize")) {
-		if (nargs != 2)
-			return usage("resize takes GRANT SIZE");
-		ret = grant_arg(argv[0], &id);
-		if (ret)
-			return ret;
-		if (!parse_size_arg(argv[1], &size))
-			return EXIT_USAGE;
-	} else if (!strcmp(cmd, "release")) {
-		if (nargs != 1)
-			return usage("release takes GRANT (16 hex digits)");
-		ret = grant_arg(argv[0], &id);
-		if (ret)
-			return ret;
-	} else {
+	sc = signed_cmd_find(cmd);
+	if (!sc)
 		return usage("unknown command");
+	if (nargs < sc->min_args || nargs > sc->max_args)
+		return usage(sc->usage);
+	if (sc->grant) {
+		ret = grant_arg(argv[0], &id);
+		if (ret)
+			return ret;
 	}
+	if (!strcmp(cmd, "resize") && !parse_size_arg(argv[1], &size))
+		return EXIT_USAGE;
 	ret = load(conf, &c, &k);
 	if (ret)
 		return ret;

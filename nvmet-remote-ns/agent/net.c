@@ -121,21 +121,36 @@ int spa_listen(const char *addr, u16 port, u16 *bound, char *why,
 	return fd;
 }
 
-static int send_all(int fd, const u8 *buf, size_t len)
+int spa_xfer_all(spa_xfer_fn *step, void *ctx, void *buf, size_t len,
+		 size_t *done)
 {
+	size_t got = 0;
 	ssize_t n;
+	int ret = 0;
 
-	while (len) {
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+	while (got < len) {
+		n = step(ctx, (u8 *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n ? -errno : -ECONNRESET;
+			break;
 		}
-		buf += n;
-		len -= n;
+		got += n;
 	}
-	return 0;
+	if (done)
+		*done = got;
+	return ret;
+}
+
+static ssize_t send_some(void *fd, void *buf, size_t len)
+{
+	return send(*(int *)fd, buf, len, MSG_NOSIGNAL);
+}
+
+static ssize_t recv_some(void *fd, void *buf, size_t len)
+{
+	return recv(*(int *)fd, buf, len, 0);
 }
 
 static void set_timeouts(int fd, unsigned int seconds)
@@ -164,7 +179,7 @@ static void conn_answer(struct spa_agent *a, struct conn *c, u8 *out)
 				SPA_FRAME_MAX);
 	if (olen) {
 		set_timeouts(c->fd, a->cfg->io_timeout);
-		if (send_all(c->fd, out, olen))
+		if (spa_xfer_all(send_some, &c->fd, out, olen, NULL))
 			spa_warn("cannot send the reply to %s: %s", c->from,
 				 strerror(errno));
 	}
@@ -344,25 +359,6 @@ out:
 
 /* ------------------------------------------------------- the client */
 
-static int recv_all(int fd, u8 *buf, size_t len, size_t *got)
-{
-	ssize_t n;
-
-	*got = 0;
-	while (*got < len) {
-		n = recv(fd, buf + *got, len - *got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (!n)
-			return -ECONNRESET;
-		*got += n;
-	}
-	return 0;
-}
-
 static int connect_to(const char *addr, u16 port, unsigned int timeout_s,
 		      char *why, size_t wlen)
 {
@@ -428,13 +424,13 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 		free(buf);
 		return fd;
 	}
-	ret = send_all(fd, buf, len);
+	ret = spa_xfer_all(send_some, &fd, buf, len, NULL);
 	if (ret) {
 		spu_reason(why, wlen, ret, "cannot send to %s (%s:%u): %s",
 			   peer_name, addr, port, strerror(-ret));
 		goto out;
 	}
-	ret = recv_all(fd, buf, SPA_PREFIX_LEN, &got);
+	ret = spa_xfer_all(recv_some, &fd, buf, SPA_PREFIX_LEN, &got);
 	if (ret == -ECONNRESET && !got) {
 		spu_reason(why, wlen, ret,
 			   "%s (%s:%u) closed the connection without a reply: it refuses what it cannot authenticate (is the key the same on both nodes? see its log)",
@@ -452,7 +448,8 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 		spu_reason(why, wlen, ret, "bad reply from %s: %s", peer_name, tmp);
 		goto out;
 	}
-	ret = recv_all(fd, buf + SPA_PREFIX_LEN, flen - SPA_PREFIX_LEN, &got);
+	ret = spa_xfer_all(recv_some, &fd, buf + SPA_PREFIX_LEN,
+			   flen - SPA_PREFIX_LEN, &got);
 	if (ret) {
 		spu_reason(why, wlen, ret, "truncated reply from %s: %s", peer_name,
 			   ret == -EAGAIN ? "timed out" : strerror(-ret));

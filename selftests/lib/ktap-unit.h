@@ -25,6 +25,8 @@ struct ktap_case {
 
 /* Whether the case now running has passed every check so far. */
 static int case_ok;
+/* The name of the case now running. */
+static const char *ktap_case_name;
 
 static inline void fail(const char *fmt, ...)
 {
@@ -60,6 +62,7 @@ static inline int ktap_run(const struct ktap_case *cases, unsigned int nr)
 	printf("1..%u\n", nr);
 	for (i = 0; i < nr; i++) {
 		case_ok = 1;
+		ktap_case_name = cases[i].name;
 		cases[i].fn();
 		if (case_ok) {
 			printf("ok %u %s\n", i + 1, cases[i].name);

@@ -20,10 +20,12 @@
 #define SENTINEL	0x5a5a5a5a5a5a5a5aULL
 
 /* Candidate with plenty of free space and the given load. */
+#define LCAND(i, l)	{ .id = (i), .free = 1000000, .total = 1000000, \
+			  .load = (l) }
+
 static struct sp_place_cand lcand(u32 id, u32 load)
 {
-	struct sp_place_cand c = { .id = id, .free = 1000000,
-				   .total = 1000000, .load = load };
+	struct sp_place_cand c = LCAND(id, load);
 
 	return c;
 }
@@ -74,306 +76,214 @@ static void t_reference_75_25(void)
 	expect_place(c, 2, 4, &p, 0, exp);
 }
 
+/*
+ * sp_workload() of one candidate: each row sets the weights and the
+ * candidate's free, total and load, and gives the W it must have.
+ */
+static const struct {
+	const char *what;
+	u32 w_space, w_load;
+	u64 free, total;
+	u32 load;
+	u32 w;
+} workloads[] = {
+	{ "(50 * 40 % + 50 * 20 %) / 100 = 30 %", 50, 50, 600, 1000, 20, 30000 },
+	{ "(1 * 50 % + 3 * 10 %) / 4 = 20 %", 1, 3, 500, 1000, 10, 20000 },
+	{ "(2 * 100 % + 1 * 1 %) / 3 = 67 % exactly in milli-percent",
+	  2, 1, 0, 10, 1, 67000 },
+	{ "rounding down: 1 slice used of 3 = 33333.33 -> 33333",
+	  100, 0, 2, 3, 1, 33333 },
+	{ "small differences survive: 10 used of 10^6 = 0.001 %",
+	  100, 0, 999990, 1000000, 1, 1 },
+	{ "total 0 counts as empty", 100, 0, 5, 0, 1, 0 },
+	{ "free > total counts as empty", 100, 0, 5, 4, 1, 0 },
+	{ "load is clamped to 100", 0, 100, 5, 4, 250, SP_W_MAX },
+	{ "huge totals: 3/4 used of 2^62",
+	  100, 0, 1ULL << 60, 1ULL << 62, 250, 75000 },
+	{ "all used of 2^64 - 1", 100, 0, 0, U64_ALL, 250, SP_W_MAX },
+};
+
 static void t_workload_fixed_point(void)
 {
-	struct sp_place_params p = { .w_space = 50, .w_load = 50 };
-	struct sp_place_cand c = { .id = 1, .free = 600, .total = 1000,
-				   .load = 20 };
-	u32 w;
+	unsigned int i;
 
-	/* (50 * 40 % + 50 * 20 %) / 100 = 30 % */
-	w = sp_workload(&c, &p);
-	CHECK(w == 30000, "W %u, expected 30000", w);
+	for (i = 0; i < ARRAY_SIZE(workloads); i++) {
+		struct sp_place_params p = { .w_space = workloads[i].w_space,
+					     .w_load = workloads[i].w_load };
+		struct sp_place_cand c = { .id = 1, .free = workloads[i].free,
+					   .total = workloads[i].total,
+					   .load = workloads[i].load };
+		u32 w = sp_workload(&c, &p);
 
-	/* (1 * 50 % + 3 * 10 %) / 4 = 20 % */
-	p.w_space = 1;
-	p.w_load = 3;
-	c.free = 500;
-	c.load = 10;
-	w = sp_workload(&c, &p);
-	CHECK(w == 20000, "W %u, expected 20000", w);
-
-	/* (2 * 100 % + 1 * 1 %) / 3 = 67 % exactly in milli-percent */
-	p.w_space = 2;
-	p.w_load = 1;
-	c.free = 0;
-	c.total = 10;
-	c.load = 1;
-	w = sp_workload(&c, &p);
-	CHECK(w == 67000, "W %u, expected 67000", w);
-
-	/* rounding down: 1 slice used of 3 = 33333.33 -> 33333 */
-	p.w_space = 100;
-	p.w_load = 0;
-	c.free = 2;
-	c.total = 3;
-	w = sp_workload(&c, &p);
-	CHECK(w == 33333, "W %u, expected 33333", w);
-
-	/* small differences survive: 10 used of 10^6 = 0.001 % */
-	c.free = 999990;
-	c.total = 1000000;
-	w = sp_workload(&c, &p);
-	CHECK(w == 1, "W %u, expected 1", w);
-
-	/* total 0 and free > total both count as empty */
-	c.total = 0;
-	c.free = 5;
-	w = sp_workload(&c, &p);
-	CHECK(w == 0, "W %u, expected 0 for total 0", w);
-	c.total = 4;
-	w = sp_workload(&c, &p);
-	CHECK(w == 0, "W %u, expected 0 for free > total", w);
-
-	/* load is clamped to 100 */
-	p.w_space = 0;
-	p.w_load = 100;
-	c.load = 250;
-	w = sp_workload(&c, &p);
-	CHECK(w == SP_W_MAX, "W %u, expected %u", w, SP_W_MAX);
-
-	/* huge totals: 3/4 used of 2^62 */
-	p.w_space = 100;
-	p.w_load = 0;
-	c.total = 1ULL << 62;
-	c.free = 1ULL << 60;
-	w = sp_workload(&c, &p);
-	CHECK(w == 75000, "W %u, expected 75000", w);
-	c.total = U64_ALL;
-	c.free = 0;
-	w = sp_workload(&c, &p);
-	CHECK(w == SP_W_MAX, "W %u, expected %u", w, SP_W_MAX);
+		CHECK(w == workloads[i].w, "%s: W %u, expected %u",
+		      workloads[i].what, w, workloads[i].w);
+	}
 }
 
-static void t_free_space_only(void)
-{
-	/* 10 % and 60 % used; loads must be ignored with w_load 0 */
-	struct sp_place_params p = { .w_space = 100, .w_load = 0,
-				     .min_spread = 1 };
-	struct sp_place_cand c[] = {
-		{ .id = 1, .free = 900, .total = 1000, .load = 95 },
-		{ .id = 2, .free = 400, .total = 1000, .load = 0 },
-	};
+/* A candidate: id, free and total slices, load. */
+#define CAND(i, f, t, l)	{ .id = (i), .free = (f), .total = (t), .load = (l) }
+#define PARAMS(s, l, m)	{ .w_space = (s), .w_load = (l), .min_spread = (m) }
+
+/* The candidates of the calls below. */
+/* 10 % and 60 % used; loads must be ignored with w_load 0 */
+static const struct sp_place_cand space2[] = {
+	CAND(1, 900, 1000, 95), CAND(2, 400, 1000, 0)
+};
+
+static const struct sp_place_cand full2[] = { LCAND(1, 100), LCAND(2, 0) };
+
+static const struct sp_place_cand near2[] = { LCAND(1, 99), LCAND(2, 0) };
+
+static const struct sp_place_cand loads3[] = {
+	LCAND(1, 10), LCAND(2, 40), LCAND(3, 70)
+};
+
+static const struct sp_place_cand loads4[] = {
+	LCAND(4, 0), LCAND(3, 25), LCAND(2, 50), LCAND(1, 100)
+};
+
+/* equal W: the donor among equal shares is the higher id */
+static const struct sp_place_cand donor_eq[] = {
+	LCAND(1, 0), LCAND(2, 0), LCAND(3, 100)
+};
+
+/*
+ * weights 90 and 80, want 4: 2.12 and 1.88 -> 2 and 2; the donor is
+ * the heavier one (load 20) although it has the lower id.
+ */
+static const struct sp_place_cand donor_w[] = {
+	LCAND(9, 10), LCAND(1, 20), LCAND(5, 100)
+};
+
+/*
+ * Weights 100, 80, 50, 40 over 270, want 27: ideal 10, 8, 5, 4.
+ * id 1 is capped at 2 and id 4 at 1: 11 slices overflow.  The
+ * lightest with room is id 2 (fills up to 12), the rest goes to id 3.
+ */
+static const struct sp_place_cand capped4[] = {
+	CAND(1, 2, 100, 0), CAND(2, 12, 100, 20), CAND(3, 100, 100, 50),
+	CAND(4, 1, 100, 60)
+};
+
+/* everything fits exactly */
+static const struct sp_place_cand fit2[] = {
+	CAND(1, 3, 10, 0), CAND(2, 4, 10, 90)
+};
+
+static const struct sp_place_cand short3[] = {
+	CAND(1, 3, 10, 0), CAND(2, 4, 10, 90), CAND(3, 0, 10, 0)
+};
+
+static const struct sp_place_cand zero3[] = {
+	LCAND(1, 0), LCAND(2, 50), LCAND(3, 100)
+};
+
+static const struct sp_place_cand zero3_full[] = {
+	CAND(1, 0, 1000000, 0), CAND(2, 0, 1000000, 50),
+	CAND(3, 0, 1000000, 100)
+};
+
+/* the lightest has no free slice: it neither gets nor counts */
+static const struct sp_place_cand lightest_full3[] = {
+	CAND(1, 0, 10, 0), CAND(2, 10, 10, 50), CAND(3, 10, 10, 50)
+};
+
+/*
+ * Weights 25 (id 1) and 75 (id 2), want 2: 0.5 and 1.5, equal
+ * remainders; the lower W (id 2) wins although its id is higher.
+ */
+static const struct sp_place_cand ties_w[] = { LCAND(1, 75), LCAND(2, 25) };
+
+/* equal W, want 2 over three: 2/3 each, the two lowest ids win */
+static const struct sp_place_cand ties_id[] = {
+	LCAND(9, 30), LCAND(5, 30), LCAND(7, 30)
+};
+
+/* weight 1 each: 7 / 3 = 2 each, the extra slice to id 1 */
+static const struct sp_place_cand w100[] = {
+	LCAND(3, 100), LCAND(1, 100), LCAND(2, 100)
+};
+
+/* full on space too */
+static const struct sp_place_cand w100_full[] = {
+	CAND(1, 0, 8, 0), CAND(2, 5, 5, 100), CAND(3, 5, 5, 100)
+};
+
+/* weights 100, 10, 5, want 2: 1.74, 0.17, 0.09 -> 2, 0, 0 -> 1, 1, 0 */
+static const struct sp_place_cand below3[] = {
+	LCAND(1, 0), LCAND(2, 90), LCAND(3, 95)
+};
+
+/*
+ * Calls of sp_place() and what each must give (expect_place()), by the
+ * KTAP case that makes them: ret, or with ret 0 the shares exp[].
+ */
+static const struct place_call {
+	const char *ktap_case;
+	struct sp_place_params p;
+	const struct sp_place_cand *c;
+	unsigned int nr;
+	u64 want;
+	int ret;
+	u64 exp[4];
+} place_calls[] = {
 	/* weights 90 and 40: 13 * 90 / 130 = 9, 13 * 40 / 130 = 4 */
-	const u64 exp13[] = { 9, 4 };
+	{ "free_space_only", PARAMS(100, 0, 1), space2, 2, 13, 0, { 9, 4 } },
 	/* 6.92 and 3.08: floors 6 and 3, larger remainder to the first */
-	const u64 exp10[] = { 7, 3 };
-
-	expect_place(c, 2, 13, &p, 0, exp13);
-	expect_place(c, 2, 10, &p, 0, exp10);
-}
-
-static void t_heavy_gets_nothing(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 1 };
-	struct sp_place_cand full[] = { lcand(1, 100), lcand(2, 0) };
-	struct sp_place_cand near[] = { lcand(1, 99), lcand(2, 0) };
-	const u64 exp[] = { 0, 10 };
-
-	expect_place(full, 2, 10, &p, 0, exp);
+	{ "free_space_only", PARAMS(100, 0, 1), space2, 2, 10, 0, { 7, 3 } },
+	{ "heavy_gets_nothing", PARAMS(0, 100, 1), full2, 2, 10, 0, { 0, 10 } },
 	/* weights 1 and 100: 0.099 and 9.90 -> remainder goes to id 2 */
-	expect_place(near, 2, 10, &p, 0, exp);
-}
-
-static void t_heavy_min_spread_2(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 2 };
-	struct sp_place_cand full[] = { lcand(1, 100), lcand(2, 0) };
-	struct sp_place_cand near[] = { lcand(1, 99), lcand(2, 0) };
-	const u64 exp10[] = { 1, 9 };
-	const u64 exp2[] = { 1, 1 };
-	const u64 exp1[] = { 0, 1 };
-
-	expect_place(full, 2, 10, &p, 0, exp10);
-	expect_place(near, 2, 10, &p, 0, exp10);
-	expect_place(full, 2, 2, &p, 0, exp2);
+	{ "heavy_gets_nothing", PARAMS(0, 100, 1), near2, 2, 10, 0, { 0, 10 } },
+	{ "heavy_min_spread_2", PARAMS(0, 100, 2), full2, 2, 10, 0, { 1, 9 } },
+	{ "heavy_min_spread_2", PARAMS(0, 100, 2), near2, 2, 10, 0, { 1, 9 } },
+	{ "heavy_min_spread_2", PARAMS(0, 100, 2), full2, 2, 2, 0, { 1, 1 } },
 	/* want 1 < min_spread: the single slice goes to the lighter one */
-	expect_place(full, 2, 1, &p, 0, exp1);
-}
-
-static void t_three_domains(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 1 };
-	struct sp_place_cand c[] = { lcand(1, 10), lcand(2, 40),
-				     lcand(3, 70) };
+	{ "heavy_min_spread_2", PARAMS(0, 100, 2), full2, 2, 1, 0, { 0, 1 } },
 	/* weights 90, 60, 30: 5, 3.33, 1.67 -> 5, 3, 2 */
-	const u64 exp[] = { 5, 3, 2 };
-
-	expect_place(c, 3, 10, &p, 0, exp);
-}
-
-static void t_four_domains(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 1 };
-	struct sp_place_cand c[] = { lcand(4, 0), lcand(3, 25),
-				     lcand(2, 50), lcand(1, 100) };
+	{ "three_domains", PARAMS(0, 100, 1), loads3, 3, 10, 0, { 5, 3, 2 } },
 	/* weights 100, 75, 50, 0 over 225: exactly 4, 3, 2, 0 */
-	const u64 exp1[] = { 4, 3, 2, 0 };
+	{ "four_domains", PARAMS(0, 100, 1), loads4, 4, 9, 0, { 4, 3, 2, 0 } },
 	/* min_spread 4: the largest share (id 4) gives one to id 1 */
-	const u64 exp4[] = { 3, 3, 2, 1 };
-
-	expect_place(c, 4, 9, &p, 0, exp1);
-	p.min_spread = 4;
-	expect_place(c, 4, 9, &p, 0, exp4);
-}
-
-static void t_spread_donor_ties(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 3 };
-	/* equal W: the donor among equal shares is the higher id */
-	struct sp_place_cand eq[] = { lcand(1, 0), lcand(2, 0),
-				      lcand(3, 100) };
-	const u64 exp_eq[] = { 2, 1, 1 };
-	/*
-	 * weights 90 and 80, want 4: 2.12 and 1.88 -> 2 and 2; the donor is
-	 * the heavier one (load 20) although it has the lower id.
-	 */
-	struct sp_place_cand w[] = { lcand(9, 10), lcand(1, 20),
-				     lcand(5, 100) };
-	const u64 exp_w[] = { 2, 1, 1 };
-
-	expect_place(eq, 3, 4, &p, 0, exp_eq);
-	expect_place(w, 3, 4, &p, 0, exp_w);
-}
-
-static void t_cap_overflow(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 1 };
-	/*
-	 * Weights 100, 80, 50, 40 over 270, want 27: ideal 10, 8, 5, 4.
-	 * id 1 is capped at 2 and id 4 at 1: 11 slices overflow.  The
-	 * lightest with room is id 2 (fills up to 12), the rest goes to id 3.
-	 */
-	struct sp_place_cand c[] = {
-		{ .id = 1, .free = 2, .total = 100, .load = 0 },
-		{ .id = 2, .free = 12, .total = 100, .load = 20 },
-		{ .id = 3, .free = 100, .total = 100, .load = 50 },
-		{ .id = 4, .free = 1, .total = 100, .load = 60 },
-	};
-	const u64 exp[] = { 2, 12, 12, 1 };
-	/* everything fits exactly */
-	struct sp_place_cand t[] = {
-		{ .id = 1, .free = 3, .total = 10, .load = 0 },
-		{ .id = 2, .free = 4, .total = 10, .load = 90 },
-	};
-	const u64 exp_t[] = { 3, 4 };
-
-	expect_place(c, 4, 27, &p, 0, exp);
-	expect_place(t, 2, 7, &p, 0, exp_t);
-}
-
-static void t_enospc(void)
-{
-	struct sp_place_params p = { .w_space = 50, .w_load = 50,
-				     .min_spread = 2 };
-	struct sp_place_cand c[] = {
-		{ .id = 1, .free = 3, .total = 10, .load = 0 },
-		{ .id = 2, .free = 4, .total = 10, .load = 90 },
-		{ .id = 3, .free = 0, .total = 10, .load = 0 },
-	};
-
-	expect_place(c, 3, 8, &p, -ENOSPC, NULL);
-	expect_place(c, 3, U64_ALL, &p, -ENOSPC, NULL);
-	expect_place(c, 0, 1, &p, -ENOSPC, NULL);
-	expect_place(&c[2], 1, 1, &p, -ENOSPC, NULL);
-}
-
-static void t_want_zero(void)
-{
-	struct sp_place_params p = { .w_space = 50, .w_load = 50,
-				     .min_spread = 3 };
-	struct sp_place_cand c[] = { lcand(1, 0), lcand(2, 50),
-				     lcand(3, 100) };
-	const u64 exp[] = { 0, 0, 0 };
-
-	expect_place(c, 3, 0, &p, 0, exp);
-	c[0].free = 0;
-	c[1].free = 0;
-	c[2].free = 0;
-	expect_place(c, 3, 0, &p, 0, exp);
-	expect_place(c, 0, 0, &p, 0, exp);
-}
-
-static void t_zero_free_excluded(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 3 };
-	/* the lightest has no free slice: it neither gets nor counts */
-	struct sp_place_cand c[] = {
-		{ .id = 1, .free = 0, .total = 10, .load = 0 },
-		{ .id = 2, .free = 10, .total = 10, .load = 50 },
-		{ .id = 3, .free = 10, .total = 10, .load = 50 },
-	};
-	const u64 exp[] = { 0, 2, 2 };
-
-	expect_place(c, 3, 4, &p, 0, exp);
-}
-
-static void t_remainder_ties(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 1 };
-	/*
-	 * Weights 25 (id 1) and 75 (id 2), want 2: 0.5 and 1.5, equal
-	 * remainders; the lower W (id 2) wins although its id is higher.
-	 */
-	struct sp_place_cand w[] = { lcand(1, 75), lcand(2, 25) };
-	const u64 exp_w[] = { 0, 2 };
-	const u64 exp_w2[] = { 1, 1 };
-	/* equal W, want 2 over three: 2/3 each, the two lowest ids win */
-	struct sp_place_cand id[] = { lcand(9, 30), lcand(5, 30),
-				      lcand(7, 30) };
-	const u64 exp_id[] = { 0, 1, 1 };
-
-	expect_place(w, 2, 2, &p, 0, exp_w);
-	p.min_spread = 2;
-	expect_place(w, 2, 2, &p, 0, exp_w2);
-	p.min_spread = 1;
-	expect_place(id, 3, 2, &p, 0, exp_id);
-}
-
-static void t_all_w100_equal(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 1 };
-	struct sp_place_cand c[] = { lcand(3, 100), lcand(1, 100),
-				     lcand(2, 100) };
-	/* weight 1 each: 7 / 3 = 2 each, the extra slice to id 1 */
-	const u64 exp[] = { 2, 3, 2 };
-	/* full on space too */
-	struct sp_place_cand f[] = {
-		{ .id = 1, .free = 0, .total = 8, .load = 0 },
-		{ .id = 2, .free = 5, .total = 5, .load = 100 },
-		{ .id = 3, .free = 5, .total = 5, .load = 100 },
-	};
-	const u64 exp_f[] = { 0, 3, 3 };
-
-	expect_place(c, 3, 7, &p, 0, exp);
-	expect_place(f, 3, 6, &p, 0, exp_f);
-}
-
-static void t_want_below_min_spread(void)
-{
-	struct sp_place_params p = { .w_space = 0, .w_load = 100,
-				     .min_spread = 3 };
-	/* weights 100, 10, 5, want 2: 1.74, 0.17, 0.09 -> 2, 0, 0 -> 1, 1, 0 */
-	struct sp_place_cand c[] = { lcand(1, 0), lcand(2, 90),
-				     lcand(3, 95) };
-	const u64 exp2[] = { 1, 1, 0 };
-	const u64 exp1[] = { 1, 0, 0 };
+	{ "four_domains", PARAMS(0, 100, 4), loads4, 4, 9, 0, { 3, 3, 2, 1 } },
+	{ "spread_donor_ties", PARAMS(0, 100, 3), donor_eq, 3, 4, 0, { 2, 1, 1 } },
+	{ "spread_donor_ties", PARAMS(0, 100, 3), donor_w, 3, 4, 0, { 2, 1, 1 } },
+	{ "cap_overflow_next_lightest", PARAMS(0, 100, 1), capped4, 4, 27, 0,
+	  { 2, 12, 12, 1 } },
+	{ "cap_overflow_next_lightest", PARAMS(0, 100, 1), fit2, 2, 7, 0, { 3, 4 } },
+	{ "enospc_writes_nothing", PARAMS(50, 50, 2), short3, 3, 8, -ENOSPC, { 0 } },
+	{ "enospc_writes_nothing", PARAMS(50, 50, 2), short3, 3, U64_ALL, -ENOSPC,
+	  { 0 } },
+	{ "enospc_writes_nothing", PARAMS(50, 50, 2), short3, 0, 1, -ENOSPC, { 0 } },
+	{ "enospc_writes_nothing", PARAMS(50, 50, 2), &short3[2], 1, 1, -ENOSPC, { 0 } },
+	{ "want_zero", PARAMS(50, 50, 3), zero3, 3, 0, 0, { 0, 0, 0 } },
+	{ "want_zero", PARAMS(50, 50, 3), zero3_full, 3, 0, 0, { 0, 0, 0 } },
+	{ "want_zero", PARAMS(50, 50, 3), zero3_full, 0, 0, 0, { 0 } },
+	{ "zero_free_excluded", PARAMS(0, 100, 3), lightest_full3, 3, 4, 0, { 0, 2, 2 } },
+	{ "remainder_ties", PARAMS(0, 100, 1), ties_w, 2, 2, 0, { 0, 2 } },
+	{ "remainder_ties", PARAMS(0, 100, 2), ties_w, 2, 2, 0, { 1, 1 } },
+	{ "remainder_ties", PARAMS(0, 100, 1), ties_id, 3, 2, 0, { 0, 1, 1 } },
+	{ "all_w100_equal_split", PARAMS(0, 100, 1), w100, 3, 7, 0, { 2, 3, 2 } },
+	{ "all_w100_equal_split", PARAMS(0, 100, 1), w100_full, 3, 6, 0, { 0, 3, 3 } },
+	{ "want_below_min_spread", PARAMS(0, 100, 3), below3, 3, 2, 0, { 1, 1, 0 } },
+	{ "want_below_min_spread", PARAMS(0, 100, 3), below3, 3, 1, 0, { 1, 0, 0 } },
 	/* min_spread above the number of candidates */
-	const u64 exp3[] = { 1, 1, 1 };
+	{ "want_below_min_spread", PARAMS(0, 100, 10), below3, 3, 3, 0, { 1, 1, 1 } },
+};
 
-	expect_place(c, 3, 2, &p, 0, exp2);
-	expect_place(c, 3, 1, &p, 0, exp1);
-	p.min_spread = 10;
-	expect_place(c, 3, 3, &p, 0, exp3);
+/* The calls of place_calls[] that belong to the KTAP case now running. */
+static void t_place_calls(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(place_calls); i++) {
+		const struct place_call *pc = &place_calls[i];
+
+		if (strcmp(pc->ktap_case, ktap_case_name))
+			continue;
+		expect_place(pc->c, pc->nr, pc->want, &pc->p, pc->ret, pc->exp);
+		n++;
+	}
+	CHECK(n, "no call of sp_place() for %s", ktap_case_name);
 }
 
 static void t_invalid_args(void)
@@ -943,19 +853,19 @@ static void t_order_property(void)
 static const struct ktap_case cases[] = {
 	{ "reference_75_25", t_reference_75_25 },
 	{ "workload_fixed_point", t_workload_fixed_point },
-	{ "free_space_only", t_free_space_only },
-	{ "heavy_gets_nothing", t_heavy_gets_nothing },
-	{ "heavy_min_spread_2", t_heavy_min_spread_2 },
-	{ "three_domains", t_three_domains },
-	{ "four_domains", t_four_domains },
-	{ "spread_donor_ties", t_spread_donor_ties },
-	{ "cap_overflow_next_lightest", t_cap_overflow },
-	{ "enospc_writes_nothing", t_enospc },
-	{ "want_zero", t_want_zero },
-	{ "zero_free_excluded", t_zero_free_excluded },
-	{ "remainder_ties", t_remainder_ties },
-	{ "all_w100_equal_split", t_all_w100_equal },
-	{ "want_below_min_spread", t_want_below_min_spread },
+	{ "free_space_only", t_place_calls },
+	{ "heavy_gets_nothing", t_place_calls },
+	{ "heavy_min_spread_2", t_place_calls },
+	{ "three_domains", t_place_calls },
+	{ "four_domains", t_place_calls },
+	{ "spread_donor_ties", t_place_calls },
+	{ "cap_overflow_next_lightest", t_place_calls },
+	{ "enospc_writes_nothing", t_place_calls },
+	{ "want_zero", t_place_calls },
+	{ "zero_free_excluded", t_place_calls },
+	{ "remainder_ties", t_place_calls },
+	{ "all_w100_equal_split", t_place_calls },
+	{ "want_below_min_spread", t_place_calls },
 	{ "invalid_args", t_invalid_args },
 	{ "large_values", t_large_values },
 	{ "permutation_invariance", t_permutation_invariance },

@@ -267,6 +267,5 @@ int main(void)
 		{ "key files: mode, length, format; genkey", t_key_files },
 	};
 
-	test_key(&key, TEST_KEY_HEX);
-	return ktap_run(cases, ARRAY_SIZE(cases));
+	return ktap_run_keyed(&key, cases, ARRAY_SIZE(cases));
 }

@@ -994,6 +994,5 @@ int main(void)
 		{ "validators: NQN, address, UUID, names", t_validators },
 	};
 
-	test_key(&key, TEST_KEY_HEX);
-	return ktap_run(cases, ARRAY_SIZE(cases));
+	return ktap_run_keyed(&key, cases, ARRAY_SIZE(cases));
 }

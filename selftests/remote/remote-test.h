@@ -740,6 +740,15 @@ static inline void test_key(struct spa_key *k, const char *hex)
 	}
 }
 
+/* Runs @cases (KTAP) with the test key in @k: the exit status. */
+static inline int ktap_run_keyed(struct spa_key *k,
+				 const struct ktap_case *cases,
+				 unsigned int nr)
+{
+	test_key(k, TEST_KEY_HEX);
+	return ktap_run(cases, nr);
+}
+
 /* ------------------------------------------------------ log capture */
 
 static pthread_mutex_t cap_lock __maybe_unused = PTHREAD_MUTEX_INITIALIZER;

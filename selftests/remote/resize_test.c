@@ -931,8 +931,7 @@ int main(void)
 	};
 	int ret;
 
-	test_key(&key, TEST_KEY_HEX);
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
+	ret = ktap_run_keyed(&key, cases, ARRAY_SIZE(cases));
 	b_teardown();
 	return ret;
 }

@@ -615,20 +615,13 @@ static void count_kernel_missing(struct asm_pool *p, const char *vol,
 				 s64 *missing)
 {
 	struct spt_map_entry *map;
-	size_t i, n;
-	char *text;
+	size_t n;
 
 	*missing = -1;
-	if (cfs_read(&text, "%s/volumes/%s/map", p->name, vol))
-		return;
-	if (!spt_map_parse(text, &map, &n)) {
-		*missing = 0;
-		for (i = 0; i < n; i++)
-			if (!map[i].member[0])
-				(*missing)++;
+	if (!spt_vol_map_read(p->name, vol, &map, &n)) {
+		*missing = spt_map_missing(map, n);
 		free(map);
 	}
-	free(text);
 }
 
 /* Whether a live table predates the return of some of its slices. */
@@ -638,19 +631,15 @@ static bool table_stale(struct asm_pool *p, const char *vol,
 	struct spt_map_entry *map;
 	struct spt_dm_status st;
 	bool stale = false;
-	char *text;
 	size_t n;
 
 	if (!info->live_table || strcmp(info->target, SPT_TARGET_NAME) ||
 	    spt_dm_status_parse(info->status, &st))
 		return false;
-	if (cfs_read(&text, "%s/volumes/%s/map", p->name, vol))
+	if (spt_vol_map_read(p->name, vol, &map, &n))
 		return false;
-	if (!spt_map_parse(text, &map, &n)) {
-		stale = spt_table_stale(&st, map, n);
-		free(map);
-	}
-	free(text);
+	stale = spt_table_stale(&st, map, n);
+	free(map);
 	return stale;
 }
 

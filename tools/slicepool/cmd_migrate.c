@@ -529,7 +529,6 @@ static bool pick_slice(const struct spt_pool *p, const char *dom,
 	struct spt_mig_status ms;
 	size_t i, k, n;
 	const char *d;
-	char *text;
 
 	for (i = 0; i < p->nr_volumes; i++) {
 		const struct spt_volume *v = &p->volumes[i];
@@ -538,13 +537,8 @@ static bool pick_slice(const struct spt_pool *p, const char *dom,
 			continue;	/* no live slicepool table */
 		if (spt_mig_read(v->dm_name, &ms) || spt_mig_running(&ms))
 			continue;
-		if (cfs_read(&text, "%s/volumes/%s/map", p->name, v->name))
+		if (spt_vol_map_read(p->name, v->name, &map, &n))
 			continue;
-		if (spt_map_parse(text, &map, &n)) {
-			free(text);
-			continue;
-		}
-		free(text);
 		for (k = n; k-- > 0;) {
 			if (!map[k].member[0])
 				continue;
@@ -569,17 +563,13 @@ static void member_of(const char *pool, const char *vol, u64 logical,
 {
 	struct spt_map_entry *map;
 	size_t n;
-	char *text;
 
 	buf[0] = '\0';
-	if (cfs_read(&text, "%s/volumes/%s/map", pool, vol))
+	if (spt_vol_map_read(pool, vol, &map, &n))
 		return;
-	if (!spt_map_parse(text, &map, &n)) {
-		if (logical < n)
-			snprintf(buf, len, "%s", map[logical].member);
-		free(map);
-	}
-	free(text);
+	if (logical < n)
+		snprintf(buf, len, "%s", map[logical].member);
+	free(map);
 }
 
 static void print_move(unsigned int i, const struct move *mv, bool json)

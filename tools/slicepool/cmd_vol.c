@@ -38,6 +38,15 @@ static const char *size_hint(int ret)
 	}
 }
 
+/* Says that the volume could not be @done (its configfs call); @ret. */
+static int vol_cfs_failed(int ret, const char *done, const char *pool,
+			  const char *vol)
+{
+	spt_err("cannot %s volume '%s/%s': %s%s", done, pool, vol,
+		strerror(-ret), spt_errno_hint(-ret));
+	return ret;
+}
+
 /* A move of a kept slice off the heaviest domain (vol resize --from-heaviest). */
 struct swap {
 	u64 logical;			/* below the new size */
@@ -189,8 +198,7 @@ int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
 
 	ret = cfs_mkdir("%s/volumes/%s", pool, vol);
 	if (ret) {
-		spt_err("cannot create volume '%s/%s': %s%s", pool, vol,
-			strerror(-ret), spt_errno_hint(-ret));
+		vol_cfs_failed(ret, "create", pool, vol);
 		return SPT_EXIT_FAIL;
 	}
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)size);
@@ -271,7 +279,6 @@ static int plan_from_heaviest(const char *pool, const char *vol, u64 size,
 	struct spt_domain *h;
 	struct spt_pool p;
 	u64 slice;
-	char *text;
 	int ret;
 
 	ret = spt_pool_load(pool, &p);
@@ -286,15 +293,14 @@ static int plan_from_heaviest(const char *pool, const char *vol, u64 size,
 		goto out;
 	}
 	snprintf(heavy, hlen, "%s", h->name);
-	if (cfs_read(&text, "%s/volumes/%s/map", pool, vol)) {
-		spt_err("cannot read the map of '%s/%s'", pool, vol);
-		goto out;
-	}
-	ret = spt_map_parse(text, &map, &n);
-	free(text);
+	ret = spt_vol_map_read(pool, vol, &map, &n);
 	if (ret) {
-		spt_err("the map of '%s/%s' is not in the documented format", pool,
-			vol);
+		if (ret == -EBADMSG)
+			spt_err("the map of '%s/%s' is not in the documented format",
+				pool, vol);
+		else
+			spt_err("cannot read the map of '%s/%s'", pool, vol);
+		ret = -EINVAL;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -374,7 +380,6 @@ static int run_swaps(const char *pool, const char *vol, struct swap *sw,
 	struct spt_mig_req req;
 	struct spt_map_entry *map;
 	size_t i, n;
-	char *text;
 	int ret;
 
 	spt_mig_catch_signals();
@@ -396,15 +401,12 @@ static int run_swaps(const char *pool, const char *vol, struct swap *sw,
 				pool, vol, i);
 			return ret < 0 ? ret : -EIO;
 		}
-		if (!cfs_read(&text, "%s/volumes/%s/map", pool, vol)) {
-			if (!spt_map_parse(text, &map, &n)) {
-				if (sw[i].logical < n)
-					snprintf(sw[i].to_member,
-						 sizeof(sw[i].to_member), "%s",
-						 map[sw[i].logical].member);
-				free(map);
-			}
-			free(text);
+		if (!spt_vol_map_read(pool, vol, &map, &n)) {
+			if (sw[i].logical < n)
+				snprintf(sw[i].to_member,
+					 sizeof(sw[i].to_member), "%s",
+					 map[sw[i].logical].member);
+			free(map);
 		}
 		if (res.interrupted || spt_mig_interrupted()) {
 			spt_err("interrupted: '%s/%s' was not shrunk; the %zu slice(s) moved stay where they are",
@@ -591,17 +593,12 @@ int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
 				pool, vol, strerror(-ret));
 			return ret;
 		} else if (ret) {
-			spt_err("cannot delete volume '%s/%s': %s%s", pool, vol,
-				strerror(-ret), spt_errno_hint(-ret));
-			return ret;
+			return vol_cfs_failed(ret, "delete", pool, vol);
 		}
 	}
 	ret = cfs_rmdir("%s/volumes/%s", pool, vol);
-	if (ret) {
-		spt_err("cannot remove volume '%s/%s': %s%s", pool, vol,
-			strerror(-ret), spt_errno_hint(-ret));
-		return ret;
-	}
+	if (ret)
+		return vol_cfs_failed(ret, "remove", pool, vol);
 	return 0;
 }
 
@@ -672,7 +669,6 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 	struct spt_table *t = NULL;
 	struct spt_pool p;
 	u64 missing = 0;
-	char *text;
 	int ret;
 
 	spt_getopt_one(cmd, argc, argv, NULL, 0);
@@ -680,17 +676,14 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 	spt_split_volspec(cmd, argv[optind], pool, vol);
 	if (spt_vol_require(pool, vol))
 		return SPT_EXIT_FAIL;
-	ret = cfs_read(&text, "%s/volumes/%s/map", pool, vol);
-	if (ret) {
-		spt_err("cannot read the map of '%s/%s': %s", pool, vol,
-			strerror(-ret));
-		return SPT_EXIT_FAIL;
-	}
-	ret = spt_map_parse(text, &map, &n);
-	free(text);
-	if (ret) {
+	ret = spt_vol_map_read(pool, vol, &map, &n);
+	if (ret == -EBADMSG) {
 		spt_err("the map of '%s/%s' is not in the documented format (\"<logical> <member> <physical>\" lines)",
 			pool, vol);
+		return SPT_EXIT_FAIL;
+	} else if (ret) {
+		spt_err("cannot read the map of '%s/%s': %s", pool, vol,
+			strerror(-ret));
 		return SPT_EXIT_FAIL;
 	}
 	ret = spt_pool_load(pool, &p);

@@ -212,7 +212,6 @@ int spt_mig_check(const char *pool, const char *vol, const char *dm_name,
 	struct spu_dm_info info;
 	u64 first, last, avail = 0;
 	struct spt_pool p;
-	char *text;
 	int ret;
 
 	if (spt_vol_require(pool, vol))
@@ -251,11 +250,7 @@ int spt_mig_check(const char *pool, const char *vol, const char *dm_name,
 		return -EBUSY;
 	}
 
-	ret = cfs_read(&text, "%s/volumes/%s/map", pool, vol);
-	if (!ret) {
-		ret = spt_map_parse(text, &map, &n);
-		free(text);
-	}
+	ret = spt_vol_map_read(pool, vol, &map, &n);
 	if (ret) {
 		spt_err("cannot read the map of '%s/%s'", pool, vol);
 		return -EIO;

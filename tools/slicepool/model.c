@@ -51,22 +51,15 @@ static void load_member(const char *pool, struct spt_member *m)
 static void load_volume(const char *pool, struct spt_volume *v)
 {
 	struct spt_map_entry *map = NULL;
-	size_t i, n = 0;
-	char *text;
+	size_t n = 0;
 
 	v->uuid = read_str(pool, "volumes", v->name, "uuid");
 	v->size = read_num(pool, "volumes", v->name, "size");
 	v->slices = -1;
 	v->missing = -1;
-	if (!cfs_read(&text, "%s/volumes/%s/map", pool, v->name)) {
-		if (!spt_map_parse(text, &map, &n)) {
-			v->slices = (s64)n;
-			v->missing = 0;
-			for (i = 0; i < n; i++)
-				if (!map[i].member[0])
-					v->missing++;
-		}
-		free(text);
+	if (!spt_vol_map_read(pool, v->name, &map, &n)) {
+		v->slices = (s64)n;
+		v->missing = spt_map_missing(map, n);
 	}
 	spt_dm_name(pool, v->name, v->dm_name, sizeof(v->dm_name));
 	v->dm_err = spu_dm_info(v->dm_name, &v->dm);
@@ -215,6 +208,37 @@ int spt_pool_require(const char *pool)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/*
+ * Reads and parses the map of volume @vol of @pool (spt_map_parse(); free
+ * *@map).  Returns 0, the error of the read, or -EBADMSG when the map is
+ * not in the documented format.
+ */
+int spt_vol_map_read(const char *pool, const char *vol,
+		     struct spt_map_entry **map, size_t *n)
+{
+	char *text;
+	int ret;
+
+	ret = cfs_read(&text, "%s/volumes/%s/map", pool, vol);
+	if (ret)
+		return ret;
+	ret = spt_map_parse(text, map, n);
+	free(text);
+	return ret ? -EBADMSG : 0;
+}
+
+/* How many of the @n slices of @map are missing (have no member). */
+s64 spt_map_missing(const struct spt_map_entry *map, size_t n)
+{
+	s64 missing = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!map[i].member[0])
+			missing++;
+	return missing;
 }
 
 /* Checks spt_pool_require() and that volume @vol of @pool exists. */

@@ -26,12 +26,13 @@ static_assert(sizeof(struct sp_vol_block) <= SP_BLOCK_SIZE);
 static_assert(sizeof(struct sp_owner_record) == SP_OWNER_RECORD_SIZE);
 static_assert(sizeof(struct sp_owner_block) <= SP_BLOCK_SIZE);
 
-static bool uuid_is_zero(const u8 *u)
+static bool mem_is_zero(const void *p, size_t len)
 {
-	int i;
+	const u8 *b = p;
+	size_t i;
 
-	for (i = 0; i < SP_UUID_LEN; i++)
-		if (u[i])
+	for (i = 0; i < len; i++)
+		if (b[i])
 			return false;
 	return true;
 }
@@ -59,16 +60,6 @@ static bool copy_domain(char *dst, const char *src)
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 	return spu_valid_domain(dst);
-}
-
-static bool block_is_zero(const u8 *b)
-{
-	size_t i;
-
-	for (i = 0; i < SP_BLOCK_SIZE; i++)
-		if (b[i])
-			return false;
-	return true;
 }
 
 /* Checks the crc, magic and block number of one metadata block. */
@@ -223,108 +214,130 @@ static void md_close(struct md_reader *r)
 	free(r->buf);
 }
 
-static int read_vol_table(struct md_reader *r, struct spt_disk_member *m,
-			  char *why, size_t whylen)
+/*
+ * Reads block @bnr of the table @what into r->buf and checks it (magic
+ * @magic).  Returns 0 for a valid block, 1 for one that is all zero (never
+ * written: no records), or -EINVAL with @why set.
+ */
+static int md_read_table_block(struct md_reader *r, u64 bnr, u32 magic,
+			       const char *what, char *why, size_t whylen)
 {
-	const struct sp_vol_block *vb;
+	int ret = md_read_block(r, bnr);
+
+	if (ret) {
+		snprintf(why, whylen, "%s block %llu: %s", what,
+			 (unsigned long long)bnr,
+			 ret == -ENODATA ? "short read" : strerror(-ret));
+		return -EINVAL;
+	}
+	if (mem_is_zero(r->buf, SP_BLOCK_SIZE))
+		return 1;
+	return check_block(r->buf, magic, bnr, what, why, whylen);
+}
+
+/* Takes record @idx of a table, in block @bnr: 0 or -EINVAL. */
+typedef int md_record_fn(struct spt_disk_member *m, const void *rec,
+			 u64 bnr, u64 idx, char *why, size_t whylen);
+
+/*
+ * Reads the table @what: @nblocks blocks of magic @magic from block
+ * @start, each holding as many records of @rec_size bytes as fit after
+ * its header, and hands each record to @record; a block that is all zero
+ * was never written and has no records.  Stops at the first error.
+ */
+static int read_table(struct md_reader *r, const char *what, u32 magic,
+		      u64 start, u64 nblocks, size_t rec_size,
+		      md_record_fn *record, struct spt_disk_member *m,
+		      char *why, size_t whylen)
+{
+	size_t hdr = sizeof(struct sp_block_header);
+	unsigned int j, per_block = (SP_BLOCK_SIZE - hdr) / rec_size;
+	u64 i;
+	int ret;
+
+	for (i = 0; i < nblocks; i++) {
+		u64 bnr = start + i;
+
+		ret = md_read_table_block(r, bnr, magic, what, why, whylen);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			continue;
+		for (j = 0; j < per_block; j++) {
+			ret = record(m, r->buf + hdr + j * rec_size, bnr,
+				     i * per_block + j, why, whylen);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int vol_record(struct spt_disk_member *m, const void *r, u64 bnr,
+		      u64 idx, char *why, size_t whylen)
+{
+	const struct sp_vol_record *rec = r;
+	unsigned int j = idx % SP_VOLS_PER_BLOCK;
+	u32 state = le32toh(rec->state);
 	struct spt_disk_vol *dv;
-	unsigned int i, j;
-	int ret;
 
-	for (i = 0; i < SP_VOL_BLOCKS; i++) {
-		u64 bnr = SP_VOL_TABLE_START + i;
-
-		ret = md_read_block(r, bnr);
-		if (ret) {
-			snprintf(why, whylen, "volume table block %llu: %s",
-				 (unsigned long long)bnr,
-				 ret == -ENODATA ? "short read" : strerror(-ret));
-			return -EINVAL;
-		}
-		if (block_is_zero(r->buf))
-			continue;
-		ret = check_block(r->buf, SP_VOL_MAGIC, bnr, "volume table",
-				  why, whylen);
-		if (ret)
-			return ret;
-		vb = (const void *)r->buf;
-		for (j = 0; j < SP_VOLS_PER_BLOCK; j++) {
-			const struct sp_vol_record *rec = &vb->rec[j];
-			u32 state = le32toh(rec->state);
-
-			if (state == SP_VOL_FREE)
-				continue;
-			m->vols = spt_realloc_array(m->vols, m->nr_vols + 1,
-						    sizeof(*m->vols));
-			dv = &m->vols[m->nr_vols++];
-			memset(dv, 0, sizeof(*dv));
-			spu_uuid_format(rec->uuid, dv->uuid);
-			if (!copy_name(dv->name, rec->name, true)) {
-				snprintf(why, whylen,
-					 "volume table block %llu, record %u: bad volume name",
-					 (unsigned long long)bnr, j);
-				return -EINVAL;
-			}
-			dv->size = le64toh(rec->size_bytes);
-			dv->nr_slices = le64toh(rec->nr_slices);
-			dv->generation = le64toh(rec->generation);
-			dv->started = le64toh(rec->started);
-			dv->state = state;
-			if (sp_fences_decode(rec, &dv->fences)) {
-				snprintf(why, whylen,
-					 "volume table block %llu, record %u: invalid fences",
-					 (unsigned long long)bnr, j);
-				return -EINVAL;
-			}
-		}
+	if (state == SP_VOL_FREE)
+		return 0;
+	m->vols = spt_realloc_array(m->vols, m->nr_vols + 1, sizeof(*m->vols));
+	dv = &m->vols[m->nr_vols++];
+	memset(dv, 0, sizeof(*dv));
+	spu_uuid_format(rec->uuid, dv->uuid);
+	if (!copy_name(dv->name, rec->name, true)) {
+		snprintf(why, whylen,
+			 "volume table block %llu, record %u: bad volume name",
+			 (unsigned long long)bnr, j);
+		return -EINVAL;
+	}
+	dv->size = le64toh(rec->size_bytes);
+	dv->nr_slices = le64toh(rec->nr_slices);
+	dv->generation = le64toh(rec->generation);
+	dv->started = le64toh(rec->started);
+	dv->state = state;
+	if (sp_fences_decode(rec, &dv->fences)) {
+		snprintf(why, whylen,
+			 "volume table block %llu, record %u: invalid fences",
+			 (unsigned long long)bnr, j);
+		return -EINVAL;
 	}
 	return 0;
 }
 
-static int read_owners(struct md_reader *r, struct spt_disk_member *m,
-		       char *why, size_t whylen)
+/* Record @p of the owner table is the owner of physical slice @p. */
+static int owner_record(struct spt_disk_member *m, const void *r, u64 bnr,
+			u64 p, char *why, size_t whylen)
 {
-	const struct sp_owner_block *ob;
-	u64 i, p;
-	unsigned int j;
-	int ret;
+	const struct sp_owner_record *o = r;
+	struct spt_disk_owner *d;
 
-	for (i = 0; i < m->sb.owner_blocks; i++) {
-		u64 bnr = SP_OWNER_TABLE_START + i;
-
-		ret = md_read_block(r, bnr);
-		if (ret) {
-			snprintf(why, whylen, "owner block %llu: %s",
-				 (unsigned long long)bnr,
-				 ret == -ENODATA ? "short read" : strerror(-ret));
-			return -EINVAL;
-		}
-		if (block_is_zero(r->buf))
-			continue;
-		ret = check_block(r->buf, SP_OWNER_MAGIC, bnr, "owner table",
-				  why, whylen);
-		if (ret)
-			return ret;
-		ob = (const void *)r->buf;
-		for (j = 0; j < SP_OWNERS_PER_BLOCK; j++) {
-			const struct sp_owner_record *o = &ob->rec[j];
-			struct spt_disk_owner *d;
-
-			p = i * SP_OWNERS_PER_BLOCK + j;
-			if (p >= m->sb.nr_slices || uuid_is_zero(o->vol_uuid))
-				continue;
-			m->owners = spt_realloc_array(m->owners,
-						      m->nr_owners + 1,
-						     sizeof(*m->owners));
-			d = &m->owners[m->nr_owners++];
-			spu_uuid_format(o->vol_uuid, d->vol_uuid);
-			d->physical = p;
-			d->logical = le64toh(o->logical);
-			d->generation = le64toh(o->generation);
-		}
-	}
+	(void)bnr;
+	(void)why;
+	(void)whylen;
+	if (p >= m->sb.nr_slices || mem_is_zero(o->vol_uuid, SP_UUID_LEN))
+		return 0;
+	m->owners = spt_realloc_array(m->owners, m->nr_owners + 1,
+				      sizeof(*m->owners));
+	d = &m->owners[m->nr_owners++];
+	spu_uuid_format(o->vol_uuid, d->vol_uuid);
+	d->physical = p;
+	d->logical = le64toh(o->logical);
+	d->generation = le64toh(o->generation);
 	return 0;
 }
+
+/* read_table()'s layout of a block is the format's. */
+static_assert(offsetof(struct sp_vol_block, rec) ==
+	      sizeof(struct sp_block_header) &&
+	      SP_VOLS_PER_BLOCK == (SP_BLOCK_SIZE - sizeof(struct sp_block_header)) /
+	      sizeof(struct sp_vol_record), "sp_vol_block");
+static_assert(offsetof(struct sp_owner_block, rec) ==
+	      sizeof(struct sp_block_header) &&
+	      SP_OWNERS_PER_BLOCK == (SP_BLOCK_SIZE - sizeof(struct sp_block_header)) /
+	      sizeof(struct sp_owner_record), "sp_owner_block");
 
 /*
  * Reads and checks all metadata of the device at @path. Returns 0,
@@ -347,18 +360,18 @@ int spt_md_read_dev(const char *path, struct spt_disk_member *m,
 	if (!ret)
 		ret = spt_sb_parse(r.buf, SP_BLOCK_SIZE, &m->sb, why, whylen);
 	if (!ret)
-		ret = read_vol_table(&r, m, why, whylen);
+		ret = read_table(&r, "volume table", SP_VOL_MAGIC,
+				 SP_VOL_TABLE_START, SP_VOL_BLOCKS,
+				 sizeof(struct sp_vol_record), vol_record, m,
+				 why, whylen);
 	if (!ret)
-		ret = read_owners(&r, m, why, whylen);
+		ret = read_table(&r, "owner table", SP_OWNER_MAGIC,
+				 SP_OWNER_TABLE_START, m->sb.owner_blocks,
+				 sizeof(struct sp_owner_record), owner_record, m,
+				 why, whylen);
 	md_close(&r);
-	if (ret) {
-		free(m->vols);
-		free(m->owners);
-		m->vols = NULL;
-		m->owners = NULL;
-		m->nr_vols = 0;
-		m->nr_owners = 0;
-	}
+	if (ret)
+		spt_disk_member_free(m);
 	return ret;
 }
 
@@ -368,4 +381,6 @@ void spt_disk_member_free(struct spt_disk_member *m)
 	free(m->owners);
 	m->vols = NULL;
 	m->owners = NULL;
+	m->nr_vols = 0;
+	m->nr_owners = 0;
 }

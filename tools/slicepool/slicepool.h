@@ -308,6 +308,9 @@ int spt_mig_status_parse(const char *text, struct spt_mig_status *ms);
 bool spt_mig_running(const struct spt_mig_status *ms);
 int spt_pool_require(const char *pool);
 int spt_vol_require(const char *pool, const char *vol);
+int spt_vol_map_read(const char *pool, const char *vol,
+		     struct spt_map_entry **map, size_t *n);
+s64 spt_map_missing(const struct spt_map_entry *map, size_t n);
 int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
 		     bool *had_dm);
 struct spt_domain *spt_heaviest_domain(struct spt_pool *p);
