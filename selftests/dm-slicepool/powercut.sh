@@ -8,7 +8,9 @@
 # copy is reassembled and must give a consistent pool: every member
 # accepted, every volume either in its state before or after the operation
 # in flight (never a lost committed volume), no physical slice in two maps,
-# no missing slice, and after "reclaim" used + free = total.
+# no missing slice, and after "reclaim" used + free = total.  make check
+# checks the first point after each mark, every 8th and the last;
+# make check-full (SP_FULL=1) checks every point.
 . "$(dirname "$0")/lib.sh"
 
 PIECE=65536			# sectors per member (32 MiB)
@@ -110,6 +112,6 @@ sp_teardown
 for i in 0 1 2; do dmsetup remove "spp$i"; done
 dmsetup remove splw || sp_die "remove log-writes"
 
-pc_replay sp "$SZ" 4 20 "reassembles consistently"
+pc_replay sp "$SZ" 8 20 "reassembles consistently"
 sp_unload
 ktap_finish
