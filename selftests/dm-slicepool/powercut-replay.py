@@ -12,12 +12,14 @@
 # replayed but not checked.  With --every K (make check's sample; make
 # check-full checks every point), only these points are checked: the first
 # point after each mark (the state an operation starts from), every K-th
-# point, and the last one.  Prints "points=N checked=C failed=M" and exits
-# 1 if any check failed or none ran.
+# point, and the last one.  Prints how long the checks took, then
+# "points=N checked=C failed=M", and exits 1 if any check failed or none
+# ran.
 import os
 import struct
 import subprocess
 import sys
+import time
 
 MAGIC = 0x6a736677736872
 FLUSH, FUA, DISCARD, MARK = 1, 2, 4, 8
@@ -82,6 +84,7 @@ if last is not None:
 
 # Second pass: replay, checking at the chosen points.
 marks = point = checked = failed = 0
+check_s = 0.0
 for i, sector, nsec, flags, pos, name in entries():
     if name is not None:
         marks += 1
@@ -98,8 +101,13 @@ for i, sector, nsec, flags, pos, name in entries():
         continue
     os.fsync(rf)
     checked += 1
-    if subprocess.run(check + [str(marks), str(point)]).returncode:
+    t0 = time.monotonic()
+    rc = subprocess.run(check + [str(marks), str(point)]).returncode
+    check_s += time.monotonic() - t0
+    if rc:
         failed += 1
         print('# point %d (entry %d, %d marks): check failed' % (point, i, marks), flush=True)
+if checked:
+    print('# the %d checks took %.1f s, %.2f s each' % (checked, check_s, check_s / checked))
 print('points=%d checked=%d failed=%d' % (points, checked, failed))
 sys.exit(1 if failed or not checked else 0)

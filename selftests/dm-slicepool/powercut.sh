@@ -8,33 +8,39 @@
 # copy is reassembled and must give a consistent pool: every member
 # accepted, every volume either in its state before or after the operation
 # in flight (never a lost committed volume), no physical slice in two maps,
-# no missing slice, and after "reclaim" used + free = total.
+# no missing slice, and after "reclaim" used + free = total.  make check
+# checks the first point after each mark, every 8th and the last;
+# make check-full (SP_FULL=1) checks every point.
 . "$(dirname "$0")/lib.sh"
 
 PIECE=65536			# sectors per member (32 MiB)
 SZ=$((3 * PIECE))
 M=$((1 << 20))
 
-# --check <marks> <point>: reassemble the copy of the replay device.
+# --check <marks> <point>: reassemble the copy of the replay device.  It
+# runs at every checked point, so it starts few programs (each costs much
+# under TCG): one dmsetup to create the devices, one to remove them, one
+# mkdir and two rmdir for the configfs objects; the rest is the shell's.
 if [ "${1:-}" = --check ]; then
-	sp_disks 4
 	marks=$2
 	point=$3
-	# A throw-away snapshot of the replayed state: the check writes to
-	# it, the replay goes on from the state as logged.
-	dmsetup create spss --table "0 $SZ snapshot /dev/mapper/sprp /dev/mapper/spsc N 8" || exit 1
+	# A throw-away snapshot of the replayed state (the check writes to
+	# it, the replay goes on from the state as logged) and the three
+	# members over it.
+	devs="spss,,,,0 $SZ snapshot /dev/mapper/sprp /dev/mapper/spsc N 8"
 	for i in 0 1 2; do
-		dmsetup create "spk$i" --table "0 $PIECE linear /dev/mapper/spss $((i * PIECE))" || exit 1
+		devs+=";spk$i,,,,0 $PIECE linear /dev/mapper/spss $((i * PIECE))"
 	done
+	dmsetup create --concise "$devs" || exit 1
 	bad() { echo "# point $point: $*"; }
 	rc=0
-	mkdir "$SP_CFG/pc"
-	echo 4 > "$SP_CFG/pc/slice_mb"
+	P=$SP_CFG/pc
+	mkdir "$P" "$P/members/m0" "$P/members/m1" "$P/members/m2" || exit 1
+	echo 4 > "$P/slice_mb"
 	for i in 0 1 2; do
-		mkdir "$SP_CFG/pc/members/m$i"
-		echo "/dev/mapper/spk$i" > "$SP_CFG/pc/members/m$i/path"
-		echo "d$i" > "$SP_CFG/pc/members/m$i/domain"
-		echo 1 > "$SP_CFG/pc/members/m$i/enable" || { bad "member m$i refused"; rc=1; }
+		echo "/dev/mapper/spk$i" > "$P/members/m$i/path"
+		echo "d$i" > "$P/members/m$i/domain"
+		echo 1 > "$P/members/m$i/enable" || { bad "member m$i refused"; rc=1; }
 	done
 	# Allowed sizes (MiB, - for absent) per number of completed marks:
 	# mark 1 formatted, 2 created v, 3 created w, 4 expanded v,
@@ -45,7 +51,7 @@ if [ "${1:-}" = --check ]; then
 	k=$marks
 	[ "$k" -le 7 ] || k=7
 	declare -A size
-	while read -r n _ b; do size[$n]=$((b / M)); done < "$SP_CFG/pc/discovered"
+	while read -r n _ b; do size[$n]=$((b / M)); done < "$P/discovered"
 	for v in v w; do
 		if [ $v = v ]; then allowed=${allowed_v[$k]}; else allowed=${allowed_w[$k]}; fi
 		got=${size[$v]:--}
@@ -54,27 +60,40 @@ if [ "${1:-}" = --check ]; then
 		*) bad "volume $v is '$got' MiB, allowed '$allowed' after $marks marks"; rc=1 ;;
 		esac
 	done
-	for n in "${!size[@]}"; do mkdir "$SP_CFG/pc/volumes/$n"; done
-	maps=$(for n in "${!size[@]}"; do cat "$SP_CFG/pc/volumes/$n/map"; done)
-	if [ -n "$maps" ]; then
-		if echo "$maps" | grep -q ' - -$'; then bad "a slice is missing"; rc=1; fi
-		if [ -n "$(echo "$maps" | awk '$2 != "-" { print $2, $3 }' | sort | uniq -d)" ]; then
-			bad "a physical slice is in two maps"; rc=1
-		fi
-	fi
-	used=$(echo -n "$maps" | grep -c .)
-	echo 1 > "$SP_CFG/pc/reclaim" || { bad "reclaim failed"; rc=1; }
+	vols=()
+	for n in "${!size[@]}"; do vols+=("$P/volumes/$n"); done
+	[ ${#vols[@]} -eq 0 ] || mkdir "${vols[@]}" || rc=1
+	# Every map line "<logical> <member> <physical>": none missing, no
+	# physical slice in two maps.
+	declare -A phys
+	used=0
+	for d in "${vols[@]}"; do
+		while read -r _ m ps; do
+			used=$((used + 1))
+			if [ "$m $ps" = "- -" ]; then
+				bad "a slice of ${d##*/} is missing"; rc=1
+			elif [ -n "${phys[$m:$ps]:-}" ]; then
+				bad "physical slice $m $ps is in two maps"; rc=1
+			fi
+			phys[$m:$ps]=1
+		done < "$d/map"
+	done
+	echo 1 > "$P/reclaim" || { bad "reclaim failed"; rc=1; }
 	tot=0 free=0
 	for i in 0 1 2; do
-		tot=$((tot + $(cat "$SP_CFG/pc/members/m$i/total_slices")))
-		free=$((free + $(cat "$SP_CFG/pc/members/m$i/free_slices")))
+		read -r t < "$P/members/m$i/total_slices"
+		read -r f < "$P/members/m$i/free_slices"
+		tot=$((tot + t)) free=$((free + f))
 	done
 	if [ $((used + free)) -ne "$tot" ]; then
 		bad "after reclaim used $used + free $free != total $tot"; rc=1
 	fi
-	sp_teardown
-	for i in 0 1 2; do dmsetup remove "spk$i"; done
-	dmsetup remove spss
+	# Volumes first (a member cannot be disabled under them), then the
+	# members, disabled, and the pool.
+	[ ${#vols[@]} -eq 0 ] || rmdir "${vols[@]}"
+	for i in 0 1 2; do echo 0 > "$P/members/m$i/enable"; done
+	rmdir "$P/members/m0" "$P/members/m1" "$P/members/m2" "$P"
+	dmsetup remove spk0 spk1 spk2 spss
 	exit $rc
 fi
 
@@ -110,6 +129,6 @@ sp_teardown
 for i in 0 1 2; do dmsetup remove "spp$i"; done
 dmsetup remove splw || sp_die "remove log-writes"
 
-pc_replay sp "$SZ" 4 20 "reassembles consistently"
+pc_replay sp "$SZ" 8 20 "reassembles consistently"
 sp_unload
 ktap_finish

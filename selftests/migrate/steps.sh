@@ -8,7 +8,7 @@
 #     covers 0-9: filter ends the pass with {0,1,2,9} (4 bits, 6 filtered),
 #     none with 10, clear shows 10 in the middle of the pass and 4 at its
 #     end;
-#  2. 50 chunks copied pipelined (the next chunk is claimed while one is
+#  2. 32 chunks copied pipelined (the next chunk is claimed while one is
 #     copied), writes to 0-9 after chunk 2, 10-19 after 15, 20-29 after
 #     28: 21 dirty bits in filter mode, 30 in none mode;
 #  3. pass 2 copies the dirty chunks and filters against its own plan:
@@ -111,14 +111,14 @@ for mode in filter none clear; do
 	finish "1 $mode" $((10 * 256 * 1024))
 done
 
-# ---- 2: 50 chunks of 1 MiB, pipelined ------------------------------------
+# ---- 2: 32 chunks of 256 KiB (an 8 MiB slice), pipelined ---------------
 for mode in filter none; do
-	setup 50
-	msg migrate start 0 "$dst" mode=$mode chunk_kb=1024 manual pipeline || sp_die "start"
-	msg migrate step 3 && write_chunks 0 10 1024
-	msg migrate step 13 && write_chunks 10 10 1024
-	msg migrate step 13 && write_chunks 20 10 1024
-	msg migrate step 21 || sp_die "step 21"
+	setup 8
+	msg migrate start 0 "$dst" mode=$mode chunk_kb=256 manual pipeline || sp_die "start"
+	msg migrate step 3 && write_chunks 0 10 256
+	msg migrate step 13 && write_chunks 10 10 256
+	msg migrate step 13 && write_chunks 20 10 256
+	msg migrate step 3 || sp_die "step 3"
 	want=21
 	[ $mode = none ] && want=30
 	echo "# $mode: pass $(mig pass), planned $(mig planned), extents $(msg migrate extents 0)"
