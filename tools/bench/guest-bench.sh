@@ -26,8 +26,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # The iops benchmark's fio job: one job, fixed queue depth, pinned to one
 # vCPU (the same one for every device), short runs repeated many times.
-IOPS_ROUNDS=${SP_BENCH_IOPS_ROUNDS:-12}
-IOPS_RUNTIME=${SP_BENCH_IOPS_RUNTIME:-2}
+IOPS_ROUNDS=${SP_BENCH_IOPS_ROUNDS:-8}
+IOPS_RUNTIME=${SP_BENCH_IOPS_RUNTIME:-1}
 IOPS_QD=${SP_BENCH_IOPS_QD:-32}
 IOPS_CPU=$(($(nproc) - 1))
 
