@@ -121,6 +121,18 @@ writes_done() {
 }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# spread < FILE: "p25 <q1> p75 <q3> min <lo> max <hi> n <count>" of the
+# values in FILE, one a line (quartiles interpolated between ranks)
+spread() {
+	sort -g | awk '
+		function q(p,  h, i) { h = (NR - 1) * p + 1; i = int(h); return a[i] + (h - i) * (a[i + 1] - a[i]) }
+		{ a[NR] = $1 }
+		END {
+			if (!NR) { print "n 0"; exit }
+			a[NR + 1] = a[NR]
+			printf "p25 %.3f p75 %.3f min %.3f max %.3f n %d\n", q(0.25), q(0.75), a[1], a[NR], NR
+		}'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f\n", a / b; else print "nan" }'; }
 # nap <seconds>: sleep without a fork (a fork and exec of sleep(1) takes
 # long in a busy TCG guest): a read that times out on a FIFO nobody writes.

@@ -11,7 +11,8 @@
 # NAME is iops, seq, migrate, recopy or remote (Documentation/testing.rst,
 # "Benchmarks"); without one, all of them run.  Knobs (environment,
 # described there): SP_MEM, SP_BENCH_TIMEOUT, SP_BENCH_ROUNDS,
-# SP_BENCH_RUNTIME, SP_BENCH_CAP_MBPS, SP_BENCH_MIG_ROUNDS, SP_BENCH_MIG_MB,
+# SP_BENCH_RUNTIME, SP_BENCH_IOPS_ROUNDS, SP_BENCH_IOPS_RUNTIME,
+# SP_BENCH_IOPS_QD, SP_BENCH_CAP_MBPS, SP_BENCH_MIG_ROUNDS, SP_BENCH_MIG_MB,
 # SP_BENCH_MIG_LOADS, SP_BENCH_MIG_QD, SP_BENCH_MIG_IDLE, SP_BENCH_MIG_ARGS,
 # SP_BENCH_RECOPY_MB,
 # SP_BENCH_RECOPY_IOPS, SP_BENCH_RECOPY_RATE, SP_BENCH_RECOPY_CHUNK_KB.
@@ -32,33 +33,62 @@ done
 
 # Knobs passed to the guest (sp_env_NAME=value on its command line).
 genv="SP_BENCH_ROUNDS=${SP_BENCH_ROUNDS:-5} SP_BENCH_RUNTIME=${SP_BENCH_RUNTIME:-6}"
-[ -z "$only" ] || genv+=" SP_BENCH_ONLY=$only"
-for k in SP_BENCH_CAP_MBPS SP_BENCH_MIG_ROUNDS SP_BENCH_MIG_MB SP_BENCH_MIG_LOADS \
+for k in SP_BENCH_IOPS_ROUNDS SP_BENCH_IOPS_RUNTIME SP_BENCH_IOPS_QD \
+	 SP_BENCH_CAP_MBPS SP_BENCH_MIG_ROUNDS SP_BENCH_MIG_MB SP_BENCH_MIG_LOADS \
 	 SP_BENCH_MIG_QD SP_BENCH_MIG_IDLE SP_BENCH_MIG_ARGS SP_BENCH_RECOPY_MB SP_BENCH_RECOPY_IOPS \
 	 SP_BENCH_RECOPY_RATE SP_BENCH_RECOPY_CHUNK_KB; do
 	[ -z "${!k:-}" ] || genv+=" $k=${!k}"
 done
+
+# iops runs in a guest of its own with one vCPU and QEMU's -icount
+# (SP_BENCH_ICOUNT, its options; 0 for the wall clock): guest time then
+# counts instructions, so the host's load does not reach the ratios
+# (Documentation/testing.rst, "Benchmarks").
+icount=${SP_BENCH_ICOUNT-shift=1,sleep=off}
+[ "$icount" != 0 ] || icount=""
+rest=${only:-${names[*]}}
+rest=${rest// /,}
+sessions=()
+if [ -n "$icount" ] && [[ ",$rest," == *,iops,* ]]; then
+	sessions+=(iops)
+	rest=$(echo ",$rest," | sed 's/,iops,/,/; s/^,//; s/,$//')
+fi
+[ -z "$rest" ] || sessions+=("$rest")
 
 stamp=$(date +%Y%m%d-%H%M%S)${only:+-${only//,/-}}
 out=$top/build/bench-results
 report=$out/bench-$stamp.txt
 work=$top/build/bench/bench-$stamp
 mkdir -p "$out"
+: > "$report"
 start=$SECONDS
 rc=0
-# The guest writes its report into its results directory as well: the
-# console copy (teed here as it arrives) can lose characters on a busy host.
-SP_WORKDIR=$work SP_MEM=${SP_MEM:-3072} SP_DEMO_TIMEOUT=${SP_BENCH_TIMEOUT:-3000} \
-	SP_GUEST_ENV="$genv SP_BENCH_REPORT=report.txt" \
-	SP_QEMU_CPU=${SP_QEMU_CPU:-max,-erms,-fsrm} \
-		"$top/selftests/run" --no-build --keep --demo tools/bench/guest-bench.sh |
-	tee "$report.console" || rc=$?
-[ ! -s "$work/a/results/report.log" ] || cp "$work/a/results/report.log" "${report%.txt}.log"
-if [ -s "$work/a/results/report.txt" ]; then
-	cp "$work/a/results/report.txt" "$report"
-else
-	cp "$report.console" "$report"
-fi
+n=0
+for set in "${sessions[@]}"; do
+	n=$((n + 1))
+	w=$work/$n
+	ic=""
+	smp=${SP_SMP:-}
+	if [ "$set" = iops ] && [ -n "$icount" ]; then
+		ic=$icount
+		smp=1
+	fi
+	# The guest writes its report into its results directory as well: the
+	# console copy (teed here as it arrives) can lose characters on a busy host.
+	SP_WORKDIR=$w SP_MEM=${SP_MEM:-3072} SP_DEMO_TIMEOUT=${SP_BENCH_TIMEOUT:-3000} \
+		SP_GUEST_ENV="$genv SP_BENCH_ONLY=$set SP_BENCH_REPORT=report.txt" \
+		SP_QEMU_CPU=${SP_QEMU_CPU:-max,-erms,-fsrm} SP_QEMU_ICOUNT=$ic \
+		SP_SMP=$smp \
+			"$top/selftests/run" --no-build --keep --demo tools/bench/guest-bench.sh |
+		tee "$report.console.$n" || rc=$?
+	[ -z "$ic" ] || echo "(guest: one vCPU, -icount $ic: times are guest instructions, not the host's clock)" >> "$report"
+	[ ! -s "$w/a/results/report.log" ] || cat "$w/a/results/report.log" >> "${report%.txt}.log"
+	if [ -s "$w/a/results/report.txt" ]; then
+		cat "$w/a/results/report.txt" >> "$report"
+	else
+		cat "$report.console.$n" >> "$report"
+	fi
+done
 took="bench took $((SECONDS - start)) s; report kept in ${report#"$top"/}"
 # One PNG chart per benchmark next to the report (ratios of every round).
 if charts=$("$top/tools/bench/charts.sh" "$report"); then
@@ -68,9 +98,9 @@ else
 	rc=1
 fi
 if [ "$rc" -eq 0 ]; then
-	rm -rf "$work" "$report.console"
+	rm -rf "$work" "$report".console.*
 else
-	took+="; the console copy in ${report#"$top"/}.console, the guest's files in ${work#"$top"/}"
+	took+="; the console copies in ${report#"$top"/}.console.*, the guest's files in ${work#"$top"/}"
 fi
 echo "$took" | tee -a "$report"
 exit "$rc"

@@ -6,7 +6,8 @@
 # can be set.  Every case runs interleaved with its peers, ROUNDS times,
 # and reports the median of the per-round ratios.
 #
-#   iops     4 KiB random IOPS: slicepool vs dm-linear vs dm-thin
+#   iops     4 KiB random IOPS: slicepool vs dm-linear (over twins of its
+#            members, laid out like its map) vs dm-thin, ABBA rounds
 #   seq      sequential 1 MiB reads over capped members: vs dm-stripe
 #   migrate  live migration vs LVM pvmove (dm-mirror), under fio writes
 #   recopy   chunks a migration copies again, mode=filter vs mode=none
@@ -23,11 +24,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/guest-bench-migrate.sh"
 . "$here/guest-bench-remote.sh"
 
+# The iops benchmark's fio job: one job, fixed queue depth, pinned to one
+# vCPU (the same one for every device), short runs repeated many times.
+IOPS_ROUNDS=${SP_BENCH_IOPS_ROUNDS:-8}
+IOPS_RUNTIME=${SP_BENCH_IOPS_RUNTIME:-1}
+IOPS_QD=${SP_BENCH_IOPS_QD:-32}
+IOPS_CPU=$(($(nproc) - 1))
+
 # fio_iops <dev> <rw> -> IOPS (reads+writes)
 fio_iops() {
 	fio --name=b --filename="$1" --direct=1 --ioengine=libaio --rw="$2" \
-		--bs=4k --iodepth=32 --numjobs=2 --group_reporting --time_based \
-		--runtime="$RUNTIME" --ramp_time=1 --size=192m --randrepeat=0 \
+		--bs=4k --iodepth="$IOPS_QD" --numjobs=1 --cpus_allowed="$IOPS_CPU" \
+		--time_based --runtime="$IOPS_RUNTIME" --ramp_time=500ms \
+		--size=192m --randrepeat=0 \
 		--output-format=terse --terse-version=3 2>/dev/null |
 		awk -F';' '{ printf "%d\n", $8 + $49 }'
 }
@@ -57,17 +66,51 @@ two_series() {
 	result "$3 $(printf '%-*s' ${#4} "$7") median $(median < "$8")"
 }
 
+# linear_like_sp <name> <twin prefix>: a dm-linear table <name> that maps
+# every slice of volume bench/v where the volume has it, on the twin of
+# its member (member mK -> /dev/<prefix>K) at the same byte offset;
+# slices contiguous on one twin are joined into one segment.
+linear_like_sp() {
+	local ss l mem p k off start=0 len=0 dev="" pend=0
+	local tbl=/tmp/linear.table
+	ss=$(($(cat "$CFS/bench/slice_mb") * 2048))
+	: > "$tbl"
+	while read -r l mem p; do
+		[ "$mem" != - ] || return 1
+		k=${mem#m}
+		off=$(($(cat "$CFS/bench/members/$mem/data_offset") / 512 + p * ss))
+		if [ -n "$dev" ] && [ "/dev/$2$k" = "$dev" ] && [ "$off" -eq "$pend" ]; then
+			len=$((len + ss))
+		else
+			[ -z "$dev" ] || echo "$start $len linear $dev $((pend - len))" >> "$tbl"
+			start=$((l * ss)) len=$ss dev=/dev/$2$k
+		fi
+		pend=$((off + ss))
+	done < "$CFS/bench/volumes/v/map"
+	[ -z "$dev" ] || echo "$start $len linear $dev $((pend - len))" >> "$tbl"
+	sed 's/^/# dm-linear: /' "$tbl"
+	dmsetup create "$1" < "$tbl"
+}
+
+# ---- 4 KiB random IOPS: slicepool vs dm-linear vs dm-thin ----------------
+# dm-linear runs over four twins of slicepool's members, laid out like the
+# volume's map, so both see the same devices, the same number of queues
+# and the same share of the I/O on each.  Each round runs slicepool (S)
+# and dm-linear (L) as S L L S in odd rounds and L S S L in even ones,
+# then dm-thin; its ratio is (S1 + S2) / (L1 + L2), which cancels a drift
+# of the guest's speed that is linear over the round.  Round 0 warms up
+# and is not counted.
 bench_iops() {
-	local a b c d e t tm sp lin thin rw r order dev rl rt
-	a=$(nullb_create nb0 256)
-	b=$(nullb_create nb1 256)
-	c=$(nullb_create nb2 256)
-	d=$(nullb_create nb3 256)
-	e=$(nullb_create nb4 512)	# dm-linear's own device
+	local t tm sp lin thin rw r dev i rl rt aa s l th order
+	local -a v
+	for i in 0 1 2 3; do
+		nullb_create "nb$i" 256 > /dev/null || die "null_blk nb$i"
+		nullb_create "lb$i" 256 > /dev/null || die "null_blk lb$i"
+	done
 	t=$(nullb_create nb5 512)	# dm-thin data
 	tm=$(nullb_create nb6 64)	# dm-thin metadata
-	sp=$(slicepool_create 192 16 "$a" "$b" "$c" "$d") || die "cannot create the slicepool volume"
-	dmsetup create bench-linear --table "0 $((192 * 2048)) linear $e 0" || die "dm-linear"
+	sp=$(slicepool_create 192 16 /dev/nb0 /dev/nb1 /dev/nb2 /dev/nb3) || die "cannot create the slicepool volume"
+	linear_like_sp bench-linear lb || die "dm-linear"
 	dd if=/dev/zero of="$tm" bs=4096 count=1 oflag=direct status=none
 	dmsetup create bench-pool --table "0 $(sectors "$t") thin-pool $tm $t 128 0 1 skip_block_zeroing" || die "thin-pool"
 	dmsetup message bench-pool 0 "create_thin 0"
@@ -79,27 +122,41 @@ bench_iops() {
 		dd if=/dev/zero of="$dev" bs=1M count=192 oflag=direct status=none
 	done
 
-	printf '%-10s %5s %12s %12s %12s %10s %10s\n' test round slicepool dm-linear dm-thin sp/linear sp/thin
+	echo "fio: 1 job, iodepth $IOPS_QD, on vCPU $IOPS_CPU of $(nproc), ${IOPS_RUNTIME}s after 0.5s ramp; $IOPS_ROUNDS rounds after a warm-up"
+	echo "order: S L L S (odd rounds), L S S L (even), then dm-thin; sp/linear = (S1+S2)/(L1+L2), lin-AA = L2/L1"
+	printf '%-10s %5s %5s %9s %9s %9s %9s %9s %9s %8s %8s\n' test round order S1 S2 L1 L2 dm-thin sp/linear sp/thin lin-AA
 	for rw in randread randwrite; do
 		: > /tmp/r.lin
 		: > /tmp/r.thin
-		for r in $(seq 1 "$ROUNDS"); do
-			# Rotate the order every round so no target always goes first.
-			case $((r % 3)) in
-			0) order="$sp $lin $thin" ;;
-			1) order="$lin $thin $sp" ;;
-			*) order="$thin $sp $lin" ;;
-			esac
-			declare -A v=()
-			for dev in $order; do v[$dev]=$(fio_iops "$dev" "$rw"); done
-			rl=$(ratio "${v[$sp]}" "${v[$lin]}")
-			rt=$(ratio "${v[$sp]}" "${v[$thin]}")
-			echo "$rl" >> /tmp/r.lin
-			echo "$rt" >> /tmp/r.thin
-			printf '%-10s %5s %12s %12s %12s %10s %10s\n' "$rw" "$r" "${v[$sp]}" "${v[$lin]}" "${v[$thin]}" "$rl" "$rt"
+		: > /tmp/r.aa
+		for r in $(seq 0 "$IOPS_ROUNDS"); do
+			if [ $((r % 2)) -eq 1 ]; then order=SLLS; else order=LSSL; fi
+			s=()
+			l=()
+			for i in 0 1 2 3; do
+				case ${order:i:1} in
+				S) s+=("$(fio_iops "$sp" "$rw")") ;;
+				L) l+=("$(fio_iops "$lin" "$rw")") ;;
+				esac
+			done
+			th=$(fio_iops "$thin" "$rw")
+			rl=$(ratio $((s[0] + s[1])) $((l[0] + l[1])))
+			rt=$(ratio $(((s[0] + s[1]) / 2)) "$th")
+			aa=$(ratio "${l[1]}" "${l[0]}")
+			v=("$rw" "$r" "$order" "${s[0]}" "${s[1]}" "${l[0]}" "${l[1]}" "$th" "$rl" "$rt" "$aa")
+			if [ "$r" -eq 0 ]; then
+				v[1]=warm
+			else
+				echo "$rl" >> /tmp/r.lin
+				echo "$rt" >> /tmp/r.thin
+				echo "$aa" >> /tmp/r.aa
+			fi
+			printf '%-10s %5s %5s %9s %9s %9s %9s %9s %9s %8s %8s\n' "${v[@]}"
 		done
 		two_series iops "4k-$rw" "4k-$rw-iops" slicepool/dm-linear 0.97 /tmp/r.lin \
 			slicepool/dm-thin /tmp/r.thin
+		result "4k-$rw-iops slicepool/dm-linear spread $(spread < /tmp/r.lin)"
+		result "4k-$rw-iops dm-linear A/A (L2/L1) median $(median < /tmp/r.aa) $(spread < /tmp/r.aa)"
 	done
 	dmsetup remove bench-thin
 	dmsetup remove bench-pool
