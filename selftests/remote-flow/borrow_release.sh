@@ -10,9 +10,9 @@
 # namespace to pb as a member in domain remote:a.  b then makes a volume
 # over its local member and the borrowed one and verifies data on it with
 # fio, and a finds a pattern b wrote at the mapped offset of its volume.
-# a first fills all its free slices with a pattern (a volume, then
-# deleted): the lent volume must read as zeroes past the member's
-# metadata, whatever slices it got.  Giving the grant back is refused
+# a first writes a pattern over the first and last MiB of each of its
+# free slices (a volume, then deleted): those MiBs of the lent volume must
+# read as zeroes past the member's metadata, whatever slices it got.  Giving the grant back is refused
 # while the member holds slices; once the volume is gone it leaves nothing
 # behind: no nvme controller on b, no nvmet subsystem, namespace, host or
 # port on a, no volume, and a's free space as before.  Traffic stays
@@ -59,7 +59,7 @@ lender() {
 	ktap_check "the namespace is the dm device $dev" [ "$dev" = "/dev/mapper/pa-$vol" ]
 	off=$(cat "$SP_SYNC/data_offset" 2>/dev/null)
 	ktap_check "the lent volume reads as zeroes past b's member metadata (${off:-?} bytes)" \
-		cmp -s -n $(((256 << 20) - ${off:-0})) -i "${off:-0}:0" "/dev/mapper/pa-$vol" /dev/zero
+		zeroed_ends "/dev/mapper/pa-$vol" "${off:-0}" $((256 << 20))
 	ktap_check "port 4420: tcp on $SP_MY_IP, linked to the subsystem" \
 		port_is "$NV/ports/4420" "$SP_MY_IP" "$sub"
 	after=$(free_slices pa)

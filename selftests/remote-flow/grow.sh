@@ -3,7 +3,7 @@
 #
 # Growing a grant online, between two guests with the real agents.
 # a lends from pool pa over the first PA_MIB MiB of two disks (lib.sh;
-# its free slices first filled with 0xab, as in borrow_release.sh); b
+# the ends of its free slices first set to 0xab, as in borrow_release.sh); b
 # borrows 256 MiB and, with its local member disabled, makes volume pb/v1
 # over all of the borrowed member and writes a pattern.  b resizes the
 # grant to 512 MiB: a's volume and its dm device are 512 MiB and a lent
@@ -65,7 +65,7 @@ lender() {
 	ktap_check "a lent 16 slices more ($lent -> $grown free)" \
 		[ $((lent - grown)) -eq 16 ]
 	ktap_check "the new range of the lent volume reads as zeroes (a's 0xab is gone)" \
-		cmp -s -n $((256 * MIB)) -i $((256 * MIB)):0 "$dev" /dev/zero
+		zeroed_ends "$dev" $((256 * MIB)) $((512 * MIB))
 	expect "a's ledger: the grant is active at 512 MiB" 0 "active $((512 * MIB))" 0 \
 		"$(awk '$1 == "grant" && $4 == "b" { print $3, $5 }' "$W/state/grants")"
 	ktap_check "a logged the resize" agent_log_has "resized .* of b .*: 256 MiB -> 512 MiB"
@@ -174,7 +174,7 @@ borrower() {
 	ktap_check "a's lendable space went down by 256 MiB ($l0 -> $l1)" \
 		went_down_by "$l0" "$l1" $((256 * MIB))
 	ktap_check "the new range of the namespace reads as zeroes" \
-		cmp -s -n $((256 * MIB)) -i $((256 * MIB)):0 "$dev" /dev/zero
+		zeroed_ends "$dev" $((256 * MIB)) $((512 * MIB))
 	barrier resized
 	barrier a-checked
 

@@ -61,7 +61,7 @@ borrower() {
 
 	# ---- 1: a short outage under fio verify ----
 	fio --name=linkloss --filename=/dev/mapper/pb-v --direct=1 --ioengine=libaio \
-		--rw=randwrite --bs=256k --iodepth=4 --size=384m --io_size=96m \
+		--rw=randwrite --bs=256k --iodepth=4 --size=384m --io_size=64m \
 		--rate=,8m --verify=crc32c \
 		--verify_fatal=1 --do_verify=1 --randrepeat=1 \
 		--output="$SP_ARTIFACTS/fio-linkloss.log" &
