@@ -93,7 +93,7 @@ fio_job() {	# fio_job <write|verify>
 	local extra=(--do_verify=0)
 	[ "$1" = verify ] && extra=(--verify_only)
 	fio --name=restart --filename=/dev/mapper/pb-v --direct=1 \
-		--ioengine=libaio --rw=write:960k --bs=64k --iodepth=8 --size=384m \
+		--ioengine=libaio --rw=write:960k --bs=64k --iodepth=8 --size=384m --io_size=24m \
 		--verify=crc32c --verify_fatal=1 "${extra[@]}" \
 		--output="$SP_ARTIFACTS/fio-$1.log"
 }
