@@ -95,7 +95,7 @@ static int save(struct spa_ledger *l)
 }
 
 /* spa_call() with retries on transport errors (not on ERROR replies). */
-static int call_peer(const struct spa_config *c, const struct spa_key *key,
+static int call_peer(const struct spa_config *c, struct spa_keys *key,
 		     const struct spa_peer_cfg *p, struct spa_msg *req,
 		     struct spa_msg *rep, char *why, size_t wlen)
 {
@@ -133,7 +133,7 @@ static void build_request(const struct spa_config *c,
  * field as a bad message (it has not looked at the request): it is asked
  * once more without it, and grants one path.
  */
-static int call_request(const struct spa_config *c, const struct spa_key *key,
+static int call_request(const struct spa_config *c, struct spa_keys *key,
 			const struct spa_peer_cfg *p, struct spa_msg *req,
 			struct spa_msg *rep, char *why, size_t wlen)
 {
@@ -177,7 +177,7 @@ static int grant_msg_new(const struct spa_config *c, const struct spa_grant *g,
 }
 
 /* Sends RELEASE for @g; 0 once the lender holds nothing of it. */
-static int send_release(const struct spa_config *c, const struct spa_key *key,
+static int send_release(const struct spa_config *c, struct spa_keys *key,
 			const struct spa_grant *g, char *why, size_t wlen)
 {
 	struct spa_peer_cfg p;
@@ -209,7 +209,7 @@ static int send_release(const struct spa_config *c, const struct spa_key *key,
  * Leaves it "releasing" if that could not be finished.  @g is an entry
  * of @l; it stays valid (nothing is added).
  */
-static int give_back(const struct spa_config *c, const struct spa_key *key,
+static int give_back(const struct spa_config *c, struct spa_keys *key,
 		     struct spa_ledger *l, struct spa_grant *g, char *why,
 		     size_t wlen)
 {
@@ -340,7 +340,7 @@ static int borrow_args_check(const struct spa_config *c, u64 size,
 	return 0;
 }
 
-int spa_borrow(const struct spa_config *c, const struct spa_key *key,
+int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 	       const char *peer, u64 size, struct spa_grant *out, char *why,
 	       size_t wlen)
 {
@@ -470,7 +470,7 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 }
 
 /* Fills @cand for the peer @p: excluded by its health, or asked now. */
-static void probe(const struct spa_config *c, const struct spa_key *key,
+static void probe(const struct spa_config *c, struct spa_keys *key,
 		  const struct spa_health *h, const struct spa_peer *p,
 		  struct spa_msg *req, struct spa_msg *rep,
 		  struct spa_candidate *cand, char *list, size_t llen)
@@ -502,7 +502,7 @@ static void probe(const struct spa_config *c, const struct spa_key *key,
 	       rep->grants);
 }
 
-int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
+int spa_borrow_any(const struct spa_config *c, struct spa_keys *key,
 		   u64 size, struct spa_grant *out, char *why, size_t wlen)
 {
 	struct spa_candidate cand[SPA_PEERS_MAX];
@@ -549,7 +549,7 @@ out:
 	return ret;
 }
 
-int spa_giveback(const struct spa_config *c, const struct spa_key *key,
+int spa_giveback(const struct spa_config *c, struct spa_keys *key,
 		 u64 grant_id, char *why, size_t wlen)
 {
 	struct spa_ledger l;
@@ -577,7 +577,7 @@ int spa_giveback(const struct spa_config *c, const struct spa_key *key,
 }
 
 int spa_borrower_reconcile(const struct spa_config *c,
-			   const struct spa_key *key)
+			   struct spa_keys *key)
 {
 	struct spa_msg *req, *rep;
 	struct spa_ledger l;
@@ -717,7 +717,7 @@ static int resize_check(const struct spa_config *c, const struct spa_grant *g,
 }
 
 /* Sends RESIZE; 0 when the lender says @size, 1 when it refused. */
-static int send_resize(const struct spa_config *c, const struct spa_key *key,
+static int send_resize(const struct spa_config *c, struct spa_keys *key,
 		       const struct spa_grant *g, u64 size, char *why,
 		       size_t wlen)
 {
@@ -756,7 +756,7 @@ static int send_resize(const struct spa_config *c, const struct spa_key *key,
 	return ret;
 }
 
-int spa_resize(const struct spa_config *c, const struct spa_key *key,
+int spa_resize(const struct spa_config *c, struct spa_keys *key,
 	       u64 grant_id, u64 size, struct spa_resize_report *out,
 	       char *why, size_t wlen)
 {

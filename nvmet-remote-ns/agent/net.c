@@ -261,6 +261,30 @@ static void do_accept(int lfd, struct conn *conns)
 	}
 }
 
+/*
+ * SIGHUP: the key files are read again, with the peer_key lines of the
+ * configuration file (a key rotation, Documentation/nvmet-remote-ns.rst);
+ * the rest of the configuration is read at start only.  All or nothing:
+ * on any error the keys in use stay.
+ */
+static void reload_keys(struct spa_agent *a)
+{
+	struct spa_config *c;
+	char why[512];
+
+	c = malloc(sizeof(*c));
+	if (!c)
+		return;
+	if (spa_config_load(a->cfg->path, c, why, sizeof(why)) ||
+	    spa_keys_reload(a->keys, c, why, sizeof(why)))
+		spa_err("SIGHUP: keys not reloaded, the old ones stay: %s",
+			why);
+	else
+		spa_info("SIGHUP: keys of %u peer(s) reloaded from %s (the rest of the configuration is read at start only)",
+			 c->nr_keys, a->cfg->path);
+	free(c);
+}
+
 int spa_serve(struct spa_agent *a, int lfd, int sigfd)
 {
 	struct pollfd pfd[SPA_CONN_MAX + 2];
@@ -316,7 +340,7 @@ int spa_serve(struct spa_agent *a, int lfd, int sigfd)
 				if (read(sigfd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					spa_info("SIGHUP: the configuration is read at start only; restart the agent to change it");
+					reload_keys(a);
 					continue;
 				}
 				spa_info("signal %u: stopping", si.ssi_signo);
@@ -395,7 +419,7 @@ fail:
 			  port, strerror(-ret));
 }
 
-int spa_call(const struct spa_config *c, const struct spa_key *key,
+int spa_call(const struct spa_config *c, struct spa_keys *key,
 	     const char *addr, u16 port, const char *peer_name,
 	     struct spa_msg *req, struct spa_msg *rep, char *why,
 	     size_t wlen)
@@ -412,8 +436,17 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 	snprintf(req->to, sizeof(req->to), "%s", peer_name);
 	req->fields |= SPA_F(SPA_T_TO);
 	ret = spa_encode(req, buf, SPA_FRAME_MAX, &len, tmp, sizeof(tmp));
-	if (!ret)
-		ret = spa_seal(key, buf, len);
+	if (!ret) {
+		ret = spa_keys_seal(key, peer_name, SPA_KEY_CUR, buf, len);
+		if (ret == -ENOKEY) {
+			free(buf);
+			return spu_reason(why, wlen, ret,
+					  "no key for peer %s: add 'peer_key %s FILE' to %s",
+					  peer_name, peer_name, c->path);
+		}
+		if (ret)
+			snprintf(tmp, sizeof(tmp), "cannot seal it");
+	}
 	if (ret) {
 		free(buf);
 		return spu_reason(why, wlen, ret, "cannot encode the %s: %s",
@@ -455,7 +488,7 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 			   ret == -EAGAIN ? "timed out" : strerror(-ret));
 		goto out;
 	}
-	if (!spa_verify(key, buf, flen)) {
+	if (spa_keys_verify(key, peer_name, buf, flen) < 0) {
 		ret = spu_reason(why, wlen, -SPA_E_MAC,
 				 "the reply of %s failed authentication (another key?)",
 				 peer_name);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The slicepool-agent binary on the host, without a kernel: usage and
-# exit codes, genkey, check-config refusals, two daemons on 127.0.0.1
+# exit codes, keygen, check-config refusals (an old shared key_file), two daemons on 127.0.0.1
 # (a lends from a fake slicepool configfs tree, b does not) that greet and
 # heartbeat each other, the client verbs, a refusal (exit 3), another key
 # (no reply, logged by the daemon), one daemon per state directory, a
@@ -34,7 +34,7 @@ write_conf() {	# write_conf <node> <port> <peer> <peer port> <key> [lines...]
 	{
 		echo "node $1"
 		echo "listen 127.0.0.1 $2"
-		echo "key_file $5"
+		echo "peer_key $3 $5"
 		echo "state_dir $T/state-$1"
 		echo "hostnqn $HOSTNQN"
 		echo "heartbeat 1"
@@ -55,7 +55,7 @@ expect() {
 }
 
 ktap_header
-ktap_plan 40
+ktap_plan 45
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -64,10 +64,18 @@ ktap_check "--help lists resize" [ "${PIPESTATUS[0]}" -eq 0 ]
 "$AGENT" frobnicate > /dev/null 2>&1
 ktap_check "an unknown command exits 2" [ $? -eq 2 ]
 
-"$AGENT" genkey "$T/key" && "$AGENT" genkey "$T/key2"
-expect "genkey writes a key of mode 600" 0 "600 64" 0 \
+"$AGENT" --help | grep -q "keygen \[FILE\]"
+ktap_check "--help lists keygen" [ "${PIPESTATUS[0]}" -eq 0 ]
+"$AGENT" --help | grep -q "To rotate a key without"
+ktap_check "--help says how to rotate a key" [ "${PIPESTATUS[0]}" -eq 0 ]
+"$AGENT" keygen "$T/key" && "$AGENT" genkey "$T/key2"
+expect "keygen writes a key of mode 600" 0 "600 64" 0 \
 	"$(stat -c %a "$T/key") $(tr -d '\n' < "$T/key" | wc -c)"
-ktap_expect_fail "genkey does not overwrite a key" "$AGENT" genkey "$T/key"
+cp "$T/key" "$T/key.before"
+out=$("$AGENT" keygen "$T/key" 2>&1)
+expect "keygen does not overwrite a key (exit 1)" 1 "File exists" $? "$out"
+ktap_check "the key is unchanged" cmp -s "$T/key" "$T/key.before"
+ktap_check "two keys differ" [ "$(cat "$T/key")" != "$(cat "$T/key2")" ]
 
 write_conf a "$PA" b "$PB" "$T/key" "pool pa" "max_grants 4"
 write_conf b "$PB" a "$PA" "$T/key" "pool pb" "lend no" \
@@ -82,10 +90,14 @@ chmod 644 "$T/key-open"
 write_conf d "$PB" a "$PA" "$T/key-open"
 out=$("$AGENT" -c "$T/d.conf" check-config 2>&1)
 expect "a key file others can read is refused (exit 2)" 2 "mode 0644" $? "$out"
-printf 'node a\nlisten 127.0.0.1 1\nkey_file %s\nretries 3\n' "$T/key" > "$T/bad.conf"
+printf 'node a\nlisten 127.0.0.1 1\npeer_key b %s\nretries 3\n' "$T/key" > "$T/bad.conf"
 out=$("$AGENT" -c "$T/bad.conf" check-config 2>&1)
 expect "an unknown key is refused with its line (exit 2)" 2 \
 	"line 4: unknown key 'retries'" $? "$out"
+printf 'node a\nlisten 127.0.0.1 1\nkey_file %s\n' "$T/key" > "$T/old.conf"
+out=$("$AGENT" -c "$T/old.conf" check-config 2>&1)
+expect "an old shared key_file is refused with how to convert (exit 2)" 2 \
+	"write 'peer_key NAME $T/key' for each peer" $? "$out"
 
 "$AGENT" -c "$T/a.conf" daemon > "$T/a.log" 2>&1 &
 PIDS+=($!)
@@ -187,8 +199,9 @@ expect "borrow 1T: a is asked again, and cannot lend that much (exit 3)" 3 \
 	"no peer can lend 1 TiB now: a: up, lendable 512 MiB, 0 grant(s)" $? "$out"
 
 out=$("$AGENT" -c "$T/c.conf" heartbeat a 2>&1)
-expect "another key gets no reply (exit 1)" 1 "without a reply" $? "$out"
-ktap_check "a logs the authentication failure" wait_log "$T/a.log" "authentication failed"
+expect "a node a has no key for gets no reply (exit 1)" 1 "without a reply" $? "$out"
+ktap_check "a logs the frame from a node without a key" wait_log "$T/a.log" \
+	"claims to come from c, which has no key here"
 
 kill "$PID_A"
 wait "$PID_A"
