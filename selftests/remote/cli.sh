@@ -55,7 +55,7 @@ expect() {
 }
 
 ktap_header
-ktap_plan 45
+ktap_plan 54
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -202,6 +202,45 @@ out=$("$AGENT" -c "$T/c.conf" heartbeat a 2>&1)
 expect "a node a has no key for gets no reply (exit 1)" 1 "without a reply" $? "$out"
 ktap_check "a logs the frame from a node without a key" wait_log "$T/a.log" \
 	"claims to come from c, which has no key here"
+
+# Rotation without a restart: b's next key added to a.conf, SIGHUP.
+"$AGENT" keygen "$T/key3"
+sed "s|^peer_key a .*|peer_key a $T/key3|" "$T/b.conf" > "$T/b3.conf"
+out=$("$AGENT" -c "$T/b3.conf" heartbeat a 2>&1)
+expect "b's new key is not accepted before a knows it (exit 1)" 1 \
+	"without a reply" $? "$out"
+sed -i "s|^peer_key b .*|peer_key b $T/key $T/key3|" "$T/a.conf"
+kill -HUP "$PID_A"
+ktap_check "SIGHUP: a reloads its keys" wait_log "$T/a.log" \
+	"SIGHUP: keys of 1 peer(s) reloaded"
+"$AGENT" -c "$T/b3.conf" heartbeat a > /dev/null 2>&1
+ktap_check "rotating: b's next key is accepted" [ $? -eq 0 ]
+"$AGENT" -c "$T/b.conf" heartbeat a > /dev/null 2>&1
+ktap_check "rotating: b's current key still is" [ $? -eq 0 ]
+sed -i "s|^peer_key b .*|peer_key b $T/key3|" "$T/a.conf"
+kill -HUP "$PID_A"
+reloads() { grep -c "SIGHUP: keys of 1 peer(s) reloaded" "$T/a.log"; }
+t=0
+while [ "$(reloads)" -lt 2 ] && [ $t -lt 50 ]; do
+	sleep 0.2
+	t=$((t + 1))
+done
+ktap_check "SIGHUP again: reloaded without the old key" [ "$(reloads)" -eq 2 ]
+t=0
+until ! "$AGENT" -c "$T/b.conf" heartbeat a > /dev/null 2>&1; do
+	sleep 0.2
+	t=$((t + 1))
+	[ $t -lt 50 ] || break
+done
+ktap_check "the old key is refused once removed" [ $t -lt 50 ]
+"$AGENT" -c "$T/b3.conf" heartbeat a > /dev/null 2>&1
+ktap_check "the new key is accepted" [ $? -eq 0 ]
+printf 'peer_key b %s/nokey\n' "$T" >> "$T/a.conf"
+kill -HUP "$PID_A"
+ktap_check "a reload that fails keeps the keys in use" wait_log "$T/a.log" \
+	"SIGHUP: keys not reloaded, the old ones stay"
+"$AGENT" -c "$T/b3.conf" heartbeat a > /dev/null 2>&1
+ktap_check "the new key is still accepted" [ $? -eq 0 ]
 
 kill "$PID_A"
 wait "$PID_A"
