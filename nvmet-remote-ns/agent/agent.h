@@ -605,6 +605,20 @@ struct spa_resize_report {
 int spa_resize(const struct spa_config *c, struct spa_keys *key,
 	       u64 grant_id, u64 size, struct spa_resize_report *out,
 	       char *why, size_t wlen);
+/*
+ * Whether the block device (or image) @path may become member @member, in
+ * @domain, of the pool whose UUID is @pool_uuid: SPA_MEMBER_BLANK when its
+ * first SPA_MEMBER_CHECK_BYTES (the first metadata area) are all zero,
+ * SPA_MEMBER_OURS when block 0 is a valid format-2 superblock of exactly
+ * that pool, member and domain (a re-import); else -EILSEQ (anything
+ * else: refused) or another -errno, with the reason in @why.
+ */
+#define SPA_MEMBER_CHECK_BYTES	(1U << 20)
+#define SPA_MEMBER_BLANK	0
+#define SPA_MEMBER_OURS		1
+int spa_member_check(const char *path, const char *pool_uuid,
+		     const char *member, const char *domain, char *why,
+		     size_t wlen);
 /* Finishes give-backs and borrows that did not complete; returns the number left. */
 int spa_borrower_reconcile(const struct spa_config *c,
 			   struct spa_keys *key);
