@@ -613,7 +613,7 @@ int spa_resize(const struct spa_config *c, struct spa_keys *key,
  * that pool, member and domain (a re-import); else -EILSEQ (anything
  * else: refused) or another -errno, with the reason in @why.
  */
-#define SPA_MEMBER_CHECK_BYTES	(1U << 20)
+#define SPA_MEMBER_CHECK_BYTES	1048576U	/* 1 MiB */
 #define SPA_MEMBER_BLANK	0
 #define SPA_MEMBER_OURS		1
 int spa_member_check(const char *path, const char *pool_uuid,
