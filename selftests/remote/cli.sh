@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The slicepool-agent binary on the host, without a kernel: usage and
-# exit codes, keygen, check-config refusals (an old shared key_file), two daemons on 127.0.0.1
-# (a lends from a fake slicepool configfs tree, b does not) that greet and
-# heartbeat each other, the client verbs, a refusal (exit 3), another key
-# (no reply, logged by the daemon), one daemon per state directory, a
-# silent peer (SIGSTOP) excluded from new grants and back when heard again
-# (SIGCONT), and a clean stop on SIGTERM.  resize: its usage errors
-# (exit 2), a grant not borrowed (exit 1), and one a does not know, asked
-# over the wire (exit 3, nothing recorded).
+# exit codes, keygen, check-config refusals (an old shared key_file), two
+# daemons on 127.0.0.1 (a lends from a fake slicepool configfs tree, b
+# does not) that greet and heartbeat each other, the client verbs, a
+# refusal (exit 3), a node without a key (no reply, logged by the daemon),
+# one daemon per state directory, a silent peer (SIGSTOP) excluded from
+# new grants and back when heard again (SIGCONT), a key rotation with
+# SIGHUP, and a clean stop on SIGTERM.  resize: its usage errors (exit 2),
+# a grant not borrowed (exit 1), and one a does not know, asked over the
+# wire (exit 3, nothing recorded).
 . "$SP_TOP/selftests/remote/lib.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
