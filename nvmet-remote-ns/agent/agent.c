@@ -6,7 +6,9 @@
  *
  *   1. prefix: magic, version, flags, declared length (the server reads
  *      no more than that, and never more than 4096 bytes)
- *   2. HMAC-SHA256 over the frame: on failure the connection is closed
+ *   2. HMAC-SHA256 over the frame with the key of the peer it claims to
+ *      come from (its first field, "node": the one field read before the
+ *      MAC): an unknown sender or a mismatch closes the connection
  *      without a reply (nothing unauthenticated is answered)
  *   3. timestamp within max_skew, nonce not seen: ERROR stale / replay
  *   4. the body, strictly (proto.c): ERROR unknown verb / bad message
@@ -61,13 +63,13 @@ void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
 }
 
 int spa_agent_init(struct spa_agent *a, const struct spa_config *cfg,
-		   const struct spa_key *key, struct spa_lender *lender)
+		   struct spa_keys *keys, struct spa_lender *lender)
 {
 	int ret;
 
 	memset(a, 0, sizeof(*a));
 	a->cfg = cfg;
-	a->key = *key;
+	a->keys = keys;
 	a->lender = lender;
 	ret = spa_replay_init(&a->replay, SPA_NONCE_CACHE,
 			      (u64)cfg->max_skew * 1000);
@@ -82,7 +84,6 @@ void spa_agent_free(struct spa_agent *a)
 {
 	spa_replay_free(&a->replay);
 	spa_peers_destroy(&a->peers);
-	spa_key_wipe(&a->key);
 }
 
 static void do_hello(struct spa_agent *a, const struct spa_msg *req,
@@ -165,9 +166,13 @@ static void dispatch(struct spa_agent *a, const struct spa_msg *req,
 		   req->node, spa_err_name(rep->err_code), rep->err_text);
 }
 
-/* Adds the common part, encodes and seals @rep; its length or 0. */
-static size_t finish_reply(struct spa_agent *a, const u8 *nonce,
-			   struct spa_msg *rep, u8 *out, size_t cap)
+/*
+ * Adds the common part, encodes and seals @rep for @peer with the key
+ * (@which) its request was verified with; its length or 0.
+ */
+static size_t finish_reply(struct spa_agent *a, const char *peer, int which,
+			   const u8 *nonce, struct spa_msg *rep, u8 *out,
+			   size_t cap)
 {
 	char why[256];
 	size_t len;
@@ -189,7 +194,7 @@ static size_t finish_reply(struct spa_agent *a, const u8 *nonce,
 		if (spa_encode(rep, out, cap, &len, why, sizeof(why)))
 			return 0;
 	}
-	if (spa_seal(&a->key, out, len))
+	if (spa_keys_seal(a->keys, peer, which, out, len))
 		return 0;
 	return len;
 }
@@ -198,11 +203,11 @@ size_t spa_agent_handle(struct spa_agent *a, const u8 *in, size_t len,
 			const char *from, u8 *out, size_t cap)
 {
 	struct spa_msg *req, *rep;
+	char why[256], peer[SPA_NODE_MAX + 1];
 	unsigned int code = 0;
-	char why[256];
 	size_t olen = 0;
+	int ret, which;
 	u32 flen;
-	int ret;
 
 	ret = spa_check_prefix(in, len, &flen, why, sizeof(why));
 	if (!ret && len != flen) {
@@ -214,10 +219,23 @@ size_t spa_agent_handle(struct spa_agent *a, const u8 *in, size_t len,
 		spu_refuse(from, "%s", why);
 		return 0;
 	}
-	if (!spa_verify(&a->key, in, len)) {
+	if (spa_frame_node(in, len, peer)) {
 		spu_refuse(from,
-			   "%s frame of %zu bytes: authentication failed (HMAC mismatch: another key, or altered on the way)",
+			   "%s frame of %zu bytes: no sender name where it must be: not answered",
 			   spa_type_name(spa_frame_type(in)), len);
+		return 0;
+	}
+	which = spa_keys_verify(a->keys, peer, in, len);
+	if (which == -ENOKEY) {
+		spu_refuse(from,
+			   "%s frame of %zu bytes claims to come from %s, which has no key here (peer_key): not answered",
+			   spa_type_name(spa_frame_type(in)), len, peer);
+		return 0;
+	}
+	if (which < 0) {
+		spu_refuse(from,
+			   "%s frame of %zu bytes from %s: authentication failed (HMAC mismatch: not %s's key, or altered on the way)",
+			   spa_type_name(spa_frame_type(in)), len, peer, peer);
 		return 0;
 	}
 	req = calloc(2, sizeof(*req));
@@ -250,13 +268,20 @@ size_t spa_agent_handle(struct spa_agent *a, const u8 *in, size_t len,
 			 req->to, a->cfg->node);
 		goto refuse;
 	}
+	if (strcmp(req->node, peer)) {
+		/* Cannot happen: the decoder read the same field. */
+		code = SPA_ERR_BAD_MESSAGE;
+		snprintf(why, sizeof(why), "sender %s, not %s", req->node,
+			 peer);
+		goto refuse;
+	}
 	if (!strcmp(req->node, a->cfg->node)) {
 		code = SPA_ERR_BAD_MESSAGE;
 		snprintf(why, sizeof(why), "claims to come from this node");
 		goto refuse;
 	}
 	dispatch(a, req, from, rep);
-	olen = finish_reply(a, req->nonce, rep, out, cap);
+	olen = finish_reply(a, peer, which, req->nonce, rep, out, cap);
 	free(req);
 	return olen;
 refuse:
@@ -264,7 +289,8 @@ refuse:
 		   spa_type_name(spa_frame_type(in)), len, spa_status_name(ret),
 		   why);
 	spa_msg_error(rep, code, "%s", why);
-	olen = finish_reply(a, spa_frame_nonce(in), rep, out, cap);
+	olen = finish_reply(a, peer, which, spa_frame_nonce(in), rep, out,
+			    cap);
 	free(req);
 	return olen;
 }
@@ -282,7 +308,7 @@ static bool hb_call(struct spa_agent *a, const struct spa_peer *p,
 		    struct spa_msg *req, struct spa_msg *rep, char *why,
 		    size_t wlen)
 {
-	if (spa_call(a->cfg, &a->key, p->addr, p->port, p->name, req, rep,
+	if (spa_call(a->cfg, a->keys, p->addr, p->port, p->name, req, rep,
 		     why, wlen))
 		return false;
 	if (rep->type == SPA_ERROR) {
@@ -367,7 +393,7 @@ static void *hb_main(void *arg)
 	unsigned int n, i;
 	int pending, ret;
 
-	pending = spa_borrower_reconcile(a->cfg, &a->key);
+	pending = spa_borrower_reconcile(a->cfg, a->keys);
 	for (;;) {
 		if (a->cfg->heartbeat) {
 			pthread_mutex_lock(&a->peers.lock);
@@ -384,7 +410,7 @@ static void *hb_main(void *arg)
 					 a->cfg->state_dir, strerror(-ret));
 		}
 		if (pending > 0)
-			pending = spa_borrower_reconcile(a->cfg, &a->key);
+			pending = spa_borrower_reconcile(a->cfg, a->keys);
 		if (!a->cfg->heartbeat && pending <= 0)
 			break;
 		if (poll(&pfd, 1, (a->cfg->heartbeat ? a->cfg->heartbeat : 10) *
@@ -415,15 +441,19 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	struct spa_agent *a = NULL;
 	struct spa_hb hb = { 0 };
 	char why[512], lock[PATH_MAX];
-	struct spa_key key;
+	struct spa_keys *keys;
 	int lfd = -1, sigfd = -1, lockfd = -1, pipefd[2] = { -1, -1 };
 	int ret, rc = 1;
 	sigset_t set;
 	u16 port;
 
-	ret = spa_key_load(c->key_file, &key, why, sizeof(why));
+	keys = malloc(sizeof(*keys));
+	if (!keys)
+		return 1;
+	ret = spa_keys_load(keys, c, why, sizeof(why));
 	if (ret) {
 		spa_err("%s", why);
+		free(keys);
 		return 2;
 	}
 	ret = mkdir_private(c->state_dir);
@@ -461,7 +491,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 				 ret);
 	}
 	a = calloc(1, sizeof(*a));
-	if (!a || spa_agent_init(a, c, &key, lender))
+	if (!a || spa_agent_init(a, c, keys, lender))
 		goto out;
 	lfd = spa_listen(c->listen_addr, c->listen_port, &port, why,
 			 sizeof(why));
@@ -517,6 +547,7 @@ out:
 	}
 	if (lockfd >= 0)
 		close(lockfd);
-	spa_key_wipe(&key);
+	spa_keys_free(keys);
+	free(keys);
 	return rc;
 }

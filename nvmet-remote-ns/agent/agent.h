@@ -206,6 +206,52 @@ int spa_hmac(const struct spa_key *key, const u8 *data, size_t len,
 int spa_seal(const struct spa_key *key, u8 *frame, size_t len);
 bool spa_verify(const struct spa_key *key, const u8 *frame, size_t len);
 int spa_random(void *buf, size_t len);
+
+/*
+ * The keys of the peers: one per peer pair (the same file on both nodes),
+ * and during a rotation a next one.  A frame from, or to, a peer is
+ * sealed with its current key (a reply with the key its request was
+ * verified with) and verified with either.
+ */
+struct spa_peer_keys {
+	char name[SPA_NODE_MAX + 1];
+	struct spa_key cur;
+	struct spa_key next;	/* len 0: none */
+};
+
+struct spa_keys {
+	pthread_mutex_t lock;	/* protects n and k (a reload swaps them) */
+	unsigned int n;
+	struct spa_peer_keys k[SPA_PEERS_MAX];
+};
+
+#define SPA_KEY_CUR	0
+#define SPA_KEY_NEXT	1
+
+void spa_keys_init(struct spa_keys *ks);
+/* Loads the key files the configuration names (peer_key lines). */
+int spa_keys_load(struct spa_keys *ks, const struct spa_config *c,
+		  char *why, size_t wlen);
+/* Replaces the keys by those of @c, all or nothing. */
+int spa_keys_reload(struct spa_keys *ks, const struct spa_config *c,
+		    char *why, size_t wlen);
+/* Adds (or replaces) the keys of @peer; @next may be NULL. */
+int spa_keys_set(struct spa_keys *ks, const char *peer,
+		 const struct spa_key *cur, const struct spa_key *next);
+void spa_keys_free(struct spa_keys *ks);
+bool spa_keys_has(struct spa_keys *ks, const char *peer);
+/* Seals @frame with @peer's key @which; -ENOKEY when it has none. */
+int spa_keys_seal(struct spa_keys *ks, const char *peer, int which,
+		  u8 *frame, size_t len);
+/*
+ * Verifies @frame with @peer's keys: SPA_KEY_CUR or SPA_KEY_NEXT (which
+ * one matched), -ENOKEY when @peer has no key, -EBADMSG when none matches.
+ */
+int spa_keys_verify(struct spa_keys *ks, const char *peer, const u8 *frame,
+		    size_t len);
+/* The sender a frame claims (its first field, "node"), before the MAC. */
+int spa_frame_node(const u8 *frame, size_t len, char name[SPA_NODE_MAX + 1]);
+
 u64 spa_now_ms(void);
 /* For deadlines: not moved by clock steps. */
 u64 spa_mono_ms(void);
@@ -474,14 +520,14 @@ unsigned int spa_choose_peers(struct spa_candidate *cand, unsigned int n,
 
 struct spa_agent {
 	const struct spa_config *cfg;
-	struct spa_key key;
+	struct spa_keys *keys;		/* the caller's */
 	struct spa_replay replay;
 	struct spa_lender *lender;	/* NULL: not lending */
 	struct spa_peers peers;
 };
 
 int spa_agent_init(struct spa_agent *a, const struct spa_config *cfg,
-		   const struct spa_key *key, struct spa_lender *lender);
+		   struct spa_keys *keys, struct spa_lender *lender);
 void spa_agent_free(struct spa_agent *a);
 /*
  * Handles one whole frame from @from; fills @out with the sealed reply
@@ -520,7 +566,7 @@ int spa_serve(struct spa_agent *a, int lfd, int sigfd);
  * reply in @rep (which may be an ERROR), or a negative errno / -SPA_E_*
  * with a reason in @why.
  */
-int spa_call(const struct spa_config *c, const struct spa_key *key,
+int spa_call(const struct spa_config *c, struct spa_keys *key,
 	     const char *addr, u16 port, const char *peer_name,
 	     struct spa_msg *req, struct spa_msg *rep, char *why,
 	     size_t wlen);
@@ -528,13 +574,13 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 /* ------------------------------------------------------------ borrower.c */
 
 /* 0, 1 when the peer refused (@why says why), or a negative errno. */
-int spa_borrow(const struct spa_config *c, const struct spa_key *key,
+int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 	       const char *peer, u64 size, struct spa_grant *out, char *why,
 	       size_t wlen);
 /* spa_borrow() from the best peer that is up and can lend @size. */
-int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
+int spa_borrow_any(const struct spa_config *c, struct spa_keys *key,
 		   u64 size, struct spa_grant *out, char *why, size_t wlen);
-int spa_giveback(const struct spa_config *c, const struct spa_key *key,
+int spa_giveback(const struct spa_config *c, struct spa_keys *key,
 		 u64 grant_id, char *why, size_t wlen);
 
 /* What spa_resize() did, for the command line to print. */
@@ -556,11 +602,25 @@ struct spa_resize_report {
  * the namespace's new size awaited, the member revalidated, the ledger
  * updated.  0, 1 when the lender refused (@why says why), or -errno.
  */
-int spa_resize(const struct spa_config *c, const struct spa_key *key,
+int spa_resize(const struct spa_config *c, struct spa_keys *key,
 	       u64 grant_id, u64 size, struct spa_resize_report *out,
 	       char *why, size_t wlen);
+/*
+ * Whether the block device (or image) @path may become member @member, in
+ * @domain, of the pool whose UUID is @pool_uuid: SPA_MEMBER_BLANK when its
+ * first SPA_MEMBER_CHECK_BYTES (the first metadata area) are all zero,
+ * SPA_MEMBER_OURS when block 0 is a valid format-2 superblock of exactly
+ * that pool, member and domain (a re-import); else -EILSEQ (anything
+ * else: refused) or another -errno, with the reason in @why.
+ */
+#define SPA_MEMBER_CHECK_BYTES	1048576U	/* 1 MiB */
+#define SPA_MEMBER_BLANK	0
+#define SPA_MEMBER_OURS		1
+int spa_member_check(const char *path, const char *pool_uuid,
+		     const char *member, const char *domain, char *why,
+		     size_t wlen);
 /* Finishes give-backs and borrows that did not complete; returns the number left. */
 int spa_borrower_reconcile(const struct spa_config *c,
-			   const struct spa_key *key);
+			   struct spa_keys *key);
 
 #endif

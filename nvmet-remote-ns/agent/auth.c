@@ -187,6 +187,186 @@ void spa_key_wipe(struct spa_key *key)
 	OPENSSL_cleanse(key, sizeof(*key));
 }
 
+/* ------------------------------------------------------------ peer keys */
+
+void spa_keys_init(struct spa_keys *ks)
+{
+	memset(ks, 0, sizeof(*ks));
+	pthread_mutex_init(&ks->lock, NULL);
+}
+
+static struct spa_peer_keys *keys_find(struct spa_keys *ks, const char *peer)
+{
+	unsigned int i;
+
+	for (i = 0; i < ks->n; i++)
+		if (!strcmp(ks->k[i].name, peer))
+			return &ks->k[i];
+	return NULL;
+}
+
+int spa_keys_set(struct spa_keys *ks, const char *peer,
+		 const struct spa_key *cur, const struct spa_key *next)
+{
+	struct spa_peer_keys *pk;
+
+	pthread_mutex_lock(&ks->lock);
+	pk = keys_find(ks, peer);
+	if (!pk) {
+		if (ks->n >= SPA_PEERS_MAX) {
+			pthread_mutex_unlock(&ks->lock);
+			return -ENOSPC;
+		}
+		pk = &ks->k[ks->n++];
+	}
+	memset(pk, 0, sizeof(*pk));
+	snprintf(pk->name, sizeof(pk->name), "%s", peer);
+	pk->cur = *cur;
+	if (next)
+		pk->next = *next;
+	pthread_mutex_unlock(&ks->lock);
+	return 0;
+}
+
+/* Loads every key file of @c into @ks (not locked: a private set). */
+static int keys_read(struct spa_keys *ks, const struct spa_config *c,
+		     char *why, size_t wlen)
+{
+	const struct spa_peer_key_cfg *kc;
+	struct spa_peer_keys *pk;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < c->nr_keys; i++) {
+		kc = &c->keys[i];
+		pk = &ks->k[ks->n];
+		memset(pk, 0, sizeof(*pk));
+		snprintf(pk->name, sizeof(pk->name), "%s", kc->name);
+		ret = spa_key_load(kc->file, &pk->cur, why, wlen);
+		if (!ret && kc->next[0])
+			ret = spa_key_load(kc->next, &pk->next, why, wlen);
+		if (!ret && pk->next.len && pk->next.len == pk->cur.len &&
+		    !CRYPTO_memcmp(pk->next.bytes, pk->cur.bytes, pk->cur.len))
+			ret = spu_reason(why, wlen, -EINVAL,
+					 "peer %s: %s and %s hold the same key",
+					 kc->name, kc->file, kc->next);
+		if (ret) {
+			OPENSSL_cleanse(pk, sizeof(*pk));
+			return ret;
+		}
+		ks->n++;
+	}
+	return 0;
+}
+
+int spa_keys_load(struct spa_keys *ks, const struct spa_config *c,
+		  char *why, size_t wlen)
+{
+	int ret;
+
+	spa_keys_init(ks);
+	ret = keys_read(ks, c, why, wlen);
+	if (ret)
+		spa_keys_free(ks);
+	return ret;
+}
+
+int spa_keys_reload(struct spa_keys *ks, const struct spa_config *c,
+		    char *why, size_t wlen)
+{
+	struct spa_keys *tmp;
+	int ret;
+
+	tmp = calloc(1, sizeof(*tmp));
+	if (!tmp)
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
+	ret = keys_read(tmp, c, why, wlen);
+	if (!ret) {
+		pthread_mutex_lock(&ks->lock);
+		OPENSSL_cleanse(ks->k, sizeof(ks->k));
+		memcpy(ks->k, tmp->k, sizeof(ks->k));
+		ks->n = tmp->n;
+		pthread_mutex_unlock(&ks->lock);
+	}
+	OPENSSL_cleanse(tmp, sizeof(*tmp));
+	free(tmp);
+	return ret;
+}
+
+void spa_keys_free(struct spa_keys *ks)
+{
+	OPENSSL_cleanse(ks->k, sizeof(ks->k));
+	ks->n = 0;
+	pthread_mutex_destroy(&ks->lock);
+}
+
+bool spa_keys_has(struct spa_keys *ks, const char *peer)
+{
+	bool ret;
+
+	pthread_mutex_lock(&ks->lock);
+	ret = keys_find(ks, peer);
+	pthread_mutex_unlock(&ks->lock);
+	return ret;
+}
+
+int spa_keys_seal(struct spa_keys *ks, const char *peer, int which,
+		  u8 *frame, size_t len)
+{
+	struct spa_peer_keys *pk;
+	int ret = -ENOKEY;
+
+	pthread_mutex_lock(&ks->lock);
+	pk = keys_find(ks, peer);
+	if (pk)
+		ret = spa_seal(which == SPA_KEY_NEXT && pk->next.len ?
+			       &pk->next : &pk->cur, frame, len);
+	pthread_mutex_unlock(&ks->lock);
+	return ret;
+}
+
+int spa_keys_verify(struct spa_keys *ks, const char *peer, const u8 *frame,
+		    size_t len)
+{
+	struct spa_peer_keys *pk;
+	int ret = -ENOKEY;
+
+	pthread_mutex_lock(&ks->lock);
+	pk = keys_find(ks, peer);
+	if (pk) {
+		ret = -EBADMSG;
+		if (spa_verify(&pk->cur, frame, len))
+			ret = SPA_KEY_CUR;
+		else if (pk->next.len && spa_verify(&pk->next, frame, len))
+			ret = SPA_KEY_NEXT;
+	}
+	pthread_mutex_unlock(&ks->lock);
+	return ret;
+}
+
+/*
+ * The one look at an unauthenticated body: a request or a reply starts
+ * with the sender's "node" field (tag 1, 1..24 bytes of a node name),
+ * whose key then verifies the MAC over the whole frame.
+ */
+int spa_frame_node(const u8 *frame, size_t len, char name[SPA_NODE_MAX + 1])
+{
+	const u8 *f = frame + SPA_HDR_LEN;
+	size_t n;
+
+	if (len < SPA_FRAME_MIN + 4)
+		return -EBADMSG;
+	n = (size_t)f[2] << 8 | f[3];
+	if ((f[0] << 8 | f[1]) != SPA_T_NODE || !n || n > SPA_NODE_MAX ||
+	    SPA_HDR_LEN + 4 + n > len - SPA_MAC_LEN)
+		return -EBADMSG;
+	memcpy(name, f + 4, n);
+	name[n] = '\0';
+	if (strlen(name) != n || !spa_valid_node(name))
+		return -EBADMSG;
+	return 0;
+}
+
 /* ------------------------------------------------------------ MACs */
 
 int spa_hmac(const struct spa_key *key, const u8 *data, size_t len,

@@ -37,6 +37,7 @@
  * HEARTBEAT now, by the space they can lend and their grants.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,7 @@ static int save(struct spa_ledger *l)
 }
 
 /* spa_call() with retries on transport errors (not on ERROR replies). */
-static int call_peer(const struct spa_config *c, const struct spa_key *key,
+static int call_peer(const struct spa_config *c, struct spa_keys *key,
 		     const struct spa_peer_cfg *p, struct spa_msg *req,
 		     struct spa_msg *rep, char *why, size_t wlen)
 {
@@ -133,7 +134,7 @@ static void build_request(const struct spa_config *c,
  * field as a bad message (it has not looked at the request): it is asked
  * once more without it, and grants one path.
  */
-static int call_request(const struct spa_config *c, const struct spa_key *key,
+static int call_request(const struct spa_config *c, struct spa_keys *key,
 			const struct spa_peer_cfg *p, struct spa_msg *req,
 			struct spa_msg *rep, char *why, size_t wlen)
 {
@@ -177,7 +178,7 @@ static int grant_msg_new(const struct spa_config *c, const struct spa_grant *g,
 }
 
 /* Sends RELEASE for @g; 0 once the lender holds nothing of it. */
-static int send_release(const struct spa_config *c, const struct spa_key *key,
+static int send_release(const struct spa_config *c, struct spa_keys *key,
 			const struct spa_grant *g, char *why, size_t wlen)
 {
 	struct spa_peer_cfg p;
@@ -209,7 +210,7 @@ static int send_release(const struct spa_config *c, const struct spa_key *key,
  * Leaves it "releasing" if that could not be finished.  @g is an entry
  * of @l; it stays valid (nothing is added).
  */
-static int give_back(const struct spa_config *c, const struct spa_key *key,
+static int give_back(const struct spa_config *c, struct spa_keys *key,
 		     struct spa_ledger *l, struct spa_grant *g, char *why,
 		     size_t wlen)
 {
@@ -297,6 +298,179 @@ static void connect_paths(const struct spa_config *c,
 	}
 }
 
+/* ------------------------------------------------------- member check */
+
+/*
+ * Format 2's superblock (dm-slicepool/sp-format.h is the reference):
+ * { crc, magic, blocknr } then version, flags, the pool and member UUIDs,
+ * pool name, member name and domain (64 bytes each, NUL-padded).
+ */
+#define SB_MAGIC		0x42535053	/* "SPSB" */
+#define SB_VERSION		2
+#define SB_OFF_MAGIC		4
+#define SB_OFF_BLOCKNR		8
+#define SB_OFF_VERSION		16
+#define SB_OFF_POOL_UUID	24
+#define SB_OFF_MEMBER_NAME	120
+#define SB_OFF_DOMAIN		184
+#define SB_NAME_LEN		64
+#define SB_BLOCK		4096
+
+static u32 get_le32(const u8 *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
+}
+
+/* CRC-32C, as the kernel's crc32c(~0, ...): no final inversion. */
+static u32 crc32c(u32 crc, const u8 *p, size_t len)
+{
+	unsigned int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
+	}
+	return crc;
+}
+
+/* A NUL-padded name field equal to @want. */
+static bool sb_name_is(const u8 *f, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (n >= SB_NAME_LEN || memcmp(f, want, n))
+		return false;
+	while (n < SB_NAME_LEN)
+		if (f[n++])
+			return false;
+	return true;
+}
+
+static void sb_name(const u8 *f, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && i < SB_NAME_LEN && f[i]; i++)
+		out[i] = f[i] >= 0x20 && f[i] < 0x7f ? f[i] : '?';
+	out[i] = '\0';
+}
+
+/* Block 0 as this borrower writes it for @member of pool @pool_uuid? */
+static int sb_ours(const u8 *b, const char *pool_uuid, const char *member,
+		   const char *domain, char *why, size_t wlen)
+{
+	char u[SPU_UUID_STR], name[SB_NAME_LEN + 1];
+
+	if (get_le32(b + SB_OFF_MAGIC) != SB_MAGIC)
+		return spu_reason(why, wlen, -EILSEQ,
+				  "block 0 is neither blank nor a slicepool superblock");
+	if (crc32c(0xffffffff, b + 4, SB_BLOCK - 4) != get_le32(b))
+		return spu_reason(why, wlen, -EILSEQ,
+				  "block 0 is a slicepool superblock with a bad checksum");
+	if (get_le32(b + SB_OFF_BLOCKNR) || get_le32(b + SB_OFF_BLOCKNR + 4) ||
+	    get_le32(b + SB_OFF_VERSION) != SB_VERSION)
+		return spu_reason(why, wlen, -EILSEQ,
+				  "block 0 is a slicepool superblock of version %u or another block number",
+				  get_le32(b + SB_OFF_VERSION));
+	spu_uuid_format(b + SB_OFF_POOL_UUID, u);
+	if (strcasecmp(u, pool_uuid))
+		return spu_reason(why, wlen, -EILSEQ,
+				  "it carries the metadata of another pool (uuid %s, not this pool's %s)",
+				  u, pool_uuid);
+	if (!sb_name_is(b + SB_OFF_MEMBER_NAME, member)) {
+		sb_name(b + SB_OFF_MEMBER_NAME, name, sizeof(name));
+		return spu_reason(why, wlen, -EILSEQ,
+				  "it carries this pool's metadata of member '%s', not of %s",
+				  name, member);
+	}
+	if (!sb_name_is(b + SB_OFF_DOMAIN, domain)) {
+		sb_name(b + SB_OFF_DOMAIN, name, sizeof(name));
+		return spu_reason(why, wlen, -EILSEQ,
+				  "it carries member %s's metadata in domain '%s', not %s",
+				  member, name, domain);
+	}
+	return SPA_MEMBER_OURS;
+}
+
+int spa_member_check(const char *path, const char *pool_uuid,
+		     const char *member, const char *domain, char *why,
+		     size_t wlen)
+{
+	u8 *buf;
+	size_t got = 0, i;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return spu_reason(why, wlen, -errno, "cannot open %s: %s", path,
+				  strerror(errno));
+	buf = malloc(SPA_MEMBER_CHECK_BYTES);
+	if (!buf) {
+		close(fd);
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
+	}
+	while (got < SPA_MEMBER_CHECK_BYTES) {
+		n = pread(fd, buf + got, SPA_MEMBER_CHECK_BYTES - got, got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret || got < SB_BLOCK) {
+		free(buf);
+		return spu_reason(why, wlen, ret ? ret : -EIO,
+				  "cannot read %s: %s", path,
+				  ret ? strerror(-ret) : "shorter than a block");
+	}
+	for (i = 0; i < got && !buf[i]; i++)
+		;
+	if (i == got)
+		ret = SPA_MEMBER_BLANK;
+	else if (i >= SB_BLOCK)
+		ret = spu_reason(why, wlen, -EILSEQ,
+				 "block 0 is blank but byte %zu is not: not a blank namespace",
+				 i);
+	else
+		ret = sb_ours(buf, pool_uuid, member, domain, why, wlen);
+	free(buf);
+	return ret;
+}
+
+/*
+ * A granted namespace becomes a member only when it is blank or carries
+ * what this borrower wrote as that member before (a re-import): never a
+ * lender's (or anyone's on the path) planted metadata.
+ */
+static int check_member(const struct spa_config *c, const struct spa_grant *g,
+			const char *dev, const char *domain, char *why,
+			size_t wlen)
+{
+	char path[PATH_MAX], uuid[SPU_UUID_STR + 2], tmp[512];
+	int ret;
+
+	if (spu_path(path, sizeof(path), "%s/%s/uuid", spu_configfs_root(),
+		     c->pool) || spu_read_buf(path, uuid, sizeof(uuid)))
+		return spu_reason(why, wlen, -EIO,
+				  "cannot read the uuid of pool %s", c->pool);
+	ret = spa_member_check(dev, uuid, g->name, domain, tmp, sizeof(tmp));
+	if (ret < 0) {
+		spa_err("grant %016llx from %s: namespace %s refused as member %s: %s",
+			g->id, g->peer, dev, g->name, tmp);
+		return spu_reason(why, wlen, ret,
+				  "namespace %s refused as member %s: %s", dev,
+				  g->name, tmp);
+	}
+	spa_info("grant %016llx from %s: namespace %s is %s", g->id, g->peer,
+		 dev, ret == SPA_MEMBER_BLANK ? "blank" :
+		 "this pool's own member (re-import)");
+	return 0;
+}
+
 static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
 		  struct spa_grant *g, const struct spa_msg *rep, char *dev,
 		  size_t dlen, char *why, size_t wlen)
@@ -321,6 +495,9 @@ static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
 				  "connected to %s, but no namespace with uuid %s appeared within %d s",
 				  g->subnqn, g->uuid, SPA_NS_WAIT_MS / 1000);
 	snprintf(domain, sizeof(domain), "remote:%s", g->peer);
+	ret = check_member(c, g, dev, domain, why, wlen);
+	if (ret)
+		return ret;
 	return spu_member_add(c->pool, g->name, dev, domain, why, wlen);
 }
 
@@ -340,7 +517,7 @@ static int borrow_args_check(const struct spa_config *c, u64 size,
 	return 0;
 }
 
-int spa_borrow(const struct spa_config *c, const struct spa_key *key,
+int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 	       const char *peer, u64 size, struct spa_grant *out, char *why,
 	       size_t wlen)
 {
@@ -470,7 +647,7 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 }
 
 /* Fills @cand for the peer @p: excluded by its health, or asked now. */
-static void probe(const struct spa_config *c, const struct spa_key *key,
+static void probe(const struct spa_config *c, struct spa_keys *key,
 		  const struct spa_health *h, const struct spa_peer *p,
 		  struct spa_msg *req, struct spa_msg *rep,
 		  struct spa_candidate *cand, char *list, size_t llen)
@@ -502,7 +679,7 @@ static void probe(const struct spa_config *c, const struct spa_key *key,
 	       rep->grants);
 }
 
-int spa_borrow_any(const struct spa_config *c, const struct spa_key *key,
+int spa_borrow_any(const struct spa_config *c, struct spa_keys *key,
 		   u64 size, struct spa_grant *out, char *why, size_t wlen)
 {
 	struct spa_candidate cand[SPA_PEERS_MAX];
@@ -549,7 +726,7 @@ out:
 	return ret;
 }
 
-int spa_giveback(const struct spa_config *c, const struct spa_key *key,
+int spa_giveback(const struct spa_config *c, struct spa_keys *key,
 		 u64 grant_id, char *why, size_t wlen)
 {
 	struct spa_ledger l;
@@ -577,7 +754,7 @@ int spa_giveback(const struct spa_config *c, const struct spa_key *key,
 }
 
 int spa_borrower_reconcile(const struct spa_config *c,
-			   const struct spa_key *key)
+			   struct spa_keys *key)
 {
 	struct spa_msg *req, *rep;
 	struct spa_ledger l;
@@ -717,7 +894,7 @@ static int resize_check(const struct spa_config *c, const struct spa_grant *g,
 }
 
 /* Sends RESIZE; 0 when the lender says @size, 1 when it refused. */
-static int send_resize(const struct spa_config *c, const struct spa_key *key,
+static int send_resize(const struct spa_config *c, struct spa_keys *key,
 		       const struct spa_grant *g, u64 size, char *why,
 		       size_t wlen)
 {
@@ -756,7 +933,7 @@ static int send_resize(const struct spa_config *c, const struct spa_key *key,
 	return ret;
 }
 
-int spa_resize(const struct spa_config *c, const struct spa_key *key,
+int spa_resize(const struct spa_config *c, struct spa_keys *key,
 	       u64 grant_id, u64 size, struct spa_resize_report *out,
 	       char *why, size_t wlen)
 {

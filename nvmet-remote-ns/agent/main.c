@@ -35,8 +35,16 @@ static const char usage_text[] =
 "  peers [PEER]         the peers known here and their health, or those\n"
 "                       PEER knows\n"
 "  heartbeat PEER       ask PEER how much it can lend\n"
-"  check-config         read the configuration and the key file\n"
-"  genkey [FILE]        write a new random key (mode 0600; '-': stdout)\n"
+"  check-config         read the configuration and the peers' key files\n"
+"  keygen [FILE]        write a new random 32-byte key for a peer pair\n"
+"                       (mode 0600, never over an existing file; '-' or\n"
+"                       nothing: stdout); genkey is the same\n"
+"\n"
+"Each peer has its own key: 'peer_key NAME FILE [NEXT_FILE]' in CONFIG,\n"
+"the same key file on both nodes of the pair.  To rotate a key without\n"
+"downtime: keygen NEW; on both nodes add NEW as NEXT_FILE and send\n"
+"SIGHUP; then swap FILE and NEXT_FILE on both, SIGHUP; then drop the old\n"
+"one, SIGHUP.  Both keys are accepted while both are named.\n"
 "\n"
 "CONFIG defaults to /etc/slicepool/agent.conf.  Exit codes: 0 done,\n"
 "1 failed, 2 bad usage or configuration, 3 refused by the peer.\n"
@@ -56,19 +64,19 @@ static int fail(int code, const char *msg)
 	return code;
 }
 
-static int load(const char *path, struct spa_config *c, struct spa_key *k)
+static int load(const char *path, struct spa_config *c, struct spa_keys *k)
 {
 	char why[512];
 
 	if (spa_config_load(path, c, why, sizeof(why)))
 		return fail(EXIT_USAGE, why);
-	if (k && spa_key_load(c->key_file, k, why, sizeof(why)))
+	if (k && spa_keys_load(k, c, why, sizeof(why)))
 		return fail(EXIT_USAGE, why);
 	return 0;
 }
 
 /* One request to a peer by name; prints the refusal if any. */
-static int ask(const struct spa_config *c, const struct spa_key *k,
+static int ask(const struct spa_config *c, struct spa_keys *k,
 	       const char *peer, struct spa_msg *req, struct spa_msg *rep)
 {
 	struct spa_peer_cfg p;
@@ -98,7 +106,7 @@ static void print_peers(const struct spa_msg *rep)
 		       rep->peers[i].addr, rep->peers[i].port);
 }
 
-static int cmd_remote(const struct spa_config *c, const struct spa_key *k,
+static int cmd_remote(const struct spa_config *c, struct spa_keys *k,
 		      const char *cmd, const char *peer)
 {
 	struct spa_msg *req, *rep;
@@ -250,7 +258,7 @@ static bool parse_size_arg(const char *s, u64 *size)
 	return true;
 }
 
-static int cmd_borrow(struct spa_config *c, const struct spa_key *k,
+static int cmd_borrow(struct spa_config *c, struct spa_keys *k,
 		      const char *peer, const char *size_s)
 {
 	struct spa_grant g;
@@ -276,7 +284,7 @@ static int cmd_borrow(struct spa_config *c, const struct spa_key *k,
 	return 0;
 }
 
-static int cmd_resize(struct spa_config *c, const struct spa_key *k, u64 id,
+static int cmd_resize(struct spa_config *c, struct spa_keys *k, u64 id,
 		      u64 size)
 {
 	struct spa_resize_report r;
@@ -304,7 +312,7 @@ static int cmd_resize(struct spa_config *c, const struct spa_key *k, u64 id,
 	return 0;
 }
 
-static int cmd_release(const struct spa_config *c, const struct spa_key *k,
+static int cmd_release(const struct spa_config *c, struct spa_keys *k,
 		       u64 id)
 {
 	char why[1024];
@@ -352,10 +360,11 @@ int main(int argc, char **argv)
 	const char *conf = SPA_CONFIG_DEFAULT, *cmd;
 	const struct signed_cmd *sc;
 	struct spa_config c;
-	struct spa_key k;
+	struct spa_keys k;
 	char why[1024];
 	u64 id = 0, size = 0;
 	int opt, nargs, ret;
+	unsigned int i;
 
 	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -380,9 +389,9 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "help"))
 		return usage(NULL);
-	if (!strcmp(cmd, "genkey")) {
+	if (!strcmp(cmd, "keygen") || !strcmp(cmd, "genkey")) {
 		if (nargs > 1)
-			return usage("genkey takes at most a file name");
+			return usage("keygen takes at most a file name");
 		if (spa_key_generate(nargs ? argv[0] : NULL, why, sizeof(why)))
 			return fail(1, why);
 		return 0;
@@ -393,11 +402,15 @@ int main(int argc, char **argv)
 		ret = load(conf, &c, &k);
 		if (ret)
 			return ret;
-		printf("%s: node %s, listening on %s:%u, %s%s, %u peer(s), key %s (%zu bytes)\n",
+		printf("%s: node %s, listening on %s:%u, %s%s, %u peer(s), keys of %u peer(s)\n",
 		       conf, c.node, c.listen_addr, c.listen_port,
 		       c.lend ? "lending from pool " : "not lending",
-		       c.lend ? c.pool : "", c.nr_peers, c.key_file, k.len);
-		spa_key_wipe(&k);
+		       c.lend ? c.pool : "", c.nr_peers, k.n);
+		for (i = 0; i < k.n; i++)
+			printf("key %s %s%s\n", k.k[i].name,
+			       spa_config_key(&c, k.k[i].name)->file,
+			       k.k[i].next.len ? " (and a next key)" : "");
+		spa_keys_free(&k);
 		return 0;
 	}
 	if (!strcmp(cmd, "daemon")) {
@@ -444,6 +457,6 @@ int main(int argc, char **argv)
 		ret = cmd_release(&c, &k, id);
 	else
 		ret = cmd_remote(&c, &k, cmd, argv[0]);
-	spa_key_wipe(&k);
+	spa_keys_free(&k);
 	return ret;
 }

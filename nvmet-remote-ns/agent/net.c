@@ -4,11 +4,16 @@
  *
  * One request a connection: the client connects, sends one frame, reads
  * one reply, and both sides close.  The server is one thread with a poll
- * loop, so requests are handled one at a time (which also serialises
- * grants); it holds at most SPA_CONN_MAX connections, reads at most the
- * declared length (4096 bytes at most) into a fixed buffer, and drops a
- * connection that has not delivered its whole frame within
- * SPA_RECV_TIMEOUT_MS.  Each of these refusals is logged.
+ * loop that reads frames: it holds at most SPA_CONN_MAX connections and
+ * at most conn_per_source (configuration) from one address, reads at most
+ * the declared length (4096 bytes at most) into a fixed buffer, and drops
+ * a connection that has not delivered its whole frame within
+ * SPA_RECV_TIMEOUT_MS (1 s).  Each of these refusals is logged.  A whole
+ * frame is handled (authenticated, answered) by a worker thread, up to
+ * SPA_WORKERS_MAX at once, so that a request that takes long (zeroing a
+ * grant, tearing one down) holds up neither the heartbeats nor the other
+ * requests; the lender serialises grants with its own lock.  With every
+ * worker busy, the server thread handles the frame itself.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,10 +31,30 @@
 #include "agent.h"
 
 #define SPA_CONN_MAX		16
-#define SPA_RECV_TIMEOUT_MS	5000
+#define SPA_RECV_TIMEOUT_MS	1000
+#define SPA_WORKERS_MAX		8
+
+/* The worker threads in flight. */
+struct spa_workers {
+	pthread_mutex_t lock;	/* protects n */
+	pthread_cond_t idle;	/* n went down */
+	unsigned int n;
+};
+
+/* A whole frame, for a worker. */
+struct spa_job {
+	struct spa_agent *a;
+	struct spa_workers *w;
+	int fd;
+	size_t len;
+	char from[SPA_ADDR_MAX + 16];
+	u8 buf[SPA_FRAME_MAX];
+	u8 out[SPA_FRAME_MAX];
+};
 
 struct conn {
 	int fd;
+	char addr[SPA_ADDR_MAX + 1];	/* the source address, for its limit */
 	size_t have;
 	size_t need;
 	u64 deadline;
@@ -170,24 +195,90 @@ static void conn_close(struct conn *c)
 	c->fd = -1;
 }
 
-/* The whole frame is in: answer it (or not) and close. */
-static void conn_answer(struct spa_agent *a, struct conn *c, u8 *out)
+/* Handles one whole frame on @fd: answers it (or not). */
+static void answer(struct spa_agent *a, int fd, const u8 *in, size_t len,
+		   const char *from, u8 *out)
 {
 	size_t olen;
 
-	olen = spa_agent_handle(a, c->buf, c->have, c->from, out,
-				SPA_FRAME_MAX);
+	olen = spa_agent_handle(a, in, len, from, out, SPA_FRAME_MAX);
 	if (olen) {
-		set_timeouts(c->fd, a->cfg->io_timeout);
-		if (spa_xfer_all(send_some, &c->fd, out, olen, NULL))
-			spa_warn("cannot send the reply to %s: %s", c->from,
+		set_timeouts(fd, a->cfg->io_timeout);
+		if (spa_xfer_all(send_some, &fd, out, olen, NULL))
+			spa_warn("cannot send the reply to %s: %s", from,
 				 strerror(errno));
 	}
+}
+
+static void *worker(void *arg)
+{
+	struct spa_job *j = arg;
+	struct spa_workers *w = j->w;
+
+	answer(j->a, j->fd, j->buf, j->len, j->from, j->out);
+	close(j->fd);
+	free(j);
+	pthread_mutex_lock(&w->lock);
+	w->n--;
+	pthread_cond_broadcast(&w->idle);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Hands the connection to a worker; false if none can take it. */
+static bool to_worker(struct spa_agent *a, struct spa_workers *w,
+		      struct conn *c)
+{
+	pthread_attr_t attr;
+	struct spa_job *j;
+	pthread_t t;
+	bool ok;
+
+	pthread_mutex_lock(&w->lock);
+	ok = w->n < SPA_WORKERS_MAX;
+	if (ok)
+		w->n++;
+	pthread_mutex_unlock(&w->lock);
+	if (!ok)
+		return false;
+	j = malloc(sizeof(*j));
+	if (j) {
+		j->a = a;
+		j->w = w;
+		j->fd = c->fd;
+		j->len = c->have;
+		memcpy(j->buf, c->buf, c->have);
+		snprintf(j->from, sizeof(j->from), "%s", c->from);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		ok = !pthread_create(&t, &attr, worker, j);
+		pthread_attr_destroy(&attr);
+		if (!ok)
+			free(j);
+	}
+	if (j && ok) {
+		c->fd = -1;	/* the worker's now */
+		return true;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->n--;
+	pthread_mutex_unlock(&w->lock);
+	return false;
+}
+
+/* The whole frame is in: a worker answers it, or this thread does. */
+static void conn_answer(struct spa_agent *a, struct spa_workers *w,
+			struct conn *c, u8 *out)
+{
+	if (to_worker(a, w, c))
+		return;
+	answer(a, c->fd, c->buf, c->have, c->from, out);
 	conn_close(c);
 }
 
 /* Reads what is there; true when the connection is done with. */
-static bool conn_read(struct spa_agent *a, struct conn *c, u8 *out)
+static bool conn_read(struct spa_agent *a, struct spa_workers *w,
+		      struct conn *c, u8 *out)
 {
 	char why[256];
 	ssize_t n;
@@ -225,17 +316,32 @@ static bool conn_read(struct spa_agent *a, struct conn *c, u8 *out)
 			c->need = flen;
 			continue;
 		}
-		conn_answer(a, c, out);
+		conn_answer(a, w, c, out);
 		return true;
 	}
 }
 
-static void do_accept(int lfd, struct conn *conns)
+/* The numeric address of @ss, without its port. */
+static void host_str(const struct sockaddr_storage *ss, char *buf,
+		     size_t len)
 {
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+	snprintf(buf, len, "?");
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &s4->sin_addr, buf, len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &s6->sin6_addr, buf, len);
+}
+
+static void do_accept(struct spa_agent *a, int lfd, struct conn *conns)
+{
+	char from[SPA_ADDR_MAX + 16], host[SPA_ADDR_MAX + 1];
 	struct sockaddr_storage ss;
+	unsigned int same;
 	socklen_t len;
-	char from[SPA_ADDR_MAX + 16];
-	int fd, i;
+	int fd, i, free_slot;
 
 	for (;;) {
 		len = sizeof(ss);
@@ -244,15 +350,32 @@ static void do_accept(int lfd, struct conn *conns)
 		if (fd < 0)
 			return;
 		addr_str(&ss, from, sizeof(from));
-		for (i = 0; i < SPA_CONN_MAX; i++)
-			if (conns[i].fd < 0)
-				break;
-		if (i == SPA_CONN_MAX) {
+		host_str(&ss, host, sizeof(host));
+		free_slot = -1;
+		same = 0;
+		for (i = 0; i < SPA_CONN_MAX; i++) {
+			if (conns[i].fd < 0) {
+				if (free_slot < 0)
+					free_slot = i;
+			} else if (!strcmp(conns[i].addr, host)) {
+				same++;
+			}
+		}
+		if (same >= a->cfg->conn_per_source) {
+			spu_refuse(from,
+				   "%u connections already open from %s (conn_per_source)",
+				   same, host);
+			close(fd);
+			continue;
+		}
+		if (free_slot < 0) {
 			spu_refuse(from, "%d connections already open",
 				   SPA_CONN_MAX);
 			close(fd);
 			continue;
 		}
+		i = free_slot;
+		snprintf(conns[i].addr, sizeof(conns[i].addr), "%s", host);
 		conns[i].fd = fd;
 		conns[i].have = 0;
 		conns[i].need = SPA_PREFIX_LEN;
@@ -261,9 +384,34 @@ static void do_accept(int lfd, struct conn *conns)
 	}
 }
 
+/*
+ * SIGHUP: the key files are read again, with the peer_key lines of the
+ * configuration file (a key rotation, Documentation/nvmet-remote-ns.rst);
+ * the rest of the configuration is read at start only.  All or nothing:
+ * on any error the keys in use stay.
+ */
+static void reload_keys(struct spa_agent *a)
+{
+	struct spa_config *c;
+	char why[512];
+
+	c = malloc(sizeof(*c));
+	if (!c)
+		return;
+	if (spa_config_load(a->cfg->path, c, why, sizeof(why)) ||
+	    spa_keys_reload(a->keys, c, why, sizeof(why)))
+		spa_err("SIGHUP: keys not reloaded, the old ones stay: %s",
+			why);
+	else
+		spa_info("SIGHUP: keys of %u peer(s) reloaded from %s (the rest of the configuration is read at start only)",
+			 c->nr_keys, a->cfg->path);
+	free(c);
+}
+
 int spa_serve(struct spa_agent *a, int lfd, int sigfd)
 {
 	struct pollfd pfd[SPA_CONN_MAX + 2];
+	struct spa_workers w = { .n = 0 };
 	struct signalfd_siginfo si;
 	struct conn *conns;
 	int map[SPA_CONN_MAX + 2];
@@ -280,6 +428,8 @@ int spa_serve(struct spa_agent *a, int lfd, int sigfd)
 	}
 	for (i = 0; i < SPA_CONN_MAX; i++)
 		conns[i].fd = -1;
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.idle, NULL);
 	for (;;) {
 		n = 0;
 		pfd[n].fd = lfd;
@@ -316,21 +466,21 @@ int spa_serve(struct spa_agent *a, int lfd, int sigfd)
 				if (read(sigfd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					spa_info("SIGHUP: the configuration is read at start only; restart the agent to change it");
+					reload_keys(a);
 					continue;
 				}
 				spa_info("signal %u: stopping", si.ssi_signo);
 				goto out;
 			}
 			if (map[j] == -1) {
-				do_accept(lfd, conns);
+				do_accept(a, lfd, conns);
 				continue;
 			}
 			i = map[j];
 			if (conns[i].fd < 0)
 				continue;
 			t0 = spa_mono_ms();
-			conn_read(a, &conns[i], out);
+			conn_read(a, &w, &conns[i], out);
 			/* Time spent on a request is not held against the others. */
 			spent = spa_mono_ms() - t0;
 			for (i = 0; i < SPA_CONN_MAX; i++)
@@ -352,6 +502,13 @@ out:
 	for (i = 0; i < SPA_CONN_MAX; i++)
 		if (conns[i].fd >= 0)
 			close(conns[i].fd);
+	/* The workers use the agent: they finish first. */
+	pthread_mutex_lock(&w.lock);
+	while (w.n)
+		pthread_cond_wait(&w.idle, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	pthread_cond_destroy(&w.idle);
+	pthread_mutex_destroy(&w.lock);
 	free(conns);
 	free(out);
 	return ret;
@@ -395,7 +552,7 @@ fail:
 			  port, strerror(-ret));
 }
 
-int spa_call(const struct spa_config *c, const struct spa_key *key,
+int spa_call(const struct spa_config *c, struct spa_keys *key,
 	     const char *addr, u16 port, const char *peer_name,
 	     struct spa_msg *req, struct spa_msg *rep, char *why,
 	     size_t wlen)
@@ -412,8 +569,17 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 	snprintf(req->to, sizeof(req->to), "%s", peer_name);
 	req->fields |= SPA_F(SPA_T_TO);
 	ret = spa_encode(req, buf, SPA_FRAME_MAX, &len, tmp, sizeof(tmp));
-	if (!ret)
-		ret = spa_seal(key, buf, len);
+	if (!ret) {
+		ret = spa_keys_seal(key, peer_name, SPA_KEY_CUR, buf, len);
+		if (ret == -ENOKEY) {
+			free(buf);
+			return spu_reason(why, wlen, ret,
+					  "no key for peer %s: add 'peer_key %s FILE' to %s",
+					  peer_name, peer_name, c->path);
+		}
+		if (ret)
+			snprintf(tmp, sizeof(tmp), "cannot seal it");
+	}
 	if (ret) {
 		free(buf);
 		return spu_reason(why, wlen, ret, "cannot encode the %s: %s",
@@ -455,7 +621,7 @@ int spa_call(const struct spa_config *c, const struct spa_key *key,
 			   ret == -EAGAIN ? "timed out" : strerror(-ret));
 		goto out;
 	}
-	if (!spa_verify(key, buf, flen)) {
+	if (spa_keys_verify(key, peer_name, buf, flen) < 0) {
 		ret = spu_reason(why, wlen, -SPA_E_MAC,
 				 "the reply of %s failed authentication (another key?)",
 				 peer_name);

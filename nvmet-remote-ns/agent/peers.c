@@ -193,7 +193,10 @@ void spa_peers_fill(struct spa_peers *t, const struct spa_config *c,
 	m->fields |= SPA_F(SPA_T_PEER);
 }
 
-int spa_peers_save(struct spa_peers *t)
+/* Serialises writers of the learned-peers file (its one temporary file). */
+static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int peers_save(struct spa_peers *t)
 {
 	char tmp[PATH_MAX + 8];
 	unsigned int i;
@@ -219,6 +222,17 @@ int spa_peers_save(struct spa_peers *t)
 		ret = -errno;
 	if (ret)
 		unlink(tmp);
+	return ret;
+}
+
+/* The heartbeat thread and the request workers may save at once. */
+int spa_peers_save(struct spa_peers *t)
+{
+	int ret;
+
+	pthread_mutex_lock(&save_lock);
+	ret = peers_save(t);
+	pthread_mutex_unlock(&save_lock);
 	return ret;
 }
 

@@ -7,13 +7,16 @@
 # and exports on nvmet port 4420; guest b (node b) borrows into pool pb.
 # The agents listen on port 7450 and beat every 2 s.
 
+# Each pair of nodes shares a key of its own ('peer_key'): the tests make
+# one for a and b (and, in heartbeat.sh, use it for c too).
+#
 # lender_conf <dir>: a's configuration (key and state in <dir>), printed
 lender_conf() {
 	cat <<-EOF
 	node a
 	listen $SP_MY_IP 7450
 	export $SP_MY_IP 4420
-	key_file $1/key
+	peer_key b $1/key
 	pool pa
 	state_dir $1/state
 	heartbeat 2
@@ -27,7 +30,7 @@ borrower_conf() {
 	cat <<-EOF
 	node b
 	listen $SP_MY_IP 7450
-	key_file $1/key
+	peer_key a $1/key
 	pool pb
 	lend no
 	state_dir $1/state

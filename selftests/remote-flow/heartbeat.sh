@@ -14,8 +14,12 @@
 # Traffic stays between the two guests.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
 
+# c shares the pair key of a and b with both (a test shortcut: each pair
+# would have its own).  Used by lib.sh (conf_extra).
+# shellcheck disable=SC2034
 AGENT_CONF_EXTRA="heartbeat_timeout 6
-io_timeout 2"
+io_timeout 2
+peer_key c $W/key"
 C_PID=""
 C_LOG=$W/agent-c.log
 
@@ -81,11 +85,12 @@ start_c() {	# a new agent c on b that knows only b
 	cat > "$W/c.conf" <<-EOF
 	node c
 	listen $SP_MY_IP 7451
-	key_file $W/key
+	peer_key a $W/key
+	peer_key b $W/key
 	lend no
 	state_dir $W/state-c
-	heartbeat 2
-	$AGENT_CONF_EXTRA
+	heartbeat_timeout 6
+	io_timeout 2
 	peer b $SP_MY_IP 7450
 	EOF
 	"$AGENT" -c "$W/c.conf" daemon >> "$C_LOG" 2>&1 &

@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The slicepool-agent binary on the host, without a kernel: usage and
-# exit codes, genkey, check-config refusals, two daemons on 127.0.0.1
-# (a lends from a fake slicepool configfs tree, b does not) that greet and
-# heartbeat each other, the client verbs, a refusal (exit 3), another key
-# (no reply, logged by the daemon), one daemon per state directory, a
-# silent peer (SIGSTOP) excluded from new grants and back when heard again
-# (SIGCONT), and a clean stop on SIGTERM.  resize: its usage errors
-# (exit 2), a grant not borrowed (exit 1), and one a does not know, asked
-# over the wire (exit 3, nothing recorded).
+# exit codes, keygen, check-config refusals (an old shared key_file), two
+# daemons on 127.0.0.1 (a lends from a fake slicepool configfs tree, b
+# does not) that greet and heartbeat each other, the client verbs, a
+# refusal (exit 3), a node without a key (no reply, logged by the daemon),
+# one daemon per state directory, a silent peer (SIGSTOP) excluded from
+# new grants and back when heard again (SIGCONT), a key rotation with
+# SIGHUP, and a clean stop on SIGTERM.  resize: its usage errors (exit 2),
+# a grant not borrowed (exit 1), and one a does not know, asked over the
+# wire (exit 3, nothing recorded).
 . "$SP_TOP/selftests/remote/lib.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
@@ -34,7 +35,7 @@ write_conf() {	# write_conf <node> <port> <peer> <peer port> <key> [lines...]
 	{
 		echo "node $1"
 		echo "listen 127.0.0.1 $2"
-		echo "key_file $5"
+		echo "peer_key $3 $5"
 		echo "state_dir $T/state-$1"
 		echo "hostnqn $HOSTNQN"
 		echo "heartbeat 1"
@@ -55,7 +56,7 @@ expect() {
 }
 
 ktap_header
-ktap_plan 40
+ktap_plan 54
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -64,10 +65,18 @@ ktap_check "--help lists resize" [ "${PIPESTATUS[0]}" -eq 0 ]
 "$AGENT" frobnicate > /dev/null 2>&1
 ktap_check "an unknown command exits 2" [ $? -eq 2 ]
 
-"$AGENT" genkey "$T/key" && "$AGENT" genkey "$T/key2"
-expect "genkey writes a key of mode 600" 0 "600 64" 0 \
+"$AGENT" --help | grep -q "keygen \[FILE\]"
+ktap_check "--help lists keygen" [ "${PIPESTATUS[0]}" -eq 0 ]
+"$AGENT" --help | grep -q "To rotate a key without"
+ktap_check "--help says how to rotate a key" [ "${PIPESTATUS[0]}" -eq 0 ]
+"$AGENT" keygen "$T/key" && "$AGENT" genkey "$T/key2"
+expect "keygen writes a key of mode 600" 0 "600 64" 0 \
 	"$(stat -c %a "$T/key") $(tr -d '\n' < "$T/key" | wc -c)"
-ktap_expect_fail "genkey does not overwrite a key" "$AGENT" genkey "$T/key"
+cp "$T/key" "$T/key.before"
+out=$("$AGENT" keygen "$T/key" 2>&1)
+expect "keygen does not overwrite a key (exit 1)" 1 "File exists" $? "$out"
+ktap_check "the key is unchanged" cmp -s "$T/key" "$T/key.before"
+ktap_check "two keys differ" [ "$(cat "$T/key")" != "$(cat "$T/key2")" ]
 
 write_conf a "$PA" b "$PB" "$T/key" "pool pa" "max_grants 4"
 write_conf b "$PB" a "$PA" "$T/key" "pool pb" "lend no" \
@@ -82,10 +91,14 @@ chmod 644 "$T/key-open"
 write_conf d "$PB" a "$PA" "$T/key-open"
 out=$("$AGENT" -c "$T/d.conf" check-config 2>&1)
 expect "a key file others can read is refused (exit 2)" 2 "mode 0644" $? "$out"
-printf 'node a\nlisten 127.0.0.1 1\nkey_file %s\nretries 3\n' "$T/key" > "$T/bad.conf"
+printf 'node a\nlisten 127.0.0.1 1\npeer_key b %s\nretries 3\n' "$T/key" > "$T/bad.conf"
 out=$("$AGENT" -c "$T/bad.conf" check-config 2>&1)
 expect "an unknown key is refused with its line (exit 2)" 2 \
 	"line 4: unknown key 'retries'" $? "$out"
+printf 'node a\nlisten 127.0.0.1 1\nkey_file %s\n' "$T/key" > "$T/old.conf"
+out=$("$AGENT" -c "$T/old.conf" check-config 2>&1)
+expect "an old shared key_file is refused with how to convert (exit 2)" 2 \
+	"write 'peer_key NAME $T/key' for each peer" $? "$out"
 
 "$AGENT" -c "$T/a.conf" daemon > "$T/a.log" 2>&1 &
 PIDS+=($!)
@@ -187,8 +200,48 @@ expect "borrow 1T: a is asked again, and cannot lend that much (exit 3)" 3 \
 	"no peer can lend 1 TiB now: a: up, lendable 512 MiB, 0 grant(s)" $? "$out"
 
 out=$("$AGENT" -c "$T/c.conf" heartbeat a 2>&1)
-expect "another key gets no reply (exit 1)" 1 "without a reply" $? "$out"
-ktap_check "a logs the authentication failure" wait_log "$T/a.log" "authentication failed"
+expect "a node a has no key for gets no reply (exit 1)" 1 "without a reply" $? "$out"
+ktap_check "a logs the frame from a node without a key" wait_log "$T/a.log" \
+	"claims to come from c, which has no key here"
+
+# Rotation without a restart: b's next key added to a.conf, SIGHUP.
+"$AGENT" keygen "$T/key3"
+sed "s|^peer_key a .*|peer_key a $T/key3|" "$T/b.conf" > "$T/b3.conf"
+out=$("$AGENT" -c "$T/b3.conf" heartbeat a 2>&1)
+expect "b's new key is not accepted before a knows it (exit 1)" 1 \
+	"without a reply" $? "$out"
+sed -i "s|^peer_key b .*|peer_key b $T/key $T/key3|" "$T/a.conf"
+kill -HUP "$PID_A"
+ktap_check "SIGHUP: a reloads its keys" wait_log "$T/a.log" \
+	"SIGHUP: keys of 1 peer(s) reloaded"
+"$AGENT" -c "$T/b3.conf" heartbeat a > /dev/null 2>&1
+ktap_check "rotating: b's next key is accepted" [ $? -eq 0 ]
+"$AGENT" -c "$T/b.conf" heartbeat a > /dev/null 2>&1
+ktap_check "rotating: b's current key still is" [ $? -eq 0 ]
+sed -i "s|^peer_key b .*|peer_key b $T/key3|" "$T/a.conf"
+kill -HUP "$PID_A"
+reloads() { grep -c "SIGHUP: keys of 1 peer(s) reloaded" "$T/a.log"; }
+t=0
+while [ "$(reloads)" -lt 2 ] && [ $t -lt 50 ]; do
+	sleep 0.2
+	t=$((t + 1))
+done
+ktap_check "SIGHUP again: reloaded without the old key" [ "$(reloads)" -eq 2 ]
+t=0
+until ! "$AGENT" -c "$T/b.conf" heartbeat a > /dev/null 2>&1; do
+	sleep 0.2
+	t=$((t + 1))
+	[ $t -lt 50 ] || break
+done
+ktap_check "the old key is refused once removed" [ $t -lt 50 ]
+"$AGENT" -c "$T/b3.conf" heartbeat a > /dev/null 2>&1
+ktap_check "the new key is accepted" [ $? -eq 0 ]
+printf 'peer_key b %s/nokey\n' "$T" >> "$T/a.conf"
+kill -HUP "$PID_A"
+ktap_check "a reload that fails keeps the keys in use" wait_log "$T/a.log" \
+	"SIGHUP: keys not reloaded, the old ones stay"
+"$AGENT" -c "$T/b3.conf" heartbeat a > /dev/null 2>&1
+ktap_check "the new key is still accepted" [ $? -eq 0 ]
 
 kill "$PID_A"
 wait "$PID_A"

@@ -12,7 +12,6 @@ static const char full[] =
 	"listen 10.99.0.1 7450   # agents talk here\n"
 	"export 10.99.0.1 4421\n"
 	"nvmet_port_id 17\n"
-	"key_file /etc/slicepool/agent.key\n"
 	"pool pa\n"
 	"state_dir /var/lib/x\n"
 	"hostnqn " HOSTNQN_B "\n"
@@ -29,9 +28,13 @@ static const char full[] =
 	"heartbeat 0\n"
 	"heartbeat_timeout 9\n"
 	"io_timeout 7\n"
+	"conn_per_source 2\n"
 	"\n"
 	"peer b 10.99.0.2 7450\n"
-	"peer c fd00::3 7451\n";
+	"peer_key b /etc/slicepool/keys/a-b.key\n"
+	"peer c fd00::3 7451\n"
+	"peer_key c /etc/slicepool/keys/a-c.key /etc/slicepool/keys/a-c.next\n"
+	"peer_key d /etc/slicepool/keys/a-d.key   # learned, not configured\n";
 
 static void t_full(void)
 {
@@ -54,6 +57,30 @@ static void t_full(void)
 	      c.peers[1].port == 7451, "peers");
 	CHECK(!strcmp(c.hostnqn, HOSTNQN_B), "hostnqn");
 	CHECK(!c.export2_port && !c.export2_addr[0], "one path only");
+	CHECK(c.conn_per_source == 2, "conn_per_source %u", c.conn_per_source);
+}
+
+/* A key per peer, a next key while rotating, keys of learned peers. */
+static void t_peer_keys(void)
+{
+	const struct spa_peer_key_cfg *k;
+	struct spa_config c;
+	char why[512];
+
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(full, &c, why, sizeof(why)), "%s", why);
+	CHECK(c.nr_keys == 3, "%u keys", c.nr_keys);
+	k = spa_config_key(&c, "b");
+	CHECK(k && !strcmp(k->file, "/etc/slicepool/keys/a-b.key") &&
+	      !k->next[0], "b: its own key, no next one");
+	k = spa_config_key(&c, "c");
+	CHECK(k && !strcmp(k->file, "/etc/slicepool/keys/a-c.key") &&
+	      !strcmp(k->next, "/etc/slicepool/keys/a-c.next"),
+	      "c: a current and a next key");
+	k = spa_config_key(&c, "d");
+	CHECK(k && !strcmp(k->file, "/etc/slicepool/keys/a-d.key"),
+	      "d: a key for a peer that is learned, not configured");
+	CHECK(!spa_config_key(&c, "e"), "e: no key");
 }
 
 /* A second "export" line: the standby path, nvmet port id = its port. */
@@ -63,7 +90,7 @@ static void t_two_paths(void)
 	char why[512];
 
 	spa_config_defaults(&c);
-	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\nkey_file /k\n"
+	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\n"
 				"export 10.0.0.2 4420\nexport 10.0.1.2 4421\n",
 				&c, why, sizeof(why)), "%s", why);
 	CHECK(!strcmp(c.export_addr, "10.0.0.2") && c.export_port == 4420 &&
@@ -72,7 +99,7 @@ static void t_two_paths(void)
 	      c.nvmet_port_id2 == 4421, "second path %s %u id %u",
 	      c.export2_addr, c.export2_port, c.nvmet_port_id2);
 	spa_config_defaults(&c);
-	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\nkey_file /k\n"
+	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\n"
 				"export 10.0.0.2 4420\nnvmet_port_id 1\n"
 				"export 10.0.0.2 4421\n", &c, why, sizeof(why)),
 	      "%s", why);
@@ -80,7 +107,7 @@ static void t_two_paths(void)
 	      "ids %u %u", c.nvmet_port_id, c.nvmet_port_id2);
 }
 
-#define BASE_B "node b\nlisten 10.0.0.2 7450\nkey_file /k\n"
+#define BASE_B "node b\nlisten 10.0.0.2 7450\n"
 
 static void t_defaults(void)
 {
@@ -88,7 +115,7 @@ static void t_defaults(void)
 	char why[512];
 
 	spa_config_defaults(&c);
-	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\nkey_file /k\n",
+	CHECK(!spa_config_parse("node b\nlisten 10.0.0.2 7450\n",
 				&c, why, sizeof(why)), "%s", why);
 	CHECK(!strcmp(c.export_addr, "10.0.0.2") && c.export_port == 4420 &&
 	      c.nvmet_port_id == 4420, "export defaults");
@@ -110,8 +137,11 @@ static void t_defaults(void)
 	CHECK(c.heartbeat == 2 && c.heartbeat_timeout == 3, "heartbeat_timeout %u",
 	      c.heartbeat_timeout);
 	CHECK(!strcmp(c.nqn_prefix, "nqn.2026-11.io.slicepool"), "prefix");
+	CHECK(c.conn_per_source == 4, "conn_per_source %u: 4",
+	      c.conn_per_source);
+	CHECK(!c.nr_keys && !c.nr_peers, "no peer, no key");
 	spa_config_defaults(&c);
-	CHECK(!spa_config_parse("node b\nlisten :: 7450\nadvertise fd00::2\nkey_file /k\npool p\n",
+	CHECK(!spa_config_parse("node b\nlisten :: 7450\nadvertise fd00::2\npool p\n",
 				&c, why, sizeof(why)), "%s", why);
 	CHECK(c.lend == 1 && !strcmp(c.export_addr, "fd00::2"),
 	      "a pool means lending; export follows advertise");
@@ -131,30 +161,27 @@ static void bad(const char *text, const char *want)
 		printf("#   refused: %s\n", why);
 }
 
-#define BASE "node a\nlisten 10.0.0.1 7450\nkey_file /k\n"
+#define BASE "node a\nlisten 10.0.0.1 7450\n"
 
 static void t_refused(void)
 {
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "listen 10.0.0.1 7450\nkey_file /k\n", "'node' is not set" },
-		{ "node a\nkey_file /k\n", "'listen' is not set" },
-		{ "node a\nlisten 10.0.0.1 7450\n", "'key_file' is not set" },
-		{ BASE "colour blue\n", "line 4: unknown key 'colour'" },
-		{ BASE "pool\n", "line 4: 'pool' takes" },
-		{ BASE "pool a b\n", "line 4: 'pool' takes" },
-		{ BASE "node b\n", "line 4: 'node' given twice" },
+		{ "listen 10.0.0.1 7450\n", "'node' is not set" },
+		{ "node a\n", "'listen' is not set" },
+		{ BASE "colour blue\n", "line 3: unknown key 'colour'" },
+		{ BASE "pool\n", "line 3: 'pool' takes" },
+		{ BASE "pool a b\n", "line 3: 'pool' takes" },
+		{ BASE "node b\n", "line 3: 'node' given twice" },
 		{ BASE "peer b 10.0.0.2 1\npeer b 10.0.0.3 1\n",
-		  "line 5: peer 'b' given twice" },
-		{ BASE "peer a 10.0.0.2 1\n", "own name" },
+		  "line 4: peer 'b' given twice" },
+		{ BASE "peer a 10.0.0.2 1\npeer_key a /k\n", "own name" },
 		{ "node a/b\n", "line 1: bad value for 'node'" },
 		{ "node a\nlisten localhost 7450\n", "line 2: bad value for 'listen'" },
 		{ "node a\nlisten 10.0.0.1 0\n", "bad value for 'listen'" },
 		{ "node a\nlisten 10.0.0.1 65536\n", "bad value for 'listen'" },
-		{ "node a\nlisten 0.0.0.0 7450\nkey_file /k\n", "needs 'advertise" },
-		{ BASE "key_file relative\n", "given twice" },
-		{ "node a\nlisten 10.0.0.1 1\nkey_file k\n", "bad value for 'key_file'" },
+		{ "node a\nlisten 0.0.0.0 7450\n", "needs 'advertise" },
 		{ BASE "pool a:b\n", "bad value for 'pool'" },
 		{ BASE "keep_free 1X\n", "bad value for 'keep_free'" },
 		{ BASE "keep_free -1\n", "bad value for 'keep_free'" },
@@ -173,14 +200,17 @@ static void t_refused(void)
 		{ BASE "hostid 1234\n", "bad value for 'hostid'" },
 		{ BASE "export 0.0.0.0 4420\n", "bad value for 'export'" },
 		{ BASE "export 10.0.0.1 4420\nexport 0.0.0.0 4421\n",
-		  "line 5: bad value for 'export'" },
+		  "line 4: bad value for 'export'" },
 		{ BASE "export 10.0.0.1 4420\nexport 10.0.0.1 4421\n"
-		  "export 10.0.0.1 4422\n", "line 6: 'export' given more than twice" },
+		  "export 10.0.0.1 4422\n", "line 5: 'export' given more than twice" },
 		{ BASE "export 10.0.0.1 4420\nexport 10.0.0.1 4420\n",
 		  "is the first one again" },
 		{ BASE "export 10.0.0.1 4420\nnvmet_port_id 4421\n"
 		  "export 10.0.0.2 4421\n", "is the first's nvmet_port_id" },
 		{ BASE "a b c d e f\n", "too many words" },
+		{ BASE "conn_per_source 0\n", "bad value for 'conn_per_source'" },
+		{ BASE "conn_per_source 17\n",
+		  "bad value for 'conn_per_source'" },
 	};
 	char big[2048];
 	size_t i;
@@ -190,6 +220,39 @@ static void t_refused(void)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	bad(big, "line 1: longer than");
+}
+
+/* Keys: each peer needs one; what a peer_key line may say. */
+static void t_key_refused(void)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ BASE "peer b 10.0.0.2 1\n",
+		  "peer 'b' has no key: add 'peer_key b FILE'" },
+		{ BASE "peer_key b\n", "line 3: 'peer_key' takes NAME FILE" },
+		{ BASE "peer_key b /k /n /x\n", "line 3: 'peer_key' takes" },
+		{ BASE "peer_key b k\n", "line 3: bad value for 'peer_key'" },
+		{ BASE "peer_key b /k n\n", "line 3: bad value for 'peer_key'" },
+		{ BASE "peer_key b /k /k\n", "line 3: bad value for 'peer_key'" },
+		{ BASE "peer_key b/c /k\n", "line 3: bad value for 'peer_key'" },
+		{ BASE "peer_key b /k\npeer_key b /l\n",
+		  "line 4: peer_key 'b' given twice" },
+		{ BASE "peer_key a /k\n", "peer_key 'a' names this node" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		bad(cases[i].text, cases[i].want);
+}
+
+/* The old single shared key is refused, saying how to convert. */
+static void t_old_key_file(void)
+{
+	bad(BASE "key_file /etc/slicepool/agent.key\npeer b 10.0.0.2 1\n",
+	    "line 3: 'key_file' (one key shared by every node) is no longer read");
+	bad(BASE "key_file /etc/slicepool/agent.key\n",
+	    "write 'peer_key NAME /etc/slicepool/agent.key' for each peer");
 }
 
 static void t_sizes(void)
@@ -214,6 +277,12 @@ int main(void)
 		{ "two export lines: the optimized and the standby path",
 		  t_two_paths },
 		{ "mistakes are refused with their line", t_refused },
+		{ "a key per peer, a next key, a learned peer's key",
+		  t_peer_keys },
+		{ "a peer without a key and bad peer_key lines are refused",
+		  t_key_refused },
+		{ "an old key_file is refused with how to convert",
+		  t_old_key_file },
 		{ "sizes", t_sizes },
 	};
 

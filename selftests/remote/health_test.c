@@ -35,6 +35,7 @@ static void setup(void)
 	snprintf(cfg.peers[1].addr, sizeof(cfg.peers[1].addr), "127.0.0.1");
 	cfg.peers[1].port = 1;
 	test_key(&key, TEST_KEY_HEX);
+	test_keys(&keys, &key);
 	fake_roots(dir);
 	fake_pool("pb", 64);
 	cap_start();
@@ -174,17 +175,17 @@ static void t_borrow_refused(void)
 	daemon_view(&t);
 	CHECK(!spa_health_save(&t, &cfg), "saved");
 	spa_peers_destroy(&t);
-	ret = spa_borrow(&cfg, &key, "a", 64ULL << 20, &g, why, sizeof(why));
+	ret = spa_borrow(&cfg, &keys, "a", 64ULL << 20, &g, why, sizeof(why));
 	CHECK(ret == 1 && strstr(why, "peer a is down"),
 	      "borrow a: refused (%d): %s", ret, why);
 	CHECK(ledger_empty(), "nothing was asked or recorded");
-	ret = spa_borrow_any(&cfg, &key, 64ULL << 20, &g, why, sizeof(why));
+	ret = spa_borrow_any(&cfg, &keys, 64ULL << 20, &g, why, sizeof(why));
 	CHECK(ret == 1 && strstr(why, "no peer can lend 64 MiB now") &&
 	      strstr(why, "peer a is down") && strstr(why, "c: no answer"),
 	      "borrow 64M: refused (%d): %s", ret, why);
 	CHECK(ledger_empty(), "nothing was asked or recorded");
 	spa_health_remove(&cfg);
-	ret = spa_borrow_any(&cfg, &key, 64ULL << 20, &g, why, sizeof(why));
+	ret = spa_borrow_any(&cfg, &keys, 64ULL << 20, &g, why, sizeof(why));
 	CHECK(ret == 1 && strstr(why, "a: no answer") &&
 	      strstr(why, "c: no answer"),
 	      "without health both are asked (%d): %s", ret, why);

@@ -649,7 +649,6 @@ static inline void test_config(struct spa_config *c, const char *node,
 	c->nvmet_port_id = c->export_port;
 	snprintf(c->state_dir, sizeof(c->state_dir), "%s", state_dir);
 	snprintf(c->hostnqn, sizeof(c->hostnqn), HOSTNQN_B);
-	snprintf(c->key_file, sizeof(c->key_file), "/nonexistent");
 	c->lend = 0;
 }
 
@@ -695,7 +694,7 @@ static inline void fresh_lender(struct spa_config *c, const char *name,
  */
 static inline int test_serve_setup(struct spa_lender *l, struct spa_agent *a,
 				   const struct spa_config *c,
-				   const struct spa_key *k,
+				   struct spa_keys *k,
 				   const struct spa_backend *be,
 				   bool reconcile, u16 *port)
 {
@@ -740,12 +739,38 @@ static inline void test_key(struct spa_key *k, const char *hex)
 	}
 }
 
-/* Runs @cases (KTAP) with the test key in @k: the exit status. */
+/*
+ * The keys of the test nodes, all @k: one process plays every node, so
+ * its client and server sides share one key ring.
+ */
+static inline void test_keys(struct spa_keys *ks, const struct spa_key *k)
+{
+	static const char *const names[] = {
+		"a", "b", "c", "x", "y", "node-b.1",
+	};
+	unsigned int i;
+
+	spa_keys_init(ks);
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (spa_keys_set(ks, names[i], k, NULL)) {
+			fprintf(stderr, "cannot set the test keys\n");
+			exit(1);
+		}
+}
+
+/* The test key ring: test_keys() of the test key (ktap_run_keyed). */
+static struct spa_keys keys __maybe_unused;
+
+/*
+ * Runs @cases (KTAP) with the test key in @k and the key ring @keys: the
+ * exit status.
+ */
 static inline int ktap_run_keyed(struct spa_key *k,
 				 const struct ktap_case *cases,
 				 unsigned int nr)
 {
 	test_key(k, TEST_KEY_HEX);
+	test_keys(&keys, k);
 	return ktap_run(cases, nr);
 }
 

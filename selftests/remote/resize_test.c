@@ -616,7 +616,7 @@ static void b_setup(void)
 	fresh("borrower");
 	host_backend = fake_backend;
 	host_backend.revalidate = host_revalidate;
-	lfd = test_serve_setup(&lender, &agent, &ca, &key, &host_backend,
+	lfd = test_serve_setup(&lender, &agent, &ca, &keys, &host_backend,
 			       false, &port);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -719,7 +719,7 @@ static void t_borrower_grow(void)
 	b_setup();
 
 	cap_start();
-	ret = spa_resize(&cb, &key, gid, 512 * MIB, &r, path, sizeof(path));
+	ret = spa_resize(&cb, &keys, gid, 512 * MIB, &r, path, sizeof(path));
 	CHECK(ret == 0, "resize: %d %s", ret, path);
 	if (ret)
 		return;
@@ -743,7 +743,7 @@ static void t_borrower_grow(void)
 	      cap_has("recorded at 512 MiB", NULL), "steps not logged");
 
 	/* Again, the same size: answered at once, nothing changes. */
-	ret = spa_resize(&cb, &key, gid, 512 * MIB, &r, path, sizeof(path));
+	ret = spa_resize(&cb, &keys, gid, 512 * MIB, &r, path, sizeof(path));
 	CHECK(!ret && b_ledger_size() == 512 * MIB, "the same size: %s", path);
 	if (!case_ok)
 		cap_dump();
@@ -760,17 +760,17 @@ static void t_borrower_refusals(void)
 	rv = fake_ctx.revalidates;
 
 	cap_start();
-	ret = spa_resize(&cb, &key, gid, 256 * MIB, &r, why, sizeof(why));
+	ret = spa_resize(&cb, &keys, gid, 256 * MIB, &r, why, sizeof(why));
 	CHECK(ret == 1 && strstr(why, "a refused: bad value") &&
 	      strstr(why, "shrinking"), "shrink: %d %s", ret, why);
 	printf("#   %s\n", why);
-	ret = spa_resize(&cb, &key, gid, 8192 * MIB, &r, why, sizeof(why));
+	ret = spa_resize(&cb, &keys, gid, 8192 * MIB, &r, why, sizeof(why));
 	CHECK(ret == 1 && strstr(why, "a refused: no space"), "no space: %d %s",
 	      ret, why);
-	ret = spa_resize(&cb, &key, 0xabc, 1024 * MIB, &r, why, sizeof(why));
+	ret = spa_resize(&cb, &keys, 0xabc, 1024 * MIB, &r, why, sizeof(why));
 	CHECK(ret == -ENOENT && strstr(why, "no borrowed grant"),
 	      "unknown grant: %d %s", ret, why);
-	ret = spa_resize(&cb, &key, gid, 1000, &r, why, sizeof(why));
+	ret = spa_resize(&cb, &keys, gid, 1000, &r, why, sizeof(why));
 	CHECK(ret == -EINVAL, "1000 bytes: %d %s", ret, why);
 	CHECK(lender_size() == 512 * MIB && b_ledger_size() == 512 * MIB &&
 	      fake_ctx.revalidates == rv, "a refusal changed something");
@@ -779,14 +779,14 @@ static void t_borrower_refusals(void)
 	snprintf(path, sizeof(path), "%s/pb/members/rm-%016llx/revalidate_size",
 		 spu_configfs_root(), gid);
 	unlink(path);
-	ret = spa_resize(&cb, &key, gid, 768 * MIB, &r, why, sizeof(why));
+	ret = spa_resize(&cb, &keys, gid, 768 * MIB, &r, why, sizeof(why));
 	CHECK(ret == -EOPNOTSUPP && strstr(why, "nothing was asked"),
 	      "no revalidate_size: %d %s", ret, why);
 	CHECK(lender_size() == 512 * MIB, "the lender was asked");
 	put_file(path, "0");
 	/* No namespace connected. */
 	setenv("SLICEPOOL_SYSFS", test_dir, 1);
-	ret = spa_resize(&cb, &key, gid, 768 * MIB, &r, why, sizeof(why));
+	ret = spa_resize(&cb, &keys, gid, 768 * MIB, &r, why, sizeof(why));
 	CHECK(ret == -ENODEV && strstr(why, "is connected"),
 	      "not connected: %d %s", ret, why);
 	setenv("SLICEPOOL_SYSFS", sysfs, 1);
@@ -831,7 +831,7 @@ static void t_borrower_rescan(void)
 	put_file(path, "0");
 	host_backend.revalidate = fb_revalidate;	/* the notice is lost */
 	pthread_create(&t, NULL, rescan_host, NULL);
-	ret = spa_resize(&cb, &key, gid, 768 * MIB, &r, why, sizeof(why));
+	ret = spa_resize(&cb, &keys, gid, 768 * MIB, &r, why, sizeof(why));
 	pthread_join(t, NULL);
 	host_backend.revalidate = host_revalidate;
 	CHECK(!ret, "%d %s", ret, why);
@@ -899,7 +899,7 @@ static void t_borrower_old_lender(void)
 	}
 	pthread_create(&t, NULL, old_lender, &lsock);
 	cb.peers[0].port = port;
-	ret = spa_resize(&cb, &key, gid, 1024 * MIB, &r, why, sizeof(why));
+	ret = spa_resize(&cb, &keys, gid, 1024 * MIB, &r, why, sizeof(why));
 	cb.peers[0].port = saved;
 	pthread_join(t, NULL);
 	close(lsock);

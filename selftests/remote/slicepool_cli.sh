@@ -56,7 +56,9 @@ write_conf() {
 	{
 		echo "node $node"
 		echo "listen 127.0.0.1 $port"
-		echo "key_file $T/key"
+		for p in a b c x; do
+			[ "$p" = "$node" ] || echo "peer_key $p $T/key"
+		done
 		echo "state_dir $dir"
 		echo "hostnqn $HOSTNQN"
 		printf '%s\n' "$@"
@@ -168,7 +170,7 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$1" 2>/dev/null; then
 ktap_header
 ktap_plan 89
 
-"$AGENT" genkey "$T/key" || sp_die "genkey failed"
+"$AGENT" keygen "$T/key" || sp_die "keygen failed"
 write_conf "$CA" a "$PA" "$T/state-a" "pool pa" "heartbeat 1" \
 	"peer b 127.0.0.1 $PB"
 write_conf "$CB" b "$PB" "$T/state-b" "pool pb" "lend no" "heartbeat 1" \
@@ -252,7 +254,7 @@ rm -f "$T/stub.args"
 expect "a configuration that does not exist: exit 1, the agent not run" 1 \
 	"cannot open $T/none.conf" remote request a --size 64M --agent-config "$T/none.conf"
 ktap_check "... and the agent was not run" [ ! -e "$T/stub.args" ]
-printf 'node x\nlisten 127.0.0.1 1\nkey_file %s\nretries 3\n' "$T/key" > "$T/bad.conf"
+printf 'node x\nlisten 127.0.0.1 1\npeer_key a %s\nretries 3\n' "$T/key" > "$T/bad.conf"
 expect "a bad configuration: exit 1 with its line" 1 "line 4: unknown key 'retries'" \
 	peer list --agent-config "$T/bad.conf"
 

@@ -91,6 +91,18 @@ void spa_config_defaults(struct spa_config *c)
 	c->max_skew = 30;
 	c->heartbeat = 10;
 	c->io_timeout = 10;
+	c->conn_per_source = 4;
+}
+
+const struct spa_peer_key_cfg *spa_config_key(const struct spa_config *c,
+					      const char *peer)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nr_keys; i++)
+		if (!strcmp(c->keys[i].name, peer))
+			return &c->keys[i];
+	return NULL;
 }
 
 static bool wildcard(const char *addr)
@@ -171,7 +183,7 @@ static const struct key_desc keys[] = {
 	{ "advertise", 1, "a numeric address" },
 	{ "export", 2, "ADDRESS PORT" },
 	{ "nvmet_port_id", 1, "1..65535" },
-	{ "key_file", 1, "an absolute path" },
+	{ "key_file", 1, "an absolute path" },	/* refused: see apply() */
 	{ "pool", 1, "a pool name" },
 	{ "state_dir", 1, "an absolute path" },
 	{ "hostnqn", 1, "an NQN (nqn.* of [A-Za-z0-9._:-])" },
@@ -188,7 +200,10 @@ static const struct key_desc keys[] = {
 	{ "heartbeat", 1, "0 (off) or 1..3600 seconds" },
 	{ "heartbeat_timeout", 1, "1..86400 seconds" },
 	{ "io_timeout", 1, "1..300 seconds" },
+	{ "conn_per_source", 1, "1..16 connections" },
 	{ "peer", 3, "NAME ADDRESS PORT" },
+	/* One more word is optional: the next key (a rotation). */
+	{ "peer_key", 2, "NAME FILE [NEXT_FILE] (absolute paths)" },
 };
 
 /* Applies one directive; 0 or -EINVAL (the caller names the line). */
@@ -216,7 +231,7 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 	} else if (!strcmp(key, "nvmet_port_id")) {
 		return set_port(v, &c->nvmet_port_id);
 	} else if (!strcmp(key, "key_file")) {
-		return abs_path(v, c->key_file, sizeof(c->key_file));
+		return -EOPNOTSUPP;
 	} else if (!strcmp(key, "pool")) {
 		return set_str(v, spu_valid_name, c->pool, sizeof(c->pool));
 	} else if (!strcmp(key, "state_dir")) {
@@ -258,6 +273,25 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		return set_uint(v, 1, 86400, &c->heartbeat_timeout);
 	} else if (!strcmp(key, "io_timeout")) {
 		return set_uint(v, 1, 300, &c->io_timeout);
+	} else if (!strcmp(key, "conn_per_source")) {
+		return set_uint(v, 1, 16, &c->conn_per_source);
+	} else if (!strcmp(key, "peer_key")) {
+		struct spa_peer_key_cfg *k;
+
+		if (c->nr_keys >= SPA_PEERS_MAX)
+			return -ENOSPC;
+		if (!spa_valid_node(v))
+			return -EINVAL;
+		if (spa_config_key(c, v))
+			return -EEXIST;
+		k = &c->keys[c->nr_keys];
+		if (abs_path(w[2], k->file, sizeof(k->file)) ||
+		    (w[3] && abs_path(w[3], k->next, sizeof(k->next))))
+			return -EINVAL;
+		if (w[3] && !strcmp(w[2], w[3]))
+			return -EINVAL;
+		snprintf(k->name, sizeof(k->name), "%s", v);
+		c->nr_keys++;
 	} else if (!strcmp(key, "peer")) {
 		if (c->nr_peers >= SPA_PEERS_MAX)
 			return -ENOSPC;
@@ -284,8 +318,6 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 		return spu_reason(why, wlen, -EINVAL, "'node' is not set");
 	if (!c->listen_addr[0])
 		return spu_reason(why, wlen, -EINVAL, "'listen' is not set");
-	if (!c->key_file[0])
-		return spu_reason(why, wlen, -EINVAL, "'key_file' is not set");
 	if (!c->advertise[0]) {
 		if (wildcard(c->listen_addr))
 			return spu_reason(why, wlen, -EINVAL,
@@ -316,11 +348,20 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 	if (c->lend && !c->pool[0])
 		return spu_reason(why, wlen, -EINVAL,
 				  "'lend yes' needs 'pool': the pool to lend from");
-	for (i = 0; i < c->nr_peers; i++)
+	for (i = 0; i < c->nr_peers; i++) {
 		if (!strcmp(c->peers[i].name, c->node))
 			return spu_reason(why, wlen, -EINVAL,
 					  "peer '%s' has this node's own name",
 					  c->node);
+		if (!spa_config_key(c, c->peers[i].name))
+			return spu_reason(why, wlen, -EINVAL,
+					  "peer '%s' has no key: add 'peer_key %s FILE' (slicepool-agent keygen FILE, the same key on both nodes)",
+					  c->peers[i].name, c->peers[i].name);
+	}
+	for (i = 0; i < c->nr_keys; i++)
+		if (!strcmp(c->keys[i].name, c->node))
+			return spu_reason(why, wlen, -EINVAL,
+					  "peer_key '%s' names this node", c->node);
 	if (!c->heartbeat_timeout)
 		c->heartbeat_timeout = 3 * c->heartbeat;
 	else if (c->heartbeat && c->heartbeat_timeout <= c->heartbeat)
@@ -333,7 +374,7 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 int spa_config_parse(const char *text, struct spa_config *c, char *why,
 		     size_t wlen)
 {
-	char line[SPA_LINE_MAX + 1], *w[SPA_WORDS_MAX], *s, *save;
+	char line[SPA_LINE_MAX + 1], *w[SPA_WORDS_MAX + 1], *s, *save;
 	unsigned int seen[ARRAY_SIZE(keys)] = { 0 };
 	unsigned int lineno = 0, nw, k;
 	const char *p = text, *nl;
@@ -370,21 +411,28 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 		if (k == ARRAY_SIZE(keys))
 			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: unknown key '%s'", lineno, w[0]);
-		if (nw != keys[k].words + 1)
+		if (nw < keys[k].words + 1 ||
+		    nw > keys[k].words + 1 + !strcmp(w[0], "peer_key"))
 			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: '%s' takes %s", lineno, w[0],
 					  keys[k].what);
+		w[nw] = NULL;
 		if (seen[k]++ && strcmp(w[0], "peer") &&
+		    strcmp(w[0], "peer_key") &&
 		    (strcmp(w[0], "export") || seen[k] > 2))
 			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: '%s' given %s", lineno, w[0],
 					  strcmp(w[0], "export") ? "twice" :
 					  "more than twice (two paths)");
 		ret = apply(c, k, w);
+		if (ret == -EOPNOTSUPP)
+			return spu_reason(why, wlen, -EINVAL,
+					  "line %u: 'key_file' (one key shared by every node) is no longer read: give each peer its own key with 'peer_key NAME FILE' (to convert, write 'peer_key NAME %s' for each peer, then replace it pair by pair with 'slicepool-agent keygen'; see Documentation/nvmet-remote-ns.rst)",
+					  lineno, w[1]);
 		if (ret == -EEXIST)
 			return spu_reason(why, wlen, -EINVAL,
-					  "line %u: peer '%s' given twice", lineno,
-					  w[1]);
+					  "line %u: %s '%s' given twice", lineno,
+					  w[0], w[1]);
 		if (ret == -ENOSPC)
 			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: more than %d peers", lineno,

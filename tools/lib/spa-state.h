@@ -56,6 +56,19 @@ struct spa_peer_cfg {
 	unsigned short port;
 };
 
+/* Key files are named with at most this many characters. */
+#define SPA_KEY_PATH_MAX	255
+
+/*
+ * "peer_key NAME FILE [NEXT]": the key this node shares with peer NAME,
+ * and during a rotation the next one (both accepted, FILE's sent).
+ */
+struct spa_peer_key_cfg {
+	char name[SPA_NODE_MAX + 1];
+	char file[SPA_KEY_PATH_MAX + 1];
+	char next[SPA_KEY_PATH_MAX + 1];	/* "": none */
+};
+
 struct spa_config {
 	char path[PATH_MAX];
 	char node[SPA_NODE_MAX + 1];
@@ -69,7 +82,6 @@ struct spa_config {
 	char export2_addr[SPA_ADDR_MAX + 1];
 	unsigned short export2_port;
 	unsigned short nvmet_port_id2;	/* = export2_port */
-	char key_file[PATH_MAX];
 	char pool[SPU_NAME_MAX + 1];
 	char state_dir[PATH_MAX];
 	char hostnqn[SPA_NQN_MAX + 1];
@@ -86,9 +98,16 @@ struct spa_config {
 	unsigned int heartbeat;
 	unsigned int heartbeat_timeout;	/* 0 only when heartbeat is 0 */
 	unsigned int io_timeout;
+	unsigned int conn_per_source;	/* connections open from one address */
 	unsigned int nr_peers;
 	struct spa_peer_cfg peers[SPA_PEERS_MAX];
+	unsigned int nr_keys;
+	struct spa_peer_key_cfg keys[SPA_PEERS_MAX];
 };
+
+/* The key files of @peer (NULL: none configured). */
+const struct spa_peer_key_cfg *spa_config_key(const struct spa_config *c,
+					      const char *peer);
 
 void spa_config_defaults(struct spa_config *c);
 int spa_config_parse(const char *text, struct spa_config *c, char *why,
