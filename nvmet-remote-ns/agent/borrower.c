@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "spu-fmt2.h"
 
 #define SPA_NS_WAIT_MS		15000
 #define SPA_CALL_TRIES		3
@@ -300,96 +301,34 @@ static void connect_paths(const struct spa_config *c,
 
 /* ------------------------------------------------------- member check */
 
-/*
- * Format 2's superblock (dm-slicepool/sp-format.h is the reference):
- * { crc, magic, blocknr } then version, flags, the pool and member UUIDs,
- * pool name, member name and domain (64 bytes each, NUL-padded).
- */
-#define SB_MAGIC		0x42535053	/* "SPSB" */
-#define SB_VERSION		2
-#define SB_OFF_MAGIC		4
-#define SB_OFF_BLOCKNR		8
-#define SB_OFF_VERSION		16
-#define SB_OFF_POOL_UUID	24
-#define SB_OFF_MEMBER_NAME	120
-#define SB_OFF_DOMAIN		184
-#define SB_NAME_LEN		64
-#define SB_BLOCK		4096
-
-static u32 get_le32(const u8 *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
-}
-
-/* CRC-32C, as the kernel's crc32c(~0, ...): no final inversion. */
-static u32 crc32c(u32 crc, const u8 *p, size_t len)
-{
-	unsigned int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
-	}
-	return crc;
-}
-
-/* A NUL-padded name field equal to @want. */
-static bool sb_name_is(const u8 *f, const char *want)
-{
-	size_t n = strlen(want);
-
-	if (n >= SB_NAME_LEN || memcmp(f, want, n))
-		return false;
-	while (n < SB_NAME_LEN)
-		if (f[n++])
-			return false;
-	return true;
-}
-
-static void sb_name(const u8 *f, char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len && i < SB_NAME_LEN && f[i]; i++)
-		out[i] = f[i] >= 0x20 && f[i] < 0x7f ? f[i] : '?';
-	out[i] = '\0';
-}
-
 /* Block 0 as this borrower writes it for @member of pool @pool_uuid? */
 static int sb_ours(const u8 *b, const char *pool_uuid, const char *member,
 		   const char *domain, char *why, size_t wlen)
 {
-	char u[SPU_UUID_STR], name[SB_NAME_LEN + 1];
+	struct spu_fmt2_sb sb;
+	char tmp[256];
+	int ret;
 
-	if (get_le32(b + SB_OFF_MAGIC) != SB_MAGIC)
+	ret = spu_fmt2_sb_parse(b, SPU_FMT2_BLOCK, &sb, tmp, sizeof(tmp));
+	if (ret == -ENODATA)
 		return spu_reason(why, wlen, -EILSEQ,
 				  "block 0 is neither blank nor a slicepool superblock");
-	if (crc32c(0xffffffff, b + 4, SB_BLOCK - 4) != get_le32(b))
+	if (ret)
 		return spu_reason(why, wlen, -EILSEQ,
-				  "block 0 is a slicepool superblock with a bad checksum");
-	if (get_le32(b + SB_OFF_BLOCKNR) || get_le32(b + SB_OFF_BLOCKNR + 4) ||
-	    get_le32(b + SB_OFF_VERSION) != SB_VERSION)
-		return spu_reason(why, wlen, -EILSEQ,
-				  "block 0 is a slicepool superblock of version %u or another block number",
-				  get_le32(b + SB_OFF_VERSION));
-	spu_uuid_format(b + SB_OFF_POOL_UUID, u);
-	if (strcasecmp(u, pool_uuid))
+				  "block 0 is a slicepool superblock that is refused: %s",
+				  tmp);
+	if (strcasecmp(sb.pool_uuid, pool_uuid))
 		return spu_reason(why, wlen, -EILSEQ,
 				  "it carries the metadata of another pool (uuid %s, not this pool's %s)",
-				  u, pool_uuid);
-	if (!sb_name_is(b + SB_OFF_MEMBER_NAME, member)) {
-		sb_name(b + SB_OFF_MEMBER_NAME, name, sizeof(name));
+				  sb.pool_uuid, pool_uuid);
+	if (strcmp(sb.member_name, member))
 		return spu_reason(why, wlen, -EILSEQ,
 				  "it carries this pool's metadata of member '%s', not of %s",
-				  name, member);
-	}
-	if (!sb_name_is(b + SB_OFF_DOMAIN, domain)) {
-		sb_name(b + SB_OFF_DOMAIN, name, sizeof(name));
+				  sb.member_name, member);
+	if (strcmp(sb.domain, domain))
 		return spu_reason(why, wlen, -EILSEQ,
 				  "it carries member %s's metadata in domain '%s', not %s",
-				  member, name, domain);
-	}
+				  member, sb.domain, domain);
 	return SPA_MEMBER_OURS;
 }
 
@@ -421,7 +360,7 @@ int spa_member_check(const char *path, const char *pool_uuid,
 	}
 	ret = n < 0 ? -errno : 0;
 	close(fd);
-	if (ret || got < SB_BLOCK) {
+	if (ret || got < SPU_FMT2_BLOCK) {
 		free(buf);
 		return spu_reason(why, wlen, ret ? ret : -EIO,
 				  "cannot read %s: %s", path,
@@ -431,7 +370,7 @@ int spa_member_check(const char *path, const char *pool_uuid,
 		;
 	if (i == got)
 		ret = SPA_MEMBER_BLANK;
-	else if (i >= SB_BLOCK)
+	else if (i >= SPU_FMT2_BLOCK)
 		ret = spu_reason(why, wlen, -EILSEQ,
 				 "block 0 is blank but byte %zu is not: not a blank namespace",
 				 i);

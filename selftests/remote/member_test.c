@@ -152,7 +152,7 @@ static void t_damaged(void)
 	char why[512];
 
 	CHECK(check("badcrc", OUR_POOL, "m0", "dA", why, sizeof(why)) ==
-	      -EILSEQ && strstr(why, "bad checksum"), "a bad checksum: %s", why);
+	      -EILSEQ && strstr(why, "checksum mismatch"), "a bad checksum: %s", why);
 	CHECK(check("badmagic", OUR_POOL, "m0", "dA", why, sizeof(why)) ==
 	      -EILSEQ && strstr(why, "neither blank"), "a bad magic: %s", why);
 	CHECK(check("badversion", OUR_POOL, "m0", "dA", why, sizeof(why)) ==

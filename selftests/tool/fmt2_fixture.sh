@@ -30,7 +30,7 @@ make -s -C "$T" all || sp_die "cannot build the tool"
 gcc -Wall -Wextra -Werror -O2 -std=gnu11 -D_GNU_SOURCE -I"$T" \
 	-I"$SP_TOP/dm-slicepool" -I"$SP_TOP/tools/lib" \
 	-o "$TMP/fmt2dump" "$SP_TOP/selftests/tool/fmt2dump.c" \
-	"$T/md3.o" "$T/sb.o" "$T/util.o" "$T/parse.o" "$T/fence.o" \
+	"$T/sb.o" "$T/util.o" "$T/parse.o" "$T/fence.o" \
 	"$SP_TOP/tools/lib/libspu.a" -pthread || sp_die "cannot build fmt2dump"
 
 ktap_header

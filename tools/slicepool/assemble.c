@@ -534,7 +534,7 @@ static int setup_pool(struct asm_state *s, struct asm_pool *p)
 static void setup_member(struct asm_state *s, struct asm_pool *p,
 			 struct asm_member *am)
 {
-	const struct spt_sb_info *sb = &am->d->sb;
+	const struct spu_fmt2_sb *sb = &am->d->sb;
 	const char *dev = am->d->device;
 	bool created = false;
 	s64 en = 0;

@@ -26,6 +26,7 @@
 
 #include "fence.h"
 #include "spu.h"
+#include "spu-fmt2.h"
 
 /* The kernel's names for the <stdint.h> types (uint64_t is u64 here). */
 
@@ -361,33 +362,9 @@ void spt_mig_print_failure(const char *pool, const char *vol,
 bool spt_mig_interrupted(void);
 void spt_mig_catch_signals(void);
 
-/*
- * ---- dm-slicepool/md3.c: CRC-32C, the kernel's crc32c(crc, buf, len) (the
- * reflected polynomial 0x82F63B78, the seed used as is, no final
- * inversion); one user-space implementation for the tool and md3 ----
- */
-
-u32 md3_crc32c(u32 crc, const void *buf, size_t len);
-
 /* ---- sb.c: on-disk member metadata (dm-slicepool/sp-format.h) ---- */
 
 #define SPT_UUID_STR_LEN		SPU_UUID_STR
-
-struct spt_sb_info {
-	char pool_name[SPT_NAME_MAX + 1];
-	char pool_uuid[SPT_UUID_STR_LEN];
-	char member_name[SPT_NAME_MAX + 1];
-	char member_uuid[SPT_UUID_STR_LEN];
-	char domain[SPT_NAME_MAX + 1];
-	u32 version;
-	u64 slice_sectors;
-	u64 nr_slices;
-	u64 data_offset;	/* sectors */
-	u64 owner_blocks;
-	u64 dev_sectors;
-	u64 generation;
-	u64 attempt;		/* highest allocation attempt id */
-};
 
 /* A volume record found on a member. */
 struct spt_disk_vol {
@@ -411,7 +388,7 @@ struct spt_disk_owner {
 
 struct spt_disk_member {
 	char device[256];
-	struct spt_sb_info sb;
+	struct spu_fmt2_sb sb;
 	struct spt_disk_vol *vols;
 	size_t nr_vols;
 	struct spt_disk_owner *owners;
@@ -423,8 +400,6 @@ struct spt_disk_member {
  * superblock magic (not a member: not an error), or -EINVAL with @why set
  * when the metadata is refused (bad checksum, version, layout or names).
  */
-int spt_sb_parse(const void *buf, size_t len, struct spt_sb_info *info,
-		 char *why, size_t whylen);
 int spt_md_read_dev(const char *path, struct spt_disk_member *m,
 		    char *why, size_t whylen);
 void spt_disk_member_free(struct spt_disk_member *m);
