@@ -162,6 +162,11 @@ static const struct spt_cmd commands[] = {
 	  "members, then create the volumes' dm devices. Without DEVICE\n"
 	  "arguments every block device in /proc/partitions is scanned.",
 	  "  --dry-run          only scan and print what would be done\n" },
+	{ NULL, "inspect", cmd_inspect, "DEVICE...",
+	  "Print the pool metadata on member devices or images, format 2 or\n"
+	  "format 3: pool, members, domains, volumes with their maps, moves,\n"
+	  "and for format 3 the assembly's verdict and winner. Read only:\n"
+	  "nothing is ever written.", NULL },
 };
 
 static void print_cmd_line(const struct spt_cmd *c, FILE *f)

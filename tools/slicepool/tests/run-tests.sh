@@ -69,7 +69,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 100
+ktap_plan 105
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath; do
@@ -180,7 +180,7 @@ expect_rc 2 "bad pool name" "rebalance of a bad pool name" \
 helps_ok=1
 for c in "pool create" "pool set" "pool list" "pool remove" "member add" \
 	 "member set" "member remove" "vol create" "vol resize" "vol remove" "vol map" \
-	 "status" "assemble" "migrate" "rebalance" "pool" "member" "vol" ""; do
+	 "status" "assemble" "inspect" "migrate" "rebalance" "pool" "member" "vol" ""; do
 	# shellcheck disable=SC2086 # the words are meant to split
 	if ! "$SP" $c --help > "$TMP/help" 2>&1 ||
 	   ! grep -q "^Usage" "$TMP/help"; then
@@ -402,5 +402,36 @@ run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/m0copy.img"
 json_check "assemble: a member found twice is used once" \
 	'len(d["pools"][0]["members"]) == 2 and len(d["duplicates"]) == 1 and d["duplicates"][0]["device"].endswith("m0copy.img")'
 unset SLICEPOOL_CONFIGFS
+
+# ---- inspect: format 2 ----
+sum_imgs() {	# sum_imgs <image...>: one sha256 line per image
+	sha256sum "$@"
+}
+sum_imgs "$I/m0.img" "$I/m1.img" > "$TMP/sum.before"
+run "$SP" --json inspect "$I/m1.img" "$I/m0.img"
+if [ $RC -eq 0 ]; then ktap_ok "inspect format 2: exit 0"; else ktap_fail "inspect format 2: exit 0 (got $RC)"; sed 's/^/# /' "$TMP/err"; fi
+json_check "inspect format 2 --json: pool, members by name, domains, map by the claim rules, orphans" \
+	'd["pools"][0]["format"] == 2 and d["pools"][0]["name"] == "tp" and [m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and [(x["label"], x["members"]) for x in d["pools"][0]["domains"]] == [("dA", ["m0"]), ("dB", ["m1"])] and [v["name"] for v in d["pools"][0]["volumes"]] == ["v1"] and [(s["logical"], s["member"], s["physical"]) for s in d["pools"][0]["volumes"][0]["map"]] == [(0, "m0", 0), (1, "m1", 0), (2, "m0", 1), (3, "m1", 1)] and d["pools"][0]["orphaned_slices"] == 2 and d["pools"][0]["moves"] == [] and [x["format"] for x in d["devices"]] == [2, 2]'
+run "$SP" inspect "$I/m0.img" "$I/m1.img"
+if [ $RC -eq 0 ] && grep -qx '  map v1: 0=m0:0 1=m1:0 2=m0:1 3=m1:1' "$TMP/out" &&
+   grep -q '^pool tp (uuid 11111111-1111-1111-1111-111111111111): format 2, slice size 1 MiB, 2 member(s), 2 orphaned slice(s)$' "$TMP/out"; then
+	ktap_ok "inspect format 2 text: the pool line and the map"
+else
+	ktap_fail "inspect format 2 text: the pool line and the map"
+	sed 's/^/# /' "$TMP/out"
+fi
+sum_imgs "$I/m0.img" "$I/m1.img" > "$TMP/sum.after"
+if cmp -s "$TMP/sum.before" "$TMP/sum.after"; then
+	ktap_ok "inspect format 2 writes nothing (images unchanged)"
+else
+	ktap_fail "inspect format 2 writes nothing (images unchanged)"
+fi
+run "$SP" --json inspect "$I/m0.img" "$TMP/nothere.img" "$I/badcrc.img"
+if [ $RC -eq 1 ]; then
+	json_check "inspect: a missing and a refused device are named, exit 1" \
+		'[x["format"] for x in d["devices"]] == [2, None, None] and "No such file" in d["devices"][1]["problem"] and "checksum mismatch" in d["devices"][2]["problem"] and len(d["pools"]) == 1'
+else
+	ktap_fail "inspect: a missing and a refused device are named, exit 1 (got $RC)"
+fi
 
 ktap_finish
