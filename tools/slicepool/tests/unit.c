@@ -3,9 +3,13 @@
  * unit - host unit checks of the slicepool tool's pure code
  *
  * Usage: unit crc32c|size|number|name|parse|mpath|sb <file> <expect>
+ *        unit md3asm <image>...
  * Prints one "# ..." line per failed check and exits 0 when all hold.
  * For "sb", <expect> is "ok", "none" (no magic) or a word that must appear
- * in the refusal message.
+ * in the refusal message.  "md3asm" assembles v3 images for writing
+ * (md3_assemble(), as the module will) through md3dev.c and prints the
+ * mode and each volume's map as "map VOL: L=MEMBER:P ..." (the format of
+ * "slicepool inspect").
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "slicepool.h"
+#include "md3dev.h"
 
 static int failures;
 
@@ -499,6 +503,44 @@ static void test_mpath(void)
 		check(false, "cannot remove %s", mp_root);
 }
 
+/* A writing v3 assembly of @n images: its mode and maps on stdout. */
+static void test_md3asm(char **paths, int n)
+{
+	struct md3_assemble_opts o = { 0 };
+	struct spt_md3dev *d = calloc(n, sizeof(*d));
+	struct md3_dev *devs = calloc(n, sizeof(*devs));
+	struct md3_pool p;
+	char why[512];
+	u64 i, l;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		check(!spt_md3dev_open(&d[k], paths[k], SPT_MD3DEV_RW, why,
+				       sizeof(why)), "open: %s", why);
+		devs[k] = d[k].md;
+	}
+	check(!md3_assemble(&p, devs, n, &o), "md3_assemble failed");
+	printf("mode %d seq %llu\n", p.mode, (unsigned long long)p.winner.seq);
+	for (i = 0; i < p.st.nr_volumes; i++) {
+		const struct md3_volume *v = &p.st.vols[i];
+
+		printf("  map %s:", v->name);
+		for (l = 0; l < v->nr_slices; l++)
+			if (v->map[l].member == MD3_NO_MEMBER)
+				printf(" %llu=-", (unsigned long long)l);
+			else
+				printf(" %llu=%s:%llu", (unsigned long long)l,
+				       md3_member_find(&p.st, v->map[l].member)->name,
+				       (unsigned long long)v->map[l].pslice);
+		putchar('\n');
+	}
+	md3_pool_free(&p);
+	for (k = 0; k < n; k++)
+		spt_md3dev_close(&d[k]);
+	free(d);
+	free(devs);
+}
+
 /* The tests "unit NAME" runs; "unit sb FILE EXPECT" is test_sb(). */
 static const struct {
 	const char *name;
@@ -523,8 +565,11 @@ int main(int argc, char **argv)
 		tests[i].fn();
 	} else if (argc == 4 && !strcmp(argv[1], "sb")) {
 		test_sb(argv[2], argv[3]);
+	} else if (argc > 2 && !strcmp(argv[1], "md3asm")) {
+		test_md3asm(argv + 2, argc - 2);
 	} else {
-		fprintf(stderr, "usage: unit crc32c|size|number|name|parse|mpath|sb FILE EXPECT\n");
+		fprintf(stderr,
+			"usage: unit crc32c|size|number|name|parse|mpath|sb FILE EXPECT|md3asm IMAGE...\n");
 		return 2;
 	}
 	return failures ? 1 : 0;
