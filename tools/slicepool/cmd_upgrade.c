@@ -347,9 +347,24 @@ static bool given(const struct upg *u, const char *path)
 
 	if (stat(path, &a))
 		return false;
-	for (i = 0; i < u->nr_devs; i++)
-		if (!stat(u->devs[i].path, &b) && a.st_rdev == b.st_rdev &&
+	for (i = 0; i < u->nr_devs; i++) {
+		if (stat(u->devs[i].path, &b))
+			continue;
+		if (S_ISBLK(a.st_mode) && S_ISBLK(b.st_mode) ?
+		    a.st_rdev == b.st_rdev :
 		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return true;
+	}
+	return false;
+}
+
+/* Whether member @uuid is one given (another path to it: a stacked device). */
+static bool member_given(const struct upg *u, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < u->f2.nr_members; i++)
+		if (!strcasecmp(u->f2.members[i].sb.member_uuid, uuid))
 			return true;
 	return false;
 }
@@ -376,7 +391,8 @@ static int scan_others(struct upg *u)
 		snprintf(path, sizeof(path), "/dev/%s", name);
 		if (given(u, path) || spt_md_read_dev(path, &m, why, sizeof(why)))
 			continue;
-		if (!strcasecmp(m.sb.pool_uuid, u->f2.uuid)) {
+		if (!strcasecmp(m.sb.pool_uuid, u->f2.uuid) &&
+		    !member_given(u, m.sb.member_uuid)) {
 			snprintf(u->why, sizeof(u->why),
 				 "member %s of pool %s is on %s, which was not given: give every member (add %s), or use --no-scan if it is not part of the pool",
 				 m.sb.member_name, u->f2.name, path, path);
@@ -518,10 +534,10 @@ static int write_backup(struct upg *u)
 		r = -errno;
 		goto fail;
 	}
-	fprintf(f, "%s\npool %s %s\nslice_sectors %llu\nv3 1 %016llx\nmembers %zu\n",
-		BACKUP_MAGIC, u->f2.uuid, u->f2.name,
-		(unsigned long long)u->f2.slice_sectors,
-		(unsigned long long)u->hash, u->nr_mem);
+	fprintf(f, "%s\npool %s %s\nslice_sectors %llu\n", BACKUP_MAGIC,
+		u->f2.uuid, u->f2.name, (unsigned long long)u->f2.slice_sectors);
+	fprintf(f, "settings %u %u %u\nv3 1 %016llx\nmembers %zu\n", u->w_space,
+		u->w_load, u->min_domains, (unsigned long long)u->hash, u->nr_mem);
 	for (i = 0; i < u->nr_mem; i++)
 		fprintf(f, "member %zu %s %s %llu %llu %08x %s\n", i,
 			u->mem[i].name, u->mem[i].uuid,
@@ -578,6 +594,11 @@ static int read_backup(struct upg *u, const char *path)
 	    sscanf(line, "slice_sectors %llu", &a) != 1)
 		goto bad;
 	u->f2.slice_sectors = a;
+	if (!fgets(line, sizeof(line), f) ||
+	    sscanf(line, "settings %u %u %u", &u->w_space, &u->w_load,
+		   &u->min_domains) != 3 || u->w_space > 100 || u->w_load > 100 ||
+	    !u->min_domains || u->min_domains > 64)
+		goto bad;
 	if (!fgets(line, sizeof(line), f) ||
 	    sscanf(line, "v3 1 %llx", &a) != 1)
 		goto bad;
@@ -1004,6 +1025,7 @@ static int do_upgrade(struct upg *u)
 static int do_resume(struct upg *u, bool restoring)
 {
 	int r = read_backup(u, u->backup);
+	u64 want;
 
 	if (!r)
 		r = match_all(u);
@@ -1013,7 +1035,11 @@ static int do_resume(struct upg *u, bool restoring)
 		return r;
 	if (restoring)
 		return write_back(u);
+	want = u->hash;
 	r = rehearse(u);
+	if (!r && u->hash != want)
+		spt_warn("the v3 state differs from the one the backup records (%016llx, not %016llx): another version of the tool? every member is written again with it",
+			 (unsigned long long)u->hash, (unsigned long long)want);
 	if (!r)
 		r = phase_a(u);
 	if (!r)

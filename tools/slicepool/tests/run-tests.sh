@@ -69,7 +69,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 130
+ktap_plan 132
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath; do
@@ -612,6 +612,25 @@ if [ $rc -eq 99 ] && cmp -s "$U/k/m0.img" "$U/orig/m0.img" && cmp -s "$U/k/m1.im
 	ktap_ok "--restore interrupted in the second member: --restore again gives the original bytes"
 else
 	ktap_fail "--restore interrupted in the second member: --restore again gives the original bytes (stop rc $rc)"
+fi
+
+# --resume takes the settings the interrupted upgrade was given (backup).
+rm -rf "$U/k"
+cp -a "$U/orig" "$U/k"
+SLICEPOOL_TEST_STOP_AFTER_WRITES=8 "$SP" upgrade --no-scan --weight-load 20 \
+	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+rc=$?
+head -c $(($(stat -c %s "$U/k/backup") - 100)) "$U/k/backup" > "$U/k/short"
+expect_rc 1 "is not a complete slicepool upgrade backup" \
+	"--resume with a truncated backup: refused" \
+	"$SP" upgrade --resume --backup "$U/k/short" "$U/k/m0.img" "$U/k/m1.img"
+"$SP" upgrade --resume --backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+run "$SP" --json inspect "$U/k/m0.img" "$U/k/m1.img"
+if [ $rc -eq 99 ]; then
+	json_check "--resume keeps the settings of the interrupted upgrade (--weight-load 20)" \
+		'd["pools"][0]["weight_load"] == 20 and d["pools"][0]["weight_space"] == 50 and d["pools"][0]["verdict"] == "read-write"'
+else
+	ktap_fail "--resume keeps the settings of the interrupted upgrade (stop rc $rc)"
 fi
 
 # Fences: the fm pool's interrupted attempt is an orphan, not a map entry.
