@@ -55,6 +55,7 @@ struct upg_member {
 	u64 area_bytes;			/* metadata area: data_offset * 512 */
 	u8 *area;			/* its format-2 area (from the backup) */
 	u32 crc;
+	u64 journal_blocks;		/* its v3 ring */
 	char name[SPT_NAME_MAX + 1];
 	char uuid[SPT_UUID_STR_LEN];
 	const char *state;		/* resume/restore: what it held */
@@ -71,7 +72,7 @@ struct upg {
 	struct upg_member *mem;		/* f2.nr_members */
 	size_t nr_mem;
 	u64 hash;			/* the v3 state's, seq 1 */
-	u64 journal_blocks[1];		/* of member 0, for the report */
+	bool written;			/* a member was written */
 	char why[4 * PATH_MAX + 1024];
 };
 
@@ -180,7 +181,7 @@ static int compare(struct upg *u, const struct md3_pool *p)
 	return 0;
 bad:
 	snprintf(u->why, sizeof(u->why),
-		 "volume %s differs in the v3 pool (this is a bug: nothing was written)",
+		 "volume %s differs in the v3 pool (a bug of the tool)",
 		 f->vols[i].rec.name);
 	return -EINVAL;
 }
@@ -249,7 +250,8 @@ static int create_v3(struct upg *u, struct md3_dev *devs)
 			 r == -ENOSPC ? " (a member's geometry does not fit)" : "");
 	} else {
 		u->hash = p.st.hash;
-		u->journal_blocks[0] = p.devs[0].chain.journal_blocks;
+		for (i = 0; i < u->nr_mem; i++)
+			u->mem[i].journal_blocks = p.devs[i].chain.journal_blocks;
 	}
 	md3_pool_free(&p);
 	if (!r) {
@@ -835,6 +837,7 @@ static int phase_a(struct upg *u)
 	size_t i;
 	int r = 0;
 
+	u->written = true;
 	for (i = 0; i < u->nr_mem && !r; i++) {
 		r = spt_md3dev_pwrite(u->mem[i].dev, 0, zero, MD3_BLOCK_SIZE);
 		if (r)
@@ -867,6 +870,7 @@ static int write_back(struct upg *u)
 	size_t i;
 	int r = 0;
 
+	u->written = true;
 	for (i = 0; i < u->nr_mem && !r; i++) {
 		struct upg_member *m = &u->mem[i];
 
@@ -917,6 +921,7 @@ static void report(struct upg *u, const char *action, const char *result)
 				js_u64("slices", u->f2.members[i].sb.nr_slices);
 				js_u64("data_offset", u->f2.members[i].sb.data_offset);
 			}
+			js_u64("journal_blocks", m->journal_blocks);
 			js_close();
 		}
 		js_close();
@@ -944,6 +949,7 @@ static void report(struct upg *u, const char *action, const char *result)
 			       u->f2.members[i].sb.domain,
 			       (unsigned long long)u->f2.members[i].sb.nr_slices,
 			       (unsigned long long)u->f2.members[i].sb.data_offset);
+		printf(", journal %llu blocks", (unsigned long long)m->journal_blocks);
 		if (m->state)
 			printf(" (found %s)", m->state);
 		putchar('\n');
@@ -1112,8 +1118,16 @@ int cmd_upgrade(const struct spt_cmd *cmd, int argc, char **argv)
 	if (!r)
 		r = restore_file || u.resume ? do_resume(&u, restore_file) :
 		    do_upgrade(&u);
+	if (r && u.written && !restore_file) {
+		spt_err("%s failed: %s", action, u.why);
+		spt_err("the members are partly written; the backup %s holds their format-2 metadata: once the devices work, finish with 'slicepool upgrade --resume --backup %s DEVICE...' or go back with 'slicepool upgrade --restore %s DEVICE...'",
+			u.backup, u.backup, u.backup);
+		free_upg(&u);
+		return SPT_EXIT_FAIL;
+	}
 	if (r) {
-		spt_err("%s refused: %s", action, u.why);
+		spt_err("%s %s: %s", action, u.written ? "failed" : "refused",
+			u.why);
 		free_upg(&u);
 		return SPT_EXIT_FAIL;
 	}
