@@ -69,7 +69,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 132
+ktap_plan 133
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath; do
@@ -485,6 +485,9 @@ expect_rc 1 "volume v1: logical slice(s) 1 3 are on no member given" \
 expect_rc 1 "$U/none/b: No such file or directory; nothing was written" \
 	"upgrade refuses when the backup cannot be written" \
 	"$SP" upgrade --no-scan --backup "$U/none/b" "$U/p/m0.img" "$U/p/m1.img"
+expect_rc 1 "another process holds the image" \
+	"upgrade of an image another process holds (flock): refused" \
+	flock "$U/p/m1.img" "$SP" upgrade --no-scan --backup "$BK" "$U/p/m0.img" "$U/p/m1.img"
 expect_rc 0 "" "upgrade --dry-run: exit 0" \
 	"$SP" upgrade --no-scan --dry-run --backup "$BK" "$U/p/m0.img" "$U/p/m1.img"
 if sha256sum -c --quiet "$U/img.before" > /dev/null 2>&1 && [ ! -e "$BK" ]; then
