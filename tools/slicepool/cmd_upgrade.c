@@ -949,7 +949,9 @@ static void report(struct upg *u, const char *action, const char *result)
 			       u->f2.members[i].sb.domain,
 			       (unsigned long long)u->f2.members[i].sb.nr_slices,
 			       (unsigned long long)u->f2.members[i].sb.data_offset);
-		printf(", journal %llu blocks", (unsigned long long)m->journal_blocks);
+		if (m->journal_blocks)
+			printf(", journal %llu blocks",
+			       (unsigned long long)m->journal_blocks);
 		if (m->state)
 			printf(" (found %s)", m->state);
 		putchar('\n');
