@@ -69,10 +69,10 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 133
+ktap_plan 134
 
 # ---- pure code ----
-for u in crc32c size number name parse mpath; do
+for u in crc32c size number name parse mpath md3dev; do
 	if "$UNIT" "$u" > "$TMP/unit"; then
 		ktap_ok "unit: $u"
 	else
