@@ -47,6 +47,19 @@
 #define BACKUP_MAGIC	"slicepool-upgrade-backup 1"
 #define STOP_ENV	"SLICEPOOL_TEST_STOP_AFTER_WRITES"
 
+/*
+ * An in-memory overlay of a member's metadata (the rehearsal of step 2):
+ * the blocks written, over the member's format-2 area (@base).  After the
+ * rehearsal it holds exactly what the upgrade writes to the member.
+ */
+struct ovl {
+	const u8 *base;
+	u64 base_len;
+	u64 n;
+	u64 *nr;
+	u8 *blk;
+};
+
 /* One member of the pool being converted, in member (name) order. */
 struct upg_member {
 	struct spt_md3dev *dev;		/* the device given for it */
@@ -59,6 +72,7 @@ struct upg_member {
 	char name[SPT_NAME_MAX + 1];
 	char uuid[SPT_UUID_STR_LEN];
 	const char *state;		/* resume/restore: what it held */
+	struct ovl ov;			/* what the upgrade writes to it */
 };
 
 struct upg {
@@ -72,31 +86,43 @@ struct upg {
 	struct upg_member *mem;		/* f2.nr_members */
 	size_t nr_mem;
 	u64 hash;			/* the v3 state's, seq 1 */
+	u64 want;			/* the backup's record of it */
 	bool written;			/* a member was written */
 	char why[4 * PATH_MAX + 1024];
 };
 
 /* ---- in-memory overlay of a device (the rehearsal of step 2) ---- */
 
-struct ovl {
-	struct spt_md3dev *real;
-	u64 n;
-	u64 *nr;
-	u8 *blk;
-};
+/* The block @block the overlay holds, or NULL. */
+static const u8 *ovl_find(const struct ovl *o, u64 block)
+{
+	u64 i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->nr[i] == block)
+			return o->blk + i * MD3_BLOCK_SIZE;
+	return NULL;
+}
 
 static int ovl_read(void *ctx, u64 block, void *buf)
 {
 	struct ovl *o = ctx;
-	u64 i;
+	const u8 *b = ovl_find(o, block);
 
-	for (i = 0; i < o->n; i++)
-		if (o->nr[i] == block) {
-			memcpy(buf, o->blk + i * MD3_BLOCK_SIZE, MD3_BLOCK_SIZE);
-			return 0;
-		}
-	return spt_md3dev_pread(o->real, block * MD3_BLOCK_SIZE, buf,
-				MD3_BLOCK_SIZE);
+	if (b)
+		memcpy(buf, b, MD3_BLOCK_SIZE);
+	else if (block < o->base_len / MD3_BLOCK_SIZE)
+		memcpy(buf, o->base + block * MD3_BLOCK_SIZE, MD3_BLOCK_SIZE);
+	else
+		memset(buf, 0, MD3_BLOCK_SIZE);	/* the data area: not metadata */
+	return 0;
+}
+
+static void ovl_free(struct ovl *o)
+{
+	free(o->nr);
+	free(o->blk);
+	memset(o, 0, sizeof(*o));
 }
 
 static int ovl_write(void *ctx, u64 block, const void *buf)
@@ -274,26 +300,27 @@ static int create_v3(struct upg *u, struct md3_dev *devs)
 	return r;
 }
 
-/* Step 2: the whole creation on in-memory overlays of the devices. */
+/*
+ * Step 2: the whole creation on in-memory overlays of the members'
+ * format-2 areas; each overlay then holds what the upgrade writes.
+ */
 static int rehearse(struct upg *u)
 {
-	struct ovl *ov = spt_zalloc(u->nr_mem * sizeof(*ov));
 	struct md3_dev *devs = spt_zalloc(u->nr_mem * sizeof(*devs));
 	size_t i;
 	int r;
 
 	for (i = 0; i < u->nr_mem; i++) {
-		ov[i].real = u->mem[i].dev;
-		devs[i] = u->mem[i].dev->md;
+		struct ovl *o = &u->mem[i].ov;
+
+		ovl_free(o);
+		o->base = u->mem[i].area;
+		o->base_len = u->mem[i].area_bytes;
 		devs[i].ops = &ovl_ops;
-		devs[i].ctx = &ov[i];
+		devs[i].ctx = o;
+		devs[i].dev_sectors = u->mem[i].dev_bytes >> 9;
 	}
 	r = create_v3(u, devs);
-	for (i = 0; i < u->nr_mem; i++) {
-		free(ov[i].nr);
-		free(ov[i].blk);
-	}
-	free(ov);
 	free(devs);
 	return r;
 }
@@ -688,20 +715,38 @@ static int decode_backup(struct upg *u)
 }
 
 /*
+ * Whether block @x of a member is one the member held at some point of
+ * the upgrade: the backup's @y, the upgrade's @w (NULL: not written), or
+ * zeros (labels: phase A and the label slots' zeroing); or a block torn
+ * between them, each 512-byte sector one of those.
+ */
+static bool block_ok(const u8 *x, const u8 *y, const u8 *w, bool may_zero)
+{
+	static const u8 zero[MD3_BLOCK_SIZE];
+	unsigned int o;
+
+	for (o = 0; o < MD3_BLOCK_SIZE; o += 512)
+		if (memcmp(x + o, y + o, 512) &&
+		    (!w || memcmp(x + o, w + o, 512)) &&
+		    (!may_zero || memcmp(x + o, zero + o, 512)))
+			return false;
+	return true;
+}
+
+/*
  * What device @d holds relative to backup member @m: "format-2" (the
- * backup's area, unchanged), "format-3" (the upgrade's v3 state, seq 1),
- * "partial" (each block either the backup's or one the upgrade writes),
- * or NULL: another device, or a v3 pool that has moved on (*@seq > 1).
+ * backup's area, unchanged), "format-3" (the upgrade's v3 state, seq 1,
+ * complete), "partial" (each block the backup's, one the upgrade writes,
+ * or torn between them), or NULL: another device, or a v3 pool that has
+ * moved on (*@seq > 1).  The rehearsal must have filled @m->ov.
  */
 static const char *match(struct upg *u, struct upg_member *m,
 			 struct spt_md3dev *d, u64 *seq)
 {
-	u8 *area, uu[MD3_UUID_LEN], pu[MD3_UUID_LEN];
-	const struct md3_block_header *h;
+	u8 uu[MD3_UUID_LEN], pu[MD3_UUID_LEN], *area;
 	const char *res = NULL;
 	struct md3_chain c;
 	u64 b, nb = m->area_bytes / MD3_BLOCK_SIZE;
-	bool v3 = false;
 
 	*seq = 0;
 	if ((d->md.dev_sectors << 9) != m->dev_bytes)
@@ -716,40 +761,22 @@ static const char *match(struct upg *u, struct upg_member *m,
 	spu_uuid_parse(m->uuid, uu);
 	spu_uuid_parse(u->f2.uuid, pu);
 	if (!md3_read_member(&d->md, &c)) {
-		if (c.kind == MD3_CHAIN_OK && !memcmp(c.member_uuid, uu, MD3_UUID_LEN) &&
+		if (c.kind == MD3_CHAIN_OK && c.nlinks &&
+		    !memcmp(c.member_uuid, uu, MD3_UUID_LEN) &&
 		    !memcmp(c.pool_uuid, pu, MD3_UUID_LEN)) {
-			v3 = true;
 			*seq = c.links[c.nlinks - 1].seq;
-			if (*seq == 1 && c.links[c.nlinks - 1].hash == u->hash) {
+			if (*seq == 1 && c.links[c.nlinks - 1].hash == u->want)
 				res = "format-3";
-				md3_chain_free(&c);
-				goto out;
-			}
 		}
 		md3_chain_free(&c);
 	}
-	if (v3 && *seq > 1)
+	if (res || *seq > 1)
 		goto out;
-	for (b = 0; b < nb; b++) {
-		u8 *x = area + b * MD3_BLOCK_SIZE, *y = m->area + b * MD3_BLOCK_SIZE;
-
-		h = (const void *)x;
-		if (!memcmp(x, y, MD3_BLOCK_SIZE))
-			continue;
-		if (b < MD3_JOURNAL_START) {
-			const struct md3_label *l = (const void *)x;
-			static const u8 zero[MD3_BLOCK_SIZE];
-
-			if (!memcmp(x, zero, MD3_BLOCK_SIZE) ||
-			    (le32toh(h->magic) == MD3_LABEL_MAGIC &&
-			     !memcmp(l->member_uuid, uu, MD3_UUID_LEN)))
-				continue;
-		} else if (le32toh(h->magic) == MD3_JOURNAL_MAGIC &&
-			   le64toh(h->blocknr) == b) {
-			continue;
-		}
-		goto out;
-	}
+	for (b = 0; b < nb; b++)
+		if (!block_ok(area + b * MD3_BLOCK_SIZE,
+			      m->area + b * MD3_BLOCK_SIZE, ovl_find(&m->ov, b),
+			      b < MD3_JOURNAL_START))
+			goto out;
 	res = "partial";
 out:
 	free(area);
@@ -990,8 +1017,10 @@ static void free_upg(struct upg *u)
 
 	for (i = 0; i < u->nr_devs; i++)
 		spt_md3dev_close(&u->devs[i]);
-	for (i = 0; i < u->nr_mem; i++)
+	for (i = 0; i < u->nr_mem; i++) {
 		free(u->mem[i].area);
+		ovl_free(&u->mem[i].ov);
+	}
 	free(u->devs);
 	free(u->mem);
 	spt_fmt2_free(&u->f2);
@@ -1030,24 +1059,29 @@ static int do_upgrade(struct upg *u)
 	return r;
 }
 
+/*
+ * --resume and --restore: the backup decoded and rehearsed (so that each
+ * member's overlay holds what the upgrade writes), then the devices
+ * matched to its members.
+ */
 static int do_resume(struct upg *u, bool restoring)
 {
 	int r = read_backup(u, u->backup);
-	u64 want;
 
-	if (!r)
-		r = match_all(u);
+	u->want = u->hash;
 	if (!r)
 		r = decode_backup(u);
+	if (!r)
+		r = rehearse(u);
+	if (!r && u->hash != u->want)
+		spt_warn("the v3 state differs from the one the backup records (%016llx, not %016llx): another version of the tool? every member is written again with it",
+			 (unsigned long long)u->hash, (unsigned long long)u->want);
+	if (!r)
+		r = match_all(u);
 	if (r || u->dry_run)
 		return r;
 	if (restoring)
 		return write_back(u);
-	want = u->hash;
-	r = rehearse(u);
-	if (!r && u->hash != want)
-		spt_warn("the v3 state differs from the one the backup records (%016llx, not %016llx): another version of the tool? every member is written again with it",
-			 (unsigned long long)u->hash, (unsigned long long)want);
 	if (!r)
 		r = phase_a(u);
 	if (!r)

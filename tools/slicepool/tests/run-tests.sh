@@ -69,7 +69,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 134
+ktap_plan 135
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -615,6 +615,33 @@ if [ $rc -eq 99 ] && cmp -s "$U/k/m0.img" "$U/orig/m0.img" && cmp -s "$U/k/m1.im
 	ktap_ok "--restore interrupted in the second member: --restore again gives the original bytes"
 else
 	ktap_fail "--restore interrupted in the second member: --restore again gives the original bytes (stop rc $rc)"
+fi
+
+# A torn write: stopped after write 10, m1's checkpoint block (block 2:
+# its payload spans sectors 16 and 17), which then reads torn: sector 17
+# as before (zero, as in the backup), sector 16 new.
+rm -rf "$U/k"
+cp -a "$U/orig" "$U/k"
+SLICEPOOL_TEST_STOP_AFTER_WRITES=10 "$SP" upgrade --no-scan \
+	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+rc=$?
+cmp -s -n 512 -i $((17 * 512)) "$U/k/m1.img" "$U/orig/m1.img" && rc="$rc (sector 17 not written)"
+dd if="$U/orig/m1.img" of="$U/k/m1.img" bs=512 skip=17 seek=17 count=1 \
+	conv=notrunc status=none
+cp -a "$U/k" "$U/kr"
+printf 'X' | dd of="$U/kr/m1.img" bs=1 seek=$((8192 + 100)) conv=notrunc status=none
+run "$SP" upgrade --resume --backup "$U/kr/backup" "$U/kr/m0.img" "$U/kr/m1.img"
+rc2=$RC
+grep -qF "member m1 (recorded as $U/k/m1.img, 16777216 bytes) was not given, or the device given for it holds other data" "$TMP/err" || rc2=x
+"$SP" upgrade --resume --backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > "$TMP/out" 2>&1
+rc3=$?
+"$SP" inspect "$U/k/m0.img" "$U/k/m1.img" | grep '^  map ' > "$U/k.txt"
+if [ "$rc" = 99 ] && [ "$rc2" = 1 ] && [ $rc3 -eq 0 ] &&
+   grep -q 'member 1 m1 .*(found partial)' "$TMP/out" && cmp -s "$U/k.txt" "$U/f2.txtmaps"; then
+	ktap_ok "--resume takes a torn block (old and new sectors) as partial, and refuses a block that is neither"
+else
+	ktap_fail "--resume with a torn block (stop $rc, corrupt $rc2, torn $rc3)"
+	sed 's/^/# /' "$TMP/out"
 fi
 
 # --resume takes the settings the interrupted upgrade was given (backup).
