@@ -435,7 +435,14 @@ else
 fi
 
 # ---- upgrade: format 2 -> 3 ----
+# On tmpfs when there is one: the upgrades fsync, which a loaded disk
+# makes slow (md3dev's O_DIRECT path is the unit test's, in $TMP).
 U=$TMP/upg
+if [ -d /dev/shm ] && [ -w /dev/shm ] && U=$(mktemp -d -p /dev/shm sp-upg.XXXXXX); then
+	trap 'rm -rf "$TMP" "$U"' EXIT
+else
+	U=$TMP/upg
+fi
 mkdir -p "$U"
 # The mkimage pool with data in the slices its volume uses (1..5 MiB).
 mkpool() {	# mkpool <dir> [m0 m1 | fm0 fm1]
