@@ -168,7 +168,7 @@ static const struct spt_cmd commands[] = {
 	  "and for format 3 the assembly's verdict and winner. Read only:\n"
 	  "nothing is ever written.", NULL },
 	{ NULL, "upgrade", cmd_upgrade,
-	  "[--backup FILE] [--dry-run] [--weight-space N] [--weight-load N] [--min-domains N] DEVICE... | --resume --backup FILE DEVICE... | --restore FILE DEVICE...",
+	  "[--backup FILE] [--dry-run] [--no-scan] [--weight-space N] [--weight-load N] [--min-domains N] DEVICE... | --resume --backup FILE DEVICE... | --restore FILE DEVICE...",
 	  "Convert a format-2 pool to metadata format 3, offline: every member\n"
 	  "must be given and none may be in use. The volumes keep their maps\n"
 	  "(no data moves). A backup of every member's format-2 metadata is\n"
@@ -177,6 +177,8 @@ static const struct spt_cmd commands[] = {
 	  "                     <uuid>.backup in the current directory); never\n"
 	  "                     overwritten\n"
 	  "  --dry-run          check everything, write nothing, print the plan\n"
+	  "  --no-scan          do not look for other members of the pool among\n"
+	  "                     the block devices of /proc/partitions\n"
 	  "  --weight-space N   the v3 pool's weights and min_domains (format 2\n"
 	  "  --weight-load N    keeps them in configfs only; default the module's\n"
 	  "  --min-domains N    50, 50 and 2)\n"
