@@ -165,7 +165,7 @@ static int compare(struct upg *u, const struct md3_pool *p)
 	if (p->verdict != MD3_MODE_RW || p->winner.seq != 1 ||
 	    st->nr_members != f->nr_members || st->nr_volumes != f->nr_vols) {
 		snprintf(u->why, sizeof(u->why),
-			 "the v3 pool assembled as %d (seq %llu) with %u members and %llu volumes, not %zu and %zu: %.900s",
+			 "the v3 pool assembled as %d (seq %llu) with %u members and %llu volumes, not %zu and %zu (a bug of the tool: report it): %.900s",
 			 p->verdict, (unsigned long long)p->winner.seq,
 			 st->nr_members, (unsigned long long)st->nr_volumes,
 			 f->nr_members, f->nr_vols, p->msg);
@@ -182,7 +182,8 @@ static int compare(struct upg *u, const struct md3_pool *p)
 		    m->nr_slices != d->sb.nr_slices ||
 		    m->data_offset != d->sb.data_offset) {
 			snprintf(u->why, sizeof(u->why),
-				 "member %s differs in the v3 pool", d->sb.member_name);
+				 "member %s differs in the v3 pool (a bug of the tool: report it)",
+				 d->sb.member_name);
 			return -EINVAL;
 		}
 	}
@@ -207,7 +208,7 @@ static int compare(struct upg *u, const struct md3_pool *p)
 	return 0;
 bad:
 	snprintf(u->why, sizeof(u->why),
-		 "volume %s differs in the v3 pool (a bug of the tool)",
+		 "volume %s differs in the v3 pool (a bug of the tool: report it)",
 		 f->vols[i].rec.name);
 	return -EINVAL;
 }
@@ -218,6 +219,8 @@ bad:
  */
 static int create_v3(struct upg *u, struct md3_dev *devs)
 {
+	static const char nofit[] =
+		" (a member's journal or slices do not fit: keep the pool in format 2)";
 	const struct spt_fmt2_pool *f = &u->f2;
 	struct md3_assemble_opts o = { .nowrite = true, .have_uuid = true };
 	struct md3_pool_rec rec = { 0 };
@@ -272,8 +275,8 @@ static int create_v3(struct upg *u, struct md3_dev *devs)
 				  (u32)f->nr_members, g, true, &init);
 	if (r) {
 		snprintf(u->why, sizeof(u->why),
-			 "the v3 pool cannot be created: %s%s", strerror(-r),
-			 r == -ENOSPC ? " (a member's geometry does not fit)" : "");
+			 "the v3 pool cannot be created: %s%s; nothing was written",
+			 strerror(-r), r == -ENOSPC ? nofit : "");
 	} else {
 		u->hash = p.st.hash;
 		for (i = 0; i < u->nr_mem; i++)
@@ -441,7 +444,8 @@ static int read_area(struct upg_member *m, struct spt_md3dev *d, char *why,
 	m->area = spt_zalloc(m->area_bytes);
 	r = spt_md3dev_pread(d, 0, m->area, m->area_bytes);
 	if (r)
-		snprintf(why, whylen, "%s: cannot read its metadata area: %s",
+		snprintf(why, whylen,
+			 "%s: cannot read its metadata area: %s (check the device)",
 			 d->path, strerror(-r));
 	m->crc = md3_crc32c(~0U, m->area, m->area_bytes);
 	return r;
@@ -462,7 +466,8 @@ static int read_given(struct upg *u)
 
 		r = spt_md3dev_pread(d, 0, blk, MD3_BLOCK_SIZE);
 		if (r) {
-			snprintf(u->why, sizeof(u->why), "%s: cannot read: %s",
+			snprintf(u->why, sizeof(u->why),
+				 "%s: cannot read: %s (check the device)",
 				 d->path, strerror(-r));
 			break;
 		}
@@ -708,7 +713,7 @@ static int decode_backup(struct upg *u)
 	for (i = 0; !r && i < u->nr_mem; i++)
 		if (strcmp(u->f2.members[i].sb.member_name, u->mem[i].name)) {
 			snprintf(u->why, sizeof(u->why),
-				 "the backup's members are not in member order");
+				 "the backup's members are not in member order: not a backup this tool wrote");
 			r = -EINVAL;
 		}
 	return r;
