@@ -275,8 +275,9 @@ static int create_v3(struct upg *u, struct md3_dev *devs)
 				  (u32)f->nr_members, g, true, &init);
 	if (r) {
 		snprintf(u->why, sizeof(u->why),
-			 "the v3 pool cannot be created: %s%s; nothing was written",
-			 strerror(-r), r == -ENOSPC ? nofit : "");
+			 "the v3 pool cannot be created: %s%s%s", strerror(-r),
+			 r == -ENOSPC ? nofit : "",
+			 u->written ? "" : "; nothing was written");
 	} else {
 		u->hash = p.st.hash;
 		for (i = 0; i < u->nr_mem; i++)
