@@ -79,6 +79,11 @@ static void classify(struct ins_dev *x)
 		if (r && r != -EINVAL)
 			snprintf(x->why, sizeof(x->why), "cannot read: %s",
 				 strerror(-r));
+	} else if (le32toh(((struct sp_block_header *)blk)->magic) ==
+		   SPT_UPGRADE_MARK_MAGIC) {
+		snprintf(x->why, sizeof(x->why),
+			 "an upgrade of its pool to format 3 was interrupted: finish it with 'slicepool upgrade --resume --backup FILE' and every member");
+		x->kind = INS_NONE;
 	} else if (md3_read_member(&x->d.md, &c)) {
 		snprintf(x->why, sizeof(x->why), "cannot read its v3 labels");
 		x->kind = INS_ERROR;

@@ -18,8 +18,9 @@
  * 3. Write the backup file: a text header, then the raw metadata area
  *    (every block before the data offset) of each member; fsync, link to
  *    its name (never over an existing file), fsync the directory.
- * 4. Phase A: zero block 0 (format 2's superblock) of each member, in
- *    member order, each followed by a flush.
+ * 4. Phase A: replace block 0 (format 2's superblock) of each member by
+ *    a mark (neither blank nor format 2 nor v3), in member order, each
+ *    followed by a flush.
  * 5. Phase B: md3_create_pool_geoms() on the devices: per member, in
  *    member order, both label slots zeroed, flush, the checkpoint of the
  *    state (seq 1), flush, label B, flush, label A, flush.
@@ -45,7 +46,34 @@
 #include "sp-format.h"
 
 #define BACKUP_MAGIC	"slicepool-upgrade-backup 1"
+/*
+ * Phase A's block 0: neither blank nor a format-2 superblock, so that
+ * the format-2 module and tool refuse or ignore the member (a blank block
+ * 0 would let "member add" format it), and no v3 label either.
+ */
+#define UPG_MARK_MAGIC	SPT_UPGRADE_MARK_MAGIC
+#define UPG_MARK_TEXT	"slicepool: an upgrade to metadata format 3 was interrupted here; finish it with 'slicepool upgrade --resume --backup FILE DEVICE...'\n"
 #define STOP_ENV	"SLICEPOOL_TEST_STOP_AFTER_WRITES"
+
+/* Phase A's block 0 (UPG_MARK_MAGIC, sealed like every metadata block). */
+static void upg_mark(u8 *blk)
+{
+	struct sp_block_header *h = (void *)blk;
+
+	memset(blk, 0, MD3_BLOCK_SIZE);
+	h->magic = htole32(UPG_MARK_MAGIC);
+	memcpy(blk + sizeof(*h), UPG_MARK_TEXT, sizeof(UPG_MARK_TEXT) - 1);
+	h->crc = htole32(md3_crc32c(~0U, blk + 4, MD3_BLOCK_SIZE - 4));
+}
+
+/* Whether block 0 @blk is phase A's mark. */
+static bool is_mark(const u8 *blk)
+{
+	u8 m[MD3_BLOCK_SIZE];
+
+	upg_mark(m);
+	return !memcmp(blk, m, MD3_BLOCK_SIZE);
+}
 
 /*
  * An in-memory overlay of a member's metadata (the rehearsal of step 2):
@@ -472,6 +500,13 @@ static int read_given(struct upg *u)
 				 d->path, strerror(-r));
 			break;
 		}
+		if (is_mark(blk)) {
+			snprintf(u->why, sizeof(u->why),
+				 "%s: an upgrade of its pool to format 3 was interrupted: finish it with 'slicepool upgrade --resume --backup FILE' and every member (or go back with --restore FILE)",
+				 d->path);
+			r = -EINVAL;
+			break;
+		}
 		if (le32toh(((struct sp_block_header *)blk)->magic) != SP_SB_MAGIC) {
 			if (!md3_read_member(&d->md, &c) &&
 			    c.kind != MD3_CHAIN_BLANK)
@@ -721,20 +756,23 @@ static int decode_backup(struct upg *u)
 }
 
 /*
- * Whether block @x of a member is one the member held at some point of
- * the upgrade: the backup's @y, the upgrade's @w (NULL: not written), or
- * zeros (labels: phase A and the label slots' zeroing); or a block torn
- * between them, each 512-byte sector one of those.
+ * Whether block @b (@x) of a member is one the member held at some point
+ * of the upgrade: the backup's @y, the upgrade's @w (NULL: not written),
+ * zeros (blocks 0 and 1: the label slots' zeroing), phase A's mark (block
+ * 0); or a block torn between them, each 512-byte sector one of those.
  */
-static bool block_ok(const u8 *x, const u8 *y, const u8 *w, bool may_zero)
+static bool block_ok(u64 b, const u8 *x, const u8 *y, const u8 *w)
 {
 	static const u8 zero[MD3_BLOCK_SIZE];
+	u8 mark[MD3_BLOCK_SIZE];
 	unsigned int o;
 
+	upg_mark(mark);
 	for (o = 0; o < MD3_BLOCK_SIZE; o += 512)
 		if (memcmp(x + o, y + o, 512) &&
 		    (!w || memcmp(x + o, w + o, 512)) &&
-		    (!may_zero || memcmp(x + o, zero + o, 512)))
+		    (b >= MD3_JOURNAL_START || memcmp(x + o, zero + o, 512)) &&
+		    (b || memcmp(x + o, mark + o, 512)))
 			return false;
 	return true;
 }
@@ -779,9 +817,8 @@ static const char *match(struct upg *u, struct upg_member *m,
 	if (res || *seq > 1)
 		goto out;
 	for (b = 0; b < nb; b++)
-		if (!block_ok(area + b * MD3_BLOCK_SIZE,
-			      m->area + b * MD3_BLOCK_SIZE, ovl_find(&m->ov, b),
-			      b < MD3_JOURNAL_START))
+		if (!block_ok(b, area + b * MD3_BLOCK_SIZE,
+			      m->area + b * MD3_BLOCK_SIZE, ovl_find(&m->ov, b)))
 			goto out;
 	res = "partial";
 out:
@@ -863,23 +900,24 @@ static int flush_dev(struct upg *u, struct upg_member *m)
 	return r;
 }
 
-/* Phase A: format 2's superblock of every member zeroed, in order. */
+/* Phase A: format 2's superblock of every member replaced by the mark. */
 static int phase_a(struct upg *u)
 {
-	u8 *zero = spt_zalloc(MD3_BLOCK_SIZE);
+	u8 *mark = spt_zalloc(MD3_BLOCK_SIZE);
 	size_t i;
 	int r = 0;
 
+	upg_mark(mark);
 	u->written = true;
 	for (i = 0; i < u->nr_mem && !r; i++) {
-		r = spt_md3dev_pwrite(u->mem[i].dev, 0, zero, MD3_BLOCK_SIZE);
+		r = spt_md3dev_pwrite(u->mem[i].dev, 0, mark, MD3_BLOCK_SIZE);
 		if (r)
 			snprintf(u->why, sizeof(u->why), "%s: write failed: %s",
 				 u->mem[i].path, strerror(-r));
 		else
 			r = flush_dev(u, &u->mem[i]);
 	}
-	free(zero);
+	free(mark);
 	return r;
 }
 

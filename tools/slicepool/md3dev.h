@@ -53,6 +53,12 @@ int spt_md3dev_flush(struct spt_md3dev *d);
 #define SPT_MD3DEV_STOPPED	99
 void spt_md3dev_stop_after(u64 n);
 
+/*
+ * Block 0 of a member during an upgrade's phase A (cmd_upgrade.c): not
+ * blank, not a format-2 superblock, not a v3 label.
+ */
+#define SPT_UPGRADE_MARK_MAGIC	0x50555053	/* "SPUP" */
+
 /* ---- fmt2.c: a format-2 pool decoded from its members ---- */
 
 /* One logical slice: member index into spt_fmt2_pool.members, or -1 */

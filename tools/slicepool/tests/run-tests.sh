@@ -69,7 +69,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 135
+ktap_plan 137
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -609,6 +609,18 @@ if [ "$points" -eq 12 ] && [ -z "$bad" ]; then
 else
 	ktap_fail "an upgrade interrupted after each of its writes ($points points,$bad)"
 fi
+# Stopped in phase A: the marked member is named as an interrupted upgrade.
+rm -rf "$U/k"
+cp -a "$U/orig" "$U/k"
+SLICEPOOL_TEST_STOP_AFTER_WRITES=1 "$SP" upgrade --no-scan \
+	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+expect_rc 1 "m0.img: an upgrade of its pool to format 3 was interrupted: finish it with 'slicepool upgrade --resume" \
+	"upgrade of a member an interrupted upgrade marked: refused, --resume named" \
+	"$SP" upgrade --no-scan --backup "$U/k/b2" "$U/k/m0.img" "$U/k/m1.img"
+run "$SP" --json inspect "$U/k/m0.img" "$U/k/m1.img"
+json_check "inspect names a member an interrupted upgrade marked" \
+	'd["devices"][0]["format"] is None and "was interrupted" in d["devices"][0]["problem"] and d["devices"][1]["format"] == 2'
+
 # Stopped in the middle of a --restore: --restore again, or --resume.
 rm -rf "$U/k"
 cp -a "$U/orig" "$U/k"
