@@ -6,9 +6,10 @@
 # format-2 pool, as the tool reads it from the member images alone, with
 # no kernel:
 #  - fmt2dump (selftests/tool/fmt2dump.c, linking the tool's decoder
-#    tools/slicepool/sb.c and the module's fence rule) decodes every member
-#    and gives the manifest's pool, members, volumes, per-slice maps,
-#    fences, tombstone and orphan count, line for line;
+#    tools/slicepool/sb.c and fmt2.c, the rules of inspect and upgrade)
+#    decodes every member and gives the manifest's pool, members,
+#    volumes, per-slice maps, fences, tombstone and orphan count, line
+#    for line;
 #  - each volume read from the images through that map (data offset +
 #    physical slice * slice size) has the manifest's sha256, which is the
 #    sha256 of its pattern (fmt2_pattern): every logical block is where
@@ -30,7 +31,7 @@ make -s -C "$T" all || sp_die "cannot build the tool"
 gcc -Wall -Wextra -Werror -O2 -std=gnu11 -D_GNU_SOURCE -I"$T" \
 	-I"$SP_TOP/dm-slicepool" -I"$SP_TOP/tools/lib" \
 	-o "$TMP/fmt2dump" "$SP_TOP/selftests/tool/fmt2dump.c" \
-	"$T/sb.o" "$T/util.o" "$T/parse.o" "$T/fence.o" \
+	"$T/sb.o" "$T/fmt2.o" "$T/util.o" "$T/parse.o" "$T/fence.o" \
 	"$SP_TOP/tools/lib/libspu.a" -pthread || sp_die "cannot build fmt2dump"
 
 ktap_header

@@ -7,14 +7,10 @@
  *
  * Each image is read by the tool's own decoder (tools/slicepool/sb.c,
  * spt_md_read_dev(): superblock, volume and owner tables with their
- * checks) and the claims are decided by the module's fence rule
- * (dm-slicepool/fence.c).  The winner rule is the one of the tool's
- * assemble (tools/slicepool/assemble.c, analyse(), which is static and
- * prints no per-slice map): per volume the record of the highest
- * generation, then the highest started, wins; an owner record naming
- * the volume is a claim if its logical slice is below the size, its
- * attempt id not above the record's generation and no fence excludes
- * it; of several claims of one logical slice the highest id wins.
+ * checks) and the pool is decoded by the tool's fmt2.c (spt_fmt2_build():
+ * the record winner, the claim rule with the module's fences and the
+ * per-slice map that 'slicepool inspect' and 'upgrade' use): this test
+ * program has no rule of its own.
  *
  * Prints (member image paths are not printed):
  *   pool NAME UUID SLICE_MB
@@ -33,6 +29,7 @@
 #include <string.h>
 
 #include "slicepool.h"
+#include "md3dev.h"
 
 /* util.c needs this; fmt2dump never calls it. */
 void spt_usage_fail(const struct spt_cmd *cmd, const char *fmt, ...)
@@ -40,67 +37,6 @@ void spt_usage_fail(const struct spt_cmd *cmd, const char *fmt, ...)
 	(void)cmd;
 	(void)fmt;
 	abort();
-}
-
-struct claim {
-	const struct spt_disk_member *m;
-	const struct spt_disk_owner *o;
-	int ties;
-};
-
-static struct spt_disk_member *mem;
-static int nr_mem;
-
-static const struct spt_disk_vol *winner(const char *uuid)
-{
-	const struct spt_disk_vol *best = NULL;
-	int i;
-	size_t j;
-
-	for (i = 0; i < nr_mem; i++)
-		for (j = 0; j < mem[i].nr_vols; j++) {
-			const struct spt_disk_vol *r = &mem[i].vols[j];
-
-			if (strcmp(r->uuid, uuid))
-				continue;
-			if (!best || r->generation > best->generation ||
-			    (r->generation == best->generation &&
-			     r->started > best->started))
-				best = r;
-		}
-	return best;
-}
-
-static bool is_claim(const struct spt_disk_vol *v,
-		     const struct spt_disk_owner *o)
-{
-	return !strcmp(o->vol_uuid, v->uuid) && o->logical < v->nr_slices &&
-	       o->generation <= v->generation &&
-	       sp_fence_claim_ok(&v->fences, o->logical, o->generation);
-}
-
-/* The winning claim of each logical slice of @v into @c (nr_slices). */
-static void claims(const struct spt_disk_vol *v, struct claim *c)
-{
-	int i;
-	size_t k;
-
-	for (i = 0; i < nr_mem; i++)
-		for (k = 0; k < mem[i].nr_owners; k++) {
-			const struct spt_disk_owner *o = &mem[i].owners[k];
-			struct claim *b;
-
-			if (!is_claim(v, o))
-				continue;
-			b = &c[o->logical];
-			if (!b->o || o->generation > b->o->generation) {
-				b->m = &mem[i];
-				b->o = o;
-				b->ties = 0;
-			} else if (o->generation == b->o->generation) {
-				b->ties++;
-			}
-		}
 }
 
 static void print_fences(const struct spt_disk_vol *v)
@@ -120,60 +56,80 @@ static void print_fences(const struct spt_disk_vol *v)
 	}
 }
 
-/* The lines of live volume @v; adds its claimed slices to @claimed. */
-static int dump_volume(const struct spt_disk_vol *v,
-		       unsigned long long *claimed)
+/* The lines of live volume @v of pool @p. */
+static int dump_volume(const struct spt_fmt2_pool *p,
+		       const struct spt_fmt2_vol *v)
 {
-	struct claim *c = calloc(v->nr_slices + 1, sizeof(*c));
-	int bad = 0;
+	const struct spt_disk_vol *r = &v->rec;
 	u64 k;
 
-	if (!c)
-		return 1;
-	printf("volume %s %llu %s\n", v->name, (unsigned long long)v->size,
-	       v->uuid);
-	print_fences(v);
-	claims(v, c);
-	for (k = 0; k < v->nr_slices; k++) {
-		const struct spt_disk_member *m = c[k].m;
-		unsigned long long off;
+	printf("volume %s %llu %s\n", r->name, (unsigned long long)r->size,
+	       r->uuid);
+	print_fences(r);
+	for (k = 0; k < r->nr_slices; k++) {
+		const struct spt_fmt2_slice *s = &v->map[k];
+		const struct spt_disk_member *m;
 
-		if (!c[k].o) {
-			printf("map %s %llu - -\n", v->name,
+		if (s->member < 0) {
+			printf("map %s %llu - -\n", r->name,
 			       (unsigned long long)k);
 			continue;
 		}
-		(*claimed)++;
-		if (c[k].ties) {
-			fprintf(stderr,
-				"fmt2dump: %s slice %llu claimed twice by attempt %llu\n",
-				v->name, (unsigned long long)k,
-				(unsigned long long)c[k].o->generation);
-			bad = 1;
-		}
-		off = (m->sb.data_offset +
-		       c[k].o->physical * m->sb.slice_sectors) * 512;
-		printf("map %s %llu %s %llu\n", v->name, (unsigned long long)k,
-		       m->sb.member_name, (unsigned long long)c[k].o->physical);
-		printf("slice %s %llu %s %llu\n", v->name,
-		       (unsigned long long)k, m->device, off);
+		m = &p->members[s->member];
+		printf("map %s %llu %s %llu\n", r->name, (unsigned long long)k,
+		       m->sb.member_name, (unsigned long long)s->physical);
+		printf("slice %s %llu %s %llu\n", r->name,
+		       (unsigned long long)k, m->device,
+		       (unsigned long long)(m->sb.data_offset +
+					    s->physical * m->sb.slice_sectors) * 512);
 	}
-	free(c);
-	return bad;
+	if (v->twice)
+		fprintf(stderr, "fmt2dump: %s: %llu slice(s) claimed twice by one attempt\n",
+			r->name, (unsigned long long)v->twice);
+	return v->twice ? 1 : 0;
+}
+
+/* Each deleted volume once, at its winning record (spt_fmt2_rec_newer()). */
+static void dump_deleted(const struct spt_fmt2_pool *p)
+{
+	size_t i, j, a, b;
+
+	for (i = 0; i < p->nr_members; i++)
+		for (j = 0; j < p->members[i].nr_vols; j++) {
+			const struct spt_disk_vol *v = &p->members[i].vols[j];
+			bool won = true;
+
+			for (a = 0; a < p->nr_members && won; a++)
+				for (b = 0; b < p->members[a].nr_vols; b++) {
+					const struct spt_disk_vol *w =
+						&p->members[a].vols[b];
+
+					if (w == v || strcmp(w->uuid, v->uuid))
+						continue;
+					if (spt_fmt2_rec_newer(w, v) ||
+					    (!spt_fmt2_rec_newer(v, w) &&
+					     (a < i || (a == i && b < j)))) {
+						won = false;
+						break;
+					}
+				}
+			if (won && v->state != SP_VOL_LIVE)
+				printf("deleted %s %s\n", v->name, v->uuid);
+		}
 }
 
 int main(int argc, char **argv)
 {
+	struct spt_disk_member *mem;
+	struct spt_fmt2_pool p;
 	char why[640];
-	unsigned long long orphans = 0, claimed = 0;
-	int i, ret, bad = 0;
+	int i, ret, bad = 0, nr_mem = argc - 1;
 	size_t j;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: fmt2dump IMAGE...\n");
 		return 2;
 	}
-	nr_mem = argc - 1;
 	mem = calloc(nr_mem, sizeof(*mem));
 	if (!mem)
 		return 1;
@@ -184,40 +140,28 @@ int main(int argc, char **argv)
 				ret == -EINVAL ? why : strerror(-ret));
 			return 1;
 		}
-		if (strcmp(mem[i].sb.pool_uuid, mem[0].sb.pool_uuid)) {
-			fprintf(stderr, "fmt2dump: %s: another pool\n",
-				argv[i + 1]);
-			return 1;
-		}
 	}
-	printf("pool %s %s %llu\n", mem[0].sb.pool_name, mem[0].sb.pool_uuid,
-	       (unsigned long long)mem[0].sb.slice_sectors / 2048);
-	for (i = 0; i < nr_mem; i++)
+	ret = spt_fmt2_build(mem, nr_mem, &p, why, sizeof(why));
+	if (ret) {
+		fprintf(stderr, "fmt2dump: %s\n", why);
+		return 1;
+	}
+	printf("pool %s %s %llu\n", p.name, p.uuid,
+	       (unsigned long long)p.slice_sectors / 2048);
+	for (j = 0; j < p.nr_members; j++) {
+		const struct spt_disk_member *m = &p.members[j];
+
 		printf("member %s %s %llu %llu %llu %llu\n",
-		       mem[i].sb.member_name, mem[i].sb.domain,
-		       (unsigned long long)mem[i].sb.dev_sectors * 512,
-		       (unsigned long long)mem[i].sb.data_offset * 512,
-		       (unsigned long long)mem[i].sb.nr_slices,
-		       (unsigned long long)(mem[i].sb.nr_slices -
-					    mem[i].nr_owners));
-
-	for (i = 0; i < nr_mem; i++)
-		for (j = 0; j < mem[i].nr_vols; j++) {
-			const struct spt_disk_vol *v = mem[i].vols + j;
-
-			/* Each volume once: at its winning record. */
-			if (winner(v->uuid) != v)
-				continue;
-			if (v->state == SP_VOL_LIVE)
-				bad |= dump_volume(v, &claimed);
-			else
-				printf("deleted %s %s\n", v->name, v->uuid);
-		}
-	for (i = 0; i < nr_mem; i++)
-		orphans += mem[i].nr_owners;
-	printf("orphans %llu\n", orphans - claimed);
-	for (i = 0; i < nr_mem; i++)
-		spt_disk_member_free(&mem[i]);
-	free(mem);
+		       m->sb.member_name, m->sb.domain,
+		       (unsigned long long)m->sb.dev_sectors * 512,
+		       (unsigned long long)m->sb.data_offset * 512,
+		       (unsigned long long)m->sb.nr_slices,
+		       (unsigned long long)(m->sb.nr_slices - m->nr_owners));
+	}
+	for (j = 0; j < p.nr_vols; j++)
+		bad |= dump_volume(&p, &p.vols[j]);
+	dump_deleted(&p);
+	printf("orphans %llu\n", (unsigned long long)p.orphans);
+	spt_fmt2_free(&p);
 	return bad;
 }

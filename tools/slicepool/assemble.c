@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "slicepool.h"
+#include "md3dev.h"
 
 #define SPT_VOL_STATE_LIVE	1
 
@@ -344,10 +344,7 @@ static struct asm_vol *vol_by_uuid(struct asm_pool *p, const char *uuid)
  */
 static bool is_claim(const struct asm_vol *v, const struct spt_disk_owner *o)
 {
-	return !strcmp(o->vol_uuid, v->rec.uuid) &&
-	       o->logical < v->rec.nr_slices &&
-	       o->generation <= v->rec.generation &&
-	       sp_fence_claim_ok(&v->rec.fences, o->logical, o->generation);
+	return spt_fmt2_is_claim(&v->rec, o);
 }
 
 /*
@@ -380,9 +377,7 @@ static void analyse(struct asm_pool *p)
 				memset(v, 0, sizeof(*v));
 				v->rec = *r;
 				v->kernel_missing = -1;
-			} else if (r->generation > v->rec.generation ||
-				   (r->generation == v->rec.generation &&
-				    r->started > v->rec.started)) {
+			} else if (spt_fmt2_rec_newer(r, &v->rec)) {
 				v->rec = *r;
 			}
 		}

@@ -162,6 +162,28 @@ static const struct spt_cmd commands[] = {
 	  "members, then create the volumes' dm devices. Without DEVICE\n"
 	  "arguments every block device in /proc/partitions is scanned.",
 	  "  --dry-run          only scan and print what would be done\n" },
+	{ NULL, "inspect", cmd_inspect, "DEVICE...",
+	  "Print the pool metadata on member devices or images, format 2 or\n"
+	  "format 3: pool, members, domains, volumes with their maps, moves,\n"
+	  "and for format 3 the assembly's verdict and winner. Read only:\n"
+	  "nothing is ever written.", NULL },
+	{ NULL, "upgrade", cmd_upgrade,
+	  "[--backup FILE] [--dry-run] [--no-scan] [--weight-space N] [--weight-load N] [--min-domains N] DEVICE... | --resume --backup FILE DEVICE... | --restore FILE DEVICE...",
+	  "Convert a format-2 pool to metadata format 3, offline: every member\n"
+	  "must be given and none may be in use. The volumes keep their maps\n"
+	  "(no data moves). A backup of every member's format-2 metadata is\n"
+	  "written first.",
+	  "  --backup FILE      the backup file (default: slicepool-upgrade-<pool>-\n"
+	  "                     <uuid>.backup in the current directory); never\n"
+	  "                     overwritten\n"
+	  "  --dry-run          check everything, write nothing, print the plan\n"
+	  "  --no-scan          do not look for other members of the pool among\n"
+	  "                     the block devices of /proc/partitions\n"
+	  "  --weight-space N   the v3 pool's weights and min_domains (format 2\n"
+	  "  --weight-load N    keeps them in configfs only; default the module's\n"
+	  "  --min-domains N    50, 50 and 2)\n"
+	  "  --resume           finish an interrupted upgrade from --backup FILE\n"
+	  "  --restore FILE     write the backup's format-2 metadata back\n" },
 };
 
 static void print_cmd_line(const struct spt_cmd *c, FILE *f)

@@ -419,6 +419,8 @@ int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_status(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_inspect(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_upgrade(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv);

@@ -2,10 +2,14 @@
 /*
  * unit - host unit checks of the slicepool tool's pure code
  *
- * Usage: unit crc32c|size|number|name|parse|mpath|sb <file> <expect>
+ * Usage: unit crc32c|size|number|name|parse|mpath|md3dev|sb <file> <expect>
+ *        unit md3asm <image>...
  * Prints one "# ..." line per failed check and exits 0 when all hold.
  * For "sb", <expect> is "ok", "none" (no magic) or a word that must appear
- * in the refusal message.
+ * in the refusal message.  "md3asm" assembles v3 images for writing
+ * (md3_assemble(), as the module will) through md3dev.c and prints the
+ * mode and each volume's map as "map VOL: L=MEMBER:P ..." (the format of
+ * "slicepool inspect").
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "slicepool.h"
+#include "md3dev.h"
 
 static int failures;
 
@@ -499,6 +504,80 @@ static void test_mpath(void)
 		check(false, "cannot remove %s", mp_root);
 }
 
+/* md3dev.c: block I/O, short transfers, read-only, the device size. */
+static void test_md3dev(void)
+{
+	char path[] = "/tmp/sp-md3dev-XXXXXX", why[512];
+	static u8 a[MD3_BLOCK_SIZE], b[MD3_BLOCK_SIZE];
+	struct spt_md3dev d;
+	int fd = mkstemp(path);
+
+	check(fd >= 0 && !ftruncate(fd, 2 * MD3_BLOCK_SIZE + 512),
+	      "cannot make %s", path);
+	close(fd);
+	memset(a, 0x5a, sizeof(a));
+	check(!spt_md3dev_open(&d, path, SPT_MD3DEV_RW | SPT_MD3DEV_EXCL, why,
+			       sizeof(why)), "open rw: %s", why);
+	check(d.md.dev_sectors == 17, "size: %llu sectors, want 17",
+	      (unsigned long long)d.md.dev_sectors);
+	check(!d.md.ops->write(d.md.ctx, 1, a) && !d.md.ops->flush(d.md.ctx) &&
+	      !d.md.ops->read(d.md.ctx, 1, b) && !memcmp(a, b, sizeof(a)),
+	      "block 1 written, flushed and read back");
+	check(d.md.ops->read(d.md.ctx, 2, b) == -EIO,
+	      "a short read (block 2 of 2.125) is -EIO");
+	check(d.md.ops->read(d.md.ctx, 9, b) == -EIO, "a read past the end is -EIO");
+	check(spt_md3dev_pread(&d, 0, b, 100) == -EINVAL,
+	      "a transfer of part of a block is -EINVAL");
+	spt_md3dev_close(&d);
+	check(!spt_md3dev_open(&d, path, 0, why, sizeof(why)), "open ro: %s", why);
+	check(d.md.ops->write(d.md.ctx, 0, a) == -EROFS &&
+	      d.md.ops->flush(d.md.ctx) == -EROFS, "read only: write and flush -EROFS");
+	spt_md3dev_close(&d);
+	check(spt_md3dev_open(&d, "/nonexistent/x", 0, why, sizeof(why)) == -ENOENT &&
+	      strstr(why, "/nonexistent/x"), "a missing file: -ENOENT, named");
+	check(spt_md3dev_open(&d, "/dev/null", 0, why, sizeof(why)) == -EINVAL,
+	      "a character device is refused");
+	unlink(path);
+}
+
+/* A writing v3 assembly of @n images: its mode and maps on stdout. */
+static void test_md3asm(char **paths, int n)
+{
+	struct md3_assemble_opts o = { 0 };
+	struct spt_md3dev *d = calloc(n, sizeof(*d));
+	struct md3_dev *devs = calloc(n, sizeof(*devs));
+	struct md3_pool p;
+	char why[512];
+	u64 i, l;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		check(!spt_md3dev_open(&d[k], paths[k], SPT_MD3DEV_RW, why,
+				       sizeof(why)), "open: %s", why);
+		devs[k] = d[k].md;
+	}
+	check(!md3_assemble(&p, devs, n, &o), "md3_assemble failed");
+	printf("mode %d seq %llu\n", p.mode, (unsigned long long)p.winner.seq);
+	for (i = 0; i < p.st.nr_volumes; i++) {
+		const struct md3_volume *v = &p.st.vols[i];
+
+		printf("  map %s:", v->name);
+		for (l = 0; l < v->nr_slices; l++)
+			if (v->map[l].member == MD3_NO_MEMBER)
+				printf(" %llu=-", (unsigned long long)l);
+			else
+				printf(" %llu=%s:%llu", (unsigned long long)l,
+				       md3_member_find(&p.st, v->map[l].member)->name,
+				       (unsigned long long)v->map[l].pslice);
+		putchar('\n');
+	}
+	md3_pool_free(&p);
+	for (k = 0; k < n; k++)
+		spt_md3dev_close(&d[k]);
+	free(d);
+	free(devs);
+}
+
 /* The tests "unit NAME" runs; "unit sb FILE EXPECT" is test_sb(). */
 static const struct {
 	const char *name;
@@ -510,6 +589,7 @@ static const struct {
 	{ "name", test_name },
 	{ "parse", test_parse },
 	{ "mpath", test_mpath },
+	{ "md3dev", test_md3dev },
 };
 
 int main(int argc, char **argv)
@@ -523,8 +603,11 @@ int main(int argc, char **argv)
 		tests[i].fn();
 	} else if (argc == 4 && !strcmp(argv[1], "sb")) {
 		test_sb(argv[2], argv[3]);
+	} else if (argc > 2 && !strcmp(argv[1], "md3asm")) {
+		test_md3asm(argv + 2, argc - 2);
 	} else {
-		fprintf(stderr, "usage: unit crc32c|size|number|name|parse|mpath|sb FILE EXPECT\n");
+		fprintf(stderr,
+			"usage: unit crc32c|size|number|name|parse|mpath|md3dev|sb FILE EXPECT|md3asm IMAGE...\n");
 		return 2;
 	}
 	return failures ? 1 : 0;

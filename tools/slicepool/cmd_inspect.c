@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool inspect: print the metadata of member devices or images,
+ * format 2 (sb.c, fmt2.c) or format 3 (an md3 nowrite assembly), without
+ * writing anything.
+ *
+ * Each device is opened read only.  A device whose block 0 holds format
+ * 2's superblock is read by sb.c; any other is read by md3_read_member().
+ * Devices are grouped by pool uuid and format: a format-2 group is decoded
+ * by spt_fmt2_build() (the claim rules of assemble), a v3 group is
+ * assembled with md3_assemble_opts.nowrite, which reports the verdict and
+ * winner a writing assembly would reach and never writes or flushes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "md3dev.h"
+#include "sp-format.h"
+
+enum ins_kind { INS_ERROR, INS_NONE, INS_FMT2, INS_V3 };
+
+struct ins_dev {
+	const char *path;
+	int kind;			/* enum ins_kind */
+	char why[640];
+	struct spt_disk_member m;	/* INS_FMT2 */
+	struct spt_md3dev d;		/* INS_V3: open until the end */
+	u8 pool_uuid[MD3_UUID_LEN];	/* INS_V3 */
+	bool grouped;
+};
+
+static const char *const role_names[] = {
+	[MD3_ROLE_INSYNC] = "in-sync", [MD3_ROLE_LAGGING] = "lagging",
+	[MD3_ROLE_DIVERGED] = "diverged", [MD3_ROLE_NOT_MEMBER] = "not-member",
+	[MD3_ROLE_UNUSABLE] = "unusable", [MD3_ROLE_STALE] = "stale",
+};
+
+static const char *const mode_names[] = {
+	[MD3_MODE_REFUSED] = "refused", [MD3_MODE_RO] = "read-only",
+	[MD3_MODE_RW] = "read-write",
+};
+
+static const char *const status_names[] = {
+	[MD3_CURRENT] = "current", [MD3_STALE] = "stale",
+	[MD3_REMOVED] = "removed",
+};
+
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+	return v >= 0 && (size_t)v < n && names[v] ? names[v] : "?";
+}
+
+#define ROLE(r)		name_of(role_names, ARRAY_SIZE(role_names), (r))
+#define MODE(m)		name_of(mode_names, ARRAY_SIZE(mode_names), (m))
+#define MSTATUS(s)	name_of(status_names, ARRAY_SIZE(status_names), (s))
+
+static void classify(struct ins_dev *x)
+{
+	struct md3_chain c;
+	u8 *blk;
+	int r;
+
+	r = spt_md3dev_open(&x->d, x->path, 0, x->why, sizeof(x->why));
+	if (r) {
+		x->kind = INS_ERROR;
+		return;
+	}
+	blk = spt_zalloc(MD3_BLOCK_SIZE);
+	r = spt_md3dev_pread(&x->d, 0, blk, MD3_BLOCK_SIZE);
+	if (r) {
+		snprintf(x->why, sizeof(x->why), "cannot read block 0: %s",
+			 strerror(-r));
+		x->kind = INS_ERROR;
+	} else if (le32toh(((struct sp_block_header *)blk)->magic) ==
+		   SP_SB_MAGIC) {
+		r = spt_md_read_dev(x->path, &x->m, x->why, sizeof(x->why));
+		x->kind = r ? INS_ERROR : INS_FMT2;
+		if (r && r != -EINVAL)
+			snprintf(x->why, sizeof(x->why), "cannot read: %s",
+				 strerror(-r));
+	} else if (le32toh(((struct sp_block_header *)blk)->magic) ==
+		   SPT_UPGRADE_MARK_MAGIC) {
+		snprintf(x->why, sizeof(x->why),
+			 "an upgrade of its pool to format 3 was interrupted: finish it with 'slicepool upgrade --resume --backup FILE' and every member");
+		x->kind = INS_NONE;
+	} else if (md3_read_member(&x->d.md, &c)) {
+		snprintf(x->why, sizeof(x->why), "cannot read its v3 labels");
+		x->kind = INS_ERROR;
+	} else {
+		if (c.kind == MD3_CHAIN_BLANK) {
+			x->kind = INS_NONE;
+			snprintf(x->why, sizeof(x->why),
+				 "no slicepool metadata (neither format 2 nor 3)");
+		} else {
+			x->kind = INS_V3;
+			memcpy(x->pool_uuid, c.pool_uuid, MD3_UUID_LEN);
+		}
+		md3_chain_free(&c);
+	}
+	free(blk);
+	if (x->kind != INS_V3)
+		spt_md3dev_close(&x->d);
+}
+
+/* ---- format 2 ---- */
+
+static void f2_print_json(const struct spt_fmt2_pool *p)
+{
+	size_t i, j;
+	u64 l;
+
+	js_open_obj(NULL);
+	js_int("format", 2);
+	js_str("name", p->name);
+	js_str("uuid", p->uuid);
+	js_u64("slice_sectors", p->slice_sectors);
+	js_u64("orphaned_slices", p->orphans);
+	js_open_arr("members");
+	for (i = 0; i < p->nr_members; i++) {
+		const struct spt_disk_member *m = &p->members[i];
+
+		js_open_obj(NULL);
+		js_str("name", m->sb.member_name);
+		js_str("uuid", m->sb.member_uuid);
+		js_str("device", m->device);
+		js_str("domain", m->sb.domain);
+		js_u64("slices", m->sb.nr_slices);
+		js_u64("data_offset", m->sb.data_offset);
+		js_u64("dev_sectors", m->sb.dev_sectors);
+		js_u64("generation", m->sb.generation);
+		js_u64("attempt", m->sb.attempt);
+		js_close();
+	}
+	js_close();
+	js_open_arr("domains");
+	for (i = 0; i < p->nr_members; i++) {
+		const char *d = p->members[i].sb.domain;
+
+		for (j = 0; j < i; j++)
+			if (!strcmp(p->members[j].sb.domain, d))
+				break;
+		if (j < i)
+			continue;
+		js_open_obj(NULL);
+		js_str("label", d);
+		js_open_arr("members");
+		for (j = i; j < p->nr_members; j++)
+			if (!strcmp(p->members[j].sb.domain, d))
+				js_str(NULL, p->members[j].sb.member_name);
+		js_close();
+		js_close();
+	}
+	js_close();
+	js_open_arr("volumes");
+	for (i = 0; i < p->nr_vols; i++) {
+		const struct spt_fmt2_vol *v = &p->vols[i];
+
+		js_open_obj(NULL);
+		js_str("name", v->rec.name);
+		js_str("uuid", v->rec.uuid);
+		js_u64("size", v->rec.size);
+		js_u64("slices", v->rec.nr_slices);
+		js_u64("generation", v->rec.generation);
+		js_u64("missing_slices", v->missing);
+		js_u64("double_owned", v->twice);
+		js_open_arr("map");
+		for (l = 0; l < v->rec.nr_slices; l++) {
+			const struct spt_fmt2_slice *s = &v->map[l];
+
+			js_open_obj(NULL);
+			js_u64("logical", l);
+			js_str("member", s->member < 0 ? NULL :
+			       p->members[s->member].sb.member_name);
+			js_u64_or_null("physical", s->member >= 0, s->physical);
+			js_close();
+		}
+		js_close();
+		js_close();
+	}
+	js_close();
+	/* format 2 keeps no move at rest: an unfinished one is orphans */
+	js_open_arr("moves");
+	js_close();
+	js_close();
+}
+
+static void print_map_line(const char *vol, u64 n, const char *(*member)(const void *, u64),
+			   s64 (*phys)(const void *, u64), const void *arg)
+{
+	u64 l;
+
+	printf("  map %s:", vol);
+	for (l = 0; l < n; l++) {
+		const char *m = member(arg, l);
+
+		if (m)
+			printf(" %llu=%s:%lld", (unsigned long long)l, m,
+			       (long long)phys(arg, l));
+		else
+			printf(" %llu=-", (unsigned long long)l);
+	}
+	putchar('\n');
+}
+
+struct f2_map_arg {
+	const struct spt_fmt2_pool *p;
+	const struct spt_fmt2_vol *v;
+};
+
+static const char *f2_member(const void *arg, u64 l)
+{
+	const struct f2_map_arg *a = arg;
+	s64 m = a->v->map[l].member;
+
+	return m < 0 ? NULL : a->p->members[m].sb.member_name;
+}
+
+static s64 f2_phys(const void *arg, u64 l)
+{
+	const struct f2_map_arg *a = arg;
+
+	return (s64)a->v->map[l].physical;
+}
+
+static void f2_print_text(const struct spt_fmt2_pool *p)
+{
+	static const char *const mhdr[] = {
+		"MEMBER", "DOMAIN", "DEVICE", "UUID", "SLICES", "DATA_OFFSET"
+	};
+	static const char *const vhdr[] = {
+		"VOLUME", "SIZE", "SLICES", "MISSING", "UUID"
+	};
+	char a[32], b[32], c[32];
+	struct spt_table *t;
+	size_t i;
+
+	printf("pool %s (uuid %s): format 2, slice size %llu MiB, ",
+	       p->name, p->uuid, (unsigned long long)(p->slice_sectors / 2048));
+	printf("%zu member(s), %llu orphaned slice(s)\n", p->nr_members,
+	       (unsigned long long)p->orphans);
+	t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
+	for (i = 0; i < p->nr_members; i++) {
+		const struct spt_disk_member *m = &p->members[i];
+
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)m->sb.nr_slices);
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)m->sb.data_offset);
+		tbl_add(t, m->sb.member_name, m->sb.domain, m->device,
+			m->sb.member_uuid, a, b);
+	}
+	tbl_print(t, stdout, "  ");
+	tbl_free(t);
+	if (!p->nr_vols) {
+		printf("  (no volumes)\n");
+		return;
+	}
+	t = tbl_new(ARRAY_SIZE(vhdr), vhdr);
+	for (i = 0; i < p->nr_vols; i++) {
+		const struct spt_fmt2_vol *v = &p->vols[i];
+
+		spu_format_size(v->rec.size, false, a, sizeof(a));
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)v->rec.nr_slices);
+		snprintf(c, sizeof(c), "%llu", (unsigned long long)v->missing);
+		tbl_add(t, v->rec.name, a, b, c, v->rec.uuid);
+	}
+	tbl_print(t, stdout, "  ");
+	tbl_free(t);
+	for (i = 0; i < p->nr_vols; i++) {
+		struct f2_map_arg arg = { p, &p->vols[i] };
+
+		print_map_line(p->vols[i].rec.name, p->vols[i].rec.nr_slices,
+			       f2_member, f2_phys, &arg);
+	}
+}
+
+/* Decodes and prints the format-2 members of xs[first]'s pool. */
+static int inspect_fmt2(struct ins_dev *xs, size_t n, size_t first)
+{
+	struct spt_disk_member *ms = NULL;
+	char why[640], uuid[SPT_UUID_STR_LEN];
+	struct spt_fmt2_pool p;
+	size_t i, k = 0;
+	int r;
+
+	snprintf(uuid, sizeof(uuid), "%s", xs[first].m.sb.pool_uuid);
+	for (i = first; i < n; i++) {
+		if (xs[i].kind != INS_FMT2 || xs[i].grouped ||
+		    strcmp(xs[i].m.sb.pool_uuid, uuid))
+			continue;
+		xs[i].grouped = true;
+		ms = spt_realloc_array(ms, k + 1, sizeof(*ms));
+		ms[k++] = xs[i].m;
+		memset(&xs[i].m, 0, sizeof(xs[i].m));
+	}
+	r = spt_fmt2_build(ms, k, &p, why, sizeof(why));
+	if (r) {
+		spt_err("%s", why);
+		spt_fmt2_free(&p);
+		return r;
+	}
+	if (spt_json)
+		f2_print_json(&p);
+	else
+		f2_print_text(&p);
+	spt_fmt2_free(&p);
+	return 0;
+}
+
+/* ---- format 3 ---- */
+
+static const char *v3_member_name(const struct md3_state *st, u32 id)
+{
+	const struct md3_member *m = md3_member_find(st, id);
+
+	return m ? m->name : NULL;
+}
+
+static const char *v3_device_of(const struct md3_pool *p, u32 id)
+{
+	u32 i;
+
+	for (i = 0; i < p->nr_devs; i++)
+		if (p->devs[i].chain.kind == MD3_CHAIN_OK &&
+		    p->devs[i].chain.member_id == id &&
+		    p->devs[i].role != MD3_ROLE_NOT_MEMBER)
+			return p->devs[i].dev.name;
+	return NULL;
+}
+
+static void v3_json_slices(const char *key, const struct md3_state *st,
+			   const struct md3_slice *s, u64 n, bool logical)
+{
+	u64 l;
+
+	js_open_arr(key);
+	for (l = 0; l < n; l++) {
+		bool has = s[l].member != MD3_NO_MEMBER;
+
+		js_open_obj(NULL);
+		if (logical)
+			js_u64("logical", l);
+		js_str("member", has ? v3_member_name(st, s[l].member) : NULL);
+		js_u64_or_null("physical", has, s[l].pslice);
+		js_close();
+	}
+	js_close();
+}
+
+static u64 v3_missing(const struct md3_volume *v)
+{
+	u64 l, n = 0;
+
+	for (l = 0; l < v->nr_slices; l++)
+		n += v->map[l].member == MD3_NO_MEMBER;
+	return n;
+}
+
+static void v3_print_json(const struct md3_pool *p, const char *uuid)
+{
+	const struct md3_state *st = &p->st;
+	char hash[24];
+	u64 i, j;
+
+	js_open_obj(NULL);
+	js_int("format", 3);
+	js_str("name", p->winner.seq ? st->pool.name : NULL);
+	js_str("uuid", uuid);
+	js_str("verdict", MODE(p->verdict));
+	js_str("mode", MODE(p->mode));
+	js_open_obj("winner");
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)p->winner.hash);
+	js_u64("seq", p->winner.seq);
+	js_str("hash", hash);
+	js_close();
+	js_str("message", p->msg);
+	js_u64("slice_sectors", st->pool.slice_sectors);
+	js_u64("weight_space", st->pool.w_space);
+	js_u64("weight_load", st->pool.w_load);
+	js_u64("min_domains", st->pool.min_domains);
+	js_open_arr("devices");
+	for (i = 0; i < p->nr_devs; i++) {
+		const struct md3_pdev *pd = &p->devs[i];
+		const struct md3_chain *c = &pd->chain;
+
+		js_open_obj(NULL);
+		js_str("device", pd->dev.name);
+		js_str("role", ROLE(pd->role));
+		js_u64_or_null("member_id", c->kind == MD3_CHAIN_OK, c->member_id);
+		js_u64_or_null("head_seq", c->kind == MD3_CHAIN_OK && c->nlinks,
+			       c->nlinks ? c->links[c->nlinks - 1].seq : 0);
+		js_str("problem", c->kind == MD3_CHAIN_OK ? NULL : c->why);
+		js_close();
+	}
+	js_close();
+	js_open_arr("members");
+	for (i = 0; i < st->nr_members; i++) {
+		const struct md3_member *m = &st->members[i];
+		char u[SPT_UUID_STR_LEN];
+
+		spu_uuid_format(m->uuid, u);
+		js_open_obj(NULL);
+		js_u64("id", m->id);
+		js_str("name", m->name);
+		js_str("uuid", u);
+		js_str("status", MSTATUS(m->status));
+		js_str("domain", md3_domain_label(st, m->domain));
+		js_u64("slices", m->nr_slices);
+		js_u64("used_slices", md3_member_used(st, m->id));
+		js_u64("data_offset", m->data_offset);
+		js_str("device", v3_device_of(p, m->id));
+		js_close();
+	}
+	js_close();
+	js_open_arr("domains");
+	for (i = 0; i < st->nr_domains; i++) {
+		js_open_obj(NULL);
+		js_u64("id", st->domains[i].id);
+		js_str("label", st->domains[i].label);
+		js_open_arr("members");
+		for (j = 0; j < st->nr_members; j++)
+			if (st->members[j].domain == st->domains[i].id)
+				js_str(NULL, st->members[j].name);
+		js_close();
+		js_close();
+	}
+	js_close();
+	js_open_arr("volumes");
+	for (i = 0; i < st->nr_volumes; i++) {
+		const struct md3_volume *v = &st->vols[i];
+		char u[SPT_UUID_STR_LEN];
+
+		spu_uuid_format(v->uuid, u);
+		js_open_obj(NULL);
+		js_u64("id", v->id);
+		js_str("name", v->name);
+		js_str("uuid", u);
+		js_u64("size", v->size_bytes);
+		js_u64("slices", v->nr_slices);
+		js_u64("missing_slices", v3_missing(v));
+		v3_json_slices("map", st, v->map, v->nr_slices, true);
+		js_close();
+	}
+	js_close();
+	js_open_arr("moves");
+	for (i = 0; i < st->nr_moves; i++) {
+		const struct md3_move *mv = &st->moves[i];
+		const struct md3_volume *v = md3_vol_find(st, mv->vol);
+
+		js_open_obj(NULL);
+		js_str("volume", v ? v->name : NULL);
+		js_u64("first", mv->first);
+		js_u64("count", mv->count);
+		js_u64("cursor", mv->cursor);
+		js_bool("mirror", mv->flags & MD3_MOVE_MIRROR);
+		v3_json_slices("destination", st, mv->dst, mv->count, false);
+		js_close();
+	}
+	js_close();
+	js_close();
+}
+
+static const char *v3_member(const void *arg, u64 l)
+{
+	const struct md3_state *st = ((const void **)arg)[0];
+	const struct md3_volume *v = ((const void **)arg)[1];
+
+	if (v->map[l].member == MD3_NO_MEMBER)
+		return NULL;
+	return v3_member_name(st, v->map[l].member);
+}
+
+static s64 v3_phys(const void *arg, u64 l)
+{
+	const struct md3_volume *v = ((const void **)arg)[1];
+
+	return (s64)v->map[l].pslice;
+}
+
+static void v3_print_text(const struct md3_pool *p, const char *uuid)
+{
+	static const char *const mhdr[] = {
+		"ID", "MEMBER", "STATUS", "DOMAIN", "DEVICE", "SLICES", "USED"
+	};
+	static const char *const vhdr[] = {
+		"ID", "VOLUME", "SIZE", "SLICES", "MISSING", "UUID"
+	};
+	const struct md3_state *st = &p->st;
+	char a[32], b[32], c[32], d[32];
+	struct spt_table *t;
+	u64 i;
+
+	printf("pool %s (uuid %s): format 3, %s (verdict %s), winner seq %llu hash %016llx\n",
+	       p->winner.seq ? st->pool.name : "?", uuid, MODE(p->mode),
+	       MODE(p->verdict), (unsigned long long)p->winner.seq,
+	       (unsigned long long)p->winner.hash);
+	for (i = 0; i < p->nr_devs; i++)
+		printf("  device %s: %s%s%s\n", p->devs[i].dev.name,
+		       ROLE(p->devs[i].role),
+		       p->devs[i].chain.why ? ", " : "",
+		       p->devs[i].chain.why ? p->devs[i].chain.why : "");
+	if (p->msg[0])
+		printf("  assembly: %s", p->msg);
+	if (!p->winner.seq)
+		return;
+	printf("  slice size %llu MiB, weights space %u load %u, min_domains %u\n",
+	       (unsigned long long)(st->pool.slice_sectors / 2048),
+	       st->pool.w_space, st->pool.w_load, st->pool.min_domains);
+	t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
+	for (i = 0; i < st->nr_members; i++) {
+		const struct md3_member *m = &st->members[i];
+		const char *dev = v3_device_of(p, m->id);
+
+		snprintf(a, sizeof(a), "%u", m->id);
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)m->nr_slices);
+		snprintf(c, sizeof(c), "%llu",
+			 (unsigned long long)md3_member_used(st, m->id));
+		tbl_add(t, a, m->name, MSTATUS(m->status),
+			md3_domain_label(st, m->domain), dev ? dev : "-", b, c);
+	}
+	tbl_print(t, stdout, "  ");
+	tbl_free(t);
+	if (st->nr_volumes) {
+		t = tbl_new(ARRAY_SIZE(vhdr), vhdr);
+		for (i = 0; i < st->nr_volumes; i++) {
+			const struct md3_volume *v = &st->vols[i];
+			char u[SPT_UUID_STR_LEN];
+
+			spu_uuid_format(v->uuid, u);
+			snprintf(a, sizeof(a), "%llu", (unsigned long long)v->id);
+			spu_format_size(v->size_bytes, false, b, sizeof(b));
+			snprintf(c, sizeof(c), "%llu", (unsigned long long)v->nr_slices);
+			snprintf(d, sizeof(d), "%llu", (unsigned long long)v3_missing(v));
+			tbl_add(t, a, v->name, b, c, d, u);
+		}
+		tbl_print(t, stdout, "  ");
+		tbl_free(t);
+	} else {
+		printf("  (no volumes)\n");
+	}
+	for (i = 0; i < st->nr_volumes; i++) {
+		const void *arg[2] = { st, &st->vols[i] };
+
+		print_map_line(st->vols[i].name, st->vols[i].nr_slices,
+			       v3_member, v3_phys, arg);
+	}
+	for (i = 0; i < st->nr_moves; i++) {
+		const struct md3_move *mv = &st->moves[i];
+		const struct md3_volume *v = md3_vol_find(st, mv->vol);
+
+		printf("  move %s slices %llu-%llu, cursor %llu%s\n",
+		       v ? v->name : "?", (unsigned long long)mv->first,
+		       (unsigned long long)(mv->first + mv->count - 1),
+		       (unsigned long long)mv->cursor,
+		       mv->flags & MD3_MOVE_MIRROR ? ", mirror" : "");
+	}
+}
+
+/* Assembles (nowrite) and prints the v3 devices of one pool. */
+static int inspect_v3(struct ins_dev *xs, size_t n, size_t first)
+{
+	struct md3_assemble_opts o = { .nowrite = true, .have_uuid = true };
+	struct md3_dev *devs = NULL;
+	char uuid[SPT_UUID_STR_LEN];
+	struct md3_pool p;
+	u32 i, k = 0;
+	int r;
+
+	memcpy(o.pool_uuid, xs[first].pool_uuid, MD3_UUID_LEN);
+	spu_uuid_format(o.pool_uuid, uuid);
+	for (i = first; i < n; i++) {
+		if (xs[i].kind != INS_V3 || xs[i].grouped ||
+		    memcmp(xs[i].pool_uuid, o.pool_uuid, MD3_UUID_LEN))
+			continue;
+		xs[i].grouped = true;
+		devs = spt_realloc_array(devs, k + 1, sizeof(*devs));
+		devs[k++] = xs[i].d.md;
+	}
+	r = md3_assemble(&p, devs, k, &o);
+	if (r) {
+		spt_err("pool %s: cannot assemble (no writes): %s", uuid,
+			strerror(-r));
+	} else if (spt_json) {
+		v3_print_json(&p, uuid);
+	} else {
+		v3_print_text(&p, uuid);
+	}
+	if (!r && p.mode == MD3_MODE_REFUSED)
+		r = -EINVAL;
+	md3_pool_free(&p);
+	free(devs);
+	return r;
+}
+
+int cmd_inspect(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	struct ins_dev *xs;
+	bool failed = false;
+	size_t i, j, n;
+	char u[SPT_UUID_STR_LEN];
+
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
+	if (optind >= argc)
+		spt_usage_fail(cmd, "missing argument: give the member devices or images");
+	n = (size_t)(argc - optind);
+	xs = spt_zalloc(n * sizeof(*xs));
+	for (i = 0; i < n; i++) {
+		xs[i].path = argv[optind + i];
+		xs[i].d.fd = -1;
+		classify(&xs[i]);
+		if (xs[i].kind == INS_ERROR || xs[i].kind == INS_NONE)
+			failed = true;
+	}
+	if (spt_json) {
+		js_open_obj(NULL);
+		js_open_arr("devices");
+		for (i = 0; i < n; i++) {
+			js_open_obj(NULL);
+			js_str("device", xs[i].path);
+			if (xs[i].kind == INS_FMT2 || xs[i].kind == INS_V3)
+				js_int("format", xs[i].kind == INS_FMT2 ? 2 : 3);
+			else
+				js_null("format");
+			if (xs[i].kind == INS_V3)
+				spu_uuid_format(xs[i].pool_uuid, u);
+			js_str("pool_uuid", xs[i].kind == INS_FMT2 ?
+			       xs[i].m.sb.pool_uuid :
+			       xs[i].kind == INS_V3 ? u : NULL);
+			js_str("problem", xs[i].kind == INS_ERROR ||
+			       xs[i].kind == INS_NONE ? xs[i].why : NULL);
+			js_close();
+		}
+		js_close();
+		js_open_arr("pools");
+	} else {
+		for (i = 0; i < n; i++)
+			if (xs[i].kind == INS_ERROR || xs[i].kind == INS_NONE)
+				printf("device %s: %s\n", xs[i].path, xs[i].why);
+	}
+	for (i = 0; i < n; i++) {
+		if (xs[i].grouped)
+			continue;
+		if (xs[i].kind == INS_FMT2) {
+			/* v3 members of the same pool: an unfinished upgrade */
+			for (j = 0; j < n; j++) {
+				if (xs[j].kind != INS_V3)
+					continue;
+				spu_uuid_format(xs[j].pool_uuid, u);
+				if (!strcasecmp(u, xs[i].m.sb.pool_uuid))
+					spt_warn("pool %s has members in format 2 and in format 3 (%s): an upgrade was interrupted; finish it with 'slicepool upgrade --resume --backup FILE' and every member",
+						 xs[i].m.sb.pool_uuid, xs[j].path);
+			}
+			if (inspect_fmt2(xs, n, i))
+				failed = true;
+		} else if (xs[i].kind == INS_V3) {
+			if (inspect_v3(xs, n, i))
+				failed = true;
+		}
+	}
+	if (spt_json) {
+		js_close();
+		js_end();
+	}
+	for (i = 0; i < n; i++) {
+		spt_disk_member_free(&xs[i].m);
+		if (xs[i].kind == INS_V3)
+			spt_md3dev_close(&xs[i].d);
+	}
+	free(xs);
+	return failed ? SPT_EXIT_FAIL : SPT_EXIT_OK;
+}

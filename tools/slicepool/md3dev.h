@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * slicepool - member devices for the metadata v3 library (md3.c), and
+ * the format-2 pool as the tool decodes it (fmt2.c).
+ *
+ * Kept apart from slicepool.h so that only the files that use md3 see
+ * its headers.
+ */
+#ifndef SLICEPOOL_MD3DEV_H
+#define SLICEPOOL_MD3DEV_H
+
+#include <limits.h>
+
+#include "slicepool.h"
+#include "md3.h"
+
+/* ---- md3dev.c: an md3_dev_ops over a file descriptor ---- */
+
+/* spt_md3dev_open() flags */
+#define SPT_MD3DEV_RW		0x1	/* else read only: writes fail -EROFS */
+#define SPT_MD3DEV_EXCL		0x2	/* O_EXCL on a block device, flock on a file */
+
+/*
+ * One member device or image file.  md.ctx points back at the struct, so
+ * it must not move while md is in use.
+ */
+struct spt_md3dev {
+	struct md3_dev md;	/* ops, ctx, name (the path), dev_sectors */
+	int fd;
+	int oflags;		/* open(2) flags, for the reopen without O_DIRECT */
+	bool direct;		/* O_DIRECT */
+	bool blockdev;
+	bool readonly;
+	char path[PATH_MAX];
+	void *bounce;		/* MD3_BLOCK_SIZE, aligned for O_DIRECT */
+};
+
+int spt_md3dev_open(struct spt_md3dev *d, const char *path, unsigned int flags,
+		    char *why, size_t whylen);
+void spt_md3dev_close(struct spt_md3dev *d);
+/* Whole 4 KiB blocks at byte offset @off (a multiple of 4096). */
+int spt_md3dev_pread(struct spt_md3dev *d, u64 off, void *buf, size_t len);
+int spt_md3dev_pwrite(struct spt_md3dev *d, u64 off, const void *buf,
+		      size_t len);
+int spt_md3dev_flush(struct spt_md3dev *d);
+/*
+ * Test knob (the host tests only): after the @n-th successful block write
+ * through any spt_md3dev of this process, _exit(SPT_MD3DEV_STOPPED) at
+ * once, as a power cut after that write would leave the devices (every
+ * write before it durable).  0 disarms it.  "slicepool upgrade" arms it
+ * from $SLICEPOOL_TEST_STOP_AFTER_WRITES.
+ */
+#define SPT_MD3DEV_STOPPED	99
+void spt_md3dev_stop_after(u64 n);
+
+/*
+ * Block 0 of a member during an upgrade's phase A (cmd_upgrade.c): not
+ * blank, not a format-2 superblock, not a v3 label.
+ */
+#define SPT_UPGRADE_MARK_MAGIC	0x50555053	/* "SPUP" */
+
+/* ---- fmt2.c: a format-2 pool decoded from its members ---- */
+
+/* One logical slice: member index into spt_fmt2_pool.members, or -1 */
+struct spt_fmt2_slice {
+	s64 member;
+	u64 physical;
+};
+
+struct spt_fmt2_vol {
+	struct spt_disk_vol rec;	/* the winning record */
+	struct spt_fmt2_slice *map;	/* rec.nr_slices entries */
+	u64 missing;			/* logical slices on no member given */
+	u64 twice;			/* claimed twice by one attempt */
+};
+
+struct spt_fmt2_pool {
+	char uuid[SPT_UUID_STR_LEN];
+	char name[SPT_NAME_MAX + 1];
+	u64 slice_sectors;
+	struct spt_disk_member *members;	/* sorted by member name */
+	size_t nr_members;
+	struct spt_fmt2_vol *vols;		/* live volumes, by name */
+	size_t nr_vols;
+	u64 orphans;	/* owner records that are no claim, or lost */
+};
+
+/* The record winner and the claim rule (assemble.c uses them too). */
+bool spt_fmt2_rec_newer(const struct spt_disk_vol *a,
+			const struct spt_disk_vol *b);
+bool spt_fmt2_is_claim(const struct spt_disk_vol *v,
+		       const struct spt_disk_owner *o);
+/*
+ * Builds the pool of the @n members @ms (taken over: freed with the
+ * pool), which must share one pool uuid and slice size: -EINVAL with
+ * @why otherwise.
+ */
+int spt_fmt2_build(struct spt_disk_member *ms, size_t n,
+		   struct spt_fmt2_pool *p, char *why, size_t whylen);
+void spt_fmt2_free(struct spt_fmt2_pool *p);
+
+#endif /* SLICEPOOL_MD3DEV_H */
