@@ -113,6 +113,32 @@ mg_cleanup() {
 	[ -z "${W:-}" ] || rm -rf "$W"
 }
 
+# pc_sum_teardown PREFIX N USED [VOLUME_DIR...]: the end of a power-cut
+# test's --check of pool $P (members m0 .. m<N-1>, USED slices mapped after
+# its reclaim): used + free = total over the members (else a "bad" line of
+# the test and status 1), then the volumes' directories, the members
+# (disabled), the pool and the check's devices PREFIXk0 .. and PREFIXss go.
+pc_sum_teardown() {
+	local pre=$1 n=$2 used=$3 i t f tot=0 free=0 rc=0 mem=() dev=()
+	shift 3
+	for ((i = 0; i < n; i++)); do
+		read -r t < "$P/members/m$i/total_slices"
+		read -r f < "$P/members/m$i/free_slices"
+		tot=$((tot + t)) free=$((free + f))
+		mem+=("$P/members/m$i") dev+=("${pre}k$i")
+	done
+	if [ $((used + free)) -ne "$tot" ]; then
+		bad "after reclaim used $used + free $free != total $tot"; rc=1
+	fi
+	# Volumes first (a member cannot be disabled under them), then the
+	# members, disabled, and the pool.
+	[ $# -eq 0 ] || rmdir "$@"
+	for ((i = 0; i < n; i++)); do echo 0 > "$P/members/m$i/enable"; done
+	rmdir "${mem[@]}" "$P"
+	dmsetup remove "${dev[@]}" "${pre}ss"
+	return $rc
+}
+
 # pc_replay PREFIX SECTORS EVERY MIN WHAT [OPTION...]: the power-cut tests'
 # replay of the log on DISKS[1] (powercut-replay.py with OPTIONs) onto the
 # dm-linear PREFIXrp over DISKS[2], with the scratch PREFIXsc over

@@ -79,21 +79,7 @@ if [ "${1:-}" = --check ]; then
 		done < "$d/map"
 	done
 	echo 1 > "$P/reclaim" || { bad "reclaim failed"; rc=1; }
-	tot=0 free=0
-	for i in 0 1 2; do
-		read -r t < "$P/members/m$i/total_slices"
-		read -r f < "$P/members/m$i/free_slices"
-		tot=$((tot + t)) free=$((free + f))
-	done
-	if [ $((used + free)) -ne "$tot" ]; then
-		bad "after reclaim used $used + free $free != total $tot"; rc=1
-	fi
-	# Volumes first (a member cannot be disabled under them), then the
-	# members, disabled, and the pool.
-	[ ${#vols[@]} -eq 0 ] || rmdir "${vols[@]}"
-	for i in 0 1 2; do echo 0 > "$P/members/m$i/enable"; done
-	rmdir "$P/members/m0" "$P/members/m1" "$P/members/m2" "$P"
-	dmsetup remove spk0 spk1 spk2 spss
+	pc_sum_teardown sp 3 "$used" "${vols[@]}" || rc=1
 	exit $rc
 fi
 

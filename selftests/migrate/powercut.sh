@@ -78,21 +78,7 @@ if [ "${1:-}" = --check ]; then
 		mapfile -t map < "$P/volumes/v/map"
 		used=${#map[@]}
 	fi
-	tot=0 free=0
-	for i in 0 1 2 3; do
-		read -r t < "$P/members/m$i/total_slices"
-		read -r f < "$P/members/m$i/free_slices"
-		tot=$((tot + t)) free=$((free + f))
-	done
-	if [ $((used + free)) -ne "$tot" ]; then
-		bad "after reclaim used $used + free $free != total $tot"; rc=1
-	fi
-	# Volumes first (a member cannot be disabled under them), then the
-	# members, disabled, and the pool.
-	[ ${#vols[@]} -eq 0 ] || rmdir "${vols[@]}"
-	for i in 0 1 2 3; do echo 0 > "$P/members/m$i/enable"; done
-	rmdir "$P/members/m0" "$P/members/m1" "$P/members/m2" "$P/members/m3" "$P"
-	dmsetup remove mpk0 mpk1 mpk2 mpk3 mpss
+	pc_sum_teardown mp 4 "$used" "${vols[@]}" || rc=1
 	exit $rc
 fi
 
