@@ -19,13 +19,13 @@ sp_wipe "${DISKS[@]}"
 D3=("${DISKS[@]:0:3}")
 
 P=as
-pool3 $P --slice-mb 16 --weight-space 100 --weight-load 0 --min-domains 3
-sp vol create $P/v1 --size 64M || sp_die "vol create v1"
-sp vol create $P/v2 --size 48M || sp_die "vol create v2"
-fill /dev/mapper/as-v1 64
-fill /dev/mapper/as-v2 48
-sum1=$(sum_dev /dev/mapper/as-v1 64)
-sum2=$(sum_dev /dev/mapper/as-v2 48)
+pool3 $P --slice-mb 4 --weight-space 100 --weight-load 0 --min-domains 3
+sp vol create $P/v1 --size 16M || sp_die "vol create v1"
+sp vol create $P/v2 --size 12M || sp_die "vol create v2"
+fill /dev/mapper/as-v1 16
+fill /dev/mapper/as-v2 12
+sum1=$(sum_dev /dev/mapper/as-v1 16)
+sum2=$(sum_dev /dev/mapper/as-v2 12)
 map1=$(cat "$SP_CFG/$P/volumes/v1/map")
 map2=$(cat "$SP_CFG/$P/volumes/v2/map")
 uuid=$(attr $P/uuid)
@@ -48,7 +48,7 @@ ktap_check "pool is back with its UUID, members online" \
 ktap_check "volume maps are unchanged" \
 	test "$(cat "$SP_CFG/$P/volumes/v1/map")" = "$map1" -a "$(cat "$SP_CFG/$P/volumes/v2/map")" = "$map2"
 ktap_check "dm devices are back with their data" \
-	test "$(sum_dev /dev/mapper/as-v1 64)" = "$sum1" -a "$(sum_dev /dev/mapper/as-v2 48)" = "$sum2"
+	test "$(sum_dev /dev/mapper/as-v1 16)" = "$sum1" -a "$(sum_dev /dev/mapper/as-v2 12)" = "$sum2"
 
 sp_rc 0 "a second assemble succeeds" --json assemble
 ktap_check "... and finds everything present" \
@@ -59,7 +59,7 @@ sp_rc 0 "vol remove --unbind as/v2" vol remove --unbind $P/v2
 ktap_check "... lists v2 in discovered and removes its dm device" \
 	test -n "$(grep '^v2 ' "$SP_CFG/$P/discovered")" -a ! -e /dev/mapper/as-v2
 sp_rc 0 "assemble binds v2 again" assemble
-ktap_check "... with its data" test "$(sum_dev /dev/mapper/as-v2 48)" = "$sum2"
+ktap_check "... with its data" test "$(sum_dev /dev/mapper/as-v2 12)" = "$sum2"
 
 # Degraded: leave m2 out (every volume spans three domains).
 sp pool remove --unbind $P || sp_die "pool remove --unbind"
@@ -72,7 +72,7 @@ sp_rc 0 "a full assemble adds m2 back" assemble
 sp --json status $P
 complete() {
 	json 'all(v["missing_slices"] == 0 and v["dm"]["state"] == "active" for v in d["pools"][0]["volumes"])' &&
-		test "$(sum_dev /dev/mapper/as-v1 64)" = "$sum1"
+		test "$(sum_dev /dev/mapper/as-v1 16)" = "$sum1"
 }
 ktap_check "... reloads the tables, and the volumes are complete with their data" \
 	complete

@@ -17,14 +17,14 @@ if [ "${SP_BOOT:-1}" -eq 1 ]; then
 	sp_load
 	sp_teardown
 	sp_wipe "${DISKS[@]}"
-	pool3 $P --slice-mb 16 --min-domains 3
-	sp vol create $P/v1 --size 80M || sp_die "vol create v1"
-	sp vol create $P/v2 --size 32M || sp_die "vol create v2"
-	fill /dev/mapper/rb-v1 80
-	fill /dev/mapper/rb-v2 32
+	pool3 $P --slice-mb 4 --min-domains 3
+	sp vol create $P/v1 --size 20M || sp_die "vol create v1"
+	sp vol create $P/v2 --size 8M || sp_die "vol create v2"
+	fill /dev/mapper/rb-v1 20
+	fill /dev/mapper/rb-v2 8
 	mkdir -p "$STATE"
-	sum_dev /dev/mapper/rb-v1 80 > "$STATE/sum1"
-	sum_dev /dev/mapper/rb-v2 32 > "$STATE/sum2"
+	sum_dev /dev/mapper/rb-v1 20 > "$STATE/sum1"
+	sum_dev /dev/mapper/rb-v2 8 > "$STATE/sum2"
 	cat "$SP_CFG/$P/volumes/v1/map" > "$STATE/map1"
 	cat "$SP_CFG/$P/volumes/v2/map" > "$STATE/map2"
 	attr $P/uuid > "$STATE/uuid"
@@ -46,9 +46,9 @@ ktap_check "maps are unchanged" \
 	test "$(cat "$SP_CFG/$P/volumes/v1/map")" = "$(cat "$STATE/map1")" -a \
 	"$(cat "$SP_CFG/$P/volumes/v2/map")" = "$(cat "$STATE/map2")"
 ktap_check "v1's data survived the reboot" \
-	test "$(sum_dev /dev/mapper/rb-v1 80)" = "$(cat "$STATE/sum1")"
+	test "$(sum_dev /dev/mapper/rb-v1 20)" = "$(cat "$STATE/sum1")"
 ktap_check "v2's data survived the reboot" \
-	test "$(sum_dev /dev/mapper/rb-v2 32)" = "$(cat "$STATE/sum2")"
+	test "$(sum_dev /dev/mapper/rb-v2 8)" = "$(cat "$STATE/sum2")"
 sp pool remove --unbind $P
 sp_teardown
 ktap_finish

@@ -92,7 +92,7 @@ wait_state copying switching "done" || sp_die "the migration did not start"
 for i in $(seq 0 23); do
 	dd if="$W/b" of=$DEV bs=1M skip="$i" seek="$i" count=1 oflag=direct \
 		conv=notrunc status=none || sp_die "writer"
-	sleep 0.2
+	sleep 0.05
 done
 wait $pid
 rc=$?

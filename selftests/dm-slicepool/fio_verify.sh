@@ -18,7 +18,7 @@ sp_pool fv 4
 sp_member fv m0 "${DISKS[0]}" dA
 sp_member fv m1 "${DISKS[1]}" dB
 sp_member fv m2 "${DISKS[2]}" dC
-sp_volume fv v 192M
+sp_volume fv v 96M
 sp_dm fvv fv v
 ktap_check "volume spans 3 members" \
 	[ "$(awk '{print $2}' "$SP_CFG"/fv/volumes/v/map | sort -u | wc -l)" -eq 3 ]
@@ -33,13 +33,13 @@ fio_log() {	# fio_log <log> args...: run fio, output to the artifacts
 }
 ktap_check "fio random write + verify, 4 jobs, 4k..64k blocks crossing slices" \
 	fio_log fio-rand.log --name=rand "${common[@]}" --rw=randwrite --bsrange=4k-64k --numjobs=4 \
-	--size=48M --offset_increment=48M --randrepeat=0
+	--size=24M --offset_increment=24M --randrepeat=0
 ktap_check "fio sequential write + verify, 3 jobs, 1M blocks" \
 	fio_log fio-seq.log --name=seq "${common[@]}" --rw=write --bs=1M --numjobs=3 \
-	--size=64M --offset_increment=64M
+	--size=32M --offset_increment=32M
 ktap_check "fio write + fsync every 4 ios + verify" \
 	fio_log fio-fsync.log --name=fsync "${common[@]}" --rw=randwrite --bs=16k --fsync=4 \
-	--size=32M
+	--size=16M
 read -r -a st <<< "$(dmsetup status fvv)"
 # <start> <len> slicepool <reads> <writes> <rsec> <wsec> <errors> <missing> <#members> ...
 echo "# status: ${st[*]}"

@@ -21,9 +21,13 @@ sp_start 1 10
 mg_fresh
 trap mg_cleanup EXIT
 
-# The superblock's generation on disk (bytes 288..295 of block 0).
+# The superblock's generation on disk (bytes 288..295 of block 0); the
+# blanks od puts before the number are cut by the shell (it runs often:
+# each program costs much under TCG).
 sb_gen() {
-	dd if=$DEV bs=4096 count=1 iflag=direct status=none | od -An -tu8 -j288 -N8 | tr -d ' '
+	local g
+	g=$(dd if=$DEV bs=4096 count=1 iflag=direct status=none | od -An -tu8 -j288 -N8)
+	echo "${g// /}"
 }
 slices() { echo "$(cat "$M"/total_slices) $(cat "$M"/free_slices)"; }
 # accepted "<total> <free> <max>" <generation>: writing 1 succeeds, the

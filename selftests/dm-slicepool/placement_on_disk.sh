@@ -34,13 +34,15 @@ trap 'rm -f "$blk"' EXIT
 pattern() {	# pattern <logical> <which>
 	printf '%-4095s\n' "slicepool $tok logical $1 part $2" > "$blk"
 }
-offsets() {	# offsets <logical>: two 4 KiB block offsets inside the slice
-	echo $((($1 % 7) * 4096)) $((SLICE - 4096))
+# offsets <logical>: offs[] = two 4 KiB block offsets inside the slice
+# (set without a subshell: each program or fork costs much under TCG)
+offsets() {
+	offs=($((($1 % 7) * 4096)) $((SLICE - 4096)))
 }
 
 werr=0
 for ((i = 0; i < NSL; i++)); do
-	read -r -a offs <<< "$(offsets $i)"
+	offsets $i
 	for part in 0 1; do
 		off=${offs[$part]}
 		pattern $i $part
@@ -52,9 +54,9 @@ ktap_check "patterns written through /dev/mapper/spv" [ $werr -eq 0 ]
 
 found=0 missing=0
 while read -r l m p; do
-	dev=$(cat "$SP_CFG/pd/members/$m/path")
-	doff=$(cat "$SP_CFG/pd/members/$m/data_offset")
-	read -r -a offs <<< "$(offsets "$l")"
+	read -r dev < "$SP_CFG/pd/members/$m/path"
+	read -r doff < "$SP_CFG/pd/members/$m/data_offset"
+	offsets "$l"
 	for part in 0 1; do
 		off=${offs[$part]}
 		pattern "$l" $part
