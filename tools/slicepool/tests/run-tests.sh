@@ -470,6 +470,18 @@ for p in d["pools"]:
     for v in p["volumes"]:
         print(p["name"], v["name"], v["uuid"], v["size"], " ".join("%s:%s" % (s["member"], s["physical"]) for s in v["map"]))' "$1"
 }
+# k_upgrade <stop> [arg...]: $U/k a fresh copy of $U/orig, then an
+# upgrade of its members given <arg...> that the md3dev.c test knob stops
+# after <stop> member writes (0: not stopped); rc is its exit status.
+k_upgrade() {
+	local stop=$1
+	shift
+	rm -rf "$U/k"
+	cp -a "$U/orig" "$U/k"
+	SLICEPOOL_TEST_STOP_AFTER_WRITES=$stop "$SP" upgrade --no-scan "$@" \
+		--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+	rc=$?
+}
 BK=$U/p/backup
 mkpool "$U/p"
 cp -a "$U/p" "$U/orig"
@@ -580,11 +592,8 @@ fi
 # md3dev.c), then --resume on one copy and --restore on another.
 points=0 bad=""
 for k in $(seq 1 20); do
-	rm -rf "$U/k" "$U/kr"
-	cp -a "$U/orig" "$U/k"
-	SLICEPOOL_TEST_STOP_AFTER_WRITES=$k "$SP" upgrade --no-scan \
-		--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
-	rc=$?
+	rm -rf "$U/kr"
+	k_upgrade "$k"
 	[ $rc -eq 0 ] && break
 	[ $rc -eq 99 ] || { bad="$bad k=$k:stop-rc=$rc"; break; }
 	points=$((points + 1))
@@ -610,10 +619,7 @@ else
 	ktap_fail "an upgrade interrupted after each of its writes ($points points,$bad)"
 fi
 # Stopped in phase A: the marked member is named as an interrupted upgrade.
-rm -rf "$U/k"
-cp -a "$U/orig" "$U/k"
-SLICEPOOL_TEST_STOP_AFTER_WRITES=1 "$SP" upgrade --no-scan \
-	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+k_upgrade 1
 expect_rc 1 "m0.img: an upgrade of its pool to format 3 was interrupted: finish it with 'slicepool upgrade --resume" \
 	"upgrade of a member an interrupted upgrade marked: refused, --resume named" \
 	"$SP" upgrade --no-scan --backup "$U/k/b2" "$U/k/m0.img" "$U/k/m1.img"
@@ -622,9 +628,7 @@ json_check "inspect names a member an interrupted upgrade marked" \
 	'd["devices"][0]["format"] is None and "was interrupted" in d["devices"][0]["problem"] and d["devices"][1]["format"] == 2'
 
 # Stopped in the middle of a --restore: --restore again, or --resume.
-rm -rf "$U/k"
-cp -a "$U/orig" "$U/k"
-"$SP" upgrade --no-scan --backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+k_upgrade 0
 cp -a "$U/k" "$U/kr"
 SLICEPOOL_TEST_STOP_AFTER_WRITES=300 "$SP" upgrade --restore "$U/k/backup" \
 	"$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
@@ -639,11 +643,7 @@ fi
 # A torn write: stopped after write 10, m1's checkpoint block (block 2:
 # its payload spans sectors 16 and 17), which then reads torn: sector 17
 # as before (zero, as in the backup), sector 16 new.
-rm -rf "$U/k"
-cp -a "$U/orig" "$U/k"
-SLICEPOOL_TEST_STOP_AFTER_WRITES=10 "$SP" upgrade --no-scan \
-	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
-rc=$?
+k_upgrade 10
 cmp -s -n 512 -i $((17 * 512)) "$U/k/m1.img" "$U/orig/m1.img" && rc="$rc (sector 17 not written)"
 dd if="$U/orig/m1.img" of="$U/k/m1.img" bs=512 skip=17 seek=17 count=1 \
 	conv=notrunc status=none
@@ -664,11 +664,7 @@ else
 fi
 
 # --resume takes the settings the interrupted upgrade was given (backup).
-rm -rf "$U/k"
-cp -a "$U/orig" "$U/k"
-SLICEPOOL_TEST_STOP_AFTER_WRITES=8 "$SP" upgrade --no-scan --weight-load 20 \
-	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
-rc=$?
+k_upgrade 8 --weight-load 20
 head -c $(($(stat -c %s "$U/k/backup") - 100)) "$U/k/backup" > "$U/k/short"
 expect_rc 1 "is not a complete slicepool upgrade backup" \
 	"--resume with a truncated backup: refused" \
