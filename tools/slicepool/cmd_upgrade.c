@@ -333,10 +333,10 @@ static int create_v3(struct upg *u, struct md3_dev *devs)
 }
 
 /*
- * Step 2: the whole creation on in-memory overlays of the members'
- * format-2 areas; each overlay then holds what the upgrade writes.
+ * create_v3() on the members' devices, or (@overlay) on in-memory overlays
+ * of their format-2 areas.
  */
-static int rehearse(struct upg *u)
+static int create_v3_on(struct upg *u, bool overlay)
 {
 	struct md3_dev *devs = spt_zalloc(u->nr_mem * sizeof(*devs));
 	size_t i;
@@ -345,6 +345,10 @@ static int rehearse(struct upg *u)
 	for (i = 0; i < u->nr_mem; i++) {
 		struct ovl *o = &u->mem[i].ov;
 
+		if (!overlay) {
+			devs[i] = u->mem[i].dev->md;
+			continue;
+		}
 		ovl_free(o);
 		o->base = u->mem[i].area;
 		o->base_len = u->mem[i].area_bytes;
@@ -355,6 +359,15 @@ static int rehearse(struct upg *u)
 	r = create_v3(u, devs);
 	free(devs);
 	return r;
+}
+
+/*
+ * Step 2: the whole creation on in-memory overlays of the members'
+ * format-2 areas; each overlay then holds what the upgrade writes.
+ */
+static int rehearse(struct upg *u)
+{
+	return create_v3_on(u, true);
 }
 
 /* ---- reading the format-2 pool ---- */
@@ -924,15 +937,7 @@ static int phase_a(struct upg *u)
 /* Phase B: the v3 pool on the devices; then read back and compared. */
 static int phase_b(struct upg *u)
 {
-	struct md3_dev *devs = spt_zalloc(u->nr_mem * sizeof(*devs));
-	size_t i;
-	int r;
-
-	for (i = 0; i < u->nr_mem; i++)
-		devs[i] = u->mem[i].dev->md;
-	r = create_v3(u, devs);
-	free(devs);
-	return r;
+	return create_v3_on(u, false);
 }
 
 /* --restore: each member's area back, block 0 last. */
