@@ -18,6 +18,7 @@
  * assemble.c uses the same two rules for its report; inspect and upgrade
  * use the maps built here.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,14 +57,28 @@ static int cmp_vol(const void *a, const void *b)
 	return c ? c : strcmp(x->rec.uuid, y->rec.uuid);
 }
 
-static struct spt_fmt2_vol *vol_find(struct spt_fmt2_pool *p, const char *uuid)
+size_t spt_fmt2_vol_index(const void *vols, size_t n, size_t stride,
+			  const char *uuid)
 {
+	const char *b = vols;
 	size_t i;
 
-	for (i = 0; i < p->nr_vols; i++)
-		if (!strcmp(p->vols[i].rec.uuid, uuid))
-			return &p->vols[i];
-	return NULL;
+	for (i = 0; i < n; i++)
+		if (!strcmp(((const struct spt_disk_vol *)(b + i * stride))->uuid,
+			    uuid))
+			break;
+	return i;
+}
+
+static_assert(offsetof(struct spt_fmt2_vol, rec) == 0,
+	      "spt_fmt2_vol starts with rec");
+
+static struct spt_fmt2_vol *vol_find(struct spt_fmt2_pool *p, const char *uuid)
+{
+	size_t i = spt_fmt2_vol_index(p->vols, p->nr_vols, sizeof(*p->vols),
+				      uuid);
+
+	return i < p->nr_vols ? &p->vols[i] : NULL;
 }
 
 static int check_members(struct spt_fmt2_pool *p, char *why, size_t whylen)
