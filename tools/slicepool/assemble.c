@@ -367,20 +367,12 @@ static void analyse(struct asm_pool *p)
 		struct spt_disk_member *m = p->members[i].d;
 
 		for (j = 0; j < m->nr_vols; j++) {
-			struct spt_disk_vol *r = &m->vols[j];
-
-			v = vol_by_uuid(p, r->uuid);
-			if (!v) {
-				p->vols = spt_realloc_array(p->vols,
-							    p->nr_vols + 1,
-							   sizeof(*p->vols));
-				v = &p->vols[p->nr_vols++];
-				memset(v, 0, sizeof(*v));
-				v->rec = *r;
-				v->kernel_missing = -1;
-			} else if (spt_fmt2_rec_newer(r, &v->rec)) {
-				v->rec = *r;
-			}
+			k = p->nr_vols;
+			p->vols = spt_fmt2_vol_merge(p->vols, &p->nr_vols,
+						     sizeof(*p->vols),
+						     &m->vols[j]);
+			if (p->nr_vols > k)
+				p->vols[k].kernel_missing = -1;
 		}
 	}
 	/* Drop deleted volumes. */

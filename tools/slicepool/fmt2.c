@@ -70,6 +70,25 @@ size_t spt_fmt2_vol_index(const void *vols, size_t n, size_t stride,
 	return i;
 }
 
+void *spt_fmt2_vol_merge(void *vols, size_t *n, size_t stride,
+			 const struct spt_disk_vol *r)
+{
+	size_t i = spt_fmt2_vol_index(vols, *n, stride, r->uuid);
+	struct spt_disk_vol *w;
+
+	if (i == *n) {
+		vols = spt_realloc_array(vols, *n + 1, stride);
+		w = (void *)((char *)vols + (*n)++ * stride);
+		memset(w, 0, stride);
+		*w = *r;
+	} else {
+		w = (void *)((char *)vols + i * stride);
+		if (spt_fmt2_rec_newer(r, w))
+			*w = *r;
+	}
+	return vols;
+}
+
 static_assert(offsetof(struct spt_fmt2_vol, rec) == 0,
 	      "spt_fmt2_vol starts with rec");
 
@@ -122,25 +141,15 @@ static int check_members(struct spt_fmt2_pool *p, char *why, size_t whylen)
 /* The live volumes' winning records, sorted by name. */
 static void collect_vols(struct spt_fmt2_pool *p)
 {
-	struct spt_fmt2_vol *v;
 	size_t i, j, k;
 
 	for (i = 0; i < p->nr_members; i++) {
 		const struct spt_disk_member *m = &p->members[i];
 
-		for (j = 0; j < m->nr_vols; j++) {
-			v = vol_find(p, m->vols[j].uuid);
-			if (!v) {
-				p->vols = spt_realloc_array(p->vols,
-							    p->nr_vols + 1,
-							    sizeof(*p->vols));
-				v = &p->vols[p->nr_vols++];
-				memset(v, 0, sizeof(*v));
-				v->rec = m->vols[j];
-			} else if (spt_fmt2_rec_newer(&m->vols[j], &v->rec)) {
-				v->rec = m->vols[j];
-			}
-		}
+		for (j = 0; j < m->nr_vols; j++)
+			p->vols = spt_fmt2_vol_merge(p->vols, &p->nr_vols,
+						     sizeof(*p->vols),
+						     &m->vols[j]);
 	}
 	for (i = 0, k = 0; i < p->nr_vols; i++)
 		if (p->vols[i].rec.state == SPT_VOL_LIVE)

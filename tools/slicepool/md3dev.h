@@ -98,6 +98,14 @@ bool spt_fmt2_is_claim(const struct spt_disk_vol *v,
 size_t spt_fmt2_vol_index(const void *vols, size_t n, size_t stride,
 			  const char *uuid);
 /*
+ * Volume record @r into the @*n objects at @vols laid out the same way:
+ * if none has its uuid, a new last one, zero but for @r (@*n grows);
+ * else @r replaces its record if newer (spt_fmt2_rec_newer()). Returns
+ * @vols, reallocated.
+ */
+void *spt_fmt2_vol_merge(void *vols, size_t *n, size_t stride,
+			 const struct spt_disk_vol *r);
+/*
  * Builds the pool of the @n members @ms (taken over: freed with the
  * pool), which must share one pool uuid and slice size: -EINVAL with
  * @why otherwise.
