@@ -493,12 +493,28 @@ static int read_area(struct upg_member *m, struct spt_md3dev *d, char *why,
 	return r;
 }
 
+/*
+ * The format-2 pool of the @n members @ms read (status @r) into u->f2,
+ * which takes @ms over; @ms freed here if @r.
+ */
+static int build_f2(struct upg *u, struct spt_disk_member *ms, size_t n, int r)
+{
+	size_t i;
+
+	if (!r)
+		return spt_fmt2_build(ms, n, &u->f2, u->why, sizeof(u->why));
+	for (i = 0; i < n; i++)
+		spt_disk_member_free(&ms[i]);
+	free(ms);
+	return r;
+}
+
 /* Step 1 for an upgrade: the members as given. */
 static int read_given(struct upg *u)
 {
 	struct spt_disk_member *ms;
 	struct md3_chain c;
-	size_t i, j;
+	size_t i;
 	u8 *blk = spt_zalloc(MD3_BLOCK_SIZE);
 	int r = 0;
 
@@ -545,13 +561,7 @@ static int read_given(struct upg *u)
 		}
 	}
 	free(blk);
-	if (r) {
-		for (j = 0; j < u->nr_devs; j++)
-			spt_disk_member_free(&ms[j]);
-		free(ms);
-		return r;
-	}
-	return spt_fmt2_build(ms, u->nr_devs, &u->f2, u->why, sizeof(u->why));
+	return build_f2(u, ms, u->nr_devs, r);
 }
 
 /* The upg_member of each member of @u->f2, in member order. */
@@ -752,13 +762,7 @@ static int decode_backup(struct upg *u)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (r) {
-		for (i = 0; i < u->nr_mem; i++)
-			spt_disk_member_free(&ms[i]);
-		free(ms);
-		return r;
-	}
-	r = spt_fmt2_build(ms, u->nr_mem, &u->f2, u->why, sizeof(u->why));
+	r = build_f2(u, ms, u->nr_mem, r);
 	for (i = 0; !r && i < u->nr_mem; i++)
 		if (strcmp(u->f2.members[i].sb.member_name, u->mem[i].name)) {
 			snprintf(u->why, sizeof(u->why),
