@@ -404,6 +404,20 @@ json_check "assemble: a member found twice is used once" \
 unset SLICEPOOL_CONFIGFS
 
 # ---- inspect: format 2 ----
+# inspect_text <what> <pool line> <image...>: the text of inspect has the
+# pool line (a grep pattern, anchored here) and pool tp's map of volume v1
+inspect_text() {
+	local what=$1 pool=$2
+	shift 2
+	run "$SP" inspect "$@"
+	if [ "$RC" -eq 0 ] && grep -qx '  map v1: 0=m0:0 1=m1:0 2=m0:1 3=m1:1' "$TMP/out" &&
+	   grep -q "^pool tp (uuid 11111111-1111-1111-1111-111111111111): $pool\$" "$TMP/out"; then
+		ktap_ok "inspect $what text: the pool line and the map"
+	else
+		ktap_fail "inspect $what text: the pool line and the map"
+		sed 's/^/# /' "$TMP/out"
+	fi
+}
 sum_imgs() {	# sum_imgs <image...>: one sha256 line per image
 	sha256sum "$@"
 }
@@ -412,14 +426,8 @@ run "$SP" --json inspect "$I/m1.img" "$I/m0.img"
 if [ $RC -eq 0 ]; then ktap_ok "inspect format 2: exit 0"; else ktap_fail "inspect format 2: exit 0 (got $RC)"; sed 's/^/# /' "$TMP/err"; fi
 json_check "inspect format 2 --json: pool, members by name, domains, map by the claim rules, orphans" \
 	'd["pools"][0]["format"] == 2 and d["pools"][0]["name"] == "tp" and [m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and [(x["label"], x["members"]) for x in d["pools"][0]["domains"]] == [("dA", ["m0"]), ("dB", ["m1"])] and [v["name"] for v in d["pools"][0]["volumes"]] == ["v1"] and [(s["logical"], s["member"], s["physical"]) for s in d["pools"][0]["volumes"][0]["map"]] == [(0, "m0", 0), (1, "m1", 0), (2, "m0", 1), (3, "m1", 1)] and d["pools"][0]["orphaned_slices"] == 2 and d["pools"][0]["moves"] == [] and [x["format"] for x in d["devices"]] == [2, 2]'
-run "$SP" inspect "$I/m0.img" "$I/m1.img"
-if [ $RC -eq 0 ] && grep -qx '  map v1: 0=m0:0 1=m1:0 2=m0:1 3=m1:1' "$TMP/out" &&
-   grep -q '^pool tp (uuid 11111111-1111-1111-1111-111111111111): format 2, slice size 1 MiB, 2 member(s), 2 orphaned slice(s)$' "$TMP/out"; then
-	ktap_ok "inspect format 2 text: the pool line and the map"
-else
-	ktap_fail "inspect format 2 text: the pool line and the map"
-	sed 's/^/# /' "$TMP/out"
-fi
+inspect_text "format 2" 'format 2, slice size 1 MiB, 2 member(s), 2 orphaned slice(s)' \
+	"$I/m0.img" "$I/m1.img"
 sum_imgs "$I/m0.img" "$I/m1.img" > "$TMP/sum.after"
 if cmp -s "$TMP/sum.before" "$TMP/sum.after"; then
 	ktap_ok "inspect format 2 writes nothing (images unchanged)"
@@ -545,14 +553,8 @@ else
 	ktap_fail "upgrade: v3 has the same volumes (name, uuid, size) and maps as format 2"
 	diff "$U/f2.maps" "$U/v3.maps" | sed 's/^/# /'
 fi
-run "$SP" inspect "$U/p/m0.img" "$U/p/m1.img"
-if [ $RC -eq 0 ] && grep -qx '  map v1: 0=m0:0 1=m1:0 2=m0:1 3=m1:1' "$TMP/out" &&
-   grep -q '^pool tp (uuid 11111111-1111-1111-1111-111111111111): format 3, read-only (verdict read-write), winner seq 1 hash [0-9a-f]\{16\}$' "$TMP/out"; then
-	ktap_ok "inspect v3 text: the pool line and the map"
-else
-	ktap_fail "inspect v3 text: the pool line and the map"
-	sed 's/^/# /' "$TMP/out"
-fi
+inspect_text v3 'format 3, read-only (verdict read-write), winner seq 1 hash [0-9a-f]\{16\}' \
+	"$U/p/m0.img" "$U/p/m1.img"
 if sha256sum -c --quiet "$U/img.v3" > /dev/null 2>&1; then
 	ktap_ok "inspect v3 writes nothing (images unchanged)"
 else
