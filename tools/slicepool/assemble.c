@@ -21,6 +21,7 @@
  *    pool that has none. Objects that already exist are left as they are,
  *    so assemble can be run again, e.g. after a missing member returns.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -45,7 +46,7 @@ struct asm_member {
 };
 
 struct asm_vol {
-	struct spt_disk_vol rec;	/* winning record */
+	struct spt_disk_vol rec;	/* winning record; first (vol_by_uuid) */
 	u64 found;
 	u64 missing;
 	u64 twice;		/* logical slices claimed twice by one attempt */
@@ -56,6 +57,8 @@ struct asm_vol {
 	char dm_name[2 * SPT_NAME_MAX + 2];
 	const char *result;	/* bound, present, planned, failed */
 };
+
+static_assert(offsetof(struct asm_vol, rec) == 0, "asm_vol starts with rec");
 
 #define MISSING_LIST 64
 
@@ -328,12 +331,10 @@ static void group(struct asm_state *s)
 
 static struct asm_vol *vol_by_uuid(struct asm_pool *p, const char *uuid)
 {
-	size_t i;
+	size_t i = spt_fmt2_vol_index(p->vols, p->nr_vols, sizeof(*p->vols),
+				      uuid);
 
-	for (i = 0; i < p->nr_vols; i++)
-		if (!strcmp(p->vols[i].rec.uuid, uuid))
-			return &p->vols[i];
-	return NULL;
+	return i < p->nr_vols ? &p->vols[i] : NULL;
 }
 
 /*
@@ -366,20 +367,12 @@ static void analyse(struct asm_pool *p)
 		struct spt_disk_member *m = p->members[i].d;
 
 		for (j = 0; j < m->nr_vols; j++) {
-			struct spt_disk_vol *r = &m->vols[j];
-
-			v = vol_by_uuid(p, r->uuid);
-			if (!v) {
-				p->vols = spt_realloc_array(p->vols,
-							    p->nr_vols + 1,
-							   sizeof(*p->vols));
-				v = &p->vols[p->nr_vols++];
-				memset(v, 0, sizeof(*v));
-				v->rec = *r;
-				v->kernel_missing = -1;
-			} else if (spt_fmt2_rec_newer(r, &v->rec)) {
-				v->rec = *r;
-			}
+			k = p->nr_vols;
+			p->vols = spt_fmt2_vol_merge(p->vols, &p->nr_vols,
+						     sizeof(*p->vols),
+						     &m->vols[j]);
+			if (p->nr_vols > k)
+				p->vols[k].kernel_missing = -1;
 		}
 	}
 	/* Drop deleted volumes. */

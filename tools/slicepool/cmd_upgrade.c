@@ -333,10 +333,10 @@ static int create_v3(struct upg *u, struct md3_dev *devs)
 }
 
 /*
- * Step 2: the whole creation on in-memory overlays of the members'
- * format-2 areas; each overlay then holds what the upgrade writes.
+ * create_v3() on the members' devices, or (@overlay) on in-memory overlays
+ * of their format-2 areas.
  */
-static int rehearse(struct upg *u)
+static int create_v3_on(struct upg *u, bool overlay)
 {
 	struct md3_dev *devs = spt_zalloc(u->nr_mem * sizeof(*devs));
 	size_t i;
@@ -345,6 +345,10 @@ static int rehearse(struct upg *u)
 	for (i = 0; i < u->nr_mem; i++) {
 		struct ovl *o = &u->mem[i].ov;
 
+		if (!overlay) {
+			devs[i] = u->mem[i].dev->md;
+			continue;
+		}
 		ovl_free(o);
 		o->base = u->mem[i].area;
 		o->base_len = u->mem[i].area_bytes;
@@ -355,6 +359,15 @@ static int rehearse(struct upg *u)
 	r = create_v3(u, devs);
 	free(devs);
 	return r;
+}
+
+/*
+ * Step 2: the whole creation on in-memory overlays of the members'
+ * format-2 areas; each overlay then holds what the upgrade writes.
+ */
+static int rehearse(struct upg *u)
+{
+	return create_v3_on(u, true);
 }
 
 /* ---- reading the format-2 pool ---- */
@@ -480,12 +493,28 @@ static int read_area(struct upg_member *m, struct spt_md3dev *d, char *why,
 	return r;
 }
 
+/*
+ * The format-2 pool of the @n members @ms read (status @r) into u->f2,
+ * which takes @ms over; @ms freed here if @r.
+ */
+static int build_f2(struct upg *u, struct spt_disk_member *ms, size_t n, int r)
+{
+	size_t i;
+
+	if (!r)
+		return spt_fmt2_build(ms, n, &u->f2, u->why, sizeof(u->why));
+	for (i = 0; i < n; i++)
+		spt_disk_member_free(&ms[i]);
+	free(ms);
+	return r;
+}
+
 /* Step 1 for an upgrade: the members as given. */
 static int read_given(struct upg *u)
 {
 	struct spt_disk_member *ms;
 	struct md3_chain c;
-	size_t i, j;
+	size_t i;
 	u8 *blk = spt_zalloc(MD3_BLOCK_SIZE);
 	int r = 0;
 
@@ -532,13 +561,7 @@ static int read_given(struct upg *u)
 		}
 	}
 	free(blk);
-	if (r) {
-		for (j = 0; j < u->nr_devs; j++)
-			spt_disk_member_free(&ms[j]);
-		free(ms);
-		return r;
-	}
-	return spt_fmt2_build(ms, u->nr_devs, &u->f2, u->why, sizeof(u->why));
+	return build_f2(u, ms, u->nr_devs, r);
 }
 
 /* The upg_member of each member of @u->f2, in member order. */
@@ -739,13 +762,7 @@ static int decode_backup(struct upg *u)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (r) {
-		for (i = 0; i < u->nr_mem; i++)
-			spt_disk_member_free(&ms[i]);
-		free(ms);
-		return r;
-	}
-	r = spt_fmt2_build(ms, u->nr_mem, &u->f2, u->why, sizeof(u->why));
+	r = build_f2(u, ms, u->nr_mem, r);
 	for (i = 0; !r && i < u->nr_mem; i++)
 		if (strcmp(u->f2.members[i].sb.member_name, u->mem[i].name)) {
 			snprintf(u->why, sizeof(u->why),
@@ -924,15 +941,7 @@ static int phase_a(struct upg *u)
 /* Phase B: the v3 pool on the devices; then read back and compared. */
 static int phase_b(struct upg *u)
 {
-	struct md3_dev *devs = spt_zalloc(u->nr_mem * sizeof(*devs));
-	size_t i;
-	int r;
-
-	for (i = 0; i < u->nr_mem; i++)
-		devs[i] = u->mem[i].dev->md;
-	r = create_v3(u, devs);
-	free(devs);
-	return r;
+	return create_v3_on(u, false);
 }
 
 /* --restore: each member's area back, block 0 last. */

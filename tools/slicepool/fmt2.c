@@ -18,6 +18,7 @@
  * assemble.c uses the same two rules for its report; inspect and upgrade
  * use the maps built here.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,14 +57,47 @@ static int cmp_vol(const void *a, const void *b)
 	return c ? c : strcmp(x->rec.uuid, y->rec.uuid);
 }
 
-static struct spt_fmt2_vol *vol_find(struct spt_fmt2_pool *p, const char *uuid)
+size_t spt_fmt2_vol_index(const void *vols, size_t n, size_t stride,
+			  const char *uuid)
 {
+	const char *b = vols;
 	size_t i;
 
-	for (i = 0; i < p->nr_vols; i++)
-		if (!strcmp(p->vols[i].rec.uuid, uuid))
-			return &p->vols[i];
-	return NULL;
+	for (i = 0; i < n; i++)
+		if (!strcmp(((const struct spt_disk_vol *)(b + i * stride))->uuid,
+			    uuid))
+			break;
+	return i;
+}
+
+void *spt_fmt2_vol_merge(void *vols, size_t *n, size_t stride,
+			 const struct spt_disk_vol *r)
+{
+	size_t i = spt_fmt2_vol_index(vols, *n, stride, r->uuid);
+	struct spt_disk_vol *w;
+
+	if (i == *n) {
+		vols = spt_realloc_array(vols, *n + 1, stride);
+		w = (void *)((char *)vols + (*n)++ * stride);
+		memset(w, 0, stride);
+		*w = *r;
+	} else {
+		w = (void *)((char *)vols + i * stride);
+		if (spt_fmt2_rec_newer(r, w))
+			*w = *r;
+	}
+	return vols;
+}
+
+static_assert(offsetof(struct spt_fmt2_vol, rec) == 0,
+	      "spt_fmt2_vol starts with rec");
+
+static struct spt_fmt2_vol *vol_find(struct spt_fmt2_pool *p, const char *uuid)
+{
+	size_t i = spt_fmt2_vol_index(p->vols, p->nr_vols, sizeof(*p->vols),
+				      uuid);
+
+	return i < p->nr_vols ? &p->vols[i] : NULL;
 }
 
 static int check_members(struct spt_fmt2_pool *p, char *why, size_t whylen)
@@ -107,25 +141,15 @@ static int check_members(struct spt_fmt2_pool *p, char *why, size_t whylen)
 /* The live volumes' winning records, sorted by name. */
 static void collect_vols(struct spt_fmt2_pool *p)
 {
-	struct spt_fmt2_vol *v;
 	size_t i, j, k;
 
 	for (i = 0; i < p->nr_members; i++) {
 		const struct spt_disk_member *m = &p->members[i];
 
-		for (j = 0; j < m->nr_vols; j++) {
-			v = vol_find(p, m->vols[j].uuid);
-			if (!v) {
-				p->vols = spt_realloc_array(p->vols,
-							    p->nr_vols + 1,
-							    sizeof(*p->vols));
-				v = &p->vols[p->nr_vols++];
-				memset(v, 0, sizeof(*v));
-				v->rec = m->vols[j];
-			} else if (spt_fmt2_rec_newer(&m->vols[j], &v->rec)) {
-				v->rec = m->vols[j];
-			}
-		}
+		for (j = 0; j < m->nr_vols; j++)
+			p->vols = spt_fmt2_vol_merge(p->vols, &p->nr_vols,
+						     sizeof(*p->vols),
+						     &m->vols[j]);
 	}
 	for (i = 0, k = 0; i < p->nr_vols; i++)
 		if (p->vols[i].rec.state == SPT_VOL_LIVE)

@@ -68,7 +68,7 @@ struct spt_fmt2_slice {
 };
 
 struct spt_fmt2_vol {
-	struct spt_disk_vol rec;	/* the winning record */
+	struct spt_disk_vol rec;	/* the winning record; first */
 	struct spt_fmt2_slice *map;	/* rec.nr_slices entries */
 	u64 missing;			/* logical slices on no member given */
 	u64 twice;			/* claimed twice by one attempt */
@@ -90,6 +90,21 @@ bool spt_fmt2_rec_newer(const struct spt_disk_vol *a,
 			const struct spt_disk_vol *b);
 bool spt_fmt2_is_claim(const struct spt_disk_vol *v,
 		       const struct spt_disk_owner *o);
+/*
+ * The index of the volume of uuid @uuid among the @n objects at @vols,
+ * @stride bytes apart, each beginning with its winning record (struct
+ * spt_disk_vol); @n if none.
+ */
+size_t spt_fmt2_vol_index(const void *vols, size_t n, size_t stride,
+			  const char *uuid);
+/*
+ * Volume record @r into the @*n objects at @vols laid out the same way:
+ * if none has its uuid, a new last one, zero but for @r (@*n grows);
+ * else @r replaces its record if newer (spt_fmt2_rec_newer()). Returns
+ * @vols, reallocated.
+ */
+void *spt_fmt2_vol_merge(void *vols, size_t *n, size_t stride,
+			 const struct spt_disk_vol *r);
 /*
  * Builds the pool of the @n members @ms (taken over: freed with the
  * pool), which must share one pool uuid and slice size: -EINVAL with

@@ -404,6 +404,20 @@ json_check "assemble: a member found twice is used once" \
 unset SLICEPOOL_CONFIGFS
 
 # ---- inspect: format 2 ----
+# inspect_text <what> <pool line> <image...>: the text of inspect has the
+# pool line (a grep pattern, anchored here) and pool tp's map of volume v1
+inspect_text() {
+	local what=$1 pool=$2
+	shift 2
+	run "$SP" inspect "$@"
+	if [ "$RC" -eq 0 ] && grep -qx '  map v1: 0=m0:0 1=m1:0 2=m0:1 3=m1:1' "$TMP/out" &&
+	   grep -q "^pool tp (uuid 11111111-1111-1111-1111-111111111111): $pool\$" "$TMP/out"; then
+		ktap_ok "inspect $what text: the pool line and the map"
+	else
+		ktap_fail "inspect $what text: the pool line and the map"
+		sed 's/^/# /' "$TMP/out"
+	fi
+}
 sum_imgs() {	# sum_imgs <image...>: one sha256 line per image
 	sha256sum "$@"
 }
@@ -412,14 +426,8 @@ run "$SP" --json inspect "$I/m1.img" "$I/m0.img"
 if [ $RC -eq 0 ]; then ktap_ok "inspect format 2: exit 0"; else ktap_fail "inspect format 2: exit 0 (got $RC)"; sed 's/^/# /' "$TMP/err"; fi
 json_check "inspect format 2 --json: pool, members by name, domains, map by the claim rules, orphans" \
 	'd["pools"][0]["format"] == 2 and d["pools"][0]["name"] == "tp" and [m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and [(x["label"], x["members"]) for x in d["pools"][0]["domains"]] == [("dA", ["m0"]), ("dB", ["m1"])] and [v["name"] for v in d["pools"][0]["volumes"]] == ["v1"] and [(s["logical"], s["member"], s["physical"]) for s in d["pools"][0]["volumes"][0]["map"]] == [(0, "m0", 0), (1, "m1", 0), (2, "m0", 1), (3, "m1", 1)] and d["pools"][0]["orphaned_slices"] == 2 and d["pools"][0]["moves"] == [] and [x["format"] for x in d["devices"]] == [2, 2]'
-run "$SP" inspect "$I/m0.img" "$I/m1.img"
-if [ $RC -eq 0 ] && grep -qx '  map v1: 0=m0:0 1=m1:0 2=m0:1 3=m1:1' "$TMP/out" &&
-   grep -q '^pool tp (uuid 11111111-1111-1111-1111-111111111111): format 2, slice size 1 MiB, 2 member(s), 2 orphaned slice(s)$' "$TMP/out"; then
-	ktap_ok "inspect format 2 text: the pool line and the map"
-else
-	ktap_fail "inspect format 2 text: the pool line and the map"
-	sed 's/^/# /' "$TMP/out"
-fi
+inspect_text "format 2" 'format 2, slice size 1 MiB, 2 member(s), 2 orphaned slice(s)' \
+	"$I/m0.img" "$I/m1.img"
 sum_imgs "$I/m0.img" "$I/m1.img" > "$TMP/sum.after"
 if cmp -s "$TMP/sum.before" "$TMP/sum.after"; then
 	ktap_ok "inspect format 2 writes nothing (images unchanged)"
@@ -469,6 +477,18 @@ d = json.load(open(sys.argv[1]))
 for p in d["pools"]:
     for v in p["volumes"]:
         print(p["name"], v["name"], v["uuid"], v["size"], " ".join("%s:%s" % (s["member"], s["physical"]) for s in v["map"]))' "$1"
+}
+# k_upgrade <stop> [arg...]: $U/k a fresh copy of $U/orig, then an
+# upgrade of its members given <arg...> that the md3dev.c test knob stops
+# after <stop> member writes (0: not stopped); rc is its exit status.
+k_upgrade() {
+	local stop=$1
+	shift
+	rm -rf "$U/k"
+	cp -a "$U/orig" "$U/k"
+	SLICEPOOL_TEST_STOP_AFTER_WRITES=$stop "$SP" upgrade --no-scan "$@" \
+		--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+	rc=$?
 }
 BK=$U/p/backup
 mkpool "$U/p"
@@ -533,14 +553,8 @@ else
 	ktap_fail "upgrade: v3 has the same volumes (name, uuid, size) and maps as format 2"
 	diff "$U/f2.maps" "$U/v3.maps" | sed 's/^/# /'
 fi
-run "$SP" inspect "$U/p/m0.img" "$U/p/m1.img"
-if [ $RC -eq 0 ] && grep -qx '  map v1: 0=m0:0 1=m1:0 2=m0:1 3=m1:1' "$TMP/out" &&
-   grep -q '^pool tp (uuid 11111111-1111-1111-1111-111111111111): format 3, read-only (verdict read-write), winner seq 1 hash [0-9a-f]\{16\}$' "$TMP/out"; then
-	ktap_ok "inspect v3 text: the pool line and the map"
-else
-	ktap_fail "inspect v3 text: the pool line and the map"
-	sed 's/^/# /' "$TMP/out"
-fi
+inspect_text v3 'format 3, read-only (verdict read-write), winner seq 1 hash [0-9a-f]\{16\}' \
+	"$U/p/m0.img" "$U/p/m1.img"
 if sha256sum -c --quiet "$U/img.v3" > /dev/null 2>&1; then
 	ktap_ok "inspect v3 writes nothing (images unchanged)"
 else
@@ -580,11 +594,8 @@ fi
 # md3dev.c), then --resume on one copy and --restore on another.
 points=0 bad=""
 for k in $(seq 1 20); do
-	rm -rf "$U/k" "$U/kr"
-	cp -a "$U/orig" "$U/k"
-	SLICEPOOL_TEST_STOP_AFTER_WRITES=$k "$SP" upgrade --no-scan \
-		--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
-	rc=$?
+	rm -rf "$U/kr"
+	k_upgrade "$k"
 	[ $rc -eq 0 ] && break
 	[ $rc -eq 99 ] || { bad="$bad k=$k:stop-rc=$rc"; break; }
 	points=$((points + 1))
@@ -610,10 +621,7 @@ else
 	ktap_fail "an upgrade interrupted after each of its writes ($points points,$bad)"
 fi
 # Stopped in phase A: the marked member is named as an interrupted upgrade.
-rm -rf "$U/k"
-cp -a "$U/orig" "$U/k"
-SLICEPOOL_TEST_STOP_AFTER_WRITES=1 "$SP" upgrade --no-scan \
-	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+k_upgrade 1
 expect_rc 1 "m0.img: an upgrade of its pool to format 3 was interrupted: finish it with 'slicepool upgrade --resume" \
 	"upgrade of a member an interrupted upgrade marked: refused, --resume named" \
 	"$SP" upgrade --no-scan --backup "$U/k/b2" "$U/k/m0.img" "$U/k/m1.img"
@@ -622,9 +630,7 @@ json_check "inspect names a member an interrupted upgrade marked" \
 	'd["devices"][0]["format"] is None and "was interrupted" in d["devices"][0]["problem"] and d["devices"][1]["format"] == 2'
 
 # Stopped in the middle of a --restore: --restore again, or --resume.
-rm -rf "$U/k"
-cp -a "$U/orig" "$U/k"
-"$SP" upgrade --no-scan --backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
+k_upgrade 0
 cp -a "$U/k" "$U/kr"
 SLICEPOOL_TEST_STOP_AFTER_WRITES=300 "$SP" upgrade --restore "$U/k/backup" \
 	"$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
@@ -639,11 +645,7 @@ fi
 # A torn write: stopped after write 10, m1's checkpoint block (block 2:
 # its payload spans sectors 16 and 17), which then reads torn: sector 17
 # as before (zero, as in the backup), sector 16 new.
-rm -rf "$U/k"
-cp -a "$U/orig" "$U/k"
-SLICEPOOL_TEST_STOP_AFTER_WRITES=10 "$SP" upgrade --no-scan \
-	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
-rc=$?
+k_upgrade 10
 cmp -s -n 512 -i $((17 * 512)) "$U/k/m1.img" "$U/orig/m1.img" && rc="$rc (sector 17 not written)"
 dd if="$U/orig/m1.img" of="$U/k/m1.img" bs=512 skip=17 seek=17 count=1 \
 	conv=notrunc status=none
@@ -664,11 +666,7 @@ else
 fi
 
 # --resume takes the settings the interrupted upgrade was given (backup).
-rm -rf "$U/k"
-cp -a "$U/orig" "$U/k"
-SLICEPOOL_TEST_STOP_AFTER_WRITES=8 "$SP" upgrade --no-scan --weight-load 20 \
-	--backup "$U/k/backup" "$U/k/m0.img" "$U/k/m1.img" > /dev/null 2>&1
-rc=$?
+k_upgrade 8 --weight-load 20
 head -c $(($(stat -c %s "$U/k/backup") - 100)) "$U/k/backup" > "$U/k/short"
 expect_rc 1 "is not a complete slicepool upgrade backup" \
 	"--resume with a truncated backup: refused" \
