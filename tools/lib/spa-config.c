@@ -97,12 +97,7 @@ void spa_config_defaults(struct spa_config *c)
 const struct spa_peer_key_cfg *spa_config_key(const struct spa_config *c,
 					      const char *peer)
 {
-	unsigned int i;
-
-	for (i = 0; i < c->nr_keys; i++)
-		if (!strcmp(c->keys[i].name, peer))
-			return &c->keys[i];
-	return NULL;
+	return spa_find_named(c->keys, c->nr_keys, name, peer);
 }
 
 static bool wildcard(const char *addr)
@@ -212,7 +207,6 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 	const char *key = keys[k].key, *v = w[1];
 	unsigned long long n;
 	struct spa_peer_cfg *p;
-	unsigned int i;
 
 	if (!strcmp(key, "node")) {
 		return set_str(v, spa_valid_node, c->node, sizeof(c->node));
@@ -299,9 +293,8 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		if (!spa_valid_node(v) || !routable(w[2]) ||
 		    set_port(w[3], &p->port))
 			return -EINVAL;
-		for (i = 0; i < c->nr_peers; i++)
-			if (!strcmp(c->peers[i].name, v))
-				return -EEXIST;
+		if (spa_find_named(c->peers, c->nr_peers, name, v))
+			return -EEXIST;
 		snprintf(p->name, sizeof(p->name), "%s", v);
 		snprintf(p->addr, sizeof(p->addr), "%s", w[2]);
 		c->nr_peers++;
