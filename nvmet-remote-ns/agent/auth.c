@@ -197,12 +197,7 @@ void spa_keys_init(struct spa_keys *ks)
 
 static struct spa_peer_keys *keys_find(struct spa_keys *ks, const char *peer)
 {
-	unsigned int i;
-
-	for (i = 0; i < ks->n; i++)
-		if (!strcmp(ks->k[i].name, peer))
-			return &ks->k[i];
-	return NULL;
+	return spa_find_named(ks->k, ks->n, name, peer);
 }
 
 int spa_keys_set(struct spa_keys *ks, const char *peer,

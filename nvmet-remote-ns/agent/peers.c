@@ -50,12 +50,7 @@ void spa_peers_destroy(struct spa_peers *t)
 
 static struct spa_peer *find(struct spa_peers *t, const char *name)
 {
-	unsigned int i;
-
-	for (i = 0; i < t->n; i++)
-		if (!strcmp(t->p[i].name, name))
-			return &t->p[i];
-	return NULL;
+	return spa_find_named(t->p, t->n, name, name);
 }
 
 /*

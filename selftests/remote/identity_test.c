@@ -26,19 +26,8 @@ static struct spa_config ca, cb, cc, cz;
 static struct spa_key kb, kc, kb2;
 /* The lender's keys; b's and c's views (their key for a). */
 static struct spa_keys ring_a, ring_b, ring_c, ring_b2, ring_c_as_b;
-static struct spa_lender lender;
-static struct spa_agent agent;
-static pthread_t server;
-static int lfd, sigfd;
-static u16 port;
+static struct test_server srv;
 static u64 gid;
-
-static void *serve(void *arg)
-{
-	(void)arg;
-	spa_serve(&agent, lfd, sigfd);
-	return NULL;
-}
 
 static void ring(struct spa_keys *ks, const char *peer,
 		 const struct spa_key *k)
@@ -50,21 +39,8 @@ static void ring(struct spa_keys *ks, const char *peer,
 
 static void setup(void)
 {
-	char dir[300];
-	sigset_t set;
-
-	make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/fs", test_dir);
-	fake_roots(dir);
-	fake_pool("pa", 64);
+	test_server_config(&ca, true);
 	fake_member("pa", "m1", 8, "online", 1);
-	snprintf(dir, sizeof(dir), "%s/sa", test_dir);
-	mkdirs("%s", dir);
-	test_lender(&ca, dir, 0, 9);
-	ca.nr_peers = 2;
-	snprintf(ca.peers[1].name, sizeof(ca.peers[1].name), "c");
-	snprintf(ca.peers[1].addr, sizeof(ca.peers[1].addr), "127.0.0.1");
-	ca.peers[1].port = 10;
 	test_key(&kb, TEST_KEY_HEX);
 	test_key(&kc, TEST_KEY2_HEX);
 	test_key(&kb2, KB2_HEX);
@@ -74,26 +50,17 @@ static void setup(void)
 	ring(&ring_c, "a", &kc);
 	ring(&ring_b2, "a", &kb2);
 	ring(&ring_c_as_b, "a", &kc);
-	cap_start();
-	lfd = test_serve_setup(&lender, &agent, &ca, &ring_a, &fake_backend,
-			       true, &port);
-	ca.listen_port = port;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	pthread_create(&server, NULL, serve, NULL);
-	snprintf(dir, sizeof(dir), "%s/sb", test_dir);
-	test_config(&cb, "b", dir, 7);
-	test_config(&cc, "c", dir, 8);
-	test_config(&cz, "z", dir, 11);
+	test_server_start(&srv, &ca, &ring_a);
+	test_client(&cb, "b", 7);
+	test_client(&cc, "c", 8);
+	test_client(&cz, "z", 11);
 }
 
 static int call(const struct spa_config *c, struct spa_keys *k,
 		struct spa_msg *req, struct spa_msg *rep, char *why,
 		size_t wlen)
 {
-	return spa_call(c, k, "127.0.0.1", port, "a", req, rep, why, wlen);
+	return spa_call(c, k, "127.0.0.1", srv.port, "a", req, rep, why, wlen);
 }
 
 /* The lender's view of grant @id: its state and size (under its lock). */
@@ -102,13 +69,13 @@ static int grant_state(u64 id, u64 *size)
 	struct spa_grant *g;
 	int state = 0;
 
-	pthread_mutex_lock(&lender.lock);
-	g = spa_ledger_find(&lender.ledger, id);
+	pthread_mutex_lock(&srv.lender.lock);
+	g = spa_ledger_find(&srv.lender.ledger, id);
 	if (g) {
 		state = g->state;
 		*size = g->size;
 	}
-	pthread_mutex_unlock(&lender.lock);
+	pthread_mutex_unlock(&srv.lender.lock);
 	return state;
 }
 
@@ -127,13 +94,7 @@ static void t_borrow(void)
 	struct spa_msg req, rep;
 	char why[512];
 
-	spa_msg_init(&req, &cb, SPA_REQUEST);
-	req.fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
-		      SPA_F(SPA_T_REQ_ID);
-	snprintf(req.hostnqn, sizeof(req.hostnqn), HOSTNQN_B);
-	req.size = 64 * MIB;
-	spa_random(req.req_id, SPA_ID_LEN);
-	req.req_id[0] |= 1;
+	test_request_msg(&cb, &req, 64 * MIB);
 	CHECK(!call(&cb, &ring_b, &req, &rep, why, sizeof(why)), "%s", why);
 	CHECK(rep.type == SPA_GRANT, "b got %s: %s", spa_type_name(rep.type),
 	      rep.err_text);
@@ -157,33 +118,34 @@ static int touch_grant(const struct spa_config *c, struct spa_keys *k,
 	return call(c, k, &req, rep, why, wlen);
 }
 
-static void t_other_release(void)
+/*
+ * c, with its own valid key, @doing (@type) b's grant: refused as not the
+ * owner, the grant unchanged; logged as @logged unless NULL.
+ */
+static void other_touch(u8 type, const char *doing, const char *logged)
 {
 	struct spa_msg rep;
 	char why[512];
 
-	CHECK(!touch_grant(&cc, &ring_c, SPA_RELEASE, &rep, why, sizeof(why)),
+	CHECK(!touch_grant(&cc, &ring_c, type, &rep, why, sizeof(why)),
 	      "%s", why);
 	CHECK(rep.type == SPA_ERROR && rep.err_code == SPA_ERR_NOT_OWNER &&
 	      strstr(rep.err_text, "is not c's"),
-	      "c releasing b's grant: %s %s", spa_type_name(rep.type),
+	      "c %s b's grant: %s %s", doing, spa_type_name(rep.type),
 	      rep.err_text);
-	CHECK(grant_intact(gid), "b's grant unchanged");
-	CHECK(cap_has("release of", "refused: not the owner"), "logged");
+	CHECK(grant_intact(gid), "b's grant unchanged (64 MiB)");
+	if (logged)
+		CHECK(cap_has(logged, "refused: not the owner"), "logged");
+}
+
+static void t_other_release(void)
+{
+	other_touch(SPA_RELEASE, "releasing", "release of");
 }
 
 static void t_other_resize(void)
 {
-	struct spa_msg rep;
-	char why[512];
-
-	CHECK(!touch_grant(&cc, &ring_c, SPA_RESIZE, &rep, why, sizeof(why)),
-	      "%s", why);
-	CHECK(rep.type == SPA_ERROR && rep.err_code == SPA_ERR_NOT_OWNER &&
-	      strstr(rep.err_text, "is not c's"),
-	      "c resizing b's grant: %s %s", spa_type_name(rep.type),
-	      rep.err_text);
-	CHECK(grant_intact(gid), "b's grant unchanged (64 MiB)");
+	other_touch(SPA_RESIZE, "resizing", NULL);
 }
 
 static void t_pass_for_b(void)
@@ -215,7 +177,7 @@ static void t_no_key(void)
 	CHECK(cap_has("claims to come from z, which has no key here", NULL),
 	      "logged");
 	spa_msg_init(&req, &cb, SPA_HEARTBEAT);
-	ret = spa_call(&cb, &ring_b, "127.0.0.1", port, "q", &req, &rep, why,
+	ret = spa_call(&cb, &ring_b, "127.0.0.1", srv.port, "q", &req, &rep, why,
 		       sizeof(why));
 	CHECK(ret == -ENOKEY && strstr(why, "no key for peer q"),
 	      "calling a peer this node has no key for: %d %s", ret, why);
@@ -232,7 +194,7 @@ static int raw_send(const u8 *f, size_t len, const struct spa_key *k,
 	int fd, ret = 0;
 	char why[256];
 
-	sa.sin_port = htons(port);
+	sa.sin_port = htons(srv.port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
@@ -421,13 +383,7 @@ int main(void)
 		{ "the sender's name is the one field read before the MAC",
 		  t_frame_node },
 	};
-	int ret;
 
 	setup();
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	test_serve_teardown(server, lfd, sigfd, &agent, &lender);
-	if (ret)
-		cap_dump();
-	cleanup_dir();
-	return ret;
+	return test_server_run(&srv, cases, ARRAY_SIZE(cases));
 }

@@ -22,50 +22,17 @@
 
 static struct spa_config ca, cb, cc;
 static struct spa_key key;
-static struct spa_lender lender;
-static struct spa_agent agent;
-static pthread_t server;
-static int lfd, sigfd;
-static u16 port;
-
-static void *serve(void *arg)
-{
-	(void)arg;
-	spa_serve(&agent, lfd, sigfd);
-	return NULL;
-}
+static struct test_server srv;
 
 static void setup(void)
 {
-	char dir[300];
-	sigset_t set;
-
-	make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/fs", test_dir);
-	fake_roots(dir);
-	fake_pool("pa", 64);
+	test_server_config(&ca, true);
 	fake_member("pa", "m1", 8, "online", 1);
-	snprintf(dir, sizeof(dir), "%s/sa", test_dir);
-	mkdirs("%s", dir);
-	test_lender(&ca, dir, 0, 9);
-	ca.nr_peers = 2;
-	snprintf(ca.peers[1].name, sizeof(ca.peers[1].name), "c");
-	snprintf(ca.peers[1].addr, sizeof(ca.peers[1].addr), "127.0.0.1");
-	ca.peers[1].port = 10;
 	test_key(&key, TEST_KEY_HEX);
 	test_keys(&keys, &key);
-	cap_start();
-	lfd = test_serve_setup(&lender, &agent, &ca, &keys, &fake_backend,
-			       true, &port);
-	ca.listen_port = port;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	pthread_create(&server, NULL, serve, NULL);
-	snprintf(dir, sizeof(dir), "%s/sb", test_dir);
-	test_config(&cb, "b", dir, 7);
-	test_config(&cc, "c", dir, 8);
+	test_server_start(&srv, &ca, &keys);
+	test_client(&cb, "b", 7);
+	test_client(&cc, "c", 8);
 }
 
 /* A connection to the server from 127.0.0.@host; the fd or -1. */
@@ -76,7 +43,7 @@ static int connect_from(unsigned int host)
 	int fd;
 
 	me.sin_addr.s_addr = htonl(0x7f000000 | host);
-	sa.sin_port = htons(port);
+	sa.sin_port = htons(srv.port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -113,7 +80,7 @@ static bool heartbeat(const struct spa_config *c, u64 *ms)
 	bool ok;
 
 	spa_msg_init(&req, c, SPA_HEARTBEAT);
-	ok = !spa_call(c, &keys, "127.0.0.1", port, "a", &req, &rep, why,
+	ok = !spa_call(c, &keys, "127.0.0.1", srv.port, "a", &req, &rep, why,
 		       sizeof(why)) && rep.type == (SPA_HEARTBEAT | SPA_REPLY);
 	if (!ok)
 		printf("#   %s: no answer: %s\n", c->node, why);
@@ -212,14 +179,8 @@ static void *slow_request(void *arg)
 	struct slow *s = arg;
 	struct spa_msg req;
 
-	spa_msg_init(&req, &cb, SPA_REQUEST);
-	req.fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
-		      SPA_F(SPA_T_REQ_ID);
-	snprintf(req.hostnqn, sizeof(req.hostnqn), HOSTNQN_B);
-	req.size = 64 * MIB;
-	spa_random(req.req_id, SPA_ID_LEN);
-	req.req_id[0] |= 1;
-	s->ret = spa_call(&cb, &keys, "127.0.0.1", port, "a", &req, &s->rep,
+	test_request_msg(&cb, &req, 64 * MIB);
+	s->ret = spa_call(&cb, &keys, "127.0.0.1", srv.port, "a", &req, &s->rep,
 			  s->why, sizeof(s->why));
 	return NULL;
 }
@@ -248,7 +209,7 @@ static void t_slow_grant(void)
 	spa_msg_init(&req, &cb, SPA_RELEASE);
 	req.fields |= SPA_F(SPA_T_GRANT_ID);
 	req.grant_id = s.rep.grant_id;
-	CHECK(!spa_call(&cb, &keys, "127.0.0.1", port, "a", &req, &rep, why,
+	CHECK(!spa_call(&cb, &keys, "127.0.0.1", srv.port, "a", &req, &rep, why,
 			sizeof(why)) && rep.type == (SPA_RELEASE | SPA_REPLY),
 	      "given back: %s", rep.err_text);
 }
@@ -266,13 +227,7 @@ int main(void)
 		{ "heartbeats are answered while a grant is being zeroed",
 		  t_slow_grant },
 	};
-	int ret;
 
 	setup();
-	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	test_serve_teardown(server, lfd, sigfd, &agent, &lender);
-	if (ret)
-		cap_dump();
-	cleanup_dir();
-	return ret;
+	return test_server_run(&srv, cases, ARRAY_SIZE(cases));
 }

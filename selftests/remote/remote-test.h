@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -774,6 +775,22 @@ static inline int ktap_run_keyed(struct spa_key *k,
 	return ktap_run(cases, nr);
 }
 
+/*
+ * A REQUEST from @c for @size bytes, to be exported to HOSTNQN_B, with a
+ * fresh request id, in @req.
+ */
+static inline void test_request_msg(const struct spa_config *c,
+				    struct spa_msg *req, u64 size)
+{
+	spa_msg_init(req, c, SPA_REQUEST);
+	req->fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
+		       SPA_F(SPA_T_REQ_ID);
+	snprintf(req->hostnqn, sizeof(req->hostnqn), HOSTNQN_B);
+	req->size = size;
+	spa_random(req->req_id, SPA_ID_LEN);
+	req->req_id[0] |= 1;
+}
+
 /* ------------------------------------------------------ log capture */
 
 static pthread_mutex_t cap_lock __maybe_unused = PTHREAD_MUTEX_INITIALIZER;
@@ -836,6 +853,106 @@ static inline void cap_dump(void)
 		printf("#   log: %.*s\n", (int)(eol - p), p);
 	}
 	pthread_mutex_unlock(&cap_lock);
+}
+
+/* ------------------------------------------------------ served agent */
+/*
+ * Lender a and its agent served over TCP on 127.0.0.1 by the real server,
+ * in a thread of its own (test_server_start() to test_server_stop()).
+ */
+struct test_server {
+	struct spa_lender lender;
+	struct spa_agent agent;
+	pthread_t thread;	/* runs spa_serve() */
+	int lfd;		/* the listening socket */
+	int sigfd;		/* SIGUSR1: the server's cue to end */
+	u16 port;		/* lfd's */
+};
+
+static inline void *test_server_main(void *arg)
+{
+	struct test_server *s = arg;
+
+	spa_serve(&s->agent, s->lfd, s->sigfd);
+	return NULL;
+}
+
+/*
+ * The fake tree of the served tests, <test_dir>/fs, with pool pa of 64 MiB
+ * slices (its members are the caller's), and lender a of it in @ca (its
+ * state in <test_dir>/sa): peer b at port 9 and, if @peer_c, c at port 10.
+ */
+static inline void test_server_config(struct spa_config *ca, bool peer_c)
+{
+	char dir[300];
+
+	make_test_dir();
+	snprintf(dir, sizeof(dir), "%s/fs", test_dir);
+	fake_roots(dir);
+	fake_pool("pa", 64);
+	snprintf(dir, sizeof(dir), "%s/sa", test_dir);
+	mkdirs("%s", dir);
+	test_lender(ca, dir, 0, 9);
+	if (!peer_c)
+		return;
+	ca->nr_peers = 2;
+	snprintf(ca->peers[1].name, sizeof(ca->peers[1].name), "c");
+	snprintf(ca->peers[1].addr, sizeof(ca->peers[1].addr), "127.0.0.1");
+	ca->peers[1].port = 10;
+}
+
+/* Client @node's config (its state in <test_dir>/sb), listening on @port. */
+static inline void test_client(struct spa_config *c, const char *node,
+			       u16 port)
+{
+	char dir[300];
+
+	snprintf(dir, sizeof(dir), "%s/sb", test_dir);
+	test_config(c, node, dir, port);
+}
+
+/*
+ * Serves @ca (reconciled first) with key ring @k on the fake backend, the
+ * agent's log captured from here on; @ca's listen_port set to the port
+ * the server got.  Exits when it cannot be set up.
+ */
+static inline void test_server_start(struct test_server *s,
+				     struct spa_config *ca, struct spa_keys *k)
+{
+	sigset_t set;
+
+	cap_start();
+	s->lfd = test_serve_setup(&s->lender, &s->agent, ca, k, &fake_backend,
+				  true, &s->port);
+	ca->listen_port = s->port;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	pthread_create(&s->thread, NULL, test_server_main, s);
+}
+
+static inline void test_server_stop(struct test_server *s)
+{
+	test_serve_teardown(s->thread, s->lfd, s->sigfd, &s->agent,
+			    &s->lender);
+}
+
+/*
+ * Runs @cases (KTAP) against @s, then stops it and removes the test
+ * directory; the captured log printed if a case failed.  The exit status.
+ */
+static inline int test_server_run(struct test_server *s,
+				  const struct ktap_case *cases,
+				  unsigned int nr)
+{
+	int ret = ktap_run(cases, nr);
+
+	test_server_stop(s);
+	if (ret)
+		cap_dump();
+	cleanup_dir();
+	return ret;
 }
 
 /* ------------------------------------------------------ raw frames */

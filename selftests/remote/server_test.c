@@ -23,57 +23,21 @@
 static struct spa_config ca, cb, cy;
 static struct spa_key key, key2;
 static struct spa_keys keys2;
-static struct spa_lender lender;
-static struct spa_agent agent;
-static pthread_t server;
-static int lfd, sigfd;
-static u16 port;
-
-static void *serve(void *arg)
-{
-	(void)arg;
-	spa_serve(&agent, lfd, sigfd);
-	return NULL;
-}
+static struct test_server srv;
 
 static void setup(void)
 {
-	char dir[300];
-	sigset_t set;
-
-	make_test_dir();
-	snprintf(dir, sizeof(dir), "%s/fs", test_dir);
-	fake_roots(dir);
-	fake_pool("pa", 64);
+	test_server_config(&ca, false);
 	fake_member("pa", "m1", 4, "online", 1);
 	fake_member("pa", "m2", 4, "online", 1);
-
-	snprintf(dir, sizeof(dir), "%s/sa", test_dir);
-	mkdirs("%s", dir);
-	test_lender(&ca, dir, 0, 9);
 	test_key(&key, TEST_KEY_HEX);
 	test_key(&key2, TEST_KEY2_HEX);
 	test_keys(&keys, &key);
 	test_keys(&keys2, &key2);
-	cap_start();
-	lfd = test_serve_setup(&lender, &agent, &ca, &keys, &fake_backend, true,
-			       &port);
-	ca.listen_port = port;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	pthread_create(&server, NULL, serve, NULL);
-
-	snprintf(dir, sizeof(dir), "%s/sb", test_dir);
-	test_config(&cb, "b", dir, 7);
-	test_config(&cy, "y", dir, 8);
+	test_server_start(&srv, &ca, &keys);
+	test_client(&cb, "b", 7);
+	test_client(&cy, "y", 8);
 	cb.io_timeout = 10;
-}
-
-static void teardown(void)
-{
-	test_serve_teardown(server, lfd, sigfd, &agent, &lender);
 }
 
 /* A request from @c to a; 0 with the reply in @rep, or the call's error. */
@@ -81,7 +45,7 @@ static int call(const struct spa_config *c, struct spa_keys *k,
 		struct spa_msg *req, struct spa_msg *rep, char *why,
 		size_t wlen)
 {
-	return spa_call(c, k, "127.0.0.1", port, "a", req, rep, why, wlen);
+	return spa_call(c, k, "127.0.0.1", srv.port, "a", req, rep, why, wlen);
 }
 
 static bool heartbeat_ok(u64 *free_bytes, unsigned int *grants)
@@ -106,18 +70,6 @@ static bool heartbeat_ok(u64 *free_bytes, unsigned int *grants)
 	return true;
 }
 
-static void request_msg(const struct spa_config *c, struct spa_msg *req,
-			u64 size)
-{
-	spa_msg_init(req, c, SPA_REQUEST);
-	req->fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
-		       SPA_F(SPA_T_REQ_ID);
-	snprintf(req->hostnqn, sizeof(req->hostnqn), HOSTNQN_B);
-	req->size = size;
-	spa_random(req->req_id, SPA_ID_LEN);
-	req->req_id[0] |= 1;
-}
-
 /* Asks for @size; the grant id, or 0 with @code set to the refusal. */
 static u64 request(const struct spa_config *c, u64 size, unsigned int *code,
 		   struct spa_msg *grant)
@@ -125,7 +77,7 @@ static u64 request(const struct spa_config *c, u64 size, unsigned int *code,
 	struct spa_msg req, rep;
 	char why[512];
 
-	request_msg(c, &req, size);
+	test_request_msg(c, &req, size);
 	*code = 0;
 	if (call(c, &keys, &req, &rep, why, sizeof(why))) {
 		fail("asking failed: %s", why);
@@ -235,7 +187,8 @@ static void t_hello_peers(void)
 	CHECK(rep.type == (SPA_HELLO | SPA_REPLY), "reply %s %s",
 	      spa_type_name(rep.type), rep.err_text);
 	for (i = 0; i < rep.nr_peers; i++) {
-		if (!strcmp(rep.peers[i].name, "a") && rep.peers[i].port == port)
+		if (!strcmp(rep.peers[i].name, "a") &&
+		    rep.peers[i].port == srv.port)
 			self = true;
 		if (!strcmp(rep.peers[i].name, "b"))
 			b = true;
@@ -303,7 +256,7 @@ static void t_grant_release(void)
 	      "free after a 200 MiB grant: %llu", free_bytes);
 
 	/* The same request again (a lost reply): the same grant. */
-	request_msg(&cb, &req, 200 * MIB);
+	test_request_msg(&cb, &req, 200 * MIB);
 	CHECK(!call(&cb, &keys, &req, &rep, why, sizeof(why)), "%s", why);
 	id2 = rep.grant_id;
 	spa_random(req.nonce, sizeof(req.nonce));
@@ -362,10 +315,10 @@ static void t_refusals(void)
 		      rep.err_code == SPA_ERR_UNKNOWN_GRANT,
 		      "resize of no grant: %s %s", why, rep.err_text);
 	}
-	lender.quota.max_grants = 0;
+	srv.lender.quota.max_grants = 0;
 	CHECK(!request(&cb, 4096, &code, &g) && code == SPA_ERR_LIMIT,
 	      "max_grants: %s", spa_err_name(code));
-	lender.quota.max_grants = 16;
+	srv.lender.quota.max_grants = 16;
 	fake_ctx.fail_export = EIO;
 	CHECK(!request(&cb, 4096, &code, &g) && code == SPA_ERR_FAILED,
 	      "export failure: %s", spa_err_name(code));
@@ -374,8 +327,8 @@ static void t_refusals(void)
 	CHECK(nr_volumes() == 0 && nr_exports() == 0,
 	      "a failed grant left %u volumes, %u exports", nr_volumes(),
 	      nr_exports());
-	CHECK(lender.quota.reserved == 0 && lender.quota.pending == 0 &&
-	      lender.quota.grants == 0, "quota after failures");
+	CHECK(srv.lender.quota.reserved == 0 && srv.lender.quota.pending == 0 &&
+	      srv.lender.quota.grants == 0, "quota after failures");
 	CHECK(cap_has("refused: no space", NULL) &&
 	      cap_has("refused: limit reached", NULL) &&
 	      cap_has("refused: failed: injected export failure", NULL),
@@ -396,7 +349,7 @@ static void *race_one(void *arg)
 	struct spa_msg req;
 	char why[512];
 
-	request_msg(&cb, &req, 512 * MIB);
+	test_request_msg(&cb, &req, 512 * MIB);
 	pthread_barrier_wait(r->go);
 	if (call(&cb, &keys, &req, &r->rep, why, sizeof(why))) {
 		r->code = ~0U;
@@ -453,7 +406,7 @@ static int raw_connect(void)
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	int fd;
 
-	sa.sin_port = htons(port);
+	sa.sin_port = htons(srv.port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -677,7 +630,7 @@ static void t_wire_replay_stale(void)
 		size_t len;
 		char why[256];
 
-		request_msg(&cb, &req, 4096);
+		test_request_msg(&cb, &req, 4096);
 		snprintf(req.to, sizeof(req.to), "a");
 		req.fields |= SPA_F(SPA_T_TO);
 		if (spa_encode(&req, buf, sizeof(buf), &len, why, sizeof(why)) ||
@@ -750,6 +703,6 @@ int main(void)
 
 	setup();
 	ret = ktap_run(cases, ARRAY_SIZE(cases));
-	teardown();
+	test_server_stop(&srv);
 	return ret;
 }

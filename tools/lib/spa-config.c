@@ -97,12 +97,7 @@ void spa_config_defaults(struct spa_config *c)
 const struct spa_peer_key_cfg *spa_config_key(const struct spa_config *c,
 					      const char *peer)
 {
-	unsigned int i;
-
-	for (i = 0; i < c->nr_keys; i++)
-		if (!strcmp(c->keys[i].name, peer))
-			return &c->keys[i];
-	return NULL;
+	return spa_find_named(c->keys, c->nr_keys, name, peer);
 }
 
 static bool wildcard(const char *addr)
@@ -161,13 +156,13 @@ static int set_addr(const char *v, const char *port, bool any, char *dst,
 }
 
 static int set_uint(const char *v, unsigned long long min,
-		    unsigned long long max, u32 *out)
+		    unsigned long long max, unsigned int *out)
 {
 	unsigned long long n;
 
 	if (spu_parse_uint(v, max, &n) || n < min)
 		return -EINVAL;
-	*out = (u32)n;
+	*out = (unsigned int)n;
 	return 0;
 }
 
@@ -206,14 +201,38 @@ static const struct key_desc keys[] = {
 	{ "peer_key", 2, "NAME FILE [NEXT_FILE] (absolute paths)" },
 };
 
+/* The keys of a plain number: its bounds and its field. */
+struct uint_key {
+	char key[24];
+	unsigned int min, max;
+	size_t off;		/* of an unsigned int in struct spa_config */
+};
+
+#define UINT_KEY(name, lo, hi) \
+	{ #name, lo, hi, offsetof(struct spa_config, name) }
+
+static const struct uint_key uint_keys[] = {
+	UINT_KEY(max_grants, 1, 256),
+	UINT_KEY(reconnect_delay, 1, 3600),
+	UINT_KEY(max_skew, 1, 3600),
+	UINT_KEY(heartbeat, 0, 3600),
+	UINT_KEY(heartbeat_timeout, 1, 86400),
+	UINT_KEY(io_timeout, 1, 300),
+	UINT_KEY(conn_per_source, 1, 16),
+};
+
 /* Applies one directive; 0 or -EINVAL (the caller names the line). */
 static int apply(struct spa_config *c, unsigned int k, char **w)
 {
 	const char *key = keys[k].key, *v = w[1];
+	const struct uint_key *u;
 	unsigned long long n;
 	struct spa_peer_cfg *p;
-	unsigned int i;
 
+	u = spa_find_named(uint_keys, ARRAY_SIZE(uint_keys), key, key);
+	if (u)
+		return set_uint(v, u->min, u->max,
+				(unsigned int *)((char *)c + u->off));
 	if (!strcmp(key, "node")) {
 		return set_str(v, spa_valid_node, c->node, sizeof(c->node));
 	} else if (!strcmp(key, "listen")) {
@@ -253,8 +272,6 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		return spu_parse_size(v, SPA_SIZE_MAX, &c->keep_free);
 	} else if (!strcmp(key, "lend_max")) {
 		return spu_parse_size(v, SPA_SIZE_MAX, &c->lend_max);
-	} else if (!strcmp(key, "max_grants")) {
-		return set_uint(v, 1, 256, &c->max_grants);
 	} else if (!strcmp(key, "ctrl_loss_tmo")) {
 		if (!strcmp(v, "-1")) {
 			c->ctrl_loss_tmo = -1;
@@ -263,18 +280,6 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		if (spu_parse_uint(v, 86400, &n))
 			return -EINVAL;
 		c->ctrl_loss_tmo = (int)n;
-	} else if (!strcmp(key, "reconnect_delay")) {
-		return set_uint(v, 1, 3600, &c->reconnect_delay);
-	} else if (!strcmp(key, "max_skew")) {
-		return set_uint(v, 1, 3600, &c->max_skew);
-	} else if (!strcmp(key, "heartbeat")) {
-		return set_uint(v, 0, 3600, &c->heartbeat);
-	} else if (!strcmp(key, "heartbeat_timeout")) {
-		return set_uint(v, 1, 86400, &c->heartbeat_timeout);
-	} else if (!strcmp(key, "io_timeout")) {
-		return set_uint(v, 1, 300, &c->io_timeout);
-	} else if (!strcmp(key, "conn_per_source")) {
-		return set_uint(v, 1, 16, &c->conn_per_source);
 	} else if (!strcmp(key, "peer_key")) {
 		struct spa_peer_key_cfg *k;
 
@@ -299,9 +304,8 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		if (!spa_valid_node(v) || !routable(w[2]) ||
 		    set_port(w[3], &p->port))
 			return -EINVAL;
-		for (i = 0; i < c->nr_peers; i++)
-			if (!strcmp(c->peers[i].name, v))
-				return -EEXIST;
+		if (spa_find_named(c->peers, c->nr_peers, name, v))
+			return -EEXIST;
 		snprintf(p->name, sizeof(p->name), "%s", v);
 		snprintf(p->addr, sizeof(p->addr), "%s", w[2]);
 		c->nr_peers++;

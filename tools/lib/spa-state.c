@@ -45,6 +45,18 @@ static const char *const state_names[SPA_G_MAX] = {
 	[SPA_G_RESIZING] = "resizing",
 };
 
+void *spa_find_name(const void *base, size_t n, size_t size, size_t off,
+		    const char *name)
+{
+	const char *p = base;
+	size_t i;
+
+	for (i = 0; i < n; i++, p += size)
+		if (!strcmp(p + off, name))
+			return (void *)p;
+	return NULL;
+}
+
 const char *spa_gstate_name(int state)
 {
 	if (state <= 0 || state >= SPA_G_MAX)
@@ -501,10 +513,5 @@ void spa_health_load(const struct spa_config *c, u64 now_ms,
 const struct spa_health_entry *spa_health_find(const struct spa_health *h,
 					       const char *name)
 {
-	unsigned int i;
-
-	for (i = 0; i < h->n; i++)
-		if (!strcmp(h->e[i].name, name))
-			return &h->e[i];
-	return NULL;
+	return spa_find_named(h->e, h->n, name, name);
 }

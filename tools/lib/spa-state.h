@@ -50,6 +50,22 @@ bool spa_valid_node(const char *s);
 bool spa_valid_nqn(const char *s);
 bool spa_valid_addr(const char *s);
 
+/*
+ * The first of the @n elements of @size bytes at @base whose name, the
+ * string at offset @off in each, is @name; NULL if none.
+ */
+void *spa_find_name(const void *base, size_t n, size_t size, size_t off,
+		    const char *name);
+
+/* The element of @arr[0..@n) whose char array @member is @name, or NULL. */
+#define spa_find_named(arr, n, member, name)				\
+	({								\
+		__auto_type __a = &(arr)[0];				\
+		(typeof(__a))spa_find_name(__a, (n), sizeof(*__a),	\
+					   offsetof(typeof(*__a), member), \
+					   (name));			\
+	})
+
 struct spa_peer_cfg {
 	char name[SPA_NODE_MAX + 1];
 	char addr[SPA_ADDR_MAX + 1];
