@@ -89,6 +89,7 @@ start_c() {	# a new agent c on b that knows only b
 	peer_key b $W/key
 	lend no
 	state_dir $W/state-c
+	heartbeat 2
 	heartbeat_timeout 6
 	io_timeout 2
 	peer b $SP_MY_IP 7450
@@ -98,7 +99,10 @@ start_c() {	# a new agent c on b that knows only b
 	until log_says "$C_LOG" "listening on"; do
 		sleep 0.2
 		t=$((t + 1))
-		kill -0 "$C_PID" 2>/dev/null && [ $t -lt 150 ] || return 1
+		if ! kill -0 "$C_PID" 2>/dev/null || [ $t -ge 150 ]; then
+			sed 's/^/# c: /' "$C_LOG"
+			return 1
+		fi
 	done
 }
 
