@@ -24,7 +24,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,21 +206,6 @@ bad:
 			  path, lineno, kind, lender ? "lent" : "borrowed");
 }
 
-static int fsync_dir(const char *path)
-{
-	char tmp[PATH_MAX];
-	int fd, ret = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
 {
 	const char *kind = l->lender ? "grant" : "borrow";
@@ -265,7 +249,7 @@ int spa_ledger_save(struct spa_ledger *l, char *why, size_t wlen)
 	if (!ret && rename(tmp, l->path))
 		ret = -errno;
 	if (!ret)
-		ret = fsync_dir(l->path);
+		ret = spu_fsync_dir_of(l->path);
 	if (ret) {
 		unlink(tmp);
 		return spu_reason(why, wlen, ret, "cannot save %s: %s", l->path,

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,4 +296,19 @@ void spu_free_list(char **names, size_t count)
 	for (i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
+}
+
+int spu_fsync_dir_of(const char *path)
+{
+	char tmp[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
 }

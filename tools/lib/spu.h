@@ -87,6 +87,11 @@ int spu_reason(char *why, size_t wlen, int ret, const char *fmt, ...)
 
 /* printf into @buf; -ENAMETOOLONG when it does not fit. */
 int spu_path(char *buf, size_t len, const char *fmt, ...) __printf(3, 4);
+/*
+ * Syncs the directory that holds @path, so that a file just created or
+ * renamed there survives a crash: 0 or -errno.
+ */
+int spu_fsync_dir_of(const char *path);
 int spu_vpath(char *buf, size_t len, const char *fmt, va_list ap)
 	__printf(3, 0);
 

@@ -34,7 +34,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,21 +592,6 @@ static int setup_members(struct upg *u)
 
 /* ---- the backup file ---- */
 
-static int fsync_dir_of(const char *path)
-{
-	char buf[PATH_MAX];
-	int fd, r = 0;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /*
  * Writes the backup: the header, then each member's area.  Written to a
  * temporary name, synced, then linked to @u->backup, which must not exist.
@@ -650,7 +634,7 @@ static int write_backup(struct upg *u)
 		r = -errno;
 	unlink(tmp);
 	if (!r)
-		r = fsync_dir_of(u->backup);
+		r = spu_fsync_dir_of(u->backup);
 	if (!r)
 		return 0;
 fail:
