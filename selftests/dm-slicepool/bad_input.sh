@@ -19,46 +19,28 @@ C=$SP_CFG
 # refused "desc" "dmesg pattern" cmd...: cmd must fail and log a line
 # matching the pattern (ERE) between a mark before it and one after it.
 # The log is read once, by refused_check, for all the refusals made so
-# far (reading it costs several programs, much under TCG, for each of 40
-# refusals); each is judged on its own part of the log, as if read at once.
-R_desc=()
-R_pat=()
-R_mark=()
-R_end=()
-R_acc=()
+# far (kmsg_try, kmsg_tried: reading it costs several programs, much under
+# TCG, for each of 40 refusals); each is judged on its own part of the log.
 refused() {
-	local desc=$1 pat=$2
-	shift 2
-	kmsg_mark
-	R_desc+=("$desc")
-	R_pat+=("$pat")
-	R_mark+=("$KMSG_MARK")
-	if "$@" 2>/dev/null; then R_acc+=(1); else R_acc+=(0); fi
-	kmsg_mark
-	R_end+=("$KMSG_MARK")
+	kmsg_try "$@"
+}
+# judge_refused DESC PATTERN ACCEPTED [LOG]: one refusal's checks.
+judge_refused() {
+	if [ "$3" = 1 ]; then
+		ktap_fail "$1 (was accepted)"
+	elif [ -z "$2" ]; then
+		ktap_ok "$1"
+	elif [ $# -lt 4 ]; then
+		ktap_fail "$1 (refused, but its marks are not in the kernel log)"
+	elif ! grep -Eq -- "$2" <<< "$4"; then
+		ktap_fail "$1 (refused, but no kernel log line matching '$2' after its mark)"
+		printf '%s\n' "$4" | sed 's/^/# dmesg: /'
+	else
+		ktap_ok "$1"
+	fi
 }
 refused_check() {
-	local log i seg
-	log=$(dmesg)
-	for i in "${!R_desc[@]}"; do
-		if [ "${R_acc[i]}" = 1 ]; then
-			ktap_fail "${R_desc[i]} (was accepted)"
-		elif [ -z "${R_pat[i]}" ]; then
-			ktap_ok "${R_desc[i]}"
-		elif ! seg=$(kmsg_between "$log" "${R_mark[i]}" "${R_end[i]}"); then
-			ktap_fail "${R_desc[i]} (refused, but its marks are not in the kernel log)"
-		elif ! grep -Eq -- "${R_pat[i]}" <<< "$seg"; then
-			ktap_fail "${R_desc[i]} (refused, but no kernel log line matching '${R_pat[i]}' after its mark)"
-			printf '%s\n' "$seg" | sed 's/^/# dmesg: /'
-		else
-			ktap_ok "${R_desc[i]}"
-		fi
-	done
-	R_desc=()
-	R_pat=()
-	R_mark=()
-	R_end=()
-	R_acc=()
+	kmsg_tried judge_refused
 }
 w() { echo "$2" > "$1"; }
 

@@ -90,3 +90,47 @@ kmsg_count() {
 kmsg_has_text() {	# kmsg_has_text TEXT: a line since the last mark holds TEXT
 	kmsg_since | grep -qF -- "$1"
 }
+
+# Refusals checked in a batch: reading the log costs several programs
+# (much under TCG), so a test that makes many refusals records each with
+# kmsg_try and reads the log once with kmsg_tried.
+#
+# kmsg_try DESC PATTERN CMD...: runs CMD between a mark before it and one
+# after it, and records whether it succeeded.
+KT_desc=()
+KT_pat=()
+KT_mark=()
+KT_end=()
+KT_acc=()
+kmsg_try() {
+	KT_desc+=("$1")
+	KT_pat+=("$2")
+	shift 2
+	kmsg_mark
+	KT_mark+=("$KMSG_MARK")
+	if "$@" 2>/dev/null; then KT_acc+=(1); else KT_acc+=(0); fi
+	kmsg_mark
+	KT_end+=("$KMSG_MARK")
+}
+
+# kmsg_tried JUDGE: reads the log once and, for each command recorded
+# since the last kmsg_tried, in order, runs JUDGE DESC PATTERN ACCEPTED
+# LOG, where ACCEPTED is 1 if the command succeeded and LOG is the kernel
+# log between its two marks, or unset (fewer arguments) if a mark is
+# missing from the log.  Then forgets them.
+kmsg_tried() {
+	local log i seg
+	log=$(dmesg)
+	for i in "${!KT_desc[@]}"; do
+		if seg=$(kmsg_between "$log" "${KT_mark[i]}" "${KT_end[i]}"); then
+			"$1" "${KT_desc[i]}" "${KT_pat[i]}" "${KT_acc[i]}" "$seg"
+		else
+			"$1" "${KT_desc[i]}" "${KT_pat[i]}" "${KT_acc[i]}"
+		fi
+	done
+	KT_desc=()
+	KT_pat=()
+	KT_mark=()
+	KT_end=()
+	KT_acc=()
+}

@@ -181,40 +181,28 @@ finish "4"
 # ---- control: refusals, abort, rate ---------------------------------------
 setup 3
 # refuse DESC DMESG ARGS...: send ARGS, which must be refused with DMESG in
-# the kernel log after a mark of its own.  The checks are made (in order)
-# by refusals_check, which reads the log once for a series of refusals.
-R_desc=()
-R_text=()
-R_mark=()
-R_acc=()
+# the kernel log between a mark before it and one after it.  The checks
+# are made (in order) by refusals_check, which reads the log once for a
+# series of refusals (kmsg_try, kmsg_tried).
 refuse() {
 	local desc=$1 text=$2
 	shift 2
-	kmsg_mark
-	R_desc+=("$desc")
-	R_text+=("$text")
-	R_mark+=("$KMSG_MARK")
-	if msg "$@" 2>/dev/null; then R_acc+=(1); else R_acc+=(0); fi
+	kmsg_try "$desc" "$text" msg "$@"
 }
-# Each refusal's text must be between its own mark and the next one.
+# judge_refusal DESC TEXT ACCEPTED [LOG]: one refusal's checks.
+judge_refusal() {
+	if [ "$3" = 1 ]; then
+		ktap_fail "$1: accepted"
+	elif [ $# -lt 4 ]; then
+		ktap_fail "$1: refused, but its mark is not in the kernel log"
+	elif [[ $4 == *"$2"* ]]; then
+		ktap_ok "$1: refused, dmesg names it"
+	else
+		ktap_fail "$1: refused, but dmesg does not say '$2'"
+	fi
+}
 refusals_check() {
-	local log i seg
-	log=$(dmesg)
-	for i in "${!R_desc[@]}"; do
-		if [ "${R_acc[i]}" = 1 ]; then
-			ktap_fail "${R_desc[i]}: accepted"
-		elif ! seg=$(kmsg_between "$log" "${R_mark[i]}" "${R_mark[i + 1]:-}"); then
-			ktap_fail "${R_desc[i]}: refused, but its mark is not in the kernel log"
-		elif [[ $seg == *"${R_text[i]}"* ]]; then
-			ktap_ok "${R_desc[i]}: refused, dmesg names it"
-		else
-			ktap_fail "${R_desc[i]}: refused, but dmesg does not say '${R_text[i]}'"
-		fi
-	done
-	R_desc=()
-	R_text=()
-	R_mark=()
-	R_acc=()
+	kmsg_tried judge_refusal
 }
 refuse "to the same member" "already on $src" migrate start 0 "$src"
 refuse "an unknown slice" "has no slices 5..5" migrate start 5 "$dst"
