@@ -69,7 +69,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 137
+ktap_plan 139
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -332,7 +332,7 @@ unset SLICEPOOL_CONFIGFS
 # ---- member metadata: crafted images ----
 I=$TMP/img
 mkdir -p "$I"
-for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc grown overgrown fm0 fm1; do
+for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc grown overgrown fm0 fm1 tie1; do
 	"$MKIMAGE" "$k" "$I/$k.img" || echo "# mkimage $k failed"
 done
 sbcheck() {	# sbcheck <image> <expect> <description>
@@ -387,6 +387,12 @@ json_check "assemble --dry-run: a fence makes an interrupted attempt's claim an 
 run "$SP" --json assemble --dry-run "$I/fm1.img"
 json_check "assemble --dry-run: a fenced orphan never stands in for a missing slice" \
 	'd["pools"][0]["volumes"][0]["missing"] == [0, 4]'
+run "$SP" --json assemble --dry-run "$I/m0.img" "$I/tie1.img"
+json_check "assemble --dry-run: a slice claimed twice by one attempt is double_owned, and the second claim an orphan (as the kernel counts)" \
+	'd["pools"][0]["volumes"][0]["double_owned"] == 1 and d["pools"][0]["volumes"][0]["found_slices"] == 4 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["orphaned_slices"] == 3'
+run "$SP" --json inspect "$I/m0.img" "$I/tie1.img"
+json_check "inspect format 2: the same double_owned and orphans as assemble" \
+	'd["pools"][0]["volumes"][0]["double_owned"] == 1 and [(s["logical"], s["member"], s["physical"]) for s in d["pools"][0]["volumes"][0]["map"]] == [(0, "m0", 0), (1, "m1", 0), (2, "m0", 1), (3, "m1", 1)] and d["pools"][0]["orphaned_slices"] == 3'
 run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/badcrc.img" \
 	"$I/badversion.img" "$I/badmagic.img"
 if [ $RC -eq 1 ]; then
