@@ -765,15 +765,8 @@ int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv)
 		js_int("spread_before", spread0);
 		js_int("spread", spread);
 		js_open_arr("domains");
-		for (i = 0; i < p.nr_domains; i++) {
-			js_open_obj(NULL);
-			js_str("name", p.domains[i].name);
-			js_s64("total_slices", p.domains[i].total_slices);
-			js_s64("free_slices", p.domains[i].free_slices);
-			js_s64("load", p.domains[i].load);
-			js_s64("workload", p.domains[i].workload);
-			js_close();
-		}
+		for (i = 0; i < p.nr_domains; i++)
+			spt_json_domain(NULL, &p.domains[i]);
 		js_close();
 		js_end();
 	} else {

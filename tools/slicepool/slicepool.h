@@ -170,9 +170,11 @@ void js_end(void);
 struct spt_pool;
 struct spt_member;
 struct spt_volume;
+struct spt_domain;
 
 void spt_json_pool(const char *key, const struct spt_pool *p);
 void spt_json_member(const char *key, const struct spt_member *m);
+void spt_json_domain(const char *key, const struct spt_domain *d);
 void spt_json_volume(const char *key, const struct spt_volume *v);
 void spt_print_pool(const struct spt_pool *p);
 

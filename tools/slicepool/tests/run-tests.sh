@@ -304,8 +304,8 @@ EOF
 # rebalance: the band rule on the fake domains (dA W 12, dB W 3: spread 9).
 run "$SP" --json rebalance p1
 if [ $RC -eq 0 ]; then ktap_ok "rebalance within the band: exit 0"; else ktap_fail "rebalance within the band: exit 0 (got $RC)"; fi
-json_check "rebalance within the band: no move, stopped balanced, spread 9" \
-	'd["moves"] == [] and d["stopped"] == "balanced" and d["spread"] == 9 and d["band"] == 20'
+json_check "rebalance within the band: no move, stopped balanced, spread 9, the domains as status has them" \
+	'd["moves"] == [] and d["stopped"] == "balanced" and d["spread"] == 9 and d["band"] == 20 and d["domains"] == [{"name": "dA", "members": 1, "total_slices": 15, "free_slices": 13, "load": 5, "workload": 12}, {"name": "dB", "members": 1, "total_slices": 15, "free_slices": 14, "load": 0, "workload": 3}]'
 # With --band 5 a move would narrow the spread (12 - 3 to 6 - 5 by the
 # module's formula), but no volume has a dm table here: no slice to move.
 run "$SP" --json rebalance p1 --band 5 --dry-run
