@@ -823,6 +823,26 @@ static void new_uuid(u8 *u)
 		u[i] = rnd();
 }
 
+/*
+ * The fresh members of a scenario: @n blank disks of a journal's size
+ * named <prefix><i>, each with a new uuid, also copied to @uuids[i] for
+ * md3_create_pool() unless @uuids is NULL, and its device in @devs[i].
+ */
+static void disks_new(struct sdisk **d, struct md3_dev *devs,
+		      u8 (*uuids)[MD3_UUID_LEN], int n, const char *prefix)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		d[i] = disk_new(NULL, 2 + JBLK);
+		new_uuid(d[i]->uuid);
+		if (uuids)
+			memcpy(uuids[i], d[i]->uuid, MD3_UUID_LEN);
+		snprintf(d[i]->name, sizeof(d[i]->name), "%s%d", prefix, i);
+		devs[i] = sd_dev(d[i]);
+	}
+}
+
 static void attach(struct world *w, struct sdisk *d)
 {
 	d->w = w;
@@ -1594,13 +1614,7 @@ static void t_domains(void)
 	u64 seq;
 
 	new_uuid(rec.uuid);
-	for (i = 0; i < 5; i++) {
-		d[i] = disk_new(NULL, 2 + JBLK);
-		new_uuid(d[i]->uuid);
-		memcpy(uuids[i], d[i]->uuid, MD3_UUID_LEN);
-		snprintf(d[i]->name, sizeof(d[i]->name), "dom%u", i);
-		devs[i] = sd_dev(d[i]);
-	}
+	disks_new(d, devs, uuids, 5, "dom");
 	CHECK(!md3_create_pool(&p, &rec, devs, (const u8 *)uuids, labels, 3,
 			       &jgeo, NULL), "create");
 	CHECK(p.st.nr_domains == 2, "%u domains", p.st.nr_domains);
@@ -1744,12 +1758,7 @@ static int forced_add_fork(unsigned int faults)
 	int i, bad = -1;
 
 	new_uuid(rec.uuid);
-	for (i = 0; i < 4; i++) {
-		d[i] = disk_new(NULL, 2 + JBLK);
-		new_uuid(d[i]->uuid);
-		snprintf(d[i]->name, sizeof(d[i]->name), "fork%d", i);
-		devs[i] = sd_dev(d[i]);
-	}
+	disks_new(d, devs, NULL, 4, "fork");
 	memcpy(uuids[0], d[0]->uuid, MD3_UUID_LEN);
 	memcpy(uuids[1], d[1]->uuid, MD3_UUID_LEN);
 	if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 2,
@@ -1842,13 +1851,7 @@ static int hole_flip(unsigned int faults)
 	int i, bad = -1;
 
 	new_uuid(rec.uuid);
-	for (i = 0; i < 3; i++) {
-		d[i] = disk_new(NULL, 2 + JBLK);
-		new_uuid(d[i]->uuid);
-		memcpy(uuids[i], d[i]->uuid, MD3_UUID_LEN);
-		snprintf(d[i]->name, sizeof(d[i]->name), "hole%d", i);
-		devs[i] = sd_dev(d[i]);
-	}
+	disks_new(d, devs, uuids, 3, "hole");
 	devs[1].ops = &dl_ops;
 	if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 3,
 			    &jgeo, NULL))
@@ -1960,14 +1963,9 @@ static int bd_write(void *ctx, u64 nr, const void *buf)
 	return 0;
 }
 
-static int bd_flush(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
+/* A bench disk is in no world and settles each write: sd_flush() has nothing to do. */
 static const struct md3_dev_ops bd_ops = {
-	.read = sd_read, .write = bd_write, .flush = bd_flush,
+	.read = sd_read, .write = bd_write, .flush = sd_flush,
 };
 
 static int run_bench(void)

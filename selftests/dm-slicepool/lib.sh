@@ -113,14 +113,69 @@ mg_cleanup() {
 	[ -z "${W:-}" ] || rm -rf "$W"
 }
 
-# pc_sum_teardown PREFIX N USED [VOLUME_DIR...]: the end of a power-cut
-# test's --check of pool $P (members m0 .. m<N-1>, USED slices mapped after
-# its reclaim): used + free = total over the members (else a "bad" line of
-# the test and status 1), then the volumes' directories, the members
-# (disabled), the pool and the check's devices PREFIXk0 .. and PREFIXss go.
+# pc_check_open PREFIX N PIECE POINT POOL [SLICE_MB]: the start of a
+# power-cut test's --check at flush/FUA point POINT.  A throw-away snapshot
+# PREFIXss of the replay device PREFIXrp on the scratch PREFIXsc (the
+# check writes to it, the replay goes on from the state as logged), the N
+# members PREFIXk0 .. of PIECE sectors each over it, and pool POOL under
+# $SP_CFG with members m0 .. m<N-1> in domains d0 .., given the slice size
+# SLICE_MB if set, enabled.  One dmsetup and one mkdir: the check runs at
+# every checked point and each program costs much under TCG.  Sets P
+# (the pool's directory) and bad MESSAGE (a "# point POINT: MESSAGE" line)
+# for the rest of the check; status 1 if a member was refused.
+pc_check_open() {
+	local pre=$1 n=$2 piece=$3 pool=$5 slice_mb=${6:-} i devs mem=() ret=0
+	pc_point=$4
+	bad() { echo "# point $pc_point: $*"; }
+	devs="${pre}ss,,,,0 $((n * piece)) snapshot /dev/mapper/${pre}rp /dev/mapper/${pre}sc N 8"
+	P=$SP_CFG/$pool
+	for ((i = 0; i < n; i++)); do
+		devs+=";${pre}k$i,,,,0 $piece linear /dev/mapper/${pre}ss $((i * piece))"
+		mem+=("$P/members/m$i")
+	done
+	dmsetup create --concise "$devs" || exit 1
+	mkdir "$P" "${mem[@]}" || exit 1
+	[ -z "$slice_mb" ] || echo "$slice_mb" > "$P/slice_mb"
+	for ((i = 0; i < n; i++)); do
+		echo "/dev/mapper/${pre}k$i" > "$P/members/m$i/path"
+		echo "d$i" > "$P/members/m$i/domain"
+		echo 1 > "$P/members/m$i/enable" || { bad "member m$i refused"; ret=1; }
+	done
+	return $ret
+}
+
+# pc_maps_check VOLUME_DIR...: the maps of a power-cut test's reassembled
+# volumes, each line "<logical> <member> <physical>": no slice missing and
+# no physical slice in two places (each a "bad" line and status 1).
+pc_maps_check() {
+	local d m ps ret=0
+	local -A phys
+	for d in "$@"; do
+		while read -r _ m ps; do
+			if [ "$m $ps" = "- -" ]; then
+				bad "a slice of ${d##*/} is missing"; ret=1
+			elif [ -n "${phys[$m:$ps]:-}" ]; then
+				bad "physical slice $m $ps is mapped twice"; ret=1
+			fi
+			phys[$m:$ps]=1
+		done < "$d/map"
+	done
+	return $ret
+}
+
+# pc_sum_teardown PREFIX N [VOLUME_DIR...]: the end of a power-cut test's
+# --check of pool $P (members m0 .. m<N-1>, after its reclaim): used +
+# free = total over the members, used the slices the volumes' maps hold
+# (else a "bad" line of the test and status 1), then the volumes'
+# directories, the members (disabled), the pool and the check's devices
+# PREFIXk0 .. and PREFIXss go (those pc_check_open made).
 pc_sum_teardown() {
-	local pre=$1 n=$2 used=$3 i t f tot=0 free=0 rc=0 mem=() dev=()
-	shift 3
+	local pre=$1 n=$2 used=0 i d t f tot=0 free=0 rc=0 mem=() dev=() map
+	shift 2
+	for d in "$@"; do
+		mapfile -t map < "$d/map"
+		used=$((used + ${#map[@]}))
+	done
 	for ((i = 0; i < n; i++)); do
 		read -r t < "$P/members/m$i/total_slices"
 		read -r f < "$P/members/m$i/free_slices"

@@ -23,25 +23,8 @@ M=$((1 << 20))
 # mkdir and two rmdir for the configfs objects; the rest is the shell's.
 if [ "${1:-}" = --check ]; then
 	marks=$2
-	point=$3
-	# A throw-away snapshot of the replayed state (the check writes to
-	# it, the replay goes on from the state as logged) and the three
-	# members over it.
-	devs="spss,,,,0 $SZ snapshot /dev/mapper/sprp /dev/mapper/spsc N 8"
-	for i in 0 1 2; do
-		devs+=";spk$i,,,,0 $PIECE linear /dev/mapper/spss $((i * PIECE))"
-	done
-	dmsetup create --concise "$devs" || exit 1
-	bad() { echo "# point $point: $*"; }
 	rc=0
-	P=$SP_CFG/pc
-	mkdir "$P" "$P/members/m0" "$P/members/m1" "$P/members/m2" || exit 1
-	echo 4 > "$P/slice_mb"
-	for i in 0 1 2; do
-		echo "/dev/mapper/spk$i" > "$P/members/m$i/path"
-		echo "d$i" > "$P/members/m$i/domain"
-		echo 1 > "$P/members/m$i/enable" || { bad "member m$i refused"; rc=1; }
-	done
+	pc_check_open sp 3 $PIECE "$3" pc 4 || rc=1
 	# Allowed sizes (MiB, - for absent) per number of completed marks:
 	# mark 1 formatted, 2 created v, 3 created w, 4 expanded v,
 	# 5 shrunk v, 6 deleted w.
@@ -63,23 +46,9 @@ if [ "${1:-}" = --check ]; then
 	vols=()
 	for n in "${!size[@]}"; do vols+=("$P/volumes/$n"); done
 	[ ${#vols[@]} -eq 0 ] || mkdir "${vols[@]}" || rc=1
-	# Every map line "<logical> <member> <physical>": none missing, no
-	# physical slice in two maps.
-	declare -A phys
-	used=0
-	for d in "${vols[@]}"; do
-		while read -r _ m ps; do
-			used=$((used + 1))
-			if [ "$m $ps" = "- -" ]; then
-				bad "a slice of ${d##*/} is missing"; rc=1
-			elif [ -n "${phys[$m:$ps]:-}" ]; then
-				bad "physical slice $m $ps is in two maps"; rc=1
-			fi
-			phys[$m:$ps]=1
-		done < "$d/map"
-	done
+	pc_maps_check "${vols[@]}" || rc=1
 	echo 1 > "$P/reclaim" || { bad "reclaim failed"; rc=1; }
-	pc_sum_teardown sp 3 "$used" "${vols[@]}" || rc=1
+	pc_sum_teardown sp 3 "${vols[@]}" || rc=1
 	exit $rc
 fi
 

@@ -27,21 +27,8 @@ VOL_MB=8
 # remove the devices, one mkdir and two rmdir for the configfs objects,
 # and cmp; the rest is the shell's.
 if [ "${1:-}" = --check ]; then
-	point=$3
-	devs="mpss,,,,0 $SZ snapshot /dev/mapper/mprp /dev/mapper/mpsc N 8"
-	for i in 0 1 2 3; do
-		devs+=";mpk$i,,,,0 $PIECE linear /dev/mapper/mpss $((i * PIECE))"
-	done
-	dmsetup create --concise "$devs" || exit 1
-	bad() { echo "# point $point: $*"; }
 	rc=0
-	P=$SP_CFG/mc
-	mkdir "$P" "$P/members/m0" "$P/members/m1" "$P/members/m2" "$P/members/m3" || exit 1
-	for i in 0 1 2 3; do
-		echo "/dev/mapper/mpk$i" > "$P/members/m$i/path"
-		echo "d$i" > "$P/members/m$i/domain"
-		echo 1 > "$P/members/m$i/enable" || { bad "member m$i refused"; rc=1; }
-	done
+	pc_check_open mp 4 $PIECE "$3" mc || rc=1
 	found=0
 	while read -r n _ b; do
 		[ "$n $b" != "v $((VOL_MB << 20))" ] || found=1
@@ -54,31 +41,17 @@ if [ "${1:-}" = --check ]; then
 	else
 		vols=("$P/volumes/v")
 		mkdir "$P/volumes/v"
-		mapfile -t map < "$P/volumes/v/map"
-		declare -A phys
-		for l in "${map[@]}"; do
-			read -r _ m ps <<< "$l"
-			if [ "$m $ps" = "- -" ]; then
-				bad "a slice is missing"; rc=1
-			elif [ -n "${phys[$m:$ps]:-}" ]; then
-				bad "physical slice $m $ps is mapped twice"; rc=1
-			fi
-			phys[$m:$ps]=1
-		done
+		pc_maps_check "${vols[@]}" || rc=1
 		dmsetup create mpcv --table "0 $((VOL_MB * 2048)) slicepool mc v" || { bad "table"; rc=1; }
 		if ! cmp -s /dev/mapper/mpcv "$SP_WORK/pattern"; then
+			mapfile -t map < "$P/volumes/v/map"
 			bad "the volume's data differs from what was written (map: ${map[*]})"
 			rc=1
 		fi
 		dmsetup remove mpcv
 	fi
 	echo 1 > "$P/reclaim" || { bad "reclaim failed"; rc=1; }
-	used=0
-	if [ $found = 1 ]; then
-		mapfile -t map < "$P/volumes/v/map"
-		used=${#map[@]}
-	fi
-	pc_sum_teardown mp 4 "$used" "${vols[@]}" || rc=1
+	pc_sum_teardown mp 4 "${vols[@]}" || rc=1
 	exit $rc
 fi
 

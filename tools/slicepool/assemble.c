@@ -50,7 +50,7 @@ struct asm_vol {
 	u64 found;
 	u64 missing;
 	u64 twice;		/* logical slices claimed twice by one attempt */
-	u64 *best;		/* per logical slice: winning claim's id + 1 */
+	struct spt_fmt2_slice *map;	/* spt_fmt2_map(): the claims kept */
 	u64 *missing_list;	/* up to MISSING_LIST entries */
 	size_t nr_missing_list;
 	s64 kernel_missing;	/* from the map after binding, -1 unknown */
@@ -338,30 +338,21 @@ static struct asm_vol *vol_by_uuid(struct asm_pool *p, const char *uuid)
 }
 
 /*
- * Whether owner record @o is a claim of @v's winning record: it names the
- * volume, its logical slice is within the size, its attempt id is not
- * newer than the record and no fence of the record excludes it
- * (dm-slicepool/fence.c, the kernel's rule).
- */
-static bool is_claim(const struct asm_vol *v, const struct spt_disk_owner *o)
-{
-	return spt_fmt2_is_claim(&v->rec, o);
-}
-
-/*
  * The newest record of each volume (highest generation, then highest
- * started) wins; a live volume's logical slice is present when an owner
- * record on a member found is a claim (is_claim()).  Of several such
- * claims of one logical slice the highest attempt id wins, as in the
- * kernel; attempt ids are unique, so two claims with the same id mean
- * corruption ("double_owned").  Other owner records, the losing claims
- * included, are orphans that reclaim frees.
+ * started) wins; deleted volumes are dropped.  The map of a live volume
+ * and the orphans follow the kernel's rules, those of fmt2.c: of the
+ * claims of a logical slice found on the members the highest attempt id
+ * wins, the first of a tie kept (attempt ids are unique, so a tie means
+ * corruption: "double_owned"); a slice with no claim is missing; every
+ * other owner record, the losing claims included, is an orphan that
+ * reclaim frees.
  */
 static void analyse(struct asm_pool *p)
 {
+	const struct spt_disk_member **ms;
 	struct asm_vol *v;
 	size_t i, j, k;
-	u8 *seen;
+	u64 l;
 
 	for (i = 0; i < p->nr_members; i++) {
 		struct spt_disk_member *m = p->members[i].d;
@@ -381,56 +372,26 @@ static void analyse(struct asm_pool *p)
 			p->vols[k++] = p->vols[i];
 	p->nr_vols = k;
 
+	ms = spt_zalloc((p->nr_members + 1) * sizeof(*ms));
+	for (j = 0; j < p->nr_members; j++)
+		ms[j] = p->members[j].d;
 	for (i = 0; i < p->nr_vols; i++) {
 		v = &p->vols[i];
 		spt_dm_name(p->name, v->rec.name, v->dm_name,
 			    sizeof(v->dm_name));
-		seen = spt_zalloc(v->rec.nr_slices + 1);
-		v->best = spt_zalloc((v->rec.nr_slices + 1) * sizeof(u64));
-		for (j = 0; j < p->nr_members; j++) {
-			struct spt_disk_member *m = p->members[j].d;
-
-			for (k = 0; k < m->nr_owners; k++) {
-				struct spt_disk_owner *o = &m->owners[k];
-				u64 *b;
-
-				if (!is_claim(v, o))
-					continue;
-				b = &v->best[o->logical];
-				if (!seen[o->logical])
-					v->found++;
-				seen[o->logical] = 1;
-				if (o->generation + 1 > *b)
-					*b = o->generation + 1;
-			}
-		}
-		/* Ties at the winning id: the same attempt twice. */
-		memset(seen, 0, v->rec.nr_slices + 1);
-		for (j = 0; j < p->nr_members; j++) {
-			struct spt_disk_member *m = p->members[j].d;
-
-			for (k = 0; k < m->nr_owners; k++) {
-				struct spt_disk_owner *o = &m->owners[k];
-
-				if (!is_claim(v, o) ||
-				    o->generation + 1 != v->best[o->logical])
-					continue;
-				if (seen[o->logical] < 2 &&
-				    ++seen[o->logical] == 2)
-					v->twice++;
-			}
-		}
-		v->missing = v->rec.nr_slices - v->found;
+		v->map = spt_fmt2_map(&v->rec, ms, p->nr_members, &v->missing,
+				      &v->twice);
+		v->found = v->rec.nr_slices - v->missing;
 		v->missing_list = spt_zalloc(MISSING_LIST * sizeof(u64));
-		for (j = 0;
-		     j < v->rec.nr_slices && v->nr_missing_list < MISSING_LIST;
-		     j++)
-			if (!seen[j])
-				v->missing_list[v->nr_missing_list++] = j;
-		free(seen);
+		for (l = 0;
+		     l < v->rec.nr_slices && v->nr_missing_list < MISSING_LIST;
+		     l++)
+			if (v->map[l].member < 0)
+				v->missing_list[v->nr_missing_list++] = l;
 		if (v->missing)
 			p->degraded = true;
 	}
+	free(ms);
 	for (j = 0; j < p->nr_members; j++) {
 		struct spt_disk_member *m = p->members[j].d;
 
@@ -438,8 +399,8 @@ static void analyse(struct asm_pool *p)
 			struct spt_disk_owner *o = &m->owners[k];
 
 			v = vol_by_uuid(p, o->vol_uuid);
-			if (!v || !is_claim(v, o) ||
-			    o->generation + 1 < v->best[o->logical])
+			if (spt_fmt2_is_orphan(v ? &v->rec : NULL,
+					       v ? v->map : NULL, j, o))
 				p->orphans++;
 		}
 	}
@@ -964,7 +925,7 @@ static void free_state(struct asm_state *s)
 
 		for (j = 0; j < p->nr_vols; j++) {
 			free(p->vols[j].missing_list);
-			free(p->vols[j].best);
+			free(p->vols[j].map);
 		}
 		for (j = 0; j < p->nr_errors; j++)
 			free(p->errors[j]);

@@ -557,21 +557,6 @@ static bool pick_slice(const struct spt_pool *p, const char *dom,
 	return false;
 }
 
-/* The member that holds logical slice @logical of @pool/@vol now. */
-static void member_of(const char *pool, const char *vol, u64 logical,
-		      char *buf, size_t len)
-{
-	struct spt_map_entry *map;
-	size_t n;
-
-	buf[0] = '\0';
-	if (spt_vol_map_read(pool, vol, &map, &n))
-		return;
-	if (logical < n)
-		snprintf(buf, len, "%s", map[logical].member);
-	free(map);
-}
-
 static void print_move(unsigned int i, const struct move *mv, bool json)
 {
 	char sz[32];
@@ -735,18 +720,13 @@ int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv)
 		}
 		spt_pool_free(&p);
 
-		req.all = false;
-		req.first = mv.logical;
-		req.last = mv.logical;
-		snprintf(req.dest, sizeof(req.dest), "%s", mv.to);
-		ret = spt_mig_run(pool, mv.volume, &req, &res);
+		ret = spt_mig_move_slice(pool, mv.volume, mv.logical, mv.to,
+					 &req, &res, mv.to_member,
+					 sizeof(mv.to_member));
 		snprintf(mv.state, sizeof(mv.state), "%s",
 			 res.st.job ? res.st.state : "refused");
 		mv.bytes = res.st.bytes_copied;
 		mv.duration_ms = res.duration_ms;
-		if (!ret)
-			member_of(pool, mv.volume, mv.logical, mv.to_member,
-				  sizeof(mv.to_member));
 		moves[nr_moves++] = mv;
 		if (!spt_json)
 			print_move(nr_moves, &mv, false);
@@ -785,15 +765,8 @@ int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv)
 		js_int("spread_before", spread0);
 		js_int("spread", spread);
 		js_open_arr("domains");
-		for (i = 0; i < p.nr_domains; i++) {
-			js_open_obj(NULL);
-			js_str("name", p.domains[i].name);
-			js_s64("total_slices", p.domains[i].total_slices);
-			js_s64("free_slices", p.domains[i].free_slices);
-			js_s64("load", p.domains[i].load);
-			js_s64("workload", p.domains[i].workload);
-			js_close();
-		}
+		for (i = 0; i < p.nr_domains; i++)
+			spt_json_domain(NULL, &p.domains[i]);
 		js_close();
 		js_end();
 	} else {

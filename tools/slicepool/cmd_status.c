@@ -173,9 +173,9 @@ void spt_json_volume(const char *key, const struct spt_volume *v)
 	js_close();
 }
 
-static void json_domain(const struct spt_domain *d)
+void spt_json_domain(const char *key, const struct spt_domain *d)
 {
-	js_open_obj(NULL);
+	js_open_obj(key);
 	js_str("name", d->name);
 	js_s64("members", d->members);
 	js_s64("total_slices", d->total_slices);
@@ -198,7 +198,7 @@ void spt_json_pool(const char *key, const struct spt_pool *p)
 	js_s64("min_domains", p->min_domains);
 	js_open_arr("domains");
 	for (i = 0; i < p->nr_domains; i++)
-		json_domain(&p->domains[i]);
+		spt_json_domain(NULL, &p->domains[i]);
 	js_close();
 	js_open_arr("members");
 	for (i = 0; i < p->nr_members; i++)

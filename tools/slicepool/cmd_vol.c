@@ -378,35 +378,25 @@ static int run_swaps(const char *pool, const char *vol, struct swap *sw,
 {
 	struct spt_mig_result res;
 	struct spt_mig_req req;
-	struct spt_map_entry *map;
-	size_t i, n;
+	size_t i;
 	int ret;
 
 	spt_mig_catch_signals();
 	for (i = 0; i < ns; i++) {
 		spt_mig_req_init(&req);
-		req.all = false;
-		req.first = sw[i].logical;
-		req.last = sw[i].logical;
-		snprintf(req.dest, sizeof(req.dest), "%s", sw[i].to);
 		spt_info("moving slice %llu of %s/%s from %s to %s (tail slice %llu is released there instead)",
 			 (unsigned long long)sw[i].logical, pool, vol,
 			sw[i].from_member, sw[i].to,
 			(unsigned long long)sw[i].tail);
-		ret = spt_mig_run(pool, vol, &req, &res);
+		ret = spt_mig_move_slice(pool, vol, sw[i].logical, sw[i].to,
+					 &req, &res, sw[i].to_member,
+					 sizeof(sw[i].to_member));
 		if (ret > 0)
 			spt_mig_print_failure(pool, vol, &res);
 		if (ret) {
 			spt_err("'%s/%s' was not shrunk; %zu slice(s) moved before this one stay where they are (the data is unchanged)",
 				pool, vol, i);
 			return ret < 0 ? ret : -EIO;
-		}
-		if (!spt_vol_map_read(pool, vol, &map, &n)) {
-			if (sw[i].logical < n)
-				snprintf(sw[i].to_member,
-					 sizeof(sw[i].to_member), "%s",
-					 map[sw[i].logical].member);
-			free(map);
 		}
 		if (res.interrupted || spt_mig_interrupted()) {
 			spt_err("interrupted: '%s/%s' was not shrunk; the %zu slice(s) moved stay where they are",

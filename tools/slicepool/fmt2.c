@@ -13,10 +13,13 @@
  *   newer than the record's generation and no fence excludes it
  *   (spt_fmt2_is_claim(), dm-slicepool/fence.c);
  * - of several claims of one logical slice the highest attempt id wins;
- *   two at the winning id are the same attempt twice (corruption).
+ *   two at the winning id are the same attempt twice (corruption), and
+ *   the first is kept (spt_fmt2_map());
+ * - every owner record but the claims kept is an orphan, which reclaim
+ *   frees (spt_fmt2_is_orphan()).
  *
- * assemble.c uses the same two rules for its report; inspect and upgrade
- * use the maps built here.
+ * assemble.c uses the same rules for its report; inspect and upgrade use
+ * the maps built here.
  */
 #include <assert.h>
 #include <errno.h>
@@ -158,44 +161,55 @@ static void collect_vols(struct spt_fmt2_pool *p)
 	qsort(p->vols, p->nr_vols, sizeof(*p->vols), cmp_vol);
 }
 
-/* The map of @v: per logical slice the claim with the highest id. */
-static void build_map(struct spt_fmt2_pool *p, struct spt_fmt2_vol *v)
+struct spt_fmt2_slice *spt_fmt2_map(const struct spt_disk_vol *rec,
+				    const struct spt_disk_member *const *ms,
+				    size_t n, u64 *missing, u64 *twice)
 {
-	u64 n = v->rec.nr_slices, l;
-	u64 *best = spt_zalloc((n + 1) * sizeof(*best));	/* id + 1 */
-	u8 *ties = spt_zalloc(n + 1);
+	u64 nr = rec->nr_slices, l;
+	u64 *best = spt_zalloc((nr + 1) * sizeof(*best));	/* id + 1 */
+	u8 *ties = spt_zalloc(nr + 1);
+	struct spt_fmt2_slice *map = spt_zalloc((nr + 1) * sizeof(*map));
 	size_t i, k;
 
-	v->map = spt_zalloc((n + 1) * sizeof(*v->map));
-	for (l = 0; l < n; l++)
-		v->map[l].member = -1;
-	for (i = 0; i < p->nr_members; i++) {
-		const struct spt_disk_member *m = &p->members[i];
+	for (l = 0; l < nr; l++)
+		map[l].member = -1;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < ms[i]->nr_owners; k++) {
+			const struct spt_disk_owner *o = &ms[i]->owners[k];
 
-		for (k = 0; k < m->nr_owners; k++) {
-			const struct spt_disk_owner *o = &m->owners[k];
-
-			if (!spt_fmt2_is_claim(&v->rec, o))
+			if (!spt_fmt2_is_claim(rec, o))
 				continue;
 			l = o->logical;
 			if (o->generation + 1 > best[l]) {
 				best[l] = o->generation + 1;
-				v->map[l].member = (s64)i;
-				v->map[l].physical = o->physical;
+				map[l].member = (s64)i;
+				map[l].physical = o->physical;
 				ties[l] = 1;
 			} else if (o->generation + 1 == best[l] && ties[l] < 2) {
 				ties[l]++;
 			}
 		}
 	}
-	for (l = 0; l < n; l++) {
-		if (v->map[l].member < 0)
-			v->missing++;
+	*missing = 0;
+	*twice = 0;
+	for (l = 0; l < nr; l++) {
+		if (map[l].member < 0)
+			(*missing)++;
 		if (ties[l] > 1)
-			v->twice++;
+			(*twice)++;
 	}
 	free(best);
 	free(ties);
+	return map;
+}
+
+bool spt_fmt2_is_orphan(const struct spt_disk_vol *rec,
+			const struct spt_fmt2_slice *map, size_t i,
+			const struct spt_disk_owner *o)
+{
+	return !rec || !spt_fmt2_is_claim(rec, o) ||
+	       map[o->logical].member != (s64)i ||
+	       map[o->logical].physical != o->physical;
 }
 
 static void count_orphans(struct spt_fmt2_pool *p)
@@ -209,9 +223,8 @@ static void count_orphans(struct spt_fmt2_pool *p)
 			const struct spt_disk_owner *o = &m->owners[k];
 			struct spt_fmt2_vol *v = vol_find(p, o->vol_uuid);
 
-			if (!v || !spt_fmt2_is_claim(&v->rec, o) ||
-			    v->map[o->logical].member != (s64)i ||
-			    v->map[o->logical].physical != o->physical)
+			if (spt_fmt2_is_orphan(v ? &v->rec : NULL,
+					       v ? v->map : NULL, i, o))
 				p->orphans++;
 		}
 	}
@@ -220,6 +233,7 @@ static void count_orphans(struct spt_fmt2_pool *p)
 int spt_fmt2_build(struct spt_disk_member *ms, size_t n,
 		   struct spt_fmt2_pool *p, char *why, size_t whylen)
 {
+	const struct spt_disk_member **ptrs;
 	size_t i, best;
 	int r;
 
@@ -242,8 +256,15 @@ int spt_fmt2_build(struct spt_disk_member *ms, size_t n,
 			best = i;
 	snprintf(p->name, sizeof(p->name), "%s", ms[best].sb.pool_name);
 	collect_vols(p);
-	for (i = 0; i < p->nr_vols; i++)
-		build_map(p, &p->vols[i]);
+	ptrs = spt_zalloc(n * sizeof(*ptrs));
+	for (i = 0; i < n; i++)
+		ptrs[i] = &p->members[i];
+	for (i = 0; i < p->nr_vols; i++) {
+		struct spt_fmt2_vol *v = &p->vols[i];
+
+		v->map = spt_fmt2_map(&v->rec, ptrs, n, &v->missing, &v->twice);
+	}
+	free(ptrs);
 	count_orphans(p);
 	return 0;
 }

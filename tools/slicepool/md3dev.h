@@ -85,11 +85,29 @@ struct spt_fmt2_pool {
 	u64 orphans;	/* owner records that are no claim, or lost */
 };
 
-/* The record winner and the claim rule (assemble.c uses them too). */
+/* The format-2 rules of fmt2.c (assemble.c uses them too). */
 bool spt_fmt2_rec_newer(const struct spt_disk_vol *a,
 			const struct spt_disk_vol *b);
 bool spt_fmt2_is_claim(const struct spt_disk_vol *v,
 		       const struct spt_disk_owner *o);
+/*
+ * The map of volume record @rec from the owner records of the @n members
+ * @ms[i]: per logical slice the claim with the highest attempt id, the
+ * first of a tie (member -1: none).  Counts the logical slices missing,
+ * and claimed twice by one attempt, in @missing and @twice.  Returns the
+ * map (@rec->nr_slices entries, to free).
+ */
+struct spt_fmt2_slice *spt_fmt2_map(const struct spt_disk_vol *rec,
+				    const struct spt_disk_member *const *ms,
+				    size_t n, u64 *missing, u64 *twice);
+/*
+ * Whether owner record @o of member @i is an orphan: @rec, the winning
+ * live record of its volume (NULL: none), does not count it as a claim,
+ * or @map (spt_fmt2_map() of @rec) keeps another claim of its slice.
+ */
+bool spt_fmt2_is_orphan(const struct spt_disk_vol *rec,
+			const struct spt_fmt2_slice *map, size_t i,
+			const struct spt_disk_owner *o);
 /*
  * The index of the volume of uuid @uuid among the @n objects at @vols,
  * @stride bytes apart, each beginning with its winning record (struct

@@ -629,3 +629,31 @@ int spt_mig_run(const char *pool, const char *vol,
 		return ret;
 	return spt_mig_wait(pool, vol, dm_name, req->chunk_kb, res);
 }
+
+/*
+ * Moves logical slice @logical of @pool/@vol to @dest (a member or
+ * domain:<label>) with the other settings of @req: spt_mig_run() and its
+ * return.  When the move is done, @to_member names the member that holds
+ * the slice now, read back from the volume's map ("" if it cannot be).
+ */
+int spt_mig_move_slice(const char *pool, const char *vol, u64 logical,
+		       const char *dest, struct spt_mig_req *req,
+		       struct spt_mig_result *res, char *to_member, size_t len)
+{
+	struct spt_map_entry *map;
+	size_t n;
+	int ret;
+
+	req->all = false;
+	req->first = logical;
+	req->last = logical;
+	snprintf(req->dest, sizeof(req->dest), "%s", dest);
+	ret = spt_mig_run(pool, vol, req, res);
+	to_member[0] = '\0';
+	if (!ret && !spt_vol_map_read(pool, vol, &map, &n)) {
+		if (logical < n)
+			snprintf(to_member, len, "%s", map[logical].member);
+		free(map);
+	}
+	return ret;
+}

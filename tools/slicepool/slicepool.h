@@ -170,9 +170,11 @@ void js_end(void);
 struct spt_pool;
 struct spt_member;
 struct spt_volume;
+struct spt_domain;
 
 void spt_json_pool(const char *key, const struct spt_pool *p);
 void spt_json_member(const char *key, const struct spt_member *m);
+void spt_json_domain(const char *key, const struct spt_domain *d);
 void spt_json_volume(const char *key, const struct spt_volume *v);
 void spt_print_pool(const struct spt_pool *p);
 
@@ -356,6 +358,9 @@ int spt_mig_wait(const char *pool, const char *vol, const char *dm_name,
 		 unsigned long chunk_kb, struct spt_mig_result *res);
 int spt_mig_run(const char *pool, const char *vol,
 		const struct spt_mig_req *req, struct spt_mig_result *res);
+int spt_mig_move_slice(const char *pool, const char *vol, u64 logical,
+		       const char *dest, struct spt_mig_req *req,
+		       struct spt_mig_result *res, char *to_member, size_t len);
 void spt_mig_json(const char *key, const struct spt_mig_status *ms);
 void spt_mig_print_failure(const char *pool, const char *vol,
 			   const struct spt_mig_result *res);

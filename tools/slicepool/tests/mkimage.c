@@ -29,6 +29,10 @@
  *                          4) carries the fence {from 4, id 3}, so m1's
  *                          orphan of logical 4 (attempt 3, interrupted) is
  *                          never a claim, even without m0
+ *        tie1              m1 with a second claim of logical 3 by attempt
+ *                          2 (physical 4): the same attempt twice, which
+ *                          only corruption makes; the first claim is kept,
+ *                          the second is an orphan
  */
 #include <endian.h>
 #include <fcntl.h>
@@ -132,7 +136,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	kind = argv[1];
-	build(!strcmp(kind, "m1") || !strcmp(kind, "fm1"));
+	build(!strcmp(kind, "m1") || !strcmp(kind, "fm1") ||
+	      !strcmp(kind, "tie1"));
 	if (!strcmp(kind, "badmagic")) {
 		sb->hdr.magic = htole32(0x12345678);
 	} else if (!strcmp(kind, "badcrc")) {
@@ -169,6 +174,9 @@ int main(int argc, char **argv)
 		sb->attempt = htole64(4);
 		seal(SP_SB_BLOCK, SP_SB_MAGIC);
 		seal(SP_VOL_TABLE_START, SP_VOL_MAGIC);
+		seal(SP_OWNER_TABLE_START, SP_OWNER_MAGIC);
+	} else if (!strcmp(kind, "tie1")) {
+		set_owner(4, 0xaa, 3, 2);
 		seal(SP_OWNER_TABLE_START, SP_OWNER_MAGIC);
 	} else if (strcmp(kind, "m0") && strcmp(kind, "m1")) {
 		fprintf(stderr, "mkimage: unknown kind '%s'\n", kind);

@@ -69,7 +69,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 137
+ktap_plan 139
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -304,8 +304,8 @@ EOF
 # rebalance: the band rule on the fake domains (dA W 12, dB W 3: spread 9).
 run "$SP" --json rebalance p1
 if [ $RC -eq 0 ]; then ktap_ok "rebalance within the band: exit 0"; else ktap_fail "rebalance within the band: exit 0 (got $RC)"; fi
-json_check "rebalance within the band: no move, stopped balanced, spread 9" \
-	'd["moves"] == [] and d["stopped"] == "balanced" and d["spread"] == 9 and d["band"] == 20'
+json_check "rebalance within the band: no move, stopped balanced, spread 9, the domains as status has them" \
+	'd["moves"] == [] and d["stopped"] == "balanced" and d["spread"] == 9 and d["band"] == 20 and d["domains"] == [{"name": "dA", "members": 1, "total_slices": 15, "free_slices": 13, "load": 5, "workload": 12}, {"name": "dB", "members": 1, "total_slices": 15, "free_slices": 14, "load": 0, "workload": 3}]'
 # With --band 5 a move would narrow the spread (12 - 3 to 6 - 5 by the
 # module's formula), but no volume has a dm table here: no slice to move.
 run "$SP" --json rebalance p1 --band 5 --dry-run
@@ -332,7 +332,7 @@ unset SLICEPOOL_CONFIGFS
 # ---- member metadata: crafted images ----
 I=$TMP/img
 mkdir -p "$I"
-for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc grown overgrown fm0 fm1; do
+for k in m0 m1 badmagic badcrc badversion blocknr badvolcrc grown overgrown fm0 fm1 tie1; do
 	"$MKIMAGE" "$k" "$I/$k.img" || echo "# mkimage $k failed"
 done
 sbcheck() {	# sbcheck <image> <expect> <description>
@@ -387,6 +387,12 @@ json_check "assemble --dry-run: a fence makes an interrupted attempt's claim an 
 run "$SP" --json assemble --dry-run "$I/fm1.img"
 json_check "assemble --dry-run: a fenced orphan never stands in for a missing slice" \
 	'd["pools"][0]["volumes"][0]["missing"] == [0, 4]'
+run "$SP" --json assemble --dry-run "$I/m0.img" "$I/tie1.img"
+json_check "assemble --dry-run: a slice claimed twice by one attempt is double_owned, and the second claim an orphan (as the kernel counts)" \
+	'd["pools"][0]["volumes"][0]["double_owned"] == 1 and d["pools"][0]["volumes"][0]["found_slices"] == 4 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["orphaned_slices"] == 3'
+run "$SP" --json inspect "$I/m0.img" "$I/tie1.img"
+json_check "inspect format 2: the same double_owned and orphans as assemble" \
+	'd["pools"][0]["volumes"][0]["double_owned"] == 1 and [(s["logical"], s["member"], s["physical"]) for s in d["pools"][0]["volumes"][0]["map"]] == [(0, "m0", 0), (1, "m1", 0), (2, "m0", 1), (3, "m1", 1)] and d["pools"][0]["orphaned_slices"] == 3'
 run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/badcrc.img" \
 	"$I/badversion.img" "$I/badmagic.img"
 if [ $RC -eq 1 ]; then
