@@ -3,7 +3,7 @@
  * dm-slicepool: the configfs tree /sys/kernel/config/slicepool/.
  *
  *   <pool>/{slice_mb,weight_space,weight_load,min_domains,uuid,discovered,
- *           domains,reclaim,reclaimed}
+ *           domains,reclaim,reclaimed,metadata_format}
  *   <pool>/members/<name>/{path,domain,enable,size,total_slices,
  *           free_slices,max_slices,data_offset,revalidate_size,load,
  *           load_override,state}
@@ -249,8 +249,12 @@ static ssize_t sp_member_##name##_show(struct config_item *item,	\
 SP_MEMBER_U64_SHOW(size, bdev_nr_bytes(m->bdev.bdev))
 SP_MEMBER_U64_SHOW(total_slices, m->nr_slices)
 SP_MEMBER_U64_SHOW(free_slices, m->nr_free)
-/* The most slices the member can hold: what its owner table describes. */
-SP_MEMBER_U64_SHOW(max_slices, m->owner_blocks * SP_OWNERS_PER_BLOCK)
+/*
+ * The most slices the member can hold: in format 2 what its owner table
+ * describes; in format 3 (no growth yet) the slices it has.
+ */
+SP_MEMBER_U64_SHOW(max_slices, m->pool->format == SP_FORMAT_3 ? m->nr_slices :
+		   m->owner_blocks * SP_OWNERS_PER_BLOCK)
 SP_MEMBER_U64_SHOW(data_offset, (u64)m->data_offset << SECTOR_SHIFT)
 
 /* "1": take the new whole slices of a grown device (sp-pool.c). */
@@ -868,6 +872,48 @@ static ssize_t sp_pool_reclaimed_show(struct config_item *item, char *page)
 	return sysfs_emit(page, "%llu\n", v);
 }
 
+static ssize_t sp_pool_metadata_format_show(struct config_item *item,
+					    char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(to_pool(item)->format));
+}
+
+/*
+ * "2" or "3" (an optional newline), only while no member is enabled: the
+ * format new members are written in and existing ones are read as.
+ */
+static ssize_t sp_pool_metadata_format_store(struct config_item *item,
+					     const char *page, size_t count)
+{
+	struct sp_pool *pool = to_pool(item);
+	char val[33];
+	u32 f;
+	int r = 0;
+
+	if (sysfs_streq(page, "2")) {
+		f = SP_FORMAT_2;
+	} else if (sysfs_streq(page, "3")) {
+		f = SP_FORMAT_3;
+	} else {
+		/* Named as written, up to its first newline. */
+		strscpy(val, page, sizeof(val));
+		val[strcspn(val, "\n")] = '\0';
+		pr_err("slicepool: %s: metadata_format: invalid value '%s' (2 or 3)\n",
+		       pool->name, val);
+		return -EINVAL;
+	}
+	mutex_lock(&pool->lock);
+	if (pool->nr_enabled && pool->format != f) {
+		pr_err("slicepool: %s: metadata_format is fixed once a member is enabled (it is %u)\n",
+		       pool->name, pool->format);
+		r = -EBUSY;
+	} else {
+		WRITE_ONCE(pool->format, f);
+	}
+	mutex_unlock(&pool->lock);
+	return r ? r : count;
+}
+
 CONFIGFS_ATTR(sp_pool_, slice_mb);
 CONFIGFS_ATTR(sp_pool_, weight_space);
 CONFIGFS_ATTR(sp_pool_, weight_load);
@@ -875,6 +921,7 @@ CONFIGFS_ATTR(sp_pool_, min_domains);
 CONFIGFS_ATTR_RO(sp_pool_, uuid);
 CONFIGFS_ATTR_WO(sp_pool_, reclaim);
 CONFIGFS_ATTR_RO(sp_pool_, reclaimed);
+CONFIGFS_ATTR(sp_pool_, metadata_format);
 CONFIGFS_BIN_ATTR_RO(sp_pool_, discovered, NULL, SP_MAP_MAX_SIZE);
 CONFIGFS_BIN_ATTR_RO(sp_pool_, domains, NULL, SP_MAP_MAX_SIZE);
 
@@ -886,6 +933,7 @@ static struct configfs_attribute *sp_pool_attrs[] = {
 	&sp_pool_attr_uuid,
 	&sp_pool_attr_reclaim,
 	&sp_pool_attr_reclaimed,
+	&sp_pool_attr_metadata_format,
 	NULL,
 };
 
@@ -934,6 +982,7 @@ static struct config_group *sp_pools_make(struct config_group *group,
 	pool->weight_space = 50;
 	pool->weight_load = 50;
 	pool->min_domains = 2;
+	pool->format = SP_FORMAT_2;
 
 	config_group_init_type_name(&pool->group, name, &sp_pool_type);
 	config_group_init_type_name(&pool->members_group, "members",

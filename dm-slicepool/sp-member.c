@@ -69,6 +69,7 @@ static int sp_merge_records(struct sp_pool *pool, const char *path,
 
 static void sp_member_release_dev(struct sp_member *m)
 {
+	sp_md3_member_close(m);
 	sp_md_close(m);
 	if (m->bdev.bdev)
 		sp_bdev_close(&m->bdev, m);
@@ -98,6 +99,12 @@ static int sp_member_open(struct sp_member *m)
 			       config_item_name(&m->item), m->path, r);
 		m->bdev.bdev = NULL;
 		return r;
+	}
+	if (pool->format == SP_FORMAT_3) {
+		r = sp_md3_member_open(m);
+		if (r)
+			goto fail;
+		return 0;
 	}
 	r = sp_md_open(m);
 	if (r)
@@ -193,7 +200,7 @@ fail:
  * Count @m in (@on) or out of the pool's enabled members: m->enabled,
  * pool->nr_enabled and m->index's bit in pool->index_mask change together.
  */
-static void sp_member_set_enabled(struct sp_member *m, bool on)
+void sp_member_set_enabled(struct sp_member *m, bool on)
 {
 	struct sp_pool *pool = m->pool;
 
@@ -373,6 +380,12 @@ int sp_member_revalidate_size(struct sp_member *m)
 	unsigned int tries = 0;
 	int r;
 
+	if (pool->format == SP_FORMAT_3) {
+		mutex_lock(&pool->lock);
+		r = sp_md3_unsupported(pool, "revalidate_size (member growth)");
+		mutex_unlock(&pool->lock);
+		return r;
+	}
 	for (;;) {
 		mutex_lock(&pool->lock);
 		r = sp_member_grow_check(m, &dev, &fit, &nr);
