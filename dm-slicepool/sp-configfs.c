@@ -5,8 +5,8 @@
  *   <pool>/{slice_mb,weight_space,weight_load,min_domains,uuid,discovered,
  *           domains,reclaim,reclaimed,metadata_format}
  *   <pool>/members/<name>/{path,domain,enable,size,total_slices,
- *           free_slices,max_slices,data_offset,revalidate_size,load,
- *           load_override,state}
+ *           free_slices,max_slices,data_offset,revalidate_size,remove,
+ *           load,load_override,state}
  *   <pool>/volumes/<name>/{size,uuid,fences,map}
  *
  * Every attribute is described in Documentation/dm-slicepool.rst.  An
@@ -249,12 +249,8 @@ static ssize_t sp_member_##name##_show(struct config_item *item,	\
 SP_MEMBER_U64_SHOW(size, bdev_nr_bytes(m->bdev.bdev))
 SP_MEMBER_U64_SHOW(total_slices, m->nr_slices)
 SP_MEMBER_U64_SHOW(free_slices, m->nr_free)
-/*
- * The most slices the member can hold: in format 2 what its owner table
- * describes; in format 3 (no growth yet) the slices it has.
- */
-SP_MEMBER_U64_SHOW(max_slices, m->pool->format == SP_FORMAT_3 ? m->nr_slices :
-		   m->owner_blocks * SP_OWNERS_PER_BLOCK)
+/* The most slices the member can hold (sp_member_max_slices()). */
+SP_MEMBER_U64_SHOW(max_slices, sp_member_max_slices(m))
 SP_MEMBER_U64_SHOW(data_offset, (u64)m->data_offset << SECTOR_SHIFT)
 
 /* "1": take the new whole slices of a grown device (sp-pool.c). */
@@ -273,6 +269,32 @@ static ssize_t sp_member_revalidate_size_store(struct config_item *item,
 		return -EINVAL;
 	}
 	r = sp_member_revalidate_size(to_member(item));
+	return r ? r : count;
+}
+
+/* "1": remove the member from a format-3 pool's state (sp-member.c). */
+static ssize_t sp_member_remove_store(struct config_item *item,
+				      const char *page, size_t count)
+{
+	struct sp_member *m = to_member(item);
+	char val[33];
+	bool was;
+	int r;
+
+	if (!sysfs_streq(page, "1")) {
+		strscpy(val, page, sizeof(val));
+		val[strcspn(val, "\n")] = '\0';
+		pr_err("slicepool: %s: remove: invalid value '%s' (only 1 is accepted)\n",
+		       config_item_name(item), val);
+		return -EINVAL;
+	}
+	mutex_lock(&m->pool->lock);
+	was = m->enabled;
+	r = sp_member_remove(m);
+	mutex_unlock(&m->pool->lock);
+	/* Disabled now: the item is no longer pinned (as for enable 0). */
+	if (was && !READ_ONCE(m->enabled))
+		configfs_undepend_item(item);
 	return r ? r : count;
 }
 
@@ -328,6 +350,7 @@ CONFIGFS_ATTR_RO(sp_member_, free_slices);
 CONFIGFS_ATTR_RO(sp_member_, max_slices);
 CONFIGFS_ATTR_RO(sp_member_, data_offset);
 CONFIGFS_ATTR_WO(sp_member_, revalidate_size);
+CONFIGFS_ATTR_WO(sp_member_, remove);
 CONFIGFS_ATTR_RO(sp_member_, load);
 CONFIGFS_ATTR(sp_member_, load_override);
 CONFIGFS_ATTR_RO(sp_member_, state);
@@ -342,6 +365,7 @@ static struct configfs_attribute *sp_member_attrs[] = {
 	&sp_member_attr_max_slices,
 	&sp_member_attr_data_offset,
 	&sp_member_attr_revalidate_size,
+	&sp_member_attr_remove,
 	&sp_member_attr_load,
 	&sp_member_attr_load_override,
 	&sp_member_attr_state,

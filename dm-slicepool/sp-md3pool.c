@@ -570,6 +570,70 @@ out:
 	return r;
 }
 
+/*
+ * revalidate_size: @m takes @nr slices (all that fit on its device of
+ * @dev sectors), one transaction (md3_member_grow()).
+ */
+int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr)
+{
+	struct sp_pool *pool = m->pool;
+	u64 old_nr = m->nr_slices;
+	unsigned int noio;
+	int r;
+
+	if (nr <= old_nr) {
+		sp_info("%s: %s is %llu sectors: no new whole slice, %llu slices as before",
+			sp_mname(m), m->path, dev, old_nr);
+		return 0;
+	}
+	noio = sp_md3_enter();
+	r = md3_member_grow(pool->md3, m->md3_id, nr);
+	sp_md3_exit(noio);
+	if (r) {
+		sp_err("%s: growing %s from %llu to %llu slices failed: %d%s; the member keeps %llu slices",
+		       sp_mname(m), m->path, old_nr, nr, r,
+		       r == -EROFS ? sp_md3_rofs : "", old_nr);
+		return r;
+	}
+	r = sp_md3_sync(pool);
+	sp_info("%s: %s grew from %llu to %llu slices (%llu sectors)",
+		sp_mname(m), m->path, old_nr, nr, dev);
+	return r;
+}
+
+/*
+ * Remove enabled member @m from the state (md3_member_remove(), one
+ * transaction): refused while it holds a slice or a move's destination.
+ * The caller then disables it; its device keeps labels of a removed
+ * member, which no pool takes again until they are wiped.
+ */
+int sp_md3_member_remove(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	unsigned int noio;
+	u64 used;
+	int r;
+
+	used = md3_member_used(&pool->md3->st, m->md3_id);
+	if (used) {
+		sp_err("%s: remove refused: the member holds %llu slice(s) of volumes (or of a migration); migrate them away or shrink the volumes first",
+		       sp_mname(m), used);
+		return -EBUSY;
+	}
+	noio = sp_md3_enter();
+	r = md3_member_remove(pool->md3, m->md3_id);
+	sp_md3_exit(noio);
+	if (r) {
+		sp_err("%s: removing member %u from pool %s failed: %d%s; nothing changed",
+		       sp_mname(m), m->md3_id, pool->name, r,
+		       r == -EROFS ? sp_md3_rofs : "");
+		return r;
+	}
+	sp_info("%s: member %u (%s) removed from pool %s", sp_mname(m),
+		m->md3_id, m->path, pool->name);
+	return sp_md3_sync(pool);
+}
+
 /* ---- Volumes ------------------------------------------------------ */
 
 /* Log a failed volume operation; md3 leaves the state as it was. */

@@ -82,6 +82,8 @@ void sp_md3_member_close(struct sp_member *m);
 int sp_md3_sync(struct sp_pool *pool);
 bool sp_md3_has_volume(struct sp_pool *pool, struct sp_volume *v);
 int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr);
+int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr);
+int sp_md3_member_remove(struct sp_member *m);
 int sp_md3_unsupported(struct sp_pool *pool, const char *what);
 
 #endif /* DM_SLICEPOOL_POOL_H */

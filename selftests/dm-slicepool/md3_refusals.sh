@@ -3,15 +3,16 @@
 #
 # Refusals around pools of metadata format 3, each with its errno and a
 # log line naming the value or the operation: bad metadata_format values,
-# a change of it once a member is enabled, the operations format 3 does
-# not support yet (member growth, migration), a resize while a current
+# a change of it once a member is enabled, the operation format 3 does
+# not support yet (migration), a bad value for a member's remove and a
+# remove in a format-2 pool, a resize while a current
 # member is disabled (until it is enabled again), a v3 member in a
 # format-2 pool and the reverse, and a device that is neither blank nor a
 # member.  reclaim is accepted and frees nothing.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_start 4 31
+sp_start 4 33
 sp_wipe "${DISKS[@]:0:4}"
 
 P=q3
@@ -58,8 +59,8 @@ ktap_check "writing the same format again is accepted" [ "$(werr "$C"/metadata_f
 
 sp_volume $P v 16M
 sp_dm q3v $P v
-refused "revalidate_size" "$C"/members/m0/revalidate_size 1 EOPNOTSUPP \
-	"$P: refused: revalidate_size \(member growth\) is not supported yet on a format-3 pool \(metadata_format 3\)$"
+refused "remove 2" "$C"/members/m0/remove 2 EINVAL \
+	"slicepool: m0: remove: invalid value '2' \(only 1 is accepted\)$"
 kmsg_mark
 out=$(dmsetup message q3v 0 migrate start all m1 2>&1)
 rc=$?
@@ -97,6 +98,8 @@ echo dX > "$SP_CFG"/f2/members/x/domain
 refused "a format-3 member in a format-2 pool" "$SP_CFG"/f2/members/x/enable 1 EILSEQ \
 	"${DISKS[2]}: refused: a member of metadata format 3; enable it in a pool whose metadata_format is 3$"
 sp_member f2 y "${DISKS[3]}" dY
+refused "remove in a format-2 pool" "$SP_CFG"/f2/members/y/remove 1 EINVAL \
+	"y: remove refused: pool f2 is format 2, which keeps no member list: disable the member and rmdir it$"
 sp_teardown
 mkdir "$SP_CFG"/g3 "$SP_CFG"/g3/members/z || sp_die "mkdir g3"
 echo 3 > "$SP_CFG"/g3/metadata_format
