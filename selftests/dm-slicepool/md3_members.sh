@@ -12,7 +12,6 @@
 . "$SP_TOP/selftests/lib/kmsg.sh"
 . "$SP_TOP/selftests/lib/json.sh"
 
-SPT=$SP_TOP/tools/slicepool/slicepool
 sp_start 3 23
 mg_fresh
 sp_wipe "${DISKS[@]:0:3}"
@@ -28,15 +27,9 @@ SLICE=$((8 << 20))
 D0=${DISKS[1]}
 D1=${DISKS[2]}
 
-# jhead DEVICE...: the seq of the winning head of the v3 pool on them, as
-# the tool's nowrite assembly reads it ("-" if it cannot); the JSON stays
-# in $W/i.json.
+# jhead DEVICE...: md3_head of them, the JSON in $W/i.json.
 jhead() {
-	"$SPT" --json inspect "$@" > "$W/i.json" 2>/dev/null
-	python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-p = [p for p in d["pools"] if p["format"] == 3]
-print(p[0]["winner"]["seq"] if len(p) == 1 else "-")' "$W/i.json" 2>/dev/null || echo -
+	md3_head "$W/i.json" "$@"
 }
 
 # tx N WHAT DEVICE...: the head moved by N (0 or 1) since the last tx.

@@ -12,7 +12,6 @@
 . "$SP_TOP/selftests/lib/kmsg.sh"
 . "$SP_TOP/selftests/lib/json.sh"
 
-SPT=$SP_TOP/tools/slicepool/slicepool
 sp_start 3 30
 sp_wipe "${DISKS[@]:0:3}"
 W=$(mktemp -d)
@@ -21,14 +20,9 @@ trap 'rm -rf "$W"' EXIT
 P=r3
 C=$SP_CFG/$P
 
-# jhead: the winning head's seq of the pool on the three disks, as the
-# tool's nowrite assembly reads it ("-" if it cannot).
+# jhead: md3_head of the three disks, the JSON in $W/i.json.
 jhead() {
-	"$SPT" --json inspect "${DISKS[@]:0:3}" > "$W/i.json" 2>/dev/null
-	python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-p = [p for p in d["pools"] if p["format"] == 3]
-print(p[0]["winner"]["seq"] if len(p) == 1 else "-")' "$W/i.json" 2>/dev/null || echo -
+	md3_head "$W/i.json" "${DISKS[@]:0:3}"
 }
 
 # state_map: volume v's map in that state, as "L MEMBER P" lines.
