@@ -3,10 +3,10 @@
  * dm-slicepool: the configfs tree /sys/kernel/config/slicepool/.
  *
  *   <pool>/{slice_mb,weight_space,weight_load,min_domains,uuid,discovered,
- *           domains,reclaim,reclaimed}
+ *           domains,reclaim,reclaimed,metadata_format}
  *   <pool>/members/<name>/{path,domain,enable,size,total_slices,
- *           free_slices,max_slices,data_offset,revalidate_size,load,
- *           load_override,state}
+ *           free_slices,max_slices,data_offset,revalidate_size,remove,
+ *           load,load_override,state}
  *   <pool>/volumes/<name>/{size,uuid,fences,map}
  *
  * Every attribute is described in Documentation/dm-slicepool.rst.  An
@@ -249,8 +249,8 @@ static ssize_t sp_member_##name##_show(struct config_item *item,	\
 SP_MEMBER_U64_SHOW(size, bdev_nr_bytes(m->bdev.bdev))
 SP_MEMBER_U64_SHOW(total_slices, m->nr_slices)
 SP_MEMBER_U64_SHOW(free_slices, m->nr_free)
-/* The most slices the member can hold: what its owner table describes. */
-SP_MEMBER_U64_SHOW(max_slices, m->owner_blocks * SP_OWNERS_PER_BLOCK)
+/* The most slices the member can hold (sp_member_max_slices()). */
+SP_MEMBER_U64_SHOW(max_slices, sp_member_max_slices(m))
 SP_MEMBER_U64_SHOW(data_offset, (u64)m->data_offset << SECTOR_SHIFT)
 
 /* "1": take the new whole slices of a grown device (sp-pool.c). */
@@ -269,6 +269,32 @@ static ssize_t sp_member_revalidate_size_store(struct config_item *item,
 		return -EINVAL;
 	}
 	r = sp_member_revalidate_size(to_member(item));
+	return r ? r : count;
+}
+
+/* "1": remove the member from a format-3 pool's state (sp-member.c). */
+static ssize_t sp_member_remove_store(struct config_item *item,
+				      const char *page, size_t count)
+{
+	struct sp_member *m = to_member(item);
+	char val[33];
+	bool was;
+	int r;
+
+	if (!sysfs_streq(page, "1")) {
+		strscpy(val, page, sizeof(val));
+		val[strcspn(val, "\n")] = '\0';
+		pr_err("slicepool: %s: remove: invalid value '%s' (only 1 is accepted)\n",
+		       config_item_name(item), val);
+		return -EINVAL;
+	}
+	mutex_lock(&m->pool->lock);
+	was = m->enabled;
+	r = sp_member_remove(m);
+	mutex_unlock(&m->pool->lock);
+	/* Disabled now: the item is no longer pinned (as for enable 0). */
+	if (was && !READ_ONCE(m->enabled))
+		configfs_undepend_item(item);
 	return r ? r : count;
 }
 
@@ -324,6 +350,7 @@ CONFIGFS_ATTR_RO(sp_member_, free_slices);
 CONFIGFS_ATTR_RO(sp_member_, max_slices);
 CONFIGFS_ATTR_RO(sp_member_, data_offset);
 CONFIGFS_ATTR_WO(sp_member_, revalidate_size);
+CONFIGFS_ATTR_WO(sp_member_, remove);
 CONFIGFS_ATTR_RO(sp_member_, load);
 CONFIGFS_ATTR(sp_member_, load_override);
 CONFIGFS_ATTR_RO(sp_member_, state);
@@ -338,6 +365,7 @@ static struct configfs_attribute *sp_member_attrs[] = {
 	&sp_member_attr_max_slices,
 	&sp_member_attr_data_offset,
 	&sp_member_attr_revalidate_size,
+	&sp_member_attr_remove,
 	&sp_member_attr_load,
 	&sp_member_attr_load_override,
 	&sp_member_attr_state,
@@ -868,6 +896,48 @@ static ssize_t sp_pool_reclaimed_show(struct config_item *item, char *page)
 	return sysfs_emit(page, "%llu\n", v);
 }
 
+static ssize_t sp_pool_metadata_format_show(struct config_item *item,
+					    char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(to_pool(item)->format));
+}
+
+/*
+ * "2" or "3" (an optional newline), only while no member is enabled: the
+ * format new members are written in and existing ones are read as.
+ */
+static ssize_t sp_pool_metadata_format_store(struct config_item *item,
+					     const char *page, size_t count)
+{
+	struct sp_pool *pool = to_pool(item);
+	char val[33];
+	u32 f;
+	int r = 0;
+
+	if (sysfs_streq(page, "2")) {
+		f = SP_FORMAT_2;
+	} else if (sysfs_streq(page, "3")) {
+		f = SP_FORMAT_3;
+	} else {
+		/* Named as written, up to its first newline. */
+		strscpy(val, page, sizeof(val));
+		val[strcspn(val, "\n")] = '\0';
+		pr_err("slicepool: %s: metadata_format: invalid value '%s' (2 or 3)\n",
+		       pool->name, val);
+		return -EINVAL;
+	}
+	mutex_lock(&pool->lock);
+	if (pool->nr_enabled && pool->format != f) {
+		pr_err("slicepool: %s: metadata_format is fixed once a member is enabled (it is %u)\n",
+		       pool->name, pool->format);
+		r = -EBUSY;
+	} else {
+		WRITE_ONCE(pool->format, f);
+	}
+	mutex_unlock(&pool->lock);
+	return r ? r : count;
+}
+
 CONFIGFS_ATTR(sp_pool_, slice_mb);
 CONFIGFS_ATTR(sp_pool_, weight_space);
 CONFIGFS_ATTR(sp_pool_, weight_load);
@@ -875,6 +945,7 @@ CONFIGFS_ATTR(sp_pool_, min_domains);
 CONFIGFS_ATTR_RO(sp_pool_, uuid);
 CONFIGFS_ATTR_WO(sp_pool_, reclaim);
 CONFIGFS_ATTR_RO(sp_pool_, reclaimed);
+CONFIGFS_ATTR(sp_pool_, metadata_format);
 CONFIGFS_BIN_ATTR_RO(sp_pool_, discovered, NULL, SP_MAP_MAX_SIZE);
 CONFIGFS_BIN_ATTR_RO(sp_pool_, domains, NULL, SP_MAP_MAX_SIZE);
 
@@ -886,6 +957,7 @@ static struct configfs_attribute *sp_pool_attrs[] = {
 	&sp_pool_attr_uuid,
 	&sp_pool_attr_reclaim,
 	&sp_pool_attr_reclaimed,
+	&sp_pool_attr_metadata_format,
 	NULL,
 };
 
@@ -934,6 +1006,7 @@ static struct config_group *sp_pools_make(struct config_group *group,
 	pool->weight_space = 50;
 	pool->weight_load = 50;
 	pool->min_domains = 2;
+	pool->format = SP_FORMAT_2;
 
 	config_group_init_type_name(&pool->group, name, &sp_pool_type);
 	config_group_init_type_name(&pool->members_group, "members",

@@ -66,6 +66,12 @@ struct sp_pool;
 struct sp_volume;
 struct sp_claim;
 struct sp_mig;
+struct sp_mdev;
+struct md3_pool;
+
+/* Pool metadata formats (the pool's metadata_format attribute). */
+#define SP_FORMAT_2		2	/* sp-metadata.c, sp-commit.c, ... */
+#define SP_FORMAT_3		3	/* md3.c through sp-md3pool.c */
 
 enum sp_owner_state {
 	SP_OWN_FREE = 0,	/* owner record is zero on disk */
@@ -120,6 +126,10 @@ struct sp_member {
 	u64 owner_blocks;		/* fixed at format */
 	struct sp_owner *owners;	/* nr_slices entries, replaced on growth */
 	struct sp_slot *slots;		/* SP_MAX_VOLUMES entries */
+
+	/* Format 3 (sp-md3pool.c), pool->lock; NULL/0 in format 2. */
+	struct sp_mdev *mdev;		/* md3's access to the device */
+	u32 md3_id;			/* member id in the md3 state */
 
 	/* Load (see sp-load.c). */
 	int load_override;		/* SP_LOAD_AUTO or 0..100 */
@@ -182,6 +192,7 @@ struct sp_volume {
 	struct sp_fences fences;	/* of the committed record */
 	u64 max_owner_gen;		/* highest owner generation seen */
 	u32 state;			/* enum sp_vol_state */
+	u64 md3_id;			/* format 3: id in the state, 0: none */
 	struct list_head targets;	/* struct sp_target, one per table */
 	unsigned int live_tables;	/* targets constructed on it */
 	sector_t max_table_len;		/* largest len among them */
@@ -229,6 +240,16 @@ struct sp_pool {
 	u64 index_mask;			/* indexes of enabled members */
 	u64 reclaimed;			/* slices freed by the last reclaim */
 	u64 attempt;			/* highest attempt id seen or issued */
+	/*
+	 * Format 3 (sp-md3pool.c): @format is SP_FORMAT_2 or SP_FORMAT_3,
+	 * fixed once a member is enabled; @md3 the assembled pool (NULL
+	 * while no member is enabled), every md3 call on it under
+	 * pool->lock; @md3_rw whether the last assembly came up
+	 * read-write (else no volume is published).
+	 */
+	u32 format;
+	struct md3_pool *md3;
+	bool md3_rw;
 	struct list_head members;
 	struct list_head volumes;
 };
@@ -261,6 +282,8 @@ u32 sp_member_load(struct sp_member *m);
 int sp_member_enable(struct sp_member *m);
 int sp_member_disable(struct sp_member *m);
 int sp_member_revalidate_size(struct sp_member *m);
+int sp_member_remove(struct sp_member *m);
+u64 sp_member_max_slices(struct sp_member *m);
 
 /* sp-resize.c */
 int sp_volume_resize(struct sp_volume *v, u64 bytes);

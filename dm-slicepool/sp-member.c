@@ -69,6 +69,7 @@ static int sp_merge_records(struct sp_pool *pool, const char *path,
 
 static void sp_member_release_dev(struct sp_member *m)
 {
+	sp_md3_member_close(m);
 	sp_md_close(m);
 	if (m->bdev.bdev)
 		sp_bdev_close(&m->bdev, m);
@@ -98,6 +99,12 @@ static int sp_member_open(struct sp_member *m)
 			       config_item_name(&m->item), m->path, r);
 		m->bdev.bdev = NULL;
 		return r;
+	}
+	if (pool->format == SP_FORMAT_3) {
+		r = sp_md3_member_open(m);
+		if (r)
+			goto fail;
+		return 0;
 	}
 	r = sp_md_open(m);
 	if (r)
@@ -193,7 +200,7 @@ fail:
  * Count @m in (@on) or out of the pool's enabled members: m->enabled,
  * pool->nr_enabled and m->index's bit in pool->index_mask change together.
  */
-static void sp_member_set_enabled(struct sp_member *m, bool on)
+void sp_member_set_enabled(struct sp_member *m, bool on)
 {
 	struct sp_pool *pool = m->pool;
 
@@ -315,6 +322,48 @@ int sp_member_disable(struct sp_member *m)
 	return 0;
 }
 
+/*
+ * remove: take enabled member @m out of the pool for good.  Format 3 only
+ * (format 2 keeps no member list: a member is disabled and rmdir'ed):
+ * removed from the state first (one transaction, refused while it holds
+ * a slice), then disabled as by "enable 0".
+ */
+int sp_member_remove(struct sp_member *m)
+{
+	const char *name = config_item_name(&m->item);
+	int r;
+
+	if (m->pool->format != SP_FORMAT_3) {
+		sp_err("%s: remove refused: pool %s is format 2, which keeps no member list: disable the member and rmdir it",
+		       name, m->pool->name);
+		return -EINVAL;
+	}
+	if (!m->enabled) {
+		sp_err("%s: remove refused: the member is not enabled (enable it first: remove writes the pool's metadata)",
+		       name);
+		return -EINVAL;
+	}
+	r = sp_md3_member_remove(m);
+	if (!r)
+		r = sp_member_disable(m);
+	return r;
+}
+
+/*
+ * max_slices: format 2, what the owner table describes; format 3, the
+ * whole slices the device has room for now.
+ */
+u64 sp_member_max_slices(struct sp_member *m)
+{
+	u64 dev = bdev_nr_sectors(m->bdev.bdev);
+
+	if (m->pool->format != SP_FORMAT_3)
+		return m->owner_blocks * SP_OWNERS_PER_BLOCK;
+	if (dev <= m->data_offset)
+		return 0;
+	return div64_u64(dev - m->data_offset, sp_slice_sectors(m->pool));
+}
+
 /* ---- Growth (revalidate_size) ---------------------------------------- */
 
 /*
@@ -349,7 +398,9 @@ static int sp_member_grow_check(struct sp_member *m, u64 *dev, u64 *fit,
 		return -EINVAL;
 	}
 	*fit = div64_u64(*dev - m->data_offset, slice);
-	*nr = min(*fit, m->owner_blocks * SP_OWNERS_PER_BLOCK);
+	/* Format 3 has no owner table: the member takes all that fits. */
+	*nr = m->pool->format == SP_FORMAT_3 ? *fit :
+		min(*fit, m->owner_blocks * SP_OWNERS_PER_BLOCK);
 	return 0;
 }
 
@@ -373,6 +424,15 @@ int sp_member_revalidate_size(struct sp_member *m)
 	unsigned int tries = 0;
 	int r;
 
+	if (pool->format == SP_FORMAT_3) {
+		/* sp_md3_sync() replaces the owner array itself. */
+		mutex_lock(&pool->lock);
+		r = sp_member_grow_check(m, &dev, &fit, &nr);
+		if (!r)
+			r = sp_md3_member_grow(m, dev, nr);
+		mutex_unlock(&pool->lock);
+		return r;
+	}
 	for (;;) {
 		mutex_lock(&pool->lock);
 		r = sp_member_grow_check(m, &dev, &fit, &nr);

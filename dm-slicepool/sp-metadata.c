@@ -14,6 +14,7 @@
 #include <linux/string.h>
 
 #include "sp-core.h"
+#include "md3-format.h"
 
 static u32 sp_block_crc(const void *blk)
 {
@@ -136,6 +137,13 @@ int sp_md_read_sb(struct sp_member *m, struct sp_superblock *sb, bool *blank)
 		dm_bufio_release(b);
 		*blank = true;
 		return 0;
+	}
+	if (le32_to_cpu(((struct sp_block_header *)data)->magic) ==
+	    MD3_LABEL_MAGIC) {
+		dm_bufio_release(b);
+		sp_err("%s: refused: a member of metadata format 3; enable it in a pool whose metadata_format is 3",
+		       m->path);
+		return -EILSEQ;
 	}
 	if (le32_to_cpu(((struct sp_block_header *)data)->magic) !=
 	    SP_SB_MAGIC) {

@@ -40,6 +40,8 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 	unsigned int nc = 0, k;
 	u64 i, avail = 0;
 
+	if (pool->format == SP_FORMAT_3)
+		return sp_md3_unsupported(pool, "migration (slice moves)");
 	if (v->state != SP_VOL_LIVE || !map || first >= map->nr ||
 	    count > map->nr - first || !count) {
 		sp_err("%s: volume %s has no slices %llu..%llu (it has %llu)",

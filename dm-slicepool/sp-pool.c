@@ -224,6 +224,8 @@ int sp_pool_rebuild(struct sp_pool *pool)
 	struct sp_claim *claims;
 	int r = 0;
 
+	if (pool->format == SP_FORMAT_3)
+		return sp_md3_sync(pool);
 	list_for_each_entry(v, &pool->volumes, list) {
 		v->max_owner_gen = 0;
 		v->claims_tmp = NULL;
@@ -349,7 +351,10 @@ void sp_pool_gc_volumes(struct sp_pool *pool)
 	struct sp_volume *v, *tmp;
 
 	list_for_each_entry_safe(v, tmp, &pool->volumes, list) {
-		if (v->vitem || v->live_tables || sp_volume_referenced(v))
+		if (v->vitem || v->live_tables)
+			continue;
+		if (pool->format == SP_FORMAT_3 ? sp_md3_has_volume(pool, v) :
+		    sp_volume_referenced(v))
 			continue;
 		list_del(&v->list);
 		sp_volume_put(v);

@@ -70,4 +70,20 @@ int sp_commit_holders_of(struct sp_member **h, unsigned int n,
 			 unsigned int from, const struct sp_extent *e,
 			 u64 count);
 
+/* sp-member.c */
+void sp_member_set_enabled(struct sp_member *m, bool on);
+
+/* sp-resize.c */
+int sp_shrink_check(struct sp_volume *v, u64 new_nr);
+
+/* sp-md3pool.c: a pool on metadata format 3 (pool->format) */
+int sp_md3_member_open(struct sp_member *m);
+void sp_md3_member_close(struct sp_member *m);
+int sp_md3_sync(struct sp_pool *pool);
+bool sp_md3_has_volume(struct sp_pool *pool, struct sp_volume *v);
+int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr);
+int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr);
+int sp_md3_member_remove(struct sp_member *m);
+int sp_md3_unsupported(struct sp_pool *pool, const char *what);
+
 #endif /* DM_SLICEPOOL_POOL_H */

@@ -70,6 +70,13 @@ int sp_pool_reclaim(struct sp_pool *pool, bool fences)
 	u64 p, freed = 0;
 	int r, ret = 0;
 
+	if (pool->format == SP_FORMAT_3) {
+		/* A slice is used iff the state names it: no orphans. */
+		pool->reclaimed = 0;
+		sp_info("%s: reclaim: nothing to reclaim in metadata format 3 (no orphan records)",
+			pool->name);
+		return 0;
+	}
 	list_for_each_entry(m, &pool->members, list) {
 		u64 n = 0;
 

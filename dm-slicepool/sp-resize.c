@@ -143,6 +143,28 @@ out:
 	return r;
 }
 
+/*
+ * A shrink to @new_nr slices (0: a delete) must keep the volume on
+ * min_domains failure domains, or on as many as it had.
+ */
+int sp_shrink_check(struct sp_volume *v, u64 new_nr)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_vmap *map = sp_map(v);
+	unsigned int before, after;
+
+	if (!new_nr)
+		return 0;
+	before = sp_domains_used(v, map ? map->nr : 0);
+	after = sp_domains_used(v, new_nr);
+	if (after < min(pool->min_domains, before)) {
+		sp_err("%s: refused: shrinking volume %s to %llu slices leaves it on %u failure domain(s); min_domains is %u",
+		       pool->name, v->name, new_nr, after, pool->min_domains);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 {
 	struct sp_pool *pool = v->pool;
@@ -151,20 +173,13 @@ static int sp_volume_shrink(struct sp_volume *v, u64 bytes, u64 new_nr)
 	struct sp_fences keep, fs;
 	struct sp_rec_val val;
 	struct sp_member **h;
-	unsigned int n = 0, k, before, after;
+	unsigned int n = 0, k;
 	bool cleared = true;
 	int r;
 
-	if (new_nr) {
-		before = sp_domains_used(v, old_nr);
-		after = sp_domains_used(v, new_nr);
-		if (after < min(pool->min_domains, before)) {
-			sp_err("%s: refused: shrinking volume %s to %llu slices leaves it on %u failure domain(s); min_domains is %u",
-			       pool->name, v->name, new_nr, after,
-			       pool->min_domains);
-			return -EINVAL;
-		}
-	}
+	r = sp_shrink_check(v, new_nr);
+	if (r)
+		return r;
 	r = sp_pending_fences(v, &keep);
 	if (r)
 		return r;
@@ -341,6 +356,8 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 		       pool->name, v->name, bytes, new_nr, SP_MAX_VOL_SLICES);
 		return -EINVAL;
 	}
+	if (pool->format == SP_FORMAT_3)
+		return sp_md3_resize(v, bytes, new_nr);
 	if (!cur || new_nr > v->nr_slices)
 		return sp_volume_grow(v, bytes, new_nr);
 	if (new_nr < v->nr_slices)

@@ -54,6 +54,19 @@ sp_map_domains() {
 		done | sort -u | wc -l
 }
 
+# md3_head JSON DEVICE...: the seq of the winning head of the one v3 pool
+# on DEVICEs, as "slicepool inspect" (a nowrite assembly) reads it, or "-"
+# if it cannot; its JSON is left in JSON.
+md3_head() {
+	local js=$1
+	shift
+	"$SP_TOP/tools/slicepool/slicepool" --json inspect "$@" > "$js" 2>/dev/null
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+p = [p for p in d["pools"] if p["format"] == 3]
+print(p[0]["winner"]["seq"] if len(p) == 1 else "-")' "$js" 2>/dev/null || echo -
+}
+
 # sp_write_fails CMD...: the command (a configfs write) must fail.
 sp_write_fails() {
 	! "$@" 2>/dev/null

@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-slicepool: a pool on metadata format 3 (metadata_format 3), through
+ * the md3 library (md3.c, Documentation/dm-slicepool-metadata.rst).
+ *
+ * The seam with format 2 is the pool model's entry points: member enable
+ * (sp_member_open()), the rebuild of the in-memory maps
+ * (sp_pool_rebuild()), member release, volume resize
+ * (sp_volume_resize()) and the operations not supported yet (growth,
+ * reclaim, moves), each of which branches once on pool->format.  The rest
+ * of the model works unchanged on what this file derives from the md3
+ * state after every operation (sp_md3_sync()): each enabled member's
+ * owner array (which slices are used, by which volume), nr_slices and
+ * nr_free, and each volume's size and published map.  So allocation
+ * (sp-alloc.c), the disable checks and the I/O path are the same code in
+ * both formats; only the commit differs, and in format 3 every operation
+ * is exactly one md3 transaction, whose success or failure the sync then
+ * reflects (a failed transaction leaves the state as it was).
+ *
+ * Assembly: the pool's first enabled member either creates the pool (a
+ * blank device: md3_create_pool()) or brings its identity (a v3 member).
+ * Every enable of a v3 member reassembles the pool from all enabled
+ * members' devices (md3_assemble(), which writes only when it comes up
+ * read-write); until every current member is enabled the pool is
+ * read-only and publishes no volume.  A blank device enabled in a
+ * read-write pool becomes a new member (md3_attach()).  Disabling a
+ * member takes its device out of the assembled pool: the state stays the
+ * newest, so the maps stay, but md3 refuses every transaction (-EROFS)
+ * while a current member has no device.
+ *
+ * Everything here runs under pool->lock, which serialises every md3 call
+ * on pool->md3, as md3.h requires; each md3 call runs inside
+ * sp_md3_enter()/sp_md3_exit() (no allocation recursing into I/O).
+ */
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "sp-core.h"
+#include "sp-pool.h"
+#include "sp-md3io.h"
+
+/* Why md3 refused a transaction with -EROFS, for the log. */
+static const char sp_md3_rofs[] =
+	" (no metadata write while a current member is disabled or failed: enable it)";
+
+static const char *sp_mname(struct sp_member *m)
+{
+	return config_item_name(&m->item);
+}
+
+/* Log a format-3 operation that this module does not do yet. */
+int sp_md3_unsupported(struct sp_pool *pool, const char *what)
+{
+	sp_err("%s: refused: %s is not supported yet on a format-3 pool (metadata_format 3)",
+	       pool->name, what);
+	return -EOPNOTSUPP;
+}
+
+static void sp_md3_free_pool(struct md3_pool *p)
+{
+	if (!p)
+		return;
+	md3_pool_free(p);
+	kfree(p);
+}
+
+/* The enabled member whose md3 id is @id, else NULL. */
+static struct sp_member *sp_md3_member(struct sp_pool *pool, u32 id)
+{
+	struct sp_member *m;
+
+	list_for_each_entry(m, &pool->members, list)
+		if (m->enabled && m->mdev && m->md3_id == id)
+			return m;
+	return NULL;
+}
+
+/* The member whose device is @ctx (its struct sp_mdev), else NULL. */
+static struct sp_member *sp_md3_member_of(struct sp_pool *pool, void *ctx)
+{
+	struct sp_member *m;
+
+	list_for_each_entry(m, &pool->members, list)
+		if (m->mdev && m->mdev == ctx)
+			return m;
+	return NULL;
+}
+
+/* ---- From the state to the model ---------------------------------- */
+
+/*
+ * Set @m's geometry and owner array from the state: @owners (nr entries,
+ * zeroed) becomes m->owners, the old array goes to *@old for the caller
+ * to free.
+ */
+static void sp_md3_fill_member(struct sp_pool *pool, struct sp_member *m,
+			       const struct md3_member *sm,
+			       struct sp_owner *owners, u64 nr,
+			       struct sp_owner **old)
+{
+	const struct md3_state *st = &pool->md3->st;
+	u64 i, j, used = 0;
+
+	for (i = 0; i < st->nr_volumes; i++) {
+		const struct md3_volume *vol = &st->vols[i];
+
+		for (j = 0; j < vol->nr_slices; j++) {
+			struct sp_owner *o;
+
+			if (vol->map[j].member != m->md3_id ||
+			    vol->map[j].pslice >= nr)
+				continue;
+			o = &owners[vol->map[j].pslice];
+			memcpy(o->uuid, vol->uuid, SP_UUID_LEN);
+			o->logical = j;
+			o->state = SP_OWN_VALID;
+			used++;
+		}
+	}
+	for (i = 0; i < st->nr_moves; i++)
+		for (j = 0; j < st->moves[i].count; j++)
+			if (st->moves[i].dst[j].member == m->md3_id &&
+			    st->moves[i].dst[j].pslice < nr) {
+				owners[st->moves[i].dst[j].pslice].state =
+					SP_OWN_MOVING;
+				used++;
+			}
+	*old = m->owners;
+	m->owners = owners;
+	WRITE_ONCE(m->nr_slices, nr);
+	/* Only a current member takes new slices. */
+	m->nr_free = sm && sm->status == MD3_CURRENT ? nr - used : 0;
+	m->free_hint = 0;
+	if (sm)
+		m->data_offset = sm->data_offset;
+	m->dev_sectors = bdev_nr_sectors(m->bdev.bdev);
+	m->owner_blocks = 0;
+}
+
+/* Publish @v's map from the state's volume @vol. */
+static int sp_md3_fill_volume(struct sp_pool *pool, struct sp_volume *v,
+			      const struct md3_volume *vol)
+{
+	const struct md3_state *st = &pool->md3->st;
+	struct sp_vmap *map = NULL;
+	u64 i;
+
+	if (vol->nr_slices) {
+		map = sp_map_alloc(vol->nr_slices);
+		if (!map)
+			return -ENOMEM;
+	}
+	for (i = 0; i < vol->nr_slices; i++) {
+		const struct md3_slice *s = &vol->map[i];
+		const struct md3_member *sm = md3_member_find(st, s->member);
+		struct sp_member *m = sp_md3_member(pool, s->member);
+
+		/* A stale member's copy may be old: missing until rejoined. */
+		if (!m || !sm || sm->status != MD3_CURRENT)
+			continue;
+		map->e[i].m = m;
+		map->e[i].start = sm->data_offset +
+			s->pslice * sp_slice_sectors(pool);
+	}
+	v->md3_id = vol->id;
+	v->state = SP_VOL_LIVE;
+	v->size_bytes = vol->size_bytes;
+	v->nr_slices = vol->nr_slices;
+	if (!v->vitem)
+		strscpy(v->name, vol->name, sizeof(v->name));
+	sp_map_publish(v, map);
+	return 0;
+}
+
+/*
+ * Derive the model from pool->md3's state (see the top of this file):
+ * the enabled members' owner arrays and counts, then, if the pool came
+ * up read-write, every volume of the state (found by uuid, else new and
+ * unbound, listed in "discovered") with its map; a volume the state no
+ * longer has is deleted.  Called after every md3 operation, failed ones
+ * included, and for every enable and disable (sp_pool_rebuild()).
+ */
+int sp_md3_sync(struct sp_pool *pool)
+{
+	const struct md3_state *st;
+	struct sp_owner **arr, *old;
+	struct sp_volume *v;
+	struct sp_member *m;
+	unsigned int n = 0, k;
+	u64 i;
+	int r = 0;
+
+	if (!pool->md3)
+		return 0;
+	st = &pool->md3->st;
+	list_for_each_entry(m, &pool->members, list)
+		n += !!m->mdev;
+	arr = kcalloc(max(n, 1U), sizeof(*arr), GFP_KERNEL);
+	if (!arr)
+		return -ENOMEM;
+	/* Every allocation first: nothing changes unless all succeed. */
+	k = 0;
+	list_for_each_entry(m, &pool->members, list) {
+		const struct md3_member *sm;
+
+		if (!m->mdev)
+			continue;
+		sm = md3_member_find(st, m->md3_id);
+		arr[k] = kvcalloc(sm ? max(sm->nr_slices, 1ULL) : 1,
+				  sizeof(**arr), GFP_KERNEL);
+		if (!arr[k++]) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	k = 0;
+	list_for_each_entry(m, &pool->members, list) {
+		const struct md3_member *sm;
+
+		if (!m->mdev)
+			continue;
+		sm = md3_member_find(st, m->md3_id);
+		sp_md3_fill_member(pool, m, sm, arr[k],
+				   sm ? sm->nr_slices : 0, &old);
+		arr[k++] = old;
+		if (sm && strcmp(m->domain, md3_domain_label(st, sm->domain) ?: m->domain)) {
+			sp_info("%s: domain %s, as the pool's metadata says (was %s)",
+				sp_mname(m), md3_domain_label(st, sm->domain),
+				m->domain);
+			strscpy(m->domain, md3_domain_label(st, sm->domain),
+				sizeof(m->domain));
+		}
+	}
+	if (!pool->md3_rw)
+		goto out;
+	list_for_each_entry(v, &pool->volumes, list)
+		if (v->md3_id && !md3_vol_find(st, v->md3_id)) {
+			v->md3_id = 0;
+			v->state = SP_VOL_DELETED;
+			v->size_bytes = 0;
+			v->nr_slices = 0;
+			sp_map_publish(v, NULL);
+		}
+	for (i = 0; i < st->nr_volumes && !r; i++) {
+		const struct md3_volume *vol = &st->vols[i];
+
+		v = sp_volume_find_uuid(pool, vol->uuid);
+		if (!v)
+			v = sp_volume_new(pool, vol->name, vol->uuid);
+		r = v ? sp_md3_fill_volume(pool, v, vol) : -ENOMEM;
+	}
+out:
+	for (k = 0; k < n; k++)
+		kvfree(arr[k]);
+	kfree(arr);
+	if (r)
+		sp_err("%s: cannot build the maps from the metadata: %d",
+		       pool->name, r);
+	return r;
+}
+
+/* Does the state name @v (sp_pool_gc_volumes())? */
+bool sp_md3_has_volume(struct sp_pool *pool, struct sp_volume *v)
+{
+	return pool->md3 && v->md3_id && md3_vol_find(&pool->md3->st, v->md3_id);
+}
+
+/* ---- Members ------------------------------------------------------ */
+
+/*
+ * Take @m's device out of the assembled pool and free its md3 access;
+ * the pool goes with its last device.
+ */
+void sp_md3_member_close(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	struct md3_pool *p = pool->md3;
+	u32 i;
+
+	if (!m->mdev)
+		return;
+	for (i = 0; p && i < p->nr_devs; i++) {
+		if (p->devs[i].dev.ctx != m->mdev)
+			continue;
+		md3_chain_free(&p->devs[i].chain);
+		memmove(&p->devs[i], &p->devs[i + 1],
+			(p->nr_devs - i - 1) * sizeof(p->devs[0]));
+		p->nr_devs--;
+		break;
+	}
+	if (p && !p->nr_devs) {
+		sp_md3_free_pool(p);
+		pool->md3 = NULL;
+		pool->md3_rw = false;
+	}
+	sp_mdev_exit(m->mdev);
+	kfree(m->mdev);
+	m->mdev = NULL;
+	m->md3_id = 0;
+}
+
+/* Blocks 0 and 1 (the labels) all zero: a device md3 may format. */
+static int sp_md3_blank(struct sp_member *m, bool *blank)
+{
+	u8 *blk = kmalloc(MD3_BLOCK_SIZE, GFP_KERNEL);
+	u64 b;
+	int r = 0;
+
+	if (!blk)
+		return -ENOMEM;
+	*blank = true;
+	for (b = MD3_LABEL_A; b <= MD3_LABEL_B && *blank && !r; b++) {
+		r = m->mdev->md.ops->read(m->mdev, b, blk);
+		if (!r && memchr_inv(blk, 0, MD3_BLOCK_SIZE))
+			*blank = false;
+	}
+	kfree(blk);
+	return r;
+}
+
+/* The first member of a new pool: md3_create_pool() on @m alone. */
+static int sp_md3_create(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	struct md3_pool_rec rec = {
+		.slice_sectors = sp_slice_sectors(pool),
+		.next_volume_id = 1,
+		.w_space = pool->weight_space,
+		.w_load = pool->weight_load,
+		.min_domains = pool->min_domains,
+	};
+	const char *dom = m->domain;
+	struct md3_pool *p;
+	u8 uuid[MD3_UUID_LEN];
+	int r;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	memcpy(rec.uuid, pool->uuid, MD3_UUID_LEN);
+	strscpy(rec.name, pool->name, sizeof(rec.name));
+	generate_random_uuid(uuid);
+	r = md3_create_pool(p, &rec, &m->mdev->md, uuid, &dom, 1, NULL, NULL);
+	if (r) {
+		sp_err("%s: cannot create format-3 pool %s on %s: %d",
+		       sp_mname(m), pool->name, m->path, r);
+		sp_md3_free_pool(p);
+		return r;
+	}
+	pool->md3 = p;
+	pool->md3_rw = true;
+	m->md3_id = p->devs[0].chain.member_id;
+	sp_info("%s: %s formatted (metadata format 3) for new pool %s: member %u, %llu slices",
+		sp_mname(m), m->path, pool->name, m->md3_id,
+		md3_member_find(&p->st, m->md3_id)->nr_slices);
+	return 0;
+}
+
+/* A blank device into a read-write pool: a new member, one transaction. */
+static int sp_md3_add(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	u8 uuid[MD3_UUID_LEN];
+	struct md3_attach a = {
+		.uuid = uuid,
+		.name = sp_mname(m),
+		.domain = m->domain,
+	};
+	u32 id;
+	int r;
+
+	generate_random_uuid(uuid);
+	r = md3_attach(pool->md3, &m->mdev->md, &a, &id);
+	if (r) {
+		sp_err("%s: adding %s to pool %s failed: %d%s", sp_mname(m),
+		       m->path, pool->name, r, r == -EROFS ? sp_md3_rofs : "");
+		return r;
+	}
+	m->md3_id = id;
+	sp_info("%s: %s added to pool %s (metadata format 3): member %u, %llu slices",
+		sp_mname(m), m->path, pool->name, id,
+		md3_member_find(&pool->md3->st, id)->nr_slices);
+	return 0;
+}
+
+/* Log md3's assembly report, line by line. */
+static void sp_md3_report(struct sp_pool *pool, struct md3_pool *p, bool err)
+{
+	char *s = p->msg, *line;
+
+	while ((line = strsep(&s, "\n")))
+		if (*line) {
+			if (err)
+				sp_err("%s: %s", pool->name, line);
+			else
+				sp_info("%s: %s", pool->name, line);
+		}
+}
+
+/*
+ * @m's device holds a v3 journal (@c): assemble the pool again from
+ * every enabled member's device and this one.  The new assembly replaces
+ * the old one only if it takes @m; a pool that was read-write stays so
+ * (a current member disabled in between is enabled first).
+ */
+static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
+{
+	struct md3_assemble_opts o = { .have_uuid = m->pool->nr_enabled > 0 };
+	struct sp_pool *pool = m->pool;
+	struct md3_dev *devs;
+	struct md3_pool *p;
+	struct sp_member *o_m;
+	unsigned int n = 0;
+	int role = MD3_ROLE_UNUSABLE;
+	u32 i;
+	int r;
+
+	if (o.have_uuid && memcmp(c->pool_uuid, pool->uuid, MD3_UUID_LEN)) {
+		sp_err("%s: refused: %s belongs to another pool (uuid %pUb), not to this pool '%s' (uuid %pUb)",
+		       sp_mname(m), m->path, c->pool_uuid, pool->name,
+		       pool->uuid);
+		return -EEXIST;
+	}
+	memcpy(o.pool_uuid, c->pool_uuid, MD3_UUID_LEN);
+	o.have_uuid = true;
+	devs = kcalloc(SP_MAX_MEMBERS, sizeof(*devs), GFP_KERNEL);
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!devs || !p) {
+		kfree(devs);
+		kfree(p);
+		return -ENOMEM;
+	}
+	list_for_each_entry(o_m, &pool->members, list)
+		if ((o_m->enabled || o_m == m) && o_m->mdev &&
+		    n < SP_MAX_MEMBERS)
+			devs[n++] = o_m->mdev->md;
+	r = md3_assemble(p, devs, n, &o);
+	kfree(devs);
+	if (r) {
+		sp_err("%s: assembling pool %s with %s failed: %d",
+		       sp_mname(m), pool->name, m->path, r);
+		goto fail;
+	}
+	for (i = 0; i < p->nr_devs; i++)
+		if (p->devs[i].dev.ctx == m->mdev)
+			role = p->devs[i].role;
+	if (p->mode == MD3_MODE_REFUSED || (role != MD3_ROLE_INSYNC &&
+					    role != MD3_ROLE_LAGGING &&
+					    role != MD3_ROLE_STALE)) {
+		sp_md3_report(pool, p, true);
+		sp_err("%s: refused: %s is not a usable member of pool %s (see above); nothing changed",
+		       sp_mname(m), m->path, pool->name);
+		r = -EEXIST;
+		goto fail;
+	}
+	if (pool->md3_rw && p->mode != MD3_MODE_RW) {
+		sp_md3_report(pool, p, true);
+		sp_err("%s: refused: with %s the pool would come up read-only; enable the pool's disabled members first",
+		       sp_mname(m), m->path);
+		r = -EBUSY;
+		goto fail;
+	}
+	sp_md3_report(pool, p, false);
+	/* The devices' member ids, as the assembly read them. */
+	for (i = 0; i < p->nr_devs; i++) {
+		o_m = sp_md3_member_of(pool, p->devs[i].dev.ctx);
+		if (o_m)
+			o_m->md3_id = p->devs[i].chain.member_id;
+	}
+	if (!pool->nr_enabled) {
+		memcpy(pool->uuid, p->st.pool.uuid, SP_UUID_LEN);
+		pool->slice_mb = p->st.pool.slice_sectors >> (20 - SECTOR_SHIFT);
+		sp_info("%s: adopting pool uuid %pUb, slice %u MiB from %s (metadata format 3)",
+			pool->name, pool->uuid, pool->slice_mb, m->path);
+	}
+	sp_md3_free_pool(pool->md3);
+	pool->md3 = p;
+	pool->md3_rw = p->mode == MD3_MODE_RW;
+	if (role == MD3_ROLE_STALE && pool->md3_rw) {
+		r = md3_member_rejoin(p, m->md3_id);
+		if (r)
+			sp_warn("%s: %s stays stale: rejoin failed: %d",
+				sp_mname(m), m->path, r);
+		else
+			sp_info("%s: %s rejoined pool %s", sp_mname(m),
+				m->path, pool->name);
+	}
+	sp_info("%s: %s adopted into pool %s: member %u; the pool is %s",
+		sp_mname(m), m->path, pool->name, m->md3_id,
+		pool->md3_rw ? "read-write" :
+		"read-only until every current member is enabled");
+	return 0;
+fail:
+	md3_pool_free(p);
+	kfree(p);
+	return r;
+}
+
+/*
+ * Enable @m's device (open by the caller) in a format-3 pool: create the
+ * pool, add the device as a new member, or reassemble with it.  On
+ * failure nothing of @m stays in the pool (the caller closes the device).
+ */
+int sp_md3_member_open(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	struct md3_chain c;
+	unsigned int noio;
+	bool blank;
+	int r;
+
+	m->mdev = kzalloc(sizeof(*m->mdev), GFP_KERNEL);
+	if (!m->mdev)
+		return -ENOMEM;
+	r = sp_mdev_init(m->mdev, m->bdev.bdev, m->path);
+	if (r) {
+		kfree(m->mdev);
+		m->mdev = NULL;
+		return r;
+	}
+	/* The state names members by their configfs names. */
+	m->mdev->md.name = sp_mname(m);
+	noio = sp_md3_enter();
+	r = md3_read_member(&m->mdev->md, &c);
+	if (r) {
+		sp_err("%s: cannot read the metadata of %s: %d", sp_mname(m),
+		       m->path, r);
+		goto out;
+	}
+	switch (c.kind) {
+	case MD3_CHAIN_BLANK:
+		r = sp_md3_blank(m, &blank);
+		if (r)
+			break;
+		if (!blank) {
+			sp_err("%s: refused: %s is neither blank nor a slicepool member (blocks 0-1 hold other data; wipe the device first)",
+			       sp_mname(m), m->path);
+			r = -EILSEQ;
+		} else if (!pool->md3) {
+			r = sp_md3_create(m);
+		} else if (!pool->md3_rw) {
+			sp_err("%s: refused: pool %s is read-only until every current member is enabled; enable them before adding %s",
+			       sp_mname(m), pool->name, m->path);
+			r = -EROFS;
+		} else {
+			r = sp_md3_add(m);
+		}
+		break;
+	case MD3_CHAIN_V2:
+		sp_err("%s: refused: %s is a format-2 member and pool %s is format 3 (metadata_format): convert its pool with 'slicepool upgrade', or use it in a format-2 pool",
+		       sp_mname(m), m->path, pool->name);
+		r = -EILSEQ;
+		break;
+	case MD3_CHAIN_OK:
+		r = sp_md3_reassemble(m, &c);
+		break;
+	default:
+		sp_err("%s: refused: metadata of %s is unreadable: block %llu: %s",
+		       sp_mname(m), m->path, c.bad_block,
+		       c.why ? c.why : "damaged");
+		r = -EIO;
+		break;
+	}
+	md3_chain_free(&c);
+out:
+	sp_md3_exit(noio);
+	if (r)
+		sp_md3_member_close(m);
+	return r;
+}
+
+/*
+ * revalidate_size: @m takes @nr slices (all that fit on its device of
+ * @dev sectors), one transaction (md3_member_grow()).
+ */
+int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr)
+{
+	struct sp_pool *pool = m->pool;
+	u64 old_nr = m->nr_slices;
+	unsigned int noio;
+	int r;
+
+	if (nr <= old_nr) {
+		sp_info("%s: %s is %llu sectors: no new whole slice, %llu slices as before",
+			sp_mname(m), m->path, dev, old_nr);
+		return 0;
+	}
+	noio = sp_md3_enter();
+	r = md3_member_grow(pool->md3, m->md3_id, nr);
+	sp_md3_exit(noio);
+	if (r) {
+		sp_err("%s: growing %s from %llu to %llu slices failed: %d%s; the member keeps %llu slices",
+		       sp_mname(m), m->path, old_nr, nr, r,
+		       r == -EROFS ? sp_md3_rofs : "", old_nr);
+		return r;
+	}
+	r = sp_md3_sync(pool);
+	sp_info("%s: %s grew from %llu to %llu slices (%llu sectors)",
+		sp_mname(m), m->path, old_nr, nr, dev);
+	return r;
+}
+
+/*
+ * Remove enabled member @m from the state (md3_member_remove(), one
+ * transaction): refused while it holds a slice or a move's destination.
+ * The caller then disables it; its device keeps labels of a removed
+ * member, which no pool takes again until they are wiped.
+ */
+int sp_md3_member_remove(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	unsigned int noio;
+	u64 used;
+	int r;
+
+	used = md3_member_used(&pool->md3->st, m->md3_id);
+	if (used) {
+		sp_err("%s: remove refused: the member holds %llu slice(s) of volumes (or of a migration); migrate them away or shrink the volumes first",
+		       sp_mname(m), used);
+		return -EBUSY;
+	}
+	noio = sp_md3_enter();
+	r = md3_member_remove(pool->md3, m->md3_id);
+	sp_md3_exit(noio);
+	if (r) {
+		sp_err("%s: removing member %u from pool %s failed: %d%s; nothing changed",
+		       sp_mname(m), m->md3_id, pool->name, r,
+		       r == -EROFS ? sp_md3_rofs : "");
+		return r;
+	}
+	sp_info("%s: member %u (%s) removed from pool %s", sp_mname(m),
+		m->md3_id, m->path, pool->name);
+	return sp_md3_sync(pool);
+}
+
+/* ---- Volumes ------------------------------------------------------ */
+
+/* Log a failed volume operation; md3 leaves the state as it was. */
+static int sp_md3_vol_failed(struct sp_volume *v, const char *what, int r)
+{
+	sp_err("%s: %s of volume %s failed: %d%s; nothing changed",
+	       v->pool->name, what, v->name, r, r == -EROFS ? sp_md3_rofs : "");
+	return r;
+}
+
+/* Create (@old_nr 0) or expand @v to @new_nr slices: one transaction. */
+static int sp_md3_grow(struct sp_volume *v, u64 bytes, u64 old_nr, u64 new_nr)
+{
+	struct sp_pool *pool = v->pool;
+	u64 count = new_nr - old_nr, i, id;
+	struct md3_slice *add;
+	struct sp_pick *picks;
+	unsigned int noio;
+	u32 spread;
+	int r;
+
+	if (!old_nr && v->state == SP_VOL_DELETED)
+		generate_random_uuid(v->uuid);	/* a new volume, as format 2 */
+	spread = sp_domains_used(v, old_nr) >= pool->min_domains ?
+		1 : pool->min_domains;
+	picks = kvcalloc(count, sizeof(*picks), GFP_KERNEL);
+	add = kvcalloc(count, sizeof(*add), GFP_KERNEL);
+	if (!picks || !add) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = sp_allocate(pool, v, old_nr, count, spread, 0, picks);
+	if (r)
+		goto out;
+	for (i = 0; i < count; i++) {
+		add[i].member = picks[i].m->md3_id;
+		add[i].pslice = picks[i].p;
+	}
+	noio = sp_md3_enter();
+	if (old_nr)
+		r = md3_vol_expand(pool->md3, v->md3_id, bytes, add, count);
+	else
+		r = md3_vol_create(pool->md3, &id, v->uuid, v->name, bytes,
+				   add, count);
+	sp_md3_exit(noio);
+	if (r)
+		sp_md3_vol_failed(v, old_nr ? "expand" : "create", r);
+out:
+	kvfree(add);
+	kvfree(picks);
+	return r;
+}
+
+/*
+ * Resize @v to @bytes (@new_nr slices) in a format-3 pool, after
+ * sp_volume_resize()'s checks: create, expand, shrink, delete or a
+ * size-only change, each one md3 transaction; then the model is synced
+ * from the state, whatever the outcome.
+ */
+int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr)
+{
+	struct sp_pool *pool = v->pool;
+	bool live = v->state == SP_VOL_LIVE && v->md3_id;
+	u64 old_nr = live ? v->nr_slices : 0;
+	unsigned int noio;
+	int r, rs;
+
+	if (!pool->md3 || !pool->md3_rw) {
+		sp_err("%s: refused: the pool is read-only until every current member is enabled; volume %s not resized",
+		       pool->name, v->name);
+		return -EROFS;
+	}
+	if (!live || new_nr > old_nr) {
+		r = sp_md3_grow(v, bytes, old_nr, new_nr);
+	} else {
+		r = new_nr < old_nr ? sp_shrink_check(v, new_nr) : 0;
+		if (r)
+			return r;
+		noio = sp_md3_enter();
+		if (!new_nr)
+			r = md3_vol_delete(pool->md3, v->md3_id);
+		else if (new_nr < old_nr || bytes < v->size_bytes)
+			r = md3_vol_shrink(pool->md3, v->md3_id, bytes, new_nr);
+		else
+			r = md3_vol_expand(pool->md3, v->md3_id, bytes, NULL, 0);
+		sp_md3_exit(noio);
+		if (r)
+			sp_md3_vol_failed(v, !new_nr ? "delete" : "shrink", r);
+	}
+	rs = sp_md3_sync(pool);
+	if (!r && !live && !rs && !v->md3_id)
+		r = -EIO;	/* committed, but the volume is not in the state */
+	return r ? r : rs;
+}
