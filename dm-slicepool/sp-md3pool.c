@@ -183,8 +183,14 @@ static int sp_md3_fill_volume(struct sp_pool *pool, struct sp_volume *v,
  */
 int sp_md3_sync(struct sp_pool *pool)
 {
+	/* An enabled member, its record in the state and its new owners. */
+	struct {
+		struct sp_member *m;
+		const struct md3_member *sm;
+		struct sp_owner *owners;
+	} *arr;
 	const struct md3_state *st;
-	struct sp_owner **arr, *old;
+	struct sp_owner *old;
 	struct sp_volume *v;
 	struct sp_member *m;
 	unsigned int n = 0, k;
@@ -207,29 +213,27 @@ int sp_md3_sync(struct sp_pool *pool)
 		if (!m->mdev)
 			continue;
 		sm = md3_member_find(st, m->md3_id);
-		arr[k] = kvcalloc(sm ? max(sm->nr_slices, 1ULL) : 1,
-				  sizeof(**arr), GFP_KERNEL);
-		if (!arr[k++]) {
+		arr[k].m = m;
+		arr[k].sm = sm;
+		arr[k].owners = kvcalloc(sm ? max(sm->nr_slices, 1ULL) : 1,
+					 sizeof(struct sp_owner), GFP_KERNEL);
+		if (!arr[k++].owners) {
 			r = -ENOMEM;
 			goto out;
 		}
 	}
-	k = 0;
-	list_for_each_entry(m, &pool->members, list) {
-		const struct md3_member *sm;
+	for (k = 0; k < n; k++) {
+		const struct md3_member *sm = arr[k].sm;
+		const char *label = sm ? md3_domain_label(st, sm->domain) : NULL;
 
-		if (!m->mdev)
-			continue;
-		sm = md3_member_find(st, m->md3_id);
-		sp_md3_fill_member(pool, m, sm, arr[k],
+		m = arr[k].m;
+		sp_md3_fill_member(pool, m, sm, arr[k].owners,
 				   sm ? sm->nr_slices : 0, &old);
-		arr[k++] = old;
-		if (sm && strcmp(m->domain, md3_domain_label(st, sm->domain) ?: m->domain)) {
+		arr[k].owners = old;
+		if (label && strcmp(m->domain, label)) {
 			sp_info("%s: domain %s, as the pool's metadata says (was %s)",
-				sp_mname(m), md3_domain_label(st, sm->domain),
-				m->domain);
-			strscpy(m->domain, md3_domain_label(st, sm->domain),
-				sizeof(m->domain));
+				sp_mname(m), label, m->domain);
+			strscpy(m->domain, label, sizeof(m->domain));
 		}
 	}
 	if (!pool->md3_rw)
@@ -252,7 +256,7 @@ int sp_md3_sync(struct sp_pool *pool)
 	}
 out:
 	for (k = 0; k < n; k++)
-		kvfree(arr[k]);
+		kvfree(arr[k].owners);
 	kfree(arr);
 	if (r)
 		sp_err("%s: cannot build the maps from the metadata: %d",

@@ -40,6 +40,64 @@ sp_dm() {
 	[ -b "/dev/mapper/$1" ] || dmsetup mknodes "$1"
 }
 
+# sp_fill DEVICE MB [SEEK_MB]: MB MiB of random data at SEEK_MB (direct I/O).
+sp_fill() {
+	dd if=/dev/urandom of="$1" bs=1M seek="${3:-0}" count="$2" oflag=direct status=none ||
+		sp_die "fill $2 MiB of $1 at $((${3:-0})) MiB"
+}
+
+# sp_sum DEVICE MB: the sha256 of the first MB MiB of DEVICE (direct I/O).
+sp_sum() {
+	dd if="$1" bs=1M count="$2" iflag=direct status=none | sha256sum
+}
+
+# sp_lightest POOL MEMBER: MEMBER's measured load overridden to 0 and every
+# other member's to 100, so that placement by load picks MEMBER's domain.
+sp_lightest() {
+	local m
+	for m in "$SP_CFG/$1"/members/*; do
+		[ -d "$m" ] || continue
+		if [ "${m##*/}" = "$2" ]; then echo 0; else echo 100; fi > "$m/load_override" ||
+			sp_die "load_override of ${m##*/}"
+	done
+}
+
+# sp_record_volume POOL VOLUME DEVICE DIR: the pool's uuid and slice size,
+# the volume's uuid, size and map, and the sha256 of DEVICE (the volume's
+# dm device) in DIR, for sp_check_recorded after a reload or a reboot.
+sp_record_volume() {
+	cat "$SP_CFG/$1/uuid" > "$4/uuid"
+	cat "$SP_CFG/$1/slice_mb" > "$4/slice_mb"
+	cat "$SP_CFG/$1/volumes/$2/uuid" > "$4/vuuid"
+	cat "$SP_CFG/$1/volumes/$2/size" > "$4/size"
+	cat "$SP_CFG/$1/volumes/$2/map" > "$4/map"
+	sha256sum < "$3" > "$4/sum"
+}
+
+# sp_check_recorded WHEN POOL VOLUME DMNAME DIR: the reassembled POOL is the
+# one sp_record_volume recorded in DIR (7 checks): uuid and slice size
+# adopted, VOLUME discovered with its uuid and size, bound (mkdir) with
+# them and no longer listed, its map unchanged, and its data read through
+# a new dm device DMNAME unchanged.
+sp_check_recorded() {
+	local c=$SP_CFG/$2 d=$5
+	ktap_check "$1: pool uuid adopted from the members" \
+		[ "$(cat "$c"/uuid)" = "$(cat "$d"/uuid)" ]
+	ktap_check "$1: slice size adopted ($(cat "$d"/slice_mb) MiB)" \
+		[ "$(cat "$c"/slice_mb)" = "$(cat "$d"/slice_mb)" ]
+	ktap_check "$1: discovered lists volume $3 (uuid and size)" \
+		grep -qx "$3 $(cat "$d"/vuuid) $(cat "$d"/size)" "$c"/discovered
+	mkdir "$c/volumes/$3" || sp_die "bind $3"
+	ktap_check "$1: the bound volume keeps its uuid and is no longer discovered" \
+		[ "$(cat "$c/volumes/$3"/uuid)" = "$(cat "$d"/vuuid)" -a ! -s "$c"/discovered ]
+	ktap_check "$1: its size is kept" [ "$(cat "$c/volumes/$3"/size)" = "$(cat "$d"/size)" ]
+	# (cmp would compare st_size: configfs reports 4096 for every file)
+	ktap_check "$1: map unchanged" [ "$(cat "$c/volumes/$3"/map)" = "$(cat "$d"/map)" ]
+	sp_dm "$4" "$2" "$3"
+	ktap_check "$1: data unchanged" \
+		[ "$(sha256sum < "/dev/mapper/$4")" = "$(cat "$d"/sum)" ]
+}
+
 # sp_map_count POOL VOLUME MEMBER: slices of VOLUME on MEMBER.
 sp_map_count() {
 	awk -v m="$3" '$2 == m { n++ } END { print n + 0 }' "$SP_CFG/$1/volumes/$2/map"

@@ -66,24 +66,21 @@ one_tx "create 16M"
 ktap_check "created on dA and dB only (2/2/0)" \
 	[ "$(sp_map_count $P v m0)" -eq 2 -a "$(sp_map_count $P v m1)" -eq 2 -a "$(sp_map_count $P v m2)" -eq 0 ]
 sp_dm r3v $P v
-dd if=/dev/urandom of=/dev/mapper/r3v bs=1M count=16 oflag=direct status=none || sp_die "fill"
-sum16=$(dd if=/dev/mapper/r3v bs=1M count=16 iflag=direct status=none | sha256sum)
+sp_fill /dev/mapper/r3v 16
+sum16=$(sp_sum /dev/mapper/r3v 16)
 free2=$(cat "$C"/members/m2/free_slices)
 
 # Now dC is the lightest: the expansion goes there.
-echo 100 > "$C"/members/m0/load_override
-echo 100 > "$C"/members/m1/load_override
-echo 0 > "$C"/members/m2/load_override
+sp_lightest $P m2
 ktap_check "online expand to 24M with the table live" sh -c "echo 24M > $C/volumes/v/size"
 one_tx "expand to 24M"
 ktap_check "expand took both new slices from dC, the lightest" \
 	[ "$(sp_map_count $P v m2)" -eq 2 -a "$(cat "$C"/members/m2/free_slices)" -eq $((free2 - 2)) ]
 ktap_check "data unchanged after expand" \
-	[ "$(dd if=/dev/mapper/r3v bs=1M count=16 iflag=direct status=none | sha256sum)" = "$sum16" ]
+	[ "$(sp_sum /dev/mapper/r3v 16)" = "$sum16" ]
 dmsetup reload r3v --table "0 $((24 << 11)) slicepool $P v" && dmsetup resume r3v
-dd if=/dev/urandom of=/dev/mapper/r3v bs=1M seek=16 count=8 oflag=direct status=none ||
-	sp_die "fill the new slices"
-sum12=$(dd if=/dev/mapper/r3v bs=1M count=12 iflag=direct status=none | sha256sum)
+sp_fill /dev/mapper/r3v 8 16
+sum12=$(sp_sum /dev/mapper/r3v 12)
 
 map24=$(cat "$C"/volumes/v/map)
 
@@ -99,7 +96,7 @@ one_tx "shrink to 12M"
 ktap_check "shrink kept the first 3 slices and returned 3 to the pool" \
 	[ "$(cat "$C"/volumes/v/map)" = "$(head -n 3 <<< "$map24")" -a "$(free_sum)" -eq $((free0 + 3)) ]
 ktap_check "data of the kept slices unchanged" \
-	[ "$(dd if=/dev/mapper/r3v bs=1M count=12 iflag=direct status=none | sha256sum)" = "$sum12" ]
+	[ "$(sp_sum /dev/mapper/r3v 12)" = "$sum12" ]
 dmsetup remove r3v || sp_die "remove r3v"
 
 # Size-only changes (3 slices either way): down, then up.

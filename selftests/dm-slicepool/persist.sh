@@ -19,24 +19,6 @@ reassemble() {
 	sp_member ps m2 "${DISKS[2]}" dC
 }
 
-check_same() {	# check_same <when>
-	ktap_check "$1: pool uuid adopted from the members" \
-		[ "$(cat "$SP_CFG"/ps/uuid)" = "$(cat "$ST/uuid")" ]
-	ktap_check "$1: slice size adopted (8 MiB)" [ "$(cat "$SP_CFG"/ps/slice_mb)" -eq 8 ]
-	ktap_check "$1: discovered lists the volume" \
-		grep -qx "v $(cat "$ST/vuuid") $((40 << 20))" "$SP_CFG"/ps/discovered
-	mkdir "$SP_CFG"/ps/volumes/v || sp_die "bind v"
-	ktap_check "$1: bound volume keeps its uuid" \
-		[ "$(cat "$SP_CFG"/ps/volumes/v/uuid)" = "$(cat "$ST/vuuid")" ]
-	ktap_check "$1: discovered is empty after binding" \
-		[ ! -s "$SP_CFG"/ps/discovered ]
-	# (cmp would compare st_size: configfs reports 4096 for every file)
-	ktap_check "$1: map unchanged" [ "$(cat "$SP_CFG"/ps/volumes/v/map)" = "$(cat "$ST/map")" ]
-	sp_dm psv ps v
-	ktap_check "$1: data unchanged" \
-		[ "$(sha256sum < /dev/mapper/psv)" = "$(cat "$ST/sum")" ]
-}
-
 case ${SP_BOOT:-1} in
 1)
 	ktap_plan 11
@@ -50,12 +32,8 @@ case ${SP_BOOT:-1} in
 	sp_member ps m2 "${DISKS[2]}" dC
 	sp_volume ps v 40M
 	sp_dm psv ps v
-	dd if=/dev/urandom of=/dev/mapper/psv bs=1M count=40 oflag=direct status=none ||
-		sp_die "fill"
-	sha256sum < /dev/mapper/psv > "$ST/sum"
-	cat "$SP_CFG"/ps/uuid > "$ST/uuid"
-	cat "$SP_CFG"/ps/volumes/v/uuid > "$ST/vuuid"
-	cat "$SP_CFG"/ps/volumes/v/map > "$ST/map"
+	sp_fill /dev/mapper/psv 40
+	sp_record_volume ps v /dev/mapper/psv "$ST"
 	ktap_check "volume spans 3 members" [ "$(awk '{print $2}' "$ST/map" | sort -u | wc -l)" -eq 3 ]
 
 	sp_unload
@@ -64,7 +42,7 @@ case ${SP_BOOT:-1} in
 	ktap_check "fresh pool has a new random uuid before adoption" \
 		sh -c "mkdir $SP_CFG/ps && [ \"\$(cat $SP_CFG/ps/uuid)\" != \"$(cat "$ST/uuid")\" ] && rmdir $SP_CFG/ps"
 	reassemble
-	check_same "module reload"
+	sp_check_recorded "module reload" ps v psv "$ST"
 	# Unbind only (rmdir of the volume item) keeps the volume: rediscovered.
 	dmsetup remove psv
 	rmdir "$SP_CFG"/ps/volumes/v
@@ -80,7 +58,7 @@ case ${SP_BOOT:-1} in
 	ktap_plan 7
 	sp_load
 	reassemble
-	check_same "reboot"
+	sp_check_recorded reboot ps v psv "$ST"
 	sp_unload
 	;;
 esac

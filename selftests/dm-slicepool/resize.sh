@@ -22,24 +22,22 @@ sp_dm rsv $P v
 ktap_check "created on dA and dB only (2/2/0)" \
 	[ "$(sp_map_count $P v m0)" -eq 2 -a "$(sp_map_count $P v m1)" -eq 2 -a "$(sp_map_count $P v m2)" -eq 0 ]
 
-dd if=/dev/urandom of=/dev/mapper/rsv bs=1M count=16 oflag=direct status=none || sp_die "fill"
-sum16=$(dd if=/dev/mapper/rsv bs=1M count=16 iflag=direct status=none | sha256sum)
+sp_fill /dev/mapper/rsv 16
+sum16=$(sp_sum /dev/mapper/rsv 16)
 free2=$(cat "$C"/members/m2/free_slices)
 
 # Now dC is the lightest: the expansion goes there.
-echo 100 > "$C"/members/m0/load_override
-echo 100 > "$C"/members/m1/load_override
-echo 0 > "$C"/members/m2/load_override
+sp_lightest $P m2
 ktap_check "online expand to 24M with the table live" sh -c "echo 24M > $C/volumes/v/size"
 ktap_check "expand took both new slices from dC, the lightest" \
 	[ "$(sp_map_count $P v m2)" -eq 2 -a "$(cat "$C"/members/m2/free_slices)" -eq $((free2 - 2)) ]
 ktap_check "data unchanged after expand" \
-	[ "$(dd if=/dev/mapper/rsv bs=1M count=16 iflag=direct status=none | sha256sum)" = "$sum16" ]
+	[ "$(sp_sum /dev/mapper/rsv 16)" = "$sum16" ]
 dmsetup reload rsv --table "0 $((24 << 11)) slicepool $P v" && dmsetup resume rsv
 ktap_check "dm device follows the expand after reload (24 MiB)" \
 	[ "$(blockdev --getsize64 /dev/mapper/rsv)" -eq $((24 << 20)) ]
-dd if=/dev/urandom of=/dev/mapper/rsv bs=1M seek=16 count=8 oflag=direct status=none
-sum12=$(dd if=/dev/mapper/rsv bs=1M count=12 iflag=direct status=none | sha256sum)
+sp_fill /dev/mapper/rsv 8 16
+sum12=$(sp_sum /dev/mapper/rsv 12)
 
 ktap_check "shrink below the live table is refused" sp_write_fails sh -c "echo 12M > $C/volumes/v/size"
 dmsetup reload rsv --table "0 $((12 << 11)) slicepool $P v" && dmsetup resume rsv
@@ -51,7 +49,7 @@ ktap_check "shrink released the tail (3 slices left)" [ "$(wc -l < "$C"/volumes/
 f=$(( $(cat "$C"/members/m0/free_slices) + $(cat "$C"/members/m1/free_slices) + $(cat "$C"/members/m2/free_slices) - free0 - free1 - free2 ))
 ktap_check "three slices returned to the pool ($f)" [ $f -eq 3 ]
 ktap_check "data of the kept slices unchanged" \
-	[ "$(dd if=/dev/mapper/rsv bs=1M count=12 iflag=direct status=none | sha256sum)" = "$sum12" ]
+	[ "$(sp_sum /dev/mapper/rsv 12)" = "$sum12" ]
 # Logical 0 and 2 are on dA, 1 on dB: 1 slice would leave one domain.
 dmsetup reload rsv --table "0 $((4 << 11)) slicepool $P v" && dmsetup resume rsv
 kmsg_mark
