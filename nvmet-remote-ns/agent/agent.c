@@ -435,6 +435,52 @@ static int mkdir_private(const char *path)
 	return 0;
 }
 
+/*
+ * Grants lent or borrowed that are not released: their NVMe/TCP
+ * connections need the tunnel.  A ledger that cannot be read counts as
+ * one (the tunnel is kept).
+ */
+static unsigned int grants_in_use(const struct spa_config *c)
+{
+	char path[PATH_MAX], why[256];
+	struct spa_ledger l;
+	unsigned int n = 0, pass;
+	size_t i;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (spu_path(path, sizeof(path), "%s/%s", c->state_dir,
+			     pass ? "borrowed" : "grants") ||
+		    spa_ledger_load(&l, path, !pass, why, sizeof(why))) {
+			n++;
+			continue;
+		}
+		for (i = 0; i < l.n; i++)
+			n += l.g[i].state != SPA_G_RELEASED;
+		spa_ledger_free(&l);
+	}
+	return n;
+}
+
+/*
+ * At stop: the tunnel goes when nothing uses it; a grant in use keeps it
+ * (its NVMe/TCP connection must outlive a restart of the agent, as its
+ * export does).
+ */
+static void tunnel_stop(const struct spa_config *c)
+{
+	unsigned int n;
+	char why[512];
+
+	if (!spa_tunnel_on(c))
+		return;
+	n = grants_in_use(c);
+	if (n)
+		spa_info("tunnel %s kept: %u grant(s) lent or borrowed use it",
+			 c->tunnel_if, n);
+	else if (spa_tunnel_down(c, why, sizeof(why)))
+		spa_warn("cannot remove tunnel %s: %s", c->tunnel_if, why);
+}
+
 int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 {
 	struct spa_lender *lender = NULL;
@@ -472,6 +518,11 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 		goto out;
 	}
 	spa_dm_init();
+	/* Before any export: nvmet listens on the tunnel address. */
+	if (spa_tunnel_on(c) && spa_tunnel_up(c, why, sizeof(why))) {
+		spa_err("cannot set up the tunnel: %s", why);
+		goto out;
+	}
 	if (c->lend) {
 		lender = calloc(1, sizeof(*lender));
 		if (!lender)
@@ -527,6 +578,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 		spa_warn("cannot stop the heartbeat thread");
 	pthread_join(hb.thread, NULL);
 	spa_health_remove(c);
+	tunnel_stop(c);
 	spa_info("stopped");
 out:
 	if (pipefd[0] >= 0)

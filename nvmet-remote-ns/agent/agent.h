@@ -14,6 +14,7 @@
  *   peers.c     the peer table, hello, heartbeats
  *   health.c    peer health: writing the health file, choosing a lender
  *   net.c       the TCP server and the client call
+ *   tunnel.c    the WireGuard tunnel of the data path (ip, wg)
  *   agent.c     message dispatch
  *   main.c      the command line
  *
@@ -196,6 +197,11 @@ struct spa_key {
 
 int spa_key_parse(const char *text, struct spa_key *key, char *why,
 		  size_t wlen);
+/*
+ * Opens a secret (a key file): a regular file of root or this user that
+ * others cannot read or write; the fd, or -errno with the reason.
+ */
+int spa_secret_open(const char *path, char *why, size_t wlen);
 /* Loads a key file; refuses one that others can read or write. */
 int spa_key_load(const char *path, struct spa_key *key, char *why,
 		 size_t wlen);
@@ -369,6 +375,31 @@ bool spa_nvme_connected(const char *subnqn);
 int spa_blockdev_bytes(const char *dev, u64 *bytes);
 /* Asks every controller of @subnqn to rescan; how many were asked. */
 unsigned int spa_nvme_rescan(const char *subnqn);
+
+/* ------------------------------------------------------------ tunnel.c */
+
+/*
+ * Makes the WireGuard interface of @c (tunnel_if) as the configuration
+ * says, idempotently: created if missing, this node's private key and UDP
+ * port, one peer per peer_tunnel line (allowed IPs: its tunnel address
+ * only), peers not configured removed, the tunnel address, up.
+ */
+int spa_tunnel_up(const struct spa_config *c, char *why, size_t wlen);
+/* Removes the interface (nothing if it is not there). */
+int spa_tunnel_down(const struct spa_config *c, char *why, size_t wlen);
+/* The interface exists and is a WireGuard one; else the reason. */
+int spa_tunnel_check(const struct spa_config *c, char *why, size_t wlen);
+/*
+ * Whether @peer's export at @addr:@port is reached through the tunnel
+ * within @timeout_s (a TCP connection, closed at once): 0, or the reason,
+ * with what WireGuard says of the handshake with @peer.
+ */
+int spa_tunnel_probe(const struct spa_config *c, const char *peer,
+		     const char *addr, u16 port, unsigned int timeout_s,
+		     char *why, size_t wlen);
+/* The address @peer's exports must be at: its tunnel's, or @plain. */
+const char *spa_tunnel_peer_addr(const struct spa_config *c, const char *peer,
+				 const char *plain);
 
 /* ------------------------------------------------------------ lender.c */
 
@@ -566,6 +597,9 @@ int spa_serve(struct spa_agent *a, int lfd, int sigfd);
  * reply in @rep (which may be an ERROR), or a negative errno / -SPA_E_*
  * with a reason in @why.
  */
+/* A TCP connection to @addr:@port within @timeout_s: the fd, or -errno. */
+int spa_connect_to(const char *addr, u16 port, unsigned int timeout_s,
+		   char *why, size_t wlen);
 int spa_call(const struct spa_config *c, struct spa_keys *key,
 	     const char *addr, u16 port, const char *peer_name,
 	     struct spa_msg *req, struct spa_msg *rep, char *why,

@@ -87,12 +87,9 @@ int spa_key_parse(const char *text, struct spa_key *key, char *why,
 	return 0;
 }
 
-int spa_key_load(const char *path, struct spa_key *key, char *why,
-		 size_t wlen)
+int spa_secret_open(const char *path, char *why, size_t wlen)
 {
-	char text[4 * SPA_KEY_MAX];
 	struct stat st;
-	ssize_t n;
 	int fd, ret;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -121,6 +118,19 @@ int spa_key_load(const char *path, struct spa_key *key, char *why,
 				  "key file %s belongs to uid %u, not to root or this user",
 				  path, st.st_uid);
 	}
+	return fd;
+}
+
+int spa_key_load(const char *path, struct spa_key *key, char *why,
+		 size_t wlen)
+{
+	char text[4 * SPA_KEY_MAX];
+	ssize_t n;
+	int fd, ret;
+
+	fd = spa_secret_open(path, why, wlen);
+	if (fd < 0)
+		return fd;
 	n = read(fd, text, sizeof(text) - 1);
 	ret = n < 0 ? -errno : 0;
 	close(fd);

@@ -244,9 +244,12 @@ static int give_back(const struct spa_config *c, struct spa_keys *key,
 }
 
 /* The GRANT is ours: its values become the entry's. */
-static int take_grant(const struct spa_peer_cfg *p, const struct spa_msg *rep,
-		      struct spa_grant *g, char *why, size_t wlen)
+static int take_grant(const struct spa_config *c, const struct spa_peer_cfg *p,
+		      const struct spa_msg *rep, struct spa_grant *g, char *why,
+		      size_t wlen)
 {
+	const char *want = spa_tunnel_peer_addr(c, p->name, p->addr);
+
 	g->id = rep->grant_id;
 	snprintf(g->subnqn, sizeof(g->subnqn), "%s", rep->subnqn);
 	snprintf(g->traddr, sizeof(g->traddr), "%s", rep->addr);
@@ -258,11 +261,20 @@ static int take_grant(const struct spa_peer_cfg *p, const struct spa_msg *rep,
 		return spu_reason(why, wlen, -EPROTO,
 				  "%s granted %llu bytes, %llu were asked", p->name,
 				  rep->size, g->size);
-	/* Connect only to the address the peer is known at. */
-	if (strcmp(rep->addr, p->addr))
+	if (!want)
+		return spu_reason(why, wlen, -ENOKEY,
+				  "%s has no tunnel here (peer_tunnel %s ...)",
+				  p->name, p->name);
+	/* Connect only to the address the peer is known at (in the tunnel). */
+	if (strcmp(rep->addr, want) && spa_tunnel_on(c))
 		return spu_reason(why, wlen, -EPROTO,
-				  "%s granted an export at %s, not at its own address %s",
-				  p->name, rep->addr, p->addr);
+				  "%s granted an export at %s, not at its tunnel address %s: connections to %s go through the WireGuard tunnel only (does %s export through its tunnel? it needs 'tunnel' and 'peer_tunnel %s ...')",
+				  p->name, rep->addr, want, p->name, p->name,
+				  c->node);
+	if (strcmp(rep->addr, want))
+		return spu_reason(why, wlen, -EPROTO,
+				  "%s granted an export at %s, not at its own address %s (if that is its tunnel address, this node needs 'tunnel' and 'peer_tunnel %s ...')",
+				  p->name, rep->addr, want, p->name);
 	return 0;
 }
 
@@ -277,15 +289,16 @@ static void connect_paths(const struct spa_config *c,
 			  const struct spa_peer_cfg *p,
 			  const struct spa_grant *g, const struct spa_msg *rep)
 {
+	const char *want = spa_tunnel_peer_addr(c, p->name, p->addr);
 	char why[512];
 	unsigned int i;
 
-	for (i = 0; i < rep->nr_paths; i++) {
+	for (i = 0; want && i < rep->nr_paths; i++) {
 		const struct spa_path_info *pa = &rep->paths[i];
 
-		if (strcmp(pa->addr, p->addr)) {
+		if (strcmp(pa->addr, want)) {
 			spa_warn("grant %016llx: path %s:%u left out: not at %s's own address %s",
-				 g->id, pa->addr, pa->port, p->name, p->addr);
+				 g->id, pa->addr, pa->port, p->name, want);
 			continue;
 		}
 		if (spa_nvme_connect(c, pa->addr, pa->port, g->subnqn, why,
@@ -418,6 +431,13 @@ static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
 	u64 until;
 	int ret;
 
+	/* A tunnel that does not carry traffic: a refusal, not a hang. */
+	if (spa_tunnel_on(c)) {
+		ret = spa_tunnel_probe(c, g->peer, g->traddr, g->trsvcid,
+				       c->io_timeout, why, wlen);
+		if (ret)
+			return ret;
+	}
 	ret = spa_nvme_connect(c, g->traddr, g->trsvcid, g->subnqn, why, wlen);
 	if (ret)
 		return ret;
@@ -478,6 +498,16 @@ int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 	ret = spa_health_excluded(c, p.name, why, wlen);
 	if (ret)
 		return ret;
+	if (!spa_tunnel_peer_addr(c, p.name, p.addr))
+		return spu_reason(why, wlen, -ENOKEY,
+				  "%s has no tunnel here: add 'peer_tunnel %s PUBKEY ENDPOINT TUNNEL_ADDR' (this node's NVMe/TCP connections go through its WireGuard tunnel only)",
+				  p.name, p.name);
+	/* The daemon has set the tunnel up; without one, this command does. */
+	if (spa_tunnel_on(c)) {
+		ret = spa_tunnel_up(c, why, wlen);
+		if (ret)
+			return ret;
+	}
 	/* What a borrow needs here, checked before asking for anything. */
 	if (spu_path(tmp, sizeof(tmp), "%s/%s", spu_configfs_root(), c->pool) ||
 	    !spu_exists(tmp))
@@ -534,7 +564,7 @@ int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 				 spa_err_name(rep->err_code), rep->err_text);
 		goto out;
 	}
-	ret = take_grant(&p, rep, g, why, wlen);
+	ret = take_grant(c, &p, rep, g, why, wlen);
 	if (!ret) {
 		g->state = SPA_G_CONNECTING;
 		ret = save(&l);
@@ -736,7 +766,7 @@ int spa_borrower_reconcile(const struct spa_config *c,
 				save(&l);
 				continue;
 			}
-			if (take_grant(&p, rep, g, why, sizeof(why)))
+			if (take_grant(c, &p, rep, g, why, sizeof(why)))
 				spa_warn("%s", why);
 		}
 		if (give_back(c, key, &l, g, why, sizeof(why))) {

@@ -435,6 +435,12 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	spu_format_size(req->size, true, sz, sizeof(sz));
 	if (!lock_lending(l, rep))
 		goto refused;
+	if (spa_tunnel_on(l->cfg) && !spa_config_tunnel(l->cfg, req->node)) {
+		spa_msg_error(rep, SPA_ERR_UNKNOWN_PEER,
+			      "%s has no tunnel at %s (peer_tunnel %s ...): %s exports only through its WireGuard tunnel",
+			      req->node, l->cfg->node, req->node, l->cfg->node);
+		goto refused;
+	}
 	for (i = 0; i < l->ledger.n; i++) {
 		g = &l->ledger.g[i];
 		if (strcmp(g->peer, req->node) ||

@@ -46,6 +46,11 @@ static const char usage_text[] =
 "SIGHUP; then swap FILE and NEXT_FILE on both, SIGHUP; then drop the old\n"
 "one, SIGHUP.  Both keys are accepted while both are named.\n"
 "\n"
+"With 'tunnel ADDRESS/PREFIX PORT', 'tunnel_key FILE' (wg genkey) and a\n"
+"'peer_tunnel NAME PUBKEY ENDPOINT TUNNEL_ADDR' per peer, the daemon sets\n"
+"up a WireGuard interface and every NVMe/TCP connection with a peer goes\n"
+"through it: grants are exported on the tunnel address only.\n"
+"\n"
 "CONFIG defaults to /etc/slicepool/agent.conf.  Exit codes: 0 done,\n"
 "1 failed, 2 bad usage or configuration, 3 refused by the peer.\n"
 "See Documentation/nvmet-remote-ns.rst.\n";
@@ -410,6 +415,13 @@ int main(int argc, char **argv)
 			printf("key %s %s%s\n", k.k[i].name,
 			       spa_config_key(&c, k.k[i].name)->file,
 			       k.k[i].next.len ? " (and a next key)" : "");
+		if (spa_tunnel_on(&c))
+			printf("tunnel %s %s/%u, WireGuard on UDP port %u, key %s\n",
+			       c.tunnel_if, c.tunnel_addr, c.tunnel_prefix,
+			       c.tunnel_port, c.tunnel_key);
+		for (i = 0; i < c.nr_tunnels; i++)
+			printf("peer_tunnel %s %s via %s\n", c.tunnels[i].name,
+			       c.tunnels[i].addr, c.tunnels[i].endpoint);
 		spa_keys_free(&k);
 		return 0;
 	}

@@ -516,8 +516,8 @@ out:
 
 /* ------------------------------------------------------- the client */
 
-static int connect_to(const char *addr, u16 port, unsigned int timeout_s,
-		      char *why, size_t wlen)
+int spa_connect_to(const char *addr, u16 port, unsigned int timeout_s,
+		   char *why, size_t wlen)
 {
 	struct sockaddr_storage ss;
 	struct pollfd pfd;
@@ -585,7 +585,7 @@ int spa_call(const struct spa_config *c, struct spa_keys *key,
 		return spu_reason(why, wlen, ret, "cannot encode the %s: %s",
 				  spa_type_name(req->type), tmp);
 	}
-	fd = connect_to(addr, port, c->io_timeout, why, wlen);
+	fd = spa_connect_to(addr, port, c->io_timeout, why, wlen);
 	if (fd < 0) {
 		free(buf);
 		return fd;

@@ -60,8 +60,8 @@ lender() {
 	off=$(cat "$SP_SYNC/data_offset" 2>/dev/null)
 	ktap_check "the lent volume reads as zeroes past b's member metadata (${off:-?} bytes)" \
 		zeroed_ends "/dev/mapper/pa-$vol" "${off:-0}" $((256 << 20))
-	ktap_check "port 4420: tcp on $SP_MY_IP, linked to the subsystem" \
-		port_is "$NV/ports/4420" "$SP_MY_IP" "$sub"
+	ktap_check "port 4420: tcp on $MY_TUN (the tunnel), linked to the subsystem" \
+		port_is "$NV/ports/4420" "$MY_TUN" "$sub"
 	after=$(free_slices pa)
 	ktap_check "pool pa lent 16 slices of 16 MiB ($before -> $after free)" \
 		[ $((before - after)) -eq 16 ]
@@ -115,7 +115,7 @@ borrower() {
 	ktap_check "slicepool peer list: a is up" \
 		cli_json '[p["health"] for p in d["peers"] if p["name"] == "a"] == ["up"]' peer list
 	ktap_expect_fail "another host NQN cannot connect to the grant" \
-		nvme connect -t tcp -a "$SP_PEER_IP" -s 4420 -n "$SUBNQN" \
+		nvme connect -t tcp -a "$PEER_TUN" -s 4420 -n "$SUBNQN" \
 		--hostnqn="$OTHERNQN" --hostid="$OTHERID"
 	barrier borrowed
 	barrier a-checked

@@ -4,12 +4,13 @@
 # Reconcile on the real kernel: b borrows 256 MiB from a and writes data
 # over its local and the borrowed member.  a's agent is then killed
 # (SIGKILL) and a "reboot" of its storage state is simulated: the nvmet
-# port, subsystem, namespace and host are removed, the dm device too, and
-# the volume unbound (it is then only in "discovered").  A stray volume
+# port, subsystem, namespace and host are removed, the dm device too, the
+# volume unbound (it is then only in "discovered") and the WireGuard
+# tunnel removed.  A stray volume
 # rg-* and a stray subsystem of the agent's name appear as well.  When
-# a's agent starts again its ledger says the grant is active: it binds
-# the volume, creates the dm device and exports it again, and removes the
-# strays.  b's controller reconnects by itself (ctrl_loss_tmo) and b reads
+# a's agent starts again it sets the tunnel up again and its ledger
+# says the grant is active: it binds the volume, creates the dm device
+# and exports it again (on the tunnel address), and removes the strays.  b's controller reconnects by itself (ctrl_loss_tmo) and b reads
 # back and verifies everything it wrote (a 64 KiB block in every MiB).  Then the grant is given back
 # and nothing is left.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
@@ -29,6 +30,19 @@ forget_export() {
 	rmdir "$NV/subsystems/$sub"
 	rmdir "$NV/hosts/$HOSTNQN"
 	dmsetup remove "pa-$vol" && rmdir "$SP/pa/volumes/$vol"
+	ip link del dev "$TUN_IF"
+}
+
+# The storage state and the tunnel are gone, as after a reboot.
+rebooted_away() {
+	empty "$NV/ports" "$NV/subsystems" "$SP/pa/volumes" &&
+		[ ! -e "/sys/class/net/$TUN_IF" ]
+}
+
+# The agent set its tunnel up at both starts, and the interface is there.
+tunnel_back() {
+	[ -e "/sys/class/net/$TUN_IF" ] &&
+		[ "$(grep -c "tunnel $TUN_IF up: $MY_TUN/24" "$LOG")" -eq 2 ]
 }
 
 lender() {
@@ -46,8 +60,8 @@ lender() {
 	stop_agent KILL
 	expect "a's agent is killed (SIGKILL)" 137 "" $? ""
 	forget_export "$sub" "$vol"
-	ktap_check "the export, the dm device and the binding are gone" \
-		empty "$NV/ports" "$NV/subsystems" "$SP/pa/volumes"
+	ktap_check "the export, the dm device, the binding and the tunnel are gone" \
+		rebooted_away
 	ktap_check "the volume is only discovered" grep -q "^$vol " "$SP/pa/discovered"
 	# Strays: a volume and a subsystem named as the agent's, of no grant.
 	mkdir "$SP/pa/volumes/$STRAY_VOL" && echo 16M > "$SP/pa/volumes/$STRAY_VOL/size"
@@ -59,7 +73,8 @@ lender() {
 		agent_log_has "grant .* of b exported again as $sub"
 	ktap_check "the namespace is back, with the volume's uuid" \
 		ns_is "$NV/subsystems/$sub/namespaces/1" "$uuid"
-	ktap_check "the port is back" port_is "$NV/ports/4420" "$SP_MY_IP" "$sub"
+	ktap_check "the tunnel is back (set up a second time)" tunnel_back
+	ktap_check "the port is back, on the tunnel address" port_is "$NV/ports/4420" "$MY_TUN" "$sub"
 	ktap_check "the volume is bound and its dm device exists" \
 		dmsetup info "pa-$vol"
 	ktap_check "the stray volume was deleted" [ ! -e "$SP/pa/volumes/$STRAY_VOL" ]
@@ -130,7 +145,7 @@ borrower() {
 load_slicepool || sp_die "cannot load dm-slicepool"
 ktap_header
 if [ "$SP_ROLE" = a ]; then
-	ktap_plan 17
+	ktap_plan 18
 	lender
 else
 	ktap_plan 8

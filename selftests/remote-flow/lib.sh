@@ -4,8 +4,10 @@
 # Helpers for the two-guest tests of slicepool-agent (sourced, not run).
 # Guest a (10.99.0.1) lends from pool pa over its first two disks; guest b
 # (10.99.0.2) borrows into pool pb over its first disk.  The agents use
-# port 7450, nvmet port 4420; the key is made on a and handed to b through
-# the bench's shared sync directory.
+# port 7450, nvmet port 4420 on a's tunnel address 10.98.0.1 (WireGuard,
+# UDP port 51820); the agent key and both guests' WireGuard keys are made
+# on a and handed to b through the bench's shared sync directory (a test
+# shortcut: each node would make its own private key).
 
 . "$SP_TOP/selftests/lib/ktap.sh"
 . "$SP_TOP/selftests/lib/pool.sh"	# sp_pool_remove
@@ -21,6 +23,15 @@ LOG=$W/agent.log
 PREFIX=nqn.2026-11.io.slicepool:grant:a:
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:5b1c0000-0000-4000-8000-0000000000b2
 HOSTID=5b1c0000-0000-4000-8000-0000000000b2
+# This guest's and the peer's addresses in the tunnel (agent-conf.sh),
+# the agents' tunnel interface (their default tunnel_if).
+# shellcheck disable=SC2034 # used by the tests that source this
+MY_TUN=$(tun_ip "$SP_MY_IP")
+# shellcheck disable=SC2034
+PEER_TUN=$(tun_ip "$SP_PEER_IP")
+WG=/usr/bin/wg
+# shellcheck disable=SC2034
+TUN_IF=spwg0
 read -r -a disks <<< "$SP_DISKS"
 AGENT_PID=""
 PA_DEVS=()	# dm-linear devices under pool pa (lender_setup <MiB>)
@@ -82,6 +93,30 @@ conf_extra() {
 	[ -z "${AGENT_CONF_EXTRA:-}" ] || printf '%s\n' "$AGENT_CONF_EXTRA" >> "$W/agent.conf"
 }
 
+# tunnel_keys: on a, a WireGuard key pair for each guest, in the sync
+# directory (b's private key with it: a test shortcut), and a's own.
+tunnel_keys() {
+	local g
+	[ -x "$WG" ] || sp_die "$WG is missing (wireguard-tools: make deps)"
+	modprobe wireguard || sp_die "cannot load wireguard"
+	for g in a b; do
+		if ! { (umask 077 && "$WG" genkey > "$SP_SYNC/wg-$g.key") &&
+			"$WG" pubkey < "$SP_SYNC/wg-$g.key" > "$SP_SYNC/wg-$g.pub"; }; then
+			sp_die "cannot make the WireGuard key of $g"
+		fi
+	done
+	tunnel_key_install a b
+}
+
+# tunnel_key_install <me> <peer>: this guest's private key and the peer's
+# public key from the sync directory (made by tunnel_keys on a).
+tunnel_key_install() {
+	if ! { install -m 600 "$SP_SYNC/wg-$1.key" "$W/wg.key" &&
+		cp "$SP_SYNC/wg-$2.pub" "$W/wg-peer.pub"; }; then
+		sp_die "cannot install the WireGuard keys"
+	fi
+}
+
 # lender_setup [MiB]: pool pa over a's first two disks (whole, or only
 # their first <MiB>, through dm-linear devices pa-d1 and pa-d2: a small
 # pool is quick to fill), a key for both guests, a's configuration.
@@ -101,6 +136,7 @@ lender_setup() {
 		sp_die "cannot make pool pa"
 	"$AGENT" genkey "$W/key" || sp_die "genkey"
 	cp "$W/key" "$SP_SYNC/agent-key"
+	tunnel_keys
 	lender_conf "$W" > "$W/agent.conf"
 	conf_extra
 }
@@ -111,6 +147,8 @@ borrower_setup() {
 	make_pool pb "b1:${disks[0]}:local" || sp_die "cannot make pool pb"
 	barrier agents-up
 	install -m 600 "$SP_SYNC/agent-key" "$W/key"
+	modprobe wireguard || sp_die "cannot load wireguard"
+	tunnel_key_install b a
 	borrower_conf "$W" "$HOSTNQN" "$HOSTID" "$1" > "$W/agent.conf"
 	conf_extra
 }
@@ -163,6 +201,22 @@ lender_done() {
 		dmsetup remove --retry "$d"
 	done
 	PA_DEVS=()
+}
+
+# flow_main <checks of a> <checks of b>: a test's main part: dm-slicepool
+# loaded, then the function 'lender' (guest a) or 'borrower' (guest b),
+# under a KTAP plan of that many checks.
+flow_main() {
+	load_slicepool || sp_die "cannot load dm-slicepool"
+	ktap_header
+	if [ "$SP_ROLE" = a ]; then
+		ktap_plan "$1"
+		lender
+	else
+		ktap_plan "$2"
+		borrower
+	fi
+	ktap_finish
 }
 
 # borrower_done: the last barriers, b's agent stopped (a check), pool pb

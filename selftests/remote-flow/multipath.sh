@@ -21,17 +21,17 @@ FIO_LOG=$SP_ARTIFACTS/fio-multipath.log
 lender() {
 	local sub
 	lender_setup
-	echo "export $SP_MY_IP 4421" >> "$W/agent.conf"
+	echo "export $MY_TUN 4421" >> "$W/agent.conf"
 	agent_up "a's agent listens, exporting on ports 4420 and 4421" "a's agent listens"
 	barrier agents-up
 	barrier borrowed
 
 	one_subsystem
 	sub=$SUB
-	ktap_check "port 4420: tcp on $SP_MY_IP, linked to the subsystem" \
-		port_is "$NV/ports/4420" "$SP_MY_IP" "$sub"
-	ktap_check "port 4421: tcp on $SP_MY_IP, linked to the subsystem" \
-		port_is "$NV/ports/4421" "$SP_MY_IP" "$sub"
+	ktap_check "port 4420: tcp on $MY_TUN, linked to the subsystem" \
+		port_is "$NV/ports/4420" "$MY_TUN" "$sub"
+	ktap_check "port 4421: tcp on $MY_TUN, linked to the subsystem" \
+		port_is "$NV/ports/4421" "$MY_TUN" "$sub"
 	expect "ANA group 1: optimized on 4420, non-optimized on 4421" 0 \
 		"optimized non-optimized" 0 \
 		"$(oneline "$NV/ports/4420/ana_groups/1/ana_state" \
@@ -195,8 +195,8 @@ borrower() {
 		"$(cd "$SP/pb/members/$MEMBER" 2>/dev/null && oneline path domain state)"
 	ktap_check "status: $MEMBER's paths, $p1 in use, $p2 standby" \
 		status_says "member $MEMBER: NVMe multipath $head, .* 2 path\(s\), in use: $p1" \
-		"$p1 +${c1##*/} +live +optimized +traddr=$SP_PEER_IP,trsvcid=4420.* in-use" \
-		"$p2 +${c2##*/} +live +non-optimized +traddr=$SP_PEER_IP,trsvcid=4421.* standby"
+		"$p1 +${c1##*/} +live +optimized +traddr=$PEER_TUN,trsvcid=4420.* in-use" \
+		"$p2 +${c2##*/} +live +non-optimized +traddr=$PEER_TUN,trsvcid=4421.* standby"
 	ktap_check "status --json: in_use $p1" same "$p1" "$(json_in_use 2>&1)"
 	barrier borrowed
 

@@ -269,6 +269,130 @@ static void t_sizes(void)
 	      spu_parse_size("1025T", SPA_SIZE_MAX, &v), "bad sizes");
 }
 
+#define PUB_B "crryTD8I8pIeC6p0fz+ELNVU42OvFXGP4oaRd4ktZFU="
+#define PUB_C "4WKZWfJV/K+K/m9UXwI5wS/gRZzJKywLYTJqnJZiDyM="
+#define TUN "tunnel 10.98.0.1/24 51820\ntunnel_key /etc/slicepool/wg.key\n"
+#define TB "peer_tunnel b " PUB_B " 10.99.0.2:51820 10.98.0.2\n"
+
+/* The WireGuard tunnel: its lines, its defaults, the export on it. */
+static void t_tunnel(void)
+{
+	const struct spa_peer_tunnel_cfg *t;
+	struct spa_config c;
+	char why[512];
+
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE "peer b 10.0.0.2 7450\npeer_key b /k\n"
+				TUN TB "peer_tunnel c " PUB_C
+				" [fd00::3]:51821 10.98.0.3\n", &c, why,
+				sizeof(why)), "%s", why);
+	CHECK(spa_tunnel_on(&c) && !strcmp(c.tunnel_addr, "10.98.0.1") &&
+	      c.tunnel_prefix == 24 && c.tunnel_port == 51820 &&
+	      !strcmp(c.tunnel_key, "/etc/slicepool/wg.key"), "tunnel");
+	CHECK(!strcmp(c.tunnel_if, "spwg0") && !strcmp(c.wg_cli, "/usr/bin/wg") &&
+	      !strcmp(c.ip_cli, "/usr/sbin/ip"), "defaults: %s %s %s",
+	      c.tunnel_if, c.wg_cli, c.ip_cli);
+	CHECK(!strcmp(c.export_addr, "10.98.0.1") && c.export_port == 4420,
+	      "grants exported on the tunnel address: %s", c.export_addr);
+	t = spa_config_tunnel(&c, "b");
+	CHECK(t && !strcmp(t->pubkey, PUB_B) &&
+	      !strcmp(t->endpoint, "10.99.0.2:51820") &&
+	      !strcmp(t->addr, "10.98.0.2"), "b's tunnel");
+	t = spa_config_tunnel(&c, "c");
+	CHECK(t && !strcmp(t->endpoint, "[fd00::3]:51821") &&
+	      !strcmp(t->addr, "10.98.0.3"), "c's tunnel (a learned peer)");
+	CHECK(!spa_config_tunnel(&c, "d"), "no tunnel for d");
+
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE TUN "tunnel_if wgsp.1\nwg_cli /sbin/wg\n"
+				"ip_cli /bin/ip\nexport 10.98.0.1 4421\n"
+				"export 10.98.0.1 4422\n", &c, why,
+				sizeof(why)), "%s", why);
+	CHECK(!strcmp(c.tunnel_if, "wgsp.1") && !strcmp(c.wg_cli, "/sbin/wg") &&
+	      !strcmp(c.ip_cli, "/bin/ip"), "tunnel_if, wg_cli, ip_cli");
+	CHECK(c.export_port == 4421 && c.export2_port == 4422 &&
+	      !strcmp(c.export2_addr, "10.98.0.1"), "two paths in the tunnel");
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse("node a\nlisten fd00::1 7450\n"
+				"tunnel fd98::1/64 51820\ntunnel_key /k\n"
+				"peer_tunnel b " PUB_B " [fd00::2]:51820 fd98::2\n",
+				&c, why, sizeof(why)), "%s", why);
+	CHECK(!strcmp(c.export_addr, "fd98::1"), "IPv6 tunnel");
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE, &c, why, sizeof(why)) &&
+	      !spa_tunnel_on(&c), "no tunnel unless configured");
+	CHECK(spa_valid_wg_key(PUB_B) &&
+	      !spa_valid_wg_key("crryTD8I8pIeC6p0fz+ELNVU42OvFXGP4oaRd4ktZFV=") &&
+	      !spa_valid_wg_key("crryTD8I8pIeC6p0fz+ELNVU42OvFXGP4oaRd4ktZFU") &&
+	      !spa_valid_wg_key("crryTD8I8pIeC6p0fz+ELNVU42OvFXGP4oaRd4ktZF*="),
+	      "WireGuard keys: 32 bytes of base64, strictly");
+}
+
+/* Tunnel lines refused, each naming what is wrong. */
+static void t_tunnel_refused(void)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ BASE "tunnel 10.98.0.1 51820\n", "line 3: bad value for 'tunnel'" },
+		{ BASE "tunnel 10.98.0.1/31 51820\n", "line 3: bad value for 'tunnel'" },
+		{ BASE "tunnel 10.98.0.1/7 51820\n", "line 3: bad value for 'tunnel'" },
+		{ BASE "tunnel 0.0.0.0/24 51820\n", "line 3: bad value for 'tunnel'" },
+		{ BASE "tunnel host/24 51820\n", "line 3: bad value for 'tunnel'" },
+		{ BASE "tunnel 10.98.0.1/24 0\n", "line 3: bad value for 'tunnel'" },
+		{ BASE "tunnel 10.98.0.1/24\n", "line 3: 'tunnel' takes ADDRESS/PREFIX PORT" },
+		{ BASE "tunnel_key wg.key\n", "line 3: bad value for 'tunnel_key'" },
+		{ BASE "tunnel_if -x\n", "line 3: bad value for 'tunnel_if'" },
+		{ BASE "tunnel_if abcdefghijklmnop\n", "line 3: bad value for 'tunnel_if'" },
+		{ BASE "wg_cli wg\n", "line 3: bad value for 'wg_cli'" },
+		{ BASE TUN "peer_tunnel b short 10.99.0.2:1 10.98.0.2\n",
+		  "line 5: bad value for 'peer_tunnel'" },
+		{ BASE TUN "peer_tunnel b " PUB_B " 10.99.0.2 10.98.0.2\n",
+		  "line 5: bad value for 'peer_tunnel'" },
+		{ BASE TUN "peer_tunnel b " PUB_B " fd00::2:1 10.98.0.2\n",
+		  "line 5: bad value for 'peer_tunnel'" },
+		{ BASE TUN "peer_tunnel b " PUB_B " [10.99.0.2]:1 10.98.0.2\n",
+		  "line 5: bad value for 'peer_tunnel'" },
+		{ BASE TUN "peer_tunnel b " PUB_B " 10.99.0.2:0 10.98.0.2\n",
+		  "line 5: bad value for 'peer_tunnel'" },
+		{ BASE TUN "peer_tunnel b " PUB_B " 10.99.0.2:1 tunnel\n",
+		  "line 5: bad value for 'peer_tunnel'" },
+		{ BASE TUN "peer_tunnel b " PUB_B " 10.99.0.2:1\n",
+		  "line 5: 'peer_tunnel' takes NAME PUBKEY ENDPOINT TUNNEL_ADDR" },
+		{ BASE TUN TB TB, "line 6: peer_tunnel 'b' given twice" },
+		{ BASE TUN "tunnel 10.98.0.1/24 51820\n", "line 5: 'tunnel' given twice" },
+		{ BASE "tunnel_key /k\n", "'tunnel_key' needs 'tunnel ADDRESS/PREFIX PORT'" },
+		{ BASE TB, "'peer_tunnel b' needs 'tunnel ADDRESS/PREFIX PORT'" },
+		{ BASE "tunnel 10.98.0.1/24 51820\n",
+		  "'tunnel' needs 'tunnel_key FILE'" },
+		{ BASE TUN "peer b 10.0.0.2 7450\npeer_key b /k\n",
+		  "peer 'b' has no tunnel: add 'peer_tunnel b PUBKEY ENDPOINT TUNNEL_ADDR'" },
+		{ BASE TUN "export 10.0.0.1 4420\n",
+		  "'export 10.0.0.1 4420': with 'tunnel', grants are exported on the tunnel address 10.98.0.1 only"
+		},
+		{ BASE TUN "export 10.98.0.1 4420\nexport 10.0.0.1 4421\n",
+		  "'export 10.0.0.1 4421': with 'tunnel', grants are exported on the tunnel address 10.98.0.1 only"
+		},
+		{ BASE TUN "peer_tunnel a " PUB_B " 10.99.0.2:1 10.98.0.2\n",
+		  "peer_tunnel 'a' names this node" },
+		{ BASE TUN "peer_tunnel b " PUB_B " 10.99.0.2:1 10.98.1.2\n",
+		  "peer_tunnel 'b': tunnel address 10.98.1.2 is not in this node's tunnel network 10.98.0.1/24"
+		},
+		{ BASE TUN "peer_tunnel b " PUB_B " 10.99.0.2:1 fd98::2\n",
+		  "peer_tunnel 'b': tunnel address fd98::2 is not in this node's tunnel network" },
+		{ BASE TUN "peer_tunnel b " PUB_B " 10.99.0.2:1 10.98.0.1\n",
+		  "peer_tunnel 'b': tunnel address 10.98.0.1 is this node's own" },
+		{ BASE TUN TB "peer_tunnel c " PUB_C " 10.99.0.3:1 10.98.0.2\n",
+		  "peer_tunnel 'c' has the tunnel address of peer_tunnel 'b'" },
+		{ BASE TUN TB "peer_tunnel c " PUB_B " 10.99.0.3:1 10.98.0.3\n",
+		  "peer_tunnel 'c' has the public key of peer_tunnel 'b'" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		bad(cases[i].text, cases[i].want);
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -284,6 +408,9 @@ int main(void)
 		{ "an old key_file is refused with how to convert",
 		  t_old_key_file },
 		{ "sizes", t_sizes },
+		{ "the WireGuard tunnel's lines", t_tunnel },
+		{ "bad tunnel lines, a peer without a tunnel, an export outside it",
+		  t_tunnel_refused },
 	};
 
 	return ktap_run(cases, ARRAY_SIZE(cases));

@@ -76,6 +76,36 @@ bool spa_valid_addr(const char *s)
 	       inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* A WireGuard key: 43 characters of base64 and '=' (32 bytes). */
+bool spa_valid_wg_key(const char *s)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p;
+	size_t i;
+
+	if (strlen(s) != SPA_WG_KEY_B64 || s[SPA_WG_KEY_B64 - 1] != '=')
+		return false;
+	for (i = 0; i < SPA_WG_KEY_B64 - 1; i++)
+		if (!strchr(b64, s[i]))
+			return false;
+	/* 43 characters hold 258 bits: the last one's 2 low bits are 0. */
+	p = strchr(b64, s[SPA_WG_KEY_B64 - 2]);
+	return ((p - b64) & 3) == 0;
+}
+
+/* The family of numeric address @s (its bytes in @b), or 0. */
+static int addr_bytes(const char *s, u8 b[16])
+{
+	if (strlen(s) > SPA_ADDR_MAX)
+		return 0;
+	if (inet_pton(AF_INET, s, b) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, b) == 1)
+		return AF_INET6;
+	return 0;
+}
+
 void spa_config_defaults(struct spa_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -92,12 +122,21 @@ void spa_config_defaults(struct spa_config *c)
 	c->heartbeat = 10;
 	c->io_timeout = 10;
 	c->conn_per_source = 4;
+	snprintf(c->tunnel_if, sizeof(c->tunnel_if), "spwg0");
+	snprintf(c->wg_cli, sizeof(c->wg_cli), "/usr/bin/wg");
+	snprintf(c->ip_cli, sizeof(c->ip_cli), "/usr/sbin/ip");
 }
 
 const struct spa_peer_key_cfg *spa_config_key(const struct spa_config *c,
 					      const char *peer)
 {
 	return spa_find_named(c->keys, c->nr_keys, name, peer);
+}
+
+const struct spa_peer_tunnel_cfg *spa_config_tunnel(const struct spa_config *c,
+						    const char *peer)
+{
+	return spa_find_named(c->tunnels, c->nr_tunnels, name, peer);
 }
 
 static bool wildcard(const char *addr)
@@ -166,6 +205,83 @@ static int set_uint(const char *v, unsigned long long min,
 	return 0;
 }
 
+/* Interface names: 1..15 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
+static bool valid_ifname(const char *s)
+{
+	return valid_label(s, SPA_IFNAME_MAX);
+}
+
+/* "tunnel ADDRESS/PREFIX PORT": a host address, a prefix of 8..30 (IPv4) or 8..126 (IPv6). */
+static int set_tunnel(struct spa_config *c, const char *v, const char *port)
+{
+	const char *slash = strchr(v, '/');
+	char a[SPA_ADDR_MAX + 1];
+	unsigned long long n;
+	u8 b[16];
+	int fam;
+
+	if (!slash || (size_t)(slash - v) > SPA_ADDR_MAX)
+		return -EINVAL;
+	memcpy(a, v, slash - v);
+	a[slash - v] = '\0';
+	fam = addr_bytes(a, b);
+	if (!fam || wildcard(a) ||
+	    spu_parse_uint(slash + 1, fam == AF_INET ? 30 : 126, &n) || n < 8 ||
+	    set_port(port, &c->tunnel_port))
+		return -EINVAL;
+	snprintf(c->tunnel_addr, sizeof(c->tunnel_addr), "%s", a);
+	c->tunnel_prefix = (unsigned int)n;
+	return 0;
+}
+
+/* A WireGuard endpoint: ADDRESS:PORT, or [ADDRESS]:PORT for IPv6. */
+static bool valid_endpoint(const char *v)
+{
+	char a[SPA_ADDR_MAX + 1];
+	const char *start = v, *end;
+	u16 port;
+	u8 b[16];
+	int want = AF_INET;
+
+	if (v[0] == '[') {
+		start = v + 1;
+		end = strchr(start, ']');
+		if (!end || end[1] != ':')
+			return false;
+		want = AF_INET6;
+	} else {
+		end = strrchr(v, ':');
+		if (!end)
+			return false;
+	}
+	if ((size_t)(end - start) > SPA_ADDR_MAX)
+		return false;
+	memcpy(a, start, end - start);
+	a[end - start] = '\0';
+	return addr_bytes(a, b) == want && !wildcard(a) &&
+	       !set_port(end + (want == AF_INET6 ? 2 : 1), &port);
+}
+
+/* "peer_tunnel NAME PUBKEY ENDPOINT TUNNEL_ADDR" */
+static int add_tunnel(struct spa_config *c, char **w)
+{
+	struct spa_peer_tunnel_cfg *t;
+
+	if (c->nr_tunnels >= SPA_PEERS_MAX)
+		return -ENOSPC;
+	if (!spa_valid_node(w[1]) || !spa_valid_wg_key(w[2]) ||
+	    !valid_endpoint(w[3]) || !routable(w[4]))
+		return -EINVAL;
+	if (spa_config_tunnel(c, w[1]))
+		return -EEXIST;
+	t = &c->tunnels[c->nr_tunnels++];
+	snprintf(t->name, sizeof(t->name), "%s", w[1]);
+	snprintf(t->pubkey, sizeof(t->pubkey), "%s", w[2]);
+	snprintf(t->endpoint, sizeof(t->endpoint), "%s", w[3]);
+	snprintf(t->addr, sizeof(t->addr), "%s", w[4]);
+	return 0;
+}
+
 struct key_desc {
 	const char *key;
 	unsigned int words;	/* values after the key */
@@ -199,6 +315,14 @@ static const struct key_desc keys[] = {
 	{ "peer", 3, "NAME ADDRESS PORT" },
 	/* One more word is optional: the next key (a rotation). */
 	{ "peer_key", 2, "NAME FILE [NEXT_FILE] (absolute paths)" },
+	{ "tunnel", 2, "ADDRESS/PREFIX PORT (this node in the tunnel, WireGuard's UDP port)" },
+	{ "tunnel_key", 1, "an absolute path (this node's WireGuard private key)" },
+	{ "tunnel_if", 1, "an interface name (1..15 of [A-Za-z0-9_.-])" },
+	{ "peer_tunnel", 4,
+	  "NAME PUBKEY ENDPOINT TUNNEL_ADDR (a WireGuard public key, ADDRESS:PORT or [ADDRESS]:PORT, a numeric address)"
+	},
+	{ "wg_cli", 1, "an absolute path" },
+	{ "ip_cli", 1, "an absolute path" },
 };
 
 /* The keys of a plain number: its bounds and its field. */
@@ -297,6 +421,19 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 			return -EINVAL;
 		snprintf(k->name, sizeof(k->name), "%s", v);
 		c->nr_keys++;
+	} else if (!strcmp(key, "tunnel")) {
+		return set_tunnel(c, v, w[2]);
+	} else if (!strcmp(key, "tunnel_key")) {
+		return abs_path(v, c->tunnel_key, sizeof(c->tunnel_key));
+	} else if (!strcmp(key, "tunnel_if")) {
+		return set_str(v, valid_ifname, c->tunnel_if,
+			       sizeof(c->tunnel_if));
+	} else if (!strcmp(key, "peer_tunnel")) {
+		return add_tunnel(c, w);
+	} else if (!strcmp(key, "wg_cli")) {
+		return abs_path(v, c->wg_cli, sizeof(c->wg_cli));
+	} else if (!strcmp(key, "ip_cli")) {
+		return abs_path(v, c->ip_cli, sizeof(c->ip_cli));
 	} else if (!strcmp(key, "peer")) {
 		if (c->nr_peers >= SPA_PEERS_MAX)
 			return -ENOSPC;
@@ -313,10 +450,93 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 	return 0;
 }
 
+/* The first @bits bits of @a and @b are the same. */
+static bool same_net(const u8 *a, const u8 *b, unsigned int bits)
+{
+	unsigned int i;
+
+	for (i = 0; i < bits; i++)
+		if ((a[i / 8] ^ b[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+/*
+ * The tunnel lines together: all or none, every configured peer in the
+ * tunnel, peers' tunnel addresses in this node's tunnel network and
+ * distinct, grants exported on the tunnel address only.
+ */
+static int tunnel_finish(struct spa_config *c, char *why, size_t wlen)
+{
+	const struct spa_peer_tunnel_cfg *t, *u;
+	u8 own[16], b[16];
+	unsigned int i, j;
+	int fam;
+
+	if (!spa_tunnel_on(c)) {
+		if (c->tunnel_key[0])
+			return spu_reason(why, wlen, -EINVAL,
+					  "'tunnel_key' needs 'tunnel ADDRESS/PREFIX PORT': this node's address in the tunnel and WireGuard's UDP port");
+		if (c->nr_tunnels)
+			return spu_reason(why, wlen, -EINVAL,
+					  "'peer_tunnel %s' needs 'tunnel ADDRESS/PREFIX PORT': this node's address in the tunnel and WireGuard's UDP port",
+					  c->tunnels[0].name);
+		return 0;
+	}
+	if (!c->tunnel_key[0])
+		return spu_reason(why, wlen, -EINVAL,
+				  "'tunnel' needs 'tunnel_key FILE': this node's WireGuard private key (wg genkey > FILE, mode 600)");
+	if (c->export_addr[0] && strcmp(c->export_addr, c->tunnel_addr))
+		return spu_reason(why, wlen, -EINVAL,
+				  "'export %s %u': with 'tunnel', grants are exported on the tunnel address %s only",
+				  c->export_addr, c->export_port, c->tunnel_addr);
+	if (c->export2_addr[0] && strcmp(c->export2_addr, c->tunnel_addr))
+		return spu_reason(why, wlen, -EINVAL,
+				  "'export %s %u': with 'tunnel', grants are exported on the tunnel address %s only",
+				  c->export2_addr, c->export2_port,
+				  c->tunnel_addr);
+	snprintf(c->export_addr, sizeof(c->export_addr), "%s", c->tunnel_addr);
+	for (i = 0; i < c->nr_peers; i++)
+		if (!spa_config_tunnel(c, c->peers[i].name))
+			return spu_reason(why, wlen, -EINVAL,
+					  "peer '%s' has no tunnel: add 'peer_tunnel %s PUBKEY ENDPOINT TUNNEL_ADDR' (with 'tunnel', every NVMe/TCP connection with a peer goes through WireGuard)",
+					  c->peers[i].name, c->peers[i].name);
+	fam = addr_bytes(c->tunnel_addr, own);
+	for (i = 0; i < c->nr_tunnels; i++) {
+		t = &c->tunnels[i];
+		if (!strcmp(t->name, c->node))
+			return spu_reason(why, wlen, -EINVAL,
+					  "peer_tunnel '%s' names this node", c->node);
+		if (addr_bytes(t->addr, b) != fam ||
+		    !same_net(own, b, c->tunnel_prefix))
+			return spu_reason(why, wlen, -EINVAL,
+					  "peer_tunnel '%s': tunnel address %s is not in this node's tunnel network %s/%u",
+					  t->name, t->addr, c->tunnel_addr,
+					  c->tunnel_prefix);
+		if (!memcmp(own, b, fam == AF_INET ? 4 : 16))
+			return spu_reason(why, wlen, -EINVAL,
+					  "peer_tunnel '%s': tunnel address %s is this node's own",
+					  t->name, t->addr);
+		for (j = 0; j < i; j++) {
+			u = &c->tunnels[j];
+			if (!strcmp(u->addr, t->addr) ||
+			    !strcmp(u->pubkey, t->pubkey))
+				return spu_reason(why, wlen, -EINVAL,
+						  "peer_tunnel '%s' has the %s of peer_tunnel '%s'",
+						  t->name,
+						  strcmp(u->addr, t->addr) ?
+						  "public key" : "tunnel address",
+						  u->name);
+		}
+	}
+	return 0;
+}
+
 /* Checks what needs the whole file, and fills the derived defaults. */
 static int finish(struct spa_config *c, char *why, size_t wlen)
 {
 	unsigned int i;
+	int ret;
 
 	if (!c->node[0])
 		return spu_reason(why, wlen, -EINVAL, "'node' is not set");
@@ -330,6 +550,9 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 		snprintf(c->advertise, sizeof(c->advertise), "%s",
 			 c->listen_addr);
 	}
+	ret = tunnel_finish(c, why, wlen);
+	if (ret)
+		return ret;
 	if (!c->export_addr[0])
 		snprintf(c->export_addr, sizeof(c->export_addr), "%s",
 			 c->advertise);
@@ -422,7 +645,7 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 					  keys[k].what);
 		w[nw] = NULL;
 		if (seen[k]++ && strcmp(w[0], "peer") &&
-		    strcmp(w[0], "peer_key") &&
+		    strcmp(w[0], "peer_key") && strcmp(w[0], "peer_tunnel") &&
 		    (strcmp(w[0], "export") || seen[k] > 2))
 			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: '%s' given %s", lineno, w[0],

@@ -85,6 +85,23 @@ struct spa_peer_key_cfg {
 	char next[SPA_KEY_PATH_MAX + 1];	/* "": none */
 };
 
+/* A WireGuard key in base64, as "wg genkey" and "wg pubkey" write it. */
+#define SPA_WG_KEY_B64		44
+/* Interface names: IFNAMSIZ - 1. */
+#define SPA_IFNAME_MAX		15
+
+/*
+ * "peer_tunnel NAME PUBKEY ENDPOINT TUNNEL_ADDR": peer NAME's WireGuard
+ * public key, where its WireGuard listens (ADDRESS:PORT, [ADDRESS]:PORT
+ * for IPv6) and its address inside the tunnel.
+ */
+struct spa_peer_tunnel_cfg {
+	char name[SPA_NODE_MAX + 1];
+	char pubkey[SPA_WG_KEY_B64 + 1];
+	char endpoint[SPA_ADDR_MAX + 9];	/* as written */
+	char addr[SPA_ADDR_MAX + 1];		/* in the tunnel */
+};
+
 struct spa_config {
 	char path[PATH_MAX];
 	char node[SPA_NODE_MAX + 1];
@@ -119,7 +136,33 @@ struct spa_config {
 	struct spa_peer_cfg peers[SPA_PEERS_MAX];
 	unsigned int nr_keys;
 	struct spa_peer_key_cfg keys[SPA_PEERS_MAX];
+	/*
+	 * "tunnel ADDRESS/PREFIX PORT" (tunnel_addr "": no tunnel): every
+	 * NVMe/TCP connection with a peer goes through WireGuard interface
+	 * tunnel_if, and grants are exported on tunnel_addr only.
+	 */
+	char tunnel_addr[SPA_ADDR_MAX + 1];
+	unsigned int tunnel_prefix;
+	unsigned short tunnel_port;		/* UDP */
+	char tunnel_key[SPA_KEY_PATH_MAX + 1];	/* this node's private key */
+	char tunnel_if[SPA_IFNAME_MAX + 1];
+	char wg_cli[PATH_MAX];
+	char ip_cli[PATH_MAX];
+	unsigned int nr_tunnels;
+	struct spa_peer_tunnel_cfg tunnels[SPA_PEERS_MAX];
 };
+
+/* Whether @c puts its NVMe/TCP connections in a WireGuard tunnel. */
+static inline bool spa_tunnel_on(const struct spa_config *c)
+{
+	return c->tunnel_addr[0] != '\0';
+}
+
+/* The tunnel of @peer (NULL: none configured). */
+const struct spa_peer_tunnel_cfg *spa_config_tunnel(const struct spa_config *c,
+						    const char *peer);
+/* A WireGuard key: 44 characters of base64 for 32 bytes. */
+bool spa_valid_wg_key(const char *s);
 
 /* The key files of @peer (NULL: none configured). */
 const struct spa_peer_key_cfg *spa_config_key(const struct spa_config *c,
