@@ -202,6 +202,13 @@ int spa_key_parse(const char *text, struct spa_key *key, char *why,
  * others cannot read or write; the fd, or -errno with the reason.
  */
 int spa_secret_open(const char *path, char *why, size_t wlen);
+/*
+ * Reads the secret file @path (spa_secret_open()'s checks) into @buf, NUL
+ * terminated: its length, or -errno with @why set (a file that does not
+ * fit in @size - 1 bytes is refused).  The caller cleanses @buf.
+ */
+ssize_t spa_secret_read(const char *path, char *buf, size_t size, char *why,
+			size_t wlen);
 /* Loads a key file; refuses one that others can read or write. */
 int spa_key_load(const char *path, struct spa_key *key, char *why,
 		 size_t wlen);

@@ -121,27 +121,39 @@ int spa_secret_open(const char *path, char *why, size_t wlen)
 	return fd;
 }
 
-int spa_key_load(const char *path, struct spa_key *key, char *why,
-		 size_t wlen)
+ssize_t spa_secret_read(const char *path, char *buf, size_t size, char *why,
+			size_t wlen)
 {
-	char text[4 * SPA_KEY_MAX];
 	ssize_t n;
 	int fd, ret;
 
 	fd = spa_secret_open(path, why, wlen);
 	if (fd < 0)
 		return fd;
-	n = read(fd, text, sizeof(text) - 1);
+	n = read(fd, buf, size - 1);
 	ret = n < 0 ? -errno : 0;
 	close(fd);
 	if (ret)
 		return spu_reason(why, wlen, ret, "cannot read key file %s", path);
-	if ((size_t)n >= sizeof(text) - 1) {
-		OPENSSL_cleanse(text, sizeof(text));
+	if ((size_t)n >= size - 1) {
+		OPENSSL_cleanse(buf, size);
 		return spu_reason(why, wlen, -EINVAL, "key file %s is too long",
 				  path);
 	}
-	text[n] = '\0';
+	buf[n] = '\0';
+	return n;
+}
+
+int spa_key_load(const char *path, struct spa_key *key, char *why,
+		 size_t wlen)
+{
+	char text[4 * SPA_KEY_MAX];
+	ssize_t n;
+	int ret;
+
+	n = spa_secret_read(path, text, sizeof(text), why, wlen);
+	if (n < 0)
+		return n;
 	ret = spa_key_parse(text, key, why, wlen);
 	OPENSSL_cleanse(text, sizeof(text));
 	if (ret && why && wlen) {

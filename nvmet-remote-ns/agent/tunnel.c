@@ -25,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "agent.h"
 
 #define SPA_TUNNEL_CMD_S	10	/* seconds for one ip or wg command */
@@ -124,20 +126,13 @@ static int check_key(const struct spa_config *c, char *why, size_t wlen)
 {
 	char text[SPA_WG_KEY_B64 + 8];
 	ssize_t n;
-	int fd;
 
-	fd = spa_secret_open(c->tunnel_key, why, wlen);
-	if (fd < 0)
-		return fd;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
+	n = spa_secret_read(c->tunnel_key, text, sizeof(text), why, wlen);
 	if (n < 0)
-		return spu_reason(why, wlen, -EIO, "cannot read %s",
-				  c->tunnel_key);
-	text[n] = '\0';
+		return n;
 	text[strcspn(text, "\n")] = '\0';
 	n = spa_valid_wg_key(text);
-	memset(text, 0, sizeof(text));
+	OPENSSL_cleanse(text, sizeof(text));
 	if (!n)
 		return spu_reason(why, wlen, -EINVAL,
 				  "tunnel_key %s is not a WireGuard private key (one line of base64, as 'wg genkey' writes it)",

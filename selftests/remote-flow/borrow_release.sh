@@ -154,13 +154,4 @@ borrower() {
 	borrower_done
 }
 
-load_slicepool || sp_die "cannot load dm-slicepool"
-ktap_header
-if [ "$SP_ROLE" = a ]; then
-	ktap_plan 21
-	lender
-else
-	ktap_plan 18
-	borrower
-fi
-ktap_finish
+flow_main 21 18

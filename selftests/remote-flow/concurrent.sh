@@ -61,13 +61,4 @@ borrower() {
 	borrower_done
 }
 
-load_slicepool || sp_die "cannot load dm-slicepool"
-ktap_header
-if [ "$SP_ROLE" = a ]; then
-	ktap_plan 8
-	lender
-else
-	ktap_plan 8
-	borrower
-fi
-ktap_finish
+flow_main 8 8

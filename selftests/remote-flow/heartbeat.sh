@@ -180,13 +180,4 @@ borrower() {
 	drop_pool pb
 }
 
-load_slicepool || sp_die "cannot load dm-slicepool"
-ktap_header
-if [ "$SP_ROLE" = a ]; then
-	ktap_plan 9
-	lender
-else
-	ktap_plan 21
-	borrower
-fi
-ktap_finish
+flow_main 9 21

@@ -142,13 +142,4 @@ borrower() {
 	drop_pool pb
 }
 
-load_slicepool || sp_die "cannot load dm-slicepool"
-ktap_header
-if [ "$SP_ROLE" = a ]; then
-	ktap_plan 18
-	lender
-else
-	ktap_plan 8
-	borrower
-fi
-ktap_finish
+flow_main 18 8

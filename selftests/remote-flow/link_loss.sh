@@ -127,13 +127,4 @@ borrower() {
 	borrower_done
 }
 
-load_slicepool || sp_die "cannot load dm-slicepool"
-ktap_header
-if [ "$SP_ROLE" = a ]; then
-	ktap_plan 5
-	lender
-else
-	ktap_plan 17
-	borrower
-fi
-ktap_finish
+flow_main 5 17

@@ -253,13 +253,4 @@ borrower() {
 	borrower_done
 }
 
-load_slicepool || sp_die "cannot load dm-slicepool"
-ktap_header
-if [ "$SP_ROLE" = a ]; then
-	ktap_plan 12
-	lender
-else
-	ktap_plan 26
-	borrower
-fi
-ktap_finish
+flow_main 12 26

@@ -869,13 +869,7 @@ static void print_json(const struct asm_state *s)
 			const struct spt_disk_member *d = p->members[j].d;
 
 			js_open_obj(NULL);
-			js_str("name", d->sb.member_name);
-			js_str("uuid", d->sb.member_uuid);
-			js_str("domain", d->sb.domain);
-			js_str("device", d->device);
-			js_u64("generation", d->sb.generation);
-			js_u64("attempt", d->sb.attempt);
-			js_u64("slices", d->sb.nr_slices);
+			spt_fmt2_member_json(d);
 			js_u64("used_slices", d->nr_owners);
 			js_str("result", p->members[j].result);
 			js_close();
@@ -886,11 +880,7 @@ static void print_json(const struct asm_state *s)
 			const struct asm_vol *v = &p->vols[j];
 
 			js_open_obj(NULL);
-			js_str("name", v->rec.name);
-			js_str("uuid", v->rec.uuid);
-			js_u64("size", v->rec.size);
-			js_u64("generation", v->rec.generation);
-			js_u64("slices", v->rec.nr_slices);
+			spt_fmt2_vol_json(&v->rec);
 			js_u64("found_slices", v->found);
 			js_u64("missing_slices", v->missing);
 			js_open_arr("missing");

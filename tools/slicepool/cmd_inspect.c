@@ -121,15 +121,9 @@ static void f2_print_json(const struct spt_fmt2_pool *p)
 		const struct spt_disk_member *m = &p->members[i];
 
 		js_open_obj(NULL);
-		js_str("name", m->sb.member_name);
-		js_str("uuid", m->sb.member_uuid);
-		js_str("device", m->device);
-		js_str("domain", m->sb.domain);
-		js_u64("slices", m->sb.nr_slices);
+		spt_fmt2_member_json(m);
 		js_u64("data_offset", m->sb.data_offset);
 		js_u64("dev_sectors", m->sb.dev_sectors);
-		js_u64("generation", m->sb.generation);
-		js_u64("attempt", m->sb.attempt);
 		js_close();
 	}
 	js_close();
@@ -157,11 +151,7 @@ static void f2_print_json(const struct spt_fmt2_pool *p)
 		const struct spt_fmt2_vol *v = &p->vols[i];
 
 		js_open_obj(NULL);
-		js_str("name", v->rec.name);
-		js_str("uuid", v->rec.uuid);
-		js_u64("size", v->rec.size);
-		js_u64("slices", v->rec.nr_slices);
-		js_u64("generation", v->rec.generation);
+		spt_fmt2_vol_json(&v->rec);
 		js_u64("missing_slices", v->missing);
 		js_u64("double_owned", v->twice);
 		js_open_arr("map");
