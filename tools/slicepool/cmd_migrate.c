@@ -151,7 +151,7 @@ static int need_volume(const char *pool, const char *vol, const char *dm_name,
 {
 	int ret;
 
-	if (spt_vol_require(pool, vol))
+	if (spt_item_require(pool, "volume", vol))
 		return -ENOENT;
 	ret = spt_mig_read(dm_name, ms);
 	if (ret == -ENODEV)

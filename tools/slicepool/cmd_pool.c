@@ -392,19 +392,6 @@ static void member_args(const struct spt_cmd *cmd, int argc, char **argv,
 	spt_check_name(cmd, "member", *name);
 }
 
-/* Checks spt_pool_require() and that @pool has member @name. */
-static int member_require(const char *pool, const char *name)
-{
-	if (spt_pool_require(pool))
-		return -ENOENT;
-	if (!cfs_exists("%s/members/%s", pool, name)) {
-		spt_err("pool '%s' has no member '%s' (see 'slicepool status %s')",
-			pool, name, pool);
-		return -ENOENT;
-	}
-	return 0;
-}
-
 int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -500,7 +487,7 @@ int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv)
 		spt_usage_fail(cmd, "nothing to set: give --load-override");
 	if (strcmp(load, "auto"))
 		spt_opt_ulong(cmd, "--load-override", load, 0, 100);
-	if (member_require(pool, name))
+	if (spt_item_require(pool, "member", name))
 		return SPT_EXIT_FAIL;
 	ret = cfs_write(load, "%s/members/%s/load_override", pool, name);
 	if (ret) {
@@ -517,7 +504,7 @@ int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv)
 
 	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	member_args(cmd, argc, argv, &pool, &name);
-	if (member_require(pool, name))
+	if (spt_item_require(pool, "member", name))
 		return SPT_EXIT_FAIL;
 	if (remove_member(pool, name))
 		return SPT_EXIT_FAIL;

@@ -437,7 +437,7 @@ int cmd_vol_resize(const struct spt_cmd *cmd, int argc, char **argv)
 	spt_split_volspec(cmd, argv[optind], pool, vol);
 	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
 
-	if (spt_vol_require(pool, vol))
+	if (spt_item_require(pool, "volume", vol))
 		return SPT_EXIT_FAIL;
 	ret = cfs_read_s64(&old, "%s/volumes/%s/size", pool, vol);
 	if (ret) {
@@ -601,7 +601,7 @@ int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv)
 	unbind = !!spt_getopt_one(cmd, argc, argv, "unbind", no_argument);
 	spt_want_args(cmd, argc, argv, 1);
 	spt_split_volspec(cmd, argv[optind], pool, vol);
-	if (spt_vol_require(pool, vol))
+	if (spt_item_require(pool, "volume", vol))
 		return SPT_EXIT_FAIL;
 	if (spt_vol_teardown(pool, vol, unbind, &had_dm))
 		return SPT_EXIT_FAIL;
@@ -664,7 +664,7 @@ int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv)
 	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	spt_want_args(cmd, argc, argv, 1);
 	spt_split_volspec(cmd, argv[optind], pool, vol);
-	if (spt_vol_require(pool, vol))
+	if (spt_item_require(pool, "volume", vol))
 		return SPT_EXIT_FAIL;
 	ret = spt_vol_map_read(pool, vol, &map, &n);
 	if (ret == -EBADMSG) {

@@ -214,7 +214,7 @@ int spt_mig_check(const char *pool, const char *vol, const char *dm_name,
 	struct spt_pool p;
 	int ret;
 
-	if (spt_vol_require(pool, vol))
+	if (spt_item_require(pool, "volume", vol))
 		return -ENOENT;
 	if (spu_dm_info(dm_name, &info)) {
 		spt_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root?)",

@@ -241,14 +241,17 @@ s64 spt_map_missing(const struct spt_map_entry *map, size_t n)
 	return missing;
 }
 
-/* Checks spt_pool_require() and that volume @vol of @pool exists. */
-int spt_vol_require(const char *pool, const char *vol)
+/*
+ * Checks spt_pool_require() and that @pool has the @kind ("volume" or
+ * "member") @name, its configfs item <pool>/<kind>s/<name>.
+ */
+int spt_item_require(const char *pool, const char *kind, const char *name)
 {
 	if (spt_pool_require(pool))
 		return -ENOENT;
-	if (!cfs_exists("%s/volumes/%s", pool, vol)) {
-		spt_err("no volume '%s/%s' (see 'slicepool status %s')", pool,
-			vol, pool);
+	if (!cfs_exists("%s/%ss/%s", pool, kind, name)) {
+		spt_err("no %s '%s/%s' (see 'slicepool status %s')", kind, pool,
+			name, pool);
 		return -ENOENT;
 	}
 	return 0;

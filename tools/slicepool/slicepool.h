@@ -310,7 +310,7 @@ bool spt_table_stale(const struct spt_dm_status *st,
 int spt_mig_status_parse(const char *text, struct spt_mig_status *ms);
 bool spt_mig_running(const struct spt_mig_status *ms);
 int spt_pool_require(const char *pool);
-int spt_vol_require(const char *pool, const char *vol);
+int spt_item_require(const char *pool, const char *kind, const char *name);
 int spt_vol_map_read(const char *pool, const char *vol,
 		     struct spt_map_entry **map, size_t *n);
 s64 spt_map_missing(const struct spt_map_entry *map, size_t n);

@@ -295,7 +295,7 @@ already exists|pool create refuses an existing pool|pool create p1
 already exists|vol create refuses an existing volume|vol create p1/v1 --size 1M
 exists on the members but is not bound|vol create refuses the name of an unbound volume|vol create p1/old --size 1M
 no pool 'nope'|vol create in an unknown pool|vol create nope/v --size 1M
-has no member 'm9'|member remove of an unknown member|member remove p1 m9
+no member 'p1/m9'|member remove of an unknown member|member remove p1 m9
 no volume 'p1/v9'|vol map of an unknown volume|vol map p1/v9
 no volume 'p1/v9'|migrate of an unknown volume|migrate p1/v9 --to m1
 no pool 'nope'|migrate --status in an unknown pool|migrate nope/v --status
