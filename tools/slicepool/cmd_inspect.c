@@ -105,6 +105,27 @@ static void classify(struct ins_dev *x)
 
 /* ---- format 2 ---- */
 
+/* See md3dev.h. */
+void spt_fmt2_member_json(const struct spt_disk_member *m)
+{
+	js_str("name", m->sb.member_name);
+	js_str("uuid", m->sb.member_uuid);
+	js_str("device", m->device);
+	js_str("domain", m->sb.domain);
+	js_u64("slices", m->sb.nr_slices);
+	js_u64("generation", m->sb.generation);
+	js_u64("attempt", m->sb.attempt);
+}
+
+void spt_fmt2_vol_json(const struct spt_disk_vol *rec)
+{
+	js_str("name", rec->name);
+	js_str("uuid", rec->uuid);
+	js_u64("size", rec->size);
+	js_u64("slices", rec->nr_slices);
+	js_u64("generation", rec->generation);
+}
+
 static void f2_print_json(const struct spt_fmt2_pool *p)
 {
 	size_t i, j;
