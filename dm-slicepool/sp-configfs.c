@@ -253,21 +253,32 @@ SP_MEMBER_U64_SHOW(free_slices, m->nr_free)
 SP_MEMBER_U64_SHOW(max_slices, sp_member_max_slices(m))
 SP_MEMBER_U64_SHOW(data_offset, (u64)m->data_offset << SECTOR_SHIFT)
 
+/*
+ * A trigger attribute takes "1" only: 0, or -EINVAL with a dmesg line
+ * that names the value as written, up to its first newline.
+ */
+static int sp_cfs_trigger(struct config_item *item, const char *attr,
+			  const char *page)
+{
+	char val[33];
+
+	if (sysfs_streq(page, "1"))
+		return 0;
+	strscpy(val, page, sizeof(val));
+	val[strcspn(val, "\n")] = '\0';
+	pr_err("slicepool: %s: %s: invalid value '%s' (only 1 is accepted)\n",
+	       config_item_name(item), attr, val);
+	return -EINVAL;
+}
+
 /* "1": take the new whole slices of a grown device (sp-pool.c). */
 static ssize_t sp_member_revalidate_size_store(struct config_item *item,
 					       const char *page, size_t count)
 {
-	char val[33];
-	int r;
+	int r = sp_cfs_trigger(item, "revalidate_size", page);
 
-	if (!sysfs_streq(page, "1")) {
-		/* Named as written, up to its first newline. */
-		strscpy(val, page, sizeof(val));
-		val[strcspn(val, "\n")] = '\0';
-		pr_err("slicepool: %s: revalidate_size: invalid value '%s' (only 1 is accepted)\n",
-		       config_item_name(item), val);
-		return -EINVAL;
-	}
+	if (r)
+		return r;
 	r = sp_member_revalidate_size(to_member(item));
 	return r ? r : count;
 }
@@ -277,17 +288,11 @@ static ssize_t sp_member_remove_store(struct config_item *item,
 				      const char *page, size_t count)
 {
 	struct sp_member *m = to_member(item);
-	char val[33];
 	bool was;
-	int r;
+	int r = sp_cfs_trigger(item, "remove", page);
 
-	if (!sysfs_streq(page, "1")) {
-		strscpy(val, page, sizeof(val));
-		val[strcspn(val, "\n")] = '\0';
-		pr_err("slicepool: %s: remove: invalid value '%s' (only 1 is accepted)\n",
-		       config_item_name(item), val);
-		return -EINVAL;
-	}
+	if (r)
+		return r;
 	mutex_lock(&m->pool->lock);
 	was = m->enabled;
 	r = sp_member_remove(m);
