@@ -133,7 +133,7 @@ clean-agent:
 # Host unit tests of the agent (selftests/remote), linked with its sources
 # and libspu.
 SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns/agent/*.c))
-SPA_TESTS := codec auth quota config server reconcile health resize identity limits member
+SPA_TESTS := codec auth quota config server reconcile health resize release identity limits member
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
 tools/lib/libspu.a: $(wildcard tools/lib/*.c tools/lib/*.h)

@@ -435,6 +435,7 @@ struct spa_backend {
 	 * range [@off, @off + @len) (through the aside device, before the
 	 * volume's own device shows it), the length of its dm device, and
 	 * nvmet's namespace size (revalidate_size: the hosts are told).
+	 * zero also clears a grant given back, all of it, once unexported.
 	 */
 	int (*vol_set_size)(void *ctx, const char *pool, const char *vol,
 			    u64 size, char *why, size_t wlen);

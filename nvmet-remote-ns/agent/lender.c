@@ -10,6 +10,7 @@
  *   resizing    written when a RESIZE is accepted (with the new size; the
  *               old one stays the grant's size), before the volume grows
  *   releasing   written when a RELEASE is accepted, before the teardown
+ *               (export removed, the grant zeroed, volume deleted)
  *   released    the export and the volume are gone, the space is back
  *
  * Grants, resizes and releases are serialised by the lender's lock.  A
@@ -201,9 +202,11 @@ static int real_dm_resize(void *ctx, const char *pool, const char *vol,
 }
 
 /*
- * Zeroes [@off, @off + @len) of the grown volume through its aside
- * device, of the new length: the volume's own device (exported) does not
- * show that range yet.  The aside device never outlives the call.
+ * Zeroes [@off, @off + @len) of a volume through its aside device, of
+ * length @off + @len: for a grown volume the new range, which the
+ * volume's own device (exported) does not show yet; for a grant given
+ * back the whole of it, after the export is gone (its own device may be
+ * gone too, after a reboot).  The aside device never outlives the call.
  */
 static int real_zero(void *ctx, const char *pool, const char *vol,
 		     const char *uuid, u64 off, u64 len, char *why,
@@ -370,11 +373,41 @@ static void fill_grant(struct spa_lender *l, const struct spa_grant *g,
 	}
 }
 
-/* Tears down the export and the volume of @g; 0 when both are gone. */
+/* Whether pool volume @vol exists; true when the pool cannot be read. */
+static bool vol_exists(struct spa_lender *l, const char *vol)
+{
+	const struct spa_backend *be = l->be;
+	char **names = NULL;
+	size_t n = 0, i;
+	bool found = false;
+
+	if (be->vol_list(be->ctx, l->cfg->pool, vol, &names, &n))
+		return true;
+	for (i = 0; i < n && !found; i++)
+		found = !strcmp(names[i], vol);
+	spu_free_list(names, n);
+	return found;
+}
+
+/*
+ * Tears down the export and the volume of @g; 0 when both are gone.
+ *
+ * Release clears (Documentation/nvmet-remote-ns.rst, "Giving back"): a
+ * grant that was handed out (any state but exporting: the ledger says
+ * active before the GRANT reply is sent) has the borrower's data on its
+ * volume.  Between the two steps the whole grant [0, size) is zeroed, so
+ * its slices go back to the pool, to local volumes and other borrowers,
+ * only once they hold nothing of it.  The export goes first: no host
+ * writes behind the zeroes.  A failed zeroing keeps the volume and fails
+ * the teardown: the grant stays releasing, and the next release or the
+ * reconcile at start zeroes it again.  A volume that is gone already
+ * (deleted before a crash) has nothing left to clear.
+ */
 static int teardown(struct spa_lender *l, const struct spa_grant *g,
 		    char *why, size_t wlen)
 {
 	const struct spa_backend *be = l->be;
+	const char *pool = l->cfg->pool;
 	int ret;
 
 	ret = be->unexport(be->ctx, g->subnqn, l->cfg->nvmet_port_id, why,
@@ -383,7 +416,14 @@ static int teardown(struct spa_lender *l, const struct spa_grant *g,
 		return ret;
 	if (!g->name[0])
 		return 0;
-	return be->vol_delete(be->ctx, l->cfg->pool, g->name, why, wlen);
+	if (g->state != SPA_G_EXPORTING && g->size &&
+	    vol_exists(l, g->name)) {
+		ret = be->zero(be->ctx, pool, g->name, g->uuid, 0, g->size,
+			       why, wlen);
+		if (ret)
+			return ret;
+	}
+	return be->vol_delete(be->ctx, pool, g->name, why, wlen);
 }
 
 static int save(struct spa_lender *l)
@@ -588,7 +628,7 @@ void spa_lender_release(struct spa_lender *l, const struct spa_msg *req,
 		goto out;
 	}
 	g->state = SPA_G_RELEASED;
-	spa_info("released %016llx from %s (%s): export %s and volume %s/%s removed",
+	spa_info("released %016llx from %s (%s): export %s removed, volume %s/%s zeroed and removed",
 		 g->id, req->node, from, g->subnqn, l->cfg->pool, g->name);
 	save(l);
 released:

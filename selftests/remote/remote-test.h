@@ -211,8 +211,9 @@ static inline void fake_set_free(const char *pool, const char *m, u64 v)
  * Resizing as the kernel does it: a new size takes or frees slices
  * (ENOSPC), a shrink below dm_size is refused (EBUSY: load a shorter
  * table first), a table longer than the volume is refused (EINVAL).
- * Zeroing a range the dm device shows already is refused (EPERM): the
- * lender must zero before it reloads.  Each step can be made to fail
+ * Zeroing a range that the dm device shows while nvmet exports it is
+ * refused (EPERM): the lender must zero before it reloads, and a grant
+ * given back only once it is unexported.  Each step can be made to fail
  * (fail_*: an errno, 0 for none).
  */
 struct fake_be {
@@ -486,6 +487,27 @@ static inline int fb_dm_resize(void *ctx, const char *pool, const char *vol,
 	return ret;
 }
 
+/* Whether a fake nvmet subsystem exports the dm device of @pool/@vol. */
+static inline bool fake_vol_exported(const char *pool, const char *vol)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], dev[PATH_MAX], want[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0, i;
+	bool found = false;
+
+	snprintf(dir, sizeof(dir), "%s/subsystems", spu_nvmet_root());
+	if (spu_list(dir, true, &names, &n))
+		return false;
+	snprintf(want, sizeof(want), "/dev/mapper/%s-%s", pool, vol);
+	for (i = 0; i < n && !found; i++) {
+		snprintf(path, sizeof(path), "%s/%s/device", dir, names[i]);
+		found = !spu_read_line(path, dev, sizeof(dev)) &&
+			!strcmp(dev, want);
+	}
+	spu_free_list(names, n);
+	return found;
+}
+
 static inline int fb_zero(void *ctx, const char *pool, const char *vol,
 			  const char *uuid, u64 off, u64 len, char *why,
 			  size_t wlen)
@@ -497,10 +519,13 @@ static inline int fb_zero(void *ctx, const char *pool, const char *vol,
 	pthread_mutex_lock(&fb->lock);
 	if (fb->fail_zero)
 		ret = -fb->fail_zero;
+	else if (fake_vol_u64(pool, vol, "size") == ~0ULL)
+		ret = -ENOENT;	/* deleted: zeroed too late */
 	else if (off + len > fake_vol_u64(pool, vol, "size"))
 		ret = -EINVAL;	/* past the volume's end */
-	else if (off < fake_vol_u64(pool, vol, "dm_size"))
-		ret = -EPERM;	/* exported already: zeroed too late */
+	else if (off < fake_vol_u64(pool, vol, "dm_size") &&
+		 fake_vol_exported(pool, vol))
+		ret = -EPERM;	/* a host sees it already: zeroed too late */
 	if (!ret) {
 		fb->zeroes++;
 		fb->zero_off = off;
