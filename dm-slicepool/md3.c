@@ -470,6 +470,215 @@ static int md3_check_new(struct md3_state *st, const struct md3_slice *s,
 	return r == -EUCLEAN ? -EEXIST : r;
 }
 
+/*
+ * ---- record layouts ----
+ *
+ * md3_fields[] is the on-disk layout of every record, written once: for
+ * each field of a record's fixed part, where it is in the value, how many
+ * bytes it has (the same on disk and in memory), whether it is a
+ * little-endian integer or bytes, and where it is in the in-memory struct.
+ * md3_rec_len() gives the length of each fixed part.  md3_put() writes a
+ * record from its struct and md3_get() reads it back from the same rows,
+ * so the encoder and the decoder cannot disagree about a field's place.
+ * Bytes of a value that no row names are reserved: zero when written
+ * (md3_tlv() clears the value), ignored when read.  The table and the
+ * record list in Documentation/dm-slicepool-metadata.rst describe the
+ * same layouts.
+ */
+enum md3_kind {
+	MD3_F_LE,		/* little endian integer of 4 or 8 bytes */
+	MD3_F_BYTES,		/* bytes as they are (uuids, NUL-padded names) */
+};
+
+struct md3_field {
+	u16 tag;		/* MD3_TAG_* or MD3_ENTRY_SLICE */
+	u16 disk_off;		/* offset in the record's value */
+	u16 len;		/* bytes on disk and in memory */
+	u8 kind;		/* enum md3_kind */
+	size_t mem_off;		/* offset in the in-memory struct */
+};
+
+/* Not a tag (no record has tag 0): one entry of MAP and MOVE */
+#define MD3_ENTRY_SLICE		0
+
+#ifndef __KERNEL__
+/* the kernel's, for the host builds */
+#define BUILD_BUG_ON_ZERO(e)	((int)(sizeof(struct { int:(-!!(e)); })))
+#define sizeof_field(t, m)	sizeof(((t) {}).m)
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+#endif
+
+/*
+ * Rows of md3_fields[]:
+ * MD3_LE(tag, off, struct t, member): integer @member of struct t (u32 or
+ * u64, checked at build time) at value offset @off;
+ * MD3_BYTES(tag, off, struct t, member): byte array @member of struct t.
+ */
+#define MD3_LE(t, off, ...) {						\
+	.tag = (t), .disk_off = (off), .kind = MD3_F_LE,		\
+	.len = sizeof_field(__VA_ARGS__) +				\
+	       BUILD_BUG_ON_ZERO(sizeof_field(__VA_ARGS__) != 4 &&	\
+				 sizeof_field(__VA_ARGS__) != 8),	\
+	.mem_off = offsetof(__VA_ARGS__) }
+#define MD3_BYTES(t, off, ...) {					\
+	.tag = (t), .disk_off = (off), .kind = MD3_F_BYTES,		\
+	.len = sizeof_field(__VA_ARGS__),				\
+	.mem_off = offsetof(__VA_ARGS__) }
+
+/* In-memory form of the records that have no struct of the state */
+struct md3_op_rec {
+	u32 op;			/* enum md3_opcode */
+	u64 arg;
+};
+
+struct md3_map_rec {
+	u64 vol;
+	u64 first;
+	u64 count;		/* entries (struct md3_slice) that follow */
+};
+
+/*
+ * The rows of a record are consecutive; the slice entry comes first, as
+ * it is looked up once per entry.
+ */
+static const struct md3_field md3_fields[] = {
+	MD3_LE(MD3_ENTRY_SLICE, 0, struct md3_slice, member),
+	MD3_LE(MD3_ENTRY_SLICE, 4, struct md3_slice, pslice),
+
+	MD3_LE(MD3_TAG_OP, 0, struct md3_op_rec, op),
+	MD3_LE(MD3_TAG_OP, 8, struct md3_op_rec, arg),
+
+	MD3_BYTES(MD3_TAG_POOL, 0, struct md3_pool_rec, uuid),
+	MD3_BYTES(MD3_TAG_POOL, 16, struct md3_pool_rec, name),
+	MD3_LE(MD3_TAG_POOL, 80, struct md3_pool_rec, slice_sectors),
+	MD3_LE(MD3_TAG_POOL, 88, struct md3_pool_rec, next_volume_id),
+	MD3_LE(MD3_TAG_POOL, 96, struct md3_pool_rec, next_member_id),
+	MD3_LE(MD3_TAG_POOL, 100, struct md3_pool_rec, w_space),
+	MD3_LE(MD3_TAG_POOL, 104, struct md3_pool_rec, w_load),
+	MD3_LE(MD3_TAG_POOL, 108, struct md3_pool_rec, min_domains),
+
+	MD3_LE(MD3_TAG_MEMBER, 0, struct md3_member, id),
+	MD3_LE(MD3_TAG_MEMBER, 4, struct md3_member, status),
+	MD3_LE(MD3_TAG_MEMBER, 8, struct md3_member, reason),
+	MD3_LE(MD3_TAG_MEMBER, 12, struct md3_member, domain),
+	MD3_LE(MD3_TAG_MEMBER, 16, struct md3_member, stale_seq),
+	MD3_LE(MD3_TAG_MEMBER, 24, struct md3_member, nr_slices),
+	MD3_LE(MD3_TAG_MEMBER, 32, struct md3_member, data_offset),
+	MD3_BYTES(MD3_TAG_MEMBER, 40, struct md3_member, uuid),
+	MD3_BYTES(MD3_TAG_MEMBER, 56, struct md3_member, name),
+	MD3_LE(MD3_TAG_MEMBER, 120, struct md3_member, joined_seq),
+	MD3_LE(MD3_TAG_MEMBER, 128, struct md3_member, stale_mark),
+
+	MD3_LE(MD3_TAG_VOLUME, 0, struct md3_volume, id),
+	MD3_LE(MD3_TAG_VOLUME, 8, struct md3_volume, size_bytes),
+	MD3_LE(MD3_TAG_VOLUME, 16, struct md3_volume, nr_slices),
+	MD3_BYTES(MD3_TAG_VOLUME, 24, struct md3_volume, uuid),
+	MD3_BYTES(MD3_TAG_VOLUME, 40, struct md3_volume, name),
+
+	MD3_LE(MD3_TAG_VOL_DEL, 0, struct md3_volume, id),
+
+	MD3_LE(MD3_TAG_MAP, 0, struct md3_map_rec, vol),
+	MD3_LE(MD3_TAG_MAP, 8, struct md3_map_rec, first),
+	MD3_LE(MD3_TAG_MAP, 16, struct md3_map_rec, count),
+
+	MD3_LE(MD3_TAG_MOVE, 0, struct md3_move, vol),
+	MD3_LE(MD3_TAG_MOVE, 8, struct md3_move, first),
+	MD3_LE(MD3_TAG_MOVE, 16, struct md3_move, count),
+	MD3_LE(MD3_TAG_MOVE, 24, struct md3_move, cursor),
+	MD3_LE(MD3_TAG_MOVE, 32, struct md3_move, flags),
+
+	MD3_LE(MD3_TAG_MOVE_CURSOR, 0, struct md3_move, vol),
+	MD3_LE(MD3_TAG_MOVE_CURSOR, 8, struct md3_move, first),
+	MD3_LE(MD3_TAG_MOVE_CURSOR, 16, struct md3_move, cursor),
+
+	MD3_LE(MD3_TAG_MOVE_DEL, 0, struct md3_move, vol),
+	MD3_LE(MD3_TAG_MOVE_DEL, 8, struct md3_move, first),
+
+	MD3_LE(MD3_TAG_MARK, 0, struct md3_mark, member),
+	MD3_LE(MD3_TAG_MARK, 8, struct md3_mark, seq),
+	MD3_LE(MD3_TAG_MARK, 16, struct md3_mark, mark),
+
+	MD3_LE(MD3_TAG_DOMAIN, 0, struct md3_domain, id),
+	MD3_BYTES(MD3_TAG_DOMAIN, 8, struct md3_domain, label),
+};
+
+/* Whether @f is a row of md3_fields[] and one of record @tag */
+static bool md3_row_of(const struct md3_field *f, u16 tag)
+{
+	return f < md3_fields + ARRAY_SIZE(md3_fields) && f->tag == tag;
+}
+
+/* The first row of record @tag */
+static const struct md3_field *md3_rows(u16 tag)
+{
+	const struct md3_field *f = md3_fields;
+
+	while (f < md3_fields + ARRAY_SIZE(md3_fields) && f->tag != tag)
+		f++;
+	return f;
+}
+
+/*
+ * Length of the fixed part of a record of type @tag, the shortest value a
+ * reader takes (0: an unknown tag).  Fields appended later make a value
+ * longer; a reader reads the fields it knows.
+ */
+static u32 md3_rec_len(u16 tag)
+{
+	switch (tag) {
+	case MD3_TAG_OP:		return 16;
+	case MD3_TAG_POOL:		return MD3_POOL_LEN;
+	case MD3_TAG_MEMBER:		return MD3_MEMBER_LEN;
+	case MD3_TAG_VOLUME:		return MD3_VOLUME_LEN;
+	case MD3_TAG_VOL_DEL:		return 8;
+	case MD3_TAG_MAP:		return MD3_MAP_LEN;
+	case MD3_TAG_MOVE:		return MD3_MOVE_LEN;
+	case MD3_TAG_MOVE_CURSOR:	return 24;
+	case MD3_TAG_MOVE_DEL:		return 16;
+	case MD3_TAG_MARK:		return MD3_MARK_LEN;
+	case MD3_TAG_DOMAIN:		return MD3_DOMAIN_LEN;
+	}
+	return 0;
+}
+
+/* Write the fields of record @tag from the struct at @src to value @v. */
+static void md3_put(u8 *v, u16 tag, const void *src)
+{
+	const struct md3_field *f;
+
+	for (f = md3_rows(tag); md3_row_of(f, tag); f++) {
+		const u8 *m = (const u8 *)src + f->mem_off;
+		u8 *d = v + f->disk_off;
+
+		if (f->kind == MD3_F_BYTES)
+			memcpy(d, m, f->len);
+		else if (f->len == 4)
+			put_unaligned_le32(*(const u32 *)m, d);
+		else
+			put_unaligned_le64(*(const u64 *)m, d);
+	}
+}
+
+/* Read the fields of record @tag from value @v into the struct at @dst. */
+static void md3_get(const u8 *v, u16 tag, void *dst)
+{
+	const struct md3_field *f;
+
+	for (f = md3_rows(tag); md3_row_of(f, tag); f++) {
+		u8 *m = (u8 *)dst + f->mem_off;
+		const u8 *s = v + f->disk_off;
+
+		if (f->kind == MD3_F_BYTES)
+			memcpy(m, s, f->len);
+		else if (f->len == 4)
+			*(u32 *)m = get_unaligned_le32(s);
+		else
+			*(u64 *)m = get_unaligned_le64(s);
+	}
+}
+
 /* ---- TLV encoding ---- */
 struct md3_buf {
 	u8 *p;
@@ -507,97 +716,58 @@ static u8 *md3_tlv(struct md3_buf *b, u16 tag, size_t len)
 	return v + MD3_TLV_HDR;
 }
 
+/*
+ * Append a record of type @tag: its fixed part from @src, the struct its
+ * layout names, then @extra bytes (zero).  Returns where the @extra bytes
+ * are, for the caller to fill, or NULL if the buffer could not grow
+ * (@b->err says why).
+ */
+static u8 *md3_enc_tail(struct md3_buf *b, u16 tag, const void *src,
+			size_t extra)
+{
+	u16 base = tag & ~MD3_TAG_OPTIONAL;
+	u32 len = md3_rec_len(base);
+	u8 *v = md3_tlv(b, tag, len + extra);
+
+	if (!v)
+		return NULL;
+	md3_put(v, base, src);
+	return v + len;
+}
+
+/* Append a record of fixed length: type @tag, its fields from @src */
+static void md3_enc(struct md3_buf *b, u16 tag, const void *src)
+{
+	md3_enc_tail(b, tag, src, 0);
+}
+
 static void md3_put_slices(u8 *v, const struct md3_slice *s, u64 n)
 {
 	u64 i;
 
-	for (i = 0; i < n; i++, v += MD3_SLICE_LEN) {
-		put_unaligned_le32(s[i].member, v);
-		put_unaligned_le64(s[i].pslice, v + 4);
-	}
+	for (i = 0; i < n; i++)
+		md3_put(v + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s[i]);
 }
 
 static void md3_get_slices(const u8 *v, struct md3_slice *s, u64 n)
 {
 	u64 i;
 
-	for (i = 0; i < n; i++, v += MD3_SLICE_LEN) {
-		s[i].member = get_unaligned_le32(v);
-		s[i].pslice = get_unaligned_le64(v + 4);
-	}
+	for (i = 0; i < n; i++)
+		md3_get(v + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s[i]);
 }
 
 static void md3_enc_op(struct md3_buf *b, u32 op, u64 arg)
 {
-	u8 *v = md3_tlv(b, MD3_TAG_OP | MD3_TAG_OPTIONAL, 16);
+	struct md3_op_rec r = { .op = op, .arg = arg };
 
-	if (v) {
-		put_unaligned_le32(op, v);
-		put_unaligned_le64(arg, v + 8);
-	}
-}
-
-static void md3_enc_pool(struct md3_buf *b, const struct md3_pool_rec *r)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_POOL, MD3_POOL_LEN);
-
-	if (!v)
-		return;
-	memcpy(v, r->uuid, MD3_UUID_LEN);
-	memcpy(v + 16, r->name, MD3_POOL_NAME_LEN);
-	put_unaligned_le64(r->slice_sectors, v + 80);
-	put_unaligned_le64(r->next_volume_id, v + 88);
-	put_unaligned_le32(r->next_member_id, v + 96);
-	put_unaligned_le32(r->w_space, v + 100);
-	put_unaligned_le32(r->w_load, v + 104);
-	put_unaligned_le32(r->min_domains, v + 108);
-}
-
-static void md3_enc_member(struct md3_buf *b, const struct md3_member *m)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_MEMBER, MD3_MEMBER_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le32(m->id, v);
-	put_unaligned_le32(m->status, v + 4);
-	put_unaligned_le32(m->reason, v + 8);
-	put_unaligned_le32(m->domain, v + 12);
-	put_unaligned_le64(m->stale_seq, v + 16);
-	put_unaligned_le64(m->nr_slices, v + 24);
-	put_unaligned_le64(m->data_offset, v + 32);
-	memcpy(v + 40, m->uuid, MD3_UUID_LEN);
-	memcpy(v + 56, m->name, MD3_NAME_LEN);
-	put_unaligned_le64(m->joined_seq, v + 120);
-	put_unaligned_le64(m->stale_mark, v + 128);
-}
-
-static void md3_enc_domain(struct md3_buf *b, const struct md3_domain *d)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_DOMAIN, MD3_DOMAIN_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le32(d->id, v);
-	memcpy(v + 8, d->label, MD3_NAME_LEN);
-}
-
-static void md3_enc_volume(struct md3_buf *b, const struct md3_volume *vol)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_VOLUME, MD3_VOLUME_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le64(vol->id, v);
-	put_unaligned_le64(vol->size_bytes, v + 8);
-	put_unaligned_le64(vol->nr_slices, v + 16);
-	memcpy(v + 24, vol->uuid, MD3_UUID_LEN);
-	memcpy(v + 40, vol->name, sizeof(vol->name));
+	md3_enc(b, MD3_TAG_OP | MD3_TAG_OPTIONAL, &r);
 }
 
 static void md3_enc_map(struct md3_buf *b, u64 vol, u64 first, u64 count,
 			const struct md3_slice *s)
 {
+	struct md3_map_rec r = { .vol = vol, .first = first, .count = count };
 	u8 *v;
 
 	if (count > (0xffffffffULL - MD3_MAP_LEN) / MD3_SLICE_LEN) {
@@ -608,59 +778,28 @@ static void md3_enc_map(struct md3_buf *b, u64 vol, u64 first, u64 count,
 		md3_enc_map(b, vol, first + half, count - half, s + half);
 		return;
 	}
-	v = md3_tlv(b, MD3_TAG_MAP, MD3_MAP_LEN + count * MD3_SLICE_LEN);
-	if (!v)
-		return;
-	put_unaligned_le64(vol, v);
-	put_unaligned_le64(first, v + 8);
-	put_unaligned_le64(count, v + 16);
-	md3_put_slices(v + MD3_MAP_LEN, s, count);
+	v = md3_enc_tail(b, MD3_TAG_MAP, &r, count * MD3_SLICE_LEN);
+	if (v)
+		md3_put_slices(v, s, count);
 }
 
 static void md3_enc_move(struct md3_buf *b, const struct md3_move *m)
 {
-	u8 *v = md3_tlv(b, MD3_TAG_MOVE, MD3_MOVE_LEN + m->count * MD3_SLICE_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le64(m->vol, v);
-	put_unaligned_le64(m->first, v + 8);
-	put_unaligned_le64(m->count, v + 16);
-	put_unaligned_le64(m->cursor, v + 24);
-	put_unaligned_le32(m->flags, v + 32);
-	md3_put_slices(v + MD3_MOVE_LEN, m->dst, m->count);
-}
-
-static void md3_enc_vmove(struct md3_buf *b, u16 tag, u64 vol, u64 first,
-			  u64 cursor)
-{
-	u8 *v = md3_tlv(b, tag, tag == MD3_TAG_MOVE_CURSOR ? 24 : 16);
-
-	if (!v)
-		return;
-	put_unaligned_le64(vol, v);
-	put_unaligned_le64(first, v + 8);
-	if (tag == MD3_TAG_MOVE_CURSOR)
-		put_unaligned_le64(cursor, v + 16);
-}
-
-static void md3_enc_mark(struct md3_buf *b, const struct md3_mark *mk)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_MARK, MD3_MARK_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le32(mk->member, v);
-	put_unaligned_le64(mk->seq, v + 8);
-	put_unaligned_le64(mk->mark, v + 16);
-}
-
-static void md3_enc_u64(struct md3_buf *b, u16 tag, u64 val)
-{
-	u8 *v = md3_tlv(b, tag, 8);
+	u8 *v = md3_enc_tail(b, MD3_TAG_MOVE, m, m->count * MD3_SLICE_LEN);
 
 	if (v)
-		put_unaligned_le64(val, v);
+		md3_put_slices(v, m->dst, m->count);
+}
+
+/* A member just marked STALE, then its mark for the mark log */
+static void md3_enc_stale(struct md3_buf *b, const struct md3_member *m)
+{
+	struct md3_mark mk = {
+		.member = m->id, .seq = m->stale_seq, .mark = m->stale_mark
+	};
+
+	md3_enc(b, MD3_TAG_MEMBER, m);
+	md3_enc(b, MD3_TAG_MARK, &mk);
 }
 
 int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
@@ -668,14 +807,14 @@ int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	u64 i;
 
-	md3_enc_pool(&b, &st->pool);
+	md3_enc(&b, MD3_TAG_POOL, &st->pool);
 	/* domains first: a member names one */
 	for (i = 0; i < st->nr_domains; i++)
-		md3_enc_domain(&b, &st->domains[i]);
+		md3_enc(&b, MD3_TAG_DOMAIN, &st->domains[i]);
 	for (i = 0; i < st->nr_members; i++)
-		md3_enc_member(&b, &st->members[i]);
+		md3_enc(&b, MD3_TAG_MEMBER, &st->members[i]);
 	for (i = 0; i < st->nr_volumes; i++) {
-		md3_enc_volume(&b, &st->vols[i]);
+		md3_enc(&b, MD3_TAG_VOLUME, &st->vols[i]);
 		if (st->vols[i].nr_slices)
 			md3_enc_map(&b, st->vols[i].id, 0, st->vols[i].nr_slices,
 				    st->vols[i].map);
@@ -683,7 +822,7 @@ int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
 	for (i = 0; i < st->nr_moves; i++)
 		md3_enc_move(&b, &st->moves[i]);
 	for (i = 0; i < st->nr_marks; i++)
-		md3_enc_mark(&b, &st->marks[i]);
+		md3_enc(&b, MD3_TAG_MARK, &st->marks[i]);
 	if (b.err) {
 		md3_free(b.p);
 		return b.err;
@@ -718,13 +857,15 @@ static u64 md3_state_size(const struct md3_state *st)
 /* Add or relabel domain: labels stay unique and non-empty. */
 static int md3_apply_domain(struct md3_state *st, const u8 *v)
 {
-	u32 id = get_unaligned_le32(v), i = md3_domain_idx(st, id), k;
-	char label[MD3_NAME_LEN];
+	struct md3_domain d;
+	u32 id, i, k;
 
-	memcpy(label, v + 8, MD3_NAME_LEN);
-	label[MD3_NAME_LEN - 1] = 0;
-	k = md3_domain_find(st, label);
-	if (id == MD3_NO_DOMAIN || !label[0] || (k != MD3_NO_DOMAIN && k != id))
+	md3_get(v, MD3_TAG_DOMAIN, &d);
+	d.label[MD3_NAME_LEN - 1] = 0;
+	id = d.id;
+	i = md3_domain_idx(st, id);
+	k = md3_domain_find(st, d.label);
+	if (id == MD3_NO_DOMAIN || !d.label[0] || (k != MD3_NO_DOMAIN && k != id))
 		return -EUCLEAN;
 	if (i == st->nr_domains || st->domains[i].id != id) {
 		int r = md3_insert((void **)&st->domains, &st->cap_domains,
@@ -735,23 +876,22 @@ static int md3_apply_domain(struct md3_state *st, const u8 *v)
 		st->domains[i].id = id;
 		st->nr_domains++;
 	}
-	memcpy(st->domains[i].label, label, MD3_NAME_LEN);
+	memcpy(st->domains[i].label, d.label, MD3_NAME_LEN);
 	return 0;
 }
 
 static int md3_apply_member(struct md3_state *st, const u8 *v)
 {
-	u32 id = get_unaligned_le32(v);
-	struct md3_member *m = md3_member_find(st, id);
-	u64 nr = get_unaligned_le64(v + 24);
-	u32 status = get_unaligned_le32(v + 4);
+	struct md3_member n, *m;
 	int r;
 
-	if (status > MD3_REMOVED || !md3_domain_label(st, get_unaligned_le32(v + 12)))
+	md3_get(v, MD3_TAG_MEMBER, &n);
+	m = md3_member_find(st, n.id);
+	if (n.status > MD3_REMOVED || !md3_domain_label(st, n.domain))
 		return -EUCLEAN;
 	if (!m) {
 		u64 cap = st->cap_members;
-		u32 i = md3_member_idx(st, id);
+		u32 i = md3_member_idx(st, n.id);
 
 		r = md3_insert((void **)&st->members, &cap, st->nr_members, i,
 			       sizeof(*m));
@@ -760,38 +900,34 @@ static int md3_apply_member(struct md3_state *st, const u8 *v)
 		st->cap_members = cap;
 		m = &st->members[i];
 		st->nr_members++;
-		m->id = id;
-	} else if (nr < m->nr_slices) {
+		m->id = n.id;
+	} else if (n.nr_slices < m->nr_slices) {
 		return -EUCLEAN;	/* members never shrink */
 	}
-	if (m->status == MD3_REMOVED && status != MD3_REMOVED)
+	if (m->status == MD3_REMOVED && n.status != MD3_REMOVED)
 		return -EUCLEAN;	/* ids are never reused */
-	m->status = status;
-	m->reason = get_unaligned_le32(v + 8);
-	m->domain = get_unaligned_le32(v + 12);
-	m->stale_seq = get_unaligned_le64(v + 16);
-	m->nr_slices = nr;
-	m->data_offset = get_unaligned_le64(v + 32);
-	memcpy(m->uuid, v + 40, MD3_UUID_LEN);
-	memcpy(m->name, v + 56, MD3_NAME_LEN);
+	/* the record's fields (m->used is derived, not in the record) */
+	md3_get(v, MD3_TAG_MEMBER, m);
 	m->name[MD3_NAME_LEN - 1] = 0;
-	m->joined_seq = get_unaligned_le64(v + 120);
-	m->stale_mark = get_unaligned_le64(v + 128);
-	if (status == MD3_REMOVED) {
+	if (m->status == MD3_REMOVED) {
 		if (!md3_bm_empty(&m->used))
 			return -EUCLEAN;
 		md3_bm_free(&m->used);
 		return 0;
 	}
-	return md3_bm_resize(&m->used, nr);
+	return md3_bm_resize(&m->used, m->nr_slices);
 }
 
 static int md3_apply_volume(struct md3_state *st, const u8 *v)
 {
-	u64 id = get_unaligned_le64(v), nr = get_unaligned_le64(v + 16), i;
-	struct md3_volume *vol = md3_vol_find(st, id);
+	struct md3_volume n, *vol;
 	struct md3_slice *map;
+	u64 id, nr, i;
 
+	md3_get(v, MD3_TAG_VOLUME, &n);
+	id = n.id;
+	nr = n.nr_slices;
+	vol = md3_vol_find(st, id);
 	if (nr > (1ULL << 40))
 		return -EUCLEAN;
 	if (!vol) {
@@ -821,19 +957,20 @@ static int md3_apply_volume(struct md3_state *st, const u8 *v)
 		vol->map = map;
 		vol->nr_slices = nr;
 	}
-	vol->size_bytes = get_unaligned_le64(v + 8);
-	memcpy(vol->uuid, v + 24, MD3_UUID_LEN);
-	memcpy(vol->name, v + 40, sizeof(vol->name));
+	/* the record's fields (the map has its own records) */
+	md3_get(v, MD3_TAG_VOLUME, vol);
 	vol->name[sizeof(vol->name) - 1] = 0;
 	return 0;
 }
 
-static int md3_apply_vol_del(struct md3_state *st, u64 id)
+static int md3_apply_vol_del(struct md3_state *st, const u8 *v)
 {
-	struct md3_volume *vol = md3_vol_find(st, id);
+	struct md3_volume d, *vol;
 	u64 i, k;
 
-	if (!vol || md3_move_overlaps(st, id, 0, ~0ULL))
+	md3_get(v, MD3_TAG_VOL_DEL, &d);
+	vol = md3_vol_find(st, d.id);
+	if (!vol || md3_move_overlaps(st, d.id, 0, ~0ULL))
 		return -EUCLEAN;
 	for (i = 0; i < vol->nr_slices; i++)
 		md3_unuse(st, &vol->map[i]);
@@ -846,23 +983,25 @@ static int md3_apply_vol_del(struct md3_state *st, u64 id)
 
 static int md3_apply_map(struct md3_state *st, const u8 *v, u32 len)
 {
-	u64 id = get_unaligned_le64(v), first = get_unaligned_le64(v + 8);
-	u64 count = get_unaligned_le64(v + 16), i;
-	struct md3_volume *vol = md3_vol_find(st, id);
+	struct md3_map_rec h;
+	struct md3_volume *vol;
 	struct md3_slice s;
+	u64 i;
 	int r;
 
-	if (!vol || count > (len - MD3_MAP_LEN) / MD3_SLICE_LEN ||
-	    first > vol->nr_slices || count > vol->nr_slices - first)
+	md3_get(v, MD3_TAG_MAP, &h);
+	vol = md3_vol_find(st, h.vol);
+	if (!vol || h.count > (len - MD3_MAP_LEN) / MD3_SLICE_LEN ||
+	    h.first > vol->nr_slices || h.count > vol->nr_slices - h.first)
 		return -EUCLEAN;
-	for (i = 0; i < count; i++)
-		md3_unuse(st, &vol->map[first + i]);
-	for (i = 0; i < count; i++) {
-		md3_get_slices(v + MD3_MAP_LEN + i * MD3_SLICE_LEN, &s, 1);
+	for (i = 0; i < h.count; i++)
+		md3_unuse(st, &vol->map[h.first + i]);
+	for (i = 0; i < h.count; i++) {
+		md3_get(v + MD3_MAP_LEN + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s);
 		r = md3_use(st, &s);
 		if (r)
 			return r;
-		vol->map[first + i] = s;
+		vol->map[h.first + i] = s;
 	}
 	return 0;
 }
@@ -874,11 +1013,7 @@ static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
 	u64 i;
 	int r;
 
-	m.vol = get_unaligned_le64(v);
-	m.first = get_unaligned_le64(v + 8);
-	m.count = get_unaligned_le64(v + 16);
-	m.cursor = get_unaligned_le64(v + 24);
-	m.flags = get_unaligned_le32(v + 32);
+	md3_get(v, MD3_TAG_MOVE, &m);
 	vol = md3_vol_find(st, m.vol);
 	if (!vol || (m.flags & ~MD3_MOVE_FLAGS) || !m.count ||
 	    m.count > (len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
@@ -906,16 +1041,17 @@ static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
 	return 0;
 }
 
-static int md3_apply_move_end(struct md3_state *st, const u8 *v, bool del)
+static int md3_apply_move_end(struct md3_state *st, const u8 *v, u16 tag)
 {
-	struct md3_move *m = md3_move_find(st, get_unaligned_le64(v),
-					   get_unaligned_le64(v + 8));
+	struct md3_move k, *m;
 	u64 i;
 
+	md3_get(v, tag, &k);
+	m = md3_move_find(st, k.vol, k.first);
 	if (!m)
 		return -EUCLEAN;
-	if (!del) {
-		m->cursor = get_unaligned_le64(v + 16);
+	if (tag == MD3_TAG_MOVE_CURSOR) {
+		m->cursor = k.cursor;
 		return 0;
 	}
 	for (i = 0; i < m->count; i++)
@@ -934,9 +1070,7 @@ static int md3_apply_mark(struct md3_state *st, const u8 *v)
 	if (r)
 		return r;
 	mk = &st->marks[st->nr_marks++];
-	mk->member = get_unaligned_le32(v);
-	mk->seq = get_unaligned_le64(v + 8);
-	mk->mark = get_unaligned_le64(v + 16);
+	md3_get(v, MD3_TAG_MARK, mk);
 	return 0;
 }
 
@@ -951,25 +1085,6 @@ static bool md3_saw_mark(const struct md3_state *st, u32 member, u64 seq,
 		    st->marks[i].mark == mark)
 			return true;
 	return false;
-}
-
-/* Minimum value length of each known tag */
-static u32 md3_tag_min(u16 tag)
-{
-	switch (tag) {
-	case MD3_TAG_OP:		return 16;
-	case MD3_TAG_POOL:		return MD3_POOL_LEN;
-	case MD3_TAG_MEMBER:		return MD3_MEMBER_LEN;
-	case MD3_TAG_VOLUME:		return MD3_VOLUME_LEN;
-	case MD3_TAG_VOL_DEL:		return 8;
-	case MD3_TAG_MAP:		return MD3_MAP_LEN;
-	case MD3_TAG_MOVE:		return MD3_MOVE_LEN;
-	case MD3_TAG_MOVE_CURSOR:	return 24;
-	case MD3_TAG_MOVE_DEL:		return 16;
-	case MD3_TAG_MARK:		return MD3_MARK_LEN;
-	case MD3_TAG_DOMAIN:		return MD3_DOMAIN_LEN;
-	}
-	return 0;
 }
 
 /*
@@ -995,24 +1110,17 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 			return -EUCLEAN;
 		off += MD3_TLV_HDR + ((vlen + 7ULL) & ~7ULL);
 		base = tag & ~MD3_TAG_OPTIONAL;
-		if (!md3_tag_min(base)) {
+		if (!md3_rec_len(base)) {
 			if (tag & MD3_TAG_OPTIONAL)
 				continue;
 			return -EOPNOTSUPP;
 		}
-		if (vlen < md3_tag_min(base))
+		if (vlen < md3_rec_len(base))
 			return -EUCLEAN;
 		switch (base) {
 		case MD3_TAG_POOL:
-			memcpy(st->pool.uuid, v, MD3_UUID_LEN);
-			memcpy(st->pool.name, v + 16, MD3_POOL_NAME_LEN);
+			md3_get(v, base, &st->pool);
 			st->pool.name[MD3_POOL_NAME_LEN - 1] = 0;
-			st->pool.slice_sectors = get_unaligned_le64(v + 80);
-			st->pool.next_volume_id = get_unaligned_le64(v + 88);
-			st->pool.next_member_id = get_unaligned_le32(v + 96);
-			st->pool.w_space = get_unaligned_le32(v + 100);
-			st->pool.w_load = get_unaligned_le32(v + 104);
-			st->pool.min_domains = get_unaligned_le32(v + 108);
 			break;
 		case MD3_TAG_MEMBER:
 			r = md3_apply_member(st, v);
@@ -1021,7 +1129,7 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 			r = md3_apply_volume(st, v);
 			break;
 		case MD3_TAG_VOL_DEL:
-			r = md3_apply_vol_del(st, get_unaligned_le64(v));
+			r = md3_apply_vol_del(st, v);
 			break;
 		case MD3_TAG_MAP:
 			r = md3_apply_map(st, v, vlen);
@@ -1031,7 +1139,7 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 			break;
 		case MD3_TAG_MOVE_CURSOR:
 		case MD3_TAG_MOVE_DEL:
-			r = md3_apply_move_end(st, v, base == MD3_TAG_MOVE_DEL);
+			r = md3_apply_move_end(st, v, base);
 			break;
 		case MD3_TAG_MARK:
 			r = md3_apply_mark(st, v);
@@ -1593,8 +1701,7 @@ static int md3_mark_missing(struct md3_pool *p, u32 reason)
 		m.reason = pd && pd->failed ? MD3_R_FAILED : reason;
 		m.stale_seq = p->st.seq + 1;
 		m.stale_mark = id;
-		md3_enc_member(&b, &m);
-		md3_enc_mark(&b, &(struct md3_mark){ m.id, m.stale_seq, id });
+		md3_enc_stale(&b, &m);
 	}
 	md3_enc_op(&b, reason == MD3_R_FORCED ? MD3_OP_FORCE : MD3_OP_MEMBER_STALE, n);
 	r = md3_commit(p, &b, NULL, true);
@@ -1828,7 +1935,7 @@ int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
 	if (!pr.next_volume_id)
 		pr.next_volume_id = 1;
 	md3_enc_op(&b, MD3_OP_FORMAT, nr);
-	md3_enc_pool(&b, &pr);
+	md3_enc(&b, MD3_TAG_POOL, &pr);
 	/* one DOMAIN record per distinct label, ids in order of first use */
 	for (i = 0, dom.id = 0; i < nr; i++) {
 		for (j = 0; domains && j < i; j++)
@@ -1844,7 +1951,7 @@ int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
 		else
 			snprintf(dom.label, sizeof(dom.label), "%u", i);
 		dids[i] = dom.id;
-		md3_enc_domain(&b, &dom);
+		md3_enc(&b, MD3_TAG_DOMAIN, &dom);
 		dom.id++;
 	}
 	for (i = 0; i < nr; i++) {
@@ -1868,11 +1975,11 @@ int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
 		memcpy(m.uuid, uuids + i * MD3_UUID_LEN, MD3_UUID_LEN);
 		if (devs[i].name)
 			strscpy(m.name, devs[i].name, sizeof(m.name));
-		md3_enc_member(&b, &m);
+		md3_enc(&b, MD3_TAG_MEMBER, &m);
 	}
 	/* the volumes of a converted pool (slicepool upgrade) */
 	for (i = 0; init && i < init->nr_volumes; i++) {
-		md3_enc_volume(&b, &init->vols[i]);
+		md3_enc(&b, MD3_TAG_VOLUME, &init->vols[i]);
 		if (init->vols[i].nr_slices)
 			md3_enc_map(&b, init->vols[i].id, 0, init->vols[i].nr_slices,
 				    init->vols[i].map);
@@ -2472,8 +2579,8 @@ int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
 	if (name)
 		strscpy(v.name, name, sizeof(v.name));
 	md3_enc_op(&b, MD3_OP_CREATE, v.id);
-	md3_enc_pool(&b, &pr);
-	md3_enc_volume(&b, &v);
+	md3_enc(&b, MD3_TAG_POOL, &pr);
+	md3_enc(&b, MD3_TAG_VOLUME, &v);
 	if (nr)
 		md3_enc_map(&b, v.id, 0, nr, map);
 	r = md3_commit(p, &b, NULL, false);
@@ -2499,7 +2606,7 @@ int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 	v.size_bytes = size_bytes;
 	v.nr_slices += nr;
 	md3_enc_op(&b, MD3_OP_EXPAND, id);
-	md3_enc_volume(&b, &v);
+	md3_enc(&b, MD3_TAG_VOLUME, &v);
 	if (nr)
 		md3_enc_map(&b, id, vol->nr_slices, nr, add);
 	return md3_commit(p, &b, NULL, false);
@@ -2521,7 +2628,7 @@ int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr)
 	v.size_bytes = size_bytes;
 	v.nr_slices = nr;
 	md3_enc_op(&b, MD3_OP_SHRINK, id);
-	md3_enc_volume(&b, &v);
+	md3_enc(&b, MD3_TAG_VOLUME, &v);
 	return md3_commit(p, &b, NULL, false);
 }
 
@@ -2537,7 +2644,7 @@ int md3_vol_delete(struct md3_pool *p, u64 id)
 	if (r)
 		return r;
 	md3_enc_op(&b, MD3_OP_DELETE, id);
-	md3_enc_u64(&b, MD3_TAG_VOL_DEL, id);
+	md3_enc(&b, MD3_TAG_VOL_DEL, &(struct md3_volume){ .id = id });
 	return md3_commit(p, &b, NULL, false);
 }
 
@@ -2573,49 +2680,48 @@ int md3_move_begin_flags(struct md3_pool *p, u64 vol, u64 first, u64 count,
 	return md3_commit(p, &b, NULL, false);
 }
 
-int md3_move_progress(struct md3_pool *p, u64 vol, u64 first, u64 cursor)
-{
-	struct md3_buf b = { NULL, 0, 0, 0 };
-	int r = md3_rw(p);
-
-	if (!r && !md3_move_find(&p->st, vol, first))
-		r = -ENOENT;
-	if (r)
-		return r;
-	md3_enc_op(&b, MD3_OP_MOVE_PROGRESS, vol);
-	md3_enc_vmove(&b, MD3_TAG_MOVE_CURSOR, vol, first, cursor);
-	return md3_commit(p, &b, NULL, false);
-}
-
-int md3_move_commit(struct md3_pool *p, u64 vol, u64 first)
+/*
+ * One transaction of @op on the pending move at (@vol, @first): PROGRESS
+ * records its copy @cursor; COMMIT and ABORT end it, and COMMIT makes its
+ * destinations the map.
+ */
+static int md3_move_tx(struct md3_pool *p, u64 vol, u64 first, u32 op,
+		       u64 cursor)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_move *m = md3_move_find(&p->st, vol, first);
+	struct md3_move e = { .vol = vol, .first = first, .cursor = cursor };
 	int r = md3_rw(p);
 
 	if (!r && !m)
 		r = -ENOENT;
 	if (r)
 		return r;
-	md3_enc_op(&b, MD3_OP_MOVE_COMMIT, vol);
-	/* the destinations stop being reserved, then become the map */
-	md3_enc_vmove(&b, MD3_TAG_MOVE_DEL, vol, first, 0);
-	md3_enc_map(&b, vol, first, m->count, m->dst);
+	md3_enc_op(&b, op, vol);
+	if (op == MD3_OP_MOVE_PROGRESS) {
+		md3_enc(&b, MD3_TAG_MOVE_CURSOR, &e);
+	} else {
+		/* the destinations stop being reserved, then become the map */
+		md3_enc(&b, MD3_TAG_MOVE_DEL, &e);
+		if (op == MD3_OP_MOVE_COMMIT)
+			md3_enc_map(&b, vol, first, m->count, m->dst);
+	}
 	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_move_progress(struct md3_pool *p, u64 vol, u64 first, u64 cursor)
+{
+	return md3_move_tx(p, vol, first, MD3_OP_MOVE_PROGRESS, cursor);
+}
+
+int md3_move_commit(struct md3_pool *p, u64 vol, u64 first)
+{
+	return md3_move_tx(p, vol, first, MD3_OP_MOVE_COMMIT, 0);
 }
 
 int md3_move_abort(struct md3_pool *p, u64 vol, u64 first)
 {
-	struct md3_buf b = { NULL, 0, 0, 0 };
-	int r = md3_rw(p);
-
-	if (!r && !md3_move_find(&p->st, vol, first))
-		r = -ENOENT;
-	if (r)
-		return r;
-	md3_enc_op(&b, MD3_OP_MOVE_ABORT, vol);
-	md3_enc_vmove(&b, MD3_TAG_MOVE_DEL, vol, first, 0);
-	return md3_commit(p, &b, NULL, false);
+	return md3_move_tx(p, vol, first, MD3_OP_MOVE_ABORT, 0);
 }
 
 static int md3_member_update(struct md3_pool *p, const struct md3_member *m,
@@ -2624,7 +2730,7 @@ static int md3_member_update(struct md3_pool *p, const struct md3_member *m,
 	struct md3_buf b = { NULL, 0, 0, 0 };
 
 	md3_enc_op(&b, op, m->id);
-	md3_enc_member(&b, m);
+	md3_enc(&b, MD3_TAG_MEMBER, m);
 	return md3_commit(p, &b, extra, marks);
 }
 
@@ -2709,13 +2815,13 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 		}
 	}
 	md3_enc_op(&b, MD3_OP_MEMBER_ADD, m.id);
-	md3_enc_pool(&b, &pr);
+	md3_enc(&b, MD3_TAG_POOL, &pr);
 	if (m.domain == MD3_NO_DOMAIN) {
 		/* a new domain: in the same transaction, before the member */
 		m.domain = dom.id;
-		md3_enc_domain(&b, &dom);
+		md3_enc(&b, MD3_TAG_DOMAIN, &dom);
 	}
-	md3_enc_member(&b, &m);
+	md3_enc(&b, MD3_TAG_MEMBER, &m);
 	r = md3_commit(p, &b, pd, false);
 	if (!r) {
 		pd->role = MD3_ROLE_INSYNC;
@@ -2816,8 +2922,7 @@ int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 	n.stale_seq = p->st.seq + 1;
 	n.stale_mark = md3_mark_id(p, &id, 1);
 	md3_enc_op(&b, MD3_OP_MEMBER_STALE, id);
-	md3_enc_member(&b, &n);
-	md3_enc_mark(&b, &(struct md3_mark){ id, n.stale_seq, n.stale_mark });
+	md3_enc_stale(&b, &n);
 	return md3_commit(p, &b, NULL, true);
 }
 
@@ -2909,6 +3014,6 @@ int md3_settings(struct md3_pool *p, u32 w_space, u32 w_load, u32 min_domains)
 	pr.w_load = w_load;
 	pr.min_domains = min_domains;
 	md3_enc_op(&b, MD3_OP_SETTINGS, 0);
-	md3_enc_pool(&b, &pr);
+	md3_enc(&b, MD3_TAG_POOL, &pr);
 	return md3_commit(p, &b, NULL, false);
 }
