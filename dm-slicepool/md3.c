@@ -477,9 +477,11 @@ static int md3_check_new(struct md3_state *st, const struct md3_slice *s,
  * each field of a record's fixed part, where it is in the value, how many
  * bytes it has (the same on disk and in memory), whether it is a
  * little-endian integer or bytes, and where it is in the in-memory struct.
- * md3_rec_len() gives the length of each fixed part.  md3_put() writes a
- * record from its struct and md3_get() reads it back from the same rows,
- * so the encoder and the decoder cannot disagree about a field's place.
+ * md3_types[] (with the functions that apply records) gives the length of
+ * each fixed part.  md3_put() writes a record from its struct and
+ * md3_get() reads it back from the same rows, so the encoder and the
+ * decoder cannot disagree about a field's place.  The label fields that
+ * struct md3_chain mirrors are rows of the same table.
  * Bytes of a value that no row names are reserved: zero when written
  * (md3_tlv() clears the value), ignored when read.  The table and the
  * record list in Documentation/dm-slicepool-metadata.rst describe the
@@ -491,15 +493,17 @@ enum md3_kind {
 };
 
 struct md3_field {
-	u16 tag;		/* MD3_TAG_* or MD3_ENTRY_SLICE */
+	u16 tag;		/* MD3_TAG_* or MD3_ENTRY_* */
 	u16 disk_off;		/* offset in the record's value */
 	u16 len;		/* bytes on disk and in memory */
 	u8 kind;		/* enum md3_kind */
 	size_t mem_off;		/* offset in the in-memory struct */
 };
 
-/* Not a tag (no record has tag 0): one entry of MAP and MOVE */
+/* Not tags (no record has tag 0 or 0x7fff): one entry of MAP and MOVE */
 #define MD3_ENTRY_SLICE		0
+/* and the fields of struct md3_label a struct md3_chain mirrors */
+#define MD3_ENTRY_LABEL		0x7fff
 
 #ifndef __KERNEL__
 /* the kernel's, for the host builds */
@@ -602,6 +606,18 @@ static const struct md3_field md3_fields[] = {
 
 	MD3_LE(MD3_TAG_DOMAIN, 0, struct md3_domain, id),
 	MD3_BYTES(MD3_TAG_DOMAIN, 8, struct md3_domain, label),
+
+#define MD3_L(f)	offsetof(struct md3_label, f)
+	MD3_BYTES(MD3_ENTRY_LABEL, MD3_L(pool_uuid), struct md3_chain, pool_uuid),
+	MD3_BYTES(MD3_ENTRY_LABEL, MD3_L(member_uuid), struct md3_chain, member_uuid),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(member_id), struct md3_chain, member_id),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(label_seq), struct md3_chain, label_seq),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(journal_start), struct md3_chain, journal_start),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(journal_blocks), struct md3_chain, journal_blocks),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(data_offset), struct md3_chain, data_offset),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(ckpt_block), struct md3_chain, hint_block),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(ckpt_epoch), struct md3_chain, epoch),
+#undef MD3_L
 };
 
 /* Whether @f is a row of md3_fields[] and one of record @tag */
@@ -620,28 +636,7 @@ static const struct md3_field *md3_rows(u16 tag)
 	return f;
 }
 
-/*
- * Length of the fixed part of a record of type @tag, the shortest value a
- * reader takes (0: an unknown tag).  Fields appended later make a value
- * longer; a reader reads the fields it knows.
- */
-static u32 md3_rec_len(u16 tag)
-{
-	switch (tag) {
-	case MD3_TAG_OP:		return 16;
-	case MD3_TAG_POOL:		return MD3_POOL_LEN;
-	case MD3_TAG_MEMBER:		return MD3_MEMBER_LEN;
-	case MD3_TAG_VOLUME:		return MD3_VOLUME_LEN;
-	case MD3_TAG_VOL_DEL:		return 8;
-	case MD3_TAG_MAP:		return MD3_MAP_LEN;
-	case MD3_TAG_MOVE:		return MD3_MOVE_LEN;
-	case MD3_TAG_MOVE_CURSOR:	return 24;
-	case MD3_TAG_MOVE_DEL:		return 16;
-	case MD3_TAG_MARK:		return MD3_MARK_LEN;
-	case MD3_TAG_DOMAIN:		return MD3_DOMAIN_LEN;
-	}
-	return 0;
-}
+static u32 md3_rec_len(u16 tag);
 
 /* Write the fields of record @tag from the struct at @src to value @v. */
 static void md3_put(u8 *v, u16 tag, const void *src)
@@ -791,14 +786,21 @@ static void md3_enc_move(struct md3_buf *b, const struct md3_move *m)
 		md3_put_slices(v, m->dst, m->count);
 }
 
-/* A member just marked STALE, then its mark for the mark log */
-static void md3_enc_stale(struct md3_buf *b, const struct md3_member *m)
+/*
+ * Member @m marked STALE(@reason) by transaction @seq with mark @mark: its
+ * record, then the mark for the mark log.
+ */
+static void md3_enc_stale(struct md3_buf *b, const struct md3_member *m,
+			  u32 reason, u64 seq, u64 mark)
 {
-	struct md3_mark mk = {
-		.member = m->id, .seq = m->stale_seq, .mark = m->stale_mark
-	};
+	struct md3_mark mk = { .member = m->id, .seq = seq, .mark = mark };
+	struct md3_member n = *m;
 
-	md3_enc(b, MD3_TAG_MEMBER, m);
+	n.status = MD3_STALE;
+	n.reason = reason;
+	n.stale_seq = seq;
+	n.stale_mark = mark;
+	md3_enc(b, MD3_TAG_MEMBER, &n);
 	md3_enc(b, MD3_TAG_MARK, &mk);
 }
 
@@ -854,9 +856,24 @@ static u64 md3_state_size(const struct md3_state *st)
 
 /* ---- applying records ---- */
 
-/* Add or relabel domain: labels stay unique and non-empty. */
-static int md3_apply_domain(struct md3_state *st, const u8 *v)
+/* The value of one record of a payload */
+struct md3_val {
+	u16 tag;		/* without MD3_TAG_OPTIONAL */
+	u32 len;		/* at least md3_rec_len(@tag) */
+	const u8 *v;
+};
+
+static int md3_apply_pool(struct md3_state *st, const struct md3_val *rec)
 {
+	md3_get(rec->v, MD3_TAG_POOL, &st->pool);
+	st->pool.name[MD3_POOL_NAME_LEN - 1] = 0;
+	return 0;
+}
+
+/* Add or relabel domain: labels stay unique and non-empty. */
+static int md3_apply_domain(struct md3_state *st, const struct md3_val *rec)
+{
+	const u8 *v = rec->v;
 	struct md3_domain d;
 	u32 id, i, k;
 
@@ -880,8 +897,9 @@ static int md3_apply_domain(struct md3_state *st, const u8 *v)
 	return 0;
 }
 
-static int md3_apply_member(struct md3_state *st, const u8 *v)
+static int md3_apply_member(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_member n, *m;
 	int r;
 
@@ -918,8 +936,9 @@ static int md3_apply_member(struct md3_state *st, const u8 *v)
 	return md3_bm_resize(&m->used, m->nr_slices);
 }
 
-static int md3_apply_volume(struct md3_state *st, const u8 *v)
+static int md3_apply_volume(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_volume n, *vol;
 	struct md3_slice *map;
 	u64 id, nr, i;
@@ -963,8 +982,9 @@ static int md3_apply_volume(struct md3_state *st, const u8 *v)
 	return 0;
 }
 
-static int md3_apply_vol_del(struct md3_state *st, const u8 *v)
+static int md3_apply_vol_del(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_volume d, *vol;
 	u64 i, k;
 
@@ -981,8 +1001,9 @@ static int md3_apply_vol_del(struct md3_state *st, const u8 *v)
 	return 0;
 }
 
-static int md3_apply_map(struct md3_state *st, const u8 *v, u32 len)
+static int md3_apply_map(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_map_rec h;
 	struct md3_volume *vol;
 	struct md3_slice s;
@@ -991,7 +1012,7 @@ static int md3_apply_map(struct md3_state *st, const u8 *v, u32 len)
 
 	md3_get(v, MD3_TAG_MAP, &h);
 	vol = md3_vol_find(st, h.vol);
-	if (!vol || h.count > (len - MD3_MAP_LEN) / MD3_SLICE_LEN ||
+	if (!vol || h.count > (rec->len - MD3_MAP_LEN) / MD3_SLICE_LEN ||
 	    h.first > vol->nr_slices || h.count > vol->nr_slices - h.first)
 		return -EUCLEAN;
 	for (i = 0; i < h.count; i++)
@@ -1006,8 +1027,9 @@ static int md3_apply_map(struct md3_state *st, const u8 *v, u32 len)
 	return 0;
 }
 
-static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
+static int md3_apply_move(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_move m;
 	struct md3_volume *vol;
 	u64 i;
@@ -1016,7 +1038,7 @@ static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
 	md3_get(v, MD3_TAG_MOVE, &m);
 	vol = md3_vol_find(st, m.vol);
 	if (!vol || (m.flags & ~MD3_MOVE_FLAGS) || !m.count ||
-	    m.count > (len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
+	    m.count > (rec->len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
 	    m.first > vol->nr_slices || m.count > vol->nr_slices - m.first ||
 	    md3_move_overlaps(st, m.vol, m.first, m.count))
 		return -EUCLEAN;
@@ -1041,16 +1063,17 @@ static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
 	return 0;
 }
 
-static int md3_apply_move_end(struct md3_state *st, const u8 *v, u16 tag)
+static int md3_apply_move_end(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_move k, *m;
 	u64 i;
 
-	md3_get(v, tag, &k);
+	md3_get(v, rec->tag, &k);
 	m = md3_move_find(st, k.vol, k.first);
 	if (!m)
 		return -EUCLEAN;
-	if (tag == MD3_TAG_MOVE_CURSOR) {
+	if (rec->tag == MD3_TAG_MOVE_CURSOR) {
 		m->cursor = k.cursor;
 		return 0;
 	}
@@ -1061,8 +1084,9 @@ static int md3_apply_move_end(struct md3_state *st, const u8 *v, u16 tag)
 	return 0;
 }
 
-static int md3_apply_mark(struct md3_state *st, const u8 *v)
+static int md3_apply_mark(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_mark *mk;
 	int r = md3_grow((void **)&st->marks, &st->cap_marks,
 			 st->nr_marks + 1, sizeof(*mk));
@@ -1072,6 +1096,35 @@ static int md3_apply_mark(struct md3_state *st, const u8 *v)
 	mk = &st->marks[st->nr_marks++];
 	md3_get(v, MD3_TAG_MARK, mk);
 	return 0;
+}
+
+/*
+ * Each known record type: the length of its fixed part, the shortest
+ * value a reader takes (fields appended later make a value longer; a
+ * reader reads the fields it knows), and what applying it does (nothing
+ * for OP, which is informational).
+ */
+static const struct {
+	u32 len;
+	int (*apply)(struct md3_state *st, const struct md3_val *rec);
+} md3_types[] = {
+	[MD3_TAG_OP]		= { 16, NULL },
+	[MD3_TAG_POOL]		= { MD3_POOL_LEN, md3_apply_pool },
+	[MD3_TAG_MEMBER]	= { MD3_MEMBER_LEN, md3_apply_member },
+	[MD3_TAG_VOLUME]	= { MD3_VOLUME_LEN, md3_apply_volume },
+	[MD3_TAG_VOL_DEL]	= { 8, md3_apply_vol_del },
+	[MD3_TAG_MAP]		= { MD3_MAP_LEN, md3_apply_map },
+	[MD3_TAG_MOVE]		= { MD3_MOVE_LEN, md3_apply_move },
+	[MD3_TAG_MOVE_CURSOR]	= { 24, md3_apply_move_end },
+	[MD3_TAG_MOVE_DEL]	= { 16, md3_apply_move_end },
+	[MD3_TAG_MARK]		= { MD3_MARK_LEN, md3_apply_mark },
+	[MD3_TAG_DOMAIN]	= { MD3_DOMAIN_LEN, md3_apply_domain },
+};
+
+/* Length of the fixed part of a record of type @tag (0: an unknown tag) */
+static u32 md3_rec_len(u16 tag)
+{
+	return tag < ARRAY_SIZE(md3_types) ? md3_types[tag].len : 0;
 }
 
 /* Whether @st's mark log holds the mark (@member, @seq, @mark). */
@@ -1097,57 +1150,27 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 	int r = 0;
 
 	while (off < len && !r) {
-		u16 tag, base;
-		u32 vlen;
-		const u8 *v;
+		struct md3_val rec;
+		u16 tag;
 
 		if (len - off < MD3_TLV_HDR)
 			return -EUCLEAN;
 		tag = get_unaligned_le16(p + off);
-		vlen = get_unaligned_le32(p + off + 4);
-		v = p + off + MD3_TLV_HDR;
-		if (vlen > len - off - MD3_TLV_HDR)
+		rec.tag = tag & ~MD3_TAG_OPTIONAL;
+		rec.len = get_unaligned_le32(p + off + 4);
+		rec.v = p + off + MD3_TLV_HDR;
+		if (rec.len > len - off - MD3_TLV_HDR)
 			return -EUCLEAN;
-		off += MD3_TLV_HDR + ((vlen + 7ULL) & ~7ULL);
-		base = tag & ~MD3_TAG_OPTIONAL;
-		if (!md3_rec_len(base)) {
+		off += MD3_TLV_HDR + ((rec.len + 7ULL) & ~7ULL);
+		if (!md3_rec_len(rec.tag)) {
 			if (tag & MD3_TAG_OPTIONAL)
 				continue;
 			return -EOPNOTSUPP;
 		}
-		if (vlen < md3_rec_len(base))
+		if (rec.len < md3_rec_len(rec.tag))
 			return -EUCLEAN;
-		switch (base) {
-		case MD3_TAG_POOL:
-			md3_get(v, base, &st->pool);
-			st->pool.name[MD3_POOL_NAME_LEN - 1] = 0;
-			break;
-		case MD3_TAG_MEMBER:
-			r = md3_apply_member(st, v);
-			break;
-		case MD3_TAG_VOLUME:
-			r = md3_apply_volume(st, v);
-			break;
-		case MD3_TAG_VOL_DEL:
-			r = md3_apply_vol_del(st, v);
-			break;
-		case MD3_TAG_MAP:
-			r = md3_apply_map(st, v, vlen);
-			break;
-		case MD3_TAG_MOVE:
-			r = md3_apply_move(st, v, vlen);
-			break;
-		case MD3_TAG_MOVE_CURSOR:
-		case MD3_TAG_MOVE_DEL:
-			r = md3_apply_move_end(st, v, base);
-			break;
-		case MD3_TAG_MARK:
-			r = md3_apply_mark(st, v);
-			break;
-		case MD3_TAG_DOMAIN:
-			r = md3_apply_domain(st, v);
-			break;
-		}
+		if (md3_types[rec.tag].apply)
+			r = md3_types[rec.tag].apply(st, &rec);
 	}
 	return r;
 }
@@ -1371,15 +1394,7 @@ int md3_read_member(const struct md3_dev *d, struct md3_chain *c)
 	if (ra || (!rb && le64_to_cpu(l[0].label_seq) <
 		   le64_to_cpu(((const struct md3_label *)(blk + MD3_BLOCK_SIZE))->label_seq)))
 		l = (const void *)(blk + MD3_BLOCK_SIZE);
-	memcpy(c->pool_uuid, l->pool_uuid, MD3_UUID_LEN);
-	memcpy(c->member_uuid, l->member_uuid, MD3_UUID_LEN);
-	c->member_id = le32_to_cpu(l->member_id);
-	c->label_seq = le64_to_cpu(l->label_seq);
-	c->journal_start = le64_to_cpu(l->journal_start);
-	c->journal_blocks = le64_to_cpu(l->journal_blocks);
-	c->data_offset = le64_to_cpu(l->data_offset);
-	c->hint_block = le64_to_cpu(l->ckpt_block);
-	c->epoch = le32_to_cpu(l->ckpt_epoch);
+	md3_get((const u8 *)l, MD3_ENTRY_LABEL, c);
 	seq = le64_to_cpu(l->ckpt_seq);
 	hash = le64_to_cpu(l->ckpt_hash);
 	pos = c->hint_block;
@@ -1479,7 +1494,7 @@ static int md3_chain_state(const struct md3_dev *d, const struct md3_chain *c,
 static int md3_write_label(struct md3_pool *p, struct md3_pdev *pd,
 			   const struct md3_state *st, u64 ckpt_pos)
 {
-	struct md3_chain *c = &pd->chain;
+	struct md3_chain *c = &pd->chain, lc;
 	struct md3_label *l = md3_zalloc(MD3_BLOCK_SIZE);
 	u64 nr;
 	int r;
@@ -1488,19 +1503,15 @@ static int md3_write_label(struct md3_pool *p, struct md3_pdev *pd,
 		return -ENOMEM;
 	c->label_seq++;
 	nr = c->label_seq & 1 ? MD3_LABEL_B : MD3_LABEL_A;
+	/* the chain as this label names it: the pool's uuid, @ckpt_pos */
+	lc = *c;
+	memcpy(lc.pool_uuid, st->pool.uuid, MD3_UUID_LEN);
+	lc.hint_block = ckpt_pos;
+	md3_put((u8 *)l, MD3_ENTRY_LABEL, &lc);
 	l->version = cpu_to_le32(MD3_VERSION);
-	memcpy(l->pool_uuid, st->pool.uuid, MD3_UUID_LEN);
-	memcpy(l->member_uuid, c->member_uuid, MD3_UUID_LEN);
-	l->member_id = cpu_to_le32(c->member_id);
-	l->label_seq = cpu_to_le64(c->label_seq);
-	l->journal_start = cpu_to_le64(c->journal_start);
-	l->journal_blocks = cpu_to_le64(c->journal_blocks);
-	l->data_offset = cpu_to_le64(c->data_offset);
 	l->dev_sectors = cpu_to_le64(pd->dev.dev_sectors);
-	l->ckpt_block = cpu_to_le64(ckpt_pos);
 	l->ckpt_seq = cpu_to_le64(st->seq);
 	l->ckpt_hash = cpu_to_le64(st->hash);
-	l->ckpt_epoch = cpu_to_le32(c->epoch);
 	md3_seal(l, MD3_LABEL_MAGIC, nr);
 	r = md3_wblock(p, &pd->dev, nr, l);
 	md3_free(l);
@@ -1692,16 +1703,12 @@ static int md3_mark_missing(struct md3_pool *p, u32 reason)
 	id = md3_mark_id(p, ids, n);
 	md3_free(ids);
 	for (i = 0; i < p->st.nr_members; i++) {
-		struct md3_member m = p->st.members[i];
-		struct md3_pdev *pd = md3_dev_of(p, m.id);
+		const struct md3_member *m = &p->st.members[i];
+		struct md3_pdev *pd = md3_dev_of(p, m->id);
 
-		if (!md3_missing(p, &m))
-			continue;
-		m.status = MD3_STALE;
-		m.reason = pd && pd->failed ? MD3_R_FAILED : reason;
-		m.stale_seq = p->st.seq + 1;
-		m.stale_mark = id;
-		md3_enc_stale(&b, &m);
+		if (md3_missing(p, m))
+			md3_enc_stale(&b, m, pd && pd->failed ? MD3_R_FAILED : reason,
+				      p->st.seq + 1, id);
 	}
 	md3_enc_op(&b, reason == MD3_R_FORCED ? MD3_OP_FORCE : MD3_OP_MEMBER_STALE, n);
 	r = md3_commit(p, &b, NULL, true);
@@ -2589,11 +2596,23 @@ int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
 	return r;
 }
 
+/* Transaction @op giving volume @vol @size_bytes and @nr slices */
+static void md3_enc_resize(struct md3_buf *b, u32 op,
+			   const struct md3_volume *vol, u64 size_bytes, u64 nr)
+{
+	struct md3_volume v = *vol;
+
+	v.size_bytes = size_bytes;
+	v.nr_slices = nr;
+	md3_enc_op(b, op, vol->id);
+	md3_enc(b, MD3_TAG_VOLUME, &v);
+}
+
 int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 		   const struct md3_slice *add, u64 nr)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
-	struct md3_volume *vol = md3_vol_find(&p->st, id), v;
+	struct md3_volume *vol = md3_vol_find(&p->st, id);
 	int r = md3_rw(p);
 
 	if (!r && !vol)
@@ -2602,11 +2621,7 @@ int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 		r = md3_check_new(&p->st, add, nr);
 	if (r)
 		return r;
-	v = *vol;
-	v.size_bytes = size_bytes;
-	v.nr_slices += nr;
-	md3_enc_op(&b, MD3_OP_EXPAND, id);
-	md3_enc(&b, MD3_TAG_VOLUME, &v);
+	md3_enc_resize(&b, MD3_OP_EXPAND, vol, size_bytes, vol->nr_slices + nr);
 	if (nr)
 		md3_enc_map(&b, id, vol->nr_slices, nr, add);
 	return md3_commit(p, &b, NULL, false);
@@ -2615,7 +2630,7 @@ int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
-	struct md3_volume *vol = md3_vol_find(&p->st, id), v;
+	struct md3_volume *vol = md3_vol_find(&p->st, id);
 	int r = md3_rw(p);
 
 	if (!r && (!vol || nr > vol->nr_slices))
@@ -2624,11 +2639,7 @@ int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr)
 		r = -EBUSY;
 	if (r)
 		return r;
-	v = *vol;
-	v.size_bytes = size_bytes;
-	v.nr_slices = nr;
-	md3_enc_op(&b, MD3_OP_SHRINK, id);
-	md3_enc(&b, MD3_TAG_VOLUME, &v);
+	md3_enc_resize(&b, MD3_OP_SHRINK, vol, size_bytes, nr);
 	return md3_commit(p, &b, NULL, false);
 }
 
@@ -2745,13 +2756,33 @@ static u32 md3_reused_id(struct md3_pool *p)
 	return p->st.pool.next_member_id;
 }
 
+/* Give the pool device @dev, with @role and chain @c (NULL: no memory) */
+static struct md3_pdev *md3_add_pdev(struct md3_pool *p,
+				     const struct md3_dev *dev, int role,
+				     const struct md3_chain *c)
+{
+	struct md3_pdev *devs, *pd;
+
+	devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
+			   (p->nr_devs + 1) * sizeof(*devs));
+	if (!devs)
+		return NULL;
+	p->devs = devs;
+	pd = &p->devs[p->nr_devs++];
+	memset(pd, 0, sizeof(*pd));
+	pd->dev = *dev;
+	pd->role = role;
+	pd->chain = *c;
+	return pd;
+}
+
 int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 		   const char *name, const char *domain, u64 nr_slices,
 		   const struct md3_geom *g, u32 *id)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_pool_rec pr = p->st.pool;
-	struct md3_pdev *devs, *pd;
+	struct md3_pdev *pd;
 	struct md3_domain dom;
 	struct md3_member m;
 	int r = md3_rw(p);
@@ -2769,16 +2800,9 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 				 p->st.pool.slice_sectors, &nr);
 	if (r)
 		return r;
-	devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
-			   (p->nr_devs + 1) * sizeof(*devs));
-	if (!devs)
+	pd = md3_add_pdev(p, dev, MD3_ROLE_LAGGING, &geo);
+	if (!pd)
 		return -ENOMEM;
-	p->devs = devs;
-	pd = &p->devs[p->nr_devs++];
-	memset(pd, 0, sizeof(*pd));
-	pd->dev = *dev;
-	pd->role = MD3_ROLE_LAGGING;
-	pd->chain = geo;
 	memset(&m, 0, sizeof(m));
 	m.id = pr.next_member_id++;
 	if (p->faults & MD3_FAULT_REUSE_IDS) {
@@ -2835,7 +2859,6 @@ int md3_attach(struct md3_pool *p, struct md3_dev *dev,
 	       const struct md3_attach *a, u32 *id)
 {
 	const struct md3_member *m;
-	struct md3_pdev *devs, *pd;
 	struct md3_chain c;
 	int r = md3_rw(p);
 
@@ -2853,20 +2876,12 @@ int md3_attach(struct md3_pool *p, struct md3_dev *dev,
 	} else if (m->status == MD3_CURRENT || md3_dev_of(p, m->id)) {
 		r = -EBUSY;
 	} else {
-		devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
-				   (p->nr_devs + 1) * sizeof(*devs));
-		r = devs ? 0 : -ENOMEM;
+		r = md3_add_pdev(p, dev, MD3_ROLE_STALE, &c) ? 0 : -ENOMEM;
 	}
 	if (r) {
 		md3_chain_free(&c);
 		return r;
 	}
-	p->devs = devs;
-	pd = &p->devs[p->nr_devs++];
-	memset(pd, 0, sizeof(*pd));
-	pd->dev = *dev;
-	pd->chain = c;
-	pd->role = MD3_ROLE_STALE;
 	if (id)
 		*id = m->id;
 	return 0;
@@ -2909,20 +2924,15 @@ int md3_member_remove(struct md3_pool *p, u32 id)
 int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
-	struct md3_member *m = md3_member_find(&p->st, id), n;
+	struct md3_member *m = md3_member_find(&p->st, id);
 	int r = md3_rw(p);
 
 	if (!r && (!m || m->status != MD3_CURRENT))
 		r = -ENOENT;
 	if (r)
 		return r;
-	n = *m;
-	n.status = MD3_STALE;
-	n.reason = reason;
-	n.stale_seq = p->st.seq + 1;
-	n.stale_mark = md3_mark_id(p, &id, 1);
 	md3_enc_op(&b, MD3_OP_MEMBER_STALE, id);
-	md3_enc_stale(&b, &n);
+	md3_enc_stale(&b, m, reason, p->st.seq + 1, md3_mark_id(p, &id, 1));
 	return md3_commit(p, &b, NULL, true);
 }
 
