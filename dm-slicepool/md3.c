@@ -470,6 +470,210 @@ static int md3_check_new(struct md3_state *st, const struct md3_slice *s,
 	return r == -EUCLEAN ? -EEXIST : r;
 }
 
+/*
+ * ---- record layouts ----
+ *
+ * md3_fields[] is the on-disk layout of every record, written once: for
+ * each field of a record's fixed part, where it is in the value, how many
+ * bytes it has (the same on disk and in memory), whether it is a
+ * little-endian integer or bytes, and where it is in the in-memory struct.
+ * md3_types[] (with the functions that apply records) gives the length of
+ * each fixed part.  md3_put() writes a record from its struct and
+ * md3_get() reads it back from the same rows, so the encoder and the
+ * decoder cannot disagree about a field's place.  The label fields that
+ * struct md3_chain mirrors are rows of the same table.
+ * Bytes of a value that no row names are reserved: zero when written
+ * (md3_tlv() clears the value), ignored when read.  The table and the
+ * record list in Documentation/dm-slicepool-metadata.rst describe the
+ * same layouts.
+ */
+enum md3_kind {
+	MD3_F_LE,		/* little endian integer of 4 or 8 bytes */
+	MD3_F_BYTES,		/* bytes as they are (uuids, NUL-padded names) */
+};
+
+struct md3_field {
+	u16 tag;		/* MD3_TAG_* or MD3_ENTRY_* */
+	u16 disk_off;		/* offset in the record's value */
+	u16 len;		/* bytes on disk and in memory */
+	u8 kind;		/* enum md3_kind */
+	size_t mem_off;		/* offset in the in-memory struct */
+};
+
+/* Not tags (no record has tag 0 or 0x7fff): one entry of MAP and MOVE */
+#define MD3_ENTRY_SLICE		0
+/* and the fields of struct md3_label a struct md3_chain mirrors */
+#define MD3_ENTRY_LABEL		0x7fff
+
+#ifndef __KERNEL__
+/* the kernel's, for the host builds */
+#define BUILD_BUG_ON_ZERO(e)	((int)(sizeof(struct { int:(-!!(e)); })))
+#define sizeof_field(t, m)	sizeof(((t) {}).m)
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+#endif
+
+/*
+ * Rows of md3_fields[]:
+ * MD3_LE(tag, off, struct t, member): integer @member of struct t (u32 or
+ * u64, checked at build time) at value offset @off;
+ * MD3_BYTES(tag, off, struct t, member): byte array @member of struct t.
+ */
+#define MD3_LE(t, off, ...) {						\
+	.tag = (t), .disk_off = (off), .kind = MD3_F_LE,		\
+	.len = sizeof_field(__VA_ARGS__) +				\
+	       BUILD_BUG_ON_ZERO(sizeof_field(__VA_ARGS__) != 4 &&	\
+				 sizeof_field(__VA_ARGS__) != 8),	\
+	.mem_off = offsetof(__VA_ARGS__) }
+#define MD3_BYTES(t, off, ...) {					\
+	.tag = (t), .disk_off = (off), .kind = MD3_F_BYTES,		\
+	.len = sizeof_field(__VA_ARGS__),				\
+	.mem_off = offsetof(__VA_ARGS__) }
+
+/* In-memory form of the records that have no struct of the state */
+struct md3_op_rec {
+	u32 op;			/* enum md3_opcode */
+	u64 arg;
+};
+
+struct md3_map_rec {
+	u64 vol;
+	u64 first;
+	u64 count;		/* entries (struct md3_slice) that follow */
+};
+
+/*
+ * The rows of a record are consecutive; the slice entry comes first, as
+ * it is looked up once per entry.
+ */
+static const struct md3_field md3_fields[] = {
+	MD3_LE(MD3_ENTRY_SLICE, 0, struct md3_slice, member),
+	MD3_LE(MD3_ENTRY_SLICE, 4, struct md3_slice, pslice),
+
+	MD3_LE(MD3_TAG_OP, 0, struct md3_op_rec, op),
+	MD3_LE(MD3_TAG_OP, 8, struct md3_op_rec, arg),
+
+	MD3_BYTES(MD3_TAG_POOL, 0, struct md3_pool_rec, uuid),
+	MD3_BYTES(MD3_TAG_POOL, 16, struct md3_pool_rec, name),
+	MD3_LE(MD3_TAG_POOL, 80, struct md3_pool_rec, slice_sectors),
+	MD3_LE(MD3_TAG_POOL, 88, struct md3_pool_rec, next_volume_id),
+	MD3_LE(MD3_TAG_POOL, 96, struct md3_pool_rec, next_member_id),
+	MD3_LE(MD3_TAG_POOL, 100, struct md3_pool_rec, w_space),
+	MD3_LE(MD3_TAG_POOL, 104, struct md3_pool_rec, w_load),
+	MD3_LE(MD3_TAG_POOL, 108, struct md3_pool_rec, min_domains),
+
+	MD3_LE(MD3_TAG_MEMBER, 0, struct md3_member, id),
+	MD3_LE(MD3_TAG_MEMBER, 4, struct md3_member, status),
+	MD3_LE(MD3_TAG_MEMBER, 8, struct md3_member, reason),
+	MD3_LE(MD3_TAG_MEMBER, 12, struct md3_member, domain),
+	MD3_LE(MD3_TAG_MEMBER, 16, struct md3_member, stale_seq),
+	MD3_LE(MD3_TAG_MEMBER, 24, struct md3_member, nr_slices),
+	MD3_LE(MD3_TAG_MEMBER, 32, struct md3_member, data_offset),
+	MD3_BYTES(MD3_TAG_MEMBER, 40, struct md3_member, uuid),
+	MD3_BYTES(MD3_TAG_MEMBER, 56, struct md3_member, name),
+	MD3_LE(MD3_TAG_MEMBER, 120, struct md3_member, joined_seq),
+	MD3_LE(MD3_TAG_MEMBER, 128, struct md3_member, stale_mark),
+
+	MD3_LE(MD3_TAG_VOLUME, 0, struct md3_volume, id),
+	MD3_LE(MD3_TAG_VOLUME, 8, struct md3_volume, size_bytes),
+	MD3_LE(MD3_TAG_VOLUME, 16, struct md3_volume, nr_slices),
+	MD3_BYTES(MD3_TAG_VOLUME, 24, struct md3_volume, uuid),
+	MD3_BYTES(MD3_TAG_VOLUME, 40, struct md3_volume, name),
+
+	MD3_LE(MD3_TAG_VOL_DEL, 0, struct md3_volume, id),
+
+	MD3_LE(MD3_TAG_MAP, 0, struct md3_map_rec, vol),
+	MD3_LE(MD3_TAG_MAP, 8, struct md3_map_rec, first),
+	MD3_LE(MD3_TAG_MAP, 16, struct md3_map_rec, count),
+
+	MD3_LE(MD3_TAG_MOVE, 0, struct md3_move, vol),
+	MD3_LE(MD3_TAG_MOVE, 8, struct md3_move, first),
+	MD3_LE(MD3_TAG_MOVE, 16, struct md3_move, count),
+	MD3_LE(MD3_TAG_MOVE, 24, struct md3_move, cursor),
+	MD3_LE(MD3_TAG_MOVE, 32, struct md3_move, flags),
+
+	MD3_LE(MD3_TAG_MOVE_CURSOR, 0, struct md3_move, vol),
+	MD3_LE(MD3_TAG_MOVE_CURSOR, 8, struct md3_move, first),
+	MD3_LE(MD3_TAG_MOVE_CURSOR, 16, struct md3_move, cursor),
+
+	MD3_LE(MD3_TAG_MOVE_DEL, 0, struct md3_move, vol),
+	MD3_LE(MD3_TAG_MOVE_DEL, 8, struct md3_move, first),
+
+	MD3_LE(MD3_TAG_MARK, 0, struct md3_mark, member),
+	MD3_LE(MD3_TAG_MARK, 8, struct md3_mark, seq),
+	MD3_LE(MD3_TAG_MARK, 16, struct md3_mark, mark),
+
+	MD3_LE(MD3_TAG_DOMAIN, 0, struct md3_domain, id),
+	MD3_BYTES(MD3_TAG_DOMAIN, 8, struct md3_domain, label),
+
+#define MD3_L(f)	offsetof(struct md3_label, f)
+	MD3_BYTES(MD3_ENTRY_LABEL, MD3_L(pool_uuid), struct md3_chain, pool_uuid),
+	MD3_BYTES(MD3_ENTRY_LABEL, MD3_L(member_uuid), struct md3_chain, member_uuid),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(member_id), struct md3_chain, member_id),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(label_seq), struct md3_chain, label_seq),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(journal_start), struct md3_chain, journal_start),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(journal_blocks), struct md3_chain, journal_blocks),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(data_offset), struct md3_chain, data_offset),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(ckpt_block), struct md3_chain, hint_block),
+	MD3_LE(MD3_ENTRY_LABEL, MD3_L(ckpt_epoch), struct md3_chain, epoch),
+#undef MD3_L
+};
+
+/* Whether @f is a row of md3_fields[] and one of record @tag */
+static bool md3_row_of(const struct md3_field *f, u16 tag)
+{
+	return f < md3_fields + ARRAY_SIZE(md3_fields) && f->tag == tag;
+}
+
+/* The first row of record @tag */
+static const struct md3_field *md3_rows(u16 tag)
+{
+	const struct md3_field *f = md3_fields;
+
+	while (f < md3_fields + ARRAY_SIZE(md3_fields) && f->tag != tag)
+		f++;
+	return f;
+}
+
+static u32 md3_rec_len(u16 tag);
+
+/* Write the fields of record @tag from the struct at @src to value @v. */
+static void md3_put(u8 *v, u16 tag, const void *src)
+{
+	const struct md3_field *f;
+
+	for (f = md3_rows(tag); md3_row_of(f, tag); f++) {
+		const u8 *m = (const u8 *)src + f->mem_off;
+		u8 *d = v + f->disk_off;
+
+		if (f->kind == MD3_F_BYTES)
+			memcpy(d, m, f->len);
+		else if (f->len == 4)
+			put_unaligned_le32(*(const u32 *)m, d);
+		else
+			put_unaligned_le64(*(const u64 *)m, d);
+	}
+}
+
+/* Read the fields of record @tag from value @v into the struct at @dst. */
+static void md3_get(const u8 *v, u16 tag, void *dst)
+{
+	const struct md3_field *f;
+
+	for (f = md3_rows(tag); md3_row_of(f, tag); f++) {
+		u8 *m = (u8 *)dst + f->mem_off;
+		const u8 *s = v + f->disk_off;
+
+		if (f->kind == MD3_F_BYTES)
+			memcpy(m, s, f->len);
+		else if (f->len == 4)
+			*(u32 *)m = get_unaligned_le32(s);
+		else
+			*(u64 *)m = get_unaligned_le64(s);
+	}
+}
+
 /* ---- TLV encoding ---- */
 struct md3_buf {
 	u8 *p;
@@ -507,97 +711,58 @@ static u8 *md3_tlv(struct md3_buf *b, u16 tag, size_t len)
 	return v + MD3_TLV_HDR;
 }
 
+/*
+ * Append a record of type @tag: its fixed part from @src, the struct its
+ * layout names, then @extra bytes (zero).  Returns where the @extra bytes
+ * are, for the caller to fill, or NULL if the buffer could not grow
+ * (@b->err says why).
+ */
+static u8 *md3_enc_tail(struct md3_buf *b, u16 tag, const void *src,
+			size_t extra)
+{
+	u16 base = tag & ~MD3_TAG_OPTIONAL;
+	u32 len = md3_rec_len(base);
+	u8 *v = md3_tlv(b, tag, len + extra);
+
+	if (!v)
+		return NULL;
+	md3_put(v, base, src);
+	return v + len;
+}
+
+/* Append a record of fixed length: type @tag, its fields from @src */
+static void md3_enc(struct md3_buf *b, u16 tag, const void *src)
+{
+	md3_enc_tail(b, tag, src, 0);
+}
+
 static void md3_put_slices(u8 *v, const struct md3_slice *s, u64 n)
 {
 	u64 i;
 
-	for (i = 0; i < n; i++, v += MD3_SLICE_LEN) {
-		put_unaligned_le32(s[i].member, v);
-		put_unaligned_le64(s[i].pslice, v + 4);
-	}
+	for (i = 0; i < n; i++)
+		md3_put(v + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s[i]);
 }
 
 static void md3_get_slices(const u8 *v, struct md3_slice *s, u64 n)
 {
 	u64 i;
 
-	for (i = 0; i < n; i++, v += MD3_SLICE_LEN) {
-		s[i].member = get_unaligned_le32(v);
-		s[i].pslice = get_unaligned_le64(v + 4);
-	}
+	for (i = 0; i < n; i++)
+		md3_get(v + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s[i]);
 }
 
 static void md3_enc_op(struct md3_buf *b, u32 op, u64 arg)
 {
-	u8 *v = md3_tlv(b, MD3_TAG_OP | MD3_TAG_OPTIONAL, 16);
+	struct md3_op_rec r = { .op = op, .arg = arg };
 
-	if (v) {
-		put_unaligned_le32(op, v);
-		put_unaligned_le64(arg, v + 8);
-	}
-}
-
-static void md3_enc_pool(struct md3_buf *b, const struct md3_pool_rec *r)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_POOL, MD3_POOL_LEN);
-
-	if (!v)
-		return;
-	memcpy(v, r->uuid, MD3_UUID_LEN);
-	memcpy(v + 16, r->name, MD3_POOL_NAME_LEN);
-	put_unaligned_le64(r->slice_sectors, v + 80);
-	put_unaligned_le64(r->next_volume_id, v + 88);
-	put_unaligned_le32(r->next_member_id, v + 96);
-	put_unaligned_le32(r->w_space, v + 100);
-	put_unaligned_le32(r->w_load, v + 104);
-	put_unaligned_le32(r->min_domains, v + 108);
-}
-
-static void md3_enc_member(struct md3_buf *b, const struct md3_member *m)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_MEMBER, MD3_MEMBER_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le32(m->id, v);
-	put_unaligned_le32(m->status, v + 4);
-	put_unaligned_le32(m->reason, v + 8);
-	put_unaligned_le32(m->domain, v + 12);
-	put_unaligned_le64(m->stale_seq, v + 16);
-	put_unaligned_le64(m->nr_slices, v + 24);
-	put_unaligned_le64(m->data_offset, v + 32);
-	memcpy(v + 40, m->uuid, MD3_UUID_LEN);
-	memcpy(v + 56, m->name, MD3_NAME_LEN);
-	put_unaligned_le64(m->joined_seq, v + 120);
-	put_unaligned_le64(m->stale_mark, v + 128);
-}
-
-static void md3_enc_domain(struct md3_buf *b, const struct md3_domain *d)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_DOMAIN, MD3_DOMAIN_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le32(d->id, v);
-	memcpy(v + 8, d->label, MD3_NAME_LEN);
-}
-
-static void md3_enc_volume(struct md3_buf *b, const struct md3_volume *vol)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_VOLUME, MD3_VOLUME_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le64(vol->id, v);
-	put_unaligned_le64(vol->size_bytes, v + 8);
-	put_unaligned_le64(vol->nr_slices, v + 16);
-	memcpy(v + 24, vol->uuid, MD3_UUID_LEN);
-	memcpy(v + 40, vol->name, sizeof(vol->name));
+	md3_enc(b, MD3_TAG_OP | MD3_TAG_OPTIONAL, &r);
 }
 
 static void md3_enc_map(struct md3_buf *b, u64 vol, u64 first, u64 count,
 			const struct md3_slice *s)
 {
+	struct md3_map_rec r = { .vol = vol, .first = first, .count = count };
 	u8 *v;
 
 	if (count > (0xffffffffULL - MD3_MAP_LEN) / MD3_SLICE_LEN) {
@@ -608,59 +773,35 @@ static void md3_enc_map(struct md3_buf *b, u64 vol, u64 first, u64 count,
 		md3_enc_map(b, vol, first + half, count - half, s + half);
 		return;
 	}
-	v = md3_tlv(b, MD3_TAG_MAP, MD3_MAP_LEN + count * MD3_SLICE_LEN);
-	if (!v)
-		return;
-	put_unaligned_le64(vol, v);
-	put_unaligned_le64(first, v + 8);
-	put_unaligned_le64(count, v + 16);
-	md3_put_slices(v + MD3_MAP_LEN, s, count);
+	v = md3_enc_tail(b, MD3_TAG_MAP, &r, count * MD3_SLICE_LEN);
+	if (v)
+		md3_put_slices(v, s, count);
 }
 
 static void md3_enc_move(struct md3_buf *b, const struct md3_move *m)
 {
-	u8 *v = md3_tlv(b, MD3_TAG_MOVE, MD3_MOVE_LEN + m->count * MD3_SLICE_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le64(m->vol, v);
-	put_unaligned_le64(m->first, v + 8);
-	put_unaligned_le64(m->count, v + 16);
-	put_unaligned_le64(m->cursor, v + 24);
-	put_unaligned_le32(m->flags, v + 32);
-	md3_put_slices(v + MD3_MOVE_LEN, m->dst, m->count);
-}
-
-static void md3_enc_vmove(struct md3_buf *b, u16 tag, u64 vol, u64 first,
-			  u64 cursor)
-{
-	u8 *v = md3_tlv(b, tag, tag == MD3_TAG_MOVE_CURSOR ? 24 : 16);
-
-	if (!v)
-		return;
-	put_unaligned_le64(vol, v);
-	put_unaligned_le64(first, v + 8);
-	if (tag == MD3_TAG_MOVE_CURSOR)
-		put_unaligned_le64(cursor, v + 16);
-}
-
-static void md3_enc_mark(struct md3_buf *b, const struct md3_mark *mk)
-{
-	u8 *v = md3_tlv(b, MD3_TAG_MARK, MD3_MARK_LEN);
-
-	if (!v)
-		return;
-	put_unaligned_le32(mk->member, v);
-	put_unaligned_le64(mk->seq, v + 8);
-	put_unaligned_le64(mk->mark, v + 16);
-}
-
-static void md3_enc_u64(struct md3_buf *b, u16 tag, u64 val)
-{
-	u8 *v = md3_tlv(b, tag, 8);
+	u8 *v = md3_enc_tail(b, MD3_TAG_MOVE, m, m->count * MD3_SLICE_LEN);
 
 	if (v)
-		put_unaligned_le64(val, v);
+		md3_put_slices(v, m->dst, m->count);
+}
+
+/*
+ * Member @m marked STALE(@reason) by transaction @seq with mark @mark: its
+ * record, then the mark for the mark log.
+ */
+static void md3_enc_stale(struct md3_buf *b, const struct md3_member *m,
+			  u32 reason, u64 seq, u64 mark)
+{
+	struct md3_mark mk = { .member = m->id, .seq = seq, .mark = mark };
+	struct md3_member n = *m;
+
+	n.status = MD3_STALE;
+	n.reason = reason;
+	n.stale_seq = seq;
+	n.stale_mark = mark;
+	md3_enc(b, MD3_TAG_MEMBER, &n);
+	md3_enc(b, MD3_TAG_MARK, &mk);
 }
 
 int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
@@ -668,14 +809,14 @@ int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	u64 i;
 
-	md3_enc_pool(&b, &st->pool);
+	md3_enc(&b, MD3_TAG_POOL, &st->pool);
 	/* domains first: a member names one */
 	for (i = 0; i < st->nr_domains; i++)
-		md3_enc_domain(&b, &st->domains[i]);
+		md3_enc(&b, MD3_TAG_DOMAIN, &st->domains[i]);
 	for (i = 0; i < st->nr_members; i++)
-		md3_enc_member(&b, &st->members[i]);
+		md3_enc(&b, MD3_TAG_MEMBER, &st->members[i]);
 	for (i = 0; i < st->nr_volumes; i++) {
-		md3_enc_volume(&b, &st->vols[i]);
+		md3_enc(&b, MD3_TAG_VOLUME, &st->vols[i]);
 		if (st->vols[i].nr_slices)
 			md3_enc_map(&b, st->vols[i].id, 0, st->vols[i].nr_slices,
 				    st->vols[i].map);
@@ -683,7 +824,7 @@ int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
 	for (i = 0; i < st->nr_moves; i++)
 		md3_enc_move(&b, &st->moves[i]);
 	for (i = 0; i < st->nr_marks; i++)
-		md3_enc_mark(&b, &st->marks[i]);
+		md3_enc(&b, MD3_TAG_MARK, &st->marks[i]);
 	if (b.err) {
 		md3_free(b.p);
 		return b.err;
@@ -715,16 +856,33 @@ static u64 md3_state_size(const struct md3_state *st)
 
 /* ---- applying records ---- */
 
-/* Add or relabel domain: labels stay unique and non-empty. */
-static int md3_apply_domain(struct md3_state *st, const u8 *v)
-{
-	u32 id = get_unaligned_le32(v), i = md3_domain_idx(st, id), k;
-	char label[MD3_NAME_LEN];
+/* The value of one record of a payload */
+struct md3_val {
+	u16 tag;		/* without MD3_TAG_OPTIONAL */
+	u32 len;		/* at least md3_rec_len(@tag) */
+	const u8 *v;
+};
 
-	memcpy(label, v + 8, MD3_NAME_LEN);
-	label[MD3_NAME_LEN - 1] = 0;
-	k = md3_domain_find(st, label);
-	if (id == MD3_NO_DOMAIN || !label[0] || (k != MD3_NO_DOMAIN && k != id))
+static int md3_apply_pool(struct md3_state *st, const struct md3_val *rec)
+{
+	md3_get(rec->v, MD3_TAG_POOL, &st->pool);
+	st->pool.name[MD3_POOL_NAME_LEN - 1] = 0;
+	return 0;
+}
+
+/* Add or relabel domain: labels stay unique and non-empty. */
+static int md3_apply_domain(struct md3_state *st, const struct md3_val *rec)
+{
+	const u8 *v = rec->v;
+	struct md3_domain d;
+	u32 id, i, k;
+
+	md3_get(v, MD3_TAG_DOMAIN, &d);
+	d.label[MD3_NAME_LEN - 1] = 0;
+	id = d.id;
+	i = md3_domain_idx(st, id);
+	k = md3_domain_find(st, d.label);
+	if (id == MD3_NO_DOMAIN || !d.label[0] || (k != MD3_NO_DOMAIN && k != id))
 		return -EUCLEAN;
 	if (i == st->nr_domains || st->domains[i].id != id) {
 		int r = md3_insert((void **)&st->domains, &st->cap_domains,
@@ -735,23 +893,23 @@ static int md3_apply_domain(struct md3_state *st, const u8 *v)
 		st->domains[i].id = id;
 		st->nr_domains++;
 	}
-	memcpy(st->domains[i].label, label, MD3_NAME_LEN);
+	memcpy(st->domains[i].label, d.label, MD3_NAME_LEN);
 	return 0;
 }
 
-static int md3_apply_member(struct md3_state *st, const u8 *v)
+static int md3_apply_member(struct md3_state *st, const struct md3_val *rec)
 {
-	u32 id = get_unaligned_le32(v);
-	struct md3_member *m = md3_member_find(st, id);
-	u64 nr = get_unaligned_le64(v + 24);
-	u32 status = get_unaligned_le32(v + 4);
+	const u8 *v = rec->v;
+	struct md3_member n, *m;
 	int r;
 
-	if (status > MD3_REMOVED || !md3_domain_label(st, get_unaligned_le32(v + 12)))
+	md3_get(v, MD3_TAG_MEMBER, &n);
+	m = md3_member_find(st, n.id);
+	if (n.status > MD3_REMOVED || !md3_domain_label(st, n.domain))
 		return -EUCLEAN;
 	if (!m) {
 		u64 cap = st->cap_members;
-		u32 i = md3_member_idx(st, id);
+		u32 i = md3_member_idx(st, n.id);
 
 		r = md3_insert((void **)&st->members, &cap, st->nr_members, i,
 			       sizeof(*m));
@@ -760,38 +918,35 @@ static int md3_apply_member(struct md3_state *st, const u8 *v)
 		st->cap_members = cap;
 		m = &st->members[i];
 		st->nr_members++;
-		m->id = id;
-	} else if (nr < m->nr_slices) {
+		m->id = n.id;
+	} else if (n.nr_slices < m->nr_slices) {
 		return -EUCLEAN;	/* members never shrink */
 	}
-	if (m->status == MD3_REMOVED && status != MD3_REMOVED)
+	if (m->status == MD3_REMOVED && n.status != MD3_REMOVED)
 		return -EUCLEAN;	/* ids are never reused */
-	m->status = status;
-	m->reason = get_unaligned_le32(v + 8);
-	m->domain = get_unaligned_le32(v + 12);
-	m->stale_seq = get_unaligned_le64(v + 16);
-	m->nr_slices = nr;
-	m->data_offset = get_unaligned_le64(v + 32);
-	memcpy(m->uuid, v + 40, MD3_UUID_LEN);
-	memcpy(m->name, v + 56, MD3_NAME_LEN);
+	/* the record's fields (m->used is derived, not in the record) */
+	md3_get(v, MD3_TAG_MEMBER, m);
 	m->name[MD3_NAME_LEN - 1] = 0;
-	m->joined_seq = get_unaligned_le64(v + 120);
-	m->stale_mark = get_unaligned_le64(v + 128);
-	if (status == MD3_REMOVED) {
+	if (m->status == MD3_REMOVED) {
 		if (!md3_bm_empty(&m->used))
 			return -EUCLEAN;
 		md3_bm_free(&m->used);
 		return 0;
 	}
-	return md3_bm_resize(&m->used, nr);
+	return md3_bm_resize(&m->used, m->nr_slices);
 }
 
-static int md3_apply_volume(struct md3_state *st, const u8 *v)
+static int md3_apply_volume(struct md3_state *st, const struct md3_val *rec)
 {
-	u64 id = get_unaligned_le64(v), nr = get_unaligned_le64(v + 16), i;
-	struct md3_volume *vol = md3_vol_find(st, id);
+	const u8 *v = rec->v;
+	struct md3_volume n, *vol;
 	struct md3_slice *map;
+	u64 id, nr, i;
 
+	md3_get(v, MD3_TAG_VOLUME, &n);
+	id = n.id;
+	nr = n.nr_slices;
+	vol = md3_vol_find(st, id);
 	if (nr > (1ULL << 40))
 		return -EUCLEAN;
 	if (!vol) {
@@ -821,19 +976,21 @@ static int md3_apply_volume(struct md3_state *st, const u8 *v)
 		vol->map = map;
 		vol->nr_slices = nr;
 	}
-	vol->size_bytes = get_unaligned_le64(v + 8);
-	memcpy(vol->uuid, v + 24, MD3_UUID_LEN);
-	memcpy(vol->name, v + 40, sizeof(vol->name));
+	/* the record's fields (the map has its own records) */
+	md3_get(v, MD3_TAG_VOLUME, vol);
 	vol->name[sizeof(vol->name) - 1] = 0;
 	return 0;
 }
 
-static int md3_apply_vol_del(struct md3_state *st, u64 id)
+static int md3_apply_vol_del(struct md3_state *st, const struct md3_val *rec)
 {
-	struct md3_volume *vol = md3_vol_find(st, id);
+	const u8 *v = rec->v;
+	struct md3_volume d, *vol;
 	u64 i, k;
 
-	if (!vol || md3_move_overlaps(st, id, 0, ~0ULL))
+	md3_get(v, MD3_TAG_VOL_DEL, &d);
+	vol = md3_vol_find(st, d.id);
+	if (!vol || md3_move_overlaps(st, d.id, 0, ~0ULL))
 		return -EUCLEAN;
 	for (i = 0; i < vol->nr_slices; i++)
 		md3_unuse(st, &vol->map[i]);
@@ -844,44 +1001,44 @@ static int md3_apply_vol_del(struct md3_state *st, u64 id)
 	return 0;
 }
 
-static int md3_apply_map(struct md3_state *st, const u8 *v, u32 len)
+static int md3_apply_map(struct md3_state *st, const struct md3_val *rec)
 {
-	u64 id = get_unaligned_le64(v), first = get_unaligned_le64(v + 8);
-	u64 count = get_unaligned_le64(v + 16), i;
-	struct md3_volume *vol = md3_vol_find(st, id);
+	const u8 *v = rec->v;
+	struct md3_map_rec h;
+	struct md3_volume *vol;
 	struct md3_slice s;
+	u64 i;
 	int r;
 
-	if (!vol || count > (len - MD3_MAP_LEN) / MD3_SLICE_LEN ||
-	    first > vol->nr_slices || count > vol->nr_slices - first)
+	md3_get(v, MD3_TAG_MAP, &h);
+	vol = md3_vol_find(st, h.vol);
+	if (!vol || h.count > (rec->len - MD3_MAP_LEN) / MD3_SLICE_LEN ||
+	    h.first > vol->nr_slices || h.count > vol->nr_slices - h.first)
 		return -EUCLEAN;
-	for (i = 0; i < count; i++)
-		md3_unuse(st, &vol->map[first + i]);
-	for (i = 0; i < count; i++) {
-		md3_get_slices(v + MD3_MAP_LEN + i * MD3_SLICE_LEN, &s, 1);
+	for (i = 0; i < h.count; i++)
+		md3_unuse(st, &vol->map[h.first + i]);
+	for (i = 0; i < h.count; i++) {
+		md3_get(v + MD3_MAP_LEN + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s);
 		r = md3_use(st, &s);
 		if (r)
 			return r;
-		vol->map[first + i] = s;
+		vol->map[h.first + i] = s;
 	}
 	return 0;
 }
 
-static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
+static int md3_apply_move(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_move m;
 	struct md3_volume *vol;
 	u64 i;
 	int r;
 
-	m.vol = get_unaligned_le64(v);
-	m.first = get_unaligned_le64(v + 8);
-	m.count = get_unaligned_le64(v + 16);
-	m.cursor = get_unaligned_le64(v + 24);
-	m.flags = get_unaligned_le32(v + 32);
+	md3_get(v, MD3_TAG_MOVE, &m);
 	vol = md3_vol_find(st, m.vol);
 	if (!vol || (m.flags & ~MD3_MOVE_FLAGS) || !m.count ||
-	    m.count > (len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
+	    m.count > (rec->len - MD3_MOVE_LEN) / MD3_SLICE_LEN ||
 	    m.first > vol->nr_slices || m.count > vol->nr_slices - m.first ||
 	    md3_move_overlaps(st, m.vol, m.first, m.count))
 		return -EUCLEAN;
@@ -906,16 +1063,18 @@ static int md3_apply_move(struct md3_state *st, const u8 *v, u32 len)
 	return 0;
 }
 
-static int md3_apply_move_end(struct md3_state *st, const u8 *v, bool del)
+static int md3_apply_move_end(struct md3_state *st, const struct md3_val *rec)
 {
-	struct md3_move *m = md3_move_find(st, get_unaligned_le64(v),
-					   get_unaligned_le64(v + 8));
+	const u8 *v = rec->v;
+	struct md3_move k, *m;
 	u64 i;
 
+	md3_get(v, rec->tag, &k);
+	m = md3_move_find(st, k.vol, k.first);
 	if (!m)
 		return -EUCLEAN;
-	if (!del) {
-		m->cursor = get_unaligned_le64(v + 16);
+	if (rec->tag == MD3_TAG_MOVE_CURSOR) {
+		m->cursor = k.cursor;
 		return 0;
 	}
 	for (i = 0; i < m->count; i++)
@@ -925,8 +1084,9 @@ static int md3_apply_move_end(struct md3_state *st, const u8 *v, bool del)
 	return 0;
 }
 
-static int md3_apply_mark(struct md3_state *st, const u8 *v)
+static int md3_apply_mark(struct md3_state *st, const struct md3_val *rec)
 {
+	const u8 *v = rec->v;
 	struct md3_mark *mk;
 	int r = md3_grow((void **)&st->marks, &st->cap_marks,
 			 st->nr_marks + 1, sizeof(*mk));
@@ -934,10 +1094,37 @@ static int md3_apply_mark(struct md3_state *st, const u8 *v)
 	if (r)
 		return r;
 	mk = &st->marks[st->nr_marks++];
-	mk->member = get_unaligned_le32(v);
-	mk->seq = get_unaligned_le64(v + 8);
-	mk->mark = get_unaligned_le64(v + 16);
+	md3_get(v, MD3_TAG_MARK, mk);
 	return 0;
+}
+
+/*
+ * Each known record type: the length of its fixed part, the shortest
+ * value a reader takes (fields appended later make a value longer; a
+ * reader reads the fields it knows), and what applying it does (nothing
+ * for OP, which is informational).
+ */
+static const struct {
+	u32 len;
+	int (*apply)(struct md3_state *st, const struct md3_val *rec);
+} md3_types[] = {
+	[MD3_TAG_OP]		= { 16, NULL },
+	[MD3_TAG_POOL]		= { MD3_POOL_LEN, md3_apply_pool },
+	[MD3_TAG_MEMBER]	= { MD3_MEMBER_LEN, md3_apply_member },
+	[MD3_TAG_VOLUME]	= { MD3_VOLUME_LEN, md3_apply_volume },
+	[MD3_TAG_VOL_DEL]	= { 8, md3_apply_vol_del },
+	[MD3_TAG_MAP]		= { MD3_MAP_LEN, md3_apply_map },
+	[MD3_TAG_MOVE]		= { MD3_MOVE_LEN, md3_apply_move },
+	[MD3_TAG_MOVE_CURSOR]	= { 24, md3_apply_move_end },
+	[MD3_TAG_MOVE_DEL]	= { 16, md3_apply_move_end },
+	[MD3_TAG_MARK]		= { MD3_MARK_LEN, md3_apply_mark },
+	[MD3_TAG_DOMAIN]	= { MD3_DOMAIN_LEN, md3_apply_domain },
+};
+
+/* Length of the fixed part of a record of type @tag (0: an unknown tag) */
+static u32 md3_rec_len(u16 tag)
+{
+	return tag < ARRAY_SIZE(md3_types) ? md3_types[tag].len : 0;
 }
 
 /* Whether @st's mark log holds the mark (@member, @seq, @mark). */
@@ -953,25 +1140,6 @@ static bool md3_saw_mark(const struct md3_state *st, u32 member, u64 seq,
 	return false;
 }
 
-/* Minimum value length of each known tag */
-static u32 md3_tag_min(u16 tag)
-{
-	switch (tag) {
-	case MD3_TAG_OP:		return 16;
-	case MD3_TAG_POOL:		return MD3_POOL_LEN;
-	case MD3_TAG_MEMBER:		return MD3_MEMBER_LEN;
-	case MD3_TAG_VOLUME:		return MD3_VOLUME_LEN;
-	case MD3_TAG_VOL_DEL:		return 8;
-	case MD3_TAG_MAP:		return MD3_MAP_LEN;
-	case MD3_TAG_MOVE:		return MD3_MOVE_LEN;
-	case MD3_TAG_MOVE_CURSOR:	return 24;
-	case MD3_TAG_MOVE_DEL:		return 16;
-	case MD3_TAG_MARK:		return MD3_MARK_LEN;
-	case MD3_TAG_DOMAIN:		return MD3_DOMAIN_LEN;
-	}
-	return 0;
-}
-
 /*
  * Apply the records of one payload (a delta, or a whole checkpoint to an
  * empty state).  On error the state is partly changed and must be dropped.
@@ -982,64 +1150,27 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 	int r = 0;
 
 	while (off < len && !r) {
-		u16 tag, base;
-		u32 vlen;
-		const u8 *v;
+		struct md3_val rec;
+		u16 tag;
 
 		if (len - off < MD3_TLV_HDR)
 			return -EUCLEAN;
 		tag = get_unaligned_le16(p + off);
-		vlen = get_unaligned_le32(p + off + 4);
-		v = p + off + MD3_TLV_HDR;
-		if (vlen > len - off - MD3_TLV_HDR)
+		rec.tag = tag & ~MD3_TAG_OPTIONAL;
+		rec.len = get_unaligned_le32(p + off + 4);
+		rec.v = p + off + MD3_TLV_HDR;
+		if (rec.len > len - off - MD3_TLV_HDR)
 			return -EUCLEAN;
-		off += MD3_TLV_HDR + ((vlen + 7ULL) & ~7ULL);
-		base = tag & ~MD3_TAG_OPTIONAL;
-		if (!md3_tag_min(base)) {
+		off += MD3_TLV_HDR + ((rec.len + 7ULL) & ~7ULL);
+		if (!md3_rec_len(rec.tag)) {
 			if (tag & MD3_TAG_OPTIONAL)
 				continue;
 			return -EOPNOTSUPP;
 		}
-		if (vlen < md3_tag_min(base))
+		if (rec.len < md3_rec_len(rec.tag))
 			return -EUCLEAN;
-		switch (base) {
-		case MD3_TAG_POOL:
-			memcpy(st->pool.uuid, v, MD3_UUID_LEN);
-			memcpy(st->pool.name, v + 16, MD3_POOL_NAME_LEN);
-			st->pool.name[MD3_POOL_NAME_LEN - 1] = 0;
-			st->pool.slice_sectors = get_unaligned_le64(v + 80);
-			st->pool.next_volume_id = get_unaligned_le64(v + 88);
-			st->pool.next_member_id = get_unaligned_le32(v + 96);
-			st->pool.w_space = get_unaligned_le32(v + 100);
-			st->pool.w_load = get_unaligned_le32(v + 104);
-			st->pool.min_domains = get_unaligned_le32(v + 108);
-			break;
-		case MD3_TAG_MEMBER:
-			r = md3_apply_member(st, v);
-			break;
-		case MD3_TAG_VOLUME:
-			r = md3_apply_volume(st, v);
-			break;
-		case MD3_TAG_VOL_DEL:
-			r = md3_apply_vol_del(st, get_unaligned_le64(v));
-			break;
-		case MD3_TAG_MAP:
-			r = md3_apply_map(st, v, vlen);
-			break;
-		case MD3_TAG_MOVE:
-			r = md3_apply_move(st, v, vlen);
-			break;
-		case MD3_TAG_MOVE_CURSOR:
-		case MD3_TAG_MOVE_DEL:
-			r = md3_apply_move_end(st, v, base == MD3_TAG_MOVE_DEL);
-			break;
-		case MD3_TAG_MARK:
-			r = md3_apply_mark(st, v);
-			break;
-		case MD3_TAG_DOMAIN:
-			r = md3_apply_domain(st, v);
-			break;
-		}
+		if (md3_types[rec.tag].apply)
+			r = md3_types[rec.tag].apply(st, &rec);
 	}
 	return r;
 }
@@ -1263,15 +1394,7 @@ int md3_read_member(const struct md3_dev *d, struct md3_chain *c)
 	if (ra || (!rb && le64_to_cpu(l[0].label_seq) <
 		   le64_to_cpu(((const struct md3_label *)(blk + MD3_BLOCK_SIZE))->label_seq)))
 		l = (const void *)(blk + MD3_BLOCK_SIZE);
-	memcpy(c->pool_uuid, l->pool_uuid, MD3_UUID_LEN);
-	memcpy(c->member_uuid, l->member_uuid, MD3_UUID_LEN);
-	c->member_id = le32_to_cpu(l->member_id);
-	c->label_seq = le64_to_cpu(l->label_seq);
-	c->journal_start = le64_to_cpu(l->journal_start);
-	c->journal_blocks = le64_to_cpu(l->journal_blocks);
-	c->data_offset = le64_to_cpu(l->data_offset);
-	c->hint_block = le64_to_cpu(l->ckpt_block);
-	c->epoch = le32_to_cpu(l->ckpt_epoch);
+	md3_get((const u8 *)l, MD3_ENTRY_LABEL, c);
 	seq = le64_to_cpu(l->ckpt_seq);
 	hash = le64_to_cpu(l->ckpt_hash);
 	pos = c->hint_block;
@@ -1371,7 +1494,7 @@ static int md3_chain_state(const struct md3_dev *d, const struct md3_chain *c,
 static int md3_write_label(struct md3_pool *p, struct md3_pdev *pd,
 			   const struct md3_state *st, u64 ckpt_pos)
 {
-	struct md3_chain *c = &pd->chain;
+	struct md3_chain *c = &pd->chain, lc;
 	struct md3_label *l = md3_zalloc(MD3_BLOCK_SIZE);
 	u64 nr;
 	int r;
@@ -1380,19 +1503,15 @@ static int md3_write_label(struct md3_pool *p, struct md3_pdev *pd,
 		return -ENOMEM;
 	c->label_seq++;
 	nr = c->label_seq & 1 ? MD3_LABEL_B : MD3_LABEL_A;
+	/* the chain as this label names it: the pool's uuid, @ckpt_pos */
+	lc = *c;
+	memcpy(lc.pool_uuid, st->pool.uuid, MD3_UUID_LEN);
+	lc.hint_block = ckpt_pos;
+	md3_put((u8 *)l, MD3_ENTRY_LABEL, &lc);
 	l->version = cpu_to_le32(MD3_VERSION);
-	memcpy(l->pool_uuid, st->pool.uuid, MD3_UUID_LEN);
-	memcpy(l->member_uuid, c->member_uuid, MD3_UUID_LEN);
-	l->member_id = cpu_to_le32(c->member_id);
-	l->label_seq = cpu_to_le64(c->label_seq);
-	l->journal_start = cpu_to_le64(c->journal_start);
-	l->journal_blocks = cpu_to_le64(c->journal_blocks);
-	l->data_offset = cpu_to_le64(c->data_offset);
 	l->dev_sectors = cpu_to_le64(pd->dev.dev_sectors);
-	l->ckpt_block = cpu_to_le64(ckpt_pos);
 	l->ckpt_seq = cpu_to_le64(st->seq);
 	l->ckpt_hash = cpu_to_le64(st->hash);
-	l->ckpt_epoch = cpu_to_le32(c->epoch);
 	md3_seal(l, MD3_LABEL_MAGIC, nr);
 	r = md3_wblock(p, &pd->dev, nr, l);
 	md3_free(l);
@@ -1584,17 +1703,12 @@ static int md3_mark_missing(struct md3_pool *p, u32 reason)
 	id = md3_mark_id(p, ids, n);
 	md3_free(ids);
 	for (i = 0; i < p->st.nr_members; i++) {
-		struct md3_member m = p->st.members[i];
-		struct md3_pdev *pd = md3_dev_of(p, m.id);
+		const struct md3_member *m = &p->st.members[i];
+		struct md3_pdev *pd = md3_dev_of(p, m->id);
 
-		if (!md3_missing(p, &m))
-			continue;
-		m.status = MD3_STALE;
-		m.reason = pd && pd->failed ? MD3_R_FAILED : reason;
-		m.stale_seq = p->st.seq + 1;
-		m.stale_mark = id;
-		md3_enc_member(&b, &m);
-		md3_enc_mark(&b, &(struct md3_mark){ m.id, m.stale_seq, id });
+		if (md3_missing(p, m))
+			md3_enc_stale(&b, m, pd && pd->failed ? MD3_R_FAILED : reason,
+				      p->st.seq + 1, id);
 	}
 	md3_enc_op(&b, reason == MD3_R_FORCED ? MD3_OP_FORCE : MD3_OP_MEMBER_STALE, n);
 	r = md3_commit(p, &b, NULL, true);
@@ -1828,7 +1942,7 @@ int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
 	if (!pr.next_volume_id)
 		pr.next_volume_id = 1;
 	md3_enc_op(&b, MD3_OP_FORMAT, nr);
-	md3_enc_pool(&b, &pr);
+	md3_enc(&b, MD3_TAG_POOL, &pr);
 	/* one DOMAIN record per distinct label, ids in order of first use */
 	for (i = 0, dom.id = 0; i < nr; i++) {
 		for (j = 0; domains && j < i; j++)
@@ -1844,7 +1958,7 @@ int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
 		else
 			snprintf(dom.label, sizeof(dom.label), "%u", i);
 		dids[i] = dom.id;
-		md3_enc_domain(&b, &dom);
+		md3_enc(&b, MD3_TAG_DOMAIN, &dom);
 		dom.id++;
 	}
 	for (i = 0; i < nr; i++) {
@@ -1868,11 +1982,11 @@ int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
 		memcpy(m.uuid, uuids + i * MD3_UUID_LEN, MD3_UUID_LEN);
 		if (devs[i].name)
 			strscpy(m.name, devs[i].name, sizeof(m.name));
-		md3_enc_member(&b, &m);
+		md3_enc(&b, MD3_TAG_MEMBER, &m);
 	}
 	/* the volumes of a converted pool (slicepool upgrade) */
 	for (i = 0; init && i < init->nr_volumes; i++) {
-		md3_enc_volume(&b, &init->vols[i]);
+		md3_enc(&b, MD3_TAG_VOLUME, &init->vols[i]);
 		if (init->vols[i].nr_slices)
 			md3_enc_map(&b, init->vols[i].id, 0, init->vols[i].nr_slices,
 				    init->vols[i].map);
@@ -2472,8 +2586,8 @@ int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
 	if (name)
 		strscpy(v.name, name, sizeof(v.name));
 	md3_enc_op(&b, MD3_OP_CREATE, v.id);
-	md3_enc_pool(&b, &pr);
-	md3_enc_volume(&b, &v);
+	md3_enc(&b, MD3_TAG_POOL, &pr);
+	md3_enc(&b, MD3_TAG_VOLUME, &v);
 	if (nr)
 		md3_enc_map(&b, v.id, 0, nr, map);
 	r = md3_commit(p, &b, NULL, false);
@@ -2482,11 +2596,23 @@ int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
 	return r;
 }
 
+/* Transaction @op giving volume @vol @size_bytes and @nr slices */
+static void md3_enc_resize(struct md3_buf *b, u32 op,
+			   const struct md3_volume *vol, u64 size_bytes, u64 nr)
+{
+	struct md3_volume v = *vol;
+
+	v.size_bytes = size_bytes;
+	v.nr_slices = nr;
+	md3_enc_op(b, op, vol->id);
+	md3_enc(b, MD3_TAG_VOLUME, &v);
+}
+
 int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 		   const struct md3_slice *add, u64 nr)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
-	struct md3_volume *vol = md3_vol_find(&p->st, id), v;
+	struct md3_volume *vol = md3_vol_find(&p->st, id);
 	int r = md3_rw(p);
 
 	if (!r && !vol)
@@ -2495,11 +2621,7 @@ int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 		r = md3_check_new(&p->st, add, nr);
 	if (r)
 		return r;
-	v = *vol;
-	v.size_bytes = size_bytes;
-	v.nr_slices += nr;
-	md3_enc_op(&b, MD3_OP_EXPAND, id);
-	md3_enc_volume(&b, &v);
+	md3_enc_resize(&b, MD3_OP_EXPAND, vol, size_bytes, vol->nr_slices + nr);
 	if (nr)
 		md3_enc_map(&b, id, vol->nr_slices, nr, add);
 	return md3_commit(p, &b, NULL, false);
@@ -2508,7 +2630,7 @@ int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
-	struct md3_volume *vol = md3_vol_find(&p->st, id), v;
+	struct md3_volume *vol = md3_vol_find(&p->st, id);
 	int r = md3_rw(p);
 
 	if (!r && (!vol || nr > vol->nr_slices))
@@ -2517,11 +2639,7 @@ int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr)
 		r = -EBUSY;
 	if (r)
 		return r;
-	v = *vol;
-	v.size_bytes = size_bytes;
-	v.nr_slices = nr;
-	md3_enc_op(&b, MD3_OP_SHRINK, id);
-	md3_enc_volume(&b, &v);
+	md3_enc_resize(&b, MD3_OP_SHRINK, vol, size_bytes, nr);
 	return md3_commit(p, &b, NULL, false);
 }
 
@@ -2537,7 +2655,7 @@ int md3_vol_delete(struct md3_pool *p, u64 id)
 	if (r)
 		return r;
 	md3_enc_op(&b, MD3_OP_DELETE, id);
-	md3_enc_u64(&b, MD3_TAG_VOL_DEL, id);
+	md3_enc(&b, MD3_TAG_VOL_DEL, &(struct md3_volume){ .id = id });
 	return md3_commit(p, &b, NULL, false);
 }
 
@@ -2573,49 +2691,48 @@ int md3_move_begin_flags(struct md3_pool *p, u64 vol, u64 first, u64 count,
 	return md3_commit(p, &b, NULL, false);
 }
 
-int md3_move_progress(struct md3_pool *p, u64 vol, u64 first, u64 cursor)
-{
-	struct md3_buf b = { NULL, 0, 0, 0 };
-	int r = md3_rw(p);
-
-	if (!r && !md3_move_find(&p->st, vol, first))
-		r = -ENOENT;
-	if (r)
-		return r;
-	md3_enc_op(&b, MD3_OP_MOVE_PROGRESS, vol);
-	md3_enc_vmove(&b, MD3_TAG_MOVE_CURSOR, vol, first, cursor);
-	return md3_commit(p, &b, NULL, false);
-}
-
-int md3_move_commit(struct md3_pool *p, u64 vol, u64 first)
+/*
+ * One transaction of @op on the pending move at (@vol, @first): PROGRESS
+ * records its copy @cursor; COMMIT and ABORT end it, and COMMIT makes its
+ * destinations the map.
+ */
+static int md3_move_tx(struct md3_pool *p, u64 vol, u64 first, u32 op,
+		       u64 cursor)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_move *m = md3_move_find(&p->st, vol, first);
+	struct md3_move e = { .vol = vol, .first = first, .cursor = cursor };
 	int r = md3_rw(p);
 
 	if (!r && !m)
 		r = -ENOENT;
 	if (r)
 		return r;
-	md3_enc_op(&b, MD3_OP_MOVE_COMMIT, vol);
-	/* the destinations stop being reserved, then become the map */
-	md3_enc_vmove(&b, MD3_TAG_MOVE_DEL, vol, first, 0);
-	md3_enc_map(&b, vol, first, m->count, m->dst);
+	md3_enc_op(&b, op, vol);
+	if (op == MD3_OP_MOVE_PROGRESS) {
+		md3_enc(&b, MD3_TAG_MOVE_CURSOR, &e);
+	} else {
+		/* the destinations stop being reserved, then become the map */
+		md3_enc(&b, MD3_TAG_MOVE_DEL, &e);
+		if (op == MD3_OP_MOVE_COMMIT)
+			md3_enc_map(&b, vol, first, m->count, m->dst);
+	}
 	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_move_progress(struct md3_pool *p, u64 vol, u64 first, u64 cursor)
+{
+	return md3_move_tx(p, vol, first, MD3_OP_MOVE_PROGRESS, cursor);
+}
+
+int md3_move_commit(struct md3_pool *p, u64 vol, u64 first)
+{
+	return md3_move_tx(p, vol, first, MD3_OP_MOVE_COMMIT, 0);
 }
 
 int md3_move_abort(struct md3_pool *p, u64 vol, u64 first)
 {
-	struct md3_buf b = { NULL, 0, 0, 0 };
-	int r = md3_rw(p);
-
-	if (!r && !md3_move_find(&p->st, vol, first))
-		r = -ENOENT;
-	if (r)
-		return r;
-	md3_enc_op(&b, MD3_OP_MOVE_ABORT, vol);
-	md3_enc_vmove(&b, MD3_TAG_MOVE_DEL, vol, first, 0);
-	return md3_commit(p, &b, NULL, false);
+	return md3_move_tx(p, vol, first, MD3_OP_MOVE_ABORT, 0);
 }
 
 static int md3_member_update(struct md3_pool *p, const struct md3_member *m,
@@ -2624,7 +2741,7 @@ static int md3_member_update(struct md3_pool *p, const struct md3_member *m,
 	struct md3_buf b = { NULL, 0, 0, 0 };
 
 	md3_enc_op(&b, op, m->id);
-	md3_enc_member(&b, m);
+	md3_enc(&b, MD3_TAG_MEMBER, m);
 	return md3_commit(p, &b, extra, marks);
 }
 
@@ -2639,13 +2756,33 @@ static u32 md3_reused_id(struct md3_pool *p)
 	return p->st.pool.next_member_id;
 }
 
+/* Give the pool device @dev, with @role and chain @c (NULL: no memory) */
+static struct md3_pdev *md3_add_pdev(struct md3_pool *p,
+				     const struct md3_dev *dev, int role,
+				     const struct md3_chain *c)
+{
+	struct md3_pdev *devs, *pd;
+
+	devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
+			   (p->nr_devs + 1) * sizeof(*devs));
+	if (!devs)
+		return NULL;
+	p->devs = devs;
+	pd = &p->devs[p->nr_devs++];
+	memset(pd, 0, sizeof(*pd));
+	pd->dev = *dev;
+	pd->role = role;
+	pd->chain = *c;
+	return pd;
+}
+
 int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 		   const char *name, const char *domain, u64 nr_slices,
 		   const struct md3_geom *g, u32 *id)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_pool_rec pr = p->st.pool;
-	struct md3_pdev *devs, *pd;
+	struct md3_pdev *pd;
 	struct md3_domain dom;
 	struct md3_member m;
 	int r = md3_rw(p);
@@ -2663,16 +2800,9 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 				 p->st.pool.slice_sectors, &nr);
 	if (r)
 		return r;
-	devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
-			   (p->nr_devs + 1) * sizeof(*devs));
-	if (!devs)
+	pd = md3_add_pdev(p, dev, MD3_ROLE_LAGGING, &geo);
+	if (!pd)
 		return -ENOMEM;
-	p->devs = devs;
-	pd = &p->devs[p->nr_devs++];
-	memset(pd, 0, sizeof(*pd));
-	pd->dev = *dev;
-	pd->role = MD3_ROLE_LAGGING;
-	pd->chain = geo;
 	memset(&m, 0, sizeof(m));
 	m.id = pr.next_member_id++;
 	if (p->faults & MD3_FAULT_REUSE_IDS) {
@@ -2709,13 +2839,13 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 		}
 	}
 	md3_enc_op(&b, MD3_OP_MEMBER_ADD, m.id);
-	md3_enc_pool(&b, &pr);
+	md3_enc(&b, MD3_TAG_POOL, &pr);
 	if (m.domain == MD3_NO_DOMAIN) {
 		/* a new domain: in the same transaction, before the member */
 		m.domain = dom.id;
-		md3_enc_domain(&b, &dom);
+		md3_enc(&b, MD3_TAG_DOMAIN, &dom);
 	}
-	md3_enc_member(&b, &m);
+	md3_enc(&b, MD3_TAG_MEMBER, &m);
 	r = md3_commit(p, &b, pd, false);
 	if (!r) {
 		pd->role = MD3_ROLE_INSYNC;
@@ -2729,7 +2859,6 @@ int md3_attach(struct md3_pool *p, struct md3_dev *dev,
 	       const struct md3_attach *a, u32 *id)
 {
 	const struct md3_member *m;
-	struct md3_pdev *devs, *pd;
 	struct md3_chain c;
 	int r = md3_rw(p);
 
@@ -2747,20 +2876,12 @@ int md3_attach(struct md3_pool *p, struct md3_dev *dev,
 	} else if (m->status == MD3_CURRENT || md3_dev_of(p, m->id)) {
 		r = -EBUSY;
 	} else {
-		devs = md3_realloc(p->devs, p->nr_devs * sizeof(*devs),
-				   (p->nr_devs + 1) * sizeof(*devs));
-		r = devs ? 0 : -ENOMEM;
+		r = md3_add_pdev(p, dev, MD3_ROLE_STALE, &c) ? 0 : -ENOMEM;
 	}
 	if (r) {
 		md3_chain_free(&c);
 		return r;
 	}
-	p->devs = devs;
-	pd = &p->devs[p->nr_devs++];
-	memset(pd, 0, sizeof(*pd));
-	pd->dev = *dev;
-	pd->chain = c;
-	pd->role = MD3_ROLE_STALE;
 	if (id)
 		*id = m->id;
 	return 0;
@@ -2803,21 +2924,15 @@ int md3_member_remove(struct md3_pool *p, u32 id)
 int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
-	struct md3_member *m = md3_member_find(&p->st, id), n;
+	struct md3_member *m = md3_member_find(&p->st, id);
 	int r = md3_rw(p);
 
 	if (!r && (!m || m->status != MD3_CURRENT))
 		r = -ENOENT;
 	if (r)
 		return r;
-	n = *m;
-	n.status = MD3_STALE;
-	n.reason = reason;
-	n.stale_seq = p->st.seq + 1;
-	n.stale_mark = md3_mark_id(p, &id, 1);
 	md3_enc_op(&b, MD3_OP_MEMBER_STALE, id);
-	md3_enc_member(&b, &n);
-	md3_enc_mark(&b, &(struct md3_mark){ id, n.stale_seq, n.stale_mark });
+	md3_enc_stale(&b, m, reason, p->st.seq + 1, md3_mark_id(p, &id, 1));
 	return md3_commit(p, &b, NULL, true);
 }
 
@@ -2909,6 +3024,6 @@ int md3_settings(struct md3_pool *p, u32 w_space, u32 w_load, u32 min_domains)
 	pr.w_load = w_load;
 	pr.min_domains = min_domains;
 	md3_enc_op(&b, MD3_OP_SETTINGS, 0);
-	md3_enc_pool(&b, &pr);
+	md3_enc(&b, MD3_TAG_POOL, &pr);
 	return md3_commit(p, &b, NULL, false);
 }
