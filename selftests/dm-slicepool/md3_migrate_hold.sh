@@ -51,10 +51,12 @@ fi
 dd if="/dev/mapper/$P-h" bs=4k count=1 iflag=direct status=none | md5sum > "$W/r0"
 dmsetup message "$P-h" 0 migrate start 0 m1 manual chunk_kb=1024 || sp_die "migrate start 0 m1"
 dmsetup message "$P-h" 0 migrate step 4 || sp_die "migrate step 4"
-# Reads of m0's data area now take 6 s; its metadata and writes do not.
+# Reads of m0's data area now wait 60 s (or until the table is replaced:
+# dm-delay issues its delayed bios when it is suspended); its metadata
+# and writes are not delayed.
 off=$(($(cat "$C"/members/m0/data_offset) >> 9))
 if ! dmsetup suspend mgh-src ||
-   ! printf '0 %s linear %s 0\n%s %s delay %s %s 6000 %s %s 0\n' "$off" "${DISKS[0]}" \
+   ! printf '0 %s linear %s 0\n%s %s delay %s %s 60000 %s %s 0\n' "$off" "${DISKS[0]}" \
 	"$off" "$((len - off))" "${DISKS[0]}" "$off" "${DISKS[0]}" "$off" | dmsetup load mgh-src ||
    ! dmsetup resume mgh-src; then
 	sp_die "delay table on mgh-src"
@@ -81,6 +83,11 @@ sp_fill "/dev/mapper/$P-w" 1
 in_window=$(kill -0 "$rd" 2> /dev/null && echo yes)
 ktap_check "hold: a volume created meanwhile ($in_window) does not get the source slice (${src#* } of m0)" \
 	[ "$(awk '{ print $2 " " $3 }' "$C/volumes/w/map")" != "$src" -a "$in_window" = yes ]
+# The late read goes on now, then the switch drains and releases.
+if ! dmsetup suspend mgh-src || ! dmsetup load mgh-src --table "$linear" ||
+   ! dmsetup resume mgh-src; then
+	sp_die "linear table on mgh-src"
+fi
 wait "$rd"
 wait "$sw" || sp_die "migrate switch"
 ktap_check "hold: the late read returned h's data" cmp -s "$W/r0" "$W/r1"
