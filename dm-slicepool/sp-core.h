@@ -296,6 +296,9 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes);
 /* sp-reclaim.c */
 int sp_pool_reclaim(struct sp_pool *pool, bool fences);
 
+/* sp-md3pool.c: persist the pool's settings (format 3; else nothing) */
+int sp_md3_settings(struct sp_pool *pool);
+
 /* sp-move.c */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		    const char *dest, struct sp_extent *src,

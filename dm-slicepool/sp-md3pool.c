@@ -473,6 +473,18 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 		pool->slice_mb = p->st.pool.slice_sectors >> (20 - SECTOR_SHIFT);
 		sp_info("%s: adopting pool uuid %pUb, slice %u MiB from %s (metadata format 3)",
 			pool->name, pool->uuid, pool->slice_mb, m->path);
+		/* The state's settings (sp_md3_settings()), if valid. */
+		if (p->st.pool.w_space <= 100 && p->st.pool.w_load <= 100 &&
+		    p->st.pool.w_space + p->st.pool.w_load &&
+		    p->st.pool.min_domains >= 1 &&
+		    p->st.pool.min_domains <= SP_MAX_MEMBERS) {
+			pool->weight_space = p->st.pool.w_space;
+			pool->weight_load = p->st.pool.w_load;
+			pool->min_domains = p->st.pool.min_domains;
+			sp_info("%s: weight_space %u, weight_load %u, min_domains %u, as the pool's metadata says",
+				pool->name, pool->weight_space,
+				pool->weight_load, pool->min_domains);
+		}
 	}
 	sp_md3_free_pool(pool->md3);
 	pool->md3 = p;
@@ -635,6 +647,39 @@ int sp_md3_member_remove(struct sp_member *m)
 	sp_info("%s: member %u (%s) removed from pool %s", sp_mname(m),
 		m->md3_id, m->path, pool->name);
 	return sp_md3_sync(pool);
+}
+
+/* ---- Settings ----------------------------------------------------- */
+
+/*
+ * configfs changed weight_space, weight_load or min_domains (under
+ * pool->lock): in an assembled format-3 pool they are persisted, one
+ * transaction (md3_settings()); on failure the caller restores the old
+ * values.  Before the first member is enabled they are only kept in
+ * memory: they go into the state when that member creates the pool, and
+ * are replaced by the state's when it assembles one.
+ */
+int sp_md3_settings(struct sp_pool *pool)
+{
+	unsigned int noio;
+	int r;
+
+	if (pool->format != SP_FORMAT_3 || !pool->md3)
+		return 0;
+	if (!pool->md3_rw) {
+		sp_err("%s: refused: the pool is read-only until every current member is enabled; its settings stay as they are",
+		       pool->name);
+		return -EROFS;
+	}
+	noio = sp_md3_enter();
+	r = md3_settings(pool->md3, pool->weight_space, pool->weight_load,
+			 pool->min_domains);
+	sp_md3_exit(noio);
+	if (r)
+		sp_err("%s: settings (weight_space %u, weight_load %u, min_domains %u) not recorded: %d%s; they stay as they were",
+		       pool->name, pool->weight_space, pool->weight_load,
+		       pool->min_domains, r, r == -EROFS ? sp_md3_rofs : "");
+	return r;
 }
 
 /* ---- Volumes ------------------------------------------------------ */

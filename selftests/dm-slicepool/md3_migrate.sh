@@ -12,15 +12,19 @@
 #     switch were one md3 transaction each;
 #  2. "migrate abort": the map and the free counts are as before, the
 #     start and the abort were one transaction each, no move is left;
-#  3. after a module reload the reassembled pool has the moved map and
-#     the data.
+#  3. a move that no job runs any more (its abort could not be recorded
+#     while a member was disabled) is rolled back when the member is
+#     enabled again, and the log says so;
+#  4. weight_space, weight_load and min_domains are one transaction each;
+#     after a module reload the reassembled pool has them, the moved map
+#     and the data.
 # md3_migrate_hold.sh checks that the sources stay held until the switch
 # has drained the volume's I/O.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 . "$SP_TOP/selftests/lib/migstatus.sh"
 
-sp_start 3 26 fio
+sp_start 3 33 fio
 # fio's first start in a guest can take seconds: not during the test.
 fio --version > /dev/null
 sp_wipe "${DISKS[@]:0:3}"
@@ -147,7 +151,36 @@ read -r h4 n4 < <(snap)
 ktap_check "abort: the abort is one transaction (head $h3 -> $h4), no move left" \
 	[ -n "$h3" -a "$h4" = "$((h3 + 1))" -a "$n4" = 0 ]
 
-# ---- 3: a module reload ------------------------------------------------------
+# ---- 3: a move no job runs is rolled back --------------------------------
+# m1 holds nothing now; with it disabled the pool writes no metadata, so
+# the abort cannot be recorded and the move stays in the state.
+[ "$(free_of m1)" = "$(cat "$C"/members/m1/total_slices)" ] || sp_die "m1 is not empty"
+f0=$(free_of m0)
+dmsetup message "$P-v" 0 migrate start 3 m0 manual chunk_kb=256 || sp_die "migrate start 3 m0"
+echo 0 > "$C"/members/m1/enable || sp_die "disable m1"
+kmsg_mark
+"$SPT" migrate $P/v --abort > /dev/null || sp_die "slicepool migrate --abort"
+ktap_check "rollback: with m1 disabled, m0 keeps the aborted job's destination" \
+	[ "$(free_of m0)" -eq "$((f0 - 1))" ]
+ktap_check "rollback: the log says the abort is not recorded" \
+	kmsg_has "$P: the end of the migration of volume v is not recorded: -30 \(no metadata write while a current member is disabled or failed: enable it\); its destinations stay reserved until the pool is assembled again$"
+kmsg_mark
+echo 1 > "$C"/members/m1/enable || sp_die "enable m1"
+ktap_check "rollback: enabling m1 rolls the move back: m0's slice is free" \
+	[ "$(free_of m0)" -eq "$f0" ]
+ktap_check "rollback: the log says so" \
+	kmsg_has "$P: volume v: an interrupted migration of slices 3\.\.3 \(copy cursor 0\) rolled back: the volume stays on its source; start it again$"
+read -r h5 n5 < <(snap)
+ktap_check "rollback: start and rollback, two transactions (head $h4 -> $h5), no move left" \
+	[ -n "$h4" -a "$h5" = "$((h4 + 2))" -a "$n5" = 0 ]
+
+# ---- 4: settings, then a module reload ---------------------------------------
+echo 30 > "$C"/weight_space || sp_die "weight_space 30"
+echo 70 > "$C"/weight_load || sp_die "weight_load 70"
+echo 2 > "$C"/min_domains || sp_die "min_domains 2"
+read -r h6 _ < <(snap)
+ktap_check "settings: each write is one transaction (head $h5 -> $h6)" \
+	[ -n "$h5" -a "$h6" = "$((h5 + 3))" ]
 sp_record_volume $P v "$DEV" "$W"
 sp_unload
 sp_load
@@ -157,6 +190,8 @@ sp_member $P m0 "${DISKS[0]}" dA
 sp_member $P m1 "${DISKS[1]}" dB
 sp_member $P m2 "${DISKS[2]}" dC
 sp_check_recorded reload $P v "$P-v" "$W"
+ktap_check "reload: weight_space 30, weight_load 70, min_domains 2 from the metadata" \
+	[ "$(cat "$C"/weight_space) $(cat "$C"/weight_load) $(cat "$C"/min_domains)" = "30 70 2" ]
 sp_teardown
 
 sp_unload
