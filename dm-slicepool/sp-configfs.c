@@ -729,7 +729,7 @@ static ssize_t sp_pool_weight_store(struct config_item *item,
 				    bool space)
 {
 	struct sp_pool *pool = to_pool(item);
-	u32 v;
+	u32 v, old;
 	int r;
 
 	r = sp_parse_u32(page, 0, 100, &v,
@@ -737,6 +737,7 @@ static ssize_t sp_pool_weight_store(struct config_item *item,
 	if (r)
 		return r;
 	mutex_lock(&pool->lock);
+	old = space ? pool->weight_space : pool->weight_load;
 	if (!v && !(space ? pool->weight_load : pool->weight_space)) {
 		pr_err("slicepool: %s: weight_space and weight_load cannot both be 0\n",
 		       pool->name);
@@ -745,6 +746,15 @@ static ssize_t sp_pool_weight_store(struct config_item *item,
 		pool->weight_space = v;
 	} else {
 		pool->weight_load = v;
+	}
+	/* Format 3 persists them (one transaction), else keeps the old. */
+	if (!r)
+		r = sp_md3_settings(pool);
+	if (r) {
+		if (space)
+			pool->weight_space = old;
+		else
+			pool->weight_load = old;
 	}
 	mutex_unlock(&pool->lock);
 	return r ? r : count;
@@ -781,16 +791,21 @@ static ssize_t sp_pool_min_domains_store(struct config_item *item,
 					 const char *page, size_t count)
 {
 	struct sp_pool *pool = to_pool(item);
-	u32 v;
+	u32 v, old;
 	int r;
 
 	r = sp_parse_u32(page, 1, SP_MAX_MEMBERS, &v, "min_domains");
 	if (r)
 		return r;
 	mutex_lock(&pool->lock);
+	old = pool->min_domains;
 	pool->min_domains = v;
+	/* Format 3 persists it (one transaction), else keeps the old. */
+	r = sp_md3_settings(pool);
+	if (r)
+		pool->min_domains = old;
 	mutex_unlock(&pool->lock);
-	return count;
+	return r ? r : count;
 }
 
 static ssize_t sp_pool_uuid_show(struct config_item *item, char *page)

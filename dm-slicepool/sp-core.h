@@ -68,6 +68,7 @@ struct sp_claim;
 struct sp_mig;
 struct sp_mdev;
 struct md3_pool;
+struct sp_md3_hold;
 
 /* Pool metadata formats (the pool's metadata_format attribute). */
 #define SP_FORMAT_2		2	/* sp-metadata.c, sp-commit.c, ... */
@@ -245,11 +246,15 @@ struct sp_pool {
 	 * fixed once a member is enabled; @md3 the assembled pool (NULL
 	 * while no member is enabled), every md3 call on it under
 	 * pool->lock; @md3_rw whether the last assembly came up
-	 * read-write (else no volume is published).
+	 * read-write (else no volume is published).  @md3_holds: the
+	 * sources of committed moves that I/O may still reach, kept from
+	 * every allocation until the switch releases them (in memory only,
+	 * pool->lock; "Moves" in sp-md3pool.c).
 	 */
 	u32 format;
 	struct md3_pool *md3;
 	bool md3_rw;
+	struct sp_md3_hold *md3_holds;
 	struct list_head members;
 	struct list_head volumes;
 };
@@ -291,11 +296,16 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes);
 /* sp-reclaim.c */
 int sp_pool_reclaim(struct sp_pool *pool, bool fences);
 
+/* sp-md3pool.c: persist the pool's settings (format 3; else nothing) */
+int sp_md3_settings(struct sp_pool *pool);
+
 /* sp-move.c */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		    const char *dest, struct sp_extent *src,
 		    struct sp_extent *dst);
-void sp_move_unreserve(struct sp_volume *v, u64 count,
+int sp_move_begin(struct sp_volume *v, u64 first, u64 count,
+		  const struct sp_extent *dst, bool mirror);
+void sp_move_unreserve(struct sp_volume *v, u64 first, u64 count,
 		       struct sp_extent *dst);
 int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 		   const struct sp_extent *dst);

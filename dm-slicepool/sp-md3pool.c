@@ -6,12 +6,13 @@
  * The seam with format 2 is the pool model's entry points: member enable
  * (sp_member_open()), the rebuild of the in-memory maps
  * (sp_pool_rebuild()), member release, volume resize
- * (sp_volume_resize()) and the operations not supported yet (growth,
- * reclaim, moves), each of which branches once on pool->format.  The rest
- * of the model works unchanged on what this file derives from the md3
- * state after every operation (sp_md3_sync()): each enabled member's
- * owner array (which slices are used, by which volume), nr_slices and
- * nr_free, and each volume's size and published map.  So allocation
+ * (sp_volume_resize()), reclaim (nothing to do: no orphans) and the
+ * moves of live migration (sp-move.c, on to sp-md3move.c), each of which
+ * branches once on pool->format.  The rest of the model works unchanged
+ * on what this file derives from the md3 state after every operation
+ * (sp_md3_sync()): each enabled member's owner array (which slices are
+ * used, by which volume), nr_slices and nr_free, and each volume's size
+ * and published map.  So allocation
  * (sp-alloc.c), the disable checks and the I/O path are the same code in
  * both formats; only the commit differs, and in format 3 every operation
  * is exactly one md3 transaction, whose success or failure the sync then
@@ -41,20 +42,12 @@
 #include "sp-md3io.h"
 
 /* Why md3 refused a transaction with -EROFS, for the log. */
-static const char sp_md3_rofs[] =
+const char sp_md3_rofs[] =
 	" (no metadata write while a current member is disabled or failed: enable it)";
 
 static const char *sp_mname(struct sp_member *m)
 {
 	return config_item_name(&m->item);
-}
-
-/* Log a format-3 operation that this module does not do yet. */
-int sp_md3_unsupported(struct sp_pool *pool, const char *what)
-{
-	sp_err("%s: refused: %s is not supported yet on a format-3 pool (metadata_format 3)",
-	       pool->name, what);
-	return -EOPNOTSUPP;
 }
 
 static void sp_md3_free_pool(struct md3_pool *p)
@@ -126,6 +119,7 @@ static void sp_md3_fill_member(struct sp_pool *pool, struct sp_member *m,
 					SP_OWN_MOVING;
 				used++;
 			}
+	used += sp_md3_hold_fill(pool, m->md3_id, owners, nr);
 	*old = m->owners;
 	m->owners = owners;
 	WRITE_ONCE(m->nr_slices, nr);
@@ -294,6 +288,8 @@ void sp_md3_member_close(struct sp_member *m)
 		break;
 	}
 	if (p && !p->nr_devs) {
+		/* Every member was drained before its device closed. */
+		sp_md3_hold_drop_all(pool);
 		sp_md3_free_pool(p);
 		pool->md3 = NULL;
 		pool->md3_rw = false;
@@ -477,6 +473,18 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 		pool->slice_mb = p->st.pool.slice_sectors >> (20 - SECTOR_SHIFT);
 		sp_info("%s: adopting pool uuid %pUb, slice %u MiB from %s (metadata format 3)",
 			pool->name, pool->uuid, pool->slice_mb, m->path);
+		/* The state's settings (sp_md3_settings()), if valid. */
+		if (p->st.pool.w_space <= 100 && p->st.pool.w_load <= 100 &&
+		    p->st.pool.w_space + p->st.pool.w_load &&
+		    p->st.pool.min_domains >= 1 &&
+		    p->st.pool.min_domains <= SP_MAX_MEMBERS) {
+			pool->weight_space = p->st.pool.w_space;
+			pool->weight_load = p->st.pool.w_load;
+			pool->min_domains = p->st.pool.min_domains;
+			sp_info("%s: weight_space %u, weight_load %u, min_domains %u, as the pool's metadata says",
+				pool->name, pool->weight_space,
+				pool->weight_load, pool->min_domains);
+		}
 	}
 	sp_md3_free_pool(pool->md3);
 	pool->md3 = p;
@@ -494,6 +502,8 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 		sp_mname(m), m->path, pool->name, m->md3_id,
 		pool->md3_rw ? "read-write" :
 		"read-only until every current member is enabled");
+	if (pool->md3_rw)
+		sp_md3_rollback_moves(pool);
 	return 0;
 fail:
 	md3_pool_free(p);
@@ -618,7 +628,8 @@ int sp_md3_member_remove(struct sp_member *m)
 	u64 used;
 	int r;
 
-	used = md3_member_used(&pool->md3->st, m->md3_id);
+	used = md3_member_used(&pool->md3->st, m->md3_id) +
+		sp_md3_hold_fill(pool, m->md3_id, NULL, 0);
 	if (used) {
 		sp_err("%s: remove refused: the member holds %llu slice(s) of volumes (or of a migration); migrate them away or shrink the volumes first",
 		       sp_mname(m), used);
@@ -638,10 +649,43 @@ int sp_md3_member_remove(struct sp_member *m)
 	return sp_md3_sync(pool);
 }
 
+/* ---- Settings ----------------------------------------------------- */
+
+/*
+ * configfs changed weight_space, weight_load or min_domains (under
+ * pool->lock): in an assembled format-3 pool they are persisted, one
+ * transaction (md3_settings()); on failure the caller restores the old
+ * values.  Before the first member is enabled they are only kept in
+ * memory: they go into the state when that member creates the pool, and
+ * are replaced by the state's when it assembles one.
+ */
+int sp_md3_settings(struct sp_pool *pool)
+{
+	unsigned int noio;
+	int r;
+
+	if (pool->format != SP_FORMAT_3 || !pool->md3)
+		return 0;
+	if (!pool->md3_rw) {
+		sp_err("%s: refused: the pool is read-only until every current member is enabled; its settings stay as they are",
+		       pool->name);
+		return -EROFS;
+	}
+	noio = sp_md3_enter();
+	r = md3_settings(pool->md3, pool->weight_space, pool->weight_load,
+			 pool->min_domains);
+	sp_md3_exit(noio);
+	if (r)
+		sp_err("%s: settings (weight_space %u, weight_load %u, min_domains %u) not recorded: %d%s; they stay as they were",
+		       pool->name, pool->weight_space, pool->weight_load,
+		       pool->min_domains, r, r == -EROFS ? sp_md3_rofs : "");
+	return r;
+}
+
 /* ---- Volumes ------------------------------------------------------ */
 
 /* Log a failed volume operation; md3 leaves the state as it was. */
-static int sp_md3_vol_failed(struct sp_volume *v, const char *what, int r)
+int sp_md3_vol_failed(struct sp_volume *v, const char *what, int r)
 {
 	sp_err("%s: %s of volume %s failed: %d%s; nothing changed",
 	       v->pool->name, what, v->name, r, r == -EROFS ? sp_md3_rofs : "");

@@ -73,13 +73,13 @@ void sp_mig_switch_work(struct work_struct *w)
 		mutex_lock(&pool->lock);
 		r = sp_move_commit(v, mig->first, mig->count, mig->dst);
 		if (r)
-			sp_move_unreserve(v, mig->count, mig->dst);
+			sp_move_unreserve(v, mig->first, mig->count, mig->dst);
 		mutex_unlock(&pool->lock);
 	} else {
 		sp_err("%s: migration of volume %s failed before its commit: %d",
 		       pool->name, v->name, r);
 		mutex_lock(&pool->lock);
-		sp_move_unreserve(v, mig->count, mig->dst);
+		sp_move_unreserve(v, mig->first, mig->count, mig->dst);
 		mutex_unlock(&pool->lock);
 	}
 

@@ -2,6 +2,11 @@
 /*
  * dm-slicepool: slice moves, the metadata side of live migration
  * (sp-mig-*.c): reserve destinations, commit a move, release sources.
+ * The reservation is the same code in both formats (it works on the
+ * owner arrays); on a format-3 pool the rest goes to sp-md3pool.c, one
+ * md3 transaction each: begin (the reserved destinations become the
+ * state's pending move), commit, abort; the release only drops the
+ * in-memory hold of the sources ("Moves" there).
  *
  * Everything here runs under pool->lock.
  */
@@ -22,6 +27,24 @@ static struct sp_member *sp_member_by_name(struct sp_pool *pool,
 	return NULL;
 }
 
+/* Drop the in-memory reservations of @dst (count entries). */
+static void sp_move_unreserve_mem(struct sp_volume *v, u64 count,
+				  struct sp_extent *dst)
+{
+	u64 i;
+
+	for (i = 0; i < count; i++) {
+		struct sp_member *m = dst[i].m;
+		u64 p = sp_pslice(m, dst[i].start);
+
+		if (m->owners[p].state != SP_OWN_MOVING)
+			continue;
+		memset(&m->owners[p], 0, sizeof(m->owners[p]));
+		m->owners[p].state = SP_OWN_FREE;
+		sp_slice_freed(m, p);
+	}
+}
+
 /*
  * Reserve a destination slice for each of the logical slices
  * [first, first + count) of @v on @dest: a member name, or
@@ -40,8 +63,6 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 	unsigned int nc = 0, k;
 	u64 i, avail = 0;
 
-	if (pool->format == SP_FORMAT_3)
-		return sp_md3_unsupported(pool, "migration (slice moves)");
 	if (v->state != SP_VOL_LIVE || !map || first >= map->nr ||
 	    count > map->nr - first || !count) {
 		sp_err("%s: volume %s has no slices %llu..%llu (it has %llu)",
@@ -107,7 +128,7 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		if (p == U64_MAX) {
 			sp_err("%s: no free slice for volume %s slice %llu on %s but its current member",
 			       pool->name, v->name, first + i, dest);
-			sp_move_unreserve(v, i, dst);
+			sp_move_unreserve_mem(v, i, dst);
 			return -ENOSPC;
 		}
 		o = &best->owners[p];
@@ -122,20 +143,27 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 	return 0;
 }
 
-void sp_move_unreserve(struct sp_volume *v, u64 count, struct sp_extent *dst)
+/*
+ * Once the job is set up: format 3 records the reserved destinations as
+ * the state's pending move (format 2 writes nothing until the commit).
+ * On failure the caller unreserves.
+ */
+int sp_move_begin(struct sp_volume *v, u64 first, u64 count,
+		  const struct sp_extent *dst, bool mirror)
 {
-	u64 i;
+	if (v->pool->format == SP_FORMAT_3)
+		return sp_md3_move_begin(v, first, count, dst, mirror);
+	return 0;
+}
 
-	for (i = 0; i < count; i++) {
-		struct sp_member *m = dst[i].m;
-		u64 p = sp_pslice(m, dst[i].start);
-
-		if (m->owners[p].state != SP_OWN_MOVING)
-			continue;
-		memset(&m->owners[p], 0, sizeof(m->owners[p]));
-		m->owners[p].state = SP_OWN_FREE;
-		sp_slice_freed(m, p);
-	}
+/* A move that will not be committed: free its destinations. */
+void sp_move_unreserve(struct sp_volume *v, u64 first, u64 count,
+		       struct sp_extent *dst)
+{
+	if (v->pool->format == SP_FORMAT_3)
+		sp_md3_move_abort(v, first);
+	else
+		sp_move_unreserve_mem(v, count, dst);
 }
 
 /*
@@ -163,6 +191,8 @@ int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 	u64 gen, i;
 	int r;
 
+	if (pool->format == SP_FORMAT_3)
+		return sp_md3_move_commit(v, first, count, dst);
 	r = sp_pending_fences(v, &fs);
 	if (r)
 		return r;
@@ -262,6 +292,10 @@ void sp_move_release(struct sp_volume *v, u64 first, u64 count,
 	u64 i, id;
 	int r = 0;
 
+	if (pool->format == SP_FORMAT_3) {
+		sp_md3_move_release(v, first);
+		return;
+	}
 	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return;

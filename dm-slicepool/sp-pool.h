@@ -84,6 +84,19 @@ bool sp_md3_has_volume(struct sp_pool *pool, struct sp_volume *v);
 int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr);
 int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr);
 int sp_md3_member_remove(struct sp_member *m);
-int sp_md3_unsupported(struct sp_pool *pool, const char *what);
+extern const char sp_md3_rofs[];
+int sp_md3_vol_failed(struct sp_volume *v, const char *what, int r);
+
+/* sp-md3move.c: moves on a format-3 pool */
+u64 sp_md3_hold_fill(struct sp_pool *pool, u32 id, struct sp_owner *owners,
+		     u64 nr);
+void sp_md3_hold_drop_all(struct sp_pool *pool);
+void sp_md3_rollback_moves(struct sp_pool *pool);
+int sp_md3_move_begin(struct sp_volume *v, u64 first, u64 count,
+		      const struct sp_extent *dst, bool mirror);
+void sp_md3_move_abort(struct sp_volume *v, u64 first);
+int sp_md3_move_commit(struct sp_volume *v, u64 first, u64 count,
+		       const struct sp_extent *dst);
+void sp_md3_move_release(struct sp_volume *v, u64 first);
 
 #endif /* DM_SLICEPOOL_POOL_H */

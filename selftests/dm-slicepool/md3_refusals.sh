@@ -3,16 +3,16 @@
 #
 # Refusals around pools of metadata format 3, each with its errno and a
 # log line naming the value or the operation: bad metadata_format values,
-# a change of it once a member is enabled, the operation format 3 does
-# not support yet (migration), a bad value for a member's remove and a
-# remove in a format-2 pool, a resize while a current
-# member is disabled (until it is enabled again), a v3 member in a
+# a change of it once a member is enabled, a bad value for a member's
+# remove and a remove in a format-2 pool, a resize, a migration and a
+# settings change while a current member is disabled (until it is enabled
+# again), a v3 member in a
 # format-2 pool and the reverse, and a device that is neither blank nor a
 # member.  reclaim is accepted and frees nothing.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_start 4 33
+sp_start 4 36
 sp_wipe "${DISKS[@]:0:4}"
 
 P=q3
@@ -62,14 +62,6 @@ sp_dm q3v $P v
 refused "remove 2" "$C"/members/m0/remove 2 EINVAL \
 	"slicepool: m0: remove: invalid value '2' \(only 1 is accepted\)$"
 kmsg_mark
-out=$(dmsetup message q3v 0 migrate start all m1 2>&1)
-rc=$?
-while read -r line; do echo "# dmsetup: $line"; done <<< "$out"
-ktap_check "migrate start is refused (EOPNOTSUPP)" \
-	[ $rc -ne 0 -a -n "$(grep -x '.*: Operation not supported' <<< "$out")" ]
-ktap_check "migrate start: the log line names migration" \
-	kmsg_has "$P: refused: migration \(slice moves\) is not supported yet on a format-3 pool \(metadata_format 3\)$"
-kmsg_mark
 ktap_check "reclaim is accepted" [ "$(werr "$C"/reclaim 1)" = OK ]
 ktap_check "reclaim freed nothing (reclaimed 0)" [ "$(cat "$C"/reclaimed)" = 0 ]
 ktap_check "reclaim says why" \
@@ -82,6 +74,22 @@ refused "expand while current member m2 is disabled" "$C"/volumes/v/size 24M ERO
 	"$P: expand of volume v failed: -30 \(no metadata write while a current member is disabled or failed: enable it\); nothing changed$"
 ktap_check "the refused expand left the size at 16M" \
 	[ "$(cat "$C"/volumes/v/size)" -eq $((16 << 20)) ]
+ws=$(cat "$C"/weight_space)
+refused "weight_space while current member m2 is disabled" "$C"/weight_space 30 EROFS \
+	"$P: settings \(weight_space 30, weight_load [0-9]+, min_domains [0-9]+\) not recorded: -30 \(no metadata write while a current member is disabled or failed: enable it\); they stay as they were$"
+ktap_check "the refused write left weight_space at $ws" [ "$(cat "$C"/weight_space)" = "$ws" ]
+kmsg_mark
+map0=$(cat "$C"/volumes/v/map)
+to=m1
+[ "$(awk 'NR == 1 { print $2 }' <<< "$map0")" = m1 ] && to=m0
+out=$(dmsetup message q3v 0 migrate start 0 $to 2>&1)
+rc=$?
+while read -r line; do echo "# dmsetup: $line"; done <<< "$out"
+ktap_check "migrate start while m2 is disabled is refused (EROFS), the map unchanged" \
+	[ $rc -ne 0 -a -n "$(grep -x '.*: Read-only file system' <<< "$out")" -a \
+	  "$(cat "$C"/volumes/v/map)" = "$map0" ]
+ktap_check "migrate start: the log line says why" \
+	kmsg_has "$P: migration start of volume v failed: -30 \(no metadata write while a current member is disabled or failed: enable it\); nothing changed$"
 kmsg_mark
 ktap_check "m2 enabled again" [ "$(werr "$C"/members/m2/enable 1)" = OK ]
 ktap_check "with m2 back the pool is read-write" \
