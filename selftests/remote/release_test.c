@@ -19,67 +19,49 @@
 
 static struct spa_config ca;
 
-/* A fresh fake tree and ledger: pool pa, 16 MiB slices, 2 x 32 free. */
-static void fresh(const char *name)
-{
-	fresh_lender(&ca, name, 16, 9);
-	fake_member("pa", "m1", 32, "online", 1);
-	fake_member("pa", "m2", 32, "online", 1);
-	cap_start();
-}
-
-static u64 pool_free(void)
-{
-	return fake_free("pa", "m1") + fake_free("pa", "m2");
-}
-
-static const char *vol_of(u64 id)
-{
-	static char vol[SPU_NAME_MAX + 1];
-
-	spa_grant_names(&ca, id, vol, sizeof(vol), NULL, 0);
-	return vol;
-}
-
 static bool vol_there(u64 id)
 {
-	return fake_vol_u64("pa", vol_of(id), "size") != ~0ULL;
+	return fake_vol_u64("pa", grant_vol(&ca, id), "size") != ~0ULL;
 }
 
 /*
- * fresh(@name), a lender @l on it, and a grant of 256 MiB to node b:
+ * fresh_pa2(@name), a lender @l on it, and a grant of 256 MiB to node b:
  * its id, 0 (after a failure) if any of it did not work.
  */
 static u64 fresh_grant(const char *name, struct spa_lender *l)
 {
-	struct spa_msg req, rep;
+	struct spa_msg rep;
 	char why[256];
+	u64 id;
 
-	fresh(name);
+	fresh_pa2(&ca, name);
 	if (spa_lender_init(l, &ca, &fake_backend, why, sizeof(why))) {
 		fail("init: %s", why);
 		return 0;
 	}
-	spa_msg_init(&req, &ca, SPA_REQUEST);
-	snprintf(req.node, sizeof(req.node), "b");
-	req.fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
-		      SPA_F(SPA_T_REQ_ID);
-	snprintf(req.hostnqn, sizeof(req.hostnqn), HOSTNQN_B);
-	req.size = 256 * MIB;
-	spa_random(req.req_id, SPA_ID_LEN);
-	req.req_id[0] |= 1;
-	spa_lender_request(l, &req, "test", &rep);
-	if (rep.type != SPA_GRANT) {
-		fail("no grant: %s", rep.err_text);
+	id = grant_to_b(l, &ca, 256 * MIB, &rep);
+	if (!id || pa2_free() != 48 || !vol_there(id)) {
+		fail("no grant (%s), or %llu free slices", rep.err_text,
+		     pa2_free());
 		spa_lender_free(l);
 		return 0;
 	}
-	if (pool_free() != 48 || !vol_there(rep.grant_id)) {
-		fail("after the grant: %llu free slices", pool_free());
-		spa_lender_free(l);
-		return 0;
-	}
-	return rep.grant_id;
+	return id;
+}
+
+/* Runs @body on a fresh grant (fresh_grant(@name)), then frees it all. */
+static void on_grant(const char *name,
+		     void (*body)(struct spa_lender *l, u64 id))
+{
+	struct spa_lender l;
+	u64 id = fresh_grant(name, &l);
+
+	if (!id)
+		return;
+	body(&l, id);
+	spa_lender_free(&l);
+	if (!case_ok)
+		cap_dump();
 }
 
 /* RELEASE of @id from b; the reply's error code, 0 if released. */
@@ -126,140 +108,118 @@ static void crash_in(struct spa_lender *l, u64 id, int state)
 	spa_lender_free(l);
 }
 
-static void t_release_zeroes(void)
+static void release_zeroes(struct spa_lender *l, u64 id)
 {
-	struct spa_lender l;
 	struct spa_msg rep;
-	unsigned int z0;
-	u64 id;
+	unsigned int z0 = fake_ctx.zeroes;
 
-	id = fresh_grant("zeroes", &l);
-	if (!id)
-		return;
-	z0 = fake_ctx.zeroes;
-	CHECK(!release(&l, id, &rep), "refused: %s", rep.err_text);
+	CHECK(!release(l, id, &rep), "refused: %s", rep.err_text);
 	CHECK(fake_ctx.zeroes == z0 + 1, "%u zeroings", fake_ctx.zeroes - z0);
 	CHECK(fake_ctx.zero_off == 0 && fake_ctx.zero_len == 256 * MIB,
 	      "zeroed %llu at %llu", fake_ctx.zero_len, fake_ctx.zero_off);
-	CHECK(!vol_there(id) && pool_free() == 64,
+	CHECK(!vol_there(id) && pa2_free() == 64,
 	      "after the release: volume %s, %llu free slices",
-	      vol_there(id) ? "kept" : "gone", pool_free());
-	CHECK(disk_state(&l, id) == SPA_G_RELEASED, "ledger");
+	      vol_there(id) ? "kept" : "gone", pa2_free());
+	CHECK(disk_state(l, id) == SPA_G_RELEASED, "ledger");
 	CHECK(cap_has("released", "zeroed and removed"), "not logged");
 	/* Released already: answered again, nothing zeroed twice. */
-	CHECK(!release(&l, id, &rep), "again: %s", rep.err_text);
+	CHECK(!release(l, id, &rep), "again: %s", rep.err_text);
 	CHECK(fake_ctx.zeroes == z0 + 1, "zeroed again");
-	spa_lender_free(&l);
-	if (!case_ok)
-		cap_dump();
+}
+
+static void t_release_zeroes(void)
+{
+	on_grant("zeroes", release_zeroes);
+}
+
+static void zero_fails(struct spa_lender *l, u64 id)
+{
+	struct spa_msg rep;
+	unsigned int z0;
+
+	fake_ctx.fail_zero = EIO;
+	CHECK(release(l, id, &rep) == SPA_ERR_FAILED, "answered %s: %s",
+	      spa_type_name(rep.type), rep.err_text);
+	printf("#   %s\n", rep.err_text);
+	fake_ctx.fail_zero = 0;
+	CHECK(disk_state(l, id) == SPA_G_RELEASING, "the ledger says %s",
+	      spa_gstate_name(disk_state(l, id)));
+	CHECK(vol_there(id) && pa2_free() == 48,
+	      "the volume %s, %llu free slices", vol_there(id) ? "kept" : "gone",
+	      pa2_free());
+	CHECK(!fake_vol_exported("pa", grant_vol(&ca, id)), "still exported");
+	CHECK(cap_has("release of", "cannot zero"), "not logged");
+
+	z0 = fake_ctx.zeroes;
+	CHECK(!release(l, id, &rep), "the retry: %s", rep.err_text);
+	CHECK(fake_ctx.zeroes == z0 + 1 && fake_ctx.zero_off == 0 &&
+	      fake_ctx.zero_len == 256 * MIB, "the retry zeroed %llu at %llu",
+	      fake_ctx.zero_len, fake_ctx.zero_off);
+	CHECK(!vol_there(id) && pa2_free() == 64 &&
+	      disk_state(l, id) == SPA_G_RELEASED,
+	      "after the retry: %llu free slices", pa2_free());
 }
 
 static void t_zero_fails(void)
 {
-	struct spa_lender l;
-	struct spa_msg rep;
-	unsigned int z0;
-	u64 id;
-
-	id = fresh_grant("zero-fails", &l);
-	if (!id)
-		return;
-	fake_ctx.fail_zero = EIO;
-	CHECK(release(&l, id, &rep) == SPA_ERR_FAILED, "answered %s: %s",
-	      spa_type_name(rep.type), rep.err_text);
-	printf("#   %s\n", rep.err_text);
-	fake_ctx.fail_zero = 0;
-	CHECK(disk_state(&l, id) == SPA_G_RELEASING, "the ledger says %s",
-	      spa_gstate_name(disk_state(&l, id)));
-	CHECK(vol_there(id) && pool_free() == 48,
-	      "the volume %s, %llu free slices", vol_there(id) ? "kept" : "gone",
-	      pool_free());
-	CHECK(!fake_vol_exported("pa", vol_of(id)), "still exported");
-	CHECK(cap_has("release of", "cannot zero"), "not logged");
-
-	z0 = fake_ctx.zeroes;
-	CHECK(!release(&l, id, &rep), "the retry: %s", rep.err_text);
-	CHECK(fake_ctx.zeroes == z0 + 1 && fake_ctx.zero_off == 0 &&
-	      fake_ctx.zero_len == 256 * MIB, "the retry zeroed %llu at %llu",
-	      fake_ctx.zero_len, fake_ctx.zero_off);
-	CHECK(!vol_there(id) && pool_free() == 64 &&
-	      disk_state(&l, id) == SPA_G_RELEASED,
-	      "after the retry: %llu free slices", pool_free());
-	spa_lender_free(&l);
-	if (!case_ok)
-		cap_dump();
+	on_grant("zero-fails", zero_fails);
 }
+
+/*
+ * Reconcile after a crash that left a grant in @state: zeroed (@zeroed)
+ * or not, then its export and volume gone and the ledger "released".
+ * @unexported: its export gone already (a reboot); @deleted: its volume
+ * too (the crash came after the delete).
+ */
+static const struct crash_case {
+	const char *what;
+	int state;
+	bool unexported, deleted, zeroed;
+} crash_cases[] = {
+	{ "releasing", SPA_G_RELEASING, false, false, true },
+	{ "releasing, rebooted", SPA_G_RELEASING, true, false, true },
+	{ "releasing, volume gone", SPA_G_RELEASING, true, true, false },
+	{ "exporting (never handed out)", SPA_G_EXPORTING, false, false, false },
+};
 
 static void t_reconcile(void)
 {
+	const struct crash_case *k;
 	struct spa_lender l;
 	char why[256];
-	unsigned int z0;
+	unsigned int z0, z;
 	u64 id;
 
-	/* Releasing, with and without its export (after a reboot). */
-	for (int reboot = 0; reboot < 2; reboot++) {
+	for (k = crash_cases; k < crash_cases + ARRAY_SIZE(crash_cases); k++) {
 		id = fresh_grant("reconcile", &l);
 		if (!id)
 			return;
-		if (reboot)
+		if (k->unexported)
 			fake_backend.unexport(fake_backend.ctx,
 					      spa_ledger_find(&l.ledger, id)->subnqn,
 					      4420, why, sizeof(why));
-		crash_in(&l, id, SPA_G_RELEASING);
+		if (k->deleted)
+			fake_backend.vol_delete(fake_backend.ctx, "pa",
+						grant_vol(&ca, id), why,
+						sizeof(why));
+		crash_in(&l, id, k->state);
 		z0 = fake_ctx.zeroes;
 		if (spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
 			fail("init: %s", why);
 			return;
 		}
-		CHECK(spa_lender_reconcile(&l) == 0, "reconcile: left some");
-		CHECK(fake_ctx.zeroes == z0 + 1 && fake_ctx.zero_off == 0 &&
-		      fake_ctx.zero_len == 256 * MIB,
-		      "releasing%s: %u zeroings, %llu at %llu",
-		      reboot ? " (rebooted)" : "", fake_ctx.zeroes - z0,
+		CHECK(spa_lender_reconcile(&l) == 0, "%s: left some", k->what);
+		z = fake_ctx.zeroes - z0;
+		CHECK(z == k->zeroed && (!z || (fake_ctx.zero_off == 0 &&
+						fake_ctx.zero_len == 256 * MIB)),
+		      "%s: %u zeroings, the last %llu at %llu", k->what, z,
 		      fake_ctx.zero_len, fake_ctx.zero_off);
-		CHECK(!vol_there(id) && pool_free() == 64 &&
+		CHECK(!vol_there(id) && pa2_free() == 64 &&
 		      disk_state(&l, id) == SPA_G_RELEASED,
-		      "releasing: %llu free slices", pool_free());
+		      "%s: %llu free slices, the ledger says %s", k->what,
+		      pa2_free(), spa_gstate_name(disk_state(&l, id)));
 		spa_lender_free(&l);
 	}
-
-	/* Exporting: the borrower never had it; nothing to clear. */
-	id = fresh_grant("reconcile-exporting", &l);
-	if (!id)
-		return;
-	crash_in(&l, id, SPA_G_EXPORTING);
-	z0 = fake_ctx.zeroes;
-	if (spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
-		fail("init: %s", why);
-		return;
-	}
-	CHECK(spa_lender_reconcile(&l) == 0, "reconcile: left some");
-	CHECK(fake_ctx.zeroes == z0, "an exporting grant was zeroed");
-	CHECK(!vol_there(id) && pool_free() == 64, "exporting: %llu free",
-	      pool_free());
-	spa_lender_free(&l);
-
-	/* Releasing, its volume deleted before the crash: released. */
-	id = fresh_grant("reconcile-gone", &l);
-	if (!id)
-		return;
-	fake_backend.unexport(fake_backend.ctx,
-			      spa_ledger_find(&l.ledger, id)->subnqn, 4420,
-			      why, sizeof(why));
-	fake_backend.vol_delete(fake_backend.ctx, "pa", vol_of(id), why,
-				sizeof(why));
-	crash_in(&l, id, SPA_G_RELEASING);
-	z0 = fake_ctx.zeroes;
-	if (spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
-		fail("init: %s", why);
-		return;
-	}
-	CHECK(spa_lender_reconcile(&l) == 0, "a grant with no volume left");
-	CHECK(fake_ctx.zeroes == z0 && disk_state(&l, id) == SPA_G_RELEASED,
-	      "no volume: %u zeroings, ledger %s", fake_ctx.zeroes - z0,
-	      spa_gstate_name(disk_state(&l, id)));
-	spa_lender_free(&l);
 	if (!case_ok)
 		cap_dump();
 }
@@ -267,12 +227,9 @@ static void t_reconcile(void)
 int main(void)
 {
 	static const struct ktap_case cases[] = {
-		{ "a grant given back is zeroed whole, unexported first, then deleted",
-		  t_release_zeroes },
-		{ "a failed zeroing keeps the volume; the next release clears it",
-		  t_zero_fails },
-		{ "reconcile clears releasing grants, not exporting ones",
-		  t_reconcile },
+		{ "given back: zeroed whole, unexported first, then deleted", t_release_zeroes },
+		{ "a failed zeroing keeps the volume; the next release clears it", t_zero_fails },
+		{ "reconcile clears releasing grants, not exporting ones", t_reconcile },
 	};
 
 	return ktap_run(cases, ARRAY_SIZE(cases));

@@ -880,6 +880,48 @@ static inline void cap_dump(void)
 	pthread_mutex_unlock(&cap_lock);
 }
 
+/* fresh_lender() of 16 MiB slices with members m1 and m2, 32 free each. */
+static inline void fresh_pa2(struct spa_config *c, const char *name)
+{
+	fresh_lender(c, name, 16, 9);
+	fake_member("pa", "m1", 32, "online", 1);
+	fake_member("pa", "m2", 32, "online", 1);
+	cap_start();
+}
+
+/* The free slices of fresh_pa2()'s pool. */
+static inline u64 pa2_free(void)
+{
+	return fake_free("pa", "m1") + fake_free("pa", "m2");
+}
+
+/* The volume of grant @id of lender @c. */
+static inline const char *grant_vol(const struct spa_config *c, u64 id)
+{
+	static char vol[SPU_NAME_MAX + 1];
+
+	spa_grant_names(c, id, vol, sizeof(vol), NULL, 0);
+	return vol;
+}
+
+/* A REQUEST of @size from node b to lender @l on @c: the grant id, or 0. */
+static inline u64 grant_to_b(struct spa_lender *l, const struct spa_config *c,
+			     u64 size, struct spa_msg *rep)
+{
+	struct spa_msg req;
+
+	spa_msg_init(&req, c, SPA_REQUEST);
+	snprintf(req.node, sizeof(req.node), "b");
+	req.fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
+		      SPA_F(SPA_T_REQ_ID);
+	snprintf(req.hostnqn, sizeof(req.hostnqn), HOSTNQN_B);
+	req.size = size;
+	spa_random(req.req_id, SPA_ID_LEN);
+	req.req_id[0] |= 1;
+	spa_lender_request(l, &req, "test", rep);
+	return rep->type == SPA_GRANT ? rep->grant_id : 0;
+}
+
 /* ------------------------------------------------------ served agent */
 /*
  * Lender a and its agent served over TCP on 127.0.0.1 by the real server,

@@ -36,37 +36,6 @@
 
 static struct spa_config ca;
 
-/* A fresh fake tree and ledger: pool pa, 16 MiB slices, 2 x 32 free. */
-static void fresh(const char *name)
-{
-	fresh_lender(&ca, name, 16, 9);
-	fake_member("pa", "m1", 32, "online", 1);
-	fake_member("pa", "m2", 32, "online", 1);
-	cap_start();
-}
-
-static u64 pool_free(void)
-{
-	return fake_free("pa", "m1") + fake_free("pa", "m2");
-}
-
-/* A grant of @size to node b; its id, 0 if refused. */
-static u64 grant_to_b(struct spa_lender *l, u64 size, struct spa_msg *rep)
-{
-	struct spa_msg req;
-
-	spa_msg_init(&req, &ca, SPA_REQUEST);
-	snprintf(req.node, sizeof(req.node), "b");
-	req.fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
-		      SPA_F(SPA_T_REQ_ID);
-	snprintf(req.hostnqn, sizeof(req.hostnqn), HOSTNQN_B);
-	req.size = size;
-	spa_random(req.req_id, SPA_ID_LEN);
-	req.req_id[0] |= 1;
-	spa_lender_request(l, &req, "test", rep);
-	return rep->type == SPA_GRANT ? rep->grant_id : 0;
-}
-
 /* RESIZE of @id to @size from @node; the reply's error code, 0 if RESIZED. */
 static unsigned int resize(struct spa_lender *l, const char *node, u64 id,
 			   u64 size, struct spa_msg *rep)
@@ -87,14 +56,6 @@ static unsigned int resize(struct spa_lender *l, const char *node, u64 id,
 		return ~0U;
 	}
 	return 0;
-}
-
-static const char *vol_of(u64 id)
-{
-	static char vol[SPU_NAME_MAX + 1];
-
-	spa_grant_names(&ca, id, vol, sizeof(vol), NULL, 0);
-	return vol;
 }
 
 static const char *sub_of(u64 id)
@@ -137,17 +98,17 @@ static bool all_agree(struct spa_lender *l, u64 id, u64 size, u64 bytes,
 		ok = false;
 	}
 	spa_ledger_free(&disk);
-	if (fake_vol_u64("pa", vol_of(id), "size") != size ||
-	    fake_vol_u64("pa", vol_of(id), "dm_size") != size ||
+	if (fake_vol_u64("pa", grant_vol(&ca, id), "size") != size ||
+	    fake_vol_u64("pa", grant_vol(&ca, id), "dm_size") != size ||
 	    fake_ns_size(sub_of(id)) != size) {
 		fail("volume %llu, dm %llu, nvmet %llu; want %llu",
-		     fake_vol_u64("pa", vol_of(id), "size"),
-		     fake_vol_u64("pa", vol_of(id), "dm_size"),
+		     fake_vol_u64("pa", grant_vol(&ca, id), "size"),
+		     fake_vol_u64("pa", grant_vol(&ca, id), "dm_size"),
 		     fake_ns_size(sub_of(id)), size);
 		ok = false;
 	}
-	if (pool_free() != free_slices) {
-		fail("%llu free slices, want %llu", pool_free(), free_slices);
+	if (pa2_free() != free_slices) {
+		fail("%llu free slices, want %llu", pa2_free(), free_slices);
 		ok = false;
 	}
 	if (l->quota.reserved || l->quota.pending) {
@@ -172,16 +133,16 @@ static bool lender_init(struct spa_lender *l)
 /* ------------------------------------------------------------ lender */
 
 /*
- * fresh(@name) and lender @l on it, which grants b @bytes: *@id (0 if it
+ * fresh_pa2(@name) and lender @l on it, which grants b @bytes: *@id (0 if it
  * refused, @rep says why).  False if the lender did not start.
  */
 static bool fresh_grant(const char *name, struct spa_lender *l, u64 bytes,
 			u64 *id, struct spa_msg *rep)
 {
-	fresh(name);
+	fresh_pa2(&ca, name);
 	if (!lender_init(l))
 		return false;
-	*id = grant_to_b(l, bytes, rep);
+	*id = grant_to_b(l, &ca, bytes, rep);
 	return true;
 }
 
@@ -241,7 +202,7 @@ static void t_refusals(void)
 
 	if (!fresh_grant("refuse", &l, 256 * MIB, &id, &rep))
 		return;
-	id2 = grant_to_b(&l, 64 * MIB, &rep);
+	id2 = grant_to_b(&l, &ca, 64 * MIB, &rep);
 	CHECK(id && id2, "grants: %s", rep.err_text);
 	calls = fake_ctx.set_sizes + fake_ctx.revalidates + fake_ctx.zeroes;
 
@@ -413,9 +374,9 @@ static void t_undo_fails(void)
 	}
 	CHECK(rep.type == (SPA_RELEASE | SPA_REPLY), "release: %s",
 	      rep.err_text);
-	CHECK(pool_free() == 64 && !spu_vol_bound("pa", vol_of(id)) &&
+	CHECK(pa2_free() == 64 && !spu_vol_bound("pa", grant_vol(&ca, id)) &&
 	      l.quota.lent == 0 && l.quota.grants == 0,
-	      "after the release: %llu free, lent %llu", pool_free(),
+	      "after the release: %llu free, lent %llu", pa2_free(),
 	      l.quota.lent);
 	spa_lender_free(&l);
 	if (!case_ok)
@@ -458,11 +419,11 @@ static void t_reconcile(void)
 		resizing_ledger(&l, id);
 		if (i >= 1)
 			fake_backend.vol_set_size(fake_backend.ctx, "pa",
-						  vol_of(id), 512 * MIB, why,
+						  grant_vol(&ca, id), 512 * MIB, why,
 						  sizeof(why));
 		if (i >= 2)
 			fake_backend.dm_resize(fake_backend.ctx, "pa",
-					       vol_of(id), 512 * MIB, why,
+					       grant_vol(&ca, id), 512 * MIB, why,
 					       sizeof(why));
 		if (i >= 3)
 			fake_backend.revalidate(fake_backend.ctx, sub_of(id), 1,
@@ -471,8 +432,8 @@ static void t_reconcile(void)
 			fake_backend.unexport(fake_backend.ctx, sub_of(id),
 					      4420, why, sizeof(why));
 		spa_lender_free(&l);
-		CHECK(pool_free() == (i >= 1 ? 32 : 48), "%s: %llu free",
-		      when[i], pool_free());
+		CHECK(pa2_free() == (i >= 1 ? 32 : 48), "%s: %llu free",
+		      when[i], pa2_free());
 
 		if (!lender_init(&l))
 			return;
@@ -496,7 +457,7 @@ static void t_reconcile(void)
 	if (!fresh_grant("reconcile2", &l, 256 * MIB, &id, &rep))
 		return;
 	resizing_ledger(&l, id);
-	fake_backend.vol_set_size(fake_backend.ctx, "pa", vol_of(id),
+	fake_backend.vol_set_size(fake_backend.ctx, "pa", grant_vol(&ca, id),
 				  512 * MIB, why, sizeof(why));
 	spa_lender_free(&l);
 	fake_ctx.fail_shrink = EINVAL;
@@ -547,7 +508,7 @@ static void try_line(const char *state, const char *extra, bool good)
 
 static void t_ledger_lines(void)
 {
-	fresh("ledger");
+	fresh_pa2(&ca, "ledger");
 	try_line("resizing", " 536870912", true);
 	try_line("resizing", "", false);		/* no new size */
 	try_line("active", " 536870912", false);	/* not resizing */
@@ -613,7 +574,7 @@ static void b_setup(void)
 	if (b_ready)
 		return;
 	b_ready = true;
-	fresh("borrower");
+	fresh_pa2(&ca, "borrower");
 	host_backend = fake_backend;
 	host_backend.revalidate = host_revalidate;
 	lfd = test_serve_setup(&lender, &agent, &ca, &keys, &host_backend,
@@ -624,7 +585,7 @@ static void b_setup(void)
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 	pthread_create(&server, NULL, serve, NULL);
 
-	gid = grant_to_b(&lender, 256 * MIB, &rep);
+	gid = grant_to_b(&lender, &ca, 256 * MIB, &rep);
 	spu_uuid_format(rep.uuid, uuid);
 	/* b: pool pb with the member, its namespace in a fake sysfs. */
 	snprintf(dir, sizeof(dir), "%s/sb", test_dir);
