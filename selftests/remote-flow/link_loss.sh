@@ -3,7 +3,8 @@
 #
 # Losing the link to the lender, shorter and longer than ctrl_loss_tmo.
 # b borrows 256 MiB from a (ctrl_loss_tmo 12 s, reconnect_delay 2 s) and
-# makes a volume over its local member and the borrowed one.
+# makes a 128 MiB volume over its local member and the borrowed one (8
+# slices: a larger one only made fio and the slice reads longer).
 #  1. While fio writes with crc32c verify, b's link goes down for 5 s
 #     (ip link set eth0 down in guest b) and comes back: the nvme-tcp
 #     controller reconnects, fio ends without an error and its verify
@@ -15,7 +16,16 @@
 #  3. The link comes back and the grant is given back: nothing is left on
 #     either side.
 # Traffic stays between the two guests.
+#
+# The data path is plain NVMe/TCP, not the WireGuard tunnel (flow_plain,
+# lib.sh): what is tested is nvme-tcp's and the pool's answer to a lost
+# link, and through the tunnel, whose encryption is emulated under TCG,
+# the test took half as long again (borrow_release.sh, lender_restart.sh
+# and multipath.sh keep the tunnel).  The link's loss is still silent to
+# the established connection (the keep-alive finds it); reconnecting then
+# fails at once (no route) instead of after a 5 s connect timeout.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
+flow_plain
 
 TMO=12
 
@@ -56,13 +66,15 @@ borrower() {
 	agent_up "b's agent listens"
 	borrow_checked 256M
 	ctrl=$(ctrl_of "$SUBNQN")
-	make_volume 384 || sp_die "cannot make pb/v"
+	make_volume 128 || sp_die "cannot make pb/v"
 	expect "volume pb/v spans b1 and $MEMBER" 0 "b1 $MEMBER" 0 "$(volume_members)"
 
 	# ---- 1: a short outage under fio verify ----
+	# 32 MiB written at 4 MiB/s at most: fio writes for 8 s or more, so
+	# it is still writing when the link goes down and comes back.
 	fio --name=linkloss --filename=/dev/mapper/pb-v --direct=1 --ioengine=libaio \
-		--rw=randwrite --bs=256k --iodepth=4 --size=384m --io_size=64m \
-		--rate=,8m --verify=crc32c \
+		--rw=randwrite --bs=256k --iodepth=4 --size=128m --io_size=32m \
+		--rate=,4m --verify=crc32c \
 		--verify_fatal=1 --do_verify=1 --randrepeat=1 \
 		--output="$SP_ARTIFACTS/fio-linkloss.log" &
 	fio_pid=$!
