@@ -1019,6 +1019,7 @@ static struct config_group *sp_pools_make(struct config_group *group,
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->members);
+	INIT_LIST_HEAD(&pool->md3_holds);
 	INIT_LIST_HEAD(&pool->volumes);
 	strscpy(pool->name, name, sizeof(pool->name));
 	generate_random_uuid(pool->uuid);

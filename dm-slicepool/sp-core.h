@@ -68,7 +68,6 @@ struct sp_claim;
 struct sp_mig;
 struct sp_mdev;
 struct md3_pool;
-struct sp_md3_hold;
 
 /* Pool metadata formats (the pool's metadata_format attribute). */
 #define SP_FORMAT_2		2	/* sp-metadata.c, sp-commit.c, ... */
@@ -254,7 +253,7 @@ struct sp_pool {
 	u32 format;
 	struct md3_pool *md3;
 	bool md3_rw;
-	struct sp_md3_hold *md3_holds;
+	struct list_head md3_holds;
 	struct list_head members;
 	struct list_head volumes;
 };

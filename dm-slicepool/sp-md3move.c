@@ -12,6 +12,7 @@
  * on pool->md3 (md3.h); each md3 call runs inside sp_md3_enter()/
  * sp_md3_exit().
  */
+#include <linux/list.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -44,7 +45,7 @@
  * device closes (every member is drained before its device closes).
  */
 struct sp_md3_hold {
-	struct sp_md3_hold *next;
+	struct list_head node;		/* in pool->md3_holds */
 	const struct sp_volume *v;	/* the key, never dereferenced */
 	u8 uuid[SP_UUID_LEN];		/* the volume's, for the owners */
 	u64 first, count;
@@ -62,7 +63,7 @@ u64 sp_md3_hold_fill(struct sp_pool *pool, u32 id, struct sp_owner *owners,
 	struct sp_md3_hold *h;
 	u64 i, n = 0;
 
-	for (h = pool->md3_holds; h; h = h->next)
+	list_for_each_entry(h, &pool->md3_holds, node)
 		for (i = 0; i < h->count; i++) {
 			struct sp_owner *o;
 
@@ -87,10 +88,10 @@ u64 sp_md3_hold_fill(struct sp_pool *pool, u32 id, struct sp_owner *owners,
 
 void sp_md3_hold_drop_all(struct sp_pool *pool)
 {
-	struct sp_md3_hold *h;
+	struct sp_md3_hold *h, *n;
 
-	while ((h = pool->md3_holds)) {
-		pool->md3_holds = h->next;
+	list_for_each_entry_safe(h, n, &pool->md3_holds, node) {
+		list_del(&h->node);
 		kvfree(h);
 	}
 }
@@ -229,7 +230,7 @@ int sp_md3_move_commit(struct sp_volume *v, u64 first, u64 count,
 {
 	struct sp_pool *pool = v->pool;
 	struct sp_vmap *old = sp_map(v), *map;
-	struct sp_md3_hold *h, **pp;
+	struct sp_md3_hold *h;
 	unsigned int noio;
 	u64 i;
 	int r;
@@ -252,15 +253,12 @@ int sp_md3_move_commit(struct sp_volume *v, u64 first, u64 count,
 		map->e[i] = old->e[i];
 	for (i = 0; i < count; i++)
 		map->e[first + i] = dst[i];
-	h->next = pool->md3_holds;
-	pool->md3_holds = h;
+	list_add(&h->node, &pool->md3_holds);
 	noio = sp_md3_enter();
 	r = md3_move_commit(pool->md3, v->md3_id, first);
 	sp_md3_exit(noio);
 	if (r) {
-		for (pp = &pool->md3_holds; *pp != h; pp = &(*pp)->next)
-			;
-		*pp = h->next;
+		list_del(&h->node);
 		kvfree(h);
 		kvfree(map);
 		sp_err("%s: move of volume %s slices %llu..%llu not committed: %d%s",
@@ -281,14 +279,13 @@ int sp_md3_move_commit(struct sp_volume *v, u64 first, u64 count,
 void sp_md3_move_release(struct sp_volume *v, u64 first)
 {
 	struct sp_pool *pool = v->pool;
-	struct sp_md3_hold **pp, *h;
+	struct sp_md3_hold *h;
 
-	for (pp = &pool->md3_holds; (h = *pp); pp = &h->next)
-		if (h->v == v && h->first == first)
-			break;
-	if (!h)
-		return;
-	*pp = h->next;
-	kvfree(h);
-	sp_md3_sync(pool);
+	list_for_each_entry(h, &pool->md3_holds, node)
+		if (h->v == v && h->first == first) {
+			list_del(&h->node);
+			kvfree(h);
+			sp_md3_sync(pool);
+			return;
+		}
 }
