@@ -14,7 +14,8 @@
  *   peers.c     the peer table, hello, heartbeats
  *   health.c    peer health: writing the health file, choosing a lender
  *   net.c       the TCP server and the client call
- *   tunnel.c    the WireGuard tunnel of the data path (ip, wg)
+ *   tunnel.c    the WireGuard tunnel of the data path (ip, wg) and the
+ *               exports' guard (nft)
  *   agent.c     message dispatch
  *   main.c      the command line
  *
@@ -408,6 +409,44 @@ int spa_tunnel_probe(const struct spa_config *c, const char *peer,
 const char *spa_tunnel_peer_addr(const struct spa_config *c, const char *peer,
 				 const char *plain);
 
+/*
+ * The exports' guard: with 'tunnel', each borrower's ports (its slot,
+ * spa_grant_slot()) are reached only from its own tunnel address, on the
+ * tunnel interface; anything else is reset (TCP RST).  One entry per
+ * port; an empty @peer_addr admits nobody (a grant of a peer no longer
+ * configured).
+ */
+#define SPA_GUARD_MAX		(2 * SPA_PEERS_MAX)	/* two exports */
+
+struct spa_guard_port {
+	u16 port;
+	char peer[SPA_NODE_MAX + 1];		/* its borrower, for people */
+	char peer_addr[SPA_ADDR_MAX + 1];	/* its tunnel address */
+};
+
+struct spa_guard {
+	unsigned int n;
+	struct spa_guard_port p[SPA_GUARD_MAX];
+};
+
+/*
+ * Adds @port for @peer at @peer_addr; a port there already for another
+ * address admits nobody (it cannot be both's).  -ENOSPC when full.
+ */
+int spa_guard_add(struct spa_guard *g, u16 port, const char *peer,
+		  const char *peer_addr);
+/*
+ * The nftables script that replaces the guard (table inet
+ * SPA_GUARD_TABLE) with @g, atomically (nft -f); with no port it only
+ * removes the table.  Its length, or -ENOSPC if @len is too short.
+ */
+#define SPA_GUARD_TABLE		"slicepool_agent"
+int spa_guard_script(const struct spa_config *c, const struct spa_guard *g,
+		     char *buf, size_t len);
+/* Writes the script to <state_dir>/guard.nft and runs nft_cli -f on it. */
+int spa_guard_apply(const struct spa_config *c, const struct spa_guard *g,
+		    char *why, size_t wlen);
+
 /* ------------------------------------------------------------ lender.c */
 
 /* What the lender does to the system; tests substitute a fake. */
@@ -445,6 +484,9 @@ struct spa_backend {
 		    const char *uuid, u64 off, u64 len, char *why, size_t wlen);
 	int (*revalidate)(void *ctx, const char *subnqn, u32 nsid, char *why,
 			  size_t wlen);
+	/* With 'tunnel': the exports' guard becomes @g (tunnel.c). */
+	int (*guard)(void *ctx, const struct spa_config *c,
+		     const struct spa_guard *g, char *why, size_t wlen);
 	void *ctx;
 };
 

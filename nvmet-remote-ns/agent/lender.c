@@ -35,6 +35,13 @@
  * empty), and agent-owned objects (volumes "rg-*", subsystems
  * "<nqn_prefix>:grant:<node>:*") that no live grant owns are removed, but
  * only when the ledger file exists.
+ *
+ * With 'tunnel', each borrower's grants are exported on ports of their
+ * own (its slot: export_port + slot, nvmet_port_id + slot, the same for
+ * the standby path), kept in the grant (its trsvcid), and the exports'
+ * guard (tunnel.c) is rewritten from the ledger whenever a grant comes
+ * or goes, and at start before any export is restored: only the
+ * borrower's tunnel address reaches its ports.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -236,6 +243,13 @@ static int real_revalidate(void *ctx, const char *subnqn, u32 nsid,
 	return spa_nvmet_revalidate(subnqn, nsid, why, wlen);
 }
 
+static int real_guard(void *ctx, const struct spa_config *c,
+		      const struct spa_guard *g, char *why, size_t wlen)
+{
+	(void)ctx;
+	return spa_guard_apply(c, g, why, wlen);
+}
+
 const struct spa_backend spa_real_backend = {
 	.vol_create = real_vol_create,
 	.vol_restore = real_vol_restore,
@@ -249,6 +263,7 @@ const struct spa_backend spa_real_backend = {
 	.dm_resize = real_dm_resize,
 	.zero = real_zero,
 	.revalidate = real_revalidate,
+	.guard = real_guard,
 };
 
 /* ------------------------------------------------------- grants */
@@ -314,9 +329,111 @@ void spa_lender_free(struct spa_lender *l)
 	pthread_mutex_destroy(&l->lock);
 }
 
+/* The slot of @g: its ports are export_port + slot (spa_grant_slot()). */
+static unsigned int slot_of(struct spa_lender *l, const struct spa_grant *g)
+{
+	return spa_grant_slot(l->cfg, g->trsvcid);
+}
+
+/*
+ * The slot of @peer's grants: the one its grants in use have, else the
+ * lowest one no grant of another peer in use has (so no two borrowers
+ * ever share a port); -1 if none is free.  Without a tunnel, 0: one port
+ * for all, as nothing tells the borrowers apart but the host NQN.
+ */
+static int peer_slot(struct spa_lender *l, const char *peer)
+{
+	const struct spa_config *c = l->cfg;
+	const struct spa_grant *g;
+	u64 used = 0;
+	unsigned int k;
+	size_t i;
+
+	if (!spa_tunnel_on(c))
+		return 0;
+	for (i = 0; i < l->ledger.n; i++) {
+		g = &l->ledger.g[i];
+		if (g->state == SPA_G_RELEASED)
+			continue;
+		k = slot_of(l, g);
+		if (!strcmp(g->peer, peer))
+			return k;
+		if (k < 64)
+			used |= 1ULL << k;
+	}
+	for (k = 0; k < c->nr_tunnels && k < 64; k++)
+		if (!(used & (1ULL << k)))
+			return k;
+	return -1;
+}
+
+static int by_port(const void *a, const void *b)
+{
+	const struct spa_guard_port *x = a, *y = b;
+
+	return (int)x->port - (int)y->port;
+}
+
+/*
+ * With 'tunnel', the guard becomes what the ledger says: each port of a
+ * grant in use (any state but released: its export may be there) is
+ * reached only from its borrower's tunnel address, or from nobody if the
+ * borrower has no peer_tunnel line any more.  Called under @l's lock.
+ */
+static int guard_sync(struct spa_lender *l, char *why, size_t wlen)
+{
+	const struct spa_config *c = l->cfg;
+	const struct spa_peer_tunnel_cfg *t;
+	const struct spa_backend *be = l->be;
+	const struct spa_grant *g;
+	struct spa_guard *set;
+	unsigned int k;
+	size_t i;
+	int ret = 0;
+
+	if (!spa_tunnel_on(c))
+		return 0;
+	set = calloc(1, sizeof(*set));
+	if (!set)
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
+	for (i = 0; i < l->ledger.n && !ret; i++) {
+		g = &l->ledger.g[i];
+		if (g->state == SPA_G_RELEASED)
+			continue;
+		t = spa_config_tunnel(c, g->peer);
+		k = slot_of(l, g);
+		ret = spa_guard_add(set, c->export_port + k, g->peer,
+				    t ? t->addr : "");
+		if (!ret && c->export2_port)
+			ret = spa_guard_add(set, c->export2_port + k, g->peer,
+					    t ? t->addr : "");
+	}
+	if (ret) {
+		spu_reason(why, wlen, ret, "the guard holds %u ports at most",
+			   SPA_GUARD_MAX);
+	} else {
+		qsort(set->p, set->n, sizeof(set->p[0]), by_port);
+		ret = be->guard(be->ctx, c, set, why, wlen);
+	}
+	free(set);
+	return ret;
+}
+
+/* guard_sync() after a grant went: a failure is logged (the port is gone). */
+static void guard_drop(struct spa_lender *l, const char *what)
+{
+	char why[512];
+
+	if (guard_sync(l, why, sizeof(why)))
+		spa_warn("%s: the exports' guard keeps a rule it no longer needs: %s",
+			 what, why);
+}
+
 static void fill_export(struct spa_lender *l, const struct spa_grant *g,
 			struct spa_export *e)
 {
+	unsigned int k = slot_of(l, g);
+
 	memset(e, 0, sizeof(*e));
 	snprintf(e->subnqn, sizeof(e->subnqn), "%s", g->subnqn);
 	snprintf(e->hostnqn, sizeof(e->hostnqn), "%s", g->hostnqn);
@@ -325,12 +442,12 @@ static void fill_export(struct spa_lender *l, const struct spa_grant *g,
 	e->nsid = g->nsid;
 	snprintf(e->traddr, sizeof(e->traddr), "%s", g->traddr);
 	e->trsvcid = g->trsvcid;
-	e->port_id = l->cfg->nvmet_port_id;
+	e->port_id = l->cfg->nvmet_port_id + k;
 	if (l->cfg->export2_port) {
 		snprintf(e->traddr2, sizeof(e->traddr2), "%s",
 			 l->cfg->export2_addr);
-		e->trsvcid2 = l->cfg->export2_port;
-		e->port_id2 = l->cfg->nvmet_port_id2;
+		e->trsvcid2 = l->cfg->export2_port + k;
+		e->port_id2 = l->cfg->nvmet_port_id2 + k;
 	}
 }
 
@@ -338,10 +455,11 @@ static void fill_export(struct spa_lender *l, const struct spa_grant *g,
 static bool exported(struct spa_lender *l, const struct spa_grant *g)
 {
 	const struct spa_backend *be = l->be;
+	unsigned int k = slot_of(l, g);
 
-	return be->exported(be->ctx, g->subnqn, l->cfg->nvmet_port_id) &&
+	return be->exported(be->ctx, g->subnqn, l->cfg->nvmet_port_id + k) &&
 	       (!l->cfg->export2_port ||
-		be->exported(be->ctx, g->subnqn, l->cfg->nvmet_port_id2));
+		be->exported(be->ctx, g->subnqn, l->cfg->nvmet_port_id2 + k));
 }
 
 /*
@@ -369,7 +487,7 @@ static void fill_grant(struct spa_lender *l, const struct spa_grant *g,
 		rep->nr_paths = 1;
 		snprintf(rep->paths[0].addr, sizeof(rep->paths[0].addr), "%s",
 			 l->cfg->export2_addr);
-		rep->paths[0].port = l->cfg->export2_port;
+		rep->paths[0].port = l->cfg->export2_port + slot_of(l, g);
 	}
 }
 
@@ -410,8 +528,8 @@ static int teardown(struct spa_lender *l, const struct spa_grant *g,
 	const char *pool = l->cfg->pool;
 	int ret;
 
-	ret = be->unexport(be->ctx, g->subnqn, l->cfg->nvmet_port_id, why,
-			   wlen);
+	ret = be->unexport(be->ctx, g->subnqn,
+			   l->cfg->nvmet_port_id + slot_of(l, g), why, wlen);
 	if (ret)
 		return ret;
 	if (!g->name[0])
@@ -468,9 +586,10 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	char standby[SPA_ADDR_MAX + 24];
 	struct spa_export e;
 	struct spa_grant *g;
+	const struct spa_peer_tunnel_cfg *t;
 	u64 bytes = 0, id;
+	int ret, slot;
 	size_t i;
-	int ret;
 
 	spu_format_size(req->size, true, sz, sizeof(sz));
 	if (!lock_lending(l, rep))
@@ -496,6 +615,13 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 		spa_msg_error(rep, SPA_ERR_BAD_VALUE,
 			      "request id already used (grant %016llx, %s)",
 			      g->id, spa_gstate_name(g->state));
+		goto refused;
+	}
+	slot = peer_slot(l, req->node);
+	if (slot < 0) {
+		spa_msg_error(rep, SPA_ERR_LIMIT,
+			      "no export port is free for %s: grants of others hold all %u",
+			      req->node, l->cfg->nr_tunnels);
 		goto refused;
 	}
 	ret = spa_quota_reserve(&l->quota, l->cfg->pool, req->size, &bytes,
@@ -525,13 +651,20 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	snprintf(g->hostnqn, sizeof(g->hostnqn), "%s", req->hostnqn);
 	snprintf(g->subnqn, sizeof(g->subnqn), "%s", subnqn);
 	snprintf(g->traddr, sizeof(g->traddr), "%s", l->cfg->export_addr);
-	g->trsvcid = l->cfg->export_port;
+	g->trsvcid = l->cfg->export_port + slot;
 	g->nsid = 1;
 	if (save(l)) {
 		l->ledger.n--;
 		spa_quota_cancel(&l->quota, bytes);
 		spa_msg_error(rep, SPA_ERR_FAILED, "cannot write the ledger");
 		goto refused;
+	}
+	/* The ports are guarded before nvmet listens on them. */
+	ret = guard_sync(l, why, sizeof(why));
+	if (ret) {
+		spa_msg_error(rep, SPA_ERR_FAILED,
+			      "cannot set up the exports' guard: %s", why);
+		goto undo_none;
 	}
 
 	ret = be->vol_create(be->ctx, l->cfg->pool, vol, req->size, uuid, why,
@@ -552,7 +685,8 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	g->state = SPA_G_ACTIVE;
 	if (save(l)) {
 		spa_msg_error(rep, SPA_ERR_FAILED, "cannot write the ledger");
-		be->unexport(be->ctx, subnqn, l->cfg->nvmet_port_id, NULL, 0);
+		be->unexport(be->ctx, subnqn, l->cfg->nvmet_port_id + slot,
+			     NULL, 0);
 		goto undo_volume;
 	}
 	spa_quota_commit(&l->quota, bytes);
@@ -560,7 +694,12 @@ void spa_lender_request(struct spa_lender *l, const struct spa_msg *req,
 	standby[0] = '\0';
 	if (l->cfg->export2_port)
 		snprintf(standby, sizeof(standby), " and %s:%u (standby)",
-			 l->cfg->export2_addr, l->cfg->export2_port);
+			 l->cfg->export2_addr, l->cfg->export2_port + slot);
+	t = spa_config_tunnel(l->cfg, req->node);
+	if (spa_tunnel_on(l->cfg) && t)
+		spa_info("grant %016llx: port %u%s reached from %s's tunnel address %s only (the exports' guard)",
+			 id, g->trsvcid, l->cfg->export2_port ? " and its standby" : "",
+			 req->node, t->addr);
 	spa_info("granted %016llx to %s (%s): %s as volume %s/%s (uuid %s), exported as %s on %s:%u%s to %s only",
 		 id, req->node, from, sz, l->cfg->pool, vol, uuid, subnqn,
 		 g->traddr, g->trsvcid, standby, g->hostnqn);
@@ -574,6 +713,7 @@ undo_none:
 	g = spa_ledger_find(&l->ledger, id);
 	g->state = SPA_G_RELEASED;
 	save(l);
+	guard_drop(l, "a grant that failed");
 refused:
 	spa_warn("request from %s (%s) for %s refused: %s: %s", req->node,
 		 from, sz, spa_err_name(rep->err_code), rep->err_text);
@@ -631,6 +771,7 @@ void spa_lender_release(struct spa_lender *l, const struct spa_msg *req,
 	spa_info("released %016llx from %s (%s): export %s removed, volume %s/%s zeroed and removed",
 		 g->id, req->node, from, g->subnqn, l->cfg->pool, g->name);
 	save(l);
+	guard_drop(l, "release");
 released:
 	spa_msg_init(rep, l->cfg, SPA_RELEASE | SPA_REPLY);
 	rep->fields |= SPA_F(SPA_T_GRANT_ID);
@@ -953,6 +1094,18 @@ int spa_lender_reconcile(struct spa_lender *l)
 	int ret, left = 0;
 
 	pthread_mutex_lock(&l->lock);
+	/*
+	 * Before any export is restored: the guard of every grant in use
+	 * (after a reboot it is gone, like the exports).  Without it an
+	 * export would be open to every peer in the tunnel: the daemon
+	 * stops instead.
+	 */
+	ret = guard_sync(l, why, sizeof(why));
+	if (ret) {
+		spa_err("reconcile: cannot set up the exports' guard: %s", why);
+		pthread_mutex_unlock(&l->lock);
+		return ret;
+	}
 	ret = be->vol_list(be->ctx, pool, SPA_VOL_PREFIX, &vols, &nv);
 	if (ret) {
 		spa_err("reconcile: cannot list the volumes of pool %s: %s (is it assembled?)",
@@ -1051,6 +1204,11 @@ int spa_lender_reconcile(struct spa_lender *l)
 	spu_free_list(subs, ns);
 	if (l->ledger.existed || l->ledger.n)
 		save(l);
+	/* The grants torn down above need no rule any more. */
+	if (guard_sync(l, why, sizeof(why))) {
+		spa_err("reconcile: cannot update the exports' guard: %s", why);
+		left++;
+	}
 	recount(l);
 	pthread_mutex_unlock(&l->lock);
 	return left;

@@ -18,6 +18,15 @@
  * argument vector, no shell), with values the configuration parser
  * checked.  Genetlink directly would save two programs but repeat what
  * they do (and their error texts), for a step taken once at start.
+ *
+ * The tunnel says who sent a packet (its source address inside the
+ * tunnel), not where it may go: every peer in it reaches every port of
+ * the tunnel address.  So each borrower gets export ports of its own
+ * (spa_grant_slot()), and the guard, one nftables table of the agent's
+ * (nft, run the same way), lets only the borrower's own tunnel address,
+ * on the tunnel interface, reach them; the lender rewrites it whenever
+ * its grants change (lender.c).  A peer that says another's host NQN
+ * then gets a reset, not its namespace.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -294,4 +303,129 @@ int spa_tunnel_probe(const struct spa_config *c, const char *peer,
 	return spu_reason(why, wlen, fd,
 			  "the tunnel to %s does not carry its export: %s; %s",
 			  peer, tmp, said);
+}
+
+/* ------------------------------------------------------- the guard */
+
+#define SPA_GUARD_SCRIPT_MAX	(32 << 10)
+
+int spa_guard_add(struct spa_guard *g, u16 port, const char *peer,
+		  const char *peer_addr)
+{
+	struct spa_guard_port *p;
+	unsigned int i;
+
+	for (i = 0; i < g->n; i++) {
+		p = &g->p[i];
+		if (p->port != port)
+			continue;
+		if (strcmp(p->peer_addr, peer_addr))
+			p->peer_addr[0] = '\0';
+		return 0;
+	}
+	if (g->n >= SPA_GUARD_MAX)
+		return -ENOSPC;
+	p = &g->p[g->n++];
+	p->port = port;
+	snprintf(p->peer, sizeof(p->peer), "%s", peer);
+	snprintf(p->peer_addr, sizeof(p->peer_addr), "%s", peer_addr);
+	return 0;
+}
+
+/* Appends to @buf (of @len) at *@n; *@n counts past @len when it is full. */
+static void put(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__printf(4, 5);
+
+static void put(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(buf + (*n < len ? *n : len - 1), *n < len ? len - *n : 1,
+		      fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*n += k;
+}
+
+/*
+ * One table of the agent's own, replaced whole in one transaction (the
+ * "table; delete table; table { ... }" idiom of nft -f: it exists before
+ * it is deleted, so the script works whether it was there or not).  Per
+ * port: what comes from the borrower's tunnel address on the tunnel
+ * interface goes on to nvmet; anything else is reset, so a connection
+ * from another peer in the tunnel, or from outside it to the tunnel
+ * address (a host routes any local address), is refused at once.
+ */
+int spa_guard_script(const struct spa_config *c, const struct spa_guard *g,
+		     char *buf, size_t len)
+{
+	const char *fam = strchr(c->tunnel_addr, ':') ? "ip6" : "ip";
+	const struct spa_guard_port *p;
+	unsigned int i;
+	size_t n = 0;
+
+	if (!len)
+		return -ENOSPC;
+	put(buf, len, &n,
+	    "# slicepool-agent: who reaches the exports (Documentation/nvmet-remote-ns.rst, \"Tunnel\")\n"
+	    "table inet %s\ndelete table inet %s\n",
+	    SPA_GUARD_TABLE, SPA_GUARD_TABLE);
+	if (g->n) {
+		put(buf, len, &n,
+		    "table inet %s {\n\tchain exports {\n\t\ttype filter hook input priority 0; policy accept;\n",
+		    SPA_GUARD_TABLE);
+	}
+	for (i = 0; i < g->n; i++) {
+		p = &g->p[i];
+		if (p->peer_addr[0])
+			put(buf, len, &n,
+			    "\t\t%s daddr %s tcp dport %u iifname \"%s\" %s saddr %s accept comment \"%s\"\n",
+			    fam, c->tunnel_addr, p->port, c->tunnel_if, fam,
+			    p->peer_addr, p->peer);
+		put(buf, len, &n,
+		    "\t\t%s daddr %s tcp dport %u reject with tcp reset\n",
+		    fam, c->tunnel_addr, p->port);
+	}
+	if (g->n)
+		put(buf, len, &n, "\t}\n}\n");
+	return n < len ? (int)n : -ENOSPC;
+}
+
+int spa_guard_apply(const struct spa_config *c, const struct spa_guard *g,
+		    char *why, size_t wlen)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], *buf;
+	FILE *f;
+	int n, ret;
+
+	if (access(c->nft_cli, X_OK))
+		return spu_reason(why, wlen, -ENOENT,
+				  "nft_cli %s: %s (nftables: with 'tunnel', each borrower's export ports are guarded by an nftables rule)",
+				  c->nft_cli, strerror(errno));
+	if (spu_path(path, sizeof(path), "%s/guard.nft", c->state_dir))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	buf = malloc(SPA_GUARD_SCRIPT_MAX);
+	if (!buf)
+		return -ENOMEM;
+	n = spa_guard_script(c, g, buf, SPA_GUARD_SCRIPT_MAX);
+	ret = n < 0 ? n : 0;
+	f = ret ? NULL : fopen(tmp, "we");
+	if (!ret && !f)
+		ret = -errno;
+	if (f) {
+		if (fwrite(buf, 1, n, f) != (size_t)n)
+			ret = -EIO;
+		if (fclose(f) && !ret)
+			ret = -EIO;
+	}
+	free(buf);
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		return spu_reason(why, wlen, ret, "cannot write %s: %s", path,
+				  strerror(-ret));
+	return runv(why, wlen, c->nft_cli, "-f", path, NULL);
 }

@@ -290,8 +290,9 @@ static void t_tunnel(void)
 	      c.tunnel_prefix == 24 && c.tunnel_port == 51820 &&
 	      !strcmp(c.tunnel_key, "/etc/slicepool/wg.key"), "tunnel");
 	CHECK(!strcmp(c.tunnel_if, "spwg0") && !strcmp(c.wg_cli, "/usr/bin/wg") &&
-	      !strcmp(c.ip_cli, "/usr/sbin/ip"), "defaults: %s %s %s",
-	      c.tunnel_if, c.wg_cli, c.ip_cli);
+	      !strcmp(c.ip_cli, "/usr/sbin/ip") &&
+	      !strcmp(c.nft_cli, "/usr/sbin/nft"), "defaults: %s %s %s %s",
+	      c.tunnel_if, c.wg_cli, c.ip_cli, c.nft_cli);
 	CHECK(!strcmp(c.export_addr, "10.98.0.1") && c.export_port == 4420,
 	      "grants exported on the tunnel address: %s", c.export_addr);
 	t = spa_config_tunnel(&c, "b");
@@ -312,6 +313,16 @@ static void t_tunnel(void)
 	      !strcmp(c.ip_cli, "/bin/ip"), "tunnel_if, wg_cli, ip_cli");
 	CHECK(c.export_port == 4421 && c.export2_port == 4422 &&
 	      !strcmp(c.export2_addr, "10.98.0.1"), "two paths in the tunnel");
+	/* Two peers: ports 4420..4421 and 4430..4431, apart. */
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE TUN TB "peer_tunnel c " PUB_C
+				" 10.99.0.3:1 10.98.0.3\nnft_cli /sbin/nft\n"
+				"export 10.98.0.1 4420\nexport 10.98.0.1 4430\n",
+				&c, why, sizeof(why)), "%s", why);
+	CHECK(!strcmp(c.nft_cli, "/sbin/nft") && c.nvmet_port_id == 4420 &&
+	      c.nvmet_port_id2 == 4430, "nft_cli, the ports of two peers");
+	CHECK(spa_grant_slot(&c, 4420) == 0 && spa_grant_slot(&c, 4421) == 1 &&
+	      spa_grant_slot(&c, 4419) == 0, "a grant's slot is its port's");
 	spa_config_defaults(&c);
 	CHECK(!spa_config_parse("node a\nlisten fd00::1 7450\n"
 				"tunnel fd98::1/64 51820\ntunnel_key /k\n"
@@ -386,6 +397,15 @@ static void t_tunnel_refused(void)
 		  "peer_tunnel 'c' has the tunnel address of peer_tunnel 'b'" },
 		{ BASE TUN TB "peer_tunnel c " PUB_B " 10.99.0.3:1 10.98.0.3\n",
 		  "peer_tunnel 'c' has the public key of peer_tunnel 'b'" },
+		{ BASE "nft_cli nft\n", "line 3: bad value for 'nft_cli'" },
+		{ BASE TUN TB "peer_tunnel c " PUB_C " 10.99.0.3:1 10.98.0.3\n"
+		  "export 10.98.0.1 4420\nexport 10.98.0.1 4421\n",
+		  "with 'tunnel', each of the 2 peers has export ports of its own: the first export takes TCP ports 4420..4421 (nvmet port ids 4420..4421), the second 4421..4422 (4421..4422): they overlap"
+		},
+		{ BASE TUN TB "peer_tunnel c " PUB_C " 10.99.0.3:1 10.98.0.3\n"
+		  "export 10.98.0.1 65535\n",
+		  "with 'tunnel', each of the 2 peers has export ports of its own: 'export ... 65535' (nvmet port id 65535) would need ports past 65535"
+		},
 	};
 	size_t i;
 

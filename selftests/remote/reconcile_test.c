@@ -7,7 +7,10 @@
  * objects no grant owns are removed, others' never; without a ledger
  * nothing is removed; a corrupt ledger is refused.  With a second export
  * line, a grant is exported on both ports and names the standby path to
- * a borrower that asks for more than one path.
+ * a borrower that asks for more than one path.  With a tunnel, each
+ * borrower's grants are on ports of their own, and the exports' guard
+ * (its nftables script, exactly) admits only that borrower's tunnel
+ * address to them; it follows every grant, release and reconcile.
  */
 #include "remote-test.h"
 
@@ -300,6 +303,198 @@ static void t_two_paths(void)
 	free(req);
 }
 
+/* ------------------------------------------------------- the guard */
+
+#define GUARD_HEAD \
+	"# slicepool-agent: who reaches the exports " \
+	"(Documentation/nvmet-remote-ns.rst, \"Tunnel\")\n" \
+	"table inet slicepool_agent\ndelete table inet slicepool_agent\n"
+
+/* The script, exactly: per port an accept for its borrower, a reset. */
+static void t_guard_script(void)
+{
+	static const char want[] = GUARD_HEAD
+		"table inet slicepool_agent {\n"
+		"\tchain exports {\n"
+		"\t\ttype filter hook input priority 0; policy accept;\n"
+		"\t\tip daddr 10.98.0.1 tcp dport 4420 iifname \"spwg0\" ip saddr 10.98.0.2 accept comment \"b\"\n"
+		"\t\tip daddr 10.98.0.1 tcp dport 4420 reject with tcp reset\n"
+		"\t\tip daddr 10.98.0.1 tcp dport 4421 reject with tcp reset\n"
+		"\t}\n}\n";
+	static const char want6[] = GUARD_HEAD
+		"table inet slicepool_agent {\n"
+		"\tchain exports {\n"
+		"\t\ttype filter hook input priority 0; policy accept;\n"
+		"\t\tip6 daddr fd98::1 tcp dport 4420 iifname \"wg1\" ip6 saddr fd98::2 accept comment \"b\"\n"
+		"\t\tip6 daddr fd98::1 tcp dport 4420 reject with tcp reset\n"
+		"\t}\n}\n";
+	struct spa_guard g = { 0 };
+	struct spa_config c;
+	char buf[2048];
+	int n;
+
+	spa_config_defaults(&c);
+	snprintf(c.tunnel_addr, sizeof(c.tunnel_addr), "10.98.0.1");
+	n = spa_guard_script(&c, &g, buf, sizeof(buf));
+	CHECK(n == (int)strlen(GUARD_HEAD) && !strcmp(buf, GUARD_HEAD),
+	      "no port: the table is removed, nothing else:\n%s", buf);
+	CHECK(!spa_guard_add(&g, 4420, "b", "10.98.0.2") &&
+	      !spa_guard_add(&g, 4420, "b", "10.98.0.2") && g.n == 1,
+	      "a port is added once (%u)", g.n);
+	/* A port claimed for two addresses admits nobody. */
+	CHECK(!spa_guard_add(&g, 4421, "c", "10.98.0.3") &&
+	      !spa_guard_add(&g, 4421, "d", "10.98.0.4") && g.n == 2 &&
+	      !g.p[1].peer_addr[0], "a port of two borrowers admits nobody");
+	n = spa_guard_script(&c, &g, buf, sizeof(buf));
+	CHECK(n == (int)strlen(want) && !strcmp(buf, want),
+	      "the script:\n%s", buf);
+	CHECK(spa_guard_script(&c, &g, buf, strlen(want)) == -ENOSPC,
+	      "a buffer one byte short: -ENOSPC");
+	snprintf(c.tunnel_addr, sizeof(c.tunnel_addr), "fd98::1");
+	snprintf(c.tunnel_if, sizeof(c.tunnel_if), "wg1");
+	g.n = 0;
+	spa_guard_add(&g, 4420, "b", "fd98::2");
+	n = spa_guard_script(&c, &g, buf, sizeof(buf));
+	CHECK(n > 0 && !strcmp(buf, want6), "IPv6:\n%s", buf);
+	for (n = 0; n < SPA_GUARD_MAX; n++)
+		spa_guard_add(&g, 5000 + n, "b", "fd98::2");
+	CHECK(g.n == SPA_GUARD_MAX &&
+	      spa_guard_add(&g, 6000, "b", "fd98::2") == -ENOSPC, "full");
+}
+
+/* The guard as the fake backend holds it: "port=addr ..." in order. */
+static const char *guard_is(void)
+{
+	static char buf[512];
+	unsigned int i;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < fake_ctx.guard.n && n < sizeof(buf); i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%u=%s",
+			      i ? " " : "", fake_ctx.guard.p[i].port,
+			      fake_ctx.guard.p[i].peer_addr[0] ?
+			      fake_ctx.guard.p[i].peer_addr : "nobody");
+	return buf;
+}
+
+/* A REQUEST of 64 MiB from @node with request id @rid: the reply's port. */
+static int ask(struct spa_lender *l, const char *node, u8 rid,
+	       struct spa_msg *req, struct spa_msg *rep)
+{
+	spa_msg_init(req, &ca, SPA_REQUEST);
+	snprintf(req->node, sizeof(req->node), "%s", node);
+	req->fields |= SPA_F(SPA_T_HOSTNQN) | SPA_F(SPA_T_SIZE) |
+		       SPA_F(SPA_T_REQ_ID);
+	snprintf(req->hostnqn, sizeof(req->hostnqn), HOSTNQN_B);
+	req->size = 64 << 20;
+	memset(req->req_id, 0, SPA_ID_LEN);
+	req->req_id[0] = rid;
+	spa_lender_request(l, req, "test", rep);
+	return rep->type == SPA_GRANT ? rep->port : -1;
+}
+
+static bool give_back(struct spa_lender *l, const char *node, u64 id,
+		      struct spa_msg *rep)
+{
+	struct spa_msg req;
+
+	spa_msg_init(&req, &ca, SPA_RELEASE);
+	snprintf(req.node, sizeof(req.node), "%s", node);
+	req.fields |= SPA_F(SPA_T_GRANT_ID);
+	req.grant_id = id;
+	spa_lender_release(l, &req, "test", rep);
+	return rep->type == (SPA_RELEASE | SPA_REPLY);
+}
+
+static void tunnel_lender(const char *name)
+{
+	fresh(name);
+	snprintf(ca.tunnel_addr, sizeof(ca.tunnel_addr), "10.98.0.1");
+	snprintf(ca.export_addr, sizeof(ca.export_addr), "10.98.0.1");
+	ca.nr_tunnels = 2;
+	snprintf(ca.tunnels[0].name, sizeof(ca.tunnels[0].name), "b");
+	snprintf(ca.tunnels[0].addr, sizeof(ca.tunnels[0].addr), "10.98.0.2");
+	snprintf(ca.tunnels[1].name, sizeof(ca.tunnels[1].name), "c");
+	snprintf(ca.tunnels[1].addr, sizeof(ca.tunnels[1].addr), "10.98.0.3");
+}
+
+/*
+ * Each borrower's grants on a port of its own, guarded before it is
+ * exported, the guard following grants, releases and the reconcile; a
+ * guard that cannot be set refuses the grant (nothing made) or stops
+ * the reconcile.
+ */
+static void t_guard_ports(void)
+{
+	static const char no_guard[] =
+		"cannot set up the exports' guard: injected guard failure: Operation not permitted";
+	struct spa_msg *req, *rep;
+	unsigned int exports, creates;
+	struct spa_lender l;
+	u64 b1, b2, c1;
+	char why[256];
+
+	tunnel_lender("r6");
+	req = calloc(2, sizeof(*req));
+	if (!req || spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
+		fail("init: %s", why);
+		free(req);
+		return;
+	}
+	rep = req + 1;
+	CHECK(ask(&l, "b", 1, req, rep) == 4420 &&
+	      fake_ctx.last.port_id == 4420, "b's grant: port 4420 (%s)",
+	      rep->err_text);
+	b1 = rep->grant_id;
+	CHECK(!strcmp(guard_is(), "4420=10.98.0.2"), "guard: %s", guard_is());
+	CHECK(ask(&l, "c", 1, req, rep) == 4421 &&
+	      fake_ctx.last.port_id == 4421 && fake_ctx.last.trsvcid == 4421,
+	      "c's grant: a port of its own, 4421 (%d)", rep->port);
+	c1 = rep->grant_id;
+	CHECK(!strcmp(guard_is(), "4420=10.98.0.2 4421=10.98.0.3"),
+	      "guard: %s", guard_is());
+	CHECK(ask(&l, "b", 2, req, rep) == 4420, "b's second grant: 4420 again");
+	b2 = rep->grant_id;
+	CHECK(give_back(&l, "b", b1, rep) &&
+	      !strcmp(guard_is(), "4420=10.98.0.2 4421=10.98.0.3"),
+	      "b's first grant back: its port still guarded for the second: %s",
+	      guard_is());
+	CHECK(give_back(&l, "b", b2, rep) &&
+	      !strcmp(guard_is(), "4421=10.98.0.3"),
+	      "b's last grant back: its rule goes: %s", guard_is());
+
+	fake_ctx.fail_guard = EPERM;
+	exports = fake_ctx.exports;
+	creates = fake_ctx.creates;
+	CHECK(ask(&l, "b", 3, req, rep) < 0 && rep->err_code == SPA_ERR_FAILED &&
+	      !strcmp(rep->err_text, no_guard),
+	      "no guard, no grant: %s", rep->err_text);
+	CHECK(fake_ctx.exports == exports && fake_ctx.creates == creates,
+	      "... nothing made or exported");
+	CHECK(spa_lender_reconcile(&l) < 0, "no guard at start: reconcile fails");
+	fake_ctx.fail_guard = 0;
+	spa_lender_free(&l);
+
+	/* The next start: the guard rebuilt from the ledger. */
+	memset(&fake_ctx.guard, 0, sizeof(fake_ctx.guard));
+	ca.nr_tunnels = 1;	/* c's peer_tunnel line is gone */
+	if (spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
+		fail("init: %s", why);
+		free(req);
+		return;
+	}
+	CHECK(spa_lender_reconcile(&l) == 0 &&
+	      !strcmp(guard_is(), "4421=nobody"),
+	      "reconcile: c's grant (c no longer configured) admits nobody: %s",
+	      guard_is());
+	CHECK(give_back(&l, "c", c1, rep) && !fake_ctx.guard.n,
+	      "the last grant back: the guard is empty (%u)",
+	      fake_ctx.guard.n);
+	spa_lender_free(&l);
+	free(req);
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -310,6 +505,9 @@ int main(void)
 		{ "a corrupt ledger is refused with its line", t_corrupt_ledger },
 		{ "the standby path: exported, granted only when asked",
 		  t_two_paths },
+		{ "the exports' guard: its nftables script", t_guard_script },
+		{ "the exports' guard: a port per borrower, guarded",
+		  t_guard_ports },
 	};
 
 	return ktap_run(cases, ARRAY_SIZE(cases));

@@ -226,6 +226,7 @@ struct fake_be {
 	int fail_dm_shrink;	/* dm_resize to a shorter one */
 	int fail_zero;
 	int fail_revalidate;
+	int fail_guard;
 	unsigned int set_sizes;	/* vol_set_size calls */
 	unsigned int zeroes;
 	unsigned int revalidates;
@@ -238,6 +239,8 @@ struct fake_be {
 	char last_hostnqn[SPA_NQN_MAX + 1];
 	char last_uuid[SPU_UUID_STR];
 	struct spa_export last;	/* the last export asked for */
+	unsigned int guards;	/* guard calls */
+	struct spa_guard guard;	/* the guard as last set */
 };
 
 /* Whether the fake kernel allocates from member @m. */
@@ -640,6 +643,27 @@ static inline int fb_export_list(void *ctx, const char *prefix, char ***names,
 	return spa_nvmet_list(prefix, names, count);
 }
 
+/* The guard as asked for (a failure leaves the last one in place). */
+static inline int fb_guard(void *ctx, const struct spa_config *c,
+			   const struct spa_guard *g, char *why, size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	int ret = 0;
+
+	(void)c;
+	pthread_mutex_lock(&fb->lock);
+	if (fb->fail_guard) {
+		ret = -fb->fail_guard;
+		snprintf(why, wlen, "injected guard failure: %s",
+			 strerror(fb->fail_guard));
+	} else {
+		fb->guard = *g;
+		fb->guards++;
+	}
+	pthread_mutex_unlock(&fb->lock);
+	return ret;
+}
+
 static struct fake_be fake_ctx __maybe_unused = {
 	.lock = PTHREAD_MUTEX_INITIALIZER
 };
@@ -657,6 +681,7 @@ static const struct spa_backend fake_backend __maybe_unused = {
 	.dm_resize = fb_dm_resize,
 	.zero = fb_zero,
 	.revalidate = fb_revalidate,
+	.guard = fb_guard,
 	.ctx = &fake_ctx,
 };
 

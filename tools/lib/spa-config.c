@@ -125,6 +125,7 @@ void spa_config_defaults(struct spa_config *c)
 	snprintf(c->tunnel_if, sizeof(c->tunnel_if), "spwg0");
 	snprintf(c->wg_cli, sizeof(c->wg_cli), "/usr/bin/wg");
 	snprintf(c->ip_cli, sizeof(c->ip_cli), "/usr/sbin/ip");
+	snprintf(c->nft_cli, sizeof(c->nft_cli), "/usr/sbin/nft");
 }
 
 const struct spa_peer_key_cfg *spa_config_key(const struct spa_config *c,
@@ -323,6 +324,7 @@ static const struct key_desc keys[] = {
 	},
 	{ "wg_cli", 1, "an absolute path" },
 	{ "ip_cli", 1, "an absolute path" },
+	{ "nft_cli", 1, "an absolute path" },
 };
 
 /* The keys of a plain number: its bounds and its field. */
@@ -434,6 +436,8 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		return abs_path(v, c->wg_cli, sizeof(c->wg_cli));
 	} else if (!strcmp(key, "ip_cli")) {
 		return abs_path(v, c->ip_cli, sizeof(c->ip_cli));
+	} else if (!strcmp(key, "nft_cli")) {
+		return abs_path(v, c->nft_cli, sizeof(c->nft_cli));
 	} else if (!strcmp(key, "peer")) {
 		if (c->nr_peers >= SPA_PEERS_MAX)
 			return -ENOSPC;
@@ -532,6 +536,41 @@ static int tunnel_finish(struct spa_config *c, char *why, size_t wlen)
 	return 0;
 }
 
+/* Whether [@a, @a + @n) and [@b, @b + @n) share a number. */
+static bool ranges_meet(unsigned int a, unsigned int b, unsigned int n)
+{
+	return a < b + n && b < a + n;
+}
+
+/*
+ * With 'tunnel' each peer has ports of its own (spa_grant_slot()): the
+ * TCP ports and nvmet port ids of each export line take one per
+ * peer_tunnel line, within 65535, and the two lines' ranges do not meet.
+ */
+static int slots_finish(const struct spa_config *c, char *why, size_t wlen)
+{
+	unsigned int n = c->nr_tunnels;
+
+	if (!spa_tunnel_on(c) || !n)
+		return 0;
+	if (c->export_port + n - 1 > 65535 || c->nvmet_port_id + n - 1 > 65535 ||
+	    (c->export2_port && c->export2_port + n - 1 > 65535))
+		return spu_reason(why, wlen, -EINVAL,
+				  "with 'tunnel', each of the %u peers has export ports of its own: 'export ... %u' (nvmet port id %u)%s would need ports past 65535",
+				  n, c->export_port, c->nvmet_port_id,
+				  c->export2_port ? " or the second 'export'" : "");
+	if (c->export2_port &&
+	    (ranges_meet(c->export_port, c->export2_port, n) ||
+	     ranges_meet(c->nvmet_port_id, c->nvmet_port_id2, n)))
+		return spu_reason(why, wlen, -EINVAL,
+				  "with 'tunnel', each of the %u peers has export ports of its own: the first export takes TCP ports %u..%u (nvmet port ids %u..%u), the second %u..%u (%u..%u): they overlap",
+				  n, c->export_port, c->export_port + n - 1,
+				  c->nvmet_port_id, c->nvmet_port_id + n - 1,
+				  c->export2_port, c->export2_port + n - 1,
+				  c->nvmet_port_id2, c->nvmet_port_id2 + n - 1);
+	return 0;
+}
+
 /* Checks what needs the whole file, and fills the derived defaults. */
 static int finish(struct spa_config *c, char *why, size_t wlen)
 {
@@ -570,6 +609,9 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 					  "the second export's nvmet port id (its TCP port, %u) is the first's nvmet_port_id",
 					  c->nvmet_port_id2);
 	}
+	ret = slots_finish(c, why, wlen);
+	if (ret)
+		return ret;
 	if (c->lend < 0)
 		c->lend = c->pool[0] ? 1 : 0;
 	if (c->lend && !c->pool[0])

@@ -148,6 +148,7 @@ struct spa_config {
 	char tunnel_if[SPA_IFNAME_MAX + 1];
 	char wg_cli[PATH_MAX];
 	char ip_cli[PATH_MAX];
+	char nft_cli[PATH_MAX];		/* the exports' guard (nftables) */
 	unsigned int nr_tunnels;
 	struct spa_peer_tunnel_cfg tunnels[SPA_PEERS_MAX];
 };
@@ -156,6 +157,20 @@ struct spa_config {
 static inline bool spa_tunnel_on(const struct spa_config *c)
 {
 	return c->tunnel_addr[0] != '\0';
+}
+
+/*
+ * With 'tunnel', each borrower has ports of its own, in its slot k
+ * (Documentation/nvmet-remote-ns.rst, "Tunnel"): TCP port export_port + k
+ * on nvmet port nvmet_port_id + k, and for the standby path export2_port
+ * + k on nvmet_port_id2 + k; the lender's guard lets only that borrower's
+ * tunnel address reach them.  Without a tunnel every grant is in slot 0.
+ * A grant's slot is where its port (trsvcid) is.
+ */
+static inline unsigned int spa_grant_slot(const struct spa_config *c,
+					  unsigned short trsvcid)
+{
+	return trsvcid > c->export_port ? trsvcid - c->export_port : 0;
 }
 
 /* The tunnel of @peer (NULL: none configured). */

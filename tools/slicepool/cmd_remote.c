@@ -367,7 +367,8 @@ int cmd_export_list(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 	while ((g = list_next(&gl, id, sz))) {
 		exp = g->subnqn[0] &&
-		      spa_nvmet_exported(g->subnqn, c->nvmet_port_id);
+		      spa_nvmet_exported(g->subnqn, c->nvmet_port_id +
+					 spa_grant_slot(c, g->trsvcid));
 		if (spt_json) {
 			js_open_obj(NULL);
 			json_grant_common(g);
