@@ -12,13 +12,13 @@ PKGS=(
 	build-essential kmod cpio gzip xz-utils
 	qemu-system-x86 busybox-static
 	dmsetup libdevmapper-dev libssl-dev nvme-cli fio lvm2 e2fsprogs util-linux iproute2
-	wireguard-tools
+	wireguard-tools nftables
 	sparse shellcheck python3 python3-docutils gnuplot-nox
 )
 # A command (or file) that proves each group above is usable.
 need_cmds=(gcc make cpio gzip xz qemu-system-x86_64 dmsetup nvme fio
 	   pvmove mkfs.ext4 sparse shellcheck modprobe ip blockdev python3 gnuplot
-	   wg)
+	   wg nft)
 
 missing=()
 for c in "${need_cmds[@]}"; do
