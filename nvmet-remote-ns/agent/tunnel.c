@@ -356,7 +356,9 @@ static void put(char *buf, size_t len, size_t *n, const char *fmt, ...)
  * port: what comes from the borrower's tunnel address on the tunnel
  * interface goes on to nvmet; anything else is reset, so a connection
  * from another peer in the tunnel, or from outside it to the tunnel
- * address (a host routes any local address), is refused at once.
+ * address (a host routes any local address), is refused at once.  The
+ * interface is matched by name (iifname), not index: the rule holds for
+ * an interface made again after the table was loaded (a restart).
  */
 int spa_guard_script(const struct spa_config *c, const struct spa_guard *g,
 		     char *buf, size_t len)
