@@ -247,23 +247,33 @@ static void t_corrupt_ledger(void)
 	corrupt(line("borrow", id, "active", vol), "grants:1:");
 }
 
+/* Lender @l of ca and two messages (request, reply); NULL if not. */
+static struct spa_msg *open_lender(struct spa_lender *l)
+{
+	struct spa_msg *req = calloc(2, sizeof(*req));
+	char why[256] = "";
+
+	if (!req || spa_lender_init(l, &ca, &fake_backend, why, sizeof(why))) {
+		fail("init: %s", why);
+		free(req);
+		return NULL;
+	}
+	return req;
+}
+
 /* A grant carries the standby path only to a borrower that asks for it. */
 static void t_two_paths(void)
 {
 	struct spa_msg *req, *rep;
 	struct spa_lender l;
-	char why[256];
 
 	fresh("r5");
 	snprintf(ca.export2_addr, sizeof(ca.export2_addr), "127.0.0.1");
 	ca.export2_port = 4421;
 	ca.nvmet_port_id2 = 4421;
-	req = calloc(2, sizeof(*req));
-	if (!req || spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
-		fail("init: %s", why);
-		free(req);
+	req = open_lender(&l);
+	if (!req)
 		return;
-	}
 	rep = req + 1;
 	spa_msg_init(req, &ca, SPA_REQUEST);
 	snprintf(req->node, sizeof(req->node), "b");
@@ -436,12 +446,9 @@ static void t_guard_ports(void)
 	char why[256];
 
 	tunnel_lender("r6");
-	req = calloc(2, sizeof(*req));
-	if (!req || spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
-		fail("init: %s", why);
-		free(req);
+	req = open_lender(&l);
+	if (!req)
 		return;
-	}
 	rep = req + 1;
 	CHECK(ask(&l, "b", 1, req, rep) == 4420 &&
 	      fake_ctx.last.port_id == 4420, "b's grant: port 4420 (%s)",
