@@ -25,6 +25,14 @@ C_TUN=10.98.0.3
 C_IF=spwgc
 GUARD=slicepool_agent
 
+# c's namespace (and its WireGuard interface with it) goes whatever
+# happens: the guests run the next tests of their session.
+c_cleanup() {
+	ip netns del c 2> /dev/null
+	flow_cleanup
+}
+trap c_cleanup EXIT
+
 # in_c <command>...: runs it in c's network namespace
 in_c() {
 	ip netns exec c "$@"
@@ -170,7 +178,6 @@ borrower() {
 	barrier checked
 
 	give_back "$GRANT"
-	ip netns del c
 	borrower_done
 }
 
