@@ -473,7 +473,7 @@ static int sp_md3_refuse_forced(struct sp_member *m, const struct md3_pool *p)
 			sm = sp_md3_forced_dev(p, &p->devs[i]);
 	if (!sm)
 		return 0;
-	sp_err("%s: refused: %s is member %u of pool %s, forced out at seq %llu: its copy is older than the pool's and is never used; leave it out, or wipe its labels (blocks 0 and 1) and enable it to add the device as a new member",
+	sp_err("%s: refused: %s is member %u of pool %s, forced out at seq %llu: its copy is stale and never used; leave it out, or wipe its labels (blocks 0 and 1) and enable it to add the device as a new member",
 	       sp_mname(m), m->path, sm->id, m->pool->name, sm->stale_seq);
 	return -EBUSY;
 }

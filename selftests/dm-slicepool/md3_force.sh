@@ -152,7 +152,7 @@ mkdir "$C"/members/m2 || sp_die "mkdir m2"
 echo "${DISKS[2]}" > "$C"/members/m2/path || sp_die "path of m2"
 echo dC > "$C"/members/m2/domain || sp_die "domain of m2"
 refused "m2 coming back" "$C"/members/m2/enable 1 EBUSY \
-	"m2: refused: ${DISKS[2]} is member 2 of pool $P, forced out at seq [0-9]+: its copy is older than the pool's and is never used; leave it out, or wipe its labels \(blocks 0 and 1\) and enable it to add the device as a new member$"
+	"m2: refused: ${DISKS[2]} is member 2 of pool $P, forced out at seq [0-9]+: its copy is stale and never used; leave it out, or wipe its labels \(blocks 0 and 1\) and enable it to add the device as a new member$"
 ktap_check "the refusal wrote nothing to m2's device" [ "$(m2_sum)" = "$m2sum" ]
 ktap_check "v keeps the forced state's size (3 MiB), map and data" \
 	[ "$(cat "$C"/volumes/v/size)" -eq $((3 << 20)) -a \
