@@ -905,6 +905,24 @@ static ssize_t sp_pool_reclaim_store(struct config_item *item,
 	return r ? r : count;
 }
 
+/*
+ * "1": force a read-only format-3 pool read-write without its absent
+ * members (sp-md3pool.c, sp_md3_force()).
+ */
+static ssize_t sp_pool_force_store(struct config_item *item,
+				   const char *page, size_t count)
+{
+	struct sp_pool *pool = to_pool(item);
+	int r = sp_cfs_trigger(item, "force", page);
+
+	if (r)
+		return r;
+	mutex_lock(&pool->lock);
+	r = sp_md3_force(pool);
+	mutex_unlock(&pool->lock);
+	return r ? r : count;
+}
+
 static ssize_t sp_pool_reclaimed_show(struct config_item *item, char *page)
 {
 	struct sp_pool *pool = to_pool(item);
@@ -966,6 +984,7 @@ CONFIGFS_ATTR_RO(sp_pool_, uuid);
 CONFIGFS_ATTR_WO(sp_pool_, reclaim);
 CONFIGFS_ATTR_RO(sp_pool_, reclaimed);
 CONFIGFS_ATTR(sp_pool_, metadata_format);
+CONFIGFS_ATTR_WO(sp_pool_, force);
 CONFIGFS_BIN_ATTR_RO(sp_pool_, discovered, NULL, SP_MAP_MAX_SIZE);
 CONFIGFS_BIN_ATTR_RO(sp_pool_, domains, NULL, SP_MAP_MAX_SIZE);
 
@@ -978,6 +997,7 @@ static struct configfs_attribute *sp_pool_attrs[] = {
 	&sp_pool_attr_reclaim,
 	&sp_pool_attr_reclaimed,
 	&sp_pool_attr_metadata_format,
+	&sp_pool_attr_force,
 	NULL,
 };
 

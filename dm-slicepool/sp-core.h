@@ -297,6 +297,8 @@ int sp_pool_reclaim(struct sp_pool *pool, bool fences);
 
 /* sp-md3pool.c: persist the pool's settings (format 3; else nothing) */
 int sp_md3_settings(struct sp_pool *pool);
+/* sp-md3pool.c: force a read-only format-3 pool read-write (configfs force) */
+int sp_md3_force(struct sp_pool *pool);
 
 /* sp-move.c */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,

@@ -23,7 +23,9 @@
  * Every enable of a v3 member reassembles the pool from all enabled
  * members' devices (md3_assemble(), which writes only when it comes up
  * read-write); until every current member is enabled the pool is
- * read-only and publishes no volume.  A blank device enabled in a
+ * read-only and publishes no volume, unless the operator forces it
+ * (sp_md3_force(): the absent members are marked STALE(forced), and a
+ * device of theirs that comes back is refused).  A blank device enabled in a
  * read-write pool becomes a new member (md3_attach()).  Disabling a
  * member takes its device out of the assembled pool: the state stays the
  * newest, so the maps stay, but md3 refuses every transaction (-EROFS)
@@ -399,6 +401,101 @@ static void sp_md3_report(struct sp_pool *pool, struct md3_pool *p, bool err)
 }
 
 /*
+ * Assemble the pool from every enabled member's device and @extra's
+ * (NULL: none) with @o: *@pp is the new assembly, for the caller to take
+ * or free.
+ */
+static int sp_md3_assemble(struct sp_pool *pool, struct sp_member *extra,
+			   const struct md3_assemble_opts *o,
+			   struct md3_pool **pp)
+{
+	struct md3_dev *devs;
+	struct md3_pool *p;
+	struct sp_member *m;
+	unsigned int n = 0;
+	int r;
+
+	devs = kcalloc(SP_MAX_MEMBERS, sizeof(*devs), GFP_KERNEL);
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!devs || !p) {
+		kfree(devs);
+		kfree(p);
+		return -ENOMEM;
+	}
+	list_for_each_entry(m, &pool->members, list)
+		if ((m->enabled || m == extra) && m->mdev &&
+		    n < SP_MAX_MEMBERS)
+			devs[n++] = m->mdev->md;
+	r = md3_assemble(p, devs, n, o);
+	kfree(devs);
+	if (r) {
+		sp_md3_free_pool(p);
+		return r;
+	}
+	*pp = p;
+	return 0;
+}
+
+/*
+ * Is @pd, a device of assembly @p, the copy of a member that a forced
+ * activation marked stale (STALE(forced) in @p's state)?  Its chain is
+ * then older than the pool's (a prefix, or a branch the force dominates):
+ * it is never used again.
+ */
+static const struct md3_member *sp_md3_forced_dev(const struct md3_pool *p,
+						  const struct md3_pdev *pd)
+{
+	const struct md3_member *sm;
+
+	if (pd->chain.kind != MD3_CHAIN_OK ||
+	    (pd->role != MD3_ROLE_STALE && pd->role != MD3_ROLE_DIVERGED))
+		return NULL;
+	sm = md3_member_find(&p->st, pd->chain.member_id);
+	if (!sm || sm->status != MD3_STALE || sm->reason != MD3_R_FORCED ||
+	    memcmp(sm->uuid, pd->chain.member_uuid, MD3_UUID_LEN))
+		return NULL;
+	return sm;
+}
+
+/*
+ * A member forced out (configfs force) comes back: enabling its device
+ * @m is refused (-EBUSY), so the pool never goes back to the copy it
+ * holds, nor takes it into the forced state (its data would be used
+ * again).  @p is the assembly with @m's device.
+ */
+static int sp_md3_refuse_forced(struct sp_member *m, const struct md3_pool *p)
+{
+	const struct md3_member *sm = NULL;
+	u32 i;
+
+	for (i = 0; i < p->nr_devs && !sm; i++)
+		if (p->devs[i].dev.ctx == m->mdev)
+			sm = sp_md3_forced_dev(p, &p->devs[i]);
+	if (!sm)
+		return 0;
+	sp_err("%s: refused: %s is member %u of pool %s, forced out at seq %llu: its copy is stale and never used; leave it out, or wipe its labels (blocks 0 and 1) and enable it to add the device as a new member",
+	       sp_mname(m), m->path, sm->id, m->pool->name, sm->stale_seq);
+	return -EBUSY;
+}
+
+/* Other enabled devices that the assembly @p finds forced out stay stale. */
+static void sp_md3_report_forced(struct sp_pool *pool, const struct md3_pool *p)
+{
+	const struct md3_member *sm;
+	struct sp_member *m;
+	u32 i;
+
+	for (i = 0; i < p->nr_devs; i++) {
+		sm = sp_md3_forced_dev(p, &p->devs[i]);
+		m = sm ? sp_md3_member_of(pool, p->devs[i].dev.ctx) : NULL;
+		if (m)
+			sp_warn("%s: %s stays stale: member %u was forced out of pool %s at seq %llu; its copy is never used (disable it)",
+				sp_mname(m), m->path, sm->id, pool->name,
+				sm->stale_seq);
+	}
+}
+
+/*
  * @m's device holds a v3 journal (@c): assemble the pool again from
  * every enabled member's device and this one.  The new assembly replaces
  * the old one only if it takes @m; a pool that was read-write stays so
@@ -408,10 +505,8 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 {
 	struct md3_assemble_opts o = { .have_uuid = m->pool->nr_enabled > 0 };
 	struct sp_pool *pool = m->pool;
-	struct md3_dev *devs;
 	struct md3_pool *p;
 	struct sp_member *o_m;
-	unsigned int n = 0;
 	int role = MD3_ROLE_UNUSABLE;
 	u32 i;
 	int r;
@@ -424,27 +519,18 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 	}
 	memcpy(o.pool_uuid, c->pool_uuid, MD3_UUID_LEN);
 	o.have_uuid = true;
-	devs = kcalloc(SP_MAX_MEMBERS, sizeof(*devs), GFP_KERNEL);
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!devs || !p) {
-		kfree(devs);
-		kfree(p);
-		return -ENOMEM;
-	}
-	list_for_each_entry(o_m, &pool->members, list)
-		if ((o_m->enabled || o_m == m) && o_m->mdev &&
-		    n < SP_MAX_MEMBERS)
-			devs[n++] = o_m->mdev->md;
-	r = md3_assemble(p, devs, n, &o);
-	kfree(devs);
+	r = sp_md3_assemble(pool, m, &o, &p);
 	if (r) {
 		sp_err("%s: assembling pool %s with %s failed: %d",
 		       sp_mname(m), pool->name, m->path, r);
-		goto fail;
+		return r;
 	}
 	for (i = 0; i < p->nr_devs; i++)
 		if (p->devs[i].dev.ctx == m->mdev)
 			role = p->devs[i].role;
+	r = sp_md3_refuse_forced(m, p);
+	if (r)
+		goto fail;
 	if (p->mode == MD3_MODE_REFUSED || (role != MD3_ROLE_INSYNC &&
 					    role != MD3_ROLE_LAGGING &&
 					    role != MD3_ROLE_STALE)) {
@@ -498,10 +584,14 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 			sp_info("%s: %s rejoined pool %s", sp_mname(m),
 				m->path, pool->name);
 	}
+	sp_md3_report_forced(pool, p);
 	sp_info("%s: %s adopted into pool %s: member %u; the pool is %s",
 		sp_mname(m), m->path, pool->name, m->md3_id,
 		pool->md3_rw ? "read-write" :
 		"read-only until every current member is enabled");
+	if (!pool->md3_rw)
+		sp_info("%s: to go on without the absent members named above, force the pool read-write: write 1 to its force attribute ('slicepool pool force %s'); they are then marked stale and never used again",
+			pool->name, pool->name);
 	if (pool->md3_rw)
 		sp_md3_rollback_moves(pool);
 	return 0;
@@ -646,6 +736,78 @@ int sp_md3_member_remove(struct sp_member *m)
 	}
 	sp_info("%s: member %u (%s) removed from pool %s", sp_mname(m),
 		m->md3_id, m->path, pool->name);
+	return sp_md3_sync(pool);
+}
+
+/*
+ * configfs force (under pool->lock): a read-only format-3 pool goes on
+ * without its absent current members.  The enabled members' devices are
+ * assembled again with md3's force (md3_assemble_opts.force): the same
+ * winner rule, then one FORCE transaction marks the absent current
+ * members STALE(forced), and the pool is read-write.  Such a member's
+ * device is refused when it comes back (sp_md3_refuse_forced()): the
+ * pool never goes back to its copy.
+ */
+int sp_md3_force(struct sp_pool *pool)
+{
+	struct md3_assemble_opts o = { .force = true, .have_uuid = true };
+	const struct md3_state *old;
+	struct md3_pool *p;
+	unsigned int noio;
+	u32 i, n = 0;
+	int r;
+
+	if (pool->format != SP_FORMAT_3) {
+		sp_err("%s: force refused: the pool's metadata_format is %u; only a format-3 pool can be forced",
+		       pool->name, pool->format);
+		return -EINVAL;
+	}
+	if (!pool->md3) {
+		sp_err("%s: force refused: no member is enabled; enable the members that are present first",
+		       pool->name);
+		return -EINVAL;
+	}
+	if (pool->md3_rw) {
+		sp_err("%s: force refused: the pool is already read-write (nothing to force)",
+		       pool->name);
+		return -EBUSY;
+	}
+	memcpy(o.pool_uuid, pool->uuid, MD3_UUID_LEN);
+	noio = sp_md3_enter();
+	r = sp_md3_assemble(pool, NULL, &o, &p);
+	sp_md3_exit(noio);
+	if (r) {
+		sp_err("%s: force failed: assembling the enabled members failed: %d; the pool stays read-only",
+		       pool->name, r);
+		return r;
+	}
+	if (p->mode != MD3_MODE_RW) {
+		sp_md3_report(pool, p, true);
+		sp_err("%s: force failed: the enabled members do not come up read-write (see above); the pool stays read-only",
+		       pool->name);
+		sp_md3_free_pool(p);
+		return -EIO;
+	}
+	/* One line per member the FORCE transaction marked. */
+	old = &pool->md3->st;
+	for (i = 0; i < p->st.nr_members; i++) {
+		const struct md3_member *sm = &p->st.members[i];
+		const struct md3_member *om = md3_member_find(old, sm->id);
+
+		if (sm->status != MD3_STALE || !om || om->status != MD3_CURRENT)
+			continue;
+		sp_warn("%s: member %u (%s) forced out: marked stale (%s) at seq %llu; its device is refused if it comes back",
+			pool->name, sm->id, sm->name,
+			sm->reason == MD3_R_FORCED ? "forced" : "failed",
+			sm->stale_seq);
+		n++;
+	}
+	sp_md3_free_pool(pool->md3);
+	pool->md3 = p;
+	pool->md3_rw = true;
+	sp_info("%s: forced read-write at seq %llu without %u absent member(s)",
+		pool->name, p->st.seq, n);
+	sp_md3_rollback_moves(pool);
 	return sp_md3_sync(pool);
 }
 

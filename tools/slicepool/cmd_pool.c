@@ -328,6 +328,48 @@ int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 	return SPT_EXIT_OK;
 }
 
+/*
+ * Forces a read-only format-3 pool read-write without its absent members:
+ * writes 1 to its force attribute (Documentation/dm-slicepool.rst, "Pools
+ * on metadata format 3").  The kernel log names each member forced out.
+ */
+int cmd_pool_force(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	const char *pool, *hint;
+	int ret;
+
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
+	spt_want_args(cmd, argc, argv, 1);
+	pool = argv[optind];
+	spt_check_name(cmd, "pool", pool);
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
+	ret = cfs_write("1", "%s/force", pool);
+	if (ret) {
+		hint = spt_errno_hint(-ret);
+		if (ret == -EBUSY)
+			hint = " (the pool is already read-write: nothing to force)";
+		else if (ret == -EINVAL)
+			hint = " (only a format-3 pool with a member enabled: see dmesg)";
+		else if (ret == -ENOENT)
+			hint = " (the module has no force attribute: update it)";
+		else if (ret == -EIO)
+			hint = " (the pool stays read-only: see dmesg)";
+		spt_err("pool '%s': the module refused to force it read-write: %s%s",
+			pool, strerror(-ret), hint);
+		return SPT_EXIT_FAIL;
+	}
+	if (spt_json) {
+		js_begin("pool force", pool);
+		js_str("mode", "read-write");
+		js_end();
+	} else {
+		printf("forced pool %s read-write; the kernel log names each member forced out\n",
+		       pool);
+	}
+	return SPT_EXIT_OK;
+}
+
 /* A member's text report: @arg is what the command needs besides it. */
 typedef void (*member_text_fn)(const char *pool, const struct spt_member *m,
 			       const char *const *arg);

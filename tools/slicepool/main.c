@@ -44,6 +44,12 @@ static const struct spt_cmd commands[] = {
 	  "Refused while the pool has volumes, unless --unbind is given.",
 	  "  --unbind           first remove the volumes' dm devices and unbind\n"
 	  "                     the volumes (their data stays on the members)\n" },
+	{ "pool", "force", cmd_pool_force, "<pool>",
+	  "Force a read-only format-3 pool read-write without its absent\n"
+	  "members (those the kernel log names): one metadata transaction marks\n"
+	  "them stale for good, and a device of theirs that comes back is\n"
+	  "refused. Refused for a pool that is read-write or not format 3.",
+	  NULL },
 	{ "member", "add", cmd_member_add, "<pool> <name> --path DEV --domain D",
 	  "Add a block device to a pool as member <name> and enable it.",
 	  "  --path DEV         block device to use (e.g. /dev/vdb)\n"

@@ -414,6 +414,7 @@ void spt_disk_member_free(struct spt_disk_member *m);
 int cmd_pool_create(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_pool_force(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_pool_set(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv);

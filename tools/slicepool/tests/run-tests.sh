@@ -69,7 +69,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 139
+ktap_plan 146
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -175,10 +175,14 @@ expect_rc 2 "--max-moves: 0 is out of range" "rebalance --max-moves 0" \
 	"$SP" rebalance p --max-moves 0
 expect_rc 2 "bad pool name" "rebalance of a bad pool name" \
 	"$SP" rebalance p/v
+expect_rc 2 "missing argument" "pool force without a pool" "$SP" pool force
+expect_rc 2 "unexpected argument 'extra'" "pool force with an extra argument" \
+	"$SP" pool force p extra
+expect_rc 2 "bad pool name" "pool force of a bad pool name" "$SP" pool force a/b
 
 # --help of every command: exit 0 and a usage line on stdout.
 helps_ok=1
-for c in "pool create" "pool set" "pool list" "pool remove" "member add" \
+for c in "pool create" "pool set" "pool list" "pool remove" "pool force" "member add" \
 	 "member set" "member remove" "vol create" "vol resize" "vol remove" "vol map" \
 	 "status" "assemble" "inspect" "upgrade" "migrate" "rebalance" "pool" "member" "vol" ""; do
 	# shellcheck disable=SC2086 # the words are meant to split
@@ -299,7 +303,22 @@ no member 'p1/m9'|member remove of an unknown member|member remove p1 m9
 no volume 'p1/v9'|vol map of an unknown volume|vol map p1/v9
 no volume 'p1/v9'|migrate of an unknown volume|migrate p1/v9 --to m1
 no pool 'nope'|migrate --status in an unknown pool|migrate nope/v --status
+no pool 'nope'|pool force of an unknown pool|pool force nope
+the module has no force attribute|pool force without the module's force attribute|pool force p1
 EOF
+
+# pool force writes 1 to the pool's force attribute (the kernel's checks
+# are tested in selftests/dm-slicepool/md3_force.sh).
+: > "$F/p1/force"
+run "$SP" --json pool force p1
+if [ $RC -eq 0 ] && [ "$(cat "$F/p1/force")" = 1 ]; then
+	ktap_ok "pool force writes 1 to <pool>/force"
+else
+	ktap_fail "pool force writes 1 to <pool>/force (exit $RC)"
+fi
+json_check "pool force --json: action, pool and mode" \
+	'd["action"] == "pool force" and d["pool"] == "p1" and d["mode"] == "read-write"'
+rm -f "$F/p1/force"
 
 # rebalance: the band rule on the fake domains (dA W 12, dB W 3: spread 9).
 run "$SP" --json rebalance p1
