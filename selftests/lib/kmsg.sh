@@ -9,8 +9,6 @@
 #   kmsg_mark              log a new mark "sp-test: mark <pid>.<n>.<random>" (dies
 #                          if it cannot be written, or is not in the log
 #                          afterwards when writes may be dropped)
-#   kmsg_between LOG M [N] the lines of LOG (dmesg, read once) between the
-#                          line of mark M and that of mark N
 #   kmsg_since             print the kernel log after the last mark
 #   kmsg_has ERE           a line logged since the last mark matches ERE
 #   kmsg_has_text TEXT     a line logged since the last mark holds TEXT
@@ -45,22 +43,6 @@ kmsg_mark() {
 			exit 1
 		fi
 	fi
-}
-
-# kmsg_between LOG MARK [NEXT]: the lines of LOG (the output of dmesg, read
-# once for several marks) after the line ending with MARK and before the
-# line ending with NEXT (to the end of LOG without NEXT); returns 1 and
-# prints nothing if LOG has no line ending with MARK (or with NEXT).
-kmsg_between() {
-	local log=$'\n'$1$'\n' m=$2$'\n' n=${3:+$3$'\n'}
-	[[ $log == *"$m"* ]] || return 1
-	log=${log#*"$m"}
-	if [ -n "$n" ]; then
-		[[ $log == *"$n"* ]] || return 1
-		log=${log%%"$n"*}
-		log=${log%$'\n'*}	# the start of NEXT's line
-	fi
-	printf '%s' "$log"
 }
 
 # The log from the (last) line ending with the mark on, that line included.
@@ -116,13 +98,49 @@ kmsg_try() {
 # kmsg_tried JUDGE: reads the log once and, for each command recorded
 # since the last kmsg_tried, in order, runs JUDGE DESC PATTERN ACCEPTED
 # LOG, where ACCEPTED is 1 if the command succeeded and LOG is the kernel
-# log between its two marks, or unset (fewer arguments) if a mark is
-# missing from the log.  Then forgets them.
+# log between its two marks (the lines after the line ending with the
+# first mark, before the line ending with the second), or unset (fewer
+# arguments) if a mark is missing from the log.  Then forgets them.
+#
+# One awk cuts the log: bash's own ${log#*MARK} is quadratic in the
+# length of the log (minutes for a few hundred KiB under TCG).  awk prints
+# "<i> <line>" for each line of command i's segment, "<i> ." once for each
+# command whose marks are both in the log, in that order.
 kmsg_tried() {
-	local log i seg
-	log=$(dmesg)
+	local i seg line
+	local -a segs found
+	[ ${#KT_desc[@]} -gt 0 ] || return 0
+	while IFS= read -r line; do
+		i=${line%% *}
+		line=${line#* }
+		case $line in
+		.) found[i]=1 ;;
+		*) segs[i]+=${segs[i]:+$'\n'}${line#?} ;;
+		esac
+	done < <(dmesg | awk -v n="${#KT_desc[@]}" '
+		NR == FNR { mark[NR] = $0; at[$0]; next }	# start 1, end 1, start 2, ...
+		{
+			line[FNR] = $0
+			k = index($0, "sp-test: mark ")
+			m = substr($0, k)
+			if (k && (m in at) && !(m in seen))
+				seen[m] = FNR
+		}
+		END {
+			for (i = 0; i < n; i++) {
+				s = mark[2 * i + 1]; e = mark[2 * i + 2]
+				if (!(s in seen) || !(e in seen) || seen[e] <= seen[s])
+					continue
+				print i, "."
+				for (j = seen[s] + 1; j < seen[e]; j++)
+					print i, ">" line[j]
+			}
+		}' <(for i in "${!KT_desc[@]}"; do
+			printf '%s\n%s\n' "${KT_mark[i]}" "${KT_end[i]}"
+		done) -)
 	for i in "${!KT_desc[@]}"; do
-		if seg=$(kmsg_between "$log" "${KT_mark[i]}" "${KT_end[i]}"); then
+		if [ -n "${found[i]:-}" ]; then
+			seg=${segs[i]:-}
 			"$1" "${KT_desc[i]}" "${KT_pat[i]}" "${KT_acc[i]}" "$seg"
 		else
 			"$1" "${KT_desc[i]}" "${KT_pat[i]}" "${KT_acc[i]}"
