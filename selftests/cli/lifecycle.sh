@@ -27,10 +27,10 @@ vol_gone() {
 		[ ! -d "$SP_CFG/$P/volumes/v1" ]
 }
 
-sp_rc 0 "pool create with parameters" --json pool create $P --slice-mb 16 \
+sp_rc 0 "pool create with parameters" --json pool create $P --slice-mb 4 \
 	--weight-space 100 --weight-load 0 --min-domains 2
-if json 'd["pool"]["name"] == "lc" and d["pool"]["slice_mb"] == 16' &&
-   [ "$(attr $P/slice_mb)" = 16 ] && [ "$(attr $P/weight_space)" = 100 ] &&
+if json 'd["pool"]["name"] == "lc" and d["pool"]["slice_mb"] == 4' &&
+   [ "$(attr $P/slice_mb)" = 4 ] && [ "$(attr $P/weight_space)" = 100 ] &&
    [ "$(attr $P/weight_load)" = 0 ] && [ "$(attr $P/min_domains)" = 2 ]; then
 	ktap_ok "pool parameters reached configfs and the JSON reply"
 else
@@ -73,13 +73,13 @@ sp --json pool list
 ktap_check "pool list --json lists the pool with 3 members" \
 	json 'any(p["name"] == "lc" and p["members"] == 3 and p["volumes"] == 0 for p in d["pools"])'
 
-sp_rc 0 "vol create lc/v1 --size 100M" --json vol create $P/v1 --size 100M
+sp_rc 0 "vol create lc/v1 --size 25M" --json vol create $P/v1 --size 25M
 ktap_check "vol create --json reply names the dm device" \
 	json 'd["volume"]["name"] == "v1" and d["volume"]["dm"]["device"] == "/dev/mapper/lc-v1" and d["volume"]["slices"] == 7'
-ktap_check "dm device lc-v1 is 100 MiB" \
-	[ "$(blockdev --getsize64 /dev/mapper/lc-v1 2>/dev/null)" = $((100 << 20)) ]
-ktap_check "dm table is '0 204800 slicepool lc v1'" \
-	[ "$(dmsetup table lc-v1)" = "0 204800 slicepool lc v1" ]
+ktap_check "dm device lc-v1 is 25 MiB" \
+	[ "$(blockdev --getsize64 /dev/mapper/lc-v1 2>/dev/null)" = $((25 << 20)) ]
+ktap_check "dm table is '0 51200 slicepool lc v1'" \
+	[ "$(dmsetup table lc-v1)" = "0 51200 slicepool lc v1" ]
 ktap_check "dm UUID is SLICEPOOL-<volume uuid>" \
 	[ "$(dmsetup info -c --noheadings -o uuid lc-v1)" = "SLICEPOOL-$(attr $P/volumes/v1/uuid)" ]
 
@@ -87,7 +87,7 @@ ktap_check "dm UUID is SLICEPOOL-<volume uuid>" \
 # the map (with member offsets) must say where each one is on the members.
 for s in 0 1 2 3 4 5 6; do
 	printf 'cli-slice-%s' "$s" | dd of=/dev/mapper/lc-v1 bs=512 \
-		seek=$((s * 16 * 2048)) conv=sync oflag=direct status=none
+		seek=$((s * 4 * 2048)) conv=sync oflag=direct status=none
 done
 sp --json vol map $P/v1
 ktap_check "vol map --json: 7 slices, none missing" \
@@ -114,20 +114,20 @@ sp status $P
 ktap_check "status text shows the volume's dm device as active" \
 	grep -q '^  v1 .*/dev/mapper/lc-v1 *active' "$OUT"
 
-fill /dev/mapper/lc-v1 100
-sum100=$(sum_dev /dev/mapper/lc-v1 100)
-sp_rc 0 "vol resize (expand) to 150M" --json vol resize $P/v1 --size 150M
+fill /dev/mapper/lc-v1 25
+sum25=$(sum_dev /dev/mapper/lc-v1 25)
+sp_rc 0 "vol resize (expand) to 40M" --json vol resize $P/v1 --size 40M
 ktap_check "vol resize --json reports the old and the new size" \
-	json 'd["old_size"] == 100 << 20 and d["volume"]["size"] == 150 << 20 and d["volume"]["dm"]["length_sectors"] == 150 << 11'
-ktap_check "after expand: dm device and volume are 150 MiB" \
-	sizes_are $((150 << 20))
-ktap_check "after expand: data unchanged" [ "$(sum_dev /dev/mapper/lc-v1 100)" = "$sum100" ]
+	json 'd["old_size"] == 25 << 20 and d["volume"]["size"] == 40 << 20 and d["volume"]["dm"]["length_sectors"] == 40 << 11'
+ktap_check "after expand: dm device and volume are 40 MiB" \
+	sizes_are $((40 << 20))
+ktap_check "after expand: data unchanged" [ "$(sum_dev /dev/mapper/lc-v1 25)" = "$sum25" ]
 
-sp_rc 0 "vol resize (shrink) to 120M" vol resize $P/v1 --size 120M
-ktap_check "after shrink: dm device and volume are 120 MiB" \
-	sizes_are $((120 << 20))
-ktap_check "after shrink: data unchanged" [ "$(sum_dev /dev/mapper/lc-v1 100)" = "$sum100" ]
-sp_rc 0 "vol resize to the same size is a no-op" vol resize $P/v1 --size 120M
+sp_rc 0 "vol resize (shrink) to 30M" vol resize $P/v1 --size 30M
+ktap_check "after shrink: dm device and volume are 30 MiB" \
+	sizes_are $((30 << 20))
+ktap_check "after shrink: data unchanged" [ "$(sum_dev /dev/mapper/lc-v1 25)" = "$sum25" ]
+sp_rc 0 "vol resize to the same size is a no-op" vol resize $P/v1 --size 30M
 
 sp_rc 0 "vol remove lc/v1" --json vol remove $P/v1
 ktap_check "vol remove --json: deleted, dm device named" \
