@@ -417,19 +417,24 @@ free_back() {
 # stays in the slices).  Every slice a grant can take is dirty at both
 # ends, which zeroed_ends checks; dirtying all 16 MiB of each slice cost
 # about 30 s of guest time per test and proved nothing more, since the
-# lender zeroes whole slices.
+# lender zeroes whole slices.  The last MiB of a slice and the first of
+# the next are adjacent in the volume: one dd writes both (n + 1 dd for n
+# slices, not 2n).
 dirty_free_space() {
-	local n i
+	local n i at cnt
 	n=$(free_slices pa)
 	if ! { mkdir "$SP/pa/volumes/junk" && echo $((n * 16))M > "$SP/pa/volumes/junk/size" &&
 		dmsetup create pa-junk --table "0 $((n * 16 * 2048)) slicepool pa junk"; }; then
 		sp_die "cannot make the junk volume"
 	fi
-	tr '\0' '\253' < /dev/zero | head -c 1048576 > "$W/dirt"
-	for ((i = 0; i < n * 16; i++)); do
-		((i % 16 == 0 || i % 16 == 15)) || continue
-		dd if="$W/dirt" of=/dev/mapper/pa-junk bs=1M seek=$i count=1 \
-			oflag=direct conv=notrunc status=none || sp_die "cannot dirty MiB $i of pa"
+	tr '\0' '\253' < /dev/zero | head -c $((2 << 20)) > "$W/dirt"
+	# MiB 16i - 1 and 16i (the ends of slices i - 1 and i), i = 0..n,
+	# without the MiB before the first slice and the one after the last.
+	for ((i = 0; i <= n; i++)); do
+		at=$((i == 0 ? 0 : 16 * i - 1))
+		cnt=$((i == 0 || i == n ? 1 : 2))
+		dd if="$W/dirt" of=/dev/mapper/pa-junk bs=1M seek=$at count=$cnt \
+			oflag=direct conv=notrunc status=none || sp_die "cannot dirty MiB $at of pa"
 	done
 	if ! { dmsetup remove pa-junk && echo 0 > "$SP/pa/volumes/junk/size" &&
 		rmdir "$SP/pa/volumes/junk"; }; then
