@@ -24,6 +24,7 @@ ifeq ($(WERROR),1)
 KCFLAGS_ALL := -Werror
 endif
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) KCFLAGS="$(KCFLAGS_ALL) $(KCFLAGS)"
+KMAKE_TM = $(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/bench-cases KCFLAGS="$(KCFLAGS_ALL)"
 
 HOSTCC ?= cc
 HOST_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11
@@ -44,12 +45,14 @@ compat: kdir-check
 	@tools/bench/compat-probe.sh $(KDIR) dm-slicepool/compat-probes \
 		dm-slicepool/compat-autoconf.h
 
+# '+': the kernel's make gets the jobserver (a recipe that names $(MAKE)
+# only through KMAKE would run it at -j1).
 modules: compat
-	$(KMAKE) modules
+	+$(KMAKE) modules
 
 # Test-only modules (the bench's own self-test); never installed.
 test-modules: kdir-check
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/bench-cases KCFLAGS="$(KCFLAGS_ALL)" modules
+	+$(KMAKE_TM) modules
 
 tools:
 	$(MAKE) -C tools/slicepool
@@ -110,7 +113,7 @@ bench:
 
 clean:
 	-$(KMAKE) clean
-	-$(MAKE) -C $(KDIR) M=$(CURDIR)/selftests/bench-cases clean
+	-$(KMAKE_TM) clean
 	-$(MAKE) -C tools/slicepool clean
 	rm -rf build build.log dm-slicepool/compat-autoconf.h
 
@@ -131,19 +134,25 @@ clean-agent:
 	-$(MAKE) -C tools/lib clean
 
 # Host unit tests of the agent (selftests/remote), linked with its sources
-# and libspu.
+# and libspu.  The agent's sources are compiled once, into build/remote/obj,
+# and each test links those objects (not 12 compiles of all of them).
 SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns/agent/*.c))
+SPA_OBJS := $(SPA_SRCS:nvmet-remote-ns/agent/%.c=build/remote/obj/%.o)
 SPA_TESTS := codec auth quota config server reconcile health resize release identity limits member
+SPA_CFLAGS := $(HOST_CFLAGS) -Wno-format-truncation -D_GNU_SOURCE -pthread \
+	-I nvmet-remote-ns/agent -I tools/lib -I selftests/lib
+SPA_HDRS := nvmet-remote-ns/agent/agent.h tools/lib/spa-state.h tools/lib/spu.h
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
 tools/lib/libspu.a: $(wildcard tools/lib/*.c tools/lib/*.h)
 	$(MAKE) -C tools/lib
 
-build/remote/%_test: selftests/remote/%_test.c $(SPA_SRCS) tools/lib/libspu.a \
-		nvmet-remote-ns/agent/agent.h tools/lib/spa-state.h \
-		tools/lib/spu.h selftests/remote/remote-test.h \
-		selftests/lib/ktap-unit.h
+$(SPA_OBJS): build/remote/obj/%.o: nvmet-remote-ns/agent/%.c $(SPA_HDRS)
+	@mkdir -p build/remote/obj
+	$(HOSTCC) $(SPA_CFLAGS) -c -o $@ $<
+
+build/remote/%_test: selftests/remote/%_test.c $(SPA_OBJS) tools/lib/libspu.a \
+		$(SPA_HDRS) selftests/remote/remote-test.h selftests/lib/ktap-unit.h
 	@mkdir -p build/remote
-	$(HOSTCC) $(HOST_CFLAGS) -Wno-format-truncation -D_GNU_SOURCE -pthread \
-		-I nvmet-remote-ns/agent -I tools/lib -I selftests/lib -o $@ $< $(SPA_SRCS) \
+	$(HOSTCC) $(SPA_CFLAGS) -o $@ $< $(SPA_OBJS) \
 		tools/lib/libspu.a -lcrypto -ldevmapper -pthread

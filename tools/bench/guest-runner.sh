@@ -63,7 +63,7 @@ TAINT_NAMES=(proprietary-module forced-load unsafe-smp forced-unload
 # less those of TAINT_OK, as "W (warning) U (user-request)"; empty if none.
 taint_new() {
 	local new=$(($2 & ~$1)) i l out=""
-	for i in $(seq 0 $((${#TAINT_LETTERS} - 1))); do
+	for ((i = 0; i < ${#TAINT_LETTERS}; i++)); do
 		l=${TAINT_LETTERS:i:1}
 		[ $((new >> i & 1)) -eq 1 ] || continue
 		case $TAINT_OK in *"$l"*) continue ;; esac
@@ -104,17 +104,23 @@ kmsg_mark() {
 	done
 }
 
-# kmsg_part <from> <to>: the records between two markers, as dmesg shows them.
+# kmsg_part <from> <to> <file>: the records between two markers, as dmesg
+# shows them, into file (made only when there is a record); exit code 3
+# when one of them matches BAD (then scan shows it), else 0.  One process
+# for both: this runs twice between every two tests.
 kmsg_part() {
-	awk -v from=";$MARK $1" -v to=";$MARK $2" '
+	awk -v from=";$MARK $1" -v to=";$MARK $2" -v out="$3" -v bad="$BAD" '
 		index($0, to) { exit }
 		on && !/^ / {
 			split($0, h, ";"); split(h[1], f, ",")
 			msg = substr($0, length(h[1]) + 2)
 			gsub(/\\x0a/, "\n", msg)
-			printf "[%12.6f] %s\n", f[3] / 1e6, msg
+			printf "[%12.6f] %s\n", f[3] / 1e6, msg > out
+			if (msg ~ bad)
+				found = 1
 		}
-		index($0, from) { on = 1 }' "$KMSG"
+		index($0, from) { on = 1 }
+		END { exit found ? 3 : 0 }' "$KMSG"
 }
 
 # scan <file> <label>: print and remember the first bad line of a log part.
@@ -124,6 +130,15 @@ scan() {
 	echo "# kernel log $2:"
 	grep -E -B2 -A12 "$BAD" "$1" | head -40 | sed 's/^/#   /'
 	return 0
+}
+
+# tenths <var> <from> <to>: var = the seconds between two $EPOCHREALTIME
+# values, to a tenth, in the shell (under TCG a process costs a tenth of a
+# second or more; this runs between every two tests).
+tenths() {
+	local a=${2/[.,]/} b=${3/[.,]/} d
+	d=$(((10#$b - 10#$a + 50000) / 100000))
+	printf -v "$1" '%s.%s' $((d / 10)) $((d % 10))
 }
 
 barrier() {
@@ -153,23 +168,22 @@ while read -r idx rel timeout; do
 	[ "$idx" -ge "$start" ] || continue
 	name=${rel//\//:}
 	export SP_ARTIFACTS=$RES/artifacts/$role/$name
-	mkdir -p "$SP_ARTIFACTS"
 	b=1
 	[ "$idx" -eq "$start" ] && b=$boot
 	export SP_BOOT=$b
 	export SP_SYNC=$SYNC/test$idx.boot$b
-	mkdir -p "$SP_SYNC"
+	mkdir -p "$SP_ARTIFACTS" "$SP_SYNC"
 	barrier "t$idx.b$b" || echo "# barrier with the peer guest timed out"
 	sync_clock
 	printf '@@SP START %s %s\n' "$idx" "$b"
 	# The log is still cleared, so that a test's own 'dmesg' shows its own
 	# messages; the verdict comes from /dev/kmsg, which the clear leaves.
 	dmesg -c > /dev/null
-	taint0=$(cat /proc/sys/kernel/tainted)
+	read -r taint0 < /proc/sys/kernel/tainted
 	kmsg_mark "t$idx.b$b.start"
 	t0=$EPOCHREALTIME
 	dir=$top/${rel%/*}
-	out=/run/sp/output.$idx.$b
+	out=/run/sp/output
 	# stdin is /dev/null: a test that reads stdin must not eat the plan.
 	(cd "$dir" && exec timeout -k 5 "$timeout" "./${rel##*/}" < /dev/null) 2>&1 |
 		tee "$out" | sed -u 's/^/# /' | tee -a "$SP_ARTIFACTS/output.log"
@@ -179,28 +193,34 @@ while read -r idx rel timeout; do
 	[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] &&
 		echo "# TIMEOUT: the test ran longer than its ${timeout}s and was killed"
 	# ktap_finish's line for a test that ran some checks and skipped others.
-	partial=$(sed -n 's/^# SKIP partial: \([0-9]*\) of \([0-9]*\) checks skipped$/\1\/\2/p' "$out" | tail -n 1)
-	rm -f "$out"
+	partial=$(sed -n 's/^# SKIP partial: \([0-9]*\) of \([0-9]*\) checks skipped$/\1\/\2/p' "$out")
+	partial=${partial##*$'\n'}
 	kmsg_mark "t$idx.b$b.test-end"
 	log=$SP_ARTIFACTS/dmesg.boot$b.log
-	kmsg_part "t$idx.b$b.start" "t$idx.b$b.test-end" > "$log"
+	: > "$log"
+	kmsg_part "t$idx.b$b.start" "t$idx.b$b.test-end" "$log"
+	bad=$?
 	verdict=clean
 	what=""
-	scan "$log" "during the test" && verdict=dmesg
+	[ $bad -eq 3 ] && scan "$log" "during the test" && verdict=dmesg
 	if [ "$rc" -eq 75 ] && [ "$verdict" = clean ]; then
 		printf '@@SP REBOOT %s %s\n' "$idx" $((b + 1))
 		exit 0
 	fi
-	leftover=$("$top/tools/bench/guest-cleanup.sh" 2>&1)
+	# Sourced in a subshell: no new bash to start.
+	leftover=$(. "$top/tools/bench/guest-cleanup.sh" 2>&1)
 	[ -z "$leftover" ] || printf '%s\n' "$leftover" | sed 's/^/# cleanup: /'
 	kmsg_mark "t$idx.b$b.cleanup-end"
 	t2=$EPOCHREALTIME
-	kmsg_part "t$idx.b$b.test-end" "t$idx.b$b.cleanup-end" > "$log.cleanup"
-	if [ "$verdict" = clean ] && scan "$log.cleanup" "during the cleanup after the test"; then
+	kmsg_part "t$idx.b$b.test-end" "t$idx.b$b.cleanup-end" "$log.cleanup"
+	bad=$?
+	if [ "$verdict" = clean ] && [ $bad -eq 3 ] &&
+	   scan "$log.cleanup" "during the cleanup after the test"; then
 		verdict=cleanup
 	fi
-	[ -s "$log.cleanup" ] || rm -f "$log.cleanup"
-	tainted=$(taint_new "$taint0" "$(cat /proc/sys/kernel/tainted)")
+	read -r taint1 < /proc/sys/kernel/tainted
+	tainted=""
+	[ "$taint1" = "$taint0" ] || tainted=$(taint_new "$taint0" "$taint1")
 	if [ -n "$tainted" ]; then
 		echo "# the kernel is newly tainted: $tainted"
 		if [ "$verdict" = clean ]; then
@@ -208,8 +228,10 @@ while read -r idx rel timeout; do
 			what="the kernel is newly tainted: $tainted"
 		fi
 	fi
-	awk -v a="$t0" -v b="$t1" -v c="$t2" \
-		'BEGIN { printf "# guest time: test %.1fs, cleanup %.1fs\n", b - a, c - b }'
+	s_test="" s_clean=""
+	tenths s_test "$t0" "$t1"
+	tenths s_clean "$t1" "$t2"
+	echo "# guest time: test ${s_test}s, cleanup ${s_clean}s"
 	printf '@@SP END %s %s %s %s %s\n' "$idx" "$rc" "$verdict" "${partial:--}" "$what"
 done < "$RES/plan"
 kill "$KMSG_PID" 2>/dev/null
