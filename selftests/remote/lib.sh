@@ -6,10 +6,21 @@
 
 . "$SP_TOP/selftests/lib/ktap.sh"
 
+# port_listened <port>: true if something listens on 127.0.0.1:<port>.
+port_listened() {
+	(exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
+}
+
 # Two agent ports on 127.0.0.1 (PC a third), and the host NQN of the
-# borrowers.
+# borrowers.  The three ports are below the kernel's ephemeral range
+# (32768 up by default) and nothing listens on them when the test starts
+# (another test or program may be running beside this one).
 # shellcheck disable=SC2034
-PA=$((20000 + RANDOM % 20000))
+for _ in $(seq 20); do
+	PA=$((20000 + RANDOM % 12000))
+	port_listened "$PA" || port_listened $((PA + 1)) ||
+		port_listened $((PA + 2)) || break
+done
 # shellcheck disable=SC2034
 PB=$((PA + 1))
 # shellcheck disable=SC2034
