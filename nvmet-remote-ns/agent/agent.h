@@ -461,6 +461,14 @@ struct spa_backend {
 			  char *why, size_t wlen);
 	int (*vol_list)(void *ctx, const char *pool, const char *prefix,
 			char ***names, size_t *count);
+	/*
+	 * The UUID and size (bytes) of volume @vol, bound first if it is
+	 * only discovered: what zeroing a volume no grant owns needs
+	 * (reconcile), read from the pool, as no ledger entry holds them.
+	 */
+	int (*vol_info)(void *ctx, const char *pool, const char *vol,
+			char uuid[SPU_UUID_STR], u64 *size, char *why,
+			size_t wlen);
 	int (*export)(void *ctx, const struct spa_export *e, char *why,
 		      size_t wlen);
 	int (*unexport)(void *ctx, const char *subnqn, u16 port_id, char *why,

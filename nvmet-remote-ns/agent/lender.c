@@ -34,7 +34,9 @@
  * the new range), active ones restored (after a reboot nvmet configfs is
  * empty), and agent-owned objects (volumes "rg-*", subsystems
  * "<nqn_prefix>:grant:<node>:*") that no live grant owns are removed, but
- * only when the ledger file exists.
+ * only when the ledger file exists: the subsystems first, then each
+ * volume zeroed whole and deleted (it may hold a borrower's data; one
+ * that cannot be zeroed is kept).
  *
  * With 'tunnel', each borrower's grants are exported on ports of their
  * own (its slot: export_port + slot, nvmet_port_id + slot, the same for
@@ -119,10 +121,25 @@ undo:
 	return ret;
 }
 
+/* The UUID of bound volume @vol, from its configfs item. */
+static int vol_uuid(const char *pool, const char *vol,
+		    char uuid[SPU_UUID_STR], char *why, size_t wlen)
+{
+	char path[PATH_MAX];
+
+	if (spu_path(path, sizeof(path), "%s/%s/volumes/%s/uuid",
+		     spu_configfs_root(), pool, vol) ||
+	    spu_read_buf(path, uuid, SPU_UUID_STR) ||
+	    !spu_valid_uuid(uuid))
+		return spu_reason(why, wlen, -EINVAL,
+				  "volume %s/%s has no uuid", pool, vol);
+	return 0;
+}
+
 static int real_vol_restore(void *ctx, const char *pool, const char *vol,
 			    u64 size, char *why, size_t wlen)
 {
-	char path[PATH_MAX], uuid[SPU_UUID_STR];
+	char uuid[SPU_UUID_STR];
 	int ret;
 
 	(void)ctx;
@@ -136,14 +153,33 @@ static int real_vol_restore(void *ctx, const char *pool, const char *vol,
 		return 0;
 	if (ret < 0)
 		return ret;
-	if (spu_path(path, sizeof(path), "%s/%s/volumes/%s/uuid",
-		     spu_configfs_root(), pool, vol) ||
-	    spu_read_buf(path, uuid, sizeof(uuid)) ||
-	    !spu_valid_uuid(uuid)) {
-		snprintf(why, wlen, "volume %s/%s has no uuid", pool, vol);
-		return -EINVAL;
-	}
+	ret = vol_uuid(pool, vol, uuid, why, wlen);
+	if (ret)
+		return ret;
 	return spa_dm_create(pool, vol, uuid, size >> 9, why, wlen);
+}
+
+static int real_vol_info(void *ctx, const char *pool, const char *vol,
+			 char uuid[SPU_UUID_STR], u64 *size, char *why,
+			 size_t wlen)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	(void)ctx;
+	ret = spu_vol_bind(pool, vol, why, wlen);
+	if (!ret)
+		ret = vol_uuid(pool, vol, uuid, why, wlen);
+	if (ret)
+		return ret;
+	if (spu_path(path, sizeof(path), "%s/%s/volumes/%s/size",
+		     spu_configfs_root(), pool, vol))
+		return -ENAMETOOLONG;
+	ret = spu_read_u64(path, size);
+	if (ret)
+		return spu_reason(why, wlen, ret, "cannot read %s: %s", path,
+				  strerror(-ret));
+	return 0;
 }
 
 static int real_vol_delete(void *ctx, const char *pool, const char *vol,
@@ -255,6 +291,7 @@ const struct spa_backend spa_real_backend = {
 	.vol_restore = real_vol_restore,
 	.vol_delete = real_vol_delete,
 	.vol_list = real_vol_list,
+	.vol_info = real_vol_info,
 	.export = real_export,
 	.unexport = real_unexport,
 	.exported = real_exported,
@@ -1052,6 +1089,56 @@ static bool in_list(char **names, size_t n, const char *s)
 	return false;
 }
 
+/* The grant id in volume name @vol ("rg-<16 hex digits>"); false if none. */
+static bool vol_grant_id(const char *vol, u64 *id)
+{
+	const char *hex = vol + strlen(SPA_VOL_PREFIX);
+	char *end;
+
+	if (strncmp(vol, SPA_VOL_PREFIX, strlen(SPA_VOL_PREFIX)) ||
+	    strlen(hex) != 16 || strspn(hex, "0123456789abcdef") != 16)
+		return false;
+	*id = strtoull(hex, &end, 16);
+	return !*end;
+}
+
+/*
+ * Clears and deletes pool volume @vol, which no grant owns: made before
+ * a crash kept it out of the ledger, or its entry lost with the ledger.
+ * It may hold a borrower's data, so it goes as a grant given back does
+ * (teardown()): its export is gone first (the caller removed every
+ * subsystem of no grant; @subs are those left, the ones it could not
+ * remove), then the whole volume is zeroed through an aside device (its
+ * UUID and size read from the pool: no ledger entry holds them), then
+ * it is deleted.  Anything failing keeps the volume and its slices:
+ * nothing uncleared goes back to the pool; the next start tries again.
+ * 1 if the volume is gone already (a grant torn down by this reconcile).
+ */
+static int drop_orphan(struct spa_lender *l, const char *vol, char **subs,
+		       size_t ns, char *why, size_t wlen)
+{
+	const struct spa_backend *be = l->be;
+	const char *pool = l->cfg->pool;
+	char uuid[SPU_UUID_STR], sub[SPA_NQN_MAX + 1] = "";
+	u64 id, size = 0;
+	int ret;
+
+	if (!vol_exists(l, vol))
+		return 1;
+	if (vol_grant_id(vol, &id))
+		spa_grant_names(l->cfg, id, NULL, 0, sub, sizeof(sub));
+	if (sub[0] && in_list(subs, ns, sub))
+		return spu_reason(why, wlen, -EBUSY,
+				  "its export %s could not be removed: a host could write behind the zeroes",
+				  sub);
+	ret = be->vol_info(be->ctx, pool, vol, uuid, &size, why, wlen);
+	if (!ret && size)	/* a volume of size 0 holds no slice */
+		ret = be->zero(be->ctx, pool, vol, uuid, 0, size, why, wlen);
+	if (!ret)
+		ret = be->vol_delete(be->ctx, pool, vol, why, wlen);
+	return ret;
+}
+
 /* An active grant, exported again if it is not (after a reboot); 1 if not. */
 static int restore_grant(struct spa_lender *l, struct spa_grant *g,
 			 char **vols, size_t nv)
@@ -1091,7 +1178,7 @@ int spa_lender_reconcile(struct spa_lender *l)
 	char **vols = NULL, **subs = NULL, why[512];
 	size_t nv = 0, ns = 0, i;
 	struct spa_grant *g;
-	int ret, left = 0;
+	int ret, err, left = 0;
 
 	pthread_mutex_lock(&l->lock);
 	/*
@@ -1185,17 +1272,30 @@ int spa_lender_reconcile(struct spa_lender *l)
 					 subs[i]);
 			}
 		}
+		/* What is left: the exports that could not be removed. */
+		spu_free_list(subs, ns);
+		subs = NULL;
+		ns = 0;
+		ret = be->export_list(be->ctx, l->subnqn_prefix, &subs, &ns);
 		for (i = 0; i < nv; i++) {
 			if (live_name(l, vols[i], NULL))
 				continue;
-			ret = be->vol_delete(be->ctx, pool, vols[i], why,
-					     sizeof(why));
-			if (ret) {
-				spa_err("reconcile: cannot delete volume %s/%s of no grant: %s",
+			err = ret;
+			if (err)
+				snprintf(why, sizeof(why),
+					 "cannot list nvmet subsystems: %s",
+					 strerror(-err));
+			else
+				err = drop_orphan(l, vols[i], subs, ns, why,
+						  sizeof(why));
+			if (err > 0)
+				continue;
+			if (err) {
+				spa_err("reconcile: cannot zero and delete volume %s/%s of no grant: kept (the next start tries again): %s",
 					pool, vols[i], why);
 				left++;
 			} else {
-				spa_info("reconcile: deleted volume %s/%s of no grant",
+				spa_info("reconcile: zeroed and deleted volume %s/%s of no grant",
 					 pool, vols[i]);
 			}
 		}

@@ -11,7 +11,10 @@
  * its slices, the grant stays releasing and the next release zeroes it
  * again; reconcile at start zeroes a releasing grant, tears an exporting
  * one (never handed out) down without zeroing, and records a releasing
- * grant whose volume is gone already as released.
+ * grant whose volume is gone already as released.  A volume of no grant
+ * (its ledger entry lost) is cleared the same way by reconcile: export
+ * removed, zeroed whole, deleted; kept, logged and counted as left when
+ * any of that fails; left alone when there is no ledger at all.
  */
 #include "remote-test.h"
 
@@ -224,12 +227,207 @@ static void t_reconcile(void)
 		cap_dump();
 }
 
+/* ------------------------------------------------- volumes of no grant */
+
+/* The reconcile's lines: a volume kept (its name, why), all left alone. */
+#define KEPT_FMT "reconcile: cannot zero and delete volume pa/%s of no grant: kept (the next start tries again): %s"
+#define ALONE_FMT "reconcile: no ledger (%s) but 1 volume(s) and 1 subsystem(s) named as the agent's: leaving them alone"
+
+static bool export_there(struct spa_lender *l, u64 id)
+{
+	char sub[SPA_NQN_MAX + 1];
+
+	spa_grant_names(&ca, id, NULL, 0, sub, sizeof(sub));
+	return l->be->exported(l->be->ctx, sub, 4420);
+}
+
+/*
+ * Grant @id made a volume of no grant, as by a ledger lost or replaced
+ * (or a crash before the ledger named it): the ledger file kept without
+ * its entry, or (@no_ledger) gone.  @unexported: its export gone too (a
+ * reboot).  Then the next start: 0 if its lender @l is up again.
+ */
+static int orphan(struct spa_lender *l, u64 id, bool unexported,
+		  bool no_ledger)
+{
+	char why[256];
+
+	if (unexported)
+		fake_backend.unexport(fake_backend.ctx,
+				      spa_ledger_find(&l->ledger, id)->subnqn,
+				      4420, why, sizeof(why));
+	CHECK(l->ledger.n == 1, "%zu grants", l->ledger.n);
+	l->ledger.n = 0;
+	if (spa_ledger_save(&l->ledger, why, sizeof(why)))
+		fail("ledger: %s", why);
+	if (no_ledger && unlink(l->ledger.path))
+		fail("cannot remove %s", l->ledger.path);
+	spa_lender_free(l);
+	if (spa_lender_init(l, &ca, &fake_backend, why, sizeof(why))) {
+		fail("init: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reconcile zeroes a volume of no grant whole before it deletes it: after
+ * its export is removed (exported, the fake refuses to zero it) and
+ * before the delete (it refuses to zero a volume that is gone); the same
+ * after a reboot (no export left).
+ */
+static void t_orphan_zeroed(void)
+{
+	static const bool unexported[] = { false, true };
+	struct spa_lender l;
+	unsigned int i, z0;
+	int left;
+	u64 id;
+
+	for (i = 0; i < ARRAY_SIZE(unexported); i++) {
+		id = fresh_grant("orphan", &l);
+		if (!id || orphan(&l, id, unexported[i], false))
+			return;
+		CHECK(fake_vol_exported("pa", grant_vol(&ca, id)) ==
+		      !unexported[i], "case %u: exported before the start", i);
+		z0 = fake_ctx.zeroes;
+		left = spa_lender_reconcile(&l);
+		CHECK(left == 0, "case %u: %d left", i, left);
+		CHECK(fake_ctx.zeroes == z0 + 1 && fake_ctx.zero_off == 0 &&
+		      fake_ctx.zero_len == 256 * MIB,
+		      "case %u: %u zeroings, the last %llu bytes at %llu", i,
+		      fake_ctx.zeroes - z0, fake_ctx.zero_len,
+		      fake_ctx.zero_off);
+		CHECK(!vol_there(id) && !export_there(&l, id) &&
+		      pa2_free() == 64,
+		      "case %u: volume %s, export %s, %llu free slices", i,
+		      vol_there(id) ? "kept" : "gone",
+		      export_there(&l, id) ? "kept" : "gone", pa2_free());
+		CHECK(cap_line("reconcile: zeroed and deleted volume pa/%s of no grant",
+			       grant_vol(&ca, id)), "case %u: not logged", i);
+		spa_lender_free(&l);
+		if (!case_ok) {
+			cap_dump();
+			return;
+		}
+	}
+}
+
+/*
+ * Failing to clear a volume of no grant keeps it, with its slices,
+ * logs it with the reason and counts it as left; the next start clears
+ * it.  @fail_zero, @fail_unexport: errnos to fail those with; @no_uuid:
+ * its uuid unreadable.
+ */
+static const struct kept_case {
+	const char *what;
+	int fail_zero, fail_unexport;
+	bool no_uuid;
+	int left;		/* what reconcile returns */
+	/* The reason logged, %s the volume (its subsystem if fail_unexport). */
+	const char *why;
+} kept_cases[] = {
+	{ "zeroing fails", EIO, 0, false, 1,
+	  "cannot zero pa-%s: Input/output error" },
+	{ "its export cannot be removed", 0, EBUSY, false, 2,
+	  "its export %s could not be removed: a host could write behind the zeroes" },
+	{ "no uuid", 0, 0, true, 1, "volume pa/%s has no uuid" },
+};
+
+static void t_orphan_kept(void)
+{
+	const struct kept_case *k;
+	struct spa_lender l;
+	char path[PATH_MAX], sub[SPA_NQN_MAX + 1], why[512];
+	unsigned int z0;
+	int left;
+	u64 id;
+
+	for (k = kept_cases; k < kept_cases + ARRAY_SIZE(kept_cases); k++) {
+		id = fresh_grant("orphan-kept", &l);
+		if (!id || orphan(&l, id, false, false))
+			return;
+		spa_grant_names(&ca, id, NULL, 0, sub, sizeof(sub));
+		if (k->no_uuid) {
+			snprintf(path, sizeof(path), "%s/pa/volumes/%s/uuid",
+				 spu_configfs_root(), grant_vol(&ca, id));
+			unlink(path);
+		}
+		fake_ctx.fail_zero = k->fail_zero;
+		fake_ctx.fail_unexport = k->fail_unexport;
+		z0 = fake_ctx.zeroes;
+		left = spa_lender_reconcile(&l);
+		fake_ctx.fail_zero = 0;
+		fake_ctx.fail_unexport = 0;
+		CHECK(left == k->left, "%s: %d left", k->what, left);
+		CHECK(vol_there(id) && pa2_free() == 48,
+		      "%s: volume %s, %llu free slices", k->what,
+		      vol_there(id) ? "kept" : "gone", pa2_free());
+		CHECK(fake_ctx.zeroes == z0, "%s: zeroed", k->what);
+		snprintf(why, sizeof(why), k->why,
+			 k->fail_unexport ? sub : grant_vol(&ca, id));
+		CHECK(cap_line(KEPT_FMT, grant_vol(&ca, id), why),
+		      "%s: not logged: %s", k->what, why);
+		if (k->no_uuid) {	/* nothing to clear it with */
+			spa_lender_free(&l);
+			continue;
+		}
+		/* The next start clears it. */
+		spa_lender_free(&l);
+		if (spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
+			fail("init: %s", why);
+			return;
+		}
+		left = spa_lender_reconcile(&l);
+		CHECK(left == 0 && fake_ctx.zeroes == z0 + 1 &&
+		      fake_ctx.zero_len == 256 * MIB && !vol_there(id) &&
+		      pa2_free() == 64,
+		      "%s: the next start: %d left, %u zeroings, %llu free slices",
+		      k->what, left, fake_ctx.zeroes - z0, pa2_free());
+		spa_lender_free(&l);
+		if (!case_ok) {
+			cap_dump();
+			return;
+		}
+	}
+}
+
+/* Without a ledger file the volume and its export are left alone. */
+static void t_orphan_no_ledger(void)
+{
+	struct spa_lender l;
+	unsigned int z0, d0;
+	u64 id;
+
+	id = fresh_grant("orphan-no-ledger", &l);
+	if (!id || orphan(&l, id, false, true))
+		return;
+	z0 = fake_ctx.zeroes;
+	d0 = fake_ctx.deletes;
+	CHECK(spa_lender_reconcile(&l) == 0, "reconcile");
+	CHECK(vol_there(id) && export_there(&l, id) && pa2_free() == 48 &&
+	      fake_ctx.zeroes == z0 && fake_ctx.deletes == d0 &&
+	      !fake_ctx.infos, "touched: volume %s, export %s, %u zeroings",
+	      vol_there(id) ? "kept" : "gone",
+	      export_there(&l, id) ? "kept" : "gone", fake_ctx.zeroes - z0);
+	CHECK(cap_line(ALONE_FMT, l.ledger.path), "no warning");
+	spa_lender_free(&l);
+	if (!case_ok)
+		cap_dump();
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
 		{ "given back: zeroed whole, unexported first, then deleted", t_release_zeroes },
 		{ "a failed zeroing keeps the volume; the next release clears it", t_zero_fails },
 		{ "reconcile clears releasing grants, not exporting ones", t_reconcile },
+		{ "reconcile: a volume of no grant unexported, zeroed whole, then deleted",
+		  t_orphan_zeroed },
+		{ "reconcile: a volume of no grant that cannot be cleared is kept",
+		  t_orphan_kept },
+		{ "reconcile without a ledger leaves a volume of no grant alone",
+		  t_orphan_no_ledger },
 	};
 
 	return ktap_run(cases, ARRAY_SIZE(cases));

@@ -213,8 +213,10 @@ static inline void fake_set_free(const char *pool, const char *m, u64 v)
  * table first), a table longer than the volume is refused (EINVAL).
  * Zeroing a range that the dm device shows while nvmet exports it is
  * refused (EPERM): the lender must zero before it reloads, and a grant
- * given back only once it is unexported.  Each step can be made to fail
- * (fail_*: an errno, 0 for none).
+ * given back only once it is unexported; so is zeroing a volume that is
+ * gone (ENOENT: zeroed after its delete).  vol_info reads a volume's
+ * uuid and size files, refusing one without a valid uuid.  Each step can
+ * be made to fail (fail_*: an errno, 0 for none).
  */
 struct fake_be {
 	pthread_mutex_t lock;	/* protects everything below */
@@ -229,6 +231,7 @@ struct fake_be {
 	int fail_guard;
 	unsigned int set_sizes;	/* vol_set_size calls */
 	unsigned int zeroes;
+	unsigned int infos;	/* vol_info calls */
 	unsigned int revalidates;
 	u64 zero_off, zero_len;	/* the last range zeroed */
 	unsigned int delay_ms;	/* in vol_create: widens race windows */
@@ -576,6 +579,33 @@ static inline int fb_vol_list(void *ctx, const char *pool, const char *prefix,
 	return spu_vol_list(pool, prefix, names, count);
 }
 
+/* As the kernel's configfs item says: its uuid and size, or a refusal. */
+static inline int fb_vol_info(void *ctx, const char *pool, const char *vol,
+			      char uuid[SPU_UUID_STR], u64 *size, char *why,
+			      size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	char path[PATH_MAX];
+	int ret = 0;
+
+	pthread_mutex_lock(&fb->lock);
+	fb->infos++;
+	*size = fake_vol_u64(pool, vol, "size");
+	snprintf(path, sizeof(path), "%s/%s/volumes/%s/uuid",
+		 spu_configfs_root(), pool, vol);
+	if (*size == ~0ULL) {
+		ret = -ENOENT;
+		snprintf(why, wlen, "volume %s/%s is neither bound nor discovered",
+			 pool, vol);
+	} else if (spu_read_buf(path, uuid, SPU_UUID_STR) ||
+		   !spu_valid_uuid(uuid)) {
+		ret = -EINVAL;
+		snprintf(why, wlen, "volume %s/%s has no uuid", pool, vol);
+	}
+	pthread_mutex_unlock(&fb->lock);
+	return ret;
+}
+
 static inline int fb_export(void *ctx, const struct spa_export *e, char *why,
 			    size_t wlen)
 {
@@ -673,6 +703,7 @@ static const struct spa_backend fake_backend __maybe_unused = {
 	.vol_restore = fb_vol_restore,
 	.vol_delete = fb_vol_delete,
 	.vol_list = fb_vol_list,
+	.vol_info = fb_vol_info,
 	.export = fb_export,
 	.unexport = fb_unexport,
 	.exported = fb_exported,
@@ -886,6 +917,32 @@ static inline bool cap_has(const char *s, const char *t)
 		if (memmem(p, eol - p, s, strlen(s)) &&
 		    (!t || memmem(p, eol - p, t, strlen(t))))
 			found = true;
+	}
+	pthread_mutex_unlock(&cap_lock);
+	return found;
+}
+
+/* True if a captured line is exactly @fmt, formatted. */
+static inline bool cap_line(const char *fmt, ...) __printf(1, 2);
+
+static inline bool cap_line(const char *fmt, ...)
+{
+	const char *p, *eol;
+	bool found = false;
+	char want[1024];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	n = strlen(want);
+	pthread_mutex_lock(&cap_lock);
+	for (p = cap_buf; *p && !found; p = eol + 1) {
+		eol = strchr(p, '\n');
+		if (!eol)
+			break;
+		found = (size_t)(eol - p) == n && !memcmp(p, want, n);
 	}
 	pthread_mutex_unlock(&cap_lock);
 	return found;
