@@ -363,14 +363,8 @@ void asm_md3_json_pool(const struct asm_pool *p)
 	js_close();
 	js_open_arr("moves");
 	for (j = 0; st && j < st->nr_moves; j++) {
-		const struct md3_move *mv = &st->moves[j];
-		const struct md3_volume *v = md3_vol_find(st, mv->vol);
-
 		js_open_obj(NULL);
-		js_str("volume", v ? v->name : NULL);
-		js_u64("first", mv->first);
-		js_u64("count", mv->count);
-		js_u64("cursor", mv->cursor);
+		spt_md3_move_json(st, &st->moves[j]);
 		js_close();
 	}
 	js_close();

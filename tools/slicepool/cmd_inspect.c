@@ -264,6 +264,18 @@ static int inspect_fmt2(struct ins_dev *xs, size_t n, size_t first)
 
 /* ---- format 3 ---- */
 
+/* See md3dev.h. */
+void spt_md3_move_json(const struct md3_state *st, const struct md3_move *mv)
+{
+	const struct md3_volume *v = md3_vol_find(st, mv->vol);
+
+	js_str("volume", v ? v->name : NULL);
+	js_u64("first", mv->first);
+	js_u64("count", mv->count);
+	js_u64("cursor", mv->cursor);
+	js_bool("mirror", mv->flags & MD3_MOVE_MIRROR);
+}
+
 static const char *v3_member_name(const struct md3_state *st, u32 id)
 {
 	const struct md3_member *m = md3_member_find(st, id);
@@ -400,14 +412,9 @@ static void v3_print_json(const struct md3_pool *p, const char *uuid)
 	js_open_arr("moves");
 	for (i = 0; i < st->nr_moves; i++) {
 		const struct md3_move *mv = &st->moves[i];
-		const struct md3_volume *v = md3_vol_find(st, mv->vol);
 
 		js_open_obj(NULL);
-		js_str("volume", v ? v->name : NULL);
-		js_u64("first", mv->first);
-		js_u64("count", mv->count);
-		js_u64("cursor", mv->cursor);
-		js_bool("mirror", mv->flags & MD3_MOVE_MIRROR);
+		spt_md3_move_json(st, mv);
 		v3_json_slices("destination", st, mv->dst, mv->count, false);
 		js_close();
 	}

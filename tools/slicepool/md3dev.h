@@ -174,5 +174,7 @@ void spt_fmt2_free(struct spt_fmt2_pool *p);
  */
 void spt_fmt2_member_json(const struct spt_disk_member *m);
 void spt_fmt2_vol_json(const struct spt_disk_vol *rec);
+/* A pending v3 move's fields (volume, first, count, cursor, mirror) */
+void spt_md3_move_json(const struct md3_state *st, const struct md3_move *mv);
 
 #endif /* SLICEPOOL_MD3DEV_H */
