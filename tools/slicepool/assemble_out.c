@@ -22,8 +22,10 @@ static void print_missing_text(const struct asm_pool *p)
 		printf(" are not on any member found (logical");
 		for (j = 0; j < v->nr_missing_list; j++)
 			printf(" %llu", (unsigned long long)v->missing_list[j]);
-		printf("%s); I/O to them fails until their member returns\n",
-		       v->missing > v->nr_missing_list ? " ..." : "");
+		printf("%s); I/O to them fails %s\n",
+		       v->missing > v->nr_missing_list ? " ..." : "",
+		       p->format == 3 ? "(their member is stale)" :
+		       "until their member returns");
 	}
 }
 

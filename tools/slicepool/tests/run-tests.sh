@@ -70,7 +70,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 153
+ktap_plan 155
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -621,6 +621,20 @@ run "$SP" --json assemble --dry-run "$U/p/m0.img" "$U/p/m1.img" "$U/m0copy.img"
 json_check "assemble --dry-run v3: a member found twice is used once" \
 	'len(d["pools"]) == 1 and len(d["pools"][0]["members"]) == 2 and [x["device"].rsplit("/", 1)[1] for x in d["duplicates"]] == ["m0copy.img"]'
 rm -f "$U/m0copy.img"
+# m1 forced out (a forced assembly of m0 alone, as 'pool force'): the pool
+# is read-write on m0, m1's device is left alone, its slices missing.
+cp -a "$U/p" "$U/f"
+"$UNIT" md3force "$U/f/m0.img" > /dev/null
+run "$SP" --json assemble --dry-run "$U/f/m0.img" "$U/f/m1.img"
+if [ $RC -eq 3 ]; then
+	ktap_ok "assemble --dry-run v3, a member forced out: exit 3 (slices missing)"
+else
+	ktap_fail "assemble --dry-run v3, a member forced out: exit 3 (got $RC)"
+	sed 's/^/# /' "$TMP/err"
+fi
+json_check "assemble --dry-run v3: read-write, m1 forced out and not enabled, its slices missing" \
+	'(lambda p: p["mode"] == "read-write" and p["absent_members"] == [] and [(m["name"], m["status"], m["result"]) for m in p["members"]] == [("m0", "current", "planned"), ("m1", "stale", "forced-out")] and p["volumes"][0]["missing"] == [1, 3] and p["volumes"][0]["result"] == "planned" and d["refused"] == [])(d["pools"][0])'
+rm -rf "$U/f"
 unset SLICEPOOL_CONFIGFS
 if sha256sum -c --quiet "$U/img.v3" > /dev/null 2>&1; then
 	ktap_ok "assemble --dry-run v3 writes nothing (images unchanged)"
