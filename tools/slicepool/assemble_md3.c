@@ -166,7 +166,7 @@ static void md3_members(struct asm_pool *p)
 			   sm->reason == MD3_R_FORCED) {
 			am->result = "forced-out";
 		} else if (!spu_valid_name(am->name) ||
-			   !spu_valid_name(am->domain)) {
+			   !spu_valid_domain(am->domain)) {
 			asm_pool_err(p, "member %u: its recorded name '%s' or domain '%s' is not a valid configfs name; it is not enabled",
 				     sm->id, am->name, am->domain);
 			am->result = "failed";
