@@ -125,7 +125,8 @@ ktap_check "m0 and m1 are enabled, m2 is not configured" \
 	test "$(attr $P/members/m0/state)" = online -a \
 	"$(attr $P/members/m1/state)" = online -a ! -e "$C/members/m2"
 ktap_check "the read-only pool publishes no volume, none is bound, no dm device" \
-	test ! -s "$C/discovered" -a -z "$(names "$C/volumes")" -a ! -e /dev/mapper/a3-v1
+	test -f "$C/discovered" -a ! -s "$C/discovered" -a -d "$C/volumes" -a \
+	-z "$(names "$C/volumes")" -a ! -e /dev/mapper/a3-v1
 mkdir "$C/volumes/w" || sp_die "mkdir volume w"
 w_size() {
 	echo 1M > "$C/volumes/w/size"
