@@ -5,20 +5,27 @@
  *
  * 1. Scan: every block device of /proc/partitions (or the devices given)
  *    that is not held by another device and is not itself a slicepool
- *    volume is read from offset 0 with O_DIRECT. Devices without the
- *    superblock magic are ignored; metadata failing its checksum, version,
- *    block number or layout checks is refused and reported. When one
- *    member UUID is found on several devices (a stacked device showing
- *    its lower device's superblock), the newest superblock generation
+ *    volume is read from offset 0 with O_DIRECT (spt_md_probe()).
+ *    Devices without slicepool metadata are ignored; format-2 metadata
+ *    failing its checksum, version, block number or layout checks is
+ *    refused and reported. When one member UUID is found on several
+ *    devices (a stacked device showing its lower device's metadata), the
+ *    newest (format 2: superblock generation; format 3: journal head)
  *    wins and the others are reported as duplicates.
- * 2. Group the members by pool UUID and work out from the volume and
- *    owner records which volumes exist and which of their slices are on
- *    the members found: slices that are not are reported as missing.
- * 3. For each pool: mkdir the pool, set slice_mb, create and enable every
- *    member with its recorded name, domain and device, write reclaim
- *    (skipped while slices are missing), read "discovered", mkdir each
- *    volume found there and create the dm device of every volume of the
- *    pool that has none. Objects that already exist are left as they are,
+ * 2. Group the members by pool UUID and format. Format 2: work out from
+ *    the volume and owner records which volumes exist and which of their
+ *    slices are on the members found: slices that are not are reported
+ *    as missing. Format 3 (assemble_md3.c): assemble the pool's devices
+ *    with md3_assemble() in nowrite mode, the winner rule the module
+ *    runs: its members and volumes, and the current members absent, which
+ *    leave the pool read-only.
+ * 3. For each pool: mkdir the pool, set metadata_format (format 3) and
+ *    slice_mb, create and enable every member with its recorded name,
+ *    domain and device, write reclaim (format 2; skipped while slices are
+ *    missing), read "discovered", mkdir each volume found there and create
+ *    the dm device of every volume of the pool that has none. A read-only
+ *    format-3 pool publishes no volume: nothing is bound, and the absent
+ *    members are named. Objects that already exist are left as they are,
  *    so assemble can be run again, e.g. after a missing member returns.
  */
 #include <assert.h>
@@ -31,67 +38,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "md3dev.h"
+#include "assemble.h"
 
 #define SPT_VOL_STATE_LIVE	1
 
-struct asm_refused {
-	char device[256];
-	char reason[640];
-};
-
-struct asm_member {
-	struct spt_disk_member *d;
-	const char *result;	/* enabled, present, planned, failed */
-};
-
-struct asm_vol {
-	struct spt_disk_vol rec;	/* winning record; first (vol_by_uuid) */
-	u64 found;
-	u64 missing;
-	u64 twice;		/* logical slices claimed twice by one attempt */
-	struct spt_fmt2_slice *map;	/* spt_fmt2_map(): the claims kept */
-	u64 *missing_list;	/* up to MISSING_LIST entries */
-	size_t nr_missing_list;
-	s64 kernel_missing;	/* from the map after binding, -1 unknown */
-	char dm_name[2 * SPT_NAME_MAX + 2];
-	const char *result;	/* bound, present, planned, failed */
-};
-
 static_assert(offsetof(struct asm_vol, rec) == 0, "asm_vol starts with rec");
 
-#define MISSING_LIST 64
-
-struct asm_pool {
-	char uuid[SPT_UUID_STR_LEN];
-	char name[SPT_NAME_MAX + 1];
-	u64 slice_sectors;
-	u64 best_gen;
-	struct asm_member *members;
-	size_t nr_members;
-	struct asm_vol *vols;
-	size_t nr_vols;
-	u64 orphans;
-	const char *reclaim;	/* done, skipped, planned, failed */
-	s64 reclaimed;		/* slices the module freed, -1 unknown */
-	bool degraded;
-	char **errors;
-	size_t nr_errors;
-};
-
-struct asm_state {
-	bool dry_run;
-	struct spt_disk_member *found;
-	size_t nr_found;
-	struct asm_refused *refused;
-	size_t nr_refused;
-	struct asm_refused *dups;
-	size_t nr_dups;
-	struct asm_pool *pools;
-	size_t nr_pools;
-};
-
-static void __printf(2, 3) pool_err(struct asm_pool *p, const char *fmt, ...)
+void asm_pool_err(struct asm_pool *p, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -105,8 +58,8 @@ static void __printf(2, 3) pool_err(struct asm_pool *p, const char *fmt, ...)
 	p->errors[p->nr_errors++] = spt_strdup(buf);
 }
 
-static void add_refused(struct asm_refused **v, size_t *n, const char *dev,
-			const char *reason)
+void asm_add_refused(struct asm_refused **v, size_t *n, const char *dev,
+		     const char *reason)
 {
 	*v = spt_realloc_array(*v, *n + 1, sizeof(**v));
 	snprintf((*v)[*n].device, sizeof((*v)[0].device), "%s", dev);
@@ -162,31 +115,38 @@ static bool candidate(const char *name, unsigned long long kib, char *path,
 
 static void scan_one(struct asm_state *s, const char *path, bool explicit)
 {
-	struct spt_disk_member m;
+	struct spt_md_probe *x = spt_zalloc(sizeof(*x));
 	char why[640];
-	int ret;
 
-	ret = spt_md_read_dev(path, &m, why, sizeof(why));
-	if (!ret) {
+	spt_md_probe(x, path);
+	switch (x->kind) {
+	case SPT_MD_FMT2:
 		s->found = spt_realloc_array(s->found, s->nr_found + 1,
 					     sizeof(*s->found));
-		s->found[s->nr_found++] = m;
-		return;
-	}
-	if (ret == -ENODATA) {
+		s->found[s->nr_found++] = x->m;
+		memset(&x->m, 0, sizeof(x->m));
+		break;
+	case SPT_MD_V3:
+		s->v3 = spt_realloc_array(s->v3, s->nr_v3 + 1, sizeof(*s->v3));
+		s->v3[s->nr_v3++] = x;
+		return;		/* open until the end (md3_assemble()) */
+	case SPT_MD_NONE:
 		if (explicit)
-			add_refused(&s->refused, &s->nr_refused, path,
-				    "no slicepool superblock (not a member)");
-		return;
+			asm_add_refused(&s->refused, &s->nr_refused, path,
+					x->why);
+		break;
+	default:
+		if (x->err == -EINVAL) {
+			asm_add_refused(&s->refused, &s->nr_refused, path,
+					x->why);
+		} else if (explicit || x->err == -EIO) {
+			snprintf(why, sizeof(why), "cannot read: %s",
+				 strerror(-x->err));
+			asm_add_refused(&s->refused, &s->nr_refused, path, why);
+		}
 	}
-	if (ret == -EINVAL) {
-		add_refused(&s->refused, &s->nr_refused, path, why);
-		return;
-	}
-	if (explicit || ret == -EIO) {
-		snprintf(why, sizeof(why), "cannot read: %s", strerror(-ret));
-		add_refused(&s->refused, &s->nr_refused, path, why);
-	}
+	spt_md_probe_close(x);
+	free(x);
 }
 
 static int scan_partitions(struct asm_state *s)
@@ -235,8 +195,8 @@ static void drop_duplicates(struct asm_state *s)
 					 "duplicate of member %s (%s) found on %s, which is used",
 					 a->sb.member_name, a->sb.member_uuid,
 					 b->device);
-				add_refused(&s->dups, &s->nr_dups, a->device,
-					    why);
+				asm_add_refused(&s->dups, &s->nr_dups,
+						a->device, why);
 			}
 		}
 		if (keep)
@@ -253,32 +213,46 @@ static int cmp_member(const void *a, const void *b)
 {
 	const struct asm_member *x = a, *y = b;
 
-	return strcmp(x->d->sb.member_name, y->d->sb.member_name);
+	return strcmp(x->name, y->name);
 }
 
-static struct asm_pool *pool_for(struct asm_state *s,
-				 struct spt_disk_member *m)
+struct asm_pool *asm_pool_get(struct asm_state *s, int format,
+			      const char *uuid)
 {
 	struct asm_pool *p;
 	size_t i;
 
 	for (i = 0; i < s->nr_pools; i++)
-		if (!strcmp(s->pools[i].uuid, m->sb.pool_uuid))
+		if (s->pools[i].format == format &&
+		    !strcasecmp(s->pools[i].uuid, uuid))
 			return &s->pools[i];
 	s->pools = spt_realloc_array(s->pools, s->nr_pools + 1,
 				     sizeof(*s->pools));
 	p = &s->pools[s->nr_pools++];
 	memset(p, 0, sizeof(*p));
-	snprintf(p->uuid, sizeof(p->uuid), "%s", m->sb.pool_uuid);
-	snprintf(p->name, sizeof(p->name), "%s", m->sb.pool_name);
+	p->format = format;
+	snprintf(p->uuid, sizeof(p->uuid), "%s", uuid);
+	snprintf(p->name, sizeof(p->name), "%s", uuid);
 	p->reclaimed = -1;
-	p->slice_sectors = m->sb.slice_sectors;
-	p->best_gen = m->sb.generation;
+	return p;
+}
+
+static struct asm_pool *pool_for(struct asm_state *s,
+				 struct spt_disk_member *m)
+{
+	struct asm_pool *p = asm_pool_get(s, 2, m->sb.pool_uuid);
+
+	if (!p->nr_members && !p->slice_sectors) {
+		snprintf(p->name, sizeof(p->name), "%s", m->sb.pool_name);
+		p->slice_sectors = m->sb.slice_sectors;
+		p->best_gen = m->sb.generation;
+	}
 	return p;
 }
 
 static void group(struct asm_state *s)
 {
+	struct asm_member *am;
 	struct asm_pool *p;
 	size_t i, j;
 
@@ -295,13 +269,12 @@ static void group(struct asm_state *s)
 				 (unsigned long long)m->sb.slice_sectors,
 				 (unsigned long long)p->slice_sectors,
 				 p->uuid);
-			add_refused(&s->refused, &s->nr_refused, m->device,
-				    why);
+			asm_add_refused(&s->refused, &s->nr_refused, m->device,
+					why);
 			continue;
 		}
 		for (j = 0; j < p->nr_members; j++)
-			if (!strcmp(p->members[j].d->sb.member_name,
-				    m->sb.member_name))
+			if (!strcmp(p->members[j].name, m->sb.member_name))
 				clash = true;
 		if (clash) {
 			char why[640];
@@ -309,8 +282,8 @@ static void group(struct asm_state *s)
 			snprintf(why, sizeof(why),
 				 "member name %s is used twice in pool %s (another member UUID)",
 				 m->sb.member_name, p->uuid);
-			add_refused(&s->refused, &s->nr_refused, m->device,
-				    why);
+			asm_add_refused(&s->refused, &s->nr_refused, m->device,
+					why);
 			continue;
 		}
 		/* The newest superblock names the pool. */
@@ -321,8 +294,14 @@ static void group(struct asm_state *s)
 		}
 		p->members = spt_realloc_array(p->members, p->nr_members + 1,
 					       sizeof(*p->members));
-		p->members[p->nr_members].d = m;
-		p->members[p->nr_members++].result = NULL;
+		am = &p->members[p->nr_members++];
+		memset(am, 0, sizeof(*am));
+		am->d = m;
+		snprintf(am->name, sizeof(am->name), "%s", m->sb.member_name);
+		snprintf(am->domain, sizeof(am->domain), "%s", m->sb.domain);
+		snprintf(am->uuid, sizeof(am->uuid), "%s", m->sb.member_uuid);
+		am->device = m->device;
+		am->slices = m->sb.nr_slices;
 	}
 	for (i = 0; i < s->nr_pools; i++)
 		qsort(s->pools[i].members, s->pools[i].nr_members,
@@ -355,7 +334,7 @@ static void analyse(struct asm_pool *p)
 	u64 l;
 
 	for (i = 0; i < p->nr_members; i++) {
-		struct spt_disk_member *m = p->members[i].d;
+		const struct spt_disk_member *m = p->members[i].d;
 
 		for (j = 0; j < m->nr_vols; j++) {
 			k = p->nr_vols;
@@ -382,9 +361,9 @@ static void analyse(struct asm_pool *p)
 		v->map = spt_fmt2_map(&v->rec, ms, p->nr_members, &v->missing,
 				      &v->twice);
 		v->found = v->rec.nr_slices - v->missing;
-		v->missing_list = spt_zalloc(MISSING_LIST * sizeof(u64));
+		v->missing_list = spt_zalloc(ASM_MISSING_LIST * sizeof(u64));
 		for (l = 0;
-		     l < v->rec.nr_slices && v->nr_missing_list < MISSING_LIST;
+		     l < v->rec.nr_slices && v->nr_missing_list < ASM_MISSING_LIST;
 		     l++)
 			if (v->map[l].member < 0)
 				v->missing_list[v->nr_missing_list++] = l;
@@ -393,7 +372,7 @@ static void analyse(struct asm_pool *p)
 	}
 	free(ms);
 	for (j = 0; j < p->nr_members; j++) {
-		struct spt_disk_member *m = p->members[j].d;
+		const struct spt_disk_member *m = p->members[j].d;
 
 		for (k = 0; k < m->nr_owners; k++) {
 			struct spt_disk_owner *o = &m->owners[k];
@@ -428,13 +407,15 @@ static bool pool_uuid_matches(struct asm_pool *p, bool *has_members)
 	return same;
 }
 
-static void say(const struct asm_state *s, const char *fmt, ...)
+static void say(struct asm_state *s, const char *fmt, ...)
 	__printf(2, 3);
 
-static void say(const struct asm_state *s, const char *fmt, ...)
+/* One step taken (or, in a dry run, planned): counted, and printed. */
+static void say(struct asm_state *s, const char *fmt, ...)
 {
 	va_list ap;
 
+	s->actions++;
 	if (spt_json)
 		return;
 	fputs(s->dry_run ? "  would " : "  ", stdout);
@@ -442,6 +423,33 @@ static void say(const struct asm_state *s, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+/*
+ * Format 3: pool @p's configfs directory, which exists, must be on
+ * metadata format 3; a pool without members is switched to it.
+ */
+static int pool_format3(struct asm_state *s, struct asm_pool *p,
+			bool has_members)
+{
+	s64 fmt = 0;
+	int ret;
+
+	if (!cfs_read_s64(&fmt, "%s/metadata_format", p->name) && fmt == 3)
+		return 0;
+	if (has_members) {
+		asm_pool_err(p, "pool '%s' is configured with metadata_format %lld and has members; not assembling format-3 pool %s (remove that pool first)",
+			     p->name, (long long)fmt, p->uuid);
+		return -EEXIST;
+	}
+	say(s, "set metadata_format 3 of pool %s", p->name);
+	if (s->dry_run)
+		return 0;
+	ret = cfs_write("3", "%s/metadata_format", p->name);
+	if (ret)
+		asm_pool_err(p, "the module refused metadata_format 3: %s%s",
+			     strerror(-ret), spt_errno_hint(-ret));
+	return ret;
 }
 
 static int setup_pool(struct asm_state *s, struct asm_pool *p)
@@ -452,28 +460,38 @@ static int setup_pool(struct asm_state *s, struct asm_pool *p)
 
 	if (cfs_exists("%s", p->name)) {
 		if (!pool_uuid_matches(p, &has_members) && has_members) {
-			pool_err(p, "a different pool named '%s' is already configured; not assembling pool %s (remove the other pool or rename)",
-				 p->name, p->uuid);
+			asm_pool_err(p, "a different pool named '%s' is already configured; not assembling pool %s (remove the other pool or rename)",
+				     p->name, p->uuid);
 			return -EEXIST;
 		}
-		return 0;
+		return p->format == 3 ? pool_format3(s, p, has_members) : 0;
 	}
-	say(s, "create pool %s (slice size %llu MiB)", p->name,
+	say(s, "create pool %s (%sslice size %llu MiB)", p->name,
+	    p->format == 3 ? "metadata format 3, " : "",
 	    (unsigned long long)(p->slice_sectors / 2048));
 	if (s->dry_run)
 		return 0;
 	ret = cfs_mkdir("%s", p->name);
 	if (ret) {
-		pool_err(p, "cannot create the pool: %s%s", strerror(-ret),
-			 spt_errno_hint(-ret));
+		asm_pool_err(p, "cannot create the pool: %s%s", strerror(-ret),
+			     spt_errno_hint(-ret));
 		return ret;
+	}
+	if (p->format == 3) {
+		ret = cfs_write("3", "%s/metadata_format", p->name);
+		if (ret) {
+			asm_pool_err(p, "the module refused metadata_format 3: %s%s",
+				     strerror(-ret), spt_errno_hint(-ret));
+			cfs_rmdir("%s", p->name);
+			return ret;
+		}
 	}
 	snprintf(val, sizeof(val), "%llu",
 		 (unsigned long long)(p->slice_sectors / 2048));
 	ret = cfs_write(val, "%s/slice_mb", p->name);
 	if (ret) {
-		pool_err(p, "the module refused slice_mb %s: %s", val,
-			 strerror(-ret));
+		asm_pool_err(p, "the module refused slice_mb %s: %s", val,
+			     strerror(-ret));
 		cfs_rmdir("%s", p->name);
 		return ret;
 	}
@@ -483,50 +501,48 @@ static int setup_pool(struct asm_state *s, struct asm_pool *p)
 static void setup_member(struct asm_state *s, struct asm_pool *p,
 			 struct asm_member *am)
 {
-	const struct spu_fmt2_sb *sb = &am->d->sb;
-	const char *dev = am->d->device;
+	const char *name = am->name, *dev = am->device;
 	bool created = false;
 	s64 en = 0;
 	int ret;
 
-	if (cfs_exists("%s/members/%s", p->name, sb->member_name)) {
+	if (cfs_exists("%s/members/%s", p->name, name)) {
 		if (!cfs_read_s64(&en, "%s/members/%s/enable", p->name,
-				  sb->member_name) && en == 1) {
+				  name) && en == 1) {
 			am->result = "present";
 			return;
 		}
 	}
-	say(s, "add member %s (%s, domain %s) and enable it", sb->member_name,
-	    dev, sb->domain);
+	say(s, "add member %s (%s, domain %s) and enable it", name, dev,
+	    am->domain);
 	if (s->dry_run) {
 		am->result = "planned";
 		return;
 	}
-	if (!cfs_exists("%s/members/%s", p->name, sb->member_name)) {
-		ret = cfs_mkdir("%s/members/%s", p->name, sb->member_name);
+	if (!cfs_exists("%s/members/%s", p->name, name)) {
+		ret = cfs_mkdir("%s/members/%s", p->name, name);
 		if (ret)
 			goto fail;
 		created = true;
 	}
-	ret = cfs_write(dev, "%s/members/%s/path", p->name, sb->member_name);
+	ret = cfs_write(dev, "%s/members/%s/path", p->name, name);
 	if (!ret)
-		ret = cfs_write(sb->domain, "%s/members/%s/domain", p->name,
-				sb->member_name);
+		ret = cfs_write(am->domain, "%s/members/%s/domain", p->name,
+				name);
 	if (!ret)
-		ret = cfs_write("1", "%s/members/%s/enable", p->name,
-				sb->member_name);
+		ret = cfs_write("1", "%s/members/%s/enable", p->name, name);
 	if (!ret) {
 		am->result = "enabled";
 		return;
 	}
 fail:
-	pool_err(p, "cannot add member %s (%s): %s%s", sb->member_name, dev,
-		 strerror(-ret),
-		 ret == -EBUSY ? " (the device is held by something else)" :
-		 " (see dmesg)");
+	asm_pool_err(p, "cannot add member %s (%s): %s%s", name, dev,
+		     strerror(-ret),
+		     ret == -EBUSY ? " (the device is held by something else)" :
+		     " (see dmesg)");
 	am->result = "failed";
 	if (created)
-		cfs_rmdir("%s/members/%s", p->name, sb->member_name);
+		cfs_rmdir("%s/members/%s", p->name, name);
 }
 
 static int bind_discovered(struct asm_state *s, struct asm_pool *p)
@@ -538,23 +554,23 @@ static int bind_discovered(struct asm_state *s, struct asm_pool *p)
 
 	ret = cfs_read(&text, "%s/discovered", p->name);
 	if (ret) {
-		pool_err(p, "cannot read discovered volumes: %s",
-			 strerror(-ret));
+		asm_pool_err(p, "cannot read discovered volumes: %s",
+			     strerror(-ret));
 		return ret;
 	}
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%63s %63s %llu", name, uuid, &size) != 3 ||
 		    !spu_valid_name(name)) {
-			pool_err(p, "unexpected line in discovered: '%s'",
-				 line);
+			asm_pool_err(p, "unexpected line in discovered: '%s'",
+				     line);
 			continue;
 		}
 		say(s, "bind volume %s (%llu bytes)", name, size);
 		ret = cfs_mkdir("%s/volumes/%s", p->name, name);
 		if (ret)
-			pool_err(p, "cannot bind volume %s: %s%s", name,
-				 strerror(-ret), spt_errno_hint(-ret));
+			asm_pool_err(p, "cannot bind volume %s: %s%s", name,
+				     strerror(-ret), spt_errno_hint(-ret));
 	}
 	free(text);
 	return 0;
@@ -597,8 +613,8 @@ static void dm_result(struct asm_pool *p, struct asm_vol *v, int ret,
 		      const char *what, const char *dm_name, const char *done)
 {
 	if (ret) {
-		pool_err(p, "cannot %s dm device %s: %s", what, dm_name,
-			 spu_dm_last_error());
+		asm_pool_err(p, "cannot %s dm device %s: %s", what, dm_name,
+			     spu_dm_last_error());
 		if (v)
 			v->result = "failed";
 	} else if (v) {
@@ -630,8 +646,8 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 			p->degraded = true;
 		spt_dm_name(p->name, names[i], dm_name, sizeof(dm_name));
 		if (spu_dm_info(dm_name, &info)) {
-			pool_err(p, "cannot talk to device-mapper: %s (modprobe dm-mod)",
-				 spu_dm_last_error());
+			asm_pool_err(p, "cannot talk to device-mapper: %s (modprobe dm-mod)",
+				     spu_dm_last_error());
 			break;
 		}
 		if (info.exists) {
@@ -649,8 +665,8 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 		}
 		if (cfs_read_s64(&size, "%s/volumes/%s/size", p->name,
 				 names[i]) || size <= 0) {
-			pool_err(p, "volume %s: cannot read its size",
-				 names[i]);
+			asm_pool_err(p, "volume %s: cannot read its size",
+				     names[i]);
 			continue;
 		}
 		uuid = NULL;
@@ -666,23 +682,10 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 	cfs_free_list(names, n);
 }
 
-static void assemble_pool(struct asm_state *s, struct asm_pool *p)
+static void reclaim_orphans(struct asm_state *s, struct asm_pool *p, bool all)
 {
-	bool all = true;
-	size_t i;
 	int ret;
 
-	if (!s->dry_run && cfs_check_root()) {
-		pool_err(p, "configfs is not available");
-		return;
-	}
-	if (setup_pool(s, p))
-		return;
-	for (i = 0; i < p->nr_members; i++) {
-		setup_member(s, p, &p->members[i]);
-		if (!strcmp(p->members[i].result, "failed"))
-			all = false;
-	}
 	if (p->degraded || !all) {
 		p->reclaim = "skipped";
 		if (p->orphans)
@@ -695,8 +698,8 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 	} else {
 		ret = cfs_write("1", "%s/reclaim", p->name);
 		if (ret) {
-			pool_err(p, "reclaim failed: %s%s", strerror(-ret),
-				 spt_errno_hint(-ret));
+			asm_pool_err(p, "reclaim failed: %s%s", strerror(-ret),
+				     spt_errno_hint(-ret));
 			p->reclaim = "failed";
 		} else {
 			p->reclaim = "done";
@@ -704,6 +707,61 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 					 p->name))
 				p->reclaimed = -1;
 		}
+	}
+}
+
+/*
+ * Enables the members to enable: format 2 all, format 3 the current ones
+ * first, then the stale ones (the module rejoins a stale member only when
+ * its device is enabled in a read-write pool).  Whether none failed.
+ */
+static bool setup_members(struct asm_state *s, struct asm_pool *p)
+{
+	bool all = true;
+	size_t i;
+	int pass;
+
+	for (pass = ASM_PASS_CURRENT; pass <= ASM_PASS_STALE; pass++) {
+		for (i = 0; i < p->nr_members; i++) {
+			struct asm_member *am = &p->members[i];
+
+			if (am->pass != pass)
+				continue;
+			setup_member(s, p, am);
+			if (!strcmp(am->result, "failed")) {
+				all = false;
+				/* the module keeps the pool read-only */
+				if (pass == ASM_PASS_CURRENT && p->format == 3)
+					p->readonly = true;
+			}
+		}
+		if (p->format == 2)
+			break;
+	}
+	return all;
+}
+
+static void assemble_pool(struct asm_state *s, struct asm_pool *p)
+{
+	bool all;
+	size_t i;
+
+	if (p->nr_errors)	/* the analysis refused the pool */
+		return;
+	if (!s->dry_run && cfs_check_root()) {
+		asm_pool_err(p, "configfs is not available");
+		return;
+	}
+	if (setup_pool(s, p))
+		return;
+	all = setup_members(s, p);
+	if (p->format == 2)
+		reclaim_orphans(s, p, all);
+	if (p->readonly) {
+		/* A read-only format-3 pool publishes no volume. */
+		for (i = 0; i < p->nr_vols; i++)
+			p->vols[i].result = "read-only";
+		return;
 	}
 	if (s->dry_run) {
 		for (i = 0; i < p->nr_vols; i++) {
@@ -726,186 +784,6 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 	start_volumes(s, p);
 }
 
-/* ---- output ---- */
-
-static void print_missing_text(const struct asm_pool *p)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->nr_vols; i++) {
-		const struct asm_vol *v = &p->vols[i];
-
-		if (!v->missing && v->kernel_missing <= 0)
-			continue;
-		printf("  MISSING: volume %s: %llu of %llu slices", v->rec.name,
-		       (unsigned long long)v->missing,
-		       (unsigned long long)v->rec.nr_slices);
-		printf(" are not on any member found (logical");
-		for (j = 0; j < v->nr_missing_list; j++)
-			printf(" %llu", (unsigned long long)v->missing_list[j]);
-		printf("%s); I/O to them fails until their member returns\n",
-		       v->missing > v->nr_missing_list ? " ..." : "");
-	}
-}
-
-/* "<what> <device>: <reason>" lines. */
-static void print_refused(const char *what, const struct asm_refused *r,
-			  size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		printf("%s %s: %s\n", what, r[i].device, r[i].reason);
-}
-
-static void print_text(const struct asm_state *s)
-{
-	static const char *const mhdr[] = {
-		"MEMBER", "DOMAIN", "DEVICE", "MEMBER_UUID", "SLICES", "RESULT"
-	};
-	static const char *const vhdr[] = {
-		"VOLUME", "SIZE", "SLICES", "FOUND", "MISSING", "DM DEVICE",
-		"RESULT"
-	};
-	char a[32], b[32], c[32], d[32];
-	struct spt_table *t;
-	size_t i, j;
-
-	for (i = 0; i < s->nr_pools; i++) {
-		const struct asm_pool *p = &s->pools[i];
-
-		printf("\npool %s (uuid %s, slice size %llu MiB): %zu member(s) found\n",
-		       p->name, p->uuid,
-		       (unsigned long long)(p->slice_sectors / 2048),
-		       p->nr_members);
-		t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
-		for (j = 0; j < p->nr_members; j++) {
-			const struct asm_member *m = &p->members[j];
-
-			snprintf(a, sizeof(a), "%llu",
-				 (unsigned long long)m->d->sb.nr_slices);
-			tbl_add(t, m->d->sb.member_name, m->d->sb.domain,
-				m->d->device, m->d->sb.member_uuid, a,
-				m->result ? m->result : "-");
-		}
-		tbl_print(t, stdout, "  ");
-		tbl_free(t);
-		if (p->nr_vols) {
-			t = tbl_new(ARRAY_SIZE(vhdr), vhdr);
-			for (j = 0; j < p->nr_vols; j++) {
-				const struct asm_vol *v = &p->vols[j];
-
-				spu_format_size(v->rec.size, false, a, sizeof(a));
-				snprintf(b, sizeof(b), "%llu",
-					 (unsigned long long)v->rec.nr_slices);
-				snprintf(c, sizeof(c), "%llu",
-					 (unsigned long long)v->found);
-				snprintf(d, sizeof(d), "%llu",
-					 (unsigned long long)v->missing);
-				tbl_add(t, v->rec.name, a, b, c, d, v->dm_name,
-					v->result ? v->result : "-");
-			}
-			tbl_print(t, stdout, "  ");
-			tbl_free(t);
-		} else {
-			printf("  (no volumes)\n");
-		}
-		print_missing_text(p);
-		for (j = 0; j < p->nr_vols; j++)
-			if (p->vols[j].twice)
-				printf("  WARNING: volume %s: %llu logical slice(s) %s\n",
-				       p->vols[j].rec.name,
-				       (unsigned long long)p->vols[j].twice,
-				       "claimed by two physical slices");
-		printf("  orphaned slices found: %llu, reclaim: %s",
-		       (unsigned long long)p->orphans,
-		       p->reclaim ? p->reclaim : "-");
-		if (p->reclaimed >= 0)
-			printf(" (%lld slices freed)", (long long)p->reclaimed);
-		putchar('\n');
-		if (p->nr_errors)
-			printf("  %zu error(s), see above\n", p->nr_errors);
-	}
-	print_refused("refused", s->refused, s->nr_refused);
-	print_refused("ignored", s->dups, s->nr_dups);
-}
-
-/* The devices refused or ignored, with why. */
-static void json_refused(const char *key, const struct asm_refused *r,
-			 size_t n)
-{
-	size_t i;
-
-	js_open_arr(key);
-	for (i = 0; i < n; i++) {
-		js_open_obj(NULL);
-		js_str("device", r[i].device);
-		js_str("reason", r[i].reason);
-		js_close();
-	}
-	js_close();
-}
-
-static void print_json(const struct asm_state *s)
-{
-	size_t i, j, k;
-
-	js_open_obj(NULL);
-	js_bool("dry_run", s->dry_run);
-	js_open_arr("pools");
-	for (i = 0; i < s->nr_pools; i++) {
-		const struct asm_pool *p = &s->pools[i];
-
-		js_open_obj(NULL);
-		js_str("name", p->name);
-		js_str("uuid", p->uuid);
-		js_u64("slice_mb", p->slice_sectors / 2048);
-		js_bool("degraded", p->degraded);
-		js_u64("orphaned_slices", p->orphans);
-		js_str("reclaim", p->reclaim);
-		js_s64("reclaimed_slices", p->reclaimed);
-		js_open_arr("members");
-		for (j = 0; j < p->nr_members; j++) {
-			const struct spt_disk_member *d = p->members[j].d;
-
-			js_open_obj(NULL);
-			spt_fmt2_member_json(d);
-			js_u64("used_slices", d->nr_owners);
-			js_str("result", p->members[j].result);
-			js_close();
-		}
-		js_close();
-		js_open_arr("volumes");
-		for (j = 0; j < p->nr_vols; j++) {
-			const struct asm_vol *v = &p->vols[j];
-
-			js_open_obj(NULL);
-			spt_fmt2_vol_json(&v->rec);
-			js_u64("found_slices", v->found);
-			js_u64("missing_slices", v->missing);
-			js_open_arr("missing");
-			for (k = 0; k < v->nr_missing_list; k++)
-				js_u64(NULL, v->missing_list[k]);
-			js_close();
-			js_u64("double_owned", v->twice);
-			js_s64("kernel_missing_slices", v->kernel_missing);
-			js_str("dm_device", v->dm_name);
-			js_str("result", v->result);
-			js_close();
-		}
-		js_close();
-		js_open_arr("errors");
-		for (j = 0; j < p->nr_errors; j++)
-			js_str(NULL, p->errors[j]);
-		js_close();
-		js_close();
-	}
-	js_close();
-	json_refused("refused", s->refused, s->nr_refused);
-	json_refused("duplicates", s->dups, s->nr_dups);
-	js_end();
-}
-
 static void free_state(struct asm_state *s)
 {
 	size_t i, j;
@@ -922,10 +800,16 @@ static void free_state(struct asm_state *s)
 		free(p->errors);
 		free(p->vols);
 		free(p->members);
+		asm_md3_free(p);
 	}
 	for (i = 0; i < s->nr_found; i++)
 		spt_disk_member_free(&s->found[i]);
 	free(s->found);
+	for (i = 0; i < s->nr_v3; i++) {
+		spt_md_probe_close(s->v3[i]);
+		free(s->v3[i]);
+	}
+	free(s->v3);
 	free(s->pools);
 	free(s->refused);
 	free(s->dups);
@@ -953,27 +837,40 @@ int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 	drop_duplicates(&s);
 	group(&s);
-	for (i = 0; i < s.nr_pools; i++)
-		analyse(&s.pools[i]);
+	asm_md3_group(&s);
+	for (i = 0; i < s.nr_pools; i++) {
+		if (s.pools[i].format == 3)
+			asm_md3_analyse(&s, &s.pools[i]);
+		else
+			analyse(&s.pools[i]);
+	}
 
 	if (!spt_json)
 		printf("%sfound %zu member(s) of %zu pool(s)%s\n",
-		       s.dry_run ? "dry run: " : "", s.nr_found, s.nr_pools,
+		       s.dry_run ? "dry run: " : "", s.nr_found + s.nr_v3,
+		       s.nr_pools,
 		       s.nr_refused ? ", some devices refused (see below)" :
 		       "");
 	for (i = 0; i < s.nr_pools; i++) {
+		size_t before = s.actions;
+
 		if (!spt_json)
 			printf("pool %s:\n", s.pools[i].name);
 		assemble_pool(&s, &s.pools[i]);
+		s.pools[i].actions = s.actions - before;
 	}
 	if (spt_json)
-		print_json(&s);
+		asm_print_json(&s);
 	else
-		print_text(&s);
+		asm_print_text(&s);
 
 	for (i = 0; spt_json && i < s.nr_refused; i++)
 		spt_warn("%s refused: %s", s.refused[i].device,
 			 s.refused[i].reason);
+	for (i = 0; spt_json && i < s.nr_pools; i++)
+		if (s.pools[i].readonly)
+			spt_warn("pool %s is read-only: a current member is absent (absent_members); bring it back and run 'slicepool assemble' again, or force the pool: 'slicepool pool force %s'",
+				 s.pools[i].name, s.pools[i].name);
 	for (i = 0; i < s.nr_pools; i++) {
 		if (s.pools[i].nr_errors)
 			failed = true;

@@ -4,8 +4,9 @@
  * format 2 (sb.c, fmt2.c) or format 3 (an md3 nowrite assembly), without
  * writing anything.
  *
- * Each device is opened read only.  A device whose block 0 holds format
- * 2's superblock is read by sb.c; any other is read by md3_read_member().
+ * Each device is opened read only and read by spt_md_probe() (md3dev.c,
+ * shared with assemble): a device whose block 0 holds format 2's
+ * superblock is read by sb.c; any other by md3_read_member().
  * Devices are grouped by pool uuid and format: a format-2 group is decoded
  * by spt_fmt2_build() (the claim rules of assemble), a v3 group is
  * assembled with md3_assemble_opts.nowrite, which reports the verdict and
@@ -16,17 +17,9 @@
 #include <string.h>
 
 #include "md3dev.h"
-#include "sp-format.h"
-
-enum ins_kind { INS_ERROR, INS_NONE, INS_FMT2, INS_V3 };
 
 struct ins_dev {
-	const char *path;
-	int kind;			/* enum ins_kind */
-	char why[640];
-	struct spt_disk_member m;	/* INS_FMT2 */
-	struct spt_md3dev d;		/* INS_V3: open until the end */
-	u8 pool_uuid[MD3_UUID_LEN];	/* INS_V3 */
+	struct spt_md_probe x;	/* what the device holds (md3dev.c) */
 	bool grouped;
 };
 
@@ -54,54 +47,6 @@ static const char *name_of(const char *const *names, size_t n, int v)
 #define ROLE(r)		name_of(role_names, ARRAY_SIZE(role_names), (r))
 #define MODE(m)		name_of(mode_names, ARRAY_SIZE(mode_names), (m))
 #define MSTATUS(s)	name_of(status_names, ARRAY_SIZE(status_names), (s))
-
-static void classify(struct ins_dev *x)
-{
-	struct md3_chain c;
-	u8 *blk;
-	int r;
-
-	r = spt_md3dev_open(&x->d, x->path, 0, x->why, sizeof(x->why));
-	if (r) {
-		x->kind = INS_ERROR;
-		return;
-	}
-	blk = spt_zalloc(MD3_BLOCK_SIZE);
-	r = spt_md3dev_pread(&x->d, 0, blk, MD3_BLOCK_SIZE);
-	if (r) {
-		snprintf(x->why, sizeof(x->why), "cannot read block 0: %s",
-			 strerror(-r));
-		x->kind = INS_ERROR;
-	} else if (le32toh(((struct sp_block_header *)blk)->magic) ==
-		   SP_SB_MAGIC) {
-		r = spt_md_read_dev(x->path, &x->m, x->why, sizeof(x->why));
-		x->kind = r ? INS_ERROR : INS_FMT2;
-		if (r && r != -EINVAL)
-			snprintf(x->why, sizeof(x->why), "cannot read: %s",
-				 strerror(-r));
-	} else if (le32toh(((struct sp_block_header *)blk)->magic) ==
-		   SPT_UPGRADE_MARK_MAGIC) {
-		snprintf(x->why, sizeof(x->why),
-			 "an upgrade of its pool to format 3 was interrupted: finish it with 'slicepool upgrade --resume --backup FILE' and every member");
-		x->kind = INS_NONE;
-	} else if (md3_read_member(&x->d.md, &c)) {
-		snprintf(x->why, sizeof(x->why), "cannot read its v3 labels");
-		x->kind = INS_ERROR;
-	} else {
-		if (c.kind == MD3_CHAIN_BLANK) {
-			x->kind = INS_NONE;
-			snprintf(x->why, sizeof(x->why),
-				 "no slicepool metadata (neither format 2 nor 3)");
-		} else {
-			x->kind = INS_V3;
-			memcpy(x->pool_uuid, c.pool_uuid, MD3_UUID_LEN);
-		}
-		md3_chain_free(&c);
-	}
-	free(blk);
-	if (x->kind != INS_V3)
-		spt_md3dev_close(&x->d);
-}
 
 /* ---- format 2 ---- */
 
@@ -293,15 +238,15 @@ static int inspect_fmt2(struct ins_dev *xs, size_t n, size_t first)
 	size_t i, k = 0;
 	int r;
 
-	snprintf(uuid, sizeof(uuid), "%s", xs[first].m.sb.pool_uuid);
+	snprintf(uuid, sizeof(uuid), "%s", xs[first].x.m.sb.pool_uuid);
 	for (i = first; i < n; i++) {
-		if (xs[i].kind != INS_FMT2 || xs[i].grouped ||
-		    strcmp(xs[i].m.sb.pool_uuid, uuid))
+		if (xs[i].x.kind != SPT_MD_FMT2 || xs[i].grouped ||
+		    strcmp(xs[i].x.m.sb.pool_uuid, uuid))
 			continue;
 		xs[i].grouped = true;
 		ms = spt_realloc_array(ms, k + 1, sizeof(*ms));
-		ms[k++] = xs[i].m;
-		memset(&xs[i].m, 0, sizeof(xs[i].m));
+		ms[k++] = xs[i].x.m;
+		memset(&xs[i].x.m, 0, sizeof(xs[i].x.m));
 	}
 	r = spt_fmt2_build(ms, k, &p, why, sizeof(why));
 	if (r) {
@@ -318,6 +263,18 @@ static int inspect_fmt2(struct ins_dev *xs, size_t n, size_t first)
 }
 
 /* ---- format 3 ---- */
+
+/* See md3dev.h. */
+void spt_md3_move_json(const struct md3_state *st, const struct md3_move *mv)
+{
+	const struct md3_volume *v = md3_vol_find(st, mv->vol);
+
+	js_str("volume", v ? v->name : NULL);
+	js_u64("first", mv->first);
+	js_u64("count", mv->count);
+	js_u64("cursor", mv->cursor);
+	js_bool("mirror", mv->flags & MD3_MOVE_MIRROR);
+}
 
 static const char *v3_member_name(const struct md3_state *st, u32 id)
 {
@@ -455,14 +412,9 @@ static void v3_print_json(const struct md3_pool *p, const char *uuid)
 	js_open_arr("moves");
 	for (i = 0; i < st->nr_moves; i++) {
 		const struct md3_move *mv = &st->moves[i];
-		const struct md3_volume *v = md3_vol_find(st, mv->vol);
 
 		js_open_obj(NULL);
-		js_str("volume", v ? v->name : NULL);
-		js_u64("first", mv->first);
-		js_u64("count", mv->count);
-		js_u64("cursor", mv->cursor);
-		js_bool("mirror", mv->flags & MD3_MOVE_MIRROR);
+		spt_md3_move_json(st, mv);
 		v3_json_slices("destination", st, mv->dst, mv->count, false);
 		js_close();
 	}
@@ -576,15 +528,15 @@ static int inspect_v3(struct ins_dev *xs, size_t n, size_t first)
 	u32 i, k = 0;
 	int r;
 
-	memcpy(o.pool_uuid, xs[first].pool_uuid, MD3_UUID_LEN);
+	memcpy(o.pool_uuid, xs[first].x.pool_uuid, MD3_UUID_LEN);
 	spu_uuid_format(o.pool_uuid, uuid);
 	for (i = first; i < n; i++) {
-		if (xs[i].kind != INS_V3 || xs[i].grouped ||
-		    memcmp(xs[i].pool_uuid, o.pool_uuid, MD3_UUID_LEN))
+		if (xs[i].x.kind != SPT_MD_V3 || xs[i].grouped ||
+		    memcmp(xs[i].x.pool_uuid, o.pool_uuid, MD3_UUID_LEN))
 			continue;
 		xs[i].grouped = true;
 		devs = spt_realloc_array(devs, k + 1, sizeof(*devs));
-		devs[k++] = xs[i].d.md;
+		devs[k++] = xs[i].x.d.md;
 	}
 	r = md3_assemble(&p, devs, k, &o);
 	if (r) {
@@ -615,10 +567,8 @@ int cmd_inspect(const struct spt_cmd *cmd, int argc, char **argv)
 	n = (size_t)(argc - optind);
 	xs = spt_zalloc(n * sizeof(*xs));
 	for (i = 0; i < n; i++) {
-		xs[i].path = argv[optind + i];
-		xs[i].d.fd = -1;
-		classify(&xs[i]);
-		if (xs[i].kind == INS_ERROR || xs[i].kind == INS_NONE)
+		spt_md_probe(&xs[i].x, argv[optind + i]);
+		if (xs[i].x.kind == SPT_MD_ERROR || xs[i].x.kind == SPT_MD_NONE)
 			failed = true;
 	}
 	if (spt_json) {
@@ -626,43 +576,43 @@ int cmd_inspect(const struct spt_cmd *cmd, int argc, char **argv)
 		js_open_arr("devices");
 		for (i = 0; i < n; i++) {
 			js_open_obj(NULL);
-			js_str("device", xs[i].path);
-			if (xs[i].kind == INS_FMT2 || xs[i].kind == INS_V3)
-				js_int("format", xs[i].kind == INS_FMT2 ? 2 : 3);
+			js_str("device", xs[i].x.path);
+			if (xs[i].x.kind == SPT_MD_FMT2 || xs[i].x.kind == SPT_MD_V3)
+				js_int("format", xs[i].x.kind == SPT_MD_FMT2 ? 2 : 3);
 			else
 				js_null("format");
-			if (xs[i].kind == INS_V3)
-				spu_uuid_format(xs[i].pool_uuid, u);
-			js_str("pool_uuid", xs[i].kind == INS_FMT2 ?
-			       xs[i].m.sb.pool_uuid :
-			       xs[i].kind == INS_V3 ? u : NULL);
-			js_str("problem", xs[i].kind == INS_ERROR ||
-			       xs[i].kind == INS_NONE ? xs[i].why : NULL);
+			if (xs[i].x.kind == SPT_MD_V3)
+				spu_uuid_format(xs[i].x.pool_uuid, u);
+			js_str("pool_uuid", xs[i].x.kind == SPT_MD_FMT2 ?
+			       xs[i].x.m.sb.pool_uuid :
+			       xs[i].x.kind == SPT_MD_V3 ? u : NULL);
+			js_str("problem", xs[i].x.kind == SPT_MD_ERROR ||
+			       xs[i].x.kind == SPT_MD_NONE ? xs[i].x.why : NULL);
 			js_close();
 		}
 		js_close();
 		js_open_arr("pools");
 	} else {
 		for (i = 0; i < n; i++)
-			if (xs[i].kind == INS_ERROR || xs[i].kind == INS_NONE)
-				printf("device %s: %s\n", xs[i].path, xs[i].why);
+			if (xs[i].x.kind == SPT_MD_ERROR || xs[i].x.kind == SPT_MD_NONE)
+				printf("device %s: %s\n", xs[i].x.path, xs[i].x.why);
 	}
 	for (i = 0; i < n; i++) {
 		if (xs[i].grouped)
 			continue;
-		if (xs[i].kind == INS_FMT2) {
+		if (xs[i].x.kind == SPT_MD_FMT2) {
 			/* v3 members of the same pool: an unfinished upgrade */
 			for (j = 0; j < n; j++) {
-				if (xs[j].kind != INS_V3)
+				if (xs[j].x.kind != SPT_MD_V3)
 					continue;
-				spu_uuid_format(xs[j].pool_uuid, u);
-				if (!strcasecmp(u, xs[i].m.sb.pool_uuid))
+				spu_uuid_format(xs[j].x.pool_uuid, u);
+				if (!strcasecmp(u, xs[i].x.m.sb.pool_uuid))
 					spt_warn("pool %s has members in format 2 and in format 3 (%s): an upgrade was interrupted; finish it with 'slicepool upgrade --resume --backup FILE' and every member",
-						 xs[i].m.sb.pool_uuid, xs[j].path);
+						 xs[i].x.m.sb.pool_uuid, xs[j].x.path);
 			}
 			if (inspect_fmt2(xs, n, i))
 				failed = true;
-		} else if (xs[i].kind == INS_V3) {
+		} else if (xs[i].x.kind == SPT_MD_V3) {
 			if (inspect_v3(xs, n, i))
 				failed = true;
 		}
@@ -671,11 +621,8 @@ int cmd_inspect(const struct spt_cmd *cmd, int argc, char **argv)
 		js_close();
 		js_end();
 	}
-	for (i = 0; i < n; i++) {
-		spt_disk_member_free(&xs[i].m);
-		if (xs[i].kind == INS_V3)
-			spt_md3dev_close(&xs[i].d);
-	}
+	for (i = 0; i < n; i++)
+		spt_md_probe_close(&xs[i].x);
 	free(xs);
 	return failed ? SPT_EXIT_FAIL : SPT_EXIT_OK;
 }

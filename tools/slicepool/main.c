@@ -165,8 +165,10 @@ static const struct spt_cmd commands[] = {
 	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
 	{ NULL, "assemble", cmd_assemble, "[--dry-run] [DEVICE...]",
 	  "Re-create pools, members and volumes from the metadata on the\n"
-	  "members, then create the volumes' dm devices. Without DEVICE\n"
-	  "arguments every block device in /proc/partitions is scanned.",
+	  "members (format 2 or 3), then create the volumes' dm devices.\n"
+	  "Without DEVICE arguments every block device in /proc/partitions\n"
+	  "is scanned. Exit 3: slices missing, or a format-3 pool read-only\n"
+	  "(a member absent; it is named; assemble never forces).",
 	  "  --dry-run          only scan and print what would be done\n" },
 	{ NULL, "inspect", cmd_inspect, "DEVICE...",
 	  "Print the pool metadata on member devices or images, format 2 or\n"

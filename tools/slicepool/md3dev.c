@@ -11,7 +11,8 @@
  * cache.  A short read or write (past the end of the device) is -EIO, as
  * is an I/O error; nothing is retried but EINTR.
  *
- * Used by every v3 command of the tool (inspect, upgrade).
+ * Used by every v3 command of the tool (assemble, inspect, upgrade), as
+ * is spt_md_probe(), which tells what a device holds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <linux/fs.h>
 
 #include "md3dev.h"
+#include "sp-format.h"
 
 /* Test knob: see spt_md3dev_stop_after() */
 static u64 stop_after, writes_done;
@@ -239,4 +241,67 @@ void spt_md3dev_close(struct spt_md3dev *d)
 	d->fd = -1;
 	free(d->bounce);
 	d->bounce = NULL;
+}
+
+/* See md3dev.h. */
+void spt_md_probe(struct spt_md_probe *x, const char *path)
+{
+	u32 magic;
+	struct md3_chain c;
+	u8 *blk;
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	x->d.fd = -1;
+	snprintf(x->path, sizeof(x->path), "%s", path);
+	x->kind = SPT_MD_ERROR;
+	r = spt_md3dev_open(&x->d, path, 0, x->why, sizeof(x->why));
+	if (r) {
+		x->err = r;
+		return;
+	}
+	blk = spt_zalloc(MD3_BLOCK_SIZE);
+	r = spt_md3dev_pread(&x->d, 0, blk, MD3_BLOCK_SIZE);
+	magic = le32toh(((struct sp_block_header *)blk)->magic);
+	if (r) {
+		snprintf(x->why, sizeof(x->why), "cannot read block 0: %s",
+			 strerror(-r));
+		x->err = r;
+	} else if (magic == SP_SB_MAGIC) {
+		r = spt_md_read_dev(path, &x->m, x->why, sizeof(x->why));
+		x->kind = r ? SPT_MD_ERROR : SPT_MD_FMT2;
+		x->err = r;
+		if (r && r != -EINVAL)
+			snprintf(x->why, sizeof(x->why), "cannot read: %s",
+				 strerror(-r));
+	} else if (magic == SPT_UPGRADE_MARK_MAGIC) {
+		snprintf(x->why, sizeof(x->why),
+			 "an upgrade of its pool to format 3 was interrupted: finish it with 'slicepool upgrade --resume --backup FILE' and every member");
+		x->err = -EINVAL;
+	} else if (md3_read_member(&x->d.md, &c)) {
+		snprintf(x->why, sizeof(x->why), "cannot read its v3 labels");
+		x->err = -EIO;
+	} else {
+		if (c.kind == MD3_CHAIN_BLANK) {
+			x->kind = SPT_MD_NONE;
+			snprintf(x->why, sizeof(x->why),
+				 "no slicepool metadata (neither format 2 nor 3)");
+		} else {
+			x->kind = SPT_MD_V3;
+			memcpy(x->pool_uuid, c.pool_uuid, MD3_UUID_LEN);
+			memcpy(x->member_uuid, c.member_uuid, MD3_UUID_LEN);
+			if (c.kind == MD3_CHAIN_OK && c.nlinks)
+				x->head_seq = c.links[c.nlinks - 1].seq;
+		}
+		md3_chain_free(&c);
+	}
+	free(blk);
+	if (x->kind != SPT_MD_V3)
+		spt_md3dev_close(&x->d);
+}
+
+void spt_md_probe_close(struct spt_md_probe *x)
+{
+	spt_disk_member_free(&x->m);
+	spt_md3dev_close(&x->d);
 }

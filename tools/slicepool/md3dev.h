@@ -53,6 +53,38 @@ int spt_md3dev_flush(struct spt_md3dev *d);
 #define SPT_MD3DEV_STOPPED	99
 void spt_md3dev_stop_after(u64 n);
 
+/* ---- md3dev.c: what a device holds (inspect and assemble) ---- */
+
+enum spt_md_kind {
+	SPT_MD_ERROR,	/* cannot be read, or refused: @err and @why */
+	SPT_MD_NONE,	/* no slicepool metadata: @why */
+	SPT_MD_FMT2,	/* a format-2 member: @m */
+	SPT_MD_V3,	/* v3 labels: @d open, @pool_uuid, @member_uuid */
+};
+
+struct spt_md_probe {
+	char path[PATH_MAX];
+	int kind;		/* enum spt_md_kind */
+	int err;		/* SPT_MD_ERROR: -errno; -EINVAL: refused */
+	char why[640];
+	struct spt_disk_member m;	/* SPT_MD_FMT2 */
+	struct spt_md3dev d;		/* SPT_MD_V3: open until _close() */
+	u8 pool_uuid[MD3_UUID_LEN];	/* SPT_MD_V3 */
+	u8 member_uuid[MD3_UUID_LEN];	/* SPT_MD_V3 */
+	u64 head_seq;			/* SPT_MD_V3: its newest link, or 0 */
+};
+
+/*
+ * Reads what @path holds, without writing: format 2's superblock and
+ * tables (sb.c), else the v3 labels and journal (md3_read_member()), the
+ * device staying open read only for md3_assemble().  A device whose
+ * format-2 metadata fails a check, or that an interrupted upgrade marked,
+ * is SPT_MD_ERROR with -EINVAL.  @x must not move while @x->d is open
+ * (md.ctx points at it).
+ */
+void spt_md_probe(struct spt_md_probe *x, const char *path);
+void spt_md_probe_close(struct spt_md_probe *x);
+
 /*
  * Block 0 of a member during an upgrade's phase A (cmd_upgrade.c): not
  * blank, not a format-2 superblock, not a v3 label.
@@ -142,5 +174,7 @@ void spt_fmt2_free(struct spt_fmt2_pool *p);
  */
 void spt_fmt2_member_json(const struct spt_disk_member *m);
 void spt_fmt2_vol_json(const struct spt_disk_vol *rec);
+/* A pending v3 move's fields (volume, first, count, cursor, mirror) */
+void spt_md3_move_json(const struct md3_state *st, const struct md3_move *mv);
 
 #endif /* SLICEPOOL_MD3DEV_H */

@@ -9,7 +9,8 @@
 # and metadata checks on crafted member images (good, grown to its owner
 # table's capacity, more slices than that, bad magic, bad crc, bad
 # version, misdirected block, corrupt volume table), assemble --dry-run
-# analysis (missing and orphaned slices, duplicates, exit codes) and the
+# analysis of format 2 (missing and orphaned slices, duplicates, exit codes)
+# and of format 3 (a read-only pool's absent member named, exit 3) and the
 # read-only commands (status, pool list, vol map) against a fake configfs
 # tree given with SLICEPOOL_CONFIGFS, including JSON validity and string
 # escaping. Writes to configfs are not faked: their semantics (refused
@@ -69,7 +70,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 146
+ktap_plan 155
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -584,6 +585,61 @@ if sha256sum -c --quiet "$U/img.v3" > /dev/null 2>&1; then
 	ktap_ok "inspect v3 writes nothing (images unchanged)"
 else
 	ktap_fail "inspect v3 writes nothing (images unchanged)"
+fi
+# assemble --dry-run of the upgraded (format-3) pool: the plan, then a
+# member left out (read-only, exit 3, named); nothing written.
+export SLICEPOOL_CONFIGFS=$TMP/none
+run "$SP" --json assemble --dry-run "$U/p/m1.img" "$U/p/m0.img"
+if [ $RC -eq 0 ]; then
+	ktap_ok "assemble --dry-run of a v3 pool, all members: exit 0"
+else
+	ktap_fail "assemble --dry-run of a v3 pool, all members: exit 0 (got $RC)"
+	sed 's/^/# /' "$TMP/err"
+fi
+json_check "assemble --dry-run v3: pool, members with recorded domains, volume, read-write" \
+	'(lambda p: p["format"] == 3 and p["name"] == "tp" and p["uuid"] == "11111111-1111-1111-1111-111111111111" and p["slice_mb"] == 1 and p["mode"] == "read-write" and not p["degraded"] and p["absent_members"] == [] and p["reclaim"] is None and [(m["id"], m["name"], m["domain"], m["status"], m["used_slices"], m["result"], m["device"].rsplit("/", 1)[1]) for m in p["members"]] == [(0, "m0", "dA", "current", 2, "planned", "m0.img"), (1, "m1", "dB", "current", 2, "planned", "m1.img")] and [(v["name"], v["slices"], v["found_slices"], v["missing_slices"], v["result"]) for v in p["volumes"]] == [("v1", 4, 4, 0, "planned")] and p["changes"] == 4 and d["refused"] == [])(d["pools"][0])'
+run "$SP" --json assemble --dry-run "$U/p/m0.img"
+if [ $RC -eq 3 ]; then
+	ktap_ok "assemble --dry-run of a v3 pool, a member missing: exit 3"
+else
+	ktap_fail "assemble --dry-run of a v3 pool, a member missing: exit 3 (got $RC)"
+	sed 's/^/# /' "$TMP/err"
+fi
+json_check "assemble --dry-run v3: read-only, m1 absent, its slices missing, nothing to bind" \
+	'(lambda p: p["mode"] == "read-only" and p["degraded"] and p["absent_members"] == ["m1"] and [(m["name"], m["result"], m["device"]) for m in p["members"]][1] == ("m1", "absent", None) and p["volumes"][0]["missing"] == [1, 3] and p["volumes"][0]["result"] == "read-only")(d["pools"][0])'
+run "$SP" assemble --dry-run "$U/p/m0.img"
+if grep -qx "  ABSENT: member m1 (id 1, domain dB, uuid 22222222-2222-2222-2222-222222222222): no device found" "$TMP/out" &&
+   grep -q "^  READ-ONLY: pool tp .*'slicepool pool force tp'" "$TMP/out" &&
+   ! grep -q "would bind" "$TMP/out"; then
+	ktap_ok "assemble --dry-run v3 text: the absent member named, the hint to force, no bind"
+else
+	ktap_fail "assemble --dry-run v3 text: the absent member named, the hint to force, no bind"
+	sed 's/^/# /' "$TMP/out"
+fi
+cp "$U/p/m0.img" "$U/m0copy.img"
+run "$SP" --json assemble --dry-run "$U/p/m0.img" "$U/p/m1.img" "$U/m0copy.img"
+json_check "assemble --dry-run v3: a member found twice is used once" \
+	'len(d["pools"]) == 1 and len(d["pools"][0]["members"]) == 2 and [x["device"].rsplit("/", 1)[1] for x in d["duplicates"]] == ["m0copy.img"]'
+rm -f "$U/m0copy.img"
+# m1 forced out (a forced assembly of m0 alone, as 'pool force'): the pool
+# is read-write on m0, m1's device is left alone, its slices missing.
+cp -a "$U/p" "$U/f"
+"$UNIT" md3force "$U/f/m0.img" > /dev/null
+run "$SP" --json assemble --dry-run "$U/f/m0.img" "$U/f/m1.img"
+if [ $RC -eq 3 ]; then
+	ktap_ok "assemble --dry-run v3, a member forced out: exit 3 (slices missing)"
+else
+	ktap_fail "assemble --dry-run v3, a member forced out: exit 3 (got $RC)"
+	sed 's/^/# /' "$TMP/err"
+fi
+json_check "assemble --dry-run v3: read-write, m1 forced out and not enabled, its slices missing" \
+	'(lambda p: p["mode"] == "read-write" and p["absent_members"] == [] and [(m["name"], m["status"], m["result"]) for m in p["members"]] == [("m0", "current", "planned"), ("m1", "stale", "forced-out")] and p["volumes"][0]["missing"] == [1, 3] and p["volumes"][0]["result"] == "planned" and d["refused"] == [])(d["pools"][0])'
+rm -rf "$U/f"
+unset SLICEPOOL_CONFIGFS
+if sha256sum -c --quiet "$U/img.v3" > /dev/null 2>&1; then
+	ktap_ok "assemble --dry-run v3 writes nothing (images unchanged)"
+else
+	ktap_fail "assemble --dry-run v3 writes nothing (images unchanged)"
 fi
 cp -a "$U/p" "$U/w"
 run "$UNIT" md3asm "$U/w/m0.img" "$U/w/m1.img"

@@ -540,10 +540,13 @@ static void test_md3dev(void)
 	unlink(path);
 }
 
-/* A writing v3 assembly of @n images: its mode and maps on stdout. */
-static void test_md3asm(char **paths, int n)
+/*
+ * A writing v3 assembly of @n images (forced: md3_assemble_opts.force,
+ * as 'slicepool pool force'): its mode and maps on stdout.
+ */
+static void test_md3asm(char **paths, int n, bool force)
 {
-	struct md3_assemble_opts o = { 0 };
+	struct md3_assemble_opts o = { .force = force };
 	struct spt_md3dev *d = calloc(n, sizeof(*d));
 	struct md3_dev *devs = calloc(n, sizeof(*devs));
 	struct md3_pool p;
@@ -604,10 +607,12 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[1], "sb")) {
 		test_sb(argv[2], argv[3]);
 	} else if (argc > 2 && !strcmp(argv[1], "md3asm")) {
-		test_md3asm(argv + 2, argc - 2);
+		test_md3asm(argv + 2, argc - 2, false);
+	} else if (argc > 2 && !strcmp(argv[1], "md3force")) {
+		test_md3asm(argv + 2, argc - 2, true);
 	} else {
 		fprintf(stderr,
-			"usage: unit crc32c|size|number|name|parse|mpath|md3dev|sb FILE EXPECT|md3asm IMAGE...\n");
+			"usage: unit crc32c|size|number|name|parse|mpath|md3dev|sb FILE EXPECT|md3asm IMAGE...|md3force IMAGE...\n");
 		return 2;
 	}
 	return failures ? 1 : 0;

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - assemble: the report, as text or JSON
+ * (Documentation/slicepool-tool.rst, "assemble"), of both formats.
+ */
+#include <string.h>
+
+#include "assemble.h"
+
+static void print_missing_text(const struct asm_pool *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->nr_vols; i++) {
+		const struct asm_vol *v = &p->vols[i];
+
+		if (!v->missing && v->kernel_missing <= 0)
+			continue;
+		printf("  MISSING: volume %s: %llu of %llu slices", v->rec.name,
+		       (unsigned long long)v->missing,
+		       (unsigned long long)v->rec.nr_slices);
+		printf(" are not on any member found (logical");
+		for (j = 0; j < v->nr_missing_list; j++)
+			printf(" %llu", (unsigned long long)v->missing_list[j]);
+		printf("%s); I/O to them fails %s\n",
+		       v->missing > v->nr_missing_list ? " ..." : "",
+		       p->format == 3 ? "(their member is stale)" :
+		       "until their member returns");
+	}
+}
+
+/* "<what> <device>: <reason>" lines. */
+static void print_refused(const char *what, const struct asm_refused *r,
+			  size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%s %s: %s\n", what, r[i].device, r[i].reason);
+}
+
+void asm_print_text(const struct asm_state *s)
+{
+	static const char *const mhdr[] = {
+		"MEMBER", "DOMAIN", "DEVICE", "MEMBER_UUID", "SLICES", "RESULT"
+	};
+	static const char *const vhdr[] = {
+		"VOLUME", "SIZE", "SLICES", "FOUND", "MISSING", "DM DEVICE",
+		"RESULT"
+	};
+	char a[32], b[32], c[32], d[32];
+	struct spt_table *t;
+	size_t i, j;
+
+	for (i = 0; i < s->nr_pools; i++) {
+		const struct asm_pool *p = &s->pools[i];
+
+		if (p->format == 3)
+			printf("\npool %s (uuid %s, %s, slice size %llu MiB): %zu %s, %s\n",
+			       p->name, p->uuid, "metadata format 3",
+			       (unsigned long long)(p->slice_sectors / 2048),
+			       p->nr_devs, "device(s) found",
+			       p->nr_errors && !p->md3 ? "-" :
+			       p->readonly ? "read-only" : "read-write");
+		else
+			printf("\npool %s (uuid %s, slice size %llu MiB): %zu member(s) found\n",
+			       p->name, p->uuid,
+			       (unsigned long long)(p->slice_sectors / 2048),
+			       p->nr_members);
+		t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
+		for (j = 0; j < p->nr_members; j++) {
+			const struct asm_member *m = &p->members[j];
+
+			snprintf(a, sizeof(a), "%llu",
+				 (unsigned long long)m->slices);
+			tbl_add(t, m->name, m->domain,
+				m->device ? m->device : "-", m->uuid, a,
+				m->result ? m->result : "-");
+		}
+		tbl_print(t, stdout, "  ");
+		tbl_free(t);
+		if (p->nr_vols) {
+			t = tbl_new(ARRAY_SIZE(vhdr), vhdr);
+			for (j = 0; j < p->nr_vols; j++) {
+				const struct asm_vol *v = &p->vols[j];
+
+				spu_format_size(v->rec.size, false, a, sizeof(a));
+				snprintf(b, sizeof(b), "%llu",
+					 (unsigned long long)v->rec.nr_slices);
+				snprintf(c, sizeof(c), "%llu",
+					 (unsigned long long)v->found);
+				snprintf(d, sizeof(d), "%llu",
+					 (unsigned long long)v->missing);
+				tbl_add(t, v->rec.name, a, b, c, d, v->dm_name,
+					v->result ? v->result : "-");
+			}
+			tbl_print(t, stdout, "  ");
+			tbl_free(t);
+		} else {
+			printf("  (no volumes)\n");
+		}
+		if (!p->readonly)
+			print_missing_text(p);
+		if (p->format == 3)
+			asm_md3_print_text(p);
+		for (j = 0; j < p->nr_vols; j++)
+			if (p->vols[j].twice)
+				printf("  WARNING: volume %s: %llu logical slice(s) %s\n",
+				       p->vols[j].rec.name,
+				       (unsigned long long)p->vols[j].twice,
+				       "claimed by two physical slices");
+		if (p->format == 2) {
+			printf("  orphaned slices found: %llu, reclaim: %s",
+			       (unsigned long long)p->orphans,
+			       p->reclaim ? p->reclaim : "-");
+			if (p->reclaimed >= 0)
+				printf(" (%lld slices freed)",
+				       (long long)p->reclaimed);
+			putchar('\n');
+		}
+		if (!p->actions && !p->nr_errors)
+			printf("  nothing to do: pool %s is assembled%s\n",
+			       p->name, p->readonly ?
+			       " as far as its members found allow" : "");
+		if (p->nr_errors)
+			printf("  %zu error(s), see above\n", p->nr_errors);
+	}
+	print_refused("refused", s->refused, s->nr_refused);
+	print_refused("ignored", s->dups, s->nr_dups);
+}
+
+/* The devices refused or ignored, with why. */
+static void json_refused(const char *key, const struct asm_refused *r,
+			 size_t n)
+{
+	size_t i;
+
+	js_open_arr(key);
+	for (i = 0; i < n; i++) {
+		js_open_obj(NULL);
+		js_str("device", r[i].device);
+		js_str("reason", r[i].reason);
+		js_close();
+	}
+	js_close();
+}
+
+void asm_print_json(const struct asm_state *s)
+{
+	size_t i, j, k;
+
+	js_open_obj(NULL);
+	js_bool("dry_run", s->dry_run);
+	js_open_arr("pools");
+	for (i = 0; i < s->nr_pools; i++) {
+		const struct asm_pool *p = &s->pools[i];
+
+		js_open_obj(NULL);
+		js_str("name", p->name);
+		js_str("uuid", p->uuid);
+		js_int("format", p->format);
+		js_u64("slice_mb", p->slice_sectors / 2048);
+		js_bool("degraded", p->degraded);
+		js_u64("changes", p->actions);
+		js_u64("orphaned_slices", p->orphans);
+		js_str("reclaim", p->reclaim);
+		js_s64("reclaimed_slices", p->reclaimed);
+		js_open_arr("members");
+		for (j = 0; j < p->nr_members; j++) {
+			const struct spt_disk_member *d = p->members[j].d;
+
+			js_open_obj(NULL);
+			if (d) {
+				spt_fmt2_member_json(d);
+				js_u64("used_slices", d->nr_owners);
+			} else {
+				asm_md3_json_member(&p->members[j]);
+			}
+			js_str("result", p->members[j].result);
+			js_close();
+		}
+		js_close();
+		js_open_arr("volumes");
+		for (j = 0; j < p->nr_vols; j++) {
+			const struct asm_vol *v = &p->vols[j];
+
+			js_open_obj(NULL);
+			if (p->format == 2) {
+				spt_fmt2_vol_json(&v->rec);
+			} else {
+				js_u64("id", v->id);
+				js_str("name", v->rec.name);
+				js_str("uuid", v->rec.uuid);
+				js_u64("size", v->rec.size);
+				js_u64("slices", v->rec.nr_slices);
+			}
+			js_u64("found_slices", v->found);
+			js_u64("missing_slices", v->missing);
+			js_open_arr("missing");
+			for (k = 0; k < v->nr_missing_list; k++)
+				js_u64(NULL, v->missing_list[k]);
+			js_close();
+			js_u64("double_owned", v->twice);
+			js_s64("kernel_missing_slices", v->kernel_missing);
+			js_str("dm_device", v->dm_name);
+			js_str("result", v->result);
+			js_close();
+		}
+		js_close();
+		if (p->format == 3)
+			asm_md3_json_pool(p);
+		js_open_arr("errors");
+		for (j = 0; j < p->nr_errors; j++)
+			js_str(NULL, p->errors[j]);
+		js_close();
+		js_close();
+	}
+	js_close();
+	json_refused("refused", s->refused, s->nr_refused);
+	json_refused("duplicates", s->dups, s->nr_dups);
+	js_end();
+}
