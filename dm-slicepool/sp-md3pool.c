@@ -742,11 +742,12 @@ static u64 sp_md3_vols_on(const struct md3_state *st, u32 id, char *buf,
 
 /*
  * Is member @id (of the state, configfs name @name) free to be removed?
- * Else -EBUSY, with a line that names the volumes holding slices on it
- * and @advice.
+ * Else -EBUSY, logged with the volumes that hold slices on it: for a
+ * member the state no longer has current (@gone), one line that says to
+ * delete them; else the line of old and one that names them.
  */
 static int sp_md3_remove_busy(struct sp_pool *pool, const char *name, u32 id,
-			      const char *advice)
+			      bool gone)
 {
 	const struct md3_state *st = &pool->md3->st;
 	char *vols;
@@ -759,21 +760,20 @@ static int sp_md3_remove_busy(struct sp_pool *pool, const char *name, u32 id,
 	if (!vols)
 		return -ENOMEM;
 	on_vols = sp_md3_vols_on(st, id, vols, &nvol);
-	if (nvol)
-		sp_err("%s: remove refused: the member holds %llu slice(s) of %llu volume(s): %s%s; %s",
+	if (gone && nvol) {
+		sp_err("%s: remove refused: the member holds %llu slice(s) of %llu volume(s): %s%s; the member is gone: delete those volumes (size 0), whose data on it is lost, first",
 		       name, on_vols, nvol, vols,
-		       used > on_vols ? ", and slices of a migration" : "",
-		       advice);
-	else
-		sp_err("%s: remove refused: the member holds %llu slice(s) of a migration; wait for it or abort it first",
+		       used > on_vols ? ", and slices of a migration" : "");
+	} else {
+		sp_err("%s: remove refused: the member holds %llu slice(s) of volumes (or of a migration); migrate them away or shrink the volumes first",
 		       name, used);
+		if (nvol)
+			sp_err("%s: remove refused: %llu of its slices are of %llu volume(s): %s",
+			       name, on_vols, nvol, vols);
+	}
 	kfree(vols);
 	return -EBUSY;
 }
-
-/* What to do about volumes on a member the state no longer has current. */
-static const char sp_md3_gone_advice[] =
-	"the member is gone: delete those volumes (size 0), whose data on it is lost, first";
 
 /* Log a failed md3_member_remove() of member @id; md3 changed nothing. */
 static int sp_md3_remove_failed(struct sp_pool *pool, const char *name,
@@ -799,9 +799,7 @@ int sp_md3_member_remove(struct sp_member *m)
 	int r;
 
 	r = sp_md3_remove_busy(pool, sp_mname(m), m->md3_id,
-			       sm && sm->status != MD3_CURRENT ?
-			       sp_md3_gone_advice :
-			       "migrate them away or shrink the volumes first");
+			       sm && sm->status != MD3_CURRENT);
 	if (r)
 		return r;
 	noio = sp_md3_enter();
@@ -881,7 +879,7 @@ int sp_md3_member_remove_absent(struct sp_member *m)
 		       name, id, sp_mname(o));
 		return -EBUSY;
 	}
-	r = sp_md3_remove_busy(pool, name, id, sp_md3_gone_advice);
+	r = sp_md3_remove_busy(pool, name, id, true);
 	if (r)
 		return r;
 	noio = sp_md3_enter();
