@@ -706,6 +706,85 @@ int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr)
 }
 
 /*
+ * The volumes of @st with a slice on member @id, for a refusal: their
+ * names in @buf (the first SP_MD3_NAMES, then "..."), how many in *@nvol;
+ * returns how many slices they hold there.
+ */
+#define SP_MD3_NAMES	4
+#define SP_MD3_NAMES_LEN	(SP_MD3_NAMES * (MD3_NAME_LEN + 2) + 8)
+static u64 sp_md3_vols_on(const struct md3_state *st, u32 id, char *buf,
+			  u64 *nvol)
+{
+	u64 i, j, n, slices = 0;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	*nvol = 0;
+	for (i = 0; i < st->nr_volumes; i++) {
+		const struct md3_volume *vol = &st->vols[i];
+
+		for (j = 0, n = 0; j < vol->nr_slices; j++)
+			n += vol->map[j].member == id;
+		if (!n)
+			continue;
+		slices += n;
+		if (*nvol < SP_MD3_NAMES)
+			len += scnprintf(buf + len, SP_MD3_NAMES_LEN - len,
+					 "%s%.*s", *nvol ? ", " : "",
+					 MD3_NAME_LEN, vol->name);
+		else if (*nvol == SP_MD3_NAMES)
+			len += scnprintf(buf + len, SP_MD3_NAMES_LEN - len,
+					 ", ...");
+		(*nvol)++;
+	}
+	return slices;
+}
+
+/*
+ * Is member @id (of the state, configfs name @name) free to be removed?
+ * Else -EBUSY, logged with the volumes that hold slices on it: for a
+ * member the state no longer has current (@gone), one line that says to
+ * delete them; else the line of old and one that names them.
+ */
+static int sp_md3_remove_busy(struct sp_pool *pool, const char *name, u32 id,
+			      bool gone)
+{
+	const struct md3_state *st = &pool->md3->st;
+	char *vols;
+	u64 used, on_vols, nvol;
+
+	used = md3_member_used(st, id) + sp_md3_hold_fill(pool, id, NULL, 0);
+	if (!used)
+		return 0;
+	vols = kmalloc(SP_MD3_NAMES_LEN, GFP_KERNEL);
+	if (!vols)
+		return -ENOMEM;
+	on_vols = sp_md3_vols_on(st, id, vols, &nvol);
+	if (gone && nvol) {
+		sp_err("%s: remove refused: the member holds %llu slice(s) of %llu volume(s): %s%s; the member is gone: delete those volumes (size 0), whose data on it is lost, first",
+		       name, on_vols, nvol, vols,
+		       used > on_vols ? ", and slices of a migration" : "");
+	} else {
+		sp_err("%s: remove refused: the member holds %llu slice(s) of volumes (or of a migration); migrate them away or shrink the volumes first",
+		       name, used);
+		if (nvol)
+			sp_err("%s: remove refused: %llu of its slices are of %llu volume(s): %s",
+			       name, on_vols, nvol, vols);
+	}
+	kfree(vols);
+	return -EBUSY;
+}
+
+/* Log a failed md3_member_remove() of member @id; md3 changed nothing. */
+static int sp_md3_remove_failed(struct sp_pool *pool, const char *name,
+				u32 id, int r)
+{
+	sp_err("%s: removing member %u from pool %s failed: %d%s; nothing changed",
+	       name, id, pool->name, r, r == -EROFS ? sp_md3_rofs : "");
+	return r;
+}
+
+/*
  * Remove enabled member @m from the state (md3_member_remove(), one
  * transaction): refused while it holds a slice or a move's destination.
  * The caller then disables it; its device keeps labels of a removed
@@ -714,28 +793,102 @@ int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr)
 int sp_md3_member_remove(struct sp_member *m)
 {
 	struct sp_pool *pool = m->pool;
+	const struct md3_member *sm = md3_member_find(&pool->md3->st,
+						      m->md3_id);
 	unsigned int noio;
-	u64 used;
 	int r;
 
-	used = md3_member_used(&pool->md3->st, m->md3_id) +
-		sp_md3_hold_fill(pool, m->md3_id, NULL, 0);
-	if (used) {
-		sp_err("%s: remove refused: the member holds %llu slice(s) of volumes (or of a migration); migrate them away or shrink the volumes first",
-		       sp_mname(m), used);
-		return -EBUSY;
-	}
+	r = sp_md3_remove_busy(pool, sp_mname(m), m->md3_id,
+			       sm && sm->status != MD3_CURRENT);
+	if (r)
+		return r;
 	noio = sp_md3_enter();
 	r = md3_member_remove(pool->md3, m->md3_id);
 	sp_md3_exit(noio);
-	if (r) {
-		sp_err("%s: removing member %u from pool %s failed: %d%s; nothing changed",
-		       sp_mname(m), m->md3_id, pool->name, r,
-		       r == -EROFS ? sp_md3_rofs : "");
-		return r;
-	}
+	if (r)
+		return sp_md3_remove_failed(pool, sp_mname(m), m->md3_id, r);
 	sp_info("%s: member %u (%s) removed from pool %s", sp_mname(m),
 		m->md3_id, m->path, pool->name);
+	return sp_md3_sync(pool);
+}
+
+/* How member @sm, which the state no longer has current, left it. */
+static const char *sp_md3_gone_how(const struct md3_member *sm)
+{
+	if (sm->status == MD3_REMOVED)
+		return "removed";
+	if (sm->reason == MD3_R_FORCED)
+		return "forced out";
+	if (sm->reason == MD3_R_FAILED)
+		return "stale after a failed metadata write";
+	return "stale";
+}
+
+/*
+ * remove of @m while it is disabled (sp_member_remove()): the member of
+ * the state named as @m (the state names members by their configfs
+ * names) can go without its device when the state no longer has it
+ * current (forced out, or stale): one transaction (md3_member_remove()),
+ * refused while a volume still has a slice on it (delete the volume: its
+ * data there is gone).  A current member must be enabled to be removed.
+ */
+int sp_md3_member_remove_absent(struct sp_member *m)
+{
+	struct sp_pool *pool = m->pool;
+	const struct md3_member *sm = NULL;
+	const char *name = sp_mname(m), *how;
+	u32 i, id, removed = MD3_NO_MEMBER;
+	unsigned int noio, n = 0, cur = 0;
+	struct sp_member *o;
+	int r;
+
+	for (i = 0; pool->md3 && i < pool->md3->st.nr_members; i++) {
+		const struct md3_member *s = &pool->md3->st.members[i];
+
+		if (strncmp(s->name, name, MD3_NAME_LEN))
+			continue;
+		if (s->status == MD3_STALE) {
+			sm = s;
+			n++;
+		} else if (s->status == MD3_CURRENT) {
+			cur++;
+		} else {
+			removed = s->id;
+		}
+	}
+	if (!n && !cur && removed != MD3_NO_MEMBER) {
+		sp_err("%s: remove refused: member %u of that name was removed from pool %s already; rmdir it",
+		       name, removed, pool->name);
+		return -EINVAL;
+	}
+	if (!n) {
+		sp_err("%s: remove refused: the member is not enabled (enable it first: remove writes the pool's metadata)",
+		       name);
+		return -EINVAL;
+	}
+	if (n > 1) {
+		sp_err("%s: remove refused: the metadata of pool %s has %u stale members named %s; nothing changed",
+		       name, pool->name, n, name);
+		return -EINVAL;
+	}
+	id = sm->id;
+	how = sp_md3_gone_how(sm);
+	o = sp_md3_member(pool, id);
+	if (o) {
+		sp_err("%s: remove refused: the device of member %u is enabled as member %s: remove it there",
+		       name, id, sp_mname(o));
+		return -EBUSY;
+	}
+	r = sp_md3_remove_busy(pool, name, id, true);
+	if (r)
+		return r;
+	noio = sp_md3_enter();
+	r = md3_member_remove(pool->md3, id);
+	sp_md3_exit(noio);
+	if (r)
+		return sp_md3_remove_failed(pool, name, id, r);
+	sp_info("%s: member %u (%s, no device) removed from pool %s",
+		name, id, how, pool->name);
 	return sp_md3_sync(pool);
 }
 
@@ -854,6 +1007,90 @@ int sp_md3_vol_failed(struct sp_volume *v, const char *what, int r)
 	return r;
 }
 
+/*
+ * May @v change size?  Not while the pool is read-only (-EROFS, logged):
+ * it publishes no volume then, but @v may be one of its volumes all the
+ * same, so not even a size that looks unchanged is taken as done.
+ */
+int sp_md3_writable(struct sp_volume *v)
+{
+	struct sp_pool *pool = v->pool;
+
+	if (pool->md3 && pool->md3_rw)
+		return 0;
+	sp_err("%s: refused: the pool is read-only until every current member is enabled; volume %s not resized",
+	       pool->name, v->name);
+	return -EROFS;
+}
+
+/*
+ * Is every one of the @missing slices of live volume @v that no enabled
+ * member serves lost for good: on a member that the state of the
+ * read-write pool no longer has current (forced out, stale, removed), or
+ * on none?  Then the volume can be deleted (sp_volume_resize()); a slice
+ * on a current member that is only not enabled may still come back.
+ */
+bool sp_md3_all_lost(struct sp_volume *v, u64 missing)
+{
+	struct sp_pool *pool = v->pool;
+	const struct md3_volume *vol;
+	const struct md3_member *sm;
+	u64 i, lost = 0;
+
+	if (!pool->md3 || !pool->md3_rw || !v->md3_id)
+		return false;
+	vol = md3_vol_find(&pool->md3->st, v->md3_id);
+	for (i = 0; vol && i < vol->nr_slices; i++) {
+		sm = md3_member_find(&pool->md3->st, vol->map[i].member);
+		lost += !sm || sm->status != MD3_CURRENT;
+	}
+	return missing && lost == missing;
+}
+
+/*
+ * A size other than 0 for @v, whose missing slices are all lost
+ * (sp_md3_all_lost()): refused (-EIO), naming the first member that held
+ * them and what it takes instead (delete the volume).  A member stale
+ * only after a failed write may still rejoin: enabling it again brings
+ * its slices back.
+ */
+int sp_md3_lost_refused(struct sp_volume *v, u64 missing)
+{
+	struct sp_pool *pool = v->pool;
+	const struct md3_state *st = &pool->md3->st;
+	const struct md3_member *sm, *first = NULL;
+	const struct md3_volume *vol = md3_vol_find(st, v->md3_id);
+	u64 i, on_first = 0;
+
+	for (i = 0; vol && i < vol->nr_slices; i++) {
+		sm = md3_member_find(st, vol->map[i].member);
+		if (!sm || sm->status == MD3_CURRENT)
+			continue;
+		if (!first)
+			first = sm;
+		on_first += sm == first;
+	}
+	if (!first) {
+		sp_err("%s: refused: %llu slice(s) of volume %s are on no member: its data there is lost; the only way out is deleting the volume (size 0); volume %s not resized",
+		       pool->name, missing, v->name, v->name);
+	} else if (first->status == MD3_STALE &&
+		   first->reason != MD3_R_FORCED) {
+		sp_err("%s: refused: volume %s has %llu slice(s) on member %u (%.*s), %s at seq %llu: enable its device again to rejoin it, or delete the volume (size 0); volume %s not resized",
+		       pool->name, v->name, on_first, first->id,
+		       MD3_NAME_LEN, first->name, sp_md3_gone_how(first),
+		       first->stale_seq, v->name);
+	} else {
+		sp_err("%s: refused: volume %s has %llu slice(s) on member %u (%.*s), %s%s: the volume's data there is lost; the only way out is deleting the volume (size 0), then removing the member; volume %s not resized",
+		       pool->name, v->name, on_first, first->id,
+		       MD3_NAME_LEN, first->name, sp_md3_gone_how(first),
+		       missing > on_first ?
+		       ", and slices on other members no longer in the pool" :
+		       "",
+		       v->name);
+	}
+	return -EIO;
+}
+
 /* Create (@old_nr 0) or expand @v to @new_nr slices: one transaction. */
 static int sp_md3_grow(struct sp_volume *v, u64 bytes, u64 old_nr, u64 new_nr)
 {
@@ -911,11 +1148,9 @@ int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr)
 	unsigned int noio;
 	int r, rs;
 
-	if (!pool->md3 || !pool->md3_rw) {
-		sp_err("%s: refused: the pool is read-only until every current member is enabled; volume %s not resized",
-		       pool->name, v->name);
-		return -EROFS;
-	}
+	r = sp_md3_writable(v);
+	if (r)
+		return r;
 	if (!live || new_nr > old_nr) {
 		r = sp_md3_grow(v, bytes, old_nr, new_nr);
 	} else {

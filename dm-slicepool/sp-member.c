@@ -323,10 +323,12 @@ int sp_member_disable(struct sp_member *m)
 }
 
 /*
- * remove: take enabled member @m out of the pool for good.  Format 3 only
+ * remove: take member @m out of the pool for good.  Format 3 only
  * (format 2 keeps no member list: a member is disabled and rmdir'ed):
  * removed from the state first (one transaction, refused while it holds
- * a slice), then disabled as by "enable 0".
+ * a slice), then disabled as by "enable 0".  A disabled @m can only be a
+ * member the state no longer has current (forced out: its device is
+ * gone), sp_md3_member_remove_absent().
  */
 int sp_member_remove(struct sp_member *m)
 {
@@ -338,11 +340,8 @@ int sp_member_remove(struct sp_member *m)
 		       name, m->pool->name);
 		return -EINVAL;
 	}
-	if (!m->enabled) {
-		sp_err("%s: remove refused: the member is not enabled (enable it first: remove writes the pool's metadata)",
-		       name);
-		return -EINVAL;
-	}
+	if (!m->enabled)
+		return sp_md3_member_remove_absent(m);
 	r = sp_md3_member_remove(m);
 	if (!r)
 		r = sp_member_disable(m);

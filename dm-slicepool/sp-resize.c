@@ -322,14 +322,19 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 	struct sp_pool *pool = v->pool;
 	u64 slice_bytes = (u64)pool->slice_mb << 20;
 	u64 new_nr, cur = v->state == SP_VOL_LIVE ? v->size_bytes : 0;
+	u64 missing;
 
 	if (bytes & (SECTOR_SIZE - 1)) {
 		sp_err("%s: volume %s: size %llu is not a multiple of 512",
 		       pool->name, v->name, bytes);
 		return -EINVAL;
 	}
-	if (bytes == cur)
+	if (bytes == cur) {
+		/* A read-only format-3 pool lists no volume: @v may be one. */
+		if (pool->format == SP_FORMAT_3 && pool->md3)
+			return sp_md3_writable(v);
 		return 0;
+	}
 	if (rcu_access_pointer(v->mig)) {
 		sp_err("%s: refused: volume %s is migrating; wait for it or abort it first",
 		       pool->name, v->name);
@@ -344,12 +349,21 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 		sp_err("%s: no enabled members", pool->name);
 		return -ENODEV;
 	}
-	if (cur && sp_volume_present(v) < v->nr_slices) {
+	/*
+	 * Missing slices: refused while they may come back.  In format 3,
+	 * slices on members the state no longer has current (forced out,
+	 * say) never do: such a volume can only be deleted, which frees
+	 * its other slices.
+	 */
+	missing = cur ? v->nr_slices - sp_volume_present(v) : 0;
+	if (missing && (pool->format != SP_FORMAT_3 ||
+			!sp_md3_all_lost(v, missing))) {
 		sp_err("%s: refused: volume %s has %llu missing slices; enable the missing members first",
-		       pool->name, v->name,
-		       v->nr_slices - sp_volume_present(v));
+		       pool->name, v->name, missing);
 		return -EIO;
 	}
+	if (missing && bytes)
+		return sp_md3_lost_refused(v, missing);
 	new_nr = div64_u64(bytes + slice_bytes - 1, slice_bytes);
 	if (new_nr > SP_MAX_VOL_SLICES) {
 		sp_err("%s: volume %s: size %llu is too large: %llu slices, at most %u",

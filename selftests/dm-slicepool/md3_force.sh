@@ -13,6 +13,7 @@
 # comes up on the forced state (v's new size and data), never m2's.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
+. "$(dirname "$0")/md3_force_lib.sh"
 
 SPT=$SP_TOP/tools/slicepool/slicepool
 sp_start 3 33
@@ -20,43 +21,6 @@ sp_wipe "${DISKS[@]:0:3}"
 
 P=f3
 C=$SP_CFG/$P
-
-# werr FILE VALUE: write VALUE to FILE in one write() (bash's printf, no
-# program: they are slow under TCG); print OK or the errno's name.
-werr() {
-	local e
-	e=$( { printf '%s' "$2" > "$1"; } 2>&1 ) && { echo OK; return; }
-	case $e in
-	*": Invalid argument") echo EINVAL ;;
-	*": Device or resource busy") echo EBUSY ;;
-	*": Read-only file system") echo EROFS ;;
-	*) echo "other ($e)" ;;
-	esac
-}
-
-# logged ERE: a line of LOG (the kernel log since a mark, read once per
-# action: reading it costs several programs) matches ERE.
-LOG=
-logged() {
-	grep -Eq -- "$1" <<< "$LOG"
-}
-
-# refused WHAT FILE VALUE ERRNO ERE: writing VALUE is refused with ERRNO
-# and a line matching ERE is logged (two checks).
-refused() {
-	local r
-	kmsg_mark
-	r=$(werr "$2" "$3")
-	LOG=$(kmsg_since)
-	ktap_check "$1: refused with $4 (got $r)" [ "$r" = "$4" ]
-	ktap_check "$1: the log line says why" logged "$5"
-}
-
-# new_pool: pool P on metadata format 3 with 1 MiB slices, no member.
-new_pool() {
-	sp_pool $P 1
-	echo 3 > "$C"/metadata_format || sp_die "metadata_format 3"
-}
 
 # m2_sum: the checksum of m2's labels and journal (its first 5 MiB).
 m2_sum() {
