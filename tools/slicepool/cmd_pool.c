@@ -229,12 +229,72 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 	return rc;
 }
 
-/* Disables (when enabled) and removes a member; prints its own errors. */
-static int remove_member(const char *pool, const char *name)
+/*
+ * Format 3 keeps a member list: the member is taken out of it with the
+ * item's "remove" attribute (one transaction; the module then disables
+ * it), so the pool does not miss it at the next assembly.  A member that
+ * a forced activation marked stale may have no item any more (its device
+ * is gone): one is made for the write and removed again.  Prints its own
+ * errors.
+ */
+static int remove_member_md3(const char *pool, const char *name, bool made)
 {
-	s64 enabled = 1;
+	int ret = cfs_write("1", "%s/members/%s/remove", pool, name), err;
+
+	if (ret == -EBUSY)
+		spt_err("cannot remove member '%s' of pool '%s': %s (it holds slices of a volume or of a migration; the kernel log names the volumes: migrate the slices to another member or delete the volumes first, and a volume whose slices on a member forced out are lost can only be deleted)",
+			name, pool, strerror(-ret));
+	else if (ret == -EINVAL && made)
+		spt_err("cannot remove member '%s' of pool '%s': the pool's metadata has no member of that name that it no longer uses (see the kernel log; 'slicepool status %s')",
+			name, pool, pool);
+	else if (ret)
+		spt_err("cannot remove member '%s' of pool '%s': %s%s (see the kernel log)",
+			name, pool, strerror(-ret), spt_errno_hint(-ret));
+	if (ret && !made)
+		return ret;
+	err = cfs_rmdir("%s/members/%s", pool, name);
+	if (err && !ret) {
+		spt_err("member '%s' was removed from pool '%s' but its configfs item stays: %s",
+			name, pool, strerror(-err));
+		return err;
+	}
+	return ret;
+}
+
+/*
+ * Disables (when enabled) and removes a member; prints its own errors.
+ * With @for_good (member remove) a format-3 pool also takes it out of its
+ * metadata; pool remove does not (the pool's devices keep their
+ * metadata, to be assembled again).
+ */
+static int remove_member(const char *pool, const char *name, bool for_good)
+{
+	s64 enabled = 1, fmt = 2;
+	bool exists;
 	int ret;
 
+	if (spt_pool_require(pool))
+		return -ENOENT;
+	exists = cfs_exists("%s/members/%s", pool, name);
+	if (cfs_read_s64(&fmt, "%s/metadata_format", pool))
+		fmt = 2;
+	if (fmt == 3 && for_good) {
+		if (!exists) {
+			ret = cfs_mkdir("%s/members/%s", pool, name);
+			if (ret) {
+				spt_err("cannot remove member '%s' of pool '%s': %s%s",
+					name, pool, strerror(-ret),
+					spt_errno_hint(-ret));
+				return ret;
+			}
+		}
+		return remove_member_md3(pool, name, !exists);
+	}
+	if (!exists) {
+		spt_err("no member '%s/%s' (see 'slicepool status %s')", pool,
+			name, pool);
+		return -ENOENT;
+	}
 	if (cfs_read_s64(&enabled, "%s/members/%s/enable", pool, name))
 		enabled = 1;
 	if (enabled) {
@@ -302,7 +362,7 @@ int cmd_pool_remove(const struct spt_cmd *cmd, int argc, char **argv)
 		return SPT_EXIT_FAIL;
 	}
 	for (i = 0; i < n; i++) {
-		if (remove_member(pool, names[i])) {
+		if (remove_member(pool, names[i], false)) {
 			cfs_free_list(names, n);
 			return SPT_EXIT_FAIL;
 		}
@@ -546,9 +606,7 @@ int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv)
 
 	spt_getopt_one(cmd, argc, argv, NULL, 0);
 	member_args(cmd, argc, argv, &pool, &name);
-	if (spt_item_require(pool, "member", name))
-		return SPT_EXIT_FAIL;
-	if (remove_member(pool, name))
+	if (remove_member(pool, name, true))
 		return SPT_EXIT_FAIL;
 	if (spt_json) {
 		js_begin("member remove", pool);
