@@ -20,15 +20,8 @@ D3=("${DISKS[@]:0:3}")
 
 P=as
 pool3 $P --slice-mb 4 --weight-space 100 --weight-load 0 --min-domains 3
-sp vol create $P/v1 --size 16M || sp_die "vol create v1"
-sp vol create $P/v2 --size 12M || sp_die "vol create v2"
-fill /dev/mapper/as-v1 16
-fill /dev/mapper/as-v2 12
-sum1=$(sum_dev /dev/mapper/as-v1 16)
-sum2=$(sum_dev /dev/mapper/as-v2 12)
-map1=$(cat "$SP_CFG/$P/volumes/v1/map")
-map2=$(cat "$SP_CFG/$P/volumes/v2/map")
-uuid=$(attr $P/uuid)
+sum1='' sum2='' map1='' map2='' uuid=''	# set by two_volumes
+two_volumes $P 16 12
 
 sp_rc 0 "pool remove --unbind stops the pool" pool remove --unbind $P
 ktap_check "... and removes its dm devices and configfs tree" \

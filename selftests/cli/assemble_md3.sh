@@ -27,15 +27,8 @@ P=a3
 C=$SP_CFG/$P
 doms=(r:A r:B r:A)
 pool3 --format 3 --domains r:A,r:B,r:A $P --slice-mb 2 --min-domains 2
-sp vol create $P/v1 --size 8M || sp_die "vol create v1"
-sp vol create $P/v2 --size 6M || sp_die "vol create v2"
-fill /dev/mapper/a3-v1 8
-fill /dev/mapper/a3-v2 6
-sum1=$(sum_dev /dev/mapper/a3-v1 8)
-sum2=$(sum_dev /dev/mapper/a3-v2 6)
-map1=$(cat "$C/volumes/v1/map")
-map2=$(cat "$C/volumes/v2/map")
-uuid=$(attr $P/uuid)
+sum1='' sum2='' map1='' map2='' uuid=''	# set by two_volumes
+two_volumes $P 8 6
 # The metadata areas: every block before each member's data.
 dmb=$(($(attr $P/members/m0/data_offset) >> 20))
 [ "$dmb" -gt 0 ] || sp_die "m0's data_offset is below 1 MiB"

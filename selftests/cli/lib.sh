@@ -42,6 +42,25 @@ pool3() {
 	done
 }
 
+# two_volumes <pool> <MiB of v1> <MiB of v2>: volumes v1 and v2 of the
+# pool, filled with random data; sets sum1, sum2 (their sums), map1, map2
+# (their maps) and uuid (the pool's).
+two_volumes() {
+	local i mb=("" "$2" "$3")
+	for i in 1 2; do
+		sp vol create "$1/v$i" --size "${mb[$i]}M" || sp_die "vol create v$i"
+		fill "/dev/mapper/$1-v$i" "${mb[$i]}"
+	done
+	# shellcheck disable=SC2034
+	{
+		sum1=$(sum_dev "/dev/mapper/$1-v1" "$2")
+		sum2=$(sum_dev "/dev/mapper/$1-v2" "$3")
+		map1=$(cat "$SP_CFG/$1/volumes/v1/map")
+		map2=$(cat "$SP_CFG/$1/volumes/v2/map")
+		uuid=$(attr "$1/uuid")
+	}
+}
+
 # fill <device> <MiB>: random data over its first MiB
 fill() {
 	dd if=/dev/urandom of="$1" bs=1M count="$2" oflag=direct status=none ||
