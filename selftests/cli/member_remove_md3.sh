@@ -5,9 +5,10 @@
 # (Documentation/slicepool-tool.rst, "member remove"): the member is taken
 # out of the pool's metadata (its "remove" attribute), so the pool stays
 # read-write and a reassembly after a module reload does not miss it, and
-# skips the removed member's device (not refused: exit 0); a member holding a slice is refused and stays; a member forced out of the
-# pool, which has no configfs item any more, is removed once the volume
-# whose slice it held is deleted.
+# skips the removed member's device (not refused: exit 0); a member
+# holding a slice is refused and stays; a member forced out of the pool,
+# which has no configfs item any more, is removed once the volume whose
+# slice it held is deleted.
 . "$(dirname "$0")/lib.sh"
 
 sp_disks 3
