@@ -4,15 +4,16 @@
 # slicepool member remove on a pool of metadata format 3
 # (Documentation/slicepool-tool.rst, "member remove"): the member is taken
 # out of the pool's metadata (its "remove" attribute), so the pool stays
-# read-write and a reassembly after a module reload does not miss it; a
-# member holding a slice is refused and stays; a member forced out of the
-# pool, which has no configfs item any more, is removed once the volume
-# whose slice it held is deleted.
+# read-write and a reassembly after a module reload does not miss it, and
+# skips the removed member's device (not refused: exit 0); a member
+# holding a slice is refused and stays; a member forced out of the pool,
+# which has no configfs item any more, is removed once the volume whose
+# slice it held is deleted.
 . "$(dirname "$0")/lib.sh"
 
 sp_disks 3
 ktap_header
-ktap_plan 16
+ktap_plan 19
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
@@ -40,16 +41,20 @@ ktap_check "m2's configfs item is gone" test ! -e "$C/members/m2"
 sp_rc 0 "the pool still writes its metadata: volume w is created" vol create $P/w --size 2M
 
 # A module reload: the pool comes back complete without m2.  m2's device
-# keeps the labels of a removed member, which the module refuses until
-# they are wiped: wiped, as an operator reusing it would.
+# keeps the labels of a removed member: the scan skips it, and says so.
 sp_teardown
-sp_wipe "${DISKS[2]}"
 modprobe -r dm-slicepool || sp_die "modprobe -r dm-slicepool"
 sp_load
+why="member m2 was removed from pool r3 (wipe blocks 0 and 1 to reuse the device)"
 sp_rc 0 "assemble after a reload exits 0 (m2 is not missed)" --json assemble
 ktap_check "... read-write, members m0 and m1, no absent member" \
 	json '(lambda p: p["mode"] == "read-write" and p["absent_members"] == [] and [m["name"] for m in p["members"]] == ["m0", "m1"])(d["pools"][0])'
+ktap_check "... m2's device is in removed_devices, none refused" \
+	json 'd["removed_devices"] == [{"device": "'"${DISKS[2]}"'", "reason": "'"$why"'"}] and d["refused"] == []'
 ktap_check "v's data is intact" test "$(sum_dev /dev/mapper/r3-v 4)" = "$sum"
+sp_rc 0 "assemble again exits 0" assemble
+ktap_check "... its report skips m2's device" \
+	grep -qxF "skipped ${DISKS[2]}: $why" "$OUT"
 
 # m1 forced out: assemble without its device, force the pool.
 sp_teardown

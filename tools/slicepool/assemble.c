@@ -813,6 +813,7 @@ static void free_state(struct asm_state *s)
 	free(s->pools);
 	free(s->refused);
 	free(s->dups);
+	free(s->removed);
 }
 
 int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)

@@ -91,6 +91,9 @@ struct asm_state {
 	size_t nr_refused;
 	struct asm_refused *dups;
 	size_t nr_dups;
+	/* format 3: devices of members removed from their pool (skipped) */
+	struct asm_refused *removed;
+	size_t nr_removed;
 	struct asm_pool *pools;
 	size_t nr_pools;
 	size_t actions;		/* asm_say() calls */
@@ -110,6 +113,16 @@ void asm_print_json(const struct asm_state *s);
 /* assemble_md3.c */
 /* Groups s->v3 by pool uuid into pools of format 3 (duplicates dropped). */
 void asm_md3_group(struct asm_state *s);
+/*
+ * The member of winning state @st that device @pd held, when @pd is a
+ * member removed from its pool: the winner rule does not take it (its own
+ * journal does not list it as a member, or the winning state does not),
+ * and @st records that member, by id and uuid, as removed.  NULL
+ * otherwise (an interrupted add, whose member id the winning state does
+ * not hold with its uuid, a diverged copy, damaged metadata).
+ */
+const struct md3_member *asm_md3_removed(const struct md3_state *st,
+					 const struct md3_pdev *pd);
 /* The members, volumes and mode of format-3 pool @p. */
 void asm_md3_analyse(struct asm_state *s, struct asm_pool *p);
 void asm_md3_print_text(const struct asm_pool *p);

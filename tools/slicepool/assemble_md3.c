@@ -10,9 +10,11 @@
  * device found is absent: the module keeps the pool read-only (it writes
  * nothing and publishes no volume) until it is back, or until the
  * operator forces the pool ('slicepool pool force'); assemble never
- * forces.  A device the winner rule does not take (a diverged copy, a
- * removed member, damaged metadata) is refused and left alone, as is the
- * device of a member forced out.
+ * forces.  A device the winner rule does not take (a diverged copy,
+ * damaged metadata, an interrupted add) is refused and left alone, as is
+ * the device of a member forced out.  The device of a member removed from
+ * the pool ('slicepool member remove') is left alone too, but skipped,
+ * not refused: that is how a removal leaves it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -112,6 +114,24 @@ static void md3_refusal(const struct asm_pool *p, const struct md3_pdev *pd,
 		snprintf(why, len, "unusable format-3 metadata%s%s", *c ? ": " : "",
 			 c);
 	}
+}
+
+/* See assemble.h. */
+const struct md3_member *asm_md3_removed(const struct md3_state *st,
+					 const struct md3_pdev *pd)
+{
+	const struct md3_member *m;
+
+	if (!(pd->chain.kind == MD3_CHAIN_ORPHAN &&
+	      pd->role == MD3_ROLE_UNUSABLE) &&
+	    !(pd->chain.kind == MD3_CHAIN_OK &&
+	      pd->role == MD3_ROLE_NOT_MEMBER))
+		return NULL;
+	m = md3_member_find(st, pd->chain.member_id);
+	if (!m || m->status != MD3_REMOVED ||
+	    memcmp(m->uuid, pd->chain.member_uuid, MD3_UUID_LEN))
+		return NULL;
+	return m;
 }
 
 /* The device found for member @id (in-sync, lagging or stale), or NULL. */
@@ -271,10 +291,20 @@ void asm_md3_analyse(struct asm_state *s, struct asm_pool *p)
 	}
 	for (k = 0; k < p->md3->nr_devs; k++) {
 		const struct md3_pdev *pd = &p->md3->devs[k];
+		const struct md3_member *rm;
 
 		if (pd->role == MD3_ROLE_INSYNC || pd->role == MD3_ROLE_LAGGING ||
 		    pd->role == MD3_ROLE_STALE)
 			continue;
+		rm = asm_md3_removed(st, pd);
+		if (rm) {
+			snprintf(why, sizeof(why),
+				 "member %s was removed from pool %s (wipe blocks 0 and 1 to reuse the device)",
+				 rm->name, p->name);
+			asm_add_refused(&s->removed, &s->nr_removed,
+					pd->dev.name, why);
+			continue;
+		}
 		md3_refusal(p, pd, why, sizeof(why));
 		asm_add_refused(&s->refused, &s->nr_refused, pd->dev.name, why);
 	}

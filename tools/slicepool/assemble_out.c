@@ -127,9 +127,10 @@ void asm_print_text(const struct asm_state *s)
 	}
 	print_refused("refused", s->refused, s->nr_refused);
 	print_refused("ignored", s->dups, s->nr_dups);
+	print_refused("skipped", s->removed, s->nr_removed);
 }
 
-/* The devices refused or ignored, with why. */
+/* The devices refused, ignored or skipped, with why. */
 static void json_refused(const char *key, const struct asm_refused *r,
 			 size_t n)
 {
@@ -218,5 +219,6 @@ void asm_print_json(const struct asm_state *s)
 	js_close();
 	json_refused("refused", s->refused, s->nr_refused);
 	json_refused("duplicates", s->dups, s->nr_dups);
+	json_refused("removed_devices", s->removed, s->nr_removed);
 	js_end();
 }

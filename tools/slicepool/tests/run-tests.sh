@@ -70,7 +70,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 155
+ktap_plan 160
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -635,6 +635,39 @@ fi
 json_check "assemble --dry-run v3: read-write, m1 forced out and not enabled, its slices missing" \
 	'(lambda p: p["mode"] == "read-write" and p["absent_members"] == [] and [(m["name"], m["status"], m["result"]) for m in p["members"]] == [("m0", "current", "planned"), ("m1", "stale", "forced-out")] and p["volumes"][0]["missing"] == [1, 3] and p["volumes"][0]["result"] == "planned" and d["refused"] == [])(d["pools"][0])'
 rm -rf "$U/f"
+# m2 added and removed ('member remove'): its device is skipped and named,
+# not refused (exit 0); found alone, it still witnesses its pool's state
+# (md3_assemble()): the pool is read-only, its members absent (exit 3).
+cp -a "$U/p" "$U/r"
+truncate -s 16M "$U/r/m2.img"
+"$UNIT" md3rm "$U/r/m2.img" "$U/r/m0.img" "$U/r/m1.img" | sed 's/^/# /'
+RMWHY="member m2 was removed from pool tp (wipe blocks 0 and 1 to reuse the device)"
+run "$SP" --json assemble --dry-run "$U/r/m0.img" "$U/r/m2.img" "$U/r/m1.img"
+if [ $RC -eq 0 ]; then
+	ktap_ok "assemble --dry-run v3, a removed member's device found: exit 0"
+else
+	ktap_fail "assemble --dry-run v3, a removed member's device found: exit 0 (got $RC)"
+	sed 's/^/# /' "$TMP/err"
+fi
+json_check "assemble --dry-run v3: the removed member's device in removed_devices, none refused, m0 and m1 current" \
+	'd["removed_devices"] == [{"device": "'"$U/r/m2.img"'", "reason": "'"$RMWHY"'"}] and d["refused"] == [] and [(m["name"], m["status"]) for m in d["pools"][0]["members"]] == [("m0", "current"), ("m1", "current")]'
+run "$SP" assemble --dry-run "$U/r/m0.img" "$U/r/m2.img" "$U/r/m1.img"
+if [ $RC -eq 0 ] && grep -qxF "skipped $U/r/m2.img: $RMWHY" "$TMP/out"; then
+	ktap_ok "assemble --dry-run v3 text: the removed member's device skipped, named"
+else
+	ktap_fail "assemble --dry-run v3 text: the removed member's device skipped, named"
+	sed 's/^/# /' "$TMP/out"
+fi
+run "$SP" --json assemble --dry-run "$U/r/m2.img"
+if [ $RC -eq 3 ]; then
+	ktap_ok "assemble --dry-run v3 of a removed member's device alone: exit 3"
+else
+	ktap_fail "assemble --dry-run v3 of a removed member's device alone: exit 3 (got $RC)"
+	sed 's/^/# /' "$TMP/err"
+fi
+json_check "... its pool read-only (m0 and m1 absent), the device skipped, none refused" \
+	'd["pools"][0]["mode"] == "read-only" and d["pools"][0]["absent_members"] == ["m0", "m1"] and [x["device"] for x in d["removed_devices"]] == ["'"$U/r/m2.img"'"] and d["refused"] == []'
+rm -rf "$U/r"
 unset SLICEPOOL_CONFIGFS
 if sha256sum -c --quiet "$U/img.v3" > /dev/null 2>&1; then
 	ktap_ok "assemble --dry-run v3 writes nothing (images unchanged)"

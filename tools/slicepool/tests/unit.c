@@ -9,7 +9,8 @@
  * in the refusal message.  "md3asm" assembles v3 images for writing
  * (md3_assemble(), as the module will) through md3dev.c and prints the
  * mode and each volume's map as "map VOL: L=MEMBER:P ..." (the format of
- * "slicepool inspect").
+ * "slicepool inspect").  "md3rm NEW IMAGE..." adds the blank image NEW
+ * to the pool of the IMAGEs as member m2 and removes it (test_md3rm()).
  */
 #include <errno.h>
 #include <limits.h>
@@ -581,6 +582,43 @@ static void test_md3asm(char **paths, int n, bool force)
 	free(devs);
 }
 
+/*
+ * 'slicepool member remove' of a new member, as the module does it: a
+ * writing assembly of the pool images @paths[1..@n-1], member m2 (domain
+ * dC) added on the blank image @paths[0], then removed.  The image keeps
+ * the labels of a removed member.
+ */
+static void test_md3rm(char **paths, int n)
+{
+	static const u8 uuid[MD3_UUID_LEN] = {
+		0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33,
+		0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33,
+	};
+	struct md3_assemble_opts o = { 0 };
+	struct spt_md3dev *d = calloc(n, sizeof(*d));
+	struct md3_dev *devs = calloc(n, sizeof(*devs));
+	struct md3_pool p;
+	char why[512];
+	u32 id = 0;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		check(!spt_md3dev_open(&d[k], paths[k], SPT_MD3DEV_RW, why,
+				       sizeof(why)), "open: %s", why);
+		devs[k] = d[k].md;
+	}
+	check(!md3_assemble(&p, devs + 1, n - 1, &o) && p.mode == MD3_MODE_RW,
+	      "md3_assemble: not read-write");
+	check(!md3_member_add(&p, &devs[0], uuid, "m2", "dC", 0, NULL, &id),
+	      "md3_member_add failed");
+	check(!md3_member_remove(&p, id), "md3_member_remove failed");
+	md3_pool_free(&p);
+	for (k = 0; k < n; k++)
+		spt_md3dev_close(&d[k]);
+	free(d);
+	free(devs);
+}
+
 /* The tests "unit NAME" runs; "unit sb FILE EXPECT" is test_sb(). */
 static const struct {
 	const char *name;
@@ -610,9 +648,11 @@ int main(int argc, char **argv)
 		test_md3asm(argv + 2, argc - 2, false);
 	} else if (argc > 2 && !strcmp(argv[1], "md3force")) {
 		test_md3asm(argv + 2, argc - 2, true);
+	} else if (argc > 3 && !strcmp(argv[1], "md3rm")) {
+		test_md3rm(argv + 2, argc - 2);
 	} else {
 		fprintf(stderr,
-			"usage: unit crc32c|size|number|name|parse|mpath|md3dev|sb FILE EXPECT|md3asm IMAGE...|md3force IMAGE...\n");
+			"usage: unit crc32c|size|number|name|parse|mpath|md3dev|sb FILE EXPECT|md3asm IMAGE...|md3force IMAGE...|md3rm NEW IMAGE...\n");
 		return 2;
 	}
 	return failures ? 1 : 0;
