@@ -375,13 +375,7 @@ sbcheck overgrown "inconsistent layout" \
 	"superblock: more slices than the owner blocks describe is refused"
 
 export SLICEPOOL_CONFIGFS=$TMP/none
-run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img"
-if [ $RC -eq 0 ]; then
-	ktap_ok "assemble --dry-run, all members: exit 0"
-else
-	ktap_fail "assemble --dry-run, all members: exit 0 (got $RC)"
-	sed 's/^/# /' "$TMP/err"
-fi
+expect_rc 0 "" "assemble --dry-run, all members: exit 0" "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img"
 json_check "assemble --dry-run: pool, members, volume, orphans (one a losing older claim)" \
 	'len(d["pools"]) == 1 and d["pools"][0]["name"] == "tp" and d["pools"][0]["slice_mb"] == 1 and [m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and [m["attempt"] for m in d["pools"][0]["members"]] == [3, 3] and [v["name"] for v in d["pools"][0]["volumes"]] == ["v1"] and d["pools"][0]["volumes"][0]["found_slices"] == 4 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["volumes"][0]["double_owned"] == 0 and d["pools"][0]["orphaned_slices"] == 2 and d["pools"][0]["reclaim"] == "planned" and not d["pools"][0]["degraded"]'
 
@@ -589,22 +583,10 @@ fi
 # assemble --dry-run of the upgraded (format-3) pool: the plan, then a
 # member left out (read-only, exit 3, named); nothing written.
 export SLICEPOOL_CONFIGFS=$TMP/none
-run "$SP" --json assemble --dry-run "$U/p/m1.img" "$U/p/m0.img"
-if [ $RC -eq 0 ]; then
-	ktap_ok "assemble --dry-run of a v3 pool, all members: exit 0"
-else
-	ktap_fail "assemble --dry-run of a v3 pool, all members: exit 0 (got $RC)"
-	sed 's/^/# /' "$TMP/err"
-fi
+expect_rc 0 "" "assemble --dry-run of a v3 pool, all members: exit 0" "$SP" --json assemble --dry-run "$U/p/m1.img" "$U/p/m0.img"
 json_check "assemble --dry-run v3: pool, members with recorded domains, volume, read-write" \
 	'(lambda p: p["format"] == 3 and p["name"] == "tp" and p["uuid"] == "11111111-1111-1111-1111-111111111111" and p["slice_mb"] == 1 and p["mode"] == "read-write" and not p["degraded"] and p["absent_members"] == [] and p["reclaim"] is None and [(m["id"], m["name"], m["domain"], m["status"], m["used_slices"], m["result"], m["device"].rsplit("/", 1)[1]) for m in p["members"]] == [(0, "m0", "dA", "current", 2, "planned", "m0.img"), (1, "m1", "dB", "current", 2, "planned", "m1.img")] and [(v["name"], v["slices"], v["found_slices"], v["missing_slices"], v["result"]) for v in p["volumes"]] == [("v1", 4, 4, 0, "planned")] and p["changes"] == 4 and d["refused"] == [])(d["pools"][0])'
-run "$SP" --json assemble --dry-run "$U/p/m0.img"
-if [ $RC -eq 3 ]; then
-	ktap_ok "assemble --dry-run of a v3 pool, a member missing: exit 3"
-else
-	ktap_fail "assemble --dry-run of a v3 pool, a member missing: exit 3 (got $RC)"
-	sed 's/^/# /' "$TMP/err"
-fi
+expect_rc 3 "" "assemble --dry-run of a v3 pool, a member missing: exit 3" "$SP" --json assemble --dry-run "$U/p/m0.img"
 json_check "assemble --dry-run v3: read-only, m1 absent, its slices missing, nothing to bind" \
 	'(lambda p: p["mode"] == "read-only" and p["degraded"] and p["absent_members"] == ["m1"] and [(m["name"], m["result"], m["device"]) for m in p["members"]][1] == ("m1", "absent", None) and p["volumes"][0]["missing"] == [1, 3] and p["volumes"][0]["result"] == "read-only")(d["pools"][0])'
 run "$SP" assemble --dry-run "$U/p/m0.img"
@@ -642,13 +624,7 @@ cp -a "$U/p" "$U/r"
 truncate -s 16M "$U/r/m2.img"
 "$UNIT" md3rm "$U/r/m2.img" "$U/r/m0.img" "$U/r/m1.img" | sed 's/^/# /'
 RMWHY="member m2 was removed from pool tp (wipe blocks 0 and 1 to reuse the device)"
-run "$SP" --json assemble --dry-run "$U/r/m0.img" "$U/r/m2.img" "$U/r/m1.img"
-if [ $RC -eq 0 ]; then
-	ktap_ok "assemble --dry-run v3, a removed member's device found: exit 0"
-else
-	ktap_fail "assemble --dry-run v3, a removed member's device found: exit 0 (got $RC)"
-	sed 's/^/# /' "$TMP/err"
-fi
+expect_rc 0 "" "assemble --dry-run v3, a removed member's device found: exit 0" "$SP" --json assemble --dry-run "$U/r/m0.img" "$U/r/m2.img" "$U/r/m1.img"
 json_check "assemble --dry-run v3: the removed member's device in removed_devices, none refused, m0 and m1 current" \
 	'd["removed_devices"] == [{"device": "'"$U/r/m2.img"'", "reason": "'"$RMWHY"'"}] and d["refused"] == [] and [(m["name"], m["status"]) for m in d["pools"][0]["members"]] == [("m0", "current"), ("m1", "current")]'
 run "$SP" assemble --dry-run "$U/r/m0.img" "$U/r/m2.img" "$U/r/m1.img"
@@ -658,13 +634,7 @@ else
 	ktap_fail "assemble --dry-run v3 text: the removed member's device skipped, named"
 	sed 's/^/# /' "$TMP/out"
 fi
-run "$SP" --json assemble --dry-run "$U/r/m2.img"
-if [ $RC -eq 3 ]; then
-	ktap_ok "assemble --dry-run v3 of a removed member's device alone: exit 3"
-else
-	ktap_fail "assemble --dry-run v3 of a removed member's device alone: exit 3 (got $RC)"
-	sed 's/^/# /' "$TMP/err"
-fi
+expect_rc 3 "" "assemble --dry-run v3 of a removed member's device alone: exit 3" "$SP" --json assemble --dry-run "$U/r/m2.img"
 json_check "... its pool read-only (m0 and m1 absent), the device skipped, none refused" \
 	'd["pools"][0]["mode"] == "read-only" and d["pools"][0]["absent_members"] == ["m0", "m1"] and [x["device"] for x in d["removed_devices"]] == ["'"$U/r/m2.img"'"] and d["refused"] == []'
 rm -rf "$U/r"
