@@ -344,17 +344,11 @@ void asm_md3_print_text(const struct asm_pool *p)
 	if (!p->md3 || p->nr_errors)
 		return;
 	st = &p->md3->st;
-	for (j = 0; j < st->nr_moves; j++) {
-		const struct md3_move *mv = &st->moves[j];
-		const struct md3_volume *v = md3_vol_find(st, mv->vol);
-
-		printf("  interrupted migration of volume %s, slices %llu-%llu (copy cursor %llu):",
-		       v ? v->name : "?", (unsigned long long)mv->first,
-		       (unsigned long long)(mv->first + mv->count - 1),
-		       (unsigned long long)mv->cursor);
-		printf(" the module rolls it back when the pool comes up");
-		printf(" read-write; start it again\n");
-	}
+	for (j = 0; j < st->nr_moves; j++)
+		spt_md3_move_text(st, &st->moves[j],
+				  "  interrupted migration of volume ",
+				  " (copy cursor ",
+				  "): the module rolls it back when the pool comes up read-write; start it again");
 }
 
 /* See assemble.h. */

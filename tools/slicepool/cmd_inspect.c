@@ -276,6 +276,19 @@ void spt_md3_move_json(const struct md3_state *st, const struct md3_move *mv)
 	js_bool("mirror", mv->flags & MD3_MOVE_MIRROR);
 }
 
+/* See md3dev.h. */
+void spt_md3_move_text(const struct md3_state *st, const struct md3_move *mv,
+		       const char *lead, const char *cursor, const char *tail)
+{
+	const struct md3_volume *v = md3_vol_find(st, mv->vol);
+
+	printf("%s%s, slices %llu-%llu%s%llu%s\n", lead, v ? v->name : "?",
+	       (unsigned long long)mv->first,
+	       (unsigned long long)(mv->first + mv->count - 1), cursor,
+	       (unsigned long long)mv->cursor,
+	       tail ? tail : mv->flags & MD3_MOVE_MIRROR ? ", mirror" : "");
+}
+
 static const char *v3_member_name(const struct md3_state *st, u32 id)
 {
 	const struct md3_member *m = md3_member_find(st, id);
@@ -506,16 +519,9 @@ static void v3_print_text(const struct md3_pool *p, const char *uuid)
 		print_map_line(st->vols[i].name, st->vols[i].nr_slices,
 			       v3_member, v3_phys, arg);
 	}
-	for (i = 0; i < st->nr_moves; i++) {
-		const struct md3_move *mv = &st->moves[i];
-		const struct md3_volume *v = md3_vol_find(st, mv->vol);
-
-		printf("  move %s slices %llu-%llu, cursor %llu%s\n",
-		       v ? v->name : "?", (unsigned long long)mv->first,
-		       (unsigned long long)(mv->first + mv->count - 1),
-		       (unsigned long long)mv->cursor,
-		       mv->flags & MD3_MOVE_MIRROR ? ", mirror" : "");
-	}
+	for (i = 0; i < st->nr_moves; i++)
+		spt_md3_move_text(st, &st->moves[i], "  move ", ", cursor ",
+				  NULL);
 }
 
 /* Assembles (nowrite) and prints the v3 devices of one pool. */

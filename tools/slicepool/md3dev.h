@@ -177,4 +177,12 @@ void spt_fmt2_vol_json(const struct spt_disk_vol *rec);
 /* A pending v3 move's fields (volume, first, count, cursor, mirror) */
 void spt_md3_move_json(const struct md3_state *st, const struct md3_move *mv);
 
+/*
+ * One text line of pending move @mv of @st, for inspect and assemble:
+ * "<lead><volume>, slices <first>-<last><cursor><copy cursor><tail>";
+ * a NULL @tail is ", mirror" when the move mirrors, else "".
+ */
+void spt_md3_move_text(const struct md3_state *st, const struct md3_move *mv,
+		       const char *lead, const char *cursor, const char *tail);
+
 #endif /* SLICEPOOL_MD3DEV_H */
