@@ -454,17 +454,28 @@ struct spa_backend {
 	int (*vol_create)(void *ctx, const char *pool, const char *vol,
 			  u64 size, char uuid[SPU_UUID_STR], char *why,
 			  size_t wlen);
-	/* Bound, with its dm device: after a reboot of the lender. */
+	/*
+	 * Bound volume @vol with its dm device: after a reboot of the
+	 * lender.  Refused, as zero and vol_info are, for a volume only
+	 * discovered (the slicepool target takes only a bound one).
+	 */
 	int (*vol_restore)(void *ctx, const char *pool, const char *vol,
 			   u64 size, char *why, size_t wlen);
+	/*
+	 * Volume @vol bound if it is only discovered (listed by the pool
+	 * with no configfs item, as after a reboot and an assembly that
+	 * did not bind it); 0 if it is bound already.
+	 */
+	int (*vol_bind)(void *ctx, const char *pool, const char *vol,
+			char *why, size_t wlen);
 	int (*vol_delete)(void *ctx, const char *pool, const char *vol,
 			  char *why, size_t wlen);
 	int (*vol_list)(void *ctx, const char *pool, const char *prefix,
 			char ***names, size_t *count);
 	/*
-	 * The UUID and size (bytes) of volume @vol, bound first if it is
-	 * only discovered: what zeroing a volume no grant owns needs
-	 * (reconcile), read from the pool, as no ledger entry holds them.
+	 * The UUID and size (bytes) of bound volume @vol: what zeroing a
+	 * volume no grant owns needs (reconcile), read from the pool, as
+	 * no ledger entry holds them.
 	 */
 	int (*vol_info)(void *ctx, const char *pool, const char *vol,
 			char uuid[SPU_UUID_STR], u64 *size, char *why,

@@ -36,7 +36,9 @@
  * "<nqn_prefix>:grant:<node>:*") that no live grant owns are removed, but
  * only when the ledger file exists: the subsystems first, then each
  * volume zeroed whole and deleted (it may hold a borrower's data; one
- * that cannot be zeroed is kept).
+ * that cannot be zeroed is kept).  A volume the pool only discovered
+ * (a reboot, then an assembly that did not bind it) is bound before it
+ * is zeroed or exported again: the slicepool target needs it bound.
  *
  * With 'tunnel', each borrower's grants are exported on ports of their
  * own (its slot: export_port + slot, nvmet_port_id + slot, the same for
@@ -143,9 +145,8 @@ static int real_vol_restore(void *ctx, const char *pool, const char *vol,
 	int ret;
 
 	(void)ctx;
-	ret = spu_vol_bind(pool, vol, why, wlen);
-	if (!ret)	/* left by a crash while growing */
-		ret = spa_dm_remove_aside(pool, vol, why, wlen);
+	/* Left by a crash while growing. */
+	ret = spa_dm_remove_aside(pool, vol, why, wlen);
 	if (ret)
 		return ret;
 	ret = spa_dm_exists(pool, vol);
@@ -167,9 +168,7 @@ static int real_vol_info(void *ctx, const char *pool, const char *vol,
 	int ret;
 
 	(void)ctx;
-	ret = spu_vol_bind(pool, vol, why, wlen);
-	if (!ret)
-		ret = vol_uuid(pool, vol, uuid, why, wlen);
+	ret = vol_uuid(pool, vol, uuid, why, wlen);
 	if (ret)
 		return ret;
 	if (spu_path(path, sizeof(path), "%s/%s/volumes/%s/size",
@@ -180,6 +179,13 @@ static int real_vol_info(void *ctx, const char *pool, const char *vol,
 		return spu_reason(why, wlen, ret, "cannot read %s: %s", path,
 				  strerror(-ret));
 	return 0;
+}
+
+static int real_vol_bind(void *ctx, const char *pool, const char *vol,
+			 char *why, size_t wlen)
+{
+	(void)ctx;
+	return spu_vol_bind(pool, vol, why, wlen);
 }
 
 static int real_vol_delete(void *ctx, const char *pool, const char *vol,
@@ -289,6 +295,7 @@ static int real_guard(void *ctx, const struct spa_config *c,
 const struct spa_backend spa_real_backend = {
 	.vol_create = real_vol_create,
 	.vol_restore = real_vol_restore,
+	.vol_bind = real_vol_bind,
 	.vol_delete = real_vol_delete,
 	.vol_list = real_vol_list,
 	.vol_info = real_vol_info,
@@ -545,6 +552,26 @@ static bool vol_exists(struct spa_lender *l, const char *vol)
 }
 
 /*
+ * Binds pool volume @vol if it is only discovered (listed by the pool
+ * with no configfs item: after a reboot, an assembly that did not bind
+ * it).  The slicepool target takes only a bound volume: its own device
+ * (an export restored) and the aside one (zeroing a grant given back or
+ * a volume of no grant) both need it.  0 if bound (already).
+ */
+static int bind_vol(struct spa_lender *l, const char *vol, char *why,
+		    size_t wlen)
+{
+	const struct spa_backend *be = l->be;
+	int ret;
+
+	ret = be->vol_bind(be->ctx, l->cfg->pool, vol, why, wlen);
+	if (ret)
+		spa_err("cannot bind volume %s/%s (discovered, not bound): %s",
+			l->cfg->pool, vol, why);
+	return ret;
+}
+
+/*
  * Tears down the export and the volume of @g; 0 when both are gone.
  *
  * Release clears (Documentation/nvmet-remote-ns.rst, "Giving back"): a
@@ -556,7 +583,8 @@ static bool vol_exists(struct spa_lender *l, const char *vol)
  * writes behind the zeroes.  A failed zeroing keeps the volume and fails
  * the teardown: the grant stays releasing, and the next release or the
  * reconcile at start zeroes it again.  A volume that is gone already
- * (deleted before a crash) has nothing left to clear.
+ * (deleted before a crash) has nothing left to clear; one only
+ * discovered (a reboot) is bound first, or the aside device is refused.
  */
 static int teardown(struct spa_lender *l, const struct spa_grant *g,
 		    char *why, size_t wlen)
@@ -573,8 +601,10 @@ static int teardown(struct spa_lender *l, const struct spa_grant *g,
 		return 0;
 	if (g->state != SPA_G_EXPORTING && g->size &&
 	    vol_exists(l, g->name)) {
-		ret = be->zero(be->ctx, pool, g->name, g->uuid, 0, g->size,
-			       why, wlen);
+		ret = bind_vol(l, g->name, why, wlen);
+		if (!ret)
+			ret = be->zero(be->ctx, pool, g->name, g->uuid, 0,
+				       g->size, why, wlen);
 		if (ret)
 			return ret;
 	}
@@ -894,8 +924,10 @@ static int settle(struct spa_lender *l, struct spa_grant *g, char *why,
 	char a[32], b[32];
 	int ret;
 
-	ret = be->vol_restore(be->ctx, l->cfg->pool, g->name, g->size, why,
-			      wlen);
+	ret = bind_vol(l, g->name, why, wlen);
+	if (!ret)
+		ret = be->vol_restore(be->ctx, l->cfg->pool, g->name, g->size,
+				      why, wlen);
 	if (!ret)
 		ret = roll_back(l, g, why, wlen);
 	if (ret)
@@ -1108,8 +1140,9 @@ static bool vol_grant_id(const char *vol, u64 *id)
  * It may hold a borrower's data, so it goes as a grant given back does
  * (teardown()): its export is gone first (the caller removed every
  * subsystem of no grant; @subs are those left, the ones it could not
- * remove), then the whole volume is zeroed through an aside device (its
- * UUID and size read from the pool: no ledger entry holds them), then
+ * remove), then the whole volume is zeroed through an aside device
+ * (bound first if only discovered; its UUID and size read from the
+ * pool: no ledger entry holds them), then
  * it is deleted.  Anything failing keeps the volume and its slices:
  * nothing uncleared goes back to the pool; the next start tries again.
  * 1 if the volume is gone already (a grant torn down by this reconcile).
@@ -1131,7 +1164,9 @@ static int drop_orphan(struct spa_lender *l, const char *vol, char **subs,
 		return spu_reason(why, wlen, -EBUSY,
 				  "its export %s could not be removed: a host could write behind the zeroes",
 				  sub);
-	ret = be->vol_info(be->ctx, pool, vol, uuid, &size, why, wlen);
+	ret = bind_vol(l, vol, why, wlen);
+	if (!ret)
+		ret = be->vol_info(be->ctx, pool, vol, uuid, &size, why, wlen);
 	if (!ret && size)	/* a volume of size 0 holds no slice */
 		ret = be->zero(be->ctx, pool, vol, uuid, 0, size, why, wlen);
 	if (!ret)
@@ -1157,8 +1192,10 @@ static int restore_grant(struct spa_lender *l, struct spa_grant *g,
 	if (exported(l, g))
 		return 0;
 	fill_export(l, g, &e);
-	ret = be->vol_restore(be->ctx, pool, g->name, g->size, why,
-			      sizeof(why));
+	ret = bind_vol(l, g->name, why, sizeof(why));
+	if (!ret)
+		ret = be->vol_restore(be->ctx, pool, g->name, g->size, why,
+				      sizeof(why));
 	if (!ret)
 		ret = be->export(be->ctx, &e, why, sizeof(why));
 	if (ret) {

@@ -14,7 +14,12 @@
  * grant whose volume is gone already as released.  A volume of no grant
  * (its ledger entry lost) is cleared the same way by reconcile: export
  * removed, zeroed whole, deleted; kept, logged and counted as left when
- * any of that fails; left alone when there is no ledger at all.
+ * any of that fails; left alone when there is no ledger at all.  A
+ * volume the pool only discovered at start (a reboot, then an assembly
+ * that did not bind it; the fake refuses to zero, export or read one)
+ * is bound first: then zeroed and deleted (a releasing grant's, or one
+ * of no grant), or exported again (an active grant's); one that cannot
+ * be bound is kept, logged, and cleared by the next start.
  */
 #include "remote-test.h"
 
@@ -274,31 +279,44 @@ static int orphan(struct spa_lender *l, u64 id, bool unexported,
  * Reconcile zeroes a volume of no grant whole before it deletes it: after
  * its export is removed (exported, the fake refuses to zero it) and
  * before the delete (it refuses to zero a volume that is gone); the same
- * after a reboot (no export left).
+ * after a reboot (no export left), and after a reboot and an assembly
+ * that did not bind it (bound first: the fake refuses to zero it or read
+ * its uuid before).
  */
 static void t_orphan_zeroed(void)
 {
-	static const bool unexported[] = { false, true };
+	static const struct {
+		bool unexported, unbound;
+	} cases[] = { { false, false }, { true, false }, { true, true } };
 	struct spa_lender l;
-	unsigned int i, z0;
+	unsigned int i, z0, b0;
 	int left;
 	u64 id;
 
-	for (i = 0; i < ARRAY_SIZE(unexported); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		id = fresh_grant("orphan", &l);
-		if (!id || orphan(&l, id, unexported[i], false))
+		if (!id || orphan(&l, id, cases[i].unexported, false))
 			return;
+		if (cases[i].unbound)
+			fake_unbind("pa", grant_vol(&ca, id));
 		CHECK(fake_vol_exported("pa", grant_vol(&ca, id)) ==
-		      !unexported[i], "case %u: exported before the start", i);
+		      !cases[i].unexported, "case %u: exported before the start",
+		      i);
+		CHECK(fake_vol_discovered("pa", grant_vol(&ca, id)) ==
+		      cases[i].unbound, "case %u: bound before the start", i);
 		z0 = fake_ctx.zeroes;
+		b0 = fake_ctx.binds;
 		left = spa_lender_reconcile(&l);
 		CHECK(left == 0, "case %u: %d left", i, left);
+		CHECK(fake_ctx.binds == b0 + cases[i].unbound,
+		      "case %u: %u volumes bound", i, fake_ctx.binds - b0);
 		CHECK(fake_ctx.zeroes == z0 + 1 && fake_ctx.zero_off == 0 &&
 		      fake_ctx.zero_len == 256 * MIB,
 		      "case %u: %u zeroings, the last %llu bytes at %llu", i,
 		      fake_ctx.zeroes - z0, fake_ctx.zero_len,
 		      fake_ctx.zero_off);
 		CHECK(!vol_there(id) && !export_there(&l, id) &&
+		      !fake_vol_discovered("pa", grant_vol(&ca, id)) &&
 		      pa2_free() == 64,
 		      "case %u: volume %s, export %s, %llu free slices", i,
 		      vol_there(id) ? "kept" : "gone",
@@ -416,6 +434,152 @@ static void t_orphan_no_ledger(void)
 		cap_dump();
 }
 
+/*
+ * A grant whose volume the pool only discovered at start (a reboot, then
+ * an assembly that did not bind it), the ledger saying @state.
+ */
+static u64 unbound_grant(const char *name, struct spa_lender *l, int state)
+{
+	char why[256];
+	u64 id = fresh_grant(name, l);
+
+	if (!id)
+		return 0;
+	fake_backend.unexport(fake_backend.ctx,
+			      spa_ledger_find(&l->ledger, id)->subnqn, 4420,
+			      why, sizeof(why));
+	fake_unbind("pa", grant_vol(&ca, id));
+	crash_in(l, id, state);
+	CHECK(!spu_vol_bound("pa", grant_vol(&ca, id)) &&
+	      fake_vol_discovered("pa", grant_vol(&ca, id)),
+	      "%s: bound before the start", name);
+	if (spa_lender_init(l, &ca, &fake_backend, why, sizeof(why))) {
+		fail("init: %s", why);
+		return 0;
+	}
+	return id;
+}
+
+/*
+ * A releasing grant whose volume is only discovered: bound, zeroed whole
+ * and deleted, in that order (the fake refuses to zero an unbound volume
+ * and one that is gone), the grant released, at the first start.
+ */
+static void t_releasing_unbound(void)
+{
+	struct spa_lender l;
+	unsigned int b0, z0, d0;
+	int left;
+	u64 id;
+
+	id = unbound_grant("releasing-unbound", &l, SPA_G_RELEASING);
+	if (!id)
+		return;
+	b0 = fake_ctx.binds;
+	z0 = fake_ctx.zeroes;
+	d0 = fake_ctx.deletes;
+	left = spa_lender_reconcile(&l);
+	CHECK(left == 0, "%d left", left);
+	CHECK(fake_ctx.binds == b0 + 1, "%u volumes bound", fake_ctx.binds - b0);
+	CHECK(fake_ctx.zeroes == z0 + 1 && fake_ctx.zero_off == 0 &&
+	      fake_ctx.zero_len == 256 * MIB,
+	      "%u zeroings, the last %llu bytes at %llu", fake_ctx.zeroes - z0,
+	      fake_ctx.zero_len, fake_ctx.zero_off);
+	CHECK(fake_ctx.deletes == d0 + 1 && !vol_there(id) &&
+	      !fake_vol_discovered("pa", grant_vol(&ca, id)) &&
+	      pa2_free() == 64, "%u deletes, volume %s, %llu free slices",
+	      fake_ctx.deletes - d0, vol_there(id) ? "kept" : "gone",
+	      pa2_free());
+	CHECK(disk_state(&l, id) == SPA_G_RELEASED, "the ledger says %s",
+	      spa_gstate_name(disk_state(&l, id)));
+	CHECK(cap_line("reconcile: grant %016llx of b was releasing: export and volume removed",
+		       id), "not logged");
+	spa_lender_free(&l);
+	if (!case_ok)
+		cap_dump();
+}
+
+/* The line of a volume only discovered that cannot be bound (EIO). */
+#define BIND_FAIL_FMT "cannot bind volume pa/%s (discovered, not bound): cannot bind volume pa/%s: Input/output error"
+
+/*
+ * A volume only discovered that cannot be bound is kept, not zeroed, with
+ * the reason logged; the grant stays releasing and the next start, the
+ * bind working again, clears it.
+ */
+static void t_bind_fails(void)
+{
+	const char *vol;
+	struct spa_lender l;
+	char why[256];
+	int left;
+	u64 id;
+
+	id = unbound_grant("bind-fails", &l, SPA_G_RELEASING);
+	if (!id)
+		return;
+	vol = grant_vol(&ca, id);
+	fake_ctx.fail_bind = EIO;
+	left = spa_lender_reconcile(&l);
+	fake_ctx.fail_bind = 0;
+	CHECK(left == 1, "%d left", left);
+	CHECK(fake_vol_discovered("pa", vol) && pa2_free() == 48 &&
+	      disk_state(&l, id) == SPA_G_RELEASING,
+	      "volume %s, %llu free slices, the ledger says %s",
+	      fake_vol_discovered("pa", vol) ? "kept" : "gone", pa2_free(),
+	      spa_gstate_name(disk_state(&l, id)));
+	CHECK(cap_line(BIND_FAIL_FMT, vol, vol), "not logged");
+	spa_lender_free(&l);
+	if (spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
+		fail("init: %s", why);
+		return;
+	}
+	left = spa_lender_reconcile(&l);
+	CHECK(left == 0 && !vol_there(id) && !fake_vol_discovered("pa", vol) &&
+	      pa2_free() == 64 && disk_state(&l, id) == SPA_G_RELEASED,
+	      "the next start: %d left, %llu free slices", left, pa2_free());
+	spa_lender_free(&l);
+	if (!case_ok)
+		cap_dump();
+}
+
+/*
+ * An active grant whose volume is only discovered: bound and exported
+ * again (the fake refuses to restore or export an unbound volume).
+ */
+static void t_active_unbound(void)
+{
+	struct spa_lender l;
+	unsigned int b0, e0;
+	int left;
+	u64 id;
+
+	id = unbound_grant("active-unbound", &l, SPA_G_ACTIVE);
+	if (!id)
+		return;
+	b0 = fake_ctx.binds;
+	e0 = fake_ctx.exports;
+	left = spa_lender_reconcile(&l);
+	CHECK(left == 0, "%d left", left);
+	CHECK(fake_ctx.binds == b0 + 1, "%u volumes bound", fake_ctx.binds - b0);
+	CHECK(spu_vol_bound("pa", grant_vol(&ca, id)) &&
+	      !fake_vol_discovered("pa", grant_vol(&ca, id)) && vol_there(id) &&
+	      pa2_free() == 48, "volume %s bound, %llu free slices",
+	      spu_vol_bound("pa", grant_vol(&ca, id)) ? "" : "not",
+	      pa2_free());
+	CHECK(fake_ctx.exports == e0 + 1 && export_there(&l, id) &&
+	      fake_vol_exported("pa", grant_vol(&ca, id)),
+	      "%u exports, exported %s", fake_ctx.exports - e0,
+	      export_there(&l, id) ? "yes" : "no");
+	CHECK(disk_state(&l, id) == SPA_G_ACTIVE, "the ledger says %s",
+	      spa_gstate_name(disk_state(&l, id)));
+	CHECK(cap_line("reconcile: grant %016llx of b exported again as %s", id,
+		       spa_ledger_find(&l.ledger, id)->subnqn), "not logged");
+	spa_lender_free(&l);
+	if (!case_ok)
+		cap_dump();
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -428,6 +592,12 @@ int main(void)
 		  t_orphan_kept },
 		{ "reconcile without a ledger leaves a volume of no grant alone",
 		  t_orphan_no_ledger },
+		{ "reconcile: a releasing grant's volume only discovered is bound, zeroed, deleted",
+		  t_releasing_unbound },
+		{ "reconcile: an active grant's volume only discovered is bound, exported again",
+		  t_active_unbound },
+		{ "reconcile: a volume only discovered that cannot be bound is kept",
+		  t_bind_fails },
 	};
 
 	return ktap_run(cases, ARRAY_SIZE(cases));

@@ -217,6 +217,13 @@ static inline void fake_set_free(const char *pool, const char *m, u64 v)
  * gone (ENOENT: zeroed after its delete).  vol_info reads a volume's
  * uuid and size files, refusing one without a valid uuid.  Each step can
  * be made to fail (fail_*: an errno, 0 for none).
+ *
+ * A volume only discovered (fake_unbind(): a reboot, then an assembly
+ * that did not bind it) is kept aside, out of volumes/, and listed in
+ * <pool>/discovered; vol_bind puts it back.  As the slicepool target
+ * takes only a bound volume, zero, vol_info, vol_restore and an export
+ * of its device refuse it (ENODEV); vol_delete binds it first, as
+ * spu_vol_destroy() does.
  */
 struct fake_be {
 	pthread_mutex_t lock;	/* protects everything below */
@@ -229,9 +236,11 @@ struct fake_be {
 	int fail_zero;
 	int fail_revalidate;
 	int fail_guard;
+	int fail_bind;
 	unsigned int set_sizes;	/* vol_set_size calls */
 	unsigned int zeroes;
 	unsigned int infos;	/* vol_info calls */
+	unsigned int binds;	/* volumes bound by vol_bind */
 	unsigned int revalidates;
 	u64 zero_off, zero_len;	/* the last range zeroed */
 	unsigned int delay_ms;	/* in vol_create: widens race windows */
@@ -359,6 +368,130 @@ static inline u64 fake_ns_size(const char *subnqn)
 	return get_u64(path);
 }
 
+/* Where the fake keeps volume @vol of @pool while it is only discovered. */
+static inline void fake_aside_dir(char *dir, size_t len, const char *pool,
+				  const char *vol)
+{
+	snprintf(dir, len, "%s/%s/unbound/%s", spu_configfs_root(), pool, vol);
+}
+
+/* Whether volume @vol of @pool is only discovered, not bound. */
+static inline bool fake_vol_discovered(const char *pool, const char *vol)
+{
+	char dir[PATH_MAX];
+
+	fake_aside_dir(dir, sizeof(dir), pool, vol);
+	return spu_exists(dir);
+}
+
+/* <pool>/discovered: the names of the volumes only discovered. */
+static inline void fake_discovered_sync(const char *pool)
+{
+	char path[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0, i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/unbound", spu_configfs_root(),
+		 pool);
+	if (spu_exists(path) && spu_list(path, true, &names, &n))
+		exit(1);
+	snprintf(path, sizeof(path), "%s/%s/discovered", spu_configfs_root(),
+		 pool);
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s\n", names[i]);
+	fclose(f);
+	spu_free_list(names, n);
+}
+
+/* Moves a volume's files from @from to @to and syncs <pool>/discovered. */
+static inline int fake_move(const char *pool, const char *from,
+			    const char *to)
+{
+	int ret = rename(from, to) ? -errno : 0;
+
+	fake_discovered_sync(pool);
+	return ret;
+}
+
+/* Volume @vol of @pool only discovered: as after a reboot and an assembly. */
+static inline void fake_unbind(const char *pool, const char *vol)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	mkdirs("%s/%s/unbound", spu_configfs_root(), pool);
+	snprintf(from, sizeof(from), "%s/%s/volumes/%s", spu_configfs_root(),
+		 pool, vol);
+	fake_aside_dir(to, sizeof(to), pool, vol);
+	if (fake_move(pool, from, to)) {
+		perror(from);
+		exit(1);
+	}
+}
+
+/* Binds @vol if it is only discovered; the caller holds the fake's lock. */
+static inline int fake_bind(struct fake_be *fb, const char *pool,
+			    const char *vol, char *why, size_t wlen)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	int ret;
+
+	if (spu_vol_bound(pool, vol))
+		return 0;
+	if (fb->fail_bind) {
+		snprintf(why, wlen, "cannot bind volume %s/%s: %s", pool, vol,
+			 strerror(fb->fail_bind));
+		return -fb->fail_bind;
+	}
+	if (!fake_vol_discovered(pool, vol)) {
+		snprintf(why, wlen, "volume %s/%s is neither bound nor discovered",
+			 pool, vol);
+		return -ENOENT;
+	}
+	fake_aside_dir(from, sizeof(from), pool, vol);
+	snprintf(to, sizeof(to), "%s/%s/volumes/%s", spu_configfs_root(), pool,
+		 vol);
+	ret = fake_move(pool, from, to);
+	if (ret) {
+		snprintf(why, wlen, "cannot bind volume %s/%s: %s", pool, vol,
+			 strerror(-ret));
+		return ret;
+	}
+	fb->binds++;
+	return 0;
+}
+
+/* Refuses volume @vol if it is only discovered: -ENODEV and why. */
+static inline int fake_unbound(const char *pool, const char *vol, char *why,
+			       size_t wlen)
+{
+	if (!fake_vol_discovered(pool, vol))
+		return 0;
+	snprintf(why, wlen, "volume %s/%s is not bound: the slicepool target refuses it",
+		 pool, vol);
+	return -ENODEV;
+}
+
+/* Whether device /dev/mapper/<pool>-<vol> is of a volume only discovered. */
+static inline bool fake_dev_unbound(const char *dev)
+{
+	char name[PATH_MAX], *vol;
+
+	if (strncmp(dev, "/dev/mapper/", 12))
+		return false;
+	snprintf(name, sizeof(name), "%s", dev + 12);
+	vol = strchr(name, '-');
+	if (!vol)
+		return false;
+	*vol++ = '\0';
+	return fake_vol_discovered(name, vol);
+}
+
 static inline int fb_vol_create(void *ctx, const char *pool, const char *vol,
 				u64 size, char uuid[SPU_UUID_STR], char *why,
 				size_t wlen)
@@ -398,14 +531,31 @@ static inline int fb_vol_restore(void *ctx, const char *pool, const char *vol,
 				 u64 size, char *why, size_t wlen)
 {
 	struct fake_be *fb = ctx;
+	int ret;
 
 	(void)size;
-	(void)why;
-	(void)wlen;
 	pthread_mutex_lock(&fb->lock);
 	fb->restores++;
+	ret = fake_unbound(pool, vol, why, wlen);
+	if (!ret && !spu_vol_bound(pool, vol)) {
+		snprintf(why, wlen, "volume %s/%s is neither bound nor discovered",
+			 pool, vol);
+		ret = -ENOENT;
+	}
 	pthread_mutex_unlock(&fb->lock);
-	return spu_vol_bound(pool, vol) ? 0 : -ENOENT;
+	return ret;
+}
+
+static inline int fb_vol_bind(void *ctx, const char *pool, const char *vol,
+			      char *why, size_t wlen)
+{
+	struct fake_be *fb = ctx;
+	int ret;
+
+	pthread_mutex_lock(&fb->lock);
+	ret = fake_bind(fb, pool, vol, why, wlen);
+	pthread_mutex_unlock(&fb->lock);
+	return ret;
 }
 
 static inline int fb_vol_delete(void *ctx, const char *pool, const char *vol,
@@ -414,10 +564,15 @@ static inline int fb_vol_delete(void *ctx, const char *pool, const char *vol,
 	struct fake_be *fb = ctx;
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	u64 size;
+	int ret;
 
-	(void)why;
-	(void)wlen;
 	pthread_mutex_lock(&fb->lock);
+	ret = fake_vol_discovered(pool, vol) ?
+	      fake_bind(fb, pool, vol, why, wlen) : 0;
+	if (ret) {
+		pthread_mutex_unlock(&fb->lock);
+		return ret;
+	}
 	snprintf(dir, sizeof(dir), "%s/%s/volumes/%s", spu_configfs_root(), pool,
 		 vol);
 	if (spu_exists(dir)) {
@@ -525,6 +680,8 @@ static inline int fb_zero(void *ctx, const char *pool, const char *vol,
 	pthread_mutex_lock(&fb->lock);
 	if (fb->fail_zero)
 		ret = -fb->fail_zero;
+	else if (fake_vol_discovered(pool, vol))
+		ret = -ENODEV;	/* not bound: no aside device */
 	else if (fake_vol_u64(pool, vol, "size") == ~0ULL)
 		ret = -ENOENT;	/* deleted: zeroed too late */
 	else if (off + len > fake_vol_u64(pool, vol, "size"))
@@ -593,12 +750,13 @@ static inline int fb_vol_info(void *ctx, const char *pool, const char *vol,
 	*size = fake_vol_u64(pool, vol, "size");
 	snprintf(path, sizeof(path), "%s/%s/volumes/%s/uuid",
 		 spu_configfs_root(), pool, vol);
-	if (*size == ~0ULL) {
+	ret = fake_unbound(pool, vol, why, wlen);
+	if (!ret && *size == ~0ULL) {
 		ret = -ENOENT;
 		snprintf(why, wlen, "volume %s/%s is neither bound nor discovered",
 			 pool, vol);
-	} else if (spu_read_buf(path, uuid, SPU_UUID_STR) ||
-		   !spu_valid_uuid(uuid)) {
+	} else if (!ret && (spu_read_buf(path, uuid, SPU_UUID_STR) ||
+		   !spu_valid_uuid(uuid))) {
 		ret = -EINVAL;
 		snprintf(why, wlen, "volume %s/%s has no uuid", pool, vol);
 	}
@@ -618,6 +776,12 @@ static inline int fb_export(void *ctx, const struct spa_export *e, char *why,
 		ret = -fb->fail_export;
 		snprintf(why, wlen, "injected export failure: %s",
 			 strerror(fb->fail_export));
+		goto out;
+	}
+	if (fake_dev_unbound(e->device)) {
+		ret = -ENODEV;	/* no dm device over an unbound volume */
+		snprintf(why, wlen, "no device %s: its volume is not bound",
+			 e->device);
 		goto out;
 	}
 	snprintf(dir, sizeof(dir), "%s/subsystems/%s", spu_nvmet_root(),
@@ -701,6 +865,7 @@ static struct fake_be fake_ctx __maybe_unused = {
 static const struct spa_backend fake_backend __maybe_unused = {
 	.vol_create = fb_vol_create,
 	.vol_restore = fb_vol_restore,
+	.vol_bind = fb_vol_bind,
 	.vol_delete = fb_vol_delete,
 	.vol_list = fb_vol_list,
 	.vol_info = fb_vol_info,
