@@ -1,0 +1,7 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# slicepool rebalance against the real module, on a pool of metadata
+# format 3: the scenario of rebalance_lib.sh.
+. "$(dirname "$0")/rebalance_lib.sh"
+rebalance_run 3
