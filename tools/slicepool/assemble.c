@@ -18,7 +18,8 @@
  *    as missing. Format 3 (assemble_md3.c): assemble the pool's devices
  *    with md3_assemble() in nowrite mode, the winner rule the module
  *    runs: its members and volumes, and the current members absent, which
- *    leave the pool read-only.
+ *    leave the pool read-only.  A format-3 pool found only on devices of
+ *    members removed from it is not assembled (the devices are skipped).
  * 3. For each pool: mkdir the pool, set metadata_format (format 3) and
  *    slice_mb, create and enable every member with its recorded name,
  *    domain and device, write reclaim (format 2; skipped while slices are
@@ -784,24 +785,49 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 	start_volumes(s, p);
 }
 
-static void free_state(struct asm_state *s)
+static void free_pool(struct asm_pool *p)
 {
-	size_t i, j;
+	size_t j;
+
+	for (j = 0; j < p->nr_vols; j++) {
+		free(p->vols[j].missing_list);
+		free(p->vols[j].map);
+	}
+	for (j = 0; j < p->nr_errors; j++)
+		free(p->errors[j]);
+	free(p->errors);
+	free(p->vols);
+	free(p->members);
+	asm_md3_free(p);
+}
+
+/*
+ * Drops the format-3 pools found only on removed members' devices: they
+ * are not part of the pool (their devices are reported as skipped).
+ * Returns the number of devices of the pools dropped.
+ */
+static size_t drop_removed_only(struct asm_state *s)
+{
+	size_t i, k = 0, devs = 0;
 
 	for (i = 0; i < s->nr_pools; i++) {
-		struct asm_pool *p = &s->pools[i];
-
-		for (j = 0; j < p->nr_vols; j++) {
-			free(p->vols[j].missing_list);
-			free(p->vols[j].map);
+		if (s->pools[i].removed_only) {
+			devs += s->pools[i].nr_devs;
+			free_pool(&s->pools[i]);
+		} else {
+			s->pools[k++] = s->pools[i];
 		}
-		for (j = 0; j < p->nr_errors; j++)
-			free(p->errors[j]);
-		free(p->errors);
-		free(p->vols);
-		free(p->members);
-		asm_md3_free(p);
 	}
+	s->nr_pools = k;
+	return devs;
+}
+
+static void free_state(struct asm_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_pools; i++)
+		free_pool(&s->pools[i]);
 	for (i = 0; i < s->nr_found; i++)
 		spt_disk_member_free(&s->found[i]);
 	free(s->found);
@@ -824,7 +850,7 @@ int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)
 	};
 	struct asm_state s = { 0 };
 	bool degraded = false, failed = false;
-	size_t i;
+	size_t i, skipped;
 	int c;
 
 	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1)
@@ -845,10 +871,12 @@ int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)
 		else
 			analyse(&s.pools[i]);
 	}
+	skipped = drop_removed_only(&s);
 
 	if (!spt_json)
 		printf("%sfound %zu member(s) of %zu pool(s)%s\n",
-		       s.dry_run ? "dry run: " : "", s.nr_found + s.nr_v3,
+		       s.dry_run ? "dry run: " : "",
+		       s.nr_found + s.nr_v3 - skipped,
 		       s.nr_pools,
 		       s.nr_refused ? ", some devices refused (see below)" :
 		       "");

@@ -73,6 +73,11 @@ struct asm_pool {
 	s64 reclaimed;		/* slices the module freed, -1 unknown */
 	bool degraded;		/* slices missing, or read-only */
 	bool readonly;		/* format 3: a current member is absent */
+	/*
+	 * format 3: every device found is a removed member's (skipped): the
+	 * pool is not assembled, nor reported
+	 */
+	bool removed_only;
 	struct md3_pool *md3;	/* format 3: the nowrite assembly */
 	struct spt_md_probe **devs;	/* format 3: its devices (not owned) */
 	size_t nr_devs;
@@ -123,7 +128,10 @@ void asm_md3_group(struct asm_state *s);
  */
 const struct md3_member *asm_md3_removed(const struct md3_state *st,
 					 const struct md3_pdev *pd);
-/* The members, volumes and mode of format-3 pool @p. */
+/*
+ * The members, volumes and mode of format-3 pool @p; sets p->removed_only
+ * when every device of @p is a removed member's.
+ */
 void asm_md3_analyse(struct asm_state *s, struct asm_pool *p);
 void asm_md3_print_text(const struct asm_pool *p);
 void asm_md3_json_member(const struct asm_member *m);

@@ -14,7 +14,10 @@
  * damaged metadata, an interrupted add) is refused and left alone, as is
  * the device of a member forced out.  The device of a member removed from
  * the pool ('slicepool member remove') is left alone too, but skipped,
- * not refused: that is how a removal leaves it.
+ * not refused: that is how a removal leaves it.  When every device found
+ * of a pool is such a device, the pool is not assembled at all: its state
+ * would come from a removed member's journal as of its removal, and that
+ * device is no longer part of the pool.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -256,8 +259,8 @@ void asm_md3_analyse(struct asm_state *s, struct asm_pool *p)
 	const struct md3_state *st;
 	struct md3_dev *devs;
 	char why[640], *nl;
+	u32 k, nr_removed;
 	size_t i;
-	u32 k;
 	int r;
 
 	if (p->nr_errors)
@@ -289,7 +292,7 @@ void asm_md3_analyse(struct asm_state *s, struct asm_pool *p)
 			     st->pool.name);
 		return;
 	}
-	for (k = 0; k < p->md3->nr_devs; k++) {
+	for (k = 0, nr_removed = 0; k < p->md3->nr_devs; k++) {
 		const struct md3_pdev *pd = &p->md3->devs[k];
 		const struct md3_member *rm;
 
@@ -303,10 +306,17 @@ void asm_md3_analyse(struct asm_state *s, struct asm_pool *p)
 				 rm->name, p->name);
 			asm_add_refused(&s->removed, &s->nr_removed,
 					pd->dev.name, why);
+			nr_removed++;
 			continue;
 		}
 		md3_refusal(p, pd, why, sizeof(why));
 		asm_add_refused(&s->refused, &s->nr_refused, pd->dev.name, why);
+	}
+	/* Only removed members' devices: no device is part of the pool. */
+	if (nr_removed && nr_removed == p->md3->nr_devs &&
+	    nr_removed == p->nr_devs) {
+		p->removed_only = true;
+		return;
 	}
 	md3_members(p);
 	p->readonly = p->md3->verdict != MD3_MODE_RW;

@@ -70,7 +70,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 160
+ktap_plan 162
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -618,8 +618,9 @@ json_check "assemble --dry-run v3: read-write, m1 forced out and not enabled, it
 	'(lambda p: p["mode"] == "read-write" and p["absent_members"] == [] and [(m["name"], m["status"], m["result"]) for m in p["members"]] == [("m0", "current", "planned"), ("m1", "stale", "forced-out")] and p["volumes"][0]["missing"] == [1, 3] and p["volumes"][0]["result"] == "planned" and d["refused"] == [])(d["pools"][0])'
 rm -rf "$U/f"
 # m2 added and removed ('member remove'): its device is skipped and named,
-# not refused (exit 0); found alone, it still witnesses its pool's state
-# (md3_assemble()): the pool is read-only, its members absent (exit 3).
+# not refused (exit 0); found alone (no device of a member of the pool),
+# the pool is not assembled at all: its state would come from m2's own
+# journal as of its removal, and m2 is no longer part of the pool.
 cp -a "$U/p" "$U/r"
 truncate -s 16M "$U/r/m2.img"
 "$UNIT" md3rm "$U/r/m2.img" "$U/r/m0.img" "$U/r/m1.img" | sed 's/^/# /'
@@ -634,9 +635,33 @@ else
 	ktap_fail "assemble --dry-run v3 text: the removed member's device skipped, named"
 	sed 's/^/# /' "$TMP/out"
 fi
-expect_rc 3 "" "assemble --dry-run v3 of a removed member's device alone: exit 3" "$SP" --json assemble --dry-run "$U/r/m2.img"
-json_check "... its pool read-only (m0 and m1 absent), the device skipped, none refused" \
-	'd["pools"][0]["mode"] == "read-only" and d["pools"][0]["absent_members"] == ["m0", "m1"] and [x["device"] for x in d["removed_devices"]] == ["'"$U/r/m2.img"'"] and d["refused"] == []'
+expect_rc 0 "" "assemble --dry-run v3 of a removed member's device alone: exit 0" "$SP" --json assemble --dry-run "$U/r/m2.img"
+json_check "... no pool, the device skipped, none refused" \
+	'd["pools"] == [] and d["removed_devices"] == [{"device": "'"$U/r/m2.img"'", "reason": "'"$RMWHY"'"}] and d["refused"] == []'
+run "$SP" assemble --dry-run "$U/r/m2.img"
+if [ $RC -eq 0 ] && grep -qxF "skipped $U/r/m2.img: $RMWHY" "$TMP/out" &&
+   ! grep -q "^pool " "$TMP/out"; then
+	ktap_ok "assemble --dry-run v3 text, the removed member's device alone: skipped, no pool"
+else
+	ktap_fail "assemble --dry-run v3 text, the removed member's device alone: skipped, no pool"
+	sed 's/^/# /' "$TMP/out"
+fi
+# Not a dry run, on an empty configfs: no step is taken (the report names
+# every step; setting pool tp up would mkdir it, then fail on
+# metadata_format, which a plain directory lacks) and nothing is left.
+mkdir "$TMP/rmcfs"
+run env SLICEPOOL_CONFIGFS="$TMP/rmcfs" "$SP" assemble "$U/r/m2.img"
+if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] &&
+   [ "$(cat "$TMP/out")" = "found 0 member(s) of 0 pool(s)
+skipped $U/r/m2.img: $RMWHY" ] && [ -z "$(ls -A "$TMP/rmcfs")" ]; then
+	ktap_ok "assemble v3 of a removed member's device alone: exit 0, no pool, nothing done in configfs"
+else
+	ktap_fail "assemble v3 of a removed member's device alone: exit 0, no pool, nothing done in configfs (exit $RC)"
+	sed 's/^/# /' "$TMP/out"
+	sed 's/^/# /' "$TMP/err"
+	find "$TMP/rmcfs" -mindepth 1 | sed 's/^/# /'
+fi
+rm -rf "$TMP/rmcfs"
 rm -rf "$U/r"
 unset SLICEPOOL_CONFIGFS
 if sha256sum -c --quiet "$U/img.v3" > /dev/null 2>&1; then
