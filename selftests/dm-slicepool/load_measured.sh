@@ -22,12 +22,9 @@ ktap_check "idle members start near 0 (m0=$(cat "$C"/members/m0/load) m1=$(cat "
 
 # The load is sampled every second (a member busy all the time shows 25,
 # 43, 58, ... : Documentation/dm-slicepool.rst, Load): it is read every
-# half second until m0's is 45 above m1's, for at most 15 s.  With
-# weight_load 100 an allocation of 4 slices splits by 100 - load
-# (Documentation/dm-slicepool.rst, Placement): with m1 idle, m0 gets 2 of
-# them up to a load of 39 and 1 from 40 up, so the margin of 45 leaves
-# room for the loads to move before the allocation.  fio runs 20 s,
-# so the checks below have at least 5 s with it still busy.
+# half second until m0's is 20 above m1's, for at most 15 s (a loaded host
+# keeps fio from saturating m0: its load may stay below 50).  fio runs 20
+# s, so the checks below have at least 5 s with it still busy.
 fio --name=busy --filename="${DISKS[0]}" --readonly --direct=1 --ioengine=libaio \
 	--iodepth=16 --rw=randread --bs=4k --offset=16M --size=512M \
 	--time_based --runtime=20 --output=/dev/null &
@@ -37,15 +34,19 @@ while :; do
 	sleep 0.5
 	l0=$(cat "$C"/members/m0/load)
 	l1=$(cat "$C"/members/m1/load)
-	if [ "$l0" -gt $((l1 + 45)) ] || [ $((SECONDS - t0)) -ge 15 ]; then break; fi
+	if [ "$l0" -gt $((l1 + 20)) ] || [ $((SECONDS - t0)) -ge 15 ]; then break; fi
 done
 echo "# after $((SECONDS - t0)) s of fio on m0: m0=$l0 m1=$l1"
-ktap_check "busy member shows a higher load (m0=$l0 > m1=$l1 + 45)" [ "$l0" -gt $((l1 + 45)) ]
+ktap_check "busy member shows a higher load (m0=$l0 > m1=$l1 + 20)" [ "$l0" -gt $((l1 + 20)) ]
 ktap_check "the domain load follows its member" \
 	sh -c "awk '\$1 == \"dA\" { exit !(\$5 > 20) }' $C/domains"
-sp_volume $P v 16M
+# Three slices, with weight_load 100, split by 100 - load (Placement): at
+# equal loads the odd slice goes to the lower id, m0 (2 and 1); with m0's
+# load above m1's by any amount it goes to m1 (1 and 2), so the check
+# holds whatever the load reached and fails without the measurement.
+sp_volume $P v 12M
 ktap_check "allocation prefers the idle member (m0=$(sp_map_count $P v m0) m1=$(sp_map_count $P v m1))" \
-	[ "$(sp_map_count $P v m1)" -ge 3 ]
+	[ "$(sp_map_count $P v m1)" -eq 2 ]
 echo 10 > "$C"/members/m0/load_override
 ktap_check "override pins the load" [ "$(cat "$C"/members/m0/load)" -eq 10 ]
 echo auto > "$C"/members/m0/load_override
