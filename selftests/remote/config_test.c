@@ -303,6 +303,18 @@ static void t_tunnel(void)
 	CHECK(t && !strcmp(t->endpoint, "[fd00::3]:51821") &&
 	      !strcmp(t->addr, "10.98.0.3"), "c's tunnel (a learned peer)");
 	CHECK(!spa_config_tunnel(&c, "d"), "no tunnel for d");
+	CHECK(!spa_config_tunnel(&c, "b")->psk[0], "no preshared key unless given");
+
+	/* A preshared key per peer, before or after its peer_tunnel line. */
+	spa_config_defaults(&c);
+	CHECK(!spa_config_parse(BASE TUN "peer_tunnel_psk c /k/a-c.psk\n" TB
+				"peer_tunnel c " PUB_C " 10.99.0.3:1 10.98.0.3\n"
+				"peer_tunnel_psk b /k/a-b.psk\n", &c, why,
+				sizeof(why)), "%s", why);
+	CHECK(!strcmp(spa_config_tunnel(&c, "b")->psk, "/k/a-b.psk") &&
+	      !strcmp(spa_config_tunnel(&c, "c")->psk, "/k/a-c.psk"),
+	      "preshared keys: b %s, c %s", spa_config_tunnel(&c, "b")->psk,
+	      spa_config_tunnel(&c, "c")->psk);
 
 	spa_config_defaults(&c);
 	CHECK(!spa_config_parse(BASE TUN "tunnel_if wgsp.1\nwg_cli /sbin/wg\n"
@@ -398,6 +410,20 @@ static void t_tunnel_refused(void)
 		{ BASE TUN TB "peer_tunnel c " PUB_B " 10.99.0.3:1 10.98.0.3\n",
 		  "peer_tunnel 'c' has the public key of peer_tunnel 'b'" },
 		{ BASE "nft_cli nft\n", "line 3: bad value for 'nft_cli'" },
+		{ BASE TUN TB "peer_tunnel_psk b k.psk\n",
+		  "line 6: bad value for 'peer_tunnel_psk': it takes NAME FILE (an absolute path" },
+		{ BASE TUN TB "peer_tunnel_psk b\n",
+		  "line 6: 'peer_tunnel_psk' takes NAME FILE" },
+		{ BASE TUN TB "peer_tunnel_psk b /k /l\n",
+		  "line 6: 'peer_tunnel_psk' takes NAME FILE" },
+		{ BASE TUN TB "peer_tunnel_psk -b /k\n",
+		  "line 6: bad value for 'peer_tunnel_psk'" },
+		{ BASE TUN TB "peer_tunnel_psk b /k\npeer_tunnel_psk b /l\n",
+		  "line 7: peer_tunnel_psk 'b' given twice" },
+		{ BASE TUN TB "peer_tunnel_psk c /k/a-c.psk\n",
+		  "'peer_tunnel_psk c /k/a-c.psk': no 'peer_tunnel c ...' line" },
+		{ BASE "peer_tunnel_psk b /k\n",
+		  "'peer_tunnel_psk b' needs 'tunnel ADDRESS/PREFIX PORT'" },
 		{ BASE TUN TB "peer_tunnel c " PUB_C " 10.99.0.3:1 10.98.0.3\n"
 		  "export 10.98.0.1 4420\nexport 10.98.0.1 4421\n",
 		  "with 'tunnel', each of the 2 peers has export ports of its own: the first export takes TCP ports 4420..4421 (nvmet port ids 4420..4421), the second 4421..4422 (4421..4422): they overlap"

@@ -283,6 +283,25 @@ static int add_tunnel(struct spa_config *c, char **w)
 	return 0;
 }
 
+/* "peer_tunnel_psk NAME FILE" */
+static int add_psk(struct spa_config *c, char **w)
+{
+	struct spa_peer_psk_cfg *k;
+
+	if (c->nr_psks >= SPA_PEERS_MAX)
+		return -ENOSPC;
+	if (!spa_valid_node(w[1]))
+		return -EINVAL;
+	if (spa_find_named(c->psks, c->nr_psks, name, w[1]))
+		return -EEXIST;
+	k = &c->psks[c->nr_psks];
+	if (abs_path(w[2], k->file, sizeof(k->file)))
+		return -EINVAL;
+	snprintf(k->name, sizeof(k->name), "%s", w[1]);
+	c->nr_psks++;
+	return 0;
+}
+
 struct key_desc {
 	const char *key;
 	unsigned int words;	/* values after the key */
@@ -321,6 +340,9 @@ static const struct key_desc keys[] = {
 	{ "tunnel_if", 1, "an interface name (1..15 of [A-Za-z0-9_.-])" },
 	{ "peer_tunnel", 4,
 	  "NAME PUBKEY ENDPOINT TUNNEL_ADDR (a WireGuard public key, ADDRESS:PORT or [ADDRESS]:PORT, a numeric address)"
+	},
+	{ "peer_tunnel_psk", 2,
+	  "NAME FILE (an absolute path: the WireGuard preshared key of the tunnel with NAME)"
 	},
 	{ "wg_cli", 1, "an absolute path" },
 	{ "ip_cli", 1, "an absolute path" },
@@ -432,6 +454,8 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 			       sizeof(c->tunnel_if));
 	} else if (!strcmp(key, "peer_tunnel")) {
 		return add_tunnel(c, w);
+	} else if (!strcmp(key, "peer_tunnel_psk")) {
+		return add_psk(c, w);
 	} else if (!strcmp(key, "wg_cli")) {
 		return abs_path(v, c->wg_cli, sizeof(c->wg_cli));
 	} else if (!strcmp(key, "ip_cli")) {
@@ -485,7 +509,23 @@ static int tunnel_finish(struct spa_config *c, char *why, size_t wlen)
 			return spu_reason(why, wlen, -EINVAL,
 					  "'peer_tunnel %s' needs 'tunnel ADDRESS/PREFIX PORT': this node's address in the tunnel and WireGuard's UDP port",
 					  c->tunnels[0].name);
+		if (c->nr_psks)
+			return spu_reason(why, wlen, -EINVAL,
+					  "'peer_tunnel_psk %s' needs 'tunnel ADDRESS/PREFIX PORT': this node's address in the tunnel and WireGuard's UDP port",
+					  c->psks[0].name);
 		return 0;
+	}
+	for (i = 0; i < c->nr_psks; i++) {
+		struct spa_peer_tunnel_cfg *pt;
+
+		pt = spa_find_named(c->tunnels, c->nr_tunnels, name,
+				    c->psks[i].name);
+		if (!pt)
+			return spu_reason(why, wlen, -EINVAL,
+					  "'peer_tunnel_psk %s %s': no 'peer_tunnel %s ...' line (a preshared key is for a peer's tunnel)",
+					  c->psks[i].name, c->psks[i].file,
+					  c->psks[i].name);
+		snprintf(pt->psk, sizeof(pt->psk), "%s", c->psks[i].file);
 	}
 	if (!c->tunnel_key[0])
 		return spu_reason(why, wlen, -EINVAL,
@@ -688,6 +728,7 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 		w[nw] = NULL;
 		if (seen[k]++ && strcmp(w[0], "peer") &&
 		    strcmp(w[0], "peer_key") && strcmp(w[0], "peer_tunnel") &&
+		    strcmp(w[0], "peer_tunnel_psk") &&
 		    (strcmp(w[0], "export") || seen[k] > 2))
 			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: '%s' given %s", lineno, w[0],

@@ -100,6 +100,17 @@ struct spa_peer_tunnel_cfg {
 	char pubkey[SPA_WG_KEY_B64 + 1];
 	char endpoint[SPA_ADDR_MAX + 9];	/* as written */
 	char addr[SPA_ADDR_MAX + 1];		/* in the tunnel */
+	char psk[SPA_KEY_PATH_MAX + 1];		/* preshared key file, "": none */
+};
+
+/*
+ * "peer_tunnel_psk NAME FILE": a WireGuard preshared key for the tunnel
+ * with peer NAME (the same file on both nodes; slicepool-agent keygen
+ * --psk), copied to its peer_tunnel line's psk when the file is read.
+ */
+struct spa_peer_psk_cfg {
+	char name[SPA_NODE_MAX + 1];
+	char file[SPA_KEY_PATH_MAX + 1];
 };
 
 struct spa_config {
@@ -151,6 +162,8 @@ struct spa_config {
 	char nft_cli[PATH_MAX];		/* the exports' guard (nftables) */
 	unsigned int nr_tunnels;
 	struct spa_peer_tunnel_cfg tunnels[SPA_PEERS_MAX];
+	unsigned int nr_psks;
+	struct spa_peer_psk_cfg psks[SPA_PEERS_MAX];
 };
 
 /* Whether @c puts its NVMe/TCP connections in a WireGuard tunnel. */
