@@ -487,6 +487,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	struct spa_agent *a = NULL;
 	struct spa_hb hb = { 0 };
 	char why[512], lock[PATH_MAX];
+	struct spa_tunnel_state *tun = NULL;
 	struct spa_keys *keys;
 	int lfd = -1, sigfd = -1, lockfd = -1, pipefd[2] = { -1, -1 };
 	int ret, rc = 1;
@@ -519,9 +520,13 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	}
 	spa_dm_init();
 	/* Before any export: nvmet listens on the tunnel address. */
-	if (spa_tunnel_on(c) && spa_tunnel_up(c, why, sizeof(why))) {
-		spa_err("cannot set up the tunnel: %s", why);
-		goto out;
+	if (spa_tunnel_on(c)) {
+		tun = malloc(sizeof(*tun));
+		if (!tun || spa_tunnel_up(c, tun, why, sizeof(why))) {
+			spa_err("cannot set up the tunnel: %s",
+				tun ? why : "out of memory");
+			goto out;
+		}
 	}
 	if (c->lend) {
 		lender = calloc(1, sizeof(*lender));
@@ -544,6 +549,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	a = calloc(1, sizeof(*a));
 	if (!a || spa_agent_init(a, c, keys, lender))
 		goto out;
+	a->tun = tun;
 	lfd = spa_listen(c->listen_addr, c->listen_port, &port, why,
 			 sizeof(why));
 	if (lfd < 0) {
@@ -601,5 +607,6 @@ out:
 		close(lockfd);
 	spa_keys_free(keys);
 	free(keys);
+	free(tun);
 	return rc;
 }

@@ -214,6 +214,11 @@ ssize_t spa_secret_read(const char *path, char *buf, size_t size, char *why,
 int spa_key_load(const char *path, struct spa_key *key, char *why,
 		 size_t wlen);
 int spa_key_generate(const char *path, char *why, size_t wlen);
+/*
+ * The same for a WireGuard preshared key: 32 random bytes in base64 (44
+ * characters, as 'wg genpsk' writes them).
+ */
+int spa_psk_generate(const char *path, char *why, size_t wlen);
 void spa_key_wipe(struct spa_key *key);
 int spa_hmac(const struct spa_key *key, const u8 *data, size_t len,
 	     u8 out[SPA_MAC_LEN]);
@@ -386,13 +391,79 @@ unsigned int spa_nvme_rescan(const char *subnqn);
 
 /* ------------------------------------------------------------ tunnel.c */
 
+#define SPA_SUM_LEN	32	/* SHA-256 */
+
+/*
+ * What the WireGuard interface was set from: the configuration's tunnel
+ * lines and the SHA-256 of its key files' keys (a key file rewritten in
+ * place holds a new key).  A SIGHUP compares the configuration read
+ * anew with it (spa_tunnel_diff()).
+ */
+struct spa_tunnel_state {
+	struct spa_config cfg;
+	u8 key_sum[SPA_SUM_LEN];		/* tunnel_key's */
+	u8 psk_sum[SPA_PEERS_MAX][SPA_SUM_LEN];	/* cfg.tunnels[i].psk's */
+	bool unsure;	/* a change failed half way: the next one is whole */
+};
+
+/*
+ * Reads the key files of @c's tunnel into @st: this node's private key
+ * (tunnel_key) and each peer_tunnel_psk file, checked as secrets (mode
+ * 600, spa_secret_open()) and as WireGuard keys, a preshared key strictly
+ * (exactly 44 characters of base64, 32 bytes, and an optional newline).
+ * 0, or the reason naming the file.
+ */
+int spa_tunnel_state_read(struct spa_tunnel_state *st,
+			  const struct spa_config *c, char *why, size_t wlen);
+
+/* One wg command: an argument vector (it may point into @allowed). */
+#define SPA_WG_ARGV	16
+struct spa_wg_cmd {
+	unsigned int argc;
+	const char *argv[SPA_WG_ARGV];
+	char allowed[SPA_ADDR_MAX + 5];
+};
+
+/* The commands of a change, in order; they point into its states. */
+struct spa_wg_cmds {
+	unsigned int n;
+	struct spa_wg_cmd c[2 * SPA_PEERS_MAX + 1];
+};
+
+/*
+ * The wg commands that take the interface from @old to @new without
+ * touching what did not change (so the sessions of unchanged peers go
+ * on): this node's private key if its key changed; per peer whose public
+ * key changed, its old WireGuard peer removed and the new one added in
+ * full; per other peer, its endpoint and preshared key if they changed.
+ * What the rest of the agent reads at start only is refused with the
+ * reason (a restart is needed): this node's tunnel address, port and
+ * interface, a peer_tunnel line added or removed, a peer's tunnel
+ * address (its export ports and the exports' guard depend on them).
+ * 0 (with @out->n commands, maybe none), or -EINVAL and the reason.
+ */
+int spa_tunnel_diff(const struct spa_tunnel_state *old,
+		    const struct spa_tunnel_state *new,
+		    struct spa_wg_cmds *out, char *why, size_t wlen);
+/* @cmd as one line, its words separated by spaces. */
+void spa_wg_cmd_str(const struct spa_wg_cmd *cmd, char *buf, size_t len);
+/*
+ * Runs @cmds (each logged), then @live becomes @next; a command that
+ * fails stops it, with the reason, and leaves @live marked unsure.
+ */
+int spa_tunnel_apply(struct spa_tunnel_state *live,
+		     const struct spa_tunnel_state *next,
+		     const struct spa_wg_cmds *cmds, char *why, size_t wlen);
+
 /*
  * Makes the WireGuard interface of @c (tunnel_if) as the configuration
  * says, idempotently: created if missing, this node's private key and UDP
  * port, one peer per peer_tunnel line (allowed IPs: its tunnel address
- * only), peers not configured removed, the tunnel address, up.
+ * only; its preshared key, or none), peers not configured removed, the
+ * tunnel address, up.  @st (if not NULL) gets what it was set from.
  */
-int spa_tunnel_up(const struct spa_config *c, char *why, size_t wlen);
+int spa_tunnel_up(const struct spa_config *c, struct spa_tunnel_state *st,
+		  char *why, size_t wlen);
 /* Removes the interface (nothing if it is not there). */
 int spa_tunnel_down(const struct spa_config *c, char *why, size_t wlen);
 /* The interface exists and is a WireGuard one; else the reason. */
@@ -624,6 +695,11 @@ struct spa_agent {
 	struct spa_replay replay;
 	struct spa_lender *lender;	/* NULL: not lending */
 	struct spa_peers peers;
+	/*
+	 * What the tunnel was set from (NULL: no tunnel); the daemon's, and
+	 * only its signal handling (spa_serve()'s thread) touches it.
+	 */
+	struct spa_tunnel_state *tun;
 };
 
 int spa_agent_init(struct spa_agent *a, const struct spa_config *cfg,

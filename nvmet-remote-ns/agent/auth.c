@@ -165,13 +165,45 @@ int spa_key_load(const char *path, struct spa_key *key, char *why,
 	return ret;
 }
 
+/*
+ * Writes @len bytes of secret @text to @path (created mode 0600, never
+ * over an existing file) or, for NULL or "-", to stdout; cleanses @text.
+ */
+static int secret_write(const char *path, char *text, size_t len, char *why,
+			size_t wlen)
+{
+	int fd, ret;
+
+	if (!path || !strcmp(path, "-")) {
+		ret = write(STDOUT_FILENO, text, len) == (ssize_t)len ? 0 : -EIO;
+		OPENSSL_cleanse(text, len);
+		return ret ? spu_reason(why, wlen, ret, "cannot write the key") : 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0) {
+		OPENSSL_cleanse(text, len);
+		return spu_reason(why, wlen, -errno, "cannot create %s: %s", path,
+				  strerror(errno));
+	}
+	ret = write(fd, text, len) == (ssize_t)len && !fsync(fd) ? 0 : -EIO;
+	OPENSSL_cleanse(text, len);
+	if (close(fd))
+		ret = -EIO;
+	if (ret) {
+		unlink(path);
+		return spu_reason(why, wlen, ret, "cannot write %s", path);
+	}
+	return 0;
+}
+
 /* Writes a new 32-byte key as hex; refuses to overwrite a file. */
 int spa_key_generate(const char *path, char *why, size_t wlen)
 {
 	u8 k[32];
 	char hex[2 * sizeof(k) + 2];
 	size_t len;
-	int fd, ret;
+	int ret;
 
 	ret = spa_random(k, sizeof(k));
 	if (ret)
@@ -181,27 +213,27 @@ int spa_key_generate(const char *path, char *why, size_t wlen)
 	OPENSSL_cleanse(k, sizeof(k));
 	len = strlen(hex);
 	hex[len++] = '\n';
-	if (!path || !strcmp(path, "-")) {
-		ret = write(STDOUT_FILENO, hex, len) == (ssize_t)len ? 0 : -EIO;
-		OPENSSL_cleanse(hex, sizeof(hex));
-		return ret ? spu_reason(why, wlen, ret, "cannot write the key") : 0;
+	return secret_write(path, hex, len, why, wlen);
+}
+
+int spa_psk_generate(const char *path, char *why, size_t wlen)
+{
+	u8 k[32];
+	char b64[SPA_WG_KEY_B64 + 2];	/* EVP_EncodeBlock() adds a NUL */
+	int ret;
+
+	ret = spa_random(k, sizeof(k));
+	if (ret)
+		return spu_reason(why, wlen, ret, "no random bytes: %s",
+				  strerror(-ret));
+	ret = EVP_EncodeBlock((unsigned char *)b64, k, sizeof(k));
+	OPENSSL_cleanse(k, sizeof(k));
+	if (ret != SPA_WG_KEY_B64) {
+		OPENSSL_cleanse(b64, sizeof(b64));
+		return spu_reason(why, wlen, -EIO, "cannot encode the key");
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0) {
-		OPENSSL_cleanse(hex, sizeof(hex));
-		return spu_reason(why, wlen, -errno, "cannot create %s: %s", path,
-				  strerror(errno));
-	}
-	ret = write(fd, hex, len) == (ssize_t)len && !fsync(fd) ? 0 : -EIO;
-	OPENSSL_cleanse(hex, sizeof(hex));
-	if (close(fd))
-		ret = -EIO;
-	if (ret) {
-		unlink(path);
-		return spu_reason(why, wlen, ret, "cannot write %s", path);
-	}
-	return 0;
+	b64[SPA_WG_KEY_B64] = '\n';
+	return secret_write(path, b64, SPA_WG_KEY_B64 + 1, why, wlen);
 }
 
 void spa_key_wipe(struct spa_key *key)

@@ -504,7 +504,7 @@ int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 				  p.name, p.name);
 	/* The daemon has set the tunnel up; without one, this command does. */
 	if (spa_tunnel_on(c)) {
-		ret = spa_tunnel_up(c, why, wlen);
+		ret = spa_tunnel_up(c, NULL, why, wlen);
 		if (ret)
 			return ret;
 	}

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "agent.h"
 
 #define EXIT_USAGE	2
@@ -36,9 +38,12 @@ static const char usage_text[] =
 "                       PEER knows\n"
 "  heartbeat PEER       ask PEER how much it can lend\n"
 "  check-config         read the configuration and the peers' key files\n"
+"                       (and the tunnel's)\n"
 "  keygen [FILE]        write a new random 32-byte key for a peer pair\n"
 "                       (mode 0600, never over an existing file; '-' or\n"
 "                       nothing: stdout); genkey is the same\n"
+"  keygen --psk [FILE]  the same for a WireGuard preshared key of a peer\n"
+"                       pair (base64, as wg genpsk; peer_tunnel_psk)\n"
 "\n"
 "Each peer has its own key: 'peer_key NAME FILE [NEXT_FILE]' in CONFIG,\n"
 "the same key file on both nodes of the pair.  To rotate a key without\n"
@@ -51,7 +56,10 @@ static const char usage_text[] =
 "up a WireGuard interface and every NVMe/TCP connection with a peer goes\n"
 "through it: grants are exported on the tunnel address only, each\n"
 "borrower's on ports of its own that only its tunnel address reaches (an\n"
-"nftables table, slicepool_agent, set with nft).\n"
+"nftables table, slicepool_agent, set with nft).  'peer_tunnel_psk NAME\n"
+"FILE' adds a preshared key to a peer's tunnel.  SIGHUP applies changed\n"
+"tunnel keys (tunnel_key, a peer's PUBKEY, its preshared key) and\n"
+"endpoints to the live interface, leaving unchanged peers' sessions be.\n"
 "\n"
 "CONFIG defaults to /etc/slicepool/agent.conf.  Exit codes: 0 done,\n"
 "1 failed, 2 bad usage or configuration, 3 refused by the peer.\n"
@@ -80,6 +88,21 @@ static int load(const char *path, struct spa_config *c, struct spa_keys *k)
 	if (k && spa_keys_load(k, c, why, sizeof(why)))
 		return fail(EXIT_USAGE, why);
 	return 0;
+}
+
+/* The tunnel's key files: tunnel_key and the preshared keys. */
+static int check_tunnel_keys(const struct spa_config *c)
+{
+	struct spa_tunnel_state *st = malloc(sizeof(*st));
+	char why[512];
+	int ret;
+
+	if (!st)
+		return fail(1, "out of memory");
+	ret = spa_tunnel_state_read(st, c, why, sizeof(why));
+	OPENSSL_cleanse(st, sizeof(*st));
+	free(st);
+	return ret ? fail(EXIT_USAGE, why) : 0;
 }
 
 /* One request to a peer by name; prints the refusal if any. */
@@ -397,9 +420,16 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "help"))
 		return usage(NULL);
 	if (!strcmp(cmd, "keygen") || !strcmp(cmd, "genkey")) {
+		bool psk = nargs && !strcmp(argv[0], "--psk");
+
+		if (psk) {
+			argv++;
+			nargs--;
+		}
 		if (nargs > 1)
-			return usage("keygen takes at most a file name");
-		if (spa_key_generate(nargs ? argv[0] : NULL, why, sizeof(why)))
+			return usage("keygen takes [--psk] and at most a file name");
+		if ((psk ? spa_psk_generate : spa_key_generate)
+		    (nargs ? argv[0] : NULL, why, sizeof(why)))
 			return fail(1, why);
 		return 0;
 	}
@@ -409,6 +439,11 @@ int main(int argc, char **argv)
 		ret = load(conf, &c, &k);
 		if (ret)
 			return ret;
+		ret = spa_tunnel_on(&c) ? check_tunnel_keys(&c) : 0;
+		if (ret) {
+			spa_keys_free(&k);
+			return ret;
+		}
 		printf("%s: node %s, listening on %s:%u, %s%s, %u peer(s), keys of %u peer(s)\n",
 		       conf, c.node, c.listen_addr, c.listen_port,
 		       c.lend ? "lending from pool " : "not lending",
@@ -422,8 +457,11 @@ int main(int argc, char **argv)
 			       c.tunnel_if, c.tunnel_addr, c.tunnel_prefix,
 			       c.tunnel_port, c.tunnel_key);
 		for (i = 0; i < c.nr_tunnels; i++)
-			printf("peer_tunnel %s %s via %s\n", c.tunnels[i].name,
-			       c.tunnels[i].addr, c.tunnels[i].endpoint);
+			printf("peer_tunnel %s %s via %s%s%s\n",
+			       c.tunnels[i].name, c.tunnels[i].addr,
+			       c.tunnels[i].endpoint,
+			       c.tunnels[i].psk[0] ? ", preshared key " : "",
+			       c.tunnels[i].psk);
 		spa_keys_free(&k);
 		return 0;
 	}

@@ -35,11 +35,13 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "agent.h"
 
 #define SPA_TUNNEL_CMD_S	10	/* seconds for one ip or wg command */
 #define SPA_WG_KEEPALIVE	"25"	/* seconds: keeps the handshake fresh */
+#define SPA_WG_NO_PSK		"/dev/null"	/* wg: no preshared key */
 
 /* Runs @argv; 0, or the reason naming the command and its output. */
 static int run(const char *const argv[], char *why, size_t wlen)
@@ -130,22 +132,62 @@ int spa_tunnel_check(const struct spa_config *c, char *why, size_t wlen)
 	return 0;
 }
 
-/* The private key file is a secret and a WireGuard key. */
-static int check_key(const struct spa_config *c, char *why, size_t wlen)
+/*
+ * Key file @path of line @line holds a WireGuard key: 0 and the key's
+ * SHA-256 in @sum, or the reason.  @psk: a preshared key, exactly the key
+ * and an optional newline; else a private key, its first line (as 'wg'
+ * reads it).
+ */
+static int read_wg_key(const char *line, const char *path, bool psk,
+		       u8 sum[SPA_SUM_LEN], char *why, size_t wlen)
 {
-	char text[SPA_WG_KEY_B64 + 8];
+	static const char *const what[] = {
+		"WireGuard private key (one line of base64, as 'wg genkey' writes it)",
+		"WireGuard preshared key (exactly 44 characters of base64 for 32 bytes, and a newline: slicepool-agent keygen --psk FILE)",
+	};
+	char text[4 * SPA_WG_KEY_B64], tmp[384];
 	ssize_t n;
+	bool ok = true;
 
-	n = spa_secret_read(c->tunnel_key, text, sizeof(text), why, wlen);
+	n = spa_secret_read(path, text, sizeof(text), tmp, sizeof(tmp));
 	if (n < 0)
-		return n;
+		return spu_reason(why, wlen, n, "%s: %s", line, tmp);
+	if (psk)
+		ok = n == SPA_WG_KEY_B64 ||
+		     (n == SPA_WG_KEY_B64 + 1 && text[n - 1] == '\n');
 	text[strcspn(text, "\n")] = '\0';
-	n = spa_valid_wg_key(text);
+	ok = ok && spa_valid_wg_key(text);
+	if (ok && !EVP_Digest(text, SPA_WG_KEY_B64, sum, NULL, EVP_sha256(),
+			      NULL))
+		ok = false;
 	OPENSSL_cleanse(text, sizeof(text));
-	if (!n)
-		return spu_reason(why, wlen, -EINVAL,
-				  "tunnel_key %s is not a WireGuard private key (one line of base64, as 'wg genkey' writes it)",
-				  c->tunnel_key);
+	if (!ok)
+		return spu_reason(why, wlen, -EINVAL, "%s: %s is not a %s", line,
+				  path, what[psk]);
+	return 0;
+}
+
+int spa_tunnel_state_read(struct spa_tunnel_state *st,
+			  const struct spa_config *c, char *why, size_t wlen)
+{
+	const struct spa_peer_tunnel_cfg *t;
+	char line[SPA_NODE_MAX + 24];
+	unsigned int i;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = read_wg_key("tunnel_key", c->tunnel_key, false, st->key_sum, why,
+			  wlen);
+	for (i = 0; !ret && i < c->nr_tunnels; i++) {
+		t = &c->tunnels[i];
+		snprintf(line, sizeof(line), "peer_tunnel_psk %s", t->name);
+		if (t->psk[0])
+			ret = read_wg_key(line, t->psk, true, st->psk_sum[i], why,
+					  wlen);
+	}
+	if (ret)
+		return ret;
+	st->cfg = *c;
 	return 0;
 }
 
@@ -177,33 +219,94 @@ static int drop_strangers(const struct spa_config *c, char *why, size_t wlen)
 	return 0;
 }
 
-int spa_tunnel_up(const struct spa_config *c, char *why, size_t wlen)
+/* A new "wg set <tunnel_if>" (of peer @pub if not NULL) at the end of @out. */
+static struct spa_wg_cmd *cmd_new(struct spa_wg_cmds *out,
+				  const struct spa_config *c, const char *pub)
 {
-	char port[8], cidr[SPA_ADDR_MAX + 8], allowed[SPA_ADDR_MAX + 8];
-	const struct spa_peer_tunnel_cfg *t;
+	struct spa_wg_cmd *cmd = &out->c[out->n++];
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->argv[cmd->argc++] = c->wg_cli;
+	cmd->argv[cmd->argc++] = "set";
+	cmd->argv[cmd->argc++] = c->tunnel_if;
+	if (pub) {
+		cmd->argv[cmd->argc++] = "peer";
+		cmd->argv[cmd->argc++] = pub;
+	}
+	return cmd;
+}
+
+/* Appends "@opt @val" to @cmd (SPA_WG_ARGV holds the longest). */
+static void cmd_arg(struct spa_wg_cmd *cmd, const char *opt, const char *val)
+{
+	cmd->argv[cmd->argc++] = opt;
+	if (val)
+		cmd->argv[cmd->argc++] = val;
+}
+
+/* The whole of peer @t: endpoint, allowed IPs, keepalive, preshared key. */
+static void peer_full(struct spa_wg_cmds *out, const struct spa_config *c,
+		      const struct spa_peer_tunnel_cfg *t)
+{
+	struct spa_wg_cmd *cmd = cmd_new(out, c, t->pubkey);
+
+	snprintf(cmd->allowed, sizeof(cmd->allowed), "%s/%u", t->addr,
+		 strchr(t->addr, ':') ? 128 : 32);
+	cmd_arg(cmd, "endpoint", t->endpoint);
+	cmd_arg(cmd, "allowed-ips", cmd->allowed);
+	cmd_arg(cmd, "persistent-keepalive", SPA_WG_KEEPALIVE);
+	cmd_arg(cmd, "preshared-key", t->psk[0] ? t->psk : SPA_WG_NO_PSK);
+}
+
+void spa_wg_cmd_str(const struct spa_wg_cmd *cmd, char *buf, size_t len)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < cmd->argc && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? " " : "",
+			      cmd->argv[i]);
+}
+
+int spa_tunnel_up(const struct spa_config *c, struct spa_tunnel_state *st,
+		  char *why, size_t wlen)
+{
+	char port[8], cidr[SPA_ADDR_MAX + 8];
+	struct spa_tunnel_state *mine = NULL;
+	struct spa_wg_cmds *cmds;
+	struct spa_wg_cmd *cmd;
 	unsigned int i;
 	int ret;
 
-	ret = check_key(c, why, wlen);
+	cmds = calloc(1, sizeof(*cmds));
+	if (!st)
+		mine = malloc(sizeof(*st));
+	if (mine)
+		st = mine;
+	if (!cmds || !st) {
+		free(cmds);
+		free(mine);
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
+	}
+	ret = spa_tunnel_state_read(st, c, why, wlen);
+	free(mine);
 	if (!ret && !if_exists(c))
 		ret = runv(why, wlen, c->ip_cli, "link", "add", "dev",
 			   c->tunnel_if, "type", "wireguard", NULL);
 	if (!ret)
 		ret = spa_tunnel_check(c, why, wlen);
 	snprintf(port, sizeof(port), "%u", c->tunnel_port);
-	if (!ret)
-		ret = runv(why, wlen, c->wg_cli, "set", c->tunnel_if,
-			   "private-key", c->tunnel_key, "listen-port", port,
-			   NULL);
-	for (i = 0; !ret && i < c->nr_tunnels; i++) {
-		t = &c->tunnels[i];
-		snprintf(allowed, sizeof(allowed), "%s/%u", t->addr,
-			 strchr(t->addr, ':') ? 128 : 32);
-		ret = runv(why, wlen, c->wg_cli, "set", c->tunnel_if, "peer",
-			   t->pubkey, "endpoint", t->endpoint, "allowed-ips",
-			   allowed, "persistent-keepalive", SPA_WG_KEEPALIVE,
-			   NULL);
-	}
+	cmd = cmd_new(cmds, c, NULL);
+	cmd_arg(cmd, "private-key", c->tunnel_key);
+	cmd_arg(cmd, "listen-port", port);
+	for (i = 0; i < c->nr_tunnels; i++)
+		peer_full(cmds, c, &c->tunnels[i]);
+	for (i = 0; !ret && i < cmds->n; i++)
+		ret = run(cmds->c[i].argv, why, wlen);
+	free(cmds);
 	if (!ret)
 		ret = drop_strangers(c, why, wlen);
 	snprintf(cidr, sizeof(cidr), "%s/%u", c->tunnel_addr, c->tunnel_prefix);
@@ -217,6 +320,121 @@ int spa_tunnel_up(const struct spa_config *c, char *why, size_t wlen)
 		return ret;
 	spa_info("tunnel %s up: %s, WireGuard on UDP port %u, %u peer(s)",
 		 c->tunnel_if, cidr, c->tunnel_port, c->nr_tunnels);
+	return 0;
+}
+
+/* The index of @name in @c's peer_tunnel lines, or -1. */
+static int tunnel_index(const struct spa_config *c, const char *name)
+{
+	const struct spa_peer_tunnel_cfg *t = spa_config_tunnel(c, name);
+
+	return t ? (int)(t - c->tunnels) : -1;
+}
+
+/* What spa_tunnel_diff() refuses: a change a restart takes; 0 if none. */
+static int diff_refused(const struct spa_config *o, const struct spa_config *n,
+			char *why, size_t wlen)
+{
+	const struct spa_peer_tunnel_cfg *t, *u;
+	unsigned int i;
+
+	if (strcmp(o->tunnel_addr, n->tunnel_addr) ||
+	    o->tunnel_prefix != n->tunnel_prefix ||
+	    o->tunnel_port != n->tunnel_port)
+		return spu_reason(why, wlen, -EINVAL,
+				  "'tunnel %s/%u %u' (in force: '%s/%u %u'): this node's tunnel address and WireGuard port are read at start only: restart the agent for it",
+				  n->tunnel_addr, n->tunnel_prefix, n->tunnel_port,
+				  o->tunnel_addr, o->tunnel_prefix, o->tunnel_port);
+	if (strcmp(o->tunnel_if, n->tunnel_if))
+		return spu_reason(why, wlen, -EINVAL,
+				  "'tunnel_if %s' (in force: %s): the interface is read at start only: restart the agent for it",
+				  n->tunnel_if, o->tunnel_if);
+	for (i = 0; i < o->nr_tunnels; i++) {
+		t = &o->tunnels[i];
+		u = spa_config_tunnel(n, t->name);
+		if (!u)
+			return spu_reason(why, wlen, -EINVAL,
+					  "'peer_tunnel %s' removed: the tunnel's peers (their export ports, the exports' guard) are read at start only: restart the agent for it",
+					  t->name);
+		if (strcmp(t->addr, u->addr))
+			return spu_reason(why, wlen, -EINVAL,
+					  "'peer_tunnel %s': tunnel address %s (in force: %s): a peer's tunnel address (its export ports' guard) is read at start only: restart the agent for it",
+					  t->name, u->addr, t->addr);
+	}
+	for (i = 0; i < n->nr_tunnels; i++)
+		if (!spa_config_tunnel(o, n->tunnels[i].name))
+			return spu_reason(why, wlen, -EINVAL,
+					  "'peer_tunnel %s' added: the tunnel's peers (their export ports, the exports' guard) are read at start only: restart the agent for it",
+					  n->tunnels[i].name);
+	return 0;
+}
+
+int spa_tunnel_diff(const struct spa_tunnel_state *old,
+		    const struct spa_tunnel_state *new,
+		    struct spa_wg_cmds *out, char *why, size_t wlen)
+{
+	const struct spa_config *o = &old->cfg, *n = &new->cfg;
+	const struct spa_peer_tunnel_cfg *t, *u;
+	struct spa_wg_cmd *cmd;
+	unsigned int i;
+	int j, ret;
+
+	out->n = 0;
+	ret = diff_refused(o, n, why, wlen);
+	if (ret)
+		return ret;
+	if (old->unsure || memcmp(old->key_sum, new->key_sum, SPA_SUM_LEN))
+		cmd_arg(cmd_new(out, n, NULL), "private-key", n->tunnel_key);
+	/* A new public key is another WireGuard peer: the old one goes. */
+	for (i = 0; i < n->nr_tunnels; i++) {
+		u = &n->tunnels[i];
+		t = &o->tunnels[tunnel_index(o, u->name)];
+		if (strcmp(t->pubkey, u->pubkey))
+			cmd_arg(cmd_new(out, n, t->pubkey), "remove", NULL);
+	}
+	for (i = 0; i < n->nr_tunnels; i++) {
+		u = &n->tunnels[i];
+		j = tunnel_index(o, u->name);
+		t = &o->tunnels[j];
+		if (old->unsure || strcmp(t->pubkey, u->pubkey)) {
+			peer_full(out, n, u);
+			continue;
+		}
+		cmd = NULL;
+		if (strcmp(t->endpoint, u->endpoint)) {
+			cmd = cmd_new(out, n, u->pubkey);
+			cmd_arg(cmd, "endpoint", u->endpoint);
+		}
+		if (!t->psk[0] != !u->psk[0] ||
+		    memcmp(old->psk_sum[j], new->psk_sum[i], SPA_SUM_LEN)) {
+			if (!cmd)
+				cmd = cmd_new(out, n, u->pubkey);
+			cmd_arg(cmd, "preshared-key",
+				u->psk[0] ? u->psk : SPA_WG_NO_PSK);
+		}
+	}
+	return 0;
+}
+
+int spa_tunnel_apply(struct spa_tunnel_state *live,
+		     const struct spa_tunnel_state *next,
+		     const struct spa_wg_cmds *cmds, char *why, size_t wlen)
+{
+	char line[512];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < cmds->n; i++) {
+		spa_wg_cmd_str(&cmds->c[i], line, sizeof(line));
+		ret = run(cmds->c[i].argv, why, wlen);
+		if (ret) {
+			live->unsure = true;
+			return ret;
+		}
+		spa_info("tunnel %s: %s", next->cfg.tunnel_if, line);
+	}
+	*live = *next;
+	live->unsure = false;
 	return 0;
 }
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The slicepool-agent binary on the host, without a kernel: usage and
-# exit codes, keygen, check-config refusals (an old shared key_file), two
+# exit codes, keygen (and --psk), check-config refusals (an old shared
+# key_file, a preshared key that is not one), two
 # daemons on 127.0.0.1 (a lends from a fake slicepool configfs tree, b
 # does not) that greet and heartbeat each other, the client verbs, a
 # refusal (exit 3), a node without a key (no reply, logged by the daemon),
@@ -56,7 +57,7 @@ expect() {
 }
 
 ktap_header
-ktap_plan 54
+ktap_plan 58
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -77,6 +78,11 @@ out=$("$AGENT" keygen "$T/key" 2>&1)
 expect "keygen does not overwrite a key (exit 1)" 1 "File exists" $? "$out"
 ktap_check "the key is unchanged" cmp -s "$T/key" "$T/key.before"
 ktap_check "two keys differ" [ "$(cat "$T/key")" != "$(cat "$T/key2")" ]
+"$AGENT" keygen --psk "$T/psk"
+expect "keygen --psk writes 32 bytes of base64, mode 600" 0 "600 44 32" 0 \
+	"$(stat -c %a "$T/psk") $(tr -d '\n' < "$T/psk" | wc -c) $(base64 -d < "$T/psk" | wc -c)"
+out=$("$AGENT" keygen --psk "$T/psk" 2>&1)
+expect "keygen --psk does not overwrite a key (exit 1)" 1 "File exists" $? "$out"
 
 write_conf a "$PA" b "$PB" "$T/key" "pool pa" "max_grants 4"
 write_conf b "$PB" a "$PA" "$T/key" "pool pb" "lend no" \
@@ -95,6 +101,20 @@ printf 'node a\nlisten 127.0.0.1 1\npeer_key b %s\nretries 3\n' "$T/key" > "$T/b
 out=$("$AGENT" -c "$T/bad.conf" check-config 2>&1)
 expect "an unknown key is refused with its line (exit 2)" 2 \
 	"line 4: unknown key 'retries'" $? "$out"
+# A tunnel's keys: a preshared key that is not exactly a WireGuard key.
+wgkey=crryTD8I8pIeC6p0fz+ELNVU42OvFXGP4oaRd4ktZFU=
+cp "$T/psk" "$T/wg.key"
+printf 'node a\nlisten 127.0.0.1 1\ntunnel 10.98.0.1/24 51820\ntunnel_key %s\npeer_tunnel b %s 10.0.0.2:51820 10.98.0.2\npeer_tunnel_psk b %s\n' \
+	"$T/wg.key" "$wgkey" "$T/psk" > "$T/tun.conf"
+out=$("$AGENT" -c "$T/tun.conf" check-config 2>&1)
+expect "check-config reads a preshared key" 0 \
+	"peer_tunnel b 10.98.0.2 via 10.0.0.2:51820, preshared key $T/psk" $? "$out"
+"$AGENT" keygen > "$T/psk-hex"
+chmod 600 "$T/psk-hex"
+sed -i "s|^peer_tunnel_psk b .*|peer_tunnel_psk b $T/psk-hex|" "$T/tun.conf"
+out=$("$AGENT" -c "$T/tun.conf" check-config 2>&1)
+expect "a preshared key in hex is refused, named (exit 2)" 2 \
+	"peer_tunnel_psk b: $T/psk-hex is not a WireGuard preshared key" $? "$out"
 printf 'node a\nlisten 127.0.0.1 1\nkey_file %s\n' "$T/key" > "$T/old.conf"
 out=$("$AGENT" -c "$T/old.conf" check-config 2>&1)
 expect "an old shared key_file is refused with how to convert (exit 2)" 2 \
@@ -239,7 +259,7 @@ ktap_check "the new key is accepted" [ $? -eq 0 ]
 printf 'peer_key b %s/nokey\n' "$T" >> "$T/a.conf"
 kill -HUP "$PID_A"
 ktap_check "a reload that fails keeps the keys in use" wait_log "$T/a.log" \
-	"SIGHUP: keys not reloaded, the old ones stay"
+	"SIGHUP: configuration not reloaded, the old one stays in force"
 "$AGENT" -c "$T/b3.conf" heartbeat a > /dev/null 2>&1
 ktap_check "the new key is still accepted" [ $? -eq 0 ]
 
