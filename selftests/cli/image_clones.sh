@@ -10,11 +10,12 @@
 # image, a write to one shows neither on the other nor on the image;
 # 'image list' counts the clones (the holders of the image's dm device),
 # 2, then 1 after 'image remove-clone'.  Bad arguments exit 1 with a
-# message.  Skipped (exit 4) without dm-thin.
+# message; a format-2 pool refuses images.  Skipped (exit 4) without
+# dm-thin.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_disks 3
+sp_disks 4
 modprobe dm_thin_pool 2> /dev/null
 dmsetup targets 2> /dev/null | grep -q '^thin-pool ' ||
 	sp_skip "dm-thin is not available (no thin-pool target, no dm_thin_pool module)"
@@ -32,7 +33,7 @@ img_cleanup() {
 	cli_cleanup
 }
 
-cli_start 3 45
+cli_start 4 49
 trap img_cleanup EXIT
 
 # err_is TEXT: the last command's stderr is exactly "slicepool: TEXT".
@@ -56,6 +57,20 @@ sp vol create $P/img --size 4M || sp_die "vol create img"
 sp vol create $P/plain --size 2M || sp_die "vol create plain"
 fill "$IMG" 4
 sumi=$(sum_dev "$IMG" 4)
+
+# A format-2 pool has no images.
+sp pool create f2 --slice-mb 2 --min-domains 1 || sp_die "pool create f2"
+echo 2 > "$SP_CFG/f2/metadata_format" || sp_die "metadata_format 2"
+sp member add f2 m0 --path "${DISKS[3]}" --domain dA || sp_die "member add f2/m0"
+sp vol create f2/v --size 2M || sp_die "vol create f2/v"
+kmsg_mark
+ktap_check "image 1 on a format-2 pool is refused (EOPNOTSUPP)" \
+	test "$(write_err "$SP_CFG/f2/volumes/v/image" 1)" = "Operation not supported"
+ktap_check "... with a dmesg line" \
+	kmsg_has_text "f2: volume v: image refused: images need a format-3 pool (metadata_format 3)"
+sp_rc 1 "image create on a format-2 pool exits 1" image create f2 v
+ktap_check "... saying so" \
+	err_is "pool 'f2' has metadata format 2: images need format 3 ('slicepool upgrade' converts a format-2 pool)"
 
 ktap_check "a new volume is not an image (image reads 0)" test "$(cat "$C/img/image")" = 0
 kmsg_mark
