@@ -166,7 +166,8 @@ struct md3_frag {
 /* Fixed value sizes (MAP and MOVE add 12 bytes per slice) */
 #define MD3_POOL_LEN		112
 #define MD3_MEMBER_LEN		136
-#define MD3_VOLUME_LEN		104
+#define MD3_VOLUME_LEN		112
+#define MD3_VOLUME_MIN_LEN	104	/* written before the flags were added */
 #define MD3_MAP_LEN		24
 #define MD3_MOVE_LEN		40
 #define MD3_SLICE_LEN		12

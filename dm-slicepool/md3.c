@@ -580,6 +580,7 @@ static const struct md3_field md3_fields[] = {
 	MD3_LE(MD3_TAG_VOLUME, 16, struct md3_volume, nr_slices),
 	MD3_BYTES(MD3_TAG_VOLUME, 24, struct md3_volume, uuid),
 	MD3_BYTES(MD3_TAG_VOLUME, 40, struct md3_volume, name),
+	MD3_LE(MD3_TAG_VOLUME, 104, struct md3_volume, flags),
 
 	MD3_LE(MD3_TAG_VOL_DEL, 0, struct md3_volume, id),
 
@@ -979,7 +980,7 @@ static int md3_apply_volume(struct md3_state *st, const struct md3_val *rec)
 	/* the record's fields (the map has its own records) */
 	md3_get(v, MD3_TAG_VOLUME, vol);
 	vol->name[sizeof(vol->name) - 1] = 0;
-	return 0;
+	return vol->flags & ~MD3_VOL_FLAGS ? -EUCLEAN : 0;
 }
 
 static int md3_apply_vol_del(struct md3_state *st, const struct md3_val *rec)
@@ -1102,16 +1103,20 @@ static int md3_apply_mark(struct md3_state *st, const struct md3_val *rec)
  * Each known record type: the length of its fixed part, the shortest
  * value a reader takes (fields appended later make a value longer; a
  * reader reads the fields it knows), and what applying it does (nothing
- * for OP, which is informational).
+ * for OP, which is informational).  @min, when set, is a shorter value
+ * an older writer wrote, before fields were appended: it reads as if the
+ * appended fields were zero.
  */
 static const struct {
 	u32 len;
 	int (*apply)(struct md3_state *st, const struct md3_val *rec);
+	u32 min;
 } md3_types[] = {
 	[MD3_TAG_OP]		= { 16, NULL },
 	[MD3_TAG_POOL]		= { MD3_POOL_LEN, md3_apply_pool },
 	[MD3_TAG_MEMBER]	= { MD3_MEMBER_LEN, md3_apply_member },
-	[MD3_TAG_VOLUME]	= { MD3_VOLUME_LEN, md3_apply_volume },
+	[MD3_TAG_VOLUME]	= { MD3_VOLUME_LEN, md3_apply_volume,
+				    MD3_VOLUME_MIN_LEN },
 	[MD3_TAG_VOL_DEL]	= { 8, md3_apply_vol_del },
 	[MD3_TAG_MAP]		= { MD3_MAP_LEN, md3_apply_map },
 	[MD3_TAG_MOVE]		= { MD3_MOVE_LEN, md3_apply_move },
@@ -1146,6 +1151,7 @@ static bool md3_saw_mark(const struct md3_state *st, u32 member, u64 seq,
  */
 int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 {
+	u8 pad[MD3_VOLUME_LEN];	/* an older, shorter value, zero padded */
 	size_t off = 0;
 	int r = 0;
 
@@ -1167,8 +1173,17 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 				continue;
 			return -EOPNOTSUPP;
 		}
-		if (rec.len < md3_rec_len(rec.tag))
-			return -EUCLEAN;
+		if (rec.len < md3_rec_len(rec.tag)) {
+			u32 min = md3_types[rec.tag].min;
+
+			if (!min || rec.len < min ||
+			    md3_rec_len(rec.tag) > sizeof(pad))
+				return -EUCLEAN;
+			memset(pad, 0, sizeof(pad));
+			memcpy(pad, rec.v, rec.len);
+			rec.v = pad;
+			rec.len = md3_rec_len(rec.tag);
+		}
 		if (md3_types[rec.tag].apply)
 			r = md3_types[rec.tag].apply(st, &rec);
 	}
@@ -2656,6 +2671,32 @@ int md3_vol_delete(struct md3_pool *p, u64 id)
 		return r;
 	md3_enc_op(&b, MD3_OP_DELETE, id);
 	md3_enc(&b, MD3_TAG_VOL_DEL, &(struct md3_volume){ .id = id });
+	return md3_commit(p, &b, NULL, false);
+}
+
+/*
+ * Set @flags (MD3_VOL_*) on volume @id, in addition to those it has:
+ * flags are never cleared.  -EINVAL for an unknown flag.
+ */
+int md3_vol_set_flags(struct md3_pool *p, u64 id, u32 flags)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_volume *vol = md3_vol_find(&p->st, id);
+	struct md3_volume v;
+	int r = md3_rw(p);
+
+	if (!r && !vol)
+		r = -ENOENT;
+	if (!r && (flags & ~MD3_VOL_FLAGS))
+		r = -EINVAL;
+	if (r)
+		return r;
+	if ((vol->flags | flags) == vol->flags)
+		return 0;
+	v = *vol;
+	v.flags |= flags;
+	md3_enc_op(&b, MD3_OP_VOL_FLAGS, id);
+	md3_enc(&b, MD3_TAG_VOLUME, &v);
 	return md3_commit(p, &b, NULL, false);
 }
 

@@ -44,7 +44,7 @@ enum md3_opcode {
 	MD3_OP_DELETE, MD3_OP_MOVE_BEGIN, MD3_OP_MOVE_PROGRESS,
 	MD3_OP_MOVE_COMMIT, MD3_OP_MOVE_ABORT, MD3_OP_MEMBER_ADD,
 	MD3_OP_MEMBER_GROW, MD3_OP_MEMBER_REMOVE, MD3_OP_MEMBER_STALE,
-	MD3_OP_MEMBER_REJOIN, MD3_OP_FORCE, MD3_OP_SETTINGS,
+	MD3_OP_MEMBER_REJOIN, MD3_OP_FORCE, MD3_OP_SETTINGS, MD3_OP_VOL_FLAGS,
 };
 
 struct md3_slice {
@@ -87,8 +87,17 @@ struct md3_volume {
 	u64 nr_slices;
 	u8 uuid[MD3_UUID_LEN];
 	char name[MD3_NAME_LEN];
+	u32 flags;		/* MD3_VOL_* */
 	struct md3_slice *map;
 };
+
+/*
+ * Volume flags (struct md3_volume.flags, persisted in the VOLUME record).
+ * MD3_VOL_IMAGE: the volume is an image, read-only for good (set once by
+ * md3_vol_set_flags(), never cleared).
+ */
+#define MD3_VOL_IMAGE		0x1
+#define MD3_VOL_FLAGS		MD3_VOL_IMAGE	/* every known flag */
 
 /* Move flags (struct md3_move.flags, persisted in the MOVE record) */
 #define MD3_MOVE_MIRROR		0x1	/* writes go to source and destination */
@@ -343,6 +352,7 @@ int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 		   const struct md3_slice *add, u64 nr);
 int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr);
 int md3_vol_delete(struct md3_pool *p, u64 id);
+int md3_vol_set_flags(struct md3_pool *p, u64 id, u32 flags);
 int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
 		   const struct md3_slice *dst);
 /* md3_move_begin() with MD3_MOVE_* @flags; unknown flags: -EINVAL */

@@ -520,6 +520,67 @@ static ssize_t sp_vol_size_store(struct config_item *item, const char *page,
 	return r ? r : count;
 }
 
+static ssize_t sp_vol_image_show(struct config_item *item, char *page)
+{
+	struct sp_volume *v = to_vol(item);
+	bool image;
+
+	mutex_lock(&v->pool->lock);
+	image = sp_md3_vol_image(v);
+	mutex_unlock(&v->pool->lock);
+	return sysfs_emit(page, "%d\n", image);
+}
+
+/*
+ * 1 makes a live volume of a format-3 pool an image, for good (md3's
+ * MD3_VOL_IMAGE): refused while a read-write table of it is loaded or it
+ * is migrating.  1 again is a no-op, 0 is refused once it is an image.
+ */
+static ssize_t sp_vol_image_store(struct config_item *item, const char *page,
+				  size_t count)
+{
+	struct sp_volume *v = to_vol(item);
+	struct sp_pool *pool = v->pool;
+	bool on;
+	int r;
+
+	r = kstrtobool(page, &on);
+	if (r) {
+		pr_err("slicepool: volume %s: invalid image value '%.32s' (1 makes it an image)\n",
+		       v->name, strim((char *)page));
+		return -EINVAL;
+	}
+	mutex_lock(&pool->lock);
+	if (sp_md3_vol_image(v)) {
+		r = on ? 0 : -EINVAL;
+		if (r)
+			sp_err("%s: volume %s: image 0 refused: an image stays one (delete it instead)",
+			       pool->name, v->name);
+	} else if (!on) {
+		r = 0;
+	} else if (pool->format != SP_FORMAT_3) {
+		sp_err("%s: volume %s: image refused: images need a format-3 pool (metadata_format 3)",
+		       pool->name, v->name);
+		r = -EOPNOTSUPP;
+	} else if (v->state != SP_VOL_LIVE || !v->md3_id) {
+		sp_err("%s: volume %s: image refused: the volume has no size yet",
+		       pool->name, v->name);
+		r = -ENODEV;
+	} else if (rcu_access_pointer(v->mig)) {
+		sp_err("%s: volume %s: image refused: it is migrating; wait for it or abort it first",
+		       pool->name, v->name);
+		r = -EBUSY;
+	} else if (sp_target_rw_tables(v)) {
+		sp_err("%s: volume %s: image refused: %u read-write table(s) of it are loaded; reload them read-only first",
+		       pool->name, v->name, sp_target_rw_tables(v));
+		r = -EBUSY;
+	} else {
+		r = sp_md3_vol_make_image(v);
+	}
+	mutex_unlock(&pool->lock);
+	return r ? r : count;
+}
+
 static ssize_t sp_vol_uuid_show(struct config_item *item, char *page)
 {
 	struct sp_volume *v = to_vol(item);
@@ -587,12 +648,14 @@ static ssize_t sp_vol_map_read(struct config_item *item, void *buf,
 }
 
 CONFIGFS_ATTR(sp_vol_, size);
+CONFIGFS_ATTR(sp_vol_, image);
 CONFIGFS_ATTR_RO(sp_vol_, uuid);
 CONFIGFS_ATTR_RO(sp_vol_, fences);
 CONFIGFS_BIN_ATTR_RO(sp_vol_, map, NULL, SP_MAP_MAX_SIZE);
 
 static struct configfs_attribute *sp_vol_attrs[] = {
 	&sp_vol_attr_size,
+	&sp_vol_attr_image,
 	&sp_vol_attr_uuid,
 	&sp_vol_attr_fences,
 	NULL,

@@ -299,6 +299,9 @@ int sp_pool_reclaim(struct sp_pool *pool, bool fences);
 int sp_md3_settings(struct sp_pool *pool);
 /* sp-md3pool.c: force a read-only format-3 pool read-write (configfs force) */
 int sp_md3_force(struct sp_pool *pool);
+/* sp-md3pool.c: images (format 3; Documentation/dm-slicepool-images.rst) */
+bool sp_md3_vol_image(struct sp_volume *v);
+int sp_md3_vol_make_image(struct sp_volume *v);
 
 /* sp-move.c */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
@@ -342,6 +345,7 @@ int sp_target_init(void);
 void sp_target_exit(void);
 void sp_volume_drain_io(struct sp_volume *v);
 void sp_pool_drain_io(struct sp_pool *pool);
+unsigned int sp_target_rw_tables(struct sp_volume *v);
 
 /* sp-mig-ctl.c */
 int sp_mig_init(void);

@@ -1008,6 +1008,44 @@ int sp_md3_vol_failed(struct sp_volume *v, const char *what, int r)
 }
 
 /*
+ * Is @v an image (MD3_VOL_IMAGE in the state's record of it)?  pool->lock
+ * held.  Only format 3 has images: false for a format-2 volume.
+ */
+bool sp_md3_vol_image(struct sp_volume *v)
+{
+	struct sp_pool *pool = v->pool;
+	const struct md3_volume *vol;
+
+	if (!pool->md3 || !v->md3_id)
+		return false;
+	vol = md3_vol_find(&pool->md3->st, v->md3_id);
+	return vol && (vol->flags & MD3_VOL_IMAGE);
+}
+
+/*
+ * Make live volume @v an image for good: one md3 transaction setting
+ * MD3_VOL_IMAGE in its record (pool->lock held; the caller has checked
+ * that no read-write table uses it).  Logged on failure.
+ */
+int sp_md3_vol_make_image(struct sp_volume *v)
+{
+	struct sp_pool *pool = v->pool;
+	unsigned int noio;
+	int r;
+
+	if (!pool->md3 || !pool->md3_rw || !v->md3_id)
+		return sp_md3_vol_failed(v, "image", -EROFS);
+	noio = sp_md3_enter();
+	r = md3_vol_set_flags(pool->md3, v->md3_id, MD3_VOL_IMAGE);
+	sp_md3_exit(noio);
+	if (r)
+		return sp_md3_vol_failed(v, "image", r);
+	sp_info("%s: volume %s is an image: read-only from now on",
+		pool->name, v->name);
+	return 0;
+}
+
+/*
  * May @v change size?  Not while the pool is read-only (-EROFS, logged):
  * it publishes no volume then, but @v may be one of its volumes all the
  * same, so not even a size that looks unchanged is taken as done.

@@ -70,6 +70,12 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		       map ? map->nr : 0);
 		return -EINVAL;
 	}
+	/* Clones read an image through a table that stays: it stays put. */
+	if (sp_md3_vol_image(v)) {
+		sp_err("%s: refused: volume %s is an image: it is not migrated (its clones read it where it is)",
+		       pool->name, v->name);
+		return -EROFS;
+	}
 	if (!strncmp(dest, "domain:", 7)) {
 		list_for_each_entry(m, &pool->members, list)
 			if (m->enabled && !m->failed &&

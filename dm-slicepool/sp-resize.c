@@ -340,6 +340,12 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 		       pool->name, v->name);
 		return -EBUSY;
 	}
+	/* An image keeps its size; it may only be deleted (size 0). */
+	if (bytes && sp_md3_vol_image(v)) {
+		sp_err("%s: refused: volume %s is an image: its size stays %llu (size %llu refused; only 0, a delete, is allowed)",
+		       pool->name, v->name, cur, bytes);
+		return -EROFS;
+	}
 	if (v->live_tables && (bytes >> SECTOR_SHIFT) < v->max_table_len) {
 		sp_err("%s: refused: volume %s is in use by a table of %llu sectors; reload the table first",
 		       pool->name, v->name, (u64)v->max_table_len);

@@ -54,6 +54,7 @@ struct sp_target {
 	unsigned int nr_features;	/* as given, for the table line */
 	bool features_given;
 	bool ignore_discard;
+	bool rw;			/* the table is read-write (FMODE_WRITE) */
 	/*
 	 * The logical block size the table's queue limits were stacked with
 	 * (io_hints, WRITE_ONCE()), 0 before; read under pool->lock by
@@ -173,6 +174,15 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		sp_err("pool %s has no volume '%s' (mkdir it in configfs and set its size)",
 		       pool->name, argv[1]);
 		r = -ENODEV;
+		goto unlock;
+	}
+	/* An image is read-only for good: no read-write table of it. */
+	t->rw = !!(dm_table_get_mode(ti->table) & FMODE_WRITE);
+	if (t->rw && sp_md3_vol_image(v)) {
+		ti->error = "Volume is an image: read-only tables only";
+		sp_err("%s: volume %s is an image: a read-write table of it is refused; load it read-only",
+		       pool->name, v->name);
+		r = -EROFS;
 		goto unlock;
 	}
 	/*
@@ -411,6 +421,21 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 int sp_target_remap(struct dm_target *ti, struct bio *bio)
 {
 	return sp_map_bio(ti, bio);
+}
+
+/*
+ * How many of the tables constructed on @v are read-write (pool->lock
+ * held: the table list); an image may have none.
+ */
+unsigned int sp_target_rw_tables(struct sp_volume *v)
+{
+	struct sp_target *t;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&v->pool->lock);
+	list_for_each_entry(t, &v->targets, list)
+		n += t->rw;
+	return n;
 }
 
 /*

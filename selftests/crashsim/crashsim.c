@@ -1663,6 +1663,81 @@ static void t_domains(void)
 		disk_free(d[i]);
 }
 
+/* A VOLUME record @len bytes long: volume @id, flags @flags (at 104) */
+static int apply_vol(struct md3_state *st, u32 len, u64 id, u32 flags)
+{
+	u8 v[8 + MD3_VOLUME_LEN] = { 0 };
+
+	put_unaligned_le16(MD3_TAG_VOLUME, v);
+	put_unaligned_le32(len, v + 4);
+	put_unaligned_le64(id, v + 8);
+	strscpy((char *)v + 8 + 40, "v", MD3_NAME_LEN);
+	if (len >= MD3_VOLUME_MIN_LEN + 4)
+		put_unaligned_le32(flags, v + 8 + MD3_VOLUME_MIN_LEN);
+	return md3_state_apply(st, v, 8 + ((len + 7) & ~7U));
+}
+
+/*
+ * Volume flags (images): a VOLUME value of 104 bytes, written before the
+ * flags, reads as flags 0; one of 112 bytes carries them; an unknown flag
+ * or a shorter value is refused.  md3_vol_set_flags() sets the image flag
+ * in one transaction, an expand keeps it, an assembly reads it back, and
+ * unknown flags or volumes are refused.
+ */
+static void t_vol_flags(void)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_assemble_opts o = { 0 };
+	struct md3_slice s[2];
+	struct sdisk *d[2];
+	struct md3_dev devs[2];
+	u8 uuids[2][MD3_UUID_LEN];
+	struct md3_pool p = { 0 }, q;
+	struct md3_state st;
+	u64 id = 0, seq;
+	int i;
+
+	md3_state_init(&st);
+	CHECK(!apply_vol(&st, MD3_VOLUME_MIN_LEN, 1, 0), "104-byte VOLUME");
+	CHECK(md3_vol_find(&st, 1) && !md3_vol_find(&st, 1)->flags,
+	      "104-byte VOLUME has flags");
+	CHECK(!apply_vol(&st, MD3_VOLUME_LEN, 2, MD3_VOL_IMAGE), "112-byte VOLUME");
+	CHECK(md3_vol_find(&st, 2)->flags == MD3_VOL_IMAGE, "image flag lost");
+	CHECK(apply_vol(&st, MD3_VOLUME_LEN, 3, 2) == -EUCLEAN, "unknown flag");
+	CHECK(apply_vol(&st, MD3_VOLUME_MIN_LEN - 8, 4, 0) == -EUCLEAN,
+	      "96-byte VOLUME");
+	md3_state_free(&st);
+
+	new_uuid(rec.uuid);
+	disks_new(d, devs, uuids, 2, "flg");
+	CHECK(!md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 2,
+			       &jgeo, NULL), "create");
+	CHECK(!pick_free(&p.st, s, 1), "free slice");
+	CHECK(!md3_vol_create(&p, &id, NULL, "img", SLICE_SECT * 512ULL, s, 1),
+	      "vol create");
+	seq = p.st.seq;
+	CHECK(!md3_vol_set_flags(&p, id, MD3_VOL_IMAGE), "set image");
+	CHECK(p.st.seq == seq + 1 && md3_vol_find(&p.st, id)->flags == MD3_VOL_IMAGE,
+	      "image: %llu transactions", ull(p.st.seq - seq));
+	CHECK(!md3_vol_set_flags(&p, id, MD3_VOL_IMAGE) && p.st.seq == seq + 1,
+	      "image again wrote a transaction");
+	CHECK(md3_vol_set_flags(&p, id, 2) == -EINVAL, "unknown flag set");
+	CHECK(md3_vol_set_flags(&p, id + 1, MD3_VOL_IMAGE) == -ENOENT,
+	      "unknown volume");
+	CHECK(!pick_free(&p.st, s, 1) &&
+	      !md3_vol_expand(&p, id, 2 * SLICE_SECT * 512ULL, s, 1), "expand");
+	CHECK(md3_vol_find(&p.st, id)->flags == MD3_VOL_IMAGE, "expand dropped it");
+	md3_pool_free(&p);
+	CHECK(!md3_assemble(&q, devs, 2, &o) && q.mode == MD3_MODE_RW, "assemble");
+	CHECK(md3_vol_find(&q.st, id) &&
+	      md3_vol_find(&q.st, id)->flags == MD3_VOL_IMAGE &&
+	      md3_vol_find(&q.st, id)->nr_slices == 2, "image after assembly");
+	md3_pool_free(&q);
+	for (i = 0; i < 2; i++)
+		disk_free(d[i]);
+}
+
 /* md3_create_pool_geoms(): a geometry per member, or a refusal */
 static int geoms(u64 dev_sectors, const struct md3_geom *g1, struct md3_pool *p)
 {
@@ -2058,12 +2133,13 @@ int main(int argc, char **argv)
 		{ "format2_refused", t_format2_refused },
 		{ "scale_no_caps", t_scale },
 		{ "domains", t_domains },
+		{ "vol_flags", t_vol_flags },
 		{ "geometry_per_member", t_geoms },
 		{ "forced_add_fork", t_forced_add_fork },
 		{ "rejoin_past_hole", t_hole_flip },
 		{ "crash_real_code", t_crash_real },
 	};
-	unsigned int nc = 7, k;
+	unsigned int nc = 8, k;
 	bool lng = false, bench = false, have_states = false;
 	bool have_seed = false, have_seeds = false;
 	int i, ret;

@@ -156,51 +156,46 @@ static int report_volume(const char *action, const char *pool,
 	return SPT_EXIT_OK;
 }
 
-int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
+/*
+ * Creates volume @pool/@vol of @size bytes and its dm device: refused
+ * (with a message) when the name is taken by a volume, a volume on the
+ * members or a dm device; on a failure nothing is left behind.  Returns 0
+ * or a negative errno.  Shared by 'vol create' and 'image clone' (the
+ * thin-pool's volumes).
+ */
+int spt_vol_make(const char *pool, const char *vol, u64 size)
 {
-	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
 	char dm_name[2 * SPT_NAME_MAX + 2], val[32];
 	struct spu_dm_info info;
-	const char *size_arg;
 	bool allocated = false;
 	char *uuid = NULL;
-	u64 size;
 	s64 got;
-	int ret;
+	int ret, err;
 
-	size_arg = spt_getopt_one(cmd, argc, argv, "size", required_argument);
-	spt_want_args(cmd, argc, argv, 1);
-	spt_split_volspec(cmd, argv[optind], pool, vol);
-	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
-
-	if (spt_pool_require(pool))
-		return SPT_EXIT_FAIL;
 	if (cfs_exists("%s/volumes/%s", pool, vol)) {
 		spt_err("volume '%s/%s' already exists (resize it with 'slicepool vol resize %s/%s --size SIZE')",
 			pool, vol, pool, vol);
-		return SPT_EXIT_FAIL;
+		return -EEXIST;
 	}
 	if (is_discovered(pool, vol)) {
 		spt_err("volume '%s/%s' exists on the members but is not bound: bring it back with 'slicepool assemble' (then resize or remove it), or choose another name",
 			pool, vol);
-		return SPT_EXIT_FAIL;
+		return -EEXIST;
 	}
 	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
 	if (spu_dm_info(dm_name, &info)) {
 		dm_unavailable();
-		return SPT_EXIT_FAIL;
+		return -EIO;
 	}
 	if (info.exists) {
 		spt_err("a dm device named '%s' already exists: remove it (dmsetup remove %s) or choose another volume name",
 			dm_name, dm_name);
-		return SPT_EXIT_FAIL;
+		return -EEXIST;
 	}
 
 	ret = cfs_mkdir("%s/volumes/%s", pool, vol);
-	if (ret) {
-		vol_cfs_failed(ret, "create", pool, vol);
-		return SPT_EXIT_FAIL;
-	}
+	if (ret)
+		return vol_cfs_failed(ret, "create", pool, vol);
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)size);
 	ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
 	if (ret) {
@@ -213,6 +208,7 @@ int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
 	if (ret || got <= 0 || got % 512) {
 		spt_err("volume '%s/%s': cannot read back a usable size%s%s",
 			pool, vol, ret ? ": " : "", ret ? strerror(-ret) : "");
+		ret = -EIO;
 		goto undo;
 	}
 	if (!cfs_read(&uuid, "%s/volumes/%s/uuid", pool, vol))
@@ -224,21 +220,37 @@ int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
 			spu_dm_last_error());
 		goto undo;
 	}
-	return report_volume("vol create", pool, vol, "created", -1, NULL);
+	return 0;
 
 undo:
 	/* Free what was allocated: rmdir alone only unbinds the volume. */
 	if (allocated) {
-		ret = cfs_write("0", "%s/volumes/%s/size", pool, vol);
-		if (ret)
+		err = cfs_write("0", "%s/volumes/%s/size", pool, vol);
+		if (err)
 			spt_err("could not free the slices of '%s/%s': %s (delete it with 'slicepool vol remove %s/%s')",
-				pool, vol, strerror(-ret), pool, vol);
+				pool, vol, strerror(-err), pool, vol);
 	}
-	ret = cfs_rmdir("%s/volumes/%s", pool, vol);
-	if (ret)
+	err = cfs_rmdir("%s/volumes/%s", pool, vol);
+	if (err)
 		spt_err("could not remove the half-created volume '%s/%s': %s",
-			pool, vol, strerror(-ret));
-	return SPT_EXIT_FAIL;
+			pool, vol, strerror(-err));
+	return ret;
+}
+
+int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
+	const char *size_arg;
+	u64 size;
+
+	size_arg = spt_getopt_one(cmd, argc, argv, "size", required_argument);
+	spt_want_args(cmd, argc, argv, 1);
+	spt_split_volspec(cmd, argv[optind], pool, vol);
+	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
+
+	if (spt_pool_require(pool) || spt_vol_make(pool, vol, size))
+		return SPT_EXIT_FAIL;
+	return report_volume("vol create", pool, vol, "created", -1, NULL);
 }
 
 /* Distinct domains of dom[0..n), NULL entries (missing slices) skipped. */

@@ -81,6 +81,28 @@ static const struct spt_cmd commands[] = {
 	  "                     and 'slicepool assemble' brings it back\n" },
 	{ "vol", "map", cmd_vol_map, "<pool>/<vol>",
 	  "Show the slice map: logical slice -> member, physical slice.", NULL },
+	{ "image", "create", cmd_image_create, "<pool> <vol>",
+	  "Make a volume of a format-3 pool an image, for good: its dm device\n"
+	  "is loaded read-only, and the module refuses a read-write table, a\n"
+	  "size change and a migration of it from then on.", NULL },
+	{ "image", "clone", cmd_image_clone,
+	  "<pool> <image> <clone> [--thin-size SIZE] [--meta-size SIZE] [--data-size SIZE]",
+	  "Create a clone of an image: a dm-thin thin device\n"
+	  "/dev/mapper/<pool>-<clone> whose external origin is the image's dm\n"
+	  "device; it reads the image, its writes stay its own. The pool's\n"
+	  "thin-pool (<pool>-thinpool, over volumes thinmeta and thindata) is\n"
+	  "created on first use.",
+	  "  --thin-size SIZE   the clone's size (default: the image's)\n"
+	  "  --meta-size SIZE   first use: size of volume thinmeta (default 16M)\n"
+	  "  --data-size SIZE   first use: size of volume thindata, the clones'\n"
+	  "                     written blocks (default 1G)\n" },
+	{ "image", "remove-clone", cmd_image_remove_clone, "<pool> <clone>",
+	  "Remove a clone's dm device and delete its thin device (its writes\n"
+	  "are gone). Refused while it is open.", NULL },
+	{ "image", "list", cmd_image_list, "<pool>",
+	  "List a pool's images with their clone counts (the holders of the\n"
+	  "image's dm device) and the clones with their image and thin id.",
+	  NULL },
 	{ NULL, "migrate", cmd_migrate,
 	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--depth N] [--busy-share PCT] [--no-wait] | --abort | --set-rate MIBPS | --status",
 	  "Move a volume's slices to another member or domain while it is in\n"
@@ -417,7 +439,8 @@ static bool is_group(const char *word)
 {
 	return !strcmp(word, "pool") || !strcmp(word, "member") ||
 	       !strcmp(word, "vol") || !strcmp(word, "remote") ||
-	       !strcmp(word, "peer") || !strcmp(word, "export");
+	       !strcmp(word, "peer") || !strcmp(word, "export") ||
+	       !strcmp(word, "image");
 }
 
 static bool is_help(const char *word)

@@ -51,7 +51,7 @@ struct spt_cmd;
 typedef int (*spt_cmd_fn)(const struct spt_cmd *cmd, int argc, char **argv);
 
 struct spt_cmd {
-	/* "pool", "member", "vol", "remote", "peer", "export" or NULL */
+	/* "pool", "member", "vol", "image", "remote", "peer", "export" or NULL */
 	const char *group;
 	const char *verb;	/* "create", ..., or "status"/"assemble" */
 	spt_cmd_fn fn;
@@ -137,6 +137,8 @@ int spt_dm_create(const char *name, const char *uuid, u64 sectors,
 int spt_dm_reload_resume(const char *name, u64 sectors, const char *pool,
 			 const char *vol);
 int spt_dm_status_text(const char *name, char **out);
+int spt_dm_load(const char *name, const char *uuid, bool create, bool ro,
+		u64 sectors, const char *target, const char *params);
 
 /* ---- out.c: aligned tables and JSON ---- */
 
@@ -316,6 +318,7 @@ int spt_vol_map_read(const char *pool, const char *vol,
 s64 spt_map_missing(const struct spt_map_entry *map, size_t n);
 int spt_vol_teardown(const char *pool, const char *vol, bool unbind,
 		     bool *had_dm);
+int spt_vol_make(const char *pool, const char *vol, u64 size);
 struct spt_domain *spt_heaviest_domain(struct spt_pool *p);
 struct spt_domain *spt_lightest_domain(struct spt_pool *p);
 const char *spt_member_domain(const struct spt_pool *p, const char *member);
@@ -423,6 +426,10 @@ int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_vol_resize(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_vol_map(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_image_create(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_image_clone(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_image_remove_clone(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_image_list(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_status(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_inspect(const struct spt_cmd *cmd, int argc, char **argv);

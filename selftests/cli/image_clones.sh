@@ -1,0 +1,174 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Images and clones (Documentation/dm-slicepool-images.rst): a volume of a
+# format-3 pool made an image with 'slicepool image create' is read-only
+# for good (the module refuses a read-write table, a size change, a
+# migration and image 0; its device refuses writes), and the flag
+# survives a module reload; two clones made with 'slicepool image clone'
+# (dm-thin thin devices with the image as external origin) read the
+# image, a write to one shows neither on the other nor on the image;
+# 'image list' counts the clones (the holders of the image's dm device),
+# 2, then 1 after 'image remove-clone'.  Bad arguments exit 1 with a
+# message; a format-2 pool refuses images.  Skipped (exit 4) without
+# dm-thin.
+. "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
+
+sp_disks 4
+modprobe dm_thin_pool 2> /dev/null
+dmsetup targets 2> /dev/null | grep -q '^thin-pool ' ||
+	sp_skip "dm-thin is not available (no thin-pool target, no dm_thin_pool module)"
+
+P=im
+C=$SP_CFG/$P/volumes
+IMG=/dev/mapper/$P-img
+
+# Clones and the thin-pool hold the volumes' devices: they go first.
+img_cleanup() {
+	local d
+	for d in $P-c1 $P-c2 $P-c3 $P-thinpool; do
+		dmsetup remove --retry "$d" > /dev/null 2>&1
+	done
+	cli_cleanup
+}
+
+cli_start 4 49
+trap img_cleanup EXIT
+
+# err_is TEXT: the last command's stderr is exactly "slicepool: TEXT".
+err_is() {
+	test "$(cat "$ERR")" = "slicepool: $1"
+}
+
+# write_err FILE VALUE: "ok" if writing VALUE to FILE succeeds, else the
+# error's text (strerror).
+write_err() {
+	local e
+	if e=$( { echo "$2" > "$1"; } 2>&1 ); then
+		echo ok
+	else
+		echo "${e##*: }"
+	fi
+}
+
+pool3 --format 3 $P --slice-mb 2
+sp vol create $P/img --size 4M || sp_die "vol create img"
+sp vol create $P/plain --size 2M || sp_die "vol create plain"
+fill "$IMG" 4
+sumi=$(sum_dev "$IMG" 4)
+
+# A format-2 pool has no images.
+sp pool create f2 --slice-mb 2 --min-domains 1 || sp_die "pool create f2"
+echo 2 > "$SP_CFG/f2/metadata_format" || sp_die "metadata_format 2"
+sp member add f2 m0 --path "${DISKS[3]}" --domain dA || sp_die "member add f2/m0"
+sp vol create f2/v --size 2M || sp_die "vol create f2/v"
+kmsg_mark
+ktap_check "image 1 on a format-2 pool is refused (EOPNOTSUPP)" \
+	test "$(write_err "$SP_CFG/f2/volumes/v/image" 1)" = "Operation not supported"
+ktap_check "... with a dmesg line" \
+	kmsg_has_text "f2: volume v: image refused: images need a format-3 pool (metadata_format 3)"
+sp_rc 1 "image create on a format-2 pool exits 1" image create f2 v
+ktap_check "... saying so" \
+	err_is "pool 'f2' has metadata format 2: images need format 3 ('slicepool upgrade' converts a format-2 pool)"
+
+ktap_check "a new volume is not an image (image reads 0)" test "$(cat "$C/img/image")" = 0
+kmsg_mark
+ktap_check "image 1 is refused while a read-write table of it is loaded (EBUSY)" \
+	test "$(write_err "$C/img/image" 1)" = "Device or resource busy"
+ktap_check "... with a dmesg line naming the volume" \
+	kmsg_has_text "$P: volume img: image refused: 1 read-write table(s) of it are loaded; reload them read-only first"
+
+sp_rc 0 "image create $P img exits 0" image create $P img
+ktap_check "... its image attribute reads 1" test "$(cat "$C/img/image")" = 1
+ktap_check "... its dm device is read-only" test "$(blockdev --getro "$IMG")" = 1
+ktap_expect_fail "... and a write to it fails" \
+	dd if=/dev/zero of="$IMG" bs=4k count=1 oflag=direct status=none
+ktap_check "... its data is unchanged" test "$(sum_dev "$IMG" 4)" = "$sumi"
+
+kmsg_mark
+ktap_expect_fail "a read-write table of the image is refused (dmsetup reload)" \
+	dmsetup reload $P-img --table "0 8192 slicepool $P img"
+ktap_check "... with a dmesg line naming the volume" \
+	kmsg_has_text "$P: volume img is an image: a read-write table of it is refused; load it read-only"
+ktap_check "... and the read-only table stays live" test "$(blockdev --getro "$IMG")" = 1
+
+kmsg_mark
+ktap_check "a size change of the image is refused (size 8M: EROFS)" \
+	test "$(write_err "$C/img/size" 8M)" = "Read-only file system"
+ktap_check "... with a dmesg line" \
+	kmsg_has_text "$P: refused: volume img is an image: its size stays 4194304 (size 8388608 refused; only 0, a delete, is allowed)"
+ktap_check "... and the size stays 4 MiB" test "$(cat "$C/img/size")" = 4194304
+sp_rc 1 "vol resize of the image exits 1" vol resize $P/img --size 8M
+
+kmsg_mark
+ktap_check "image 0 is refused with EINVAL" \
+	test "$(write_err "$C/img/image" 0)" = "Invalid argument"
+ktap_check "... with a dmesg line" \
+	kmsg_has_text "$P: volume img: image 0 refused: an image stays one (delete it instead)"
+ktap_check "... and it stays an image" test "$(cat "$C/img/image")" = 1
+
+# The tool refuses a destination that holds the slice already.
+dst=m0
+[ "$(awk '$1 == 0 { print $2 }' "$C/img/map")" != m0 ] || dst=m1
+kmsg_mark
+sp_rc 1 "a migration of the image exits 1" migrate $P/img --to $dst --slices 0
+ktap_check "... refused by the module with a dmesg line" \
+	kmsg_has_text "$P: refused: volume img is an image: it is not migrated (its clones read it where it is)"
+
+# Two clones.
+sp_rc 0 "image clone $P img c1 (first use: the thin-pool) exits 0" \
+	image clone $P img c1 --meta-size 4M --data-size 16M
+sp_rc 0 "image clone $P img c2 exits 0" image clone $P img c2
+ktap_check "the thin-pool is made over volumes thinmeta and thindata" \
+	test "$(dmsetup table $P-thinpool | awk '{ print $3 }')" = thin-pool -a \
+	     -d "$C/thinmeta" -a -d "$C/thindata"
+ktap_check "clone c1 reads the image" test "$(sum_dev /dev/mapper/$P-c1 4)" = "$sumi"
+ktap_check "clone c2 reads the image" test "$(sum_dev /dev/mapper/$P-c2 4)" = "$sumi"
+
+[ -b /dev/mapper/$P-c1 ] || sp_die "clone c1 has no device"
+[ -b /dev/mapper/$P-c2 ] || sp_die "clone c2 has no device"
+dd if=/dev/urandom of="$W/pat" bs=1M count=1 status=none || sp_die "pattern"
+dd if="$W/pat" of=/dev/mapper/$P-c1 bs=1M count=1 oflag=direct status=none ||
+	sp_die "cannot write clone c1"
+sump=$(sha256sum < "$W/pat")
+ktap_check "clone c1 reads back its own write" \
+	test "$(dd if=/dev/mapper/$P-c1 bs=1M count=1 iflag=direct status=none | sha256sum)" = "$sump"
+ktap_check "... clone c2 still reads the image" test "$(sum_dev /dev/mapper/$P-c2 4)" = "$sumi"
+ktap_check "... and so does the image itself" test "$(sum_dev "$IMG" 4)" = "$sumi"
+
+sp_rc 0 "image list --json exits 0" --json image list $P
+ktap_check "... image img has 2 clones, c1 and c2" \
+	json 'd["images"] == [{"name": "img", "size": 4194304, "clones": 2, "dm_device": "'$P'-img", "clone_names": ["c1", "c2"]}]'
+ktap_check "... clones c1 and c2 of img, thin ids 0 and 1" \
+	json '[(c["name"], c["image"], c["thin_id"]) for c in d["clones"]] == [("c1", "img", 0), ("c2", "img", 1)]'
+
+sp_rc 1 "image clone with a taken clone name exits 1" image clone $P img c1
+ktap_check "... saying so" err_is "clone name 'c1' is taken: dm device '$P-c1' exists"
+sp_rc 1 "image clone of a volume that is not an image exits 1" image clone $P plain c3
+ktap_check "... saying so" err_is "volume '$P/plain' is not an image (make it one with 'slicepool image create $P plain')"
+sp_rc 1 "image clone of an unknown volume exits 1" image clone $P nosuch c3
+sp_rc 1 "image list of an unknown pool exits 1" image list nopool
+
+sp_rc 0 "image remove-clone $P c2 exits 0" image remove-clone $P c2
+sp_rc 0 "image list --json exits 0" --json image list $P
+ktap_check "... image img has 1 clone, c1" \
+	json '[(i["name"], i["clones"], i["clone_names"]) for i in d["images"]] == [("img", 1, ["c1"])]'
+
+# The flag is in the metadata: after a module reload and an assembly the
+# volume is an image again, its dm device read-only.
+dmsetup remove $P-c1 $P-thinpool || sp_die "cannot remove c1 and the thin-pool"
+sp_teardown
+modprobe -r dm-slicepool || sp_die "modprobe -r dm-slicepool"
+sp_load
+sp assemble "${DISKS[@]:0:3}" || sp_die "assemble"
+ktap_check "after a reload and assemble, img is an image again" test "$(cat "$C/img/image")" = 1
+ktap_check "... its dm device is read-only and its data intact" \
+	test "$(blockdev --getro "$IMG")" = 1 -a "$(sum_dev "$IMG" 4)" = "$sumi"
+sp_rc 0 "a clone after the reload exits 0 (the thin-pool comes back over its volumes)" \
+	--json image clone $P img c3
+ktap_check "... with thin id 1 (0 is c1's, kept in the thin-pool's metadata)" \
+	json 'd["thin_id"] == 1'
+ktap_check "... and it reads the image" test "$(sum_dev /dev/mapper/$P-c3 4)" = "$sumi"
+
+ktap_finish

@@ -1,0 +1,796 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool - images and their clones (Documentation/dm-slicepool-images.rst)
+ *
+ * An image is a volume of a format-3 pool whose "image" attribute is 1:
+ * the module refuses a read-write table of it, a size change and a
+ * migration, for good.  Its dm device "<pool>-<image>" is loaded
+ * read-only.  Clones are stock dm-thin: one thin-pool per pool, the dm
+ * device "<pool>-thinpool" over two volumes of the pool, "thinmeta" and
+ * "thindata", and per clone a thin device "<pool>-<clone>" whose external
+ * origin is the image's dm device.  A clone reads the image until it
+ * writes a block; its writes stay in the thin-pool.
+ *
+ * Nothing of the clones is kept outside device-mapper and dm-thin's own
+ * metadata: 'image list' finds them in the dm tables (a "thin" target on
+ * the pool's thin-pool), and an image's clone count is the number of
+ * holders of its dm device (/sys/dev/block/<major>:<minor>/holders).
+ * Re-creating the clones' dm devices after a reboot is the next step.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libdevmapper.h>
+
+#include "slicepool.h"
+
+#define IMG_META		"thinmeta"	/* volume: the thin-pool's metadata */
+#define IMG_DATA		"thindata"	/* volume: the thin-pool's data */
+#define IMG_POOL		"thinpool"	/* dm device <pool>-thinpool */
+#define IMG_BLOCK_SECTORS	128		/* thin-pool data block: 64 KiB */
+#define IMG_DEF_META		(16ULL << 20)
+#define IMG_DEF_DATA		(1024ULL << 20)
+#define IMG_MIN_META		(2ULL << 20)
+#define IMG_MAX_THIN_ID		((1U << 24) - 1)	/* dm-thin's limit */
+#define IMG_DM_NAME		(2 * SPT_NAME_MAX + 2)
+#define IMG_DM_MAX		128		/* DM_NAME_LEN */
+
+/* A thin device of the pool's thin-pool, found in the dm tables. */
+struct img_thin {
+	char name[IMG_DM_MAX];		/* its dm name */
+	u32 id;				/* thin device id in the thin-pool */
+	u32 origin_major, origin_minor;	/* external origin, 0:0 for none */
+	u64 sectors;
+};
+
+static void img_dm_failed(const char *what, const char *name)
+{
+	spt_err("cannot %s dm device '%s': %s (see dmesg)", what, name,
+		spu_dm_last_error());
+}
+
+/* The table parameters of a volume's dm device (dm.c's form). */
+static void img_vol_params(char *buf, size_t len, const char *pool,
+			   const char *vol)
+{
+	snprintf(buf, len, "%s %s", pool, vol);
+}
+
+/* Number of holders of block device @major:@minor (-1: cannot say). */
+static int img_holders(u32 major, u32 minor)
+{
+	char path[96];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders", major,
+		 minor);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * Whether @pool/@vol is an image: 1, 0, or a negative errno with a
+ * message (an error reading it, or a module without images).
+ */
+static int img_is_image(const char *pool, const char *vol)
+{
+	s64 v;
+	int ret = cfs_read_s64(&v, "%s/volumes/%s/image", pool, vol);
+
+	if (ret == -ENOENT) {
+		spt_err("volume '%s/%s' has no 'image' attribute: the loaded dm-slicepool module has no images (load this version's module)",
+			pool, vol);
+		return ret;
+	}
+	if (ret) {
+		spt_err("cannot read '%s/%s' image: %s", pool, vol,
+			strerror(-ret));
+		return ret;
+	}
+	return v == 1;
+}
+
+/* Refuses a pool whose metadata is not format 3 (images are in md3). */
+static int img_require_format3(const char *pool)
+{
+	s64 fmt;
+	int ret = cfs_read_s64(&fmt, "%s/metadata_format", pool);
+
+	if (ret) {
+		spt_err("cannot read the metadata format of pool '%s': %s",
+			pool, strerror(-ret));
+		return ret;
+	}
+	if (fmt != 3) {
+		spt_err("pool '%s' has metadata format %lld: images need format 3 ('slicepool upgrade' converts a format-2 pool)",
+			pool, (long long)fmt);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* dm info of @name, with a message when device-mapper cannot say. */
+static int img_dm_info(const char *name, struct spu_dm_info *info)
+{
+	if (!spu_dm_info(name, info))
+		return 0;
+	spt_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root?)",
+		spu_dm_last_error());
+	return -EIO;
+}
+
+/*
+ * Every thin device on the thin-pool @pmajor:@pminor, sorted by dm name
+ * (free *@out).  Returns 0 or -EIO.
+ */
+static int img_list_thins(u32 pmajor, u32 pminor, struct img_thin **out,
+			  size_t *n)
+{
+	struct img_thin *t = NULL;
+	struct dm_names *names;
+	struct dm_task *dmt;
+	unsigned int next = 0;
+	size_t cnt = 0;
+	int ret = 0;
+
+	*out = NULL;
+	*n = 0;
+	dmt = dm_task_create(DM_DEVICE_LIST);
+	if (!dmt || !dm_task_run(dmt)) {
+		if (dmt)
+			dm_task_destroy(dmt);
+		return -EIO;
+	}
+	names = dm_task_get_names(dmt);
+	for (; names && names->dev; names = (void *)((char *)names + next)) {
+		struct spu_dm_info info;
+		u32 a, b, id, c = 0, d = 0;
+		int k;
+
+		next = names->next;
+		if (spu_dm_info(names->name, &info) || !info.live_table ||
+		    strcmp(info.target, "thin"))
+			goto skip;
+		k = sscanf(info.params, "%u:%u %u %u:%u", &a, &b, &id, &c, &d);
+		if (k < 3 || a != pmajor || b != pminor)
+			goto skip;
+		t = spt_realloc_array(t, cnt + 1, sizeof(*t));
+		memset(&t[cnt], 0, sizeof(t[cnt]));
+		snprintf(t[cnt].name, sizeof(t[cnt].name), "%s", names->name);
+		t[cnt].id = id;
+		if (k == 5) {
+			t[cnt].origin_major = c;
+			t[cnt].origin_minor = d;
+		}
+		t[cnt].sectors = info.length;
+		cnt++;
+skip:
+		if (!next)
+			break;
+	}
+	dm_task_destroy(dmt);
+	*out = t;
+	*n = cnt;
+	return ret;
+}
+
+/* The thin-pool's dm info (@info->exists false when there is none). */
+static int img_pool_info(const char *pool, struct spu_dm_info *info)
+{
+	char name[IMG_DM_NAME];
+	int ret;
+
+	spt_dm_name(pool, IMG_POOL, name, sizeof(name));
+	ret = img_dm_info(name, info);
+	if (!ret && info->exists && info->live_table &&
+	    strcmp(info->target, "thin-pool")) {
+		spt_err("dm device '%s' is a '%s' device, not the pool's thin-pool: rename or remove it",
+			name, info->target);
+		return -EEXIST;
+	}
+	if (!ret && info->exists && !info->live_table) {
+		spt_err("dm device '%s' has no table: remove it (dmsetup remove %s)",
+			name, name);
+		return -EEXIST;
+	}
+	return ret;
+}
+
+/* Writes zeros over the first 4 KiB of @path (a new thin-pool metadata). */
+static int img_zero_head(const char *path)
+{
+	void *buf;
+	int fd, ret = 0;
+
+	if (posix_memalign(&buf, 4096, 4096))
+		return -ENOMEM;
+	memset(buf, 0, 4096);
+	fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, buf, 4096, 0) != 4096 || fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (ret)
+		spt_err("cannot clear the head of %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+/*
+ * The pool's thin-pool: its dm device if it exists, else made over the
+ * volumes thinmeta and thindata (created with @meta and @data bytes when
+ * neither exists; the metadata's head cleared, so that dm-thin formats
+ * it).  @info gets the thin-pool's dm info.  Prints its own errors.
+ */
+static int img_thin_pool(const char *pool, u64 meta, u64 data,
+			 struct spu_dm_info *info)
+{
+	char name[IMG_DM_NAME], mdev[IMG_DM_NAME], ddev[IMG_DM_NAME];
+	char params[128], path[IMG_DM_NAME + 16];
+	struct spu_dm_info mi, di;
+	bool has_meta, has_data, made = false, had;
+	u64 sectors;
+	int ret;
+
+	ret = img_pool_info(pool, info);
+	if (ret || info->exists)
+		return ret;
+	has_meta = cfs_exists("%s/volumes/%s", pool, IMG_META);
+	has_data = cfs_exists("%s/volumes/%s", pool, IMG_DATA);
+	if (has_meta != has_data) {
+		spt_err("pool '%s' has volume '%s' but not '%s': remove it ('slicepool vol remove %s/%s') to start a new thin-pool",
+			pool, has_meta ? IMG_META : IMG_DATA,
+			has_meta ? IMG_DATA : IMG_META, pool,
+			has_meta ? IMG_META : IMG_DATA);
+		return -ENOENT;
+	}
+	spt_dm_name(pool, IMG_META, mdev, sizeof(mdev));
+	spt_dm_name(pool, IMG_DATA, ddev, sizeof(ddev));
+	if (!has_meta) {
+		ret = spt_vol_make(pool, IMG_META, meta);
+		if (!ret) {
+			ret = spt_vol_make(pool, IMG_DATA, data);
+			if (ret)
+				spt_vol_teardown(pool, IMG_META, false, &had);
+		}
+		if (ret)
+			return ret;
+		made = true;
+		snprintf(path, sizeof(path), "/dev/mapper/%s", mdev);
+		ret = img_zero_head(path);
+		if (ret)
+			goto undo;
+	}
+	ret = img_dm_info(mdev, &mi);
+	if (!ret)
+		ret = img_dm_info(ddev, &di);
+	if (ret)
+		goto undo;
+	if (!mi.exists || !di.exists) {
+		spt_err("the thin-pool's volumes of pool '%s' have no dm device ('slicepool assemble' makes them)",
+			pool);
+		ret = -ENODEV;
+		goto undo;
+	}
+	sectors = di.length / IMG_BLOCK_SECTORS * IMG_BLOCK_SECTORS;
+	if (!sectors) {
+		spt_err("volume '%s/%s' is smaller than one thin-pool block (64 KiB)",
+			pool, IMG_DATA);
+		ret = -EINVAL;
+		goto undo;
+	}
+	snprintf(params, sizeof(params), "%u:%u %u:%u %u 0", mi.major,
+		 mi.minor, di.major, di.minor, IMG_BLOCK_SECTORS);
+	spt_dm_name(pool, IMG_POOL, name, sizeof(name));
+	ret = spt_dm_load(name, NULL, true, false, sectors, "thin-pool",
+			  params);
+	if (ret) {
+		img_dm_failed("create the thin-pool", name);
+		spt_err("(is dm-thin available? modprobe dm_thin_pool)");
+		goto undo;
+	}
+	if (made)
+		spt_info("created thin-pool %s over volumes %s/%s and %s/%s",
+			 name, pool, IMG_META, pool, IMG_DATA);
+	return img_dm_info(name, info);
+
+undo:
+	if (made) {
+		spt_vol_teardown(pool, IMG_DATA, false, &had);
+		spt_vol_teardown(pool, IMG_META, false, &had);
+	}
+	return ret;
+}
+
+/* Parses a size option: a multiple of 512 bytes, not 0; exits 2 if bad. */
+static u64 img_size_opt(const struct spt_cmd *cmd, const char *opt,
+			const char *arg)
+{
+	u64 v;
+	int ret = spu_parse_size(arg, SPU_SIZE_MAX, &v);
+
+	if (ret)
+		spt_usage_fail(cmd, "--%s: '%s' %s", opt, arg,
+			       spu_size_why(ret));
+	if (!v || v % 512)
+		spt_usage_fail(cmd, "--%s: '%s' is not a positive multiple of 512 bytes",
+			       opt, arg);
+	return v;
+}
+
+/* The arguments <pool> <@what> of a command without options (exit 2 if bad) */
+static void img_args(const struct spt_cmd *cmd, int argc, char **argv,
+		     const char *what, const char **pool, const char **name)
+{
+	spt_getopt_one(cmd, argc, argv, NULL, no_argument);
+	spt_want_args(cmd, argc, argv, 2);
+	*pool = argv[optind];
+	*name = argv[optind + 1];
+	spt_check_name(cmd, "pool", *pool);
+	spt_check_name(cmd, what, *name);
+}
+
+int cmd_image_create(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	char dm_name[IMG_DM_NAME], params[2 * SPT_NAME_MAX + 8];
+	const char *pool, *vol;
+	struct spu_dm_info info;
+	char *uuid = NULL;
+	s64 size;
+	int ret;
+
+	img_args(cmd, argc, argv, "volume", &pool, &vol);
+	if (spt_item_require(pool, "volume", vol) || img_require_format3(pool))
+		return SPT_EXIT_FAIL;
+	ret = img_is_image(pool, vol);
+	if (ret < 0)
+		return SPT_EXIT_FAIL;
+	spt_dm_name(pool, vol, dm_name, sizeof(dm_name));
+	if (ret == 1) {
+		spt_info("volume %s/%s is already an image", pool, vol);
+		goto report;
+	}
+	ret = cfs_read_s64(&size, "%s/volumes/%s/size", pool, vol);
+	if (ret || size <= 0) {
+		spt_err("volume '%s/%s' has no size%s%s", pool, vol,
+			ret ? ": " : "", ret ? strerror(-ret) : "");
+		return SPT_EXIT_FAIL;
+	}
+	if (img_dm_info(dm_name, &info))
+		return SPT_EXIT_FAIL;
+	if (info.exists && info.live_table &&
+	    strcmp(info.target, SPT_TARGET_NAME)) {
+		spt_err("dm device '%s' is not a slicepool volume", dm_name);
+		return SPT_EXIT_FAIL;
+	}
+	/*
+	 * A table first read-only: the module refuses the flag while a
+	 * read-write table is loaded.  Without a dm device, the flag first:
+	 * spt_dm_create() then loads an image's table read-only.
+	 */
+	img_vol_params(params, sizeof(params), pool, vol);
+	if (info.exists && spt_dm_load(dm_name, NULL, false, true,
+				       (u64)size / 512, SPT_TARGET_NAME,
+				       params)) {
+		img_dm_failed("reload read-only", dm_name);
+		return SPT_EXIT_FAIL;
+	}
+	ret = cfs_write("1", "%s/volumes/%s/image", pool, vol);
+	if (ret) {
+		spt_err("cannot make '%s/%s' an image: %s (see dmesg)", pool,
+			vol, strerror(-ret));
+		if (info.exists &&
+		    spt_dm_load(dm_name, NULL, false, false, (u64)size / 512,
+				SPT_TARGET_NAME, params))
+			img_dm_failed("reload read-write", dm_name);
+		return SPT_EXIT_FAIL;
+	}
+	if (!info.exists) {
+		if (!cfs_read(&uuid, "%s/volumes/%s/uuid", pool, vol))
+			spt_strip(uuid);
+		ret = spt_dm_create(dm_name, uuid, (u64)size / 512, pool, vol);
+		free(uuid);
+		if (ret) {
+			img_dm_failed("create", dm_name);
+			return SPT_EXIT_FAIL;
+		}
+	}
+report:
+	if (spt_json) {
+		js_begin("image create", pool);
+		js_str("image", vol);
+		js_str("dm_device", dm_name);
+		js_bool("read_only", true);
+		js_end();
+	} else {
+		printf("volume %s/%s is an image: read-only, /dev/mapper/%s\n",
+		       pool, vol, dm_name);
+	}
+	return SPT_EXIT_OK;
+}
+
+/* Highest thin id in use among @t[0..@n), or -1. */
+static s64 img_max_id(const struct img_thin *t, size_t n)
+{
+	s64 max = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((s64)t[i].id > max)
+			max = t[i].id;
+	return max;
+}
+
+/*
+ * A new thin device in the thin-pool @tp_name: ids from @first up,
+ * skipping those the thin-pool's metadata already has (after a reboot no
+ * dm device names them).  Returns the id, or -1 with a message.
+ */
+static s64 img_create_thin(const char *tp_name, u64 first)
+{
+	char msg[48];
+	u64 id;
+	int ret = -ENOSPC;
+
+	for (id = first; id <= IMG_MAX_THIN_ID; id++) {
+		snprintf(msg, sizeof(msg), "create_thin %llu",
+			 (unsigned long long)id);
+		ret = spu_dm_message(tp_name, msg, NULL, 0);
+		if (!ret)
+			return (s64)id;
+		if (ret != -EEXIST)
+			break;
+	}
+	spt_err("cannot create a thin device in '%s': %s (see dmesg; is the thin-pool full or read-only?)",
+		tp_name, strerror(-ret));
+	return -1;
+}
+
+int cmd_image_clone(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "thin-size", required_argument, NULL, 't' },
+		{ "meta-size", required_argument, NULL, 'm' },
+		{ "data-size", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char img_dm[IMG_DM_NAME], clone_dm[IMG_DM_NAME], tp_dm[IMG_DM_NAME];
+	u64 meta = IMG_DEF_META, data = IMG_DEF_DATA, thin = 0;
+	const char *pool, *image, *clone;
+	struct spu_dm_info ii, ci, tp;
+	struct img_thin *thins;
+	char params[96], msg[48];
+	size_t n;
+	s64 id;
+	int c, ret;
+
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
+		if (c == 't')
+			thin = img_size_opt(cmd, "thin-size", optarg);
+		else if (c == 'm')
+			meta = img_size_opt(cmd, "meta-size", optarg);
+		else
+			data = img_size_opt(cmd, "data-size", optarg);
+	}
+	spt_want_args(cmd, argc, argv, 3);
+	pool = argv[optind];
+	image = argv[optind + 1];
+	clone = argv[optind + 2];
+	spt_check_name(cmd, "pool", pool);
+	spt_check_name(cmd, "image", image);
+	spt_check_name(cmd, "clone", clone);
+	if (meta < IMG_MIN_META)
+		spt_usage_fail(cmd, "--meta-size: at least 2 MiB (dm-thin's metadata)");
+	if (data < IMG_BLOCK_SECTORS * 512)
+		spt_usage_fail(cmd, "--data-size: at least 64 KiB (one thin-pool block)");
+
+	if (spt_item_require(pool, "volume", image) ||
+	    img_require_format3(pool))
+		return SPT_EXIT_FAIL;
+	ret = img_is_image(pool, image);
+	if (ret < 0)
+		return SPT_EXIT_FAIL;
+	if (!ret) {
+		spt_err("volume '%s/%s' is not an image (make it one with 'slicepool image create %s %s')",
+			pool, image, pool, image);
+		return SPT_EXIT_FAIL;
+	}
+	spt_dm_name(pool, image, img_dm, sizeof(img_dm));
+	spt_dm_name(pool, clone, clone_dm, sizeof(clone_dm));
+	if (img_dm_info(img_dm, &ii) || img_dm_info(clone_dm, &ci))
+		return SPT_EXIT_FAIL;
+	if (!ii.exists || !ii.live_table) {
+		spt_err("image '%s/%s' has no dm device '%s' ('slicepool image create %s %s' loads it read-only)",
+			pool, image, img_dm, pool, image);
+		return SPT_EXIT_FAIL;
+	}
+	if (!strcmp(clone, IMG_POOL) || !strcmp(clone, IMG_META) ||
+	    !strcmp(clone, IMG_DATA)) {
+		spt_err("clone name '%s' is taken: the pool's thin-pool uses it",
+			clone);
+		return SPT_EXIT_FAIL;
+	}
+	if (cfs_exists("%s/volumes/%s", pool, clone) || ci.exists) {
+		spt_err("clone name '%s' is taken: %s '%s' exists", clone,
+			ci.exists ? "dm device" : "volume",
+			ci.exists ? clone_dm : clone);
+		return SPT_EXIT_FAIL;
+	}
+	if (!thin)
+		thin = ii.length * 512;
+
+	if (img_thin_pool(pool, meta, data, &tp))
+		return SPT_EXIT_FAIL;
+	spt_dm_name(pool, IMG_POOL, tp_dm, sizeof(tp_dm));
+	if (img_list_thins(tp.major, tp.minor, &thins, &n)) {
+		spt_err("cannot list the dm devices: %s", spu_dm_last_error());
+		return SPT_EXIT_FAIL;
+	}
+	id = img_create_thin(tp_dm, (u64)(img_max_id(thins, n) + 1));
+	free(thins);
+	if (id < 0)
+		return SPT_EXIT_FAIL;
+	snprintf(params, sizeof(params), "%u:%u %lld %u:%u", tp.major,
+		 tp.minor, (long long)id, ii.major, ii.minor);
+	ret = spt_dm_load(clone_dm, NULL, true, false, thin / 512, "thin",
+			  params);
+	if (ret) {
+		img_dm_failed("create the clone", clone_dm);
+		snprintf(msg, sizeof(msg), "delete %lld", (long long)id);
+		if (spu_dm_message(tp_dm, msg, NULL, 0))
+			spt_err("could not delete thin device %lld of '%s'",
+				(long long)id, tp_dm);
+		return SPT_EXIT_FAIL;
+	}
+	if (spt_json) {
+		js_begin("image clone", pool);
+		js_str("clone", clone);
+		js_str("image", image);
+		js_u64("thin_id", (u64)id);
+		js_u64("size", thin);
+		js_str("dm_device", clone_dm);
+		js_str("thin_pool", tp_dm);
+		js_end();
+	} else {
+		printf("clone %s of image %s/%s: /dev/mapper/%s, thin id %lld in %s, %llu bytes\n",
+		       clone, pool, image, clone_dm, (long long)id, tp_dm,
+		       (unsigned long long)thin);
+	}
+	return SPT_EXIT_OK;
+}
+
+int cmd_image_remove_clone(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	char clone_dm[IMG_DM_NAME], tp_dm[IMG_DM_NAME], msg[48];
+	struct spu_dm_info ci, tp;
+	const char *pool, *clone;
+	u32 a, b, id;
+
+	img_args(cmd, argc, argv, "clone", &pool, &clone);
+	if (spt_pool_require(pool) || img_pool_info(pool, &tp))
+		return SPT_EXIT_FAIL;
+	spt_dm_name(pool, clone, clone_dm, sizeof(clone_dm));
+	spt_dm_name(pool, IMG_POOL, tp_dm, sizeof(tp_dm));
+	if (img_dm_info(clone_dm, &ci))
+		return SPT_EXIT_FAIL;
+	if (!tp.exists || !ci.exists || !ci.live_table ||
+	    strcmp(ci.target, "thin") ||
+	    sscanf(ci.params, "%u:%u %u", &a, &b, &id) != 3 ||
+	    a != tp.major || b != tp.minor) {
+		spt_err("pool '%s' has no clone '%s' (see 'slicepool image list %s')",
+			pool, clone, pool);
+		return SPT_EXIT_FAIL;
+	}
+	if (ci.open_count > 0) {
+		spt_err("clone '%s' is open (mounted or in use by %d opener(s)): close it first",
+			clone_dm, ci.open_count);
+		return SPT_EXIT_FAIL;
+	}
+	if (spu_dm_remove(clone_dm)) {
+		img_dm_failed("remove", clone_dm);
+		return SPT_EXIT_FAIL;
+	}
+	snprintf(msg, sizeof(msg), "delete %u", id);
+	if (spu_dm_message(tp_dm, msg, NULL, 0)) {
+		spt_err("removed %s, but could not delete its thin device %u in %s: %s",
+			clone_dm, id, tp_dm, spu_dm_last_error());
+		return SPT_EXIT_FAIL;
+	}
+	if (spt_json) {
+		js_begin("image remove-clone", pool);
+		js_str("clone", clone);
+		js_u64("thin_id", id);
+		js_end();
+	} else {
+		printf("removed clone %s/%s (thin id %u deleted)\n", pool,
+		       clone, id);
+	}
+	return SPT_EXIT_OK;
+}
+
+/* An image of the pool, for 'image list'. */
+struct img_image {
+	char name[SPT_NAME_MAX + 1];
+	s64 size;
+	bool has_dm;
+	u32 major, minor;
+	int clones;		/* holders of its dm device, -1: unknown */
+};
+
+/* The image whose dm device @t reads, or NULL. */
+static const struct img_image *img_origin(const struct img_image *im,
+					  size_t n, const struct img_thin *t)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (im[i].has_dm && t->origin_major == im[i].major &&
+		    t->origin_minor == im[i].minor)
+			return &im[i];
+	return NULL;
+}
+
+static void img_print(const char *pool, const struct img_image *im,
+		      size_t ni, const struct img_thin *t, size_t nt)
+{
+	static const char *const ih[] = { "IMAGE", "SIZE", "CLONES", "DEVICE" };
+	static const char *const ch[] = { "CLONE", "IMAGE", "THIN_ID", "SIZE",
+					  "DEVICE" };
+	char sz[32], cnt[16], id[16], dev[IMG_DM_MAX + 16];
+	const struct img_image *o;
+	struct spt_table *tb;
+	size_t i;
+
+	printf("pool %s: %zu image(s), %zu clone(s)\n", pool, ni, nt);
+	if (ni) {
+		tb = tbl_new(ARRAY_SIZE(ih), ih);
+		for (i = 0; i < ni; i++) {
+			spu_format_size(im[i].size < 0 ? 0 : (u64)im[i].size,
+					false, sz, sizeof(sz));
+			snprintf(cnt, sizeof(cnt), "%d", im[i].clones);
+			snprintf(dev, sizeof(dev), "/dev/mapper/%s-%s", pool,
+				 im[i].name);
+			tbl_add(tb, im[i].name, sz,
+				im[i].clones < 0 ? "-" : cnt,
+				im[i].has_dm ? dev : "-");
+		}
+		tbl_print(tb, stdout, "  ");
+		tbl_free(tb);
+	}
+	if (!nt)
+		return;
+	tb = tbl_new(ARRAY_SIZE(ch), ch);
+	for (i = 0; i < nt; i++) {
+		o = img_origin(im, ni, &t[i]);
+		spu_format_size(t[i].sectors * 512, false, sz, sizeof(sz));
+		snprintf(id, sizeof(id), "%u", t[i].id);
+		snprintf(dev, sizeof(dev), "/dev/mapper/%s", t[i].name);
+		tbl_add(tb, t[i].name + strlen(pool) + 1, o ? o->name : "-",
+			id, sz, dev);
+	}
+	tbl_print(tb, stdout, "  ");
+	tbl_free(tb);
+}
+
+static void img_json(const char *pool, const struct img_image *im, size_t ni,
+		     const struct img_thin *t, size_t nt, const char *tp_dm)
+{
+	char dev[IMG_DM_NAME];
+	const struct img_image *o;
+	size_t i, j;
+
+	js_begin("image list", pool);
+	js_str("thin_pool", tp_dm);
+	js_open_arr("images");
+	for (i = 0; i < ni; i++) {
+		js_open_obj(NULL);
+		js_str("name", im[i].name);
+		js_s64("size", im[i].size);
+		js_s64("clones", im[i].clones);
+		spt_dm_name(pool, im[i].name, dev, sizeof(dev));
+		js_str("dm_device", im[i].has_dm ? dev : NULL);
+		js_open_arr("clone_names");
+		for (j = 0; j < nt; j++)
+			if (img_origin(im, ni, &t[j]) == &im[i])
+				js_str(NULL, t[j].name + strlen(pool) + 1);
+		js_close();
+		js_close();
+	}
+	js_close();
+	js_open_arr("clones");
+	for (i = 0; i < nt; i++) {
+		o = img_origin(im, ni, &t[i]);
+		js_open_obj(NULL);
+		js_str("name", t[i].name + strlen(pool) + 1);
+		js_str("image", o ? o->name : NULL);
+		js_u64("thin_id", t[i].id);
+		js_u64("size", t[i].sectors * 512);
+		js_str("dm_device", t[i].name);
+		js_close();
+	}
+	js_close();
+	js_end();
+}
+
+int cmd_image_list(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	char dm_name[IMG_DM_NAME], tp_dm[IMG_DM_NAME];
+	struct img_image *im = NULL;
+	struct img_thin *t = NULL;
+	struct spu_dm_info info, tp;
+	size_t nv = 0, ni = 0, nt = 0, i, k;
+	char **vols = NULL;
+	const char *pool;
+	int ret;
+
+	spt_getopt_one(cmd, argc, argv, NULL, no_argument);
+	spt_want_args(cmd, argc, argv, 1);
+	pool = argv[optind];
+	spt_check_name(cmd, "pool", pool);
+	if (spt_pool_require(pool) || img_pool_info(pool, &tp))
+		return SPT_EXIT_FAIL;
+	ret = cfs_list(&vols, &nv, "%s/volumes", pool);
+	if (ret) {
+		spt_err("cannot list the volumes of pool '%s': %s", pool,
+			strerror(-ret));
+		return SPT_EXIT_FAIL;
+	}
+	im = spt_realloc_array(NULL, nv ? nv : 1, sizeof(*im));
+	for (i = 0; i < nv; i++) {
+		ret = img_is_image(pool, vols[i]);
+		if (ret < 0)
+			goto out;
+		if (!ret)
+			continue;
+		memset(&im[ni], 0, sizeof(im[ni]));
+		snprintf(im[ni].name, sizeof(im[ni].name), "%s", vols[i]);
+		if (cfs_read_s64(&im[ni].size, "%s/volumes/%s/size", pool,
+				 vols[i]))
+			im[ni].size = -1;
+		spt_dm_name(pool, vols[i], dm_name, sizeof(dm_name));
+		ret = img_dm_info(dm_name, &info);
+		if (ret)
+			goto out;
+		im[ni].has_dm = info.exists;
+		im[ni].major = info.major;
+		im[ni].minor = info.minor;
+		im[ni].clones = info.exists ?
+				img_holders(info.major, info.minor) : 0;
+		ni++;
+	}
+	if (tp.exists && img_list_thins(tp.major, tp.minor, &t, &nt)) {
+		spt_err("cannot list the dm devices: %s", spu_dm_last_error());
+		ret = -EIO;
+		goto out;
+	}
+	/* Only this pool's clones are named "<pool>-<clone>". */
+	for (i = k = 0; i < nt; i++)
+		if (!strncmp(t[i].name, pool, strlen(pool)) &&
+		    t[i].name[strlen(pool)] == '-')
+			t[k++] = t[i];
+	nt = k;
+	spt_dm_name(pool, IMG_POOL, tp_dm, sizeof(tp_dm));
+	if (spt_json)
+		img_json(pool, im, ni, t, nt, tp.exists ? tp_dm : NULL);
+	else
+		img_print(pool, im, ni, t, nt);
+	ret = 0;
+out:
+	free(t);
+	free(im);
+	cfs_free_list(vols, nv);
+	return ret ? SPT_EXIT_FAIL : SPT_EXIT_OK;
+}
