@@ -1110,7 +1110,7 @@ static struct config_group *sp_pools_make(struct config_group *group,
 	pool->weight_space = 50;
 	pool->weight_load = 50;
 	pool->min_domains = 2;
-	pool->format = SP_FORMAT_2;
+	pool->format = SP_FORMAT_3;
 
 	config_group_init_type_name(&pool->group, name, &sp_pool_type);
 	config_group_init_type_name(&pool->members_group, "members",

@@ -8,6 +8,8 @@
 # a later full assemble completes it. A member with a corrupt superblock
 # is refused with a clear message.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 sp_disks 4
 ktap_header

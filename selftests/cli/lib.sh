@@ -18,10 +18,10 @@ trap 'rm -f "$OUT" "$OUT.expr" "$ERR"' EXIT
 
 # pool3 [--format N] [--domains A,B,C] <pool> <pool create options...>:
 # a pool over the first three disks, members m0, m1 and m2 in domains dA,
-# dB and dC (or A, B and C), on metadata format N if given (else the
-# module's default).
+# dB and dC (or A, B and C), on metadata format N if given (else
+# SP_POOL_FORMAT if set, else the module's default).
 pool3() {
-	local p i fmt=
+	local p i fmt=${SP_POOL_FORMAT:-}
 	local -a doms=(dA dB dC)
 	while :; do
 		case $1 in

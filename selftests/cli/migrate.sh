@@ -11,6 +11,8 @@
 # the kernel's own reason for a refused start.  --mirror and --depth reach
 # the module (its start line in dmesg), and --busy-share (the report).
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 cli_start 4 53 mgd mge
 
@@ -40,6 +42,7 @@ file_md5() { dd if="$1" bs=1M count="$3" skip="$2" status=none | md5sum; }
 # disk is split (dm linear): m3 (domain dD, 512 MiB) and a tiny m4
 # (domain dE, 5 MiB: 1 MiB of metadata and 2 slices).
 sp pool create $P --slice-mb 2 || sp_die "pool create"
+sp_pin_format $P
 sp member add $P m0 --path "${DISKS[0]}" --domain dA || sp_die "member add m0"
 sp member add $P m1 --path "${DISKS[1]}" --domain dB || sp_die "member add m1"
 sp member add $P m2 --path "${DISKS[2]}" --domain dC || sp_die "member add m2"

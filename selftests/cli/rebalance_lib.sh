@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The scenario of slicepool rebalance against the real module (sourced by
-# rebalance.sh, on the default metadata format, and rebalance_md3.sh, on
+# rebalance.sh, on metadata format 2, and rebalance_md3.sh, on
 # format 3; not run).  Three domains of one small member each (10 slices
 # of 4 MiB, so that one slice moves a domain's workload W by 5 points with
 # weight_space = weight_load = 50) hold a volume of 6 slices, 2 per domain
@@ -27,17 +27,16 @@ vol_md5() { dd if=$DEV bs=1M count=24 iflag=direct status=none | md5sum; }
 top_on() { awk -v m="$1" '$2 == m { t = $1 } END { print t }' "$SP_CFG/$P/volumes/v/map"; }
 
 # rebalance_run FORMAT: the scenario on a pool of metadata format FORMAT
-# (written to its metadata_format before any member), or "default" for
-# the module's default format.
+# (2 or 3, written to its metadata_format before any member).
 rebalance_run() {
 	local fmt=$1 i d mdmb=1
 
 	cli_start 3 24 rbA rbB rbC
 
 	# Members of the metadata + 10 slices of 4 MiB.  The metadata is 1 MiB
-	# on the default format; on format 3 the two labels and the journal
-	# (4 MiB at least, md3_default_journal_blocks()) rounded up to 1 MiB.
-	[ "$fmt" = default ] || mdmb=5
+	# on format 2; on format 3 the two labels and the journal (4 MiB at
+	# least, md3_default_journal_blocks()) rounded up to 1 MiB.
+	[ "$fmt" = 2 ] || mdmb=5
 	i=0
 	for d in A B C; do
 		dmsetup create rb$d --table "0 $(((mdmb + 40) << 11)) linear ${DISKS[$i]} 0" ||
@@ -45,11 +44,9 @@ rebalance_run() {
 		i=$((i + 1))
 	done
 	sp pool create $P --slice-mb 4 --weight-space 50 --weight-load 50 || sp_die "pool create"
-	if [ "$fmt" != default ]; then
-		echo "$fmt" > "$SP_CFG/$P/metadata_format" || sp_die "metadata_format $fmt"
-		[ "$(attr $P/metadata_format)" = "$fmt" ] ||
-			sp_die "pool $P is on metadata format $(attr $P/metadata_format), not $fmt"
-	fi
+	echo "$fmt" > "$SP_CFG/$P/metadata_format" || sp_die "metadata_format $fmt"
+	[ "$(attr $P/metadata_format)" = "$fmt" ] ||
+		sp_die "pool $P is on metadata format $(attr $P/metadata_format), not $fmt"
 	i=0
 	for d in A B C; do
 		sp member add $P m$i --path /dev/mapper/rb$d --domain d$d || sp_die "member add m$i"

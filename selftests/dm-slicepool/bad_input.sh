@@ -6,6 +6,8 @@
 # use, malformed table lines, unknown and malformed messages, a pool with no
 # space, a device that is too small, and corrupt metadata.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 3

@@ -19,6 +19,8 @@
 #  - fences are bounded: after 8 interrupted expands at different sizes
 #    the next resize is refused with EBUSY until "reclaim all".
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 3

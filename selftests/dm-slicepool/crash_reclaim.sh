@@ -11,6 +11,8 @@
 #    shrink): the new size wins, the released slices are orphans and
 #    "reclaim" frees them.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 sp_disks 2
 ktap_header

@@ -7,6 +7,8 @@
 # resizing is refused.  Enabling the member (and reloading the table)
 # brings the slices back.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 sp_disks 3
 ktap_header

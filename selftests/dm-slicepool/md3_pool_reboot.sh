@@ -66,8 +66,8 @@ case ${SP_BOOT:-1} in
 	sp_teardown
 	sp_wipe "${DISKS[@]:0:3}"
 	sp_pool p3 8
-	ktap_check "a new pool's metadata_format is 2" \
-		[ "$(cat "$SP_CFG"/p3/metadata_format)" = 2 ]
+	ktap_check "a new pool's metadata_format is 3 (the default)" \
+		[ "$(cat "$SP_CFG"/p3/metadata_format)" = 3 ]
 	echo 3 > "$SP_CFG"/p3/metadata_format || sp_die "metadata_format 3"
 	ktap_check "metadata_format reads 3 after writing 3" \
 		[ "$(cat "$SP_CFG"/p3/metadata_format)" = 3 ]

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_start 4 36
+sp_start 4 37
 sp_wipe "${DISKS[@]:0:4}"
 
 P=q3
@@ -49,7 +49,9 @@ refused "metadata_format 3x" "$C"/metadata_format 3x EINVAL \
 	"slicepool: $P: metadata_format: invalid value '3x' \(2 or 3\)$"
 refused "an empty metadata_format" "$C"/metadata_format $'\n' EINVAL \
 	"slicepool: $P: metadata_format: invalid value '' \(2 or 3\)$"
-ktap_check "metadata_format is still 2 after the refusals" [ "$(cat "$C"/metadata_format)" = 2 ]
+ktap_check "metadata_format is still 3 (the default) after the refusals" \
+	[ "$(cat "$C"/metadata_format)" = 3 ]
+ktap_check "metadata_format 2 is accepted" [ "$(werr "$C"/metadata_format 2)" = OK ]
 ktap_check "metadata_format 3 is accepted" [ "$(werr "$C"/metadata_format 3)" = OK ]
 sp_member $P m0 "${DISKS[0]}" dA
 sp_member $P m1 "${DISKS[1]}" dB
@@ -100,6 +102,7 @@ sp_teardown
 # Formats do not mix.  DISKS[2] is now a v3 member, DISKS[3] becomes a
 # format-2 one.
 mkdir "$SP_CFG"/f2 || sp_die "mkdir f2"
+echo 2 > "$SP_CFG"/f2/metadata_format || sp_die "metadata_format 2 of f2"
 mkdir "$SP_CFG"/f2/members/x || sp_die "mkdir x"
 echo "${DISKS[2]}" > "$SP_CFG"/f2/members/x/path
 echo dX > "$SP_CFG"/f2/members/x/domain

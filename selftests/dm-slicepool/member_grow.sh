@@ -13,6 +13,8 @@
 # ("slicepool assemble", whose superblock reader must accept the grown
 # member).
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 sp_disks 1
 ST=$SP_ARTIFACTS/dm-slicepool-member_grow

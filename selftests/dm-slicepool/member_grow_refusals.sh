@@ -11,6 +11,8 @@
 # max_slices, with a log line saying so, and growing further changes
 # nothing.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
 P=mgr

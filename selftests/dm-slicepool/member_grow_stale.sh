@@ -11,6 +11,8 @@
 # before its superblock says 31, so that after a module reload the new
 # slices are still free and not orphans of an unknown volume.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
 C=$SP_CFG/mgs

@@ -26,6 +26,8 @@
 #     device, 512-byte table) is refused as a migration destination, with
 #     the kernel's reason, and nothing changes.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 sp_disks 4
 SP=$SP_TOP/tools/slicepool/slicepool
@@ -72,6 +74,7 @@ run() {
 
 run pool create $P --slice-mb 4 --weight-space 100 --weight-load 0 \
 	--min-domains 2 || sp_die "pool create"
+sp_pin_format $P
 DOMS=(dA dB dC)
 for i in 0 1 2; do
 	run member add $P m$i --path "${DISKS[$i]}" --domain "${DOMS[$i]}" ||

@@ -5,6 +5,8 @@
 # into every logical slice (at two offsets) is found on the raw member at
 # data_offset + physical * slice_size + offset, as the volume's map says.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 sp_disks 4
 ktap_header

@@ -9,6 +9,8 @@
 #  - free-space-only policy: a half-full domain vs an empty one -> 3/7;
 #  - the rule is deterministic: the same request gives the same split.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 sp_disks 3
 ktap_header

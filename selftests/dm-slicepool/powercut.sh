@@ -12,6 +12,8 @@
 # checks the first point after each mark, every 8th and the last;
 # make check-full (SP_FULL=1) checks every point.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 PIECE=65536			# sectors per member (32 MiB)
 SZ=$((3 * PIECE))

@@ -13,6 +13,8 @@
 # check checks the first point after each mark, every 12th and the last;
 # make check-full (SP_FULL=1) checks every point.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 
 PIECE=32768			# sectors per member (16 MiB)
 SZ=$((4 * PIECE))

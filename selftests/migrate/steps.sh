@@ -20,6 +20,8 @@
 # and after each, "migrate switch" moves the slice: the data read back is
 # what was written, and the destination holds it at the mapped offset.
 . "$(dirname "$0")/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 3

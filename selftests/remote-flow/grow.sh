@@ -25,6 +25,8 @@
 # the tunnel, and the tunnel's emulated encryption doubled the test's time
 # (borrow_release.sh, lender_restart.sh and multipath.sh keep it).
 . "$SP_TOP/selftests/remote-flow/lib.sh"
+# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
+export SP_POOL_FORMAT=2
 flow_plain
 
 SPCLI=$SP_TOP/tools/slicepool/slicepool

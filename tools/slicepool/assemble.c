@@ -20,7 +20,7 @@
  *    runs: its members and volumes, and the current members absent, which
  *    leave the pool read-only.  A format-3 pool found only on devices of
  *    members removed from it is not assembled (the devices are skipped).
- * 3. For each pool: mkdir the pool, set metadata_format (format 3) and
+ * 3. For each pool: mkdir the pool, set metadata_format (2 or 3) and
  *    slice_mb, create and enable every member with its recorded name,
  *    domain and device, write reclaim (format 2; skipped while slices are
  *    missing), read "discovered", mkdir each volume found there and create
@@ -427,29 +427,34 @@ static void say(struct asm_state *s, const char *fmt, ...)
 }
 
 /*
- * Format 3: pool @p's configfs directory, which exists, must be on
- * metadata format 3; a pool without members is switched to it.
+ * Pool @p's configfs directory, which exists, must be on the metadata
+ * format of its devices (p->format, 2 or 3); a pool without members is
+ * switched to it.  The module's default is 3, so a format-2 pool needs
+ * the write as much as a format-3 one did when the default was 2.
  */
-static int pool_format3(struct asm_state *s, struct asm_pool *p,
-			bool has_members)
+static int pool_format(struct asm_state *s, struct asm_pool *p,
+		       bool has_members)
 {
 	s64 fmt = 0;
+	char val[8];
 	int ret;
 
-	if (!cfs_read_s64(&fmt, "%s/metadata_format", p->name) && fmt == 3)
+	if (!cfs_read_s64(&fmt, "%s/metadata_format", p->name) &&
+	    fmt == p->format)
 		return 0;
 	if (has_members) {
-		asm_pool_err(p, "pool '%s' is configured with metadata_format %lld and has members; not assembling format-3 pool %s (remove that pool first)",
-			     p->name, (long long)fmt, p->uuid);
+		asm_pool_err(p, "pool '%s' is configured with metadata_format %lld and has members; not assembling format-%d pool %s (remove that pool first)",
+			     p->name, (long long)fmt, p->format, p->uuid);
 		return -EEXIST;
 	}
-	say(s, "set metadata_format 3 of pool %s", p->name);
+	say(s, "set metadata_format %d of pool %s", p->format, p->name);
 	if (s->dry_run)
 		return 0;
-	ret = cfs_write("3", "%s/metadata_format", p->name);
+	snprintf(val, sizeof(val), "%d", p->format);
+	ret = cfs_write(val, "%s/metadata_format", p->name);
 	if (ret)
-		asm_pool_err(p, "the module refused metadata_format 3: %s%s",
-			     strerror(-ret), spt_errno_hint(-ret));
+		asm_pool_err(p, "the module refused metadata_format %d: %s%s",
+			     p->format, strerror(-ret), spt_errno_hint(-ret));
 	return ret;
 }
 
@@ -465,11 +470,10 @@ static int setup_pool(struct asm_state *s, struct asm_pool *p)
 				     p->name, p->uuid);
 			return -EEXIST;
 		}
-		return p->format == 3 ? pool_format3(s, p, has_members) : 0;
+		return pool_format(s, p, has_members);
 	}
-	say(s, "create pool %s (%sslice size %llu MiB)", p->name,
-	    p->format == 3 ? "metadata format 3, " : "",
-	    (unsigned long long)(p->slice_sectors / 2048));
+	say(s, "create pool %s (metadata format %d, slice size %llu MiB)",
+	    p->name, p->format, (unsigned long long)(p->slice_sectors / 2048));
 	if (s->dry_run)
 		return 0;
 	ret = cfs_mkdir("%s", p->name);
@@ -478,14 +482,13 @@ static int setup_pool(struct asm_state *s, struct asm_pool *p)
 			     spt_errno_hint(-ret));
 		return ret;
 	}
-	if (p->format == 3) {
-		ret = cfs_write("3", "%s/metadata_format", p->name);
-		if (ret) {
-			asm_pool_err(p, "the module refused metadata_format 3: %s%s",
-				     strerror(-ret), spt_errno_hint(-ret));
-			cfs_rmdir("%s", p->name);
-			return ret;
-		}
+	snprintf(val, sizeof(val), "%d", p->format);
+	ret = cfs_write(val, "%s/metadata_format", p->name);
+	if (ret) {
+		asm_pool_err(p, "the module refused metadata_format %d: %s%s",
+			     p->format, strerror(-ret), spt_errno_hint(-ret));
+		cfs_rmdir("%s", p->name);
+		return ret;
 	}
 	snprintf(val, sizeof(val), "%llu",
 		 (unsigned long long)(p->slice_sectors / 2048));
