@@ -472,6 +472,7 @@ struct batch {
 	unsigned int job, nr_jobs;	/* job from 1 */
 	u64 total;		/* bytes of pass 1 of every job */
 	u64 done;		/* bytes of pass 1 of the jobs that ended */
+	u64 cur;		/* bytes of pass 1 of the running job */
 	u64 copied;		/* bytes copied by the jobs that ended */
 	struct progress pr;
 };
@@ -497,18 +498,18 @@ static void progress_update(struct progress *pr, const struct batch *b,
 			    const struct spt_mig_status *ms,
 			    unsigned long chunk_kb, u64 t)
 {
-	char copied[32], rate[32], eta[32], bar[33], what[96];
+	char copied[32], rate[32], eta[32], bar[33], what[256];
 	u64 chunk = (u64)chunk_kb * 1024, bytes = ms->bytes_copied;
 	u64 planned = ms->planned * chunk, left = ms->remaining * chunk;
 	unsigned int pct, i, fill;
 
 	if (b) {
-		u64 job_left = ms->pass > 1 ? 0 : left;
-		u64 job_total = ms->pass > 1 ? 0 : planned;
+		/* A job past its first pass counts as copied. */
+		u64 job_done = ms->pass > 1 ? b->cur : planned - left;
 
 		bytes += b->copied;
 		planned = b->total;
-		left = b->total - b->done - (job_total - job_left);
+		left = b->total - b->done - (job_done < b->cur ? job_done : b->cur);
 		snprintf(what, sizeof(what), "%s: job %u of %u, %s/%s slices %llu-%llu",
 			 b->label, b->job, b->nr_jobs, pool, vol,
 			 (unsigned long long)ms->first,
@@ -751,6 +752,7 @@ int spt_mig_batch_run(const char *pool, const char *label,
 			return ret;
 		j->ran = true;
 		b.job = (unsigned int)i + 1;
+		b.cur = (j->last - j->first + 1) * slice_bytes;
 		b.pr.pass = 0;
 		b.pr.state[0] = '\0';
 		ret = mig_wait(pool, j->vol, dm_name, req.chunk_kb, &j->res, &b);
