@@ -71,8 +71,8 @@ static void add_runs(struct evac *e, const char *vol,
 /*
  * Checks the evacuation of @e before anything is changed and plans its
  * jobs: the member is known, enabled and online; the others that take new
- * slices have room for its slices; every volume with slices on it has a
- * dm device and no running migration.  Prints the error; returns 0 or a
+ * slices have room for its slices; every volume with slices on it is not
+ * an image and has a dm device and no running migration.  Prints the error; returns 0 or a
  * negative errno.
  */
 static int evac_plan(struct evac *e, struct spt_pool *p)
@@ -82,6 +82,7 @@ static int evac_plan(struct evac *e, struct spt_pool *p)
 	struct spt_mig_status ms;
 	u64 avail = 0;
 	size_t i, k, n;
+	s64 image;
 	int ret;
 
 	m = find_member(p, e->member);
@@ -137,6 +138,14 @@ static int evac_plan(struct evac *e, struct spt_pool *p)
 				break;
 		if (k == e->nr_jobs)
 			continue;	/* no slice on the member */
+		if (cfs_read_s64(&image, "%s/volumes/%s/image", e->pool,
+				 v->name))
+			image = 0;	/* a module without images */
+		if (image == 1) {
+			spt_err("volume '%s/%s' has slices on member '%s' but is an image: an image is not migrated (its clones read it where it is), so the member cannot be evacuated while it holds them",
+				e->pool, v->name, e->member);
+			return -EROFS;
+		}
 		if (!v->status_ok) {
 			spt_err("volume '%s/%s' has slices on member '%s' but no dm device with a slicepool table: slices move live in the volume's dm target (create it with 'slicepool assemble')",
 				e->pool, v->name, e->member);

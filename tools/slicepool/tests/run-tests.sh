@@ -70,7 +70,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 174
+ktap_plan 175
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -339,6 +339,11 @@ expect_rc 1 "that take new slices have 0 free: 1 slices (4 MiB) missing" \
 	"member evacuate: a draining member's free slices do not count" \
 	"$SP" member evacuate p1 m1
 rm -f "$F/p1/members/m0/drain"
+put p1/volumes/v1/image 1
+expect_rc 1 "volume 'p1/v1' has slices on member 'm1' but is an image" \
+	"member evacuate of a member holding slices of an image" \
+	"$SP" member evacuate p1 m1
+rm -f "$F/p1/volumes/v1/image"
 if [ ! -e "$F/p1/members/m1/drain" ]; then
 	ktap_ok "member evacuate refusals wrote nothing (no drain attribute written)"
 else
