@@ -19,17 +19,20 @@ struct sp_dom {
 };
 
 /*
- * Group the usable (enabled, not failed) members into domains.  Domains
- * are sorted by label and members by name, and the index in that order is
- * the placement id, so ties break by label/name order.
+ * Group the usable members (enabled, not failed, not draining, and not in
+ * @skip, a mask of member indexes) into domains.  Domains are sorted by
+ * label and members by name, and the index in that order is the placement
+ * id, so ties break by label/name order.
  */
-static unsigned int sp_domains(struct sp_pool *pool, struct sp_dom *dom)
+static unsigned int sp_domains(struct sp_pool *pool, struct sp_dom *dom,
+			       u64 skip)
 {
 	struct sp_member *m;
 	unsigned int nd = 0, d, k;
 
 	list_for_each_entry(m, &pool->members, list) {
-		if (!m->enabled || m->failed)
+		if (!m->enabled || m->failed || m->draining ||
+		    (skip & BIT_ULL(m->index)))
 			continue;
 		for (d = 0; d < nd; d++)
 			if (!strcmp(dom[d].name, m->domain))
@@ -104,12 +107,13 @@ void sp_slice_freed(struct sp_member *m, u64 p)
 
 /*
  * Choose @count physical slices by the placement rule (domain level with
- * @min_spread, then member level with 1) and reserve them in memory as
- * orphans of @v.  picks[i] receives logical slice first + i.
+ * @min_spread, then member level with 1) among the members that take new
+ * slices, but those whose index is in the mask @skip, and reserve them in
+ * memory as orphans of @v.  picks[i] receives logical slice first + i.
  */
-int sp_allocate(struct sp_pool *pool, struct sp_volume *v, u64 first,
-		u64 count, u32 min_spread, u64 gen,
-		struct sp_pick *picks)
+int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
+		     u64 count, u32 min_spread, u64 gen, u64 skip,
+		     struct sp_pick *picks)
 {
 	struct sp_place_params dp = {
 		.w_space = pool->weight_space,
@@ -139,7 +143,7 @@ int sp_allocate(struct sp_pool *pool, struct sp_volume *v, u64 first,
 	    !dorder)
 		goto out;
 
-	nd = sp_domains(pool, dom);
+	nd = sp_domains(pool, dom, skip);
 	for (d = 0; d < nd; d++)
 		sp_domain_cand(&dom[d], d, &dc[d]);
 	r = sp_place(dc, nd, count, &dp, dshare);
@@ -206,4 +210,13 @@ out:
 	kfree(dc);
 	kfree(dom);
 	return r;
+}
+
+/* sp_allocate_skip() over every member that takes new slices. */
+int sp_allocate(struct sp_pool *pool, struct sp_volume *v, u64 first,
+		u64 count, u32 min_spread, u64 gen,
+		struct sp_pick *picks)
+{
+	return sp_allocate_skip(pool, v, first, count, min_spread, gen, 0,
+				picks);
 }

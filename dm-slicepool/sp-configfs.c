@@ -336,6 +336,38 @@ static ssize_t sp_member_load_override_store(struct config_item *item,
 	return count;
 }
 
+static ssize_t sp_member_drain_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%d\n", READ_ONCE(to_member(item)->draining));
+}
+
+/*
+ * "1": the member takes no new slice (allocation and migration
+ * destinations skip it) until "0" or until it is enabled again.  Only on
+ * an enabled member.
+ */
+static ssize_t sp_member_drain_store(struct config_item *item,
+				     const char *page, size_t count)
+{
+	struct sp_member *m = to_member(item);
+	u32 on;
+	int r;
+
+	r = sp_parse_u32(page, 0, 1, &on, "drain");
+	if (r)
+		return r;
+	mutex_lock(&m->pool->lock);
+	if (!m->enabled) {
+		pr_err("slicepool: %s: drain refused: the member is not enabled\n",
+		       config_item_name(item));
+		r = -EINVAL;
+	} else {
+		WRITE_ONCE(m->draining, on);
+	}
+	mutex_unlock(&m->pool->lock);
+	return r ? r : count;
+}
+
 static ssize_t sp_member_state_show(struct config_item *item, char *page)
 {
 	struct sp_member *m = to_member(item);
@@ -359,6 +391,7 @@ CONFIGFS_ATTR_WO(sp_member_, remove);
 CONFIGFS_ATTR_RO(sp_member_, load);
 CONFIGFS_ATTR(sp_member_, load_override);
 CONFIGFS_ATTR_RO(sp_member_, state);
+CONFIGFS_ATTR(sp_member_, drain);
 
 static struct configfs_attribute *sp_member_attrs[] = {
 	&sp_member_attr_path,
@@ -374,6 +407,7 @@ static struct configfs_attribute *sp_member_attrs[] = {
 	&sp_member_attr_load,
 	&sp_member_attr_load_override,
 	&sp_member_attr_state,
+	&sp_member_attr_drain,
 	NULL,
 };
 

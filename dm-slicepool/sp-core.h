@@ -112,6 +112,12 @@ struct sp_member {
 	 */
 	unsigned int index;
 	bool failed;			/* I/O error seen; set in end_io */
+	/*
+	 * Draining (configfs "drain"): no new slice goes to it, neither by
+	 * allocation nor as a migration destination; its slices stay until
+	 * they are moved off.  Cleared when it is enabled again.
+	 */
+	bool draining;
 	atomic64_t io_errors;
 	struct sp_bdev bdev;
 	struct dm_dev ddev;		/* handed to iterate_devices */

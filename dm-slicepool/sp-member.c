@@ -240,6 +240,7 @@ int sp_member_enable(struct sp_member *m)
 		return r;
 	sp_fill_dm_dev(&m->ddev, &m->bdev);
 	m->failed = false;
+	m->draining = false;
 	atomic64_set(&m->io_errors, 0);
 	m->index = __ffs64(~pool->index_mask);
 	sp_member_set_enabled(m, true);

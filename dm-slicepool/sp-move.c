@@ -46,12 +46,61 @@ static void sp_move_unreserve_mem(struct sp_volume *v, u64 count,
 }
 
 /*
+ * Reserve the destinations of a move to "auto": the placement rule
+ * (sp_allocate_skip(), the domain level with the pool's min_domains)
+ * among the members that take new slices, without the members that hold
+ * slices of the range (so every slice leaves its member).
+ */
+static int sp_move_reserve_auto(struct sp_volume *v, u64 first, u64 count,
+				const struct sp_extent *src,
+				struct sp_extent *dst)
+{
+	struct sp_pool *pool = v->pool;
+	struct sp_pick *picks;
+	u64 i, skip = 0;
+	int r;
+
+	for (i = 0; i < count; i++)
+		skip |= BIT_ULL(src[i].m->index);
+	picks = kvcalloc(count, sizeof(*picks), GFP_KERNEL);
+	if (!picks)
+		return -ENOMEM;
+	r = sp_allocate_skip(pool, v, first, count, pool->min_domains, 0, skip,
+			     picks);
+	if (r) {
+		sp_err("%s: migration of volume %s slices %llu..%llu to auto: no placement on the members that take new slices but the range's own (%d)",
+		       pool->name, v->name, first, first + count - 1, r);
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		struct sp_owner *o = &picks[i].m->owners[picks[i].p];
+
+		/* Reserved as an orphan by the allocation: now a move's. */
+		o->gen = 0;
+		o->state = SP_OWN_MOVING;
+		dst[i].m = picks[i].m;
+		dst[i].start = picks[i].m->data_offset +
+			picks[i].p * sp_slice_sectors(pool);
+	}
+out:
+	kvfree(picks);
+	return r;
+}
+
+/* A member that can be a migration destination. */
+static bool sp_move_dest_ok(struct sp_member *m)
+{
+	return m->enabled && !m->failed && !m->draining;
+}
+
+/*
  * Reserve a destination slice for each of the logical slices
- * [first, first + count) of @v on @dest: a member name, or
- * "domain:<label>" for the members of that domain, the one with the most
- * free slices first (ties by name).  The reserved owner records are
- * SP_OWN_MOVING, in memory only, so nothing else takes them.  @src gets
- * the current extents.  Every refusal logs why.
+ * [first, first + count) of @v on @dest: a member name, "domain:<label>"
+ * for the members of that domain, the one with the most free slices first
+ * (ties by name), or "auto" (sp_move_reserve_auto()).  A draining member
+ * is no destination.  The reserved owner records are SP_OWN_MOVING, in
+ * memory only, so nothing else takes them.  @src gets the current
+ * extents.  Every refusal logs why.
  */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		    const char *dest, struct sp_extent *src,
@@ -61,6 +110,7 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 	struct sp_vmap *map = sp_map(v);
 	struct sp_member *cand[SP_MAX_MEMBERS], *m;
 	unsigned int nc = 0, k;
+	bool draining = false;
 	u64 i, avail = 0;
 
 	if (v->state != SP_VOL_LIVE || !map || first >= map->nr ||
@@ -76,21 +126,6 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		       pool->name, v->name);
 		return -EROFS;
 	}
-	if (!strncmp(dest, "domain:", 7)) {
-		list_for_each_entry(m, &pool->members, list)
-			if (m->enabled && !m->failed &&
-			    !strcmp(m->domain, dest + 7))
-				cand[nc++] = m;
-	} else {
-		m = sp_member_by_name(pool, dest);
-		if (m && m->enabled && !m->failed)
-			cand[nc++] = m;
-	}
-	if (!nc) {
-		sp_err("%s: migration destination '%s' is not an enabled, healthy member or domain:<label> of the pool",
-		       pool->name, dest);
-		return -ENODEV;
-	}
 	for (i = 0; i < count; i++) {
 		src[i] = map->e[first + i];
 		if (!src[i].m) {
@@ -98,10 +133,27 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 			       pool->name, v->name, first + i);
 			return -EIO;
 		}
-		for (k = 0; k < nc; k++)
-			if (cand[k] == src[i].m)
-				break;
-		if (k < nc && nc == 1) {
+	}
+	if (!strcmp(dest, "auto"))
+		return sp_move_reserve_auto(v, first, count, src, dst);
+	if (!strncmp(dest, "domain:", 7)) {
+		list_for_each_entry(m, &pool->members, list)
+			if (sp_move_dest_ok(m) && !strcmp(m->domain, dest + 7))
+				cand[nc++] = m;
+	} else {
+		m = sp_member_by_name(pool, dest);
+		if (m && sp_move_dest_ok(m))
+			cand[nc++] = m;
+		draining = m && m->draining;
+	}
+	if (!nc) {
+		sp_err("%s: migration destination '%s' is not an enabled, healthy member or domain:<label> of the pool%s",
+		       pool->name, dest,
+		       draining ? " (the member is draining: it takes no new slice)" : "");
+		return -ENODEV;
+	}
+	for (i = 0; i < count && nc == 1; i++) {
+		if (src[i].m == cand[0]) {
 			sp_err("%s: volume %s slice %llu is already on %s",
 			       pool->name, v->name, first + i,
 			       config_item_name(&src[i].m->item));

@@ -39,6 +39,9 @@ void sp_slice_freed(struct sp_member *m, u64 p);
 int sp_allocate(struct sp_pool *pool, struct sp_volume *v, u64 first,
 		u64 count, u32 min_spread, u64 gen,
 		struct sp_pick *picks);
+int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
+		     u64 count, u32 min_spread, u64 gen, u64 skip,
+		     struct sp_pick *picks);
 
 /* sp-commit.c */
 

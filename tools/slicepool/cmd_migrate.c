@@ -55,14 +55,16 @@ bad:
 static void parse_dest(const struct spt_cmd *cmd, const char *arg,
 		       struct spt_mig_req *req)
 {
-	if (!strncmp(arg, "domain:", 7)) {
+	if (!strcmp(arg, SPT_MIG_AUTO)) {
+		/* The module's placement rule chooses. */
+	} else if (!strncmp(arg, "domain:", 7)) {
 		if (!spu_valid_domain(arg + 7))
 			spt_usage_fail(cmd,
 				       "--to %s: bad domain label: use 1..%d of [A-Za-z0-9:_.-] after 'domain:'",
 				      arg, SPT_NAME_MAX);
 	} else if (!spu_valid_name(arg)) {
 		spt_usage_fail(cmd,
-			       "--to: '%s' is neither a member name (1..%d of [A-Za-z0-9_.-]) nor domain:<label>",
+			       "--to: '%s' is neither a member name (1..%d of [A-Za-z0-9_.-]), domain:<label> nor auto",
 			      arg, SPT_NAME_MAX);
 	}
 	snprintf(req->dest, sizeof(req->dest), "%s", arg);
@@ -281,6 +283,145 @@ static int migrate_set_rate(const char *pool, const char *vol,
 	return SPT_EXIT_OK;
 }
 
+/*
+ * For --to domain:X: the runs of the requested slices that are not in
+ * domain X yet, as jobs (*@jobs, *@nr), and how many slices are in X
+ * already (*@kept): those stay where they are.  Returns false when the
+ * request is to go the usual way (no slice of it is in X, or the pool or
+ * the map cannot be read, or the range is bad: spt_mig_check() says so).
+ */
+static bool domain_runs(const char *pool, const char *vol,
+			const struct spt_mig_req *req, struct spt_mig_job **jobs,
+			size_t *nr, u64 *kept, u64 *slice_bytes)
+{
+	const char *dom = req->dest + 7, *d;
+	struct spt_map_entry *map = NULL;
+	struct spt_pool p;
+	u64 first, last, i;
+	size_t n = 0;
+	bool split = false;
+
+	*jobs = NULL;
+	*nr = 0;
+	*kept = 0;
+	if (strncmp(req->dest, "domain:", 7) || spt_pool_load(pool, &p))
+		return false;
+	if (spt_vol_map_read(pool, vol, &map, &n) || !n)
+		goto out;
+	first = req->all ? 0 : req->first;
+	last = req->all ? n - 1 : req->last;
+	if (last >= n || p.slice_mb <= 0)
+		goto out;
+	for (i = first; i <= last; i++) {
+		d = map[i].member[0] ? spt_member_domain(&p, map[i].member) : NULL;
+		if (d && !strcmp(d, dom)) {
+			(*kept)++;
+			continue;
+		}
+		if (*nr && (*jobs)[*nr - 1].last == i - 1 && i > first) {
+			(*jobs)[*nr - 1].last = i;
+			continue;
+		}
+		*jobs = spt_realloc_array(*jobs, *nr + 1, sizeof(**jobs));
+		memset(&(*jobs)[*nr], 0, sizeof(**jobs));
+		snprintf((*jobs)[*nr].vol, sizeof((*jobs)[*nr].vol), "%s", vol);
+		(*jobs)[*nr].first = i;
+		(*jobs)[*nr].last = i;
+		(*nr)++;
+	}
+	*slice_bytes = (u64)p.slice_mb << 20;
+	split = *kept > 0;
+out:
+	if (!split) {
+		free(*jobs);
+		*jobs = NULL;
+		*nr = 0;
+	}
+	free(map);
+	spt_pool_free(&p);
+	return split;
+}
+
+/*
+ * --to domain:X over a range with slices in X already: the other runs
+ * move, one job each, with one progress bar; then one report.
+ */
+static int migrate_runs(const char *pool, const char *vol,
+			const struct spt_mig_req *req, struct spt_mig_job *jobs,
+			size_t nr, u64 kept, u64 slice_bytes)
+{
+	const struct spt_mig_job *last = NULL;
+	u64 moved = 0, bytes = 0, ms = 0, total = 0;
+	char label[2 * SPT_NAME_MAX + 16], sz[32];
+	const char *state;
+	size_t i;
+	int ret = 0;
+
+	snprintf(label, sizeof(label), "migrate %s/%s", pool, vol);
+	if (nr) {
+		spt_mig_catch_signals();
+		ret = spt_mig_batch_run(pool, label, jobs, nr, req, slice_bytes);
+	}
+	for (i = 0; i < nr; i++)
+		total += jobs[i].last - jobs[i].first + 1;
+	for (i = 0; i < nr && jobs[i].ran; i++) {
+		last = &jobs[i];
+		bytes += jobs[i].res.st.bytes_copied;
+		ms += jobs[i].res.duration_ms;
+		if (!strcmp(jobs[i].res.st.state, "done"))
+			moved += jobs[i].last - jobs[i].first + 1;
+	}
+	state = !ret ? "done" : ret == -EINTR ? "interrupted" :
+		last && last->ran && last->res.st.job ? last->res.st.state :
+		"refused";
+	if (spt_json) {
+		js_begin("migrate", pool);
+		js_str("volume", vol);
+		js_str("dest", req->dest);
+		js_str("state", state);
+		js_u64("duration_ms", ms);
+		js_bool("interrupted", ret == -EINTR ||
+			(last && last->res.interrupted));
+		js_u64("slices_kept", kept);
+		js_u64("slices_moved", moved);
+		js_u64("bytes_copied", bytes);
+		js_open_arr("jobs");
+		for (i = 0; i < nr && jobs[i].ran; i++) {
+			js_open_obj(NULL);
+			js_u64("first", jobs[i].first);
+			js_u64("last", jobs[i].last);
+			spt_mig_json("migration", &jobs[i].res.st);
+			js_close();
+		}
+		js_close();
+		js_end();
+	} else {
+		spu_format_size(bytes, false, sz, sizeof(sz));
+		printf("migration of %s/%s to %s: %s\n", pool, vol, req->dest,
+		       state);
+		printf("  left in place  %llu slices already in domain %s\n",
+		       (unsigned long long)kept, req->dest + 7);
+		printf("  moved          %llu slices in %zu job%s", (unsigned long long)moved,
+		       nr, nr == 1 ? "" : "s");
+		for (i = 0; i < nr; i++)
+			printf("%s%llu-%llu", i ? ", " : " (slices ",
+			       (unsigned long long)jobs[i].first,
+			       (unsigned long long)jobs[i].last);
+		printf("%s\n", nr ? ")" : "");
+		printf("  bytes copied   %llu (%s)\n", (unsigned long long)bytes,
+		       sz);
+		printf("  duration       %llu.%03llu s\n",
+		       (unsigned long long)(ms / 1000),
+		       (unsigned long long)(ms % 1000));
+	}
+	if (ret == 1)
+		spt_mig_print_failure(pool, last->vol, &last->res);
+	else if (ret == -EINTR)
+		spt_err("interrupted after %llu of %llu slices: the rest stays where it is; run the same command again to move it",
+			(unsigned long long)moved, (unsigned long long)total);
+	return ret ? SPT_EXIT_FAIL : SPT_EXIT_OK;
+}
+
 enum {
 	OPT_TO, OPT_SLICES, OPT_MODE, OPT_MIRROR, OPT_RATE, OPT_CHUNK, OPT_THRESHOLD,
 	OPT_PASSES, OPT_DEPTH, OPT_SHARE, OPT_NOWAIT, OPT_ABORT, OPT_SETRATE, OPT_STATUS,
@@ -312,7 +453,10 @@ int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv)
 	struct spt_mig_result res;
 	struct spt_mig_status ms;
 	struct spt_mig_req req;
+	struct spt_mig_job *jobs;
+	u64 kept, slice_bytes;
 	bool no_wait = false;
+	size_t nr_jobs;
 	int c, ret;
 	/* The numeric options of a start, by their ids. */
 	const struct {
@@ -404,6 +548,13 @@ int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv)
 	if (ctl_opt)
 		return migrate_set_rate(pool, vol, dm_name, set_rate);
 
+	if (!no_wait && domain_runs(pool, vol, &req, &jobs, &nr_jobs, &kept,
+				    &slice_bytes)) {
+		ret = migrate_runs(pool, vol, &req, jobs, nr_jobs, kept,
+				   slice_bytes);
+		free(jobs);
+		return ret;
+	}
 	if (spt_mig_check(pool, vol, dm_name, &req))
 		return SPT_EXIT_FAIL;
 	if (!no_wait)

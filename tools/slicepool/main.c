@@ -61,6 +61,14 @@ static const struct spt_cmd commands[] = {
 	  "  --load-override V  auto, or a load of 0..100\n" },
 	{ "member", "remove", cmd_member_remove, "<pool> <name>",
 	  "Disable a member and remove it from the pool.", NULL },
+	{ "member", "evacuate", cmd_member_evacuate,
+	  "<pool> <name> [--rate MIBPS]",
+	  "Move every slice of every volume off a working member, live, each\n"
+	  "where the module's placement rule puts it, so that 'member remove'\n"
+	  "can take it out. The member is marked draining first: no new slice\n"
+	  "goes to it (left so when done, given back when the evacuation stops\n"
+	  "early; run it again to move the rest).",
+	  "  --rate MIBPS       copy throttle of each move in MiB/s (default 0: none)\n" },
 	{ "vol", "create", cmd_vol_create, "<pool>/<vol> --size SIZE",
 	  "Allocate a volume and create its dm device /dev/mapper/<pool>-<vol>.",
 	  "  --size SIZE        size in bytes, or with a K, M, G, T or P suffix\n"
@@ -104,13 +112,16 @@ static const struct spt_cmd commands[] = {
 	  "image's dm device) and the clones with their image and thin id.",
 	  NULL },
 	{ NULL, "migrate", cmd_migrate,
-	  "<pool>/<vol> --to <member|domain:LABEL> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--depth N] [--busy-share PCT] [--no-wait] | --abort | --set-rate MIBPS | --status",
+	  "<pool>/<vol> --to <member|domain:LABEL|auto> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--depth N] [--busy-share PCT] [--no-wait] | --abort | --set-rate MIBPS | --status",
 	  "Move a volume's slices to another member or domain while it is in\n"
 	  "use (live migration in the dm target), wait for the job with a\n"
 	  "progress display and report it; or abort the running job, change\n"
 	  "its copy rate, or show its status.",
-	  "  --to DEST          destination: a member, or domain:LABEL (its member\n"
-	  "                     with the most free slices)\n"
+	  "  --to DEST          destination: a member, domain:LABEL (its member\n"
+	  "                     with the most free slices; slices in the domain\n"
+	  "                     already stay where they are), or auto (where the\n"
+	  "                     module's placement rule puts new slices, on the\n"
+	  "                     members that hold none of the range)\n"
 	  "  --slices A[-B]|all logical slices to move (default: all)\n"
 	  "  --mode M           write tracking: filter (default), clear or none\n"
 	  "  --mirror on|off    write user writes to chunks already copied to both\n"

@@ -197,6 +197,24 @@ static bool member_healthy(const struct spt_member *m)
 	return m->enable == 1 && m->state && !strcmp(m->state, "online");
 }
 
+/* A member that can be a destination: healthy and not draining. */
+static bool member_takes(const struct spt_member *m)
+{
+	return member_healthy(m) && m->drain != 1;
+}
+
+/* Whether one of slices @first..@last of @map is on member @name. */
+static bool range_on(const struct spt_map_entry *map, u64 first, u64 last,
+		     const char *name)
+{
+	u64 i;
+
+	for (i = first; i <= last; i++)
+		if (!strcmp(map[i].member, name))
+			return true;
+	return false;
+}
+
 /*
  * Checks a migration request against the pool before anything is sent,
  * with the errors the module would give, said in the tool's words.
@@ -289,15 +307,19 @@ int spt_mig_check(const char *pool, const char *vol, const char *dm_name,
 	for (k = 0; k < p.nr_members && nc < ARRAY_SIZE(cand); k++) {
 		const struct spt_member *m = &p.members[k];
 
-		if (!strncmp(req->dest, "domain:", 7)) {
+		if (!strcmp(req->dest, SPT_MIG_AUTO)) {
+			if (member_takes(m) && !range_on(map, first, last, m->name))
+				cand[nc++] = m;
+		} else if (!strncmp(req->dest, "domain:", 7)) {
 			if (m->domain && !strcmp(m->domain, req->dest + 7) &&
-			    member_healthy(m))
+			    member_takes(m))
 				cand[nc++] = m;
 		} else if (!strcmp(m->name, req->dest)) {
-			if (!member_healthy(m)) {
-				spt_err("member '%s' of pool '%s' is %s: a destination must be an enabled, online member (see 'slicepool status %s')",
+			if (!member_takes(m)) {
+				spt_err("member '%s' of pool '%s' is %s: a destination must be an enabled, online member that is not draining (see 'slicepool status %s')",
 					m->name, pool,
-				       m->enable == 1 ? m->state : "disabled",
+				       m->enable != 1 ? "disabled" :
+				       member_healthy(m) ? "draining" : m->state,
 				       pool);
 				ret = -ENODEV;
 				goto out;
@@ -306,7 +328,11 @@ int spt_mig_check(const char *pool, const char *vol, const char *dm_name,
 		}
 	}
 	if (!nc) {
-		if (!strncmp(req->dest, "domain:", 7))
+		if (!strcmp(req->dest, SPT_MIG_AUTO))
+			spt_err("pool '%s' has no enabled, online member that is not draining besides those that hold slices %llu-%llu of '%s'",
+				pool, (unsigned long long)first,
+				(unsigned long long)last, vol);
+		else if (!strncmp(req->dest, "domain:", 7))
 			spt_err("pool '%s' has no enabled, online member in domain '%s' (see the domains in 'slicepool status %s')",
 				pool, req->dest + 7, pool);
 		else
@@ -437,6 +463,20 @@ struct progress {
 	double rate;		/* bytes/s, smoothed; 0 unknown */
 };
 
+/*
+ * A batch: several jobs, one after another, shown as one bar with one
+ * ETA (spt_mig_batch_run()).  The progress is kept across the jobs.
+ */
+struct batch {
+	const char *label;	/* "evacuate p1/m1", "migrate p1/v1" */
+	unsigned int job, nr_jobs;	/* job from 1 */
+	u64 total;		/* bytes of pass 1 of every job */
+	u64 done;		/* bytes of pass 1 of the jobs that ended */
+	u64 cur;		/* bytes of pass 1 of the running job */
+	u64 copied;		/* bytes copied by the jobs that ended */
+	struct progress pr;
+};
+
 static void fmt_eta(char *buf, size_t len, double secs)
 {
 	unsigned long s = (unsigned long)(secs + 0.5);
@@ -448,37 +488,57 @@ static void fmt_eta(char *buf, size_t len, double secs)
 		snprintf(buf, len, "%lu:%02lu", s / 60, s % 60);
 }
 
-static void progress_update(struct progress *pr, const char *pool,
-			    const char *vol, const struct spt_mig_status *ms,
+/*
+ * Draws the progress of the job of @ms: alone (@b NULL), by its current
+ * pass; in a batch, the batch's pass-1 bytes (a job in a later pass counts
+ * as copied) and the bytes copied by every job so far.
+ */
+static void progress_update(struct progress *pr, const struct batch *b,
+			    const char *pool, const char *vol,
+			    const struct spt_mig_status *ms,
 			    unsigned long chunk_kb, u64 t)
 {
-	char copied[32], rate[32], eta[32], bar[33];
+	char copied[32], rate[32], eta[32], bar[33], what[256];
+	u64 chunk = (u64)chunk_kb * 1024, bytes = ms->bytes_copied;
+	u64 planned = ms->planned * chunk, left = ms->remaining * chunk;
 	unsigned int pct, i, fill;
-	double left;
 
+	if (b) {
+		/* A job past its first pass counts as copied. */
+		u64 job_done = ms->pass > 1 ? b->cur : planned - left;
+
+		bytes += b->copied;
+		planned = b->total;
+		left = b->total - b->done - (job_done < b->cur ? job_done : b->cur);
+		snprintf(what, sizeof(what), "%s: job %u of %u, %s/%s slices %llu-%llu",
+			 b->label, b->job, b->nr_jobs, pool, vol,
+			 (unsigned long long)ms->first,
+			 (unsigned long long)ms->last);
+	} else {
+		snprintf(what, sizeof(what), "migrate %s/%s", pool, vol);
+	}
 	/* The copy rate, over windows of a second, smoothed. */
 	if (t - pr->win_ms >= RATE_WINDOW_MS) {
-		double r = (double)(ms->bytes_copied - pr->win_bytes) * 1000.0 /
+		double r = (double)(bytes - pr->win_bytes) * 1000.0 /
 			   (double)(t - pr->win_ms);
 
 		pr->rate = pr->rate > 0 ? (pr->rate + r) / 2 : r;
 		pr->win_ms = t;
-		pr->win_bytes = ms->bytes_copied;
+		pr->win_bytes = bytes;
 	}
-	pct = ms->planned ? (unsigned int)((ms->planned - ms->remaining) *
-					   100 / ms->planned) : 100;
-	spu_format_size(ms->bytes_copied, false, copied, sizeof(copied));
+	pct = planned ? (unsigned int)((planned - left) * 100 / planned) : 100;
+	spu_format_size(bytes, false, copied, sizeof(copied));
 
 	if (!pr->tty) {
 		/* One line per pass, and one when the switch begins. */
 		if (ms->pass != pr->pass && !strcmp(ms->state, "copying"))
-			spt_info("migrate %s/%s: pass %llu: %llu chunks to copy (%s copied so far)",
-				 pool, vol, (unsigned long long)ms->pass,
-				(unsigned long long)ms->planned, copied);
+			spt_info("%s: pass %llu: %llu chunks to copy (%s copied so far, %u%% done)",
+				 what, (unsigned long long)ms->pass,
+				(unsigned long long)ms->planned, copied, pct);
 		if (strcmp(ms->state, pr->state) &&
 		    !strcmp(ms->state, "switching"))
-			spt_info("migrate %s/%s: switching: writes to the moving slices are held until the last dirty chunks are copied and the move is committed",
-				 pool, vol);
+			spt_info("%s: switching: writes to the moving slices are held until the last dirty chunks are copied and the move is committed",
+				 what);
 		pr->pass = ms->pass;
 		snprintf(pr->state, sizeof(pr->state), "%s", ms->state);
 		return;
@@ -490,16 +550,20 @@ static void progress_update(struct progress *pr, const char *pool,
 	bar[sizeof(bar) - 1] = '\0';
 	if (pr->rate > 0) {
 		spu_format_size((u64)pr->rate, false, rate, sizeof(rate));
-		left = (double)ms->remaining * chunk_kb * 1024.0 / pr->rate;
-		fmt_eta(eta, sizeof(eta), left);
+		fmt_eta(eta, sizeof(eta), (double)left / pr->rate);
 	} else {
 		snprintf(rate, sizeof(rate), "-");
 		snprintf(eta, sizeof(eta), "-:--");
 	}
-	if (!strcmp(ms->state, "switching"))
+	if (!b && !strcmp(ms->state, "switching"))
 		snprintf(eta, sizeof(eta), "switching");
-	fprintf(stderr, "\r\033[K[%s] %3u%% pass %llu  %s copied  %s/s  ETA %s",
-		bar, pct, (unsigned long long)ms->pass, copied, rate, eta);
+	if (b)
+		fprintf(stderr, "\r\033[K[%s] %3u%% job %u/%u  %s copied  %s/s  ETA %s",
+			bar, pct, b->job, b->nr_jobs, copied, rate, eta);
+	else
+		fprintf(stderr, "\r\033[K[%s] %3u%% pass %llu  %s copied  %s/s  ETA %s",
+			bar, pct, (unsigned long long)ms->pass, copied, rate,
+			eta);
 	fflush(stderr);
 	pr->drawn = true;
 }
@@ -512,7 +576,8 @@ static void progress_clear(struct progress *pr)
 }
 
 /*
- * Waits until the job of @dm_name ends, showing its progress on stderr.
+ * Waits until the job of @dm_name ends, showing its progress on stderr
+ * (as part of batch @b when it is not NULL).
  * SIGINT or SIGTERM (after spt_mig_catch_signals()) sends "migrate abort";
  * if the switch has begun already, the job is waited for still, and a
  * second signal stops waiting. Returns 0 when the job ended "done", 1
@@ -520,43 +585,46 @@ static void progress_clear(struct progress *pr)
  * printed: see spt_mig_print_failure()), or a negative errno when the
  * status could not be followed (printed; -EINTR: stopped waiting).
  */
-int spt_mig_wait(const char *pool, const char *vol, const char *dm_name,
-		 unsigned long chunk_kb, struct spt_mig_result *res)
+static int mig_wait(const char *pool, const char *vol, const char *dm_name,
+		    unsigned long chunk_kb, struct spt_mig_result *res,
+		    struct batch *b)
 {
-	struct progress pr;
+	struct progress one, *prp = b ? &b->pr : &one;
 	bool abort_sent = false;
 	u64 t0 = start_ms ? start_ms : now_ms(), t;
 	int ret;
 
-	memset(&pr, 0, sizeof(pr));
-	pr.tty = isatty(STDERR_FILENO);
-	pr.win_ms = t0;
+	if (!b) {
+		memset(&one, 0, sizeof(one));
+		one.tty = isatty(STDERR_FILENO);
+		one.win_ms = t0;
+	}
 	res->interrupted = false;
 	for (;;) {
 		ret = spt_mig_read(dm_name, &res->st);
 		t = now_ms();
 		res->duration_ms = t - t0;
 		if (ret) {
-			progress_clear(&pr);
+			progress_clear(prp);
 			spt_err("cannot read the migration status of dm device '%s' any more: %s (was the device removed? a job stops when the volume's last table goes)",
 				dm_name, strerror(-ret));
 			kmsg_close();
 			return ret;
 		}
 		if (!res->st.job) {
-			progress_clear(&pr);
+			progress_clear(prp);
 			spt_err("dm device '%s' reports no migration job", dm_name);
 			kmsg_close();
 			return -ENOENT;
 		}
 		if (!spt_mig_running(&res->st))
 			break;
-		progress_update(&pr, pool, vol, &res->st, chunk_kb, t);
+		progress_update(prp, b, pool, vol, &res->st, chunk_kb, t);
 		if (atomic_load(&mig_signal) && !abort_sent) {
 			abort_sent = true;
 			res->interrupted = true;
 			atomic_store(&mig_signal, 0);
-			progress_clear(&pr);
+			progress_clear(prp);
 			spt_info("interrupted: aborting the migration of %s/%s",
 				 pool, vol);
 			ret = spu_dm_message(dm_name, "migrate abort", NULL, 0);
@@ -568,7 +636,7 @@ int spt_mig_wait(const char *pool, const char *vol, const char *dm_name,
 			continue;
 		}
 		if (atomic_load(&mig_signal) && abort_sent) {
-			progress_clear(&pr);
+			progress_clear(prp);
 			spt_err("stopped waiting; the job of %s/%s goes on in the kernel: see 'slicepool migrate %s/%s --status'",
 				pool, vol, pool, vol);
 			kmsg_close();
@@ -576,12 +644,18 @@ int spt_mig_wait(const char *pool, const char *vol, const char *dm_name,
 		}
 		sleep_ms(POLL_MS);
 	}
-	progress_clear(&pr);
+	progress_clear(prp);
 	if (!strcmp(res->st.state, "done")) {
 		kmsg_close();
 		return 0;
 	}
 	return 1;
+}
+
+int spt_mig_wait(const char *pool, const char *vol, const char *dm_name,
+		 unsigned long chunk_kb, struct spt_mig_result *res)
+{
+	return mig_wait(pool, vol, dm_name, chunk_kb, res, NULL);
 }
 
 /*
@@ -628,6 +702,69 @@ int spt_mig_run(const char *pool, const char *vol,
 	if (ret)
 		return ret;
 	return spt_mig_wait(pool, vol, dm_name, req->chunk_kb, res);
+}
+
+/*
+ * Runs @jobs of @pool one after another (each checked, started and
+ * waited for) to @tmpl->dest with @tmpl's other settings, shown as one
+ * progress bar with one ETA, labelled @label; @slice_bytes is the pool's
+ * slice size.  Stops at the first job that does not end "done", and
+ * before the next job after SIGINT or SIGTERM.  jobs[i].ran and
+ * jobs[i].res say what ran.  Returns 0 (all done), 1 (the last job that
+ * ran ended aborted or failed, not printed: spt_mig_print_failure()),
+ * -EINTR (interrupted between two jobs, not printed) or another negative
+ * errno (printed: a refusal, or the status could not be followed).
+ */
+int spt_mig_batch_run(const char *pool, const char *label,
+		      struct spt_mig_job *jobs, size_t n,
+		      const struct spt_mig_req *tmpl, u64 slice_bytes)
+{
+	char dm_name[2 * SPT_NAME_MAX + 2];
+	struct spt_mig_req req;
+	struct batch b;
+	size_t i;
+	int ret = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.label = label;
+	b.nr_jobs = (unsigned int)n;
+	for (i = 0; i < n; i++) {
+		jobs[i].ran = false;
+		memset(&jobs[i].res, 0, sizeof(jobs[i].res));
+		b.total += (jobs[i].last - jobs[i].first + 1) * slice_bytes;
+	}
+	b.pr.tty = isatty(STDERR_FILENO);
+	b.pr.win_ms = now_ms();
+	for (i = 0; i < n; i++) {
+		struct spt_mig_job *j = &jobs[i];
+
+		if (spt_mig_interrupted())
+			return -EINTR;
+		req = *tmpl;
+		req.all = false;
+		req.first = j->first;
+		req.last = j->last;
+		spt_dm_name(pool, j->vol, dm_name, sizeof(dm_name));
+		ret = spt_mig_check(pool, j->vol, dm_name, &req);
+		if (!ret)
+			ret = spt_mig_start(pool, j->vol, dm_name, &req);
+		if (ret)
+			return ret;
+		j->ran = true;
+		b.job = (unsigned int)i + 1;
+		b.cur = (j->last - j->first + 1) * slice_bytes;
+		b.pr.pass = 0;
+		b.pr.state[0] = '\0';
+		ret = mig_wait(pool, j->vol, dm_name, req.chunk_kb, &j->res, &b);
+		if (ret)
+			return ret;
+		/* Interrupted when the job could no longer be aborted. */
+		if (j->res.interrupted)
+			return -EINTR;
+		b.done += (j->last - j->first + 1) * slice_bytes;
+		b.copied += j->res.st.bytes_copied;
+	}
+	return 0;
 }
 
 /*

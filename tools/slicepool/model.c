@@ -46,6 +46,7 @@ static void load_member(const char *pool, struct spt_member *m)
 	m->total_slices = read_num(pool, "members", n, "total_slices");
 	m->free_slices = read_num(pool, "members", n, "free_slices");
 	m->load = read_num(pool, "members", n, "load");
+	m->drain = read_num(pool, "members", n, "drain");
 }
 
 static void load_volume(const char *pool, struct spt_volume *v)

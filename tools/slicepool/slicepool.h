@@ -217,6 +217,7 @@ struct spt_member {
 	char name[SPT_NAME_MAX + 1];
 	char *path, *domain, *state, *load_override;
 	s64 enable, size, total_slices, free_slices, load;
+	s64 drain;		/* 1: takes no new slice; -1: unknown */
 };
 
 #define SPT_STATUS_MEMBERS	64
@@ -343,6 +344,8 @@ struct spt_mig_req {
 #define SPT_MIG_DEPTH_MAX	8	/* the module's SP_MIG_SLOTS */
 
 #define SPT_MIG_CHUNK_KB		512	/* the module's default chunk */
+/* The destination chosen by the module's placement rule. */
+#define SPT_MIG_AUTO			"auto"
 
 /* What a job that was waited for ended with. */
 struct spt_mig_result {
@@ -365,6 +368,18 @@ int spt_mig_move_slice(const char *pool, const char *vol, u64 logical,
 		       const char *dest, struct spt_mig_req *req,
 		       struct spt_mig_result *res, char *to_member, size_t len);
 void spt_mig_json(const char *key, const struct spt_mig_status *ms);
+
+/* One job of a batch (spt_mig_batch_run()): slices first..last of vol. */
+struct spt_mig_job {
+	char vol[SPT_NAME_MAX + 1];
+	u64 first, last;
+	bool ran;			/* started */
+	struct spt_mig_result res;	/* when it ran */
+};
+
+int spt_mig_batch_run(const char *pool, const char *label,
+		      struct spt_mig_job *jobs, size_t n,
+		      const struct spt_mig_req *tmpl, u64 slice_bytes);
 void spt_mig_print_failure(const char *pool, const char *vol,
 			   const struct spt_mig_result *res);
 bool spt_mig_interrupted(void);
@@ -436,6 +451,7 @@ int cmd_inspect(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_upgrade(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_member_evacuate(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv);

@@ -70,7 +70,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 162
+ktap_plan 175
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -127,6 +127,14 @@ expect_rc 2 "out of range (0..100)" "member set --load-override 101" \
 	"$SP" member set p m --load-override 101
 expect_rc 2 "not a number" "member set --load-override automatic" \
 	"$SP" member set p m --load-override automatic
+expect_rc 2 "missing argument" "member evacuate without a member" \
+	"$SP" member evacuate p
+expect_rc 2 "unexpected argument 'extra'" "member evacuate with an extra argument" \
+	"$SP" member evacuate p m extra
+expect_rc 2 "bad member name" "member evacuate of a bad member name" \
+	"$SP" member evacuate p 'a/b'
+expect_rc 2 "--rate: 'fast' is not a number" "member evacuate --rate fast" \
+	"$SP" member evacuate p m --rate fast
 expect_rc 2 "--size SIZE is required" "vol create without --size" \
 	"$SP" vol create p/v
 expect_rc 2 "not a size" "vol create --size 12Q" \
@@ -183,7 +191,7 @@ expect_rc 2 "bad pool name" "pool force of a bad pool name" "$SP" pool force a/b
 
 # --help of every command: exit 0 and a usage line on stdout.
 helps_ok=1
-for c in "pool create" "pool set" "pool list" "pool remove" "pool force" "member add" \
+for c in "pool create" "pool set" "pool list" "pool remove" "pool force" "member add" "member evacuate" \
 	 "member set" "member remove" "vol create" "vol resize" "vol remove" "vol map" \
 	 "status" "assemble" "inspect" "upgrade" "migrate" "rebalance" "pool" "member" "vol" ""; do
 	# shellcheck disable=SC2086 # the words are meant to split
@@ -305,8 +313,42 @@ no volume 'p1/v9'|vol map of an unknown volume|vol map p1/v9
 no volume 'p1/v9'|migrate of an unknown volume|migrate p1/v9 --to m1
 no pool 'nope'|migrate --status in an unknown pool|migrate nope/v --status
 no pool 'nope'|pool force of an unknown pool|pool force nope
+no pool 'nope'|member evacuate in an unknown pool|member evacuate nope m1
+no member 'p1/m9'|member evacuate of an unknown member|member evacuate p1 m9
+volume 'p1/v1' has slices on member 'm1' but no dm device|member evacuate of a member whose volume has no dm device|member evacuate p1 m1
 the module has no force attribute|pool force without the module's force attribute|pool force p1
 EOF
+
+# member evacuate: the checks before anything changes, on the fake tree
+# (m1 holds slice 1 of v1; m0 has 13 free slices).
+put p1/members/m1/state failed
+expect_rc 1 "member 'm1' of pool 'p1' is failed: its slices cannot be read" \
+	"member evacuate of a failed member" "$SP" member evacuate p1 m1
+put p1/members/m1/state online
+put p1/members/m1/enable 0
+expect_rc 1 "member 'm1' of pool 'p1' is not enabled" \
+	"member evacuate of a disabled member" "$SP" member evacuate p1 m1
+put p1/members/m1/enable 1
+put p1/members/m0/free_slices 0
+expect_rc 1 "member 'm1' holds 1 slices, and the other members of pool 'p1' that take new slices have 0 free: 1 slices (4 MiB) missing" \
+	"member evacuate with no room elsewhere: how much is missing" \
+	"$SP" member evacuate p1 m1
+put p1/members/m0/free_slices 13
+put p1/members/m0/drain 1
+expect_rc 1 "that take new slices have 0 free: 1 slices (4 MiB) missing" \
+	"member evacuate: a draining member's free slices do not count" \
+	"$SP" member evacuate p1 m1
+rm -f "$F/p1/members/m0/drain"
+put p1/volumes/v1/image 1
+expect_rc 1 "volume 'p1/v1' has slices on member 'm1' but is an image" \
+	"member evacuate of a member holding slices of an image" \
+	"$SP" member evacuate p1 m1
+rm -f "$F/p1/volumes/v1/image"
+if [ ! -e "$F/p1/members/m1/drain" ]; then
+	ktap_ok "member evacuate refusals wrote nothing (no drain attribute written)"
+else
+	ktap_fail "member evacuate refusals wrote nothing (no drain attribute written)"
+fi
 
 # pool force writes 1 to the pool's force attribute (the kernel's checks
 # are tested in selftests/dm-slicepool/md3_force.sh).
