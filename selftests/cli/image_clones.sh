@@ -52,6 +52,14 @@ write_err() {
 	fi
 }
 
+# refused DESC FILE VALUE ERROR DMESG: writing VALUE to FILE fails with
+# ERROR (strerror) and the kernel logs DMESG (two checks).
+refused() {
+	kmsg_mark
+	ktap_check "$1" test "$(write_err "$2" "$3")" = "$4"
+	ktap_check "... with a dmesg line" kmsg_has_text "$5"
+}
+
 pool3 --format 3 $P --slice-mb 2
 sp vol create $P/img --size 4M || sp_die "vol create img"
 sp vol create $P/plain --size 2M || sp_die "vol create plain"
@@ -63,21 +71,17 @@ sp pool create f2 --slice-mb 2 --min-domains 1 || sp_die "pool create f2"
 echo 2 > "$SP_CFG/f2/metadata_format" || sp_die "metadata_format 2"
 sp member add f2 m0 --path "${DISKS[3]}" --domain dA || sp_die "member add f2/m0"
 sp vol create f2/v --size 2M || sp_die "vol create f2/v"
-kmsg_mark
-ktap_check "image 1 on a format-2 pool is refused (EOPNOTSUPP)" \
-	test "$(write_err "$SP_CFG/f2/volumes/v/image" 1)" = "Operation not supported"
-ktap_check "... with a dmesg line" \
-	kmsg_has_text "f2: volume v: image refused: images need a format-3 pool (metadata_format 3)"
+refused "image 1 on a format-2 pool is refused (EOPNOTSUPP)" \
+	"$SP_CFG/f2/volumes/v/image" 1 "Operation not supported" \
+	"f2: volume v: image refused: images need a format-3 pool (metadata_format 3)"
 sp_rc 1 "image create on a format-2 pool exits 1" image create f2 v
 ktap_check "... saying so" \
 	err_is "pool 'f2' has metadata format 2: images need format 3 ('slicepool upgrade' converts a format-2 pool)"
 
 ktap_check "a new volume is not an image (image reads 0)" test "$(cat "$C/img/image")" = 0
-kmsg_mark
-ktap_check "image 1 is refused while a read-write table of it is loaded (EBUSY)" \
-	test "$(write_err "$C/img/image" 1)" = "Device or resource busy"
-ktap_check "... with a dmesg line naming the volume" \
-	kmsg_has_text "$P: volume img: image refused: 1 read-write table(s) of it are loaded; reload them read-only first"
+refused "image 1 is refused while a read-write table of it is loaded (EBUSY)" \
+	"$C/img/image" 1 "Device or resource busy" \
+	"$P: volume img: image refused: 1 read-write table(s) of it are loaded; reload them read-only first"
 
 sp_rc 0 "image create $P img exits 0" image create $P img
 ktap_check "... its image attribute reads 1" test "$(cat "$C/img/image")" = 1
@@ -93,19 +97,15 @@ ktap_check "... with a dmesg line naming the volume" \
 	kmsg_has_text "$P: volume img is an image: a read-write table of it is refused; load it read-only"
 ktap_check "... and the read-only table stays live" test "$(blockdev --getro "$IMG")" = 1
 
-kmsg_mark
-ktap_check "a size change of the image is refused (size 8M: EROFS)" \
-	test "$(write_err "$C/img/size" 8M)" = "Read-only file system"
-ktap_check "... with a dmesg line" \
-	kmsg_has_text "$P: refused: volume img is an image: its size stays 4194304 (size 8388608 refused; only 0, a delete, is allowed)"
+refused "a size change of the image is refused (size 8M: EROFS)" \
+	"$C/img/size" 8M "Read-only file system" \
+	"$P: refused: volume img is an image: its size stays 4194304 (size 8388608 refused; only 0, a delete, is allowed)"
 ktap_check "... and the size stays 4 MiB" test "$(cat "$C/img/size")" = 4194304
 sp_rc 1 "vol resize of the image exits 1" vol resize $P/img --size 8M
 
-kmsg_mark
-ktap_check "image 0 is refused with EINVAL" \
-	test "$(write_err "$C/img/image" 0)" = "Invalid argument"
-ktap_check "... with a dmesg line" \
-	kmsg_has_text "$P: volume img: image 0 refused: an image stays one (delete it instead)"
+refused "image 0 is refused with EINVAL" \
+	"$C/img/image" 0 "Invalid argument" \
+	"$P: volume img: image 0 refused: an image stays one (delete it instead)"
 ktap_check "... and it stays an image" test "$(cat "$C/img/image")" = 1
 
 # The tool refuses a destination that holds the slice already.

@@ -105,6 +105,16 @@ static void want_cmds(const char *what, unsigned int n, ...)
 	va_end(ap);
 }
 
+/* The diff is exactly one command: peer @pub's preshared key @file in dir. */
+static void want_psk(const char *what, const char *pub, const char *file)
+{
+	char c[512];
+
+	snprintf(c, sizeof(c), "/usr/bin/wg set spwg0 peer %s preshared-key %s/%s",
+		 pub, dir, file);
+	want_cmds(what, 1, c);
+}
+
 /* The diff of s_old and s_new is refused with exactly @want. */
 static void want_refused(const char *what, const char *want)
 {
@@ -242,17 +252,11 @@ static void t_diff(void)
 		 "peer_tunnel_psk b %s/b.psk\n", dir, dir);
 	if (conf(&s_new, l2))
 		return;
-	snprintf(c1, sizeof(c1),
-		 "/usr/bin/wg set spwg0 peer " PUB_B " preshared-key %s/b.psk",
-		 dir);
-	want_cmds("b's preshared key added", 1, c1);
+	want_psk("b's preshared key added", PUB_B, "b.psk");
 	put_key("c.psk", PSK1 "\n", 0600);
 	if (conf(&s_new, lines))
 		return;
-	snprintf(c1, sizeof(c1),
-		 "/usr/bin/wg set spwg0 peer " PUB_C " preshared-key %s/c.psk",
-		 dir);
-	want_cmds("c's preshared key rewritten in place", 1, c1);
+	want_psk("c's preshared key rewritten in place", PUB_C, "c.psk");
 	put_key("c.psk", PSK2 "\n", 0600);
 	put_key("c2.psk", PSK2 "\n", 0600);
 	snprintf(l2, sizeof(l2), TB TC "peer_tunnel_psk c %s/c2.psk\n", dir);

@@ -20,22 +20,24 @@ static const char common_help[] =
 	"  --json             print the result as JSON\n"
 	"  -h, --help         show this help\n";
 
+/* The pool parameters that pool create and pool set both take. */
+#define POOL_WEIGHT_HELP \
+	"  --weight-space N   weight of used space in a domain's workload, 0..100\n" \
+	"  --weight-load N    weight of measured load in a domain's workload, 0..100\n" \
+	"  --min-domains N    domains a volume spans when they have space, 1..64\n"
+
 static const struct spt_cmd commands[] = {
 	{ "pool", "create", cmd_pool_create,
 	  "<pool> [--slice-mb N] [--weight-space N] [--weight-load N] [--min-domains N]",
 	  "Create a pool (configfs directory) and set its parameters.",
 	  "  --slice-mb N       slice size in MiB (default: the module's, 64)\n"
-	  "  --weight-space N   weight of used space in a domain's workload, 0..100\n"
-	  "  --weight-load N    weight of measured load in a domain's workload, 0..100\n"
-	  "  --min-domains N    domains a volume spans when they have space, 1..64\n" },
+	  POOL_WEIGHT_HELP },
 	{ "pool", "set", cmd_pool_set,
 	  "<pool> [--slice-mb N] [--weight-space N] [--weight-load N] [--min-domains N]",
 	  "Change pool parameters (the slice size only while no member is\n"
 	  "enabled).",
 	  "  --slice-mb N       slice size in MiB\n"
-	  "  --weight-space N   weight of used space in a domain's workload, 0..100\n"
-	  "  --weight-load N    weight of measured load in a domain's workload, 0..100\n"
-	  "  --min-domains N    domains a volume spans when they have space, 1..64\n" },
+	  POOL_WEIGHT_HELP },
 	{ "pool", "list", cmd_pool_list, "",
 	  "List pools with their parameters and capacity.", NULL },
 	{ "pool", "remove", cmd_pool_remove, "[--unbind] <pool>",
