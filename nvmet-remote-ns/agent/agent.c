@@ -390,6 +390,7 @@ static void *hb_main(void *arg)
 	struct spa_agent *a = hb->a;
 	struct spa_peer snap[SPA_PEERS_MAX];
 	struct pollfd pfd = { .fd = hb->stop_fd, .events = POLLIN };
+	struct spa_demand demand = { 0 };
 	unsigned int n, i;
 	int pending, ret;
 
@@ -411,6 +412,9 @@ static void *hb_main(void *arg)
 		}
 		if (pending > 0)
 			pending = spa_borrower_reconcile(a->cfg, a->keys);
+		/* One borrow at a time: this thread makes it (a cool-down after). */
+		if (a->cfg->heartbeat)
+			spa_demand_tick(a->cfg, a->keys, &demand);
 		if (!a->cfg->heartbeat && pending <= 0)
 			break;
 		if (poll(&pfd, 1, (a->cfg->heartbeat ? a->cfg->heartbeat : 10) *

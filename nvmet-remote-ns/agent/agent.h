@@ -11,6 +11,7 @@
  *   host.c      nvme-cli connect and disconnect, namespace lookup
  *   lender.c    grants: request, release, resize, reconcile
  *   borrower.c  borrow, resize and give back
+ *   demand.c    borrowing on demand and ahead of need (borrow_threshold)
  *   peers.c     the peer table, hello, heartbeats
  *   health.c    peer health: writing the health file, choosing a lender
  *   net.c       the TCP server and the client call
@@ -801,5 +802,45 @@ int spa_member_check(const char *path, const char *pool_uuid,
 /* Finishes give-backs and borrows that did not complete; returns the number left. */
 int spa_borrower_reconcile(const struct spa_config *c,
 			   struct spa_keys *key);
+
+/* ------------------------------------------------------------ demand.c */
+
+/*
+ * What this node borrows: the bytes of its borrowed grants not released,
+ * and how many of them are still being set up (requesting, connecting).
+ */
+int spa_borrowed_now(const struct spa_config *c, u64 *bytes,
+		     unsigned int *in_flight, char *why, size_t wlen);
+/*
+ * Borrows @size bytes for @pool on demand: refused with -EPERM when the
+ * configuration does not allow it (borrow_on_demand) and -EDQUOT past
+ * its MAX, before anything is asked; else spa_borrow_any().
+ */
+int spa_borrow_demand(const struct spa_config *c, struct spa_keys *key,
+		      const char *pool, u64 size, struct spa_grant *out,
+		      char *why, size_t wlen);
+
+/* The daemon's borrowing ahead of need (borrow_threshold). */
+struct spa_demand {
+	bool in_flight;		/* spa_demand_tick() is borrowing */
+	bool warned;		/* the pool could not be read: said once */
+	u64 last_mono;		/* the last borrow's end (monotonic), 0: none */
+};
+
+/*
+ * What to borrow now for a pool of space @s while this node borrows
+ * @borrowed bytes (@in_flight grants still being set up): 0 (and why)
+ * without a threshold, with a borrow in flight, within the cool-down
+ * after the last one, or with free space not below the level; else the
+ * bytes that bring the free space back to the level (whole slices and a
+ * member's metadata, spu_borrow_bytes()), cut to borrow_on_demand's MAX.
+ */
+u64 spa_demand_decide(const struct spa_demand *d, const struct spa_config *c,
+		      const struct spu_space *s, u64 borrowed,
+		      unsigned int in_flight, u64 now_mono, char *why,
+		      size_t wlen);
+/* One check of the heartbeat thread: borrows if spa_demand_decide() says. */
+void spa_demand_tick(const struct spa_config *c, struct spa_keys *key,
+		     struct spa_demand *d);
 
 #endif

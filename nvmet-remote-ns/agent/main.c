@@ -3,7 +3,8 @@
  * slicepool-agent - the command line
  *
  * Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 the peer
- * refused (its reason is printed).
+ * refused (its reason is printed), 4 the configuration does not allow a
+ * borrow on demand (borrow-for).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 
 #define EXIT_USAGE	2
 #define EXIT_REFUSED	3
+#define EXIT_NOT_ALLOWED	4
 
 static const char usage_text[] =
 "usage: slicepool-agent [-c CONFIG] COMMAND [ARGS]\n"
@@ -27,6 +29,9 @@ static const char usage_text[] =
 "                       down)\n"
 "  borrow SIZE          the same from the peer that is up and can lend the\n"
 "                       most (then has the fewest grants)\n"
+"  borrow-for POOL SIZE borrow SIZE for POOL on demand as 'borrow SIZE'\n"
+"                       does, if 'borrow_on_demand POOL [MAX]' allows it\n"
+"                       (exit 4 if not)\n"
 "  resize GRANT SIZE    grow a borrowed grant to SIZE (K/M/G/T: the new\n"
 "                       total): the lender grows its volume, the member\n"
 "                       takes the new slices (a grant never shrinks)\n"
@@ -62,7 +67,8 @@ static const char usage_text[] =
 "endpoints to the live interface, leaving unchanged peers' sessions be.\n"
 "\n"
 "CONFIG defaults to /etc/slicepool/agent.conf.  Exit codes: 0 done,\n"
-"1 failed, 2 bad usage or configuration, 3 refused by the peer.\n"
+"1 failed, 2 bad usage or configuration, 3 refused by the peer (or no\n"
+"peer can lend), 4 not allowed (borrow-for).\n"
 "See Documentation/nvmet-remote-ns.rst.\n";
 
 static int usage(const char *msg)
@@ -314,6 +320,31 @@ static int cmd_borrow(struct spa_config *c, struct spa_keys *k,
 	return 0;
 }
 
+/* borrow-for POOL SIZE: what 'slicepool vol create --borrow' runs. */
+static int cmd_borrow_for(struct spa_config *c, struct spa_keys *k,
+			  const char *pool, const char *size_s)
+{
+	char why[1024], msg[1100];
+	struct spa_grant g;
+	u64 size;
+	int ret;
+
+	if (!parse_size_arg(size_s, &size))
+		return EXIT_USAGE;
+	if (spa_config_host_identity(c, why, sizeof(why)))
+		return fail(EXIT_USAGE, why);
+	spa_dm_init();
+	ret = spa_borrow_demand(c, k, pool, size, &g, why, sizeof(why));
+	if (ret) {
+		snprintf(msg, sizeof(msg), "no borrow made: %s", why);
+		return fail(ret == -EPERM || ret == -EDQUOT ? EXIT_NOT_ALLOWED :
+			    ret > 0 ? EXIT_REFUSED : 1, msg);
+	}
+	printf("grant %016llx\npeer %s\nsize %llu\nmember %s\nsubnqn %s\nuuid %s\n",
+	       g.id, g.peer, g.size, g.name, g.subnqn, g.uuid);
+	return 0;
+}
+
 static int cmd_resize(struct spa_config *c, struct spa_keys *k, u64 id,
 		      u64 size)
 {
@@ -365,6 +396,7 @@ static const struct signed_cmd {
 	{ "peers", 1, 1, false, "this command takes one PEER" },
 	{ "heartbeat", 1, 1, false, "this command takes one PEER" },
 	{ "borrow", 1, 2, false, "borrow takes [PEER] SIZE" },
+	{ "borrow-for", 2, 2, false, "borrow-for takes POOL SIZE" },
 	{ "resize", 2, 2, true, "resize takes GRANT SIZE" },
 	{ "release", 1, 1, true, "release takes GRANT (16 hex digits)" },
 };
@@ -503,6 +535,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "borrow"))
 		ret = cmd_borrow(&c, &k, nargs == 2 ? argv[0] : NULL,
 				 argv[nargs - 1]);
+	else if (!strcmp(cmd, "borrow-for"))
+		ret = cmd_borrow_for(&c, &k, argv[0], argv[1]);
 	else if (!strcmp(cmd, "resize"))
 		ret = cmd_resize(&c, &k, id, size);
 	else if (!strcmp(cmd, "release"))

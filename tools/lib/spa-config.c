@@ -122,6 +122,7 @@ void spa_config_defaults(struct spa_config *c)
 	c->heartbeat = 10;
 	c->io_timeout = 10;
 	c->conn_per_source = 4;
+	c->borrow_cooldown = 60;
 	snprintf(c->tunnel_if, sizeof(c->tunnel_if), "spwg0");
 	snprintf(c->wg_cli, sizeof(c->wg_cli), "/usr/bin/wg");
 	snprintf(c->ip_cli, sizeof(c->ip_cli), "/usr/sbin/ip");
@@ -306,47 +307,54 @@ struct key_desc {
 	const char *key;
 	unsigned int words;	/* values after the key */
 	const char *what;	/* for error messages */
+	unsigned int opt;	/* optional values after those */
 };
 
 static const struct key_desc keys[] = {
-	{ "node", 1, "a node name (1..24 of [A-Za-z0-9_.-])" },
-	{ "listen", 2, "ADDRESS PORT" },
-	{ "advertise", 1, "a numeric address" },
-	{ "export", 2, "ADDRESS PORT" },
-	{ "nvmet_port_id", 1, "1..65535" },
-	{ "key_file", 1, "an absolute path" },	/* refused: see apply() */
-	{ "pool", 1, "a pool name" },
-	{ "state_dir", 1, "an absolute path" },
-	{ "hostnqn", 1, "an NQN (nqn.* of [A-Za-z0-9._:-])" },
-	{ "hostid", 1, "a UUID" },
-	{ "nqn_prefix", 1, "an NQN of at most 175 characters" },
-	{ "nvme_cli", 1, "an absolute path" },
-	{ "lend", 1, "yes or no" },
-	{ "keep_free", 1, "a size (K, M, G, T suffixes)" },
-	{ "lend_max", 1, "a size (0: no limit)" },
-	{ "max_grants", 1, "1..256" },
-	{ "ctrl_loss_tmo", 1, "-1 (reconnect forever) or 0..86400 seconds" },
-	{ "reconnect_delay", 1, "1..3600 seconds" },
-	{ "max_skew", 1, "1..3600 seconds" },
-	{ "heartbeat", 1, "0 (off) or 1..3600 seconds" },
-	{ "heartbeat_timeout", 1, "1..86400 seconds" },
-	{ "io_timeout", 1, "1..300 seconds" },
-	{ "conn_per_source", 1, "1..16 connections" },
-	{ "peer", 3, "NAME ADDRESS PORT" },
+	{ "node", 1, "a node name (1..24 of [A-Za-z0-9_.-])", 0 },
+	{ "listen", 2, "ADDRESS PORT", 0 },
+	{ "advertise", 1, "a numeric address", 0 },
+	{ "export", 2, "ADDRESS PORT", 0 },
+	{ "nvmet_port_id", 1, "1..65535", 0 },
+	{ "key_file", 1, "an absolute path", 0 },	/* refused: see apply() */
+	{ "pool", 1, "a pool name", 0 },
+	{ "state_dir", 1, "an absolute path", 0 },
+	{ "hostnqn", 1, "an NQN (nqn.* of [A-Za-z0-9._:-])", 0 },
+	{ "hostid", 1, "a UUID", 0 },
+	{ "nqn_prefix", 1, "an NQN of at most 175 characters", 0 },
+	{ "nvme_cli", 1, "an absolute path", 0 },
+	{ "lend", 1, "yes or no", 0 },
+	{ "keep_free", 1, "a size (K, M, G, T suffixes)", 0 },
+	{ "lend_max", 1, "a size (0: no limit)", 0 },
+	{ "max_grants", 1, "1..256", 0 },
+	{ "ctrl_loss_tmo", 1, "-1 (reconnect forever) or 0..86400 seconds", 0 },
+	{ "reconnect_delay", 1, "1..3600 seconds", 0 },
+	{ "max_skew", 1, "1..3600 seconds", 0 },
+	{ "heartbeat", 1, "0 (off) or 1..3600 seconds", 0 },
+	{ "heartbeat_timeout", 1, "1..86400 seconds", 0 },
+	{ "io_timeout", 1, "1..300 seconds", 0 },
+	{ "conn_per_source", 1, "1..16 connections", 0 },
+	{ "peer", 3, "NAME ADDRESS PORT", 0 },
 	/* One more word is optional: the next key (a rotation). */
-	{ "peer_key", 2, "NAME FILE [NEXT_FILE] (absolute paths)" },
-	{ "tunnel", 2, "ADDRESS/PREFIX PORT (this node in the tunnel, WireGuard's UDP port)" },
-	{ "tunnel_key", 1, "an absolute path (this node's WireGuard private key)" },
-	{ "tunnel_if", 1, "an interface name (1..15 of [A-Za-z0-9_.-])" },
+	{ "peer_key", 2, "NAME FILE [NEXT_FILE] (absolute paths)", 1 },
+	{ "tunnel", 2, "ADDRESS/PREFIX PORT (this node in the tunnel, WireGuard's UDP port)", 0 },
+	{ "tunnel_key", 1, "an absolute path (this node's WireGuard private key)", 0 },
+	{ "tunnel_if", 1, "an interface name (1..15 of [A-Za-z0-9_.-])", 0 },
 	{ "peer_tunnel", 4,
-	  "NAME PUBKEY ENDPOINT TUNNEL_ADDR (a WireGuard public key, ADDRESS:PORT or [ADDRESS]:PORT, a numeric address)"
-	},
+	  "NAME PUBKEY ENDPOINT TUNNEL_ADDR (a WireGuard public key, ADDRESS:PORT or [ADDRESS]:PORT, a numeric address)",
+	  0 },
 	{ "peer_tunnel_psk", 2,
-	  "NAME FILE (an absolute path: the WireGuard preshared key of the tunnel with NAME)"
-	},
-	{ "wg_cli", 1, "an absolute path" },
-	{ "ip_cli", 1, "an absolute path" },
-	{ "nft_cli", 1, "an absolute path" },
+	  "NAME FILE (an absolute path: the WireGuard preshared key of the tunnel with NAME)",
+	  0 },
+	{ "wg_cli", 1, "an absolute path", 0 },
+	{ "ip_cli", 1, "an absolute path", 0 },
+	{ "nft_cli", 1, "an absolute path", 0 },
+	{ "borrow_on_demand", 1,
+	  "POOL [MAX] (the 'pool' of this node; MAX a size, the most borrowed in all)",
+	  1 },
+	{ "borrow_threshold", 2,
+	  "POOL LEVEL [COOLDOWN] (LEVEL a size or 1..99% of the pool's space, COOLDOWN 1..86400 seconds)",
+	  1 },
 };
 
 /* The keys of a plain number: its bounds and its field. */
@@ -368,6 +376,39 @@ static const struct uint_key uint_keys[] = {
 	UINT_KEY(io_timeout, 1, 300),
 	UINT_KEY(conn_per_source, 1, 16),
 };
+
+/*
+ * "borrow_threshold POOL LEVEL [COOLDOWN]": LEVEL a size (not 0) or
+ * "N%" with N 1..99, exactly.
+ */
+static int set_threshold(struct spa_config *c, char **w)
+{
+	size_t len = strlen(w[2]);
+	unsigned long long n;
+	char num[4];
+
+	if (set_str(w[1], spu_valid_name, c->threshold_pool,
+		    sizeof(c->threshold_pool)))
+		return -EINVAL;
+	if (len > 1 && w[2][len - 1] == '%') {
+		if (len > sizeof(num))
+			return -EINVAL;
+		memcpy(num, w[2], len - 1);
+		num[len - 1] = '\0';
+		if (spu_parse_uint(num, 99, &n) || !n)
+			return -EINVAL;
+		c->borrow_below_pct = n;
+		c->borrow_below = 0;
+	} else {
+		if (spu_parse_size(w[2], SPA_SIZE_MAX, &c->borrow_below) ||
+		    !c->borrow_below)
+			return -EINVAL;
+		c->borrow_below_pct = 0;
+	}
+	if (w[3])
+		return set_uint(w[3], 1, 86400, &c->borrow_cooldown);
+	return 0;
+}
 
 /* Applies one directive; 0 or -EINVAL (the caller names the line). */
 static int apply(struct spa_config *c, unsigned int k, char **w)
@@ -462,6 +503,15 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		return abs_path(v, c->ip_cli, sizeof(c->ip_cli));
 	} else if (!strcmp(key, "nft_cli")) {
 		return abs_path(v, c->nft_cli, sizeof(c->nft_cli));
+	} else if (!strcmp(key, "borrow_on_demand")) {
+		if (set_str(v, spu_valid_name, c->borrow_pool,
+			    sizeof(c->borrow_pool)) ||
+		    (w[2] && (spu_parse_size(w[2], SPA_SIZE_MAX, &n) || !n)))
+			return -EINVAL;
+		c->borrow_demand = true;
+		c->borrow_max = w[2] ? n : 0;
+	} else if (!strcmp(key, "borrow_threshold")) {
+		return set_threshold(c, w);
 	} else if (!strcmp(key, "peer")) {
 		if (c->nr_peers >= SPA_PEERS_MAX)
 			return -ENOSPC;
@@ -611,6 +661,56 @@ static int slots_finish(const struct spa_config *c, char *why, size_t wlen)
 	return 0;
 }
 
+/* Borrowing on demand is for this node's own pool, and the threshold too. */
+static int demand_finish(const struct spa_config *c, char *why, size_t wlen)
+{
+	if (c->borrow_demand && strcmp(c->borrow_pool, c->pool))
+		return spu_reason(why, wlen, -EINVAL,
+				  "'borrow_on_demand %s': pool %s is not this node's 'pool' (%s): the agent borrows into that pool only",
+				  c->borrow_pool, c->borrow_pool,
+				  c->pool[0] ? c->pool : "not set");
+	if (c->threshold_pool[0] &&
+	    (!c->borrow_demand || strcmp(c->threshold_pool, c->borrow_pool)))
+		return spu_reason(why, wlen, -EINVAL,
+				  "'borrow_threshold %s' needs 'borrow_on_demand %s': the pool must allow borrowing",
+				  c->threshold_pool, c->threshold_pool);
+	if (c->threshold_pool[0] && !c->heartbeat)
+		return spu_reason(why, wlen, -EINVAL,
+				  "'borrow_threshold %s' needs heartbeats: the daemon checks the pool every 'heartbeat' seconds, and it is 0",
+				  c->threshold_pool);
+	return 0;
+}
+
+int spa_demand_allowed(const struct spa_config *c, const char *pool, u64 size,
+		       u64 borrowed, char *why, size_t wlen)
+{
+	char a[32], b[32];
+
+	if (!c->borrow_demand || strcmp(c->borrow_pool, pool))
+		return spu_reason(why, wlen, -EPERM,
+				  "pool %s does not allow borrowing on demand (no 'borrow_on_demand %s' in %s)",
+				  pool, pool, c->path);
+	if (c->borrow_max && (borrowed > c->borrow_max ||
+			      size > c->borrow_max - borrowed)) {
+		spu_format_size(borrowed, true, a, sizeof(a));
+		spu_format_size(c->borrow_max, true, b, sizeof(b));
+		return spu_reason(why, wlen, -EDQUOT,
+				  "borrowing %llu bytes more than the %s borrowed now would pass 'borrow_on_demand %s %s'",
+				  (unsigned long long)size, a, pool, b);
+	}
+	return 0;
+}
+
+u64 spa_demand_level(const struct spa_config *c, u64 total_bytes)
+{
+	if (!c->threshold_pool[0])
+		return 0;
+	if (c->borrow_below_pct)
+		return total_bytes / 100 * c->borrow_below_pct +
+		       total_bytes % 100 * c->borrow_below_pct / 100;
+	return c->borrow_below;
+}
+
 /* Checks what needs the whole file, and fills the derived defaults. */
 static int finish(struct spa_config *c, char *why, size_t wlen)
 {
@@ -671,6 +771,9 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 		if (!strcmp(c->keys[i].name, c->node))
 			return spu_reason(why, wlen, -EINVAL,
 					  "peer_key '%s' names this node", c->node);
+	ret = demand_finish(c, why, wlen);
+	if (ret)
+		return ret;
 	if (!c->heartbeat_timeout)
 		c->heartbeat_timeout = 3 * c->heartbeat;
 	else if (c->heartbeat && c->heartbeat_timeout <= c->heartbeat)
@@ -721,7 +824,7 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: unknown key '%s'", lineno, w[0]);
 		if (nw < keys[k].words + 1 ||
-		    nw > keys[k].words + 1 + !strcmp(w[0], "peer_key"))
+		    nw > keys[k].words + 1 + keys[k].opt)
 			return spu_reason(why, wlen, -EINVAL,
 					  "line %u: '%s' takes %s", lineno, w[0],
 					  keys[k].what);

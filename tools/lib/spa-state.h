@@ -164,6 +164,23 @@ struct spa_config {
 	struct spa_peer_tunnel_cfg tunnels[SPA_PEERS_MAX];
 	unsigned int nr_psks;
 	struct spa_peer_psk_cfg psks[SPA_PEERS_MAX];
+	/*
+	 * "borrow_on_demand POOL [MAX]": pool (it must be 'pool') may borrow
+	 * when it runs out of space (slicepool vol create/resize --borrow,
+	 * and borrow_threshold); MAX caps what this node borrows in all.
+	 */
+	bool borrow_demand;
+	char borrow_pool[SPU_NAME_MAX + 1];
+	unsigned long long borrow_max;		/* 0: no limit */
+	/*
+	 * "borrow_threshold POOL LEVEL [COOLDOWN]": the daemon borrows ahead
+	 * of need when the pool's free space falls below LEVEL (bytes, or a
+	 * percentage of its space), then waits COOLDOWN seconds.
+	 */
+	char threshold_pool[SPU_NAME_MAX + 1];	/* "": no threshold */
+	unsigned long long borrow_below;	/* bytes (pct 0) */
+	unsigned int borrow_below_pct;		/* 1..99, 0: bytes */
+	unsigned int borrow_cooldown;		/* seconds */
 };
 
 /* Whether @c puts its NVMe/TCP connections in a WireGuard tunnel. */
@@ -201,6 +218,16 @@ int spa_config_parse(const char *text, struct spa_config *c, char *why,
 		     size_t wlen);
 int spa_config_load(const char *path, struct spa_config *c, char *why,
 		    size_t wlen);
+/*
+ * Whether @c lets pool @pool borrow @size bytes on demand while this node
+ * borrows @borrowed bytes already: 0, or -EPERM (not allowed) or -EDQUOT
+ * (over borrow_on_demand's MAX) with the reason.
+ */
+int spa_demand_allowed(const struct spa_config *c, const char *pool, u64 size,
+		       u64 borrowed, char *why, size_t wlen);
+/* The free space below which the daemon borrows: bytes, 0 if none. */
+u64 spa_demand_level(const struct spa_config *c, u64 total_bytes);
+
 /* Fills hostnqn/hostid from /etc/nvme when the file did not set them. */
 int spa_config_host_identity(struct spa_config *c, char *why, size_t wlen);
 

@@ -24,7 +24,7 @@ int spu_pool_space(const char *pool, struct spu_space *s, char *why,
 {
 	char path[PATH_MAX], buf[64];
 	const char *r = spu_configfs_root();
-	u64 mb, enable, free_slices;
+	u64 mb, enable, free_slices, v;
 	char **names;
 	size_t n, i;
 	int ret;
@@ -64,9 +64,28 @@ int spu_pool_space(const char *pool, struct spu_space *s, char *why,
 			continue;
 		s->free_slices += free_slices;
 		s->members++;
+		if (!spu_path(path, sizeof(path),
+			      "%s/%s/members/%s/total_slices", r, pool,
+			      names[i]) && !spu_read_u64(path, &v))
+			s->total_slices += v;
+		if (!spu_path(path, sizeof(path),
+			      "%s/%s/members/%s/data_offset", r, pool,
+			      names[i]) && !spu_read_u64(path, &v) &&
+		    v > s->md_bytes)
+			s->md_bytes = v;
 	}
 	spu_free_list(names, n);
 	return 0;
+}
+
+u64 spu_borrow_bytes(const struct spu_space *s, u64 missing)
+{
+	u64 sb = s->slice_bytes, md = s->md_bytes < (1ULL << 20) ?
+		1ULL << 20 : s->md_bytes;
+
+	if (!sb)
+		return 0;
+	return ((missing + sb - 1) / sb + (md + sb - 1) / sb) * sb;
 }
 
 bool spu_vol_bound(const char *pool, const char *vol)

@@ -242,11 +242,19 @@ void spu_log_set_plain(bool plain);
 struct spu_space {
 	u64 slice_bytes;
 	u64 free_slices;
+	u64 total_slices;
+	u64 md_bytes;		/* the largest data_offset of those members */
 	unsigned int members;	/* enabled and online */
 };
 
 int spu_pool_space(const char *pool, struct spu_space *s, char *why,
 		   size_t wlen);
+/*
+ * What to borrow so that @s gets @missing bytes more: whole slices, and
+ * the new member's metadata (as large as the largest member's, at least
+ * 1 MiB) rounded up to whole slices.  0 when @s has no slice size.
+ */
+u64 spu_borrow_bytes(const struct spu_space *s, u64 missing);
 /* Creates a volume of @size bytes; @uuid gets its UUID. */
 int spu_vol_make(const char *pool, const char *vol, u64 size,
 		 char uuid[SPU_UUID_STR], char *why, size_t wlen);

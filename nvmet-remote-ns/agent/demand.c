@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - borrowing on demand
+ *
+ * A pool that allows it ('borrow_on_demand POOL [MAX]') borrows when it
+ * runs out: "slicepool vol create|resize --borrow" runs "slicepool-agent
+ * borrow-for POOL SIZE" on ENOSPC, and the daemon borrows ahead of need
+ * when the pool's free space falls below 'borrow_threshold POOL LEVEL'.
+ * Either way the grant comes from the peer that is up and can lend the
+ * most (spa_borrow_any()), and becomes a member in domain remote:<peer>.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+int spa_borrowed_now(const struct spa_config *c, u64 *bytes,
+		     unsigned int *in_flight, char *why, size_t wlen)
+{
+	char path[PATH_MAX];
+	struct spa_ledger l;
+	size_t i;
+	int ret;
+
+	*bytes = 0;
+	*in_flight = 0;
+	if (spu_path(path, sizeof(path), "%s/borrowed", c->state_dir))
+		return spu_reason(why, wlen, -ENAMETOOLONG,
+				  "state_dir %s: path too long", c->state_dir);
+	ret = spa_ledger_load(&l, path, false, why, wlen);
+	if (ret)
+		return ret;
+	for (i = 0; i < l.n; i++) {
+		if (l.g[i].state == SPA_G_RELEASED)
+			continue;
+		*bytes += l.g[i].size;
+		*in_flight += l.g[i].state == SPA_G_REQUESTING ||
+			      l.g[i].state == SPA_G_CONNECTING;
+	}
+	spa_ledger_free(&l);
+	return 0;
+}
+
+int spa_borrow_demand(const struct spa_config *c, struct spa_keys *key,
+		      const char *pool, u64 size, struct spa_grant *out,
+		      char *why, size_t wlen)
+{
+	unsigned int in_flight;
+	u64 borrowed;
+	int ret;
+
+	ret = spa_borrowed_now(c, &borrowed, &in_flight, why, wlen);
+	if (!ret)
+		ret = spa_demand_allowed(c, pool, size, borrowed, why, wlen);
+	if (ret)
+		return ret;
+	return spa_borrow_any(c, key, size, out, why, wlen);
+}
+
+u64 spa_demand_decide(const struct spa_demand *d, const struct spa_config *c,
+		      const struct spu_space *s, u64 borrowed,
+		      unsigned int in_flight, u64 now_mono, char *why,
+		      size_t wlen)
+{
+	u64 level, free_b, want, room, md;
+	char a[32], b[32];
+
+	if (!c->threshold_pool[0]) {
+		snprintf(why, wlen, "no borrow_threshold");
+		return 0;
+	}
+	if (in_flight) {
+		snprintf(why, wlen, "%u borrow(s) in flight", in_flight);
+		return 0;
+	}
+	if (d->last_mono &&
+	    now_mono < d->last_mono + (u64)c->borrow_cooldown * 1000) {
+		snprintf(why, wlen, "cool-down: %llu s left",
+			 (unsigned long long)(d->last_mono +
+					      c->borrow_cooldown * 1000ULL -
+					      now_mono + 999) / 1000);
+		return 0;
+	}
+	if (!s->slice_bytes || !s->members) {
+		snprintf(why, wlen, "pool %s has no enabled, online member",
+			 c->pool);
+		return 0;
+	}
+	level = spa_demand_level(c, s->total_slices * s->slice_bytes);
+	free_b = s->free_slices * s->slice_bytes;
+	spu_format_size(free_b, true, a, sizeof(a));
+	spu_format_size(level, true, b, sizeof(b));
+	if (free_b >= level) {
+		snprintf(why, wlen, "free %s is not below %s", a, b);
+		return 0;
+	}
+	want = spu_borrow_bytes(s, level - free_b);
+	if (c->borrow_max) {
+		room = borrowed < c->borrow_max ? c->borrow_max - borrowed : 0;
+		room -= room % s->slice_bytes;
+		md = spu_borrow_bytes(s, 0);
+		if (room <= md) {
+			spu_format_size(c->borrow_max, true, a, sizeof(a));
+			snprintf(why, wlen,
+				 "borrowing no more: borrow_on_demand's limit %s leaves no slice of room",
+				 a);
+			return 0;
+		}
+		if (want > room)
+			want = room;
+	}
+	snprintf(why, wlen, "free %s below %s", a, b);
+	return want;
+}
+
+void spa_demand_tick(const struct spa_config *c, struct spa_keys *key,
+		     struct spa_demand *d)
+{
+	char why[1024], sz[32];
+	unsigned int in_flight;
+	struct spa_grant g;
+	struct spu_space s;
+	u64 borrowed, size;
+	int ret;
+
+	if (!c->threshold_pool[0])
+		return;
+	ret = spu_pool_space(c->pool, &s, why, sizeof(why));
+	if (!ret)
+		ret = spa_borrowed_now(c, &borrowed, &in_flight, why,
+				       sizeof(why));
+	if (ret) {
+		if (!d->warned)
+			spa_warn("borrow_threshold: %s", why);
+		d->warned = true;
+		return;
+	}
+	d->warned = false;
+	size = spa_demand_decide(d, c, &s, borrowed, in_flight, spa_mono_ms(),
+				 why, sizeof(why));
+	if (!size)
+		return;
+	spu_format_size(size, true, sz, sizeof(sz));
+	spa_info("pool %s: %s (borrow_threshold): borrowing %s ahead of need",
+		 c->pool, why, sz);
+	d->in_flight = true;
+	ret = spa_borrow_demand(c, key, c->pool, size, &g, why, sizeof(why));
+	d->in_flight = false;
+	d->last_mono = spa_mono_ms();
+	if (ret)
+		spa_warn("pool %s: no borrow made ahead of need: %s (next try in %u s)",
+			 c->pool, why, c->borrow_cooldown);
+	else
+		spa_info("borrowed %s from %s as member %s (grant %016llx) ahead of need",
+			 sz, g.peer, g.name, g.id);
+}
