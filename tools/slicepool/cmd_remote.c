@@ -44,6 +44,7 @@
 /* Agent exit codes (nvmet-remote-ns/agent/main.c). */
 #define SPA_EXIT_USAGE		2
 #define SPA_EXIT_REFUSED	3
+#define SPA_EXIT_NOT_ALLOWED	4
 
 /* The options: --agent-config, and --all (the lists) or --size. */
 #define OPTS_AGENT_CONFIG \
@@ -553,7 +554,8 @@ static const char *agent_bin(void)
  * (NUL-terminated, the rest read and dropped), its standard error on ours.
  * Returns its exit code, or -1 when it could not be run or was killed.
  */
-static int run_agent(char *const argv[], char *out, size_t len)
+static int run_agent_to(char *const argv[], char *out, size_t len,
+			bool merge_err)
 {
 	size_t n = 0;
 	ssize_t r;
@@ -578,6 +580,7 @@ static int run_agent(char *const argv[], char *out, size_t len)
 		signal(SIGPIPE, SIG_DFL);
 		nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (dup2(pfd[1], STDOUT_FILENO) < 0 ||
+		    (merge_err && dup2(pfd[1], STDERR_FILENO) < 0) ||
 		    (nul >= 0 && dup2(nul, STDIN_FILENO) < 0))
 			_exit(127);
 		execvp(argv[0], argv);
@@ -614,6 +617,11 @@ static int run_agent(char *const argv[], char *out, size_t len)
 		return -1;
 	}
 	return WEXITSTATUS(status);
+}
+
+static int run_agent(char *const argv[], char *out, size_t len)
+{
+	return run_agent_to(argv, out, len, false);
 }
 
 /* Reports an agent that did not succeed; its own reason is on stderr. */
@@ -915,4 +923,105 @@ int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv)
 	spa_ledger_free(&l);
 	free(c);
 	return SPT_EXIT_OK;
+}
+
+/* ------------------------------------------ borrowing on demand (vol) */
+
+/* The line of @out that holds "no borrow made:", from there, or NULL. */
+static const char *no_borrow_line(char *out)
+{
+	char *p = strstr(out, "no borrow made:");
+
+	if (p)
+		p[strcspn(p, "\n")] = '\0';
+	return p;
+}
+
+/* Whether member @m of @pool is enabled and online within @ms. */
+static bool member_online(const char *pool, const char *m, unsigned int ms)
+{
+	char *state = NULL;
+	s64 enable = 0;
+	unsigned int t;
+	bool ok;
+
+	for (t = 0;; t += 200) {
+		ok = !cfs_read_s64(&enable, "%s/members/%s/enable", pool, m) &&
+		     enable == 1 &&
+		     !cfs_read(&state, "%s/members/%s/state", pool, m);
+		if (ok) {
+			spt_strip(state);
+			ok = !strcmp(state, "online");
+		}
+		free(state);
+		state = NULL;
+		if (ok || t >= ms)
+			return ok;
+		usleep(200000);
+	}
+}
+
+int spt_borrow_for(const char *conf, const char *pool, u64 want, char *why,
+		   size_t wlen)
+{
+	char out[8192], sizebuf[32], peer[SPA_NODE_MAX + 8], grant[32];
+	char member[SPU_NAME_MAX + 8], size_s[32], sz[32];
+	const char *line;
+	struct spu_space sp;
+	unsigned long long got;
+	u64 have, size;
+	char *av[7];
+	int ret;
+
+	if (spu_pool_space(pool, &sp, why, wlen))
+		return SPT_EXIT_FAIL;
+	have = sp.free_slices * sp.slice_bytes;
+	size = spu_borrow_bytes(&sp, want > have ? want - have : 1);
+	if (!size) {
+		snprintf(why, wlen, "no borrow made: pool %s has no slice size",
+			 pool);
+		return SPT_EXIT_FAIL;
+	}
+	snprintf(sizebuf, sizeof(sizebuf), "%llu", (unsigned long long)size);
+	av[0] = (char *)agent_bin();
+	av[1] = "-c";
+	av[2] = (char *)conf;
+	av[3] = "borrow-for";
+	av[4] = (char *)pool;
+	av[5] = sizebuf;
+	av[6] = NULL;
+	ret = run_agent_to(av, out, sizeof(out), true);
+	if (ret) {
+		line = no_borrow_line(out);
+		if (line)
+			snprintf(why, wlen, "%s", line);
+		else
+			snprintf(why, wlen,
+				 "no borrow made: slicepool-agent borrow-for %s %s %s %d: %s",
+				 pool, sizebuf, ret < 0 || ret == 127 ?
+				 "could not run (set " SPA_AGENT_ENV ")" :
+				 "exited", ret, out);
+		return SPT_EXIT_FAIL;
+	}
+	if (!out_value(out, "grant", grant, sizeof(grant)) ||
+	    !out_value(out, "peer", peer, sizeof(peer)) ||
+	    !out_value(out, "size", size_s, sizeof(size_s)) ||
+	    !out_value(out, "member", member, sizeof(member)) ||
+	    spu_parse_uint(size_s, SPA_SIZE_MAX, &got)) {
+		snprintf(why, wlen,
+			 "slicepool-agent borrow-for printed what this tool cannot read (see 'slicepool remote list'): %s",
+			 out);
+		return SPT_EXIT_FAIL;
+	}
+	if (!member_online(pool, member, 10000)) {
+		snprintf(why, wlen,
+			 "borrowed grant %s from %s, but member %s/%s is not enabled and online (see dmesg; give it back with 'slicepool remote release %s')",
+			 grant, peer, pool, member, grant);
+		return SPT_EXIT_FAIL;
+	}
+	spu_format_size(got, false, sz, sizeof(sz));
+	fprintf(spt_json ? stderr : stdout,
+		"borrowed %s from %s as member %s (grant %s)\n", sz, peer,
+		member, grant);
+	return 0;
 }

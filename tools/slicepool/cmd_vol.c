@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "slicepool.h"
+#include "spa-state.h"
 
 static void dm_unavailable(void)
 {
@@ -36,6 +37,87 @@ static const char *size_hint(int ret)
 	default:
 		return spt_errno_hint(-ret);
 	}
+}
+
+/* --borrow [--agent-config FILE] of vol create and vol resize. */
+#define OPT_BORROW		0x3001
+#define OPT_AGENT_CONFIG	0x3002
+
+struct borrow_opt {
+	bool on;
+	const char *conf;
+};
+
+static const char borrow_conf_default[] = SPA_CONFIG_DEFAULT;
+
+static void borrow_opt_set(const struct spt_cmd *cmd, int c,
+			   struct borrow_opt *b)
+{
+	if (c == OPT_BORROW) {
+		b->on = true;
+	} else if (c == OPT_AGENT_CONFIG) {
+		if (!optarg[0])
+			spt_usage_fail(cmd, "--agent-config: empty path");
+		b->conf = optarg;
+	}
+}
+
+/*
+ * The options and the argument of vol create and vol resize: --size,
+ * --from-heaviest (resize only: sets *@heaviest), --borrow and
+ * --agent-config (only with --borrow), <pool>/<vol>; the size.
+ */
+static u64 vol_args(const struct spt_cmd *cmd, int argc, char **argv,
+		    const struct option *opts, bool *heaviest,
+		    struct borrow_opt *b, char *pool, char *vol)
+{
+	const char *size_arg = NULL;
+	u64 size;
+	int c;
+
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
+		if (c == 's')
+			size_arg = optarg;
+		else if (c == 'H')
+			*heaviest = true;
+		else
+			borrow_opt_set(cmd, c, b);
+	}
+	spt_want_args(cmd, argc, argv, 1);
+	spt_split_volspec(cmd, argv[optind], pool, vol);
+	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
+	if (b->conf != borrow_conf_default && !b->on)
+		spt_usage_fail(cmd, "--agent-config %s: only with --borrow",
+			       b->conf);
+	return size;
+}
+
+/*
+ * Writes @val to @pool/@vol's size; with --borrow, a refusal for want of
+ * space (ENOSPC) borrows what is missing, @more bytes in all beyond the
+ * pool's free space (spt_borrow_for()), and writes once more.  0, or the
+ * -errno of the last write; when no borrow was made @why says why
+ * (else it is empty).
+ */
+static int write_size(const char *pool, const char *vol, const char *val,
+		      u64 more, const struct borrow_opt *b, char *why,
+		      size_t wlen)
+{
+	int ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
+
+	why[0] = '\0';
+	if (ret != -ENOSPC || !b->on)
+		return ret;
+	if (spt_borrow_for(b->conf, pool, more, why, wlen))
+		return ret;
+	return cfs_write(val, "%s/volumes/%s/size", pool, vol);
+}
+
+/* After a size refused with --borrow: why nothing was borrowed. */
+static void say_no_borrow(const char *why)
+{
+	if (why[0])
+		spt_err("%s", why);
 }
 
 /* Says that the volume could not be @done (its configfs call); @ret. */
@@ -160,12 +242,13 @@ static int report_volume(const char *action, const char *pool,
  * Creates volume @pool/@vol of @size bytes and its dm device: refused
  * (with a message) when the name is taken by a volume, a volume on the
  * members or a dm device; on a failure nothing is left behind.  Returns 0
- * or a negative errno.  Shared by 'vol create' and 'image clone' (the
- * thin-pool's volumes).
+ * or a negative errno.  Shared by 'vol create' (with --borrow: @b) and
+ * 'image clone' (the thin-pool's volumes: spt_vol_make(), no borrow).
  */
-int spt_vol_make(const char *pool, const char *vol, u64 size)
+static int vol_make(const char *pool, const char *vol, u64 size,
+		    const struct borrow_opt *b)
 {
-	char dm_name[2 * SPT_NAME_MAX + 2], val[32];
+	char dm_name[2 * SPT_NAME_MAX + 2], val[32], why[1024];
 	struct spu_dm_info info;
 	bool allocated = false;
 	char *uuid = NULL;
@@ -197,10 +280,11 @@ int spt_vol_make(const char *pool, const char *vol, u64 size)
 	if (ret)
 		return vol_cfs_failed(ret, "create", pool, vol);
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)size);
-	ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
+	ret = write_size(pool, vol, val, size, b, why, sizeof(why));
 	if (ret) {
 		spt_err("cannot allocate %s bytes for volume '%s/%s': %s%s", val,
 			pool, vol, strerror(-ret), size_hint(ret));
+		say_no_borrow(why);
 		goto undo;
 	}
 	allocated = true;
@@ -237,18 +321,28 @@ undo:
 	return ret;
 }
 
+int spt_vol_make(const char *pool, const char *vol, u64 size)
+{
+	static const struct borrow_opt none = { false, borrow_conf_default };
+
+	return vol_make(pool, vol, size, &none);
+}
+
 int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "borrow", no_argument, NULL, OPT_BORROW },
+		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
+		{ NULL, 0, NULL, 0 }
+	};
 	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
-	const char *size_arg;
+	struct borrow_opt b = { false, borrow_conf_default };
+	bool unused = false;
 	u64 size;
 
-	size_arg = spt_getopt_one(cmd, argc, argv, "size", required_argument);
-	spt_want_args(cmd, argc, argv, 1);
-	spt_split_volspec(cmd, argv[optind], pool, vol);
-	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
-
-	if (spt_pool_require(pool) || spt_vol_make(pool, vol, size))
+	size = vol_args(cmd, argc, argv, opts, &unused, &b, pool, vol);
+	if (spt_pool_require(pool) || vol_make(pool, vol, size, &b))
 		return SPT_EXIT_FAIL;
 	return report_volume("vol create", pool, vol, "created", -1, NULL);
 }
@@ -424,30 +518,24 @@ int cmd_vol_resize(const struct spt_cmd *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, 's' },
 		{ "from-heaviest", no_argument, NULL, 'H' },
+		{ "borrow", no_argument, NULL, OPT_BORROW },
+		{ "agent-config", required_argument, NULL, OPT_AGENT_CONFIG },
 		{ NULL, 0, NULL, 0 }
 	};
 	char pool[SPT_NAME_MAX + 1], vol[SPT_NAME_MAX + 1];
 	char dm_name[2 * SPT_NAME_MAX + 2], val[32];
-	char heavy[SPT_NAME_MAX + 1] = "";
+	char heavy[SPT_NAME_MAX + 1] = "", why[1024];
+	struct borrow_opt b = { false, borrow_conf_default };
 	struct spu_dm_info info;
-	const char *size_arg = NULL;
 	bool live, from_heaviest = false;
 	struct heaviest_moves hm;
 	struct swap *sw = NULL;
 	size_t ns = 0;
 	s64 old, got;
 	u64 size;
-	int c, ret;
+	int ret;
 
-	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
-		if (c == 's')
-			size_arg = optarg;
-		else
-			from_heaviest = true;
-	}
-	spt_want_args(cmd, argc, argv, 1);
-	spt_split_volspec(cmd, argv[optind], pool, vol);
-	size = spt_opt_size(cmd, size_arg, 512, "512 bytes (one sector)");
+	size = vol_args(cmd, argc, argv, opts, &from_heaviest, &b, pool, vol);
 
 	if (spt_item_require(pool, "volume", vol))
 		return SPT_EXIT_FAIL;
@@ -496,10 +584,12 @@ int cmd_vol_resize(const struct spt_cmd *cmd, int argc, char **argv)
 				     old, NULL);
 	} else if ((s64)size > old) {
 		/* Expand: allocate first, then let the device grow. */
-		ret = cfs_write(val, "%s/volumes/%s/size", pool, vol);
+		ret = write_size(pool, vol, val, size - (u64)old, &b, why,
+				 sizeof(why));
 		if (ret) {
 			spt_err("cannot expand '%s/%s' to %s bytes: %s%s", pool,
 				vol, val, strerror(-ret), size_hint(ret));
+			say_no_borrow(why);
 			return SPT_EXIT_FAIL;
 		}
 		if (cfs_read_s64(&got, "%s/volumes/%s/size", pool, vol) ||

@@ -71,14 +71,23 @@ static const struct spt_cmd commands[] = {
 	  "goes to it (left so when done, given back when the evacuation stops\n"
 	  "early; run it again to move the rest).",
 	  "  --rate MIBPS       copy throttle of each move in MiB/s (default 0: none)\n" },
-	{ "vol", "create", cmd_vol_create, "<pool>/<vol> --size SIZE",
+	{ "vol", "create", cmd_vol_create,
+	  "<pool>/<vol> --size SIZE [--borrow [--agent-config FILE]]",
 	  "Allocate a volume and create its dm device /dev/mapper/<pool>-<vol>.",
 	  "  --size SIZE        size in bytes, or with a K, M, G, T or P suffix\n"
-	  "                     (powers of 1024); a multiple of 512 bytes\n" },
+	  "                     (powers of 1024); a multiple of 512 bytes\n"
+	  "  --borrow           if the pool has too little space (ENOSPC), borrow\n"
+	  "                     what is missing from the peer that can lend the\n"
+	  "                     most (slicepool-agent borrow-for; the agent's\n"
+	  "                     'borrow_on_demand POOL' must allow it), then\n"
+	  "                     try once more\n"
+	  "  --agent-config F   the agent's configuration (default\n"
+	  "                     /etc/slicepool/agent.conf)\n" },
 	{ "vol", "resize", cmd_vol_resize,
-	  "<pool>/<vol> --size SIZE [--from-heaviest]",
+	  "<pool>/<vol> --size SIZE [--from-heaviest] [--borrow [--agent-config FILE]]",
 	  "Expand or shrink a volume online; the dm device follows.",
 	  "  --size SIZE        new size, same syntax as for 'vol create'\n"
+	  "  --borrow, --agent-config F  as for 'vol create' (an expand)\n"
 	  "  --from-heaviest    (shrink only) release slices of the heaviest\n"
 	  "                     domain: each tail slice on another domain first\n"
 	  "                     takes a kept slice of the heaviest domain by live\n"

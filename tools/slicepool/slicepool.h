@@ -452,6 +452,16 @@ int cmd_upgrade(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_migrate(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_rebalance(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_member_evacuate(const struct spt_cmd *cmd, int argc, char **argv);
+/*
+ * Borrows for @pool what it needs to hold @want bytes more than it has
+ * free (slicepool-agent -c @conf borrow-for: whole slices and a member's
+ * metadata, from the peer that can lend the most), waits for the member
+ * to be enabled and online, and prints "borrowed SIZE from PEER as member
+ * NAME (grant ID)" (on stderr with --json).  0, or SPT_EXIT_FAIL with the
+ * one-line reason in @why ("no borrow made: ..." when nothing was).
+ */
+int spt_borrow_for(const char *conf, const char *pool, u64 want, char *why,
+		   size_t wlen);
 int cmd_remote_request(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_remote_release(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_remote_resize(const struct spt_cmd *cmd, int argc, char **argv);
