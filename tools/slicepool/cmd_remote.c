@@ -964,7 +964,7 @@ static bool member_online(const char *pool, const char *m, unsigned int ms)
 int spt_borrow_for(const char *conf, const char *pool, u64 want, char *why,
 		   size_t wlen)
 {
-	char out[8192], sizebuf[32], peer[SPA_NODE_MAX + 8], grant[32];
+	char out[16384], sizebuf[32], peer[SPA_NODE_MAX + 8], grant[32];
 	char member[SPU_NAME_MAX + 8], size_s[32], sz[32];
 	const char *line;
 	struct spu_space sp;
@@ -1019,7 +1019,7 @@ int spt_borrow_for(const char *conf, const char *pool, u64 want, char *why,
 			 grant, peer, pool, member, grant);
 		return SPT_EXIT_FAIL;
 	}
-	spu_format_size(got, false, sz, sizeof(sz));
+	spu_format_size(got, true, sz, sizeof(sz));
 	fprintf(spt_json ? stderr : stdout,
 		"borrowed %s from %s as member %s (grant %s)\n", sz, peer,
 		member, grant);
