@@ -573,6 +573,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	}
 	hb.a = a;
 	hb.stop_fd = pipefd[0];
+	spa_tunnel_owned = true;
 	if (pthread_create(&hb.thread, NULL, hb_main, &hb)) {
 		spa_err("cannot start the heartbeat thread");
 		goto out;

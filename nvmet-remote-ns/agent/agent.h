@@ -753,6 +753,14 @@ int spa_call(const struct spa_config *c, struct spa_keys *key,
 
 /* ------------------------------------------------------------ borrower.c */
 
+/*
+ * Set by the daemon, which owns the tunnel (set up at start, changed by
+ * SIGHUP from the configuration read anew): a borrow it makes (demand.c)
+ * leaves the tunnel be rather than set it up from the configuration read
+ * at start.  A command's borrow sets it up (idempotently).
+ */
+extern bool spa_tunnel_owned;
+
 /* 0, 1 when the peer refused (@why says why), or a negative errno. */
 int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 	       const char *peer, u64 size, struct spa_grant *out, char *why,

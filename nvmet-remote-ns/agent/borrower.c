@@ -476,6 +476,8 @@ static int borrow_args_check(const struct spa_config *c, u64 size,
 	return 0;
 }
 
+bool spa_tunnel_owned;
+
 int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 	       const char *peer, u64 size, struct spa_grant *out, char *why,
 	       size_t wlen)
@@ -503,7 +505,7 @@ int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 				  "%s has no tunnel here: add 'peer_tunnel %s PUBKEY ENDPOINT TUNNEL_ADDR' (this node's NVMe/TCP connections go through its WireGuard tunnel only)",
 				  p.name, p.name);
 	/* The daemon has set the tunnel up; without one, this command does. */
-	if (spa_tunnel_on(c)) {
+	if (spa_tunnel_on(c) && !spa_tunnel_owned) {
 		ret = spa_tunnel_up(c, NULL, why, wlen);
 		if (ret)
 			return ret;
