@@ -6,7 +6,8 @@
  * bytes a shortfall asks for (whole slices and a member's metadata); the
  * daemon's decision (level in bytes or percent, a borrow in flight, the
  * cool-down, the limit); what is borrowed now, from the ledger; a borrow
- * on demand refused without permission before anything is asked.
+ * on demand refused without permission before anything is asked; a
+ * member given back leaving a format-3 pool through 'remove'.
  */
 #include "remote-test.h"
 
@@ -296,6 +297,37 @@ static void t_borrow_refused(void)
 	      "allowed, no peer: %d: %s", ret, why);
 }
 
+/*
+ * Giving a borrowed member back: format 3 writes 'remove' (the member
+ * leaves the pool's member list), format 2 'enable' 0.  The fake tree's
+ * rmdir fails (its attributes are files): what was written is the test.
+ */
+static void t_member_remove(void)
+{
+	const char *r = spu_configfs_root();
+	char path[PATH_MAX], why[512];
+	unsigned int fmt;
+	int ret;
+
+	for (fmt = 2; fmt <= 3; fmt++) {
+		fake_pool("pf", 16);
+		snprintf(path, sizeof(path), "%s/pf/metadata_format", r);
+		put_u64(path, fmt);
+		fake_member("pf", "m", 8, "online", 1);
+		ret = spu_member_remove("pf", "m", why, sizeof(why));
+		CHECK(ret == -ENOTEMPTY, "format %u: the fake rmdir fails (%d: %s)",
+		      fmt, ret, why);
+		snprintf(path, sizeof(path), "%s/pf/members/m/enable", r);
+		CHECK(get_u64(path) == (fmt == 3), "format %u: enable is %llu",
+		      fmt, get_u64(path));
+		snprintf(path, sizeof(path), "%s/pf/members/m/remove", r);
+		CHECK(get_u64(path) == (fmt == 3 ? 1 : ~0ULL),
+		      "format %u: remove is %llu (~0: not written)", fmt,
+		      get_u64(path));
+		unlink(path);
+	}
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -306,6 +338,7 @@ int main(void)
 		{ "threshold, borrow in flight, cool-down, limit", t_decide },
 		{ "what is borrowed now, from the ledger", t_borrowed_now },
 		{ "a borrow on demand refused before anything is asked", t_borrow_refused },
+		{ "a member leaves a format-3 pool through remove", t_member_remove },
 	};
 	const char *dir = make_test_dir();
 	char state[PATH_MAX];

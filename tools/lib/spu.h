@@ -274,7 +274,10 @@ bool spu_vol_discovered(const char *pool, const char *vol);
 /* mkdir, path, domain, enable 1; undone on a refusal. */
 int spu_member_add(const char *pool, const char *name, const char *path,
 		   const char *domain, char *why, size_t wlen);
-/* enable 0 and rmdir; a missing one is fine. */
+/*
+ * enable 0 (format 3: remove 1, out of the member list) and rmdir; a
+ * missing one is fine.
+ */
 int spu_member_remove(const char *pool, const char *name, char *why,
 		      size_t wlen);
 bool spu_member_exists(const char *pool, const char *name);
