@@ -11,7 +11,10 @@
 # from a (whole slices and a member's metadata), says what it borrowed,
 # and creates the volume over the local member and the borrowed one; a
 # MiB written in each of its slices reads back.  The volume is removed
-# and the grant given back: nothing is left on either side.  The data
+# and the grant given back.  Then b's daemon, restarted with
+# 'borrow_threshold pb 160M', borrows ahead of need what brings pb's free
+# space (112 MiB) back to 160 MiB, and logs it; given back too, nothing
+# is left on either side.  The data
 # path is plain NVMe/TCP (flow_plain): this is not the tunnel's test.
 . "$SP_TOP/selftests/remote-flow/lib.sh"
 
@@ -85,6 +88,15 @@ b_grants() {
 	awk '$1 == "grant"' "$W/state/borrowed" 2>/dev/null | wc -l
 }
 
+# wait_log <ERE> <seconds>: until a line of the agent's log matches.
+wait_log() {
+	local t=0
+	until grep -qE -- "$1" "$LOG" || [ $t -ge $(($2 * 5)) ]; do
+		sleep 0.2
+		t=$((t + 1))
+	done
+}
+
 # borrowed_nothing: no volume pb/big, no grant in b's ledger, pb's only
 # member is b1.
 borrowed_nothing() {
@@ -152,8 +164,24 @@ slicepool: no borrow made: pool pb does not allow borrowing on demand (no 'borro
 	rmdir "$SP/pb/volumes/big"
 	give_back "$GRANT"
 	member_gone
+
+	# Ahead of need: below 160 MiB free (112 MiB now) b's daemon borrows.
+	echo "borrow_threshold pb 160M 600" >> "$W/agent.conf"
+	stop_agent
+	agent_up "b's agent restarts with borrow_threshold pb 160M" "b's agent restarts"
+	re="borrowed 64 MiB from a as member (rm-[0-9a-f]+) \\(grant ([0-9a-f]{16})\\) ahead of need"
+	wait_log "$re" 40
+	expect_line "b's daemon borrowed 48 MiB short of 160 MiB ahead of need (3 slices and one of metadata)" \
+		0 ".*$re" 0 "$(grep -E -- "$re" "$LOG")"
+	[[ $(grep -oE -- "$re" "$LOG") =~ $re ]] || true
+	MEMBER=${BASH_REMATCH[1]:-none}
+	GRANT=${BASH_REMATCH[2]:-none}
+	expect "member $MEMBER of pb: domain remote:a, online, enabled" 0 "remote:a online 1" 0 \
+		"$(cd "$SP/pb/members/$MEMBER" 2>/dev/null && oneline domain state enable)"
+	give_back "$GRANT"
+	member_gone
 	borrower_done
 	dmsetup remove --retry pb-d1
 }
 
-flow_main 7 12
+flow_main 7 18
