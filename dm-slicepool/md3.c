@@ -2455,6 +2455,31 @@ static u32 md3_winner(struct md3_pool *p, struct md3_head *h, u32 nh,
 	return nwin == 1 ? w : md3_common_base(p, h, nh);
 }
 
+/*
+ * Devices of adds that did not commit, safe to format again (->readd):
+ * an ORPHAN whose head is on the winning chain @w holds no state the
+ * winner lacks, and a member the winning state does not know (its id
+ * never committed, or given to another device since) has nothing on it
+ * that the pool uses.  Only called when every CURRENT member of the
+ * winner is present, so the winner is the newest committed state.
+ */
+static void md3_find_readds(struct md3_pool *p, struct md3_head *h, u32 nh,
+			    u32 w)
+{
+	const struct md3_member *m;
+	u32 i;
+
+	for (i = 0; i < p->nr_devs; i++) {
+		struct md3_pdev *pd = &p->devs[i];
+
+		if (pd->chain.kind != MD3_CHAIN_ORPHAN ||
+		    md3_head_idx(p, h, nh, i) == nh || !md3_on(p, h, nh, i, w))
+			continue;
+		m = md3_member_find(&p->st, pd->chain.member_id);
+		pd->readd = !m || memcmp(m->uuid, pd->chain.member_uuid, MD3_UUID_LEN);
+	}
+}
+
 int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 		 const struct md3_assemble_opts *o)
 {
@@ -2536,6 +2561,8 @@ int md3_assemble(struct md3_pool *p, struct md3_dev *devs, u32 nr,
 		goto out;
 	}
 	p->verdict = MD3_MODE_RW;
+	if (!absent && !h[w].ro && !o->force && !o->prefer)
+		md3_find_readds(p, h, nh, w);
 	if (o->nowrite) {
 		/* inspection: what a writing assembly would do, nothing written */
 		p->mode = MD3_MODE_RO;
@@ -2817,9 +2844,11 @@ static struct md3_pdev *md3_add_pdev(struct md3_pool *p,
 	return pd;
 }
 
-int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
-		   const char *name, const char *domain, u64 nr_slices,
-		   const struct md3_geom *g, u32 *id)
+/* md3_member_add() on a new device, or on device @re of the assembly */
+static int md3_add_dev(struct md3_pool *p, struct md3_pdev *re,
+		       struct md3_dev *dev, const u8 *uuid, const char *name,
+		       const char *domain, u64 nr_slices,
+		       const struct md3_geom *g, u32 *id)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_pool_rec pr = p->st.pool;
@@ -2841,7 +2870,17 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 				 p->st.pool.slice_sectors, &nr);
 	if (r)
 		return r;
-	pd = md3_add_pdev(p, dev, MD3_ROLE_LAGGING, &geo);
+	if (re) {
+		/* the old journal goes: md3_format_dev() wipes its labels */
+		md3_chain_free(&re->chain);
+		re->chain = geo;
+		re->role = MD3_ROLE_LAGGING;
+		re->failed = false;
+		re->readd = false;
+		pd = re;
+	} else {
+		pd = md3_add_pdev(p, dev, MD3_ROLE_LAGGING, &geo);
+	}
 	if (!pd)
 		return -ENOMEM;
 	memset(&m, 0, sizeof(m));
@@ -2894,6 +2933,26 @@ int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
 			*id = m.id;
 	}
 	return r;
+}
+
+int md3_member_add(struct md3_pool *p, struct md3_dev *dev, const u8 *uuid,
+		   const char *name, const char *domain, u64 nr_slices,
+		   const struct md3_geom *g, u32 *id)
+{
+	return md3_add_dev(p, NULL, dev, uuid, name, domain, nr_slices, g, id);
+}
+
+int md3_readd(struct md3_pool *p, struct md3_pdev *pd,
+	      const struct md3_attach *a, u32 *id)
+{
+	int r = md3_rw(p);
+
+	if (!r && (pd < p->devs || pd >= p->devs + p->nr_devs || !pd->readd))
+		r = -EEXIST;
+	if (r)
+		return r;
+	return md3_add_dev(p, pd, &pd->dev, a->uuid, a->name, a->domain, 0,
+			   &a->geom, id);
 }
 
 int md3_attach(struct md3_pool *p, struct md3_dev *dev,

@@ -223,6 +223,14 @@ struct md3_pdev {
 	int role;		/* enum md3_dev_role */
 	bool failed;		/* an I/O error since assembly */
 	u64 fork_seq;		/* DIVERGED: last common seq (0: unknown) */
+	/*
+	 * ORPHAN of an add that never committed, safe to format again
+	 * (md3_readd()): its head is on the winning chain (it holds no
+	 * newer state), the winning state does not know its member, and
+	 * the winner was decided with every CURRENT member present, not
+	 * forced nor preferred.
+	 */
+	bool readd;
 };
 
 enum md3_mode {
@@ -386,6 +394,14 @@ struct md3_attach {
  */
 int md3_attach(struct md3_pool *p, struct md3_dev *dev,
 	       const struct md3_attach *a, u32 *id);
+/*
+ * Format @pd, a device of the assembly with ->readd set (an add that did
+ * not commit), again as a new member as @a says: md3_member_add() on the
+ * same device, one transaction.  -EEXIST if @pd is not such a device,
+ * -EROFS if the pool is not read-write.
+ */
+int md3_readd(struct md3_pool *p, struct md3_pdev *pd,
+	      const struct md3_attach *a, u32 *id);
 int md3_member_grow(struct md3_pool *p, u32 id, u64 nr_slices);
 int md3_member_remove(struct md3_pool *p, u32 id);
 int md3_member_stale(struct md3_pool *p, u32 id, u32 reason);

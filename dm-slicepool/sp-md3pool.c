@@ -26,7 +26,9 @@
  * read-only and publishes no volume, unless the operator forces it
  * (sp_md3_force(): the absent members are marked STALE(forced), and a
  * device of theirs that comes back is refused).  A blank device enabled in a
- * read-write pool becomes a new member (md3_attach()).  Disabling a
+ * read-write pool becomes a new member (md3_attach()), and so does a
+ * device of an add to this pool that did not commit, when a read-write
+ * assembly finds it safe (md3_readd(), sp_md3_readd()).  Disabling a
  * member takes its device out of the assembled pool: the state stays the
  * newest, so the maps stay, but md3 refuses every transaction (-EROFS)
  * while a current member has no device.
@@ -496,6 +498,54 @@ static void sp_md3_report_forced(struct sp_pool *pool, const struct md3_pool *p)
 }
 
 /*
+ * @m's device, @pd of the read-write assembly @p, holds an add to this
+ * pool that did not commit (md3_find_readds()): a new member again, one
+ * transaction on @p (md3_readd()), as if the device were blank.
+ */
+static int sp_md3_readd(struct sp_member *m, struct md3_pool *p,
+			struct md3_pdev *pd)
+{
+	u8 uuid[MD3_UUID_LEN];
+	struct md3_attach a = {
+		.uuid = uuid,
+		.name = sp_mname(m),
+		.domain = m->domain,
+	};
+	u32 id;
+	int r;
+
+	sp_info("%s: %s held an add to pool %s that did not commit; formatting it again",
+		sp_mname(m), m->path, m->pool->name);
+	generate_random_uuid(uuid);
+	r = md3_readd(p, pd, &a, &id);
+	if (r)
+		sp_err("%s: adding %s to pool %s again failed: %d; nothing changed",
+		       sp_mname(m), m->path, m->pool->name, r);
+	return r;
+}
+
+/*
+ * The refusal of @m's device (@pd of assembly @p, NULL if unknown), not
+ * a usable member: for a device that is no member in its own journal,
+ * what to do next.
+ */
+static void sp_md3_refuse_orphan(struct sp_member *m, const struct md3_pool *p,
+				 const struct md3_pdev *pd)
+{
+	if (!pd || pd->chain.kind != MD3_CHAIN_ORPHAN) {
+		sp_err("%s: refused: %s is not a usable member of pool %s (see above); nothing changed",
+		       sp_mname(m), m->path, m->pool->name);
+	} else if (p->verdict != MD3_MODE_RW) {
+		sp_err("%s: refused: %s holds an add to pool %s that did not commit, or a removed member; enable the pool's other members first (it is then formatted again if it holds nothing newer than the pool); nothing changed",
+		       sp_mname(m), m->path, m->pool->name);
+	} else {
+		sp_err("%s: refused: %s is no member of pool %s (member %u removed, or an add that did not commit) and is not safe to format again; if its data is not needed, wipe its labels ('dd if=/dev/zero of=%s bs=4096 count=2 oflag=direct') and enable it again to add it as a new member; nothing changed",
+		       sp_mname(m), m->path, m->pool->name,
+		       pd->chain.member_id, m->path);
+	}
+}
+
+/*
  * @m's device holds a v3 journal (@c): assemble the pool again from
  * every enabled member's device and this one.  The new assembly replaces
  * the old one only if it takes @m; a pool that was read-write stays so
@@ -507,6 +557,7 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 	struct sp_pool *pool = m->pool;
 	struct md3_pool *p;
 	struct sp_member *o_m;
+	struct md3_pdev *pd = NULL;
 	int role = MD3_ROLE_UNUSABLE;
 	u32 i;
 	int r;
@@ -526,17 +577,24 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 		return r;
 	}
 	for (i = 0; i < p->nr_devs; i++)
-		if (p->devs[i].dev.ctx == m->mdev)
-			role = p->devs[i].role;
+		if (p->devs[i].dev.ctx == m->mdev) {
+			pd = &p->devs[i];
+			role = pd->role;
+		}
 	r = sp_md3_refuse_forced(m, p);
 	if (r)
 		goto fail;
+	if (p->mode == MD3_MODE_RW && pd && pd->readd) {
+		r = sp_md3_readd(m, p, pd);
+		if (r)
+			goto fail;
+		role = MD3_ROLE_INSYNC;
+	}
 	if (p->mode == MD3_MODE_REFUSED || (role != MD3_ROLE_INSYNC &&
 					    role != MD3_ROLE_LAGGING &&
 					    role != MD3_ROLE_STALE)) {
 		sp_md3_report(pool, p, true);
-		sp_err("%s: refused: %s is not a usable member of pool %s (see above); nothing changed",
-		       sp_mname(m), m->path, pool->name);
+		sp_md3_refuse_orphan(m, p, pd);
 		r = -EEXIST;
 		goto fail;
 	}

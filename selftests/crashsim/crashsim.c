@@ -1968,6 +1968,255 @@ static void t_hole_flip(void)
 	      "mutant hole (rejoin past a hole) not caught");
 }
 
+/*
+ * A crash at every write of a member add, then the add again.  Pool {d0,
+ * d1} with one volume; d2 is added with the power cut after its k-th
+ * metadata write (k = 0, 1, ... until the add completes), every member at
+ * once: the writes before the cut all land, or only those flushed before
+ * it.  Each crash image is assembled with all three devices and must come
+ * up read-write with the volume; d2 is then either a member (the add
+ * committed: it rolled forward), blank (added as a blank device), or an
+ * add that did not commit that the assembly offers to format again
+ * (->readd, md3_readd()); anything else is a violation (a member the pool
+ * wrote refused).  After the second add a new assembly of the three
+ * devices must be read-write with three CURRENT members, d2's among them,
+ * and the volume.  Also, once d2 holds a label, with d0 and d1 from
+ * before the volume's create (d2 then holds the newest state), d2's state
+ * must win and survive d2's second add.
+ */
+static u64 cut_after, cut_writes;
+
+static int cut_write(void *ctx, u64 nr, const void *buf)
+{
+	if (++cut_writes > cut_after)
+		return 0;	/* the power is off: lost */
+	return sd_write(ctx, nr, buf);
+}
+
+static int cut_flush(void *ctx)
+{
+	return cut_writes > cut_after ? 0 : sd_flush(ctx);
+}
+
+static const struct md3_dev_ops cut_ops = {
+	.read = sd_read, .write = cut_write, .flush = cut_flush,
+};
+
+static struct {
+	u64 states, violations, forward, blank, readd;
+} ar;
+
+static void ar_flag(u64 k, int landed, const char *what, int r)
+{
+	static const char *const how[] = { "flushed only", "all landed",
+					   "members from before the volume" };
+
+	ar.violations++;
+	printf("# add crash at write %llu (%s): %s (%d)\n", ull(k), how[landed],
+	       what, r);
+}
+
+/* Assemble @img (3 disks): read-write, the volume @vol, @cur CURRENT */
+static int ar_assemble(struct md3_pool *p, struct sdisk **img, u64 vol, u32 cur)
+{
+	struct md3_assemble_opts o = { 0 };
+	struct md3_dev devs[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		devs[i] = sd_dev(img[i]);
+	if (md3_assemble(p, devs, 3, &o))
+		return -1;
+	if (p->mode != MD3_MODE_RW)
+		return -2;
+	if (!md3_vol_find(&p->st, vol))
+		return -3;
+	if (nr_current(&p->st) != cur)
+		return -4;
+	return 0;
+}
+
+/*
+ * Never formatted again in a partial assembly: without d1 (read-only) and
+ * forced without d1 (read-write, d1 marked stale; nothing written here).
+ */
+static void ar_partial(struct sdisk **img, u64 k, int landed)
+{
+	struct md3_assemble_opts o = { .nowrite = true };
+	struct md3_attach a = { .uuid = img[2]->uuid, .geom = jgeo };
+	struct md3_dev devs[2] = { sd_dev(img[0]), sd_dev(img[2]) };
+	struct md3_pool p;
+	int f, r;
+
+	for (f = 0; f < 2; f++) {
+		o.force = f;
+		r = md3_assemble(&p, devs, 2, &o);
+		if (!r && p.nr_devs == 2 && p.devs[1].readd)
+			ar_flag(k, landed, f ? "formatted again when forced without d1" :
+				"formatted again without d1", p.mode);
+		else if (!r && md3_readd(&p, &p.devs[1], &a, NULL) != -EROFS)
+			ar_flag(k, landed, "md3_readd() in a partial assembly", p.mode);
+		md3_pool_free(&p);
+	}
+}
+
+/*
+ * Add d2 to the crash image @img again (or find the add of uuid @added
+ * committed); 0 if d2 is a CURRENT member then.
+ */
+static int ar_readd(struct sdisk **img, const u8 *added, u64 vol, u64 k,
+		    int landed)
+{
+	struct md3_attach a = { .name = "ra2", .geom = jgeo };
+	const struct md3_member *m;
+	struct md3_pool p;
+	struct md3_pdev *pd = NULL;
+	struct md3_dev dev;
+	u8 uuid[MD3_UUID_LEN];
+	u32 i, id = ~0U;
+	int r;
+
+	new_uuid(uuid);
+	a.uuid = uuid;
+	a.geom.nr_slices = 16;
+	r = ar_assemble(&p, img, vol, 2);
+	m = md3_member_find(&p.st, 2);
+	if (r == -4 && m && !memcmp(m->uuid, added, MD3_UUID_LEN)) {
+		/* the add committed: d2 is member 2, in sync */
+		for (i = 0; i < p.nr_devs; i++)
+			if (p.devs[i].dev.ctx == img[2])
+				pd = &p.devs[i];
+		if (!pd || pd->role != MD3_ROLE_INSYNC)
+			ar_flag(k, landed, "the committed add's device is not in sync",
+				pd ? pd->role : -1);
+		ar.forward++;
+		md3_pool_free(&p);
+		return 0;
+	}
+	if (r) {
+		ar_flag(k, landed, "not read-write with the volume", r);
+		md3_pool_free(&p);
+		return r;
+	}
+	for (i = 0; i < p.nr_devs; i++)
+		if (p.devs[i].dev.ctx == img[2])
+			pd = &p.devs[i];
+	if (pd && pd->readd) {
+		ar_partial(img, k, landed);
+		r = md3_readd(&p, pd, &a, &id);
+		ar.readd++;
+	} else if (pd && pd->chain.kind == MD3_CHAIN_BLANK) {
+		md3_pool_free(&p);
+		r = ar_assemble(&p, img, vol, 2);
+		dev = sd_dev(img[2]);
+		if (!r)
+			r = md3_attach(&p, &dev, &a, &id);
+		ar.blank++;
+	} else {
+		r = -EEXIST;
+	}
+	md3_pool_free(&p);
+	if (r) {
+		ar_flag(k, landed, "the device of the interrupted add is refused", r);
+		return r;
+	}
+	r = ar_assemble(&p, img, vol, 3);
+	m = md3_member_find(&p.st, id);
+	if (!r && (!m || m->status != MD3_CURRENT ||
+		   memcmp(m->uuid, uuid, MD3_UUID_LEN)))
+		r = -5;
+	if (r)
+		ar_flag(k, landed, "after the second add", r);
+	md3_pool_free(&p);
+	return r;
+}
+
+/* Whether @d (its writes so far) holds a v3 journal */
+static bool ar_labelled(struct sdisk *d)
+{
+	struct md3_dev dev = sd_dev(d);
+	struct md3_chain c;
+	bool ok = !md3_read_member(&dev, &c) && c.kind == MD3_CHAIN_OK;
+
+	md3_chain_free(&c);
+	return ok;
+}
+
+static int add_crash_readd(void)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_assemble_opts o = { 0 };
+	struct md3_slice s = { .member = 0, .pslice = 0 };
+	struct sdisk *d[3], *img[3], *old[2];
+	u8 uuids[3][MD3_UUID_LEN];
+	struct md3_dev devs[3];
+	struct md3_pool p;
+	u64 k, vol = 0;
+	int i, landed;
+	bool done = false;
+
+	memset(&ar, 0, sizeof(ar));
+	for (k = 0; !done && k < 1000; k++) {
+		new_uuid(rec.uuid);
+		disks_new(d, devs, uuids, 3, "ra");
+		if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 2,
+				    &jgeo, NULL))
+			return -1;
+		for (i = 0; i < 2; i++)
+			old[i] = disk_image(d[i], NULL, 0, -1, 0);
+		if (md3_vol_create(&p, &vol, NULL, "v", 1ULL << 12, &s, 1))
+			return -1;
+		md3_pool_free(&p);
+		for (i = 0; i < 3; i++)
+			devs[i].ops = &cut_ops;
+		cut_after = ~0ULL;
+		if (md3_assemble(&p, devs, 2, &o) || p.mode != MD3_MODE_RW)
+			return -1;
+		cut_writes = 0;
+		cut_after = k;
+		md3_member_add(&p, &devs[2], uuids[2], "ra2", NULL, 16, &jgeo, NULL);
+		done = cut_writes <= k;
+		md3_pool_free(&p);
+		for (landed = 0; landed < 2; landed++) {
+			for (i = 0; i < 3; i++)
+				img[i] = disk_image(d[i], NULL, landed ? ~0ULL : 0, -1, 0);
+			ar.states++;
+			ar_readd(img, uuids[2], vol, k, landed);
+			if (landed && !done && ar_labelled(d[2])) {
+				/* d0 and d1 from before the volume: d2 holds more */
+				for (i = 0; i < 3; i++)
+					disk_free(img[i]);
+				img[0] = disk_image(old[0], NULL, 0, -1, 0);
+				img[1] = disk_image(old[1], NULL, 0, -1, 0);
+				img[2] = disk_image(d[2], NULL, ~0ULL, -1, 0);
+				ar.states++;
+				ar_readd(img, uuids[2], vol, k, 2);
+			}
+			for (i = 0; i < 3; i++)
+				disk_free(img[i]);
+		}
+		for (i = 0; i < 3; i++)
+			disk_free(d[i]);
+		disk_free(old[0]);
+		disk_free(old[1]);
+	}
+	printf("# add crash re-add: %llu writes, %llu %s, %llu blank, %llu formatted again\n",
+	       ull(k - 1), ull(ar.forward), "rolled forward", ull(ar.blank), ull(ar.readd));
+	printf("# add crash re-add: %llu crash states, %llu violations\n",
+	       ull(ar.states), ull(ar.violations));
+	return done ? 0 : -1;
+}
+
+static void t_add_crash_readd(void)
+{
+	CHECK(add_crash_readd() == 0, "the scenario did not run to its end");
+	CHECK(ar.violations == 0, "%llu violations", ull(ar.violations));
+	CHECK(ar.readd && ar.forward && ar.blank,
+	      "a kind of crash image missing: %llu forward, %llu blank, %llu again",
+	      ull(ar.forward), ull(ar.blank), ull(ar.readd));
+}
+
 static void t_crash_real(void)
 {
 	double t0 = now();
@@ -2137,6 +2386,7 @@ int main(int argc, char **argv)
 		{ "geometry_per_member", t_geoms },
 		{ "forced_add_fork", t_forced_add_fork },
 		{ "rejoin_past_hole", t_hole_flip },
+		{ "add_crash_readd", t_add_crash_readd },
 		{ "crash_real_code", t_crash_real },
 	};
 	unsigned int nc = 8, k;
