@@ -2389,7 +2389,7 @@ int main(int argc, char **argv)
 		{ "add_crash_readd", t_add_crash_readd },
 		{ "crash_real_code", t_crash_real },
 	};
-	unsigned int nc = 8, k;
+	unsigned int nc, k;
 	bool lng = false, bench = false, have_states = false;
 	bool have_seed = false, have_seeds = false;
 	int i, ret;
@@ -2434,6 +2434,14 @@ int main(int argc, char **argv)
 	}
 	g.rng = opt_seed ? opt_seed : 1;
 
+	/* The fixed cases above, counted: a case added there always runs. */
+	for (nc = 0; nc < ARRAY_SIZE(cases) && cases[nc].name; nc++)
+		;
+	if (nc + ARRAY_SIZE(mutants) > ARRAY_SIZE(cases)) {
+		fprintf(stderr, "crashsim: %u cases and %zu mutants do not fit in %zu\n",
+			nc, ARRAY_SIZE(mutants), ARRAY_SIZE(cases));
+		return 2;
+	}
 	for (k = 0; k < ARRAY_SIZE(mutants); k++) {
 		static void (*const fn[])(void) = { t_mutant0, t_mutant1, t_mutant2,
 						     t_mutant3, t_mutant4 };
