@@ -361,20 +361,26 @@ static int sp_md3_create(struct sp_member *m)
 	return 0;
 }
 
+/* What a new member @m is added with: its name, domain and a new @uuid. */
+static struct md3_attach sp_md3_attach_of(struct sp_member *m, u8 *uuid)
+{
+	generate_random_uuid(uuid);
+	return (struct md3_attach){
+		.uuid = uuid,
+		.name = sp_mname(m),
+		.domain = m->domain,
+	};
+}
+
 /* A blank device into a read-write pool: a new member, one transaction. */
 static int sp_md3_add(struct sp_member *m)
 {
 	struct sp_pool *pool = m->pool;
 	u8 uuid[MD3_UUID_LEN];
-	struct md3_attach a = {
-		.uuid = uuid,
-		.name = sp_mname(m),
-		.domain = m->domain,
-	};
+	struct md3_attach a = sp_md3_attach_of(m, uuid);
 	u32 id;
 	int r;
 
-	generate_random_uuid(uuid);
 	r = md3_attach(pool->md3, &m->mdev->md, &a, &id);
 	if (r) {
 		sp_err("%s: adding %s to pool %s failed: %d%s", sp_mname(m),
@@ -506,17 +512,12 @@ static int sp_md3_readd(struct sp_member *m, struct md3_pool *p,
 			struct md3_pdev *pd)
 {
 	u8 uuid[MD3_UUID_LEN];
-	struct md3_attach a = {
-		.uuid = uuid,
-		.name = sp_mname(m),
-		.domain = m->domain,
-	};
+	struct md3_attach a = sp_md3_attach_of(m, uuid);
 	u32 id;
 	int r;
 
 	sp_info("%s: %s held an add to pool %s that did not commit; formatting it again",
 		sp_mname(m), m->path, m->pool->name);
-	generate_random_uuid(uuid);
 	r = md3_readd(p, pd, &a, &id);
 	if (r)
 		sp_err("%s: adding %s to pool %s again failed: %d; nothing changed",

@@ -294,6 +294,28 @@ static bool parse_size_arg(const char *s, u64 *size)
 	return true;
 }
 
+/*
+ * What borrow and borrow-for do before they ask: SIZE parsed into @size,
+ * this host's identity checked, device-mapper set up.  0, or the exit code.
+ */
+static int borrow_prep(struct spa_config *c, const char *size_s, u64 *size)
+{
+	char why[1024];
+
+	if (!parse_size_arg(size_s, size))
+		return EXIT_USAGE;
+	if (spa_config_host_identity(c, why, sizeof(why)))
+		return fail(EXIT_USAGE, why);
+	spa_dm_init();
+	return 0;
+}
+
+static void print_grant(const struct spa_grant *g)
+{
+	printf("grant %016llx\npeer %s\nsize %llu\nmember %s\nsubnqn %s\nuuid %s\n",
+	       g->id, g->peer, g->size, g->name, g->subnqn, g->uuid);
+}
+
 static int cmd_borrow(struct spa_config *c, struct spa_keys *k,
 		      const char *peer, const char *size_s)
 {
@@ -302,11 +324,9 @@ static int cmd_borrow(struct spa_config *c, struct spa_keys *k,
 	u64 size;
 	int ret;
 
-	if (!parse_size_arg(size_s, &size))
-		return EXIT_USAGE;
-	if (spa_config_host_identity(c, why, sizeof(why)))
-		return fail(EXIT_USAGE, why);
-	spa_dm_init();
+	ret = borrow_prep(c, size_s, &size);
+	if (ret)
+		return ret;
 	if (peer)
 		ret = spa_borrow(c, k, peer, size, &g, why, sizeof(why));
 	else
@@ -315,8 +335,7 @@ static int cmd_borrow(struct spa_config *c, struct spa_keys *k,
 		return fail(EXIT_REFUSED, why);
 	if (ret)
 		return fail(1, why);
-	printf("grant %016llx\npeer %s\nsize %llu\nmember %s\nsubnqn %s\nuuid %s\n",
-	       g.id, g.peer, g.size, g.name, g.subnqn, g.uuid);
+	print_grant(&g);
 	return 0;
 }
 
@@ -329,19 +348,16 @@ static int cmd_borrow_for(struct spa_config *c, struct spa_keys *k,
 	u64 size;
 	int ret;
 
-	if (!parse_size_arg(size_s, &size))
-		return EXIT_USAGE;
-	if (spa_config_host_identity(c, why, sizeof(why)))
-		return fail(EXIT_USAGE, why);
-	spa_dm_init();
+	ret = borrow_prep(c, size_s, &size);
+	if (ret)
+		return ret;
 	ret = spa_borrow_demand(c, k, pool, size, &g, why, sizeof(why));
 	if (ret) {
 		snprintf(msg, sizeof(msg), "no borrow made: %s", why);
 		return fail(ret == -EPERM || ret == -EDQUOT ? EXIT_NOT_ALLOWED :
 			    ret > 0 ? EXIT_REFUSED : 1, msg);
 	}
-	printf("grant %016llx\npeer %s\nsize %llu\nmember %s\nsubnqn %s\nuuid %s\n",
-	       g.id, g.peer, g.size, g.name, g.subnqn, g.uuid);
+	print_grant(&g);
 	return 0;
 }
 
