@@ -99,7 +99,7 @@ tx 1 "expand" "$D0" "$D1"
 kmsg_mark
 ktap_check "the removed member's device is refused when enabled again" \
 	sp_write_fails sh -c "echo 1 > $M2/enable"
-ktap_check "the refusal says it is not a usable member" \
-	kmsg_has "m2: refused: $DEV is not a usable member of pool $P \(see above\); nothing changed$"
+ktap_check "the refusal says it is no member and how to reuse the device" \
+	kmsg_has "m2: refused: $DEV is no member of pool $P \(member 2 removed, or an add that did not commit\) and is not safe to format again; if its data is not needed, wipe its labels \('dd if=/dev/zero of=$DEV bs=4096 count=2 oflag=direct'\) and enable it again to add it as a new member; nothing changed$"
 ktap_check "rmdir of the removed member" rmdir "$M2"
 ktap_finish
