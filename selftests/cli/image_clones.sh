@@ -33,7 +33,7 @@ img_cleanup() {
 	cli_cleanup
 }
 
-cli_start 4 49
+cli_start 4 52
 trap img_cleanup EXIT
 
 # err_is TEXT: the last command's stderr is exactly "slicepool: TEXT".
@@ -79,6 +79,9 @@ ktap_check "... saying so" \
 	err_is "pool 'f2' has metadata format 2: images need format 3 ('slicepool upgrade' converts a format-2 pool)"
 
 ktap_check "a new volume is not an image (image reads 0)" test "$(cat "$C/img/image")" = 0
+refused "image 2 is refused (EINVAL)" "$C/plain/image" 2 "Invalid argument" \
+	"slicepool: volume plain: invalid image value '2' (1 makes it an image)"
+ktap_check "... and plain is not an image" test "$(cat "$C/plain/image")" = 0
 refused "image 1 is refused while a read-write table of it is loaded (EBUSY)" \
 	"$C/img/image" 1 "Device or resource busy" \
 	"$P: volume img: image refused: 1 read-write table(s) of it are loaded; reload them read-only first"

@@ -16,9 +16,10 @@
 # move, and member remove takes m1 out.  migrate --to domain:X leaves the slices already in X and
 # moves the rest.
 . "$(dirname "$0")/lib.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 . "$SP_TOP/selftests/lib/migstatus.sh"
 
-cli_start 3 32
+cli_start 3 36
 
 P=ev
 C=$SP_CFG/$P
@@ -71,6 +72,18 @@ run_format() {
 	sp migrate $P/v2 --abort || sp_die "migrate --abort"
 	ktap_check "format $f: ... and m1 is not draining, its $n1 slices stay" \
 		test "$(attr $P/members/m1/drain)" = 0 -a "$(on m1)" -eq "$n1"
+
+	# Bad values of drain: EINVAL, a log line naming the value, no change.
+	kmsg_mark
+	ktap_check "format $f: drain 2 is refused" \
+		sh -c "! echo 2 > $C/members/m1/drain" 2> /dev/null
+	ktap_check "format $f: ... with a log line naming 2" \
+		kmsg_has_text "slicepool: drain: 2 is out of range 0..1"
+	kmsg_mark
+	ktap_check "format $f: drain x is refused, and m1 is not draining" \
+		sh -c "! echo x > $C/members/m1/drain && [ \"\$(cat $C/members/m1/drain)\" = 0 ]" 2> /dev/null
+	ktap_check "format $f: ... with a log line naming x" \
+		kmsg_has_text "slicepool: drain: not a number: 'x'"
 
 	# Interrupted halfway.
 	"$SP" --json member evacuate $P m1 --rate 1 > "$W/int.json" 2> "$W/int.err" &
