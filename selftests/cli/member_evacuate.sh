@@ -19,7 +19,7 @@
 . "$SP_TOP/selftests/lib/kmsg.sh"
 . "$SP_TOP/selftests/lib/migstatus.sh"
 
-cli_start 3 36
+cli_start 3 41
 
 P=ev
 C=$SP_CFG/$P
@@ -39,7 +39,7 @@ copying() {
 
 # run_format F: the scenario on a pool of metadata format F.
 run_format() {
-	local f=$1 pid rc n1 expect1 sum2 sum3
+	local f=$1 pid rc n1 expect1 sum2 sum3 st
 	sp_teardown
 	sp_wipe "${DISKS[@]:0:3}"
 	sp pool create $P --slice-mb 2 --min-domains 2 || sp_die "pool create"
@@ -137,6 +137,16 @@ run_format() {
 	ktap_check "format $f: v2 is intact" \
 		test "$(sum_dev /dev/mapper/ev-v2 6)" = "$(sha256sum < "$W/a2")"
 	ktap_check "format $f: m1 stays draining" test "$(attr $P/members/m1/drain)" = 1
+	# A draining member named as a migration destination: ENODEV, a log
+	# line saying why, no job.
+	kmsg_mark
+	st=$(mig_field ev-v2 state)
+	ktap_check "format $f: migrate start onto the draining m1 is refused (ENODEV)" \
+		sh -c "dmsetup message ev-v2 0 migrate start all m1 2>&1 | grep -qF 'No such device'"
+	ktap_check "format $f: ... with a log line saying m1 is draining" \
+		kmsg_has_text "slicepool: ev: migration destination 'm1' is not an enabled, healthy member or domain:<label> of the pool (the member is draining: it takes no new slice)"
+	ktap_check "format $f: ... and no job started (state still $st)" \
+		test -n "$st" -a "$(mig_field ev-v2 state)" = "$st" -a "$(on m1)" -eq 0
 	sp_rc 0 "format $f: evacuate m1 again exits 0" member evacuate $P m1
 	ktap_check "format $f: ... with nothing to move" \
 		test "$(grep -c -x -e 'evacuation of member m1 of pool ev: nothing to move' \
@@ -170,6 +180,14 @@ run_format() {
 run_format 3
 
 # Bad input on a live pool.
+# drain on a member that is not enabled: EINVAL, a log line, no change.
+mkdir "$C/members/m9" || sp_die "mkdir m9"
+kmsg_mark
+ktap_check "drain on a member that is not enabled is refused" \
+	sh -c "! echo 1 > $C/members/m9/drain && [ \"\$(cat $C/members/m9/drain)\" = 0 ]" 2> /dev/null
+ktap_check "... with a log line saying why" \
+	kmsg_has_text "slicepool: m9: drain refused: the member is not enabled"
+rmdir "$C/members/m9" || sp_die "rmdir m9"
 sp_rc 1 "evacuate in an unknown pool exits 1" member evacuate nope m1
 ktap_check "... naming the pool" err_has "no pool 'nope'"
 sp_rc 1 "evacuate of an unknown member exits 1" member evacuate $P m9
