@@ -8,8 +8,9 @@
 #
 #   tools/bench/benchmarks.sh [NAME...]
 #
-# NAME is iops, seq, migrate, recopy or remote (Documentation/testing.rst,
-# "Benchmarks"); without one, all of them run.  Knobs (environment,
+# NAME is iops, seq, migrate, recopy, remote or md3 (Documentation/testing.rst,
+# "Benchmarks"); without one, all of them run.  md3 runs on the host
+# (build/crashsim --bench: the pool metadata at scale), the others in guests.  Knobs (environment,
 # described there): SP_MEM, SP_BENCH_TIMEOUT, SP_BENCH_ROUNDS,
 # SP_BENCH_RUNTIME, SP_BENCH_IOPS_ROUNDS, SP_BENCH_IOPS_RUNTIME,
 # SP_BENCH_IOPS_QD, SP_BENCH_CAP_MBPS, SP_BENCH_MIG_ROUNDS, SP_BENCH_MIG_MB,
@@ -18,7 +19,7 @@
 # SP_BENCH_RECOPY_IOPS, SP_BENCH_RECOPY_RATE, SP_BENCH_RECOPY_CHUNK_KB.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-names=(iops seq migrate recopy remote)
+names=(iops seq migrate recopy remote md3)
 
 only=""
 for n in "$@"; do
@@ -48,6 +49,11 @@ icount=${SP_BENCH_ICOUNT-shift=1,sleep=off}
 [ "$icount" != 0 ] || icount=""
 rest=${only:-${names[*]}}
 rest=${rest// /,}
+host_md3=""
+if [[ ",$rest," == *,md3,* ]]; then
+	host_md3=1
+	rest=$(echo ",$rest," | sed 's/,md3,/,/; s/^,//; s/,$//')
+fi
 sessions=()
 if [ -n "$icount" ] && [[ ",$rest," == *,iops,* ]]; then
 	sessions+=(iops)
@@ -89,6 +95,13 @@ for set in "${sessions[@]}"; do
 		cat "$report.console.$n" >> "$report"
 	fi
 done
+# md3: the metadata at scale, on the host (simulated members).
+if [ -n "$host_md3" ]; then
+	{
+		echo "== md3: pool metadata format 3 at scale (host, simulated members) =="
+		"$top/build/crashsim" --bench
+	} 2>&1 | tee -a "$report" || rc=1
+fi
 took="bench took $((SECONDS - start)) s; report kept in ${report#"$top"/}"
 # One PNG chart per benchmark next to the report (ratios of every round).
 if charts=$("$top/tools/bench/charts.sh" "$report"); then
