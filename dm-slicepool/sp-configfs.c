@@ -303,6 +303,21 @@ static ssize_t sp_member_remove_store(struct config_item *item,
 	return r ? r : count;
 }
 
+/* "1": bring back a failed member whose device answers again (sp-member.c). */
+static ssize_t sp_member_online_store(struct config_item *item,
+				      const char *page, size_t count)
+{
+	struct sp_member *m = to_member(item);
+	int r = sp_cfs_trigger(item, "online", page);
+
+	if (r)
+		return r;
+	mutex_lock(&m->pool->lock);
+	r = sp_member_online(m);
+	mutex_unlock(&m->pool->lock);
+	return r ? r : count;
+}
+
 static ssize_t sp_member_load_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%u\n", sp_member_load(to_member(item)));
@@ -388,6 +403,7 @@ CONFIGFS_ATTR_RO(sp_member_, max_slices);
 CONFIGFS_ATTR_RO(sp_member_, data_offset);
 CONFIGFS_ATTR_WO(sp_member_, revalidate_size);
 CONFIGFS_ATTR_WO(sp_member_, remove);
+CONFIGFS_ATTR_WO(sp_member_, online);
 CONFIGFS_ATTR_RO(sp_member_, load);
 CONFIGFS_ATTR(sp_member_, load_override);
 CONFIGFS_ATTR_RO(sp_member_, state);
@@ -404,6 +420,7 @@ static struct configfs_attribute *sp_member_attrs[] = {
 	&sp_member_attr_data_offset,
 	&sp_member_attr_revalidate_size,
 	&sp_member_attr_remove,
+	&sp_member_attr_online,
 	&sp_member_attr_load,
 	&sp_member_attr_load_override,
 	&sp_member_attr_state,

@@ -293,6 +293,7 @@ int sp_member_enable(struct sp_member *m);
 int sp_member_disable(struct sp_member *m);
 int sp_member_revalidate_size(struct sp_member *m);
 int sp_member_remove(struct sp_member *m);
+int sp_member_online(struct sp_member *m);
 u64 sp_member_max_slices(struct sp_member *m);
 
 /* sp-resize.c */

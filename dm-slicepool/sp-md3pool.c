@@ -1270,3 +1270,71 @@ int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr)
 		r = -EIO;	/* committed, but the volume is not in the state */
 	return r ? r : rs;
 }
+
+/*
+ * The format-3 part of "online" (sp_member_online()), for an enabled
+ * member: its device must answer again as this member of this pool.  A
+ * member the state marked stale after a failed metadata write rejoins, one
+ * transaction (md3_member_rejoin() reads the device again, checks it is
+ * this member's, and catches its journal up), and its slices are in the
+ * volumes' maps again.  A current member's device is read again
+ * (md3_read_member()) and checked the same way; nothing is written.
+ * *@was_stale says which.  Every refusal logs why.
+ */
+int sp_md3_member_online(struct sp_member *m, bool *was_stale)
+{
+	struct sp_pool *pool = m->pool;
+	const struct md3_member *sm;
+	struct md3_chain c;
+	unsigned int noio;
+	int r;
+
+	*was_stale = false;
+	sm = pool->md3 ? md3_member_find(&pool->md3->st, m->md3_id) : NULL;
+	if (!sm || !m->mdev || sm->status == MD3_REMOVED) {
+		sp_err("%s: online refused: pool %s has no member %u current or stale (see its log)",
+		       sp_mname(m), pool->name, m->md3_id);
+		return -EINVAL;
+	}
+	if (sm->status == MD3_STALE && sm->reason == MD3_R_FORCED) {
+		sp_err("%s: online refused: member %u of pool %s is %s at seq %llu: its copy is never used again",
+		       sp_mname(m), m->md3_id, pool->name, sp_md3_gone_how(sm),
+		       sm->stale_seq);
+		return -EINVAL;
+	}
+	if (sm->status == MD3_STALE) {
+		*was_stale = true;
+		if (!pool->md3_rw) {
+			sp_err("%s: online refused: pool %s is read-only for its metadata; enable its other members first",
+			       sp_mname(m), pool->name);
+			return -EROFS;
+		}
+		noio = sp_md3_enter();
+		r = md3_member_rejoin(pool->md3, m->md3_id);
+		sp_md3_exit(noio);
+		if (r) {
+			sp_err("%s: online refused: %s does not answer as member %u of pool %s (rejoin: %d); it stays failed",
+			       sp_mname(m), m->path, m->md3_id, pool->name, r);
+			sp_md3_sync(pool);
+			return -EIO;
+		}
+		sp_info("%s: %s rejoined pool %s", sp_mname(m), m->path,
+			pool->name);
+		return sp_md3_sync(pool);
+	}
+	noio = sp_md3_enter();
+	r = md3_read_member(&m->mdev->md, &c);
+	sp_md3_exit(noio);
+	if (!r && (c.kind != MD3_CHAIN_OK || c.member_id != m->md3_id ||
+		   memcmp(c.member_uuid, sm->uuid, MD3_UUID_LEN) ||
+		   memcmp(c.pool_uuid, pool->md3->st.pool.uuid, MD3_UUID_LEN)))
+		r = -EILSEQ;
+	md3_chain_free(&c);
+	if (r == -EILSEQ)
+		sp_err("%s: online refused: %s no longer holds member %u of pool %s; nothing changed",
+		       sp_mname(m), m->path, m->md3_id, pool->name);
+	else if (r)
+		sp_err("%s: online refused: %s does not answer: reading its metadata failed: %d; nothing changed",
+		       sp_mname(m), m->path, r);
+	return r ? (r == -EILSEQ ? r : -EIO) : 0;
+}

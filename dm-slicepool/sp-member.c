@@ -482,3 +482,43 @@ out:
 	kvfree(owners);
 	return r;
 }
+
+/*
+ * "online": an enabled member that an I/O error marked failed (or whose
+ * failed metadata write made the state mark it stale) is taken back
+ * without disabling it, so without unbinding any volume: once its device
+ * answers again as this member (sp_md3_member_online()), it is online,
+ * takes new slices and is a migration destination again, and a stale
+ * member's slices are in the volumes' maps again.  A member that is
+ * online already: nothing to do.  Under pool->lock.
+ */
+int sp_member_online(struct sp_member *m)
+{
+	bool failed = READ_ONCE(m->failed), stale;
+	int r;
+
+	lockdep_assert_held(&m->pool->lock);
+	if (!m->enabled) {
+		sp_err("%s: online refused: the member is not enabled (enable it)",
+		       config_item_name(&m->item));
+		return -EINVAL;
+	}
+	if (!m->mdev) {
+		sp_err("%s: online refused: pool %s is not on metadata format 3",
+		       config_item_name(&m->item), m->pool->name);
+		return -EINVAL;
+	}
+	r = sp_md3_member_online(m, &stale);
+	if (r)
+		return r;
+	if (!failed && !stale) {
+		sp_info("%s: %s is online already", config_item_name(&m->item),
+			m->path);
+		return 0;
+	}
+	WRITE_ONCE(m->failed, false);
+	sp_info("%s: %s is online again (it was %s)",
+		config_item_name(&m->item), m->path,
+		stale ? "stale after a failed metadata write" : "failed");
+	return 0;
+}

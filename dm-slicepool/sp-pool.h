@@ -88,6 +88,7 @@ int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr);
 int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr);
 int sp_md3_member_remove(struct sp_member *m);
 int sp_md3_member_remove_absent(struct sp_member *m);
+int sp_md3_member_online(struct sp_member *m, bool *was_stale);
 int sp_md3_writable(struct sp_volume *v);
 bool sp_md3_all_lost(struct sp_volume *v, u64 missing);
 int sp_md3_lost_refused(struct sp_volume *v, u64 missing);

@@ -617,3 +617,52 @@ int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv)
 	}
 	return SPT_EXIT_OK;
 }
+
+/*
+ * member online: the item's "online" attribute takes back a member that
+ * an I/O error marked failed, once its device answers again as that
+ * member (a stale one rejoins, one transaction); no volume is unbound.
+ */
+int cmd_member_online(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	const char *pool, *name, *why = NULL;
+	char *state = NULL;
+	int ret;
+
+	spt_getopt_one(cmd, argc, argv, NULL, 0);
+	member_args(cmd, argc, argv, &pool, &name);
+	if (spt_pool_require(pool))
+		return SPT_EXIT_FAIL;
+	if (!cfs_exists("%s/members/%s", pool, name)) {
+		spt_err("no member '%s/%s' (see 'slicepool status %s')", pool,
+			name, pool);
+		return SPT_EXIT_FAIL;
+	}
+	ret = cfs_write("1", "%s/members/%s/online", pool, name);
+	if (ret == -EIO)
+		why = "its device does not answer yet; try again when it does";
+	else if (ret == -EILSEQ)
+		why = "its device no longer holds this member's metadata (another disk?)";
+	else if (ret == -EROFS)
+		why = "the pool cannot write its metadata: enable its other members first";
+	else if (ret == -EINVAL)
+		why = "the member is not enabled, or was forced out of the pool";
+	if (ret) {
+		spt_err("cannot bring member '%s' of pool '%s' online: %s: %s (see the kernel log)",
+			name, pool, strerror(-ret), why ? why : "");
+		return SPT_EXIT_FAIL;
+	}
+	if (!cfs_read(&state, "%s/members/%s/state", pool, name))
+		spt_strip(state);
+	if (spt_json) {
+		js_begin("member online", pool);
+		js_str("member", name);
+		js_str("state", state ? state : "unknown");
+		js_end();
+	} else {
+		printf("member %s of pool %s is %s\n", name, pool,
+		       state ? state : "unknown");
+	}
+	free(state);
+	return SPT_EXIT_OK;
+}

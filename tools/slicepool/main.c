@@ -63,6 +63,10 @@ static const struct spt_cmd commands[] = {
 	  "  --load-override V  auto, or a load of 0..100\n" },
 	{ "member", "remove", cmd_member_remove, "<pool> <name>",
 	  "Disable a member and remove it from the pool.", NULL },
+	{ "member", "online", cmd_member_online, "<pool> <name>",
+	  "Take back a member that an I/O error marked failed, once its device\n"
+	  "answers again as that member, without disabling it or unbinding any\n"
+	  "volume (a member stale after a failed metadata write rejoins).", NULL },
 	{ "member", "evacuate", cmd_member_evacuate,
 	  "<pool> <name> [--rate MIBPS]",
 	  "Move every slice of every volume off a working member, live, each\n"

@@ -437,6 +437,7 @@ int cmd_pool_set(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_member_set(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_member_add(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_member_remove(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_member_online(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_vol_create(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_vol_resize(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_vol_remove(const struct spt_cmd *cmd, int argc, char **argv);
