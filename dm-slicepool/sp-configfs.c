@@ -313,7 +313,7 @@ static ssize_t sp_member_online_store(struct config_item *item,
 	if (r)
 		return r;
 	mutex_lock(&m->pool->lock);
-	r = sp_member_online(m);
+	r = sp_member_online(m, false);
 	mutex_unlock(&m->pool->lock);
 	return r ? r : count;
 }
@@ -922,6 +922,29 @@ static ssize_t sp_pool_min_domains_store(struct config_item *item,
 	return r ? r : count;
 }
 
+static ssize_t sp_pool_online_probe_s_show(struct config_item *item,
+					   char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(to_pool(item)->online_probe_s));
+}
+
+/* Seconds between automatic probes of a failed member (sp-probe.c). */
+static ssize_t sp_pool_online_probe_s_store(struct config_item *item,
+					    const char *page, size_t count)
+{
+	struct sp_pool *pool = to_pool(item);
+	u32 v;
+	int r;
+
+	r = sp_parse_u32(page, 0, 3600, &v, "online_probe_s");
+	if (r)
+		return r;
+	mutex_lock(&pool->lock);
+	WRITE_ONCE(pool->online_probe_s, v);
+	mutex_unlock(&pool->lock);
+	return count;
+}
+
 static ssize_t sp_pool_uuid_show(struct config_item *item, char *page)
 {
 	struct sp_pool *pool = to_pool(item);
@@ -1094,6 +1117,7 @@ CONFIGFS_ATTR(sp_pool_, slice_mb);
 CONFIGFS_ATTR(sp_pool_, weight_space);
 CONFIGFS_ATTR(sp_pool_, weight_load);
 CONFIGFS_ATTR(sp_pool_, min_domains);
+CONFIGFS_ATTR(sp_pool_, online_probe_s);
 CONFIGFS_ATTR_RO(sp_pool_, uuid);
 CONFIGFS_ATTR_WO(sp_pool_, reclaim);
 CONFIGFS_ATTR_RO(sp_pool_, reclaimed);
@@ -1107,6 +1131,7 @@ static struct configfs_attribute *sp_pool_attrs[] = {
 	&sp_pool_attr_weight_space,
 	&sp_pool_attr_weight_load,
 	&sp_pool_attr_min_domains,
+	&sp_pool_attr_online_probe_s,
 	&sp_pool_attr_uuid,
 	&sp_pool_attr_reclaim,
 	&sp_pool_attr_reclaimed,
@@ -1161,6 +1186,7 @@ static struct config_group *sp_pools_make(struct config_group *group,
 	pool->weight_space = 50;
 	pool->weight_load = 50;
 	pool->min_domains = 2;
+	pool->online_probe_s = 10;
 	pool->format = SP_FORMAT_3;
 
 	config_group_init_type_name(&pool->group, name, &sp_pool_type);

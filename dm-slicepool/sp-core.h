@@ -142,6 +142,11 @@ struct sp_member {
 	u32 load_fp;			/* measured, percent << SP_LOAD_SHIFT */
 	unsigned long last_ticks;	/* io_ticks at last sample */
 	unsigned long last_jiffies;
+
+	/* Automatic probe of a failed member (see sp-probe.c), pool->lock. */
+	bool probe_noted;		/* its failure is logged, probes due */
+	unsigned int probe_fails;	/* failed probes in a row, up to 6 */
+	unsigned long probe_next;	/* jiffies of the next probe */
 };
 
 /* One logical slice: where it lives; m == NULL means missing. */
@@ -242,6 +247,7 @@ struct sp_pool {
 	u32 weight_space;
 	u32 weight_load;
 	u32 min_domains;
+	u32 online_probe_s;		/* sp-probe.c; written under lock */
 	unsigned int nr_enabled;
 	u64 index_mask;			/* indexes of enabled members */
 	u64 reclaimed;			/* slices freed by the last reclaim */
@@ -293,7 +299,7 @@ int sp_member_enable(struct sp_member *m);
 int sp_member_disable(struct sp_member *m);
 int sp_member_revalidate_size(struct sp_member *m);
 int sp_member_remove(struct sp_member *m);
-int sp_member_online(struct sp_member *m);
+int sp_member_online(struct sp_member *m, bool automatic);
 u64 sp_member_max_slices(struct sp_member *m);
 
 /* sp-resize.c */
@@ -345,6 +351,10 @@ int sp_md_commit(struct sp_member *m);
 #define SP_LOAD_SHIFT	10
 void sp_load_start(void);
 void sp_load_stop(void);
+
+/* sp-probe.c */
+void sp_probe_start(void);
+void sp_probe_stop(void);
 void sp_load_member_init(struct sp_member *m);
 
 /* sp-target.c */

@@ -24,6 +24,7 @@ static int __init sp_init(void)
 	if (r)
 		goto target;
 	sp_load_start();
+	sp_probe_start();
 	return 0;
 target:
 	sp_target_exit();
@@ -34,6 +35,7 @@ mig:
 
 static void __exit sp_exit(void)
 {
+	sp_probe_stop();
 	sp_load_stop();
 	sp_configfs_exit();
 	sp_target_exit();

@@ -1272,6 +1272,27 @@ int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr)
 }
 
 /*
+ * Is @m, an enabled member, stale in the state after a failed metadata
+ * write (so "online" would rejoin it)?  Under pool->lock.
+ */
+bool sp_md3_member_stale_failed(struct sp_member *m)
+{
+	const struct md3_member *sm;
+
+	if (!m->pool->md3 || !m->mdev)
+		return false;
+	sm = md3_member_find(&m->pool->md3->st, m->md3_id);
+	return sm && sm->status == MD3_STALE && sm->reason != MD3_R_FORCED;
+}
+
+/* A refusal of "online", logged unless @quiet (an automatic probe's) */
+#define sp_online_err(quiet, fmt, ...)			\
+	do {						\
+		if (!(quiet))				\
+			sp_err(fmt, ##__VA_ARGS__);	\
+	} while (0)
+
+/*
  * The format-3 part of "online" (sp_member_online()), for an enabled
  * member: its device must answer again as this member of this pool.  A
  * member the state marked stale after a failed metadata write rejoins, one
@@ -1279,9 +1300,9 @@ int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr)
  * this member's, and catches its journal up), and its slices are in the
  * volumes' maps again.  A current member's device is read again
  * (md3_read_member()) and checked the same way; nothing is written.
- * *@was_stale says which.  Every refusal logs why.
+ * *@was_stale says which.  Every refusal logs why, unless @quiet.
  */
-int sp_md3_member_online(struct sp_member *m, bool *was_stale)
+int sp_md3_member_online(struct sp_member *m, bool *was_stale, bool quiet)
 {
 	struct sp_pool *pool = m->pool;
 	const struct md3_member *sm;
@@ -1292,29 +1313,29 @@ int sp_md3_member_online(struct sp_member *m, bool *was_stale)
 	*was_stale = false;
 	sm = pool->md3 ? md3_member_find(&pool->md3->st, m->md3_id) : NULL;
 	if (!sm || !m->mdev || sm->status == MD3_REMOVED) {
-		sp_err("%s: online refused: pool %s has no member %u current or stale (see its log)",
-		       sp_mname(m), pool->name, m->md3_id);
+		sp_online_err(quiet, "%s: online refused: pool %s has no member %u current or stale (see its log)",
+			      sp_mname(m), pool->name, m->md3_id);
 		return -EINVAL;
 	}
 	if (sm->status == MD3_STALE && sm->reason == MD3_R_FORCED) {
-		sp_err("%s: online refused: member %u of pool %s is %s at seq %llu: its copy is never used again",
-		       sp_mname(m), m->md3_id, pool->name, sp_md3_gone_how(sm),
+		sp_online_err(quiet, "%s: online refused: member %u of pool %s is %s at seq %llu: its copy is never used again",
+			      sp_mname(m), m->md3_id, pool->name, sp_md3_gone_how(sm),
 		       sm->stale_seq);
 		return -EINVAL;
 	}
 	if (sm->status == MD3_STALE) {
 		*was_stale = true;
 		if (!pool->md3_rw) {
-			sp_err("%s: online refused: pool %s is read-only for its metadata; enable its other members first",
-			       sp_mname(m), pool->name);
+			sp_online_err(quiet, "%s: online refused: pool %s is read-only for its metadata; enable its other members first",
+				      sp_mname(m), pool->name);
 			return -EROFS;
 		}
 		noio = sp_md3_enter();
 		r = md3_member_rejoin(pool->md3, m->md3_id);
 		sp_md3_exit(noio);
 		if (r) {
-			sp_err("%s: online refused: %s does not answer as member %u of pool %s (rejoin: %d); it stays failed",
-			       sp_mname(m), m->path, m->md3_id, pool->name, r);
+			sp_online_err(quiet, "%s: online refused: %s does not answer as member %u of pool %s (rejoin: %d); it stays failed",
+				      sp_mname(m), m->path, m->md3_id, pool->name, r);
 			sp_md3_sync(pool);
 			return -EIO;
 		}
@@ -1331,10 +1352,10 @@ int sp_md3_member_online(struct sp_member *m, bool *was_stale)
 		r = -EILSEQ;
 	md3_chain_free(&c);
 	if (r == -EILSEQ)
-		sp_err("%s: online refused: %s no longer holds member %u of pool %s; nothing changed",
-		       sp_mname(m), m->path, m->md3_id, pool->name);
+		sp_online_err(quiet, "%s: online refused: %s no longer holds member %u of pool %s; nothing changed",
+			      sp_mname(m), m->path, m->md3_id, pool->name);
 	else if (r)
-		sp_err("%s: online refused: %s does not answer: reading its metadata failed: %d; nothing changed",
-		       sp_mname(m), m->path, r);
+		sp_online_err(quiet, "%s: online refused: %s does not answer: reading its metadata failed: %d; nothing changed",
+			      sp_mname(m), m->path, r);
 	return r ? (r == -EILSEQ ? r : -EIO) : 0;
 }

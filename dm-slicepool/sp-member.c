@@ -490,9 +490,10 @@ out:
  * answers again as this member (sp_md3_member_online()), it is online,
  * takes new slices and is a migration destination again, and a stale
  * member's slices are in the volumes' maps again.  A member that is
- * online already: nothing to do.  Under pool->lock.
+ * online already: nothing to do.  @automatic: an automatic probe
+ * (sp-probe.c), whose refusals are not logged.  Under pool->lock.
  */
-int sp_member_online(struct sp_member *m)
+int sp_member_online(struct sp_member *m, bool automatic)
 {
 	bool failed = READ_ONCE(m->failed), stale;
 	int r;
@@ -508,7 +509,7 @@ int sp_member_online(struct sp_member *m)
 		       config_item_name(&m->item), m->pool->name);
 		return -EINVAL;
 	}
-	r = sp_md3_member_online(m, &stale);
+	r = sp_md3_member_online(m, &stale, automatic);
 	if (r)
 		return r;
 	if (!failed && !stale) {
@@ -517,8 +518,10 @@ int sp_member_online(struct sp_member *m)
 		return 0;
 	}
 	WRITE_ONCE(m->failed, false);
-	sp_info("%s: %s is online again (it was %s)",
+	m->probe_noted = false;
+	sp_info("%s: %s is online again (it was %s)%s",
 		config_item_name(&m->item), m->path,
-		stale ? "stale after a failed metadata write" : "failed");
+		stale ? "stale after a failed metadata write" : "failed",
+		automatic ? ", found by its automatic probe" : "");
 	return 0;
 }

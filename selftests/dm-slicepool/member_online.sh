@@ -15,7 +15,10 @@
 #     (one transaction) without unbinding v; v reads back as written, m1
 #     takes new slices again; "online" again has nothing to do;
 #  3. m1's table now points at a blank disk: "online" is refused (EILSEQ:
-#     not this member); on a member that is not enabled: EINVAL.
+#     not this member); on a member that is not enabled: EINVAL;
+#  4. the automatic probe (pool attribute online_probe_s, 0 until here):
+#     bad values refused; with 1 s, m1 failed and stale again comes back
+#     by itself once its device answers, and v reads back as written.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
@@ -23,7 +26,7 @@ SPT=$SP_TOP/tools/slicepool/slicepool
 P=o3
 C=$SP_CFG/$P
 F=sp-online-m1
-sp_start 3 20 dmsetup
+sp_start 3 25 dmsetup
 W=$(mktemp -d)
 cleanup() {
 	sp_teardown
@@ -66,6 +69,8 @@ tool() {
 }
 
 sp_pool $P 8
+# Sections 1-3 take m1 back by hand: no automatic probe meanwhile.
+echo 0 > "$C/online_probe_s" || sp_die "online_probe_s 0"
 sp_member $P m0 "${DISKS[0]}" dA
 sp_member $P m1 "/dev/mapper/$F" dB
 sp_volume $P v 32M
@@ -131,4 +136,30 @@ ktap_check "online on a member that is not enabled is refused" \
 ktap_check "... with a log line saying why" \
 	kmsg_has_text "m9: online refused: the member is not enabled (enable it)"
 rmdir "$C/members/m9" || sp_die "rmdir m9"
+
+# ---- 4: the automatic probe ---------------------------------------------------
+kmsg_mark
+ktap_check "online_probe_s 3601 is refused, and it stays 0" \
+	sh -c "! echo 3601 > $C/online_probe_s && [ \"\$(cat $C/online_probe_s)\" = 0 ]" 2> /dev/null
+ktap_check "... with a log line naming 3601" \
+	kmsg_has_text "slicepool: online_probe_s: 3601 is out of range 0..3600"
+echo 1 > "$C/online_probe_s" || sp_die "online_probe_s 1"
+m1_table "0 $sz error"
+kmsg_mark
+dd if=/dev/mapper/$P-v of=/dev/null bs=1M iflag=direct status=none 2> /dev/null &&
+	sp_die "reading v did not fail"
+sp_volume $P y 8M
+[ "$(state m1)" = failed ] || sp_die "m1 is not failed"
+m1_table "0 $sz linear ${DISKS[1]} 0"
+for _ in $(seq 60); do
+	[ "$(state m1)" = online ] && break
+	sleep 0.5
+done
+ktap_check "with online_probe_s 1, m1 comes back by itself once its device answers" \
+	[ "$(state m1)" = online ]
+ktap_check "... the log noted it, then says it rejoined, found by the probe" \
+	[ "$(kmsg_count "m1: /dev/mapper/$F is failed: its device is probed in 1 s, then less often while it fails, to bring it back online \(online_probe_s\)$")" -eq 1 -a \
+	  "$(kmsg_count "m1: /dev/mapper/$F rejoined pool $P$")" -eq 1 -a \
+	  "$(kmsg_count "m1: /dev/mapper/$F is online again \(it was stale after a failed metadata write\), found by its automatic probe$")" -eq 1 ]
+ktap_check "... and v reads back as written" [ "$(sp_sum /dev/mapper/$P-v 32)" = "$sumv" ]
 ktap_finish

@@ -54,6 +54,8 @@ sp_wipe /dev/mapper/spml-src /dev/mapper/spml-dst
 
 # The volume is placed on m0 alone; m1 is enabled before the table loads.
 sp_pool mp "$SLICE_MB"
+# The legs fail and come back by the test's hand: no automatic probe.
+echo 0 > "$SP_CFG/mp/online_probe_s" || sp_die "online_probe_s 0"
 sp_member mp m0 /dev/mapper/spml-src dA
 sp_volume mp v "$SLICE_MB"M
 sp_member mp m1 /dev/mapper/spml-dst dB
