@@ -182,8 +182,8 @@ struct md3_frag {
 #define MD3_SLICE_LEN		12
 #define MD3_MARK_LEN		24	/* __le32 member, __le32 0, __le64 seq, __le64 mark */
 #define MD3_DOMAIN_LEN		72	/* __le32 id, __le32 0, label[64] */
-#define MD3_CLONE_LEN		80	/* __le64 image, __le32 thin_id, __le32 0,
-					 * name[64]
+#define MD3_CLONE_LEN		88	/* __le64 image, __le32 thin_id, __le32 0,
+					 * __le64 sectors, name[64]
 					 */
 #define MD3_CLONE_DEL_LEN	64	/* name[64] */
 

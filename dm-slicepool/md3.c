@@ -611,7 +611,8 @@ static const struct md3_field md3_fields[] = {
 
 	MD3_LE(MD3_TAG_CLONE, 0, struct md3_clone, image),
 	MD3_LE(MD3_TAG_CLONE, 8, struct md3_clone, thin_id),
-	MD3_BYTES(MD3_TAG_CLONE, 16, struct md3_clone, name),
+	MD3_LE(MD3_TAG_CLONE, 16, struct md3_clone, sectors),
+	MD3_BYTES(MD3_TAG_CLONE, 24, struct md3_clone, name),
 
 	MD3_BYTES(MD3_TAG_CLONE_DEL, 0, struct md3_clone, name),
 
@@ -1164,7 +1165,7 @@ static int md3_apply_clone(struct md3_state *st, const struct md3_val *rec)
 	c = md3_clone_find(st, n.name);
 	t = md3_clone_thin(st, n.thin_id);
 	if (!n.name[0] || !vol || !(vol->flags & MD3_VOL_IMAGE) ||
-	    n.thin_id > MD3_THIN_ID_MAX || (t && t != c))
+	    n.thin_id > MD3_THIN_ID_MAX || !n.sectors || (t && t != c))
 		return -EUCLEAN;
 	if (!c) {
 		r = md3_grow((void **)&st->clones, &st->cap_clones,
@@ -2825,7 +2826,7 @@ int md3_vol_set_flags(struct md3_pool *p, u64 id, u32 flags)
 }
 
 int md3_clone_add(struct md3_pool *p, u64 image, const char *name,
-		  u32 thin_id)
+		  u32 thin_id, u64 sectors)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };
 	struct md3_volume *vol = md3_vol_find(&p->st, image);
@@ -2835,7 +2836,7 @@ int md3_clone_add(struct md3_pool *p, u64 image, const char *name,
 	if (!r && !vol)
 		r = -ENOENT;
 	if (!r && (!(vol->flags & MD3_VOL_IMAGE) || !md3_label_ok(name) ||
-		   thin_id > MD3_THIN_ID_MAX))
+		   thin_id > MD3_THIN_ID_MAX || !sectors))
 		r = -EINVAL;
 	if (!r && (md3_clone_find(&p->st, name) ||
 		   md3_clone_thin(&p->st, thin_id)))
@@ -2845,6 +2846,7 @@ int md3_clone_add(struct md3_pool *p, u64 image, const char *name,
 	memset(&c, 0, sizeof(c));
 	c.image = image;
 	c.thin_id = thin_id;
+	c.sectors = sectors;
 	strscpy(c.name, name, sizeof(c.name));
 	md3_enc_op(&b, MD3_OP_CLONE_ADD, image);
 	md3_enc(&b, MD3_TAG_CLONE, &c);

@@ -136,6 +136,7 @@ struct md3_mark {
 struct md3_clone {
 	u64 image;		/* id of a volume with MD3_VOL_IMAGE */
 	u32 thin_id;
+	u64 sectors;		/* the thin device's length, not 0 */
 	char name[MD3_NAME_LEN];	/* non-empty, unique */
 };
 
@@ -381,16 +382,17 @@ int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
 int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 		   const struct md3_slice *add, u64 nr);
 int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr);
+/* -EBUSY: a pending move or clones (md3_clone_count()) */
 int md3_vol_delete(struct md3_pool *p, u64 id);
 int md3_vol_set_flags(struct md3_pool *p, u64 id, u32 flags);
 /*
- * Record clone @name of image @image, thin id @thin_id (one transaction).
- * -ENOENT: no volume @image; -EINVAL: it is not an image, an empty or too
- * long name, a thin id above MD3_THIN_ID_MAX; -EEXIST: the name or the
- * thin id is taken.
+ * Record clone @name of image @image, thin id @thin_id, @sectors long
+ * (one transaction).  -ENOENT: no volume @image; -EINVAL: it is not an
+ * image, an empty or too long name, a thin id above MD3_THIN_ID_MAX, 0
+ * sectors; -EEXIST: the name or the thin id is taken.
  */
 int md3_clone_add(struct md3_pool *p, u64 image, const char *name,
-		  u32 thin_id);
+		  u32 thin_id, u64 sectors);
 /* End the record of clone @name (one transaction); -ENOENT: none */
 int md3_clone_remove(struct md3_pool *p, const char *name);
 int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,

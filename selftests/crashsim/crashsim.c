@@ -2248,23 +2248,23 @@ static void t_clone_records(void)
 			      s + 1, 1), "vol create");
 	CHECK(!md3_vol_set_flags(&p, img, MD3_VOL_IMAGE), "set image");
 	seq = p.st.seq;
-	CHECK(!md3_clone_add(&p, img, "c1", 1) && p.st.seq == seq + 1,
+	CHECK(!md3_clone_add(&p, img, "c1", 1, 8) && p.st.seq == seq + 1,
 	      "clone add: %llu transactions", ull(p.st.seq - seq));
-	CHECK(!md3_clone_add(&p, img, "c2", 7) && p.st.seq == seq + 2,
+	CHECK(!md3_clone_add(&p, img, "c2", 7, 8) && p.st.seq == seq + 2,
 	      "second clone add");
 	CHECK(md3_clone_count(&p.st, img) == 2, "count %llu, not 2",
 	      ull(md3_clone_count(&p.st, img)));
 	memset(longname, 'x', MD3_NAME_LEN);
 	longname[MD3_NAME_LEN] = 0;
-	CHECK(md3_clone_add(&p, plain, "c3", 3) == -EINVAL, "clone of a non-image");
-	CHECK(md3_clone_add(&p, img + plain + 1, "c3", 3) == -ENOENT,
+	CHECK(md3_clone_add(&p, plain, "c3", 3, 8) == -EINVAL, "clone of a non-image");
+	CHECK(md3_clone_add(&p, img + plain + 1, "c3", 3, 8) == -ENOENT,
 	      "clone of an unknown volume");
-	CHECK(md3_clone_add(&p, img, "c1", 3) == -EEXIST, "duplicate name");
-	CHECK(md3_clone_add(&p, img, "c3", 7) == -EEXIST, "duplicate thin id");
-	CHECK(md3_clone_add(&p, img, "c3", MD3_THIN_ID_MAX + 1) == -EINVAL,
+	CHECK(md3_clone_add(&p, img, "c1", 3, 8) == -EEXIST, "duplicate name");
+	CHECK(md3_clone_add(&p, img, "c3", 7, 8) == -EEXIST, "duplicate thin id");
+	CHECK(md3_clone_add(&p, img, "c3", MD3_THIN_ID_MAX + 1, 8) == -EINVAL,
 	      "thin id past dm-thin's 24 bits");
-	CHECK(md3_clone_add(&p, img, "", 3) == -EINVAL, "empty name");
-	CHECK(md3_clone_add(&p, img, longname, 3) == -EINVAL, "64-byte name");
+	CHECK(md3_clone_add(&p, img, "", 3, 8) == -EINVAL, "empty name");
+	CHECK(md3_clone_add(&p, img, longname, 3, 8) == -EINVAL, "64-byte name");
 	CHECK(md3_vol_delete(&p, img) == -EBUSY, "image with clones deleted");
 	CHECK(md3_clone_remove(&p, "c9") == -ENOENT, "unknown clone removed");
 	CHECK(p.st.seq == seq + 2, "a refusal wrote %llu transactions",
@@ -2273,7 +2273,7 @@ static void t_clone_records(void)
 	md3_pool_free(&p);
 	CHECK(!md3_assemble(&q, devs, 2, &o) && q.mode == MD3_MODE_RW, "assemble");
 	c = md3_clone_find(&q.st, "c2");
-	CHECK(c && c->image == img && c->thin_id == 7 &&
+	CHECK(c && c->image == img && c->thin_id == 7 && c->sectors == 8 &&
 	      md3_clone_count(&q.st, img) == 2, "clones after assembly");
 	seq = q.st.seq;
 	CHECK(!md3_clone_remove(&q, "c1") && q.st.seq == seq + 1 &&
@@ -2342,7 +2342,7 @@ static void co_check(struct sdisk **img, u64 vol, bool thin, bool add, u64 k,
 			co_flag(add, k, landed, "the record cannot be removed");
 	}
 	if (thin || md3_clone_count(&p.st, vol) ||
-	    md3_clone_add(&p, vol, "c", CO_THIN))
+	    md3_clone_add(&p, vol, "c", CO_THIN, 8))
 		co_flag(add, k, landed, "not clean after remove-clone");
 	md3_pool_free(&p);
 }
@@ -2368,7 +2368,7 @@ static int co_run(bool add, bool mutant, u64 k)
 			    NULL) || pick_free(&p.st, &s, 1) ||
 	    md3_vol_create(&p, &vol, NULL, "img", SLICE_SECT * 512ULL, &s, 1) ||
 	    md3_vol_set_flags(&p, vol, MD3_VOL_IMAGE) ||
-	    (!add && md3_clone_add(&p, vol, "c", CO_THIN)))
+	    (!add && md3_clone_add(&p, vol, "c", CO_THIN, 8)))
 		return -1;
 	md3_pool_free(&p);
 	for (i = 0; i < 2; i++)
@@ -2383,7 +2383,7 @@ static int co_run(bool add, bool mutant, u64 k)
 	cut_writes = 0;
 	cut_after = k > ev ? k - ev : 0;
 	if (add)
-		md3_clone_add(&p, vol, "c", CO_THIN);
+		md3_clone_add(&p, vol, "c", CO_THIN, 8);
 	else
 		md3_clone_remove(&p, "c");
 	ev += cut_writes;
