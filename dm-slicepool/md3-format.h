@@ -162,6 +162,15 @@ struct md3_frag {
 #define MD3_TAG_MARK		10
 /* DOMAIN: a failure domain (id, label); members refer to it by id */
 #define MD3_TAG_DOMAIN		11
+/*
+ * CLONE: a clone of an image (Documentation/dm-slicepool-images.rst), upsert
+ * by name; CLONE_DEL ends it.  Added after format-3 pools were written, as
+ * new tags (not optional: an older reader that skipped them would let an
+ * image with clones be deleted), so MD3_VERSION stays 3 and a state
+ * without clones is written exactly as before.
+ */
+#define MD3_TAG_CLONE		12
+#define MD3_TAG_CLONE_DEL	13
 
 /* Fixed value sizes (MAP and MOVE add 12 bytes per slice) */
 #define MD3_POOL_LEN		112
@@ -173,6 +182,10 @@ struct md3_frag {
 #define MD3_SLICE_LEN		12
 #define MD3_MARK_LEN		24	/* __le32 member, __le32 0, __le64 seq, __le64 mark */
 #define MD3_DOMAIN_LEN		72	/* __le32 id, __le32 0, label[64] */
+#define MD3_CLONE_LEN		88	/* __le64 image, __le32 thin_id, __le32 0,
+					 * __le64 sectors, name[64]
+					 */
+#define MD3_CLONE_DEL_LEN	64	/* name[64] */
 
 #ifdef __KERNEL__
 static_assert(sizeof(struct md3_label) == 136);

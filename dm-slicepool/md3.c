@@ -260,6 +260,7 @@ void md3_state_free(struct md3_state *st)
 	md3_free(st->vols);
 	md3_free(st->moves);
 	md3_free(st->marks);
+	md3_free(st->clones);
 	md3_state_init(st);
 }
 
@@ -608,6 +609,13 @@ static const struct md3_field md3_fields[] = {
 	MD3_LE(MD3_TAG_DOMAIN, 0, struct md3_domain, id),
 	MD3_BYTES(MD3_TAG_DOMAIN, 8, struct md3_domain, label),
 
+	MD3_LE(MD3_TAG_CLONE, 0, struct md3_clone, image),
+	MD3_LE(MD3_TAG_CLONE, 8, struct md3_clone, thin_id),
+	MD3_LE(MD3_TAG_CLONE, 16, struct md3_clone, sectors),
+	MD3_BYTES(MD3_TAG_CLONE, 24, struct md3_clone, name),
+
+	MD3_BYTES(MD3_TAG_CLONE_DEL, 0, struct md3_clone, name),
+
 #define MD3_L(f)	offsetof(struct md3_label, f)
 	MD3_BYTES(MD3_ENTRY_LABEL, MD3_L(pool_uuid), struct md3_chain, pool_uuid),
 	MD3_BYTES(MD3_ENTRY_LABEL, MD3_L(member_uuid), struct md3_chain, member_uuid),
@@ -826,6 +834,9 @@ int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
 		md3_enc_move(&b, &st->moves[i]);
 	for (i = 0; i < st->nr_marks; i++)
 		md3_enc(&b, MD3_TAG_MARK, &st->marks[i]);
+	/* clones after the volumes: a clone names its image */
+	for (i = 0; i < st->nr_clones; i++)
+		md3_enc(&b, MD3_TAG_CLONE, &st->clones[i]);
 	if (b.err) {
 		md3_free(b.p);
 		return b.err;
@@ -852,6 +863,7 @@ static u64 md3_state_size(const struct md3_state *st)
 		n += MD3_TLV_HDR + ((MD3_MOVE_LEN + st->moves[i].count *
 				     MD3_SLICE_LEN + 7) & ~7ULL);
 	n += st->nr_marks * (MD3_TLV_HDR + MD3_MARK_LEN);
+	n += st->nr_clones * (MD3_TLV_HDR + MD3_CLONE_LEN);
 	return n;
 }
 
@@ -980,7 +992,12 @@ static int md3_apply_volume(struct md3_state *st, const struct md3_val *rec)
 	/* the record's fields (the map has its own records) */
 	md3_get(v, MD3_TAG_VOLUME, vol);
 	vol->name[sizeof(vol->name) - 1] = 0;
-	return vol->flags & ~MD3_VOL_FLAGS ? -EUCLEAN : 0;
+	if (vol->flags & ~MD3_VOL_FLAGS)
+		return -EUCLEAN;
+	/* an image with clones stays one */
+	if (!(vol->flags & MD3_VOL_IMAGE) && md3_clone_count(st, id))
+		return -EUCLEAN;
+	return 0;
 }
 
 static int md3_apply_vol_del(struct md3_state *st, const struct md3_val *rec)
@@ -991,7 +1008,8 @@ static int md3_apply_vol_del(struct md3_state *st, const struct md3_val *rec)
 
 	md3_get(v, MD3_TAG_VOL_DEL, &d);
 	vol = md3_vol_find(st, d.id);
-	if (!vol || md3_move_overlaps(st, d.id, 0, ~0ULL))
+	if (!vol || md3_move_overlaps(st, d.id, 0, ~0ULL) ||
+	    md3_clone_count(st, d.id))
 		return -EUCLEAN;
 	for (i = 0; i < vol->nr_slices; i++)
 		md3_unuse(st, &vol->map[i]);
@@ -1099,6 +1117,83 @@ static int md3_apply_mark(struct md3_state *st, const struct md3_val *rec)
 	return 0;
 }
 
+/* ---- clones ---- */
+struct md3_clone *md3_clone_find(const struct md3_state *st, const char *name)
+{
+	u64 i;
+
+	for (i = 0; name && i < st->nr_clones; i++)
+		if (!strncmp(st->clones[i].name, name, MD3_NAME_LEN))
+			return &st->clones[i];
+	return NULL;
+}
+
+u64 md3_clone_count(const struct md3_state *st, u64 image)
+{
+	u64 i, n = 0;
+
+	for (i = 0; i < st->nr_clones; i++)
+		n += st->clones[i].image == image;
+	return n;
+}
+
+/* The clone with thin id @thin_id, or NULL */
+static struct md3_clone *md3_clone_thin(const struct md3_state *st,
+					u32 thin_id)
+{
+	u64 i;
+
+	for (i = 0; i < st->nr_clones; i++)
+		if (st->clones[i].thin_id == thin_id)
+			return &st->clones[i];
+	return NULL;
+}
+
+/*
+ * Add or update a clone: its image is an image of the state, its name is
+ * not empty, its thin id is dm-thin's and no other clone's.
+ */
+static int md3_apply_clone(struct md3_state *st, const struct md3_val *rec)
+{
+	const struct md3_volume *vol;
+	struct md3_clone n, *c, *t;
+	int r;
+
+	md3_get(rec->v, MD3_TAG_CLONE, &n);
+	n.name[MD3_NAME_LEN - 1] = 0;
+	vol = md3_vol_find(st, n.image);
+	c = md3_clone_find(st, n.name);
+	t = md3_clone_thin(st, n.thin_id);
+	if (!n.name[0] || !vol || !(vol->flags & MD3_VOL_IMAGE) ||
+	    n.thin_id > MD3_THIN_ID_MAX || !n.sectors || (t && t != c))
+		return -EUCLEAN;
+	if (!c) {
+		r = md3_grow((void **)&st->clones, &st->cap_clones,
+			     st->nr_clones + 1, sizeof(*c));
+		if (r)
+			return r;
+		c = &st->clones[st->nr_clones++];
+	}
+	*c = n;
+	return 0;
+}
+
+static int md3_apply_clone_del(struct md3_state *st, const struct md3_val *rec)
+{
+	struct md3_clone d, *c;
+	u64 k;
+
+	md3_get(rec->v, MD3_TAG_CLONE_DEL, &d);
+	d.name[MD3_NAME_LEN - 1] = 0;
+	c = md3_clone_find(st, d.name);
+	if (!c)
+		return -EUCLEAN;
+	k = c - st->clones;
+	memmove(c, c + 1, (st->nr_clones - k - 1) * sizeof(*c));
+	st->nr_clones--;
+	return 0;
+}
+
 /*
  * Each known record type: the length of its fixed part, the shortest
  * value a reader takes (fields appended later make a value longer; a
@@ -1124,6 +1219,8 @@ static const struct {
 	[MD3_TAG_MOVE_DEL]	= { 16, md3_apply_move_end },
 	[MD3_TAG_MARK]		= { MD3_MARK_LEN, md3_apply_mark },
 	[MD3_TAG_DOMAIN]	= { MD3_DOMAIN_LEN, md3_apply_domain },
+	[MD3_TAG_CLONE]		= { MD3_CLONE_LEN, md3_apply_clone },
+	[MD3_TAG_CLONE_DEL]	= { MD3_CLONE_DEL_LEN, md3_apply_clone_del },
 };
 
 /* Length of the fixed part of a record of type @tag (0: an unknown tag) */
@@ -2692,7 +2789,8 @@ int md3_vol_delete(struct md3_pool *p, u64 id)
 
 	if (!r && !md3_vol_find(&p->st, id))
 		r = -ENOENT;
-	if (!r && md3_move_overlaps(&p->st, id, 0, ~0ULL))
+	if (!r && (md3_move_overlaps(&p->st, id, 0, ~0ULL) ||
+		   md3_clone_count(&p->st, id)))
 		r = -EBUSY;
 	if (r)
 		return r;
@@ -2724,6 +2822,49 @@ int md3_vol_set_flags(struct md3_pool *p, u64 id, u32 flags)
 	v.flags |= flags;
 	md3_enc_op(&b, MD3_OP_VOL_FLAGS, id);
 	md3_enc(&b, MD3_TAG_VOLUME, &v);
+	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_clone_add(struct md3_pool *p, u64 image, const char *name,
+		  u32 thin_id, u64 sectors)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_volume *vol = md3_vol_find(&p->st, image);
+	struct md3_clone c;
+	int r = md3_rw(p);
+
+	if (!r && !vol)
+		r = -ENOENT;
+	if (!r && (!(vol->flags & MD3_VOL_IMAGE) || !md3_label_ok(name) ||
+		   thin_id > MD3_THIN_ID_MAX || !sectors))
+		r = -EINVAL;
+	if (!r && (md3_clone_find(&p->st, name) ||
+		   md3_clone_thin(&p->st, thin_id)))
+		r = -EEXIST;
+	if (r)
+		return r;
+	memset(&c, 0, sizeof(c));
+	c.image = image;
+	c.thin_id = thin_id;
+	c.sectors = sectors;
+	strscpy(c.name, name, sizeof(c.name));
+	md3_enc_op(&b, MD3_OP_CLONE_ADD, image);
+	md3_enc(&b, MD3_TAG_CLONE, &c);
+	return md3_commit(p, &b, NULL, false);
+}
+
+int md3_clone_remove(struct md3_pool *p, const char *name)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_clone *c = md3_clone_find(&p->st, name);
+	int r = md3_rw(p);
+
+	if (!r && !c)
+		r = -ENOENT;
+	if (r)
+		return r;
+	md3_enc_op(&b, MD3_OP_CLONE_DEL, c->image);
+	md3_enc(&b, MD3_TAG_CLONE_DEL, c);
 	return md3_commit(p, &b, NULL, false);
 }
 

@@ -45,6 +45,7 @@ enum md3_opcode {
 	MD3_OP_MOVE_COMMIT, MD3_OP_MOVE_ABORT, MD3_OP_MEMBER_ADD,
 	MD3_OP_MEMBER_GROW, MD3_OP_MEMBER_REMOVE, MD3_OP_MEMBER_STALE,
 	MD3_OP_MEMBER_REJOIN, MD3_OP_FORCE, MD3_OP_SETTINGS, MD3_OP_VOL_FLAGS,
+	MD3_OP_CLONE_ADD, MD3_OP_CLONE_DEL,
 };
 
 struct md3_slice {
@@ -124,6 +125,21 @@ struct md3_mark {
 	u64 mark;
 };
 
+/*
+ * A clone of an image: a dm-thin thin device (id @thin_id in the pool's
+ * thin-pool) whose external origin is image volume @image.  Names are
+ * unique in the pool, and so are thin ids; the image's reference count is
+ * the number of clones naming it (md3_clone_count()).
+ */
+#define MD3_THIN_ID_MAX		0xffffffU	/* dm-thin's 24-bit device ids */
+
+struct md3_clone {
+	u64 image;		/* id of a volume with MD3_VOL_IMAGE */
+	u32 thin_id;
+	u64 sectors;		/* the thin device's length, not 0 */
+	char name[MD3_NAME_LEN];	/* non-empty, unique */
+};
+
 struct md3_pool_rec {
 	u8 uuid[MD3_UUID_LEN];
 	char name[MD3_POOL_NAME_LEN];
@@ -150,11 +166,14 @@ struct md3_state {
 	struct md3_move *moves;
 	u64 nr_marks;			/* in the order they were made */
 	struct md3_mark *marks;
+	u64 nr_clones;			/* in the order they were added */
+	struct md3_clone *clones;
 	u32 cap_members;
 	u64 cap_domains;
 	u64 cap_volumes;
 	u64 cap_moves;
 	u64 cap_marks;
+	u64 cap_clones;
 };
 
 /* Access to one member device. Blocks are MD3_BLOCK_SIZE bytes. */
@@ -317,6 +336,10 @@ const char *md3_domain_label(const struct md3_state *st, u32 id);
 /* The id of the domain labelled @label, or MD3_NO_DOMAIN */
 u32 md3_domain_find(const struct md3_state *st, const char *label);
 bool md3_slice_used(const struct md3_state *st, u32 member, u64 pslice);
+/* The clone named @name, or NULL */
+struct md3_clone *md3_clone_find(const struct md3_state *st, const char *name);
+/* The number of clones of volume @image: its reference count */
+u64 md3_clone_count(const struct md3_state *st, u64 image);
 /*
  * Physical slices of @member in use: named by a volume map or reserved as
  * a pending move's destination (0 for an unknown or removed member).
@@ -359,8 +382,19 @@ int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
 int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 		   const struct md3_slice *add, u64 nr);
 int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr);
+/* -EBUSY: a pending move or clones (md3_clone_count()) */
 int md3_vol_delete(struct md3_pool *p, u64 id);
 int md3_vol_set_flags(struct md3_pool *p, u64 id, u32 flags);
+/*
+ * Record clone @name of image @image, thin id @thin_id, @sectors long
+ * (one transaction).  -ENOENT: no volume @image; -EINVAL: it is not an
+ * image, an empty or too long name, a thin id above MD3_THIN_ID_MAX, 0
+ * sectors; -EEXIST: the name or the thin id is taken.
+ */
+int md3_clone_add(struct md3_pool *p, u64 image, const char *name,
+		  u32 thin_id, u64 sectors);
+/* End the record of clone @name (one transaction); -ENOENT: none */
+int md3_clone_remove(struct md3_pool *p, const char *name);
 int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
 		   const struct md3_slice *dst);
 /* md3_move_begin() with MD3_MOVE_* @flags; unknown flags: -EINVAL */

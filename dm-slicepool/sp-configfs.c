@@ -23,6 +23,7 @@
 
 #include "sp-core.h"
 #include "placement.h"
+#include "md3.h"
 
 #define SP_MAP_MAX_SIZE		(64U << 20)
 
@@ -632,6 +633,120 @@ static ssize_t sp_vol_image_store(struct config_item *item, const char *page,
 	return r ? r : count;
 }
 
+/* ---- An image's clones (Documentation/dm-slicepool-images.rst) ---- */
+
+static ssize_t sp_vol_clones_show(struct config_item *item, char *page)
+{
+	struct sp_volume *v = to_vol(item);
+	u64 n;
+
+	mutex_lock(&v->pool->lock);
+	n = sp_md3_vol_clones(v);
+	mutex_unlock(&v->pool->lock);
+	return sysfs_emit(page, "%llu\n", n);
+}
+
+static ssize_t sp_vol_clone_list_show(struct config_item *item, char *page)
+{
+	struct sp_volume *v = to_vol(item);
+	ssize_t len;
+
+	mutex_lock(&v->pool->lock);
+	len = sp_md3_clone_list(v, page);
+	mutex_unlock(&v->pool->lock);
+	return len;
+}
+
+/*
+ * Parse "<name>" (@args false) or "<name> <thin_id> <sectors>" from @page:
+ * the name a valid item name, the id a number up to MD3_THIN_ID_MAX, the
+ * length a positive number of sectors.
+ */
+static int sp_clone_parse(struct sp_volume *v, const char *page, bool args,
+			  char *name, u32 *thin_id, u64 *sectors)
+{
+	char buf[96], *p, *tok[4];
+	int n = 0;
+
+	strscpy(buf, page, sizeof(buf));
+	p = strim(buf);
+	while (n < 4 && (tok[n] = strsep(&p, " \t")))
+		if (*tok[n])
+			n++;
+	if (!n || !sp_valid_name(tok[0], "_.-")) {
+		pr_err("slicepool: volume %s: invalid clone name '%.40s' (1..32 of [A-Za-z0-9_.-])\n",
+		       v->name, n ? tok[0] : "");
+		return -EINVAL;
+	}
+	strscpy(name, tok[0], SP_NAME_MAX + 1);
+	if (n != (args ? 3 : 1)) {
+		pr_err("slicepool: volume %s: '%.60s': %s expected\n", v->name,
+		       strim((char *)page),
+		       args ? "'<name> <thin id> <sectors>'" : "a clone name");
+		return -EINVAL;
+	}
+	if (!args)
+		return 0;
+	if (kstrtou32(tok[1], 0, thin_id) || *thin_id > MD3_THIN_ID_MAX) {
+		pr_err("slicepool: volume %s: clone %s: invalid thin id '%.32s' (0..%u)\n",
+		       v->name, name, tok[1], MD3_THIN_ID_MAX);
+		return -EINVAL;
+	}
+	if (kstrtou64(tok[2], 0, sectors) || !*sectors) {
+		pr_err("slicepool: volume %s: clone %s: invalid length '%.32s' (sectors, not 0)\n",
+		       v->name, name, tok[2]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * "<name> <thin_id> <sectors>" records clone <name> (dm-thin device
+ * <thin_id>, <sectors> long) of this image in the pool's metadata: one md3
+ * transaction.  Refused for a volume that is not an image (EINVAL), a name
+ * or thin id taken (EEXIST).
+ */
+static ssize_t sp_vol_clone_add_store(struct config_item *item,
+				      const char *page, size_t count)
+{
+	struct sp_volume *v = to_vol(item);
+	char name[SP_NAME_MAX + 1];
+	u64 sectors;
+	u32 thin_id;
+	int r;
+
+	r = sp_clone_parse(v, page, true, name, &thin_id, &sectors);
+	if (r)
+		return r;
+	mutex_lock(&v->pool->lock);
+	if (!sp_md3_vol_image(v)) {
+		sp_err("%s: volume %s: clone %s refused: the volume is not an image (write 1 to its image attribute first)",
+		       v->pool->name, v->name, name);
+		r = -EINVAL;
+	} else {
+		r = sp_md3_clone_add(v, name, thin_id, sectors);
+	}
+	mutex_unlock(&v->pool->lock);
+	return r ? r : count;
+}
+
+/* "<name>" ends the record of clone <name> of this image. */
+static ssize_t sp_vol_clone_remove_store(struct config_item *item,
+					 const char *page, size_t count)
+{
+	struct sp_volume *v = to_vol(item);
+	char name[SP_NAME_MAX + 1];
+	int r;
+
+	r = sp_clone_parse(v, page, false, name, NULL, NULL);
+	if (r)
+		return r;
+	mutex_lock(&v->pool->lock);
+	r = sp_md3_clone_remove(v, name);
+	mutex_unlock(&v->pool->lock);
+	return r ? r : count;
+}
+
 static ssize_t sp_vol_uuid_show(struct config_item *item, char *page)
 {
 	struct sp_volume *v = to_vol(item);
@@ -700,6 +815,10 @@ static ssize_t sp_vol_map_read(struct config_item *item, void *buf,
 
 CONFIGFS_ATTR(sp_vol_, size);
 CONFIGFS_ATTR(sp_vol_, image);
+CONFIGFS_ATTR_RO(sp_vol_, clones);
+CONFIGFS_ATTR_RO(sp_vol_, clone_list);
+CONFIGFS_ATTR_WO(sp_vol_, clone_add);
+CONFIGFS_ATTR_WO(sp_vol_, clone_remove);
 CONFIGFS_ATTR_RO(sp_vol_, uuid);
 CONFIGFS_ATTR_RO(sp_vol_, fences);
 CONFIGFS_BIN_ATTR_RO(sp_vol_, map, NULL, SP_MAP_MAX_SIZE);
@@ -707,6 +826,10 @@ CONFIGFS_BIN_ATTR_RO(sp_vol_, map, NULL, SP_MAP_MAX_SIZE);
 static struct configfs_attribute *sp_vol_attrs[] = {
 	&sp_vol_attr_size,
 	&sp_vol_attr_image,
+	&sp_vol_attr_clones,
+	&sp_vol_attr_clone_list,
+	&sp_vol_attr_clone_add,
+	&sp_vol_attr_clone_remove,
 	&sp_vol_attr_uuid,
 	&sp_vol_attr_fences,
 	NULL,

@@ -204,6 +204,12 @@ struct sp_volume {
 	u64 max_owner_gen;		/* highest owner generation seen */
 	u32 state;			/* enum sp_vol_state */
 	u64 md3_id;			/* format 3: id in the state, 0: none */
+	/*
+	 * Format 3: whether it is an image and its clone count, copies of
+	 * the state's (written under pool->lock, read by status unlocked).
+	 */
+	bool image;
+	u64 clones;
 	struct list_head targets;	/* struct sp_target, one per table */
 	unsigned int live_tables;	/* targets constructed on it */
 	sector_t max_table_len;		/* largest len among them */
@@ -315,6 +321,11 @@ int sp_md3_force(struct sp_pool *pool);
 /* sp-md3pool.c: images (format 3; Documentation/dm-slicepool-images.rst) */
 bool sp_md3_vol_image(struct sp_volume *v);
 int sp_md3_vol_make_image(struct sp_volume *v);
+u64 sp_md3_vol_clones(struct sp_volume *v);
+int sp_md3_clone_add(struct sp_volume *v, const char *name, u32 thin_id,
+		     u64 sectors);
+int sp_md3_clone_remove(struct sp_volume *v, const char *name);
+ssize_t sp_md3_clone_list(struct sp_volume *v, char *page);
 
 /* sp-move.c */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,

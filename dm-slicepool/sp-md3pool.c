@@ -162,6 +162,8 @@ static int sp_md3_fill_volume(struct sp_pool *pool, struct sp_volume *v,
 			s->pslice * sp_slice_sectors(pool);
 	}
 	v->md3_id = vol->id;
+	WRITE_ONCE(v->image, !!(vol->flags & MD3_VOL_IMAGE));
+	WRITE_ONCE(v->clones, md3_clone_count(&pool->md3->st, vol->id));
 	v->state = SP_VOL_LIVE;
 	v->size_bytes = vol->size_bytes;
 	v->nr_slices = vol->nr_slices;
@@ -239,6 +241,8 @@ int sp_md3_sync(struct sp_pool *pool)
 	list_for_each_entry(v, &pool->volumes, list)
 		if (v->md3_id && !md3_vol_find(st, v->md3_id)) {
 			v->md3_id = 0;
+			WRITE_ONCE(v->image, false);
+			WRITE_ONCE(v->clones, 0);
 			v->state = SP_VOL_DELETED;
 			v->size_bytes = 0;
 			v->nr_slices = 0;
@@ -1099,9 +1103,120 @@ int sp_md3_vol_make_image(struct sp_volume *v)
 	sp_md3_exit(noio);
 	if (r)
 		return sp_md3_vol_failed(v, "image", r);
+	WRITE_ONCE(v->image, true);
 	sp_info("%s: volume %s is an image: read-only from now on",
 		pool->name, v->name);
 	return 0;
+}
+
+/* ---- Clones of images (Documentation/dm-slicepool-images.rst) ---- */
+
+/* The number of clones of image @v in the state (pool->lock held) */
+u64 sp_md3_vol_clones(struct sp_volume *v)
+{
+	struct sp_pool *pool = v->pool;
+
+	if (!pool->md3 || !v->md3_id)
+		return 0;
+	return md3_clone_count(&pool->md3->st, v->md3_id);
+}
+
+/* Log a refused or failed clone add or remove; nothing changed. */
+static int sp_md3_clone_failed(struct sp_volume *v, const char *what,
+			       const char *name, int r)
+{
+	sp_err("%s: volume %s: %s of clone %s failed: %d%s; nothing changed",
+	       v->pool->name, v->name, what, name, r,
+	       r == -EROFS ? sp_md3_rofs : "");
+	return r;
+}
+
+/*
+ * Record clone @name (dm-thin device @thin_id, @sectors long) of image @v: one md3
+ * transaction (pool->lock held; the caller has checked the name's
+ * characters and that @v is an image).  Logged on failure.
+ */
+int sp_md3_clone_add(struct sp_volume *v, const char *name, u32 thin_id,
+		     u64 sectors)
+{
+	struct sp_pool *pool = v->pool;
+	const struct md3_clone *c;
+	unsigned int noio;
+	int r;
+
+	if (!pool->md3 || !pool->md3_rw || !v->md3_id)
+		return sp_md3_clone_failed(v, "add", name, -EROFS);
+	c = md3_clone_find(&pool->md3->st, name);
+	if (c) {
+		const struct md3_volume *img = md3_vol_find(&pool->md3->st,
+							    c->image);
+
+		sp_err("%s: volume %s: clone %s refused: the pool has a clone of that name (of image %s, thin id %u)",
+		       pool->name, v->name, name, img ? img->name : "?",
+		       c->thin_id);
+		return -EEXIST;
+	}
+	noio = sp_md3_enter();
+	r = md3_clone_add(pool->md3, v->md3_id, name, thin_id, sectors);
+	sp_md3_exit(noio);
+	if (r == -EEXIST)
+		sp_err("%s: volume %s: clone %s refused: thin id %u is another clone's",
+		       pool->name, v->name, name, thin_id);
+	else if (r)
+		sp_md3_clone_failed(v, "add", name, r);
+	else
+		sp_info("%s: image %s: clone %s (thin id %u, %llu sectors) recorded",
+			pool->name, v->name, name, thin_id, sectors);
+	return r ?: sp_md3_sync(pool);
+}
+
+/* End the record of clone @name of image @v (pool->lock held). */
+int sp_md3_clone_remove(struct sp_volume *v, const char *name)
+{
+	struct sp_pool *pool = v->pool;
+	const struct md3_clone *c;
+	unsigned int noio;
+	int r;
+
+	if (!pool->md3 || !pool->md3_rw || !v->md3_id)
+		return sp_md3_clone_failed(v, "remove", name, -EROFS);
+	c = md3_clone_find(&pool->md3->st, name);
+	if (!c || c->image != v->md3_id) {
+		sp_err("%s: volume %s: clone %s refused: the image has no clone of that name",
+		       pool->name, v->name, name);
+		return -ENOENT;
+	}
+	noio = sp_md3_enter();
+	r = md3_clone_remove(pool->md3, name);
+	sp_md3_exit(noio);
+	if (r)
+		return sp_md3_clone_failed(v, "remove", name, r);
+	sp_info("%s: image %s: clone %s removed from the pool's records",
+		pool->name, v->name, name);
+	return sp_md3_sync(pool);
+}
+
+/*
+ * "<name> <thin_id> <sectors>" per clone of image @v, in the order they
+ * were added.
+ */
+ssize_t sp_md3_clone_list(struct sp_volume *v, char *page)
+{
+	struct sp_pool *pool = v->pool;
+	const struct md3_state *st;
+	ssize_t len = 0;
+	u64 i;
+
+	if (!pool->md3 || !v->md3_id)
+		return 0;
+	st = &pool->md3->st;
+	for (i = 0; i < st->nr_clones; i++)
+		if (st->clones[i].image == v->md3_id)
+			len += sysfs_emit_at(page, len, "%s %u %llu\n",
+					     st->clones[i].name,
+					     st->clones[i].thin_id,
+					     st->clones[i].sectors);
+	return len;
 }
 
 /*

@@ -346,6 +346,11 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes)
 		       pool->name, v->name, cur, bytes);
 		return -EROFS;
 	}
+	if (!bytes && sp_md3_vol_clones(v)) {
+		sp_err("%s: refused: volume %s is an image with %llu clone(s): it is not deleted; remove them first (slicepool image remove-clone)",
+		       pool->name, v->name, sp_md3_vol_clones(v));
+		return -EBUSY;
+	}
 	if (v->live_tables && (bytes >> SECTOR_SHIFT) < v->max_table_len) {
 		sp_err("%s: refused: volume %s is in use by a table of %llu sectors; reload the table first",
 		       pool->name, v->name, (u64)v->max_table_len);

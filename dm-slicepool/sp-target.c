@@ -561,6 +561,9 @@ static void sp_status(struct dm_target *ti, status_type_t type,
 			       READ_ONCE(m->failed) ? "failed" : "online");
 		}
 		rcu_read_unlock();
+		/* An image (read-only tables only): its clone count */
+		if (!t->rw && READ_ONCE(t->vol->image))
+			DMEMIT(" image %llu", READ_ONCE(t->vol->clones));
 		if (sp_hooks)
 			sp_hooks->status(t->vol, result, maxlen, &sz);
 		else

@@ -2217,6 +2217,229 @@ static void t_add_crash_readd(void)
 	      ull(ar.forward), ull(ar.blank), ull(ar.readd));
 }
 
+/*
+ * Clone records (issue 16): md3_clone_add() and md3_clone_remove() are one
+ * transaction each; refusals write nothing; an image with clones cannot
+ * be deleted nor lose its image flag; the records survive a checkpoint
+ * and an assembly.
+ */
+static void t_clone_records(void)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_assemble_opts o = { 0 };
+	char longname[MD3_NAME_LEN + 1];
+	struct md3_slice s[2];
+	struct sdisk *d[2];
+	struct md3_dev devs[2];
+	u8 uuids[2][MD3_UUID_LEN];
+	struct md3_pool p = { 0 }, q;
+	const struct md3_clone *c;
+	u64 img = 0, plain = 0, seq;
+	int i;
+
+	new_uuid(rec.uuid);
+	disks_new(d, devs, uuids, 2, "cln");
+	CHECK(!md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 2,
+			       &jgeo, NULL), "create");
+	CHECK(!pick_free(&p.st, s, 2), "free slices");
+	CHECK(!md3_vol_create(&p, &img, NULL, "img", SLICE_SECT * 512ULL, s, 1) &&
+	      !md3_vol_create(&p, &plain, NULL, "plain", SLICE_SECT * 512ULL,
+			      s + 1, 1), "vol create");
+	CHECK(!md3_vol_set_flags(&p, img, MD3_VOL_IMAGE), "set image");
+	seq = p.st.seq;
+	CHECK(!md3_clone_add(&p, img, "c1", 1, 8) && p.st.seq == seq + 1,
+	      "clone add: %llu transactions", ull(p.st.seq - seq));
+	CHECK(!md3_clone_add(&p, img, "c2", 7, 8) && p.st.seq == seq + 2,
+	      "second clone add");
+	CHECK(md3_clone_count(&p.st, img) == 2, "count %llu, not 2",
+	      ull(md3_clone_count(&p.st, img)));
+	memset(longname, 'x', MD3_NAME_LEN);
+	longname[MD3_NAME_LEN] = 0;
+	CHECK(md3_clone_add(&p, plain, "c3", 3, 8) == -EINVAL, "clone of a non-image");
+	CHECK(md3_clone_add(&p, img + plain + 1, "c3", 3, 8) == -ENOENT,
+	      "clone of an unknown volume");
+	CHECK(md3_clone_add(&p, img, "c1", 3, 8) == -EEXIST, "duplicate name");
+	CHECK(md3_clone_add(&p, img, "c3", 7, 8) == -EEXIST, "duplicate thin id");
+	CHECK(md3_clone_add(&p, img, "c3", MD3_THIN_ID_MAX + 1, 8) == -EINVAL,
+	      "thin id past dm-thin's 24 bits");
+	CHECK(md3_clone_add(&p, img, "", 3, 8) == -EINVAL, "empty name");
+	CHECK(md3_clone_add(&p, img, longname, 3, 8) == -EINVAL, "64-byte name");
+	CHECK(md3_vol_delete(&p, img) == -EBUSY, "image with clones deleted");
+	CHECK(md3_clone_remove(&p, "c9") == -ENOENT, "unknown clone removed");
+	CHECK(p.st.seq == seq + 2, "a refusal wrote %llu transactions",
+	      ull(p.st.seq - seq - 2));
+	CHECK(!md3_checkpoint(&p), "checkpoint");
+	md3_pool_free(&p);
+	CHECK(!md3_assemble(&q, devs, 2, &o) && q.mode == MD3_MODE_RW, "assemble");
+	c = md3_clone_find(&q.st, "c2");
+	CHECK(c && c->image == img && c->thin_id == 7 && c->sectors == 8 &&
+	      md3_clone_count(&q.st, img) == 2, "clones after assembly");
+	seq = q.st.seq;
+	CHECK(!md3_clone_remove(&q, "c1") && q.st.seq == seq + 1 &&
+	      md3_clone_count(&q.st, img) == 1 && !md3_clone_find(&q.st, "c1"),
+	      "clone remove");
+	CHECK(!md3_clone_remove(&q, "c2") && !md3_vol_delete(&q, img),
+	      "image without clones not deleted");
+	md3_pool_free(&q);
+	for (i = 0; i < 2; i++)
+		disk_free(d[i]);
+}
+
+/*
+ * Crash order of the tool's clone add and remove (tools/slicepool/
+ * cmd_image.c), over two stores: the pool's metadata (the CLONE record,
+ * md3 on the simulated disks) and dm-thin's metadata (its thin ids,
+ * modelled as a set whose create_thin and delete are atomic, as dm-thin
+ * commits each message).  dm devices do not survive a crash.  The rule:
+ * after any crash, (1) every thin id in the thin-pool has a record (no
+ * clone the pool does not know of), and (2) the tool's remove-clone
+ * cleans every record up (delete of the thin id, "none" accepted, then
+ * md3_clone_remove()), after which the add succeeds again.  The tool adds
+ * the record first, then creates the thin device; it removes in the
+ * opposite order.  Crash points: after each metadata block write of the
+ * transaction and the dm-thin step, the unflushed writes lost or landed.
+ * @mutant: the opposite orders (thin first on add, record first on
+ * remove), which the rule must catch.
+ */
+static struct {
+	u64 states, violations;
+} co;
+
+#define CO_THIN		5	/* the clone's thin id */
+
+static void co_flag(bool add, u64 k, int landed, const char *what)
+{
+	co.violations++;
+	if (co.violations <= 4)
+		printf("# clone %s crash after event %llu (%s): %s\n",
+		       add ? "add" : "remove", ull(k),
+		       landed ? "all landed" : "flushed only", what);
+}
+
+/* Check the rule on crash image @img with thin-pool ids @thin (0 or 1) */
+static void co_check(struct sdisk **img, u64 vol, bool thin, bool add, u64 k,
+		     int landed)
+{
+	struct md3_assemble_opts o = { 0 };
+	struct md3_dev devs[2] = { sd_dev(img[0]), sd_dev(img[1]) };
+	const struct md3_clone *c;
+	struct md3_pool p;
+
+	co.states++;
+	if (md3_assemble(&p, devs, 2, &o) || p.mode != MD3_MODE_RW) {
+		co_flag(add, k, landed, "not read-write");
+		md3_pool_free(&p);
+		return;
+	}
+	c = md3_clone_find(&p.st, "c");
+	if (thin && (!c || c->thin_id != CO_THIN))
+		co_flag(add, k, landed, "a thin device without a record");
+	if (c) {
+		/* remove-clone: delete the thin id (none: fine), the record */
+		thin = false;
+		if (md3_clone_remove(&p, "c"))
+			co_flag(add, k, landed, "the record cannot be removed");
+	}
+	if (thin || md3_clone_count(&p.st, vol) ||
+	    md3_clone_add(&p, vol, "c", CO_THIN, 8))
+		co_flag(add, k, landed, "not clean after remove-clone");
+	md3_pool_free(&p);
+}
+
+/* One crash after @k events of the add (@add) or remove; 1: past the end */
+static int co_run(bool add, bool mutant, u64 k)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_assemble_opts o = { 0 };
+	struct md3_slice s;
+	struct sdisk *d[2], *img[2];
+	struct md3_dev devs[2];
+	u8 uuids[2][MD3_UUID_LEN];
+	struct md3_pool p;
+	bool thin = !add, thin_first = add == mutant, done;
+	u64 vol = 0, ev;
+	int i, landed;
+
+	new_uuid(rec.uuid);
+	disks_new(d, devs, uuids, 2, "co");
+	if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 2, &jgeo,
+			    NULL) || pick_free(&p.st, &s, 1) ||
+	    md3_vol_create(&p, &vol, NULL, "img", SLICE_SECT * 512ULL, &s, 1) ||
+	    md3_vol_set_flags(&p, vol, MD3_VOL_IMAGE) ||
+	    (!add && md3_clone_add(&p, vol, "c", CO_THIN, 8)))
+		return -1;
+	md3_pool_free(&p);
+	for (i = 0; i < 2; i++)
+		devs[i].ops = &cut_ops;
+	cut_after = ~0ULL;
+	if (md3_assemble(&p, devs, 2, &o) || p.mode != MD3_MODE_RW)
+		return -1;
+	/* events: the dm-thin step (first or last) and each block write */
+	ev = 0;
+	if (thin_first && k > ev++)
+		thin = add;
+	cut_writes = 0;
+	cut_after = k > ev ? k - ev : 0;
+	if (add)
+		md3_clone_add(&p, vol, "c", CO_THIN, 8);
+	else
+		md3_clone_remove(&p, "c");
+	ev += cut_writes;
+	done = cut_writes <= cut_after;
+	if (!thin_first && done && k > ev++)
+		thin = add;
+	done = done && k >= ev;
+	md3_pool_free(&p);
+	for (landed = 0; landed < 2; landed++) {
+		for (i = 0; i < 2; i++)
+			img[i] = disk_image(d[i], NULL, landed ? ~0ULL : 0, -1, 0);
+		co_check(img, vol, thin, add, k, landed);
+		for (i = 0; i < 2; i++)
+			disk_free(img[i]);
+	}
+	for (i = 0; i < 2; i++)
+		disk_free(d[i]);
+	return done;
+}
+
+/* Every crash point of clone add and remove; the violations found */
+static u64 clone_crash(bool mutant)
+{
+	u64 k, v = co.violations;
+	int add, r;
+
+	for (add = 0; add < 2; add++) {
+		for (k = 0, r = 0; !r && k < 1000; k++)
+			r = co_run(add, mutant, k);
+		if (r != 1) {
+			printf("# clone %s: the scenario did not run to its end\n",
+			       add ? "add" : "remove");
+			co.violations++;
+		}
+	}
+	return co.violations - v;
+}
+
+static void t_clone_crash(void)
+{
+	u64 v, s;
+
+	memset(&co, 0, sizeof(co));
+	v = clone_crash(false);
+	printf("# clone add/remove: %llu crash states, %llu violations\n",
+	       ull(co.states), ull(v));
+	CHECK(v == 0, "%llu violations", ull(v));
+	CHECK(co.states >= 8, "only %llu crash states", ull(co.states));
+	s = co.states;
+	v = clone_crash(true);
+	printf("# mutant thin-before-record: %llu crash states, %llu violations\n",
+	       ull(co.states - s), ull(v));
+	CHECK(v > 0, "mutant thin-before-record (%s) not caught",
+	      "thin device before its record on add, record removed first");
+}
+
 static void t_crash_real(void)
 {
 	double t0 = now();
@@ -2387,6 +2610,8 @@ int main(int argc, char **argv)
 		{ "forced_add_fork", t_forced_add_fork },
 		{ "rejoin_past_hole", t_hole_flip },
 		{ "add_crash_readd", t_add_crash_readd },
+		{ "clone_records", t_clone_records },
+		{ "clone_crash_order", t_clone_crash },
 		{ "crash_real_code", t_crash_real },
 	};
 	unsigned int nc, k;

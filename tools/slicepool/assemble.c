@@ -786,6 +786,8 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 		if (!cfs_exists("%s/volumes/%s", p->name, p->vols[i].rec.name))
 			p->vols[i].result = "failed";
 	start_volumes(s, p);
+	if (p->format == 3)
+		spt_image_assemble(p, false);
 }
 
 static void free_pool(struct asm_pool *p)

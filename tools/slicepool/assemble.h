@@ -138,4 +138,7 @@ void asm_md3_json_member(const struct asm_member *m);
 void asm_md3_json_pool(const struct asm_pool *p);
 void asm_md3_free(struct asm_pool *p);
 
+/* cmd_image.c: re-create a format-3 pool's thin-pool and recorded clones */
+void spt_image_assemble(struct asm_pool *p, bool dry_run);
+
 #endif /* SLICEPOOL_ASSEMBLE_H */

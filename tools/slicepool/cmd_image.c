@@ -11,13 +11,21 @@
  * origin is the image's dm device.  A clone reads the image until it
  * writes a block; its writes stay in the thin-pool.
  *
- * Nothing of the clones is kept outside device-mapper and dm-thin's own
- * metadata: 'image list' finds them in the dm tables (a "thin" target on
- * the pool's thin-pool), and an image's clone count is the number of
- * holders of its dm device (/sys/dev/block/<major>:<minor>/holders).
- * Re-creating the clones' dm devices after a reboot is the next step.
+ * Each clone is recorded in the pool's metadata (md3 CLONE record: name,
+ * image, thin id, length), through the image volume's configfs attributes
+ * clone_add and clone_remove; clone_list reads the records back and
+ * "clones" is the image's reference count.  'image list' shows them, and
+ * 'slicepool assemble' re-creates the thin-pool and every recorded clone
+ * after a reboot (spt_image_assemble()).
+ *
+ * Crash order: a clone is recorded before dm-thin gets its thin device,
+ * and its thin device is deleted before its record is removed.  So a
+ * thin device always has a record (the pool never holds a clone nobody
+ * can name), and a crash leaves at worst a record whose thin device does
+ * not exist yet or any more: 'image remove-clone' removes such a record
+ * (dm-thin's ENODATA for the delete is taken as done), and assemble says
+ * so.  selftests/crashsim (clone_crash_order) checks every crash point.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,6 +37,7 @@
 #include <libdevmapper.h>
 
 #include "slicepool.h"
+#include "assemble.h"
 
 #define IMG_META		"thinmeta"	/* volume: the thin-pool's metadata */
 #define IMG_DATA		"thindata"	/* volume: the thin-pool's data */
@@ -60,25 +69,6 @@ static void img_vol_params(char *buf, size_t len, const char *pool,
 			   const char *vol)
 {
 	snprintf(buf, len, "%s %s", pool, vol);
-}
-
-/* Number of holders of block device @major:@minor (-1: cannot say). */
-static int img_holders(u32 major, u32 minor)
-{
-	char path[96];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders", major,
-		 minor);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 /*
@@ -130,6 +120,111 @@ static int img_dm_info(const char *name, struct spu_dm_info *info)
 	spt_err("cannot talk to device-mapper: %s (is dm-mod loaded and are you root?)",
 		spu_dm_last_error());
 	return -EIO;
+}
+
+/* A clone recorded in the pool's metadata (an image's clone_list line) */
+struct img_rec {
+	char name[SPT_NAME_MAX + 1];
+	char image[SPT_NAME_MAX + 1];
+	u32 id;
+	u64 sectors;
+};
+
+/*
+ * Every clone the pool records, image by image (free *@out).  Returns 0,
+ * or a negative errno with a message.
+ */
+static int img_records(const char *pool, struct img_rec **out, size_t *n)
+{
+	struct img_rec *r = NULL;
+	char **vols = NULL, *text, *line, *save;
+	size_t nv = 0, cnt = 0, i;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = cfs_list(&vols, &nv, "%s/volumes", pool);
+	for (i = 0; !ret && i < nv; i++) {
+		text = NULL;
+		ret = cfs_read(&text, "%s/volumes/%s/clone_list", pool, vols[i]);
+		if (ret == -ENOENT) {
+			spt_err("volume '%s/%s' has no 'clone_list' attribute: the loaded dm-slicepool module does not record clones (load this version's module)",
+				pool, vols[i]);
+			break;
+		}
+		for (line = strtok_r(ret ? NULL : text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			unsigned long long sec;
+			unsigned int id;
+			char name[SPT_NAME_MAX + 1];
+
+			if (sscanf(line, "%32s %u %llu", name, &id, &sec) != 3) {
+				spt_err("volume '%s/%s': unreadable clone_list line '%s'",
+					pool, vols[i], line);
+				ret = -EINVAL;
+				break;
+			}
+			r = spt_realloc_array(r, cnt + 1, sizeof(*r));
+			snprintf(r[cnt].name, sizeof(r[cnt].name), "%s", name);
+			snprintf(r[cnt].image, sizeof(r[cnt].image), "%s",
+				 vols[i]);
+			r[cnt].id = id;
+			r[cnt].sectors = sec;
+			cnt++;
+		}
+		free(text);
+	}
+	if (ret && ret != -ENOENT && ret != -EINVAL)
+		spt_err("cannot read the clones of pool '%s': %s", pool,
+			strerror(-ret));
+	cfs_free_list(vols, nv);
+	if (ret) {
+		free(r);
+		return ret;
+	}
+	*out = r;
+	*n = cnt;
+	return 0;
+}
+
+/* The record of clone @name among @r[0..@n), or NULL */
+static const struct img_rec *img_rec_find(const struct img_rec *r, size_t n,
+					  const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(r[i].name, name))
+			return &r[i];
+	return NULL;
+}
+
+/* Records clone @name (thin @id, @sectors) of @image in the pool. */
+static int img_register(const char *pool, const char *image,
+			const char *name, u64 id, u64 sectors)
+{
+	char val[SPT_NAME_MAX + 48];
+	int ret;
+
+	snprintf(val, sizeof(val), "%s %llu %llu", name,
+		 (unsigned long long)id, (unsigned long long)sectors);
+	ret = cfs_write(val, "%s/volumes/%s/clone_add", pool, image);
+	if (ret && ret != -EEXIST)
+		spt_err("cannot record clone '%s' of '%s/%s': %s (see dmesg)",
+			name, pool, image, strerror(-ret));
+	return ret;
+}
+
+/* Removes the record of clone @name of @image. */
+static int img_unregister(const char *pool, const char *image,
+			  const char *name)
+{
+	int ret = cfs_write(name, "%s/volumes/%s/clone_remove", pool, image);
+
+	if (ret)
+		spt_err("cannot remove the record of clone '%s' of '%s/%s': %s (see dmesg)",
+			name, pool, image, strerror(-ret));
+	return ret;
 }
 
 /*
@@ -435,22 +530,36 @@ static s64 img_max_id(const struct img_thin *t, size_t n)
 }
 
 /*
- * A new thin device in the thin-pool @tp_name: ids from @first up,
- * skipping those the thin-pool's metadata already has (after a reboot no
- * dm device names them).  Returns the id, or -1 with a message.
+ * Records clone @clone of @image and creates its thin device in the
+ * thin-pool @tp_name, in that order (see the top of this file): ids from
+ * @first up, skipping those the thin-pool's metadata already has (a
+ * thin device of a clone made before clones were recorded).  Returns the
+ * id, or -1 with a message and nothing left behind.
  */
-static s64 img_create_thin(const char *tp_name, u64 first)
+static s64 img_create_thin(const char *pool, const char *image,
+			   const char *clone, u64 sectors, const char *tp_name,
+			   u64 first)
 {
 	char msg[48];
 	u64 id;
 	int ret = -ENOSPC;
 
 	for (id = first; id <= IMG_MAX_THIN_ID; id++) {
+		ret = img_register(pool, image, clone, id, sectors);
+		if (ret == -EEXIST) {
+			spt_err("cannot record clone '%s' of '%s/%s': its name or thin id %llu is taken (see dmesg)",
+				clone, pool, image, (unsigned long long)id);
+			return -1;
+		}
+		if (ret)
+			return -1;
 		snprintf(msg, sizeof(msg), "create_thin %llu",
 			 (unsigned long long)id);
 		ret = spu_dm_message(tp_name, msg, NULL, 0);
 		if (!ret)
 			return (s64)id;
+		if (img_unregister(pool, image, clone))
+			return -1;
 		if (ret != -EEXIST)
 			break;
 	}
@@ -472,9 +581,11 @@ int cmd_image_clone(const struct spt_cmd *cmd, int argc, char **argv)
 	const char *pool, *image, *clone;
 	struct spu_dm_info ii, ci, tp;
 	struct img_thin *thins;
+	struct img_rec *recs;
+	const struct img_rec *rc;
 	char params[96], msg[48];
-	size_t n;
-	s64 id;
+	size_t n, nr, i;
+	s64 id, max;
 	int c, ret;
 
 	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
@@ -529,18 +640,36 @@ int cmd_image_clone(const struct spt_cmd *cmd, int argc, char **argv)
 			ci.exists ? clone_dm : clone);
 		return SPT_EXIT_FAIL;
 	}
+	if (img_records(pool, &recs, &nr))
+		return SPT_EXIT_FAIL;
+	rc = img_rec_find(recs, nr, clone);
+	if (rc) {
+		spt_err("clone name '%s' is taken: the pool records clone '%s' of image '%s' (thin id %u)",
+			clone, clone, rc->image, rc->id);
+		free(recs);
+		return SPT_EXIT_FAIL;
+	}
 	if (!thin)
 		thin = ii.length * 512;
 
-	if (img_thin_pool(pool, meta, data, &tp))
+	if (img_thin_pool(pool, meta, data, &tp)) {
+		free(recs);
 		return SPT_EXIT_FAIL;
+	}
 	spt_dm_name(pool, IMG_POOL, tp_dm, sizeof(tp_dm));
 	if (img_list_thins(tp.major, tp.minor, &thins, &n)) {
 		spt_err("cannot list the dm devices: %s", spu_dm_last_error());
+		free(recs);
 		return SPT_EXIT_FAIL;
 	}
-	id = img_create_thin(tp_dm, (u64)(img_max_id(thins, n) + 1));
+	max = img_max_id(thins, n);
+	for (i = 0; i < nr; i++)
+		if ((s64)recs[i].id > max)
+			max = recs[i].id;
 	free(thins);
+	free(recs);
+	id = img_create_thin(pool, image, clone, thin / 512, tp_dm,
+			     (u64)(max + 1));
 	if (id < 0)
 		return SPT_EXIT_FAIL;
 	snprintf(params, sizeof(params), "%u:%u %lld %u:%u", tp.major,
@@ -551,8 +680,10 @@ int cmd_image_clone(const struct spt_cmd *cmd, int argc, char **argv)
 		img_dm_failed("create the clone", clone_dm);
 		snprintf(msg, sizeof(msg), "delete %lld", (long long)id);
 		if (spu_dm_message(tp_dm, msg, NULL, 0))
-			spt_err("could not delete thin device %lld of '%s'",
-				(long long)id, tp_dm);
+			spt_err("could not delete thin device %lld of '%s': its record stays ('slicepool image remove-clone %s %s' removes both)",
+				(long long)id, tp_dm, pool, clone);
+		else
+			img_unregister(pool, image, clone);
 		return SPT_EXIT_FAIL;
 	}
 	if (spt_json) {
@@ -572,43 +703,74 @@ int cmd_image_clone(const struct spt_cmd *cmd, int argc, char **argv)
 	return SPT_EXIT_OK;
 }
 
+/*
+ * Deletes thin device @id of the thin-pool @tp_dm; one that does not
+ * exist (a crash before its create or after its delete) counts as done.
+ */
+static int img_delete_thin(const char *tp_dm, u32 id)
+{
+	char msg[48];
+	int ret;
+
+	snprintf(msg, sizeof(msg), "delete %u", id);
+	ret = spu_dm_message(tp_dm, msg, NULL, 0);
+	if (ret == -ENODATA)
+		ret = 0;
+	if (ret)
+		spt_err("cannot delete thin device %u in %s: %s", id, tp_dm,
+			spu_dm_last_error());
+	return ret;
+}
+
 int cmd_image_remove_clone(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	char clone_dm[IMG_DM_NAME], tp_dm[IMG_DM_NAME], msg[48];
+	char clone_dm[IMG_DM_NAME], tp_dm[IMG_DM_NAME];
+	const struct img_rec *rc;
 	struct spu_dm_info ci, tp;
 	const char *pool, *clone;
+	struct img_rec *recs;
 	u32 a, b, id;
+	size_t nr;
+	bool dev;
+	int ret = SPT_EXIT_FAIL;
 
 	img_args(cmd, argc, argv, "clone", &pool, &clone);
 	if (spt_pool_require(pool) || img_pool_info(pool, &tp))
 		return SPT_EXIT_FAIL;
 	spt_dm_name(pool, clone, clone_dm, sizeof(clone_dm));
 	spt_dm_name(pool, IMG_POOL, tp_dm, sizeof(tp_dm));
-	if (img_dm_info(clone_dm, &ci))
+	if (img_dm_info(clone_dm, &ci) || img_records(pool, &recs, &nr))
 		return SPT_EXIT_FAIL;
-	if (!tp.exists || !ci.exists || !ci.live_table ||
-	    strcmp(ci.target, "thin") ||
-	    sscanf(ci.params, "%u:%u %u", &a, &b, &id) != 3 ||
-	    a != tp.major || b != tp.minor) {
+	rc = img_rec_find(recs, nr, clone);
+	dev = tp.exists && ci.exists && ci.live_table &&
+	      !strcmp(ci.target, "thin") &&
+	      sscanf(ci.params, "%u:%u %u", &a, &b, &id) == 3 &&
+	      a == tp.major && b == tp.minor;
+	if (!dev && !rc) {
 		spt_err("pool '%s' has no clone '%s' (see 'slicepool image list %s')",
 			pool, clone, pool);
-		return SPT_EXIT_FAIL;
+		goto out;
 	}
-	if (ci.open_count > 0) {
+	if (rc)
+		id = rc->id;
+	if (!tp.exists) {
+		spt_err("clone '%s' is recorded, but pool '%s' has no thin-pool loaded ('slicepool assemble' loads it)",
+			clone, pool);
+		goto out;
+	}
+	if (dev && ci.open_count > 0) {
 		spt_err("clone '%s' is open (mounted or in use by %d opener(s)): close it first",
 			clone_dm, ci.open_count);
-		return SPT_EXIT_FAIL;
+		goto out;
 	}
-	if (spu_dm_remove(clone_dm)) {
+	if (dev && spu_dm_remove(clone_dm)) {
 		img_dm_failed("remove", clone_dm);
-		return SPT_EXIT_FAIL;
+		goto out;
 	}
-	snprintf(msg, sizeof(msg), "delete %u", id);
-	if (spu_dm_message(tp_dm, msg, NULL, 0)) {
-		spt_err("removed %s, but could not delete its thin device %u in %s: %s",
-			clone_dm, id, tp_dm, spu_dm_last_error());
-		return SPT_EXIT_FAIL;
-	}
+	/* The thin device first, then its record (see the top of the file) */
+	if (img_delete_thin(tp_dm, id) ||
+	    (rc && img_unregister(pool, rc->image, clone)))
+		goto out;
 	if (spt_json) {
 		js_begin("image remove-clone", pool);
 		js_str("clone", clone);
@@ -618,7 +780,10 @@ int cmd_image_remove_clone(const struct spt_cmd *cmd, int argc, char **argv)
 		printf("removed clone %s/%s (thin id %u deleted)\n", pool,
 		       clone, id);
 	}
-	return SPT_EXIT_OK;
+	ret = SPT_EXIT_OK;
+out:
+	free(recs);
+	return ret;
 }
 
 /* An image of the pool, for 'image list'. */
@@ -626,41 +791,37 @@ struct img_image {
 	char name[SPT_NAME_MAX + 1];
 	s64 size;
 	bool has_dm;
-	u32 major, minor;
-	int clones;		/* holders of its dm device, -1: unknown */
+	s64 clones;		/* the module's reference count, -1: unknown */
 };
 
-/* The image whose dm device @t reads, or NULL. */
-static const struct img_image *img_origin(const struct img_image *im,
-					  size_t n, const struct img_thin *t)
+/* Whether clone @r has its dm device */
+static bool img_rec_dev(const char *pool, const struct img_rec *r)
 {
-	size_t i;
+	char dm[IMG_DM_NAME];
+	struct spu_dm_info info;
 
-	for (i = 0; i < n; i++)
-		if (im[i].has_dm && t->origin_major == im[i].major &&
-		    t->origin_minor == im[i].minor)
-			return &im[i];
-	return NULL;
+	spt_dm_name(pool, r->name, dm, sizeof(dm));
+	return !spu_dm_info(dm, &info) && info.exists;
 }
 
 static void img_print(const char *pool, const struct img_image *im,
-		      size_t ni, const struct img_thin *t, size_t nt)
+		      size_t ni, const struct img_rec *r, size_t nr)
 {
 	static const char *const ih[] = { "IMAGE", "SIZE", "CLONES", "DEVICE" };
 	static const char *const ch[] = { "CLONE", "IMAGE", "THIN_ID", "SIZE",
 					  "DEVICE" };
-	char sz[32], cnt[16], id[16], dev[IMG_DM_MAX + 16];
-	const struct img_image *o;
+	char sz[32], cnt[24], id[16], dev[IMG_DM_MAX + 16];
 	struct spt_table *tb;
 	size_t i;
 
-	printf("pool %s: %zu image(s), %zu clone(s)\n", pool, ni, nt);
+	printf("pool %s: %zu image(s), %zu clone(s)\n", pool, ni, nr);
 	if (ni) {
 		tb = tbl_new(ARRAY_SIZE(ih), ih);
 		for (i = 0; i < ni; i++) {
 			spu_format_size(im[i].size < 0 ? 0 : (u64)im[i].size,
 					false, sz, sizeof(sz));
-			snprintf(cnt, sizeof(cnt), "%d", im[i].clones);
+			snprintf(cnt, sizeof(cnt), "%lld",
+				 (long long)im[i].clones);
 			snprintf(dev, sizeof(dev), "/dev/mapper/%s-%s", pool,
 				 im[i].name);
 			tbl_add(tb, im[i].name, sz,
@@ -670,26 +831,25 @@ static void img_print(const char *pool, const struct img_image *im,
 		tbl_print(tb, stdout, "  ");
 		tbl_free(tb);
 	}
-	if (!nt)
+	if (!nr)
 		return;
 	tb = tbl_new(ARRAY_SIZE(ch), ch);
-	for (i = 0; i < nt; i++) {
-		o = img_origin(im, ni, &t[i]);
-		spu_format_size(t[i].sectors * 512, false, sz, sizeof(sz));
-		snprintf(id, sizeof(id), "%u", t[i].id);
-		snprintf(dev, sizeof(dev), "/dev/mapper/%s", t[i].name);
-		tbl_add(tb, t[i].name + strlen(pool) + 1, o ? o->name : "-",
-			id, sz, dev);
+	for (i = 0; i < nr; i++) {
+		spu_format_size(r[i].sectors * 512, false, sz, sizeof(sz));
+		snprintf(id, sizeof(id), "%u", r[i].id);
+		snprintf(dev, sizeof(dev), "/dev/mapper/%s-%s", pool,
+			 r[i].name);
+		tbl_add(tb, r[i].name, r[i].image, id, sz,
+			img_rec_dev(pool, &r[i]) ? dev : "-");
 	}
 	tbl_print(tb, stdout, "  ");
 	tbl_free(tb);
 }
 
 static void img_json(const char *pool, const struct img_image *im, size_t ni,
-		     const struct img_thin *t, size_t nt, const char *tp_dm)
+		     const struct img_rec *r, size_t nr, const char *tp_dm)
 {
 	char dev[IMG_DM_NAME];
-	const struct img_image *o;
 	size_t i, j;
 
 	js_begin("image list", pool);
@@ -703,22 +863,22 @@ static void img_json(const char *pool, const struct img_image *im, size_t ni,
 		spt_dm_name(pool, im[i].name, dev, sizeof(dev));
 		js_str("dm_device", im[i].has_dm ? dev : NULL);
 		js_open_arr("clone_names");
-		for (j = 0; j < nt; j++)
-			if (img_origin(im, ni, &t[j]) == &im[i])
-				js_str(NULL, t[j].name + strlen(pool) + 1);
+		for (j = 0; j < nr; j++)
+			if (!strcmp(r[j].image, im[i].name))
+				js_str(NULL, r[j].name);
 		js_close();
 		js_close();
 	}
 	js_close();
 	js_open_arr("clones");
-	for (i = 0; i < nt; i++) {
-		o = img_origin(im, ni, &t[i]);
+	for (i = 0; i < nr; i++) {
 		js_open_obj(NULL);
-		js_str("name", t[i].name + strlen(pool) + 1);
-		js_str("image", o ? o->name : NULL);
-		js_u64("thin_id", t[i].id);
-		js_u64("size", t[i].sectors * 512);
-		js_str("dm_device", t[i].name);
+		js_str("name", r[i].name);
+		js_str("image", r[i].image);
+		js_u64("thin_id", r[i].id);
+		js_u64("size", r[i].sectors * 512);
+		spt_dm_name(pool, r[i].name, dev, sizeof(dev));
+		js_str("dm_device", img_rec_dev(pool, &r[i]) ? dev : NULL);
 		js_close();
 	}
 	js_close();
@@ -729,9 +889,9 @@ int cmd_image_list(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	char dm_name[IMG_DM_NAME], tp_dm[IMG_DM_NAME];
 	struct img_image *im = NULL;
-	struct img_thin *t = NULL;
+	struct img_rec *r = NULL;
 	struct spu_dm_info info, tp;
-	size_t nv = 0, ni = 0, nt = 0, i, k;
+	size_t nv = 0, ni = 0, nr = 0, i;
 	char **vols = NULL;
 	const char *pool;
 	int ret;
@@ -760,37 +920,90 @@ int cmd_image_list(const struct spt_cmd *cmd, int argc, char **argv)
 		if (cfs_read_s64(&im[ni].size, "%s/volumes/%s/size", pool,
 				 vols[i]))
 			im[ni].size = -1;
+		if (cfs_read_s64(&im[ni].clones, "%s/volumes/%s/clones", pool,
+				 vols[i]))
+			im[ni].clones = -1;
 		spt_dm_name(pool, vols[i], dm_name, sizeof(dm_name));
 		ret = img_dm_info(dm_name, &info);
 		if (ret)
 			goto out;
 		im[ni].has_dm = info.exists;
-		im[ni].major = info.major;
-		im[ni].minor = info.minor;
-		im[ni].clones = info.exists ?
-				img_holders(info.major, info.minor) : 0;
 		ni++;
 	}
-	if (tp.exists && img_list_thins(tp.major, tp.minor, &t, &nt)) {
-		spt_err("cannot list the dm devices: %s", spu_dm_last_error());
-		ret = -EIO;
+	ret = img_records(pool, &r, &nr);
+	if (ret)
 		goto out;
-	}
-	/* Only this pool's clones are named "<pool>-<clone>". */
-	for (i = k = 0; i < nt; i++)
-		if (!strncmp(t[i].name, pool, strlen(pool)) &&
-		    t[i].name[strlen(pool)] == '-')
-			t[k++] = t[i];
-	nt = k;
 	spt_dm_name(pool, IMG_POOL, tp_dm, sizeof(tp_dm));
 	if (spt_json)
-		img_json(pool, im, ni, t, nt, tp.exists ? tp_dm : NULL);
+		img_json(pool, im, ni, r, nr, tp.exists ? tp_dm : NULL);
 	else
-		img_print(pool, im, ni, t, nt);
+		img_print(pool, im, ni, r, nr);
 	ret = 0;
 out:
-	free(t);
+	free(r);
 	free(im);
 	cfs_free_list(vols, nv);
 	return ret ? SPT_EXIT_FAIL : SPT_EXIT_OK;
+}
+
+/*
+ * The assemble hook (tools/slicepool/assemble.c, once a format-3 pool's
+ * volumes are started): the thin-pool over thinmeta and thindata and a
+ * dm device for every recorded clone that has none.  A clone whose thin
+ * device is gone (a crash in its add or remove) is reported, not made.
+ */
+void spt_image_assemble(struct asm_pool *p, bool dry_run)
+{
+	char dm[IMG_DM_NAME], img_dm[IMG_DM_NAME], params[96];
+	struct spu_dm_info tp, ci, ii;
+	struct img_rec *r;
+	size_t nr, i;
+
+	if (img_records(p->name, &r, &nr)) {
+		asm_pool_err(p, "cannot read the pool's clones");
+		return;
+	}
+	if (!nr)
+		goto out;
+	if (!cfs_exists("%s/volumes/%s", p->name, IMG_META) ||
+	    !cfs_exists("%s/volumes/%s", p->name, IMG_DATA)) {
+		asm_pool_err(p, "%zu clone(s) recorded, but volume %s or %s is missing: their thin-pool cannot be made",
+			     nr, IMG_META, IMG_DATA);
+		goto out;
+	}
+	if (dry_run) {
+		spt_info("pool %s: would load the thin-pool and %zu recorded clone(s)",
+			 p->name, nr);
+		goto out;
+	}
+	if (img_thin_pool(p->name, 0, 0, &tp)) {
+		asm_pool_err(p, "cannot load the thin-pool of the clones");
+		goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		spt_dm_name(p->name, r[i].name, dm, sizeof(dm));
+		spt_dm_name(p->name, r[i].image, img_dm, sizeof(img_dm));
+		if (img_dm_info(dm, &ci) || img_dm_info(img_dm, &ii))
+			break;
+		if (ci.exists)
+			continue;
+		if (!ii.exists) {
+			asm_pool_err(p, "clone %s: its image %s has no dm device",
+				     r[i].name, r[i].image);
+			continue;
+		}
+		snprintf(params, sizeof(params), "%u:%u %u %u:%u", tp.major,
+			 tp.minor, r[i].id, ii.major, ii.minor);
+		if (spt_dm_load(dm, NULL, true, false, r[i].sectors, "thin",
+				params)) {
+			asm_pool_err(p, "clone %s (thin id %u of image %s): cannot create dm device %s: %s; if its thin device is gone, 'slicepool image remove-clone %s %s' removes its record",
+				     r[i].name, r[i].id, r[i].image, dm,
+				     spu_dm_last_error(), p->name, r[i].name);
+			continue;
+		}
+		spt_info("created clone %s (thin id %u of image %s)", dm,
+			 r[i].id, r[i].image);
+	}
+out:
+	free(r);
 }

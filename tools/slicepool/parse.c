@@ -97,6 +97,20 @@ int spt_dm_status_parse(const char *text, struct spt_dm_status *st)
 		snprintf(st->members[i].state, sizeof(st->members[i].state),
 			 "%.15s", c2 + 1);
 	}
+	/* An image's table: "image <clones>" before "migration" */
+	len = 0;
+	if (sscanf(text + pos, " image%n", &len) == 0 && len) {
+		unsigned long long c;
+
+		pos += len;
+		len = 0;
+		if (!isspace((unsigned char)text[pos]) ||
+		    sscanf(text + pos, " %llu%n", &c, &len) != 1 || !len ||
+		    (text[pos + len] && !isspace((unsigned char)text[pos + len])))
+			return -EINVAL;
+		st->image = true;
+		st->clones = c;
+	}
 	return 0;
 }
 

@@ -226,10 +226,13 @@ struct spt_member {
  * The dm status line of a slicepool target (Documentation/dm-slicepool.rst):
  * <reads> <writes> <read_sectors> <write_sectors> <io_errors>
  * <missing_slices> <#members> {<member>:<slices>:<online|failed>}...
+ * [image <clones>]
  */
 struct spt_dm_status {
 	u64 reads, writes, read_sectors, write_sectors, missing;
 	s64 io_errors;
+	bool image;		/* "image <clones>" present */
+	u64 clones;		/* the image's clone count */
 	unsigned int nr_members;
 	struct {
 		char name[SPT_NAME_MAX + 1];

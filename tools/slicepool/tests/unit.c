@@ -309,6 +309,16 @@ static void test_parse(void)
 	      "malformed member in status");
 	check(spt_dm_status_parse("1 2 3 4 5 6 1 m0:x:online", &st) == -EINVAL,
 	      "non-numeric slice count in status");
+	ret = spt_dm_status_parse("1 2 3 4 0 0 1 m0:1:online image 2 migration none",
+				  &st);
+	check(!ret && st.image && st.clones == 2 && st.nr_members == 1,
+	      "image status: ret %d, image %d, clones %llu", ret, st.image,
+	      (unsigned long long)st.clones);
+	ret = spt_dm_status_parse("1 2 3 4 0 0 1 m0:1:online migration none",
+				  &st);
+	check(!ret && !st.image && !st.clones, "status of a volume, not an image");
+	check(spt_dm_status_parse("1 2 3 4 0 0 0 image x", &st) == -EINVAL,
+	      "non-numeric clone count in status");
 	test_mig_status();
 }
 
