@@ -17,6 +17,9 @@
  *   net.c       the TCP server and the client call
  *   tunnel.c    the WireGuard tunnel of the data path (ip, wg) and the
  *               exports' guard (nft)
+ *   revoke.c    revocation: REVOKE sent, and the borrower's side of it
+ *   ctl.c       the daemon's control socket (revoke, unfence,
+ *               release-fenced)
  *   agent.c     message dispatch
  *   main.c      the command line
  *

@@ -12,6 +12,12 @@
  *   releasing   written when a RELEASE is accepted, before the teardown
  *               (export removed, the grant zeroed, volume deleted)
  *   released    the export and the volume are gone, the space is back
+ *   revoking    written when the operator asks an active grant back,
+ *               before REVOKE is sent; the borrower's RELEASE ends it,
+ *               its refusal (or a REVOKE not delivered) makes it active
+ *   fenced      the borrower was not heard for longer than the lease:
+ *               the export is removed, the volume kept; the operator
+ *               unfences it (active) or releases it (release-fenced)
  *
  * Grants, resizes and releases are serialised by the lender's lock.  A
  * failure at any step undoes the earlier ones and answers with an ERROR;
