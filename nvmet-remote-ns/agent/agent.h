@@ -597,6 +597,7 @@ struct spa_lender {
 	struct spa_ledger ledger;
 	struct spa_quota quota;
 	char subnqn_prefix[SPA_NQN_MAX + 1];
+	u64 since_mono;	/* init: a lease counts from here at the latest */
 };
 
 #define SPA_VOL_PREFIX	"rg-"
@@ -628,7 +629,10 @@ bool spa_grant_lent(int state);
 int spa_lender_revoke_begin(struct spa_lender *l, u64 id,
 			    char peer[SPA_NODE_MAX + 1], char *why,
 			    size_t wlen);
-/* The REVOKE was refused or not delivered: revoking -> active, noted. */
+/*
+ * The REVOKE was refused or not delivered (@text says which): revoking ->
+ * active, noted.
+ */
 void spa_lender_revoke_failed(struct spa_lender *l, u64 id, const char *text);
 /* A REVOKE_REPORT: REVOKE_REPORT's reply or ERROR in @rep. */
 void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,

@@ -364,6 +364,7 @@ int spa_lender_init(struct spa_lender *l, const struct spa_config *cfg,
 	memset(l, 0, sizeof(*l));
 	l->cfg = cfg;
 	l->be = be;
+	l->since_mono = spa_mono_ms();
 	pthread_mutex_init(&l->lock, NULL);
 	spa_quota_init(&l->quota, cfg->keep_free, cfg->lend_max,
 		       cfg->max_grants);
@@ -1234,15 +1235,15 @@ out:
 
 /* Back to active (the revocation refused or failed), noted and logged. */
 static void revoke_refused(struct spa_lender *l, struct spa_grant *g,
-			   const char *text)
+			   const char *what, const char *text)
 {
 	u64 id = g->id;
 
 	g->state = SPA_G_ACTIVE;
 	save(l);
-	note(l, id, "revoke refused by %s: %s", g->peer, text);
-	spa_warn("revoke of %016llx refused by %s: %s (the grant stays active)",
-		 id, g->peer, text);
+	note(l, id, "revoke %s: %s", what, text);
+	spa_warn("revoke of %016llx %s: %s (the grant stays active)", id, what,
+		 text);
 }
 
 void spa_lender_revoke_failed(struct spa_lender *l, u64 id, const char *text)
@@ -1252,13 +1253,14 @@ void spa_lender_revoke_failed(struct spa_lender *l, u64 id, const char *text)
 	pthread_mutex_lock(&l->lock);
 	g = spa_ledger_find(&l->ledger, id);
 	if (g && g->state == SPA_G_REVOKING)
-		revoke_refused(l, g, text);
+		revoke_refused(l, g, "failed", text);
 	pthread_mutex_unlock(&l->lock);
 }
 
 void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
 			      const char *from, struct spa_msg *rep)
 {
+	char why[SPA_NODE_MAX + 16];
 	struct spa_grant *g;
 
 	pthread_mutex_lock(&l->lock);
@@ -1281,7 +1283,8 @@ void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
 		goto refused;
 	}
 	if (req->fields & SPA_F(SPA_T_ERR_CODE)) {
-		revoke_refused(l, g, req->err_text);
+		snprintf(why, sizeof(why), "refused by %s", g->peer);
+		revoke_refused(l, g, why, req->err_text);
 	} else {
 		note(l, g->id, "revoking: %s reports: %s", g->peer,
 		     req->err_text);
@@ -1319,9 +1322,10 @@ unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
 		/* Not one being resized: that is the borrower talking. */
 		if (g->state != SPA_G_ACTIVE && g->state != SPA_G_REVOKING)
 			continue;
-		if (!spa_peers_find(t, g->peer, &p))
-			memset(&p, 0, sizeof(p));
-		last = p.heard_mono ? p.heard_mono : p.since_mono;
+		/* Never heard: since it is known, or since this start. */
+		last = l->since_mono;
+		if (spa_peers_find(t, g->peer, &p))
+			last = p.heard_mono ? p.heard_mono : p.since_mono;
 		gone = now_mono > last ? now_mono - last : 0;
 		if (gone <= lease_ms)
 			continue;
