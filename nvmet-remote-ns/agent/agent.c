@@ -43,11 +43,17 @@ void spa_msg_init(struct spa_msg *m, const struct spa_config *c, u8 type)
 	m->fields = SPA_F(SPA_T_NODE);
 }
 
+void spa_printable(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+}
+
 void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
 		   ...)
 {
 	va_list ap;
-	size_t i;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->type = SPA_ERROR;
@@ -56,9 +62,7 @@ void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
 	vsnprintf(rep->err_text, sizeof(rep->err_text), fmt, ap);
 	va_end(ap);
 	/* Only printable ASCII travels. */
-	for (i = 0; rep->err_text[i]; i++)
-		if (rep->err_text[i] < 0x20 || rep->err_text[i] > 0x7e)
-			rep->err_text[i] = '?';
+	spa_printable(rep->err_text);
 	rep->fields = SPA_F(SPA_T_ERR_CODE) | SPA_F(SPA_T_ERR_TEXT);
 }
 

@@ -756,6 +756,8 @@ void spa_agent_free(struct spa_agent *a);
  */
 size_t spa_agent_handle(struct spa_agent *a, const u8 *in, size_t len,
 			const char *from, u8 *out, size_t cap);
+/* Replaces what is not printable ASCII in @s by '?'. */
+void spa_printable(char *s);
 /* Builds the common part of a message from this node. */
 void spa_msg_init(struct spa_msg *m, const struct spa_config *c, u8 type);
 /* An ERROR reply; the dispatcher adds the common part. */

@@ -652,14 +652,11 @@ static void note(struct spa_lender *l, u64 id, const char *fmt, ...)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 4], text[SPA_TEXT_MAX + 64];
 	va_list ap;
-	size_t i;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text) - 1, fmt, ap);
 	va_end(ap);
-	for (i = 0; text[i]; i++)
-		if (text[i] < 0x20 || text[i] > 0x7e)
-			text[i] = '?';
+	spa_printable(text);
 	strcat(text, "\n");
 	if (spa_note_path(l->cfg, id, path, sizeof(path)))
 		return;

@@ -119,7 +119,6 @@ static void send_report(const struct revoke_job *j, unsigned int code,
 	struct spa_peer_cfg p;
 	char why[512];
 	va_list ap;
-	size_t i;
 
 	req = calloc(2, sizeof(*req));
 	if (!req)
@@ -131,9 +130,7 @@ static void send_report(const struct revoke_job *j, unsigned int code,
 	va_start(ap, fmt);
 	vsnprintf(req->err_text, sizeof(req->err_text), fmt, ap);
 	va_end(ap);
-	for (i = 0; req->err_text[i]; i++)
-		if (req->err_text[i] < 0x20 || req->err_text[i] > 0x7e)
-			req->err_text[i] = '?';
+	spa_printable(req->err_text);
 	if (code) {
 		req->fields |= SPA_F(SPA_T_ERR_CODE);
 		req->err_code = code;
