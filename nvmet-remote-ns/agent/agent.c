@@ -43,11 +43,17 @@ void spa_msg_init(struct spa_msg *m, const struct spa_config *c, u8 type)
 	m->fields = SPA_F(SPA_T_NODE);
 }
 
+void spa_printable(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+}
+
 void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
 		   ...)
 {
 	va_list ap;
-	size_t i;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->type = SPA_ERROR;
@@ -56,9 +62,7 @@ void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
 	vsnprintf(rep->err_text, sizeof(rep->err_text), fmt, ap);
 	va_end(ap);
 	/* Only printable ASCII travels. */
-	for (i = 0; rep->err_text[i]; i++)
-		if (rep->err_text[i] < 0x20 || rep->err_text[i] > 0x7e)
-			rep->err_text[i] = '?';
+	spa_printable(rep->err_text);
 	rep->fields = SPA_F(SPA_T_ERR_CODE) | SPA_F(SPA_T_ERR_TEXT);
 }
 
@@ -135,9 +139,21 @@ static void dispatch(struct spa_agent *a, const struct spa_msg *req,
 		rep->free = lendable;
 		rep->grants = grants;
 		return;
+	case SPA_REVOKE:
+		/* To the borrower: any node borrows, lending or not. */
+		if (!spa_peers_find(&a->peers, req->node, NULL)) {
+			spa_msg_error(rep, SPA_ERR_UNKNOWN_PEER,
+				      "%s is not a peer of %s", req->node,
+				      a->cfg->node);
+			break;
+		}
+		spa_peers_heard(&a->peers, req->node);
+		spa_borrower_revoke(a->cfg, a->keys, req, from, rep);
+		return;
 	case SPA_REQUEST:
 	case SPA_RELEASE:
 	case SPA_RESIZE:
+	case SPA_REVOKE_REPORT:
 		if (!a->lender) {
 			spa_msg_error(rep, SPA_ERR_NOT_LENDING,
 				      "node %s does not lend", a->cfg->node);
@@ -154,6 +170,8 @@ static void dispatch(struct spa_agent *a, const struct spa_msg *req,
 			spa_lender_request(a->lender, req, from, rep);
 		else if (req->type == SPA_RESIZE)
 			spa_lender_resize(a->lender, req, from, rep);
+		else if (req->type == SPA_REVOKE_REPORT)
+			spa_lender_revoke_report(a->lender, req, from, rep);
 		else
 			spa_lender_release(a->lender, req, from, rep);
 		return;
@@ -405,6 +423,9 @@ static void *hb_main(void *arg)
 				hb_one(a, &snap[i]);
 			spa_peers_check(&a->peers, spa_mono_ms(),
 					(u64)a->cfg->heartbeat_timeout * 1000);
+			if (a->lender)
+				spa_lender_lease_check(a->lender, &a->peers,
+						       spa_mono_ms());
 			ret = spa_health_save(&a->peers, a->cfg);
 			if (ret)
 				spa_warn("cannot write the health file in %s: %s",
@@ -490,6 +511,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	struct spa_lender *lender = NULL;
 	struct spa_agent *a = NULL;
 	struct spa_hb hb = { 0 };
+	struct spa_ctl ctl = { .fd = -1 };
 	char why[512], lock[PATH_MAX];
 	struct spa_tunnel_state *tun = NULL;
 	struct spa_keys *keys;
@@ -571,6 +593,10 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 		spa_err("cannot set up signals: %s", strerror(errno));
 		goto out;
 	}
+	if (spa_ctl_start(&ctl, a, pipefd[0], why, sizeof(why))) {
+		spa_err("%s", why);
+		goto out;
+	}
 	hb.a = a;
 	hb.stop_fd = pipefd[0];
 	spa_tunnel_owned = true;
@@ -588,10 +614,12 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	if (write(pipefd[1], "x", 1) != 1)
 		spa_warn("cannot stop the heartbeat thread");
 	pthread_join(hb.thread, NULL);
+	spa_ctl_stop(&ctl);
 	spa_health_remove(c);
 	tunnel_stop(c);
 	spa_info("stopped");
 out:
+	spa_ctl_stop(&ctl);
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)

@@ -17,6 +17,9 @@
  *   net.c       the TCP server and the client call
  *   tunnel.c    the WireGuard tunnel of the data path (ip, wg) and the
  *               exports' guard (nft)
+ *   revoke.c    revocation: REVOKE sent, and the borrower's side of it
+ *   ctl.c       the daemon's control socket (revoke, unfence,
+ *               release-fenced)
  *   agent.c     message dispatch
  *   main.c      the command line
  *
@@ -60,6 +63,8 @@
 #define SPA_REQUEST		0x04
 #define SPA_RELEASE		0x05
 #define SPA_RESIZE		0x06
+#define SPA_REVOKE		0x07	/* lender to borrower: give it back */
+#define SPA_REVOKE_REPORT	0x08	/* borrower to lender: how it goes */
 #define SPA_REPLY		0x80
 #define SPA_GRANT		(SPA_REQUEST | SPA_REPLY)
 #define SPA_RESIZED		(SPA_RESIZE | SPA_REPLY)
@@ -521,6 +526,8 @@ int spa_guard_apply(const struct spa_config *c, const struct spa_guard *g,
 
 /* ------------------------------------------------------------ lender.c */
 
+struct spa_peers;
+
 /* What the lender does to the system; tests substitute a fake. */
 struct spa_backend {
 	int (*vol_create)(void *ctx, const char *pool, const char *vol,
@@ -590,6 +597,7 @@ struct spa_lender {
 	struct spa_ledger ledger;
 	struct spa_quota quota;
 	char subnqn_prefix[SPA_NQN_MAX + 1];
+	u64 since_mono;	/* init: a lease counts from here at the latest */
 };
 
 #define SPA_VOL_PREFIX	"rg-"
@@ -609,6 +617,41 @@ void spa_lender_resize(struct spa_lender *l, const struct spa_msg *req,
 		       const char *from, struct spa_msg *rep);
 void spa_lender_stats(struct spa_lender *l, u64 *lendable,
 		      unsigned int *grants);
+/* Active, resizing, revoking or fenced: its volume holds the data. */
+bool spa_grant_lent(int state);
+
+/*
+ * Revocation (Documentation/nvmet-remote-ns.rst, "Revocation and
+ * leases").  The operator asks grant @id back: active -> revoking (saved)
+ * and the borrower's name in @peer; the caller then sends REVOKE.  0, or
+ * -errno with @why (no such grant, not active: nothing changed).
+ */
+int spa_lender_revoke_begin(struct spa_lender *l, u64 id,
+			    char peer[SPA_NODE_MAX + 1], char *why,
+			    size_t wlen);
+/*
+ * The REVOKE was refused or not delivered (@text says which): revoking ->
+ * active, noted.
+ */
+void spa_lender_revoke_failed(struct spa_lender *l, u64 id, const char *text);
+/* A REVOKE_REPORT: REVOKE_REPORT's reply or ERROR in @rep. */
+void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
+			      const char *from, struct spa_msg *rep);
+/*
+ * Lease (cfg->lease seconds, 0: off): fences every active or revoking
+ * grant whose borrower @t has not heard for longer than the lease (never
+ * heard: since it is in the table): export removed, volume kept, state
+ * fenced.  How many were fenced now.
+ */
+unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
+				    u64 now_mono);
+/* The operator: fenced -> exported again, active. */
+int spa_lender_unfence(struct spa_lender *l, u64 id, char *why, size_t wlen);
+/* The operator: fenced -> released (zeroed and deleted as a release). */
+int spa_lender_release_fenced(struct spa_lender *l, u64 id, char *why,
+			      size_t wlen);
+/* <state_dir>/revoke-<id>: the last word on a grant's revocation. */
+int spa_note_path(const struct spa_config *c, u64 id, char *buf, size_t len);
 void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
 		     size_t vlen, char *subnqn, size_t slen);
 
@@ -713,6 +756,8 @@ void spa_agent_free(struct spa_agent *a);
  */
 size_t spa_agent_handle(struct spa_agent *a, const u8 *in, size_t len,
 			const char *from, u8 *out, size_t cap);
+/* Replaces what is not printable ASCII in @s by '?'. */
+void spa_printable(char *s);
 /* Builds the common part of a message from this node. */
 void spa_msg_init(struct spa_msg *m, const struct spa_config *c, u8 type);
 /* An ERROR reply; the dispatcher adds the common part. */
@@ -720,6 +765,47 @@ void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
 		   ...) __printf(3, 4);
 /* Runs the agent until SIGTERM or SIGINT; the exit code. */
 int spa_daemon(const struct spa_config *c, const struct spa_backend *be);
+
+/* ------------------------------------------------------------ ctl.c */
+
+/* The daemon's control socket, <state_dir>/ctl.sock. */
+struct spa_ctl {
+	struct spa_agent *a;
+	int fd;
+	int stop_fd;		/* readable when the daemon stops */
+	bool running;
+	pthread_t thread;
+};
+
+int spa_ctl_start(struct spa_ctl *ctl, struct spa_agent *a, int stop_fd,
+		  char *why, size_t wlen);
+void spa_ctl_stop(struct spa_ctl *ctl);
+/*
+ * Runs one request line ("revoke|unfence|release-fenced <grant id>") on
+ * the daemon; its answer in @out: "ok|refused|failed <text>".
+ */
+void spa_ctl_exec(struct spa_agent *a, const char *line, char *out,
+		  size_t len);
+/* The command's side: sends @line, the answer line in @out. */
+int spa_ctl_call(const struct spa_config *c, const char *line, char *out,
+		 size_t len, char *why, size_t wlen);
+
+/* ------------------------------------------------------------ revoke.c */
+
+/*
+ * Sends REVOKE of grant @id to its borrower @peer: 0 accepted, 1 refused
+ * (@why says why), or -errno (not delivered).
+ */
+int spa_revoke_send(const struct spa_config *c, struct spa_keys *keys,
+		    const char *peer, u64 id, char *why, size_t wlen);
+/*
+ * The borrower's REVOKE: accepted (a worker evacuates the member, then
+ * gives the grant back) only from the grant's lender; REVOKE's reply or
+ * ERROR in @rep.
+ */
+void spa_borrower_revoke(const struct spa_config *c, struct spa_keys *keys,
+			 const struct spa_msg *req, const char *from,
+			 struct spa_msg *rep);
 
 /* ------------------------------------------------------------ net.c */
 

@@ -12,6 +12,12 @@
  *   releasing   written when a RELEASE is accepted, before the teardown
  *               (export removed, the grant zeroed, volume deleted)
  *   released    the export and the volume are gone, the space is back
+ *   revoking    written when the operator asks an active grant back,
+ *               before REVOKE is sent; the borrower's RELEASE ends it,
+ *               its refusal (or a REVOKE not delivered) makes it active
+ *   fenced      the borrower was not heard for longer than the lease:
+ *               the export is removed, the volume kept; the operator
+ *               unfences it (active) or releases it (release-fenced)
  *
  * Grants, resizes and releases are serialised by the lender's lock.  A
  * failure at any step undoes the earlier ones and answers with an ERROR;
@@ -325,6 +331,13 @@ void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
 		snprintf(subnqn, slen, "%s%016llx", buf, id);
 }
 
+/* A grant in service, whose volume holds the borrower's data. */
+bool spa_grant_lent(int state)
+{
+	return state == SPA_G_ACTIVE || state == SPA_G_RESIZING ||
+	       state == SPA_G_REVOKING || state == SPA_G_FENCED;
+}
+
 static void recount(struct spa_lender *l)
 {
 	size_t i;
@@ -334,8 +347,7 @@ static void recount(struct spa_lender *l)
 	l->quota.grants = 0;
 	for (i = 0; i < l->ledger.n; i++) {
 		/* A resizing grant takes its old bytes (and maybe more). */
-		if (l->ledger.g[i].state != SPA_G_ACTIVE &&
-		    l->ledger.g[i].state != SPA_G_RESIZING)
+		if (!spa_grant_lent(l->ledger.g[i].state))
 			continue;
 		l->quota.lent += l->ledger.g[i].bytes;
 		l->quota.grants++;
@@ -352,6 +364,7 @@ int spa_lender_init(struct spa_lender *l, const struct spa_config *cfg,
 	memset(l, 0, sizeof(*l));
 	l->cfg = cfg;
 	l->be = be;
+	l->since_mono = spa_mono_ms();
 	pthread_mutex_init(&l->lock, NULL);
 	spa_quota_init(&l->quota, cfg->keep_free, cfg->lend_max,
 		       cfg->max_grants);
@@ -623,6 +636,44 @@ static int save(struct spa_lender *l)
 	return ret;
 }
 
+/*
+ * The revocation note of grant @id: <state_dir>/revoke-<id>, one line of
+ * what the revocation came to (sent, the borrower's reports, a refusal),
+ * for 'status'.  Replaced whole; removed when the grant is released.
+ */
+int spa_note_path(const struct spa_config *c, u64 id, char *buf, size_t len)
+{
+	return spu_path(buf, len, "%s/revoke-%016llx", c->state_dir, id);
+}
+
+static void note(struct spa_lender *l, u64 id, const char *fmt, ...)
+	__printf(3, 4);
+static void note(struct spa_lender *l, u64 id, const char *fmt, ...)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 4], text[SPA_TEXT_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text) - 1, fmt, ap);
+	va_end(ap);
+	spa_printable(text);
+	strcat(text, "\n");
+	if (spa_note_path(l->cfg, id, path, sizeof(path)))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	if (spu_write(tmp, text, true) || rename(tmp, path))
+		spa_warn("cannot write %s", path);
+}
+
+static void note_drop(struct spa_lender *l, u64 id)
+{
+	char path[PATH_MAX];
+
+	if (!spa_note_path(l->cfg, id, path, sizeof(path)))
+		unlink(path);
+}
+
 static u64 new_id(struct spa_lender *l)
 {
 	u64 id = 0;
@@ -788,6 +839,45 @@ out:
 	pthread_mutex_unlock(&l->lock);
 }
 
+/*
+ * Releases @g (any state but exporting and released), under @l's lock: a
+ * grant in service becomes releasing (a resize that could not be undone
+ * goes with the whole volume), then teardown() and released.  0; -EIO
+ * when the ledger cannot be written (nothing done); another -errno when
+ * the teardown failed (the grant stays releasing, retried), @why set.
+ * @who and @from name who asked, for the log.
+ */
+static int release_grant(struct spa_lender *l, struct spa_grant *g,
+			 const char *who, const char *from, char *why,
+			 size_t wlen)
+{
+	u64 id = g->id;
+	int ret;
+
+	if (spa_grant_lent(g->state)) {
+		g->state = SPA_G_RELEASING;
+		g->resize_to = 0;
+		spa_quota_return(&l->quota, g->bytes);
+		if (save(l))
+			return spu_reason(why, wlen, -EIO,
+					  "cannot write the ledger");
+		g = spa_ledger_find(&l->ledger, id);
+	}
+	ret = teardown(l, g, why, wlen);
+	if (ret) {
+		spa_err("release of %016llx from %s (%s): %s", id, who, from,
+			why);
+		return ret;
+	}
+	g->state = SPA_G_RELEASED;
+	spa_info("released %016llx from %s (%s): export %s removed, volume %s/%s zeroed and removed",
+		 id, who, from, g->subnqn, l->cfg->pool, g->name);
+	save(l);
+	note_drop(l, id);
+	guard_drop(l, "release");
+	return 0;
+}
+
 void spa_lender_release(struct spa_lender *l, const struct spa_msg *req,
 			const char *from, struct spa_msg *rep)
 {
@@ -814,31 +904,16 @@ void spa_lender_release(struct spa_lender *l, const struct spa_msg *req,
 			      g->id, spa_gstate_name(g->state));
 		goto refused;
 	}
-	/* A resize that could not be undone goes with the whole volume. */
-	if (g->state == SPA_G_ACTIVE || g->state == SPA_G_RESIZING) {
-		g->state = SPA_G_RELEASING;
-		g->resize_to = 0;
-		spa_quota_return(&l->quota, g->bytes);
-		if (save(l)) {
-			spa_msg_error(rep, SPA_ERR_FAILED,
-				      "cannot write the ledger");
-			goto refused;
-		}
-		g = spa_ledger_find(&l->ledger, req->grant_id);
+	ret = release_grant(l, g, req->node, from, why, sizeof(why));
+	if (ret == -EIO) {
+		spa_msg_error(rep, SPA_ERR_FAILED, "%s", why);
+		goto refused;
 	}
-	ret = teardown(l, g, why, sizeof(why));
 	if (ret) {
 		spa_msg_error(rep, SPA_ERR_FAILED,
 			      "teardown failed, will be retried: %s", why);
-		spa_err("release of %016llx from %s (%s): %s", g->id,
-			req->node, from, why);
 		goto out;
 	}
-	g->state = SPA_G_RELEASED;
-	spa_info("released %016llx from %s (%s): export %s removed, volume %s/%s zeroed and removed",
-		 g->id, req->node, from, g->subnqn, l->cfg->pool, g->name);
-	save(l);
-	guard_drop(l, "release");
 released:
 	spa_msg_init(rep, l->cfg, SPA_RELEASE | SPA_REPLY);
 	rep->fields |= SPA_F(SPA_T_GRANT_ID);
@@ -1082,6 +1157,234 @@ out:
 	pthread_mutex_unlock(&l->lock);
 }
 
+/* ------------------------------------------------ revoke and lease */
+
+/*
+ * Exports @g again: its volume bound and its dm device made if need be
+ * (after a reboot), then nvmet.  0, or -errno with @why set.
+ */
+static int export_again(struct spa_lender *l, const struct spa_grant *g,
+			char *why, size_t wlen)
+{
+	const struct spa_backend *be = l->be;
+	struct spa_export e;
+	int ret;
+
+	fill_export(l, g, &e);
+	ret = bind_vol(l, g->name, why, wlen);
+	if (!ret)
+		ret = be->vol_restore(be->ctx, l->cfg->pool, g->name, g->size,
+				      why, wlen);
+	if (!ret)
+		ret = be->export(be->ctx, &e, why, wlen);
+	return ret;
+}
+
+/* The grant @id in state @state, under @l's lock; NULL with @why if not. */
+static struct spa_grant *grant_in(struct spa_lender *l, u64 id, int state,
+				  const char *what, char *why, size_t wlen)
+{
+	struct spa_grant *g = spa_ledger_find(&l->ledger, id);
+
+	if (!g || g->state == SPA_G_RELEASED) {
+		spu_reason(why, wlen, -ENOENT, "no grant %016llx lent here%s",
+			   id, g ? " (it was released)" : "");
+		return NULL;
+	}
+	if (g->state != state) {
+		spu_reason(why, wlen, -EBUSY,
+			   "grant %016llx of %s is %s: only a grant %s can be %s",
+			   id, g->peer, spa_gstate_name(g->state),
+			   spa_gstate_name(state), what);
+		return NULL;
+	}
+	return g;
+}
+
+int spa_lender_revoke_begin(struct spa_lender *l, u64 id,
+			    char peer[SPA_NODE_MAX + 1], char *why,
+			    size_t wlen)
+{
+	struct spa_grant *g;
+	int ret = 0;
+
+	pthread_mutex_lock(&l->lock);
+	g = grant_in(l, id, SPA_G_ACTIVE, "revoked", why, wlen);
+	if (!g) {
+		ret = -EBUSY;
+		goto out;
+	}
+	g->state = SPA_G_REVOKING;
+	if (save(l)) {
+		g = spa_ledger_find(&l->ledger, id);
+		g->state = SPA_G_ACTIVE;
+		ret = spu_reason(why, wlen, -EIO, "cannot write the ledger");
+		goto out;
+	}
+	snprintf(peer, SPA_NODE_MAX + 1, "%s", g->peer);
+	note(l, id, "revoke asked: REVOKE sent to %s", g->peer);
+	spa_info("revoking %016llx: asking %s to move its slices off and give it back",
+		 id, g->peer);
+out:
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+/* Back to active (the revocation refused or failed), noted and logged. */
+static void revoke_refused(struct spa_lender *l, struct spa_grant *g,
+			   const char *what, const char *text)
+{
+	u64 id = g->id;
+
+	g->state = SPA_G_ACTIVE;
+	save(l);
+	note(l, id, "revoke %s: %s", what, text);
+	spa_warn("revoke of %016llx %s: %s (the grant stays active)", id, what,
+		 text);
+}
+
+void spa_lender_revoke_failed(struct spa_lender *l, u64 id, const char *text)
+{
+	struct spa_grant *g;
+
+	pthread_mutex_lock(&l->lock);
+	g = spa_ledger_find(&l->ledger, id);
+	if (g && g->state == SPA_G_REVOKING)
+		revoke_refused(l, g, "failed", text);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
+			      const char *from, struct spa_msg *rep)
+{
+	char why[SPA_NODE_MAX + 16];
+	struct spa_grant *g;
+
+	pthread_mutex_lock(&l->lock);
+	g = spa_ledger_find(&l->ledger, req->grant_id);
+	if (!g || g->state == SPA_G_RELEASED) {
+		spa_msg_error(rep, SPA_ERR_UNKNOWN_GRANT, "no grant %016llx",
+			      req->grant_id);
+		goto refused;
+	}
+	/* Only the grant's borrower reports on its revocation. */
+	if (strcmp(g->peer, req->node)) {
+		spa_msg_error(rep, SPA_ERR_NOT_OWNER,
+			      "grant %016llx is not %s's", g->id, req->node);
+		goto refused;
+	}
+	if (g->state != SPA_G_REVOKING) {
+		spa_msg_error(rep, SPA_ERR_BUSY,
+			      "grant %016llx is %s, not revoking", g->id,
+			      spa_gstate_name(g->state));
+		goto refused;
+	}
+	if (req->fields & SPA_F(SPA_T_ERR_CODE)) {
+		snprintf(why, sizeof(why), "refused by %s", g->peer);
+		revoke_refused(l, g, why, req->err_text);
+	} else {
+		note(l, g->id, "revoking: %s reports: %s", g->peer,
+		     req->err_text);
+		spa_info("revoke of %016llx: %s (%s) reports: %s", g->id,
+			 req->node, from, req->err_text);
+	}
+	spa_msg_init(rep, l->cfg, SPA_REVOKE_REPORT | SPA_REPLY);
+	rep->fields |= SPA_F(SPA_T_GRANT_ID);
+	rep->grant_id = req->grant_id;
+	goto out;
+refused:
+	spa_warn("revoke report on %016llx from %s (%s) refused: %s: %s",
+		 req->grant_id, req->node, from, spa_err_name(rep->err_code),
+		 rep->err_text);
+out:
+	pthread_mutex_unlock(&l->lock);
+}
+
+unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
+				    u64 now_mono)
+{
+	const struct spa_backend *be = l->be;
+	u64 lease_ms = (u64)l->cfg->lease * 1000, last, gone;
+	unsigned int n = 0;
+	struct spa_grant *g;
+	struct spa_peer p;
+	char why[512];
+	size_t i;
+
+	if (!lease_ms)
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->ledger.n; i++) {
+		g = &l->ledger.g[i];
+		/* Not one being resized: that is the borrower talking. */
+		if (g->state != SPA_G_ACTIVE && g->state != SPA_G_REVOKING)
+			continue;
+		/* Never heard: since it is known, or since this start. */
+		last = l->since_mono;
+		if (spa_peers_find(t, g->peer, &p))
+			last = p.heard_mono ? p.heard_mono : p.since_mono;
+		gone = now_mono > last ? now_mono - last : 0;
+		if (gone <= lease_ms)
+			continue;
+		if (be->unexport(be->ctx, g->subnqn,
+				 l->cfg->nvmet_port_id + slot_of(l, g), why,
+				 sizeof(why))) {
+			spa_err("lease of %016llx: %s not heard for %llu s, but its export cannot be removed: %s",
+				g->id, g->peer, gone / 1000, why);
+			continue;
+		}
+		g->state = SPA_G_FENCED;
+		save(l);
+		note(l, g->id, "fenced: %s not heard for %llu s (lease %u s)",
+		     g->peer, gone / 1000, l->cfg->lease);
+		spa_warn("fenced %016llx: its borrower %s was not heard for %llu s (lease %u s): export %s removed, volume %s/%s and its data kept until 'slicepool-agent release-fenced %016llx' (or 'unfence')",
+			 g->id, g->peer, gone / 1000, l->cfg->lease, g->subnqn,
+			 l->cfg->pool, g->name, g->id);
+		n++;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+int spa_lender_unfence(struct spa_lender *l, u64 id, char *why, size_t wlen)
+{
+	struct spa_grant *g;
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	g = grant_in(l, id, SPA_G_FENCED, "unfenced", why, wlen);
+	if (!g) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = export_again(l, g, why, wlen);
+	if (ret)
+		goto out;
+	g->state = SPA_G_ACTIVE;
+	save(l);
+	note_drop(l, id);
+	spa_info("unfenced %016llx: exported again to %s as %s", id, g->peer,
+		 g->subnqn);
+out:
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
+int spa_lender_release_fenced(struct spa_lender *l, u64 id, char *why,
+			      size_t wlen)
+{
+	struct spa_grant *g;
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	g = grant_in(l, id, SPA_G_FENCED, "released by the operator", why,
+		     wlen);
+	ret = g ? release_grant(l, g, "the operator", "release-fenced", why,
+				wlen) : -EBUSY;
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
 void spa_lender_stats(struct spa_lender *l, u64 *lendable,
 		      unsigned int *grants)
 {
@@ -1178,9 +1481,7 @@ static int drop_orphan(struct spa_lender *l, const char *vol, char **subs,
 static int restore_grant(struct spa_lender *l, struct spa_grant *g,
 			 char **vols, size_t nv)
 {
-	const struct spa_backend *be = l->be;
 	const char *pool = l->cfg->pool;
-	struct spa_export e;
 	char why[512];
 	int ret;
 
@@ -1191,13 +1492,7 @@ static int restore_grant(struct spa_lender *l, struct spa_grant *g,
 	}
 	if (exported(l, g))
 		return 0;
-	fill_export(l, g, &e);
-	ret = bind_vol(l, g->name, why, sizeof(why));
-	if (!ret)
-		ret = be->vol_restore(be->ctx, pool, g->name, g->size, why,
-				      sizeof(why));
-	if (!ret)
-		ret = be->export(be->ctx, &e, why, sizeof(why));
+	ret = export_again(l, g, why, sizeof(why));
 	if (ret) {
 		spa_err("reconcile: grant %016llx of %s: cannot restore its export: %s",
 			g->id, g->peer, why);
@@ -1285,7 +1580,21 @@ int spa_lender_reconcile(struct spa_lender *l)
 			left += restore_grant(l, g, vols, nv);
 			break;
 		case SPA_G_ACTIVE:
+		case SPA_G_REVOKING:
 			left += restore_grant(l, g, vols, nv);
+			break;
+		case SPA_G_FENCED:
+			/* Kept, not exported, until the operator says. */
+			if (!exported(l, g) && !in_list(subs, ns, g->subnqn))
+				break;
+			ret = be->unexport(be->ctx, g->subnqn,
+					   l->cfg->nvmet_port_id + slot_of(l, g),
+					   why, sizeof(why));
+			if (ret) {
+				spa_err("reconcile: fenced grant %016llx of %s: cannot remove its export: %s",
+					g->id, g->peer, why);
+				left++;
+			}
 			break;
 		}
 	}

@@ -37,6 +37,13 @@ static const char usage_text[] =
 "                       takes the new slices (a grant never shrinks)\n"
 "  release GRANT        give a borrowed grant back (its member must hold\n"
 "                       no slice)\n"
+"  revoke GRANT         ask a lent grant back (the daemon): its borrower\n"
+"                       moves its slices off, live, then gives it back;\n"
+"                       'status' shows how it goes (exit 3 if refused)\n"
+"  unfence GRANT        export a grant fenced by its lease again (the\n"
+"                       borrower is back)\n"
+"  release-fenced GRANT release a grant fenced by its lease: its volume\n"
+"                       is zeroed and deleted as for a release\n"
 "  status               what this node lent and borrowed\n"
 "  hello PEER           introduce this node to PEER, print PEER's peers\n"
 "  peers [PEER]         the peers known here and their health, or those\n"
@@ -232,6 +239,18 @@ static int cmd_local_peers(const struct spa_config *c)
 	return 0;
 }
 
+/* A lent grant's revocation or fencing note (lender.c), if any. */
+static void print_note(const struct spa_config *c, const struct spa_grant *g)
+{
+	char path[PATH_MAX], text[SPA_TEXT_MAX + 64];
+
+	if (g->state == SPA_G_RELEASED ||
+	    spa_note_path(c, g->id, path, sizeof(path)) ||
+	    spu_read_buf(path, text, sizeof(text)))
+		return;
+	printf("    %s\n", text);
+}
+
 static int cmd_status(const struct spa_config *c)
 {
 	char path[PATH_MAX], why[512], sz[32];
@@ -257,6 +276,8 @@ static int cmd_status(const struct spa_config *c)
 			       g->peer, sz, pass ? "member" : "volume",
 			       g->name[0] ? g->name : "-",
 			       g->subnqn[0] ? g->subnqn : "-");
+			if (!pass)
+				print_note(c, g);
 		}
 		spa_ledger_free(&l);
 	}
@@ -401,6 +422,28 @@ static int cmd_release(const struct spa_config *c, struct spa_keys *k,
 	return 0;
 }
 
+/*
+ * revoke, unfence, release-fenced GRANT: a request to the running daemon,
+ * which holds the lender's ledger (ctl.c).
+ */
+static int cmd_ctl(const struct spa_config *c, const char *cmd, u64 id)
+{
+	char line[64], out[1024], why[512];
+	const char *text;
+
+	snprintf(line, sizeof(line), "%s %016llx", cmd, id);
+	if (spa_ctl_call(c, line, out, sizeof(out), why, sizeof(why)))
+		return fail(1, why);
+	text = strchr(out, ' ');
+	text = text ? text + 1 : "";
+	if (!strncmp(out, "ok ", 3)) {
+		printf("%s\n", text);
+		return 0;
+	}
+	fprintf(stderr, "slicepool-agent: %s: %s\n", cmd, text);
+	return !strncmp(out, "refused ", 8) ? EXIT_REFUSED : 1;
+}
+
 /* The commands that sign what they send, and their arguments. */
 static const struct signed_cmd {
 	const char *name;
@@ -527,6 +570,18 @@ int main(int argc, char **argv)
 			return usage("status takes no argument");
 		ret = load(conf, &c, NULL);
 		return ret ? ret : cmd_status(&c);
+	}
+	if (!strcmp(cmd, "revoke") || !strcmp(cmd, "unfence") ||
+	    !strcmp(cmd, "release-fenced")) {
+		if (nargs != 1) {
+			snprintf(why, sizeof(why),
+				 "%s takes GRANT (16 hex digits)", cmd);
+			return usage(why);
+		}
+		ret = grant_arg(argv[0], &id);
+		if (!ret)
+			ret = load(conf, &c, NULL);
+		return ret ? ret : cmd_ctl(&c, cmd, id);
 	}
 	if (!strcmp(cmd, "peers") && nargs == 0) {
 		ret = load(conf, &c, NULL);

@@ -108,6 +108,13 @@ static const struct spa_msg_desc mdesc[] = {
 	{ SPA_RESIZE, "resize", F(NODE) | F(TO) | F(SIZE) | F(GRANT_ID), 0 },
 	{ SPA_RESIZED, "resized", F(NODE) | F(REPLY_TO) | F(SIZE) | F(GRANT_ID),
 	  0 },
+	{ SPA_REVOKE, "revoke", F(NODE) | F(TO) | F(GRANT_ID), 0 },
+	{ SPA_REVOKE | SPA_REPLY, "revoke-accepted",
+	  F(NODE) | F(REPLY_TO) | F(GRANT_ID), 0 },
+	{ SPA_REVOKE_REPORT, "revoke-report",
+	  F(NODE) | F(TO) | F(GRANT_ID) | F(ERR_TEXT), F(ERR_CODE) },
+	{ SPA_REVOKE_REPORT | SPA_REPLY, "revoke-noted",
+	  F(NODE) | F(REPLY_TO) | F(GRANT_ID), 0 },
 	{ SPA_ERROR, "error", F(NODE) | F(REPLY_TO) | F(ERR_CODE),
 	  F(ERR_TEXT) },
 };

@@ -11,7 +11,9 @@
 # new grants and back when heard again (SIGCONT), a key rotation with
 # SIGHUP, and a clean stop on SIGTERM.  resize: its usage errors (exit 2),
 # a grant not borrowed (exit 1), and one a does not know, asked over the
-# wire (exit 3, nothing recorded).
+# wire (exit 3, nothing recorded).  revoke, unfence and release-fenced,
+# requests to the daemon's control socket: usage errors (exit 2), a grant
+# the daemon never lent and a daemon that does not lend (exit 3).
 . "$SP_TOP/selftests/remote/lib.sh"
 
 AGENT=$SP_TOP/nvmet-remote-ns/agent/slicepool-agent
@@ -57,7 +59,7 @@ expect() {
 }
 
 ktap_header
-ktap_plan 58
+ktap_plan 63
 
 "$AGENT" --help | grep -q "borrow PEER SIZE"
 ktap_check "--help lists the commands" [ "${PIPESTATUS[0]}" -eq 0 ]
@@ -154,6 +156,21 @@ expect "borrowing into a pool that does not exist: refused before asking" 1 \
 out=$("$AGENT" -c "$T/b.conf" status 2>&1)
 expect "status: the refused borrow is recorded as released" 0 \
 	"released   from a" $? "$out"
+
+# revoke, unfence, release-fenced: requests to the running daemon.
+out=$("$AGENT" -c "$T/a.conf" revoke 12ab 2>&1)
+expect "revoke of a bad grant id: exit 2, naming it" 2 "GRANT '12ab': 16 hex digits" $? "$out"
+out=$("$AGENT" -c "$T/a.conf" unfence 2>&1)
+expect "unfence without a grant: exit 2" 2 "unfence takes GRANT (16 hex digits)" $? "$out"
+out=$("$AGENT" -c "$T/a.conf" revoke 00000000000000ab 2>&1)
+expect "revoke of a grant a never lent: refused by the daemon (exit 3)" 3 \
+	"slicepool-agent: revoke: no grant 00000000000000ab lent here" $? "$out"
+out=$("$AGENT" -c "$T/a.conf" release-fenced 00000000000000ab 2>&1)
+expect "release-fenced of a grant a never lent: exit 3" 3 \
+	"slicepool-agent: release-fenced: no grant 00000000000000ab lent here" $? "$out"
+out=$("$AGENT" -c "$T/b.conf" revoke 00000000000000ab 2>&1)
+expect "revoke on b, which does not lend: exit 3" 3 \
+	"slicepool-agent: revoke: node b does not lend" $? "$out"
 
 # resize: usage, then a grant b borrowed (by hand: its member and its
 # namespace in fake trees) that a does not know.

@@ -5,7 +5,8 @@
  * encode/decode round trip, and every malformed, oversized, truncated or
  * unknown input is refused with its own status and a reason, never a
  * crash (including random mutations of valid frames).  RESIZE and its
- * reply RESIZED have their own round trips and refusals.
+ * reply RESIZED have their own round trips and refusals, as have REVOKE,
+ * REVOKE_REPORT and their replies.
  */
 #include <stdarg.h>
 
@@ -296,6 +297,68 @@ static void t_resize(void)
 	}
 }
 
+/*
+ * REVOKE (lender to borrower) and its reply, REVOKE_REPORT (borrower to
+ * lender: a text, and an error code when it is a refusal) and its reply;
+ * each refused without its grant id, a report without its text.
+ */
+static void t_revoke(void)
+{
+	u8 buf[SPA_FRAME_MAX];
+	struct spa_msg m, d;
+	char why[256];
+	size_t len;
+
+	CHECK(!strcmp(spa_type_name(SPA_REVOKE), "revoke") &&
+	      !strcmp(spa_type_name(SPA_REVOKE | SPA_REPLY), "revoke-accepted") &&
+	      !strcmp(spa_type_name(SPA_REVOKE_REPORT), "revoke-report") &&
+	      !strcmp(spa_type_name(SPA_REVOKE_REPORT | SPA_REPLY),
+		      "revoke-noted") &&
+	      SPA_REVOKE == 0x07 && SPA_REVOKE_REPORT == 0x08, "type names");
+	base(&m, SPA_REVOKE);
+	m.fields |= SPA_F(SPA_T_GRANT_ID);
+	m.grant_id = 0x0123456789abcdefULL;
+	if (round_trip(&m, &d)) {
+		same_common(&m, &d);
+		CHECK(d.grant_id == m.grant_id, "revoke %016llx", d.grant_id);
+	}
+	base(&m, SPA_REVOKE | SPA_REPLY);
+	m.fields |= SPA_F(SPA_T_GRANT_ID);
+	m.grant_id = 7;
+	if (round_trip(&m, &d))
+		CHECK(d.grant_id == 7, "revoke-accepted");
+	base(&m, SPA_REVOKE_REPORT);
+	m.fields |= SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_ERR_TEXT);
+	m.grant_id = 9;
+	snprintf(m.err_text, sizeof(m.err_text), "moving the slices off");
+	if (round_trip(&m, &d))
+		CHECK(d.grant_id == 9 && !(d.fields & SPA_F(SPA_T_ERR_CODE)) &&
+		      !strcmp(d.err_text, "moving the slices off"),
+		      "progress report: %s", d.err_text);
+	m.fields |= SPA_F(SPA_T_ERR_CODE);
+	m.err_code = SPA_ERR_NO_SPACE;
+	if (round_trip(&m, &d))
+		CHECK((d.fields & SPA_F(SPA_T_ERR_CODE)) &&
+		      d.err_code == SPA_ERR_NO_SPACE, "refusal report");
+	base(&m, SPA_REVOKE_REPORT | SPA_REPLY);
+	m.fields |= SPA_F(SPA_T_GRANT_ID);
+	m.grant_id = 9;
+	if (round_trip(&m, &d))
+		CHECK(d.grant_id == 9, "revoke-noted");
+
+	base(&m, SPA_REVOKE);
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_MISSING, "revoke without a grant id: %s", why);
+	base(&m, SPA_REVOKE_REPORT);
+	m.fields |= SPA_F(SPA_T_GRANT_ID);
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_MISSING, "report without its text: %s", why);
+	base(&m, SPA_REVOKE);
+	m.fields |= SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_SIZE);
+	CHECK(spa_encode(&m, buf, sizeof(buf), &len, why, sizeof(why)) ==
+	      -SPA_E_FIELD, "revoke with a size: %s", why);
+}
+
 /* The encoder refuses what the decoder would: it never sends it. */
 static void t_encode_refuses(void)
 {
@@ -416,8 +479,8 @@ static void t_refuse_header(void)
 		{ 7, 1, -SPA_E_FLAGS, "flags set" },
 		{ 5, 0x42, -SPA_E_VERB, "unknown verb 0x42" },
 		{ 5, 0, -SPA_E_VERB, "verb 0" },
-		{ 5, 0x87, -SPA_E_VERB, "reply to an unknown verb" },
-		{ 5, 0x07, -SPA_E_VERB, "verb 0x07, after resize" },
+		{ 5, 0x89, -SPA_E_VERB, "reply to an unknown verb" },
+		{ 5, 0x09, -SPA_E_VERB, "verb 0x09, after revoke-report" },
 	};
 	struct raw r;
 	struct spa_msg m;
@@ -976,6 +1039,8 @@ int main(void)
 		  t_request_grant_paths },
 		{ "round trip: release, released, error", t_release_error },
 		{ "round trip: resize and resized", t_resize },
+		{ "round trip: revoke, revoke-report and their replies; refusals",
+		  t_revoke },
 		{ "encoder refuses what a peer would refuse", t_encode_refuses },
 		{ "refused: bad magic, version, flags, verbs, lengths (oversized)",
 		  t_refuse_header },

@@ -211,6 +211,16 @@ static void t_refused(void)
 		{ BASE "conn_per_source 0\n", "bad value for 'conn_per_source'" },
 		{ BASE "conn_per_source 17\n",
 		  "bad value for 'conn_per_source'" },
+		{ BASE "lease 10m\n", "bad value for 'lease'" },
+		{ BASE "lease -1\n", "bad value for 'lease'" },
+		{ BASE "lease 604801\n", "bad value for 'lease'" },
+		{ BASE "lease 30 60\n", "'lease'" },
+		{ BASE "heartbeat 5\nlease 15\n",
+		  "'lease 15' must be longer than 'heartbeat_timeout 15'" },
+		{ BASE "heartbeat 0\nheartbeat_timeout 9\nlease 60\n",
+		  "'lease 60' needs heartbeats" },
+		{ BASE "slicepool_cli slicepool\n",
+		  "bad value for 'slicepool_cli'" },
 	};
 	char big[2048];
 	size_t i;

@@ -114,6 +114,8 @@ void spa_config_defaults(struct spa_config *c)
 	snprintf(c->nqn_prefix, sizeof(c->nqn_prefix),
 		 "nqn.2026-11.io.slicepool");
 	snprintf(c->nvme_cli, sizeof(c->nvme_cli), "/usr/sbin/nvme");
+	snprintf(c->slicepool_cli, sizeof(c->slicepool_cli),
+		 "/usr/local/sbin/slicepool");
 	c->lend = -1;
 	c->max_grants = 16;
 	c->ctrl_loss_tmo = 600;
@@ -323,6 +325,8 @@ static const struct key_desc keys[] = {
 	{ "hostid", 1, "a UUID", 0 },
 	{ "nqn_prefix", 1, "an NQN of at most 175 characters", 0 },
 	{ "nvme_cli", 1, "an absolute path", 0 },
+	{ "slicepool_cli", 1, "an absolute path", 0 },
+	{ "lease", 1, "0 (off) or 1..604800 seconds", 0 },
 	{ "lend", 1, "yes or no", 0 },
 	{ "keep_free", 1, "a size (K, M, G, T suffixes)", 0 },
 	{ "lend_max", 1, "a size (0: no limit)", 0 },
@@ -375,6 +379,7 @@ static const struct uint_key uint_keys[] = {
 	UINT_KEY(heartbeat_timeout, 1, 86400),
 	UINT_KEY(io_timeout, 1, 300),
 	UINT_KEY(conn_per_source, 1, 16),
+	UINT_KEY(lease, 0, 604800),
 };
 
 /*
@@ -453,6 +458,8 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 			       sizeof(c->nqn_prefix));
 	} else if (!strcmp(key, "nvme_cli")) {
 		return abs_path(v, c->nvme_cli, sizeof(c->nvme_cli));
+	} else if (!strcmp(key, "slicepool_cli")) {
+		return abs_path(v, c->slicepool_cli, sizeof(c->slicepool_cli));
 	} else if (!strcmp(key, "lend")) {
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return -EINVAL;
@@ -780,6 +787,14 @@ static int finish(struct spa_config *c, char *why, size_t wlen)
 		return spu_reason(why, wlen, -EINVAL,
 				  "'heartbeat_timeout %u' must be longer than 'heartbeat %u'",
 				  c->heartbeat_timeout, c->heartbeat);
+	if (c->lease && !c->heartbeat)
+		return spu_reason(why, wlen, -EINVAL,
+				  "'lease %u' needs heartbeats ('heartbeat 0' turns them off)",
+				  c->lease);
+	if (c->lease && c->lease <= c->heartbeat_timeout)
+		return spu_reason(why, wlen, -EINVAL,
+				  "'lease %u' must be longer than 'heartbeat_timeout %u'",
+				  c->lease, c->heartbeat_timeout);
 	return 0;
 }
 

@@ -42,6 +42,8 @@ static const char *const state_names[SPA_G_MAX] = {
 	[SPA_G_REQUESTING] = "requesting",
 	[SPA_G_CONNECTING] = "connecting",
 	[SPA_G_RESIZING] = "resizing",
+	[SPA_G_REVOKING] = "revoking",
+	[SPA_G_FENCED] = "fenced",
 };
 
 void *spa_find_name(const void *base, size_t n, size_t size, size_t off,

@@ -181,6 +181,13 @@ struct spa_config {
 	unsigned long long borrow_below;	/* bytes (pct 0) */
 	unsigned int borrow_below_pct;		/* 1..99, 0: bytes */
 	unsigned int borrow_cooldown;		/* seconds */
+	/*
+	 * "lease SECONDS" (0: off): a lender fences the grants of a borrower
+	 * not heard for that long (export removed, volume and data kept).
+	 */
+	unsigned int lease;
+	/* The slicepool tool, for a revocation's member evacuate. */
+	char slicepool_cli[PATH_MAX];
 };
 
 /* Whether @c puts its NVMe/TCP connections in a WireGuard tunnel. */
@@ -271,6 +278,8 @@ enum spa_gstate {
 	SPA_G_REQUESTING,	/* borrower: asked, no answer yet */
 	SPA_G_CONNECTING,	/* borrower: granted, not a member yet */
 	SPA_G_RESIZING,		/* lender: growing to resize_to */
+	SPA_G_REVOKING,		/* lender: asked back, the borrower moves off */
+	SPA_G_FENCED,		/* lender: lease expired, export off, data kept */
 	SPA_G_MAX
 };
 

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * slicepool-agent - revocation, the messages of both sides
+ *
+ * (Documentation/nvmet-remote-ns.rst, "Revocation and leases.")
+ *
+ * The lender's operator runs 'slicepool-agent revoke GRANT': the daemon
+ * (ctl.c) marks the grant revoking (lender.c) and sends REVOKE to its
+ * borrower (spa_revoke_send()).  The borrower accepts it only from the
+ * grant's lender (the peer its ledger names, whose key signed the
+ * message); anyone else is refused (not the owner), logged, and nothing
+ * changes.  Accepted, a worker thread (never the request handler, never
+ * the heartbeat thread) moves the member's slices off with 'slicepool
+ * member evacuate' (live migrations), then gives the grant back as
+ * 'release' does (member removed, controllers disconnected, RELEASE).
+ * It tells the lender how it goes with REVOKE_REPORT: progress (text
+ * only), or a refusal (an error code and the reason: no room for the
+ * slices, the evacuation or the give-back failed), after which the grant
+ * stays in use on both sides and the lender is back to active.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+#define SPA_EVACUATE_TIMEOUT_S	86400
+
+/* The grants whose revocation runs here (one worker each). */
+static pthread_mutex_t revoke_lock = PTHREAD_MUTEX_INITIALIZER;
+/* protected by revoke_lock */
+static u64 revoke_running[SPA_PEERS_MAX];
+
+/* 0: @id added; 1: it runs already; -EBUSY: too many run. */
+static int running_add(u64 id)
+{
+	unsigned int i, free_slot = SPA_PEERS_MAX;
+	int ret = -EBUSY;
+
+	pthread_mutex_lock(&revoke_lock);
+	for (i = 0; i < SPA_PEERS_MAX; i++) {
+		if (revoke_running[i] == id) {
+			ret = 1;
+			goto out;
+		}
+		if (!revoke_running[i] && free_slot == SPA_PEERS_MAX)
+			free_slot = i;
+	}
+	if (free_slot < SPA_PEERS_MAX) {
+		revoke_running[free_slot] = id;
+		ret = 0;
+	}
+out:
+	pthread_mutex_unlock(&revoke_lock);
+	return ret;
+}
+
+static void running_del(u64 id)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&revoke_lock);
+	for (i = 0; i < SPA_PEERS_MAX; i++)
+		if (revoke_running[i] == id)
+			revoke_running[i] = 0;
+	pthread_mutex_unlock(&revoke_lock);
+}
+
+/* ------------------------------------------------------- lender side */
+
+int spa_revoke_send(const struct spa_config *c, struct spa_keys *keys,
+		    const char *peer, u64 id, char *why, size_t wlen)
+{
+	struct spa_msg *req, *rep;
+	struct spa_peer_cfg p;
+	int ret;
+
+	ret = spa_peer_resolve(c, peer, &p, why, wlen);
+	if (ret)
+		return ret;
+	req = calloc(2, sizeof(*req));
+	if (!req)
+		return spu_reason(why, wlen, -ENOMEM, "out of memory");
+	rep = req + 1;
+	spa_msg_init(req, c, SPA_REVOKE);
+	req->fields |= SPA_F(SPA_T_GRANT_ID);
+	req->grant_id = id;
+	ret = spa_call(c, keys, p.addr, p.port, p.name, req, rep, why, wlen);
+	if (!ret && rep->type == SPA_ERROR)
+		ret = spu_reason(why, wlen, 1, "%s refused: %s: %s", peer,
+				 spa_err_name(rep->err_code), rep->err_text);
+	else if (!ret && (rep->type != (SPA_REVOKE | SPA_REPLY) ||
+			  rep->grant_id != id))
+		ret = spu_reason(why, wlen, -EPROTO,
+				 "%s answered the revoke with a %s", peer,
+				 spa_type_name(rep->type));
+	free(req);
+	return ret;
+}
+
+/* ----------------------------------------------------- borrower side */
+
+struct revoke_job {
+	const struct spa_config *cfg;
+	struct spa_keys *keys;
+	u64 id;
+	char lender[SPA_NODE_MAX + 1];
+	char member[SPU_NAME_MAX + 1];
+};
+
+/* A REVOKE_REPORT to the lender: @code 0 for progress, else a refusal. */
+static void send_report(const struct revoke_job *j, unsigned int code,
+			const char *fmt, ...) __printf(3, 4);
+static void send_report(const struct revoke_job *j, unsigned int code,
+			const char *fmt, ...)
+{
+	struct spa_msg *req, *rep;
+	struct spa_peer_cfg p;
+	char why[512];
+	va_list ap;
+
+	req = calloc(2, sizeof(*req));
+	if (!req)
+		return;
+	rep = req + 1;
+	spa_msg_init(req, j->cfg, SPA_REVOKE_REPORT);
+	req->fields |= SPA_F(SPA_T_GRANT_ID) | SPA_F(SPA_T_ERR_TEXT);
+	req->grant_id = j->id;
+	va_start(ap, fmt);
+	vsnprintf(req->err_text, sizeof(req->err_text), fmt, ap);
+	va_end(ap);
+	spa_printable(req->err_text);
+	if (code) {
+		req->fields |= SPA_F(SPA_T_ERR_CODE);
+		req->err_code = code;
+		spa_warn("revoke of %016llx refused: %s", j->id, req->err_text);
+	} else {
+		spa_info("revoke of %016llx: %s", j->id, req->err_text);
+	}
+	if (spa_peer_resolve(j->cfg, j->lender, &p, why, sizeof(why)) ||
+	    spa_call(j->cfg, j->keys, p.addr, p.port, p.name, req, rep, why,
+		     sizeof(why)))
+		spa_warn("cannot tell %s how the revoke of %016llx goes: %s",
+			 j->lender, j->id, why);
+	else if (rep->type == SPA_ERROR)
+		spa_warn("%s refused the report on %016llx: %s: %s", j->lender,
+			 j->id, spa_err_name(rep->err_code), rep->err_text);
+	free(req);
+}
+
+/* The last line of @out that says something (the tool's reason). */
+static const char *last_line(char *out)
+{
+	char *s, *last = out;
+	size_t n = strlen(out);
+
+	while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
+	for (s = out; *s; s++)
+		if (*s == '\n' && s[1])
+			last = s + 1;
+	return last[0] ? last : "no reason given";
+}
+
+static void *revoke_main(void *arg)
+{
+	struct revoke_job *j = arg;
+	const struct spa_config *c = j->cfg;
+	const char *argv[6];
+	char out[4096], why[512];
+	int ret;
+
+	argv[0] = c->slicepool_cli;
+	argv[1] = "member";
+	argv[2] = "evacuate";
+	argv[3] = c->pool;
+	argv[4] = j->member;
+	argv[5] = NULL;
+	send_report(j, 0, "moving the slices of member %s of pool %s off",
+		    j->member, c->pool);
+	ret = spa_run(argv, SPA_EVACUATE_TIMEOUT_S, out, sizeof(out));
+	if (ret) {
+		send_report(j, SPA_ERR_FAILED,
+			    "slicepool member evacuate %s %s failed (%s%d): %s",
+			    c->pool, j->member, ret < 0 ? "error " : "exit ",
+			    ret < 0 ? -ret : ret, last_line(out));
+		goto out;
+	}
+	send_report(j, 0, "member %s evacuated: giving the grant back", j->member);
+	ret = spa_giveback(c, j->keys, j->id, why, sizeof(why));
+	if (ret)
+		send_report(j, SPA_ERR_FAILED,
+			    "cannot give the grant back: %s", why);
+	else
+		spa_info("revoke of %016llx done: member %s removed, grant given back to %s",
+			 j->id, j->member, j->lender);
+out:
+	running_del(j->id);
+	free(j);
+	return NULL;
+}
+
+/* The borrowed grant @id as the ledger has it; -errno if it cannot be read. */
+static int borrowed_grant(const struct spa_config *c, u64 id,
+			  struct spa_grant *out, bool *found, char *why,
+			  size_t wlen)
+{
+	char path[PATH_MAX];
+	struct spa_ledger l;
+	struct spa_grant *g;
+	int ret;
+
+	*found = false;
+	ret = spu_path(path, sizeof(path), "%s/borrowed", c->state_dir);
+	if (!ret)
+		ret = spa_ledger_load(&l, path, false, why, wlen);
+	if (ret)
+		return ret;
+	g = spa_ledger_find(&l, id);
+	if (g) {
+		*out = *g;
+		*found = true;
+	}
+	spa_ledger_free(&l);
+	return 0;
+}
+
+void spa_borrower_revoke(const struct spa_config *c, struct spa_keys *keys,
+			 const struct spa_msg *req, const char *from,
+			 struct spa_msg *rep)
+{
+	struct revoke_job *j;
+	struct spa_grant g;
+	pthread_attr_t attr;
+	pthread_t t;
+	char why[256];
+	bool found;
+	int ret;
+
+	if (borrowed_grant(c, req->grant_id, &g, &found, why, sizeof(why))) {
+		spa_msg_error(rep, SPA_ERR_FAILED, "%s", why);
+		goto refused;
+	}
+	if (!found || g.state == SPA_G_RELEASED) {
+		spa_msg_error(rep, SPA_ERR_UNKNOWN_GRANT,
+			      "no grant %016llx borrowed here", req->grant_id);
+		goto refused;
+	}
+	/* Only the grant's lender may ask for it back. */
+	if (strcmp(g.peer, req->node)) {
+		spa_msg_error(rep, SPA_ERR_NOT_OWNER,
+			      "grant %016llx was not lent by %s", g.id,
+			      req->node);
+		goto refused;
+	}
+	if (g.state != SPA_G_ACTIVE || !g.name[0] || !c->pool[0]) {
+		spa_msg_error(rep, SPA_ERR_BUSY, "grant %016llx is %s here",
+			      g.id, spa_gstate_name(g.state));
+		goto refused;
+	}
+	ret = running_add(g.id);
+	if (ret > 0)
+		goto accepted;	/* already running: the same answer */
+	if (ret) {
+		spa_msg_error(rep, SPA_ERR_BUSY,
+			      "%u revocations run here already", SPA_PEERS_MAX);
+		goto refused;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		running_del(g.id);
+		spa_msg_error(rep, SPA_ERR_FAILED, "out of memory");
+		goto refused;
+	}
+	j->cfg = c;
+	j->keys = keys;
+	j->id = g.id;
+	snprintf(j->lender, sizeof(j->lender), "%s", g.peer);
+	snprintf(j->member, sizeof(j->member), "%s", g.name);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, revoke_main, j)) {
+		pthread_attr_destroy(&attr);
+		running_del(g.id);
+		free(j);
+		spa_msg_error(rep, SPA_ERR_FAILED, "cannot start a worker");
+		goto refused;
+	}
+	pthread_attr_destroy(&attr);
+	spa_info("revoke of %016llx accepted from %s (%s): member %s of pool %s is evacuated, then the grant given back",
+		 g.id, req->node, from, g.name, c->pool);
+accepted:
+	spa_msg_init(rep, c, SPA_REVOKE | SPA_REPLY);
+	rep->fields |= SPA_F(SPA_T_GRANT_ID);
+	rep->grant_id = req->grant_id;
+	return;
+refused:
+	spu_refuse(from, "revoke of %016llx from %s: %s: %s", req->grant_id,
+		   req->node, spa_err_name(rep->err_code), rep->err_text);
+}
