@@ -4,10 +4,10 @@
 # Bad input is refused with a clear error: configfs writes out of range, of
 # the wrong type or while enabled, duplicate devices, removal of objects in
 # use, malformed table lines, unknown and malformed messages, a pool with no
-# space, a device that is too small, and corrupt metadata.
+# space, a device that is too small, and corrupt metadata (a checkpoint
+# with a bad checksum, foreign data where the labels go), on metadata
+# format 3.
 . "$(dirname "$0")/lib.sh"
-# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
-export SP_POOL_FORMAT=2
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 3
@@ -16,6 +16,8 @@ ktap_plan 47
 sp_load
 sp_teardown
 sp_wipe "${DISKS[@]:0:3}"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
 
 C=$SP_CFG
 # refused "desc" "dmesg pattern" cmd...: cmd must fail and log a line
@@ -126,20 +128,33 @@ dmsetup create sptiny --table "0 2048 linear ${DISKS[2]} 0" || sp_die "dm-linear
 mkdir "$C"/bi/members/tiny
 w "$C"/bi/members/tiny/path /dev/mapper/sptiny
 w "$C"/bi/members/tiny/domain dC
-refused "a device that is too small" "device too small" w "$C"/bi/members/tiny/enable 1
+refused "a device that is too small" "tiny: adding /dev/mapper/sptiny to pool bi failed: -28$" w "$C"/bi/members/tiny/enable 1
 rmdir "$C"/bi/members/tiny
 dmsetup remove sptiny
 
-# Corrupt metadata: flip a byte in m1's owner table (block 17).
+# Corrupt metadata: flip a byte in m1's checkpoint, the journal block
+# its current label (the valid one of blocks 0 and 1 with the higher
+# label_seq) names: journal_start + ckpt_block (le64 at bytes 72 and 104,
+# label_seq at 64; Documentation/dm-slicepool-metadata.rst, "Label").
 sp_teardown
-printf '\xff' | dd of="${DISKS[1]}" bs=1 seek=$((17 * 4096 + 100)) conv=notrunc status=none
+dd if="${DISKS[1]}" of="$W/labels" bs=4096 count=2 iflag=direct status=none ||
+	sp_die "read m1's labels"
+# le64 BLOCK OFFSET: the le64 at OFFSET of label block BLOCK (0 or 1).
+le64() { od -An -tu8 -j$(($1 * 4096 + $2)) -N8 "$W/labels" | tr -d ' '; }
+lb=0
+[ "$(le64 1 64)" -gt "$(le64 0 64)" ] && [ "$(dd if="$W/labels" bs=1 skip=$((4096 + 4)) count=4 status=none)" = SP3L ] && lb=1
+ckpt=$(( $(le64 $lb 72) + $(le64 $lb 104) ))
+echo "# m1: label $lb is current, its checkpoint is block $ckpt"
+printf '\xff' | dd of="${DISKS[1]}" bs=1 seek=$((ckpt * 4096 + 100)) conv=notrunc status=none
 sync
 sp_pool re
 sp_member re m0 "${DISKS[0]}" dA
 mkdir "$C"/re/members/m1
 w "$C"/re/members/m1/path "${DISKS[1]}"
 w "$C"/re/members/m1/domain dB
-refused "an owner table with a bad checksum" "owner table block 17: checksum mismatch" w "$C"/re/members/m1/enable 1
+refused "a checkpoint with a bad checksum" \
+	"m1: refused: metadata of ${DISKS[1]} is unreadable: block $ckpt: the checkpoint the label names is unreadable$" \
+	w "$C"/re/members/m1/enable 1
 ktap_check "the corrupt member stays disabled" [ "$(cat "$C"/re/members/m1/state)" = disabled ]
 rmdir "$C"/re/members/m1
 # Not blank and not slicepool: refused, never formatted over.
@@ -148,7 +163,9 @@ sync
 mkdir "$C"/re/members/m2
 w "$C"/re/members/m2/path "${DISKS[2]}"
 w "$C"/re/members/m2/domain dC
-refused "a device with foreign data in block 0" "neither blank nor a slicepool superblock" w "$C"/re/members/m2/enable 1
+refused "a device with foreign data in block 0" \
+	"m2: refused: ${DISKS[2]} is neither blank nor a slicepool member \\(blocks 0-1 hold other data; wipe the device first\\)$" \
+	w "$C"/re/members/m2/enable 1
 rmdir "$C"/re/members/m2
 
 refused_check

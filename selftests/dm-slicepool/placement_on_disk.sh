@@ -5,8 +5,6 @@
 # into every logical slice (at two offsets) is found on the raw member at
 # data_offset + physical * slice_size + offset, as the volume's map says.
 . "$(dirname "$0")/lib.sh"
-# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
-export SP_POOL_FORMAT=2
 
 sp_disks 4
 ktap_header
@@ -74,10 +72,14 @@ done < "$MAP"
 ktap_check "all $((NSL * 2)) patterns found where the map predicts ($found found)" \
 	[ $found -eq $((NSL * 2)) -a $missing -eq 0 ]
 
-# The superblock's data_offset (le64 at byte 264) agrees with configfs.
-sb_off=$(($(od -An -tu8 -j264 -N8 "${DISKS[0]}" | tr -d ' ') * 512))
-ktap_check "superblock data_offset matches configfs" \
-	[ "$sb_off" -eq "$(cat "$SP_CFG/pd/members/m0/data_offset")" ]
+# Label A (block 0, magic "SP3L") holds data_offset in sectors (le64 at
+# byte 88, Documentation/dm-slicepool-metadata.rst, "Label"); it agrees
+# with configfs.
+dd if="${DISKS[0]}" of="$blk" bs=4096 count=1 iflag=direct status=none
+lb_magic=$(dd if="$blk" bs=1 skip=4 count=4 status=none)
+lb_off=$(($(od -An -tu8 -j88 -N8 "$blk" | tr -d ' ') * 512))
+ktap_check "label A (magic '$lb_magic') data_offset matches configfs ($lb_off)" \
+	[ "$lb_magic" = SP3L -a "$lb_off" -eq "$(cat "$SP_CFG/pd/members/m0/data_offset")" ]
 
 sp_unload
 ktap_finish

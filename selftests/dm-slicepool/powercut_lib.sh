@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Power cut, the scenario (sourced by powercut.sh, on metadata format 2,
-# and md3_powercut.sh, on format 3; not run): three members are dm-linear
+# Power cut, the scenario (sourced by md3_powercut.sh; not run): on a
+# pool of metadata format 3, three members are dm-linear
 # pieces of one device wrapped by dm-log-writes, so one log holds every
 # member write in order.  Format, create v and w, expand v, shrink v and
 # delete w run with a mark after each.  The log is then replayed to every
@@ -11,11 +11,11 @@
 # before or after the operation in flight (never a lost committed volume),
 # no physical slice in two maps, no missing slice, and after "reclaim"
 # used + free = total.  make check checks the first point after each mark,
-# every K-th (K 8 on format 2; 2 on format 3, so that each member add's
-# points between its device's labels and its commit, two in a row, are
-# checked) and the last; make check-full (SP_FULL=1) checks every point.
+# every second (so that each member add's points between its device's
+# labels and its commit, two in a row, are checked) and the last; make
+# check-full (SP_FULL=1) checks every point.
 #
-# On format 3 a point inside a member add finds the new member's device
+# A point inside a member add finds the new member's device
 # holding an add that did not commit: enabling it formats it again as a
 # new member, and the run must have logged that at least once.
 . "$(dirname "$0")/lib.sh"
@@ -23,14 +23,14 @@
 
 M=$((1 << 20))
 
-# pc_check_point FORMAT MARKS POINT: reassemble the copy of the replay
+# pc_check_point MARKS POINT: reassemble the copy of the replay
 # device.  It runs at every checked point, so it starts few programs (each
 # costs much under TCG): one dmsetup to create the devices, one to remove
 # them, one mkdir and two rmdir for the configfs objects; the rest is the
 # shell's.
 pc_check_point() {
-	local marks=$2 rc=0 k v got allowed allowed_v allowed_w n b vols
-	pc_check_open sp 3 "$PIECE" "$3" pc 4 || rc=1
+	local marks=$1 rc=0 k v got allowed allowed_v allowed_w n b vols
+	pc_check_open sp 3 "$PIECE" "$2" pc 4 || rc=1
 	# Allowed sizes (MiB, - for absent) per number of completed marks:
 	# mark 1 formatted, 2 created v, 3 created w, 4 expanded v,
 	# 5 shrunk v, 6 deleted w.
@@ -58,23 +58,23 @@ pc_check_point() {
 	return $rc
 }
 
-# powercut_run FORMAT [--check MARKS POINT]: the scenario on a pool of
-# metadata format FORMAT (2 or 3), or (--check, as powercut-replay.py
-# runs the test again) the check of one point.
+# powercut_run 3 [--check MARKS POINT]: the scenario (3: the pool's
+# metadata format, the only one), or (--check, as powercut-replay.py runs
+# the test again) the check of one point.
 powercut_run() {
-	local fmt=$1 every plan=3 readds
+	local readds
+	[ "$1" = 3 ] || sp_die "powercut_run: metadata format '$1': only 3 exists"
 	shift
-	export SP_POOL_FORMAT=$fmt
-	# sectors per member: 32 MiB; on format 3, 40 MiB (two labels and
-	# a 4 MiB journal before a data area of 8 slices of 4 MiB)
-	if [ "$fmt" = 3 ]; then PIECE=81920 every=2 plan=4; else PIECE=65536 every=8; fi
+	# sectors per member: 40 MiB (two labels and a 4 MiB journal before
+	# a data area of 8 slices of 4 MiB)
+	PIECE=81920
 	SZ=$((3 * PIECE))
 	if [ "${1:-}" = --check ]; then
-		pc_check_point "$fmt" "$2" "$3"
+		pc_check_point "$2" "$3"
 		exit
 	fi
 
-	sp_start 4 $plan
+	sp_start 4 4
 	for d in spk0 spk1 spk2 spss spp0 spp1 spp2 splw sprp spsc; do dmsetup remove "$d" 2> /dev/null; done
 	sp_wipe "${DISKS[@]:0:4}"
 	dd if=/dev/zero of="${DISKS[0]}" bs=1M count=$((SZ / 2048)) oflag=direct status=none
@@ -107,12 +107,10 @@ powercut_run() {
 	dmsetup remove splw || sp_die "remove log-writes"
 
 	kmsg_mark
-	pc_replay sp "$SZ" $every 20 "reassembles consistently"
-	if [ "$fmt" = 3 ]; then
-		readds=$(kmsg_count ': m[12]: /dev/mapper/spk[12] held an add to pool pc that did not commit; formatting it again$')
-		ktap_check "an add that did not commit was formatted again ($readds points)" \
-			[ "$readds" -ge 1 ]
-	fi
+	pc_replay sp "$SZ" 2 20 "reassembles consistently"
+	readds=$(kmsg_count ': m[12]: /dev/mapper/spk[12] held an add to pool pc that did not commit; formatting it again$')
+	ktap_check "an add that did not commit was formatted again ($readds points)" \
+		[ "$readds" -ge 1 ]
 	sp_unload
 	ktap_finish
 }

@@ -10,12 +10,12 @@
 run="$SP_TOP/selftests/run"
 ktap_header
 ktap_plan 5
-got=$("$run" --list -t dm-slicepool/powercut.sh 2>&1)
+got=$("$run" --list -t dm-slicepool/md3_powercut.sh 2>&1)
 ktap_check "a test named with .sh is listed alone" \
-	[ "$(echo "$got" | awk '{print $1}')" = selftests/dm-slicepool/powercut.sh ]
-got=$("$run" --list -t dm-slicepool/powercut 2>&1)
+	[ "$(echo "$got" | awk '{print $1}')" = selftests/dm-slicepool/md3_powercut.sh ]
+got=$("$run" --list -t dm-slicepool/md3_powercut 2>&1)
 ktap_check "a test named without .sh is listed alone" \
-	[ "$(echo "$got" | awk '{print $1}')" = selftests/dm-slicepool/powercut.sh ]
+	[ "$(echo "$got" | awk '{print $1}')" = selftests/dm-slicepool/md3_powercut.sh ]
 n=$("$run" --list -t placement 2>&1 | grep -c '^selftests/placement/')
 ktap_check "an area lists its tests ($n)" [ "$n" -ge 1 ]
 got=$("$run" --list -t dm-slicepool/no_such_test.sh 2>&1)
