@@ -376,16 +376,37 @@ static struct md3_attach sp_md3_attach_of(struct sp_member *m, u8 *uuid)
 	};
 }
 
+/*
+ * The smallest device of @dev_sectors' geometry that a member of @pool
+ * fits on: its labels and default journal, up to the 1 MiB boundary of
+ * the data area (md3_default_journal_blocks() is 4 MiB on such a
+ * device), and one slice.
+ */
+static u64 sp_md3_min_sectors(struct sp_pool *pool, u64 dev_sectors)
+{
+	u64 meta = (MD3_JOURNAL_START + md3_default_journal_blocks(dev_sectors)) *
+		   (MD3_BLOCK_SIZE >> SECTOR_SHIFT);
+
+	return round_up(meta, MD3_DATA_ALIGN_SECTORS) + sp_slice_sectors(pool);
+}
+
 /* A blank device into a read-write pool: a new member, one transaction. */
 static int sp_md3_add(struct sp_member *m)
 {
 	struct sp_pool *pool = m->pool;
 	u8 uuid[MD3_UUID_LEN];
 	struct md3_attach a = sp_md3_attach_of(m, uuid);
+	u64 need;
 	u32 id;
 	int r;
 
 	r = md3_attach(pool->md3, &m->mdev->md, &a, &id);
+	need = sp_md3_min_sectors(pool, m->mdev->md.dev_sectors);
+	if (r == -ENOSPC && m->mdev->md.dev_sectors < need) {
+		sp_err("%s: refused: %s is too small (%llu sectors): it needs at least %llu sectors, for the metadata and one slice",
+		       sp_mname(m), m->path, m->mdev->md.dev_sectors, need);
+		return r;
+	}
 	if (r) {
 		sp_err("%s: adding %s to pool %s failed: %d%s", sp_mname(m),
 		       m->path, pool->name, r, r == -EROFS ? sp_md3_rofs : "");

@@ -128,7 +128,7 @@ dmsetup create sptiny --table "0 2048 linear ${DISKS[2]} 0" || sp_die "dm-linear
 mkdir "$C"/bi/members/tiny
 w "$C"/bi/members/tiny/path /dev/mapper/sptiny
 w "$C"/bi/members/tiny/domain dC
-refused "a device that is too small" "tiny: adding /dev/mapper/sptiny to pool bi failed: -28$" w "$C"/bi/members/tiny/enable 1
+refused "a device that is too small" "tiny: refused: /dev/mapper/sptiny is too small \\(2048 sectors\\): it needs at least [0-9]+ sectors, for the metadata and one slice$" w "$C"/bi/members/tiny/enable 1
 rmdir "$C"/bi/members/tiny
 dmsetup remove sptiny
 

@@ -3,7 +3,7 @@
 #
 # Revocation and leases between two guests, with the real agents
 # (Documentation/nvmet-remote-ns.rst, "Revocation and leases").
-#  1. b borrows 256 MiB from a and makes a 128 MiB volume over its local
+#  1. b borrows 128 MiB from a and makes a 64 MiB volume over its local
 #     member and the borrowed one.  c, a third peer of b with a key of
 #     its own (b's configuration names it; a REVOKE of a's grant is
 #     crafted and signed with c's key in guest a, as c's agent would),
@@ -144,7 +144,7 @@ fio_loop() {
 		t0=$(date +%s)
 		fio --name="revoke$i" --filename=/dev/mapper/pb-v --direct=1 \
 			--ioengine=libaio --rw=randwrite --bs=64k --iodepth=8 \
-			--size=128m --io_size=4m --rate=2m --verify=crc32c \
+			--size=64m --io_size=4m --rate=2m --verify=crc32c \
 			--verify_fatal=1 --do_verify=1 --randseed="$i" \
 			--output="$SP_ARTIFACTS/fio-$i.log" > /dev/null 2>&1
 		rc=$?
@@ -172,10 +172,10 @@ borrower() {
 	printf '%s\n' "peer c $SP_PEER_IP 7452" "peer_key c $W/ckey" \
 		"slicepool_cli $SPCLI" >> "$W/agent.conf"
 	agent_up "b's agent listens (peers a and c)"
-	borrow_checked 256M
+	borrow_checked 128M
 	g1=$GRANT
 	m1=$MEMBER
-	if make_volume 128; then
+	if make_volume 64; then
 		expect "volume pb/v spans b1 and $m1" 0 "b1 $m1" 0 "$(volume_members)"
 	else
 		ktap_fail "volume pb/v over b1 and $m1"
