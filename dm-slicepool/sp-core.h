@@ -6,15 +6,14 @@
  *  - sp_pools_lock (mutex) protects sp_pools, the list of pools.
  *  - pool->lock (mutex) protects everything in a pool that is not
  *    marked otherwise: its member and volume lists, every member's
- *    geometry (nr_slices, dev_sectors), owner array, slot table, free
- *    count and free_hint, every volume's size, generation and table
- *    bookkeeping, and all metadata I/O of the pool (one metadata
- *    operation at a time, like dm-era's single metadata worker).  A
- *    member that grows (revalidate_size) gets a larger owner array,
- *    allocated before the lock is taken, filled and swapped in under it
- *    together with nr_slices and nr_free; the old one is freed after.
- *    iterate_devices takes it too (dm core calls it at table load and
- *    resume, never with it held).
+ *    geometry (nr_slices, dev_sectors), owner array, free count and
+ *    free_hint, every volume's size, md3 id and table bookkeeping, and
+ *    every md3 call of the pool (one metadata operation at a time, like
+ *    dm-era's single metadata worker).  sp_md3_sync() replaces the
+ *    owner arrays, nr_slices and nr_free together after every md3
+ *    operation, a member's growth included.  iterate_devices takes it
+ *    too (dm core calls it at table load and resume, never with it
+ *    held).
  *    Order: sp_pools_lock before pool->lock before sp_drain_lock
  *    (sp-target.c).  configfs_depend_item() is never called with either
  *    of the first two held.
