@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dm-slicepool claim fences.
+ * dm-slicepool claim fences of metadata format 2.
  *
- * Pure integer code shared by the kernel module, the slicepool tool
- * ("assemble" applies the same claim rule) and the host unit tests
- * (selftests/fence).  The on-disk form is struct sp_fence in sp-format.h;
- * the rule is described at the top of fence.c and in "Commit protocol" in
- * Documentation/dm-slicepool.rst.
+ * The module no longer reads format 2 (a format-2 member is refused);
+ * this pure integer code stays for the slicepool tool, whose "inspect"
+ * and "upgrade" decode a format-2 pool with its claim rule, and for its
+ * host unit tests (selftests/fence).  The on-disk form is struct
+ * sp_fence in sp-format.h; the rule is described at the top of fence.c
+ * and in "Format 2" in Documentation/dm-slicepool-metadata.rst.
  */
 #ifndef DM_SLICEPOOL_FENCE_H
 #define DM_SLICEPOOL_FENCE_H

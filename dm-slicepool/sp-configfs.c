@@ -7,7 +7,7 @@
  *   <pool>/members/<name>/{path,domain,enable,size,total_slices,
  *           free_slices,max_slices,data_offset,revalidate_size,remove,
  *           load,load_override,state}
- *   <pool>/volumes/<name>/{size,uuid,fences,map}
+ *   <pool>/volumes/<name>/{size,image,uuid,map}
  *
  * Every attribute is described in Documentation/dm-slicepool.rst.  An
  * enabled member is pinned with configfs_depend_item_unlocked() so that
@@ -610,10 +610,6 @@ static ssize_t sp_vol_image_store(struct config_item *item, const char *page,
 			       pool->name, v->name);
 	} else if (!on) {
 		r = 0;
-	} else if (pool->format != SP_FORMAT_3) {
-		sp_err("%s: volume %s: image refused: images need a format-3 pool (metadata_format 3)",
-		       pool->name, v->name);
-		r = -EOPNOTSUPP;
 	} else if (v->state != SP_VOL_LIVE || !v->md3_id) {
 		sp_err("%s: volume %s: image refused: the volume has no size yet",
 		       pool->name, v->name);
@@ -759,32 +755,6 @@ static ssize_t sp_vol_uuid_show(struct config_item *item, char *page)
 	return len;
 }
 
-/*
- * One line per fence of the committed record: "<from> <to> <id>", with
- * "-" for a fence without end and "=<id>" for an exact one.
- */
-static ssize_t sp_vol_fences_show(struct config_item *item, char *page)
-{
-	struct sp_volume *v = to_vol(item);
-	unsigned int i;
-	ssize_t len = 0;
-
-	mutex_lock(&v->pool->lock);
-	for (i = 0; i < v->fences.nr; i++) {
-		const struct sp_fence_cpu *f = &v->fences.f[i];
-
-		len += sysfs_emit_at(page, len, "%u ", f->from);
-		if (f->to == SP_FENCE_END)
-			len += sysfs_emit_at(page, len, "- ");
-		else
-			len += sysfs_emit_at(page, len, "%u ", f->to);
-		len += sysfs_emit_at(page, len, "%s%llu\n",
-				     f->exact ? "=" : "", f->id);
-	}
-	mutex_unlock(&v->pool->lock);
-	return len;
-}
-
 static ssize_t sp_vol_map_read(struct config_item *item, void *buf,
 			       size_t size)
 {
@@ -820,7 +790,6 @@ CONFIGFS_ATTR_RO(sp_vol_, clone_list);
 CONFIGFS_ATTR_WO(sp_vol_, clone_add);
 CONFIGFS_ATTR_WO(sp_vol_, clone_remove);
 CONFIGFS_ATTR_RO(sp_vol_, uuid);
-CONFIGFS_ATTR_RO(sp_vol_, fences);
 CONFIGFS_BIN_ATTR_RO(sp_vol_, map, NULL, SP_MAP_MAX_SIZE);
 
 static struct configfs_attribute *sp_vol_attrs[] = {
@@ -831,7 +800,6 @@ static struct configfs_attribute *sp_vol_attrs[] = {
 	&sp_vol_attr_clone_add,
 	&sp_vol_attr_clone_remove,
 	&sp_vol_attr_uuid,
-	&sp_vol_attr_fences,
 	NULL,
 };
 
@@ -1159,10 +1127,13 @@ static ssize_t sp_pool_reclaim_store(struct config_item *item,
 		if (r)
 			return r;
 	}
+	/* A slice is used iff the md3 state names it: no orphans. */
 	mutex_lock(&pool->lock);
-	r = sp_pool_reclaim(pool, all);
+	pool->reclaimed = 0;
+	sp_info("%s: reclaim: nothing to reclaim in metadata format 3 (no orphan records)",
+		pool->name);
 	mutex_unlock(&pool->lock);
-	return r ? r : count;
+	return count;
 }
 
 /*
@@ -1197,43 +1168,33 @@ static ssize_t sp_pool_reclaimed_show(struct config_item *item, char *page)
 static ssize_t sp_pool_metadata_format_show(struct config_item *item,
 					    char *page)
 {
-	return sysfs_emit(page, "%u\n", READ_ONCE(to_pool(item)->format));
+	return sysfs_emit(page, "3\n");
 }
 
 /*
- * "2" or "3" (an optional newline), only while no member is enabled: the
- * format new members are written in and existing ones are read as.
+ * "3" (an optional newline): accepted, nothing to do (every pool is
+ * format 3).  "2" is refused: format 2 is no longer supported, a
+ * format-2 pool is converted offline with 'slicepool upgrade'.
  */
 static ssize_t sp_pool_metadata_format_store(struct config_item *item,
 					     const char *page, size_t count)
 {
 	struct sp_pool *pool = to_pool(item);
 	char val[33];
-	u32 f;
-	int r = 0;
 
+	if (sysfs_streq(page, "3"))
+		return count;
 	if (sysfs_streq(page, "2")) {
-		f = SP_FORMAT_2;
-	} else if (sysfs_streq(page, "3")) {
-		f = SP_FORMAT_3;
-	} else {
-		/* Named as written, up to its first newline. */
-		strscpy(val, page, sizeof(val));
-		val[strcspn(val, "\n")] = '\0';
-		pr_err("slicepool: %s: metadata_format: invalid value '%s' (2 or 3)\n",
-		       pool->name, val);
+		pr_err("slicepool: %s: metadata_format 2 is no longer supported (only 3); convert a format-2 pool offline with 'slicepool upgrade'\n",
+		       pool->name);
 		return -EINVAL;
 	}
-	mutex_lock(&pool->lock);
-	if (pool->nr_enabled && pool->format != f) {
-		pr_err("slicepool: %s: metadata_format is fixed once a member is enabled (it is %u)\n",
-		       pool->name, pool->format);
-		r = -EBUSY;
-	} else {
-		WRITE_ONCE(pool->format, f);
-	}
-	mutex_unlock(&pool->lock);
-	return r ? r : count;
+	/* Named as written, up to its first newline. */
+	strscpy(val, page, sizeof(val));
+	val[strcspn(val, "\n")] = '\0';
+	pr_err("slicepool: %s: metadata_format: invalid value '%s' (only 3)\n",
+	       pool->name, val);
+	return -EINVAL;
 }
 
 CONFIGFS_ATTR(sp_pool_, slice_mb);
@@ -1310,7 +1271,6 @@ static struct config_group *sp_pools_make(struct config_group *group,
 	pool->weight_load = 50;
 	pool->min_domains = 2;
 	pool->online_probe_s = 10;
-	pool->format = SP_FORMAT_3;
 
 	config_group_init_type_name(&pool->group, name, &sp_pool_type);
 	config_group_init_type_name(&pool->members_group, "members",

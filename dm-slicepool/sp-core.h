@@ -6,15 +6,14 @@
  *  - sp_pools_lock (mutex) protects sp_pools, the list of pools.
  *  - pool->lock (mutex) protects everything in a pool that is not
  *    marked otherwise: its member and volume lists, every member's
- *    geometry (nr_slices, dev_sectors), owner array, slot table, free
- *    count and free_hint, every volume's size, generation and table
- *    bookkeeping, and all metadata I/O of the pool (one metadata
- *    operation at a time, like dm-era's single metadata worker).  A
- *    member that grows (revalidate_size) gets a larger owner array,
- *    allocated before the lock is taken, filled and swapped in under it
- *    together with nr_slices and nr_free; the old one is freed after.
- *    iterate_devices takes it too (dm core calls it at table load and
- *    resume, never with it held).
+ *    geometry (nr_slices, dev_sectors), owner array, free count and
+ *    free_hint, every volume's size, md3 id and table bookkeeping, and
+ *    every md3 call of the pool (one metadata operation at a time, like
+ *    dm-era's single metadata worker).  sp_md3_sync() replaces the
+ *    owner arrays, nr_slices and nr_free together after every md3
+ *    operation, a member's growth included.  iterate_devices takes it
+ *    too (dm core calls it at table load and resume, never with it
+ *    held).
  *    Order: sp_pools_lock before pool->lock before sp_drain_lock
  *    (sp-target.c).  configfs_depend_item() is never called with either
  *    of the first two held.
@@ -40,7 +39,6 @@
 
 #include <linux/configfs.h>
 #include <linux/device-mapper.h>
-#include <linux/dm-bufio.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -48,8 +46,6 @@
 #include <linux/rcupdate.h>
 
 #include "compat.h"
-#include "fence.h"
-#include "sp-format.h"
 
 #define DM_MSG_PREFIX "slicepool"
 
@@ -59,40 +55,41 @@
 #define sp_info(fmt, ...)	DMINFO(fmt, ##__VA_ARGS__)
 
 #define SP_NAME_MAX		32	/* pool, member, volume, domain names */
+#define SP_UUID_LEN		16
+#define SP_MAX_VOL_SLICES	0x7fffffffU	/* logical slices per volume */
 #define SP_MAX_MEMBERS		64	/* per pool; bounded by placement */
 #define SP_LOAD_AUTO		(-1)
 
 struct sp_pool;
 struct sp_volume;
-struct sp_claim;
 struct sp_mig;
 struct sp_mdev;
 struct md3_pool;
 
-/* Pool metadata formats (the pool's metadata_format attribute). */
-#define SP_FORMAT_2		2	/* sp-metadata.c, sp-commit.c, ... */
-#define SP_FORMAT_3		3	/* md3.c through sp-md3pool.c */
-
-enum sp_owner_state {
-	SP_OWN_FREE = 0,	/* owner record is zero on disk */
-	SP_OWN_VALID,		/* part of a committed volume map */
-	SP_OWN_ORPHAN,		/* on disk but not covered by a volume record */
-	SP_OWN_MOVING,		/* migration destination, in memory only */
+/* A volume's state (struct sp_volume.state). */
+enum sp_vol_state {
+	SP_VOL_FREE = 0,	/* not created yet */
+	SP_VOL_LIVE = 1,
+	SP_VOL_DELETED = 2,	/* deleted; a new size re-creates it */
 };
 
-/* In-memory copy of one owner record plus its classification. */
+/*
+ * What a physical slice is used for, derived from the md3 state by
+ * sp_md3_sync() (and set by allocation until the next sync).
+ */
+enum sp_owner_state {
+	SP_OWN_FREE = 0,	/* free */
+	SP_OWN_VALID,		/* in a volume's map */
+	SP_OWN_ORPHAN,		/* allocated, not yet in a map */
+	SP_OWN_MOVING,		/* migration destination */
+};
+
+/* Owner of one physical slice of a member. */
 struct sp_owner {
 	u8 uuid[SP_UUID_LEN];
 	u64 logical;
 	u64 gen;
 	enum sp_owner_state state;
-};
-
-/* In-memory copy of one volume record slot of a member. */
-struct sp_slot {
-	u8 uuid[SP_UUID_LEN];
-	u64 gen;
-	u32 state;		/* enum sp_vol_state */
 };
 
 struct sp_member {
@@ -121,19 +118,14 @@ struct sp_member {
 	atomic64_t io_errors;
 	struct sp_bdev bdev;
 	struct dm_dev ddev;		/* handed to iterate_devices */
-	struct dm_bufio_client *bufio;
-	u8 member_uuid[SP_UUID_LEN];
-	u64 sb_gen;
-	u64 dev_sectors;		/* at format or the last growth */
-	u64 nr_slices;			/* grows up to owner_blocks * 127 */
+	u64 dev_sectors;		/* at the last sync */
+	u64 nr_slices;			/* grows with revalidate_size */
 	u64 nr_free;
 	u64 free_hint;			/* no free slice below this index */
 	sector_t data_offset;
-	u64 owner_blocks;		/* fixed at format */
-	struct sp_owner *owners;	/* nr_slices entries, replaced on growth */
-	struct sp_slot *slots;		/* SP_MAX_VOLUMES entries */
+	struct sp_owner *owners;	/* nr_slices entries, replaced on sync */
 
-	/* Format 3 (sp-md3pool.c), pool->lock; NULL/0 in format 2. */
+	/* The metadata (sp-md3pool.c), pool->lock. */
 	struct sp_mdev *mdev;		/* md3's access to the device */
 	u32 md3_id;			/* member id in the md3 state */
 
@@ -197,25 +189,17 @@ struct sp_volume {
 	struct sp_vol_item *vitem;	/* NULL: not bound to configfs */
 	u64 size_bytes;
 	u64 nr_slices;
-	u64 gen;			/* committed generation */
-	u64 started;			/* highest create/expand attempt */
-	u32 started_from, started_to;	/* its slices (fence if it fails) */
-	struct sp_fences fences;	/* of the committed record */
-	u64 max_owner_gen;		/* highest owner generation seen */
 	u32 state;			/* enum sp_vol_state */
-	u64 md3_id;			/* format 3: id in the state, 0: none */
+	u64 md3_id;			/* id in the md3 state, 0: none */
 	/*
-	 * Format 3: whether it is an image and its clone count, copies of
-	 * the state's (written under pool->lock, read by status unlocked).
+	 * Whether it is an image and its clone count, copies of the
+	 * state's (written under pool->lock, read by status unlocked).
 	 */
 	bool image;
 	u64 clones;
 	struct list_head targets;	/* struct sp_target, one per table */
 	unsigned int live_tables;	/* targets constructed on it */
 	sector_t max_table_len;		/* largest len among them */
-
-	struct sp_claim *claims_tmp;	/* scratch for sp_pool_rebuild() */
-	struct sp_vmap *new_map_tmp;	/* scratch for sp_pool_rebuild() */
 
 	struct sp_vmap __rcu *map;
 	struct sp_stats __percpu *stats;
@@ -257,10 +241,8 @@ struct sp_pool {
 	unsigned int nr_enabled;
 	u64 index_mask;			/* indexes of enabled members */
 	u64 reclaimed;			/* slices freed by the last reclaim */
-	u64 attempt;			/* highest attempt id seen or issued */
 	/*
-	 * Format 3 (sp-md3pool.c): @format is SP_FORMAT_2 or SP_FORMAT_3,
-	 * fixed once a member is enabled; @md3 the assembled pool (NULL
+	 * Metadata format 3 (sp-md3pool.c): @md3 the assembled pool (NULL
 	 * while no member is enabled), every md3 call on it under
 	 * pool->lock; @md3_rw whether the last assembly came up
 	 * read-write (else no volume is published).  @md3_holds: the
@@ -268,7 +250,6 @@ struct sp_pool {
 	 * every allocation until the switch releases them (in memory only,
 	 * pool->lock; "Moves" in sp-md3pool.c).
 	 */
-	u32 format;
 	struct md3_pool *md3;
 	bool md3_rw;
 	struct list_head md3_holds;
@@ -311,14 +292,11 @@ u64 sp_member_max_slices(struct sp_member *m);
 /* sp-resize.c */
 int sp_volume_resize(struct sp_volume *v, u64 bytes);
 
-/* sp-reclaim.c */
-int sp_pool_reclaim(struct sp_pool *pool, bool fences);
-
-/* sp-md3pool.c: persist the pool's settings (format 3; else nothing) */
+/* sp-md3pool.c: persist the pool's settings (once a member is enabled) */
 int sp_md3_settings(struct sp_pool *pool);
-/* sp-md3pool.c: force a read-only format-3 pool read-write (configfs force) */
+/* sp-md3pool.c: force a read-only pool read-write (configfs force) */
 int sp_md3_force(struct sp_pool *pool);
-/* sp-md3pool.c: images (format 3; Documentation/dm-slicepool-images.rst) */
+/* sp-md3pool.c: images (Documentation/dm-slicepool-images.rst) */
 bool sp_md3_vol_image(struct sp_volume *v);
 int sp_md3_vol_make_image(struct sp_volume *v);
 u64 sp_md3_vol_clones(struct sp_volume *v);
@@ -339,24 +317,6 @@ int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 		   const struct sp_extent *dst);
 void sp_move_release(struct sp_volume *v, u64 first, u64 count,
 		     const struct sp_extent *src);
-
-extern bool sp_fail_before_commit;	/* test hook, sp-main.c */
-
-/* sp-metadata.c */
-int sp_md_open(struct sp_member *m);
-void sp_md_close(struct sp_member *m);
-int sp_md_read_sb(struct sp_member *m, struct sp_superblock *sb,
-		  bool *blank);
-int sp_md_format(struct sp_member *m);
-int sp_md_load(struct sp_member *m, const struct sp_superblock *sb,
-	       struct sp_vol_record *recs);
-int sp_md_set_owner(struct sp_member *m, u64 pslice,
-		    const struct sp_owner *o);
-int sp_md_set_vol(struct sp_member *m, unsigned int slot,
-		  const struct sp_vol_record *rec);
-int sp_md_set_attempt(struct sp_member *m, u64 attempt);
-int sp_md_grow(struct sp_member *m, u64 new_nr, u64 dev_sectors);
-int sp_md_commit(struct sp_member *m);
 
 /* sp-load.c */
 #define SP_LOAD_SHIFT	10

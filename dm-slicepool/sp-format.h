@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dm-slicepool on-disk format.
+ * dm-slicepool on-disk metadata format 2.
  *
- * Shared by the kernel module and by user space (tools/slicepool reads
- * member superblocks for "slicepool assemble").  Only <linux/types.h> is
+ * The module no longer reads it (md3 recognises a format-2 superblock by
+ * its magic and the module refuses the member); tools/slicepool reads it
+ * for "inspect" and "upgrade" (sb.c, fmt2.c).  Only <linux/types.h> is
  * included, which user space gets from linux-libc-dev; all fields are
- * little endian.  Documentation/dm-slicepool.rst describes the format.
+ * little endian.  Documentation/dm-slicepool-metadata.rst ("Format 2")
+ * describes it.
  *
  * Every metadata block is SP_BLOCK_SIZE bytes and starts with a
  * struct sp_block_header.  The checksum covers bytes 4..4095 of the block

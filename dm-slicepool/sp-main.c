@@ -45,18 +45,6 @@ static void __exit sp_exit(void)
 module_init(sp_init);
 module_exit(sp_exit);
 
-/*
- * Test hook (Documentation/dm-slicepool.rst, "Test hooks"): the next
- * create or expand stops with EIO after its owner records are durable and
- * before any volume record is written, as a crash there would.  It clears
- * itself when used.  Read and written without a lock: a test sets it,
- * the pool operation that sees it clears it under pool->lock.
- */
-bool sp_fail_before_commit;
-module_param_named(fail_before_commit, sp_fail_before_commit, bool, 0644);
-MODULE_PARM_DESC(fail_before_commit,
-		 "test hook: fail the next create/expand just before its commit point");
-
 MODULE_DESCRIPTION(DM_NAME " slice pool target: volumes over load-balanced slices");
 MODULE_AUTHOR("slicepool developers");
 MODULE_LICENSE("GPL");

@@ -3,20 +3,21 @@
  * dm-slicepool: a pool on metadata format 3 (metadata_format 3), through
  * the md3 library (md3.c, Documentation/dm-slicepool-metadata.rst).
  *
- * The seam with format 2 is the pool model's entry points: member enable
- * (sp_member_open()), the rebuild of the in-memory maps
- * (sp_pool_rebuild()), member release, volume resize
- * (sp_volume_resize()), reclaim (nothing to do: no orphans) and the
- * moves of live migration (sp-move.c, on to sp-md3move.c), each of which
- * branches once on pool->format.  The rest of the model works unchanged
- * on what this file derives from the md3 state after every operation
+ * The pool model's entry points come here: member enable
+ * (sp_member_open()), member release, volume resize (sp_volume_resize()),
+ * reclaim (nothing to do: no orphans) and the moves of live migration
+ * (sp-move.c, on to sp-md3move.c).  The rest of the model works on what
+ * this file derives from the md3 state after every operation
  * (sp_md3_sync()): each enabled member's owner array (which slices are
  * used, by which volume), nr_slices and nr_free, and each volume's size
- * and published map.  So allocation
- * (sp-alloc.c), the disable checks and the I/O path are the same code in
- * both formats; only the commit differs, and in format 3 every operation
- * is exactly one md3 transaction, whose success or failure the sync then
+ * and published map.  So allocation (sp-alloc.c), the disable checks and
+ * the I/O path need no metadata code of their own: every operation is
+ * exactly one md3 transaction, whose success or failure the sync then
  * reflects (a failed transaction leaves the state as it was).
+ *
+ * Format 2 is no longer supported: a device that holds format-2
+ * metadata is refused (-EMEDIUMTYPE) with a line that says to convert
+ * its pool with 'slicepool upgrade' (tools/slicepool/cmd_upgrade.c).
  *
  * Assembly: the pool's first enabled member either creates the pool (a
  * blank device: md3_create_pool()) or brings its identity (a v3 member).
@@ -133,7 +134,6 @@ static void sp_md3_fill_member(struct sp_pool *pool, struct sp_member *m,
 	if (sm)
 		m->data_offset = sm->data_offset;
 	m->dev_sectors = bdev_nr_sectors(m->bdev.bdev);
-	m->owner_blocks = 0;
 }
 
 /* Publish @v's map from the state's volume @vol. */
@@ -179,7 +179,8 @@ static int sp_md3_fill_volume(struct sp_pool *pool, struct sp_volume *v,
  * up read-write, every volume of the state (found by uuid, else new and
  * unbound, listed in "discovered") with its map; a volume the state no
  * longer has is deleted.  Called after every md3 operation, failed ones
- * included, and for every enable and disable (sp_pool_rebuild()).
+ * included, and for every enable and disable (sp_member_enable(),
+ * sp_member_disable()).
  */
 int sp_md3_sync(struct sp_pool *pool)
 {
@@ -736,9 +737,9 @@ int sp_md3_member_open(struct sp_member *m)
 		}
 		break;
 	case MD3_CHAIN_V2:
-		sp_err("%s: refused: %s is a format-2 member and pool %s is format 3 (metadata_format): convert its pool with 'slicepool upgrade', or use it in a format-2 pool",
-		       sp_mname(m), m->path, pool->name);
-		r = -EILSEQ;
+		sp_err("%s: refused: %s holds metadata format 2, which is no longer supported: convert its pool offline with 'slicepool upgrade' (every member of it at once); nothing changed",
+		       sp_mname(m), m->path);
+		r = -EMEDIUMTYPE;
 		break;
 	case MD3_CHAIN_OK:
 		r = sp_md3_reassemble(m, &c);
@@ -994,11 +995,6 @@ int sp_md3_force(struct sp_pool *pool)
 	u32 i, n = 0;
 	int r;
 
-	if (pool->format != SP_FORMAT_3) {
-		sp_err("%s: force refused: the pool's metadata_format is %u; only a format-3 pool can be forced",
-		       pool->name, pool->format);
-		return -EINVAL;
-	}
 	if (!pool->md3) {
 		sp_err("%s: force refused: no member is enabled; enable the members that are present first",
 		       pool->name);
@@ -1063,7 +1059,7 @@ int sp_md3_settings(struct sp_pool *pool)
 	unsigned int noio;
 	int r;
 
-	if (pool->format != SP_FORMAT_3 || !pool->md3)
+	if (!pool->md3)
 		return 0;
 	if (!pool->md3_rw) {
 		sp_err("%s: refused: the pool is read-only until every current member is enabled; its settings stay as they are",
@@ -1093,7 +1089,7 @@ int sp_md3_vol_failed(struct sp_volume *v, const char *what, int r)
 
 /*
  * Is @v an image (MD3_VOL_IMAGE in the state's record of it)?  pool->lock
- * held.  Only format 3 has images: false for a format-2 volume.
+ * held.
  */
 bool sp_md3_vol_image(struct sp_volume *v)
 {
@@ -1336,7 +1332,7 @@ static int sp_md3_grow(struct sp_volume *v, u64 bytes, u64 old_nr, u64 new_nr)
 	int r;
 
 	if (!old_nr && v->state == SP_VOL_DELETED)
-		generate_random_uuid(v->uuid);	/* a new volume, as format 2 */
+		generate_random_uuid(v->uuid);	/* a new volume */
 	spread = sp_domains_used(v, old_nr) >= pool->min_domains ?
 		1 : pool->min_domains;
 	picks = kvcalloc(count, sizeof(*picks), GFP_KERNEL);

@@ -2,11 +2,11 @@
 /*
  * dm-slicepool: slice moves, the metadata side of live migration
  * (sp-mig-*.c): reserve destinations, commit a move, release sources.
- * The reservation is the same code in both formats (it works on the
- * owner arrays); on a format-3 pool the rest goes to sp-md3pool.c, one
- * md3 transaction each: begin (the reserved destinations become the
- * state's pending move), commit, abort; the release only drops the
- * in-memory hold of the sources ("Moves" there).
+ * The reservation works on the owner arrays that sp_md3_sync() derives
+ * from the md3 state; the rest goes to sp-md3move.c, one md3
+ * transaction each: begin (the reserved destinations become the state's
+ * pending move), commit, abort; the release only drops the in-memory
+ * hold of the sources ("Moves" there).
  *
  * Everything here runs under pool->lock.
  */
@@ -98,7 +98,7 @@ static bool sp_move_dest_ok(struct sp_member *m)
  * [first, first + count) of @v on @dest: a member name, "domain:<label>"
  * for the members of that domain, the one with the most free slices first
  * (ties by name), or "auto" (sp_move_reserve_auto()).  A draining member
- * is no destination.  The reserved owner records are SP_OWN_MOVING, in
+ * is no destination.  The reserved slices are SP_OWN_MOVING, in
  * memory only, so nothing else takes them.  @src gets the current
  * extents.  Every refusal logs why.
  */
@@ -202,210 +202,32 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 }
 
 /*
- * Once the job is set up: format 3 records the reserved destinations as
- * the state's pending move (format 2 writes nothing until the commit).
- * On failure the caller unreserves.
+ * Once the job is set up: the reserved destinations become the state's
+ * pending move.  On failure the caller unreserves.
  */
 int sp_move_begin(struct sp_volume *v, u64 first, u64 count,
 		  const struct sp_extent *dst, bool mirror)
 {
-	if (v->pool->format == SP_FORMAT_3)
-		return sp_md3_move_begin(v, first, count, dst, mirror);
-	return 0;
+	return sp_md3_move_begin(v, first, count, dst, mirror);
 }
 
 /* A move that will not be committed: free its destinations. */
 void sp_move_unreserve(struct sp_volume *v, u64 first, u64 count,
 		       struct sp_extent *dst)
 {
-	if (v->pool->format == SP_FORMAT_3)
-		sp_md3_move_abort(v, first);
-	else
-		sp_move_unreserve_mem(v, count, dst);
+	sp_md3_move_abort(v, first);
 }
 
-/*
- * Commit the move of [first, first + count) to @dst and publish the new
- * map (steps 0-2 of "Slice moves" in the rst):
- *  0. a new attempt id a, durable in the superblocks, and as started
- *     (with the exact range) in the record on every holder;
- *  1. owner records {L, a} on the destinations, flushed;
- *  2. the record of generation a with the fence {first, first + count,
- *     a - 1} on every holder: the commit point.  The destinations' claims
- *     win, the sources' are fenced.
- * On failure before the commit the destinations stay reserved (the
- * caller unreserves them); owner records already written are orphans
- * that "started" fences at the next operation.
- */
+/* Commit the move of [first, first + count) to @dst (one transaction). */
 int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
 		   const struct sp_extent *dst)
 {
-	struct sp_pool *pool = v->pool;
-	struct sp_vmap *old = sp_map(v), *map;
-	struct sp_fences fs, fs2;
-	struct sp_rec_val val;
-	struct sp_member **h;
-	unsigned int n = 0, n_old;
-	u64 gen, i;
-	int r;
-
-	if (pool->format == SP_FORMAT_3)
-		return sp_md3_move_commit(v, first, count, dst);
-	r = sp_pending_fences(v, &fs);
-	if (r)
-		return r;
-	fs2 = fs;
-	gen = sp_next_gen(v);
-	r = sp_volume_fence(v, &fs2, first, first + count, gen - 1, false);
-	if (r)
-		return r;
-	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
-	map = sp_map_alloc(old->nr);
-	if (!h || !map) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < old->nr; i++) {
-		map->e[i] = old->e[i];
-		sp_holders_add(h, &n, old->e[i].m);
-	}
-	n_old = n;
-	for (i = 0; i < count; i++) {
-		map->e[first + i] = dst[i];
-		sp_holders_add(h, &n, dst[i].m);
-	}
-	if (!sp_slots_available(v, h, n)) {
-		r = -ENOSPC;
-		goto out;
-	}
-
-	/* Step 0. */
-	r = sp_attempt_start(v, h, n, n_old, gen, first | SP_FENCE_EXACT,
-			     first + count, &fs);
-	if (r)
-		goto out;
-
-	/* Step 1. */
-	for (i = 0; i < count; i++) {
-		struct sp_owner o = {
-			.logical = first + i,
-			.gen = gen,
-		};
-
-		memcpy(o.uuid, v->uuid, SP_UUID_LEN);
-		r = sp_md_set_owner(dst[i].m, sp_pslice(dst[i].m,
-							dst[i].start), &o);
-		if (r)
-			goto out;
-	}
-	/* The new holders first: each of them got a record. */
-	r = sp_commit_holders_of(h, n, n_old, dst, count);
-	if (r)
-		goto out;
-
-	/* Step 2: the commit point. */
-	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
-		.nr = v->nr_slices, .gen = gen, .started = gen,
-		.state = SP_VOL_LIVE, .fences = &fs2 };
-	r = sp_write_records(v, h, n, &val, false);
-	if (r)
-		goto out;
-	for (i = 0; i < count; i++) {
-		struct sp_owner *o = &dst[i].m->owners[sp_pslice(dst[i].m,
-								 dst[i].start)];
-
-		o->gen = gen;
-		o->state = SP_OWN_VALID;
-	}
-	v->gen = gen;
-	v->fences = fs2;
-	v->max_owner_gen = max(v->max_owner_gen, gen);
-	sp_map_publish(v, map);
-	map = NULL;
-out:
-	if (r)
-		sp_err("%s: move of volume %s slices %llu..%llu not committed: %d",
-		       pool->name, v->name, first, first + count - 1, r);
-	kvfree(map);
-	kfree(h);
-	return r;
+	return sp_md3_move_commit(v, first, count, dst);
 }
 
-/*
- * After a committed move, once no I/O reaches the sources any more:
- *  3. clear the sources' owner records, flushed;
- *  4. if all were cleared, write the record again with a new id and
- *     without the move's fence.
- */
+/* After a committed move, once no I/O reaches the sources any more. */
 void sp_move_release(struct sp_volume *v, u64 first, u64 count,
 		     const struct sp_extent *src)
 {
-	struct sp_pool *pool = v->pool;
-	struct sp_vmap *map = sp_map(v);
-	struct sp_member **h;
-	struct sp_fences keep;
-	struct sp_rec_val val;
-	unsigned int n = 0, k;
-	bool cleared = true;
-	u64 i, id;
-	int r = 0;
-
-	if (pool->format == SP_FORMAT_3) {
-		sp_md3_move_release(v, first);
-		return;
-	}
-	h = kcalloc(SP_MAX_MEMBERS, sizeof(*h), GFP_KERNEL);
-	if (!h)
-		return;
-	for (i = 0; i < count; i++) {
-		sp_holders_add(h, &n, src[i].m);
-		if (!r)
-			r = sp_md_set_owner(src[i].m,
-					    sp_pslice(src[i].m, src[i].start),
-					    NULL);
-	}
-	for (k = 0; k < n; k++) {
-		int rc = r ? r : sp_md_commit(h[k]);
-
-		for (i = 0; i < count; i++) {
-			struct sp_member *m = src[i].m;
-			u64 p = sp_pslice(m, src[i].start);
-
-			if (m != h[k])
-				continue;
-			if (!rc) {
-				memset(&m->owners[p], 0, sizeof(m->owners[p]));
-				m->owners[p].state = SP_OWN_FREE;
-				sp_slice_freed(m, p);
-			} else {
-				m->owners[p].state = SP_OWN_ORPHAN;
-				cleared = false;
-			}
-		}
-	}
-	if (!cleared) {
-		sp_err("%s: volume %s moved, but the source slices stay allocated until reclaim",
-		       pool->name, v->name);
-		goto out;
-	}
-	/* Step 4: drop the move's fence (the last one, it is the newest). */
-	keep = v->fences;
-	if (keep.nr && keep.f[keep.nr - 1].from == first &&
-	    keep.f[keep.nr - 1].to == first + count)
-		keep.nr--;
-	n = 0;
-	for (i = 0; map && i < map->nr; i++)
-		sp_holders_add(h, &n, map->e[i].m);
-	id = sp_next_gen(v);
-	val = (struct sp_rec_val){ .size_bytes = v->size_bytes,
-		.nr = v->nr_slices, .gen = id, .started = id,
-		.state = SP_VOL_LIVE, .fences = &keep };
-	if (!sp_write_records(v, h, n, &val, false)) {
-		v->gen = id;
-		v->started = id;
-		v->fences = keep;
-		v->max_owner_gen = max(v->max_owner_gen, id);
-	}
-out:
-	kfree(h);
+	sp_md3_move_release(v, first);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * dm-slicepool: internal interface of the pool model (sp-pool.c,
- * sp-member.c, sp-alloc.c, sp-commit.c, sp-resize.c, sp-move.c,
- * sp-reclaim.c).  Everything declared here runs under pool->lock.
+ * sp-member.c, sp-alloc.c, sp-resize.c, sp-move.c, sp-md3pool.c,
+ * sp-md3move.c).  Everything declared here runs under pool->lock.
  */
 #ifndef DM_SLICEPOOL_POOL_H
 #define DM_SLICEPOOL_POOL_H
@@ -25,7 +25,6 @@ struct sp_vmap *sp_map_alloc(u64 nr);
 struct sp_vmap *sp_map_swap(struct sp_volume *v, struct sp_vmap *map);
 void sp_map_publish(struct sp_volume *v, struct sp_vmap *map);
 unsigned int sp_domains_used(struct sp_volume *v, u64 nr);
-int sp_pool_rebuild(struct sp_pool *pool);
 void sp_pool_gc_volumes(struct sp_pool *pool);
 
 /* sp-alloc.c */
@@ -43,43 +42,13 @@ int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
 		     u64 count, u32 min_spread, u64 gen, u64 skip,
 		     struct sp_pick *picks);
 
-/* sp-commit.c */
-
-/* The fields of a volume record to write (struct sp_vol_record). */
-struct sp_rec_val {
-	u64 size_bytes;
-	u64 nr;
-	u64 gen;
-	u64 started;
-	u32 state;
-	const struct sp_fences *fences;
-};
-
-void sp_holders_add(struct sp_member **h, unsigned int *n,
-		    struct sp_member *m);
-int sp_write_records(struct sp_volume *v, struct sp_member **h,
-		     unsigned int n, const struct sp_rec_val *val,
-		     bool all);
-int sp_volume_fence(struct sp_volume *v, struct sp_fences *fs,
-		    u32 from, u32 to, u64 id, bool exact);
-int sp_pending_fences(struct sp_volume *v, struct sp_fences *fs);
-bool sp_slots_available(struct sp_volume *v, struct sp_member **h,
-			unsigned int n);
-u64 sp_next_gen(struct sp_volume *v);
-int sp_attempt_start(struct sp_volume *v, struct sp_member **h,
-		     unsigned int n, unsigned int n_old, u64 gen, u32 from,
-		     u32 to, const struct sp_fences *fs);
-int sp_commit_holders_of(struct sp_member **h, unsigned int n,
-			 unsigned int from, const struct sp_extent *e,
-			 u64 count);
-
 /* sp-member.c */
 void sp_member_set_enabled(struct sp_member *m, bool on);
 
 /* sp-resize.c */
 int sp_shrink_check(struct sp_volume *v, u64 new_nr);
 
-/* sp-md3pool.c: a pool on metadata format 3 (pool->format) */
+/* sp-md3pool.c: the pool on metadata format 3 */
 int sp_md3_member_open(struct sp_member *m);
 void sp_md3_member_close(struct sp_member *m);
 int sp_md3_sync(struct sp_pool *pool);
@@ -96,7 +65,7 @@ int sp_md3_lost_refused(struct sp_volume *v, u64 missing);
 extern const char sp_md3_rofs[];
 int sp_md3_vol_failed(struct sp_volume *v, const char *what, int r);
 
-/* sp-md3move.c: moves on a format-3 pool */
+/* sp-md3move.c: moves */
 u64 sp_md3_hold_fill(struct sp_pool *pool, u32 id, struct sp_owner *owners,
 		     u64 nr);
 void sp_md3_hold_drop_all(struct sp_pool *pool);

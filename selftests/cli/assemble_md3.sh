@@ -26,7 +26,7 @@ D3=("${DISKS[@]:0:3}")
 P=a3
 C=$SP_CFG/$P
 doms=(r:A r:B r:A)
-pool3 --format 3 --domains r:A,r:B,r:A $P --slice-mb 2 --min-domains 2
+pool3 --domains r:A,r:B,r:A $P --slice-mb 2 --min-domains 2
 sum1='' sum2='' map1='' map2='' uuid=''	# set by two_volumes
 two_volumes $P 8 6
 # The metadata areas: every block before each member's data.

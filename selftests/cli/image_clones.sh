@@ -15,12 +15,12 @@
 # an image with clones) change nothing; remove-clone cleans up a record
 # without a thin device (a crash's leftover); after a module reload
 # 'slicepool assemble' brings both clones back with their content and
-# their own writes.  Bad arguments exit 1 with a message; a format-2 pool
-# refuses images.  Skipped (exit 4) without dm-thin.
+# their own writes.  Bad arguments exit 1 with a message.  Skipped
+# (exit 4) without dm-thin.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_disks 4
+sp_disks 3
 modprobe dm_thin_pool 2> /dev/null
 dmsetup targets 2> /dev/null | grep -q '^thin-pool ' ||
 	sp_skip "dm-thin is not available (no thin-pool target, no dm_thin_pool module)"
@@ -38,7 +38,7 @@ img_cleanup() {
 	cli_cleanup
 }
 
-cli_start 4 70
+cli_start 3 66
 trap img_cleanup EXIT
 
 # err_is TEXT: the last command's stderr is exactly "slicepool: TEXT".
@@ -65,23 +65,11 @@ refused() {
 	ktap_check "... with a dmesg line" kmsg_has_text "$5"
 }
 
-pool3 --format 3 $P --slice-mb 2
+pool3 $P --slice-mb 2
 sp vol create $P/img --size 4M || sp_die "vol create img"
 sp vol create $P/plain --size 2M || sp_die "vol create plain"
 fill "$IMG" 4
 sumi=$(sum_dev "$IMG" 4)
-
-# A format-2 pool has no images.
-sp pool create f2 --slice-mb 2 --min-domains 1 || sp_die "pool create f2"
-echo 2 > "$SP_CFG/f2/metadata_format" || sp_die "metadata_format 2"
-sp member add f2 m0 --path "${DISKS[3]}" --domain dA || sp_die "member add f2/m0"
-sp vol create f2/v --size 2M || sp_die "vol create f2/v"
-refused "image 1 on a format-2 pool is refused (EOPNOTSUPP)" \
-	"$SP_CFG/f2/volumes/v/image" 1 "Operation not supported" \
-	"f2: volume v: image refused: images need a format-3 pool (metadata_format 3)"
-sp_rc 1 "image create on a format-2 pool exits 1" image create f2 v
-ktap_check "... saying so" \
-	err_is "pool 'f2' has metadata format 2: images need format 3 ('slicepool upgrade' converts a format-2 pool)"
 
 ktap_check "a new volume is not an image (image reads 0)" test "$(<"$C/img/image")" = 0
 refused "image 2 is refused (EINVAL)" "$C/plain/image" 2 "Invalid argument" \

@@ -16,16 +16,14 @@ trap 'rm -f "$OUT" "$OUT.expr" "$ERR"' EXIT
 
 [ -x "$SP" ] || sp_die "$SP is not built (make -C tools/slicepool)"
 
-# pool3 [--format N] [--domains A,B,C] <pool> <pool create options...>:
-# a pool over the first three disks, members m0, m1 and m2 in domains dA,
-# dB and dC (or A, B and C), on metadata format N if given (else
-# SP_POOL_FORMAT if set, else the module's default).
+# pool3 [--domains A,B,C] <pool> <pool create options...>: a pool over
+# the first three disks, members m0, m1 and m2 in domains dA, dB and dC
+# (or A, B and C).
 pool3() {
-	local p i fmt=${SP_POOL_FORMAT:-}
+	local p i
 	local -a doms=(dA dB dC)
 	while :; do
 		case $1 in
-		--format) fmt=$2 ;;
 		--domains) IFS=, read -r -a doms <<< "$2" ;;
 		*) break ;;
 		esac
@@ -34,8 +32,6 @@ pool3() {
 	p=$1
 	shift
 	sp pool create "$p" "$@" || sp_die "pool create $p"
-	[ -z "$fmt" ] || echo "$fmt" > "$SP_CFG/$p/metadata_format" ||
-		sp_die "metadata_format $fmt of $p"
 	for i in 0 1 2; do
 		sp member add "$p" "m$i" --path "${DISKS[$i]}" --domain "${doms[$i]}" ||
 			sp_die "member add m$i"

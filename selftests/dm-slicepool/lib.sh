@@ -12,7 +12,6 @@
 # sp_pool NAME [slice_mb]
 sp_pool() {
 	mkdir "$SP_CFG/$1" || sp_die "mkdir pool $1"
-	sp_pin_format "$1"
 	[ -z "${2:-}" ] || echo "$2" > "$SP_CFG/$1/slice_mb" || sp_die "slice_mb $2"
 }
 
@@ -207,7 +206,6 @@ pc_check_open() {
 	done
 	dmsetup create --concise "$devs" || exit 1
 	mkdir "$P" || exit 1
-	sp_pin_format "$pool"
 	mkdir "${mem[@]}" || exit 1
 	[ -z "$slice_mb" ] || echo "$slice_mb" > "$P/slice_mb"
 	for ((i = 0; i < n; i++)); do

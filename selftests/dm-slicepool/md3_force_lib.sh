@@ -45,8 +45,7 @@ refused() {
 	ktap_check "$1: the log line says why" logged "$5"
 }
 
-# new_pool: pool $P on metadata format 3 with 1 MiB slices, no member.
+# new_pool: pool $P (metadata format 3) with 1 MiB slices, no member.
 new_pool() {
 	sp_pool "$P" 1
-	echo 3 > "$C"/metadata_format || sp_die "metadata_format 3"
 }

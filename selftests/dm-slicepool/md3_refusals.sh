@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Refusals around pools of metadata format 3, each with its errno and a
-# log line naming the value or the operation: bad metadata_format values,
-# a change of it once a member is enabled, a bad value for a member's
-# remove and a remove in a format-2 pool, a resize, a migration and a
-# settings change while a current member is disabled (until it is enabled
-# again), a v3 member in a
-# format-2 pool and the reverse, and a device that is neither blank nor a
-# member.  reclaim is accepted and frees nothing.
+# log line naming the value or the operation: bad metadata_format values
+# and 2 (format 2 is no longer supported: EINVAL, naming 'slicepool
+# upgrade'), before and after a member is enabled, a bad value for a
+# member's remove, a resize, a migration and a settings change while a
+# current member is disabled (until it is enabled again), a device of a
+# format-2 pool (the fixture selftests/fixtures/fmt2, made by the
+# format-2 module: EMEDIUMTYPE, naming the member, the device and
+# 'slicepool upgrade', the device not written), and a device that is
+# neither blank nor a member.  reclaim is accepted and frees nothing.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
@@ -44,20 +46,23 @@ refused() {
 mkdir "$C" || sp_die "mkdir pool"
 echo 8 > "$C"/slice_mb || sp_die "slice_mb"
 refused "metadata_format 4" "$C"/metadata_format 4 EINVAL \
-	"slicepool: $P: metadata_format: invalid value '4' \(2 or 3\)$"
+	"slicepool: $P: metadata_format: invalid value '4' \(only 3\)$"
 refused "metadata_format 3x" "$C"/metadata_format 3x EINVAL \
-	"slicepool: $P: metadata_format: invalid value '3x' \(2 or 3\)$"
+	"slicepool: $P: metadata_format: invalid value '3x' \(only 3\)$"
 refused "an empty metadata_format" "$C"/metadata_format $'\n' EINVAL \
-	"slicepool: $P: metadata_format: invalid value '' \(2 or 3\)$"
+	"slicepool: $P: metadata_format: invalid value '' \(only 3\)$"
+F2LINE="slicepool: $P: metadata_format 2 is no longer supported \(only 3\); convert a format-2 pool offline with 'slicepool upgrade'$"
+refused "metadata_format 2" "$C"/metadata_format 2 EINVAL "$F2LINE"
 ktap_check "metadata_format is still 3 (the default) after the refusals" \
 	[ "$(cat "$C"/metadata_format)" = 3 ]
-ktap_check "metadata_format 2 is accepted" [ "$(werr "$C"/metadata_format 2)" = OK ]
-ktap_check "metadata_format 3 is accepted" [ "$(werr "$C"/metadata_format 3)" = OK ]
+ktap_check "metadata_format 3 is accepted (nothing to do)" [ "$(werr "$C"/metadata_format 3)" = OK ]
 sp_member $P m0 "${DISKS[0]}" dA
 sp_member $P m1 "${DISKS[1]}" dB
-refused "metadata_format 2 with members enabled" "$C"/metadata_format 2 EBUSY \
-	"slicepool: $P: metadata_format is fixed once a member is enabled \(it is 3\)$"
-ktap_check "writing the same format again is accepted" [ "$(werr "$C"/metadata_format 3)" = OK ]
+refused "metadata_format 2 with members enabled" "$C"/metadata_format 2 EINVAL "$F2LINE"
+ktap_check "... the pool still reads 3 and both members stay enabled" \
+	[ "$(cat "$C"/metadata_format)" = 3 -a "$(cat "$C"/members/m0/enable)" = 1 -a \
+	  "$(cat "$C"/members/m1/enable)" = 1 ]
+ktap_check "metadata_format 3 with members enabled is accepted" [ "$(werr "$C"/metadata_format 3)" = OK ]
 
 sp_volume $P v 16M
 sp_dm q3v $P v
@@ -99,28 +104,26 @@ ktap_check "with m2 back the pool is read-write" \
 ktap_check "the expand is accepted now" [ "$(werr "$C"/volumes/v/size 24M)" = OK ]
 sp_teardown
 
-# Formats do not mix.  DISKS[2] is now a v3 member, DISKS[3] becomes a
-# format-2 one.
-mkdir "$SP_CFG"/f2 || sp_die "mkdir f2"
-echo 2 > "$SP_CFG"/f2/metadata_format || sp_die "metadata_format 2 of f2"
-mkdir "$SP_CFG"/f2/members/x || sp_die "mkdir x"
-echo "${DISKS[2]}" > "$SP_CFG"/f2/members/x/path
-echo dX > "$SP_CFG"/f2/members/x/domain
-refused "a format-3 member in a format-2 pool" "$SP_CFG"/f2/members/x/enable 1 EILSEQ \
-	"${DISKS[2]}: refused: a member of metadata format 3; enable it in a pool whose metadata_format is 3$"
-sp_member f2 y "${DISKS[3]}" dY
-refused "remove in a format-2 pool" "$SP_CFG"/f2/members/y/remove 1 EINVAL \
-	"y: remove refused: pool f2 is format 2, which keeps no member list: disable the member and rmdir it$"
-sp_teardown
-mkdir "$SP_CFG"/g3 "$SP_CFG"/g3/members/z || sp_die "mkdir g3"
-echo 3 > "$SP_CFG"/g3/metadata_format
-echo "${DISKS[3]}" > "$SP_CFG"/g3/members/z/path
-echo dZ > "$SP_CFG"/g3/members/z/domain
-refused "a format-2 member in a format-3 pool" "$SP_CFG"/g3/members/z/enable 1 EILSEQ \
-	"z: refused: ${DISKS[3]} is a format-2 member and pool g3 is format 3 \(metadata_format\): convert its pool with 'slicepool upgrade', or use it in a format-2 pool$"
-sp_wipe "${DISKS[3]}"
+# A device of a format-2 pool: member m0 of the fixture made by the
+# format-2 module.  Refused, named, and left as it was.
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
+xz -dc "$SP_TOP"/selftests/fixtures/fmt2/m0.img.xz > "$W/f2.img" ||
+	sp_die "cannot decompress the format-2 fixture"
+dd if="$W/f2.img" of="${DISKS[3]}" bs=1M oflag=direct status=none ||
+	sp_die "format-2 fixture onto ${DISKS[3]}"
+f2sum=$(dd if="${DISKS[3]}" bs=1M count=16 iflag=direct status=none | sha256sum)
+mkdir "$SP_CFG"/g3 "$SP_CFG"/g3/members/z || sp_die "mkdir g3"
+echo "${DISKS[3]}" > "$SP_CFG"/g3/members/z/path
+echo dZ > "$SP_CFG"/g3/members/z/domain
+refused "a format-2 member" "$SP_CFG"/g3/members/z/enable 1 EMEDIUMTYPE \
+	"device-mapper: slicepool: z: refused: ${DISKS[3]} holds metadata format 2, which is no longer supported: convert its pool offline with 'slicepool upgrade' \(every member of it at once\); nothing changed$"
+ktap_check "... z is not enabled and the pool has no volume" \
+	[ "$(cat "$SP_CFG"/g3/members/z/enable)" = 0 -a ! -s "$SP_CFG"/g3/discovered ]
+ktap_check "... and the device was not written (its 16 MiB as the fixture's)" \
+	[ "$(dd if="${DISKS[3]}" bs=1M count=16 iflag=direct status=none | sha256sum)" = "$f2sum" -a \
+	  "$(sha256sum < "$W/f2.img")" = "$f2sum" ]
+sp_wipe "${DISKS[3]}"
 head -c 4096 /dev/urandom > "$W/junk"
 dd if="$W/junk" of="${DISKS[3]}" bs=4096 seek=1 oflag=direct status=none ||
 	sp_die "garbage in block 1"

@@ -28,18 +28,6 @@ sp_start() {
 	sp_teardown
 }
 
-# sp_pin_format POOL: a test written for metadata format 2 sets
-# SP_POOL_FORMAT=2 before it makes pools; the pool helpers (sp_pool, pool3,
-# make_pool) and tests that make a pool themselves write it to the new
-# pool's metadata_format before any member.  Unset: the module's default
-# (3).  Format 2 goes away with issue 14; these tests move to format 3
-# then (Documentation/testing.rst, "Tests pinned to format 2").
-sp_pin_format() {
-	[ -z "${SP_POOL_FORMAT:-}" ] ||
-		echo "$SP_POOL_FORMAT" > "$SP_CFG/$1/metadata_format" ||
-		sp_die "metadata_format $SP_POOL_FORMAT of pool $1"
-}
-
 sp_load() {
 	modprobe dm-slicepool || sp_die "modprobe dm-slicepool failed"
 	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config

@@ -78,7 +78,6 @@ make_pool() {
 	local pool=$1 m n dev dom
 	shift
 	mkdir "$SP/$pool" && echo 16 > "$SP/$pool/slice_mb" || return 1
-	sp_pin_format "$pool"
 	for m in "$@"; do
 		IFS=: read -r n dev dom <<< "$m"
 		mkdir "$SP/$pool/members/$n" &&

@@ -306,26 +306,18 @@ static void t_member_remove(void)
 {
 	const char *r = spu_configfs_root();
 	char path[PATH_MAX], why[512];
-	unsigned int fmt;
 	int ret;
 
-	for (fmt = 2; fmt <= 3; fmt++) {
-		fake_pool("pf", 16);
-		snprintf(path, sizeof(path), "%s/pf/metadata_format", r);
-		put_u64(path, fmt);
-		fake_member("pf", "m", 8, "online", 1);
-		ret = spu_member_remove("pf", "m", why, sizeof(why));
-		CHECK(ret == -ENOTEMPTY, "format %u: the fake rmdir fails (%d: %s)",
-		      fmt, ret, why);
-		snprintf(path, sizeof(path), "%s/pf/members/m/enable", r);
-		CHECK(get_u64(path) == (fmt == 3), "format %u: enable is %llu",
-		      fmt, get_u64(path));
-		snprintf(path, sizeof(path), "%s/pf/members/m/remove", r);
-		CHECK(get_u64(path) == (fmt == 3 ? 1 : ~0ULL),
-		      "format %u: remove is %llu (~0: not written)", fmt,
-		      get_u64(path));
-		unlink(path);
-	}
+	fake_pool("pf", 16);
+	fake_member("pf", "m", 8, "online", 1);
+	ret = spu_member_remove("pf", "m", why, sizeof(why));
+	CHECK(ret == -ENOTEMPTY, "the fake rmdir fails (%d: %s)", ret, why);
+	snprintf(path, sizeof(path), "%s/pf/members/m/enable", r);
+	CHECK(get_u64(path) == 1, "enable is %llu (not written)",
+	      get_u64(path));
+	snprintf(path, sizeof(path), "%s/pf/members/m/remove", r);
+	CHECK(get_u64(path) == 1, "remove is %llu", get_u64(path));
+	unlink(path);
 }
 
 int main(void)
@@ -338,7 +330,7 @@ int main(void)
 		{ "threshold, borrow in flight, cool-down, limit", t_decide },
 		{ "what is borrowed now, from the ledger", t_borrowed_now },
 		{ "a borrow on demand refused before anything is asked", t_borrow_refused },
-		{ "a member leaves a format-3 pool through remove", t_member_remove },
+		{ "a member leaves the pool through remove", t_member_remove },
 	};
 	const char *dir = make_test_dir();
 	char state[PATH_MAX];

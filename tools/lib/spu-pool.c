@@ -358,7 +358,7 @@ int spu_member_remove(const char *pool, const char *name, char *why,
 		      size_t wlen)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
-	u64 enable = 0, fmt = 0;
+	u64 enable = 0;
 	int ret;
 
 	if (spu_path(dir, sizeof(dir), "%s/%s/members/%s", spu_configfs_root(),
@@ -369,26 +369,20 @@ int spu_member_remove(const char *pool, const char *name, char *why,
 	snprintf(path, sizeof(path), "%s/enable", dir);
 	if (!spu_read_u64(path, &enable) && enable) {
 		/*
-		 * Format 3 keeps a member list: 'remove' takes the member out
+		 * The pool keeps a member list: 'remove' takes the member out
 		 * of it, then disables it.  Disabling alone would leave it
 		 * current without a device, and the pool refusing every
 		 * metadata write (EROFS).
 		 */
-		if (!spu_path(path, sizeof(path), "%s/%s/metadata_format",
-			      spu_configfs_root(), pool) &&
-		    !spu_read_u64(path, &fmt) && fmt == 3)
-			snprintf(path, sizeof(path), "%s/remove", dir);
-		else
-			snprintf(path, sizeof(path), "%s/enable", dir);
-		ret = spu_write_file(path, fmt == 3 ? "1" : "0");
+		snprintf(path, sizeof(path), "%s/remove", dir);
+		ret = spu_write_file(path, "1");
 		if (ret == -EBUSY)
 			return spu_reason(why, wlen, ret,
 					  "member %s of pool %s still holds slices of a volume: move them off (slicepool migrate) or remove the volumes first",
 					  name, pool);
 		if (ret)
 			return spu_reason(why, wlen, ret,
-					  "cannot %s member %s of pool %s: %s",
-					  fmt == 3 ? "remove (format 3)" : "disable",
+					  "cannot remove member %s of pool %s: %s",
 					  name, pool, strerror(-ret));
 	}
 	ret = spu_rmdir(dir);

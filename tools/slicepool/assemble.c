@@ -6,30 +6,27 @@
  * 1. Scan: every block device of /proc/partitions (or the devices given)
  *    that is not held by another device and is not itself a slicepool
  *    volume is read from offset 0 with O_DIRECT (spt_md_probe()).
- *    Devices without slicepool metadata are ignored; format-2 metadata
- *    failing its checksum, version, block number or layout checks is
- *    refused and reported. When one member UUID is found on several
- *    devices (a stacked device showing its lower device's metadata), the
- *    newest (format 2: superblock generation; format 3: journal head)
- *    wins and the others are reported as duplicates.
- * 2. Group the members by pool UUID and format. Format 2: work out from
- *    the volume and owner records which volumes exist and which of their
- *    slices are on the members found: slices that are not are reported
- *    as missing. Format 3 (assemble_md3.c): assemble the pool's devices
- *    with md3_assemble() in nowrite mode, the winner rule the module
- *    runs: its members and volumes, and the current members absent, which
- *    leave the pool read-only.  A format-3 pool found only on devices of
- *    members removed from it is not assembled (the devices are skipped).
- * 3. For each pool: mkdir the pool, set metadata_format (2 or 3) and
- *    slice_mb, create and enable every member with its recorded name,
- *    domain and device, write reclaim (format 2; skipped while slices are
- *    missing), read "discovered", mkdir each volume found there and create
- *    the dm device of every volume of the pool that has none. A read-only
- *    format-3 pool publishes no volume: nothing is bound, and the absent
- *    members are named. Objects that already exist are left as they are,
- *    so assemble can be run again, e.g. after a missing member returns.
+ *    Devices without slicepool metadata are ignored.  A device holding
+ *    metadata format 2, which the module no longer supports, is refused
+ *    with the way to convert its pool ('slicepool upgrade'), as is one
+ *    whose format-2 metadata fails its checks.  When one member UUID is
+ *    found on several devices (a stacked device showing its lower
+ *    device's metadata), the newest journal head wins and the others are
+ *    reported as duplicates.
+ * 2. Group the members by pool UUID (assemble_md3.c) and assemble each
+ *    pool's devices with md3_assemble() in nowrite mode, the winner rule
+ *    the module runs: its members and volumes, and the current members
+ *    absent, which leave the pool read-only.  A pool found only on
+ *    devices of members removed from it is not assembled (the devices
+ *    are skipped).
+ * 3. For each pool: mkdir the pool and set slice_mb, create and enable
+ *    every member with its recorded name, domain and device, read
+ *    "discovered", mkdir each volume found there and create the dm device
+ *    of every volume of the pool that has none. A read-only pool
+ *    publishes no volume: nothing is bound, and the absent members are
+ *    named. Objects that already exist are left as they are, so assemble
+ *    can be run again, e.g. after a missing member returns.
  */
-#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -40,10 +37,6 @@
 #include <unistd.h>
 
 #include "assemble.h"
-
-#define SPT_VOL_STATE_LIVE	1
-
-static_assert(offsetof(struct asm_vol, rec) == 0, "asm_vol starts with rec");
 
 void asm_pool_err(struct asm_pool *p, const char *fmt, ...)
 {
@@ -122,6 +115,12 @@ static void scan_one(struct asm_state *s, const char *path, bool explicit)
 	spt_md_probe(x, path);
 	switch (x->kind) {
 	case SPT_MD_FMT2:
+		snprintf(why, sizeof(why),
+			 "member %.64s of pool %.64s (uuid %s) holds metadata format 2, which the module no longer supports: convert the pool offline with 'slicepool upgrade' (every member of it at once), then assemble it",
+			 x->m.sb.member_name, x->m.sb.pool_name,
+			 x->m.sb.pool_uuid);
+		asm_add_refused(&s->refused, &s->nr_refused, path, why);
+		/* Kept: a v3 pool of the same uuid is an interrupted upgrade. */
 		s->found = spt_realloc_array(s->found, s->nr_found + 1,
 					     sizeof(*s->found));
 		s->found[s->nr_found++] = x->m;
@@ -174,216 +173,23 @@ static int scan_partitions(struct asm_state *s)
 	return 0;
 }
 
-/* Keeps one device per member UUID: the newest superblock generation. */
-static void drop_duplicates(struct asm_state *s)
-{
-	size_t i, j, k = 0;
-	char why[640];
+/* ---- grouping ---- */
 
-	for (i = 0; i < s->nr_found; i++) {
-		struct spt_disk_member *a = &s->found[i];
-		bool keep = true;
-
-		for (j = 0; j < s->nr_found && keep; j++) {
-			struct spt_disk_member *b = &s->found[j];
-
-			if (i == j || strcmp(a->sb.member_uuid, b->sb.member_uuid))
-				continue;
-			if (b->sb.generation > a->sb.generation ||
-			    (b->sb.generation == a->sb.generation && j < i)) {
-				keep = false;
-				snprintf(why, sizeof(why),
-					 "duplicate of member %s (%s) found on %s, which is used",
-					 a->sb.member_name, a->sb.member_uuid,
-					 b->device);
-				asm_add_refused(&s->dups, &s->nr_dups,
-						a->device, why);
-			}
-		}
-		if (keep)
-			s->found[k++] = *a;
-		else
-			spt_disk_member_free(a);
-	}
-	s->nr_found = k;
-}
-
-/* ---- grouping and analysis ---- */
-
-static int cmp_member(const void *a, const void *b)
-{
-	const struct asm_member *x = a, *y = b;
-
-	return strcmp(x->name, y->name);
-}
-
-struct asm_pool *asm_pool_get(struct asm_state *s, int format,
-			      const char *uuid)
+struct asm_pool *asm_pool_get(struct asm_state *s, const char *uuid)
 {
 	struct asm_pool *p;
 	size_t i;
 
 	for (i = 0; i < s->nr_pools; i++)
-		if (s->pools[i].format == format &&
-		    !strcasecmp(s->pools[i].uuid, uuid))
+		if (!strcasecmp(s->pools[i].uuid, uuid))
 			return &s->pools[i];
 	s->pools = spt_realloc_array(s->pools, s->nr_pools + 1,
 				     sizeof(*s->pools));
 	p = &s->pools[s->nr_pools++];
 	memset(p, 0, sizeof(*p));
-	p->format = format;
 	snprintf(p->uuid, sizeof(p->uuid), "%s", uuid);
 	snprintf(p->name, sizeof(p->name), "%s", uuid);
-	p->reclaimed = -1;
 	return p;
-}
-
-static struct asm_pool *pool_for(struct asm_state *s,
-				 struct spt_disk_member *m)
-{
-	struct asm_pool *p = asm_pool_get(s, 2, m->sb.pool_uuid);
-
-	if (!p->nr_members && !p->slice_sectors) {
-		snprintf(p->name, sizeof(p->name), "%s", m->sb.pool_name);
-		p->slice_sectors = m->sb.slice_sectors;
-		p->best_gen = m->sb.generation;
-	}
-	return p;
-}
-
-static void group(struct asm_state *s)
-{
-	struct asm_member *am;
-	struct asm_pool *p;
-	size_t i, j;
-
-	for (i = 0; i < s->nr_found; i++) {
-		struct spt_disk_member *m = &s->found[i];
-		bool clash = false;
-
-		p = pool_for(s, m);
-		if (m->sb.slice_sectors != p->slice_sectors) {
-			char why[640];
-
-			snprintf(why, sizeof(why),
-				 "slice size %llu sectors differs from the %llu of pool %s's other members",
-				 (unsigned long long)m->sb.slice_sectors,
-				 (unsigned long long)p->slice_sectors,
-				 p->uuid);
-			asm_add_refused(&s->refused, &s->nr_refused, m->device,
-					why);
-			continue;
-		}
-		for (j = 0; j < p->nr_members; j++)
-			if (!strcmp(p->members[j].name, m->sb.member_name))
-				clash = true;
-		if (clash) {
-			char why[640];
-
-			snprintf(why, sizeof(why),
-				 "member name %s is used twice in pool %s (another member UUID)",
-				 m->sb.member_name, p->uuid);
-			asm_add_refused(&s->refused, &s->nr_refused, m->device,
-					why);
-			continue;
-		}
-		/* The newest superblock names the pool. */
-		if (m->sb.generation > p->best_gen) {
-			p->best_gen = m->sb.generation;
-			snprintf(p->name, sizeof(p->name), "%s",
-				 m->sb.pool_name);
-		}
-		p->members = spt_realloc_array(p->members, p->nr_members + 1,
-					       sizeof(*p->members));
-		am = &p->members[p->nr_members++];
-		memset(am, 0, sizeof(*am));
-		am->d = m;
-		snprintf(am->name, sizeof(am->name), "%s", m->sb.member_name);
-		snprintf(am->domain, sizeof(am->domain), "%s", m->sb.domain);
-		snprintf(am->uuid, sizeof(am->uuid), "%s", m->sb.member_uuid);
-		am->device = m->device;
-		am->slices = m->sb.nr_slices;
-	}
-	for (i = 0; i < s->nr_pools; i++)
-		qsort(s->pools[i].members, s->pools[i].nr_members,
-		      sizeof(struct asm_member), cmp_member);
-}
-
-static struct asm_vol *vol_by_uuid(struct asm_pool *p, const char *uuid)
-{
-	size_t i = spt_fmt2_vol_index(p->vols, p->nr_vols, sizeof(*p->vols),
-				      uuid);
-
-	return i < p->nr_vols ? &p->vols[i] : NULL;
-}
-
-/*
- * The newest record of each volume (highest generation, then highest
- * started) wins; deleted volumes are dropped.  The map of a live volume
- * and the orphans follow the kernel's rules, those of fmt2.c: of the
- * claims of a logical slice found on the members the highest attempt id
- * wins, the first of a tie kept (attempt ids are unique, so a tie means
- * corruption: "double_owned"); a slice with no claim is missing; every
- * other owner record, the losing claims included, is an orphan that
- * reclaim frees.
- */
-static void analyse(struct asm_pool *p)
-{
-	const struct spt_disk_member **ms;
-	struct asm_vol *v;
-	size_t i, j, k;
-	u64 l;
-
-	for (i = 0; i < p->nr_members; i++) {
-		const struct spt_disk_member *m = p->members[i].d;
-
-		for (j = 0; j < m->nr_vols; j++) {
-			k = p->nr_vols;
-			p->vols = spt_fmt2_vol_merge(p->vols, &p->nr_vols,
-						     sizeof(*p->vols),
-						     &m->vols[j]);
-			if (p->nr_vols > k)
-				p->vols[k].kernel_missing = -1;
-		}
-	}
-	/* Drop deleted volumes. */
-	for (i = 0, k = 0; i < p->nr_vols; i++)
-		if (p->vols[i].rec.state == SPT_VOL_STATE_LIVE)
-			p->vols[k++] = p->vols[i];
-	p->nr_vols = k;
-
-	ms = spt_zalloc((p->nr_members + 1) * sizeof(*ms));
-	for (j = 0; j < p->nr_members; j++)
-		ms[j] = p->members[j].d;
-	for (i = 0; i < p->nr_vols; i++) {
-		v = &p->vols[i];
-		spt_dm_name(p->name, v->rec.name, v->dm_name,
-			    sizeof(v->dm_name));
-		v->map = spt_fmt2_map(&v->rec, ms, p->nr_members, &v->missing,
-				      &v->twice);
-		v->found = v->rec.nr_slices - v->missing;
-		v->missing_list = spt_zalloc(ASM_MISSING_LIST * sizeof(u64));
-		for (l = 0;
-		     l < v->rec.nr_slices && v->nr_missing_list < ASM_MISSING_LIST;
-		     l++)
-			if (v->map[l].member < 0)
-				v->missing_list[v->nr_missing_list++] = l;
-		if (v->missing)
-			p->degraded = true;
-	}
-	free(ms);
-	for (j = 0; j < p->nr_members; j++) {
-		const struct spt_disk_member *m = p->members[j].d;
-
-		for (k = 0; k < m->nr_owners; k++) {
-			struct spt_disk_owner *o = &m->owners[k];
-
-			v = vol_by_uuid(p, o->vol_uuid);
-			if (spt_fmt2_is_orphan(v ? &v->rec : NULL,
-					       v ? v->map : NULL, j, o))
-				p->orphans++;
-		}
-	}
 }
 
 /* ---- execution ---- */
@@ -426,38 +232,6 @@ static void say(struct asm_state *s, const char *fmt, ...)
 	putchar('\n');
 }
 
-/*
- * Pool @p's configfs directory, which exists, must be on the metadata
- * format of its devices (p->format, 2 or 3); a pool without members is
- * switched to it.  The module's default is 3, so a format-2 pool needs
- * the write as much as a format-3 one did when the default was 2.
- */
-static int pool_format(struct asm_state *s, struct asm_pool *p,
-		       bool has_members)
-{
-	s64 fmt = 0;
-	char val[8];
-	int ret;
-
-	if (!cfs_read_s64(&fmt, "%s/metadata_format", p->name) &&
-	    fmt == p->format)
-		return 0;
-	if (has_members) {
-		asm_pool_err(p, "pool '%s' is configured with metadata_format %lld and has members; not assembling format-%d pool %s (remove that pool first)",
-			     p->name, (long long)fmt, p->format, p->uuid);
-		return -EEXIST;
-	}
-	say(s, "set metadata_format %d of pool %s", p->format, p->name);
-	if (s->dry_run)
-		return 0;
-	snprintf(val, sizeof(val), "%d", p->format);
-	ret = cfs_write(val, "%s/metadata_format", p->name);
-	if (ret)
-		asm_pool_err(p, "the module refused metadata_format %d: %s%s",
-			     p->format, strerror(-ret), spt_errno_hint(-ret));
-	return ret;
-}
-
 static int setup_pool(struct asm_state *s, struct asm_pool *p)
 {
 	bool has_members = false;
@@ -470,24 +244,16 @@ static int setup_pool(struct asm_state *s, struct asm_pool *p)
 				     p->name, p->uuid);
 			return -EEXIST;
 		}
-		return pool_format(s, p, has_members);
+		return 0;
 	}
-	say(s, "create pool %s (metadata format %d, slice size %llu MiB)",
-	    p->name, p->format, (unsigned long long)(p->slice_sectors / 2048));
+	say(s, "create pool %s (metadata format 3, slice size %llu MiB)",
+	    p->name, (unsigned long long)(p->slice_sectors / 2048));
 	if (s->dry_run)
 		return 0;
 	ret = cfs_mkdir("%s", p->name);
 	if (ret) {
 		asm_pool_err(p, "cannot create the pool: %s%s", strerror(-ret),
 			     spt_errno_hint(-ret));
-		return ret;
-	}
-	snprintf(val, sizeof(val), "%d", p->format);
-	ret = cfs_write(val, "%s/metadata_format", p->name);
-	if (ret) {
-		asm_pool_err(p, "the module refused metadata_format %d: %s%s",
-			     p->format, strerror(-ret), spt_errno_hint(-ret));
-		cfs_rmdir("%s", p->name);
 		return ret;
 	}
 	snprintf(val, sizeof(val), "%llu",
@@ -686,42 +452,14 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 	cfs_free_list(names, n);
 }
 
-static void reclaim_orphans(struct asm_state *s, struct asm_pool *p, bool all)
-{
-	int ret;
-
-	if (p->degraded || !all) {
-		p->reclaim = "skipped";
-		if (p->orphans)
-			spt_warn("pool %s: orphaned slices are not reclaimed while members or slices are missing; run 'slicepool assemble' again once they are back",
-				 p->name);
-	} else if (s->dry_run) {
-		p->reclaim = "planned";
-		say(s, "reclaim orphaned slices (%llu found)",
-		    (unsigned long long)p->orphans);
-	} else {
-		ret = cfs_write("1", "%s/reclaim", p->name);
-		if (ret) {
-			asm_pool_err(p, "reclaim failed: %s%s", strerror(-ret),
-				     spt_errno_hint(-ret));
-			p->reclaim = "failed";
-		} else {
-			p->reclaim = "done";
-			if (cfs_read_s64(&p->reclaimed, "%s/reclaimed",
-					 p->name))
-				p->reclaimed = -1;
-		}
-	}
-}
-
 /*
- * Enables the members to enable: format 2 all, format 3 the current ones
- * first, then the stale ones (the module rejoins a stale member only when
- * its device is enabled in a read-write pool).  Whether none failed.
+ * Enables the members to enable: the current ones first, then the stale
+ * ones (the module rejoins a stale member only when its device is
+ * enabled in a read-write pool).  A current member that fails leaves the
+ * pool read-only.
  */
-static bool setup_members(struct asm_state *s, struct asm_pool *p)
+static void setup_members(struct asm_state *s, struct asm_pool *p)
 {
-	bool all = true;
 	size_t i;
 	int pass;
 
@@ -732,22 +470,16 @@ static bool setup_members(struct asm_state *s, struct asm_pool *p)
 			if (am->pass != pass)
 				continue;
 			setup_member(s, p, am);
-			if (!strcmp(am->result, "failed")) {
-				all = false;
-				/* the module keeps the pool read-only */
-				if (pass == ASM_PASS_CURRENT && p->format == 3)
-					p->readonly = true;
-			}
+			/* the module keeps the pool read-only */
+			if (!strcmp(am->result, "failed") &&
+			    pass == ASM_PASS_CURRENT)
+				p->readonly = true;
 		}
-		if (p->format == 2)
-			break;
 	}
-	return all;
 }
 
 static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 {
-	bool all;
 	size_t i;
 
 	if (p->nr_errors)	/* the analysis refused the pool */
@@ -758,11 +490,9 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 	}
 	if (setup_pool(s, p))
 		return;
-	all = setup_members(s, p);
-	if (p->format == 2)
-		reclaim_orphans(s, p, all);
+	setup_members(s, p);
 	if (p->readonly) {
-		/* A read-only format-3 pool publishes no volume. */
+		/* A read-only pool publishes no volume. */
 		for (i = 0; i < p->nr_vols; i++)
 			p->vols[i].result = "read-only";
 		return;
@@ -786,18 +516,15 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 		if (!cfs_exists("%s/volumes/%s", p->name, p->vols[i].rec.name))
 			p->vols[i].result = "failed";
 	start_volumes(s, p);
-	if (p->format == 3)
-		spt_image_assemble(p, false);
+	spt_image_assemble(p, false);
 }
 
 static void free_pool(struct asm_pool *p)
 {
 	size_t j;
 
-	for (j = 0; j < p->nr_vols; j++) {
+	for (j = 0; j < p->nr_vols; j++)
 		free(p->vols[j].missing_list);
-		free(p->vols[j].map);
-	}
 	for (j = 0; j < p->nr_errors; j++)
 		free(p->errors[j]);
 	free(p->errors);
@@ -867,21 +594,15 @@ int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)
 	} else if (scan_partitions(&s)) {
 		return SPT_EXIT_FAIL;
 	}
-	drop_duplicates(&s);
-	group(&s);
 	asm_md3_group(&s);
-	for (i = 0; i < s.nr_pools; i++) {
-		if (s.pools[i].format == 3)
-			asm_md3_analyse(&s, &s.pools[i]);
-		else
-			analyse(&s.pools[i]);
-	}
+	for (i = 0; i < s.nr_pools; i++)
+		asm_md3_analyse(&s, &s.pools[i]);
 	skipped = drop_removed_only(&s);
 
 	if (!spt_json)
 		printf("%sfound %zu member(s) of %zu pool(s)%s\n",
 		       s.dry_run ? "dry run: " : "",
-		       s.nr_found + s.nr_v3 - skipped,
+		       s.nr_v3 - skipped,
 		       s.nr_pools,
 		       s.nr_refused ? ", some devices refused (see below)" :
 		       "");

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * slicepool - assemble: the pools found on the members and what
- * assembling them does, for both metadata formats.  assemble.c scans,
- * decodes format 2 and runs the configfs and device-mapper steps;
- * assemble_md3.c decodes format 3 (a nowrite md3_assemble(), the winner
- * rule the module runs) into the same structures; assemble_out.c prints
- * the report.
+ * assembling them does.  assemble.c scans (refusing format-2 devices)
+ * and runs the configfs and device-mapper steps; assemble_md3.c decodes
+ * the pools (a nowrite md3_assemble(), the winner rule the module runs)
+ * into these structures; assemble_out.c prints the report.
  */
 #ifndef SLICEPOOL_ASSEMBLE_H
 #define SLICEPOOL_ASSEMBLE_H
@@ -17,7 +16,7 @@ struct asm_refused {
 	char reason[640];
 };
 
-/* Format 3: when a member's device is enabled (asm_member.pass) */
+/* When a member's device is enabled (asm_member.pass) */
 #define ASM_PASS_NEVER		(-1)	/* absent, forced out, or a bad name */
 #define ASM_PASS_CURRENT	0	/* a current member: first */
 #define ASM_PASS_STALE		1	/* a stale member: once the pool is rw */
@@ -28,15 +27,14 @@ struct asm_member {
 	char uuid[SPT_UUID_STR_LEN];
 	const char *device;		/* the device found; NULL: none */
 	u64 slices;
-	u64 used;			/* format 3: slices in use */
-	const struct spt_disk_member *d;	/* format 2: its metadata */
-	u32 id;				/* format 3: member id */
-	int status;			/* format 3: enum md3_mstatus */
-	int pass;			/* format 3: ASM_PASS_* */
+	u64 used;			/* slices in use */
+	u32 id;				/* member id */
+	int status;			/* enum md3_mstatus */
+	int pass;			/* ASM_PASS_* */
 	/*
-	 * enabled, present, planned, failed; format 3 also absent (no
-	 * device found), stale (a stale member without device) and
-	 * forced-out (a device the module refuses: left alone).
+	 * enabled, present, planned, failed, absent (no device found),
+	 * stale (a stale member without device) and forced-out (a device
+	 * the module refuses: left alone).
 	 */
 	const char *result;
 };
@@ -44,42 +42,35 @@ struct asm_member {
 #define ASM_MISSING_LIST	64
 
 struct asm_vol {
-	struct spt_disk_vol rec;	/* winning record; first (vol_by_uuid) */
+	struct spt_disk_vol rec;	/* name, uuid, size, nr_slices */
 	u64 found;
 	u64 missing;
-	u64 twice;		/* logical slices claimed twice by one attempt */
-	struct spt_fmt2_slice *map;	/* format 2: the claims kept */
 	u64 *missing_list;	/* up to ASM_MISSING_LIST entries */
 	size_t nr_missing_list;
 	s64 kernel_missing;	/* from the map after binding, -1 unknown */
-	u64 id;			/* format 3: volume id */
+	u64 id;			/* volume id */
 	char dm_name[2 * SPT_NAME_MAX + 2];
-	/* bound, present, planned, failed; format 3 also read-only */
+	/* bound, present, planned, failed, read-only */
 	const char *result;
 };
 
 struct asm_pool {
-	int format;			/* 2 or 3 */
 	char uuid[SPT_UUID_STR_LEN];
 	char name[SPT_NAME_MAX + 1];
 	u64 slice_sectors;
-	u64 best_gen;
 	struct asm_member *members;	/* by name */
 	size_t nr_members;
 	struct asm_vol *vols;
 	size_t nr_vols;
-	u64 orphans;
-	const char *reclaim;	/* done, skipped, planned, failed; NULL: v3 */
-	s64 reclaimed;		/* slices the module freed, -1 unknown */
 	bool degraded;		/* slices missing, or read-only */
-	bool readonly;		/* format 3: a current member is absent */
+	bool readonly;		/* a current member is absent */
 	/*
-	 * format 3: every device found is a removed member's (skipped): the
-	 * pool is not assembled, nor reported
+	 * every device found is a removed member's (skipped): the pool is
+	 * not assembled, nor reported
 	 */
 	bool removed_only;
-	struct md3_pool *md3;	/* format 3: the nowrite assembly */
-	struct spt_md_probe **devs;	/* format 3: its devices (not owned) */
+	struct md3_pool *md3;	/* the nowrite assembly */
+	struct spt_md_probe **devs;	/* its devices (not owned) */
 	size_t nr_devs;
 	size_t actions;		/* steps taken (or planned) */
 	char **errors;
@@ -88,15 +79,16 @@ struct asm_pool {
 
 struct asm_state {
 	bool dry_run;
-	struct spt_disk_member *found;	/* format 2 */
+	/* format-2 devices (refused), to name an interrupted upgrade */
+	struct spt_disk_member *found;
 	size_t nr_found;
-	struct spt_md_probe **v3;	/* format 3 devices, open */
+	struct spt_md_probe **v3;	/* v3 devices, open */
 	size_t nr_v3;
 	struct asm_refused *refused;
 	size_t nr_refused;
 	struct asm_refused *dups;
 	size_t nr_dups;
-	/* format 3: devices of members removed from their pool (skipped) */
+	/* devices of members removed from their pool (skipped) */
 	struct asm_refused *removed;
 	size_t nr_removed;
 	struct asm_pool *pools;
@@ -107,16 +99,15 @@ struct asm_state {
 void asm_pool_err(struct asm_pool *p, const char *fmt, ...) __printf(2, 3);
 void asm_add_refused(struct asm_refused **v, size_t *n, const char *dev,
 		     const char *reason);
-/* The pool of uuid @uuid (format @format), a new one if none. */
-struct asm_pool *asm_pool_get(struct asm_state *s, int format,
-			      const char *uuid);
+/* The pool of uuid @uuid, a new one if none. */
+struct asm_pool *asm_pool_get(struct asm_state *s, const char *uuid);
 
 /* assemble_out.c: the report */
 void asm_print_text(const struct asm_state *s);
 void asm_print_json(const struct asm_state *s);
 
 /* assemble_md3.c */
-/* Groups s->v3 by pool uuid into pools of format 3 (duplicates dropped). */
+/* Groups s->v3 by pool uuid into pools (duplicates dropped). */
 void asm_md3_group(struct asm_state *s);
 /*
  * The member of winning state @st that device @pd held, when @pd is a
@@ -129,7 +120,7 @@ void asm_md3_group(struct asm_state *s);
 const struct md3_member *asm_md3_removed(const struct md3_state *st,
 					 const struct md3_pdev *pd);
 /*
- * The members, volumes and mode of format-3 pool @p; sets p->removed_only
+ * The members, volumes and mode of pool @p; sets p->removed_only
  * when every device of @p is a removed member's.
  */
 void asm_md3_analyse(struct asm_state *s, struct asm_pool *p);

@@ -75,23 +75,20 @@ void asm_md3_group(struct asm_state *s)
 	md3_drop_duplicates(s);
 	for (i = 0; i < s->nr_v3; i++) {
 		spu_uuid_format(s->v3[i]->pool_uuid, u);
-		p = asm_pool_get(s, 3, u);
+		p = asm_pool_get(s, u);
 		p->devs = spt_realloc_array(p->devs, p->nr_devs + 1,
 					    sizeof(*p->devs));
 		p->devs[p->nr_devs++] = s->v3[i];
 	}
 	/* Members in both formats: an upgrade was interrupted. */
 	for (i = 0; i < s->nr_pools; i++) {
-		if (s->pools[i].format != 3)
-			continue;
-		for (j = 0; j < s->nr_pools; j++) {
-			if (s->pools[j].format != 2 ||
-			    strcasecmp(s->pools[j].uuid, s->pools[i].uuid))
+		for (j = 0; j < s->nr_found; j++) {
+			if (strcasecmp(s->found[j].sb.pool_uuid,
+				       s->pools[i].uuid))
 				continue;
 			asm_pool_err(&s->pools[i],
 				     "has members in format 2 and in format 3: an upgrade was interrupted; finish it with 'slicepool upgrade --resume --backup FILE' and every member");
-			asm_pool_err(&s->pools[j],
-				     "has members in format 2 and in format 3: not assembled (see above)");
+			break;
 		}
 	}
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * slicepool - assemble: the report, as text or JSON
- * (Documentation/slicepool-tool.rst, "assemble"), of both formats.
+ * (Documentation/slicepool-tool.rst, "assemble").
  */
 #include <string.h>
 
@@ -22,10 +22,8 @@ static void print_missing_text(const struct asm_pool *p)
 		printf(" are not on any member found (logical");
 		for (j = 0; j < v->nr_missing_list; j++)
 			printf(" %llu", (unsigned long long)v->missing_list[j]);
-		printf("%s); I/O to them fails %s\n",
-		       v->missing > v->nr_missing_list ? " ..." : "",
-		       p->format == 3 ? "(their member is stale)" :
-		       "until their member returns");
+		printf("%s); I/O to them fails (their member is stale)\n",
+		       v->missing > v->nr_missing_list ? " ..." : "");
 	}
 }
 
@@ -55,18 +53,12 @@ void asm_print_text(const struct asm_state *s)
 	for (i = 0; i < s->nr_pools; i++) {
 		const struct asm_pool *p = &s->pools[i];
 
-		if (p->format == 3)
-			printf("\npool %s (uuid %s, %s, slice size %llu MiB): %zu %s, %s\n",
-			       p->name, p->uuid, "metadata format 3",
-			       (unsigned long long)(p->slice_sectors / 2048),
-			       p->nr_devs, "device(s) found",
-			       p->nr_errors && !p->md3 ? "-" :
-			       p->readonly ? "read-only" : "read-write");
-		else
-			printf("\npool %s (uuid %s, slice size %llu MiB): %zu member(s) found\n",
-			       p->name, p->uuid,
-			       (unsigned long long)(p->slice_sectors / 2048),
-			       p->nr_members);
+		printf("\npool %s (uuid %s, %s, slice size %llu MiB): %zu %s, %s\n",
+		       p->name, p->uuid, "metadata format 3",
+		       (unsigned long long)(p->slice_sectors / 2048),
+		       p->nr_devs, "device(s) found",
+		       p->nr_errors && !p->md3 ? "-" :
+		       p->readonly ? "read-only" : "read-write");
 		t = tbl_new(ARRAY_SIZE(mhdr), mhdr);
 		for (j = 0; j < p->nr_members; j++) {
 			const struct asm_member *m = &p->members[j];
@@ -101,23 +93,7 @@ void asm_print_text(const struct asm_state *s)
 		}
 		if (!p->readonly)
 			print_missing_text(p);
-		if (p->format == 3)
-			asm_md3_print_text(p);
-		for (j = 0; j < p->nr_vols; j++)
-			if (p->vols[j].twice)
-				printf("  WARNING: volume %s: %llu logical slice(s) %s\n",
-				       p->vols[j].rec.name,
-				       (unsigned long long)p->vols[j].twice,
-				       "claimed by two physical slices");
-		if (p->format == 2) {
-			printf("  orphaned slices found: %llu, reclaim: %s",
-			       (unsigned long long)p->orphans,
-			       p->reclaim ? p->reclaim : "-");
-			if (p->reclaimed >= 0)
-				printf(" (%lld slices freed)",
-				       (long long)p->reclaimed);
-			putchar('\n');
-		}
+		asm_md3_print_text(p);
 		if (!p->actions && !p->nr_errors)
 			printf("  nothing to do: pool %s is assembled%s\n",
 			       p->name, p->readonly ?
@@ -159,24 +135,14 @@ void asm_print_json(const struct asm_state *s)
 		js_open_obj(NULL);
 		js_str("name", p->name);
 		js_str("uuid", p->uuid);
-		js_int("format", p->format);
+		js_int("format", 3);
 		js_u64("slice_mb", p->slice_sectors / 2048);
 		js_bool("degraded", p->degraded);
 		js_u64("changes", p->actions);
-		js_u64("orphaned_slices", p->orphans);
-		js_str("reclaim", p->reclaim);
-		js_s64("reclaimed_slices", p->reclaimed);
 		js_open_arr("members");
 		for (j = 0; j < p->nr_members; j++) {
-			const struct spt_disk_member *d = p->members[j].d;
-
 			js_open_obj(NULL);
-			if (d) {
-				spt_fmt2_member_json(d);
-				js_u64("used_slices", d->nr_owners);
-			} else {
-				asm_md3_json_member(&p->members[j]);
-			}
+			asm_md3_json_member(&p->members[j]);
 			js_str("result", p->members[j].result);
 			js_close();
 		}
@@ -186,30 +152,24 @@ void asm_print_json(const struct asm_state *s)
 			const struct asm_vol *v = &p->vols[j];
 
 			js_open_obj(NULL);
-			if (p->format == 2) {
-				spt_fmt2_vol_json(&v->rec);
-			} else {
-				js_u64("id", v->id);
-				js_str("name", v->rec.name);
-				js_str("uuid", v->rec.uuid);
-				js_u64("size", v->rec.size);
-				js_u64("slices", v->rec.nr_slices);
-			}
+			js_u64("id", v->id);
+			js_str("name", v->rec.name);
+			js_str("uuid", v->rec.uuid);
+			js_u64("size", v->rec.size);
+			js_u64("slices", v->rec.nr_slices);
 			js_u64("found_slices", v->found);
 			js_u64("missing_slices", v->missing);
 			js_open_arr("missing");
 			for (k = 0; k < v->nr_missing_list; k++)
 				js_u64(NULL, v->missing_list[k]);
 			js_close();
-			js_u64("double_owned", v->twice);
 			js_s64("kernel_missing_slices", v->kernel_missing);
 			js_str("dm_device", v->dm_name);
 			js_str("result", v->result);
 			js_close();
 		}
 		js_close();
-		if (p->format == 3)
-			asm_md3_json_pool(p);
+		asm_md3_json_pool(p);
 		js_open_arr("errors");
 		for (j = 0; j < p->nr_errors; j++)
 			js_str(NULL, p->errors[j]);

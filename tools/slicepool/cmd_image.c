@@ -93,25 +93,6 @@ static int img_is_image(const char *pool, const char *vol)
 	return v == 1;
 }
 
-/* Refuses a pool whose metadata is not format 3 (images are in md3). */
-static int img_require_format3(const char *pool)
-{
-	s64 fmt;
-	int ret = cfs_read_s64(&fmt, "%s/metadata_format", pool);
-
-	if (ret) {
-		spt_err("cannot read the metadata format of pool '%s': %s",
-			pool, strerror(-ret));
-		return ret;
-	}
-	if (fmt != 3) {
-		spt_err("pool '%s' has metadata format %lld: images need format 3 ('slicepool upgrade' converts a format-2 pool)",
-			pool, (long long)fmt);
-		return -EOPNOTSUPP;
-	}
-	return 0;
-}
-
 /* dm info of @name, with a message when device-mapper cannot say. */
 static int img_dm_info(const char *name, struct spu_dm_info *info)
 {
@@ -448,7 +429,7 @@ int cmd_image_create(const struct spt_cmd *cmd, int argc, char **argv)
 	int ret;
 
 	img_args(cmd, argc, argv, "volume", &pool, &vol);
-	if (spt_item_require(pool, "volume", vol) || img_require_format3(pool))
+	if (spt_item_require(pool, "volume", vol))
 		return SPT_EXIT_FAIL;
 	ret = img_is_image(pool, vol);
 	if (ret < 0)
@@ -608,8 +589,7 @@ int cmd_image_clone(const struct spt_cmd *cmd, int argc, char **argv)
 	if (data < IMG_BLOCK_SECTORS * 512)
 		spt_usage_fail(cmd, "--data-size: at least 64 KiB (one thin-pool block)");
 
-	if (spt_item_require(pool, "volume", image) ||
-	    img_require_format3(pool))
+	if (spt_item_require(pool, "volume", image))
 		return SPT_EXIT_FAIL;
 	ret = img_is_image(pool, image);
 	if (ret < 0)

@@ -50,8 +50,8 @@ static const char *name_of(const char *const *names, size_t n, int v)
 
 /* ---- format 2 ---- */
 
-/* See md3dev.h. */
-void spt_fmt2_member_json(const struct spt_disk_member *m)
+/* The JSON fields of a format-2 member's superblock. */
+static void spt_fmt2_member_json(const struct spt_disk_member *m)
 {
 	js_str("name", m->sb.member_name);
 	js_str("uuid", m->sb.member_uuid);
@@ -62,7 +62,7 @@ void spt_fmt2_member_json(const struct spt_disk_member *m)
 	js_u64("attempt", m->sb.attempt);
 }
 
-void spt_fmt2_vol_json(const struct spt_disk_vol *rec)
+static void spt_fmt2_vol_json(const struct spt_disk_vol *rec)
 {
 	js_str("name", rec->name);
 	js_str("uuid", rec->uuid);

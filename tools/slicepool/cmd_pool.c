@@ -230,7 +230,7 @@ int cmd_pool_list(const struct spt_cmd *cmd, int argc, char **argv)
 }
 
 /*
- * Format 3 keeps a member list: the member is taken out of it with the
+ * The pool keeps a member list: the member is taken out of it with the
  * item's "remove" attribute (one transaction; the module then disables
  * it), so the pool does not miss it at the next assembly.  A member that
  * a forced activation marked stale may have no item any more (its device
@@ -263,22 +263,20 @@ static int remove_member_md3(const char *pool, const char *name, bool made)
 
 /*
  * Disables (when enabled) and removes a member; prints its own errors.
- * With @for_good (member remove) a format-3 pool also takes it out of its
+ * With @for_good (member remove) the pool also takes it out of its
  * metadata; pool remove does not (the pool's devices keep their
  * metadata, to be assembled again).
  */
 static int remove_member(const char *pool, const char *name, bool for_good)
 {
-	s64 enabled = 1, fmt = 2;
+	s64 enabled = 1;
 	bool exists;
 	int ret;
 
 	if (spt_pool_require(pool))
 		return -ENOENT;
 	exists = cfs_exists("%s/members/%s", pool, name);
-	if (cfs_read_s64(&fmt, "%s/metadata_format", pool))
-		fmt = 2;
-	if (fmt == 3 && for_good) {
+	if (for_good) {
 		if (!exists) {
 			ret = cfs_mkdir("%s/members/%s", pool, name);
 			if (ret) {

@@ -213,10 +213,11 @@ static const struct spt_cmd commands[] = {
 	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
 	{ NULL, "assemble", cmd_assemble, "[--dry-run] [DEVICE...]",
 	  "Re-create pools, members and volumes from the metadata on the\n"
-	  "members (format 2 or 3), then create the volumes' dm devices.\n"
-	  "Without DEVICE arguments every block device in /proc/partitions\n"
-	  "is scanned. Exit 3: slices missing, or a format-3 pool read-only\n"
-	  "(a member absent; it is named; assemble never forces).",
+	  "members, then create the volumes' dm devices. Without DEVICE\n"
+	  "arguments every block device in /proc/partitions is scanned.\n"
+	  "Exit 3: slices missing, or a pool read-only (a member absent; it\n"
+	  "is named; assemble never forces). Exit 1 if a device is refused,\n"
+	  "e.g. one of format 2: convert its pool with 'slicepool upgrade'.",
 	  "  --dry-run          only scan and print what would be done\n" },
 	{ NULL, "inspect", cmd_inspect, "DEVICE...",
 	  "Print the pool metadata on member devices or images, format 2 or\n"

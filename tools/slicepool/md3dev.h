@@ -164,16 +164,6 @@ int spt_fmt2_build(struct spt_disk_member *ms, size_t n,
 		   struct spt_fmt2_pool *p, char *why, size_t whylen);
 void spt_fmt2_free(struct spt_fmt2_pool *p);
 
-/*
- * The JSON fields of a format-2 member's superblock (name, uuid, device,
- * domain, slices, generation, attempt) and of a volume record (name,
- * uuid, size, slices, generation), once for inspect and assemble (in
- * cmd_inspect.c, beside the JSON writer's other users, not in fmt2.c,
- * which decodes only); the caller opens and closes the object and adds
- * its own fields.
- */
-void spt_fmt2_member_json(const struct spt_disk_member *m);
-void spt_fmt2_vol_json(const struct spt_disk_vol *rec);
 /* A pending v3 move's fields (volume, first, count, cursor, mirror) */
 void spt_md3_move_json(const struct md3_state *st, const struct md3_move *mv);
 

@@ -8,9 +8,10 @@
 # command, the crc32c known answers, size/number/name parsing, superblock
 # and metadata checks on crafted member images (good, grown to its owner
 # table's capacity, more slices than that, bad magic, bad crc, bad
-# version, misdirected block, corrupt volume table), assemble --dry-run
-# analysis of format 2 (missing and orphaned slices, duplicates, exit codes)
-# and of format 3 (a read-only pool's absent member named, exit 3) and the
+# version, misdirected block, corrupt volume table), inspect's analysis of
+# format 2 (missing and orphaned slices, fences, double claims), assemble
+# refusing format-2 devices (exit 1, naming 'slicepool upgrade'), assemble
+# --dry-run of format 3 (a read-only pool's absent member named, exit 3) and the
 # read-only commands (status, pool list, vol map) against a fake configfs
 # tree given with SLICEPOOL_CONFIGFS, including JSON validity and string
 # escaping. Writes to configfs are not faked: their semantics (refused
@@ -70,7 +71,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 175
+ktap_plan 172
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -308,7 +309,6 @@ already exists|pool create refuses an existing pool|pool create p1
 already exists|vol create refuses an existing volume|vol create p1/v1 --size 1M
 exists on the members but is not bound|vol create refuses the name of an unbound volume|vol create p1/old --size 1M
 no pool 'nope'|vol create in an unknown pool|vol create nope/v --size 1M
-no member 'p1/m9'|member remove of an unknown member|member remove p1 m9
 no volume 'p1/v9'|vol map of an unknown volume|vol map p1/v9
 no volume 'p1/v9'|migrate of an unknown volume|migrate p1/v9 --to m1
 no pool 'nope'|migrate --status in an unknown pool|migrate nope/v --status
@@ -416,39 +416,29 @@ sbcheck grown grown "superblock: a grown member (127 slices, one owner block) pa
 sbcheck overgrown "inconsistent layout" \
 	"superblock: more slices than the owner blocks describe is refused"
 
+# Format 2 is no longer assembled: every format-2 device is refused, named
+# with its member and pool, and the way to convert the pool; exit 1.
+F2WHY="holds metadata format 2, which the module no longer supports: convert the pool offline with 'slicepool upgrade' (every member of it at once), then assemble it"
 export SLICEPOOL_CONFIGFS=$TMP/none
-expect_rc 0 "" "assemble --dry-run, all members: exit 0" "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img"
-json_check "assemble --dry-run: pool, members, volume, orphans (one a losing older claim)" \
-	'len(d["pools"]) == 1 and d["pools"][0]["name"] == "tp" and d["pools"][0]["slice_mb"] == 1 and [m["name"] for m in d["pools"][0]["members"]] == ["m0", "m1"] and [m["attempt"] for m in d["pools"][0]["members"]] == [3, 3] and [v["name"] for v in d["pools"][0]["volumes"]] == ["v1"] and d["pools"][0]["volumes"][0]["found_slices"] == 4 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["volumes"][0]["double_owned"] == 0 and d["pools"][0]["orphaned_slices"] == 2 and d["pools"][0]["reclaim"] == "planned" and not d["pools"][0]["degraded"]'
-
-run "$SP" --json assemble --dry-run "$I/m0.img"
-if [ $RC -eq 3 ]; then
-	ktap_ok "assemble --dry-run, member missing: exit 3 (degraded)"
-else
-	ktap_fail "assemble --dry-run, member missing: exit 3 (got $RC)"
-fi
-json_check "assemble --dry-run: missing slices named" \
-	'd["pools"][0]["degraded"] and d["pools"][0]["volumes"][0]["missing"] == [1, 3] and d["pools"][0]["reclaim"] == "skipped"'
+expect_rc 1 "" "assemble --dry-run of a format-2 pool: exit 1" "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img"
+json_check "... both members refused, naming slicepool upgrade; no pool" \
+	'd["pools"] == [] and d["refused"] == [{"device": "'"$I/m0.img"'", "reason": "member m0 of pool tp (uuid 11111111-1111-1111-1111-111111111111) '"$F2WHY"'"}, {"device": "'"$I/m1.img"'", "reason": "member m1 of pool tp (uuid 11111111-1111-1111-1111-111111111111) '"$F2WHY"'"}]'
 run "$SP" assemble --dry-run "$I/m0.img"
-if grep -q "MISSING: volume v1: 2 of 4 slices" "$TMP/out"; then
-	ktap_ok "assemble --dry-run text reports the missing slices"
+if [ $RC -eq 1 ] && [ "$(cat "$TMP/out")" = "dry run: found 0 member(s) of 0 pool(s), some devices refused (see below)
+refused $I/m0.img: member m0 of pool tp (uuid 11111111-1111-1111-1111-111111111111) $F2WHY" ]; then
+	ktap_ok "assemble --dry-run text of a format-2 member: exit 1, refused with the way to convert it"
 else
-	ktap_fail "assemble --dry-run text reports the missing slices"
+	ktap_fail "assemble --dry-run text of a format-2 member: exit 1, refused with the way to convert it (exit $RC)"
 	sed 's/^/# /' "$TMP/out"
 fi
-
-run "$SP" --json assemble --dry-run "$I/fm0.img" "$I/fm1.img"
-json_check "assemble --dry-run: a fence makes an interrupted attempt's claim an orphan" \
-	'd["pools"][0]["volumes"][0]["found_slices"] == 5 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["orphaned_slices"] == 2'
-run "$SP" --json assemble --dry-run "$I/fm1.img"
-json_check "assemble --dry-run: a fenced orphan never stands in for a missing slice" \
-	'd["pools"][0]["volumes"][0]["missing"] == [0, 4]'
-run "$SP" --json assemble --dry-run "$I/m0.img" "$I/tie1.img"
-json_check "assemble --dry-run: a slice claimed twice by one attempt is double_owned, and the second claim an orphan (as the kernel counts)" \
-	'd["pools"][0]["volumes"][0]["double_owned"] == 1 and d["pools"][0]["volumes"][0]["found_slices"] == 4 and d["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["orphaned_slices"] == 3'
-run "$SP" --json inspect "$I/m0.img" "$I/tie1.img"
-json_check "inspect format 2: the same double_owned and orphans as assemble" \
-	'd["pools"][0]["volumes"][0]["double_owned"] == 1 and [(s["logical"], s["member"], s["physical"]) for s in d["pools"][0]["volumes"][0]["map"]] == [(0, "m0", 0), (1, "m1", 0), (2, "m0", 1), (3, "m1", 1)] and d["pools"][0]["orphaned_slices"] == 3'
+mkdir "$TMP/f2cfs"
+run env SLICEPOOL_CONFIGFS="$TMP/f2cfs" "$SP" assemble "$I/m0.img" "$I/m1.img"
+if [ $RC -eq 1 ] && [ -z "$(ls -A "$TMP/f2cfs")" ]; then
+	ktap_ok "assemble of a format-2 pool: exit 1, nothing done in configfs"
+else
+	ktap_fail "assemble of a format-2 pool: exit 1, nothing done in configfs (exit $RC)"
+	find "$TMP/f2cfs" -mindepth 1 | sed 's/^/# /'
+fi
 run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/badcrc.img" \
 	"$I/badversion.img" "$I/badmagic.img"
 if [ $RC -eq 1 ]; then
@@ -457,13 +447,22 @@ else
 	ktap_fail "assemble with refused devices: exit 1 (got $RC)"
 fi
 json_check "assemble: refused devices listed with reasons" \
-	'sorted(r["device"].rsplit("/", 1)[1] for r in d["refused"]) == ["badcrc.img", "badmagic.img", "badversion.img"] and any("checksum" in r["reason"] for r in d["refused"]) and len(d["pools"][0]["members"]) == 2'
-
-cp "$I/m0.img" "$I/m0copy.img"
-run "$SP" --json assemble --dry-run "$I/m0.img" "$I/m1.img" "$I/m0copy.img"
-json_check "assemble: a member found twice is used once" \
-	'len(d["pools"][0]["members"]) == 2 and len(d["duplicates"]) == 1 and d["duplicates"][0]["device"].endswith("m0copy.img")'
+	'sorted(r["device"].rsplit("/", 1)[1] for r in d["refused"]) == ["badcrc.img", "badmagic.img", "badversion.img", "m0.img", "m1.img"] and any("checksum" in r["reason"] for r in d["refused"]) and d["pools"] == []'
 unset SLICEPOOL_CONFIGFS
+
+# The claim rules of format 2, as inspect (and upgrade) decode a pool.
+run "$SP" --json inspect "$I/m0.img"
+json_check "inspect format 2, a member missing: its slices named missing" \
+	'(lambda v: v["missing_slices"] == 2 and [s["logical"] for s in v["map"] if s["member"] is None] == [1, 3])(d["pools"][0]["volumes"][0])'
+run "$SP" --json inspect "$I/fm0.img" "$I/fm1.img"
+json_check "inspect format 2: a fence makes an interrupted attempt's claim an orphan" \
+	'd["pools"][0]["volumes"][0]["missing_slices"] == 0 and d["pools"][0]["orphaned_slices"] == 2'
+run "$SP" --json inspect "$I/fm1.img"
+json_check "inspect format 2: a fenced orphan never stands in for a missing slice" \
+	'[s["logical"] for s in d["pools"][0]["volumes"][0]["map"] if s["member"] is None] == [0, 4]'
+run "$SP" --json inspect "$I/m0.img" "$I/tie1.img"
+json_check "inspect format 2: a slice claimed twice by one attempt is double_owned, and the second claim an orphan (as the kernel counted)" \
+	'd["pools"][0]["volumes"][0]["double_owned"] == 1 and [(s["logical"], s["member"], s["physical"]) for s in d["pools"][0]["volumes"][0]["map"]] == [(0, "m0", 0), (1, "m1", 0), (2, "m0", 1), (3, "m1", 1)] and d["pools"][0]["orphaned_slices"] == 3'
 
 # ---- inspect: format 2 ----
 # inspect_text <what> <pool line> <image...>: the text of inspect has the
@@ -627,7 +626,7 @@ fi
 export SLICEPOOL_CONFIGFS=$TMP/none
 expect_rc 0 "" "assemble --dry-run of a v3 pool, all members: exit 0" "$SP" --json assemble --dry-run "$U/p/m1.img" "$U/p/m0.img"
 json_check "assemble --dry-run v3: pool, members with recorded domains, volume, read-write" \
-	'(lambda p: p["format"] == 3 and p["name"] == "tp" and p["uuid"] == "11111111-1111-1111-1111-111111111111" and p["slice_mb"] == 1 and p["mode"] == "read-write" and not p["degraded"] and p["absent_members"] == [] and p["reclaim"] is None and [(m["id"], m["name"], m["domain"], m["status"], m["used_slices"], m["result"], m["device"].rsplit("/", 1)[1]) for m in p["members"]] == [(0, "m0", "dA", "current", 2, "planned", "m0.img"), (1, "m1", "dB", "current", 2, "planned", "m1.img")] and [(v["name"], v["slices"], v["found_slices"], v["missing_slices"], v["result"]) for v in p["volumes"]] == [("v1", 4, 4, 0, "planned")] and p["changes"] == 4 and d["refused"] == [])(d["pools"][0])'
+	'(lambda p: p["format"] == 3 and p["name"] == "tp" and p["uuid"] == "11111111-1111-1111-1111-111111111111" and p["slice_mb"] == 1 and p["mode"] == "read-write" and not p["degraded"] and p["absent_members"] == [] and "reclaim" not in p and "orphaned_slices" not in p and [(m["id"], m["name"], m["domain"], m["status"], m["used_slices"], m["result"], m["device"].rsplit("/", 1)[1]) for m in p["members"]] == [(0, "m0", "dA", "current", 2, "planned", "m0.img"), (1, "m1", "dB", "current", 2, "planned", "m1.img")] and [(v["name"], v["slices"], v["found_slices"], v["missing_slices"], v["result"]) for v in p["volumes"]] == [("v1", 4, 4, 0, "planned")] and p["changes"] == 4 and d["refused"] == [])(d["pools"][0])'
 expect_rc 3 "" "assemble --dry-run of a v3 pool, a member missing: exit 3" "$SP" --json assemble --dry-run "$U/p/m0.img"
 json_check "assemble --dry-run v3: read-only, m1 absent, its slices missing, nothing to bind" \
 	'(lambda p: p["mode"] == "read-only" and p["degraded"] and p["absent_members"] == ["m1"] and [(m["name"], m["result"], m["device"]) for m in p["members"]][1] == ("m1", "absent", None) and p["volumes"][0]["missing"] == [1, 3] and p["volumes"][0]["result"] == "read-only")(d["pools"][0])'
