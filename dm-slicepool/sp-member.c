@@ -275,11 +275,6 @@ int sp_member_online(struct sp_member *m, bool automatic)
 		       config_item_name(&m->item));
 		return -EINVAL;
 	}
-	if (!m->mdev) {
-		sp_err("%s: online refused: pool %s is not on metadata format 3",
-		       config_item_name(&m->item), m->pool->name);
-		return -EINVAL;
-	}
 	r = sp_md3_member_online(m, &stale, automatic);
 	if (r)
 		return r;
