@@ -8,15 +8,19 @@
 # plans it and writes nothing; assemble (a scan of /proc/partitions)
 # brings back the pool (uuid, metadata format 3), the members with their
 # names and domains, the volumes, their maps and data; a second run
-# changes nothing and says so.  With m2's device left out the pool comes
-# up read-only: exit 3, m2 named, the hint to force, nothing bound and
+# changes nothing and says so.  "vol remove --unbind" of v2 keeps it on
+# the members (listed in discovered) and assemble binds it again with its
+# data.  "pool remove --unbind" stops the pool (no dm device, no configfs
+# tree).  With m2's device left out the pool comes up read-only: exit 3,
+# m2 named, the hint to force, nothing bound, status shows no volume, and
 # nothing written (assemble never forces); m2 back, a full assemble
-# completes it.
+# completes it.  A corrupt label A on m2 does not make it unusable: it
+# comes up from label B.
 . "$(dirname "$0")/lib.sh"
 
 sp_disks 4
 ktap_header
-ktap_plan 31
+ktap_plan 41
 sp_load
 sp_teardown
 # Every test disk: the scan must not find another test's leftovers.
@@ -106,8 +110,19 @@ ktap_check "... with no change, every member and volume present" \
 ktap_check "... and the pool is as it was" \
 	pool_as_before
 
+# vol remove --unbind keeps the volume on the members for assemble.
+v2uuid=$(attr $P/volumes/v2/uuid)
+sp_rc 0 "vol remove --unbind a3/v2 exits 0" vol remove --unbind $P/v2
+ktap_check "... v2 is listed in discovered with its uuid and size, unbound, no dm device" \
+	test "$(cat "$C/discovered")" = "v2 $v2uuid $((6 << 20))" -a \
+	! -e "$C/volumes/v2" -a ! -e /dev/mapper/a3-v2
+sp_rc 0 "assemble binds v2 again" assemble
+ktap_check "... with its map and data" volumes_as_before
+
 # m2's device missing: read-only, m2 named, nothing bound or written.
-sp_teardown
+sp_rc 0 "pool remove --unbind a3 exits 0" pool remove --unbind $P
+ktap_check "... and removes its dm devices and configfs tree" \
+	test ! -d "$C" -a ! -e /dev/mapper/a3-v1 -a ! -e /dev/mapper/a3-v2
 before=$(md_sums)
 sp_rc 3 "assemble without m2's device exits 3" assemble "${DISKS[0]}" "${DISKS[1]}"
 ktap_check "... names m2 as absent" \
@@ -131,6 +146,9 @@ ktap_check "... read-only, m2 absent, nothing changed, volumes not bound" \
 	json '(lambda p: p["mode"] == "read-only" and p["degraded"] and p["absent_members"] == ["m2"] and p["changes"] == 0 and [(m["name"], m["result"]) for m in p["members"]] == [("m0", "present"), ("m1", "present"), ("m2", "absent")] and [v["result"] for v in p["volumes"]] == ["read-only"] * 2)(d["pools"][0])'
 ktap_check "... and on stderr the hint to force" \
 	err_has "slicepool pool force a3"
+sp --json status $P
+ktap_check "status shows the read-only pool: m0 and m1 online, no volume" \
+	json '(lambda p: p["name"] == "a3" and [(m["name"], m["state"]) for m in p["members"]] == [("m0", "online"), ("m1", "online")] and p["volumes"] == [])(d["pools"][0])'
 ktap_check "assemble did not force: no member's metadata was written" \
 	test "$(md_sums)" = "$before"
 
@@ -146,6 +164,19 @@ sp_rc 0 "assemble --dry-run --json of the assembled pool exits 0" --json assembl
 ktap_check "... and plans nothing for a3" \
 	json '(lambda p: p["changes"] == 0 and [m["result"] for m in p["members"]] == ["present"] * 3 and [v["result"] for v in p["volumes"]] == ["present"] * 2)(d["pools"][0])'
 sp_rc 0 "the pool is read-write: v2 grows to 8 MiB" vol resize $P/v2 --size 8M
+
+# A corrupt label A (block 0) on m2: label B still names its journal.
+sp pool remove --unbind $P || sp_die "pool remove --unbind"
+printf 'X' | dd of="${DISKS[2]}" bs=1 seek=200 conv=notrunc status=none ||
+	sp_die "corrupt m2's label A"
+sync
+sp_rc 0 "assemble with m2's label A corrupt exits 0" --json assemble
+ktap_check "... read-write, every member enabled, both volumes started" \
+	json '(lambda p: p["mode"] == "read-write" and p["absent_members"] == [] and [m["result"] for m in p["members"]] == ["enabled"] * 3 and [v["result"] for v in p["volumes"]] == ["started"] * 2)(d["pools"][0])'
+m2_back() {
+	members_as_recorded && [ "$(sum_dev /dev/mapper/a3-v1 8)" = "$sum1" ]
+}
+ktap_check "... m2 online with its path and domain, v1 with its data" m2_back
 
 sp_teardown
 ktap_finish

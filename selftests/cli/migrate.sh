@@ -11,8 +11,6 @@
 # the kernel's own reason for a refused start.  --mirror and --depth reach
 # the module (its start line in dmesg), and --busy-share (the report).
 . "$(dirname "$0")/lib.sh"
-# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
-export SP_POOL_FORMAT=2
 
 cli_start 4 53 mgd mge
 
@@ -40,9 +38,9 @@ file_md5() { dd if="$1" bs=1M count="$3" skip="$2" status=none | md5sum; }
 # Pool on three domains; the volume (12 slices of 2 MiB) is made before
 # the fourth domain exists, so none of its slices is there.  The fourth
 # disk is split (dm linear): m3 (domain dD, 512 MiB) and a tiny m4
-# (domain dE, 5 MiB: 1 MiB of metadata and 2 slices).
+# (domain dE, 9 MiB: 5 MiB of metadata, the two labels and the 4 MiB
+# journal of metadata format 3, and 2 slices).
 sp pool create $P --slice-mb 2 || sp_die "pool create"
-sp_pin_format $P
 sp member add $P m0 --path "${DISKS[0]}" --domain dA || sp_die "member add m0"
 sp member add $P m1 --path "${DISKS[1]}" --domain dB || sp_die "member add m1"
 sp member add $P m2 --path "${DISKS[2]}" --domain dC || sp_die "member add m2"
@@ -51,7 +49,8 @@ head -c $((24 << 20)) /dev/urandom > "$W/a"
 head -c $((12 << 20)) /dev/urandom > "$W/b"
 dd if="$W/a" of=$DEV bs=1M oflag=direct status=none || sp_die "write pattern"
 dmsetup create mgd --table "0 $((512 << 11)) linear ${DISKS[3]} 0" || sp_die "linear mgd"
-dmsetup create mge --table "0 $((5 << 11)) linear ${DISKS[3]} $((512 << 11))" || sp_die "linear mge"
+dmsetup create mge --table "0 $((9 << 11)) linear ${DISKS[3]} $((512 << 11))" || sp_die "linear mge"
+sp_wipe /dev/mapper/mge		# cli_start wiped only the head of the disk
 sp member add $P m3 --path /dev/mapper/mgd --domain dD || sp_die "member add m3"
 sp member add $P m4 --path /dev/mapper/mge --domain dE || sp_die "member add m4"
 map0=$(map)

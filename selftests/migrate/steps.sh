@@ -20,11 +20,9 @@
 # and after each, "migrate switch" moves the slice: the data read back is
 # what was written, and the destination holds it at the mapped offset.
 . "$(dirname "$0")/lib.sh"
-# Written for metadata format 2 (sp_pin_format in selftests/lib/pool.sh).
-export SP_POOL_FORMAT=2
 . "$SP_TOP/selftests/lib/kmsg.sh"
 
-sp_disks 3
+sp_disks 4
 ktap_header
 ktap_plan 53
 sp_load
@@ -238,8 +236,9 @@ refuse "a rate with no migration running" "is not migrating" migrate rate 5
 refusals_check
 
 # A member of one slice, enabled after the table was loaded: the table
-# reaches it through the map, no reload needed.
-dmsetup create spmt --table "0 8192 linear ${DISKS[3]} 0" || sp_die "tiny"
+# reaches it through the map, no reload needed.  8 MiB: the 5 MiB of
+# metadata format 3 (two labels, a 4 MiB journal) and one slice of 3 MiB.
+dmsetup create spmt --table "0 16384 linear ${DISKS[3]} 0" || sp_die "tiny"
 dd if=/dev/zero of=/dev/mapper/spmt bs=1M count=1 oflag=direct status=none
 sp_member mp m3 /dev/mapper/spmt dD
 ktap_check "a member enabled after the table: migrate start is accepted without a reload" \
