@@ -1506,6 +1506,20 @@ int md3_read_member(const struct md3_dev *d, struct md3_chain *c)
 	if (ra || (!rb && le64_to_cpu(l[0].label_seq) <
 		   le64_to_cpu(((const struct md3_label *)(blk + MD3_BLOCK_SIZE))->label_seq)))
 		l = (const void *)(blk + MD3_BLOCK_SIZE);
+	/* The other label: never written (zeros), or damaged (named). */
+	if (ra || rb) {
+		const u8 *o = ra ? blk : blk + MD3_BLOCK_SIZE;
+		int ro = ra ? ra : rb;
+		size_t i = 0;
+
+		while (ro != -EIO && i < MD3_BLOCK_SIZE && !o[i])
+			i++;
+		if (i < MD3_BLOCK_SIZE) {
+			c->bad_label = (ra ? MD3_LABEL_A : MD3_LABEL_B) + 1;
+			c->bad_label_why = ro == -EIO ? "unreadable" :
+				"bad checksum, magic or fields: a damaged or torn write";
+		}
+	}
 	md3_get((const u8 *)l, MD3_ENTRY_LABEL, c);
 	seq = le64_to_cpu(l->ckpt_seq);
 	hash = le64_to_cpu(l->ckpt_hash);
@@ -2374,6 +2388,12 @@ static int md3_read_all(struct md3_pool *p, struct md3_head *h, u32 *nhp,
 		r = md3_read_member(&pd->dev, &pd->chain);
 		if (r)
 			return r;
+		if (pd->chain.bad_label)
+			md3_msg(p,
+				"%s: label block %llu is damaged (%s); the member is read from its other label, and the next label written replaces it\n",
+				pd->dev.name ? pd->dev.name : "?",
+				(unsigned long long)(pd->chain.bad_label - 1),
+				pd->chain.bad_label_why);
 		pd->role = MD3_ROLE_UNUSABLE;
 		if (pd->chain.kind == MD3_CHAIN_OK && !uuid)
 			uuid = pd->chain.pool_uuid;

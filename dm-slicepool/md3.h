@@ -224,6 +224,12 @@ struct md3_chain {
 	struct md3_link *links;
 	u64 bad_block;		/* DAMAGED: the block that failed */
 	const char *why;	/* DAMAGED / refusal reason */
+	/*
+	 * A label block that is not blank and not valid beside the valid
+	 * one read (block + 1; 0: none), and why: reported, not fatal.
+	 */
+	u64 bad_label;
+	const char *bad_label_why;
 };
 
 /* Assembly result per member device */

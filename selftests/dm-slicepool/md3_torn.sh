@@ -11,15 +11,17 @@
 #     nowrite assembly says read-write, m0 lagging one transaction behind
 #     the others; "slicepool assemble" brings the pool back read-write with
 #     a and b and their data, and m0 is caught up (in sync afterwards);
-#  2. the label that catch-up wrote on m0 is torn the same way: m0 comes
-#     up from its other label, the pool is read-write with a and b, and
-#     every member is in sync again after the assembly.
+#  2. the label that catch-up wrote on m0 is damaged (one byte): m0 comes
+#     up from its other label, the damaged block is named (by the tool's
+#     inspect and in the kernel log), the pool is read-write with a and b,
+#     and every member is in sync again after the assembly.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/json.sh"
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 SPT=$SP_TOP/tools/slicepool/slicepool
 P=t3
-sp_start 3 14 python3
+sp_start 3 16 python3
 W=$(mktemp -d)
 cleanup() {
 	sp_teardown
@@ -120,13 +122,18 @@ ktap_check "afterwards every member is in sync at seq $cseq ($c0 $c1 $c2)" \
 	[ "$cverdict" = read-write -a "$c0" = "in-sync:$cseq" -a "$c1" = "in-sync:$cseq" \
 	  -a "$c2" = "in-sync:$cseq" -a "$cseq" -ge "$seq" ]
 
-# ---- 2: the label m0's catch-up wrote, torn ----------------------------
+# ---- 2: the label m0's catch-up wrote, damaged ---------------------------
+# A label fits in its block's first sector, so a write torn at a sector
+# boundary leaves either the whole new label or the block as it was: one
+# byte changed inside it (a bad sector, a stray write) is the damage.
 read -r -a labels <<< "$(changed "$W/m0.2" "$W/m0.3" | tr ' ' '\n' |
 			 awk '$1 < 2' | tr '\n' ' ')"
 ktap_check "m0's catch-up wrote one label (block ${labels[*]})" [ "${#labels[@]}" -eq 1 ]
-tear "${DISKS[0]}" "${labels[0]:-0}" "$W/m0.2"
+printf '\377' | dd of="${DISKS[0]}" bs=1 seek=$((${labels[0]:-0} * 4096 + 200)) \
+	conv=notrunc status=none || sp_die "damage label block ${labels[0]:-0}"
+sync
 meta "${DISKS[0]}" "$W/m0.4"
-ktap_check "the tear changed label block ${labels[0]:-} of m0 and nothing else" \
+ktap_check "one byte of label block ${labels[0]:-} of m0 changed, nothing else" \
 	[ "$(changed "$W/m0.3" "$W/m0.4")" = "${labels[0]:-x}" ]
 inspect label
 read -r l0 l1 l2 lseq lverdict <<< "$(roles label)"
@@ -135,8 +142,14 @@ ktap_check "inspect: m0 is read from its other label ($l0), the pool read-write 
 	  -a "${l0%%:*}" != diverged -a "$l1" = "in-sync:$cseq" -a "$l2" = "in-sync:$cseq" ]
 ktap_check "inspect: no device has a problem" \
 	sp_json_holds "$W/label.json" "[x['problem'] for x in d['pools'][0]['devices']] == [None] * 3"
+torn_line="${DISKS[0]}: label block ${labels[0]:-x} is damaged (bad checksum, magic or fields: a damaged or torn write); the member is read from its other label, and the next label written replaces it"
+ktap_check "inspect: its message names the damaged label block of m0 and why" \
+	sp_json_holds "$W/label.json" "'''$torn_line''' in d['pools'][0]['message'].split('\\n')"
 sp_load
+kmsg_mark
 ktap_check "assemble brings $P back read-write with a and b and their data" back label
+ktap_check "... and the kernel log names the damaged label block of m0" \
+	kmsg_has_text "$P: m0: ${torn_line#"${DISKS[0]}: "}"
 sp_teardown
 modprobe -r dm-slicepool || sp_die "modprobe -r dm-slicepool"
 inspect final
