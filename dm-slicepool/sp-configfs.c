@@ -642,15 +642,25 @@ static ssize_t sp_vol_clones_show(struct config_item *item, char *page)
 	return sysfs_emit(page, "%llu\n", n);
 }
 
-static ssize_t sp_vol_clone_list_show(struct config_item *item, char *page)
+static void sp_vol_clone_emit(void *arg, const char *name, u32 thin_id,
+			      u64 sectors)
+{
+	sp_emit(arg, "%s %u %llu\n", name, thin_id, sectors);
+}
+
+/* A binary attribute: an image may have more clones than a page holds. */
+static ssize_t sp_vol_clone_list_read(struct config_item *item, void *buf,
+				      size_t size)
 {
 	struct sp_volume *v = to_vol(item);
-	ssize_t len;
+	struct sp_out o = { .buf = buf, .size = size };
 
 	mutex_lock(&v->pool->lock);
-	len = sp_md3_clone_list(v, page);
+	sp_md3_for_each_clone(v, sp_vol_clone_emit, &o);
 	mutex_unlock(&v->pool->lock);
-	return len;
+	if (!o.pos && !buf)
+		return 0;
+	return sp_out_done(&o);
 }
 
 /*
@@ -786,17 +796,16 @@ static ssize_t sp_vol_map_read(struct config_item *item, void *buf,
 CONFIGFS_ATTR(sp_vol_, size);
 CONFIGFS_ATTR(sp_vol_, image);
 CONFIGFS_ATTR_RO(sp_vol_, clones);
-CONFIGFS_ATTR_RO(sp_vol_, clone_list);
 CONFIGFS_ATTR_WO(sp_vol_, clone_add);
 CONFIGFS_ATTR_WO(sp_vol_, clone_remove);
 CONFIGFS_ATTR_RO(sp_vol_, uuid);
 CONFIGFS_BIN_ATTR_RO(sp_vol_, map, NULL, SP_MAP_MAX_SIZE);
+CONFIGFS_BIN_ATTR_RO(sp_vol_, clone_list, NULL, SP_MAP_MAX_SIZE);
 
 static struct configfs_attribute *sp_vol_attrs[] = {
 	&sp_vol_attr_size,
 	&sp_vol_attr_image,
 	&sp_vol_attr_clones,
-	&sp_vol_attr_clone_list,
 	&sp_vol_attr_clone_add,
 	&sp_vol_attr_clone_remove,
 	&sp_vol_attr_uuid,
@@ -805,6 +814,7 @@ static struct configfs_attribute *sp_vol_attrs[] = {
 
 static struct configfs_bin_attribute *sp_vol_bin_attrs[] = {
 	&sp_vol_attr_map,
+	&sp_vol_attr_clone_list,
 	NULL,
 };
 

@@ -303,7 +303,10 @@ u64 sp_md3_vol_clones(struct sp_volume *v);
 int sp_md3_clone_add(struct sp_volume *v, const char *name, u32 thin_id,
 		     u64 sectors);
 int sp_md3_clone_remove(struct sp_volume *v, const char *name);
-ssize_t sp_md3_clone_list(struct sp_volume *v, char *page);
+void sp_md3_for_each_clone(struct sp_volume *v,
+			   void (*fn)(void *arg, const char *name, u32 thin_id,
+				      u64 sectors),
+			   void *arg);
 
 /* sp-move.c */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,

@@ -1214,26 +1214,25 @@ int sp_md3_clone_remove(struct sp_volume *v, const char *name)
 }
 
 /*
- * "<name> <thin_id> <sectors>" per clone of image @v, in the order they
- * were added.
+ * @fn for each clone of image @v, in the order they were added (the
+ * configfs clone_list, which has no page limit).  Under pool->lock.
  */
-ssize_t sp_md3_clone_list(struct sp_volume *v, char *page)
+void sp_md3_for_each_clone(struct sp_volume *v,
+			   void (*fn)(void *arg, const char *name, u32 thin_id,
+				      u64 sectors),
+			   void *arg)
 {
 	struct sp_pool *pool = v->pool;
 	const struct md3_state *st;
-	ssize_t len = 0;
 	u64 i;
 
 	if (!pool->md3 || !v->md3_id)
-		return 0;
+		return;
 	st = &pool->md3->st;
 	for (i = 0; i < st->nr_clones; i++)
 		if (st->clones[i].image == v->md3_id)
-			len += sysfs_emit_at(page, len, "%s %u %llu\n",
-					     st->clones[i].name,
-					     st->clones[i].thin_id,
-					     st->clones[i].sectors);
-	return len;
+			fn(arg, st->clones[i].name, st->clones[i].thin_id,
+			   st->clones[i].sectors);
 }
 
 /*
