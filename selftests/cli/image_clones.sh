@@ -38,7 +38,7 @@ img_cleanup() {
 	cli_cleanup
 }
 
-cli_start 3 66
+cli_start 3 68
 trap img_cleanup EXIT
 
 # err_is TEXT: the last command's stderr is exactly "slicepool: TEXT".
@@ -199,6 +199,21 @@ kmsg_tried judge_reg
 ktap_check "... nothing changed: 2 clones, the image 4 MiB" \
 	test "$(<"$C/img/clone_list")" = "$(printf 'c1 0 8192\nc2 1 8192')" -a \
 	     "$(<"$C/img/size")" = 4194304
+
+# More records than a 4 KiB page holds: clone_list (a binary attribute)
+# lists them all (records only; no thin devices behind them).
+long=clone-record-with-a-long-name
+for i in $(seq 120); do
+	echo "$long$i $((100 + i)) 8" > "$C/img/clone_add" || sp_die "clone_add $long$i"
+done
+ktap_check "120 more records: clone_list lists all 122 ($(wc -c < "$C/img/clone_list") bytes)" \
+	test "$(grep -c . "$C/img/clone_list")" -eq 122 -a "$(<"$C/img/clones")" = 122 -a \
+	     "$(grep -c "^${long}[0-9]* [0-9]* 8$" "$C/img/clone_list")" -eq 120
+for i in $(seq 120); do
+	echo "$long$i" > "$C/img/clone_remove" || sp_die "clone_remove $long$i"
+done
+ktap_check "... removed again: 2 clones, c1 and c2" \
+	test "$(<"$C/img/clone_list")" = "$(printf 'c1 0 8192\nc2 1 8192')"
 
 sp_rc 1 "image clone with a taken clone name exits 1" image clone $P img c1
 ktap_check "... saying so" err_is "clone name 'c1' is taken: dm device '$P-c1' exists"
