@@ -3197,6 +3197,28 @@ int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 	return md3_commit(p, &b, NULL, true);
 }
 
+/*
+ * Read @d (md3_read_member()) and check that it still holds member @id of
+ * the pool of @st: a valid chain with that member's id and uuid and the
+ * pool's uuid.  0 with *@c filled (the caller frees it), -EILSEQ for a
+ * device that holds something else, or the read's error; *@c is freed on
+ * any error.
+ */
+int md3_read_own(const struct md3_dev *d, const struct md3_state *st,
+		 u32 id, struct md3_chain *c)
+{
+	const struct md3_member *m = md3_member_find(st, id);
+	int r = md3_read_member(d, c);
+
+	if (!r && (c->kind != MD3_CHAIN_OK || !m || c->member_id != id ||
+		   memcmp(c->member_uuid, m->uuid, MD3_UUID_LEN) ||
+		   memcmp(c->pool_uuid, st->pool.uuid, MD3_UUID_LEN)))
+		r = -EILSEQ;
+	if (r)
+		md3_chain_free(c);
+	return r;
+}
+
 int md3_member_rejoin(struct md3_pool *p, u32 id)
 {
 	struct md3_member *m = md3_member_find(&p->st, id), n;
@@ -3222,14 +3244,10 @@ int md3_member_rejoin(struct md3_pool *p, u32 id)
 	if (!(p->faults & MD3_FAULT_HOLE)) {
 		struct md3_chain c;
 
-		r = md3_read_member(&pd->dev, &c);
-		if (!r && (c.kind != MD3_CHAIN_OK || c.member_id != id ||
-			   memcmp(c.member_uuid, m->uuid, MD3_UUID_LEN)))
-			r = -EIO;
+		r = md3_read_own(&pd->dev, &p->st, id, &c);
 		if (r) {
-			md3_chain_free(&c);
 			pd->failed = true;
-			return r;
+			return r == -EILSEQ ? -EIO : r;
 		}
 		c.epoch = md3_max(c.epoch, pd->chain.epoch);
 		md3_chain_free(&pd->chain);

@@ -355,6 +355,8 @@ int md3_alloc_free(const struct md3_state *st, u32 member, u64 from,
 		   u64 *pslice);
 
 int md3_read_member(const struct md3_dev *dev, struct md3_chain *c);
+int md3_read_own(const struct md3_dev *d, const struct md3_state *st,
+		 u32 id, struct md3_chain *c);
 void md3_chain_free(struct md3_chain *c);
 
 /*

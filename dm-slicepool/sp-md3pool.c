@@ -1475,13 +1475,10 @@ int sp_md3_member_online(struct sp_member *m, bool *was_stale, bool quiet)
 		return sp_md3_sync(pool);
 	}
 	noio = sp_md3_enter();
-	r = md3_read_member(&m->mdev->md, &c);
+	r = md3_read_own(&m->mdev->md, &pool->md3->st, m->md3_id, &c);
 	sp_md3_exit(noio);
-	if (!r && (c.kind != MD3_CHAIN_OK || c.member_id != m->md3_id ||
-		   memcmp(c.member_uuid, sm->uuid, MD3_UUID_LEN) ||
-		   memcmp(c.pool_uuid, pool->md3->st.pool.uuid, MD3_UUID_LEN)))
-		r = -EILSEQ;
-	md3_chain_free(&c);
+	if (!r)
+		md3_chain_free(&c);
 	if (r == -EILSEQ)
 		sp_online_err(quiet, "%s: online refused: %s no longer holds member %u of pool %s; nothing changed",
 			      sp_mname(m), m->path, m->md3_id, pool->name);
