@@ -115,6 +115,7 @@ struct world {
 static struct {
 	u64 states, violations, images, nowrite_checks, nowrite_tick;
 	u64 attached[2];	/* absent disks attached: taken, refused */
+	u64 clones[2];		/* clone records committed: added, removed */
 	unsigned int faults;
 	u64 max_states;		/* stop when states reaches this */
 	u64 rng;
@@ -430,6 +431,48 @@ static int cmp_slice(const void *a, const void *b)
 	return x->pslice < y->pslice ? -1 : x->pslice > y->pslice;
 }
 
+/* The clone with thin id @thin, or NULL */
+static const struct md3_clone *clone_of_thin(const struct md3_state *st, u32 thin)
+{
+	u64 i;
+
+	for (i = 0; i < st->nr_clones; i++)
+		if (st->clones[i].thin_id == thin)
+			return &st->clones[i];
+	return NULL;
+}
+
+/*
+ * Every clone names an image of the state, has a name and a length, and
+ * no two share a name or a thin id; md3_clone_count() agrees.
+ */
+static void check_clones(const struct md3_state *st)
+{
+	u64 i, j, n;
+
+	for (i = 0; i < st->nr_clones; i++) {
+		const struct md3_clone *c = &st->clones[i];
+		const struct md3_volume *v = md3_vol_find(st, c->image);
+
+		if (!v || !(v->flags & MD3_VOL_IMAGE) || !c->name[0] || !c->sectors)
+			flag("(a)", "clone '%s': image %llu, sectors %llu", c->name,
+			     ull(c->image), ull(c->sectors));
+		for (j = 0; j < i; j++)
+			if (!strcmp(st->clones[j].name, c->name) ||
+			    st->clones[j].thin_id == c->thin_id)
+				flag("(a)", "clones '%s' and '%s' share a name or thin id %u",
+				     st->clones[j].name, c->name, c->thin_id);
+	}
+	for (i = 0; i < st->nr_volumes; i++) {
+		for (j = 0, n = 0; j < st->nr_clones; j++)
+			n += st->clones[j].image == st->vols[i].id;
+		if (md3_clone_count(st, st->vols[i].id) != n)
+			flag("(a)", "volume %llu: md3_clone_count %llu, %llu clones",
+			     ull(st->vols[i].id), ull(md3_clone_count(st, st->vols[i].id)),
+			     ull(n));
+	}
+}
+
 /* (a), computed independently of the library's bitmaps */
 static void check_a(struct world *w, const struct md3_state *st, bool rw)
 {
@@ -484,6 +527,7 @@ static void check_a(struct world *w, const struct md3_state *st, bool rw)
 	}
 	if (md3_state_check(st))
 		flag("(a)", "state inconsistent (md3_state_check)");
+	check_clones(st);
 }
 
 /*
@@ -719,12 +763,13 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 /* ---- operations ---- */
 enum { OP_CREATE, OP_EXPAND, OP_SHRINK, OP_DELETE, OP_MOVE_BEGIN,
 	OP_MOVE_PROGRESS, OP_MOVE_END, OP_ADD, OP_GROW, OP_REMOVE, OP_FAIL,
-	OP_REJOIN, OP_CKPT, OP_SETTINGS, OP_ATTACH, OP_NR };
+	OP_REJOIN, OP_CKPT, OP_SETTINGS, OP_ATTACH, OP_IMAGE, OP_CLONE_ADD,
+	OP_CLONE_DEL, OP_NR };
 
 static const char *const op_names[OP_NR] = {
 	"create", "expand", "shrink", "delete", "move_begin", "move_progress",
 	"move_end", "add", "grow", "remove", "fail", "rejoin", "ckpt", "settings",
-	"attach",
+	"attach", "image", "clone_add", "clone_del",
 };
 
 static u32 nr_current(const struct md3_state *st)
@@ -902,6 +947,50 @@ static int do_attach(struct world *w)
 	return r ?: 1;
 }
 
+/*
+ * Record a clone of volume @v (an image), with a new name and thin id
+ * or, sometimes, a taken one, which is refused before anything is
+ * written; and a clone of a volume that is no image, refused the same.
+ */
+static int do_clone_add(struct world *w, const struct md3_volume *v)
+{
+	struct md3_state *st = &w->p.st;
+	char name[MD3_NAME_LEN];
+	u32 thin;
+	int r, want = 0;
+
+	if (!v || st->nr_clones >= 8)
+		return 0;
+	rname(name, "c");
+	thin = rn(MD3_THIN_ID_MAX + 1);
+	if (st->nr_clones && !rn(6)) {
+		const struct md3_clone *o = &st->clones[rn(st->nr_clones)];
+
+		if (rn(2))
+			memcpy(name, o->name, sizeof(name));
+		else
+			thin = o->thin_id;
+	}
+	if (!(v->flags & MD3_VOL_IMAGE))
+		want = -EINVAL;
+	else if (md3_clone_find(st, name) || clone_of_thin(st, thin))
+		want = -EEXIST;
+	r = md3_clone_add(&w->p, v->id, name, thin, 1 + rn(1 << 20));
+	if (want || r == -EINVAL || r == -EEXIST) {
+		if (r != want)
+			flag("(a)", "clone add '%s' thin %u of volume %llu: %d, not %d",
+			     name, thin, ull(v->id), r, want);
+		return 0;
+	}
+	if (!r && (!md3_clone_find(st, name) ||
+		   md3_clone_find(st, name)->image != v->id ||
+		   md3_clone_find(st, name)->thin_id != thin))
+		flag("(b)", "clone '%s' of %llu thin %u: not recorded as added", name,
+		     ull(v->id), thin);
+	g.clones[0] += !r;
+	return r ?: 1;
+}
+
 /* One random operation; 1 if it was applied, 0 if skipped, <0 on error. */
 static int do_op(struct world *w, int op)
 {
@@ -948,6 +1037,14 @@ static int do_op(struct world *w, int op)
 		for (i = 0; i < (int)st->nr_moves; i++)
 			if (st->moves[i].vol == v->id)
 				return 0;
+		if (md3_clone_count(st, v->id)) {
+			/* an image with clones: refused before anything is written */
+			r = md3_vol_delete(&w->p, v->id);
+			if (r != -EBUSY)
+				flag("(a)", "delete of image %llu with clones: %d",
+				     ull(v->id), r);
+			return 0;
+		}
 		return md3_vol_delete(&w->p, v->id) ?: 1;
 	case OP_MOVE_BEGIN:
 		if (!v || !v->nr_slices || pick_free(st, s, 1))
@@ -1049,6 +1146,21 @@ static int do_op(struct world *w, int op)
 		return md3_checkpoint(&w->p) ?: 1;
 	case OP_ATTACH:
 		return do_attach(w);
+	case OP_IMAGE:
+		if (!v || (v->flags & MD3_VOL_IMAGE))
+			return 0;
+		return md3_vol_set_flags(&w->p, v->id, MD3_VOL_IMAGE) ?: 1;
+	case OP_CLONE_ADD:
+		return do_clone_add(w, v);
+	case OP_CLONE_DEL:
+		if (!st->nr_clones)
+			return 0;
+		memcpy(name, st->clones[rn(st->nr_clones)].name, sizeof(name));
+		r = md3_clone_remove(&w->p, name);
+		if (!r && md3_clone_find(st, name))
+			flag("(b)", "clone '%s' still recorded after its removal", name);
+		g.clones[1] += !r;
+		return r ?: 1;
 	default:
 		return md3_settings(&w->p, rn(101), 100, 1 + rn(3)) ?: 1;
 	}
@@ -2459,12 +2571,16 @@ static void t_crash_real(void)
 	printf("# real code: %llu nowrite assemblies compared\n", ull(g.nowrite_checks));
 	printf("# real code: absent members' disks attached: %llu taken, %llu refused\n",
 	       ull(g.attached[0]), ull(g.attached[1]));
+	printf("# real code: clone records committed: %llu added, %llu removed\n",
+	       ull(g.clones[0]), ull(g.clones[1]));
 	printf("# real code: %llu crash states, %llu violations\n", ull(g.states),
 	       ull(g.violations));
 	real_states = g.states;
 	real_violations = g.violations;
 	CHECK(g.violations == 0, "%llu violations", ull(g.violations));
 	CHECK(g.states >= 1000, "only %llu crash states", ull(g.states));
+	CHECK(g.clones[0] && g.clones[1], "the explorer committed %llu clone adds, %llu removes",
+	      ull(g.clones[0]), ull(g.clones[1]));
 }
 
 static const struct { const char *name; unsigned int f; } mutants[] = {
