@@ -13,13 +13,14 @@
 # puts them, not to the emptiest member m2) with one progress bar and
 # ETA, leaves m1 draining (a new volume gets no slice there) and holding
 # nothing, the data is what was written, a third run has nothing to
-# move, and member remove takes m1 out.  migrate --to domain:X leaves the slices already in X and
+# move, and member remove takes m1 out.  Volume v4 has no dm device: the
+# evacuation moves its slice too, through a device it makes and removes.  migrate --to domain:X leaves the slices already in X and
 # moves the rest.
 . "$(dirname "$0")/lib.sh"
 . "$SP_TOP/selftests/lib/kmsg.sh"
 . "$SP_TOP/selftests/lib/migstatus.sh"
 
-cli_start 3 41
+cli_start 3 45
 
 P=ev
 C=$SP_CFG/$P
@@ -51,6 +52,8 @@ run_format() {
 	# v1 (4 slices) and v2 (3) over m0 and m1; then m2 joins, empty.
 	sp vol create $P/v1 --size 8M || sp_die "vol create v1"
 	sp vol create $P/v2 --size 6M || sp_die "vol create v2"
+	# v4 (2 slices, one on m1) loses its dm device before the evacuation.
+	sp vol create $P/v4 --size 4M || sp_die "vol create v4"
 	sp member add $P m2 --path "${DISKS[2]}" --domain dC || sp_die "member add m2"
 	echo 100 > "$C/members/m2/load_override"
 	head -c $((8 << 20)) /dev/urandom > "$W/a1"
@@ -58,6 +61,10 @@ run_format() {
 	head -c $((4 << 20)) /dev/urandom > "$W/b"
 	dd if="$W/a1" of=/dev/mapper/ev-v1 bs=1M oflag=direct status=none || sp_die "write v1"
 	dd if="$W/a2" of=/dev/mapper/ev-v2 bs=1M oflag=direct status=none || sp_die "write v2"
+	head -c $((4 << 20)) /dev/urandom > "$W/a4"
+	dd if="$W/a4" of=/dev/mapper/ev-v4 bs=1M oflag=direct status=none || sp_die "write v4"
+	[ "$(on_vol v4 m1)" -eq 1 ] || sp_die "v4 has no slice on m1"
+	dmsetup remove ev-v4 || sp_die "dmsetup remove ev-v4"
 	n1=$(on m1)
 	if [ "$(on_vol v1 m1)" -lt 1 ] || [ "$(on_vol v2 m1)" -lt 1 ]; then
 		sp_die "v1 and v2 do not both have a slice on m1"
@@ -129,6 +136,11 @@ run_format() {
 	ktap_check "format $f: status: m1 holds no slice (free = total)" \
 		json '[m["free_slices"] == m["total_slices"] > 0 for m in d["pools"][0]["members"] if m["name"] == "m1"] == [True]'
 	ktap_check "format $f: ... no map names m1" test "$(on m1)" -eq 0
+	ktap_check "format $f: ... and says m1 is draining, m0 is not" \
+		json '{m["name"]: m["draining"] for m in d["pools"][0]["members"]} == {"m0": False, "m1": True, "m2": False}'
+	sp status $P || sp_die "status"
+	ktap_check "format $f: ... the text status too (STATE online,draining)" \
+		grep -qE '^ +m1 +dB +online,draining ' "$OUT"
 	ktap_check "format $f: ... the slices went to m0 (load 0), none to the empty m2 (load 100)" \
 		test "$(on_vol v1 m2)" -eq 0 -a "$(on_vol v2 m2)" -eq 0
 	expect1=$( (head -c $((4 << 20)) "$W/b"; tail -c $((4 << 20)) "$W/a1") | sha256sum)
@@ -136,6 +148,11 @@ run_format() {
 		test "$(sum_dev /dev/mapper/ev-v1 8)" = "$expect1"
 	ktap_check "format $f: v2 is intact" \
 		test "$(sum_dev /dev/mapper/ev-v2 6)" = "$(sha256sum < "$W/a2")"
+	ktap_check "format $f: v4, which had no dm device, moved off m1 too, and has none again" \
+		sh -c "[ \"\$(awk '\$2 == \"m1\"' $C/volumes/v4/map | wc -l)\" -eq 0 ] && ! dmsetup info ev-v4 > /dev/null 2>&1"
+	dmsetup create ev-v4 --table "0 8192 slicepool $P v4" || sp_die "dmsetup create ev-v4"
+	ktap_check "format $f: ... and its data is intact" \
+		test "$(sum_dev /dev/mapper/ev-v4 4)" = "$(sha256sum < "$W/a4")"
 	ktap_check "format $f: m1 stays draining" test "$(attr $P/members/m1/drain)" = 1
 	# A draining member named as a migration destination: ENODEV, a log
 	# line saying why, no job.

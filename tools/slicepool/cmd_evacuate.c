@@ -12,6 +12,12 @@
  * with one progress bar and ETA).  A job that fails or is interrupted
  * leaves its slices on the member (nothing is committed before its
  * switch); the jobs done stay done, and the command can be run again.
+ *
+ * Slices move live in a volume's dm target.  A volume with no dm device
+ * (never started, or its device removed) gets one for the evacuation,
+ * under its usual name, and loses it again at the end, as pvmove moves
+ * the extents of inactive logical volumes: the operator finds the volume
+ * as it was, on other members.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,10 +27,21 @@
 
 #define SPT_RATE_MAX	1048576UL	/* MiB/s, the module's limit */
 
+/* A volume's dm device that the evacuation creates and removes again */
+struct evac_dev {
+	char vol[SPT_NAME_MAX + 1];
+	char dm_name[2 * SPT_NAME_MAX + 2];
+	char *uuid;
+	u64 sectors;
+	bool created;
+};
+
 struct evac {
 	const char *pool, *member;
 	struct spt_mig_job *jobs;
 	size_t nr_jobs;
+	struct evac_dev *devs;		/* volumes with no dm device */
+	size_t nr_devs;
 	u64 slices;			/* on the member */
 	u64 slice_bytes;
 	char prev_drain[4];		/* "0" or "1": restored on failure */
@@ -68,12 +85,90 @@ static void add_runs(struct evac *e, const char *vol,
 	}
 }
 
+/* Notes that volume @v, which has no dm device, needs one to move. */
+static int plan_dev(struct evac *e, const struct spt_volume *v)
+{
+	struct evac_dev *d;
+
+	e->devs = spt_realloc_array(e->devs, e->nr_devs + 1, sizeof(*e->devs));
+	d = &e->devs[e->nr_devs++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->vol, sizeof(d->vol), "%s", v->name);
+	snprintf(d->dm_name, sizeof(d->dm_name), "%s", v->dm_name);
+	d->sectors = (u64)v->size / 512;
+	if (v->uuid) {
+		d->uuid = strdup(v->uuid);
+		if (!d->uuid) {
+			spt_err("out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Removes the dm devices create_devs() made; says which it could not. */
+static void remove_devs(struct evac *e)
+{
+	struct evac_dev *d;
+	size_t i;
+
+	for (i = 0; i < e->nr_devs; i++) {
+		d = &e->devs[i];
+		if (!d->created)
+			continue;
+		if (spu_dm_remove(d->dm_name))
+			spt_warn("cannot remove %s, the dm device of volume %s/%s created for the evacuation: %s; remove it with 'dmsetup remove %s' when it is not in use",
+				 d->dm_name, e->pool, d->vol,
+				 spu_dm_last_error(), d->dm_name);
+		else
+			d->created = false;
+	}
+}
+
+/*
+ * Creates the dm devices of the volumes that have none, for their slices
+ * to move live; prints the error and removes those made on failure.
+ */
+static int create_devs(struct evac *e)
+{
+	struct evac_dev *d;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < e->nr_devs; i++) {
+		d = &e->devs[i];
+		ret = spt_dm_create(d->dm_name, d->uuid, d->sectors, e->pool,
+				    d->vol);
+		if (ret) {
+			spt_err("volume '%s/%s' has no dm device, and creating %s for the evacuation failed: %s (see the kernel log)",
+				e->pool, d->vol, d->dm_name,
+				spu_dm_last_error());
+			remove_devs(e);
+			return ret;
+		}
+		d->created = true;
+		spt_info("volume %s/%s has no dm device: %s is created for the evacuation and removed again after it",
+			 e->pool, d->vol, d->dm_name);
+	}
+	return 0;
+}
+
+static void free_devs(struct evac *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nr_devs; i++)
+		free(e->devs[i].uuid);
+	free(e->devs);
+}
+
 /*
  * Checks the evacuation of @e before anything is changed and plans its
  * jobs: the member is known, enabled and online; the others that take new
  * slices have room for its slices; every volume with slices on it is not
- * an image and has a dm device and no running migration.  Prints the error; returns 0 or a
- * negative errno.
+ * an image, has no running migration, and has a dm device with its table
+ * or none at all (one is made for the move: plan_dev()).  Prints the
+ * error; returns 0 or a negative errno.
  */
 static int evac_plan(struct evac *e, struct spt_pool *p)
 {
@@ -146,9 +241,16 @@ static int evac_plan(struct evac *e, struct spt_pool *p)
 				e->pool, v->name, e->member);
 			return -EROFS;
 		}
+		if (!v->status_ok && spu_dm_exists(v->dm_name) == 0 &&
+		    v->size > 0) {
+			ret = plan_dev(e, v);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (!v->status_ok) {
-			spt_err("volume '%s/%s' has slices on member '%s' but no dm device with a slicepool table: slices move live in the volume's dm target (create it with 'slicepool assemble')",
-				e->pool, v->name, e->member);
+			spt_err("volume '%s/%s' has slices on member '%s', and its dm device %s holds no slicepool table: slices move live in the volume's dm target (remove that device, or load the volume's table: 'slicepool assemble')",
+				e->pool, v->name, e->member, v->dm_name);
 			return -ENODEV;
 		}
 		if (!spt_mig_read(v->dm_name, &ms) && spt_mig_running(&ms)) {
@@ -310,12 +412,17 @@ int cmd_member_evacuate(const struct spt_cmd *cmd, int argc, char **argv)
 	free(prev);
 	if (set_drain(&e, "1"))
 		goto out;
+	if (create_devs(&e)) {
+		set_drain(&e, e.prev_drain);
+		goto out;
+	}
 
 	spt_mig_catch_signals();
 	snprintf(req.dest, sizeof(req.dest), "%s", SPT_MIG_AUTO);
 	snprintf(label, sizeof(label), "evacuate %s/%s", e.pool, e.member);
 	ret = spt_mig_batch_run(e.pool, label, e.jobs, e.nr_jobs, &req,
 				e.slice_bytes);
+	remove_devs(&e);
 	for (i = 0; i < e.nr_jobs && e.jobs[i].ran; i++) {
 		last = &e.jobs[i];
 		bytes += last->res.st.bytes_copied;
@@ -355,6 +462,7 @@ int cmd_member_evacuate(const struct spt_cmd *cmd, int argc, char **argv)
 	/* Give the member back to allocation as it was. */
 	set_drain(&e, e.prev_drain);
 out:
+	free_devs(&e);
 	free(e.jobs);
 	return exit_code;
 }

@@ -71,6 +71,10 @@ void spt_json_member(const char *key, const struct spt_member *m)
 	else
 		js_bool("enabled", m->enable > 0);
 	js_str("state", m->state);
+	if (m->drain < 0)
+		js_null("draining");
+	else
+		js_bool("draining", m->drain == 1);
 	js_s64("size", m->size);
 	js_s64("total_slices", m->total_slices);
 	js_s64("free_slices", m->free_slices);
@@ -224,7 +228,7 @@ void spt_print_pool(const struct spt_pool *p)
 		"VOLUME", "SIZE", "SLICES", "MISSING", "DEVICE", "DM", "READS",
 		"WRITES", "ERRORS", "SLICES PER MEMBER"
 	};
-	char a[32], d[32], e[32], f[32], dev[96], per[256];
+	char a[32], d[32], e[32], f[32], dev[96], per[256], st[48];
 	char n[5][SPT_NUM_CELL];
 	struct spt_table *t;
 	size_t i;
@@ -246,8 +250,10 @@ void spt_print_pool(const struct spt_pool *p)
 
 			size_str(a, sizeof(a), m->size);
 			tbl_nums(n, v, ARRAY_SIZE(v));
-			tbl_add(t, m->name, m->domain ? m->domain : "-",
-				m->state ? m->state : "-",
+			snprintf(st, sizeof(st), "%s%s",
+				 m->state ? m->state : "-",
+				 m->drain == 1 ? ",draining" : "");
+			tbl_add(t, m->name, m->domain ? m->domain : "-", st,
 				m->path ? m->path : "-", a, n[0], n[1], n[2],
 				m->load_override ? m->load_override : "-");
 		}
