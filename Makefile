@@ -60,23 +60,26 @@ tools:
 # Host unit tests of the pure C code (placement), built here, run by check.
 unit: build/placement_test build/copyidx_test build/fence_test build/crashsim
 
-# $(call unit_test,DIR,BINARY,UNIT[,PREREQUISITES[,FLAGS]]): build/BINARY
-# from selftests/DIR/BINARY.c and dm-slicepool/UNIT.c (with UNIT.h), with
-# more prerequisites and compiler flags if given.
+# $(call unit_test,DIR,BINARY,UNITS[,PREREQUISITES[,FLAGS]]): build/BINARY
+# from selftests/DIR/BINARY.c and dm-slicepool/UNIT.c for each UNIT of
+# UNITS (with the first one's .h), with more prerequisites and compiler
+# flags if given.
 define unit_test
-build/$(2): selftests/$(1)/$(2).c dm-slicepool/$(3).c dm-slicepool/$(3).h \
-		$(4) selftests/lib/ktap-unit.h
+build/$(2): selftests/$(1)/$(2).c $(patsubst %,dm-slicepool/%.c,$(3)) \
+		dm-slicepool/$(firstword $(3)).h $(4) selftests/lib/ktap-unit.h
 	@mkdir -p build
 	$$(HOSTCC) $$(HOST_CFLAGS) $$(strip -I dm-slicepool $(5) -I selftests/lib) -o $$@ \
-		selftests/$(1)/$(2).c dm-slicepool/$(3).c
+		selftests/$(1)/$(2).c $(patsubst %,dm-slicepool/%.c,$(3))
 endef
 
 $(eval $(call unit_test,placement,placement_test,placement))
 $(eval $(call unit_test,fence,fence_test,fence,dm-slicepool/sp-format.h))
-# The pool metadata v3 library (dm-slicepool/md3.c) under the crash
-# simulator; the mutants are compiled in but only enabled by the test.
-$(eval $(call unit_test,crashsim,crashsim,md3,dm-slicepool/md3-format.h \
-	dm-slicepool/md3-port.h))
+# The pool metadata v3 library (dm-slicepool/md3.c and md3-*.c, listed in
+# md3.mk as MD3_OBJS) under the crash simulator; the mutants are compiled
+# in but only enabled by the test.
+include dm-slicepool/md3.mk
+$(eval $(call unit_test,crashsim,crashsim,$(MD3_OBJS:.o=), \
+	$(patsubst %,dm-slicepool/%,$(MD3_HDRS)) dm-slicepool/md3.mk))
 $(eval $(call unit_test,copyidx,copyidx_test,copyidx,$(wildcard selftests/copyidx/*.h), \
 	-I selftests/copyidx))
 
@@ -144,7 +147,9 @@ SPA_CFLAGS := $(HOST_CFLAGS) -Wno-format-truncation -D_GNU_SOURCE -pthread \
 SPA_HDRS := nvmet-remote-ns/agent/agent.h tools/lib/spa-state.h tools/lib/spu.h
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
-tools/lib/libspu.a: $(wildcard tools/lib/*.c tools/lib/*.h)
+tools/lib/libspu.a: $(wildcard tools/lib/*.c tools/lib/*.h) \
+		$(patsubst %.o,dm-slicepool/%.c,$(MD3_OBJS)) \
+		$(patsubst %,dm-slicepool/%,$(MD3_HDRS))
 	$(MAKE) -C tools/lib
 
 $(SPA_OBJS): build/remote/obj/%.o: nvmet-remote-ns/agent/%.c $(SPA_HDRS)

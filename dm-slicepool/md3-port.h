@@ -2,11 +2,12 @@
 /*
  * dm-slicepool metadata v3: kernel / user space portability.
  *
- * md3.c is built into the kernel module, the slicepool tool and the host
- * crash simulator (selftests/crashsim).  This header gives it the same small
- * set of helpers in both worlds: fixed-width types, little-endian
- * conversion, CRC-32C, zeroed allocation of large arrays and the bit
- * operations of one bitmap chunk.  Nothing here depends on selftests/.
+ * md3.c and md3-*.c are built into the kernel module, the slicepool tool
+ * and the host crash simulator (selftests/crashsim).  This header gives
+ * them the same small set of helpers in both worlds: fixed-width types,
+ * little-endian conversion, CRC-32C, zeroed allocation of large arrays
+ * and the bit operations of one bitmap chunk.  Nothing here depends on
+ * selftests/.
  */
 #ifndef DM_SLICEPOOL_MD3_PORT_H
 #define DM_SLICEPOOL_MD3_PORT_H

@@ -56,7 +56,7 @@ done
 # 8 MiB holds every member's metadata on the 1 GiB test disks: format 2
 # ends below 1 MiB (superblock, 16 volume blocks, an owner block per 127
 # slices; sp-format.h), format 3 below 5 MiB (two labels and a journal of
-# 4 MiB for devices up to 2 GiB, md3_default_journal_blocks() in md3.c).
+# 4 MiB for devices up to 2 GiB, md3_default_journal_blocks() in md3-member.c).
 # Only a disk written since its last zeroing is zeroed again: the sectors
 # written (field 7 of /sys/block/<disk>/stat, which counts every write,
 # this zeroing's too) are kept after each zeroing in $seen, on the guest's

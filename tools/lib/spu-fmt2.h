@@ -4,7 +4,8 @@
  * superblock (dm-slicepool/sp-format.h), shared by the tool's reader
  * (tools/slicepool/sb.c) and the agent's check of a granted namespace
  * (nvmet-remote-ns/agent/borrower.c).  Users build with
- * -I<top>/dm-slicepool; libspu.a carries md3_crc32c() (dm-slicepool/md3.c).
+ * -I<top>/dm-slicepool; libspu.a carries md3_crc32c()
+ * (dm-slicepool/md3-record.c).
  */
 #ifndef SPU_FMT2_H
 #define SPU_FMT2_H
@@ -14,9 +15,10 @@
 #define SPU_FMT2_BLOCK		4096	/* a metadata block (SP_BLOCK_SIZE) */
 
 /*
- * dm-slicepool/md3.c's CRC-32C, the kernel's crc32c(crc, buf, len) (the
- * reflected polynomial 0x82F63B78, the seed used as is, no final
- * inversion): the one user-space implementation, built into libspu.a.
+ * dm-slicepool/md3-record.c's CRC-32C, the kernel's crc32c(crc, buf,
+ * len) (the reflected polynomial 0x82F63B78, the seed used as is, no
+ * final inversion): the one user-space implementation, built into
+ * libspu.a.
  */
 u32 md3_crc32c(u32 crc, const void *buf, size_t len);
 
