@@ -658,6 +658,9 @@ static bool sp_md3_on_winner(const struct md3_pool *p, void *ctx)
  *    given up by the choice (marked STALE(forced) by the assembly).
  * Nothing is written here.  Returns 0, or the refusal (logged).
  */
+static const char sp_md3_wait_absent[] =
+	"; read-only until the chosen branch's absent current members are enabled, or forced";
+
 static int sp_md3_prefer_plan(struct sp_member *m,
 			      struct md3_assemble_opts *o)
 {
@@ -728,8 +731,7 @@ static int sp_md3_prefer_plan(struct sp_member *m,
 	if (absent)
 		o->nowrite = true;
 	sp_warn("%s: the members' journals have forked: prefer chooses the branch of member %u (seq %llu); devices on the other branches are never used%s",
-		pool->name, id, p->winner.seq,
-		absent ? "; read-only until the chosen branch's absent current members are enabled, or forced" : "");
+		pool->name, id, p->winner.seq, absent ? sp_md3_wait_absent : "");
 out:
 	sp_md3_free_pool(p);
 	return r;

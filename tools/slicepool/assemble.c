@@ -497,8 +497,8 @@ static void force_pool(struct asm_state *s, struct asm_pool *p)
 	size_t i;
 	int ret;
 
-	say(s, "force pool %s read-write: the current members not enabled are marked stale for good",
-	    p->name);
+	say(s, "force pool %s read-write: %s", p->name,
+	    "the current members not enabled are marked stale for good");
 	if (s->dry_run)
 		return;
 	ret = cfs_write("1", "%s/force", p->name);

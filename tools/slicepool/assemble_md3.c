@@ -405,13 +405,15 @@ void asm_md3_print_text(const struct asm_pool *p)
 			printf("  member %s was forced out of the pool: %s %s is left alone\n",
 			       m->name, "its device", m->device);
 		} else if (!strcmp(m->result ? m->result : "", "diverged")) {
-			printf("  DIVERGED: member %s (id %u): its device %s is on a branch --prefer does not choose: left alone, never used%s\n",
-			       m->name, m->id, m->device,
+			printf("  DIVERGED: member %s (id %u): its device %s",
+			       m->name, m->id, m->device);
+			printf(" is on a branch --prefer does not choose: left alone, never used%s\n",
 			       m->status == MD3_CURRENT ?
 			       "; the member is marked stale for good" : "");
 		} else if (!strcmp(m->result ? m->result : "", "forced")) {
-			printf("  FORCED: member %s (id %u) had no device: marked stale for good (its device is refused if it comes back)\n",
+			printf("  FORCED: member %s (id %u) had no device:",
 			       m->name, m->id);
+			printf(" marked stale for good (its device is refused if it comes back)\n");
 		}
 	}
 	if (p->readonly) {
