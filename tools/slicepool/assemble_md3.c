@@ -407,7 +407,8 @@ void asm_md3_print_text(const struct asm_pool *p)
 		} else if (!strcmp(m->result ? m->result : "", "diverged")) {
 			printf("  DIVERGED: member %s (id %u): its device %s",
 			       m->name, m->id, m->device);
-			printf(" is on a branch --prefer does not choose: left alone, never used%s\n",
+			printf(" is on a branch --prefer does not choose: left alone,");
+			printf(" never used%s\n",
 			       m->status == MD3_CURRENT ?
 			       "; the member is marked stale for good" : "");
 		} else if (!strcmp(m->result ? m->result : "", "forced")) {
