@@ -641,6 +641,9 @@ static bool sp_md3_on_winner(const struct md3_pool *p, void *ctx)
 	return false;
 }
 
+static const char sp_md3_wait_absent[] =
+	"; read-only until the chosen branch's absent current members are enabled, or forced";
+
 /*
  * pool->prefer is set: how the assembly with @m's device runs (*@o),
  * decided from the same assembly with md3's prefer, without writing
@@ -658,9 +661,6 @@ static bool sp_md3_on_winner(const struct md3_pool *p, void *ctx)
  *    given up by the choice (marked STALE(forced) by the assembly).
  * Nothing is written here.  Returns 0, or the refusal (logged).
  */
-static const char sp_md3_wait_absent[] =
-	"; read-only until the chosen branch's absent current members are enabled, or forced";
-
 static int sp_md3_prefer_plan(struct sp_member *m,
 			      struct md3_assemble_opts *o)
 {
