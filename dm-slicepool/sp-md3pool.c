@@ -26,7 +26,9 @@
  * read-write); until every current member is enabled the pool is
  * read-only and publishes no volume, unless the operator forces it
  * (sp_md3_force(): the absent members are marked STALE(forced), and a
- * device of theirs that comes back is refused).  A blank device enabled in a
+ * device of theirs that comes back is refused).  At a fork of the
+ * members' journals the pool's prefer attribute chooses the branch
+ * (sp_md3_prefer_plan(), md3_assemble_opts.prefer).  A blank device enabled in a
  * read-write pool becomes a new member (md3_attach()), and so does a
  * device of an add to this pool that did not commit, when a read-write
  * assembly finds it safe (md3_readd(), sp_md3_readd()).  Disabling a
