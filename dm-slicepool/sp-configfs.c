@@ -1164,6 +1164,51 @@ static ssize_t sp_pool_force_store(struct config_item *item,
 	return r ? r : count;
 }
 
+static ssize_t sp_pool_prefer_show(struct config_item *item, char *page)
+{
+	struct sp_pool *pool = to_pool(item);
+	ssize_t r;
+
+	mutex_lock(&pool->lock);
+	if (pool->prefer)
+		r = sysfs_emit(page, "%u\n", pool->prefer_id);
+	else
+		r = sysfs_emit(page, "none\n");
+	mutex_unlock(&pool->lock);
+	return r;
+}
+
+/*
+ * A member id (decimal, 0..4294967294): at a fork of the members'
+ * journals the branch of that member wins (sp-md3pool.c,
+ * sp_md3_set_prefer()); "none" clears it.
+ */
+static ssize_t sp_pool_prefer_store(struct config_item *item,
+				    const char *page, size_t count)
+{
+	struct sp_pool *pool = to_pool(item);
+	bool on = !sysfs_streq(page, "none");
+	char val[33];
+	u32 id = 0;
+	int r = 0;
+
+	/* Decimal digits only: no sign, base prefix or blank. */
+	if (on && (!isdigit(page[0]) || kstrtou32(page, 10, &id) ||
+		   id == U32_MAX))
+		r = -EINVAL;
+	if (r) {
+		strscpy(val, page, sizeof(val));
+		val[strcspn(val, "\n")] = '\0';
+		pr_err("slicepool: %s: prefer: invalid value '%s' (a member id, 0..%u, or none)\n",
+		       pool->name, val, U32_MAX - 1);
+		return r;
+	}
+	mutex_lock(&pool->lock);
+	r = sp_md3_set_prefer(pool, on, id);
+	mutex_unlock(&pool->lock);
+	return r ? r : count;
+}
+
 static ssize_t sp_pool_reclaimed_show(struct config_item *item, char *page)
 {
 	struct sp_pool *pool = to_pool(item);
@@ -1217,6 +1262,7 @@ CONFIGFS_ATTR_WO(sp_pool_, reclaim);
 CONFIGFS_ATTR_RO(sp_pool_, reclaimed);
 CONFIGFS_ATTR(sp_pool_, metadata_format);
 CONFIGFS_ATTR_WO(sp_pool_, force);
+CONFIGFS_ATTR(sp_pool_, prefer);
 CONFIGFS_BIN_ATTR_RO(sp_pool_, discovered, NULL, SP_MAP_MAX_SIZE);
 CONFIGFS_BIN_ATTR_RO(sp_pool_, domains, NULL, SP_MAP_MAX_SIZE);
 
@@ -1231,6 +1277,7 @@ static struct configfs_attribute *sp_pool_attrs[] = {
 	&sp_pool_attr_reclaimed,
 	&sp_pool_attr_metadata_format,
 	&sp_pool_attr_force,
+	&sp_pool_attr_prefer,
 	NULL,
 };
 

@@ -252,6 +252,13 @@ struct sp_pool {
 	 */
 	struct md3_pool *md3;
 	bool md3_rw;
+	/*
+	 * configfs prefer (sp_md3_set_prefer()): at a fork of the members'
+	 * journals the branch of member @prefer_id wins (@prefer: set).
+	 * Under pool->lock.
+	 */
+	bool prefer;
+	u32 prefer_id;
 	struct list_head md3_holds;
 	struct list_head members;
 	struct list_head volumes;
@@ -296,6 +303,8 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes);
 int sp_md3_settings(struct sp_pool *pool);
 /* sp-md3pool.c: force a read-only pool read-write (configfs force) */
 int sp_md3_force(struct sp_pool *pool);
+/* sp-md3pool.c: set (@on) or clear the pool's prefer (configfs prefer) */
+int sp_md3_set_prefer(struct sp_pool *pool, bool on, u32 id);
 /* sp-md3pool.c: images (Documentation/dm-slicepool-images.rst) */
 bool sp_md3_vol_image(struct sp_volume *v);
 int sp_md3_vol_make_image(struct sp_volume *v);

@@ -26,7 +26,9 @@
  * read-write); until every current member is enabled the pool is
  * read-only and publishes no volume, unless the operator forces it
  * (sp_md3_force(): the absent members are marked STALE(forced), and a
- * device of theirs that comes back is refused).  A blank device enabled in a
+ * device of theirs that comes back is refused).  At a fork of the
+ * members' journals the pool's prefer attribute chooses the branch
+ * (sp_md3_prefer_plan(), md3_assemble_opts.prefer).  A blank device enabled in a
  * read-write pool becomes a new member (md3_attach()), and so does a
  * device of an add to this pool that did not commit, when a read-write
  * assembly finds it safe (md3_readd(), sp_md3_readd()).  Disabling a
@@ -572,6 +574,171 @@ static void sp_md3_refuse_orphan(struct sp_member *m, const struct md3_pool *p,
 	}
 }
 
+/* ---- prefer: a fork resolved in favour of a member ---------------- */
+
+/*
+ * Do @p's devices fork?  A device on a branch that lost (diverged), or a
+ * refusal although a device holds a journal of the pool (md3 refuses only
+ * at a fork that no branch wins, prefer's included).
+ */
+static bool sp_md3_forked(const struct md3_pool *p)
+{
+	bool any = false;
+	u32 i;
+
+	for (i = 0; i < p->nr_devs; i++) {
+		if (p->devs[i].role == MD3_ROLE_DIVERGED)
+			return true;
+		any |= p->devs[i].chain.kind == MD3_CHAIN_OK;
+	}
+	return p->mode == MD3_MODE_REFUSED && any;
+}
+
+/* Does a device of @p hold the journal of member @id? */
+static bool sp_md3_has_dev(const struct md3_pool *p, u32 id)
+{
+	u32 i;
+
+	for (i = 0; i < p->nr_devs; i++)
+		if (p->devs[i].chain.kind == MD3_CHAIN_OK &&
+		    p->devs[i].chain.member_id == id)
+			return true;
+	return false;
+}
+
+/*
+ * The CURRENT members of @p's state with no device at all among @p's: a
+ * device on a branch that lost counts as present (choosing a branch
+ * gives it up), one never enabled does not.
+ */
+static u32 sp_md3_no_dev(const struct md3_pool *p)
+{
+	u32 i, k, n = 0;
+
+	for (i = 0; i < p->st.nr_members; i++) {
+		const struct md3_member *sm = &p->st.members[i];
+
+		if (sm->status != MD3_CURRENT)
+			continue;
+		for (k = 0; k < p->nr_devs; k++)
+			if (p->devs[k].chain.kind == MD3_CHAIN_OK &&
+			    p->devs[k].chain.member_id == sm->id &&
+			    !memcmp(p->devs[k].chain.member_uuid, sm->uuid,
+				    MD3_UUID_LEN))
+				break;
+		n += k == p->nr_devs;
+	}
+	return n;
+}
+
+/* Is the device @ctx in sync or lagging in assembly @p (NULL: no)? */
+static bool sp_md3_on_winner(const struct md3_pool *p, void *ctx)
+{
+	u32 i;
+
+	for (i = 0; p && i < p->nr_devs; i++)
+		if (p->devs[i].dev.ctx == ctx)
+			return p->devs[i].role == MD3_ROLE_INSYNC ||
+			       p->devs[i].role == MD3_ROLE_LAGGING;
+	return false;
+}
+
+static const char sp_md3_wait_absent[] =
+	"; read-only until the chosen branch's absent current members are enabled, or forced";
+
+/*
+ * pool->prefer is set: how the assembly with @m's device runs (*@o),
+ * decided from the same assembly with md3's prefer, without writing
+ * (Documentation/dm-slicepool.rst, "Resolving a fork: prefer"):
+ *  - the devices do not fork: as without prefer, except that a pool not
+ *    read-write stays read-only (nowrite) until the device of the
+ *    preferred member is enabled: a subset of the devices cannot show a
+ *    fork, and must not bring up the branch prefer does not choose;
+ *  - they fork: the branch of the preferred member's device wins
+ *    (md3_assemble_opts.prefer).  @m's device on another branch is
+ *    refused, as is a choice that would take a read-write pool to
+ *    another branch.  While a CURRENT member of the chosen branch has no
+ *    device enabled at all the pool stays read-only (nowrite; force goes
+ *    on without it); a member whose device is on a branch that lost is
+ *    given up by the choice (marked STALE(forced) by the assembly).
+ * Nothing is written here.  Returns 0, or the refusal (logged).
+ */
+static int sp_md3_prefer_plan(struct sp_member *m,
+			      struct md3_assemble_opts *o)
+{
+	struct md3_assemble_opts t = *o;
+	struct sp_pool *pool = m->pool;
+	const u32 id = pool->prefer_id;
+	struct sp_member *om;
+	struct md3_pool *p;
+	bool present;
+	u32 i, absent;
+	int r;
+
+	t.nowrite = true;
+	t.prefer = true;
+	t.prefer_member = id;
+	r = sp_md3_assemble(pool, m, &t, &p);
+	if (r)
+		return r;
+	present = sp_md3_has_dev(p, id);
+	if (!sp_md3_forked(p)) {
+		if (!present && !pool->md3_rw) {
+			o->nowrite = true;
+			sp_info("%s: pool %s stays read-only until the device of member %u, which its prefer attribute names, is enabled",
+				sp_mname(m), pool->name, id);
+		}
+		goto out;
+	}
+	if (p->mode == MD3_MODE_REFUSED) {
+		sp_md3_report(pool, p, true);
+		sp_err("%s: refused: the members' journals have forked, and member %u (prefer) %s; nothing changed",
+		       sp_mname(m), id, present ?
+		       "holds no single branch of them (its journal ends before the fork)" :
+		       "has no device enabled: enable it first");
+		r = -EEXIST;
+		goto out;
+	}
+	for (i = 0; i < p->nr_devs; i++) {
+		const struct md3_pdev *pd = &p->devs[i];
+
+		if (pd->role != MD3_ROLE_DIVERGED)
+			continue;
+		if (pd->dev.ctx == m->mdev) {
+			sp_md3_report(pool, p, false);
+			sp_err("%s: refused: %s is member %u of pool %s on a branch that prefer (member %u) does not choose (diverged at seq %llu): its copy is never used; leave it out, or wipe its labels (blocks 0 and 1) and enable it to add the device as a new member; nothing changed",
+			       sp_mname(m), m->path, pd->chain.member_id,
+			       pool->name, id, pd->fork_seq);
+			r = -EBUSY;
+			goto out;
+		}
+		om = sp_md3_member_of(pool, pd->dev.ctx);
+		if (om && pool->md3_rw && sp_md3_on_winner(pool->md3, om->mdev)) {
+			sp_err("%s: refused: prefer (member %u) chooses another branch than the one read-write pool %s is on (member %s diverged at seq %llu); disable the pool's members and enable them again to change branch; nothing changed",
+			       sp_mname(m), id, pool->name, sp_mname(om),
+			       pd->fork_seq);
+			r = -EBUSY;
+			goto out;
+		}
+	}
+	for (i = 0; i < p->nr_devs; i++)
+		if (p->devs[i].dev.ctx == m->mdev &&
+		    p->devs[i].role != MD3_ROLE_INSYNC &&
+		    p->devs[i].role != MD3_ROLE_LAGGING &&
+		    p->devs[i].role != MD3_ROLE_STALE)
+			o->nowrite = true;	/* refused below, nothing written */
+	absent = sp_md3_no_dev(p);
+	o->prefer = true;
+	o->prefer_member = id;
+	if (absent)
+		o->nowrite = true;
+	sp_warn("%s: the members' journals have forked: prefer chooses the branch of member %u (seq %llu); devices on the other branches are never used%s",
+		pool->name, id, p->winner.seq, absent ? sp_md3_wait_absent : "");
+out:
+	sp_md3_free_pool(p);
+	return r;
+}
+
 /*
  * @m's device holds a v3 journal (@c): assemble the pool again from
  * every enabled member's device and this one.  The new assembly replaces
@@ -597,7 +764,11 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 	}
 	memcpy(o.pool_uuid, c->pool_uuid, MD3_UUID_LEN);
 	o.have_uuid = true;
-	r = sp_md3_assemble(pool, m, &o, &p);
+	r = pool->prefer ? sp_md3_prefer_plan(m, &o) : 0;
+	if (r == -EEXIST || r == -EBUSY)
+		return r;
+	if (!r)
+		r = sp_md3_assemble(pool, m, &o, &p);
 	if (r) {
 		sp_err("%s: assembling pool %s with %s failed: %d",
 		       sp_mname(m), pool->name, m->path, r);
@@ -622,6 +793,10 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 					    role != MD3_ROLE_STALE)) {
 		sp_md3_report(pool, p, true);
 		sp_md3_refuse_orphan(m, p, pd);
+		if (p->mode == MD3_MODE_REFUSED && sp_md3_forked(p) &&
+		    !pool->prefer)
+			sp_err("%s: to go on with one branch, write the id of a member on it to the pool's prefer attribute ('slicepool assemble --prefer MEMBER'); the other branches' devices are then never used",
+			       pool->name);
 		r = -EEXIST;
 		goto fail;
 	}
@@ -674,7 +849,11 @@ static int sp_md3_reassemble(struct sp_member *m, const struct md3_chain *c)
 		sp_mname(m), m->path, pool->name, m->md3_id,
 		pool->md3_rw ? "read-write" :
 		"read-only until every current member is enabled");
-	if (!pool->md3_rw)
+	if (!pool->md3_rw && pool->prefer &&
+	    !sp_md3_member(pool, pool->prefer_id))
+		sp_info("%s: waiting for member %u (prefer): enable its device, or clear prefer (write none)",
+			pool->name, pool->prefer_id);
+	else if (!pool->md3_rw)
 		sp_info("%s: to go on without the absent members named above, force the pool read-write: write 1 to its force attribute ('slicepool pool force %s'); they are then marked stale and never used again",
 			pool->name, pool->name);
 	if (pool->md3_rw)
@@ -1005,6 +1184,16 @@ int sp_md3_force(struct sp_pool *pool)
 		       pool->name);
 		return -EBUSY;
 	}
+	if (pool->prefer) {
+		/* Else the branch prefer does not choose could be forced. */
+		if (!sp_md3_member(pool, pool->prefer_id)) {
+			sp_err("%s: force refused: prefer names member %u, whose device is not enabled; enable it, or clear prefer (write none)",
+			       pool->name, pool->prefer_id);
+			return -EINVAL;
+		}
+		o.prefer = true;
+		o.prefer_member = pool->prefer_id;
+	}
 	memcpy(o.pool_uuid, pool->uuid, MD3_UUID_LEN);
 	noio = sp_md3_enter();
 	r = sp_md3_assemble(pool, NULL, &o, &p);
@@ -1042,6 +1231,41 @@ int sp_md3_force(struct sp_pool *pool)
 		pool->name, p->st.seq, n);
 	sp_md3_rollback_moves(pool);
 	return sp_md3_sync(pool);
+}
+
+/*
+ * configfs prefer (under pool->lock): set (@on, member @id) or clear the
+ * member whose branch wins at a fork of the members' journals
+ * (sp_md3_prefer_plan(), sp_md3_force()).  A read-write pool holds no
+ * fork among its enabled members: there @id must be one of its enabled
+ * current members (kept for the devices enabled later); choosing another
+ * branch takes disabling the members first.
+ */
+int sp_md3_set_prefer(struct sp_pool *pool, bool on, u32 id)
+{
+	const struct md3_member *sm;
+
+	if (!on) {
+		if (pool->prefer)
+			sp_info("%s: prefer cleared (was member %u)",
+				pool->name, pool->prefer_id);
+		pool->prefer = false;
+		return 0;
+	}
+	if (pool->md3_rw) {
+		sm = md3_member_find(&pool->md3->st, id);
+		if (!sm || sm->status != MD3_CURRENT ||
+		    !sp_md3_member(pool, id)) {
+			sp_err("%s: prefer %u refused: the pool is read-write and member %u is not one of its enabled current members: no fork to resolve in its favour (to assemble another branch, disable the members first)",
+			       pool->name, id, id);
+			return -EINVAL;
+		}
+	}
+	pool->prefer = true;
+	pool->prefer_id = id;
+	sp_info("%s: prefer member %u: at a fork of the members' journals its branch wins, and the other branches' devices are never used",
+		pool->name, id);
+	return 0;
 }
 
 /* ---- Settings ----------------------------------------------------- */

@@ -19,13 +19,15 @@
  *    absent, which leave the pool read-only.  A pool found only on
  *    devices of members removed from it is not assembled (the devices
  *    are skipped).
- * 3. For each pool: mkdir the pool and set slice_mb, create and enable
- *    every member with its recorded name, domain and device, read
- *    "discovered", mkdir each volume found there and create the dm device
- *    of every volume of the pool that has none. A read-only pool
- *    publishes no volume: nothing is bound, and the absent members are
- *    named. Objects that already exist are left as they are, so assemble
- *    can be run again, e.g. after a missing member returns.
+ * 3. For each pool: mkdir the pool and set slice_mb (and prefer, with
+ *    --prefer), create and enable every member with its recorded name,
+ *    domain and device, force the pool read-write when --force (or the
+ *    branch --prefer chooses) asks for it, read "discovered", mkdir each
+ *    volume found there and create the dm device of every volume of the
+ *    pool that has none. A read-only pool publishes no volume: nothing
+ *    is bound, and the absent members are named. Objects that already
+ *    exist are left as they are, so assemble can be run again, e.g.
+ *    after a missing member returns.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -453,6 +455,67 @@ static void start_volumes(struct asm_state *s, struct asm_pool *p)
 }
 
 /*
+ * --prefer: the pool's prefer attribute names the member whose branch
+ * wins, so that the module never takes another branch of the fork (a
+ * device of it enabled later is refused).
+ */
+static int set_prefer(struct asm_state *s, struct asm_pool *p)
+{
+	char val[16], *cur = NULL;
+	bool same = false;
+	int ret;
+
+	snprintf(val, sizeof(val), "%u", s->prefer_member);
+	if (cfs_exists("%s", p->name) && !cfs_read(&cur, "%s/prefer", p->name)) {
+		spt_strip(cur);
+		same = !strcmp(cur, val);
+		free(cur);
+	}
+	if (same)
+		return 0;
+	say(s, "set prefer %s: the branch of member %s wins at the fork", val,
+	    val);
+	if (s->dry_run)
+		return 0;
+	ret = cfs_write(val, "%s/prefer", p->name);
+	if (ret)
+		asm_pool_err(p, "the module refused prefer %s: %s%s", val,
+			     strerror(-ret), ret == -ENOENT ?
+			     " (the module has no prefer attribute: update it)" :
+			     " (see dmesg)");
+	return ret;
+}
+
+/*
+ * --force (current members absent) or --prefer (current members on a
+ * branch it does not choose): the pool's force attribute, once the
+ * members are enabled, marks them stale for good and the pool is
+ * read-write.
+ */
+static void force_pool(struct asm_state *s, struct asm_pool *p)
+{
+	size_t i;
+	int ret;
+
+	say(s, "force pool %s read-write: %s", p->name,
+	    "the current members not enabled are marked stale for good");
+	if (s->dry_run)
+		return;
+	ret = cfs_write("1", "%s/force", p->name);
+	if (ret && ret != -EBUSY) {	/* EBUSY: read-write already */
+		asm_pool_err(p, "the module refused to force the pool read-write: %s (see dmesg)",
+			     strerror(-ret));
+		p->readonly = true;
+		p->degraded = true;
+		return;
+	}
+	for (i = 0; i < p->nr_members; i++)
+		if (p->members[i].result &&
+		    !strcmp(p->members[i].result, "absent"))
+			p->members[i].result = "forced";
+}
+
+/*
  * Enables the members to enable: the current ones first, then the stale
  * ones (the module rejoins a stale member only when its device is
  * enabled in a read-write pool).  A current member that fails leaves the
@@ -490,7 +553,12 @@ static void assemble_pool(struct asm_state *s, struct asm_pool *p)
 	}
 	if (setup_pool(s, p))
 		return;
+	if (s->prefer && set_prefer(s, p))
+		return;
 	setup_members(s, p);
+	/* Not when a current member failed: that is no absent member. */
+	if (p->force && !p->readonly)
+		force_pool(s, p);
 	if (p->readonly) {
 		/* A read-only pool publishes no volume. */
 		for (i = 0; i < p->nr_vols; i++)
@@ -572,12 +640,15 @@ static void free_state(struct asm_state *s)
 	free(s->refused);
 	free(s->dups);
 	free(s->removed);
+	free(s->diverged);
 }
 
 int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "prefer", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct asm_state s = { 0 };
@@ -585,8 +656,24 @@ int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)
 	size_t i, skipped;
 	int c;
 
-	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1)
-		s.dry_run = true;
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'n':
+			s.dry_run = true;
+			break;
+		case 'f':
+			s.force = true;
+			break;
+		case 'p':
+			if (s.prefer)
+				spt_usage_fail(cmd, "--prefer given twice");
+			s.prefer = true;
+			s.prefer_member = (u32)spt_opt_ulong(cmd, "--prefer",
+							     optarg, 0,
+							     MD3_NO_MEMBER - 1);
+			break;
+		}
+	}
 
 	if (optind < argc) {
 		for (i = (size_t)optind; i < (size_t)argc; i++)
@@ -624,7 +711,7 @@ int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv)
 			 s.refused[i].reason);
 	for (i = 0; spt_json && i < s.nr_pools; i++)
 		if (s.pools[i].readonly)
-			spt_warn("pool %s is read-only: a current member is absent (absent_members); bring it back and run 'slicepool assemble' again, or force the pool: 'slicepool pool force %s'",
+			spt_warn("pool %s is read-only: a current member is absent (absent_members); bring it back and run 'slicepool assemble' again, or force the pool: 'slicepool pool force %s' or 'slicepool assemble --force'",
 				 s.pools[i].name, s.pools[i].name);
 	for (i = 0; i < s.nr_pools; i++) {
 		if (s.pools[i].nr_errors)

@@ -33,8 +33,9 @@ struct asm_member {
 	int pass;			/* ASM_PASS_* */
 	/*
 	 * enabled, present, planned, failed, absent (no device found),
-	 * stale (a stale member without device) and forced-out (a device
-	 * the module refuses: left alone).
+	 * stale (a stale member without device), forced-out (a device
+	 * the module refuses: left alone) and diverged (its device is on
+	 * a branch --prefer does not choose: left alone).
 	 */
 	const char *result;
 };
@@ -65,6 +66,12 @@ struct asm_pool {
 	bool degraded;		/* slices missing, or read-only */
 	bool readonly;		/* a current member is absent */
 	/*
+	 * force the pool read-write once its members are enabled: --force
+	 * with current members absent, or --prefer giving up the current
+	 * members whose devices are on a branch it does not choose
+	 */
+	bool force;
+	/*
 	 * every device found is a removed member's (skipped): the pool is
 	 * not assembled, nor reported
 	 */
@@ -79,6 +86,9 @@ struct asm_pool {
 
 struct asm_state {
 	bool dry_run;
+	bool force;		/* --force */
+	bool prefer;		/* --prefer MEMBER */
+	u32 prefer_member;
 	/* format-2 devices (refused), to name an interrupted upgrade */
 	struct spt_disk_member *found;
 	size_t nr_found;
@@ -91,6 +101,9 @@ struct asm_state {
 	/* devices of members removed from their pool (skipped) */
 	struct asm_refused *removed;
 	size_t nr_removed;
+	/* devices on a branch --prefer does not choose (left out) */
+	struct asm_refused *diverged;
+	size_t nr_diverged;
 	struct asm_pool *pools;
 	size_t nr_pools;
 	size_t actions;		/* asm_say() calls */

@@ -9,8 +9,13 @@
  * the volumes and their maps.  A current member of the state with no
  * device found is absent: the module keeps the pool read-only (it writes
  * nothing and publishes no volume) until it is back, or until the
- * operator forces the pool ('slicepool pool force'); assemble never
- * forces.  A device the winner rule does not take (a diverged copy,
+ * operator forces the pool ('slicepool pool force', or assemble
+ * --force).  At a fork of the members' journals that no branch wins the
+ * pool is refused unless --prefer MEMBER chooses the branch of that
+ * member (md3_assemble_opts.prefer, as the module's prefer attribute
+ * does): the devices on the other branches are left out, never used, and
+ * a current member whose device is among them is given up (forced).  A
+ * device the winner rule does not take (a diverged copy,
  * damaged metadata, an interrupted add) is refused and left alone, as is
  * the device of a member forced out.  The device of a member removed from
  * the pool ('slicepool member remove') is left alone too, but skipped,
@@ -134,6 +139,28 @@ const struct md3_member *asm_md3_removed(const struct md3_state *st,
 	return m;
 }
 
+/*
+ * The device of member @sm on a branch that lost the fork (diverged), or
+ * NULL.
+ */
+static const char *md3_diverged_of(const struct asm_pool *p,
+				   const struct md3_member *sm)
+{
+	const struct md3_pool *m = p->md3;
+	u32 i;
+
+	for (i = 0; i < m->nr_devs; i++) {
+		const struct md3_pdev *pd = &m->devs[i];
+
+		if (pd->chain.kind == MD3_CHAIN_OK &&
+		    pd->role == MD3_ROLE_DIVERGED &&
+		    pd->chain.member_id == sm->id &&
+		    !memcmp(pd->chain.member_uuid, sm->uuid, MD3_UUID_LEN))
+			return pd->dev.name;
+	}
+	return NULL;
+}
+
 /* The device found for member @id (in-sync, lagging or stale), or NULL. */
 static const char *md3_device_of(const struct asm_pool *p, u32 id)
 {
@@ -153,12 +180,20 @@ static const char *md3_device_of(const struct asm_pool *p, u32 id)
 	return NULL;
 }
 
-static void md3_members(struct asm_pool *p)
+/*
+ * The members of @p's state; *@absent: the current ones with no device
+ * found, *@given_up: the current ones whose device is on a branch that
+ * lost the fork (--prefer).
+ */
+static void md3_members(struct asm_pool *p, u32 *absent, u32 *given_up)
 {
 	const struct md3_state *st = &p->md3->st;
 	struct asm_member *am;
 	const char *label;
 	u32 i;
+
+	*absent = 0;
+	*given_up = 0;
 
 	p->members = spt_zalloc((st->nr_members + 1) * sizeof(*p->members));
 	for (i = 0; i < st->nr_members; i++) {
@@ -178,8 +213,13 @@ static void md3_members(struct asm_pool *p)
 		am->used = md3_member_used(st, sm->id);
 		am->device = md3_device_of(p, sm->id);
 		am->pass = ASM_PASS_NEVER;
-		if (sm->status == MD3_CURRENT && !am->device) {
+		if (!am->device && md3_diverged_of(p, sm)) {
+			am->device = md3_diverged_of(p, sm);
+			am->result = "diverged";
+			*given_up += sm->status == MD3_CURRENT;
+		} else if (sm->status == MD3_CURRENT && !am->device) {
 			am->result = "absent";
+			(*absent)++;
 		} else if (sm->status == MD3_STALE && !am->device) {
 			am->result = "stale";
 		} else if (sm->status == MD3_STALE &&
@@ -252,11 +292,15 @@ static void md3_volumes(struct asm_pool *p)
 /* See assemble.h. */
 void asm_md3_analyse(struct asm_state *s, struct asm_pool *p)
 {
-	struct md3_assemble_opts o = { .nowrite = true, .have_uuid = true };
+	struct md3_assemble_opts o = {
+		.nowrite = true, .have_uuid = true,
+		.prefer = s->prefer, .prefer_member = s->prefer_member,
+	};
+	u32 k, nr_removed, absent, given_up;
 	const struct md3_state *st;
 	struct md3_dev *devs;
 	char why[640], *nl;
-	u32 k, nr_removed;
+	bool forked = false, need;
 	size_t i;
 	int r;
 
@@ -283,6 +327,13 @@ void asm_md3_analyse(struct asm_state *s, struct asm_pool *p)
 	st = &p->md3->st;
 	snprintf(p->name, sizeof(p->name), "%.*s", SPT_NAME_MAX,
 		 st->pool.name);
+	for (k = 0; k < p->md3->nr_devs; k++)
+		forked |= p->md3->devs[k].role == MD3_ROLE_DIVERGED;
+	if (s->prefer && !forked) {
+		asm_pool_err(p, "--prefer %u: the devices found of this pool hold no fork, nothing to choose; assemble it without --prefer",
+			     s->prefer_member);
+		return;
+	}
 	p->slice_sectors = st->pool.slice_sectors;
 	if (!spu_valid_name(st->pool.name)) {
 		asm_pool_err(p, "its recorded name '%s' is not a valid configfs name",
@@ -306,6 +357,15 @@ void asm_md3_analyse(struct asm_state *s, struct asm_pool *p)
 			nr_removed++;
 			continue;
 		}
+		if (s->prefer && pd->role == MD3_ROLE_DIVERGED) {
+			snprintf(why, sizeof(why),
+				 "member %u of pool %s, on a branch that --prefer %u does not choose (diverged after seq %llu): left alone, never used; wipe its labels (blocks 0 and 1) to add it as a new member",
+				 pd->chain.member_id, p->name, s->prefer_member,
+				 (unsigned long long)pd->fork_seq);
+			asm_add_refused(&s->diverged, &s->nr_diverged,
+					pd->dev.name, why);
+			continue;
+		}
 		md3_refusal(p, pd, why, sizeof(why));
 		asm_add_refused(&s->refused, &s->nr_refused, pd->dev.name, why);
 	}
@@ -315,8 +375,14 @@ void asm_md3_analyse(struct asm_state *s, struct asm_pool *p)
 		p->removed_only = true;
 		return;
 	}
-	md3_members(p);
-	p->readonly = p->md3->verdict != MD3_MODE_RW;
+	md3_members(p, &absent, &given_up);
+	/*
+	 * With --prefer md3's verdict is read-write even with members absent
+	 * (the choice forces): absent members need --force all the same.
+	 */
+	need = p->md3->verdict != MD3_MODE_RW || absent;
+	p->readonly = need && !s->force;
+	p->force = !p->readonly && (need || given_up);
 	if (p->readonly)
 		p->degraded = true;
 	md3_volumes(p);
@@ -338,6 +404,17 @@ void asm_md3_print_text(const struct asm_pool *p)
 		} else if (!strcmp(m->result ? m->result : "", "forced-out")) {
 			printf("  member %s was forced out of the pool: %s %s is left alone\n",
 			       m->name, "its device", m->device);
+		} else if (!strcmp(m->result ? m->result : "", "diverged")) {
+			printf("  DIVERGED: member %s (id %u): its device %s",
+			       m->name, m->id, m->device);
+			printf(" is on a branch --prefer does not choose: left alone,");
+			printf(" never used%s\n",
+			       m->status == MD3_CURRENT ?
+			       "; the member is marked stale for good" : "");
+		} else if (!strcmp(m->result ? m->result : "", "forced")) {
+			printf("  FORCED: member %s (id %u) had no device:",
+			       m->name, m->id);
+			printf(" marked stale for good (its device is refused if it comes back)\n");
 		}
 	}
 	if (p->readonly) {
@@ -345,8 +422,9 @@ void asm_md3_print_text(const struct asm_pool *p)
 		       p->name);
 		printf(" until every current member is enabled; bring the absent");
 		printf(" member(s) back and run 'slicepool assemble' again, or go");
-		printf(" on without them: 'slicepool pool force %s' (they are", p->name);
-		printf(" then marked stale for good)\n");
+		printf(" on without them: 'slicepool pool force %s' or", p->name);
+		printf(" 'slicepool assemble --force' (they are then marked stale");
+		printf(" for good)\n");
 	}
 	if (!p->md3 || p->nr_errors)
 		return;
@@ -386,10 +464,12 @@ void asm_md3_json_pool(const struct asm_pool *p)
 	u64 j;
 
 	js_str("mode", !st ? NULL : p->readonly ? "read-only" : "read-write");
+	js_bool("forced", p->force && !p->readonly);
 	js_open_arr("absent_members");
 	for (i = 0; i < p->nr_members; i++)
 		if (p->members[i].result &&
-		    !strcmp(p->members[i].result, "absent"))
+		    (!strcmp(p->members[i].result, "absent") ||
+		     !strcmp(p->members[i].result, "forced")))
 			js_str(NULL, p->members[i].name);
 	js_close();
 	js_open_arr("moves");

@@ -104,6 +104,7 @@ void asm_print_text(const struct asm_state *s)
 	print_refused("refused", s->refused, s->nr_refused);
 	print_refused("ignored", s->dups, s->nr_dups);
 	print_refused("skipped", s->removed, s->nr_removed);
+	print_refused("left out", s->diverged, s->nr_diverged);
 }
 
 /* The devices refused, ignored or skipped, with why. */
@@ -180,5 +181,6 @@ void asm_print_json(const struct asm_state *s)
 	json_refused("refused", s->refused, s->nr_refused);
 	json_refused("duplicates", s->dups, s->nr_dups);
 	json_refused("removed_devices", s->removed, s->nr_removed);
+	json_refused("diverged_devices", s->diverged, s->nr_diverged);
 	js_end();
 }

@@ -211,14 +211,25 @@ static const struct spt_cmd commands[] = {
 	  "heard, and the space they advertise and their grants (load).",
 	  "  --agent-config P   slicepool-agent's configuration file\n"
 	  "                     (default " SPA_CONFIG_DEFAULT ")\n" },
-	{ NULL, "assemble", cmd_assemble, "[--dry-run] [DEVICE...]",
+	{ NULL, "assemble", cmd_assemble,
+	  "[--dry-run] [--force] [--prefer MEMBER] [DEVICE...]",
 	  "Re-create pools, members and volumes from the metadata on the\n"
 	  "members, then create the volumes' dm devices. Without DEVICE\n"
 	  "arguments every block device in /proc/partitions is scanned.\n"
 	  "Exit 3: slices missing, or a pool read-only (a member absent; it\n"
-	  "is named; assemble never forces). Exit 1 if a device is refused,\n"
-	  "e.g. one of format 2: convert its pool with 'slicepool upgrade'.",
-	  "  --dry-run          only scan and print what would be done\n" },
+	  "is named; only --force goes on without it). Exit 1 if a device is\n"
+	  "refused, e.g. one of format 2: convert its pool with 'slicepool\n"
+	  "upgrade', or if a pool is refused, e.g. its members' journals have\n"
+	  "forked: choose a branch with --prefer.",
+	  "  --dry-run          only scan and print what would be done\n"
+	  "  --force            a pool read-only because current members are\n"
+	  "                     absent goes on without them: they are marked\n"
+	  "                     stale for good, as 'slicepool pool force' does\n"
+	  "  --prefer MEMBER    at a fork of the members' journals, the branch\n"
+	  "                     of member id MEMBER wins (the pool's prefer\n"
+	  "                     attribute); the other branches' devices are\n"
+	  "                     left out, never used. Refused for a pool\n"
+	  "                     whose devices hold no fork\n" },
 	{ NULL, "inspect", cmd_inspect, "DEVICE...",
 	  "Print the pool metadata on member devices or images, format 2 or\n"
 	  "format 3: pool, members, domains, volumes with their maps, moves,\n"
