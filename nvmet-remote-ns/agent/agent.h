@@ -914,13 +914,36 @@ int spa_borrow_demand(const struct spa_config *c, struct spa_keys *key,
 		      const char *pool, u64 size, struct spa_grant *out,
 		      char *why, size_t wlen);
 
-/* The daemon's borrowing ahead of need (borrow_threshold). */
+/* How a borrow ahead of need is made: spa_borrow_demand()'s form. */
+typedef int spa_demand_borrow_fn(const struct spa_config *c,
+				 struct spa_keys *key, const char *pool,
+				 u64 size, struct spa_grant *out, char *why,
+				 size_t wlen);
+
+/*
+ * The daemon's borrowing ahead of need (borrow_threshold).  The heartbeat
+ * thread decides (spa_demand_tick()); a worker thread of its own makes
+ * the borrow, so that a slow borrow (a lender slow to zero, an NVMe/TCP
+ * connect that times out) never delays a heartbeat.  At most one borrow
+ * runs at a time.
+ */
 struct spa_demand {
-	bool in_flight;		/* spa_demand_tick() is borrowing */
-	bool warned;		/* the pool could not be read: said once */
+	pthread_mutex_t lock;	/* protects in_flight, last_mono, started */
+	bool in_flight;		/* the worker is borrowing */
+	bool started;		/* the worker was started and not joined */
+	/* The pool could not be read: said once (the heartbeat thread's). */
+	bool warned;
 	u64 last_mono;		/* the last borrow's end (monotonic), 0: none */
+	pthread_t worker;
+	/* The worker's job: set before it starts, read by it only. */
+	const struct spa_config *cfg;
+	struct spa_keys *key;
+	u64 size;
+	/* NULL: spa_borrow_demand(); a test's hook otherwise. */
+	spa_demand_borrow_fn *borrow;
 };
 
+void spa_demand_init(struct spa_demand *d);
 /*
  * What to borrow now for a pool of space @s while this node borrows
  * @borrowed bytes (@in_flight grants still being set up): 0 (and why)
@@ -928,13 +951,45 @@ struct spa_demand {
  * after the last one, or with free space not below the level; else the
  * bytes that bring the free space back to the level (whole slices and a
  * member's metadata, spu_borrow_bytes()), cut to borrow_on_demand's MAX.
+ * Reads @d's in_flight and last_mono: the caller holds its lock, or
+ * @d is its own.
  */
 u64 spa_demand_decide(const struct spa_demand *d, const struct spa_config *c,
 		      const struct spu_space *s, u64 borrowed,
 		      unsigned int in_flight, u64 now_mono, char *why,
 		      size_t wlen);
-/* One check of the heartbeat thread: borrows if spa_demand_decide() says. */
+/*
+ * One check of the heartbeat thread: if spa_demand_decide() says so,
+ * starts the worker that borrows, and returns without waiting for it.
+ */
 void spa_demand_tick(const struct spa_config *c, struct spa_keys *key,
 		     struct spa_demand *d);
+/* Whether the worker is borrowing now. */
+bool spa_demand_busy(struct spa_demand *d);
+/* Waits for the worker (the daemon stops), then frees @d's lock. */
+void spa_demand_stop(struct spa_demand *d);
+
+/* ------------------------------------------------------- agent.c (hb) */
+
+/*
+ * The heartbeat thread: every 'heartbeat' seconds a HELLO or HEARTBEAT
+ * to each peer, the peers' health and the lease, the health file, the
+ * borrower's unfinished work and the threshold check (whose borrow runs
+ * in @demand's worker).
+ */
+struct spa_hb {
+	struct spa_agent *a;
+	int stop_fd;		/* readable when the daemon stops */
+	pthread_t thread;
+	struct spa_demand demand;
+};
+
+/* Starts the thread (@hb->demand.borrow may be set before): 0 or -errno. */
+int spa_hb_start(struct spa_hb *hb, struct spa_agent *a, int stop_fd);
+/*
+ * After @stop_fd became readable: waits for the thread, which waits for
+ * a borrow in flight.
+ */
+void spa_hb_join(struct spa_hb *hb);
 
 #endif
