@@ -396,6 +396,19 @@ static void hb_one(struct spa_agent *a, const struct spa_peer *p)
 	free(req);
 }
 
+/* The borrower's unfinished work, on the peer lines as they are now. */
+static int hb_reconcile(struct spa_agent *a)
+{
+	struct spa_config *c = spa_config_snapshot(a->cfg);
+	int ret;
+
+	if (!c)
+		return 1;	/* tried again on the next round */
+	ret = spa_borrower_reconcile(c, a->keys);
+	free(c);
+	return ret;
+}
+
 static void *hb_main(void *arg)
 {
 	struct spa_hb *hb = arg;
@@ -405,7 +418,7 @@ static void *hb_main(void *arg)
 	unsigned int n, i;
 	int pending, ret;
 
-	pending = spa_borrower_reconcile(a->cfg, a->keys);
+	pending = hb_reconcile(a);
 	for (;;) {
 		if (a->cfg->heartbeat) {
 			pthread_mutex_lock(&a->peers.lock);
@@ -425,7 +438,7 @@ static void *hb_main(void *arg)
 					 a->cfg->state_dir, strerror(-ret));
 		}
 		if (pending > 0)
-			pending = spa_borrower_reconcile(a->cfg, a->keys);
+			pending = hb_reconcile(a);
 		/*
 		 * The threshold: a borrow is started in the demand worker
 		 * (one at a time, a cool-down after), not made here.
@@ -525,7 +538,7 @@ static void tunnel_stop(const struct spa_config *c)
 		spa_warn("cannot remove tunnel %s: %s", c->tunnel_if, why);
 }
 
-int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
+int spa_daemon(struct spa_config *c, const struct spa_backend *be)
 {
 	struct spa_lender *lender = NULL;
 	struct spa_agent *a = NULL;
@@ -595,6 +608,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	if (!a || spa_agent_init(a, c, keys, lender))
 		goto out;
 	a->tun = tun;
+	a->live = c;
 	lfd = spa_listen(c->listen_addr, c->listen_port, &port, why,
 			 sizeof(why));
 	if (lfd < 0) {

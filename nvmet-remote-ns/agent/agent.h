@@ -20,6 +20,7 @@
  *   revoke.c    revocation: REVOKE sent, and the borrower's side of it
  *   ctl.c       the daemon's control socket (revoke, unfence,
  *               release-fenced)
+ *   reload.c    SIGHUP: peers added and removed, keys and the tunnel
  *   agent.c     message dispatch
  *   main.c      the command line
  *
@@ -439,13 +440,15 @@ struct spa_wg_cmds {
 /*
  * The wg commands that take the interface from @old to @new without
  * touching what did not change (so the sessions of unchanged peers go
- * on): this node's private key if its key changed; per peer whose public
- * key changed, its old WireGuard peer removed and the new one added in
- * full; per other peer, its endpoint and preshared key if they changed.
- * What the rest of the agent reads at start only is refused with the
- * reason (a restart is needed): this node's tunnel address, port and
- * interface, a peer_tunnel line added or removed, a peer's tunnel
- * address (its export ports and the exports' guard depend on them).
+ * on): this node's private key if its key changed; per peer_tunnel line
+ * removed, its WireGuard peer removed; per line added, its peer added in
+ * full; per peer whose public key changed, its old WireGuard peer removed
+ * and the new one added in full; per other peer, its endpoint and
+ * preshared key if they changed.  (Whether a peer with grants in use
+ * may go is the caller's to check: spa_agent_reload().)  What the rest
+ * of the agent reads at start only is refused with the reason (a restart
+ * is needed): this node's tunnel address, port and interface, a peer's
+ * tunnel address (its export ports' guard depends on it).
  * 0 (with @out->n commands, maybe none), or -EINVAL and the reason.
  */
 int spa_tunnel_diff(const struct spa_tunnel_state *old,
@@ -695,7 +698,18 @@ void spa_peers_fill(struct spa_peers *t, const struct spa_config *c,
 		    struct spa_msg *m);
 int spa_peers_save(struct spa_peers *t);
 int spa_peers_load(struct spa_peers *t);
-/* Resolves a peer by name: the configuration, then the learned file. */
+/*
+ * SIGHUP's peer lines (@c read anew): configured peers no longer in @c
+ * leave the table, new ones join it (a learned one becomes configured),
+ * a changed address is taken (and the peer greeted again).  1 if a
+ * learned peer became configured (the learned file is to be saved), 0 if
+ * not.
+ */
+int spa_peers_reconfigure(struct spa_peers *t, const struct spa_config *c);
+/*
+ * Resolves a peer by name: the configuration (read under spa_cfg_lock),
+ * then the learned file.
+ */
 int spa_peer_resolve(const struct spa_config *c, const char *name,
 		     struct spa_peer_cfg *out, char *why, size_t wlen);
 
@@ -744,6 +758,11 @@ struct spa_agent {
 	 * only its signal handling (spa_serve()'s thread) touches it.
 	 */
 	struct spa_tunnel_state *tun;
+	/*
+	 * The daemon's configuration in force (@cfg), writable: SIGHUP
+	 * changes its peer lines (reload.c).  NULL: it never changes.
+	 */
+	struct spa_config *live;
 };
 
 int spa_agent_init(struct spa_agent *a, const struct spa_config *cfg,
@@ -764,7 +783,47 @@ void spa_msg_init(struct spa_msg *m, const struct spa_config *c, u8 type);
 void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
 		   ...) __printf(3, 4);
 /* Runs the agent until SIGTERM or SIGINT; the exit code. */
-int spa_daemon(const struct spa_config *c, const struct spa_backend *be);
+int spa_daemon(struct spa_config *c, const struct spa_backend *be);
+
+/* ------------------------------------------------------------ reload.c */
+
+/*
+ * Protects the peer lines of the daemon's configuration in force (peers,
+ * keys, tunnels, psks and their counts), which SIGHUP changes: written
+ * under it (and under the lender's lock, whose holders read them
+ * without it), read under it by spa_peer_resolve() and
+ * spa_config_snapshot().
+ */
+extern pthread_rwlock_t spa_cfg_lock;
+/*
+ * A copy of @c taken under spa_cfg_lock, for a thread that reads its
+ * peer lines while a SIGHUP may change them (free() it); NULL: no memory.
+ */
+struct spa_config *spa_config_snapshot(const struct spa_config *c);
+
+/* The peers a reload adds and removes (all of their lines). */
+struct spa_peer_change {
+	unsigned int n_added, n_removed;
+	char added[SPA_PEERS_MAX][SPA_NODE_MAX + 1];
+	char removed[SPA_PEERS_MAX][SPA_NODE_MAX + 1];
+};
+
+/*
+ * Whether the peer lines of @next may replace those in force: 0 with the
+ * peers added and removed in @pc, or -EBUSY and the reason when a peer
+ * that loses its peer, peer_key or peer_tunnel line has a grant in use
+ * (lent to it or borrowed from it, not released).
+ */
+int spa_reload_peers_check(struct spa_agent *a, const struct spa_config *next,
+			   struct spa_peer_change *pc, char *why, size_t wlen);
+/* Makes @next's peer lines those in force (a->live) and the peer table's. */
+void spa_reload_peers_apply(struct spa_agent *a, const struct spa_config *next);
+/*
+ * SIGHUP: reads @path and its key files again and applies what may change
+ * while the daemon runs (reload.c), all or nothing; 0, or -errno (logged:
+ * nothing changed).
+ */
+int spa_agent_reload(struct spa_agent *a, const char *path);
 
 /* ------------------------------------------------------------ ctl.c */
 

@@ -143,22 +143,29 @@ bool spa_demand_busy(struct spa_demand *d)
 static void *demand_main(void *arg)
 {
 	struct spa_demand *d = arg;
-	const struct spa_config *c = d->cfg;
+	const struct spa_config *live = d->cfg;
 	spa_demand_borrow_fn *borrow = d->borrow ? d->borrow :
 				       spa_borrow_demand;
 	char why[1024], sz[32];
+	struct spa_config *c;
 	struct spa_grant g;
-	int ret;
+	int ret = -ENOMEM;
 
 	spu_format_size(d->size, true, sz, sizeof(sz));
 	memset(&g, 0, sizeof(g));
-	ret = borrow(c, d->key, c->pool, d->size, &g, why, sizeof(why));
+	/* The peer lines as they are now: a SIGHUP may change them. */
+	c = spa_config_snapshot(live);
+	if (c)
+		ret = borrow(c, d->key, c->pool, d->size, &g, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "out of memory");
 	if (ret)
 		spa_warn("pool %s: no borrow made ahead of need: %s (next try in %u s)",
-			 c->pool, why, c->borrow_cooldown);
+			 live->pool, why, live->borrow_cooldown);
 	else
 		spa_info("borrowed %s from %s as member %s (grant %016llx) ahead of need",
 			 sz, g.peer, g.name, g.id);
+	free(c);
 	pthread_mutex_lock(&d->lock);
 	d->last_mono = spa_mono_ms();
 	d->in_flight = false;

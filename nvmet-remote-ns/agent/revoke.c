@@ -102,7 +102,7 @@ int spa_revoke_send(const struct spa_config *c, struct spa_keys *keys,
 /* ----------------------------------------------------- borrower side */
 
 struct revoke_job {
-	const struct spa_config *cfg;
+	struct spa_config *cfg;		/* a snapshot: the job's own */
 	struct spa_keys *keys;
 	u64 id;
 	char lender[SPA_NODE_MAX + 1];
@@ -197,6 +197,7 @@ static void *revoke_main(void *arg)
 			 j->id, j->member, j->lender);
 out:
 	running_del(j->id);
+	free(j->cfg);
 	free(j);
 	return NULL;
 }
@@ -268,12 +269,14 @@ void spa_borrower_revoke(const struct spa_config *c, struct spa_keys *keys,
 		goto refused;
 	}
 	j = calloc(1, sizeof(*j));
-	if (!j) {
+	if (j)
+		j->cfg = spa_config_snapshot(c);
+	if (!j || !j->cfg) {
+		free(j);
 		running_del(g.id);
 		spa_msg_error(rep, SPA_ERR_FAILED, "out of memory");
 		goto refused;
 	}
-	j->cfg = c;
 	j->keys = keys;
 	j->id = g.id;
 	snprintf(j->lender, sizeof(j->lender), "%s", g.peer);
@@ -283,6 +286,7 @@ void spa_borrower_revoke(const struct spa_config *c, struct spa_keys *keys,
 	if (pthread_create(&t, &attr, revoke_main, j)) {
 		pthread_attr_destroy(&attr);
 		running_del(g.id);
+		free(j->cfg);
 		free(j);
 		spa_msg_error(rep, SPA_ERR_FAILED, "cannot start a worker");
 		goto refused;
