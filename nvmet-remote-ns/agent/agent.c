@@ -597,6 +597,7 @@ int spa_daemon(struct spa_config *c, const struct spa_backend *be)
 			lender = NULL;
 			goto out;
 		}
+		lender->keys = keys;
 		ret = spa_lender_reconcile(lender);
 		if (ret < 0)
 			goto out;

@@ -278,6 +278,25 @@ int spa_keys_verify(struct spa_keys *ks, const char *peer, const u8 *frame,
 /* The sender a frame claims (its first field, "node"), before the MAC. */
 int spa_frame_node(const u8 *frame, size_t len, char name[SPA_NODE_MAX + 1]);
 
+/*
+ * DH-HMAC-CHAP secrets (Documentation/nvmet-remote-ns.rst,
+ * "DH-HMAC-CHAP"): @len (32, 48 or 64) bytes as the NVMe secret
+ * representation "DHHC-1:00:<base64 of the bytes and their CRC-32>:".
+ */
+int spa_dhchap_format(const u8 *secret, size_t len,
+		      char out[SPA_DHCHAP_MAX + 1]);
+/*
+ * The secret of @role ("host" or "ctrl") for host @hostnqn, derived from
+ * the pair's key: HMAC-SHA256(@pair, "slicepool-agent dhchap ROLE NQN").
+ * Both nodes of the pair derive the same, and no two hosts share one.
+ */
+int spa_dhchap_derive(const struct spa_key *pair, const char *role,
+		      const char *hostnqn, char out[SPA_DHCHAP_MAX + 1]);
+/* Both secrets of @hostnqn from @peer's current key; -ENOKEY if none. */
+int spa_keys_dhchap(struct spa_keys *ks, const char *peer,
+		    const char *hostnqn, char key[SPA_DHCHAP_MAX + 1],
+		    char ctrl_key[SPA_DHCHAP_MAX + 1]);
+
 u64 spa_now_ms(void);
 /* For deadlines: not moved by clock steps. */
 u64 spa_mono_ms(void);
@@ -383,8 +402,13 @@ void spa_dm_path_aside(const char *pool, const char *vol, char *buf,
 
 int spa_run(const char *const argv[], unsigned int timeout_s, char *out,
 	    size_t outlen);
+/*
+ * With @secret (NULL: none): nvme connect --dhchap-secret, and
+ * --dhchap-ctrl-secret @ctrl_secret (the controller authenticated too).
+ */
 int spa_nvme_connect(const struct spa_config *c, const char *traddr,
-		     u16 trsvcid, const char *subnqn, char *why, size_t wlen);
+		     u16 trsvcid, const char *subnqn, const char *secret,
+		     const char *ctrl_secret, char *why, size_t wlen);
 int spa_nvme_disconnect(const struct spa_config *c, const char *subnqn,
 			char *why, size_t wlen);
 /* Finds /dev/nvmeXnY of namespace @uuid of subsystem @subnqn. */
@@ -601,6 +625,13 @@ struct spa_lender {
 	struct spa_quota quota;
 	char subnqn_prefix[SPA_NQN_MAX + 1];
 	u64 since_mono;	/* init: a lease counts from here at the latest */
+	/*
+	 * The daemon's keys (NULL: none): with 'dhchap on' and nvmet's
+	 * DH-HMAC-CHAP (@dhchap, probed at init), each export's host gets
+	 * the secrets derived from its borrower's key.
+	 */
+	struct spa_keys *keys;
+	int dhchap;	/* spa_dhchap_target_probe() at init */
 };
 
 #define SPA_VOL_PREFIX	"rg-"

@@ -551,6 +551,10 @@ int main(int argc, char **argv)
 			printf("tunnel %s %s/%u, WireGuard on UDP port %u, key %s\n",
 			       c.tunnel_if, c.tunnel_addr, c.tunnel_prefix,
 			       c.tunnel_port, c.tunnel_key);
+		printf("dhchap %s: this kernel's nvmet target %s, nvme host %s\n",
+		       c.dhchap ? "on" : "off",
+		       spa_dhchap_said(spa_dhchap_target_probe()),
+		       spa_dhchap_said(spa_dhchap_host_probe()));
 		for (i = 0; i < c.nr_tunnels; i++)
 			printf("peer_tunnel %s %s via %s%s%s\n",
 			       c.tunnels[i].name, c.tunnels[i].addr,
