@@ -896,6 +896,23 @@ int spa_revoke_send(const struct spa_config *c, struct spa_keys *keys,
 void spa_borrower_revoke(const struct spa_config *c, struct spa_keys *keys,
 			 const struct spa_msg *req, const char *from,
 			 struct spa_msg *rep);
+/* How often a running evacuation's progress is reported (ms; 10 s). */
+extern unsigned int spa_revoke_progress_ms;
+/*
+ * The bytes of the slices member @member of @pool holds now (its total
+ * less its free slices) and the pool's slice size: 0 or -errno.
+ */
+int spa_member_used(const char *pool, const char *member, u64 *bytes,
+		    u64 *slice_bytes);
+/*
+ * From a slicepool volume's status line: the bytes its live migration
+ * copied if one is copying or switching (at most its slices' bytes,
+ * passes over dirty chunks included), else 0.
+ */
+u64 spa_mig_copying(const char *status, u64 slice_bytes);
+/* The REVOKE_REPORT text of an evacuation @moved bytes of @total in. */
+void spa_evac_progress_text(const char *pool, const char *member, u64 moved,
+			    u64 total, char *buf, size_t len);
 
 /* ------------------------------------------------------------ net.c */
 
