@@ -302,7 +302,7 @@ static int borrow_auth_get(const struct spa_config *c, struct spa_keys *key,
 			   const char *peer, struct borrow_auth *au,
 			   char *why, size_t wlen)
 {
-	static bool said;
+	static bool said;	/* atomic: borrows run in several threads */
 	int probe, ret;
 
 	memset(au, 0, sizeof(*au));
@@ -310,10 +310,9 @@ static int borrow_auth_get(const struct spa_config *c, struct spa_keys *key,
 		return 0;
 	probe = spa_dhchap_host_probe();
 	if (probe <= 0) {
-		if (!said)
+		if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
 			spa_warn("dhchap on, but this kernel's nvme host offers no DH-HMAC-CHAP (%s: no dhchap_secret option in /dev/nvme-fabrics): connecting without it",
 				 spa_dhchap_said(probe));
-		said = true;
 		return 0;
 	}
 	ret = spa_keys_dhchap(key, peer, c->hostnqn, au->key, au->ctrl_key);

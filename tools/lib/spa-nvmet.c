@@ -188,8 +188,9 @@ int spa_dhchap_target_probe(void)
 	}
 	spu_free_list(names, n);
 	snprintf(path, sizeof(path), "%s/%s", hosts, SPA_DHCHAP_PROBE_NQN);
-	if (spu_mkdir(path))
-		return 0;
+	ret = spu_mkdir(path);
+	if (ret && ret != -EEXIST)
+		return ret;	/* not root, say: not known */
 	snprintf(path, sizeof(path), "%s/%s/dhchap_key", hosts,
 		 SPA_DHCHAP_PROBE_NQN);
 	ret = spu_exists(path);
@@ -221,7 +222,9 @@ int spa_dhchap_host_probe(void)
 const char *spa_dhchap_said(int probe)
 {
 	return probe > 0 ? "offered" : !probe ? "absent" :
-	       probe == -ENOENT ? "unknown (not loaded)" : "unknown";
+	       probe == -ENOENT ? "unknown (not loaded)" :
+	       probe == -EACCES || probe == -EPERM ? "unknown (not root)" :
+	       "unknown";
 }
 
 int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)

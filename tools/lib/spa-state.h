@@ -279,7 +279,8 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen);
  * the target: nvmet's host entries have a dhchap_key attribute (the
  * first host entry is looked at; with none, a probe entry
  * SPA_DHCHAP_PROBE_NQN is made and removed): 1 offered, 0 absent,
- * -ENOENT when nvmet is not loaded;
+ * -ENOENT when nvmet is not loaded, another -errno when the probe entry
+ * cannot be made (not root);
  */
 #define SPA_DHCHAP_PROBE_NQN	"nqn.2014-08.org.slicepool:dhchap-probe"
 int spa_dhchap_target_probe(void);
