@@ -141,7 +141,7 @@ clean-agent:
 # and each test links those objects (not 12 compiles of all of them).
 SPA_SRCS := $(filter-out nvmet-remote-ns/agent/main.c,$(wildcard nvmet-remote-ns/agent/*.c))
 SPA_OBJS := $(SPA_SRCS:nvmet-remote-ns/agent/%.c=build/remote/obj/%.o)
-SPA_TESTS := codec auth quota config server reconcile health resize release identity limits member tunnel demand revoke
+SPA_TESTS := codec auth quota config server reconcile health resize release identity limits member tunnel demand revoke reload dhchap
 SPA_CFLAGS := $(HOST_CFLAGS) -Wno-format-truncation -D_GNU_SOURCE -pthread \
 	-I nvmet-remote-ns/agent -I tools/lib -I selftests/lib
 SPA_HDRS := nvmet-remote-ns/agent/agent.h tools/lib/spa-state.h tools/lib/spu.h

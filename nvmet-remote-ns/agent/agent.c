@@ -315,12 +315,6 @@ refuse:
 
 /* ------------------------------------------------------- heartbeats */
 
-struct spa_hb {
-	struct spa_agent *a;
-	int stop_fd;		/* readable when the daemon stops */
-	pthread_t thread;
-};
-
 /* One call to @p for the heartbeat thread; true if it was answered. */
 static bool hb_call(struct spa_agent *a, const struct spa_peer *p,
 		    struct spa_msg *req, struct spa_msg *rep, char *why,
@@ -402,17 +396,29 @@ static void hb_one(struct spa_agent *a, const struct spa_peer *p)
 	free(req);
 }
 
+/* The borrower's unfinished work, on the peer lines as they are now. */
+static int hb_reconcile(struct spa_agent *a)
+{
+	struct spa_config *c = spa_config_snapshot(a->cfg);
+	int ret;
+
+	if (!c)
+		return 1;	/* tried again on the next round */
+	ret = spa_borrower_reconcile(c, a->keys);
+	free(c);
+	return ret;
+}
+
 static void *hb_main(void *arg)
 {
 	struct spa_hb *hb = arg;
 	struct spa_agent *a = hb->a;
 	struct spa_peer snap[SPA_PEERS_MAX];
 	struct pollfd pfd = { .fd = hb->stop_fd, .events = POLLIN };
-	struct spa_demand demand = { 0 };
 	unsigned int n, i;
 	int pending, ret;
 
-	pending = spa_borrower_reconcile(a->cfg, a->keys);
+	pending = hb_reconcile(a);
 	for (;;) {
 		if (a->cfg->heartbeat) {
 			pthread_mutex_lock(&a->peers.lock);
@@ -432,17 +438,43 @@ static void *hb_main(void *arg)
 					 a->cfg->state_dir, strerror(-ret));
 		}
 		if (pending > 0)
-			pending = spa_borrower_reconcile(a->cfg, a->keys);
-		/* One borrow at a time: this thread makes it (a cool-down after). */
+			pending = hb_reconcile(a);
+		/*
+		 * The threshold: a borrow is started in the demand worker
+		 * (one at a time, a cool-down after), not made here.
+		 */
 		if (a->cfg->heartbeat)
-			spa_demand_tick(a->cfg, a->keys, &demand);
+			spa_demand_tick(a->cfg, a->keys, &hb->demand);
 		if (!a->cfg->heartbeat && pending <= 0)
 			break;
 		if (poll(&pfd, 1, (a->cfg->heartbeat ? a->cfg->heartbeat : 10) *
 			 1000) > 0)
 			break;
 	}
+	spa_demand_stop(&hb->demand);
 	return NULL;
+}
+
+int spa_hb_start(struct spa_hb *hb, struct spa_agent *a, int stop_fd)
+{
+	spa_demand_borrow_fn *borrow = hb->demand.borrow;
+	int ret;
+
+	hb->a = a;
+	hb->stop_fd = stop_fd;
+	spa_demand_init(&hb->demand);
+	hb->demand.borrow = borrow;
+	ret = pthread_create(&hb->thread, NULL, hb_main, hb);
+	if (ret) {
+		pthread_mutex_destroy(&hb->demand.lock);
+		return -ret;
+	}
+	return 0;
+}
+
+void spa_hb_join(struct spa_hb *hb)
+{
+	pthread_join(hb->thread, NULL);
 }
 
 /* ------------------------------------------------------- the daemon */
@@ -506,7 +538,7 @@ static void tunnel_stop(const struct spa_config *c)
 		spa_warn("cannot remove tunnel %s: %s", c->tunnel_if, why);
 }
 
-int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
+int spa_daemon(struct spa_config *c, const struct spa_backend *be)
 {
 	struct spa_lender *lender = NULL;
 	struct spa_agent *a = NULL;
@@ -565,6 +597,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 			lender = NULL;
 			goto out;
 		}
+		lender->keys = keys;
 		ret = spa_lender_reconcile(lender);
 		if (ret < 0)
 			goto out;
@@ -576,6 +609,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	if (!a || spa_agent_init(a, c, keys, lender))
 		goto out;
 	a->tun = tun;
+	a->live = c;
 	lfd = spa_listen(c->listen_addr, c->listen_port, &port, why,
 			 sizeof(why));
 	if (lfd < 0) {
@@ -597,10 +631,8 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 		spa_err("%s", why);
 		goto out;
 	}
-	hb.a = a;
-	hb.stop_fd = pipefd[0];
 	spa_tunnel_owned = true;
-	if (pthread_create(&hb.thread, NULL, hb_main, &hb)) {
+	if (spa_hb_start(&hb, a, pipefd[0])) {
 		spa_err("cannot start the heartbeat thread");
 		goto out;
 	}
@@ -613,7 +645,7 @@ int spa_daemon(const struct spa_config *c, const struct spa_backend *be)
 	rc = spa_serve(a, lfd, sigfd) ? 1 : 0;
 	if (write(pipefd[1], "x", 1) != 1)
 		spa_warn("cannot stop the heartbeat thread");
-	pthread_join(hb.thread, NULL);
+	spa_hb_join(&hb);
 	spa_ctl_stop(&ctl);
 	spa_health_remove(c);
 	tunnel_stop(c);

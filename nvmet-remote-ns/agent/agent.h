@@ -20,6 +20,7 @@
  *   revoke.c    revocation: REVOKE sent, and the borrower's side of it
  *   ctl.c       the daemon's control socket (revoke, unfence,
  *               release-fenced)
+ *   reload.c    SIGHUP: peers added and removed, keys and the tunnel
  *   agent.c     message dispatch
  *   main.c      the command line
  *
@@ -277,6 +278,25 @@ int spa_keys_verify(struct spa_keys *ks, const char *peer, const u8 *frame,
 /* The sender a frame claims (its first field, "node"), before the MAC. */
 int spa_frame_node(const u8 *frame, size_t len, char name[SPA_NODE_MAX + 1]);
 
+/*
+ * DH-HMAC-CHAP secrets (Documentation/nvmet-remote-ns.rst,
+ * "DH-HMAC-CHAP"): @len (32, 48 or 64) bytes as the NVMe secret
+ * representation "DHHC-1:00:<base64 of the bytes and their CRC-32>:".
+ */
+int spa_dhchap_format(const u8 *secret, size_t len,
+		      char out[SPA_DHCHAP_MAX + 1]);
+/*
+ * The secret of @role ("host" or "ctrl") for host @hostnqn, derived from
+ * the pair's key: HMAC-SHA256(@pair, "slicepool-agent dhchap ROLE NQN").
+ * Both nodes of the pair derive the same, and no two hosts share one.
+ */
+int spa_dhchap_derive(const struct spa_key *pair, const char *role,
+		      const char *hostnqn, char out[SPA_DHCHAP_MAX + 1]);
+/* Both secrets of @hostnqn from @peer's current key; -ENOKEY if none. */
+int spa_keys_dhchap(struct spa_keys *ks, const char *peer,
+		    const char *hostnqn, char key[SPA_DHCHAP_MAX + 1],
+		    char ctrl_key[SPA_DHCHAP_MAX + 1]);
+
 u64 spa_now_ms(void);
 /* For deadlines: not moved by clock steps. */
 u64 spa_mono_ms(void);
@@ -382,8 +402,13 @@ void spa_dm_path_aside(const char *pool, const char *vol, char *buf,
 
 int spa_run(const char *const argv[], unsigned int timeout_s, char *out,
 	    size_t outlen);
+/*
+ * With @secret (NULL: none): nvme connect --dhchap-secret, and
+ * --dhchap-ctrl-secret @ctrl_secret (the controller authenticated too).
+ */
 int spa_nvme_connect(const struct spa_config *c, const char *traddr,
-		     u16 trsvcid, const char *subnqn, char *why, size_t wlen);
+		     u16 trsvcid, const char *subnqn, const char *secret,
+		     const char *ctrl_secret, char *why, size_t wlen);
 int spa_nvme_disconnect(const struct spa_config *c, const char *subnqn,
 			char *why, size_t wlen);
 /* Finds /dev/nvmeXnY of namespace @uuid of subsystem @subnqn. */
@@ -439,13 +464,15 @@ struct spa_wg_cmds {
 /*
  * The wg commands that take the interface from @old to @new without
  * touching what did not change (so the sessions of unchanged peers go
- * on): this node's private key if its key changed; per peer whose public
- * key changed, its old WireGuard peer removed and the new one added in
- * full; per other peer, its endpoint and preshared key if they changed.
- * What the rest of the agent reads at start only is refused with the
- * reason (a restart is needed): this node's tunnel address, port and
- * interface, a peer_tunnel line added or removed, a peer's tunnel
- * address (its export ports and the exports' guard depend on them).
+ * on): this node's private key if its key changed; per peer_tunnel line
+ * removed, its WireGuard peer removed; per line added, its peer added in
+ * full; per peer whose public key changed, its old WireGuard peer removed
+ * and the new one added in full; per other peer, its endpoint and
+ * preshared key if they changed.  (Whether a peer with grants in use
+ * may go is the caller's to check: spa_agent_reload().)  What the rest
+ * of the agent reads at start only is refused with the reason (a restart
+ * is needed): this node's tunnel address, port and interface, a peer's
+ * tunnel address (its export ports' guard depends on it).
  * 0 (with @out->n commands, maybe none), or -EINVAL and the reason.
  */
 int spa_tunnel_diff(const struct spa_tunnel_state *old,
@@ -598,6 +625,13 @@ struct spa_lender {
 	struct spa_quota quota;
 	char subnqn_prefix[SPA_NQN_MAX + 1];
 	u64 since_mono;	/* init: a lease counts from here at the latest */
+	/*
+	 * The daemon's keys (NULL: none): with 'dhchap on' and nvmet's
+	 * DH-HMAC-CHAP (@dhchap, probed at init), each export's host gets
+	 * the secrets derived from its borrower's key.
+	 */
+	struct spa_keys *keys;
+	int dhchap;	/* spa_dhchap_target_probe() at init */
 };
 
 #define SPA_VOL_PREFIX	"rg-"
@@ -695,7 +729,18 @@ void spa_peers_fill(struct spa_peers *t, const struct spa_config *c,
 		    struct spa_msg *m);
 int spa_peers_save(struct spa_peers *t);
 int spa_peers_load(struct spa_peers *t);
-/* Resolves a peer by name: the configuration, then the learned file. */
+/*
+ * SIGHUP's peer lines (@c read anew): configured peers no longer in @c
+ * leave the table, new ones join it (a learned one becomes configured),
+ * a changed address is taken (and the peer greeted again).  1 if a
+ * learned peer became configured (the learned file is to be saved), 0 if
+ * not.
+ */
+int spa_peers_reconfigure(struct spa_peers *t, const struct spa_config *c);
+/*
+ * Resolves a peer by name: the configuration (read under spa_cfg_lock),
+ * then the learned file.
+ */
 int spa_peer_resolve(const struct spa_config *c, const char *name,
 		     struct spa_peer_cfg *out, char *why, size_t wlen);
 
@@ -744,6 +789,11 @@ struct spa_agent {
 	 * only its signal handling (spa_serve()'s thread) touches it.
 	 */
 	struct spa_tunnel_state *tun;
+	/*
+	 * The daemon's configuration in force (@cfg), writable: SIGHUP
+	 * changes its peer lines (reload.c).  NULL: it never changes.
+	 */
+	struct spa_config *live;
 };
 
 int spa_agent_init(struct spa_agent *a, const struct spa_config *cfg,
@@ -764,7 +814,47 @@ void spa_msg_init(struct spa_msg *m, const struct spa_config *c, u8 type);
 void spa_msg_error(struct spa_msg *rep, unsigned int code, const char *fmt,
 		   ...) __printf(3, 4);
 /* Runs the agent until SIGTERM or SIGINT; the exit code. */
-int spa_daemon(const struct spa_config *c, const struct spa_backend *be);
+int spa_daemon(struct spa_config *c, const struct spa_backend *be);
+
+/* ------------------------------------------------------------ reload.c */
+
+/*
+ * Protects the peer lines of the daemon's configuration in force (peers,
+ * keys, tunnels, psks and their counts), which SIGHUP changes: written
+ * under it (and under the lender's lock, whose holders read them
+ * without it), read under it by spa_peer_resolve() and
+ * spa_config_snapshot().
+ */
+extern pthread_rwlock_t spa_cfg_lock;
+/*
+ * A copy of @c taken under spa_cfg_lock, for a thread that reads its
+ * peer lines while a SIGHUP may change them (free() it); NULL: no memory.
+ */
+struct spa_config *spa_config_snapshot(const struct spa_config *c);
+
+/* The peers a reload adds and removes (all of their lines). */
+struct spa_peer_change {
+	unsigned int n_added, n_removed;
+	char added[SPA_PEERS_MAX][SPA_NODE_MAX + 1];
+	char removed[SPA_PEERS_MAX][SPA_NODE_MAX + 1];
+};
+
+/*
+ * Whether the peer lines of @next may replace those in force: 0 with the
+ * peers added and removed in @pc, or -EBUSY and the reason when a peer
+ * that loses its peer, peer_key or peer_tunnel line has a grant in use
+ * (lent to it or borrowed from it, not released).
+ */
+int spa_reload_peers_check(struct spa_agent *a, const struct spa_config *next,
+			   struct spa_peer_change *pc, char *why, size_t wlen);
+/* Makes @next's peer lines those in force (a->live) and the peer table's. */
+void spa_reload_peers_apply(struct spa_agent *a, const struct spa_config *next);
+/*
+ * SIGHUP: reads @path and its key files again and applies what may change
+ * while the daemon runs (reload.c), all or nothing; 0, or -errno (logged:
+ * nothing changed).
+ */
+int spa_agent_reload(struct spa_agent *a, const char *path);
 
 /* ------------------------------------------------------------ ctl.c */
 
@@ -806,6 +896,23 @@ int spa_revoke_send(const struct spa_config *c, struct spa_keys *keys,
 void spa_borrower_revoke(const struct spa_config *c, struct spa_keys *keys,
 			 const struct spa_msg *req, const char *from,
 			 struct spa_msg *rep);
+/* How often a running evacuation's progress is reported (ms; 10 s). */
+extern unsigned int spa_revoke_progress_ms;
+/*
+ * The bytes of the slices member @member of @pool holds now (its total
+ * less its free slices) and the pool's slice size: 0 or -errno.
+ */
+int spa_member_used(const char *pool, const char *member, u64 *bytes,
+		    u64 *slice_bytes);
+/*
+ * From a slicepool volume's status line: the bytes its live migration
+ * copied if one is copying or switching (at most its slices' bytes,
+ * passes over dirty chunks included), else 0.
+ */
+u64 spa_mig_copying(const char *status, u64 slice_bytes);
+/* The REVOKE_REPORT text of an evacuation @moved bytes of @total in. */
+void spa_evac_progress_text(const char *pool, const char *member, u64 moved,
+			    u64 total, char *buf, size_t len);
 
 /* ------------------------------------------------------------ net.c */
 
@@ -914,13 +1021,36 @@ int spa_borrow_demand(const struct spa_config *c, struct spa_keys *key,
 		      const char *pool, u64 size, struct spa_grant *out,
 		      char *why, size_t wlen);
 
-/* The daemon's borrowing ahead of need (borrow_threshold). */
+/* How a borrow ahead of need is made: spa_borrow_demand()'s form. */
+typedef int spa_demand_borrow_fn(const struct spa_config *c,
+				 struct spa_keys *key, const char *pool,
+				 u64 size, struct spa_grant *out, char *why,
+				 size_t wlen);
+
+/*
+ * The daemon's borrowing ahead of need (borrow_threshold).  The heartbeat
+ * thread decides (spa_demand_tick()); a worker thread of its own makes
+ * the borrow, so that a slow borrow (a lender slow to zero, an NVMe/TCP
+ * connect that times out) never delays a heartbeat.  At most one borrow
+ * runs at a time.
+ */
 struct spa_demand {
-	bool in_flight;		/* spa_demand_tick() is borrowing */
-	bool warned;		/* the pool could not be read: said once */
+	pthread_mutex_t lock;	/* protects in_flight, last_mono, started */
+	bool in_flight;		/* the worker is borrowing */
+	bool started;		/* the worker was started and not joined */
+	/* The pool could not be read: said once (the heartbeat thread's). */
+	bool warned;
 	u64 last_mono;		/* the last borrow's end (monotonic), 0: none */
+	pthread_t worker;
+	/* The worker's job: set before it starts, read by it only. */
+	const struct spa_config *cfg;
+	struct spa_keys *key;
+	u64 size;
+	/* NULL: spa_borrow_demand(); a test's hook otherwise. */
+	spa_demand_borrow_fn *borrow;
 };
 
+void spa_demand_init(struct spa_demand *d);
 /*
  * What to borrow now for a pool of space @s while this node borrows
  * @borrowed bytes (@in_flight grants still being set up): 0 (and why)
@@ -928,13 +1058,45 @@ struct spa_demand {
  * after the last one, or with free space not below the level; else the
  * bytes that bring the free space back to the level (whole slices and a
  * member's metadata, spu_borrow_bytes()), cut to borrow_on_demand's MAX.
+ * Reads @d's in_flight and last_mono: the caller holds its lock, or
+ * @d is its own.
  */
 u64 spa_demand_decide(const struct spa_demand *d, const struct spa_config *c,
 		      const struct spu_space *s, u64 borrowed,
 		      unsigned int in_flight, u64 now_mono, char *why,
 		      size_t wlen);
-/* One check of the heartbeat thread: borrows if spa_demand_decide() says. */
+/*
+ * One check of the heartbeat thread: if spa_demand_decide() says so,
+ * starts the worker that borrows, and returns without waiting for it.
+ */
 void spa_demand_tick(const struct spa_config *c, struct spa_keys *key,
 		     struct spa_demand *d);
+/* Whether the worker is borrowing now. */
+bool spa_demand_busy(struct spa_demand *d);
+/* Waits for the worker (the daemon stops), then frees @d's lock. */
+void spa_demand_stop(struct spa_demand *d);
+
+/* ------------------------------------------------------- agent.c (hb) */
+
+/*
+ * The heartbeat thread: every 'heartbeat' seconds a HELLO or HEARTBEAT
+ * to each peer, the peers' health and the lease, the health file, the
+ * borrower's unfinished work and the threshold check (whose borrow runs
+ * in @demand's worker).
+ */
+struct spa_hb {
+	struct spa_agent *a;
+	int stop_fd;		/* readable when the daemon stops */
+	pthread_t thread;
+	struct spa_demand demand;
+};
+
+/* Starts the thread (@hb->demand.borrow may be set before): 0 or -errno. */
+int spa_hb_start(struct spa_hb *hb, struct spa_agent *a, int stop_fd);
+/*
+ * After @stop_fd became readable: waits for the thread, which waits for
+ * a borrow in flight.
+ */
+void spa_hb_join(struct spa_hb *hb);
 
 #endif

@@ -522,3 +522,78 @@ int spa_replay_check(struct spa_replay *r, const u8 nonce[SPA_NONCE_LEN],
 	pthread_mutex_unlock(&r->lock);
 	return 0;
 }
+
+/* ------------------------------------------------------- DH-HMAC-CHAP */
+
+/* CRC-32 (IEEE 802.3, reflected; zlib's and nvme-cli's). */
+static u32 crc32_ieee(const u8 *p, size_t len)
+{
+	u32 crc = 0xffffffff;
+	unsigned int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+	}
+	return ~crc;
+}
+
+int spa_dhchap_format(const u8 *secret, size_t len,
+		      char out[SPA_DHCHAP_MAX + 1])
+{
+	u8 buf[64 + 4];
+	char b64[((sizeof(buf) + 2) / 3) * 4 + 1];
+	u32 crc;
+
+	if (len != 32 && len != 48 && len != 64)
+		return -EINVAL;
+	memcpy(buf, secret, len);
+	crc = crc32_ieee(secret, len);
+	buf[len] = crc & 0xff;
+	buf[len + 1] = (crc >> 8) & 0xff;
+	buf[len + 2] = (crc >> 16) & 0xff;
+	buf[len + 3] = crc >> 24;
+	EVP_EncodeBlock((unsigned char *)b64, buf, (int)len + 4);
+	snprintf(out, SPA_DHCHAP_MAX + 1, "DHHC-1:00:%s:", b64);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(b64, sizeof(b64));
+	return 0;
+}
+
+int spa_dhchap_derive(const struct spa_key *pair, const char *role,
+		      const char *hostnqn, char out[SPA_DHCHAP_MAX + 1])
+{
+	char label[SPA_NQN_MAX + 64];
+	u8 mac[SPA_MAC_LEN];
+	int n, ret;
+
+	n = snprintf(label, sizeof(label), "slicepool-agent dhchap %s %s",
+		     role, hostnqn);
+	if (n < 0 || (size_t)n >= sizeof(label))
+		return -ENAMETOOLONG;
+	ret = spa_hmac(pair, (const u8 *)label, n, mac);
+	if (!ret)
+		ret = spa_dhchap_format(mac, sizeof(mac), out);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return ret;
+}
+
+int spa_keys_dhchap(struct spa_keys *ks, const char *peer,
+		    const char *hostnqn, char key[SPA_DHCHAP_MAX + 1],
+		    char ctrl_key[SPA_DHCHAP_MAX + 1])
+{
+	struct spa_peer_keys *pk;
+	int ret = -ENOKEY;
+
+	pthread_mutex_lock(&ks->lock);
+	pk = keys_find(ks, peer);
+	if (pk) {
+		ret = spa_dhchap_derive(&pk->cur, "host", hostnqn, key);
+		if (!ret)
+			ret = spa_dhchap_derive(&pk->cur, "ctrl", hostnqn,
+						ctrl_key);
+	}
+	pthread_mutex_unlock(&ks->lock);
+	return ret;
+}

@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "agent.h"
 #include "spu-fmt2.h"
 
@@ -285,9 +287,46 @@ static int take_grant(const struct spa_config *c, const struct spa_peer_cfg *p,
  * known at; one that is not, or does not connect, is left out (logged):
  * the member still has its first path.
  */
+/* The DH-HMAC-CHAP secrets of a connect ("": none). */
+struct borrow_auth {
+	char key[SPA_DHCHAP_MAX + 1];
+	char ctrl_key[SPA_DHCHAP_MAX + 1];
+};
+
+/*
+ * With 'dhchap on', the secrets of this host with lender @peer where
+ * this kernel's nvme host offers DH-HMAC-CHAP; none where it does not
+ * (said once: the lender's nvmet then must not ask for it either).
+ */
+static int borrow_auth_get(const struct spa_config *c, struct spa_keys *key,
+			   const char *peer, struct borrow_auth *au,
+			   char *why, size_t wlen)
+{
+	static bool said;	/* atomic: borrows run in several threads */
+	int probe, ret;
+
+	memset(au, 0, sizeof(*au));
+	if (!c->dhchap)
+		return 0;
+	probe = spa_dhchap_host_probe();
+	if (probe <= 0) {
+		if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+			spa_warn("dhchap on, but this kernel's nvme host offers no DH-HMAC-CHAP (%s: no dhchap_secret option in /dev/nvme-fabrics): connecting without it",
+				 spa_dhchap_said(probe));
+		return 0;
+	}
+	ret = spa_keys_dhchap(key, peer, c->hostnqn, au->key, au->ctrl_key);
+	if (ret)
+		return spu_reason(why, wlen, ret,
+				  "no DH-HMAC-CHAP secret for %s: it has no key here (peer_key)",
+				  peer);
+	return 0;
+}
+
 static void connect_paths(const struct spa_config *c,
 			  const struct spa_peer_cfg *p,
-			  const struct spa_grant *g, const struct spa_msg *rep)
+			  const struct spa_grant *g, const struct spa_msg *rep,
+			  const struct borrow_auth *au)
 {
 	const char *want = spa_tunnel_peer_addr(c, p->name, p->addr);
 	char why[512];
@@ -301,8 +340,8 @@ static void connect_paths(const struct spa_config *c,
 				 g->id, pa->addr, pa->port, p->name, want);
 			continue;
 		}
-		if (spa_nvme_connect(c, pa->addr, pa->port, g->subnqn, why,
-				     sizeof(why))) {
+		if (spa_nvme_connect(c, pa->addr, pa->port, g->subnqn,
+				     au->key, au->ctrl_key, why, sizeof(why))) {
 			spa_warn("grant %016llx: path %s:%u left out: %s",
 				 g->id, pa->addr, pa->port, why);
 			continue;
@@ -423,11 +462,13 @@ static int check_member(const struct spa_config *c, const struct spa_grant *g,
 	return 0;
 }
 
-static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
-		  struct spa_grant *g, const struct spa_msg *rep, char *dev,
-		  size_t dlen, char *why, size_t wlen)
+static int attach(const struct spa_config *c, struct spa_keys *key,
+		  const struct spa_peer_cfg *p, struct spa_grant *g,
+		  const struct spa_msg *rep, char *dev, size_t dlen, char *why,
+		  size_t wlen)
 {
 	char domain[SPU_NAME_MAX + 1];
+	struct borrow_auth au;
 	u64 until;
 	int ret;
 
@@ -438,10 +479,15 @@ static int attach(const struct spa_config *c, const struct spa_peer_cfg *p,
 		if (ret)
 			return ret;
 	}
-	ret = spa_nvme_connect(c, g->traddr, g->trsvcid, g->subnqn, why, wlen);
+	ret = borrow_auth_get(c, key, g->peer, &au, why, wlen);
+	if (!ret)
+		ret = spa_nvme_connect(c, g->traddr, g->trsvcid, g->subnqn,
+				       au.key, au.ctrl_key, why, wlen);
+	if (!ret)
+		connect_paths(c, p, g, rep, &au);
+	OPENSSL_cleanse(&au, sizeof(au));
 	if (ret)
 		return ret;
-	connect_paths(c, p, g, rep);
 	until = spa_mono_ms() + SPA_NS_WAIT_MS;
 	for (;;) {
 		ret = spa_nvme_find_ns(g->subnqn, g->uuid, dev, dlen);
@@ -572,7 +618,7 @@ int spa_borrow(const struct spa_config *c, struct spa_keys *key,
 		ret = save(&l);
 	}
 	if (!ret)
-		ret = attach(c, &p, g, rep, dev, sizeof(dev), why, wlen);
+		ret = attach(c, key, &p, g, rep, dev, sizeof(dev), why, wlen);
 	if (ret) {
 		snprintf(tmp, sizeof(tmp), "%s", why);
 		g = &l.g[idx];

@@ -8,6 +8,11 @@
  * when the pool's free space falls below 'borrow_threshold POOL LEVEL'.
  * Either way the grant comes from the peer that is up and can lend the
  * most (spa_borrow_any()), and becomes a member in domain remote:<peer>.
+ *
+ * The daemon's check runs in the heartbeat thread after each round; the
+ * borrow it decides on runs in a worker thread of its own (one at a
+ * time), so the heartbeats go on while a lender zeroes the grant or a
+ * connect waits for its timeout.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -70,6 +75,10 @@ u64 spa_demand_decide(const struct spa_demand *d, const struct spa_config *c,
 		snprintf(why, wlen, "no borrow_threshold");
 		return 0;
 	}
+	if (d->in_flight) {
+		snprintf(why, wlen, "the last borrow ahead of need is still being made");
+		return 0;
+	}
 	if (in_flight) {
 		snprintf(why, wlen, "%u borrow(s) in flight", in_flight);
 		return 0;
@@ -114,18 +123,82 @@ u64 spa_demand_decide(const struct spa_demand *d, const struct spa_config *c,
 	return want;
 }
 
+void spa_demand_init(struct spa_demand *d)
+{
+	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+}
+
+bool spa_demand_busy(struct spa_demand *d)
+{
+	bool busy;
+
+	pthread_mutex_lock(&d->lock);
+	busy = d->in_flight;
+	pthread_mutex_unlock(&d->lock);
+	return busy;
+}
+
+/* The worker: one borrow, logged; the cool-down counts from its end. */
+static void *demand_main(void *arg)
+{
+	struct spa_demand *d = arg;
+	const struct spa_config *live = d->cfg;
+	spa_demand_borrow_fn *borrow = d->borrow ? d->borrow :
+				       spa_borrow_demand;
+	char why[1024], sz[32];
+	struct spa_config *c;
+	struct spa_grant g;
+	int ret = -ENOMEM;
+
+	spu_format_size(d->size, true, sz, sizeof(sz));
+	memset(&g, 0, sizeof(g));
+	/* The peer lines as they are now: a SIGHUP may change them. */
+	c = spa_config_snapshot(live);
+	if (c)
+		ret = borrow(c, d->key, c->pool, d->size, &g, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "out of memory");
+	if (ret)
+		spa_warn("pool %s: no borrow made ahead of need: %s (next try in %u s)",
+			 live->pool, why, live->borrow_cooldown);
+	else
+		spa_info("borrowed %s from %s as member %s (grant %016llx) ahead of need",
+			 sz, g.peer, g.name, g.id);
+	free(c);
+	pthread_mutex_lock(&d->lock);
+	d->last_mono = spa_mono_ms();
+	d->in_flight = false;
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* Joins a worker that has ended (@wait: or waits for it). */
+static void demand_reap(struct spa_demand *d, bool wait)
+{
+	bool join;
+
+	pthread_mutex_lock(&d->lock);
+	join = d->started && (wait || !d->in_flight);
+	pthread_mutex_unlock(&d->lock);
+	if (!join)
+		return;
+	pthread_join(d->worker, NULL);
+	d->started = false;
+}
+
 void spa_demand_tick(const struct spa_config *c, struct spa_keys *key,
 		     struct spa_demand *d)
 {
 	char why[1024], sz[32];
 	unsigned int in_flight;
-	struct spa_grant g;
 	struct spu_space s;
 	u64 borrowed, size;
 	int ret;
 
 	if (!c->threshold_pool[0])
 		return;
+	demand_reap(d, false);
 	ret = spu_pool_space(c->pool, &s, why, sizeof(why));
 	if (!ret)
 		ret = spa_borrowed_now(c, &borrowed, &in_flight, why,
@@ -137,21 +210,39 @@ void spa_demand_tick(const struct spa_config *c, struct spa_keys *key,
 		return;
 	}
 	d->warned = false;
+	pthread_mutex_lock(&d->lock);
 	size = spa_demand_decide(d, c, &s, borrowed, in_flight, spa_mono_ms(),
 				 why, sizeof(why));
-	if (!size)
+	if (!size) {
+		pthread_mutex_unlock(&d->lock);
 		return;
-	spu_format_size(size, true, sz, sizeof(sz));
-	spa_info("pool %s: %s (borrow_threshold): borrowing %s ahead of need",
-		 c->pool, why, sz);
+	}
+	/* No worker runs (in_flight is false): its job is ours to set. */
+	d->cfg = c;
+	d->key = key;
+	d->size = size;
 	d->in_flight = true;
-	ret = spa_borrow_demand(c, key, c->pool, size, &g, why, sizeof(why));
-	d->in_flight = false;
-	d->last_mono = spa_mono_ms();
+	d->started = true;
+	ret = pthread_create(&d->worker, NULL, demand_main, d);
+	if (ret) {
+		d->in_flight = false;
+		d->started = false;
+		d->last_mono = spa_mono_ms();
+	}
+	pthread_mutex_unlock(&d->lock);
+	spu_format_size(size, true, sz, sizeof(sz));
 	if (ret)
-		spa_warn("pool %s: no borrow made ahead of need: %s (next try in %u s)",
-			 c->pool, why, c->borrow_cooldown);
+		spa_warn("pool %s: %s (borrow_threshold), but no worker to borrow %s: %s (next try in %u s)",
+			 c->pool, why, sz, strerror(ret), c->borrow_cooldown);
 	else
-		spa_info("borrowed %s from %s as member %s (grant %016llx) ahead of need",
-			 sz, g.peer, g.name, g.id);
+		spa_info("pool %s: %s (borrow_threshold): borrowing %s ahead of need",
+			 c->pool, why, sz);
+}
+
+void spa_demand_stop(struct spa_demand *d)
+{
+	if (spa_demand_busy(d))
+		spa_info("waiting for the borrow ahead of need in flight to end");
+	demand_reap(d, true);
+	pthread_mutex_destroy(&d->lock);
 }

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "agent.h"
 
 /*
@@ -116,11 +118,13 @@ int spa_run(const char *const argv[], unsigned int timeout_s, char *out,
 }
 
 int spa_nvme_connect(const struct spa_config *c, const char *traddr,
-		     u16 trsvcid, const char *subnqn, char *why, size_t wlen)
+		     u16 trsvcid, const char *subnqn, const char *secret,
+		     const char *ctrl_secret, char *why, size_t wlen)
 {
 	char svc[8], hostnqn[SPA_NQN_MAX + 16], hostid[SPU_UUID_STR + 16];
 	char tmo[32], delay[32], out[512];
-	const char *argv[16];
+	char sec[SPA_DHCHAP_MAX + 32], csec[SPA_DHCHAP_MAX + 32];
+	const char *argv[20];
 	unsigned int n = 0;
 	int ret;
 
@@ -148,8 +152,19 @@ int spa_nvme_connect(const struct spa_config *c, const char *traddr,
 	}
 	argv[n++] = tmo;
 	argv[n++] = delay;
+	if (secret && secret[0]) {
+		snprintf(sec, sizeof(sec), "--dhchap-secret=%s", secret);
+		argv[n++] = sec;
+		if (ctrl_secret && ctrl_secret[0]) {
+			snprintf(csec, sizeof(csec), "--dhchap-ctrl-secret=%s",
+				 ctrl_secret);
+			argv[n++] = csec;
+		}
+	}
 	argv[n] = NULL;
 	ret = spa_run(argv, 60, out, sizeof(out));
+	OPENSSL_cleanse(sec, sizeof(sec));
+	OPENSSL_cleanse(csec, sizeof(csec));
 	if (ret)
 		return spu_reason(why, wlen, ret < 0 ? ret : -EIO,
 				  "nvme connect to %s:%s %s failed (%s): %s",

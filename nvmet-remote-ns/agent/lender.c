@@ -376,6 +376,14 @@ int spa_lender_init(struct spa_lender *l, const struct spa_config *cfg,
 	if (ret)
 		return ret;
 	recount(l);
+	if (cfg->dhchap) {
+		l->dhchap = spa_dhchap_target_probe();
+		if (l->dhchap > 0)
+			spa_info("dhchap on: nvmet offers DH-HMAC-CHAP: each borrower's host authenticates, and is authenticated, with secrets derived from its key");
+		else
+			spa_warn("dhchap on, but this kernel's nvmet offers no DH-HMAC-CHAP (%s: no dhchap_key in its host entries): exports rely on the tunnel and the host NQN",
+				 spa_dhchap_said(l->dhchap));
+	}
 	return 0;
 }
 
@@ -495,6 +503,12 @@ static void fill_export(struct spa_lender *l, const struct spa_grant *g,
 	snprintf(e->subnqn, sizeof(e->subnqn), "%s", g->subnqn);
 	snprintf(e->hostnqn, sizeof(e->hostnqn), "%s", g->hostnqn);
 	spa_dm_path(l->cfg->pool, g->name, e->device, sizeof(e->device));
+	/* DH-HMAC-CHAP: only where nvmet offers it (said at init if not). */
+	if (l->cfg->dhchap && l->keys && l->dhchap > 0 &&
+	    spa_keys_dhchap(l->keys, g->peer, g->hostnqn, e->dhchap_key,
+			    e->dhchap_ctrl_key))
+		spa_warn("grant %016llx: no DH-HMAC-CHAP secret for %s (no key here): exported without it",
+			 g->id, g->peer);
 	snprintf(e->uuid, sizeof(e->uuid), "%s", g->uuid);
 	e->nsid = g->nsid;
 	snprintf(e->traddr, sizeof(e->traddr), "%s", g->traddr);

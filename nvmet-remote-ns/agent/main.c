@@ -61,7 +61,10 @@ static const char usage_text[] =
 "the same key file on both nodes of the pair.  To rotate a key without\n"
 "downtime: keygen NEW; on both nodes add NEW as NEXT_FILE and send\n"
 "SIGHUP; then swap FILE and NEXT_FILE on both, SIGHUP; then drop the old\n"
-"one, SIGHUP.  Both keys are accepted while both are named.\n"
+"one, SIGHUP.  Both keys are accepted while both are named.  SIGHUP also\n"
+"adds and removes peers (their peer, peer_key and peer_tunnel lines); a\n"
+"peer with a grant in use, lent or borrowed, is kept (the reload is\n"
+"refused, naming the grant) until the grant is released.\n"
 "\n"
 "With 'tunnel ADDRESS/PREFIX PORT', 'tunnel_key FILE' (wg genkey) and a\n"
 "'peer_tunnel NAME PUBKEY ENDPOINT TUNNEL_ADDR' per peer, the daemon sets\n"
@@ -70,8 +73,9 @@ static const char usage_text[] =
 "borrower's on ports of its own that only its tunnel address reaches (an\n"
 "nftables table, slicepool_agent, set with nft).  'peer_tunnel_psk NAME\n"
 "FILE' adds a preshared key to a peer's tunnel.  SIGHUP applies changed\n"
-"tunnel keys (tunnel_key, a peer's PUBKEY, its preshared key) and\n"
-"endpoints to the live interface, leaving unchanged peers' sessions be.\n"
+"tunnel keys (tunnel_key, a peer's PUBKEY, its preshared key), endpoints\n"
+"and peers added or removed to the live interface, leaving unchanged\n"
+"peers' sessions be.\n"
 "\n"
 "CONFIG defaults to /etc/slicepool/agent.conf.  Exit codes: 0 done,\n"
 "1 failed, 2 bad usage or configuration, 3 refused by the peer (or no\n"
@@ -547,6 +551,10 @@ int main(int argc, char **argv)
 			printf("tunnel %s %s/%u, WireGuard on UDP port %u, key %s\n",
 			       c.tunnel_if, c.tunnel_addr, c.tunnel_prefix,
 			       c.tunnel_port, c.tunnel_key);
+		printf("dhchap %s: this kernel's nvmet target %s, nvme host %s\n",
+		       c.dhchap ? "on" : "off",
+		       spa_dhchap_said(spa_dhchap_target_probe()),
+		       spa_dhchap_said(spa_dhchap_host_probe()));
 		for (i = 0; i < c.nr_tunnels; i++)
 			printf("peer_tunnel %s %s via %s%s%s\n",
 			       c.tunnels[i].name, c.tunnels[i].addr,

@@ -384,80 +384,6 @@ static void do_accept(struct spa_agent *a, int lfd, struct conn *conns)
 	}
 }
 
-/*
- * With a tunnel, what SIGHUP would change in it: 0 with the commands in
- * @cmds (maybe none) and the new state in @next, or the reason.
- */
-static int tunnel_reload_check(struct spa_agent *a, const struct spa_config *c,
-			       struct spa_tunnel_state *next,
-			       struct spa_wg_cmds *cmds, char *why, size_t wlen)
-{
-	int ret;
-
-	cmds->n = 0;
-	if (!a->tun && !spa_tunnel_on(c))
-		return 0;
-	if (!a->tun || !spa_tunnel_on(c))
-		return spu_reason(why, wlen, -EINVAL,
-				  "'tunnel' %s: the tunnel is set up or removed at start only: restart the agent for it",
-				  a->tun ? "removed" : "added");
-	ret = spa_tunnel_state_read(next, c, why, wlen);
-	if (!ret)
-		ret = spa_tunnel_diff(a->tun, next, cmds, why, wlen);
-	return ret;
-}
-
-/*
- * SIGHUP: the configuration file is read again, with the key files it
- * names (a key rotation, Documentation/nvmet-remote-ns.rst): the
- * peer_key keys and, with a tunnel, its keys and endpoints, whose changes
- * are made to the live WireGuard interface (spa_tunnel_diff()).  The
- * rest of the configuration is read at start only.  A configuration or
- * key file that is refused changes nothing: the old one stays in force.
- */
-static void reload(struct spa_agent *a)
-{
-	struct spa_tunnel_state *next;
-	struct spa_wg_cmds *cmds;
-	struct spa_config *c;
-	char why[512];
-	int ret;
-
-	c = malloc(sizeof(*c));
-	next = malloc(sizeof(*next));
-	cmds = malloc(sizeof(*cmds));
-	ret = c && next && cmds ? 0 : -ENOMEM;
-	if (ret)
-		spu_reason(why, sizeof(why), ret, "out of memory");
-	if (!ret)
-		ret = spa_config_load(a->cfg->path, c, why, sizeof(why));
-	if (!ret)
-		ret = tunnel_reload_check(a, c, next, cmds, why, sizeof(why));
-	if (!ret)
-		ret = spa_keys_reload(a->keys, c, why, sizeof(why));
-	if (ret) {
-		spa_err("SIGHUP: configuration not reloaded, the old one stays in force: %s",
-			why);
-		goto out;
-	}
-	spa_info("SIGHUP: keys of %u peer(s) reloaded from %s (with the tunnel's keys and endpoints; the rest of the configuration is read at start only)",
-		 c->nr_keys, a->cfg->path);
-	if (!a->tun)
-		goto out;
-	if (spa_tunnel_apply(a->tun, next, cmds, why, sizeof(why)))
-		spa_err("SIGHUP: tunnel %s changed in part only (the next SIGHUP sets all of it): %s",
-			a->tun->cfg.tunnel_if, why);
-	else if (!cmds->n)
-		spa_info("SIGHUP: tunnel %s unchanged", a->tun->cfg.tunnel_if);
-	else
-		spa_info("SIGHUP: tunnel %s: %u change(s) made, the other peers' sessions untouched",
-			 a->tun->cfg.tunnel_if, cmds->n);
-out:
-	free(cmds);
-	free(next);
-	free(c);
-}
-
 int spa_serve(struct spa_agent *a, int lfd, int sigfd)
 {
 	struct pollfd pfd[SPA_CONN_MAX + 2];
@@ -516,7 +442,7 @@ int spa_serve(struct spa_agent *a, int lfd, int sigfd)
 				if (read(sigfd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					reload(a);
+					spa_agent_reload(a, a->cfg->path);
 					continue;
 				}
 				spa_info("signal %u: stopping", si.ssi_signo);

@@ -165,6 +165,56 @@ unsigned int spa_peers_check(struct spa_peers *t, u64 now_mono,
 	return down;
 }
 
+int spa_peers_reconfigure(struct spa_peers *t, const struct spa_config *c)
+{
+	const struct spa_peer_cfg *pc;
+	struct spa_peer *p;
+	unsigned int i, j, k;
+	int learned = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (i = 0, k = 0; i < t->n; i++) {
+		p = &t->p[i];
+		for (j = 0; j < c->nr_peers; j++)
+			if (!strcmp(c->peers[j].name, p->name))
+				break;
+		if (p->configured && j == c->nr_peers) {
+			spa_info("peer %s (%s:%u) is no longer configured: out of the peer table",
+				 p->name, p->addr, p->port);
+			continue;
+		}
+		if (k != i)
+			t->p[k] = *p;
+		k++;
+	}
+	t->n = k;
+	for (j = 0; j < c->nr_peers; j++) {
+		pc = &c->peers[j];
+		p = find(t, pc->name);
+		if (!p) {
+			if (t->n >= SPA_PEERS_MAX)
+				break;	/* the configuration holds as many */
+			p = &t->p[t->n++];
+			memset(p, 0, sizeof(*p));
+			spu_strcpy(p->name, sizeof(p->name), pc->name);
+			p->since_mono = spa_mono_ms();
+			spa_info("peer %s (%s:%u) is configured: in the peer table",
+				 pc->name, pc->addr, pc->port);
+		} else if (!p->configured) {
+			learned = 1;
+		} else if (strcmp(p->addr, pc->addr) || p->port != pc->port) {
+			spa_info("peer %s: now at %s:%u (was %s:%u)", pc->name,
+				 pc->addr, pc->port, p->addr, p->port);
+			p->greeted = false;
+		}
+		p->configured = true;
+		spu_strcpy(p->addr, sizeof(p->addr), pc->addr);
+		p->port = pc->port;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return learned;
+}
+
 /* This node first, then the peers, as PEER fields. */
 void spa_peers_fill(struct spa_peers *t, const struct spa_config *c,
 		    struct spa_msg *m)
@@ -268,12 +318,16 @@ int spa_peer_resolve(const struct spa_config *c, const char *name,
 	char path[PATH_MAX];
 	unsigned int i;
 
+	pthread_rwlock_rdlock(&spa_cfg_lock);
 	for (i = 0; i < c->nr_peers; i++) {
 		if (!strcmp(c->peers[i].name, name)) {
 			*out = c->peers[i];
-			return 0;
+			break;
 		}
 	}
+	pthread_rwlock_unlock(&spa_cfg_lock);
+	if (i < c->nr_peers)
+		return 0;
 	if (!spu_path(path, sizeof(path), "%s/peers", c->state_dir))
 		spa_learned_read(path, resolve_one, &r);
 	if (r.found)

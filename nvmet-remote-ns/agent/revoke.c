@@ -17,15 +17,25 @@
  * only), or a refusal (an error code and the reason: no room for the
  * slices, the evacuation or the give-back failed), after which the grant
  * stays in use on both sides and the lender is back to active.
+ *
+ * While the evacuation runs, a watcher thread reports its progress in
+ * bytes every spa_revoke_progress_ms when it changed: the bytes of the
+ * member's slices that have left it (its used slices when the evacuation
+ * began, less those it holds now) and the bytes the live migrations of
+ * the pool are copying now (each job's bytes_copied from its volume's
+ * status, at most its slices' bytes), of the bytes the member held.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
 
 #define SPA_EVACUATE_TIMEOUT_S	86400
+
+unsigned int spa_revoke_progress_ms = 10000;
 
 /* The grants whose revocation runs here (one worker each). */
 static pthread_mutex_t revoke_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -102,7 +112,7 @@ int spa_revoke_send(const struct spa_config *c, struct spa_keys *keys,
 /* ----------------------------------------------------- borrower side */
 
 struct revoke_job {
-	const struct spa_config *cfg;
+	struct spa_config *cfg;		/* a snapshot: the job's own */
 	struct spa_keys *keys;
 	u64 id;
 	char lender[SPA_NODE_MAX + 1];
@@ -149,6 +159,188 @@ static void send_report(const struct revoke_job *j, unsigned int code,
 	free(req);
 }
 
+/* ------------------------------------------------ progress in bytes */
+
+int spa_member_used(const char *pool, const char *member, u64 *bytes,
+		    u64 *slice_bytes)
+{
+	const char *r = spu_configfs_root();
+	char path[PATH_MAX];
+	u64 mb, total, free_s;
+	int ret;
+
+	ret = spu_path(path, sizeof(path), "%s/%s/slice_mb", r, pool);
+	if (!ret)
+		ret = spu_read_u64(path, &mb);
+	if (!ret)
+		ret = spu_path(path, sizeof(path), "%s/%s/members/%s/total_slices",
+			       r, pool, member);
+	if (!ret)
+		ret = spu_read_u64(path, &total);
+	if (!ret)
+		ret = spu_path(path, sizeof(path), "%s/%s/members/%s/free_slices",
+			       r, pool, member);
+	if (!ret)
+		ret = spu_read_u64(path, &free_s);
+	if (ret)
+		return ret;
+	*slice_bytes = mb << 20;
+	*bytes = (total > free_s ? total - free_s : 0) * *slice_bytes;
+	return 0;
+}
+
+/*
+ * "migration <state> <mode> <first>-<last> <dest> <pass> <cursor>
+ * <planned> <remaining> <dirty> <writes_seen> <dirty_set> <filtered>
+ * <cleared> <copied> <recopied> <bytes_copied> ..."
+ * (Documentation/dm-slicepool.rst, "Status fields").
+ */
+#define MIG_FIELDS \
+	" migration %15s %*s %llu-%llu %*s %*s %*s %*s %*s %*s %*s %*s " \
+	"%*s %*s %*s %*s %llu%n"
+
+u64 spa_mig_copying(const char *status, u64 slice_bytes)
+{
+	unsigned long long first, last, bytes;
+	char state[16];
+	const char *m;
+	int pos = 0;
+
+	m = strstr(status, " migration ");
+	if (!m || sscanf(m, MIG_FIELDS, state, &first, &last, &bytes,
+			 &pos) != 4 || !pos)
+		return 0;
+	if (strcmp(state, "copying") && strcmp(state, "switching"))
+		return 0;
+	if (last >= first && bytes > (last - first + 1) * slice_bytes)
+		bytes = (last - first + 1) * slice_bytes;
+	return bytes;
+}
+
+/* What the live migrations of @pool are copying now (spa_mig_copying()). */
+static u64 pool_copying(const char *pool, u64 slice_bytes)
+{
+	char path[PATH_MAX], name[2 * SPU_NAME_MAX + 2];
+	char **vols = NULL, *st;
+	size_t n = 0, i;
+	u64 sum = 0;
+
+	if (spu_path(path, sizeof(path), "%s/%s/volumes", spu_configfs_root(),
+		     pool) || spu_list(path, true, &vols, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s-%s", pool, vols[i]);
+		if (spu_dm_status(name, "slicepool", &st))
+			continue;
+		sum += spa_mig_copying(st, slice_bytes);
+		free(st);
+	}
+	spu_free_list(vols, n);
+	return sum;
+}
+
+void spa_evac_progress_text(const char *pool, const char *member, u64 moved,
+			    u64 total, char *buf, size_t len)
+{
+	char a[32], b[32];
+
+	if (moved > total)
+		moved = total;
+	spu_format_size(moved, true, a, sizeof(a));
+	spu_format_size(total, true, b, sizeof(b));
+	snprintf(buf, len,
+		 "moving the slices of member %s of pool %s off: %s of %s moved (%llu bytes of %llu, %u%%)",
+		 member, pool, a, b, moved, total,
+		 total ? (unsigned int)(moved * 100 / total) : 100);
+}
+
+/* The watcher of an evacuation (one per revocation worker). */
+struct evac_watch {
+	const struct revoke_job *j;
+	pthread_mutex_t lock;	/* protects stop */
+	pthread_cond_t cond;	/* stop was set */
+	bool stop;
+	u64 used0;		/* the member's bytes when it began */
+	u64 slice_bytes;
+	pthread_t thread;
+};
+
+static void *watch_main(void *arg)
+{
+	struct evac_watch *w = arg;
+	const char *pool = w->j->cfg->pool, *member = w->j->member;
+	u64 used, moved, last = ~0ULL;
+	struct timespec ts;
+	char text[SPA_TEXT_MAX + 1];
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += spa_revoke_progress_ms / 1000;
+		ts.tv_nsec += (long)(spa_revoke_progress_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		while (!w->stop &&
+		       pthread_cond_timedwait(&w->cond, &w->lock, &ts) == 0)
+			;
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		if (!spa_member_used(pool, member, &used, &w->slice_bytes)) {
+			moved = (w->used0 > used ? w->used0 - used : 0) +
+				pool_copying(pool, w->slice_bytes);
+			if (moved > w->used0)
+				moved = w->used0;
+			if (moved != last) {
+				spa_evac_progress_text(pool, member, moved,
+						       w->used0, text,
+						       sizeof(text));
+				send_report(w->j, 0, "%s", text);
+				last = moved;
+			}
+		}
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Starts @w for @j's member: false (phases only) if it cannot be read. */
+static bool watch_start(struct evac_watch *w, const struct revoke_job *j)
+{
+	pthread_condattr_t ca;
+
+	memset(w, 0, sizeof(*w));
+	w->j = j;
+	if (spa_member_used(j->cfg->pool, j->member, &w->used0,
+			    &w->slice_bytes))
+		return false;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&w->thread, NULL, watch_main, w)) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		return false;
+	}
+	return true;
+}
+
+static void watch_stop(struct evac_watch *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+}
+
 /* The last line of @out that says something (the tool's reason). */
 static const char *last_line(char *out)
 {
@@ -168,7 +360,9 @@ static void *revoke_main(void *arg)
 	struct revoke_job *j = arg;
 	const struct spa_config *c = j->cfg;
 	const char *argv[6];
-	char out[4096], why[512];
+	char out[4096], why[512], sz[32];
+	struct evac_watch w;
+	bool watched;
 	int ret;
 
 	argv[0] = c->slicepool_cli;
@@ -177,9 +371,19 @@ static void *revoke_main(void *arg)
 	argv[3] = c->pool;
 	argv[4] = j->member;
 	argv[5] = NULL;
-	send_report(j, 0, "moving the slices of member %s of pool %s off",
-		    j->member, c->pool);
+	watched = watch_start(&w, j);
+	if (watched) {
+		spu_format_size(w.used0, true, sz, sizeof(sz));
+		send_report(j, 0,
+			    "moving the slices of member %s of pool %s off: %s (%llu bytes) to move",
+			    j->member, c->pool, sz, w.used0);
+	} else {
+		send_report(j, 0, "moving the slices of member %s of pool %s off",
+			    j->member, c->pool);
+	}
 	ret = spa_run(argv, SPA_EVACUATE_TIMEOUT_S, out, sizeof(out));
+	if (watched)
+		watch_stop(&w);
 	if (ret) {
 		send_report(j, SPA_ERR_FAILED,
 			    "slicepool member evacuate %s %s failed (%s%d): %s",
@@ -197,6 +401,7 @@ static void *revoke_main(void *arg)
 			 j->id, j->member, j->lender);
 out:
 	running_del(j->id);
+	free(j->cfg);
 	free(j);
 	return NULL;
 }
@@ -268,12 +473,14 @@ void spa_borrower_revoke(const struct spa_config *c, struct spa_keys *keys,
 		goto refused;
 	}
 	j = calloc(1, sizeof(*j));
-	if (!j) {
+	if (j)
+		j->cfg = spa_config_snapshot(c);
+	if (!j || !j->cfg) {
+		free(j);
 		running_del(g.id);
 		spa_msg_error(rep, SPA_ERR_FAILED, "out of memory");
 		goto refused;
 	}
-	j->cfg = c;
 	j->keys = keys;
 	j->id = g.id;
 	snprintf(j->lender, sizeof(j->lender), "%s", g.peer);
@@ -283,6 +490,7 @@ void spa_borrower_revoke(const struct spa_config *c, struct spa_keys *keys,
 	if (pthread_create(&t, &attr, revoke_main, j)) {
 		pthread_attr_destroy(&attr);
 		running_del(g.id);
+		free(j->cfg);
 		free(j);
 		spa_msg_error(rep, SPA_ERR_FAILED, "cannot start a worker");
 		goto refused;

@@ -352,20 +352,11 @@ static int diff_refused(const struct spa_config *o, const struct spa_config *n,
 	for (i = 0; i < o->nr_tunnels; i++) {
 		t = &o->tunnels[i];
 		u = spa_config_tunnel(n, t->name);
-		if (!u)
-			return spu_reason(why, wlen, -EINVAL,
-					  "'peer_tunnel %s' removed: the tunnel's peers (their export ports, the exports' guard) are read at start only: restart the agent for it",
-					  t->name);
-		if (strcmp(t->addr, u->addr))
+		if (u && strcmp(t->addr, u->addr))
 			return spu_reason(why, wlen, -EINVAL,
 					  "'peer_tunnel %s': tunnel address %s (in force: %s): a peer's tunnel address (its export ports' guard) is read at start only: restart the agent for it",
 					  t->name, u->addr, t->addr);
 	}
-	for (i = 0; i < n->nr_tunnels; i++)
-		if (!spa_config_tunnel(o, n->tunnels[i].name))
-			return spu_reason(why, wlen, -EINVAL,
-					  "'peer_tunnel %s' added: the tunnel's peers (their export ports, the exports' guard) are read at start only: restart the agent for it",
-					  n->tunnels[i].name);
 	return 0;
 }
 
@@ -385,18 +376,23 @@ int spa_tunnel_diff(const struct spa_tunnel_state *old,
 		return ret;
 	if (old->unsure || memcmp(old->key_sum, new->key_sum, SPA_SUM_LEN))
 		cmd_arg(cmd_new(out, n, NULL), "private-key", n->tunnel_key);
-	/* A new public key is another WireGuard peer: the old one goes. */
-	for (i = 0; i < n->nr_tunnels; i++) {
-		u = &n->tunnels[i];
-		t = &o->tunnels[tunnel_index(o, u->name)];
-		if (strcmp(t->pubkey, u->pubkey))
+	/*
+	 * A peer_tunnel line removed (SIGHUP checked that no grant with
+	 * that peer is in use): its WireGuard peer goes.  A new public key
+	 * is another WireGuard peer: the old one goes too.
+	 */
+	for (i = 0; i < o->nr_tunnels; i++) {
+		t = &o->tunnels[i];
+		u = spa_config_tunnel(n, t->name);
+		if (!u || strcmp(t->pubkey, u->pubkey))
 			cmd_arg(cmd_new(out, n, t->pubkey), "remove", NULL);
 	}
+	/* Then each peer added, or whose key changed, whole. */
 	for (i = 0; i < n->nr_tunnels; i++) {
 		u = &n->tunnels[i];
 		j = tunnel_index(o, u->name);
-		t = &o->tunnels[j];
-		if (old->unsure || strcmp(t->pubkey, u->pubkey)) {
+		t = j < 0 ? NULL : &o->tunnels[j];
+		if (!t || old->unsure || strcmp(t->pubkey, u->pubkey)) {
 			peer_full(out, n, u);
 			continue;
 		}

@@ -10,8 +10,12 @@
 # With 'borrow_on_demand pb', the same command borrows what is missing
 # from a (whole slices and a member's metadata), says what it borrowed,
 # and creates the volume over the local member and the borrowed one; a
-# MiB written in each of its slices reads back.  The volume is removed
-# and the grant given back.  Then b's daemon, restarted with
+# MiB written in each of its slices reads back.  Then 'slicepool vol
+# resize pb/big --size 288M --borrow', with no slice free, borrows what
+# the growth lacks from a as a second member (a lends exactly that), and
+# grows the volume and its device online over it: the first data still
+# reads back, and so does a MiB in each new slice.  The volume is removed
+# and both grants given back.  Then b's daemon, restarted with
 # 'borrow_threshold pb 160M', borrows ahead of need what brings pb's free
 # space (112 MiB) back to 160 MiB, and logs it; given back too, nothing
 # is left on either side.  The data
@@ -21,6 +25,7 @@
 SPCLI=$SP_TOP/tools/slicepool/slicepool
 LOCAL_MIB=128
 VOL_MIB=192
+GROW_MIB=288
 flow_plain
 
 # lent_nothing <free slices before>: no subsystem, pa's free space as before
@@ -29,7 +34,7 @@ lent_nothing() {
 }
 
 lender() {
-	local before after mib
+	local before after grown mib
 	lender_setup "$PA_MIB"
 	before=$(free_slices pa)
 	agent_up "a's agent listens, lending from pool pa ($before free slices)" \
@@ -46,6 +51,13 @@ lender() {
 	ktap_check "a lent the ${mib:-?} MiB b says it borrowed ($before -> $after free slices)" \
 		[ $(((before - after) * 16)) -eq "${mib:-0}" ]
 	barrier a-checked-borrow
+	barrier grown
+	grown=$(free_slices pa)
+	mib=$(cat "$SP_SYNC/grown_mib" 2>/dev/null)
+	ktap_check "a lent the ${mib:-?} MiB more b says it borrowed to grow ($after -> $grown free slices)" \
+		[ $(((after - grown) * 16)) -eq "${mib:-0}" ]
+	ktap_check "a exports two subsystems" [ "$(agent_subsystems | wc -l)" -eq 2 ]
+	barrier a-checked-grow
 	barrier released
 	ktap_check "no nvmet port, subsystem, namespace or host is left" \
 		empty "$NV/ports" "$NV/subsystems" "$NV/hosts"
@@ -83,6 +95,19 @@ b_create() {
 	printf '%s\n' "$OUT" | sed 's/^/# /'
 }
 
+one_controller() {	# exactly one nvme-fabrics controller
+	[ "$(compgen -G "/sys/class/nvme-fabrics/ctl/nvme*" | wc -l)" -eq 1 ]
+}
+
+# b_resize: slicepool vol resize pb/big --size GROW_MIB M --borrow; OUT and
+# RC for the caller.
+b_resize() {
+	OUT=$(SLICEPOOL_AGENT=$AGENT "$SPCLI" vol resize "pb/big" --size "${GROW_MIB}M" \
+		--borrow --agent-config "$W/agent.conf" 2>&1)
+	RC=$?
+	printf '%s\n' "$OUT" | sed 's/^/# /'
+}
+
 # The grant lines of b's ledger of borrowed grants (none if it is not there).
 b_grants() {
 	awk '$1 == "grant"' "$W/state/borrowed" 2>/dev/null | wc -l
@@ -104,12 +129,15 @@ borrowed_nothing() {
 		[ "$(ls "$SP/pb/members")" = b1 ]
 }
 
-# readback: a MiB of random data in each slice of pb/big, read back
-# (O_DIRECT) the same; fails if there was no slice or none on MEMBER.
+# readback <from MiB> <to MiB> <member>: a MiB of random data in each
+# slice of pb/big from <from> to <to> MiB (the pattern file is kept: the
+# slices before <from> are read back from it too), then every slice up to
+# <to> read back (O_DIRECT) the same; fails if there was no slice or none
+# on <member>.
 readback() {
-	local n=$((VOL_MIB / 16)) i ok=0 on
-	head -c $((n << 20)) /dev/urandom > "$W/pattern"
-	for ((i = 0; i < n; i++)); do
+	local first=$(($1 / 16)) n=$(($2 / 16)) i ok=0 on
+	head -c $(((n - first) << 20)) /dev/urandom >> "$W/pattern"
+	for ((i = first; i < n; i++)); do
 		dd if="$W/pattern" of=/dev/mapper/pb-big bs=1M skip="$i" seek=$((i * 16)) \
 			count=1 oflag=direct conv=notrunc status=none || return 1
 	done
@@ -119,8 +147,8 @@ readback() {
 			<(dd if="$W/pattern" bs=1M skip="$i" count=1 status=none) &&
 			ok=$((ok + 1))
 	done
-	on=$(awk -v m="$MEMBER" '$2 == m' "$SP/pb/volumes/big/map" | wc -l)
-	echo "# $ok of $n slices read back, $on of them on $MEMBER"
+	on=$(awk -v m="$3" '$2 == m' "$SP/pb/volumes/big/map" | wc -l)
+	echo "# $ok of $n slices read back, $on of them on $3"
 	[ "$n" -gt 0 ] && [ "$ok" -eq "$n" ] && [ "$on" -gt 0 ]
 }
 
@@ -157,11 +185,37 @@ slicepool: no borrow made: pool pb does not allow borrowing on demand (no 'borro
 	expect "volume pb/big spans b1 and $MEMBER" 0 "b1 $MEMBER" 0 "$(volume_members big)"
 	barrier borrowed
 	barrier a-checked-borrow
-	ktap_check "a MiB written in each slice of pb/big reads back" readback
+	rm -f "$W/pattern"
+	ktap_check "a MiB written in each slice of pb/big reads back" \
+		readback 0 "$VOL_MIB" "$MEMBER"
+
+	# Growing with no slice free: vol resize --borrow borrows again.
+	b_resize
+	expect_line "vol resize ${GROW_MIB}M --borrow: it says what it borrowed" 0 "$re" "$RC" "$OUT"
+	[[ $(grep -xE -- "$re" <<< "$OUT") =~ $re ]] || true
+	echo "${BASH_REMATCH[1]:-0}" > "$SP_SYNC/grown_mib"
+	MEMBER2=${BASH_REMATCH[2]:-none}
+	GRANT2=${BASH_REMATCH[3]:-none}
+	expect "... and grew the volume" 0 \
+		"resized volume pb/big: ${GROW_MIB}MiB ($((GROW_MIB << 20)) bytes), $((GROW_MIB / 16)) slices, device /dev/mapper/pb-big" \
+		"$RC" "$OUT"
+	expect "volume pb/big spans b1, $MEMBER and $MEMBER2" 0 \
+		"$(printf '%s\n' b1 "$MEMBER" "$MEMBER2" | sort | paste -sd' ' -)" 0 \
+		"$(volume_members big)"
+	expect "device pb-big grew online to ${GROW_MIB} MiB" 0 "$((GROW_MIB << 20))" 0 \
+		"$(blockdev --getsize64 /dev/mapper/pb-big 2>&1)"
+	barrier grown
+	barrier a-checked-grow
+	ktap_check "the first ${VOL_MIB} MiB read back, and a MiB in each new slice" \
+		readback "$VOL_MIB" "$GROW_MIB" "$MEMBER2"
 
 	dmsetup remove pb-big
 	echo 0 > "$SP/pb/volumes/big/size"
 	rmdir "$SP/pb/volumes/big"
+	OUT=$("$AGENT" -c "$W/agent.conf" release "$GRANT2" 2>&1)
+	expect "release $GRANT2 (the resize's)" 0 "released $GRANT2" $? "$OUT"
+	ktap_check "one nvme controller is left: the first grant's" one_controller
+	MEMBER=$MEMBER2 member_gone
 	give_back "$GRANT"
 	member_gone
 
@@ -184,4 +238,4 @@ slicepool: no borrow made: pool pb does not allow borrowing on demand (no 'borro
 	dmsetup remove --retry pb-d1
 }
 
-flow_main 7 18
+flow_main 9 26

@@ -7,7 +7,9 @@
  * daemon's decision (level in bytes or percent, a borrow in flight, the
  * cool-down, the limit); what is borrowed now, from the ledger; a borrow
  * on demand refused without permission before anything is asked; a
- * member given back leaving a format-3 pool through 'remove'.
+ * member given back leaving a format-3 pool through 'remove'; the
+ * heartbeats going on while the daemon's borrow ahead of need is made
+ * (in a worker of its own, one at a time).
  */
 #include "remote-test.h"
 
@@ -197,6 +199,12 @@ static void t_decide(void)
 	got = spa_demand_decide(&d, &c, &s, 0, 1, now, why, sizeof(why));
 	CHECK(!got && !strcmp(why, "1 borrow(s) in flight"),
 	      "a borrow in flight: %llu (%s)", ull(got), why);
+	d.in_flight = true;
+	got = spa_demand_decide(&d, &c, &s, 0, 0, now, why, sizeof(why));
+	CHECK(!got &&
+	      !strcmp(why, "the last borrow ahead of need is still being made"),
+	      "the worker borrows still: %llu (%s)", ull(got), why);
+	d.in_flight = false;
 	d.last_mono = now - 30000;
 	got = spa_demand_decide(&d, &c, &s, 0, 0, now, why, sizeof(why));
 	CHECK(!got && !strcmp(why, "cool-down: 30 s left"),
@@ -320,6 +328,199 @@ static void t_member_remove(void)
 	unlink(path);
 }
 
+/* ------------------------------------- a borrow ahead of need in a worker */
+
+#define SLOW_MAX_MS	20000	/* the slow borrow gives up after this */
+#define BORROWED \
+	"borrowed 64 MiB from a as member rm-test (grant 0000000000000042) ahead of need"
+#define DECIDED \
+	"pool pb: free 32 MiB below 80 MiB (borrow_threshold): borrowing 64 MiB ahead of need"
+
+static pthread_mutex_t slow_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slow_cond = PTHREAD_COND_INITIALIZER;
+/* protected by slow_lock */
+static bool slow_release;
+static unsigned int slow_calls;
+static u64 slow_size, slow_start_mono;
+
+/* A borrow that takes until the test lets it end (or SLOW_MAX_MS). */
+static int slow_borrow(const struct spa_config *c, struct spa_keys *key,
+		       const char *pool, u64 size, struct spa_grant *out,
+		       char *why, size_t wlen)
+{
+	struct timespec ts;
+
+	(void)c;
+	(void)key;
+	(void)pool;
+	(void)why;
+	(void)wlen;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += SLOW_MAX_MS / 1000;
+	pthread_mutex_lock(&slow_lock);
+	slow_calls++;
+	slow_size = size;
+	slow_start_mono = spa_mono_ms();
+	pthread_cond_broadcast(&slow_cond);
+	while (!slow_release &&
+	       pthread_cond_timedwait(&slow_cond, &slow_lock, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&slow_lock);
+	out->id = 0x42;
+	snprintf(out->peer, sizeof(out->peer), "a");
+	snprintf(out->name, sizeof(out->name), "rm-test");
+	return 0;
+}
+
+/* Waits up to @ms for the slow borrow to have been called; its calls. */
+static unsigned int slow_wait_called(unsigned int ms)
+{
+	struct timespec ts;
+	unsigned int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	pthread_mutex_lock(&slow_lock);
+	while (!slow_calls &&
+	       pthread_cond_timedwait(&slow_cond, &slow_lock, &ts) != ETIMEDOUT)
+		;
+	n = slow_calls;
+	pthread_mutex_unlock(&slow_lock);
+	return n;
+}
+
+/* When @t's peer @name was last heard (monotonic ms), 0 if never. */
+static u64 heard(struct spa_peers *t, const char *name)
+{
+	struct spa_peer p;
+
+	return spa_peers_find(t, name, &p) ? p.heard_mono : 0;
+}
+
+/*
+ * b's heartbeat thread, with borrow_threshold, against lender a served
+ * over TCP: the borrow it starts takes 4 s (a slow lender), and
+ * heartbeats keep going both ways meanwhile (a hears b, b hears a, b's
+ * health file is rewritten); the next checks start no second borrow; the
+ * borrow, let go, is logged and the daemon stops cleanly.
+ */
+static void t_heartbeats_during_borrow(void)
+{
+	struct test_server *s = calloc(1, sizeof(*s));
+	struct spa_config *ca = calloc(1, sizeof(*ca));
+	struct spa_config *cb = calloc(1, sizeof(*cb));
+	struct spa_agent *ab = calloc(1, sizeof(*ab));
+	struct spa_hb hb = { .demand.borrow = slow_borrow };
+	char sa[PATH_MAX], sb[PATH_MAX], path[PATH_MAX + 16], busy_why[64];
+	u64 start, a_heard, b_heard, upd0 = 0, upd1 = 0, t;
+	struct spa_health *h = calloc(1, sizeof(*h));
+	int pipefd[2], ret;
+	unsigned int calls;
+	bool busy, idle = false;
+
+	if (!s || !ca || !cb || !ab || !h || pipe(pipefd))
+		exit(1);
+	snprintf(sa, sizeof(sa), "%s/hb-a", test_dir);
+	snprintf(sb, sizeof(sb), "%s/hb-b", test_dir);
+	mkdirs("%s", sa);
+	mkdirs("%s", sb);
+	fake_pool("pa", 64);
+	test_lender(ca, sa, 0, 9);
+	test_server_start(s, ca, &keys);
+
+	/* b: 10 slices of 16 MiB, 2 free; borrows below 50 % (80 MiB). */
+	fake_member("pb", "hb1", 2, "online", 1);
+	snprintf(path, sizeof(path), "%s/pb/members/hb1/total_slices",
+		 spu_configfs_root());
+	put_u64(path, 10);
+	test_config(cb, "b", sb, 9);
+	snprintf(cb->pool, sizeof(cb->pool), "pb");
+	cb->heartbeat = 1;
+	cb->heartbeat_timeout = 3;
+	cb->io_timeout = 2;
+	cb->nr_peers = 1;
+	snprintf(cb->peers[0].name, sizeof(cb->peers[0].name), "a");
+	snprintf(cb->peers[0].addr, sizeof(cb->peers[0].addr), "127.0.0.1");
+	cb->peers[0].port = ca->listen_port;
+	cb->borrow_demand = true;
+	snprintf(cb->borrow_pool, sizeof(cb->borrow_pool), "pb");
+	snprintf(cb->threshold_pool, sizeof(cb->threshold_pool), "pb");
+	cb->borrow_below_pct = 50;
+	cb->borrow_cooldown = 60;
+	if (spa_agent_init(ab, cb, &keys, NULL))
+		exit(1);
+	ret = spa_hb_start(&hb, ab, pipefd[0]);
+	CHECK(!ret, "heartbeat thread started (%d)", ret);
+	if (ret)
+		goto out;
+
+	calls = slow_wait_called(10000);
+	CHECK(calls == 1, "the threshold started a borrow (%u call(s))", calls);
+	if (calls != 1)
+		goto stop;
+	pthread_mutex_lock(&slow_lock);
+	start = slow_start_mono;
+	CHECK(slow_size == 64 * MIB,
+	      "of 48 MiB short: 3 slices and one of metadata (%llu)",
+	      ull(slow_size));
+	pthread_mutex_unlock(&slow_lock);
+	spa_health_load(cb, spa_now_ms(), h);
+	upd0 = h->updated_ms;
+	/* The borrow takes 4 s: heartbeats are every second. */
+	usleep(4000 * 1000);
+	t = spa_mono_ms();
+	a_heard = heard(&s->agent.peers, "b");
+	b_heard = heard(&ab->peers, "a");
+	spa_health_load(cb, spa_now_ms(), h);
+	upd1 = h->updated_ms;
+	CHECK(a_heard > start + 2000,
+	      "a heard b's heartbeat %lld ms after the borrow began (4 s ago)",
+	      (long long)(a_heard - start));
+	CHECK(b_heard > start + 2000,
+	      "b heard a %lld ms after the borrow began",
+	      (long long)(b_heard - start));
+	CHECK(upd1 > upd0 + 1500,
+	      "b's health file was rewritten meanwhile (%llu ms later)",
+	      ull(upd1 - upd0));
+	busy = spa_demand_busy(&hb.demand);
+	pthread_mutex_lock(&slow_lock);
+	calls = slow_calls;
+	slow_release = true;
+	pthread_cond_broadcast(&slow_cond);
+	pthread_mutex_unlock(&slow_lock);
+	CHECK(busy && calls == 1,
+	      "the borrow still in flight, no second one started (%u)", calls);
+	for (t = 0; t < 50 && !idle; t++) {
+		idle = !spa_demand_busy(&hb.demand);
+		if (!idle)
+			usleep(100 * 1000);
+	}
+	snprintf(busy_why, sizeof(busy_why), "%s", idle ? "ended" : "busy");
+	CHECK(idle && cap_line("%s", BORROWED), "the borrow %s and was logged",
+	      busy_why);
+	CHECK(cap_line("%s", DECIDED), "the decision was logged");
+stop:
+	if (write(pipefd[1], "x", 1) != 1)
+		exit(1);
+	pthread_mutex_lock(&slow_lock);
+	slow_release = true;
+	pthread_cond_broadcast(&slow_cond);
+	pthread_mutex_unlock(&slow_lock);
+	spa_hb_join(&hb);
+out:
+	test_server_stop(s);
+	spa_agent_free(ab);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	if (!case_ok)
+		cap_dump();
+	free(h);
+	free(ab);
+	free(cb);
+	free(ca);
+	free(s);
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -331,6 +532,8 @@ int main(void)
 		{ "what is borrowed now, from the ledger", t_borrowed_now },
 		{ "a borrow on demand refused before anything is asked", t_borrow_refused },
 		{ "a member leaves the pool through remove", t_member_remove },
+		{ "heartbeats go on while a borrow ahead of need is made",
+		  t_heartbeats_during_borrow },
 	};
 	const char *dir = make_test_dir();
 	char state[PATH_MAX];

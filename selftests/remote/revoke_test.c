@@ -450,6 +450,76 @@ static void t_borrower_accepted(void)
 	      "the grant stays in use");
 }
 
+/*
+ * The evacuation's progress in bytes: member rm-42 of pool pa (64 MiB
+ * slices) holds 4 slices; the fake tool frees 2, then the other 2, a
+ * second apart, then fails.  The watcher, every 200 ms, reports 256 MiB
+ * to move, then 128 MiB (50 %) and 256 MiB (100 %) moved.
+ */
+#define PROGRESS_PRE \
+	"revoke of 0000000000000042: moving the slices of member " \
+	"rm-0000000000000042 of pool pa off: "
+
+static void t_borrower_progress(void)
+{
+	char m[PATH_MAX], path[PATH_MAX + 16], text[2 * PATH_MAX + 256];
+	const char *pre = PROGRESS_PRE;
+	struct spa_msg rep;
+	int i;
+
+	snprintf(m, sizeof(m), "%s/pa/members/rm-%016llx", spu_configfs_root(),
+		 GID_ACTIVE);
+	fake_member("pa", "rm-0000000000000042", 0, "online", 1);
+	snprintf(path, sizeof(path), "%s/total_slices", m);
+	put_u64(path, 4);
+	snprintf(text, sizeof(text),
+		 "#!/bin/sh\nsleep 1\necho 2 > %s/free_slices\nsleep 1\n"
+		 "echo 4 > %s/free_slices\nsleep 1\n"
+		 "echo 'slicepool: interrupted' >&2\nexit 1\n", m, m);
+	put_file(ca.slicepool_cli, text);
+	spa_revoke_progress_ms = 200;
+	CHECK(send_revoke(&cb, &ring_b, GID_ACTIVE, &rep) == 0,
+	      "b's revoke accepted: %s", rep.err_text);
+	for (i = 0; i < 200 && !cap_has("slicepool: interrupted", NULL); i++)
+		usleep(50000);
+	CHECK(cap_line("%s256 MiB (268435456 bytes) to move", pre),
+	      "what there is to move, at the start");
+	CHECK(cap_line("%s128 MiB of 256 MiB moved (134217728 bytes of 268435456, 50%%)",
+		       pre), "half of it moved");
+	CHECK(cap_line("%s256 MiB of 256 MiB moved (268435456 bytes of 268435456, 100%%)",
+		       pre), "all of it moved");
+	CHECK(cap_has("revoke of 0000000000000042 refused", "slicepool: interrupted"),
+	      "then the tool's failure");
+}
+
+/* A slicepool volume's status line: a migration's bytes, at most its slices'. */
+static void t_mig_status(void)
+{
+	static const char head[] = "10 20 80 160 0 0 2 m1:4:online m2:4:online";
+	char st[512];
+	u64 sb = 64 * MIB;
+
+	snprintf(st, sizeof(st), "%s migration none", head);
+	CHECK(spa_mig_copying(st, sb) == 0, "no migration: 0");
+	snprintf(st, sizeof(st),
+		 "%s migration copying filter 2-3 m2 1 100 128 28 0 5 1 0 0 100 0 104857600 0 0 0 on 3 50 7",
+		 head);
+	CHECK(spa_mig_copying(st, sb) == 100 * MIB, "copying: 100 MiB (%llu)",
+	      ull(spa_mig_copying(st, sb)));
+	snprintf(st, sizeof(st),
+		 "%s migration switching filter 2-3 m2 2 0 4 0 0 9 3 0 0 140 12 146800640 0 0 0 on 3 50 7",
+		 head);
+	CHECK(spa_mig_copying(st, sb) == 128 * MIB,
+	      "recopies past its 2 slices: at most 128 MiB (%llu)",
+	      ull(spa_mig_copying(st, sb)));
+	snprintf(st, sizeof(st),
+		 "%s migration done filter 2-3 m2 1 0 0 0 0 0 0 0 0 128 0 134217728 0 900 0 on 0 50 0",
+		 head);
+	CHECK(spa_mig_copying(st, sb) == 0, "done: counted as slices moved");
+	CHECK(spa_mig_copying("garbage migration copying", sb) == 0,
+	      "a short line: 0");
+}
+
 /* Lender a served with a borrowed ledger and a fake tool (once). */
 static bool borrower_setup(void)
 {
@@ -509,6 +579,10 @@ int main(void)
 		  t_borrower_refused },
 		{ "borrower: the lender's REVOKE runs member evacuate in a worker",
 		  t_borrower_accepted },
+		{ "borrower: the evacuation's progress reported in bytes",
+		  t_borrower_progress },
+		{ "a volume's status: the bytes its migration copies",
+		  t_mig_status },
 	};
 
 	return test_server_run(&srv, cases, ARRAY_SIZE(cases));

@@ -328,6 +328,7 @@ static const struct key_desc keys[] = {
 	{ "slicepool_cli", 1, "an absolute path", 0 },
 	{ "lease", 1, "0 (off) or 1..604800 seconds", 0 },
 	{ "lend", 1, "yes or no", 0 },
+	{ "dhchap", 1, "on or off", 0 },
 	{ "keep_free", 1, "a size (K, M, G, T suffixes)", 0 },
 	{ "lend_max", 1, "a size (0: no limit)", 0 },
 	{ "max_grants", 1, "1..256", 0 },
@@ -464,6 +465,10 @@ static int apply(struct spa_config *c, unsigned int k, char **w)
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return -EINVAL;
 		c->lend = !strcmp(v, "yes");
+	} else if (!strcmp(key, "dhchap")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return -EINVAL;
+		c->dhchap = !strcmp(v, "on");
 	} else if (!strcmp(key, "keep_free")) {
 		return spu_parse_size(v, SPA_SIZE_MAX, &c->keep_free);
 	} else if (!strcmp(key, "lend_max")) {

@@ -31,6 +31,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,96 @@ other:
 			  e->port_id, e->traddr, svc);
 }
 
+int spa_nvmet_host_auth(const char *hostnqn, const char *key,
+			const char *ctrl_key, char *why, size_t wlen)
+{
+	static const char *const attr[] = {
+		"dhchap_key", "dhchap_hash", "dhchap_dhgroup", "dhchap_ctrl_key",
+	};
+	char path[PATH_MAX];
+	const char *val;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(attr); i++) {
+		val = i == 0 ? key : i == 1 ? "hmac(sha256)" : i == 2 ? "null" :
+		      ctrl_key;
+		if (!val || !val[0])
+			continue;
+		if (spu_path(path, sizeof(path), "%s/hosts/%s/%s",
+			     spu_nvmet_root(), hostnqn, attr[i]))
+			return -ENAMETOOLONG;
+		if (!i && !spu_exists(path))
+			return spu_reason(why, wlen, -EOPNOTSUPP,
+					  "nvmet host %s has no dhchap_key: this kernel's nvmet offers no DH-HMAC-CHAP (CONFIG_NVME_TARGET_AUTH)",
+					  hostnqn);
+		/* Never created: an attribute that is not there fails. */
+		ret = spu_write(path, val, false);
+		if (ret)
+			return spu_reason(why, wlen, ret,
+					  "cannot set %s of nvmet host %s: %s",
+					  attr[i], hostnqn, strerror(-ret));
+	}
+	return 0;
+}
+
+int spa_dhchap_target_probe(void)
+{
+	char hosts[PATH_MAX], path[PATH_MAX + 64];
+	char **names = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (spu_path(hosts, sizeof(hosts), "%s/hosts", spu_nvmet_root()) ||
+	    !spu_exists(hosts))
+		return -ENOENT;
+	if (!spu_list(hosts, true, &names, &n) && n) {
+		snprintf(path, sizeof(path), "%s/%s/dhchap_key", hosts,
+			 names[0]);
+		spu_free_list(names, n);
+		return spu_exists(path);
+	}
+	spu_free_list(names, n);
+	snprintf(path, sizeof(path), "%s/%s", hosts, SPA_DHCHAP_PROBE_NQN);
+	ret = spu_mkdir(path);
+	if (ret && ret != -EEXIST)
+		return ret;	/* not root, say: not known */
+	snprintf(path, sizeof(path), "%s/%s/dhchap_key", hosts,
+		 SPA_DHCHAP_PROBE_NQN);
+	ret = spu_exists(path);
+	snprintf(path, sizeof(path), "%s/%s", hosts, SPA_DHCHAP_PROBE_NQN);
+	spu_rmdir(path);
+	return ret;
+}
+
+int spa_dhchap_host_probe(void)
+{
+	const char *path = getenv("NVME_FABRICS");
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (!path || !*path)
+		path = "/dev/nvme-fabrics";
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	return !!strstr(buf, "dhchap_secret=");
+}
+
+const char *spa_dhchap_said(int probe)
+{
+	return probe > 0 ? "offered" : !probe ? "absent" :
+	       probe == -ENOENT ? "unknown (not loaded)" :
+	       probe == -EACCES || probe == -EPERM ? "unknown (not root)" :
+	       "unknown";
+}
+
 int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 {
 	char host[PATH_MAX], sub[PATH_MAX], ns[PATH_MAX], path[PATH_MAX + 64];
@@ -159,6 +250,12 @@ int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen)
 		spu_reason(why, wlen, ret, "cannot create nvmet host %s: %s",
 			   e->hostnqn, strerror(-ret));
 		return ret;
+	}
+	if (e->dhchap_key[0]) {
+		ret = spa_nvmet_host_auth(e->hostnqn, e->dhchap_key,
+					  e->dhchap_ctrl_key, why, wlen);
+		if (ret)
+			goto undo;
 	}
 	ret = mkdir_ok(sub);
 	if (ret) {

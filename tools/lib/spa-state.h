@@ -74,6 +74,8 @@ struct spa_peer_cfg {
 
 /* Key files are named with at most this many characters. */
 #define SPA_KEY_PATH_MAX	255
+/* A DH-HMAC-CHAP secret: "DHHC-1:00:" base64 of 64 bytes and a CRC ":". */
+#define SPA_DHCHAP_MAX		104
 
 /*
  * "peer_key NAME FILE [NEXT]": the key this node shares with peer NAME,
@@ -188,6 +190,13 @@ struct spa_config {
 	unsigned int lease;
 	/* The slicepool tool, for a revocation's member evacuate. */
 	char slicepool_cli[PATH_MAX];
+	/*
+	 * "dhchap on": NVMe in-band authentication (DH-HMAC-CHAP, both
+	 * ways) of every connection with a peer, where this kernel offers
+	 * it (spa_dhchap_target_probe(), spa_dhchap_host_probe()), with
+	 * secrets derived from the pair's key.
+	 */
+	bool dhchap;
 };
 
 /* Whether @c puts its NVMe/TCP connections in a WireGuard tunnel. */
@@ -253,9 +262,43 @@ struct spa_export {
 	char traddr2[SPA_ADDR_MAX + 1];
 	unsigned short trsvcid2;
 	unsigned short port_id2;
+	/*
+	 * DH-HMAC-CHAP secrets of the host ("" none): the host's (nvmet's
+	 * dhchap_key) and the controller's (dhchap_ctrl_key).
+	 */
+	char dhchap_key[SPA_DHCHAP_MAX + 1];
+	char dhchap_ctrl_key[SPA_DHCHAP_MAX + 1];
 };
 
 int spa_nvmet_export(const struct spa_export *e, char *why, size_t wlen);
+
+/*
+ * NVMe in-band authentication (DH-HMAC-CHAP), probed at run time, not by
+ * kernel version (Debian's 6.1 builds neither side):
+ *
+ * the target: nvmet's host entries have a dhchap_key attribute (the
+ * first host entry is looked at; with none, a probe entry
+ * SPA_DHCHAP_PROBE_NQN is made and removed): 1 offered, 0 absent,
+ * -ENOENT when nvmet is not loaded, another -errno when the probe entry
+ * cannot be made (not root);
+ */
+#define SPA_DHCHAP_PROBE_NQN	"nqn.2014-08.org.slicepool:dhchap-probe"
+int spa_dhchap_target_probe(void);
+/*
+ * the host: "dhchap_secret" is one of the options /dev/nvme-fabrics
+ * lists (NVME_FABRICS names another file): 1 offered, 0 absent, -errno
+ * when it cannot be read (nvme-fabrics not loaded).
+ */
+int spa_dhchap_host_probe(void);
+/* "offered", "absent" or "unknown (nvmet not loaded)"... for a probe. */
+const char *spa_dhchap_said(int probe);
+/*
+ * Sets nvmet host @hostnqn's DH-HMAC-CHAP secrets (HMAC SHA-256, no DH
+ * group): -EOPNOTSUPP where its entry has no dhchap_key, or another
+ * -errno, with the reason.
+ */
+int spa_nvmet_host_auth(const char *hostnqn, const char *key,
+			const char *ctrl_key, char *why, size_t wlen);
 /*
  * Removes a subsystem and what only it used: its links from every port,
  * the ports (@port_id and those) it leaves empty; idempotent.
