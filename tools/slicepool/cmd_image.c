@@ -930,6 +930,8 @@ out:
 
 #define IMG_HOT_MAX_REFS	16777216UL	/* the module's limits */
 #define IMG_HOT_MAX_LAT_US	60000000UL
+#define IMG_HOT_KEYS		"hot_refs, hot_read_latency_us or hot_mode"
+#define IMG_HOT_MODES		"any, all, refs, latency or off"
 
 static const char *const img_hot_modes[] = {
 	"any", "all", "refs", "latency", "off",
@@ -1078,8 +1080,8 @@ int cmd_image_set(const struct spt_cmd *cmd, int argc, char **argv)
 		eq = strchr(argv[i], '=');
 		klen = eq ? (size_t)(eq - argv[i]) : 0;
 		if (!eq)
-			spt_usage_fail(cmd, "'%s': KEY=VALUE expected (hot_refs, hot_read_latency_us or hot_mode)",
-				       argv[i]);
+			spt_usage_fail(cmd, "'%s': KEY=VALUE expected (%s)",
+				       argv[i], IMG_HOT_KEYS);
 		if (klen == 8 && !strncmp(argv[i], "hot_refs", 8)) {
 			spt_opt_ulong(cmd, "hot_refs", eq + 1, 1,
 				      IMG_HOT_MAX_REFS);
@@ -1092,11 +1094,11 @@ int cmd_image_set(const struct spt_cmd *cmd, int argc, char **argv)
 				if (!strcmp(eq + 1, img_hot_modes[k]))
 					break;
 			if (k == (int)ARRAY_SIZE(img_hot_modes))
-				spt_usage_fail(cmd, "hot_mode: '%s' is not a mode (any, all, refs, latency or off)",
-					       eq + 1);
+				spt_usage_fail(cmd, "hot_mode: '%s' is not a mode (%s)",
+					       eq + 1, IMG_HOT_MODES);
 		} else {
-			spt_usage_fail(cmd, "unknown setting '%.*s' (hot_refs, hot_read_latency_us or hot_mode)",
-				       (int)klen, argv[i]);
+			spt_usage_fail(cmd, "unknown setting '%.*s' (%s)",
+				       (int)klen, argv[i], IMG_HOT_KEYS);
 		}
 	}
 	if (img_hot_require(pool, image))
