@@ -809,6 +809,10 @@ static struct configfs_attribute *sp_vol_attrs[] = {
 	&sp_vol_attr_clone_add,
 	&sp_vol_attr_clone_remove,
 	&sp_vol_attr_uuid,
+	&sp_hot_attr_refs,		/* sp-hot.c */
+	&sp_hot_attr_read_latency_us,
+	&sp_hot_attr_mode,
+	&sp_hot_attr_hot,
 	NULL,
 };
 

@@ -46,6 +46,7 @@
 #include <linux/rcupdate.h>
 
 #include "compat.h"
+#include "sp-hot.h"
 
 #define DM_MSG_PREFIX "slicepool"
 
@@ -197,6 +198,7 @@ struct sp_volume {
 	 */
 	bool image;
 	u64 clones;
+	struct sp_hot hot;		/* an image's hot detection (sp-hot.c) */
 	struct list_head targets;	/* struct sp_target, one per table */
 	unsigned int live_tables;	/* targets constructed on it */
 	sector_t max_table_len;		/* largest len among them */

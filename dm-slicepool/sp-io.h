@@ -23,11 +23,13 @@ struct sp_volume;
 
 /*
  * Per-bio data of the target (ti->per_io_data_size): 48 bytes on 64-bit,
- * whether a migration runs or not.  map() sets m, epoch and mig; the
- * other fields are written and read only by the migration's hooks, for a
- * write to a migrating slice, under the job's lock or before the write is
- * visible to anyone else.  A mirrored write's destination leg is not
- * here: it is allocated from the job's bio_set (sp-mig-io.c).
+ * whether a migration runs or not.  map() sets m, epoch, mig and
+ * hot_start (a read's start, sp-hot.h; a write's hot_start is the mlist
+ * the migration may set after it); the other fields are written and read
+ * only by the migration's hooks, for a write to a migrating slice, under
+ * the job's lock or before the write is visible to anyone else.  A
+ * mirrored write's destination leg is not here: it is allocated from the
+ * job's bio_set (sp-mig-io.c).
  */
 struct sp_pbd {
 	struct sp_member *m;		/* member the bio went to, or NULL */
@@ -37,7 +39,10 @@ struct sp_pbd {
 		/* a held bio: its target (end_io cannot run while held) */
 		struct dm_target *ti;
 	};
-	struct list_head mlist;		/* a mirrored write, in the job's list */
+	union {
+		struct list_head mlist;	/* a mirrored write, in the job's list */
+		u64 hot_start;		/* a read: see sp_hot_read_start() */
+	};
 	u32 chunk;			/* first job chunk the write covers */
 	u32 coff;			/* its start within that chunk, sectors */
 	u32 len;			/* its length in sectors, at least 1 */

@@ -330,6 +330,8 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	pbd->m = NULL;
 	pbd->mig = NULL;
 	pbd->epoch = SP_NO_EPOCH;
+	/* A read of an image is timed (sp-hot.c); hot_start is 0 for others. */
+	pbd->hot_start = sp_hot_read_start(bio, READ_ONCE(v->image));
 
 	if (unlikely((bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio))) {
 		unsigned int k = dm_bio_get_target_bio_nr(bio);
@@ -469,6 +471,8 @@ static int sp_end_io(struct dm_target *ti, struct bio *bio,
 		sp_hooks->write_done(pbd, *error);
 	if (pbd->epoch != SP_NO_EPOCH)
 		this_cpu_dec(t->vol->inflight->n[pbd->epoch]);
+	if (bio_op(bio) == REQ_OP_READ && pbd->hot_start && !*error)
+		sp_hot_read_done(&t->vol->hot, pbd->hot_start);
 
 	if (likely(!*error) || !m || *error == BLK_STS_NOTSUPP ||
 	    *error == BLK_STS_AGAIN)
@@ -561,9 +565,11 @@ static void sp_status(struct dm_target *ti, status_type_t type,
 			       READ_ONCE(m->failed) ? "failed" : "online");
 		}
 		rcu_read_unlock();
-		/* An image (read-only tables only): its clone count */
-		if (!t->rw && READ_ONCE(t->vol->image))
+		/* An image (read-only tables only): clones, hot detection */
+		if (!t->rw && READ_ONCE(t->vol->image)) {
 			DMEMIT(" image %llu", READ_ONCE(t->vol->clones));
+			sp_hot_status(t->vol, result, maxlen, &sz);
+		}
 		if (sp_hooks)
 			sp_hooks->status(t->vol, result, maxlen, &sz);
 		else

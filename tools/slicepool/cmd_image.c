@@ -926,6 +926,202 @@ out:
 	return ret ? SPT_EXIT_FAIL : SPT_EXIT_OK;
 }
 
+/* ---- Hot detection (Documentation/dm-slicepool.rst, "Hot detection") ---- */
+
+#define IMG_HOT_MAX_REFS	16777216UL	/* the module's limits */
+#define IMG_HOT_MAX_LAT_US	60000000UL
+#define IMG_HOT_KEYS		"hot_refs, hot_read_latency_us or hot_mode"
+#define IMG_HOT_MODES		"any, all, refs, latency or off"
+
+static const char *const img_hot_modes[] = {
+	"any", "all", "refs", "latency", "off",
+};
+
+/* An image's hot detection: its settings and the module's verdict. */
+struct img_hot {
+	s64 refs, lat_us;		/* hot_refs, hot_read_latency_us */
+	char mode[16];			/* hot_mode */
+	bool hot;
+	unsigned long long clones, lat, lat_max;	/* measured, us */
+};
+
+/*
+ * Reads @image's hot_* attributes and "hot" ("<0|1> clones=<n>
+ * read_latency_us=<n> read_latency_max_us=<n>").  0, or SPT_EXIT_FAIL
+ * with a message.
+ */
+static int img_hot_read(const char *pool, const char *image,
+			struct img_hot *h)
+{
+	char *mode = NULL, *hot = NULL;
+	int on = -1, n = 0, ret;
+
+	memset(h, 0, sizeof(*h));
+	ret = cfs_read_s64(&h->refs, "%s/volumes/%s/hot_refs", pool, image);
+	if (ret == -ENOENT) {
+		spt_err("volume '%s/%s' has no 'hot_refs' attribute: the loaded dm-slicepool module has no hot detection (load this version's module)",
+			pool, image);
+		return SPT_EXIT_FAIL;
+	}
+	if (!ret)
+		ret = cfs_read_s64(&h->lat_us, "%s/volumes/%s/hot_read_latency_us",
+				   pool, image);
+	if (!ret)
+		ret = cfs_read(&mode, "%s/volumes/%s/hot_mode", pool, image);
+	if (!ret)
+		ret = cfs_read(&hot, "%s/volumes/%s/hot", pool, image);
+	if (ret) {
+		spt_err("cannot read the hot detection of '%s/%s': %s", pool,
+			image, strerror(-ret));
+		goto out;
+	}
+	spt_strip(mode);
+	snprintf(h->mode, sizeof(h->mode), "%s", mode);
+	if (sscanf(hot, "%d clones=%llu read_latency_us=%llu read_latency_max_us=%llu%n",
+		   &on, &h->clones, &h->lat, &h->lat_max, &n) != 4 ||
+	    (on != 0 && on != 1) || (hot[n] && hot[n] != '\n')) {
+		spt_err("volume '%s/%s': unreadable hot attribute '%s'", pool,
+			image, hot);
+		ret = -EINVAL;
+		goto out;
+	}
+	h->hot = on;
+out:
+	free(mode);
+	free(hot);
+	return ret ? SPT_EXIT_FAIL : 0;
+}
+
+/* The pool and image named on the command line (usage errors exit 2). */
+static void img_hot_args(const struct spt_cmd *cmd, int argc, char **argv,
+			 int want, const char **pool, const char **image)
+{
+	spt_getopt_one(cmd, argc, argv, NULL, no_argument);
+	if (argc - optind < want)
+		spt_usage_fail(cmd, "missing argument");
+	if (want == 2)
+		spt_want_args(cmd, argc, argv, 2);
+	*pool = argv[optind];
+	*image = argv[optind + 1];
+	spt_check_name(cmd, "pool", *pool);
+	spt_check_name(cmd, "image", *image);
+}
+
+/* 0 if @pool/@image exists and is an image, else SPT_EXIT_FAIL. */
+static int img_hot_require(const char *pool, const char *image)
+{
+	int ret;
+
+	if (spt_item_require(pool, "volume", image))
+		return SPT_EXIT_FAIL;
+	ret = img_is_image(pool, image);
+	if (ret < 0)
+		return SPT_EXIT_FAIL;
+	if (!ret) {
+		spt_err("volume '%s/%s' is not an image (make it one with 'slicepool image create %s %s')",
+			pool, image, pool, image);
+		return SPT_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void img_hot_print(const char *pool, const char *image,
+			  const struct img_hot *h)
+{
+	if (spt_json) {
+		js_begin("image status", pool);
+		js_str("image", image);
+		js_bool("hot", h->hot);
+		js_u64("clones", h->clones);
+		js_u64("read_latency_us", h->lat);
+		js_u64("read_latency_max_us", h->lat_max);
+		js_s64("hot_refs", h->refs);
+		js_s64("hot_read_latency_us", h->lat_us);
+		js_str("hot_mode", h->mode);
+		js_end();
+		return;
+	}
+	printf("image %s/%s: %s\n", pool, image, h->hot ? "hot" : "not hot");
+	printf("  clones               %llu (hot_refs %lld)\n", h->clones,
+	       (long long)h->refs);
+	printf("  read latency         %llu us, max %llu us (hot_read_latency_us %lld)\n",
+	       h->lat, h->lat_max, (long long)h->lat_us);
+	printf("  hot_mode             %s\n", h->mode);
+}
+
+int cmd_image_status(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	const char *pool, *image;
+	struct img_hot h;
+
+	img_hot_args(cmd, argc, argv, 2, &pool, &image);
+	if (img_hot_require(pool, image) || img_hot_read(pool, image, &h))
+		return SPT_EXIT_FAIL;
+	img_hot_print(pool, image, &h);
+	return SPT_EXIT_OK;
+}
+
+/*
+ * image set <pool> <image> KEY=VALUE...: every pair is checked before
+ * any is written (a bad one is a usage error, nothing changed), then
+ * written in the order given; the module refuses what the tool let pass
+ * only if the volume changed meanwhile.
+ */
+int cmd_image_set(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	const char *pool, *image, *eq;
+	int i, k, first, ret;
+	struct img_hot h;
+	size_t klen;
+
+	img_hot_args(cmd, argc, argv, 3, &pool, &image);
+	first = optind + 2;
+	for (i = first; i < argc; i++) {
+		eq = strchr(argv[i], '=');
+		klen = eq ? (size_t)(eq - argv[i]) : 0;
+		if (!eq)
+			spt_usage_fail(cmd, "'%s': KEY=VALUE expected (%s)",
+				       argv[i], IMG_HOT_KEYS);
+		if (klen == 8 && !strncmp(argv[i], "hot_refs", 8)) {
+			spt_opt_ulong(cmd, "hot_refs", eq + 1, 1,
+				      IMG_HOT_MAX_REFS);
+		} else if (klen == 19 &&
+			   !strncmp(argv[i], "hot_read_latency_us", 19)) {
+			spt_opt_ulong(cmd, "hot_read_latency_us", eq + 1, 1,
+				      IMG_HOT_MAX_LAT_US);
+		} else if (klen == 8 && !strncmp(argv[i], "hot_mode", 8)) {
+			for (k = 0; k < (int)ARRAY_SIZE(img_hot_modes); k++)
+				if (!strcmp(eq + 1, img_hot_modes[k]))
+					break;
+			if (k == (int)ARRAY_SIZE(img_hot_modes))
+				spt_usage_fail(cmd, "hot_mode: '%s' is not a mode (%s)",
+					       eq + 1, IMG_HOT_MODES);
+		} else {
+			spt_usage_fail(cmd, "unknown setting '%.*s' (%s)",
+				       (int)klen, argv[i], IMG_HOT_KEYS);
+		}
+	}
+	if (img_hot_require(pool, image))
+		return SPT_EXIT_FAIL;
+	for (i = first; i < argc; i++) {
+		char key[24];
+
+		eq = strchr(argv[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]),
+			 argv[i]);
+		ret = cfs_write(eq + 1, "%s/volumes/%s/%s", pool, image, key);
+		if (ret) {
+			spt_err("cannot set %s of '%s/%s' to '%s': %s (see dmesg)",
+				key, pool, image, eq + 1, strerror(-ret));
+			return SPT_EXIT_FAIL;
+		}
+	}
+	if (img_hot_read(pool, image, &h))
+		return SPT_EXIT_FAIL;
+	img_hot_print(pool, image, &h);
+	return SPT_EXIT_OK;
+}
+
 /*
  * The assemble hook (tools/slicepool/assemble.c, once a format-3 pool's
  * volumes are started): the thin-pool over thinmeta and thindata and a

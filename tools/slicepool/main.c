@@ -126,6 +126,19 @@ static const struct spt_cmd commands[] = {
 	  "List a pool's images with their clone counts (the holders of the\n"
 	  "image's dm device) and the clones with their image and thin id.",
 	  NULL },
+	{ "image", "status", cmd_image_status, "<pool> <image>",
+	  "Show an image's hot detection: whether it is hot now by its\n"
+	  "settings, its clone count and the read latency the module measures\n"
+	  "(average and maximum, microseconds), and the settings.", NULL },
+	{ "image", "set", cmd_image_set,
+	  "<pool> <image> KEY=VALUE...",
+	  "Set an image's hot detection (in the module's memory; a module\n"
+	  "reload restores the defaults), then show it as 'image status'.",
+	  "  hot_refs=N              hot from N clones (1..16777216, default 8)\n"
+	  "  hot_read_latency_us=N   hot from an average read latency of N us\n"
+	  "                          (1..60000000, default 20000)\n"
+	  "  hot_mode=MODE           any (either, the default), all (both), refs,\n"
+	  "                          latency or off (never)\n" },
 	{ NULL, "migrate", cmd_migrate,
 	  "<pool>/<vol> --to <member|domain:LABEL|auto> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--depth N] [--busy-share PCT] [--no-wait] | --abort | --set-rate MIBPS | --status",
 	  "Move a volume's slices to another member or domain while it is in\n"
