@@ -43,15 +43,15 @@ static inline u64 div64_u64(u64 dividend, u64 divisor)
  * @w:      workload by candidate index
  * @ord:    participants, lightest first (sp_place()), or the candidates
  *          with share left, by id (sp_place_order())
- * @picked: participants that got a remainder slice, one bit each
+ * @rem:    remainder of each participant's ideal share (sp_place())
  *
- * Given by the caller (24.5 KiB: the kernel allocates it, never on the
+ * Given by the caller (56 KiB: the kernel allocates it, never on the
  * stack); its content on return means nothing.  One at a time per call.
  */
 struct sp_place_work {
 	u32 w[SP_PLACE_MAX];
 	u16 ord[SP_PLACE_MAX];
-	u8 picked[SP_PLACE_MAX / 8];
+	u64 rem[SP_PLACE_MAX];
 };
 
 /**

@@ -38,11 +38,10 @@ static int sp_member_cmp(const void *a, const void *b)
  * (pool->nr_enabled entries) gets them sorted by domain label, then by
  * name, and @dom the runs of one label.  The index in that order is the
  * placement id, so ties break by label/name order.  Returns the number
- * of domains; *@nm the number of members.
+ * of domains.
  */
 static unsigned int sp_domains(struct sp_pool *pool, struct sp_member **mem,
-			       struct sp_dom *dom, const unsigned long *skip,
-			       unsigned int *nm)
+			       struct sp_dom *dom, const unsigned long *skip)
 {
 	struct sp_member *m;
 	unsigned int n = 0, nd = 0, k;
@@ -65,7 +64,6 @@ static unsigned int sp_domains(struct sp_pool *pool, struct sp_member **mem,
 		}
 		dom[nd - 1].nr++;
 	}
-	*nm = n;
 	return nd;
 }
 
@@ -134,7 +132,7 @@ int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
 		.w_load = pool->weight_load,
 		.min_spread = min_spread,
 	};
-	unsigned int ne = max(pool->nr_enabled, 1U), nd = 0, nm, d, k;
+	unsigned int ne = max(pool->nr_enabled, 1U), nd = 0, d, k;
 	struct sp_place_params mp = dp;
 	struct sp_place_cand *dc, *mc;
 	struct sp_place_work *ws;
@@ -161,7 +159,7 @@ int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
 	    !mnext || !ws || !dorder)
 		goto out;
 
-	nd = sp_domains(pool, mem, dom, skip, &nm);
+	nd = sp_domains(pool, mem, dom, skip);
 	for (d = 0; d < nd; d++)
 		sp_domain_cand(mem, &dom[d], d, &dc[d]);
 	r = sp_place(dc, nd, count, &dp, dshare, ws);
