@@ -14,7 +14,7 @@
 # 0 by migration without a reload, and an fsync'ed write to that slice
 # flushes its disk (/sys/block/<dev>/stat field 16).  N is 70 in make
 # check (SP_MEMBERS sets it; member adds cost O(N^2) block writes, see
-# "Space cost" in Documentation/dm-slicepool-metadata.rst) and 160 in make
+# "Space cost" in Documentation/dm-slicepool-metadata.rst) and 300 in make
 # check-full (SP_FULL=1).  Before the limit was lifted the 65th member
 # was refused (ENOSPC, "pool mm already has 64 members").
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +24,7 @@ SP=$SP_TOP/tools/slicepool/slicepool
 PIECE_MB=7
 PER_DISK=$(((1024 - 1) / PIECE_MB))	# pieces on one 1 GiB disk
 if [ "${SP_FULL:-0}" = 1 ]; then
-	N=${SP_MEMBERS:-160}
+	N=${SP_MEMBERS:-300}
 else
 	N=${SP_MEMBERS:-70}
 fi
