@@ -18,6 +18,7 @@
 
 /* Same definitions as the kernel (asm-generic/int-ll64.h) */
 typedef unsigned char u8;
+typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long long u64;
 
@@ -31,8 +32,27 @@ static inline u64 div64_u64(u64 dividend, u64 divisor)
 #define SP_W_ONE	1000U
 /* Workload of a fully used / fully loaded candidate (100 %). */
 #define SP_W_MAX	(100U * SP_W_ONE)
-/* Largest candidate array sp_place() and sp_place_order() accept. */
-#define SP_PLACE_MAX	64U
+/*
+ * Largest candidate array sp_place() and sp_place_order() accept: the
+ * module's SP_MAX_MEMBERS (a pool's members, and so its domains).
+ */
+#define SP_PLACE_MAX	4096U
+
+/**
+ * struct sp_place_work - scratch space of sp_place() and sp_place_order()
+ * @w:      workload by candidate index
+ * @ord:    participants, lightest first (sp_place()), or the candidates
+ *          with share left, by id (sp_place_order())
+ * @rem:    remainder of each participant's ideal share (sp_place())
+ *
+ * Given by the caller (56 KiB: the kernel allocates it, never on the
+ * stack); its content on return means nothing.  One at a time per call.
+ */
+struct sp_place_work {
+	u32 w[SP_PLACE_MAX];
+	u16 ord[SP_PLACE_MAX];
+	u64 rem[SP_PLACE_MAX];
+};
 
 /**
  * struct sp_place_cand - one placement candidate (a domain or a member)
@@ -64,8 +84,10 @@ struct sp_place_params {
 u32 sp_workload(const struct sp_place_cand *c,
 		const struct sp_place_params *p);
 int sp_place(const struct sp_place_cand *cand, unsigned int nr, u64 want,
-	     const struct sp_place_params *p, u64 *share);
+	     const struct sp_place_params *p, u64 *share,
+	     struct sp_place_work *ws);
 int sp_place_order(const struct sp_place_cand *cand, const u64 *share,
-		   unsigned int nr, u64 want, u32 *out_idx);
+		   unsigned int nr, u64 want, u32 *out_idx,
+		   struct sp_place_work *ws);
 
 #endif /* DM_SLICEPOOL_PLACEMENT_H */

@@ -5,55 +5,64 @@
  *
  * Everything here runs under pool->lock.
  */
+#include <linux/bitmap.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "sp-core.h"
 #include "sp-pool.h"
 #include "placement.h"
 
+/* A failure domain: mem[first..first + nr) of the sorted members. */
 struct sp_dom {
 	const char *name;
+	unsigned int first;
 	unsigned int nr;
-	struct sp_member *mem[SP_MAX_MEMBERS];
 };
+
+/* Members by domain label, then by name. */
+static int sp_member_cmp(const void *a, const void *b)
+{
+	struct sp_member *x = *(struct sp_member * const *)a;
+	struct sp_member *y = *(struct sp_member * const *)b;
+	int c = strcmp(x->domain, y->domain);
+
+	return c ? c : strcmp(config_item_name(&x->item),
+			      config_item_name(&y->item));
+}
 
 /*
  * Group the usable members (enabled, not failed, not draining, and not in
- * @skip, a mask of member indexes) into domains.  Domains are sorted by
- * label and members by name, and the index in that order is the placement
- * id, so ties break by label/name order.
+ * the bitmap @skip of member indexes, if given) into domains: @mem
+ * (pool->nr_enabled entries) gets them sorted by domain label, then by
+ * name, and @dom the runs of one label.  The index in that order is the
+ * placement id, so ties break by label/name order.  Returns the number
+ * of domains.
  */
-static unsigned int sp_domains(struct sp_pool *pool, struct sp_dom *dom,
-			       u64 skip)
+static unsigned int sp_domains(struct sp_pool *pool, struct sp_member **mem,
+			       struct sp_dom *dom, const unsigned long *skip)
 {
 	struct sp_member *m;
-	unsigned int nd = 0, d, k;
+	unsigned int n = 0, nd = 0, k;
 
 	list_for_each_entry(m, &pool->members, list) {
 		if (!m->enabled || m->failed || m->draining ||
-		    (skip & BIT_ULL(m->index)))
+		    (skip && test_bit(m->index, skip)))
 			continue;
-		for (d = 0; d < nd; d++)
-			if (!strcmp(dom[d].name, m->domain))
-				break;
-		if (d == nd) {
-			for (d = 0; d < nd && strcmp(dom[d].name, m->domain) < 0;
-			     d++)
-				;
-			memmove(&dom[d + 1], &dom[d], (nd - d) * sizeof(*dom));
-			dom[d].name = m->domain;
-			dom[d].nr = 0;
+		if (WARN_ON_ONCE(n >= pool->nr_enabled))
+			break;
+		mem[n++] = m;
+	}
+	sort(mem, n, sizeof(*mem), sp_member_cmp, NULL);
+	for (k = 0; k < n; k++) {
+		if (!nd || strcmp(dom[nd - 1].name, mem[k]->domain)) {
+			dom[nd].name = mem[k]->domain;
+			dom[nd].first = k;
+			dom[nd].nr = 0;
 			nd++;
 		}
-		for (k = 0; k < dom[d].nr &&
-		     strcmp(config_item_name(&dom[d].mem[k]->item),
-			    config_item_name(&m->item)) < 0; k++)
-			;
-		memmove(&dom[d].mem[k + 1], &dom[d].mem[k],
-			(dom[d].nr - k) * sizeof(dom[d].mem[0]));
-		dom[d].mem[k] = m;
-		dom[d].nr++;
+		dom[nd - 1].nr++;
 	}
 	return nd;
 }
@@ -68,7 +77,8 @@ static void sp_member_cand(struct sp_member *m, u32 id,
 }
 
 /* Domain candidate: summed space, mean member load. */
-static void sp_domain_cand(struct sp_dom *d, u32 id, struct sp_place_cand *c)
+static void sp_domain_cand(struct sp_member **mem, struct sp_dom *d, u32 id,
+			   struct sp_place_cand *c)
 {
 	unsigned int k;
 	u64 load = 0;
@@ -76,10 +86,10 @@ static void sp_domain_cand(struct sp_dom *d, u32 id, struct sp_place_cand *c)
 	c->id = id;
 	c->free = 0;
 	c->total = 0;
-	for (k = 0; k < d->nr; k++) {
-		c->free += d->mem[k]->nr_free;
-		c->total += d->mem[k]->nr_slices;
-		load += sp_member_load(d->mem[k]);
+	for (k = d->first; k < d->first + d->nr; k++) {
+		c->free += mem[k]->nr_free;
+		c->total += mem[k]->nr_slices;
+		load += sp_member_load(mem[k]);
 	}
 	c->load = d->nr ? div_u64(load, d->nr) : 0;
 }
@@ -108,11 +118,13 @@ void sp_slice_freed(struct sp_member *m, u64 p)
 /*
  * Choose @count physical slices by the placement rule (domain level with
  * @min_spread, then member level with 1) among the members that take new
- * slices, but those whose index is in the mask @skip, and reserve them in
- * memory as orphans of @v.  picks[i] receives logical slice first + i.
+ * slices, but those whose index is set in the bitmap @skip (if given),
+ * and reserve them in memory as orphans of @v.  picks[i] receives logical
+ * slice first + i.  The arrays are sized by the enabled members and
+ * allocated (kvcalloc): none is on the stack.
  */
 int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
-		     u64 count, u32 min_spread, u64 gen, u64 skip,
+		     u64 count, u32 min_spread, const unsigned long *skip,
 		     struct sp_pick *picks)
 {
 	struct sp_place_params dp = {
@@ -120,49 +132,55 @@ int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
 		.w_load = pool->weight_load,
 		.min_spread = min_spread,
 	};
+	unsigned int ne = max(pool->nr_enabled, 1U), nd = 0, d, k;
 	struct sp_place_params mp = dp;
-	struct sp_place_cand *dc = NULL, *mc = NULL;
-	u64 *dshare = NULL, *mshare = NULL;
-	u32 *dorder = NULL, **morder = NULL;
-	u64 *mnext = NULL;
+	struct sp_place_cand *dc, *mc;
+	struct sp_place_work *ws;
+	struct sp_member **mem;
+	u64 *dshare, *mshare;
+	u32 *dorder = NULL, **morder;
+	u64 *mnext;
 	struct sp_dom *dom;
-	unsigned int nd, d, k;
 	u64 i;
 	int r = -ENOMEM;
 
 	mp.min_spread = 1;
-	dom = kcalloc(SP_MAX_MEMBERS, sizeof(*dom), GFP_KERNEL);
-	dc = kcalloc(SP_MAX_MEMBERS, sizeof(*dc), GFP_KERNEL);
-	mc = kcalloc(SP_MAX_MEMBERS, sizeof(*mc), GFP_KERNEL);
-	dshare = kcalloc(SP_MAX_MEMBERS, sizeof(*dshare), GFP_KERNEL);
-	mshare = kcalloc(SP_MAX_MEMBERS, sizeof(*mshare), GFP_KERNEL);
-	morder = kcalloc(SP_MAX_MEMBERS, sizeof(*morder), GFP_KERNEL);
-	mnext = kcalloc(SP_MAX_MEMBERS, sizeof(*mnext), GFP_KERNEL);
+	mem = kvcalloc(ne, sizeof(*mem), GFP_KERNEL);
+	dom = kvcalloc(ne, sizeof(*dom), GFP_KERNEL);
+	dc = kvcalloc(ne, sizeof(*dc), GFP_KERNEL);
+	mc = kvcalloc(ne, sizeof(*mc), GFP_KERNEL);
+	dshare = kvcalloc(ne, sizeof(*dshare), GFP_KERNEL);
+	mshare = kvcalloc(ne, sizeof(*mshare), GFP_KERNEL);
+	morder = kvcalloc(ne, sizeof(*morder), GFP_KERNEL);
+	mnext = kvcalloc(ne, sizeof(*mnext), GFP_KERNEL);
+	ws = kvmalloc(sizeof(*ws), GFP_KERNEL);
 	dorder = kvcalloc(count, sizeof(*dorder), GFP_KERNEL);
-	if (!dom || !dc || !mc || !dshare || !mshare || !morder || !mnext ||
-	    !dorder)
+	if (!mem || !dom || !dc || !mc || !dshare || !mshare || !morder ||
+	    !mnext || !ws || !dorder)
 		goto out;
 
-	nd = sp_domains(pool, dom, skip);
+	nd = sp_domains(pool, mem, dom, skip);
 	for (d = 0; d < nd; d++)
-		sp_domain_cand(&dom[d], d, &dc[d]);
-	r = sp_place(dc, nd, count, &dp, dshare);
+		sp_domain_cand(mem, &dom[d], d, &dc[d]);
+	r = sp_place(dc, nd, count, &dp, dshare, ws);
 	if (r) {
 		sp_err("%s: cannot place %llu slices for volume %s: %d%s",
 		       pool->name, count, v->name, r,
 		       r == -ENOSPC ? " (not enough free slices in the pool)" : "");
 		goto out;
 	}
-	r = sp_place_order(dc, dshare, nd, count, dorder);
+	r = sp_place_order(dc, dshare, nd, count, dorder, ws);
 	if (r)
 		goto out;
 
 	for (d = 0; d < nd; d++) {
+		struct sp_member **dm = &mem[dom[d].first];
+
 		if (!dshare[d])
 			continue;
 		for (k = 0; k < dom[d].nr; k++)
-			sp_member_cand(dom[d].mem[k], k, &mc[k]);
-		r = sp_place(mc, dom[d].nr, dshare[d], &mp, mshare);
+			sp_member_cand(dm[k], k, &mc[k]);
+		r = sp_place(mc, dom[d].nr, dshare[d], &mp, mshare, ws);
 		if (r)
 			goto out;
 		morder[d] = kvcalloc(dshare[d], sizeof(u32), GFP_KERNEL);
@@ -170,7 +188,8 @@ int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
 			r = -ENOMEM;
 			goto out;
 		}
-		r = sp_place_order(mc, mshare, dom[d].nr, dshare[d], morder[d]);
+		r = sp_place_order(mc, mshare, dom[d].nr, dshare[d], morder[d],
+				   ws);
 		if (r)
 			goto out;
 	}
@@ -181,7 +200,7 @@ int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
 		u64 p;
 
 		d = dorder[i];
-		m = dom[d].mem[morder[d][mnext[d]++]];
+		m = mem[dom[d].first + morder[d][mnext[d]++]];
 		p = sp_first_free(m);
 		if (WARN_ON(p == U64_MAX)) {
 			r = -ENOSPC;
@@ -190,7 +209,6 @@ int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
 		o = &m->owners[p];
 		memcpy(o->uuid, v->uuid, SP_UUID_LEN);
 		o->logical = first + i;
-		o->gen = gen;
 		o->state = SP_OWN_ORPHAN;
 		m->nr_free--;
 		picks[i].m = m;
@@ -199,24 +217,25 @@ int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
 	r = 0;
 out:
 	if (morder)
-		for (d = 0; d < SP_MAX_MEMBERS; d++)
+		for (d = 0; d < nd; d++)
 			kvfree(morder[d]);
 	kvfree(dorder);
-	kfree(mnext);
-	kfree(morder);
-	kfree(mshare);
-	kfree(dshare);
-	kfree(mc);
-	kfree(dc);
-	kfree(dom);
+	kvfree(ws);
+	kvfree(mnext);
+	kvfree(morder);
+	kvfree(mshare);
+	kvfree(dshare);
+	kvfree(mc);
+	kvfree(dc);
+	kvfree(dom);
+	kvfree(mem);
 	return r;
 }
 
 /* sp_allocate_skip() over every member that takes new slices. */
 int sp_allocate(struct sp_pool *pool, struct sp_volume *v, u64 first,
-		u64 count, u32 min_spread, u64 gen,
-		struct sp_pick *picks)
+		u64 count, u32 min_spread, struct sp_pick *picks)
 {
-	return sp_allocate_skip(pool, v, first, count, min_spread, gen, 0,
+	return sp_allocate_skip(pool, v, first, count, min_spread, NULL,
 				picks);
 }

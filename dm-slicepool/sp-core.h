@@ -22,6 +22,9 @@
  *    with kvfree_rcu().
  *  - Member lifetime: the I/O path reaches members only through a
  *    volume's map (e[].m, holders[]), never through a pointer of its own.
+ *    A flush fanned out by a worker (sp-target.c) holds a reference on
+ *    the map it reads (sp_vmap_get()), so that its holders[] stays while
+ *    it sleeps, and is counted in the I/O epoch like a bio.
  *    A member is in a published map only while it is enabled.  Disabling
  *    it (sp_member_disable()) publishes maps without it, then
  *    sp_pool_drain_io(): a grace period (no map() still reads an old map)
@@ -44,6 +47,8 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
 
 #include "compat.h"
 #include "sp-hot.h"
@@ -58,7 +63,12 @@
 #define SP_NAME_MAX		32	/* pool, member, volume, domain names */
 #define SP_UUID_LEN		16
 #define SP_MAX_VOL_SLICES	0x7fffffffU	/* logical slices per volume */
-#define SP_MAX_MEMBERS		64	/* per pool; bounded by placement */
+/*
+ * Enabled members per pool (and so the member indexes, placement
+ * candidates and a map's holders, at most).  Nothing of this size is on
+ * the stack: see "Limits" in Documentation/dm-slicepool.rst.
+ */
+#define SP_MAX_MEMBERS		4096
 #define SP_LOAD_AUTO		(-1)
 
 struct sp_pool;
@@ -89,7 +99,6 @@ enum sp_owner_state {
 struct sp_owner {
 	u8 uuid[SP_UUID_LEN];
 	u64 logical;
-	u64 gen;
 	enum sp_owner_state state;
 };
 
@@ -105,10 +114,14 @@ struct sp_member {
 	/* State below: pool->lock unless noted. */
 	bool enabled;
 	/*
-	 * Bit in pool->index_mask while enabled, and the member's slot in
-	 * every map's holders[] (its flush clone).  Reused after a disable.
+	 * Bit in pool->index_map while enabled, below SP_MAX_MEMBERS: the
+	 * order of a map's holders[] and of the status.  Reused after a
+	 * disable.
 	 */
 	unsigned int index;
+	/* Scratch marks of sp-pool.c (pool->mark_gen), pool->lock. */
+	u64 map_mark;
+	u64 dom_mark;
 	bool failed;			/* I/O error seen; set in end_io */
 	/*
 	 * Draining (configfs "drain"): no new slice goes to it, neither by
@@ -148,16 +161,40 @@ struct sp_extent {
 	sector_t start;
 };
 
+/*
+ * A volume's map: logical slice i is e[i].  Immutable once published
+ * (sp_map_publish()); freed with kvfree_rcu() when its last reference
+ * goes: the publication's, dropped when a new map replaces it, or a flush
+ * worker's (sp_vmap_get()).
+ */
 struct sp_vmap {
 	struct rcu_head rcu;
+	refcount_t ref;
 	u64 nr;
 	/*
-	 * The members that hold slices of e[], by m->index, else NULL: the
-	 * flush set (flush clone k goes to holders[k]).  Valid as e[].m is.
+	 * The members that hold slices of e[], each once, by ascending
+	 * m->index: the flush set.  Valid as e[].m is.  The array follows
+	 * e[] in the same allocation, min(nr, SP_MAX_MEMBERS) entries.
 	 */
-	struct sp_member *holders[SP_MAX_MEMBERS];
+	unsigned int nr_holders;
+	struct sp_member **holders;
 	struct sp_extent e[];
 };
+
+/*
+ * A reference on the map @map read under rcu_read_lock(), or false if its
+ * last one went (a newer map is published: read v->map again).
+ */
+static inline bool sp_vmap_get(struct sp_vmap *map)
+{
+	return refcount_inc_not_zero(&map->ref);
+}
+
+static inline void sp_vmap_put(struct sp_vmap *map)
+{
+	if (map && refcount_dec_and_test(&map->ref))
+		kvfree_rcu(map, rcu);
+}
 
 /*
  * Bios map() sent to a member (data and flush clones) and not yet
@@ -241,7 +278,8 @@ struct sp_pool {
 	u32 min_domains;
 	u32 online_probe_s;		/* sp-probe.c; written under lock */
 	unsigned int nr_enabled;
-	u64 index_mask;			/* indexes of enabled members */
+	DECLARE_BITMAP(index_map, SP_MAX_MEMBERS); /* enabled members' */
+	u64 mark_gen;			/* last of the members' scratch marks */
 	u64 reclaimed;			/* slices freed by the last reclaim */
 	/*
 	 * Metadata format 3 (sp-md3pool.c): @md3 the assembled pool (NULL
@@ -319,18 +357,24 @@ void sp_md3_for_each_clone(struct sp_volume *v,
 				      u64 sectors),
 			   void *arg);
 
-/* sp-move.c */
+/* sp-move.c: reserve a move's destinations */
 int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		    const char *dest, struct sp_extent *src,
 		    struct sp_extent *dst);
-int sp_move_begin(struct sp_volume *v, u64 first, u64 count,
-		  const struct sp_extent *dst, bool mirror);
-void sp_move_unreserve(struct sp_volume *v, u64 first, u64 count,
-		       struct sp_extent *dst);
-int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
-		   const struct sp_extent *dst);
-void sp_move_release(struct sp_volume *v, u64 first, u64 count,
-		     const struct sp_extent *src);
+/*
+ * sp-md3move.c: a move's transactions, pool->lock held.  Begin: the
+ * reserved destinations become the state's pending move (on failure the
+ * caller aborts); abort: a move that will not be committed, its
+ * destinations freed; commit: [first, first + count) goes to @dst, one
+ * transaction; release: after a committed move, once no I/O reaches the
+ * sources any more.
+ */
+int sp_md3_move_begin(struct sp_volume *v, u64 first, u64 count,
+		      const struct sp_extent *dst, bool mirror);
+void sp_md3_move_abort(struct sp_volume *v, u64 first);
+int sp_md3_move_commit(struct sp_volume *v, u64 first, u64 count,
+		       const struct sp_extent *dst);
+void sp_md3_move_release(struct sp_volume *v, u64 first);
 
 /* sp-load.c */
 #define SP_LOAD_SHIFT	10

@@ -49,19 +49,19 @@ static int sp_md3_assemble(struct sp_pool *pool, struct sp_member *extra,
 	unsigned int n = 0;
 	int r;
 
-	devs = kcalloc(SP_MAX_MEMBERS, sizeof(*devs), GFP_KERNEL);
+	devs = kvcalloc(SP_MAX_MEMBERS + 1, sizeof(*devs), GFP_KERNEL);
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!devs || !p) {
-		kfree(devs);
+		kvfree(devs);
 		kfree(p);
 		return -ENOMEM;
 	}
 	list_for_each_entry(m, &pool->members, list)
 		if ((m->enabled || m == extra) && m->mdev &&
-		    n < SP_MAX_MEMBERS)
+		    n < SP_MAX_MEMBERS + 1)
 			devs[n++] = m->mdev->md;
 	r = md3_assemble(p, devs, n, o);
-	kfree(devs);
+	kvfree(devs);
 	if (r) {
 		sp_md3_free_pool(p);
 		return r;

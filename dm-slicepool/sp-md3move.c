@@ -30,8 +30,8 @@
  * the volume) go on to the sources until the new map is published and a
  * while after.  The switch waits for them after the commit
  * (sp_volume_drain_io(): every bio mapped before it has completed), then
- * calls sp_move_release().  Until then a source slice must not be handed out
- * again: a volume created or expanded onto it, or another move's
+ * calls sp_md3_move_release().  Until then a source slice must not be
+ * handed out again: a volume created or expanded onto it, or another move's
  * destination, would get its data overwritten by the late bios (and a
  * late read would return the new owner's data).  So the sources stay
  * held, in memory only: each sync (sp_md3_fill_member()) marks them used

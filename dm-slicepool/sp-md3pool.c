@@ -571,7 +571,7 @@ static int sp_md3_grow(struct sp_volume *v, u64 bytes, u64 old_nr, u64 new_nr)
 		r = -ENOMEM;
 		goto out;
 	}
-	r = sp_allocate(pool, v, old_nr, count, spread, 0, picks);
+	r = sp_allocate(pool, v, old_nr, count, spread, picks);
 	if (r)
 		goto out;
 	for (i = 0; i < count; i++) {

@@ -7,6 +7,7 @@
  * Everything here runs under pool->lock, except
  * sp_member_revalidate_size(), which takes it itself.
  */
+#include <linux/bitmap.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -46,7 +47,7 @@ static int sp_member_open(struct sp_member *m)
 
 /*
  * Count @m in (@on) or out of the pool's enabled members: m->enabled,
- * pool->nr_enabled and m->index's bit in pool->index_mask change together.
+ * pool->nr_enabled and m->index's bit in pool->index_map change together.
  */
 void sp_member_set_enabled(struct sp_member *m, bool on)
 {
@@ -55,10 +56,10 @@ void sp_member_set_enabled(struct sp_member *m, bool on)
 	m->enabled = on;
 	if (on) {
 		pool->nr_enabled++;
-		pool->index_mask |= BIT_ULL(m->index);
+		__set_bit(m->index, pool->index_map);
 	} else {
 		pool->nr_enabled--;
-		pool->index_mask &= ~BIT_ULL(m->index);
+		__clear_bit(m->index, pool->index_map);
 	}
 }
 
@@ -79,7 +80,7 @@ int sp_member_enable(struct sp_member *m)
 		return -EINVAL;
 	}
 	if (pool->nr_enabled >= SP_MAX_MEMBERS) {
-		sp_err("%s: pool %s already has %u members",
+		sp_err("%s: refused: pool %s already has %u enabled members, the most a pool takes",
 		       config_item_name(&m->item), pool->name, SP_MAX_MEMBERS);
 		return -ENOSPC;
 	}
@@ -90,7 +91,7 @@ int sp_member_enable(struct sp_member *m)
 	m->failed = false;
 	m->draining = false;
 	atomic64_set(&m->io_errors, 0);
-	m->index = __ffs64(~pool->index_mask);
+	m->index = find_first_zero_bit(pool->index_map, SP_MAX_MEMBERS);
 	sp_member_set_enabled(m, true);
 	sp_load_member_init(m);
 	r = sp_md3_sync(pool);

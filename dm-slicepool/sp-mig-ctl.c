@@ -450,10 +450,10 @@ static int sp_mig_start(struct sp_volume *v, unsigned int argc, char **argv)
 		if (!sp_tables_take(v, mig->dst, a.count))
 			r = -EINVAL;
 		else
-			r = sp_move_begin(v, a.first, a.count, mig->dst,
-					  mig->mirror);
+			r = sp_md3_move_begin(v, a.first, a.count, mig->dst,
+					      mig->mirror);
 		if (r)
-			sp_move_unreserve(v, a.first, a.count, mig->dst);
+			sp_md3_move_abort(v, a.first);
 	}
 	/* Published under pool->lock: resize checks it there. */
 	if (!r)
@@ -549,7 +549,7 @@ static int sp_mig_abort_locked(struct sp_volume *v)
 	wait_event(mig->wait, !READ_ONCE(mig->copies));
 	sp_mig_unpublish(mig);
 	mutex_lock(&pool->lock);
-	sp_move_unreserve(v, mig->first, mig->count, mig->dst);
+	sp_md3_move_abort(v, mig->first);
 	mutex_unlock(&pool->lock);
 	sp_info("%s: migration of volume %s aborted; it stays on its source",
 		pool->name, v->name);

@@ -3,9 +3,10 @@
  * dm-slicepool live migration: the switch.  It holds new writes to the
  * migrating slices only, waits for the ones in flight, copies what is
  * left (sp_mig_copy_rest()), flushes the destinations, commits the move
- * (sp_move_commit()), publishes the new map, releases the held writes
+ * (sp_md3_move_commit()), publishes the new map, releases the held writes
  * (they now go to the destination), waits until no I/O reaches the
- * sources and frees them (sp_move_release()).  It runs on sp_mig_wq.
+ * sources and frees them (sp_md3_move_release()).  It runs on
+ * sp_mig_wq.
  *
  * Locking: mig->lock protects holding, the held list and hold times;
  * pool->lock is taken for the commit, the unreserve and the release.  A
@@ -71,15 +72,15 @@ void sp_mig_switch_work(struct work_struct *w)
 			r = blkdev_issue_flush(mig->dst[i].m->bdev.bdev);
 	if (!r) {
 		mutex_lock(&pool->lock);
-		r = sp_move_commit(v, mig->first, mig->count, mig->dst);
+		r = sp_md3_move_commit(v, mig->first, mig->count, mig->dst);
 		if (r)
-			sp_move_unreserve(v, mig->first, mig->count, mig->dst);
+			sp_md3_move_abort(v, mig->first);
 		mutex_unlock(&pool->lock);
 	} else {
 		sp_err("%s: migration of volume %s failed before its commit: %d",
 		       pool->name, v->name, r);
 		mutex_lock(&pool->lock);
-		sp_move_unreserve(v, mig->first, mig->count, mig->dst);
+		sp_md3_move_abort(v, mig->first);
 		mutex_unlock(&pool->lock);
 	}
 
@@ -91,7 +92,7 @@ void sp_mig_switch_work(struct work_struct *w)
 	if (!r) {
 		sp_volume_drain_io(v);
 		mutex_lock(&pool->lock);
-		sp_move_release(v, mig->first, mig->count, mig->src);
+		sp_md3_move_release(v, mig->first);
 		mutex_unlock(&pool->lock);
 		sp_info("%s: volume %s slices %llu..%llu moved to %s: %llu bytes copied in %u passes, writes held %lld us, %llu mirrored (%llu deferred, %llu fell back to the worker, %llu failed on a side)",
 			pool->name, v->name, mig->first,

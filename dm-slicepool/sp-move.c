@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dm-slicepool: slice moves, the metadata side of live migration
- * (sp-mig-*.c): reserve destinations, commit a move, release sources.
- * The reservation works on the owner arrays that sp_md3_sync() derives
- * from the md3 state; the rest goes to sp-md3move.c, one md3
- * transaction each: begin (the reserved destinations become the state's
- * pending move), commit, abort; the release only drops the in-memory
- * hold of the sources ("Moves" there).
+ * (sp-mig-*.c): the reservation of destinations, on the owner arrays
+ * that sp_md3_sync() derives from the md3 state.  The rest is in
+ * sp-md3move.c, which the migration calls directly, one md3 transaction
+ * each: begin (the reserved destinations become the state's pending
+ * move), commit, abort; the release only drops the in-memory hold of the
+ * sources ("Moves" there).
  *
  * Everything here runs under pool->lock.
  */
+#include <linux/bitmap.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -57,15 +58,19 @@ static int sp_move_reserve_auto(struct sp_volume *v, u64 first, u64 count,
 {
 	struct sp_pool *pool = v->pool;
 	struct sp_pick *picks;
-	u64 i, skip = 0;
+	unsigned long *skip;
+	u64 i;
 	int r;
 
-	for (i = 0; i < count; i++)
-		skip |= BIT_ULL(src[i].m->index);
+	skip = bitmap_zalloc(SP_MAX_MEMBERS, GFP_KERNEL);
 	picks = kvcalloc(count, sizeof(*picks), GFP_KERNEL);
-	if (!picks)
-		return -ENOMEM;
-	r = sp_allocate_skip(pool, v, first, count, pool->min_domains, 0, skip,
+	if (!skip || !picks) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < count; i++)
+		__set_bit(src[i].m->index, skip);
+	r = sp_allocate_skip(pool, v, first, count, pool->min_domains, skip,
 			     picks);
 	if (r) {
 		sp_err("%s: migration of volume %s slices %llu..%llu to auto: no placement on the members that take new slices but the range's own (%d)",
@@ -76,7 +81,6 @@ static int sp_move_reserve_auto(struct sp_volume *v, u64 first, u64 count,
 		struct sp_owner *o = &picks[i].m->owners[picks[i].p];
 
 		/* Reserved as an orphan by the allocation: now a move's. */
-		o->gen = 0;
 		o->state = SP_OWN_MOVING;
 		dst[i].m = picks[i].m;
 		dst[i].start = picks[i].m->data_offset +
@@ -84,6 +88,7 @@ static int sp_move_reserve_auto(struct sp_volume *v, u64 first, u64 count,
 	}
 out:
 	kvfree(picks);
+	bitmap_free(skip);
 	return r;
 }
 
@@ -108,10 +113,11 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 {
 	struct sp_pool *pool = v->pool;
 	struct sp_vmap *map = sp_map(v);
-	struct sp_member *cand[SP_MAX_MEMBERS], *m;
+	struct sp_member **cand, *m;
 	unsigned int nc = 0, k;
 	bool draining = false;
 	u64 i, avail = 0;
+	int r;
 
 	if (v->state != SP_VOL_LIVE || !map || first >= map->nr ||
 	    count > map->nr - first || !count) {
@@ -136,9 +142,14 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 	}
 	if (!strcmp(dest, "auto"))
 		return sp_move_reserve_auto(v, first, count, src, dst);
+	/* The candidates are enabled: at most pool->nr_enabled of them. */
+	cand = kvcalloc(max(pool->nr_enabled, 1U), sizeof(*cand), GFP_KERNEL);
+	if (!cand)
+		return -ENOMEM;
 	if (!strncmp(dest, "domain:", 7)) {
 		list_for_each_entry(m, &pool->members, list)
-			if (sp_move_dest_ok(m) && !strcmp(m->domain, dest + 7))
+			if (sp_move_dest_ok(m) && !strcmp(m->domain, dest + 7) &&
+			    !WARN_ON_ONCE(nc >= pool->nr_enabled))
 				cand[nc++] = m;
 	} else {
 		m = sp_member_by_name(pool, dest);
@@ -150,14 +161,16 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 		sp_err("%s: migration destination '%s' is not an enabled, healthy member or domain:<label> of the pool%s",
 		       pool->name, dest,
 		       draining ? " (the member is draining: it takes no new slice)" : "");
-		return -ENODEV;
+		r = -ENODEV;
+		goto out;
 	}
 	for (i = 0; i < count && nc == 1; i++) {
 		if (src[i].m == cand[0]) {
 			sp_err("%s: volume %s slice %llu is already on %s",
 			       pool->name, v->name, first + i,
 			       config_item_name(&src[i].m->item));
-			return -EINVAL;
+			r = -EINVAL;
+			goto out;
 		}
 	}
 	for (k = 0; k < nc; k++)
@@ -165,7 +178,8 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 	if (avail < count) {
 		sp_err("%s: migration destination %s has %llu free slices, %llu needed",
 		       pool->name, dest, avail, count);
-		return -ENOSPC;
+		r = -ENOSPC;
+		goto out;
 	}
 	for (i = 0; i < count; i++) {
 		struct sp_member *best = NULL;
@@ -187,47 +201,19 @@ int sp_move_reserve(struct sp_volume *v, u64 first, u64 count,
 			sp_err("%s: no free slice for volume %s slice %llu on %s but its current member",
 			       pool->name, v->name, first + i, dest);
 			sp_move_unreserve_mem(v, i, dst);
-			return -ENOSPC;
+			r = -ENOSPC;
+			goto out;
 		}
 		o = &best->owners[p];
 		memcpy(o->uuid, v->uuid, SP_UUID_LEN);
 		o->logical = first + i;
-		o->gen = 0;
 		o->state = SP_OWN_MOVING;
 		best->nr_free--;
 		dst[i].m = best;
 		dst[i].start = best->data_offset + p * sp_slice_sectors(pool);
 	}
-	return 0;
-}
-
-/*
- * Once the job is set up: the reserved destinations become the state's
- * pending move.  On failure the caller unreserves.
- */
-int sp_move_begin(struct sp_volume *v, u64 first, u64 count,
-		  const struct sp_extent *dst, bool mirror)
-{
-	return sp_md3_move_begin(v, first, count, dst, mirror);
-}
-
-/* A move that will not be committed: free its destinations. */
-void sp_move_unreserve(struct sp_volume *v, u64 first, u64 count,
-		       struct sp_extent *dst)
-{
-	sp_md3_move_abort(v, first);
-}
-
-/* Commit the move of [first, first + count) to @dst (one transaction). */
-int sp_move_commit(struct sp_volume *v, u64 first, u64 count,
-		   const struct sp_extent *dst)
-{
-	return sp_md3_move_commit(v, first, count, dst);
-}
-
-/* After a committed move, once no I/O reaches the sources any more. */
-void sp_move_release(struct sp_volume *v, u64 first, u64 count,
-		     const struct sp_extent *src)
-{
-	sp_md3_move_release(v, first);
+	r = 0;
+out:
+	kvfree(cand);
+	return r;
 }

@@ -11,8 +11,10 @@
  * Everything in these files runs under pool->lock, except
  * sp_member_revalidate_size() (sp-member.c), which takes it itself.
  */
+#include <linux/overflow.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "sp-core.h"
@@ -22,6 +24,7 @@ static void sp_volume_release(struct kref *kref)
 {
 	struct sp_volume *v = container_of(kref, struct sp_volume, kref);
 
+	/* No table, and so no flush worker, holds it any more. */
 	kvfree(rcu_dereference_protected(v->map, true));
 	kfree(rcu_dereference_protected(v->mig_last, true));
 	free_percpu(v->inflight);
@@ -100,42 +103,78 @@ u32 sp_member_load(struct sp_member *m)
 		SP_LOAD_SHIFT;
 }
 
+/*
+ * A map of @nr logical slices, all missing, with room for its holders:
+ * at most one per slice and SP_MAX_MEMBERS in all, so that publishing it
+ * cannot fail.  Freed with kvfree() until it is published.
+ */
 struct sp_vmap *sp_map_alloc(u64 nr)
 {
+	u64 nh = min_t(u64, nr, SP_MAX_MEMBERS);
 	struct sp_vmap *map;
 
-	map = kvzalloc(struct_size(map, e, nr), GFP_KERNEL);
-	if (map)
-		map->nr = nr;
+	map = kvzalloc(size_add(struct_size(map, e, nr),
+				array_size(nh, sizeof(*map->holders))),
+		       GFP_KERNEL);
+	if (!map)
+		return NULL;
+	refcount_set(&map->ref, 1);
+	map->nr = nr;
+	map->holders = (struct sp_member **)&map->e[nr];
 	return map;
 }
 
+static int sp_holder_cmp(const void *a, const void *b)
+{
+	const struct sp_member *x = *(struct sp_member * const *)a;
+	const struct sp_member *y = *(struct sp_member * const *)b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
 /*
- * Publish @map (NULL: none) as @v's map and return the map it replaces.
- * Readers may hold the old map until a grace period has passed: the
- * caller frees it, with kvfree_rcu() or with kvfree() after
- * synchronize_rcu(), and does not read it after handing it to
- * kvfree_rcu().
+ * Fill @map's holders: each member of e[] once (marked with a new
+ * pool->mark_gen as it is met: O(nr)), sorted by index.
+ */
+static void sp_map_holders(struct sp_pool *pool, struct sp_vmap *map)
+{
+	u64 gen = ++pool->mark_gen, i;
+	unsigned int nh = 0;
+
+	for (i = 0; i < map->nr; i++) {
+		struct sp_member *m = map->e[i].m;
+
+		if (!m || m->map_mark == gen)
+			continue;
+		m->map_mark = gen;
+		if (!WARN_ON_ONCE(nh >= min_t(u64, map->nr, SP_MAX_MEMBERS)))
+			map->holders[nh++] = m;
+	}
+	sort(map->holders, nh, sizeof(*map->holders), sp_holder_cmp, NULL);
+	map->nr_holders = nh;
+}
+
+/*
+ * Publish @map (NULL: none) as @v's map and return the map it replaces,
+ * whose reference the caller now holds: readers may use it until a grace
+ * period has passed and a flush worker until it drops its own reference,
+ * so the caller releases it with sp_vmap_put(), and does not read it
+ * after.
  */
 struct sp_vmap *sp_map_swap(struct sp_volume *v, struct sp_vmap *map)
 {
 	struct sp_vmap *old = sp_map(v);
-	u64 i;
 
-	for (i = 0; map && i < map->nr; i++)
-		if (map->e[i].m)
-			map->holders[map->e[i].m->index] = map->e[i].m;
+	if (map)
+		sp_map_holders(v->pool, map);
 	rcu_assign_pointer(v->map, map);
 	return old;
 }
 
-/* Publish @map as @v's map; the old one is freed after a grace period. */
+/* Publish @map as @v's map; the old one goes with its last reference. */
 void sp_map_publish(struct sp_volume *v, struct sp_vmap *map)
 {
-	struct sp_vmap *old = sp_map_swap(v, map);
-
-	if (old)
-		kvfree_rcu(old, rcu);
+	sp_vmap_put(sp_map_swap(v, map));
 }
 
 /* Present (not missing) logical slices of @v. */
@@ -150,24 +189,30 @@ u64 sp_volume_present(struct sp_volume *v)
 	return n;
 }
 
-/* Number of distinct failure domains among logical slices [0, nr). */
+/*
+ * Number of distinct failure domains among logical slices [0, nr): the
+ * members that hold them are marked (O(nr)), then each domain is counted
+ * at its first marked member, which marks every member of that domain
+ * (O(members * domains counted)); no allocation.
+ */
 unsigned int sp_domains_used(struct sp_volume *v, u64 nr)
 {
+	struct sp_pool *pool = v->pool;
 	struct sp_vmap *map = sp_map(v);
-	const char *seen[SP_MAX_MEMBERS];
-	unsigned int n = 0, k;
-	u64 i;
+	u64 gen = ++pool->mark_gen, i;
+	struct sp_member *m, *o;
+	unsigned int n = 0;
 
-	for (i = 0; map && i < nr && i < map->nr; i++) {
-		struct sp_member *m = map->e[i].m;
-
-		if (!m)
+	for (i = 0; map && i < nr && i < map->nr; i++)
+		if (map->e[i].m)
+			map->e[i].m->map_mark = gen;
+	list_for_each_entry(m, &pool->members, list) {
+		if (m->map_mark != gen || m->dom_mark == gen)
 			continue;
-		for (k = 0; k < n; k++)
-			if (!strcmp(seen[k], m->domain))
-				break;
-		if (k == n && n < SP_MAX_MEMBERS)
-			seen[n++] = m->domain;
+		n++;
+		list_for_each_entry(o, &pool->members, list)
+			if (!strcmp(o->domain, m->domain))
+				o->dom_mark = gen;
 	}
 	return n;
 }

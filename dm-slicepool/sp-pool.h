@@ -36,10 +36,9 @@ struct sp_pick {
 u64 sp_first_free(struct sp_member *m);
 void sp_slice_freed(struct sp_member *m, u64 p);
 int sp_allocate(struct sp_pool *pool, struct sp_volume *v, u64 first,
-		u64 count, u32 min_spread, u64 gen,
-		struct sp_pick *picks);
+		u64 count, u32 min_spread, struct sp_pick *picks);
 int sp_allocate_skip(struct sp_pool *pool, struct sp_volume *v, u64 first,
-		     u64 count, u32 min_spread, u64 gen, u64 skip,
+		     u64 count, u32 min_spread, const unsigned long *skip,
 		     struct sp_pick *picks);
 
 /* sp-member.c */
@@ -70,11 +69,6 @@ u64 sp_md3_hold_fill(struct sp_pool *pool, u32 id, struct sp_owner *owners,
 		     u64 nr);
 void sp_md3_hold_drop_all(struct sp_pool *pool);
 void sp_md3_rollback_moves(struct sp_pool *pool);
-int sp_md3_move_begin(struct sp_volume *v, u64 first, u64 count,
-		      const struct sp_extent *dst, bool mirror);
-void sp_md3_move_abort(struct sp_volume *v, u64 first);
-int sp_md3_move_commit(struct sp_volume *v, u64 first, u64 count,
-		       const struct sp_extent *dst);
-void sp_md3_move_release(struct sp_volume *v, u64 first);
+/* (and the moves' transactions, declared in sp-core.h) */
 
 #endif /* DM_SLICEPOOL_POOL_H */

@@ -12,11 +12,25 @@
  * boundary are cut with dm_accept_partial_bio().  While a migration runs
  * on the volume, map() and end_io call it through the hooks it registered
  * (sp-io.h); otherwise they cost one RCU pointer test.
+ *
+ * Flushes.  dm core sends one empty REQ_PREFLUSH bio per flush
+ * (num_flush_bios = 1); it must reach every member that holds a slice of
+ * the volume when it is mapped: the holders of the volume's current map,
+ * any number up to SP_MAX_MEMBERS, members enabled after the table was
+ * loaded included.  With no holder map() completes it; with one it remaps
+ * it there, like data; with more it queues it to the table's flush work
+ * on sp_flush_wq (WQ_MEM_RECLAIM), which fans it out: one child flush per
+ * holder from sp_flush_bs, each allocated (GFP_NOIO) only after the one
+ * before was submitted, so that the bio_set's reserve always suffices,
+ * and the flush completes when every child has, with the first error.
  */
+#include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/delay.h>
 #include <linux/log2.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "sp-core.h"
 #include "sp-io.h"
@@ -29,6 +43,19 @@ LIST_HEAD(sp_pools);
  * volume of a pool at once.  Order: pool->lock before it.
  */
 static DEFINE_MUTEX(sp_drain_lock);
+
+/* The flush fan-out (see the top of this file). */
+static struct workqueue_struct *sp_flush_wq;
+static struct bio_set sp_flush_bs;
+
+/* A child flush: the bio is last, sp_flush_bs's front_pad before it. */
+struct sp_flush_child {
+	struct sp_volume *v;
+	struct sp_member *m;		/* open while the parent is counted */
+	struct bio bio;
+};
+
+static void sp_flush_work(struct work_struct *work);
 
 /*
  * The migration's hooks.  Set before the target is registered and
@@ -63,6 +90,10 @@ struct sp_target {
 	 * sp-core.h).
 	 */
 	unsigned int lbs;
+	/* Flushes to more than one member, for flush_work (sp_flush_wq). */
+	spinlock_t flush_lock;		/* protects flush_bios */
+	struct bio_list flush_bios;
+	struct work_struct flush_work;	/* sp_flush_work() */
 };
 
 static struct sp_pool *sp_pool_find(const char *name)
@@ -154,6 +185,9 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	INIT_LIST_HEAD(&t->list);
+	spin_lock_init(&t->flush_lock);
+	bio_list_init(&t->flush_bios);
+	INIT_WORK(&t->flush_work, sp_flush_work);
 	r = sp_parse_features(ti, t, argc - 2, argv + 2);
 	if (r)
 		goto bad;
@@ -227,13 +261,12 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	/*
-	 * One flush clone per member index: clone k goes to the member of
-	 * index k if it holds a slice of the volume when the flush is mapped
-	 * (a member enabled after this table was loaded included), else it
-	 * completes at once.  flush_supported: the device takes flushes even
-	 * if no member enabled now has a write cache, as a later one may.
+	 * One flush bio, sent on to every holder of the volume's map when it
+	 * is mapped (see the top of this file).  flush_supported: the device
+	 * takes flushes even if no member enabled now has a write cache, as
+	 * a later one may.
 	 */
-	ti->num_flush_bios = SP_MAX_MEMBERS;
+	ti->num_flush_bios = 1;
 	ti->flush_supported = true;
 	ti->num_discard_bios = t->ignore_discard ? 0 : 1;
 	ti->num_write_zeroes_bios = 1;
@@ -253,6 +286,8 @@ static void sp_dtr(struct dm_target *ti)
 {
 	struct sp_target *t = ti->private;
 
+	/* No flush is queued (none is in flight); the work may still run. */
+	cancel_work_sync(&t->flush_work);
 	sp_target_unlink(t, true);
 	kfree(t);
 }
@@ -282,7 +317,8 @@ void sp_volume_drain_io(struct sp_volume *v)
 
 	mutex_lock(&sp_drain_lock);
 	old = READ_ONCE(v->io_epoch);
-	WRITE_ONCE(v->io_epoch, !old);
+	/* After the maps published before (see sp_io_epoch()). */
+	smp_store_release(&v->io_epoch, !old);
 	synchronize_rcu();
 	while (sp_inflight_sum(v, old) > 0)
 		usleep_range(500, 1000);
@@ -303,8 +339,12 @@ void sp_pool_drain_io(struct sp_pool *pool)
 
 	lockdep_assert_held(&pool->lock);
 	mutex_lock(&sp_drain_lock);
-	list_for_each_entry(v, &pool->volumes, list)
-		WRITE_ONCE(v->io_epoch, !READ_ONCE(v->io_epoch));
+	list_for_each_entry(v, &pool->volumes, list) {
+		u8 e = !READ_ONCE(v->io_epoch);
+
+		/* After the maps published before (see sp_io_epoch()). */
+		smp_store_release(&v->io_epoch, e);
+	}
 	synchronize_rcu();
 	list_for_each_entry(v, &pool->volumes, list)
 		while (sp_inflight_sum(v, !READ_ONCE(v->io_epoch)) > 0)
@@ -313,6 +353,156 @@ void sp_pool_drain_io(struct sp_pool *pool)
 }
 
 /* ---- I/O path ------------------------------------------------------------ */
+
+/*
+ * The I/O epoch of a bio about to be counted, read before the map (under
+ * rcu_read_lock()): if it is the epoch a drain flipped to, the acquire
+ * pairs with the drain's release, and the map read after it is the one
+ * published before the flip or a newer one; if it is the old epoch, the
+ * drain waits for the count.  Either way no bio goes to a member after
+ * the drain that followed its removal from the maps.
+ */
+static u8 sp_io_epoch(struct sp_volume *v)
+{
+	/* Pairs with the drains' smp_store_release(). */
+	return smp_load_acquire(&v->io_epoch);
+}
+
+/* I/O error @err on member @m (a data bio or a child flush). */
+static void sp_member_io_error(struct sp_volume *v, struct sp_member *m,
+			       blk_status_t err)
+{
+	if (!err || err == BLK_STS_NOTSUPP || err == BLK_STS_AGAIN)
+		return;
+	atomic64_inc(&m->io_errors);
+	atomic64_inc(&v->io_errors);
+	/* m->failed is only ever set here, without pool->lock. */
+	if (!READ_ONCE(m->failed)) {
+		WRITE_ONCE(m->failed, true);
+		sp_err("pool %s: member %s (%s) failed: I/O error %d",
+		       m->pool->name, config_item_name(&m->item), m->path,
+		       blk_status_to_errno(err));
+	}
+}
+
+static void sp_flush_child_end(struct bio *c)
+{
+	struct sp_flush_child *fc = container_of(c, struct sp_flush_child,
+						 bio);
+	struct bio *parent = c->bi_private;
+	blk_status_t err = c->bi_status;
+
+	sp_member_io_error(fc->v, fc->m, err);
+	/* As bio_chain_endio(): some child's error is the parent's. */
+	if (err && !READ_ONCE(parent->bi_status))
+		WRITE_ONCE(parent->bi_status, err);
+	bio_put(c);
+	bio_endio(parent);
+}
+
+/*
+ * Send the flush @bio on to every holder of @t's volume's map, and
+ * complete it when they all have.  Counted in the I/O epoch (the holders
+ * stay open until it completes), with a reference on the map (its
+ * holders[] stays while the children are allocated, which may sleep).
+ */
+static void sp_flush_fan_out(struct sp_target *t, struct bio *bio)
+{
+	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
+	struct sp_volume *v = t->vol;
+	struct sp_vmap *map;
+	struct blk_plug plug;
+	unsigned int k;
+
+	rcu_read_lock();
+	pbd->epoch = sp_io_epoch(v);
+	this_cpu_inc(v->inflight->n[pbd->epoch]);
+	/* A map whose last reference went is replaced already: read again. */
+	do {
+		map = rcu_dereference(v->map);
+	} while (map && !sp_vmap_get(map));
+	rcu_read_unlock();
+	if (!map) {
+		bio_endio(bio);
+		return;
+	}
+	blk_start_plug(&plug);
+	for (k = 0; k < map->nr_holders; k++) {
+		struct sp_member *m = map->holders[k];
+		struct sp_flush_child *fc;
+		struct bio *c;
+
+		c = bio_alloc_bioset(m->bdev.bdev, 0, bio->bi_opf, GFP_NOIO,
+				     &sp_flush_bs);
+		fc = container_of(c, struct sp_flush_child, bio);
+		fc->v = v;
+		fc->m = m;
+		bio_clone_blkg_association(c, bio);
+		c->bi_end_io = sp_flush_child_end;
+		c->bi_private = bio;
+		bio_inc_remaining(bio);
+		submit_bio_noacct(c);
+	}
+	blk_finish_plug(&plug);
+	sp_vmap_put(map);
+	bio_endio(bio);
+}
+
+static void sp_flush_work(struct work_struct *work)
+{
+	struct sp_target *t = container_of(work, struct sp_target,
+					   flush_work);
+	struct bio_list bios;
+	struct bio *bio;
+
+	spin_lock_irq(&t->flush_lock);
+	bios = t->flush_bios;
+	bio_list_init(&t->flush_bios);
+	spin_unlock_irq(&t->flush_lock);
+	while ((bio = bio_list_pop(&bios)))
+		sp_flush_fan_out(t, bio);
+}
+
+/*
+ * map() of an empty flush: completed (no holder), remapped to the one
+ * holder, or queued for sp_flush_work() (more than one).
+ */
+static int sp_map_flush(struct sp_target *t, struct bio *bio,
+			struct sp_pbd *pbd)
+{
+	struct sp_volume *v = t->vol;
+	struct sp_member *m = NULL;
+	struct sp_vmap *map;
+	unsigned long flags;
+	unsigned int nh;
+	u8 epoch;
+
+	rcu_read_lock();
+	epoch = sp_io_epoch(v);
+	map = rcu_dereference(v->map);
+	nh = map ? map->nr_holders : 0;
+	if (nh == 1) {
+		/* Counted: @m stays open until it completes (drain). */
+		m = map->holders[0];
+		pbd->epoch = epoch;
+		this_cpu_inc(v->inflight->n[epoch]);
+	}
+	rcu_read_unlock();
+	if (m) {
+		pbd->m = m;
+		bio_set_dev(bio, m->bdev.bdev);
+		return DM_MAPIO_REMAPPED;
+	}
+	if (!nh) {
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	spin_lock_irqsave(&t->flush_lock, flags);
+	bio_list_add(&t->flush_bios, bio);
+	spin_unlock_irqrestore(&t->flush_lock, flags);
+	queue_work(sp_flush_wq, &t->flush_work);
+	return DM_MAPIO_SUBMITTED;
+}
 
 static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 {
@@ -324,6 +514,7 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	struct sp_mig *mig;
 	struct sp_extent e;
 	sector_t off;
+	u8 epoch;
 	u32 in;
 	u64 idx;
 
@@ -333,28 +524,8 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	/* A read of an image is timed (sp-hot.c); hot_start is 0 for others. */
 	pbd->hot_start = sp_hot_read_start(bio, READ_ONCE(v->image));
 
-	if (unlikely((bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio))) {
-		unsigned int k = dm_bio_get_target_bio_nr(bio);
-		struct sp_member *m = NULL;
-
-		rcu_read_lock();
-		map = rcu_dereference(v->map);
-		if (map && k < SP_MAX_MEMBERS)
-			m = map->holders[k];
-		if (!m) {
-			/* No member of index k holds a slice of the volume. */
-			rcu_read_unlock();
-			bio_endio(bio);
-			return DM_MAPIO_SUBMITTED;
-		}
-		/* Counted: @m stays open until it completes (drain). */
-		pbd->epoch = READ_ONCE(v->io_epoch);
-		this_cpu_inc(v->inflight->n[pbd->epoch]);
-		rcu_read_unlock();
-		pbd->m = m;
-		bio_set_dev(bio, m->bdev.bdev);
-		return DM_MAPIO_REMAPPED;
-	}
+	if (unlikely((bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio)))
+		return sp_map_flush(t, bio, pbd);
 
 	off = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	if (likely(t->slice_shift >= 0)) {
@@ -367,6 +538,7 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 		dm_accept_partial_bio(bio, t->slice_sectors - in);
 
 	rcu_read_lock();
+	epoch = sp_io_epoch(v);
 	map = rcu_dereference(v->map);
 	if (unlikely(!map || idx >= map->nr || !map->e[idx].m)) {
 		rcu_read_unlock();
@@ -387,8 +559,8 @@ static int sp_map_bio(struct dm_target *ti, struct bio *bio)
 	 * Counted in the I/O epoch under RCU (sp_volume_drain_io(),
 	 * sp_pool_drain_io()): e.m stays open until the bio completes.
 	 */
-	pbd->epoch = READ_ONCE(v->io_epoch);
-	this_cpu_inc(v->inflight->n[pbd->epoch]);
+	pbd->epoch = epoch;
+	this_cpu_inc(v->inflight->n[epoch]);
 	rcu_read_unlock();
 
 	pbd->m = e.m;
@@ -473,19 +645,9 @@ static int sp_end_io(struct dm_target *ti, struct bio *bio,
 		this_cpu_dec(t->vol->inflight->n[pbd->epoch]);
 	if (bio_op(bio) == REQ_OP_READ && pbd->hot_start && !*error)
 		sp_hot_read_done(&t->vol->hot, pbd->hot_start);
-
-	if (likely(!*error) || !m || *error == BLK_STS_NOTSUPP ||
-	    *error == BLK_STS_AGAIN)
-		return DM_ENDIO_DONE;
-	atomic64_inc(&m->io_errors);
-	atomic64_inc(&t->vol->io_errors);
-	/* m->failed is only ever set here, without pool->lock. */
-	if (!READ_ONCE(m->failed)) {
-		WRITE_ONCE(m->failed, true);
-		sp_err("pool %s: member %s (%s) failed: I/O error %d",
-		       t->pool->name, config_item_name(&m->item), m->path,
-		       blk_status_to_errno(*error));
-	}
+	/* A fanned out flush has no member: its children reported theirs. */
+	if (unlikely(*error) && m)
+		sp_member_io_error(t->vol, m, *error);
 	return DM_ENDIO_DONE;
 }
 
@@ -520,51 +682,91 @@ static void sp_sum_stats(struct sp_volume *v, struct sp_stats *sum)
 	}
 }
 
+/* The position of @m in @map's holders (sorted by index), or nr_holders. */
+static unsigned int sp_holder_pos(const struct sp_vmap *map,
+				  const struct sp_member *m)
+{
+	unsigned int lo = 0, hi = map->nr_holders, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (map->holders[mid]->index < m->index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < map->nr_holders && map->holders[lo] == m ?
+		lo : map->nr_holders;
+}
+
 /*
  * INFO: <reads> <writes> <read_sectors> <write_sectors> <io_errors>
  *       <missing_slices> <#members> {<member>:<slices>:<online|failed>}...
  *       migration <none | job fields (the migration's status hook)>
- * The members listed are those holding slices within the table.
+ * The members listed are those holding slices within the table, by
+ * index.  Their counts are in an array of one u32 per holder, allocated
+ * here (not in I/O; GFP_NOIO, as the table may be suspended): if it
+ * cannot be, none is listed.
  */
 static void sp_status(struct dm_target *ti, status_type_t type,
 		      unsigned int status_flags, char *result,
 		      unsigned int maxlen)
 {
 	struct sp_target *t = ti->private;
-	unsigned int sz = 0, k, listed = 0;
-	u64 i, missing = 0, n[SP_MAX_MEMBERS] = { 0 };
+	unsigned int sz = 0, k, listed = 0, nh, cap = 0, noio;
+	u32 *n = NULL;
+	u64 i, missing = 0;
 	struct sp_stats s;
 	struct sp_vmap *map;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
 		sp_sum_stats(t->vol, &s);
-		/* The members, by index, from one map (valid under RCU). */
+		/* The members from one map (valid under RCU). */
 		rcu_read_lock();
 		map = rcu_dereference(t->vol->map);
+		nh = map ? map->nr_holders : 0;
+		/* Room for the counts of the map read last (a retry is rare). */
+		while (nh > cap) {
+			rcu_read_unlock();
+			kvfree(n);
+			noio = memalloc_noio_save();
+			n = kvcalloc(nh, sizeof(*n), GFP_KERNEL);
+			memalloc_noio_restore(noio);
+			cap = n ? nh : 0;
+			rcu_read_lock();
+			map = rcu_dereference(t->vol->map);
+			nh = map ? map->nr_holders : 0;
+			if (!n)
+				break;
+		}
+		/* Here n, if set, has room for nh counts. */
 		for (i = 0; i < t->nr_slices; i++) {
 			if (!map || i >= map->nr || !map->e[i].m) {
 				missing++;
 				continue;
 			}
-			n[map->e[i].m->index]++;
+			k = n ? sp_holder_pos(map, map->e[i].m) : nh;
+			if (k < nh)
+				n[k]++;
 		}
-		for (k = 0; k < SP_MAX_MEMBERS; k++)
+		for (k = 0; n && k < nh; k++)
 			if (n[k])
 				listed++;
 		DMEMIT("%llu %llu %llu %llu %lld %llu %u", s.reads, s.writes,
 		       s.read_sectors, s.write_sectors,
 		       (long long)atomic64_read(&t->vol->io_errors), missing,
 		       listed);
-		for (k = 0; k < SP_MAX_MEMBERS; k++) {
-			struct sp_member *m = map ? map->holders[k] : NULL;
+		for (k = 0; n && k < nh; k++) {
+			struct sp_member *m = map->holders[k];
 
-			if (!n[k] || !m)
+			if (!n[k])
 				continue;
-			DMEMIT(" %s:%llu:%s", config_item_name(&m->item), n[k],
+			DMEMIT(" %s:%u:%s", config_item_name(&m->item), n[k],
 			       READ_ONCE(m->failed) ? "failed" : "online");
 		}
 		rcu_read_unlock();
+		kvfree(n);
 		/* An image (read-only tables only): clones, hot detection */
 		if (!t->rw && READ_ONCE(t->vol->image)) {
 			DMEMIT(" image %llu", READ_ONCE(t->vol->clones));
@@ -680,12 +882,31 @@ static struct target_type sp_target = {
 
 int sp_target_init(void)
 {
+	int r;
+
 	/* Every bio carries it: see "I/O path" in dm-slicepool.rst. */
 	BUILD_BUG_ON(BITS_PER_LONG == 64 && sizeof(struct sp_pbd) > 48);
-	return dm_register_target(&sp_target);
+	sp_flush_wq = alloc_workqueue("slicepool_flush", WQ_MEM_RECLAIM, 0);
+	if (!sp_flush_wq)
+		return -ENOMEM;
+	r = bioset_init(&sp_flush_bs, BIO_POOL_SIZE,
+			offsetof(struct sp_flush_child, bio), 0);
+	if (r)
+		goto wq;
+	r = dm_register_target(&sp_target);
+	if (r)
+		goto bs;
+	return 0;
+bs:
+	bioset_exit(&sp_flush_bs);
+wq:
+	destroy_workqueue(sp_flush_wq);
+	return r;
 }
 
 void sp_target_exit(void)
 {
 	dm_unregister_target(&sp_target);
+	bioset_exit(&sp_flush_bs);
+	destroy_workqueue(sp_flush_wq);
 }

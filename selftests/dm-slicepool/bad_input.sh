@@ -56,7 +56,7 @@ refused "slice_mb 0 (out of range)" "slice_mb: 0 is out of range" w "$C"/bi/slic
 refused "weight_space 101" "out of range" w "$C"/bi/weight_space 101
 refused "weight_load -1" "not a number" w "$C"/bi/weight_load -1
 refused "min_domains 0" "out of range" w "$C"/bi/min_domains 0
-refused "min_domains 65" "out of range" w "$C"/bi/min_domains 65
+refused "min_domains 4097" "out of range" w "$C"/bi/min_domains 4097
 refused "reclaim 2" "reclaim .1 or all.: 2 is out of range" w "$C"/bi/reclaim 2
 refused "reclaim yes" "reclaim .1 or all.: not a number: 'yes'" w "$C"/bi/reclaim yes
 w "$C"/bi/weight_load 0

@@ -23,6 +23,9 @@
 #define LCAND(i, l)	{ .id = (i), .free = 1000000, .total = 1000000, \
 			  .load = (l) }
 
+/* The scratch space of every call (too large for a kernel stack). */
+static struct sp_place_work ws;
+
 static struct sp_place_cand lcand(u32 id, u32 load)
 {
 	struct sp_place_cand c = LCAND(id, load);
@@ -44,7 +47,7 @@ static void expect_place(const struct sp_place_cand *cand, unsigned int nr,
 
 	for (i = 0; i < ARRAY_SIZE(share); i++)
 		share[i] = SENTINEL;
-	ret = sp_place(cand, nr, want, p, share);
+	ret = sp_place(cand, nr, want, p, share, &ws);
 	if (ret != exp_ret) {
 		fail("sp_place returned %d, expected %d", ret, exp_ret);
 		return;
@@ -315,15 +318,15 @@ static void t_large_values(void)
 {
 	struct sp_place_params p = { .w_space = 100, .w_load = 100,
 				     .min_spread = 64 };
-	struct sp_place_cand c[SP_PLACE_MAX];
-	u64 exp[SP_PLACE_MAX];
+	static struct sp_place_cand c[SP_PLACE_MAX];
+	static u64 exp[SP_PLACE_MAX];
 	unsigned int i;
 
 	/*
 	 * 64 empty domains of 2^32 slices, want 2^38 - 5: 2^32 - 5/64 each,
 	 * so 59 get 2^32 (lowest ids) and 5 get 2^32 - 1.
 	 */
-	for (i = 0; i < SP_PLACE_MAX; i++) {
+	for (i = 0; i < 64; i++) {
 		c[i].id = 1000 - i;
 		c[i].free = 1ULL << 32;
 		c[i].total = 1ULL << 32;
@@ -331,7 +334,7 @@ static void t_large_values(void)
 		exp[i] = c[i].id < 1000 - 63 + 59 ? 1ULL << 32 :
 			 (1ULL << 32) - 1;
 	}
-	expect_place(c, SP_PLACE_MAX, (1ULL << 38) - 5, &p, 0, exp);
+	expect_place(c, 64, (1ULL << 38) - 5, &p, 0, exp);
 
 	/*
 	 * Two domains of 2^63 free slices, W 25 and 75, want 2^64 - 1: the
@@ -357,6 +360,66 @@ static void t_large_values(void)
 	expect_place(c, 2, (1ULL << 62) + 3, &p, 0, exp);
 }
 
+/*
+ * More candidates than the old limit of 64: SP_PLACE_MAX (4096) empty
+ * members of 2^32 slices, want 2^44 - 5: 2^32 - 5/4096 each, so the 4091
+ * lowest ids get 2^32 and the 5 highest 2^32 - 1; 300 members of 2 free
+ * slices each, want 299: one each, but the highest id, and min_spread
+ * 300 cannot give more spread than 299 slices; a pool's worth of 4096
+ * single-slice volumes' order is one pick per candidate in id order; and
+ * SP_PLACE_MAX + 1 is refused.
+ */
+static void t_many_candidates(void)
+{
+	struct sp_place_params p = { .w_space = 100, .w_load = 0,
+				     .min_spread = SP_PLACE_MAX };
+	static struct sp_place_cand c[SP_PLACE_MAX + 1];
+	static u64 exp[SP_PLACE_MAX + 1], share[SP_PLACE_MAX];
+	static u32 out[SP_PLACE_MAX];
+	unsigned int i, ok;
+	int ret;
+
+	for (i = 0; i < SP_PLACE_MAX; i++) {
+		c[i].id = 10000 - i;
+		c[i].free = 1ULL << 32;
+		c[i].total = 1ULL << 32;
+		c[i].load = 0;
+		exp[i] = c[i].id < 10000 - (SP_PLACE_MAX - 1) + (SP_PLACE_MAX - 5) ?
+			 1ULL << 32 : (1ULL << 32) - 1;
+	}
+	expect_place(c, SP_PLACE_MAX, (1ULL << 44) - 5, &p, 0, exp);
+
+	p.min_spread = 300;
+	for (i = 0; i < 300; i++) {
+		c[i].id = i;
+		c[i].free = 2;
+		c[i].total = 2;
+		exp[i] = i < 299;
+	}
+	expect_place(c, 300, 299, &p, 0, exp);
+
+	p.min_spread = 1;
+	for (i = 0; i < SP_PLACE_MAX; i++) {
+		c[i].id = SP_PLACE_MAX - i;
+		c[i].free = 7;
+		c[i].total = 7;
+	}
+	ret = sp_place(c, SP_PLACE_MAX, SP_PLACE_MAX, &p, share, &ws);
+	CHECK(ret == 0, "sp_place of %u over %u: %d", SP_PLACE_MAX,
+	      SP_PLACE_MAX, ret);
+	if (!ret)
+		ret = sp_place_order(c, share, SP_PLACE_MAX, SP_PLACE_MAX, out,
+				     &ws);
+	CHECK(ret == 0, "sp_place_order: %d", ret);
+	/* id order is index SP_PLACE_MAX - 1 down to 0 */
+	for (i = 0, ok = 1; !ret && i < SP_PLACE_MAX; i++)
+		ok &= out[i] == SP_PLACE_MAX - 1 - i;
+	CHECK(ret || ok, "not one pick per candidate in id order");
+
+	c[SP_PLACE_MAX] = lcand(0, 0);
+	expect_place(c, SP_PLACE_MAX + 1, 1, &p, -E2BIG, NULL);
+}
+
 static void t_permutation_invariance(void)
 {
 	struct sp_place_params p = { .w_space = 40, .w_load = 60,
@@ -376,7 +439,7 @@ static void t_permutation_invariance(void)
 	unsigned int perm[N], cnt[N], i, j, tmp, n_perm = 0, bad = 0;
 	u64 sum = 0;
 
-	if (sp_place(base, N, 23, &p, ref)) {
+	if (sp_place(base, N, 23, &p, ref, &ws)) {
 		fail("base placement failed");
 		return;
 	}
@@ -393,7 +456,7 @@ static void t_permutation_invariance(void)
 	for (;;) {
 		for (j = 0; j < N; j++)
 			c[j] = base[perm[j]];
-		if (sp_place(c, N, 23, &p, share))
+		if (sp_place(c, N, 23, &p, share, &ws))
 			bad++;
 		for (j = 0; j < N; j++)
 			if (share[j] != ref[perm[j]])
@@ -608,8 +671,13 @@ static void t_random_property(void)
 		unsigned int np = 0, nz = 0, k;
 		int ret, mret;
 
-		nr = iter % 97 ? (unsigned int)rnd_below(9) + 1 :
-				 (unsigned int)rnd_below(SP_PLACE_MAX) + 1;
+		/* Mostly small; some up to 64, a few up to SP_PLACE_MAX. */
+		if (iter % 97)
+			nr = (unsigned int)rnd_below(9) + 1;
+		else if (iter % (97 * 7))
+			nr = (unsigned int)rnd_below(64) + 1;
+		else
+			nr = (unsigned int)rnd_below(SP_PLACE_MAX) + 1;
 		random_cand(c, nr, big);
 		do {
 			p.w_space = rnd_below(3) ? (u32)rnd_below(101) : 0;
@@ -626,7 +694,7 @@ static void t_random_property(void)
 
 		for (i = 0; i < nr; i++)
 			share[i] = SENTINEL;
-		ret = sp_place(c, nr, want, &p, share);
+		ret = sp_place(c, nr, want, &p, share, &ws);
 		mret = model_place(c, nr, want, &p, model);
 		if (ret != mret) {
 			fail("iter %u: ret %d model %d", iter, ret, mret);
@@ -685,7 +753,7 @@ static void t_random_property(void)
 			spread_used++;
 
 		/* determinism: same call again */
-		if (sp_place(c, nr, want, &p, again) ||
+		if (sp_place(c, nr, want, &p, again, &ws) ||
 		    memcmp(again, share, nr * sizeof(share[0]))) {
 			fail("iter %u: second call differs", iter);
 			errors++;
@@ -703,7 +771,7 @@ static void t_random_property(void)
 		}
 		for (i = 0; i < nr; i++)
 			s[i] = c[pos[i]];
-		if (sp_place(s, nr, want, &p, perm_share)) {
+		if (sp_place(s, nr, want, &p, perm_share, &ws)) {
 			fail("iter %u: shuffled call failed", iter);
 			errors++;
 			continue;
@@ -734,7 +802,7 @@ static void t_order_alternates(void)
 	unsigned int i;
 	int ret;
 
-	ret = sp_place_order(c, share, 3, 6, out);
+	ret = sp_place_order(c, share, 3, 6, out, &ws);
 	CHECK(ret == 0, "ret %d", ret);
 	for (i = 0; !ret && i < ARRAY_SIZE(exp); i++)
 		CHECK(out[i] == exp[i], "out[%u] = %u, expected %u", i,
@@ -742,14 +810,14 @@ static void t_order_alternates(void)
 
 	/* wrong sums and too many candidates leave out_idx alone */
 	memset(out, 0xff, sizeof(out));
-	ret = sp_place_order(c, share, 3, 5, out);
+	ret = sp_place_order(c, share, 3, 5, out, &ws);
 	CHECK(ret == -EINVAL, "ret %d for sum 6 want 5", ret);
-	ret = sp_place_order(c, share, 3, 7, out);
+	ret = sp_place_order(c, share, 3, 7, out, &ws);
 	CHECK(ret == -EINVAL, "ret %d for sum 6 want 7", ret);
-	ret = sp_place_order(c, share, SP_PLACE_MAX + 1, 6, out);
-	CHECK(ret == -E2BIG, "ret %d for nr 65", ret);
+	ret = sp_place_order(c, share, SP_PLACE_MAX + 1, 6, out, &ws);
+	CHECK(ret == -E2BIG, "ret %d for nr %u", ret, SP_PLACE_MAX + 1);
 	c[2].id = 5;
-	ret = sp_place_order(c, share, 3, 6, out);
+	ret = sp_place_order(c, share, 3, 6, out, &ws);
 	CHECK(ret == -EINVAL, "ret %d for duplicate ids", ret);
 	for (i = 0; i < ARRAY_SIZE(out); i++)
 		CHECK(out[i] == 0xffffffffU, "out[%u] written on error", i);
@@ -772,8 +840,8 @@ static void t_order_property(void)
 		for (i = 0; i < nr; i++)
 			avail += c[i].free;
 		want = rnd_below(avail + 1);
-		if (sp_place(c, nr, want, &p, share) ||
-		    sp_place_order(c, share, nr, want, out)) {
+		if (sp_place(c, nr, want, &p, share, &ws) ||
+		    sp_place_order(c, share, nr, want, out, &ws)) {
 			fail("iter %u: placement failed", iter);
 			errors++;
 			continue;
@@ -834,7 +902,7 @@ static void t_order_property(void)
 			s[i] = c[pos[i]];
 			sshare[i] = share[pos[i]];
 		}
-		if (sp_place_order(s, sshare, nr, want, sout)) {
+		if (sp_place_order(s, sshare, nr, want, sout, &ws)) {
 			fail("iter %u: shuffled order failed", iter);
 			errors++;
 			continue;
@@ -868,6 +936,7 @@ static const struct ktap_case cases[] = {
 	{ "want_below_min_spread", t_place_calls },
 	{ "invalid_args", t_invalid_args },
 	{ "large_values", t_large_values },
+	{ "many_candidates", t_many_candidates },
 	{ "permutation_invariance", t_permutation_invariance },
 	{ "random_property", t_random_property },
 	{ "order_alternates", t_order_alternates },

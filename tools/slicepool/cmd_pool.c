@@ -29,7 +29,7 @@ static const struct pool_param pool_params[] = {
 	{ "--slice-mb", "slice_mb", 1, 1UL << 20, false, 0 },
 	{ "--weight-space", "weight_space", 0, 100, false, 0 },
 	{ "--weight-load", "weight_load", 0, 100, false, 0 },
-	{ "--min-domains", "min_domains", 1, 64, false, 0 },
+	{ "--min-domains", "min_domains", 1, SPT_MAX_MEMBERS, false, 0 },
 };
 
 /* Parses the options of pool create/set and returns the pool name. */

@@ -674,7 +674,7 @@ static int read_backup(struct upg *u, const char *path)
 	if (!fgets(line, sizeof(line), f) ||
 	    sscanf(line, "settings %u %u %u", &u->w_space, &u->w_load,
 		   &u->min_domains) != 3 || u->w_space > 100 || u->w_load > 100 ||
-	    !u->min_domains || u->min_domains > 64)
+	    !u->min_domains || u->min_domains > SPT_MAX_MEMBERS)
 		goto bad;
 	if (!fgets(line, sizeof(line), f) ||
 	    sscanf(line, "v3 1 %llx", &a) != 1)
@@ -1167,7 +1167,8 @@ int cmd_upgrade(const struct spt_cmd *cmd, int argc, char **argv)
 			u.w_load = spt_opt_ulong(cmd, "--weight-load", optarg, 0, 100);
 			break;
 		case 'm':
-			u.min_domains = spt_opt_ulong(cmd, "--min-domains", optarg, 1, 64);
+			u.min_domains = spt_opt_ulong(cmd, "--min-domains", optarg, 1,
+						      SPT_MAX_MEMBERS);
 			break;
 		}
 	}

@@ -24,7 +24,7 @@ static const char common_help[] =
 #define POOL_WEIGHT_HELP \
 	"  --weight-space N   weight of used space in a domain's workload, 0..100\n" \
 	"  --weight-load N    weight of measured load in a domain's workload, 0..100\n" \
-	"  --min-domains N    domains a volume spans when they have space, 1..64\n"
+	"  --min-domains N    domains a volume spans when they have space, 1..4096\n"
 
 static const struct spt_cmd commands[] = {
 	{ "pool", "create", cmd_pool_create,

@@ -37,6 +37,8 @@
 #define SPT_EXIT_DEGRADED	3
 
 #define SPT_NAME_MAX		SPU_NAME_MAX	/* pool, member and volume names */
+/* Members per pool, the module's SP_MAX_MEMBERS: the most min_domains. */
+#define SPT_MAX_MEMBERS		4096
 #define SPT_CONFIGFS_DEFAULT	"/sys/kernel/config/slicepool"
 #define SPT_TARGET_NAME		"slicepool"
 #define SPT_DM_UUID_PREFIX	"SLICEPOOL-"

@@ -101,7 +101,7 @@ expect_rc 2 "not a number" "--slice-mb abc" \
 	"$SP" pool create p --slice-mb abc
 expect_rc 2 "out of range (0..100)" "--weight-space 101" \
 	"$SP" pool create p --weight-space 101
-expect_rc 2 "out of range (1..64)" "--min-domains 0" \
+expect_rc 2 "out of range (1..4096)" "--min-domains 0" \
 	"$SP" pool create p --min-domains 0
 expect_rc 2 "not a number" "--weight-load -1" \
 	"$SP" pool create p --weight-load -1
