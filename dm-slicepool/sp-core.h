@@ -341,9 +341,9 @@ int sp_volume_resize(struct sp_volume *v, u64 bytes);
 
 /* sp-md3pool.c: persist the pool's settings (once a member is enabled) */
 int sp_md3_settings(struct sp_pool *pool);
-/* sp-md3pool.c: force a read-only pool read-write (configfs force) */
+/* sp-md3asm.c: force a read-only pool read-write (configfs force) */
 int sp_md3_force(struct sp_pool *pool);
-/* sp-md3pool.c: set (@on) or clear the pool's prefer (configfs prefer) */
+/* sp-md3asm.c: set (@on) or clear the pool's prefer (configfs prefer) */
 int sp_md3_set_prefer(struct sp_pool *pool, bool on, u32 id);
 /* sp-md3pool.c: images (Documentation/dm-slicepool-images.rst) */
 bool sp_md3_vol_image(struct sp_volume *v);

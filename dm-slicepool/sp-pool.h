@@ -47,7 +47,10 @@ void sp_member_set_enabled(struct sp_member *m, bool on);
 /* sp-resize.c */
 int sp_shrink_check(struct sp_volume *v, u64 new_nr);
 
-/* sp-md3pool.c: the pool on metadata format 3 */
+/*
+ * The pool on metadata format 3: sp-md3asm.c (assembly at member
+ * enable), sp-md3member.c (members), sp-md3pool.c (the rest)
+ */
 int sp_md3_member_open(struct sp_member *m);
 void sp_md3_member_close(struct sp_member *m);
 int sp_md3_sync(struct sp_pool *pool);
