@@ -41,17 +41,6 @@ delay() {
 		dmsetup resume hd0
 }
 
-# write_err FILE VALUE: "ok" if writing VALUE to FILE succeeds, else the
-# error's text (strerror).
-write_err() {
-	local e
-	if e=$( { echo "$2" > "$1"; } 2>&1 ); then
-		echo ok
-	else
-		echo "${e##*: }"
-	fi
-}
-
 # hot: the first word of img's "hot" (0 or 1); hot_val KEY: its KEY=.
 hot() {
 	awk '{ print $1 }' "$C/img/hot"
@@ -163,48 +152,28 @@ delay 0 || sp_die "cannot end the delay"
 
 # ---- refusals ----
 # The kernel log is read once for all of them (kmsg_try, kmsg_tried).
-# wrong_or_ok FILE VALUE ERROR: fails only if writing VALUE to FILE fails
-# with ERROR (strerror), so that kmsg_try records anything else as accepted.
-wrong_or_ok() {
-	test "$(write_err "$1" "$2")" != "$3"
-}
-# judge DESC TEXT ACCEPTED [LOG]: refused with the error and a log line
-# holding TEXT between the command's marks.
-judge() {
-	if [ "$3" = 1 ]; then
-		ktap_fail "$1 (accepted, or refused with another error)"
-	elif [ $# -lt 4 ] || ! grep -qF -- "$2" <<< "$4"; then
-		ktap_fail "$1 (no kernel log line '$2' after its mark)"
-	else
-		ktap_ok "$1"
-	fi
-}
-# refused DESC FILE VALUE ERROR DMESG
-refused() {
-	kmsg_try "$1, with a dmesg line" "$5" wrong_or_ok "$2" "$3" "$4"
-}
-refused "hot_refs 0 is refused (ERANGE)" "$C/img/hot_refs" 0 \
+kmsg_try_write "hot_refs 0 is refused (ERANGE)" "$C/img/hot_refs" 0 \
 	"Numerical result out of range" \
 	"slicepool: volume img: hot_refs '0' out of range (1..16777216)"
-refused "hot_refs 99999999999 is refused (ERANGE)" "$C/img/hot_refs" \
+kmsg_try_write "hot_refs 99999999999 is refused (ERANGE)" "$C/img/hot_refs" \
 	99999999999 "Numerical result out of range" \
 	"slicepool: volume img: hot_refs '99999999999' out of range (1..16777216)"
-refused "hot_refs abc is refused (EINVAL)" "$C/img/hot_refs" abc \
+kmsg_try_write "hot_refs abc is refused (EINVAL)" "$C/img/hot_refs" abc \
 	"Invalid argument" \
 	"slicepool: volume img: invalid hot_refs 'abc' (a number, 1..16777216)"
-refused "hot_read_latency_us -5 is refused (EINVAL)" \
+kmsg_try_write "hot_read_latency_us -5 is refused (EINVAL)" \
 	"$C/img/hot_read_latency_us" -5 "Invalid argument" \
 	"slicepool: volume img: invalid hot_read_latency_us '-5' (a number, 1..60000000)"
-refused "hot_read_latency_us 60000001 is refused (ERANGE)" \
+kmsg_try_write "hot_read_latency_us 60000001 is refused (ERANGE)" \
 	"$C/img/hot_read_latency_us" 60000001 "Numerical result out of range" \
 	"slicepool: volume img: hot_read_latency_us '60000001' out of range (1..60000000)"
-refused "hot_mode fast is refused (EINVAL)" "$C/img/hot_mode" fast \
+kmsg_try_write "hot_mode fast is refused (EINVAL)" "$C/img/hot_mode" fast \
 	"Invalid argument" \
 	"slicepool: volume img: invalid hot_mode 'fast' (any, all, refs, latency or off)"
-refused "hot_refs of a volume that is not an image is refused (EINVAL)" \
+kmsg_try_write "hot_refs of a volume that is not an image is refused (EINVAL)" \
 	"$C/plain/hot_refs" 2 "Invalid argument" \
 	"$P: volume plain: hot_refs refused: the volume is not an image (write 1 to its image attribute first)"
-kmsg_tried judge
+kmsg_tried kmsg_judge_refused
 ktap_check "... and the settings stay 3, 50000, off" \
 	test "$(<"$C/img/hot_refs") $(<"$C/img/hot_read_latency_us") $(<"$C/img/hot_mode")" = "3 50000 off"
 ktap_check "hot is read-only" test "$(write_err "$C/img/hot" 1)" = "Permission denied"

@@ -152,3 +152,35 @@ kmsg_tried() {
 	KT_end=()
 	KT_acc=()
 }
+
+# write_err FILE VALUE: "ok" if writing VALUE to FILE succeeds, else the
+# error's text (strerror).
+write_err() {
+	local e
+	if e=$( { echo "$2" > "$1"; } 2>&1 ); then
+		echo ok
+	else
+		echo "${e##*: }"
+	fi
+}
+
+# Refused writes checked in a batch: kmsg_try_write DESC FILE VALUE ERROR
+# TEXT records that writing VALUE to FILE must fail with ERROR (strerror)
+# and log a line holding TEXT; "kmsg_tried kmsg_judge_refused" checks
+# them all with one read of the log.
+_kmsg_wrong_or_ok() {	# fails only if the write fails with ERROR
+	test "$(write_err "$1" "$2")" != "$3"
+}
+kmsg_try_write() {
+	kmsg_try "$1, with a dmesg line" "$5" _kmsg_wrong_or_ok "$2" "$3" "$4"
+}
+# kmsg_judge_refused DESC TEXT ACCEPTED [LOG]: the judge for kmsg_tried.
+kmsg_judge_refused() {
+	if [ "$3" = 1 ]; then
+		ktap_fail "$1 (accepted, or refused with another error)"
+	elif [ $# -lt 4 ] || ! grep -qF -- "$2" <<< "$4"; then
+		ktap_fail "$1 (no kernel log line '$2' after its mark)"
+	else
+		ktap_ok "$1"
+	fi
+}
