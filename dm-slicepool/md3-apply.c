@@ -61,7 +61,8 @@ static int md3_apply_member(struct md3_state *st, const struct md3_val *rec)
 
 	md3_get(v, MD3_TAG_MEMBER, &n);
 	m = md3_member_find(st, n.id);
-	if (n.status > MD3_REMOVED || !md3_domain_label(st, n.domain))
+	if (n.status > MD3_REMOVED || !md3_domain_label(st, n.domain) ||
+	    (n.flags & ~MD3_MEMBER_FLAGS))
 		return -EUCLEAN;
 	if (!m) {
 		u64 cap = st->cap_members;
@@ -320,7 +321,8 @@ static const struct {
 } md3_types[] = {
 	[MD3_TAG_OP]		= { 16, NULL },
 	[MD3_TAG_POOL]		= { MD3_POOL_LEN, md3_apply_pool },
-	[MD3_TAG_MEMBER]	= { MD3_MEMBER_LEN, md3_apply_member },
+	[MD3_TAG_MEMBER]	= { MD3_MEMBER_LEN, md3_apply_member,
+				    MD3_MEMBER_MIN_LEN },
 	[MD3_TAG_VOLUME]	= { MD3_VOLUME_LEN, md3_apply_volume,
 				    MD3_VOLUME_MIN_LEN },
 	[MD3_TAG_VOL_DEL]	= { 8, md3_apply_vol_del },
@@ -346,7 +348,8 @@ u32 md3_rec_len(u16 tag)
  */
 int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 {
-	u8 pad[MD3_VOLUME_LEN];	/* an older, shorter value, zero padded */
+	/* an older, shorter value (VOLUME or MEMBER), zero padded */
+	u8 pad[MD3_PAD_LEN];
 	size_t off = 0;
 	int r = 0;
 

@@ -174,7 +174,10 @@ struct md3_frag {
 
 /* Fixed value sizes (MAP and MOVE add 12 bytes per slice) */
 #define MD3_POOL_LEN		112
-#define MD3_MEMBER_LEN		136
+#define MD3_MEMBER_LEN		144
+#define MD3_MEMBER_MIN_LEN	136	/* written before the flags were added */
+/* The longest fixed part of a record with a min (MEMBER, VOLUME) */
+#define MD3_PAD_LEN		MD3_MEMBER_LEN
 #define MD3_VOLUME_LEN		112
 #define MD3_VOLUME_MIN_LEN	104	/* written before the flags were added */
 #define MD3_MAP_LEN		24
@@ -190,9 +193,11 @@ struct md3_frag {
 #ifdef __KERNEL__
 static_assert(sizeof(struct md3_label) == 136);
 static_assert(sizeof(struct md3_frag) == 72);
+static_assert(MD3_PAD_LEN >= MD3_VOLUME_LEN);
 #else
 static_assert(sizeof(struct md3_label) == 136, "md3_label layout");
 static_assert(sizeof(struct md3_frag) == 72, "md3_frag layout");
+static_assert(MD3_PAD_LEN >= MD3_VOLUME_LEN, "MD3_PAD_LEN");
 #endif
 
 #endif /* DM_SLICEPOOL_MD3_FORMAT_H */

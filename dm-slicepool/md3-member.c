@@ -445,6 +445,24 @@ int md3_member_remove(struct md3_pool *p, u32 id)
 				 m->status != MD3_CURRENT || !md3_dev_of(p, id));
 }
 
+int md3_member_set_flags(struct md3_pool *p, u32 id, u32 flags)
+{
+	struct md3_member *m = md3_member_find(&p->st, id), n;
+	int r = md3_rw(p);
+
+	if (!r && (!m || m->status == MD3_REMOVED))
+		r = -ENOENT;
+	if (!r && (flags & ~MD3_MEMBER_FLAGS))
+		r = -EINVAL;
+	if (r)
+		return r;
+	if (m->flags == flags)
+		return 0;
+	n = *m;
+	n.flags = flags;
+	return md3_member_update(p, &n, MD3_OP_MEMBER_FLAGS, NULL, false);
+}
+
 int md3_member_stale(struct md3_pool *p, u32 id, u32 reason)
 {
 	struct md3_buf b = { NULL, 0, 0, 0 };

@@ -184,6 +184,7 @@ static const struct md3_field md3_fields[] = {
 	MD3_BYTES(MD3_TAG_MEMBER, 56, struct md3_member, name),
 	MD3_LE(MD3_TAG_MEMBER, 120, struct md3_member, joined_seq),
 	MD3_LE(MD3_TAG_MEMBER, 128, struct md3_member, stale_mark),
+	MD3_LE(MD3_TAG_MEMBER, 136, struct md3_member, flags),
 
 	MD3_LE(MD3_TAG_VOLUME, 0, struct md3_volume, id),
 	MD3_LE(MD3_TAG_VOLUME, 8, struct md3_volume, size_bytes),

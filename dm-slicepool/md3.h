@@ -45,7 +45,7 @@ enum md3_opcode {
 	MD3_OP_MOVE_COMMIT, MD3_OP_MOVE_ABORT, MD3_OP_MEMBER_ADD,
 	MD3_OP_MEMBER_GROW, MD3_OP_MEMBER_REMOVE, MD3_OP_MEMBER_STALE,
 	MD3_OP_MEMBER_REJOIN, MD3_OP_FORCE, MD3_OP_SETTINGS, MD3_OP_VOL_FLAGS,
-	MD3_OP_CLONE_ADD, MD3_OP_CLONE_DEL,
+	MD3_OP_CLONE_ADD, MD3_OP_CLONE_DEL, MD3_OP_MEMBER_FLAGS,
 };
 
 struct md3_slice {
@@ -79,8 +79,18 @@ struct md3_member {
 	u64 data_offset;
 	u8 uuid[MD3_UUID_LEN];
 	char name[MD3_NAME_LEN];
+	u32 flags;		/* MD3_MEMBER_* */
 	struct md3_bitmap used;	/* derived */
 };
+
+/*
+ * Member flags (the MEMBER record's flags, appended to it: a record
+ * written before reads as 0).  MD3_MEMBER_DRAIN: the member takes no new
+ * slice (the module's "drain"); an operator's setting, which the pool
+ * keeps until it is cleared.
+ */
+#define MD3_MEMBER_DRAIN	0x1
+#define MD3_MEMBER_FLAGS	MD3_MEMBER_DRAIN	/* every known flag */
 
 struct md3_volume {
 	u64 id;
@@ -446,6 +456,12 @@ int md3_readd(struct md3_pool *p, struct md3_pdev *pd,
 	      const struct md3_attach *a, u32 *id);
 int md3_member_grow(struct md3_pool *p, u32 id, u64 nr_slices);
 int md3_member_remove(struct md3_pool *p, u32 id);
+/*
+ * Set member @id's flags to @flags (MD3_MEMBER_*), one transaction (none
+ * if they are already so).  -ENOENT: no such member or a removed one;
+ * -EINVAL: an unknown flag.
+ */
+int md3_member_set_flags(struct md3_pool *p, u32 id, u32 flags);
 int md3_member_stale(struct md3_pool *p, u32 id, u32 reason);
 int md3_member_rejoin(struct md3_pool *p, u32 id);
 int md3_checkpoint(struct md3_pool *p);

@@ -16,6 +16,7 @@
 #include "placement.h"
 #include "md3.h"
 #include "sp-configfs.h"
+#include "sp-pool.h"
 
 /* ---- Members ---------------------------------------------------------- */
 
@@ -274,8 +275,8 @@ static ssize_t sp_member_drain_show(struct config_item *item, char *page)
 
 /*
  * "1": the member takes no new slice (allocation and migration
- * destinations skip it) until "0" or until it is enabled again.  Only on
- * an enabled member.
+ * destinations skip it) until "0"; kept in the pool metadata, so a
+ * reassembly keeps it (sp_md3_member_drain()).  Only on an enabled member.
  */
 static ssize_t sp_member_drain_store(struct config_item *item,
 				     const char *page, size_t count)
@@ -293,7 +294,7 @@ static ssize_t sp_member_drain_store(struct config_item *item,
 		       config_item_name(item));
 		r = -EINVAL;
 	} else {
-		WRITE_ONCE(m->draining, on);
+		r = sp_md3_member_drain(m, on);
 	}
 	mutex_unlock(&m->pool->lock);
 	return r ? r : count;

@@ -126,7 +126,8 @@ struct sp_member {
 	/*
 	 * Draining (configfs "drain"): no new slice goes to it, neither by
 	 * allocation nor as a migration destination; its slices stay until
-	 * they are moved off.  Cleared when it is enabled again.
+	 * they are moved off.  A copy of the state's MD3_MEMBER_DRAIN, set
+	 * by the sync (sp-md3pool.c) under pool->lock; read unlocked.
 	 */
 	bool draining;
 	atomic64_t io_errors;

@@ -196,6 +196,38 @@ int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr)
 }
 
 /*
+ * configfs drain (under pool->lock): @m takes no new slice (@on) or takes
+ * them again, kept in the pool metadata (MD3_MEMBER_DRAIN, one
+ * transaction) so that a reassembly keeps it; the sync then sets
+ * m->draining from the state.
+ */
+int sp_md3_member_drain(struct sp_member *m, bool on)
+{
+	struct sp_pool *pool = m->pool;
+	const struct md3_member *sm;
+	unsigned int noio;
+	u32 flags;
+	int r;
+
+	sm = pool->md3 ? md3_member_find(&pool->md3->st, m->md3_id) : NULL;
+	if (!sm) {
+		sp_err("%s: drain %d refused: the member is not in the pool's metadata",
+		       sp_mname(m), on);
+		return -ENODEV;
+	}
+	flags = on ? sm->flags | MD3_MEMBER_DRAIN : sm->flags & ~MD3_MEMBER_DRAIN;
+	noio = sp_md3_enter();
+	r = md3_member_set_flags(pool->md3, m->md3_id, flags);
+	sp_md3_exit(noio);
+	if (r) {
+		sp_err("%s: drain %d refused: writing the pool metadata failed: %d%s; nothing changed",
+		       sp_mname(m), on, r, r == -EROFS ? sp_md3_rofs : "");
+		return r;
+	}
+	return sp_md3_sync(pool);
+}
+
+/*
  * The volumes of @st with a slice on member @id, for a refusal: their
  * names in @buf (the first SP_MD3_NAMES, then "..."), how many in *@nvol;
  * returns how many slices they hold there.

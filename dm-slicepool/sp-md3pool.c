@@ -133,8 +133,10 @@ static void sp_md3_fill_member(struct sp_pool *pool, struct sp_member *m,
 	/* Only a current member takes new slices. */
 	m->nr_free = sm && sm->status == MD3_CURRENT ? nr - used : 0;
 	m->free_hint = 0;
-	if (sm)
+	if (sm) {
 		m->data_offset = sm->data_offset;
+		WRITE_ONCE(m->draining, !!(sm->flags & MD3_MEMBER_DRAIN));
+	}
 	m->dev_sectors = bdev_nr_sectors(m->bdev.bdev);
 }
 

@@ -89,7 +89,6 @@ int sp_member_enable(struct sp_member *m)
 		return r;
 	sp_fill_dm_dev(&m->ddev, &m->bdev);
 	m->failed = false;
-	m->draining = false;
 	atomic64_set(&m->io_errors, 0);
 	m->index = find_first_zero_bit(pool->index_map, SP_MAX_MEMBERS);
 	sp_member_set_enabled(m, true);

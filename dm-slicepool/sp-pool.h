@@ -58,6 +58,7 @@ bool sp_md3_has_volume(struct sp_pool *pool, struct sp_volume *v);
 int sp_md3_resize(struct sp_volume *v, u64 bytes, u64 new_nr);
 int sp_md3_member_grow(struct sp_member *m, u64 dev, u64 nr);
 int sp_md3_member_remove(struct sp_member *m);
+int sp_md3_member_drain(struct sp_member *m, bool on);
 int sp_md3_member_remove_absent(struct sp_member *m);
 int sp_md3_member_online(struct sp_member *m, bool *was_stale, bool quiet);
 bool sp_md3_member_stale_failed(struct sp_member *m);

@@ -764,12 +764,12 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 enum { OP_CREATE, OP_EXPAND, OP_SHRINK, OP_DELETE, OP_MOVE_BEGIN,
 	OP_MOVE_PROGRESS, OP_MOVE_END, OP_ADD, OP_GROW, OP_REMOVE, OP_FAIL,
 	OP_REJOIN, OP_CKPT, OP_SETTINGS, OP_ATTACH, OP_IMAGE, OP_CLONE_ADD,
-	OP_CLONE_DEL, OP_NR };
+	OP_CLONE_DEL, OP_DRAIN, OP_NR };
 
 static const char *const op_names[OP_NR] = {
 	"create", "expand", "shrink", "delete", "move_begin", "move_progress",
 	"move_end", "add", "grow", "remove", "fail", "rejoin", "ckpt", "settings",
-	"attach", "image", "clone_add", "clone_del",
+	"attach", "image", "clone_add", "clone_del", "drain",
 };
 
 static u32 nr_current(const struct md3_state *st)
@@ -1152,6 +1152,16 @@ static int do_op(struct world *w, int op)
 		return md3_vol_set_flags(&w->p, v->id, MD3_VOL_IMAGE) ?: 1;
 	case OP_CLONE_ADD:
 		return do_clone_add(w, v);
+	case OP_DRAIN:
+		if (mb->status == MD3_REMOVED)
+			return 0;
+		kid = mb->flags ^ MD3_MEMBER_DRAIN;
+		i = mb->id;
+		r = md3_member_set_flags(&w->p, i, kid);
+		if (!r && md3_member_find(st, i)->flags != kid)
+			flag("(b)", "member %d: flags %#x, not %#x", i,
+			     md3_member_find(st, i)->flags, kid);
+		return r ?: 1;
 	case OP_CLONE_DEL:
 		if (!st->nr_clones)
 			return 0;
@@ -1847,6 +1857,89 @@ static void t_vol_flags(void)
 	      md3_vol_find(&q.st, id)->nr_slices == 2, "image after assembly");
 	md3_pool_free(&q);
 	for (i = 0; i < 2; i++)
+		disk_free(d[i]);
+}
+
+/* A DOMAIN 0 record and a MEMBER record of @len bytes, applied to @st */
+static int apply_member(struct md3_state *st, u32 len, u32 id, u32 flags)
+{
+	u8 v[8 + MD3_DOMAIN_LEN + 8 + MD3_MEMBER_LEN] = { 0 };
+	u8 *m = v + 8 + MD3_DOMAIN_LEN;
+
+	put_unaligned_le16(MD3_TAG_DOMAIN, v);
+	put_unaligned_le32(MD3_DOMAIN_LEN, v + 4);
+	strscpy((char *)v + 8 + 8, "d", MD3_NAME_LEN);
+	put_unaligned_le16(MD3_TAG_MEMBER, m);
+	put_unaligned_le32(len, m + 4);
+	put_unaligned_le32(id, m + 8);
+	put_unaligned_le64(16, m + 8 + 24);
+	strscpy((char *)m + 8 + 56, "m", MD3_NAME_LEN);
+	if (len >= MD3_MEMBER_MIN_LEN + 4)
+		put_unaligned_le32(flags, m + 8 + MD3_MEMBER_MIN_LEN);
+	return md3_state_apply(st, v, 8 + MD3_DOMAIN_LEN + 8 + ((len + 7) & ~7U));
+}
+
+/*
+ * Member flags (drain): a MEMBER value of 136 bytes, written before the
+ * flags, reads as flags 0; one of 144 bytes carries them; an unknown flag
+ * or a shorter value is refused.  md3_member_set_flags() sets and clears
+ * the drain flag in one transaction each (none if unchanged), a grow and
+ * a stale mark keep it, an assembly reads it back, and unknown flags or
+ * members are refused.
+ */
+static void t_member_flags(void)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	struct md3_assemble_opts o = { 0 };
+	struct sdisk *d[3];
+	struct md3_dev devs[3];
+	u8 uuids[3][MD3_UUID_LEN];
+	struct md3_pool p = { 0 }, q;
+	struct md3_state st;
+	u32 id, id0;
+	u64 seq;
+	int i;
+
+	md3_state_init(&st);
+	CHECK(!apply_member(&st, MD3_MEMBER_MIN_LEN, 1, 0), "136-byte MEMBER");
+	CHECK(md3_member_find(&st, 1) && !md3_member_find(&st, 1)->flags,
+	      "136-byte MEMBER has flags");
+	CHECK(!apply_member(&st, MD3_MEMBER_LEN, 2, MD3_MEMBER_DRAIN), "144-byte MEMBER");
+	CHECK(md3_member_find(&st, 2)->flags == MD3_MEMBER_DRAIN, "drain flag lost");
+	CHECK(apply_member(&st, MD3_MEMBER_LEN, 3, 2) == -EUCLEAN, "unknown flag");
+	CHECK(apply_member(&st, MD3_MEMBER_MIN_LEN - 8, 4, 0) == -EUCLEAN,
+	      "128-byte MEMBER");
+	md3_state_free(&st);
+
+	new_uuid(rec.uuid);
+	disks_new(d, devs, uuids, 3, "mfl");
+	CHECK(!md3_create_pool(&p, &rec, devs, (const u8 *)uuids, NULL, 3,
+			       &jgeo, NULL), "create");
+	id0 = p.st.members[0].id;
+	id = p.st.members[1].id;
+	seq = p.st.seq;
+	CHECK(!md3_member_set_flags(&p, id, MD3_MEMBER_DRAIN), "set drain");
+	CHECK(p.st.seq == seq + 1 &&
+	      md3_member_find(&p.st, id)->flags == MD3_MEMBER_DRAIN,
+	      "drain: %llu transactions", ull(p.st.seq - seq));
+	CHECK(!md3_member_set_flags(&p, id, MD3_MEMBER_DRAIN) && p.st.seq == seq + 1,
+	      "drain again wrote a transaction");
+	CHECK(md3_member_set_flags(&p, id, 2) == -EINVAL, "unknown flag set");
+	CHECK(md3_member_set_flags(&p, 999, 0) == -ENOENT, "unknown member");
+	CHECK(!md3_member_grow(&p, id, md3_member_find(&p.st, id)->nr_slices + 4) &&
+	      md3_member_find(&p.st, id)->flags == MD3_MEMBER_DRAIN, "grow dropped it");
+	md3_pool_free(&p);
+	CHECK(!md3_assemble(&q, devs, 3, &o) && q.mode == MD3_MODE_RW, "assemble");
+	CHECK(md3_member_find(&q.st, id)->flags == MD3_MEMBER_DRAIN,
+	      "drain after assembly");
+	CHECK(!md3_member_stale(&q, id, MD3_R_FAILED) &&
+	      md3_member_find(&q.st, id)->flags == MD3_MEMBER_DRAIN, "stale dropped it");
+	CHECK(!md3_member_set_flags(&q, id0, MD3_MEMBER_DRAIN) &&
+	      !md3_member_set_flags(&q, id0, 0) &&
+	      !md3_member_find(&q.st, id0)->flags, "clear drain");
+	md3_pool_free(&q);
+	for (i = 0; i < 3; i++)
 		disk_free(d[i]);
 }
 
@@ -2717,11 +2810,12 @@ static int run_bench(void)
 
 int main(int argc, char **argv)
 {
-	struct ktap_case cases[16] = {
+	struct ktap_case cases[24] = {
 		{ "format2_refused", t_format2_refused },
 		{ "scale_no_caps", t_scale },
 		{ "domains", t_domains },
 		{ "vol_flags", t_vol_flags },
+		{ "member_flags", t_member_flags },
 		{ "geometry_per_member", t_geoms },
 		{ "forced_add_fork", t_forced_add_fork },
 		{ "rejoin_past_hole", t_hole_flip },

@@ -384,6 +384,7 @@ static void v3_print_json(const struct md3_pool *p, const char *uuid)
 		js_str("name", m->name);
 		js_str("uuid", u);
 		js_str("status", MSTATUS(m->status));
+		js_bool("draining", m->flags & MD3_MEMBER_DRAIN);
 		js_str("domain", md3_domain_label(st, m->domain));
 		js_u64("slices", m->nr_slices);
 		js_u64("used_slices", md3_member_used(st, m->id));
@@ -461,7 +462,7 @@ static void v3_print_text(const struct md3_pool *p, const char *uuid)
 		"ID", "VOLUME", "SIZE", "SLICES", "MISSING", "UUID"
 	};
 	const struct md3_state *st = &p->st;
-	char a[32], b[32], c[32], d[32];
+	char a[32], b[32], c[32], d[32], st_s[32];
 	struct spt_table *t;
 	u64 i;
 
@@ -490,7 +491,9 @@ static void v3_print_text(const struct md3_pool *p, const char *uuid)
 		snprintf(b, sizeof(b), "%llu", (unsigned long long)m->nr_slices);
 		snprintf(c, sizeof(c), "%llu",
 			 (unsigned long long)md3_member_used(st, m->id));
-		tbl_add(t, a, m->name, MSTATUS(m->status),
+		snprintf(st_s, sizeof(st_s), "%s%s", MSTATUS(m->status),
+			 m->flags & MD3_MEMBER_DRAIN ? ",draining" : "");
+		tbl_add(t, a, m->name, st_s,
 			md3_domain_label(st, m->domain), dev ? dev : "-", b, c);
 	}
 	tbl_print(t, stdout, "  ");
