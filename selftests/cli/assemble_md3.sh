@@ -20,7 +20,7 @@
 
 sp_disks 4
 ktap_header
-ktap_plan 41
+ktap_plan 44
 sp_load
 sp_teardown
 # Every test disk: the scan must not find another test's leftovers.
@@ -78,6 +78,9 @@ pool_as_before() {
 	members_as_recorded && volumes_as_before
 }
 
+# m1 draining: kept in the pool metadata through the reload.
+echo 1 > "$C/members/m1/drain" || sp_die "drain m1"
+
 # Down: no tool, the library's teardown; then the module reloaded.
 sp_teardown
 ktap_check "torn down: no configfs pool, no dm device" \
@@ -100,6 +103,12 @@ ktap_check "pool a3 is back on metadata format 3 with its uuid" \
 ktap_check "members m0..m2 are online with their paths and recorded domains" \
 	members_as_recorded
 ktap_check "v1 and v2 are bound with their maps and data" volumes_as_before
+ktap_check "m1 is still draining (kept in the metadata), m0 and m2 are not" \
+	test "$(attr $P/members/m0/drain)$(attr $P/members/m1/drain)$(attr $P/members/m2/drain)" = 010
+sp_rc 0 "inspect --json of m1's device exits 0" --json inspect "${DISKS[1]}"
+ktap_check "... and shows m1 draining, m0 and m2 not" \
+	json '[(m["name"], m["draining"]) for m in d["pools"][0]["members"]] == [("m0", False), ("m1", True), ("m2", False)]'
+echo 0 > "$C/members/m1/drain" || sp_die "drain 0 on m1"
 
 sp_rc 0 "a second assemble exits 0" assemble
 ktap_check "... and says there is nothing to do" \
