@@ -147,6 +147,10 @@ SPA_CFLAGS := $(HOST_CFLAGS) -Wno-format-truncation -D_GNU_SOURCE -pthread \
 SPA_HDRS := nvmet-remote-ns/agent/agent.h tools/lib/spa-state.h tools/lib/spu.h
 unit: $(SPA_TESTS:%=build/remote/%_test)
 
+# Built once, before the tool and the agent: their makefiles each run
+# make -C tools/lib, which then finds it up to date (two of them compiling
+# the same objects at once under -j would race).
+tools agent: tools/lib/libspu.a
 tools/lib/libspu.a: $(wildcard tools/lib/*.c tools/lib/*.h) \
 		$(patsubst %.o,dm-slicepool/%.c,$(MD3_OBJS)) \
 		$(patsubst %,dm-slicepool/%,$(MD3_HDRS))
