@@ -241,12 +241,18 @@ static int evac_plan(struct evac *e, struct spt_pool *p)
 				e->pool, v->name, e->member);
 			return -EROFS;
 		}
-		if (!v->status_ok && spu_dm_exists(v->dm_name) == 0 &&
-		    v->size > 0) {
+		ret = v->status_ok ? 1 : spu_dm_exists(v->dm_name);
+		if (ret == 0 && v->size > 0) {
 			ret = plan_dev(e, v);
 			if (ret)
 				return ret;
 			continue;
+		}
+		if (ret < 0) {
+			spt_err("volume '%s/%s' has slices on member '%s', and device-mapper cannot be asked about its dm device %s (%s): slices move live in the volume's dm target",
+				e->pool, v->name, e->member, v->dm_name,
+				spu_dm_last_error());
+			return -EIO;
 		}
 		if (!v->status_ok) {
 			spt_err("volume '%s/%s' has slices on member '%s', and its dm device %s holds no slicepool table: slices move live in the volume's dm target (remove that device, or load the volume's table: 'slicepool assemble')",

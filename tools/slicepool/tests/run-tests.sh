@@ -315,7 +315,7 @@ no pool 'nope'|migrate --status in an unknown pool|migrate nope/v --status
 no pool 'nope'|pool force of an unknown pool|pool force nope
 no pool 'nope'|member evacuate in an unknown pool|member evacuate nope m1
 no member 'p1/m9'|member evacuate of an unknown member|member evacuate p1 m9
-volume 'p1/v1' has slices on member 'm1' but no dm device|member evacuate of a member whose volume has no dm device|member evacuate p1 m1
+volume 'p1/v1' has slices on member 'm1', and device-mapper cannot be asked about its dm device p1-v1|member evacuate when device-mapper cannot be asked about a volume's dm device|member evacuate p1 m1
 the module has no force attribute|pool force without the module's force attribute|pool force p1
 EOF
 
