@@ -8,7 +8,7 @@
 #
 #   tools/bench/benchmarks.sh [NAME...]
 #
-# NAME is iops, seq, migrate, recopy, remote or md3 (Documentation/testing.rst,
+# NAME is iops, seq, migrate, recopy, remote, remote-tunnel or md3 (Documentation/testing.rst,
 # "Benchmarks"); without one, all of them run.  md3 runs on the host
 # (build/crashsim --bench: the pool metadata at scale), the others in guests.  Knobs (environment,
 # described there): SP_MEM, SP_BENCH_TIMEOUT, SP_BENCH_ROUNDS,
@@ -19,7 +19,7 @@
 # SP_BENCH_RECOPY_IOPS, SP_BENCH_RECOPY_RATE, SP_BENCH_RECOPY_CHUNK_KB.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-names=(iops seq migrate recopy remote md3)
+names=(iops seq migrate recopy remote remote-tunnel md3)
 
 only=""
 for n in "$@"; do

@@ -13,16 +13,20 @@
 #   recopy   chunks a migration copies again, mode=filter vs mode=none
 #   remote   4 KiB random IOPS on a member imported over NVMe/TCP (loopback)
 #            vs the raw nvme-tcp namespace
+#   remote-tunnel  the same through a WireGuard tunnel into a network
+#            namespace (tools/bench/guest-bench-tunnel.sh): vs dm-linear and
+#            the raw namespace through it, and the raw namespace without it
 #
 # SP_BENCH_ONLY (names above, comma-separated; default all) runs a subset.
 set -u
 ROUNDS=${SP_BENCH_ROUNDS:-5}
 RUNTIME=${SP_BENCH_RUNTIME:-6}
-ONLY=${SP_BENCH_ONLY:-iops,seq,migrate,recopy,remote}
+ONLY=${SP_BENCH_ONLY:-iops,seq,migrate,recopy,remote,remote-tunnel}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/bench-lib.sh"
 . "$here/guest-bench-migrate.sh"
 . "$here/guest-bench-remote.sh"
+. "$here/guest-bench-tunnel.sh"
 
 # The iops benchmark's fio job: one job, fixed queue depth, pinned to one
 # vCPU (the same one for every device), short runs repeated many times.
@@ -205,8 +209,8 @@ wanted() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 for b in ${ONLY//,/ }; do
 	case $b in
-	iops | seq | migrate | recopy | remote) ;;
-	*) die "unknown benchmark '$b' in SP_BENCH_ONLY (iops, seq, migrate, recopy, remote)" ;;
+	iops | seq | migrate | recopy | remote | remote-tunnel) ;;
+	*) die "unknown benchmark '$b' in SP_BENCH_ONLY (iops, seq, migrate, recopy, remote, remote-tunnel)" ;;
 	esac
 done
 
@@ -218,11 +222,11 @@ main() {
 
 	echo "slicepool benchmarks, kernel $(uname -r), $(nproc) vCPUs; $ROUNDS interleaved rounds of ${RUNTIME}s"
 	: > /tmp/bench-results
-	for b in iops seq migrate recopy remote; do
+	for b in iops seq migrate recopy remote remote-tunnel; do
 		wanted "$b" || continue
 		echo
 		t=$SECONDS
-		"bench_$b"
+		"bench_${b//-/_}"
 		echo "($b took $((SECONDS - t)) s)"
 	done
 	echo
