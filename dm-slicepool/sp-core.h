@@ -22,7 +22,7 @@
  *    with kvfree_rcu().
  *  - Member lifetime: the I/O path reaches members only through a
  *    volume's map (e[].m, holders[]), never through a pointer of its own.
- *    A flush fanned out by a worker (sp-target.c) holds a reference on
+ *    A flush fanned out by a worker (sp-flush.c) holds a reference on
  *    the map it reads (sp_vmap_get()), so that its holders[] stays while
  *    it sleeps, and is counted in the I/O epoch like a bio.
  *    A member is in a published map only while it is enabled.  Disabling

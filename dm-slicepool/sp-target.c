@@ -13,16 +13,7 @@
  * on the volume, map() and end_io call it through the hooks it registered
  * (sp-io.h); otherwise they cost one RCU pointer test.
  *
- * Flushes.  dm core sends one empty REQ_PREFLUSH bio per flush
- * (num_flush_bios = 1); it must reach every member that holds a slice of
- * the volume when it is mapped: the holders of the volume's current map,
- * any number up to SP_MAX_MEMBERS, members enabled after the table was
- * loaded included.  With no holder map() completes it; with one it remaps
- * it there, like data; with more it queues it to the table's flush work
- * on sp_flush_wq (WQ_MEM_RECLAIM), which fans it out: one child flush per
- * holder from sp_flush_bs, each allocated (GFP_NOIO) only after the one
- * before was submitted, so that the bio_set's reserve always suffices,
- * and the flush completes when every child has, with the first error.
+ * Flushes: sp-flush.c.  Status and messages: sp-status.c.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -32,8 +23,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
-#include "sp-core.h"
-#include "sp-io.h"
+#include "sp-target.h"
 
 DEFINE_MUTEX(sp_pools_lock);	/* protects sp_pools */
 LIST_HEAD(sp_pools);
@@ -44,57 +34,13 @@ LIST_HEAD(sp_pools);
  */
 static DEFINE_MUTEX(sp_drain_lock);
 
-/* The flush fan-out (see the top of this file). */
-static struct workqueue_struct *sp_flush_wq;
-static struct bio_set sp_flush_bs;
-
-/* A child flush: the bio is last, sp_flush_bs's front_pad before it. */
-struct sp_flush_child {
-	struct sp_volume *v;
-	struct sp_member *m;		/* open while the parent is counted */
-	struct bio bio;
-};
-
-static void sp_flush_work(struct work_struct *work);
-
-/*
- * The migration's hooks.  Set before the target is registered and
- * cleared after it is unregistered (module init and exit), so no table
- * exists while it changes: read without a lock.
- */
-static const struct sp_io_hooks *sp_hooks;
+/* The migration's hooks (sp-target.h). */
+const struct sp_io_hooks *sp_hooks;
 
 void sp_io_set_hooks(const struct sp_io_hooks *hooks)
 {
 	sp_hooks = hooks;
 }
-
-struct sp_target {
-	struct list_head list;		/* in vol->targets, pool->lock */
-	struct sp_pool *pool;
-	struct sp_volume *vol;
-	struct sp_vol_item *vi;		/* pinned with configfs_depend_item */
-	sector_t len;			/* ti->len */
-	u32 slice_sectors;
-	int slice_shift;		/* log2(slice_sectors), or -1 */
-	u64 nr_slices;			/* logical slices the table covers */
-	unsigned int nr_features;	/* as given, for the table line */
-	bool features_given;
-	bool ignore_discard;
-	bool rw;			/* the table is read-write (FMODE_WRITE) */
-	/*
-	 * The logical block size the table's queue limits were stacked with
-	 * (io_hints, WRITE_ONCE()), 0 before; read under pool->lock by
-	 * sp_target_lbs().  The table holds no member pointer: it reaches
-	 * members only through the volume's map (see "Member lifetime" in
-	 * sp-core.h).
-	 */
-	unsigned int lbs;
-	/* Flushes to more than one member, for flush_work (sp_flush_wq). */
-	spinlock_t flush_lock;		/* protects flush_bios */
-	struct bio_list flush_bios;
-	struct work_struct flush_work;	/* sp_flush_work() */
-};
 
 static struct sp_pool *sp_pool_find(const char *name)
 {
@@ -262,7 +208,7 @@ static int sp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	/*
 	 * One flush bio, sent on to every holder of the volume's map when it
-	 * is mapped (see the top of this file).  flush_supported: the device
+	 * is mapped (see the top of sp-flush.c).  flush_supported: the device
 	 * takes flushes even if no member enabled now has a write cache, as
 	 * a later one may.
 	 */
@@ -354,23 +300,9 @@ void sp_pool_drain_io(struct sp_pool *pool)
 
 /* ---- I/O path ------------------------------------------------------------ */
 
-/*
- * The I/O epoch of a bio about to be counted, read before the map (under
- * rcu_read_lock()): if it is the epoch a drain flipped to, the acquire
- * pairs with the drain's release, and the map read after it is the one
- * published before the flip or a newer one; if it is the old epoch, the
- * drain waits for the count.  Either way no bio goes to a member after
- * the drain that followed its removal from the maps.
- */
-static u8 sp_io_epoch(struct sp_volume *v)
-{
-	/* Pairs with the drains' smp_store_release(). */
-	return smp_load_acquire(&v->io_epoch);
-}
-
 /* I/O error @err on member @m (a data bio or a child flush). */
-static void sp_member_io_error(struct sp_volume *v, struct sp_member *m,
-			       blk_status_t err)
+void sp_member_io_error(struct sp_volume *v, struct sp_member *m,
+			blk_status_t err)
 {
 	if (!err || err == BLK_STS_NOTSUPP || err == BLK_STS_AGAIN)
 		return;
@@ -383,125 +315,6 @@ static void sp_member_io_error(struct sp_volume *v, struct sp_member *m,
 		       m->pool->name, config_item_name(&m->item), m->path,
 		       blk_status_to_errno(err));
 	}
-}
-
-static void sp_flush_child_end(struct bio *c)
-{
-	struct sp_flush_child *fc = container_of(c, struct sp_flush_child,
-						 bio);
-	struct bio *parent = c->bi_private;
-	blk_status_t err = c->bi_status;
-
-	sp_member_io_error(fc->v, fc->m, err);
-	/* As bio_chain_endio(): some child's error is the parent's. */
-	if (err && !READ_ONCE(parent->bi_status))
-		WRITE_ONCE(parent->bi_status, err);
-	bio_put(c);
-	bio_endio(parent);
-}
-
-/*
- * Send the flush @bio on to every holder of @t's volume's map, and
- * complete it when they all have.  Counted in the I/O epoch (the holders
- * stay open until it completes), with a reference on the map (its
- * holders[] stays while the children are allocated, which may sleep).
- */
-static void sp_flush_fan_out(struct sp_target *t, struct bio *bio)
-{
-	struct sp_pbd *pbd = dm_per_bio_data(bio, sizeof(*pbd));
-	struct sp_volume *v = t->vol;
-	struct sp_vmap *map;
-	struct blk_plug plug;
-	unsigned int k;
-
-	rcu_read_lock();
-	pbd->epoch = sp_io_epoch(v);
-	this_cpu_inc(v->inflight->n[pbd->epoch]);
-	/* A map whose last reference went is replaced already: read again. */
-	do {
-		map = rcu_dereference(v->map);
-	} while (map && !sp_vmap_get(map));
-	rcu_read_unlock();
-	if (!map) {
-		bio_endio(bio);
-		return;
-	}
-	blk_start_plug(&plug);
-	for (k = 0; k < map->nr_holders; k++) {
-		struct sp_member *m = map->holders[k];
-		struct sp_flush_child *fc;
-		struct bio *c;
-
-		c = bio_alloc_bioset(m->bdev.bdev, 0, bio->bi_opf, GFP_NOIO,
-				     &sp_flush_bs);
-		fc = container_of(c, struct sp_flush_child, bio);
-		fc->v = v;
-		fc->m = m;
-		bio_clone_blkg_association(c, bio);
-		c->bi_end_io = sp_flush_child_end;
-		c->bi_private = bio;
-		bio_inc_remaining(bio);
-		submit_bio_noacct(c);
-	}
-	blk_finish_plug(&plug);
-	sp_vmap_put(map);
-	bio_endio(bio);
-}
-
-static void sp_flush_work(struct work_struct *work)
-{
-	struct sp_target *t = container_of(work, struct sp_target,
-					   flush_work);
-	struct bio_list bios;
-	struct bio *bio;
-
-	spin_lock_irq(&t->flush_lock);
-	bios = t->flush_bios;
-	bio_list_init(&t->flush_bios);
-	spin_unlock_irq(&t->flush_lock);
-	while ((bio = bio_list_pop(&bios)))
-		sp_flush_fan_out(t, bio);
-}
-
-/*
- * map() of an empty flush: completed (no holder), remapped to the one
- * holder, or queued for sp_flush_work() (more than one).
- */
-static int sp_map_flush(struct sp_target *t, struct bio *bio,
-			struct sp_pbd *pbd)
-{
-	struct sp_volume *v = t->vol;
-	struct sp_member *m = NULL;
-	struct sp_vmap *map;
-	unsigned long flags;
-	unsigned int nh;
-	u8 epoch;
-
-	rcu_read_lock();
-	epoch = sp_io_epoch(v);
-	map = rcu_dereference(v->map);
-	nh = map ? map->nr_holders : 0;
-	if (nh == 1) {
-		/* Counted: @m stays open until it completes (drain). */
-		m = map->holders[0];
-		pbd->epoch = epoch;
-		this_cpu_inc(v->inflight->n[epoch]);
-	}
-	rcu_read_unlock();
-	if (m) {
-		pbd->m = m;
-		bio_set_dev(bio, m->bdev.bdev);
-		return DM_MAPIO_REMAPPED;
-	}
-	if (!nh) {
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-	spin_lock_irqsave(&t->flush_lock, flags);
-	bio_list_add(&t->flush_bios, bio);
-	spin_unlock_irqrestore(&t->flush_lock, flags);
-	queue_work(sp_flush_wq, &t->flush_work);
-	return DM_MAPIO_SUBMITTED;
 }
 
 static int sp_map_bio(struct dm_target *ti, struct bio *bio)
@@ -667,157 +480,6 @@ static void sp_postsuspend(struct dm_target *ti)
 		sp_hooks->postsuspend(t->vol);
 }
 
-static void sp_sum_stats(struct sp_volume *v, struct sp_stats *sum)
-{
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		struct sp_stats *s = per_cpu_ptr(v->stats, cpu);
-
-		sum->reads += READ_ONCE(s->reads);
-		sum->writes += READ_ONCE(s->writes);
-		sum->read_sectors += READ_ONCE(s->read_sectors);
-		sum->write_sectors += READ_ONCE(s->write_sectors);
-	}
-}
-
-/* The position of @m in @map's holders (sorted by index), or nr_holders. */
-static unsigned int sp_holder_pos(const struct sp_vmap *map,
-				  const struct sp_member *m)
-{
-	unsigned int lo = 0, hi = map->nr_holders, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (map->holders[mid]->index < m->index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < map->nr_holders && map->holders[lo] == m ?
-		lo : map->nr_holders;
-}
-
-/*
- * INFO: <reads> <writes> <read_sectors> <write_sectors> <io_errors>
- *       <missing_slices> <#members> {<member>:<slices>:<online|failed>}...
- *       migration <none | job fields (the migration's status hook)>
- * The members listed are those holding slices within the table, by
- * index.  Their counts are in an array of one u32 per holder, allocated
- * here (not in I/O; GFP_NOIO, as the table may be suspended): if it
- * cannot be, none is listed.
- */
-static void sp_status(struct dm_target *ti, status_type_t type,
-		      unsigned int status_flags, char *result,
-		      unsigned int maxlen)
-{
-	struct sp_target *t = ti->private;
-	unsigned int sz = 0, k, listed = 0, nh, cap = 0, noio;
-	u32 *n = NULL;
-	u64 i, missing = 0;
-	struct sp_stats s;
-	struct sp_vmap *map;
-
-	switch (type) {
-	case STATUSTYPE_INFO:
-		sp_sum_stats(t->vol, &s);
-		/* The members from one map (valid under RCU). */
-		rcu_read_lock();
-		map = rcu_dereference(t->vol->map);
-		nh = map ? map->nr_holders : 0;
-		/* Room for the counts of the map read last (a retry is rare). */
-		while (nh > cap) {
-			rcu_read_unlock();
-			kvfree(n);
-			noio = memalloc_noio_save();
-			n = kvcalloc(nh, sizeof(*n), GFP_KERNEL);
-			memalloc_noio_restore(noio);
-			cap = n ? nh : 0;
-			rcu_read_lock();
-			map = rcu_dereference(t->vol->map);
-			nh = map ? map->nr_holders : 0;
-			if (!n)
-				break;
-		}
-		/* Here n, if set, has room for nh counts. */
-		for (i = 0; i < t->nr_slices; i++) {
-			if (!map || i >= map->nr || !map->e[i].m) {
-				missing++;
-				continue;
-			}
-			k = n ? sp_holder_pos(map, map->e[i].m) : nh;
-			if (k < nh)
-				n[k]++;
-		}
-		for (k = 0; n && k < nh; k++)
-			if (n[k])
-				listed++;
-		DMEMIT("%llu %llu %llu %llu %lld %llu %u", s.reads, s.writes,
-		       s.read_sectors, s.write_sectors,
-		       (long long)atomic64_read(&t->vol->io_errors), missing,
-		       listed);
-		for (k = 0; n && k < nh; k++) {
-			struct sp_member *m = map->holders[k];
-
-			if (!n[k])
-				continue;
-			DMEMIT(" %s:%u:%s", config_item_name(&m->item), n[k],
-			       READ_ONCE(m->failed) ? "failed" : "online");
-		}
-		rcu_read_unlock();
-		kvfree(n);
-		/* An image (read-only tables only): clones, hot detection */
-		if (!t->rw && READ_ONCE(t->vol->image)) {
-			DMEMIT(" image %llu", READ_ONCE(t->vol->clones));
-			sp_hot_status(t->vol, result, maxlen, &sz);
-		}
-		if (sp_hooks)
-			sp_hooks->status(t->vol, result, maxlen, &sz);
-		else
-			DMEMIT(" migration none");
-		break;
-	case STATUSTYPE_TABLE:
-		DMEMIT("%s %s", t->pool->name, t->vol->name);
-		if (t->features_given) {
-			DMEMIT(" %u", t->nr_features);
-			if (t->ignore_discard)
-				DMEMIT(" ignore_discard");
-		}
-		break;
-	case STATUSTYPE_IMA:
-		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",pool_name=%s,volume_name=%s,ignore_discard=%c;",
-		       t->pool->name, t->vol->name,
-		       t->ignore_discard ? 'y' : 'n');
-		break;
-	}
-}
-
-static int sp_message(struct dm_target *ti, unsigned int argc, char **argv,
-		      char *result, unsigned int maxlen)
-{
-	struct sp_target *t = ti->private;
-	int cpu;
-
-	if (argc >= 1 && !strcasecmp(argv[0], "migrate") && sp_hooks)
-		return sp_hooks->message(t->vol, argc - 1, argv + 1, result,
-					 maxlen);
-	if (argc == 1 && !strcasecmp(argv[0], "stats_reset")) {
-		for_each_possible_cpu(cpu)
-			memset(per_cpu_ptr(t->vol->stats, cpu), 0,
-			       sizeof(struct sp_stats));
-		atomic64_set(&t->vol->io_errors, 0);
-		return 0;
-	}
-	if (argc >= 1 && !strcasecmp(argv[0], "stats_reset"))
-		sp_err("message stats_reset takes no arguments, got %u",
-		       argc - 1);
-	else
-		sp_err("unknown message '%s'", argc ? argv[0] : "");
-	return -EINVAL;
-}
-
 /*
  * The pool's enabled members, under pool->lock (a member stays open while
  * it is held): the table's queue limits are stacked from all of them, as
@@ -874,8 +536,8 @@ static struct target_type sp_target = {
 	.map = sp_map_bio,
 	.end_io = sp_end_io,
 	.postsuspend = sp_postsuspend,
-	.status = sp_status,
-	.message = sp_message,
+	.status = sp_target_status,
+	.message = sp_target_message,
 	.iterate_devices = sp_iterate_devices,
 	.io_hints = sp_io_hints,
 };
@@ -886,27 +548,17 @@ int sp_target_init(void)
 
 	/* Every bio carries it: see "I/O path" in dm-slicepool.rst. */
 	BUILD_BUG_ON(BITS_PER_LONG == 64 && sizeof(struct sp_pbd) > 48);
-	sp_flush_wq = alloc_workqueue("slicepool_flush", WQ_MEM_RECLAIM, 0);
-	if (!sp_flush_wq)
-		return -ENOMEM;
-	r = bioset_init(&sp_flush_bs, BIO_POOL_SIZE,
-			offsetof(struct sp_flush_child, bio), 0);
+	r = sp_flush_init();
 	if (r)
-		goto wq;
+		return r;
 	r = dm_register_target(&sp_target);
 	if (r)
-		goto bs;
-	return 0;
-bs:
-	bioset_exit(&sp_flush_bs);
-wq:
-	destroy_workqueue(sp_flush_wq);
+		sp_flush_exit();
 	return r;
 }
 
 void sp_target_exit(void)
 {
 	dm_unregister_target(&sp_target);
-	bioset_exit(&sp_flush_bs);
-	destroy_workqueue(sp_flush_wq);
+	sp_flush_exit();
 }
