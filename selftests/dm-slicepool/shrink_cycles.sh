@@ -7,7 +7,7 @@
 # readers of the old one, and then clears the released slices' owner
 # records, member by member, from the old map.  The old map was freed by
 # kvfree_rcu() at the publish, so the clearing read freed memory: with
-# the guests' slub_debug=FPZU poisoning, a general protection fault in
+# the guests' slub_debug poisoning, a general protection fault in
 # sp_volume_shrink (seen in remote-flow/heartbeat.sh, where the agent
 # shrinks a lent volume).  kvfree_rcu() frees in batches, so the window
 # is made wide here: the members are dm-delay devices whose writes and

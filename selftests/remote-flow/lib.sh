@@ -469,15 +469,16 @@ make_volume() {
 }
 
 # fio_verified <job> <name> <size MiB> <description>: fio writes a
-# sixteenth of pb/<name> at random in 64 KiB blocks (16 per 16 MiB slice
-# on average, so every slice is hit with near certainty; the seed is
+# thirty-second of pb/<name> at random in 32 KiB blocks (16 per 16 MiB
+# slice on average, so every slice is hit with near certainty; the seed is
 # fixed, so the same blocks every run) and verifies it (crc32c), a check.
-# An eighth in 256 KiB blocks (8 per slice) moved twice the data through
-# the tunnel, whose encryption is emulated under TCG.
+# An eighth in 256 KiB blocks (8 per slice), then a sixteenth in 64 KiB
+# blocks, moved four and two times the data through the tunnel, whose
+# encryption is emulated under TCG.
 fio_verified() {
 	if fio --name="$1" --filename="/dev/mapper/pb-$2" --direct=1 \
-		--ioengine=libaio --rw=randwrite --bs=64k --iodepth=8 \
-		--size="$3m" --io_size=$(($3 / 16))m --verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--ioengine=libaio --rw=randwrite --bs=32k --iodepth=8 \
+		--size="$3m" --io_size=$(($3 / 32))m --verify=crc32c --verify_fatal=1 --do_verify=1 \
 		--randrepeat=1 --output="$SP_ARTIFACTS/fio.log"; then
 		ktap_ok "$4"
 	else
