@@ -36,7 +36,7 @@ img_cleanup() {
 	cli_cleanup
 }
 
-cli_start 3 38
+cli_start 3 40
 trap img_cleanup EXIT
 
 # devno <dm name>: its major:minor.
@@ -97,7 +97,9 @@ ktap_check "... saying so" err_has "volume '$P/plain' already exists"
 sp_rc 1 "image copy --name of a clone exits 1" image copy $P/img --name c2
 ktap_check "... saying so" err_has "name 'c2' is taken: the pool records a clone of that name"
 sp_rc 2 "image copy without <pool>/<image> exits 2" image copy $P img
+ktap_check "... saying so" err_has "unexpected argument 'img'"
 sp_rc 2 "image copy with a bad --name exits 2" image copy $P/img --name 'a b'
+ktap_check "... saying so" err_has "bad copy name 'a b'"
 free=0
 for m in 0 1 2; do
 	free=$((free + $(<"$SP_CFG/$P/members/m$m/free_slices")))
@@ -139,6 +141,7 @@ ktap_check "... the clones are on img (2)" on_img
 			oflag=direct status=none || exit 1
 		n=$((n + 1))
 		echo $n > "$W/writes"
+		sleep 0.2
 	done
 ) &
 wpid=$!
