@@ -319,6 +319,10 @@ CONFIGFS_ATTR_RO(sp_vol_, clones);
 CONFIGFS_ATTR_WO(sp_vol_, clone_add);
 CONFIGFS_ATTR_WO(sp_vol_, clone_remove);
 CONFIGFS_ATTR_RO(sp_vol_, uuid);
+CONFIGFS_ATTR(sp_vol_, hot_refs);		/* sp-hot.c */
+CONFIGFS_ATTR(sp_vol_, hot_read_latency_us);
+CONFIGFS_ATTR(sp_vol_, hot_mode);
+CONFIGFS_ATTR_RO(sp_vol_, hot);
 CONFIGFS_BIN_ATTR_RO(sp_vol_, map, NULL, SP_MAP_MAX_SIZE);
 CONFIGFS_BIN_ATTR_RO(sp_vol_, clone_list, NULL, SP_MAP_MAX_SIZE);
 
@@ -329,10 +333,10 @@ static struct configfs_attribute *sp_vol_attrs[] = {
 	&sp_vol_attr_clone_add,
 	&sp_vol_attr_clone_remove,
 	&sp_vol_attr_uuid,
-	&sp_hot_attr_refs,		/* sp-hot.c */
-	&sp_hot_attr_read_latency_us,
-	&sp_hot_attr_mode,
-	&sp_hot_attr_hot,
+	&sp_vol_attr_hot_refs,
+	&sp_vol_attr_hot_read_latency_us,
+	&sp_vol_attr_hot_mode,
+	&sp_vol_attr_hot,
 	NULL,
 };
 

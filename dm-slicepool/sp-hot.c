@@ -148,7 +148,11 @@ void sp_hot_status(struct sp_volume *v, char *result, unsigned int maxlen,
 	*szp = sz;
 }
 
-/* ---- configfs: the volume's hot_* attributes --------------------------- */
+/*
+ * ---- configfs: the volume's hot_* attributes ----
+ * Declared with CONFIGFS_ATTR() in sp-configfs-vol.c, as every volume
+ * attribute is; their show and store functions are these.
+ */
 
 static struct sp_volume *sp_hot_vol(struct config_item *item)
 {
@@ -205,40 +209,40 @@ static ssize_t sp_hot_store_u32(struct config_item *item, const char *page,
 	return r ? r : count;
 }
 
-static ssize_t sp_hot_refs_show(struct config_item *item, char *page)
+ssize_t sp_vol_hot_refs_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%u\n", sp_hot_refs(&sp_hot_vol(item)->hot));
 }
 
-static ssize_t sp_hot_refs_store(struct config_item *item, const char *page,
-				 size_t count)
+ssize_t sp_vol_hot_refs_store(struct config_item *item, const char *page,
+			      size_t count)
 {
 	return sp_hot_store_u32(item, page, count, "hot_refs",
 				&sp_hot_vol(item)->hot.refs, SP_HOT_MAX_REFS);
 }
 
-static ssize_t sp_hot_lat_show(struct config_item *item, char *page)
+ssize_t sp_vol_hot_read_latency_us_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%u\n", sp_hot_lat_us(&sp_hot_vol(item)->hot));
 }
 
-static ssize_t sp_hot_lat_store(struct config_item *item, const char *page,
-				size_t count)
+ssize_t sp_vol_hot_read_latency_us_store(struct config_item *item,
+					 const char *page, size_t count)
 {
 	return sp_hot_store_u32(item, page, count, "hot_read_latency_us",
 				&sp_hot_vol(item)->hot.lat_us,
 				SP_HOT_MAX_LAT_US);
 }
 
-static ssize_t sp_hot_mode_show(struct config_item *item, char *page)
+ssize_t sp_vol_hot_mode_show(struct config_item *item, char *page)
 {
 	u32 mode = READ_ONCE(sp_hot_vol(item)->hot.mode);
 
 	return sysfs_emit(page, "%s\n", sp_hot_modes[mode]);
 }
 
-static ssize_t sp_hot_mode_store(struct config_item *item, const char *page,
-				 size_t count)
+ssize_t sp_vol_hot_mode_store(struct config_item *item, const char *page,
+			      size_t count)
 {
 	struct sp_volume *v = sp_hot_vol(item);
 	char buf[33];
@@ -261,7 +265,7 @@ static ssize_t sp_hot_mode_store(struct config_item *item, const char *page,
  * "<0|1> clones=<n> read_latency_us=<n> read_latency_max_us=<n>": whether
  * the image is hot now by its settings, and what they were applied to.
  */
-static ssize_t sp_hot_hot_show(struct config_item *item, char *page)
+ssize_t sp_vol_hot_show(struct config_item *item, char *page)
 {
 	struct sp_volume *v = sp_hot_vol(item);
 	u64 clones = READ_ONCE(v->clones), avg, top;
@@ -271,34 +275,3 @@ static ssize_t sp_hot_hot_show(struct config_item *item, char *page)
 			  "%d clones=%llu read_latency_us=%llu read_latency_max_us=%llu\n",
 			  sp_hot_is_hot(v, clones, avg), clones, avg, top);
 }
-
-struct configfs_attribute sp_hot_attr_refs = {
-	.ca_name = "hot_refs",
-	.ca_mode = 0644,
-	.ca_owner = THIS_MODULE,
-	.show = sp_hot_refs_show,
-	.store = sp_hot_refs_store,
-};
-
-struct configfs_attribute sp_hot_attr_read_latency_us = {
-	.ca_name = "hot_read_latency_us",
-	.ca_mode = 0644,
-	.ca_owner = THIS_MODULE,
-	.show = sp_hot_lat_show,
-	.store = sp_hot_lat_store,
-};
-
-struct configfs_attribute sp_hot_attr_mode = {
-	.ca_name = "hot_mode",
-	.ca_mode = 0644,
-	.ca_owner = THIS_MODULE,
-	.show = sp_hot_mode_show,
-	.store = sp_hot_mode_store,
-};
-
-struct configfs_attribute sp_hot_attr_hot = {
-	.ca_name = "hot",
-	.ca_mode = 0444,
-	.ca_owner = THIS_MODULE,
-	.show = sp_hot_hot_show,
-};

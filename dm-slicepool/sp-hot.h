@@ -80,10 +80,20 @@ void sp_hot_read_done(struct sp_hot *h, u64 start);
 void sp_hot_status(struct sp_volume *v, char *result, unsigned int maxlen,
 		   unsigned int *szp);
 
-/* The volume attributes (sp-configfs.c lists them in sp_vol_attrs). */
-extern struct configfs_attribute sp_hot_attr_refs;
-extern struct configfs_attribute sp_hot_attr_read_latency_us;
-extern struct configfs_attribute sp_hot_attr_mode;
-extern struct configfs_attribute sp_hot_attr_hot;
+/*
+ * The show and store functions of the volume attributes hot_refs,
+ * hot_read_latency_us, hot_mode and hot: sp-configfs-vol.c declares the
+ * attributes with CONFIGFS_ATTR() and lists them in sp_vol_attrs.
+ */
+ssize_t sp_vol_hot_refs_show(struct config_item *item, char *page);
+ssize_t sp_vol_hot_refs_store(struct config_item *item, const char *page,
+			      size_t count);
+ssize_t sp_vol_hot_read_latency_us_show(struct config_item *item, char *page);
+ssize_t sp_vol_hot_read_latency_us_store(struct config_item *item,
+					 const char *page, size_t count);
+ssize_t sp_vol_hot_mode_show(struct config_item *item, char *page);
+ssize_t sp_vol_hot_mode_store(struct config_item *item, const char *page,
+			      size_t count);
+ssize_t sp_vol_hot_show(struct config_item *item, char *page);
 
 #endif /* DM_SLICEPOOL_HOT_H */

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,27 @@ static int img_is_image(const char *pool, const char *vol)
 		return ret;
 	}
 	return v == 1;
+}
+
+/*
+ * 0 if @pool/@image exists and is an image, else SPT_EXIT_FAIL with a
+ * message: the check of every command that takes an image.
+ */
+static int img_require(const char *pool, const char *image)
+{
+	int ret;
+
+	if (spt_item_require(pool, "volume", image))
+		return SPT_EXIT_FAIL;
+	ret = img_is_image(pool, image);
+	if (ret < 0)
+		return SPT_EXIT_FAIL;
+	if (!ret) {
+		spt_err("volume '%s/%s' is not an image (make it one with 'slicepool image create %s %s')",
+			pool, image, pool, image);
+		return SPT_EXIT_FAIL;
+	}
+	return 0;
 }
 
 /* dm info of @name, with a message when device-mapper cannot say. */
@@ -419,12 +441,55 @@ static void img_args(const struct spt_cmd *cmd, int argc, char **argv,
 	spt_check_name(cmd, what, *name);
 }
 
+/*
+ * Makes @pool/@vol (@size bytes; its dm device @dm_name exists if @has_dm)
+ * an image: its table first reloaded read-only (the module refuses the
+ * flag while a read-write table is loaded), then "image" 1, the table
+ * read-write again if the module refuses.  Without a dm device, the flag
+ * first: spt_dm_create() then loads an image's table read-only.  0 or
+ * SPT_EXIT_FAIL with a message.
+ */
+static int img_make_image(const char *pool, const char *vol,
+			  const char *dm_name, s64 size, bool has_dm)
+{
+	char params[2 * SPT_NAME_MAX + 8];
+	char *uuid = NULL;
+	int ret;
+
+	img_vol_params(params, sizeof(params), pool, vol);
+	if (has_dm && spt_dm_load(dm_name, NULL, false, true, (u64)size / 512,
+				  SPT_TARGET_NAME, params)) {
+		img_dm_failed("reload read-only", dm_name);
+		return SPT_EXIT_FAIL;
+	}
+	ret = cfs_write("1", "%s/volumes/%s/image", pool, vol);
+	if (ret) {
+		spt_err("cannot make '%s/%s' an image: %s (see dmesg)", pool,
+			vol, strerror(-ret));
+		if (has_dm &&
+		    spt_dm_load(dm_name, NULL, false, false, (u64)size / 512,
+				SPT_TARGET_NAME, params))
+			img_dm_failed("reload read-write", dm_name);
+		return SPT_EXIT_FAIL;
+	}
+	if (!has_dm) {
+		if (!cfs_read(&uuid, "%s/volumes/%s/uuid", pool, vol))
+			spt_strip(uuid);
+		ret = spt_dm_create(dm_name, uuid, (u64)size / 512, pool, vol);
+		free(uuid);
+		if (ret) {
+			img_dm_failed("create", dm_name);
+			return SPT_EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
 int cmd_image_create(const struct spt_cmd *cmd, int argc, char **argv)
 {
-	char dm_name[IMG_DM_NAME], params[2 * SPT_NAME_MAX + 8];
+	char dm_name[IMG_DM_NAME];
 	const char *pool, *vol;
 	struct spu_dm_info info;
-	char *uuid = NULL;
 	s64 size;
 	int ret;
 
@@ -452,38 +517,8 @@ int cmd_image_create(const struct spt_cmd *cmd, int argc, char **argv)
 		spt_err("dm device '%s' is not a slicepool volume", dm_name);
 		return SPT_EXIT_FAIL;
 	}
-	/*
-	 * A table first read-only: the module refuses the flag while a
-	 * read-write table is loaded.  Without a dm device, the flag first:
-	 * spt_dm_create() then loads an image's table read-only.
-	 */
-	img_vol_params(params, sizeof(params), pool, vol);
-	if (info.exists && spt_dm_load(dm_name, NULL, false, true,
-				       (u64)size / 512, SPT_TARGET_NAME,
-				       params)) {
-		img_dm_failed("reload read-only", dm_name);
+	if (img_make_image(pool, vol, dm_name, size, info.exists))
 		return SPT_EXIT_FAIL;
-	}
-	ret = cfs_write("1", "%s/volumes/%s/image", pool, vol);
-	if (ret) {
-		spt_err("cannot make '%s/%s' an image: %s (see dmesg)", pool,
-			vol, strerror(-ret));
-		if (info.exists &&
-		    spt_dm_load(dm_name, NULL, false, false, (u64)size / 512,
-				SPT_TARGET_NAME, params))
-			img_dm_failed("reload read-write", dm_name);
-		return SPT_EXIT_FAIL;
-	}
-	if (!info.exists) {
-		if (!cfs_read(&uuid, "%s/volumes/%s/uuid", pool, vol))
-			spt_strip(uuid);
-		ret = spt_dm_create(dm_name, uuid, (u64)size / 512, pool, vol);
-		free(uuid);
-		if (ret) {
-			img_dm_failed("create", dm_name);
-			return SPT_EXIT_FAIL;
-		}
-	}
 report:
 	if (spt_json) {
 		js_begin("image create", pool);
@@ -589,16 +624,8 @@ int cmd_image_clone(const struct spt_cmd *cmd, int argc, char **argv)
 	if (data < IMG_BLOCK_SECTORS * 512)
 		spt_usage_fail(cmd, "--data-size: at least 64 KiB (one thin-pool block)");
 
-	if (spt_item_require(pool, "volume", image))
+	if (img_require(pool, image))
 		return SPT_EXIT_FAIL;
-	ret = img_is_image(pool, image);
-	if (ret < 0)
-		return SPT_EXIT_FAIL;
-	if (!ret) {
-		spt_err("volume '%s/%s' is not an image (make it one with 'slicepool image create %s %s')",
-			pool, image, pool, image);
-		return SPT_EXIT_FAIL;
-	}
 	spt_dm_name(pool, image, img_dm, sizeof(img_dm));
 	spt_dm_name(pool, clone, clone_dm, sizeof(clone_dm));
 	if (img_dm_info(img_dm, &ii) || img_dm_info(clone_dm, &ci))
@@ -1007,24 +1034,6 @@ static void img_hot_args(const struct spt_cmd *cmd, int argc, char **argv,
 	spt_check_name(cmd, "image", *image);
 }
 
-/* 0 if @pool/@image exists and is an image, else SPT_EXIT_FAIL. */
-static int img_hot_require(const char *pool, const char *image)
-{
-	int ret;
-
-	if (spt_item_require(pool, "volume", image))
-		return SPT_EXIT_FAIL;
-	ret = img_is_image(pool, image);
-	if (ret < 0)
-		return SPT_EXIT_FAIL;
-	if (!ret) {
-		spt_err("volume '%s/%s' is not an image (make it one with 'slicepool image create %s %s')",
-			pool, image, pool, image);
-		return SPT_EXIT_FAIL;
-	}
-	return 0;
-}
-
 static void img_hot_print(const char *pool, const char *image,
 			  const struct img_hot *h)
 {
@@ -1055,7 +1064,7 @@ int cmd_image_status(const struct spt_cmd *cmd, int argc, char **argv)
 	struct img_hot h;
 
 	img_hot_args(cmd, argc, argv, 2, &pool, &image);
-	if (img_hot_require(pool, image) || img_hot_read(pool, image, &h))
+	if (img_require(pool, image) || img_hot_read(pool, image, &h))
 		return SPT_EXIT_FAIL;
 	img_hot_print(pool, image, &h);
 	return SPT_EXIT_OK;
@@ -1101,7 +1110,7 @@ int cmd_image_set(const struct spt_cmd *cmd, int argc, char **argv)
 				       (int)klen, argv[i], IMG_HOT_KEYS);
 		}
 	}
-	if (img_hot_require(pool, image))
+	if (img_require(pool, image))
 		return SPT_EXIT_FAIL;
 	for (i = first; i < argc; i++) {
 		char key[24];
@@ -1120,6 +1129,560 @@ int cmd_image_set(const struct spt_cmd *cmd, int argc, char **argv)
 		return SPT_EXIT_FAIL;
 	img_hot_print(pool, image, &h);
 	return SPT_EXIT_OK;
+}
+
+/* ---- image copy: a new copy of an image, and its clones moved to it ---- */
+
+#define IMG_COPY_CHUNK		(1024U * 1024)	/* bytes per read and write */
+#define IMG_COPY_TRIES		99		/* default names <image>.copyN */
+/*
+ * Test-only knobs (Documentation/dm-slicepool-images.rst, "Failure"):
+ * flip a byte of this slice of the copy before the verify, and load a
+ * table with an origin that does not exist for this clone.
+ */
+#define IMG_ENV_CORRUPT		"SLICEPOOL_TEST_COPY_CORRUPT_SLICE"
+#define IMG_ENV_BAD_RELOAD	"SLICEPOOL_TEST_COPY_FAIL_RELOAD"
+
+/* A copy or verify pass, for its progress on stderr. */
+struct img_pass {
+	const char *what;	/* "copy", "verify" */
+	u64 total, done;
+	u64 t0;			/* ms */
+	bool tty;
+	int last;		/* last percentage drawn or logged */
+};
+
+static u64 img_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
+}
+
+static void img_pass_start(struct img_pass *ps, const char *what, u64 total)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->what = what;
+	ps->total = total;
+	ps->t0 = img_now_ms();
+	ps->tty = isatty(STDERR_FILENO) && !spt_json;
+	ps->last = -1;
+}
+
+/*
+ * Draws the pass's bar with its rate and ETA on a terminal; elsewhere a
+ * line every 25%.  stderr only: stdout is the command's result.
+ */
+static void img_pass_show(struct img_pass *ps, u64 done)
+{
+	char sz[32], tot[32], bar[33];
+	u64 ms = img_now_ms() - ps->t0;
+	int pct = ps->total ? (int)(done * 100 / ps->total) : 100;
+	double rate = ms ? (double)done * 1000.0 / (double)ms : 0;
+	unsigned long eta;
+	int i;
+
+	ps->done = done;
+	spu_format_size(done, false, sz, sizeof(sz));
+	spu_format_size(ps->total, false, tot, sizeof(tot));
+	if (!ps->tty) {
+		if (pct / 25 != ps->last / 25 || ps->last < 0)
+			spt_info("%s: %s of %s (%d%%)", ps->what, sz, tot, pct);
+		ps->last = pct;
+		return;
+	}
+	if (pct == ps->last && done != ps->total)
+		return;
+	ps->last = pct;
+	for (i = 0; i < (int)sizeof(bar) - 1; i++)
+		bar[i] = i < pct * ((int)sizeof(bar) - 1) / 100 ? '#' : '-';
+	bar[sizeof(bar) - 1] = '\0';
+	eta = rate > 0 ? (unsigned long)((double)(ps->total - done) / rate) : 0;
+	fprintf(stderr, "\r\033[K%-6s [%s] %3d%%  %s of %s  ETA %lu:%02lu",
+		ps->what, bar, pct, sz, tot, eta / 60, eta % 60);
+	if (done == ps->total)
+		fputs("\n", stderr);
+	fflush(stderr);
+}
+
+/* Opens dm device @dm_name for O_DIRECT I/O; -errno with a message. */
+static int img_open(const char *dm_name, int flags)
+{
+	char path[IMG_DM_NAME + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/mapper/%s", dm_name);
+	fd = open(path, flags | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		spt_err("cannot open %s: %s", path, strerror(-fd));
+	}
+	return fd;
+}
+
+/* Reads or writes @len bytes at @off, whole; -errno (-EIO on a short one). */
+static int img_io(int fd, bool wr, void *buf, size_t len, u64 off)
+{
+	ssize_t n = wr ? pwrite(fd, buf, len, (off_t)off) :
+			 pread(fd, buf, len, (off_t)off);
+
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+/*
+ * Copies the first @bytes of image @src_dm into @dst_dm (read and write
+ * loops with O_DIRECT, then fsync), keeping the CRC-32C of every slice
+ * (@slice bytes, the last one maybe shorter) as read from the image in
+ * @crc.  0 or a negative errno with a message.
+ */
+static int img_copy_data(const char *src_dm, const char *dst_dm, u64 bytes,
+			 u64 slice, u32 *crc)
+{
+	struct img_pass ps;
+	int in, out, ret = 0;
+	u64 off, len;
+	void *buf;
+
+	if (posix_memalign(&buf, 4096, IMG_COPY_CHUNK))
+		return -ENOMEM;
+	in = img_open(src_dm, O_RDONLY);
+	out = img_open(dst_dm, O_WRONLY);
+	if (in < 0 || out < 0) {
+		ret = in < 0 ? in : out;
+		goto out;
+	}
+	img_pass_start(&ps, "copy", bytes);
+	for (off = 0; off < bytes; off += len) {
+		len = bytes - off < IMG_COPY_CHUNK ? bytes - off : IMG_COPY_CHUNK;
+		ret = img_io(in, false, buf, len, off);
+		if (ret) {
+			spt_err("cannot read /dev/mapper/%s at byte %llu: %s",
+				src_dm, (unsigned long long)off, strerror(-ret));
+			goto out;
+		}
+		crc[off / slice] = md3_crc32c(off % slice ? crc[off / slice] : ~0U,
+					      buf, len);
+		ret = img_io(out, true, buf, len, off);
+		if (ret) {
+			spt_err("cannot write /dev/mapper/%s at byte %llu: %s",
+				dst_dm, (unsigned long long)off, strerror(-ret));
+			goto out;
+		}
+		img_pass_show(&ps, off + len);
+	}
+	if (fsync(out)) {
+		ret = -errno;
+		spt_err("cannot flush /dev/mapper/%s: %s", dst_dm, strerror(-ret));
+	}
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Test only: flips the first byte of slice @env of the copy, so that the
+ * verify sees a copy that differs from its image (an honest mismatch on
+ * the device, found by reading it back).
+ */
+static int img_test_corrupt(const char *dst_dm, u64 bytes, u64 slice)
+{
+	const char *env = getenv(IMG_ENV_CORRUPT);
+	unsigned long k;
+	int fd, ret;
+	u8 *buf;
+
+	if (!env)
+		return 0;
+	if (spt_parse_ulong(env, 0, (bytes - 1) / slice, &k)) {
+		spt_err("%s: '%s' is not a slice of the copy", IMG_ENV_CORRUPT,
+			env);
+		return -EINVAL;
+	}
+	spt_info("test: %s=%lu: flipping a byte of slice %lu of the copy",
+		 IMG_ENV_CORRUPT, k, k);
+	if (posix_memalign((void **)&buf, 4096, 4096))
+		return -ENOMEM;
+	fd = img_open(dst_dm, O_RDWR);
+	ret = fd < 0 ? fd : img_io(fd, false, buf, 4096, k * slice);
+	if (!ret) {
+		buf[0] ^= 0xff;
+		ret = img_io(fd, true, buf, 4096, k * slice);
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Reads the copy @dst_dm back and compares the CRC-32C of every slice
+ * with @crc (the image's).  0 when all match; -EILSEQ with a message
+ * naming the slices that differ; another negative errno.
+ */
+static int img_verify(const char *dst_dm, u64 bytes, u64 slice,
+		      const u32 *crc)
+{
+	u64 off, len, bad = 0, first = 0, nr = (bytes + slice - 1) / slice;
+	struct img_pass ps;
+	u32 c = ~0U, first_c = 0;
+	int fd, ret = 0;
+	void *buf;
+
+	if (posix_memalign(&buf, 4096, IMG_COPY_CHUNK))
+		return -ENOMEM;
+	fd = img_open(dst_dm, O_RDONLY);
+	if (fd < 0) {
+		free(buf);
+		return fd;
+	}
+	img_pass_start(&ps, "verify", bytes);
+	for (off = 0; off < bytes; off += len) {
+		len = bytes - off < IMG_COPY_CHUNK ? bytes - off : IMG_COPY_CHUNK;
+		ret = img_io(fd, false, buf, len, off);
+		if (ret) {
+			spt_err("cannot read /dev/mapper/%s at byte %llu: %s",
+				dst_dm, (unsigned long long)off, strerror(-ret));
+			break;
+		}
+		c = md3_crc32c(off % slice ? c : ~0U, buf, len);
+		if ((off + len) % slice && off + len < bytes)
+			continue;
+		if (c != crc[off / slice] && !bad++) {
+			first = off / slice;
+			first_c = c;
+		}
+		img_pass_show(&ps, off + len);
+	}
+	close(fd);
+	free(buf);
+	if (!ret && bad) {
+		spt_err("verify failed: %llu of %llu slice(s) of the copy differ from the image (the first: slice %llu, crc32c %08x, the image's %08x)",
+			(unsigned long long)bad, (unsigned long long)nr,
+			(unsigned long long)first, first_c, crc[first]);
+		ret = -EILSEQ;
+	}
+	return ret;
+}
+
+/*
+ * Points clone @r's thin device at the external origin @img_dm: the same
+ * thin table with another origin, loaded, then resumed (device-mapper
+ * suspends the device for the swap: I/O in flight completes, new I/O
+ * waits, and the clone's own blocks stay in the thin-pool).  A clone
+ * without a dm device has nothing to reload (assemble makes it from its
+ * record).  @bad (test only): an origin that does not exist, refused by
+ * dm-thin.  0 or a negative errno with a message.
+ */
+static int img_clone_origin(const char *pool, const struct img_rec *r,
+			    const char *img_dm, bool bad)
+{
+	char dm[IMG_DM_NAME], params[96];
+	struct spu_dm_info ci, ii;
+	u32 a, b, id;
+	int ret;
+
+	spt_dm_name(pool, r->name, dm, sizeof(dm));
+	if (img_dm_info(dm, &ci) || img_dm_info(img_dm, &ii))
+		return -EIO;
+	if (!ci.exists)
+		return 0;
+	if (!ci.live_table || strcmp(ci.target, "thin") ||
+	    sscanf(ci.params, "%u:%u %u", &a, &b, &id) != 3 || id != r->id) {
+		spt_err("dm device '%s' is not the thin device %u of clone '%s'",
+			dm, r->id, r->name);
+		return -EINVAL;
+	}
+	if (!ii.exists) {
+		spt_err("image device '%s' does not exist", img_dm);
+		return -ENODEV;
+	}
+	if (bad)
+		snprintf(params, sizeof(params), "%u:%u %u 0:0", a, b, id);
+	else
+		snprintf(params, sizeof(params), "%u:%u %u %u:%u", a, b, id,
+			 ii.major, ii.minor);
+	ret = spu_dm_reload_resume(dm, ci.length, "thin", params);
+	if (ret)
+		spt_err("cannot reload clone '%s' (%s) with origin %s: %s (see dmesg)",
+			r->name, dm, bad ? "0:0 (test)" : img_dm,
+			spu_dm_last_error());
+	return ret;
+}
+
+/*
+ * Moves the record of clone @r from image @from to image @to: its
+ * clone_remove on @from, then its clone_add on @to (two transactions:
+ * see "Crash order" in the .rst); if the add fails, the record goes back
+ * to @from.  0 or a negative errno with a message.
+ */
+static int img_rec_move(const char *pool, const struct img_rec *r,
+			const char *from, const char *to)
+{
+	int ret = img_unregister(pool, from, r->name);
+
+	if (ret)
+		return ret;
+	ret = img_register(pool, to, r->name, r->id, r->sectors);
+	if (!ret)
+		return 0;
+	if (ret == -EEXIST)
+		spt_err("cannot record clone '%s' of '%s/%s': its name or thin id is taken (see dmesg)",
+			r->name, pool, to);
+	if (img_register(pool, from, r->name, r->id, r->sectors))
+		spt_err("clone '%s' (thin id %u, %llu sectors) is recorded for no image now: record it again with: echo '%s %u %llu' > %s/%s/volumes/%s/clone_add",
+			r->name, r->id, (unsigned long long)r->sectors,
+			r->name, r->id, (unsigned long long)r->sectors,
+			cfs_root(), pool, from);
+	return ret;
+}
+
+/* Moves clone @r to image @to (its origin, then its record). */
+static int img_clone_move(const char *pool, const struct img_rec *r,
+			  const char *from, const char *to, bool bad)
+{
+	char from_dm[IMG_DM_NAME], to_dm[IMG_DM_NAME];
+	int ret;
+
+	spt_dm_name(pool, from, from_dm, sizeof(from_dm));
+	spt_dm_name(pool, to, to_dm, sizeof(to_dm));
+	ret = img_clone_origin(pool, r, to_dm, bad);
+	if (ret)
+		return ret;
+	ret = img_rec_move(pool, r, from, to);
+	if (ret && img_clone_origin(pool, r, from_dm, false))
+		spt_err("clone '%s' reads image '%s' but is recorded for '%s'",
+			r->name, to, from);
+	return ret;
+}
+
+/*
+ * A free name for the copy of @image: <image>.copyN, the first N that
+ * no volume, dm device or clone record of @pool has.  0, or -ENAMETOOLONG
+ * / -EEXIST (the caller asks for --name).
+ */
+static int img_copy_name(const char *pool, const char *image,
+			 const struct img_rec *r, size_t nr, char *out)
+{
+	char dm[IMG_DM_NAME];
+	struct spu_dm_info info;
+	int i;
+
+	for (i = 1; i <= IMG_COPY_TRIES; i++) {
+		if (snprintf(out, SPT_NAME_MAX + 1, "%s.copy%d", image, i) >
+		    SPT_NAME_MAX)
+			return -ENAMETOOLONG;
+		spt_dm_name(pool, out, dm, sizeof(dm));
+		if (cfs_exists("%s/volumes/%s", pool, out) ||
+		    img_rec_find(r, nr, out) || spu_dm_info(dm, &info) ||
+		    info.exists)
+			continue;
+		return 0;
+	}
+	return -EEXIST;
+}
+
+/* Whether @name is one of the names the clones' thin-pool uses. */
+static bool img_reserved(const char *name)
+{
+	return !strcmp(name, IMG_POOL) || !strcmp(name, IMG_META) ||
+	       !strcmp(name, IMG_DATA);
+}
+
+static void img_copy_report(const char *pool, const char *image,
+			    const char *copy, u64 bytes, u64 nr_slices,
+			    const struct img_rec *r, const size_t *moved,
+			    size_t nm)
+{
+	s64 left = -1, got = -1;
+	char dm[IMG_DM_NAME], sz[32], rm[2 * SPT_NAME_MAX + 32];
+	size_t i;
+
+	cfs_read_s64(&left, "%s/volumes/%s/clones", pool, image);
+	cfs_read_s64(&got, "%s/volumes/%s/clones", pool, copy);
+	spt_dm_name(pool, copy, dm, sizeof(dm));
+	if (spt_json) {
+		js_begin("image copy", pool);
+		js_str("image", image);
+		js_str("copy", copy);
+		js_str("dm_device", dm);
+		js_u64("size", bytes);
+		js_u64("slices_verified", nr_slices);
+		js_open_arr("clones_moved");
+		for (i = 0; i < nm; i++)
+			js_str(NULL, r[moved[i]].name);
+		js_close();
+		js_s64("image_clones", left);
+		js_s64("copy_clones", got);
+		js_bool("image_kept", true);
+		js_end();
+		return;
+	}
+	spu_format_size(bytes, false, sz, sizeof(sz));
+	printf("image %s/%s copied to %s/%s: %s, %llu slice(s) verified, /dev/mapper/%s\n",
+	       pool, image, pool, copy, sz, (unsigned long long)nr_slices, dm);
+	printf("moved %zu clone(s) to %s:", nm, copy);
+	for (i = 0; i < nm; i++)
+		printf(" %s", r[moved[i]].name);
+	printf("\nclones: %s %lld, %s %lld\n", image, (long long)left, copy,
+	       (long long)got);
+	snprintf(rm, sizeof(rm), "'slicepool vol remove %s/%s'", pool, image);
+	if (!left)
+		printf("image %s/%s has no clones left; it stays (remove it with %s)\n",
+		       pool, image, rm);
+}
+
+int cmd_image_copy(const struct spt_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char pool[SPT_NAME_MAX + 1], image[SPT_NAME_MAX + 1];
+	char copy[SPT_NAME_MAX + 1] = "", img_dm[IMG_DM_NAME];
+	char copy_dm[IMG_DM_NAME];
+	const char *bad_reload = getenv(IMG_ENV_BAD_RELOAD);
+	struct spu_dm_info ii;
+	size_t nr = 0, nm = 0, i;
+	struct img_rec *r = NULL;
+	size_t *moved = NULL;
+	s64 size, got, slice_mb;
+	u64 slice, nslices;
+	bool had, keep = false;
+	u32 *crc = NULL;
+	int c, ret;
+
+	while ((c = spt_getopt(cmd, argc, argv, opts)) != -1) {
+		spt_check_name(cmd, "copy", optarg);
+		snprintf(copy, sizeof(copy), "%s", optarg);
+	}
+	spt_want_args(cmd, argc, argv, 1);
+	spt_split_volspec(cmd, argv[optind], pool, image);
+
+	if (img_require(pool, image))
+		return SPT_EXIT_FAIL;
+	spt_dm_name(pool, image, img_dm, sizeof(img_dm));
+	if (img_dm_info(img_dm, &ii))
+		return SPT_EXIT_FAIL;
+	if (!ii.exists || !ii.live_table) {
+		spt_err("image '%s/%s' has no dm device '%s' to copy from ('slicepool assemble' loads it)",
+			pool, image, img_dm);
+		return SPT_EXIT_FAIL;
+	}
+	if (cfs_read_s64(&size, "%s/volumes/%s/size", pool, image) ||
+	    size <= 0 || cfs_read_s64(&slice_mb, "%s/slice_mb", pool) ||
+	    slice_mb <= 0) {
+		spt_err("cannot read the size of '%s/%s' or the slice size of pool '%s'",
+			pool, image, pool);
+		return SPT_EXIT_FAIL;
+	}
+	if (img_records(pool, &r, &nr))
+		return SPT_EXIT_FAIL;
+	ret = SPT_EXIT_FAIL;
+	if (!copy[0]) {
+		c = img_copy_name(pool, image, r, nr, copy);
+		if (c) {
+			spt_err("no free name <image>.copyN for a copy of '%s/%s': give one with --name",
+				pool, image);
+			goto out;
+		}
+	}
+	spt_dm_name(pool, copy, copy_dm, sizeof(copy_dm));
+	if (img_reserved(copy) || img_rec_find(r, nr, copy)) {
+		spt_err("name '%s' is taken: %s", copy,
+			img_reserved(copy) ? "the pool's thin-pool uses it" :
+			"the pool records a clone of that name");
+		goto out;
+	}
+	if (bad_reload && !img_rec_find(r, nr, bad_reload)) {
+		spt_err("%s: '%s' is not a clone of pool '%s'",
+			IMG_ENV_BAD_RELOAD, bad_reload, pool);
+		goto out;
+	}
+	slice = (u64)slice_mb << 20;
+	nslices = ((u64)size + slice - 1) / slice;
+	crc = spt_zalloc(nslices * sizeof(*crc));
+	moved = spt_zalloc((nr ? nr : 1) * sizeof(*moved));
+
+	/* 1. The new volume, placed by the load ratio as any new volume. */
+	spt_info("image copy %s/%s: creating volume %s/%s (%lld bytes)", pool,
+		 image, pool, copy, (long long)size);
+	if (spt_vol_make(pool, copy, (u64)size))
+		goto out;
+	if (cfs_read_s64(&got, "%s/volumes/%s/size", pool, copy) ||
+	    got != size) {
+		spt_err("volume '%s/%s' got %lld bytes, not the image's %lld",
+			pool, copy, (long long)got, (long long)size);
+		goto undo;
+	}
+	/* 2. The copy, then read-only, then the verify, then an image. */
+	if (img_copy_data(img_dm, copy_dm, (u64)size, slice, crc) ||
+	    img_test_corrupt(copy_dm, (u64)size, slice))
+		goto undo;
+	{
+		char params[2 * SPT_NAME_MAX + 8];
+
+		img_vol_params(params, sizeof(params), pool, copy);
+		if (spt_dm_load(copy_dm, NULL, false, true, (u64)size / 512,
+				SPT_TARGET_NAME, params)) {
+			img_dm_failed("reload read-only", copy_dm);
+			goto undo;
+		}
+	}
+	if (img_verify(copy_dm, (u64)size, slice, crc)) {
+		spt_err("image copy %s/%s: the copy %s/%s is removed; the clones stay on %s",
+			pool, image, pool, copy, image);
+		goto undo;
+	}
+	spt_info("verify: %llu slice(s) match the image", (unsigned long long)nslices);
+	if (img_make_image(pool, copy, copy_dm, size, true))
+		goto undo;
+
+	/* 3. Every clone of the image, one by one. */
+	for (i = 0; i < nr; i++) {
+		if (strcmp(r[i].image, image))
+			continue;
+		spt_info("moving clone %s from %s to %s", r[i].name, image,
+			 copy);
+		if (img_clone_move(pool, &r[i], image, copy, bad_reload &&
+				   !strcmp(bad_reload, r[i].name))) {
+			spt_err("image copy %s/%s: moving clone '%s' failed; moving %zu clone(s) back to %s and removing the copy %s/%s",
+				pool, image, r[i].name, nm, image, pool, copy);
+			goto back;
+		}
+		moved[nm++] = i;
+	}
+	img_copy_report(pool, image, copy, (u64)size, nslices, r, moved, nm);
+	ret = SPT_EXIT_OK;
+	goto out;
+
+back:
+	while (nm--) {
+		if (img_clone_move(pool, &r[moved[nm]], copy, image, false)) {
+			spt_err("clone '%s' could not go back to image '%s': the copy %s/%s stays (it is verified and the clone's data is intact)",
+				r[moved[nm]].name, image, pool, copy);
+			keep = true;
+		}
+	}
+undo:
+	if (!keep && spt_vol_teardown(pool, copy, false, &had))
+		spt_err("could not remove the half-made copy '%s/%s': remove it with 'slicepool vol remove %s/%s'",
+			pool, copy, pool, copy);
+	else if (!keep)
+		spt_info("removed the copy %s/%s", pool, copy);
+out:
+	free(moved);
+	free(crc);
+	free(r);
+	return ret;
 }
 
 /*

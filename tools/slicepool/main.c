@@ -139,6 +139,13 @@ static const struct spt_cmd commands[] = {
 	  "                          (1..60000000, default 20000)\n"
 	  "  hot_mode=MODE           any (either, the default), all (both), refs,\n"
 	  "                          latency or off (never)\n" },
+	{ "image", "copy", cmd_image_copy, "<pool>/<image> [--name NEW]",
+	  "Write a new copy of an image (a new volume, placed by load ratio),\n"
+	  "verify every slice against the image, make it an image, then move\n"
+	  "every clone of the image to it (a table reload: their writes stay\n"
+	  "theirs). The old image stays; on a failure the clones stay on it\n"
+	  "and the copy is removed. Progress on stderr.",
+	  "  --name NEW   the copy's name (default <image>.copyN)\n" },
 	{ NULL, "migrate", cmd_migrate,
 	  "<pool>/<vol> --to <member|domain:LABEL|auto> [--slices A[-B]|all] [--mode M] [--mirror on|off] [--rate MIBPS] [--chunk-kb N] [--threshold N] [--max-passes N] [--depth N] [--busy-share PCT] [--no-wait] | --abort | --set-rate MIBPS | --status",
 	  "Move a volume's slices to another member or domain while it is in\n"

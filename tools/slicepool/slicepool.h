@@ -453,6 +453,7 @@ int cmd_image_remove_clone(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_image_list(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_image_status(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_image_set(const struct spt_cmd *cmd, int argc, char **argv);
+int cmd_image_copy(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_status(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_assemble(const struct spt_cmd *cmd, int argc, char **argv);
 int cmd_inspect(const struct spt_cmd *cmd, int argc, char **argv);
