@@ -279,9 +279,12 @@ static void t_lease(void)
 static void t_revoke_dead(void)
 {
 	static const char said[] =
-		"its borrower b accepted it, then was declared down (not heard for 20 s, heartbeat_timeout 20 s): completing it without b";
+		"its borrower b accepted it, then was declared down (not heard "
+		"for 20 s, heartbeat_timeout 20 s): completing it without b";
 	static const char noted[] =
-		"revoked without b: it was declared down during the revocation (not heard for 20 s, heartbeat_timeout 20 s): export withdrawn, volume zeroed and deleted, its space lendable again";
+		"revoked without b: it was declared down during the revocation "
+		"(not heard for 20 s, heartbeat_timeout 20 s): export withdrawn, "
+		"volume zeroed and deleted, its space lendable again";
 	char peer[SPA_NODE_MAX + 1] = "", why[512] = "", text[512];
 	struct spa_grant *g;
 	struct spa_lender l;
