@@ -278,13 +278,11 @@ static void t_lease(void)
  */
 static void t_revoke_dead(void)
 {
-	static const char said[] =
-		"its borrower b accepted it, then was declared down (not heard "
-		"for 20 s, heartbeat_timeout 20 s): completing it without b";
-	static const char noted[] =
-		"revoked without b: it was declared down during the revocation "
-		"(not heard for 20 s, heartbeat_timeout 20 s): export withdrawn, "
-		"volume zeroed and deleted, its space lendable again";
+	/* What is logged, and the note 'status' shows. */
+	static const char *const want[] = {
+		"its borrower b accepted it, then was declared down (not heard for 20 s, heartbeat_timeout 20 s): completing it without b",
+		"revoked without b: it was declared down during the revocation (not heard for 20 s, heartbeat_timeout 20 s): export withdrawn, volume zeroed and deleted, its space lendable again",
+	};
 	char peer[SPA_NODE_MAX + 1] = "", why[512] = "", text[512];
 	struct spa_grant *g;
 	struct spa_lender l;
@@ -326,12 +324,12 @@ static void t_revoke_dead(void)
 	      !vol_there(id) && pa2_free() == free_before + 16 && grants == 0,
 	      "released: export withdrawn, volume deleted, 16 slices back, nothing lent (%u)",
 	      grants);
-	CHECK(cap_has("revoke of ", said) &&
+	CHECK(cap_has("revoke of ", want[0]) &&
 	      cap_has("completed without its borrower b (declared down)", NULL),
 	      "logged, naming b");
 	g = spa_ledger_find(&l.ledger, id);
 	CHECK(g && !spa_grant_note(&ca, g, text, sizeof(text)) &&
-	      !strcmp(text, noted),
+	      !strcmp(text, want[1]),
 	      "status shows it: %s", g ? text : "no grant");
 	CHECK(spa_lender_revoke_check(&l, &t, now + 10 * hbt, hbt) == 0,
 	      "done once");
