@@ -466,13 +466,16 @@ struct spa_wg_cmds {
  * touching what did not change (so the sessions of unchanged peers go
  * on): this node's private key if its key changed; per peer_tunnel line
  * removed, its WireGuard peer removed; per line added, its peer added in
- * full; per peer whose public key changed, its old WireGuard peer removed
- * and the new one added in full; per other peer, its endpoint and
- * preshared key if they changed.  (Whether a peer with grants in use
- * may go is the caller's to check: spa_agent_reload().)  What the rest
- * of the agent reads at start only is refused with the reason (a restart
- * is needed): this node's tunnel address, port and interface, a peer's
- * tunnel address (its export ports' guard depends on it).
+ * full; per peer whose public key or tunnel address changed, its old
+ * WireGuard peer removed and the new one added in full (its tunnel torn
+ * down and made again); per other peer, its endpoint and preshared key
+ * if they changed.  (Whether a peer with grants in use may go or move,
+ * and the exports' guard that follows a move, are the caller's:
+ * spa_agent_reload().)  Refused with the reason: what the rest of the
+ * agent reads at start only (a restart is needed: this node's tunnel
+ * address, port and interface), and a new tunnel address that another
+ * peer, which moves, has in force (its export ports would admit it
+ * until the guard follows).
  * 0 (with @out->n commands, maybe none), or -EINVAL and the reason.
  */
 int spa_tunnel_diff(const struct spa_tunnel_state *old,
@@ -727,6 +730,11 @@ void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
  */
 unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
 				    u64 now_mono);
+/*
+ * The exports' guard made again from the ledger and the configuration in
+ * force (a peer's tunnel address changed): 0, or -errno with @why.
+ */
+int spa_lender_guard_sync(struct spa_lender *l, char *why, size_t wlen);
 /* The operator: fenced -> exported again, active. */
 int spa_lender_unfence(struct spa_lender *l, u64 id, char *why, size_t wlen);
 /* The operator: fenced -> released (zeroed and deleted as a release). */

@@ -488,6 +488,16 @@ static int guard_sync(struct spa_lender *l, char *why, size_t wlen)
 	return ret;
 }
 
+int spa_lender_guard_sync(struct spa_lender *l, char *why, size_t wlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	ret = guard_sync(l, why, wlen);
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
 /* guard_sync() after a grant went: a failure is logged (the port is gone). */
 static void guard_drop(struct spa_lender *l, const char *what)
 {
