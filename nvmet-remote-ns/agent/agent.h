@@ -712,7 +712,9 @@ void spa_lender_revoke_accepted(struct spa_lender *l, u64 id);
  * without it by the finisher thread: as a release (ledger releasing,
  * the export withdrawn first, then the volume zeroed and deleted),
  * logged and noted for 'status'.  One whose teardown failed is tried
- * again.  How many were handed to the finisher now.
+ * again.  A round in which the lender is busy (a grant, a release, a
+ * resize, the finisher) looks at none: the heartbeat thread never waits
+ * on one.  How many were handed to the finisher now.
  */
 unsigned int spa_lender_revoke_check(struct spa_lender *l,
 				     struct spa_peers *t, u64 now_mono,
@@ -726,7 +728,8 @@ void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
  * Lease (cfg->lease seconds, 0: off): fences every active or revoking
  * grant whose borrower @t has not heard for longer than the lease (never
  * heard: since it is in the table): export removed, volume kept, state
- * fenced.  How many were fenced now.
+ * fenced.  A round in which the lender is busy looks at none (as
+ * spa_lender_revoke_check()).  How many were fenced now.
  */
 unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
 				    u64 now_mono);

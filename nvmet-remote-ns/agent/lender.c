@@ -1311,6 +1311,7 @@ int spa_lender_revoke_begin(struct spa_lender *l, u64 id,
 		goto out;
 	}
 	g->state = SPA_G_REVOKING;
+	revoke_untrack(l, id);	/* in progress once the borrower accepts */
 	if (save(l)) {
 		g = spa_ledger_find(&l->ledger, id);
 		g->state = SPA_G_ACTIVE;
@@ -1503,9 +1504,12 @@ unsigned int spa_lender_revoke_check(struct spa_lender *l,
 	bool start;
 	u64 last;
 
-	if (!timeout_ms)
+	/*
+	 * The heartbeat thread never waits on a grant, a release or a
+	 * resize (zeroing takes long): busy, the next round looks.
+	 */
+	if (!timeout_ms || pthread_mutex_trylock(&l->lock))
 		return 0;
-	pthread_mutex_lock(&l->lock);
 	for (i = 0; i < SPA_REVOKES_MAX; i++) {
 		e = &l->revokes[i];
 		if (!e->id || e->finish)
@@ -1565,9 +1569,9 @@ unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
 	char why[512];
 	size_t i;
 
-	if (!lease_ms)
+	/* As spa_lender_revoke_check(): busy, the next round looks. */
+	if (!lease_ms || pthread_mutex_trylock(&l->lock))
 		return 0;
-	pthread_mutex_lock(&l->lock);
 	for (i = 0; i < l->ledger.n; i++) {
 		g = &l->ledger.g[i];
 		/* Not one being resized: that is the borrower talking. */

@@ -316,6 +316,13 @@ static void t_revoke_dead(void)
 	free_before = pa2_free();
 	now = spa_mono_ms();
 	spa_peers_check(&t, now + hbt + 1, hbt);
+	/* A release zeroing under the lender's lock: the round waits not. */
+	pthread_mutex_lock(&l.lock);
+	CHECK(spa_lender_revoke_check(&l, &t, now + hbt + 1, hbt) == 0 &&
+	      spa_lender_lease_check(&l, &t, now + 10 * 60000) == 0 &&
+	      state_of(&l, id) == SPA_G_REVOKING,
+	      "the lender busy: the heartbeat thread looks at nothing, waits for nothing");
+	pthread_mutex_unlock(&l.lock);
 	CHECK(spa_lender_revoke_check(&l, &t, now + hbt + 1, hbt) == 1,
 	      "b declared down: handed to the finisher");
 	spa_lender_finisher_wait(&l);
