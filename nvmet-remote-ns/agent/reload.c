@@ -14,9 +14,10 @@
  * are not touched), then the exports' guard is made again so that its
  * export ports admit the new address; it is refused while a grant
  * borrowed from that peer is in use (its NVMe/TCP connections are to the
- * old address).  The rest is read at start only.  All or nothing: a configuration or key file that is refused, a
- * change only a restart makes, or a peer removed while a grant with it is
- * in use changes nothing, and the configuration in force stays.
+ * old address).  The rest is read at start only.  All or nothing: a
+ * configuration or key file that is refused, a change only a restart
+ * makes, or a peer removed while a grant with it is in use changes
+ * nothing, and the configuration in force stays.
  *
  * A peer with a grant in use (lent to it or borrowed from it, in any
  * state but released: fenced and revoking included) cannot lose its
@@ -320,7 +321,7 @@ static void tunnel_moves_done(struct spa_agent *a,
 	if (!n || !a->lender)
 		return;
 	if (spa_lender_guard_sync(a->lender, why, sizeof(why)))
-		spa_err("SIGHUP: the exports' guard cannot follow the new tunnel address(es): the moved peers' export ports admit no one until it is set (the next SIGHUP or grant sets it): %s",
+		spa_err("SIGHUP: the exports' guard cannot follow the new tunnel address(es): the moved peers' export ports admit no one until it is set (the next grant or release sets it): %s",
 			why);
 	else
 		spa_info("SIGHUP: the exports' guard follows: each borrower's export ports admit its tunnel address in force");
