@@ -415,6 +415,7 @@ static void *hb_main(void *arg)
 	struct spa_agent *a = hb->a;
 	struct spa_peer snap[SPA_PEERS_MAX];
 	struct pollfd pfd = { .fd = hb->stop_fd, .events = POLLIN };
+	u64 hbt_ms = (u64)a->cfg->heartbeat_timeout * 1000;
 	unsigned int n, i;
 	int pending, ret;
 
@@ -427,8 +428,11 @@ static void *hb_main(void *arg)
 			pthread_mutex_unlock(&a->peers.lock);
 			for (i = 0; i < n; i++)
 				hb_one(a, &snap[i]);
-			spa_peers_check(&a->peers, spa_mono_ms(),
-					(u64)a->cfg->heartbeat_timeout * 1000);
+			spa_peers_check(&a->peers, spa_mono_ms(), hbt_ms);
+			/* The revocations first: the lease is longer. */
+			if (a->lender)
+				spa_lender_revoke_check(a->lender, &a->peers,
+							spa_mono_ms(), hbt_ms);
 			if (a->lender)
 				spa_lender_lease_check(a->lender, &a->peers,
 						       spa_mono_ms());

@@ -466,13 +466,16 @@ struct spa_wg_cmds {
  * touching what did not change (so the sessions of unchanged peers go
  * on): this node's private key if its key changed; per peer_tunnel line
  * removed, its WireGuard peer removed; per line added, its peer added in
- * full; per peer whose public key changed, its old WireGuard peer removed
- * and the new one added in full; per other peer, its endpoint and
- * preshared key if they changed.  (Whether a peer with grants in use
- * may go is the caller's to check: spa_agent_reload().)  What the rest
- * of the agent reads at start only is refused with the reason (a restart
- * is needed): this node's tunnel address, port and interface, a peer's
- * tunnel address (its export ports' guard depends on it).
+ * full; per peer whose public key or tunnel address changed, its old
+ * WireGuard peer removed and the new one added in full (its tunnel torn
+ * down and made again); per other peer, its endpoint and preshared key
+ * if they changed.  (Whether a peer with grants in use may go or move,
+ * and the exports' guard that follows a move, are the caller's:
+ * spa_agent_reload().)  Refused with the reason: what the rest of the
+ * agent reads at start only (a restart is needed: this node's tunnel
+ * address, port and interface), and a new tunnel address that another
+ * peer, which moves, has in force (its export ports would admit it
+ * until the guard follows).
  * 0 (with @out->n commands, maybe none), or -EINVAL and the reason.
  */
 int spa_tunnel_diff(const struct spa_tunnel_state *old,
@@ -617,10 +620,30 @@ struct spa_backend {
 
 extern const struct spa_backend spa_real_backend;
 
+/*
+ * A revocation in progress: its borrower accepted the REVOKE (or reported
+ * on it) while this daemon runs.  Only such a revocation is completed
+ * without its borrower when the health watch declares the borrower down
+ * (spa_lender_revoke_check()).
+ */
+struct spa_revoke_live {
+	u64 id;			/* the grant; 0: a free entry */
+	u64 heard_mono;		/* accepted, or last reported on (monotonic) */
+	u64 gone_ms;		/* how long its borrower was silent */
+	bool finish;		/* the finisher is to complete it */
+	bool finishing;		/* begun: retried until the grant is released */
+};
+
+#define SPA_REVOKES_MAX	256	/* max_grants' upper bound */
+
 struct spa_lender {
 	const struct spa_config *cfg;
 	const struct spa_backend *be;
-	pthread_mutex_t lock;	/* serialises grants, releases, the ledger */
+	/*
+	 * Serialises grants, releases, the ledger; protects @revokes and
+	 * the finisher's flags too.
+	 */
+	pthread_mutex_t lock;
 	struct spa_ledger ledger;
 	struct spa_quota quota;
 	char subnqn_prefix[SPA_NQN_MAX + 1];
@@ -632,6 +655,15 @@ struct spa_lender {
 	 */
 	struct spa_keys *keys;
 	int dhchap;	/* spa_dhchap_target_probe() at init */
+	struct spa_revoke_live revokes[SPA_REVOKES_MAX];
+	/*
+	 * The worker that completes the revocations of borrowers declared
+	 * down (zeroing takes long: never the heartbeat thread), one at a
+	 * time; joined by spa_lender_free().
+	 */
+	bool finisher_started;	/* created and not joined */
+	bool finisher_running;	/* it has not taken its last look yet */
+	pthread_t finisher;
 };
 
 #define SPA_VOL_PREFIX	"rg-"
@@ -668,6 +700,27 @@ int spa_lender_revoke_begin(struct spa_lender *l, u64 id,
  * active, noted.
  */
 void spa_lender_revoke_failed(struct spa_lender *l, u64 id, const char *text);
+/*
+ * The borrower accepted the REVOKE of @id (it answered it): the
+ * revocation is in progress, heard from now.
+ */
+void spa_lender_revoke_accepted(struct spa_lender *l, u64 id);
+/*
+ * After every round of heartbeats: each revocation in progress whose
+ * borrower the health watch declared down (@t says down, and not heard,
+ * nor heard of the revocation, for longer than @timeout_ms) is completed
+ * without it by the finisher thread: as a release (ledger releasing,
+ * the export withdrawn first, then the volume zeroed and deleted),
+ * logged and noted for 'status'.  One whose teardown failed is tried
+ * again.  A round in which the lender is busy (a grant, a release, a
+ * resize, the finisher) looks at none: the heartbeat thread never waits
+ * on one.  How many were handed to the finisher now.
+ */
+unsigned int spa_lender_revoke_check(struct spa_lender *l,
+				     struct spa_peers *t, u64 now_mono,
+				     u64 timeout_ms);
+/* Waits until the finisher has nothing left (tests). */
+void spa_lender_finisher_wait(struct spa_lender *l);
 /* A REVOKE_REPORT: REVOKE_REPORT's reply or ERROR in @rep. */
 void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
 			      const char *from, struct spa_msg *rep);
@@ -675,10 +728,16 @@ void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
  * Lease (cfg->lease seconds, 0: off): fences every active or revoking
  * grant whose borrower @t has not heard for longer than the lease (never
  * heard: since it is in the table): export removed, volume kept, state
- * fenced.  How many were fenced now.
+ * fenced.  A round in which the lender is busy looks at none (as
+ * spa_lender_revoke_check()).  How many were fenced now.
  */
 unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
 				    u64 now_mono);
+/*
+ * The exports' guard made again from the ledger and the configuration in
+ * force (a peer's tunnel address changed): 0, or -errno with @why.
+ */
+int spa_lender_guard_sync(struct spa_lender *l, char *why, size_t wlen);
 /* The operator: fenced -> exported again, active. */
 int spa_lender_unfence(struct spa_lender *l, u64 id, char *why, size_t wlen);
 /* The operator: fenced -> released (zeroed and deleted as a release). */
@@ -686,6 +745,14 @@ int spa_lender_release_fenced(struct spa_lender *l, u64 id, char *why,
 			      size_t wlen);
 /* <state_dir>/revoke-<id>: the last word on a grant's revocation. */
 int spa_note_path(const struct spa_config *c, u64 id, char *buf, size_t len);
+/*
+ * The note 'status' prints under lent grant @g: a revocation's or a
+ * fence's while it is in use, and for a released grant only a
+ * revocation completed without its borrower (a release drops the note).
+ * 0 with it in @buf, or -errno (-ENOENT: none).
+ */
+int spa_grant_note(const struct spa_config *c, const struct spa_grant *g,
+		   char *buf, size_t len);
 void spa_grant_names(const struct spa_config *c, u64 id, char *vol,
 		     size_t vlen, char *subnqn, size_t slen);
 

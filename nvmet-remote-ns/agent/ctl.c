@@ -75,6 +75,7 @@ static void ctl_revoke(struct spa_agent *a, u64 id, char *out, size_t len)
 		      "%s (grant %016llx stays active)", why, id);
 		return;
 	}
+	spa_lender_revoke_accepted(a->lender, id);
 	reply(out, len, "ok",
 	      "revoking %016llx: %s accepted; it moves its slices off, then gives the grant back ('status' shows how it goes)",
 	      id, peer);

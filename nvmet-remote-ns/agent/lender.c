@@ -14,7 +14,10 @@
  *   released    the export and the volume are gone, the space is back
  *   revoking    written when the operator asks an active grant back,
  *               before REVOKE is sent; the borrower's RELEASE ends it,
- *               its refusal (or a REVOKE not delivered) makes it active
+ *               its refusal (or a REVOKE not delivered) makes it active;
+ *               a borrower that accepted it and is then declared down
+ *               (heartbeat_timeout) has it completed without it: the
+ *               lender releases it as the RELEASE would (the finisher)
  *   fenced      the borrower was not heard for longer than the lease:
  *               the export is removed, the volume kept; the operator
  *               unfences it (active) or releases it (release-fenced)
@@ -389,6 +392,7 @@ int spa_lender_init(struct spa_lender *l, const struct spa_config *cfg,
 
 void spa_lender_free(struct spa_lender *l)
 {
+	spa_lender_finisher_wait(l);
 	spa_ledger_free(&l->ledger);
 	spa_quota_destroy(&l->quota);
 	pthread_mutex_destroy(&l->lock);
@@ -481,6 +485,16 @@ static int guard_sync(struct spa_lender *l, char *why, size_t wlen)
 		ret = be->guard(be->ctx, c, set, why, wlen);
 	}
 	free(set);
+	return ret;
+}
+
+int spa_lender_guard_sync(struct spa_lender *l, char *why, size_t wlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&l->lock);
+	ret = guard_sync(l, why, wlen);
+	pthread_mutex_unlock(&l->lock);
 	return ret;
 }
 
@@ -638,11 +652,26 @@ static int teardown(struct spa_lender *l, const struct spa_grant *g,
 	return be->vol_delete(be->ctx, pool, g->name, why, wlen);
 }
 
+static void note_drop(struct spa_lender *l, u64 id);
+
 static int save(struct spa_lender *l)
 {
+	size_t i, released = 0;
 	char why[256];
 	int ret;
 
+	/*
+	 * A grant released keeps a note only when its revocation was
+	 * completed without its borrower; it goes with the grant's entry
+	 * (the oldest released ones are pruned first).
+	 */
+	for (i = 0; i < l->ledger.n; i++)
+		released += l->ledger.g[i].state == SPA_G_RELEASED;
+	for (i = 0; i < l->ledger.n && released > SPA_KEEP_RELEASED; i++)
+		if (l->ledger.g[i].state == SPA_G_RELEASED) {
+			note_drop(l, l->ledger.g[i].id);
+			released--;
+		}
 	spa_ledger_prune(&l->ledger, SPA_KEEP_RELEASED);
 	ret = spa_ledger_save(&l->ledger, why, sizeof(why));
 	if (ret)
@@ -658,6 +687,16 @@ static int save(struct spa_lender *l)
 int spa_note_path(const struct spa_config *c, u64 id, char *buf, size_t len)
 {
 	return spu_path(buf, len, "%s/revoke-%016llx", c->state_dir, id);
+}
+
+int spa_grant_note(const struct spa_config *c, const struct spa_grant *g,
+		   char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = spa_note_path(c, g->id, path, sizeof(path));
+	return ret ? ret : spu_read_buf(path, buf, len);
 }
 
 static void note(struct spa_lender *l, u64 id, const char *fmt, ...)
@@ -853,6 +892,48 @@ out:
 	pthread_mutex_unlock(&l->lock);
 }
 
+/* ------------------------------------------ revocations in progress */
+
+/* The entry of revocation @id, under @l's lock; NULL if none. */
+static struct spa_revoke_live *revoke_find(struct spa_lender *l, u64 id)
+{
+	unsigned int i;
+
+	for (i = 0; id && i < SPA_REVOKES_MAX; i++)
+		if (l->revokes[i].id == id)
+			return &l->revokes[i];
+	return NULL;
+}
+
+/* Revocation @id is in progress, heard of now; under @l's lock. */
+static void revoke_track(struct spa_lender *l, u64 id)
+{
+	struct spa_revoke_live *e = revoke_find(l, id);
+	unsigned int i;
+
+	for (i = 0; !e && i < SPA_REVOKES_MAX; i++)
+		if (!l->revokes[i].id) {
+			e = &l->revokes[i];
+			memset(e, 0, sizeof(*e));
+			e->id = id;
+		}
+	if (!e) {
+		spa_warn("revoke of %016llx: %u revocations in progress already: it is not completed without its borrower if that is declared down",
+			 id, SPA_REVOKES_MAX);
+		return;
+	}
+	e->heard_mono = spa_mono_ms();
+}
+
+/* Revocation @id is over (released, refused, fenced); under @l's lock. */
+static void revoke_untrack(struct spa_lender *l, u64 id)
+{
+	struct spa_revoke_live *e = revoke_find(l, id);
+
+	if (e)
+		memset(e, 0, sizeof(*e));
+}
+
 /*
  * Releases @g (any state but exporting and released), under @l's lock: a
  * grant in service becomes releasing (a resize that could not be undone
@@ -888,6 +969,7 @@ static int release_grant(struct spa_lender *l, struct spa_grant *g,
 		 id, who, from, g->subnqn, l->cfg->pool, g->name);
 	save(l);
 	note_drop(l, id);
+	revoke_untrack(l, id);
 	guard_drop(l, "release");
 	return 0;
 }
@@ -1229,6 +1311,7 @@ int spa_lender_revoke_begin(struct spa_lender *l, u64 id,
 		goto out;
 	}
 	g->state = SPA_G_REVOKING;
+	revoke_untrack(l, id);	/* in progress once the borrower accepts */
 	if (save(l)) {
 		g = spa_ledger_find(&l->ledger, id);
 		g->state = SPA_G_ACTIVE;
@@ -1252,6 +1335,7 @@ static void revoke_refused(struct spa_lender *l, struct spa_grant *g,
 
 	g->state = SPA_G_ACTIVE;
 	save(l);
+	revoke_untrack(l, id);
 	note(l, id, "revoke %s: %s", what, text);
 	spa_warn("revoke of %016llx %s: %s (the grant stays active)", id, what,
 		 text);
@@ -1297,6 +1381,8 @@ void spa_lender_revoke_report(struct spa_lender *l, const struct spa_msg *req,
 		snprintf(why, sizeof(why), "refused by %s", g->peer);
 		revoke_refused(l, g, why, req->err_text);
 	} else {
+		/* Heard of: in progress (after a restart of this daemon too). */
+		revoke_track(l, g->id);
 		note(l, g->id, "revoking: %s reports: %s", g->peer,
 		     req->err_text);
 		spa_info("revoke of %016llx: %s (%s) reports: %s", g->id,
@@ -1314,6 +1400,164 @@ out:
 	pthread_mutex_unlock(&l->lock);
 }
 
+void spa_lender_revoke_accepted(struct spa_lender *l, u64 id)
+{
+	struct spa_grant *g;
+
+	pthread_mutex_lock(&l->lock);
+	g = spa_ledger_find(&l->ledger, id);
+	if (g && g->state == SPA_G_REVOKING)
+		revoke_track(l, id);
+	pthread_mutex_unlock(&l->lock);
+}
+
+/*
+ * Completes revocation @e (its grant @g revoking, or releasing when a
+ * first try failed) without its borrower, under @l's lock: what the
+ * borrower's RELEASE would have done (release_grant()).  The borrower
+ * must not write to the space once it is free: the ledger says
+ * releasing first (a crash leaves it to the reconcile, which finishes
+ * it), then the export is withdrawn (the subsystem unlinked from its
+ * ports, which makes nvmet delete the borrower's controllers; its
+ * namespace disabled, which waits for the requests in flight, and
+ * removed; the subsystem and the host entry removed), and only if all of
+ * it is gone is the volume zeroed and deleted (teardown()).
+ */
+static void revoke_finish(struct spa_lender *l, struct spa_revoke_live *e,
+			  struct spa_grant *g)
+{
+	char why[512], peer[SPA_NODE_MAX + 1], vol[SPU_NAME_MAX + 1];
+	u64 id = g->id, gone = e->gone_ms / 1000;
+	unsigned int hbt = l->cfg->heartbeat_timeout;
+	int ret;
+
+	snprintf(peer, sizeof(peer), "%s", g->peer);
+	snprintf(vol, sizeof(vol), "%s", g->name);
+	if (!e->finishing)
+		spa_warn("revoke of %016llx: its borrower %s accepted it, then was declared down (not heard for %llu s, heartbeat_timeout %u s): completing it without %s: export %s withdrawn first, then volume %s/%s zeroed and deleted",
+			 id, peer, gone, hbt, peer, g->subnqn, l->cfg->pool,
+			 vol);
+	e->finishing = true;
+	ret = release_grant(l, g, "the lender", "revocation without its borrower",
+			    why, sizeof(why));
+	if (ret) {
+		note(l, id,
+		     "revoking without %s (declared down: not heard for %llu s, heartbeat_timeout %u s): not finished, tried again every heartbeat: %s",
+		     peer, gone, hbt, why);
+		spa_err("revoke of %016llx without %s: not finished (tried again every heartbeat): %s",
+			id, peer, why);
+		return;
+	}
+	note(l, id,
+	     "revoked without %s: it was declared down during the revocation (not heard for %llu s, heartbeat_timeout %u s): export withdrawn, volume zeroed and deleted, its space lendable again",
+	     peer, gone, hbt);
+	spa_warn("revoke of %016llx completed without its borrower %s (declared down): volume %s/%s zeroed and deleted, its space lendable again",
+		 id, peer, l->cfg->pool, vol);
+}
+
+/* The finisher: completes every revocation marked finish, then ends. */
+static void *finisher_main(void *arg)
+{
+	struct spa_lender *l = arg;
+	struct spa_revoke_live *e;
+	struct spa_grant *g;
+	unsigned int i;
+
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < SPA_REVOKES_MAX; i++) {
+		e = &l->revokes[i];
+		if (!e->id || !e->finish)
+			continue;
+		e->finish = false;
+		g = spa_ledger_find(&l->ledger, e->id);
+		if (g && (g->state == SPA_G_REVOKING ||
+			  g->state == SPA_G_RELEASING))
+			revoke_finish(l, e, g);
+		else
+			revoke_untrack(l, e->id);
+	}
+	l->finisher_running = false;
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+void spa_lender_finisher_wait(struct spa_lender *l)
+{
+	bool started;
+
+	pthread_mutex_lock(&l->lock);
+	started = l->finisher_started;
+	l->finisher_started = false;
+	pthread_mutex_unlock(&l->lock);
+	if (started)
+		pthread_join(l->finisher, NULL);
+}
+
+unsigned int spa_lender_revoke_check(struct spa_lender *l,
+				     struct spa_peers *t, u64 now_mono,
+				     u64 timeout_ms)
+{
+	struct spa_revoke_live *e;
+	struct spa_grant *g;
+	struct spa_peer p;
+	unsigned int i, n = 0;
+	bool start;
+	u64 last;
+
+	/*
+	 * The heartbeat thread never waits on a grant, a release or a
+	 * resize (zeroing takes long): busy, the next round looks.
+	 */
+	if (!timeout_ms || pthread_mutex_trylock(&l->lock))
+		return 0;
+	for (i = 0; i < SPA_REVOKES_MAX; i++) {
+		e = &l->revokes[i];
+		if (!e->id || e->finish)
+			continue;
+		g = spa_ledger_find(&l->ledger, e->id);
+		/* Begun, and its teardown failed: tried again. */
+		if (g && e->finishing && g->state == SPA_G_RELEASING) {
+			e->finish = true;
+			n++;
+			continue;
+		}
+		if (!g || g->state != SPA_G_REVOKING) {
+			revoke_untrack(l, e->id);
+			continue;
+		}
+		/* Down by the health watch, and silent since it accepted. */
+		if (!spa_peers_find(t, g->peer, &p) || p.health != SPA_H_DOWN)
+			continue;
+		last = p.heard_mono ? p.heard_mono : p.since_mono;
+		if (e->heard_mono > last)
+			last = e->heard_mono;
+		if (now_mono <= last || now_mono - last <= timeout_ms)
+			continue;
+		e->gone_ms = now_mono - last;
+		e->finish = true;
+		n++;
+	}
+	start = n && !l->finisher_running;
+	pthread_mutex_unlock(&l->lock);
+	if (!start)
+		return n;
+	/* The last finisher has ended (it was not running): joined. */
+	spa_lender_finisher_wait(l);
+	pthread_mutex_lock(&l->lock);
+	l->finisher_running = true;
+	l->finisher_started = !pthread_create(&l->finisher, NULL,
+					      finisher_main, l);
+	if (!l->finisher_started) {
+		l->finisher_running = false;
+		spa_err("cannot start a thread to complete %u revocation(s) without their borrower: tried again after the next heartbeat",
+			n);
+		for (i = 0; i < SPA_REVOKES_MAX; i++)
+			l->revokes[i].finish = false;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
 unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
 				    u64 now_mono)
 {
@@ -1325,9 +1569,9 @@ unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
 	char why[512];
 	size_t i;
 
-	if (!lease_ms)
+	/* As spa_lender_revoke_check(): busy, the next round looks. */
+	if (!lease_ms || pthread_mutex_trylock(&l->lock))
 		return 0;
-	pthread_mutex_lock(&l->lock);
 	for (i = 0; i < l->ledger.n; i++) {
 		g = &l->ledger.g[i];
 		/* Not one being resized: that is the borrower talking. */
@@ -1349,6 +1593,7 @@ unsigned int spa_lender_lease_check(struct spa_lender *l, struct spa_peers *t,
 		}
 		g->state = SPA_G_FENCED;
 		save(l);
+		revoke_untrack(l, g->id);
 		note(l, g->id, "fenced: %s not heard for %llu s (lease %u s)",
 		     g->peer, gone / 1000, l->cfg->lease);
 		spa_warn("fenced %016llx: its borrower %s was not heard for %llu s (lease %u s): export %s removed, volume %s/%s and its data kept until 'slicepool-agent release-fenced %016llx' (or 'unfence')",

@@ -243,16 +243,13 @@ static int cmd_local_peers(const struct spa_config *c)
 	return 0;
 }
 
-/* A lent grant's revocation or fencing note (lender.c), if any. */
+/* A lent grant's revocation or fencing note (spa_grant_note()), if any. */
 static void print_note(const struct spa_config *c, const struct spa_grant *g)
 {
-	char path[PATH_MAX], text[SPA_TEXT_MAX + 64];
+	char text[SPA_TEXT_MAX + 64];
 
-	if (g->state == SPA_G_RELEASED ||
-	    spa_note_path(c, g->id, path, sizeof(path)) ||
-	    spu_read_buf(path, text, sizeof(text)))
-		return;
-	printf("    %s\n", text);
+	if (!spa_grant_note(c, g, text, sizeof(text)))
+		printf("    %s\n", text);
 }
 
 static int cmd_status(const struct spa_config *c)

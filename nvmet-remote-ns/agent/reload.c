@@ -8,11 +8,16 @@
  * names, and takes from it what can change while it runs: the peers
  * (peer, peer_key, and with a tunnel peer_tunnel and peer_tunnel_psk
  * lines: added, removed, a peer's address or keys changed) and the
- * tunnel's keys and endpoints, whose changes are made to the live
- * WireGuard interface (spa_tunnel_diff()).  The rest is read at start
- * only.  All or nothing: a configuration or key file that is refused, a
- * change only a restart makes, or a peer removed while a grant with it is
- * in use changes nothing, and the configuration in force stays.
+ * tunnel's keys, endpoints and peers' tunnel addresses, whose changes are
+ * made to the live WireGuard interface (spa_tunnel_diff()).  A peer whose
+ * tunnel address changes has its WireGuard peer made again (the others
+ * are not touched), then the exports' guard is made again so that its
+ * export ports admit the new address; it is refused while a grant
+ * borrowed from that peer is in use (its NVMe/TCP connections are to the
+ * old address).  The rest is read at start only.  All or nothing: a
+ * configuration or key file that is refused, a change only a restart
+ * makes, or a peer removed while a grant with it is in use changes
+ * nothing, and the configuration in force stays.
  *
  * A peer with a grant in use (lent to it or borrowed from it, in any
  * state but released: fenced and revoking included) cannot lose its
@@ -96,6 +101,39 @@ static unsigned int peer_names(const struct spa_config *c,
 }
 
 /*
+ * A grant borrowed from @peer in use (the borrowed ledger of @c): 1 with
+ * what it is in @what, 0 if none, -errno when the ledger cannot be read.
+ */
+static int borrowed_in_use(const struct spa_config *c, const char *peer,
+			   char *what, size_t len)
+{
+	char path[PATH_MAX], why[256];
+	struct spa_ledger l;
+	const struct spa_grant *g;
+	int ret = 0;
+	size_t i;
+
+	if (spu_path(path, sizeof(path), "%s/borrowed", c->state_dir))
+		return -ENAMETOOLONG;
+	ret = spa_ledger_load(&l, path, false, why, sizeof(why));
+	if (ret) {
+		snprintf(what, len, "%s", why);
+		return ret;
+	}
+	for (i = 0; i < l.n && !ret; i++) {
+		g = &l.g[i];
+		if (g->state == SPA_G_RELEASED || strcmp(g->peer, peer))
+			continue;
+		snprintf(what, len,
+			 "grant %016llx borrowed from it is %s (give it back: 'slicepool-agent release %016llx')",
+			 g->id, spa_gstate_name(g->state), g->id);
+		ret = 1;
+	}
+	spa_ledger_free(&l);
+	return ret;
+}
+
+/*
  * A grant with @peer in use: lent (the lender's ledger, under its lock)
  * or borrowed (the borrowed ledger): 1 with what it is in @what, 0 if
  * none, -errno when the borrowed ledger cannot be read.
@@ -103,9 +141,6 @@ static unsigned int peer_names(const struct spa_config *c,
 static int grant_in_use(struct spa_agent *a, const char *peer, char *what,
 			size_t len)
 {
-	const struct spa_config *c = a->cfg;
-	char path[PATH_MAX], why[256];
-	struct spa_ledger l;
 	const struct spa_grant *g;
 	int ret = 0;
 	size_t i;
@@ -127,24 +162,7 @@ static int grant_in_use(struct spa_agent *a, const char *peer, char *what,
 		if (ret)
 			return ret;
 	}
-	if (spu_path(path, sizeof(path), "%s/borrowed", c->state_dir))
-		return -ENAMETOOLONG;
-	ret = spa_ledger_load(&l, path, false, why, sizeof(why));
-	if (ret) {
-		snprintf(what, len, "%s", why);
-		return ret;
-	}
-	for (i = 0; i < l.n && !ret; i++) {
-		g = &l.g[i];
-		if (g->state == SPA_G_RELEASED || strcmp(g->peer, peer))
-			continue;
-		snprintf(what, len,
-			 "grant %016llx borrowed from it is %s (give it back: 'slicepool-agent release %016llx')",
-			 g->id, spa_gstate_name(g->state), g->id);
-		ret = 1;
-	}
-	spa_ledger_free(&l);
-	return ret;
+	return borrowed_in_use(a->cfg, peer, what, len);
 }
 
 int spa_reload_peers_check(struct spa_agent *a, const struct spa_config *next,
@@ -235,6 +253,80 @@ static int tunnel_reload_check(struct spa_agent *a, const struct spa_config *c,
 	return ret;
 }
 
+/* A peer whose tunnel address a reload changes. */
+struct spa_move {
+	char name[SPA_NODE_MAX + 1];
+	char from[SPA_ADDR_MAX + 1];
+	char to[SPA_ADDR_MAX + 1];
+};
+
+/*
+ * With a tunnel, the peers whose tunnel address @c changes: in @moved
+ * (@n of them).  A move is refused (-EBUSY, the reason in
+ * @why) while a grant borrowed from that peer is in use: its NVMe/TCP
+ * connections are to the old address and would never reach the new one.
+ * A grant lent to it may stay: its borrower reconnects from the new
+ * address, which the exports' guard admits once it follows.
+ */
+static int tunnel_moves_check(struct spa_agent *a, const struct spa_config *c,
+			      struct spa_move *moved, unsigned int *n,
+			      char *why, size_t wlen)
+{
+	const struct spa_peer_tunnel_cfg *t, *u;
+	char what[256];
+	unsigned int i;
+	int ret;
+
+	*n = 0;
+	if (!a->tun)
+		return 0;
+	for (i = 0; i < a->tun->cfg.nr_tunnels; i++) {
+		t = &a->tun->cfg.tunnels[i];
+		u = spa_config_tunnel(c, t->name);
+		if (!u || !strcmp(t->addr, u->addr))
+			continue;
+		ret = borrowed_in_use(a->cfg, t->name, what, sizeof(what));
+		if (ret > 0)
+			return spu_reason(why, wlen, -EBUSY,
+					  "'peer_tunnel %s': tunnel address %s (in force: %s), but %s: its NVMe/TCP connections are to %s and would never reach %s: a lender's tunnel address changes only while nothing is borrowed from it",
+					  t->name, u->addr, t->addr, what, t->addr,
+					  u->addr);
+		if (ret < 0)
+			return spu_reason(why, wlen, ret,
+					  "'peer_tunnel %s': tunnel address %s (in force: %s), and whether a grant borrowed from it is in use is not known: %s",
+					  t->name, u->addr, t->addr, what);
+		spu_strcpy(moved[*n].name, sizeof(moved[*n].name), t->name);
+		spu_strcpy(moved[*n].from, sizeof(moved[*n].from), t->addr);
+		spu_strcpy(moved[*n].to, sizeof(moved[*n].to), u->addr);
+		(*n)++;
+	}
+	return 0;
+}
+
+/*
+ * After a move: each moved peer logged, and the exports' guard made again
+ * with the new addresses (the WireGuard peers were made again first, and
+ * no peer had the new address in force: nobody else reached the ports
+ * meanwhile).
+ */
+static void tunnel_moves_done(struct spa_agent *a,
+			      const struct spa_move *moved, unsigned int n)
+{
+	char why[512];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		spa_info("SIGHUP: peer %s: tunnel address now %s (was %s): its WireGuard peer made again, the other peers untouched",
+			 moved[i].name, moved[i].to, moved[i].from);
+	if (!n || !a->lender)
+		return;
+	if (spa_lender_guard_sync(a->lender, why, sizeof(why)))
+		spa_err("SIGHUP: the exports' guard cannot follow the new tunnel address(es): the moved peers' export ports admit no one until it is set (the next grant or release sets it): %s",
+			why);
+	else
+		spa_info("SIGHUP: the exports' guard follows: each borrower's export ports admit its tunnel address in force");
+}
+
 /* "a, b" of @n names, or "none". */
 static void name_list(char names[][SPA_NODE_MAX + 1], unsigned int n,
 		      char *buf, size_t len)
@@ -256,13 +348,16 @@ int spa_agent_reload(struct spa_agent *a, const char *path)
 	struct spa_config *c;
 	char why[512], added[SPA_PEERS_MAX * (SPA_NODE_MAX + 2) + 8];
 	char removed[sizeof(added)];
+	struct spa_move *moved;
+	unsigned int n_moved = 0;
 	int ret;
 
 	c = malloc(sizeof(*c));
 	next = malloc(sizeof(*next));
 	cmds = malloc(sizeof(*cmds));
 	pc = malloc(sizeof(*pc));
-	ret = c && next && cmds && pc ? 0 : -ENOMEM;
+	moved = calloc(SPA_PEERS_MAX, sizeof(*moved));
+	ret = c && next && cmds && pc && moved ? 0 : -ENOMEM;
 	if (ret)
 		spu_reason(why, sizeof(why), ret, "out of memory");
 	else if (!a->live)
@@ -272,6 +367,9 @@ int spa_agent_reload(struct spa_agent *a, const char *path)
 		ret = spa_config_load(path, c, why, sizeof(why));
 	if (!ret)
 		ret = tunnel_reload_check(a, c, next, cmds, why, sizeof(why));
+	if (!ret)
+		ret = tunnel_moves_check(a, c, moved, &n_moved, why,
+					 sizeof(why));
 	if (!ret)
 		ret = spa_reload_peers_check(a, c, pc, why, sizeof(why));
 	if (!ret)
@@ -296,7 +394,10 @@ int spa_agent_reload(struct spa_agent *a, const char *path)
 	else
 		spa_info("SIGHUP: tunnel %s: %u change(s) made, the other peers' sessions untouched",
 			 a->tun->cfg.tunnel_if, cmds->n);
+	if (n_moved)
+		tunnel_moves_done(a, moved, n_moved);
 out:
+	free(moved);
 	free(pc);
 	free(cmds);
 	free(next);

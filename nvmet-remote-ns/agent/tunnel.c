@@ -331,7 +331,32 @@ static int tunnel_index(const struct spa_config *c, const char *name)
 	return t ? (int)(t - c->tunnels) : -1;
 }
 
-/* What spa_tunnel_diff() refuses: a change a restart takes; 0 if none. */
+/* The peer_tunnel line of @c with tunnel address @addr, or NULL. */
+static const struct spa_peer_tunnel_cfg *
+tunnel_by_addr(const struct spa_config *c, const char *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nr_tunnels; i++)
+		if (!strcmp(c->tunnels[i].addr, addr))
+			return &c->tunnels[i];
+	return NULL;
+}
+
+/* Peer @name has a peer_tunnel line in @o and @n, with other addresses. */
+static bool moved(const struct spa_config *o, const struct spa_config *n,
+		  const char *name)
+{
+	const struct spa_peer_tunnel_cfg *t = spa_config_tunnel(o, name);
+	const struct spa_peer_tunnel_cfg *u = spa_config_tunnel(n, name);
+
+	return t && u && strcmp(t->addr, u->addr);
+}
+
+/*
+ * What spa_tunnel_diff() refuses: a change a restart takes, or an
+ * address taken over unsafely; 0 if none.
+ */
 static int diff_refused(const struct spa_config *o, const struct spa_config *n,
 			char *why, size_t wlen)
 {
@@ -349,13 +374,22 @@ static int diff_refused(const struct spa_config *o, const struct spa_config *n,
 		return spu_reason(why, wlen, -EINVAL,
 				  "'tunnel_if %s' (in force: %s): the interface is read at start only: restart the agent for it",
 				  n->tunnel_if, o->tunnel_if);
-	for (i = 0; i < o->nr_tunnels; i++) {
-		t = &o->tunnels[i];
-		u = spa_config_tunnel(n, t->name);
-		if (u && strcmp(t->addr, u->addr))
+	/*
+	 * A peer's new tunnel address may not be one another peer that
+	 * moves has in force: until the guard follows (after the wg
+	 * commands), that peer's export ports still admit it.
+	 */
+	for (i = 0; i < n->nr_tunnels; i++) {
+		u = &n->tunnels[i];
+		t = spa_config_tunnel(o, u->name);
+		if (t && !strcmp(t->addr, u->addr))
+			continue;	/* not new, not moved */
+		t = tunnel_by_addr(o, u->addr);
+		if (t && strcmp(t->name, u->name) && moved(o, n, t->name))
 			return spu_reason(why, wlen, -EINVAL,
-					  "'peer_tunnel %s': tunnel address %s (in force: %s): a peer's tunnel address (its export ports' guard) is read at start only: restart the agent for it",
-					  t->name, u->addr, t->addr);
+					  "'peer_tunnel %s': tunnel address %s is %s's in force, and %s moves: %s's export ports admit it until the exports' guard follows: move %s first, then send SIGHUP again",
+					  u->name, u->addr, t->name, t->name,
+					  t->name, t->name);
 	}
 	return 0;
 }
@@ -379,20 +413,24 @@ int spa_tunnel_diff(const struct spa_tunnel_state *old,
 	/*
 	 * A peer_tunnel line removed (SIGHUP checked that no grant with
 	 * that peer is in use): its WireGuard peer goes.  A new public key
-	 * is another WireGuard peer: the old one goes too.
+	 * is another WireGuard peer: the old one goes too.  A new tunnel
+	 * address: the peer's tunnel is torn down (its session ends) and
+	 * made again with the address as its only allowed IP.
 	 */
 	for (i = 0; i < o->nr_tunnels; i++) {
 		t = &o->tunnels[i];
 		u = spa_config_tunnel(n, t->name);
-		if (!u || strcmp(t->pubkey, u->pubkey))
+		if (!u || strcmp(t->pubkey, u->pubkey) ||
+		    strcmp(t->addr, u->addr))
 			cmd_arg(cmd_new(out, n, t->pubkey), "remove", NULL);
 	}
-	/* Then each peer added, or whose key changed, whole. */
+	/* Then each peer added, whose key or address changed, whole. */
 	for (i = 0; i < n->nr_tunnels; i++) {
 		u = &n->tunnels[i];
 		j = tunnel_index(o, u->name);
 		t = j < 0 ? NULL : &o->tunnels[j];
-		if (!t || old->unsure || strcmp(t->pubkey, u->pubkey)) {
+		if (!t || old->unsure || strcmp(t->pubkey, u->pubkey) ||
+		    strcmp(t->addr, u->addr)) {
 			peer_full(out, n, u);
 			continue;
 		}

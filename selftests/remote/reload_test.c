@@ -9,7 +9,10 @@
  * changes (its key still answered); once released, the removal goes
  * through (its frames no longer answered, out of the table, no longer
  * resolved); the same for a grant borrowed from a peer; a key rotated
- * for a peer kept.
+ * for a peer kept.  With a tunnel: a peer's new tunnel address makes its
+ * WireGuard peer again (the others untouched) and the exports' guard
+ * admits the new address; a bad address, or a lender this node borrows
+ * from moving, is refused with nothing changed.
  */
 #include "remote-test.h"
 
@@ -237,6 +240,161 @@ static void t_remove_borrowed(void)
 	CHECK(cap_has("peers added: none, removed: c", NULL), "logged");
 }
 
+/* ------------------------------------------- a peer's tunnel address */
+
+#define PUB_B	"crryTD8I8pIeC6p0fz+ELNVU42OvFXGP4oaRd4ktZFU="
+#define PUB_C	"4WKZWfJV/K+K/m9UXwI5wS/gRZzJKywLYTJqnJZiDyM="
+#define WG_KEY	"BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY="
+
+static char tconf_path[PATH_MAX], wg_log[PATH_MAX];
+
+/* Node a with a tunnel (a fake wg_cli), b and c at tunnel @b and @c. */
+static void write_tconf(const char *b, const char *c)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+		 "node a\nlisten 127.0.0.1 7450\npool pa\nstate_dir %s/st\n"
+		 "heartbeat 0\ntunnel 10.98.0.1/24 51820\ntunnel_key %s/wg.key\n"
+		 "wg_cli %s/wg\n"
+		 "peer b 127.0.0.1 9\npeer_key b %s\n"
+		 "peer_tunnel b " PUB_B " 10.99.0.2:51820 %s\n"
+		 "peer c 127.0.0.1 10\npeer_key c %s\n"
+		 "peer_tunnel c " PUB_C " 10.99.0.3:51820 %s\n",
+		 test_dir, test_dir, test_dir, kb_path, b, kc_path, c);
+	put_file(tconf_path, text);
+}
+
+/* The wg commands run since the last call, one a line ("" if none). */
+static const char *wg_ran(void)
+{
+	static char got[2048];
+
+	got[0] = '\0';
+	spu_read_buf(wg_log, got, sizeof(got));
+	unlink(wg_log);
+	return got;
+}
+
+/* The tunnel address of @peer in @c ("" if none). */
+static const char *taddr(const struct spa_config *c, const char *peer)
+{
+	const struct spa_peer_tunnel_cfg *t = spa_config_tunnel(c, peer);
+
+	return t ? t->addr : "";
+}
+
+/*
+ * SIGHUP takes a peer's new tunnel address: its WireGuard peer removed
+ * and made again (the other peer untouched), the exports' guard admits
+ * the new address to its borrower's ports.  A bad address, or a move of
+ * a lender this node borrows from, is refused: nothing run, the old
+ * address in force.
+ */
+static void t_tunnel_addr(void)
+{
+	/* What is logged: the move, a bad address, a lender's move. */
+	static const char *const said[] = {
+		"SIGHUP: peer b: tunnel address now 10.98.0.12 (was 10.98.0.2): its WireGuard peer made again, the other peers untouched",
+		"peer_tunnel 'b': tunnel address 10.97.0.5 is not in this node's tunnel network 10.98.0.1/24",
+		"'peer_tunnel c': tunnel address 10.98.0.13 (in force: 10.98.0.3), but grant 0000000000000099 borrowed from it is active",
+		"its NVMe/TCP connections are to 10.98.0.3 and would never reach 10.98.0.13",
+	};
+	static struct spa_config tc;
+	static struct spa_tunnel_state tun;
+	static struct spa_agent ag;
+	static struct spa_lender l;
+	struct spa_keys keys;
+	struct spa_ledger led;
+	struct spa_grant *g;
+	char why[512] = "", want[1024], path[PATH_MAX + 16];
+	unsigned int guards;
+	struct spa_msg rep;
+	u64 id;
+
+	snprintf(path, sizeof(path), "%s/wg.key", test_dir);
+	put_secret(path, WG_KEY);
+	snprintf(path, sizeof(path), "%s/wg", test_dir);
+	snprintf(want, sizeof(want), "#!/bin/sh\necho \"$0 $*\" >> '%s'\n",
+		 wg_log);
+	put_file(path, want);
+	CHECK(!chmod(path, 0755), "a fake wg");
+	mkdirs("%s/st", test_dir);
+	write_tconf("10.98.0.2", "10.98.0.3");
+	spa_keys_init(&keys);
+	if (spa_config_load(tconf_path, &tc, why, sizeof(why)) ||
+	    spa_keys_load(&keys, &tc, why, sizeof(why)) ||
+	    spa_tunnel_state_read(&tun, &tc, why, sizeof(why)) ||
+	    spa_lender_init(&l, &tc, &fake_backend, why, sizeof(why)) ||
+	    spa_agent_init(&ag, &tc, &keys, &l)) {
+		fail("set up: %s", why);
+		return;
+	}
+	ag.tun = &tun;
+	ag.live = &tc;
+	id = grant_to_b(&l, &tc, 64 * MIB, &rep);
+	CHECK(id && fake_ctx.guard.n == 1 && fake_ctx.guard.p[0].port == 4420 &&
+	      !strcmp(fake_ctx.guard.p[0].peer_addr, "10.98.0.2"),
+	      "granted to b, port 4420 admits 10.98.0.2: %s", rep.err_text);
+
+	/* b moves. */
+	cap_start();
+	write_tconf("10.98.0.12", "10.98.0.3");
+	CHECK(!spa_agent_reload(&ag, tconf_path), "reloaded");
+	snprintf(want, sizeof(want),
+		 "%s/wg set spwg0 peer %s remove\n%s/wg set spwg0 peer %s %s",
+		 test_dir, PUB_B, test_dir, PUB_B,
+		 "endpoint 10.99.0.2:51820 allowed-ips 10.98.0.12/32 persistent-keepalive 25 preshared-key /dev/null");
+	CHECK(!strcmp(wg_ran(), want),
+	      "b's WireGuard peer removed and made again, c untouched");
+	CHECK(!strcmp(taddr(&tc, "b"), "10.98.0.12") &&
+	      !strcmp(taddr(&tun.cfg, "b"), "10.98.0.12") &&
+	      !strcmp(taddr(&tc, "c"), "10.98.0.3"),
+	      "in force: b at %s, the tunnel's state too", taddr(&tc, "b"));
+	CHECK(fake_ctx.guard.n == 1 && fake_ctx.guard.p[0].port == 4420 &&
+	      !strcmp(fake_ctx.guard.p[0].peer_addr, "10.98.0.12"),
+	      "the guard: port 4420 admits b's new address %s",
+	      fake_ctx.guard.p[0].peer_addr);
+	CHECK(cap_line("%s", said[0]), "logged");
+
+	/* A bad address: refused, nothing run, the old one in force. */
+	guards = fake_ctx.guards;
+	write_tconf("10.97.0.5", "10.98.0.3");
+	CHECK(spa_agent_reload(&ag, tconf_path) == -EINVAL,
+	      "an address outside the tunnel network refused");
+	CHECK(cap_has("SIGHUP: configuration not reloaded, the old one stays in force: ",
+		      said[1]), "the reason names it");
+	CHECK(!wg_ran()[0] && fake_ctx.guards == guards &&
+	      !strcmp(taddr(&tc, "b"), "10.98.0.12") &&
+	      !strcmp(taddr(&tun.cfg, "b"), "10.98.0.12"),
+	      "nothing run, the guard untouched, b still at %s",
+	      taddr(&tc, "b"));
+
+	/* c lent this node a grant: c's address may not change. */
+	snprintf(path, sizeof(path), "%s/st/borrowed", test_dir);
+	if (spa_ledger_load(&led, path, false, why, sizeof(why)))
+		return;
+	g = spa_ledger_add(&led);
+	g->id = 0x99;
+	g->state = SPA_G_ACTIVE;
+	snprintf(g->peer, sizeof(g->peer), "c");
+	g->size = 64 * MIB;
+	snprintf(g->name, sizeof(g->name), "rm-99");
+	CHECK(!spa_ledger_save(&led, why, sizeof(why)), "%s", why);
+	spa_ledger_free(&led);
+	write_tconf("10.98.0.12", "10.98.0.13");
+	CHECK(spa_agent_reload(&ag, tconf_path) == -EBUSY &&
+	      cap_has(said[2], said[3]),
+	      "a lender this node borrows from may not move: refused, named");
+	CHECK(!wg_ran()[0] && !strcmp(taddr(&tc, "c"), "10.98.0.3"),
+	      "nothing run, c still at %s", taddr(&tc, "c"));
+	spu_log_set_hook(NULL);
+	spu_log_set_quiet(false);
+	spa_agent_free(&ag);
+	spa_lender_free(&l);
+	spa_keys_free(&keys);
+}
+
 int main(void)
 {
 	static const struct ktap_case cases[] = {
@@ -247,6 +405,8 @@ int main(void)
 		  t_remove_lent },
 		{ "a peer that lent a grant stays until it is given back",
 		  t_remove_borrowed },
+		{ "a peer's new tunnel address: its tunnel made again, the guard follows",
+		  t_tunnel_addr },
 	};
 	char dir[PATH_MAX], why[512];
 
@@ -260,6 +420,8 @@ int main(void)
 	snprintf(kb_path, sizeof(kb_path), "%s/kb", test_dir);
 	snprintf(kb2_path, sizeof(kb2_path), "%s/kb2", test_dir);
 	snprintf(kc_path, sizeof(kc_path), "%s/kc", test_dir);
+	snprintf(tconf_path, sizeof(tconf_path), "%s/t.conf", test_dir);
+	snprintf(wg_log, sizeof(wg_log), "%s/wg.log", test_dir);
 	put_secret(kb_path, TEST_KEY_HEX);
 	put_secret(kc_path, TEST_KEY2_HEX);
 	test_key(&k1, TEST_KEY_HEX);

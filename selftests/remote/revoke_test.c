@@ -11,7 +11,11 @@
  * whose borrower was not heard for longer than the lease is fenced (its
  * export removed, its volume and slices kept, still counted as lent), not
  * before; unfence exports it again; release-fenced zeroes and deletes it;
- * a restart keeps a fenced grant unexported.  The borrower: a REVOKE from
+ * a restart keeps a fenced grant unexported.  A revocation the borrower
+ * accepted (or reported on) whose borrower the health watch then
+ * declares down is completed without it: the export withdrawn first (a
+ * failure frees nothing, and is tried again), then zeroed and deleted,
+ * noted for 'status'.  The borrower: a REVOKE from
  * a peer that is not the grant's lender is refused (not the owner),
  * logged, and nothing changes; unknown and not active grants refused; an
  * accepted one runs 'slicepool member evacuate POOL MEMBER' in a worker
@@ -259,6 +263,141 @@ static void t_lease(void)
 	      "released: volume zeroed and deleted, slices back");
 	spa_peers_destroy(&t);
 	ca.lease = 0;
+	spa_lender_free(&l);
+	if (!case_ok)
+		cap_dump();
+}
+
+/*
+ * The borrower accepted the revocation, then was declared down by the
+ * health watch: the lender completes it alone (export withdrawn first,
+ * then zeroed and deleted, the slices back), logged naming b, shown by
+ * 'status'.  Not before the borrower is declared down and silent for
+ * heartbeat_timeout since it accepted; never a REVOKE it did not accept;
+ * a teardown that fails frees nothing and is tried again.
+ */
+static void t_revoke_dead(void)
+{
+	/* What is logged, and the note 'status' shows. */
+	static const char *const want[] = {
+		"its borrower b accepted it, then was declared down (not heard for 20 s, heartbeat_timeout 20 s): completing it without b",
+		"revoked without b: it was declared down during the revocation (not heard for 20 s, heartbeat_timeout 20 s): export withdrawn, volume zeroed and deleted, its space lendable again",
+	};
+	char peer[SPA_NODE_MAX + 1] = "", why[512] = "", text[512];
+	struct spa_grant *g;
+	struct spa_lender l;
+	struct spa_peers t;
+	u64 id = fresh_grant("dead", &l), id2, now, free_before, lent;
+	u64 hbt = 20000;
+	unsigned int zeroes, grants;
+	struct spa_msg rep;
+
+	if (!id)
+		return;
+	ca.heartbeat_timeout = 20;
+	spa_peers_init(&t, &ca);
+	spa_peers_heard(&t, "b");
+	now = spa_mono_ms();
+	CHECK(!spa_lender_revoke_begin(&l, id, peer, why, sizeof(why)),
+	      "revoking: %s", why);
+	/* Not accepted (REVOKE in flight, or never answered): left alone. */
+	spa_peers_check(&t, now + 10 * hbt, hbt);
+	CHECK(spa_lender_revoke_check(&l, &t, now + 10 * hbt, hbt) == 0 &&
+	      state_of(&l, id) == SPA_G_REVOKING && export_there(id),
+	      "b down, but it never accepted the REVOKE: still revoking");
+
+	spa_peers_heard(&t, "b");
+	now = spa_mono_ms();
+	spa_lender_revoke_accepted(&l, id);
+	spa_peers_check(&t, now + hbt, hbt);
+	CHECK(spa_lender_revoke_check(&l, &t, now + hbt, hbt) == 0 &&
+	      state_of(&l, id) == SPA_G_REVOKING,
+	      "accepted, b silent for heartbeat_timeout only: still revoking");
+	free_before = pa2_free();
+	now = spa_mono_ms();
+	spa_peers_check(&t, now + hbt + 1, hbt);
+	/* A release zeroing under the lender's lock: the round waits not. */
+	pthread_mutex_lock(&l.lock);
+	CHECK(spa_lender_revoke_check(&l, &t, now + hbt + 1, hbt) == 0 &&
+	      spa_lender_lease_check(&l, &t, now + 10 * 60000) == 0 &&
+	      state_of(&l, id) == SPA_G_REVOKING,
+	      "the lender busy: the heartbeat thread looks at nothing, waits for nothing");
+	pthread_mutex_unlock(&l.lock);
+	CHECK(spa_lender_revoke_check(&l, &t, now + hbt + 1, hbt) == 1,
+	      "b declared down: handed to the finisher");
+	spa_lender_finisher_wait(&l);
+	spa_lender_stats(&l, &lent, &grants);
+	CHECK(state_of(&l, id) == SPA_G_RELEASED && !export_there(id) &&
+	      !vol_there(id) && pa2_free() == free_before + 16 && grants == 0,
+	      "released: export withdrawn, volume deleted, 16 slices back, nothing lent (%u)",
+	      grants);
+	CHECK(cap_has("revoke of ", want[0]) &&
+	      cap_has("completed without its borrower b (declared down)", NULL),
+	      "logged, naming b");
+	g = spa_ledger_find(&l.ledger, id);
+	CHECK(g && !spa_grant_note(&ca, g, text, sizeof(text)) &&
+	      !strcmp(text, want[1]),
+	      "status shows it: %s", g ? text : "no grant");
+	CHECK(spa_lender_revoke_check(&l, &t, now + 10 * hbt, hbt) == 0,
+	      "done once");
+
+	/* The export cannot be withdrawn: nothing zeroed or freed. */
+	id2 = grant_to_b(&l, &ca, 256 * MIB, &rep);
+	CHECK(id2 && !spa_lender_revoke_begin(&l, id2, peer, why, sizeof(why)),
+	      "a second grant, revoking: %s", why);
+	spa_peers_heard(&t, "b");
+	spa_lender_revoke_accepted(&l, id2);
+	fake_ctx.fail_unexport = EBUSY;
+	zeroes = fake_ctx.zeroes;
+	free_before = pa2_free();
+	now = spa_mono_ms();
+	spa_peers_check(&t, now + hbt + 1, hbt);
+	CHECK(spa_lender_revoke_check(&l, &t, now + hbt + 1, hbt) == 1,
+	      "b down again: handed to the finisher");
+	spa_lender_finisher_wait(&l);
+	CHECK(state_of(&l, id2) == SPA_G_RELEASING && vol_there(id2) &&
+	      fake_ctx.zeroes == zeroes && pa2_free() == free_before,
+	      "unexport failed: releasing, volume kept, not zeroed, no slice freed");
+	CHECK(!strncmp(note_of(id2), "revoking without b (declared down", 33),
+	      "noted: %s", note_of(id2));
+	fake_ctx.fail_unexport = 0;
+	CHECK(spa_lender_revoke_check(&l, &t, now + hbt + 2, hbt) == 1,
+	      "tried again at the next round");
+	spa_lender_finisher_wait(&l);
+	CHECK(state_of(&l, id2) == SPA_G_RELEASED && !vol_there(id2) &&
+	      !export_there(id2) && fake_ctx.zeroes == zeroes + 1 &&
+	      pa2_free() == free_before + 16,
+	      "then released: exported no more, zeroed once, slices back");
+
+	/*
+	 * A restart forgets what was accepted: a report from b says it is
+	 * in progress again.
+	 */
+	id2 = grant_to_b(&l, &ca, 256 * MIB, &rep);
+	CHECK(id2 && !spa_lender_revoke_begin(&l, id2, peer, why, sizeof(why)),
+	      "a third grant, revoking: %s", why);
+	spa_lender_free(&l);
+	if (spa_lender_init(&l, &ca, &fake_backend, why, sizeof(why))) {
+		fail("restart: %s", why);
+		return;
+	}
+	spa_peers_heard(&t, "b");
+	now = spa_mono_ms();
+	spa_peers_check(&t, now + hbt + 1, hbt);
+	CHECK(spa_lender_revoke_check(&l, &t, now + hbt + 1, hbt) == 0 &&
+	      state_of(&l, id2) == SPA_G_REVOKING,
+	      "after a restart, not heard of since: still revoking");
+	spa_peers_heard(&t, "b");
+	CHECK(report(&l, "b", id2, 0, "moving the slices of member m off") == 0,
+	      "b reports");
+	now = spa_mono_ms();
+	spa_peers_check(&t, now + hbt + 1, hbt);
+	CHECK(spa_lender_revoke_check(&l, &t, now + hbt + 1, hbt) == 1,
+	      "then declared down: completed");
+	spa_lender_finisher_wait(&l);
+	CHECK(state_of(&l, id2) == SPA_G_RELEASED && !vol_there(id2),
+	      "released");
+	spa_peers_destroy(&t);
 	spa_lender_free(&l);
 	if (!case_ok)
 		cap_dump();
@@ -570,6 +709,8 @@ int main(void)
 		  t_revoke_undelivered },
 		{ "lender: lease fences, unfence exports again, release-fenced clears",
 		  t_lease },
+		{ "lender: a revocation whose borrower is declared down is completed",
+		  t_revoke_dead },
 		{ "control requests: bad input refused, nothing changed",
 		  t_ctl_bad },
 		{ "control socket: a request and its answer", t_ctl_socket },

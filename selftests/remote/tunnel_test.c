@@ -5,9 +5,11 @@
  * base64 key, mode 600), the wg commands that take the live interface
  * from the configuration in force to the one read at SIGHUP (only what
  * changed, so unchanged peers keep their sessions; a peer_tunnel line
- * added or removed adds or removes its peer alone), the changes a restart
- * takes refused with their value, and the commands run through a fake
- * wg_cli that records them (a failure leaves the state marked unsure).
+ * added or removed adds or removes its peer alone; a peer's new tunnel
+ * address makes its peer again), the changes a restart takes refused with
+ * their value, a new address another moving peer has in force refused,
+ * and the commands run through a fake wg_cli that records them (a failure
+ * leaves the state marked unsure).
  * No WireGuard, no root.
  */
 #include "remote-test.h"
@@ -248,6 +250,20 @@ static void t_diff(void)
 	want_cmds("b's new endpoint", 1,
 		  "/usr/bin/wg set spwg0 peer " PUB_B " endpoint 10.99.1.2:51821");
 
+	/*
+	 * c's new tunnel address: its tunnel torn down and made again
+	 * (its preshared key kept), b untouched.
+	 */
+	snprintf(l2, sizeof(l2), TB "peer_tunnel c " PUB_C
+		 " 10.99.0.3:51820 10.98.0.9\npeer_tunnel_psk c %s/c.psk\n", dir);
+	if (conf(&s_new, l2))
+		return;
+	snprintf(c3, sizeof(c3), "%s/c.psk", dir);
+	snprintf(c1, sizeof(c1), WHOLE, "/usr/bin/wg", PUB_C, "10.99.0.3:51820",
+		 "10.98.0.9", c3);
+	want_cmds("c's new tunnel address", 2,
+		  "/usr/bin/wg set spwg0 peer " PUB_C " remove", c1);
+
 	/* Preshared keys: added, rewritten in place, renamed, removed. */
 	snprintf(l2, sizeof(l2), TB TC "peer_tunnel_psk c %s/c.psk\n"
 		 "peer_tunnel_psk b %s/b.psk\n", dir, dir);
@@ -326,6 +342,13 @@ static void t_diff_peers(void)
 	snprintf(c2, sizeof(c2), WHOLE, "/usr/bin/wg", PUB_C,
 		 "10.99.0.4:51820", "10.98.0.4", "/dev/null");
 	want_cmds("c replaced by d, same public key", 2, c1, c2);
+	/* c removed, and b moves to its address: no grant of c's is left. */
+	if (conf(&s_new, "peer_tunnel b " PUB_B " 10.99.0.2:51820 10.98.0.3\n"))
+		return;
+	snprintf(c2, sizeof(c2), WHOLE, "/usr/bin/wg", PUB_B,
+		 "10.99.0.2:51820", "10.98.0.3", "/dev/null");
+	want_cmds("c removed, b at its address", 3,
+		  "/usr/bin/wg set spwg0 peer " PUB_B " remove", c1, c2);
 }
 
 /* What the rest of the agent reads at start only: refused, named. */
@@ -336,10 +359,18 @@ static void t_diff_refused(void)
 	keys_fresh();
 	if (conf(&s_old, TB TC))
 		return;
-	if (conf(&s_new, TB "peer_tunnel c " PUB_C " 10.99.0.3:51820 10.98.0.9\n"))
+	/* b takes the address c has in force while c moves: refused. */
+	if (conf(&s_new, "peer_tunnel b " PUB_B " 10.99.0.2:51820 10.98.0.3\n"
+		 "peer_tunnel c " PUB_C " 10.99.0.3:51820 10.98.0.9\n"))
 		return;
-	want_refused("c's tunnel address",
-		     "'peer_tunnel c': tunnel address 10.98.0.9 (in force: 10.98.0.3): a peer's tunnel address (its export ports' guard) is read at start only: restart the agent for it");
+	want_refused("b takes moving c's address",
+		     "'peer_tunnel b': tunnel address 10.98.0.3 is c's in force, and c moves: c's export ports admit it until the exports' guard follows: move c first, then send SIGHUP again");
+	/* So does a peer added. */
+	if (conf(&s_new, TB "peer_tunnel c " PUB_C " 10.99.0.3:51820 10.98.0.9\n"
+		 "peer_tunnel d " PUB_B2 " 10.99.0.4:51820 10.98.0.3\n"))
+		return;
+	want_refused("d added at moving c's address",
+		     "'peer_tunnel d': tunnel address 10.98.0.3 is c's in force, and c moves: c's export ports admit it until the exports' guard follows: move c first, then send SIGHUP again");
 	spa_config_defaults(&s_new.cfg);
 	CHECK(!spa_config_parse("node a\nlisten 10.0.0.1 7450\n"
 				"tunnel 10.98.0.1/24 51821\ntunnel_key /k\n" TB TC,
@@ -440,7 +471,8 @@ int main(void)
 		{ "keygen --psk", t_psk_keygen },
 		{ "SIGHUP's wg commands: only what changed", t_diff },
 		{ "a peer_tunnel line added or removed: its peer alone", t_diff_peers },
-		{ "changes a restart takes are refused, named", t_diff_refused },
+		{ "changes a restart takes, or an address taken unsafely, are refused",
+		  t_diff_refused },
 		{ "the commands run through wg_cli; a failure is retried whole",
 		  t_apply },
 	};

@@ -41,12 +41,14 @@ for k in SP_BENCH_IOPS_ROUNDS SP_BENCH_IOPS_RUNTIME SP_BENCH_IOPS_QD \
 	[ -z "${!k:-}" ] || genv+=" $k=${!k}"
 done
 
-# iops runs in a guest of its own with one vCPU and QEMU's -icount
-# (SP_BENCH_ICOUNT, its options; 0 for the wall clock): guest time then
-# counts instructions, so the host's load does not reach the ratios
-# (Documentation/testing.rst, "Benchmarks").
+# iops and remote-tunnel run each in a guest of its own with one vCPU and
+# QEMU's -icount (SP_BENCH_ICOUNT, its options; 0 for the wall clock):
+# guest time then counts instructions, so the host's load does not reach
+# the ratios (Documentation/testing.rst, "Benchmarks").  Through the
+# tunnel, on the wall clock, the per-round ratios spread over ten times.
 icount=${SP_BENCH_ICOUNT-shift=1,sleep=off}
 [ "$icount" != 0 ] || icount=""
+icount_sets=(iops remote-tunnel)
 rest=${only:-${names[*]}}
 rest=${rest// /,}
 host_md3=""
@@ -55,10 +57,12 @@ if [[ ",$rest," == *,md3,* ]]; then
 	rest=$(echo ",$rest," | sed 's/,md3,/,/; s/^,//; s/,$//')
 fi
 sessions=()
-if [ -n "$icount" ] && [[ ",$rest," == *,iops,* ]]; then
-	sessions+=(iops)
-	rest=$(echo ",$rest," | sed 's/,iops,/,/; s/^,//; s/,$//')
-fi
+for s in "${icount_sets[@]}"; do
+	if [ -n "$icount" ] && [[ ",$rest," == *",$s,"* ]]; then
+		sessions+=("$s")
+		rest=$(echo ",$rest," | sed "s/,$s,/,/; s/^,//; s/,\$//")
+	fi
+done
 [ -z "$rest" ] || sessions+=("$rest")
 
 stamp=$(date +%Y%m%d-%H%M%S)${only:+-${only//,/-}}
@@ -75,7 +79,7 @@ for set in "${sessions[@]}"; do
 	w=$work/$n
 	ic=""
 	smp=${SP_SMP:-}
-	if [ "$set" = iops ] && [ -n "$icount" ]; then
+	if [ -n "$icount" ] && [[ " ${icount_sets[*]} " == *" $set "* ]]; then
 		ic=$icount
 		smp=1
 	fi

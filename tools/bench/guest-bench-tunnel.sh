@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Remote-member benchmark through a WireGuard tunnel (sourced by
-# tools/bench/guest-bench.sh after guest-bench-remote.sh, whose
-# rm_fio_iops and rm_queue it uses).
+# tools/bench/guest-bench.sh after guest-bench-remote.sh, which sources
+# guest-bench-nvmf.sh: the fio job, the export, the import and the volume
+# it uses).
 #
 # bench_remote_tunnel: the 'remote' benchmark with the NVMe/TCP
 # connection inside a WireGuard tunnel, in one guest.  The lender's side
@@ -25,7 +26,7 @@
 #              tunnel over the same path otherwise (netns, veth)
 #
 # Both are imported with 'nvme connect' from the init namespace.  Four
-# sides run the same fio job (rm_fio_iops) over the same range, taking
+# sides run the same fio job (nf_fio_iops) over the same range, taking
 # turns going first, ROUNDS times per pattern: the slicepool volume whose
 # only member is namespace 1 through the tunnel, dm-linear over the twin
 # namespace through the tunnel, the raw namespace 1 through the tunnel
@@ -93,34 +94,6 @@ tn_network() {
 		ip -n "$TN_NS" link set "$TN_WG1" up
 }
 
-# tn_subsys <nqn> <device>...: a subsystem exporting the devices as
-# namespaces 1, 2, ... to RM_HOSTNQN only (which must exist in nvmet).
-tn_subsys() {
-	local sub=$NVMET/subsystems/$1 n=0 d
-	shift
-	mkdir "$sub" &&
-		echo 0 > "$sub/attr_allow_any_host" &&
-		ln -s "$NVMET/hosts/$RM_HOSTNQN" "$sub/allowed_hosts/" || return 1
-	for d in "$@"; do
-		n=$((n + 1))
-		mkdir "$sub/namespaces/$n" &&
-			echo "$d" > "$sub/namespaces/$n/device_path" &&
-			echo 1 > "$sub/namespaces/$n/enable" || return 1
-	done
-}
-
-# tn_port <port id> <address> <nqn>: an nvmet-tcp port on address:TN_SVC
-# for the subsystem, enabled from inside TN_NS (the link enables it).
-tn_port() {
-	local port=$NVMET/ports/$1
-	mkdir "$port" &&
-		echo tcp > "$port/addr_trtype" &&
-		echo ipv4 > "$port/addr_adrfam" &&
-		echo "$2" > "$port/addr_traddr" &&
-		echo "$TN_SVC" > "$port/addr_trsvcid" &&
-		tn_in ln -s "$NVMET/subsystems/$3" "$port/subsystems/"
-}
-
 # tn_listening <address>: nvmet listens on address:TN_SVC in TN_NS, and
 # not in the init namespace
 tn_listening() {
@@ -128,66 +101,20 @@ tn_listening() {
 		! ss -Hltn "src $1:$TN_SVC" | grep -q .
 }
 
-# tn_ns <nqn> <nsid>: the block device of that namespace (the multipath
-# head, not a hidden path node nvmeXcYnZ), or fail.
-tn_ns() {
-	local b
-	for b in /sys/block/nvme*n*; do
-		case ${b##*/} in nvme*c*) continue ;; esac
-		[ -e "$b/device/subsysnqn" ] || continue
-		[ "$(< "$b/device/subsysnqn")" = "$1" ] || continue
-		[ "$(< "$b/nsid")" = "$2" ] || continue
-		echo "/dev/${b##*/}"
-		return 0
-	done
-	return 1
-}
-
-# tn_connect <address> <nqn>: import it from the init namespace
-# (keep-alive 30 s, as rm_connect).
-tn_connect() {
-	nvme connect -t tcp -a "$1" -s "$TN_SVC" -n "$2" \
-		--hostnqn="$RM_HOSTNQN" --hostid="$RM_HOSTID" --keep-alive-tmo=30 > /dev/null
-}
-
-# tn_wait <nqn> <nsid>...: wait for the namespaces' block devices
-tn_wait() {
-	local i n nqn=$1 ok
-	shift
-	for ((i = 0; i < 100; i++)); do
-		ok=1
-		for n in "$@"; do
-			tn_ns "$nqn" "$n" > /dev/null || ok=""
-		done
-		[ -z "$ok" ] || return 0
-		nap 0.2
-	done
-	return 1
-}
-
 # tn_teardown: whatever of the setup exists, in reverse order.
 tn_teardown() {
-	local p n s sub
-	[ ! -e "/dev/mapper/$TN_LIN" ] || dmsetup remove --retry "$TN_LIN"
-	sp_pool_remove "$TN_POOL" "$TN_DM"
+	local p s
+	nf_volume_remove "$TN_POOL" "$TN_DM" "$TN_LIN"
 	for s in "$TN_SUBNQN" "$TN_PLNQN"; do
-		if tn_ns "$s" 1 > /dev/null; then nvme disconnect -n "$s" > /dev/null; fi
+		nf_disconnect "$s"
 	done
 	for p in "$TN_PORTID:$TN_SUBNQN" "$TN_PLPORTID:$TN_PLNQN"; do
-		rm -f "$NVMET/ports/${p%%:*}/subsystems/${p#*:}"
-		[ ! -d "$NVMET/ports/${p%%:*}" ] || rmdir "$NVMET/ports/${p%%:*}"
+		nf_port_remove "${p%%:*}" "${p#*:}"
 	done
 	for s in "$TN_SUBNQN" "$TN_PLNQN"; do
-		sub=$NVMET/subsystems/$s
-		for n in 1 2; do
-			[ -d "$sub/namespaces/$n" ] || continue
-			echo 0 > "$sub/namespaces/$n/enable"
-			rmdir "$sub/namespaces/$n"
-		done
-		rm -f "$sub/allowed_hosts/$RM_HOSTNQN"
-		[ ! -d "$sub" ] || rmdir "$sub"
+		nf_subsys_remove "$s"
 	done
-	[ ! -d "$NVMET/hosts/$RM_HOSTNQN" ] || rmdir "$NVMET/hosts/$RM_HOSTNQN"
+	nf_host_remove
 	# Deleting the namespace deletes TN_VETH1 (so TN_VETH0) and TN_WG1.
 	! ip link show "$TN_WG0" > /dev/null 2>&1 || ip link del "$TN_WG0"
 	! ip link show "$TN_VETH0" > /dev/null 2>&1 || ip link del "$TN_VETH0"
@@ -206,7 +133,7 @@ tn_left() {
 	local s
 	for s in "$TN_SUBNQN" "$TN_PLNQN"; do
 		[ ! -e "$NVMET/subsystems/$s" ] || echo "subsystem $s"
-		! tn_ns "$s" 1 > /dev/null || echo "an imported namespace of $s"
+		! nf_ns "$s" 1 > /dev/null || echo "an imported namespace of $s"
 	done
 	[ ! -e "$NVMET/ports/$TN_PORTID" ] || echo "nvmet port $TN_PORTID"
 	[ ! -e "$NVMET/ports/$TN_PLPORTID" ] || echo "nvmet port $TN_PLPORTID"
@@ -217,53 +144,42 @@ tn_left() {
 }
 
 bench_remote_tunnel() {
-	local m=$CFS/$TN_POOL/members/t0 sp lin dev dev2 plain slices vol_mb off size rw r k
+	local sp lin dev dev2 plain vol_mb off size rw r k
 	local a b c d
 	local fmt='%-16s %5s %10s %10s %10s %10s %7s %7s %7s %9s\n'
 	modprobe -a nvmet-tcp nvme-tcp || die "cannot load nvmet-tcp and nvme-tcp"
 	[ -d "$NVMET" ] || die "nvmet has no configfs"
 	[ -z "$(tn_left)" ] || tn_die "left over from an earlier run: $(tn_left | tr '\n' ' ')"
 	tn_network || tn_die "cannot set up $TN_NS, the veth pair and the WireGuard tunnel"
-	{ nullb_create "$TN_NB" $((RM_MB + RM_SLICE_MB)) && nullb_create "$TN_NB2" $((RM_MB + RM_SLICE_MB)); } > /dev/null ||
+	{ nullb_create "$TN_NB" $((RM_MB + NF_SLICE_MB)) && nullb_create "$TN_NB2" $((RM_MB + NF_SLICE_MB)); } > /dev/null ||
 		tn_die "cannot create /dev/$TN_NB and /dev/$TN_NB2"
-	{ mkdir "$NVMET/hosts/$RM_HOSTNQN" &&
-		tn_subsys "$TN_SUBNQN" "/dev/$TN_NB" "/dev/$TN_NB2" &&
-		tn_subsys "$TN_PLNQN" "/dev/$TN_NB"; } || tn_die "cannot make the nvmet subsystems"
-	{ tn_port "$TN_PORTID" "$TN_WG_ADDR1" "$TN_SUBNQN" &&
-		tn_port "$TN_PLPORTID" "$TN_VETH_ADDR1" "$TN_PLNQN"; } ||
+	{ nf_host &&
+		nf_subsys "$TN_SUBNQN" "/dev/$TN_NB" "/dev/$TN_NB2" &&
+		nf_subsys "$TN_PLNQN" "/dev/$TN_NB"; } || tn_die "cannot make the nvmet subsystems"
+	# Enabled from inside TN_NS: the listening sockets are made there.
+	{ nf_port "$TN_PORTID" "$TN_WG_ADDR1" "$TN_SVC" "$TN_SUBNQN" tn_in &&
+		nf_port "$TN_PLPORTID" "$TN_VETH_ADDR1" "$TN_SVC" "$TN_PLNQN" tn_in; } ||
 		tn_die "cannot enable the nvmet-tcp ports from inside $TN_NS"
 	for a in "$TN_WG_ADDR1" "$TN_VETH_ADDR1"; do
 		tn_listening "$a" || tn_die "nvmet does not listen on $a:$TN_SVC in $TN_NS (and only there)"
 	done
-	{ tn_connect "$TN_WG_ADDR1" "$TN_SUBNQN" && tn_wait "$TN_SUBNQN" 1 2; } ||
+	{ nf_connect "$TN_WG_ADDR1" "$TN_SVC" "$TN_SUBNQN" && nf_wait "$TN_SUBNQN" 1 2; } ||
 		tn_die "cannot connect to $TN_SUBNQN on $TN_WG_ADDR1:$TN_SVC (through the tunnel)"
 	[ "$(wg show "$TN_WG0" latest-handshakes | awk '{ print $2 + 0 }')" -gt 0 ] ||
 		tn_die "connected, but $TN_WG0 made no WireGuard handshake"
-	{ tn_connect "$TN_VETH_ADDR1" "$TN_PLNQN" && tn_wait "$TN_PLNQN" 1; } ||
+	{ nf_connect "$TN_VETH_ADDR1" "$TN_SVC" "$TN_PLNQN" && nf_wait "$TN_PLNQN" 1; } ||
 		tn_die "cannot connect to $TN_PLNQN on $TN_VETH_ADDR1:$TN_SVC (veth, no tunnel)"
-	dev=$(tn_ns "$TN_SUBNQN" 1)
-	dev2=$(tn_ns "$TN_SUBNQN" 2)
-	plain=$(tn_ns "$TN_PLNQN" 1)
-	# The member and a volume of all its slices.
-	{ sp_pool_create "$TN_POOL" "$RM_SLICE_MB" 1 && sp_member_add "$TN_POOL" t0 "$dev" tunnel; } ||
-		tn_die "cannot add $dev to a pool"
-	read -r slices < "$m/total_slices"
-	read -r off < "$m/data_offset"
-	vol_mb=$((slices * RM_SLICE_MB))
-	size=$((vol_mb << 20))
-	{ sp_volume_create "$TN_POOL" v "$vol_mb" &&
-		dmsetup create "$TN_DM" --table "0 $((vol_mb * 2048)) slicepool $TN_POOL v"; } ||
-		tn_die "cannot create the slicepool volume on $dev"
+	dev=$(nf_ns "$TN_SUBNQN" 1)
+	dev2=$(nf_ns "$TN_SUBNQN" 2)
+	plain=$(nf_ns "$TN_PLNQN" 1)
+	# The member, a volume of all its slices, the dm-linear control over
+	# the same range of the twin namespace, every block written once.
+	nf_volume "$TN_POOL" t0 tunnel "$dev" "$TN_DM" "$dev2" "$TN_LIN" || tn_die "$NF_WHY"
+	vol_mb=$NF_VOL_MB
+	off=$NF_OFF
+	size=$NF_SIZE
 	sp=/dev/mapper/$TN_DM
-	[ "$(awk '$2 != "t0"' "$CFS/$TN_POOL/volumes/v/map" | wc -l)" -eq 0 ] ||
-		tn_die "the volume is not all on t0"
-	dmsetup create "$TN_LIN" --table "0 $((vol_mb * 2048)) linear $dev2 $((off / 512))" ||
-		tn_die "cannot create the dm-linear control on $dev2"
 	lin=/dev/mapper/$TN_LIN
-	for k in "$sp" "$lin"; do
-		dd if=/dev/zero of="$k" bs=1M count="$vol_mb" oflag=direct status=none ||
-			tn_die "cannot write $k"
-	done
 	# The data did go through WireGuard.
 	[ "$(wg show "$TN_WG0" transfer | awk '{ s += $3 } END { print s + 0 }')" -gt $((vol_mb << 20)) ] ||
 		tn_die "the writes did not go through $TN_WG0"
@@ -275,10 +191,10 @@ bench_remote_tunnel() {
 	echo "the same range of twin namespace $dev2 through the same tunnel, the raw namespace through"
 	echo "the tunnel (from data_offset $off) and the same null_blk imported over the veth pair"
 	echo "without the tunnel ($plain); $ROUNDS interleaved rounds of ${RUNTIME}s"
-	echo "# $dev: $(rm_queue "$dev")"
-	echo "# $plain: $(rm_queue "$plain")"
-	echo "# $sp: $(rm_queue "$sp")"
-	echo "# $lin: $(rm_queue "$lin")"
+	echo "# $dev: $(nf_queue "$dev")"
+	echo "# $plain: $(nf_queue "$plain")"
+	echo "# $sp: $(nf_queue "$sp")"
+	echo "# $lin: $(nf_queue "$lin")"
 	echo "# $TN_WG0: mtu $(< "/sys/class/net/$TN_WG0/mtu"); $TN_VETH0: mtu $(< "/sys/class/net/$TN_VETH0/mtu")"
 	# shellcheck disable=SC2059 # the format is a variable on purpose
 	printf "$fmt" test round slicepool linear raw-wg raw-plain sp/lin sp/raw lin/raw wg/plain
@@ -296,10 +212,10 @@ bench_remote_tunnel() {
 			esac
 			for k in "$@"; do
 				case $k in
-				raw) b=$(rm_fio_iops "$dev" "$rw" "$off" "$size") ;;
-				sp) a=$(rm_fio_iops "$sp" "$rw" 0 "$size") ;;
-				lin) c=$(rm_fio_iops "$lin" "$rw" 0 "$size") ;;
-				plain) d=$(rm_fio_iops "$plain" "$rw" "$off" "$size") ;;
+				raw) b=$(nf_fio_iops "$dev" "$rw" "$off" "$size") ;;
+				sp) a=$(nf_fio_iops "$sp" "$rw" 0 "$size") ;;
+				lin) c=$(nf_fio_iops "$lin" "$rw" 0 "$size") ;;
+				plain) d=$(nf_fio_iops "$plain" "$rw" "$off" "$size") ;;
 				esac
 			done
 			ratio "$a" "$c" >> /tmp/tn.sl
