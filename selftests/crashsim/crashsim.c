@@ -2750,8 +2750,10 @@ static int run_bench(void)
 		v->size_bytes = 2ULL << 20;
 		snprintf(v->name, sizeof(v->name), "vol%llu", ull(i));
 		v->map = calloc(2, sizeof(*v->map));
-		v->map[0] = (struct md3_slice){ (2 * i) % NM, (2 * i) / NM };
-		v->map[1] = (struct md3_slice){ (2 * i + 1) % NM, (2 * i + 1) / NM };
+		v->map[0] = (struct md3_slice){ .member = (2 * i) % NM,
+						  .pslice = (2 * i) / NM };
+		v->map[1] = (struct md3_slice){ .member = (2 * i + 1) % NM,
+						  .pslice = (2 * i + 1) / NM };
 	}
 	rec.next_volume_id = NV + 1;
 	for (i = 0; i < NM; i++) {
@@ -2780,13 +2782,13 @@ static int run_bench(void)
 		       ull((p.bytes_written - b0) / NM), now() - t,	\
 		       r ? " FAILED" : "");				\
 	} while (0)
-	s[0] = (struct md3_slice){ 5, 900 };
-	s[1] = (struct md3_slice){ 6, 900 };
+	s[0] = (struct md3_slice){ .member = 5, .pslice = 900 };
+	s[1] = (struct md3_slice){ .member = 6, .pslice = 900 };
 	BOP("create", md3_vol_create(&p, &id, NULL, "new", 2 << 20, s, 2));
-	s[0] = (struct md3_slice){ 7, 900 };
+	s[0] = (struct md3_slice){ .member = 7, .pslice = 900 };
 	BOP("expand", md3_vol_expand(&p, id, 3 << 20, s, 1));
 	BOP("shrink", md3_vol_shrink(&p, id, 2 << 20, 2));
-	s[0] = (struct md3_slice){ 8, 900 };
+	s[0] = (struct md3_slice){ .member = 8, .pslice = 900 };
 	BOP("move_begin", md3_move_begin(&p, 1, 0, 1, s));
 	BOP("move_progress", md3_move_progress(&p, 1, 0, 10));
 	BOP("move_commit", md3_move_commit(&p, 1, 0));
