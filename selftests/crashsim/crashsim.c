@@ -3116,6 +3116,252 @@ static void t_clone_crash(void)
 	      "thin device before its record on add, record removed first");
 }
 
+/* The highest tag of the records of payload @p (@len bytes) */
+static u16 max_tag(const u8 *p, size_t len)
+{
+	size_t off = 0;
+	u16 t, max = 0;
+
+	while (off + MD3_TLV_HDR <= len) {
+		t = get_unaligned_le16(p + off) & ~MD3_TAG_OPTIONAL;
+		max = t > max ? t : max;
+		off += MD3_TLV_HDR + ((get_unaligned_le32(p + off + 4) + 7ULL) & ~7ULL);
+	}
+	return max;
+}
+
+#define SL(m, ps)	((struct md3_slice){ .member = (m), .pslice = (ps) })
+
+/*
+ * Redundant volumes (issue 15): md3_vol_create_copies(), md3_leg_add(),
+ * md3_leg_drop(), md3_legs_set_stale() and md3_vol_set_copies() are one
+ * transaction each and refuse bad input before anything is written
+ * (copies 0 or 4, two legs in one failure domain, an unknown leg flag:
+ * -EINVAL; a used slice: -EEXIST; the only in-sync leg dropped, a placed
+ * leg added to: -EBUSY); the copies, legs and stale marks survive a
+ * checkpoint and an assembly; a state without a redundant volume holds
+ * none of the new records, and a VOLUME record without COPIES reads as
+ * copies 1.
+ */
+static void t_legs(void)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	const char *dom[4] = { "a", "b", "c", "a" };
+	struct md3_assemble_opts o = { 0 };
+	struct md3_slice l[6], one = SL(1, 5), e[2];
+	struct md3_leg_ref ref = { 0 };
+	struct md3_pool p = { 0 }, q;
+	struct sdisk *d[4];
+	struct md3_dev devs[4];
+	u8 uuids[4][MD3_UUID_LEN], *a = NULL, *b = NULL;
+	size_t la = 0, lb = 0;
+	const struct md3_volume *v;
+	struct md3_state st;
+	u64 plain = 0, r3 = 0, r2 = 0, seq;
+	int i;
+
+	new_uuid(rec.uuid);
+	disks_new(d, devs, uuids, 4, "leg");
+	CHECK(!md3_create_pool(&p, &rec, devs, (const u8 *)uuids, dom, 4, &jgeo,
+			       NULL), "create");
+	CHECK(!md3_vol_create(&p, &plain, NULL, "plain", SLICE_SECT * 512ULL,
+			      &one, 1), "plain volume");
+	CHECK(!md3_state_encode(&p.st, &a, &la) && max_tag(a, la) < MD3_TAG_COPIES,
+	      "a pool of copies 1 holds tag %u", max_tag(a, la));
+	free(a);
+	CHECK(md3_vol_find(&p.st, plain)->copies == 1, "plain: copies %u",
+	      md3_vol_find(&p.st, plain)->copies);
+	l[0] = SL(0, 0); l[1] = SL(1, 0); l[2] = SL(2, 0);
+	l[3] = SL(0, 1); l[4] = SL(1, 1); l[5] = SL(2, 1);
+	seq = p.st.seq;
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 0, l, 2) == -EINVAL,
+	      "copies 0");
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, MD3_MAX_COPIES + 1, l,
+				    2) == -EINVAL, "copies 4");
+	l[1] = SL(3, 0);	/* member 3 is in domain a, as member 0 */
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 3, l, 2) == -EINVAL,
+	      "two legs in one domain");
+	l[1] = one;		/* plain's slice */
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 3, l, 2) == -EEXIST,
+	      "a leg on a used slice");
+	l[1] = SL(1, 0);
+	l[2].flags = 2;
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 3, l, 2) == -EINVAL,
+	      "an unknown leg flag");
+	l[2].flags = 0;
+	l[5] = l[2];
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 3, l, 2) == -EEXIST,
+	      "one slice twice");
+	l[5] = SL(2, 1);
+	CHECK(p.st.seq == seq, "a refusal wrote %llu transactions", ull(p.st.seq - seq));
+	l[4].flags = MD3_LEG_STALE;
+	CHECK(!md3_vol_create_copies(&p, &r3, NULL, "r3", 2 * SLICE_SECT * 512ULL,
+				     3, l, 2) && p.st.seq == seq + 1, "create copies 3");
+	v = md3_vol_find(&p.st, r3);
+	CHECK(v && v->copies == 3 && !memcmp(md3_leg(v, 1, 1), &l[4], sizeof(l[4])) &&
+	      !memcmp(md3_leg(v, 0, 2), &l[2], sizeof(l[2])), "the legs as given");
+	l[0] = SL(0, 2); l[1] = SL(1, 2);
+	CHECK(!md3_vol_create_copies(&p, &r2, NULL, "r2", SLICE_SECT * 512ULL, 2, l,
+				     1), "create copies 2");
+	seq = p.st.seq;
+	CHECK(md3_leg_drop(&p, r2, 0, 2) == -EINVAL, "drop leg 2 of copies 2");
+	CHECK(!md3_leg_drop(&p, r2, 0, 0) && p.st.seq == seq + 1, "drop leg 0");
+	CHECK(md3_leg_drop(&p, r2, 0, 1) == -EBUSY, "drop of the only leg in sync");
+	CHECK(md3_leg_drop(&p, r2, 0, 0) == -ENOENT, "drop of an empty leg");
+	CHECK(md3_leg_add(&p, r2, 0, 0, &SL(1, 3)) == -EINVAL,
+	      "add in the domain of the other leg");
+	CHECK(md3_leg_add(&p, r2, 0, 0, &SL(2, 0)) == -EEXIST, "add on a used slice");
+	CHECK(md3_leg_add(&p, r2, 0, 1, &SL(2, 3)) == -EBUSY, "add to a placed leg");
+	CHECK(md3_leg_add(&p, r2, 0, 2, &SL(2, 3)) == -EINVAL, "add past copies");
+	CHECK(p.st.seq == seq + 1, "a refusal wrote a transaction");
+	CHECK(!md3_leg_add(&p, r2, 0, 0, &SL(3, 3)), "add");
+	v = md3_vol_find(&p.st, r2);
+	CHECK(md3_leg(v, 0, 0)->member == 3 && (md3_leg(v, 0, 0)->flags & MD3_LEG_STALE),
+	      "an added leg starts stale");
+	ref = (struct md3_leg_ref){ .vol = r2, .slice = 0, .leg = 0 };
+	CHECK(!md3_legs_set_stale(&p, &ref, 1, false) &&
+	      !(md3_leg(v, 0, 0)->flags & MD3_LEG_STALE), "in sync");
+	seq = p.st.seq;
+	ref = (struct md3_leg_ref){ .vol = r3, .slice = 1, .leg = 1 };
+	CHECK(!md3_legs_set_stale(&p, &ref, 1, true) && p.st.seq == seq,
+	      "a stale leg marked stale again wrote a transaction");
+	ref.leg = 3;
+	CHECK(md3_legs_set_stale(&p, &ref, 1, true) == -EINVAL, "stale past copies");
+	CHECK(md3_vol_set_copies(&p, r3, 2) == -EBUSY, "copies lowered over placed legs");
+	CHECK(md3_vol_set_copies(&p, r3, 0) == -EINVAL, "copies 0 set");
+	CHECK(!md3_leg_drop(&p, r3, 0, 2) && !md3_leg_drop(&p, r3, 1, 2) &&
+	      !md3_vol_set_copies(&p, r3, 2) && !md3_vol_set_copies(&p, r3, 3),
+	      "legs dropped, copies lowered and raised");
+	v = md3_vol_find(&p.st, r3);
+	CHECK(v->copies == 3 && md3_leg(v, 1, 2)->member == MD3_NO_MEMBER &&
+	      (md3_leg(v, 1, 1)->flags & MD3_LEG_STALE), "copies 3 with an empty leg");
+	CHECK(md3_vol_expand(&p, r2, 2 * SLICE_SECT * 512ULL, &SL(2, 4), 1) == -EINVAL,
+	      "md3_vol_expand() of copies 2");
+	e[0] = SL(2, 4);
+	e[1] = SL(0, 4);
+	e[1].flags = MD3_LEG_STALE;
+	CHECK(!md3_vol_expand_legs(&p, r2, 2 * SLICE_SECT * 512ULL, e, 1),
+	      "md3_vol_expand_legs()");
+	CHECK(md3_move_begin(&p, r3, 0, 1, &SL(1, 6)) == -EINVAL,
+	      "leg 0 moved into the domain of leg 1");
+	CHECK(!md3_move_begin(&p, r3, 0, 1, &SL(3, 6)) &&
+	      md3_leg_drop(&p, r3, 0, 1) == -EBUSY && !md3_move_commit(&p, r3, 0),
+	      "a move of leg 0 (legs unchanged under it)");
+	CHECK(!md3_checkpoint(&p), "checkpoint");
+	CHECK(!md3_state_encode(&p.st, &a, &la) && max_tag(a, la) == MD3_TAG_LEG_STALE,
+	      "encode");
+	CHECK(!md3_state_check(&p.st), "md3_state_check");
+	md3_pool_free(&p);
+	CHECK(!md3_assemble(&q, devs, 4, &o) && q.mode == MD3_MODE_RW, "assemble");
+	CHECK(!md3_state_encode(&q.st, &b, &lb) && la == lb && !memcmp(a, b, la),
+	      "the legs after an assembly differ");
+	v = md3_vol_find(&q.st, r2);
+	CHECK(v && v->nr_slices == 2 && (md3_leg(v, 1, 1)->flags & MD3_LEG_STALE) &&
+	      md3_leg(v, 1, 0)->member == 2, "expanded legs after assembly");
+	free(a);
+	free(b);
+	md3_pool_free(&q);
+	/* an older VOLUME (no COPIES record) reads as copies 1 */
+	md3_state_init(&st);
+	CHECK(!apply_vol(&st, MD3_VOLUME_MIN_LEN, 1, 0) &&
+	      md3_vol_find(&st, 1)->copies == 1, "a 104-byte VOLUME: copies 1");
+	CHECK(!apply_vol(&st, MD3_VOLUME_LEN, 2, 0) &&
+	      md3_vol_find(&st, 2)->copies == 1, "a 112-byte VOLUME: copies 1");
+	md3_state_free(&st);
+	for (i = 0; i < 4; i++)
+		disk_free(d[i]);
+}
+
+/*
+ * A leg's stale mark is durable when md3_legs_set_stale() returns: a
+ * pool of two domains with a volume of copies 2, the mark of leg 1 cut
+ * after its k-th metadata write for every k (the writes before the cut
+ * landed, or only the flushed ones); every crash image assembles
+ * read-write, and if the operation returned (all its writes made) the
+ * leg is stale.  @faults: the mutant (MD3_FAULT_NOSTALE), which the rule
+ * must catch.  Returns the violations.
+ */
+static u64 leg_stale_crash(unsigned int faults, u64 *states)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	const char *dom[2] = { "a", "b" };
+	struct md3_slice l[2] = { SL(0, 0), SL(1, 0) };
+	struct md3_leg_ref ref = { .slice = 0, .leg = 1 };
+	struct md3_assemble_opts o = { .faults = faults };
+	struct sdisk *d[2], *img[2];
+	struct md3_dev devs[2];
+	u8 uuids[2][MD3_UUID_LEN];
+	struct md3_pool p;
+	u64 k, bad = 0, vol = 0;
+	bool done = false;
+	int i, landed;
+
+	for (k = 0; !done && k < 100; k++) {
+		new_uuid(rec.uuid);
+		disks_new(d, devs, uuids, 2, "stl");
+		if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, dom, 2, &jgeo,
+				    NULL) ||
+		    md3_vol_create_copies(&p, &vol, NULL, "r", SLICE_SECT * 512ULL, 2,
+					  l, 1))
+			return ~0ULL;
+		md3_pool_free(&p);
+		for (i = 0; i < 2; i++)
+			devs[i].ops = &cut_ops;
+		cut_after = ~0ULL;
+		if (md3_assemble(&p, devs, 2, &o) || p.mode != MD3_MODE_RW)
+			return ~0ULL;
+		ref.vol = vol;
+		cut_writes = 0;
+		cut_after = k;
+		done = !md3_legs_set_stale(&p, &ref, 1, true) && cut_writes <= k;
+		md3_pool_free(&p);
+		for (landed = 0; landed < 2; landed++) {
+			struct md3_dev id[2];
+			struct md3_pool q;
+			const struct md3_volume *v;
+
+			for (i = 0; i < 2; i++) {
+				img[i] = disk_image(d[i], NULL, landed ? ~0ULL : 0, -1, 0);
+				id[i] = sd_dev(img[i]);
+			}
+			(*states)++;
+			v = !md3_assemble(&q, id, 2, &(struct md3_assemble_opts){ 0 }) &&
+			    q.mode == MD3_MODE_RW ? md3_vol_find(&q.st, vol) : NULL;
+			if (!v || (done && !(md3_leg(v, 0, 1)->flags & MD3_LEG_STALE))) {
+				if (!bad++)
+					printf("# leg stale: cut after write %llu (%s): %s\n",
+					       ull(k), landed ? "all landed" : "flushed only",
+					       v ? "acknowledged, read back in sync" :
+					       "not read-write");
+			}
+			md3_pool_free(&q);
+			for (i = 0; i < 2; i++)
+				disk_free(img[i]);
+		}
+		for (i = 0; i < 2; i++)
+			disk_free(d[i]);
+	}
+	return done ? bad : bad + 1;
+}
+
+static void t_leg_stale_crash(void)
+{
+	u64 states = 0, v;
+
+	v = leg_stale_crash(0, &states);
+	printf("# leg stale mark: %llu crash states, %llu violations\n", ull(states),
+	       ull(v));
+	CHECK(v == 0, "%llu violations", ull(v));
+	CHECK(states >= 4, "only %llu crash states", ull(states));
+	states = 0;
+	v = leg_stale_crash(MD3_FAULT_NOSTALE, &states);
+	printf("# mutant nostale (stale mark in memory only): %llu crash states, %llu violations\n",
+	       ull(states), ull(v));
+	CHECK(v > 0, "mutant nostale not caught");
+}
+
 static void t_crash_real(void)
 {
 	double t0 = now();
@@ -3312,6 +3558,8 @@ int main(int argc, char **argv)
 		{ "add_crash_readd", t_add_crash_readd },
 		{ "clone_records", t_clone_records },
 		{ "clone_crash_order", t_clone_crash },
+		{ "redundant_legs", t_legs },
+		{ "leg_stale_crash", t_leg_stale_crash },
 		{ "crash_real_code", t_crash_real },
 	};
 	unsigned int nc, k;
