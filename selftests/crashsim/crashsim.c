@@ -525,6 +525,45 @@ static void check_clones(const struct md3_state *st)
 	}
 }
 
+/*
+ * (s) for volume @v: copies in range, the placed legs of each logical
+ * slice in distinct domains, no mark on an empty leg; its placed legs
+ * are appended to @all (for (a)).  Returns how many.
+ */
+static u64 check_legs(const struct md3_state *st, const struct md3_volume *v,
+		      struct md3_slice *all)
+{
+	const struct md3_member *ma, *mb;
+	const struct md3_slice *a;
+	u64 j, n = 0;
+	u32 l, q;
+
+	if (!v->copies || v->copies > MD3_MAX_COPIES) {
+		flag("(s)", "volume %llu: copies %u", ull(v->id), v->copies);
+		return 0;
+	}
+	for (j = 0; j < v->nr_slices; j++) {
+		for (l = 0; l < v->copies; l++) {
+			a = md3_leg(v, j, l);
+			if (a->member == MD3_NO_MEMBER) {
+				if (a->flags)
+					flag("(s)", "volume %llu slice %llu: empty leg %u: %#x",
+					     ull(v->id), ull(j), l, a->flags);
+				continue;
+			}
+			all[n++] = *a;
+			ma = md3_member_find(st, a->member);
+			for (q = 0; q < l && ma; q++) {
+				mb = md3_member_find(st, md3_leg(v, j, q)->member);
+				if (mb && mb->domain == ma->domain)
+					flag("(s)", "volume %llu slice %llu: legs %u, %u in %u",
+					     ull(v->id), ull(j), q, l, ma->domain);
+			}
+		}
+	}
+	return n;
+}
+
 /* (a), computed independently of the library's bitmaps */
 static void check_a(struct world *w, const struct md3_state *st, bool rw)
 {
@@ -537,36 +576,8 @@ static void check_a(struct world *w, const struct md3_state *st, bool rw)
 	for (i = 0; i < st->nr_moves; i++)
 		cap += st->moves[i].count;
 	all = calloc(cap + 1, sizeof(*all));
-	for (i = 0; i < st->nr_volumes; i++) {
-		const struct md3_volume *v = &st->vols[i];
-		u32 l, q;
-
-		if (!v->copies || v->copies > MD3_MAX_COPIES) {
-			flag("(s)", "volume %llu: copies %u", ull(v->id), v->copies);
-			continue;
-		}
-		for (j = 0; j < v->nr_slices; j++)
-			for (l = 0; l < v->copies; l++) {
-				const struct md3_slice *a = md3_leg(v, j, l);
-				const struct md3_member *ma = md3_member_find(st, a->member);
-
-				if (a->member == MD3_NO_MEMBER) {
-					if (a->flags)
-						flag("(s)", "volume %llu slice %llu: empty leg %u marked %#x",
-						     ull(v->id), ull(j), l, a->flags);
-					continue;
-				}
-				all[n++] = *a;
-				for (q = 0; q < l && ma; q++) {
-					const struct md3_slice *b = md3_leg(v, j, q);
-					const struct md3_member *mb = md3_member_find(st, b->member);
-
-					if (mb && mb->domain == ma->domain)
-						flag("(s)", "volume %llu slice %llu: legs %u and %u in domain %u",
-						     ull(v->id), ull(j), q, l, ma->domain);
-				}
-			}
-	}
+	for (i = 0; i < st->nr_volumes; i++)
+		n += check_legs(st, &st->vols[i], all + n);
 	for (i = 0; i < st->nr_moves; i++)
 		for (j = 0; j < st->moves[i].count; j++)
 			all[n++] = st->moves[i].dst[j];
@@ -761,7 +772,8 @@ static void check_stale(struct world *w, const struct md3_state *st)
 		if (k < w->nclear)
 			continue;
 		g.stale_violations++;
-		flag("(s)", "volume %llu slice %llu leg %u (%u:%llu): stale when acknowledged, in sync at seq %llu",
+		flag("(s)",
+		     "volume %llu slice %llu leg %u (%u:%llu): stale when acknowledged, in sync at seq %llu",
 		     ull(e->vol), ull(e->slice), e->leg, e->member, ull(e->pslice),
 		     ull(st->seq));
 	}
