@@ -434,8 +434,9 @@ void md3_enc_legrun(struct md3_buf *b, u64 vol, u64 first, u64 count,
 
 /*
  * Volume @v as a checkpoint holds it: VOLUME, then (copies > 1) COPIES,
- * MAP, a LEGS record per further leg and a LEG_STALE per stale leg.  A
- * volume of one copy is written exactly as before copies existed.
+ * MAP, a LEGS record per further leg and a LEG_STALE per stale leg (of
+ * any volume).  A volume of one copy and no stale mark is written exactly
+ * as before copies existed.
  */
 void md3_enc_volume(struct md3_buf *b, const struct md3_volume *v)
 {
@@ -451,7 +452,7 @@ void md3_enc_volume(struct md3_buf *b, const struct md3_volume *v)
 	for (k = 1; k < v->copies && v->nr_slices; k++)
 		md3_enc_legrun(b, v->id, 0, v->nr_slices, k, md3_leg(v, 0, k),
 			       v->copies - 1);
-	for (j = 0; j < v->nr_slices && v->copies > 1; j++)
+	for (j = 0; j < v->nr_slices; j++)
 		for (k = 0; k < v->copies; k++)
 			if (md3_leg(v, j, k)->flags & MD3_LEG_STALE)
 				md3_enc_leg_stale(b, v->id, j, k, true);
@@ -537,10 +538,9 @@ u64 md3_state_size(const struct md3_state *st)
 		if (v->nr_slices)
 			n += MD3_TLV_HDR + ((MD3_MAP_LEN + v->nr_slices *
 					     MD3_SLICE_LEN + 7) & ~7ULL);
-		if (v->copies <= 1)
-			continue;
-		n += MD3_TLV_HDR + MD3_COPIES_LEN;
-		if (v->nr_slices)
+		if (v->copies > 1)
+			n += MD3_TLV_HDR + MD3_COPIES_LEN;
+		if (v->copies > 1 && v->nr_slices)
 			n += (v->copies - 1) *
 			     (MD3_TLV_HDR + ((MD3_LEGS_LEN + v->nr_slices *
 					      MD3_SLICE_LEN + 7) & ~7ULL));

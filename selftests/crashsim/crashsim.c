@@ -53,6 +53,7 @@
 #include <time.h>
 
 #include "md3.h"
+#include "md3-int.h"	/* md3_state_size() */
 #include "ktap-unit.h"
 
 #define JBLK		24		/* journal blocks of a simulated member */
@@ -893,6 +894,8 @@ enum { OP_CREATE, OP_EXPAND, OP_SHRINK, OP_DELETE, OP_MOVE_BEGIN,
 	OP_CLONE_DEL, OP_DRAIN, OP_COPIES, OP_LEG_ADD, OP_LEG_DROP, OP_LEG_MARK,
 	OP_NR };
 
+#define LEG_SLOTS	3
+
 static const char *const op_names[OP_NR] = {
 	"create", "expand", "shrink", "delete", "move_begin", "move_progress",
 	"move_end", "add", "grow", "remove", "fail", "rejoin", "ckpt", "settings",
@@ -1212,6 +1215,31 @@ static const struct md3_slice *pick_used(const struct md3_state *st,
 	return NULL;
 }
 
+/* Whether a leg of volume @v is empty */
+static bool has_empty_leg(const struct md3_volume *v)
+{
+	u64 j;
+	u32 k;
+
+	for (j = 0; j < v->nr_slices; j++)
+		for (k = 0; k < v->copies; k++)
+			if (md3_leg(v, j, k)->member == MD3_NO_MEMBER)
+				return true;
+	return false;
+}
+
+/* The domains of the placed legs of slice @i of @v but leg @skip, in @dom */
+static u32 leg_domains(const struct md3_state *st, const struct md3_volume *v,
+		       u64 i, u32 skip, u32 *dom)
+{
+	u32 k, n = 0;
+
+	for (k = 0; k < v->copies; k++)
+		if (k != skip && md3_leg(v, i, k)->member != MD3_NO_MEMBER)
+			dom[n++] = dom_of(st, md3_leg(v, i, k)->member);
+	return n;
+}
+
 /* A volume of copies > 1, or NULL */
 static struct md3_volume *pick_redundant(struct md3_state *st)
 {
@@ -1306,6 +1334,10 @@ static int do_leg_add(struct world *w)
 	u64 i, seq = st->seq;
 	int r, want;
 
+	/* a volume with an empty leg, if there is one */
+	for (i = 0; i < st->nr_volumes && (!v || !has_empty_leg(v)); i++)
+		if (has_empty_leg(&st->vols[i]))
+			v = &st->vols[i];
 	if (!v)
 		return 0;
 	/* a slice with an empty leg, if there is one */
@@ -1422,18 +1454,22 @@ static int do_leg_drop(struct world *w)
 	return 1;
 }
 
-/* Mark one or two placed legs stale, or in sync, in one transaction */
+/*
+ * Mark one or two placed legs stale, or in sync, in one transaction; of a
+ * redundant volume, or sometimes of any (leg 0 of a volume of copies 1)
+ */
 static int do_leg_mark(struct world *w)
 {
 	struct md3_state *st = &w->p.st;
-	struct md3_volume *v = pick_redundant(st);
+	struct md3_volume *v = rn(4) || !st->nr_volumes ? pick_redundant(st) :
+			       &st->vols[rn(st->nr_volumes)];
 	struct md3_leg_ref ref[2];
 	u32 n = 1 + rn(2), k;
 	bool stale;
 	u64 i;
 	int r;
 
-	if (!v)
+	if (!v || !v->nr_slices)
 		return 0;
 	for (k = 0; k < n; k++) {
 		ref[k] = (struct md3_leg_ref){ .vol = v->id, .slice = rn(v->nr_slices),
@@ -1470,7 +1506,8 @@ static int do_leg_mark(struct world *w)
 static int do_op(struct world *w, int op)
 {
 	struct md3_state *st = &w->p.st;
-	struct md3_slice s[4];
+	struct md3_slice s[2 * MD3_MAX_COPIES] = { 0 };
+	u32 dom[MD3_MAX_COPIES];
 	struct md3_volume *v = st->nr_volumes ? &st->vols[rn(st->nr_volumes)] : NULL;
 	struct md3_move *m = st->nr_moves ? &st->moves[rn(st->nr_moves)] : NULL;
 	struct md3_member *mb = &st->members[rn(st->nr_members)];
@@ -1494,7 +1531,18 @@ static int do_op(struct world *w, int op)
 			     md3_vol_find(st, id)->name, name);
 		return r ?: 1;
 	case OP_EXPAND:
-		if (!v || v->nr_slices > 4 || pick_free(st, s, 1))
+		if (!v || v->nr_slices > 4)
+			return 0;
+		if (v->copies > 1) {
+			/* md3_vol_expand() refuses it; one slice of every leg */
+			if (md3_vol_expand(&w->p, v->id, 1, s, 0) != -EINVAL)
+				flag("(s)", "md3_vol_expand() of copies %u", v->copies);
+			if (pick_legs(st, s, 1, v->copies))
+				return 0;
+			return md3_vol_expand_legs(&w->p, v->id, (v->nr_slices + 1) << 12,
+						   s, 1) ?: 1;
+		}
+		if (pick_free(st, s, 1))
 			return 0;
 		return md3_vol_expand(&w->p, v->id, (v->nr_slices + 1) << 12, s, 1) ?: 1;
 	case OP_SHRINK:
@@ -1522,9 +1570,12 @@ static int do_op(struct world *w, int op)
 		}
 		return md3_vol_delete(&w->p, v->id) ?: 1;
 	case OP_MOVE_BEGIN:
-		if (!v || !v->nr_slices || pick_free(st, s, 1))
+		if (!v || !v->nr_slices)
 			return 0;
 		n = rn(v->nr_slices);
+		/* leg 0 moves, not into the domain of another leg of its slice */
+		if (pick_apart(st, s, dom, leg_domains(st, v, n, 0, dom), NULL, 0))
+			return 0;
 		for (i = 0; i < (int)st->nr_moves; i++)
 			if (st->moves[i].vol == v->id &&
 			    st->moves[i].first <= n && n < st->moves[i].first + st->moves[i].count)
@@ -1665,7 +1716,10 @@ static void run_ops(struct world *w, int n, int first)
 	int i, r, op;
 
 	for (i = 0; i < n && w->open && !out_of_budget(); i++) {
-		op = i == 0 && first >= 0 ? first : (int)rn(OP_NR);
+		/* the leg operations share LEG_SLOTS picks (the others one each) */
+		op = i == 0 && first >= 0 ? first : (int)rn(OP_COPIES + LEG_SLOTS);
+		if (op >= OP_COPIES && !(i == 0 && first >= 0))
+			op = OP_COPIES + rn(OP_NR - OP_COPIES);
 		wlog(w, "depth %d: op %s at seq %llu", w->depth, op_names[op],
 		     ull(w->p.st.seq));
 		r = do_op(w, op);
@@ -3261,13 +3315,19 @@ static void t_legs(void)
 	      md3_leg_drop(&p, r3, 0, 1) == -EBUSY && !md3_move_commit(&p, r3, 0),
 	      "a move of leg 0 (legs unchanged under it)");
 	CHECK(!md3_checkpoint(&p), "checkpoint");
+	ref = (struct md3_leg_ref){ .vol = plain, .slice = 0, .leg = 0 };
+	CHECK(!md3_legs_set_stale(&p, &ref, 1, true), "leg 0 of copies 1 stale");
 	CHECK(!md3_state_encode(&p.st, &a, &la) && max_tag(a, la) == MD3_TAG_LEG_STALE,
 	      "encode");
+	CHECK(md3_state_size(&p.st) == la, "md3_state_size %llu, encoded %zu",
+	      ull(md3_state_size(&p.st)), la);
 	CHECK(!md3_state_check(&p.st), "md3_state_check");
 	md3_pool_free(&p);
 	CHECK(!md3_assemble(&q, devs, 4, &o) && q.mode == MD3_MODE_RW, "assemble");
 	CHECK(!md3_state_encode(&q.st, &b, &lb) && la == lb && !memcmp(a, b, la),
 	      "the legs after an assembly differ");
+	CHECK(md3_vol_find(&q.st, plain)->map[0].flags & MD3_LEG_STALE,
+	      "the stale mark of a volume of copies 1 lost");
 	v = md3_vol_find(&q.st, r2);
 	CHECK(v && v->nr_slices == 2 && (md3_leg(v, 1, 1)->flags & MD3_LEG_STALE) &&
 	      md3_leg(v, 1, 0)->member == 2, "expanded legs after assembly");
