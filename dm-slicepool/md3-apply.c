@@ -98,7 +98,7 @@ static int md3_apply_volume(struct md3_state *st, const struct md3_val *rec)
 	const u8 *v = rec->v;
 	struct md3_volume n, *vol;
 	struct md3_slice *map;
-	u64 id, nr, i;
+	u64 id, nr, i, c, j;
 
 	md3_get(v, MD3_TAG_VOLUME, &n);
 	id = n.id;
@@ -115,13 +115,25 @@ static int md3_apply_volume(struct md3_state *st, const struct md3_val *rec)
 			return r;
 		vol = &st->vols[k];
 		vol->id = id;
+		vol->copies = 1;
 		st->nr_volumes++;
 	}
+	c = vol->copies - 1;	/* legs per slice besides leg 0 */
 	if (nr < vol->nr_slices) {
 		if (md3_move_overlaps(st, id, nr, vol->nr_slices - nr))
 			return -EUCLEAN;
 		for (i = nr; i < vol->nr_slices; i++)
-			md3_unuse(st, &vol->map[i]);
+			for (j = 0; j <= c; j++)
+				md3_unuse(st, md3_leg(vol, i, j));
+	}
+	if (nr != vol->nr_slices && c) {
+		map = md3_realloc(vol->legs, vol->nr_slices * c * sizeof(*map),
+				  nr * c * sizeof(*map));
+		if (!map)
+			return -ENOMEM;
+		for (i = vol->nr_slices * c; i < nr * c; i++)
+			map[i].member = MD3_NO_MEMBER;
+		vol->legs = map;
 	}
 	if (nr != vol->nr_slices) {
 		map = md3_realloc(vol->map, vol->nr_slices * sizeof(*map),
@@ -149,6 +161,7 @@ static int md3_apply_vol_del(struct md3_state *st, const struct md3_val *rec)
 	const u8 *v = rec->v;
 	struct md3_volume d, *vol;
 	u64 i, k;
+	u32 c;
 
 	md3_get(v, MD3_TAG_VOL_DEL, &d);
 	vol = md3_vol_find(st, d.id);
@@ -156,11 +169,42 @@ static int md3_apply_vol_del(struct md3_state *st, const struct md3_val *rec)
 	    md3_clone_count(st, d.id))
 		return -EUCLEAN;
 	for (i = 0; i < vol->nr_slices; i++)
-		md3_unuse(st, &vol->map[i]);
+		for (c = 0; c < vol->copies; c++)
+			md3_unuse(st, md3_leg(vol, i, c));
 	md3_free(vol->map);
+	md3_free(vol->legs);
 	k = vol - st->vols;
 	memmove(vol, vol + 1, (st->nr_volumes - k - 1) * sizeof(*vol));
 	st->nr_volumes--;
+	return 0;
+}
+
+/*
+ * Set leg @leg of @count logical slices of @vol from @first to the
+ * entries at @e (MAP: leg 0; LEGS: the others).  A leg keeps its stale
+ * mark while it names a slice (a move of a stale leg copies stale data)
+ * and loses it when it is emptied.
+ */
+static int md3_set_legs(struct md3_state *st, struct md3_volume *vol,
+			u64 first, u64 count, u32 leg, const u8 *e)
+{
+	struct md3_slice s, *l;
+	u64 i;
+	int r;
+
+	for (i = 0; i < count; i++)
+		md3_unuse(st, md3_leg(vol, first + i, leg));
+	for (i = 0; i < count; i++) {
+		memset(&s, 0, sizeof(s));
+		md3_get(e + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s);
+		r = md3_use(st, &s);
+		if (r)
+			return r;
+		l = md3_leg(vol, first + i, leg);
+		if (s.member != MD3_NO_MEMBER)
+			s.flags = l->flags;
+		*l = s;
+	}
 	return 0;
 }
 
@@ -169,24 +213,84 @@ static int md3_apply_map(struct md3_state *st, const struct md3_val *rec)
 	const u8 *v = rec->v;
 	struct md3_map_rec h;
 	struct md3_volume *vol;
-	struct md3_slice s;
-	u64 i;
-	int r;
 
 	md3_get(v, MD3_TAG_MAP, &h);
 	vol = md3_vol_find(st, h.vol);
 	if (!vol || h.count > (rec->len - MD3_MAP_LEN) / MD3_SLICE_LEN ||
 	    h.first > vol->nr_slices || h.count > vol->nr_slices - h.first)
 		return -EUCLEAN;
-	for (i = 0; i < h.count; i++)
-		md3_unuse(st, &vol->map[h.first + i]);
-	for (i = 0; i < h.count; i++) {
-		md3_get(v + MD3_MAP_LEN + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s);
-		r = md3_use(st, &s);
-		if (r)
-			return r;
-		vol->map[h.first + i] = s;
+	return md3_set_legs(st, vol, h.first, h.count, 0, v + MD3_MAP_LEN);
+}
+
+static int md3_apply_legs(struct md3_state *st, const struct md3_val *rec)
+{
+	const u8 *v = rec->v;
+	struct md3_legs_rec h;
+	struct md3_volume *vol;
+
+	md3_get(v, MD3_TAG_LEGS, &h);
+	vol = md3_vol_find(st, h.vol);
+	if (!vol || !h.leg || h.leg >= vol->copies ||
+	    h.count > (rec->len - MD3_LEGS_LEN) / MD3_SLICE_LEN ||
+	    h.first > vol->nr_slices || h.count > vol->nr_slices - h.first)
+		return -EUCLEAN;
+	return md3_set_legs(st, vol, h.first, h.count, h.leg, v + MD3_LEGS_LEN);
+}
+
+/*
+ * A volume's copies: more adds empty legs, fewer needs the legs taken
+ * away empty.
+ */
+static int md3_apply_copies(struct md3_state *st, const struct md3_val *rec)
+{
+	struct md3_copies_rec h;
+	struct md3_volume *vol;
+	struct md3_slice *legs = NULL;
+	u64 i;
+	u32 k;
+
+	md3_get(rec->v, MD3_TAG_COPIES, &h);
+	vol = md3_vol_find(st, h.vol);
+	if (!vol || !h.copies || h.copies > MD3_MAX_COPIES)
+		return -EUCLEAN;
+	if (h.copies == vol->copies)
+		return 0;
+	for (i = 0; i < vol->nr_slices; i++)
+		for (k = h.copies; k < vol->copies; k++)
+			if (md3_leg(vol, i, k)->member != MD3_NO_MEMBER)
+				return -EUCLEAN;
+	if (h.copies > 1 && vol->nr_slices) {
+		legs = md3_calloc(vol->nr_slices * (h.copies - 1), sizeof(*legs));
+		if (!legs)
+			return -ENOMEM;
 	}
+	for (i = 0; i < vol->nr_slices; i++)
+		for (k = 1; k < h.copies; k++)
+			legs[i * (h.copies - 1) + k - 1] =
+				k < vol->copies ? *md3_leg(vol, i, k) :
+				(struct md3_slice){ .member = MD3_NO_MEMBER };
+	md3_free(vol->legs);
+	vol->legs = legs;
+	vol->copies = h.copies;
+	return 0;
+}
+
+/* A placed leg's stale mark, set (1) or cleared (0) */
+static int md3_apply_leg_stale(struct md3_state *st, const struct md3_val *rec)
+{
+	struct md3_stale_rec h;
+	struct md3_volume *vol;
+	struct md3_slice *l;
+
+	md3_get(rec->v, MD3_TAG_LEG_STALE, &h);
+	vol = md3_vol_find(st, h.vol);
+	if (!vol || h.slice >= vol->nr_slices || h.leg >= vol->copies ||
+	    h.stale > 1)
+		return -EUCLEAN;
+	l = md3_leg(vol, h.slice, h.leg);
+	if (l->member == MD3_NO_MEMBER)
+		return -EUCLEAN;
+	l->flags = h.stale ? l->flags | MD3_LEG_STALE : l->flags & ~MD3_LEG_STALE;
 	return 0;
 }
 
@@ -334,6 +438,9 @@ static const struct {
 	[MD3_TAG_DOMAIN]	= { MD3_DOMAIN_LEN, md3_apply_domain },
 	[MD3_TAG_CLONE]		= { MD3_CLONE_LEN, md3_apply_clone },
 	[MD3_TAG_CLONE_DEL]	= { MD3_CLONE_DEL_LEN, md3_apply_clone_del },
+	[MD3_TAG_COPIES]	= { MD3_COPIES_LEN, md3_apply_copies },
+	[MD3_TAG_LEGS]		= { MD3_LEGS_LEN, md3_apply_legs },
+	[MD3_TAG_LEG_STALE]	= { MD3_LEG_STALE_LEN, md3_apply_leg_stale },
 };
 
 /* Length of the fixed part of a record of type @tag (0: an unknown tag) */
@@ -389,9 +496,10 @@ int md3_state_apply(struct md3_state *st, const u8 *p, size_t len)
 }
 
 /*
- * Full consistency check: sorted unique ids, every map entry and move
- * destination names a slice of a non-removed member, and no slice twice
- * (recomputed, not taken from the in-memory bitmaps).
+ * Full consistency check: sorted unique ids, every map entry, leg and
+ * move destination names a slice of a non-removed member, no slice twice
+ * (recomputed, not taken from the in-memory bitmaps), and the legs of a
+ * logical slice are in distinct failure domains.
  */
 int md3_state_check(const struct md3_state *st)
 {
@@ -413,6 +521,16 @@ int md3_state_check(const struct md3_state *st)
 	for (i = 0; i < st->nr_volumes; i++)
 		if (st->vols[i].id >= st->pool.next_volume_id)
 			return -EUCLEAN;
+	for (i = 0; i < st->nr_volumes; i++) {
+		const struct md3_volume *v = &st->vols[i];
+		u64 j;
+
+		if (!v->copies || v->copies > MD3_MAX_COPIES)
+			return -EUCLEAN;
+		for (j = 0; v->copies > 1 && j < v->nr_slices; j++)
+			if (!md3_legs_apart(st, v, j))
+				return -EUCLEAN;
+	}
 	r = md3_state_encode(st, &buf, &len);
 	if (r)
 		return r;

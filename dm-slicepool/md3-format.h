@@ -171,6 +171,18 @@ struct md3_frag {
  */
 #define MD3_TAG_CLONE		12
 #define MD3_TAG_CLONE_DEL	13
+/*
+ * Redundant volumes (issue 15): COPIES sets a volume's copies (written
+ * only when above 1), LEGS places legs 1 .. copies - 1 of a range of its
+ * logical slices (leg 0 is the MAP entry), LEG_STALE marks one leg stale
+ * or in sync.  New tags, not optional: an older reader that skipped them
+ * would serve one leg and write only to it, so it refuses the record;
+ * a state with no volume of copies > 1 is written exactly as before and
+ * MD3_VERSION stays 3.
+ */
+#define MD3_TAG_COPIES		14
+#define MD3_TAG_LEGS		15
+#define MD3_TAG_LEG_STALE	16
 
 /* Fixed value sizes (MAP and MOVE add 12 bytes per slice) */
 #define MD3_POOL_LEN		112
@@ -189,6 +201,13 @@ struct md3_frag {
 					 * __le64 sectors, name[64]
 					 */
 #define MD3_CLONE_DEL_LEN	64	/* name[64] */
+#define MD3_COPIES_LEN		16	/* __le64 volume, __le32 copies, __le32 0 */
+#define MD3_LEGS_LEN		32	/* __le64 volume, first, count, __le32 leg,
+					 * __le32 0, then count MAP entries
+					 */
+#define MD3_LEG_STALE_LEN	24	/* __le64 volume, slice, __le32 leg,
+					 * __le32 stale (0 or 1)
+					 */
 
 #ifdef __KERNEL__
 static_assert(sizeof(struct md3_label) == 136);

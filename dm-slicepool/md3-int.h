@@ -51,6 +51,28 @@ struct md3_map_rec {
 	u64 count;		/* entries (struct md3_slice) that follow */
 };
 
+/* COPIES: a volume's copies */
+struct md3_copies_rec {
+	u64 vol;
+	u32 copies;
+};
+
+/* LEGS: leg @leg (1 .. copies - 1) of @count slices from @first */
+struct md3_legs_rec {
+	u64 vol;
+	u64 first;
+	u64 count;		/* entries (struct md3_slice) that follow */
+	u32 leg;
+};
+
+/* LEG_STALE: leg @leg of slice @slice stale (1) or in sync (0) */
+struct md3_stale_rec {
+	u64 vol;
+	u64 slice;
+	u32 leg;
+	u32 stale;
+};
+
 /* A payload being encoded (md3_enc() and its kin) */
 struct md3_buf {
 	u8 *p;
@@ -84,6 +106,9 @@ int md3_check_new(struct md3_state *st, const struct md3_slice *s,
 		  u64 n);
 struct md3_clone *md3_clone_thin(const struct md3_state *st,
 				 u32 thin_id);
+u32 md3_member_domain(const struct md3_state *st, u32 id);
+bool md3_legs_apart(const struct md3_state *st, const struct md3_volume *v,
+		    u64 i);
 
 /* md3-record.c: records and checksums */
 void md3_seal(void *blk, u32 magic, u64 blocknr);
@@ -96,6 +121,11 @@ void md3_enc_op(struct md3_buf *b, u32 op, u64 arg);
 void md3_enc_map(struct md3_buf *b, u64 vol, u64 first, u64 count,
 		 const struct md3_slice *s);
 void md3_enc_move(struct md3_buf *b, const struct md3_move *m);
+void md3_enc_legrun(struct md3_buf *b, u64 vol, u64 first, u64 count,
+		    u32 leg, const struct md3_slice *s, u64 stride);
+void md3_enc_volume(struct md3_buf *b, const struct md3_volume *v);
+void md3_enc_leg_stale(struct md3_buf *b, u64 vol, u64 slice, u32 leg,
+		       bool stale);
 void md3_enc_stale(struct md3_buf *b, const struct md3_member *m,
 		   u32 reason, u64 seq, u64 mark);
 u64 md3_state_size(const struct md3_state *st);

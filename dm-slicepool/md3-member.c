@@ -191,12 +191,8 @@ int md3_create_pool_geoms(struct md3_pool *p, const struct md3_pool_rec *rec,
 		md3_enc(&b, MD3_TAG_MEMBER, &m);
 	}
 	/* the volumes of a converted pool (slicepool upgrade) */
-	for (i = 0; init && i < init->nr_volumes; i++) {
-		md3_enc(&b, MD3_TAG_VOLUME, &init->vols[i]);
-		if (init->vols[i].nr_slices)
-			md3_enc_map(&b, init->vols[i].id, 0, init->vols[i].nr_slices,
-				    init->vols[i].map);
-	}
+	for (i = 0; init && i < init->nr_volumes; i++)
+		md3_enc_volume(&b, &init->vols[i]);
 	for (i = 0; init && i < init->nr_moves; i++)
 		md3_enc_move(&b, &init->moves[i]);
 	r = b.err;

@@ -226,6 +226,19 @@ static const struct md3_field md3_fields[] = {
 
 	MD3_BYTES(MD3_TAG_CLONE_DEL, 0, struct md3_clone, name),
 
+	MD3_LE(MD3_TAG_COPIES, 0, struct md3_copies_rec, vol),
+	MD3_LE(MD3_TAG_COPIES, 8, struct md3_copies_rec, copies),
+
+	MD3_LE(MD3_TAG_LEGS, 0, struct md3_legs_rec, vol),
+	MD3_LE(MD3_TAG_LEGS, 8, struct md3_legs_rec, first),
+	MD3_LE(MD3_TAG_LEGS, 16, struct md3_legs_rec, count),
+	MD3_LE(MD3_TAG_LEGS, 24, struct md3_legs_rec, leg),
+
+	MD3_LE(MD3_TAG_LEG_STALE, 0, struct md3_stale_rec, vol),
+	MD3_LE(MD3_TAG_LEG_STALE, 8, struct md3_stale_rec, slice),
+	MD3_LE(MD3_TAG_LEG_STALE, 16, struct md3_stale_rec, leg),
+	MD3_LE(MD3_TAG_LEG_STALE, 20, struct md3_stale_rec, stale),
+
 #define MD3_L(f)	offsetof(struct md3_label, f)
 	MD3_BYTES(MD3_ENTRY_LABEL, MD3_L(pool_uuid), struct md3_chain, pool_uuid),
 	MD3_BYTES(MD3_ENTRY_LABEL, MD3_L(member_uuid), struct md3_chain, member_uuid),
@@ -389,6 +402,71 @@ void md3_enc_map(struct md3_buf *b, u64 vol, u64 first, u64 count,
 		md3_put_slices(v, s, count);
 }
 
+/*
+ * Leg @leg of @count logical slices of volume @vol from @first: a MAP
+ * record for leg 0, a LEGS record for the others; the entries are @s[0],
+ * @s[@stride], ...  (MD3_NO_MEMBER: no leg).
+ */
+void md3_enc_legrun(struct md3_buf *b, u64 vol, u64 first, u64 count,
+		    u32 leg, const struct md3_slice *s, u64 stride)
+{
+	struct md3_legs_rec r = { .vol = vol, .first = first, .count = count,
+				  .leg = leg };
+	struct md3_map_rec m = { .vol = vol, .first = first, .count = count };
+	u64 i;
+	u8 *v;
+
+	if (count > (0xffffffffULL - MD3_LEGS_LEN) / MD3_SLICE_LEN) {
+		u64 half = count / 2;
+
+		md3_enc_legrun(b, vol, first, half, leg, s, stride);
+		md3_enc_legrun(b, vol, first + half, count - half, leg,
+			       s + half * stride, stride);
+		return;
+	}
+	if (leg)
+		v = md3_enc_tail(b, MD3_TAG_LEGS, &r, count * MD3_SLICE_LEN);
+	else
+		v = md3_enc_tail(b, MD3_TAG_MAP, &m, count * MD3_SLICE_LEN);
+	for (i = 0; v && i < count; i++)
+		md3_put(v + i * MD3_SLICE_LEN, MD3_ENTRY_SLICE, &s[i * stride]);
+}
+
+/*
+ * Volume @v as a checkpoint holds it: VOLUME, then (copies > 1) COPIES,
+ * MAP, a LEGS record per further leg and a LEG_STALE per stale leg (of
+ * any volume).  A volume of one copy and no stale mark is written exactly
+ * as before copies existed.
+ */
+void md3_enc_volume(struct md3_buf *b, const struct md3_volume *v)
+{
+	struct md3_copies_rec c = { .vol = v->id, .copies = v->copies };
+	u64 j;
+	u32 k;
+
+	md3_enc(b, MD3_TAG_VOLUME, v);
+	if (v->copies > 1)
+		md3_enc(b, MD3_TAG_COPIES, &c);
+	if (v->nr_slices)
+		md3_enc_map(b, v->id, 0, v->nr_slices, v->map);
+	for (k = 1; k < v->copies && v->nr_slices; k++)
+		md3_enc_legrun(b, v->id, 0, v->nr_slices, k, md3_leg(v, 0, k),
+			       v->copies - 1);
+	for (j = 0; j < v->nr_slices; j++)
+		for (k = 0; k < v->copies; k++)
+			if (md3_leg(v, j, k)->flags & MD3_LEG_STALE)
+				md3_enc_leg_stale(b, v->id, j, k, true);
+}
+
+void md3_enc_leg_stale(struct md3_buf *b, u64 vol, u64 slice, u32 leg,
+		       bool stale)
+{
+	struct md3_stale_rec r = { .vol = vol, .slice = slice, .leg = leg,
+				   .stale = stale };
+
+	md3_enc(b, MD3_TAG_LEG_STALE, &r);
+}
+
 void md3_enc_move(struct md3_buf *b, const struct md3_move *m)
 {
 	u8 *v = md3_enc_tail(b, MD3_TAG_MOVE, m, m->count * MD3_SLICE_LEN);
@@ -426,12 +504,8 @@ int md3_state_encode(const struct md3_state *st, u8 **out, size_t *len)
 		md3_enc(&b, MD3_TAG_DOMAIN, &st->domains[i]);
 	for (i = 0; i < st->nr_members; i++)
 		md3_enc(&b, MD3_TAG_MEMBER, &st->members[i]);
-	for (i = 0; i < st->nr_volumes; i++) {
-		md3_enc(&b, MD3_TAG_VOLUME, &st->vols[i]);
-		if (st->vols[i].nr_slices)
-			md3_enc_map(&b, st->vols[i].id, 0, st->vols[i].nr_slices,
-				    st->vols[i].map);
-	}
+	for (i = 0; i < st->nr_volumes; i++)
+		md3_enc_volume(&b, &st->vols[i]);
 	for (i = 0; i < st->nr_moves; i++)
 		md3_enc_move(&b, &st->moves[i]);
 	for (i = 0; i < st->nr_marks; i++)
@@ -456,10 +530,24 @@ u64 md3_state_size(const struct md3_state *st)
 	n += (u64)st->nr_domains * (MD3_TLV_HDR + MD3_DOMAIN_LEN);
 	n += (u64)st->nr_members * (MD3_TLV_HDR + MD3_MEMBER_LEN);
 	for (i = 0; i < st->nr_volumes; i++) {
+		const struct md3_volume *v = &st->vols[i];
+		u64 j;
+		u32 k;
+
 		n += MD3_TLV_HDR + MD3_VOLUME_LEN;
-		if (st->vols[i].nr_slices)
-			n += MD3_TLV_HDR + ((MD3_MAP_LEN + st->vols[i].nr_slices *
+		if (v->nr_slices)
+			n += MD3_TLV_HDR + ((MD3_MAP_LEN + v->nr_slices *
 					     MD3_SLICE_LEN + 7) & ~7ULL);
+		if (v->copies > 1)
+			n += MD3_TLV_HDR + MD3_COPIES_LEN;
+		if (v->copies > 1 && v->nr_slices)
+			n += (v->copies - 1) *
+			     (MD3_TLV_HDR + ((MD3_LEGS_LEN + v->nr_slices *
+					      MD3_SLICE_LEN + 7) & ~7ULL));
+		for (j = 0; j < v->nr_slices; j++)
+			for (k = 0; k < v->copies; k++)
+				if (md3_leg(v, j, k)->flags & MD3_LEG_STALE)
+					n += MD3_TLV_HDR + MD3_LEG_STALE_LEN;
 	}
 	for (i = 0; i < st->nr_moves; i++)
 		n += MD3_TLV_HDR + ((MD3_MOVE_LEN + st->moves[i].count *

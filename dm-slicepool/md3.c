@@ -154,8 +154,10 @@ void md3_state_free(struct md3_state *st)
 
 	for (i = 0; i < st->nr_members; i++)
 		md3_bm_free(&st->members[i].used);
-	for (i = 0; i < st->nr_volumes; i++)
+	for (i = 0; i < st->nr_volumes; i++) {
 		md3_free(st->vols[i].map);
+		md3_free(st->vols[i].legs);
+	}
 	for (i = 0; i < st->nr_moves; i++)
 		md3_free(st->moves[i].dst);
 	md3_free(st->members);
@@ -372,6 +374,34 @@ int md3_check_new(struct md3_state *st, const struct md3_slice *s,
 		if (j + 1 < i || !r)
 			md3_unuse(st, &s[j]);
 	return r == -EUCLEAN ? -EEXIST : r;
+}
+
+/* ---- legs of a redundant volume ---- */
+
+/* The failure domain of member @id (MD3_NO_DOMAIN: no such member) */
+u32 md3_member_domain(const struct md3_state *st, u32 id)
+{
+	const struct md3_member *m = md3_member_find(st, id);
+
+	return m ? m->domain : MD3_NO_DOMAIN;
+}
+
+/* Whether the placed legs of logical slice @i of @v are in distinct domains */
+bool md3_legs_apart(const struct md3_state *st, const struct md3_volume *v,
+		    u64 i)
+{
+	u32 k, j, dk;
+
+	for (k = 1; k < v->copies; k++) {
+		if (md3_leg(v, i, k)->member == MD3_NO_MEMBER)
+			continue;
+		dk = md3_member_domain(st, md3_leg(v, i, k)->member);
+		for (j = 0; j < k; j++)
+			if (md3_leg(v, i, j)->member != MD3_NO_MEMBER &&
+			    md3_member_domain(st, md3_leg(v, i, j)->member) == dk)
+				return false;
+	}
+	return true;
 }
 
 /* ---- clones ---- */

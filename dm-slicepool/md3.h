@@ -46,12 +46,29 @@ enum md3_opcode {
 	MD3_OP_MEMBER_GROW, MD3_OP_MEMBER_REMOVE, MD3_OP_MEMBER_STALE,
 	MD3_OP_MEMBER_REJOIN, MD3_OP_FORCE, MD3_OP_SETTINGS, MD3_OP_VOL_FLAGS,
 	MD3_OP_CLONE_ADD, MD3_OP_CLONE_DEL, MD3_OP_MEMBER_FLAGS,
+	MD3_OP_VOL_COPIES, MD3_OP_LEG_ADD, MD3_OP_LEG_DROP, MD3_OP_LEG_STALE,
+	MD3_OP_LEG_INSYNC,
 };
 
+/*
+ * One slice of a volume's map, or one leg (copy) of a logical slice of a
+ * volume with copies > 1.  @flags is in memory only (MAP and LEGS
+ * entries hold member and pslice; LEG_STALE records set the mark).
+ */
 struct md3_slice {
 	u32 member;		/* MD3_NO_MEMBER: missing */
+	u32 flags;		/* MD3_LEG_* */
 	u64 pslice;
 };
+
+/*
+ * MD3_LEG_STALE: the leg missed writes (or was added and not yet copied):
+ * it is never read as current until md3_legs_set_stale(..., false) marks
+ * it in sync.  Cleared when the leg is dropped.
+ */
+#define MD3_LEG_STALE		0x1
+#define MD3_LEG_FLAGS		MD3_LEG_STALE	/* every known flag */
+#define MD3_MAX_COPIES		3
 
 /* Chunked bitmap of a member's used physical slices (in memory only). */
 struct md3_bitmap {
@@ -99,7 +116,28 @@ struct md3_volume {
 	u8 uuid[MD3_UUID_LEN];
 	char name[MD3_NAME_LEN];
 	u32 flags;		/* MD3_VOL_* */
-	struct md3_slice *map;
+	u32 copies;		/* 1 .. MD3_MAX_COPIES (COPIES record; 1 without) */
+	struct md3_slice *map;	/* leg 0 of each logical slice */
+	/*
+	 * copies > 1: legs 1 .. copies - 1 of each logical slice, slice
+	 * major (md3_leg()); NULL while copies is 1.  An empty leg
+	 * (member MD3_NO_MEMBER) is a copy not placed yet (or dropped).
+	 */
+	struct md3_slice *legs;
+};
+
+/* Leg @k (0 .. copies - 1) of logical slice @i of volume @v */
+static inline struct md3_slice *md3_leg(const struct md3_volume *v, u64 i,
+					u32 k)
+{
+	return k ? &v->legs[i * (v->copies - 1) + k - 1] : &v->map[i];
+}
+
+/* One leg of one logical slice of a volume (md3_legs_set_stale()) */
+struct md3_leg_ref {
+	u64 vol;
+	u64 slice;
+	u32 leg;
 };
 
 /*
@@ -282,6 +320,7 @@ enum md3_mode {
 #define MD3_FAULT_REUSE_IDS	0x10	/* reuse removed member ids */
 #define MD3_FAULT_UNNEEDED	0x20	/* 4a: count devices @k never needed */
 #define MD3_FAULT_HOLE		0x40	/* rejoin at our head, past a hole */
+#define MD3_FAULT_NOSTALE	0x80	/* a leg's stale mark kept in memory only */
 
 struct md3_pool {
 	struct md3_state st;
@@ -397,8 +436,59 @@ void md3_pool_free(struct md3_pool *p);
 int md3_vol_create(struct md3_pool *p, u64 *id, const u8 *uuid,
 		   const char *name, u64 size_bytes,
 		   const struct md3_slice *map, u64 nr);
+/*
+ * A volume of @copies (1 .. MD3_MAX_COPIES) legs per logical slice:
+ * @legs holds @nr * @copies entries, slice major (leg k of slice i at
+ * @legs[i * @copies + k]), every one placed, with MD3_LEG_STALE in its
+ * flags for a leg that starts stale (others: in sync).  Refused before
+ * anything is written: copies 0 or above MD3_MAX_COPIES, an empty leg,
+ * unknown leg flags or two legs of a slice in one failure domain
+ * (-EINVAL); a leg on a used physical slice, or two legs naming the same
+ * one (-EEXIST); a leg on a member that is not CURRENT (-ENODEV).
+ * md3_vol_create() is this with copies 1 (flags ignored).
+ */
+int md3_vol_create_copies(struct md3_pool *p, u64 *id, const u8 *uuid,
+			  const char *name, u64 size_bytes, u32 copies,
+			  const struct md3_slice *legs, u64 nr);
+/* -EINVAL for a volume with copies > 1: md3_vol_expand_legs() */
 int md3_vol_expand(struct md3_pool *p, u64 id, u64 size_bytes,
 		   const struct md3_slice *add, u64 nr);
+/* Expand by @nr slices of the volume's copies legs each, as at create */
+int md3_vol_expand_legs(struct md3_pool *p, u64 id, u64 size_bytes,
+			const struct md3_slice *legs, u64 nr);
+/*
+ * Set volume @id's copies (1 .. MD3_MAX_COPIES), one transaction (none if
+ * it already has them).  Raising adds empty legs (md3_leg_add() places
+ * them); lowering needs the legs it takes away empty (-EBUSY: drop them
+ * first).  -EINVAL: copies 0 or above MD3_MAX_COPIES.
+ */
+int md3_vol_set_copies(struct md3_pool *p, u64 id, u32 copies);
+/*
+ * Place leg @leg of logical slice @slice of volume @vol on @s (one
+ * transaction).  The leg starts stale: it holds nothing until copied,
+ * then md3_legs_set_stale(..., false).  -ENOENT: no such volume or slice;
+ * -EINVAL: @leg not below the volume's copies, or @s in the failure
+ * domain of another leg of the slice; -EBUSY: the leg is placed, or a
+ * pending move covers the slice; -EEXIST: @s is used; -ENODEV: its member
+ * is not CURRENT.
+ */
+int md3_leg_add(struct md3_pool *p, u64 vol, u64 slice, u32 leg,
+		const struct md3_slice *s);
+/*
+ * Drop leg @leg of logical slice @slice of volume @vol (one transaction):
+ * its physical slice is free.  -ENOENT: no such volume, slice or placed
+ * leg; -EBUSY: a pending move covers the slice, or the leg is in sync
+ * and the slice has no other leg in sync (it holds the only current
+ * copy).
+ */
+int md3_leg_drop(struct md3_pool *p, u64 vol, u64 slice, u32 leg);
+/*
+ * Mark the @n legs @r stale (@stale) or in sync, one transaction (none
+ * if every one already is so).  -ENOENT: a volume, slice or placed leg
+ * that does not exist; -EINVAL: a leg not below its volume's copies.
+ */
+int md3_legs_set_stale(struct md3_pool *p, const struct md3_leg_ref *r,
+		       u32 n, bool stale);
 int md3_vol_shrink(struct md3_pool *p, u64 id, u64 size_bytes, u64 nr);
 /* -EBUSY: a pending move or clones (md3_clone_count()) */
 int md3_vol_delete(struct md3_pool *p, u64 id);

@@ -49,6 +49,25 @@
  * the request is placed on the i-th pick.  Two consecutive picks land on
  * the same candidate only when it is the last one with share left.
  *
+ * Copies.  A volume of copies > 1 (up to SP_MAX_COPIES) places a leg per
+ * copy of each logical slice over the failure domains, by
+ * sp_place_copies():
+ *  8. Leg 0 of every logical slice is placed by rules 1 to 7 (sp_place()
+ *     and sp_place_order()).
+ *  9. Then, leg 1 of every slice in order, then leg 2: each goes to the
+ *     lightest eligible candidate, lowest W then lowest id, where a
+ *     candidate is eligible if it has a free slice left (its free slices
+ *     less the legs this call gave it) and holds no other leg of that
+ *     slice; W (rule 1) is that of its free slices left, so a candidate
+ *     gets heavier with each leg it takes.
+ * 10. Refusals, before anything is placed: copies 0 or above
+ *     SP_MAX_COPIES (-EINVAL); copies above the number of candidates
+ *     with a free slice (-EXDEV: sp_place_domains() says how many, for
+ *     the caller's message); fewer free slices than the legs need, at
+ *     most want per candidate since a candidate holds at most one leg of
+ *     each slice (-ENOSPC).  Rule 9 is greedy: when it still finds no
+ *     eligible candidate for a leg, the call fails with -ENOSPC.
+ *
  * Implementation notes.  No floating point and no allocation: both
  * functions keep their workloads and indices in the caller's struct
  * sp_place_work (56 KiB for SP_PLACE_MAX candidates, too much for a
@@ -313,6 +332,108 @@ int sp_place_order(const struct sp_place_cand *cand, const u64 *share,
 				ring[m++] = i;
 		}
 		n = m;
+	}
+	return 0;
+}
+
+/**
+ * sp_place_domains() - how many candidates have a free slice
+ * @cand: candidates
+ * @nr:   number of candidates
+ *
+ * Return: the most copies sp_place_copies() can place apart (rule 10).
+ */
+unsigned int sp_place_domains(const struct sp_place_cand *cand,
+			      unsigned int nr)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nr; i++)
+		n += cand[i].free != 0;
+	return n;
+}
+
+/* W of candidate @c with the @taken slices this call gave it used (rule 9) */
+static u32 sp_workload_left(const struct sp_place_cand *c, u64 taken,
+			    const struct sp_place_params *p)
+{
+	struct sp_place_cand t = *c;
+
+	t.free -= taken;
+	return sp_workload(&t, p);
+}
+
+/**
+ * sp_place_copies() - place @copies legs of each logical slice apart
+ * @cand:    candidates (failure domains), in any order
+ * @nr:      number of candidates, at most SP_PLACE_MAX
+ * @want:    logical slices to place
+ * @copies:  legs per logical slice, 1 .. SP_MAX_COPIES
+ * @p:       pool parameters
+ * @share:   output, nr entries: the legs placed on cand[i], all copies
+ * @out_idx: output, @want * @copies entries, slice major: the candidate
+ *           index of leg k of logical slice i at out_idx[i * copies + k]
+ * @ws:      scratch space
+ *
+ * Rules 8 to 10 at the top of this file; with @copies 1 the result is
+ * sp_place() and sp_place_order()'s.
+ *
+ * Return: 0, or -E2BIG, -EINVAL, -EXDEV or -ENOSPC (rule 10); on an
+ * error @share and @out_idx hold nothing meaningful.
+ */
+int sp_place_copies(const struct sp_place_cand *cand, unsigned int nr,
+		    u64 want, u32 copies, const struct sp_place_params *p,
+		    u64 *share, u32 *out_idx, struct sp_place_work *ws)
+{
+	u32 *w = ws->w;
+	u64 room = 0, i, legs;
+	unsigned int c, best;
+	u32 k, j;
+	int r;
+
+	if (nr > SP_PLACE_MAX)
+		return -E2BIG;
+	if (!copies || copies > SP_MAX_COPIES)
+		return -EINVAL;
+	if (copies > sp_place_domains(cand, nr))
+		return -EXDEV;
+	for (c = 0; c < nr; c++)
+		room += cand[c].free < want ? cand[c].free : want;
+	if (want > SP_U64_MAX / copies)
+		return -ENOSPC;
+	legs = want * copies;
+	if (room < legs)
+		return -ENOSPC;
+	r = sp_place(cand, nr, want, p, share, ws);
+	if (r)
+		return r;
+	/* leg 0 of slice i first in a scratch of want entries: out_idx's tail */
+	r = sp_place_order(cand, share, nr, want, out_idx + legs - want, ws);
+	if (r)
+		return r;
+	for (i = 0; i < want; i++)
+		out_idx[i * copies] = out_idx[legs - want + i];
+	for (c = 0; c < nr; c++)
+		w[c] = sp_workload_left(&cand[c], share[c], p);
+	for (k = 1; k < copies; k++) {
+		for (i = 0; i < want; i++) {
+			best = nr;
+			for (c = 0; c < nr; c++) {
+				if (cand[c].free <= share[c])
+					continue;
+				for (j = 0; j < k && out_idx[i * copies + j] != c; j++)
+					;
+				if (j < k)
+					continue;
+				if (best == nr || sp_lighter(cand, w, c, best))
+					best = c;
+			}
+			if (best == nr)
+				return -ENOSPC;
+			out_idx[i * copies + k] = best;
+			share[best]++;
+			w[best] = sp_workload_left(&cand[best], share[best], p);
+		}
 	}
 	return 0;
 }

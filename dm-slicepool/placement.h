@@ -81,6 +81,9 @@ struct sp_place_params {
 	u32 min_spread;
 };
 
+/* Most copies of a logical slice (md3.h's MD3_MAX_COPIES) */
+#define SP_MAX_COPIES	3U
+
 u32 sp_workload(const struct sp_place_cand *c,
 		const struct sp_place_params *p);
 int sp_place(const struct sp_place_cand *cand, unsigned int nr, u64 want,
@@ -89,5 +92,10 @@ int sp_place(const struct sp_place_cand *cand, unsigned int nr, u64 want,
 int sp_place_order(const struct sp_place_cand *cand, const u64 *share,
 		   unsigned int nr, u64 want, u32 *out_idx,
 		   struct sp_place_work *ws);
+unsigned int sp_place_domains(const struct sp_place_cand *cand,
+			      unsigned int nr);
+int sp_place_copies(const struct sp_place_cand *cand, unsigned int nr,
+		    u64 want, u32 copies, const struct sp_place_params *p,
+		    u64 *share, u32 *out_idx, struct sp_place_work *ws);
 
 #endif /* DM_SLICEPOOL_PLACEMENT_H */

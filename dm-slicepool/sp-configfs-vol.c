@@ -377,6 +377,7 @@ static struct config_item *sp_volumes_make(struct config_group *group,
 	struct sp_pool *pool = volumes_to_pool(group);
 	struct sp_vol_item *vi;
 	struct sp_volume *v;
+	int r;
 
 	if (!sp_valid_item_name(name, "volume"))
 		return ERR_PTR(-EINVAL);
@@ -390,10 +391,11 @@ static struct config_item *sp_volumes_make(struct config_group *group,
 		v = NULL;	/* cannot happen: configfs names are unique */
 	if (!v)
 		v = sp_volume_new(pool, name, NULL);
-	if (!v) {
+	r = v ? sp_md3_vol_bindable(v) : -ENOMEM;
+	if (r) {
 		mutex_unlock(&pool->lock);
 		config_item_put(&vi->item);
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(r);
 	}
 	kref_get(&v->kref);
 	vi->vol = v;

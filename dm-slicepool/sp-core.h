@@ -346,6 +346,8 @@ int sp_md3_settings(struct sp_pool *pool);
 int sp_md3_force(struct sp_pool *pool);
 /* sp-md3asm.c: set (@on) or clear the pool's prefer (configfs prefer) */
 int sp_md3_set_prefer(struct sp_pool *pool, bool on, u32 id);
+/* sp-md3pool.c: a volume of copies > 1 is not bound (-EOPNOTSUPP) */
+int sp_md3_vol_bindable(struct sp_volume *v);
 /* sp-md3pool.c: images (Documentation/dm-slicepool-images.rst) */
 bool sp_md3_vol_image(struct sp_volume *v);
 int sp_md3_vol_make_image(struct sp_volume *v);

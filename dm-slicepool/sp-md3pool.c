@@ -118,6 +118,25 @@ static void sp_md3_fill_member(struct sp_pool *pool, struct sp_member *m,
 			used++;
 		}
 	}
+	/*
+	 * The further legs of a redundant volume (copies > 1, which this
+	 * module does not bind yet, sp_md3_vol_bindable()): used, in no
+	 * map the module serves.
+	 */
+	for (i = 0; i < st->nr_volumes; i++) {
+		const struct md3_volume *vol = &st->vols[i];
+		u32 k;
+
+		for (j = 0; j < vol->nr_slices; j++)
+			for (k = 1; k < vol->copies; k++) {
+				const struct md3_slice *l = md3_leg(vol, j, k);
+
+				if (l->member != m->md3_id || l->pslice >= nr)
+					continue;
+				owners[l->pslice].state = SP_OWN_ORPHAN;
+				used++;
+			}
+	}
 	for (i = 0; i < st->nr_moves; i++)
 		for (j = 0; j < st->moves[i].count; j++)
 			if (st->moves[i].dst[j].member == m->md3_id &&
@@ -158,8 +177,12 @@ static int sp_md3_fill_volume(struct sp_pool *pool, struct sp_volume *v,
 		const struct md3_member *sm = md3_member_find(st, s->member);
 		struct sp_member *m = sp_md3_member(pool, s->member);
 
-		/* A stale member's copy may be old: missing until rejoined. */
-		if (!m || !sm || sm->status != MD3_CURRENT)
+		/*
+		 * A stale member's copy may be old: missing until rejoined;
+		 * so is a slice marked stale (a leg that missed writes).
+		 */
+		if (!m || !sm || sm->status != MD3_CURRENT ||
+		    (s->flags & MD3_LEG_STALE))
 			continue;
 		map->e[i].m = m;
 		map->e[i].start = sm->data_offset +
@@ -269,6 +292,28 @@ out:
 		sp_err("%s: cannot build the maps from the metadata: %d",
 		       pool->name, r);
 	return r;
+}
+
+/*
+ * May @v be bound (mkdir volumes/<name>, under pool->lock)?  Not a volume
+ * whose record says copies > 1 (-EOPNOTSUPP, logged with its name): this
+ * module serves one copy, and a write to one leg only would leave the
+ * others stale without a mark (Documentation/dm-slicepool-metadata.rst,
+ * "Redundant volumes").
+ */
+int sp_md3_vol_bindable(struct sp_volume *v)
+{
+	struct sp_pool *pool = v->pool;
+	const struct md3_volume *vol;
+
+	if (!pool->md3 || !v->md3_id)
+		return 0;
+	vol = md3_vol_find(&pool->md3->st, v->md3_id);
+	if (!vol || vol->copies <= 1)
+		return 0;
+	sp_err("%s: refused: volume %s has copies %u in the pool's metadata; this module does not serve redundant volumes yet; volume %s not bound",
+	       pool->name, v->name, vol->copies, v->name);
+	return -EOPNOTSUPP;
 }
 
 /* Does the state name @v (sp_pool_gc_volumes())? */

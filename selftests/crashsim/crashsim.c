@@ -30,7 +30,13 @@
  *      continuation, forced ones included) never writes or flushes, is
  *      never read-write and reaches the winner, the verdict and (when
  *      the writing assembly then committed nothing) the state of a
- *      writing assembly of the same images.
+ *      writing assembly of the same images;
+ *  (s) redundant volumes (copies 2 and 3): the legs of a logical slice
+ *      are in distinct failure domains, a stale mark is only on a placed
+ *      leg, and (in (a)) no physical slice is named twice by any leg; on
+ *      a state that extends the acknowledged one, every leg stale in the
+ *      acknowledged state is still stale unless the operation in flight
+ *      marks it in sync or drops it.
  *
  * Budgets are crash states, from fixed seeds: a run explores the same
  * states on any machine, however fast or loaded.  The bounded run (the
@@ -47,6 +53,7 @@
 #include <time.h>
 
 #include "md3.h"
+#include "md3-int.h"	/* md3_state_size() */
 #include "ktap-unit.h"
 
 #define JBLK		24		/* journal blocks of a simulated member */
@@ -110,12 +117,31 @@ struct world {
 	int nfl;
 	int last_op;
 	char *log;		/* -v: what led to this world (a trace) */
+	/* (s): the legs stale in the acknowledged state */
+	struct legmark {
+		u64 vol, slice, pslice;
+		u32 leg, member;
+	} stale[64];
+	int nstale;
+	/* the operation in flight may clear this leg's mark (in sync, drop) */
+	struct md3_leg_ref clear[2];
+	int nclear;
+};
+
+/* Leg operations the explorer committed (the bounded run needs each) */
+enum { LG_CREATE2, LG_CREATE3, LG_ADD, LG_DROP, LG_STALE, LG_INSYNC,
+	LG_COPIES, LG_REFUSED, LG_NR };
+static const char *const lg_names[LG_NR] = {
+	"create copies 2", "create copies 3", "add", "drop", "stale",
+	"in sync", "set copies", "refusals",
 };
 
 static struct {
 	u64 states, violations, images, nowrite_checks, nowrite_tick;
 	u64 attached[2];	/* absent disks attached: taken, refused */
 	u64 clones[2];		/* clone records committed: added, removed */
+	u64 legs[LG_NR];	/* leg operations committed (LG_*) */
+	u64 stale_violations;	/* (s) found: a stale mark lost */
 	unsigned int faults;
 	u64 max_states;		/* stop when states reaches this */
 	u64 rng;
@@ -393,6 +419,32 @@ static void on_commit(void *arg, const struct md3_state *st)
 	lin_add(arg, st->seq, st->hash);
 }
 
+/* (s): the model's copy of the stale legs of the acknowledged state */
+static void stale_ack(struct world *w)
+{
+	const struct md3_state *st = &w->p.st;
+	u64 i, j;
+	u32 k;
+
+	w->nstale = 0;
+	w->nclear = 0;
+	for (i = 0; i < st->nr_volumes; i++) {
+		const struct md3_volume *v = &st->vols[i];
+
+		for (j = 0; j < v->nr_slices; j++)
+			for (k = 0; k < v->copies; k++) {
+				const struct md3_slice *l = md3_leg(v, j, k);
+
+				if (!(l->flags & MD3_LEG_STALE) ||
+				    w->nstale >= (int)ARRAY_SIZE(w->stale))
+					continue;
+				w->stale[w->nstale++] = (struct legmark){
+					.vol = v->id, .slice = j, .pslice = l->pslice,
+					.leg = k, .member = l->member };
+			}
+	}
+}
+
 static void model_ack(struct world *w)
 {
 	u32 i;
@@ -409,6 +461,7 @@ static void model_ack(struct world *w)
 	free(w->acked_enc);
 	w->acked_enc = NULL;
 	md3_state_encode(&w->p.st, &w->acked_enc, &w->acked_len);
+	stale_ack(w);
 	for (i = 0; i < w->p.st.nr_members; i++) {
 		const struct md3_member *m = &w->p.st.members[i];
 
@@ -473,6 +526,45 @@ static void check_clones(const struct md3_state *st)
 	}
 }
 
+/*
+ * (s) for volume @v: copies in range, the placed legs of each logical
+ * slice in distinct domains, no mark on an empty leg; its placed legs
+ * are appended to @all (for (a)).  Returns how many.
+ */
+static u64 check_legs(const struct md3_state *st, const struct md3_volume *v,
+		      struct md3_slice *all)
+{
+	const struct md3_member *ma, *mb;
+	const struct md3_slice *a;
+	u64 j, n = 0;
+	u32 l, q;
+
+	if (!v->copies || v->copies > MD3_MAX_COPIES) {
+		flag("(s)", "volume %llu: copies %u", ull(v->id), v->copies);
+		return 0;
+	}
+	for (j = 0; j < v->nr_slices; j++) {
+		for (l = 0; l < v->copies; l++) {
+			a = md3_leg(v, j, l);
+			if (a->member == MD3_NO_MEMBER) {
+				if (a->flags)
+					flag("(s)", "volume %llu slice %llu: empty leg %u: %#x",
+					     ull(v->id), ull(j), l, a->flags);
+				continue;
+			}
+			all[n++] = *a;
+			ma = md3_member_find(st, a->member);
+			for (q = 0; q < l && ma; q++) {
+				mb = md3_member_find(st, md3_leg(v, j, q)->member);
+				if (mb && mb->domain == ma->domain)
+					flag("(s)", "volume %llu slice %llu: legs %u, %u in %u",
+					     ull(v->id), ull(j), q, l, ma->domain);
+			}
+		}
+	}
+	return n;
+}
+
 /* (a), computed independently of the library's bitmaps */
 static void check_a(struct world *w, const struct md3_state *st, bool rw)
 {
@@ -481,14 +573,12 @@ static void check_a(struct world *w, const struct md3_state *st, bool rw)
 	int k;
 
 	for (i = 0; i < st->nr_volumes; i++)
-		cap += st->vols[i].nr_slices;
+		cap += st->vols[i].nr_slices * st->vols[i].copies;
 	for (i = 0; i < st->nr_moves; i++)
 		cap += st->moves[i].count;
 	all = calloc(cap + 1, sizeof(*all));
 	for (i = 0; i < st->nr_volumes; i++)
-		for (j = 0; j < st->vols[i].nr_slices; j++)
-			if (st->vols[i].map[j].member != MD3_NO_MEMBER)
-				all[n++] = st->vols[i].map[j];
+		n += check_legs(st, &st->vols[i], all + n);
 	for (i = 0; i < st->nr_moves; i++)
 		for (j = 0; j < st->moves[i].count; j++)
 			all[n++] = st->moves[i].dst[j];
@@ -655,6 +745,41 @@ static int heads(const struct md3_pool *p)
 	return n;
 }
 
+/*
+ * (s) on a state @st that extends the acknowledged one: every leg stale
+ * there is stale here, unless the operation in flight clears it (marks it
+ * in sync or drops it) or the leg is gone (its volume deleted or shrunk:
+ * (b) judges those).
+ */
+static void check_stale(struct world *w, const struct md3_state *st)
+{
+	int i, k;
+
+	for (i = 0; i < w->nstale; i++) {
+		const struct legmark *e = &w->stale[i];
+		const struct md3_volume *v = md3_vol_find(st, e->vol);
+		const struct md3_slice *l;
+
+		if (!v || e->slice >= v->nr_slices || e->leg >= v->copies)
+			continue;
+		l = md3_leg(v, e->slice, e->leg);
+		if (l->member != e->member || l->pslice != e->pslice ||
+		    (l->flags & MD3_LEG_STALE))
+			continue;
+		for (k = 0; k < w->nclear; k++)
+			if (w->clear[k].vol == e->vol && w->clear[k].slice == e->slice &&
+			    w->clear[k].leg == e->leg)
+				break;
+		if (k < w->nclear)
+			continue;
+		g.stale_violations++;
+		flag("(s)",
+		     "volume %llu slice %llu leg %u (%u:%llu): stale when acknowledged, in sync at seq %llu",
+		     ull(e->vol), ull(e->slice), e->leg, e->member, ull(e->pslice),
+		     ull(st->seq));
+	}
+}
+
 /* Check one assembly of a crash image (@present of its @nd disks). */
 static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 		  struct md3_pool *p)
@@ -737,6 +862,8 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 	 * rule keeps the two apart)
 	 */
 	check_a(w, &p->st, p->mode == MD3_MODE_RW && !other);
+	if (!other && lin_has(w, p->st.seq, p->st.hash, ack->seq))
+		check_stale(w, &p->st);
 	if (p->mode != MD3_MODE_RW)
 		return;
 	if (!c) {
@@ -764,12 +891,16 @@ static void check(struct world *w, struct sdisk **img, int nd, u32 present,
 enum { OP_CREATE, OP_EXPAND, OP_SHRINK, OP_DELETE, OP_MOVE_BEGIN,
 	OP_MOVE_PROGRESS, OP_MOVE_END, OP_ADD, OP_GROW, OP_REMOVE, OP_FAIL,
 	OP_REJOIN, OP_CKPT, OP_SETTINGS, OP_ATTACH, OP_IMAGE, OP_CLONE_ADD,
-	OP_CLONE_DEL, OP_DRAIN, OP_NR };
+	OP_CLONE_DEL, OP_DRAIN, OP_COPIES, OP_LEG_ADD, OP_LEG_DROP, OP_LEG_MARK,
+	OP_NR };
+
+#define LEG_SLOTS	3
 
 static const char *const op_names[OP_NR] = {
 	"create", "expand", "shrink", "delete", "move_begin", "move_progress",
 	"move_end", "add", "grow", "remove", "fail", "rejoin", "ckpt", "settings",
-	"attach", "image", "clone_add", "clone_del", "drain",
+	"attach", "image", "clone_add", "clone_del", "drain", "copies",
+	"leg_add", "leg_drop", "leg_mark",
 };
 
 static u32 nr_current(const struct md3_state *st)
@@ -991,11 +1122,392 @@ static int do_clone_add(struct world *w, const struct md3_volume *v)
 	return r ?: 1;
 }
 
+/* ---- redundant volumes ---- */
+
+/* The failure domain of member @id, or MD3_NO_DOMAIN */
+static u32 dom_of(const struct md3_state *st, u32 id)
+{
+	const struct md3_member *m = md3_member_find(st, id);
+
+	return m ? m->domain : MD3_NO_DOMAIN;
+}
+
+/*
+ * A free slice of a CURRENT member for @s, in none of the @nd domains
+ * @dom and none of the @n slices @taken; -ENOSPC when the tries run out.
+ */
+static int pick_apart(struct md3_state *st, struct md3_slice *s,
+		      const u32 *dom, u32 nd, const struct md3_slice *taken, u64 n)
+{
+	u32 tries, k;
+	u64 j;
+
+	for (tries = 0; tries < 12; tries++) {
+		const struct md3_member *m = &st->members[rn(st->nr_members)];
+		u64 ps;
+
+		if (m->status != MD3_CURRENT ||
+		    (md3_alloc_free(st, m->id, rn(m->nr_slices), &ps) &&
+		     md3_alloc_free(st, m->id, 0, &ps)))
+			continue;
+		for (k = 0; k < nd && dom[k] != m->domain; k++)
+			;
+		for (j = 0; j < n && (taken[j].member != m->id ||
+				      taken[j].pslice != ps); j++)
+			;
+		if (k < nd || j < n)
+			continue;
+		*s = (struct md3_slice){ .member = m->id, .pslice = ps };
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* @n logical slices of @copies legs each (slice major), apart by domain */
+static int pick_legs(struct md3_state *st, struct md3_slice *s, u64 n,
+		     u32 copies)
+{
+	u32 dom[MD3_MAX_COPIES];
+	u64 i;
+	u32 k;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < copies; k++) {
+			if (pick_apart(st, &s[i * copies + k], dom, k, s,
+				       i * copies + k))
+				return -ENOSPC;
+			dom[k] = dom_of(st, s[i * copies + k].member);
+		}
+	return 0;
+}
+
+/* Whether a pending move covers slice @i of volume @vol */
+static bool moving(const struct md3_state *st, u64 vol, u64 i)
+{
+	u64 k;
+
+	for (k = 0; k < st->nr_moves; k++)
+		if (st->moves[k].vol == vol && st->moves[k].first <= i &&
+		    i < st->moves[k].first + st->moves[k].count)
+			return true;
+	return false;
+}
+
+/* A used slice (leg 0 of a volume) of a CURRENT member in none of @dom */
+static const struct md3_slice *pick_used(const struct md3_state *st,
+					 const u32 *dom, u32 nd)
+{
+	u64 i;
+	u32 k;
+
+	for (i = 0; i < st->nr_volumes; i++) {
+		const struct md3_slice *u = st->vols[i].nr_slices ?
+					    st->vols[i].map : NULL;
+		const struct md3_member *m = u ? md3_member_find(st, u->member) : NULL;
+
+		if (!m || m->status != MD3_CURRENT)
+			continue;
+		for (k = 0; k < nd && dom[k] != m->domain; k++)
+			;
+		if (k == nd)
+			return u;
+	}
+	return NULL;
+}
+
+/* Whether a leg of volume @v is empty */
+static bool has_empty_leg(const struct md3_volume *v)
+{
+	u64 j;
+	u32 k;
+
+	for (j = 0; j < v->nr_slices; j++)
+		for (k = 0; k < v->copies; k++)
+			if (md3_leg(v, j, k)->member == MD3_NO_MEMBER)
+				return true;
+	return false;
+}
+
+/* The domains of the placed legs of slice @i of @v but leg @skip, in @dom */
+static u32 leg_domains(const struct md3_state *st, const struct md3_volume *v,
+		       u64 i, u32 skip, u32 *dom)
+{
+	u32 k, n = 0;
+
+	for (k = 0; k < v->copies; k++)
+		if (k != skip && md3_leg(v, i, k)->member != MD3_NO_MEMBER)
+			dom[n++] = dom_of(st, md3_leg(v, i, k)->member);
+	return n;
+}
+
+/* A volume of copies > 1, or NULL */
+static struct md3_volume *pick_redundant(struct md3_state *st)
+{
+	u64 i, k = rn(st->nr_volumes + 1);
+
+	for (i = 0; i < st->nr_volumes; i++)
+		if (st->vols[(i + k) % st->nr_volumes].copies > 1 &&
+		    st->vols[(i + k) % st->nr_volumes].nr_slices)
+			return &st->vols[(i + k) % st->nr_volumes];
+	return NULL;
+}
+
+/* A refusal: @r must be @want, and no transaction written */
+static void leg_refused(struct world *w, const char *what, int r, int want,
+			u64 seq)
+{
+	g.legs[LG_REFUSED]++;
+	if (r != want || w->p.st.seq != seq)
+		flag("(s)", "%s: %d, not %d (seq %llu, was %llu)", what, r, want,
+		     ull(w->p.st.seq), ull(seq));
+}
+
+/*
+ * A volume of copies 2 or 3, every leg placed apart by domain, some
+ * legs stale from the start; sometimes the refusals first: copies 0 or
+ * above MD3_MAX_COPIES, two legs in one domain (-EINVAL), a used slice
+ * (-EEXIST).
+ */
+static int do_copies(struct world *w)
+{
+	struct md3_state *st = &w->p.st;
+	struct md3_slice s[2 * MD3_MAX_COPIES], t;
+	const struct md3_slice *u;
+	const struct md3_volume *v;
+	u32 c = 2 + rn(2), k, dom[MD3_MAX_COPIES];
+	u64 n = 1 + rn(2), id, seq = st->seq, i;
+	char name[MD3_NAME_LEN];
+	int r;
+
+	memset(s, 0, sizeof(s));
+	if (st->nr_volumes >= 6 || pick_legs(st, s, n, c))
+		return 0;
+	if (!rn(4)) {
+		r = md3_vol_create_copies(&w->p, NULL, NULL, "bad", n << 12,
+					  rn(2) ? 0 : MD3_MAX_COPIES + 1, s, n);
+		leg_refused(w, "copies 0 or 4", r, -EINVAL, seq);
+		t = s[1];
+		s[1].member = s[0].member;
+		r = md3_vol_create_copies(&w->p, NULL, NULL, "bad", n << 12, c, s, n);
+		leg_refused(w, "two legs in one domain", r, -EINVAL, seq);
+		s[1] = t;
+		/* a used slice in a domain no other leg of slice 0 is in */
+		for (k = 0; k + 1 < c; k++)
+			dom[k] = dom_of(st, s[k ? k + 1 : 0].member);
+		u = pick_used(st, dom, c - 1);
+		if (u) {
+			s[1] = *u;
+			s[1].flags = 0;
+			r = md3_vol_create_copies(&w->p, NULL, NULL, "bad", n << 12,
+						  c, s, n);
+			leg_refused(w, "a leg on a used slice", r, -EEXIST, seq);
+			s[1] = t;
+		}
+	}
+	if (!rn(3))
+		s[rn(n * c)].flags = MD3_LEG_STALE;
+	rname(name, "r");
+	r = md3_vol_create_copies(&w->p, &id, NULL, name, n << 12, c, s, n);
+	if (r)
+		return r;
+	v = md3_vol_find(st, id);
+	for (i = 0; v && v->copies == c && i < n * c; i++)
+		if (memcmp(md3_leg(v, i / c, i % c), &s[i], sizeof(*s)))
+			break;
+	if (!v || v->copies != c || i < n * c)
+		flag("(s)", "volume %llu: not created with %u copies as given", ull(id), c);
+	g.legs[c == 2 ? LG_CREATE2 : LG_CREATE3]++;
+	return 1;
+}
+
+/*
+ * Place an empty leg of a redundant volume (after the refusals: a placed
+ * leg -EBUSY, a domain another leg is in -EINVAL, a used slice -EEXIST);
+ * with no empty leg, raise the volume's copies instead.
+ */
+static int do_leg_add(struct world *w)
+{
+	struct md3_state *st = &w->p.st;
+	struct md3_volume *v = pick_redundant(st);
+	struct md3_slice s;
+	u32 dom[MD3_MAX_COPIES], nd = 0, k, leg = ~0U, full = ~0U;
+	u64 i, seq = st->seq;
+	int r, want;
+
+	/* a volume with an empty leg, if there is one */
+	for (i = 0; i < st->nr_volumes && (!v || !has_empty_leg(v)); i++)
+		if (has_empty_leg(&st->vols[i]))
+			v = &st->vols[i];
+	if (!v)
+		return 0;
+	/* a slice with an empty leg, if there is one */
+	seq = rn(v->nr_slices);
+	for (i = 0; i < v->nr_slices; i++)
+		for (k = 0; k < v->copies; k++)
+			if (md3_leg(v, (i + seq) % v->nr_slices, k)->member == MD3_NO_MEMBER)
+				goto found;
+found:
+	i = (i + seq) % v->nr_slices;
+	seq = st->seq;
+	for (k = 0; k < v->copies; k++) {
+		const struct md3_slice *l = md3_leg(v, i, k);
+
+		if (l->member == MD3_NO_MEMBER)
+			leg = k;
+		else
+			full = k;
+		if (l->member != MD3_NO_MEMBER)
+			dom[nd++] = dom_of(st, l->member);
+	}
+	if (leg == ~0U) {
+		if (v->copies == MD3_MAX_COPIES || rn(2))
+			return 0;
+		r = md3_vol_set_copies(&w->p, v->id, v->copies + 1);
+		g.legs[LG_COPIES] += !r;
+		return r ?: 1;
+	}
+	if (pick_apart(st, &s, dom, nd, NULL, 0))
+		return 0;
+	if (!rn(4) && full != ~0U) {
+		const struct md3_slice *m0 = pick_used(st, dom, nd);
+		struct md3_slice u = *md3_leg(v, i, full);
+
+		r = md3_leg_add(&w->p, v->id, i, full, &s);
+		leg_refused(w, "add to a placed leg", r, -EBUSY, seq);
+		if (!moving(st, v->id, i)) {
+			u.flags = 0;
+			r = md3_leg_add(&w->p, v->id, i, leg, &u);
+			leg_refused(w, "add in another leg's domain", r, -EINVAL, seq);
+		}
+		if (!moving(st, v->id, i) && m0) {
+			u = *m0;
+			u.flags = 0;
+			r = md3_leg_add(&w->p, v->id, i, leg, &u);
+			leg_refused(w, "add on a used slice", r, -EEXIST, seq);
+		}
+	}
+	want = moving(st, v->id, i) ? -EBUSY : 0;
+	r = md3_leg_add(&w->p, v->id, i, leg, &s);
+	if (want) {
+		leg_refused(w, "add under a move", r, want, seq);
+		return 0;
+	}
+	if (r)
+		return r;
+	v = md3_vol_find(st, v->id);
+	if (md3_leg(v, i, leg)->member != s.member ||
+	    md3_leg(v, i, leg)->pslice != s.pslice ||
+	    !(md3_leg(v, i, leg)->flags & MD3_LEG_STALE))
+		flag("(s)", "volume %llu slice %llu: leg %u not added stale", ull(v->id),
+		     ull(i), leg);
+	g.legs[LG_ADD]++;
+	return 1;
+}
+
+/*
+ * Drop a placed leg of a redundant volume (the only in-sync leg of its
+ * slice: -EBUSY); with a last leg empty everywhere, lower the copies.
+ */
+static int do_leg_drop(struct world *w)
+{
+	struct md3_state *st = &w->p.st;
+	struct md3_volume *v = pick_redundant(st);
+	u64 i, seq = st->seq;
+	u32 k, leg, insync = 0;
+	int r, want = 0;
+
+	if (!v)
+		return 0;
+	for (i = 0; i < v->nr_slices &&
+	     md3_leg(v, i, v->copies - 1)->member == MD3_NO_MEMBER; i++)
+		;
+	if (i == v->nr_slices && rn(2)) {
+		r = md3_vol_set_copies(&w->p, v->id, v->copies - 1);
+		g.legs[LG_COPIES] += !r;
+		return r ?: 1;
+	}
+	i = rn(v->nr_slices);
+	leg = rn(v->copies);
+	if (md3_leg(v, i, leg)->member == MD3_NO_MEMBER)
+		return 0;
+	for (k = 0; k < v->copies; k++)
+		insync += k != leg && md3_leg(v, i, k)->member != MD3_NO_MEMBER &&
+			  !(md3_leg(v, i, k)->flags & MD3_LEG_STALE);
+	if (moving(st, v->id, i) ||
+	    (!insync && !(md3_leg(v, i, leg)->flags & MD3_LEG_STALE)))
+		want = -EBUSY;
+	w->clear[0] = (struct md3_leg_ref){ .vol = v->id, .slice = i, .leg = leg };
+	w->nclear = 1;
+	r = md3_leg_drop(&w->p, v->id, i, leg);
+	if (want) {
+		w->nclear = 0;
+		leg_refused(w, "drop of the only leg in sync, or under a move", r,
+			    want, seq);
+		return 0;
+	}
+	if (r)
+		return r;
+	if (md3_leg(md3_vol_find(st, v->id), i, leg)->member != MD3_NO_MEMBER)
+		flag("(s)", "volume %llu slice %llu: leg %u not dropped", ull(v->id),
+		     ull(i), leg);
+	g.legs[LG_DROP]++;
+	return 1;
+}
+
+/*
+ * Mark one or two placed legs stale, or in sync, in one transaction; of a
+ * redundant volume, or sometimes of any (leg 0 of a volume of copies 1)
+ */
+static int do_leg_mark(struct world *w)
+{
+	struct md3_state *st = &w->p.st;
+	struct md3_volume *v = rn(4) || !st->nr_volumes ? pick_redundant(st) :
+			       &st->vols[rn(st->nr_volumes)];
+	struct md3_leg_ref ref[2];
+	u32 n = 1 + rn(2), k;
+	bool stale;
+	u64 i;
+	int r;
+
+	if (!v || !v->nr_slices)
+		return 0;
+	for (k = 0; k < n; k++) {
+		ref[k] = (struct md3_leg_ref){ .vol = v->id, .slice = rn(v->nr_slices),
+					       .leg = rn(v->copies) };
+		if (md3_leg(v, ref[k].slice, ref[k].leg)->member == MD3_NO_MEMBER)
+			return 0;
+	}
+	stale = !(md3_leg(v, ref[0].slice, ref[0].leg)->flags & MD3_LEG_STALE);
+	/* half the time a stale leg of the volume, if any, in sync */
+	for (i = 0; stale && n == 1 && rn(2) && i < v->nr_slices * v->copies; i++)
+		if (md3_leg(v, i / v->copies, i % v->copies)->flags & MD3_LEG_STALE) {
+			ref[0].slice = i / v->copies;
+			ref[0].leg = i % v->copies;
+			stale = false;
+		}
+	if (!stale) {
+		memcpy(w->clear, ref, sizeof(ref));
+		w->nclear = n;
+	}
+	r = md3_legs_set_stale(&w->p, ref, n, stale);
+	if (r)
+		return r;
+	v = md3_vol_find(st, ref[0].vol);
+	for (k = 0; k < n; k++)
+		if (!(md3_leg(v, ref[k].slice, ref[k].leg)->flags & MD3_LEG_STALE) == stale)
+			flag("(s)", "volume %llu slice %llu leg %u: not marked %s",
+			     ull(v->id), ull(ref[k].slice), ref[k].leg,
+			     stale ? "stale" : "in sync");
+	g.legs[stale ? LG_STALE : LG_INSYNC]++;
+	return 1;
+}
+
 /* One random operation; 1 if it was applied, 0 if skipped, <0 on error. */
 static int do_op(struct world *w, int op)
 {
 	struct md3_state *st = &w->p.st;
-	struct md3_slice s[4];
+	struct md3_slice s[2 * MD3_MAX_COPIES] = { 0 };
+	u32 dom[MD3_MAX_COPIES];
 	struct md3_volume *v = st->nr_volumes ? &st->vols[rn(st->nr_volumes)] : NULL;
 	struct md3_move *m = st->nr_moves ? &st->moves[rn(st->nr_moves)] : NULL;
 	struct md3_member *mb = &st->members[rn(st->nr_members)];
@@ -1019,7 +1531,18 @@ static int do_op(struct world *w, int op)
 			     md3_vol_find(st, id)->name, name);
 		return r ?: 1;
 	case OP_EXPAND:
-		if (!v || v->nr_slices > 4 || pick_free(st, s, 1))
+		if (!v || v->nr_slices > 4)
+			return 0;
+		if (v->copies > 1) {
+			/* md3_vol_expand() refuses it; one slice of every leg */
+			if (md3_vol_expand(&w->p, v->id, 1, s, 0) != -EINVAL)
+				flag("(s)", "md3_vol_expand() of copies %u", v->copies);
+			if (pick_legs(st, s, 1, v->copies))
+				return 0;
+			return md3_vol_expand_legs(&w->p, v->id, (v->nr_slices + 1) << 12,
+						   s, 1) ?: 1;
+		}
+		if (pick_free(st, s, 1))
 			return 0;
 		return md3_vol_expand(&w->p, v->id, (v->nr_slices + 1) << 12, s, 1) ?: 1;
 	case OP_SHRINK:
@@ -1047,9 +1570,12 @@ static int do_op(struct world *w, int op)
 		}
 		return md3_vol_delete(&w->p, v->id) ?: 1;
 	case OP_MOVE_BEGIN:
-		if (!v || !v->nr_slices || pick_free(st, s, 1))
+		if (!v || !v->nr_slices)
 			return 0;
 		n = rn(v->nr_slices);
+		/* leg 0 moves, not into the domain of another leg of its slice */
+		if (pick_apart(st, s, dom, leg_domains(st, v, n, 0, dom), NULL, 0))
+			return 0;
 		for (i = 0; i < (int)st->nr_moves; i++)
 			if (st->moves[i].vol == v->id &&
 			    st->moves[i].first <= n && n < st->moves[i].first + st->moves[i].count)
@@ -1162,6 +1688,14 @@ static int do_op(struct world *w, int op)
 			flag("(b)", "member %d: flags %#x, not %#x", i,
 			     md3_member_find(st, i)->flags, kid);
 		return r ?: 1;
+	case OP_COPIES:
+		return do_copies(w);
+	case OP_LEG_ADD:
+		return do_leg_add(w);
+	case OP_LEG_DROP:
+		return do_leg_drop(w);
+	case OP_LEG_MARK:
+		return do_leg_mark(w);
 	case OP_CLONE_DEL:
 		if (!st->nr_clones)
 			return 0;
@@ -1182,7 +1716,10 @@ static void run_ops(struct world *w, int n, int first)
 	int i, r, op;
 
 	for (i = 0; i < n && w->open && !out_of_budget(); i++) {
-		op = i == 0 && first >= 0 ? first : (int)rn(OP_NR);
+		/* the leg operations share LEG_SLOTS picks (the others one each) */
+		op = i == 0 && first >= 0 ? first : (int)rn(OP_COPIES + LEG_SLOTS);
+		if (op >= OP_COPIES && !(i == 0 && first >= 0))
+			op = OP_COPIES + rn(OP_NR - OP_COPIES);
 		wlog(w, "depth %d: op %s at seq %llu", w->depth, op_names[op],
 		     ull(w->p.st.seq));
 		r = do_op(w, op);
@@ -2645,6 +3182,258 @@ static void t_clone_crash(void)
 	      "thin device before its record on add, record removed first");
 }
 
+/* The highest tag of the records of payload @p (@len bytes) */
+static u16 max_tag(const u8 *p, size_t len)
+{
+	size_t off = 0;
+	u16 t, max = 0;
+
+	while (off + MD3_TLV_HDR <= len) {
+		t = get_unaligned_le16(p + off) & ~MD3_TAG_OPTIONAL;
+		max = t > max ? t : max;
+		off += MD3_TLV_HDR + ((get_unaligned_le32(p + off + 4) + 7ULL) & ~7ULL);
+	}
+	return max;
+}
+
+#define SL(m, ps)	((struct md3_slice){ .member = (m), .pslice = (ps) })
+
+/*
+ * Redundant volumes (issue 15): md3_vol_create_copies(), md3_leg_add(),
+ * md3_leg_drop(), md3_legs_set_stale() and md3_vol_set_copies() are one
+ * transaction each and refuse bad input before anything is written
+ * (copies 0 or 4, two legs in one failure domain, an unknown leg flag:
+ * -EINVAL; a used slice: -EEXIST; the only in-sync leg dropped, a placed
+ * leg added to: -EBUSY); the copies, legs and stale marks survive a
+ * checkpoint and an assembly; a state without a redundant volume holds
+ * none of the new records, and a VOLUME record without COPIES reads as
+ * copies 1.
+ */
+static void t_legs(void)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	const char *dom[4] = { "a", "b", "c", "a" };
+	struct md3_assemble_opts o = { 0 };
+	struct md3_slice l[6], one = SL(1, 5), e[2];
+	struct md3_leg_ref ref = { 0 };
+	struct md3_pool p = { 0 }, q;
+	struct sdisk *d[4];
+	struct md3_dev devs[4];
+	u8 uuids[4][MD3_UUID_LEN], *a = NULL, *b = NULL;
+	size_t la = 0, lb = 0;
+	const struct md3_volume *v;
+	struct md3_state st;
+	u64 plain = 0, r3 = 0, r2 = 0, seq;
+	int i;
+
+	new_uuid(rec.uuid);
+	disks_new(d, devs, uuids, 4, "leg");
+	CHECK(!md3_create_pool(&p, &rec, devs, (const u8 *)uuids, dom, 4, &jgeo,
+			       NULL), "create");
+	CHECK(!md3_vol_create(&p, &plain, NULL, "plain", SLICE_SECT * 512ULL,
+			      &one, 1), "plain volume");
+	CHECK(!md3_state_encode(&p.st, &a, &la) && max_tag(a, la) < MD3_TAG_COPIES,
+	      "a pool of copies 1 holds tag %u", max_tag(a, la));
+	free(a);
+	CHECK(md3_vol_find(&p.st, plain)->copies == 1, "plain: copies %u",
+	      md3_vol_find(&p.st, plain)->copies);
+	l[0] = SL(0, 0); l[1] = SL(1, 0); l[2] = SL(2, 0);
+	l[3] = SL(0, 1); l[4] = SL(1, 1); l[5] = SL(2, 1);
+	seq = p.st.seq;
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 0, l, 2) == -EINVAL,
+	      "copies 0");
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, MD3_MAX_COPIES + 1, l,
+				    2) == -EINVAL, "copies 4");
+	l[1] = SL(3, 0);	/* member 3 is in domain a, as member 0 */
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 3, l, 2) == -EINVAL,
+	      "two legs in one domain");
+	l[1] = one;		/* plain's slice */
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 3, l, 2) == -EEXIST,
+	      "a leg on a used slice");
+	l[1] = SL(1, 0);
+	l[2].flags = 2;
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 3, l, 2) == -EINVAL,
+	      "an unknown leg flag");
+	l[2].flags = 0;
+	l[5] = l[2];
+	CHECK(md3_vol_create_copies(&p, NULL, NULL, "r", 1, 3, l, 2) == -EEXIST,
+	      "one slice twice");
+	l[5] = SL(2, 1);
+	CHECK(p.st.seq == seq, "a refusal wrote %llu transactions", ull(p.st.seq - seq));
+	l[4].flags = MD3_LEG_STALE;
+	CHECK(!md3_vol_create_copies(&p, &r3, NULL, "r3", 2 * SLICE_SECT * 512ULL,
+				     3, l, 2) && p.st.seq == seq + 1, "create copies 3");
+	v = md3_vol_find(&p.st, r3);
+	CHECK(v && v->copies == 3 && !memcmp(md3_leg(v, 1, 1), &l[4], sizeof(l[4])) &&
+	      !memcmp(md3_leg(v, 0, 2), &l[2], sizeof(l[2])), "the legs as given");
+	l[0] = SL(0, 2); l[1] = SL(1, 2);
+	CHECK(!md3_vol_create_copies(&p, &r2, NULL, "r2", SLICE_SECT * 512ULL, 2, l,
+				     1), "create copies 2");
+	seq = p.st.seq;
+	CHECK(md3_leg_drop(&p, r2, 0, 2) == -EINVAL, "drop leg 2 of copies 2");
+	CHECK(!md3_leg_drop(&p, r2, 0, 0) && p.st.seq == seq + 1, "drop leg 0");
+	CHECK(md3_leg_drop(&p, r2, 0, 1) == -EBUSY, "drop of the only leg in sync");
+	CHECK(md3_leg_drop(&p, r2, 0, 0) == -ENOENT, "drop of an empty leg");
+	CHECK(md3_leg_add(&p, r2, 0, 0, &SL(1, 3)) == -EINVAL,
+	      "add in the domain of the other leg");
+	CHECK(md3_leg_add(&p, r2, 0, 0, &SL(2, 0)) == -EEXIST, "add on a used slice");
+	CHECK(md3_leg_add(&p, r2, 0, 1, &SL(2, 3)) == -EBUSY, "add to a placed leg");
+	CHECK(md3_leg_add(&p, r2, 0, 2, &SL(2, 3)) == -EINVAL, "add past copies");
+	CHECK(p.st.seq == seq + 1, "a refusal wrote a transaction");
+	CHECK(!md3_leg_add(&p, r2, 0, 0, &SL(3, 3)), "add");
+	v = md3_vol_find(&p.st, r2);
+	CHECK(md3_leg(v, 0, 0)->member == 3 && (md3_leg(v, 0, 0)->flags & MD3_LEG_STALE),
+	      "an added leg starts stale");
+	ref = (struct md3_leg_ref){ .vol = r2, .slice = 0, .leg = 0 };
+	CHECK(!md3_legs_set_stale(&p, &ref, 1, false) &&
+	      !(md3_leg(v, 0, 0)->flags & MD3_LEG_STALE), "in sync");
+	seq = p.st.seq;
+	ref = (struct md3_leg_ref){ .vol = r3, .slice = 1, .leg = 1 };
+	CHECK(!md3_legs_set_stale(&p, &ref, 1, true) && p.st.seq == seq,
+	      "a stale leg marked stale again wrote a transaction");
+	ref.leg = 3;
+	CHECK(md3_legs_set_stale(&p, &ref, 1, true) == -EINVAL, "stale past copies");
+	CHECK(md3_vol_set_copies(&p, r3, 2) == -EBUSY, "copies lowered over placed legs");
+	CHECK(md3_vol_set_copies(&p, r3, 0) == -EINVAL, "copies 0 set");
+	CHECK(!md3_leg_drop(&p, r3, 0, 2) && !md3_leg_drop(&p, r3, 1, 2) &&
+	      !md3_vol_set_copies(&p, r3, 2) && !md3_vol_set_copies(&p, r3, 3),
+	      "legs dropped, copies lowered and raised");
+	v = md3_vol_find(&p.st, r3);
+	CHECK(v->copies == 3 && md3_leg(v, 1, 2)->member == MD3_NO_MEMBER &&
+	      (md3_leg(v, 1, 1)->flags & MD3_LEG_STALE), "copies 3 with an empty leg");
+	CHECK(md3_vol_expand(&p, r2, 2 * SLICE_SECT * 512ULL, &SL(2, 4), 1) == -EINVAL,
+	      "md3_vol_expand() of copies 2");
+	e[0] = SL(2, 4);
+	e[1] = SL(0, 4);
+	e[1].flags = MD3_LEG_STALE;
+	CHECK(!md3_vol_expand_legs(&p, r2, 2 * SLICE_SECT * 512ULL, e, 1),
+	      "md3_vol_expand_legs()");
+	CHECK(md3_move_begin(&p, r3, 0, 1, &SL(1, 6)) == -EINVAL,
+	      "leg 0 moved into the domain of leg 1");
+	CHECK(!md3_move_begin(&p, r3, 0, 1, &SL(3, 6)) &&
+	      md3_leg_drop(&p, r3, 0, 1) == -EBUSY && !md3_move_commit(&p, r3, 0),
+	      "a move of leg 0 (legs unchanged under it)");
+	CHECK(!md3_checkpoint(&p), "checkpoint");
+	ref = (struct md3_leg_ref){ .vol = plain, .slice = 0, .leg = 0 };
+	CHECK(!md3_legs_set_stale(&p, &ref, 1, true), "leg 0 of copies 1 stale");
+	CHECK(!md3_state_encode(&p.st, &a, &la) && max_tag(a, la) == MD3_TAG_LEG_STALE,
+	      "encode");
+	CHECK(md3_state_size(&p.st) == la, "md3_state_size %llu, encoded %zu",
+	      ull(md3_state_size(&p.st)), la);
+	CHECK(!md3_state_check(&p.st), "md3_state_check");
+	md3_pool_free(&p);
+	CHECK(!md3_assemble(&q, devs, 4, &o) && q.mode == MD3_MODE_RW, "assemble");
+	CHECK(!md3_state_encode(&q.st, &b, &lb) && la == lb && !memcmp(a, b, la),
+	      "the legs after an assembly differ");
+	CHECK(md3_vol_find(&q.st, plain)->map[0].flags & MD3_LEG_STALE,
+	      "the stale mark of a volume of copies 1 lost");
+	v = md3_vol_find(&q.st, r2);
+	CHECK(v && v->nr_slices == 2 && (md3_leg(v, 1, 1)->flags & MD3_LEG_STALE) &&
+	      md3_leg(v, 1, 0)->member == 2, "expanded legs after assembly");
+	free(a);
+	free(b);
+	md3_pool_free(&q);
+	/* an older VOLUME (no COPIES record) reads as copies 1 */
+	md3_state_init(&st);
+	CHECK(!apply_vol(&st, MD3_VOLUME_MIN_LEN, 1, 0) &&
+	      md3_vol_find(&st, 1)->copies == 1, "a 104-byte VOLUME: copies 1");
+	CHECK(!apply_vol(&st, MD3_VOLUME_LEN, 2, 0) &&
+	      md3_vol_find(&st, 2)->copies == 1, "a 112-byte VOLUME: copies 1");
+	md3_state_free(&st);
+	for (i = 0; i < 4; i++)
+		disk_free(d[i]);
+}
+
+/*
+ * A leg's stale mark is durable when md3_legs_set_stale() returns: a
+ * pool of two domains with a volume of copies 2, the mark of leg 1 cut
+ * after its k-th metadata write for every k (the writes before the cut
+ * landed, or only the flushed ones); every crash image assembles
+ * read-write, and if the operation returned (all its writes made) the
+ * leg is stale.  @faults: the mutant (MD3_FAULT_NOSTALE), which the rule
+ * must catch.  Returns the violations.
+ */
+static u64 leg_stale_crash(unsigned int faults, u64 *states)
+{
+	struct md3_pool_rec rec = { .slice_sectors = SLICE_SECT, .w_space = 50,
+				    .w_load = 50, .min_domains = 1 };
+	const char *dom[2] = { "a", "b" };
+	struct md3_slice l[2] = { SL(0, 0), SL(1, 0) };
+	struct md3_leg_ref ref = { .slice = 0, .leg = 1 };
+	struct md3_assemble_opts o = { .faults = faults };
+	struct sdisk *d[2], *img[2];
+	struct md3_dev devs[2];
+	u8 uuids[2][MD3_UUID_LEN];
+	struct md3_pool p;
+	u64 k, bad = 0, vol = 0;
+	bool done = false;
+	int i, landed;
+
+	for (k = 0; !done && k < 100; k++) {
+		new_uuid(rec.uuid);
+		disks_new(d, devs, uuids, 2, "stl");
+		if (md3_create_pool(&p, &rec, devs, (const u8 *)uuids, dom, 2, &jgeo,
+				    NULL) ||
+		    md3_vol_create_copies(&p, &vol, NULL, "r", SLICE_SECT * 512ULL, 2,
+					  l, 1))
+			return ~0ULL;
+		md3_pool_free(&p);
+		for (i = 0; i < 2; i++)
+			devs[i].ops = &cut_ops;
+		cut_after = ~0ULL;
+		if (md3_assemble(&p, devs, 2, &o) || p.mode != MD3_MODE_RW)
+			return ~0ULL;
+		ref.vol = vol;
+		cut_writes = 0;
+		cut_after = k;
+		done = !md3_legs_set_stale(&p, &ref, 1, true) && cut_writes <= k;
+		md3_pool_free(&p);
+		for (landed = 0; landed < 2; landed++) {
+			struct md3_dev id[2];
+			struct md3_pool q;
+			const struct md3_volume *v;
+
+			for (i = 0; i < 2; i++) {
+				img[i] = disk_image(d[i], NULL, landed ? ~0ULL : 0, -1, 0);
+				id[i] = sd_dev(img[i]);
+			}
+			(*states)++;
+			v = !md3_assemble(&q, id, 2, &(struct md3_assemble_opts){ 0 }) &&
+			    q.mode == MD3_MODE_RW ? md3_vol_find(&q.st, vol) : NULL;
+			if (!v || (done && !(md3_leg(v, 0, 1)->flags & MD3_LEG_STALE))) {
+				if (!bad++)
+					printf("# leg stale: cut after write %llu (%s): %s\n",
+					       ull(k), landed ? "all landed" : "flushed only",
+					       v ? "acknowledged, read back in sync" :
+					       "not read-write");
+			}
+			md3_pool_free(&q);
+			for (i = 0; i < 2; i++)
+				disk_free(img[i]);
+		}
+		for (i = 0; i < 2; i++)
+			disk_free(d[i]);
+	}
+	return done ? bad : bad + 1;
+}
+
+static void t_leg_stale_crash(void)
+{
+	u64 states = 0, v;
+
+	v = leg_stale_crash(0, &states);
+	printf("# leg stale mark: %llu crash states, %llu violations\n", ull(states),
+	       ull(v));
+	CHECK(v == 0, "%llu violations", ull(v));
+	CHECK(states >= 4, "only %llu crash states", ull(states));
+	states = 0;
+	v = leg_stale_crash(MD3_FAULT_NOSTALE, &states);
+	printf("# mutant nostale (stale mark in memory only): %llu crash states, %llu violations\n",
+	       ull(states), ull(v));
+	CHECK(v > 0, "mutant nostale not caught");
+}
+
 static void t_crash_real(void)
 {
 	double t0 = now();
@@ -2666,6 +3455,8 @@ static void t_crash_real(void)
 	       ull(g.attached[0]), ull(g.attached[1]));
 	printf("# real code: clone records committed: %llu added, %llu removed\n",
 	       ull(g.clones[0]), ull(g.clones[1]));
+	for (k = 0; k < LG_NR; k++)
+		printf("# real code: legs: %s: %llu\n", lg_names[k], ull(g.legs[k]));
 	printf("# real code: %llu crash states, %llu violations\n", ull(g.states),
 	       ull(g.violations));
 	real_states = g.states;
@@ -2674,24 +3465,38 @@ static void t_crash_real(void)
 	CHECK(g.states >= 1000, "only %llu crash states", ull(g.states));
 	CHECK(g.clones[0] && g.clones[1], "the explorer committed %llu clone adds, %llu removes",
 	      ull(g.clones[0]), ull(g.clones[1]));
+	for (k = 0; k < LG_NR; k++)
+		CHECK(g.legs[k], "the explorer committed no leg operation '%s'",
+		      lg_names[k]);
 }
 
-static const struct { const char *name; unsigned int f; } mutants[] = {
-	{ "noflush", MD3_FAULT_NOFLUSH },
-	{ "around", MD3_FAULT_AROUND },
-	{ "nodominate", MD3_FAULT_NODOMINATE },
-	{ "overwrite", MD3_FAULT_OVERWRITE },
-	{ "reuse_ids", MD3_FAULT_REUSE_IDS },
+/*
+ * The mutants of the random explorer; @div divides the budget (nostale,
+ * a leg's stale mark kept in memory only, is caught within a tenth of it
+ * by check (s)).
+ */
+static const struct {
+	const char *name;
+	unsigned int f, div;
+} mutants[] = {
+	{ "noflush", MD3_FAULT_NOFLUSH, 1 },
+	{ "around", MD3_FAULT_AROUND, 1 },
+	{ "nodominate", MD3_FAULT_NODOMINATE, 1 },
+	{ "overwrite", MD3_FAULT_OVERWRITE, 1 },
+	{ "reuse_ids", MD3_FAULT_REUSE_IDS, 1 },
+	{ "nostale", MD3_FAULT_NOSTALE, 10 },
 };
 
 static void t_mutant(unsigned int k)
 {
-	u64 s = g.states, v = g.violations;
+	u64 s = g.states, v = g.violations, sv = g.stale_violations;
 
 	g.reported = 0;
-	run_sim(opt_seed + 1000 + k, opt_mutant_states, mutants[k].f);
-	printf("# mutant %s: %llu crash states, %llu violations\n", mutants[k].name,
-	       ull(g.states - s), ull(g.violations - v));
+	run_sim(opt_seed + 1000 + k, opt_mutant_states / mutants[k].div,
+		mutants[k].f);
+	printf("# mutant %s: %llu crash states, %llu violations (%llu stale marks lost)\n",
+	       mutants[k].name, ull(g.states - s), ull(g.violations - v),
+	       ull(g.stale_violations - sv));
 	CHECK(g.violations > v, "mutant %s not caught", mutants[k].name);
 }
 
@@ -2700,6 +3505,7 @@ static void t_mutant1(void) { t_mutant(1); }
 static void t_mutant2(void) { t_mutant(2); }
 static void t_mutant3(void) { t_mutant(3); }
 static void t_mutant4(void) { t_mutant(4); }
+static void t_mutant5(void) { t_mutant(5); }
 
 /* ---- bench: 1,024 members, 10,000 volumes ---- */
 static struct sdisk *bench0;
@@ -2750,8 +3556,10 @@ static int run_bench(void)
 		v->size_bytes = 2ULL << 20;
 		snprintf(v->name, sizeof(v->name), "vol%llu", ull(i));
 		v->map = calloc(2, sizeof(*v->map));
-		v->map[0] = (struct md3_slice){ (2 * i) % NM, (2 * i) / NM };
-		v->map[1] = (struct md3_slice){ (2 * i + 1) % NM, (2 * i + 1) / NM };
+		v->map[0] = (struct md3_slice){ .member = (2 * i) % NM,
+						  .pslice = (2 * i) / NM };
+		v->map[1] = (struct md3_slice){ .member = (2 * i + 1) % NM,
+						  .pslice = (2 * i + 1) / NM };
 	}
 	rec.next_volume_id = NV + 1;
 	for (i = 0; i < NM; i++) {
@@ -2780,13 +3588,13 @@ static int run_bench(void)
 		       ull((p.bytes_written - b0) / NM), now() - t,	\
 		       r ? " FAILED" : "");				\
 	} while (0)
-	s[0] = (struct md3_slice){ 5, 900 };
-	s[1] = (struct md3_slice){ 6, 900 };
+	s[0] = (struct md3_slice){ .member = 5, .pslice = 900 };
+	s[1] = (struct md3_slice){ .member = 6, .pslice = 900 };
 	BOP("create", md3_vol_create(&p, &id, NULL, "new", 2 << 20, s, 2));
-	s[0] = (struct md3_slice){ 7, 900 };
+	s[0] = (struct md3_slice){ .member = 7, .pslice = 900 };
 	BOP("expand", md3_vol_expand(&p, id, 3 << 20, s, 1));
 	BOP("shrink", md3_vol_shrink(&p, id, 2 << 20, 2));
-	s[0] = (struct md3_slice){ 8, 900 };
+	s[0] = (struct md3_slice){ .member = 8, .pslice = 900 };
 	BOP("move_begin", md3_move_begin(&p, 1, 0, 1, s));
 	BOP("move_progress", md3_move_progress(&p, 1, 0, 10));
 	BOP("move_commit", md3_move_commit(&p, 1, 0));
@@ -2822,6 +3630,8 @@ int main(int argc, char **argv)
 		{ "add_crash_readd", t_add_crash_readd },
 		{ "clone_records", t_clone_records },
 		{ "clone_crash_order", t_clone_crash },
+		{ "redundant_legs", t_legs },
+		{ "leg_stale_crash", t_leg_stale_crash },
 		{ "crash_real_code", t_crash_real },
 	};
 	unsigned int nc, k;
@@ -2879,7 +3689,7 @@ int main(int argc, char **argv)
 	}
 	for (k = 0; k < ARRAY_SIZE(mutants); k++) {
 		static void (*const fn[])(void) = { t_mutant0, t_mutant1, t_mutant2,
-						     t_mutant3, t_mutant4 };
+						     t_mutant3, t_mutant4, t_mutant5 };
 		static char names[ARRAY_SIZE(mutants)][32];
 
 		if (opt_mutant && strcmp(opt_mutant, mutants[k].name))

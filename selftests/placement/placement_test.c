@@ -918,6 +918,205 @@ static void t_order_property(void)
 	CHECK(!errors, "%u errors", errors);
 }
 
+/* ---- copies (rules 8 to 10) ---- */
+
+/*
+ * Check one result of sp_place_copies(): every leg on a candidate with
+ * room, the legs of each slice on distinct candidates, shares that count
+ * the legs and fit the free slices.  Returns the number of faults.
+ */
+static unsigned int check_copies(const struct sp_place_cand *c, unsigned int nr,
+				 u64 want, u32 copies, const u64 *share,
+				 const u32 *out)
+{
+	u64 cnt[SP_PLACE_MAX] = { 0 }, i;
+	unsigned int bad = 0, k, j;
+
+	for (i = 0; i < want; i++)
+		for (k = 0; k < copies; k++) {
+			u32 x = out[i * copies + k];
+
+			if (x >= nr) {
+				fail("slice %llu leg %u: candidate %u of %u", ull(i), k, x, nr);
+				return bad + 1;
+			}
+			cnt[x]++;
+			for (j = 0; j < k; j++)
+				if (out[i * copies + j] == x) {
+					fail("slice %llu: legs %u and %u both on id %u",
+					     ull(i), j, k, c[x].id);
+					bad++;
+				}
+		}
+	for (k = 0; k < nr; k++)
+		if (cnt[k] != share[k] || share[k] > c[k].free) {
+			fail("id %u: %llu legs, share %llu, free %llu", c[k].id,
+			     ull(cnt[k]), ull(share[k]), ull(c[k].free));
+			bad++;
+		}
+	return bad;
+}
+
+/* copies 1 is rules 1 to 7: sp_place() and sp_place_order() */
+static void t_copies_one(void)
+{
+	struct sp_place_params p = { .w_space = 50, .w_load = 50, .min_spread = 2 };
+	struct sp_place_cand c[] = { lcand(4, 30), lcand(2, 60), lcand(9, 10) };
+	u64 share[3], share1[3];
+	u32 out[10], out1[10];
+	unsigned int i;
+
+	CHECK(!sp_place(c, 3, 10, &p, share, &ws) &&
+	      !sp_place_order(c, share, 3, 10, out, &ws), "sp_place");
+	CHECK(!sp_place_copies(c, 3, 10, 1, &p, share1, out1, &ws), "copies 1");
+	for (i = 0; i < 3; i++)
+		CHECK(share[i] == share1[i], "share[%u] %llu, not %llu", i,
+		      ull(share1[i]), ull(share[i]));
+	for (i = 0; i < 10; i++)
+		CHECK(out[i] == out1[i], "pick %u: %u, not %u", i, out1[i], out[i]);
+}
+
+/*
+ * Leg 0 by the load ratio, each further leg in the lightest domain that
+ * holds no leg of its slice: loads 10, 50, 90 %, one slice, copies 2:
+ * leg 0 to the 10 % domain (the lightest takes the one slice), leg 1 to
+ * the 50 % one; copies 3: leg 2 to the 90 % one.
+ */
+static void t_copies_lightest(void)
+{
+	struct sp_place_params p = { .w_space = 0, .w_load = 100, .min_spread = 1 };
+	struct sp_place_cand c[] = { lcand(7, 90), lcand(5, 10), lcand(6, 50) };
+	u64 share[3];
+	u32 out[3];
+
+	CHECK(!sp_place_copies(c, 3, 1, 2, &p, share, out, &ws), "copies 2");
+	CHECK(out[0] == 1 && out[1] == 2, "legs on ids %u, %u; not 5, 6",
+	      c[out[0]].id, c[out[1]].id);
+	CHECK(!sp_place_copies(c, 3, 1, 3, &p, share, out, &ws), "copies 3");
+	CHECK(out[0] == 1 && out[1] == 2 && out[2] == 0, "legs on ids %u, %u, %u",
+	      c[out[0]].id, c[out[1]].id, c[out[2]].id);
+	CHECK(!check_copies(c, 3, 1, 3, share, out), "result");
+}
+
+/*
+ * A domain fills as it takes legs: two empty domains of 4 slices and one
+ * of 100, space only, 4 slices of copies 2: every leg 1 avoids its
+ * slice's leg 0, and no domain takes more than it has.
+ */
+static void t_copies_fill(void)
+{
+	struct sp_place_params p = { .w_space = 100, .w_load = 0, .min_spread = 1 };
+	struct sp_place_cand c[] = {
+		{ .id = 1, .free = 4, .total = 4 },
+		{ .id = 2, .free = 4, .total = 4 },
+		{ .id = 3, .free = 100, .total = 100 },
+	};
+	u64 share[3];
+	u32 out[8];
+
+	CHECK(!sp_place_copies(c, 3, 4, 2, &p, share, out, &ws), "copies 2");
+	CHECK(!check_copies(c, 3, 4, 2, share, out), "result");
+	CHECK(share[0] + share[1] + share[2] == 8, "%llu legs",
+	      ull(share[0] + share[1] + share[2]));
+}
+
+/*
+ * Refusals (rule 10): copies 0 or 4 (-EINVAL), copies above the domains
+ * with a free slice (-EXDEV, sp_place_domains() counts them), too few
+ * free slices apart (-ENOSPC).
+ */
+static void t_copies_refused(void)
+{
+	struct sp_place_params p = { .w_space = 50, .w_load = 50, .min_spread = 1 };
+	struct sp_place_cand c[] = {
+		{ .id = 1, .free = 1, .total = 4 },
+		{ .id = 2, .free = 1, .total = 4 },
+		{ .id = 3, .free = 0, .total = 4 },
+	};
+	u64 share[3];
+	u32 out[12];
+
+	CHECK(sp_place_copies(c, 3, 1, 0, &p, share, out, &ws) == -EINVAL, "copies 0");
+	CHECK(sp_place_copies(c, 3, 1, SP_MAX_COPIES + 1, &p, share, out, &ws) ==
+	      -EINVAL, "copies 4");
+	CHECK(sp_place_domains(c, 3) == 2, "%u domains with space",
+	      sp_place_domains(c, 3));
+	CHECK(sp_place_copies(c, 3, 1, 3, &p, share, out, &ws) == -EXDEV,
+	      "copies 3 over 2 domains with space");
+	CHECK(sp_place_copies(c, 3, 2, 2, &p, share, out, &ws) == -ENOSPC,
+	      "2 slices of 2 copies in 2 free slices");
+	CHECK(!sp_place_copies(c, 3, 1, 2, &p, share, out, &ws) &&
+	      !check_copies(c, 3, 1, 2, share, out), "1 slice of 2 copies");
+}
+
+/*
+ * Random pools: every result that succeeds keeps the legs of each slice
+ * apart and within the free slices; refusals only as rule 10 says; the
+ * result depends on the candidates, not their order (by id).
+ */
+static void t_copies_property(void)
+{
+	static struct sp_place_cand c[64], s[64];
+	static u64 share[64], sshare[64];
+	static u32 out[3 * 200], sout[3 * 200];
+	unsigned int iter, nr, i, errors = 0, placed = 0, pos[64];
+
+	for (iter = 0; iter < 2000 && errors < 5; iter++) {
+		struct sp_place_params p = { .w_space = 1 + (u32)rnd_below(100),
+					     .w_load = (u32)rnd_below(101),
+					     .min_spread = 1 + (u32)rnd_below(3) };
+		u32 copies = 1 + (u32)rnd_below(3);
+		u64 want = (u32)rnd_below(200), k;
+		int r;
+
+		nr = 1 + (u32)rnd_below(64);
+		for (i = 0; i < nr; i++) {
+			c[i].id = i * 7 + 3;
+			c[i].total = 1 + (u32)rnd_below(50);
+			c[i].free = (u32)rnd_below((c[i].total + 1));
+			c[i].load = (u32)rnd_below(101);
+		}
+		r = sp_place_copies(c, nr, want, copies, &p, share, out, &ws);
+		if (r == -EXDEV && copies <= sp_place_domains(c, nr)) {
+			fail("iter %u: -EXDEV with %u domains", iter,
+			     sp_place_domains(c, nr));
+			errors++;
+		}
+		if (r == -EXDEV || r == -ENOSPC)
+			continue;
+		if (r) {
+			fail("iter %u: %d", iter, r);
+			errors++;
+			continue;
+		}
+		placed++;
+		errors += check_copies(c, nr, want, copies, share, out);
+		for (i = 0; i < nr; i++)
+			pos[i] = i;
+		for (i = nr; i > 1; i--) {
+			unsigned int j = (u32)rnd_below(i), t = pos[i - 1];
+
+			pos[i - 1] = pos[j];
+			pos[j] = t;
+		}
+		for (i = 0; i < nr; i++)
+			s[i] = c[pos[i]];
+		if (sp_place_copies(s, nr, want, copies, &p, sshare, sout, &ws)) {
+			fail("iter %u: shuffled copies failed", iter);
+			errors++;
+			continue;
+		}
+		for (k = 0; k < want * copies; k++)
+			if (s[sout[k]].id != c[out[k]].id) {
+				fail("iter %u: shuffled leg %llu differs", iter, ull(k));
+				errors++;
+				break;
+			}
+	}
+	CHECK(!errors, "%u errors", errors);
+	CHECK(placed > 500, "only %u of 2000 placed", placed);
+}
+
 static const struct ktap_case cases[] = {
 	{ "reference_75_25", t_reference_75_25 },
 	{ "workload_fixed_point", t_workload_fixed_point },
@@ -941,6 +1140,11 @@ static const struct ktap_case cases[] = {
 	{ "random_property", t_random_property },
 	{ "order_alternates", t_order_alternates },
 	{ "order_property", t_order_property },
+	{ "copies_one_is_load_ratio", t_copies_one },
+	{ "copies_lightest_eligible", t_copies_lightest },
+	{ "copies_domain_fills", t_copies_fill },
+	{ "copies_refused", t_copies_refused },
+	{ "copies_property", t_copies_property },
 };
 
 int main(void)

@@ -336,6 +336,66 @@ static u64 v3_missing(const struct md3_volume *v)
 	return n;
 }
 
+/* The stale legs of @v (Documentation/dm-slicepool-metadata.rst) */
+static u64 v3_stale(const struct md3_volume *v)
+{
+	u64 l, n = 0;
+	u32 k;
+
+	for (l = 0; l < v->nr_slices; l++)
+		for (k = 0; k < v->copies; k++)
+			n += !!(md3_leg(v, l, k)->flags & MD3_LEG_STALE);
+	return n;
+}
+
+/* Every leg of every logical slice of @v: logical, leg, member, stale */
+static void v3_json_legs(const struct md3_state *st, const struct md3_volume *v)
+{
+	u64 l;
+	u32 k;
+
+	js_open_arr("legs");
+	for (l = 0; l < v->nr_slices; l++)
+		for (k = 0; k < v->copies; k++) {
+			const struct md3_slice *s = md3_leg(v, l, k);
+			bool has = s->member != MD3_NO_MEMBER;
+
+			js_open_obj(NULL);
+			js_u64("logical", l);
+			js_u64("leg", k);
+			js_str("member", has ? v3_member_name(st, s->member) : NULL);
+			js_u64_or_null("physical", has, s->pslice);
+			js_bool("stale", s->flags & MD3_LEG_STALE);
+			js_close();
+		}
+	js_close();
+}
+
+/* "legs VOL (copies N, K stale): L=MEMBER:P,MEMBER:P(stale) ..." */
+static void v3_print_legs(const struct md3_state *st, const struct md3_volume *v)
+{
+	u64 l;
+	u32 k;
+
+	printf("  legs %s (copies %u, %llu stale):", v->name, v->copies,
+	       (unsigned long long)v3_stale(v));
+	for (l = 0; l < v->nr_slices; l++) {
+		printf(" %llu=", (unsigned long long)l);
+		for (k = 0; k < v->copies; k++) {
+			const struct md3_slice *s = md3_leg(v, l, k);
+
+			if (s->member == MD3_NO_MEMBER)
+				printf("%s-", k ? "," : "");
+			else
+				printf("%s%s:%llu%s", k ? "," : "",
+				       v3_member_name(st, s->member),
+				       (unsigned long long)s->pslice,
+				       s->flags & MD3_LEG_STALE ? "(stale)" : "");
+		}
+	}
+	putchar('\n');
+}
+
 static void v3_print_json(const struct md3_pool *p, const char *uuid)
 {
 	const struct md3_state *st = &p->st;
@@ -419,7 +479,11 @@ static void v3_print_json(const struct md3_pool *p, const char *uuid)
 		js_u64("size", v->size_bytes);
 		js_u64("slices", v->nr_slices);
 		js_u64("missing_slices", v3_missing(v));
+		js_u64("copies", v->copies);
+		js_u64("stale_legs", v3_stale(v));
 		v3_json_slices("map", st, v->map, v->nr_slices, true);
+		if (v->copies > 1)
+			v3_json_legs(st, v);
 		js_close();
 	}
 	js_close();
@@ -521,6 +585,8 @@ static void v3_print_text(const struct md3_pool *p, const char *uuid)
 
 		print_map_line(st->vols[i].name, st->vols[i].nr_slices,
 			       v3_member, v3_phys, arg);
+		if (st->vols[i].copies > 1)
+			v3_print_legs(st, &st->vols[i]);
 	}
 	for (i = 0; i < st->nr_moves; i++)
 		spt_md3_move_text(st, &st->moves[i], "  move ", ", cursor ",

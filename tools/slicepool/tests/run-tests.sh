@@ -71,7 +71,7 @@ json_check() {
 }
 
 ktap_header
-ktap_plan 172
+ktap_plan 174
 
 # ---- pure code ----
 for u in crc32c size number name parse mpath md3dev; do
@@ -717,6 +717,18 @@ if [ $RC -eq 0 ] && [ "$(cat "$TMP/out")" = "mode 2 seq 1
 	ktap_ok "md3_assemble (writing) of the upgraded pool: read-write, the format-2 map"
 else
 	ktap_fail "md3_assemble (writing) of the upgraded pool: read-write, the format-2 map"
+	sed 's/^/# /' "$TMP/out"
+fi
+# A redundant volume (issue 15): inspect shows copies and stale legs.
+run "$UNIT" md3copies "$U/w/m0.img" "$U/w/m1.img"
+run "$SP" --json inspect "$U/w/m0.img" "$U/w/m1.img"
+json_check "inspect v3: a volume of copies 2 with a stale leg, the others copies 1" \
+	'[(v["name"], v["copies"], v["stale_legs"]) for v in d["pools"][0]["volumes"]] == [("v1", 1, 0), ("r2", 2, 1)] and [(x["leg"], x["member"], x["stale"]) for x in d["pools"][0]["volumes"][1]["legs"]] == [(0, "m0", False), (1, "m1", True)] and "legs" not in d["pools"][0]["volumes"][0]'
+run "$SP" inspect "$U/w/m0.img" "$U/w/m1.img"
+if [ $RC -eq 0 ] && grep -qxE '  legs r2 \(copies 2, 1 stale\): 0=m0:[0-9]+,m1:[0-9]+\(stale\)' "$TMP/out"; then
+	ktap_ok "inspect v3 text: the legs of the volume of copies 2, the stale one marked"
+else
+	ktap_fail "inspect v3 text: the legs of the volume of copies 2, the stale one marked"
 	sed 's/^/# /' "$TMP/out"
 fi
 expect_rc 1 "is already in metadata format 3: nothing to upgrade" \

@@ -11,6 +11,9 @@
  * mode and each volume's map as "map VOL: L=MEMBER:P ..." (the format of
  * "slicepool inspect").  "md3rm NEW IMAGE..." adds the blank image NEW
  * to the pool of the IMAGEs as member m2 and removes it (test_md3rm()).
+ * "md3copies IMAGE..." creates volume r2 of copies 2 (one slice, a leg
+ * on each of the first two members) and marks its leg 1 stale
+ * (test_md3copies()).
  */
 #include <errno.h>
 #include <limits.h>
@@ -629,6 +632,43 @@ static void test_md3rm(char **paths, int n)
 	free(devs);
 }
 
+/*
+ * A redundant volume for "slicepool inspect": a writing assembly of the
+ * pool images @paths, volume r2 of copies 2 with its one slice's legs on
+ * the first free slices of members 0 and 1 (two domains), leg 1 marked
+ * stale.
+ */
+static void test_md3copies(char **paths, int n)
+{
+	struct md3_assemble_opts o = { 0 };
+	struct spt_md3dev *d = calloc(n, sizeof(*d));
+	struct md3_dev *devs = calloc(n, sizeof(*devs));
+	struct md3_slice l[2] = { { .member = 0 }, { .member = 1 } };
+	struct md3_leg_ref ref = { .slice = 0, .leg = 1 };
+	struct md3_pool p;
+	char why[512];
+	int k;
+
+	for (k = 0; k < n; k++) {
+		check(!spt_md3dev_open(&d[k], paths[k], SPT_MD3DEV_RW, why,
+				       sizeof(why)), "open: %s", why);
+		devs[k] = d[k].md;
+	}
+	check(!md3_assemble(&p, devs, n, &o) && p.mode == MD3_MODE_RW,
+	      "md3_assemble: not read-write");
+	check(!md3_alloc_free(&p.st, 0, 0, &l[0].pslice) &&
+	      !md3_alloc_free(&p.st, 1, 0, &l[1].pslice), "no free slices");
+	check(!md3_vol_create_copies(&p, &ref.vol, NULL, "r2",
+				     p.st.pool.slice_sectors * 512, 2, l, 1),
+	      "md3_vol_create_copies failed");
+	check(!md3_legs_set_stale(&p, &ref, 1, true), "md3_legs_set_stale failed");
+	md3_pool_free(&p);
+	for (k = 0; k < n; k++)
+		spt_md3dev_close(&d[k]);
+	free(d);
+	free(devs);
+}
+
 /* The tests "unit NAME" runs; "unit sb FILE EXPECT" is test_sb(). */
 static const struct {
 	const char *name;
@@ -656,6 +696,8 @@ int main(int argc, char **argv)
 		test_sb(argv[2], argv[3]);
 	} else if (argc > 2 && !strcmp(argv[1], "md3asm")) {
 		test_md3asm(argv + 2, argc - 2, false);
+	} else if (argc > 2 && !strcmp(argv[1], "md3copies")) {
+		test_md3copies(argv + 2, argc - 2);
 	} else if (argc > 2 && !strcmp(argv[1], "md3force")) {
 		test_md3asm(argv + 2, argc - 2, true);
 	} else if (argc > 3 && !strcmp(argv[1], "md3rm")) {
