@@ -404,6 +404,27 @@ int md3_clone_remove(struct md3_pool *p, const char *name)
 	return md3_commit(p, &b, NULL, false);
 }
 
+int md3_clone_move(struct md3_pool *p, const char *name, u64 image)
+{
+	struct md3_buf b = { NULL, 0, 0, 0 };
+	struct md3_clone *c = md3_clone_find(&p->st, name);
+	struct md3_volume *vol = md3_vol_find(&p->st, image);
+	struct md3_clone n;
+	int r = md3_rw(p);
+
+	if (!r && (!c || !vol))
+		r = -ENOENT;
+	if (!r && (!(vol->flags & MD3_VOL_IMAGE) || c->image == image))
+		r = -EINVAL;
+	if (r)
+		return r;
+	n = *c;
+	n.image = image;
+	md3_enc_op(&b, MD3_OP_CLONE_MOVE, image);
+	md3_enc(&b, MD3_TAG_CLONE, &n);
+	return md3_commit(p, &b, NULL, false);
+}
+
 int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
 		   const struct md3_slice *dst)
 {

@@ -47,7 +47,7 @@ enum md3_opcode {
 	MD3_OP_MEMBER_REJOIN, MD3_OP_FORCE, MD3_OP_SETTINGS, MD3_OP_VOL_FLAGS,
 	MD3_OP_CLONE_ADD, MD3_OP_CLONE_DEL, MD3_OP_MEMBER_FLAGS,
 	MD3_OP_VOL_COPIES, MD3_OP_LEG_ADD, MD3_OP_LEG_DROP, MD3_OP_LEG_STALE,
-	MD3_OP_LEG_INSYNC,
+	MD3_OP_LEG_INSYNC, MD3_OP_CLONE_MOVE,
 };
 
 /*
@@ -503,6 +503,14 @@ int md3_clone_add(struct md3_pool *p, u64 image, const char *name,
 		  u32 thin_id, u64 sectors);
 /* End the record of clone @name (one transaction); -ENOENT: none */
 int md3_clone_remove(struct md3_pool *p, const char *name);
+/*
+ * Make clone @name a clone of image @image (one transaction: its CLONE
+ * record again, naming @image; thin id and size unchanged), so that a
+ * crash leaves it recorded for the old image or the new one, never for
+ * none.  -ENOENT: no clone @name or no volume @image; -EINVAL: @image is
+ * not an image, or already the clone's.
+ */
+int md3_clone_move(struct md3_pool *p, const char *name, u64 image);
 int md3_move_begin(struct md3_pool *p, u64 vol, u64 first, u64 count,
 		   const struct md3_slice *dst);
 /* md3_move_begin() with MD3_MOVE_* @flags; unknown flags: -EINVAL */

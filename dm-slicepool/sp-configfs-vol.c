@@ -273,6 +273,33 @@ static ssize_t sp_vol_clone_remove_store(struct config_item *item,
 	return r ? r : count;
 }
 
+/*
+ * "<name>" makes clone <name> of another image a clone of this image: one
+ * md3 transaction.  Refused for a volume that is not an image (EINVAL),
+ * an unknown clone (ENOENT), a clone of this image (EINVAL).
+ */
+static ssize_t sp_vol_clone_move_store(struct config_item *item,
+				       const char *page, size_t count)
+{
+	struct sp_volume *v = to_vol(item);
+	char name[SP_NAME_MAX + 1];
+	int r;
+
+	r = sp_clone_parse(v, page, false, name, NULL, NULL);
+	if (r)
+		return r;
+	mutex_lock(&v->pool->lock);
+	if (!sp_md3_vol_image(v)) {
+		sp_err("%s: volume %s: move of clone %s refused: the volume is not an image",
+		       v->pool->name, v->name, name);
+		r = -EINVAL;
+	} else {
+		r = sp_md3_clone_move(v, name);
+	}
+	mutex_unlock(&v->pool->lock);
+	return r ? r : count;
+}
+
 static ssize_t sp_vol_uuid_show(struct config_item *item, char *page)
 {
 	struct sp_volume *v = to_vol(item);
@@ -318,6 +345,7 @@ CONFIGFS_ATTR(sp_vol_, image);
 CONFIGFS_ATTR_RO(sp_vol_, clones);
 CONFIGFS_ATTR_WO(sp_vol_, clone_add);
 CONFIGFS_ATTR_WO(sp_vol_, clone_remove);
+CONFIGFS_ATTR_WO(sp_vol_, clone_move);
 CONFIGFS_ATTR_RO(sp_vol_, uuid);
 CONFIGFS_ATTR(sp_vol_, hot_refs);		/* sp-hot.c */
 CONFIGFS_ATTR(sp_vol_, hot_read_latency_us);
@@ -332,6 +360,7 @@ static struct configfs_attribute *sp_vol_attrs[] = {
 	&sp_vol_attr_clones,
 	&sp_vol_attr_clone_add,
 	&sp_vol_attr_clone_remove,
+	&sp_vol_attr_clone_move,
 	&sp_vol_attr_uuid,
 	&sp_vol_attr_hot_refs,
 	&sp_vol_attr_hot_read_latency_us,

@@ -355,6 +355,7 @@ u64 sp_md3_vol_clones(struct sp_volume *v);
 int sp_md3_clone_add(struct sp_volume *v, const char *name, u32 thin_id,
 		     u64 sectors);
 int sp_md3_clone_remove(struct sp_volume *v, const char *name);
+int sp_md3_clone_move(struct sp_volume *v, const char *name);
 void sp_md3_for_each_clone(struct sp_volume *v,
 			   void (*fn)(void *arg, const char *name, u32 thin_id,
 				      u64 sectors),

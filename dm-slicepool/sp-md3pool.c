@@ -492,6 +492,45 @@ int sp_md3_clone_remove(struct sp_volume *v, const char *name)
 }
 
 /*
+ * Make clone @name (of another image) a clone of image @v: one md3
+ * transaction, so a crash leaves it recorded for one of the two images
+ * (pool->lock held; the caller has checked that @v is an image).
+ */
+int sp_md3_clone_move(struct sp_volume *v, const char *name)
+{
+	struct sp_pool *pool = v->pool;
+	const struct md3_volume *from;
+	const struct md3_clone *c;
+	char from_name[SP_NAME_MAX + 1];
+	unsigned int noio;
+	int r;
+
+	if (!pool->md3 || !pool->md3_rw || !v->md3_id)
+		return sp_md3_clone_failed(v, "move", name, -EROFS);
+	c = md3_clone_find(&pool->md3->st, name);
+	if (!c) {
+		sp_err("%s: volume %s: move of clone %s refused: the pool has no clone of that name",
+		       pool->name, v->name, name);
+		return -ENOENT;
+	}
+	if (c->image == v->md3_id) {
+		sp_err("%s: volume %s: move of clone %s refused: it is a clone of this image already",
+		       pool->name, v->name, name);
+		return -EINVAL;
+	}
+	from = md3_vol_find(&pool->md3->st, c->image);
+	strscpy(from_name, from ? from->name : "?", sizeof(from_name));
+	noio = sp_md3_enter();
+	r = md3_clone_move(pool->md3, name, v->md3_id);
+	sp_md3_exit(noio);
+	if (r)
+		return sp_md3_clone_failed(v, "move", name, r);
+	sp_info("%s: clone %s moved from image %s to image %s",
+		pool->name, name, from_name, v->name);
+	return sp_md3_sync(pool);
+}
+
+/*
  * @fn for each clone of image @v, in the order they were added (the
  * configfs clone_list, which has no page limit).  Under pool->lock.
  */

@@ -14,9 +14,12 @@
 # moved (the counts 2 -> 0 and 0 -> 2, JSON and configfs), their sha256
 # unchanged, c2's writes made during the move kept and every one of them
 # accepted, the old image kept; a write after the move stays in its
-# clone.  A copy of the old image, now without clones, says that the old
+# clone.  clone_move refuses a clone of its image already, an unknown
+# clone and a volume that is not an image.  A copy of the old image, now without clones, says that the old
 # image stays (text output).  Skipped (exit 4) without dm-thin.
 . "$(dirname "$0")/lib.sh"
+
+. "$SP_TOP/selftests/lib/kmsg.sh"
 
 sp_disks 3
 modprobe dm_thin_pool 2> /dev/null
@@ -36,8 +39,13 @@ img_cleanup() {
 	cli_cleanup
 }
 
-cli_start 3 40
+cli_start 3 45
 trap img_cleanup EXIT
+
+# dmesg_has TEXT: the kernel log holds TEXT.
+dmesg_has() {
+	dmesg | grep -qF -- "$1"
+}
 
 # devno <dm name>: its major:minor.
 devno() {
@@ -171,6 +179,17 @@ ktap_check "... every clone's sha256 unchanged, c2's writes kept" \
 	test "$(sum16 $P-c1)" = "$sumi" -a "$(sum16 $P-c2)" = "$sum2"
 ktap_check "... the old image stays, an image" \
 	test "$(<"$C/img/image")" = 1 -a -b "$IMG"
+# The attribute the move writes (one transaction per clone): refusals.
+ktap_check "clone_move of c1 to img.copy1, its image already: EINVAL" \
+	test "$(write_err "$C/img.copy1/clone_move" c1)" = "Invalid argument"
+ktap_check "... the kernel log says so" \
+	dmesg_has "move of clone c1 refused: it is a clone of this image already"
+ktap_check "clone_move of a clone the pool does not record: ENOENT" \
+	test "$(write_err "$C/img/clone_move" nosuch)" = "No such file or directory"
+ktap_check "clone_move to a volume that is not an image: EINVAL" \
+	test "$(write_err "$C/plain/clone_move" c1)" = "Invalid argument"
+ktap_check "... nothing moved: img.copy1 has c1 and c2, img none" \
+	test "$(<"$C/img/clones")" = 0 -a "$(<"$C/img.copy1/clones")" = 2
 dd if="$W/a" of=/dev/mapper/$P-c1 bs=1M seek=4 count=1 oflag=direct status=none ||
 	sp_die "write c1"
 # mib4 <dm name>: the sha256 of its fifth MiB.

@@ -3021,7 +3021,28 @@ static void t_clone_records(void)
 	CHECK(!md3_clone_remove(&q, "c1") && q.st.seq == seq + 1 &&
 	      md3_clone_count(&q.st, img) == 1 && !md3_clone_find(&q.st, "c1"),
 	      "clone remove");
-	CHECK(!md3_clone_remove(&q, "c2") && !md3_vol_delete(&q, img),
+	/* A move (image copy): one transaction, kept over an assembly */
+	CHECK(!md3_vol_set_flags(&q, plain, MD3_VOL_IMAGE), "second image");
+	seq = q.st.seq;
+	CHECK(md3_clone_move(&q, "c2", img) == -EINVAL,
+	      "move to the clone's own image");
+	CHECK(md3_clone_move(&q, "c9", plain) == -ENOENT, "move of no clone");
+	CHECK(md3_clone_move(&q, "c2", img + plain + 1) == -ENOENT,
+	      "move to no volume");
+	CHECK(q.st.seq == seq, "a refused move wrote %llu transactions",
+	      ull(q.st.seq - seq));
+	CHECK(!md3_clone_move(&q, "c2", plain) && q.st.seq == seq + 1,
+	      "clone move: %llu transactions", ull(q.st.seq - seq));
+	md3_pool_free(&q);
+	CHECK(!md3_assemble(&q, devs, 2, &o) && q.mode == MD3_MODE_RW,
+	      "assemble after the move");
+	c = md3_clone_find(&q.st, "c2");
+	CHECK(c && c->image == plain && c->thin_id == 7 && c->sectors == 8 &&
+	      md3_clone_count(&q.st, img) == 0 &&
+	      md3_clone_count(&q.st, plain) == 1, "the move after assembly");
+	CHECK(!md3_vol_delete(&q, img) && md3_vol_delete(&q, plain) == -EBUSY,
+	      "the old image deleted, the new one with the clone kept");
+	CHECK(!md3_clone_remove(&q, "c2") && !md3_vol_delete(&q, plain),
 	      "image without clones not deleted");
 	md3_pool_free(&q);
 	for (i = 0; i < 2; i++)

@@ -1419,29 +1419,18 @@ static int img_clone_origin(const char *pool, const struct img_rec *r,
 }
 
 /*
- * Moves the record of clone @r from image @from to image @to: its
- * clone_remove on @from, then its clone_add on @to (two transactions:
- * see "Crash order" in the .rst); if the add fails, the record goes back
- * to @from.  0 or a negative errno with a message.
+ * Moves the record of clone @r from image @from to image @to: one write
+ * of clone_move on @to, one md3 transaction (a crash leaves the clone
+ * recorded for @from or for @to).  0 or a negative errno with a message.
  */
 static int img_rec_move(const char *pool, const struct img_rec *r,
 			const char *from, const char *to)
 {
-	int ret = img_unregister(pool, from, r->name);
+	int ret = cfs_write(r->name, "%s/volumes/%s/clone_move", pool, to);
 
 	if (ret)
-		return ret;
-	ret = img_register(pool, to, r->name, r->id, r->sectors);
-	if (!ret)
-		return 0;
-	if (ret == -EEXIST)
-		spt_err("cannot record clone '%s' of '%s/%s': its name or thin id is taken (see dmesg)",
-			r->name, pool, to);
-	if (img_register(pool, from, r->name, r->id, r->sectors))
-		spt_err("clone '%s' (thin id %u, %llu sectors) is recorded for no image now: record it again with: echo '%s %u %llu' > %s/%s/volumes/%s/clone_add",
-			r->name, r->id, (unsigned long long)r->sectors,
-			r->name, r->id, (unsigned long long)r->sectors,
-			cfs_root(), pool, from);
+		spt_err("cannot move the record of clone '%s' from '%s/%s' to '%s/%s': %s (see dmesg)",
+			r->name, pool, from, pool, to, strerror(-ret));
 	return ret;
 }
 
