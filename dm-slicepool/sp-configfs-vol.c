@@ -256,9 +256,11 @@ static ssize_t sp_vol_clone_add_store(struct config_item *item,
 	return r ? r : count;
 }
 
-/* "<name>" ends the record of clone <name> of this image. */
-static ssize_t sp_vol_clone_remove_store(struct config_item *item,
-					 const char *page, size_t count)
+/* A write of "<name>" that @op takes for clone <name> (pool->lock held). */
+static ssize_t sp_vol_clone_name_store(struct config_item *item,
+				       const char *page, size_t count,
+				       int (*op)(struct sp_volume *v,
+						 const char *name))
 {
 	struct sp_volume *v = to_vol(item);
 	char name[SP_NAME_MAX + 1];
@@ -268,9 +270,17 @@ static ssize_t sp_vol_clone_remove_store(struct config_item *item,
 	if (r)
 		return r;
 	mutex_lock(&v->pool->lock);
-	r = sp_md3_clone_remove(v, name);
+	r = op(v, name);
 	mutex_unlock(&v->pool->lock);
 	return r ? r : count;
+}
+
+/* "<name>" ends the record of clone <name> of this image. */
+static ssize_t sp_vol_clone_remove_store(struct config_item *item,
+					 const char *page, size_t count)
+{
+	return sp_vol_clone_name_store(item, page, count,
+				       sp_md3_clone_remove);
 }
 
 /*
@@ -281,23 +291,7 @@ static ssize_t sp_vol_clone_remove_store(struct config_item *item,
 static ssize_t sp_vol_clone_move_store(struct config_item *item,
 				       const char *page, size_t count)
 {
-	struct sp_volume *v = to_vol(item);
-	char name[SP_NAME_MAX + 1];
-	int r;
-
-	r = sp_clone_parse(v, page, false, name, NULL, NULL);
-	if (r)
-		return r;
-	mutex_lock(&v->pool->lock);
-	if (!sp_md3_vol_image(v)) {
-		sp_err("%s: volume %s: move of clone %s refused: the volume is not an image",
-		       v->pool->name, v->name, name);
-		r = -EINVAL;
-	} else {
-		r = sp_md3_clone_move(v, name);
-	}
-	mutex_unlock(&v->pool->lock);
-	return r ? r : count;
+	return sp_vol_clone_name_store(item, page, count, sp_md3_clone_move);
 }
 
 static ssize_t sp_vol_uuid_show(struct config_item *item, char *page)

@@ -494,7 +494,7 @@ int sp_md3_clone_remove(struct sp_volume *v, const char *name)
 /*
  * Make clone @name (of another image) a clone of image @v: one md3
  * transaction, so a crash leaves it recorded for one of the two images
- * (pool->lock held; the caller has checked that @v is an image).
+ * (pool->lock held).
  */
 int sp_md3_clone_move(struct sp_volume *v, const char *name)
 {
@@ -507,6 +507,11 @@ int sp_md3_clone_move(struct sp_volume *v, const char *name)
 
 	if (!pool->md3 || !pool->md3_rw || !v->md3_id)
 		return sp_md3_clone_failed(v, "move", name, -EROFS);
+	if (!sp_md3_vol_image(v)) {
+		sp_err("%s: volume %s: move of clone %s refused: the volume is not an image",
+		       pool->name, v->name, name);
+		return -EINVAL;
+	}
 	c = md3_clone_find(&pool->md3->st, name);
 	if (!c) {
 		sp_err("%s: volume %s: move of clone %s refused: the pool has no clone of that name",
